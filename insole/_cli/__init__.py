@@ -1,0 +1,89 @@
+"""The ``insole`` command line: the one place that wires every part together.
+
+Each sub-command lives in its own module ``insole/_cli/_<name>.py`` that defines
+``add_parser(subparsers)``; the parser it adds sets ``func(args) -> int`` as its
+default. This module only collects them, runs the chosen one, and turns the
+project's own errors into one line and an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from insole._errors import DeviceError, InputError, InsoleError
+from insole._version import __version__
+
+# Order is the order shown by ``insole --help``.
+_COMMAND_MODULES = (
+    "simulate",
+    "emulate",
+    "scan",
+    "record",
+    "recover",
+    "info",
+    "convert",
+    "analyze",
+    "report",
+    "dashboard",
+    "live",
+    "test",
+    "batch",
+    "cohort",
+    "export",
+)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="insole",
+        description=(
+            "Pressure-sensing insoles for clinicians and gait researchers: record both feet "
+            "over Bluetooth, analyse gait and foot loading, report and explore the results."
+        ),
+        epilog="Run 'insole COMMAND --help' for the options and an example of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"insole {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"insole._cli._{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"insole._cli._{name}":
+                continue  # command not built yet
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_FAILURE
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except InputError as error:
+        print(f"insole {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except DeviceError as error:
+        print(f"insole {args.command}: device error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except InsoleError as error:
+        print(f"insole {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print(f"insole {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,427 @@
+"""The insole recording file format (docs/recording-format.md), version 1.
+
+Two containers share one table layout (one row per foot-sample):
+
+* **Parquet** (``.parquet``, zstd): the finished recording. The recording's
+  description (layout, unit, rate, metadata, reference events, marks) is JSON
+  under the ``insole.recording`` key of the Parquet key-value metadata, so
+  ``pandas.read_parquet`` opens the file without this package.
+* **Arrow IPC stream** (``.arrows``): written during capture, one record batch
+  per append, unbuffered, so a killed writer loses at most the batch being
+  written. The description is in the stream's schema metadata; what changes
+  during capture (marks, capture quality) goes to a JSON sidecar
+  ``<name>.arrows.json`` replaced atomically. ``finalize``/``recover`` turn a
+  stream into the Parquet file.
+
+Columns: ``side`` (string "left"/"right"), ``time_s`` (float64), ``valid``
+(bool), one float32 column per sensor named ``<sensor>_<unit>`` (unit ``kpa``,
+``n`` or ``au``), optional ``accel_{x,y,z}_g`` and ``gyro_{x,y,z}_dps``
+(float32), optional extra float64 channels named with their unit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc
+import pyarrow.parquet as pq
+
+from insole._errors import InputError, MalformedFileError, RecordingError
+from insole._layout import SensorLayout
+from insole._recording import SIDES, FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
+from insole._version import __version__
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "write_parquet",
+    "read_parquet",
+    "read_stream",
+    "RecordingStreamWriter",
+    "recover",
+    "is_parquet",
+    "is_arrow_stream",
+]
+
+FORMAT_NAME = "insole-recording"
+FORMAT_VERSION = 1
+_META_KEY = b"insole.recording"
+_ARROW_STREAM_MAGIC = b"\xff\xff\xff\xff"
+_PARQUET_MAGIC = b"PAR1"
+_UNIT_SUFFIX = {"kPa": "kpa", "N": "n", "au": "au"}
+_AXES = ("x", "y", "z")
+# A power cut (unlike a process crash) also loses what sits in the page cache;
+# fsync this often bounds that loss.
+_FSYNC_INTERVAL_S = 5.0
+
+
+def sensor_columns(layout: SensorLayout, unit: str) -> list[str]:
+    return [f"{name}_{_UNIT_SUFFIX[unit]}" for name in layout.sensor_names]
+
+
+def _schema(layout: SensorLayout, unit: str, has_imu: bool, channels: Sequence[str], header: Mapping[str, Any]) -> pa.Schema:
+    fields = [pa.field("side", pa.string()), pa.field("time_s", pa.float64()), pa.field("valid", pa.bool_())]
+    fields += [pa.field(c, pa.float32()) for c in sensor_columns(layout, unit)]
+    if has_imu:
+        fields += [pa.field(f"accel_{a}_g", pa.float32()) for a in _AXES]
+        fields += [pa.field(f"gyro_{a}_dps", pa.float32()) for a in _AXES]
+    fields += [pa.field(c, pa.float64()) for c in channels]
+    return pa.schema(fields, metadata={_META_KEY: json.dumps(header, allow_nan=False).encode()})
+
+
+def _header(recording_like: Mapping[str, Any]) -> dict[str, Any]:
+    return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "writer": f"insole {__version__}", **recording_like}
+
+
+def _description(recording: Recording) -> dict[str, Any]:
+    return _header(
+        {
+            "layout": recording.layout.to_dict(),
+            "unit": recording.unit,
+            "sample_rate_hz": recording.sample_rate_hz,
+            "sides": list(recording.sides),
+            "meta": recording.meta.to_dict(),
+            "reference_events": recording.reference_events.to_dict() if recording.reference_events else None,
+            "marks": [m.to_dict() for m in recording.marks],
+        }
+    )
+
+
+def _foot_table(side: str, foot: FootSamples, schema: pa.Schema, unit: str, layout: SensorLayout) -> pa.Table:
+    n = foot.n_samples
+    arrays: dict[str, Any] = {
+        "side": pa.array([side] * n, pa.string()),
+        "time_s": foot.time_s,
+        "valid": foot.valid,
+    }
+    for j, column in enumerate(sensor_columns(layout, unit)):
+        arrays[column] = foot.values[:, j]
+    names = set(schema.names)
+    if "accel_x_g" in names:
+        for k, a in enumerate(_AXES):
+            arrays[f"accel_{a}_g"] = foot.accel_g[:, k] if foot.accel_g is not None else np.full(n, np.nan, np.float32)
+            arrays[f"gyro_{a}_dps"] = foot.gyro_dps[:, k] if foot.gyro_dps is not None else np.full(n, np.nan, np.float32)
+    for name in schema.names[len(arrays):]:
+        arrays[name] = foot.channels.get(name, np.full(n, np.nan))
+    return pa.table([arrays[name] for name in schema.names], schema=schema)
+
+
+def write_parquet(recording: Recording, path: str | Path) -> Path:
+    """Write ``recording`` as one zstd Parquet file (written to a temporary name, then renamed)."""
+    path = Path(path)
+    feet = [recording.foot(s) for s in recording.sides]
+    has_imu = any(f.accel_g is not None or f.gyro_dps is not None for f in feet)
+    channels = sorted({name for f in feet for name in f.channels})
+    schema = _schema(recording.layout, recording.unit, has_imu, channels, _description(recording))
+    # imu flags per foot so that a foot without IMU reads back as None, not NaN
+    table = pa.concat_tables(
+        [_foot_table(s, recording.foot(s), schema, recording.unit, recording.layout) for s in recording.sides]
+    )
+    description = _description(recording)
+    description["imu_sides"] = [s for s in recording.sides if recording.foot(s).accel_g is not None]
+    description["gyro_sides"] = [s for s in recording.sides if recording.foot(s).gyro_dps is not None]
+    description["channel_sides"] = {s: sorted(recording.foot(s).channels) for s in recording.sides}
+    table = table.replace_schema_metadata({_META_KEY: json.dumps(description, allow_nan=False).encode()})
+    tmp = path.with_name(path.name + ".partial")
+    pq.write_table(table, tmp, compression="zstd", row_group_size=360_000)
+    os.replace(tmp, path)
+    return path
+
+
+def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path: Path) -> Recording:
+    try:
+        layout = SensorLayout.from_dict(description["layout"])
+        unit = description["unit"]
+        rate = float(description["sample_rate_hz"])
+        meta = RecordingMeta.from_dict(description.get("meta") or {})
+        events = description.get("reference_events")
+        marks = tuple(Mark(float(m["time_s"]), str(m["label"]), str(m.get("kind", "mark"))) for m in description.get("marks") or ())
+    except (KeyError, TypeError, ValueError, RecordingError) as error:
+        raise MalformedFileError(path, f"insole metadata is incomplete ({error})") from None
+    columns = sensor_columns(layout, unit)
+    missing = [c for c in ["side", "time_s", "valid", *columns] if c not in table.column_names]
+    if missing:
+        raise MalformedFileError(path, f"missing columns {missing[:3]}{'...' if len(missing) > 3 else ''}")
+    side_column = table.column("side").to_numpy(zero_copy_only=False)
+    has_imu = "accel_x_g" in table.column_names
+    base = {"side", "time_s", "valid", *columns} | (
+        {f"accel_{a}_g" for a in _AXES} | {f"gyro_{a}_dps" for a in _AXES} if has_imu else set()
+    )
+    extra_columns = [c for c in table.column_names if c not in base]
+    imu_sides = description.get("imu_sides")
+    gyro_sides = description.get("gyro_sides")
+    channel_sides = description.get("channel_sides") or {}
+    feet: dict[str, FootSamples | None] = {"left": None, "right": None}
+    for side in SIDES:
+        rows = np.flatnonzero(side_column == side)
+        if rows.size == 0:
+            continue
+        part = table.take(pa.array(rows))
+        order = np.argsort(part.column("time_s").to_numpy(), kind="stable")
+        part = part.take(pa.array(order))
+
+        def col(name: str, dtype: Any) -> np.ndarray:
+            return part.column(name).to_numpy(zero_copy_only=False).astype(dtype)
+
+        values = np.column_stack([col(c, np.float32) for c in columns]) if columns else np.empty((len(rows), 0), np.float32)
+        accel = gyro = None
+        if has_imu:
+            if imu_sides is None or side in imu_sides:
+                accel = np.column_stack([col(f"accel_{a}_g", np.float32) for a in _AXES])
+            if gyro_sides is None or side in gyro_sides:
+                gyro = np.column_stack([col(f"gyro_{a}_dps", np.float32) for a in _AXES])
+        wanted = channel_sides.get(side, extra_columns)
+        channels = {c: col(c, np.float64) for c in extra_columns if c in wanted}
+        try:
+            feet[side] = FootSamples(
+                time_s=col("time_s", np.float64),
+                values=values,
+                valid=col("valid", bool),
+                accel_g=accel,
+                gyro_dps=gyro,
+                channels=channels,
+            )
+        except RecordingError as error:
+            raise MalformedFileError(path, f"{side} foot: {error}") from None
+    try:
+        return Recording(
+            layout=layout,
+            unit=unit,
+            sample_rate_hz=rate,
+            left=feet["left"],
+            right=feet["right"],
+            meta=meta,
+            reference_events=ReferenceEvents.from_dict(events) if events else None,
+            marks=marks,
+        )
+    except RecordingError as error:
+        raise MalformedFileError(path, str(error)) from None
+
+
+def _description_from_schema(schema: pa.Schema, path: Path, what: str) -> dict[str, Any]:
+    raw = (schema.metadata or {}).get(_META_KEY)
+    if raw is None:
+        raise MalformedFileError(path, f"{what} file was not written by insole (no insole metadata)")
+    try:
+        description = json.loads(raw)
+    except ValueError:
+        raise MalformedFileError(path, "insole metadata is not valid JSON") from None
+    if description.get("format") != FORMAT_NAME:
+        raise MalformedFileError(path, f"{what} file is not an insole recording")
+    if int(description.get("format_version", 0)) > FORMAT_VERSION:
+        raise MalformedFileError(
+            path, f"recording format version {description['format_version']} is newer than this insole reads "
+            f"({FORMAT_VERSION}); upgrade insole"
+        )
+    return description
+
+
+def read_parquet(path: str | Path) -> Recording:
+    """Read a recording written by ``write_parquet``."""
+    path = Path(path)
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as error:
+        raise MalformedFileError(path, f"not a readable Parquet file ({str(error).splitlines()[0]})") from None
+    return _recording_from_table(table, _description_from_schema(table.schema, path, "Parquet"), path)
+
+
+def is_parquet(head: bytes) -> bool:
+    return head[:4] == _PARQUET_MAGIC
+
+
+def is_arrow_stream(head: bytes) -> bool:
+    return head[:4] == _ARROW_STREAM_MAGIC
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def read_stream(path: str | Path) -> tuple[Recording, dict[str, Any]]:
+    """Read an Arrow stream written during capture, up to its last complete batch.
+
+    Returns the recording and a dict with ``batches`` read and ``truncated``
+    (True when the stream ended in a damaged or partial batch, as after a kill).
+    """
+    path = Path(path)
+    batches = []
+    truncated = False
+    try:
+        source = pa.memory_map(str(path), "r")
+        reader = pa.ipc.open_stream(source)
+    except (OSError, pa.ArrowException) as error:
+        raise MalformedFileError(path, f"not a readable insole stream ({str(error).splitlines()[0]})") from None
+    description = _description_from_schema(reader.schema, path, "Arrow stream")
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except (OSError, pa.ArrowException):
+            truncated = True  # a partial batch at the end of a killed capture
+            break
+        batches.append(batch)
+    sidecar = _sidecar(path)
+    if sidecar.exists():
+        try:
+            updates = json.loads(sidecar.read_text())
+        except ValueError:
+            updates = {}  # a torn sidecar is impossible with atomic replace; ignore defensively
+        description = {**description, **{k: v for k, v in updates.items() if k in ("meta", "marks", "reference_events")}}
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    recording = _recording_from_table(table, description, path)
+    return recording, {"batches": len(batches), "truncated": truncated, "rows": table.num_rows}
+
+
+class RecordingStreamWriter:
+    """Append samples during capture; every append reaches the OS before ``append`` returns.
+
+    ``append`` writes one Arrow record batch per call (call it about once a
+    second per foot). ``update`` replaces the JSON sidecar atomically with the
+    latest metadata and marks. ``finalize`` closes the stream and writes the
+    Parquet recording; the stream is removed only after the Parquet file is
+    complete, so a crash at any moment leaves a readable file.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        layout: SensorLayout,
+        unit: str,
+        sample_rate_hz: float,
+        meta: RecordingMeta,
+        has_imu: bool = False,
+        channels: Sequence[str] = (),
+    ) -> None:
+        self.path = Path(path)
+        self.layout = layout
+        self.unit = unit
+        self.sample_rate_hz = float(sample_rate_hz)
+        self._meta = meta
+        self._marks: list[Mark] = []
+        self._description = _header(
+            {
+                "layout": layout.to_dict(),
+                "unit": unit,
+                "sample_rate_hz": self.sample_rate_hz,
+                "meta": meta.to_dict(),
+                "reference_events": None,
+                "marks": [],
+            }
+        )
+        self._schema = _schema(layout, unit, has_imu, list(channels), self._description)
+        self._columns = sensor_columns(layout, unit)
+        self._has_imu = has_imu
+        self._channels = list(channels)
+        self._file = open(self.path, "wb", buffering=0)  # noqa: SIM115 - kept open for the session
+        self._writer = pa.ipc.new_stream(self._file, self._schema)
+        self._last_fsync = time.monotonic()
+        self.rows_written = 0
+        self._closed = False
+        self.update()
+
+    def append(
+        self,
+        side: str,
+        time_s: np.ndarray,
+        values: np.ndarray,
+        valid: np.ndarray,
+        *,
+        accel_g: np.ndarray | None = None,
+        gyro_dps: np.ndarray | None = None,
+        channels: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        if side not in SIDES:
+            raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+        n = len(time_s)
+        if n == 0:
+            return
+        values = np.asarray(values, dtype=np.float32).reshape(n, len(self._columns))
+        arrays = [pa.array([side] * n, pa.string()), pa.array(np.asarray(time_s, np.float64)), pa.array(np.asarray(valid, bool))]
+        arrays += [pa.array(values[:, j]) for j in range(values.shape[1])]
+        if self._has_imu:
+            nan3 = np.full((n, 3), np.nan, np.float32)
+            a = np.asarray(accel_g, np.float32) if accel_g is not None else nan3
+            g = np.asarray(gyro_dps, np.float32) if gyro_dps is not None else nan3
+            arrays += [pa.array(a[:, k]) for k in range(3)] + [pa.array(g[:, k]) for k in range(3)]
+        for name in self._channels:
+            data = (channels or {}).get(name)
+            arrays.append(pa.array(np.asarray(data, np.float64) if data is not None else np.full(n, np.nan)))
+        self._writer.write_batch(pa.record_batch(arrays, schema=self._schema))
+        self.rows_written += n
+        now = time.monotonic()
+        if now - self._last_fsync >= _FSYNC_INTERVAL_S:
+            os.fsync(self._file.fileno())
+            self._last_fsync = now
+
+    def add_mark(self, mark: Mark) -> None:
+        self._marks.append(mark)
+        self.update()
+
+    def update(self, **meta_changes: Any) -> None:
+        """Record metadata changes (e.g. capture quality, devices) in the sidecar, atomically."""
+        if meta_changes:
+            self._meta = RecordingMeta.from_dict({**self._meta.to_dict(), **meta_changes})
+        payload = {"meta": self._meta.to_dict(), "marks": [m.to_dict() for m in self._marks]}
+        sidecar = _sidecar(self.path)
+        tmp = sidecar.with_name(sidecar.name + ".tmp")
+        tmp.write_text(json.dumps(payload, allow_nan=False, default=float))
+        os.replace(tmp, sidecar)
+
+    @property
+    def meta(self) -> RecordingMeta:
+        return self._meta
+
+    def close(self) -> None:
+        if not self._closed:
+            self._writer.close()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._closed = True
+
+    def finalize(self, parquet_path: str | Path | None = None) -> Path:
+        """Close the stream and write the Parquet recording; return its path."""
+        self.close()
+        return recover(self.path, parquet_path)
+
+
+def default_parquet_path(stream_path: Path) -> Path:
+    name = stream_path.name
+    stem = name[: -len(".arrows")] if name.endswith(".arrows") else stream_path.stem
+    return stream_path.with_name(stem + ".parquet")
+
+
+def recover(stream_path: str | Path, parquet_path: str | Path | None = None, *, keep_stream: bool = False) -> Path:
+    """Turn a capture stream (complete, or cut by a crash) into the Parquet recording.
+
+    Everything up to the last complete batch is kept. The stream and its
+    sidecar are removed only once the Parquet file has been written and read
+    back with the same number of rows.
+    """
+    stream_path = Path(stream_path)
+    if not stream_path.exists():
+        raise InputError(stream_path, "no such file")
+    recording, info = read_stream(stream_path)
+    out = Path(parquet_path) if parquet_path else default_parquet_path(stream_path)
+    if info["truncated"]:
+        recording = recording.with_meta(
+            extra={**dict(recording.meta.extra), "recovered_from_stream": {"batches": info["batches"], "rows": info["rows"]}}
+        )
+    write_parquet(recording, out)
+    check = read_parquet(out)
+    rows = sum(check.foot(s).n_samples for s in check.sides)
+    if rows != info["rows"]:
+        raise MalformedFileError(out, f"read back {rows} rows, expected {info['rows']}; stream kept")
+    if not keep_stream:
+        stream_path.unlink()
+        _sidecar(stream_path).unlink(missing_ok=True)
+    return out

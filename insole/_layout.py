@@ -1,0 +1,385 @@
+"""Sensor layouts: where each sensor sits under the foot, how big it is, which region it serves.
+
+Coordinates are in millimetres in a per-foot anatomical frame shared by both feet:
+origin at the back of the heel, +x toward the toes along the foot's long axis,
++y toward the *medial* side. A left and a right foot therefore compare directly;
+a plot that shows the feet as seen from above mirrors the left foot's y.
+
+Each sensor belongs to exactly one region. Fine regions (``REGIONS``) name the
+anatomy a 16-sensor insole resolves; a coarse region ("heel", "midfoot",
+"forefoot", "toes", "whole_foot") is used by layouts too sparse to tell medial
+from lateral there. ``REGION_GROUPS`` says which regions make up the groups the
+analysis reports (heel, midfoot/arch, forefoot, toes, medial/lateral forefoot).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from insole._errors import RecordingError
+
+__all__ = [
+    "SensorLayout",
+    "REGIONS",
+    "COARSE_REGIONS",
+    "REGION_GROUPS",
+    "get_layout",
+    "builtin_layouts",
+    "foot_length_mm_for_eu_size",
+]
+
+REGIONS = (
+    "medial_heel",
+    "lateral_heel",
+    "medial_midfoot",
+    "lateral_midfoot",
+    "first_metatarsal",
+    "central_metatarsals",
+    "lateral_metatarsals",
+    "hallux",
+    "lesser_toes",
+)
+COARSE_REGIONS = ("heel", "midfoot", "forefoot", "toes", "whole_foot")
+
+# Which sensor regions make up each reported group. "medial_forefoot" and
+# "lateral_forefoot" leave the central metatarsals out on purpose: the
+# medial-lateral comparison is between the first and the lateral rays.
+REGION_GROUPS: Mapping[str, tuple[str, ...]] = {
+    "heel": ("medial_heel", "lateral_heel", "heel"),
+    "midfoot": ("medial_midfoot", "lateral_midfoot", "midfoot"),
+    "forefoot": ("first_metatarsal", "central_metatarsals", "lateral_metatarsals", "forefoot"),
+    "toes": ("hallux", "lesser_toes", "toes"),
+    "hallux": ("hallux",),
+    "lesser_toes": ("lesser_toes",),
+    "medial_forefoot": ("first_metatarsal",),
+    "lateral_forefoot": ("lateral_metatarsals",),
+    "medial_midfoot": ("medial_midfoot",),
+    "lateral_midfoot": ("lateral_midfoot",),
+    "rearfoot": ("medial_heel", "lateral_heel", "heel"),
+    "front": ("first_metatarsal", "central_metatarsals", "lateral_metatarsals", "forefoot",
+              "hallux", "lesser_toes", "toes"),
+}
+
+# Typical adult foot proportions used to scale a layout to a shoe size: ball
+# width ~ 0.39 x foot length, heel width ~ 0.26 x foot length (anthropometric
+# averages; a layout built from them is an approximation and says so).
+_BALL_WIDTH_PER_LENGTH = 0.39
+_HEEL_WIDTH_PER_LENGTH = 0.26
+
+
+def foot_length_mm_for_eu_size(eu_size: float) -> float:
+    """Insole (foot) length in mm for a Paris-point (EU) shoe size.
+
+    One Paris point is 2/3 cm of shoe last; the insole is about 15 mm shorter
+    than the last. EU 42 -> 265 mm.
+    """
+    return eu_size * 20.0 / 3.0 - 15.0
+
+
+@dataclass(frozen=True, eq=False)
+class SensorLayout:
+    """Positions (mm), areas (mm^2) and regions of the sensors of one insole model.
+
+    The same layout serves both feet (coordinates are anatomical: +y medial).
+    ``area_mm2`` may hold NaN where a sensor's area is unknown (then pressures
+    cannot be turned into forces). ``approximate`` is True when the geometry is
+    not from the manufacturer; ``source`` says where it comes from.
+    """
+
+    name: str
+    sensor_names: tuple[str, ...]
+    x_mm: np.ndarray
+    y_mm: np.ndarray
+    area_mm2: np.ndarray
+    regions: tuple[str, ...]
+    foot_length_mm: float
+    outline_mm: np.ndarray  # (m, 2) closed polygon of the insole in the foot frame
+    approximate: bool
+    source: str
+    shoe_size_eu: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.sensor_names)
+        for attr in ("x_mm", "y_mm", "area_mm2"):
+            arr = np.asarray(getattr(self, attr), dtype=np.float64)
+            if arr.shape != (n,):
+                raise RecordingError(f"layout {self.name}: {attr} has shape {arr.shape}, expected ({n},)")
+            arr.setflags(write=False)
+            object.__setattr__(self, attr, arr)
+        outline = np.asarray(self.outline_mm, dtype=np.float64)
+        if outline.ndim != 2 or outline.shape[1] != 2:
+            raise RecordingError(f"layout {self.name}: outline must be (m, 2)")
+        outline.setflags(write=False)
+        object.__setattr__(self, "outline_mm", outline)
+        if len(self.regions) != n:
+            raise RecordingError(f"layout {self.name}: {len(self.regions)} regions for {n} sensors")
+        unknown = set(self.regions) - set(REGIONS) - set(COARSE_REGIONS)
+        if unknown:
+            raise RecordingError(f"layout {self.name}: unknown regions {sorted(unknown)}")
+        if len(set(self.sensor_names)) != n:
+            raise RecordingError(f"layout {self.name}: sensor names are not unique")
+
+    @property
+    def n_sensors(self) -> int:
+        return len(self.sensor_names)
+
+    @property
+    def areas_known(self) -> bool:
+        return bool(np.all(np.isfinite(self.area_mm2)))
+
+    def region_mask(self, group: str) -> np.ndarray:
+        """Boolean mask over sensors for a region group (see ``REGION_GROUPS``) or a region."""
+        members = REGION_GROUPS.get(group, (group,))
+        return np.isin(np.asarray(self.regions), members)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description; ``SensorLayout.from_dict`` rebuilds it exactly."""
+        return {
+            "name": self.name,
+            "sensor_names": list(self.sensor_names),
+            "x_mm": self.x_mm.tolist(),
+            "y_mm": self.y_mm.tolist(),
+            "area_mm2": [None if not math.isfinite(a) else a for a in self.area_mm2.tolist()],
+            "regions": list(self.regions),
+            "foot_length_mm": self.foot_length_mm,
+            "outline_mm": self.outline_mm.tolist(),
+            "approximate": self.approximate,
+            "source": self.source,
+            "shoe_size_eu": self.shoe_size_eu,
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SensorLayout:
+        try:
+            return cls(
+                name=str(data["name"]),
+                sensor_names=tuple(data["sensor_names"]),
+                x_mm=np.asarray(data["x_mm"], dtype=np.float64),
+                y_mm=np.asarray(data["y_mm"], dtype=np.float64),
+                area_mm2=np.asarray([np.nan if a is None else a for a in data["area_mm2"]], dtype=np.float64),
+                regions=tuple(data["regions"]),
+                foot_length_mm=float(data["foot_length_mm"]),
+                outline_mm=np.asarray(data["outline_mm"], dtype=np.float64),
+                approximate=bool(data["approximate"]),
+                source=str(data["source"]),
+                shoe_size_eu=data.get("shoe_size_eu"),
+                extra=dict(data.get("extra") or {}),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise RecordingError(f"layout description is incomplete or invalid: {error}") from None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SensorLayout):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]  # holds arrays
+
+    def __repr__(self) -> str:
+        return f"SensorLayout({self.name!r}, {self.n_sensors} sensors, foot {self.foot_length_mm:.0f} mm)"
+
+
+def _foot_outline(length_mm: float) -> np.ndarray:
+    """A generic insole outline in the foot frame (+y medial), as a closed polygon.
+
+    Built from half-widths at stations along the foot (fractions of length),
+    with a medial concavity at the arch. Good enough to draw heat maps on; it
+    is not anybody's last.
+    """
+    stations = np.array([0.0, 0.03, 0.08, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.72, 0.80, 0.88, 0.94, 0.98, 1.0])
+    # half widths as fractions of length, medial and lateral separately
+    medial = np.array([0.0, 0.09, 0.125, 0.135, 0.12, 0.09, 0.09, 0.12, 0.17, 0.19, 0.19, 0.17, 0.13, 0.07, 0.0])
+    lateral = np.array([0.0, 0.09, 0.125, 0.135, 0.14, 0.145, 0.15, 0.16, 0.175, 0.18, 0.165, 0.13, 0.09, 0.04, 0.0])
+    x = stations * length_mm
+    upper = np.column_stack([x, medial * length_mm])
+    lower = np.column_stack([x[::-1], -lateral[::-1] * length_mm])
+    polygon = np.vstack([upper, lower[1:]])
+    return polygon
+
+
+def _scaled(fractions_x: list[float], fractions_y: list[float], length_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sensor positions from fractions of foot length (x) and of ball width (y)."""
+    ball_width = _BALL_WIDTH_PER_LENGTH * length_mm
+    return np.asarray(fractions_x) * length_mm, np.asarray(fractions_y) * ball_width
+
+
+# Our own 16-sensor insole (docs/insole16.md): x as a fraction of insole length,
+# y as a fraction of ball width (+ medial), sensor diameter 15 mm at EU 42.
+_INSOLE16 = (
+    # name,        x,     y,     region
+    ("heel_med_post", 0.07, 0.12, "medial_heel"),
+    ("heel_lat_post", 0.07, -0.12, "lateral_heel"),
+    ("heel_med_ant", 0.17, 0.14, "medial_heel"),
+    ("heel_lat_ant", 0.17, -0.16, "lateral_heel"),
+    ("mid_med_post", 0.34, 0.10, "medial_midfoot"),
+    ("mid_lat_post", 0.34, -0.28, "lateral_midfoot"),
+    ("mid_med_ant", 0.50, 0.14, "medial_midfoot"),
+    ("mid_lat_ant", 0.50, -0.32, "lateral_midfoot"),
+    ("met1", 0.70, 0.32, "first_metatarsal"),
+    ("met2", 0.73, 0.14, "central_metatarsals"),
+    ("met3", 0.72, -0.04, "central_metatarsals"),
+    ("met4", 0.70, -0.20, "lateral_metatarsals"),
+    ("met5", 0.66, -0.36, "lateral_metatarsals"),
+    ("hallux", 0.91, 0.28, "hallux"),
+    ("toe2", 0.89, 0.06, "lesser_toes"),
+    ("toes345", 0.84, -0.18, "lesser_toes"),
+)
+_INSOLE16_DIAMETER_MM_AT_EU42 = 15.0
+
+
+def _insole16(shoe_size_eu: float = 42.0) -> SensorLayout:
+    length = foot_length_mm_for_eu_size(shoe_size_eu)
+    scale = length / foot_length_mm_for_eu_size(42.0)
+    names, fx, fy, regions = zip(*_INSOLE16)
+    x, y = _scaled(list(fx), list(fy), length)
+    diameter = _INSOLE16_DIAMETER_MM_AT_EU42 * scale
+    area = np.full(len(names), math.pi * (diameter / 2) ** 2)
+    return SensorLayout(
+        name="insole16",
+        sensor_names=tuple(names),
+        x_mm=x,
+        y_mm=y,
+        area_mm2=area,
+        regions=tuple(regions),
+        foot_length_mm=length,
+        outline_mm=_foot_outline(length),
+        approximate=False,
+        source="insole firmware hardware design, docs/insole16.md (positions scale with shoe size)",
+        shoe_size_eu=float(shoe_size_eu),
+    )
+
+
+# PhysioNet gaitpdb: Infotronic insole, 8 sensors per foot. format.txt gives
+# arbitrary (X, Y) units: Y from -800 (heel) to 800 (toes), X offsets of +-200
+# about the foot's midline. Mapped here onto a 260 mm foot with the 8 sensors
+# spread from 10% to 90% of its length; the mapping is ours (approximate).
+_GAITPDB_Y = np.array([-800, -400, -400, 0, 0, 400, 400, 800], dtype=float)
+# medial offset in format.txt units for the LEFT foot (X - (-500)); the right
+# foot is the mirror image, so sensor k sits at the same anatomical place.
+_GAITPDB_MEDIAL = np.array([0, -200, 200, -200, 200, -200, 200, 0], dtype=float)
+_GAITPDB_REGIONS = (
+    "heel",
+    "lateral_midfoot",
+    "medial_midfoot",
+    "lateral_midfoot",
+    "medial_midfoot",
+    "lateral_metatarsals",
+    "first_metatarsal",
+    "hallux",
+)
+
+
+def _gaitpdb8() -> SensorLayout:
+    length = 260.0
+    mm_per_unit = 0.8 * length / 1600.0
+    x = 0.10 * length + (_GAITPDB_Y + 800.0) * mm_per_unit
+    y = _GAITPDB_MEDIAL * mm_per_unit
+    return SensorLayout(
+        name="gaitpdb8",
+        sensor_names=tuple(f"s{i}" for i in range(1, 9)),
+        x_mm=x,
+        y_mm=y,
+        area_mm2=np.full(8, np.nan),  # the file gives forces in N; no areas needed or published
+        regions=_GAITPDB_REGIONS,
+        foot_length_mm=length,
+        outline_mm=_foot_outline(length),
+        approximate=True,
+        source=(
+            "PhysioNet gaitpdb format.txt relative sensor coordinates (Infotronic), scaled by us "
+            "onto a 260 mm foot; regions assigned by position"
+        ),
+        extra={"format_txt_x_left": [-500, -700, -300, -700, -300, -700, -300, -500],
+               "format_txt_y": _GAITPDB_Y.tolist()},
+    )
+
+
+# Moticon OpenGo: 16 sensors. The files carry no geometry; these positions are
+# our approximation of the published sensor map (numbered heel to toe), marked
+# approximate. Sensor areas are unknown to us, so forces use the vendor total.
+_MOTICON16 = (
+    ("p1", 0.07, 0.10, "medial_heel"),
+    ("p2", 0.07, -0.10, "lateral_heel"),
+    ("p3", 0.17, 0.12, "medial_heel"),
+    ("p4", 0.17, -0.14, "lateral_heel"),
+    ("p5", 0.38, -0.26, "lateral_midfoot"),
+    ("p6", 0.50, -0.30, "lateral_midfoot"),
+    ("p7", 0.45, 0.10, "medial_midfoot"),
+    ("p8", 0.66, -0.36, "lateral_metatarsals"),
+    ("p9", 0.70, -0.20, "lateral_metatarsals"),
+    ("p10", 0.72, -0.04, "central_metatarsals"),
+    ("p11", 0.73, 0.14, "central_metatarsals"),
+    ("p12", 0.70, 0.32, "first_metatarsal"),
+    ("p13", 0.84, -0.18, "lesser_toes"),
+    ("p14", 0.88, 0.00, "lesser_toes"),
+    ("p15", 0.91, 0.20, "hallux"),
+    ("p16", 0.92, 0.34, "hallux"),
+)
+
+
+def _moticon16(shoe_size_eu: float = 40.0) -> SensorLayout:
+    length = foot_length_mm_for_eu_size(shoe_size_eu)
+    names, fx, fy, regions = zip(*_MOTICON16)
+    x, y = _scaled(list(fx), list(fy), length)
+    return SensorLayout(
+        name="moticon16",
+        sensor_names=tuple(names),
+        x_mm=x,
+        y_mm=y,
+        area_mm2=np.full(16, np.nan),
+        regions=tuple(regions),
+        foot_length_mm=length,
+        outline_mm=_foot_outline(length),
+        approximate=True,
+        source=(
+            "APPROXIMATE: Moticon OpenGo sensor positions are not in the export files; positions "
+            "placed by us heel-to-toe from the vendor's published sensor map, areas unknown"
+        ),
+        shoe_size_eu=float(shoe_size_eu),
+    )
+
+
+def _footswitch1() -> SensorLayout:
+    length = 260.0
+    return SensorLayout(
+        name="footswitch1",
+        sensor_names=("force",),
+        x_mm=np.array([0.5 * length]),
+        y_mm=np.array([0.0]),
+        area_mm2=np.array([np.nan]),
+        regions=("whole_foot",),
+        foot_length_mm=length,
+        outline_mm=_foot_outline(length),
+        approximate=True,
+        source="PhysioNet gaitndd: one force-sensitive resistor signal per foot (no geometry)",
+    )
+
+
+_BUILTIN = {
+    "insole16": _insole16,
+    "gaitpdb8": _gaitpdb8,
+    "moticon16": _moticon16,
+    "footswitch1": _footswitch1,
+}
+
+
+def builtin_layouts() -> tuple[str, ...]:
+    """Names of the built-in layouts."""
+    return tuple(_BUILTIN)
+
+
+def get_layout(name: str, *, shoe_size_eu: float | None = None) -> SensorLayout:
+    """A built-in layout by name; ``shoe_size_eu`` scales layouts that depend on size."""
+    try:
+        factory = _BUILTIN[name]
+    except KeyError:
+        raise RecordingError(f"unknown layout {name!r}; built-in layouts: {', '.join(_BUILTIN)}") from None
+    if shoe_size_eu is not None and name in ("insole16", "moticon16"):
+        return factory(shoe_size_eu)  # type: ignore[call-arg]
+    return factory()

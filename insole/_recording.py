@@ -1,0 +1,291 @@
+"""The recording model: two feet, one layout, samples on one clock, each sample valid or not.
+
+A ``Recording`` holds, per foot, a ``FootSamples``: the time of every sample
+slot (s, on the recording's common clock), the sensor values (kPa or N, one
+column per layout sensor), a validity mask, and optional IMU channels. A
+sample slot that carries no data (a lost packet, an empty field in a vendor
+export, the WFDB invalid marker) is kept as a slot with ``valid == False`` and
+NaN values: gaps are marked, never filled, and the time axis stays the source's.
+
+Recordings are immutable (arrays are read-only) and validated when built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from insole._errors import RecordingError
+from insole._layout import SensorLayout
+
+__all__ = ["FootSamples", "Recording", "RecordingMeta", "ReferenceEvents", "Mark", "SIDES", "UNITS"]
+
+SIDES: tuple[str, str] = ("left", "right")
+Side = Literal["left", "right"]
+# kPa: pressure per sensor; N: force per sensor; au: arbitrary units
+# proportional to force (uncalibrated force-sensitive resistors, e.g. gaitndd).
+UNITS = ("kPa", "N", "au")
+
+
+def _frozen_array(values: Any, dtype: Any, name: str, shape: tuple[int | None, ...]) -> np.ndarray:
+    array = np.array(values, dtype=dtype, copy=True)
+    if array.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, array.shape)):
+        raise RecordingError(f"{name} has shape {array.shape}, expected {shape}")
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class FootSamples:
+    """The samples of one foot.
+
+    ``time_s`` (n,) float64, strictly increasing; ``values`` (n, n_sensors)
+    float32 in the recording's unit; ``valid`` (n,) bool; ``accel_g`` and
+    ``gyro_dps`` optional (n, 3) float32; ``channels`` optional extra (n,)
+    channels named with their unit (e.g. ``vendor_total_force_n``).
+    """
+
+    time_s: np.ndarray
+    values: np.ndarray
+    valid: np.ndarray
+    accel_g: np.ndarray | None = None
+    gyro_dps: np.ndarray | None = None
+    channels: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        time_s = _frozen_array(self.time_s, np.float64, "time_s", (None,))
+        n = time_s.shape[0]
+        values = np.array(self.values, dtype=np.float32, copy=True)
+        if values.ndim == 1:
+            values = values[:, None]
+        values = _frozen_array(values, np.float32, "values", (n, None))
+        valid = _frozen_array(self.valid, bool, "valid", (n,))
+        object.__setattr__(self, "time_s", time_s)
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "valid", valid)
+        for name in ("accel_g", "gyro_dps"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _frozen_array(getattr(self, name), np.float32, name, (n, 3)))
+        channels = {}
+        for key, channel in dict(self.channels).items():
+            channels[str(key)] = _frozen_array(channel, np.float64, f"channel {key}", (n,))
+        object.__setattr__(self, "channels", channels)
+        if n > 1 and not np.all(np.diff(time_s) > 0):
+            raise RecordingError("time_s must be strictly increasing")
+        if not np.all(np.isfinite(time_s)):
+            raise RecordingError("time_s must be finite (mark missing samples invalid instead)")
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.time_s.shape[0])
+
+    @property
+    def n_sensors(self) -> int:
+        return int(self.values.shape[1])
+
+    @property
+    def valid_fraction(self) -> float:
+        return float(self.valid.mean()) if self.n_samples else 0.0
+
+    def gaps(self) -> list[tuple[float, float, int]]:
+        """Runs of invalid samples as ``(start_s, end_s, n_samples)``; times of the first and last invalid slot."""
+        invalid = ~self.valid
+        if not invalid.any():
+            return []
+        padded = np.concatenate([[False], invalid, [False]])
+        edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+        starts, stops = edges[::2], edges[1::2]
+        return [(float(self.time_s[a]), float(self.time_s[b - 1]), int(b - a)) for a, b in zip(starts, stops)]
+
+    def equals(self, other: FootSamples) -> bool:
+        """Exact equality of every array (NaN equal to NaN)."""
+        def same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+            if a is None or b is None:
+                return a is None and b is None
+            return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+
+        return (
+            same(self.time_s, other.time_s)
+            and same(self.values, other.values)
+            and same(self.valid, other.valid)
+            and same(self.accel_g, other.accel_g)
+            and same(self.gyro_dps, other.gyro_dps)
+            and self.channels.keys() == other.channels.keys()
+            and all(same(self.channels[k], other.channels[k]) for k in self.channels)
+        )
+
+
+@dataclass(frozen=True)
+class ReferenceEvents:
+    """Gait events given by the source (a vendor's detector, a lab's reference), in s on the recording's axis."""
+
+    source: str
+    heel_strike_s: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # side -> times
+    toe_off_s: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. the lab's per-stride table
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "heel_strike_s": {k: list(v) for k, v in self.heel_strike_s.items()},
+            "toe_off_s": {k: list(v) for k, v in self.toe_off_s.items()},
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReferenceEvents:
+        return cls(
+            source=str(data.get("source", "")),
+            heel_strike_s={k: tuple(map(float, v)) for k, v in (data.get("heel_strike_s") or {}).items()},
+            toe_off_s={k: tuple(map(float, v)) for k, v in (data.get("toe_off_s") or {}).items()},
+            extra=dict(data.get("extra") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A clinician's mark or a test phase boundary at ``time_s`` (e.g. "turn", "pain")."""
+
+    time_s: float
+    label: str
+    kind: str = "mark"  # "mark" | "phase" | other producers' kinds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"time_s": self.time_s, "label": self.label, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class RecordingMeta:
+    """Who, what and how: everything about a recording that is not a sample.
+
+    ``subject_id`` is pseudonymous. ``devices`` maps side -> device facts
+    (serial, firmware, name, address). ``software`` names what captured or
+    imported the data. ``source`` describes the input (path, format, sha256).
+    ``capture_quality`` holds the collector's figures when there are any.
+    """
+
+    subject_id: str | None = None
+    body_mass_kg: float | None = None
+    shoe_size_eu: float | None = None
+    condition: str | None = None
+    notes: str | None = None
+    recorded_at: str | None = None  # ISO 8601, when the source says
+    devices: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    software: Mapping[str, Any] = field(default_factory=dict)
+    source: Mapping[str, Any] = field(default_factory=dict)
+    capture_quality: Mapping[str, Any] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.body_mass_kg is not None and not (0 < float(self.body_mass_kg) < 500):
+            raise RecordingError(f"body mass {self.body_mass_kg} kg is not plausible")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RecordingMeta:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True, eq=False)
+class Recording:
+    """A session: per-foot samples on one clock, the sensor layout, units and metadata.
+
+    ``sample_rate_hz`` is the nominal rate. ``unit`` is "kPa" (pressure per
+    sensor), "N" (force per sensor) or "au" (uncalibrated, proportional to force).
+    At least one foot is present; a missing foot is ``None``.
+    """
+
+    layout: SensorLayout
+    unit: str
+    sample_rate_hz: float
+    left: FootSamples | None
+    right: FootSamples | None
+    meta: RecordingMeta = field(default_factory=RecordingMeta)
+    reference_events: ReferenceEvents | None = None
+    marks: tuple[Mark, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise RecordingError(f"unit must be one of {UNITS}, not {self.unit!r}")
+        if not (np.isfinite(self.sample_rate_hz) and self.sample_rate_hz > 0):
+            raise RecordingError(f"sample rate must be positive, not {self.sample_rate_hz!r}")
+        if self.left is None and self.right is None:
+            raise RecordingError("a recording needs at least one foot")
+        for side in SIDES:
+            foot = self.foot(side)
+            if foot is not None and foot.n_sensors != self.layout.n_sensors:
+                raise RecordingError(
+                    f"{side} foot has {foot.n_sensors} sensor columns but layout "
+                    f"{self.layout.name} has {self.layout.n_sensors}"
+                )
+        object.__setattr__(self, "marks", tuple(self.marks))
+
+    def foot(self, side: str) -> FootSamples | None:
+        if side == "left":
+            return self.left
+        if side == "right":
+            return self.right
+        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        return tuple(s for s in SIDES if self.foot(s) is not None)
+
+    @property
+    def duration_s(self) -> float:
+        starts = [self.foot(s).time_s[0] for s in self.sides if self.foot(s).n_samples]
+        ends = [self.foot(s).time_s[-1] for s in self.sides if self.foot(s).n_samples]
+        if not starts:
+            return 0.0
+        return float(max(ends) - min(starts) + 1.0 / self.sample_rate_hz)
+
+    def replace(self, **changes: Any) -> Recording:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def with_meta(self, **changes: Any) -> Recording:
+        return self.replace(meta=dataclasses.replace(self.meta, **changes))
+
+    def equals(self, other: Recording) -> bool:
+        """Identical arrays, validity, layout, units, metadata, events and marks."""
+        def same_foot(a: FootSamples | None, b: FootSamples | None) -> bool:
+            if a is None or b is None:
+                return a is None and b is None
+            return a.equals(b)
+
+        return (
+            self.layout == other.layout
+            and self.unit == other.unit
+            and self.sample_rate_hz == other.sample_rate_hz
+            and same_foot(self.left, other.left)
+            and same_foot(self.right, other.right)
+            and self.meta == other.meta
+            and self.reference_events == other.reference_events
+            and self.marks == other.marks
+        )
+
+    def __repr__(self) -> str:
+        feet = ", ".join(f"{s}: {self.foot(s).n_samples} samples" for s in self.sides)
+        return (
+            f"Recording({self.layout.name}, {self.sample_rate_hz:g} Hz, {self.unit}, "
+            f"{self.duration_s:.1f} s, {feet})"
+        )
+
+
+def regular_time_axis(n: int, sample_rate_hz: float, start_s: float = 0.0) -> np.ndarray:
+    """``start_s + i / rate`` for i in 0..n-1 (sample index over rate, as WFDB defines time)."""
+    return start_s + np.arange(n, dtype=np.float64) / float(sample_rate_hz)
+
+
+def feet_from_sequence(sides: Sequence[str], feet: Sequence[FootSamples]) -> dict[str, FootSamples | None]:
+    out: dict[str, FootSamples | None] = {"left": None, "right": None}
+    for side, foot in zip(sides, feet):
+        out[side] = foot
+    return out

@@ -1,0 +1,25 @@
+"""Shared test fixtures: where the real data lives, and temporary outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+RECORDINGS = REPO / "recordings"
+ARTIFACTS = REPO / "tests" / "artifacts"  # screenshots and pages a run leaves for people to look at
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"the real datasets are expected at {SHARED_DATA} (../shared beside the repo)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
