@@ -34,6 +34,8 @@ API summary::
     ManufacturerData(foot, serial, battery_pct)       # battery_pct None = unknown
     encode_manufacturer_data(md) -> bytes             # bytes after the company id
     decode_manufacturer_data(data) -> ManufacturerData
+    encode_advertising_data(md) -> bytes             # 31 B: flags, service UUID, manufacturer data
+    encode_scan_response(foot, serial) -> bytes       # the local name
     local_name(foot, serial) -> str                   # "INSOLE-L-1A2B"
     parse_local_name(name) -> tuple[Foot, int]        # (foot, low 16 bits of serial)
 
@@ -53,6 +55,7 @@ from __future__ import annotations
 import binascii
 import re
 import struct
+import uuid
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import ClassVar, TypeAlias
@@ -61,7 +64,7 @@ import numpy as np
 import numpy.typing as npt
 
 from firmware_protocol._errors import CrcMismatchError, ProtocolError
-from firmware_protocol._gatt import LOCAL_NAME_PREFIX
+from firmware_protocol._gatt import COMPANY_ID, INSOLE_SERVICE_UUID, LOCAL_NAME_PREFIX
 
 __all__ = [
     "MAX_PACKET_SIZE",
@@ -98,10 +101,12 @@ __all__ = [
     "decode_reply",
     "decode_sample_packet",
     "encode",
+    "encode_advertising_data",
     "encode_command",
     "encode_manufacturer_data",
     "encode_reply",
     "encode_sample_packet",
+    "encode_scan_response",
     "local_name",
     "max_samples_per_packet",
     "min_att_mtu",
@@ -114,8 +119,9 @@ PROTOCOL_VERSION = 1
 N_SENSORS = 16
 #: IMU values per sample: accel x, y, z (mg), gyro x, y, z (0.1 dps).
 N_IMU_AXES = 6
-#: One pressure code is 0.1 kPa.
+#: One pressure code is 0.1 kPa (decoders divide by ``CODES_PER_KPA``, which is exact).
 PRESSURE_KPA_PER_CODE = 0.1
+CODES_PER_KPA = 10
 #: Pressure code meaning "at or above the sensor's full scale".
 SATURATED_CODE = 0xFFFF
 ACCEL_G_PER_CODE = 0.001
@@ -367,7 +373,7 @@ class SamplePacket:
         A saturated reading has no known value (only a lower bound, the
         sensor's full scale from GET_INFO), so it is NaN rather than 6553.5.
         """
-        kpa = self.pressure_codes * PRESSURE_KPA_PER_CODE
+        kpa = self.pressure_codes / CODES_PER_KPA
         kpa[self.saturated] = np.nan
         return kpa
 
@@ -729,7 +735,7 @@ class InfoReply:
         if not 1 <= _check_uint(self.samples_per_packet, 8, "samples_per_packet") <= limit:
             raise ProtocolError(f"samples_per_packet={self.samples_per_packet}, must be 1..{limit}")
         code = _kpa_to_code(self.full_scale_kpa)
-        object.__setattr__(self, "full_scale_kpa", code * PRESSURE_KPA_PER_CODE)
+        object.__setattr__(self, "full_scale_kpa", code / CODES_PER_KPA)
 
     @property
     def firmware_revision(self) -> str:
@@ -740,8 +746,8 @@ class InfoReply:
 def _kpa_to_code(kpa: object) -> int:
     if isinstance(kpa, bool) or not isinstance(kpa, (int, float, np.integer, np.floating)):
         raise ProtocolError(f"full_scale_kpa must be a number, got {kpa!r}")
-    code = round(float(kpa) / PRESSURE_KPA_PER_CODE) if np.isfinite(kpa) else -1
-    if not 1 <= code < SATURATED_CODE or abs(code * PRESSURE_KPA_PER_CODE - kpa) > 1e-6:
+    code = round(float(kpa) * CODES_PER_KPA) if np.isfinite(kpa) else -1
+    if not 1 <= code < SATURATED_CODE or abs(code / CODES_PER_KPA - kpa) > 1e-6:
         raise ProtocolError(f"full_scale_kpa={kpa!r}: must be a multiple of 0.1 in 0.1..6553.4")
     return code
 
@@ -832,7 +838,7 @@ def decode_reply(data: bytes | bytearray | memoryview) -> ReplyMessage:
             imu_present=bool(state & _INFO_IMU_PRESENT),
             imu_enabled=bool(state & _INFO_IMU_ENABLED),
             streaming=bool(state & _INFO_STREAMING),
-            full_scale_kpa=full_scale * PRESSURE_KPA_PER_CODE,
+            full_scale_kpa=full_scale / CODES_PER_KPA,
             token=token,
         )
     if payload:
@@ -896,6 +902,39 @@ def decode_manufacturer_data(data: bytes | bytearray | memoryview) -> Manufactur
         serial=serial,
         battery_pct=None if battery == _BATTERY_UNKNOWN else battery,
     )
+
+
+# AD types (Bluetooth Assigned Numbers, "Common Data Types").
+_AD_FLAGS = 0x01
+_AD_COMPLETE_128_BIT_UUIDS = 0x07
+_AD_COMPLETE_LOCAL_NAME = 0x09
+_AD_MANUFACTURER_SPECIFIC = 0xFF
+#: LE General Discoverable Mode, BR/EDR not supported.
+_ADV_FLAGS_VALUE = 0x06
+
+
+def _ad_structure(ad_type: int, value: bytes) -> bytes:
+    return bytes((len(value) + 1, ad_type)) + value
+
+
+def encode_advertising_data(data: ManufacturerData) -> bytes:
+    """The 31-byte advertising payload: flags, the insole service UUID, manufacturer data.
+
+    The local name does not fit beside them; it is in :func:`encode_scan_response`.
+    """
+    return (
+        _ad_structure(_AD_FLAGS, bytes((_ADV_FLAGS_VALUE,)))
+        + _ad_structure(_AD_COMPLETE_128_BIT_UUIDS, uuid.UUID(INSOLE_SERVICE_UUID).bytes[::-1])
+        + _ad_structure(
+            _AD_MANUFACTURER_SPECIFIC,
+            struct.pack("<H", COMPANY_ID) + encode_manufacturer_data(data),
+        )
+    )
+
+
+def encode_scan_response(foot: Foot | int, serial: int) -> bytes:
+    """The scan-response payload: the complete local name, e.g. ``INSOLE-L-1A2B``."""
+    return _ad_structure(_AD_COMPLETE_LOCAL_NAME, local_name(foot, serial).encode("ascii"))
 
 
 _NAME_RE = re.compile(rf"{re.escape(LOCAL_NAME_PREFIX)}([LR])-([0-9A-F]{{4}})")
