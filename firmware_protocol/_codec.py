@@ -124,8 +124,9 @@ PRESSURE_KPA_PER_CODE = 0.1
 CODES_PER_KPA = 10
 #: Pressure code meaning "at or above the sensor's full scale".
 SATURATED_CODE = 0xFFFF
-ACCEL_G_PER_CODE = 0.001
-GYRO_DPS_PER_CODE = 0.1
+#: IMU codes: accel in mg (1000 per g), gyro in 0.1 deg/s (10 per deg/s).
+ACCEL_CODES_PER_G = 1000
+GYRO_CODES_PER_DPS = 10
 #: Largest notification value: fits one LE data PDU with DLE (MTU 247).
 MAX_PACKET_SIZE = 244
 SAMPLE_HEADER_SIZE = 18
@@ -336,7 +337,8 @@ class SamplePacket:
         limit = max_samples_per_packet(imu is not None)
         if not 1 <= n <= limit:
             raise ProtocolError(f"{n} samples per packet, must be 1..{limit}")
-        flags = StatusFlags(_check_uint(int(self.flags), 16, "flags")) & ~_DERIVED_FLAGS
+        # Plain-int masking: ``~`` on an IntFlag would also drop the reserved bits.
+        flags = StatusFlags(_check_uint(self.flags, 16, "flags") & ~int(_DERIVED_FLAGS))
         if imu is not None:
             flags |= StatusFlags.IMU_PRESENT
         if (codes == SATURATED_CODE).any():
@@ -382,14 +384,14 @@ class SamplePacket:
         """Acceleration x, y, z in g, shape (n_samples, 3), or None without IMU."""
         if self.imu_codes is None:
             return None
-        return self.imu_codes[:, :3] * ACCEL_G_PER_CODE
+        return self.imu_codes[:, :3] / ACCEL_CODES_PER_G
 
     @property
     def gyro_dps(self) -> npt.NDArray[np.float64] | None:
         """Angular rate x, y, z in deg/s, shape (n_samples, 3), or None without IMU."""
         if self.imu_codes is None:
             return None
-        return self.imu_codes[:, 3:] * GYRO_DPS_PER_CODE
+        return self.imu_codes[:, 3:] / GYRO_CODES_PER_DPS
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SamplePacket):
