@@ -1,0 +1,987 @@
+"""Emulated insole firmware: one bumble BLE peripheral per foot.
+
+The emulated insole behaves like the firmware ``PROTOCOL.md`` describes:
+
+* it advertises its local name (``INSOLE-L-1A2B``), the insole service UUID
+  and the manufacturer data (foot, serial, battery);
+* it serves the GATT table of :mod:`firmware_protocol._gatt` (data service with
+  the samples and control characteristics, Battery Service, Device Information
+  Service), caps the ATT MTU at 247 and requests that MTU itself right after a
+  connection is made, as typical nRF firmware does (bumble would otherwise cut
+  every notification to MTU-3 = 20 bytes without a word);
+* it obeys the control commands (start/stop streaming, sample rate, samples per
+  packet and IMU, tare, identify, read clock, get info) and notifies a reply to
+  each;
+* while streaming it sends sample packets built from a *source* it is given.
+
+A source is any callable ``source(n_samples, sample_rate_hz)`` returning the
+next ``n_samples`` rows of the 16 pressures in kPa, shape ``(n, 16)``, either
+alone or as a pair ``(pressure_kpa, imu)`` with ``imu`` of shape ``(n, 6)``:
+acceleration x, y, z in g then angular rate x, y, z in deg/s. It may return
+fewer rows (or ``None``) when it runs out; the stream then ends. The gait
+simulator of ``insole`` and the replay of a recording plug in here without
+``firmware_protocol`` importing ``insole``; :func:`source_from_arrays` wraps
+whole arrays. Without a source the insole uses :func:`synthetic_walking_source`,
+a placeholder test signal.
+
+Faults are requested with a :class:`FaultPlan`. The emulator records what it did
+(:class:`InsoleRecord`) so that tests can compare it with what the collector
+received. It may run faster than real time (``InsoleSpec.speed``): the device
+clock and the sample timestamps stay true to the sample rate; only the wall
+clock pace changes.
+
+Times: the *device clock* is µs since the emulated insole booted (its
+``start``), shifted by ``FaultPlan.clock_offset_s`` and running fast or slow by
+``FaultPlan.clock_drift_ppm`` relative to the host's (true) clock. Samples are
+taken on the device clock (sample ``i`` of a stream at exactly
+``t0 + i * period``), so a drifting insole delivers slightly more or fewer
+samples per host second, as real hardware does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, Union
+
+import numpy as np
+import numpy.typing as npt
+from bumble import hci
+from bumble.controller import Controller
+from bumble.device import (
+    AdvertisingEventProperties,
+    AdvertisingParameters,
+    AdvertisingSet,
+    Connection,
+    Device,
+    Peer,
+)
+from bumble.gatt import Characteristic, CharacteristicValue, Service
+from bumble.host import Host
+from bumble.link import LocalLink
+from bumble.transport.common import AsyncPipeSink
+
+from firmware_protocol._codec import (
+    N_IMU_AXES,
+    N_SENSORS,
+    SAMPLE_RATES_HZ,
+    SATURATED_CODE,
+    ClockReply,
+    Foot,
+    GetInfo,
+    Identify,
+    InfoReply,
+    ManufacturerData,
+    Opcode,
+    ReadClock,
+    Reply,
+    ReplyMessage,
+    SamplePacket,
+    SetSampleRate,
+    StartStreaming,
+    Status,
+    StatusFlags,
+    StopStreaming,
+    Tare,
+    decode_command,
+    encode_advertising_data,
+    encode_reply,
+    encode_sample_packet,
+    encode_scan_response,
+    local_name,
+    max_samples_per_packet,
+    min_att_mtu,
+)
+from firmware_protocol._errors import CrcMismatchError, ProtocolError
+from firmware_protocol._gatt import (
+    BATTERY_LEVEL_UUID,
+    CONTROL_CHAR_UUID,
+    DATA_CHAR_UUID,
+    FIRMWARE_REVISION_UUID,
+    GATT_TABLE,
+    MANUFACTURER_NAME,
+    MANUFACTURER_NAME_UUID,
+    MODEL_NUMBER,
+    MODEL_NUMBER_UUID,
+    PREFERRED_ATT_MTU,
+    SERIAL_NUMBER_UUID,
+    Properties,
+)
+
+__all__ = [
+    "EmulatedInsole",
+    "FaultPlan",
+    "InsoleRecord",
+    "InsoleSpec",
+    "SampleSource",
+    "SourceBlock",
+    "StreamRecord",
+    "source_from_arrays",
+    "synthetic_walking_source",
+]
+
+logger = logging.getLogger(__name__)
+
+#: What a source returns: pressures in kPa ``(n, 16)``, optionally with IMU ``(n, 6)``.
+SourceBlock = Union[npt.ArrayLike, tuple[npt.ArrayLike, "npt.ArrayLike | None"], None]
+
+
+class SampleSource(Protocol):
+    """Where an emulated insole's samples come from (see the module docstring)."""
+
+    def __call__(self, n_samples: int, sample_rate_hz: int) -> SourceBlock: ...
+
+
+#: Battery level of a healthy emulated insole, and of one with ``FaultPlan.low_battery``.
+DEFAULT_BATTERY_PCT = 87
+LOW_BATTERY_PCT = 8
+#: At or below this level the firmware sets ``StatusFlags.LOW_BATTERY`` (PROTOCOL.md).
+LOW_BATTERY_THRESHOLD_PCT = 15
+
+_ACCEL_CODES_PER_G = 1000
+_GYRO_CODES_PER_DPS = 10
+_INT16_MIN, _INT16_MAX = -32768, 32767
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Faults an emulated insole injects. The default injects none.
+
+    Sequence numbers are those of the sample packets, which restart at 0 with
+    every START_STREAMING; a fault given by sequence number applies in every
+    stream. Rates are drawn from a generator seeded with ``seed`` and the
+    stream's index, so the same plan faults the same packets every time.
+
+    Attributes:
+        drop_rate: Fraction of sample notifications the link loses, 0 <= rate < 1.
+        drop_sequences: Sequence numbers whose notification is lost.
+        corrupt_rate: Fraction of sample packets sent with one bit flipped
+            (their CRC check fails on the host).
+        corrupt_sequences: Sequence numbers sent corrupted.
+        seed: Seed of the drop and corruption draws.
+        link_loss_at_s: Device-clock seconds after the insole's *first*
+            START_STREAMING at which the link is lost (the peripheral ends the
+            connection with reason "connection timeout", as a supervision
+            timeout would). Each time fires once; a time at which no host is
+            connected is skipped.
+        clock_offset_s: Device clock at boot, in seconds (>= 0): how long
+            before the emulation started the insole "booted".
+        clock_drift_ppm: How fast the device clock runs relative to the host's,
+            in parts per million (positive: fast).
+        burst_packets: The firmware holds this many packets and sends them
+            back-to-back (1: each packet when its last sample is taken).
+        low_battery: Report a battery of ``LOW_BATTERY_PCT`` % (advertising,
+            Battery Service, GET_INFO) and set ``StatusFlags.LOW_BATTERY``.
+    """
+
+    drop_rate: float = 0.0
+    drop_sequences: frozenset[int] = frozenset()
+    corrupt_rate: float = 0.0
+    corrupt_sequences: frozenset[int] = frozenset()
+    seed: int = 0
+    link_loss_at_s: tuple[float, ...] = ()
+    clock_offset_s: float = 0.0
+    clock_drift_ppm: float = 0.0
+    burst_packets: int = 1
+    low_battery: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "drop_sequences", frozenset(self.drop_sequences))
+        object.__setattr__(self, "corrupt_sequences", frozenset(self.corrupt_sequences))
+        object.__setattr__(self, "link_loss_at_s", tuple(sorted(self.link_loss_at_s)))
+        for name in ("drop_rate", "corrupt_rate"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name}={getattr(self, name)!r}: must be in [0, 1)")
+        if any(not math.isfinite(t) or t < 0 for t in self.link_loss_at_s):
+            raise ValueError(f"link_loss_at_s={self.link_loss_at_s!r}: times must be >= 0 s")
+        if not math.isfinite(self.clock_offset_s) or self.clock_offset_s < 0:
+            raise ValueError(f"clock_offset_s={self.clock_offset_s!r}: must be >= 0 s")
+        if not -1e5 < self.clock_drift_ppm < 1e5:
+            raise ValueError(f"clock_drift_ppm={self.clock_drift_ppm!r}: must be within +-1e5 ppm")
+        if self.burst_packets < 1:
+            raise ValueError(f"burst_packets={self.burst_packets!r}: must be >= 1")
+
+
+@dataclass(frozen=True)
+class InsoleSpec:
+    """Everything that defines one emulated insole.
+
+    Attributes:
+        side: ``"left"`` or ``"right"``.
+        serial: 32-bit serial number; its low 16 bits are in the local name.
+        sample_rate_hz: Rate at boot (50, 100 or 200); the host may change it.
+        samples_per_packet: Samples per packet at boot (1..7 without IMU).
+        imu_present: Whether the insole has the 6-axis IMU (off at boot).
+        battery_pct: Battery level reported while ``faults.low_battery`` is off.
+        firmware_version: (major, minor, patch).
+        full_scale_kpa: Sensor full scale; a reading at or above it is sent as
+            ``SATURATED_CODE``.
+        source: Where samples come from (``None``: the synthetic placeholder).
+        faults: Faults to inject.
+        speed: Emulated seconds per wall-clock second (> 0); 10 runs a 10 s
+            session in 1 s. The device clock is unaffected.
+        max_packets: Stop producing after this many packets per stream
+            (dropped ones included), so a test can assert the exact sequence.
+        advertising_interval_ms: Advertising interval. 20 ms (the real
+            firmware uses 100 ms) so tests find and reconnect the insole fast.
+        address: Static random BLE address; derived from side and serial if None.
+    """
+
+    side: Literal["left", "right"]
+    serial: int | None = None
+    sample_rate_hz: int = 100
+    samples_per_packet: int = 1
+    imu_present: bool = False
+    battery_pct: int = DEFAULT_BATTERY_PCT
+    firmware_version: tuple[int, int, int] = (1, 0, 0)
+    full_scale_kpa: float = 600.0
+    source: SampleSource | Iterable | None = field(default=None, compare=False, repr=False)
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    speed: float = 1.0
+    max_packets: int | None = None
+    advertising_interval_ms: float = 20.0
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.side not in ("left", "right"):
+            raise ValueError(f"side={self.side!r}: must be 'left' or 'right'")
+        if self.serial is None:
+            object.__setattr__(self, "serial", 0x00001A2B if self.side == "left" else 0x00001A2C)
+        if not 0 <= self.serial < 2**32:
+            raise ValueError(f"serial={self.serial!r}: must be a 32-bit unsigned integer")
+        if self.sample_rate_hz not in SAMPLE_RATES_HZ:
+            raise ValueError(f"sample_rate_hz={self.sample_rate_hz!r}: must be one of {SAMPLE_RATES_HZ}")
+        if not 1 <= self.samples_per_packet <= max_samples_per_packet(False):
+            raise ValueError(f"samples_per_packet={self.samples_per_packet!r}: must be 1..7")
+        if not 0 <= self.battery_pct <= 100:
+            raise ValueError(f"battery_pct={self.battery_pct!r}: must be 0..100")
+        if not (math.isfinite(self.speed) and self.speed > 0):
+            raise ValueError(f"speed={self.speed!r}: must be > 0")
+        if self.max_packets is not None and self.max_packets < 0:
+            raise ValueError(f"max_packets={self.max_packets!r}: must be >= 0")
+        if self.address is None:
+            # Static random address: the two top bits of the first byte are 1.
+            first = 0xC0 | (0 if self.side == "left" else 1)
+            object.__setattr__(
+                self,
+                "address",
+                ":".join(f"{b:02X}" for b in (first, 0x1E, *self.serial.to_bytes(4, "big"))),
+            )
+
+    @property
+    def foot(self) -> Foot:
+        return Foot.LEFT if self.side == "left" else Foot.RIGHT
+
+    @property
+    def local_name(self) -> str:
+        """The advertised complete local name, e.g. ``INSOLE-L-1A2B``."""
+        return local_name(self.foot, self.serial)
+
+
+# ---------------------------------------------------------------------------
+# Records: what the firmware did, for tests to compare with what arrived.
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class StreamRecord:
+    """One streaming session, from START_STREAMING to its end.
+
+    Attributes:
+        index: 0 for the first stream of the insole's life, then 1, 2, ...
+        start_us: Device clock of the first sample, µs.
+        sample_rate_hz, samples_per_packet, imu_enabled: The stream's settings.
+        sequences: Every packet the firmware produced, in order (dropped,
+            corrupted and lost ones included).
+        timestamps_us: Device timestamp of each packet in ``sequences``.
+        dropped: Sequences whose notification the link lost.
+        corrupted: Sequences sent with a flipped bit.
+        lost_in_buffer: Sequences held for a burst when the link went down.
+        end: Why the stream ended (None while it runs): ``"stop"`` (command),
+            ``"disconnect"`` (the host ended the link), ``"link_loss"`` (a
+            ``FaultPlan`` link loss), ``"max_packets"``, ``"source_exhausted"``.
+    """
+
+    index: int
+    start_us: int
+    sample_rate_hz: int
+    samples_per_packet: int
+    imu_enabled: bool
+    sequences: list[int] = field(default_factory=list)
+    timestamps_us: list[int] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)
+    corrupted: list[int] = field(default_factory=list)
+    lost_in_buffer: list[int] = field(default_factory=list)
+    end: str | None = None
+
+    @property
+    def delivered(self) -> list[int]:
+        """Sequences handed to the link intact or corrupted (not dropped, not lost)."""
+        missing = set(self.dropped) | set(self.lost_in_buffer)
+        return [s for s in self.sequences if s not in missing]
+
+
+@dataclass
+class InsoleRecord:
+    """Everything an emulated insole did since it started."""
+
+    streams: list[StreamRecord] = field(default_factory=list)
+    commands: list[bytes] = field(default_factory=list)
+    replies: list[ReplyMessage] = field(default_factory=list)
+    connections: int = 0
+    #: Device clock (µs) of each fault-plan link loss carried out.
+    link_losses_us: list[int] = field(default_factory=list)
+    #: Link-loss times of the plan that found no host connected.
+    link_losses_skipped_s: list[float] = field(default_factory=list)
+    identify_requests_s: list[int] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
+# Sources.
+# ---------------------------------------------------------------------------
+
+# Position of each insole16 sensor along the foot (fraction of foot length,
+# heel = 0), in layout order, and a plausible peak pressure in kPa. Only for
+# the placeholder signal below.
+_SYNTHETIC_SENSOR_X = np.array(
+    [0.07, 0.07, 0.17, 0.17, 0.34, 0.34, 0.50, 0.50, 0.70, 0.73, 0.72, 0.70, 0.66, 0.91, 0.89, 0.84]
+)
+_SYNTHETIC_PEAK_KPA = np.array(
+    [260, 240, 220, 200, 60, 80, 50, 70, 230, 250, 210, 160, 120, 190, 110, 90], dtype=float
+)
+
+
+def synthetic_walking_source(
+    side: Literal["left", "right"] = "left",
+    *,
+    stride_s: float = 1.1,
+    stance_fraction: float = 0.62,
+    seed: int | None = 0,
+    noise_kpa: float = 1.0,
+) -> SampleSource:
+    """A placeholder test signal: smooth, periodic walking on the 16 sensors.
+
+    Each sensor is loaded once per stride during stance, with a raised-cosine
+    bump that travels from heel to toes, so the summed load shows the familiar
+    double hump. It is NOT a gait model and carries no known answer: use the
+    ``insole`` gait simulator for anything that is analysed. The right foot
+    runs half a stride after the left. Pressures are in kPa, no IMU.
+
+    Args:
+        side: Which foot (sets the phase).
+        stride_s: Stride time in seconds.
+        stance_fraction: Fraction of the stride the foot is on the ground.
+        seed: Seed of the additive noise; None for no noise.
+        noise_kpa: Standard deviation of the noise, kPa (clipped at 0 kPa).
+    """
+    rng = np.random.default_rng(seed) if seed is not None else None
+    phase_offset = 0.0 if side == "left" else 0.5
+    state = {"t_s": 0.0}
+    # Each sensor peaks at a fraction of stance that grows with its position.
+    peak_at = 0.12 + 0.75 * _SYNTHETIC_SENSOR_X
+    half_width = 0.28
+
+    def source(n_samples: int, sample_rate_hz: int) -> np.ndarray:
+        t = state["t_s"] + np.arange(n_samples) / sample_rate_hz
+        state["t_s"] = float(t[-1] + 1.0 / sample_rate_hz) if n_samples else state["t_s"]
+        stance_phase = (((t / stride_s) + phase_offset) % 1.0) / stance_fraction
+        distance = (stance_phase[:, None] - peak_at[None, :]) / half_width
+        bump = np.where(np.abs(distance) < 1.0, 0.5 * (1.0 + np.cos(np.pi * distance)), 0.0)
+        bump[stance_phase > 1.0] = 0.0
+        pressure = bump * _SYNTHETIC_PEAK_KPA[None, :]
+        if rng is not None and noise_kpa > 0:
+            pressure = np.clip(pressure + rng.normal(0.0, noise_kpa, pressure.shape), 0.0, None)
+        return pressure
+
+    return source
+
+
+def source_from_arrays(
+    pressure_kpa: npt.ArrayLike,
+    imu: npt.ArrayLike | None = None,
+    *,
+    loop: bool = False,
+) -> SampleSource:
+    """A source that replays whole arrays, row by row.
+
+    The rows are sent at whatever rate the insole streams at (the rate is not
+    resampled). With ``loop`` the arrays repeat; otherwise the stream ends when
+    they run out.
+
+    Args:
+        pressure_kpa: Shape ``(n, 16)``, kPa. NaN (a gap in a recording) is
+            sent as 0 kPa: the wire format has no "missing" code.
+        imu: Shape ``(n, 6)``: acceleration in g then angular rate in deg/s.
+        loop: Start again at the first row after the last.
+    """
+    pressure = np.asarray(pressure_kpa, dtype=float)
+    if pressure.ndim != 2 or pressure.shape[1] != N_SENSORS:
+        raise ValueError(f"pressure_kpa must have shape (n, {N_SENSORS}), got {pressure.shape}")
+    imu_array = None if imu is None else np.asarray(imu, dtype=float)
+    if imu_array is not None and imu_array.shape != (pressure.shape[0], N_IMU_AXES):
+        raise ValueError(f"imu must have shape ({pressure.shape[0]}, {N_IMU_AXES}), got {imu_array.shape}")
+    state = {"row": 0}
+    n_rows = pressure.shape[0]
+
+    def source(n_samples: int, sample_rate_hz: int) -> SourceBlock:
+        del sample_rate_hz  # replayed as recorded
+        if n_rows == 0:
+            return None
+        if loop:
+            rows = (state["row"] + np.arange(n_samples)) % n_rows
+        else:
+            rows = np.arange(state["row"], min(state["row"] + n_samples, n_rows))
+        state["row"] = int(rows[-1]) + 1 if rows.size else state["row"]
+        return pressure[rows], None if imu_array is None else imu_array[rows]
+
+    return source
+
+
+def _source_from_rows(rows: Iterable) -> SampleSource:
+    """Adapt an iterable of rows (``(16,)`` or ``((16,), (6,))``) to a source."""
+    iterator: Iterator = iter(rows)
+
+    def source(n_samples: int, sample_rate_hz: int) -> SourceBlock:
+        del sample_rate_hz
+        pressures, imus = [], []
+        for row in iterator:
+            if isinstance(row, tuple):
+                pressures.append(np.asarray(row[0], dtype=float))
+                imus.append(None if row[1] is None else np.asarray(row[1], dtype=float))
+            else:
+                pressures.append(np.asarray(row, dtype=float))
+                imus.append(None)
+            if len(pressures) == n_samples:
+                break
+        if not pressures:
+            return None
+        imu = None if any(i is None for i in imus) else np.stack(imus)
+        return np.stack(pressures), imu
+
+    return source
+
+
+def _normalise_block(block: SourceBlock) -> tuple[np.ndarray, np.ndarray | None]:
+    if block is None:
+        return np.empty((0, N_SENSORS)), None
+    if isinstance(block, tuple):
+        pressure, imu = block
+    else:
+        pressure, imu = block, None
+    pressure = np.asarray(pressure, dtype=float).reshape(-1, N_SENSORS)
+    imu_array = None if imu is None else np.asarray(imu, dtype=float).reshape(-1, N_IMU_AXES)
+    return pressure, imu_array
+
+
+# ---------------------------------------------------------------------------
+# The emulated insole.
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Stream:
+    record: StreamRecord
+    rng: np.random.Generator
+    next_packet: int = 0
+    burst: list[tuple[int, bytes]] = field(default_factory=list)
+
+
+class EmulatedInsole:
+    """One emulated insole: a bumble peripheral running the protocol-1 firmware.
+
+    Use::
+
+        insole = EmulatedInsole(InsoleSpec(side="left", max_packets=1000))
+        await insole.start(link)       # power on, advertise (again after every disconnect)
+        ...                            # a host connects, subscribes, sends START_STREAMING
+        await insole.finished.wait()   # max_packets sent (or the source ran out)
+        insole.record.streams[-1].dropped
+        await insole.lose_link()       # link loss now (explicit disconnect, never power-off)
+        await insole.stop()
+
+    Attributes:
+        spec: The :class:`InsoleSpec` it runs.
+        record: What it has done (:class:`InsoleRecord`).
+        connected: Set while a host is connected.
+        finished: Set when a stream ended by ``max_packets`` or an exhausted
+            source; cleared when a new stream starts.
+    """
+
+    def __init__(self, spec: InsoleSpec) -> None:
+        self.spec = spec
+        self.record = InsoleRecord()
+        self.connected = asyncio.Event()
+        self.finished = asyncio.Event()
+        self._disconnected = asyncio.Event()
+        self._disconnected.set()
+        source = spec.source
+        if source is None:
+            source = synthetic_walking_source(spec.side, seed=spec.serial)
+        elif not callable(source):
+            source = _source_from_rows(source)
+        self._source: SampleSource = source
+        faults = spec.faults
+        self._battery_pct = LOW_BATTERY_PCT if faults.low_battery else spec.battery_pct
+        self._sample_rate_hz = spec.sample_rate_hz
+        self._samples_per_packet = spec.samples_per_packet
+        self._imu_enabled = False
+        self._tare_codes = np.zeros(N_SENSORS, dtype=np.int64)
+        self._tared = False
+        self._clock_read = False
+        self._last_pressure_kpa = np.zeros(N_SENSORS)
+        self._device: Device | None = None
+        self._controller: Controller | None = None
+        self._link: LocalLink | None = None
+        self._connection: Connection | None = None
+        self._advertising_set: AdvertisingSet | None = None
+        self._data_characteristic: Characteristic | None = None
+        self._control_characteristic: Characteristic | None = None
+        self._battery_characteristic: Characteristic | None = None
+        self._stream: _Stream | None = None
+        self._stream_task: asyncio.Task | None = None
+        self._first_stream_start_us: int | None = None
+        self._pending_link_losses = list(faults.link_loss_at_s)
+        self._boot_loop_time = 0.0
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- identity ----------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The advertised local name, e.g. ``INSOLE-L-1A2B``."""
+        return self.spec.local_name
+
+    @property
+    def address(self) -> str:
+        """The BLE address (static random), as BlueZ and bleak show it."""
+        assert self.spec.address is not None
+        return self.spec.address
+
+    @property
+    def streaming(self) -> bool:
+        return self._stream is not None
+
+    @property
+    def battery_pct(self) -> int:
+        return self._battery_pct
+
+    # -- clock ---------------------------------------------------------------
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def device_clock_us(self, loop_time: float | None = None) -> int:
+        """The device clock (µs since boot) at ``loop_time`` (default: now)."""
+        loop_time = self._now() if loop_time is None else loop_time
+        true_elapsed_s = (loop_time - self._boot_loop_time) * self.spec.speed
+        faults = self.spec.faults
+        return round((faults.clock_offset_s + true_elapsed_s * (1.0 + faults.clock_drift_ppm * 1e-6)) * 1e6)
+
+    def _loop_time_of(self, device_us: int) -> float:
+        faults = self.spec.faults
+        true_elapsed_s = (device_us * 1e-6 - faults.clock_offset_s) / (1.0 + faults.clock_drift_ppm * 1e-6)
+        return self._boot_loop_time + true_elapsed_s / self.spec.speed
+
+    async def _sleep_until_device_us(self, device_us: int) -> None:
+        delay = self._loop_time_of(device_us) - self._now()
+        # Always yield, so a fast-forwarded stream still lets the link run.
+        await asyncio.sleep(max(delay, 0.0))
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def start(self, link: LocalLink) -> None:
+        """Power on, attached to ``link``, and advertise (again after each disconnect)."""
+        self._link = link
+        self._boot_loop_time = self._now()
+        controller = Controller(f"insole-{self.spec.side}", link=link)
+        self._controller = controller
+        device = Device(
+            name=self.name,
+            address=hci.Address(self.address),
+            host=Host(controller, AsyncPipeSink(controller)),
+        )
+        device.gatt_server.max_mtu = PREFERRED_ATT_MTU
+        device.add_services(self._build_gatt_services())
+        device.on(device.EVENT_CONNECTION, self._on_connection)
+        self._device = device
+        await device.power_on()
+        # The emulated link has no scan request / scan response exchange, so
+        # the scan response's AD structures (the local name) follow the
+        # advertising data in one extended advertising PDU; a scanner sees
+        # the same merged set it gets from an active scan of the real firmware.
+        manufacturer = ManufacturerData(self.spec.foot, self.spec.serial, self._battery_pct)
+        advertising_data = encode_advertising_data(manufacturer) + encode_scan_response(
+            self.spec.foot, self.spec.serial
+        )
+        self._advertising_set = await device.create_advertising_set(
+            advertising_parameters=AdvertisingParameters(
+                advertising_event_properties=AdvertisingEventProperties(
+                    is_connectable=True, is_scannable=False, is_legacy=False
+                ),
+                primary_advertising_interval_min=self.spec.advertising_interval_ms,
+                primary_advertising_interval_max=self.spec.advertising_interval_ms,
+            ),
+            random_address=hci.Address(self.address),
+            advertising_data=advertising_data,
+            auto_restart=True,
+        )
+
+    async def stop(self) -> None:
+        """Stop streaming, end any link (explicitly, never a silent power-off) and power off."""
+        await self._end_stream("stop")
+        if self._connection is not None:
+            await self.lose_link(reason=hci.HCI_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF_ERROR)
+        for task in list(self._tasks):
+            task.cancel()
+        device, self._device = self._device, None
+        if device is not None:
+            if self._advertising_set is not None:
+                self._advertising_set.auto_restart = False
+                with contextlib.suppress(Exception):
+                    await self._advertising_set.stop()
+            with contextlib.suppress(Exception):
+                await device.power_off()
+        if self._link is not None and self._controller is not None:
+            with contextlib.suppress(KeyError):
+                self._link.remove_controller(self._controller)
+            self._controller = None
+
+    async def lose_link(self, *, reason: int = hci.HCI_CONNECTION_TIMEOUT_ERROR) -> None:
+        """End the current connection now, as a link loss would (no-op if none).
+
+        The peripheral sends the link-layer terminate itself: bumble's emulated
+        link has no supervision timeout, so powering off would leave the host
+        connected to nothing.
+        """
+        connection = self._connection
+        if connection is None:
+            return
+        with contextlib.suppress(Exception):
+            await connection.disconnect(reason)
+        await self._disconnected.wait()
+
+    async def wait_disconnected(self) -> None:
+        """Return once no host is connected."""
+        await self._disconnected.wait()
+
+    def _spawn(self, coroutine) -> asyncio.Task:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_task_failure)
+        return task
+
+    # -- GATT ----------------------------------------------------------------
+
+    def _build_gatt_services(self) -> list[Service]:
+        static_values = {
+            MANUFACTURER_NAME_UUID: MANUFACTURER_NAME.encode(),
+            MODEL_NUMBER_UUID: MODEL_NUMBER.encode(),
+            SERIAL_NUMBER_UUID: f"{self.spec.serial:08X}".encode(),
+            FIRMWARE_REVISION_UUID: ".".join(str(p) for p in self.spec.firmware_version).encode(),
+        }
+        services = []
+        for service_spec in GATT_TABLE:
+            characteristics = []
+            for spec in service_spec.characteristics:
+                permissions = Characteristic.Permissions(0)
+                if spec.properties & Properties.READ:
+                    permissions |= Characteristic.Permissions.READABLE
+                if spec.properties & (Properties.WRITE | Properties.WRITE_WITHOUT_RESPONSE):
+                    permissions |= Characteristic.Permissions.WRITEABLE
+                if spec.uuid == CONTROL_CHAR_UUID:
+                    value = CharacteristicValue(write=self._on_control_write)
+                elif spec.uuid == BATTERY_LEVEL_UUID:
+                    value = CharacteristicValue(read=lambda _connection: bytes((self._battery_pct,)))
+                else:
+                    value = static_values.get(spec.uuid, b"")
+                characteristic = Characteristic(
+                    spec.uuid, Characteristic.Properties(int(spec.properties)), permissions, value
+                )
+                if spec.uuid == DATA_CHAR_UUID:
+                    self._data_characteristic = characteristic
+                elif spec.uuid == CONTROL_CHAR_UUID:
+                    self._control_characteristic = characteristic
+                elif spec.uuid == BATTERY_LEVEL_UUID:
+                    self._battery_characteristic = characteristic
+                characteristics.append(characteristic)
+            services.append(Service(service_spec.uuid, characteristics))
+        return services
+
+    # -- connection ----------------------------------------------------------
+
+    def _on_connection(self, connection: Connection) -> None:
+        self._connection = connection
+        self.record.connections += 1
+        self._disconnected.clear()
+        self.connected.set()
+        connection.on(connection.EVENT_DISCONNECTION, lambda reason: self._on_disconnection(connection, reason))
+        self._spawn(self._request_mtu(connection))
+
+    async def _request_mtu(self, connection: Connection) -> None:
+        # Typical nRF firmware asks for its preferred MTU itself; the host's
+        # own exchange (BlueZ offers 517) ends at the same value.
+        with contextlib.suppress(Exception):
+            await Peer(connection).request_mtu(PREFERRED_ATT_MTU)
+
+    def _on_disconnection(self, connection: Connection, reason: int) -> None:
+        if connection is not self._connection:
+            return
+        self._connection = None
+        self.connected.clear()
+        self._disconnected.set()
+        if self._stream is not None:
+            self._finish_stream("link_loss" if reason == hci.HCI_CONNECTION_TIMEOUT_ERROR else "disconnect")
+
+    # -- control -------------------------------------------------------------
+
+    def _on_control_write(self, connection: Connection, value: bytes) -> None:
+        value = bytes(value)
+        self.record.commands.append(value)
+        reply = self._execute(value, connection)
+        self.record.replies.append(reply)
+        # The write response goes first; the reply follows as a notification.
+        self._spawn(self._notify(connection, self._control_characteristic, encode_reply(reply)))
+
+    def _execute(self, value: bytes, connection: Connection) -> ReplyMessage:
+        token = value[2] if len(value) >= 3 else 0
+        try:
+            command = decode_command(value)
+        except CrcMismatchError:
+            return Reply(_raw_opcode(value), Status.BAD_COMMAND, token=token)
+        except ProtocolError:
+            opcode = _raw_opcode(value)
+            known = opcode in Opcode._value2member_map_
+            return Reply(opcode, Status.BAD_ARGUMENT if known else Status.BAD_COMMAND, token=token)
+
+        if isinstance(command, StartStreaming):
+            if self._stream is None:
+                needed = min_att_mtu(self._samples_per_packet, self._imu_enabled)
+                if connection.att_mtu < needed:
+                    return Reply(Opcode.START_STREAMING, Status.MTU_TOO_SMALL, token=token)
+                self._begin_stream()
+            return Reply(Opcode.START_STREAMING, Status.OK, token=token)
+        if isinstance(command, StopStreaming):
+            self._spawn(self._end_stream("stop"))
+            return Reply(Opcode.STOP_STREAMING, Status.OK, token=token)
+        if isinstance(command, SetSampleRate):
+            if self._stream is not None:
+                return Reply(Opcode.SET_SAMPLE_RATE, Status.BUSY, token=token)
+            if command.imu_enabled and not self.spec.imu_present:
+                return Reply(Opcode.SET_SAMPLE_RATE, Status.BAD_ARGUMENT, token=token)
+            self._sample_rate_hz = command.sample_rate_hz
+            self._samples_per_packet = command.samples_per_packet
+            self._imu_enabled = command.imu_enabled
+            return Reply(Opcode.SET_SAMPLE_RATE, Status.OK, token=token)
+        if isinstance(command, Tare):
+            self._tare_codes = _pressure_codes(self._last_pressure_kpa[None, :], self.spec.full_scale_kpa)[0]
+            self._tare_codes[self._tare_codes == SATURATED_CODE] = 0
+            self._tared = True
+            return Reply(Opcode.TARE, Status.OK, token=token)
+        if isinstance(command, Identify):
+            self.record.identify_requests_s.append(command.duration_s)
+            return Reply(Opcode.IDENTIFY, Status.OK, token=token)
+        if isinstance(command, ReadClock):
+            self._clock_read = True
+            return ClockReply(self.device_clock_us(), token=token)
+        if isinstance(command, GetInfo):
+            return InfoReply(
+                foot=self.spec.foot,
+                serial=self.spec.serial,
+                battery_pct=self._battery_pct,
+                firmware_version=self.spec.firmware_version,
+                sample_rate_hz=self._sample_rate_hz,
+                samples_per_packet=self._samples_per_packet,
+                imu_present=self.spec.imu_present,
+                imu_enabled=self._imu_enabled,
+                streaming=self._stream is not None,
+                full_scale_kpa=self.spec.full_scale_kpa,
+                token=token,
+            )
+        return Reply(_raw_opcode(value), Status.BAD_COMMAND, token=token)  # pragma: no cover
+
+    async def _notify(self, connection: Connection, characteristic: Characteristic | None, value: bytes) -> None:
+        if self._device is None or characteristic is None or connection is not self._connection:
+            return
+        await self._device.notify_subscriber(connection, characteristic, value)
+
+    # -- streaming -------------------------------------------------------------
+
+    def _begin_stream(self) -> None:
+        start_us = self.device_clock_us()
+        if self._first_stream_start_us is None:
+            self._first_stream_start_us = start_us
+        index = len(self.record.streams)
+        record = StreamRecord(
+            index=index,
+            start_us=start_us,
+            sample_rate_hz=self._sample_rate_hz,
+            samples_per_packet=self._samples_per_packet,
+            imu_enabled=self._imu_enabled,
+        )
+        self.record.streams.append(record)
+        self._stream = _Stream(record, np.random.default_rng([self.spec.faults.seed, index]))
+        self.finished.clear()
+        self._stream_task = self._spawn(self._run_stream(self._stream))
+
+    def _finish_stream(self, reason: str) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        if reason in ("link_loss", "disconnect"):
+            stream.record.lost_in_buffer.extend(seq for seq, _ in stream.burst)
+            stream.burst.clear()
+        stream.record.end = reason
+        task, self._stream_task = self._stream_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        if reason in ("max_packets", "source_exhausted"):
+            self.finished.set()
+
+    async def _end_stream(self, reason: str) -> None:
+        stream = self._stream
+        if stream is None:
+            return
+        # A stopped stream hands over what it holds for a burst.
+        burst, stream.burst = stream.burst, []
+        self._finish_stream(reason)
+        await self._send_burst(burst)
+
+    def _next_link_loss_us(self) -> int | None:
+        if not self._pending_link_losses or self._first_stream_start_us is None:
+            return None
+        return self._first_stream_start_us + round(self._pending_link_losses[0] * 1e6)
+
+    async def _run_stream(self, stream: _Stream) -> None:
+        record = stream.record
+        n = record.samples_per_packet
+        period_us = 1_000_000 // record.sample_rate_hz
+        max_packets = self.spec.max_packets
+        while self._stream is stream:
+            if max_packets is not None and stream.next_packet >= max_packets:
+                await self._flush_and_finish(stream, "max_packets")
+                return
+            sequence = stream.next_packet
+            timestamp_us = record.start_us + sequence * n * period_us
+            due_us = timestamp_us + (n - 1) * period_us
+            loss_us = self._next_link_loss_us()
+            if loss_us is not None and loss_us <= due_us:
+                await self._sleep_until_device_us(loss_us)
+                if self._stream is not stream:
+                    return
+                await self._fault_link_loss()
+                continue
+            await self._sleep_until_device_us(due_us)
+            if self._stream is not stream:
+                return
+            pressure, imu = _normalise_block(self._source(n, record.sample_rate_hz))
+            if pressure.shape[0] < n:
+                await self._flush_and_finish(stream, "source_exhausted")
+                return
+            packet = self._build_packet(sequence, timestamp_us, pressure, imu)
+            stream.next_packet += 1
+            record.sequences.append(sequence)
+            record.timestamps_us.append(timestamp_us)
+            await self._emit(stream, sequence, packet)
+
+    async def _flush_and_finish(self, stream: _Stream, reason: str) -> None:
+        burst, stream.burst = stream.burst, []
+        await self._send_burst(burst)
+        if self._stream is stream:
+            self._finish_stream(reason)
+
+    async def _fault_link_loss(self) -> None:
+        planned_s = self._pending_link_losses.pop(0)
+        if self._connection is None:
+            self.record.link_losses_skipped_s.append(planned_s)
+            return
+        self.record.link_losses_us.append(self.device_clock_us())
+        await self.lose_link(reason=hci.HCI_CONNECTION_TIMEOUT_ERROR)
+
+    def _build_packet(
+        self, sequence: int, timestamp_us: int, pressure_kpa: np.ndarray, imu: np.ndarray | None
+    ) -> bytes:
+        self._last_pressure_kpa = pressure_kpa[-1]
+        codes = _pressure_codes(pressure_kpa, self.spec.full_scale_kpa)
+        if self._tared:
+            saturated = codes == SATURATED_CODE
+            codes = np.where(saturated, SATURATED_CODE, np.clip(codes - self._tare_codes, 0, None))
+        imu_codes = None
+        if self._imu_enabled:
+            imu_codes = _imu_codes(imu if imu is not None else np.zeros((codes.shape[0], N_IMU_AXES)))
+        flags = StatusFlags(0)
+        if self._battery_pct <= LOW_BATTERY_THRESHOLD_PCT:
+            flags |= StatusFlags.LOW_BATTERY
+        if self._tared:
+            flags |= StatusFlags.TARED
+        if self._clock_read:
+            flags |= StatusFlags.CLOCK_READ
+        packet = SamplePacket(
+            foot=self.spec.foot,
+            sequence=sequence & 0xFFFF_FFFF,
+            timestamp_us=timestamp_us,
+            sample_rate_hz=self._stream.record.sample_rate_hz if self._stream else self._sample_rate_hz,
+            pressure_codes=codes,
+            imu_codes=imu_codes,
+            flags=flags,
+        )
+        return encode_sample_packet(packet)
+
+    async def _emit(self, stream: _Stream, sequence: int, packet: bytes) -> None:
+        faults = self.spec.faults
+        record = stream.record
+        # Draw both every time so a packet's fate depends on its sequence only.
+        drop_draw, corrupt_draw = stream.rng.random(2)
+        if sequence in faults.corrupt_sequences or corrupt_draw < faults.corrupt_rate:
+            packet = _flip_one_bit(packet)
+            record.corrupted.append(sequence)
+        if sequence in faults.drop_sequences or drop_draw < faults.drop_rate:
+            record.dropped.append(sequence)
+            return
+        stream.burst.append((sequence, packet))
+        if len(stream.burst) >= faults.burst_packets:
+            burst, stream.burst = stream.burst, []
+            await self._send_burst(burst)
+
+    async def _send_burst(self, burst: list[tuple[int, bytes]]) -> None:
+        connection = self._connection
+        for _, packet in burst:
+            if connection is None or connection is not self._connection:
+                return
+            await self._notify(connection, self._data_characteristic, packet)
+
+
+def _raw_opcode(value: bytes) -> int:
+    return value[1] & 0x7F if len(value) >= 2 else 0
+
+
+def _pressure_codes(pressure_kpa: np.ndarray, full_scale_kpa: float) -> np.ndarray:
+    """Wire codes (0.1 kPa) of pressures; at or above full scale -> SATURATED_CODE."""
+    clean = np.nan_to_num(pressure_kpa, nan=0.0, posinf=full_scale_kpa, neginf=0.0)
+    codes = np.clip(np.rint(clean * 10.0), 0, SATURATED_CODE - 1).astype(np.int64)
+    codes[clean >= full_scale_kpa] = SATURATED_CODE
+    return codes
+
+
+def _imu_codes(imu: np.ndarray) -> np.ndarray:
+    scaled = np.concatenate(
+        (imu[:, :3] * _ACCEL_CODES_PER_G, imu[:, 3:] * _GYRO_CODES_PER_DPS), axis=1
+    )
+    scaled = np.nan_to_num(scaled, nan=0.0)
+    return np.clip(np.rint(scaled), _INT16_MIN, _INT16_MAX).astype(np.int16)
+
+
+def _flip_one_bit(packet: bytes) -> bytes:
+    """The packet with one body bit flipped; a CRC-16 detects every single-bit error."""
+    corrupted = bytearray(packet)
+    corrupted[len(corrupted) // 2] ^= 0x01
+    return bytes(corrupted)
+
+
+def _log_task_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("emulated insole task failed", exc_info=task.exception())
