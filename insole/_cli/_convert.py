@@ -1,0 +1,70 @@
+"""``insole convert PATH --to csv|parquet --out OUT``: any supported file to our Parquet or to CSV."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from insole._errors import InputError
+from insole._export_csv import write_csv
+from insole._format import write_parquet
+from insole._io import formats, load
+from insole._recording import Recording
+
+__all__ = ["add_parser", "open_input"]
+
+_SUFFIX = {"parquet": ".parquet", "csv": ".csv"}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "convert",
+        help="convert any supported file to our Parquet format or to CSV",
+        description=(
+            "Import a recording (any supported format, detected by content) and write it as our Parquet "
+            "recording (docs/recording-format.md) or as CSV (one row per sample, both feet, with a .json "
+            "sidecar holding the metadata)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  insole convert ../shared/data/gaitpdb/GaCo01_01.txt --to parquet --out GaCo01_01.parquet\n"
+            "  insole convert walk.parquet --to csv --out walk.csv\n"
+            "  insole convert lab.csv --map lab.map.toml --to parquet --out lab.parquet"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("path", type=Path, help="input recording (any supported format)")
+    parser.add_argument("--to", choices=sorted(_SUFFIX), required=True, help="output format")
+    parser.add_argument("--out", type=Path, help="output file (default: the input's name with the new suffix, here)")
+    parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
+    parser.add_argument(
+        "--map", type=Path, metavar="MAPPING",
+        help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    parser.set_defaults(func=run)
+
+
+def open_input(path: Path, format: str | None, mapping: Path | None) -> Recording:
+    """Load ``path``; with a mapping, through the generic CSV importer."""
+    if mapping is not None:
+        from insole._importers._generic_csv import load_with_mapping
+
+        return load_with_mapping(path, mapping)
+    return load(path, format)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = args.out or Path(args.path.name).with_suffix(_SUFFIX[args.to])
+    if out.resolve() == args.path.resolve():
+        raise InputError(out, "the output would overwrite the input; choose another --out")
+    if out.exists() and not args.force:
+        raise InputError(out, "already exists (use --force to overwrite)")
+    recording = open_input(args.path, args.format, args.map)
+    if args.to == "parquet":
+        write_parquet(recording, out)
+        print(f"wrote {out}: {recording!r}")
+    else:
+        csv_path, sidecar = write_csv(recording, out)
+        print(f"wrote {csv_path} and {sidecar.name}: {recording!r}")
+    return 0

@@ -1,0 +1,40 @@
+"""``insole recover PATH.arrows``: turn a capture stream (complete or cut by a crash) into our Parquet file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from insole._format import default_parquet_path, read_parquet, read_stream, recover
+
+__all__ = ["add_parser"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "recover",
+        help="turn a capture stream cut by a crash into a Parquet recording",
+        description=(
+            "Read a capture stream (.arrows, with its .arrows.json sidecar) up to its last complete "
+            "batch and write the Parquet recording. The stream is removed only after the Parquet file "
+            "has been written and read back with the same number of rows (keep it with --keep-stream)."
+        ),
+        epilog="example: insole recover session.arrows --out session.parquet",
+    )
+    parser.add_argument("path", type=Path, help="capture stream (.arrows)")
+    parser.add_argument("--out", type=Path, help="Parquet file to write (default: beside the stream, .parquet)")
+    parser.add_argument("--keep-stream", action="store_true", help="keep the stream and its sidecar afterwards")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    _, facts = read_stream(args.path)  # fails with one clear line if this is not a capture stream
+    out = args.out or default_parquet_path(args.path)
+    written = recover(args.path, out, keep_stream=args.keep_stream)
+    recording = read_parquet(written)
+    feet = ", ".join(f"{side} {recording.foot(side).n_samples} samples" for side in recording.sides)
+    ending = "ended in a partial batch (writer stopped mid-write); that batch is lost" if facts["truncated"] else "complete"
+    print(f"wrote {written}: {facts['rows']} rows from {facts['batches']} batches ({feet}); stream {ending}")
+    if not args.keep_stream:
+        print(f"removed {args.path} and its sidecar")
+    return 0
