@@ -29,6 +29,7 @@ API summary::
               full_scale_kpa, token=0)                # GET_INFO, status OK
     encode_reply(reply) -> bytes
     decode_reply(data) -> Reply | ClockReply | InfoReply
+    bad_command_reply(data) -> Reply                  # firmware side: reply to an undecodable write
 
     # advertising
     ManufacturerData(foot, serial, battery_pct)       # battery_pct None = unknown
@@ -38,6 +39,7 @@ API summary::
     encode_scan_response(foot, serial) -> bytes       # the local name
     local_name(foot, serial) -> str                   # "INSOLE-L-1A2B"
     parse_local_name(name) -> tuple[Foot, int]        # (foot, low 16 bits of serial)
+    serial_number_string(serial) -> str               # DIS 0x2A25 value, "20241A2B"
 
     encode(message) -> bytes                          # any of the above messages
     crc16_ccitt_false(data) -> int
@@ -67,6 +69,9 @@ from firmware_protocol._errors import CrcMismatchError, ProtocolError
 from firmware_protocol._gatt import COMPANY_ID, INSOLE_SERVICE_UUID, LOCAL_NAME_PREFIX
 
 __all__ = [
+    "ACCEL_CODES_PER_G",
+    "CODES_PER_KPA",
+    "GYRO_CODES_PER_DPS",
     "MAX_PACKET_SIZE",
     "N_IMU_AXES",
     "N_SENSORS",
@@ -94,6 +99,7 @@ __all__ = [
     "StatusFlags",
     "StopStreaming",
     "Tare",
+    "bad_command_reply",
     "crc16_ccitt_false",
     "decode_command",
     "decode_manufacturer_data",
@@ -112,6 +118,7 @@ __all__ = [
     "min_att_mtu",
     "packet_size",
     "parse_local_name",
+    "serial_number_string",
 ]
 
 PROTOCOL_VERSION = 1
@@ -133,8 +140,6 @@ SAMPLE_HEADER_SIZE = 18
 CRC_SIZE = 2
 SAMPLE_RATES_HZ: tuple[int, ...] = (50, 100, 200)
 _RATE_CODE = {rate: code for code, rate in enumerate(SAMPLE_RATES_HZ)}
-_U32 = 0xFFFF_FFFF
-_U64 = 0xFFFF_FFFF_FFFF_FFFF
 
 _PRESSURE_BYTES = 2 * N_SENSORS
 _IMU_BYTES = 2 * N_IMU_AXES
@@ -802,6 +807,18 @@ def encode_reply(reply: ReplyMessage) -> bytes:
     return _append_crc(header + payload)
 
 
+def bad_command_reply(data: bytes | bytearray | memoryview) -> Reply:
+    """The firmware's ``BAD_COMMAND`` reply to a control write that does not decode.
+
+    Echoes byte 1 (bit 7 cleared) and byte 2 of what was received, 0 where missing
+    (``PROTOCOL.md`` section 5).
+    """
+    raw = bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else b""
+    opcode = raw[1] & ~REPLY_FLAG if len(raw) > 1 else 0
+    token = raw[2] if len(raw) > 2 else 0
+    return Reply(opcode, Status.BAD_COMMAND, token=token)
+
+
 def decode_reply(data: bytes | bytearray | memoryview) -> ReplyMessage:
     """Decode one control notification; raises :class:`ProtocolError` on any defect."""
     raw = _check_frame(data, "reply", _REPLY_HEADER_SIZE + CRC_SIZE)
@@ -947,6 +964,11 @@ def local_name(foot: Foot | int, serial: int) -> str:
     foot = _check_foot(foot)
     serial = _check_uint(serial, 32, "serial")
     return f"{LOCAL_NAME_PREFIX}{foot.letter}-{serial & 0xFFFF:04X}"
+
+
+def serial_number_string(serial: int) -> str:
+    """The Device Information Service serial number: 8 upper-case hex digits."""
+    return f"{_check_uint(serial, 32, 'serial'):08X}"
 
 
 def parse_local_name(name: str) -> tuple[Foot, int]:

@@ -290,3 +290,69 @@ def test_min_att_mtu_table(n_samples: int, imu: bool, min_mtu: int) -> None:
 def test_max_samples_per_packet() -> None:
     assert fp.max_samples_per_packet(imu=False) == 7
     assert fp.max_samples_per_packet(imu=True) == 5
+
+
+def test_bad_command_reply_echoes_what_was_received() -> None:
+    # PROTOCOL.md section 5: echo byte 1 (bit 7 cleared) and byte 2, 0 where missing.
+    assert fp.bad_command_reply(bytes.fromhex("01 42 09 00 00")) == REPLIES[
+        "reply-unknown-opcode-bad-command"
+    ]
+    assert fp.bad_command_reply(bytes.fromhex("01 C2 09")) == REPLIES[
+        "reply-unknown-opcode-bad-command"
+    ]
+    assert fp.bad_command_reply(b"\x01") == fp.Reply(0, fp.Status.BAD_COMMAND, token=0)
+
+
+def test_device_information_serial_string() -> None:
+    assert fp.serial_number_string(0x20241A2B) == "20241A2B"
+    assert fp.serial_number_string(0xAB) == "000000AB"
+
+
+# --------------------------------------------------------------------- GATT table vs doc
+
+
+def _doc_gatt_rows() -> dict[str, str]:
+    text = PROTOCOL_MD.read_text(encoding="utf-8")
+    section = text.split("## 3. GATT table", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[1].startswith("`"):
+            rows[cells[1].strip("`").lower()] = cells[2]
+    return rows
+
+
+def test_gatt_table_matches_doc() -> None:
+    rows = _doc_gatt_rows()
+    doc_names = {"READ": "Read", "WRITE": "Write", "NOTIFY": "Notify"}
+    seen = set()
+    for service in fp.GATT_TABLE:
+        short = _short_form(service.uuid)
+        assert rows[short] == "primary", service.name
+        seen.add(short)
+        for char in service.characteristics:
+            short = _short_form(char.uuid)
+            expected = ", ".join(
+                doc_names[flag.name] for flag in fp.Properties if flag in char.properties
+            )
+            assert rows[short] == expected, char.description
+            seen.add(short)
+    assert seen == set(rows)
+
+
+def _short_form(uuid: str) -> str:
+    """``0x180f`` for SIG UUIDs (as the doc writes them), else the full 128-bit string."""
+    if uuid.endswith("-0000-1000-8000-00805f9b34fb") and uuid.startswith("0000"):
+        return "0x" + uuid[4:8]
+    return uuid
+
+
+def test_uuids_are_the_fixed_protocol_1_values() -> None:
+    # Changing any of these breaks every deployed insole: they are fixed for version 1.
+    assert fp.INSOLE_SERVICE_UUID == "241c0100-3441-480e-8302-54ca80305a37"
+    assert fp.DATA_CHAR_UUID == "241c0101-3441-480e-8302-54ca80305a37"
+    assert fp.CONTROL_CHAR_UUID == "241c0102-3441-480e-8302-54ca80305a37"
+    assert fp.BATTERY_LEVEL_UUID == "00002a19-0000-1000-8000-00805f9b34fb"
+    assert fp.SERIAL_NUMBER_UUID == "00002a25-0000-1000-8000-00805f9b34fb"
+    assert fp.FIRMWARE_REVISION_UUID == "00002a26-0000-1000-8000-00805f9b34fb"
+    assert fp.COMPANY_ID == 0xFFFF
