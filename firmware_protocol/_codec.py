@@ -174,8 +174,8 @@ class StatusFlags(IntFlag):
     SATURATED = 0x0002
     #: Battery at or below 15 %.
     LOW_BATTERY = 0x0004
-    #: The firmware's sample buffer overflowed since the previous packet:
-    #: samples were lost before this packet (its timestamp shows how many).
+    #: The firmware discarded packets (transmit queue full) since the previous
+    #: packet it sent; the gap in sequence numbers says how many.
     OVERRUN = 0x0008
     #: A tare (zero) offset is being subtracted from the pressures.
     TARED = 0x0010
@@ -261,12 +261,14 @@ def _check_uint(value: object, bits: int, name: str) -> int:
 def _check_foot(value: object) -> Foot:
     try:
         return Foot(value)
-    except ValueError:
+    except (ValueError, TypeError):
         raise ProtocolError(f"foot={value!r}: must be 0 (left) or 1 (right)") from None
 
 
 def _check_rate(rate_hz: object) -> int:
-    if rate_hz not in _RATE_CODE:
+    if isinstance(rate_hz, bool) or not isinstance(rate_hz, (int, np.integer)) or (
+        rate_hz not in _RATE_CODE
+    ):
         raise ProtocolError(f"sample_rate_hz={rate_hz!r}: must be one of {SAMPLE_RATES_HZ}")
     return int(rate_hz)  # type: ignore[call-overload]
 
