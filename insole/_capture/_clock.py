@@ -1,0 +1,345 @@
+"""One clock for both feet: map each insole's device clock onto the session clock.
+
+Every insole stamps its samples with its own free-running clock (µs since it
+booted, ``PROTOCOL.md`` section 1). Two crystals disagree by tens of ppm, and
+the clocks started at different moments, so the collector estimates for each
+insole, online, the line
+
+    session_s = intercept_s + slope * (device_us - reference_us) / 1e6
+
+and places every sample slot through it. ``slope`` is session seconds per
+device second; the device clock's drift against the session clock is
+``1 / slope - 1`` (reported in ppm, positive when the insole's clock runs fast).
+
+Method (documented in ``docs/capture.md``):
+
+* **Notification arrivals, lower envelope.** A packet cannot arrive before
+  its last sample was taken, and every delay on the way (firmware queue,
+  connection events, radio retries, the host's scheduler) only makes it later.
+  So the points ``(device time of the packet's last sample, host arrival
+  time)`` lie on or above the true line shifted up by the smallest latency,
+  and the best estimate is a line *under* all of them. Following Moon, Skelly
+  and Towsley (1999, "Estimation and removal of clock skew from network delay
+  measurements", IEEE INFOCOM), we take the line under every point that
+  minimises the summed vertical distance to them: it supports the lower
+  convex hull at the mean device time. To stay cheap for hours and to follow
+  slow drift changes (temperature), points are first reduced to the earliest
+  arrival per ``block_s`` of device time, and the fit uses the blocks of the
+  last ``window_s``. Until the points span ``min_span_for_drift_s`` the
+  slope is held at 1 (drift unknown) and only the intercept is fitted.
+* **Round trips** (``READ_CLOCK``): the reply's device time was read between
+  the host's send and receive times. Each round trip bounds the intercept
+  from both sides; the intersection of these windows gives a second,
+  independent estimate of the intercept with a stated uncertainty. It is used
+  before the first packet arrives, and afterwards as a cross-check: the
+  difference between the envelope line and the round-trip line is the
+  insole's smallest notification latency, which is the same for two insoles
+  of the same firmware on the same adapter, so left and right stay aligned
+  even though the absolute session time of a sample carries that latency.
+
+The slope is clamped to ``1 ± max_drift_ppm`` so that a fit over a short or
+disturbed stretch can never send the time axis somewhere absurd.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ClockModel", "ClockEstimator", "RoundTrip", "lower_hull", "envelope_fit"]
+
+
+@dataclass(frozen=True)
+class ClockModel:
+    """``session_s = intercept_s + slope * (device_us - reference_us) / 1e6``.
+
+    ``method`` says how it was estimated: ``"round-trip"`` (no packets yet),
+    ``"envelope, drift not yet estimated"`` (slope held at 1) or ``"envelope"``.
+    """
+
+    reference_us: int
+    intercept_s: float
+    slope: float
+    method: str
+
+    def session_s(self, device_us: np.ndarray | int) -> np.ndarray | float:
+        """Session time (s) of device time(s) in µs (int64 arrays keep µs exact)."""
+        if isinstance(device_us, np.ndarray):
+            relative = (device_us.astype(np.int64) - np.int64(self.reference_us)).astype(np.float64)
+            return self.intercept_s + self.slope * relative * 1e-6
+        return self.intercept_s + self.slope * (int(device_us) - self.reference_us) * 1e-6
+
+    def device_us(self, session_s: float) -> float:
+        """Device time (µs) that maps to ``session_s``."""
+        return self.reference_us + (session_s - self.intercept_s) / self.slope * 1e6
+
+    @property
+    def drift_ppm(self) -> float:
+        """How fast the device clock runs against the session clock, in ppm."""
+        return (1.0 / self.slope - 1.0) * 1e6
+
+    @property
+    def offset_s(self) -> float:
+        """Device clock reading (s) at session time 0."""
+        return self.device_us(0.0) * 1e-6
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """One READ_CLOCK exchange: host times (session s) around a device reading (µs)."""
+
+    sent_s: float
+    device_us: int
+    received_s: float
+
+    @property
+    def round_trip_s(self) -> float:
+        return self.received_s - self.sent_s
+
+
+def lower_hull(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower convex hull of points sorted by strictly increasing ``x`` (Andrew's monotone chain)."""
+    hx: list[float] = []
+    hy: list[float] = []
+    for px, py in zip(x.tolist(), y.tolist()):
+        while len(hx) >= 2 and (hx[-1] - hx[-2]) * (py - hy[-2]) - (hy[-1] - hy[-2]) * (px - hx[-2]) <= 0:
+            hx.pop()
+            hy.pop()
+        hx.append(px)
+        hy.append(py)
+    return np.asarray(hx), np.asarray(hy)
+
+
+def envelope_fit(x: np.ndarray, y: np.ndarray, *, slope_bounds: tuple[float, float] | None = None) -> tuple[float, float]:
+    """``(intercept, slope)`` of the line under all points with the least summed vertical distance.
+
+    ``x`` strictly increasing. The optimum supports the lower hull at the mean
+    of ``x``; a slope outside ``slope_bounds`` is clamped and the intercept is
+    then the highest that keeps the line under every point.
+    """
+    if x.size == 0:
+        raise ValueError("no points")
+    hx, hy = lower_hull(x, y)
+    if hx.size == 1:
+        slope = 1.0
+    else:
+        edge = min(max(bisect.bisect_right(hx.tolist(), float(x.mean())) - 1, 0), hx.size - 2)
+        slope = float((hy[edge + 1] - hy[edge]) / (hx[edge + 1] - hx[edge]))
+    if slope_bounds is not None:
+        slope = min(max(slope, slope_bounds[0]), slope_bounds[1])
+    intercept = float(np.min(hy - slope * hx))
+    return intercept, slope
+
+
+class ClockEstimator:
+    """Online estimate of one insole's :class:`ClockModel` (see the module docstring).
+
+    Times given to it are session seconds (host side) and device µs.
+    """
+
+    def __init__(
+        self,
+        *,
+        block_s: float = 1.0,
+        window_s: float = 300.0,
+        min_span_for_drift_s: float = 10.0,
+        max_drift_ppm: float = 1000.0,
+    ) -> None:
+        self.block_s = block_s
+        self.window_s = window_s
+        self.min_span_for_drift_s = min_span_for_drift_s
+        self.max_drift_ppm = max_drift_ppm
+        self.reference_us: int | None = None
+        self.round_trips: list[RoundTrip] = []
+        self.arrivals = 0
+        self.arrivals_out_of_order = 0
+        # one point per block of device time: the earliest arrival in it
+        self._block_x: list[float] = []
+        self._block_y: list[float] = []
+        self._block_id: list[int] = []
+
+    # ------------------------------------------------------------------ input
+
+    def _x(self, device_us: int) -> float:
+        if self.reference_us is None:
+            self.reference_us = int(device_us)
+        return (int(device_us) - self.reference_us) * 1e-6
+
+    def add_round_trip(self, sent_s: float, device_us: int, received_s: float) -> None:
+        if received_s < sent_s:
+            raise ValueError("a round trip cannot end before it starts")
+        self._x(device_us)
+        self.round_trips.append(RoundTrip(sent_s, int(device_us), received_s))
+
+    def add_arrivals(self, device_us: np.ndarray, arrival_s: np.ndarray) -> None:
+        """Add packets: device time (µs) of each packet's last sample and its host arrival (session s)."""
+        device_us = np.asarray(device_us, dtype=np.int64)
+        arrival_s = np.asarray(arrival_s, dtype=np.float64)
+        if device_us.size == 0:
+            return
+        if self.reference_us is None:
+            self.reference_us = int(device_us[0])
+        x = (device_us - np.int64(self.reference_us)).astype(np.float64) * 1e-6
+        self.arrivals += int(x.size)
+        blocks = np.floor(x / self.block_s).astype(np.int64)
+        # earliest arrival (smallest y - x, i.e. latency at slope 1) per block, vectorised
+        latency = arrival_s - x
+        order = np.lexsort((latency, blocks))
+        blocks_sorted = blocks[order]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = blocks_sorted[1:] != blocks_sorted[:-1]
+        for index in order[first].tolist():
+            self._offer_block(int(blocks[index]), float(x[index]), float(arrival_s[index]))
+
+    def _offer_block(self, block: int, x: float, y: float) -> None:
+        if self._block_id and block < self._block_id[-1]:
+            position = bisect.bisect_left(self._block_id, block)
+            self.arrivals_out_of_order += 1
+            if position < len(self._block_id) and self._block_id[position] == block:
+                if y - x < self._block_y[position] - self._block_x[position]:
+                    self._block_x[position], self._block_y[position] = x, y
+            else:  # a block that had no packet so far
+                self._block_id.insert(position, block)
+                self._block_x.insert(position, x)
+                self._block_y.insert(position, y)
+            return
+        if self._block_id and block == self._block_id[-1]:
+            if y - x < self._block_y[-1] - self._block_x[-1]:
+                self._block_x[-1], self._block_y[-1] = x, y
+            return
+        self._block_id.append(block)
+        self._block_x.append(x)
+        self._block_y.append(y)
+
+    # ------------------------------------------------------------------ output
+
+    @property
+    def slope_bounds(self) -> tuple[float, float]:
+        return 1.0 / (1.0 + self.max_drift_ppm * 1e-6), 1.0 / (1.0 - self.max_drift_ppm * 1e-6)
+
+    def _window(self) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(self._block_x)
+        y = np.asarray(self._block_y)
+        if x.size:
+            keep = x >= x[-1] - self.window_s
+            x, y = x[keep], y[keep]
+            order = np.argsort(x, kind="stable")
+            x, y = x[order], y[order]
+        return x, y
+
+    def envelope(self) -> tuple[float, float, str] | None:
+        """``(intercept_s, slope, method)`` from arrivals, or None before any."""
+        x, y = self._window()
+        if x.size == 0:
+            return None
+        if x[-1] - x[0] < self.min_span_for_drift_s:
+            return float(np.min(y - x)), 1.0, "envelope, drift not yet estimated"
+        intercept, slope = envelope_fit(x, y, slope_bounds=self.slope_bounds)
+        return intercept, slope, "envelope"
+
+    def round_trip_intercept(self, slope: float) -> tuple[float, float] | None:
+        """``(intercept_s, uncertainty_s)`` from the round trips for a given slope, or None.
+
+        Each round trip says ``sent <= intercept + slope * x <= received``; the
+        windows are intersected. If they do not overlap (the clock moved, or a
+        reply was built later than it says), the shortest round trip's
+        midpoint is used and its half round trip is the uncertainty.
+        """
+        if not self.round_trips or self.reference_us is None:
+            return None
+        x = np.array([(rt.device_us - self.reference_us) * 1e-6 for rt in self.round_trips])
+        sent = np.array([rt.sent_s for rt in self.round_trips]) - slope * x
+        received = np.array([rt.received_s for rt in self.round_trips]) - slope * x
+        low, high = float(sent.max()), float(received.min())
+        if low <= high:
+            return (low + high) / 2, (high - low) / 2
+        best = int(np.argmin(received - sent))
+        return float((sent[best] + received[best]) / 2), float((received[best] - sent[best]) / 2)
+
+    def model(self) -> ClockModel | None:
+        """The current best model, or None before the first round trip or packet."""
+        if self.reference_us is None:
+            return None
+        fitted = self.envelope()
+        if fitted is not None:
+            intercept, slope, method = fitted
+            return ClockModel(self.reference_us, intercept, slope, method)
+        from_round_trips = self.round_trip_intercept(1.0)
+        if from_round_trips is None:
+            return None
+        return ClockModel(self.reference_us, from_round_trips[0], 1.0, "round-trip")
+
+    def summary(self) -> dict[str, float | int | str | None]:
+        """Figures for the capture quality (see ``docs/capture.md``)."""
+        model = self.model()
+        out: dict[str, float | int | str | None] = {
+            "method": model.method if model else None,
+            "drift_ppm": model.drift_ppm if model else None,
+            "offset_s": model.offset_s if model else None,
+            "round_trips": len(self.round_trips),
+            "arrivals": self.arrivals,
+            "min_latency_ms": None,
+            "sync_uncertainty_ms": None,
+            "best_round_trip_ms": None,
+        }
+        if self.round_trips:
+            out["best_round_trip_ms"] = 1e3 * min(rt.round_trip_s for rt in self.round_trips)
+        if model is not None and model.method != "round-trip":
+            checked = self.round_trip_intercept(model.slope)
+            if checked is not None:
+                out["min_latency_ms"] = 1e3 * (model.intercept_s - checked[0])
+                out["sync_uncertainty_ms"] = 1e3 * checked[1]
+        for key, value in out.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                out[key] = None
+        return out
+
+
+class TimeAxis:
+    """Session times for one foot's slots as they are written, always strictly increasing.
+
+    Each batch of slots is mapped through the clock model of the moment. When
+    the model has moved since the previous batch (a better fit), the new
+    times do not jump: the difference is slewed away at no more than
+    ``max_slew`` (a fraction, 0.05 = 5 %) of the elapsed time, so consecutive
+    slots stay between ``(1 - max_slew)`` and ``(1 + max_slew)`` periods apart
+    and the axis never runs backwards. ``checkpoints`` keeps one
+    ``(device_us, written_s)`` pair per batch so the written axis can be
+    compared with the final model (the time-axis residual in the capture quality).
+    """
+
+    def __init__(self, max_slew: float = 0.05) -> None:
+        if not 0 < max_slew < 1:
+            raise ValueError("max_slew must be in (0, 1)")
+        self.max_slew = max_slew
+        self.last_device_us: int | None = None
+        self.last_s: float | None = None
+        self.checkpoints: list[tuple[int, float]] = []
+
+    def map(self, device_us: np.ndarray, model: ClockModel) -> np.ndarray:
+        device_us = np.asarray(device_us, dtype=np.int64)
+        target = np.asarray(model.session_s(device_us), dtype=np.float64)
+        if device_us.size == 0:
+            return target
+        if self.last_device_us is not None and self.last_s is not None:
+            lag = self.last_s - float(model.session_s(self.last_device_us))  # written minus model
+            if lag:
+                elapsed_s = (device_us - np.int64(self.last_device_us)).astype(np.float64) * 1e-6 * model.slope
+                remaining = np.maximum(abs(lag) - self.max_slew * elapsed_s, 0.0)
+                target = target + math.copysign(1.0, lag) * remaining
+        self.last_device_us = int(device_us[-1])
+        self.last_s = float(target[-1])
+        self.checkpoints.append((int(device_us[0]), float(target[0])))
+        self.checkpoints.append((int(device_us[-1]), float(target[-1])))
+        return target
+
+    def residual_s(self, model: ClockModel) -> float | None:
+        """Largest distance between the written axis and ``model`` at the checkpoints, s."""
+        if not self.checkpoints:
+            return None
+        device = np.array([c[0] for c in self.checkpoints], dtype=np.int64)
+        written = np.array([c[1] for c in self.checkpoints])
+        return float(np.max(np.abs(written - np.asarray(model.session_s(device)))))
