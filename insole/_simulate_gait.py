@@ -1,0 +1,703 @@
+"""The gait model behind the simulator: feet profiles, patterns, the step force curve, regions, timing.
+
+Everything here is in body-weight units (BW) and seconds; ``insole._simulate``
+turns it into a ``Recording`` in N or kPa. The numbers and where they come
+from are tabulated in ``docs/simulator.md``; the comments here say why a
+shape was chosen, the docs say what the values are based on.
+
+Vocabulary: a *contact* is one period of a foot on the ground. A *step*
+contact is a walking or turning stance (heel strike to toe off) with the
+double-hump "M" force curve; a *stand* contact is quasi-static loading (quiet
+standing, and the transitions into and out of walking). An *activity* is one
+entry of the script the simulator follows (stand, walk, turn); new activities
+(sit, rise, ...) are added as new kinds that emit contacts the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+
+from insole._layout import REGIONS, SensorLayout
+
+__all__ = [
+    "PATTERNS",
+    "PATTERN_DESCRIPTIONS",
+    "FootProfile",
+    "GaitTiming",
+    "Activity",
+    "Contact",
+    "COARSE",
+]
+
+PATTERNS: tuple[str, ...] = (
+    "normal",
+    "overpronation",
+    "supination",
+    "flat_foot",
+    "high_arch",
+    "heel_avoidance",
+    "hallux_offload",
+    "high_impact",
+    "antalgic",
+    "irregular",
+)
+
+PATTERN_DESCRIPTIONS: Mapping[str, str] = {
+    "normal": "healthy shod walking at a comfortable speed",
+    "overpronation": "medial loading: more load under the medial heel, arch and first metatarsal; COP medial",
+    "supination": "lateral loading: more load under the lateral heel, midfoot and metatarsals 4-5; less hallux",
+    "flat_foot": "low-arch loading: midfoot share of stance impulse about doubled, medial arch loaded",
+    "high_arch": "high-arch loading: midfoot share about a third of normal, more heel and forefoot",
+    "heel_avoidance": "heel offloading: low heel share, soft heel contact, early forefoot, more toe and lateral forefoot load",
+    "hallux_offload": "reduced hallux push-off: hallux share halved, load moved to the central metatarsals and lesser toes",
+    "high_impact": "hard heel strike: large heel-strike transient, early and higher first peak, steep loading rate",
+    "antalgic": "antalgic gait: shorter stance and flatter force curve on the affected side, more load on the other side",
+    "irregular": "irregular timing: stride-time CV about 8% (normal about 2%) with weaker long-range correlation",
+}
+
+# Coarse regions, in the order of every coarse-region array below, and the
+# fine regions (insole._layout.REGIONS) each one splits into.
+COARSE: tuple[str, ...] = ("heel", "midfoot", "forefoot", "toes")
+_FINE_OF_COARSE = {
+    "heel": ("medial_heel", "lateral_heel"),
+    "midfoot": ("medial_midfoot", "lateral_midfoot"),
+    "forefoot": ("first_metatarsal", "central_metatarsals", "lateral_metatarsals"),
+    "toes": ("hallux", "lesser_toes"),
+}
+_FINE_INDEX = {name: k for k, name in enumerate(REGIONS)}
+
+
+@dataclass(frozen=True)
+class FootProfile:
+    """How one foot loads the ground in a step (all forces in BW, times as fractions of stance).
+
+    The vertical force is the "M": a first peak ``f1_bw`` at ``f1_at`` of stance,
+    a valley ``valley_bw`` at ``valley_at`` and a second peak ``f2_bw`` at
+    ``f2_at``; a heel-strike transient of ``transient_bw`` peaks
+    ``transient_s`` after contact. ``shares`` are the target fractions of stance
+    impulse carried by heel, midfoot, forefoot and toes; ``medial_heel``,
+    ``medial_midfoot``, ``first_metatarsal``, ``central_metatarsals`` and
+    ``hallux`` split each coarse region into its fine regions (fractions of the
+    coarse region). ``centres`` and ``widths`` place each coarse region's load
+    in stance (Gaussian bumps over the stance fraction).
+    """
+
+    stance_fraction: float = 0.61
+    f1_bw: float = 1.15
+    f1_at: float = 0.23
+    valley_bw: float = 0.76
+    valley_at: float = 0.50
+    f2_bw: float = 1.10
+    f2_at: float = 0.78
+    transient_bw: float = 0.12
+    transient_s: float = 0.015
+    shares: tuple[float, float, float, float] = (0.30, 0.10, 0.44, 0.16)
+    medial_heel: float = 0.50
+    medial_midfoot: float = 0.35
+    first_metatarsal: float = 0.30
+    central_metatarsals: float = 0.45
+    hallux: float = 0.62
+    centres: tuple[float, float, float, float] = (0.10, 0.40, 0.72, 0.92)
+    widths: tuple[float, float, float, float] = (0.17, 0.15, 0.15, 0.08)
+    # per-step scatter (standard deviations): amplitudes relative, times absolute
+    step_amplitude_cv: float = 0.03
+    step_timing_sd: float = 0.008
+    stance_fraction_sd: float = 0.005
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+
+    def fine_split(self) -> np.ndarray:
+        """(4, 9) matrix: fraction of each coarse region's load on each fine region."""
+        split = np.zeros((len(COARSE), len(REGIONS)))
+        parts = {
+            "medial_heel": self.medial_heel,
+            "lateral_heel": 1.0 - self.medial_heel,
+            "medial_midfoot": self.medial_midfoot,
+            "lateral_midfoot": 1.0 - self.medial_midfoot,
+            "first_metatarsal": self.first_metatarsal,
+            "central_metatarsals": self.central_metatarsals,
+            "lateral_metatarsals": 1.0 - self.first_metatarsal - self.central_metatarsals,
+            "hallux": self.hallux,
+            "lesser_toes": 1.0 - self.hallux,
+        }
+        for c, coarse in enumerate(COARSE):
+            for fine in _FINE_OF_COARSE[coarse]:
+                split[c, _FINE_INDEX[fine]] = parts[fine]
+        return split
+
+
+@dataclass(frozen=True)
+class GaitTiming:
+    """Stride timing shared by both feet: mean stride time, its CV and its fractal scaling."""
+
+    stride_time_s: float = 1.05
+    stride_cv: float = 0.02
+    dfa_alpha: float = 0.85  # long-range correlation of stride-time fluctuations, Hausdorff's young adults ~0.87
+    stride_length_m: float = 1.35
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One entry of the script: ``kind`` is "stand", "walk" or "turn".
+
+    ``duration_s`` for stand and walk (a walk ends at the last heel strike
+    before its end); ``angle_deg`` and ``direction`` ("left" = counter-clockwise
+    seen from above) for a turn, which takes ``strides`` strides.
+    """
+
+    kind: str
+    duration_s: float = 0.0
+    angle_deg: float = 180.0
+    direction: str = "left"
+    strides: int = 2
+
+
+@dataclass
+class Contact:
+    """One period of a foot on the ground.
+
+    ``start_s`` is the heel strike (or the start of standing), ``end_s`` the
+    toe off. ``kind`` "step" uses ``shape`` (a ``FootProfile`` with this step's
+    own values); "stand" uses ``force_knots`` (time s, force BW) and
+    ``blend_knots`` (time s, -1 heel-only ... 0 standing ... +1 push-off).
+    ``starts_with_strike`` / ``ends_with_toe_off`` say whether the edges are
+    real gait events (a standing period at the start of a recording has none).
+    """
+
+    side: str
+    kind: str
+    start_s: float
+    end_s: float
+    segment: str
+    shape: FootProfile | None = None
+    profile: FootProfile | None = None  # the foot's profile before this step's scatter
+    force_knots: tuple[tuple[float, float], ...] = ()
+    blend_knots: tuple[tuple[float, float], ...] = ()
+    starts_with_strike: bool = True
+    ends_with_toe_off: bool = True
+    stride_index: int = -1
+    swing_length_m: float = 1.35  # length of the swing that ends at this contact's start
+    extra: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- patterns
+
+
+def subject_profiles(rng: np.random.Generator, vary: bool) -> tuple[GaitTiming, dict[str, FootProfile]]:
+    """A healthy subject: textbook means, plus (``vary``) this seed's own small deviations.
+
+    The spread between seeds stands for the spread between healthy adults
+    (docs/simulator.md, "Normal variation"); each foot then deviates a little
+    more from the subject so that left and right are not identical.
+    """
+    base = FootProfile()
+    timing = GaitTiming()
+    if not vary:
+        return timing, {"left": base, "right": base}
+    z = rng.standard_normal(32)
+    timing = dataclasses.replace(
+        timing,
+        stride_time_s=float(np.clip(1.05 + 0.03 * z[0], 0.97, 1.13)),
+        stride_cv=float(np.clip(0.02 + 0.003 * z[1], 0.014, 0.028)),
+        stride_length_m=float(1.35 + 0.05 * z[2]),
+    )
+    shares = np.asarray(base.shares) * (1.0 + 0.05 * z[3:7])
+    subject = dataclasses.replace(
+        base,
+        stance_fraction=float(0.61 + 0.006 * z[7]),
+        f1_bw=float(1.15 + 0.03 * z[8]),
+        f1_at=float(0.23 + 0.008 * z[9]),
+        valley_bw=float(0.76 + 0.025 * z[10]),
+        f2_bw=float(1.10 + 0.03 * z[11]),
+        f2_at=float(0.78 + 0.008 * z[12]),
+        transient_bw=float(0.12 + 0.02 * z[13]),
+        shares=tuple(float(s) for s in shares / shares.sum()),
+        medial_heel=float(0.50 + 0.015 * z[14]),
+        medial_midfoot=float(0.35 + 0.02 * z[15]),
+        first_metatarsal=float(0.30 + 0.015 * z[16]),
+        central_metatarsals=float(0.45 + 0.015 * z[17]),
+        hallux=float(0.62 + 0.02 * z[18]),
+    )
+    feet = {}
+    for k, side in enumerate(("left", "right")):
+        w = z[19 + 6 * k: 25 + 6 * k]
+        fshares = np.asarray(subject.shares) * (1.0 + 0.02 * w[:4])
+        feet[side] = dataclasses.replace(
+            subject,
+            stance_fraction=float(subject.stance_fraction + 0.003 * w[4]),
+            f1_bw=float(subject.f1_bw * (1.0 + 0.01 * w[5])),
+            shares=tuple(float(s) for s in fshares / fshares.sum()),
+        )
+    return timing, feet
+
+
+def _scaled_shares(shares: Sequence[float], **targets: float) -> tuple[float, ...]:
+    """Set some coarse shares to ``targets`` and rescale the others so the four sum to 1."""
+    out = np.asarray(shares, dtype=float).copy()
+    fixed = np.zeros(len(COARSE), bool)
+    for name, value in targets.items():
+        k = COARSE.index(name)
+        out[k] = value
+        fixed[k] = True
+    free = ~fixed
+    out[free] *= (1.0 - out[fixed].sum()) / out[free].sum()
+    return tuple(float(v) for v in out)
+
+
+def apply_pattern(
+    pattern: str, affected: Sequence[str], timing: GaitTiming, feet: Mapping[str, FootProfile]
+) -> tuple[GaitTiming, dict[str, FootProfile]]:
+    """The subject's gait changed the way ``pattern`` does, on the ``affected`` feet.
+
+    Pattern values replace the subject's (or shift them, where the subject's
+    own deviation should survive); docs/simulator.md tabulates them with
+    their sources.
+    """
+    feet = dict(feet)
+    if pattern == "normal":
+        return timing, feet
+    if pattern == "irregular":
+        # Hausdorff: stride-time variability 2-3x controls in PD/HD; fallers' SD 106 ms vs 49 ms
+        timing = dataclasses.replace(timing, stride_cv=0.08, dfa_alpha=0.60)
+        for side in feet:
+            feet[side] = dataclasses.replace(
+                feet[side], stance_fraction_sd=0.012, step_amplitude_cv=0.05, step_timing_sd=0.015
+            )
+        return timing, feet
+    if pattern == "antalgic":
+        (painful,) = affected
+        other = "right" if painful == "left" else "left"
+        timing = dataclasses.replace(timing, stride_time_s=timing.stride_time_s * 1.08,
+                                     stride_length_m=timing.stride_length_m * 0.9)
+        p = feet[painful]
+        feet[painful] = dataclasses.replace(
+            p, stance_fraction=p.stance_fraction - 0.045, f1_bw=1.00, valley_bw=0.88, f2_bw=0.97,
+            transient_bw=p.transient_bw * 0.6,
+        )
+        o = feet[other]
+        feet[other] = dataclasses.replace(o, stance_fraction=o.stance_fraction + 0.035, f1_bw=1.22, f2_bw=1.16)
+        return timing, feet
+    for side in affected:
+        p = feet[side]
+        if pattern == "overpronation":
+            p = dataclasses.replace(
+                p, medial_heel=0.60, medial_midfoot=0.60, first_metatarsal=0.42, central_metatarsals=0.43,
+                hallux=0.70, shares=_scaled_shares(p.shares, midfoot=0.13),
+            )
+        elif pattern == "supination":
+            p = dataclasses.replace(
+                p, medial_heel=0.40, medial_midfoot=0.15, first_metatarsal=0.17, central_metatarsals=0.43,
+                hallux=0.50, shares=_scaled_shares(p.shares, midfoot=0.08),
+            )
+        elif pattern == "flat_foot":
+            p = dataclasses.replace(p, medial_midfoot=0.50, shares=_scaled_shares(p.shares, midfoot=0.20))
+        elif pattern == "high_arch":
+            p = dataclasses.replace(
+                p, medial_midfoot=0.20, shares=_scaled_shares(p.shares, midfoot=0.035, heel=0.34),
+            )
+        elif pattern == "heel_avoidance":
+            p = dataclasses.replace(
+                p, f1_bw=1.06, f1_at=0.27, transient_bw=0.03, first_metatarsal=0.25, central_metatarsals=0.43,
+                shares=_scaled_shares(p.shares, heel=0.18, toes=0.20),
+                centres=(0.08, 0.36, 0.62, 0.90), widths=(0.12, 0.15, 0.19, 0.09),
+            )
+        elif pattern == "hallux_offload":
+            p = dataclasses.replace(p, hallux=0.30, first_metatarsal=0.24, central_metatarsals=0.52)
+        elif pattern == "high_impact":
+            p = dataclasses.replace(
+                p, f1_bw=1.30, f1_at=0.16, transient_bw=0.45, transient_s=0.012,
+                shares=_scaled_shares(p.shares, heel=0.33),
+            )
+        else:
+            raise ValueError(f"unknown pattern {pattern!r}; choose from {', '.join(PATTERNS)}")
+        feet[side] = p
+    return timing, feet
+
+
+# ---------------------------------------------------------------- the step force curve
+
+
+def m_curve(u: np.ndarray, p: FootProfile) -> np.ndarray:
+    """Vertical force (BW) over the stance fraction ``u`` in [0, 1], without the transient.
+
+    A monotone piecewise-cubic (PCHIP) through the peaks and valley: PCHIP
+    puts each local extremum exactly at its knot, so the first peak, valley
+    and second peak are the profile's values at the profile's times. The
+    extra knots shape the initial rise (steep, as at heel contact) and the
+    push-off (falling to zero at toe off with a finite slope).
+    """
+    knots_u = [0.0, 0.12 * p.f1_at, 0.5 * p.f1_at, p.f1_at, p.valley_at, p.f2_at, p.f2_at + 0.55 * (1 - p.f2_at), 1.0]
+    knots_f = [0.0, 0.30 * p.f1_bw, 0.78 * p.f1_bw, p.f1_bw, p.valley_bw, p.f2_bw, 0.55 * p.f2_bw, 0.0]
+    return PchipInterpolator(knots_u, knots_f)(np.clip(u, 0.0, 1.0))
+
+
+def transient(t_after_contact_s: np.ndarray, p: FootProfile) -> np.ndarray:
+    """Heel-strike transient (BW): ``(t/tau)^2 exp(2(1 - t/tau))``, zero at contact, peak ``transient_bw`` at tau."""
+    x = np.maximum(t_after_contact_s, 0.0) / p.transient_s
+    return p.transient_bw * x * x * np.exp(2.0 * (1.0 - x))
+
+
+def _bumps(u: np.ndarray, p: FootProfile) -> np.ndarray:
+    centres = np.asarray(p.centres)[:, None]
+    widths = np.asarray(p.widths)[:, None]
+    return np.exp(-0.5 * ((u[None, :] - centres) / widths) ** 2)
+
+
+_GAIN_CACHE: dict[FootProfile, np.ndarray] = {}
+
+
+def region_gains(p: FootProfile) -> np.ndarray:
+    """Weights of the four coarse bumps such that the mean step gives exactly ``p.shares``.
+
+    Found by fixed-point iteration on a fine grid of the step's M curve
+    (without transient); cached per profile.
+    """
+    key = dataclasses.replace(p, step_amplitude_cv=0.0, step_timing_sd=0.0, stance_fraction_sd=0.0)
+    if key in _GAIN_CACHE:
+        return _GAIN_CACHE[key]
+    u = np.linspace(0.0, 1.0, 2001)
+    force = m_curve(u, p)
+    bumps = _bumps(u, p)
+    targets = np.asarray(p.shares, dtype=float)
+    gains = targets.copy()
+    for _ in range(500):
+        weights = gains[:, None] * bumps
+        weights /= weights.sum(axis=0)
+        shares = (weights * force).sum(axis=1) / force.sum()
+        if np.max(np.abs(shares - targets)) < 1e-12:
+            break
+        gains = gains * targets / shares
+    _GAIN_CACHE[key] = gains
+    return gains
+
+
+def coarse_weights(u: np.ndarray, p: FootProfile, gains: np.ndarray) -> np.ndarray:
+    """(4, m) fractions of the force on heel, midfoot, forefoot, toes at stance fraction ``u`` (sum 1)."""
+    weights = gains[:, None] * _bumps(np.clip(u, 0.0, 1.0), p)
+    return weights / weights.sum(axis=0)
+
+
+def step_regions(t_rel: np.ndarray, stance_s: float, shape: FootProfile, gains: np.ndarray) -> np.ndarray:
+    """(m, 4) coarse-region forces (BW) of one step at ``t_rel`` s after its heel strike."""
+    u = t_rel / stance_s
+    force = m_curve(u, shape)
+    coarse = (coarse_weights(u, shape, gains) * force).T
+    coarse[:, 0] += transient(t_rel, shape)
+    return coarse
+
+
+# Quiet standing: rearfoot ~54-55 %, forefoot ~45 % (416 adults, [100] in clinical-evidence.md)
+STANDING_SHARES = np.array([0.50, 0.08, 0.34, 0.08])
+_EARLY_SHARES = np.array([0.85, 0.12, 0.03, 0.0])  # a heel strike into standing
+_PUSH_SHARES = np.array([0.0, 0.04, 0.58, 0.38])  # pushing off out of standing
+
+
+def stand_regions(t: np.ndarray, contact: Contact, sway_ap: np.ndarray) -> np.ndarray:
+    """(m, 4) coarse-region forces (BW) of a stand contact at absolute times ``t``."""
+    kt, kf = zip(*contact.force_knots)
+    force = np.clip(PchipInterpolator(kt, kf, extrapolate=True)(t), 0.0, None)
+    bt, bv = zip(*contact.blend_knots)
+    blend = np.clip(np.interp(t, bt, bv) + sway_ap, -1.0, 1.0)
+    early = np.clip(-blend, 0.0, None)[:, None]
+    push = np.clip(blend, 0.0, None)[:, None]
+    shares = (1.0 - early - push) * STANDING_SHARES + early * _EARLY_SHARES + push * _PUSH_SHARES
+    return shares * force[:, None]
+
+
+# ---------------------------------------------------------------- layout mapping
+
+# Where a fine region's load goes when the layout has no sensor there: first
+# entry that names at least one sensor of the layout wins; the load is shared
+# equally by the sensors of that entry.
+_FALLBACKS: Mapping[str, tuple[tuple[str, ...], ...]] = {
+    "medial_heel": (("medial_heel",), ("heel",), ("lateral_heel",)),
+    "lateral_heel": (("lateral_heel",), ("heel",), ("medial_heel",)),
+    "medial_midfoot": (("medial_midfoot",), ("midfoot",), ("lateral_midfoot",)),
+    "lateral_midfoot": (("lateral_midfoot",), ("midfoot",), ("medial_midfoot",)),
+    "first_metatarsal": (("first_metatarsal",), ("forefoot",), ("central_metatarsals",)),
+    "central_metatarsals": (("central_metatarsals",), ("forefoot",), ("first_metatarsal", "lateral_metatarsals")),
+    "lateral_metatarsals": (("lateral_metatarsals",), ("forefoot",), ("central_metatarsals",)),
+    "hallux": (("hallux",), ("toes",), ("lesser_toes",), ("first_metatarsal",), ("forefoot",)),
+    "lesser_toes": (("lesser_toes",), ("toes",), ("hallux",), ("central_metatarsals", "lateral_metatarsals"), ("forefoot",)),
+}
+
+
+def region_matrix(layout: SensorLayout) -> np.ndarray:
+    """(9, n_sensors): how each fine region's force is shared by the layout's sensors (rows sum to 1)."""
+    regions = np.asarray(layout.regions)
+    matrix = np.zeros((len(REGIONS), layout.n_sensors))
+    for k, fine in enumerate(REGIONS):
+        for choice in (*_FALLBACKS[fine], ("whole_foot",)):
+            members = np.isin(regions, choice)
+            if members.any():
+                matrix[k, members] = 1.0 / members.sum()
+                break
+        else:
+            raise ValueError(f"layout {layout.name} has no sensor that can carry {fine} load")
+    return matrix
+
+
+def coarse_to_fine(coarse: np.ndarray, profile: FootProfile) -> np.ndarray:
+    """(m, 4) coarse forces -> (m, 9) fine-region forces with the profile's medial/lateral splits."""
+    return coarse @ profile.fine_split()
+
+
+# ---------------------------------------------------------------- timing
+
+
+def fractal_noise(rng: np.random.Generator, n: int, alpha: float) -> np.ndarray:
+    """``n`` values of zero-mean, unit-SD noise with power spectrum ~ 1/f^(2 alpha - 1).
+
+    alpha 0.5 is white noise; ~0.85-0.9 the long-range correlated stride
+    fluctuations of healthy young adults (DFA alpha, Hausdorff). Spectral
+    synthesis; exactly standardised so the stride CV is what was asked for.
+    """
+    m = 1 << int(np.ceil(np.log2(max(2 * n, 16))))
+    freqs = np.fft.rfftfreq(m)
+    amplitude = np.zeros_like(freqs)
+    amplitude[1:] = freqs[1:] ** (-(2.0 * alpha - 1.0) / 2.0)
+    spectrum = amplitude * (rng.standard_normal(freqs.size) + 1j * rng.standard_normal(freqs.size))
+    x = np.fft.irfft(spectrum, m)[:n]
+    x = x - x.mean()
+    return x / x.std()
+
+
+# ---------------------------------------------------------------- the script and its contacts
+
+_TURN_STRIDE_FACTOR = 1.25  # turning strides are slower
+_TURN_STRIDE_LENGTH_M = 0.6
+_SETTLE_S = 0.35  # from the last heel strike to quiet standing
+_FIRST_SWING_S = 0.42  # gait initiation: lead foot's first swing
+
+
+def turn_profile(p: FootProfile, inner: bool) -> FootProfile:
+    """A turning step: slower, longer stance (inner foot more), flatter force curve, softer contact."""
+    return dataclasses.replace(
+        p,
+        stance_fraction=p.stance_fraction + (0.05 if inner else 0.02),
+        f1_bw=p.f1_bw * 0.90,
+        valley_bw=min(p.valley_bw * 1.06, 0.95 * p.f1_bw * 0.90),
+        f2_bw=p.f2_bw * 0.88,
+        transient_bw=p.transient_bw * 0.7,
+    )
+
+
+def _jittered(p: FootProfile, rng: np.random.Generator) -> FootProfile:
+    """This step's own values: the profile with per-step scatter."""
+    z = rng.standard_normal(6)
+    cv, sd = p.step_amplitude_cv, p.step_timing_sd
+    f1 = p.f1_bw * (1 + cv * z[0])
+    f2 = p.f2_bw * (1 + cv * z[2])
+    # keep the M an M: the valley stays below both peaks
+    valley = min(p.valley_bw * (1 + cv * z[1]), 0.95 * min(f1, f2))
+    return dataclasses.replace(
+        p,
+        f1_bw=float(f1),
+        valley_bw=float(valley),
+        f2_bw=float(f2),
+        f1_at=float(np.clip(p.f1_at + sd * z[3], 0.10, 0.35)),
+        f2_at=float(np.clip(p.f2_at + sd * z[4], 0.65, 0.88)),
+        transient_bw=float(max(p.transient_bw * (1 + 2 * cv * z[5]), 0.0)),
+    )
+
+
+def build_script(duration_s: float, standing_s: float, turns: int, stride_time_s: float,
+                 rng: np.random.Generator) -> tuple[Activity, ...]:
+    """The default script: [stand] walk (turn walk) x turns [stand].
+
+    Walk durations share the walking time equally; the last walk runs until
+    the end (or until the final standing), whatever the stride times add up to.
+    """
+    walking_s = duration_s - 2.0 * standing_s
+    if standing_s > 0:
+        walking_s -= _FIRST_SWING_S + 0.5 * stride_time_s + _SETTLE_S
+    turn_s = 2 * _TURN_STRIDE_FACTOR * stride_time_s
+    bout_s = (walking_s - turns * turn_s) / (turns + 1)
+    if bout_s < 3.0 * stride_time_s:
+        raise ValueError(
+            f"{duration_s:g} s is too short for {turns} turns and {standing_s:g} s of standing at each end "
+            f"(each walking bout would last {bout_s:.1f} s; at least {3 * stride_time_s:.1f} s are needed)"
+        )
+    script: list[Activity] = []
+    if standing_s > 0:
+        script.append(Activity("stand", standing_s))
+    directions = rng.choice(["left", "right"], size=max(turns, 1))
+    for k in range(turns + 1):
+        script.append(Activity("walk", bout_s))
+        if k < turns:
+            script.append(Activity("turn", angle_deg=180.0, direction=str(directions[k])))
+    if standing_s > 0:
+        script.append(Activity("stand", standing_s))
+    return tuple(script)
+
+
+@dataclass
+class Timeline:
+    """What the script produced: contacts per foot, segments, the lead foot."""
+
+    contacts: dict[str, list[Contact]]
+    segments: list[dict]
+    lead: str
+    turn_yaw: list[dict]  # per turn: swings (side, start_s, end_s, yaw_deg)
+
+
+def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTiming,
+                   feet: Mapping[str, FootProfile], rng: np.random.Generator) -> Timeline:
+    """Lay the script out in time: every contact of both feet, and the segments.
+
+    Stride j starts at the lead foot's heel strike; the other foot strikes
+    ``s_j = (1 + f_lead - f_other) / 2 * T_j`` later, which makes the two
+    double-support periods of a stride equal; each stance lasts its stance
+    fraction times ``T_j``. Stride times are ``T * (1 + cv * z_j)`` with z
+    fractal noise (``fractal_noise``).
+    """
+    lead = "left" if rng.random() < 0.5 else "right"
+    other = "right" if lead == "left" else "left"
+    contacts: dict[str, list[Contact]] = {"left": [], "right": []}
+    segments: list[dict] = []
+    turn_yaw: list[dict] = []
+    base_t = timing.stride_time_s
+    # standardise the fluctuations over about the strides the walk will use,
+    # so that the realised stride CV is close to the one asked for
+    n_used = max(int(duration_s / base_t), 8)
+    n_max = 2 * n_used + 64
+    fluctuation = fractal_noise(rng, n_max, timing.dfa_alpha)
+    fluctuation = (fluctuation - fluctuation[:n_used].mean()) / fluctuation[:n_used].std()
+    sway_bias = 0.01 * rng.standard_normal(2)  # this subject's standing L/R bias (BW) at start and end
+
+    kinds = [a.kind for a in script]
+    unknown = set(kinds) - {"stand", "walk", "turn"}
+    if unknown:
+        raise ValueError(f"unknown activities {sorted(unknown)} in the script")
+    start_standing = kinds[0] == "stand"
+    end_standing = len(kinds) > 1 and kinds[-1] == "stand"
+    moving = [a for a in script if a.kind != "stand"]
+
+    stride = 0
+    if start_standing:
+        t0 = script[0].duration_s
+        hs_first = t0 + _FIRST_SWING_S
+        to_other = hs_first + 0.11 * base_t
+        l0 = 0.5 + sway_bias[0]
+        contacts[lead].append(Contact(
+            lead, "stand", -1.0, t0, "standing",
+            force_knots=((-1.0, l0), (t0 - 0.35, l0), (t0 - 0.12, 0.3), (t0, 0.0)),
+            blend_knots=((-1.0, 0.0), (t0 - 0.3, 0.0), (t0, 0.5)),
+            starts_with_strike=False,
+        ))
+        contacts[other].append(Contact(
+            other, "stand", -1.0, to_other, "standing",
+            force_knots=((-1.0, 1 - l0), (t0 - 0.35, 1 - l0), (t0, 0.95), (hs_first, 1.0),
+                         (to_other - 0.05, 0.45), (to_other, 0.0)),
+            blend_knots=((-1.0, 0.0), (hs_first - 0.25, 0.0), (to_other, 1.0)),
+            starts_with_strike=False,
+        ))
+        segments.append({"kind": "standing", "start_s": 0.0, "end_s": t0})
+        hs_lead = hs_first
+        walk_from = t0
+        first_swing_m = 0.5 * timing.stride_length_m
+    else:
+        hs_lead = -(2.0 + rng.random()) * base_t
+        walk_from = 0.0
+        first_swing_m = timing.stride_length_m
+    limit = duration_s - script[-1].duration_s if end_standing else duration_s + 2.0 * base_t
+
+    def add_stride(kind: str, t_stride: float, lead_profile: FootProfile, other_profile: FootProfile,
+                   segment: str, swing_m: float, extra: dict) -> None:
+        nonlocal hs_lead, stride
+        f_lead, f_other = lead_profile.stance_fraction, other_profile.stance_fraction
+        s_lead = 0.5 * (1.0 + f_lead - f_other) * t_stride
+        for side, profile, start in ((lead, lead_profile, hs_lead), (other, other_profile, hs_lead + s_lead)):
+            shape = _jittered(profile, rng)
+            fraction = float(np.clip(profile.stance_fraction + profile.stance_fraction_sd * rng.standard_normal(),
+                                     0.50, 0.75))
+            shape = dataclasses.replace(shape, stance_fraction=fraction)
+            contacts[side].append(Contact(side, "step", start, start + fraction * t_stride, segment, shape=shape,
+                                          profile=profile, stride_index=stride, swing_length_m=swing_m, extra=dict(extra)))
+        hs_lead += t_stride
+        stride += 1
+
+    activity_start = hs_lead
+    for position, activity in enumerate(moving):
+        last_moving = position == len(moving) - 1
+        if activity.kind == "walk":
+            segment_start = segments[-1]["end_s"] if segments else walk_from
+            bout_end = activity_start + activity.duration_s
+            while True:
+                t_stride = base_t * (1.0 + timing.stride_cv * fluctuation[stride % n_max])
+                if last_moving:
+                    projected_end = hs_lead + t_stride + 0.5 * base_t + _SETTLE_S
+                    if end_standing and projected_end > limit:
+                        break
+                    if not end_standing and hs_lead > limit:
+                        break
+                elif hs_lead + t_stride > bout_end and stride > 0:
+                    break
+                swing_m = first_swing_m if not contacts[other] or contacts[other][-1].kind == "stand" else timing.stride_length_m
+                add_stride("walk", t_stride, feet[lead], feet[other], "walking", swing_m, {})
+                first_swing_m = timing.stride_length_m
+            segments.append({"kind": "walking", "start_s": segment_start, "end_s": None})
+        else:  # turn
+            inner = activity.direction
+            profiles = {s: turn_profile(feet[s], inner=(s == inner)) for s in ("left", "right")}
+            turn_start_stride = stride
+            for _ in range(activity.strides):
+                t_stride = base_t * _TURN_STRIDE_FACTOR * (1.0 + timing.stride_cv * fluctuation[stride % n_max])
+                add_stride("turn", t_stride, profiles[lead], profiles[other], "turn", _TURN_STRIDE_LENGTH_M,
+                           {"turn_direction": activity.direction})
+            sign = 1.0 if activity.direction == "left" else -1.0
+            swings = []
+            for side in ("left", "right"):
+                turning = [k for k, c in enumerate(contacts[side]) if c.stride_index >= turn_start_stride]
+                per_swing = sign * activity.angle_deg / len(turning)
+                for k in turning:
+                    previous = contacts[side][k - 1]
+                    swings.append({"side": side, "start_s": previous.end_s, "end_s": contacts[side][k].start_s,
+                                   "yaw_deg": per_swing})
+            start = min(s["start_s"] for s in swings)
+            end = max(s["end_s"] for s in swings)
+            turn_yaw.append({"direction": activity.direction, "angle_deg": activity.angle_deg, "swings": swings})
+            segments[-1]["end_s"] = start
+            segments.append({"kind": "turn", "start_s": start, "end_s": end, "direction": activity.direction,
+                             "angle_deg": activity.angle_deg})
+            activity_start = hs_lead
+            continue
+        activity_start = hs_lead
+
+    if end_standing:
+        # termination: the lead foot strikes into standing, the other joins it
+        last_other = contacts[other][-1]
+        hs_final_lead = hs_lead
+        hs_final_other = hs_final_lead + 0.5 * base_t
+        settled = hs_final_other + _SETTLE_S
+        l1 = 0.5 + sway_bias[1]
+        end = duration_s + 1.0
+        contacts[lead].append(Contact(
+            lead, "stand", hs_final_lead, end, "standing",
+            force_knots=((hs_final_lead, 0.0), (hs_final_lead + 0.025, 0.3), (hs_final_lead + 0.12, 0.95),
+                         (hs_final_other, 1.0), (settled, l1), (end, l1)),
+            blend_knots=((hs_final_lead, -1.0), (hs_final_lead + 0.2, -0.2), (settled, 0.0), (end, 0.0)),
+            ends_with_toe_off=False, swing_length_m=timing.stride_length_m,
+        ))
+        contacts[other].append(Contact(
+            other, "stand", hs_final_other, end, "standing",
+            force_knots=((hs_final_other, 0.0), (hs_final_other + 0.025, 0.2), (hs_final_other + 0.15, 0.45),
+                         (settled, 1 - l1), (end, 1 - l1)),
+            blend_knots=((hs_final_other, -1.0), (settled, 0.0), (end, 0.0)),
+            ends_with_toe_off=False, swing_length_m=0.5 * timing.stride_length_m,
+        ))
+        assert last_other.end_s < hs_final_other
+        segments[-1]["end_s"] = settled
+        segments.append({"kind": "standing", "start_s": settled, "end_s": duration_s})
+    else:
+        segments[-1]["end_s"] = duration_s
+    return Timeline(contacts=contacts, segments=segments, lead=lead, turn_yaw=turn_yaw)
