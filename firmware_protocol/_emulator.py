@@ -68,6 +68,7 @@ from bumble.transport.common import AsyncPipeSink
 from firmware_protocol._codec import (
     N_IMU_AXES,
     N_SENSORS,
+    PROTOCOL_VERSION,
     SAMPLE_RATES_HZ,
     SATURATED_CODE,
     ClockReply,
@@ -87,16 +88,20 @@ from firmware_protocol._codec import (
     StatusFlags,
     StopStreaming,
     Tare,
+    bad_command_reply,
     decode_command,
     encode_advertising_data,
+    encode_command,
     encode_reply,
     encode_sample_packet,
     encode_scan_response,
     local_name,
     max_samples_per_packet,
     min_att_mtu,
+    serial_number_string,
 )
 from firmware_protocol._errors import CrcMismatchError, ProtocolError
+from firmware_protocol._faults import FAULT_SPEC_HELP, FaultPlan, parse_fault_spec
 from firmware_protocol._gatt import (
     BATTERY_LEVEL_UUID,
     CONTROL_CHAR_UUID,
@@ -120,6 +125,8 @@ __all__ = [
     "SampleSource",
     "SourceBlock",
     "StreamRecord",
+    "FAULT_SPEC_HELP",
+    "parse_fault_spec",
     "source_from_arrays",
     "synthetic_walking_source",
 ]
@@ -141,69 +148,12 @@ DEFAULT_BATTERY_PCT = 87
 LOW_BATTERY_PCT = 8
 #: At or below this level the firmware sets ``StatusFlags.LOW_BATTERY`` (PROTOCOL.md).
 LOW_BATTERY_THRESHOLD_PCT = 15
+#: TARE averages the readings over this much device time before it replies.
+TARE_WINDOW_US = 300_000
 
 _ACCEL_CODES_PER_G = 1000
 _GYRO_CODES_PER_DPS = 10
 _INT16_MIN, _INT16_MAX = -32768, 32767
-
-
-@dataclass(frozen=True)
-class FaultPlan:
-    """Faults an emulated insole injects. The default injects none.
-
-    Sequence numbers are those of the sample packets, which restart at 0 with
-    every START_STREAMING; a fault given by sequence number applies in every
-    stream. Rates are drawn from a generator seeded with ``seed`` and the
-    stream's index, so the same plan faults the same packets every time.
-
-    Attributes:
-        drop_rate: Fraction of sample notifications the link loses, 0 <= rate < 1.
-        drop_sequences: Sequence numbers whose notification is lost.
-        corrupt_rate: Fraction of sample packets sent with one bit flipped
-            (their CRC check fails on the host).
-        corrupt_sequences: Sequence numbers sent corrupted.
-        seed: Seed of the drop and corruption draws.
-        link_loss_at_s: Device-clock seconds after the insole's *first*
-            START_STREAMING at which the link is lost (the peripheral ends the
-            connection with reason "connection timeout", as a supervision
-            timeout would). Each time fires once; a time at which no host is
-            connected is skipped.
-        clock_offset_s: Device clock at boot, in seconds (>= 0): how long
-            before the emulation started the insole "booted".
-        clock_drift_ppm: How fast the device clock runs relative to the host's,
-            in parts per million (positive: fast).
-        burst_packets: The firmware holds this many packets and sends them
-            back-to-back (1: each packet when its last sample is taken).
-        low_battery: Report a battery of ``LOW_BATTERY_PCT`` % (advertising,
-            Battery Service, GET_INFO) and set ``StatusFlags.LOW_BATTERY``.
-    """
-
-    drop_rate: float = 0.0
-    drop_sequences: frozenset[int] = frozenset()
-    corrupt_rate: float = 0.0
-    corrupt_sequences: frozenset[int] = frozenset()
-    seed: int = 0
-    link_loss_at_s: tuple[float, ...] = ()
-    clock_offset_s: float = 0.0
-    clock_drift_ppm: float = 0.0
-    burst_packets: int = 1
-    low_battery: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "drop_sequences", frozenset(self.drop_sequences))
-        object.__setattr__(self, "corrupt_sequences", frozenset(self.corrupt_sequences))
-        object.__setattr__(self, "link_loss_at_s", tuple(sorted(self.link_loss_at_s)))
-        for name in ("drop_rate", "corrupt_rate"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(f"{name}={getattr(self, name)!r}: must be in [0, 1)")
-        if any(not math.isfinite(t) or t < 0 for t in self.link_loss_at_s):
-            raise ValueError(f"link_loss_at_s={self.link_loss_at_s!r}: times must be >= 0 s")
-        if not math.isfinite(self.clock_offset_s) or self.clock_offset_s < 0:
-            raise ValueError(f"clock_offset_s={self.clock_offset_s!r}: must be >= 0 s")
-        if not -1e5 < self.clock_drift_ppm < 1e5:
-            raise ValueError(f"clock_drift_ppm={self.clock_drift_ppm!r}: must be within +-1e5 ppm")
-        if self.burst_packets < 1:
-            raise ValueError(f"burst_packets={self.burst_packets!r}: must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -300,6 +250,7 @@ class StreamRecord:
         timestamps_us: Device timestamp of each packet in ``sequences``.
         dropped: Sequences whose notification the link lost.
         corrupted: Sequences sent with a flipped bit.
+        overrun: Sequences the firmware formed and discarded (``FaultPlan.overrun_sequences``).
         lost_in_buffer: Sequences held for a burst when the link went down.
         end: Why the stream ended (None while it runs): ``"stop"`` (command),
             ``"disconnect"`` (the host ended the link), ``"link_loss"`` (a
@@ -315,13 +266,14 @@ class StreamRecord:
     timestamps_us: list[int] = field(default_factory=list)
     dropped: list[int] = field(default_factory=list)
     corrupted: list[int] = field(default_factory=list)
+    overrun: list[int] = field(default_factory=list)
     lost_in_buffer: list[int] = field(default_factory=list)
     end: str | None = None
 
     @property
     def delivered(self) -> list[int]:
-        """Sequences handed to the link intact or corrupted (not dropped, not lost)."""
-        missing = set(self.dropped) | set(self.lost_in_buffer)
+        """Sequences handed to the link intact or corrupted (not dropped, discarded or lost)."""
+        missing = set(self.dropped) | set(self.overrun) | set(self.lost_in_buffer)
         return [s for s in self.sequences if s not in missing]
 
 
@@ -487,6 +439,7 @@ class _Stream:
     record: StreamRecord
     rng: np.random.Generator
     next_packet: int = 0
+    overrun_pending: bool = False
     burst: list[tuple[int, bytes]] = field(default_factory=list)
 
 
@@ -532,7 +485,8 @@ class EmulatedInsole:
         self._tare_codes = np.zeros(N_SENSORS, dtype=np.int64)
         self._tared = False
         self._clock_read = False
-        self._last_pressure_kpa = np.zeros(N_SENSORS)
+        self._tare_rows: list[np.ndarray] | None = None
+        self._tare_task: asyncio.Task | None = None
         self._device: Device | None = None
         self._controller: Controller | None = None
         self._link: LocalLink | None = None
@@ -570,6 +524,11 @@ class EmulatedInsole:
         return self._battery_pct
 
     # -- clock ---------------------------------------------------------------
+
+    @property
+    def booted_at(self) -> float:
+        """Event-loop time (``loop.time()``, s) at which the insole booted (``start``)."""
+        return self._boot_loop_time
 
     def _now(self) -> float:
         return asyncio.get_running_loop().time()
@@ -681,7 +640,7 @@ class EmulatedInsole:
         static_values = {
             MANUFACTURER_NAME_UUID: MANUFACTURER_NAME.encode(),
             MODEL_NUMBER_UUID: MODEL_NUMBER.encode(),
-            SERIAL_NUMBER_UUID: f"{self.spec.serial:08X}".encode(),
+            SERIAL_NUMBER_UUID: serial_number_string(self.spec.serial).encode(),
             FIRMWARE_REVISION_UUID: ".".join(str(p) for p in self.spec.firmware_version).encode(),
         }
         services = []
@@ -720,6 +679,7 @@ class EmulatedInsole:
         self._disconnected.clear()
         self.connected.set()
         connection.on(connection.EVENT_DISCONNECTION, lambda reason: self._on_disconnection(connection, reason))
+        logger.info("%s: host %s connected", self.name, connection.peer_address.to_string(False))
         self._spawn(self._request_mtu(connection))
 
     async def _request_mtu(self, connection: Connection) -> None:
@@ -734,6 +694,7 @@ class EmulatedInsole:
         self._connection = None
         self.connected.clear()
         self._disconnected.set()
+        logger.info("%s: disconnected (%s)", self.name, hci.HCI_Constant.error_name(reason))
         if self._stream is not None:
             self._finish_stream("link_loss" if reason == hci.HCI_CONNECTION_TIMEOUT_ERROR else "disconnect")
 
@@ -743,26 +704,34 @@ class EmulatedInsole:
         value = bytes(value)
         self.record.commands.append(value)
         reply = self._execute(value, connection)
-        self.record.replies.append(reply)
-        # The write response goes first; the reply follows as a notification.
-        self._spawn(self._notify(connection, self._control_characteristic, encode_reply(reply)))
+        if reply is not None:
+            # The write response goes first; the reply follows as a notification.
+            self._spawn(self._send_reply(connection, reply))
 
-    def _execute(self, value: bytes, connection: Connection) -> ReplyMessage:
+    async def _send_reply(self, connection: Connection, reply: ReplyMessage) -> None:
+        self.record.replies.append(reply)
+        await self._notify(connection, self._control_characteristic, encode_reply(reply))
+
+    def _execute(self, value: bytes, connection: Connection) -> ReplyMessage | None:
+        """Carry out one command; its reply, or None when the reply comes later (TARE)."""
         token = value[2] if len(value) >= 3 else 0
         try:
             command = decode_command(value)
-        except CrcMismatchError:
-            return Reply(_raw_opcode(value), Status.BAD_COMMAND, token=token)
-        except ProtocolError:
-            opcode = _raw_opcode(value)
-            known = opcode in Opcode._value2member_map_
-            return Reply(opcode, Status.BAD_ARGUMENT if known else Status.BAD_COMMAND, token=token)
+        except ProtocolError as error:
+            if _is_bad_argument(value, error):
+                return Reply(value[1], Status.BAD_ARGUMENT, token=token)
+            return bad_command_reply(value)
+        if self._tare_task is not None:
+            # One command at a time: a tare is still averaging.
+            return Reply(command.opcode, Status.BUSY, token=token)
 
         if isinstance(command, StartStreaming):
             if self._stream is None:
                 needed = min_att_mtu(self._samples_per_packet, self._imu_enabled)
                 if connection.att_mtu < needed:
                     return Reply(Opcode.START_STREAMING, Status.MTU_TOO_SMALL, token=token)
+                if not self._data_notifications_on(connection):
+                    return Reply(Opcode.START_STREAMING, Status.BUSY, token=token)
                 self._begin_stream()
             return Reply(Opcode.START_STREAMING, Status.OK, token=token)
         if isinstance(command, StopStreaming):
@@ -778,10 +747,9 @@ class EmulatedInsole:
             self._imu_enabled = command.imu_enabled
             return Reply(Opcode.SET_SAMPLE_RATE, Status.OK, token=token)
         if isinstance(command, Tare):
-            self._tare_codes = _pressure_codes(self._last_pressure_kpa[None, :], self.spec.full_scale_kpa)[0]
-            self._tare_codes[self._tare_codes == SATURATED_CODE] = 0
-            self._tared = True
-            return Reply(Opcode.TARE, Status.OK, token=token)
+            self._tare_rows = []
+            self._tare_task = self._spawn(self._run_tare(connection, token))
+            return None
         if isinstance(command, Identify):
             self.record.identify_requests_s.append(command.duration_s)
             return Reply(Opcode.IDENTIFY, Status.OK, token=token)
@@ -802,7 +770,37 @@ class EmulatedInsole:
                 full_scale_kpa=self.spec.full_scale_kpa,
                 token=token,
             )
-        return Reply(_raw_opcode(value), Status.BAD_COMMAND, token=token)  # pragma: no cover
+        raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+    def _data_notifications_on(self, connection: Connection) -> bool:
+        assert self._device is not None and self._data_characteristic is not None
+        subscribers = self._device.gatt_server.subscribers.get(connection, {})
+        cccd = subscribers.get(self._data_characteristic.handle, b"")
+        return len(cccd) == 2 and bool(cccd[0] & 0x01)
+
+    async def _run_tare(self, connection: Connection, token: int) -> None:
+        """Average the readings for ``TARE_WINDOW_US`` of device time, then subtract them."""
+        try:
+            await self._sleep_until_device_us(self.device_clock_us() + TARE_WINDOW_US)
+            rows = self._tare_rows or []
+            if not rows:
+                # Not streaming: the firmware still samples its sensors.
+                n = max(1, round(TARE_WINDOW_US * 1e-6 * self._sample_rate_hz))
+                pressure, _ = _normalise_block(self._source(n, self._sample_rate_hz))
+                rows = [pressure] if pressure.size else [np.zeros((1, N_SENSORS))]
+            mean_kpa = np.concatenate(rows).mean(axis=0)
+            codes = _pressure_codes(mean_kpa[None, :], self.spec.full_scale_kpa)[0]
+            codes[codes == SATURATED_CODE] = 0
+            self._tare_codes = codes
+            self._tared = True
+        finally:
+            self._tare_rows = None
+            self._tare_task = None
+        await self._send_reply(connection, Reply(Opcode.TARE, Status.OK, token=token))
+
+    def _feed_tare(self, pressure_kpa: np.ndarray) -> None:
+        if self._tare_rows is not None:
+            self._tare_rows.append(pressure_kpa)
 
     async def _notify(self, connection: Connection, characteristic: Characteristic | None, value: bytes) -> None:
         if self._device is None or characteristic is None or connection is not self._connection:
@@ -827,6 +825,10 @@ class EmulatedInsole:
         self._stream = _Stream(record, np.random.default_rng([self.spec.faults.seed, index]))
         self.finished.clear()
         self._stream_task = self._spawn(self._run_stream(self._stream))
+        logger.info(
+            "%s: stream %d started, %d Hz, %d sample(s) per packet",
+            self.name, index, record.sample_rate_hz, record.samples_per_packet,
+        )
 
     def _finish_stream(self, reason: str) -> None:
         stream, self._stream = self._stream, None
@@ -836,6 +838,10 @@ class EmulatedInsole:
             stream.record.lost_in_buffer.extend(seq for seq, _ in stream.burst)
             stream.burst.clear()
         stream.record.end = reason
+        logger.info(
+            "%s: stream %d ended (%s) after %d packets",
+            self.name, stream.record.index, reason, len(stream.record.sequences),
+        )
         task, self._stream_task = self._stream_task, None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
@@ -882,10 +888,15 @@ class EmulatedInsole:
             if pressure.shape[0] < n:
                 await self._flush_and_finish(stream, "source_exhausted")
                 return
-            packet = self._build_packet(sequence, timestamp_us, pressure, imu)
             stream.next_packet += 1
             record.sequences.append(sequence)
             record.timestamps_us.append(timestamp_us)
+            self._feed_tare(pressure)
+            if sequence in self.spec.faults.overrun_sequences:
+                record.overrun.append(sequence)
+                stream.overrun_pending = True
+                continue
+            packet = self._build_packet(stream, sequence, timestamp_us, pressure, imu)
             await self._emit(stream, sequence, packet)
 
     async def _flush_and_finish(self, stream: _Stream, reason: str) -> None:
@@ -900,18 +911,23 @@ class EmulatedInsole:
             self.record.link_losses_skipped_s.append(planned_s)
             return
         self.record.link_losses_us.append(self.device_clock_us())
+        logger.info("%s: link loss (fault plan, %.3f s after the first stream start)", self.name, planned_s)
         await self.lose_link(reason=hci.HCI_CONNECTION_TIMEOUT_ERROR)
 
     def _build_packet(
-        self, sequence: int, timestamp_us: int, pressure_kpa: np.ndarray, imu: np.ndarray | None
+        self,
+        stream: _Stream,
+        sequence: int,
+        timestamp_us: int,
+        pressure_kpa: np.ndarray,
+        imu: np.ndarray | None,
     ) -> bytes:
-        self._last_pressure_kpa = pressure_kpa[-1]
         codes = _pressure_codes(pressure_kpa, self.spec.full_scale_kpa)
         if self._tared:
             saturated = codes == SATURATED_CODE
             codes = np.where(saturated, SATURATED_CODE, np.clip(codes - self._tare_codes, 0, None))
         imu_codes = None
-        if self._imu_enabled:
+        if stream.record.imu_enabled:
             imu_codes = _imu_codes(imu if imu is not None else np.zeros((codes.shape[0], N_IMU_AXES)))
         flags = StatusFlags(0)
         if self._battery_pct <= LOW_BATTERY_THRESHOLD_PCT:
@@ -920,11 +936,14 @@ class EmulatedInsole:
             flags |= StatusFlags.TARED
         if self._clock_read:
             flags |= StatusFlags.CLOCK_READ
+        if stream.overrun_pending:
+            flags |= StatusFlags.OVERRUN
+            stream.overrun_pending = False
         packet = SamplePacket(
             foot=self.spec.foot,
             sequence=sequence & 0xFFFF_FFFF,
             timestamp_us=timestamp_us,
-            sample_rate_hz=self._stream.record.sample_rate_hz if self._stream else self._sample_rate_hz,
+            sample_rate_hz=stream.record.sample_rate_hz,
             pressure_codes=codes,
             imu_codes=imu_codes,
             flags=flags,
@@ -955,8 +974,22 @@ class EmulatedInsole:
             await self._notify(connection, self._data_characteristic, packet)
 
 
-def _raw_opcode(value: bytes) -> int:
-    return value[1] & 0x7F if len(value) >= 2 else 0
+# Frame size of each command, from the codec itself.
+_COMMAND_SIZES = {
+    command.opcode: len(encode_command(command))
+    for command in (StartStreaming(), StopStreaming(), SetSampleRate(), Tare(), Identify(), ReadClock(), GetInfo())
+}
+
+
+def _is_bad_argument(value: bytes, error: ProtocolError) -> bool:
+    """A well-formed frame of a known command whose argument is out of range.
+
+    ``PROTOCOL.md`` section 5: BAD_ARGUMENT for that; BAD_COMMAND for a frame not
+    understood (wrong CRC, version or length, unknown opcode).
+    """
+    if isinstance(error, CrcMismatchError) or len(value) < 2 or value[0] != PROTOCOL_VERSION:
+        return False
+    return _COMMAND_SIZES.get(value[1]) == len(value)
 
 
 def _pressure_codes(pressure_kpa: np.ndarray, full_scale_kpa: float) -> np.ndarray:

@@ -30,9 +30,12 @@ the daemon stops.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,7 +50,16 @@ __all__ = ["DBUS_SYSTEM_BUS_ADDRESS", "EmulatedEnvironment", "EmulationSetupErro
 #: The variable dbus-fast (and so bleak) reads to find the system bus.
 DBUS_SYSTEM_BUS_ADDRESS = "DBUS_SYSTEM_BUS_ADDRESS"
 _DBUS_DAEMON = "dbus-daemon"
-_DAEMON_START_TIMEOUT_S = 10.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the parent dies, so a crash leaks no daemon (Linux)."""
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class EmulationSetupError(RuntimeError):
@@ -92,6 +104,7 @@ class PrivateBus:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         assert self._process.stdout is not None
         # The daemon prints its address once it listens (about 5 ms).

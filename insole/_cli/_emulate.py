@@ -1,0 +1,251 @@
+"""``insole emulate``: a left and a right emulated insole on a private BLE environment.
+
+No Bluetooth hardware is involved: the insoles are bumble peripherals and the
+host side is a fake BlueZ on a private ``dbus-daemon``. Any program that uses
+bleak on Linux talks to them unmodified once ``DBUS_SYSTEM_BUS_ADDRESS`` points
+at that bus; this command prints the exact line. It runs until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from firmware_protocol._codec import SAMPLE_RATES_HZ, max_samples_per_packet
+from firmware_protocol._faults import FAULT_SPEC_HELP, FaultPlan, parse_fault_spec
+from insole._errors import DeviceError, InputError
+
+if TYPE_CHECKING:
+    from firmware_protocol._emulator import InsoleSpec, SampleSource
+
+# bumble and bleak are imported only when the command runs: importing them
+# takes about a second, and every other command would pay for it.
+
+__all__ = ["add_parser", "run"]
+
+#: Sources by ``--pattern``. Only the placeholder test signal until the gait
+#: simulator can feed the emulator (see ``source_for_pattern``).
+PATTERNS = ("synthetic",)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "emulate",
+        help="run emulated left and right insoles that any bleak program can connect to",
+        description=(
+            "Start a private BLE environment with no hardware: a dbus-daemon, a fake BlueZ on it "
+            "and two emulated insoles (left and right) that advertise, accept connections and "
+            "stream as the firmware does (PROTOCOL.md). Another process reaches them through "
+            "bleak by setting DBUS_SYSTEM_BUS_ADDRESS to the address printed. Runs until Ctrl-C."
+        ),
+        epilog=(
+            "examples:\n"
+            "  insole emulate\n"
+            "  insole emulate --rate 200 --faults 'drop=0.05,linkloss=10s;30s,drift_left=300,offset_left=2'\n"
+            "  insole emulate --replay recordings/session.parquet --speed 2\n\n"
+            "--faults syntax:\n" + FAULT_SPEC_HELP
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--rate", type=int, choices=SAMPLE_RATES_HZ, default=None,
+        help="sample rate at power-on, Hz (default 100, or the replayed recording's rate)",
+    )
+    parser.add_argument(
+        "--samples-per-packet", type=_samples_per_packet, default=1, metavar="N",
+        help="samples per packet at power-on, 1..7 (default 1)",
+    )
+    parser.add_argument(
+        "--faults", type=_fault_spec, default=None, metavar="SPEC",
+        help="faults to inject, e.g. 'drop=0.05,linkloss=10s' (syntax below)",
+    )
+    parser.add_argument(
+        "--pattern", choices=PATTERNS, default="synthetic",
+        help="signal the insoles stream: 'synthetic' is a smooth placeholder walking signal, not a gait model",
+    )
+    parser.add_argument(
+        "--replay", type=Path, default=None, metavar="FILE",
+        help="stream this recording instead (insole16 layout in kPa), looping",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic signal's noise")
+    parser.add_argument(
+        "--speed", type=_positive_float, default=1.0,
+        help="emulated seconds per wall-clock second (device timestamps stay true), default 1",
+    )
+    parser.add_argument(
+        "--serials", type=_serial_pair, default=None, metavar="LEFT,RIGHT",
+        help="serial numbers in hex, e.g. 20241A2B,20241A2C",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not print connection and stream events")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from firmware_protocol._environment import EmulationSetupError
+
+    specs = _specs(args)
+    if not args.quiet:
+        logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S", level=logging.WARNING)
+        logging.getLogger("firmware_protocol._emulator").setLevel(logging.INFO)
+    try:
+        asyncio.run(_serve(specs))
+    except KeyboardInterrupt:
+        pass
+    except EmulationSetupError as error:
+        raise DeviceError(str(error)) from None
+    print("insole emulate: stopped", file=sys.stderr)
+    return 0
+
+
+async def _serve(specs: list[InsoleSpec]) -> None:
+    from firmware_protocol._environment import EmulatedEnvironment
+
+    async with EmulatedEnvironment(specs) as environment:
+        lines = ["Emulated insoles are advertising (no hardware; fake BlueZ on a private D-Bus):"]
+        for insole in environment.insoles:
+            spec = insole.spec
+            lines.append(
+                f"  {insole.name}  {insole.address}  {spec.side:<5}  {spec.sample_rate_hz} Hz  "
+                f"faults: {_describe_faults(spec.faults)}"
+            )
+        lines += [
+            f"D-Bus address: {environment.bus_address}",
+            "Point another process's bleak at them with:",
+            f"  {environment.shell_hint('python your_collector.py')}",
+            "Press Ctrl-C to stop.",
+        ]
+        print("\n".join(lines), flush=True)
+        await asyncio.Event().wait()
+
+
+def _specs(args: argparse.Namespace) -> list[InsoleSpec]:
+    from firmware_protocol._emulator import InsoleSpec
+
+    faults = args.faults or {"left": FaultPlan(), "right": FaultPlan()}
+    serials = args.serials or (None, None)
+    sources: dict[str, SampleSource] = {}
+    rate = args.rate
+    if args.replay is not None:
+        sources, recorded_rate = _replay_sources(args.replay)
+        if rate is None and recorded_rate in SAMPLE_RATES_HZ:
+            rate = int(recorded_rate)
+    specs = []
+    for side, serial in zip(("left", "right"), serials, strict=True):
+        source = sources.get(side) or source_for_pattern(args.pattern, side, args.seed)
+        specs.append(
+            InsoleSpec(
+                side,
+                serial=serial,
+                sample_rate_hz=rate or 100,
+                samples_per_packet=args.samples_per_packet,
+                source=source,
+                faults=faults[side],
+                speed=args.speed,
+            )
+        )
+    return specs
+
+
+def source_for_pattern(pattern: str, side: str, seed: int) -> SampleSource:
+    """The sample source of a ``--pattern``.
+
+    Only the placeholder ``synthetic`` exists for now; gait-simulator patterns
+    plug in here as sources (``firmware_protocol._emulator.source_from_arrays``
+    over a simulated recording, looping).
+    """
+    from firmware_protocol._emulator import synthetic_walking_source
+
+    if pattern == "synthetic":
+        return synthetic_walking_source(side, seed=seed)  # type: ignore[arg-type]
+    raise ValueError(f"unknown pattern {pattern!r}")
+
+
+def _replay_sources(path: Path) -> tuple[dict[str, SampleSource], float]:
+    from firmware_protocol._emulator import source_from_arrays
+    from insole._io import load  # only needed for --replay
+
+    recording = load(path)
+    if recording.layout.name != "insole16" or recording.unit != "kPa":
+        raise InputError(
+            path,
+            f"--replay needs an insole16 recording in kPa, this one is {recording.layout.name} in {recording.unit}",
+        )
+    sources: dict[str, SampleSource] = {}
+    for side in recording.sides:
+        foot = recording.foot(side)
+        pressure = np.where(foot.valid[:, None], foot.values, np.nan)
+        imu = None
+        if foot.accel_g is not None and foot.gyro_dps is not None:
+            imu = np.concatenate((foot.accel_g, foot.gyro_dps), axis=1)
+        sources[side] = source_from_arrays(pressure, imu, loop=True)
+    return sources, recording.sample_rate_hz
+
+
+def _describe_faults(plan: FaultPlan) -> str:
+    parts = []
+    if plan.drop_rate:
+        parts.append(f"drop {plan.drop_rate:.1%}")
+    if plan.drop_sequences:
+        parts.append(f"drop seq {sorted(plan.drop_sequences)}")
+    if plan.corrupt_rate:
+        parts.append(f"corrupt {plan.corrupt_rate:.1%}")
+    if plan.corrupt_sequences:
+        parts.append(f"corrupt seq {sorted(plan.corrupt_sequences)}")
+    if plan.overrun_sequences:
+        parts.append(f"overrun seq {sorted(plan.overrun_sequences)}")
+    if plan.link_loss_at_s:
+        parts.append("link loss at " + ", ".join(f"{t:g} s" for t in plan.link_loss_at_s))
+    if plan.clock_offset_s:
+        parts.append(f"clock offset {plan.clock_offset_s:g} s")
+    if plan.clock_drift_ppm:
+        parts.append(f"drift {plan.clock_drift_ppm:+g} ppm")
+    if plan.burst_packets > 1:
+        parts.append(f"bursts of {plan.burst_packets}")
+    if plan.low_battery:
+        parts.append("low battery")
+    return ", ".join(parts) or "none"
+
+
+def _fault_spec(text: str) -> dict[str, FaultPlan]:
+    try:
+        return parse_fault_spec(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _samples_per_packet(text: str) -> int:
+    limit = max_samples_per_packet(False)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= limit:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be an integer 1..{limit}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a number > 0")
+    return value
+
+
+def _serial_pair(text: str) -> tuple[int, int]:
+    try:
+        left, right = (int(part, 16) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give two hex serials, LEFT,RIGHT") from None
+    if not (0 <= left < 2**32 and 0 <= right < 2**32) or (left & 0xFFFF) == (right & 0xFFFF):
+        raise argparse.ArgumentTypeError(f"{text!r}: 32-bit serials whose low 16 bits differ")
+    return left, right
