@@ -1,0 +1,156 @@
+"""Bad input through the real command line: exit code 2, exactly one line naming the file, no traceback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import insole
+from insole._errors import MalformedFileError, MissingCompanionError, UnknownFormatError
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+GAITPDB = SHARED / "gaitpdb" / "GaCo01_01.txt"
+MOTICON = SHARED / "moticon-opengo" / "230927_102114.txt"
+
+
+def _insole(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "insole._cli", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
+
+
+def _lines(path: Path) -> list[bytes]:
+    return path.read_bytes().split(b"\r\n")
+
+
+def _empty(tmp: Path) -> Path:
+    path = tmp / "empty.txt"
+    path.write_bytes(b"")
+    return path
+
+
+def _truncated_mid_row(tmp: Path) -> Path:
+    path = tmp / "GaCo01_01.txt"
+    data = GAITPDB.read_bytes()
+    path.write_bytes(data[: data.index(b"\r\n", 50_000) + 20])  # 20 bytes into a row
+    return path
+
+
+def _moticon_truncated_mid_row(tmp: Path) -> Path:
+    path = tmp / "session.txt"
+    data = MOTICON.read_bytes()
+    path.write_bytes(data[: data.index(b"\n", 100_000) + 40])
+    return path
+
+
+def _wrong_column_count(tmp: Path) -> Path:
+    lines = _lines(GAITPDB)
+    lines[99] = b"\t".join(lines[99].split(b"\t")[:-1])  # line 100 loses its last field
+    path = tmp / "GaCo01_01.txt"
+    path.write_bytes(b"\r\n".join(lines))
+    return path
+
+
+def _non_numeric(tmp: Path) -> Path:
+    lines = _lines(GAITPDB)
+    fields = lines[199].split(b"\t")
+    fields[4] = b"12,5"  # a decimal comma from a spreadsheet
+    lines[199] = b"\t".join(fields)
+    path = tmp / "GaCo01_01.txt"
+    path.write_bytes(b"\r\n".join(lines))
+    return path
+
+
+def _moticon_non_numeric(tmp: Path) -> Path:
+    text = MOTICON.read_text(encoding="utf-8").split("\n")
+    fields = text[300].split("\t")
+    fields[30] = "n/a"
+    text[300] = "\t".join(fields)
+    path = tmp / "session.txt"
+    path.write_text("\n".join(text), encoding="utf-8")
+    return path
+
+
+def _unknown_format(tmp: Path) -> Path:
+    path = tmp / "notes.txt"
+    path.write_text("Patient walked 10 m twice.\nNo pain reported.\n")
+    return path
+
+
+def _hea_without_let(tmp: Path) -> Path:
+    for suffix in (".hea", ".rit", ".ts"):
+        shutil.copy(SHARED / "gaitndd" / f"als2{suffix}", tmp / f"als2{suffix}")
+    return tmp / "als2.hea"
+
+
+def _parquet_not_ours(tmp: Path) -> Path:
+    path = tmp / "table.parquet"
+    pd.DataFrame({"time_s": [0.0, 0.01], "force": [1.0, 2.0]}).to_parquet(path)
+    return path
+
+
+def _stream_cut_in_its_schema(tmp: Path) -> Path:
+    path = tmp / "session.arrows"
+    path.write_bytes(b"\xff\xff\xff\xff\x40\x01\x00\x00\x10\x00")
+    return path
+
+
+def _no_such_file(tmp: Path) -> Path:
+    return tmp / "missing.parquet"
+
+
+CASES = [
+    ("empty", _empty, MalformedFileError, "file is empty"),
+    ("truncated mid-row", _truncated_mid_row, MalformedFileError, "ends in the middle of a row"),
+    ("truncated mid-row (Moticon)", _moticon_truncated_mid_row, MalformedFileError, "ends in the middle of a row"),
+    ("wrong column count", _wrong_column_count, MalformedFileError, "line 100 has 18 fields, expected 19"),
+    ("non-numeric", _non_numeric, MalformedFileError, "line 200, column 5: '12,5' is not a number"),
+    ("non-numeric (Moticon)", _moticon_non_numeric, MalformedFileError, "'n/a' is not a number"),
+    ("unknown format", _unknown_format, UnknownFormatError, "unknown format"),
+    (".hea whose .let is missing", _hea_without_let, MissingCompanionError, "als2.let (left foot)"),
+    ("Parquet not ours", _parquet_not_ours, MalformedFileError, "not written by insole"),
+    ("stream cut in its schema", _stream_cut_in_its_schema, MalformedFileError, "not a readable insole stream"),
+    ("no such file", _no_such_file, insole.InputError, "no such file"),
+]
+
+
+@pytest.mark.parametrize(("make", "error", "problem"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_library_raises_the_right_error(make, error, problem, tmp_path: Path) -> None:
+    path = make(tmp_path)
+    with pytest.raises(error) as caught:
+        insole.load(path)
+    assert caught.value.path == path
+    assert problem in str(caught.value)
+
+
+@pytest.mark.parametrize("command", ["info", "convert"])
+@pytest.mark.parametrize(("make", "problem"), [(c[1], c[3]) for c in CASES], ids=[c[0] for c in CASES])
+def test_cli_says_one_line_naming_the_file_and_exits_2(command: str, make, problem: str, tmp_path: Path) -> None:
+    path = make(tmp_path)
+    args = [command, path] if command == "info" else [command, path, "--to", "parquet", "--out", tmp_path / "o.parquet"]
+    result = _insole(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(path) in lines[0] and problem in lines[0]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_forcing_the_wrong_format_is_bad_input_too(tmp_path: Path) -> None:
+    result = _insole("info", GAITPDB, "--format", "moticon")
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
+    assert str(GAITPDB) in result.stderr and "not an OpenGo text export" in result.stderr
+
+
+def test_recover_of_something_that_is_not_a_stream(tmp_path: Path) -> None:
+    path = _parquet_not_ours(tmp_path)
+    result = _insole("recover", path)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1 and str(path) in result.stderr
+    assert path.exists()  # never removed
