@@ -332,14 +332,16 @@ def synthetic_walking_source(
     """
     rng = np.random.default_rng(seed) if seed is not None else None
     phase_offset = 0.0 if side == "left" else 0.5
-    state = {"t_s": 0.0}
     # Each sensor peaks at a fraction of stance that grows with its position.
     peak_at = 0.12 + 0.75 * _SYNTHETIC_SENSOR_X
     half_width = 0.28
+    # Samples are computed a block at a time: numpy on a handful of rows per
+    # packet would cost more than the whole BLE path.
+    block_samples = 256
+    state: dict = {"next_sample": 0, "rate_hz": None, "buffer": np.empty((0, N_SENSORS))}
 
-    def source(n_samples: int, sample_rate_hz: int) -> np.ndarray:
-        t = state["t_s"] + np.arange(n_samples) / sample_rate_hz
-        state["t_s"] = float(t[-1] + 1.0 / sample_rate_hz) if n_samples else state["t_s"]
+    def compute(first_sample: int, n_samples: int, sample_rate_hz: int) -> np.ndarray:
+        t = (first_sample + np.arange(n_samples)) / sample_rate_hz
         stance_phase = (((t / stride_s) + phase_offset) % 1.0) / stance_fraction
         distance = (stance_phase[:, None] - peak_at[None, :]) / half_width
         bump = np.where(np.abs(distance) < 1.0, 0.5 * (1.0 + np.cos(np.pi * distance)), 0.0)
@@ -348,6 +350,23 @@ def synthetic_walking_source(
         if rng is not None and noise_kpa > 0:
             pressure = np.clip(pressure + rng.normal(0.0, noise_kpa, pressure.shape), 0.0, None)
         return pressure
+
+    def source(n_samples: int, sample_rate_hz: int) -> np.ndarray:
+        if state["rate_hz"] != sample_rate_hz:
+            # A new rate: carry on from the same instant, on the new grid.
+            elapsed_s = (
+                state["next_sample"] / state["rate_hz"] if state["rate_hz"] else 0.0
+            )
+            state.update(rate_hz=sample_rate_hz, buffer=np.empty((0, N_SENSORS)))
+            state["computed"] = round(elapsed_s * sample_rate_hz)
+            state["next_sample"] = state["computed"]
+        while state["buffer"].shape[0] < n_samples:
+            block = compute(state["computed"], block_samples, sample_rate_hz)
+            state["computed"] += block_samples
+            state["buffer"] = np.concatenate((state["buffer"], block))
+        rows, state["buffer"] = state["buffer"][:n_samples], state["buffer"][n_samples:]
+        state["next_sample"] += n_samples
+        return rows
 
     return source
 
