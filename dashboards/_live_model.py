@@ -1,0 +1,313 @@
+"""What the live page shows, kept up to date from the live feed, ready to send as deltas.
+
+``LiveModel.ingest`` takes every item of the feed (sample blocks, link status,
+session events) and keeps, per foot, a short history of total load and centre
+of pressure, the newest pressure map, the steps found by a quick online
+detector, and the link's figures. Each page has a ``ClientCursor``;
+``LiveModel.frame_for(cursor)`` returns what that page has not seen yet
+(everything since its last frame, capped to the visible window) and moves
+the cursor. A slow page therefore never builds a backlog: it gets fewer,
+larger frames.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from insole import SensorLayout
+from insole._live import LinkStatus, SampleBlock, SessionEvent
+
+from dashboards._signals import (
+    StepDetector,
+    cadence_steps_per_min,
+    centre_of_pressure_mm,
+    load_scale,
+    nice_ceiling,
+    total_load,
+)
+
+__all__ = ["LiveModel", "ClientCursor", "json_numbers"]
+
+# Curves are kept at no more than this rate for display (the detector sees every sample).
+_DISPLAY_RATE_HZ = 100.0
+_BALANCE_WINDOW_S = 6.0
+_CADENCE_WINDOW_S = 12.0
+# The colour scale and the load axis follow the recent peak, decaying this fast.
+_PEAK_HALF_LIFE_S = 20.0
+# COP is drawn only while the foot carries at least this fraction of its recent peak load.
+_COP_MIN_LOAD_FRACTION = 0.05
+
+
+def json_numbers(values: np.ndarray, decimals: int) -> list[float | None]:
+    """Rounded floats for JSON, NaN and inf as null (JSON has no NaN)."""
+    return [v if math.isfinite(v) else None for v in np.round(np.asarray(values, np.float64), decimals).tolist()]
+
+
+class _Ring:
+    """The last ``capacity`` display samples of one foot, numbered by a running sequence."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.columns = {name: np.full(capacity, np.nan) for name in ("t", "load", "cop_x", "cop_y")}
+        self.count = 0  # samples ever appended; the newest has sequence number count
+
+    def append(self, **columns: np.ndarray) -> None:
+        n = len(columns["t"])
+        if n == 0:
+            return
+        if n > self.capacity:
+            columns = {k: v[-self.capacity:] for k, v in columns.items()}
+            self.count += n - self.capacity
+            n = self.capacity
+        positions = (self.count + np.arange(n)) % self.capacity
+        for name, values in columns.items():
+            self.columns[name][positions] = values
+        self.count += n
+
+    def since(self, sequence: int, limit: int) -> dict[str, np.ndarray]:
+        first = max(sequence, self.count - min(self.capacity, limit))
+        positions = np.arange(first, self.count) % self.capacity
+        return {name: column[positions] for name, column in self.columns.items()}
+
+    def last_seconds(self, seconds: float) -> dict[str, np.ndarray]:
+        data = self.since(0, self.capacity)
+        if data["t"].size == 0:
+            return data
+        keep = data["t"] >= data["t"][-1] - seconds
+        return {name: column[keep] for name, column in data.items()}
+
+
+@dataclass
+class _Foot:
+    ring: _Ring
+    detector: StepDetector
+    decimation: int
+    phase: int = 0
+    map_values: np.ndarray | None = None
+    map_time_s: float | None = None
+    map_version: int = 0
+    heel_strikes_s: deque = field(default_factory=lambda: deque(maxlen=64))
+    load_peak: float = 0.0
+    map_peak: float = 0.0
+    peak_time_s: float = 0.0
+
+
+@dataclass
+class ClientCursor:
+    """What one page has already been sent."""
+
+    samples: dict[str, int] = field(default_factory=dict)
+    maps: dict[str, int] = field(default_factory=dict)
+    steps: int = 0
+    session: int = 0
+    status: int = -1
+
+
+class LiveModel:
+    """The live view's state for one capture (see module docstring).
+
+    ``window_s`` is the visible span of the scrolling curves.
+    """
+
+    def __init__(self, layout: SensorLayout, unit: str, sample_rate_hz: float, *, window_s: float = 10.0) -> None:
+        self.layout = layout
+        self.unit = unit
+        self.sample_rate_hz = float(sample_rate_hz)
+        self.window_s = float(window_s)
+        self.scale = load_scale(layout, unit)
+        decimation = max(1, int(round(self.sample_rate_hz / _DISPLAY_RATE_HZ)))
+        capacity = int(max(_BALANCE_WINDOW_S, window_s) * self.sample_rate_hz / decimation * 1.5) + 64
+        self.feet: dict[str, _Foot] = {}
+        self._capacity = capacity
+        self._decimation = decimation
+        self.steps: list[dict[str, Any]] = []  # {"side", "kind", "t", "load"}
+        self.steps_dropped = 0
+        self.session_events: list[dict[str, Any]] = []
+        self.session_events_dropped = 0
+        self.status: dict[str, dict[str, Any]] = {}
+        self.status_version = 0
+        self.recording: dict[str, Any] = {"active": False, "path": None, "started_s": None}
+        self.newest_time_s = 0.0
+        self.newest_arrival_ms = 0.0
+        self.samples_ingested = 0
+
+    def _foot(self, side: str) -> _Foot:
+        if side not in self.feet:
+            self.feet[side] = _Foot(_Ring(self._capacity), StepDetector(), self._decimation)
+        return self.feet[side]
+
+    # -- ingest -------------------------------------------------------------
+
+    def ingest(self, item: object) -> None:
+        if isinstance(item, SampleBlock):
+            self._ingest_block(item)
+        elif isinstance(item, LinkStatus):
+            self._ingest_status(item)
+        elif isinstance(item, SessionEvent):
+            self._ingest_event(item)
+
+    def _ingest_block(self, block: SampleBlock) -> None:
+        n = len(block.time_s)
+        if n == 0:
+            return
+        foot = self._foot(block.side)
+        time_s = np.asarray(block.time_s, dtype=np.float64)
+        values = np.asarray(block.values, dtype=np.float64).reshape(n, self.layout.n_sensors)
+        valid = np.asarray(block.valid, dtype=bool)
+        values = np.where(valid[:, None], values, np.nan)
+        load = total_load(values, self.scale)
+        newest_t = float(time_s[-1])
+        decay = 0.5 ** (max(0.0, newest_t - foot.peak_time_s) / _PEAK_HALF_LIFE_S)
+        foot.peak_time_s = newest_t
+        if np.isfinite(load).any():
+            foot.load_peak = max(foot.load_peak * decay, float(np.nanmax(load)))
+            foot.map_peak = max(foot.map_peak * decay, float(np.nanmax(values)))
+        cop_x, cop_y = centre_of_pressure_mm(values, self.layout, self.scale, _COP_MIN_LOAD_FRACTION * foot.load_peak)
+
+        for kind, t in foot.detector.update(time_s, load):
+            index = min(int(np.searchsorted(time_s, t)), n - 1)
+            self.steps.append({"side": block.side, "kind": kind, "t": t, "load": float(load[index])})
+            if kind == "hs":
+                foot.heel_strikes_s.append(t)
+        if len(self.steps) > 400:  # only recent steps are ever shown
+            self.steps_dropped += len(self.steps) - 200
+            del self.steps[:-200]
+
+        keep = (np.arange(foot.phase, foot.phase + n) % foot.decimation) == 0
+        foot.phase = (foot.phase + n) % foot.decimation
+        foot.ring.append(t=time_s[keep], load=load[keep], cop_x=cop_x[keep], cop_y=cop_y[keep])
+
+        newest_valid = np.flatnonzero(valid)
+        if newest_valid.size:
+            foot.map_values = values[newest_valid[-1]]
+            foot.map_time_s = float(time_s[newest_valid[-1]])
+            foot.map_version += 1
+        self.newest_time_s = max(self.newest_time_s, newest_t)
+        self.newest_arrival_ms = time.time() * 1000.0
+        self.samples_ingested += n
+
+    def _ingest_status(self, status: LinkStatus) -> None:
+        attempted = status.samples_received + status.samples_lost
+        packets = status.packets_received + status.packets_lost
+        self.status[status.side] = {
+            "state": status.state,
+            "name": status.name,
+            "address": status.address,
+            "battery_pct": status.battery_pct,
+            "samples_received": status.samples_received,
+            "samples_lost": status.samples_lost,
+            "sample_loss_pct": round(100.0 * status.samples_lost / attempted, 2) if attempted else None,
+            "packets_received": status.packets_received,
+            "packets_lost": status.packets_lost,
+            "packet_loss_pct": round(100.0 * status.packets_lost / packets, 2) if packets else None,
+            "crc_failures": status.crc_failures,
+            "reconnects": status.reconnects,
+            "rate_hz": None if status.rate_hz is None else round(float(status.rate_hz), 1),
+        }
+        self.status_version += 1
+
+    def _ingest_event(self, event: SessionEvent) -> None:
+        record = {"kind": event.kind, "t": round(float(event.time_s), 3), "label": str(event.label)}
+        if event.kind == "recording_started":
+            self.recording = {"active": True, "path": str(event.data.get("path", event.label)), "started_s": event.time_s}
+            record["label"] = str(event.data.get("path", event.label))
+        elif event.kind == "recording_stopped":
+            self.recording = {"active": False, "path": str(event.data.get("path", event.label)), "started_s": None}
+            record["label"] = str(event.data.get("path", event.label))
+            if "samples" in event.data:
+                record["samples"] = int(event.data["samples"])
+        self.session_events.append(record)
+        if len(self.session_events) > 500:
+            del self.session_events[:100]
+            self.session_events_dropped += 100
+
+    # -- figures --------------------------------------------------------------
+
+    def balance_left_pct(self) -> float | None:
+        """Left foot's share of the summed load of both feet over the last few seconds (%)."""
+        if set(self.feet) != {"left", "right"}:
+            return None
+        means = []
+        for side in ("left", "right"):
+            recent = self.feet[side].ring.last_seconds(_BALANCE_WINDOW_S)["load"]
+            recent = recent[np.isfinite(recent)]
+            if recent.size == 0:
+                return None
+            means.append(float(np.clip(recent, 0, None).mean()))
+        total = sum(means)
+        return round(100.0 * means[0] / total, 1) if total > 0 else None
+
+    def cadence_spm(self) -> float | None:
+        horizon = self.newest_time_s - _CADENCE_WINDOW_S
+        strikes = [np.array([t for t in foot.heel_strikes_s if t >= horizon]) for foot in self.feet.values()]
+        cadence = cadence_steps_per_min(strikes)
+        return None if cadence is None else round(cadence, 1)
+
+    def hello(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit,
+            "load_unit": self.scale.unit,
+            "load_label": self.scale.label,
+            "sample_rate_hz": self.sample_rate_hz,
+            "window_s": self.window_s,
+        }
+
+    def frame_for(self, cursor: ClientCursor) -> dict[str, Any] | None:
+        """What ``cursor``'s page has not seen yet, or None when nothing is new."""
+        feet: dict[str, Any] = {}
+        limit = int(self.window_s * self.sample_rate_hz / self._decimation) + 1
+        for side, foot in self.feet.items():
+            entry: dict[str, Any] = {}
+            seen = cursor.samples.get(side, 0)
+            if foot.ring.count > seen:
+                data = foot.ring.since(seen, limit)
+                entry["t"] = json_numbers(data["t"], 3)
+                entry["load"] = json_numbers(data["load"], 1)
+                entry["cop_x"] = json_numbers(data["cop_x"], 1)
+                entry["cop_y"] = json_numbers(data["cop_y"], 1)
+                cursor.samples[side] = foot.ring.count
+            if foot.map_values is not None and foot.map_version > cursor.maps.get(side, 0):
+                entry["map"] = json_numbers(foot.map_values, 1)
+                entry["map_t"] = round(foot.map_time_s, 3)
+                cursor.maps[side] = foot.map_version
+            if entry:
+                feet[side] = entry
+        frame: dict[str, Any] = {}
+        if feet:
+            frame["feet"] = feet
+        total_steps = self.steps_dropped + len(self.steps)
+        if total_steps > cursor.steps:
+            start = max(0, cursor.steps - self.steps_dropped)
+            frame["steps"] = [
+                {"side": s["side"], "kind": s["kind"], "t": round(s["t"], 3),
+                 "load": round(s["load"], 1) if math.isfinite(s["load"]) else None}
+                for s in self.steps[start:]
+            ]
+            cursor.steps = total_steps
+        total_events = self.session_events_dropped + len(self.session_events)
+        if total_events > cursor.session:
+            start = max(0, cursor.session - self.session_events_dropped)
+            frame["session"] = self.session_events[start:]
+            cursor.session = total_events
+        if self.status_version != cursor.status:
+            frame["status"] = self.status
+            cursor.status = self.status_version
+        if not frame:
+            return None
+        frame["type"] = "frame"
+        frame["t_s"] = round(self.newest_time_s, 3)
+        frame["arrival_ms"] = round(self.newest_arrival_ms, 1)
+        frame["recording"] = self.recording
+        frame["balance_left_pct"] = self.balance_left_pct()
+        frame["cadence_spm"] = self.cadence_spm()
+        peaks = [f.map_peak for f in self.feet.values()]
+        loads = [f.load_peak for f in self.feet.values()]
+        frame["map_max"] = nice_ceiling(max(peaks)) if peaks else 1.0
+        frame["load_max"] = nice_ceiling(1.1 * max(loads)) if loads else 1.0
+        return frame

@@ -1,0 +1,377 @@
+"""The live page's server: static files, one websocket per page, on 127.0.0.1 by default.
+
+``LiveServer`` runs on the capture's event loop beside the collector (or the
+replay). It subscribes to the capture's ``LiveHub`` like any other watcher, so
+it can never slow or block the capture: the hub drops items for a subscriber
+that falls behind, and the capture goes to disk on its own.
+
+Each page gets, over its websocket:
+
+* ``hello`` once: layout, display grid, units, subject and session facts;
+* ``frame`` up to ``fps`` times a second: the samples, steps, link status and
+  session events it has not seen (``LiveModel.frame_for``), and ``send_ms``,
+  the server's wall clock when the frame left, so the page can measure how
+  old what it draws is;
+* ``ack`` for each control it sent.
+
+Pages send ``{"type": "control", "id": n, "action": "start_recording" |
+"stop_recording" | "mark" | "zero", "label": "..."}``; the server calls the
+``SessionControl`` it was given (none: the page is view-only).
+
+Safety: the server binds to loopback unless told otherwise with
+``allow_remote=True`` (``insole live --host``); requests whose ``Host`` header
+is not this server are refused (DNS rebinding), websockets whose ``Origin``
+is another site are refused (a web page elsewhere cannot drive the capture),
+and the page's Content-Security-Policy allows only its own scripts. The page
+shows every text it receives with ``textContent``, never as HTML.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import socket
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+import plotly
+
+from insole import InsoleError, SensorLayout
+from insole._live import LiveHub
+from insole._version import __version__
+
+from dashboards._control import SessionControl, clean_label
+from dashboards._footmap import foot_grid
+from dashboards._live_model import ClientCursor, LiveModel
+
+__all__ = ["LiveServer", "LiveServerError", "is_loopback", "STATIC_DIR", "plotly_js_path"]
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "_static"
+_STATIC_FILES = {
+    "live.js": "text/javascript",
+    "footmap.js": "text/javascript",
+    "timechart.js": "text/javascript",
+    "live.css": "text/css",
+}
+_CONTROL_TIMEOUT_S = 30.0
+_ACTIONS = ("start_recording", "stop_recording", "mark", "zero")
+
+
+class LiveServerError(InsoleError):
+    """The live server cannot start as asked (e.g. a non-loopback address without --host)."""
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js as shipped inside the installed plotly package (no CDN, ever)."""
+    path = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+    if not path.is_file():  # pragma: no cover - a broken plotly install
+        raise LiveServerError(f"plotly.min.js is missing from the plotly package ({path})")
+    return path
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` (a name or an address) only reaches this machine."""
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return False
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+
+
+class LiveServer:
+    """Serve the live page for one capture (see the module docstring).
+
+    ``session`` is the capture's ``SessionControl`` (None: view-only page).
+    ``info`` is shown on the page as text (subject, notes, source...).
+    ``port`` 0 picks a free port; ``url`` says which after ``start``.
+    """
+
+    def __init__(
+        self,
+        hub: LiveHub,
+        *,
+        layout: SensorLayout,
+        unit: str,
+        sample_rate_hz: float,
+        session: SessionControl | None = None,
+        info: Mapping[str, Any] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        allow_remote: bool = False,
+        fps: float = 30.0,
+        window_s: float = 10.0,
+    ) -> None:
+        if not allow_remote and not is_loopback(host):
+            raise LiveServerError(
+                f"refusing to serve the live page on {host}: it would be reachable from other machines; "
+                "pass --host explicitly to allow that"
+            )
+        if not 1.0 <= fps <= 60.0:
+            raise LiveServerError(f"fps must be between 1 and 60, not {fps}")
+        self.hub = hub
+        self.layout = layout
+        self.session = session
+        self.host = host
+        self.port = port
+        self.allow_remote = allow_remote
+        self.fps = float(fps)
+        self.model = LiveModel(layout, unit, sample_rate_hz, window_s=window_s)
+        self.info = {str(k): ("" if v is None else str(v)) for k, v in (info or {}).items()}
+        self._grid = foot_grid(layout)
+        self._runner: web.AppRunner | None = None
+        self._consumer: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[Any] | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
+        self.bound_port: int | None = None
+        self.frames_sent = 0
+        self.controls_handled = 0
+
+    @property
+    def url(self) -> str:
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self.bound_port or self.port}/"
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Subscribe to the hub and start serving; return the page's URL."""
+        self._queue = self.hub.subscribe()
+        self._consumer = asyncio.create_task(self._consume(), name="live-model")
+        app = web.Application(middlewares=[self._guard])
+        app.router.add_get("/", self._page)
+        app.router.add_get("/static/plotly.min.js", self._plotly)
+        app.router.add_get("/static/{name}", self._static)
+        app.router.add_get("/ws", self._websocket)
+        app.router.add_get("/healthz", self._health)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            raise LiveServerError(f"cannot serve on {self.host}:{self.port} ({error.strerror or error})") from None
+        self.bound_port = int(self._runner.addresses[0][1])
+        return self.url
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            with contextlib.suppress(Exception):
+                await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._consumer is not None:
+            self._consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consumer
+            self._consumer = None
+        if self._queue is not None:
+            self.hub.unsubscribe(self._queue)
+            self._queue = None
+
+    async def _consume(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        while True:
+            item = await queue.get()
+            self.model.ingest(item)
+            while not queue.empty():  # take everything waiting in one go
+                self.model.ingest(queue.get_nowait())
+
+    # -- HTTP -----------------------------------------------------------------
+
+    def _host_allowed(self, host_header: str) -> bool:
+        if self.allow_remote:
+            return True
+        name = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
+        name = name.strip("[]")
+        if name in ("localhost", "127.0.0.1", "::1"):
+            return True
+        try:
+            return ipaddress.ip_address(name).is_loopback
+        except ValueError:
+            return False
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if not self._host_allowed(request.host or ""):
+            return web.Response(status=421, text="wrong host for this server\n")
+        response = await handler(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    async def _page(self, request: web.Request) -> web.StreamResponse:
+        response = web.FileResponse(STATIC_DIR / "live.html")
+        response.headers["Content-Type"] = "text/html; charset=utf-8"
+        # plotly draws with inline styles; everything else is our own files
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+            "form-action 'none'; frame-ancestors 'none'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    async def _plotly(self, request: web.Request) -> web.StreamResponse:
+        response = web.FileResponse(plotly_js_path())
+        response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+        return response
+
+    async def _static(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in _STATIC_FILES:
+            raise web.HTTPNotFound()
+        response = web.FileResponse(STATIC_DIR / name)
+        response.headers["Content-Type"] = f"{_STATIC_FILES[name]}; charset=utf-8"
+        return response
+
+    async def _health(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(
+            {
+                "ok": True,
+                "samples_ingested": self.model.samples_ingested,
+                "pages": len(self._sockets),
+                "frames_sent": self.frames_sent,
+                "recording": self.model.recording,
+                "hub_dropped": self.hub.dropped_for_slow_subscribers,
+            }
+        )
+
+    # -- websocket ------------------------------------------------------------
+
+    def _origin_allowed(self, request: web.Request) -> bool:
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return True  # not a browser page (a script, a test); browsers always send Origin here
+        return origin == f"{request.scheme}://{request.host}"
+
+    def _hello(self) -> dict[str, Any]:
+        layout = self.layout
+        return {
+            "type": "hello",
+            "version": __version__,
+            "server_ms": time.time() * 1000.0,
+            "fps": self.fps,
+            "controls": self.session is not None,
+            "info": self.info,
+            "layout": {
+                "name": layout.name,
+                "n_sensors": layout.n_sensors,
+                "sensor_names": list(layout.sensor_names),
+                "x_mm": [round(v, 2) for v in layout.x_mm.tolist()],
+                "y_mm": [round(v, 2) for v in layout.y_mm.tolist()],
+                "outline_mm": [[round(x, 2), round(y, 2)] for x, y in layout.outline_mm.tolist()],
+                "approximate": layout.approximate,
+                "foot_length_mm": layout.foot_length_mm,
+            },
+            "grid": self._grid.to_json(),
+            **self.model.hello(),
+        }
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        if not self._origin_allowed(request):
+            return web.Response(status=403, text="cross-site websocket refused\n")
+        ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        cursor = ClientCursor()
+        sender = asyncio.create_task(self._send_frames(ws, cursor), name="live-frames")
+        try:
+            await ws.send_str(json.dumps(self._hello(), allow_nan=False))
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                reply = await self._handle(message.data)
+                if reply is not None:
+                    await ws.send_str(json.dumps(reply, allow_nan=False))
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+            self._sockets.discard(ws)
+        return ws
+
+    async def _send_frames(self, ws: web.WebSocketResponse, cursor: ClientCursor) -> None:
+        period = 1.0 / self.fps
+        next_tick = time.monotonic()
+        while not ws.closed:
+            frame = self.model.frame_for(cursor)
+            if frame is not None:
+                frame["send_ms"] = round(time.time() * 1000.0, 1)
+                try:
+                    await ws.send_str(json.dumps(frame, allow_nan=False, separators=(",", ":")))
+                except (ConnectionResetError, RuntimeError):
+                    return  # the page went away; nothing of the capture depends on it
+                self.frames_sent += 1
+            next_tick += period
+            delay = next_tick - time.monotonic()
+            if delay < 0:  # a slow page: skip ticks instead of bursting to catch up
+                next_tick = time.monotonic()
+                delay = 0
+            await asyncio.sleep(delay)
+
+    async def _handle(self, text: str) -> dict[str, Any] | None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return {"type": "ack", "id": None, "ok": False, "message": "not JSON"}
+        if not isinstance(message, dict) or message.get("type") != "control":
+            return None
+        request_id = message.get("id")
+        if not isinstance(request_id, (int, str)):
+            request_id = None
+        action = message.get("action")
+        reply = {"type": "ack", "id": request_id, "action": action if action in _ACTIONS else None}
+        if action not in _ACTIONS:
+            return {**reply, "ok": False, "message": "unknown action"}
+        if self.session is None:
+            return {**reply, "ok": False, "message": "this page is view-only: the capture has no controls"}
+        try:
+            result = await asyncio.wait_for(self._call(action, message), _CONTROL_TIMEOUT_S)
+        except InsoleError as error:
+            return {**reply, "ok": False, "message": str(error)}
+        except asyncio.TimeoutError:
+            return {**reply, "ok": False, "message": f"{action} did not finish within {_CONTROL_TIMEOUT_S:.0f} s"}
+        except Exception as error:  # the page must hear about it; the capture keeps running
+            log.exception("live control %s failed", action)
+            return {**reply, "ok": False, "message": f"{action} failed: {type(error).__name__}: {error}"}
+        self.controls_handled += 1
+        return {**reply, "ok": True, "message": result}
+
+    async def _call(self, action: str, message: Mapping[str, Any]) -> str:
+        session = self.session
+        assert session is not None
+        if action == "start_recording":
+            path = await session.start_recording()
+            return f"recording to {path}"
+        if action == "stop_recording":
+            path = await session.stop_recording()
+            return f"saved {path}"
+        if action == "mark":
+            label = clean_label(message.get("label", ""))
+            if not label:
+                raise InsoleError("a mark needs a label")
+            mark = await session.mark(label)
+            return f"marked {mark.label} at {mark.time_s:.1f} s"
+        await session.zero()
+        return "zeroed"

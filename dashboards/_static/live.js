@@ -1,0 +1,338 @@
+/* The live page: draws what the capture's websocket sends, at most once per screen refresh.
+ *
+ * Frames from the server are merged as they arrive (newest pressure map wins, curve samples
+ * are appended) and drawn in requestAnimationFrame: heat maps every refresh that has a new
+ * map, curves at most CURVE_FPS times a second. Every text that comes from the server
+ * (subject, notes, marks, device names, messages) is set with textContent, never as HTML.
+ *
+ * window.__liveStats counts draws and the age of what each draw showed (ms from the
+ * server's send time to the end of the draw); tests and benchmarks read it.
+ */
+(function () {
+  'use strict';
+
+  var CURVE_FPS = 30;
+  var COP_TRAIL_S = 1.2;
+  var SIDES = ['left', 'right'];
+  var COLORS = { left: '#c2410c', right: '#1d4ed8' };
+  var MAX_AGES = 5000;
+
+  var stats = window.__liveStats = {
+    heat_draws: 0, curve_draws: 0, heat_age_ms: [], curve_age_ms: [], heat_ms: [], curve_ms: [], frames: 0, hellos: 0,
+    errors: [], acks: [], started_ms: Date.now()
+  };
+  window.addEventListener('error', function (e) { stats.errors.push(String(e.message)); });
+  window.addEventListener('unhandledrejection', function (e) { stats.errors.push(String(e.reason)); });
+
+  var $ = function (id) { return document.getElementById(id); };
+  var ws = null, hello = null, fm = null, footCanvas = null, shownMaps = {};
+  var heatDiv = $('heat'), curveDiv = $('curves');
+  var pending = { maps: {}, mapSendMs: null, curves: false, curveSendMs: null };
+  var curves = {}, cop = {}, steps = {}, stepCounts = { left: 0, right: 0 };
+  var marks = [], mapMax = 1, loadMax = 1, windowS = 10, sessionT = 0;
+  var markCount = 0, chart = null, lastCurveDraw = 0, lastSampleMs = 0, ready = false;
+  var nextControlId = 1, recording = { active: false };
+
+  function resetBuffers() {
+    SIDES.forEach(function (s) {
+      curves[s] = { t: [], load: [] };
+      cop[s] = { t: [], x: [], y: [] };
+      steps[s] = { t: [], load: [], kind: [] };
+    });
+  }
+  resetBuffers();
+
+  function setText(id, text) { var el = $(id); if (el) el.textContent = text; }
+  function fmtClock(t) {
+    if (t === null || t === undefined || !isFinite(t)) return '–';
+    var m = Math.floor(t / 60), s = t - 60 * m;
+    return m + ':' + (s < 10 ? '0' : '') + s.toFixed(1);
+  }
+  function toast(text, ok) {
+    var el = $('toast');
+    el.textContent = text;
+    el.className = 'toast ' + (ok ? 'ok' : 'bad');
+  }
+  function pushAge(list, value) { list.push(value); if (list.length > MAX_AGES) list.splice(0, list.length - MAX_AGES); }
+
+  /* ---- connection ---------------------------------------------------------------- */
+
+  function connect() {
+    var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    ws = new WebSocket(scheme + location.host + '/ws');
+    setConn('wait', 'connecting…');
+    ws.onmessage = function (event) {
+      var msg;
+      try { msg = JSON.parse(event.data); } catch (e) { stats.errors.push('bad message'); return; }
+      if (msg.type === 'hello') onHello(msg);
+      else if (msg.type === 'frame') onFrame(msg);
+      else if (msg.type === 'ack') onAck(msg);
+    };
+    ws.onclose = function () {
+      setConn('bad', 'disconnected – retrying');
+      enableControls(false);
+      setTimeout(connect, 1000);
+    };
+  }
+  function setConn(kind, text) { var el = $('conn'); el.className = 'conn ' + kind; el.textContent = text; }
+
+  function send(obj) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) { toast('not connected to the capture', false); return false; }
+    ws.send(JSON.stringify(obj));
+    return true;
+  }
+
+  /* ---- hello: build the page for this layout -------------------------------------- */
+
+  function onHello(msg) {
+    stats.hellos += 1;
+    hello = msg;
+    windowS = msg.window_s;
+    resetBuffers();
+    marks = []; markCount = 0;
+    $('events').textContent = '';
+    setConn('ok', 'live');
+    var info = msg.info || {};
+    setText('subject', info.subject_id || '–');
+    setText('notes', info.notes || '–');
+    var metaParts = ['layout ' + msg.layout.name + ' (' + msg.layout.n_sensors + ' sensors' +
+      (msg.layout.approximate ? ', approximate geometry' : '') + ')',
+      'values in ' + msg.unit, msg.sample_rate_hz + ' Hz'];
+    if (info.source) metaParts.push(info.source);
+    metaParts.push('insole ' + msg.version);
+    setText('meta', metaParts.join(' · '));
+    setText('map-hint', msg.unit + ' per sensor, newest sample');
+    setText('load-hint', msg.load_label);
+    setText('controls-hint', msg.controls ? '' : 'view only');
+
+    fm = new window.InsoleFootMap.FootMap(msg.grid, msg.layout);
+    heatDiv.textContent = '';
+    footCanvas = new window.InsoleFootMap.FootCanvas(heatDiv, fm, { sides: SIDES, unit: msg.unit });
+    shownMaps = {};
+    footCanvas.draw(shownMaps, {}, mapMax);
+    curveDiv.textContent = '';
+    chart = new window.InsoleTimeChart(curveDiv, {
+      colors: COLORS, yLabel: msg.load_unit === 'N' ? 'load (N)' : 'load (' + msg.load_unit + ')'
+    });
+    enableControls(!!msg.controls);
+    ready = true;
+  }
+
+  /* ---- frames: merge now, draw later --------------------------------------------- */
+
+  function onFrame(msg) {
+    stats.frames += 1;
+    if (!ready) return;
+    if (msg.feet) {
+      SIDES.forEach(function (s) {
+        var f = msg.feet[s];
+        if (!f) return;
+        if (f.map) { pending.maps[s] = f.map; pending.mapSendMs = msg.send_ms; }
+        if (f.t && f.t.length) {
+          Array.prototype.push.apply(curves[s].t, f.t);
+          Array.prototype.push.apply(curves[s].load, f.load);
+          Array.prototype.push.apply(cop[s].t, f.t);
+          Array.prototype.push.apply(cop[s].x, f.cop_x);
+          Array.prototype.push.apply(cop[s].y, f.cop_y);
+          if (!pending.curves) { pending.curves = true; pending.curveSendMs = msg.send_ms; }
+          lastSampleMs = Date.now();
+        }
+      });
+    }
+    if (msg.steps) {
+      msg.steps.forEach(function (st) {
+        var b = steps[st.side];
+        if (!b) return;
+        b.t.push(st.t); b.load.push(st.load === null ? 0 : st.load); b.kind.push(st.kind);
+        if (st.kind === 'hs') { stepCounts[st.side] += 1; }
+        pending.curves = true; if (pending.curveSendMs === null) pending.curveSendMs = msg.send_ms;
+      });
+      setText('steps-left', String(stepCounts.left));
+      setText('steps-right', String(stepCounts.right));
+    }
+    if (msg.session) msg.session.forEach(onSessionEvent);
+    if (msg.status) onStatus(msg.status);
+    if (msg.recording) onRecording(msg.recording);
+    sessionT = msg.t_s;
+    mapMax = msg.map_max || mapMax;
+    loadMax = msg.load_max || loadMax;
+    setText('clock', fmtClock(sessionT));
+    var left = msg.balance_left_pct;
+    if (left !== null && left !== undefined) {
+      $('bal-left').style.width = left + '%';
+      $('bal-right').style.width = (100 - left) + '%';
+      setText('bal-left-text', 'L ' + left.toFixed(0) + '%');
+      setText('bal-right-text', 'R ' + (100 - left).toFixed(0) + '%');
+    }
+    setText('cadence', msg.cadence_spm === null || msg.cadence_spm === undefined ? '–' : msg.cadence_spm.toFixed(0));
+  }
+
+  function trim(buf, horizon) {
+    var n = 0;
+    while (n < buf.t.length && buf.t[n] < horizon) n++;
+    if (n > 0) Object.keys(buf).forEach(function (k) { buf[k].splice(0, n); });
+  }
+
+  /* ---- drawing ------------------------------------------------------------------- */
+
+  function drawHeat() {
+    var sent = pending.mapSendMs, trails = {};
+    SIDES.forEach(function (s) { if (pending.maps[s]) shownMaps[s] = pending.maps[s]; });
+    pending.maps = {}; pending.mapSendMs = null;
+    SIDES.forEach(function (s) {
+      var c = cop[s];
+      trim(c, sessionT - COP_TRAIL_S);
+      trails[s] = { x_mm: c.x, y_mm: c.y };
+    });
+    try {
+      var t0 = performance.now();
+      footCanvas.draw(shownMaps, trails, mapMax);
+      pushAge(stats.heat_ms, performance.now() - t0);
+      stats.heat_draws += 1;
+      if (sent !== null) pushAge(stats.heat_age_ms, Date.now() - sent);
+    } catch (e) { stats.errors.push('heat: ' + e); }
+  }
+
+  function drawCurves(now) {
+    var sent = pending.curveSendMs;
+    pending.curves = false; pending.curveSendMs = null;
+    var horizon = sessionT - windowS - 0.5, series = {}, stepSeries = {};
+    SIDES.forEach(function (s) {
+      trim(curves[s], horizon);
+      trim(steps[s], horizon);
+      series[s] = { t: curves[s].t, v: curves[s].load };
+      stepSeries[s] = { t: steps[s].t, v: steps[s].load, kind: steps[s].kind };
+    });
+    marks = marks.filter(function (m) { return m.t >= horizon; });
+    try {
+      var t0 = performance.now();
+      chart.draw(series, stepSeries, marks, Math.max(sessionT, windowS), windowS, loadMax);
+      pushAge(stats.curve_ms, performance.now() - t0);
+      stats.curve_draws += 1;
+      lastCurveDraw = now;
+      if (sent !== null) pushAge(stats.curve_age_ms, Date.now() - sent);
+    } catch (e) { stats.errors.push('curves: ' + e); }
+  }
+
+  function frameLoop(now) {
+    if (ready) {
+      if (Object.keys(pending.maps).length) drawHeat();
+      if (pending.curves && now - lastCurveDraw >= 1000 / CURVE_FPS) drawCurves(now);
+      $('stale').hidden = !(lastSampleMs && Date.now() - lastSampleMs > 1500);
+    }
+    requestAnimationFrame(frameLoop);
+  }
+
+  /* ---- status, events, recording -------------------------------------------------- */
+
+  function fmtPct(v) { return v === null || v === undefined ? '–' : v.toFixed(v < 1 ? 2 : 1) + ' %'; }
+
+  function onStatus(status) {
+    SIDES.forEach(function (s) {
+      var st = status[s], row = $('link-' + s);
+      if (!st || !row) return;
+      var cell = row.querySelector('.state');
+      cell.textContent = '';
+      var pill = document.createElement('span');
+      pill.className = 'state-pill state-' + String(st.state).replace(/[^a-z]/g, '');
+      pill.textContent = st.state;
+      cell.appendChild(pill);
+      row.querySelector('.dev').textContent = st.name || st.address || '–';
+      row.querySelector('.dev').title = [st.name, st.address].filter(Boolean).join(' ');
+      row.querySelector('.bat').textContent = st.battery_pct === null || st.battery_pct === undefined ? '–' : st.battery_pct + ' %';
+      var sl = row.querySelector('.sloss');
+      sl.textContent = fmtPct(st.sample_loss_pct) + (st.samples_lost ? ' (' + st.samples_lost + ')' : '');
+      sl.className = 'sloss' + (st.sample_loss_pct > 1 ? ' bad-num' : '');
+      var pl = row.querySelector('.ploss');
+      pl.textContent = st.packet_loss_pct === null || st.packet_loss_pct === undefined ? '–' : fmtPct(st.packet_loss_pct);
+      pl.className = 'ploss' + (st.packet_loss_pct > 1 ? ' bad-num' : '');
+      var rc = row.querySelector('.reconn');
+      rc.textContent = String(st.reconnects);
+      rc.className = 'reconn' + (st.reconnects > 0 ? ' bad-num' : '');
+      row.querySelector('.rate').textContent = st.rate_hz === null || st.rate_hz === undefined ? '–' : st.rate_hz + ' Hz';
+    });
+  }
+
+  var EVENT_NAMES = { mark: 'mark', recording_started: 'recording', recording_stopped: 'saved', zeroed: 'zeroed', phase: 'phase' };
+
+  function onSessionEvent(ev) {
+    var li = document.createElement('li');
+    var t = document.createElement('span'); t.className = 't'; t.textContent = fmtClock(ev.t);
+    var k = document.createElement('span'); k.className = 'k ' + (ev.kind === 'mark' ? 'mark' : '');
+    k.textContent = EVENT_NAMES[ev.kind] || ev.kind;
+    var l = document.createElement('span'); l.className = 'lbl';
+    l.textContent = ev.label + (ev.samples !== undefined ? ' (' + ev.samples + ' samples)' : '');
+    li.appendChild(t); li.appendChild(k); li.appendChild(l);
+    var list = $('events');
+    list.insertBefore(li, list.firstChild);
+    if (ev.kind === 'mark') {
+      markCount += 1;
+      marks.push({ t: ev.t, n: markCount });
+      k.textContent = 'mark ' + markCount;
+      pending.curves = true;
+    }
+  }
+
+  function onRecording(rec) {
+    recording = rec;
+    var box = $('rec'), btn = $('btn-record');
+    if (rec.active) {
+      box.className = 'rec on';
+      var elapsed = rec.started_s === null ? '' : ' ' + fmtClock(Math.max(0, sessionT - rec.started_s));
+      setText('rec-text', 'REC' + elapsed);
+      box.title = rec.path || '';
+      btn.textContent = 'Stop recording';
+      btn.className = 'primary stop';
+    } else {
+      box.className = 'rec idle';
+      setText('rec-text', 'not recording');
+      box.title = rec.path ? 'last saved: ' + rec.path : '';
+      btn.textContent = 'Start recording';
+      btn.className = 'primary';
+    }
+  }
+
+  /* ---- controls ------------------------------------------------------------------ */
+
+  function enableControls(on) {
+    var usable = on && hello && hello.controls;
+    document.querySelectorAll('.controls button, .controls input').forEach(function (el) { el.disabled = !usable; });
+  }
+
+  function control(action, label) {
+    var msg = { type: 'control', id: nextControlId++, action: action };
+    if (label !== undefined) msg.label = label;
+    if (send(msg)) toast(action.replace('_', ' ') + '…', true);
+  }
+
+  function onAck(msg) {
+    stats.acks.push({ id: msg.id, action: msg.action, ok: msg.ok, message: msg.message });
+    toast(String(msg.message || ''), !!msg.ok);
+  }
+
+  $('btn-record').addEventListener('click', function () {
+    control(recording.active ? 'stop_recording' : 'start_recording');
+  });
+  $('btn-zero').addEventListener('click', function () { control('zero'); });
+  document.querySelectorAll('.markbtn').forEach(function (b) {
+    b.addEventListener('click', function () { control('mark', b.getAttribute('data-label')); });
+  });
+  $('mark-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var input = $('mark-text'), text = input.value.trim();
+    if (!text) { toast('type a note for the mark first', false); return; }
+    control('mark', text);
+    input.value = '';
+  });
+
+  setInterval(function () {
+    var n = stats.heat_age_ms.length, ages = stats.heat_age_ms.slice(-60).slice().sort(function (a, b) { return a - b; });
+    var p50 = ages.length ? ages[Math.floor(ages.length / 2)] : null;
+    setText('perf', 'draws ' + stats.heat_draws + ' maps · ' + stats.curve_draws + ' curves' +
+      (p50 === null ? '' : ' · display delay ~' + Math.round(p50) + ' ms'));
+    if (recording.active) onRecording(recording);
+  }, 1000);
+
+  connect();
+  requestAnimationFrame(frameLoop);
+})();
