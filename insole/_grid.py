@@ -32,7 +32,7 @@ J Foot Ankle Res 2014, 7:18).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,8 @@ __all__ = [
     "force_n",
     "arch_index",
     "outline_from_cells",
+    "arch_category",
+    "region_sums",
 ]
 
 
@@ -421,12 +423,14 @@ def arch_index(
     threshold: float,
     *,
     unit: str = "kPa",
+    min_sensors: int = 60,
 ) -> ArchIndex:
     """Cavanagh & Rodgers' arch index from a peak image (one value per sensor, see ``ArchIndex``).
 
     The toes are the sensors in the layout's toe regions; sensors with
     unknown area count with the median known area (all of them equal if none
-    is known).
+    is known). Layouts with fewer than ``min_sensors`` sensors (8-16 sensor
+    insoles) draw no footprint: the index is "undetermined" there.
     """
     peak = np.asarray(peak, dtype=np.float64)
     if peak.shape != (layout.n_sensors,):
@@ -439,7 +443,7 @@ def arch_index(
         area = np.ones_like(area)
     area = np.where(np.isfinite(area), area, np.nanmedian(area))
     n_fp = int(footprint_mask.sum())
-    if n_fp < 3:
+    if n_fp < 3 or layout.n_sensors < min_sensors:
         return ArchIndex(float("nan"), "undetermined", 0.0, 0.0, 0.0, 0.0, n_fp, float(threshold), unit)
 
     x, y = layout.x_mm, layout.y_mm

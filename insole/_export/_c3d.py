@@ -1,0 +1,123 @@
+"""C3D export: insole channels as ANALOG channels, written and read with ezc3d.
+
+C3D is the gait lab's interchange format (Vicon, Qualisys, Visual3D,
+OpenSim). It has one frame clock, so both feet share it: frame ``k`` holds
+sample slot ``k`` of each foot (a shorter foot is padded with NaN and
+``valid`` 0). The true times are kept as analog channels ``L_TIME``/``R_TIME``
+(s) so irregular sampling survives. Per foot (prefix ``L_``/``R_``):
+
+``TIME`` (s), ``VALID`` (1/0), one channel per sensor in the recording's unit
+(``kPa``, ``N``, ``au``), ``ACC_X/Y/Z`` (g) and ``GYR_X/Y/Z`` (deg/s) when the
+insole has an IMU, then the recording's extra channels. Analog rate = point
+rate = the recording's nominal rate; there are no points (an empty point
+block, which ezc3d needs spelled out). ANALOG:DESCRIPTIONS carry the full
+channel name; a parameter group ``INSOLE`` names the writer, the input file and its
+SHA-256, the layout and the unit (C3D parameters hold short strings only).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from insole._errors import InputError, MalformedFileError
+from insole._recording import Recording
+from insole._version import __version__
+
+__all__ = ["write_c3d", "read_c3d_analogs", "c3d_channels"]
+
+_PREFIX = {"left": "L_", "right": "R_"}
+_UNIT_TEXT = {"kPa": "kPa", "N": "N", "au": "au"}
+
+
+def c3d_channels(recording: Recording) -> tuple[list[str], list[str], list[str], np.ndarray]:
+    """(labels, units, descriptions, data (n_channels, n_frames) float64) as ``write_c3d`` writes them."""
+    n_frames = max(recording.foot(s).n_samples for s in recording.sides)
+    labels: list[str] = []
+    units: list[str] = []
+    descriptions: list[str] = []
+    columns: list[np.ndarray] = []
+
+    def add(label: str, unit: str, description: str, values: np.ndarray) -> None:
+        column = np.full(n_frames, np.nan)
+        column[: values.shape[0]] = values
+        labels.append(label)
+        units.append(unit)
+        descriptions.append(description)
+        columns.append(column)
+
+    for side in recording.sides:
+        foot = recording.foot(side)
+        p = _PREFIX[side]
+        add(p + "TIME", "s", f"{side} sample time on the recording axis", foot.time_s)
+        valid = np.zeros(n_frames)
+        valid[: foot.n_samples] = foot.valid
+        labels.append(p + "VALID")
+        units.append("")
+        descriptions.append(f"{side} 1 = valid sample, 0 = gap or padding")
+        columns.append(valid)
+        for j, name in enumerate(recording.layout.sensor_names):
+            add(p + name.upper(), _UNIT_TEXT[recording.unit], f"{side} sensor {name} ({recording.layout.regions[j]})",
+                foot.values[:, j])
+        if foot.accel_g is not None:
+            for k, axis in enumerate("XYZ"):
+                add(f"{p}ACC_{axis}", "g", f"{side} insole acceleration {axis.lower()}", foot.accel_g[:, k])
+        if foot.gyro_dps is not None:
+            for k, axis in enumerate("XYZ"):
+                add(f"{p}GYR_{axis}", "deg/s", f"{side} insole angular rate {axis.lower()}", foot.gyro_dps[:, k])
+        for name in sorted(foot.channels):
+            add(p + name.upper(), name.rsplit("_", 1)[-1] if "_" in name else "", f"{side} {name}", foot.channels[name])
+    if len(set(labels)) != len(labels):
+        raise MalformedFileError(Path(recording.layout.name), "C3D channel labels would not be unique")
+    return labels, units, descriptions, np.vstack(columns)
+
+
+def write_c3d(recording: Recording, path: str | Path) -> Path:
+    """Write the recording's channels as C3D analogs (float format); return the path."""
+    import ezc3d
+
+    path = Path(path)
+    labels, units, descriptions, data = c3d_channels(recording)
+    rate = float(recording.sample_rate_hz)
+    c3d = ezc3d.c3d()
+    c3d["parameters"]["POINT"]["RATE"]["value"] = [rate]
+    c3d["parameters"]["POINT"]["LABELS"]["value"] = []
+    c3d["parameters"]["ANALOG"]["RATE"]["value"] = [rate]
+    c3d["parameters"]["ANALOG"]["LABELS"]["value"] = labels
+    c3d["parameters"]["ANALOG"]["UNITS"]["value"] = units
+    c3d["parameters"]["ANALOG"]["DESCRIPTIONS"]["value"] = descriptions
+    c3d.add_parameter("INSOLE", "WRITER", [f"insole {__version__}"])
+    source = recording.meta.source or {}
+    # C3D parameters hold short strings only (255 bytes); the full description lives in our Parquet/BIDS exports.
+    c3d.add_parameter("INSOLE", "SOURCE", [str(source.get("file", "n/a"))[:255]])
+    c3d.add_parameter("INSOLE", "SHA256", [str(source.get("sha256", "n/a"))])
+    c3d.add_parameter("INSOLE", "LAYOUT", [recording.layout.name[:255]])
+    c3d.add_parameter("INSOLE", "UNIT", [recording.unit])
+    # One analog sample per frame; an explicit empty point block (ezc3d divides by the point count otherwise).
+    c3d["data"]["points"] = np.zeros((4, 0, data.shape[1]))
+    c3d["data"]["analogs"] = data[np.newaxis, :, :]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial.c3d")
+    c3d.write(str(tmp))
+    tmp.replace(path)
+    return path
+
+
+def read_c3d_analogs(path: str | Path) -> tuple[float, list[str], list[str], np.ndarray]:
+    """(analog rate Hz, labels, units, data (n_channels, n_frames)) read back with ezc3d."""
+    import ezc3d
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    try:
+        c3d = ezc3d.c3d(str(path))
+    except Exception as error:  # ezc3d raises plain RuntimeError/IOError for any unreadable file
+        raise MalformedFileError(path, f"is not a readable C3D file ({error})") from None
+    analog = c3d["parameters"]["ANALOG"]
+    rate = float(analog["RATE"]["value"][0])
+    labels = list(analog["LABELS"]["value"])
+    units = list(analog["UNITS"]["value"])
+    data = np.asarray(c3d["data"]["analogs"])[0]
+    return rate, labels, units, data
