@@ -30,6 +30,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +121,9 @@ class FscanImporter:
 
     def sniff(self, path: Path, head: bytes) -> bool:
         lines = [line.strip() for line in head_lines(head, "latin-1")[:40]]
-        return bool(lines) and lines[0].startswith("DATA_TYPE") and any(line.startswith("ROWS") for line in lines) and any(
-            line.startswith("SECONDS_PER_FRAME") for line in lines
+        # A header cut short must still be recognised, so the load can say what is missing.
+        return bool(lines) and lines[0].startswith("DATA_TYPE") and any(
+            line.startswith(("ROWS", "SENSOR_TYPE", "VERSION Tekscan", "SECONDS_PER_FRAME")) for line in lines
         )
 
     def load(self, path: Path) -> Recording:
@@ -215,7 +217,7 @@ class FscanImporter:
             subject_id=None,
             body_mass_kg=body_mass,
             notes=header.get("COMMENTS") or None,
-            recorded_at=header.get("TIME"),
+            recorded_at=_iso_time(header.get("TIME")),
             devices={side: {"vendor": "Tekscan", "system": "F-Scan", "sensor_type": header.get("SENSOR_TYPE"),
                             "hardware": header.get("HARDWARE"), "software_version": header.get("VERSION")}},
             software=importer_software("fscan"),
@@ -224,8 +226,7 @@ class FscanImporter:
                 "vendor_header": header,
                 "calibration": calibration,
                 "body_mass_from": "walk calibration load" if body_mass is not None else None,
-                "saturation_pressure_kpa": (number_in(header["SATURATION_PRESSURE"]) or np.nan) * factor
-                if "SATURATION_PRESSURE" in header else None,
+                "saturation_pressure_kpa": _scaled(number_in(header.get("SATURATION_PRESSURE", "")), factor),
                 "noise_threshold_raw": number_in(header.get("NOISE_THRESHOLD", "")),
                 "side_from": side_from,
                 "frames": {"start": start, "end": end, "present": int(frame_numbers.size)},
@@ -240,6 +241,24 @@ class FscanImporter:
             right=foot if side == "right" else None,
             meta=meta,
         )
+
+
+def _scaled(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
+
+
+def _iso_time(text: str | None) -> str | None:
+    """``Thursday, 16 February 2017 11:26:22 a.m.`` -> ``2017-02-16T11:26:22``; other text kept as is."""
+    if not text:
+        return None
+    cleaned = text.strip().replace("a.m.", "AM").replace("p.m.", "PM")
+    cleaned = re.sub(r"^[A-Za-z]+,\s*", "", cleaned)
+    for pattern in ("%d %B %Y %I:%M:%S %p", "%d %B %Y %H:%M:%S", "%B %d, %Y %I:%M:%S %p", "%m/%d/%Y %I:%M:%S %p"):
+        try:
+            return datetime.strptime(cleaned, pattern).isoformat()
+        except ValueError:
+            continue
+    return text.strip()
 
 
 def _read_frames(path: Path, lines: list[str], first: int, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray]:

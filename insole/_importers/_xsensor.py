@@ -180,7 +180,8 @@ class XsensorImporter:
             extra={
                 "vendor_file": header.get("File:"),
                 "unit_in_file": unit,
-                "threshold_kpa": (number_in(header.get("Threshold:", "")) or np.nan) * factor,
+                "threshold_kpa": None if number_in(header.get("Threshold:", "")) is None
+                else number_in(header["Threshold:"]) * factor,
                 "frames": {"first": frames[0][0], "last": frames[-1][0], "count": n_frames},
                 "time_resolution_s": 0.001,
                 "sample_rate_from": "frame count over the span of the frames' time stamps",
