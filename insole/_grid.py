@@ -198,7 +198,7 @@ def grid_layout(
         extra={
             "grid": grid,
             "regions_from": "automatic mask on the footprint (insole._grid.automask_regions)",
-            "automask": asdict(params or AutomaskParams()),
+            "automask": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(params or AutomaskParams()).items()},
             **dict(extra or {}),
         },
     )

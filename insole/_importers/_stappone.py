@@ -193,8 +193,9 @@ class StapponeImporter:
             source=provenance(path, "stappone"),
             extra={
                 "start_epoch_ms": t0_ms,
-                "period_ms": periods,
-                "inserted_gap_slots": gaps,
+                # keys as text: the description is JSON, and must read back equal
+                "period_ms": {f"sole_{k}": v for k, v in periods.items()},
+                "inserted_gap_slots": {f"sole_{k}": v for k, v in gaps.items()},
                 "corrupt_samples": int(corrupt.sum()),
                 "imu_units_in_file": "accel mm/s², gyro µrad/s (inferred from value steps)",
                 "magnetometer": "kept as magn_*_au" if keep_magnetometer else "all zero in the file; left out",
