@@ -54,6 +54,7 @@ FORMAT_NAME = "insole-recording"
 FORMAT_VERSION = 1
 _META_KEY = b"insole.recording"
 _ARROW_STREAM_MAGIC = b"\xff\xff\xff\xff"
+_ARROW_END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 _PARQUET_MAGIC = b"PAR1"
 _UNIT_SUFFIX = {"kPa": "kpa", "N": "n", "au": "au"}
 _AXES = ("x", "y", "z")
@@ -248,8 +249,10 @@ def _sidecar(path: Path) -> Path:
 def read_stream(path: str | Path) -> tuple[Recording, dict[str, Any]]:
     """Read an Arrow stream written during capture, up to its last complete batch.
 
-    Returns the recording and a dict with ``batches`` read and ``truncated``
-    (True when the stream ended in a damaged or partial batch, as after a kill).
+    Returns the recording and a dict with ``batches`` read, ``rows``,
+    ``truncated`` (True when the stream ended in a damaged or partial batch, as
+    after a kill mid-write) and ``closed`` (True when the writer closed the
+    stream cleanly; False after a crash, even between two batches).
     """
     path = Path(path)
     batches = []
@@ -269,6 +272,14 @@ def read_stream(path: str | Path) -> tuple[Recording, dict[str, Any]]:
             truncated = True  # a partial batch at the end of a killed capture
             break
         batches.append(batch)
+    if not batches:
+        raise MalformedFileError(
+            path, "capture stream holds no samples yet (the writer stopped before its first append)"
+        )
+    # A writer that closed cleanly ends the stream with the end-of-stream marker; a killed one does not.
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - len(_ARROW_END_OF_STREAM)))
+        closed = handle.read() == _ARROW_END_OF_STREAM
     sidecar = _sidecar(path)
     if sidecar.exists():
         try:
@@ -278,7 +289,7 @@ def read_stream(path: str | Path) -> tuple[Recording, dict[str, Any]]:
         description = {**description, **{k: v for k, v in updates.items() if k in ("meta", "marks", "reference_events")}}
     table = pa.Table.from_batches(batches, schema=reader.schema)
     recording = _recording_from_table(table, description, path)
-    return recording, {"batches": len(batches), "truncated": truncated, "rows": table.num_rows}
+    return recording, {"batches": len(batches), "truncated": truncated, "rows": table.num_rows, "closed": closed}
 
 
 class RecordingStreamWriter:
@@ -412,9 +423,16 @@ def recover(stream_path: str | Path, parquet_path: str | Path | None = None, *, 
         raise InputError(stream_path, "no such file")
     recording, info = read_stream(stream_path)
     out = Path(parquet_path) if parquet_path else default_parquet_path(stream_path)
-    if info["truncated"]:
+    if info["truncated"] or not info["closed"]:
         recording = recording.with_meta(
-            extra={**dict(recording.meta.extra), "recovered_from_stream": {"batches": info["batches"], "rows": info["rows"]}}
+            extra={
+                **dict(recording.meta.extra),
+                "recovered_from_stream": {
+                    "batches": info["batches"],
+                    "rows": info["rows"],
+                    "ended_in_partial_batch": info["truncated"],
+                },
+            }
         )
     write_parquet(recording, out)
     check = read_parquet(out)

@@ -74,7 +74,7 @@ def describe(path: Path, format: str | None = None) -> dict[str, Any]:
             "batches": stream_facts["batches"],
             "rows": stream_facts["rows"],
             "ended_in_partial_batch": stream_facts["truncated"],
-            "finalized": False,
+            "closed_cleanly": stream_facts["closed"],
         }
     else:
         recording = load(path, format)
