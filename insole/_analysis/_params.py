@@ -1,0 +1,138 @@
+"""The analysis parameters: one small frozen dataclass, every field with its unit and a default.
+
+``AnalysisParams()`` is what ``insole.analyze`` uses unless told otherwise;
+``dataclasses.asdict(params)`` is the provenance record written into every
+result. The defaults and why they were chosen are in ``docs/analysis-methods.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from insole._errors import AnalysisError
+
+__all__ = ["AnalysisParams", "STANDARD_GRAVITY_M_S2"]
+
+STANDARD_GRAVITY_M_S2 = 9.80665
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """How ``insole.analyze`` turns a recording into gait events and foot-loading metrics.
+
+    Preparation
+        ``body_mass_kg``: overrides the recording's body mass (None: use the
+        recording's, else estimate body weight from the recording's own load).
+        ``zero_offset``: subtract each sensor's unloaded (mid-swing) level.
+        ``exclude_saturated``: leave sensors that sit at a plateau at their
+        maximum out of forces, COP and regional loads (they are always reported).
+        ``stuck_run_s``: a sensor that repeats one non-zero value for this long
+        while the foot's load changes is stuck.
+    Events
+        ``event_method``: "level" (thresholds on calibrated force, for N and kPa
+        insoles), "shape" (edges from the waveform, for uncalibrated "au"
+        force-sensitive resistors), or "auto" (shape for "au", level otherwise).
+        ``event_lowpass_hz``: zero-phase 2nd-order Butterworth low-pass applied
+        to the total force before event detection (not to the metrics).
+        ``shape_lowpass_hz`` / ``shape_slope_fraction`` /
+        ``shape_toe_off_fraction``: the shape method's smoothing, the fraction of
+        the steepest loading slope below which the rise has not started yet, and
+        the fraction of the steepest unloading slope at which the fall has ended.
+        ``detect_high_fraction`` / ``detect_low_fraction``: hysteresis levels of
+        the coarse contact detector, as fractions of the foot's robust load range.
+        ``contact_on_fraction`` / ``contact_off_fraction``: the level method's
+        heel-strike and toe-off levels, above each contact's local floor, as
+        fractions of the foot's typical contact peak; the higher off level steps
+        over residual in-shoe load.
+        ``min_stance_s`` / ``min_swing_s``: shorter contacts are dropped, shorter
+        unloadings are merged into the contact around them.
+        ``max_stance_s`` / ``max_stride_s``: longer contacts are standing, longer
+        strides are pauses; both end a walking bout.
+        ``min_bout_strides``: strides in a bout with fewer strides are not used.
+        ``turn_threshold_deg``: a stride whose heading changes more than this
+        (from the insole gyroscope, when there is one) is a turning stride.
+        ``low_confidence``: events with a confidence below this are counted as low.
+    COP and curves
+        ``cop_min_force_fraction``: COP is masked where the foot carries less
+        than this fraction of body weight.
+        ``curve_points``: points of the time-normalised stance curves (0-100 %).
+    Standing
+        ``min_standing_s``: both feet loaded at once for at least this long,
+        with little change, is a standing segment.
+    """
+
+    body_mass_kg: float | None = None
+    zero_offset: bool = True
+    exclude_saturated: bool = True
+    stuck_run_s: float = 5.0
+
+    event_method: str = "auto"
+    event_lowpass_hz: float = 12.0
+    detect_high_fraction: float = 0.30
+    detect_low_fraction: float = 0.20
+    contact_on_fraction: float = 0.045
+    contact_off_fraction: float = 0.135
+    shape_lowpass_hz: float = 30.0
+    shape_slope_fraction: float = 0.25
+    shape_toe_off_fraction: float = 0.14
+    min_stance_s: float = 0.20
+    min_swing_s: float = 0.12
+    max_stance_s: float = 2.5
+    max_stride_s: float = 3.0
+    min_bout_strides: int = 3
+    turn_threshold_deg: float = 30.0
+    low_confidence: float = 0.5
+
+    cop_min_force_fraction: float = 0.05
+    curve_points: int = 101
+
+    min_standing_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        def positive(name: str) -> None:
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise AnalysisError(f"{name} must be a positive number, not {value!r}")
+
+        for name in (
+            "stuck_run_s", "event_lowpass_hz", "shape_lowpass_hz", "min_stance_s", "min_swing_s", "max_stance_s",
+            "max_stride_s", "turn_threshold_deg", "min_standing_s",
+        ):
+            positive(name)
+        for name in (
+            "detect_high_fraction", "detect_low_fraction", "contact_on_fraction",
+            "contact_off_fraction", "cop_min_force_fraction", "low_confidence", "shape_slope_fraction",
+            "shape_toe_off_fraction",
+        ):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 <= value < 1):
+                raise AnalysisError(f"{name} must be a fraction in [0, 1), not {value!r}")
+        if self.event_method not in ("auto", "level", "shape"):
+            raise AnalysisError(f"event_method must be 'auto', 'level' or 'shape', not {self.event_method!r}")
+        if self.detect_low_fraction > self.detect_high_fraction:
+            raise AnalysisError("detect_low_fraction must not exceed detect_high_fraction (hysteresis)")
+        if self.body_mass_kg is not None and not (0 < float(self.body_mass_kg) < 500):
+            raise AnalysisError(f"body_mass_kg {self.body_mass_kg!r} is not plausible")
+        if int(self.curve_points) != self.curve_points or self.curve_points < 11:
+            raise AnalysisError(f"curve_points must be an integer >= 11, not {self.curve_points!r}")
+        if int(self.min_bout_strides) != self.min_bout_strides or self.min_bout_strides < 1:
+            raise AnalysisError(f"min_bout_strides must be an integer >= 1, not {self.min_bout_strides!r}")
+        if self.max_stance_s <= self.min_stance_s:
+            raise AnalysisError("max_stance_s must exceed min_stance_s")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnalysisParams:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise AnalysisError(f"unknown analysis parameters: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> AnalysisParams:
+        return dataclasses.replace(self, **changes)
