@@ -106,10 +106,14 @@ class XsensorImporter:
             if present != list(range(n_frames)):
                 missing = sorted(set(range(n_frames)) - set(present))
                 at = frames[missing[0]][0] if missing else frames[-1][0]
-                raise MalformedFileError(path, f"sensor {name} has no block in frame {at} (cut or mixed export?)")
+                if missing == [n_frames - 1]:
+                    raise MalformedFileError(path, f"frame {at} has no block for sensor {name}: file cut short (truncated?)")
+                raise MalformedFileError(path, f"sensor {name} has no block in frame {at} (mixed export?)")
             for block in mine:
                 if _int_field(path, block, "Rows") != n_rows or _int_field(path, block, "Columns") != n_cols:
-                    raise MalformedFileError(path, f"line {block.line}: sensor {name} changes its grid size")
+                    raise MalformedFileError(
+                        path, f"line {block.line}: sensor {name} gives another Rows/Columns than in its first frame "
+                        f"({n_rows} x {n_cols}; wrong grid size)")
             grids[name] = _read_grid(path, mine, n_rows, n_cols, frames)  # the file's own numbers
             side = sides[name]
             channels[side] = {
@@ -335,9 +339,16 @@ def _locate_regions(
     cells: dict[str, list[tuple[int, int]]] = {}
     forces: dict[str, dict[str, tuple[np.ndarray, str]]] = {}
     side_of_sensor = {sides[n]: n for n in grids}
+    taken_by_side: dict[str, set[int]] = {}  # the regions of one insole do not overlap
+    # Regions with the fewest ambiguous cells first, so their cells are out of the way of the others.
     for name, mine in by_name.items():
         side = side_from_name(name.split()[0]) if name.split() else None
-        if side not in side_of_sensor or len(mine) != n_frames:
+        if side not in side_of_sensor:
+            continue
+        if len(mine) != n_frames:
+            last = {b.frame for b in mine}
+            if len(mine) == n_frames - 1 and n_frames - 1 not in last:
+                raise MalformedFileError(path, f"the last frame (number {n_frames} in the file) lacks region {name}: file cut short (truncated?)")
             continue
         grid = grids[side_of_sensor[side]]
         count = number_in(mine[0].fields.get("Cells", ""))
@@ -345,14 +356,17 @@ def _locate_regions(
         for block in mine:
             values = np.array([v for v in ",".join(block.data).split(",") if v.strip() != ""], dtype=np.float64)
             if count is not None and values.size != int(count):
-                raise MalformedFileError(path, f"line {block.line}: region {name} lists {values.size} cells, its Cells line says {int(count)}")
+                cut = block is mine[-1] and block.frame == n_frames - 1
+                raise MalformedFileError(
+                    path, f"line {block.line}: region {name} lists {values.size} cells, its Cells line says {int(count)}"
+                    + (": file cut short (truncated?)" if cut else ""))
             series.append(values)
         if len({s.size for s in series}) != 1:
             raise MalformedFileError(path, f"region {name} changes its number of cells between frames")
         matrix = np.stack(series)  # frames x cells
         flat = grid.reshape(n_frames, -1)
         match = np.all(matrix[:, :, None] == flat[:, None, :], axis=0)  # cells x grid cells
-        placed = _place(match, n_cols)
+        placed = _place(match, n_cols, taken_by_side.setdefault(side, set()))
         if side == "right":
             placed = [(r, n_cols - 1 - c) for r, c in placed]
         cells[name] = placed
@@ -361,16 +375,17 @@ def _locate_regions(
     return cells, forces
 
 
-def _place(match: np.ndarray, n_cols: int) -> list[tuple[int, int]]:
+def _place(match: np.ndarray, n_cols: int, taken: set[int]) -> list[tuple[int, int]]:
     n_cells = match.shape[0]
     position = np.where(match.sum(axis=1) == 1, np.argmax(match, axis=1), -1)
-    taken = set(position[position >= 0].tolist())
-    for _ in range(3):  # a few sweeps resolve chains of unloaded cells
+    taken.update(position[position >= 0].tolist())
+    for _ in range(4):  # a few sweeps resolve chains of unloaded cells
         for k in np.flatnonzero(position < 0):
             candidates = [int(j) for j in np.flatnonzero(match[k]) if int(j) not in taken]
             neighbours = [position[i] for i in (k - 1, k + 1) if 0 <= i < n_cells and position[i] >= 0]
             if neighbours:
-                candidates = [j for j in candidates if all(_adjacent(j, n, n_cols) for n in neighbours)]
+                both = [j for j in candidates if all(_adjacent(j, n, n_cols) for n in neighbours)]
+                candidates = both or [j for j in candidates if any(_adjacent(j, n, n_cols) for n in neighbours)]
             if len(candidates) == 1:
                 position[k] = candidates[0]
                 taken.add(candidates[0])
