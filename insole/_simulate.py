@@ -442,7 +442,7 @@ def _truth(params: SimulationParams, layout: SensorLayout, timing: Any, feet: Ma
         step_force = force[in_steps]
         total = step_force.sum()
         shares = {}
-        for group in (*REGION_GROUPS, *REGIONS):
+        for group in (*REGION_GROUPS, *REGIONS, "whole_foot"):
             mask = layout.region_mask(group)
             if mask.any() and total > 0:
                 shares[group] = _round(float(step_force[:, mask].sum() / total))

@@ -240,7 +240,7 @@ def subject_profiles(rng: np.random.Generator, vary: bool) -> tuple[GaitTiming, 
     return timing, feet
 
 
-def _scaled_shares(shares: Sequence[float], **targets: float) -> tuple[float, ...]:
+def _scaled_shares(shares: Sequence[float], **targets: float) -> np.ndarray:
     """Set some coarse shares to ``targets`` and rescale the others so the four sum to 1."""
     out = np.asarray(shares, dtype=float).copy()
     fixed = np.zeros(len(COARSE), bool)
@@ -250,76 +250,81 @@ def _scaled_shares(shares: Sequence[float], **targets: float) -> tuple[float, ..
         fixed[k] = True
     free = ~fixed
     out[free] *= (1.0 - out[fixed].sum()) / out[free].sum()
-    return tuple(float(v) for v in out)
+    return out
+
+
+def _shifted(p: FootProfile, shares: Mapping[str, float] | None = None, **targets: float | tuple) -> FootProfile:
+    """``p`` moved by what the pattern changes in the textbook foot: ``p + (target - textbook)``.
+
+    Shifting rather than replacing keeps this subject's own deviation from
+    the textbook values, so a pattern's cohort spreads as much as a normal
+    cohort. Tuples (timing of the regional bumps) are replaced. ``shares``
+    gives target coarse shares; the others are rescaled in the textbook foot
+    first, and the shift is applied to all four.
+    """
+    textbook = FootProfile()
+    changes: dict[str, object] = {}
+    for name, value in targets.items():
+        if isinstance(value, tuple):
+            changes[name] = value
+        else:
+            changes[name] = float(getattr(p, name) + value - getattr(textbook, name))
+    if shares:
+        target = _scaled_shares(textbook.shares, **shares)
+        moved = np.clip(np.asarray(p.shares) + target - np.asarray(textbook.shares), 0.005, None)
+        changes["shares"] = tuple(float(v) for v in moved / moved.sum())
+    return dataclasses.replace(p, **changes)
+
+
+# What each one-foot pattern changes, as targets for the textbook foot
+# (FootProfile defaults); docs/simulator.md gives the reasons and sources.
+PATTERN_TARGETS: Mapping[str, Mapping[str, object]] = {
+    "overpronation": {"medial_heel": 0.60, "medial_midfoot": 0.60, "first_metatarsal": 0.42,
+                      "central_metatarsals": 0.43, "hallux": 0.70, "shares": {"midfoot": 0.13}},
+    "supination": {"medial_heel": 0.40, "medial_midfoot": 0.15, "first_metatarsal": 0.17,
+                   "central_metatarsals": 0.43, "hallux": 0.50, "shares": {"midfoot": 0.08}},
+    "flat_foot": {"medial_midfoot": 0.50, "shares": {"midfoot": 0.20}},
+    "high_arch": {"medial_midfoot": 0.20, "shares": {"midfoot": 0.035, "heel": 0.34}},
+    "heel_avoidance": {"f1_bw": 1.06, "f1_at": 0.27, "transient_bw": 0.03, "first_metatarsal": 0.25,
+                       "central_metatarsals": 0.43, "shares": {"heel": 0.18, "toes": 0.20},
+                       "centres": (0.08, 0.36, 0.62, 0.90), "widths": (0.12, 0.15, 0.19, 0.09)},
+    "hallux_offload": {"hallux": 0.30, "first_metatarsal": 0.24, "central_metatarsals": 0.52},
+    "high_impact": {"f1_bw": 1.30, "f1_at": 0.16, "transient_bw": 0.45, "transient_s": 0.012,
+                    "shares": {"heel": 0.33}},
+    # antalgic: the painful foot, and (key "other") the other foot
+    "antalgic": {"stance_fraction": 0.565, "f1_bw": 1.00, "valley_bw": 0.88, "f2_bw": 0.97, "transient_bw": 0.07},
+    "antalgic_other": {"stance_fraction": 0.645, "f1_bw": 1.22, "f2_bw": 1.16},
+}
+# Whole-body changes (GaitTiming multipliers or values, and per-step scatter of both feet)
+ANTALGIC_STRIDE_TIME_FACTOR = 1.08  # slower cadence
+IRREGULAR_TIMING = {"stride_cv": 0.08, "dfa_alpha": 0.60}
+IRREGULAR_SCATTER = {"stance_fraction_sd": 0.012, "step_amplitude_cv": 0.05, "step_timing_sd": 0.015}
 
 
 def apply_pattern(
     pattern: str, affected: Sequence[str], timing: GaitTiming, feet: Mapping[str, FootProfile]
 ) -> tuple[GaitTiming, dict[str, FootProfile]]:
-    """The subject's gait changed the way ``pattern`` does, on the ``affected`` feet.
-
-    Pattern values replace the subject's (or shift them, where the subject's
-    own deviation should survive); docs/simulator.md tabulates them with
-    their sources.
-    """
+    """The subject's gait changed the way ``pattern`` does, on the ``affected`` feet."""
     feet = dict(feet)
+    if pattern not in PATTERNS:
+        raise ValueError(f"unknown pattern {pattern!r}; choose from {', '.join(PATTERNS)}")
     if pattern == "normal":
         return timing, feet
     if pattern == "irregular":
-        # Hausdorff: stride-time variability 2-3x controls in PD/HD; fallers' SD 106 ms vs 49 ms
-        timing = dataclasses.replace(timing, stride_cv=0.08, dfa_alpha=0.60)
+        timing = dataclasses.replace(timing, **IRREGULAR_TIMING)
         for side in feet:
-            feet[side] = dataclasses.replace(
-                feet[side], stance_fraction_sd=0.012, step_amplitude_cv=0.05, step_timing_sd=0.015
-            )
+            feet[side] = dataclasses.replace(feet[side], **IRREGULAR_SCATTER)
         return timing, feet
     if pattern == "antalgic":
         (painful,) = affected
         other = "right" if painful == "left" else "left"
-        timing = dataclasses.replace(timing, stride_time_s=timing.stride_time_s * 1.08,
+        timing = dataclasses.replace(timing, stride_time_s=timing.stride_time_s * ANTALGIC_STRIDE_TIME_FACTOR,
                                      stride_length_m=timing.stride_length_m * 0.9)
-        p = feet[painful]
-        feet[painful] = dataclasses.replace(
-            p, stance_fraction=p.stance_fraction - 0.045, f1_bw=1.00, valley_bw=0.88, f2_bw=0.97,
-            transient_bw=p.transient_bw * 0.6,
-        )
-        o = feet[other]
-        feet[other] = dataclasses.replace(o, stance_fraction=o.stance_fraction + 0.035, f1_bw=1.22, f2_bw=1.16)
+        feet[painful] = _shifted(feet[painful], **PATTERN_TARGETS["antalgic"])
+        feet[other] = _shifted(feet[other], **PATTERN_TARGETS["antalgic_other"])
         return timing, feet
     for side in affected:
-        p = feet[side]
-        if pattern == "overpronation":
-            p = dataclasses.replace(
-                p, medial_heel=0.60, medial_midfoot=0.60, first_metatarsal=0.42, central_metatarsals=0.43,
-                hallux=0.70, shares=_scaled_shares(p.shares, midfoot=0.13),
-            )
-        elif pattern == "supination":
-            p = dataclasses.replace(
-                p, medial_heel=0.40, medial_midfoot=0.15, first_metatarsal=0.17, central_metatarsals=0.43,
-                hallux=0.50, shares=_scaled_shares(p.shares, midfoot=0.08),
-            )
-        elif pattern == "flat_foot":
-            p = dataclasses.replace(p, medial_midfoot=0.50, shares=_scaled_shares(p.shares, midfoot=0.20))
-        elif pattern == "high_arch":
-            p = dataclasses.replace(
-                p, medial_midfoot=0.20, shares=_scaled_shares(p.shares, midfoot=0.035, heel=0.34),
-            )
-        elif pattern == "heel_avoidance":
-            p = dataclasses.replace(
-                p, f1_bw=1.06, f1_at=0.27, transient_bw=0.03, first_metatarsal=0.25, central_metatarsals=0.43,
-                shares=_scaled_shares(p.shares, heel=0.18, toes=0.20),
-                centres=(0.08, 0.36, 0.62, 0.90), widths=(0.12, 0.15, 0.19, 0.09),
-            )
-        elif pattern == "hallux_offload":
-            p = dataclasses.replace(p, hallux=0.30, first_metatarsal=0.24, central_metatarsals=0.52)
-        elif pattern == "high_impact":
-            p = dataclasses.replace(
-                p, f1_bw=1.30, f1_at=0.16, transient_bw=0.45, transient_s=0.012,
-                shares=_scaled_shares(p.shares, heel=0.33),
-            )
-        else:
-            raise ValueError(f"unknown pattern {pattern!r}; choose from {', '.join(PATTERNS)}")
-        feet[side] = p
+        feet[side] = _shifted(feet[side], **PATTERN_TARGETS[pattern])
     return timing, feet
 
 
@@ -335,9 +340,50 @@ def m_curve(u: np.ndarray, p: FootProfile) -> np.ndarray:
     extra knots shape the initial rise (steep, as at heel contact) and the
     push-off (falling to zero at toe off with a finite slope).
     """
-    knots_u = [0.0, 0.12 * p.f1_at, 0.5 * p.f1_at, p.f1_at, p.valley_at, p.f2_at, p.f2_at + 0.55 * (1 - p.f2_at), 1.0]
-    knots_f = [0.0, 0.30 * p.f1_bw, 0.78 * p.f1_bw, p.f1_bw, p.valley_bw, p.f2_bw, 0.55 * p.f2_bw, 0.0]
-    return PchipInterpolator(knots_u, knots_f)(np.clip(u, 0.0, 1.0))
+    knots_u = np.array([0.0, 0.12 * p.f1_at, 0.5 * p.f1_at, p.f1_at, p.valley_at, p.f2_at,
+                        p.f2_at + 0.55 * (1 - p.f2_at), 1.0])
+    knots_f = np.array([0.0, 0.30 * p.f1_bw, 0.78 * p.f1_bw, p.f1_bw, p.valley_bw, p.f2_bw, 0.55 * p.f2_bw, 0.0])
+    return pchip(knots_u, knots_f, np.clip(u, 0.0, 1.0))
+
+
+def _pchip_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Knot derivatives of the Fritsch-Carlson monotone cubic (as scipy's PchipInterpolator computes them).
+
+    Zero where the neighbouring secants change sign, so every local extremum
+    of the data is an extremum of the curve, at its knot.
+    """
+    h = np.diff(x)
+    delta = np.diff(y) / h
+    d = np.zeros_like(y)
+    w1 = 2 * h[1:] + h[:-1]
+    w2 = h[1:] + 2 * h[:-1]
+    same_sign = delta[:-1] * delta[1:] > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        harmonic = (w1 + w2) / (w1 / delta[:-1] + w2 / delta[1:])
+    d[1:-1] = np.where(same_sign, harmonic, 0.0)
+    for end, (h0, h1, d0, d1) in ((0, (h[0], h[1], delta[0], delta[1])), (-1, (h[-1], h[-2], delta[-1], delta[-2]))):
+        slope = ((2 * h0 + h1) * d0 - h0 * d1) / (h0 + h1)
+        if np.sign(slope) != np.sign(d0):
+            slope = 0.0
+        elif np.sign(d0) != np.sign(d1) and abs(slope) > abs(3 * d0):
+            slope = 3 * d0
+        d[end] = slope
+    return d
+
+
+def pchip(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Monotone piecewise-cubic interpolation of knots ``(x, y)`` at ``at`` (inside the knots' range).
+
+    A small vectorised PCHIP: building scipy's interpolator costs more than
+    evaluating it, and the simulator builds one per step.
+    """
+    d = _pchip_slopes(x, y)
+    k = np.clip(np.searchsorted(x, at, side="right") - 1, 0, x.size - 2)
+    h = x[k + 1] - x[k]
+    t = (at - x[k]) / h
+    t2, t3 = t * t, t * t * t
+    return ((2 * t3 - 3 * t2 + 1) * y[k] + (t3 - 2 * t2 + t) * h * d[k]
+            + (-2 * t3 + 3 * t2) * y[k + 1] + (t3 - t2) * h * d[k + 1])
 
 
 def transient(t_after_contact_s: np.ndarray, p: FootProfile) -> np.ndarray:
@@ -522,10 +568,11 @@ def build_script(duration_s: float, standing_s: float, turns: int, stride_time_s
         walking_s -= _FIRST_SWING_S + 0.5 * stride_time_s + _SETTLE_S
     turn_s = 2 * _TURN_STRIDE_FACTOR * stride_time_s
     bout_s = (walking_s - turns * turn_s) / (turns + 1)
-    if bout_s < 3.0 * stride_time_s:
+    # a walk without standing or turns is cut from endless walking: any length will do
+    if (turns or standing_s > 0) and bout_s < 2.0 * stride_time_s:
         raise ValueError(
             f"{duration_s:g} s is too short for {turns} turns and {standing_s:g} s of standing at each end "
-            f"(each walking bout would last {bout_s:.1f} s; at least {3 * stride_time_s:.1f} s are needed)"
+            f"(each walking bout would last {bout_s:.1f} s; at least {2 * stride_time_s:.1f} s are needed)"
         )
     script: list[Activity] = []
     if standing_s > 0:
@@ -566,12 +613,14 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
     segments: list[dict] = []
     turn_yaw: list[dict] = []
     base_t = timing.stride_time_s
-    # standardise the fluctuations over about the strides the walk will use,
-    # so that the realised stride CV is close to the one asked for
-    n_used = max(int(duration_s / base_t), 8)
-    n_max = 2 * n_used + 64
+    # Fluctuations are per step (heel strike to the other foot's heel strike),
+    # so both feet's strides (sums of two neighbouring steps) vary alike. They
+    # are scaled so that the strides the walk will use have exactly the asked CV.
+    n_used = 2 * max(int(duration_s / base_t), 8)
+    n_max = 2 * n_used + 128
     fluctuation = fractal_noise(rng, n_max, timing.dfa_alpha)
-    fluctuation = (fluctuation - fluctuation[:n_used].mean()) / fluctuation[:n_used].std()
+    pair_means = 0.5 * (fluctuation[: n_used - 1] + fluctuation[1:n_used])
+    fluctuation = (fluctuation - pair_means.mean()) / pair_means.std()
     sway_bias = 0.01 * rng.standard_normal(2)  # this subject's standing L/R bias (BW) at start and end
 
     kinds = [a.kind for a in script]
@@ -611,20 +660,40 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
         first_swing_m = timing.stride_length_m
     limit = duration_s - script[-1].duration_s if end_standing else duration_s + 2.0 * base_t
 
-    def add_stride(kind: str, t_stride: float, lead_profile: FootProfile, other_profile: FootProfile,
+    step = 0
+
+    def stride_steps(t_base: float, lead_profile: FootProfile, other_profile: FootProfile) -> tuple[float, float, float]:
+        """The next three step durations: lead->other, other->lead, and the next lead->other."""
+        share = 0.5 * (1.0 + lead_profile.stance_fraction - other_profile.stance_fraction)
+        z = fluctuation[np.arange(step, step + 3) % n_max]
+        shares = np.array([share, 1.0 - share, share])
+        return tuple(float(v) for v in shares * t_base * (1.0 + timing.stride_cv * z))
+
+    def add_stride(t_base: float, lead_profile: FootProfile, other_profile: FootProfile,
                    segment: str, swing_m: float, extra: dict) -> None:
-        nonlocal hs_lead, stride
-        f_lead, f_other = lead_profile.stance_fraction, other_profile.stance_fraction
-        s_lead = 0.5 * (1.0 + f_lead - f_other) * t_stride
-        for side, profile, start in ((lead, lead_profile, hs_lead), (other, other_profile, hs_lead + s_lead)):
+        """Stride ``stride``: the lead foot strikes at ``hs_lead``, the other foot one step later.
+
+        Each stance is its stance fraction of that foot's own stride (two
+        steps), kept at least 3 % of a stride longer than the step to the
+        other foot's strike (double support) and 20 % shorter than its stride
+        (swing).
+        """
+        nonlocal hs_lead, stride, step
+        d0, d1, d2 = stride_steps(t_base, lead_profile, other_profile)
+        for side, profile, start, to_other, own_stride in (
+            (lead, lead_profile, hs_lead, d0, d0 + d1),
+            (other, other_profile, hs_lead + d0, d1, d1 + d2),
+        ):
             shape = _jittered(profile, rng)
-            fraction = float(np.clip(profile.stance_fraction + profile.stance_fraction_sd * rng.standard_normal(),
-                                     0.50, 0.75))
-            shape = dataclasses.replace(shape, stance_fraction=fraction)
-            contacts[side].append(Contact(side, "step", start, start + fraction * t_stride, segment, shape=shape,
-                                          profile=profile, stride_index=stride, swing_length_m=swing_m, extra=dict(extra)))
-        hs_lead += t_stride
+            fraction = profile.stance_fraction + profile.stance_fraction_sd * rng.standard_normal()
+            stance = float(np.clip(fraction * own_stride, to_other + 0.03 * t_base, 0.8 * own_stride))
+            shape = dataclasses.replace(shape, stance_fraction=stance / own_stride)
+            contacts[side].append(Contact(side, "step", start, start + stance, segment, shape=shape,
+                                          profile=profile, stride_index=stride, swing_length_m=swing_m,
+                                          extra=dict(extra)))
+        hs_lead += d0 + d1
         stride += 1
+        step += 2
 
     activity_start = hs_lead
     for position, activity in enumerate(moving):
@@ -633,7 +702,8 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
             segment_start = segments[-1]["end_s"] if segments else walk_from
             bout_end = activity_start + activity.duration_s
             while True:
-                t_stride = base_t * (1.0 + timing.stride_cv * fluctuation[stride % n_max])
+                d0, d1, _ = stride_steps(base_t, feet[lead], feet[other])
+                t_stride = d0 + d1
                 if last_moving:
                     projected_end = hs_lead + t_stride + 0.5 * base_t + _SETTLE_S
                     if end_standing and projected_end > limit:
@@ -643,7 +713,7 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
                 elif hs_lead + t_stride > bout_end and stride > 0:
                     break
                 swing_m = first_swing_m if not contacts[other] or contacts[other][-1].kind == "stand" else timing.stride_length_m
-                add_stride("walk", t_stride, feet[lead], feet[other], "walking", swing_m, {})
+                add_stride(base_t, feet[lead], feet[other], "walking", swing_m, {})
                 first_swing_m = timing.stride_length_m
             segments.append({"kind": "walking", "start_s": segment_start, "end_s": None})
         else:  # turn
@@ -651,8 +721,7 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
             profiles = {s: turn_profile(feet[s], inner=(s == inner)) for s in ("left", "right")}
             turn_start_stride = stride
             for _ in range(activity.strides):
-                t_stride = base_t * _TURN_STRIDE_FACTOR * (1.0 + timing.stride_cv * fluctuation[stride % n_max])
-                add_stride("turn", t_stride, profiles[lead], profiles[other], "turn", _TURN_STRIDE_LENGTH_M,
+                add_stride(base_t * _TURN_STRIDE_FACTOR, profiles[lead], profiles[other], "turn", _TURN_STRIDE_LENGTH_M,
                            {"turn_direction": activity.direction})
             sign = 1.0 if activity.direction == "left" else -1.0
             swings = []
