@@ -136,3 +136,16 @@ def test_info_on_the_shipped_sample_recordings() -> None:
         info = _info_json(path)
         assert info["format"] == "parquet" and info["meta"]["source"]["sha256"]
         assert np.isfinite(info["duration_s"]) and info["duration_s"] > 0
+
+
+def test_info_with_a_column_mapping(tmp_path: Path) -> None:
+    data = tmp_path / "switches.tsv"
+    data.write_text("t\tleft\tright\n0.00\t0.5\t0.1\n0.02\t0.6\t\n0.04\t0.7\t0.3\n")
+    mapping = tmp_path / "switches.json"
+    mapping.write_text('{"sample_rate_hz": 50, "time_column": "t", "layout": "footswitch1", "unit": "au", '
+                       '"left": ["left"], "right": ["right"], "meta": {"subject_id": "FS-1"}}')
+    info = _info_json(data, "--map", str(mapping))
+    assert info["format"] == "generic-csv" and info["sample_rate_hz"] == 50.0
+    assert info["feet"]["right"]["gaps"] == [{"start_s": 0.02, "end_s": 0.02, "samples": 1}]
+    assert info["feet"]["left"]["invalid_samples"] == 0 and info["meta"]["subject_id"] == "FS-1"
+    assert info["meta"]["source"]["mapping"]["file"] == "switches.json"

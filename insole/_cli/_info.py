@@ -39,11 +39,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", type=Path, help="recording file (any supported format)")
     parser.add_argument("--json", action="store_true", help="print JSON (schema: docs/info-json.md)")
     parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
+    parser.add_argument(
+        "--map", type=Path, metavar="MAPPING",
+        help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    info = describe(args.path, args.format)
+    info = describe(args.path, args.format, mapping=args.map)
     if args.json:
         json.dump(info, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
@@ -63,12 +67,19 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def describe(path: Path, format: str | None = None) -> dict[str, Any]:
+def describe(path: Path, format: str | None = None, *, mapping: Path | None = None) -> dict[str, Any]:
     """The facts ``insole info`` shows, as a JSON-ready dict (schema ``insole-info`` v1)."""
     path = Path(path)
-    format = format or detect_format(path)
+    if mapping is not None:
+        from insole._importers._generic_csv import load_with_mapping
+
+        format = "generic-csv"
+    else:
+        format = format or detect_format(path)
     stream = None
-    if format == "stream":
+    if mapping is not None:
+        recording = load_with_mapping(path, mapping)
+    elif format == "stream":
         recording, stream_facts = read_stream(path)
         stream = {
             "batches": stream_facts["batches"],
