@@ -28,6 +28,7 @@ from insole._version import __version__
 __all__ = ["write_c3d", "read_c3d_analogs", "c3d_channels"]
 
 _PREFIX = {"left": "L_", "right": "R_"}
+_PER_PARAMETER = 255
 _UNIT_TEXT = {"kPa": "kPa", "N": "N", "au": "au"}
 
 
@@ -84,9 +85,15 @@ def write_c3d(recording: Recording, path: str | Path) -> Path:
     c3d["parameters"]["POINT"]["RATE"]["value"] = [rate]
     c3d["parameters"]["POINT"]["LABELS"]["value"] = []
     c3d["parameters"]["ANALOG"]["RATE"]["value"] = [rate]
-    c3d["parameters"]["ANALOG"]["LABELS"]["value"] = labels
-    c3d["parameters"]["ANALOG"]["UNITS"]["value"] = units
-    c3d["parameters"]["ANALOG"]["DESCRIPTIONS"]["value"] = descriptions
+    # A C3D parameter dimension holds at most 255 entries; more channels continue in
+    # LABELS2, LABELS3, ... (the convention Vicon and ezc3d follow), likewise UNITS and DESCRIPTIONS.
+    for name, entries in (("LABELS", labels), ("UNITS", units), ("DESCRIPTIONS", descriptions)):
+        for k, start in enumerate(range(0, max(len(entries), 1), _PER_PARAMETER)):
+            chunk = entries[start:start + _PER_PARAMETER]
+            if k == 0:
+                c3d["parameters"]["ANALOG"][name]["value"] = chunk
+            else:
+                c3d.add_parameter("ANALOG", f"{name}{k + 1}", chunk)
     c3d.add_parameter("INSOLE", "WRITER", [f"insole {__version__}"])
     source = recording.meta.source or {}
     # C3D parameters hold short strings only (255 bytes); the full description lives in our Parquet/BIDS exports.
@@ -117,7 +124,16 @@ def read_c3d_analogs(path: str | Path) -> tuple[float, list[str], list[str], np.
         raise MalformedFileError(path, f"is not a readable C3D file ({error})") from None
     analog = c3d["parameters"]["ANALOG"]
     rate = float(analog["RATE"]["value"][0])
-    labels = list(analog["LABELS"]["value"])
-    units = list(analog["UNITS"]["value"])
+    labels = _continued(analog, "LABELS")
+    units = _continued(analog, "UNITS")
     data = np.asarray(c3d["data"]["analogs"])[0]
     return rate, labels, units, data
+
+
+def _continued(group, name: str) -> list[str]:
+    values = list(group[name]["value"])
+    k = 2
+    while f"{name}{k}" in group:
+        values += list(group[f"{name}{k}"]["value"])
+        k += 1
+    return values

@@ -1,0 +1,210 @@
+"""Research formats out: BIDS-motion (validated and read back), C3D (read back with ezc3d), tables.
+
+BIDS validation uses what the package registries offer and installs here:
+the PyPI ``bids-validator`` (file naming against the BIDS schema of
+``bidsschematools``) always, the schema's rules for the sidecar and
+channels.tsv, and the npm ``bids-validator`` (full dataset check) when its
+command is found (``INSOLE_BIDS_VALIDATOR`` or ``bids-validator`` on PATH).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import insole
+from insole._cli import main
+from insole._export import (
+    BidsExportParams,
+    analysis_tables,
+    c3d_channels,
+    footprint_table,
+    read_bids,
+    read_c3d_analogs,
+    write_bids,
+    write_c3d,
+    write_tables,
+)
+from insole._recording import FootSamples
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+GAITPDB = SHARED / "gaitpdb" / "GaCo01_01.txt"
+VENDOR = SHARED / "vendor-exports"
+
+
+@pytest.fixture(scope="module")
+def gaitpdb() -> insole.Recording:
+    return insole.load(GAITPDB)
+
+
+@pytest.fixture(scope="module")
+def gaitpdb_bids(gaitpdb, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bids")
+    write_bids(gaitpdb, out, input_path=GAITPDB)
+    return out
+
+
+def test_bids_export_of_gaitpdb_reads_back_exactly(gaitpdb, gaitpdb_bids: Path) -> None:
+    back = read_bids(gaitpdb_bids)
+    assert back.equals(gaitpdb)  # every array, unit, rate, layout and metadata
+    motion = sorted((gaitpdb_bids / "sub-GaCo01" / "motion").glob("*_motion.tsv"))
+    assert [p.name for p in motion] == [
+        "sub-GaCo01_task-walk_tracksys-leftinsole_motion.tsv",
+        "sub-GaCo01_task-walk_tracksys-rightinsole_motion.tsv",
+    ]
+    # also from one of its files
+    assert read_bids(motion[0]).equals(gaitpdb)
+
+
+def test_bids_files_follow_the_schema(gaitpdb, gaitpdb_bids: Path) -> None:
+    from bids_validator import BIDSValidator
+    from bidsschematools import schema as bids_schema
+
+    validator = BIDSValidator()
+    ignored = (gaitpdb_bids / ".bidsignore").read_text().split()
+    for path in sorted(p for p in gaitpdb_bids.rglob("*") if p.is_file()):
+        relative = "/" + path.relative_to(gaitpdb_bids).as_posix()
+        if path.name == ".bidsignore" or any(path.match(pattern) for pattern in ignored):
+            continue
+        assert validator.is_bids(relative), relative
+
+    rules = bids_schema.load_schema()["rules"]
+    required = [
+        field
+        for group in rules["sidecars"]["motion"].values()
+        for field, level in group["fields"].items()
+        if (level if isinstance(level, str) else level["level"]) == "required"
+    ]
+    assert set(required) >= {"TaskName", "SamplingFrequency"}
+    table_rule = rules["tabular_data"]["motion"]["motionChannels"]
+    allowed_types = {"ACCEL", "ANGACCEL", "GYRO", "JNTANG", "LATENCY", "MAGN", "MISC", "ORNT", "POS", "VEL"}
+    for sidecar in sorted(gaitpdb_bids.rglob("*_motion.json")):
+        meta = json.loads(sidecar.read_text())
+        assert all(field in meta for field in required)
+        assert meta["SamplingFrequency"] == gaitpdb.sample_rate_hz == 100
+        channels = pd.read_csv(str(sidecar).replace("_motion.json", "_channels.tsv"), sep="\t", dtype=str)
+        initial = [c.split("__")[0] for c in table_rule["initial_columns"]]
+        assert list(channels.columns[: len(initial)]) == initial
+        assert set(channels["type"]) <= allowed_types
+        pressure = channels[channels["name"].isin(gaitpdb.layout.sensor_names)]
+        assert len(pressure) == 8 and set(pressure["type"]) == {"MISC"} and set(pressure["units"]) == {"N"}
+        assert meta["MISCChannelCount"] == int((channels["type"] == "MISC").sum())
+        assert meta["MotionChannelCount"] == len(channels)
+        data = pd.read_csv(str(sidecar).replace(".json", ".tsv"), sep="\t", header=None)
+        assert data.shape == (gaitpdb.left.n_samples, len(channels))  # no header row, one column per channel
+
+
+def _bids_validator_command() -> str | None:
+    return os.environ.get("INSOLE_BIDS_VALIDATOR") or shutil.which("bids-validator")
+
+
+def test_npm_bids_validator_passes_the_gaitpdb_export(gaitpdb_bids: Path) -> None:
+    command = _bids_validator_command()
+    if command is None:
+        pytest.skip("npm bids-validator not installed (npm install bids-validator; set INSOLE_BIDS_VALIDATOR)")
+    result = subprocess.run([command, str(gaitpdb_bids), "--json"], capture_output=True, text=True, timeout=300)
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    errors = [issue["key"] for issue in report["issues"]["errors"]]
+    assert errors == [], errors
+
+
+@pytest.mark.parametrize("name", ["xsensor_data.csv", "stappone_example.csv", "pedar_example.asc", "fscan_testL.asf"])
+def test_bids_round_trip_of_vendor_recordings(name: str, tmp_path: Path) -> None:
+    recording = insole.load(VENDOR / name)
+    write_bids(recording, tmp_path, BidsExportParams(subject="vendor", task="gait", run=1))
+    back = read_bids(tmp_path)
+    assert back.equals(recording)
+    if recording.left.accel_g is not None:
+        channels = pd.read_csv(next(tmp_path.rglob("*_channels.tsv")), sep="\t")
+        assert channels.loc[channels["type"] == "ACCEL", "units"].tolist() == ["m/s^2"] * 3
+        assert channels.loc[channels["type"] == "GYRO", "units"].tolist() == ["rad/s"] * 3
+
+
+def test_bids_keeps_gaps_marked(gaitpdb, tmp_path: Path) -> None:
+    foot = gaitpdb.left
+    valid = foot.valid.copy()
+    valid[100:150] = False
+    values = foot.values.copy()
+    values[~valid] = np.nan
+    gappy = gaitpdb.replace(left=FootSamples(foot.time_s, values, valid, channels=foot.channels))
+    write_bids(gappy, tmp_path)
+    tsv = next(tmp_path.rglob("*leftinsole_motion.tsv")).read_text().splitlines()
+    assert tsv[120].split("\t")[1] == "0" and tsv[120].split("\t")[2] == "n/a"
+    back = read_bids(tmp_path)
+    assert back.equals(gappy) and back.left.gaps() == gappy.left.gaps() == [(foot.time_s[100], foot.time_s[149], 50)]
+
+
+@pytest.mark.parametrize("source", ["gaitpdb", "xsensor_data.csv", "stappone_example.csv"])
+def test_c3d_reads_back_identical_channels_and_rate(source: str, gaitpdb, tmp_path: Path) -> None:
+    recording = gaitpdb if source == "gaitpdb" else insole.load(VENDOR / source)
+    path = write_c3d(recording, tmp_path / "out.c3d")
+    rate, labels, units, data = read_c3d_analogs(path)
+    expected_labels, expected_units, _, expected = c3d_channels(recording)
+    assert rate == float(np.float32(recording.sample_rate_hz))  # C3D stores the rate as a 32-bit float
+    assert labels == expected_labels and units == expected_units
+    # C3D stores analogs as 32-bit floats: sensor values (float32) come back bit for bit,
+    # float64 channels (time, vendor totals) at float32 precision.
+    assert np.array_equal(data, expected.astype(np.float32).astype(np.float64), equal_nan=True)
+    for side in recording.sides:
+        prefix = "L_" if side == "left" else "R_"
+        first = labels.index(prefix + recording.layout.sensor_names[0].upper())
+        block = data[first:first + recording.layout.n_sensors, : recording.foot(side).n_samples]
+        assert np.array_equal(block.T.astype(np.float32), recording.foot(side).values, equal_nan=True)
+
+
+def test_tables_as_csv_and_parquet(tmp_path: Path) -> None:
+    recording = insole.load(VENDOR / "fscan_testL.asf")
+    table = footprint_table(recording)
+    assert set(table["region"]) >= {"whole_foot", "heel", "midfoot", "forefoot", "toes"}
+    whole = table[table["region"] == "whole_foot"].iloc[0]
+    assert whole["peak_kpa"] == float(np.nanmax(recording.left.values))
+    assert 0.15 < whole["arch_index"] < 0.35
+    strides = pd.DataFrame({"stride": [1, 2], "stride_time_s": [1.02, np.nan], "side": ["left", "left"]})
+    written = write_tables({"footprint": table, "strides": strides}, tmp_path, provenance={"input": "fscan_testL.asf"})
+    assert {p.name for p in written} == {"footprint.csv", "footprint.parquet", "strides.csv", "strides.parquet", "tables.json"}
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "footprint.parquet"), table)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "strides.csv"), strides)
+    manifest = json.loads((tmp_path / "tables.json").read_text())
+    assert manifest["tables"]["strides"]["rows"] == 2 and manifest["provenance"]["input"] == "fscan_testL.asf"
+
+
+def test_analysis_tables_accepts_the_shapes_an_analysis_can_take() -> None:
+    frame = pd.DataFrame({"a": [1]})
+
+    class WithMethod:
+        def tables(self):
+            return {"strides": frame}
+
+    class WithAttributes:
+        strides = frame
+        summary = frame
+
+    assert list(analysis_tables({"x": frame})) == ["x"]
+    assert list(analysis_tables(WithMethod())) == ["strides"]
+    assert list(analysis_tables(WithAttributes())) == ["strides", "summary"]
+    with pytest.raises(insole.AnalysisError):
+        analysis_tables(object())
+
+
+@pytest.mark.parametrize("target", ["bids", "c3d", "tables"])
+def test_cli_export(target: str, tmp_path: Path, capsys) -> None:
+    code = main(["export", str(GAITPDB), "--to", target, "--out", str(tmp_path)])
+    printed = capsys.readouterr().out.split()
+    assert code == 0 and printed and all(Path(p).is_file() for p in printed)
+    if target == "bids":
+        assert read_bids(tmp_path).equals(insole.load(GAITPDB))
+
+
+def test_cli_export_bad_input_exits_2(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "nothing.txt"
+    bad.write_text("this is not a recording\n")
+    code = main(["export", str(bad), "--to", "c3d", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and str(bad) in err and "\n" not in err
