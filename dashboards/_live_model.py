@@ -106,7 +106,7 @@ class ClientCursor:
     maps: dict[str, int] = field(default_factory=dict)
     steps: int = 0
     session: int = 0
-    status: int = -1
+    status: int = 0
 
 
 class LiveModel:

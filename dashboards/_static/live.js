@@ -2,7 +2,7 @@
  *
  * Frames from the server are merged as they arrive (newest pressure map wins, curve samples
  * are appended) and drawn in requestAnimationFrame: heat maps every refresh that has a new
- * map, curves at most CURVE_FPS times a second. Every text that comes from the server
+ * map, curves every refresh that has new samples (both are cheap canvas draws). Every text that comes from the server
  * (subject, notes, marks, device names, messages) is set with textContent, never as HTML.
  *
  * window.__liveStats counts draws and the age of what each draw showed (ms from the
@@ -11,8 +11,7 @@
 (function () {
   'use strict';
 
-  var CURVE_FPS = 30;
-  var COP_TRAIL_S = 1.2;
+  var COP_TRAIL_MAX_S = 2.0;
   var SIDES = ['left', 'right'];
   var COLORS = { left: '#c2410c', right: '#1d4ed8' };
   var MAX_AGES = 5000;
@@ -30,7 +29,7 @@
   var pending = { maps: {}, mapSendMs: null, curves: false, curveSendMs: null };
   var curves = {}, cop = {}, steps = {}, stepCounts = { left: 0, right: 0 };
   var marks = [], mapMax = 1, loadMax = 1, windowS = 10, sessionT = 0;
-  var markCount = 0, chart = null, lastCurveDraw = 0, lastSampleMs = 0, ready = false;
+  var markCount = 0, chart = null, lastHeelStrike = { left: -Infinity, right: -Infinity }, lastCurveDraw = 0, lastSampleMs = 0, ready = false;
   var nextControlId = 1, recording = { active: false };
 
   function resetBuffers() {
@@ -89,6 +88,8 @@
     hello = msg;
     windowS = msg.window_s;
     resetBuffers();
+    lastHeelStrike = { left: -Infinity, right: -Infinity };
+    stepCounts = { left: 0, right: 0 };
     marks = []; markCount = 0;
     $('events').textContent = '';
     setConn('ok', 'live');
@@ -144,7 +145,7 @@
         var b = steps[st.side];
         if (!b) return;
         b.t.push(st.t); b.load.push(st.load === null ? 0 : st.load); b.kind.push(st.kind);
-        if (st.kind === 'hs') { stepCounts[st.side] += 1; }
+        if (st.kind === 'hs') { stepCounts[st.side] += 1; lastHeelStrike[st.side] = st.t; }
         pending.curves = true; if (pending.curveSendMs === null) pending.curveSendMs = msg.send_ms;
       });
       setText('steps-left', String(stepCounts.left));
@@ -161,8 +162,8 @@
     if (left !== null && left !== undefined) {
       $('bal-left').style.width = left + '%';
       $('bal-right').style.width = (100 - left) + '%';
-      setText('bal-left-text', 'L ' + left.toFixed(0) + '%');
-      setText('bal-right-text', 'R ' + (100 - left).toFixed(0) + '%');
+      setText('bal-left-text', 'L ' + Math.round(left) + '%');
+      setText('bal-right-text', 'R ' + (100 - Math.round(left)) + '%');
     }
     setText('cadence', msg.cadence_spm === null || msg.cadence_spm === undefined ? '–' : msg.cadence_spm.toFixed(0));
   }
@@ -180,8 +181,9 @@
     SIDES.forEach(function (s) { if (pending.maps[s]) shownMaps[s] = pending.maps[s]; });
     pending.maps = {}; pending.mapSendMs = null;
     SIDES.forEach(function (s) {
+      // the COP of the current (or last) stance: from the foot's latest heel strike on
       var c = cop[s];
-      trim(c, sessionT - COP_TRAIL_S);
+      trim(c, Math.max(sessionT - COP_TRAIL_MAX_S, lastHeelStrike[s]));
       trails[s] = { x_mm: c.x, y_mm: c.y };
     });
     try {
@@ -217,7 +219,7 @@
   function frameLoop(now) {
     if (ready) {
       if (Object.keys(pending.maps).length) drawHeat();
-      if (pending.curves && now - lastCurveDraw >= 1000 / CURVE_FPS) drawCurves(now);
+      if (pending.curves) drawCurves(now);
       $('stale').hidden = !(lastSampleMs && Date.now() - lastSampleMs > 1500);
     }
     requestAnimationFrame(frameLoop);

@@ -1,0 +1,404 @@
+"""The live dashboard: its server, its model of the feed, the replay session, and the page in Chromium.
+
+The browser tests run the real ``insole live`` command (a subprocess serving on
+127.0.0.1) and drive the page in the system's headless Chromium.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+import pytest
+
+from insole import Recording, get_layout, load, write_parquet
+from insole._live import LinkStatus, LiveHub, SampleBlock, SessionEvent
+from insole._simulate import SimulationParams, simulate
+
+from dashboards import LiveServer, LiveServerError, ReplaySession, SessionControl, is_loopback
+from dashboards._footmap import foot_grid, points_in_polygon
+from dashboards._live_model import ClientCursor, LiveModel
+from dashboards._signals import StepDetector, cadence_steps_per_min, detect_steps, load_scale, total_load
+
+REPO = Path(__file__).resolve().parents[1]
+HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def walk() -> Recording:
+    """60 s of simulated two-foot walking (insole16, kPa, 100 Hz) with hostile notes."""
+    recording = simulate(SimulationParams(duration_s=60.0, seed=3))
+    return recording.with_meta(subject_id="S-07 <b>bold</b>", notes=f"notes {HOSTILE}")
+
+
+@pytest.fixture(scope="module")
+def walk_file(walk: Recording, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_parquet(walk, tmp_path_factory.mktemp("live") / "walk.parquet")
+
+
+class LiveCommand:
+    """``insole live --replay FILE`` running in a subprocess on a free loopback port."""
+
+    def __init__(self, replay: Path, out_dir: Path, *extra: str) -> None:
+        self.out_dir = out_dir
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "insole._cli", "live", "--replay", str(replay), "--port", "0",
+             "--out-dir", str(out_dir), *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        )
+        self.lines: list[str] = []
+        deadline = time.monotonic() + 60
+        self.url = None
+        while time.monotonic() < deadline and self.url is None:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            found = re.search(r"open (http://\S+)", line)
+            if found:
+                self.url = found.group(1)
+        if self.url is None:
+            self.process.kill()
+            raise RuntimeError(f"insole live did not start: {self.lines} {self.process.stderr.read()}")
+
+    def stop(self) -> tuple[str, str]:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        out, err = self.process.communicate(timeout=60)
+        return "".join(self.lines) + out, err
+
+
+@pytest.fixture
+def live(walk_file: Path, tmp_path: Path):
+    command = LiveCommand(walk_file, tmp_path / "sessions")
+    yield command
+    command.stop()
+
+
+def _ws_url(http_url: str) -> str:
+    return http_url.replace("http://", "ws://").rstrip("/") + "/ws"
+
+
+async def _control(http_url: str, action: str, **fields) -> dict:
+    """Send one control as a script would (no Origin header) and return the server's ack."""
+    async with aiohttp.ClientSession() as client:
+        async with client.ws_connect(_ws_url(http_url)) as ws:
+            await ws.send_str(json.dumps({"type": "control", "id": 99, "action": action, **fields}))
+            async for message in ws:
+                data = json.loads(message.data)
+                if data.get("type") == "ack":
+                    return data
+    raise AssertionError("no ack")
+
+
+# ---------------------------------------------------------------- pure parts
+
+
+def test_loopback_detection() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("127.0.0.2") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0")
+    assert not is_loopback("192.168.1.20")
+    assert not is_loopback("::")
+
+
+def test_server_refuses_non_loopback_without_permission() -> None:
+    layout = get_layout("insole16")
+    with pytest.raises(LiveServerError, match="--host"):
+        LiveServer(LiveHub(), layout=layout, unit="kPa", sample_rate_hz=100, host="0.0.0.0")
+    with pytest.raises(LiveServerError):
+        LiveServer(LiveHub(), layout=layout, unit="kPa", sample_rate_hz=100, host="192.0.2.10")
+    # allowed when the caller says so explicitly (insole live --host)
+    LiveServer(LiveHub(), layout=layout, unit="kPa", sample_rate_hz=100, host="0.0.0.0", allow_remote=True)
+
+
+def test_cli_refuses_to_start_without_a_source() -> None:
+    result = subprocess.run([sys.executable, "-m", "insole._cli", "live"], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 2
+    assert "--replay" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_missing_replay_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.parquet"
+    result = subprocess.run([sys.executable, "-m", "insole._cli", "live", "--replay", str(missing)],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 2
+    assert str(missing) in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_warns_when_serving_beyond_loopback(walk_file: Path, tmp_path: Path) -> None:
+    command = LiveCommand(walk_file, tmp_path, "--host", "0.0.0.0", "--duration-s", "1")
+    out, err = command.stop()
+    assert "warning: serving on 0.0.0.0" in err
+    assert command.url.startswith("http://0.0.0.0:")
+
+
+def test_points_in_polygon_square() -> None:
+    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], float)
+    inside = points_in_polygon(np.array([5, 11, -1, 9.9]), np.array([5, 5, 5, 0.1]), square)
+    assert inside.tolist() == [True, False, False, True]
+
+
+@pytest.mark.parametrize("name", ["insole16", "gaitpdb8", "footswitch1", "moticon16"])
+def test_foot_grid_weights_interpolate(name: str) -> None:
+    layout = get_layout(name)
+    grid = foot_grid(layout)
+    np.testing.assert_allclose(grid.weights.sum(axis=1), 1.0, rtol=1e-5)
+    # a uniform load reads the same everywhere it is shown
+    filled = grid.fill(np.full(layout.n_sensors, 50.0))
+    shown = filled[np.isfinite(filled)]
+    np.testing.assert_allclose(shown, 50.0, rtol=1e-5)
+    # nothing outside the outline
+    assert not np.isfinite(filled[~grid.inside]).any()
+    if layout.n_sensors == 1:
+        assert np.isfinite(filled[grid.inside]).all()  # one sensor speaks for the whole insole
+    # the cell over a sensor is dominated by that sensor
+    values = np.zeros(layout.n_sensors)
+    values[0] = 100.0
+    filled = grid.fill(values)
+    row = int(np.argmin(abs(grid.x_mm - layout.x_mm[0])))
+    col = int(np.argmin(abs(grid.y_mm - layout.y_mm[0])))
+    assert filled[row, col] > 50.0
+
+
+@pytest.mark.parametrize("name", ["pedar_example.asc", "fscan_testL.asf", "xsensor_data.csv"])
+def test_foot_grid_for_real_dense_layouts(shared_data: Path, name: str) -> None:
+    recording = load(shared_data / "vendor-exports" / name)  # 99, 955 and 233 sensors
+    layout = recording.layout
+    grid = foot_grid(layout)
+    assert grid.neighbours.max() < layout.n_sensors
+    np.testing.assert_allclose(grid.weights.sum(axis=1), 1.0, rtol=1e-5)
+    side = recording.sides[0]
+    foot = recording.foot(side)
+    frame = foot.values[int(np.nanargmax(np.nansum(foot.values, axis=1)))]
+    filled = grid.fill(frame)
+    # interpolation never invents pressure beyond what the sensors read
+    assert np.nanmax(filled) <= np.nanmax(frame) + 1e-3
+    assert np.nanmin(filled) >= np.nanmin(frame) - 1e-3
+    assert np.isfinite(filled).sum() > 0.5 * grid.inside.sum()
+
+
+def test_step_detector_finds_exact_transitions() -> None:
+    # 100 Hz; load 0 in swing, 600 N in stance from 0.50-1.10 s and 1.60-2.20 s
+    t = np.arange(0, 3, 0.01)
+    load = np.where(((t >= 0.5) & (t < 1.1)) | ((t >= 1.6) & (t < 2.2)), 600.0, 0.0)
+    detector = StepDetector()
+    found = []
+    for start in range(0, t.size, 7):  # blocks of 7 samples, like packets
+        found += detector.update(t[start:start + 7], load[start:start + 7])
+    kinds = [k for k, _ in found]
+    times = [round(v, 2) for _, v in found]
+    assert kinds == ["hs", "to", "hs", "to"]
+    assert times == [0.5, 1.1, 1.6, 2.2]
+
+
+def test_step_detector_ignores_gaps_and_noise() -> None:
+    t = np.arange(0, 2, 0.01)
+    rng = np.random.default_rng(0)
+    load = np.where((t >= 0.5) & (t < 1.1), 600.0, 0.0) + rng.normal(0, 5, t.size)
+    load[60:70] = np.nan  # a gap in stance is not a toe off
+    heel, toe = detect_steps(t, load)
+    assert heel.round(2).tolist() == [0.5] and toe.round(2).tolist() == [1.1]
+
+
+def test_quick_steps_match_the_simulators_known_events(walk: Recording) -> None:
+    scale = load_scale(walk.layout, walk.unit)
+    for side in ("left", "right"):
+        foot = walk.foot(side)
+        heel, _ = detect_steps(foot.time_s, total_load(foot.values, scale))
+        truth = np.asarray(walk.reference_events.heel_strike_s[side])
+        truth = truth[(truth > 0.5) & (truth < walk.duration_s - 0.5)]
+        nearest = np.abs(heel[:, None] - truth[None, :]).min(axis=0)
+        # the quick detector fires when the load passes 12 % of the peak: a few samples
+        # after the true first contact (loading rises over ~40 ms), never a whole step off
+        assert np.median(nearest) <= 0.05 and nearest.max() <= 0.1
+        cadence = cadence_steps_per_min([heel])
+        truth_cadence = 120.0 / np.median(np.diff(truth))
+        assert abs(cadence - truth_cadence) <= 2.0
+
+
+def test_live_model_sends_every_sample_once_and_caps_a_slow_page(walk: Recording) -> None:
+    model = LiveModel(walk.layout, walk.unit, walk.sample_rate_hz, window_s=10.0)
+    fast, slow = ClientCursor(), ClientCursor()
+    foot = walk.left
+    received = []
+    for start in range(0, 3000, 5):
+        model.ingest(SampleBlock("left", foot.time_s[start:start + 5], foot.values[start:start + 5],
+                                 foot.valid[start:start + 5]))
+        frame = model.frame_for(fast)
+        received += frame["feet"]["left"]["t"]
+    np.testing.assert_allclose(received, foot.time_s[:3000].round(3))
+    late = model.frame_for(slow)  # 30 s behind: gets only the visible window
+    assert len(late["feet"]["left"]["t"]) == 1001
+    assert late["feet"]["left"]["t"][-1] == pytest.approx(foot.time_s[2999])
+    assert model.frame_for(slow) is None  # nothing new since
+
+
+def test_live_model_status_and_events() -> None:
+    layout = get_layout("insole16")
+    model = LiveModel(layout, "kPa", 100.0)
+    cursor = ClientCursor()
+    model.ingest(LinkStatus("left", "streaming", samples_received=990, samples_lost=10, packets_received=98,
+                            packets_lost=2, reconnects=1, battery_pct=81))
+    model.ingest(SessionEvent("mark", 12.5, HOSTILE))
+    frame = model.frame_for(cursor)
+    assert frame["status"]["left"]["sample_loss_pct"] == 1.0
+    assert frame["status"]["left"]["packet_loss_pct"] == 2.0
+    assert frame["session"][0]["label"] == HOSTILE  # stored as typed; the page shows it as text
+    assert model.frame_for(cursor) is None
+
+
+async def test_replay_session_records_exactly_what_it_played(walk: Recording, tmp_path: Path) -> None:
+    hub = LiveHub()
+    session = ReplaySession(walk, hub, out_dir=tmp_path, speed=20.0, loop=False)
+    assert isinstance(session, SessionControl)
+    runner = asyncio.create_task(session.run())
+    await asyncio.sleep(0.3)
+    path = await session.start_recording()
+    await asyncio.sleep(0.5)
+    await session.mark("turn")
+    await asyncio.sleep(0.5)
+    saved = await session.stop_recording()
+    await runner
+    recorded = load(saved)
+    assert path.suffix == ".arrows" and saved.suffix == ".parquet"
+    for side in ("left", "right"):
+        got, source = recorded.foot(side), walk.foot(side)
+        assert got.n_samples > 100
+        # contiguous: every sample between the first and the last, none invalid
+        np.testing.assert_allclose(np.diff(got.time_s), 1 / walk.sample_rate_hz, rtol=1e-6)
+        first = int(np.searchsorted(source.time_s, got.time_s[0] - 1e-9))
+        np.testing.assert_array_equal(got.values, source.values[first:first + got.n_samples])
+    assert [m.label for m in recorded.marks] == ["turn"]
+    assert recorded.meta.source["replay_of"] == "recording"
+
+
+# ---------------------------------------------------------------- HTTP and websocket guards
+
+
+async def test_server_rejects_foreign_host_and_cross_site_websocket(walk: Recording) -> None:
+    hub = LiveHub()
+    server = LiveServer(hub, layout=walk.layout, unit=walk.unit, sample_rate_hz=100.0, port=0)
+    url = await server.start()
+    try:
+        async with aiohttp.ClientSession() as client:
+            async with client.get(url) as response:
+                assert response.status == 200
+                assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+            async with client.get(url, headers={"Host": "attacker.example"}) as response:
+                assert response.status == 421  # DNS rebinding
+            async with client.get(url + "static/plotly.min.js") as response:
+                assert response.status == 200 and len(await response.read()) > 1_000_000
+            async with client.get(url + "static/../_live_server.py") as response:
+                assert response.status == 404
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await client.ws_connect(_ws_url(url), headers={"Origin": "http://attacker.example"})
+            assert refused.value.status == 403
+            async with client.ws_connect(_ws_url(url), headers={"Origin": url.rstrip("/")}) as ws:
+                hello = json.loads((await ws.receive()).data)
+                assert hello["type"] == "hello" and hello["layout"]["n_sensors"] == 16
+                await ws.send_str(json.dumps({"type": "control", "id": 1, "action": "zero"}))
+                ack = json.loads((await ws.receive()).data)
+                while ack["type"] != "ack":
+                    ack = json.loads((await ws.receive()).data)
+                assert ack == {"type": "ack", "id": 1, "action": "zero", "ok": False,
+                               "message": "this page is view-only: the capture has no controls"}
+    finally:
+        await server.stop()
+
+
+# ---------------------------------------------------------------- the page in Chromium
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_live_page_redraws_fast_and_fresh(live: LiveCommand, artifacts: Path) -> None:
+    from dashboards._browser import chromium, live_figures, wait_for
+
+    with chromium() as (context, _):
+        page = context.new_page()
+        console_errors: list[str] = []
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: console_errors.append(str(e)))
+        page.goto(live.url)
+        wait_for(page, "() => window.__liveStats && window.__liveStats.heat_draws > 30", 30)
+        figures = live_figures(page, seconds=10.0)
+        print(f"live page: {figures.as_dict()}")
+        page.screenshot(path=str(artifacts / "live_dashboard.png"))
+        assert figures.heat_fps >= 20.0, figures
+        assert figures.curve_fps >= 10.0, figures
+        assert figures.heat_age_p95_ms <= 100.0, figures
+        assert figures.curve_age_p95_ms <= 100.0, figures
+        assert figures.errors == () and console_errors == []
+        # what the page shows is what the replay plays
+        assert page.text_content("#cadence").strip().isdigit()
+        assert page.text_content("#link-left .state").strip() == "streaming"
+        assert 40 <= int(re.sub(r"\D", "", page.text_content("#bal-left-text"))) <= 60
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_live_page_shows_hostile_text_as_text(live: LiveCommand, walk: Recording) -> None:
+    from dashboards._browser import chromium, wait_for
+
+    with chromium() as (context, _):
+        page = context.new_page()
+        page.goto(live.url)
+        wait_for(page, "() => window.__liveStats && window.__liveStats.hellos > 0", 30)
+        page.wait_for_selector("#btn-mark:not([disabled])")
+        page.fill("#mark-text", HOSTILE)
+        page.click("#btn-mark")
+        wait_for(page, "() => document.querySelectorAll('#events li').length > 0", 10)
+        assert page.text_content("#events li .lbl") == HOSTILE
+        assert page.text_content("#notes") == walk.meta.notes
+        assert page.text_content("#subject") == "S-07 <b>bold</b>"
+        assert page.evaluate("window.__pwned") is None
+        assert page.evaluate("document.querySelectorAll('body img, #events script, #notes *, #subject *').length") == 0
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_killing_the_browser_loses_nothing_of_the_recording(live: LiveCommand, walk: Recording) -> None:
+    from dashboards._browser import browser_pid, chromium, wait_for
+
+    with chromium() as (context, profile):
+        page = context.new_page()
+        page.goto(live.url)
+        page.wait_for_selector("#btn-record:not([disabled])", timeout=30_000)
+        page.click("#btn-record")
+        wait_for(page, "() => document.getElementById('rec').classList.contains('on')", 10)
+        page.click("button.markbtn[data-label='turn']")
+        wait_for(page, "() => window.__liveStats.acks.length >= 2", 10)
+        time.sleep(2.0)
+        pid = browser_pid(profile)
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)  # the browser we started, gone without a goodbye
+        killed_at = time.monotonic()
+    time.sleep(2.0)  # the capture keeps recording with no page open
+    ack = asyncio.run(_control(live.url, "stop_recording"))
+    recording_s = time.monotonic() - killed_at
+    assert ack["ok"], ack
+    saved = Path(ack["message"].removeprefix("saved "))
+    recorded = load(saved)
+    assert [m.label for m in recorded.marks] == ["turn"]
+    for side in ("left", "right"):
+        got, source = recorded.foot(side), walk.foot(side)
+        assert got.valid.all()
+        # contiguous from start to stop: no sample lost when the page died
+        np.testing.assert_allclose(np.diff(got.time_s), 1 / walk.sample_rate_hz, rtol=1e-6)
+        # at least 2 s (recorded before the kill) + the time since the kill, at 100 Hz
+        assert got.n_samples >= (2.0 + recording_s) * walk.sample_rate_hz * 0.95
+        first = int(np.searchsorted(source.time_s, got.time_s[0] - 1e-9))
+        np.testing.assert_array_equal(got.values, source.values[first:first + got.n_samples])
+    assert live.process.poll() is None  # the capture is still running
