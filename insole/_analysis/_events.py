@@ -29,7 +29,7 @@ Two passes, both on whole arrays:
 
 Events are never placed in a gap: a rise or fall that happened while samples
 were missing leaves that event unknown (NaN). Short gaps (up to
-``_BRIDGE_GAP_S``) inside a contact or a swing do not split it; longer ones do.
+``BRIDGE_GAP_S``) inside a contact or a swing do not split it; longer ones do.
 """
 
 from __future__ import annotations
@@ -49,11 +49,11 @@ from insole._analysis._segments import (
     runs,
 )
 
-__all__ = ["Contacts", "detect_contacts", "lowpass_by_segment"]
+__all__ = ["Contacts", "detect_contacts", "lowpass_by_segment", "BRIDGE_GAP_S"]
 
 # A gap this short inside a contact or a swing does not end it (one or two
 # lost BLE packets at 100 Hz); events are still never placed inside it.
-_BRIDGE_GAP_S = 0.05
+BRIDGE_GAP_S = 0.05
 # The longest swing (s) searched for the local floor before/after a contact.
 _FLOOR_WINDOW_S = 1.0
 # Rise times up to this are "sharp"; the heel-strike confidence falls linearly
@@ -150,7 +150,7 @@ def detect_contacts(
     if not (load_range > 0):
         return _empty(smoothed, levels)
 
-    bridge = max(1, int(round(_BRIDGE_GAP_S * sample_rate_hz)))
+    bridge = max(1, int(round(BRIDGE_GAP_S * sample_rate_hz)))
     filled, long_gap = _bridge_short_gaps(smoothed, valid, bridge)
     filled = np.where(long_gap, np.nan, filled)
     state = hysteresis(

@@ -1,0 +1,446 @@
+"""Gait analysis: ``analyze(recording, params) -> Analysis``.
+
+The stages, each in its own module and each on whole arrays:
+
+1. ``_prepare``: sensor checks (flat, stuck, saturated), total force, per-sensor loads;
+2. ``_events``: contacts, heel strike and toe off with a confidence each;
+3. zero offset from mid-swing samples (``_prepare.apply_zero_offset``);
+4. ``_strides``: timing, walking bouts, turns, exclusions, double support;
+5. body weight from the mass, or from the recording's own load;
+6. ``_force``, ``_cop``, ``_regions``: per-stance features;
+7. ``_summary``: mean/SD/CV per foot, symmetry, standing weight distribution;
+8. ``_quality`` and ``_methods``: what it rests on and how it was made.
+
+``docs/analysis-methods.md`` explains the choices; ``docs/analysis-json.md``
+the output.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insole._analysis._cop import cop_capability, cop_features, cop_path
+from insole._analysis._events import Contacts, detect_contacts
+from insole._analysis._force import force_features, normalised_curves
+from insole._analysis._methods import methods_text, references_for
+from insole._analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
+from insole._analysis._prepare import PreparedFoot, apply_zero_offset, prepare_foot
+from insole._analysis._quality import foot_quality
+from insole._analysis._regions import available_groups, region_features, sensor_table
+from insole._analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents, Summary
+from insole._analysis._segments import reduce_intervals
+from insole._analysis._strides import FootTiming, add_bilateral_timing, foot_timing
+from insole._analysis._summary import per_foot_statistics, symmetry_table
+from insole._errors import AnalysisError
+from insole._recording import Recording
+from insole._version import __version__
+
+__all__ = ["analyze", "AnalysisParams", "Analysis", "FootEvents", "Summary", "JSON_SCHEMA_VERSION"]
+
+
+def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analysis:
+    """Gait events, stride and step tables, foot-loading metrics, summary and quality of a recording.
+
+    Parameters
+    ----------
+    recording : Recording
+        Any recording (``insole.load`` or ``insole.simulate``); one or two feet,
+        any layout, unit kPa, N or au.
+    params : AnalysisParams, optional
+        How to analyse; ``AnalysisParams()`` when omitted.
+
+    Returns
+    -------
+    Analysis
+        Events (s, on the recording's clock), per-step and per-stride tables,
+        summary with symmetry, mean +/- SD curves over 0-100 % stance, regional
+        and per-sensor loads, quality per foot and provenance (version,
+        parameters, input, methods text and references).
+    """
+    if not isinstance(recording, Recording):
+        raise AnalysisError(f"analyze() needs a Recording, not {type(recording).__name__}")
+    params = params if params is not None else AnalysisParams()
+    if not isinstance(params, AnalysisParams):
+        raise AnalysisError(f"params must be AnalysisParams, not {type(params).__name__}")
+    method = params.event_method
+    if method == "auto":
+        method = "shape" if recording.unit == "au" else "level"
+    fs = float(recording.sample_rate_hz)
+
+    prepared: dict[str, PreparedFoot] = {}
+    contacts: dict[str, Contacts] = {}
+    timing: dict[str, FootTiming] = {}
+    notes: dict[str, list[str]] = {}
+    for side in recording.sides:
+        foot = prepare_foot(recording, side, params)
+        found = detect_contacts(foot.time_s, foot.force, foot.valid, fs, params, method=method)
+        if params.zero_offset:
+            hs, to = found.heel_strike_index, found.toe_off_index
+            ok = (to[:-1] >= 0) & (hs[1:] > to[:-1])
+            apply_zero_offset(foot, to[:-1][ok], hs[1:][ok])
+        prepared[side], contacts[side] = foot, found
+        timing[side] = foot_timing(foot, found, params)
+        notes[side] = []
+
+    body_weight = _body_weight(recording, params, prepared, timing)
+    bw = body_weight["value"]
+
+    steps: dict[str, pd.DataFrame] = {}
+    curves: dict[str, pd.DataFrame] = {}
+    regions: dict[str, pd.DataFrame] = {}
+    sensors: dict[str, pd.DataFrame] = {}
+    capability: dict[str, tuple[bool, bool, str]] = {}
+    for side in recording.sides:
+        foot, tm = prepared[side], timing[side]
+        cop_ok, cpei_ok, why = cop_capability(recording.layout, foot.sensor_used)
+        capability[side] = (cop_ok, cpei_ok, why)
+        if why:
+            notes[side].append(why)
+        if foot.force_unit == "au":
+            notes[side].append("forces are in arbitrary units: metrics are given in body weights only")
+        if foot.sensor_load_unit != "N" and foot.sensor_used.sum() > 1:
+            notes[side].append("sensor areas unknown: regional shares and COP weight sensors as if equal in area")
+        table, cop_xy, measured = _step_table(recording, foot, tm, contacts[side], bw, params, cop_ok, cpei_ok)
+        used = tm.step_used()
+        table.insert(table.columns.get_loc("kind") + 1, "used", used[table["contact"].to_numpy()])
+        steps[side] = table
+        used_rows = measured & used
+        idx = np.flatnonzero(used_rows)
+        hs_u, to_u = tm.hs_index[idx], tm.to_index[idx]
+        curves[side] = _curves(foot, hs_u, to_u, bw, cop_xy, params)
+        regions[side] = _region_summary(table[table["used"]], recording.layout, foot)
+        sensors[side] = sensor_table(
+            foot.sensor_load, foot.sensor_pressure_kpa, foot.sensor_used, recording.layout, hs_u, to_u, fs
+        )
+
+    add_bilateral_timing(steps, timing)
+    strides = {side: _stride_table(steps[side], timing[side]) for side in recording.sides}
+
+    per_foot = per_foot_statistics(strides)
+    summary = _summary(per_foot, strides, body_weight, recording, prepared, timing, params)
+
+    quality = {
+        side: foot_quality(prepared[side], contacts[side], timing[side], params, notes[side])
+        for side in recording.sides
+    }
+    facts = {
+        "event_method": method,
+        "force_source": "; ".join(sorted({f"{s}: {prepared[s].force_source}" for s in recording.sides})),
+        "body_weight_source": body_weight["source"],
+        "turns_detectable": any(timing[s].turns_detectable for s in recording.sides),
+        "cop_possible": all(capability[s][0] for s in recording.sides),
+        "cpei_possible": all(capability[s][1] for s in recording.sides),
+    }
+    text = methods_text(params, facts)
+    provenance: dict[str, Any] = {
+        "software": "insole",
+        "version": __version__,
+        "schema_version": JSON_SCHEMA_VERSION,
+        "parameters": params.to_dict(),
+        "event_method": method,
+        "input": {
+            "source": dict(recording.meta.source),
+            "subject_id": recording.meta.subject_id,
+            "layout": recording.layout.name,
+            "layout_approximate": bool(recording.layout.approximate),
+            "unit": recording.unit,
+            "sample_rate_hz": fs,
+            "duration_s": recording.duration_s,
+            "sides": list(recording.sides),
+        },
+        "methods": text,
+        "references": references_for(text),
+    }
+
+    events = {side: _foot_events(timing[side], contacts[side], steps[side]) for side in recording.sides}
+    return Analysis(
+        params=params,
+        sides=tuple(recording.sides),
+        events=events,
+        steps=steps,
+        strides=strides,
+        summary=summary,
+        curves=curves,
+        regions=regions,
+        sensors=sensors,
+        quality=quality,
+        provenance=provenance,
+    )
+
+
+def _body_weight(recording, params, prepared, timing) -> dict[str, Any]:
+    """Body weight in the force unit, and how it was obtained."""
+    sides = recording.sides
+    unit = "au" if any(prepared[s].force_unit == "au" for s in sides) else "N"
+    per_foot_means = []
+    n_strides = 0
+    for side in sides:
+        tm, foot = timing[side], prepared[side]
+        if tm.n_contacts < 2:
+            continue
+        use = tm.stride_used
+        a, b = tm.hs_index[:-1][use], tm.hs_index[1:][use]
+        if a.size == 0:
+            continue
+        sums = reduce_intervals(np.add, np.nan_to_num(foot.force), a, b)
+        per_foot_means.append(float(np.sum(sums) / np.sum(b - a)))
+        n_strides += int(a.size)
+    estimate = float("nan")
+    how = ""
+    if per_foot_means:
+        scale = 2.0 if len(per_foot_means) == 1 else 1.0
+        estimate = scale * float(np.sum(per_foot_means))
+        how = (
+            f"the mean vertical force of {'both feet' if scale == 1 else 'one foot, doubled'} over {n_strides} "
+            "complete walking strides (in steady walking this equals body weight)"
+        )
+    mass = params.body_mass_kg if params.body_mass_kg is not None else recording.meta.body_mass_kg
+    result: dict[str, Any] = {"unit": unit, "mass_kg": mass, "estimated_from_load": estimate}
+    if mass is not None and unit == "N":
+        value = float(mass) * STANDARD_GRAVITY_M_S2
+        origin = "analysis parameters" if params.body_mass_kg is not None else "recording metadata"
+        result.update(value=value, method="mass", source=f"body mass {float(mass):g} kg ({origin}) x g = {value:.0f} N")
+        result["load_to_body_weight_ratio"] = estimate / value if math.isfinite(estimate) else float("nan")
+    elif math.isfinite(estimate):
+        result.update(
+            value=estimate,
+            method="load",
+            source=f"estimated from the recording's own load: {how} = {estimate:.4g} {unit}",
+        )
+        result["load_to_body_weight_ratio"] = float("nan")
+    else:
+        result.update(value=float("nan"), method="unavailable",
+                      source="unavailable (no body mass and no complete walking strides); BW metrics are NaN")
+        result["load_to_body_weight_ratio"] = float("nan")
+    return result
+
+
+def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok):
+    """One row per contact with both events; features for walking contacts without gaps."""
+    fs = foot.sample_rate_hz
+    hs, to = tm.hs_index, tm.to_index
+    complete = (hs >= 0) & (to >= 0) & (to > hs)
+    contact = np.flatnonzero(complete)
+    data: dict[str, Any] = {
+        "contact": contact,
+        "heel_strike_s": tm.heel_strike_s[contact],
+        "toe_off_s": tm.toe_off_s[contact],
+        "stance_time_s": tm.toe_off_s[contact] - tm.heel_strike_s[contact],
+        "kind": np.where(tm.walking_contact[contact], "walking", "standing"),
+        "has_gap": tm.contact_has_gap[contact],
+        "heel_strike_confidence": found.heel_strike_confidence[contact],
+        "toe_off_confidence": found.toe_off_confidence[contact],
+    }
+    # nothing is computed across a gap: stance metrics only for walking contacts without one
+    measured = tm.walking_contact[contact] & ~tm.contact_has_gap[contact]
+    idx = contact[measured]
+    a, b = hs[idx], to[idx]
+    columns: dict[str, np.ndarray] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns.update(force_features(foot.force, a, b, fs, bw, calibrated=foot.force_unit == "N"))
+        cop_xy = None
+        if cop_ok:
+            min_force = params.cop_min_force_fraction * bw if math.isfinite(bw) else 0.0
+            cop_xy = cop_path(foot.sensor_load, foot.sensor_used, recording.layout, foot.force, min_force)
+            columns.update(cop_features(cop_xy[0], cop_xy[1], foot.force, a, b, recording.layout, cpei_ok))
+        columns.update(
+            region_features(
+                foot.sensor_load, foot.sensor_load_unit == "N", foot.sensor_pressure_kpa, foot.sensor_used,
+                recording.layout, a, b, fs,
+            )
+        )
+    for name, values in columns.items():
+        full = np.full(contact.size, np.nan)
+        full[measured] = values
+        data[name] = full
+    measured_all = np.zeros(hs.size, dtype=bool)
+    measured_all[idx] = True
+    return pd.DataFrame(data), cop_xy, measured_all
+
+
+def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
+    m = tm.n_contacts
+    if m < 2:
+        columns = ["stride", "heel_strike_s", "toe_off_s", "next_heel_strike_s", "stride_time_s", "stance_time_s",
+                   "swing_time_s", "used", "exclusion_reason"]
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+    hs, to = tm.heel_strike_s, tm.toe_off_s
+    stride_time = hs[1:] - hs[:-1]
+    stance = to[:-1] - hs[:-1]
+    swing = hs[1:] - to[:-1]
+    table = pd.DataFrame(
+        {
+            "stride": np.arange(m - 1),
+            "heel_strike_s": hs[:-1],
+            "toe_off_s": to[:-1],
+            "next_heel_strike_s": hs[1:],
+            "stride_time_s": stride_time,
+            "stance_time_s": stance,
+            "swing_time_s": swing,
+            "stance_pct": 100.0 * stance / stride_time,
+            "swing_pct": 100.0 * swing / stride_time,
+            "cadence_steps_per_min": 120.0 / stride_time,
+            "bout": tm.stride_bout,
+            "used": tm.stride_used,
+            "exclusion_reason": tm.stride_reason.astype(str),
+        }
+    )
+    if tm.heading_change_deg is not None:
+        table["heading_change_deg"] = tm.heading_change_deg
+    # the stance metrics of each stride's first contact
+    by_contact = steps.set_index("contact")
+    extra = [c for c in by_contact.columns if c not in table.columns and c not in ("kind", "has_gap", "used")]
+    joined = by_contact[extra].reindex(np.arange(m - 1))
+    joined.index = table.index
+    table = pd.concat([table, joined], axis=1)
+    initial = table.get("initial_double_support_s")
+    terminal = table.get("terminal_double_support_s")
+    if initial is not None and terminal is not None:
+        table["double_support_s"] = initial + terminal
+        table["double_support_pct"] = 100.0 * table["double_support_s"] / table["stride_time_s"]
+    bad = ~table["used"].to_numpy()
+    table.loc[table["exclusion_reason"] == "", "exclusion_reason"] = ""
+    del bad
+    return table
+
+
+def _curves(foot, hs, to, bw, cop_xy, params) -> pd.DataFrame:
+    points = int(params.curve_points)
+    data: dict[str, np.ndarray] = {"percent_stance": np.linspace(0.0, 100.0, points)}
+    force = normalised_curves(np.nan_to_num(foot.force), hs, to, points)
+
+    def add(name: str, rows: np.ndarray) -> None:
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, as they should
+            if rows.shape[0] == 0:
+                data[f"{name}_mean"] = np.full(points, np.nan)
+                data[f"{name}_sd"] = np.full(points, np.nan)
+                return
+            data[f"{name}_mean"] = np.nanmean(rows, axis=0) if np.isfinite(rows).any() else np.full(points, np.nan)
+            data[f"{name}_sd"] = (np.nanstd(rows, axis=0, ddof=1) if rows.shape[0] > 1
+                                  else np.full(points, np.nan))
+
+    add("force_n", force if foot.force_unit == "N" else np.full_like(force, np.nan))
+    add("force_bw", force / bw if math.isfinite(bw) and bw > 0 else np.full_like(force, np.nan))
+    if cop_xy is not None:
+        add("cop_x_mm", normalised_curves(cop_xy[0], hs, to, points))
+        add("cop_y_mm", normalised_curves(cop_xy[1], hs, to, points))
+    data["n_stances"] = np.full(points, hs.size)
+    return pd.DataFrame(data)
+
+
+def _region_summary(used_steps: pd.DataFrame, layout, foot) -> pd.DataFrame:
+    rows = []
+    for group, mask in available_groups(layout, foot.sensor_used).items():
+        row: dict[str, Any] = {"region": group, "n_sensors": int(mask.sum()),
+                               "sensors": ",".join(np.asarray(layout.sensor_names)[mask])}
+        for metric in ("peak_pressure_kpa", "pti_kpa_s", "fti_n_s", "share_pct"):
+            column = f"{group}_{metric}"
+            if column in used_steps:
+                values = used_steps[column].to_numpy(dtype=float)
+                values = values[np.isfinite(values)]
+                row[f"{metric}_mean"] = float(values.mean()) if values.size else float("nan")
+                row[f"{metric}_sd"] = float(values.std(ddof=1)) if values.size > 1 else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _summary(per_foot, strides, body_weight, recording, prepared, timing, params) -> Summary:
+    cv, sd, used = {}, {}, {}
+    all_stride_times = []
+    for side, table in strides.items():
+        times = table.loc[table["used"], "stride_time_s"].astype(float) if len(table) else pd.Series(dtype=float)
+        used[side] = int(times.size)
+        sd[side] = float(times.std(ddof=1)) if times.size > 1 else float("nan")
+        mean = float(times.mean()) if times.size else float("nan")
+        cv[side] = 100.0 * sd[side] / mean if times.size > 1 else float("nan")
+        all_stride_times.append(times.to_numpy())
+    pooled = np.concatenate(all_stride_times) if all_stride_times else np.zeros(0)
+    cadence = 120.0 / float(pooled.mean()) if pooled.size else float("nan")
+    key = {
+        "cadence_steps_per_min": cadence,
+        "stride_time_s": {s: per_foot.at["stride_time_s", f"{s}_mean"] if "stride_time_s" in per_foot.index else float("nan")
+                          for s in strides},
+    }
+    return Summary(
+        per_foot=per_foot,
+        symmetry=symmetry_table(per_foot),
+        cadence_steps_per_min=cadence,
+        stride_time_cv_pct=cv,
+        stride_time_sd_s=sd,
+        strides_used=used,
+        body_weight=body_weight,
+        standing=_standing(recording, prepared, timing, params),
+        key_metrics=key,
+    )
+
+
+def _standing(recording, prepared, timing, params) -> dict[str, Any] | None:
+    """Weight distribution over the periods when both feet stand (long contacts overlapping)."""
+    if len(recording.sides) < 2:
+        return None
+    spans = {}
+    for side in ("left", "right"):
+        tm = timing[side]
+        long = ~tm.walking_contact & (tm.hs_index >= 0) & (tm.to_index >= 0)
+        spans[side] = list(zip(tm.heel_strike_s[long].tolist(), tm.toe_off_s[long].tolist()))
+    segments = []
+    for a0, a1 in spans["left"]:
+        for b0, b1 in spans["right"]:
+            start, end = max(a0, b0), min(a1, b1)
+            if end - start >= params.min_standing_s:
+                segments.append((start, end))
+    if not segments:
+        return None
+    result: dict[str, Any] = {"segments": [{"start_s": a, "end_s": b} for a, b in segments]}
+    result["duration_s"] = float(sum(b - a for a, b in segments))
+    means = {}
+    front_rear = {}
+    for side in ("left", "right"):
+        foot = prepared[side]
+        inside = np.zeros(foot.n, dtype=bool)
+        for a, b in segments:
+            inside |= (foot.time_s >= a) & (foot.time_s <= b)
+        inside &= foot.valid
+        means[side] = float(np.nanmean(foot.force[inside])) if inside.any() else float("nan")
+        layout = recording.layout
+        front = layout.region_mask("front") & foot.sensor_used
+        rear = layout.region_mask("rearfoot") & foot.sensor_used
+        if front.any() and rear.any() and inside.any():
+            load = np.clip(np.nan_to_num(foot.sensor_load[inside]), 0, None)
+            f, r = float(load[:, front].sum()), float(load[:, rear].sum())
+            front_rear[side] = (100.0 * f / (f + r), 100.0 * r / (f + r)) if f + r > 0 else (float("nan"),) * 2
+    total = means["left"] + means["right"]
+    result["left_pct"] = 100.0 * means["left"] / total if total > 0 else float("nan")
+    result["right_pct"] = 100.0 * means["right"] / total if total > 0 else float("nan")
+    for side, (f, r) in front_rear.items():
+        result[f"{side}_forefoot_pct"] = f
+        result[f"{side}_rearfoot_pct"] = r
+    return result
+
+
+def _foot_events(tm: FootTiming, found: Contacts, steps: pd.DataFrame) -> FootEvents:
+    hs_known = tm.hs_index >= 0
+    to_known = tm.to_index >= 0
+    contacts = pd.DataFrame(
+        {
+            "heel_strike_s": tm.heel_strike_s,
+            "toe_off_s": tm.toe_off_s,
+            "heel_strike_confidence": found.heel_strike_confidence,
+            "toe_off_confidence": found.toe_off_confidence,
+            "kind": np.where(tm.walking_contact, "walking", "standing"),
+            "has_gap": tm.contact_has_gap,
+        }
+    )
+    return FootEvents(
+        heel_strike_s=tm.heel_strike_s[hs_known],
+        toe_off_s=tm.toe_off_s[to_known],
+        heel_strike_confidence=found.heel_strike_confidence[hs_known],
+        toe_off_confidence=found.toe_off_confidence[to_known],
+        contacts=contacts,
+    )

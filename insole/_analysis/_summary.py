@@ -1,0 +1,91 @@
+"""Session summary: mean, SD and CV per foot, left/right symmetry, standing weight distribution.
+
+Symmetry index (Robinson, Herzog & Nigg 1987; formula as used by Herzog et
+al. 1989): ``SI = (R - L) / (0.5 (R + L)) x 100 %``. Positive means the right
+foot's value is larger; swapping the feet flips the sign. It is given for
+every metric measured on both feet whose two means are positive (ratio
+scale). Signed metrics (COP offsets and positions, CPEI, the forefoot
+medial-lateral index) get only ``difference = R - L``. About 10 % is the usual
+flag for force and timing metrics, a cut-off called arbitrary by its users.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["per_foot_statistics", "symmetry_table", "NOT_METRICS", "SIGNED_METRICS"]
+
+# columns of the stride tables that are not metrics to average
+NOT_METRICS = frozenset(
+    {
+        "stride", "contact", "heel_strike_s", "toe_off_s", "next_heel_strike_s", "bout", "used",
+        "exclusion_reason", "kind", "has_gap", "heel_strike_confidence", "toe_off_confidence",
+        "heading_change_deg",
+    }
+)
+SIGNED_METRICS = frozenset(
+    {
+        "cop_start_x_mm", "cop_start_y_mm", "cop_end_x_mm", "cop_end_y_mm", "cop_ml_offset_mm",
+        "cpei_pct", "forefoot_ml_index_pct",
+    }
+)
+
+
+def metric_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if c not in NOT_METRICS and pd.api.types.is_numeric_dtype(table[c])]
+
+
+def per_foot_statistics(strides: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Mean, SD (n-1), CV (% of |mean|) and n over the used strides of each foot."""
+    metrics: list[str] = []
+    for table in strides.values():
+        for name in metric_columns(table):
+            if name not in metrics:
+                metrics.append(name)
+    columns: dict[str, np.ndarray] = {}
+    for side, table in strides.items():
+        used = table["used"].to_numpy(dtype=bool) if "used" in table else np.ones(len(table), dtype=bool)
+        values = np.full((int(used.sum()), len(metrics)), np.nan)
+        for j, name in enumerate(metrics):
+            if name in table.columns:
+                values[:, j] = table[name].to_numpy(dtype=float)[used]
+        finite = np.isfinite(values)
+        n = finite.sum(axis=0)
+        total = np.where(finite, values, 0.0).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(n > 0, total / n, np.nan)
+            squares = np.where(finite, (values - mean) ** 2, 0.0).sum(axis=0)
+            sd = np.where(n > 1, np.sqrt(squares / np.maximum(n - 1, 1)), np.nan)
+            cv = np.where(np.abs(mean) > 0, 100.0 * sd / np.abs(mean), np.nan)
+        columns[f"{side}_mean"] = mean
+        columns[f"{side}_sd"] = sd
+        columns[f"{side}_cv_pct"] = cv
+        columns[f"{side}_n"] = n
+    return pd.DataFrame(columns, index=pd.Index(metrics, name="metric"))
+
+
+def symmetry_table(per_foot: pd.DataFrame) -> pd.DataFrame:
+    """Left/right comparison of every metric measured on both feet."""
+    if "left_mean" not in per_foot or "right_mean" not in per_foot:
+        return pd.DataFrame(
+            columns=["left_mean", "right_mean", "symmetry_index_pct", "difference"],
+            index=pd.Index([], name="metric"),
+        )
+    left = per_foot["left_mean"].astype(float)
+    right = per_foot["right_mean"].astype(float)
+    both = left.notna() & right.notna()
+    left, right = left[both], right[both]
+    ratio_scale = (left > 0) & (right > 0) & ~left.index.isin(list(SIGNED_METRICS))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        si = 100.0 * (right - left) / (0.5 * (right + left))
+    table = pd.DataFrame(
+        {
+            "left_mean": left,
+            "right_mean": right,
+            "symmetry_index_pct": si.where(ratio_scale),
+            "difference": right - left,
+        }
+    )
+    table.index.name = "metric"
+    return table
