@@ -40,10 +40,12 @@ from insole._simulate_gait import (
     m_curve,
     region_gains,
     region_matrix,
+    script_duration_s,
     stand_regions,
     step_regions,
     subject_profiles,
     transient,
+    validate_script,
 )
 from insole._version import __version__
 
@@ -81,7 +83,10 @@ class SimulationParams:
     the insole reads even in swing. ``imu`` adds accelerometer (g) and
     gyroscope (dps) channels (default: for insole16 only). ``subject_variation``
     False gives the textbook subject (no seed-to-seed spread of the subject's
-    means; steps still scatter).
+    means; steps still scatter). ``script`` replaces the default script built
+    from ``standing_s`` and ``turns`` with your own sequence of ``Activity``
+    (stand, walk, turn in any order; it must fit in ``duration_s``; a walk
+    that is last, or followed only by the final stand, runs to fill it).
     """
 
     pattern: str = "normal"
@@ -98,6 +103,7 @@ class SimulationParams:
     residual_load_n: float = 0.0
     imu: bool | None = None
     subject_variation: bool = True
+    script: tuple[Activity, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.pattern not in PATTERNS:
@@ -120,6 +126,9 @@ class SimulationParams:
             if not ok:
                 raise ValueError(message)
         get_layout(self.layout)  # unknown layout -> RecordingError naming the built-ins
+        if self.script is not None:
+            object.__setattr__(self, "script", tuple(self.script))
+            validate_script(self.script)
 
     @property
     def affected_sides(self) -> tuple[str, ...]:
@@ -142,7 +151,13 @@ def simulate(params: SimulationParams) -> Recording:
     timing, feet = subject_profiles(rng, params.subject_variation)
     affected = params.affected_sides
     timing, feet = apply_pattern(params.pattern, affected, timing, feet)
-    script = build_script(params.duration_s, params.standing_s, params.turns, timing.stride_time_s, rng)
+    if params.script is None:
+        script = build_script(params.duration_s, params.standing_s, params.turns, timing.stride_time_s, rng)
+    else:
+        script = params.script
+        needed = script_duration_s(script, timing.stride_time_s)
+        if needed > params.duration_s:
+            raise ValueError(f"the script takes about {needed:.1f} s, longer than the {params.duration_s:g} s asked for")
     timeline = build_timeline(script, params.duration_s, timing, feet, rng)
 
     rate = float(params.sample_rate_hz)

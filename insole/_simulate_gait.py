@@ -556,6 +556,21 @@ def _jittered(p: FootProfile, rng: np.random.Generator) -> FootProfile:
     )
 
 
+def script_duration_s(script: Sequence[Activity], stride_time_s: float) -> float:
+    """About how long a script takes: its stands and walks, turns at their nominal stride time, transitions."""
+    total = 0.0
+    for a, b in zip((None, *script), script):
+        if b.kind == "turn":
+            total += b.strides * _TURN_STRIDE_FACTOR * stride_time_s
+        else:
+            total += b.duration_s
+        if a is not None and a.kind != "stand" and b.kind == "stand":
+            total += 0.5 * stride_time_s + _SETTLE_S
+        if a is not None and a.kind == "stand":
+            total += _FIRST_SWING_S
+    return total
+
+
 def build_script(duration_s: float, standing_s: float, turns: int, stride_time_s: float,
                  rng: np.random.Generator) -> tuple[Activity, ...]:
     """The default script: [stand] walk (turn walk) x turns [stand].
@@ -589,24 +604,55 @@ def build_script(duration_s: float, standing_s: float, turns: int, stride_time_s
 
 @dataclass
 class Timeline:
-    """What the script produced: contacts per foot, segments, the lead foot."""
+    """What the script produced: contacts per foot, segments, the lead foot, the turns' yaw."""
 
     contacts: dict[str, list[Contact]]
     segments: list[dict]
     lead: str
-    turn_yaw: list[dict]  # per turn: swings (side, start_s, end_s, yaw_deg)
+    turn_yaw: list[dict]  # per turn: direction, angle and swings (side, start_s, end_s, yaw_deg)
+
+
+def validate_script(script: Sequence[Activity]) -> None:
+    """Refuse scripts the timeline cannot lay out, with a sentence saying why."""
+    if not script:
+        raise ValueError("the script is empty")
+    for k, activity in enumerate(script):
+        if activity.kind not in ACTIVITY_KINDS:
+            raise ValueError(f"activity {k} has unknown kind {activity.kind!r}; known: {', '.join(ACTIVITY_KINDS)}")
+        if activity.kind == "stand" and activity.duration_s < 1.0:
+            raise ValueError(f"activity {k}: standing must last at least 1 s, not {activity.duration_s:g} s")
+        if activity.kind == "walk" and activity.duration_s <= 0:
+            raise ValueError(f"activity {k}: a walk needs a positive duration")
+        if activity.kind == "turn" and (activity.strides < 1 or activity.direction not in ("left", "right")):
+            raise ValueError(f"activity {k}: a turn needs at least one stride and direction left or right")
+    for a, b in zip(script, script[1:]):
+        if a.kind == "stand" and b.kind == "stand":
+            raise ValueError("two standing activities in a row; merge them")
+    if script[0].kind == "turn":
+        raise ValueError("a script cannot start with a turn: walk first")
+    if script[-1].kind == "turn":
+        raise ValueError("a script cannot end with a turn: walk or stand after it")
+    if all(a.kind == "stand" for a in script):
+        raise ValueError("the script has no walking")
+
+
+ACTIVITY_KINDS = ("stand", "walk", "turn")
 
 
 def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTiming,
                    feet: Mapping[str, FootProfile], rng: np.random.Generator) -> Timeline:
     """Lay the script out in time: every contact of both feet, and the segments.
 
-    Stride j starts at the lead foot's heel strike; the other foot strikes
-    ``s_j = (1 + f_lead - f_other) / 2 * T_j`` later, which makes the two
-    double-support periods of a stride equal; each stance lasts its stance
-    fraction times ``T_j``. Stride times are ``T * (1 + cv * z_j)`` with z
-    fractal noise (``fractal_noise``).
+    Stride j starts at the lead foot's heel strike; the other foot strikes one
+    step later. Step durations are their share of the stride (the share that
+    makes the two double-support periods equal) times ``1 + cv * z_k``, with z
+    fractal noise over steps; each stance is its stance fraction of that
+    foot's own stride. Standing is entered by a heel strike of the lead foot,
+    joined by the other half a stride later, and left by the lead foot
+    lifting off (gait initiation); a walk that runs into the end of the
+    recording simply continues past it, one that starts it began before it.
     """
+    validate_script(script)
     lead = "left" if rng.random() < 0.5 else "right"
     other = "right" if lead == "left" else "left"
     contacts: dict[str, list[Contact]] = {"left": [], "right": []}
@@ -621,46 +667,12 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
     fluctuation = fractal_noise(rng, n_max, timing.dfa_alpha)
     pair_means = 0.5 * (fluctuation[: n_used - 1] + fluctuation[1:n_used])
     fluctuation = (fluctuation - pair_means.mean()) / pair_means.std()
-    sway_bias = 0.01 * rng.standard_normal(2)  # this subject's standing L/R bias (BW) at start and end
-
-    kinds = [a.kind for a in script]
-    unknown = set(kinds) - {"stand", "walk", "turn"}
-    if unknown:
-        raise ValueError(f"unknown activities {sorted(unknown)} in the script")
-    start_standing = kinds[0] == "stand"
-    end_standing = len(kinds) > 1 and kinds[-1] == "stand"
-    moving = [a for a in script if a.kind != "stand"]
 
     stride = 0
-    if start_standing:
-        t0 = script[0].duration_s
-        hs_first = t0 + _FIRST_SWING_S
-        to_other = hs_first + 0.11 * base_t
-        l0 = 0.5 + sway_bias[0]
-        contacts[lead].append(Contact(
-            lead, "stand", -1.0, t0, "standing",
-            force_knots=((-1.0, l0), (t0 - 0.35, l0), (t0 - 0.12, 0.3), (t0, 0.0)),
-            blend_knots=((-1.0, 0.0), (t0 - 0.3, 0.0), (t0, 0.5)),
-            starts_with_strike=False,
-        ))
-        contacts[other].append(Contact(
-            other, "stand", -1.0, to_other, "standing",
-            force_knots=((-1.0, 1 - l0), (t0 - 0.35, 1 - l0), (t0, 0.95), (hs_first, 1.0),
-                         (to_other - 0.05, 0.45), (to_other, 0.0)),
-            blend_knots=((-1.0, 0.0), (hs_first - 0.25, 0.0), (to_other, 1.0)),
-            starts_with_strike=False,
-        ))
-        segments.append({"kind": "standing", "start_s": 0.0, "end_s": t0})
-        hs_lead = hs_first
-        walk_from = t0
-        first_swing_m = 0.5 * timing.stride_length_m
-    else:
-        hs_lead = -(2.0 + rng.random()) * base_t
-        walk_from = 0.0
-        first_swing_m = timing.stride_length_m
-    limit = duration_s - script[-1].duration_s if end_standing else duration_s + 2.0 * base_t
-
     step = 0
+    hs_lead = 0.0
+    swing_m = timing.stride_length_m
+    standing: dict[str, Contact] = {}  # the stand contacts of the current standing period
 
     def stride_steps(t_base: float, lead_profile: FootProfile, other_profile: FootProfile) -> tuple[float, float, float]:
         """The next three step durations: lead->other, other->lead, and the next lead->other."""
@@ -669,8 +681,8 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
         shares = np.array([share, 1.0 - share, share])
         return tuple(float(v) for v in shares * t_base * (1.0 + timing.stride_cv * z))
 
-    def add_stride(t_base: float, lead_profile: FootProfile, other_profile: FootProfile,
-                   segment: str, swing_m: float, extra: dict) -> None:
+    def add_stride(t_base: float, lead_profile: FootProfile, other_profile: FootProfile, segment: str,
+                   extra: dict) -> None:
         """Stride ``stride``: the lead foot strikes at ``hs_lead``, the other foot one step later.
 
         Each stance is its stance fraction of that foot's own stride (two
@@ -678,7 +690,7 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
         other foot's strike (double support) and 20 % shorter than its stride
         (swing).
         """
-        nonlocal hs_lead, stride, step
+        nonlocal hs_lead, stride, step, swing_m
         d0, d1, d2 = stride_steps(t_base, lead_profile, other_profile)
         for side, profile, start, to_other, own_stride in (
             (lead, lead_profile, hs_lead, d0, d0 + d1),
@@ -688,85 +700,136 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
             fraction = profile.stance_fraction + profile.stance_fraction_sd * rng.standard_normal()
             stance = float(np.clip(fraction * own_stride, to_other + 0.03 * t_base, 0.8 * own_stride))
             shape = dataclasses.replace(shape, stance_fraction=stance / own_stride)
+            previous = contacts[side][-1] if contacts[side] else None
+            this_swing = 0.5 * swing_m if previous is not None and previous.kind == "stand" else swing_m
             contacts[side].append(Contact(side, "step", start, start + stance, segment, shape=shape,
-                                          profile=profile, stride_index=stride, swing_length_m=swing_m,
+                                          profile=profile, stride_index=stride, swing_length_m=this_swing,
                                           extra=dict(extra)))
         hs_lead += d0 + d1
         stride += 1
         step += 2
 
-    activity_start = hs_lead
-    for position, activity in enumerate(moving):
-        last_moving = position == len(moving) - 1
+    def begin_standing(at_start: bool) -> float:
+        """Stand contacts from the recording start, or from a walk's last two heel strikes; returns settled time."""
+        share = 0.5 + 0.01 * rng.standard_normal()  # this period's left-right bias (BW on the lead foot)
+        if at_start:
+            standing[lead] = Contact(lead, "stand", -1.0, np.inf, "standing", force_knots=((-1.0, share),),
+                                     blend_knots=((-1.0, 0.0),), starts_with_strike=False)
+            standing[other] = Contact(other, "stand", -1.0, np.inf, "standing", force_knots=((-1.0, 1 - share),),
+                                      blend_knots=((-1.0, 0.0),), starts_with_strike=False)
+            settled = 0.0
+        else:
+            hs = hs_lead
+            hs_other = hs + 0.5 * base_t
+            settled = hs_other + _SETTLE_S
+            standing[lead] = Contact(
+                lead, "stand", hs, np.inf, "standing",
+                force_knots=((hs, 0.0), (hs + 0.025, 0.3), (hs + 0.12, 0.95), (hs_other, 1.0), (settled, share)),
+                blend_knots=((hs, -1.0), (hs + 0.2, -0.2), (settled, 0.0)),
+                swing_length_m=timing.stride_length_m,
+            )
+            standing[other] = Contact(
+                other, "stand", hs_other, np.inf, "standing",
+                force_knots=((hs_other, 0.0), (hs_other + 0.025, 0.2), (hs_other + 0.15, 0.45), (settled, 1 - share)),
+                blend_knots=((hs_other, -1.0), (settled, 0.0)),
+                swing_length_m=0.5 * timing.stride_length_m,
+            )
+        for side in (lead, other):
+            contacts[side].append(standing[side])
+        return settled
+
+    def end_standing(t0: float | None) -> float:
+        """Close the standing period: at the recording end (``None``) or by gait initiation at ``t0``.
+
+        Returns the lead foot's first heel strike of the walk (or the end).
+        """
+        first, second = standing[lead], standing[other]
+        share = first.force_knots[-1][1]
+        if t0 is None:
+            end = duration_s + 1.0
+            first.force_knots += ((end, share),)
+            second.force_knots += ((end, 1 - share),)
+            first.blend_knots += ((end, 0.0),)
+            second.blend_knots += ((end, 0.0),)
+            first.end_s = second.end_s = end
+            first.ends_with_toe_off = second.ends_with_toe_off = False
+            return end
+        hs_first = t0 + _FIRST_SWING_S
+        to_other = hs_first + 0.11 * base_t
+        first.force_knots += ((t0 - 0.35, share), (t0 - 0.12, 0.3), (t0, 0.0))
+        first.blend_knots += ((t0 - 0.3, 0.0), (t0, 0.5))
+        first.end_s = t0
+        second.force_knots += ((t0 - 0.35, 1 - share), (t0, 0.95), (hs_first, 1.0), (to_other - 0.05, 0.45),
+                               (to_other, 0.0))
+        second.blend_knots += ((hs_first - 0.25, 0.0), (to_other, 1.0))
+        second.end_s = to_other
+        standing.clear()
+        return hs_first
+
+    # where the walking stops for good: the start of the final standing, or past the recording end
+    final_stand = script[-1].kind == "stand" and len(script) > 1
+    limit = duration_s - script[-1].duration_s if final_stand else duration_s + 2.0 * base_t
+    last_moving = max(k for k, a in enumerate(script) if a.kind != "stand")
+
+    if script[0].kind != "stand":
+        hs_lead = -(2.0 + rng.random()) * base_t  # already walking when the recording starts
+    for position, activity in enumerate(script):
+        if activity.kind == "stand":
+            settled = begin_standing(at_start=position == 0)
+            if position == len(script) - 1:
+                end_standing(None)
+                segments.append({"kind": "standing", "start_s": settled, "end_s": duration_s})
+            else:
+                t0 = settled + activity.duration_s
+                hs_lead = end_standing(t0)
+                segments.append({"kind": "standing", "start_s": settled, "end_s": t0})
+            if segments[-2:-1] and segments[-2]["end_s"] is None:
+                segments[-2]["end_s"] = settled
+            continue
         if activity.kind == "walk":
-            segment_start = segments[-1]["end_s"] if segments else walk_from
-            bout_end = activity_start + activity.duration_s
+            start = segments[-1]["end_s"] if segments else 0.0
+            segments.append({"kind": "walking", "start_s": start, "end_s": None})
+            bout_end = hs_lead + activity.duration_s
+            goes_on = position == last_moving
+            added = 0
             while True:
                 d0, d1, _ = stride_steps(base_t, feet[lead], feet[other])
-                t_stride = d0 + d1
-                if last_moving:
-                    projected_end = hs_lead + t_stride + 0.5 * base_t + _SETTLE_S
-                    if end_standing and projected_end > limit:
+                if goes_on and final_stand:
+                    if hs_lead + d0 + d1 + 0.5 * base_t + _SETTLE_S > limit:
                         break
-                    if not end_standing and hs_lead > limit:
+                elif goes_on:
+                    if hs_lead > limit:
                         break
-                elif hs_lead + t_stride > bout_end and stride > 0:
+                elif hs_lead + d0 + d1 > bout_end and added:
                     break
-                swing_m = first_swing_m if not contacts[other] or contacts[other][-1].kind == "stand" else timing.stride_length_m
-                add_stride(base_t, feet[lead], feet[other], "walking", swing_m, {})
-                first_swing_m = timing.stride_length_m
-            segments.append({"kind": "walking", "start_s": segment_start, "end_s": None})
-        else:  # turn
-            inner = activity.direction
-            profiles = {s: turn_profile(feet[s], inner=(s == inner)) for s in ("left", "right")}
-            turn_start_stride = stride
-            for _ in range(activity.strides):
-                add_stride(base_t * _TURN_STRIDE_FACTOR, profiles[lead], profiles[other], "turn", _TURN_STRIDE_LENGTH_M,
-                           {"turn_direction": activity.direction})
-            sign = 1.0 if activity.direction == "left" else -1.0
-            swings = []
-            for side in ("left", "right"):
-                turning = [k for k, c in enumerate(contacts[side]) if c.stride_index >= turn_start_stride]
-                per_swing = sign * activity.angle_deg / len(turning)
-                for k in turning:
-                    previous = contacts[side][k - 1]
-                    swings.append({"side": side, "start_s": previous.end_s, "end_s": contacts[side][k].start_s,
-                                   "yaw_deg": per_swing})
-            start = min(s["start_s"] for s in swings)
-            end = max(s["end_s"] for s in swings)
-            turn_yaw.append({"direction": activity.direction, "angle_deg": activity.angle_deg, "swings": swings})
-            segments[-1]["end_s"] = start
-            segments.append({"kind": "turn", "start_s": start, "end_s": end, "direction": activity.direction,
-                             "angle_deg": activity.angle_deg})
-            activity_start = hs_lead
+                add_stride(base_t, feet[lead], feet[other], "walking", {})
+                added += 1
+                swing_m = timing.stride_length_m
             continue
-        activity_start = hs_lead
-
-    if end_standing:
-        # termination: the lead foot strikes into standing, the other joins it
-        last_other = contacts[other][-1]
-        hs_final_lead = hs_lead
-        hs_final_other = hs_final_lead + 0.5 * base_t
-        settled = hs_final_other + _SETTLE_S
-        l1 = 0.5 + sway_bias[1]
-        end = duration_s + 1.0
-        contacts[lead].append(Contact(
-            lead, "stand", hs_final_lead, end, "standing",
-            force_knots=((hs_final_lead, 0.0), (hs_final_lead + 0.025, 0.3), (hs_final_lead + 0.12, 0.95),
-                         (hs_final_other, 1.0), (settled, l1), (end, l1)),
-            blend_knots=((hs_final_lead, -1.0), (hs_final_lead + 0.2, -0.2), (settled, 0.0), (end, 0.0)),
-            ends_with_toe_off=False, swing_length_m=timing.stride_length_m,
-        ))
-        contacts[other].append(Contact(
-            other, "stand", hs_final_other, end, "standing",
-            force_knots=((hs_final_other, 0.0), (hs_final_other + 0.025, 0.2), (hs_final_other + 0.15, 0.45),
-                         (settled, 1 - l1), (end, 1 - l1)),
-            blend_knots=((hs_final_other, -1.0), (settled, 0.0), (end, 0.0)),
-            ends_with_toe_off=False, swing_length_m=0.5 * timing.stride_length_m,
-        ))
-        assert last_other.end_s < hs_final_other
-        segments[-1]["end_s"] = settled
-        segments.append({"kind": "standing", "start_s": settled, "end_s": duration_s})
-    else:
+        # a turn: slower, asymmetric strides; each foot's swings in it carry the rotation
+        inner = activity.direction
+        profiles = {s: turn_profile(feet[s], inner=(s == inner)) for s in ("left", "right")}
+        first_stride = stride
+        swing_m = _TURN_STRIDE_LENGTH_M
+        for _ in range(activity.strides):
+            add_stride(base_t * _TURN_STRIDE_FACTOR, profiles[lead], profiles[other], "turn",
+                       {"turn_direction": activity.direction})
+        swing_m = timing.stride_length_m
+        sign = 1.0 if activity.direction == "left" else -1.0
+        swings = []
+        for side in ("left", "right"):
+            turning = [k for k, c in enumerate(contacts[side]) if c.stride_index >= first_stride]
+            for k in turning:
+                swings.append({"side": side, "start_s": contacts[side][k - 1].end_s,
+                               "end_s": contacts[side][k].start_s,
+                               "yaw_deg": sign * activity.angle_deg / len(turning)})
+        start = min(s["start_s"] for s in swings)
+        end = max(s["end_s"] for s in swings)
+        turn_yaw.append({"direction": activity.direction, "angle_deg": activity.angle_deg, "swings": swings})
+        if segments and segments[-1]["end_s"] is None:
+            segments[-1]["end_s"] = start
+        segments.append({"kind": "turn", "start_s": start, "end_s": end, "direction": activity.direction,
+                         "angle_deg": activity.angle_deg})
+    if segments[-1]["end_s"] is None:
         segments[-1]["end_s"] = duration_s
     return Timeline(contacts=contacts, segments=segments, lead=lead, turn_yaw=turn_yaw)

@@ -27,7 +27,7 @@ from insole._cli import main as cli_main
 from insole._format import write_parquet
 from insole._io import load
 from insole._layout import builtin_layouts
-from insole._simulate import PATTERNS, SimulationParams, sample_source, simulate
+from insole._simulate import PATTERNS, Activity, SimulationParams, sample_source, simulate
 
 CONTACT_THRESHOLD_BW = 0.03  # 3 % BW: well above noise (16 x 0.2 N, clipped) and below every contact's load 10 ms in
 ONE_SIDED = [p for p in PATTERNS if p not in ("normal", "irregular")]
@@ -186,13 +186,18 @@ def test_force_curve_values_agree_with_the_samples(pattern):
             assert force[i1] == pytest.approx(steps["f1_bw"][k], rel=0.02)
             assert force[i2] == pytest.approx(steps["f2_bw"][k], rel=0.02)
             assert force[i1:i2].min() == pytest.approx(steps["valley_bw"][k], rel=0.02)
-            # peak timing within a sample and a half of stance (the curve is flat near the peak)
-            assert 100 * u[i1] == pytest.approx(steps["f1_at_pct_stance"][k], abs=150 / rate / (to - hs))
+            # peak timing within three samples: near a peak the curve is flat (a flattened antalgic
+            # curve changes < 0.5 % within 30 ms), so 0.2 N sensor noise can move the sampled maximum
+            assert 100 * u[i1] == pytest.approx(steps["f1_at_pct_stance"][k], abs=300 / rate / (to - hs))
             impulse = total[a:b].sum() / rate
             assert impulse == pytest.approx(steps["impulse_n_s"][k], rel=0.02)  # rectangle rule at 100 Hz
             assert steps["f1_n"][k] == pytest.approx(steps["f1_bw"][k] * bw, abs=1e-3)
-            loading_rate = force[i1] / (t[a + i1] - hs)
-            assert loading_rate == pytest.approx(steps["loading_rate_bw_s"][k], rel=0.08)
+            # average loading rate (contact to first peak) at the sample nearest the stored peak time:
+            # that sample is within half a sample (<= 5 ms of >= 90 ms) of it, on a flat peak
+            t_peak = hs + steps["f1_at_pct_stance"][k] / 100 * (to - hs)
+            near = int(np.argmin(np.abs(t[a:b] - t_peak)))
+            loading_rate = force[near] / (t[a + near] - hs)
+            assert loading_rate == pytest.approx(steps["loading_rate_bw_s"][k], rel=0.06)
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
@@ -529,3 +534,37 @@ def test_sample_source_without_loop_ends():
     assert source(70).shape == (0, 16)
     with pytest.raises(ValueError):
         sample_source(simulate(SimulationParams(seed=2, duration_s=2.0, layout="moticon16")), "left")
+
+
+def test_a_script_with_a_stop_midway():
+    """Custom scripts (clinic tests later build on this): walk, stop and stand, walk on, turn, walk, stand."""
+    script = (Activity("walk", 8.0), Activity("stand", 5.0), Activity("walk", 6.0),
+              Activity("turn", direction="right"), Activity("walk", 6.0), Activity("stand", 4.0))
+    recording = simulate(SimulationParams(seed=4, duration_s=40.0, script=script))
+    truth = _truth(recording)
+    kinds = [s["kind"] for s in truth["segments"]]
+    assert kinds == ["walking", "standing", "walking", "turn", "walking", "standing"]
+    assert truth["script"][1] == {"kind": "stand", "duration_s": 5.0, "angle_deg": 180.0, "direction": "left",
+                                  "strides": 2}
+    middle = truth["segments"][1]
+    assert middle["end_s"] - middle["start_s"] == pytest.approx(5.0, abs=1e-5)
+    bw = truth["body_weight_n"]
+    t = recording.left.time_s
+    quiet = (t > middle["start_s"] + 0.3) & (t < middle["end_s"] - 0.4)
+    for side in ("left", "right"):
+        total = _force_n(recording, side)[quiet].sum(axis=1)
+        assert np.all(total > 0.35 * bw)
+        strikes = np.asarray(recording.reference_events.heel_strike_s[side])
+        assert not np.any((strikes > middle["start_s"]) & (strikes < middle["end_s"]))
+    turn = truth["segments"][3]
+    inside = (t >= turn["start_s"]) & (t < turn["end_s"])
+    assert recording.left.gyro_dps[inside, 2].sum() / 100 == pytest.approx(-180.0, abs=6.0)
+
+
+def test_scripts_that_cannot_work_are_refused():
+    with pytest.raises(ValueError, match="start with a turn"):
+        SimulationParams(script=(Activity("turn"), Activity("walk", 5.0)))
+    with pytest.raises(ValueError, match="longer than"):
+        simulate(SimulationParams(duration_s=10.0, script=(Activity("walk", 20.0),)))
+    with pytest.raises(ValueError, match="unknown kind"):
+        SimulationParams(script=(Activity("sit", 5.0), Activity("walk", 5.0)))
