@@ -1,0 +1,192 @@
+"""``insole analyze PATH``: gait events and foot-loading metrics, as a readable summary and (``--json``) JSON.
+
+The JSON is documented and versioned in docs/analysis-json.md. Other outputs
+(the clinical report, the dashboard) plug in through ``register_output``:
+each adds one option to this command and receives the finished analysis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from insole._analysis import Analysis, AnalysisParams, analyze
+from insole._errors import AnalysisError, InputError
+from insole._io import formats, load
+from insole._recording import Recording
+
+__all__ = ["add_parser", "register_output", "ExtraOutput", "summary_text"]
+
+
+@dataclass(frozen=True)
+class ExtraOutput:
+    """An extra output of ``insole analyze`` (e.g. ``--report OUT.html``).
+
+    ``handler(analysis, recording, value, args)`` is called after the analysis
+    with the option's value; it writes its output and returns a line to print
+    (or None).
+    """
+
+    flag: str
+    metavar: str
+    help: str
+    handler: Callable[[Analysis, Recording, Any, argparse.Namespace], str | None]
+    kwargs: dict[str, Any] | None = None
+
+
+_EXTRA_OUTPUTS: list[ExtraOutput] = []
+
+
+def register_output(output: ExtraOutput) -> None:
+    """Add an option to ``insole analyze`` (call before the parser is built)."""
+    if any(existing.flag == output.flag for existing in _EXTRA_OUTPUTS):
+        return
+    _EXTRA_OUTPUTS.append(output)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "analyze",
+        help="gait events, stride/step tables, foot loading, symmetry and data quality of a recording",
+        description=(
+            "Analyse a recording: heel strikes and toe offs, stride and stance times, force curves "
+            "(peaks, valley, loading rate, impulse), centre of pressure, regional loads, left/right "
+            "symmetry and data quality. Prints a readable summary; --json writes the full, documented "
+            "result (docs/analysis-json.md)."
+        ),
+        epilog="example: insole analyze ../shared/data/gaitpdb/GaCo01_01.txt --json result.json",
+    )
+    parser.add_argument("path", type=Path, help="recording file (any supported format)")
+    parser.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-' for standard output)")
+    parser.add_argument("--mass-kg", type=float, metavar="M", help="body mass in kg (overrides the file's)")
+    parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
+    for output in _EXTRA_OUTPUTS:
+        parser.add_argument(output.flag, metavar=output.metavar, help=output.help, **(output.kwargs or {}))
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.mass_kg is not None and not (0 < args.mass_kg < 500):
+        raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
+    recording = load(args.path, args.format)
+    params = AnalysisParams(body_mass_kg=args.mass_kg)
+    try:
+        analysis = analyze(recording, params)
+    except AnalysisError as error:
+        raise InputError(args.path, f"cannot be analysed: {error}") from None
+    to_stdout = args.json == "-"
+    if args.json and not to_stdout:
+        out = Path(args.json)
+        try:
+            out.write_text(analysis.to_json() + "\n", encoding="utf-8")
+        except OSError as error:
+            raise InputError(out, f"cannot be written ({error.strerror})") from None
+    if to_stdout:
+        sys.stdout.write(analysis.to_json() + "\n")
+    else:
+        sys.stdout.write(summary_text(analysis, args.path))
+        if args.json:
+            sys.stdout.write(f"\nJSON written to {args.json}\n")
+    for output in _EXTRA_OUTPUTS:
+        value = getattr(args, output.flag.lstrip("-").replace("-", "_"), None)
+        if value is not None:
+            line = output.handler(analysis, recording, value, args)
+            if line:
+                print(line, file=sys.stderr if to_stdout else sys.stdout)
+    return 0
+
+
+# (metric, label, unit, format) shown in the summary, in this order
+_SHOWN = (
+    ("stride_time_s", "stride time", "s", ".3f"),
+    ("stance_time_s", "stance time", "s", ".3f"),
+    ("swing_time_s", "swing time", "s", ".3f"),
+    ("stance_pct", "stance", "% stride", ".1f"),
+    ("step_time_s", "step time", "s", ".3f"),
+    ("double_support_pct", "double support", "% stride", ".1f"),
+    ("first_peak_bw", "first peak", "BW", ".2f"),
+    ("valley_bw", "mid-stance valley", "BW", ".2f"),
+    ("second_peak_bw", "second peak", "BW", ".2f"),
+    ("loading_rate_bw_s", "loading rate", "BW/s", ".1f"),
+    ("impulse_bw_s", "impulse", "BW s", ".3f"),
+    ("gait_line_length_mm", "gait line length", "mm", ".0f"),
+    ("gait_line_width_mm", "gait line width", "mm", ".0f"),
+    ("cop_ml_offset_mm", "mean COP offset (+medial)", "mm", ".1f"),
+    ("cpei_pct", "CPEI", "%", ".1f"),
+    ("heel_share_pct", "heel share", "%", ".1f"),
+    ("midfoot_share_pct", "midfoot (arch) share", "%", ".1f"),
+    ("forefoot_share_pct", "forefoot share", "%", ".1f"),
+    ("hallux_share_pct", "hallux share", "%", ".1f"),
+    ("lesser_toes_share_pct", "lesser toes share", "%", ".1f"),
+    ("forefoot_ml_index_pct", "forefoot medial-lateral index", "%", ".1f"),
+)
+
+
+def _fmt(value: float, spec: str) -> str:
+    return format(value, spec) if isinstance(value, (int, float)) and math.isfinite(value) else "-"
+
+
+def summary_text(analysis: Analysis, path: Path | str) -> str:
+    """The human-readable summary ``insole analyze`` prints."""
+    prov = analysis.provenance
+    source = prov["input"]
+    lines = [
+        f"insole analyze {path}",
+        f"  {source['duration_s']:.1f} s, {source['sample_rate_hz']:g} Hz, layout {source['layout']}"
+        + (" (approximate geometry)" if source["layout_approximate"] else "")
+        + f", unit {source['unit']}, feet: {', '.join(analysis.sides)}",
+        f"  events: {prov['event_method']} method; body weight: {analysis.summary.body_weight['source']}",
+        "",
+        "Data quality",
+    ]
+    for side in analysis.sides:
+        q = analysis.quality[side]
+        excluded = ", ".join(f"{n} {r}" for r, n in q["strides_excluded"].items()) or "none"
+        flags = ", ".join(f"{f['sensor']} {f['status']}" for f in q["sensor_flags"]) or "none"
+        lines.append(
+            f"  {side:<5} valid {100 * q['valid_fraction']:.1f}%, {q['n_gaps']} gaps ({q['gap_total_s']:.2f} s); "
+            f"sensors used {q['n_sensors_used']}/{q['n_sensors']} (flagged: {flags}); strides used "
+            f"{q['strides_used']}/{q['strides_detected']} (excluded: {excluded}); low-confidence events "
+            f"{q['low_confidence_events']}"
+        )
+        for note in q["notes"]:
+            lines.append(f"        note: {note}")
+    summary = analysis.summary
+    lines += ["", f"Cadence {_fmt(summary.cadence_steps_per_min, '.1f')} steps/min", ""]
+    header = f"  {'metric':<32}{'left':>16}{'right':>16}{'SI %':>8}"
+    lines += ["Per foot: mean (CV %) over used strides; SI = (R - L) / mean(R, L) x 100", header]
+    per_foot, symmetry = summary.per_foot, summary.symmetry
+    for metric, label, unit, spec in _SHOWN:
+        if metric not in per_foot.index:
+            continue
+        cells = []
+        for side in ("left", "right"):
+            mean = per_foot.at[metric, f"{side}_mean"] if f"{side}_mean" in per_foot else float("nan")
+            cv = per_foot.at[metric, f"{side}_cv_pct"] if f"{side}_cv_pct" in per_foot else float("nan")
+            cell = _fmt(mean, spec)
+            if cell != "-" and math.isfinite(cv) and metric not in ("cop_ml_offset_mm", "cpei_pct", "forefoot_ml_index_pct"):
+                cell += f" ({cv:.0f})"
+            cells.append(cell)
+        if all(c == "-" for c in cells):
+            continue
+        si = symmetry.at[metric, "symmetry_index_pct"] if metric in symmetry.index else float("nan")
+        lines.append(f"  {label + ' (' + unit + ')':<32}{cells[0]:>16}{cells[1]:>16}{_fmt(si, '+.1f'):>8}")
+    if summary.standing:
+        st = summary.standing
+        lines += [
+            "",
+            f"Standing ({st['duration_s']:.1f} s): left {_fmt(st['left_pct'], '.1f')}% / right "
+            f"{_fmt(st['right_pct'], '.1f')}%"
+            + "".join(
+                f"; {side} forefoot {_fmt(st.get(f'{side}_forefoot_pct', float('nan')), '.0f')}% / rearfoot "
+                f"{_fmt(st.get(f'{side}_rearfoot_pct', float('nan')), '.0f')}%"
+                for side in ("left", "right") if f"{side}_forefoot_pct" in st
+            ),
+        ]
+    lines += ["", f"insole {prov['version']}, analysis schema {prov['schema_version']}", ""]
+    return "\n".join(lines)
