@@ -94,6 +94,10 @@ def write_c3d(recording: Recording, path: str | Path) -> Path:
                 c3d["parameters"]["ANALOG"][name]["value"] = chunk
             else:
                 c3d.add_parameter("ANALOG", f"{name}{k + 1}", chunk)
+            if name == "UNITS":
+                # ezc3d 1.7.2 blanks ANALOG:UNITS/DESCRIPTIONS of the first 255 channels when there are
+                # more than 255: the units are kept again in our own group, which it writes faithfully.
+                c3d.add_parameter("INSOLE", "UNITS" if k == 0 else f"UNITS{k + 1}", chunk)
     c3d.add_parameter("INSOLE", "WRITER", [f"insole {__version__}"])
     source = recording.meta.source or {}
     # C3D parameters hold short strings only (255 bytes); the full description lives in our Parquet/BIDS exports.
@@ -126,6 +130,11 @@ def read_c3d_analogs(path: str | Path) -> tuple[float, list[str], list[str], np.
     rate = float(analog["RATE"]["value"][0])
     labels = _continued(analog, "LABELS")
     units = _continued(analog, "UNITS")
+    ours = c3d["parameters"].get("INSOLE") if "INSOLE" in c3d["parameters"] else None
+    if ours is not None and "UNITS" in ours:
+        kept = _continued(ours, "UNITS")
+        if len(kept) == len(units):
+            units = [u or k for u, k in zip(units, kept)]
     data = np.asarray(c3d["data"]["analogs"])[0]
     return rate, labels, units, data
 

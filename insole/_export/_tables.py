@@ -35,9 +35,12 @@ _GROUPS = ("heel", "midfoot", "forefoot", "toes", "medial_forefoot", "lateral_fo
 def analysis_tables(analysis: Any) -> dict[str, pd.DataFrame]:
     """The named DataFrames of an analysis result.
 
-    Accepted, in this order: a mapping of name -> DataFrame; an object with a
-    ``tables()`` method returning one; an object with DataFrame attributes
-    ``strides``/``stride_table`` and ``summary``/``summary_table``.
+    Accepted: a mapping of name -> DataFrame; an object with a ``tables()``
+    method returning one; or an analysis object whose attributes are
+    DataFrames (``strides``, ``summary``), mappings side -> DataFrame
+    (``strides``, ``steps``, ``regions``: stacked with a ``side`` column), or a
+    summary object whose DataFrame attributes become ``summary_<name>`` and
+    whose plain numbers become one ``summary`` row.
     """
     if isinstance(analysis, Mapping):
         tables = dict(analysis)
@@ -45,17 +48,47 @@ def analysis_tables(analysis: Any) -> dict[str, pd.DataFrame]:
         tables = dict(analysis.tables())
     else:
         tables = {}
-        for name, attributes in (("strides", ("strides", "stride_table", "per_stride")),
-                                 ("summary", ("summary", "summary_table"))):
-            for attribute in attributes:
-                value = getattr(analysis, attribute, None)
-                value = value() if callable(value) else value
-                if isinstance(value, pd.DataFrame):
-                    tables[name] = value
-                    break
+        for name in ("strides", "stride_table", "steps", "regions", "summary", "summary_table"):
+            value = getattr(analysis, name, None)
+            value = value() if callable(value) and not isinstance(value, pd.DataFrame) else value
+            key = name.replace("_table", "")
+            if isinstance(value, pd.DataFrame):
+                tables.setdefault(key, value)
+            elif isinstance(value, Mapping) and value and all(isinstance(v, pd.DataFrame) for v in value.values()):
+                tables.setdefault(key, _stack_sides(value))
+            elif value is not None and key == "summary":
+                tables.update(_summary_tables(value))
     bad = [name for name, table in tables.items() if not isinstance(table, pd.DataFrame)]
     if bad or not tables:
         raise AnalysisError(f"the analysis result offers no tables to export ({', '.join(bad) or type(analysis).__name__})")
+    return tables
+
+
+def _stack_sides(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = []
+    for side, frame in frames.items():
+        part = frame.reset_index(drop=frame.index.name is None)
+        if "side" not in part.columns:
+            part.insert(0, "side", side)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _summary_tables(summary: Any) -> dict[str, pd.DataFrame]:
+    tables: dict[str, pd.DataFrame] = {}
+    row: dict[str, Any] = {}
+    fields = vars(summary) if hasattr(summary, "__dict__") else {}
+    if not fields and hasattr(summary, "__dataclass_fields__"):
+        fields = {name: getattr(summary, name) for name in summary.__dataclass_fields__}
+    for name, value in fields.items():
+        if isinstance(value, pd.DataFrame):
+            tables[f"summary_{name}"] = value.reset_index(drop=value.index.name is None)
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            row[name] = float(value)
+        elif isinstance(value, Mapping) and value and all(isinstance(v, (int, float, np.integer, np.floating)) for v in value.values()):
+            row.update({f"{name}_{k}": float(v) for k, v in value.items()})
+    if row:
+        tables["summary"] = pd.DataFrame([row])
     return tables
 
 
