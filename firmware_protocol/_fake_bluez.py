@@ -838,8 +838,13 @@ class FakeBlueZ:
         try:
             async with self._connect_lock:
                 try:
+                    address_type = (
+                        Address.PUBLIC_DEVICE_ADDRESS
+                        if device._AddressType == "public"
+                        else Address.RANDOM_DEVICE_ADDRESS
+                    )
                     connection = await self._central.connect(
-                        Address(device._Address),
+                        Address(device._Address, address_type),
                         transport=PhysicalTransport.LE,
                         timeout=self._connect_timeout_s,
                     )
