@@ -34,7 +34,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,7 +89,6 @@ class XsensorImporter:
         sides = {name: _sensor_side(path, name) for name in names}
         if len(set(sides.values())) != len(names):
             raise MalformedFileError(path, f"cannot tell the feet apart from the sensor names {names}")
-        first = sensors[0].fields
         n_rows = _int_field(path, sensors[0], "Rows")
         n_cols = _int_field(path, sensors[0], "Columns")
         width_cm = _float_field(path, sensors[0], "Sensel Width (cm)")
