@@ -94,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S", level=logging.WARNING)
         logging.getLogger("firmware_protocol._emulator").setLevel(logging.INFO)
+        # bumble warns about packets still in flight when a host disconnects
+        # mid-stream ("no connection for handle"); that is expected here.
+        logging.getLogger("bumble").setLevel(logging.ERROR)
     try:
         asyncio.run(_serve(specs))
     except KeyboardInterrupt:
