@@ -280,7 +280,7 @@ def _shifted(p: FootProfile, shares: Mapping[str, float] | None = None, **target
 # (FootProfile defaults); docs/simulator.md gives the reasons and sources.
 PATTERN_TARGETS: Mapping[str, Mapping[str, object]] = {
     "overpronation": {"medial_heel": 0.60, "medial_midfoot": 0.60, "first_metatarsal": 0.42,
-                      "central_metatarsals": 0.43, "hallux": 0.70, "shares": {"midfoot": 0.13}},
+                      "central_metatarsals": 0.43, "hallux": 0.70, "shares": {"midfoot": 0.12}},
     "supination": {"medial_heel": 0.40, "medial_midfoot": 0.15, "first_metatarsal": 0.17,
                    "central_metatarsals": 0.43, "hallux": 0.50, "shares": {"midfoot": 0.08}},
     "flat_foot": {"medial_midfoot": 0.50, "shares": {"midfoot": 0.20}},
@@ -288,7 +288,7 @@ PATTERN_TARGETS: Mapping[str, Mapping[str, object]] = {
     "heel_avoidance": {"f1_bw": 1.06, "f1_at": 0.27, "transient_bw": 0.03, "first_metatarsal": 0.25,
                        "central_metatarsals": 0.43, "shares": {"heel": 0.18, "toes": 0.20},
                        "centres": (0.08, 0.36, 0.62, 0.90), "widths": (0.12, 0.15, 0.19, 0.09)},
-    "hallux_offload": {"hallux": 0.30, "first_metatarsal": 0.24, "central_metatarsals": 0.52},
+    "hallux_offload": {"hallux": 0.30, "first_metatarsal": 0.27, "central_metatarsals": 0.48},
     "high_impact": {"f1_bw": 1.30, "f1_at": 0.16, "transient_bw": 0.45, "transient_s": 0.012,
                     "shares": {"heel": 0.33}},
     # antalgic: the painful foot, and (key "other") the other foot
@@ -442,7 +442,7 @@ def step_regions(t_rel: np.ndarray, stance_s: float, shape: FootProfile, gains: 
 
 
 # Quiet standing: rearfoot ~54-55 %, forefoot ~45 % (416 adults, [100] in clinical-evidence.md)
-STANDING_SHARES = np.array([0.50, 0.08, 0.34, 0.08])
+STANDING_SHARES = np.array([0.53, 0.07, 0.33, 0.07])
 _EARLY_SHARES = np.array([0.85, 0.12, 0.03, 0.0])  # a heel strike into standing
 _PUSH_SHARES = np.array([0.0, 0.04, 0.58, 0.38])  # pushing off out of standing
 
