@@ -193,13 +193,18 @@ def detect_contacts(
     typical_peak = float(np.median(peak[walking])) if walking.any() else top
     levels["typical_peak"] = typical_peak
 
+    # heel strike is sought before the first peak (weight acceptance) and toe
+    # off after the last (push-off): a deep mid-stance valley is not an edge
+    middle = (starts + stops) // 2
+    first_peak = interval_argmax(np.nan_to_num(smoothed, nan=-np.inf), starts, np.maximum(middle, starts + 1))
+    last_peak = interval_argmax(np.nan_to_num(smoothed, nan=-np.inf), middle, stops)
     if method == "level":
-        hs, hs_ok = _heel_strike_level(smoothed, before_lo, peak_index, floor_before, typical_peak, params)
-        to, to_ok = _toe_off_level(smoothed, peak_index, after_hi, floor_after, typical_peak, params)
+        hs, hs_ok = _heel_strike_level(smoothed, before_lo, first_peak, floor_before, typical_peak, params)
+        to, to_ok = _toe_off_level(smoothed, last_peak, after_hi, floor_after, typical_peak, params)
     else:
         shape = lowpass_by_segment(force, valid, sample_rate_hz, params.shape_lowpass_hz)
-        hs, hs_ok = _heel_strike_knee(shape, before_lo, peak_index, params)
-        to, to_ok = _toe_off_knee(shape, peak_index, after_hi, next_start, params.shape_toe_off_fraction)
+        hs, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params)
+        to, to_ok = _toe_off_knee(shape, last_peak, after_hi, next_start, params.shape_toe_off_fraction)
     hs_safe = np.clip(hs, 0, n - 1)
     hs_ok &= valid[hs_safe] & valid[np.maximum(hs_safe - 1, 0)]
     to_safe = np.clip(to, 0, n - 1)
@@ -226,11 +231,11 @@ def detect_contacts(
         return np.nan_to_num(contrast * residual * sharp)
 
     mid_on = floor_before + 0.5 * (peak - floor_before)
-    level_mid = _paint(n, before_lo, peak_index, mid_on)
+    level_mid = _paint(n, before_lo, first_peak, mid_on)
     first_mid = next_true_at_or_after(smoothed >= level_mid)[np.maximum(hs, 0)]
     hs_conf = np.where(hs >= 0, confidence(floor_before, np.abs(first_mid - hs)), np.nan)
     mid_off = floor_after + 0.5 * (peak - floor_after)
-    level_mid_off = _paint(n, peak_index, after_hi, mid_off)
+    level_mid_off = _paint(n, last_peak, after_hi, mid_off)
     last_mid = last_true_at_or_before(smoothed >= level_mid_off)[np.maximum(to, 0)]
     to_conf = np.where(to >= 0, confidence(floor_after, np.abs(to - last_mid)), np.nan)
 
