@@ -475,10 +475,15 @@ def test_fault_spec_errors_name_the_item(spec: str, message: str) -> None:
 
 
 def test_insole_emulate_rejects_a_bad_fault_spec_with_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
-    from insole._cli import main
+    import argparse
 
+    from insole._cli import _emulate
+
+    # Only this command's parser: building the whole CLI imports every command.
+    parser = argparse.ArgumentParser(prog="insole")
+    _emulate.add_parser(parser.add_subparsers(dest="command"))
     with pytest.raises(SystemExit) as exit_info:
-        main(["emulate", "--faults", "drop=2"])
+        parser.parse_args(["emulate", "--faults", "drop=2"])
     assert exit_info.value.code == 2
     error_lines = capsys.readouterr().err.strip().splitlines()
     assert error_lines[-1] == (
