@@ -6,6 +6,8 @@
         what the page's buttons call on the capture (start/stop recording, mark, zero)
     ReplaySession(recording, hub)
         plays a recording onto a LiveHub as if live; a SessionControl too
+    write_dashboard(recording, path, analysis=None)
+        the offline dashboard of a session: one self-contained HTML file
 
 Imports flow one way: ``insole`` <- ``dashboards``. The ``insole`` command line
 is the only part of ``insole`` that imports this package.
@@ -13,6 +15,7 @@ is the only part of ``insole`` that imports this package.
 
 from dashboards._control import MAX_MARK_LABEL_CHARS, SessionControl
 from dashboards._live_server import LiveServer, LiveServerError, is_loopback
+from dashboards._offline import DashboardParams, build_dashboard, write_dashboard
 from dashboards._replay import ReplaySession
 
 __all__ = [
@@ -20,6 +23,9 @@ __all__ = [
     "LiveServerError",
     "SessionControl",
     "ReplaySession",
+    "DashboardParams",
+    "build_dashboard",
+    "write_dashboard",
     "MAX_MARK_LABEL_CHARS",
     "is_loopback",
 ]

@@ -1,0 +1,717 @@
+"""The offline session dashboard: one self-contained HTML file per recorded session.
+
+``write_dashboard(recording, path, analysis=...)`` writes a single HTML file
+that works with no network: plotly.js, our scripts and the session's data are
+all inside it. It shows
+
+* the load of both feet over the whole session (zoomable) with heel strikes,
+  toe offs, marks and gaps;
+* a pressure-map player that scrubs the whole session (every sample, or as
+  many as the size budget allows), synchronised with the load chart;
+* peak, mean and pressure-time-integral maps on the insole outline;
+* the per-stride table, mean +/- SD stance curves per foot, the COP gait lines
+  and the two-foot "butterfly", left/right comparison and regional loads;
+* data quality and provenance (software version, parameters, input).
+
+How the pressure maps are stored: once, compactly. Every frame is one byte per
+sensor (square-root companding: fine steps at low pressure, code 255 = no
+data) for both feet, base64 in the page and decoded in the browser into a
+``Uint8Array``; the player draws them on a canvas. Plotly animation frames
+(one figure per frame) do not scale to a session and are not used.
+
+Text from the recording (subject, notes, marks, sensor names) is never
+inserted as HTML: it travels as JSON (with ``<``, ``>`` and ``&`` escaped) and
+the page sets it with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import html
+import json
+import math
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from insole import InsoleError, Recording
+from insole._version import __version__
+
+from dashboards._footmap import display_x_mm, foot_grid
+from dashboards._live_server import STATIC_DIR, plotly_js_path
+from dashboards._signals import detect_steps, load_scale, total_load
+
+__all__ = ["DashboardParams", "build_dashboard", "write_dashboard", "dashboard_payload"]
+
+_COLORS = {"left": "#c2410c", "right": "#1d4ed8"}
+_MISSING_CODE = 255
+_FULL_SCALE_CODE = 254
+
+
+@dataclass(frozen=True)
+class DashboardParams:
+    """What goes into the offline dashboard and how big it may get.
+
+    ``player_budget_bytes``: bytes of quantised pressure frames (both feet);
+    the player keeps every sample when that fits, else a regular subsample.
+    ``butterfly_rate_hz``: sample rate of the two-foot COP path (decimated).
+    """
+
+    player_budget_bytes: int = 3_000_000
+    butterfly_rate_hz: float = 50.0
+    title: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.player_budget_bytes < 10_000:
+            raise ValueError("player_budget_bytes must be at least 10 kB")
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _finite(value: Any) -> Any:
+    """JSON-safe: NaN/inf -> None, numpy scalars -> Python, recursively."""
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _finite(value.tolist())
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
+
+
+def _script_json(data: Any) -> str:
+    """JSON that is safe inside ``<script type="application/json">`` (no <, >, & characters)."""
+    text = json.dumps(_finite(data), allow_nan=False, separators=(",", ":"), default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _b64(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
+
+
+def _plot_text(text: str) -> str:
+    """Data text for plotly labels: plotly reads a subset of HTML, so entities keep it literal."""
+    return html.escape(str(text), quote=False)
+
+
+def _layout(**extra: Any) -> go.Layout:
+    base = dict(
+        template=go.layout.Template(),
+        font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif", size=12, color="#1f2937"),
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="#ffffff",
+        margin=dict(l=60, r=16, t=16, b=44),
+        hoverlabel=dict(font=dict(size=12)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0),
+    )
+    base.update(extra)
+    return go.Layout(**base)
+
+
+def _axis(**extra: Any) -> dict[str, Any]:
+    return {**dict(gridcolor="#eef2f7", zeroline=False, linecolor="#94a3b8", ticks="outside", tickcolor="#94a3b8"), **extra}
+
+
+def _regular(time_s: np.ndarray, rate_hz: float) -> bool:
+    if time_s.size < 2:
+        return True
+    expected = time_s[0] + np.arange(time_s.size) / rate_hz
+    return bool(np.max(np.abs(time_s - expected)) < 0.25 / rate_hz)
+
+
+# ------------------------------------------------------------------ stance intervals and maps
+
+
+def _stance_indices(recording: Recording, side: str, analysis: Any, load: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Sample indices [start, stop) of the stances the maps are made of, and where they come from."""
+    foot = recording.foot(side)
+    if analysis is not None and side in analysis.steps:
+        steps = analysis.steps[side]
+        chosen = steps[steps["used"]] if "used" in steps and steps["used"].any() else steps
+        chosen = chosen[chosen["kind"] == "walking"] if "kind" in chosen and (chosen["kind"] == "walking").any() else chosen
+        hs = chosen["heel_strike_s"].to_numpy(float)
+        to = chosen["toe_off_s"].to_numpy(float)
+        ok = np.isfinite(hs) & np.isfinite(to) & (to > hs)
+        how = "the stance phases of the strides the analysis used"
+        hs, to = hs[ok], to[ok]
+    else:
+        hs, to = detect_steps(foot.time_s, load)
+        if hs.size and to.size:
+            to = to[to > hs[0]]
+            n = min(hs.size, to.size)
+            hs, to = hs[:n], to[:n]
+        how = "stance phases found by the dashboard's quick step detector (analysis not available)"
+    start = np.searchsorted(foot.time_s, hs)
+    stop = np.searchsorted(foot.time_s, to)
+    keep = stop > start
+    return start[keep], stop[keep], how
+
+
+def _pressure_maps(recording: Recording, side: str, start: np.ndarray, stop: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-sensor peak, mean and time integral over the chosen stances (whole arrays, no loops over samples)."""
+    foot = recording.foot(side)
+    n = recording.layout.n_sensors
+    if start.size == 0:
+        nan = np.full(n, np.nan)
+        return {"peak": nan, "mean": nan, "pti": nan}
+    values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
+    dt_s = 1.0 / recording.sample_rate_hz
+    inside = np.zeros(foot.n_samples + 1, np.int64)
+    np.add.at(inside, start, 1)
+    np.add.at(inside, stop, -1)
+    in_stance = np.cumsum(inside)[:-1] > 0
+    stance_values = values[in_stance]
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN sensors stay NaN
+        peak = np.nanmax(stance_values, axis=0) if stance_values.size else np.full(n, np.nan)
+        mean = np.nanmean(stance_values, axis=0) if stance_values.size else np.full(n, np.nan)
+    # time integral per stance from a cumulative sum, then the mean over stances
+    cumulative = np.vstack([np.zeros((1, n)), np.cumsum(np.nan_to_num(values) * dt_s, axis=0)])
+    per_stance = cumulative[stop] - cumulative[start]
+    pti = per_stance.mean(axis=0)
+    return {"peak": peak, "mean": mean, "pti": pti}
+
+
+# ------------------------------------------------------------------ the player's frames
+
+
+def _player_frames(recording: Recording, params: DashboardParams) -> dict[str, Any]:
+    """All feet's pressure frames on one regular clock, one companded byte per sensor."""
+    sides = recording.sides
+    n_sensors = recording.layout.n_sensors
+    starts = [recording.foot(s).time_s[0] for s in sides]
+    ends = [recording.foot(s).time_s[-1] for s in sides]
+    t0, t1 = float(min(starts)), float(max(ends))
+    fs = recording.sample_rate_hz
+    duration = max(t1 - t0, 1.0 / fs)
+    budget_rate = params.player_budget_bytes / (len(sides) * n_sensors * duration)
+    rate = float(min(fs, budget_rate))
+    n_frames = int(math.floor(duration * rate)) + 1
+    frame_t = t0 + np.arange(n_frames) / rate
+    vmax = 0.0
+    for s in sides:
+        foot = recording.foot(s)
+        finite = foot.values[foot.valid]
+        if finite.size and np.isfinite(finite).any():
+            vmax = max(vmax, float(np.nanmax(finite)))
+    vmax = vmax if vmax > 0 else 1.0
+    blobs = {}
+    for s in sides:
+        foot = recording.foot(s)
+        nearest = np.clip(np.searchsorted(foot.time_s, frame_t), 0, foot.n_samples - 1)
+        before = np.clip(nearest - 1, 0, foot.n_samples - 1)
+        pick = np.where(np.abs(foot.time_s[before] - frame_t) < np.abs(foot.time_s[nearest] - frame_t), before, nearest)
+        too_far = np.abs(foot.time_s[pick] - frame_t) > 0.75 / fs
+        values = foot.values[pick].astype(np.float64)
+        missing = (~foot.valid[pick] | too_far)[:, None] | ~np.isfinite(values)
+        codes = np.rint(np.sqrt(np.clip(values, 0.0, vmax) / vmax) * _FULL_SCALE_CODE)
+        codes = np.where(missing, _MISSING_CODE, codes).astype(np.uint8)
+        blobs[s] = _b64(codes)
+    return {
+        "t0_s": t0,
+        "rate_hz": rate,
+        "n_frames": n_frames,
+        "n_sensors": n_sensors,
+        "full_scale": vmax,
+        "full_scale_code": _FULL_SCALE_CODE,
+        "missing_code": _MISSING_CODE,
+        "companding": "sqrt",
+        "every_sample": bool(rate >= fs * 0.999),
+        "frames": blobs,
+    }
+
+
+# ------------------------------------------------------------------ figures
+
+
+_MAX_GAP_SHAPES = 300
+
+
+def _gap_spans(recording: Recording) -> list[tuple[float, float]]:
+    """Gaps of either foot as shaded spans; close ones merged so a lossy session stays drawable."""
+    half = 0.5 / recording.sample_rate_hz
+    spans = sorted((start - half, end + half) for side in recording.sides for start, end, _ in recording.foot(side).gaps())
+    join_s = 0.0
+    while True:
+        merged: list[list[float]] = []
+        for start, end in spans:
+            if merged and start - merged[-1][1] <= join_s:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        if len(merged) <= _MAX_GAP_SHAPES:
+            return [(a, b) for a, b in merged]
+        join_s = max(0.1, join_s * 2)
+
+
+def _force_view(recording: Recording, loads: dict[str, np.ndarray], scale_label: str, analysis: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The load chart's figure (traces filled by the page) and its data: every sample, base64 float32.
+
+    The page draws a min/max-decimated view of the visible range (a few thousand
+    points) and redraws it from the full data on every zoom, so the whole session
+    opens fast and every sample is there when zoomed in.
+    """
+    fig = go.Figure(layout=_layout(
+        xaxis=_axis(title=dict(text="time (s)")),
+        yaxis=_axis(title=dict(text=scale_label), rangemode="tozero"),
+        hovermode="x",
+        dragmode="zoom",
+        margin=dict(l=64, r=16, t=28, b=44),
+    ))
+    data: dict[str, Any] = {"sides": {}, "events": {}}
+    for side in recording.sides:
+        foot = recording.foot(side)
+        regular = _regular(foot.time_s, recording.sample_rate_hz)
+        entry = {
+            "load": _b64(loads[side].astype(np.float32)),
+            "n": int(foot.n_samples),
+            "t0_s": float(foot.time_s[0]),
+            "dt_s": 1.0 / recording.sample_rate_hz,
+            "time": None if regular else _b64(foot.time_s.astype(np.float64)),
+        }
+        data["sides"][side] = entry
+        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=f"{side} load", line=dict(color=_COLORS[side], width=1.3),
+                                 connectgaps=False, hovertemplate=f"{side}: %{{y:.0f}}<extra></extra>"))
+    for side in recording.sides:
+        if analysis is None:
+            continue
+        events = analysis.events[side]
+        data["events"][side] = {"hs": np.round(np.asarray(events.heel_strike_s, float), 4).tolist(),
+                                "to": np.round(np.asarray(events.toe_off_s, float), 4).tolist()}
+        for kind, symbol in (("heel strike", "triangle-up"), ("toe off", "triangle-down")):
+            fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name=f"{side} {kind}",
+                                     marker=dict(symbol=symbol, size=8, color=_COLORS[side], line=dict(color="#ffffff", width=1)),
+                                     hovertemplate=f"{side} {kind} %{{x:.2f}} s<extra></extra>"))
+    shapes, annotations = [], []
+    for start, end in _gap_spans(recording):
+        shapes.append(dict(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1,
+                           fillcolor="rgba(148,163,184,0.4)", line=dict(width=0), layer="below"))
+    for number, mark in enumerate(recording.marks, start=1):
+        shapes.append(dict(type="line", xref="x", yref="paper", x0=mark.time_s, x1=mark.time_s, y0=0, y1=1,
+                           line=dict(color="#7c3aed", width=1.5, dash="dot")))
+        annotations.append(dict(x=mark.time_s, y=1, xref="x", yref="paper", text=str(number), showarrow=False,
+                                yanchor="bottom", font=dict(color="#7c3aed", size=11)))
+    fig.update_layout(shapes=shapes, annotations=annotations)
+    return fig.to_plotly_json(), data
+
+
+def _curves_figure(analysis: Any, sides: tuple[str, ...]) -> dict[str, Any] | None:
+    if analysis is None:
+        return None
+    curves = {s: analysis.curves[s] for s in sides if s in analysis.curves and len(analysis.curves[s])}
+    if not curves:
+        return None
+    use_bw = all(c["force_bw_mean"].notna().any() for c in curves.values())
+    force_key, force_title = ("force_bw", "vertical force (BW)") if use_bw else ("force_n", "vertical force (N)")
+    panels = [(force_key, force_title)]
+    if all("cop_x_mm_mean" in c and c["cop_x_mm_mean"].notna().any() for c in curves.values()):
+        panels += [("cop_x_mm", "COP along the foot (mm from heel)"), ("cop_y_mm", "COP across the foot (mm, + medial)")]
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[1] for p in panels], horizontal_spacing=0.07)
+    for col, (key, _) in enumerate(panels, start=1):
+        for side, table in curves.items():
+            x = table["percent_stance"].to_numpy(float)
+            mean = table[f"{key}_mean"].to_numpy(float)
+            sd = np.nan_to_num(table[f"{key}_sd"].to_numpy(float))
+            n = int(table["n_stances"].iloc[0]) if "n_stances" in table else 0
+            band_x = np.concatenate([x, x[::-1]])
+            band_y = np.concatenate([mean + sd, (mean - sd)[::-1]])
+            fig.add_trace(go.Scatter(x=band_x, y=band_y, fill="toself", fillcolor=_rgba(_COLORS[side], 0.15),
+                                     line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=side),
+                          row=1, col=col)
+            fig.add_trace(go.Scatter(x=x, y=mean, mode="lines", line=dict(color=_COLORS[side], width=2.2),
+                                     name=f"{side} mean ± SD (n = {n} stances)", legendgroup=side,
+                                     showlegend=col == 1,
+                                     hovertemplate=f"{side} %{{x:.0f}} %: %{{y:.3g}}<extra></extra>"),
+                          row=1, col=col)
+        fig.update_xaxes(title_text="% stance", row=1, col=col, **_axis())
+        fig.update_yaxes(row=1, col=col, **_axis())
+    fig.update_layout(_layout(margin=dict(l=56, r=16, t=28, b=40), hovermode="closest",
+                              legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0)))
+    fig.update_annotations(font=dict(size=12, color="#334155"))
+    return fig.to_plotly_json()
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _butterfly_figure(recording: Recording, loads: dict[str, np.ndarray], starts_stops: dict[str, tuple[np.ndarray, np.ndarray]],
+                      params: DashboardParams) -> tuple[dict[str, Any] | None, str]:
+    """Per-foot gait lines of every stance and the two-foot COP path with the feet side by side."""
+    layout = recording.layout
+    if layout.n_sensors < 3:
+        return None, "the centre of pressure needs at least 3 sensors spread over the foot"
+    scale = load_scale(layout, recording.unit)
+    outline = layout.outline_mm
+    # feet side by side, 30 mm between the outlines' widest points (a nominal stance, not measured)
+    half_width = float(np.max(np.abs(outline[:, 1])))
+    offset = {"left": -(half_width + 15.0), "right": half_width + 15.0}
+    fig = go.Figure(layout=_layout(
+        xaxis=_axis(visible=False, scaleanchor="y", scaleratio=1),
+        yaxis=_axis(visible=False),
+        margin=dict(l=10, r=10, t=10, b=10), hovermode=False, dragmode="pan",
+        legend=dict(orientation="h", yanchor="top", y=-0.02, xanchor="left", x=0),
+    ))
+    cop = {}
+    for side in recording.sides:
+        foot = recording.foot(side)
+        x_disp = offset[side] + display_x_mm(side, outline[:, 1])
+        fig.add_trace(go.Scatter(x=np.append(x_disp, x_disp[0]), y=np.append(outline[:, 0], outline[0, 0]),
+                                 mode="lines", fill="toself", fillcolor="#f1f5f9", line=dict(color="#64748b", width=1.5),
+                                 hoverinfo="skip", showlegend=False))
+        values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
+        weighted = np.clip(values, 0, None) * scale.sensor_weights
+        total = weighted.sum(axis=1)
+        peak = np.nanpercentile(total, 98) if np.isfinite(total).any() else 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cx = weighted @ layout.x_mm / total
+            cy = weighted @ layout.y_mm / total
+        light = ~(total > 0.05 * peak)
+        cx[light] = np.nan
+        cy[light] = np.nan
+        cop[side] = (foot.time_s, cx, cy, total)
+        start, stop = starts_stops[side]
+        if start.size:
+            pieces_x, pieces_y = [], []
+            for a, b in zip(start.tolist(), stop.tolist()):  # one line per stance (hundreds, not samples)
+                pieces_x += [offset[side] + display_x_mm(side, cy[a:b]), [np.nan]]
+                pieces_y += [cx[a:b], [np.nan]]
+            fig.add_trace(go.Scatter(x=np.concatenate(pieces_x).astype(np.float32), y=np.concatenate(pieces_y).astype(np.float32),
+                                     mode="lines", line=dict(color=_rgba(_COLORS[side], 0.35), width=1),
+                                     name=f"{side} gait lines ({start.size} stances)", connectgaps=False))
+    if set(recording.sides) == {"left", "right"}:
+        # two-foot COP: load-weighted mean of both feet's COP, on a common decimated clock
+        step = max(1, int(round(recording.sample_rate_hz / params.butterfly_rate_hz)))
+        t = cop["left"][0][::step]
+        parts = []
+        for side in ("left", "right"):
+            ts, cx, cy, total = cop[side]
+            idx = np.clip(np.searchsorted(ts, t), 0, ts.size - 1)
+            xd = offset[side] + display_x_mm(side, cy[idx])
+            parts.append((np.nan_to_num(total[idx]), xd, cx[idx]))
+        (fl, xl, yl), (fr, xr, yr) = parts
+        both = fl + fr
+        with np.errstate(invalid="ignore", divide="ignore"):
+            bx = (fl * np.nan_to_num(xl) + fr * np.nan_to_num(xr)) / both
+            by = (fl * np.nan_to_num(yl) + fr * np.nan_to_num(yr)) / both
+        missing = ~(both > 0) | (np.isnan(xl) & np.isnan(xr))
+        bx[missing] = np.nan
+        by[missing] = np.nan
+        fig.add_trace(go.Scatter(x=bx.astype(np.float32), y=by.astype(np.float32), mode="lines",
+                                 line=dict(color="rgba(124,58,237,0.35)", width=1), name="two-foot COP (butterfly)",
+                                 connectgaps=False))
+    note = ("Gait lines: the centre of pressure of each stance in the insole's own frame. Butterfly: the load-weighted "
+            "COP of both feet with the feet drawn side by side 30 mm apart — insoles do not measure where the feet "
+            "are relative to each other, so its width is nominal; its shape shows the weight transfer between feet.")
+    return fig.to_plotly_json(), note
+
+
+_SYMMETRY_METRICS = (
+    ("stance_time_s", "stance time"),
+    ("swing_time_s", "swing time"),
+    ("step_time_s", "step time"),
+    ("double_support_s", "double support"),
+    ("max_force_n", "peak force"),
+    ("first_peak_n", "first force peak"),
+    ("second_peak_n", "second force peak"),
+    ("impulse_n_s", "force impulse"),
+    ("loading_rate_n_s", "loading rate"),
+    ("heel_share_pct", "heel load share"),
+    ("forefoot_share_pct", "forefoot load share"),
+    ("toes_share_pct", "toes load share"),
+    ("cop_path_length_mm", "COP path length"),
+)
+
+
+def _symmetry_rows(analysis: Any) -> list[dict[str, Any]]:
+    if analysis is None or len(analysis.sides) < 2:
+        return []
+    per_foot = analysis.summary.per_foot
+    symmetry = analysis.summary.symmetry
+    rows = []
+    for metric, label in _SYMMETRY_METRICS:
+        if metric not in symmetry.index and metric.replace("_n", "_au") in symmetry.index:
+            metric = metric.replace("_n", "_au")
+        if metric not in symmetry.index:
+            continue
+        row = {"metric": metric, "label": label}
+        for side in ("left", "right"):
+            row[f"{side}_mean"] = per_foot.at[metric, f"{side}_mean"] if f"{side}_mean" in per_foot else None
+            row[f"{side}_sd"] = per_foot.at[metric, f"{side}_sd"] if f"{side}_sd" in per_foot else None
+        row["symmetry_index_pct"] = symmetry.at[metric, "symmetry_index_pct"]
+        row["difference"] = symmetry.at[metric, "difference"]
+        rows.append(row)
+    return rows
+
+
+def _symmetry_figure(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    shown = [r for r in rows if r["symmetry_index_pct"] is not None and np.isfinite(r["symmetry_index_pct"])]
+    if not shown:
+        return None
+    labels = [r["label"] for r in shown][::-1]
+    values = np.array([r["symmetry_index_pct"] for r in shown][::-1], float)
+    colors = [_COLORS["right"] if v > 0 else _COLORS["left"] for v in values]
+    span = max(10.0, float(np.nanmax(np.abs(values))) * 1.15)
+    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker=dict(color=colors),
+                           hovertemplate="%{y}: %{x:+.1f} %<extra></extra>"),
+                    layout=_layout(xaxis=_axis(title=dict(text="symmetry index (%): ← left larger · right larger →"),
+                                               range=[-span, span], zeroline=True, zerolinecolor="#475569"),
+                                   yaxis=_axis(automargin=True), margin=dict(l=150, r=16, t=10, b=44), showlegend=False))
+    return fig.to_plotly_json()
+
+
+def _regions_figure(analysis: Any, sides: tuple[str, ...]) -> dict[str, Any] | None:
+    if analysis is None:
+        return None
+    wanted = ("heel", "midfoot", "forefoot", "toes")
+    fig = go.Figure(layout=_layout(yaxis=_axis(title=dict(text="share of the stance load (%)")), xaxis=_axis(),
+                                   barmode="group", margin=dict(l=60, r=16, t=16, b=40)))
+    any_bar = False
+    for side in sides:
+        table = analysis.regions.get(side)
+        if table is None or "share_pct_mean" not in table:
+            continue
+        table = table.set_index("region")
+        present = [r for r in wanted if r in table.index]
+        if not present:
+            continue
+        any_bar = True
+        fig.add_trace(go.Bar(x=present, y=table.loc[present, "share_pct_mean"].to_numpy(float),
+                             error_y=dict(type="data", array=np.nan_to_num(table.loc[present, "share_pct_sd"].to_numpy(float)),
+                                          color="#475569", thickness=1),
+                             name=side, marker=dict(color=_COLORS[side]),
+                             hovertemplate=f"{side} %{{x}}: %{{y:.1f}} %<extra></extra>"))
+    return fig.to_plotly_json() if any_bar else None
+
+
+# ------------------------------------------------------------------ tables and facts
+
+
+_STRIDE_COLUMNS = (
+    ("stride", "#", ""),
+    ("heel_strike_s", "heel strike", "s"),
+    ("stride_time_s", "stride", "s"),
+    ("stance_time_s", "stance", "s"),
+    ("swing_time_s", "swing", "s"),
+    ("stance_pct", "stance", "%"),
+    ("double_support_pct", "double support", "%"),
+    ("cadence_steps_per_min", "cadence", "steps/min"),
+    ("max_force_bw", "peak force", "BW"),
+    ("max_force_n", "peak force", "N"),
+    ("max_force_au", "peak load", "au"),
+    ("first_peak_bw", "1st peak", "BW"),
+    ("second_peak_bw", "2nd peak", "BW"),
+    ("impulse_bw_s", "impulse", "BW·s"),
+    ("loading_rate_bw_s", "loading rate", "BW/s"),
+    ("cop_path_length_mm", "COP path", "mm"),
+    ("cpei_pct", "CPEI", "%"),
+    ("heel_share_pct", "heel share", "%"),
+    ("forefoot_share_pct", "forefoot share", "%"),
+    ("used", "used", ""),
+    ("exclusion_reason", "why not used", ""),
+)
+
+
+def _stride_tables(analysis: Any) -> dict[str, Any]:
+    if analysis is None:
+        return {}
+    out: dict[str, Any] = {}
+    for side in analysis.sides:
+        table = analysis.strides[side]
+        columns = [(c, label, unit) for c, label, unit in _STRIDE_COLUMNS if c in table.columns]
+        # body-weight figures when body weight is known, newtons otherwise (not both)
+        has_bw = "max_force_bw" in table and table["max_force_bw"].notna().any()
+        if has_bw:
+            columns = [c for c in columns if c[0] != "max_force_n"]
+        else:
+            columns = [c for c in columns if not c[0].endswith(("_bw", "_bw_s"))]
+        rows = []
+        for record in table[[c[0] for c in columns]].itertuples(index=False, name=None):
+            rows.append([_finite(v) if not isinstance(v, str) else v for v in record])
+        out[side] = {"columns": [{"key": c, "label": label, "unit": unit} for c, label, unit in columns], "rows": rows}
+    return out
+
+
+def _quality(recording: Recording, analysis: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for side in recording.sides:
+        foot = recording.foot(side)
+        gaps = foot.gaps()
+        facts: dict[str, Any] = {
+            "samples": foot.n_samples,
+            "valid_pct": 100.0 * foot.valid_fraction,
+            "gaps": len(gaps),
+            "gap_total_s": float(sum(n for _, _, n in gaps) / recording.sample_rate_hz),
+            "longest_gap_s": float(max((n for _, _, n in gaps), default=0) / recording.sample_rate_hz),
+        }
+        if analysis is not None and side in analysis.quality:
+            q = analysis.quality[side]
+            for key in ("n_sensors_used", "n_sensors", "force_source", "zero_offset", "contacts_detected",
+                        "strides_detected", "strides_used", "strides_excluded", "event_confidence_mean",
+                        "low_confidence_events", "sensor_flags", "notes"):
+                if key in q:
+                    facts[key] = q[key]
+        out[side] = facts
+    return out
+
+
+def _describe(recording: Recording, analysis: Any, source: str | None, params: DashboardParams) -> dict[str, Any]:
+    meta = recording.meta
+    layout = recording.layout
+    summary: dict[str, Any] = {}
+    if analysis is not None:
+        s = analysis.summary
+        summary = {
+            "cadence_steps_per_min": s.cadence_steps_per_min,
+            "strides_used": dict(s.strides_used),
+            "stride_time_cv_pct": dict(s.stride_time_cv_pct),
+            "body_weight_source": s.body_weight.get("source"),
+            "stride_time_s": {side: s.metric("stride_time_s", side) for side in analysis.sides},
+            "stance_pct": {side: s.metric("stance_pct", side) for side in analysis.sides},
+            "standing": dict(s.standing) if s.standing else None,
+        }
+    return {
+        "title": params.title or "Session dashboard",
+        "subject_id": meta.subject_id,
+        "condition": meta.condition,
+        "notes": meta.notes,
+        "recorded_at": meta.recorded_at,
+        "body_mass_kg": meta.body_mass_kg,
+        "shoe_size_eu": meta.shoe_size_eu,
+        "devices": meta.devices,
+        "capture_quality": meta.capture_quality,
+        "source": source or (meta.source.get("path") if isinstance(meta.source, dict) else None),
+        "recording_source": dict(meta.source),
+        "sides": list(recording.sides),
+        "unit": recording.unit,
+        "sample_rate_hz": recording.sample_rate_hz,
+        "duration_s": recording.duration_s,
+        "layout": {
+            "name": layout.name,
+            "n_sensors": layout.n_sensors,
+            "sensor_names": list(layout.sensor_names),
+            "x_mm": layout.x_mm.round(2).tolist(),
+            "y_mm": layout.y_mm.round(2).tolist(),
+            "outline_mm": layout.outline_mm.round(2).tolist(),
+            "approximate": layout.approximate,
+            "source": layout.source,
+            "foot_length_mm": layout.foot_length_mm,
+        },
+        "marks": [{"n": i, "t": m.time_s, "label": m.label, "kind": m.kind} for i, m in enumerate(recording.marks, 1)],
+        "summary": summary,
+        "generated": {
+            "software": "insole",
+            "version": __version__,
+            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "dashboard_params": dataclasses.asdict(params),
+        },
+    }
+
+
+# ------------------------------------------------------------------ assembling
+
+
+def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str | None = None,
+                      params: DashboardParams | None = None) -> dict[str, Any]:
+    """Everything the page shows, as JSON-ready data (figures as plotly JSON, frames as base64)."""
+    params = params or DashboardParams()
+    analysis_error = None
+    if analysis is None:
+        try:
+            from insole._analysis import analyze
+
+            analysis = analyze(recording)
+        except ImportError:  # pragma: no cover - analysis core absent
+            analysis_error = "the analysis core is not installed"
+        except InsoleError as error:
+            analysis_error = str(error)
+    scale = load_scale(recording.layout, recording.unit)
+    loads = {}
+    for side in recording.sides:
+        foot = recording.foot(side)
+        values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
+        loads[side] = total_load(values, scale)
+    stances, maps, how = {}, {"peak": {}, "mean": {}, "pti": {}}, ""
+    for side in recording.sides:
+        start, stop, how = _stance_indices(recording, side, analysis, loads[side])
+        stances[side] = (start, stop)
+        for name, values in _pressure_maps(recording, side, start, stop).items():
+            maps[name][side] = np.round(values, 3)
+    symmetry_rows = _symmetry_rows(analysis)
+    force_figure, force_data = _force_view(recording, loads, scale.label, analysis)
+    butterfly, butterfly_note = _butterfly_figure(recording, loads, stances, params)
+    describe = _describe(recording, analysis, source, params)
+    describe["analysis"] = {
+        "available": analysis is not None,
+        "error": analysis_error,
+        "provenance": dict(analysis.provenance) if analysis is not None else None,
+    }
+    return {
+        "meta": describe,
+        "grid": foot_grid(recording.layout).to_json(),
+        "load": {"unit": scale.unit, "label": scale.label, "weights": np.round(scale.sensor_weights, 8).tolist()},
+        "player": _player_frames(recording, params),
+        "force": force_data,
+        "maps": {**maps, "unit": recording.unit, "stances": {s: int(stances[s][0].size) for s in recording.sides},
+                 "how": how},
+        "strides": _stride_tables(analysis),
+        "symmetry": symmetry_rows,
+        "quality": _quality(recording, analysis),
+        "figures": {
+            "force": force_figure,
+            "curves": _curves_figure(analysis, recording.sides),
+            "butterfly": butterfly,
+            "symmetry": _symmetry_figure(symmetry_rows),
+            "regions": _regions_figure(analysis, recording.sides),
+        },
+        "notes": {"butterfly": butterfly_note},
+    }
+
+
+def build_dashboard(recording: Recording, analysis: Any = None, *, source: str | None = None,
+                    params: DashboardParams | None = None) -> str:
+    """The dashboard's HTML text (self-contained; see the module docstring)."""
+    payload = dashboard_payload(recording, analysis, source=source, params=params)
+    template = (STATIC_DIR / "offline.html").read_text(encoding="utf-8")
+    scripts = {
+        "PLOTLY_JS": plotly_js_path().read_text(encoding="utf-8"),
+        "FOOTMAP_JS": (STATIC_DIR / "footmap.js").read_text(encoding="utf-8"),
+        "PLAYER_JS": (STATIC_DIR / "player.js").read_text(encoding="utf-8"),
+        "OFFLINE_JS": (STATIC_DIR / "offline.js").read_text(encoding="utf-8"),
+        "OFFLINE_CSS": (STATIC_DIR / "offline.css").read_text(encoding="utf-8"),
+    }
+    for name, text in scripts.items():
+        if "</script" in text.lower() or "</style" in text.lower():  # pragma: no cover - guards the inlining
+            raise InsoleError(f"{name} cannot be inlined: it contains a closing tag")
+    title = html.escape(f"{payload['meta']['title']} · {payload['meta']['subject_id'] or 'unnamed subject'}")
+    values = {**scripts, "TITLE": title, "PAYLOAD": _script_json(payload)}
+    # one pass over the template: inserted text (plotly.js, the data) is never scanned again
+    return re.sub(r"\{\{([A-Z_]+)\}\}", lambda match: values[match.group(1)], template)
+
+
+def write_dashboard(recording: Recording, path: str | Path, analysis: Any = None, *, source: str | None = None,
+                    params: DashboardParams | None = None) -> Path:
+    """Write the self-contained dashboard of ``recording`` to ``path`` (HTML); return the path."""
+    path = Path(path)
+    text = build_dashboard(recording, analysis, source=source, params=params)
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

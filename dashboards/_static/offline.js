@@ -1,0 +1,528 @@
+/* The offline session dashboard: builds every section from the JSON payload in the page.
+ *
+ * Nothing here reaches the network. Every text that comes from the recording (subject,
+ * notes, marks, sensor and device names, exclusion reasons) is set with textContent.
+ * window.__dashboardStats records when the page became ready and what the player shows,
+ * for the tests and the benchmark.
+ */
+(function () {
+  'use strict';
+
+  var stats = window.__dashboardStats = window.__dashboardStats || { errors: [] };
+  stats.script_start_ms = performance.now();
+  var P = JSON.parse(document.getElementById('payload').textContent);
+  stats.parsed_ms = performance.now();
+  var M = P.meta, SIDES = M.sides;
+  var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'] };
+  var $ = function (id) { return document.getElementById(id); };
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function isNum(v) { return typeof v === 'number' && isFinite(v); }
+  function fmt(v, digits) { return isNum(v) ? v.toFixed(digits) : '–'; }
+  function fmtClock(t, cs) {
+    if (!isNum(t)) return '–';
+    var sign = t < 0 ? '-' : '', a = Math.abs(t), m = Math.floor(a / 60), s = a - 60 * m;
+    return sign + m + ':' + (s < 10 ? '0' : '') + s.toFixed(cs ? 2 : 1);
+  }
+  function unitDigits(unit) {
+    return { s: 3, '%': 1, BW: 2, 'BW·s': 3, 'BW/s': 1, N: 0, mm: 0, 'steps/min': 1, au: 1 }[unit] !== undefined
+      ? { s: 3, '%': 1, BW: 2, 'BW·s': 3, 'BW/s': 1, N: 0, mm: 0, 'steps/min': 1, au: 1 }[unit] : 2;
+  }
+  function metricUnit(name) {
+    var m = /_(s|pct|n|n_s|bw|bw_s|mm|kpa|kpa_s|au|steps_per_min)$/.exec(name);
+    if (!m) return '';
+    return { s: 's', pct: '%', n: 'N', n_s: 'N·s', bw: 'BW', bw_s: 'BW·s', mm: 'mm', kpa: 'kPa', kpa_s: 'kPa·s', au: 'au', steps_per_min: 'steps/min' }[m[1]];
+  }
+  stats.sections = {};
+  function guard(name, fn) {
+    var t0 = performance.now();
+    try { fn(); } catch (e) { stats.errors.push(name + ': ' + e); console.error(name, e); }
+    stats.sections[name] = Math.round(performance.now() - t0);
+  }
+
+  /* ---- header, warnings, key figures ---------------------------------------------------- */
+
+  function header() {
+    $('subject').textContent = M.subject_id || 'unnamed subject';
+    $('condition').textContent = M.condition || '';
+    var facts = [];
+    if (M.recorded_at) facts.push('recorded ' + M.recorded_at);
+    facts.push(fmtClock(M.duration_s) + ' min:s');
+    facts.push(SIDES.join(' + ') + ' foot');
+    facts.push(M.layout.name + ' (' + M.layout.n_sensors + ' sensor' + (M.layout.n_sensors === 1 ? '' : 's') + ')');
+    facts.push(M.sample_rate_hz + ' Hz, ' + M.unit);
+    if (isNum(M.body_mass_kg)) facts.push(M.body_mass_kg + ' kg');
+    if (M.source) facts.push(M.source);
+    $('facts').textContent = facts.join(' · ');
+    if (M.notes) { $('notes').textContent = M.notes; $('notes-row').hidden = false; }
+    var warnings = [];
+    if (!M.analysis.available) warnings.push('Gait analysis unavailable' + (M.analysis.error ? ': ' + M.analysis.error : '') + '. Events, strides and curves are not shown.');
+    if (M.layout.approximate) warnings.push('Sensor positions of layout ' + M.layout.name + ' are approximate: maps and centre of pressure are indicative. ' + M.layout.source);
+    if (M.unit === 'au') warnings.push('Loads are in arbitrary units (uncalibrated sensors): compare shapes and left/right, not absolute values.');
+    if (!P.player.every_sample) warnings.push('The player shows ' + P.player.rate_hz.toFixed(1) + ' frames/s (of ' + M.sample_rate_hz + ' Hz) to keep this file small; the load curves keep every sample.');
+    warnings.forEach(function (w) { $('warnings').appendChild(el('div', 'warn-box', w)); });
+  }
+
+  function kpis() {
+    var box = $('kpis'), S = M.summary || {};
+    function card(k, v, sub) {
+      var c = el('div', 'kpi');
+      c.appendChild(el('div', 'k', k));
+      if (v instanceof Node) c.appendChild(v); else c.appendChild(el('div', 'v', v));
+      if (sub) c.appendChild(el('div', 's', sub));
+      box.appendChild(c);
+    }
+    function lr(getter, digits, unit) {
+      var d = el('div', 'lr');
+      SIDES.forEach(function (s, i) {
+        if (i) d.appendChild(document.createTextNode('  '));
+        d.appendChild(el('span', s === 'left' ? 'foot-l' : 'foot-r', s === 'left' ? 'L ' : 'R '));
+        d.appendChild(document.createTextNode(fmt(getter(s), digits) + (unit || '')));
+      });
+      return d;
+    }
+    card('Duration', fmtClock(M.duration_s), 'min:s');
+    if (M.analysis.available) {
+      card('Cadence', fmt(S.cadence_steps_per_min, 1), 'steps/min');
+      card('Stride time', lr(function (s) { return S.stride_time_s[s]; }, 3, ' s'), 'mean over used strides');
+      card('Stance', lr(function (s) { return S.stance_pct[s]; }, 1, ' %'), 'of the stride');
+      card('Strides used', lr(function (s) { return S.strides_used[s]; }, 0), 'stride-time CV ' + SIDES.map(function (s) { return fmt(S.stride_time_cv_pct[s], 1) + ' %'; }).join(' / '));
+    }
+    card('Valid samples', lr(function (s) { return P.quality[s].valid_pct; }, 1, ' %'), 'gaps ' + SIDES.map(function (s) { return P.quality[s].gaps; }).join(' / '));
+  }
+
+  /* ---- load over the session, synchronised with the player ----------------------------- */
+
+  var forceDiv = $('fig-force'), cursor = $('cursor'), player = null, windowS = null;
+
+  function decodeBase64(text) {
+    var bin = atob(text), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out.buffer;
+  }
+
+  /* Every sample of each foot's load; the chart shows a min/max view of the visible range. */
+  var force = {}, EVENT_SPAN_S = 120, fullRange = null;
+  function forceData() {
+    SIDES.forEach(function (s) {
+      var e = P.force.sides[s];
+      force[s] = { load: new Float32Array(decodeBase64(e.load)), n: e.n, t0: e.t0_s, dt: e.dt_s,
+        time: e.time ? new Float64Array(decodeBase64(e.time)) : null };
+    });
+    var lo = Infinity, hi = -Infinity;
+    SIDES.forEach(function (s) { lo = Math.min(lo, timeAt(force[s], 0)); hi = Math.max(hi, timeAt(force[s], force[s].n - 1)); });
+    fullRange = [lo, hi];
+  }
+  function timeAt(f, i) { return f.time ? f.time[i] : f.t0 + i * f.dt; }
+  function indexAt(f, t) {  // first index with time >= t
+    if (!f.time) return Math.max(0, Math.min(f.n, Math.ceil((t - f.t0) / f.dt - 1e-9)));
+    var a = 0, b = f.n;
+    while (a < b) { var m = (a + b) >> 1; if (f.time[m] < t) a = m + 1; else b = m; }
+    return a;
+  }
+
+  function minMaxView(f, t0, t1, buckets) {
+    var i0 = Math.max(0, indexAt(f, t0) - 1), i1 = Math.min(f.n, indexAt(f, t1) + 1), n = i1 - i0;
+    if (n <= 2 * buckets) {
+      var xs = new Float64Array(n), ys = new Float32Array(n);
+      for (var i = 0; i < n; i++) { xs[i] = timeAt(f, i0 + i); ys[i] = f.load[i0 + i]; }
+      return { x: xs, y: ys };
+    }
+    var size = Math.ceil(n / buckets), x = [], y = [];
+    for (var start = i0; start < i1; start += size) {
+      var end = Math.min(i1, start + size), lo = Infinity, hi = -Infinity, ilo = -1, ihi = -1, gap = false;
+      for (var j = start; j < end; j++) {
+        var v = f.load[j];
+        if (v !== v) { gap = true; continue; }
+        if (v < lo) { lo = v; ilo = j; }
+        if (v > hi) { hi = v; ihi = j; }
+      }
+      if (ilo >= 0) {
+        if (ilo <= ihi) { x.push(timeAt(f, ilo), timeAt(f, ihi)); y.push(lo, hi); }
+        else { x.push(timeAt(f, ihi), timeAt(f, ilo)); y.push(hi, lo); }
+      }
+      if (gap) { x.push(timeAt(f, end - 1)); y.push(null); }  // keep a gap visible at any zoom
+    }
+    return { x: x, y: y };
+  }
+
+  var forceBusy = false;
+  function forceUpdate(range) {
+    var t0 = range ? range[0] : fullRange[0], t1 = range ? range[1] : fullRange[1];
+    var buckets = Math.max(200, Math.round(forceDiv.clientWidth || 1200));
+    var xs = [], ys = [], idx = [];
+    SIDES.forEach(function (s, i) { var v = minMaxView(force[s], t0, t1, buckets); xs.push(v.x); ys.push(v.y); idx.push(i); });
+    var showEvents = t1 - t0 <= EVENT_SPAN_S, k = SIDES.length;
+    Object.keys(P.force.events).forEach(function (s) {
+      ['hs', 'to'].forEach(function (kind) {
+        var ex = [], ey = [], f = force[s];
+        if (showEvents) {
+          P.force.events[s][kind].forEach(function (t) {
+            if (t < t0 || t > t1) return;
+            var i = Math.min(f.n - 1, indexAt(f, t)), v = f.load[i];
+            ex.push(t); ey.push(v === v ? v : 0);
+          });
+        }
+        xs.push(ex); ys.push(ey); idx.push(k++);
+      });
+    });
+    $('load-hint').textContent = P.load.label + (showEvents || !Object.keys(P.force.events).length ? '' : ' · zoom in below ' + EVENT_SPAN_S + ' s to see heel strikes and toe offs');
+    return Plotly.restyle(forceDiv, { x: xs, y: ys }, idx);
+  }
+
+  function forceChart() {
+    var fig = P.figures.force;
+    forceData();
+    return Plotly.newPlot(forceDiv, fig.data, fig.layout, CONFIG).then(function () {
+      return forceUpdate(null);
+    }).then(function () {
+      forceDiv.on('plotly_click', function (ev) {
+        if (ev && ev.points && ev.points.length && player) { player.seekTime(ev.points[0].x); }
+      });
+      forceDiv.on('plotly_relayout', function (ev) {
+        if (!forceBusy && ev && (ev['xaxis.range[0]'] !== undefined || ev['xaxis.range'] || ev['xaxis.autorange'])) {
+          forceBusy = true;
+          var range = ev['xaxis.autorange'] ? null : (ev['xaxis.range'] || [ev['xaxis.range[0]'], ev['xaxis.range[1]']]);
+          forceUpdate(range).then(function () { forceBusy = false; placeCursor(); }, function () { forceBusy = false; });
+        }
+        placeCursor();
+      });
+    });
+  }
+
+  function placeCursor() {
+    var fl = forceDiv._fullLayout;
+    if (!player || !fl || !fl.xaxis || !fl.yaxis) { cursor.hidden = true; return; }
+    var xa = fl.xaxis, ya = fl.yaxis, t = player.time(), range = xa.range;
+    if (t < Math.min(range[0], range[1]) || t > Math.max(range[0], range[1])) { cursor.hidden = true; return; }
+    cursor.hidden = false;
+    cursor.style.left = (xa._offset + xa.l2p(t)) + 'px';
+    cursor.style.top = ya._offset + 'px';
+    cursor.style.height = ya._length + 'px';
+  }
+
+  function followPlayer() {
+    if (!windowS || !player) return;
+    var xa = forceDiv._fullLayout && forceDiv._fullLayout.xaxis;
+    if (!xa) return;
+    var t = player.time(), r = xa.range;
+    if (t < r[0] || t > r[1]) Plotly.relayout(forceDiv, { 'xaxis.range': [t - 0.1 * windowS, t + 0.9 * windowS] });
+  }
+
+  function windowButtons() {
+    var buttons = document.querySelectorAll('#window-btns button');
+    buttons.forEach(function (b) {
+      b.addEventListener('click', function () {
+        buttons.forEach(function (o) { o.classList.toggle('on', o === b); });
+        var w = b.getAttribute('data-window');
+        if (w === 'all') { windowS = null; Plotly.relayout(forceDiv, { 'xaxis.autorange': true }); }
+        else {
+          windowS = Number(w);
+          var t = player ? player.time() : 0;
+          Plotly.relayout(forceDiv, { 'xaxis.range': [t - 0.3 * windowS, t + 0.7 * windowS] });
+        }
+      });
+    });
+  }
+
+  /* ---- player ----------------------------------------------------------------------------- */
+
+  function nearestMark(t) {
+    var best = null;
+    (M.marks || []).forEach(function (m) { if (!best || Math.abs(m.t - t) < Math.abs(best.t - t)) best = m; });
+    return best;
+  }
+
+  function setupPlayer(fm) {
+    var unitLoad = P.load.unit, lastCursor = 0;
+    $('player-load-unit').textContent = P.load.label;
+    $('player-hint').textContent = (P.player.every_sample ? 'every sample' : P.player.rate_hz.toFixed(1) + ' frames/s') +
+      ' · ' + M.unit + ' per sensor · black line: centre of pressure of the current stance';
+    player = new window.InsolePlayer({
+      container: $('player-map'), fm: fm, data: P.player, sides: SIDES, unit: M.unit,
+      loadWeights: P.player.load_weights,
+      onFrame: function (p) {
+        var t = p.time();
+        $('player-time').textContent = fmtClock(t, true);
+        $('scrub').value = String(p.index);
+        SIDES.forEach(function (s) {
+          var v = p.load[s][p.index];
+          $('player-load-' + s).textContent = v === v ? v.toFixed(unitLoad === 'N' ? 0 : 1) : 'gap';
+        });
+        var m = nearestMark(t);
+        $('player-mark').textContent = m ? m.n + ' · ' + m.label + ' (' + fmtClock(m.t) + ', ' + (m.t >= t ? 'in ' : '') + Math.abs(m.t - t).toFixed(1) + ' s' + (m.t < t ? ' ago' : '') + ')' : '–';
+        $('play').textContent = p.playing ? 'Pause' : 'Play';
+        stats.player = { index: p.index, time_s: t, draws: p.draws, playing: p.playing };
+        var now = performance.now();
+        if (!p.playing || now - lastCursor > 100) { lastCursor = now; placeCursor(); if (p.playing) followPlayer(); }
+      }
+    });
+    $('scrub').max = String(player.n - 1);
+    $('player-total').textContent = 'of ' + fmtClock(player.time(player.n - 1), true);
+    $('scrub').addEventListener('input', function (e) { player.seek(Number(e.target.value)); });
+    $('play').addEventListener('click', function () { player.toggle(); });
+    $('step-back').addEventListener('click', function () { player.pause(); player.seek(player.index - 1); });
+    $('step-fwd').addEventListener('click', function () { player.pause(); player.seek(player.index + 1); });
+    $('speed').addEventListener('change', function (e) { player.speed = Number(e.target.value); });
+    document.addEventListener('keydown', function (e) {
+      if (e.target && (e.target.tagName === 'INPUT' && e.target.type !== 'range' || e.target.tagName === 'SELECT')) return;
+      if (e.key === ' ') { e.preventDefault(); player.toggle(); }
+      else if (e.key === 'ArrowLeft') { player.pause(); player.seek(player.index - 1); }
+      else if (e.key === 'ArrowRight') { player.pause(); player.seek(player.index + 1); }
+    });
+    window.__player = player;
+  }
+
+  /* ---- maps -------------------------------------------------------------------------------- */
+
+  function maps(fm) {
+    var unit = P.maps.unit, units = { peak: unit, mean: unit, pti: unit + '·s' };
+    $('maps-hint').textContent = 'over ' + SIDES.map(function (s) { return P.maps.stances[s] + ' ' + s; }).join(' and ') +
+      ' stances: ' + P.maps.how + ' · hover a sensor for its value';
+    ['peak', 'mean', 'pti'].forEach(function (name) {
+      var values = {}, max = 0;
+      SIDES.forEach(function (s) {
+        values[s] = P.maps[name][s];
+        values[s].forEach(function (v) { if (isNum(v) && v > max) max = v; });
+      });
+      var canvas = new window.InsoleFootMap.FootCanvas($('map-' + name), fm, { sides: SIDES, unit: units[name] });
+      canvas.draw(values, {}, niceCeil(max));
+    });
+  }
+  function niceCeil(v) {
+    if (!(v > 0)) return 1;
+    var mag = Math.pow(10, Math.floor(Math.log10(v))), steps = [1, 1.5, 2, 3, 5, 7, 10];
+    for (var i = 0; i < steps.length; i++) if (steps[i] * mag >= v) return steps[i] * mag;
+    return 10 * mag;
+  }
+
+  /* ---- other figures ------------------------------------------------------------------------ */
+
+  function figure(id, fig, emptyText) {
+    var div = $(id);
+    if (!fig) { div.classList.add('empty'); div.style.height = 'auto'; div.textContent = emptyText; return null; }
+    return Plotly.newPlot(div, fig.data, fig.layout, CONFIG);
+  }
+
+  /* ---- tables ------------------------------------------------------------------------------- */
+
+  function symmetryTable() {
+    var table = $('sym-table');
+    if (!P.symmetry.length) { table.replaceWith(el('div', 'empty', SIDES.length < 2 ? 'Only one foot was recorded.' : 'No strides to compare.')); return; }
+    var head = el('thead'), tr = el('tr');
+    ['metric', 'left', 'right', 'symmetry index', 'R − L'].forEach(function (h) { tr.appendChild(el('th', '', h)); });
+    head.appendChild(tr); table.appendChild(head);
+    var body = el('tbody');
+    P.symmetry.forEach(function (r) {
+      var unit = metricUnit(r.metric), d = unitDigits(unit), row = el('tr');
+      var name = el('td', 'txt', r.label);
+      name.appendChild(el('span', 'hint', ' ' + unit));
+      row.appendChild(name);
+      row.appendChild(el('td', '', fmt(r.left_mean, d) + ' ± ' + fmt(r.left_sd, d)));
+      row.appendChild(el('td', '', fmt(r.right_mean, d) + ' ± ' + fmt(r.right_sd, d)));
+      var si = r.symmetry_index_pct;
+      row.appendChild(el('td', isNum(si) && Math.abs(si) >= 10 ? 'warn' : '', isNum(si) ? (si > 0 ? '+' : '') + si.toFixed(1) + ' %' : '–'));
+      row.appendChild(el('td', '', isNum(r.difference) ? (r.difference > 0 ? '+' : '') + r.difference.toFixed(d) : '–'));
+      body.appendChild(row);
+    });
+    table.appendChild(body);
+  }
+
+  function strideTable() {
+    var table = $('stride-table'), sides = Object.keys(P.strides);
+    if (!sides.length) { table.replaceWith(el('div', 'empty', 'No stride table: gait analysis unavailable.')); return; }
+    var columns = P.strides[sides[0]].columns, head = el('thead'), tr = el('tr');
+    tr.appendChild(el('th', '', 'foot'));
+    columns.forEach(function (c) { var th = el('th', '', c.label); if (c.unit) th.appendChild(el('span', 'u', c.unit)); tr.appendChild(th); });
+    head.appendChild(tr); table.appendChild(head);
+    var rows = [];
+    sides.forEach(function (s) {
+      var cols = P.strides[s].columns.map(function (c) { return c.key; });
+      P.strides[s].rows.forEach(function (r) {
+        var rec = {}; cols.forEach(function (k, i) { rec[k] = r[i]; }); rec.__side = s; rows.push(rec);
+      });
+    });
+    rows.sort(function (a, b) {
+      var ta = isNum(a.heel_strike_s) ? a.heel_strike_s : a.toe_off_s || 0, tb = isNum(b.heel_strike_s) ? b.heel_strike_s : b.toe_off_s || 0;
+      return ta - tb;
+    });
+    var body = el('tbody');
+    rows.forEach(function (r) {
+      var row = el('tr', r.used ? '' : 'excluded');
+      row.dataset.side = r.__side; row.dataset.used = r.used ? '1' : '0';
+      row.appendChild(el('td', r.__side === 'left' ? 'foot-l' : 'foot-r', r.__side));
+      columns.forEach(function (c) {
+        var v = r[c.key], text;
+        if (c.key === 'used') text = v ? 'yes' : 'no';
+        else if (c.key === 'exclusion_reason') text = v || '';
+        else if (c.key === 'stride') text = isNum(v) ? String(v + 1) : '–';
+        else text = fmt(v, unitDigits(c.unit));
+        row.appendChild(el('td', c.key === 'exclusion_reason' ? 'txt' : '', text));
+      });
+      row.addEventListener('click', function () {
+        if (!player || !isNum(r.heel_strike_s)) return;
+        player.pause();
+        player.seekTime(r.heel_strike_s);
+        var end = isNum(r.stride_time_s) ? r.heel_strike_s + r.stride_time_s : r.heel_strike_s + 1.2;
+        Plotly.relayout(forceDiv, { 'xaxis.range': [r.heel_strike_s - 0.5, end + 0.5] });
+        $('sec-player').scrollIntoView({ behavior: 'smooth', block: 'start' });
+      });
+      body.appendChild(row);
+    });
+    table.appendChild(body);
+    var side = 'all', usedOnly = false;
+    function filter() {
+      body.querySelectorAll('tr').forEach(function (row) {
+        row.hidden = (side !== 'all' && row.dataset.side !== side) || (usedOnly && row.dataset.used !== '1');
+      });
+    }
+    var buttons = document.querySelectorAll('#stride-filter button');
+    buttons.forEach(function (b) {
+      b.addEventListener('click', function () {
+        buttons.forEach(function (o) { o.classList.toggle('on', o === b); });
+        side = b.getAttribute('data-side'); filter();
+      });
+    });
+    $('used-only').addEventListener('change', function (e) { usedOnly = e.target.checked; filter(); });
+  }
+
+  /* ---- quality, marks, provenance ---------------------------------------------------------- */
+
+  var QUALITY_ROWS = [
+    ['valid_pct', 'valid samples', function (v) { return fmt(v, 2) + ' %'; }, function (v) { return v < 95 ? 'bad' : v < 99.5 ? 'warn' : 'ok'; }],
+    ['gaps', 'gaps', String, function (v) { return v > 0 ? 'warn' : 'ok'; }],
+    ['gap_total_s', 'time in gaps', function (v) { return fmt(v, 2) + ' s'; }],
+    ['longest_gap_s', 'longest gap', function (v) { return fmt(v, 2) + ' s'; }],
+    ['n_sensors_used', 'sensors used', null],
+    ['contacts_detected', 'contacts detected', String],
+    ['strides_detected', 'strides detected', String],
+    ['strides_used', 'strides used', String],
+    ['strides_excluded', 'strides excluded', function (v) { var k = Object.keys(v || {}); return k.length ? k.map(function (x) { return x + ': ' + v[x]; }).join(', ') : 'none'; }],
+    ['event_confidence_mean', 'event confidence (mean)', function (v) { return fmt(v, 2); }, function (v) { return v < 0.8 ? 'warn' : 'ok'; }],
+    ['low_confidence_events', 'low-confidence events', String, function (v) { return v > 0 ? 'warn' : 'ok'; }],
+    ['force_source', 'load from', String],
+    ['zero_offset', 'zero offset', String]
+  ];
+
+  function quality() {
+    var box = $('quality');
+    SIDES.forEach(function (s) {
+      var q = P.quality[s], card = el('div', 'qcard'), dl = el('dl');
+      card.appendChild(el('h3', s === 'left' ? 'foot-l' : 'foot-r', s + ' foot'));
+      QUALITY_ROWS.forEach(function (r) {
+        var key = r[0];
+        if (q[key] === undefined || q[key] === null) return;
+        var text = key === 'n_sensors_used' ? q.n_sensors_used + ' of ' + q.n_sensors : r[2](q[key]);
+        dl.appendChild(el('dt', '', r[1]));
+        dl.appendChild(el('dd', r[3] ? r[3](q[key]) : '', text));
+      });
+      (q.sensor_flags || []).forEach(function (f) {
+        dl.appendChild(el('dt', '', 'sensor flag'));
+        dl.appendChild(el('dd', 'warn', [f.sensor, f.problem || f.flag || f.kind, f.detail || ''].filter(Boolean).join(' · ')));
+      });
+      (q.notes || []).forEach(function (n) { dl.appendChild(el('dt', '', 'note')); dl.appendChild(el('dd', '', n)); });
+      card.appendChild(dl);
+      box.appendChild(card);
+    });
+    if (M.capture_quality) {
+      var cq = el('div', 'qcard'), dl2 = el('dl');
+      cq.appendChild(el('h3', '', 'capture'));
+      Object.keys(M.capture_quality).forEach(function (k) {
+        var v = M.capture_quality[k];
+        dl2.appendChild(el('dt', '', k.replace(/_/g, ' ')));
+        dl2.appendChild(el('dd', '', typeof v === 'object' ? JSON.stringify(v) : String(v)));
+      });
+      cq.appendChild(dl2);
+      box.appendChild(cq);
+    }
+  }
+
+  function marks() {
+    var list = $('marks');
+    if (!M.marks.length) { list.replaceWith(el('div', 'empty', 'No marks in this recording.')); return; }
+    M.marks.forEach(function (m) {
+      var li = el('li');
+      li.appendChild(el('span', 't', fmtClock(m.t)));
+      li.appendChild(el('span', 'lbl', m.label));
+      if (m.kind && m.kind !== 'mark') li.appendChild(el('span', 'hint', ' (' + m.kind + ')'));
+      li.addEventListener('click', function () { if (player) { player.pause(); player.seekTime(m.t); } });
+      list.appendChild(li);
+    });
+  }
+
+  function provenance() {
+    var box = $('provenance'), A = M.analysis.provenance;
+    box.appendChild(el('p', '', 'Dashboard made by insole ' + M.generated.version + ' on ' + M.generated.at + '.' +
+      (A ? ' Analysis by ' + A.software + ' ' + A.version + ' (schema ' + A.schema_version + ', event method: ' + A.event_method + ').' : '')));
+    if (A && A.methods) box.appendChild(el('p', '', A.methods));
+    if (A && A.references && A.references.length) {
+      box.appendChild(el('h3', '', 'References'));
+      var ol = el('ol');
+      A.references.forEach(function (r) { ol.appendChild(el('li', '', typeof r === 'string' ? r : (r.citation || JSON.stringify(r)))); });
+      box.appendChild(ol);
+    }
+    box.appendChild(el('h3', '', 'Sensor layout'));
+    box.appendChild(el('p', '', M.layout.name + ': ' + M.layout.source));
+    var details = el('details'), summary = el('summary', '', 'Parameters and input (JSON)');
+    details.appendChild(summary);
+    details.appendChild(el('pre', '', JSON.stringify({ analysis: A, recording_source: M.recording_source, devices: M.devices, dashboard: M.generated }, null, 2)));
+    box.appendChild(details);
+  }
+
+  /* ---- go ----------------------------------------------------------------------------------- */
+
+  guard('header', header);
+  guard('kpis', kpis);
+  var fm = new window.InsoleFootMap.FootMap(P.grid, M.layout);
+  P.player.load_weights = P.player.load_weights || P.load.weights;
+  guard('player', function () { setupPlayer(fm); });
+  guard('maps', function () { maps(fm); });
+  guard('tables', symmetryTable);
+  guard('strides', strideTable);
+  guard('quality', quality);
+  guard('marks', marks);
+  guard('provenance', provenance);
+  windowButtons();
+  $('butterfly-note').textContent = P.notes.butterfly || '';
+  // The load chart is drawn at once; the figures further down when they come near the screen
+  // (plotly takes 0.1-1 s per figure, which would otherwise all be paid before the page is usable).
+  var lazy = [
+    ['curves', 'fig-curves', P.figures.curves, 'No stance curves: gait analysis unavailable or no strides used.'],
+    ['butterfly', 'fig-butterfly', P.figures.butterfly, 'No centre of pressure: ' + (P.notes.butterfly || 'not available') + '.'],
+    ['symmetry', 'fig-symmetry', P.figures.symmetry, SIDES.length < 2 ? 'Only one foot was recorded.' : 'No symmetry figures.'],
+    ['regions', 'fig-regions', P.figures.regions, 'No regional loads.']
+  ];
+  var rendered = {}, pendingPlots = [];
+  function render(item) {
+    if (rendered[item[0]]) return;
+    rendered[item[0]] = true;
+    guard(item[0], function () { var p = figure(item[1], item[2], item[3]); if (p) pendingPlots.push(p); });
+  }
+  window.__renderAll = function () {
+    lazy.forEach(render);
+    return Promise.all(pendingPlots).then(function () { stats.all_rendered_ms = performance.now(); return true; });
+  };
+  if (window.IntersectionObserver) {
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        lazy.forEach(function (item) { if (item[1] === entry.target.id) render(item); });
+        observer.unobserve(entry.target);
+      });
+    }, { rootMargin: '300px' });
+    lazy.forEach(function (item) { observer.observe($(item[1])); });
+  } else {
+    lazy.forEach(render);
+  }
+  var first;
+  guard('force', function () { first = forceChart(); });
+  Promise.resolve(first).then(function () {
+    placeCursor();
+    stats.ready_ms = performance.now();
+  }).catch(function (e) { stats.errors.push('plots: ' + e); stats.ready_ms = performance.now(); });
+})();
