@@ -230,9 +230,18 @@ class ClockEstimator:
             x, y = x[order], y[order]
         return x, y
 
-    def envelope(self) -> tuple[float, float, str] | None:
-        """``(intercept_s, slope, method)`` from arrivals, or None before any."""
-        x, y = self._window()
+    def envelope(self, *, whole_session: bool = False) -> tuple[float, float, str] | None:
+        """``(intercept_s, slope, method)`` from arrivals, or None before any.
+
+        Online the fit uses the last ``window_s``; ``whole_session`` fits every
+        block (the retrospective fit the finished file is timed with).
+        """
+        if whole_session:
+            x, y = np.asarray(self._block_x), np.asarray(self._block_y)
+            order = np.argsort(x, kind="stable")
+            x, y = x[order], y[order]
+        else:
+            x, y = self._window()
         if x.size == 0:
             return None
         if x[-1] - x[0] < self.min_span_for_drift_s:
@@ -259,11 +268,15 @@ class ClockEstimator:
         best = int(np.argmin(received - sent))
         return float((sent[best] + received[best]) / 2), float((received[best] - sent[best]) / 2)
 
-    def model(self) -> ClockModel | None:
-        """The current best model, or None before the first round trip or packet."""
+    def model(self, *, whole_session: bool = False) -> ClockModel | None:
+        """The current best model, or None before the first round trip or packet.
+
+        ``whole_session`` gives the retrospective fit over every packet so far
+        (constant drift over the session), used to time the finished file.
+        """
         if self.reference_us is None:
             return None
-        fitted = self.envelope()
+        fitted = self.envelope(whole_session=whole_session)
         if fitted is not None:
             intercept, slope, method = fitted
             return ClockModel(self.reference_us, intercept, slope, method)
@@ -272,9 +285,9 @@ class ClockEstimator:
             return None
         return ClockModel(self.reference_us, from_round_trips[0], 1.0, "round-trip")
 
-    def summary(self) -> dict[str, float | int | str | None]:
+    def summary(self, *, whole_session: bool = False) -> dict[str, float | int | str | None]:
         """Figures for the capture quality (see ``docs/capture.md``)."""
-        model = self.model()
+        model = self.model(whole_session=whole_session)
         out: dict[str, float | int | str | None] = {
             "method": model.method if model else None,
             "drift_ppm": model.drift_ppm if model else None,
