@@ -311,7 +311,7 @@ def _marker(recording, side: str, name: str) -> float:
 # pattern -> (marker, minimum change against normal of the same seed, signed). The minimum is
 # at least 3x the SD of that marker between normal seeds (measured over 8 seeds; docs/simulator.md).
 EFFECTS = {
-    "overpronation": [("medial_forefoot_fraction", +0.12), ("cop_ml_offset_mm", +3.0), ("midfoot", +0.02)],
+    "overpronation": [("medial_forefoot_fraction", +0.12), ("cop_ml_offset_mm", +3.0), ("midfoot", +0.015)],
     "supination": [("medial_forefoot_fraction", -0.15), ("cop_ml_offset_mm", -3.5)],
     "flat_foot": [("midfoot", +0.08)],
     "high_arch": [("midfoot", -0.05)],
