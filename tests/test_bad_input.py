@@ -88,6 +88,11 @@ def _hea_without_let(tmp: Path) -> Path:
     return tmp / "als2.hea"
 
 
+def _let_without_hea(tmp: Path) -> Path:
+    shutil.copy(SHARED / "gaitndd" / "hunt1.let", tmp / "hunt1.let")
+    return tmp / "hunt1.let"
+
+
 def _parquet_not_ours(tmp: Path) -> Path:
     path = tmp / "table.parquet"
     pd.DataFrame({"time_s": [0.0, 0.01], "force": [1.0, 2.0]}).to_parquet(path)
@@ -113,6 +118,7 @@ CASES = [
     ("non-numeric (Moticon)", _moticon_non_numeric, MalformedFileError, "'n/a' is not a number"),
     ("unknown format", _unknown_format, UnknownFormatError, "unknown format"),
     (".hea whose .let is missing", _hea_without_let, MissingCompanionError, "als2.let (left foot)"),
+    (".let whose .hea is missing", _let_without_hea, MissingCompanionError, "WFDB header hunt1.hea"),
     ("Parquet not ours", _parquet_not_ours, MalformedFileError, "not written by insole"),
     ("stream cut in its schema", _stream_cut_in_its_schema, MalformedFileError, "not a readable insole stream"),
     ("no such file", _no_such_file, insole.InputError, "no such file"),

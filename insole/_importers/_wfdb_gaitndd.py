@@ -270,7 +270,9 @@ class GaitnddImporter:
         if path.suffix.lower() in _SIDE_BY_SUFFIX:
             header = path.with_suffix(".hea")
             if not header.is_file():
-                return False
+                # binary samples say nothing about themselves; the name is the only hint, and
+                # "its header is missing" helps more than "unknown format"
+                return True
             try:
                 head = header.read_bytes()[:4096]
             except OSError:
