@@ -215,8 +215,10 @@ def _reference_events(ts_path: Path) -> ReferenceEvents:
             "note": (
                 "elapsed_time_s is the left heel strike that ends each row's left stride; left toe-off = "
                 "elapsed_time_s - left_swing_s. The table gives right-foot interval lengths only, with no "
-                "absolute right-foot times, so right events are not listed. Strides are unfiltered "
-                "(turns and outliers included)."
+                "absolute right-foot times (each row's right stride ends at a right heel strike between the "
+                "previous and this row's elapsed_time_s; even double_support_s = left_stance_s - "
+                "right_swing_s, so it fixes no right-foot time), so right events are not listed. Strides "
+                "are unfiltered (turns and outliers included)."
             ),
         },
     )
