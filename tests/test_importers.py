@@ -316,3 +316,25 @@ def test_generic_csv_mapping_errors_name_the_problem(tmp_path: Path) -> None:
         load_with_mapping(data, mapping)
     with pytest.raises(InputError, match="no such file"):
         load_with_mapping(tmp_path / "absent.csv", mapping)
+
+
+# --- the shipped samples in recordings/ --------------------------------------------------------
+
+
+def test_shipped_samples_hold_exactly_the_source_data() -> None:
+    recordings = Path(__file__).resolve().parents[1] / "recordings"
+    for shipped, source in (("gaitndd_control1.parquet", SHARED / "gaitndd" / "control1.hea"),
+                            ("moticon_230927_102114.parquet", SHARED / "moticon-opengo" / "230927_102114.txt")):
+        sample, original = insole.load(recordings / shipped), insole.load(source)
+        assert sample.left.equals(original.left) and sample.right.equals(original.right)
+        assert sample.reference_events == original.reference_events
+        assert sample.meta.source["sha256"] == original.meta.source["sha256"]
+    excerpt = insole.load(recordings / "gaitpdb_GaCo01_01_60s.parquet")
+    original = insole.load(SHARED / "gaitpdb" / "GaCo01_01.txt")
+    n = excerpt.left.n_samples
+    assert n == 6001 and excerpt.meta.extra["excerpt"]["rows_in_source"] == 12119
+    np.testing.assert_array_equal(excerpt.left.values, original.left.values[:n])
+    np.testing.assert_array_equal(excerpt.right.time_s, original.right.time_s[:n])
+    assert excerpt.meta.subject_id == "GaCo01" and excerpt.meta.body_mass_kg == 83.0
+    total = sum(p.stat().st_size for p in recordings.glob("*.parquet"))
+    assert total < 2 * 1024 * 1024  # the samples stay small enough for the repository
