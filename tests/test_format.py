@@ -179,3 +179,19 @@ def test_stream_with_no_samples_yet_is_reported_not_crashed_on(tmp_path: Path) -
     writer.close()
     with pytest.raises(MalformedFileError, match="holds no samples yet"):
         insole.load(stream)
+
+
+def test_csv_export_of_feet_on_separate_clocks_reads_back_identical(tmp_path: Path) -> None:
+    from insole._export_csv import write_csv
+
+    recording = _synthetic()
+    csv_path, sidecar = write_csv(recording, tmp_path / "walk.csv")
+    frame = pd.read_csv(csv_path)
+    assert len(frame) == 500 + 480  # no time is shared, so each row holds one foot
+    assert frame.left_valid.isna().sum() == 480 and frame.right_valid.isna().sum() == 500
+    assert "right_accel_x_g" not in frame.columns and "left_gyro_z_dps" in frame.columns
+    again = insole.load(csv_path)
+    assert again.equals(recording)
+    one_foot = recording.replace(right=None)
+    csv_path, _ = write_csv(one_foot, tmp_path / "left.csv")
+    assert insole.load(csv_path).equals(one_foot)
