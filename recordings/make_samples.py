@@ -14,7 +14,6 @@ import dataclasses
 import sys
 from pathlib import Path
 
-import numpy as np
 
 import insole
 from insole._recording import FootSamples, Recording
