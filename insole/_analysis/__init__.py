@@ -387,8 +387,8 @@ def _standing(recording, prepared, timing, params) -> dict[str, Any] | None:
     spans = {}
     for side in ("left", "right"):
         tm = timing[side]
-        long = ~tm.walking_contact & (tm.hs_index >= 0) & (tm.to_index >= 0)
-        spans[side] = list(zip(tm.heel_strike_s[long].tolist(), tm.toe_off_s[long].tolist()))
+        long = ~tm.walking_contact
+        spans[side] = list(zip(tm.contact_start_s[long].tolist(), tm.contact_stop_s[long].tolist()))
     segments = []
     for a0, a1 in spans["left"]:
         for b0, b1 in spans["right"]:
@@ -412,9 +412,11 @@ def _standing(recording, prepared, timing, params) -> dict[str, Any] | None:
         front = layout.region_mask("front") & foot.sensor_used
         rear = layout.region_mask("rearfoot") & foot.sensor_used
         if front.any() and rear.any() and inside.any():
+            # shares of the whole foot's load (the midfoot takes the rest)
             load = np.clip(np.nan_to_num(foot.sensor_load[inside]), 0, None)
+            whole = float(load[:, foot.sensor_used].sum())
             f, r = float(load[:, front].sum()), float(load[:, rear].sum())
-            front_rear[side] = (100.0 * f / (f + r), 100.0 * r / (f + r)) if f + r > 0 else (float("nan"),) * 2
+            front_rear[side] = (100.0 * f / whole, 100.0 * r / whole) if whole > 0 else (float("nan"),) * 2
     total = means["left"] + means["right"]
     result["left_pct"] = 100.0 * means["left"] / total if total > 0 else float("nan")
     result["right_pct"] = 100.0 * means["right"] / total if total > 0 else float("nan")

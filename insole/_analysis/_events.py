@@ -76,6 +76,8 @@ class Contacts:
     heel_strike_index: np.ndarray
     toe_off_index: np.ndarray
     peak_index: np.ndarray
+    start_index: np.ndarray  # the coarse contact [start, stop), known even where an event is not
+    stop_index: np.ndarray
     heel_strike_confidence: np.ndarray
     toe_off_confidence: np.ndarray
     has_gap: np.ndarray  # any invalid sample between heel strike and toe off
@@ -243,6 +245,8 @@ def detect_contacts(
         heel_strike_index=hs.astype(np.int64),
         toe_off_index=to.astype(np.int64),
         peak_index=peak_index.astype(np.int64),
+        start_index=starts.astype(np.int64),
+        stop_index=stops.astype(np.int64),
         heel_strike_confidence=hs_conf,
         toe_off_confidence=to_conf,
         has_gap=has_gap,
@@ -253,7 +257,7 @@ def detect_contacts(
 
 def _empty(smoothed: np.ndarray, levels: dict[str, float] | None = None) -> Contacts:
     none = np.zeros(0, dtype=np.int64)
-    return Contacts(none, none, none, np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), levels or {})
+    return Contacts(none, none, none, none, none, np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), levels or {})
 
 
 def _interval_nanmin(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

@@ -48,6 +48,8 @@ class FootTiming:
     heel_strike_s: np.ndarray  # NaN where unknown
     toe_off_s: np.ndarray
     walking_contact: np.ndarray  # contact not longer than max_stance_s
+    contact_start_s: np.ndarray  # coarse contact extent (s)
+    contact_stop_s: np.ndarray
     contact_has_gap: np.ndarray
     stride_reason: np.ndarray  # object array of "" or a reason, one per stride (m - 1)
     stride_bout: np.ndarray  # bout number per stride, -1 outside bouts
@@ -94,9 +96,9 @@ def foot_timing(foot: PreparedFoot, contacts: Contacts, params: AnalysisParams) 
     m = hs.size
     heel_strike_s = np.where(hs >= 0, t[np.clip(hs, 0, max(t.size - 1, 0))], np.nan) if m else np.zeros(0)
     toe_off_s = np.where(to >= 0, t[np.clip(to, 0, max(t.size - 1, 0))], np.nan) if m else np.zeros(0)
-    stance = toe_off_s - heel_strike_s
-    # a contact whose ends are unknown is judged by its peak-to-peak extent as a fallback
-    walking_contact = ~(stance > params.max_stance_s)
+    # standing is judged on the coarse contact, known even where an event is not
+    extent_s = (contacts.stop_index - contacts.start_index) / fs
+    walking_contact = extent_s <= params.max_stance_s
 
     reason = np.full(max(m - 1, 0), "", dtype=object)
     heading = None
@@ -148,6 +150,8 @@ def foot_timing(foot: PreparedFoot, contacts: Contacts, params: AnalysisParams) 
         heel_strike_s=heel_strike_s,
         toe_off_s=toe_off_s,
         walking_contact=walking_contact,
+        contact_start_s=t[contacts.start_index] if m else np.zeros(0),
+        contact_stop_s=t[np.maximum(contacts.stop_index - 1, 0)] if m else np.zeros(0),
         contact_has_gap=contacts.has_gap,
         stride_reason=reason,
         stride_bout=bout,
