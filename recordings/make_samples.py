@@ -14,7 +14,6 @@ import dataclasses
 import sys
 from pathlib import Path
 
-
 import insole
 from insole._recording import FootSamples, Recording
 
