@@ -756,7 +756,7 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
             return end
         hs_first = t0 + _FIRST_SWING_S
         to_other = hs_first + 0.11 * base_t
-        first.force_knots += ((t0 - 0.35, share), (t0 - 0.12, 0.3), (t0, 0.0))
+        first.force_knots += ((t0 - 0.35, share), (t0 - 0.12, 0.3), (t0 - 0.03, 0.12), (t0, 0.0))
         first.blend_knots += ((t0 - 0.3, 0.0), (t0, 0.5))
         first.end_s = t0
         second.force_knots += ((t0 - 0.35, 1 - share), (t0, 0.95), (hs_first, 1.0), (to_other - 0.05, 0.45),
