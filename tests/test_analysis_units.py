@@ -1,0 +1,176 @@
+"""Hand-built arrays with exact answers: interval helpers, contact detection, summary maths, JSON and CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insole._analysis import AnalysisParams, analyze
+from insole._analysis._events import detect_contacts
+from insole._analysis._segments import hysteresis, interval_windows, reduce_intervals, runs
+from insole._analysis._summary import per_foot_statistics, symmetry_table
+from insole._errors import AnalysisError
+from insole._format import write_parquet
+from insole._simulate import SimulationParams, simulate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_runs_and_interval_reductions() -> None:
+    starts, stops = runs(np.array([0, 1, 1, 0, 1, 0, 0, 1], bool))
+    assert starts.tolist() == [1, 4, 7] and stops.tolist() == [3, 5, 8]
+    values = np.arange(10.0)
+    assert reduce_intervals(np.add, values, np.array([0, 3, 8]), np.array([2, 6, 10])).tolist() == [1.0, 12.0, 17.0]
+    assert reduce_intervals(np.maximum, values, np.array([2, 0]), np.array([10, 5])).tolist() == [9.0, 4.0]
+    two = np.column_stack([values, -values])
+    assert reduce_intervals(np.add, two, np.array([1]), np.array([3])).tolist() == [[3.0, -3.0]]
+    windows = interval_windows(values, np.array([1, 5]), np.array([3, 8]))
+    np.testing.assert_array_equal(windows, [[1, 2, np.nan], [5, 6, 7]])
+
+
+def test_hysteresis_needs_the_high_level_to_start_and_the_low_level_to_end() -> None:
+    x = np.array([0, 5, 11, 7, 6, 4, 7, 9, 12, 3, np.nan, 12])
+    state = hysteresis(x, high=10, low=5)
+    assert state.tolist() == [False, False, True, True, True, False, False, False, True, False, False, True]
+
+
+def _pulses(n_steps: int = 6, fs: float = 100.0, floor: float = 0.0, rise: int = 10) -> tuple[np.ndarray, list[int], list[int]]:
+    """Trapezoid contacts of 60 samples every 100 samples; linear edges of ``rise`` samples from floor to 100."""
+    signal = np.full(100 * n_steps + 50, floor)
+    onsets, ends = [], []
+    for k in range(n_steps):
+        a = 20 + 100 * k
+        ramp = np.linspace(0, 1, rise + 1)[1:]
+        signal[a:a + rise] = floor + 100 * ramp
+        signal[a + rise:a + 50] = floor + 100
+        signal[a + 50:a + 50 + rise] = floor + 100 * ramp[::-1] - 100 / rise
+        onsets.append(a)
+        ends.append(a + 50 + rise - 1)
+    return signal, onsets, ends
+
+
+def test_level_events_land_on_known_samples() -> None:
+    signal, onsets, ends = _pulses()
+    time = np.arange(signal.size) / 100.0
+    # no smoothing (cut-off above 0.45 fs): the edges are exact ramps
+    params = AnalysisParams(event_lowpass_hz=50.0, min_swing_s=0.1)
+    found = detect_contacts(time, signal, np.ones(signal.size, bool), 100.0, params, method="level")
+    assert found.n == 6
+    # first sample at or above 4.5 % of the typical peak (100): ramp sample 0 is 10
+    assert found.heel_strike_index.tolist() == onsets
+    # first sample below 13.5: the ramp ends ... 20, 10, 0 -> the sample at 10
+    assert found.toe_off_index.tolist() == [e - 1 for e in ends]
+    assert np.all(found.heel_strike_confidence > 0.9)
+
+
+def test_residual_floor_does_not_move_level_events() -> None:
+    clean, _, _ = _pulses()
+    loaded, _, _ = _pulses(floor=30.0)  # 30 % of the contact's load stays on the insole in swing
+    time = np.arange(clean.size) / 100.0
+    params = AnalysisParams(event_lowpass_hz=50.0, min_swing_s=0.1)
+    a = detect_contacts(time, clean, np.ones(clean.size, bool), 100.0, params, method="level")
+    b = detect_contacts(time, loaded, np.ones(clean.size, bool), 100.0, params, method="level")
+    assert a.heel_strike_index.tolist() == b.heel_strike_index.tolist()
+    assert a.toe_off_index.tolist() == b.toe_off_index.tolist()
+
+
+def test_a_rise_inside_a_gap_is_not_an_event() -> None:
+    signal, onsets, _ = _pulses()
+    valid = np.ones(signal.size, bool)
+    valid[onsets[2] - 2:onsets[2] + 3] = False  # the third heel strike happens while samples are lost
+    time = np.arange(signal.size) / 100.0
+    found = detect_contacts(time, signal, valid, 100.0, AnalysisParams(event_lowpass_hz=50.0, min_swing_s=0.1), method="level")
+    assert found.heel_strike_index[2] == -1
+    assert found.heel_strike_index[[0, 1, 3]].tolist() == [onsets[0], onsets[1], onsets[3]]
+    assert found.toe_off_index[2] > onsets[2]  # its toe off was observed and stays known
+
+
+def test_shape_events_on_a_footswitch_like_signal() -> None:
+    signal, onsets, ends = _pulses(rise=10)
+    time = np.arange(signal.size) / 100.0
+    params = AnalysisParams(event_lowpass_hz=50.0, shape_lowpass_hz=50.0, min_swing_s=0.1)
+    found = detect_contacts(time, signal, np.ones(signal.size, bool), 100.0, params, method="shape")
+    # the rise starts at the onset sample; the fall has flattened at the last ramp sample + 1
+    assert np.all(np.abs(found.heel_strike_index - np.array(onsets)) <= 1)
+    assert np.all(np.abs(found.toe_off_index - np.array(ends)) <= 1)
+
+
+def test_symmetry_index_formula_and_sign() -> None:
+    strides = {
+        "left": pd.DataFrame({"stance_time_s": [0.6, 0.6], "cop_ml_offset_mm": [2.0, 2.0], "used": [True, True]}),
+        "right": pd.DataFrame({"stance_time_s": [0.66, 0.66], "cop_ml_offset_mm": [-1.0, -1.0], "used": [True, True]}),
+    }
+    per_foot = per_foot_statistics(strides)
+    assert per_foot.at["stance_time_s", "left_mean"] == pytest.approx(0.6)
+    assert per_foot.at["stance_time_s", "left_sd"] == 0.0
+    table = symmetry_table(per_foot)
+    # (0.66 - 0.60) / 0.63 x 100
+    assert table.at["stance_time_s", "symmetry_index_pct"] == pytest.approx(100 * 0.06 / 0.63)
+    # a signed metric gets only the difference
+    assert np.isnan(table.at["cop_ml_offset_mm", "symmetry_index_pct"])
+    assert table.at["cop_ml_offset_mm", "difference"] == pytest.approx(-3.0)
+
+
+def test_parameters_are_validated() -> None:
+    with pytest.raises(AnalysisError, match="event_method"):
+        AnalysisParams(event_method="magic")
+    with pytest.raises(AnalysisError, match="hysteresis"):
+        AnalysisParams(detect_low_fraction=0.5, detect_high_fraction=0.3)
+    with pytest.raises(AnalysisError, match="positive"):
+        AnalysisParams(min_stance_s=0)
+    with pytest.raises(AnalysisError, match="unknown analysis parameters"):
+        AnalysisParams.from_dict({"min_stance_s": 0.2, "speed": 3})
+    assert AnalysisParams.from_dict(AnalysisParams().to_dict()) == AnalysisParams()
+    with pytest.raises(AnalysisError, match="Recording"):
+        analyze("not a recording")
+
+
+@pytest.fixture(scope="module")
+def simulated_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("analysis") / "walk.parquet"
+    write_parquet(simulate(SimulationParams(duration_s=30.0, seed=2)), path)
+    return path
+
+
+def test_json_has_the_stable_keys_and_no_nan(simulated_file: Path) -> None:
+    import insole
+
+    analysis = analyze(insole.load(simulated_file))
+    data = json.loads(analysis.to_json())  # allow_nan=False inside: NaN would have raised
+    assert data["schema"] == "insole.analysis" and data["schema_version"] == "1.0"
+    for side in ("left", "right"):
+        events = data["events"][side]
+        assert events["heel_strike_s"] == analysis.events[side].heel_strike_s.tolist()
+        assert len(events["toe_off_s"]) == analysis.events[side].toe_off_s.size
+        row = data["strides"][side][0]
+        for key in ("heel_strike_s", "toe_off_s", "stride_time_s", "stance_time_s", "swing_time_s", "used"):
+            assert key in row
+        assert data["quality"][side]["valid_fraction"] == 1.0
+    assert data["summary"]["cadence_steps_per_min"] == pytest.approx(analysis.summary.cadence_steps_per_min)
+    assert data["provenance"]["version"] and data["provenance"]["parameters"]["min_stance_s"] == 0.2
+    assert "Gait events" in data["provenance"]["methods"]
+    assert data["provenance"]["input"]["source"]["kind"] == "simulation"
+
+
+def test_cli_summary_json_and_bad_input(simulated_file: Path, tmp_path: Path) -> None:
+    cli = [sys.executable, "-m", "insole._cli"]
+    out = tmp_path / "a.json"
+    done = subprocess.run([*cli, "analyze", str(simulated_file), "--json", str(out), "--mass-kg", "80"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "Cadence" in done.stdout and "stride time" in done.stdout
+    data = json.loads(out.read_text())
+    assert data["summary"]["body_weight"]["mass_kg"] == 80.0
+    piped = subprocess.run([*cli, "analyze", str(simulated_file), "--json", "-"], capture_output=True, text=True, cwd=REPO)
+    assert json.loads(piped.stdout)["events"]["left"]["heel_strike_s"]
+    bad = tmp_path / "broken.txt"
+    bad.write_text("this is not a recording\n")
+    failed = subprocess.run([*cli, "analyze", str(bad)], capture_output=True, text=True, cwd=REPO)
+    assert failed.returncode == 2
+    assert failed.stderr.count("\n") == 1 and str(bad) in failed.stderr and "Traceback" not in failed.stderr
