@@ -26,7 +26,6 @@ from scipy.interpolate import PchipInterpolator
 from insole._layout import REGION_GROUPS, REGIONS, SensorLayout, get_layout
 from insole._recording import FootSamples, Recording, RecordingMeta, ReferenceEvents, regular_time_axis
 from insole._simulate_gait import (
-    COARSE,
     PATTERN_DESCRIPTIONS,
     PATTERNS,
     Activity,

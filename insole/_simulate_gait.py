@@ -690,7 +690,7 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
         other foot's strike (double support) and 20 % shorter than its stride
         (swing).
         """
-        nonlocal hs_lead, stride, step, swing_m
+        nonlocal hs_lead, stride, step
         d0, d1, d2 = stride_steps(t_base, lead_profile, other_profile)
         for side, profile, start, to_other, own_stride in (
             (lead, lead_profile, hs_lead, d0, d0 + d1),

@@ -15,10 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import subprocess
-import sys
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -229,7 +226,6 @@ def test_without_noise_the_samples_give_the_stored_shares_exactly():
 
 
 def _in_any_contact(recording, side):
-    t = recording.foot(side).time_s
     total = _force_n(recording, side).sum(axis=1)
     return total > 0
 
@@ -490,16 +486,16 @@ def test_cli_writes_a_file_that_loads(tmp_path, capsys):
     assert truth["params"]["seed"] == 5 and truth["params"]["turns"] == 1
 
 
-def test_cli_bad_input_is_one_line_and_exit_2(tmp_path):
-    run = [sys.executable, "-m", "insole._cli", "simulate", "--duration", "5", "--turns", "4",
-           "--out", str(tmp_path / "x.parquet")]
-    result = subprocess.run(run, capture_output=True, text=True)
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1 and "too short" in result.stderr
-    result = subprocess.run([*run[:4], "--pattern", "antalgic", "--side", "both", "--out", str(tmp_path / "y.parquet")],
-                            capture_output=True, text=True)
-    assert result.returncode == 2 and "one-sided" in result.stderr
-    assert not (tmp_path / "x.parquet").exists()
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    out = tmp_path / "x.parquet"
+    assert cli_main(["simulate", "--duration", "5", "--turns", "4", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "too short" in err and "Traceback" not in err
+    assert cli_main(["simulate", "--pattern", "antalgic", "--side", "both", "--out", str(out)]) == 2
+    assert "one-sided" in capsys.readouterr().err
+    assert cli_main(["simulate", "--out", str(tmp_path / "missing" / "y.parquet")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_bad_parameters_are_refused():

@@ -53,6 +53,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.out.parent.is_dir():
+        print(f"insole simulate: error: {args.out}: directory {args.out.parent} does not exist", file=sys.stderr)
+        return 2
     try:
         params = SimulationParams(
             pattern=args.pattern, duration_s=args.duration, seed=args.seed, side=args.side,
@@ -63,9 +66,6 @@ def run(args: argparse.Namespace) -> int:
         recording = simulate(params)
     except (ValueError, RecordingError) as error:
         print(f"insole simulate: error: {error}", file=sys.stderr)
-        return 2
-    if args.out.parent and not args.out.parent.exists():
-        print(f"insole simulate: error: {args.out}: directory {args.out.parent} does not exist", file=sys.stderr)
         return 2
     write_parquet(recording, args.out)
     truth = recording.meta.extra["simulation"]
