@@ -77,6 +77,7 @@ class FootStatus:
     state: str
     samples: int
     valid_samples: int
+    received_samples: int
     rate_hz: float | None
     packets_sent: int
     packets_lost: int
@@ -94,14 +95,17 @@ class SessionStatus:
     feet: Mapping[str, FootStatus]
 
     def line(self) -> str:
-        """``  12.3 s | L streaming 1230 smp 100.0 Hz loss 0.00% bat 87% | R ...``"""
+        """``  12.3 s | L streaming 1230 smp 100.0 Hz loss 0.00% bat 87% | R ...``
+
+        ``smp`` counts the samples received so far (on disk within a second).
+        """
         parts = [f"{self.elapsed_s:7.1f} s"]
         for side, foot in self.feet.items():
             rate = f"{foot.rate_hz:5.1f} Hz" if foot.rate_hz is not None else "  --- Hz"
             battery = f"{foot.battery_pct}%" if foot.battery_pct is not None else "?"
             reconnects = f" rc {foot.reconnects}" if foot.reconnects else ""
             parts.append(
-                f"{side[0].upper()} {foot.state:<12} {foot.valid_samples:7d} smp {rate} "
+                f"{side[0].upper()} {foot.state:<12} {foot.received_samples:7d} smp {rate} "
                 f"loss {foot.loss_pct:5.2f}% bat {battery}{reconnects}"
             )
         return " | ".join(parts)
@@ -543,6 +547,7 @@ class CaptureSession:
             state=link.state,
             samples=foot.timeline.slots_written,
             valid_samples=foot.timeline.valid_written,
+            received_samples=foot.timeline.samples_received,
             rate_hz=rate,
             packets_sent=counts.packets_sent,
             packets_lost=counts.packets_lost,

@@ -128,6 +128,7 @@ class FootTimeline:
         self.valid_written = 0
         self.link_gap_slots = 0
         self.overlap_dropped = 0
+        self.samples_received = 0  # samples of packets accepted (written or still waiting)
 
     # ------------------------------------------------------------------ input
 
@@ -168,6 +169,7 @@ class FootTimeline:
             stream.late += 1
             return arrival
         stream.pending[index] = (pressure_codes, imu_codes, arrival_s)
+        self.samples_received += int(pressure_codes.shape[0])
         return arrival
 
     # ------------------------------------------------------------------ output

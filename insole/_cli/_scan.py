@@ -1,0 +1,128 @@
+"""``insole scan``: which insoles are advertising nearby (name, side, address, RSSI, battery).
+
+One BLE scan (bleak; BlueZ on Linux). ``--emulate`` scans emulated insoles on
+a private fake BlueZ instead, the same code path with no hardware.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+__all__ = ["add_parser", "run", "format_table"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "scan",
+        help="list the insoles advertising nearby: name, side, address, signal, battery",
+        description=(
+            "Scan for insoles over Bluetooth LE for a few seconds and list each one: its name, "
+            "which foot it is for, its address, signal strength (RSSI), battery, serial and "
+            "protocol version. Use a name or address with 'insole record --left/--right'."
+        ),
+        epilog="examples:\n  insole scan\n  insole scan --timeout 10 --json\n  insole scan --emulate",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="how long to scan, s (default 5)")
+    parser.add_argument("--json", action="store_true", help="print JSON: a list of insoles")
+    parser.add_argument(
+        "--emulate", action="store_true",
+        help="scan emulated insoles (no hardware: a fake BlueZ on a private D-Bus, started for this scan)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    found = asyncio.run(_scan(args.timeout, args.emulate))
+    rows = [_row(insole) for insole in sorted(found, key=lambda f: (f.side or "~", f.name or "", f.address))]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(format_table(rows))
+    return 0
+
+
+async def _scan(timeout_s: float, emulate: bool) -> list[Any]:
+    from insole._capture._collector import scan_insoles
+    from insole._errors import DeviceError
+
+    environment = None
+    if emulate:
+        from firmware_protocol._environment import EmulatedEnvironment, EmulationSetupError
+
+        environment = EmulatedEnvironment(set_system_bus_env=True)
+        try:
+            await environment.start()
+        except EmulationSetupError as error:
+            raise DeviceError(str(error)) from None
+    try:
+        found = await _scan_or_explain(scan_insoles, timeout_s)
+    finally:
+        if environment is not None:
+            await environment.stop()
+    return list(found.values())
+
+
+async def _scan_or_explain(scan_insoles: Any, timeout_s: float) -> dict[str, Any]:
+    from bleak.exc import BleakError
+
+    from insole._errors import DeviceError
+
+    try:
+        return await scan_insoles(timeout_s)
+    except (BleakError, OSError, EOFError) as error:
+        raise DeviceError(f"cannot scan: {error} (is Bluetooth available and switched on?)") from None
+
+
+def _row(insole: Any) -> dict[str, Any]:
+    return {
+        "name": insole.name,
+        "side": insole.side,
+        "address": insole.address,
+        "rssi_dbm": insole.rssi,
+        "battery_pct": insole.battery_pct,
+        "serial": f"{insole.serial:08X}" if insole.serial is not None else None,
+        "protocol_version": insole.protocol_version,
+        "problem": insole.problem,
+    }
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """The rows as an aligned text table (or a one-line note when there are none)."""
+    if not rows:
+        return "no insoles found (are they awake, charged and near? is Bluetooth on?)\n"
+    header = ("name", "side", "address", "RSSI", "battery", "serial", "protocol")
+    lines = [header]
+    for row in rows:
+        lines.append(
+            (
+                row["name"] or "?",
+                row["side"] or "?",
+                row["address"],
+                f"{row['rssi_dbm']} dBm" if row["rssi_dbm"] is not None else "?",
+                f"{row['battery_pct']}%" if row["battery_pct"] is not None else "?",
+                row["serial"] or "?",
+                str(row["protocol_version"]) if row["protocol_version"] is not None else "?",
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
+    for row in rows:
+        if row["problem"]:
+            text.append(f"note: {row['name'] or row['address']}: {row['problem']}")
+    return "\n".join(text) + "\n"
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a number > 0")
+    return value
