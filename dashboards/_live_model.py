@@ -95,6 +95,8 @@ class _Foot:
     heel_strikes_s: deque = field(default_factory=lambda: deque(maxlen=64))
     load_peak: float = 0.0
     map_peak: float = 0.0
+    load_low: float = 0.0  # below 0 only for signals that go negative (uncalibrated "au")
+    map_low: float = 0.0
     peak_time_s: float = 0.0
 
 
@@ -168,6 +170,8 @@ class LiveModel:
         if np.isfinite(load).any():
             foot.load_peak = max(foot.load_peak * decay, float(np.nanmax(load)))
             foot.map_peak = max(foot.map_peak * decay, float(np.nanmax(values)))
+            foot.load_low = min(foot.load_low * decay, float(np.nanmin(load)))
+            foot.map_low = min(foot.map_low * decay, float(np.nanmin(values)))
         cop_x, cop_y = centre_of_pressure_mm(values, self.layout, self.scale, _COP_MIN_LOAD_FRACTION * foot.load_peak)
 
         for kind, t in foot.detector.update(time_s, load):
@@ -254,6 +258,7 @@ class LiveModel:
             "unit": self.unit,
             "load_unit": self.scale.unit,
             "load_label": self.scale.label,
+            "load_axis_label": self.scale.axis_label,
             "sample_rate_hz": self.sample_rate_hz,
             "window_s": self.window_s,
         }
@@ -310,4 +315,8 @@ class LiveModel:
         loads = [f.load_peak for f in self.feet.values()]
         frame["map_max"] = nice_ceiling(max(peaks)) if peaks else 1.0
         frame["load_max"] = nice_ceiling(1.1 * max(loads)) if loads else 1.0
+        lows = [f.load_low for f in self.feet.values()] + [0.0]
+        map_lows = [f.map_low for f in self.feet.values()] + [0.0]
+        frame["load_min"] = -nice_ceiling(-1.1 * min(lows)) if min(lows) < 0 else 0.0
+        frame["map_min"] = -nice_ceiling(-min(map_lows)) if min(map_lows) < 0 else 0.0
         return frame

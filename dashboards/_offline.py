@@ -14,8 +14,8 @@ all inside it. It shows
 * data quality and provenance (software version, parameters, input).
 
 How the pressure maps are stored: once, compactly. Every frame is one byte per
-sensor (square-root companding: fine steps at low pressure, code 255 = no
-data) for both feet, base64 in the page and decoded in the browser into a
+sensor (square-root companding between the session's lowest and highest value:
+fine steps at low pressure, code 255 = no data) for both feet, base64 in the page and decoded in the browser into a
 ``Uint8Array``; the player draws them on a canvas. Plotly animation frames
 (one figure per frame) do not scale to a session and are not used.
 
@@ -200,17 +200,24 @@ def _player_frames(recording: Recording, params: DashboardParams) -> dict[str, A
     t0, t1 = float(min(starts)), float(max(ends))
     fs = recording.sample_rate_hz
     duration = max(t1 - t0, 1.0 / fs)
-    budget_rate = params.player_budget_bytes / (len(sides) * n_sensors * duration)
-    rate = float(min(fs, budget_rate))
-    n_frames = int(math.floor(duration * rate)) + 1
+    every_sample = int(round(duration * fs)) + 1
+    affordable = max(2, params.player_budget_bytes // (len(sides) * n_sensors))
+    if every_sample <= affordable:
+        n_frames, rate = every_sample, float(fs)
+    else:
+        n_frames = int(affordable)
+        rate = (n_frames - 1) / duration
     frame_t = t0 + np.arange(n_frames) / rate
-    vmax = 0.0
+    # the scale runs from 0 (or the lowest value, for signals that go negative) to the highest value
+    vmin, vmax = 0.0, 0.0
     for s in sides:
         foot = recording.foot(s)
         finite = foot.values[foot.valid]
         if finite.size and np.isfinite(finite).any():
             vmax = max(vmax, float(np.nanmax(finite)))
-    vmax = vmax if vmax > 0 else 1.0
+            vmin = min(vmin, float(np.nanmin(finite)))
+    if vmax <= vmin:
+        vmax = vmin + 1.0
     blobs = {}
     for s in sides:
         foot = recording.foot(s)
@@ -220,7 +227,7 @@ def _player_frames(recording: Recording, params: DashboardParams) -> dict[str, A
         too_far = np.abs(foot.time_s[pick] - frame_t) > 0.75 / fs
         values = foot.values[pick].astype(np.float64)
         missing = (~foot.valid[pick] | too_far)[:, None] | ~np.isfinite(values)
-        codes = np.rint(np.sqrt(np.clip(values, 0.0, vmax) / vmax) * _FULL_SCALE_CODE)
+        codes = np.rint(np.sqrt((np.clip(values, vmin, vmax) - vmin) / (vmax - vmin)) * _FULL_SCALE_CODE)
         codes = np.where(missing, _MISSING_CODE, codes).astype(np.uint8)
         blobs[s] = _b64(codes)
     return {
@@ -229,6 +236,7 @@ def _player_frames(recording: Recording, params: DashboardParams) -> dict[str, A
         "n_frames": n_frames,
         "n_sensors": n_sensors,
         "full_scale": vmax,
+        "zero_scale": vmin,
         "full_scale_code": _FULL_SCALE_CODE,
         "missing_code": _MISSING_CODE,
         "companding": "sqrt",
@@ -314,7 +322,11 @@ def _force_view(recording: Recording, loads: dict[str, np.ndarray], scale_label:
 def _curves_figure(analysis: Any, sides: tuple[str, ...]) -> dict[str, Any] | None:
     if analysis is None:
         return None
-    curves = {s: analysis.curves[s] for s in sides if s in analysis.curves and len(analysis.curves[s])}
+    def has_stances(table: Any) -> bool:
+        return (len(table) > 0 and int(table["n_stances"].iloc[0]) > 0
+                and (table["force_n_mean"].notna().any() or table["force_bw_mean"].notna().any()))
+
+    curves = {s: analysis.curves[s] for s in sides if s in analysis.curves and has_stances(analysis.curves[s])}
     if not curves:
         return None
     use_bw = all(c["force_bw_mean"].notna().any() for c in curves.values())
@@ -655,7 +667,7 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
         for name, values in _pressure_maps(recording, side, start, stop).items():
             maps[name][side] = np.round(values, 3)
     symmetry_rows = _symmetry_rows(analysis)
-    force_figure, force_data = _force_view(recording, loads, scale.label, analysis)
+    force_figure, force_data = _force_view(recording, loads, scale.axis_label, analysis)
     butterfly, butterfly_note = _butterfly_figure(recording, loads, stances, params)
     describe = _describe(recording, analysis, source, params)
     describe["analysis"] = {

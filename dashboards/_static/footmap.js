@@ -38,15 +38,18 @@
     return lut;
   })();
 
-  function niceTicks(max, n) {
-    if (!(max > 0)) return [0];
-    var raw = max / n, mag = Math.pow(10, Math.floor(Math.log10(raw))), step = mag;
+  function niceStep(span, n) {
+    var raw = span / n, mag = Math.pow(10, Math.floor(Math.log10(raw))), step = mag;
     [1, 2, 2.5, 5, 10].some(function (m) { step = m * mag; return step >= raw; });
-    var ticks = [];
-    for (var v = 0; v <= max * 1.0001; v += step) ticks.push(Math.round(v * 1e6) / 1e6);
+    return step;
+  }
+  function niceTicks(min, max, n) {
+    if (!(max > min)) return [min];
+    var step = niceStep(max - min, n), ticks = [];
+    for (var v = Math.ceil(min / step - 1e-9) * step; v <= max * 1.0001 + 1e-12; v += step) ticks.push(Math.round(v / step) * step);
     return ticks;
   }
-  function fmtTick(v) { return Math.abs(v) >= 100 || v === Math.round(v) ? String(Math.round(v)) : v.toFixed(1); }
+  function tickDigits(step) { return step >= 1 ? 0 : Math.min(6, Math.ceil(-Math.log10(step) - 1e-9)); }
 
   /* The grid maths: sensor values -> cell values (display order: rows heel->toe, columns left->right). */
   function FootMap(grid, layout) {
@@ -121,6 +124,7 @@
     this.values = {};
     this.cop = {};
     this.cmax = 1;
+    this.cmin = 0;
     this.notes = {};
     this.resize();
     if (global.ResizeObserver) new ResizeObserver(function () { self.resize(); self.redraw(); }).observe(container);
@@ -167,24 +171,26 @@
 
   FootCanvas.prototype._paintImage = function (side, flat) {
     var img = this.images[side], d = img.data.data, rows = this.fm.rows, cols = this.fm.cols;
-    var mirror = side === 'right', inv = this.cmax > 0 ? 255 / this.cmax : 0;
+    var mirror = side === 'right', lo = this.cmin, inv = this.cmax > lo ? 255 / (this.cmax - lo) : 0;
     for (var r = 0; r < rows; r++) {
       var dst = (rows - 1 - r) * cols;
       for (var c = 0; c < cols; c++) {
         var v = flat[r * cols + (mirror ? cols - 1 - c : c)], o = (dst + c) * 4;
         if (v !== v) { d[o + 3] = 0; continue; }
-        var li = Math.max(0, Math.min(255, Math.round(v * inv))) * 3;
+        var li = Math.max(0, Math.min(255, Math.round((v - lo) * inv))) * 3;
         d[o] = LUT[li]; d[o + 1] = LUT[li + 1]; d[o + 2] = LUT[li + 2]; d[o + 3] = 255;
       }
     }
     img.ctx.putImageData(img.data, 0, 0);
   };
 
-  /* values: {side: sensor values or null}; cop: {side: {x_mm: [], y_mm: []}}; cmax: top of the colour scale. */
-  FootCanvas.prototype.draw = function (values, cop, cmax) {
+  /* values: {side: sensor values or null}; cop: {side: {x_mm: [], y_mm: []}};
+   * cmax (and cmin, default 0): the ends of the colour scale. */
+  FootCanvas.prototype.draw = function (values, cop, cmax, cmin) {
     if (values) this.values = values;
     if (cop) this.cop = cop;
     if (cmax) this.cmax = cmax;
+    this.cmin = cmin || 0;
     this.redraw();
   };
 
@@ -215,9 +221,10 @@
       self._outlinePath(side);
       ctx.strokeStyle = INSOLE_LINE; ctx.lineWidth = 1.5; ctx.stroke();
       // sensors: small rings where the insole really measures
-      var L = fm.layout, rad = L.n_sensors > 64 ? 1.2 : 2.6;
-      ctx.strokeStyle = 'rgba(15,23,42,0.45)'; ctx.lineWidth = 1;
-      for (var i = 0; i < L.n_sensors; i++) {
+      // dense sensel grids get no rings: they would hide the map
+      var L = fm.layout, rad = L.n_sensors > 64 ? 1.2 : 2.6, rings = L.n_sensors <= 150 ? L.n_sensors : 0;
+      ctx.strokeStyle = L.n_sensors > 64 ? 'rgba(15,23,42,0.25)' : 'rgba(15,23,42,0.45)'; ctx.lineWidth = 1;
+      for (var i = 0; i < rings; i++) {
         var q = self.px(side, L.x_mm[i], L.y_mm[i]);
         ctx.beginPath(); ctx.arc(q[0], q[1], rad, 0, 2 * Math.PI); ctx.stroke();
       }
@@ -262,11 +269,11 @@
     }
     ctx.strokeStyle = '#cbd5e1'; ctx.lineWidth = 1; ctx.strokeRect(cb.x, cb.y0, width, height);
     ctx.fillStyle = INK; ctx.font = '11px ' + FONT; ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
-    var self = this;
-    niceTicks(this.cmax, 5).forEach(function (v) {
-      var y = cb.y1 - (v / self.cmax) * height;
+    var self = this, lo = this.cmin, span = this.cmax - lo, digits = tickDigits(niceStep(span, 5));
+    niceTicks(lo, this.cmax, 5).forEach(function (v) {
+      var y = cb.y1 - ((v - lo) / span) * height;
       ctx.fillRect(cb.x + width, y, 3, 1);
-      ctx.fillText(fmtTick(v), cb.x + width + 5, y);
+      ctx.fillText(v.toFixed(digits), cb.x + width + 5, y);
     });
     ctx.fillStyle = MUTED; ctx.textAlign = 'left'; ctx.textBaseline = 'bottom';
     ctx.fillText(this.unit, cb.x - 2, cb.y0 - 3);
@@ -291,5 +298,5 @@
     this.tip.hidden = false;
   };
 
-  global.InsoleFootMap = { FootMap: FootMap, FootCanvas: FootCanvas, COLORSCALE: COLORSCALE, niceTicks: niceTicks };
+  global.InsoleFootMap = { FootMap: FootMap, FootCanvas: FootCanvas, COLORSCALE: COLORSCALE, niceTicks: niceTicks, niceStep: niceStep };
 })(window);

@@ -28,7 +28,7 @@
   var heatDiv = $('heat'), curveDiv = $('curves');
   var pending = { maps: {}, mapSendMs: null, curves: false, curveSendMs: null };
   var curves = {}, cop = {}, steps = {}, stepCounts = { left: 0, right: 0 };
-  var marks = [], mapMax = 1, loadMax = 1, windowS = 10, sessionT = 0;
+  var marks = [], mapMax = 1, loadMax = 1, mapMin = 0, loadMin = 0, windowS = 10, sessionT = 0;
   var markCount = 0, chart = null, lastHeelStrike = { left: -Infinity, right: -Infinity }, lastCurveDraw = 0, lastSampleMs = 0, ready = false;
   var nextControlId = 1, recording = { active: false };
 
@@ -113,7 +113,7 @@
     footCanvas.draw(shownMaps, {}, mapMax);
     curveDiv.textContent = '';
     chart = new window.InsoleTimeChart(curveDiv, {
-      colors: COLORS, yLabel: msg.load_unit === 'N' ? 'load (N)' : 'load (' + msg.load_unit + ')'
+      colors: COLORS, yLabel: msg.load_axis_label
     });
     enableControls(!!msg.controls);
     ready = true;
@@ -157,6 +157,8 @@
     sessionT = msg.t_s;
     mapMax = msg.map_max || mapMax;
     loadMax = msg.load_max || loadMax;
+    mapMin = msg.map_min || 0;
+    loadMin = msg.load_min || 0;
     setText('clock', fmtClock(sessionT));
     var left = msg.balance_left_pct;
     if (left !== null && left !== undefined) {
@@ -188,7 +190,7 @@
     });
     try {
       var t0 = performance.now();
-      footCanvas.draw(shownMaps, trails, mapMax);
+      footCanvas.draw(shownMaps, trails, mapMax, mapMin);
       pushAge(stats.heat_ms, performance.now() - t0);
       stats.heat_draws += 1;
       if (sent !== null) pushAge(stats.heat_age_ms, Date.now() - sent);
@@ -208,7 +210,7 @@
     marks = marks.filter(function (m) { return m.t >= horizon; });
     try {
       var t0 = performance.now();
-      chart.draw(series, stepSeries, marks, Math.max(sessionT, windowS), windowS, loadMax);
+      chart.draw(series, stepSeries, marks, Math.max(sessionT, windowS), windowS, loadMax, loadMin);
       pushAge(stats.curve_ms, performance.now() - t0);
       stats.curve_draws += 1;
       lastCurveDraw = now;

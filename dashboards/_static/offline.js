@@ -26,7 +26,8 @@
   function fmt(v, digits) { return isNum(v) ? v.toFixed(digits) : '–'; }
   function fmtClock(t, cs) {
     if (!isNum(t)) return '–';
-    var sign = t < 0 ? '-' : '', a = Math.abs(t), m = Math.floor(a / 60), s = a - 60 * m;
+    var scale = cs ? 100 : 10, units = Math.round(Math.abs(t) * scale);  // round first: 59.999 s is 1:00.00
+    var sign = t < 0 ? '-' : '', m = Math.floor(units / (60 * scale)), s = (units - m * 60 * scale) / scale;
     return sign + m + ':' + (s < 10 ? '0' : '') + s.toFixed(cs ? 2 : 1);
   }
   function unitDigits(unit) {
@@ -262,6 +263,9 @@
         if (!p.playing || now - lastCursor > 100) { lastCursor = now; placeCursor(); if (p.playing) followPlayer(); }
       }
     });
+    ['left', 'right'].forEach(function (s) {
+      if (SIDES.indexOf(s) < 0) $('player-load-' + s).parentNode.hidden = true;
+    });
     $('scrub').max = String(player.n - 1);
     $('player-total').textContent = 'of ' + fmtClock(player.time(player.n - 1), true);
     $('scrub').addEventListener('input', function (e) { player.seek(Number(e.target.value)); });
@@ -285,13 +289,13 @@
     $('maps-hint').textContent = 'over ' + SIDES.map(function (s) { return P.maps.stances[s] + ' ' + s; }).join(' and ') +
       ' stances: ' + P.maps.how + ' · hover a sensor for its value';
     ['peak', 'mean', 'pti'].forEach(function (name) {
-      var values = {}, max = 0;
+      var values = {}, max = 0, min = 0;
       SIDES.forEach(function (s) {
         values[s] = P.maps[name][s];
-        values[s].forEach(function (v) { if (isNum(v) && v > max) max = v; });
+        values[s].forEach(function (v) { if (isNum(v) && v > max) max = v; if (isNum(v) && v < min) min = v; });
       });
       var canvas = new window.InsoleFootMap.FootCanvas($('map-' + name), fm, { sides: SIDES, unit: units[name] });
-      canvas.draw(values, {}, niceCeil(max));
+      canvas.draw(values, {}, niceCeil(max), min < 0 ? -niceCeil(-min) : 0);
     });
   }
   function niceCeil(v) {
@@ -421,9 +425,15 @@
         dl.appendChild(el('dt', '', r[1]));
         dl.appendChild(el('dd', r[3] ? r[3](q[key]) : '', text));
       });
+      var byStatus = {};
       (q.sensor_flags || []).forEach(function (f) {
-        dl.appendChild(el('dt', '', 'sensor flag'));
-        dl.appendChild(el('dd', 'warn', [f.sensor, f.problem || f.flag || f.kind, f.detail || ''].filter(Boolean).join(' · ')));
+        var key = (f.status || 'flagged') + (f.excluded ? ', left out' : '');
+        (byStatus[key] = byStatus[key] || []).push(f.sensor);
+      });
+      Object.keys(byStatus).forEach(function (key) {
+        var names = byStatus[key], shown = names.slice(0, 8).join(', ') + (names.length > 8 ? ' and ' + (names.length - 8) + ' more' : '');
+        dl.appendChild(el('dt', '', 'sensors ' + key));
+        dl.appendChild(el('dd', 'warn', names.length + ': ' + shown));
       });
       (q.notes || []).forEach(function (n) { dl.appendChild(el('dt', '', 'note')); dl.appendChild(el('dd', '', n)); });
       card.appendChild(dl);

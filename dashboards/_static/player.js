@@ -27,15 +27,18 @@
     this.onFrame = opts.onFrame || function () {};
     this.frames = {};
     this.sides.forEach(function (s) { self.frames[s] = decodeBase64(data.frames[s]); });
-    // code -> value: (code / full_scale_code)^2 x full_scale; the missing code -> NaN
+    // code -> value: zero + (code / full_scale_code)^2 x (full - zero); the missing code -> NaN
     this.table = new Float64Array(256);
+    var zero = data.zero_scale || 0, span = data.full_scale - zero;
     for (var c = 0; c < 256; c++) {
       var f = c / data.full_scale_code;
-      this.table[c] = c === data.missing_code ? NaN : f * f * data.full_scale;
+      this.table[c] = c === data.missing_code ? NaN : zero + f * f * span;
     }
     this._computeLoads(opts.fm.layout, opts.loadWeights);
     this.canvas = new global.InsoleFootMap.FootCanvas(opts.container, opts.fm, { sides: this.sides, unit: opts.unit });
     this.cmax = niceMax(data.full_scale);
+    this.cmin = zero < 0 ? -niceMax(-zero) : 0;
+    this.withCop = this.k >= 3;  // a centre of pressure needs sensors spread over the foot
     this.index = 0;
     this.playing = false;
     this.speed = 1;
@@ -105,13 +108,13 @@
       var floor = 0.05 * self.loadPeak[s], start = i, limit = Math.max(0, i - Math.round(2 * self.rate));
       while (start > limit && self.load[s][start - 1] > floor) start--;
       var xs = [], ys = [];
-      if (self.load[s][i] > floor) {
+      if (self.withCop && self.load[s][i] > floor) {
         for (var m = start; m <= i; m++) { xs.push(self.copX[s][m]); ys.push(self.copY[s][m]); }
       }
       cop[s] = { x_mm: xs, y_mm: ys };
       self.canvas.notes[s] = any ? '' : 'no data at this moment (gap)';
     });
-    this.canvas.draw(values, cop, this.cmax);
+    this.canvas.draw(values, cop, this.cmax, this.cmin);
     this.draws += 1;
     this.onFrame(this);
   };

@@ -47,18 +47,19 @@
   };
 
   /* series: {key: {t: [], v: []}}; steps: {key: {t: [], v: [], kind: []}} ('hs' | 'to');
-   * marks: [{t, n}]; the x axis shows [tEnd - windowS, tEnd], the y axis [0, yMax]. */
-  TimeChart.prototype.draw = function (series, steps, marks, tEnd, windowS, yMax) {
-    this.last = [series, steps, marks, tEnd, windowS, yMax];
+   * marks: [{t, n}]; the x axis shows [tEnd - windowS, tEnd], the y axis [yMin (default 0), yMax]. */
+  TimeChart.prototype.draw = function (series, steps, marks, tEnd, windowS, yMax, yMin) {
+    this.last = [series, steps, marks, tEnd, windowS, yMax, yMin];
+    yMin = yMin || 0;
     var ctx = this.ctx, L = 58, R = 12, T = 12, B = 40, W = this.w - L - R, H = this.h - T - B;
-    var t0 = tEnd - windowS, sx = W / windowS, sy = H / yMax;
+    var t0 = tEnd - windowS, sx = W / windowS, sy = H / (yMax - yMin);
     function X(t) { return L + (t - t0) * sx; }
-    function Y(v) { return T + H - Math.max(0, Math.min(yMax * 1.05, v)) * sy; }
+    function Y(v) { return T + H - (Math.max(yMin, Math.min(yMax * 1.05, v)) - yMin) * sy; }
     ctx.clearRect(0, 0, this.w, this.h);
     ctx.font = '11px ' + FONT; ctx.lineWidth = 1;
     // grid and axes
     ctx.strokeStyle = GRID; ctx.fillStyle = INK; ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
-    ticks(0, yMax, 5).forEach(function (v) {
+    ticks(yMin, yMax, 5).forEach(function (v) {
       var y = Math.round(Y(v)) + 0.5;
       ctx.beginPath(); ctx.moveTo(L, y); ctx.lineTo(L + W, y); ctx.stroke();
       ctx.fillText(String(v), L - 6, y);
@@ -106,7 +107,7 @@
       ctx.fillStyle = colors[key] || INK; ctx.strokeStyle = '#ffffff'; ctx.lineWidth = 1;
       for (var i = 0; i < s.t.length; i++) {
         if (s.t[i] < t0) continue;
-        var x = X(s.t[i]), y = Y(s.v[i] || 0), up = s.kind[i] === 'hs', d = 6;
+        var x = X(s.t[i]), y = Y(s.v[i] || yMin), up = s.kind[i] === 'hs', d = 6;
         ctx.beginPath();
         if (up) { ctx.moveTo(x, y - d); ctx.lineTo(x + d, y + d * 0.8); ctx.lineTo(x - d, y + d * 0.8); }
         else { ctx.moveTo(x, y + d); ctx.lineTo(x + d, y - d * 0.8); ctx.lineTo(x - d, y - d * 0.8); }

@@ -40,6 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from dashboards import write_dashboard
 
+    started = time.perf_counter()
+    recording = load(args.path, args.format)  # a bad input file is reported first, by name
     out = args.out or args.path.with_suffix(".html")
     if out.exists() and out.is_dir():
         print(f"insole dashboard: error: {out}: is a directory; give a file name with --out", file=sys.stderr)
@@ -47,8 +49,6 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.exists():
         print(f"insole dashboard: error: {out.parent}: no such folder", file=sys.stderr)
         return 2
-    started = time.perf_counter()
-    recording = load(args.path, args.format)
     from dashboards._offline import DashboardParams
 
     write_dashboard(recording, out, source=args.path.name, params=DashboardParams(title=args.title))

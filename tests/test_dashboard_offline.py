@@ -1,0 +1,253 @@
+"""The offline session dashboard: what goes into the file, and the file in headless Chromium."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from insole import Mark, Recording, load, write_parquet
+from insole._simulate import SimulationParams, simulate
+
+from dashboards import DashboardParams, build_dashboard, write_dashboard
+from dashboards._offline import dashboard_payload
+
+REPO = Path(__file__).resolve().parents[1]
+HOSTILE = '</script><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+MAX_BYTES_10_MIN = 12_000_000
+
+
+@pytest.fixture(scope="module")
+def ten_minutes() -> Recording:
+    """A 10-minute two-foot walk with turns (insole16, 100 Hz), a gap, marks and hostile text."""
+    recording = simulate(SimulationParams(duration_s=600.0, seed=5, turns=4))
+    left = recording.left
+    valid = left.valid.copy()
+    valid[30_000:30_050] = False  # half a second lost on the left foot at 300 s
+    values = np.where(valid[:, None], left.values, np.nan)
+    from insole import FootSamples
+
+    recording = recording.replace(left=FootSamples(left.time_s, values, valid, left.accel_g, left.gyro_dps))
+    recording = recording.replace(marks=(Mark(120.0, "turn"), Mark(305.5, HOSTILE)))
+    return recording.with_meta(subject_id="P-12", notes=f"knee pain {HOSTILE}")
+
+
+@pytest.fixture(scope="module")
+def ten_minute_file(ten_minutes: Recording, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_dashboard(ten_minutes, tmp_path_factory.mktemp("offline") / "ten_minutes.html")
+
+
+def _decode_frames(player: dict, side: str) -> np.ndarray:
+    codes = np.frombuffer(base64.b64decode(player["frames"][side]), np.uint8)
+    return codes.reshape(player["n_frames"], player["n_sensors"])
+
+
+# ---------------------------------------------------------------- what goes into the file
+
+
+def test_ten_minute_dashboard_is_small_enough_and_keeps_every_sample(ten_minute_file: Path) -> None:
+    size = ten_minute_file.stat().st_size
+    assert size <= MAX_BYTES_10_MIN, f"{size / 1e6:.2f} MB"
+    text = ten_minute_file.read_text()
+    payload = _payload_from_html(text)
+    assert payload["player"]["every_sample"] is True
+    assert payload["player"]["n_frames"] == 60_000
+    assert payload["force"]["sides"]["left"]["n"] == 60_000
+
+
+def _payload_from_html(text: str) -> dict:
+    found = re.search(r'<script type="application/json" id="payload">(.*?)</script>', text, re.S)
+    assert found, "payload block missing"
+    return json.loads(found.group(1))
+
+
+def test_player_frames_decode_to_the_recorded_values(ten_minutes: Recording) -> None:
+    payload = dashboard_payload(ten_minutes)
+    player = payload["player"]
+    zero, full, top = player["zero_scale"], player["full_scale"], player["full_scale_code"]
+    for side in ("left", "right"):
+        codes = _decode_frames(player, side)
+        foot = ten_minutes.foot(side)
+        missing = codes == player["missing_code"]
+        np.testing.assert_array_equal(missing.any(axis=1), ~foot.valid)  # gaps stay gaps, nothing else is one
+        decoded = zero + (codes / top) ** 2 * (full - zero)
+        # square-root companding with 254 steps: the error is at most (2 f d + d^2) x span
+        # with d = 0.5/254 and f <= 1, i.e. below span / 254
+        error = np.abs(decoded - foot.values)[~missing]
+        assert error.max() <= (full - zero) / 254
+        # and finer than that where the pressure is low (the point of companding)
+        low = (foot.values < 0.05 * full)[~missing]
+        assert error[low].max() <= (full - zero) * (2 * np.sqrt(0.05) * 0.5 / 254 + (0.5 / 254) ** 2) + 1e-9
+
+
+def test_player_stays_within_its_budget_for_hundreds_of_sensors(shared_data: Path) -> None:
+    recording = load(shared_data / "vendor-exports" / "pedar_example.asc")  # 99 sensors, both feet
+    params = DashboardParams(player_budget_bytes=100_000)
+    player = dashboard_payload(recording, params=params)["player"]
+    total = sum(len(base64.b64decode(blob)) for blob in player["frames"].values())
+    assert total <= params.player_budget_bytes
+    assert player["every_sample"] is False and player["rate_hz"] < recording.sample_rate_hz
+    assert player["n_sensors"] == 99
+
+
+def test_maps_are_the_stance_peak_mean_and_integral(ten_minutes: Recording) -> None:
+    from insole._analysis import analyze
+
+    analysis = analyze(ten_minutes)
+    payload = dashboard_payload(ten_minutes, analysis)
+    steps = analysis.steps["right"]
+    steps = steps[steps["used"] & (steps["kind"] == "walking")]
+    foot = ten_minutes.right
+    start = np.searchsorted(foot.time_s, steps["heel_strike_s"].to_numpy())
+    stop = np.searchsorted(foot.time_s, steps["toe_off_s"].to_numpy())
+    stances = [foot.values[a:b].astype(np.float64) for a, b in zip(start, stop)]
+    peak = np.max([s.max(axis=0) for s in stances], axis=0)
+    mean = np.concatenate(stances).mean(axis=0)
+    pti = np.mean([s.sum(axis=0) / ten_minutes.sample_rate_hz for s in stances], axis=0)
+    np.testing.assert_allclose(payload["maps"]["peak"]["right"], peak, rtol=1e-6, atol=1e-3)
+    np.testing.assert_allclose(payload["maps"]["mean"]["right"], mean, rtol=1e-6, atol=1e-3)
+    np.testing.assert_allclose(payload["maps"]["pti"]["right"], pti, rtol=1e-6, atol=1e-3)
+    assert payload["maps"]["stances"]["right"] == len(stances)
+
+
+def test_hostile_text_cannot_leave_the_data_block() -> None:
+    short = simulate(SimulationParams(duration_s=20.0, seed=1)).with_meta(notes=HOSTILE, subject_id=HOSTILE)
+    html = build_dashboard(short.replace(marks=(Mark(1.0, HOSTILE),)))
+    assert "window.__pwned" in html  # the text is there...
+    assert "<script>window.__pwned" not in html and "<img src=x" not in html  # ...but never as markup
+    payload = _payload_from_html(html)
+    assert payload["meta"]["notes"] == HOSTILE and payload["meta"]["subject_id"] == HOSTILE
+    assert payload["meta"]["marks"][0]["label"] == HOSTILE
+
+
+def test_dashboard_of_a_recording_without_steps() -> None:
+    quiet = simulate(SimulationParams(duration_s=20.0, seed=1))
+    zeros = {side: quiet.foot(side).__class__(quiet.foot(side).time_s, np.zeros_like(quiet.foot(side).values),
+                                               quiet.foot(side).valid) for side in ("left", "right")}
+    payload = dashboard_payload(quiet.replace(**zeros))
+    # no steps: no strides, no stance maps, no curves, but the recording, player and quality are there
+    assert all(not table["rows"] or not any(r[-2] for r in table["rows"]) for table in payload["strides"].values())
+    assert payload["maps"]["stances"] == {"left": 0, "right": 0}
+    assert payload["figures"]["curves"] is None
+    assert payload["player"]["n_frames"] == 2000
+    assert payload["quality"]["left"]["valid_pct"] == 100.0
+
+
+def test_cli_writes_the_dashboard(tmp_path: Path) -> None:
+    source = REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet"
+    out = tmp_path / "d.html"
+    result = subprocess.run([sys.executable, "-m", "insole._cli", "dashboard", str(source), "--out", str(out)],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert out.exists() and out.stat().st_size > 4_000_000  # plotly.js alone is 4.8 MB
+    assert f"wrote {out}" in result.stdout
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["dashboard", "no/such/file.parquet"], "no/such/file.parquet"),
+    (["dashboard", "recordings/gaitpdb_GaCo01_01_60s.parquet", "--out", "no/such/folder/x.html"], "no/such/folder"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(argv: list[str], needle: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "insole._cli", *argv], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 2
+    assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- the file in Chromium
+
+
+def _open(context, path: Path):
+    page = context.new_page()
+    console_errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console_errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    return page, console_errors, requests
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_ten_minute_dashboard_loads_fast_offline_and_plays(ten_minute_file: Path, artifacts: Path) -> None:
+    from dashboards._browser import chromium, wait_for
+
+    with chromium(width=1500, height=1000) as (context, _):
+        page, console_errors, requests = _open(context, ten_minute_file)
+        ready_ms = wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
+        print(f"offline dashboard ready after {ready_ms:.0f} ms; sections {page.evaluate('window.__dashboardStats.sections')}")
+        assert ready_ms <= 3000
+        assert requests == [ten_minute_file.as_uri()]  # nothing but the file itself
+        # the player moves through the session: scrub to the middle, then play
+        page.evaluate("() => { const s = document.getElementById('scrub'); s.value = '30000';"
+                      " s.dispatchEvent(new Event('input')); }")
+        wait_for(page, "() => window.__dashboardStats.player.index === 30000", 10)
+        assert page.text_content("#player-time") == "5:00.00"
+        page.click("#play")
+        time.sleep(1.5)
+        page.click("#play")  # pause
+        moved = page.evaluate("window.__dashboardStats.player.time_s") - 300.0
+        assert 0.8 <= moved <= 2.5, moved  # 1.5 s at 1x; generous because the browser shares 2 cores
+        assert page.text_content("#player-time") != "5:00.00"
+        # the half second lost at 300 s shows as a gap in the player
+        page.evaluate("() => window.__player.seekTime(300.2)")
+        wait_for(page, "() => Math.abs(window.__dashboardStats.player.time_s - 300.2) < 0.01", 10)
+        assert page.text_content("#player-load-left") == "gap"
+        # a stride row moves the player to that stride
+        page.click("#stride-table tbody tr:nth-child(20)")
+        row_time = float(page.text_content("#stride-table tbody tr:nth-child(20) td:nth-child(3)"))
+        wait_for(page, f"() => Math.abs(window.__dashboardStats.player.time_s - {row_time}) < 0.02", 10)
+        # hostile text shows as text
+        assert page.text_content("#notes") == f"knee pain {HOSTILE}"
+        assert page.evaluate("window.__pwned") is None
+        assert page.evaluate("document.querySelectorAll('body img').length") == 0
+        page.evaluate("() => window.__renderAll()")
+        wait_for(page, "() => window.__dashboardStats.all_rendered_ms", 60)
+        page.evaluate("() => { window.__player.seekTime(62.0); window.scrollTo(0, 0); }")
+        time.sleep(0.3)
+        page.screenshot(path=str(artifacts / "offline_dashboard.png"), full_page=True)
+        assert console_errors == [] and page.evaluate("window.__dashboardStats.errors") == []
+        assert requests == [ten_minute_file.as_uri()]
+
+
+LAYOUT_CASES = [
+    ("recordings/gaitndd_control1.parquet", 1),
+    ("recordings/gaitpdb_GaCo01_01_60s.parquet", 8),
+    ("recordings/moticon_230927_102114.parquet", 16),
+    ("vendor-exports/pedar_example.asc", 99),
+    ("vendor-exports/xsensor_data.csv", 233),
+    ("vendor-exports/fscan_testL.asf", 955),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("relative, n_sensors", LAYOUT_CASES)
+def test_dashboard_works_for_every_layout_size(relative: str, n_sensors: int, shared_data: Path, tmp_path: Path,
+                                               artifacts: Path) -> None:
+    from dashboards._browser import chromium, wait_for
+
+    source = REPO / relative if relative.startswith("recordings/") else shared_data / relative
+    recording = load(source)
+    assert recording.layout.n_sensors == n_sensors
+    path = write_dashboard(recording, tmp_path / "d.html", source=source.name)
+    with chromium(width=1500, height=1000) as (context, _):
+        page, console_errors, requests = _open(context, path)
+        wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
+        page.evaluate("() => window.__renderAll()")
+        wait_for(page, "() => window.__dashboardStats.all_rendered_ms", 60)
+        last = page.evaluate("window.__player.n - 1")
+        page.evaluate(f"() => window.__player.seek({last // 2})")
+        wait_for(page, f"() => window.__dashboardStats.player.index === {last // 2}", 10)
+        draws = page.evaluate("window.__dashboardStats.player.draws")
+        assert draws >= 2
+        assert console_errors == [] and page.evaluate("window.__dashboardStats.errors") == []
+        assert requests == [path.as_uri()]
+        page.screenshot(path=str(artifacts / f"offline_layout_{n_sensors}_sensors.png"))
