@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := dbus-daemon chromium chromium-driver
 
+BIDS_VALIDATOR := $(VENV)/node/node_modules/.bin/bids-validator
+
 .PHONY: setup system-deps demo test test-fast bench clean
 
 setup: $(STAMP)
@@ -35,11 +37,19 @@ system-deps:
 	  fi; \
 	fi
 
+# The reference BIDS validator (npm) checks our BIDS-motion export in the tests.
+# Optional: without npm the test that uses it is skipped and says so.
+$(BIDS_VALIDATOR):
+	@if command -v npm >/dev/null; then \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node bids-validator@1.15.0 || \
+	  echo "npm bids-validator could not be installed; its test will be skipped"; \
+	else echo "npm not found: the npm bids-validator test will be skipped"; fi
+
 demo: setup system-deps
 	$(BIN)/python -m insole._demo
 
-test: setup system-deps
-	$(BIN)/pytest -q
+test: setup system-deps $(BIDS_VALIDATOR)
+	INSOLE_BIDS_VALIDATOR=$(abspath $(BIDS_VALIDATOR)) $(BIN)/pytest -q
 
 test-fast: setup
 	$(BIN)/pytest -q -m "not ble and not browser and not slow"
