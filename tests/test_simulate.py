@@ -564,3 +564,31 @@ def test_scripts_that_cannot_work_are_refused():
         simulate(SimulationParams(duration_s=10.0, script=(Activity("walk", 20.0),)))
     with pytest.raises(ValueError, match="unknown kind"):
         SimulationParams(script=(Activity("sit", 5.0), Activity("walk", 5.0)))
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_events_and_curves_realise_the_stored_parameters(pattern):
+    """The placed steps scatter around the stored foot and gait parameters, by no more than their scatter allows."""
+    recording = _sim(pattern, seed=7, standing_s=0.0, turns=0, duration_s=60.0)
+    truth = _truth(recording)
+    gait = truth["gait_parameters"]
+    for side in ("left", "right"):
+        p = truth["foot_parameters"][side]
+        steps = _steps(recording, side)
+        walking = [k for k, g in enumerate(steps["segment"]) if g == "walking" and steps["stride_s"][k]]
+        n = len(walking)
+        pct = np.array([steps["stance_pct_stride"][k] for k in walking])
+        # per-step stance-fraction SD is stance_fraction_sd; 4 standard errors
+        assert pct.mean() == pytest.approx(100 * p["stance_fraction"], abs=4 * 100 * p["stance_fraction_sd"] / np.sqrt(n))
+        strides = np.array([steps["stride_s"][k] for k in walking])
+        # fractal fluctuations are scaled to mean zero over the walk: the mean stride is the parameter
+        # to within the part of the series outside the recording (< 1 %)
+        assert strides.mean() == pytest.approx(gait["stride_time_s"], rel=0.01)
+        for key in ("f1", "valley", "f2"):
+            values = np.array([steps[f"{key}_bw"][k] for k in walking])
+            # amplitude scatter step_amplitude_cv per step; 4 standard errors, plus 1 % for the
+            # transient that sits on the rise (it lifts the first peak of high_impact a little)
+            assert values.mean() == pytest.approx(
+                p[f"{key}_bw"], rel=4 * p["step_amplitude_cv"] / np.sqrt(n) + 0.01), key
+        at = np.array([steps["f2_at_pct_stance"][k] for k in walking])
+        assert at.mean() == pytest.approx(100 * p["f2_at"], abs=4 * 100 * p["step_timing_sd"] / np.sqrt(n) + 0.2)
