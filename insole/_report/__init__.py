@@ -1,5 +1,37 @@
 """The clinical report: findings over the analysis metrics, evidence-graded, as JSON, HTML and PDF.
 
-Private package; the lead curates what ``insole`` exports. Entry points:
-``build_report`` (``_build.py``) and the ``insole report`` command (``insole/_cli/_report.py``).
+Private package; the lead curates what ``insole`` exports. ``write_report`` is
+what ``insole report`` (and ``insole analyze --report``) call.
 """
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from insole._report._build import REPORT_SCHEMA, REPORT_SCHEMA_VERSION, SECTIONS, Report, build_report
+from insole._report._findings import CODES, FindingParams, evaluate
+from insole._report._html import render_html, write_html
+from insole._report._pdf import PdfError, print_pdf
+
+__all__ = [
+    "build_report", "render_html", "write_html", "print_pdf", "write_report", "evaluate", "Report",
+    "FindingParams", "CODES", "SECTIONS", "REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "PdfError",
+]
+
+
+def write_report(recording: Any, out_html: str | Path, *, path: str | Path | None = None,
+                 baseline: Any = None, baseline_path: str | Path | None = None,
+                 json_path: str | Path | None = None, pdf_path: str | Path | None = None,
+                 body_mass_kg: float | None = None) -> Report:
+    """Build the report of ``recording`` and write the HTML page (and the JSON and PDF when asked)."""
+    report = build_report(recording, path=path, baseline=baseline, baseline_path=baseline_path,
+                          body_mass_kg=body_mass_kg)
+    write_html(report, out_html)
+    if json_path is not None:
+        Path(json_path).write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False, allow_nan=False),
+                                   encoding="utf-8")
+    if pdf_path is not None:
+        print_pdf(out_html, pdf_path)
+    return report

@@ -30,14 +30,14 @@ GRADE_COLOURS = {
 }
 _IDLE = "#d5d8dc"
 
-_WIDTH, _HEIGHT = 760, 560
+_WIDTH, _HEIGHT = 760, 600
 # Joint centres (seen from behind: the left leg on the left).
 _JOINT_XY = {
     ("low_back", "midline"): (380, 150),
     ("hip", "left"): (335, 205), ("hip", "right"): (425, 205),
     ("knee", "left"): (325, 320), ("knee", "right"): (435, 320),
     ("ankle", "left"): (318, 430), ("ankle", "right"): (442, 430),
-    ("foot", "left"): (305, 462), ("foot", "right"): (455, 462),
+    ("foot", "left"): (312, 470), ("foot", "right"): (448, 470),
     ("whole_body", "midline"): (380, 42),
 }
 _BOX_W, _BOX_H, _BOX_GAP = 200, 44, 10
@@ -53,11 +53,11 @@ def _body() -> list[str]:
         f'<path d="M380 190 L335 205 M380 190 L425 205" {stroke}/>',
         f'<path d="M335 205 L325 320 L318 430" {stroke}/>',
         f'<path d="M425 205 L435 320 L442 430" {stroke}/>',
-        f'<path d="M318 430 L300 470 L268 470" {stroke}/>',
-        f'<path d="M442 430 L460 470 L492 470" {stroke}/>',
-        '<text x="250" y="530" font-size="14" fill="#34495e">LEFT</text>',
-        '<text x="470" y="530" font-size="14" fill="#34495e">RIGHT</text>',
-        '<text x="380" y="552" font-size="11" fill="#566573" text-anchor="middle">seen from behind</text>',
+        '<rect x="288" y="462" width="48" height="18" rx="8" fill="none" stroke="#566573" stroke-width="4"/>',
+        '<rect x="424" y="462" width="48" height="18" rx="8" fill="none" stroke="#566573" stroke-width="4"/>',
+        '<text x="312" y="512" font-size="14" fill="#34495e" text-anchor="middle">LEFT</text>',
+        '<text x="448" y="512" font-size="14" fill="#34495e" text-anchor="middle">RIGHT</text>',
+        '<text x="380" y="530" font-size="11" fill="#566573" text-anchor="middle">(seen from behind)</text>',
     ]
     return parts
 
@@ -161,12 +161,14 @@ def chain_svg(findings: Sequence[Finding], title: str = "Findings and the joints
         out.append('<text x="380" y="300" font-size="14" text-anchor="middle" fill="#566573" '
                    'transform="translate(0,-200)">No findings flagged</text>')
     # legend
-    lx, ly = 20, _HEIGHT - 22
+    lx, ly = 20, _HEIGHT - 20
+    legend = {"expert_opinion": "hypothesis", "weak": "weak", "weak_moderate": "weak–moderate",
+              "moderate": "moderate", "moderate_strong": "moderate–strong", "strong": "strong"}
     for k, grade in enumerate(GRADES):
-        x = lx + k * 122
+        x = lx + k * 124
         dash = ' stroke-dasharray="6 4"' if grade == "expert_opinion" else ""
-        out.append(f'<line x1="{x}" y1="{ly}" x2="{x + 22}" y2="{ly}" stroke="{GRADE_COLOURS[grade]}" '
-                   f'stroke-width="3"{dash}/><text x="{x + 26}" y="{ly + 4}" font-size="10" fill="#17202a">'
-                   f'{GRADE_SHORT[grade]} {escape(GRADE_LABELS[grade].split(" /")[0])}</text>')
+        out.append(f'<line x1="{x}" y1="{ly}" x2="{x + 18}" y2="{ly}" stroke="{GRADE_COLOURS[grade]}" '
+                   f'stroke-width="3"{dash}/><text x="{x + 22}" y="{ly + 4}" font-size="10" fill="#17202a">'
+                   f'{GRADE_SHORT[grade]} {legend[grade]}</text>')
     out.append('</svg>')
     return "\n".join(out)

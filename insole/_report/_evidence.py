@@ -615,8 +615,8 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         code="irregular_gait",
         title="Irregular stride timing",
         evidence_row=11,
-        metric="stride-time variability: robust CV = 1.4826 × median absolute deviation / median of stride "
-               "times (%), both feet",
+        metric="stride-to-stride timing variability (%): robust SD of successive differences / √2 / median, of "
+               "stride time and of stance time, averaged, both feet",
         frame="a reference set of real control recordings (PhysioNet gaitndd and gaitpdb controls): flagged at "
               "twice the controls' median, the ratio by which Parkinson's (≈2×) and Huntington's (≈3×) groups "
               "exceeded controls [64]",

@@ -14,7 +14,7 @@ pronated_loading            COP medial offset, %       X − other ≥  3 % of b
 supinated_loading           same                       other − X ≥  3 % of ball width
 low_arch_loading            midfoot share              SI ≥         +30 %
 high_arch_loading           midfoot share              SI ≤         −30 %
-heel_avoidance              heel share                 SI ≤         −20 % (and forefoot+toes
+heel_avoidance              heel share                 SI ≤         −25 % (and forefoot+toes
                                                                     share higher on X)
 reduced_hallux_loading      hallux share               SI ≤         −45 %
 lesser_toe_offloading       lesser-toe share           SI ≤         −45 %
@@ -29,11 +29,12 @@ foot X must lie in the reference set's extreme fifth in the rule's direction
 which foot departs from typical. With a baseline recording, the same cut-offs
 apply to the change of foot X since the baseline.
 
-Session rules: ``load_asymmetry`` (|SI| of impulse per step or peak force > 10 %,
-the conventional, arbitrary cut-off [53]); ``antalgic_gait`` (stance-time SI
+Session rules: ``load_asymmetry`` (|SI| of impulse per step > 10 %, the
+conventional, arbitrary cut-off [53]); ``antalgic_gait`` (stance-time SI
 ≤ −5 % and peak-force SI ≤ −10 % on the same foot); ``irregular_gait``
-(stride-to-stride variability ≥ 2 × the real controls' median, the ratio by
-which Parkinson's and Huntington's groups exceeded controls [64]).
+(stride-to-stride timing variability, the mean of the stride-time and
+stance-time measures, ≥ 2 × the real controls' median, the ratio by which
+Parkinson's and Huntington's groups exceeded controls [64]).
 
 Confidence = the lower of the measurement confidence (data quality, number
 of steps, what the reference is) and what the evidence grade allows.
@@ -63,7 +64,7 @@ from insole._report._reference import (
     load_reference_sets,
     reference_set_for,
     session_metric_values,
-    stride_variability_pct,
+    timing_variability,
 )
 
 __all__ = ["FindingParams", "FindingsResult", "NotAssessed", "evaluate", "FOOT_RULES", "CODES"]
@@ -94,7 +95,7 @@ class FindingParams:
     reference_quantile: float = 0.20
     cop_ml_diff_pct: float = 3.0
     midfoot_si_pct: float = 30.0
-    heel_si_pct: float = 20.0
+    heel_si_pct: float = 25.0
     toe_si_pct: float = 45.0
     loading_rate_si_pct: float = 25.0
     valley_ratio_diff: float = 0.10
@@ -541,15 +542,17 @@ def _antalgic(session: SessionMetrics, params: FindingParams) -> list[Finding | 
 
 def _irregular(session: SessionMetrics, params: FindingParams, controls: ReferenceSet | None) -> Finding | NotAssessed | None:
     spec = FINDINGS["irregular_gait"]
-    strides = {s: session.feet[s].stride_times_s for s in session.sides}
-    usable = {s: v for s, v in strides.items() if v.size >= 10}
-    if not usable:
+    counts = {s: int(session.feet[s].stride_times_s.size) for s in session.sides}
+    if max(counts.values(), default=0) < 10:
         return NotAssessed(spec.code, "both", "fewer than 10 walking strides on each foot")
-    dist = controls.session_metric("stride_variability_pct") if controls is not None else None
+    dist = controls.session_metric("timing_variability_pct") if controls is not None else None
     if dist is None:
-        return NotAssessed(spec.code, "both", "no real control reference set for stride variability is installed")
-    value = float(np.mean([stride_variability_pct(v) for v in usable.values()]))
-    n_strides = int(min(v.size for v in usable.values()))
+        return NotAssessed(spec.code, "both", "no real control reference set for timing variability is installed")
+    measures = timing_variability(session)
+    value = measures["timing_variability_pct"]
+    if not math.isfinite(value):
+        return NotAssessed(spec.code, "both", "stance times of the walking strides are not available")
+    n_strides = int(min(v for v in counts.values() if v >= 10))
     limit = params.irregular_factor * dist.median
     session_values = session_metric_values(session)
     comparison = Comparison(
@@ -567,7 +570,7 @@ def _irregular(session: SessionMetrics, params: FindingParams, controls: Referen
         measurement = "low"
         reasons.append(f"only {n_strides} walking strides (at least ~{params.min_variability_strides} are needed "
                        f"for variability [77])")
-    for side in usable:
+    for side in session.sides:
         level, why = _foot_quality(session, side)
         measurement = lower_confidence(measurement, level)
         reasons += [why] if why else []
@@ -575,16 +578,18 @@ def _irregular(session: SessionMetrics, params: FindingParams, controls: Referen
         measurement = lower_confidence(measurement, "moderate")
         reasons.append(f"the real control reference has only {dist.n} recordings")
     sd_ms = session_values.get("stride_sd_ms", math.nan)
-    measured = Measured(metric="stride_variability_pct", label="Stride-to-stride variability", unit="%",
+    measured = Measured(metric="timing_variability_pct", label="Stride-to-stride timing variability", unit="%",
                         value=value, n_steps=n_strides,
-                        extra={"stride_cv_pct": session_values.get("stride_cv_pct"), "stride_sd_ms": sd_ms,
-                               **{f"{s}_pct": stride_variability_pct(v) for s, v in usable.items()}})
-    statement = (f"Stride-to-stride variability of stride time was {value:.2f}% (mean of both feet, "
-                 f"{n_strides}+ strides each), {value / dist.median:.1f}× the real controls' median of "
-                 f"{dist.median:.2f}% (flagged at {params.irregular_factor:g}×). For context, stride-time SD was "
-                 f"{sd_ms:.0f} ms; older adults who did not fall over a year had 49±4 ms, those who fell 106±30 ms "
-                 f"[67]. This is consistent with {spec.consistent_with}; it is a marker of fall risk, not of "
-                 f"stress on one joint, and this report does not interpret it neurologically.")
+                        extra={"stride_variability_pct": measures["stride_variability_pct"],
+                               "stance_variability_pct": measures["stance_variability_pct"],
+                               "stride_cv_pct": session_values.get("stride_cv_pct"), "stride_sd_ms": sd_ms})
+    statement = (f"Stride-to-stride timing variability was {value:.2f}% (stride time "
+                 f"{measures['stride_variability_pct']:.2f}%, stance time {measures['stance_variability_pct']:.2f}%, "
+                 f"both feet, at least {n_strides} strides each), {value / dist.median:.1f}× the real controls' "
+                 f"median of {dist.median:.2f}% (flagged at {params.irregular_factor:g}×). For context, stride-time "
+                 f"SD was {sd_ms:.0f} ms; older adults who did not fall over a year had 49±4 ms, those who fell "
+                 f"106±30 ms [67]. This is consistent with {spec.consistent_with}; it is a marker of fall risk, "
+                 f"not of stress on one joint, and this report does not interpret it neurologically.")
     notes.append("Turning, stopping and walking speed all raise variability; the measure used ignores a few "
                  "irregular strides and slow changes of pace, but not a whole walk of stop-and-go.")
     return _finish(spec, "both", _severity(value / limit), measurement, reasons, measured, comparison,

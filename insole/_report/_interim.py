@@ -123,6 +123,7 @@ def interim_session_metrics(recording: Recording, body_mass_kg: float | None = N
             side=side,
             steps=steps,
             stride_times_s=strides[np.isfinite(strides)],
+            stance_times_s=steps["stance_s"].to_numpy(float)[np.isfinite(strides)] if len(steps) else np.zeros(0),
             quality="good" if foot.valid_fraction > 0.98 else ("fair" if foot.valid_fraction > 0.9 else "poor"),
             quality_notes=(f"{100 * foot.valid_fraction:.1f}% of samples valid",),
             valid_fraction=foot.valid_fraction,

@@ -60,7 +60,8 @@ class FootMetrics:
 
     ``steps`` one row per usable step (columns from ``STEP_COLUMNS``);
     ``stride_times_s`` the walking stride times used for variability (turns and
-    bout edges already left out by the analysis); ``quality`` the analysis's
+    bout edges already left out by the analysis) and ``stance_times_s`` the
+    stance times of the same strides, in the same order; ``quality`` the analysis's
     verdict ("good", "fair", "poor"); ``quality_notes`` its reasons;
     ``curve_mean`` / ``curve_sd`` the mean and SD of the time-normalised
     stance force (0-100 %, BW or au) and ``cop_path_mm`` (x, y per % stance)
@@ -71,6 +72,7 @@ class FootMetrics:
     side: str
     steps: pd.DataFrame
     stride_times_s: np.ndarray
+    stance_times_s: np.ndarray | None = None
     quality: str = "good"
     quality_notes: tuple[str, ...] = ()
     valid_fraction: float = 1.0
@@ -138,8 +140,139 @@ def cop_ml_assessable(layout: SensorLayout) -> bool:
     return {"medial_heel", "lateral_heel"} <= regions and {"first_metatarsal", "lateral_metatarsals"} <= regions
 
 
-def session_metrics(recording: Any, body_mass_kg: float | None = None) -> SessionMetrics:
-    """The findings engine's view of a recording: from the analysis core, or the interim extractor until it lands."""
-    from insole._report._interim import interim_session_metrics
+# A foot's data quality verdict from the analysis's facts (docs/report.md, "Measurement confidence").
+_POOR = {"valid_fraction": 0.90, "event_confidence_mean": 0.5, "strides_used": 10}
+_FAIR = {"valid_fraction": 0.98, "event_confidence_mean": 0.7, "low_confidence_fraction": 0.10}
 
-    return interim_session_metrics(recording, body_mass_kg)
+
+def quality_verdict(quality: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """"good", "fair" or "poor" for one foot from the analysis's quality facts, with the reasons."""
+    reasons: list[str] = []
+    valid = float(quality.get("valid_fraction", 1.0))
+    confidence = quality.get("event_confidence_mean")
+    confidence = float(confidence) if confidence is not None and np.isfinite(confidence) else float("nan")
+    used = int(quality.get("strides_used", 0))
+    events = int(quality.get("heel_strikes_observed", 0)) + int(quality.get("toe_offs_observed", 0))
+    low = int(quality.get("low_confidence_events", 0))
+    flags = list(quality.get("sensor_flags") or [])
+    verdict = "good"
+    if valid < _POOR["valid_fraction"] or confidence < _POOR["event_confidence_mean"] or used < _POOR["strides_used"]:
+        verdict = "poor"
+    elif (valid < _FAIR["valid_fraction"] or confidence < _FAIR["event_confidence_mean"]
+          or (events and low / events > _FAIR["low_confidence_fraction"]) or flags):
+        verdict = "fair"
+    reasons.append(f"{100 * valid:.1f}% of samples valid")
+    if np.isfinite(confidence):
+        reasons.append(f"mean event confidence {confidence:.2f}")
+    if events and low:
+        reasons.append(f"{low} of {events} events with low confidence")
+    for flag in flags:
+        if isinstance(flag, Mapping):
+            reasons.append(" ".join(str(flag.get(k)) for k in ("sensor", "kind", "detail") if flag.get(k)))
+        else:
+            reasons.append(str(flag))
+    reasons += [str(n) for n in quality.get("notes") or []]
+    return verdict, tuple(reasons)
+
+
+def _per_sensor(recording: Any, side: str, heel_strike_s: np.ndarray, toe_off_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over stances of each sensor's peak and its time integral, in the recording's own unit."""
+    foot = recording.foot(side)
+    values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
+    a = np.searchsorted(foot.time_s, heel_strike_s)
+    b = np.searchsorted(foot.time_s, toe_off_s)
+    dt = 1.0 / float(recording.sample_rate_hz)
+    peaks, integrals = [], []
+    for start, stop in zip(a, b):  # one slice per stance (tens to hundreds), not per sample
+        if stop > start:
+            window = values[start:stop]
+            peaks.append(np.nanmax(window, axis=0))
+            integrals.append(np.nansum(np.clip(window, 0, None), axis=0) * dt)
+    if not peaks:
+        return np.full(foot.n_sensors, np.nan), np.full(foot.n_sensors, np.nan)
+    return np.nanmean(peaks, axis=0), np.nanmean(integrals, axis=0)
+
+
+_STEP_RENAMES = {
+    "stance_time_s": "stance_s",
+    "impulse_bw_s": "impulse",
+    "max_force_bw": "peak_force",
+    "first_peak_bw": "f1",
+    "valley_bw": "valley",
+    "second_peak_bw": "f2",
+    "loading_rate_bw_s": "loading_rate_bw_s",
+    "cop_ml_offset_mm": "cop_ml_offset_mm",
+}
+
+
+def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
+    """Copy what the findings engine reads out of the analysis core's ``Analysis``."""
+    calibrated = recording.unit in ("kPa", "N")
+    feet = {}
+    for side in analysis.sides:
+        table = analysis.steps[side]
+        used = table[table["used"].astype(bool) & (table["kind"] == "walking")]
+        steps = pd.DataFrame({new: used[old].to_numpy(float) for old, new in _STEP_RENAMES.items()
+                              if old in used.columns})
+        for group in REGION_SHARES:
+            column = f"{group}_share_pct"
+            if column in used.columns:
+                steps[f"share_{group}"] = used[column].to_numpy(float) / 100.0
+        strides = analysis.strides[side]
+        used_strides = strides[strides["used"].astype(bool)] if len(strides) else strides
+        by_strike = dict(zip(np.round(used_strides["heel_strike_s"].to_numpy(float), 6),
+                             used_strides["stride_time_s"].to_numpy(float))) if len(strides) else {}
+        steps["stride_s"] = [by_strike.get(round(float(t), 6), np.nan) for t in used["heel_strike_s"]]
+        steps.index = used.index
+        quality = analysis.quality[side]
+        verdict, notes = quality_verdict(quality)
+        curves = analysis.curves[side]
+        curve_mean = curves["force_bw_mean"].to_numpy(float) if "force_bw_mean" in curves else None
+        curve_sd = curves["force_bw_sd"].to_numpy(float) if "force_bw_sd" in curves else None
+        cop = None
+        if "cop_x_mm_mean" in curves and "cop_y_mm_mean" in curves:
+            cop = np.column_stack([curves["cop_x_mm_mean"].to_numpy(float), curves["cop_y_mm_mean"].to_numpy(float)])
+        peak, pti = _per_sensor(recording, side, used["heel_strike_s"].to_numpy(float),
+                                used["toe_off_s"].to_numpy(float))
+        excluded = {str(k): int(v) for k, v in (quality.get("strides_excluded") or {}).items()}
+        feet[side] = FootMetrics(
+            side=side, steps=steps.reset_index(drop=True),
+            stride_times_s=used_strides["stride_time_s"].to_numpy(float) if len(strides) else np.zeros(0),
+            stance_times_s=used_strides["stance_time_s"].to_numpy(float) if len(strides) else np.zeros(0),
+            quality=verdict, quality_notes=notes, valid_fraction=float(quality.get("valid_fraction", 1.0)),
+            n_excluded=int(sum(excluded.values())), excluded_reasons=excluded,
+            curve_mean=curve_mean, curve_sd=curve_sd, cop_path_mm=cop, sensor_peak=peak, sensor_pti=pti,
+        )
+    summary = analysis.summary
+    weight = dict(summary.body_weight)
+    source = {"mass": "given", "load": "estimated"}.get(str(weight.get("method")))
+    cadence = summary.cadence_steps_per_min
+    return SessionMetrics(
+        feet=feet, layout=recording.layout, unit=recording.unit, sample_rate_hz=float(recording.sample_rate_hz),
+        force_unit="BW" if calibrated else "au", duration_s=float(recording.duration_s),
+        body_weight_source=source if calibrated else None,
+        body_mass_kg=weight.get("mass_kg"),
+        cop_ml_ok=cop_ml_assessable(recording.layout),
+        cadence_steps_per_min=float(cadence) if cadence is not None and np.isfinite(cadence) else None,
+        summary={"analysis": analysis.to_dict()["summary"]},
+        provenance={"metrics": "insole analysis core (insole.analyze)",
+                    "analysis_params": dict(analysis.provenance.get("parameters") or {}),
+                    "analysis_methods": str(analysis.provenance.get("methods", "")),
+                    "analysis_references": dict(analysis.provenance.get("references") or {}),
+                    "analysis_version": analysis.provenance.get("version")},
+    )
+
+
+def session_metrics(recording: Any, body_mass_kg: float | None = None) -> SessionMetrics:
+    """The findings engine's view of a recording, from the analysis core (``insole.analyze``).
+
+    Falls back to the interim extractor only while the core is not importable.
+    """
+    try:
+        from insole._analysis import AnalysisParams, analyze
+    except ImportError:
+        from insole._report._interim import interim_session_metrics
+
+        return interim_session_metrics(recording, body_mass_kg)
+    params = AnalysisParams(body_mass_kg=body_mass_kg) if body_mass_kg is not None else AnalysisParams()
+    return session_from_analysis(analyze(recording, params), recording)

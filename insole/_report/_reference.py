@@ -39,6 +39,7 @@ __all__ = [
     "foot_metric_values",
     "session_metric_values",
     "stride_variability_pct",
+    "timing_variability",
     "load_reference_sets",
     "reference_set_for",
     "FOOT_METRICS",
@@ -51,7 +52,7 @@ FOOT_METRICS: tuple[str, ...] = (
     "loading_rate_bw_s", "valley_ratio", "f1", "stance_s", "stance_pct",
 )
 SESSION_METRICS: tuple[str, ...] = (
-    "stride_variability_pct", "stride_cv_pct", "stride_sd_ms", "stance_si_pct", "impulse_si_pct",
+    "timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_cv_pct", "stride_sd_ms", "stance_si_pct", "impulse_si_pct",
     "peak_force_si_pct", "cadence_steps_per_min",
 )
 
@@ -72,6 +73,29 @@ def stride_variability_pct(stride_times_s: np.ndarray) -> float:
     diffs = np.diff(strides)
     mad = np.median(np.abs(diffs - np.median(diffs)))
     return float(100.0 * 1.4826 * mad / math.sqrt(2.0) / np.median(strides))
+
+
+def timing_variability(session: SessionMetrics, min_strides: int = 10) -> dict[str, float]:
+    """Stride-to-stride variability of stride time and of stance time (%), and their mean, over both feet.
+
+    Each is ``stride_variability_pct`` of the foot's used strides (stance time
+    relative to its own median), averaged over the feet with at least
+    ``min_strides`` strides. Hausdorff et al. found every gait-cycle timing
+    variability measure raised in Parkinson's and Huntington's disease [64];
+    the mean of the stride and stance measures is what ``irregular_gait`` uses.
+    """
+    stride, stance = [], []
+    for side in session.sides:
+        foot = session.feet[side]
+        if foot.stride_times_s.size >= min_strides:
+            stride.append(stride_variability_pct(foot.stride_times_s))
+            if foot.stance_times_s is not None and foot.stance_times_s.size >= min_strides:
+                stance.append(stride_variability_pct(foot.stance_times_s))
+    out = {"stride_variability_pct": float(np.mean(stride)) if stride else math.nan,
+           "stance_variability_pct": float(np.mean(stance)) if stance else math.nan}
+    both = [out["stride_variability_pct"], out["stance_variability_pct"]]
+    out["timing_variability_pct"] = float(np.mean(both)) if all(math.isfinite(v) for v in both) else math.nan
+    return out
 
 
 def _mean(values: np.ndarray) -> float:
@@ -98,6 +122,9 @@ def foot_metric_values(session: SessionMetrics, side: str) -> dict[str, np.ndarr
                          else np.full(len(steps), np.nan))
     peaks = 0.5 * (col("f1") + col("f2"))
     out["valley_ratio"] = np.where(peaks > 0, col("valley") / np.where(peaks > 0, peaks, 1.0), np.nan)
+    if session.force_unit != "BW":
+        # force-sensitive resistors are not linear in force: their curve shape is not the force's
+        out["valley_ratio"] = np.full(len(steps), np.nan)
     out["stance_pct"] = 100.0 * col("stance_s") / col("stride_s")
     if session.force_unit != "BW":
         out["loading_rate_bw_s"] = np.full(len(steps), np.nan)
@@ -112,15 +139,13 @@ def _si(right: float, left: float) -> float:
 
 def session_metric_values(session: SessionMetrics) -> dict[str, float]:
     """One value per session: variability, symmetry indices (R vs L, %), cadence."""
-    out: dict[str, float] = {}
-    variabilities, cvs, sds = [], [], []
+    out: dict[str, float] = dict(timing_variability(session))
+    cvs, sds = [], []
     for side in session.sides:
         strides = session.feet[side].stride_times_s
         if strides.size >= 3:
-            variabilities.append(stride_variability_pct(strides))
             cvs.append(100.0 * strides.std(ddof=1) / strides.mean())
             sds.append(1000.0 * strides.std(ddof=1))
-    out["stride_variability_pct"] = float(np.mean(variabilities)) if variabilities else math.nan
     out["stride_cv_pct"] = float(np.mean(cvs)) if cvs else math.nan
     out["stride_sd_ms"] = float(np.mean(sds)) if sds else math.nan
     if set(session.sides) == {"left", "right"}:

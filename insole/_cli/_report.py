@@ -1,0 +1,75 @@
+"""``insole report PATH``: the clinical report of a recording, as one offline HTML page (and JSON, PDF)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from insole._errors import InputError, RecordingError
+from insole._io import load
+
+__all__ = ["add_parser", "run"]
+
+_EXAMPLE = """\
+examples:
+  insole report walk.parquet --out walk-report.html
+  insole report after.parquet --baseline before.parquet --out change.html --json change.json --pdf change.pdf
+  insole report ../shared/data/gaitpdb/GaCo01_01.txt --mass-kg 83 --out gaco01.html
+
+What the findings mean, how each is decided and where the evidence comes from:
+docs/report.md. The page works offline (plotly is embedded) and is not a diagnosis.
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="evidence-graded foot-loading report: findings, reference ranges, kinetic chain (HTML, JSON, PDF)",
+        description=("Analyse a recording and write a self-contained HTML report: data quality, key numbers with "
+                     "reference ranges, findings with evidence grades and references, left/right comparison, "
+                     "force curves, COP, regional load maps and a methods paragraph."),
+        epilog=_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("path", type=Path, help="recording file (any supported format)")
+    parser.add_argument("--baseline", type=Path, metavar="PATH", help="an earlier recording to compare with")
+    parser.add_argument("--out", type=Path, required=True, metavar="HTML", help="the HTML page to write")
+    parser.add_argument("--json", type=Path, metavar="JSON", help="also write the findings and summary as JSON")
+    parser.add_argument("--pdf", type=Path, metavar="PDF", help="also print the page to PDF (headless Chromium)")
+    parser.add_argument("--mass-kg", type=float, metavar="M", help="body mass in kg (overrides the recording's)")
+    parser.add_argument("--note", metavar="TEXT", help="a note shown in the session header (as plain text)")
+    parser.set_defaults(func=run)
+
+
+def _check_output(path: Path) -> None:
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise InputError(path, f"cannot write here: directory {parent} does not exist")
+
+
+def run(args: argparse.Namespace) -> int:
+    from insole._report import write_report
+
+    outputs = [p for p in (args.out, args.json, args.pdf) if p is not None]
+    for output in outputs:
+        _check_output(output)
+    if args.mass_kg is not None and not (0 < args.mass_kg < 500):
+        raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
+    recording = load(args.path)
+    baseline = load(args.baseline) if args.baseline is not None else None
+    if baseline is not None and baseline.layout.name != recording.layout.name:
+        raise InputError(args.baseline, f"baseline uses insole layout {baseline.layout.name}, the recording "
+                                        f"{recording.layout.name}; they cannot be compared")
+    if args.note:
+        notes = "\n".join(n for n in (recording.meta.notes, args.note) if n)
+        try:
+            recording = recording.with_meta(notes=notes)
+        except RecordingError as error:  # pragma: no cover - notes are free text
+            raise InputError(args.path, str(error)) from None
+    report = write_report(recording, args.out, path=args.path, baseline=baseline, baseline_path=args.baseline,
+                          json_path=args.json, pdf_path=args.pdf, body_mass_kg=args.mass_kg)
+    flagged = ", ".join(f"{f.code} ({f.side}, {f.confidence.replace('_', ' ')})" for f in report.findings) or "none"
+    written = ", ".join(str(p) for p in outputs)
+    print(f"wrote {written}: {len(report.findings)} finding(s): {flagged}", file=sys.stdout)
+    return 0
