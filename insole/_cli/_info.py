@@ -183,7 +183,12 @@ def _as_text(info: dict[str, Any]) -> str:
     if source.get("file"):
         lines.append(f"  source        {source['file']} ({source.get('format', '?')}, sha256 {str(source.get('sha256', ''))[:12]}...)")
     quality = info["capture_quality"]
-    lines.append("  capture quality " + (json.dumps(quality) if quality else "none recorded (not a live capture)"))
+    if quality and quality.get("schema") == "insole-capture-quality":
+        from insole._capture._quality import format_capture_quality  # the collector's own summary
+
+        lines += ["  " + line for line in format_capture_quality(quality)]
+    else:
+        lines.append("  capture quality " + (json.dumps(quality) if quality else "none recorded (not a live capture)"))
     events = info["reference_events"]
     if events:
         counts = ", ".join(
