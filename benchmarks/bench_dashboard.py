@@ -1,0 +1,174 @@
+"""Dashboards: size and load time of the offline dashboard of a 10-minute session, and the live page's pace.
+
+    .venv/bin/python benchmarks/bench_dashboard.py           # prints the markdown section
+    .venv/bin/python benchmarks/run_all.py bench_dashboard   # and writes docs/benchmarks.md
+
+``measure()`` returns the figures as a dict; ``run()`` the markdown section.
+Both drive the system's headless Chromium (see ``dashboards/_browser.py``).
+The machine's load average is printed with the figures: browser timings on a
+shared 2-core machine move with whatever else runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+OFFLINE_DURATION_S = 600.0
+LOAD_RUNS = 3
+SEEKS = 60
+LIVE_SECONDS = 15.0
+
+
+def _load_average() -> str:
+    try:
+        return " / ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:  # pragma: no cover - not on Linux
+        return "n/a"
+
+
+def _offline(workdir: Path) -> dict[str, Any]:
+    from insole import write_parquet
+    from insole._analysis import analyze
+    from insole._simulate import SimulationParams, simulate
+
+    from dashboards import write_dashboard
+    from dashboards._browser import chromium, wait_for
+
+    recording = simulate(SimulationParams(duration_s=OFFLINE_DURATION_S, seed=11, turns=4))
+    write_parquet(recording, workdir / "ten_minutes.parquet")
+    analysis = analyze(recording)
+    started = time.perf_counter()
+    path = write_dashboard(recording, workdir / "ten_minutes.html", analysis=analysis)
+    build_s = time.perf_counter() - started
+    ready, seek_ms, requests = [], [], set()
+    with chromium(width=1500, height=1000) as (context, _):
+        for _ in range(LOAD_RUNS):
+            page = context.new_page()
+            page.on("request", lambda r: requests.add(r.url))
+            page.goto(path.as_uri())
+            ready.append(wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 120))
+            sections = page.evaluate("window.__dashboardStats.sections")
+            page.close()
+        page = context.new_page()
+        page.goto(path.as_uri())
+        wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 120)
+        # seeks to random places, each awaited until drawn: what scrubbing costs
+        seek_ms = page.evaluate(
+            """async (n) => {
+                const p = window.__player, out = [];
+                for (let i = 0; i < n; i++) {
+                    const target = Math.floor(Math.random() * p.n), t0 = performance.now(), before = p.draws;
+                    p.seek(target);
+                    while (p.draws === before) await new Promise(r => requestAnimationFrame(r));
+                    out.push(performance.now() - t0);
+                }
+                return out;
+            }""",
+            SEEKS,
+        )
+    return {
+        "duration_s": OFFLINE_DURATION_S,
+        "size_mb": path.stat().st_size / 1e6,
+        "build_s": build_s,
+        "ready_ms": ready,
+        "sections_ms": sections,
+        "seek_ms_median": statistics.median(seek_ms),
+        "seek_ms_p95": sorted(seek_ms)[int(0.95 * (len(seek_ms) - 1))],
+        "requests": sorted(requests),
+        "parquet_mb": (workdir / "ten_minutes.parquet").stat().st_size / 1e6,
+    }
+
+
+def _live(workdir: Path) -> dict[str, Any]:
+    from dashboards._browser import chromium, live_figures, wait_for
+
+    command = subprocess.Popen(
+        [sys.executable, "-m", "insole._cli", "live", "--replay", str(workdir / "ten_minutes.parquet"),
+         "--port", "0", "--out-dir", str(workdir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            line = command.stdout.readline()
+            found = re.search(r"open (http://\S+)", line or "")
+            url = found.group(1) if found else None
+            if not line:
+                break
+        if url is None:
+            raise RuntimeError(f"insole live did not start: {command.stderr.read()}")
+        with chromium(width=1600, height=1000) as (context, _):
+            page = context.new_page()
+            page.goto(url)
+            wait_for(page, "() => window.__liveStats && window.__liveStats.heat_draws > 30", 60)
+            figures = live_figures(page, LIVE_SECONDS)
+        return figures.as_dict()
+    finally:
+        command.send_signal(signal.SIGINT)
+        command.communicate(timeout=60)
+
+
+def measure() -> dict[str, Any]:
+    """Offline and live figures (see the module docstring)."""
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as folder:
+        workdir = Path(folder)
+        load_before = _load_average()
+        offline = _offline(workdir)
+        live = _live(workdir)
+        return {"offline": offline, "live": live, "load_average": f"{load_before} (before) · {_load_average()} (after)"}
+
+
+def run() -> str:
+    figures = measure()
+    off, live = figures["offline"], figures["live"]
+    ready = off["ready_ms"]
+    lines = [
+        "## Dashboards (`benchmarks/bench_dashboard.py`)",
+        "",
+        f"Headless Chromium (system package, software rendering). Load average 1/5/15 min: {figures['load_average']}.",
+        "",
+        f"### Offline dashboard of a {off['duration_s'] / 60:.0f}-minute two-foot session (insole16, 100 Hz, every sample in the player)",
+        "",
+        "| figure | value | target |",
+        "|---|---|---|",
+        f"| file size | {off['size_mb']:.2f} MB (the recording itself: {off['parquet_mb']:.1f} MB Parquet) | <= 12 MB |",
+        f"| build time (analysis given) | {off['build_s']:.1f} s | |",
+        f"| ready in the browser (from navigation), {len(ready)} loads | median {statistics.median(ready):.0f} ms "
+        f"(min {min(ready):.0f}, max {max(ready):.0f}) | <= 3000 ms |",
+        f"| player seek to a random moment, drawn | median {off['seek_ms_median']:.1f} ms, p95 {off['seek_ms_p95']:.1f} ms | smooth scrubbing |",
+        f"| network requests | {len(off['requests'])} ({', '.join('file:' if r.startswith('file:') else r for r in off['requests'])}) | the file only |",
+        "",
+        "Time spent per section on the last load (ms): "
+        + ", ".join(f"{k} {v}" for k, v in off["sections_ms"].items()) + ".",
+        "",
+        f"### Live page, replay of that session at real time, measured over {live['seconds']:.0f} s",
+        "",
+        "| figure | value | target |",
+        "|---|---|---|",
+        f"| heat-map redraws | {live['heat_fps']:.1f} /s | >= 20 /s |",
+        f"| load-curve redraws | {live['curve_fps']:.1f} /s | >= 10 /s |",
+        f"| frames received from the server | {live['frames_per_s']:.1f} /s | 30 /s sent |",
+        f"| age of the drawn map (server send -> drawn) | p50 {live['heat_age_p50_ms']:.0f} ms, p95 {live['heat_age_p95_ms']:.0f} ms | p95 <= 100 ms |",
+        f"| age of the oldest sample in a curve draw | p50 {live['curve_age_p50_ms']:.0f} ms, p95 {live['curve_age_p95_ms']:.0f} ms | p95 <= 100 ms |",
+        f"| draw time per frame (maps, curves) | {live['heat_draw_ms_p50']:.1f} ms, {live['curve_draw_ms_p50']:.1f} ms | |",
+        f"| page errors | {len(live['errors'])} | 0 |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(run())
