@@ -1,0 +1,102 @@
+"""``insole batch PATH... --out cohort.parquet``: every recording under folders or globs, one row each.
+
+Exit codes: 0 every recording analysed; 1 the batch ran but some recordings
+failed (they are in the errors table); 2 bad input (nothing to analyse, an
+unwritable output, unreadable parameters).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from insole._analysis import AnalysisParams
+from insole._errors import AnalysisError, InputError
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "batch",
+        help="analyse every recording under folders/globs into one cohort table (local processes or Dask)",
+        description=(
+            "Analyse every supported recording found under the given folders, files or globs (formats are "
+            "recognised by content) and write one row per recording: identity, metadata, data quality, the "
+            "summary metrics and the clinical findings with their confidence. A recording that fails is "
+            "listed with its reason in the errors table (<out>.errors.csv) and the batch goes on. Finished "
+            "rows are cached by file content and parameters, so a re-run only analyses what changed. "
+            "Runs on local processes, or on a Dask cluster with --scheduler. See docs/batch.md."
+        ),
+        epilog=(
+            "examples:\n"
+            "  insole batch ../shared/data/gaitpdb ../shared/data/gaitndd --out cohort.parquet\n"
+            "  insole batch 'study/**/*.parquet' --out cohort.parquet --strides --workers 2\n"
+            "  insole batch /shared/study --out cohort.parquet --scheduler tcp://10.0.0.5:8786"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="recording files, folders (searched recursively) or globs")
+    parser.add_argument("--out", required=True, type=Path, metavar="COHORT.parquet", help="the cohort table to write")
+    parser.add_argument("--strides", action="store_true", help="also write every stride (<out>.strides.parquet)")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="worker processes (default: the number of CPUs; also the size of --scheduler local)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT|local",
+                        help="run on an existing Dask cluster, or 'local' to start a Dask LocalCluster")
+    parser.add_argument("--force", action="store_true", help="analyse everything again, ignoring cached rows")
+    parser.add_argument("--cache", type=Path, metavar="DIR",
+                        help="cache folder (default: .insole-cache beside the output)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--no-findings", action="store_true", help="skip the clinical findings columns")
+    parser.add_argument("--params", type=Path, metavar="PARAMS.json",
+                        help="analysis parameters as JSON (AnalysisParams field names; the rest default)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def _params(path: Path | None) -> AnalysisParams:
+    if path is None:
+        return AnalysisParams()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(path, f"cannot be read ({error.strerror})") from None
+    except ValueError as error:
+        raise InputError(path, f"is not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, "must hold a JSON object of AnalysisParams fields")
+    try:
+        return AnalysisParams.from_dict(data)
+    except (AnalysisError, TypeError) as error:
+        raise InputError(path, str(error)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from insole._batch import EngineError, EngineSpec, run_batch
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError(args.out, f"--workers must be at least 1, not {args.workers}")
+    if args.scheduler is not None and args.scheduler != "local" and "://" not in args.scheduler:
+        raise InputError(args.out, f"--scheduler must be 'local' or an address like tcp://HOST:PORT, not {args.scheduler!r}")
+    params = _params(args.params)
+    cache: Path | bool = False if args.no_cache else (args.cache if args.cache is not None else True)
+    engine = EngineSpec(workers=args.workers, scheduler=args.scheduler)
+    try:
+        result = run_batch(
+            args.paths, args.out, params=params, engine=engine, strides=args.strides,
+            findings=not args.no_findings, force=args.force, cache=cache, progress=not args.quiet,
+        )
+    except EngineError as error:
+        print(f"insole batch: error: {error}", file=sys.stderr)
+        return 2
+    print(f"insole batch: {result.summary_line()}", file=sys.stderr)
+    if len(result.errors):
+        shown = result.errors.head(5)
+        for _, error in shown.iterrows():
+            print(f"  failed: {error['path']}: {error['reason']}", file=sys.stderr)
+        if len(result.errors) > len(shown):
+            print(f"  ... and {len(result.errors) - len(shown)} more in {result.paths['errors']}", file=sys.stderr)
+        return 1
+    return 0
