@@ -204,6 +204,35 @@ def _foot_outline(length_mm: float) -> np.ndarray:
     return polygon
 
 
+def _point_in_polygon(px: np.ndarray, py: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Even-odd rule, vectorised over points."""
+    inside = np.zeros(px.shape, bool)
+    xs, ys = polygon[:, 0], polygon[:, 1]
+    for i in range(len(polygon)):  # loop over polygon edges (a few dozen), not points
+        x1, y1, x2, y2 = xs[i - 1], ys[i - 1], xs[i], ys[i]
+        crosses = (y1 > py) != (y2 > py)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_at = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
+        inside ^= crosses & (px < x_at)
+    return inside
+
+
+def tributary_areas_mm2(x_mm: np.ndarray, y_mm: np.ndarray, outline_mm: np.ndarray, step_mm: float = 1.0) -> np.ndarray:
+    """The insole area closest to each sensor (its Voronoi cell inside the outline), in mm^2.
+
+    A discrete sensor samples the pressure of the sole around it; force is
+    pressure times the area it stands for, not times the sensing element's own
+    area (which would miss most of the contact area and inflate pressures).
+    """
+    xs = np.arange(outline_mm[:, 0].min(), outline_mm[:, 0].max(), step_mm) + step_mm / 2
+    ys = np.arange(outline_mm[:, 1].min(), outline_mm[:, 1].max(), step_mm) + step_mm / 2
+    gx, gy = np.meshgrid(xs, ys)
+    inside = _point_in_polygon(gx.ravel(), gy.ravel(), outline_mm)
+    px, py = gx.ravel()[inside], gy.ravel()[inside]
+    nearest = np.argmin((px[:, None] - x_mm[None, :]) ** 2 + (py[:, None] - y_mm[None, :]) ** 2, axis=1)
+    return np.bincount(nearest, minlength=len(x_mm)).astype(np.float64) * step_mm**2
+
+
 def _scaled(fractions_x: list[float], fractions_y: list[float], length_mm: float) -> tuple[np.ndarray, np.ndarray]:
     """Sensor positions from fractions of foot length (x) and of ball width (y)."""
     ball_width = _BALL_WIDTH_PER_LENGTH * length_mm
@@ -240,19 +269,23 @@ def _insole16(shoe_size_eu: float = 42.0) -> SensorLayout:
     names, fx, fy, regions = zip(*_INSOLE16)
     x, y = _scaled(list(fx), list(fy), length)
     diameter = _INSOLE16_DIAMETER_MM_AT_EU42 * scale
-    area = np.full(len(names), math.pi * (diameter / 2) ** 2)
+    outline = _foot_outline(length)
     return SensorLayout(
         name="insole16",
         sensor_names=tuple(names),
         x_mm=x,
         y_mm=y,
-        area_mm2=area,
+        area_mm2=tributary_areas_mm2(x, y, outline),
         regions=tuple(regions),
         foot_length_mm=length,
-        outline_mm=_foot_outline(length),
+        outline_mm=outline,
         approximate=False,
-        source="insole firmware hardware design, docs/insole16.md (positions scale with shoe size)",
+        source=(
+            "insole firmware hardware design, docs/insole16.md (positions scale with shoe size; "
+            "area_mm2 is each sensor's effective area: its Voronoi cell inside the insole outline)"
+        ),
         shoe_size_eu=float(shoe_size_eu),
+        extra={"element_diameter_mm": round(diameter, 3)},
     )
 
 
