@@ -246,14 +246,15 @@ def test_gaitpdb_cop_every_sample_inside_hull() -> None:
     """Every COP sample (not only the start/end points) of one file lies inside the hull."""
     from insole._analysis._cop import cop_path
     from insole._analysis._params import AnalysisParams
-    from insole._analysis._prepare import prepare_foot
+    from insole._analysis._prepare import finish_loads, prepare_foot
 
     recording = insole.load(GAITPDB[0])
     layout = recording.layout
     hull = Delaunay(np.column_stack([layout.x_mm, layout.y_mm]))
     for side in recording.sides:
         foot = prepare_foot(recording, side, AnalysisParams())
-        x, y = cop_path(foot.sensor_load, foot.sensor_used, layout, foot.force, 10.0)
+        finish_loads(foot)
+        x, y = cop_path(foot.positive_load_t, layout, foot.force, 10.0)
         points = np.column_stack([x, y])[np.isfinite(x)]
         assert points.shape[0] > 1000
         assert np.all(hull.find_simplex(points, tol=1e-6) >= 0)

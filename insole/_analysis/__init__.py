@@ -29,7 +29,7 @@ from insole._analysis._events import Contacts, detect_contacts
 from insole._analysis._force import force_features, normalised_curves
 from insole._analysis._methods import methods_text, references_for
 from insole._analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
-from insole._analysis._prepare import PreparedFoot, apply_zero_offset, prepare_foot
+from insole._analysis._prepare import PreparedFoot, apply_zero_offset, finish_loads, prepare_foot
 from insole._analysis._quality import foot_quality
 from insole._analysis._regions import available_groups, region_features, sensor_table
 from insole._analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents, Summary
@@ -83,6 +83,7 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
             hs, to = found.heel_strike_index, found.toe_off_index
             ok = (to[:-1] >= 0) & (hs[1:] > to[:-1])
             apply_zero_offset(foot, to[:-1][ok], hs[1:][ok])
+        finish_loads(foot)
         prepared[side], contacts[side] = foot, found
         timing[side] = foot_timing(foot, found, params)
         notes[side] = []
@@ -105,7 +106,7 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
             notes[side].append("forces are in arbitrary units: metrics are given in body weights only")
         if foot.sensor_load_unit != "N" and foot.sensor_used.sum() > 1:
             notes[side].append("sensor areas unknown: regional shares and COP weight sensors as if equal in area")
-        table, cop_xy, measured = _step_table(recording, foot, tm, contacts[side], bw, params, cop_ok, cpei_ok)
+        table, cop_xy, measured, per_sensor = _step_table(recording, foot, tm, contacts[side], bw, params, cop_ok, cpei_ok)
         used = tm.step_used()
         table.insert(table.columns.get_loc("kind") + 1, "used", used[table["contact"].to_numpy()])
         steps[side] = table
@@ -114,9 +115,9 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
         hs_u, to_u = tm.hs_index[idx], tm.to_index[idx]
         curves[side] = _curves(foot, hs_u, to_u, bw, cop_xy, params)
         regions[side] = _region_summary(table[table["used"]], recording.layout, foot)
-        sensors[side] = sensor_table(
-            foot.sensor_load, foot.sensor_pressure_kpa, foot.sensor_used, recording.layout, hs_u, to_u, fs
-        )
+        # per-sensor arrays have one row per measured contact; keep the used ones
+        measured_index = np.flatnonzero(measured)
+        sensors[side] = sensor_table(per_sensor, np.isin(measured_index, idx), foot.sensor_used, recording.layout)
 
     add_bilateral_timing(steps, timing)
     strides = {side: _stride_table(steps[side], timing[side]) for side in recording.sides}
@@ -246,21 +247,20 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok):
         cop_xy = None
         if cop_ok:
             min_force = params.cop_min_force_fraction * bw if math.isfinite(bw) else 0.0
-            cop_xy = cop_path(foot.sensor_load, foot.sensor_used, recording.layout, foot.force, min_force)
+            cop_xy = cop_path(foot.positive_load_t, recording.layout, foot.force, min_force)
             columns.update(cop_features(cop_xy[0], cop_xy[1], foot.force, a, b, recording.layout, cpei_ok))
-        columns.update(
-            region_features(
-                foot.sensor_load, foot.sensor_load_unit == "N", foot.sensor_pressure_kpa, foot.sensor_used,
-                recording.layout, a, b, fs,
-            )
+        regional, per_sensor = region_features(
+            foot.positive_load_t, foot.sensor_load_unit == "N", foot.positive_pressure_t, foot.sensor_used,
+            recording.layout, a, b, fs,
         )
+        columns.update(regional)
     for name, values in columns.items():
         full = np.full(contact.size, np.nan)
         full[measured] = values
         data[name] = full
     measured_all = np.zeros(hs.size, dtype=bool)
     measured_all[idx] = True
-    return pd.DataFrame(data), cop_xy, measured_all
+    return pd.DataFrame(data), cop_xy, measured_all, per_sensor
 
 
 def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
@@ -413,9 +413,9 @@ def _standing(recording, prepared, timing, params) -> dict[str, Any] | None:
         rear = layout.region_mask("rearfoot") & foot.sensor_used
         if front.any() and rear.any() and inside.any():
             # shares of the whole foot's load (the midfoot takes the rest)
-            load = np.clip(np.nan_to_num(foot.sensor_load[inside]), 0, None)
-            whole = float(load[:, foot.sensor_used].sum())
-            f, r = float(load[:, front].sum()), float(load[:, rear].sum())
+            load = foot.positive_load_t[:, inside].sum(axis=1, dtype=np.float64)  # per sensor
+            whole = float(load[foot.sensor_used].sum())
+            f, r = float(load[front].sum()), float(load[rear].sum())
             front_rear[side] = (100.0 * f / whole, 100.0 * r / whole) if whole > 0 else (float("nan"),) * 2
     total = means["left"] + means["right"]
     result["left_pct"] = 100.0 * means["left"] / total if total > 0 else float("nan")

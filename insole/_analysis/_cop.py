@@ -52,14 +52,28 @@ def cop_capability(layout: SensorLayout, used: np.ndarray) -> tuple[bool, bool, 
 
 
 def cop_path(
-    load: np.ndarray, used: np.ndarray, layout: SensorLayout, force: np.ndarray, min_force: float
+    positive_load_t: np.ndarray, layout: SensorLayout, force: np.ndarray, min_force: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-sample COP x and y (mm), NaN where masked."""
-    weights = np.clip(np.nan_to_num(load[:, used]), 0.0, None)
-    total = weights.sum(axis=1)
+    """Per-sample COP x and y (mm), NaN where masked; ``positive_load_t`` is (sensors, samples).
+
+    Excluded sensors carry zero load already. The moments are accumulated
+    sensor by sensor: for a handful of sensors this beats a matrix product,
+    which would hand a tall, thin product to a multi-threaded BLAS.
+    """
+    n = positive_load_t.shape[1]
+    total = np.zeros(n)
+    moment_x = np.zeros(n)
+    moment_y = np.zeros(n)
+    for j in range(positive_load_t.shape[0]):
+        row = positive_load_t[j]
+        if not row.any():
+            continue
+        total += row
+        moment_x += layout.x_mm[j] * row
+        moment_y += layout.y_mm[j] * row
     with np.errstate(invalid="ignore", divide="ignore"):
-        x = weights @ layout.x_mm[used] / total
-        y = weights @ layout.y_mm[used] / total
+        x = moment_x / total
+        y = moment_y / total
     masked = ~(total > 0) | ~(force >= min_force) | ~np.isfinite(force)
     x[masked] = np.nan
     y[masked] = np.nan

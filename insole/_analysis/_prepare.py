@@ -3,8 +3,9 @@
 Sensor checks (on valid samples only):
 
 * **flat**: the sensor never changes (dead, or never under the foot);
-* **stuck**: it repeats one non-zero value for ``stuck_run_s`` or longer while
-  the foot's load changes by more than a fifth of its range;
+* **stuck**: it holds one non-zero value through a whole block of
+  ``stuck_run_s`` (blocks aligned to the start, so any run of twice that is
+  caught) while the foot's load changes by more than a fifth of its range;
 * **saturated**: it sits on a plateau at its maximum (or at the saturation
   pressure the source states) in at least 3 runs of 5 or more samples.
 
@@ -34,7 +35,7 @@ from insole._analysis._segments import reduce_intervals, runs
 from insole._layout import SensorLayout
 from insole._recording import FootSamples, Recording
 
-__all__ = ["PreparedFoot", "SensorFlag", "prepare_foot", "apply_zero_offset"]
+__all__ = ["PreparedFoot", "SensorFlag", "prepare_foot", "apply_zero_offset", "finish_loads"]
 
 # kPa x mm^2 = 1e3 N/m^2 x 1e-6 m^2
 _KPA_MM2_TO_N = 1e-3
@@ -60,10 +61,11 @@ class PreparedFoot:
     """One foot ready for analysis (arrays are the foot's, sample by sample).
 
     ``force`` is the total force (N, or "au" when ``force_unit == "au"``), NaN
-    where invalid. ``sensor_load`` is the per-sensor load used for COP and
-    regional shares: force in N when known, otherwise the raw values (kPa or
-    au, i.e. an equal-area assumption). ``sensor_pressure_kpa`` is set only
-    when the recording holds pressures. Excluded sensors are zero in both.
+    where invalid. ``sensor_load_t`` (sensors x samples) is the per-sensor load
+    used for COP and regional shares: force in N when known, otherwise the raw
+    values (kPa or au, i.e. an equal-area assumption). ``sensor_pressure_t``
+    (kPa) is set only when the recording holds pressures. Excluded sensors,
+    and invalid samples, are zero in both (float32).
     """
 
     side: str
@@ -73,71 +75,89 @@ class PreparedFoot:
     force: np.ndarray
     force_unit: str
     force_source: str
-    sensor_load: np.ndarray
+    sensor_load_t: np.ndarray
     sensor_load_unit: str
-    sensor_pressure_kpa: np.ndarray | None
+    sensor_pressure_t: np.ndarray | None
     sensor_used: np.ndarray
     flags: list[SensorFlag] = field(default_factory=list)
     offsets: np.ndarray | None = None
     force_offset: float = 0.0
     zero_offset_note: str = "not applied"
     imu: FootSamples | None = None
+    # filled by finish_loads(): positive loads and pressures, one contiguous row
+    # per sensor (k, n), so that per-sensor passes never go through BLAS or strides
+    positive_load_t: np.ndarray | None = None
+    positive_pressure_t: np.ndarray | None = None
 
     @property
     def n(self) -> int:
         return int(self.time_s.size)
 
 
+def finish_loads(prepared: PreparedFoot) -> None:
+    """Cache the positive per-sensor loads (negatives as 0) used by COP and regional loads."""
+    prepared.positive_load_t = np.maximum(prepared.sensor_load_t, 0)
+    if prepared.sensor_pressure_t is not None:
+        if prepared.sensor_pressure_t is prepared.sensor_load_t:
+            prepared.positive_pressure_t = prepared.positive_load_t
+        else:
+            prepared.positive_pressure_t = np.maximum(prepared.sensor_pressure_t, 0)
+
+
 def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> PreparedFoot:
-    """Check the sensors and build the force and per-sensor loads of one foot (offsets not yet removed)."""
+    """Check the sensors and build the force and per-sensor loads of one foot (offsets not yet removed).
+
+    Per-sensor arrays are kept one row per sensor, (sensors, samples), in
+    float32 as recorded: every per-sensor pass is then one contiguous 1-D
+    sweep. Invalid samples are zero there and NaN in ``force`` (float64).
+    """
     foot = recording.foot(side)
     assert foot is not None
     layout = recording.layout
-    values = np.asarray(foot.values, dtype=np.float64)
-    valid = foot.valid.copy()
-    n, k = values.shape
+    values_t = np.array(foot.values.T, dtype=np.float32, order="C", copy=True)  # the one transposition
+    k, n = values_t.shape
     names = layout.sensor_names
+    valid = foot.valid & np.isfinite(values_t).all(axis=0)
 
     flags: list[SensorFlag] = []
     used = np.ones(k, dtype=bool)
-    observed = valid & np.all(np.isfinite(values), axis=1)
-    if observed.any():
-        seen = values[observed]
+    values_t[:, ~valid] = 0
+    if valid.any():
+        top = np.max(values_t, axis=1, where=valid[None, :], initial=-np.inf)
+        bottom = np.min(values_t, axis=1, where=valid[None, :], initial=np.inf)
         # flat: never changes
-        flat = np.ptp(seen, axis=0) == 0
-        for j in np.flatnonzero(flat):
-            flags.append(SensorFlag(names[j], "flat", True, f"reads {seen[0, j]:g} {recording.unit} throughout (dead or never loaded)"))
-        used &= ~flat
-        provisional_total = np.nansum(np.where(used, values, 0.0), axis=1)
-        for j, detail in _stuck_sensors(values, observed, provisional_total, recording.sample_rate_hz, params, used):
+        for j in np.flatnonzero(top == bottom):
+            flags.append(SensorFlag(names[j], "flat", True, f"reads {top[j]:g} {recording.unit} throughout (dead or never loaded)"))
+        used &= top != bottom
+        provisional_total = values_t.sum(axis=0, dtype=np.float64)
+        for j, detail in _stuck_sensors(values_t, valid, provisional_total, recording.sample_rate_hz, params, used):
             flags.append(SensorFlag(names[j], "stuck", True, detail))
             used[j] = False
         saturation = _saturation_kpa(recording)
-        for j, detail in _saturated_sensors(seen, saturation, recording.unit, used):
+        for j, detail in _saturated_sensors(values_t, valid, top, saturation, recording.unit, used):
             flags.append(SensorFlag(names[j], "saturated", params.exclude_saturated, detail))
             if params.exclude_saturated:
                 used[j] = False
-
-    masked = np.where(used[None, :], values, 0.0)
-    masked[~valid] = np.nan
+    masked = values_t
+    masked[~used] = 0
     unit = recording.unit
     vendor = foot.channels.get("vendor_total_force_n")
     pressure = masked if unit == "kPa" else None
     if unit == "N":
         load, load_unit = masked, "N"
-        force = np.sum(masked, axis=1)
+        force = masked.sum(axis=0, dtype=np.float64)
         force_unit, source = "N", "sum of the sensor forces"
     elif unit == "kPa" and layout.areas_known:
-        load, load_unit = masked * (layout.area_mm2[None, :] * _KPA_MM2_TO_N), "N"
-        force = np.sum(load, axis=1)
+        load, load_unit = masked * (layout.area_mm2 * _KPA_MM2_TO_N).astype(np.float32)[:, None], "N"
+        force = load.sum(axis=0, dtype=np.float64)
         force_unit, source = "N", "sum of sensor pressure x sensor area"
     elif vendor is not None:
         load, load_unit = masked, unit
-        force = np.where(valid, np.asarray(vendor, dtype=np.float64), np.nan)
+        force = np.asarray(vendor, dtype=np.float64)
         force_unit, source = "N", "the source's total-force channel (sensor areas unknown)"
     else:
         load, load_unit = masked, unit
-        force = np.sum(masked, axis=1)
+        force = masked.sum(axis=0, dtype=np.float64)
         force_unit = "au"
         source = (
             "sum of the sensor values in arbitrary units"
@@ -153,9 +173,9 @@ def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> Pre
         force=force,
         force_unit=force_unit,
         force_source=source,
-        sensor_load=load,
+        sensor_load_t=load,
         sensor_load_unit=load_unit,
-        sensor_pressure_kpa=pressure,
+        sensor_pressure_t=pressure,
         sensor_used=used,
         flags=flags,
         imu=foot if foot.gyro_dps is not None else None,
@@ -178,17 +198,23 @@ def apply_zero_offset(prepared: PreparedFoot, swing_starts: np.ndarray, swing_st
     if mid_swing.sum() < 3:
         prepared.zero_offset_note = "not applied: too few valid mid-swing samples"
         return
-    offsets = np.median(prepared.sensor_load[mid_swing], axis=0)
+    # a median over at most ~20000 evenly spread mid-swing samples is plenty
+    rows = np.flatnonzero(mid_swing)
+    rows = rows[:: max(1, rows.size // 20000)]
+    offsets = np.median(prepared.sensor_load_t[:, rows], axis=1)
     offsets[~prepared.sensor_used] = 0.0
-    prepared.sensor_load = prepared.sensor_load - offsets[None, :]
-    if prepared.sensor_pressure_kpa is not None:
-        if prepared.sensor_load_unit == "kPa":
-            prepared.sensor_pressure_kpa = prepared.sensor_load
-        else:
-            pressure_offsets = np.median(prepared.sensor_pressure_kpa[mid_swing], axis=0)
-            pressure_offsets[~prepared.sensor_used] = 0.0
-            prepared.sensor_pressure_kpa = prepared.sensor_pressure_kpa - pressure_offsets[None, :]
-    force_offset = float(np.median(prepared.force[mid_swing]))
+    invalid = ~prepared.valid
+    same = prepared.sensor_pressure_t is prepared.sensor_load_t
+    if prepared.sensor_pressure_t is not None and not same:
+        pressure_offsets = np.median(prepared.sensor_pressure_t[:, rows], axis=1)
+        pressure_offsets[~prepared.sensor_used] = 0.0
+        prepared.sensor_pressure_t = prepared.sensor_pressure_t - pressure_offsets.astype(np.float32)[:, None]
+        prepared.sensor_pressure_t[:, invalid] = 0
+    prepared.sensor_load_t = prepared.sensor_load_t - offsets.astype(np.float32)[:, None]
+    prepared.sensor_load_t[:, invalid] = 0
+    if same:
+        prepared.sensor_pressure_t = prepared.sensor_load_t
+    force_offset = float(np.median(prepared.force[rows]))
     prepared.force = prepared.force - force_offset
     prepared.offsets = offsets
     prepared.force_offset = force_offset
@@ -209,61 +235,50 @@ def _saturation_kpa(recording: Recording) -> float | None:
     return None
 
 
-def _stuck_sensors(values, observed, total, sample_rate_hz, params, used):
-    """Sensors holding one non-zero value for ``stuck_run_s`` while the total changes a lot."""
-    n, k = values.shape
-    min_run = max(int(round(params.stuck_run_s * sample_rate_hz)), 2)
-    if n < min_run:
+def _stuck_sensors(values, valid, total, sample_rate_hz, params, used):
+    """Sensors holding one non-zero value through a whole block of ``stuck_run_s`` while the load changes.
+
+    Blocks are aligned to the recording's start, so every run of at least
+    twice ``stuck_run_s`` is caught (and shorter ones that fill a block).
+    """
+    k, n = values.shape  # (sensors, samples)
+    block = max(int(round(params.stuck_run_s * sample_rate_hz)), 2)
+    nb = n // block
+    if nb == 0:
         return []
-    total_obs = np.where(observed, total, np.nan)
-    finite_total = total_obs[np.isfinite(total_obs)]
-    if finite_total.size == 0:
-        return []
-    span = float(np.percentile(finite_total, 95) - np.percentile(finite_total, 5))
+    finite_total = total[valid]
+    span = float(np.percentile(finite_total, 95) - np.percentile(finite_total, 5)) if finite_total.size else 0.0
     if span <= 0:
         return []
-    # runs of identical values, all sensors at once (column-major flattening;
-    # a run never continues from one sensor into the next)
-    columns = values.T
-    change = np.ones((k, n), dtype=bool)
-    change[:, 1:] = columns[:, 1:] != columns[:, :-1]
-    flat = change.ravel()
-    starts = np.flatnonzero(flat)
-    lengths = np.diff(np.concatenate([starts, [k * n]]))
-    long_runs = lengths >= min_run
-    starts, lengths = starts[long_runs], lengths[long_runs]
-    sensor = starts // n
-    first = starts % n
-    value = columns.ravel()[starts]
-    candidate = (value != 0) & np.isfinite(value) & used[sensor]
-    if not candidate.any():
-        return []
-    starts_t, stops_t = first[candidate], first[candidate] + lengths[candidate]
-    filled = np.where(np.isfinite(total_obs), total_obs, np.nan)
-    hi = reduce_intervals(np.fmax, filled, starts_t, stops_t)
-    lo = reduce_intervals(np.fmin, filled, starts_t, stops_t)
-    moving = (hi - lo) > 0.2 * span
+    cut = values[:, : nb * block].reshape(k, nb, block)
+    constant = ((cut.max(axis=2) == cut.min(axis=2)) & (cut[:, :, 0] != 0)).T  # (nb, k)
+    blocks_valid = valid[: nb * block].reshape(nb, block).all(axis=1)
+    total_blocks = total[: nb * block].reshape(nb, block)
+    moving = (total_blocks.max(axis=1) - total_blocks.min(axis=1)) > 0.2 * span
+    stuck = constant & (blocks_valid & moving)[:, None] & used[None, :]
     found = []
-    for j in np.unique(sensor[candidate][moving]):
-        pick = (sensor[candidate] == j) & moving
-        longest = int(lengths[candidate][pick].max())
-        found.append((int(j), f"holds {value[candidate][pick][0]:g} for {longest / sample_rate_hz:.1f} s while the foot's load changes"))
+    for j in np.flatnonzero(stuck.any(axis=0)):
+        first = int(np.argmax(stuck[:, j]))
+        value = float(cut[j, first, 0])
+        found.append((int(j), f"holds {value:g} for {block / sample_rate_hz:.1f} s or more from "
+                              f"{first * block / sample_rate_hz:.1f} s while the foot's load changes"))
     return found
 
 
-def _saturated_sensors(seen, saturation_kpa, unit, used):
-    """Sensors on a plateau at their maximum in several runs."""
+def _saturated_sensors(values, valid, top, saturation_kpa, unit, used):
+    """Sensors on a plateau at their maximum (or at the stated saturation) in several runs of samples."""
+    k, n = values.shape  # (sensors, samples)
+    if saturation_kpa is not None and unit == "kPa":
+        level = np.where(top >= saturation_kpa, saturation_kpa, np.inf)
+    else:
+        level = np.where(top > 0, top, np.inf)
+    level = np.where(used, level, np.inf).astype(values.dtype)
+    at_top = (values >= level[:, None]) & valid[None, :]
+    need = _SATURATION_MIN_RUNS * _SATURATION_MIN_RUN_SAMPLES
     found = []
-    for j in np.flatnonzero(used):
-        column = seen[:, j]
-        top = float(column.max())
-        if top <= 0:
-            continue
-        at_top = column >= (saturation_kpa if (saturation_kpa is not None and unit == "kPa") else top)
-        if saturation_kpa is not None and unit == "kPa" and top < saturation_kpa:
-            continue
-        starts, stops = runs(at_top)
+    for j in np.flatnonzero(at_top.sum(axis=1) >= need):  # usually none: only these get a closer look
+        starts, stops = runs(at_top[j])
         plateaus = int(np.sum((stops - starts) >= _SATURATION_MIN_RUN_SAMPLES))
         if plateaus >= _SATURATION_MIN_RUNS:
-            found.append((int(j), f"flat at its maximum {top:g} {unit} in {plateaus} plateaus of 5+ samples"))
+            found.append((int(j), f"flat at its maximum {top[j]:g} {unit} in {plateaus} plateaus of 5+ samples"))
     return found

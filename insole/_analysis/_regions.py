@@ -22,6 +22,8 @@ pressure-time integral and the share of load.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -53,32 +55,56 @@ def available_groups(layout: SensorLayout, used: np.ndarray) -> dict[str, np.nda
     return groups
 
 
+def _per_sensor(ufunc: np.ufunc, rows_t: np.ndarray, hs: np.ndarray, to: np.ndarray) -> np.ndarray:
+    """(stances, sensors) reductions, one contiguous 1-D pass per sensor."""
+    return np.stack([reduce_intervals(ufunc, rows_t[j], hs, to) for j in range(rows_t.shape[0])], axis=1)
+
+
 def region_features(
-    load: np.ndarray,
+    positive_load_t: np.ndarray,
     load_is_force: bool,
-    pressure: np.ndarray | None,
+    positive_pressure_t: np.ndarray | None,
     used: np.ndarray,
     layout: SensorLayout,
     hs: np.ndarray,
     to: np.ndarray,
     sample_rate_hz: float,
-) -> dict[str, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per-stance regional columns, and the per-sensor (stances x sensors) arrays they come from.
+
+    Loads and pressures come as (sensors, samples) arrays of positive values.
+    """
+    positive_pressure = positive_pressure_t
     m = hs.size
     dt = 1.0 / sample_rate_hz
     out: dict[str, np.ndarray] = {}
     groups = available_groups(layout, used)
+    k = layout.n_sensors
+    per_sensor: dict[str, np.ndarray] = {}
     if m == 0:
-        return {f"{g}_share_pct": np.zeros(0) for g in groups}
-    positive = np.clip(np.nan_to_num(load), 0.0, None)
-    total = reduce_intervals(np.add, positive[:, used].sum(axis=1), hs, to) * dt
+        per_sensor["load_integral"] = np.zeros((0, k))
+        if positive_pressure is not None:
+            per_sensor["peak_pressure_kpa"] = np.zeros((0, k))
+            per_sensor["pti_kpa_s"] = np.zeros((0, k))
+        return {f"{g}_share_pct": np.zeros(0) for g in groups}, per_sensor
+    integral = _per_sensor(np.add, positive_load_t, hs, to) * dt  # (m, k)
+    per_sensor["load_integral"] = integral
+    if positive_pressure is not None:
+        per_sensor["peak_pressure_kpa"] = _per_sensor(np.maximum, positive_pressure, hs, to)
+        per_sensor["pti_kpa_s"] = _per_sensor(np.add, positive_pressure, hs, to) * dt
+    total = integral[:, used].sum(axis=1)
     integrals = {}
     for group, mask in groups.items():
-        group_load = reduce_intervals(np.add, positive[:, mask].sum(axis=1), hs, to) * dt
+        columns = np.flatnonzero(mask)
+        group_load = integral[:, columns].sum(axis=1)
         integrals[group] = group_load
-        if pressure is not None:
-            peak_curve = np.nan_to_num(pressure[:, mask]).max(axis=1)
-            out[f"{group}_peak_pressure_kpa"] = reduce_intervals(np.maximum, peak_curve, hs, to)
-            out[f"{group}_pti_kpa_s"] = reduce_intervals(np.add, np.clip(peak_curve, 0, None), hs, to) * dt
+        if positive_pressure is not None:
+            out[f"{group}_peak_pressure_kpa"] = per_sensor["peak_pressure_kpa"][:, columns].max(axis=1)
+            # the group's peak-pressure curve, built column by column (no big copies)
+            curve = positive_pressure[columns[0]].copy()
+            for j in columns[1:]:
+                np.maximum(curve, positive_pressure[j], out=curve)
+            out[f"{group}_pti_kpa_s"] = reduce_intervals(np.add, curve, hs, to) * dt
         if load_is_force:
             out[f"{group}_fti_n_s"] = group_load
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -87,21 +113,11 @@ def region_features(
         med, lat = integrals["medial_forefoot"], integrals["lateral_forefoot"]
         with np.errstate(invalid="ignore", divide="ignore"):
             out["forefoot_ml_index_pct"] = np.where(med + lat > 0, 100.0 * (med - lat) / (med + lat), np.nan)
-    return out
+    return out, per_sensor
 
 
-def sensor_table(
-    load: np.ndarray,
-    pressure: np.ndarray | None,
-    used: np.ndarray,
-    layout: SensorLayout,
-    hs: np.ndarray,
-    to: np.ndarray,
-    sample_rate_hz: float,
-) -> pd.DataFrame:
-    """One row per sensor: position, region, used, and its mean stance loads over the given stances."""
-    dt = 1.0 / sample_rate_hz
-    k = layout.n_sensors
+def sensor_table(per_sensor: dict[str, np.ndarray], rows: np.ndarray, used: np.ndarray, layout: SensorLayout) -> pd.DataFrame:
+    """One row per sensor: position, region, used, and its mean stance loads over the chosen stances."""
     table = pd.DataFrame(
         {
             "sensor": list(layout.sensor_names),
@@ -111,22 +127,20 @@ def sensor_table(
             "used": used,
         }
     )
-    if hs.size == 0:
-        for column in ("peak_pressure_kpa", "pti_kpa_s", "share_pct"):
-            table[column] = np.nan
+    nan = np.full(layout.n_sensors, np.nan)
+    integral = per_sensor["load_integral"][rows]
+    if integral.shape[0] == 0:
+        table["peak_pressure_kpa"], table["pti_kpa_s"], table["share_pct"] = nan, nan, nan
         return table
-    positive = np.clip(np.nan_to_num(load), 0.0, None)
-    integral = reduce_intervals(np.add, positive, hs, to) * dt  # (m, k)
     totals = integral[:, used].sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(totals > 0, 100.0 * integral / totals, np.nan)
-    table["share_pct"] = np.where(used, np.nanmean(share, axis=0), np.nan)
-    if pressure is not None:
-        p = np.nan_to_num(pressure)
-        table["peak_pressure_kpa"] = np.where(used, reduce_intervals(np.maximum, p, hs, to).mean(axis=0), np.nan)
-        table["pti_kpa_s"] = np.where(used, (reduce_intervals(np.add, np.clip(p, 0, None), hs, to) * dt).mean(axis=0), np.nan)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        table["share_pct"] = np.where(used, np.nanmean(share, axis=0), np.nan)
+    if "peak_pressure_kpa" in per_sensor:
+        table["peak_pressure_kpa"] = np.where(used, per_sensor["peak_pressure_kpa"][rows].mean(axis=0), np.nan)
+        table["pti_kpa_s"] = np.where(used, per_sensor["pti_kpa_s"][rows].mean(axis=0), np.nan)
     else:
-        table["peak_pressure_kpa"] = np.nan
-        table["pti_kpa_s"] = np.nan
-    del k
+        table["peak_pressure_kpa"], table["pti_kpa_s"] = nan, nan
     return table

@@ -42,12 +42,18 @@ def reduce_intervals(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray, st
         return np.zeros((0,) + values.shape[1:], dtype=values.dtype)
     if np.any(stops <= starts):
         raise ValueError("reduce_intervals needs non-empty intervals")
-    # reduceat needs every index < len: pad one row so stop == n is allowed
-    padded = np.concatenate([values, np.zeros((1,) + values.shape[1:], dtype=values.dtype)])
-    bounds = np.empty(2 * starts.size, dtype=np.int64)
-    bounds[0::2] = starts
-    bounds[1::2] = stops
-    return ufunc.reduceat(padded, bounds, axis=0)[0::2]
+    n = values.shape[0]
+    at_end = stops >= n  # reduceat needs every index < len: those few are reduced one by one
+    out = np.empty((starts.size,) + values.shape[1:], dtype=values.dtype)
+    inner = ~at_end
+    if inner.any():
+        bounds = np.empty(2 * int(inner.sum()), dtype=np.int64)
+        bounds[0::2] = starts[inner]
+        bounds[1::2] = stops[inner]
+        out[inner] = ufunc.reduceat(values, bounds, axis=0)[0::2]
+    for i in np.flatnonzero(at_end):
+        out[i] = ufunc.reduce(values[starts[i]:], axis=0)
+    return out
 
 
 def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, fill: float = np.nan) -> np.ndarray:
