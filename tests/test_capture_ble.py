@@ -24,6 +24,7 @@ from firmware_protocol._emulator import EmulatedInsole, FaultPlan, InsoleSpec, s
 from insole._capture._collector import CaptureParams
 from insole._capture._session import CaptureSession
 from insole._format import read_parquet
+from insole._live import LinkStatus, LiveHub, SampleBlock, SessionEvent
 from insole._recording import RecordingMeta
 
 pytestmark = pytest.mark.ble
@@ -168,8 +169,29 @@ async def test_dropped_and_corrupted_packets_are_exactly_the_gaps(emulation, tmp
         "right": FaultPlan(drop_rate=0.05, seed=12),
     }
     environment = await emulation(*specs(100, n_packets, 10.0, **faults))
-    result, recording, _ = await capture(environment, tmp_path, CaptureParams(tare=False), 10.0)
+    hub = LiveHub()
+    feed = hub.subscribe()
+    live: list = []
+
+    async def watch() -> None:
+        while True:
+            live.append(await feed.get())
+
+    watcher = asyncio.create_task(watch())
+    result, recording, _ = await capture(environment, tmp_path, CaptureParams(tare=False), 10.0, hub=hub)
+    await asyncio.sleep(0)  # let the watcher take the last items
+    watcher.cancel()
     expectations = assert_file_matches(recording, environment)
+    # the live feed carried exactly what went to disk (before the file was re-timed)
+    assert hub.dropped_for_slow_subscribers == 0
+    for side in SIDES:
+        blocks = [item for item in live if isinstance(item, SampleBlock) and item.side == side]
+        valid = np.concatenate([b.valid for b in blocks])
+        np.testing.assert_array_equal(valid, recording.foot(side).valid)
+        np.testing.assert_array_equal(np.concatenate([b.values for b in blocks]), recording.foot(side).values)
+        states = [item.state for item in live if isinstance(item, LinkStatus) and item.side == side]
+        assert "streaming" in states and states[-1] == "stopped"
+    assert [e.kind for e in live if isinstance(e, SessionEvent)] == ["recording_started", "recording_stopped"]
     for insole in environment.insoles:
         side = insole.spec.side
         stream = insole.record.streams[0]

@@ -352,6 +352,7 @@ class InsoleLink:
         *,
         on_state: Callable[[InsoleLink], None] | None = None,
         last_device_us: Callable[[], int | None] | None = None,
+        rescan: Callable[[InsoleLink], Awaitable[FoundInsole | None]] | None = None,
     ) -> None:
         self.side = side
         self.found = found
@@ -365,6 +366,7 @@ class InsoleLink:
         self.device_base_us = 0
         self._on_state = on_state
         self._last_device_us = last_device_us or (lambda: None)
+        self._rescan = rescan
         self._client: BleakClient | None = None
         self._pending: dict[int, asyncio.Future[tuple[Any, float]]] = {}
         self._token = 0
@@ -471,6 +473,13 @@ class InsoleLink:
                 self._set_state("reconnecting" if self._streamed_once else "connecting")
                 delay = backoff[min(attempt, len(backoff) - 1)]
                 attempt += 1
+                if attempt >= 3 and attempt % 3 == 0 and self._rescan is not None:
+                    # BlueZ forgets an unpaired device some time after it disappears; after a few
+                    # failed attempts look for it again (through the session's one scanner)
+                    with contextlib.suppress(Exception):
+                        seen = await self._rescan(self)
+                        if seen is not None and seen.device is not None:
+                            self.found = seen
                 self._wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), delay)

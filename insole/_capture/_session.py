@@ -149,7 +149,9 @@ class CaptureSession:
         duration_s: Stop after this much session time; None: until :meth:`request_stop`.
         before_tare: Awaited before the tare, e.g. to ask the wearer to lift both feet.
         on_status: Called with a :class:`SessionStatus` every ``status_interval_s`` (wall).
-        found: Insoles already found by a scan (skips the scan).
+        software: Extra facts for ``meta.software`` (e.g. how the insoles were emulated).
+        found: side -> insole already found by a scan (this session then does not scan;
+            several sessions in one process must not scan at once: BlueZ allows one discovery).
     """
 
     def __init__(
@@ -166,6 +168,7 @@ class CaptureSession:
         on_status: Callable[[SessionStatus], None] | None = None,
         status_interval_s: float = 0.5,
         software: Mapping[str, Any] | None = None,
+        found: Mapping[str, FoundInsole] | None = None,
     ) -> None:
         self.out = Path(out)
         self.stream_path = self.out.with_name(self.out.stem + ".arrows") if self.out.suffix == ".parquet" else self.out.with_name(self.out.name + ".arrows")
@@ -185,8 +188,10 @@ class CaptureSession:
         self.feet: dict[str, _Foot] = {}
         self.latency = LatencyHistogram()
         self.found: dict[str, FoundInsole] = {}
+        self._preselected = dict(found) if found is not None else None
         self._writer: RecordingStreamWriter | None = None
         self._stop = asyncio.Event()
+        self._scan_lock = asyncio.Lock()
         self._recording = False
         self._stopped_at_s: float | None = None
         self._down_at_stop: set[str] = set()
@@ -222,6 +227,7 @@ class CaptureSession:
                     side, found, self.params, self.clock, foot.estimator,
                     on_state=self._on_link_state,
                     last_device_us=lambda foot=foot: foot.last_device_us,
+                    rescan=self._rescan,
                 )
             tasks = [asyncio.create_task(link.run(), name=f"insole-{side}") for side, link in self.links.items()]
             try:
@@ -256,6 +262,8 @@ class CaptureSession:
             raise
 
     async def _find(self) -> dict[str, FoundInsole]:
+        if self._preselected is not None:
+            return {side: self._preselected[side] for side in self.selectors}
         found = await scan_insoles(self.params.scan_timeout_s, selectors=self.selectors)
         self.found = found
         chosen = select_insoles(found, self.selectors)
@@ -271,6 +279,13 @@ class CaptureSession:
                 + (f"; seen: {seen}" if seen else "; none seen (is Bluetooth on and are the insoles awake?)")
             )
         return chosen
+
+    async def _rescan(self, link: InsoleLink) -> FoundInsole | None:
+        """Find one insole again by address, one scan at a time (BlueZ allows one discovery)."""
+        selector = {link.side: InsoleSelector(link.side, address=link.found.address)}
+        async with self._scan_lock:
+            found = await scan_insoles(min(self.params.scan_timeout_s, 5.0), selectors=selector)
+        return select_insoles(found, selector).get(link.side)
 
     async def _tare(self) -> None:
         if self.before_tare is not None:
