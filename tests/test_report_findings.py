@@ -1,0 +1,297 @@
+"""The findings rules on hand-built step tables: exact expectations where the answer is known."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insole._layout import get_layout
+from insole._report._evidence import FINDINGS, REFERENCES
+from insole._report._findings import CODES, FindingParams, evaluate
+from insole._report._metrics import FootMetrics, SessionMetrics, ball_width_mm, cop_ml_assessable
+from insole._report._reference import MetricDistribution, ReferenceSet, stride_variability_pct
+
+LAYOUT = get_layout("insole16")
+
+# A typical foot's per-step means (shares 0-1, forces in BW, times in s).
+TYPICAL = {
+    "stance_s": 0.65, "stride_s": 1.06, "impulse": 0.56, "peak_force": 1.15, "f1": 1.15, "valley": 0.76,
+    "f2": 1.10, "loading_rate_bw_s": 9.5, "share_heel": 0.30, "share_midfoot": 0.10, "share_forefoot": 0.44,
+    "share_toes": 0.16, "share_hallux": 0.10, "share_lesser_toes": 0.06, "share_medial_forefoot": 0.13,
+    "share_lateral_forefoot": 0.11, "cop_ml_offset_mm": 2.8,
+}
+
+
+def _steps(n: int, changes: dict[str, float] | None = None, scatter: float = 0.02) -> pd.DataFrame:
+    """``n`` steps whose means are exactly TYPICAL (with ``changes``) and a step-to-step CV of ``scatter``."""
+    means = {**TYPICAL, **(changes or {})}
+    wobble = np.linspace(-1.0, 1.0, n) * np.sqrt(3.0)  # zero mean, unit SD (population) spread
+    return pd.DataFrame({k: v * (1.0 + scatter * wobble) if k != "cop_ml_offset_mm" else v + wobble
+                         for k, v in means.items()})
+
+
+def _foot(side: str, n: int = 50, changes: dict[str, float] | None = None, quality: str = "good",
+          stride_cv: float = 0.02) -> FootMetrics:
+    rng = np.random.default_rng(1 if side == "left" else 2)
+    strides = 1.06 * (1.0 + stride_cv * rng.standard_normal(n))
+    stances = 0.65 * (1.0 + stride_cv * rng.standard_normal(n))
+    return FootMetrics(side=side, steps=_steps(n, changes), stride_times_s=strides, stance_times_s=stances,
+                       quality=quality, quality_notes=("test",))
+
+
+def _session(left: dict | None = None, right: dict | None = None, n_left: int = 50, n_right: int = 50,
+             force_unit: str = "BW", quality: str = "good", stride_cv: float = 0.02, rate: float = 400.0) -> SessionMetrics:
+    return SessionMetrics(
+        feet={"left": _foot("left", n_left, left, quality, stride_cv), "right": _foot("right", n_right, right, quality, stride_cv)},
+        layout=LAYOUT, unit="kPa", sample_rate_hz=rate, force_unit=force_unit, duration_s=60.0,
+        body_weight_source="given", body_mass_kg=70.0, cop_ml_ok=cop_ml_assessable(LAYOUT),
+        cadence_steps_per_min=113.0)
+
+
+def _reference(**spread: float) -> ReferenceSet:
+    """A layout reference set centred on TYPICAL: each metric's values spread evenly by +-``spread`` (relative)."""
+    derived = {
+        "share_heel": 0.30, "share_midfoot": 0.10, "share_front": 0.60, "share_hallux": 0.10,
+        "share_lesser_toes": 0.06, "cop_ml_pct": 100 * 2.8 / ball_width_mm(LAYOUT), "loading_rate_bw_s": 9.5,
+        "valley_ratio": 0.76 / 1.125,
+    }
+    foot = {k: MetricDistribution(tuple(v * (1 + spread.get(k, 0.05) * np.linspace(-1, 1, 101))))
+            for k, v in derived.items()}
+    return ReferenceSet("test-layout-reference", "simulated", "test", ("insole16",), foot, {}, recordings=({},) * 50)
+
+
+def _controls(median: float = 2.0) -> ReferenceSet:
+    values = tuple(median * np.array([0.85, 0.95, 1.0, 1.05, 1.15]))
+    return ReferenceSet("test-controls", "real", "test controls", (), {},
+                        {"timing_variability_pct": MetricDistribution(values)}, recordings=({},) * 5)
+
+
+SETS = (_reference(), _controls())
+
+
+def _codes(result) -> set[tuple[str, str]]:
+    return {(f.code, f.side) for f in result.findings}
+
+
+def test_identical_feet_give_no_finding():
+    result = evaluate(_session(), reference_sets=SETS)
+    assert result.findings == ()
+
+
+@pytest.mark.parametrize(("changes", "code"), [
+    ({"share_heel": 0.15, "share_forefoot": 0.56, "share_toes": 0.19}, "heel_avoidance"),
+    ({"share_midfoot": 0.20}, "low_arch_loading"),
+    ({"share_midfoot": 0.04}, "high_arch_loading"),
+    ({"share_hallux": 0.05}, "reduced_hallux_loading"),
+    ({"share_lesser_toes": 0.03}, "lesser_toe_offloading"),
+    ({"loading_rate_bw_s": 13.5}, "high_impact"),
+    ({"valley": 0.92}, "flattened_force_curve"),
+    ({"cop_ml_offset_mm": 8.5}, "pronated_loading"),
+    ({"cop_ml_offset_mm": -3.5}, "supinated_loading"),
+])
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_each_foot_rule_flags_its_pattern_on_that_foot_only(changes, code, side):
+    session = _session(left=changes if side == "left" else None, right=changes if side == "right" else None)
+    result = evaluate(session, reference_sets=SETS)
+    assert (code, side) in _codes(result)
+    other = "right" if side == "left" else "left"
+    assert all(f.side != other for f in result.findings), _codes(result)
+
+
+def test_heel_share_at_the_cut_off_edges():
+    # SI = 2 (r - 1) / (r + 1) for a ratio r of heel shares: r = 0.88/1.12 gives -24% (under the 25% cut-off),
+    # r = 0.865/1.135 gives -27% (over it); the load goes to the forefoot in both
+    under = evaluate(_session(left={"share_heel": 0.30 * 0.88 / 1.12, "share_forefoot": 0.5}), reference_sets=SETS)
+    assert ("heel_avoidance", "left") not in _codes(under)
+    over = evaluate(_session(left={"share_heel": 0.30 * 0.865 / 1.135, "share_forefoot": 0.5}), reference_sets=SETS)
+    (finding,) = [f for f in over.findings if f.code == "heel_avoidance"]
+    assert finding.measured.symmetry_index_pct == pytest.approx(-27.0, abs=0.01)
+    assert finding.severity == "mild"
+
+
+def test_heel_avoidance_needs_the_load_to_move_forward():
+    # heel lower but the load went to the midfoot (forefoot + toes not higher): not heel avoidance
+    session = _session(left={"share_heel": 0.15, "share_midfoot": 0.25})
+    assert ("heel_avoidance", "left") not in _codes(evaluate(session, reference_sets=SETS))
+
+
+def test_the_typical_foot_is_not_flagged_when_the_other_is_atypical():
+    # left high-arched: the right foot has relatively more midfoot load but is typical
+    result = evaluate(_session(left={"share_midfoot": 0.04}), reference_sets=SETS)
+    assert ("high_arch_loading", "left") in _codes(result)
+    assert ("low_arch_loading", "right") not in _codes(result)
+
+
+def test_without_a_reference_set_the_side_is_uncertain_and_confidence_low():
+    result = evaluate(_session(left={"share_midfoot": 0.20}), reference_sets=(_controls(),))
+    (finding,) = [f for f in result.findings if f.code == "low_arch_loading"]
+    assert finding.confidence in ("low", "very_low")
+    assert any("no reference set" in r for r in finding.confidence_reasons)
+    assert any("other foot may be the one" in n for n in finding.notes)
+
+
+def test_step_scatter_must_not_explain_the_difference():
+    # a 40% midfoot SI with a huge step-to-step scatter (CV 200%) is not distinguishable from noise
+    session = _session(left={"share_midfoot": 0.15})
+    noisy = dataclasses.replace(session.feet["left"], steps=_steps(50, {"share_midfoot": 0.15}, scatter=2.0))
+    session = dataclasses.replace(session, feet={"left": noisy, "right": session.feet["right"]})
+    assert ("low_arch_loading", "left") not in _codes(evaluate(session, reference_sets=SETS))
+
+
+def test_fewer_than_30_steps_lowers_confidence_and_says_so():
+    many = evaluate(_session(left={"share_midfoot": 0.20}, n_left=50), reference_sets=SETS)
+    few = evaluate(_session(left={"share_midfoot": 0.20}, n_left=20), reference_sets=SETS)
+    (a,) = [f for f in many.findings if f.code == "low_arch_loading"]
+    (b,) = [f for f in few.findings if f.code == "low_arch_loading"]
+    assert a.measurement_confidence == "moderate"  # simulated reference caps it
+    assert b.measurement_confidence == "moderate"
+    assert any("only 20 steps on the left foot" in r for r in b.confidence_reasons)
+    very_few = evaluate(_session(left={"share_midfoot": 0.20}, n_left=12), reference_sets=SETS)
+    (c,) = [f for f in very_few.findings if f.code == "low_arch_loading"]
+    assert c.measurement_confidence == "low" and c.confidence == "low"
+    too_few = evaluate(_session(left={"share_midfoot": 0.20}, n_left=8), reference_sets=SETS)
+    assert ("low_arch_loading", "left") not in _codes(too_few)
+    assert any(n.code == "low_arch_loading" and "only 8 usable steps" in n.reason for n in too_few.not_assessed)
+
+
+def test_confidence_is_the_lower_of_measurement_and_evidence():
+    result = evaluate(_session(left={"loading_rate_bw_s": 13.5}), reference_sets=SETS)
+    (finding,) = [f for f in result.findings if f.code == "high_impact"]
+    assert FINDINGS["high_impact"].grade == "weak"
+    assert finding.measurement_confidence == "moderate"
+    assert finding.confidence == "low"
+    assert any("evidence grade weak limits" in r for r in finding.confidence_reasons)
+
+
+def test_loading_rate_at_100_hz_is_low_confidence():
+    result = evaluate(_session(left={"loading_rate_bw_s": 13.5}, rate=100.0), reference_sets=SETS)
+    (finding,) = [f for f in result.findings if f.code == "high_impact"]
+    assert finding.measurement_confidence == "low"
+
+
+def test_poor_quality_foot_lowers_measurement_confidence():
+    result = evaluate(_session(left={"share_midfoot": 0.20}, quality="poor"), reference_sets=SETS)
+    (finding,) = [f for f in result.findings if f.code == "low_arch_loading"]
+    assert finding.measurement_confidence == "low"
+
+
+def test_load_asymmetry_on_impulse_names_the_less_loaded_foot():
+    result = evaluate(_session(right={"impulse": 0.44}), reference_sets=SETS)
+    (finding,) = [f for f in result.findings if f.code == "load_asymmetry"]
+    assert finding.side == "right"
+    assert finding.measured.extra["si_right_vs_left_pct"] == pytest.approx(200 * (0.44 - 0.56) / 1.0, abs=1e-9)
+    # the knee association is with the other (more loaded) leg
+    assert {(j.joint, j.side) for j in finding.joints} == {("knee", "left")}
+
+
+def test_load_asymmetry_under_10_percent_is_not_flagged():
+    result = evaluate(_session(right={"impulse": 0.56 * 0.92}), reference_sets=SETS)  # SI about -8.3%
+    assert "load_asymmetry" not in {f.code for f in result.findings}
+
+
+def test_antalgic_needs_shorter_stance_and_lower_peak_on_the_same_foot():
+    both = evaluate(_session(left={"stance_s": 0.60, "peak_force": 0.98}), reference_sets=SETS)
+    assert ("antalgic_gait", "left") in _codes(both)
+    stance_only = evaluate(_session(left={"stance_s": 0.60}), reference_sets=SETS)
+    assert "antalgic_gait" not in {f.code for f in stance_only.findings}
+    peak_only = evaluate(_session(left={"peak_force": 0.98}), reference_sets=SETS)
+    assert "antalgic_gait" not in {f.code for f in peak_only.findings}
+
+
+def test_uncalibrated_sensors_skip_force_comparisons_between_feet():
+    result = evaluate(_session(right={"impulse": 0.40, "loading_rate_bw_s": 14.0}, force_unit="au"),
+                      reference_sets=SETS)
+    codes = {f.code for f in result.findings}
+    assert not codes & {"load_asymmetry", "high_impact", "antalgic_gait"}
+    reasons = {n.code: n.reason for n in result.not_assessed}
+    assert "arbitrary units" in reasons["high_impact"]
+    assert "calibrated" in reasons["load_asymmetry"]
+
+
+def test_irregular_gait_against_real_controls():
+    steady = evaluate(_session(stride_cv=0.02), reference_sets=SETS)
+    assert "irregular_gait" not in {f.code for f in steady.findings}
+    irregular = evaluate(_session(stride_cv=0.08), reference_sets=SETS)
+    (finding,) = [f for f in irregular.findings if f.code == "irregular_gait"]
+    assert finding.side == "both"
+    assert finding.reference.frame == "reference_set" and finding.reference.source_kind == "real controls"
+    assert finding.reference.limit == pytest.approx(4.0)
+    assert finding.confidence == "moderate"  # 5 real controls cap measurement at moderate
+
+
+def test_irregular_gait_needs_a_real_control_reference():
+    result = evaluate(_session(stride_cv=0.08), reference_sets=(_reference(),))
+    assert any(n.code == "irregular_gait" and "no real control" in n.reason for n in result.not_assessed)
+
+
+def test_stride_variability_is_the_cv_for_independent_strides():
+    rng = np.random.default_rng(0)
+    strides = 1.0 + 0.03 * rng.standard_normal(20_000)
+    # robust SD of successive differences / sqrt(2): 3% within sampling error (0.02 points for 20000 strides)
+    assert stride_variability_pct(strides) == pytest.approx(3.0, abs=0.05)
+    # a slow drift of pace inflates the plain CV but not this measure
+    drift = strides + np.linspace(0.0, 0.5, strides.size)
+    assert stride_variability_pct(drift) == pytest.approx(3.0 * 1.0 / np.median(drift), abs=0.05)
+    assert 100 * drift.std() / drift.mean() > 10
+
+
+def test_baseline_frame_flags_a_change_of_the_same_foot():
+    before = _session()
+    after = _session(left={"share_hallux": 0.05}, right={"share_hallux": 0.05})  # both feet changed alike
+    no_baseline = evaluate(after, reference_sets=SETS)
+    assert "reduced_hallux_loading" not in {f.code for f in no_baseline.findings}
+    with_baseline = evaluate(after, reference_sets=SETS, baseline=before)
+    assert {("reduced_hallux_loading", "left"), ("reduced_hallux_loading", "right")} <= _codes(with_baseline)
+    finding = next(f for f in with_baseline.findings if f.code == "reduced_hallux_loading")
+    assert finding.reference.frame == "baseline"
+
+
+def test_layout_without_medial_lateral_heel_sensors_skips_cop_rules():
+    layout = get_layout("gaitpdb8")
+    session = dataclasses.replace(_session(left={"cop_ml_offset_mm": 9.0}), layout=layout,
+                                  cop_ml_ok=cop_ml_assessable(layout))
+    result = evaluate(session, reference_sets=SETS)
+    assert "pronated_loading" not in {f.code for f in result.findings}
+    assert any(n.code == "pronated_loading" and "medial and lateral sensors" in n.reason for n in result.not_assessed)
+
+
+_FORBIDDEN = re.compile(r"\b(causes?|caused|you have|indicates?|diagnos(is|e|ed))\b", re.IGNORECASE)
+
+
+def test_every_finding_cites_verified_references_and_never_overstates():
+    session = _session(left={"share_heel": 0.15, "share_forefoot": 0.56, "share_toes": 0.19,
+                             "loading_rate_bw_s": 13.5, "valley": 0.92, "stance_s": 0.60, "peak_force": 0.98,
+                             "impulse": 0.44, "share_hallux": 0.05}, stride_cv=0.08)
+    result = evaluate(session, reference_sets=SETS)
+    assert len(result.findings) >= 6
+    for finding in result.findings:
+        assert finding.references, finding.code
+        assert set(finding.references) <= set(REFERENCES)
+        for number in finding.references:
+            assert REFERENCES[number].verification.startswith("abstract/summary read")
+        text = " ".join([finding.statement, finding.consistent_with, finding.mechanism,
+                         *(j.statement for j in finding.joints)])
+        assert not _FORBIDDEN.search(text), (finding.code, _FORBIDDEN.search(text))
+        assert "consistent with" in finding.statement
+        assert finding.to_dict()["code"] == finding.code
+
+
+def test_the_evidence_table_covers_every_code():
+    assert set(CODES) == {
+        "pronated_loading", "supinated_loading", "low_arch_loading", "high_arch_loading", "heel_avoidance",
+        "reduced_hallux_loading", "lesser_toe_offloading", "high_impact", "load_asymmetry", "antalgic_gait",
+        "flattened_force_curve", "irregular_gait"}
+    for spec in FINDINGS.values():
+        text = " ".join([spec.consistent_with, spec.mechanism, *(link.statement for link in spec.links)])
+        assert not _FORBIDDEN.search(text), (spec.code, _FORBIDDEN.search(text))
+        assert spec.links and spec.all_references
+
+
+def test_params_are_recorded():
+    params = FindingParams(heel_si_pct=30.0)
+    result = evaluate(_session(), params, reference_sets=SETS)
+    assert result.params.to_dict()["heel_si_pct"] == 30.0
