@@ -13,7 +13,6 @@ The public surface, kept small on purpose::
 Everything else lives in private modules and may change.
 """
 
-from insole._analysis import Analysis, AnalysisParams, analyze
 from insole._errors import (
     AnalysisError,
     DeviceError,
@@ -28,9 +27,33 @@ from insole._errors import (
 from insole._format import RecordingStreamWriter, read_parquet, recover, write_parquet
 from insole._io import formats, load
 from insole._layout import SensorLayout, builtin_layouts, get_layout
-from insole._simulate import SimulationParams, simulate
 from insole._recording import FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
 from insole._version import __version__
+
+# The processing entry points pull in scipy; they load on first use so that
+# `import insole` and every `insole` command start quickly.
+_LAZY = {
+    "analyze": "insole._analysis",
+    "AnalysisParams": "insole._analysis",
+    "Analysis": "insole._analysis",
+    "simulate": "insole._simulate",
+    "SimulationParams": "insole._simulate",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'insole' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__",
