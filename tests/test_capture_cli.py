@@ -214,3 +214,16 @@ def test_unfinished_capture_in_the_way_is_named_not_overwritten(tmp_path):
     assert result.returncode == 2
     assert "walk.arrows" in result.stderr and "insole recover" in result.stderr
     assert (tmp_path / "walk.arrows").read_bytes() == b"partial"
+
+
+@pytest.mark.parametrize("command", [["scan", "--timeout", "1"], ["record", "--duration", "1"]])
+def test_no_bluetooth_stack_gives_one_line_not_a_traceback(tmp_path, monkeypatch, capsys, command):
+    from insole._cli import main
+
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path}/no-such-bus")
+    if command[0] == "record":
+        command = [*command, "--out", str(tmp_path / "x.parquet")]
+    assert main(command) == 1
+    stderr = capsys.readouterr().err
+    assert stderr.count("\n") == 1 and "no D-Bus system bus" in stderr
+    assert not (tmp_path / "x.arrows").exists()

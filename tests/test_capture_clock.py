@@ -116,3 +116,14 @@ def test_time_axis_slews_a_model_change_without_going_backwards():
     np.testing.assert_allclose(second[40:], np.asarray(later.session_s(device[40:])), atol=1e-12)
     # the first batch was written 20 ms later than the final model puts it
     assert axis.residual_s(later) == pytest.approx(0.020, abs=1e-12)
+
+
+def test_a_fit_at_the_drift_limit_is_flagged():
+    device_us = np.arange(0, 60_000_000, 10_000, dtype=np.int64)
+    estimator = ClockEstimator(max_drift_ppm=1000.0)
+    estimator.add_arrivals(device_us, device_us * 1e-6 * 1.01)  # arrivals 1 % slower than the clock
+    summary = estimator.summary()
+    assert summary["drift_at_limit"] is True and summary["drift_ppm"] == pytest.approx(-1000.0)
+    plausible = ClockEstimator()
+    plausible.add_arrivals(device_us, device_us * 1e-6 * (1 - 100e-6))
+    assert plausible.summary()["drift_at_limit"] is False

@@ -285,10 +285,10 @@ class ClockEstimator:
             return None
         return ClockModel(self.reference_us, from_round_trips[0], 1.0, "round-trip")
 
-    def summary(self, *, whole_session: bool = False) -> dict[str, float | int | str | None]:
+    def summary(self, *, whole_session: bool = False) -> dict[str, float | int | str | bool | None]:
         """Figures for the capture quality (see ``docs/capture.md``)."""
         model = self.model(whole_session=whole_session)
-        out: dict[str, float | int | str | None] = {
+        out: dict[str, float | int | str | bool | None] = {
             "method": model.method if model else None,
             "drift_ppm": model.drift_ppm if model else None,
             "offset_s": model.offset_s if model else None,
@@ -298,6 +298,9 @@ class ClockEstimator:
             "sync_uncertainty_ms": None,
             "best_round_trip_ms": None,
         }
+        # a fit at the clamp means the arrival times did not follow the device clock (a host or
+        # emulator too busy to take notifications on time), not a real crystal
+        out["drift_at_limit"] = bool(model is not None and abs(abs(model.drift_ppm) - self.max_drift_ppm) < 1e-6 * self.max_drift_ppm + 1e-9)
         if self.round_trips:
             out["best_round_trip_ms"] = 1e3 * min(rt.round_trip_s for rt in self.round_trips)
         if model is not None and model.method != "round-trip":

@@ -38,6 +38,7 @@ from typing import Any
 from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
+from bleak.exc import BleakError
 
 from firmware_protocol import (
     BATTERY_LEVEL_UUID,
@@ -291,9 +292,19 @@ async def scan_insoles(
         if selectors and len(select_insoles(found, selectors)) == len(selectors):
             complete.set()
 
-    async with BleakScanner(detected):
+    try:
+        scanner = BleakScanner(detected)
+        await scanner.start()
+    except FileNotFoundError:
+        raise DeviceError("cannot scan for insoles: no D-Bus system bus here (is BlueZ installed and running?)") from None
+    except (BleakError, OSError, EOFError) as error:
+        raise DeviceError(f"cannot scan for insoles: {error} (is Bluetooth available and switched on?)") from None
+    try:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(complete.wait(), timeout_s)
+    finally:
+        with contextlib.suppress(BleakError, OSError, EOFError):
+            await scanner.stop()
     return found
 
 

@@ -21,8 +21,8 @@ to the last update) and at the end, and shown by ``insole info``.
           "crc_failures", "malformed_packets", "duplicates", "reordered", "late_packets",
           "timestamp_mismatches", "streams", "reconnects", "link_losses", "device_reboots",
           "battery_pct_start", "battery_pct_end", "low_battery", "tared", "tare_lost",
-          "clock": {"drift_ppm", "offset_s", "method", "min_latency_ms", "sync_uncertainty_ms",
-                    "round_trips", "best_round_trip_ms", "time_axis_residual_ms"}
+          "clock": {"drift_ppm", "drift_at_limit", "offset_s", "method", "min_latency_ms",
+                    "sync_uncertainty_ms", "round_trips", "best_round_trip_ms", "time_axis_residual_ms"}
         }
       }
     }
@@ -165,7 +165,8 @@ def format_capture_quality(quality: Mapping[str, Any] | None) -> list[str]:
         )
         lines.append(
             f"        clock drift {_number(clock.get('drift_ppm'), 1)} ppm, offset {_number(clock.get('offset_s'), 4)} s, "
-            f"min latency {_number(clock.get('min_latency_ms'), 2)} ms, {clock.get('round_trips', 0)} round trips; "
+            f"min latency {_number(clock.get('min_latency_ms'), 2)} ms, {clock.get('round_trips', 0)} round trips"
+            f"{' (AT THE LIMIT: arrivals did not follow the insole clock, e.g. an overloaded host)' if clock.get('drift_at_limit') else ''}; "
             f"battery {_number(foot.get('battery_pct_start'))}% -> {_number(foot.get('battery_pct_end'))}%"
         )
     return lines

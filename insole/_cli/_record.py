@@ -83,7 +83,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                            help="faults to inject, e.g. 'drop=0.05,linkloss=10s;30s,drift_left=300' "
                                 "(syntax: 'insole emulate --help')")
     emulation.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
-                           help="emulated seconds per wall second (default 1); durations are emulated seconds")
+                           help="emulated seconds per wall second (default 1); with --duration each emulated "
+                                "insole streams exactly that many seconds of samples (a link loss starts a new stream)")
     emulation.add_argument("--seed", type=int, default=0, help="seed of the simulated walk (default 0)")
     parser.set_defaults(func=run)
 
@@ -160,7 +161,10 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
     if args.emulate:
         from firmware_protocol._environment import EmulatedEnvironment, EmulationSetupError
 
-        specs = _emulated_specs(args, faults, params)
+        # --duration with emulated insoles: each streams exactly that much (its own packet count),
+        # so the recording holds the full duration even when this machine cannot keep up with --speed
+        max_packets = math.ceil(args.duration * args.rate / samples_per_packet) if args.duration else None
+        specs = _emulated_specs(args, faults, params, max_packets)
         environment = EmulatedEnvironment(specs, set_system_bus_env=True)
         try:
             await environment.start()
@@ -175,9 +179,17 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
               flush=True)
     session = CaptureSession(
         out, params=params, selectors=selectors, meta=meta, speed=args.speed if args.emulate else 1.0,
-        duration_s=args.duration, before_tare=before_tare if args.tare else None, on_status=on_status,
-        software=software,
+        duration_s=None if environment is not None else args.duration,
+        before_tare=before_tare if args.tare else None, on_status=on_status, software=software,
     )
+    finish_watch = None
+    if environment is not None and args.duration:
+        async def stop_when_streamed() -> None:
+            await asyncio.gather(*(insole.finished.wait() for insole in environment.insoles
+                                   if insole.spec.side in sides))
+            session.request_stop()
+
+        finish_watch = asyncio.create_task(stop_when_streamed())
     loop = asyncio.get_running_loop()
     interrupts = {"count": 0}
 
@@ -205,6 +217,8 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
         print("insole record: interrupted before recording started", file=sys.stderr)
         return 130
     finally:
+        if finish_watch is not None:
+            finish_watch.cancel()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signal_number)
         if environment is not None:
@@ -221,7 +235,7 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
     return 0
 
 
-def _emulated_specs(args: argparse.Namespace, faults: Any, params: Any) -> list[Any]:
+def _emulated_specs(args: argparse.Namespace, faults: Any, params: Any, max_packets: int | None) -> list[Any]:
     """One emulated insole per foot streaming the chosen pattern after half a second unloaded."""
     import numpy as np
 
@@ -259,7 +273,7 @@ def _emulated_specs(args: argparse.Namespace, faults: Any, params: Any) -> list[
     plans = faults or {"left": FaultPlan(), "right": FaultPlan()}
     return [
         InsoleSpec(side, sample_rate_hz=rate, samples_per_packet=params.samples_per_packet, source=sources[side],
-                   faults=plans[side], speed=args.speed, imu_present=True)
+                   faults=plans[side], speed=args.speed, imu_present=True, max_packets=max_packets)
         for side in ("left", "right")
     ]
 

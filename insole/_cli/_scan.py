@@ -61,22 +61,11 @@ async def _scan(timeout_s: float, emulate: bool) -> list[Any]:
         except EmulationSetupError as error:
             raise DeviceError(str(error)) from None
     try:
-        found = await _scan_or_explain(scan_insoles, timeout_s)
+        found = await scan_insoles(timeout_s)
     finally:
         if environment is not None:
             await environment.stop()
     return list(found.values())
-
-
-async def _scan_or_explain(scan_insoles: Any, timeout_s: float) -> dict[str, Any]:
-    from bleak.exc import BleakError
-
-    from insole._errors import DeviceError
-
-    try:
-        return await scan_insoles(timeout_s)
-    except (BleakError, OSError, EOFError) as error:
-        raise DeviceError(f"cannot scan: {error} (is Bluetooth available and switched on?)") from None
 
 
 def _row(insole: Any) -> dict[str, Any]:
