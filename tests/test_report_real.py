@@ -1,0 +1,65 @@
+"""The findings engine on the real staged recordings (PhysioNet gaitndd and gaitpdb)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from insole import load
+from insole._report._findings import evaluate
+from insole._report._metrics import session_metrics
+from insole._report._reference import load_reference_sets, reference_set_for, timing_variability
+
+GAITNDD_EXPECTED = {  # record -> irregular_gait expected (Huntington's: yes; controls: no)
+    "hunt1": True,
+    "hunt2": True,
+    "control1": False,
+    "control2": False,
+}
+
+
+@pytest.mark.parametrize("record", sorted(GAITNDD_EXPECTED))
+def test_irregular_gait_flags_huntingtons_not_controls(shared_data, record):
+    recording = load(shared_data / "gaitndd" / f"{record}.hea")
+    session = session_metrics(recording)
+    result = evaluate(session)
+    flagged = [f for f in result.findings if f.code == "irregular_gait"]
+    value = timing_variability(session)["timing_variability_pct"]
+    controls = reference_set_for(load_reference_sets(), recording.layout.name, kind="real", layout_specific=False)
+    limit = 2.0 * controls.session_metric("timing_variability_pct").median
+    assert bool(flagged) is GAITNDD_EXPECTED[record], (record, value, limit)
+    # the margin to the cut-off, so a drift in the analysis shows here before it flips a result
+    margin = (value - limit) / limit
+    if GAITNDD_EXPECTED[record]:
+        assert margin > 0.05, (record, value, limit)
+        (finding,) = flagged
+        assert finding.side == "both" and finding.confidence == "moderate"
+        assert finding.reference.source_kind == "real controls"
+    else:
+        assert margin < -0.3, (record, value, limit)
+
+
+def test_uncalibrated_foot_switches_get_only_timing_rules(shared_data):
+    recording = load(shared_data / "gaitndd" / "control1.hea")
+    result = evaluate(session_metrics(recording))
+    assert result.findings == ()
+    skipped = {n.code for n in result.not_assessed}
+    # one force-sensitive resistor per foot: no regions, no COP, no force comparison between feet
+    assert {"heel_avoidance", "pronated_loading", "load_asymmetry", "high_impact", "antalgic_gait"} <= skipped
+
+
+def test_real_control_reference_matches_the_staged_data(shared_data):
+    """The stored real-control reference set is what the current analysis makes of the staged files."""
+    from insole._report._reference import build_real_controls
+
+    stored = reference_set_for(load_reference_sets(), "any", kind="real", layout_specific=False)
+    rebuilt = build_real_controls(shared_data)
+    assert [r["file"] for r in rebuilt.recordings] == [r["file"] for r in stored.recordings]
+    assert [r["sha256"] for r in rebuilt.recordings] == [r["sha256"] for r in stored.recordings]
+    for metric in ("timing_variability_pct", "stride_variability_pct", "stance_variability_pct"):
+        old, new = stored.session_metric(metric).values, rebuilt.session_metric(metric).values
+        # stored rounded to 1e-6; anything more means the analysis changed: rebuild with
+        # python -m insole._report._reference
+        assert len(old) == len(new) == 5
+        assert all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(old, new)), (metric, old, new)

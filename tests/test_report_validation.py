@@ -1,0 +1,35 @@
+"""Simulate-then-recover: every simulator pattern is found on the right side, normal walking stays clean."""
+
+from __future__ import annotations
+
+import pytest
+
+from insole._report._validation import PATTERN_CODES, WHOLE_BODY, run_case, run_validation, summarise
+
+
+@pytest.mark.parametrize("pattern", sorted(PATTERN_CODES))
+def test_one_walk_per_pattern_and_side(pattern):
+    sides = ("both",) if pattern in WHOLE_BODY else ("left", "right")
+    for side in sides:
+        case = run_case(pattern, side, seed=100)
+        assert case.hit, (pattern, side, case.findings)
+        assert not case.wrong_side, (pattern, side, case.findings)
+
+
+def test_normal_walks_have_no_findings():
+    for seed in (100, 101, 102):
+        case = run_case("normal", "both", seed=seed)
+        assert case.findings == (), case.findings
+
+
+@pytest.mark.slow
+def test_acceptance_20_seeds_per_pattern_50_normal():
+    """The acceptance run (docs/findings-validation.md is written from the same function)."""
+    rows, normal = summarise(run_validation(seeds=20, normal_seeds=50, workers=2))
+    for row in rows:
+        assert row.runs == 20
+        assert row.hits >= 19, (row.pattern, row.side, row.hits)
+        assert row.wrong_side == 0, (row.pattern, row.side)
+    assert normal["runs"] == 50
+    assert normal["runs"] - normal["moderate_or_above"] >= 48
+    assert normal["runs"] - normal["any_finding"] >= 48
