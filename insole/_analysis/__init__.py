@@ -303,9 +303,6 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
     if initial is not None and terminal is not None:
         table["double_support_s"] = initial + terminal
         table["double_support_pct"] = 100.0 * table["double_support_s"] / table["stride_time_s"]
-    bad = ~table["used"].to_numpy()
-    table.loc[table["exclusion_reason"] == "", "exclusion_reason"] = ""
-    del bad
     return table
 
 

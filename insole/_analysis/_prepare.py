@@ -134,7 +134,7 @@ def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> Pre
             flags.append(SensorFlag(names[j], "stuck", True, detail))
             used[j] = False
         saturation = _saturation_kpa(recording)
-        for j, detail in _saturated_sensors(values_t, valid, top, saturation, recording.unit, used):
+        for j, detail in _saturated_sensors(values_t, valid, top, provisional_total, saturation, recording.unit, used):
             flags.append(SensorFlag(names[j], "saturated", params.exclude_saturated, detail))
             if params.exclude_saturated:
                 used[j] = False
@@ -265,8 +265,13 @@ def _stuck_sensors(values, valid, total, sample_rate_hz, params, used):
     return found
 
 
-def _saturated_sensors(values, valid, top, saturation_kpa, unit, used):
-    """Sensors on a plateau at their maximum (or at the stated saturation) in several runs of samples."""
+def _saturated_sensors(values, valid, top, total, saturation_kpa, unit, used):
+    """Sensors on a plateau at their maximum (or at the stated saturation) in several runs of samples.
+
+    A plateau counts only while the foot's total load keeps changing (by more
+    than 5 % of its range): a sensor that holds its value while the whole foot
+    stands still is quiet standing, not saturation.
+    """
     k, n = values.shape  # (sensors, samples)
     if saturation_kpa is not None and unit == "kPa":
         level = np.where(top >= saturation_kpa, saturation_kpa, np.inf)
@@ -276,9 +281,16 @@ def _saturated_sensors(values, valid, top, saturation_kpa, unit, used):
     at_top = (values >= level[:, None]) & valid[None, :]
     need = _SATURATION_MIN_RUNS * _SATURATION_MIN_RUN_SAMPLES
     found = []
+    finite_total = total[valid]
+    span = float(np.percentile(finite_total, 95) - np.percentile(finite_total, 5)) if finite_total.size else 0.0
     for j in np.flatnonzero(at_top.sum(axis=1) >= need):  # usually none: only these get a closer look
         starts, stops = runs(at_top[j])
-        plateaus = int(np.sum((stops - starts) >= _SATURATION_MIN_RUN_SAMPLES))
+        long = (stops - starts) >= _SATURATION_MIN_RUN_SAMPLES
+        if not long.any() or span <= 0:
+            continue
+        changing = (reduce_intervals(np.maximum, total, starts[long], stops[long])
+                    - reduce_intervals(np.minimum, total, starts[long], stops[long])) > 0.05 * span
+        plateaus = int(changing.sum())
         if plateaus >= _SATURATION_MIN_RUNS:
             found.append((int(j), f"flat at its maximum {top[j]:g} {unit} in {plateaus} plateaus of 5+ samples"))
     return found

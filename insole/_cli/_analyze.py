@@ -131,6 +131,18 @@ def _fmt(value: float, spec: str) -> str:
     return format(value, spec) if isinstance(value, (int, float)) and math.isfinite(value) else "-"
 
 
+def _flag_text(flags: list[dict]) -> str:
+    """Flagged sensors by status: names when few, counts when many (a grid has hundreds of unloaded cells)."""
+    if not flags:
+        return "none"
+    parts = []
+    for status in ("flat", "stuck", "saturated"):
+        names = [f["sensor"] for f in flags if f["status"] == status]
+        if names:
+            parts.append(f"{status} {', '.join(names)}" if len(names) <= 5 else f"{len(names)} {status}")
+    return "; ".join(parts)
+
+
 def summary_text(analysis: Analysis, path: Path | str) -> str:
     """The human-readable summary ``insole analyze`` prints."""
     prov = analysis.provenance
@@ -147,7 +159,7 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
     for side in analysis.sides:
         q = analysis.quality[side]
         excluded = ", ".join(f"{n} {r}" for r, n in q["strides_excluded"].items()) or "none"
-        flags = ", ".join(f"{f['sensor']} {f['status']}" for f in q["sensor_flags"]) or "none"
+        flags = _flag_text(q["sensor_flags"])
         lines.append(
             f"  {side:<5} valid {100 * q['valid_fraction']:.1f}%, {q['n_gaps']} gaps ({q['gap_total_s']:.2f} s); "
             f"sensors used {q['n_sensors_used']}/{q['n_sensors']} (flagged: {flags}); strides used "
