@@ -146,7 +146,7 @@ FOOT_RULES: tuple[FootRule, ...] = (
     FootRule("high_impact", "loading_rate_bw_s", "Loading rate, heel strike to first peak", "BW/s", 1.0, +1,
              "si", "loading_rate_si_pct", calibrated_only=True),
     FootRule("flattened_force_curve", "valley_ratio", "Valley ratio (valley / mean of the two peaks)", "", 1.0,
-             +1, "diff", "valley_ratio_diff"),
+             +1, "diff", "valley_ratio_diff", calibrated_only=True),
 )
 
 
@@ -296,7 +296,7 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
     foot = session.foot(side)
     if rule.calibrated_only and session.force_unit != "BW":
         return NotAssessed(rule.code, side, "needs forces calibrated to body weight; this recording is in "
-                                            "arbitrary units")
+                                            "arbitrary units (uncalibrated sensors are not linear in force)")
     if rule.needs_cop and not session.cop_ml_ok:
         return NotAssessed(rule.code, side, "the sensor layout lacks medial and lateral sensors at both heel and "
                                             "forefoot, which medial-lateral COP needs")
@@ -630,10 +630,12 @@ def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
         collect(result)
     collect(_irregular(session, params, controls))
 
-    # one "not assessed" line per code and reason
-    unique = {}
+    # one "not assessed" line per code and reason (a reason true of both feet is said once, for both)
+    sides: dict[tuple[str, str], list[str]] = {}
     for item in skipped:
-        unique.setdefault((item.code, item.reason), item)
+        sides.setdefault((item.code, item.reason), []).append(item.side)
+    unique = {key: NotAssessed(key[0], "both" if len(set(s)) > 1 or s[0] == "both" else s[0], key[1])
+              for key, s in sides.items()}
     order = {code: k for k, code in enumerate(CODES)}
     findings.sort(key=lambda f: (order[f.code], f.side))
     return FindingsResult(
