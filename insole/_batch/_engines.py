@@ -73,8 +73,13 @@ class EngineSpec:
 
 def _crashed(job: Job, error: BaseException) -> dict[str, Any]:
     """The result of a task whose worker died or could not run it at all."""
+    from concurrent.futures.process import BrokenProcessPool
+
     text = str(error).strip().splitlines()
-    reason = f"the worker running this recording failed: {type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+    if isinstance(error, BrokenProcessPool):
+        reason = "the worker process died while analysing this recording (a crash, or out of memory)"
+    else:
+        reason = f"the worker running this recording failed: {type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
     return {"ok": False, "error": error_record(job.path, job.format, type(error).__name__, reason, "worker")}
 
 
@@ -98,22 +103,65 @@ def run_jobs(
 
 
 def _run_local(jobs, spec, task, on_start) -> Iterator[dict[str, Any]]:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    """A process pool with a bounded number of jobs in flight, so a crashed worker can be traced to its job.
 
-    workers = min(spec.n_workers, len(jobs))
-    pool = ProcessPoolExecutor(max_workers=workers)
-    try:
-        futures = {pool.submit(task, job): job for job in jobs}
-        if on_start:
-            on_start({**spec.describe(), "workers": workers})
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except Exception as error:  # noqa: BLE001 - e.g. BrokenProcessPool: a worker was killed
-                yield _crashed(futures[future], error)
-    finally:
-        # on Ctrl-C or an early close: drop what has not started, do not wait for it
-        pool.shutdown(wait=True, cancel_futures=True)
+    A worker that dies (a crash in native code, the out-of-memory killer)
+    breaks the whole pool and fails every job in it. The jobs that were in
+    flight become suspects, the pool is restarted for the rest, and the
+    suspects are then run one at a time: the one that kills its worker again
+    is reported as failed, the others are analysed normally.
+    """
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    width = min(spec.n_workers, len(jobs))
+    todo = deque(jobs)
+    suspects: deque[Job] = deque()
+    announced = False
+    while todo or suspects:
+        isolate = not todo
+        source, size = (suspects, 1) if isolate else (todo, width)
+        # two per worker keep every worker busy while the next job is handed over
+        limit = 1 if isolate else 2 * size
+        pool = ProcessPoolExecutor(max_workers=size)
+        in_flight: dict[Any, Job] = {}
+        try:
+            while source and len(in_flight) < limit:
+                job = source.popleft()
+                in_flight[pool.submit(task, job)] = job
+            if not announced:
+                announced = True
+                if on_start:
+                    on_start({**spec.describe(), "workers": width})
+            broken = False
+            while in_flight and not broken:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = in_flight.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool as error:
+                        broken = True
+                        if isolate:  # it ran alone: this job killed its worker
+                            yield _crashed(job, error)
+                        else:
+                            suspects.append(job)
+                        continue
+                    except Exception as error:  # noqa: BLE001 - e.g. the result could not be sent back
+                        result = _crashed(job, error)
+                    yield result
+                if broken:
+                    for future, job in in_flight.items():
+                        suspects.append(job)
+                    in_flight.clear()
+                    break
+                while source and len(in_flight) < limit:
+                    job = source.popleft()
+                    in_flight[pool.submit(task, job)] = job
+        finally:
+            # on Ctrl-C or an early close: drop what has not started
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_dask(jobs, spec, task, on_start) -> Iterator[dict[str, Any]]:
@@ -153,7 +201,7 @@ def _run_dask(jobs, spec, task, on_start) -> Iterator[dict[str, Any]]:
             futures = client.map(task, list(jobs), pure=False)
             job_of = {future.key: job for future, job in zip(futures, jobs)}
             try:
-                for future in as_completed(futures):
+                for future in as_completed(futures, loop=client.loop):
                     try:
                         result = future.result()
                     except Exception as error:  # noqa: BLE001 - the worker died or the task could not be run
