@@ -306,8 +306,6 @@ def methods_text(session: SessionMetrics, params: FindingParams, sets: Sequence[
     for ref in sets:
         parts.append(f"Reference set {ref.name} ({ref.source_kind}): {ref.description}")
     parts.append(f"Evidence: {EVIDENCE_SOURCE}.")
-    if "interim" in str(session.provenance.get("metrics", "")):
-        parts.append(f"Note: {session.provenance['metrics']}.")
     return " ".join(parts)
 
 

@@ -47,7 +47,7 @@ def _body() -> list[str]:
     """A plain stick figure: head, trunk, pelvis, two legs, two feet."""
     stroke = 'stroke="#566573" stroke-width="7" stroke-linecap="round" fill="none"'
     parts = [
-        f'<circle cx="380" cy="42" r="24" fill="none" stroke="#566573" stroke-width="4"/>',
+        '<circle cx="380" cy="42" r="24" fill="none" stroke="#566573" stroke-width="4"/>',
         f'<path d="M380 68 L380 190" {stroke}/>',
         f'<path d="M335 205 L425 205" {stroke}/>',
         f'<path d="M380 190 L335 205 M380 190 L425 205" {stroke}/>',

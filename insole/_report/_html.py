@@ -127,7 +127,6 @@ _TEMPLATE = r"""<!DOCTYPE html>
 {% for q in r.quality if q.present and not q.enough_steps %}
 <p class="warn">Only {{ q.steps_used }} usable steps on the {{ q.side }} foot. About {{ r.provenance.findings_params.full_confidence_steps }} steps per foot are recommended for in-shoe pressure data [78]; findings for this foot carry lower confidence.</p>
 {% endfor %}
-{% if interim %}<p class="warn">{{ interim }}</p>{% endif %}
 </section>
 
 <section id="key-numbers">
@@ -287,7 +286,6 @@ def render_html(report: Report) -> str:
     data = report.to_dict()
     shares = [k for k in report.key_numbers if k.key.startswith("share_")]
     fig_lr = lr_bars([{"label": k.label, "left": k.left, "right": k.right} for k in shares]) if shares else None
-    interim = report.session.provenance.get("metrics", "")
     return template.render(
         r=data,
         plotlyjs=Markup(get_plotlyjs()),
@@ -297,7 +295,6 @@ def render_html(report: Report) -> str:
         fig_cop=_figure_html(cop_figure(report.session), "fig-cop"),
         fig_maps=_figure_html(load_maps(report.session), "fig-load-maps"),
         butterfly=BUTTERFLY_ASSUMPTIONS,
-        interim=("Metrics note: " + interim) if "interim" in str(interim) else "",
         fmt=_fmt,
         frame_label=lambda f: _FRAME_LABELS.get(f, f),
         joint_label=lambda j: JOINT_LABELS.get(j, j),

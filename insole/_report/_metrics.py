@@ -264,15 +264,8 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
 
 
 def session_metrics(recording: Any, body_mass_kg: float | None = None) -> SessionMetrics:
-    """The findings engine's view of a recording, from the analysis core (``insole.analyze``).
+    """The findings engine's view of a recording: ``insole.analyze`` (the analysis core), adapted."""
+    from insole._analysis import AnalysisParams, analyze
 
-    Falls back to the interim extractor only while the core is not importable.
-    """
-    try:
-        from insole._analysis import AnalysisParams, analyze
-    except ImportError:
-        from insole._report._interim import interim_session_metrics
-
-        return interim_session_metrics(recording, body_mass_kg)
     params = AnalysisParams(body_mass_kg=body_mass_kg) if body_mass_kg is not None else AnalysisParams()
     return session_from_analysis(analyze(recording, params), recording)

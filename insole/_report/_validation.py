@@ -213,7 +213,6 @@ def validation_markdown(results: Sequence[CaseResult], seeds: int, normal_seeds:
 
 if __name__ == "__main__":  # pragma: no cover - maintenance command
     import argparse
-    from pathlib import Path
 
     parser = argparse.ArgumentParser(description="write docs/findings-validation.md")
     parser.add_argument("--seeds", type=int, default=20)
