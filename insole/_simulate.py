@@ -84,8 +84,12 @@ class SimulationParams:
     False gives the textbook subject (no seed-to-seed spread of the subject's
     means; steps still scatter). ``script`` replaces the default script built
     from ``standing_s`` and ``turns`` with your own sequence of ``Activity``
-    (stand, walk, turn in any order; it must fit in ``duration_s``; a walk
-    that is last, or followed only by the final stand, runs to fill it).
+    (stand, walk, turn in any order, and seated, sit_to_stand, stand_to_sit
+    for the clinic tests; it must fit in ``duration_s``; a walk given by time
+    that is last, or followed only by the final stand or sitting, runs to fill
+    it). ``pace`` is the walking speed relative to the subject's comfortable
+    speed (stride time / sqrt(pace), stride length x sqrt(pace)); stance
+    fraction and force curves stay those of a comfortable speed.
     """
 
     pattern: str = "normal"
@@ -103,6 +107,7 @@ class SimulationParams:
     imu: bool | None = None
     subject_variation: bool = True
     script: tuple[Activity, ...] | None = None
+    pace: float = 1.0
 
     def __post_init__(self) -> None:
         if self.pattern not in PATTERNS:
@@ -120,6 +125,7 @@ class SimulationParams:
             (self.sensor_noise_n >= 0, "sensor noise must not be negative"),
             (self.residual_load_n >= 0, "residual load must not be negative"),
             (isinstance(self.seed, int) and self.seed >= 0, f"seed must be a non-negative integer, not {self.seed!r}"),
+            (0.4 <= self.pace <= 2.0, f"pace {self.pace:g} is outside 0.4-2 (times the comfortable walking speed)"),
         )
         for ok, message in checks:
             if not ok:
@@ -150,11 +156,15 @@ def simulate(params: SimulationParams) -> Recording:
     timing, feet = subject_profiles(rng, params.subject_variation)
     affected = params.affected_sides
     timing, feet = apply_pattern(params.pattern, affected, timing, feet)
+    if params.pace != 1.0:
+        root = float(np.sqrt(params.pace))
+        timing = dataclasses.replace(timing, stride_time_s=timing.stride_time_s / root,
+                                     stride_length_m=timing.stride_length_m * root)
     if params.script is None:
         script = build_script(params.duration_s, params.standing_s, params.turns, timing.stride_time_s, rng)
     else:
         script = params.script
-        needed = script_duration_s(script, timing.stride_time_s)
+        needed = script_duration_s(script, timing.stride_time_s, timing.stride_length_m)
         if needed > params.duration_s:
             raise ValueError(f"the script takes about {needed:.1f} s, longer than the {params.duration_s:g} s asked for")
     timeline = build_timeline(script, params.duration_s, timing, feet, rng)
@@ -165,6 +175,11 @@ def simulate(params: SimulationParams) -> Recording:
     bw_n = params.body_mass_kg * GRAVITY_M_S2
     matrix = region_matrix(layout)
     sway_lr, sway_ap = _sway(rng, time_s)
+    if timeline.sway_schedule:  # e.g. eyes closed: more sway from a given time
+        scale = np.ones(n)
+        for start, factor in timeline.sway_schedule:
+            scale[time_s >= start] = factor
+        sway_lr, sway_ap = sway_lr * scale, sway_ap * scale
     unit = "kPa" if layout.areas_known else "N"
     with_imu = params.imu if params.imu is not None else layout.name == "insole16"
 
@@ -506,7 +521,7 @@ def _truth(params: SimulationParams, layout: SensorLayout, timing: Any, feet: Ma
         "params": params.to_dict(),
         "body_weight_n": _round(bw_n, 4),
         "lead_foot": timeline.lead,
-        "script": [dataclasses.asdict(a) for a in script],
+        "script": [a.to_dict() for a in script],
         "gait_parameters": timing.to_dict(),
         "foot_parameters": {side: feet[side].to_dict() for side in ("left", "right")},
         "cadence_steps_per_min": _round(cadence, 4) if cadence else None,

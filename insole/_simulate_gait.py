@@ -9,8 +9,12 @@ Vocabulary: a *contact* is one period of a foot on the ground. A *step*
 contact is a walking or turning stance (heel strike to toe off) with the
 double-hump "M" force curve; a *stand* contact is quasi-static loading (quiet
 standing, and the transitions into and out of walking). An *activity* is one
-entry of the script the simulator follows (stand, walk, turn); new activities
-(sit, rise, ...) are added as new kinds that emit contacts the same way.
+entry of the script the simulator follows (stand, walk, turn, and for the
+clinic tests seated, sit_to_stand, stand_to_sit); each kind emits contacts.
+Sitting, rising and sitting down are quasi-static: the feet stay on the ground
+from the seated start to the first lift-off, one "stand" contact per foot whose
+load follows knots (linear between them, so the transitions have corners a
+tangent-intersection onset can find).
 """
 
 from __future__ import annotations
@@ -147,11 +151,18 @@ class GaitTiming:
 
 @dataclass(frozen=True)
 class Activity:
-    """One entry of the script: ``kind`` is "stand", "walk" or "turn".
+    """One entry of the script: ``kind`` is one of ``ACTIVITY_KINDS``.
 
-    ``duration_s`` for stand and walk (a walk ends at the last heel strike
-    before its end); ``angle_deg`` and ``direction`` ("left" = counter-clockwise
-    seen from above) for a turn, which takes ``strides`` strides.
+    ``duration_s`` for stand, walk and seated (a walk ends at the last heel
+    strike before its end), and for the transitions sit_to_stand (default
+    1.8 s) and stand_to_sit (default 2.0 s); ``angle_deg`` and ``direction``
+    ("left" = counter-clockwise seen from above) for a turn, which takes
+    ``strides`` strides. ``distance_m`` makes a walk a number of whole strides
+    instead (``round(distance_m / stride length)``, at least one; the path the
+    body covers, with the half steps into and out of standing, is in the
+    answer of whoever needs it). ``sway_scale`` multiplies the standing sway
+    from the start of this stand or seated period (eyes closed sway more);
+    ``label`` names the segment (e.g. "eyes_closed").
     """
 
     kind: str
@@ -159,6 +170,20 @@ class Activity:
     angle_deg: float = 180.0
     direction: str = "left"
     strides: int = 2
+    distance_m: float | None = None
+    sway_scale: float = 1.0
+    label: str = ""
+
+    def to_dict(self) -> dict:
+        """The fields, leaving out the clinic-test ones still at their defaults (older answers keep their shape)."""
+        out = dataclasses.asdict(self)
+        for name, default in _ACTIVITY_OPTIONAL_DEFAULTS.items():
+            if out[name] == default:
+                del out[name]
+        return out
+
+
+_ACTIVITY_OPTIONAL_DEFAULTS = {"distance_m": None, "sway_scale": 1.0, "label": ""}
 
 
 @dataclass
@@ -187,6 +212,7 @@ class Contact:
     stride_index: int = -1
     swing_length_m: float = 1.35  # length of the swing that ends at this contact's start
     extra: dict = field(default_factory=dict)
+    linear: bool = False  # "stand" knots joined by straight lines (sitting and rising) instead of PCHIP
 
 
 # ---------------------------------------------------------------- patterns
@@ -450,7 +476,10 @@ _PUSH_SHARES = np.array([0.0, 0.04, 0.58, 0.38])  # pushing off out of standing
 def stand_regions(t: np.ndarray, contact: Contact, sway_ap: np.ndarray) -> np.ndarray:
     """(m, 4) coarse-region forces (BW) of a stand contact at absolute times ``t``."""
     kt, kf = zip(*contact.force_knots)
-    force = np.clip(PchipInterpolator(kt, kf, extrapolate=True)(t), 0.0, None)
+    if contact.linear:
+        force = np.clip(np.interp(t, kt, kf), 0.0, None)
+    else:
+        force = np.clip(PchipInterpolator(kt, kf, extrapolate=True)(t), 0.0, None)
     bt, bv = zip(*contact.blend_knots)
     blend = np.clip(np.interp(t, bt, bv) + sway_ap, -1.0, 1.0)
     early = np.clip(-blend, 0.0, None)[:, None]
@@ -556,19 +585,33 @@ def _jittered(p: FootProfile, rng: np.random.Generator) -> FootProfile:
     )
 
 
-def script_duration_s(script: Sequence[Activity], stride_time_s: float) -> float:
+def script_duration_s(script: Sequence[Activity], stride_time_s: float, stride_length_m: float = 1.35) -> float:
     """About how long a script takes: its stands and walks, turns at their nominal stride time, transitions."""
     total = 0.0
     for a, b in zip((None, *script), script):
         if b.kind == "turn":
             total += b.strides * _TURN_STRIDE_FACTOR * stride_time_s
+        elif b.kind == "walk" and b.distance_m is not None:
+            total += walk_strides(b, stride_length_m) * stride_time_s
         else:
-            total += b.duration_s
-        if a is not None and a.kind != "stand" and b.kind == "stand":
+            total += activity_duration_s(b)
+        if a is not None and a.kind not in STATIC_KINDS and b.kind in STATIC_KINDS:
             total += 0.5 * stride_time_s + _SETTLE_S
-        if a is not None and a.kind == "stand":
+        if a is not None and a.kind in STATIC_KINDS and b.kind not in STATIC_KINDS:
             total += _FIRST_SWING_S
     return total
+
+
+def activity_duration_s(activity: Activity) -> float:
+    """The activity's duration, with the default length of the sit-to-stand and stand-to-sit transitions."""
+    if activity.duration_s <= 0 and activity.kind in _TRANSITION_DEFAULT_S:
+        return _TRANSITION_DEFAULT_S[activity.kind]
+    return float(activity.duration_s)
+
+
+def walk_strides(activity: Activity, stride_length_m: float) -> int:
+    """Whole strides of a walk given by distance (at least one)."""
+    return max(1, int(round(float(activity.distance_m) / stride_length_m)))
 
 
 def build_script(duration_s: float, standing_s: float, turns: int, stride_time_s: float,
@@ -610,6 +653,7 @@ class Timeline:
     segments: list[dict]
     lead: str
     turn_yaw: list[dict]  # per turn: direction, angle and swings (side, start_s, end_s, yaw_deg)
+    sway_schedule: list[tuple[float, float]] = field(default_factory=list)  # (from s, sway scale); empty: 1 throughout
 
 
 def validate_script(script: Sequence[Activity]) -> None:
@@ -621,22 +665,53 @@ def validate_script(script: Sequence[Activity]) -> None:
             raise ValueError(f"activity {k} has unknown kind {activity.kind!r}; known: {', '.join(ACTIVITY_KINDS)}")
         if activity.kind == "stand" and activity.duration_s < 1.0:
             raise ValueError(f"activity {k}: standing must last at least 1 s, not {activity.duration_s:g} s")
-        if activity.kind == "walk" and activity.duration_s <= 0:
+        if activity.kind == "seated" and activity.duration_s < 0.5:
+            raise ValueError(f"activity {k}: sitting must last at least 0.5 s, not {activity.duration_s:g} s")
+        if activity.kind in _TRANSITION_DEFAULT_S and not 0.6 <= activity_duration_s(activity) <= 6.0:
+            raise ValueError(f"activity {k}: {activity.kind} must take 0.6-6 s, not {activity.duration_s:g} s")
+        if activity.kind == "walk" and activity.distance_m is None and activity.duration_s <= 0:
             raise ValueError(f"activity {k}: a walk needs a positive duration")
+        if activity.kind == "walk" and activity.distance_m is not None and not activity.distance_m > 0:
+            raise ValueError(f"activity {k}: a walk's distance must be positive")
         if activity.kind == "turn" and (activity.strides < 1 or activity.direction not in ("left", "right")):
             raise ValueError(f"activity {k}: a turn needs at least one stride and direction left or right")
-    for a, b in zip(script, script[1:]):
-        if a.kind == "stand" and b.kind == "stand":
+        if not 0.0 < activity.sway_scale <= 10.0:
+            raise ValueError(f"activity {k}: sway_scale must be in (0, 10], not {activity.sway_scale:g}")
+    for k, (a, b) in enumerate(zip(script, script[1:]), start=1):
+        if a.kind == "stand" and b.kind == "stand" and (a.sway_scale, a.label) == (b.sway_scale, b.label):
             raise ValueError("two standing activities in a row; merge them")
+        if b.kind == "seated" and a.kind != "stand_to_sit":
+            raise ValueError(f"activity {k}: sitting comes at the start or after stand_to_sit, not after {a.kind}")
+        if a.kind == "seated" and b.kind != "sit_to_stand":
+            raise ValueError(f"activity {k}: from sitting the next activity is sit_to_stand, not {b.kind}")
+        if b.kind == "sit_to_stand" and a.kind != "seated":
+            raise ValueError(f"activity {k}: sit_to_stand needs sitting before it, not {a.kind}")
+        if a.kind == "sit_to_stand" and b.kind != "stand":
+            raise ValueError(f"activity {k}: after sit_to_stand comes a stand (at least 1 s), not {b.kind}")
+        if b.kind == "stand_to_sit" and a.kind != "stand":
+            raise ValueError(f"activity {k}: stand_to_sit needs standing before it, not {a.kind}")
+        if a.kind == "stand_to_sit" and b.kind != "seated":
+            raise ValueError(f"activity {k}: after stand_to_sit comes sitting, not {b.kind}")
+    if script[0].kind in ("sit_to_stand", "stand_to_sit"):
+        raise ValueError(f"a script cannot start with {script[0].kind}")
+    if script[-1].kind in ("sit_to_stand", "stand_to_sit"):
+        raise ValueError(f"a script cannot end with {script[-1].kind}")
     if script[0].kind == "turn":
         raise ValueError("a script cannot start with a turn: walk first")
     if script[-1].kind == "turn":
         raise ValueError("a script cannot end with a turn: walk or stand after it")
-    if all(a.kind == "stand" for a in script):
-        raise ValueError("the script has no walking")
 
 
-ACTIVITY_KINDS = ("stand", "walk", "turn")
+ACTIVITY_KINDS = ("stand", "walk", "turn", "seated", "sit_to_stand", "stand_to_sit")
+# Activities during which both feet stay on the ground (one "stand" contact per foot runs through them).
+STATIC_KINDS = ("stand", "seated", "sit_to_stand", "stand_to_sit")
+_SEGMENT_OF = {"stand": "standing", "seated": "seated", "sit_to_stand": "sit_to_stand", "stand_to_sit": "stand_to_sit"}
+_TRANSITION_DEFAULT_S = {"sit_to_stand": 1.8, "stand_to_sit": 2.0}
+# Both feet together carry this share of body weight while seated (thighs on the seat); a modelling
+# choice, not a measured norm: each seated period draws its own level around it.
+SEATED_LOAD_BW = 0.18
+_SEATED_BLEND = -0.3  # seated feet load the heel a little more than standing feet
+_SEAT_OFF_PEAK_BW = 1.12  # both feet at seat-off: body weight plus the upward push (momentum)
 
 
 def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTiming,
@@ -747,10 +822,9 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
         share = first.force_knots[-1][1]
         if t0 is None:
             end = duration_s + 1.0
-            first.force_knots += ((end, share),)
-            second.force_knots += ((end, 1 - share),)
-            first.blend_knots += ((end, 0.0),)
-            second.blend_knots += ((end, 0.0),)
+            for contact in (first, second):  # each foot holds its last load and distribution to the end
+                contact.force_knots += ((end, contact.force_knots[-1][1]),)
+                contact.blend_knots += ((end, contact.blend_knots[-1][1]),)
             first.end_s = second.end_s = end
             first.ends_with_toe_off = second.ends_with_toe_off = False
             return end
@@ -766,35 +840,103 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
         standing.clear()
         return hs_first
 
-    # where the walking stops for good: the start of the final standing, or past the recording end
-    final_stand = script[-1].kind == "stand" and len(script) > 1
-    limit = duration_s - script[-1].duration_s if final_stand else duration_s + 2.0 * base_t
-    last_moving = max(k for k, a in enumerate(script) if a.kind != "stand")
+    # where the walking stops for good: the start of the final standing (or sitting), or past the recording end
+    trailing = 0
+    while trailing < len(script) and script[len(script) - 1 - trailing].kind in STATIC_KINDS:
+        trailing += 1
+    final_stand = 0 < trailing < len(script)
+    limit = (duration_s - sum(activity_duration_s(a) for a in script[len(script) - trailing:]) if final_stand
+             else duration_s + 2.0 * base_t)
+    moving = [k for k, a in enumerate(script) if a.kind not in STATIC_KINDS]
+    last_moving = max(moving) if moving else -1
+    scaled_sway = any(a.sway_scale != 1.0 for a in script)
+    sway_schedule: list[tuple[float, float]] = []
+    seated_bw: dict[str, float] = {}
+    posture_end = 0.0  # end of the previous activity while the feet stay down
 
-    if script[0].kind != "stand":
+    def begin_seated() -> None:
+        """Seated from the recording start: both feet carry a small share of body weight."""
+        share = 0.5 + 0.01 * rng.standard_normal()
+        level = float(np.clip(SEATED_LOAD_BW * (1.0 + 0.2 * rng.standard_normal()), 0.10, 0.28))
+        seated_bw["level"] = level
+        for side, fraction in ((lead, share), (other, 1.0 - share)):
+            standing[side] = Contact(side, "stand", -1.0, np.inf, "seated", force_knots=((-1.0, fraction * level),),
+                                     blend_knots=((-1.0, _SEATED_BLEND),), starts_with_strike=False, linear=True)
+            contacts[side].append(standing[side])
+
+    def transition(kind: str, t0: float, d: float) -> None:
+        """Rising (seated -> standing) or sitting down (standing -> seated): knots of both feet's total load, split by side."""
+        share = standing[lead].force_knots[-1][1] / (standing[lead].force_knots[-1][1]
+                                                    + standing[other].force_knots[-1][1])
+        if kind == "sit_to_stand":
+            low = seated_bw["level"]
+            # flexion-momentum (trunk leans forward: feet load slowly), seat-off (fast, with an overshoot), extension
+            total = ((t0, low), (t0 + 0.35 * d, low + 0.25 * (1.0 - low)), (t0 + 0.55 * d, _SEAT_OFF_PEAK_BW),
+                     (t0 + d, 1.0))
+            blend = ((t0, _SEATED_BLEND), (t0 + 0.35 * d, 0.30), (t0 + 0.55 * d, 0.35), (t0 + d, 0.0))
+        else:
+            if "level" not in seated_bw:
+                seated_bw["level"] = float(np.clip(SEATED_LOAD_BW * (1.0 + 0.2 * rng.standard_normal()), 0.10, 0.28))
+            low = seated_bw["level"]
+            # lowering (slight unloading), braking before the seat, the seat takes the weight
+            total = ((t0, 1.0), (t0 + 0.3 * d, 0.92), (t0 + 0.75 * d, 0.75), (t0 + d, low))
+            blend = ((t0, 0.0), (t0 + 0.5 * d, 0.25), (t0 + d, _SEATED_BLEND))
+        for side, fraction in ((lead, share), (other, 1.0 - share)):
+            contact = standing[side]
+            contact.force_knots += tuple((t, fraction * v) for t, v in total)
+            contact.blend_knots += blend
+            contact.linear = True
+
+    if script[0].kind not in STATIC_KINDS:
         hs_lead = -(2.0 + rng.random()) * base_t  # already walking when the recording starts
     for position, activity in enumerate(script):
-        if activity.kind == "stand":
-            settled = begin_standing(at_start=position == 0)
-            if position == len(script) - 1:
-                end_standing(None)
-                segments.append({"kind": "standing", "start_s": settled, "end_s": duration_s})
+        if activity.kind in STATIC_KINDS:
+            following = script[position + 1] if position + 1 < len(script) else None
+            was_walking = not standing
+            if activity.kind == "stand" and was_walking:
+                start = begin_standing(at_start=position == 0)
+            elif activity.kind == "seated" and was_walking:
+                begin_seated()
+                start = 0.0
             else:
-                t0 = settled + activity.duration_s
-                hs_lead = end_standing(t0)
-                segments.append({"kind": "standing", "start_s": settled, "end_s": t0})
-            if segments[-2:-1] and segments[-2]["end_s"] is None:
-                segments[-2]["end_s"] = settled
+                start = posture_end
+            end = start + activity_duration_s(activity)
+            if activity.kind in _TRANSITION_DEFAULT_S:
+                transition(activity.kind, start, end - start)
+            if scaled_sway and activity.kind in ("stand", "seated"):
+                sway_schedule.append((start, float(activity.sway_scale)))
+            if following is None:
+                end_standing(None)
+                segment_end = duration_s
+            elif following.kind not in STATIC_KINDS:
+                hs_lead = end_standing(end)
+                segment_end = end
+            else:
+                segment_end = end
+            segment = {"kind": _SEGMENT_OF[activity.kind], "start_s": start, "end_s": segment_end}
+            if activity.label:
+                segment["label"] = activity.label
+            segments.append(segment)
+            if was_walking and segments[-2:-1] and segments[-2]["end_s"] is None:
+                segments[-2]["end_s"] = start
+            elif was_walking and segments[-2:-1] and segments[-2]["end_s"] < start:
+                # straight out of a turn into standing: the closing steps are walking
+                segments.insert(-1, {"kind": "walking", "start_s": segments[-2]["end_s"], "end_s": start})
+            posture_end = end
             continue
         if activity.kind == "walk":
             start = segments[-1]["end_s"] if segments else 0.0
             segments.append({"kind": "walking", "start_s": start, "end_s": None})
             bout_end = hs_lead + activity.duration_s
-            goes_on = position == last_moving
+            by_distance = activity.distance_m is not None
+            goes_on = position == last_moving and not by_distance
             added = 0
             while True:
                 d0, d1, _ = stride_steps(base_t, feet[lead], feet[other])
-                if goes_on and final_stand:
+                if by_distance:
+                    if added >= walk_strides(activity, timing.stride_length_m):
+                        break
+                elif goes_on and final_stand:
                     if hs_lead + d0 + d1 + 0.5 * base_t + _SETTLE_S > limit:
                         break
                 elif goes_on:
@@ -832,4 +974,4 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
                          "angle_deg": activity.angle_deg})
     if segments[-1]["end_s"] is None:
         segments[-1]["end_s"] = duration_s
-    return Timeline(contacts=contacts, segments=segments, lead=lead, turn_yaw=turn_yaw)
+    return Timeline(contacts=contacts, segments=segments, lead=lead, turn_yaw=turn_yaw, sway_schedule=sway_schedule)
