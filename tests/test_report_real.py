@@ -60,6 +60,6 @@ def test_real_control_reference_matches_the_staged_data(shared_data):
     for metric in ("timing_variability_pct", "stride_variability_pct", "stance_variability_pct"):
         old, new = stored.session_metric(metric).values, rebuilt.session_metric(metric).values
         # stored rounded to 1e-6; anything more means the analysis changed: rebuild with
-        # python -m insole._report._reference
+        # python -m insole._report._rebuild
         assert len(old) == len(new) == 5
         assert all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(old, new)), (metric, old, new)

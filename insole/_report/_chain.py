@@ -28,7 +28,7 @@ GRADE_COLOURS = {
     "moderate_strong": "#8e2a5c",
     "strong": "#4a148c",
 }
-_IDLE = "#d5d8dc"
+_IDLE = "#ffffff"
 
 _WIDTH, _HEIGHT = 760, 600
 # Joint centres (seen from behind: the left leg on the left).
@@ -40,7 +40,7 @@ _JOINT_XY = {
     ("foot", "left"): (312, 470), ("foot", "right"): (448, 470),
     ("whole_body", "midline"): (380, 42),
 }
-_BOX_W, _BOX_H, _BOX_GAP = 200, 44, 10
+_BOX_W, _BOX_H, _BOX_GAP = 200, 56, 8
 
 
 def _body() -> list[str]:
@@ -68,6 +68,16 @@ def _resolve(joint: str, side: str) -> list[tuple[str, str]]:
     if side == "both":
         return [(joint, "left"), (joint, "right")]
     return [(joint, side)]
+
+
+def _wrap(text: str, width: int) -> tuple[str, str]:
+    """The title on two lines of at most ``width`` characters (the second cut with an ellipsis if needed)."""
+    if len(text) <= width:
+        return text, ""
+    cut = text.rfind(" ", 0, width + 1)
+    cut = cut if cut > 0 else width
+    rest = text[cut:].strip()
+    return text[:cut], rest if len(rest) <= width else rest[: width - 1] + "…"
 
 
 def chain_svg(findings: Sequence[Finding], title: str = "Findings and the joints they have been associated with") -> str:
@@ -124,38 +134,51 @@ def chain_svg(findings: Sequence[Finding], title: str = "Findings and the joints
                 start_x = bx + _BOX_W if bx < 380 else bx
             start_y = by + _BOX_H / 2
             side_label = {"left": "left", "right": "right"}.get(finding.side, "both feet")
+            first, second = _wrap(finding.title, 29)
             out.append(
                 f'<g class="finding-box" data-code="{escape(finding.code)}" data-side="{escape(finding.side)}">'
                 f'<rect x="{bx}" y="{by}" width="{_BOX_W}" height="{_BOX_H}" rx="6" fill="#fdfefe" '
                 f'stroke="#2c3e50" stroke-width="1.2"/>'
-                f'<text x="{bx + 8}" y="{by + 18}" font-size="12" font-weight="bold" fill="#17202a">'
-                f'{escape(finding.title[:30])}</text>'
-                f'<text x="{bx + 8}" y="{by + 35}" font-size="11" fill="#34495e">'
+                f'<text x="{bx + 8}" y="{by + 16}" font-size="12" font-weight="bold" fill="#17202a">'
+                f'{escape(first)}</text>'
+                f'<text x="{bx + 8}" y="{by + 31}" font-size="12" font-weight="bold" fill="#17202a">'
+                f'{escape(second)}</text>'
+                f'<text x="{bx + 8}" y="{by + 48}" font-size="11" fill="#34495e">'
                 f'{escape(side_label)} · confidence {escape(finding.confidence.replace("_", " "))}</text></g>'
             )
+            # one arrow per joint: several associations with the same joint share it, labelled with each grade
+            targets: dict[tuple[str, str], list[str]] = {}
             for link in finding.joints:
                 for key in _resolve(link.joint, link.side):
-                    jx, jy = _JOINT_XY[key]
-                    colour = GRADE_COLOURS[link.grade]
-                    dash = ' stroke-dasharray="6 4"' if link.grade == "expert_opinion" else ""
-                    # stop short of the joint circle so the arrow head stays visible
-                    dx, dy = jx - start_x, jy - start_y
-                    length = max((dx * dx + dy * dy) ** 0.5, 1.0)
-                    ex, ey = jx - dx / length * 15, jy - dy / length * 15
-                    arrows.append(
-                        f'<line x1="{start_x:.0f}" y1="{start_y:.0f}" x2="{ex:.0f}" y2="{ey:.0f}" '
-                        f'stroke="{colour}" stroke-width="2.2"{dash} marker-end="url(#arrow-{link.grade})" '
-                        f'class="link" data-code="{escape(finding.code)}" data-joint="{key[0]}" '
-                        f'data-side="{key[1]}" data-grade="{link.grade}"><title>'
-                        f'{escape(finding.title)} → {escape(JOINT_LABELS[key[0]])}: '
-                        f'{escape(GRADE_LABELS[link.grade])}</title></line>'
-                    )
-                    mx, my = start_x + 0.55 * (ex - start_x), start_y + 0.55 * (ey - start_y)
-                    labels.append(
-                        f'<g class="grade-label"><rect x="{mx - 17:.0f}" y="{my - 9:.0f}" width="34" height="16" '
-                        f'rx="3" fill="#ffffff" stroke="{colour}"/><text x="{mx:.0f}" y="{my + 3:.0f}" '
-                        f'font-size="10" text-anchor="middle" fill="#17202a">{GRADE_SHORT[link.grade]}</text></g>'
-                    )
+                    grades = targets.setdefault(key, [])
+                    if link.grade not in grades:
+                        grades.append(link.grade)
+            for key, grades in targets.items():
+                grades.sort(key=GRADES.index)
+                link_grade = grades[-1]
+                jx, jy = _JOINT_XY[key]
+                colour = GRADE_COLOURS[link_grade]
+                dash = ' stroke-dasharray="6 4"' if link_grade == "expert_opinion" else ""
+                # stop short of the joint circle so the arrow head stays visible
+                dx, dy = jx - start_x, jy - start_y
+                length = max((dx * dx + dy * dy) ** 0.5, 1.0)
+                ex, ey = jx - dx / length * 15, jy - dy / length * 15
+                arrows.append(
+                    f'<line x1="{start_x:.0f}" y1="{start_y:.0f}" x2="{ex:.0f}" y2="{ey:.0f}" '
+                    f'stroke="{colour}" stroke-width="2.2"{dash} marker-end="url(#arrow-{link_grade})" '
+                    f'class="link" data-code="{escape(finding.code)}" data-joint="{key[0]}" '
+                    f'data-side="{key[1]}" data-grade="{link_grade}"><title>'
+                    f'{escape(finding.title)} → {escape(JOINT_LABELS[key[0]])}: '
+                    f'{escape(", ".join(GRADE_LABELS[g] for g in grades))}</title></line>'
+                )
+                text = ", ".join(GRADE_SHORT[g] for g in grades)
+                width = 10 + 7 * len(text)
+                mx, my = start_x + 0.55 * (ex - start_x), start_y + 0.55 * (ey - start_y)
+                labels.append(
+                    f'<g class="grade-label"><rect x="{mx - width / 2:.0f}" y="{my - 9:.0f}" width="{width}" '
+                    f'height="16" rx="3" fill="#ffffff" stroke="{colour}"/><text x="{mx:.0f}" y="{my + 3:.0f}" '
+                    f'font-size="10" text-anchor="middle" fill="#17202a">{text}</text></g>'
+                )
     out += arrows + labels
     if not findings:
         out.append('<text x="380" y="300" font-size="14" text-anchor="middle" fill="#566573" '
