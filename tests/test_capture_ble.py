@@ -298,3 +298,24 @@ async def test_left_and_right_stay_aligned_with_opposite_drift_over_10_minutes(e
     assert feet["left"]["clock"]["drift_ppm"] == pytest.approx(300.0, abs=25.0)
     assert feet["right"]["clock"]["drift_ppm"] == pytest.approx(-300.0, abs=25.0)
     assert result.quality["lr_alignment_residual_ms"] is not None
+
+
+async def test_imu_channels_arrive_in_g_and_dps(emulation, tmp_path):
+    n_packets = 300
+    rows = np.arange(SOURCE_ROWS)
+    accel_mg = np.stack([rows % 1000, -(rows % 700), np.full(rows.size, 1000)], axis=1)
+    gyro_tenth_dps = np.stack([rows % 500, -(rows % 300), rows % 7], axis=1)
+    environment = await emulation(*(
+        InsoleSpec(side, source=source_from_arrays(known_codes(rows, side) / 10.0,
+                                                   np.hstack([accel_mg / 1000.0, gyro_tenth_dps / 10.0]), loop=True),
+                   max_packets=n_packets, speed=5.0, samples_per_packet=2, imu_present=True)
+        for side in SIDES
+    ))
+    params = CaptureParams(samples_per_packet=2, imu=True, tare=False)
+    _, recording, _ = await capture(environment, tmp_path, params, 5.0)
+    assert_file_matches(recording, environment)
+    for side in SIDES:
+        foot = recording.foot(side)
+        assert foot.n_samples == 2 * n_packets and foot.valid.all()
+        np.testing.assert_array_equal(np.rint(foot.accel_g.astype(np.float64) * 1000), accel_mg[: foot.n_samples])
+        np.testing.assert_array_equal(np.rint(foot.gyro_dps.astype(np.float64) * 10), gyro_tenth_dps[: foot.n_samples])

@@ -391,6 +391,12 @@ class CaptureSession:
         self._process(final=True)
         self._report_status()
         assert self._writer is not None
+        if not any(foot.timeline.slots_written for foot in self.feet.values()):
+            # nothing to save (stopped before the first packet): leave no empty capture behind
+            self._writer.close()
+            self.stream_path.unlink(missing_ok=True)
+            self.stream_path.with_name(self.stream_path.name + ".json").unlink(missing_ok=True)
+            raise DeviceError("the recording stopped before any sample arrived; nothing was saved")
         quality = self.quality(final=True)
         self._writer.update(capture_quality=quality)
         path = self._writer.finalize(self.out)
