@@ -24,10 +24,13 @@ __all__ = [
 def write_report(recording: Any, out_html: str | Path, *, path: str | Path | None = None,
                  baseline: Any = None, baseline_path: str | Path | None = None,
                  json_path: str | Path | None = None, pdf_path: str | Path | None = None,
-                 body_mass_kg: float | None = None) -> Report:
-    """Build the report of ``recording`` and write the HTML page (and the JSON and PDF when asked)."""
+                 body_mass_kg: float | None = None, analysis: Any = None) -> Report:
+    """Build the report of ``recording`` and write the HTML page (and the JSON and PDF when asked).
+
+    ``analysis``: pass the ``insole.analyze`` result when it already exists (``insole analyze --report``).
+    """
     report = build_report(recording, path=path, baseline=baseline, baseline_path=baseline_path,
-                          body_mass_kg=body_mass_kg)
+                          body_mass_kg=body_mass_kg, analysis=analysis)
     write_html(report, out_html)
     if json_path is not None:
         Path(json_path).write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False, allow_nan=False),

@@ -26,7 +26,7 @@ from insole._report._evidence import (
     REFERENCES,
 )
 from insole._report._findings import FindingParams, FindingsResult, evaluate
-from insole._report._metrics import SessionMetrics, session_metrics
+from insole._report._metrics import SessionMetrics, session_from_analysis, session_metrics
 from insole._report._model import json_number
 from insole._report._reference import (
     ReferenceSet,
@@ -434,13 +434,17 @@ def _cited(report_findings: Sequence[Any], extra: Sequence[int]) -> list[dict[st
 def build_report(recording: Recording, *, path: str | Path | None = None, baseline: Recording | None = None,
                  baseline_path: str | Path | None = None, body_mass_kg: float | None = None,
                  params: FindingParams | None = None, reference_sets: Sequence[ReferenceSet] | None = None,
-                 generated_at: str | None = None) -> Report:
-    """Analyse ``recording`` (and ``baseline``), evaluate the findings and gather what the report shows."""
+                 generated_at: str | None = None, analysis: Any = None) -> Report:
+    """Analyse ``recording`` (and ``baseline``), evaluate the findings and gather what the report shows.
+
+    ``analysis``: an ``insole.analyze`` result of ``recording`` already at hand (``insole analyze
+    --report``); it is used as is instead of analysing again (``body_mass_kg`` then does not apply to it).
+    """
     params = params or FindingParams()
     sets = tuple(load_reference_sets() if reference_sets is None else reference_sets)
     if body_mass_kg is not None:
         recording = recording.with_meta(body_mass_kg=float(body_mass_kg))
-    session = session_metrics(recording)
+    session = session_from_analysis(analysis, recording) if analysis is not None else session_metrics(recording)
     base_session = base_result = None
     changes: list[dict[str, Any]] = []
     if baseline is not None:

@@ -1,0 +1,80 @@
+"""The kinetic-chain picture: one box per finding, one arrow per joint association, grades on the arrows."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from insole._report._chain import GRADE_COLOURS, chain_svg
+from insole._report._evidence import GRADES, GRADE_SHORT
+from insole._report._findings import evaluate
+from test_report_findings import SETS, _session
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _findings():
+    session = _session(left={"share_heel": 0.15, "share_forefoot": 0.56, "share_toes": 0.19, "stance_s": 0.60,
+                             "peak_force": 0.98, "impulse": 0.44},
+                       right={"cop_ml_offset_mm": 8.5}, stride_cv=0.08)
+    return evaluate(session, reference_sets=SETS).findings
+
+
+def test_every_association_is_an_arrow_with_its_strongest_grade():
+    findings = _findings()
+    assert {f.code for f in findings} >= {"heel_avoidance", "antalgic_gait", "load_asymmetry", "pronated_loading",
+                                          "irregular_gait"}
+    root = ET.fromstring(chain_svg(findings))
+    boxes = root.findall(f".//{SVG}g[@class='finding-box']")
+    assert sorted((b.get("data-code"), b.get("data-side")) for b in boxes) == sorted((f.code, f.side) for f in findings)
+    arrows = {(a.get("data-code"), a.get("data-joint"), a.get("data-side")): a.get("data-grade")
+              for a in root.findall(f".//{SVG}line[@class='link']")}
+    expected: dict[tuple[str, str, str], str] = {}
+    for f in findings:
+        for j in f.joints:
+            side = "midline" if j.side == "midline" else j.side
+            key = (f.code, j.joint, side)
+            if key not in expected or GRADES.index(j.grade) > GRADES.index(expected[key]):
+                expected[key] = j.grade
+    assert arrows == expected
+    # the grade is written on the arrow
+    labels = [t.text for t in root.findall(f".//{SVG}g[@class='grade-label']/{SVG}text")]
+    assert len(labels) == len(arrows)
+    assert all(any(GRADE_SHORT[g] in label.split(", ") for g in GRADES) for label in labels)
+    # irregular gait carries two whole-body associations on one arrow: both grades are shown
+    assert "M, M–S" in labels
+
+
+def test_joints_are_highlighted_in_the_strongest_grade_colour_and_others_not():
+    findings = _findings()
+    root = ET.fromstring(chain_svg(findings))
+    strongest: dict[tuple[str, str], str] = {}
+    for f in findings:
+        for j in f.joints:
+            sides = ["left", "right"] if j.side == "both" else [j.side]
+            for side in sides:
+                key = (j.joint, side)
+                if key not in strongest or GRADES.index(j.grade) > GRADES.index(strongest[key]):
+                    strongest[key] = j.grade
+    for circle in root.findall(f".//{SVG}circle[@data-joint]"):
+        key = (circle.get("data-joint"), circle.get("data-side"))
+        if key in strongest:
+            assert "highlighted" in circle.get("class")
+            assert circle.get("fill") == GRADE_COLOURS[strongest[key]]
+        else:
+            assert "highlighted" not in circle.get("class")
+
+
+def test_contralateral_link_points_at_the_other_leg():
+    findings = [f for f in _findings() if f.code == "load_asymmetry"]
+    (finding,) = findings
+    assert finding.side == "left"
+    root = ET.fromstring(chain_svg(findings))
+    (arrow,) = root.findall(f".//{SVG}line[@class='link']")
+    assert (arrow.get("data-joint"), arrow.get("data-side")) == ("knee", "right")
+
+
+def test_no_findings_draws_the_legs_and_says_so():
+    svg = chain_svg([])
+    root = ET.fromstring(svg)
+    assert root.findall(f".//{SVG}line[@class='link']") == []
+    assert "No findings flagged" in svg
