@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,12 @@ _CADENCE_WINDOW_S = 12.0
 _PEAK_HALF_LIFE_S = 20.0
 # COP is drawn only while the foot carries at least this fraction of its recent peak load.
 _COP_MIN_LOAD_FRACTION = 0.05
+# Maps are kept this long so the one at the playout time is at hand.
+_MAP_HISTORY_S = 2.0
+# A feed whose arrivals are never further apart than this is drawn as it comes.
+_SMOOTH_GAP_S = 0.05
+_MAX_PLAYOUT_DELAY_S = 0.6
+_BURST_MEMORY_S = 5.0
 
 
 def json_numbers(values: np.ndarray, decimals: int) -> list[float | None]:
@@ -50,12 +57,13 @@ def json_numbers(values: np.ndarray, decimals: int) -> list[float | None]:
 
 
 class _Ring:
-    """The last ``capacity`` display samples of one foot, numbered by a running sequence."""
+    """The last ``capacity`` rows of some columns, numbered by a running sequence."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, widths: dict[str, int] | None = None) -> None:
         self.capacity = capacity
-        self.columns = {name: np.full(capacity, np.nan) for name in ("t", "load", "cop_x", "cop_y")}
-        self.count = 0  # samples ever appended; the newest has sequence number count
+        widths = widths or {name: 0 for name in ("t", "load", "cop_x", "cop_y")}
+        self.columns = {name: np.full((capacity, w) if w else capacity, np.nan) for name, w in widths.items()}
+        self.count = 0  # rows ever appended; the newest has sequence number count - 1
 
     def append(self, **columns: np.ndarray) -> None:
         n = len(columns["t"])
@@ -70,13 +78,14 @@ class _Ring:
             self.columns[name][positions] = values
         self.count += n
 
-    def since(self, sequence: int, limit: int) -> dict[str, np.ndarray]:
+    def since(self, sequence: int, limit: int) -> tuple[int, dict[str, np.ndarray]]:
+        """Rows from ``sequence`` on (at most the last ``limit``), and the sequence number of the first."""
         first = max(sequence, self.count - min(self.capacity, limit))
         positions = np.arange(first, self.count) % self.capacity
-        return {name: column[positions] for name, column in self.columns.items()}
+        return first, {name: column[positions] for name, column in self.columns.items()}
 
     def last_seconds(self, seconds: float) -> dict[str, np.ndarray]:
-        data = self.since(0, self.capacity)
+        _, data = self.since(0, self.capacity)
         if data["t"].size == 0:
             return data
         keep = data["t"] >= data["t"][-1] - seconds
@@ -86,12 +95,10 @@ class _Ring:
 @dataclass
 class _Foot:
     ring: _Ring
+    maps: _Ring  # the recent valid samples of every sensor, for the map at the playout time
     detector: StepDetector
     decimation: int
     phase: int = 0
-    map_values: np.ndarray | None = None
-    map_time_s: float | None = None
-    map_version: int = 0
     heel_strikes_s: deque = field(default_factory=lambda: deque(maxlen=64))
     load_peak: float = 0.0
     map_peak: float = 0.0
@@ -105,7 +112,7 @@ class ClientCursor:
     """What one page has already been sent."""
 
     samples: dict[str, int] = field(default_factory=dict)
-    maps: dict[str, int] = field(default_factory=dict)
+    maps: dict[str, float] = field(default_factory=dict)  # session time of the map last sent
     steps: int = 0
     session: int = 0
     status: int = 0
@@ -117,7 +124,8 @@ class LiveModel:
     ``window_s`` is the visible span of the scrolling curves.
     """
 
-    def __init__(self, layout: SensorLayout, unit: str, sample_rate_hz: float, *, window_s: float = 10.0) -> None:
+    def __init__(self, layout: SensorLayout, unit: str, sample_rate_hz: float, *, window_s: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.layout = layout
         self.unit = unit
         self.sample_rate_hz = float(sample_rate_hz)
@@ -138,10 +146,17 @@ class LiveModel:
         self.newest_time_s = 0.0
         self.newest_arrival_ms = 0.0
         self.samples_ingested = 0
+        self._clock = clock
+        self._newest_wall: float | None = None
+        self._bursts: deque[tuple[float, float]] = deque()  # (wall time, gap since the previous arrival)
+        self.playout_delay_s = 0.0
+        self._played_s = -math.inf
 
     def _foot(self, side: str) -> _Foot:
         if side not in self.feet:
-            self.feet[side] = _Foot(_Ring(self._capacity), StepDetector(), self._decimation)
+            map_capacity = int(_MAP_HISTORY_S * self.sample_rate_hz) + 8
+            maps = _Ring(map_capacity, {"t": 0, "values": self.layout.n_sensors})
+            self.feet[side] = _Foot(_Ring(self._capacity), maps, StepDetector(), self._decimation)
         return self.feet[side]
 
     # -- ingest -------------------------------------------------------------
@@ -187,14 +202,34 @@ class LiveModel:
         foot.phase = (foot.phase + n) % foot.decimation
         foot.ring.append(t=time_s[keep], load=load[keep], cop_x=cop_x[keep], cop_y=cop_y[keep])
 
-        newest_valid = np.flatnonzero(valid)
-        if newest_valid.size:
-            foot.map_values = values[newest_valid[-1]]
-            foot.map_time_s = float(time_s[newest_valid[-1]])
-            foot.map_version += 1
+        foot.maps.append(t=time_s[valid], values=values[valid])
+        if newest_t > self.newest_time_s:
+            self._note_arrival()
         self.newest_time_s = max(self.newest_time_s, newest_t)
         self.newest_arrival_ms = time.time() * 1000.0
         self.samples_ingested += n
+
+    def _note_arrival(self) -> None:
+        """Follow how bursty the feed is: the playout delay covers the longest recent gap between arrivals."""
+        now = self._clock()
+        if self._newest_wall is not None:
+            self._bursts.append((now, now - self._newest_wall))
+        while self._bursts and now - self._bursts[0][0] > _BURST_MEMORY_S:
+            self._bursts.popleft()
+        longest = max((gap for _, gap in self._bursts), default=0.0)
+        # a steady feed (blocks every few ms) plays at once; a bursty one (a collector that
+        # hands over a quarter second at a time) plays that much behind, one sample per frame
+        self.playout_delay_s = min(_MAX_PLAYOUT_DELAY_S, 1.2 * longest if longest > _SMOOTH_GAP_S else 0.0)
+        self._newest_wall = now
+
+    def playout_time_s(self) -> float:
+        """The session time the page shows now: the newest sample, less the playout delay, moving smoothly."""
+        if self._newest_wall is None:
+            return self.newest_time_s
+        since = self._clock() - self._newest_wall
+        target = min(self.newest_time_s, self.newest_time_s - self.playout_delay_s + since)
+        self._played_s = max(self._played_s, target)  # never backwards
+        return min(self._played_s, self.newest_time_s)
 
     def _ingest_status(self, status: LinkStatus) -> None:
         attempted = status.samples_received + status.samples_lost
@@ -264,23 +299,29 @@ class LiveModel:
         }
 
     def frame_for(self, cursor: ClientCursor) -> dict[str, Any] | None:
-        """What ``cursor``'s page has not seen yet, or None when nothing is new."""
+        """What ``cursor``'s page has not seen yet, up to the playout time; None when nothing is new."""
         feet: dict[str, Any] = {}
         limit = int(self.window_s * self.sample_rate_hz / self._decimation) + 1
+        play_s = self.playout_time_s()
         for side, foot in self.feet.items():
             entry: dict[str, Any] = {}
             seen = cursor.samples.get(side, 0)
             if foot.ring.count > seen:
-                data = foot.ring.since(seen, limit)
-                entry["t"] = json_numbers(data["t"], 3)
-                entry["load"] = json_numbers(data["load"], 1)
-                entry["cop_x"] = json_numbers(data["cop_x"], 1)
-                entry["cop_y"] = json_numbers(data["cop_y"], 1)
-                cursor.samples[side] = foot.ring.count
-            if foot.map_values is not None and foot.map_version > cursor.maps.get(side, 0):
-                entry["map"] = json_numbers(foot.map_values, 1)
-                entry["map_t"] = round(foot.map_time_s, 3)
-                cursor.maps[side] = foot.map_version
+                first, data = foot.ring.since(seen, limit)
+                due = int(np.searchsorted(data["t"], play_s, side="right"))
+                if due:
+                    entry["t"] = json_numbers(data["t"][:due], 3)
+                    entry["load"] = json_numbers(data["load"][:due], 1)
+                    entry["cop_x"] = json_numbers(data["cop_x"][:due], 1)
+                    entry["cop_y"] = json_numbers(data["cop_y"][:due], 1)
+                    cursor.samples[side] = first + due
+            if foot.maps.count:
+                _, recent = foot.maps.since(0, foot.maps.capacity)
+                at = int(np.searchsorted(recent["t"], play_s, side="right")) - 1
+                if at >= 0 and recent["t"][at] != cursor.maps.get(side):
+                    entry["map"] = json_numbers(recent["values"][at], 1)
+                    entry["map_t"] = round(float(recent["t"][at]), 3)
+                    cursor.maps[side] = float(recent["t"][at])
             if entry:
                 feet[side] = entry
         frame: dict[str, Any] = {}
@@ -289,12 +330,18 @@ class LiveModel:
         total_steps = self.steps_dropped + len(self.steps)
         if total_steps > cursor.steps:
             start = max(0, cursor.steps - self.steps_dropped)
-            frame["steps"] = [
-                {"side": s["side"], "kind": s["kind"], "t": round(s["t"], 3),
-                 "load": round(s["load"], 1) if math.isfinite(s["load"]) else None}
-                for s in self.steps[start:]
-            ]
-            cursor.steps = total_steps
+            pending = self.steps[start:]
+            n_due = 0
+            while n_due < len(pending) and pending[n_due]["t"] <= play_s:  # steps, not samples: a few per second
+                n_due += 1
+            due = pending[:n_due]
+            if due:
+                frame["steps"] = [
+                    {"side": s["side"], "kind": s["kind"], "t": round(s["t"], 3),
+                     "load": round(s["load"], 1) if math.isfinite(s["load"]) else None}
+                    for s in due
+                ]
+                cursor.steps = start + self.steps_dropped + len(due)
         total_events = self.session_events_dropped + len(self.session_events)
         if total_events > cursor.session:
             start = max(0, cursor.session - self.session_events_dropped)
@@ -306,7 +353,9 @@ class LiveModel:
         if not frame:
             return None
         frame["type"] = "frame"
-        frame["t_s"] = round(self.newest_time_s, 3)
+        frame["t_s"] = round(play_s, 3)
+        frame["newest_t_s"] = round(self.newest_time_s, 3)
+        frame["playout_delay_ms"] = round(1000.0 * self.playout_delay_s)
         frame["arrival_ms"] = round(self.newest_arrival_ms, 1)
         frame["recording"] = self.recording
         frame["balance_left_pct"] = self.balance_left_pct()

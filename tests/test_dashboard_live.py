@@ -38,9 +38,9 @@ HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned
 
 @pytest.fixture(scope="module")
 def walk() -> Recording:
-    """60 s of simulated two-foot walking (insole16, kPa, 100 Hz) with hostile notes."""
+    """60 s of simulated two-foot walking (insole16, kPa, 100 Hz)."""
     recording = simulate(SimulationParams(duration_s=60.0, seed=3))
-    return recording.with_meta(subject_id="S-07 <b>bold</b>", notes=f"notes {HOSTILE}")
+    return recording.with_meta(subject_id="S-07", notes="Follow-up 6 weeks after a right ankle sprain; own shoes")
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +48,20 @@ def walk_file(walk: Recording, tmp_path_factory: pytest.TempPathFactory) -> Path
     return write_parquet(walk, tmp_path_factory.mktemp("live") / "walk.parquet")
 
 
-class LiveCommand:
-    """``insole live --replay FILE`` running in a subprocess on a free loopback port."""
+@pytest.fixture(scope="module")
+def hostile_file(walk: Recording, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    hostile = walk.with_meta(subject_id="S-07 <b>bold</b>", notes=f"notes {HOSTILE}")
+    return write_parquet(hostile, tmp_path_factory.mktemp("live") / "hostile.parquet")
 
-    def __init__(self, replay: Path, out_dir: Path, *extra: str) -> None:
+
+class LiveCommand:
+    """``insole live --replay FILE`` (or ``--emulate`` when ``replay`` is None) in a subprocess on a free loopback port."""
+
+    def __init__(self, replay: Path | None, out_dir: Path, *extra: str) -> None:
         self.out_dir = out_dir
+        source = ["--replay", str(replay)] if replay is not None else ["--emulate"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "insole._cli", "live", "--replay", str(replay), "--port", "0",
+            [sys.executable, "-m", "insole._cli", "live", *source, "--port", "0",
              "--out-dir", str(out_dir), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         )
@@ -123,10 +130,13 @@ def test_server_refuses_non_loopback_without_permission() -> None:
     LiveServer(LiveHub(), layout=layout, unit="kPa", sample_rate_hz=100, host="0.0.0.0", allow_remote=True)
 
 
-def test_cli_refuses_to_start_without_a_source() -> None:
-    result = subprocess.run([sys.executable, "-m", "insole._cli", "live"], capture_output=True, text=True, cwd=REPO)
-    assert result.returncode == 2
-    assert "--replay" in result.stderr and "Traceback" not in result.stderr
+def test_cli_without_insoles_says_so_in_one_line(tmp_path: Path) -> None:
+    # this machine has no Bluetooth: the capture cannot start, and the command says why
+    result = subprocess.run([sys.executable, "-m", "insole._cli", "live", "--port", "0", "--scan-timeout", "1",
+                             "--out-dir", str(tmp_path)], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 1
+    assert "device error" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_cli_missing_replay_file_is_one_line_exit_2(tmp_path: Path) -> None:
@@ -335,6 +345,13 @@ def test_live_page_redraws_fast_and_fresh(live: LiveCommand, artifacts: Path) ->
         wait_for(page, "() => window.__liveStats && window.__liveStats.heat_draws > 30", 30)
         figures = live_figures(page, seconds=10.0)
         print(f"live page: {figures.as_dict()}")
+        # a page in use: recording, two marks
+        page.click("#btn-record")
+        page.click("button.markbtn[data-label='turn']")
+        page.fill("#mark-text", "patient reports mild pain, right ankle")
+        page.click("#btn-mark")
+        wait_for(page, "() => document.querySelectorAll('#events li').length >= 3", 10)
+        time.sleep(1.5)
         page.screenshot(path=str(artifacts / "live_dashboard.png"))
         assert figures.heat_fps >= 20.0, figures
         assert figures.curve_fps >= 10.0, figures
@@ -349,9 +366,10 @@ def test_live_page_redraws_fast_and_fresh(live: LiveCommand, artifacts: Path) ->
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_live_page_shows_hostile_text_as_text(live: LiveCommand, walk: Recording) -> None:
+def test_live_page_shows_hostile_text_as_text(hostile_file: Path, tmp_path: Path) -> None:
     from dashboards._browser import chromium, wait_for
 
+    live = LiveCommand(hostile_file, tmp_path)
     with chromium() as (context, _):
         page = context.new_page()
         page.goto(live.url)
@@ -361,10 +379,11 @@ def test_live_page_shows_hostile_text_as_text(live: LiveCommand, walk: Recording
         page.click("#btn-mark")
         wait_for(page, "() => document.querySelectorAll('#events li').length > 0", 10)
         assert page.text_content("#events li .lbl") == HOSTILE
-        assert page.text_content("#notes") == walk.meta.notes
+        assert page.text_content("#notes") == f"notes {HOSTILE}"
         assert page.text_content("#subject") == "S-07 <b>bold</b>"
         assert page.evaluate("window.__pwned") is None
         assert page.evaluate("document.querySelectorAll('body img, #events script, #notes *, #subject *').length") == 0
+    live.stop()
 
 
 @pytest.mark.browser
@@ -402,3 +421,74 @@ def test_killing_the_browser_loses_nothing_of_the_recording(live: LiveCommand, w
         first = int(np.searchsorted(source.time_s, got.time_s[0] - 1e-9))
         np.testing.assert_array_equal(got.values, source.values[first:first + got.n_samples])
     assert live.process.poll() is None  # the capture is still running
+
+
+@pytest.mark.ble
+@pytest.mark.browser
+@pytest.mark.slow
+def test_live_capture_of_emulated_insoles_survives_the_browser(tmp_path: Path, artifacts: Path) -> None:
+    """The real collector (bleak against emulated insoles on a private BlueZ) feeding the page."""
+    from dashboards._browser import browser_pid, chromium, live_figures, wait_for
+
+    command = LiveCommand(None, tmp_path, "--subject", "E-01", "--notes", "emulated clinic walk")
+    try:
+        with chromium() as (context, profile):
+            page = context.new_page()
+            console_errors: list[str] = []
+            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.goto(command.url)
+            wait_for(page, "() => window.__liveStats && window.__liveStats.heat_draws > 30", 60)
+            figures = live_figures(page, seconds=8.0)
+            print(f"live page, emulated insoles: {figures.as_dict()}")
+            assert figures.heat_fps >= 20.0 and figures.curve_fps >= 10.0, figures
+            assert figures.heat_age_p95_ms <= 100.0 and figures.curve_age_p95_ms <= 100.0, figures
+            assert page.text_content("#link-left .state").strip() == "streaming"
+            assert page.text_content("#link-right .state").strip() == "streaming"
+            page.click("button.markbtn[data-label='turn']")
+            wait_for(page, "() => window.__liveStats.acks.some(a => a.ok && a.action === 'mark')", 10)
+            wait_for(page, "() => document.querySelectorAll('#events li').length > 0", 10)
+            page.screenshot(path=str(artifacts / "live_dashboard_emulated.png"))
+            assert console_errors == [] and figures.errors == ()
+            os.kill(browser_pid(profile), signal.SIGKILL)
+            killed_at = time.monotonic()
+        time.sleep(3.0)  # capturing with no page open
+        ack = asyncio.run(_control(command.url, "stop_recording"))
+        after_kill_s = time.monotonic() - killed_at
+    finally:
+        out, err = command.stop()
+    assert ack["ok"], (ack, err)
+    saved = Path(ack["message"].removeprefix("saved "))
+    recorded = load(saved)
+    assert [m.label for m in recorded.marks] == ["turn"]
+    for side in ("left", "right"):
+        foot = recorded.foot(side)
+        # no faults were injected: every slot from start to stop arrived
+        assert foot.valid.all(), f"{side}: {(~foot.valid).sum()} samples lost"
+        assert np.allclose(np.diff(foot.time_s), 0.01, atol=0.002)
+        # 8 s measured + the time after the kill, at 100 Hz (the connection took place before)
+        assert foot.n_samples >= (8.0 + after_kill_s) * 100 * 0.95
+
+
+def test_live_model_plays_a_bursty_feed_smoothly(walk: Recording) -> None:
+    """A collector that hands over 0.25 s of samples at a time is shown one frame's worth at a time."""
+    wall = {"now": 0.0}
+    model = LiveModel(walk.layout, walk.unit, walk.sample_rate_hz, clock=lambda: wall["now"])
+    cursor = ClientCursor()
+    foot = walk.right
+    per_frame, map_times = [], []
+    for burst in range(40):  # 10 s of feed in bursts of 25 samples every 0.25 s
+        rows = slice(burst * 25, burst * 25 + 25)
+        model.ingest(SampleBlock("right", foot.time_s[rows], foot.values[rows], foot.valid[rows]))
+        for _ in range(8):  # the page's 30 frames per second... in 0.25 s, about 8
+            frame = model.frame_for(cursor)
+            if frame and "feet" in frame and "right" in frame["feet"]:
+                per_frame.append(len(frame["feet"]["right"].get("t", [])))
+                if "map_t" in frame["feet"]["right"]:
+                    map_times.append(frame["feet"]["right"]["map_t"])
+            wall["now"] += 0.25 / 8
+    steady = per_frame[len(per_frame) // 2:]
+    # about 3 samples a frame (100 Hz / 32 frames/s), never a whole burst at once
+    assert max(steady) <= 6 and np.mean(steady) == pytest.approx(100 / 32, rel=0.15)
+    # a new map in (almost) every frame, moving forward in time
+    assert np.all(np.diff(map_times) > 0) and len(map_times) >= 0.9 * 8 * 39
+    assert 0.25 <= model.playout_delay_s <= 0.35  # 1.2 x the 0.25 s burst interval

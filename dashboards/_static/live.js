@@ -41,7 +41,8 @@
   }
   resetBuffers();
 
-  function setText(id, text) { var el = $(id); if (el) el.textContent = text; }
+  // only touch the page when a text really changes (each change costs a layout and a paint)
+  function setText(id, text) { var el = $(id); if (el && el.textContent !== text) el.textContent = text; }
   function fmtClock(t) {
     if (t === null || t === undefined || !isFinite(t)) return '–';
     var m = Math.floor(t / 60), s = t - 60 * m;
@@ -102,7 +103,7 @@
     if (info.source) metaParts.push(info.source);
     metaParts.push('insole ' + msg.version);
     setText('meta', metaParts.join(' · '));
-    setText('map-hint', msg.unit + ' per sensor, newest sample');
+    setText('map-hint', msg.unit + ' per sensor · black line: centre of pressure of the current stance');
     setText('load-hint', msg.load_label);
     setText('controls-hint', msg.controls ? '' : 'view only');
 
@@ -148,27 +149,37 @@
         if (st.kind === 'hs') { stepCounts[st.side] += 1; lastHeelStrike[st.side] = st.t; }
         pending.curves = true; if (pending.curveSendMs === null) pending.curveSendMs = msg.send_ms;
       });
-      setText('steps-left', String(stepCounts.left));
-      setText('steps-right', String(stepCounts.right));
     }
     if (msg.session) msg.session.forEach(onSessionEvent);
     if (msg.status) onStatus(msg.status);
-    if (msg.recording) onRecording(msg.recording);
+    if (msg.recording && JSON.stringify(msg.recording) !== JSON.stringify(recording)) onRecording(msg.recording);
     sessionT = msg.t_s;
     mapMax = msg.map_max || mapMax;
     loadMax = msg.load_max || loadMax;
     mapMin = msg.map_min || 0;
     loadMin = msg.load_min || 0;
+    gauges = msg;
+  }
+
+  /* The slow numbers (clock, balance, cadence, step counts) change the page a few times a second. */
+  var gauges = null, shownBalance = null;
+  function updateGauges() {
+    if (!gauges) return;
     setText('clock', fmtClock(sessionT));
-    var left = msg.balance_left_pct;
-    if (left !== null && left !== undefined) {
+    setText('steps-left', String(stepCounts.left));
+    setText('steps-right', String(stepCounts.right));
+    var left = gauges.balance_left_pct;
+    if (left !== null && left !== undefined && Math.round(left) !== shownBalance) {
+      shownBalance = Math.round(left);
       $('bal-left').style.width = left + '%';
       $('bal-right').style.width = (100 - left) + '%';
-      setText('bal-left-text', 'L ' + Math.round(left) + '%');
-      setText('bal-right-text', 'R ' + (100 - Math.round(left)) + '%');
+      setText('bal-left-text', 'L ' + shownBalance + '%');
+      setText('bal-right-text', 'R ' + (100 - shownBalance) + '%');
     }
-    setText('cadence', msg.cadence_spm === null || msg.cadence_spm === undefined ? '–' : msg.cadence_spm.toFixed(0));
+    setText('cadence', gauges.cadence_spm === null || gauges.cadence_spm === undefined ? '–' : gauges.cadence_spm.toFixed(0));
+    $('stale').hidden = !(lastSampleMs && Date.now() - lastSampleMs > 1500);
   }
+  setInterval(updateGauges, 200);
 
   function trim(buf, horizon) {
     var n = 0;
@@ -222,7 +233,6 @@
     if (ready) {
       if (Object.keys(pending.maps).length) drawHeat();
       if (pending.curves) drawCurves(now);
-      $('stale').hidden = !(lastSampleMs && Date.now() - lastSampleMs > 1500);
     }
     requestAnimationFrame(frameLoop);
   }
@@ -265,7 +275,12 @@
     var k = document.createElement('span'); k.className = 'k ' + (ev.kind === 'mark' ? 'mark' : '');
     k.textContent = EVENT_NAMES[ev.kind] || ev.kind;
     var l = document.createElement('span'); l.className = 'lbl';
-    l.textContent = ev.label + (ev.samples !== undefined ? ' (' + ev.samples + ' samples)' : '');
+    var text = ev.label;
+    if (ev.kind === 'recording_started' || ev.kind === 'recording_stopped') {
+      l.title = ev.label;  // the full path on hover; the file name in the list
+      text = String(ev.label).split(/[\\/]/).pop();
+    }
+    l.textContent = text + (ev.samples !== undefined ? ' (' + ev.samples + ' samples)' : '');
     li.appendChild(t); li.appendChild(k); li.appendChild(l);
     var list = $('events');
     list.insertBefore(li, list.firstChild);

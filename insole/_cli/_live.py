@@ -1,9 +1,11 @@
-"""``insole live``: watch a capture in the browser while it runs (page on 127.0.0.1).
+"""``insole live``: record with a live dashboard in the browser (page on 127.0.0.1).
 
-The page is served by ``dashboards.LiveServer`` on the capture's event loop;
-the capture writes to disk on its own, so closing or reloading the browser
-loses nothing. ``--replay FILE`` plays a recording instead of insoles (for
-demonstrations, training and tests).
+The page is served by ``dashboards.LiveServer`` on the capture's event loop
+and its buttons drive the capture through ``dashboards.CaptureControl`` (the
+BLE collector) or ``dashboards.ReplaySession`` (``--replay FILE``: a
+recording played as if live, for demonstrations, training and tests). The
+capture writes to disk on its own, so closing or reloading the browser loses
+nothing.
 """
 
 from __future__ import annotations
@@ -15,37 +17,64 @@ import signal
 import sys
 from pathlib import Path
 
-from insole._errors import InsoleError
 from insole._io import formats, load
 
 __all__ = ["add_parser"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    from insole._cli._record import _mass, _positive_float, _samples_per_packet
+
     parser = subparsers.add_parser(
         "live",
-        help="live dashboard in the browser: pressure maps, load curves, steps, balance, link quality",
+        help="record with a live dashboard in the browser (pressure maps, load curves, steps, balance, link)",
         description=(
-            "Serve the live dashboard of a capture on http://127.0.0.1:PORT/: pressure maps on the insole "
-            "outline, scrolling load curves with heel strikes and toe offs, centre of pressure, left/right "
-            "balance, cadence and link quality, with buttons to start/stop recording, mark events and zero "
-            "the sensors. The capture does not depend on the page: closing the browser loses nothing."
+            "Record both insoles (as 'insole record' does) and serve a live dashboard on "
+            "http://127.0.0.1:PORT/: pressure maps on the insole outline, scrolling load curves with heel "
+            "strikes and toe offs, centre of pressure, left/right balance, cadence and link quality, with "
+            "buttons to stop/start recording, mark events and zero. The capture does not depend on the page: "
+            "closing or reloading the browser loses nothing. --replay FILE plays a recording instead of insoles."
         ),
         epilog=(
             "examples:\n"
-            "  insole live --replay recordings/moticon_230927_102114.parquet\n"
-            "  insole live --replay walk.parquet --out-dir sessions/ --port 8800"
+            "  insole live --subject s01 --mass-kg 72 --out walk.parquet\n"
+            "  insole live --emulate --pattern antalgic --out-dir sessions/\n"
+            "  insole live --replay recordings/moticon_230927_102114.parquet"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    source = parser.add_argument_group("what to watch")
-    source.add_argument("--replay", type=Path, metavar="FILE",
-                        help="play a recording as if it were live (any supported format)")
-    source.add_argument("--format", choices=sorted(formats()), help="force the --replay file's format")
-    source.add_argument("--speed", type=float, default=1.0, help="replay speed (1 = real time; default 1)")
-    source.add_argument("--once", action="store_true", help="play the replay once instead of looping it")
-    source.add_argument("--emulate", action="store_true",
-                        help="capture from emulated insoles through the real BLE collector")
+    device = parser.add_argument_group("insoles (as for 'insole record')")
+    device.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="Parquet file of the first recording (default insole-YYYYMMDD-HHMMSS.parquet in --out-dir)")
+    device.add_argument("--left", default=None, metavar="NAME|ADDRESS", help="the left insole (default: found automatically)")
+    device.add_argument("--right", default=None, metavar="NAME|ADDRESS", help="the right insole (default: found automatically)")
+    device.add_argument("--only", choices=("left", "right"), default=None, help="record one foot only")
+    device.add_argument("--subject", default=None, metavar="ID", help="pseudonymous subject id")
+    device.add_argument("--mass-kg", type=_mass, default=None, metavar="KG", help="body mass, kg")
+    device.add_argument("--shoe-size-eu", type=_positive_float, default=None, metavar="EU", help="shoe size (EU)")
+    device.add_argument("--condition", default=None, help="e.g. 'barefoot', 'orthosis A'")
+    device.add_argument("--notes", default=None, help="free text stored with the recording")
+    device.add_argument("--rate", type=int, choices=(50, 100, 200), default=100, help="sample rate, Hz (default 100)")
+    device.add_argument("--samples-per-packet", type=_samples_per_packet, default=None, metavar="N",
+                        help="samples batched per notification, 1..7 (default 1, or 2 at 200 Hz)")
+    device.add_argument("--imu", action="store_true", help="record the insoles' IMU too")
+    device.add_argument("--no-tare", dest="tare", action="store_false", help="do not zero the insoles before recording")
+    device.add_argument("--scan-timeout", type=_positive_float, default=10.0, metavar="S",
+                        help="how long to look for the insoles, s (default 10)")
+    emulation = parser.add_argument_group("emulated insoles (no hardware)")
+    emulation.add_argument("--emulate", action="store_true",
+                           help="record emulated insoles started in this process on a private fake BlueZ")
+    emulation.add_argument("--pattern", default="normal", metavar="P",
+                           help="what the emulated insoles stream (see 'insole record --help'; default normal)")
+    emulation.add_argument("--faults", default=None, metavar="SPEC", help="faults to inject (see 'insole emulate --help')")
+    emulation.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
+                           help="emulated (or replayed) seconds per wall second (default 1)")
+    emulation.add_argument("--seed", type=int, default=0, help="seed of the simulated walk (default 0)")
+    replay = parser.add_argument_group("replay instead of insoles")
+    replay.add_argument("--replay", type=Path, metavar="FILE",
+                        help="play a recording as if it were live (any supported format); recording starts from the page")
+    replay.add_argument("--format", choices=sorted(formats()), help="force the --replay file's format")
+    replay.add_argument("--once", action="store_true", help="play the replay once instead of looping it")
     page = parser.add_argument_group("the page")
     page.add_argument("--host", default=None,
                       help="address to serve on (default 127.0.0.1, this machine only); any other address "
@@ -55,33 +84,44 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     page.add_argument("--window-s", type=float, default=10.0, help="seconds of load curve shown (default 10)")
     parser.add_argument("--out-dir", type=Path, default=Path("."),
                         help="folder for recordings started from the page (default: current folder)")
-    parser.add_argument("--duration-s", type=float, default=None,
+    parser.add_argument("--duration-s", "--duration", dest="duration_s", type=_positive_float, default=None,
                         help="stop after this many seconds (default: run until Ctrl-C)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.replay is None and not args.emulate:
-        print("insole live: error: say what to watch: --replay FILE or --emulate", file=sys.stderr)
-        return 2
     if args.emulate and args.replay is not None:
         print("insole live: error: choose one of --replay and --emulate", file=sys.stderr)
         return 2
-    if args.speed <= 0:
-        print("insole live: error: --speed must be positive", file=sys.stderr)
+    if args.replay is not None:
+        recording = load(args.replay, args.format)
+        return asyncio.run(_serve_replay(args, recording))
+    if not args.emulate and args.faults:
+        print("insole live: error: --faults needs --emulate", file=sys.stderr)
         return 2
+    faults = None
+    if args.emulate and args.faults:
+        from firmware_protocol._faults import parse_fault_spec
+
+        try:
+            faults = parse_fault_spec(args.faults)
+        except ValueError as error:
+            print(f"insole live: error: --faults: {error}", file=sys.stderr)
+            return 2
     if args.emulate:
-        raise InsoleError(
-            "live capture from (emulated) insoles needs the BLE collector, which is not available in this "
-            "build yet; use --replay FILE"
-        )
-    recording = load(args.replay, args.format)
-    return asyncio.run(_serve_replay(args, recording))
+        from insole._simulate import PATTERNS
+
+        if args.pattern not in PATTERNS and args.pattern != "synthetic":
+            print(f"insole live: error: unknown pattern {args.pattern!r}; choose from synthetic, {', '.join(PATTERNS)}",
+                  file=sys.stderr)
+            return 2
+    if args.out is not None and args.out.suffix != ".parquet":
+        args.out = args.out.with_name(args.out.name + ".parquet")
+    return asyncio.run(_serve_capture(args, faults))
 
 
-async def _serve_replay(args: argparse.Namespace, recording) -> int:
-    from dashboards import LiveServer, ReplaySession, is_loopback
-    from insole._live import LiveHub
+def _host(args: argparse.Namespace) -> str:
+    from dashboards import is_loopback
 
     host = args.host or "127.0.0.1"
     if args.host is not None and not is_loopback(host):
@@ -90,6 +130,103 @@ async def _serve_replay(args: argparse.Namespace, recording) -> int:
             "can watch this session and control the recording",
             file=sys.stderr,
         )
+    return host
+
+
+async def _until_stopped(duration_s: float | None, *also: asyncio.Future) -> None:
+    """Wait for Ctrl-C/SIGTERM, the duration, or any of ``also`` to finish."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    waiter = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([waiter, *also], timeout=duration_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)
+
+
+async def _serve_capture(args: argparse.Namespace, faults) -> int:
+    from dashboards import LiveServer
+    from dashboards._capture_control import CaptureControl
+    from insole._capture._collector import CaptureParams, InsoleSelector
+    from insole._capture._session import CaptureSession
+    from insole._cli._record import _emulated_specs
+    from insole._errors import DeviceError
+    from insole._layout import get_layout
+    from insole._live import LiveHub
+    from insole._recording import RecordingMeta
+
+    samples_per_packet = args.samples_per_packet or (2 if args.rate == 200 else 1)
+    params = CaptureParams(sample_rate_hz=args.rate, samples_per_packet=samples_per_packet, imu=args.imu,
+                           tare=args.tare, scan_timeout_s=args.scan_timeout)
+    sides = (args.only,) if args.only else ("left", "right")
+    selectors = {side: InsoleSelector.parse(side, getattr(args, side)) for side in sides}
+    meta = RecordingMeta(subject_id=args.subject, body_mass_kg=args.mass_kg, shoe_size_eu=args.shoe_size_eu,
+                         condition=args.condition, notes=args.notes)
+    host = _host(args)
+    environment = None
+    software: dict = {"live_dashboard": True}
+    if args.emulate:
+        from firmware_protocol._environment import EmulatedEnvironment, EmulationSetupError
+
+        if args.duration_s is None:
+            args.duration = None
+        else:
+            args.duration = args.duration_s
+        # the emulated insoles stream until the capture stops (no packet limit)
+        environment = EmulatedEnvironment(_emulated_specs(args, faults, params, None), set_system_bus_env=True)
+        try:
+            await environment.start()
+        except EmulationSetupError as error:
+            raise DeviceError(str(error)) from None
+        software["emulated"] = {"pattern": args.pattern, "seed": args.seed, "speed": args.speed, "faults": args.faults,
+                                "note": "emulated insoles on a private fake BlueZ; not a real person"}
+    hub = LiveHub()
+
+    def make_session(path: Path, found):
+        return CaptureSession(path, params=params, selectors=selectors, meta=meta, hub=hub,
+                              speed=args.speed if args.emulate else 1.0, software=software, found=found)
+
+    control = CaptureControl(make_session, hub, out_dir=args.out_dir, first_path=args.out)
+    server = LiveServer(
+        hub, layout=get_layout("insole16"), unit="kPa", sample_rate_hz=float(args.rate), session=control,
+        info={"subject_id": args.subject, "notes": args.notes, "condition": args.condition,
+              "source": "emulated insoles" if args.emulate else "insoles over Bluetooth LE"},
+        host=host, port=args.port, allow_remote=args.host is not None, fps=args.fps, window_s=args.window_s,
+    )
+    try:
+        url = await server.start()
+        path = await control.start_recording()
+        print(f"insole live: capturing into {path} (connecting to the insoles); open {url}  (Ctrl-C to stop)", flush=True)
+        await _until_stopped(args.duration_s, *([control.task] if control.task is not None else []))
+        try:
+            if control.running:
+                await control.stop_recording()
+            elif control.task is not None and control.task.done():
+                control.task.result()  # a capture that failed on its own says why
+        except OSError as error:  # no Bluetooth stack to talk to (BlueZ over D-Bus)
+            raise DeviceError(f"cannot reach Bluetooth ({error.strerror or error}); "
+                              "use --emulate for emulated insoles or --replay FILE") from None
+    finally:
+        await server.stop()
+        if environment is not None:
+            await environment.stop()
+    for result in control.results:
+        print(f"insole live: wrote {result.path}", flush=True)
+    print("insole live: stopped", flush=True)
+    return 0
+
+
+async def _serve_replay(args: argparse.Namespace, recording) -> int:
+    from dashboards import LiveServer, ReplaySession
+    from insole._live import LiveHub
+
+    host = _host(args)
     hub = LiveHub()
     session = ReplaySession(recording, hub, out_dir=args.out_dir, speed=args.speed, loop=not args.once,
                             source_name=args.replay.name)
@@ -114,21 +251,13 @@ async def _serve_replay(args: argparse.Namespace, recording) -> int:
     )
     url = await server.start()
     print(f"insole live: replaying {args.replay.name}; open {url}  (Ctrl-C to stop)", flush=True)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     feeder = asyncio.create_task(session.run(), name="replay")
-    waiters = [asyncio.create_task(stop.wait()), feeder]
     try:
-        await asyncio.wait(waiters, timeout=args.duration_s, return_when=asyncio.FIRST_COMPLETED)
+        await _until_stopped(args.duration_s, feeder)
     finally:
         feeder.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await feeder  # finishes a running recording (Parquet) before returning
-        waiters[0].cancel()
         await server.stop()
     if session.last_saved is not None:
         print(f"insole live: last recording saved to {session.last_saved}", flush=True)
