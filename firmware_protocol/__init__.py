@@ -155,4 +155,34 @@ __all__ = [
     "parse_local_name",
     "serial_number_string",
     "uuid16",
+    # the emulated firmware and its BLE environment (bumble, dbus-fast): loaded on first use
+    "EmulatedEnvironment",
+    "PrivateBus",
+    "InsoleSpec",
+    "EmulatedInsole",
+    "FaultPlan",
+    "parse_fault_spec",
+    "source_from_arrays",
 ]
+
+# The emulator pulls in bumble and dbus-fast; a collector that only decodes
+# packets should not pay for that, so these load on first access.
+_LAZY = {
+    "EmulatedEnvironment": "firmware_protocol._environment",
+    "PrivateBus": "firmware_protocol._environment",
+    "InsoleSpec": "firmware_protocol._emulator",
+    "EmulatedInsole": "firmware_protocol._emulator",
+    "source_from_arrays": "firmware_protocol._emulator",
+    "FaultPlan": "firmware_protocol._faults",
+    "parse_fault_spec": "firmware_protocol._faults",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'firmware_protocol' has no attribute {name!r}")

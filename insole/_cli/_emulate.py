@@ -30,9 +30,11 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parser", "run"]
 
-#: Sources by ``--pattern``. Only the placeholder test signal until the gait
-#: simulator can feed the emulator (see ``source_for_pattern``).
-PATTERNS = ("synthetic",)
+#: Sources by ``--pattern``: the gait simulator's patterns (a simulated walk
+#: streamed in a loop), and ``synthetic``, a smooth placeholder test signal.
+from insole._simulate import PATTERNS as _GAIT_PATTERNS  # noqa: E402
+
+PATTERNS = (*_GAIT_PATTERNS, "synthetic")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -67,8 +69,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="faults to inject, e.g. 'drop=0.05,linkloss=10s' (syntax below)",
     )
     parser.add_argument(
-        "--pattern", choices=PATTERNS, default="synthetic",
-        help="signal the insoles stream: 'synthetic' is a smooth placeholder walking signal, not a gait model",
+        "--pattern", choices=PATTERNS, default="normal",
+        help=("what the insoles stream: a gait-simulator pattern (default normal; see 'insole simulate "
+              "--help'), or 'synthetic', a smooth placeholder signal that is not a gait model"),
     )
     parser.add_argument(
         "--replay", type=Path, default=None, metavar="FILE",
@@ -159,15 +162,36 @@ def _specs(args: argparse.Namespace) -> list[InsoleSpec]:
 def source_for_pattern(pattern: str, side: str, seed: int) -> SampleSource:
     """The sample source of a ``--pattern``.
 
-    Only the placeholder ``synthetic`` exists for now; gait-simulator patterns
-    plug in here as sources (``firmware_protocol._emulator.source_from_arrays``
-    over a simulated recording, looping).
+    A gait-simulator pattern is a 10-minute simulated walk (insole16, kPa,
+    with IMU) streamed in a loop; ``synthetic`` is the emulator's own
+    placeholder signal.
     """
-    from firmware_protocol._emulator import synthetic_walking_source
+    from firmware_protocol._emulator import source_from_arrays, synthetic_walking_source
 
     if pattern == "synthetic":
         return synthetic_walking_source(side, seed=seed)  # type: ignore[arg-type]
-    raise ValueError(f"unknown pattern {pattern!r}")
+    if pattern not in _GAIT_PATTERNS:
+        raise ValueError(f"unknown pattern {pattern!r}")
+    recording = _simulated_walk(pattern, seed)
+    foot = recording.foot(side)
+    pressure = np.where(foot.valid[:, None], foot.values, np.nan).astype(np.float64)
+    imu = None
+    if foot.accel_g is not None and foot.gyro_dps is not None:
+        imu = np.concatenate((foot.accel_g, foot.gyro_dps), axis=1).astype(np.float64)
+    return source_from_arrays(pressure, imu, loop=True)
+
+
+_SIMULATED: dict[tuple[str, int], object] = {}
+
+
+def _simulated_walk(pattern: str, seed: int):
+    """One simulated walk per (pattern, seed), shared by both feet's sources."""
+    from insole._simulate import SimulationParams, simulate
+
+    key = (pattern, seed)
+    if key not in _SIMULATED:
+        _SIMULATED[key] = simulate(SimulationParams(pattern=pattern, duration_s=600.0, seed=seed))
+    return _SIMULATED[key]
 
 
 def _replay_sources(path: Path) -> tuple[dict[str, SampleSource], float]:
