@@ -236,6 +236,10 @@ def metric_columns(analysis: Any) -> dict[str, Any]:
                     columns[f"{side}_{name}_cv_pct"] = (
                         _float(per_foot.at[metric, f"{side}_cv_pct"]) if f"{side}_cv_pct" in per_foot else float("nan")
                     )
+        if metric in TIMING_METRICS and metric != "stride_time_s":
+            name = metric.removesuffix("_s")
+            cvs = [columns[f"{side}_{name}_cv_pct"] for side in _SIDES if math.isfinite(columns[f"{side}_{name}_cv_pct"])]
+            columns[f"{name}_cv_pct"] = float(np.mean(cvs)) if cvs else float("nan")
         finite = [v for v in means.values() if math.isfinite(v)]
         if metric not in columns:  # cadence above is the summary's own (120 / pooled mean stride time)
             columns[metric] = float(np.mean(finite)) if finite else float("nan")

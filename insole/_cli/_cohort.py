@@ -1,0 +1,124 @@
+"""``insole cohort COHORT.parquet --group-by COLUMN --out cohort.html``: compare groups of recordings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+from insole._errors import InputError
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "cohort",
+        help="compare groups of a batch's recordings: distributions, effect sizes with CIs, findings per group",
+        description=(
+            "Compare groups of recordings from a cohort table written by 'insole batch': the distribution of "
+            "every key metric (stride-time variability, cadence, stance, symmetry, loading) per group, effect "
+            "sizes against a reference group (Hedges' g with an analytic CI, Cliff's delta with a seeded "
+            "bootstrap CI) and the share of recordings with each clinical finding. Writes one self-contained "
+            "HTML page (no network needed to open it). Group labels can come from the table itself (e.g. the "
+            "'group' the importers fill in) or from a CSV/TSV joined on the recording or subject id."
+        ),
+        epilog=(
+            "examples:\n"
+            "  insole cohort cohort.parquet --group-by group --out cohort.html\n"
+            "  insole cohort cohort.parquet --groups ../shared/data/gaitndd/subject-description.txt \\\n"
+            "      --group-by GROUP --out gaitndd.html\n"
+            "  insole cohort cohort.parquet --groups ../shared/data/gaitpdb/demographics.txt --on ID \\\n"
+            "      --group-by Group --reference 2 --out gaitpdb.html"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("cohort", type=Path, help="cohort table (Parquet) written by 'insole batch'")
+    parser.add_argument("--group-by", required=True, metavar="COLUMN", help="the column whose values are the groups")
+    parser.add_argument("--out", required=True, type=Path, metavar="COHORT.html", help="the HTML page to write")
+    parser.add_argument("--groups", type=Path, metavar="FILE.csv|tsv",
+                        help="a table of labels per recording or subject to join to the cohort")
+    parser.add_argument("--on", metavar="ID-COLUMN",
+                        help="the --groups column holding the ids (default: its first column)")
+    parser.add_argument("--key", choices=("recording_id", "subject_id"),
+                        help="the cohort column the ids match (default: whichever matches more)")
+    parser.add_argument("--reference", metavar="GROUP",
+                        help="the group the others are compared with (default: a 'control' group, else the first)")
+    parser.add_argument("--metrics", metavar="COL,COL", help="more cohort columns to compare, comma-separated")
+    parser.add_argument("--bootstrap", type=int, default=2000, metavar="N", help="bootstrap resamples (default 2000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--json", type=Path, metavar="OUT.json", help="also write the comparison as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from insole._batch import read_cohort
+    from insole._batch._cohort import CohortParams, compare_cohort, join_groups, read_groups
+    from insole._batch._page import cohort_page
+
+    if args.on and not args.groups:
+        raise InputError(args.cohort, "--on names a column of the --groups table; give --groups too")
+    for out in (args.out, args.json):
+        if out is not None and not out.resolve().parent.is_dir():
+            raise InputError(out, f"cannot be written: the folder {out.resolve().parent} does not exist")
+    cohort, provenance = read_cohort(args.cohort)
+    provenance = {**provenance, "source": str(args.cohort)}
+    join = None
+    if args.groups:
+        cohort, join = join_groups(cohort, read_groups(args.groups), path=args.groups, on=args.on, key=args.key)
+    extra = tuple(m.strip() for m in (args.metrics or "").split(",") if m.strip())
+    try:
+        params = CohortParams(group_by=args.group_by, reference=args.reference, extra_metrics=extra,
+                              bootstrap=args.bootstrap, seed=args.seed)
+        comparison = compare_cohort(cohort, params, provenance=provenance, join=join)
+    except ValueError as error:
+        raise InputError(args.cohort, str(error)) from None
+    _write(args.out, cohort_page(comparison))
+    if args.json:
+        _write(args.json, json.dumps(comparison.to_dict(), indent=1, allow_nan=False) + "\n")
+    sys.stdout.write(summary_text(comparison))
+    print(f"insole cohort: page written to {args.out}" + (f"; JSON to {args.json}" if args.json else ""),
+          file=sys.stderr)
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise InputError(path, f"cannot be written ({error.strerror})") from None
+
+
+def _f(value: float, digits: int = 2) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, float) and math.isfinite(value) else "-"
+
+
+def summary_text(comparison) -> str:  # noqa: ANN001 - CohortComparison
+    """Medians per group and the effect sizes, one metric per line."""
+    lines = [
+        f"Groups by {comparison.params.group_by}: "
+        + ", ".join(f"{g} (n={comparison.group_sizes[g]})" for g in comparison.groups)
+        + f"; reference {comparison.reference}",
+    ]
+    lines += [f"  note: {note}" for note in comparison.notes]
+    stats = comparison.stats.set_index(["metric", "group"])
+    effects = comparison.effects.set_index(["metric", "group"]) if not comparison.effects.empty else None
+    for spec in comparison.metrics:
+        cells = []
+        for group in comparison.groups:
+            median = stats.loc[(spec.column, group), "median"]
+            cell = f"{group} {_f(float(median))}"
+            if effects is not None and group != comparison.reference and (spec.column, group) in effects.index:
+                e = effects.loc[(spec.column, group)]
+                cell += (f" (g {_f(float(e['hedges_g']))} [{_f(float(e['hedges_g_ci_low']))}, "
+                         f"{_f(float(e['hedges_g_ci_high']))}], delta {_f(float(e['cliffs_delta']))} "
+                         f"[{_f(float(e['cliffs_delta_ci_low']))}, {_f(float(e['cliffs_delta_ci_high']))}])")
+            cells.append(cell)
+        lines.append(f"  {spec.label} ({spec.unit}), median: " + "; ".join(cells))
+    return "\n".join(lines) + "\n"
