@@ -108,6 +108,7 @@ class LiveFigures:
     curve_age_p95_ms: float
     heat_draw_ms_p50: float
     curve_draw_ms_p50: float
+    playout_delay_ms: float
     errors: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
@@ -129,7 +130,7 @@ def live_figures(page: Any, seconds: float = 10.0) -> LiveFigures:
     elapsed = time.monotonic() - started
     stats = page.evaluate(
         "() => { const s = window.__liveStats; return {ha: s.heat_age_ms, ca: s.curve_age_ms, "
-        "hm: s.heat_ms, cm: s.curve_ms, errors: s.errors}; }"
+        "hm: s.heat_ms, cm: s.curve_ms, errors: s.errors, delay: s.playout_delay_ms}; }"
     )
     # the stats lists keep their newest 5000 entries; take those of this window
     heat_ages = stats["ha"][-(after["nh"] - before["nh"]) or len(stats["ha"]):]
@@ -145,6 +146,7 @@ def live_figures(page: Any, seconds: float = 10.0) -> LiveFigures:
         curve_age_p95_ms=_percentile(curve_ages, 95),
         heat_draw_ms_p50=_percentile(stats["hm"], 50),
         curve_draw_ms_p50=_percentile(stats["cm"], 50),
+        playout_delay_ms=float(stats["delay"]) if stats.get("delay") is not None else float("nan"),
         errors=tuple(stats["errors"]),
     )
 

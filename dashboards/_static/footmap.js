@@ -209,7 +209,7 @@
         self._paintImage(side, fm.fill(vals));
         ctx.save();
         self._outlinePath(side); ctx.clip();
-        ctx.imageSmoothingEnabled = true; ctx.imageSmoothingQuality = 'high';
+        ctx.imageSmoothingEnabled = true; ctx.imageSmoothingQuality = 'low';  // bilinear: 'high' costs several ms of raster per frame
         var ys = g.y_mm, xs = g.x_mm;
         // image column 0 is the leftmost display column
         var leftY = side === 'left' ? ys[0] - cell / 2 : -(ys[ys.length - 1] + cell / 2);

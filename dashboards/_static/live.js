@@ -159,6 +159,7 @@
     mapMin = msg.map_min || 0;
     loadMin = msg.load_min || 0;
     gauges = msg;
+    stats.playout_delay_ms = msg.playout_delay_ms;
   }
 
   /* The slow numbers (clock, balance, cadence, step counts) change the page a few times a second. */
