@@ -487,7 +487,8 @@ def compare_cohort(cohort: pd.DataFrame, params: CohortParams, *, provenance: Ma
     if small:
         notes.append(
             f"small groups ({', '.join(f'{g}: n={sizes[g]}' for g in small)}): effect sizes and their intervals "
-            "are very uncertain; with n=2 a bootstrap can only reshuffle two values"
+            "are very uncertain, and a bootstrap of so few values has few distinct resamples (its interval can "
+            "collapse to a point)"
         )
     if excluded:
         notes.append(f"{len(excluded)} recording(s) without a value in {group_column!r} are left out: "
