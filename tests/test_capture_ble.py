@@ -23,6 +23,7 @@ from ble_fixtures import emulation, private_dbus  # noqa: F401 - fixtures
 from firmware_protocol._emulator import EmulatedInsole, FaultPlan, InsoleSpec, source_from_arrays
 from insole._capture._collector import CaptureParams
 from insole._capture._session import CaptureSession
+from insole._errors import InsoleError
 from insole._format import read_parquet
 from insole._live import LinkStatus, LiveHub, SampleBlock, SessionEvent
 from insole._recording import RecordingMeta
@@ -319,3 +320,47 @@ async def test_imu_channels_arrive_in_g_and_dps(emulation, tmp_path):
         assert foot.n_samples == 2 * n_packets and foot.valid.all()
         np.testing.assert_array_equal(np.rint(foot.accel_g.astype(np.float64) * 1000), accel_mg[: foot.n_samples])
         np.testing.assert_array_equal(np.rint(foot.gyro_dps.astype(np.float64) * 10), gyro_tenth_dps[: foot.n_samples])
+
+
+async def test_marks_zeroing_while_recording_and_a_second_recording_without_a_new_scan(emulation, tmp_path):
+    environment = await emulation(*specs(100, None, 2.0))
+    hub = LiveHub()
+    feed = hub.subscribe()
+
+    async def until_streaming() -> None:
+        streaming: set[str] = set()
+        while streaming != set(SIDES):
+            item = await feed.get()
+            if isinstance(item, LinkStatus) and item.state == "streaming":
+                streaming.add(item.side)
+
+    first = CaptureSession(tmp_path / "first.parquet", params=CaptureParams(tare=False), speed=2.0, hub=hub)
+    task = asyncio.create_task(first.run())
+    async with asyncio.timeout(GUARD_S):
+        await until_streaming()
+        turn = first.mark("turn")
+        tared = await first.zero()
+        first.request_stop()
+        result = await task
+    assert tared == {"left": True, "right": True}
+    recording = read_parquet(result.path)
+    assert [(m.label, m.kind) for m in recording.marks] == [("turn", "mark"), ("zeroed", "tare")]
+    assert recording.marks[0].time_s == turn.time_s
+    for insole in environment.insoles:
+        assert any(command[1] == 0x04 for command in insole.record.commands)  # TARE went out
+    assert result.quality["feet"]["left"]["tared"] is True
+    # the next recording reuses the insoles the first one found: no scan
+    assert set(first.found) == set(SIDES) and first.seen
+    hub.unsubscribe(feed)
+    feed = hub.subscribe()  # forget the first recording's items
+    second = CaptureSession(tmp_path / "second.parquet", params=CaptureParams(tare=False), speed=2.0,
+                            found=first.found, hub=hub)
+    task = asyncio.create_task(second.run())
+    async with asyncio.timeout(GUARD_S):
+        await until_streaming()
+        second.request_stop()
+        result = await task
+    assert second.seen == {} and second.found == first.found
+    assert read_parquet(result.path).foot("left").n_samples > 0
+    with pytest.raises(InsoleError):
+        second.mark("too late")

@@ -50,6 +50,7 @@ from firmware_protocol import (
     ClockReply,
     Foot,
     GetInfo,
+    Identify,
     InfoReply,
     ProtocolError,
     ReadClock,
@@ -420,10 +421,10 @@ class InsoleLink:
         self.counters.tared = self.counters.tared or ok
         return ok
 
-    async def identify(self, duration_s: int = 5) -> None:
-        from firmware_protocol import Identify
-
-        await self._command(lambda token: Identify(duration_s, token=token))
+    async def identify(self, duration_s: int = 5) -> bool:
+        """Make the insole blink and buzz so a person can tell which one it is; True if it did."""
+        reply, _, _ = await self._command(lambda token: Identify(duration_s, token=token))
+        return reply.status is Status.OK
 
     # -- callbacks (keep them tiny: they run for every notification) ----------
 
@@ -674,10 +675,3 @@ class InsoleLink:
                 if self.counters.tared:
                     self.counters.tare_lost = True
             self.estimator.add_round_trip(sent, device_us, received)
-
-
-async def run_with_timeout(awaitable: Awaitable[Any], timeout_s: float, what: str) -> Any:
-    try:
-        return await asyncio.wait_for(awaitable, timeout_s)
-    except asyncio.TimeoutError:
-        raise DeviceError(f"{what}: nothing within {timeout_s:g} s") from None

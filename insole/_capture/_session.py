@@ -24,6 +24,7 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
+import importlib.metadata
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -47,14 +48,14 @@ from insole._capture._collector import (
 )
 from insole._capture._quality import QUALITY_SCHEMA, QUALITY_VERSION, GapCounter, LatencyHistogram
 from insole._capture._timeline import FootTimeline, SlotBlock
-from insole._errors import DeviceError, InputError
+from insole._errors import DeviceError, InputError, InsoleError
 from insole._format import RecordingStreamWriter, default_parquet_path, read_parquet, write_parquet
 from insole._layout import get_layout
 from insole._live import LinkStatus, LiveHub, SampleBlock, SessionEvent
-from insole._recording import FootSamples, RecordingMeta
+from insole._recording import FootSamples, Mark, RecordingMeta
 from insole._version import __version__
 
-__all__ = ["CaptureResult", "CaptureSession", "FootStatus", "SessionStatus", "CHANNELS"]
+__all__ = ["CaptureResult", "CaptureSession", "FootStatus", "SessionStatus", "StoppedBeforeRecording", "CHANNELS"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,10 @@ _CLOCK_METHOD = (
     "(Moon et al. 1999) for offset and drift, READ_CLOCK round trips as an independent check; "
     "see docs/capture.md"
 )
+
+
+class StoppedBeforeRecording(DeviceError):
+    """The session was asked to stop while it was still finding or connecting the insoles."""
 
 
 @dataclass(frozen=True)
@@ -187,7 +192,10 @@ class CaptureSession:
         self.links: dict[str, InsoleLink] = {}
         self.feet: dict[str, _Foot] = {}
         self.latency = LatencyHistogram()
+        #: side -> the insole this session records (reuse it for the next session: no new scan)
         self.found: dict[str, FoundInsole] = {}
+        #: address -> every insole the scan saw
+        self.seen: dict[str, FoundInsole] = {}
         self._preselected = dict(found) if found is not None else None
         self._writer: RecordingStreamWriter | None = None
         self._stop = asyncio.Event()
@@ -209,6 +217,36 @@ class CaptureSession:
     @property
     def elapsed_s(self) -> float:
         return self.clock.now() if self._recording else 0.0
+
+    @property
+    def recording(self) -> bool:
+        """True from the start of the recording until it is stopped."""
+        return self._recording and self._stopped_at_s is None
+
+    def mark(self, label: str, kind: str = "mark") -> Mark:
+        """Put a mark (e.g. "turn", "pain") at the current session time, in the file and on the live feed."""
+        if not self.recording or self._writer is None:
+            raise InsoleError("not recording: a mark belongs to a running recording")
+        mark = Mark(time_s=round(self.clock.now(), 3), label=str(label), kind=kind)
+        self._writer.add_mark(mark)
+        self._publish(SessionEvent("mark", mark.time_s, mark.label, data={"kind": kind}))
+        return mark
+
+    async def zero(self) -> dict[str, bool]:
+        """Zero (tare) the streaming insoles now; the wearer's feet must be unloaded.
+
+        Allowed while streaming (PROTOCOL.md section 5): packets during the
+        tare still carry the old offset. Returns side -> confirmed.
+        """
+        if not self.recording:
+            raise InsoleError("not recording: the insoles are zeroed when a recording starts")
+        links = {side: link for side, link in self.links.items() if link.state == "streaming"}
+        results = await asyncio.gather(*(link.tare() for link in links.values()), return_exceptions=True)
+        tared = {side: result is True for side, result in zip(links, results)}
+        self._publish(SessionEvent("zeroed", self.clock.now(), label="tare", data={"tared": tared}))
+        if self._writer is not None:
+            self._writer.add_mark(Mark(time_s=round(self.clock.now(), 3), label="zeroed", kind="tare"))
+        return tared
 
     # ------------------------------------------------------------------ run
 
@@ -262,10 +300,11 @@ class CaptureSession:
             raise
 
     async def _find(self) -> dict[str, FoundInsole]:
-        if self._preselected is not None:
-            return {side: self._preselected[side] for side in self.selectors}
+        if self._preselected is not None and all(side in self._preselected for side in self.selectors):
+            self.found = {side: self._preselected[side] for side in self.selectors}
+            return self.found
         found = await scan_insoles(self.params.scan_timeout_s, selectors=self.selectors)
-        self.found = found
+        self.seen = found
         chosen = select_insoles(found, self.selectors)
         missing = [side for side in self.selectors if side not in chosen]
         if missing:
@@ -278,6 +317,7 @@ class CaptureSession:
                 f"no insole found for: {wanted} within {self.params.scan_timeout_s:g} s"
                 + (f"; seen: {seen}" if seen else "; none seen (is Bluetooth on and are the insoles awake?)")
             )
+        self.found = chosen
         return chosen
 
     async def _rescan(self, link: InsoleLink) -> FoundInsole | None:
@@ -298,7 +338,7 @@ class CaptureSession:
         for link in self.links.values():
             link.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
-        raise KeyboardInterrupt
+        raise StoppedBeforeRecording("stopped while connecting, before the recording started; nothing was saved")
 
     def _open_writer(self) -> None:
         devices = {}
@@ -315,11 +355,8 @@ class CaptureSession:
                 "tared": link.counters.tared,
             }
         try:
-            import bleak  # noqa: F401 - for its version only
-            from importlib.metadata import version
-
-            bleak_version = version("bleak")
-        except Exception:  # noqa: BLE001
+            bleak_version = importlib.metadata.version("bleak")
+        except importlib.metadata.PackageNotFoundError:
             bleak_version = None
         software = {
             "name": "insole",

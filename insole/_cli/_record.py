@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
 async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
     from insole._capture._collector import CaptureParams, InsoleSelector
     from insole._capture._quality import format_capture_quality
-    from insole._capture._session import CaptureSession
+    from insole._capture._session import CaptureSession, StoppedBeforeRecording
     from insole._errors import DeviceError
     from insole._recording import RecordingMeta
 
@@ -213,8 +213,8 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
         print(f"insole record: abandoned; the capture so far is in {session.stream_path} "
               f"(run 'insole recover {session.stream_path}')", file=sys.stderr)
         return 130
-    except KeyboardInterrupt:
-        print("insole record: interrupted before recording started", file=sys.stderr)
+    except StoppedBeforeRecording:
+        print("insole record: interrupted before recording started; nothing was saved", file=sys.stderr)
         return 130
     finally:
         if finish_watch is not None:
