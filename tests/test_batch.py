@@ -343,3 +343,19 @@ def test_robust_cv_known_answer() -> None:
     assert robust_cv_pct(as_table(split)) == pytest.approx(robust_cv_pct(as_table(steady)), rel=0.02)
     assert np.std(split, ddof=1) / np.mean(split) > 3 * np.std(steady, ddof=1) / np.mean(steady)
     assert math.isnan(robust_cv_pct(as_table([1.0, 1.1])))
+
+
+@pytest.mark.slow
+def test_scheduler_local_starts_a_dask_localcluster_from_the_command(shared_data: Path, tmp_path: Path) -> None:
+    records = [str(shared_data / "gaitndd" / f"{name}.hea") for name in ("control1", "hunt2")]
+    out = tmp_path / "local.parquet"
+    done = _insole("batch", *records, "--out", str(out), "--scheduler", "local", "--workers", "2", "--no-cache")
+    assert done.returncode == 0, done.stderr
+    cohort, provenance = read_cohort(out)
+    assert provenance["engine"] == {"engine": "dask-local", "workers": 2}
+    reference = run_batch(records, tmp_path / "default.parquet", engine=EngineSpec(workers=1), cache=False,
+                          progress=False).cohort
+    pd.testing.assert_frame_equal(cohort.drop(columns=list(TIMING_COLUMNS)),
+                                  read_cohort(tmp_path / "default.parquet")[0].drop(columns=list(TIMING_COLUMNS)),
+                                  check_exact=True)
+    assert len(reference) == 2
