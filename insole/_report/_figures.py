@@ -179,7 +179,7 @@ def load_maps(session: SessionMetrics) -> go.Figure | None:
             fig.add_trace(go.Scatter(
                 x=_display_x(side, layout.y_mm) + offset, y=layout.x_mm, mode="markers",
                 marker=dict(size=size, color=v, cmin=0, cmax=top, colorscale="YlOrRd",
-                            line=dict(color="#566573", width=0.5),
+                            line=dict(color="#566573", width=0.5 if layout.n_sensors <= 64 else 0),
                             showscale=k == 0, colorbar=dict(title=title, x=0.44 if col == 1 else 1.0, len=0.9)),
                 text=[f"{side} {name} ({region}): {val:.1f}" for name, region, val in
                       zip(layout.sensor_names, layout.regions, v)],

@@ -145,8 +145,17 @@ _POOR = {"valid_fraction": 0.90, "event_confidence_mean": 0.5, "strides_used": 1
 _FAIR = {"valid_fraction": 0.98, "event_confidence_mean": 0.7, "low_confidence_fraction": 0.10}
 
 
+_SPARSE_LAYOUT_SENSORS = 32  # up to this many sensors, every sensor covers a region of its own
+
+
 def quality_verdict(quality: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
-    """"good", "fair" or "poor" for one foot from the analysis's quality facts, with the reasons."""
+    """"good", "fair" or "poor" for one foot from the analysis's quality facts, with the reasons.
+
+    poor: under 90 % valid samples, mean event confidence under 0.5, or fewer than 10 strides used.
+    fair: under 98 % valid, mean event confidence under 0.7, over 10 % of events with low confidence,
+    a stuck or saturated sensor, or a flat (never loaded) sensor in a sparse insole (up to 32 sensors,
+    where each sensor is a region; on pressure grids cells outside the footprint are flat by nature).
+    """
     reasons: list[str] = []
     valid = float(quality.get("valid_fraction", 1.0))
     confidence = quality.get("event_confidence_mean")
@@ -154,23 +163,26 @@ def quality_verdict(quality: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
     used = int(quality.get("strides_used", 0))
     events = int(quality.get("heel_strikes_observed", 0)) + int(quality.get("toe_offs_observed", 0))
     low = int(quality.get("low_confidence_events", 0))
-    flags = list(quality.get("sensor_flags") or [])
+    flags = [f for f in (quality.get("sensor_flags") or []) if isinstance(f, Mapping)]
+    by_status: dict[str, list[str]] = {}
+    for flag in flags:
+        by_status.setdefault(str(flag.get("status", "flagged")), []).append(str(flag.get("sensor", "?")))
+    sparse = int(quality.get("n_sensors", 0) or 0) <= _SPARSE_LAYOUT_SENSORS
+    sensor_problem = bool(by_status.get("stuck") or by_status.get("saturated") or (sparse and by_status.get("flat")))
     verdict = "good"
     if valid < _POOR["valid_fraction"] or confidence < _POOR["event_confidence_mean"] or used < _POOR["strides_used"]:
         verdict = "poor"
     elif (valid < _FAIR["valid_fraction"] or confidence < _FAIR["event_confidence_mean"]
-          or (events and low / events > _FAIR["low_confidence_fraction"]) or flags):
+          or (events and low / events > _FAIR["low_confidence_fraction"]) or sensor_problem):
         verdict = "fair"
     reasons.append(f"{100 * valid:.1f}% of samples valid")
     if np.isfinite(confidence):
         reasons.append(f"mean event confidence {confidence:.2f}")
     if events and low:
         reasons.append(f"{low} of {events} events with low confidence")
-    for flag in flags:
-        if isinstance(flag, Mapping):
-            reasons.append(" ".join(str(flag.get(k)) for k in ("sensor", "kind", "detail") if flag.get(k)))
-        else:
-            reasons.append(str(flag))
+    for status, sensors in sorted(by_status.items()):
+        names = ", ".join(sensors[:5]) + (f" and {len(sensors) - 5} more" if len(sensors) > 5 else "")
+        reasons.append(f"{len(sensors)} sensor{'s' if len(sensors) != 1 else ''} {status} ({names})")
     reasons += [str(n) for n in quality.get("notes") or []]
     return verdict, tuple(reasons)
 
