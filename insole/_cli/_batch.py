@@ -8,6 +8,7 @@ unwritable output, unreadable parameters).
 from __future__ import annotations
 
 import argparse
+import textwrap
 import json
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "batch",
         help="analyse every recording under folders/globs into one cohort table (local processes or Dask)",
-        description=(
+        description=textwrap.fill(
             "Analyse every supported recording found under the given folders, files or globs (formats are "
             "recognised by content) and write one row per recording: identity, metadata, data quality, the "
             "summary metrics and the clinical findings with their confidence. A recording that fails is "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 import json
 import math
 import os
@@ -18,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "cohort",
         help="compare groups of a batch's recordings: distributions, effect sizes with CIs, findings per group",
-        description=(
+        description=textwrap.fill(
             "Compare groups of recordings from a cohort table written by 'insole batch': the distribution of "
             "every key metric (stride-time variability, cadence, stance, symmetry, loading) per group, effect "
             "sizes against a reference group (Hedges' g with an analytic CI, Cliff's delta with a seeded "
