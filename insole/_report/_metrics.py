@@ -232,9 +232,10 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
                 steps[f"share_{group}"] = used[column].to_numpy(float) / 100.0
         strides = analysis.strides[side]
         used_strides = strides[strides["used"].astype(bool)] if len(strides) else strides
-        by_strike = dict(zip(np.round(used_strides["heel_strike_s"].to_numpy(float), 6),
-                             used_strides["stride_time_s"].to_numpy(float))) if len(strides) else {}
-        steps["stride_s"] = [by_strike.get(round(float(t), 6), np.nan) for t in used["heel_strike_s"]]
+        # stride k runs from contact k to contact k + 1: a step's stride is the stride of its contact
+        stride_of_contact = pd.Series(used_strides["stride_time_s"].to_numpy(float),
+                                      index=used_strides["stride"].to_numpy(int)) if len(strides) else pd.Series(dtype=float)
+        steps["stride_s"] = stride_of_contact.reindex(used["contact"].to_numpy(int)).to_numpy(float)
         steps.index = used.index
         quality = analysis.quality[side]
         verdict, notes = quality_verdict(quality)
