@@ -56,6 +56,8 @@ class CaptureControl:
         self._path: Path | None = None
         self._found: Mapping[str, Any] | None = None
         self.results: list[Any] = []
+        self.failed = asyncio.Event()  # set when a capture ends with an error of its own
+        self.error: BaseException | None = None
 
     @property
     def running(self) -> bool:
@@ -90,7 +92,16 @@ class CaptureControl:
         self._session = self._make_session(path, self._found)
         self._path = path
         self._task = asyncio.create_task(self._session.run(), name="capture")
+        self._task.add_done_callback(self._on_done)
         return path
+
+    def _on_done(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            self.error = error
+            self.failed.set()
 
     async def stop_recording(self) -> Path:
         if not self.running:

@@ -105,11 +105,6 @@ def _b64(array: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
 
 
-def _plot_text(text: str) -> str:
-    """Data text for plotly labels: plotly reads a subset of HTML, so entities keep it literal."""
-    return html.escape(str(text), quote=False)
-
-
 def _layout(**extra: Any) -> go.Layout:
     base = dict(
         template=go.layout.Template(),

@@ -276,8 +276,8 @@
     var k = document.createElement('span'); k.className = 'k ' + (ev.kind === 'mark' ? 'mark' : '');
     k.textContent = EVENT_NAMES[ev.kind] || ev.kind;
     var l = document.createElement('span'); l.className = 'lbl';
-    var text = ev.label;
-    if (ev.kind === 'recording_started' || ev.kind === 'recording_stopped') {
+    var text = ev.label || (ev.kind === 'recording_started' ? 'started' : ev.kind === 'recording_stopped' ? 'stopped' : '');
+    if ((ev.kind === 'recording_started' || ev.kind === 'recording_stopped') && ev.label) {
       l.title = ev.label;  // the full path on hover; the file name in the list
       text = String(ev.label).split(/[\\/]/).pop();
     }
@@ -348,8 +348,9 @@
   setInterval(function () {
     var n = stats.heat_age_ms.length, ages = stats.heat_age_ms.slice(-60).slice().sort(function (a, b) { return a - b; });
     var p50 = ages.length ? ages[Math.floor(ages.length / 2)] : null;
+    var playout = stats.playout_delay_ms ? ' + ' + stats.playout_delay_ms + ' ms smoothing of the feed' : '';
     setText('perf', 'draws ' + stats.heat_draws + ' maps · ' + stats.curve_draws + ' curves' +
-      (p50 === null ? '' : ' · display delay ~' + Math.round(p50) + ' ms'));
+      (p50 === null ? '' : ' · display delay ~' + Math.round(p50) + ' ms' + playout));
     if (recording.active) onRecording(recording);
   }, 1000);
 

@@ -154,6 +154,10 @@
 
   var forceBusy = false;
   function forceUpdate(range) {
+    var view = forceView(range);
+    return Plotly.restyle(forceDiv, { x: view.x, y: view.y }, view.idx);
+  }
+  function forceView(range) {
     var t0 = range ? range[0] : fullRange[0], t1 = range ? range[1] : fullRange[1];
     var buckets = Math.max(200, Math.round(forceDiv.clientWidth || 1200));
     var xs = [], ys = [], idx = [];
@@ -173,15 +177,16 @@
       });
     });
     $('load-hint').textContent = P.load.label + (showEvents || !Object.keys(P.force.events).length ? '' : ' · zoom in below ' + EVENT_SPAN_S + ' s to see heel strikes and toe offs');
-    return Plotly.restyle(forceDiv, { x: xs, y: ys }, idx);
+    return { x: xs, y: ys, idx: idx };
   }
 
   function forceChart() {
     var fig = P.figures.force;
     forceData();
+    // the first view goes into the figure itself: one draw instead of a draw and a restyle
+    var first = forceView(null);
+    first.idx.forEach(function (traceIndex, k) { fig.data[traceIndex].x = first.x[k]; fig.data[traceIndex].y = first.y[k]; });
     return Plotly.newPlot(forceDiv, fig.data, fig.layout, CONFIG).then(function () {
-      return forceUpdate(null);
-    }).then(function () {
       forceDiv.on('plotly_click', function (ev) {
         if (ev && ev.points && ev.points.length && player) { player.seekTime(ev.points[0].x); }
       });
@@ -493,7 +498,9 @@
   guard('player', function () { setupPlayer(fm); });
   guard('maps', function () { maps(fm); });
   guard('tables', symmetryTable);
-  guard('strides', strideTable);
+  // the stride table (hundreds of rows) is built when it comes near the screen
+  var stridesBuilt = false;
+  function buildStrides() { if (!stridesBuilt) { stridesBuilt = true; guard('strides', strideTable); } }
   guard('quality', quality);
   guard('marks', marks);
   guard('provenance', provenance);
@@ -514,6 +521,7 @@
     guard(item[0], function () { var p = figure(item[1], item[2], item[3]); if (p) pendingPlots.push(p); });
   }
   window.__renderAll = function () {
+    buildStrides();
     lazy.forEach(render);
     return Promise.all(pendingPlots).then(function () { stats.all_rendered_ms = performance.now(); return true; });
   };
@@ -526,8 +534,13 @@
       });
     }, { rootMargin: '300px' });
     lazy.forEach(function (item) { observer.observe($(item[1])); });
+    var strideObserver = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) { buildStrides(); strideObserver.disconnect(); }
+    }, { rootMargin: '400px' });
+    strideObserver.observe($('sec-strides'));
   } else {
     lazy.forEach(render);
+    buildStrides();
   }
   var first;
   guard('force', function () { first = forceChart(); });

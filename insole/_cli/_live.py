@@ -203,12 +203,18 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
         url = await server.start()
         path = await control.start_recording()
         print(f"insole live: capturing into {path} (connecting to the insoles); open {url}  (Ctrl-C to stop)", flush=True)
-        await _until_stopped(args.duration_s, *([control.task] if control.task is not None else []))
+        # stopping a recording from the page keeps the page (a new one can start); the command
+        # ends on Ctrl-C, SIGTERM, --duration-s, or a capture that fails on its own
+        failure = asyncio.create_task(control.failed.wait())
         try:
+            await _until_stopped(args.duration_s, failure)
+        finally:
+            failure.cancel()
+        try:
+            if control.error is not None:
+                raise control.error  # a capture that failed on its own says why
             if control.running:
                 await control.stop_recording()
-            elif control.task is not None and control.task.done():
-                control.task.result()  # a capture that failed on its own says why
         except OSError as error:  # no Bluetooth stack to talk to (BlueZ over D-Bus)
             raise DeviceError(f"cannot reach Bluetooth ({error.strerror or error}); "
                               "use --emulate for emulated insoles or --replay FILE") from None
