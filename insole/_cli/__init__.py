@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"insole {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from insole._cli._analyze_outputs import register as register_analyze_outputs
+
+    register_analyze_outputs()  # --report and --dashboard on `insole analyze`
     for name in _COMMAND_MODULES:
         try:
             module = importlib.import_module(f"insole._cli._{name}")
