@@ -216,7 +216,8 @@ def test_ten_minute_dashboard_loads_fast_offline_and_plays(ten_minute_file: Path
         row_time = float(page.text_content("#stride-table tbody tr:nth-child(20) td:nth-child(3)"))
         wait_for(page, f"() => Math.abs(window.__dashboardStats.player.time_s - {row_time}) < 0.02", 10)
         page.click("#window-btns button[data-window='all']")
-        page.evaluate("() => { window.__player.seekTime(62.0); window.scrollTo(0, 0); }")
+        page.evaluate("() => { window.__player.seekTime(62.0); window.scrollTo(0, 0);"
+                      " document.querySelector('.table-wrap').scrollTop = 0; }")
         time.sleep(0.3)
         page.screenshot(path=str(artifacts / "offline_dashboard.png"), full_page=True)
         assert console_errors == [] and page.evaluate("window.__dashboardStats.errors") == []

@@ -336,7 +336,8 @@
       row.appendChild(el('td', '', fmt(r.right_mean, d) + ' ± ' + fmt(r.right_sd, d)));
       var si = r.symmetry_index_pct;
       row.appendChild(el('td', isNum(si) && Math.abs(si) >= 10 ? 'warn' : '', isNum(si) ? (si > 0 ? '+' : '') + si.toFixed(1) + ' %' : '–'));
-      row.appendChild(el('td', '', isNum(r.difference) ? (r.difference > 0 ? '+' : '') + r.difference.toFixed(d) : '–'));
+      var diff = isNum(r.difference) && Math.abs(r.difference) >= 0.5 * Math.pow(10, -d) ? r.difference : 0;
+      row.appendChild(el('td', '', isNum(r.difference) ? (diff > 0 ? '+' : '') + diff.toFixed(d) : '–'));
       body.appendChild(row);
     });
     table.appendChild(body);
