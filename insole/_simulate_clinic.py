@@ -36,7 +36,7 @@ import numpy as np
 from insole._clinic._path import FeetPath, feet_path
 from insole._recording import Mark, Recording
 from insole._simulate import SimulationParams, simulate
-from insole._simulate_gait import Activity, subject_profiles
+from insole._simulate_gait import Activity, script_duration_s, subject_profiles
 
 __all__ = ["simulate_clinic_test", "CLINIC_TESTS", "FAST_PACE"]
 
@@ -141,6 +141,8 @@ def _six_minute(rng, stride_s, stride_m, stops_midway, course_m):
         script += [Activity("walk", distance_m=strides * stride_m), Activity("turn", direction=directions[k % 2])]
     script += [Activity("walk", 1.0), Activity("stand", 5.0)]  # the last walk runs until the final stand
     duration = before + walk_for_s + (3.5 if not stops_midway else -8.0) + 5.0
+    # lengths that nearly fill the time leave less for the last walk: never ask for less than the script needs
+    duration = max(duration, script_duration_s(script, stride_s, stride_m) + 1.0)
     return tuple(script), float(duration), {"strides_per_length": strides}
 
 
@@ -150,7 +152,7 @@ def _balance(rng, stride_s, stride_m, stops_midway, course_m):
     script = (Activity("stand", settle, label="getting_ready"),
               Activity("stand", _BALANCE_CONDITION_S, label="eyes_open"),
               Activity("stand", closed_s, sway_scale=_EYES_CLOSED_SWAY, label="eyes_closed"))
-    duration = settle + _BALANCE_CONDITION_S + closed_s + 0.5
+    duration = settle + _BALANCE_CONDITION_S + closed_s + 1e-9  # the last period fills the recording exactly
     return script, float(duration), {"stance_width_mm": 100.0, "closed_s": closed_s}
 
 
@@ -196,10 +198,13 @@ def _answer_10mwt(recording, truth, extra, stops_midway) -> dict[str, Any]:
         "complete": not stops_midway,
     }
     if stops_midway:
-        standing = _segments(truth, "standing")
+        standing = _segments(truth, "standing")[1]
+        offs = np.sort([t for side in ("left", "right") for t in recording.reference_events.toe_off_s[side]])
         answer["reason"] = "the walk was interrupted: the patient stood still between two walking bouts"
-        answer["events"] = {"walk_start_s": start, "interruption_start_s": standing[1]["start_s"],
-                            "interruption_end_s": standing[1]["end_s"]}
+        # from the last heel strike before the stop to the lift-off that walks on
+        answer["events"] = {"walk_start_s": start,
+                            "interruption_start_s": float(strikes[strikes < standing["start_s"]][-1]),
+                            "interruption_end_s": float(offs[offs >= standing["end_s"] - 1e-5][0])}
         answer["phases"] = []
         answer["totals"] = {}
         return answer

@@ -71,6 +71,8 @@ class TestInputs:
     ``pace`` "comfortable" or "fast" (10-metre walk).
     """
 
+    __test__ = False  # a clinic test's inputs, not a pytest class
+
     walkway_m: float = 14.0
     timed_m: float = 10.0
     pace: str = "comfortable"
@@ -129,6 +131,8 @@ class TestResult:
     per-condition rows; ``references`` each reference value with its source and
     the comparison made (or why none was); ``quality`` what the result rests on.
     """
+
+    __test__ = False  # a clinic test's result, not a pytest class
 
     test: str
     complete: bool
@@ -427,7 +431,8 @@ def _six_minute(recording: Recording, inputs: TestInputs, params: ClinicParams) 
     phases.append(Phase(f"length_{len(turns) + 1}", previous, stop, "gait events"))
     cadence = 60.0 * (inside.size - 1) / (inside[-1] - inside[0]) if inside.size > 2 else float("nan")
     measures = {
-        "distance_m": distance,
+        # an unfinished test's distance is not a six-minute distance: it gets its own name
+        ("distance_m" if complete else "distance_before_stop_m"): distance,
         "lengths_completed": len(turns),
         "course_m": inputs.course_m,
         "walking_time_s": stop - start,
