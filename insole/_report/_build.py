@@ -210,8 +210,8 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics) -> list[
             rows.append({
                 "key": key, "label": label, "unit": unit, "side": side, "before": json_number(ma),
                 "after": json_number(mb), "change": json_number(change),
-                "change_pct": json_number(100.0 * change / abs(ma)) if ma else None,
-                "direction": "higher" if change > 0 else ("lower" if change < 0 else "unchanged"),
+                "change_pct": json_number(100.0 * change / abs(ma)) if ma and key not in _SIGNED else None,
+                "direction": _direction(change, digits),
                 "beyond_step_scatter": bool(abs(t) >= 3.0), "t": json_number(t, 2),
             })
     s_now, s_before = session_metric_values(session), session_metric_values(baseline)
@@ -222,10 +222,21 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics) -> list[
         change = b - a
         rows.append({"key": key, "label": label, "unit": unit, "side": "both", "before": json_number(a),
                      "after": json_number(b), "change": json_number(change),
-                     "change_pct": json_number(100.0 * change / abs(a)) if a else None,
-                     "direction": "higher" if change > 0 else ("lower" if change < 0 else "unchanged"),
+                     "change_pct": json_number(100.0 * change / abs(a)) if a and key not in _SIGNED else None,
+                     "direction": _direction(change, digits),
                      "beyond_step_scatter": None, "t": None})
     return rows
+
+
+# Signed measures (offsets, symmetry indices): a percentage change of them means nothing.
+_SIGNED = frozenset({"cop_ml_pct", "stance_si_pct", "impulse_si_pct"})
+
+
+def _direction(change: float, digits: int) -> str:
+    """"higher", "lower", or "unchanged" when the change does not show at the measure's precision."""
+    if abs(change) < 0.5 * 10.0 ** -digits:
+        return "unchanged"
+    return "higher" if change > 0 else "lower"
 
 
 # ---------------------------------------------------------------- quality
