@@ -314,7 +314,8 @@ def rise(loads: Loads, lift_off_s: float, params: ClinicParams) -> Transition | 
     r = loads.relative(params.lowpass_hz)
     slow = loads.relative(1.0)
     seated = slow < params.seated_level
-    if not seated[: max(1, int(0.5 * loads.sample_rate_hz))].all():
+    opening = slow[: max(1, int(round(0.5 * loads.sample_rate_hz)))]
+    if not (np.isfinite(opening).any() and np.nanmax(opening) < params.seated_level):  # a missing sample is no standing
         return None
     first_standing = np.flatnonzero(~seated & np.isfinite(slow))
     if first_standing.size == 0:

@@ -46,9 +46,15 @@ class Source:
     verified: str
     note: str = ""
 
+    @property
+    def short(self) -> str:
+        """"Bohannon 2006" from the key "bohannon2006"."""
+        name = self.key.rstrip("0123456789")
+        return f"{name.upper() if len(name) <= 3 else name.capitalize()} {self.key[len(name):]}"
+
     def to_dict(self) -> dict[str, str]:
-        return {"key": self.key, "citation": self.citation, "locator": self.locator, "verified": self.verified,
-                "note": self.note}
+        return {"key": self.key, "short": self.short, "citation": self.citation, "locator": self.locator,
+                "verified": self.verified, "note": self.note}
 
 
 @dataclass(frozen=True)

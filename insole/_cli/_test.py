@@ -1,0 +1,381 @@
+"""``insole test 10mwt|6mwt|tug|balance``: a guided clinic test captured from both insoles.
+
+The same capture as ``insole record`` (the same device options, ``--emulate``
+included), guided: the terminal shows the current phase, its instruction and
+the countdown where the test has one; typed lines are the clinician's marks
+("turn", "lap", "pain", any text; "stop" ends the test); the result is printed
+the moment the test ends, and the recording is saved with its phases (marks)
+and result (``meta.extra["clinic_test"]``). ``--live`` serves the live page
+beside it (the page shows the phases and the result; its mark buttons work).
+
+``--emulate`` streams a simulated patient doing the test (the simulator's
+clinic tests) through emulated insoles and the real collector; the walkway or
+course that patient walked is entered for you unless given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import math
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from insole._cli import EXIT_BAD_INPUT
+
+__all__ = ["add_parser", "run"]
+
+_TESTS = ("10mwt", "6mwt", "tug", "balance")
+_EMULATED_UNLOADED_S = 0.5  # unloaded readings before the patient (the tare reads them), as 'insole record'
+_EMULATED_HOLD_S = 20.0  # the simulated patient holds the last posture this long after the script
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    from insole._cli._record import _mass, _positive_float, _samples_per_packet
+
+    parser = subparsers.add_parser(
+        "test",
+        help="run a guided clinic test: 10-metre walk, 6-minute walk, Timed Up and Go, standing balance",
+        description=(
+            "Capture a clinic walking test from both insoles, guided: the current phase and its instruction, "
+            "a countdown where the test has one, your marks (type a word and Enter: 'turn', 'lap', 'pain', "
+            "'stop' ends the test), and the result the moment the test ends. The recording is saved with its "
+            "phases and result. Tests: 10mwt (gait speed over the timed middle of a walkway), 6mwt (distance in "
+            "six minutes on a course), tug (Timed Up and Go), balance (standing, eyes open then closed)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  insole test tug --subject s01 --mass-kg 72 --age 74 --out tug.parquet\n"
+            "  insole test 10mwt --walkway-m 14 --timed-m 10 --pace fast --out fast.parquet\n"
+            "  insole test 6mwt --course-m 30 --imu --live --out 6mwt.parquet\n"
+            "  insole test balance --emulate --speed 5 --out balance.parquet"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("test", choices=_TESTS, help="which test")
+    test = parser.add_argument_group("the test (what the clinician enters)")
+    test.add_argument("--walkway-m", type=_positive_float, default=None, metavar="M",
+                      help="10mwt: start line to end line (default 14)")
+    test.add_argument("--timed-m", type=_positive_float, default=None, metavar="M",
+                      help="10mwt: the timed middle (default 10; the rest is split before and after)")
+    test.add_argument("--pace", choices=("comfortable", "fast"), default="comfortable", help="10mwt: the pace asked for")
+    test.add_argument("--course-m", type=_positive_float, default=None, metavar="M",
+                      help="6mwt: distance between the cones (default 30)")
+    test.add_argument("--stance-width-mm", type=float, default=100.0, metavar="MM",
+                      help="balance: distance between the feet's centre lines (default 100, feet together)")
+    test.add_argument("--age", type=_positive_float, default=None, metavar="YEARS", help="for age-specific reference values")
+    test.add_argument("--sex", choices=("male", "female"), default=None, help="for sex-specific reference values")
+    test.add_argument("--height-cm", type=_positive_float, default=None, metavar="CM", help="6mwt: for the predicted distance")
+    test.add_argument("--time-limit", type=_positive_float, default=None, metavar="S",
+                      help="stop a test that has not ended by itself after this long (default 120 s; 6mwt 420 s)")
+    device = parser.add_argument_group("insoles (as for 'insole record')")
+    device.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="Parquet file to write (default insole-TEST-YYYYMMDD-HHMMSS.parquet here)")
+    device.add_argument("--left", default=None, metavar="NAME|ADDRESS", help="the left insole (default: found automatically)")
+    device.add_argument("--right", default=None, metavar="NAME|ADDRESS", help="the right insole (default: found automatically)")
+    device.add_argument("--subject", default=None, metavar="ID", help="pseudonymous subject id")
+    device.add_argument("--mass-kg", type=_mass, default=None, metavar="KG", help="body mass, kg")
+    device.add_argument("--shoe-size-eu", type=_positive_float, default=None, metavar="EU", help="shoe size (EU)")
+    device.add_argument("--condition", default=None, help="e.g. 'barefoot', 'with cane'")
+    device.add_argument("--notes", default=None, help="free text stored with the recording")
+    device.add_argument("--rate", type=int, choices=(50, 100, 200), default=100, help="sample rate, Hz (default 100)")
+    device.add_argument("--samples-per-packet", type=_samples_per_packet, default=None, metavar="N",
+                        help="samples batched per notification, 1..7 (default 1, or 2 at 200 Hz)")
+    device.add_argument("--imu", dest="imu", action="store_true", default=None,
+                        help="record the insoles' IMU (default on for tug and 6mwt: the turns come from it)")
+    device.add_argument("--no-imu", dest="imu", action="store_false", help="no IMU (mark the turns or laps yourself)")
+    device.add_argument("--no-tare", dest="tare", action="store_false", help="do not zero the insoles before recording")
+    device.add_argument("--yes", action="store_true", help="do not wait for Enter before zeroing")
+    device.add_argument("--scan-timeout", type=_positive_float, default=10.0, metavar="S",
+                        help="how long to look for the insoles, s (default 10)")
+    emulation = parser.add_argument_group("emulated insoles (no hardware)")
+    emulation.add_argument("--emulate", action="store_true",
+                           help="a simulated patient does the test, streamed by emulated insoles on a private fake BlueZ")
+    emulation.add_argument("--pattern", default="normal", metavar="P", help="the simulated patient's gait pattern")
+    emulation.add_argument("--seed", type=int, default=0, help="seed of the simulated patient (default 0)")
+    emulation.add_argument("--stops-midway", action="store_true", help="the simulated patient does not finish")
+    emulation.add_argument("--faults", default=None, metavar="SPEC", help="faults to inject (see 'insole emulate --help')")
+    emulation.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
+                           help="emulated seconds per wall second (default 1)")
+    page = parser.add_argument_group("the live page")
+    page.add_argument("--live", action="store_true", help="serve the live page (phases, marks, result) while testing")
+    page.add_argument("--host", default=None, help="address to serve on (default 127.0.0.1; others need this flag)")
+    page.add_argument("--port", type=int, default=8765, help="port (0 = any free port; default 8765)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from insole._clinic._results import TestInputs
+
+    if not args.emulate and (args.faults or args.speed != 1.0 or args.stops_midway):
+        print("insole test: error: --faults, --speed and --stops-midway need --emulate", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    faults = None
+    if args.emulate and args.faults:
+        from firmware_protocol._faults import parse_fault_spec
+
+        try:
+            faults = parse_fault_spec(args.faults)
+        except ValueError as error:
+            print(f"insole test: error: --faults: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if args.emulate:
+        from insole._simulate import PATTERNS
+
+        if args.pattern not in PATTERNS:
+            print(f"insole test: error: unknown pattern {args.pattern!r}; choose from {', '.join(PATTERNS)}",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if args.imu is None:
+        args.imu = args.test in ("tug", "6mwt")
+    try:
+        inputs = TestInputs(
+            walkway_m=args.walkway_m or 14.0, timed_m=args.timed_m or min(10.0, 0.7 * (args.walkway_m or 14.0)),
+            pace=args.pace, course_m=args.course_m or 30.0, stance_width_mm=args.stance_width_mm,
+            age_years=args.age, sex=args.sex, height_cm=args.height_cm, mass_kg=args.mass_kg,
+        )
+    except ValueError as error:
+        print(f"insole test: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = args.out or Path(f"insole-{args.test}-{dt.datetime.now():%Y%m%d-%H%M%S}.parquet")
+    if out.suffix != ".parquet":
+        out = out.with_name(out.name + ".parquet")
+    return asyncio.run(_test(args, out, faults, inputs))
+
+
+async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -> int:
+    from insole._capture._collector import CaptureParams, InsoleSelector
+    from insole._capture._session import CaptureSession
+    from insole._clinic._guided import GuidedTest, TIME_LIMIT_S
+    from insole._clinic._protocols import protocol
+    from insole._errors import DeviceError
+    from insole._layout import get_layout
+    from insole._live import LiveHub
+    from insole._recording import RecordingMeta
+
+    spec = protocol(args.test)
+    samples_per_packet = args.samples_per_packet or (2 if args.rate == 200 else 1)
+    params = CaptureParams(sample_rate_hz=args.rate, samples_per_packet=samples_per_packet, imu=args.imu,
+                           tare=args.tare, scan_timeout_s=args.scan_timeout)
+    selectors = {side: InsoleSelector.parse(side, getattr(args, side)) for side in ("left", "right")}
+    mass = args.mass_kg if args.mass_kg is not None else (70.0 if args.emulate else None)
+    meta = RecordingMeta(subject_id=args.subject, body_mass_kg=mass, shoe_size_eu=args.shoe_size_eu,
+                         condition=args.condition or spec.name, notes=args.notes)
+    tty = sys.stdout.isatty()
+    interactive = sys.stdin.isatty() and not args.emulate and not args.yes
+
+    environment = None
+    software: dict[str, Any] = {"clinic_test": args.test}
+    if args.emulate:
+        from firmware_protocol._environment import EmulatedEnvironment, EmulationSetupError
+
+        specs, answer = _emulated_specs(args, faults, params, mass, inputs)
+        inputs = _emulated_inputs(args, inputs, answer)
+        environment = EmulatedEnvironment(specs, set_system_bus_env=True)
+        try:
+            await environment.start()
+        except EmulationSetupError as error:
+            raise DeviceError(str(error)) from None
+        software["emulated"] = {
+            "clinic_test": args.test, "seed": args.seed, "pattern": args.pattern, "speed": args.speed,
+            "stops_midway": args.stops_midway, "faults": args.faults,
+            "answer": {"inputs": answer["inputs"], "totals": answer["totals"], "complete": answer["complete"]},
+            "note": "a simulated patient streamed by emulated insoles on a private fake BlueZ; not a real person",
+        }
+        print(f"Emulated insoles: a simulated patient does the {spec.name} (seed {args.seed}, speed {args.speed:g}x"
+              f"{', stops midway' if args.stops_midway else ''})", flush=True)
+
+    async def before_tare() -> None:
+        if interactive:
+            print("Zeroing: the patient lifts both feet off the ground (insoles unloaded); press Enter when ready.",
+                  flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        else:
+            print("Zeroing the insoles (feet unloaded) ...", flush=True)
+
+    hub = LiveHub()
+    state: dict[str, Any] = {"phase": "", "guided": None}
+
+    def on_status(status: Any) -> None:
+        guided = state["guided"]
+        left = guided.tracker.countdown_left_s(status.elapsed_s) if guided is not None else None
+        clock = f" | {int(left // 60)}:{int(left % 60):02d} left" if left is not None else ""
+        line = f"{status.line()} | {args.test} {state['phase']}{clock}"
+        print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
+
+    session = CaptureSession(
+        out, params=params, selectors=selectors, meta=meta, hub=hub, speed=args.speed if args.emulate else 1.0,
+        duration_s=None, before_tare=before_tare if args.tare else None, on_status=on_status,
+        status_interval_s=0.5 if tty else 5.0, software=software,
+    )
+
+    def on_phase(phase: Any) -> None:
+        state["phase"] = phase.name
+        clock = f" ({phase.countdown_s:.0f} s)" if phase.countdown_s is not None else ""
+        print(f"{chr(10) if tty else ''}[{phase.time_s:7.2f} s] phase: {phase.name}{clock} - {phase.instruction}",
+              flush=True)
+
+    guided = GuidedTest(args.test, session, hub, inputs, layout=get_layout("insole16"), body_mass_kg=mass,
+                        time_limit_s=args.time_limit or TIME_LIMIT_S[args.test], on_phase=on_phase)
+    state["guided"] = guided
+    print(f"{spec.name}: {spec.patient_instruction}", flush=True)
+    print(f"The test ends when {spec.ends_when}. Type a mark and Enter ('turn', 'lap', 'pain'; 'stop' ends it).",
+          flush=True)
+
+    server = None
+    loop = asyncio.get_running_loop()
+    reading = _read_marks(loop, guided)
+    interrupts = {"count": 0}
+    main_task = asyncio.current_task()
+
+    def on_signal(name: str) -> None:
+        interrupts["count"] += 1
+        if interrupts["count"] == 1:
+            print(f"\n{name}: stopping the test and writing the file ... (again to abandon)", file=sys.stderr, flush=True)
+            guided.stop(name)
+        elif main_task is not None:
+            main_task.cancel()
+
+    for number, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
+        loop.add_signal_handler(number, on_signal, name)
+    try:
+        if args.live:
+            server = await _serve(args, hub, guided, meta)
+        outcome = await guided.run()
+    except asyncio.CancelledError:
+        print(f"insole test: abandoned; the capture so far is in {session.stream_path} "
+              f"(run 'insole recover {session.stream_path}')", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("insole test: interrupted before recording started", file=sys.stderr)
+        return 130
+    finally:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(number)
+        if reading:
+            with contextlib.suppress(Exception):
+                loop.remove_reader(sys.stdin.fileno())
+        if server is not None:
+            await server.stop()
+        if environment is not None:
+            await environment.stop()
+    if tty:
+        print()
+    _print_outcome(outcome)
+    return 0
+
+
+def _read_marks(loop: asyncio.AbstractEventLoop, guided: Any) -> bool:
+    """Typed lines become marks (when stdin can be read without blocking the capture)."""
+    if sys.stdin is None or sys.stdin.closed:
+        return False
+    try:
+        fd = sys.stdin.fileno()
+    except (OSError, ValueError):
+        return False
+
+    def on_line() -> None:
+        line = sys.stdin.readline()
+        if not line:  # end of input: no more marks
+            loop.remove_reader(fd)
+            return
+        if line.strip():
+            asyncio.ensure_future(guided.add_mark(line.strip()))
+
+    try:
+        loop.add_reader(fd, on_line)
+    except (OSError, ValueError, NotImplementedError, PermissionError):
+        return False
+    return True
+
+
+async def _serve(args: argparse.Namespace, hub: Any, guided: Any, meta: Any) -> Any:
+    from dashboards import LiveServer, is_loopback
+    from insole._clinic._guided import GuidedControl
+    from insole._layout import get_layout
+
+    host = args.host or "127.0.0.1"
+    if args.host is not None and not is_loopback(host):
+        print(f"insole test: warning: serving on {host}: anyone who can reach this machine can watch the test",
+              file=sys.stderr)
+    server = LiveServer(hub, layout=get_layout("insole16"), unit="kPa", sample_rate_hz=float(args.rate),
+                        session=GuidedControl(guided),
+                        info={"subject_id": meta.subject_id, "notes": meta.notes, "condition": meta.condition,
+                              "source": "emulated insoles" if args.emulate else "insoles over Bluetooth LE"},
+                        host=host, port=args.port, allow_remote=args.host is not None)
+    url = await server.start()
+    print(f"insole test: live page: open {url}", flush=True)
+    return server
+
+
+def _print_outcome(outcome: Any) -> None:
+    result = outcome.result
+    print(f"stopped by {outcome.stopped_by}", flush=True)
+    if result is None:
+        print("insole test: no recording was saved", flush=True)
+        return
+    print(f"RESULT {result.summary()}", flush=True)
+    for phase in result.phases:
+        print(f"  phase {phase.name:<14} {phase.start_s:8.2f} - {phase.end_s:8.2f} s", flush=True)
+    for ref in result.references:
+        detail = ref["source_detail"]
+        print(f"  reference: {ref['comparison']} [{detail['short']}, {detail['locator']}; {detail['verified']}]",
+              flush=True)
+    for reason in result.reasons:
+        print(f"  incomplete: {reason}", flush=True)
+    print(f"wrote {outcome.path} (phases as marks, result in meta.extra['clinic_test'])", flush=True)
+
+
+def _emulated_specs(args: argparse.Namespace, faults: Any, params: Any, mass: float, inputs: Any) -> tuple[list, dict]:
+    """Emulated insoles streaming a simulated patient doing the test (after half a second unloaded, for the tare)."""
+    import numpy as np
+
+    from firmware_protocol._emulator import FaultPlan, InsoleSpec, source_from_arrays
+    from insole._simulate_clinic import simulate_clinic_test
+
+    recording = simulate_clinic_test(
+        args.test, seed=args.seed, stops_midway=args.stops_midway, fast=args.test == "10mwt" and args.pace == "fast",
+        imu=True, pattern=args.pattern, body_mass_kg=mass, sample_rate_hz=float(params.sample_rate_hz),
+        course_m=inputs.course_m,
+    )
+    answer = recording.meta.extra["simulation"]["clinic_test"]
+    rate = params.sample_rate_hz
+    unloaded_rows = math.ceil(_EMULATED_UNLOADED_S * rate)
+    hold_rows = math.ceil(_EMULATED_HOLD_S * rate)
+    sources = {}
+    for side in ("left", "right"):
+        foot = recording.foot(side)
+        values = np.where(foot.valid[:, None], foot.values, np.nan).astype(np.float64)
+        unloaded = np.repeat(np.nanmin(values, axis=0)[None, :], unloaded_rows, axis=0)
+        held = np.repeat(values[-1:], hold_rows, axis=0)  # the patient holds the last posture
+        motion = np.hstack([foot.accel_g, foot.gyro_dps]).astype(np.float64)
+        still = np.repeat(np.array([[0.0, 0.0, 1.0, 0.0, 0.0, 0.0]]), unloaded_rows + hold_rows, axis=0)
+        imu = np.vstack([still[:unloaded_rows], np.nan_to_num(motion), still[unloaded_rows:]])
+        sources[side] = source_from_arrays(np.vstack([unloaded, values, held]), imu if params.imu else None,
+                                           loop=False)
+    plans = faults or {"left": FaultPlan(), "right": FaultPlan()}
+    specs = [InsoleSpec(side, sample_rate_hz=rate, samples_per_packet=params.samples_per_packet,
+                        source=sources[side], faults=plans[side], speed=args.speed, imu_present=True)
+             for side in ("left", "right")]
+    return specs, answer
+
+
+def _emulated_inputs(args: argparse.Namespace, inputs: Any, answer: dict) -> Any:
+    """The walkway or course the simulated patient walked, unless the clinician entered one."""
+    import dataclasses
+
+    given = answer["inputs"]
+    if args.test == "10mwt" and args.walkway_m is None:
+        walkway = round(given["walkway_m"], 2)
+        print(f"Emulated walkway: {walkway:g} m, the middle {walkway - 4:g} m timed (what the simulated patient walked)",
+              flush=True)
+        return dataclasses.replace(inputs, walkway_m=walkway, timed_m=args.timed_m or round(walkway - 4.0, 2))
+    if args.test == "6mwt" and args.course_m is None:
+        course = round(given["course_m"], 2)
+        print(f"Emulated course: {course:g} m between the turns (what the simulated patient walked)", flush=True)
+        return dataclasses.replace(inputs, course_m=course)
+    return inputs
