@@ -60,7 +60,7 @@ def main() -> int:
     captured = OUT / "clinic-walk.parquet"
     if "record" in commands:
         ok &= _run(
-            ["record", "--emulate", "--pattern", "normal", "--duration", "60", "--speed", "10",
+            ["record", "--emulate", "--yes", "--imu", "--pattern", "normal", "--duration", "60", "--speed", "10",
              "--subject", "demo-01", "--mass-kg", "72", "--notes", "emulated 60 s clinic walk", "--out", str(captured)],
             produced, "emulated capture (real bleak, emulated insoles)", [captured],
         )
