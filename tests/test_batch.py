@@ -114,65 +114,6 @@ def test_default_engine_analyses_all_and_lists_the_corrupt_file(default_run, stu
     assert provenance["version"] and provenance["inputs"] == [str(study)]
 
 
-def test_row_holds_the_analysis_summary_exactly(default_run, study: Path) -> None:
-    cohort, _ = read_cohort(default_run[1])
-    row = cohort.set_index("recording_id").loc["hunt1"]
-    analysis = analyze(load(study / "gaitndd" / "hunt1.hea"))
-    per_foot = analysis.summary.per_foot
-    assert row["left_stride_time_s"] == per_foot.at["stride_time_s", "left_mean"]
-    assert row["right_stance_time_s_sd"] == per_foot.at["stance_time_s", "right_sd"]
-    assert row["right_swing_time_cv_pct"] == per_foot.at["swing_time_s", "right_cv_pct"]
-    assert row["stance_pct"] == (per_foot.at["stance_pct", "left_mean"] + per_foot.at["stance_pct", "right_mean"]) / 2
-    assert row["stance_time_s_si_pct"] == analysis.summary.symmetry.at["stance_time_s", "symmetry_index_pct"]
-    cv = analysis.summary.stride_time_cv_pct
-    assert row["stride_time_cv_pct"] == (cv["left"] + cv["right"]) / 2
-    assert row["cadence_steps_per_min"] == analysis.summary.cadence_steps_per_min
-    assert row["left_strides_used"] == analysis.quality["left"]["strides_used"]
-    # identity and metadata from the importer (gaitndd subject-description.txt beside the record)
-    assert (row["subject_id"], row["group"], row["sex"], row["age_years"], row["body_mass_kg"]) == (
-        "hunt1", "huntingtons", "male", 42.0, 72.0)
-    assert row["unit"] == "au" and row["layout"] == "footswitch1" and row["sample_rate_hz"] == 300.0
-    gaitpdb = cohort.set_index("recording_id").loc["GaPt03_01"]
-    assert (gaitpdb["subject_id"], gaitpdb["group"], gaitpdb["hoehn_yahr"]) == ("GaPt03", "parkinsons", 3.0)
-    assert math.isnan(cohort.set_index("recording_id").loc["text_export", "body_mass_kg"])
-
-
-def test_findings_columns_match_the_report_engine(default_run, study: Path) -> None:
-    from insole._report._findings import CODES, evaluate
-    from insole._report._metrics import session_from_analysis
-
-    cohort, provenance = read_cohort(default_run[1])
-    assert provenance["findings"]["codes"] == list(CODES)
-    row = cohort.set_index("recording_id").loc["GaPt03_01"]
-    recording = load(study / "gaitpdb" / "GaPt03_01.txt")
-    result = evaluate(session_from_analysis(analyze(recording), recording))
-    assert row["findings_status"] == "evaluated"
-    flagged = {f.code: f for f in result.findings}
-    skipped = {n.code for n in result.not_assessed}
-    for code in CODES:
-        expected = flagged[code].confidence if code in flagged else (None if code in skipped else "not_flagged")
-        assert _value(row[f"finding_{code}"]) == expected, code
-    assert row["findings"] == "; ".join(f"{f.code}({f.side}, {f.confidence})" for f in result.findings)
-    # a single-sensor foot switch cannot show arch loading: not assessed, never "not flagged"
-    assert _value(cohort.set_index("recording_id").loc["hunt1", "finding_low_arch_loading"]) is None
-
-
-def _value(cell):
-    """A table cell with Parquet's missing text (None or NaN, by pandas version) as None."""
-    return None if cell is None or (isinstance(cell, float) and math.isnan(cell)) else cell
-
-
-def test_strides_table_has_every_stride(default_run, study: Path) -> None:
-    strides, _ = read_cohort(default_run[1].with_name("cohort.strides.parquet"))
-    analysis = analyze(load(study / "moticon-opengo" / "230927_102114.txt"))
-    mine = strides[strides["recording_id"] == "230927_102114"]
-    for side in ("left", "right"):
-        expected = analysis.strides[side].reset_index(drop=True)
-        got = mine[mine["side"] == side].drop(columns=["recording_id", "side"]).reset_index(drop=True)
-        pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=False)
-    assert set(strides["recording_id"]) == set(EXPECTED_IDS)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -232,7 +173,7 @@ def test_dask_cluster_gives_the_identical_tables(default_run, study: Path, dask_
     dask_cohort, provenance = read_cohort(out)
     local_cohort, _ = read_cohort(default_run[1])
     assert provenance["engine"] == {"engine": "dask", "scheduler": dask_cluster, "workers": 2}
-    # both workers took part (the worker column says host:pid), and no row was computed in this process
+    # both workers took part (the worker column says host:pid)
     assert dask_cohort["worker"].nunique() == 2
     ordered = [frame.sort_values("recording_id").drop(columns=list(TIMING_COLUMNS)).reset_index(drop=True)
                for frame in (local_cohort, dask_cohort)]
@@ -242,6 +183,65 @@ def test_dask_cluster_gives_the_identical_tables(default_run, study: Path, dask_
     pd.testing.assert_frame_equal(local_strides, dask_strides, check_exact=True)
     pd.testing.assert_frame_equal(pd.read_csv(out.with_name("cohort.errors.csv")),
                                   pd.read_csv(default_run[1].with_name("cohort.errors.csv")))
+
+
+def test_row_holds_the_analysis_summary_exactly(default_run, study: Path) -> None:
+    cohort, _ = read_cohort(default_run[1])
+    row = cohort.set_index("recording_id").loc["hunt1"]
+    analysis = analyze(load(study / "gaitndd" / "hunt1.hea"))
+    per_foot = analysis.summary.per_foot
+    assert row["left_stride_time_s"] == per_foot.at["stride_time_s", "left_mean"]
+    assert row["right_stance_time_s_sd"] == per_foot.at["stance_time_s", "right_sd"]
+    assert row["right_swing_time_cv_pct"] == per_foot.at["swing_time_s", "right_cv_pct"]
+    assert row["stance_pct"] == (per_foot.at["stance_pct", "left_mean"] + per_foot.at["stance_pct", "right_mean"]) / 2
+    assert row["stance_time_s_si_pct"] == analysis.summary.symmetry.at["stance_time_s", "symmetry_index_pct"]
+    cv = analysis.summary.stride_time_cv_pct
+    assert row["stride_time_cv_pct"] == (cv["left"] + cv["right"]) / 2
+    assert row["cadence_steps_per_min"] == analysis.summary.cadence_steps_per_min
+    assert row["left_strides_used"] == analysis.quality["left"]["strides_used"]
+    # identity and metadata from the importer (gaitndd subject-description.txt beside the record)
+    assert (row["subject_id"], row["group"], row["sex"], row["age_years"], row["body_mass_kg"]) == (
+        "hunt1", "huntingtons", "male", 42.0, 72.0)
+    assert row["unit"] == "au" and row["layout"] == "footswitch1" and row["sample_rate_hz"] == 300.0
+    gaitpdb = cohort.set_index("recording_id").loc["GaPt03_01"]
+    assert (gaitpdb["subject_id"], gaitpdb["group"], gaitpdb["hoehn_yahr"]) == ("GaPt03", "parkinsons", 3.0)
+    assert math.isnan(cohort.set_index("recording_id").loc["text_export", "body_mass_kg"])
+
+
+def test_findings_columns_match_the_report_engine(default_run, study: Path) -> None:
+    from insole._report._findings import CODES, evaluate
+    from insole._report._metrics import session_from_analysis
+
+    cohort, provenance = read_cohort(default_run[1])
+    assert provenance["findings"]["codes"] == list(CODES)
+    row = cohort.set_index("recording_id").loc["GaPt03_01"]
+    recording = load(study / "gaitpdb" / "GaPt03_01.txt")
+    result = evaluate(session_from_analysis(analyze(recording), recording))
+    assert row["findings_status"] == "evaluated"
+    flagged = {f.code: f for f in result.findings}
+    skipped = {n.code for n in result.not_assessed}
+    for code in CODES:
+        expected = flagged[code].confidence if code in flagged else (None if code in skipped else "not_flagged")
+        assert _value(row[f"finding_{code}"]) == expected, code
+    assert row["findings"] == "; ".join(f"{f.code}({f.side}, {f.confidence})" for f in result.findings)
+    # a single-sensor foot switch cannot show arch loading: not assessed, never "not flagged"
+    assert _value(cohort.set_index("recording_id").loc["hunt1", "finding_low_arch_loading"]) is None
+
+
+def _value(cell):
+    """A table cell with Parquet's missing text (None or NaN, by pandas version) as None."""
+    return None if cell is None or (isinstance(cell, float) and math.isnan(cell)) else cell
+
+
+def test_strides_table_has_every_stride(default_run, study: Path) -> None:
+    strides, _ = read_cohort(default_run[1].with_name("cohort.strides.parquet"))
+    analysis = analyze(load(study / "moticon-opengo" / "230927_102114.txt"))
+    mine = strides[strides["recording_id"] == "230927_102114"]
+    for side in ("left", "right"):
+        expected = analysis.strides[side].reset_index(drop=True)
+        got = mine[mine["side"] == side].drop(columns=["recording_id", "side"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got[expected.columns], expected, check_dtype=False)
+    assert set(strides["recording_id"]) == set(EXPECTED_IDS)
 
 
 def test_cache_skips_done_work_and_sees_changed_content(shared_data: Path, tmp_path: Path) -> None:
@@ -353,9 +353,10 @@ def test_scheduler_local_starts_a_dask_localcluster_from_the_command(shared_data
     assert done.returncode == 0, done.stderr
     cohort, provenance = read_cohort(out)
     assert provenance["engine"] == {"engine": "dask-local", "workers": 2}
-    reference = run_batch(records, tmp_path / "default.parquet", engine=EngineSpec(workers=1), cache=False,
-                          progress=False).cohort
-    pd.testing.assert_frame_equal(cohort.drop(columns=list(TIMING_COLUMNS)),
-                                  read_cohort(tmp_path / "default.parquet")[0].drop(columns=list(TIMING_COLUMNS)),
-                                  check_exact=True)
+    # the default engine, also from the command (the same code as the run above, imported afresh)
+    default = _insole("batch", *records, "--out", str(tmp_path / "default.parquet"), "--no-cache", "--quiet")
+    assert default.returncode == 0, default.stderr
+    reference, _ = read_cohort(tmp_path / "default.parquet")
     assert len(reference) == 2
+    pd.testing.assert_frame_equal(cohort.drop(columns=list(TIMING_COLUMNS)),
+                                  reference.drop(columns=list(TIMING_COLUMNS)), check_exact=True)
