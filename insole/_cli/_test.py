@@ -223,7 +223,7 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
                         time_limit_s=args.time_limit or TIME_LIMIT_S[args.test], on_phase=on_phase)
     state["guided"] = guided
     print(f"{spec.name}: {spec.patient_instruction}", flush=True)
-    print(f"The test ends when {spec.ends_when}. Type a mark and Enter ('turn', 'lap', 'pain'; 'stop' ends it).",
+    print(f"The test ends {spec.ends_when}. Type a mark and Enter ('turn', 'lap', 'pain'; 'stop' ends it).",
           flush=True)
 
     server = None
@@ -350,7 +350,9 @@ def _emulated_specs(args: argparse.Namespace, faults: Any, params: Any, mass: fl
     for side in ("left", "right"):
         foot = recording.foot(side)
         values = np.where(foot.valid[:, None], foot.values, np.nan).astype(np.float64)
-        unloaded = np.repeat(np.nanmin(values, axis=0)[None, :], unloaded_rows, axis=0)
+        # feet lifted for the tare: the simulated insole reads no load (no residual in-shoe load is simulated;
+        # a patient who never lifts a foot in the test, as in balance, leaves no minimum to borrow)
+        unloaded = np.zeros((unloaded_rows, values.shape[1]))
         held = np.repeat(values[-1:], hold_rows, axis=0)  # the patient holds the last posture
         motion = np.hstack([foot.accel_g, foot.gyro_dps]).astype(np.float64)
         still = np.repeat(np.array([[0.0, 0.0, 1.0, 0.0, 0.0, 0.0]]), unloaded_rows + hold_rows, axis=0)

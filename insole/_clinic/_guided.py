@@ -242,7 +242,8 @@ class LiveTracker:
         stage = self._state["stage"]
         initial = self._state["initial"]
         if stage == 0 and initial is not None:
-            rising = relative > 0.55 if self.body_weight else self._level_peak > 2.2 * initial
+            quick = self._total_mean(0.3)  # the rise is quick: a short mean sees it early
+            rising = quick / self._reference() > 0.4 if self.body_weight else quick > 2.0 * initial
             if rising:
                 self._go("sit_to_stand", now)
         elif stage == 1:
@@ -394,6 +395,7 @@ class GuidedTest:
         self.stopped_by = ""
         self._stop = asyncio.Event()
         self._tracker_marks = 0
+        self._last_block_session_s = 0.0
         self.path: Path | None = None
 
     @property
@@ -432,6 +434,7 @@ class GuidedTest:
         queue = self.hub.subscribe()
         capture = asyncio.create_task(self.session.run(), name="guided-capture")
         follower = asyncio.create_task(self._follow(queue), name="guided-follow")
+        watchdog = asyncio.create_task(self._watch_time_limit(), name="guided-time-limit")
         stopper = asyncio.create_task(self._stop.wait())
         try:
             await asyncio.wait({capture, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -439,10 +442,11 @@ class GuidedTest:
                 self.session.request_stop()
             captured = await capture
         finally:
-            follower.cancel()
-            stopper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+            for task in (follower, watchdog, stopper):
+                task.cancel()
+            for task in (follower, watchdog):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             self.hub.unsubscribe(queue)
         if not self.stopped_by:
             self.stopped_by = "the capture (it ended by itself)"
@@ -466,6 +470,7 @@ class GuidedTest:
             item = await queue.get()
             if not isinstance(item, SampleBlock):
                 continue
+            self._last_block_session_s = float(self.session.elapsed_s)
             self._announce(self.tracker.feed(item))
             while self._tracker_marks < len(self.tracker.marks):  # e.g. "stepped" during a balance period
                 mark = self.tracker.marks[self._tracker_marks]
@@ -476,6 +481,21 @@ class GuidedTest:
                 self.stop(f"the test ({self.tracker.done_reason})")
             elif len(item.time_s) and float(item.time_s[-1]) >= self.time_limit_s:
                 self.stop(f"the time limit ({self.time_limit_s:g} s)")
+
+    async def _watch_time_limit(self) -> None:
+        """Stop at the time limit when the samples stopped coming (otherwise the samples' own time decides).
+
+        The session clock may run ahead of the samples (emulated insoles that
+        cannot keep up with ``--speed``): the limit is judged on the newest
+        sample's time, and on the session clock only after 5 s without one.
+        """
+        while True:
+            await asyncio.sleep(0.5)
+            now = float(self.session.elapsed_s)
+            quiet = now - self._last_block_session_s >= 5.0
+            if now >= self.time_limit_s and quiet:
+                self.stop(f"the time limit ({self.time_limit_s:g} s; no samples for 5 s)")
+                return
 
     def _announce(self, phases: list[LivePhase]) -> None:
         for phase in phases:

@@ -350,7 +350,7 @@ PROTOCOLS: Mapping[str, Protocol] = {p.key: p for p in (
             MeasureSpec("step_length_m", "Mean step length", "m", "walkway / (steps - 1)"),
         ),
         inputs={"walkway_m": 14.0, "timed_m": 10.0, "pace": "comfortable"},
-        ends_when="the patient has walked and stood still for 1.5 s",
+        ends_when="when the patient has walked and stood still for 1.5 s",
         reference_values=TEN_METRE_REFERENCES,
         cautions=("The speed rests on the walkway length you enter and on the patient stopping at the end line; "
                   "a stop in the middle makes the test incomplete.",),
@@ -417,7 +417,7 @@ PROTOCOLS: Mapping[str, Protocol] = {p.key: p for p in (
             MeasureSpec("turn_back_s", "Second turn", "s", "turning swings"),
         ),
         inputs={"walk_out_m": 3.0},
-        ends_when="the patient is seated again for 1 s after walking",
+        ends_when="when the patient is seated again for 1 s after walking",
         needs=("gyroscope or turn marks",),
         reference_values=TUG_REFERENCES,
         cautions=("The total is timed from the start of rising (the insoles see it), not from the word 'go'; "
@@ -447,7 +447,7 @@ PROTOCOLS: Mapping[str, Protocol] = {p.key: p for p in (
             MeasureSpec("romberg_quotient", "Romberg quotient", "ratio", "eyes closed / eyes open (area, path)"),
         ),
         inputs={"stance_width_mm": 100.0, "condition_s": 30.0},
-        ends_when="30 s with the eyes open, then 30 s with the eyes closed",
+        ends_when="after 30 s with the eyes open and 30 s with the eyes closed",
         countdown_s=30.0,
         reference_values=BALANCE_REFERENCES,
         cautions=("The two feet's COPs are combined assuming parallel feet with the heels level, their centre "

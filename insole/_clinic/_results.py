@@ -585,7 +585,8 @@ def _balance_feet(recording: Recording, params: ClinicParams) -> dict[str, _Foot
         rear = foot.positive_load_t[layout.region_mask("rearfoot") & foot.sensor_used].sum(axis=0)
         front = foot.positive_load_t[layout.region_mask("front") & foot.sensor_used].sum(axis=0)
         whole = foot.positive_load_t[foot.sensor_used].sum(axis=0)
-        scale = np.where(whole > 0, foot.force / whole, np.nan)  # shares in force units, whatever the load unit
+        with np.errstate(invalid="ignore", divide="ignore"):  # unloaded samples have no shares
+            scale = np.where(whole > 0, foot.force / whole, np.nan)  # shares in force units, whatever the load unit
         out[side] = _FootCop(foot.time_s, foot.force, x, y, rear * scale, front * scale)
     return out
 
