@@ -175,6 +175,7 @@ def detect_contacts(
     min_stance = int(round(params.min_stance_s * sample_rate_hz))
     long_enough = (stops - starts) >= max(min_stance, 1)
     starts, stops = starts[long_enough], stops[long_enough]
+    starts, stops = _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_hz, params)
     m = starts.size
     if m == 0:
         return _empty(smoothed, levels)
@@ -206,7 +207,7 @@ def detect_contacts(
     else:
         shape = lowpass_by_segment(force, valid, sample_rate_hz, params.shape_lowpass_hz)
         hs, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params)
-        to, to_ok = _toe_off_knee(shape, last_peak, after_hi, next_start, params.shape_toe_off_fraction)
+        to, to_ok = _toe_off_knee(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params)
     hs_safe = np.clip(hs, 0, n - 1)
     hs_ok &= valid[hs_safe] & valid[np.maximum(hs_safe - 1, 0)]
     to_safe = np.clip(to, 0, n - 1)
@@ -253,6 +254,50 @@ def detect_contacts(
         long_gap_before=long_gap_before,
         levels=levels,
     )
+
+
+def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_hz, params):
+    """Split contacts far longer than the foot's typical one at a deep unloading inside them.
+
+    In a shuffling turn the foot may never unload down to the coarse off
+    level, and a residual in-shoe load can hold a short swing above it; two
+    steps then look like one long contact. A contact longer than
+    ``split_stance_factor`` x the median walking contact is split at its
+    lowest inner point when that point lies below ``split_depth_fraction`` of
+    the foot's load range and the force on both sides of it rises to the
+    coarse on level (each part is a contact by the coarse definition, and
+    lasts at least ``min_stance_s``). Repeated while such points remain (at
+    most three splits per contact). Contacts of ordinary length are never
+    split, however deep their mid-stance valley; nor are contacts longer than
+    ``max_stance_s``: that is standing, where weight shifts between the feet
+    unload one foot slowly and deeply without a step.
+    """
+    lengths = stops - starts
+    walking = lengths <= params.max_stance_s * sample_rate_hz
+    if walking.sum() < 3:
+        return starts, stops
+    longest = params.split_stance_factor * float(np.median(lengths[walking]))
+    min_part = max(1, int(round(params.min_stance_s * sample_rate_hz)))
+    on_level = floor + params.detect_high_fraction * load_range
+    dip_level = floor + params.split_depth_fraction * load_range
+    values = np.where(np.isnan(filled), np.inf, filled)  # a long gap is never a dip
+    standing = params.max_stance_s * sample_rate_hz
+    for _ in range(3):
+        lengths = stops - starts
+        candidate = np.flatnonzero((lengths > longest) & (lengths > 2 * min_part) & (lengths <= standing))
+        if candidate.size == 0:
+            break
+        lo, hi = starts[candidate], stops[candidate]
+        dip = interval_argmax(-values, lo + min_part, hi - min_part)
+        before = reduce_intervals(np.maximum, np.where(np.isinf(values), -np.inf, values), lo, dip)
+        after = reduce_intervals(np.maximum, np.where(np.isinf(values), -np.inf, values), dip + 1, hi)
+        split = (values[dip] < dip_level) & (before >= on_level) & (after >= on_level)
+        if not split.any():
+            break
+        which, at = candidate[split], dip[split]
+        starts = np.insert(starts, which + 1, at + 1)
+        stops = np.insert(stops, which, at)
+    return starts, stops
 
 
 def _empty(smoothed: np.ndarray, levels: dict[str, float] | None = None) -> Contacts:
@@ -325,19 +370,66 @@ def _heel_strike_knee(shape, lo, peak_index, params):
     return hs, ok
 
 
-def _toe_off_knee(shape, peak_index, hi, next_start, fraction):
-    """Walk forward from the steepest point of the fall to where the slope flattens below a fraction of it.
+def _toe_off_knee(shape, peak_index, hi, next_start, floor_after, sample_rate_hz, params):
+    """Toe off of each contact from the shape of its unloading (the "shape" method).
 
-    The fraction is small: the unloading of a force-sensitive resistor often
-    ends in a kink and a short, slower fall before the swing floor, and toe
-    off is at the end of that fall (as in the gaitndd laboratory's times).
+    1. *Knee*: walk forward from the steepest point of the fall to where the
+       slope flattens below ``shape_toe_off_fraction`` of it.
+    2. *Settled floor*: the lowest force within ``shape_settle_s`` after the
+       knee, i.e. the level the unloading is heading for. The unloading of a
+       force-sensitive resistor often ends in a kink and a short, slower fall
+       as the toes leave the ground; toe off is where the force has come down
+       to within ``shape_floor_fraction`` of the contact's amplitude of that
+       floor, unless the fall first pauses or rebounds (slope flatter than
+       ``shape_pause_fraction`` of the steepest: the insole springing back, or
+       residual load settling), in which case the knee ends the contact.
+    3. *Unloaded?* A toe off still more than ``shape_unloaded_fraction`` of the
+       contact's amplitude above the swing floor is a pause within a two-stage
+       unloading, not the end of the contact: steps 1-2 are repeated from there
+       (at most twice).
+
+    Returns the toe-off indices and whether each was found.
     """
     n = shape.size
-    slope = np.gradient(np.nan_to_num(shape))
-    steepest = interval_argmax(-slope, peak_index, np.maximum(hi, peak_index + 1))
-    end = np.maximum(next_start, steepest + 1)
-    limit = fraction * slope[steepest]
-    flat = slope > _paint(n, steepest, end, limit)
-    to = next_true_at_or_after(flat)[steepest]
-    ok = (to < next_start) & (slope[steepest] < 0)
+    values = np.nan_to_num(shape)
+    slope = np.gradient(values)
+    window = max(1, int(round(params.shape_settle_s * sample_rate_hz)))
+    stop_search = np.maximum(hi, peak_index + 1)
+    amplitude = values[peak_index] - floor_after
+    start = peak_index
+    to = np.full(peak_index.size, n, dtype=np.int64)
+    steep_ok = np.zeros(peak_index.size, dtype=bool)
+    search = np.ones(peak_index.size, dtype=bool)
+    for _ in range(3):
+        idx = np.flatnonzero(search)
+        if idx.size == 0:
+            break
+        lo, hi_i, nxt = start[idx], np.maximum(stop_search[idx], start[idx] + 1), next_start[idx]
+        steepest = interval_argmax(-slope, lo, hi_i)
+        end = np.maximum(nxt, steepest + 1)
+        fall = slope[steepest]
+        flat = slope > _paint(n, steepest, end, params.shape_toe_off_fraction * fall)
+        knee = next_true_at_or_after(flat)[steepest]
+        knee_safe = np.clip(knee, 0, n - 1)
+        settle_stop = np.clip(np.minimum(knee + window, end), knee_safe + 1, n)
+        settled = reduce_intervals(np.minimum, values, knee_safe, settle_stop)
+        level = settled + params.shape_floor_fraction * (values[peak_index[idx]] - settled)
+        below = values < _paint(n, steepest, end, level)
+        at_level = next_true_at_or_after(below)[steepest]
+        # a pause or rebound between the knee and the level crossing ends the contact at the knee
+        later = at_level > knee
+        pause_stop = np.clip(np.maximum(at_level, knee + 1), knee_safe + 1, n)
+        flattest = reduce_intervals(np.maximum, slope, knee_safe, pause_stop)
+        paused = later & (flattest > params.shape_pause_fraction * fall)
+        found = np.where(paused, knee, at_level)
+        to[idx] = found
+        steep_ok[idx] = fall < 0
+        found_safe = np.clip(found, 0, n - 1)
+        still_loaded = values[found_safe] > floor_after[idx] + params.shape_unloaded_fraction * amplitude[idx]
+        search[:] = False
+        more = still_loaded & (found < stop_search[idx] - 2) & (fall < 0)
+        search[idx[more]] = True
+        start = start.copy()
+        start[idx[more]] = found[more]
+    ok = (to < next_start) & steep_ok & np.isfinite(floor_after)
     return to, ok

@@ -78,6 +78,12 @@ class AnalysisParams:
     shape_lowpass_hz: float = 30.0
     shape_slope_fraction: float = 0.25
     shape_toe_off_fraction: float = 0.14
+    shape_settle_s: float = 0.10
+    shape_floor_fraction: float = 0.04
+    shape_pause_fraction: float = 0.08
+    shape_unloaded_fraction: float = 0.30
+    split_stance_factor: float = 1.75
+    split_depth_fraction: float = 0.35
     min_stance_s: float = 0.20
     min_swing_s: float = 0.12
     max_stance_s: float = 2.5
@@ -98,14 +104,15 @@ class AnalysisParams:
                 raise AnalysisError(f"{name} must be a positive number, not {value!r}")
 
         for name in (
-            "stuck_run_s", "event_lowpass_hz", "shape_lowpass_hz", "min_stance_s", "min_swing_s", "max_stance_s",
-            "max_stride_s", "turn_threshold_deg", "min_standing_s",
+            "stuck_run_s", "event_lowpass_hz", "shape_lowpass_hz", "shape_settle_s", "min_stance_s", "min_swing_s", "max_stance_s",
+            "max_stride_s", "turn_threshold_deg", "min_standing_s", "split_stance_factor",
         ):
             positive(name)
         for name in (
             "detect_high_fraction", "detect_low_fraction", "contact_on_fraction",
             "contact_off_fraction", "cop_min_force_fraction", "low_confidence", "shape_slope_fraction",
-            "shape_toe_off_fraction",
+            "shape_toe_off_fraction", "shape_floor_fraction", "shape_pause_fraction", "shape_unloaded_fraction",
+            "split_depth_fraction",
         ):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 <= value < 1):
