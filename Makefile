@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := dbus-daemon chromium chromium-driver
+SYSTEM_PACKAGES := dbus-daemon chromium chromium-driver poppler-utils
 
 BIDS_VALIDATOR := $(VENV)/node/node_modules/.bin/bids-validator
 
@@ -27,6 +27,7 @@ system-deps:
 	command -v dbus-daemon >/dev/null || missing="$$missing dbus-daemon"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \
