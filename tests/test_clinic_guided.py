@@ -150,7 +150,7 @@ E2E_REL = 0.02
     ("tug", "total_time_s", "3"),
     ("10mwt", "gait_speed_m_s", "3"),
     ("balance", None, "4"),
-    ("6mwt", "distance_m", "6"),
+    ("6mwt", "distance_m", "4"),
 ])
 def test_insole_test_runs_end_to_end_through_the_collector(tmp_path: Path, test: str, key: str | None,
                                                            speed: str) -> None:
@@ -226,3 +226,68 @@ def test_insole_test_refuses_bad_input_in_one_line(tmp_path: Path, args: list[st
     assert "Traceback" not in done.stderr
 
 
+
+
+# ---------------------------------------------------------------- the live page
+
+
+TUG_PHASES = ["seated", "sit_to_stand", "walk_out", "turn_out", "walk_back", "turn_back", "stand_to_sit", "seated"]
+
+
+def test_live_page_follows_the_test_and_shows_the_result(tmp_path: Path, artifacts: Path) -> None:
+    """``insole test tug --live`` in headless Chromium: the page hears every phase in order, then the result.
+
+    The page in use has no dedicated phase panel yet: phases arrive as
+    ``SessionEvent("phase")`` and are listed in its "Marks and events" log,
+    which is what this test reads (newest first). A mark pressed on the page
+    reaches the test's recording.
+    """
+    from dashboards._browser import chromium, wait_for
+
+    out = tmp_path / "tug.parquet"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "insole._cli", "test", "tug", "--emulate", "--speed", "1.5", "--samples-per-packet", "5",
+         "--live", "--port", "0", "--seed", "4", "--out", str(out)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = None
+    deadline = time.monotonic() + 90
+    while url is None and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        if "live page: open " in line:
+            url = line.split("live page: open ", 1)[1].split()[0]
+    assert url, process.stderr.read()[-3000:]
+    errors: list[str] = []
+    seen: list[str] = []  # the phase labels in the order the page showed them
+    try:
+        with chromium() as (context, _):
+            page = context.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            deadline = time.monotonic() + 150
+            pressed = False
+            while time.monotonic() < deadline:
+                rows = page.evaluate("""() => Array.from(document.querySelectorAll('#events li')).reverse()
+                    .map(li => [li.querySelector('.k').textContent, li.querySelector('.lbl').textContent])""")
+                seen = [label for kind, label in rows if kind == "phase"]
+                if not pressed and "walk_out" in seen:
+                    page.click(".markbtn[data-label='pain']")
+                    pressed = True
+                if any(kind == "result" for kind, _ in rows):
+                    break
+                time.sleep(0.2)
+            result_rows = [label for kind, label in rows if kind == "result"]
+            page.screenshot(path=str(artifacts / "live_clinic_test.png"))
+    finally:
+        stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr[-3000:]
+    assert seen == TUG_PHASES
+    assert result_rows and result_rows[0].startswith("Timed Up and Go: complete")
+    assert not errors, errors
+    saved = read_parquet(out)
+    assert "pain" in [m.label for m in saved.marks if m.kind == "mark"]
+    assert saved.meta.extra["clinic_test"]["status"] == "complete"

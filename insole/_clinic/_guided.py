@@ -45,12 +45,14 @@ from insole._layout import SensorLayout
 from insole._live import LiveHub, SampleBlock, SessionEvent
 from insole._recording import Mark
 
-__all__ = ["GuidedSession", "GuidedTest", "GuidedOutcome", "LivePhase", "LiveTracker", "TIME_LIMIT_S"]
+__all__ = ["GuidedSession", "GuidedTest", "GuidedControl", "GuidedOutcome", "LivePhase", "LiveTracker",
+           "TIME_LIMIT_S", "END_GRACE_S"]
 
 logger = logging.getLogger(__name__)
 
 # A guided test that has not ended by itself stops after this long (s of session time).
 TIME_LIMIT_S = {"10mwt": 120.0, "tug": 120.0, "6mwt": 420.0, "balance": 120.0}
+END_GRACE_S = 2.0  # recording goes on this long (s of samples) after the test has ended
 _KPA_MM2_TO_N = 1e-3
 
 
@@ -478,7 +480,11 @@ class GuidedTest:
                 self.marks.append(mark)
                 self.hub.publish(SessionEvent("mark", mark.time_s, mark.label))
             if self.tracker.done:
-                self.stop(f"the test ({self.tracker.done_reason})")
+                # record a little past the end: the saved file is retimed with the whole-session clock fit,
+                # which may move the live times by a fraction of a second; the analysis needs the end inside
+                ended = self.tracker.phases[-1].time_s
+                if len(item.time_s) and float(item.time_s[-1]) >= ended + END_GRACE_S:
+                    self.stop(f"the test ({self.tracker.done_reason})")
             elif len(item.time_s) and float(item.time_s[-1]) >= self.time_limit_s:
                 self.stop(f"the time limit ({self.time_limit_s:g} s)")
 
