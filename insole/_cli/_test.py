@@ -105,6 +105,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     page.add_argument("--live", action="store_true", help="serve the live page (phases, marks, result) while testing")
     page.add_argument("--host", default=None, help="address to serve on (default 127.0.0.1; others need this flag)")
     page.add_argument("--port", type=int, default=8765, help="port (0 = any free port; default 8765)")
+    page.add_argument("--linger", type=float, default=10.0, metavar="S",
+                      help="keep the page up this long after the test, showing the result (default 10 s)")
     parser.set_defaults(func=run)
 
 
@@ -246,6 +248,11 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
         if args.live:
             server = await _serve(args, hub, guided, meta)
         outcome = await guided.run()
+        if server is not None and args.linger > 0:
+            print(f"insole test: the live page shows the result for {args.linger:g} s (Ctrl-C to close now)",
+                  flush=True)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(_interrupted(interrupts), args.linger)
     except asyncio.CancelledError:
         print(f"insole test: abandoned; the capture so far is in {session.stream_path} "
               f"(run 'insole recover {session.stream_path}')", file=sys.stderr)
@@ -267,6 +274,13 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
         print()
     _print_outcome(outcome)
     return 0
+
+
+async def _interrupted(interrupts: dict[str, int]) -> None:
+    """Returns once Ctrl-C/SIGTERM arrives again (after the test itself was stopped by one or ended)."""
+    seen = interrupts["count"]
+    while interrupts["count"] == seen:
+        await asyncio.sleep(0.1)
 
 
 def _read_marks(loop: asyncio.AbstractEventLoop, guided: Any) -> bool:
