@@ -14,9 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import numpy as np
+import pytest
 
 from insole._clinic._guided import LiveTracker
 from insole._clinic._results import TestInputs
@@ -242,7 +241,7 @@ def test_live_page_follows_the_test_and_shows_the_result(tmp_path: Path, artifac
     which is what this test reads (newest first). A mark pressed on the page
     reaches the test's recording.
     """
-    from dashboards._browser import chromium, wait_for
+    from dashboards._browser import chromium
 
     out = tmp_path / "tug.parquet"
     process = subprocess.Popen(

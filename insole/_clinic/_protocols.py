@@ -106,7 +106,8 @@ class ReferenceValue:
             "measure": self.measure, "kind": self.kind, "statement": self.statement, "population": self.population,
             "source": self.source, "unit": self.unit, "depends_on": list(self.depends_on),
             "strata": [vars(s) for s in self.strata], "cut_off": self.cut_off,
-            "categories": [list(c) for c in self.categories], "note": self.note,
+            "categories": [[lo, hi if hi != float("inf") else None, name] for lo, hi, name in self.categories],
+            "note": self.note,
         }
 
 
