@@ -145,6 +145,8 @@ def _insole_test(tmp_path: Path, *args: str, stdin: str | None = None, timeout: 
 E2E_REL = 0.02
 
 
+@pytest.mark.ble
+@pytest.mark.slow
 @pytest.mark.parametrize("test,key,speed", [
     ("tug", "total_time_s", "3"),
     ("10mwt", "gait_speed_m_s", "3"),
@@ -172,6 +174,8 @@ def test_insole_test_runs_end_to_end_through_the_collector(tmp_path: Path, test:
         assert reference["source_detail"]["citation"] and reference["source_detail"]["verified"]
 
 
+@pytest.mark.ble
+@pytest.mark.slow
 def test_insole_test_reports_a_patient_who_stops_midway(tmp_path: Path) -> None:
     done, out = _insole_test(tmp_path, "tug", "--speed", "3", "--stops-midway", "--time-limit", "30")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -181,6 +185,8 @@ def test_insole_test_reports_a_patient_who_stops_midway(tmp_path: Path) -> None:
     assert "time limit" in read_parquet(out).meta.extra["clinic_guided"]["stopped_by"]
 
 
+@pytest.mark.ble
+@pytest.mark.slow
 def test_insole_test_takes_typed_marks_and_stop(tmp_path: Path) -> None:
     """A mark typed during the test is in the file; 'stop' ends the test before the patient has walked."""
     out = tmp_path / "walk.parquet"
@@ -233,6 +239,9 @@ def test_insole_test_refuses_bad_input_in_one_line(tmp_path: Path, args: list[st
 TUG_PHASES = ["seated", "sit_to_stand", "walk_out", "turn_out", "walk_back", "turn_back", "stand_to_sit", "seated"]
 
 
+@pytest.mark.ble
+@pytest.mark.browser
+@pytest.mark.slow
 def test_live_page_follows_the_test_and_shows_the_result(tmp_path: Path, artifacts: Path) -> None:
     """``insole test tug --live`` in headless Chromium: the page hears every phase in order, then the result.
 

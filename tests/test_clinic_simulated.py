@@ -85,6 +85,7 @@ def test_timed_up_and_go_phases_and_total(seed: int) -> None:
     assert abs(result.measures["turn_out_deg"]) == pytest.approx(180.0, abs=10.0)  # IMU noise integrates over swings
 
 
+@pytest.mark.slow  # 20 six-minute recordings: about a minute
 @pytest.mark.parametrize("seed", SEEDS)
 def test_six_minute_walk_phases_and_distance(seed: int) -> None:
     recording, answer, result = _run("6mwt", seed)
