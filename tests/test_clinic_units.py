@@ -11,7 +11,7 @@ import pytest
 from insole._clinic._path import feet_path
 from insole._clinic._phases import ClinicParams
 from insole._clinic._protocols import PROTOCOLS, SOURCES, reference_comparisons
-from insole._clinic._results import TestInputs, _FootCop, _sway, run_test
+from insole._clinic._results import TestInputs, _FootCop, _sway, compare_over_time, run_test
 from insole._format import read_parquet, write_parquet
 from insole._simulate_clinic import simulate_clinic_test
 
@@ -156,3 +156,14 @@ def test_run_test_refuses_what_it_cannot_measure() -> None:
     # a TUG analysed on a recording that starts standing: not "timed wrong", but not measurable
     result = run_test(recording, "tug")
     assert not result.complete and "not seated at the start" in result.reasons[0]
+
+
+def test_repeated_tests_compared_over_time_skip_the_unfinished_one() -> None:
+    finished = [run_test(simulate_clinic_test("tug", seed=s), "tug").to_dict() for s in (1, 2)]
+    stopped = run_test(simulate_clinic_test("tug", seed=3, stops_midway=True), "tug").to_dict()
+    rows = compare_over_time([("2024-05-02", finished[1]), ("2024-03-01", finished[0]), ("2024-04-01", stopped)])
+    assert [r["recorded_at"] for r in rows] == ["2024-03-01", "2024-04-01", "2024-05-02"]
+    assert rows[1]["status"] == "incomplete" and rows[1]["value"] is None and "change_from_first" not in rows[1]
+    first, last = finished[0]["measures"]["total_time_s"], finished[1]["measures"]["total_time_s"]
+    assert rows[2]["change_from_first"] == pytest.approx(last - first)
+    assert rows[2]["change_from_previous"] == pytest.approx(last - first)  # the stopped test is not "previous"

@@ -55,7 +55,8 @@ from insole._clinic._protocols import PROTOCOLS, SOURCES, protocol, reference_co
 from insole._recording import Mark, Recording
 from insole._version import __version__
 
-__all__ = ["TestInputs", "Phase", "TestResult", "run_test", "RESULT_SCHEMA_VERSION", "TESTS"]
+__all__ = ["TestInputs", "Phase", "TestResult", "run_test", "compare_over_time", "MAIN_MEASURES",
+           "RESULT_SCHEMA_VERSION", "TESTS"]
 
 RESULT_SCHEMA_VERSION = "1.0"
 TESTS = tuple(PROTOCOLS)
@@ -636,6 +637,49 @@ def _sway(feet: Mapping[str, _FootCop], a: float, b: float, inputs: TestInputs, 
         "range_ml_mm": float(np.ptp(ml_f)), "range_ap_mm": float(np.ptp(ap_f)),
         "samples": int(ok.sum()), "stepped_at_s": stepped,
     }
+
+
+# ---------------------------------------------------------------- one patient over time
+
+MAIN_MEASURES = {
+    "10mwt": ("gait_speed_m_s", "m/s"),
+    "6mwt": ("distance_m", "m"),
+    "tug": ("total_time_s", "s"),
+    "balance": ("eyes_open_ellipse_area_mm2", "mm2"),
+}
+
+
+def compare_over_time(saved: list[tuple[str | None, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """Repeated tests of one patient: ``(recorded_at, meta.extra["clinic_test"])`` pairs -> one row per test.
+
+    Rows are in time order (ISO dates sort as text; undated tests last). Each
+    row gives the test's main measure and its change from the first and from
+    the previous *complete* test of the same kind (and, for the 10-metre walk,
+    the same pace). Incomplete tests are listed with their reasons and no
+    change: an unfinished test is not a slower one.
+    """
+    rows = []
+    ordered = sorted(saved, key=lambda pair: (pair[0] is None, pair[0] or ""))
+    first: dict[tuple, float] = {}
+    previous: dict[tuple, float] = {}
+    for recorded_at, result in ordered:
+        test = result["test"]
+        key, unit = MAIN_MEASURES[test]
+        group = (test, result.get("inputs", {}).get("pace") if test == "10mwt" else None)
+        value = result.get("measures", {}).get(key)
+        row: dict[str, Any] = {"recorded_at": recorded_at, "test": test, "pace": group[1], "status": result["status"],
+                               "measure": key, "unit": unit, "value": value if result["complete"] else None,
+                               "reasons": list(result.get("reasons", []))}
+        if result["complete"] and value is not None:
+            if group in first:
+                row["change_from_first"] = value - first[group]
+                row["change_from_first_pct"] = 100.0 * (value - first[group]) / first[group]
+                row["change_from_previous"] = value - previous[group]
+            else:
+                first[group] = value
+            previous[group] = value
+        rows.append(row)
+    return rows
 
 
 # ---------------------------------------------------------------- helpers
