@@ -18,7 +18,8 @@ the output.
 from __future__ import annotations
 
 import math
-import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ import pandas as pd
 
 from insole._analysis._cop import cop_capability, cop_features, cop_path
 from insole._analysis._events import Contacts, detect_contacts
-from insole._analysis._force import force_features, normalised_curves
+from insole._analysis._force import force_features, normalised_curves, stance_grid
 from insole._analysis._methods import methods_text, references_for
 from insole._analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
 from insole._analysis._prepare import PreparedFoot, apply_zero_offset, finish_loads, prepare_foot
@@ -75,8 +76,9 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
     prepared: dict[str, PreparedFoot] = {}
     contacts: dict[str, Contacts] = {}
     timing: dict[str, FootTiming] = {}
-    notes: dict[str, list[str]] = {}
-    for side in recording.sides:
+    notes: dict[str, list[str]] = {side: [] for side in recording.sides}
+
+    def events_of(side: str) -> tuple[PreparedFoot, Contacts, FootTiming]:
         foot = prepare_foot(recording, side, params)
         found = detect_contacts(foot.time_s, foot.force, foot.valid, fs, params, method=method)
         if params.zero_offset:
@@ -84,9 +86,10 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
             ok = (to[:-1] >= 0) & (hs[1:] > to[:-1])
             apply_zero_offset(foot, to[:-1][ok], hs[1:][ok])
         finish_loads(foot)
-        prepared[side], contacts[side] = foot, found
-        timing[side] = foot_timing(foot, found, params)
-        notes[side] = []
+        return foot, found, foot_timing(foot, found, params)
+
+    for side, (foot, found, tm) in zip(recording.sides, _per_side(events_of, recording)):
+        prepared[side], contacts[side], timing[side] = foot, found, tm
 
     body_weight = _body_weight(recording, params, prepared, timing)
     bw = body_weight["value"]
@@ -96,28 +99,32 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
     regions: dict[str, pd.DataFrame] = {}
     sensors: dict[str, pd.DataFrame] = {}
     capability: dict[str, tuple[bool, bool, str]] = {}
-    for side in recording.sides:
+
+    def loads_of(side: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, tuple[bool, bool, str]]:
         foot, tm = prepared[side], timing[side]
         cop_ok, cpei_ok, why = cop_capability(recording.layout, foot.sensor_used)
-        capability[side] = (cop_ok, cpei_ok, why)
-        if why:
-            notes[side].append(why)
+        table, cop_xy, measured, per_sensor = _step_table(recording, foot, tm, contacts[side], bw, params, cop_ok, cpei_ok)
+        used = tm.step_used()
+        table.insert(table.columns.get_loc("kind") + 1, "used", used[table["contact"].to_numpy()])
+        used_rows = measured & used
+        idx = np.flatnonzero(used_rows)
+        hs_u, to_u = tm.hs_index[idx], tm.to_index[idx]
+        curve = _curves(foot, hs_u, to_u, bw, cop_xy, params)
+        region = _region_summary(table[table["used"]], recording.layout, foot)
+        # per-sensor arrays have one row per measured contact; keep the used ones
+        measured_index = np.flatnonzero(measured)
+        sensor = sensor_table(per_sensor, np.isin(measured_index, idx), foot.sensor_used, recording.layout)
+        return table, curve, region, sensor, (cop_ok, cpei_ok, why)
+
+    for side, (table, curve, region, sensor, able) in zip(recording.sides, _per_side(loads_of, recording)):
+        steps[side], curves[side], regions[side], sensors[side], capability[side] = table, curve, region, sensor, able
+        foot = prepared[side]
+        if able[2]:
+            notes[side].append(able[2])
         if foot.force_unit == "au":
             notes[side].append("forces are in arbitrary units: metrics are given in body weights only")
         if foot.sensor_load_unit != "N" and foot.sensor_used.sum() > 1:
             notes[side].append("sensor areas unknown: regional shares and COP weight sensors as if equal in area")
-        table, cop_xy, measured, per_sensor = _step_table(recording, foot, tm, contacts[side], bw, params, cop_ok, cpei_ok)
-        used = tm.step_used()
-        table.insert(table.columns.get_loc("kind") + 1, "used", used[table["contact"].to_numpy()])
-        steps[side] = table
-        used_rows = measured & used
-        idx = np.flatnonzero(used_rows)
-        hs_u, to_u = tm.hs_index[idx], tm.to_index[idx]
-        curves[side] = _curves(foot, hs_u, to_u, bw, cop_xy, params)
-        regions[side] = _region_summary(table[table["used"]], recording.layout, foot)
-        # per-sensor arrays have one row per measured contact; keep the used ones
-        measured_index = np.flatnonzero(measured)
-        sensors[side] = sensor_table(per_sensor, np.isin(measured_index, idx), foot.sensor_used, recording.layout)
 
     add_bilateral_timing(steps, timing)
     strides = {side: _stride_table(steps[side], timing[side]) for side in recording.sides}
@@ -172,6 +179,27 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
         quality=quality,
         provenance=provenance,
     )
+
+
+# Below this many samples per foot the two feet are analysed one after the
+# other: a thread would cost more than it saves on a short recording.
+_PARALLEL_MIN_SAMPLES = 100_000
+
+
+def _per_side(work: Callable[[str], Any], recording: Recording) -> list[Any]:
+    """``work(side)`` for every side, in side order; both feet at once on two threads when worth it.
+
+    The per-foot stages share nothing and spend their time in numpy, which
+    releases the GIL, so the second core does real work. Results (and the
+    first exception, if any) are those of running the sides one by one.
+    """
+    sides = list(recording.sides)
+    longest = max((recording.foot(side).n_samples for side in sides), default=0)
+    if len(sides) < 2 or longest < _PARALLEL_MIN_SAMPLES:
+        return [work(side) for side in sides]
+    with ThreadPoolExecutor(max_workers=len(sides), thread_name_prefix="insole-foot") as pool:
+        futures = [pool.submit(work, side) for side in sides]
+        return [future.result() for future in futures]
 
 
 def _body_weight(recording, params, prepared, timing) -> dict[str, Any]:
@@ -309,26 +337,39 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
 def _curves(foot, hs, to, bw, cop_xy, params) -> pd.DataFrame:
     points = int(params.curve_points)
     data: dict[str, np.ndarray] = {"percent_stance": np.linspace(0.0, 100.0, points)}
-    force = normalised_curves(np.nan_to_num(foot.force), hs, to, points)
-
-    def add(name: str, rows: np.ndarray) -> None:
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, as they should
-            if rows.shape[0] == 0:
-                data[f"{name}_mean"] = np.full(points, np.nan)
-                data[f"{name}_sd"] = np.full(points, np.nan)
-                return
-            data[f"{name}_mean"] = np.nanmean(rows, axis=0) if np.isfinite(rows).any() else np.full(points, np.nan)
-            data[f"{name}_sd"] = (np.nanstd(rows, axis=0, ddof=1) if rows.shape[0] > 1
-                                  else np.full(points, np.nan))
-
-    add("force_n", force if foot.force_unit == "N" else np.full_like(force, np.nan))
-    add("force_bw", force / bw if math.isfinite(bw) and bw > 0 else np.full_like(force, np.nan))
+    grid = stance_grid(hs, to, points, foot.n) if hs.size else None
+    force = normalised_curves(np.nan_to_num(foot.force), hs, to, points, grid)
+    nan = np.full(points, np.nan)
+    mean, sd = _column_mean_sd(force)
+    calibrated = foot.force_unit == "N"
+    data["force_n_mean"], data["force_n_sd"] = (mean, sd) if calibrated else (nan, nan.copy())
+    # in body weights: the same curves divided by one number
+    scaled = math.isfinite(bw) and bw > 0
+    data["force_bw_mean"], data["force_bw_sd"] = (mean / bw, sd / bw) if scaled else (nan.copy(), nan.copy())
     if cop_xy is not None:
-        add("cop_x_mm", normalised_curves(cop_xy[0], hs, to, points))
-        add("cop_y_mm", normalised_curves(cop_xy[1], hs, to, points))
+        for name, signal in (("cop_x_mm", cop_xy[0]), ("cop_y_mm", cop_xy[1])):
+            data[f"{name}_mean"], data[f"{name}_sd"] = _column_mean_sd(normalised_curves(signal, hs, to, points, grid))
     data["n_stances"] = np.full(points, hs.size)
     return pd.DataFrame(data)
+
+
+def _column_mean_sd(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and SD (n - 1) of each column over the finite values; NaN where there are none (or one, for SD)."""
+    points = rows.shape[1]
+    if rows.shape[0] == 0:
+        return np.full(points, np.nan), np.full(points, np.nan)
+    finite = np.isfinite(rows)
+    if finite.all():  # the usual case for force: plain reductions
+        mean = rows.mean(axis=0)
+        sd = rows.std(axis=0, ddof=1) if rows.shape[0] > 1 else np.full(points, np.nan)
+        return mean, sd
+    count = finite.sum(axis=0)
+    values = np.where(finite, rows, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, values.sum(axis=0) / count, np.nan)
+        squares = np.where(finite, (values - mean) ** 2, 0.0).sum(axis=0)
+        sd = np.where(count > 1, np.sqrt(squares / np.maximum(count - 1, 1)), np.nan)
+    return mean, sd
 
 
 def _region_summary(used_steps: pd.DataFrame, layout, foot) -> pd.DataFrame:

@@ -33,6 +33,9 @@ from insole._layout import SensorLayout
 
 __all__ = ["cop_path", "cop_features", "cop_capability"]
 
+# samples per block of the COP moment product (16 sensors x 16384 x 8 bytes = 2 MiB)
+_COP_BLOCK = 16384
+
 
 def cop_capability(layout: SensorLayout, used: np.ndarray) -> tuple[bool, bool, str]:
     """Whether the used sensors can place a COP, and whether they support CPEI, with the reason if not."""
@@ -56,21 +59,22 @@ def cop_path(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-sample COP x and y (mm), NaN where masked; ``positive_load_t`` is (sensors, samples).
 
-    Excluded sensors carry zero load already. The moments are accumulated
-    sensor by sensor: for a handful of sensors this beats a matrix product,
-    which would hand a tall, thin product to a multi-threaded BLAS.
+    Excluded sensors carry zero load already. The total and the two moments
+    come from a small (3 x sensors) by (sensors x samples) product in float64,
+    block by block (a float64 copy of a block fits in cache; of the whole
+    array it would not): a weighted mean in float64 with non-negative weights
+    stays inside the sensors' hull, which float32 sums do not guarantee. The
+    product is numpy's own einsum loop, not BLAS: a multi-threaded BLAS spins
+    its threads on such thin products and burns more CPU than it saves.
     """
-    n = positive_load_t.shape[1]
-    total = np.zeros(n)
-    moment_x = np.zeros(n)
-    moment_y = np.zeros(n)
-    for j in range(positive_load_t.shape[0]):
-        row = positive_load_t[j]
-        if not row.any():
-            continue
-        total += row
-        moment_x += layout.x_mm[j] * row
-        moment_y += layout.y_mm[j] * row
+    loads = np.asarray(positive_load_t)
+    n = loads.shape[1]
+    weights = np.vstack([np.ones(layout.n_sensors), layout.x_mm, layout.y_mm]).astype(np.float64)
+    sums = np.empty((3, n))
+    for start in range(0, n, _COP_BLOCK):  # one product per block of samples, not per sample
+        stop = start + _COP_BLOCK
+        np.einsum("jk,kn->jn", weights, loads[:, start:stop].astype(np.float64), out=sums[:, start:stop])
+    total, moment_x, moment_y = sums
     with np.errstate(invalid="ignore", divide="ignore"):
         x = moment_x / total
         y = moment_y / total

@@ -34,6 +34,7 @@ were missing leaves that event unknown (NaN). Short gaps (up to
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,13 +99,19 @@ def lowpass_by_segment(values: np.ndarray, valid: np.ndarray, sample_rate_hz: fl
     out = np.where(valid, values, np.nan).astype(float)
     if cutoff_hz >= 0.45 * sample_rate_hz:
         return out
-    sos = butter(2, cutoff_hz, fs=sample_rate_hz, output="sos")
+    sos = _butter_lowpass(float(cutoff_hz), float(sample_rate_hz)).copy()  # scipy wants it writable
     padlen = 3 * (2 * len(sos) + 1)
     starts, stops = runs(valid)
     for start, stop in zip(starts.tolist(), stops.tolist()):  # one call per run of valid data
         if stop - start > padlen:
             out[start:stop] = sosfiltfilt(sos, out[start:stop])
     return out
+
+
+@functools.lru_cache(maxsize=32)
+def _butter_lowpass(cutoff_hz: float, sample_rate_hz: float) -> np.ndarray:
+    """2nd-order Butterworth low-pass sections (designed once per cutoff and rate)."""
+    return butter(2, cutoff_hz, fs=sample_rate_hz, output="sos")
 
 
 def _bridge_short_gaps(smoothed: np.ndarray, valid: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
@@ -145,8 +152,7 @@ def detect_contacts(
         raise ValueError(f"event method must be 'level' or 'shape', not {method!r}")
     if valid.sum() < 3:
         return _empty(smoothed)
-    floor = float(np.percentile(smoothed[valid], 5))
-    top = float(np.percentile(smoothed[valid], 95))
+    floor, top = (float(v) for v in np.percentile(smoothed[valid], [5, 95]))  # one partition for both
     load_range = top - floor
     levels = {"floor": floor, "top": top}
     if not (load_range > 0):
@@ -186,7 +192,8 @@ def detect_contacts(
     before_lo = np.maximum(prev_stop, starts - window)
     after_hi = np.minimum(next_start, stops + window)
 
-    peak_index = interval_argmax(np.nan_to_num(smoothed, nan=-np.inf), starts, stops)
+    peaks_of = np.nan_to_num(smoothed, nan=-np.inf)  # a gap is never a peak
+    peak_index = interval_argmax(peaks_of, starts, stops)
     peak = smoothed[peak_index]
     floor_before = _interval_nanmin(smoothed, before_lo, starts)
     floor_after = _interval_nanmin(smoothed, stops, after_hi)
@@ -199,8 +206,8 @@ def detect_contacts(
     # heel strike is sought before the first peak (weight acceptance) and toe
     # off after the last (push-off): a deep mid-stance valley is not an edge
     middle = (starts + stops) // 2
-    first_peak = interval_argmax(np.nan_to_num(smoothed, nan=-np.inf), starts, np.maximum(middle, starts + 1))
-    last_peak = interval_argmax(np.nan_to_num(smoothed, nan=-np.inf), middle, stops)
+    first_peak = interval_argmax(peaks_of, starts, np.maximum(middle, starts + 1))
+    last_peak = interval_argmax(peaks_of, middle, stops)
     if method == "level":
         hs, hs_ok = _heel_strike_level(smoothed, before_lo, first_peak, floor_before, typical_peak, params)
         to, to_ok = _toe_off_level(smoothed, last_peak, after_hi, floor_after, typical_peak, params)

@@ -19,7 +19,7 @@ import numpy as np
 
 from insole._analysis._segments import interval_windows
 
-__all__ = ["force_features", "normalised_curves"]
+__all__ = ["force_features", "normalised_curves", "stance_grid"]
 
 
 def force_features(
@@ -99,18 +99,33 @@ def _first_crossing(windows: np.ndarray, allowed: np.ndarray, level: np.ndarray,
     return np.where(has, time, np.nan)
 
 
-def normalised_curves(signal: np.ndarray, hs: np.ndarray, to: np.ndarray, points: int) -> np.ndarray:
+def stance_grid(hs: np.ndarray, to: np.ndarray, points: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where 0..100 % of each stance falls between samples: (lower, upper, weight), each (m, points).
+
+    Shared by every curve of the same stances (force, COP x, COP y), so the
+    grid is computed once.
+    """
+    fraction = np.linspace(0.0, 1.0, points)[None, :]
+    position = hs[:, None] + fraction * (to - 1 - hs)[:, None]
+    lower = position.astype(np.int64)  # positions are >= 0: truncation is floor
+    upper = np.minimum(lower + 1, n - 1)
+    weight = position - lower
+    return lower, upper, weight
+
+
+def normalised_curves(
+    signal: np.ndarray, hs: np.ndarray, to: np.ndarray, points: int,
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """(m, points) samples of ``signal`` at 0..100 % of each stance, linearly interpolated.
 
     0 % is the heel-strike sample and 100 % the last stance sample before toe off.
-    NaN in the signal stays NaN where it is used.
+    NaN in the signal stays NaN where it is used. ``grid`` is ``stance_grid``
+    of the same stances, when the caller has it already.
     """
     if hs.size == 0:
         return np.zeros((0, points))
-    fraction = np.linspace(0.0, 1.0, points)[None, :]
-    position = hs[:, None] + fraction * (to - 1 - hs)[:, None]
-    lower = np.floor(position).astype(np.int64)
-    upper = np.minimum(lower + 1, signal.size - 1)
-    weight = position - lower
-    blended = signal[lower] * (1 - weight) + signal[upper] * weight
-    return np.where(weight > 0, blended, signal[lower])
+    lower, upper, weight = grid if grid is not None else stance_grid(hs, to, points, signal.size)
+    at_lower = signal[lower]
+    blended = at_lower * (1 - weight) + signal[upper] * weight
+    return np.where(weight > 0, blended, at_lower)

@@ -20,8 +20,9 @@ force only if the sensors are alike). Which one was used is recorded.
 
 Zero offset: once the swings are known, each sensor's median over mid-swing
 samples (the middle half of every swing) is subtracted, and the total force's
-too; the offsets are recorded. Negative values left after that are kept (they
-are data); COP and regional weights use only positive loads.
+too; the offsets are recorded. Negative values of the total force left after
+that are kept (they are data); ``finish_loads`` then clips the per-sensor
+loads at zero for COP and regional weights.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import numpy as np
 
 from insole._analysis._params import AnalysisParams
 from insole._analysis._segments import reduce_intervals, runs
-from insole._layout import SensorLayout
 from insole._recording import FootSamples, Recording
 
 __all__ = ["PreparedFoot", "SensorFlag", "prepare_foot", "apply_zero_offset", "finish_loads"]
@@ -95,13 +95,20 @@ class PreparedFoot:
 
 
 def finish_loads(prepared: PreparedFoot) -> None:
-    """Cache the positive per-sensor loads (negatives as 0) used by COP and regional loads."""
-    prepared.positive_load_t = np.maximum(prepared.sensor_load_t, 0)
+    """Clip the per-sensor loads (and pressures) at zero, in place, for COP and regional loads.
+
+    A reading below zero after the offset is noise around the unloaded level:
+    it counts as no load. The per-sensor arrays are this foot's own copies, so
+    clipping them in place saves two (sensors x samples) arrays per foot;
+    afterwards ``positive_load_t`` is ``sensor_load_t`` (and likewise for the
+    pressures). The total force is not touched: it keeps its negatives.
+    """
+    np.maximum(prepared.sensor_load_t, 0, out=prepared.sensor_load_t)
+    prepared.positive_load_t = prepared.sensor_load_t
     if prepared.sensor_pressure_t is not None:
-        if prepared.sensor_pressure_t is prepared.sensor_load_t:
-            prepared.positive_pressure_t = prepared.positive_load_t
-        else:
-            prepared.positive_pressure_t = np.maximum(prepared.sensor_pressure_t, 0)
+        if prepared.sensor_pressure_t is not prepared.sensor_load_t:
+            np.maximum(prepared.sensor_pressure_t, 0, out=prepared.sensor_pressure_t)
+        prepared.positive_pressure_t = prepared.sensor_pressure_t
 
 
 def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> PreparedFoot:
@@ -114,27 +121,32 @@ def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> Pre
     foot = recording.foot(side)
     assert foot is not None
     layout = recording.layout
-    values_t = np.array(foot.values.T, dtype=np.float32, order="C", copy=True)  # the one transposition
+    values_t = _transposed_float32(foot.values)  # the one transposition
     k, n = values_t.shape
     names = layout.sensor_names
     valid = foot.valid & np.isfinite(values_t).all(axis=0)
 
     flags: list[SensorFlag] = []
     used = np.ones(k, dtype=bool)
-    values_t[:, ~valid] = 0
-    if valid.any():
+    if valid.all():  # the usual case: plain reductions are several times faster than masked ones
+        top, bottom = values_t.max(axis=1), values_t.min(axis=1)
+    elif valid.any():
         top = np.max(values_t, axis=1, where=valid[None, :], initial=-np.inf)
         bottom = np.min(values_t, axis=1, where=valid[None, :], initial=np.inf)
+    values_t[:, ~valid] = 0
+    if valid.any():
         # flat: never changes
         for j in np.flatnonzero(top == bottom):
             flags.append(SensorFlag(names[j], "flat", True, f"reads {top[j]:g} {recording.unit} throughout (dead or never loaded)"))
         used &= top != bottom
         provisional_total = values_t.sum(axis=0, dtype=np.float64)
-        for j, detail in _stuck_sensors(values_t, valid, provisional_total, recording.sample_rate_hz, params, used):
+        low, high = np.percentile(provisional_total[valid], [5, 95])  # one partition for both checks
+        span = float(high - low)
+        for j, detail in _stuck_sensors(values_t, valid, provisional_total, recording.sample_rate_hz, params, used, span):
             flags.append(SensorFlag(names[j], "stuck", True, detail))
             used[j] = False
         saturation = _saturation_kpa(recording)
-        for j, detail in _saturated_sensors(values_t, valid, top, provisional_total, saturation, recording.unit, used):
+        for j, detail in _saturated_sensors(values_t, valid, top, provisional_total, saturation, recording.unit, used, span):
             flags.append(SensorFlag(names[j], "saturated", params.exclude_saturated, detail))
             if params.exclude_saturated:
                 used[j] = False
@@ -201,19 +213,19 @@ def apply_zero_offset(prepared: PreparedFoot, swing_starts: np.ndarray, swing_st
     # a median over at most ~20000 evenly spread mid-swing samples is plenty
     rows = np.flatnonzero(mid_swing)
     rows = rows[:: max(1, rows.size // 20000)]
-    offsets = np.median(prepared.sensor_load_t[:, rows], axis=1)
+    offsets = _row_medians(prepared.sensor_load_t[:, rows])
     offsets[~prepared.sensor_used] = 0.0
-    invalid = ~prepared.valid
+    invalid = np.flatnonzero(~prepared.valid)
     same = prepared.sensor_pressure_t is prepared.sensor_load_t
+    # in place: the per-sensor arrays are this foot's own copies (prepare_foot made
+    # them), and a fresh (sensors x samples) array per subtraction costs more than the sum
     if prepared.sensor_pressure_t is not None and not same:
-        pressure_offsets = np.median(prepared.sensor_pressure_t[:, rows], axis=1)
+        pressure_offsets = _row_medians(prepared.sensor_pressure_t[:, rows])
         pressure_offsets[~prepared.sensor_used] = 0.0
-        prepared.sensor_pressure_t = prepared.sensor_pressure_t - pressure_offsets.astype(np.float32)[:, None]
+        prepared.sensor_pressure_t -= pressure_offsets.astype(np.float32)[:, None]
         prepared.sensor_pressure_t[:, invalid] = 0
-    prepared.sensor_load_t = prepared.sensor_load_t - offsets.astype(np.float32)[:, None]
+    prepared.sensor_load_t -= offsets.astype(np.float32)[:, None]
     prepared.sensor_load_t[:, invalid] = 0
-    if same:
-        prepared.sensor_pressure_t = prepared.sensor_load_t
     force_offset = float(np.median(prepared.force[rows]))
     prepared.force = prepared.force - force_offset
     prepared.offsets = offsets
@@ -222,6 +234,34 @@ def apply_zero_offset(prepared: PreparedFoot, swing_starts: np.ndarray, swing_st
         f"median of {int(mid_swing.sum())} mid-swing samples subtracted per sensor "
         f"(total force offset {force_offset:.4g} {prepared.force_unit})"
     )
+
+
+def _row_medians(values: np.ndarray) -> np.ndarray:
+    """The median of each row of a finite 2-D array, as ``np.median(values, axis=1)`` gives it.
+
+    One partition around the middle element(s); ``np.median`` also checks
+    for NaN, which costs several times more (these values are all valid).
+    """
+    width = values.shape[1]
+    half = width // 2
+    if width % 2:
+        return np.partition(values, half, axis=1)[:, half]
+    middle = np.partition(values, (half - 1, half), axis=1)
+    return (middle[:, half - 1] + middle[:, half]) / 2
+
+
+def _transposed_float32(values: np.ndarray) -> np.ndarray:
+    """``values`` (samples, sensors) as a C-contiguous float32 (sensors, samples) copy.
+
+    Transposed block by block: a tall, thin array transposed in one go walks
+    memory with a large stride and is about three times slower.
+    """
+    n, k = values.shape
+    out = np.empty((k, n), dtype=np.float32)
+    block = 8192
+    for start in range(0, n, block):  # one step per 8192 samples, not per sample
+        out[:, start:start + block] = values[start:start + block].T
+    return out
 
 
 def _saturation_kpa(recording: Recording) -> float | None:
@@ -235,7 +275,7 @@ def _saturation_kpa(recording: Recording) -> float | None:
     return None
 
 
-def _stuck_sensors(values, valid, total, sample_rate_hz, params, used):
+def _stuck_sensors(values, valid, total, sample_rate_hz, params, used, span):
     """Sensors holding one non-zero value through a whole block of ``stuck_run_s`` while the load changes.
 
     Blocks are aligned to the recording's start, so every run of at least
@@ -244,11 +284,7 @@ def _stuck_sensors(values, valid, total, sample_rate_hz, params, used):
     k, n = values.shape  # (sensors, samples)
     block = max(int(round(params.stuck_run_s * sample_rate_hz)), 2)
     nb = n // block
-    if nb == 0:
-        return []
-    finite_total = total[valid]
-    span = float(np.percentile(finite_total, 95) - np.percentile(finite_total, 5)) if finite_total.size else 0.0
-    if span <= 0:
+    if nb == 0 or not (span > 0):  # span: the total's 5th-95th percentile range over valid samples
         return []
     cut = values[:, : nb * block].reshape(k, nb, block)
     constant = ((cut.max(axis=2) == cut.min(axis=2)) & (cut[:, :, 0] != 0)).T  # (nb, k)
@@ -265,7 +301,7 @@ def _stuck_sensors(values, valid, total, sample_rate_hz, params, used):
     return found
 
 
-def _saturated_sensors(values, valid, top, total, saturation_kpa, unit, used):
+def _saturated_sensors(values, valid, top, total, saturation_kpa, unit, used, span):
     """Sensors on a plateau at their maximum (or at the stated saturation) in several runs of samples.
 
     A plateau counts only while the foot's total load keeps changing (by more
@@ -281,8 +317,6 @@ def _saturated_sensors(values, valid, top, total, saturation_kpa, unit, used):
     at_top = (values >= level[:, None]) & valid[None, :]
     need = _SATURATION_MIN_RUNS * _SATURATION_MIN_RUN_SAMPLES
     found = []
-    finite_total = total[valid]
-    span = float(np.percentile(finite_total, 95) - np.percentile(finite_total, 5)) if finite_total.size else 0.0
     for j in np.flatnonzero(at_top.sum(axis=1) >= need):  # usually none: only these get a closer look
         starts, stops = runs(at_top[j])
         long = (stops - starts) >= _SATURATION_MIN_RUN_SAMPLES

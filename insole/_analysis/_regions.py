@@ -56,8 +56,22 @@ def available_groups(layout: SensorLayout, used: np.ndarray) -> dict[str, np.nda
 
 
 def _per_sensor(ufunc: np.ufunc, rows_t: np.ndarray, hs: np.ndarray, to: np.ndarray) -> np.ndarray:
-    """(stances, sensors) reductions, one contiguous 1-D pass per sensor."""
-    return np.stack([reduce_intervals(ufunc, rows_t[j], hs, to) for j in range(rows_t.shape[0])], axis=1)
+    """(stances, sensors) reductions over ``[hs, to)`` of a (sensors, samples) array, in one pass.
+
+    One ``reduceat`` along the samples axis covers every sensor row
+    (contiguous in memory); stances that end at the last sample, which
+    ``reduceat`` cannot bound, are reduced on their own.
+    """
+    n = rows_t.shape[1]
+    inner = to < n
+    out = np.empty((hs.size, rows_t.shape[0]), dtype=rows_t.dtype)
+    if inner.any():
+        bounds = np.empty(2 * int(inner.sum()), dtype=np.int64)
+        bounds[0::2], bounds[1::2] = hs[inner], to[inner]
+        out[inner] = ufunc.reduceat(rows_t, bounds, axis=1)[:, 0::2].T
+    for i in np.flatnonzero(~inner):
+        out[i] = ufunc.reduce(rows_t[:, hs[i]:], axis=1)
+    return out
 
 
 def region_features(

@@ -81,7 +81,11 @@ def heading_axis(foot: PreparedFoot) -> int | None:
     samples = foot.imu
     if samples is None or samples.accel_g is None or samples.gyro_dps is None:
         return None
-    accel = np.asarray(samples.accel_g, dtype=float)[foot.valid]
+    # gravity dominates the mean: about 20000 evenly spread valid samples settle it
+    # as surely as an hour of them, without copying the whole (samples x 3) array
+    rows = np.flatnonzero(foot.valid)
+    rows = rows[:: max(1, rows.size // 20000)]
+    accel = np.asarray(samples.accel_g[rows], dtype=float)
     if accel.size == 0 or not np.isfinite(accel).any():
         return None
     return int(np.argmax(np.abs(np.nanmean(accel, axis=0))))
