@@ -145,6 +145,93 @@ def _vendor_export_timing(recording, side: str) -> dict[str, np.ndarray]:
     return {"stance": to - hs, "swing": np.append(hs[1:] - to[:-1], np.nan), "double_support": ds}
 
 
+def _temporal(steps, rows: list[dict], i_hs: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Our and the report's stance, swing and double support over the report's steps that we matched.
+
+    Double support is the report's per-step definition (checked on its every
+    step by ``test_moticon_report_double_support_is_initial_per_step``): the
+    other foot's toe off minus this foot's initial contact.
+    """
+    m = i_hs >= 0
+    k = i_hs[m]
+    hs, to = steps["heel_strike_s"].to_numpy(), steps["toe_off_s"].to_numpy()
+    next_hs = np.append(hs[1:], np.nan)
+    ours = {
+        "stance": steps["stance_time_s"].to_numpy()[k],
+        "swing": (next_hs - to)[k],
+        "double_support": steps["initial_double_support_s"].to_numpy()[k],
+    }
+    theirs = {
+        "stance": _column(rows, "Stance (s)")[m],
+        "swing": _column(rows, "Swing (s)")[m],
+        "double_support": _column(rows, "Double support (s)")[m],
+    }
+    return ours, theirs
+
+
+def test_moticon_report_double_support_is_initial_per_step() -> None:
+    """The report's "Double support (s)" of a step is the other foot's next toe off minus this initial contact.
+
+    Not the sum of initial and terminal double support, and not per stride:
+    that is the definition ``initial_double_support_s`` follows.
+    """
+    checked = 0
+    for _, report in MOTICON:
+        book = _report(DATA / "moticon-opengo" / report)
+        for side, other in (("left", "right"), ("right", "left")):
+            contact = _column(book[side], "Initial contact (s)")
+            reported = _column(book[side], "Double support (s)")
+            other_to = np.sort(_column(book[other], "Toe off (s)"))
+            j = np.searchsorted(other_to, contact, side="right")
+            initial = np.where(j < other_to.size, other_to[np.minimum(j, other_to.size - 1)] - contact, np.nan)
+            known = np.isfinite(reported)
+            # the report gives times to the millisecond: equal to within rounding
+            assert np.all(np.abs(initial[known] - reported[known]) < 5e-4)
+            checked += int(known.sum())
+    assert checked == 22  # 13 steps of the normal trial, 9 of the fast one
+
+
+# The fast trial cannot meet 2 % in double support from the export, by any
+# detector. Its report holds 4 (left) and 5 (right) double supports of 68-95
+# ms: 2 % of their mean is 1.4-1.7 ms, 7 ms summed over the steps, less than
+# one 10 ms sample of the export. The report's event times are on each
+# insole's own clock (1 ms resolution; report minus export time drifts by
+# about +1 ms/s and the two insoles' sampling instants are 2-5 ms apart),
+# which the export's shared 10 ms time column does not carry: the vendor's
+# own events, read back from the export, are off its report by +9.2 % (left)
+# and -3.5 % (right); interpolating threshold crossings between samples
+# (sub-sample times) moves ours further away (+11.6 %, +10.4 %), because the
+# vendor's times are samples of its clock, not interpolated crossings. Ours,
+# one sample off the vendor's in 1 of 4 left and 3 of 5 right steps, are at
+# +6.3 % and +5.3 %; the left swing is 2.1 % off (our toe off one sample late
+# in 3 of 4 steps). The normal trial (6-7 double supports of 113-167 ms)
+# meets 2 % on every measure.
+_FAST_TRIAL = ("export time resolution: 2 % of the fast trial's mean double support is less than one 10 ms "
+               "sample summed over its 4-5 steps, and the report's times are on the insoles' own clocks "
+               "(the vendor's own events through the export miss by +9.2 % / -3.5 %)")
+
+
+@pytest.mark.parametrize(
+    "export,report",
+    [pytest.param(*MOTICON[0], id=MOTICON[0][0]),
+     pytest.param(*MOTICON[1], id=MOTICON[1][0], marks=pytest.mark.xfail(reason=_FAST_TRIAL, strict=True))],
+)
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_moticon_temporal_means_within_2pct_of_report(export: str, report: str, side: str) -> None:
+    """The issue's criterion as written: mean stance, swing and double support within 2 % of the report."""
+    _, analysis = _analysed(str(DATA / "moticon-opengo" / export))
+    rows = _report(DATA / "moticon-opengo" / report)[side]
+    i_hs = _nearest(_column(rows, "Initial contact (s)"), analysis.steps[side]["heel_strike_s"].to_numpy(), 0.1)
+    ours, theirs = _temporal(analysis.steps[side], rows, i_hs)
+    errors = {}
+    for name in ours:
+        ok = np.isfinite(ours[name]) & np.isfinite(theirs[name])
+        assert ok.sum() >= 3
+        errors[name] = abs(ours[name][ok].mean() / theirs[name][ok].mean() - 1)
+    print(export, side, {name: f"{100 * e:.1f}%" for name, e in errors.items()})
+    assert all(e <= 0.02 for e in errors.values()), errors
+
+
 @pytest.mark.parametrize("export,report", MOTICON, ids=[m[0] for m in MOTICON])
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_moticon_against_vendor_gait_report(export: str, report: str, side: str) -> None:
@@ -168,24 +255,12 @@ def test_moticon_against_vendor_gait_report(export: str, report: str, side: str)
     assert mae_hs <= 10.0
     assert mae_to <= 15.0
 
-    # mean stance, swing and double support over the matched steps, within 2 %
-    # of the report. The report's times are on the insole's own clock; the
-    # export's time column is that clock rounded to 10 ms, which alone moves
-    # the vendor's own events (read from the export) by up to 9 % in double
-    # support on the fast trial (5 steps of ~70-90 ms). That measured effect
-    # of the export's clock is added to the 2 %.
+    # Regression guard for the temporal means (the issue's strict 2 % is the
+    # next test): within 2 % of the report plus the measured effect of the
+    # export's clock, i.e. how far the vendor's own events, read back from
+    # the export, land from its report (see the next test for why).
     k = i_hs[m]
-    next_hs = np.append(hs[1:], np.nan)
-    ours = {
-        "stance": steps["stance_time_s"].to_numpy()[k],
-        "swing": (next_hs - to)[k],
-        "double_support": steps["initial_double_support_s"].to_numpy()[k],
-    }
-    theirs = {
-        "stance": _column(rows, "Stance (s)")[m],
-        "swing": _column(rows, "Swing (s)")[m],
-        "double_support": _column(rows, "Double support (s)")[m],
-    }
+    ours, theirs = _temporal(steps, rows, i_hs)
     vendor = {name: values[: len(rows)][m] for name, values in _vendor_export_timing(recording, side).items()}
     for name in ours:
         ok = np.isfinite(ours[name]) & np.isfinite(theirs[name])
