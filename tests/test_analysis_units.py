@@ -101,6 +101,82 @@ def test_shape_events_on_a_footswitch_like_signal() -> None:
     assert np.all(np.abs(found.toe_off_index - np.array(ends)) <= 1)
 
 
+def _unloading(tail: np.ndarray, n_steps: int = 6) -> tuple[np.ndarray, list[int]]:
+    """Contacts (rise, plateau at 100, steep fall to 10) each followed by ``tail``, then zeros; kink indices."""
+    signal = np.zeros(150 * n_steps + 50)
+    kinks = []
+    for k in range(n_steps):
+        a = 20 + 150 * k
+        signal[a:a + 10] = np.linspace(10, 100, 10)
+        signal[a + 10:a + 50] = 100
+        signal[a + 50:a + 58] = np.linspace(100, 10, 9)[1:]  # steep: -11.25 per sample
+        signal[a + 58:a + 58 + tail.size] = tail
+        kinks.append(a + 57)  # the last sample of the steep fall (at 10)
+    return signal, kinks
+
+
+def test_shape_toe_off_follows_a_slow_second_fall_to_the_floor() -> None:
+    # after the kink the force keeps falling at 11 % of the steepest slope (the
+    # toes leaving): not a pause, so toe off is where it comes within 4 % of the
+    # contact's amplitude of its floor: 10 - 1.25 i < 4 at i = 5 samples after the kink
+    signal, kinks = _unloading(np.linspace(10, 0, 9)[1:])
+    time = np.arange(signal.size) / 100.0
+    params = AnalysisParams(event_lowpass_hz=50.0, shape_lowpass_hz=50.0, min_swing_s=0.1)
+    found = detect_contacts(time, signal, np.ones(signal.size, bool), 100.0, params, method="shape")
+    assert found.n == 6
+    assert np.all(np.abs(found.toe_off_index - (np.array(kinks) + 5)) <= 1)
+
+
+def test_shape_toe_off_stays_at_the_knee_when_the_insole_springs_back() -> None:
+    # after the kink the force rises again (the insole springing back) before it
+    # falls to the floor: the fall paused, so toe off is at the end of the steep fall
+    rebound = np.concatenate([np.linspace(10, 14, 5)[1:], np.full(5, 14.0), np.linspace(14, 0, 8)[1:]])
+    signal, kinks = _unloading(rebound)
+    time = np.arange(signal.size) / 100.0
+    params = AnalysisParams(event_lowpass_hz=50.0, shape_lowpass_hz=50.0, min_swing_s=0.1)
+    found = detect_contacts(time, signal, np.ones(signal.size, bool), 100.0, params, method="shape")
+    assert found.n == 6
+    assert np.all(np.abs(found.toe_off_index - (np.array(kinks) + 1)) <= 1)
+
+
+def _contacts_with_dip(dip_at: int, dip_level: float, length: int) -> np.ndarray:
+    """Trapezoid contacts of 60 samples every 100 (ramps of 5), one of them ``length`` long with a V-shaped dip."""
+    signal = np.zeros(1200)
+    for a in range(20, 1100, 100):
+        if a in range(dip_at, dip_at + length):
+            continue
+        signal[a:a + 5] = np.linspace(20, 100, 5)
+        signal[a + 5:a + 55] = 100
+        signal[a + 55:a + 60] = np.linspace(100, 20, 5)
+    signal[dip_at:dip_at + 5] = np.linspace(20, 100, 5)
+    signal[dip_at + 5:dip_at + length - 5] = 100
+    signal[dip_at + length - 5:dip_at + length] = np.linspace(100, 20, 5)
+    middle = dip_at + length // 2
+    signal[middle - 10:middle + 11] = np.concatenate([np.linspace(100, dip_level, 11), np.linspace(dip_level, 100, 11)[1:]])
+    return signal
+
+
+def test_an_over_long_contact_is_split_at_a_deep_inner_unloading() -> None:
+    time = np.arange(1200) / 100.0
+    params = AnalysisParams(event_lowpass_hz=50.0, min_swing_s=0.1)
+    ones = np.ones(1200, bool)
+    # two steps of a shuffle joined by a dip to 25 % (above the 20 % off level):
+    # 1.6 s, more than 1.75 x the typical 0.6 s contact, so it is split at the dip
+    shuffle = detect_contacts(time, _contacts_with_dip(320, 25.0, 160), ones, 100.0, params, method="level")
+    ordinary = detect_contacts(time, _contacts_with_dip(320, 100.0, 160), ones, 100.0, params, method="level")
+    assert ordinary.n == 10 and shuffle.n == 11
+    # split at the lowest point (sample 400): the first step ends before it, the second starts after it
+    assert shuffle.stop_index[3] == 400 and shuffle.start_index[4] == 401
+    assert shuffle.toe_off_index[3] == 399 and shuffle.heel_strike_index[4] == 401
+    # a contact of ordinary length keeps its deep mid-stance valley
+    valley = detect_contacts(time, _contacts_with_dip(320, 25.0, 60), ones, 100.0, params, method="level")
+    assert valley.n == 11 and np.all(valley.stop_index - valley.start_index <= 61)
+    # standing (longer than max_stance_s): a weight shift is not a step
+    standing = detect_contacts(time, _contacts_with_dip(320, 25.0, 160), ones, 100.0, params.replace(max_stance_s=1.5),
+                               method="level")
+    assert standing.n == 10
+
+
 def test_symmetry_index_formula_and_sign() -> None:
     strides = {
         "left": pd.DataFrame({"stance_time_s": [0.6, 0.6], "cop_ml_offset_mm": [2.0, 2.0], "used": [True, True]}),
