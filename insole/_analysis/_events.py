@@ -23,9 +23,14 @@ Two passes, both on whole arrays:
      is not linear in force, so a fraction of the peak means different loads
      in different steps). Heel strike: walking back from the steepest point of
      the rise, the first sample after the slope was below
-     ``shape_slope_fraction`` of that steepest slope. Toe off: walking forward
-     from the steepest point of the fall, the first sample whose slope is
-     flatter than ``shape_toe_off_fraction`` of it.
+     ``shape_slope_fraction`` of that steepest slope. Toe off: where the
+     unloading reaches the floor it settles at (see ``_toe_off_knee``): the
+     end of the steep fall when the fall pauses or rebounds there, otherwise
+     the end of the slower fall that follows as the toes leave.
+
+Contacts far longer than the foot's typical one are split at a deep inner
+unloading (``_split_long_contacts``): a shuffling step in a turn, or a short
+swing held above the coarse off level by residual load.
 
 Events are never placed in a gap: a rise or fall that happened while samples
 were missing leaves that event unknown (NaN). Short gaps (up to

@@ -52,9 +52,13 @@ def methods_text(params: AnalysisParams, facts: Mapping[str, Any]) -> str:
             "force-sensitive resistors are uncalibrated and not linear in force, heel strike and toe off were "
             f"then placed from the waveform's shape (low-passed at {params.shape_lowpass_hz:g} Hz): heel strike "
             "where the rise begins (walking back from the steepest loading slope to where the slope drops "
-            f"below {params.shape_slope_fraction:.0%} of it), toe off where the unloading ends (walking forward "
-            f"from the steepest unloading slope to where it flattens below {params.shape_toe_off_fraction:.0%} "
-            "of it)."
+            f"below {params.shape_slope_fraction:.0%} of it), toe off where the unloading reaches its floor: "
+            f"where the signal comes within {params.shape_floor_fraction:.0%} of the contact's amplitude of the "
+            f"lowest level within {params.shape_settle_s:g} s after the fall's end (where the unloading slope "
+            f"flattens below {params.shape_toe_off_fraction:.0%} of its steepest), or at the fall's end when the "
+            f"fall first pauses or rebounds (slope flatter than {params.shape_pause_fraction:.0%} of the "
+            f"steepest); a toe off still more than {params.shape_unloaded_fraction:.0%} of the amplitude above "
+            "the swing floor was followed to the next fall (two-stage unloadings)."
         )
     else:
         events = (
@@ -71,7 +75,10 @@ def methods_text(params: AnalysisParams, facts: Mapping[str, Any]) -> str:
     parts = [
         events,
         f"Contacts shorter than {params.min_stance_s:g} s were discarded and unloadings shorter than "
-        f"{params.min_swing_s:g} s merged. Strides were used for statistics when both events were observed, "
+        f"{params.min_swing_s:g} s merged; a contact longer than {params.split_stance_factor:g} times the "
+        f"foot's median walking contact (but not longer than {params.max_stance_s:g} s) was split at an inner "
+        f"unloading below {params.split_depth_fraction:.0%} of the load range (a step in a shuffling turn, or "
+        "a swing held up by residual load). Strides were used for statistics when both events were observed, "
         f"no sample was missing inside them, the stride lasted at most {params.max_stride_s:g} s with contacts "
         f"of at most {params.max_stance_s:g} s (longer ones count as standing or pauses), the walking bout had "
         f"at least {params.min_bout_strides} strides"

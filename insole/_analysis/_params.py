@@ -41,6 +41,17 @@ class AnalysisParams:
         ``shape_toe_off_fraction``: the shape method's smoothing, the fraction of
         the steepest loading slope below which the rise has not started yet, and
         the fraction of the steepest unloading slope at which the fall has ended.
+        ``shape_settle_s`` / ``shape_floor_fraction`` / ``shape_pause_fraction`` /
+        ``shape_unloaded_fraction``: toe off is where the signal comes within
+        ``shape_floor_fraction`` of the contact's amplitude of its lowest level in
+        the ``shape_settle_s`` after the fall's end, unless the fall pauses or
+        rebounds first (slope flatter than ``shape_pause_fraction`` of the
+        steepest); one still more than ``shape_unloaded_fraction`` of the
+        amplitude above the swing floor is followed to the next fall.
+        ``split_stance_factor`` / ``split_depth_fraction``: a contact longer than
+        this many times the foot's median walking contact (and not longer than
+        ``max_stance_s``) is split at an inner unloading below this fraction of
+        the load range (shuffling turns; swings held up by residual load).
         ``detect_high_fraction`` / ``detect_low_fraction``: hysteresis levels of
         the coarse contact detector, as fractions of the foot's robust load range.
         ``contact_on_fraction`` / ``contact_off_fraction``: the level method's
