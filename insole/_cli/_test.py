@@ -61,7 +61,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     test.add_argument("--walkway-m", type=_positive_float, default=None, metavar="M",
                       help="10mwt: start line to end line (default 14)")
     test.add_argument("--timed-m", type=_positive_float, default=None, metavar="M",
-                      help="10mwt: the timed middle (default 10; the rest is split before and after)")
+                      help="10mwt: the timed middle (default 10, or the walkway less 4 m; the rest is split "
+                           "before and after)")
     test.add_argument("--pace", choices=("comfortable", "fast"), default="comfortable", help="10mwt: the pace asked for")
     test.add_argument("--course-m", type=_positive_float, default=None, metavar="M",
                       help="6mwt: distance between the cones (default 30)")
@@ -134,9 +135,12 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
     if args.imu is None:
         args.imu = args.test in ("tug", "6mwt")
+    walkway = args.walkway_m or 14.0
+    # the timed middle leaves 2 m to speed up and 2 m to slow down (10 m of 14 m) unless entered
+    timed = args.timed_m or (10.0 if walkway >= 14.0 else max(walkway - 4.0, 0.5 * walkway))
     try:
         inputs = TestInputs(
-            walkway_m=args.walkway_m or 14.0, timed_m=args.timed_m or min(10.0, 0.7 * (args.walkway_m or 14.0)),
+            walkway_m=walkway, timed_m=timed,
             pace=args.pace, course_m=args.course_m or 30.0, stance_width_mm=args.stance_width_mm,
             age_years=args.age, sex=args.sex, height_cm=args.height_cm, mass_kg=args.mass_kg,
         )
