@@ -5,8 +5,9 @@
 
 ``run()`` returns the markdown section that ``benchmarks/run_all.py`` puts in
 docs/benchmarks.md. Wall time is the best of several runs (the least
-disturbed by other processes); CPU time and the load average are printed
-beside it, because on a busy 2-core machine wall time measures the
+disturbed by other processes); CPU time (both threads: the analysis runs
+the two feet on two threads) and the load average before and after are
+printed beside it, because on a busy 2-core machine wall time measures the
 neighbours as much as the code. Peak memory is the peak of Python-traced
 allocations (numpy included) during one analysis, on top of the recording.
 """
@@ -75,9 +76,14 @@ def bench_moticon() -> dict[str, float] | None:
     return result
 
 
+def _load() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def run() -> str:
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = _load()
     hour = bench_hour()
+    load_after = _load()
     verdict = "meets" if hour["wall_s"] <= TARGET_S else "misses"
     lines = [
         "## Gait analysis (bench_analysis)",
@@ -89,13 +95,13 @@ def run() -> str:
         "| measure | value |",
         "|---|---|",
         f"| wall time, best of {RUNS} | {hour['wall_s']:.2f} s ({verdict} the {TARGET_S:g} s target) |",
-        f"| CPU time of that run | {hour['cpu_s']:.2f} s |",
+        f"| CPU time of that run (both threads) | {hour['cpu_s']:.2f} s |",
         f"| peak traced memory during the analysis | {hour['peak_mib']:.0f} MiB (recording itself: {hour['recording_mib']:.0f} MiB) |",
-        f"| 1-minute load average at the start | {load:.1f} on {os.cpu_count()} cores |",
+        f"| 1-minute load average before / after | {load:.1f} / {load_after:.1f} on {os.cpu_count()} cores |",
     ]
-    if hour["wall_s"] > TARGET_S and hour["cpu_s"] <= TARGET_S:
+    if hour["wall_s"] > hour["cpu_s"]:
         lines += ["", "Wall time above CPU time means other processes held the cores during the run; "
-                      "on an idle machine wall time is close to CPU time."]
+                      "on an idle machine the two feet's threads bring wall time below CPU time."]
     moticon = bench_moticon()
     if moticon is not None:
         ratio = moticon["theirs_s"] / moticon["ours_s"] if moticon["ours_s"] > 0 else float("nan")
