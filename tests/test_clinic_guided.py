@@ -218,6 +218,26 @@ def test_insole_test_takes_typed_marks_and_stop(tmp_path: Path) -> None:
     assert saved.meta.extra["clinic_test"]["status"] == "incomplete"
 
 
+def test_insole_test_from_a_saved_recording(tmp_path: Path) -> None:
+    """No capture: the phases and result of a recording on disk, written back with them."""
+    from insole._format import write_parquet
+
+    recording = simulate_clinic_test("tug", seed=8)
+    source = write_parquet(recording, tmp_path / "tug.parquet")
+    out = tmp_path / "tug-result.parquet"
+    done = subprocess.run([sys.executable, "-m", "insole._cli", "test", "tug", "--from", str(source), "--age", "66",
+                           "--out", str(out)], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "RESULT Timed Up and Go: complete" in done.stdout and "for adults aged 60-69" in done.stdout
+    saved = read_parquet(out)
+    total = recording.meta.extra["simulation"]["clinic_test"]["totals"]["total_time_s"]
+    assert saved.meta.extra["clinic_test"]["measures"]["total_time_s"] == pytest.approx(total, rel=0.01)
+    one_foot = write_parquet(recording.replace(right=None), tmp_path / "left.parquet")
+    refused = subprocess.run([sys.executable, "-m", "insole._cli", "test", "tug", "--from", str(one_foot)],
+                             capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert refused.returncode == 2 and "both feet" in refused.stderr and "Traceback" not in refused.stderr
+
+
 @pytest.mark.parametrize("args,message", [
     (["tug", "--walkway-m", "8", "--timed-m", "10"], "shorter than the walkway"),
     (["tug", "--speed", "2"], "need --emulate"),

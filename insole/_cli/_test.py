@@ -71,6 +71,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     test.add_argument("--age", type=_positive_float, default=None, metavar="YEARS", help="for age-specific reference values")
     test.add_argument("--sex", choices=("male", "female"), default=None, help="for sex-specific reference values")
     test.add_argument("--height-cm", type=_positive_float, default=None, metavar="CM", help="6mwt: for the predicted distance")
+    test.add_argument("--from", dest="source", type=Path, default=None, metavar="FILE",
+                      help="no capture: find the test's phases and result in a saved recording (any format "
+                           "'insole info' reads); with --out, write it with its phases and result")
     test.add_argument("--time-limit", type=_positive_float, default=None, metavar="S",
                       help="stop a test that has not ended by itself after this long (default 120 s; 6mwt 420 s)")
     device = parser.add_argument_group("insoles (as for 'insole record')")
@@ -147,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"insole test: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.source is not None:
+        return _from_file(args, inputs)
     out = args.out or Path(f"insole-{args.test}-{dt.datetime.now():%Y%m%d-%H%M%S}.parquet")
     if out.suffix != ".parquet":
         out = out.with_name(out.name + ".parquet")
@@ -280,6 +285,31 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
     return 0
 
 
+def _from_file(args: argparse.Namespace, inputs: Any) -> int:
+    """The test's result from a recording on disk (no capture), printed and optionally saved."""
+    from types import SimpleNamespace
+
+    from insole._clinic._results import run_test
+    from insole._format import write_parquet
+    from insole._io import load
+
+    if args.emulate:
+        print("insole test: error: --from reads a file; --emulate captures: choose one", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    recording = load(args.source)
+    try:
+        result = run_test(recording, args.test, inputs)
+    except ValueError as error:
+        print(f"insole test: error: {args.source}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    path = None
+    if args.out is not None:
+        path = write_parquet(result.with_recording(recording), args.out)
+    print(f"{args.source}: {recording!r}", flush=True)
+    _print_outcome(SimpleNamespace(result=result, path=path, stopped_by=None))
+    return 0
+
+
 async def _interrupted(interrupts: dict[str, int]) -> None:
     """Returns once Ctrl-C/SIGTERM arrives again (after the test itself was stopped by one or ended)."""
     seen = interrupts["count"]
@@ -332,7 +362,8 @@ async def _serve(args: argparse.Namespace, hub: Any, guided: Any, meta: Any) -> 
 
 def _print_outcome(outcome: Any) -> None:
     result = outcome.result
-    print(f"stopped by {outcome.stopped_by}", flush=True)
+    if outcome.stopped_by:
+        print(f"stopped by {outcome.stopped_by}", flush=True)
     if result is None:
         print("insole test: no recording was saved", flush=True)
         return
@@ -345,7 +376,8 @@ def _print_outcome(outcome: Any) -> None:
               flush=True)
     for reason in result.reasons:
         print(f"  incomplete: {reason}", flush=True)
-    print(f"wrote {outcome.path} (phases as marks, result in meta.extra['clinic_test'])", flush=True)
+    if outcome.path is not None:
+        print(f"wrote {outcome.path} (phases as marks, result in meta.extra['clinic_test'])", flush=True)
 
 
 def _emulated_specs(args: argparse.Namespace, faults: Any, params: Any, mass: float, inputs: Any) -> tuple[list, dict]:
