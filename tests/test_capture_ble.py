@@ -364,3 +364,24 @@ async def test_marks_zeroing_while_recording_and_a_second_recording_without_a_ne
     assert read_parquet(result.path).foot("left").n_samples > 0
     with pytest.raises(InsoleError):
         second.mark("too late")
+
+
+async def test_a_link_that_goes_silent_is_reconnected_and_the_silence_is_a_gap(emulation, tmp_path):
+    # After max_packets the emulated insole stays connected but sends nothing more: to the
+    # collector that is a stalled link (as when a link dies without BlueZ noticing yet).
+    environment = await emulation(*specs(100, 200, 2.0))
+    session = CaptureSession(tmp_path / "stall.parquet", params=CaptureParams(tare=False, stall_timeout_s=1.0), speed=2.0)
+    task = asyncio.create_task(session.run())
+    async with asyncio.timeout(GUARD_S):
+        for insole in environment.insoles:  # the second stream, after the reconnect, has finished too
+            while not (len(insole.record.streams) >= 2 and insole.finished.is_set()):
+                await asyncio.sleep(0.05)
+        session.request_stop()
+        result = await task
+    recording = read_parquet(result.path)
+    assert_file_matches(recording, environment)
+    for insole in environment.insoles:
+        quality = result.quality["feet"][insole.spec.side]
+        assert quality["stalls"] >= 1 and quality["reconnects"] >= 1
+        assert quality["streams"] == len(insole.record.streams)
+        assert len(recording.foot(insole.spec.side).gaps()) == len(insole.record.streams) - 1

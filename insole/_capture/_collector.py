@@ -109,6 +109,8 @@ class CaptureParams:
             (samples reach the disk within about twice this).
         reorder_window_s: How long a packet waits for earlier ones before it is written.
         stop_grace_s: After STOP_STREAMING, how long packets formed before it may still arrive.
+        stall_timeout_s: A streaming link that delivers nothing for this long is treated as
+            lost and reconnected (a link can die without BlueZ noticing for a while).
     """
 
     sample_rate_hz: int = 100
@@ -124,6 +126,7 @@ class CaptureParams:
     flush_interval_s: float = 0.25
     reorder_window_s: float = 0.1
     stop_grace_s: float = 0.2
+    stall_timeout_s: float = 5.0
 
     def __post_init__(self) -> None:
         # validate through the codec so the rules live in one place
@@ -340,6 +343,7 @@ class LinkCounters:
     battery_pct: int | None = None
     last_error: str | None = None
     link_down_since_s: float | None = None
+    stalls: int = 0
 
 
 class FatalLinkError(DeviceError):
@@ -389,6 +393,7 @@ class InsoleLink:
         self._wake = asyncio.Event()
         self._streamed_once = False
         self.fatal: BaseException | None = None
+        self.last_data_s = 0.0  # session time of the last data notification
 
     # -- the session's handles ---------------------------------------------
 
@@ -429,7 +434,9 @@ class InsoleLink:
     # -- callbacks (keep them tiny: they run for every notification) ----------
 
     def _on_data(self, _characteristic: Any, data: bytearray) -> None:
-        self.inbox.append((self.clock.now(), bytes(data)))
+        arrived = self.clock.now()
+        self.inbox.append((arrived, bytes(data)))
+        self.last_data_s = arrived
 
     def _on_control(self, _characteristic: Any, data: bytearray) -> None:
         received = self.clock.now()
@@ -531,6 +538,7 @@ class InsoleLink:
             if reply.status is not Status.OK:
                 raise DeviceError(f"{self.side} insole: START_STREAMING answered {reply.status.name}")
             streamed = True
+            self.last_data_s = self.clock.now()
             if self._streamed_once:
                 self.counters.reconnects += 1
             self._streamed_once = True
@@ -561,13 +569,25 @@ class InsoleLink:
                 waiter.cancel()
 
     async def _stream_until_lost_or_stopped(self) -> None:
+        loop = asyncio.get_running_loop()
         interval = self.params.sync_interval_s
+        stall_s = self.params.stall_timeout_s * self.clock.speed  # session seconds
+        next_sync = loop.time() + interval
         while not (self._stopping.is_set() or self._link_lost.is_set()):
             self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
+                await asyncio.wait_for(self._wake.wait(), max(min(0.5, next_sync - loop.time()), 0.0))
             if self._stopping.is_set() or self._link_lost.is_set():
                 return
+            if self.clock.now() - self.last_data_s > stall_s:
+                self.counters.stalls += 1
+                self.counters.last_error = f"no data for {self.params.stall_timeout_s:g} s while streaming"
+                logger.warning("%s insole: %s; reconnecting", self.side, self.counters.last_error)
+                self._link_lost.set()
+                return
+            if loop.time() < next_sync:
+                continue
+            next_sync = loop.time() + interval
             # a failure here is either the link going down (seen via _link_lost) or one lost
             # exchange; neither should end the stream
             with contextlib.suppress(Exception):

@@ -19,7 +19,7 @@ to the last update) and at the end, and shown by ``insole info``.
           "samples", "valid_samples", "missing_samples",
           "gaps", "gap_total_ms", "longest_gap_ms", "link_down_samples",
           "crc_failures", "malformed_packets", "duplicates", "reordered", "late_packets",
-          "timestamp_mismatches", "streams", "reconnects", "link_losses", "device_reboots",
+          "timestamp_mismatches", "streams", "reconnects", "link_losses", "stalls", "device_reboots",
           "battery_pct_start", "battery_pct_end", "low_battery", "tared", "tare_lost",
           "clock": {"drift_ppm", "drift_at_limit", "offset_s", "method", "min_latency_ms",
                     "sync_uncertainty_ms", "round_trips", "best_round_trip_ms", "time_axis_residual_ms"}

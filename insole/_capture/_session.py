@@ -671,6 +671,7 @@ class CaptureSession:
                 "reconnects": link.counters.reconnects,
                 "link_losses": link.counters.link_losses,
                 "failed_connection_attempts": link.counters.failed_attempts,
+                "stalls": link.counters.stalls,
                 "device_reboots": link.counters.device_reboots,
                 "battery_pct_start": link.counters.battery_pct_start,
                 "battery_pct_end": link.counters.battery_pct,
