@@ -175,11 +175,19 @@ def _run_dask(jobs, spec, task, on_start) -> Iterator[dict[str, Any]]:
     cluster = None
     try:
         if spec.scheduler == "local":
+            import dask
+
             try:
-                cluster = LocalCluster(
-                    n_workers=spec.n_workers, threads_per_worker=1, processes=True,
-                    dashboard_address=None, silence_logs=logging.ERROR,
-                )
+                # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536 so they hand memory back
+                # to the system; that also stops glibc from reusing freed blocks for the next large
+                # array, and each recording's arrays then page-fault afresh (measured here: 5x the page
+                # faults, about 40 % longer per recording). Our tasks are short and free all they
+                # allocate, so the workers keep glibc's default.
+                with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                    cluster = LocalCluster(
+                        n_workers=spec.n_workers, threads_per_worker=1, processes=True,
+                        dashboard_address=":0", silence_logs=logging.ERROR,
+                    )
             except Exception as error:  # noqa: BLE001 - typically a missing __main__ guard
                 raise EngineError(
                     f"could not start a Dask LocalCluster ({type(error).__name__}: {error}); a program that "
