@@ -24,7 +24,7 @@ Two passes, both on whole arrays:
      in different steps). Heel strike: walking back from the steepest point of
      the rise, the first sample after the slope was below
      ``shape_slope_fraction`` of that steepest slope. Toe off: where the
-     unloading reaches the floor it settles at (see ``_toe_off_knee``): the
+     unloading reaches the floor it settles at (see ``_toe_off_shape``): the
      end of the steep fall when the fall pauses or rebounds there, otherwise
      the end of the slower fall that follows as the toes leave.
 
@@ -219,7 +219,7 @@ def detect_contacts(
     else:
         shape = lowpass_by_segment(force, valid, sample_rate_hz, params.shape_lowpass_hz)
         hs, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params)
-        to, to_ok = _toe_off_knee(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params)
+        to, to_ok = _toe_off_shape(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params)
     hs_safe = np.clip(hs, 0, n - 1)
     hs_ok &= valid[hs_safe] & valid[np.maximum(hs_safe - 1, 0)]
     to_safe = np.clip(to, 0, n - 1)
@@ -382,7 +382,7 @@ def _heel_strike_knee(shape, lo, peak_index, params):
     return hs, ok
 
 
-def _toe_off_knee(shape, peak_index, hi, next_start, floor_after, sample_rate_hz, params):
+def _toe_off_shape(shape, peak_index, hi, next_start, floor_after, sample_rate_hz, params):
     """Toe off of each contact from the shape of its unloading (the "shape" method).
 
     1. *Knee*: walk forward from the steepest point of the fall to where the
