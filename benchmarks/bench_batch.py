@@ -78,8 +78,6 @@ def _selection(folder: Path, n: int, target: Path) -> Path:
 
 
 def run() -> str:
-    import pandas as pd
-
     from insole._batch import TIMING_COLUMNS, EngineSpec, run_batch
 
     n = int(os.environ.get("INSOLE_BENCH_BATCH_N", "200"))
