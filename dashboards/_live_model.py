@@ -261,6 +261,8 @@ class LiveModel:
             record["label"] = str(event.data.get("path", event.label))
             if "samples" in event.data:
                 record["samples"] = int(event.data["samples"])
+        elif event.kind in ("phase", "result") and event.data:
+            record["data"] = _json_safe(event.data)  # a guided clinic test: the page's phase panel reads it
         self.session_events.append(record)
         if len(self.session_events) > 500:
             del self.session_events[:100]
@@ -369,3 +371,20 @@ class LiveModel:
         frame["load_min"] = -nice_ceiling(-1.1 * min(lows)) if min(lows) < 0 else 0.0
         frame["map_min"] = -nice_ceiling(-min(map_lows)) if min(map_lows) < 0 else 0.0
         return frame
+
+
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    """Plain JSON values only (strict JSON: non-finite numbers become None; nesting kept shallow)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if depth < 4 and isinstance(value, dict):
+        return {str(k): _json_safe(v, depth + 1) for k, v in value.items()}
+    if depth < 4 and isinstance(value, (list, tuple)):
+        return [_json_safe(v, depth + 1) for v in value]
+    return str(value)

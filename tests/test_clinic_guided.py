@@ -8,6 +8,8 @@ analyses the saved file and writes it again with the phases and the result.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -206,7 +208,16 @@ def test_insole_test_takes_typed_marks_and_stop(tmp_path: Path) -> None:
     time.sleep(1.5)
     process.stdin.write("pain left knee\n")
     process.stdin.flush()
-    time.sleep(0.5)
+    # the mark is on disk while the test still runs: in the capture stream's sidecar (what 'insole recover'
+    # reads after a crash), not only in memory until the end
+    sidecar = out.with_name(out.stem + ".arrows.json")
+    streamed: list[str] = []
+    deadline = time.monotonic() + 10
+    while "pain left knee" not in streamed and time.monotonic() < deadline:
+        time.sleep(0.1)
+        with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
+            streamed = [m["label"] for m in json.loads(sidecar.read_text())["marks"]]
+    assert "pain left knee" in streamed and process.poll() is None
     process.stdin.write("stop\n")
     process.stdin.flush()
     stdout, stderr = process.communicate(timeout=120)
@@ -265,10 +276,11 @@ TUG_PHASES = ["seated", "sit_to_stand", "walk_out", "turn_out", "walk_back", "tu
 def test_live_page_follows_the_test_and_shows_the_result(tmp_path: Path, artifacts: Path) -> None:
     """``insole test tug --live`` in headless Chromium: the page hears every phase in order, then the result.
 
-    The page in use has no dedicated phase panel yet: phases arrive as
-    ``SessionEvent("phase")`` and are listed in its "Marks and events" log,
-    which is what this test reads (newest first). A mark pressed on the page
-    reaches the test's recording.
+    Phases arrive as ``SessionEvent("phase")``: the clinic panel shows the
+    current one with its instruction and lists those so far, and the
+    "Marks and events" log lists them too (newest first). The panel shows
+    the result when the test ends. A mark pressed on the page reaches the
+    test's recording.
     """
     from dashboards._browser import chromium
 
@@ -290,11 +302,25 @@ def test_live_page_follows_the_test_and_shows_the_result(tmp_path: Path, artifac
     assert url, process.stderr.read()[-3000:]
     errors: list[str] = []
     seen: list[str] = []  # the phase labels in the order the page showed them
+    shown: list[str] = []  # the clinic panel's current phase, each time the test looked
+    instructions: dict[str, str] = {}
+    panel: dict = {}
     try:
         with chromium() as (context, _):
             page = context.new_page()
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
+            # every text the panel's current phase takes, as the DOM changes (a short phase can pass between polls)
+            page.add_init_script("""window.__phaseShown = [];
+                document.addEventListener('DOMContentLoaded', () => {
+                    const el = document.getElementById('clinic-phase');
+                    // one record per change, even for changes made in one go (a page that joins late gets the
+                    // phases so far in one frame): each setting of textContent adds a new text node
+                    new MutationObserver(records => records.forEach(r => r.addedNodes.forEach(node => {
+                        const last = window.__phaseShown[window.__phaseShown.length - 1];
+                        if (node.data !== last) window.__phaseShown.push(node.data);
+                    }))).observe(el, {childList: true});
+                });""")
             page.goto(url)
             deadline = time.monotonic() + 150
             pressed = False
@@ -302,6 +328,19 @@ def test_live_page_follows_the_test_and_shows_the_result(tmp_path: Path, artifac
                 rows = page.evaluate("""() => Array.from(document.querySelectorAll('#events li')).reverse()
                     .map(li => [li.querySelector('.k').textContent, li.querySelector('.lbl').textContent])""")
                 seen = [label for kind, label in rows if kind == "phase"]
+                panel = page.evaluate("""() => ({
+                    hidden: document.getElementById('clinic').hidden,
+                    test: document.getElementById('clinic-test').textContent,
+                    phase: document.getElementById('clinic-phase').textContent,
+                    instruction: document.getElementById('clinic-instruction').textContent,
+                    countdown_hidden: document.getElementById('clinic-countdown-box').hidden,
+                    listed: Array.from(document.querySelectorAll('#clinic-phases li')).map(li => li.dataset.phase),
+                    result_hidden: document.getElementById('clinic-result').hidden,
+                    status: document.getElementById('clinic-status').textContent,
+                    summary: document.getElementById('clinic-summary').textContent,
+                    measures: Array.from(document.querySelectorAll('#clinic-measures td')).map(td => td.textContent)})""")
+                if not panel["hidden"] and panel["result_hidden"]:
+                    instructions[panel["phase"]] = panel["instruction"]
                 if not pressed and "walk_out" in seen:
                     page.click(".markbtn[data-label='pain']")
                     pressed = True
@@ -309,13 +348,64 @@ def test_live_page_follows_the_test_and_shows_the_result(tmp_path: Path, artifac
                     break
                 time.sleep(0.2)
             result_rows = [label for kind, label in rows if kind == "result"]
+            shown = page.evaluate("() => window.__phaseShown")
             page.screenshot(path=str(artifacts / "live_clinic_test.png"))
     finally:
         stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr[-3000:]
     assert seen == TUG_PHASES
     assert result_rows and result_rows[0].startswith("Timed Up and Go: complete")
+    # the clinic panel: every phase listed in order, and the current phase showed each one in turn
+    assert panel["listed"] == TUG_PHASES
+    assert shown == [p.replace("_", " ") for p in TUG_PHASES]
+    assert instructions and all(instructions.values())  # each phase seen by a poll had its instruction
+    assert panel["test"] == "Timed Up and Go" and panel["countdown_hidden"]  # the TUG has no countdown
+    assert not panel["result_hidden"] and panel["status"] == "complete"
+    assert panel["summary"] == result_rows[0]
+    total = read_parquet(out).meta.extra["clinic_test"]["measures"]["total_time_s"]
+    assert "total time s" in panel["measures"]
+    assert float(panel["measures"][panel["measures"].index("total time s") + 1]) == pytest.approx(total, abs=1e-3)
     assert not errors, errors
     saved = read_parquet(out)
     assert "pain" in [m.label for m in saved.marks if m.kind == "mark"]
     assert saved.meta.extra["clinic_test"]["status"] == "complete"
+
+
+# ---------------------------------------------------------------- marks before the recording starts
+
+
+def test_a_mark_before_the_recording_starts_is_kept_for_the_file() -> None:
+    """The collector refuses a mark until it records (InsoleError); the guided test keeps it and publishes it.
+
+    The session here is a stand-in with the collector's ``mark`` contract (no capture is started).
+    """
+    import asyncio
+
+    from insole._clinic._guided import GuidedTest
+    from insole._errors import InsoleError
+    from insole._layout import get_layout
+    from insole._live import LiveHub
+
+    class NotRecordingYet:
+        elapsed_s = 0.0
+
+        def mark(self, label: str, kind: str = "mark"):
+            raise InsoleError("not recording: a mark belongs to a running recording")
+
+        async def run(self):
+            return None
+
+        def request_stop(self) -> None:
+            pass
+
+    async def scenario():
+        hub = LiveHub()
+        queue = hub.subscribe()
+        guided = GuidedTest("10mwt", NotRecordingYet(), hub, layout=get_layout("insole16"))
+        mark = await guided.add_mark("pain")
+        return mark, guided.marks, queue.get_nowait()
+
+    mark, kept, event = asyncio.run(scenario())
+    assert (mark.label, mark.kind, mark.time_s) == ("pain", "mark", 0.0)
+    assert kept == [mark]
+    assert (event.kind, event.label) == ("mark", "pain")

@@ -93,6 +93,7 @@
     stepCounts = { left: 0, right: 0 };
     marks = []; markCount = 0;
     $('events').textContent = '';
+    resetClinic();
     setConn('ok', 'live');
     var info = msg.info || {};
     setText('subject', info.subject_id || '–');
@@ -167,6 +168,7 @@
   function updateGauges() {
     if (!gauges) return;
     setText('clock', fmtClock(sessionT));
+    updateCountdown();
     setText('steps-left', String(stepCounts.left));
     setText('steps-right', String(stepCounts.right));
     var left = gauges.balance_left_pct;
@@ -270,7 +272,89 @@
 
   var EVENT_NAMES = { mark: 'mark', recording_started: 'recording', recording_stopped: 'saved', zeroed: 'zeroed', phase: 'phase' };
 
+  /* ---- guided clinic test: phase, instruction, countdown, result ---------------------- */
+
+  // SessionEvent("phase") data: test, phase, instruction, countdown_s, ends_at_s, lengths_completed | length;
+  // SessionEvent("result") data: test, status, measures. Every text goes in with textContent.
+  var clinic = { endsAt: null, phases: 0 };
+  var CLINIC_TESTS = { '10mwt': '10-metre walk', '6mwt': '6-minute walk', tug: 'Timed Up and Go', balance: 'Standing balance' };
+
+  function words(name) { return String(name === undefined || name === null ? '' : name).replace(/_/g, ' '); }
+
+  function resetClinic() {
+    clinic = { endsAt: null, phases: 0 };
+    $('clinic').hidden = true;
+    $('clinic-phases').textContent = '';
+    $('clinic-result').hidden = true;
+    $('clinic-countdown-box').hidden = true;
+    $('clinic-measures').querySelector('tbody').textContent = '';
+  }
+
+  function fmtMeasure(v) {
+    if (typeof v === 'number') return isFinite(v) ? String(Math.round(v * 1000) / 1000) : '–';
+    return v === null || v === undefined ? '–' : String(v);
+  }
+
+  function onClinicPhase(ev) {
+    var d = ev.data || {};
+    $('clinic').hidden = false;
+    $('clinic-result').hidden = true;
+    setText('clinic-test', CLINIC_TESTS[d.test] || words(d.test));
+    var name = d.phase || ev.label;
+    setText('clinic-phase', words(name));
+    setText('clinic-instruction', d.instruction || '');
+    var progress = '';
+    if (typeof d.lengths_completed === 'number') progress = d.lengths_completed + (d.lengths_completed === 1 ? ' length' : ' lengths') + ' completed';
+    else if (typeof d.length === 'number') progress = 'length ' + d.length;
+    setText('clinic-progress', progress);
+    clinic.endsAt = typeof d.ends_at_s === 'number' ? d.ends_at_s : null;
+    $('clinic-countdown-box').hidden = clinic.endsAt === null;
+    updateCountdown();
+    var list = $('clinic-phases');
+    var previous = list.querySelector('li.current');
+    if (previous) previous.className = '';
+    var li = document.createElement('li');
+    li.className = 'current';
+    li.setAttribute('data-phase', String(name));
+    li.textContent = words(name) + ' ' + fmtClock(ev.t);
+    list.appendChild(li);
+    clinic.phases += 1;
+  }
+
+  function updateCountdown() {
+    if (clinic.endsAt === null) return;
+    var left = Math.max(0, clinic.endsAt - sessionT);
+    var m = Math.floor(left / 60), s = Math.floor(left - 60 * m);
+    setText('clinic-countdown', m + ':' + (s < 10 ? '0' : '') + s);
+  }
+
+  function onClinicResult(ev) {
+    var d = ev.data || {};
+    $('clinic').hidden = false;
+    if (d.test) setText('clinic-test', CLINIC_TESTS[d.test] || words(d.test));
+    clinic.endsAt = null;
+    $('clinic-countdown-box').hidden = true;
+    var current = $('clinic-phases').querySelector('li.current');
+    if (current) current.className = '';
+    var status = $('clinic-status');
+    status.textContent = d.status || '';
+    status.className = 'clinic-status ' + (d.status === 'complete' ? 'complete' : 'incomplete');
+    setText('clinic-summary', ev.label || '');
+    var body = $('clinic-measures').querySelector('tbody');
+    body.textContent = '';
+    var measures = d.measures || {};
+    Object.keys(measures).forEach(function (key) {
+      var tr = document.createElement('tr');
+      var k = document.createElement('td'); k.textContent = words(key);
+      var v = document.createElement('td'); v.textContent = fmtMeasure(measures[key]);
+      tr.appendChild(k); tr.appendChild(v); body.appendChild(tr);
+    });
+    $('clinic-result').hidden = false;
+  }
+
   function onSessionEvent(ev) {
+    if (ev.kind === 'phase') onClinicPhase(ev);
+    else if (ev.kind === 'result') onClinicResult(ev);
     var li = document.createElement('li');
     var t = document.createElement('span'); t.className = 't'; t.textContent = fmtClock(ev.t);
     var k = document.createElement('span'); k.className = 'k ' + (ev.kind === 'mark' ? 'mark' : '');

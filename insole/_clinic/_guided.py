@@ -7,8 +7,8 @@ While the session records, a ``LiveTracker`` follows the test on the live
 samples and publishes each phase change as ``SessionEvent("phase")`` on the
 hub (the live page and the terminal show it), with the clinician's
 instruction and, where the test has one, the countdown. The clinician's marks
-(``add_mark``: "turn", "lap", "pain", free text) go on the hub at once and
-into the recording. When the test ends (the patient has finished, the
+(``add_mark``: "turn", "lap", "pain", free text) go into the session's
+crash-safe stream at once (``session.mark``), and from there on the hub. When the test ends (the patient has finished, the
 countdown ran out, the clinician stopped it, or the time limit), the session
 is stopped, the saved recording is analysed (``run_test``), and the file is
 written again with the phases as marks and the result in
@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import inspect
 import logging
 import math
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from insole._analysis._segments import hysteresis
 from insole._clinic._phases import PHASE_MARK_KIND
 from insole._clinic._protocols import protocol
 from insole._clinic._results import TestInputs, TestResult, run_test
+from insole._errors import InsoleError
 from insole._format import read_parquet, write_parquet
 from insole._layout import SensorLayout
 from insole._live import LiveHub, SampleBlock, SessionEvent
@@ -394,6 +394,7 @@ class GuidedTest:
         self.on_phase = on_phase
         self.on_result = on_result
         self.marks: list[Mark] = []
+        self._superseded: list[Mark] = []
         self.stopped_by = ""
         self._stop = asyncio.Event()
         self._tracker_marks = 0
@@ -407,22 +408,39 @@ class GuidedTest:
     # -- the clinician ---------------------------------------------------------------------
 
     async def add_mark(self, label: str, kind: str = "mark") -> Mark:
-        """A clinician's mark at the current session time: on the hub now, in the recording at the end."""
+        """A clinician's mark at the current session time: in the recording's stream and on the hub at once."""
         text = "".join(ch for ch in str(label) if ch.isprintable()).strip()[:200]
-        mark = Mark(round(float(self.session.elapsed_s), 3), text, kind)
-        own = getattr(self.session, "mark", None)
-        if own is not None:  # the collector's own marks reach its crash-safe stream at once
-            result = own(text, kind) if "kind" in inspect.signature(own).parameters else own(text)
-            if inspect.isawaitable(result):
-                result = await result
-            mark = result if isinstance(result, Mark) else mark
-        else:
-            self.hub.publish(SessionEvent("mark", mark.time_s, mark.label))
-        self.marks.append(mark)
+        mark = self._record_mark(text, kind)
         if text.lower() == "stop":
             self.stop("the clinician")
         else:
             self._announce(self.tracker.mark(text, mark.time_s))
+        return mark
+
+    def _record_mark(self, label: str, kind: str = "mark", time_s: float | None = None) -> Mark:
+        """Put a mark into the session's crash-safe stream now (it also reaches the hub from there).
+
+        A session without ``mark()`` (a test double), or one not recording yet
+        or any more, cannot take it: the mark is then published here and kept
+        for the file written when the test ends. ``time_s`` is the time the
+        mark is about when it is not now (the tracker's "stepped"); the stream
+        then gets it at the time it is written, and the exact time is added at
+        the end.
+        """
+        own = getattr(self.session, "mark", None)
+        mark = None
+        if own is not None:
+            try:
+                mark = own(label, kind)
+            except InsoleError as error:  # before the recording starts or after it stopped
+                logger.info("mark %r kept for the end of the test: %s", label, error)
+        if mark is None:
+            mark = Mark(round(float(self.session.elapsed_s if time_s is None else time_s), 3), label, kind)
+            self.hub.publish(SessionEvent("mark", mark.time_s, mark.label, {"kind": kind}))
+        elif time_s is not None and abs(mark.time_s - time_s) >= 1e-3:
+            self._superseded.append(mark)  # the exact time replaces the stream's in the finished file
+            mark = Mark(round(float(time_s), 3), label, kind)
+        self.marks.append(mark)
         return mark
 
     def stop(self, by: str = "the clinician") -> None:
@@ -477,8 +495,7 @@ class GuidedTest:
             while self._tracker_marks < len(self.tracker.marks):  # e.g. "stepped" during a balance period
                 mark = self.tracker.marks[self._tracker_marks]
                 self._tracker_marks += 1
-                self.marks.append(mark)
-                self.hub.publish(SessionEvent("mark", mark.time_s, mark.label))
+                self._record_mark(mark.label, mark.kind, mark.time_s)
             if self.tracker.done:
                 # record a little past the end: the saved file is retimed with the whole-session clock fit,
                 # which may move the live times by a fraction of a second; the analysis needs the end inside
@@ -520,9 +537,14 @@ class GuidedTest:
         if self.test == "balance":  # the guided instructions are this test's phases
             extra_marks += [Mark(p.time_s, p.name, PHASE_MARK_KIND) for p in self.tracker.phases
                             if p.name in ("eyes_open", "eyes_closed", "end")]
-        known = {(m.time_s, m.label, m.kind) for m in recording.marks}
-        added = tuple(m for m in extra_marks if (m.time_s, m.label, m.kind) not in known)
-        recording = recording.replace(marks=tuple(sorted(recording.marks + added, key=lambda m: m.time_s)))
+        def key(m: Mark) -> tuple[float, str, str]:
+            return round(float(m.time_s), 3), m.label, m.kind
+
+        superseded = {key(m) for m in self._superseded}
+        streamed = tuple(m for m in recording.marks if key(m) not in superseded)
+        known = {key(m) for m in streamed}
+        added = tuple(m for m in extra_marks if key(m) not in known)
+        recording = recording.replace(marks=tuple(sorted(streamed + added, key=lambda m: m.time_s)))
         result = run_test(recording, self.test, self.inputs)
         guided = {"stopped_by": self.stopped_by,
                   "live_phases": [dataclasses.asdict(p) for p in self.tracker.phases]}
