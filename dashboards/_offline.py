@@ -11,7 +11,10 @@ all inside it. It shows
 * peak, mean and pressure-time-integral maps on the insole outline;
 * the per-stride table, mean +/- SD stance curves per foot, the COP gait lines
   and the two-foot "butterfly", left/right comparison and regional loads;
-* data quality and provenance (software version, parameters, input).
+* data quality and provenance (software version, parameters, input);
+* for a clinic test (phase marks, ``meta.extra["clinic_test"]``): its phases
+  shaded and labelled on the load chart, and a card with the test, its status
+  (complete, or incomplete and why) and its measures.
 
 How the pressure maps are stored: once, compactly. Every frame is one byte per
 sensor (square-root companding between the session's lowest and highest value:
@@ -49,7 +52,7 @@ from dashboards._footmap import display_x_mm, foot_grid
 from dashboards._live_server import STATIC_DIR, plotly_js_path
 from dashboards._signals import detect_steps, load_scale, total_load
 
-__all__ = ["DashboardParams", "build_dashboard", "write_dashboard", "dashboard_payload"]
+__all__ = ["DashboardParams", "build_dashboard", "write_dashboard", "dashboard_payload", "clinic_phases"]
 
 _COLORS = {"left": "#c2410c", "right": "#1d4ed8"}
 _MISSING_CODE = 255
@@ -240,6 +243,80 @@ def _player_frames(recording: Recording, params: DashboardParams) -> dict[str, A
     }
 
 
+# ------------------------------------------------------------------ clinic tests
+
+# light, distinct fills; one per phase name (a name that comes back, such as "seated", keeps its colour)
+_PHASE_FILLS = ("#bfdbfe", "#fde68a", "#bbf7d0", "#fbcfe8", "#ddd6fe", "#fed7aa", "#a5f3fc", "#d9f99d",
+                "#fecaca", "#e5e7eb")
+_PHASE_OPACITY = 0.55
+_PHASE_END_LABEL = "end"
+_LABEL_PX_PER_CHAR = 6.5  # 10 px system-ui, about; decides whether a band's label fits across it
+_CHART_WIDTH_PX = 1300.0  # the load chart's usual plotting width on a desktop screen
+
+
+def clinic_phases(recording: Recording) -> list[dict[str, Any]]:
+    """The clinic test's phases from the recording's phase marks, in time order.
+
+    Each phase runs from its mark to the next phase mark; a mark labelled
+    ``"end"`` closes the last one. A last phase with no ``"end"`` runs to the
+    end of the recording (``closed`` is False). Times in seconds, exactly the marks'.
+    """
+    marks = sorted((m for m in recording.marks if m.kind == "phase"), key=lambda m: m.time_s)
+    names = [m.label for m in marks if m.label != _PHASE_END_LABEL]
+    fills = {name: _PHASE_FILLS[i % len(_PHASE_FILLS)] for i, name in enumerate(dict.fromkeys(names))}
+    phases = []
+    for mark, after in zip(marks, [*marks[1:], None]):
+        if mark.label == _PHASE_END_LABEL:
+            continue
+        end_s = after.time_s if after is not None else max(float(recording.foot(s).time_s[-1]) for s in recording.sides)
+        phases.append({"name": mark.label, "start_s": float(mark.time_s), "end_s": float(end_s),
+                       "closed": after is not None, "fill": fills[mark.label]})
+    return phases
+
+
+def _phase_text(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _clinic_result(recording: Recording) -> dict[str, Any] | None:
+    """What the clinic card shows: the stored result's test, status, reasons, measures and comparisons."""
+    result = recording.meta.extra.get("clinic_test") if isinstance(recording.meta.extra, dict) else None
+    if not isinstance(result, dict):
+        return None
+    measures = result.get("measures") if isinstance(result.get("measures"), dict) else {}
+    comparisons = [str(r["comparison"]) for r in result.get("references") or []
+                   if isinstance(r, dict) and r.get("comparison")]
+    return {
+        "test": result.get("test"),
+        "name": result.get("name"),
+        "status": result.get("status"),
+        "complete": result.get("complete"),
+        "reasons": [str(r) for r in result.get("reasons") or []],
+        "measures": {str(k): v for k, v in measures.items() if isinstance(v, (int, float, str, bool)) or v is None},
+        "comparisons": comparisons,
+        "found_by": {str(p.get("name")): p.get("found_by") for p in result.get("phases") or [] if isinstance(p, dict)},
+    }
+
+
+def _phase_shapes(phases: list[dict[str, Any]], duration_s: float) -> tuple[list[dict], list[dict]]:
+    """A shaded band per phase (below the curves, one legend entry per phase name) and its label."""
+    shapes, annotations, named = [], [], set()
+    for phase in phases:
+        label = _phase_text(phase["name"])
+        width_px = (phase["end_s"] - phase["start_s"]) / max(duration_s, 1e-9) * _CHART_WIDTH_PX
+        across = width_px >= _LABEL_PX_PER_CHAR * len(label) + 4
+        shapes.append(dict(type="rect", xref="x", yref="paper", x0=phase["start_s"], x1=phase["end_s"], y0=0, y1=1,
+                           fillcolor=phase["fill"], opacity=_PHASE_OPACITY, line=dict(width=0), layer="below",
+                           name=f"phase: {label}", legendgroup=f"phase:{phase['name']}", legend="legend",
+                           showlegend=phase["name"] not in named))
+        named.add(phase["name"])
+        annotations.append(dict(x=(phase["start_s"] + phase["end_s"]) / 2, y=0.985, xref="x", yref="paper",
+                                text=html.escape(label), showarrow=False, yanchor="top",
+                                textangle=0 if across else -90, font=dict(size=10, color="#334155"),
+                                name=f"phase: {label}"))
+    return shapes, annotations
+
+
 # ------------------------------------------------------------------ figures
 
 
@@ -301,11 +378,13 @@ def _force_view(recording: Recording, loads: dict[str, np.ndarray], scale_label:
             fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name=f"{side} {kind}",
                                      marker=dict(symbol=symbol, size=8, color=_COLORS[side], line=dict(color="#ffffff", width=1)),
                                      hovertemplate=f"{side} {kind} %{{x:.2f}} s<extra></extra>"))
-    shapes, annotations = [], []
+    shapes, annotations = _phase_shapes(clinic_phases(recording), recording.duration_s)
     for start, end in _gap_spans(recording):
         shapes.append(dict(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1,
                            fillcolor="rgba(148,163,184,0.4)", line=dict(width=0), layer="below"))
     for number, mark in enumerate(recording.marks, start=1):
+        if mark.kind == "phase":  # a phase band's edge already shows it
+            continue
         shapes.append(dict(type="line", xref="x", yref="paper", x0=mark.time_s, x1=mark.time_s, y0=0, y1=1,
                            line=dict(color="#7c3aed", width=1.5, dash="dot")))
         annotations.append(dict(x=mark.time_s, y=1, xref="x", yref="paper", text=str(number), showarrow=False,
@@ -689,6 +768,7 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
             "regions": _regions_figure(analysis, recording.sides),
         },
         "notes": {"butterfly": butterfly_note},
+        "clinic": {"phases": clinic_phases(recording), "result": _clinic_result(recording)},
     }
 
 

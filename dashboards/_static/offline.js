@@ -490,10 +490,96 @@
     box.appendChild(details);
   }
 
+  /* ---- clinic test: result card and the phases (shaded on the load chart by the figure) ------ */
+
+  var CLINIC_UNITS = [  // longest suffix first: "_m_s" before "_s", "_pct_of_standing" before "_pct"
+    ['_pct_of_standing', '% of standing'], ['_steps_per_min', 'steps/min'], ['_m_s', 'm/s'], ['_mm_s', 'mm/s'],
+    ['_mm2', 'mm²'], ['_deg', '°'], ['_pct', '%'], ['_mm', 'mm'], ['_kg', 'kg'], ['_bw', 'BW'], ['_n', 'N'],
+    ['_m', 'm'], ['_s', 's']
+  ];
+  var CLINIC_KEY = ['total_time_s', 'gait_speed_m_s', 'distance_m', 'distance_before_stop_m'];
+  function clinicMeasure(key) {
+    for (var i = 0; i < CLINIC_UNITS.length; i++) {
+      var suffix = CLINIC_UNITS[i][0];
+      if (key.length > suffix.length && key.slice(-suffix.length) === suffix) {
+        var label = key.slice(0, -suffix.length).replace(/_/g, ' ');
+        return { label: suffix === '_deg' ? label + ' angle' : label, unit: CLINIC_UNITS[i][1] };  // turn_out_s beside turn_out_deg
+      }
+    }
+    return { label: key.replace(/_/g, ' '), unit: '' };
+  }
+  function clinicValue(v, unit) {
+    if (typeof v === 'boolean') return v ? 'yes' : 'no';
+    if (!isNum(v)) return v === null || v === undefined ? '–' : String(v);
+    var digits = unit === '°' || unit === '% of standing' || unit === 'steps/min' ? 0 : unit === 's' ? 2 : unit === '' && Math.round(v) === v ? 0 : 2;
+    return v.toFixed(digits) + (unit ? (unit === '°' ? '' : ' ') + unit : '');
+  }
+
+  function clinic() {
+    var C = P.clinic || {}, phases = C.phases || [], R = C.result;
+    stats.clinic = { phases: phases.length, result: !!R };
+    if (!phases.length && !R) return;
+    var box = $('clinic');
+    $('sec-clinic').hidden = false;
+    if (R) {
+      $('clinic-test').textContent = (R.name || R.test || 'clinic test') + (R.name && R.test ? ' (' + R.test + ')' : '');
+      var badge = $('clinic-status');
+      badge.textContent = R.status || (R.complete ? 'complete' : 'incomplete');
+      badge.className = 'status ' + (R.complete ? 'ok' : 'bad');
+      if (R.reasons.length) {
+        var why = el('ul', 'reasons');
+        R.reasons.forEach(function (r) { why.appendChild(el('li', '', r)); });
+        box.appendChild(why);
+      }
+      var keys = Object.keys(R.measures), dl = el('dl', 'measures');
+      keys.sort(function (a, b) {
+        var ka = CLINIC_KEY.indexOf(a), kb = CLINIC_KEY.indexOf(b);
+        return (ka < 0 ? 99 : ka) - (kb < 0 ? 99 : kb);
+      });
+      keys.forEach(function (k, i) {
+        var m = clinicMeasure(k), key = CLINIC_KEY.indexOf(k) >= 0;
+        dl.appendChild(el('dt', key ? 'key' : '', m.label));
+        dl.appendChild(el('dd', key ? 'key' : '', clinicValue(R.measures[k], m.unit)));
+      });
+      if (keys.length) box.appendChild(dl);
+      else box.appendChild(el('div', 'empty', 'No measures: ' + (R.complete ? 'none stored.' : 'the test was not completed.')));
+    } else {
+      $('clinic-test').textContent = 'phases marked in this recording';
+      box.appendChild(el('div', 'empty', 'No clinic test result is stored in this recording.'));
+    }
+    function comparisons() { if (R) R.comparisons.forEach(function (c) { box.appendChild(el('p', 'note', c)); }); }
+    if (!phases.length) { box.appendChild(el('div', 'empty', 'No phases marked.')); comparisons(); return; }
+    var table = el('table', 'tab phases'), head = el('tr');
+    ['phase', 'from', 'to', 'lasts'].forEach(function (h, i) { head.appendChild(el('th', '', h + (i ? ' (s)' : ''))); });
+    var thead = el('thead'); thead.appendChild(head); table.appendChild(thead);
+    var body = el('tbody');
+    phases.forEach(function (ph) {
+      var row = el('tr'), name = el('td', 'txt');
+      var sw = el('span', 'swatch phase'); sw.style.background = ph.fill;
+      name.appendChild(sw);
+      name.appendChild(el('span', '', ph.name.replace(/_/g, ' ')));
+      if (R && R.found_by && R.found_by[ph.name]) name.title = 'found by ' + R.found_by[ph.name];
+      row.appendChild(name);
+      row.appendChild(el('td', '', ph.start_s.toFixed(2)));
+      row.appendChild(el('td', '', ph.end_s.toFixed(2) + (ph.closed ? '' : ' (end of recording)')));
+      row.appendChild(el('td', '', (ph.end_s - ph.start_s).toFixed(2)));
+      row.addEventListener('click', function () {
+        if (player) { player.pause(); player.seekTime(ph.start_s); }
+        var pad = Math.max(0.5, 0.1 * (ph.end_s - ph.start_s));
+        Plotly.relayout(forceDiv, { 'xaxis.range': [ph.start_s - pad, ph.end_s + pad] });
+      });
+      body.appendChild(row);
+    });
+    table.appendChild(body);
+    box.appendChild(table);
+    comparisons();
+  }
+
   /* ---- go ----------------------------------------------------------------------------------- */
 
   guard('header', header);
   guard('kpis', kpis);
+  guard('clinic', clinic);
   var fm = new window.InsoleFootMap.FootMap(P.grid, M.layout);
   P.player.load_weights = P.player.load_weights || P.load.weights;
   guard('player', function () { setupPlayer(fm); });
