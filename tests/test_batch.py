@@ -360,3 +360,22 @@ def test_scheduler_local_starts_a_dask_localcluster_from_the_command(shared_data
     assert len(reference) == 2
     pd.testing.assert_frame_equal(cohort.drop(columns=list(TIMING_COLUMNS)),
                                   reference.drop(columns=list(TIMING_COLUMNS)), check_exact=True)
+
+
+@pytest.mark.slow
+def test_a_scheduler_without_workers_is_one_line(shared_data: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    scheduler = subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
+    try:
+        spec = EngineSpec(scheduler=f"tcp://127.0.0.1:{port}", connect_timeout_s=60)
+        job = Job(str(shared_data / "gaitndd" / "als1.hea"), "gaitndd", "", AnalysisParams().to_dict())
+        from insole._batch import EngineError
+
+        with pytest.raises(EngineError, match=f"no Dask worker joined the scheduler at tcp://127.0.0.1:{port} "
+                                              "within 60 s"):
+            list(run_jobs([job], spec))
+    finally:
+        os.killpg(scheduler.pid, signal.SIGTERM)
+        scheduler.wait(timeout=30)

@@ -201,6 +201,12 @@ def _run_dask(jobs, spec, task, on_start) -> Iterator[dict[str, Any]]:
         except (OSError, TimeoutError) as error:
             raise EngineError(f"cannot reach the Dask scheduler at {spec.scheduler}: {error}") from None
         with client:
+            try:
+                client.wait_for_workers(1, timeout=spec.connect_timeout_s)
+            except TimeoutError:
+                raise EngineError(
+                    f"no Dask worker joined the scheduler at {spec.scheduler} within {spec.connect_timeout_s:g} s"
+                ) from None
             info = spec.describe()
             info["workers"] = len(client.scheduler_info(n_workers=-1).get("workers", {})) if _takes_n_workers(client) \
                 else len(client.scheduler_info().get("workers", {}))
