@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from insole._recording import Recording
+from insole._report._clinic_test import clinic_section
 from insole._report._evidence import (
     DATASET_CITATIONS,
     DISCLAIMER,
@@ -340,6 +341,8 @@ class Report:
     baseline_input: dict[str, Any] | None = None
     baseline_result: FindingsResult | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
+    # the "Clinic test" section (``_clinic_test.clinic_section``) when the recording holds a saved clinic test
+    clinic_test: dict[str, Any] | None = None
 
     @property
     def findings(self):  # noqa: ANN201 - tuple of Finding
@@ -373,6 +376,7 @@ class Report:
             "analysis_method_sources": analysis_sources(self.session),
             "reference_sets": [r.to_dict() for r in self.result.reference_sets],
             "baseline": None,
+            "clinic_test": self.clinic_test,
             "methods": self.methods,
             "disclaimer": DISCLAIMER,
             "provenance": {
@@ -467,12 +471,13 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
     result = evaluate(session, params, reference_sets=sets, baseline=base_session)
     key_rows = key_numbers(session, sets)
     extra_refs = list(METHODS_REFERENCES) + [n for row in key_rows for n in row.references] + [13, 64]
+    clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
     return Report(
         recording=recording, session=session, result=result, key_numbers=key_rows,
         quality=quality_rows(session, recording), methods=methods_text(session, params, result.reference_sets, recording),
-        references=_cited(result.findings, extra_refs), input=_input_record(recording, path),
+        references=_cited(result.findings, extra_refs) + clinic_refs, input=_input_record(recording, path),
         generated_at=generated_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=base_session, baseline_input=_input_record(baseline, baseline_path) if baseline is not None else None,
-        baseline_result=base_result, changes=changes,
+        baseline_result=base_result, changes=changes, clinic_test=clinic,
     )
 

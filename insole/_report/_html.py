@@ -18,6 +18,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from insole._report._build import SECTIONS, Report
+from insole._report._clinic_test import CLINIC_SECTION
 from insole._report._chain import GRADE_COLOURS, chain_svg
 from insole._report._evidence import CONFIDENCE_LEVELS, GRADE_LABELS, JOINT_LABELS
 from insole._report._figures import BUTTERFLY_ASSUMPTIONS, cop_figure, force_curves, load_maps, lr_bars
@@ -143,6 +144,51 @@ _TEMPLATE = r"""<!DOCTYPE html>
 </table>
 </section>
 
+{% if r.clinic_test %}
+{% set ct = r.clinic_test %}
+<section id="{{ clinic_section[0] }}" data-test="{{ ct.test }}" data-status="{{ ct.status }}">
+<h2>{{ clinic_section[1] }}: {{ ct.name }}</h2>
+<p>Status: <strong class="clinic-status">{{ ct.status }}</strong>{% if ct.reasons %} — {{ ct.reasons|join("; ") }}{% endif %}.</p>
+{% if not ct.complete %}
+<p class="warn">The test was not finished, so it has no total and no reference comparison: {{ ct.reasons|join("; ") or "no reason was stored" }}.</p>
+{% endif %}
+<h3>Measures</h3>
+{% if ct.measures %}
+<table class="clinic-measures">
+  <tr><th>Measure</th><th>Value</th><th>Unit</th></tr>
+  {% for m in ct.measures %}<tr data-key="{{ m.key }}"><td>{{ m.label }}</td><td class="num">{{ m.shown }}</td><td>{{ m.unit }}</td></tr>
+  {% endfor %}
+</table>
+{% else %}
+<p class="muted">No measure could be given.</p>
+{% endif %}
+<h3>Phases</h3>
+{% if ct.phases %}
+<table class="clinic-phases">
+  <tr><th>Phase</th><th>Start (s)</th><th>End (s)</th><th>Duration (s)</th><th>Found by</th></tr>
+  {% for p in ct.phases %}<tr><td>{{ p.name|replace("_", " ") }}</td><td class="num">{{ fmt(p.start_s, 2) }}</td><td class="num">{{ fmt(p.end_s, 2) }}</td><td class="num">{{ fmt(p.duration_s, 2) }}</td><td>{{ p.found_by }}</td></tr>
+  {% endfor %}
+</table>
+{% else %}
+<p class="muted">No phases were stored for this test.</p>
+{% endif %}
+<h3>Reference values</h3>
+{% if ct.comparisons %}
+<p class="muted">Each value is compared only where the patient's age (and sex) place them in the reference's group. "How far checked": abstract read = the numbers are in the source's own abstract; secondary source = read in a text that cites it; record only = only the bibliographic record was seen.</p>
+<table class="clinic-references">
+  <tr><th>Measure</th><th>Reference</th><th>Comparison</th><th>Source</th><th>How far checked</th></tr>
+  {% for c in ct.comparisons %}
+  <tr data-source="{{ c.source }}"><td>{{ c.measure_label }}</td><td>{{ c.statement }}{% if c.population %} <span class="muted">({{ c.population }})</span>{% endif %}{% if c.depends_on %} <span class="muted">depends on {{ c.depends_on|join(", ") }}</span>{% endif %}</td>
+      <td>{{ c.comparison }}</td><td>{{ c.source_short }} <a href="#ref-{{ c.reference_number }}">[{{ c.reference_number }}]</a></td><td>{{ c.verified }}</td></tr>
+  {% endfor %}
+</table>
+{% elif ct.complete %}
+<p class="muted">No reference values are stored with this result.</p>
+{% endif %}
+<p class="muted">Test sources: {% for s in ct.sources %}{{ s.short }} <a href="#ref-{{ s.number }}">[{{ s.number }}]</a> ({{ s.verified }}){% if not loop.last %}; {% endif %}{% endfor %}. Phases and measures are found from the insoles as described in docs/clinic-tests.md; these are test results, not a diagnosis.</p>
+</section>
+{% endif %}
+
 <section id="findings">
 <h2>Findings</h2>
 {% if not r.findings %}
@@ -249,7 +295,7 @@ Persisting: {% for f in r.baseline.findings_persisting %}{{ f.code }} ({{ f.side
 
 <section id="references">
 <h2>References</h2>
-<p class="muted">Numbers are those of the project's evidence base. Only sources whose abstract or summary was read are cited; missing bibliographic detail is marked.</p>
+<p class="muted">Numbers are those of the project's evidence base. Only sources whose abstract or summary was read are cited; missing bibliographic detail is marked.{% if r.clinic_test %} The clinic test's sources follow the evidence base's numbers; each says how far it was checked (a "record only" source is cited for the test's description, no number from it is used).{% endif %}</p>
 <ol class="refs">
 {% for ref in r.references %}
   <li id="ref-{{ ref.number }}" value="{{ ref.number }}">{{ ref.citation }} <span class="muted">[{{ ref.verification }}]</span></li>
@@ -299,6 +345,7 @@ def render_html(report: Report) -> str:
         frame_label=lambda f: _FRAME_LABELS.get(f, f),
         joint_label=lambda j: JOINT_LABELS.get(j, j),
         sections=SECTIONS,
+        clinic_section=CLINIC_SECTION,
         grade_colours=GRADE_COLOURS,
         grade_labels=GRADE_LABELS,
         confidence_levels=CONFIDENCE_LEVELS,
