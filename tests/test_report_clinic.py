@@ -81,7 +81,8 @@ def test_measure_units_come_from_the_protocol(tug, ten_metre):
     tug_units = {m["key"]: m["unit"] for m in tug[2]["clinic_test"]["measures"]}
     walk_units = {m["key"]: m["unit"] for m in ten_metre[2]["clinic_test"]["measures"]}
     assert tug_units["total_time_s"] == "s" and tug_units["turn_out_deg"] == "°"
-    assert tug_units["seated_load_pct_of_standing"] == ""  # no unit suffix: shown without a unit, not guessed
+    assert tug_units["seated_load_pct_of_standing"] == "% of standing"
+    assert tug_units["walk_steps"] == ""  # a count: no unit suffix, none guessed
     assert walk_units["gait_speed_m_s"] == "m/s" and walk_units["cadence_steps_per_min"] == "steps/min"
     assert walk_units["step_length_m"] == "m" and walk_units["timed_s"] == "s"
 

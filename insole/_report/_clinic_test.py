@@ -46,13 +46,15 @@ def _unit_of(key: str, specs: Mapping[str, Any]) -> str:
     if key in specs:
         unit = specs[key].unit
         return "mm²" if unit == "mm2" else unit
+    if "_pct_of_" in key:  # "seated_load_pct_of_standing": a percentage of another level
+        return "% of " + key.split("_pct_of_", 1)[1].replace("_", " ")
     return next((unit for suffix, unit in _UNIT_SUFFIXES if key.endswith(suffix)), "")
 
 
 def _label_of(key: str, specs: Mapping[str, Any]) -> str:
     if key in specs:
         return specs[key].title
-    bare = key
+    bare = key.split("_pct_of_", 1)[0]
     for suffix, _ in _UNIT_SUFFIXES:
         if key.endswith(suffix):
             bare = key[: -len(suffix)]

@@ -18,8 +18,8 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from insole._report._build import SECTIONS, Report
-from insole._report._clinic_test import CLINIC_SECTION
 from insole._report._chain import GRADE_COLOURS, chain_svg
+from insole._report._clinic_test import CLINIC_SECTION
 from insole._report._evidence import CONFIDENCE_LEVELS, GRADE_LABELS, JOINT_LABELS
 from insole._report._figures import BUTTERFLY_ASSUMPTIONS, cop_figure, force_curves, load_maps, lr_bars
 
