@@ -171,6 +171,11 @@ def test_an_over_long_contact_is_split_at_a_deep_inner_unloading() -> None:
     # a contact of ordinary length keeps its deep mid-stance valley
     valley = detect_contacts(time, _contacts_with_dip(320, 25.0, 60), ones, 100.0, params, method="level")
     assert valley.n == 11 and np.all(valley.stop_index - valley.start_index <= 61)
+    # standing on both feet: the load sways around half the walking load and
+    # never climbs back by 30 % of the range after the dip, so it is no step
+    sway = _contacts_with_dip(320, 25.0, 160)
+    sway[401:480] = np.minimum(sway[401:480], 50.0)
+    assert detect_contacts(time, sway, ones, 100.0, params, method="level").n == 10
     # standing (longer than max_stance_s): a weight shift is not a step
     standing = detect_contacts(time, _contacts_with_dip(320, 25.0, 160), ones, 100.0, params.replace(max_stance_s=1.5),
                                method="level")

@@ -276,9 +276,10 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
     steps then look like one long contact. A contact longer than
     ``split_stance_factor`` x the median walking contact is split at its
     lowest inner point when that point lies below ``split_depth_fraction`` of
-    the foot's load range and the force on both sides of it rises to the
-    coarse on level (each part is a contact by the coarse definition, and
-    lasts at least ``min_stance_s``). Repeated while such points remain (at
+    the foot's load range and the force on both sides of it climbs back by at
+    least ``detect_high_fraction`` of the range (a step, not the sway of
+    standing on both feet, whose load hovers at half the walking range); each
+    part lasts at least ``min_stance_s``. Repeated while such points remain (at
     most three splits per contact). Contacts of ordinary length are never
     split, however deep their mid-stance valley; nor are contacts longer than
     ``max_stance_s``: that is standing, where weight shifts between the feet
@@ -290,7 +291,6 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
         return starts, stops
     longest = params.split_stance_factor * float(np.median(lengths[walking]))
     min_part = max(1, int(round(params.min_stance_s * sample_rate_hz)))
-    on_level = floor + params.detect_high_fraction * load_range
     dip_level = floor + params.split_depth_fraction * load_range
     values = np.where(np.isnan(filled), np.inf, filled)  # a long gap is never a dip
     standing = params.max_stance_s * sample_rate_hz
@@ -303,7 +303,9 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
         dip = interval_argmax(-values, lo + min_part, hi - min_part)
         before = reduce_intervals(np.maximum, np.where(np.isinf(values), -np.inf, values), lo, dip)
         after = reduce_intervals(np.maximum, np.where(np.isinf(values), -np.inf, values), dip + 1, hi)
-        split = (values[dip] < dip_level) & (before >= on_level) & (after >= on_level)
+        # a step, not a sway: the force climbs back by a clear excursion on both sides
+        excursion = params.detect_high_fraction * load_range
+        split = (values[dip] < dip_level) & (before - values[dip] >= excursion) & (after - values[dip] >= excursion)
         if not split.any():
             break
         which, at = candidate[split], dip[split]
