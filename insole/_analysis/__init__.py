@@ -100,7 +100,7 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
     sensors: dict[str, pd.DataFrame] = {}
     capability: dict[str, tuple[bool, bool, str]] = {}
 
-    def loads_of(side: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, tuple[bool, bool, str]]:
+    def loads_of(side: str) -> tuple[Any, ...]:
         foot, tm = prepared[side], timing[side]
         cop_ok, cpei_ok, why = cop_capability(recording.layout, foot.sensor_used)
         table, cop_xy, measured, per_sensor = _step_table(recording, foot, tm, contacts[side], bw, params, cop_ok, cpei_ok)
@@ -114,10 +114,15 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
         # per-sensor arrays have one row per measured contact; keep the used ones
         measured_index = np.flatnonzero(measured)
         sensor = sensor_table(per_sensor, np.isin(measured_index, idx), foot.sensor_used, recording.layout)
-        return table, curve, region, sensor, (cop_ok, cpei_ok, why)
+        # step time and double support need only both feet's events, known by now
+        add_bilateral_timing({side: table}, timing)
+        stride = _stride_table(table, tm)
+        return table, curve, region, sensor, (cop_ok, cpei_ok, why), stride
 
-    for side, (table, curve, region, sensor, able) in zip(recording.sides, _per_side(loads_of, recording)):
+    strides: dict[str, pd.DataFrame] = {}
+    for side, (table, curve, region, sensor, able, stride) in zip(recording.sides, _per_side(loads_of, recording)):
         steps[side], curves[side], regions[side], sensors[side], capability[side] = table, curve, region, sensor, able
+        strides[side] = stride
         foot = prepared[side]
         if able[2]:
             notes[side].append(able[2])
@@ -126,8 +131,6 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
         if foot.sensor_load_unit != "N" and foot.sensor_used.sum() > 1:
             notes[side].append("sensor areas unknown: regional shares and COP weight sensors as if equal in area")
 
-    add_bilateral_timing(steps, timing)
-    strides = {side: _stride_table(steps[side], timing[side]) for side in recording.sides}
 
     per_foot = per_foot_statistics(strides)
     summary = _summary(per_foot, strides, body_weight, recording, prepared, timing, params)
