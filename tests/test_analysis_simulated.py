@@ -17,7 +17,7 @@ import functools
 import numpy as np
 import pytest
 
-from insole._analysis import AnalysisParams, analyze
+from insole._analysis import analyze
 from insole._simulate import PATTERNS, SimulationParams, simulate
 
 SEED = 1
