@@ -6,6 +6,12 @@ from pathlib import Path
 
 import pytest
 from ble_fixtures import emulation, private_dbus  # noqa: F401  (BLE fixtures for every test module)
+from hypothesis import settings
+
+# Hypothesis' per-example deadline measures speed, which lives in benchmarks/;
+# on a loaded 2-core machine it fails correct code as "flaky". Properties only.
+settings.register_profile("insole", deadline=None)
+settings.load_profile("insole")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
