@@ -39,6 +39,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from bumble.link import LocalLink
 
@@ -80,6 +81,7 @@ class PrivateBus:
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
         self._directory: tempfile.TemporaryDirectory[str] | None = None
+        self._log: BinaryIO | None = None
         self.address = ""
 
     def start(self) -> str:
@@ -92,6 +94,10 @@ class PrivateBus:
             )
         self._directory = tempfile.TemporaryDirectory(prefix="insole-dbus-")
         socket_path = Path(self._directory.name) / "bus"
+        # stderr goes to a file, never an unread pipe: a daemon that filled the
+        # pipe buffer with warnings would block, and the whole bus with it.
+        log_path = Path(self._directory.name) / "dbus-daemon.log"
+        self._log = log_path.open("wb")
         self._process = subprocess.Popen(
             [
                 executable,
@@ -102,7 +108,7 @@ class PrivateBus:
                 f"--address=unix:path={socket_path}",
             ],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._log,
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
         )
@@ -110,7 +116,8 @@ class PrivateBus:
         # The daemon prints its address once it listens (about 5 ms).
         line = self._process.stdout.readline().decode().strip()
         if not line:
-            error = self._process.stderr.read().decode().strip() if self._process.stderr else ""
+            self._process.wait(timeout=5)
+            error = log_path.read_text(errors="replace").strip()
             self.stop()
             raise EmulationSetupError(f"dbus-daemon did not start: {error or 'no address printed'}")
         self.address = line
@@ -126,9 +133,11 @@ class PrivateBus:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            for stream in (process.stdout, process.stderr):
-                if stream is not None:
-                    stream.close()
+            if process.stdout is not None:
+                process.stdout.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self._directory is not None:
             self._directory.cleanup()
             self._directory = None
