@@ -2,7 +2,10 @@
 
 The key is a SHA-256 over the recording's content digest (every file it is
 made of, ``_discover.content_files``), the analysis parameters, whether
-findings were evaluated, the insole version and the batch row schema. A
+findings were evaluated, the insole version, the batch row schema and a
+digest of insole's own source files (so an edited analysis, in a
+development install where the version does not change, is not served
+from the cache). A
 re-run with the same files and parameters finds every row here and analyses
 nothing; change a byte of a file (or of the demographics table beside it), a
 parameter or the insole version, and that recording is analysed again.
@@ -20,6 +23,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +31,20 @@ import pandas as pd
 
 from insole._version import __version__
 
-__all__ = ["BatchCache", "cache_key", "ROW_SCHEMA_VERSION"]
+__all__ = ["BatchCache", "cache_key", "code_digest", "ROW_SCHEMA_VERSION"]
 
 # Bump when the row's columns change meaning, so old cache entries are not reused.
 ROW_SCHEMA_VERSION = "1"
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """SHA-256 over the path and bytes of every ``.py`` file of the insole package (about 1 MB)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def cache_key(content_digest: str, params: Mapping[str, Any], findings: bool) -> str:
@@ -41,6 +55,7 @@ def cache_key(content_digest: str, params: Mapping[str, Any], findings: bool) ->
             "params": dict(params),
             "findings": bool(findings),
             "insole": __version__,
+            "code": code_digest(),
             "row_schema": ROW_SCHEMA_VERSION,
         },
         sort_keys=True,
