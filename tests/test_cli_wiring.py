@@ -35,7 +35,7 @@ def test_every_command_of_the_readme_exists():
 
 
 @pytest.mark.parametrize("command", _commands())
-def test_help_teaches_with_an_example(command):
+def test_help_describes_the_command_and_its_options(command):
     parser = build_parser()
     sub = next(a.choices for a in parser._actions if isinstance(getattr(a, "choices", None), dict))[command]
     text = sub.format_help()
