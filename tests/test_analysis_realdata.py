@@ -191,45 +191,174 @@ def test_moticon_report_double_support_is_initial_per_step() -> None:
     assert checked == 22  # 13 steps of the normal trial, 9 of the fast one
 
 
-# The fast trial cannot meet 2 % in double support from the export, by any
-# detector. Its report holds 4 (left) and 5 (right) double supports of 68-95
-# ms: 2 % of their mean is 1.4-1.7 ms, 7 ms summed over the steps, less than
-# one 10 ms sample of the export. The report's event times are on each
-# insole's own clock (1 ms resolution; report minus export time drifts by
-# about +1 ms/s and the two insoles' sampling instants are 2-5 ms apart),
-# which the export's shared 10 ms time column does not carry: the vendor's
-# own events, read back from the export, are off its report by +9.2 % (left)
-# and -3.5 % (right); interpolating threshold crossings between samples
-# (sub-sample times) moves ours further away (+11.6 %, +10.4 %), because the
-# vendor's times are samples of its clock, not interpolated crossings. Ours,
-# one sample off the vendor's in 1 of 4 left and 3 of 5 right steps, are at
-# +6.3 % and +5.3 %; the left swing is 2.1 % off (our toe off one sample late
-# in 3 of 4 steps). The normal trial (6-7 double supports of 113-167 ms)
-# meets 2 % on every measure.
-_FAST_TRIAL = ("export time resolution: 2 % of the fast trial's mean double support is less than one 10 ms "
-               "sample summed over its 4-5 steps, and the report's times are on the insoles' own clocks "
-               "(the vendor's own events through the export miss by +9.2 % / -3.5 %)")
+def _sub_row_clock(times_s: np.ndarray) -> tuple[float, float, float, float]:
+    """Slope (ms/s), phase at time 0 (ms), largest residual (ms) and R^2 of the sub-10-ms part of event times, unwrapped, against time.
+
+    The export's rows are 10 ms apart. If the report's times were threshold
+    crossings interpolated between rows, their millisecond part (time mod
+    10 ms) would scatter with no trend; if they are sample instants on the
+    insole's own clock, the millisecond part walks steadily with that clock's
+    rate against the export's rows.
+    """
+    t = np.sort(times_s[np.isfinite(times_s)])
+    phase_ms = np.round(t * 1000.0) % 10.0
+    unwrapped = np.unwrap(phase_ms * (2 * np.pi / 10.0)) * (10.0 / (2 * np.pi))
+    design = np.column_stack([t, np.ones_like(t)])
+    coef, *_ = np.linalg.lstsq(design, unwrapped, rcond=None)
+    residual = unwrapped - design @ coef
+    r2 = 1.0 - float(np.sum(residual**2) / np.sum((unwrapped - unwrapped.mean()) ** 2))
+    return float(coef[0]), float(coef[1]), float(np.abs(residual).max()), r2
 
 
-@pytest.mark.parametrize(
-    "export,report",
-    [pytest.param(*MOTICON[0], id=MOTICON[0][0]),
-     pytest.param(*MOTICON[1], id=MOTICON[1][0], marks=pytest.mark.xfail(reason=_FAST_TRIAL, strict=True))],
-)
-@pytest.mark.parametrize("side", ["left", "right"])
-def test_moticon_temporal_means_within_2pct_of_report(export: str, report: str, side: str) -> None:
+def test_moticon_report_times_are_on_the_insoles_own_clocks() -> None:
+    """Why the export cannot reproduce the report to the millisecond.
+
+    In the normal trial every initial contact and toe off of each insole
+    (14 per insole) has a millisecond part that walks up by 0.94 ms per
+    second, within 0.5 ms of a straight line (R^2 0.99): the report's times
+    are sample instants of each insole's clock, which runs about 0.09 %
+    fast against the export's 10 ms rows and has its own phase (right 3.4
+    ms after left). The export keeps neither the rate nor the phase, so a
+    detector on its rows carries up to 5 ms per event that no method can
+    take out, and the left/right phase enters double support (one foot's
+    toe off minus the other's contact) with opposite signs on the two sides.
+    """
+    book = _report(DATA / "moticon-opengo" / MOTICON[0][1])
+    slopes, phases = {}, {}
+    for side in ("left", "right"):
+        times = np.concatenate([_column(book[side], "Initial contact (s)"), _column(book[side], "Toe off (s)")])
+        slopes[side], phases[side], worst, r2 = _sub_row_clock(times)
+        print(side, f"slope {slopes[side]:.2f} ms/s, phase {phases[side]:.1f} ms, worst residual {worst:.2f} ms, R^2 {r2:.3f}")
+        assert 0.5 <= slopes[side] <= 1.5  # a clock rate against the export's rows
+        assert worst <= 1.0  # the report rounds to 1 ms: a line within that rounding
+        assert r2 >= 0.95
+    assert abs(slopes["left"] - slopes["right"]) <= 0.2  # one rate for both insoles ...
+    assert abs(phases["left"] - phases["right"]) >= 2.0  # ... but each its own phase
+
+
+def _on_export_rows(times_s: np.ndarray, phase_s: float, row_s: float = 0.01) -> np.ndarray:
+    """Exact event instants as a detector on the export's 10 ms rows would see them, at one sampling phase."""
+    return np.round((times_s + phase_s) / row_s) * row_s
+
+
+def _double_support_error_on_rows(book: dict, phase_s: dict[str, float]) -> dict[str, float]:
+    """Relative error of each side's mean double support for a detector that finds every one of the
+    vendor's own instants exactly, but on the export's rows (each insole at its own sampling phase)."""
+    errors = {}
+    for side, other in (("left", "right"), ("right", "left")):
+        reported = _column(book[side], "Double support (s)")
+        contact = _on_export_rows(_column(book[side], "Initial contact (s)"), phase_s[side])
+        other_to = _column(book[other], "Toe off (s)")
+        other_to = np.sort(_on_export_rows(other_to[np.isfinite(other_to)], phase_s[other]))
+        j = np.minimum(np.searchsorted(other_to, contact), other_to.size - 1)
+        known = np.isfinite(reported)
+        errors[side] = abs((other_to[j] - contact)[known].mean() / reported[known].mean() - 1)
+    return errors
+
+
+def test_moticon_double_support_2pct_on_the_fast_trial_is_below_the_export_resolution() -> None:
+    """No detector, however right, can be relied on to meet 2 % on the fast trial's double support.
+
+    A perfect detector (every event exactly at the vendor's own instant)
+    that sees the export's 10 ms rows: over every pair of left and right
+    sampling phases on a 0.5 ms grid (400 pairs), the share that puts both
+    sides' mean double support within 2 % of the report. The fast trial's
+    double supports (4 left, 5 right, 59-92 ms) leave 1.4-1.7 ms of
+    tolerance, less than the rows' rounding; the normal trial's (113-167
+    ms) leave 2.6 ms.
+    """
+    grid = np.arange(0.0, 0.01, 0.0005)
+    shares = {}
+    for export, report in MOTICON:
+        book = _report(DATA / "moticon-opengo" / report)
+        passed = [
+            all(e <= 0.02 for e in _double_support_error_on_rows(book, {"left": pl, "right": pr}).values())
+            for pl in grid
+            for pr in grid
+        ]
+        shares[export] = float(np.mean(passed))
+        print(export, f"perfect detector on the export's rows meets 2 % at {100 * shares[export]:.1f} % of phases")
+    assert shares[MOTICON[1][0]] <= 0.05  # fast trial: 1.2 % measured
+    assert shares[MOTICON[0][0]] >= 0.25  # normal trial: 36.5 % measured (and ours meets it)
+
+
+# The Moticon criteria not met, both on the fast trial: double support
+# +6.3 % (left) and +5.3 % (right), and left swing 2.1 %, against 2 %.
+# Double support: the two tests above say why no detector on the export can
+# be held to it: the report's times are sample instants of each insole's
+# clock (a rate and a per-insole phase that the export's shared 10 ms rows
+# drop), and a perfect detector on those rows meets 2 % at only 1.2 % of
+# sampling phases. The vendor's own events, as it wrote them into the
+# export, miss its report by +9.2 % (left) and -3.5 % (right);
+# interpolating threshold crossings between rows moves ours further away
+# (+11.6 %, +10.4 %) because the vendor's times are clock samples, not
+# crossings. Left swing: our toe off is one row after the vendor's in 3 of
+# the 4 steps (9 ms on a 426 ms mean; the tolerance is 8.5 ms); over all 26
+# Moticon toe offs ours are unbiased (mean signed error -0.04 ms, pinned in
+# the next test), so moving the threshold to win these 4 steps would be fitting.
+_DOUBLE_SUPPORT = ("export time resolution: the report's times are on the insoles' own clocks; a perfect detector "
+                   "on the export's 10 ms rows meets 2 % at 1.2 % of sampling phases (the vendor's own events: "
+                   "+9.2 % / -3.5 %)")
+_FAST_LEFT_SWING = "our left toe off is one 10 ms row after the vendor's in 3 of 4 steps: 2.1 % (tolerance 2 %)"
+
+
+def _known_miss(trial: tuple[str, str], side: str, measure: str) -> str | None:
+    """Why this trial, side and measure is expected to miss 2 % (None: it must meet it)."""
+    if trial is not MOTICON[1]:
+        return None
+    if measure == "double_support":
+        return _DOUBLE_SUPPORT
+    if (side, measure) == ("left", "swing"):
+        return _FAST_LEFT_SWING
+    return None
+
+
+def _temporal_cases() -> list:
+    cases = []
+    for trial in MOTICON:
+        for side in ("left", "right"):
+            for measure in ("stance", "swing", "double_support"):
+                reason = _known_miss(trial, side, measure)
+                marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+                cases.append(pytest.param(*trial, side, measure, id=f"{trial[0]}-{side}-{measure}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("export,report,side,measure", _temporal_cases())
+def test_moticon_temporal_means_within_2pct_of_report(export: str, report: str, side: str, measure: str) -> None:
     """The issue's criterion as written: mean stance, swing and double support within 2 % of the report."""
     _, analysis = _analysed(str(DATA / "moticon-opengo" / export))
     rows = _report(DATA / "moticon-opengo" / report)[side]
     i_hs = _nearest(_column(rows, "Initial contact (s)"), analysis.steps[side]["heel_strike_s"].to_numpy(), 0.1)
-    ours, theirs = _temporal(analysis.steps[side], rows, i_hs)
-    errors = {}
-    for name in ours:
-        ok = np.isfinite(ours[name]) & np.isfinite(theirs[name])
-        assert ok.sum() >= 3
-        errors[name] = abs(ours[name][ok].mean() / theirs[name][ok].mean() - 1)
-    print(export, side, {name: f"{100 * e:.1f}%" for name, e in errors.items()})
-    assert all(e <= 0.02 for e in errors.values()), errors
+    ours, theirs = (values[measure] for values in _temporal(analysis.steps[side], rows, i_hs))
+    ok = np.isfinite(ours) & np.isfinite(theirs)
+    assert ok.sum() >= 3
+    error = abs(ours[ok].mean() / theirs[ok].mean() - 1)
+    print(export, side, measure, f"{100 * error:.1f}% over {ok.sum()} steps")
+    assert error <= 0.02
+
+
+def test_moticon_events_unbiased_against_the_report() -> None:
+    """Over all 24 reported heel strikes and 24 toe offs (both trials, both feet), ours are not early or late.
+
+    The mean signed error is within 3 ms: a third of a 10 ms row, which is
+    what rounding to the export's rows leaves when the detector is unbiased.
+    """
+    signed = {"heel_strike_s": [], "toe_off_s": []}
+    for export, report in MOTICON:
+        _, analysis = _analysed(str(DATA / "moticon-opengo" / export))
+        book = _report(DATA / "moticon-opengo" / report)
+        for side in ("left", "right"):
+            for column, name in (("heel_strike_s", "Initial contact (s)"), ("toe_off_s", "Toe off (s)")):
+                reference = _column(book[side], name)
+                ours = analysis.steps[side][column].to_numpy()
+                match = _nearest(reference, ours, 0.1)
+                found = match >= 0
+                signed[column].extend(ours[match[found]] - reference[found])
+    for column, errors in signed.items():
+        print(column, f"{len(errors)} events, mean signed error {1000 * np.mean(errors):+.2f} ms")
+        assert len(errors) == 24
+        assert abs(np.mean(errors)) <= 0.003
 
 
 @pytest.mark.parametrize("export,report", MOTICON, ids=[m[0] for m in MOTICON])
