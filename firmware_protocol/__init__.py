@@ -2,171 +2,19 @@
 
 ``PROTOCOL.md`` (next to this file) is the normative specification; the codec
 (``_codec``) and the GATT constants (``_gatt``) implement it.
+
+The public names are each module's ``__all__``, re-exported here, so a name is
+listed once: where it is defined.
 """
 
-from firmware_protocol._codec import (
-    ACCEL_CODES_PER_G,
-    CODES_PER_KPA,
-    GYRO_CODES_PER_DPS,
-    MAX_PACKET_SIZE,
-    N_IMU_AXES,
-    N_SENSORS,
-    PRESSURE_KPA_PER_CODE,
-    PROTOCOL_VERSION,
-    SAMPLE_RATES_HZ,
-    SATURATED_CODE,
-    ClockReply,
-    Command,
-    Foot,
-    GetInfo,
-    Identify,
-    InfoReply,
-    ManufacturerData,
-    Message,
-    Opcode,
-    ReadClock,
-    Reply,
-    ReplyMessage,
-    SamplePacket,
-    SetSampleRate,
-    StartStreaming,
-    Status,
-    StatusFlags,
-    StopStreaming,
-    Tare,
-    bad_command_reply,
-    crc16_ccitt_false,
-    decode_command,
-    decode_manufacturer_data,
-    decode_notification,
-    decode_reply,
-    decode_sample_packet,
-    encode,
-    encode_advertising_data,
-    encode_command,
-    encode_manufacturer_data,
-    encode_reply,
-    encode_sample_packet,
-    encode_scan_response,
-    local_name,
-    max_samples_per_packet,
-    min_att_mtu,
-    packet_size,
-    parse_local_name,
-    serial_number_string,
-)
-from firmware_protocol._errors import CrcMismatchError, ProtocolError
-from firmware_protocol._gatt import (
-    ADVERTISING_INTERVAL_MS,
-    BATTERY_LEVEL_UUID,
-    BATTERY_SERVICE_UUID,
-    CCCD_UUID,
-    COMPANY_ID,
-    CONTROL_CHAR_UUID,
-    DATA_CHAR_UUID,
-    DEVICE_INFORMATION_SERVICE_UUID,
-    FIRMWARE_REVISION_UUID,
-    GATT_TABLE,
-    INSOLE_SERVICE_UUID,
-    LOCAL_NAME_PREFIX,
-    MANUFACTURER_NAME,
-    MANUFACTURER_NAME_UUID,
-    MODEL_NUMBER,
-    MODEL_NUMBER_UUID,
-    PREFERRED_ATT_MTU,
-    SERIAL_NUMBER_UUID,
-    CharacteristicSpec,
-    Properties,
-    ServiceSpec,
-    uuid16,
-)
+from firmware_protocol import _codec, _errors, _gatt
+from firmware_protocol._codec import *  # noqa: F403
+from firmware_protocol._errors import *  # noqa: F403
+from firmware_protocol._gatt import *  # noqa: F403
 
-__all__ = [
-    "ACCEL_CODES_PER_G",
-    "ADVERTISING_INTERVAL_MS",
-    "BATTERY_LEVEL_UUID",
-    "BATTERY_SERVICE_UUID",
-    "CCCD_UUID",
-    "CODES_PER_KPA",
-    "COMPANY_ID",
-    "CONTROL_CHAR_UUID",
-    "DATA_CHAR_UUID",
-    "DEVICE_INFORMATION_SERVICE_UUID",
-    "FIRMWARE_REVISION_UUID",
-    "GATT_TABLE",
-    "GYRO_CODES_PER_DPS",
-    "INSOLE_SERVICE_UUID",
-    "LOCAL_NAME_PREFIX",
-    "MANUFACTURER_NAME",
-    "MANUFACTURER_NAME_UUID",
-    "MAX_PACKET_SIZE",
-    "MODEL_NUMBER",
-    "MODEL_NUMBER_UUID",
-    "N_IMU_AXES",
-    "N_SENSORS",
-    "PREFERRED_ATT_MTU",
-    "PRESSURE_KPA_PER_CODE",
-    "PROTOCOL_VERSION",
-    "SAMPLE_RATES_HZ",
-    "SATURATED_CODE",
-    "SERIAL_NUMBER_UUID",
-    "CharacteristicSpec",
-    "ClockReply",
-    "Command",
-    "CrcMismatchError",
-    "Foot",
-    "GetInfo",
-    "Identify",
-    "InfoReply",
-    "ManufacturerData",
-    "Message",
-    "Opcode",
-    "Properties",
-    "ProtocolError",
-    "ReadClock",
-    "Reply",
-    "ReplyMessage",
-    "SamplePacket",
-    "ServiceSpec",
-    "SetSampleRate",
-    "StartStreaming",
-    "Status",
-    "StatusFlags",
-    "StopStreaming",
-    "Tare",
-    "bad_command_reply",
-    "crc16_ccitt_false",
-    "decode_command",
-    "decode_manufacturer_data",
-    "decode_notification",
-    "decode_reply",
-    "decode_sample_packet",
-    "encode",
-    "encode_advertising_data",
-    "encode_command",
-    "encode_manufacturer_data",
-    "encode_reply",
-    "encode_sample_packet",
-    "encode_scan_response",
-    "local_name",
-    "max_samples_per_packet",
-    "min_att_mtu",
-    "packet_size",
-    "parse_local_name",
-    "serial_number_string",
-    "uuid16",
-    # the emulated firmware and its BLE environment (bumble, dbus-fast): loaded on first use
-    "EmulatedEnvironment",
-    "PrivateBus",
-    "InsoleSpec",
-    "EmulatedInsole",
-    "FaultPlan",
-    "parse_fault_spec",
-    "source_from_arrays",
-]
-
-# The emulator pulls in bumble and dbus-fast; a collector that only decodes
-# packets should not pay for that, so these load on first access.
+# The emulated firmware and its BLE environment pull in bumble and dbus-fast;
+# a collector that only decodes packets should not pay for that, so these load
+# on first access.
 _LAZY = {
     "EmulatedEnvironment": "firmware_protocol._environment",
     "PrivateBus": "firmware_protocol._environment",
@@ -176,6 +24,12 @@ _LAZY = {
     "FaultPlan": "firmware_protocol._faults",
     "parse_fault_spec": "firmware_protocol._faults",
 }
+
+__all__ = []
+__all__ += _codec.__all__
+__all__ += _errors.__all__
+__all__ += _gatt.__all__
+__all__ += list(_LAZY)
 
 
 def __getattr__(name: str):

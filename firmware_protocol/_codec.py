@@ -77,7 +77,6 @@ __all__ = [
     "N_SENSORS",
     "PRESSURE_KPA_PER_CODE",
     "PROTOCOL_VERSION",
-    "SAMPLE_HEADER_SIZE",
     "SAMPLE_RATES_HZ",
     "SATURATED_CODE",
     "ClockReply",

@@ -7,6 +7,8 @@ re-exported by ``insole`` as part of its single error hierarchy.
 
 from __future__ import annotations
 
+__all__ = ["CrcMismatchError", "ProtocolError"]
+
 
 class ProtocolError(ValueError):
     """Bytes that are not a valid message of the insole wire protocol."""
