@@ -272,6 +272,21 @@ def _check_rate(rate_hz: object) -> int:
     return int(rate_hz)  # type: ignore[call-overload]
 
 
+def _rate_from_code(code: int, what: str) -> int:
+    """Sample rate in Hz of a wire rate code; ``what`` starts the error message."""
+    if code >= len(SAMPLE_RATES_HZ):
+        raise ProtocolError(f"{what} {code}, must be 0..{len(SAMPLE_RATES_HZ) - 1}")
+    return SAMPLE_RATES_HZ[code]
+
+
+def _check_samples_per_packet(value: object, imu_enabled: bool) -> int:
+    limit = max_samples_per_packet(imu_enabled)
+    n = _check_uint(value, 8, "samples_per_packet")
+    if not 1 <= n <= limit:
+        raise ProtocolError(f"samples_per_packet={n}, must be 1..{limit}")
+    return n
+
+
 def packet_size(n_samples: int, imu: bool) -> int:
     """Bytes of a sample packet holding ``n_samples`` samples."""
     per_sample = _PRESSURE_BYTES + (_IMU_BYTES if imu else 0)
@@ -466,8 +481,7 @@ def decode_sample_packet(data: bytes | bytearray | memoryview) -> SamplePacket:
     _, foot, rate_code, n, sequence, timestamp_us, flags = _SAMPLE_HEADER.unpack_from(raw)
     if foot > 1:
         raise ProtocolError(f"sample packet: foot byte {foot}, must be 0 or 1")
-    if rate_code >= len(SAMPLE_RATES_HZ):
-        raise ProtocolError(f"sample packet: sample rate code {rate_code}, must be 0..2")
+    sample_rate_hz = _rate_from_code(rate_code, "sample packet: sample rate code")
     has_imu = bool(flags & StatusFlags.IMU_PRESENT)
     limit = max_samples_per_packet(has_imu)
     if not 1 <= n <= limit:
@@ -500,7 +514,7 @@ def decode_sample_packet(data: bytes | bytearray | memoryview) -> SamplePacket:
     set_(packet, "foot", Foot(foot))
     set_(packet, "sequence", sequence)
     set_(packet, "timestamp_us", timestamp_us)
-    set_(packet, "sample_rate_hz", SAMPLE_RATES_HZ[rate_code])
+    set_(packet, "sample_rate_hz", sample_rate_hz)
     if codes.flags.writeable:
         codes.flags.writeable = False
     set_(packet, "pressure_codes", codes)
@@ -553,10 +567,7 @@ class SetSampleRate(_CommandBase):
         _check_rate(self.sample_rate_hz)
         if not isinstance(self.imu_enabled, bool):
             raise ProtocolError(f"imu_enabled must be a bool, got {self.imu_enabled!r}")
-        limit = max_samples_per_packet(self.imu_enabled)
-        n = _check_uint(self.samples_per_packet, 8, "samples_per_packet")
-        if not 1 <= n <= limit:
-            raise ProtocolError(f"samples_per_packet={n}, must be 1..{limit}")
+        _check_samples_per_packet(self.samples_per_packet, self.imu_enabled)
 
 
 @dataclass(frozen=True)
@@ -634,11 +645,10 @@ def decode_command(data: bytes | bytearray | memoryview) -> Command:
     args = raw[_COMMAND_HEADER_SIZE:-CRC_SIZE]
     if op is Opcode.SET_SAMPLE_RATE:
         rate_code, n, imu = args
-        if rate_code >= len(SAMPLE_RATES_HZ):
-            raise ProtocolError(f"command SET_SAMPLE_RATE: rate code {rate_code}, must be 0..2")
+        rate_hz = _rate_from_code(rate_code, "command SET_SAMPLE_RATE: rate code")
         if imu > 1:
             raise ProtocolError(f"command SET_SAMPLE_RATE: IMU byte {imu}, must be 0 or 1")
-        return SetSampleRate(SAMPLE_RATES_HZ[rate_code], n, bool(imu), token=token)
+        return SetSampleRate(rate_hz, n, bool(imu), token=token)
     if op is Opcode.IDENTIFY:
         return Identify(args[0], token=token)
     return _COMMAND_TYPES[op](token=token)  # type: ignore[no-any-return]
@@ -739,9 +749,7 @@ class InfoReply:
                 raise ProtocolError(f"{name} must be a bool")
         if self.imu_enabled and not self.imu_present:
             raise ProtocolError("imu_enabled without imu_present")
-        limit = max_samples_per_packet(self.imu_enabled)
-        if not 1 <= _check_uint(self.samples_per_packet, 8, "samples_per_packet") <= limit:
-            raise ProtocolError(f"samples_per_packet={self.samples_per_packet}, must be 1..{limit}")
+        _check_samples_per_packet(self.samples_per_packet, self.imu_enabled)
         code = _kpa_to_code(self.full_scale_kpa)
         object.__setattr__(self, "full_scale_kpa", code / CODES_PER_KPA)
 
@@ -771,6 +779,15 @@ def _check_battery(battery_pct: object) -> int:
 
 
 _BATTERY_UNKNOWN = 0x7F
+
+
+def _battery_from_byte(byte: int, what: str) -> int | None:
+    """Battery level in % of a wire byte (127: unknown, None); ``what`` starts the error message."""
+    if byte == _BATTERY_UNKNOWN:
+        return None
+    if byte > 100:
+        raise ProtocolError(f"{what} {byte}, must be 0..100 or 127")
+    return byte
 
 
 ReplyMessage: TypeAlias = Reply | ClockReply | InfoReply
@@ -842,18 +859,16 @@ def decode_reply(data: bytes | bytearray | memoryview) -> ReplyMessage:
         foot, serial, batt, major, minor, patch, rate, n, state, full_scale = (
             _INFO_PAYLOAD.unpack(payload)
         )
-        if rate >= len(SAMPLE_RATES_HZ):
-            raise ProtocolError(f"reply GET_INFO: sample rate code {rate}, must be 0..2")
-        if batt != _BATTERY_UNKNOWN and batt > 100:
-            raise ProtocolError(f"reply GET_INFO: battery byte {batt}, must be 0..100 or 127")
+        sample_rate_hz = _rate_from_code(rate, "reply GET_INFO: sample rate code")
+        battery_pct = _battery_from_byte(batt, "reply GET_INFO: battery byte")
         if state & ~(_INFO_IMU_PRESENT | _INFO_IMU_ENABLED | _INFO_STREAMING):
             raise ProtocolError(f"reply GET_INFO: reserved state bits set (0x{state:02X})")
         return InfoReply(
             foot=foot,
             serial=serial,
-            battery_pct=None if batt == _BATTERY_UNKNOWN else batt,
+            battery_pct=battery_pct,
             firmware_version=(major, minor, patch),
-            sample_rate_hz=SAMPLE_RATES_HZ[rate],
+            sample_rate_hz=sample_rate_hz,
             samples_per_packet=n,
             imu_present=bool(state & _INFO_IMU_PRESENT),
             imu_enabled=bool(state & _INFO_IMU_ENABLED),
@@ -914,13 +929,11 @@ def decode_manufacturer_data(data: bytes | bytearray | memoryview) -> Manufactur
         raise ProtocolError(
             f"manufacturer data: protocol version {version}, this codec speaks {PROTOCOL_VERSION}"
         )
-    battery = foot_battery & 0x7F
-    if battery != _BATTERY_UNKNOWN and battery > 100:
-        raise ProtocolError(f"manufacturer data: battery {battery}, must be 0..100 or 127")
+    battery_pct = _battery_from_byte(foot_battery & 0x7F, "manufacturer data: battery")
     return ManufacturerData(
         foot=Foot(foot_battery >> 7),
         serial=serial,
-        battery_pct=None if battery == _BATTERY_UNKNOWN else battery,
+        battery_pct=battery_pct,
     )
 
 
