@@ -588,10 +588,8 @@ class EmulatedInsole:
         device.on(device.EVENT_CONNECTION, self._on_connection)
         self._device = device
         await device.power_on()
-        # The emulated link has no scan request / scan response exchange, so
-        # the scan response's AD structures (the local name) follow the
-        # advertising data in one extended advertising PDU; a scanner sees
-        # the same merged set it gets from an active scan of the real firmware.
+        # The local name rides in the advertising data, in one extended PDU,
+        # because the emulated link has no scan response (PROTOCOL.md section 2).
         manufacturer = ManufacturerData(self.spec.foot, self.spec.serial, self._battery_pct)
         advertising_data = encode_advertising_data(manufacturer) + encode_scan_response(
             self.spec.foot, self.spec.serial
