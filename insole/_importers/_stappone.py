@@ -190,7 +190,9 @@ class StapponeImporter:
             devices={SOLE_SIDE[s]: {"vendor": "stappone", "sole_id": s, "side_from": "assumed: sole 1 left, sole 2 right"}
                      for s in periods},
             software=importer_software("stappone"),
-            source=provenance(path, "stappone"),
+            source={**provenance(path, "stappone"), "time_zero": {
+                # the file's clock is absolute; our axis starts at its first sample
+                "source_column": "timestamp", "source_unit": "ms since the Unix epoch", "source_value": t0_ms}},
             extra={
                 "start_epoch_ms": t0_ms,
                 # keys as text: the description is JSON, and must read back equal

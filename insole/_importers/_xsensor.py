@@ -178,7 +178,9 @@ class XsensorImporter:
             recorded_at=str(times[0]),
             devices={sides[n]: {"vendor": "XSENSOR", "sensor": n} for n in names},
             software=importer_software("xsensor"),
-            source=provenance(path, "xsensor"),
+            source={**provenance(path, "xsensor"), "time_zero": {
+                # the frames carry clock time; our axis starts at the first frame
+                "source_column": "frame date and time", "source_unit": "clock time", "source_value": str(times[0])}},
             extra={
                 "vendor_file": header.get("File:"),
                 "unit_in_file": unit,
