@@ -286,7 +286,7 @@ def _reference_events(path: Path, table: Any, columns: _Columns, time_s: np.ndar
         label_column = columns.event_labels.get(side)
         for row in np.flatnonzero(~np.isnan(codes)):
             code = int(codes[row])
-            label = table.fields[row, label_column].strip() if label_column is not None else ""
+            label = table.field(row, label_column).strip() if label_column is not None else ""
             manual.append({"side": side, "time_s": float(time_s[row]), "code": code,
                            "meaning": _MANUAL_CODES.get(code, "unknown"), "label": label})
     if manual:

@@ -1,13 +1,21 @@
 """Reading delimited numeric text tables with precise, one-line error messages.
 
 Shared by the text importers (gaitpdb, Moticon, generic CSV). The happy path
-is vectorised (numpy parses every field in one call); only when something is
-wrong does a slow pass look for the first bad line, so the message can name it.
+is vectorised: pandas' C parser reads every column of the table in one pass
+and the columns it reads as numbers (with empty fields as NaN) are kept.
+Only a column holding anything else (a word, "nan", a decimal comma, a blank
+field) takes the slow path, which reads that column field by field, accepts
+what is fine (blanks are empty fields) and names the first bad line for the
+message.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -32,20 +40,37 @@ def read_text(path: Path, *, encoding: str = "utf-8") -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TextTable:
-    """Rows of string fields, each row with the same number of fields.
+    """Data lines of a delimited table, each with exactly ``n_columns`` fields.
 
-    ``fields`` (n_rows, n_columns) array of str; ``first_line`` is the 1-based
-    line number of row 0 in the file (for messages).
+    ``first_line`` is the 1-based line number of row 0 in the file (for
+    messages). ``fields`` (n_rows, n_columns) array of str is built only when
+    asked for: the numeric path reads the lines directly.
     """
 
-    fields: np.ndarray
+    lines: list[str]
     first_line: int
+    delimiter: str
+    n_columns: int
 
     @property
     def n_rows(self) -> int:
-        return int(self.fields.shape[0])
+        return len(self.lines)
+
+    def field(self, row: int, column: int) -> str:
+        """One field as written (not stripped)."""
+        return self.lines[row].split(self.delimiter)[column]
+
+    @cached_property
+    def fields(self) -> np.ndarray:
+        split = [line.split(self.delimiter) for line in self.lines]
+        return np.array(split, dtype=str).reshape(len(self.lines), self.n_columns)
+
+    @cached_property
+    def numeric_columns(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Column index -> (float64 values, empty mask) for each column whose every field is a finite number or empty."""
+        return _read_numeric_columns(self)
 
 
 def split_rows(path: Path, lines: list[str], first_line: int, delimiter: str, n_columns: int, *, ended_with_newline: bool) -> TextTable:
@@ -72,8 +97,43 @@ def split_rows(path: Path, lines: list[str], first_line: int, delimiter: str, n_
         )
     # A row cut inside its last number still has all its fields; that cannot be
     # told from a complete row without a newline, so such a last row is accepted.
-    fields = np.array([line.split(delimiter) for line in lines], dtype=str)
-    return TextTable(fields=fields.reshape(len(lines), n_columns), first_line=first_line)
+    return TextTable(lines=lines, first_line=first_line, delimiter=delimiter, n_columns=n_columns)
+
+
+def _read_numeric_columns(table: TextTable) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    import pandas as pd
+
+    text = "\n".join(table.lines)
+    # The C tokenizer ends a field at NUL and a line at CR; such text takes the slow path.
+    if "\x00" in text or "\r" in text or len(table.delimiter) != 1:
+        return {}
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=table.delimiter, header=None, names=range(table.n_columns), index_col=False,
+            # only an empty field is missing: "nan", "NA", "null" stay text, so that the slow path names them
+            na_values=[""], keep_default_na=False,
+            quoting=csv.QUOTE_NONE, skip_blank_lines=False, low_memory=False, engine="c",
+        )
+    except (ValueError, pd.errors.ParserError):
+        return {}
+    if len(frame) != table.n_rows or frame.shape[1] != table.n_columns:
+        return {}
+    found = {}
+    for index in range(table.n_columns):
+        column = frame[index]
+        kind = column.dtype.kind
+        if kind not in "fiu":  # text (object/str) or bool: not every field is a number
+            continue
+        values = column.to_numpy(dtype=np.float64)
+        if kind == "f":
+            empty = np.isnan(values)
+            # "inf" and overflowing numbers parse as infinite: not measurements, left to the slow path's message
+            if np.isinf(values).any():
+                continue
+        else:
+            empty = np.zeros(values.shape, dtype=bool)
+        found[index] = (values, empty)
+    return found
 
 
 MISSING_WORDS = ("nan", "na", "null", "none", "-")
@@ -96,19 +156,39 @@ def parse_numeric(
     a finite number is an error naming the line, the column and the text.
     """
     columns = np.asarray(columns, dtype=np.int64)
+    numeric = table.numeric_columns
+    if columns.size and all(int(c) in numeric for c in columns):
+        values = np.column_stack([numeric[int(c)][0] for c in columns])
+        empty = np.column_stack([numeric[int(c)][1] for c in columns])
+        if empty.any() and not allow_empty:
+            _raise_empty(path, table, columns, names, empty)
+        return values, empty
+    return _parse_fields(path, table, columns, names, allow_empty, missing_words_are_empty)
+
+
+def _raise_empty(path: Path, table: TextTable, columns: np.ndarray, names: list[str] | None, empty: np.ndarray) -> None:
+    row, col = (int(i) for i in np.argwhere(empty)[0])
+    raise MalformedFileError(path, f"line {table.first_line + row}, {_column_name(columns, col, names)}: field is empty")
+
+
+def _parse_fields(
+    path: Path, table: TextTable, columns: np.ndarray, names: list[str] | None, allow_empty: bool,
+    missing_words_are_empty: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     raw = np.char.strip(table.fields[:, columns])
     empty = raw == ""
     if missing_words_are_empty:
         empty |= np.isin(np.char.lower(raw), MISSING_WORDS)
     if empty.any() and not allow_empty:
-        row, col = (int(i) for i in np.argwhere(empty)[0])
-        raise MalformedFileError(path, f"line {table.first_line + row}, {_column_name(columns, col, names)}: field is empty")
+        _raise_empty(path, table, columns, names, empty)
     filled = np.where(empty, "nan", raw)
     try:
         values = filled.astype(np.float64)
     except ValueError:
         values = None
-    if values is None or _has_textual_nan(filled, empty):
+    # "nan"/"inf" written in the file are not measurements (only our own
+    # placeholder for an empty field may be NaN), nor is a number too large for float64.
+    if values is None or not np.isfinite(values[~empty]).all():
         row, col, text = _first_non_numeric(filled, empty)
         raise MalformedFileError(
             path, f"line {table.first_line + row}, {_column_name(columns, col, names)}: {text!r} is not a number"
@@ -116,24 +196,15 @@ def parse_numeric(
     return values, empty
 
 
-def _has_textual_nan(filled: np.ndarray, empty: np.ndarray) -> bool:
-    # "nan"/"inf" written in the file itself are not measurements; only our own
-    # placeholder for an empty field may be NaN.
-    lowered = np.char.lower(filled)
-    suspicious = (np.char.find(lowered, "nan") >= 0) | (np.char.find(lowered, "inf") >= 0)
-    return bool(np.any(suspicious & ~empty))
-
-
 def _first_non_numeric(filled: np.ndarray, empty: np.ndarray) -> tuple[int, int, str]:
     for (row, col), text in np.ndenumerate(filled):
         if empty[row, col]:
             continue
-        lowered = text.lower()
-        if "nan" in lowered or "inf" in lowered:
-            return row, col, str(text)
         try:
-            float(text)
+            value = float(text)
         except ValueError:
+            return row, col, str(text)
+        if not math.isfinite(value):
             return row, col, str(text)
     raise AssertionError("no bad field found")  # pragma: no cover - only called after a failure
 
