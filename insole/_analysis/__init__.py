@@ -93,6 +93,7 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
 
     body_weight = _body_weight(recording, params, prepared, timing)
     bw = body_weight["value"]
+    uncalibrated = any(prepared[s].force_unit == "au" for s in recording.sides)
 
     steps: dict[str, pd.DataFrame] = {}
     curves: dict[str, pd.DataFrame] = {}
@@ -130,7 +131,10 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
             notes[side].append("forces are in arbitrary units: metrics are given in body weights only")
         if foot.sensor_load_unit != "N" and foot.sensor_used.sum() > 1:
             notes[side].append("sensor areas unknown: regional shares and COP weight sensors as if equal in area")
-
+        if body_weight.get("note"):
+            notes[side].append(body_weight["note"])
+        if uncalibrated and len(recording.sides) == 2:
+            notes[side].append(_UNCALIBRATED_PAIR_NOTE)
 
     per_foot = per_foot_statistics(strides)
     summary = _summary(per_foot, strides, body_weight, recording, prepared, timing, params)
@@ -146,6 +150,9 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
         "turns_detectable": any(timing[s].turns_detectable for s in recording.sides),
         "cop_possible": all(capability[s][0] for s in recording.sides),
         "cpei_possible": all(capability[s][1] for s in recording.sides),
+        "body_weight_band": PLAUSIBLE_LOAD_TO_BODY_WEIGHT
+        if body_weight["method"] == "mass" and math.isfinite(body_weight["load_to_body_weight_ratio"]) else None,
+        "uncalibrated_pair": uncalibrated and len(recording.sides) == 2,
     }
     text = methods_text(params, facts)
     provenance: dict[str, Any] = {
@@ -184,6 +191,24 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
     )
 
 
+# In steady level walking the mean vertical ground reaction force over whole
+# strides equals body weight: the body's vertical velocity is the same at the
+# start and the end of each stride, so the vertical impulse of the ground
+# balances that of gravity. A calibrated insole reads within about 20 % of
+# that: it misses load outside its sensed area and has its own calibration
+# error, and a walk is never perfectly steady (our simulator's curves give
+# 1.03-1.09, the F-Scan example with its stated mass 1.08). Beyond the band
+# the mass, the calibration or the unit is wrong (gaitpdb's insoles read
+# 1.29-1.45 x mass x g), and every value in BW inherits that error.
+PLAUSIBLE_LOAD_TO_BODY_WEIGHT = (0.8, 1.2)
+
+_UNCALIBRATED_PAIR_NOTE = (
+    "uncalibrated insoles (au): one body weight, from both feet's pooled load, scales both feet, so a "
+    "difference between the two insoles' gains shows as left/right asymmetry; force symmetry indices and the "
+    "standing left/right split (marked uncalibrated_force) are not interpretable as load asymmetry unless the "
+    "insoles are calibrated alike"
+)
+
 # Below this many samples per foot the two feet are analysed one after the
 # other: a thread would cost more than it saves on a short recording.
 _PARALLEL_MIN_SAMPLES = 100_000
@@ -206,7 +231,12 @@ def _per_side(work: Callable[[str], Any], recording: Recording) -> list[Any]:
 
 
 def _body_weight(recording, params, prepared, timing) -> dict[str, Any]:
-    """Body weight in the force unit, and how it was obtained."""
+    """Body weight in the force unit, and how it was obtained.
+
+    With a body mass and calibrated insoles, the insoles' own mean walking
+    load is compared with mass x g; outside ``PLAUSIBLE_LOAD_TO_BODY_WEIGHT``
+    the result carries a ``note`` (it also goes to each foot's quality notes).
+    """
     sides = recording.sides
     unit = "au" if any(prepared[s].force_unit == "au" for s in sides) else "N"
     per_foot_means = []
@@ -232,12 +262,26 @@ def _body_weight(recording, params, prepared, timing) -> dict[str, Any]:
             "complete walking strides (in steady walking this equals body weight)"
         )
     mass = params.body_mass_kg if params.body_mass_kg is not None else recording.meta.body_mass_kg
-    result: dict[str, Any] = {"unit": unit, "mass_kg": mass, "estimated_from_load": estimate}
+    result: dict[str, Any] = {
+        "unit": unit,
+        "mass_kg": mass,
+        "estimated_from_load": estimate,
+        "plausible_load_to_body_weight_ratio": list(PLAUSIBLE_LOAD_TO_BODY_WEIGHT),
+        "note": None,
+    }
     if mass is not None and unit == "N":
         value = float(mass) * STANDARD_GRAVITY_M_S2
         origin = "analysis parameters" if params.body_mass_kg is not None else "recording metadata"
         result.update(value=value, method="mass", source=f"body mass {float(mass):g} kg ({origin}) x g = {value:.0f} N")
-        result["load_to_body_weight_ratio"] = estimate / value if math.isfinite(estimate) else float("nan")
+        ratio = estimate / value if math.isfinite(estimate) else float("nan")
+        result["load_to_body_weight_ratio"] = ratio
+        low, high = PLAUSIBLE_LOAD_TO_BODY_WEIGHT
+        if math.isfinite(ratio) and not low <= ratio <= high:
+            result["note"] = (
+                f"body weight check: the insoles' mean walking load is {ratio:.2f} x body mass x g "
+                f"(plausible {low:g}-{high:g}): the body mass ({float(mass):g} kg), the insoles' calibration or "
+                f"their unit is wrong, and metrics in BW (from the mass) carry that error"
+            )
     elif math.isfinite(estimate):
         result.update(
             value=estimate,
@@ -262,7 +306,11 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok):
         "contact": contact,
         "heel_strike_s": tm.heel_strike_s[contact],
         "toe_off_s": tm.toe_off_s[contact],
-        "stance_time_s": tm.toe_off_s[contact] - tm.heel_strike_s[contact],
+        "stance_time_s": np.where(
+            tm.gap_free(tm.heel_strike_s[contact], tm.toe_off_s[contact]),
+            tm.toe_off_s[contact] - tm.heel_strike_s[contact],
+            np.nan,
+        ),
         "kind": np.where(tm.walking_contact[contact], "walking", "standing"),
         "has_gap": tm.contact_has_gap[contact],
         "heel_strike_confidence": found.heel_strike_confidence[contact],
@@ -301,9 +349,11 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
                    "swing_time_s", "used", "exclusion_reason"]
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
     hs, to = tm.heel_strike_s, tm.toe_off_s
-    stride_time = hs[1:] - hs[:-1]
-    stance = to[:-1] - hs[:-1]
-    swing = hs[1:] - to[:-1]
+    # nothing is computed across a gap: each time is NaN when a gap longer
+    # than the bridge lies between its two events (the row stays, unused)
+    stride_time = np.where(tm.gap_free(hs[:-1], hs[1:]), hs[1:] - hs[:-1], np.nan)
+    stance = np.where(tm.gap_free(hs[:-1], to[:-1]), to[:-1] - hs[:-1], np.nan)
+    swing = np.where(tm.gap_free(to[:-1], hs[1:]), hs[1:] - to[:-1], np.nan)
     table = pd.DataFrame(
         {
             "stride": np.arange(m - 1),
@@ -410,7 +460,7 @@ def _summary(per_foot, strides, body_weight, recording, prepared, timing, params
     }
     return Summary(
         per_foot=per_foot,
-        symmetry=symmetry_table(per_foot),
+        symmetry=symmetry_table(per_foot, uncalibrated=any(prepared[s].force_unit == "au" for s in recording.sides)),
         cadence_steps_per_min=cadence,
         stride_time_cv_pct=cv,
         stride_time_sd_s=sd,
@@ -458,6 +508,8 @@ def _standing(recording, prepared, timing, params) -> dict[str, Any] | None:
             whole = float(load[foot.sensor_used].sum())
             f, r = float(load[front].sum()), float(load[rear].sum())
             front_rear[side] = (100.0 * f / whole, 100.0 * r / whole) if whole > 0 else (float("nan"),) * 2
+    # uncalibrated insoles: each foot on its own scale, so the split mixes load and gain
+    result["uncalibrated_force"] = any(prepared[s].force_unit == "au" for s in ("left", "right"))
     total = means["left"] + means["right"]
     result["left_pct"] = 100.0 * means["left"] / total if total > 0 else float("nan")
     result["right_pct"] = 100.0 * means["right"] / total if total > 0 else float("nan")

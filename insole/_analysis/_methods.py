@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from insole._analysis._events import BRIDGE_GAP_S
 from insole._analysis._params import AnalysisParams
 
 __all__ = ["REFERENCES", "methods_text", "references_for"]
@@ -72,6 +73,7 @@ def methods_text(params: AnalysisParams, facts: Mapping[str, Any]) -> str:
             "the foot's typical contact peak; the higher toe-off level steps over the residual load on the "
             "toes after toe off, an adaptive form of the fixed minimum-plus-10% rule [tekscan_threshold]."
         )
+    band = facts.get("body_weight_band")
     parts = [
         events,
         f"Contacts shorter than {params.min_stance_s:g} s were discarded and unloadings shorter than "
@@ -80,7 +82,10 @@ def methods_text(params: AnalysisParams, facts: Mapping[str, Any]) -> str:
         f"unloading below {params.split_depth_fraction:.0%} of the load range with the force climbing back by "
         f"{params.detect_high_fraction:.0%} of the range on both sides (a step in a shuffling turn, or a swing "
         "held up by residual load). Strides were used for statistics when both events were observed, "
-        f"no sample was missing inside them, the stride lasted at most {params.max_stride_s:g} s with contacts "
+        f"no gap longer than {1000 * BRIDGE_GAP_S:.0f} ms lay inside them (a shorter gap, one or two lost packets, "
+        "leaves the events around it observed and the stride's timing usable, but the stance metrics of a "
+        "contact with any missing sample were left empty), the stride lasted at most "
+        f"{params.max_stride_s:g} s with contacts "
         f"of at most {params.max_stance_s:g} s (longer ones count as standing or pauses), the walking bout had "
         f"at least {params.min_bout_strides} strides"
         + (
@@ -88,10 +93,24 @@ def methods_text(params: AnalysisParams, facts: Mapping[str, Any]) -> str:
             if facts.get("turns_detectable")
             else " (turns could not be detected: no gyroscope)"
         )
-        + ".",
+        + ". A contact's stance belongs to the stride it starts, so curves and regional loads rest on the "
+        "stances of the used strides. No time was measured across a longer gap: stride, stance, swing and "
+        "step times and double support spanning one (on either foot, for the two-foot measures) were left "
+        "empty, as were step times and double supports whose other-foot event was not observed.",
         f"Total force: {facts.get('force_source', 'sum of the sensors')}."
         + (" Sensor offsets were zeroed on mid-swing samples." if params.zero_offset else ""),
-        f"Body weight: {facts.get('body_weight_source', 'unknown')}.",
+        f"Body weight: {facts.get('body_weight_source', 'unknown')}."
+        + (
+            " The insoles' mean vertical force over whole walking strides, which equals body weight in steady "
+            f"walking, was compared with mass x g (plausible ratio {band[0]:g}-{band[1]:g}); the result says "
+            "when it fell outside."
+            if band else ""
+        )
+        + (
+            " The insoles were uncalibrated: one body weight from both feet's load scaled both feet, so left/right "
+            "differences in force metrics include any difference between the two insoles' gains."
+            if facts.get("uncalibrated_pair") else ""
+        ),
         "Force-curve features were taken on the unfiltered force: first peak (largest force in the first half "
         "of stance), valley (smallest between the peaks) and second peak (largest in the second half), with "
         "timing in % of stance; loading rate as the mean slope between 20% and 80% of the first peak; impulse "

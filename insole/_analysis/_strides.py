@@ -5,15 +5,23 @@ A *step* here is one contact of one foot (heel strike to toe off) and a
 All times are on the recording's own clock (s).
 
 A stride is **used** for statistics when: both heel strikes and the toe off
-between them are known; no gap longer than 50 ms lies inside it (a shorter
-one, a lost packet or two, leaves the timing usable because the events were
-observed, but the stance metrics of a contact with any missing sample are
-left empty); it is a walking
-stride (stride time at most ``max_stride_s``, both contacts at most
-``max_stance_s``, the longer ones being standing or pauses); it is not a turn
-(heading change over the stride above ``turn_threshold_deg``, from the insole
-gyroscope, where there is one); and its walking bout has at least
-``min_bout_strides`` strides. Each excluded stride carries its first reason.
+between them are known; no gap longer than ``BRIDGE_GAP_S`` (50 ms) lies
+inside it (a shorter one, a lost packet or two, leaves the timing usable
+because the events were observed, but the stance metrics of a contact with
+any missing sample are left empty); it is a walking stride (stride time at
+most ``max_stride_s``, both contacts at most ``max_stance_s``, the longer ones
+being standing or pauses); it is not a turn (heading change over the stride
+above ``turn_threshold_deg``, from the insole gyroscope, where there is one);
+and its walking bout has at least ``min_bout_strides`` strides. Each excluded
+stride carries its first reason. A contact's stance belongs to the stride it
+starts (stride k: heel strike k to heel strike k + 1, stance k: heel strike k
+to toe off k), so the stances used are exactly those of the used strides.
+
+Nothing is computed across a gap: a time between two events is left empty
+(NaN) when a gap longer than the bridge lies between them, on either foot
+for the two-foot values (step time, double support), or when the other
+foot's event found is not the one that truly follows (its contact was not
+detected, or its event fell in a gap).
 """
 
 from __future__ import annotations
@@ -55,6 +63,11 @@ class FootTiming:
     stride_bout: np.ndarray  # bout number per stride, -1 outside bouts
     heading_change_deg: np.ndarray | None  # per stride, when the foot has a gyroscope
     turns_detectable: bool
+    # gaps longer than the bridge, as [first, last] invalid sample times (s), in
+    # time order; and the foot's observed span (its first and last sample times)
+    gap_start_s: np.ndarray
+    gap_end_s: np.ndarray
+    span_s: tuple[float, float]
 
     @property
     def n_contacts(self) -> int:
@@ -65,15 +78,50 @@ class FootTiming:
         return self.stride_reason == ""
 
     def step_used(self) -> np.ndarray:
-        """A contact is used when the stride it starts is used, or it ends a used stride and starts none used."""
+        """A contact's stance is used when the stride it starts is used and the stance has no missing sample.
+
+        The last contact starts no stride and is never used, so the curves and
+        regional tables rest on exactly the stances of the used strides (less
+        those with a lost sample, whose stance metrics are empty).
+        """
         m = self.n_contacts
         used = np.zeros(m, dtype=bool)
         if m >= 2:
-            stride_used = self.stride_used
-            used[:-1] |= stride_used
-            used[1:] |= stride_used
+            used[:-1] = self.stride_used
         complete = (self.hs_index >= 0) & (self.to_index >= 0)
         return used & complete & ~self.contact_has_gap & self.walking_contact
+
+    def gap_free(self, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
+        """True where ``[start_s, end_s]`` lies inside the foot's recording with no gap longer than the bridge.
+
+        False where either end is NaN. Vectorised over intervals.
+        """
+        return _gap_free(self.gap_start_s, self.gap_end_s, self.span_s, start_s, end_s)
+
+    def heel_strike_order_s(self) -> np.ndarray:
+        """Per contact: its heel strike, or its coarse start where the heel strike is unknown (for ordering)."""
+        return np.maximum.accumulate(np.where(np.isfinite(self.heel_strike_s), self.heel_strike_s, self.contact_start_s))
+
+    def toe_off_order_s(self) -> np.ndarray:
+        """Per contact: its toe off, or its coarse end where the toe off is unknown (for ordering)."""
+        return np.maximum.accumulate(np.where(np.isfinite(self.toe_off_s), self.toe_off_s, self.contact_stop_s))
+
+
+def _gap_free(gap_start_s, gap_end_s, span_s, start_s, end_s) -> np.ndarray:
+    """True where ``[start_s, end_s]`` lies within ``span_s`` and overlaps no ``[gap_start_s, gap_end_s]``."""
+    start_s = np.asarray(start_s, dtype=float)
+    end_s = np.asarray(end_s, dtype=float)
+    finite = np.isfinite(start_s) & np.isfinite(end_s)
+    lo = np.where(finite, start_s, 0.0)
+    hi = np.where(finite, end_s, 0.0)
+    inside = (lo >= span_s[0]) & (hi <= span_s[1])
+    # gaps are disjoint and in time order: the first one ending at or after
+    # the interval's start overlaps it if it starts by the interval's end
+    j = np.searchsorted(gap_end_s, lo, side="left")
+    has = j < gap_end_s.size
+    overlaps = np.zeros(lo.shape, dtype=bool)
+    overlaps[has] = gap_start_s[j[has]] <= hi[has]
+    return finite & inside & ~overlaps
 
 
 def heading_axis(foot: PreparedFoot) -> int | None:
@@ -104,23 +152,23 @@ def foot_timing(foot: PreparedFoot, contacts: Contacts, params: AnalysisParams) 
     extent_s = (contacts.stop_index - contacts.start_index) / fs
     walking_contact = extent_s <= params.max_stance_s
 
+    # gaps the event detector does not bridge (a short one, a lost packet or
+    # two, leaves the events around it observed); one leading the recording
+    # is never bridged, as in the detector
+    bridge = max(1, int(round(BRIDGE_GAP_S * fs)))
+    gap_starts, gap_stops = runs(~foot.valid)
+    long = ((gap_stops - gap_starts) > bridge) | (gap_starts == 0)
+    gap_start_s = t[gap_starts[long]] if t.size else np.zeros(0)
+    gap_end_s = t[gap_stops[long] - 1] if t.size else np.zeros(0)
+    span_s = (float(t[0]), float(t[-1])) if t.size else (float("nan"), float("nan"))
+
     reason = np.full(max(m - 1, 0), "", dtype=object)
     heading = None
     axis = heading_axis(foot)
     if m >= 2:
         a, b = hs[:-1], hs[1:]
         known = (a >= 0) & (b >= 0) & (to[:-1] >= 0) & (to[:-1] > a) & (to[:-1] < b)
-        # short gaps (a lost packet or two) leave the timing of a stride usable:
-        # its events were observed; its stance metrics are left empty instead
-        gap_starts, gap_stops = runs(~foot.valid)
-        long = (gap_stops - gap_starts) > int(round(BRIDGE_GAP_S * fs))
-        long_gap = np.zeros(foot.n + 1, dtype=np.int64)
-        np.add.at(long_gap, gap_starts[long], 1)
-        np.add.at(long_gap, gap_stops[long], -1)
-        invalid_count = np.concatenate([[0], np.cumsum(np.cumsum(long_gap[:-1]) > 0)])
-        a_safe = np.where(known, a, 0)
-        b_safe = np.where(known, b, 0)
-        gap_inside = known & ((invalid_count[b_safe] - invalid_count[a_safe]) > 0)
+        gap_inside = known & ~_gap_free(gap_start_s, gap_end_s, span_s, heel_strike_s[:-1], heel_strike_s[1:])
         stride_time = heel_strike_s[1:] - heel_strike_s[:-1]
         standing = known & (
             (stride_time > params.max_stride_s) | ~walking_contact[:-1] | ~walking_contact[1:]
@@ -161,65 +209,87 @@ def foot_timing(foot: PreparedFoot, contacts: Contacts, params: AnalysisParams) 
         stride_bout=bout,
         heading_change_deg=heading,
         turns_detectable=axis is not None,
+        gap_start_s=gap_start_s,
+        gap_end_s=gap_end_s,
+        span_s=span_s,
     )
 
 
 def add_bilateral_timing(steps: dict[str, pd.DataFrame], timing: dict[str, FootTiming]) -> None:
     """Step time and double support from both feet's events (in place on the step tables).
 
-    ``step_time_s``: this heel strike to the other foot's next heel strike.
-    ``initial_double_support_s``: this heel strike to the other foot's toe off,
-    when that toe off falls inside this contact. ``terminal_double_support_s``:
-    the other foot's heel strike to this toe off, when inside this contact.
+    ``step_time_s``: this heel strike to the other foot's next heel strike,
+    when that comes before this foot's next one. ``initial_double_support_s``:
+    this heel strike to the toe off of the other foot's contact under way at
+    this heel strike, when that toe off falls inside this contact.
+    ``terminal_double_support_s``: the other foot's last heel strike before
+    this toe off, when inside this contact, to this toe off.
+
+    Each value is NaN when either foot has a gap longer than the bridge
+    between its two events, or when the other foot's contact found has that
+    event unknown (it fell in a gap): the event found would then not be the
+    one that truly follows, and a step across a lost contact would be counted.
     """
     for side, other in (("left", "right"), ("right", "left")):
         if side not in steps:
             continue
         table = steps[side]
-        hs = table["heel_strike_s"].to_numpy()
-        to = table["toe_off_s"].to_numpy()
-        nan = np.full(hs.size, np.nan)
-        if other not in timing:
+        nan = np.full(len(table), np.nan)
+        if other not in timing or timing[other].n_contacts == 0:
             table["step_time_s"] = nan
             table["initial_double_support_s"] = nan
             table["terminal_double_support_s"] = nan
             continue
-        other_hs = timing[other].heel_strike_s
-        other_to = timing[other].toe_off_s
-        other_hs = np.sort(other_hs[np.isfinite(other_hs)])
-        other_to = np.sort(other_to[np.isfinite(other_to)])
-        table["step_time_s"] = _next_after(hs, other_hs) - hs
-        next_to = _next_after(hs, other_to)
-        initial = np.where(next_to < to, next_to - hs, np.nan)
-        table["initial_double_support_s"] = initial
-        prev_hs = _last_before(to, other_hs)
-        terminal = np.where(prev_hs > hs, to - prev_hs, np.nan)
-        table["terminal_double_support_s"] = terminal
+        own, theirs = timing[side], timing[other]
+        contact = table["contact"].to_numpy(dtype=np.int64)
+        hs = own.heel_strike_s[contact]
+        to = own.toe_off_s[contact]
+        # this foot's next contact (its heel strike, or its start where that is unknown)
+        own_order = own.heel_strike_order_s()
+        own_next = np.append(own_order, np.inf)[contact + 1]
+
+        other_hs_order = theirs.heel_strike_order_s()
+        other_to_order = theirs.toe_off_order_s()
+
+        def both_gap_free(start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
+            return own.gap_free(start_s, end_s) & theirs.gap_free(start_s, end_s)
+
+        # step: the other foot's first contact starting after this heel strike
+        j = _index_after(hs, other_hs_order)
+        next_hs = _take(theirs.heel_strike_s, j)
+        ok = (next_hs < own_next) & both_gap_free(hs, next_hs)
+        table["step_time_s"] = np.where(ok, next_hs - hs, np.nan)
+
+        # initial double support: the other foot's contact under way at this
+        # heel strike (started before it, ending after it) ends inside this contact
+        j = _index_after(hs, other_to_order)
+        next_to = _take(theirs.toe_off_s, j)
+        started_before = _take(other_hs_order, j) <= hs
+        ok = started_before & (next_to < to) & both_gap_free(hs, next_to)
+        table["initial_double_support_s"] = np.where(ok, next_to - hs, np.nan)
+
+        # terminal double support: the other foot's last contact starting before this toe off
+        k = _index_before(to, other_hs_order)
+        prev_hs = _take(theirs.heel_strike_s, k)
+        ok = (prev_hs > hs) & both_gap_free(prev_hs, to)
+        table["terminal_double_support_s"] = np.where(ok, to - prev_hs, np.nan)
 
 
-def _next_after(times: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """The first candidate strictly after each time (NaN if none or the time is NaN)."""
-    out = np.full(times.size, np.nan)
-    if candidates.size == 0:
-        return out
-    finite = np.isfinite(times)
-    j = np.searchsorted(candidates, times[finite], side="right")
-    got = j < candidates.size
-    values = np.full(j.size, np.nan)
-    values[got] = candidates[j[got]]
-    out[finite] = values
-    return out
+def _index_after(times: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Index of the first entry of the sorted ``order`` strictly after each time (-1 if none or NaN)."""
+    j = np.searchsorted(order, np.nan_to_num(times, nan=np.inf), side="right")
+    return np.where(np.isfinite(times) & (j < order.size), j, -1)
 
 
-def _last_before(times: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """The last candidate strictly before each time (NaN if none)."""
-    out = np.full(times.size, np.nan)
-    if candidates.size == 0:
-        return out
-    finite = np.isfinite(times)
-    j = np.searchsorted(candidates, times[finite], side="left") - 1
-    got = j >= 0
-    values = np.full(j.size, np.nan)
-    values[got] = candidates[j[got]]
-    out[finite] = values
+def _index_before(times: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Index of the last entry of the sorted ``order`` strictly before each time (-1 if none or NaN)."""
+    j = np.searchsorted(order, np.nan_to_num(times, nan=-np.inf), side="left") - 1
+    return np.where(np.isfinite(times), j, -1)
+
+
+def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[index]``, NaN where the index is -1."""
+    out = np.full(index.shape, np.nan)
+    found = index >= 0
+    out[found] = values[index[found]]
     return out

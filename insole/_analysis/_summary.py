@@ -7,6 +7,14 @@ every metric measured on both feet whose two means are positive (ratio
 scale). Signed metrics (COP offsets and positions, CPEI, the forefoot
 medial-lateral index) get only ``difference = R - L``. About 10 % is the usual
 flag for force and timing metrics, a cut-off called arbitrary by its users.
+
+Uncalibrated insoles (unit "au") have each foot's force on its own unknown
+scale, and one body weight (from both feet's pooled load) divides both, so a
+difference between the two insoles' gains shows as a left/right difference
+in every force metric. Those rows carry ``uncalibrated_force = True``: their
+index is kept but does not measure load asymmetry unless the insoles are
+calibrated alike. Timing, percent-of-stance and within-foot share metrics do
+not depend on a foot's force scale and are not marked.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["per_foot_statistics", "symmetry_table", "NOT_METRICS", "SIGNED_METRICS"]
+__all__ = ["per_foot_statistics", "symmetry_table", "NOT_METRICS", "SIGNED_METRICS", "scales_with_force"]
 
 # columns of the stride tables that are not metrics to average
 NOT_METRICS = frozenset(
@@ -30,6 +38,15 @@ SIGNED_METRICS = frozenset(
         "cpei_pct", "forefoot_ml_index_pct",
     }
 )
+
+
+# metrics in a force, pressure or body-weight unit scale with each insole's gain
+_FORCE_UNIT_SUFFIXES = ("_n", "_bw", "_n_s", "_bw_s", "_kpa", "_kpa_s", "_au")
+
+
+def scales_with_force(metric: str) -> bool:
+    """Whether a metric scales with its foot's force reading (a gain error moves it), by its unit suffix."""
+    return metric.endswith(_FORCE_UNIT_SUFFIXES)
 
 
 def metric_columns(table: pd.DataFrame) -> list[str]:
@@ -65,13 +82,15 @@ def per_foot_statistics(strides: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.Index(metrics, name="metric"))
 
 
-def symmetry_table(per_foot: pd.DataFrame) -> pd.DataFrame:
-    """Left/right comparison of every metric measured on both feet."""
+def symmetry_table(per_foot: pd.DataFrame, uncalibrated: bool = False) -> pd.DataFrame:
+    """Left/right comparison of every metric measured on both feet.
+
+    ``uncalibrated``: the forces are in arbitrary units; the force metrics get
+    ``uncalibrated_force = True`` (their index mixes load and gain differences).
+    """
+    columns = ["left_mean", "right_mean", "symmetry_index_pct", "difference", "uncalibrated_force"]
     if "left_mean" not in per_foot or "right_mean" not in per_foot:
-        return pd.DataFrame(
-            columns=["left_mean", "right_mean", "symmetry_index_pct", "difference"],
-            index=pd.Index([], name="metric"),
-        )
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="metric"))
     left = per_foot["left_mean"].astype(float)
     right = per_foot["right_mean"].astype(float)
     both = left.notna() & right.notna()
@@ -85,6 +104,7 @@ def symmetry_table(per_foot: pd.DataFrame) -> pd.DataFrame:
             "right_mean": right,
             "symmetry_index_pct": si.where(ratio_scale),
             "difference": right - left,
+            "uncalibrated_force": np.array([bool(uncalibrated) and scales_with_force(m) for m in left.index], dtype=bool),
         }
     )
     table.index.name = "metric"
