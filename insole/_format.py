@@ -150,7 +150,7 @@ def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path:
     missing = [c for c in ["side", "time_s", "valid", *columns] if c not in table.column_names]
     if missing:
         raise MalformedFileError(path, f"missing columns {missing[:3]}{'...' if len(missing) > 3 else ''}")
-    side_column = table.column("side").to_numpy(zero_copy_only=False)
+    rows_of = _rows_by_side(table)
     has_imu = "accel_x_g" in table.column_names
     base = {"side", "time_s", "valid", *columns} | (
         {f"accel_{a}_g" for a in _AXES} | {f"gyro_{a}_dps" for a in _AXES} if has_imu else set()
@@ -161,15 +161,21 @@ def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path:
     channel_sides = description.get("channel_sides") or {}
     feet: dict[str, FootSamples | None] = {"left": None, "right": None}
     for side in SIDES:
-        rows = np.flatnonzero(side_column == side)
+        rows = rows_of[side]
         if rows.size == 0:
             continue
-        part = table.take(pa.array(rows))
-        order = np.argsort(part.column("time_s").to_numpy(), kind="stable")
-        part = part.take(pa.array(order))
+        # our writer puts each foot in one block of rows in time order: then a
+        # zero-copy slice is the foot, and sorting it would change nothing
+        if rows[-1] - rows[0] + 1 == rows.size:
+            part = table.slice(int(rows[0]), int(rows.size))
+        else:
+            part = table.take(pa.array(rows))
+        time_s = part.column("time_s").to_numpy()
+        if not np.all(time_s[1:] >= time_s[:-1]):
+            part = part.take(pa.array(np.argsort(time_s, kind="stable")))
 
         def col(name: str, dtype: Any) -> np.ndarray:
-            return part.column(name).to_numpy(zero_copy_only=False).astype(dtype)
+            return part.column(name).to_numpy(zero_copy_only=False).astype(dtype, copy=False)
 
         values = np.column_stack([col(c, np.float32) for c in columns]) if columns else np.empty((len(rows), 0), np.float32)
         accel = gyro = None
@@ -204,6 +210,21 @@ def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path:
         )
     except RecordingError as error:
         raise MalformedFileError(path, str(error)) from None
+
+
+def _rows_by_side(table: pa.Table) -> dict[str, np.ndarray]:
+    """Row indices of each foot, compared in Arrow (no Python string per row)."""
+    column = table.column("side")
+    try:
+        import pyarrow.compute as pc
+
+        return {
+            side: np.flatnonzero(pc.fill_null(pc.equal(column, side), False).to_numpy(zero_copy_only=False))
+            for side in SIDES
+        }
+    except (pa.ArrowException, NotImplementedError, TypeError):  # a side column that is not text
+        values = column.to_numpy(zero_copy_only=False)
+        return {side: np.flatnonzero(values == side) for side in SIDES}
 
 
 def _description_from_schema(schema: pa.Schema, path: Path, what: str) -> dict[str, Any]:
