@@ -19,7 +19,7 @@ from insole._analysis._params import AnalysisParams
 __all__ = ["FootEvents", "Summary", "Analysis", "JSON_SCHEMA_VERSION"]
 
 # Bump the minor for added keys, the major for renamed or removed ones.
-JSON_SCHEMA_VERSION = "1.0"
+JSON_SCHEMA_VERSION = "1.1"
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +48,11 @@ class Summary:
     over the used strides. ``symmetry``: index = metric, columns
     ``left_mean``, ``right_mean``, ``symmetry_index_pct`` = (R - L) / (0.5 (R + L))
     x 100 (positive: right larger; NaN for signed metrics and where a mean is
-    not positive) and ``difference`` = R - L in the metric's unit.
+    not positive), ``difference`` = R - L in the metric's unit, and
+    ``uncalibrated_force``: True for force metrics of uncalibrated (au)
+    insoles, whose index mixes load and gain differences. ``body_weight``:
+    value, method, source, the insoles' load-to-body-weight ratio and, when
+    that is implausible, a ``note``.
     """
 
     per_foot: pd.DataFrame
@@ -77,7 +81,8 @@ class Analysis:
     both events (stance-level metrics). ``strides[side]``: one row per stride
     (heel strike to the next of the same foot) with timing, the stance metrics
     of its first contact, ``used`` and ``exclusion_reason``. ``summary``:
-    ``Summary``. ``curves[side]``: mean and SD over the used stances at 0-100 %
+    ``Summary``. ``curves[side]``: mean and SD over the used stances (those
+    starting a used stride, without a lost sample) at 0-100 %
     of stance (force in N and BW, COP x and y in mm). ``regions[side]``: one
     row per region group (mean and SD over used stances). ``sensors[side]``:
     one row per sensor for load maps. ``quality[side]``: data-quality facts.
