@@ -143,11 +143,19 @@ def detect_contacts(
     params: AnalysisParams,
     method: str = "level",
     smoothed: np.ndarray | None = None,
+    *,
+    calibrated: bool | None = None,
 ) -> Contacts:
     """Find the contacts (heel strike to toe off) of one foot from its total force.
 
     ``force`` is in any unit proportional to force (N or au); only ratios
     matter. ``valid`` marks observed samples (invalid ones may hold anything).
+    ``calibrated``: the force's zero means no load (N; not "au", whose zero is
+    arbitrary); None assumes so for the "level" method, the automatic choice
+    for calibrated insoles. A calibrated foot whose smoothed force never falls
+    below ``unloaded_max_fraction`` of its 95th percentile never unloads: it
+    stands throughout, and each run of observed samples is one contact with no
+    event (the hysteresis would otherwise take postural sway for steps).
     """
     n = force.size
     valid = np.asarray(valid, dtype=bool) & np.isfinite(force)
@@ -166,6 +174,12 @@ def detect_contacts(
     bridge = max(1, int(round(BRIDGE_GAP_S * sample_rate_hz)))
     filled, long_gap = _bridge_short_gaps(smoothed, valid, bridge)
     filled = np.where(long_gap, np.nan, filled)
+    if calibrated is None:
+        calibrated = method == "level"
+    lowest = float(np.nanmin(smoothed[valid]))
+    if calibrated and top > 0 and lowest > params.unloaded_max_fraction * top:
+        levels.update(lowest=lowest, never_unloaded=1.0)
+        return _standing_throughout(filled, valid, long_gap, levels)
     state = hysteresis(
         filled,
         floor + params.detect_high_fraction * load_range,
@@ -312,6 +326,26 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
         starts = np.insert(starts, which + 1, at + 1)
         stops = np.insert(stops, which, at)
     return starts, stops
+
+
+def _standing_throughout(filled: np.ndarray, valid: np.ndarray, long_gap: np.ndarray, levels: dict[str, float]) -> Contacts:
+    """One contact per run of observed samples (long gaps split them), with no heel strike or toe off."""
+    starts, stops = runs(np.isfinite(filled))
+    m = starts.size
+    unknown = np.full(m, -1, dtype=np.int64)
+    invalid_count = np.concatenate([[0], np.cumsum(~valid)])
+    return Contacts(
+        heel_strike_index=unknown,
+        toe_off_index=unknown.copy(),
+        peak_index=interval_argmax(np.nan_to_num(filled, nan=-np.inf), starts, stops).astype(np.int64),
+        start_index=starts.astype(np.int64),
+        stop_index=stops.astype(np.int64),
+        heel_strike_confidence=np.full(m, np.nan),
+        toe_off_confidence=np.full(m, np.nan),
+        has_gap=(invalid_count[stops] - invalid_count[starts]) > 0,
+        long_gap_before=np.arange(m) > 0,
+        levels=levels,
+    )
 
 
 def _empty(smoothed: np.ndarray, levels: dict[str, float] | None = None) -> Contacts:

@@ -28,9 +28,16 @@ class AnalysisParams:
         recording's, else estimate body weight from the recording's own load).
         ``zero_offset``: subtract each sensor's unloaded (mid-swing) level.
         ``exclude_saturated``: leave sensors that sit at a plateau at their
-        maximum out of forces, COP and regional loads (they are always reported).
-        ``stuck_run_s``: a sensor that repeats one non-zero value for this long
-        while the foot's load changes is stuck.
+        maximum out of forces, COP and regional loads. Off by default: their
+        clipped readings are lower bounds and are kept, and the quality says
+        so with the sensor's share of the load (flagged either way).
+        ``stuck_run_s``: a sensor that reads nothing (dead) or holds one value
+        within a small band (stuck) for at least this long while the foot
+        walks is left out over that span.
+        ``unloaded_max_fraction``: calibrated force (N) counts as unloaded only
+        below this fraction of the foot's typical loaded level: a foot whose
+        lowest force stays above it never unloads (standing: one contact, no
+        steps), and a mid-swing level above it is not subtracted as an offset.
     Events
         ``event_method``: "level" (thresholds on calibrated force, for N and kPa
         insoles), "shape" (edges from the waveform, for uncalibrated "au"
@@ -77,8 +84,9 @@ class AnalysisParams:
 
     body_mass_kg: float | None = None
     zero_offset: bool = True
-    exclude_saturated: bool = True
+    exclude_saturated: bool = False
     stuck_run_s: float = 5.0
+    unloaded_max_fraction: float = 0.30
 
     event_method: str = "auto"
     event_lowpass_hz: float = 12.0
@@ -123,7 +131,7 @@ class AnalysisParams:
             "detect_high_fraction", "detect_low_fraction", "contact_on_fraction",
             "contact_off_fraction", "cop_min_force_fraction", "low_confidence", "shape_slope_fraction",
             "shape_toe_off_fraction", "shape_floor_fraction", "shape_pause_fraction", "shape_unloaded_fraction",
-            "split_depth_fraction",
+            "split_depth_fraction", "unloaded_max_fraction",
         ):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 <= value < 1):
