@@ -249,8 +249,11 @@ def _body_weight(recording, params, prepared, timing) -> dict[str, Any]:
         a, b = tm.hs_index[:-1][use], tm.hs_index[1:][use]
         if a.size == 0:
             continue
-        sums = reduce_intervals(np.add, np.nan_to_num(foot.force), a, b)
-        per_foot_means.append(float(np.sum(sums) / np.sum(b - a)))
+        # the mean over the samples observed: a bridged gap's missing samples are not zeros
+        observed = np.isfinite(foot.force)
+        sums = reduce_intervals(np.add, np.where(observed, foot.force, 0.0), a, b)
+        counts = reduce_intervals(np.add, observed.astype(np.int64), a, b)
+        per_foot_means.append(float(np.sum(sums) / max(int(np.sum(counts)), 1)))
         n_strides += int(a.size)
     estimate = float("nan")
     how = ""
