@@ -3,11 +3,11 @@
 Sensor checks (on valid samples only), in this order:
 
 * **spikes**: isolated one- or two-sample jumps up and straight back down, by
-  more than the sensor's typical peak (the median of its 2.5 s block maxima,
-  and at least a tenth of the strongest sensor's). No plantar load rises and
-  falls by a whole step's peak within one sample, so these samples are marked
-  invalid *for that sensor* (zero in the per-sensor arrays, never filled); at
-  those samples the totals lack that sensor's reading. Counted in the quality.
+  more than the sensor's typical peak (the median of its block maxima) and at
+  least half the strongest sensor's. No plantar load rises and falls by a
+  whole step's peak within one sample, so these samples are marked invalid
+  *for that sensor* (zero in the per-sensor arrays, never filled); at those
+  samples the totals lack that sensor's reading. Counted in the quality.
 * **flat**: the sensor never changes (dead, or never under the foot);
 * **dead / stuck spans**: the recording is cut into blocks of
   ``max(stuck_run_s / 2, 2 s)``. In a *walking block* (the foot's provisional
@@ -19,14 +19,20 @@ Sensor checks (on valid samples only), in this order:
   of ``stuck_run_s`` or more is **dead** when the band sits at or below 5 % of
   the sensor's usual block maximum (it reads nothing: zero, or a noise
   floor), otherwise **stuck** (it holds a value while the foot loads and
-  unloads). Only the span is excluded (zero in the per-sensor arrays); the
-  sensor stays in use elsewhere.
-* **dead / stuck throughout**: a sensor that never follows the foot's loading:
-  over the walking blocks, the median of its response (its mean over the
-  block's loaded samples minus its mean over the unloaded ones) is within a
-  quarter of the response's own 10th-90th percentile spread (noise around no
-  response). Dead when its usual maximum is within 5 % of the median
-  sensor's, stuck otherwise. Excluded throughout.
+  unloads). Only sensors that matter are checked (usual maximum at least a
+  tenth of the strongest sensor's), and a span counts only if the sensor
+  worked outside it (moving in 80 % and at least 3 of the walking blocks
+  there, and loaded in at least 5 % of the samples): a grid cell at the edge
+  of the footprint, touched in some steps only, is no failure. Only the span
+  is excluded (zero in the per-sensor arrays); the sensor stays in use
+  elsewhere, unless less than ``stuck_run_s`` of it would be left.
+* **dead / stuck throughout**: among the weak sensors (usual range under a
+  tenth of the strongest's: a dead sensor's noise, a stuck one's band), one
+  whose mean while the foot is loaded (30 % of the block's range or more)
+  exceeds its mean in true swing (within 5 % of the block's floor) by less
+  than half its SD in swing never follows the loading. Dead when its highest
+  loaded reading is within 5 % of the strongest sensor's usual maximum, stuck
+  otherwise. Excluded throughout.
 * **saturated**: it sits on a plateau at its maximum (or at the saturation
   pressure the source states) in at least 3 runs of 5 or more samples while
   the foot's load changes. Its clipped readings are a lower bound of the true
