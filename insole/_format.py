@@ -252,7 +252,14 @@ def read_parquet(path: str | Path) -> Recording:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as error:
         raise MalformedFileError(path, f"not a readable Parquet file ({str(error).splitlines()[0]})") from None
-    return _recording_from_table(table, _description_from_schema(table.schema, path, "Parquet"), path)
+    try:
+        return _recording_from_table(table, _description_from_schema(table.schema, path, "Parquet"), path)
+    finally:
+        # The recording holds numpy copies; the Arrow buffers are free now, but
+        # Arrow's allocator keeps freed memory for itself (some 150 MB for an
+        # hour) unless told to give it back, which the analysis then cannot use.
+        del table
+        pa.default_memory_pool().release_unused()
 
 
 def is_parquet(head: bytes) -> bool:

@@ -23,7 +23,7 @@ import pytest
 
 import insole
 from insole._analysis import analyze
-from insole._analysis._json import dumps, plain
+from insole._analysis._json import _FloatTexts, _IndentedWriter, _Table, analysis_to_json, dumps, plain, write_json
 from insole._simulate import SimulationParams, simulate
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -118,12 +118,17 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_json_is_byte_identical_to_the_value_by_value_writer(case: str) -> None:
+def test_json_is_byte_identical_to_the_value_by_value_writer(case: str, tmp_path: Path) -> None:
     analysis = analyze(CASES[case]())
     written = analysis.to_json()
     expected = _reference_json(analysis)
     assert json.loads(written) == json.loads(expected)  # the same document
     assert written == expected  # and the same text
+    # the writer from the tables (no row dicts), as a string and streamed to a file
+    assert analysis_to_json(analysis) == expected
+    out = tmp_path / "analysis.json"
+    write_json(analysis, out)
+    assert out.read_text(encoding="utf-8") == expected + "\n"
 
 
 def test_nan_cells_become_null_and_integers_stay_integers() -> None:
@@ -159,6 +164,37 @@ def test_plain_matches_the_reference_on_every_column_kind() -> None:
     for array in (np.array([1.0, np.nan, -np.inf]), np.arange(4).reshape(2, 2), np.array([[0.5, np.nan]], np.float32),
                   np.array([True, False]), np.array(["a", "b"])):
         assert json.dumps(plain(array)) == json.dumps(_reference_plain(array))
+
+
+def _every_kind_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "f64": [1.5, np.nan, np.inf, -0.0],
+        "zero": [0.0, -0.0, 0.0, 1 / 3],  # -0.0 and 0.0 must not share a formatted text
+        "f32": np.array([0.1, np.nan, 2.5, 3.0], dtype=np.float32),
+        "i64": [1, 2, 3, -4],
+        "flag": [True, False, True, False],
+        "text": ["a", "", "é\n\"", "d"],
+        "text_with_nan": ["a", None, "c", np.nan],
+        "nullable": pd.array([1, None, 3, 4], dtype="Int64"),
+        "100% share": [0.1, 0.2, 0.3, 0.4],  # a % in a key
+        7: [0.25, 0.5, 0.75, 1.0],
+    })
+
+
+@pytest.mark.parametrize("frame", [
+    _every_kind_frame(),
+    _every_kind_frame().iloc[:0],  # no rows
+    _every_kind_frame()[[]],  # no columns
+    _every_kind_frame().assign(listed=[[1], [2], [], [3.5]]),  # a non-scalar cell: the generic writer takes it
+    _every_kind_frame()[["f64"]],
+], ids=["every kind", "no rows", "no columns", "list cells", "one column"])
+def test_tables_written_from_columns_match_json_of_their_rows(frame: pd.DataFrame) -> None:
+    document = {"a": {"t": _Table(frame), "u": _Table(frame.iloc[::-1])}, "b": [1.0, -0.0]}
+    expected = {"a": {"t": _reference_plain(frame), "u": _reference_plain(frame.iloc[::-1])}, "b": [1.0, -0.0]}
+    for indent in (1, 2):
+        writer = _IndentedWriter(" " * indent, _FloatTexts([frame, document["a"]["u"].frame]))
+        written = "".join(writer.write(document, 0))
+        assert written == json.dumps(expected, indent=indent, allow_nan=False, ensure_ascii=False)
 
 
 def _random_document(rng: random.Random, depth: int = 0) -> Any:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from itertools import chain
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +26,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from insole._analysis._result import Analysis
 
-__all__ = ["analysis_to_dict", "dumps", "plain"]
+__all__ = ["analysis_to_dict", "analysis_to_json", "dumps", "plain", "write_json"]
 
 
 def plain(value: Any) -> Any:
@@ -100,6 +102,12 @@ def _by_metric(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
+    """The documented JSON structure (docs/analysis-json.md) as plain Python objects."""
+    return _document(analysis, plain)
+
+
+def _document(analysis: Analysis, table: Callable[[pd.DataFrame], Any]) -> dict[str, Any]:
+    """The JSON structure, with each table (a DataFrame written as a list of rows) given to ``table``."""
     summary = analysis.summary
     return {
         "schema": "insole.analysis",
@@ -112,12 +120,12 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
                 "toe_off_s": plain(events.toe_off_s),
                 "heel_strike_confidence": plain(events.heel_strike_confidence),
                 "toe_off_confidence": plain(events.toe_off_confidence),
-                "contacts": plain(events.contacts),
+                "contacts": table(events.contacts),
             }
             for side, events in analysis.events.items()
         },
-        "strides": {side: plain(table) for side, table in analysis.strides.items()},
-        "steps": {side: plain(table) for side, table in analysis.steps.items()},
+        "strides": {side: table(frame) for side, frame in analysis.strides.items()},
+        "steps": {side: table(frame) for side, frame in analysis.steps.items()},
         "summary": {
             "cadence_steps_per_min": plain(summary.cadence_steps_per_min),
             "stride_time_cv_pct": plain(summary.stride_time_cv_pct),
@@ -129,8 +137,8 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
             "symmetry": _by_metric(summary.symmetry),
         },
         "curves": {side: {c: plain(curve[c].to_numpy()) for c in curve.columns} for side, curve in analysis.curves.items()},
-        "regions": {side: plain(table) for side, table in analysis.regions.items()},
-        "sensors": {side: plain(table) for side, table in analysis.sensors.items()},
+        "regions": {side: table(frame) for side, frame in analysis.regions.items()},
+        "sensors": {side: table(frame) for side, frame in analysis.sensors.items()},
     }
 
 
@@ -146,7 +154,83 @@ def dumps(data: Mapping[str, Any], indent: int | None = 1) -> str:
         return json.dumps(data, indent=indent, allow_nan=False, ensure_ascii=False)
 
 
+def analysis_to_json(analysis: Analysis, indent: int | None = 1) -> str:
+    """``dumps(analysis_to_dict(analysis), indent)``, the same text, written from the tables directly."""
+    if indent is None:
+        return dumps(analysis_to_dict(analysis), indent=None)
+    return "".join(_analysis_parts(analysis, indent))
+
+
+def write_json(analysis: Analysis, out: Any, indent: int | None = 1) -> None:
+    """Write ``analysis_to_json(analysis, indent) + "\\n"`` to a path (UTF-8) or a text file, piece by piece."""
+    if isinstance(out, (str, Path)):
+        with open(out, "w", encoding="utf-8") as handle:
+            write_json(analysis, handle, indent)
+        return
+    if indent is None:
+        out.write(analysis_to_json(analysis, None))
+    else:
+        out.writelines(_analysis_parts(analysis, indent))
+    out.write("\n")
+
+
+def _analysis_parts(analysis: Analysis, indent: int | str) -> Iterator[str]:
+    unit = " " * indent if isinstance(indent, int) else str(indent)
+    document = _document(analysis, _Table)
+    tables = [value for side_tables in (document["strides"], document["steps"], document["regions"],
+                                        document["sensors"]) for value in side_tables.values()]
+    tables += [side["contacts"] for side in document["events"].values()]
+    writer = _IndentedWriter(unit, _FloatTexts([t.frame for t in tables]))
+    try:
+        parts = writer.write(document, 0)
+    except _Unusual:
+        parts = [json.dumps(analysis_to_dict(analysis), indent=indent, allow_nan=False, ensure_ascii=False)]
+    return iter(parts)
+
+
+@dataclass(frozen=True, eq=False)
+class _Table:
+    """A DataFrame to be written as its list of rows (``plain(frame)``) without building the rows."""
+
+    frame: pd.DataFrame
+
+
+class _FloatTexts:
+    """The JSON text of every float cell of some tables, each distinct value formatted once.
+
+    Formatting floats (``repr``) is most of the cost of the JSON, and the
+    stride tables repeat the stance metrics of the step tables, so distinct
+    values (by their bits: -0.0 is not 0.0) are formatted once and shared.
+    """
+
+    def __init__(self, frames: list[pd.DataFrame]) -> None:
+        self._texts: dict[tuple[int, int], np.ndarray] = {}
+        where, arrays = [], []
+        for frame in frames:
+            for position in range(frame.shape[1]):
+                dtype = frame.dtypes.iloc[position]
+                if isinstance(dtype, np.dtype) and dtype.kind == "f":
+                    where.append((id(frame), position))
+                    arrays.append(frame.iloc[:, position].to_numpy().astype(np.float64))
+        if not arrays:
+            return
+        values = np.concatenate(arrays)
+        finite = np.isfinite(values)
+        bits, inverse = np.unique(values[finite].view(np.int64), return_inverse=True)
+        distinct = np.array(list(map(float.__repr__, bits.view(np.float64).tolist())) or [""], dtype=object)
+        texts = np.full(values.shape, "null", dtype=object)
+        texts[finite] = distinct[inverse.reshape(-1)] if bits.size else "null"
+        start = 0
+        for key, array in zip(where, arrays):
+            self._texts[key] = texts[start : start + array.size]
+            start += array.size
+
+    def column(self, frame: pd.DataFrame, position: int) -> np.ndarray | None:
+        return self._texts.get((id(frame), position))
+
+
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_encode_text = json.encoder.encode_basestring  # what json writes for a str with ensure_ascii=False
 _UNCHANGED = frozenset({str, int, bool, type(None)})  # what plain() returns as it is
 
 
@@ -163,8 +247,9 @@ class _IndentedWriter:
     escapes it), so the only raw newlines are the ones the separators add.
     """
 
-    def __init__(self, unit: str) -> None:
+    def __init__(self, unit: str, floats: _FloatTexts | None = None) -> None:
         self.unit = unit
+        self._floats = floats
         self._encoders: dict[int, json.JSONEncoder] = {}
         self._key = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
@@ -181,6 +266,9 @@ class _IndentedWriter:
         kind = type(value)
         if kind in _SCALARS:
             return [self._key.encode(value)]
+        if kind is _Table:
+            table = self._table(value.frame, depth)
+            return [table] if table is not None else self.write(plain(value.frame), depth)
         if kind is dict:
             members = value.values()
         elif kind is list or kind is tuple:
@@ -216,6 +304,44 @@ class _IndentedWriter:
         encoded = self._encoder(depth + 1).encode(rows)  # "[{k: v,\n<inner>k: v},\n<inner>{...}]"
         body = encoded[2:-2].replace("},\n" + inner + "{", "\n" + outer + "},\n" + outer + "{\n" + inner)
         return "[\n" + outer + "{\n" + inner + body + "\n" + outer + "}\n" + self.unit * depth + "]"
+
+    def _table(self, frame: pd.DataFrame, depth: int) -> str | None:
+        """``plain(frame)`` as the indented layout writes it, one ``%`` per row; None: leave it to write()."""
+        keys = [str(k) for k in frame.columns]
+        if not keys or not len(frame) or len(set(keys)) != len(keys) or not frame.columns.is_unique:
+            return None
+        columns = []
+        for position in range(len(keys)):
+            texts = self._column_texts(frame, position)
+            if texts is None:
+                return None
+            columns.append(texts)
+        outer, inner = self.unit * (depth + 1), self.unit * (depth + 2)
+        names = [self._key.encode(k).replace("%", "%%") for k in keys]
+        row = "{\n" + inner + (",\n" + inner).join(f"{name}: %s" for name in names) + "\n" + outer + "}"
+        rows = (",\n" + outer).join([row % cells for cells in zip(*columns)])
+        return "[\n" + outer + rows + "\n" + self.unit * depth + "]"
+
+    def _column_texts(self, frame: pd.DataFrame, position: int) -> Any:
+        """The JSON text of each cell of one column, as json writes ``plain(frame)``'s value; None if not a scalar."""
+        dtype = frame.dtypes.iloc[position]
+        if isinstance(dtype, np.dtype) and dtype.kind in "fbiu":
+            values = frame.iloc[:, position].to_numpy()
+            if dtype.kind == "f":
+                texts = self._floats.column(frame, position) if self._floats is not None else None
+                if texts is None:
+                    texts = np.array([self._key.encode(v) for v in _numbers(values)], dtype=object)
+                return texts.tolist()
+            if dtype.kind == "b":
+                return np.where(values, "true", "false").tolist()
+            return list(map(str, values.tolist()))
+        cells = _column_values(frame, position)
+        kinds = set(map(type, cells))
+        if kinds == {str}:
+            return list(map(_encode_text, cells))
+        if not kinds <= _SCALARS:
+            return None
+        return [self._key.encode(v) for v in cells]
 
     def _nested(self, value: Any, kind: type, depth: int) -> list[str]:
         inside = "\n" + self.unit * (depth + 1)
