@@ -41,7 +41,21 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
-def build_parser() -> argparse.ArgumentParser:
+class UsageError(Exception):
+    """Options a command cannot use together (or a value argparse alone cannot check).
+
+    The command line's own complaint, never the library's: ``main`` prints it
+    as one line and returns ``EXIT_BAD_INPUT``, as argparse does for its errors.
+    """
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``insole`` parser with every command, or with ``command``'s alone.
+
+    Each command module is imported to add its parser; ``insole COMMAND ...``
+    needs only that one, and so does not pay for what the others import at
+    parser-building time (the simulator's patterns, the importers' formats).
+    """
     parser = argparse.ArgumentParser(
         prog="insole",
         description=(
@@ -55,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     from insole._cli._analyze_outputs import register as register_analyze_outputs
 
     register_analyze_outputs()  # --report and --dashboard on `insole analyze`
-    for name in _COMMAND_MODULES:
+    for name in _COMMAND_MODULES if command is None else (command,):
         try:
             module = importlib.import_module(f"insole._cli._{name}")
         except ModuleNotFoundError as error:
@@ -67,14 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = argv[0] if argv and argv[0] in _COMMAND_MODULES else None
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_FAILURE
     try:
         return int(args.func(args) or EXIT_OK)
-    except InputError as error:
+    except (UsageError, InputError) as error:
         print(f"insole {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except DeviceError as error:

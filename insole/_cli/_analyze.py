@@ -13,12 +13,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from insole._analysis import Analysis, AnalysisParams, analyze
+from insole._cli._arguments import add_recording_command
 from insole._errors import AnalysisError, InputError
 from insole._io import formats, load
-from insole._recording import Recording
+
+if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
+    from insole._analysis import Analysis
+    from insole._recording import Recording
 
 __all__ = ["add_parser", "register_output", "ExtraOutput", "summary_text"]
 
@@ -50,7 +53,8 @@ def register_output(output: ExtraOutput) -> None:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_recording_command(
+        subparsers,
         "analyze",
         help="gait events, stride/step tables, foot loading, symmetry and data quality of a recording",
         description=(
@@ -59,9 +63,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "symmetry and data quality. Prints a readable summary; --json writes the full, documented "
             "result (docs/analysis-json.md)."
         ),
-        epilog="example: insole analyze ../shared/data/gaitpdb/GaCo01_01.txt --json result.json",
+        example="insole analyze ../shared/data/gaitpdb/GaCo01_01.txt --json result.json",
     )
-    parser.add_argument("path", type=Path, help="recording file (any supported format)")
     parser.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-' for standard output)")
     parser.add_argument("--mass-kg", type=float, metavar="M", help="body mass in kg (overrides the file's)")
     parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
@@ -71,6 +74,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from insole._analysis import AnalysisParams, analyze
+
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
     recording = load(args.path, args.format)

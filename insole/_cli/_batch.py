@@ -8,22 +8,26 @@ unwritable output, unreadable parameters).
 from __future__ import annotations
 
 import argparse
-import textwrap
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from insole._analysis import AnalysisParams
+from insole._cli._arguments import add_examples_command
 from insole._errors import AnalysisError, InputError
+
+if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
+    from insole._analysis import AnalysisParams
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_examples_command(
+        subparsers,
         "batch",
         help="analyse every recording under folders/globs into one cohort table (local processes or Dask)",
-        description=textwrap.fill(
+        description=(
             "Analyse every supported recording found under the given folders, files or globs (formats are "
             "recognised by content) and write one row per recording: identity, metadata, data quality, the "
             "summary metrics and the clinical findings with their confidence. A recording that fails is "
@@ -31,13 +35,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "rows are cached by file content and parameters, so a re-run only analyses what changed. "
             "Runs on local processes, or on a Dask cluster with --scheduler. See docs/batch.md."
         ),
-        epilog=(
-            "examples:\n"
-            "  insole batch ../shared/data/gaitpdb ../shared/data/gaitndd --out cohort.parquet\n"
-            "  insole batch 'study/**/*.parquet' --out cohort.parquet --strides --workers 2\n"
-            "  insole batch /shared/study --out cohort.parquet --scheduler tcp://10.0.0.5:8786"
+        examples=(
+            "insole batch ../shared/data/gaitpdb ../shared/data/gaitndd --out cohort.parquet",
+            "insole batch 'study/**/*.parquet' --out cohort.parquet --strides --workers 2",
+            "insole batch /shared/study --out cohort.parquet --scheduler tcp://10.0.0.5:8786",
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="recording files, folders (searched recursively) or globs")
     parser.add_argument("--out", required=True, type=Path, metavar="COHORT.parquet", help="the cohort table to write")
@@ -58,6 +60,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _params(path: Path | None) -> AnalysisParams:
+    from insole._analysis import AnalysisParams
+
     if path is None:
         return AnalysisParams()
     try:

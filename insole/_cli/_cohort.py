@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import textwrap
 import json
 import math
 import os
 import sys
 from pathlib import Path
 
+from insole._cli._arguments import add_examples_command
 from insole._errors import InputError
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_examples_command(
+        subparsers,
         "cohort",
         help="compare groups of a batch's recordings: distributions, effect sizes with CIs, findings per group",
-        description=textwrap.fill(
+        description=(
             "Compare groups of recordings from a cohort table written by 'insole batch': the distribution of "
             "every key metric (stride-time variability, cadence, stance, symmetry, loading) per group, effect "
             "sizes against a reference group (Hedges' g with an analytic CI, Cliff's delta with a seeded "
@@ -27,15 +28,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "HTML page (no network needed to open it). Group labels can come from the table itself (e.g. the "
             "'group' the importers fill in) or from a CSV/TSV joined on the recording or subject id."
         ),
-        epilog=(
-            "examples:\n"
-            "  insole cohort cohort.parquet --group-by group --out cohort.html\n"
-            "  insole cohort cohort.parquet --groups ../shared/data/gaitndd/subject-description.txt \\\n"
-            "      --group-by GROUP --out gaitndd.html\n"
-            "  insole cohort cohort.parquet --groups ../shared/data/gaitpdb/demographics.txt --on ID \\\n"
-            "      --group-by Group --reference 2 --out gaitpdb.html"
+        examples=(
+            "insole cohort cohort.parquet --group-by group --out cohort.html",
+            "insole cohort cohort.parquet --groups ../shared/data/gaitndd/subject-description.txt \\",
+            "    --group-by GROUP --out gaitndd.html",
+            "insole cohort cohort.parquet --groups ../shared/data/gaitpdb/demographics.txt --on ID \\",
+            "    --group-by Group --reference 2 --out gaitpdb.html",
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("cohort", type=Path, help="cohort table (Parquet) written by 'insole batch'")
     parser.add_argument("--group-by", required=True, metavar="COLUMN", help="the column whose values are the groups")

@@ -13,13 +13,15 @@ import sys
 import time
 from pathlib import Path
 
+from insole._cli._arguments import add_recording_command
 from insole._io import formats, load
 
 __all__ = ["add_parser"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_recording_command(
+        subparsers,
         "dashboard",
         help="interactive offline dashboard of a session (one self-contained HTML file)",
         description=(
@@ -28,9 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "whole session; peak, mean and pressure-time-integral maps; strides; stance curves (mean +/- SD); "
             "centre of pressure; left/right comparison; data quality and provenance."
         ),
-        epilog="example: insole dashboard recordings/moticon_230927_102114.parquet --out walk.html",
+        example="insole dashboard recordings/moticon_230927_102114.parquet --out walk.html",
     )
-    parser.add_argument("path", type=Path, help="recording file (any supported format)")
     parser.add_argument("--out", type=Path, default=None, help="HTML file to write (default: PATH with .html)")
     parser.add_argument("--format", choices=sorted(formats()), help="force the input format instead of detecting it")
     parser.add_argument("--title", default=None, help="title shown on the page (default: Session dashboard)")

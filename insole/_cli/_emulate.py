@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from firmware_protocol._codec import SAMPLE_RATES_HZ, max_samples_per_packet
+from firmware_protocol._codec import SAMPLE_RATES_HZ
 from firmware_protocol._faults import FAULT_SPEC_HELP, FaultPlan, parse_fault_spec
+from insole._cli._arguments import positive_float, samples_per_packet
 from insole._errors import DeviceError, InputError
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="sample rate at power-on, Hz (default 100, or the replayed recording's rate)",
     )
     parser.add_argument(
-        "--samples-per-packet", type=_samples_per_packet, default=1, metavar="N",
+        "--samples-per-packet", type=samples_per_packet, default=1, metavar="N",
         help="samples per packet at power-on, 1..7 (default 1)",
     )
     parser.add_argument(
@@ -79,7 +80,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic signal's noise")
     parser.add_argument(
-        "--speed", type=_positive_float, default=1.0,
+        "--speed", type=positive_float, default=1.0,
         help="emulated seconds per wall-clock second (device timestamps stay true), default 1",
     )
     parser.add_argument(
@@ -245,27 +246,6 @@ def _fault_spec(text: str) -> dict[str, FaultPlan]:
         return parse_fault_spec(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _samples_per_packet(text: str) -> int:
-    limit = max_samples_per_packet(False)
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= limit:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be an integer 1..{limit}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a number > 0")
-    return value
 
 
 def _serial_pair(text: str) -> tuple[int, int]:

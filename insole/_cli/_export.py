@@ -16,13 +16,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from insole._cli._arguments import add_recording_command
 from insole._io import formats, load
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_recording_command(
+        subparsers,
         "export",
         help="write a recording as BIDS-motion, C3D analogs, or result tables (CSV + Parquet)",
         description=(
@@ -30,9 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "file with every channel as an analog, or the per-stride, summary and footprint tables as CSV "
             "and Parquet."
         ),
-        epilog="example: insole export ../shared/data/gaitpdb/GaCo01_01.txt --to bids --out exports/bids",
+        example="insole export ../shared/data/gaitpdb/GaCo01_01.txt --to bids --out exports/bids",
     )
-    parser.add_argument("path", type=Path, help="recording file (any supported format)")
     parser.add_argument("--to", required=True, choices=("bids", "c3d", "tables"), help="output format")
     parser.add_argument("--out", required=True, type=Path, help="output directory (created if missing)")
     parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")

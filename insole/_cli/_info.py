@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from insole._cli._arguments import add_recording_command
 from insole._format import read_stream
 from insole._io import detect_format, formats, load
 from insole._recording import Recording
@@ -26,7 +27,8 @@ _GAPS_SHOWN = 10  # the text view lists the first few gaps; JSON lists them all
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_recording_command(
+        subparsers,
         "info",
         help="what is in a recording: duration, rate, layout, gaps, valid fraction, metadata",
         description=(
@@ -34,9 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "samples, gaps and valid fraction, metadata, capture quality and reference events. "
             "Reads our Parquet and capture streams and every importable format."
         ),
-        epilog="example: insole info recordings/gaitndd_control1.parquet --json",
+        example="insole info recordings/gaitndd_control1.parquet --json",
     )
-    parser.add_argument("path", type=Path, help="recording file (any supported format)")
     parser.add_argument("--json", action="store_true", help="print JSON (schema: docs/info-json.md)")
     parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
     parser.add_argument(

@@ -17,14 +17,14 @@ import signal
 import sys
 from pathlib import Path
 
+from insole._cli._arguments import positive_float
+from insole._cli._device_options import add_device_options, emulation_faults, parquet_out
 from insole._io import formats, load
 
 __all__ = ["add_parser"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from insole._cli._record import _mass, _positive_float, _samples_per_packet
-
     parser = subparsers.add_parser(
         "live",
         help="record with a live dashboard in the browser (pressure maps, load curves, steps, balance, link)",
@@ -44,30 +44,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     device = parser.add_argument_group("insoles (as for 'insole record')")
-    device.add_argument("--out", type=Path, default=None, metavar="FILE",
-                        help="Parquet file of the first recording (default insole-YYYYMMDD-HHMMSS.parquet in --out-dir)")
-    device.add_argument("--left", default=None, metavar="NAME|ADDRESS", help="the left insole (default: found automatically)")
-    device.add_argument("--right", default=None, metavar="NAME|ADDRESS", help="the right insole (default: found automatically)")
-    device.add_argument("--only", choices=("left", "right"), default=None, help="record one foot only")
-    device.add_argument("--subject", default=None, metavar="ID", help="pseudonymous subject id")
-    device.add_argument("--mass-kg", type=_mass, default=None, metavar="KG", help="body mass, kg")
-    device.add_argument("--shoe-size-eu", type=_positive_float, default=None, metavar="EU", help="shoe size (EU)")
-    device.add_argument("--condition", default=None, help="e.g. 'barefoot', 'orthosis A'")
-    device.add_argument("--notes", default=None, help="free text stored with the recording")
-    device.add_argument("--rate", type=int, choices=(50, 100, 200), default=100, help="sample rate, Hz (default 100)")
-    device.add_argument("--samples-per-packet", type=_samples_per_packet, default=None, metavar="N",
-                        help="samples batched per notification, 1..7 (default 1, or 2 at 200 Hz)")
-    device.add_argument("--imu", action="store_true", help="record the insoles' IMU too")
-    device.add_argument("--no-tare", dest="tare", action="store_false", help="do not zero the insoles before recording")
-    device.add_argument("--scan-timeout", type=_positive_float, default=10.0, metavar="S",
-                        help="how long to look for the insoles, s (default 10)")
+    add_device_options(
+        device, out_help="Parquet file of the first recording (default insole-YYYYMMDD-HHMMSS.parquet in --out-dir)",
+        wait_option=False,
+    )
     emulation = parser.add_argument_group("emulated insoles (no hardware)")
     emulation.add_argument("--emulate", action="store_true",
                            help="record emulated insoles started in this process on a private fake BlueZ")
     emulation.add_argument("--pattern", default="normal", metavar="P",
                            help="what the emulated insoles stream (see 'insole record --help'; default normal)")
     emulation.add_argument("--faults", default=None, metavar="SPEC", help="faults to inject (see 'insole emulate --help')")
-    emulation.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
+    emulation.add_argument("--speed", type=positive_float, default=1.0, metavar="X",
                            help="emulated (or replayed) seconds per wall second (default 1)")
     emulation.add_argument("--seed", type=int, default=0, help="seed of the simulated walk (default 0)")
     replay = parser.add_argument_group("replay instead of insoles")
@@ -84,7 +71,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     page.add_argument("--window-s", type=float, default=10.0, help="seconds of load curve shown (default 10)")
     parser.add_argument("--out-dir", type=Path, default=Path("."),
                         help="folder for recordings started from the page (default: current folder)")
-    parser.add_argument("--duration-s", "--duration", dest="duration_s", type=_positive_float, default=None,
+    parser.add_argument("--duration-s", "--duration", dest="duration_s", type=positive_float, default=None,
                         help="stop after this many seconds (default: run until Ctrl-C)")
     parser.set_defaults(func=run)
 
@@ -96,27 +83,10 @@ def run(args: argparse.Namespace) -> int:
     if args.replay is not None:
         recording = load(args.replay, args.format)
         return asyncio.run(_serve_replay(args, recording))
-    if not args.emulate and args.faults:
-        print("insole live: error: --faults needs --emulate", file=sys.stderr)
-        return 2
-    faults = None
-    if args.emulate and args.faults:
-        from firmware_protocol._faults import parse_fault_spec
-
-        try:
-            faults = parse_fault_spec(args.faults)
-        except ValueError as error:
-            print(f"insole live: error: --faults: {error}", file=sys.stderr)
-            return 2
-    if args.emulate:
-        from insole._simulate import PATTERNS
-
-        if args.pattern not in PATTERNS and args.pattern != "synthetic":
-            print(f"insole live: error: unknown pattern {args.pattern!r}; choose from synthetic, {', '.join(PATTERNS)}",
-                  file=sys.stderr)
-            return 2
-    if args.out is not None and args.out.suffix != ".parquet":
-        args.out = args.out.with_name(args.out.name + ".parquet")
+    # --speed also paces a replay, so only --faults needs --emulate here
+    faults = emulation_faults(args, emulate_only=("--faults",), synthetic=True)
+    if args.out is not None:
+        args.out = parquet_out(args.out)
     return asyncio.run(_serve_capture(args, faults))
 
 
@@ -153,37 +123,23 @@ async def _until_stopped(duration_s: float | None, *also: asyncio.Future) -> Non
 async def _serve_capture(args: argparse.Namespace, faults) -> int:
     from dashboards import LiveServer
     from dashboards._capture_control import CaptureControl
-    from insole._capture._collector import CaptureParams, InsoleSelector
     from insole._capture._session import CaptureSession
-    from insole._cli._record import _emulated_specs
+    from insole._cli._device_options import capture_setup, emulated_walk_specs, start_emulation
     from insole._errors import DeviceError
     from insole._layout import get_layout
     from insole._live import LiveHub
     from insole._recording import RecordingMeta
 
-    samples_per_packet = args.samples_per_packet or (2 if args.rate == 200 else 1)
-    params = CaptureParams(sample_rate_hz=args.rate, samples_per_packet=samples_per_packet, imu=args.imu,
-                           tare=args.tare, scan_timeout_s=args.scan_timeout)
-    sides = (args.only,) if args.only else ("left", "right")
-    selectors = {side: InsoleSelector.parse(side, getattr(args, side)) for side in sides}
+    params, selectors = capture_setup(args)
     meta = RecordingMeta(subject_id=args.subject, body_mass_kg=args.mass_kg, shoe_size_eu=args.shoe_size_eu,
                          condition=args.condition, notes=args.notes)
     host = _host(args)
     environment = None
     software: dict = {"live_dashboard": True}
     if args.emulate:
-        from firmware_protocol._environment import EmulatedEnvironment, EmulationSetupError
-
-        if args.duration_s is None:
-            args.duration = None
-        else:
-            args.duration = args.duration_s
         # the emulated insoles stream until the capture stops (no packet limit)
-        environment = EmulatedEnvironment(_emulated_specs(args, faults, params, None), set_system_bus_env=True)
-        try:
-            await environment.start()
-        except EmulationSetupError as error:
-            raise DeviceError(str(error)) from None
+        environment = await start_emulation(
+            emulated_walk_specs(args, faults, params, duration_s=args.duration_s, max_packets=None))
         software["emulated"] = {"pattern": args.pattern, "seed": args.seed, "speed": args.speed, "faults": args.faults,
                                 "note": "emulated insoles on a private fake BlueZ; not a real person"}
     hub = LiveHub()

@@ -12,6 +12,9 @@ import json
 import sys
 from typing import Any
 
+from insole._cli._arguments import positive_float
+from insole._cli._device_options import start_emulation
+
 __all__ = ["add_parser", "run", "format_table"]
 
 
@@ -27,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n  insole scan\n  insole scan --timeout 10 --json\n  insole scan --emulate",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="how long to scan, s (default 5)")
+    parser.add_argument("--timeout", type=positive_float, default=5.0, metavar="S", help="how long to scan, s (default 5)")
     parser.add_argument("--json", action="store_true", help="print JSON: a list of insoles")
     parser.add_argument(
         "--emulate", action="store_true",
@@ -49,17 +52,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _scan(timeout_s: float, emulate: bool) -> list[Any]:
     from insole._capture._collector import scan_insoles
-    from insole._errors import DeviceError
 
-    environment = None
-    if emulate:
-        from firmware_protocol._environment import EmulatedEnvironment, EmulationSetupError
-
-        environment = EmulatedEnvironment(set_system_bus_env=True)
-        try:
-            await environment.start()
-        except EmulationSetupError as error:
-            raise DeviceError(str(error)) from None
+    environment = await start_emulation() if emulate else None
     try:
         found = await scan_insoles(timeout_s)
     finally:
@@ -105,13 +99,3 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         if row["problem"]:
             text.append(f"note: {row['name'] or row['address']}: {row['problem']}")
     return "\n".join(text) + "\n"
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a number > 0")
-    return value

@@ -18,25 +18,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import math
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from insole._cli import EXIT_BAD_INPUT
+from insole._cli._arguments import positive_float
+from insole._cli._device_options import EMULATED_UNLOADED_S, add_device_options, emulation_faults, parquet_out
 
 __all__ = ["add_parser", "run"]
 
 _TESTS = ("10mwt", "6mwt", "tug", "balance")
-_EMULATED_UNLOADED_S = 0.5  # unloaded readings before the patient (the tare reads them), as 'insole record'
 _EMULATED_HOLD_S = 20.0  # the simulated patient holds the last posture this long after the script
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from insole._cli._record import _mass, _positive_float, _samples_per_packet
-
     parser = subparsers.add_parser(
         "test",
         help="run a guided clinic test: 10-metre walk, 6-minute walk, Timed Up and Go, standing balance",
@@ -58,44 +55,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("test", choices=_TESTS, help="which test")
     test = parser.add_argument_group("the test (what the clinician enters)")
-    test.add_argument("--walkway-m", type=_positive_float, default=None, metavar="M",
+    test.add_argument("--walkway-m", type=positive_float, default=None, metavar="M",
                       help="10mwt: start line to end line (default 14)")
-    test.add_argument("--timed-m", type=_positive_float, default=None, metavar="M",
+    test.add_argument("--timed-m", type=positive_float, default=None, metavar="M",
                       help="10mwt: the timed middle (default 10, or the walkway less 4 m; the rest is split "
                            "before and after)")
     test.add_argument("--pace", choices=("comfortable", "fast"), default="comfortable", help="10mwt: the pace asked for")
-    test.add_argument("--course-m", type=_positive_float, default=None, metavar="M",
+    test.add_argument("--course-m", type=positive_float, default=None, metavar="M",
                       help="6mwt: distance between the cones (default 30)")
     test.add_argument("--stance-width-mm", type=float, default=100.0, metavar="MM",
                       help="balance: distance between the feet's centre lines (default 100, feet together)")
-    test.add_argument("--age", type=_positive_float, default=None, metavar="YEARS", help="for age-specific reference values")
+    test.add_argument("--age", type=positive_float, default=None, metavar="YEARS", help="for age-specific reference values")
     test.add_argument("--sex", choices=("male", "female"), default=None, help="for sex-specific reference values")
-    test.add_argument("--height-cm", type=_positive_float, default=None, metavar="CM", help="6mwt: for the predicted distance")
+    test.add_argument("--height-cm", type=positive_float, default=None, metavar="CM", help="6mwt: for the predicted distance")
     test.add_argument("--from", dest="source", type=Path, default=None, metavar="FILE",
                       help="no capture: find the test's phases and result in a saved recording (any format "
                            "'insole info' reads); with --out, write it with its phases and result")
-    test.add_argument("--time-limit", type=_positive_float, default=None, metavar="S",
+    test.add_argument("--time-limit", type=positive_float, default=None, metavar="S",
                       help="stop a test that has not ended by itself after this long (default 120 s; 6mwt 420 s)")
     device = parser.add_argument_group("insoles (as for 'insole record')")
-    device.add_argument("--out", type=Path, default=None, metavar="FILE",
-                        help="Parquet file to write (default insole-TEST-YYYYMMDD-HHMMSS.parquet here)")
-    device.add_argument("--left", default=None, metavar="NAME|ADDRESS", help="the left insole (default: found automatically)")
-    device.add_argument("--right", default=None, metavar="NAME|ADDRESS", help="the right insole (default: found automatically)")
-    device.add_argument("--subject", default=None, metavar="ID", help="pseudonymous subject id")
-    device.add_argument("--mass-kg", type=_mass, default=None, metavar="KG", help="body mass, kg")
-    device.add_argument("--shoe-size-eu", type=_positive_float, default=None, metavar="EU", help="shoe size (EU)")
-    device.add_argument("--condition", default=None, help="e.g. 'barefoot', 'with cane'")
-    device.add_argument("--notes", default=None, help="free text stored with the recording")
-    device.add_argument("--rate", type=int, choices=(50, 100, 200), default=100, help="sample rate, Hz (default 100)")
-    device.add_argument("--samples-per-packet", type=_samples_per_packet, default=None, metavar="N",
-                        help="samples batched per notification, 1..7 (default 1, or 2 at 200 Hz)")
-    device.add_argument("--imu", dest="imu", action="store_true", default=None,
-                        help="record the insoles' IMU (default on for tug and 6mwt: the turns come from it)")
-    device.add_argument("--no-imu", dest="imu", action="store_false", help="no IMU (mark the turns or laps yourself)")
-    device.add_argument("--no-tare", dest="tare", action="store_false", help="do not zero the insoles before recording")
-    device.add_argument("--yes", action="store_true", help="do not wait for Enter before zeroing")
-    device.add_argument("--scan-timeout", type=_positive_float, default=10.0, metavar="S",
-                        help="how long to look for the insoles, s (default 10)")
+    add_device_options(
+        device, out_help="Parquet file to write (default insole-TEST-YYYYMMDD-HHMMSS.parquet here)", one_foot=False,
+        condition_example="'barefoot', 'with cane'",
+        imu_switch=("record the insoles' IMU (default on for tug and 6mwt: the turns come from it)",
+                    "no IMU (mark the turns or laps yourself)"),
+    )
     emulation = parser.add_argument_group("emulated insoles (no hardware)")
     emulation.add_argument("--emulate", action="store_true",
                            help="a simulated patient does the test, streamed by emulated insoles on a private fake BlueZ")
@@ -103,7 +87,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     emulation.add_argument("--seed", type=int, default=0, help="seed of the simulated patient (default 0)")
     emulation.add_argument("--stops-midway", action="store_true", help="the simulated patient does not finish")
     emulation.add_argument("--faults", default=None, metavar="SPEC", help="faults to inject (see 'insole emulate --help')")
-    emulation.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
+    emulation.add_argument("--speed", type=positive_float, default=1.0, metavar="X",
                            help="emulated seconds per wall second (default 1)")
     page = parser.add_argument_group("the live page")
     page.add_argument("--live", action="store_true", help="serve the live page (phases, marks, result) while testing")
@@ -117,25 +101,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from insole._clinic._results import TestInputs
 
-    if not args.emulate and (args.faults or args.speed != 1.0 or args.stops_midway):
-        print("insole test: error: --faults, --speed and --stops-midway need --emulate", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    faults = None
-    if args.emulate and args.faults:
-        from firmware_protocol._faults import parse_fault_spec
-
-        try:
-            faults = parse_fault_spec(args.faults)
-        except ValueError as error:
-            print(f"insole test: error: --faults: {error}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-    if args.emulate:
-        from insole._simulate import PATTERNS
-
-        if args.pattern not in PATTERNS:
-            print(f"insole test: error: unknown pattern {args.pattern!r}; choose from {', '.join(PATTERNS)}",
-                  file=sys.stderr)
-            return EXIT_BAD_INPUT
+    # the simulated patient walks a gait pattern: the emulator's placeholder signal is no patient
+    faults = emulation_faults(args, emulate_only=("--faults", "--speed", "--stops-midway"), synthetic=False)
     if args.imu is None:
         args.imu = args.test in ("tug", "6mwt")
     walkway = args.walkway_m or 14.0
@@ -152,45 +119,31 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     if args.source is not None:
         return _from_file(args, inputs)
-    out = args.out or Path(f"insole-{args.test}-{dt.datetime.now():%Y%m%d-%H%M%S}.parquet")
-    if out.suffix != ".parquet":
-        out = out.with_name(out.name + ".parquet")
-    return asyncio.run(_test(args, out, faults, inputs))
+    return asyncio.run(_test(args, parquet_out(args.out, default_stem=f"insole-{args.test}"), faults, inputs))
 
 
 async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -> int:
-    from insole._capture._collector import CaptureParams, InsoleSelector
     from insole._capture._session import CaptureSession
+    from insole._cli._device_options import abandoned, capture_setup, start_emulation, stop_on_signals, tare_prompt
     from insole._clinic._guided import GuidedTest, TIME_LIMIT_S
     from insole._clinic._protocols import protocol
-    from insole._errors import DeviceError
     from insole._layout import get_layout
     from insole._live import LiveHub
     from insole._recording import RecordingMeta
 
     spec = protocol(args.test)
-    samples_per_packet = args.samples_per_packet or (2 if args.rate == 200 else 1)
-    params = CaptureParams(sample_rate_hz=args.rate, samples_per_packet=samples_per_packet, imu=args.imu,
-                           tare=args.tare, scan_timeout_s=args.scan_timeout)
-    selectors = {side: InsoleSelector.parse(side, getattr(args, side)) for side in ("left", "right")}
+    params, selectors = capture_setup(args)
     mass = args.mass_kg if args.mass_kg is not None else (70.0 if args.emulate else None)
     meta = RecordingMeta(subject_id=args.subject, body_mass_kg=mass, shoe_size_eu=args.shoe_size_eu,
                          condition=args.condition or spec.name, notes=args.notes)
     tty = sys.stdout.isatty()
-    interactive = sys.stdin.isatty() and not args.emulate and not args.yes
 
     environment = None
     software: dict[str, Any] = {"clinic_test": args.test}
     if args.emulate:
-        from firmware_protocol._environment import EmulatedEnvironment, EmulationSetupError
-
         specs, answer = _emulated_specs(args, faults, params, mass, inputs)
         inputs = _emulated_inputs(args, inputs, answer)
-        environment = EmulatedEnvironment(specs, set_system_bus_env=True)
-        try:
-            await environment.start()
-        except EmulationSetupError as error:
-            raise DeviceError(str(error)) from None
+        environment = await start_emulation(specs)
         software["emulated"] = {
             "clinic_test": args.test, "seed": args.seed, "pattern": args.pattern, "speed": args.speed,
             "stops_midway": args.stops_midway, "faults": args.faults,
@@ -199,14 +152,6 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
         }
         print(f"Emulated insoles: a simulated patient does the {spec.name} (seed {args.seed}, speed {args.speed:g}x"
               f"{', stops midway' if args.stops_midway else ''})", flush=True)
-
-    async def before_tare() -> None:
-        if interactive:
-            print("Zeroing: the patient lifts both feet off the ground (insoles unloaded); press Enter when ready.",
-                  flush=True)
-            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-        else:
-            print("Zeroing the insoles (feet unloaded) ...", flush=True)
 
     hub = LiveHub()
     state: dict[str, Any] = {"phase": "", "guided": None}
@@ -220,7 +165,7 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
 
     session = CaptureSession(
         out, params=params, selectors=selectors, meta=meta, hub=hub, speed=args.speed if args.emulate else 1.0,
-        duration_s=None, before_tare=before_tare if args.tare else None, on_status=on_status,
+        duration_s=None, before_tare=tare_prompt(args, wearer="the patient"), on_status=on_status,
         status_interval_s=0.5 if tty else 5.0, software=software,
     )
 
@@ -240,38 +185,27 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
     server = None
     loop = asyncio.get_running_loop()
     reading = _read_marks(loop, guided)
-    interrupts = {"count": 0}
-    main_task = asyncio.current_task()
 
-    def on_signal(name: str) -> None:
-        interrupts["count"] += 1
-        if interrupts["count"] == 1:
-            print(f"\n{name}: stopping the test and writing the file ... (again to abandon)", file=sys.stderr, flush=True)
-            guided.stop(name)
-        elif main_task is not None:
-            main_task.cancel()
+    def stop(name: str) -> None:
+        print(f"\n{name}: stopping the test and writing the file ... (again to abandon)", file=sys.stderr, flush=True)
+        guided.stop(name)
 
-    for number, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
-        loop.add_signal_handler(number, on_signal, name)
     try:
-        if args.live:
-            server = await _serve(args, hub, guided, meta)
-        outcome = await guided.run()
-        if server is not None and args.linger > 0:
-            print(f"insole test: the live page shows the result for {args.linger:g} s (Ctrl-C to close now)",
-                  flush=True)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(_interrupted(interrupts), args.linger)
+        with stop_on_signals(stop) as interrupts:
+            if args.live:
+                server = await _serve(args, hub, guided, meta)
+            outcome = await guided.run()
+            if server is not None and args.linger > 0:
+                print(f"insole test: the live page shows the result for {args.linger:g} s (Ctrl-C to close now)",
+                      flush=True)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(_interrupted(interrupts), args.linger)
     except asyncio.CancelledError:
-        print(f"insole test: abandoned; the capture so far is in {session.stream_path} "
-              f"(run 'insole recover {session.stream_path}')", file=sys.stderr)
-        return 130
+        return abandoned("test", session.stream_path)
     except KeyboardInterrupt:
         print("insole test: interrupted before recording started", file=sys.stderr)
         return 130
     finally:
-        for number in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(number)
         if reading:
             with contextlib.suppress(Exception):
                 loop.remove_reader(sys.stdin.fileno())
@@ -394,7 +328,7 @@ def _emulated_specs(args: argparse.Namespace, faults: Any, params: Any, mass: fl
     )
     answer = recording.meta.extra["simulation"]["clinic_test"]
     rate = params.sample_rate_hz
-    unloaded_rows = math.ceil(_EMULATED_UNLOADED_S * rate)
+    unloaded_rows = math.ceil(EMULATED_UNLOADED_S * rate)
     hold_rows = math.ceil(_EMULATED_HOLD_S * rate)
     sources = {}
     for side in ("left", "right"):

@@ -1,0 +1,72 @@
+"""Argument pieces several commands share: value checks for ``type=`` and the one-recording command.
+
+A value check raises ``argparse.ArgumentTypeError`` with a message that
+quotes what was typed; argparse then prints it as ``insole CMD: error:
+argument --opt: 'TEXT': ...`` and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from firmware_protocol._codec import max_samples_per_packet
+
+__all__ = ["add_examples_command", "add_recording_command", "body_mass_kg", "positive_float", "samples_per_packet"]
+
+#: Above this a body mass is a typo, not a person.
+_MAX_BODY_MASS_KG = 500.0
+
+
+def positive_float(text: str) -> float:
+    """A finite number above zero (``nan`` and ``inf`` are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0 or value == math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a number > 0")
+    return value
+
+
+def body_mass_kg(text: str) -> float:
+    """A body mass, kg: above zero and below 500."""
+    value = positive_float(text)
+    if not value < _MAX_BODY_MASS_KG:
+        raise argparse.ArgumentTypeError(f"{text!r}: a body mass in kg, below {_MAX_BODY_MASS_KG:g}")
+    return value
+
+
+def samples_per_packet(text: str) -> int:
+    """Samples per notification: 1 up to what a packet without IMU holds (PROTOCOL.md)."""
+    limit = max_samples_per_packet(False)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= limit:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be an integer 1..{limit}")
+    return value
+
+
+def add_recording_command(
+    subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str, example: str
+) -> argparse.ArgumentParser:
+    """The parser of ``insole NAME PATH ...``, a command that reads one recording file of any supported format."""
+    parser = subparsers.add_parser(name, help=help, description=description, epilog=f"example: {example}")
+    parser.add_argument("path", type=Path, help="recording file (any supported format)")
+    return parser
+
+
+def add_examples_command(
+    subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str, examples: Sequence[str]
+) -> argparse.ArgumentParser:
+    """The parser of ``insole NAME``: the description as a wrapped paragraph, then example command lines as written."""
+    return subparsers.add_parser(
+        name, help=help, description=textwrap.fill(description),
+        epilog="examples:\n" + "\n".join(f"  {line}" for line in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )

@@ -1,0 +1,321 @@
+"""What the capture commands (``record``, ``live``, ``test``) share: the insole options and their checks.
+
+* ``add_device_options``: which insoles, who wears them, how they stream;
+* ``emulation_faults``: the ``--emulate`` options checked together, and
+  ``--faults`` parsed;
+* ``capture_setup``, ``parquet_out``, ``tare_prompt``: the capture parameters,
+  file and zeroing those options mean; ``stop_on_signals``, ``abandoned``:
+  Ctrl-C stops a capture and writes the file, a second one abandons it;
+* ``start_emulation``, ``emulated_walk_specs``: emulated insoles on a private
+  fake BlueZ (``scan --emulate`` starts them too).
+
+The emulator, bleak and the capture modules are imported only when a command
+runs: building the parser stays cheap for every other command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import math
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from firmware_protocol._faults import FaultPlan, parse_fault_spec
+from insole._cli import EXIT_INTERRUPTED, UsageError
+from insole._cli._arguments import body_mass_kg, positive_float, samples_per_packet
+from insole._errors import DeviceError
+
+if TYPE_CHECKING:
+    from firmware_protocol._emulator import InsoleSpec
+    from firmware_protocol._environment import EmulatedEnvironment
+    from insole._capture._collector import CaptureParams, InsoleSelector
+
+__all__ = [
+    "EMULATED_UNLOADED_S",
+    "abandoned",
+    "add_device_options",
+    "capture_setup",
+    "emulated_walk_specs",
+    "emulation_faults",
+    "parquet_out",
+    "start_emulation",
+    "stop_on_signals",
+    "tare_prompt",
+]
+
+#: Seconds of unloaded readings emulated insoles stream before the walk (the tare reads them).
+EMULATED_UNLOADED_S = 0.5
+
+#: Options that only mean something with ``--emulate``, and how to tell each was given.
+_GIVEN = {
+    "--faults": lambda args: bool(args.faults),
+    "--speed": lambda args: args.speed != 1.0,
+    "--stops-midway": lambda args: bool(args.stops_midway),
+}
+
+
+def add_device_options(
+    group: argparse._ActionsContainer,
+    *,
+    out_help: str,
+    one_foot: bool = True,
+    duration: bool = False,
+    condition_example: str = "'barefoot', 'orthosis A'",
+    imu_switch: tuple[str, str] | None = None,
+    wait_option: bool = True,
+) -> None:
+    """The insole options, in the order ``--help`` lists them.
+
+    Args:
+        group: The parser, or the argument group, that takes them.
+        out_help: Help of ``--out`` (each command names its own default file).
+        one_foot: Offer ``--only left|right``.
+        duration: Offer ``--duration S``.
+        condition_example: The example in the help of ``--condition``.
+        imu_switch: None: ``--imu`` turns the IMU on (off by default). The helps
+            of ``--imu`` and ``--no-imu``: both are offered, and ``args.imu`` is None
+            when neither is given (the command picks).
+        wait_option: Offer ``--yes`` (do not wait for Enter before zeroing).
+    """
+    group.add_argument("--out", type=Path, default=None, metavar="FILE", help=out_help)
+    group.add_argument("--left", default=None, metavar="NAME|ADDRESS", help="the left insole (default: found automatically)")
+    group.add_argument("--right", default=None, metavar="NAME|ADDRESS", help="the right insole (default: found automatically)")
+    if one_foot:
+        group.add_argument("--only", choices=("left", "right"), default=None, help="record one foot only")
+    if duration:
+        group.add_argument("--duration", type=positive_float, default=None, metavar="S",
+                           help="stop after this many seconds (default: until Ctrl-C)")
+    group.add_argument("--subject", default=None, metavar="ID", help="pseudonymous subject id")
+    group.add_argument("--mass-kg", type=body_mass_kg, default=None, metavar="KG", help="body mass, kg")
+    group.add_argument("--shoe-size-eu", type=positive_float, default=None, metavar="EU", help="shoe size (EU)")
+    group.add_argument("--condition", default=None, help=f"e.g. {condition_example}")
+    group.add_argument("--notes", default=None, help="free text stored with the recording")
+    group.add_argument("--rate", type=int, choices=(50, 100, 200), default=100, help="sample rate, Hz (default 100)")
+    group.add_argument("--samples-per-packet", type=samples_per_packet, default=None, metavar="N",
+                       help="samples batched per notification, 1..7 (default 1, or 2 at 200 Hz)")
+    if imu_switch is None:
+        group.add_argument("--imu", action="store_true", help="record the insoles' IMU too")
+    else:
+        on_help, off_help = imu_switch
+        group.add_argument("--imu", dest="imu", action="store_true", default=None, help=on_help)
+        group.add_argument("--no-imu", dest="imu", action="store_false", help=off_help)
+    group.add_argument("--no-tare", dest="tare", action="store_false", help="do not zero the insoles before recording")
+    if wait_option:
+        group.add_argument("--yes", action="store_true", help="do not wait for Enter before zeroing")
+    group.add_argument("--scan-timeout", type=positive_float, default=10.0, metavar="S",
+                       help="how long to look for the insoles, s (default 10)")
+
+
+def emulation_faults(
+    args: argparse.Namespace, *, emulate_only: Sequence[str], synthetic: bool
+) -> dict[str, FaultPlan] | None:
+    """The ``--faults`` plans per foot (None: no faults), once the emulation options are checked.
+
+    Args:
+        args: Parsed options with ``emulate``, ``pattern``, ``faults`` and those named in ``emulate_only``.
+        emulate_only: The options (of ``--faults``, ``--speed``, ``--stops-midway``) this
+            command refuses without ``--emulate``, in the order the message names them.
+        synthetic: Whether ``--pattern synthetic`` (the emulator's placeholder signal,
+            not a gait) is offered beside the gait simulator's patterns.
+
+    Raises:
+        UsageError: an emulation option without ``--emulate``, a ``--faults`` that
+            does not parse, or an unknown ``--pattern``.
+    """
+    if not args.emulate:
+        given = [flag for flag in emulate_only if _GIVEN[flag](args)]
+        if given:
+            verb = "needs" if len(emulate_only) == 1 else "need"
+            raise UsageError(f"{_listed(emulate_only)} {verb} --emulate")
+        return None
+    faults = None
+    if args.faults:
+        try:
+            faults = parse_fault_spec(args.faults)
+        except ValueError as error:
+            raise UsageError(f"--faults: {error}") from None
+    from insole._simulate import PATTERNS
+
+    patterns = ("synthetic", *PATTERNS) if synthetic else PATTERNS
+    if args.pattern not in patterns:
+        raise UsageError(f"unknown pattern {args.pattern!r}; choose from {', '.join(patterns)}")
+    return faults
+
+
+def _listed(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def capture_setup(args: argparse.Namespace) -> tuple[CaptureParams, dict[str, InsoleSelector]]:
+    """The capture parameters and the insole to look for per recorded foot (``--only`` keeps one)."""
+    from insole._capture._collector import CaptureParams, InsoleSelector
+
+    params = CaptureParams(
+        sample_rate_hz=args.rate,
+        # PROTOCOL.md section 7 advises at least 2 samples per notification at 200 Hz
+        samples_per_packet=args.samples_per_packet or (2 if args.rate == 200 else 1),
+        imu=args.imu,
+        tare=args.tare,
+        scan_timeout_s=args.scan_timeout,
+    )
+    only = getattr(args, "only", None)
+    sides = (only,) if only else ("left", "right")
+    return params, {side: InsoleSelector.parse(side, getattr(args, side)) for side in sides}
+
+
+def parquet_out(path: Path | None, *, default_stem: str = "insole") -> Path:
+    """``--out`` ending in ``.parquet`` (appended when it does not); unset, STEM-YYYYMMDD-HHMMSS.parquet here."""
+    out = path or Path(f"{default_stem}-{dt.datetime.now():%Y%m%d-%H%M%S}.parquet")
+    return out if out.suffix == ".parquet" else out.with_name(out.name + ".parquet")
+
+
+def tare_prompt(args: argparse.Namespace, *, wearer: str) -> Callable[[], Awaitable[None]] | None:
+    """What the capture runs just before zeroing the insoles (None with ``--no-tare``).
+
+    At a terminal it asks ``wearer`` ("the wearer", "the patient") to lift both
+    feet and waits for Enter, unless ``--yes`` or ``--emulate`` (nobody wears
+    emulated insoles); otherwise it only says that zeroing happens.
+    """
+    if not args.tare:
+        return None
+    interactive = sys.stdin.isatty() and not args.emulate and not args.yes
+
+    async def before_tare() -> None:
+        if interactive:
+            print(f"Zeroing: {wearer} lifts both feet off the ground (insoles unloaded); press Enter when ready.",
+                  flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        else:
+            print("Zeroing the insoles (feet unloaded) ...", flush=True)
+
+    return before_tare
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: Callable[[str], None]) -> Iterator[dict[str, int]]:
+    """While inside: the first Ctrl-C or SIGTERM calls ``stop("Ctrl-C" | "SIGTERM")``, the next cancels this task.
+
+    ``stop`` ends the capture so that the file is written; cancelling abandons
+    it (the stream on disk stays, for ``insole recover``). Yields the signal
+    count so far, ``{"count": n}``.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    interrupts = {"count": 0}
+
+    def on_signal(name: str) -> None:
+        interrupts["count"] += 1
+        if interrupts["count"] == 1:
+            stop(name)
+        elif task is not None:
+            task.cancel()
+
+    for number, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
+        loop.add_signal_handler(number, on_signal, name)
+    try:
+        yield interrupts
+    finally:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(number)
+
+
+def abandoned(command: str, stream_path: Path) -> int:
+    """Tell where an abandoned capture's samples are and how to recover them; the exit code."""
+    print(f"insole {command}: abandoned; the capture so far is in {stream_path} "
+          f"(run 'insole recover {stream_path}')", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+async def start_emulation(specs: Sequence[InsoleSpec] | None = None) -> EmulatedEnvironment:
+    """Emulated insoles (default: a left and a right) advertising on a private fake BlueZ.
+
+    ``DBUS_SYSTEM_BUS_ADDRESS`` points at it while it runs, so bleak in this
+    process finds them. The caller stops it (``await environment.stop()``).
+
+    Raises:
+        DeviceError: the environment could not start (e.g. no ``dbus-daemon``).
+    """
+    from firmware_protocol._environment import EmulatedEnvironment, EmulationSetupError
+
+    environment = EmulatedEnvironment(specs, set_system_bus_env=True)
+    try:
+        await environment.start()
+    except EmulationSetupError as error:
+        raise DeviceError(str(error)) from None
+    return environment
+
+
+def emulated_walk_specs(
+    args: argparse.Namespace,
+    faults: dict[str, FaultPlan] | None,
+    params: CaptureParams,
+    *,
+    duration_s: float | None,
+    max_packets: int | None,
+) -> list[InsoleSpec]:
+    """One emulated insole per foot streaming ``--pattern`` after ``EMULATED_UNLOADED_S`` unloaded.
+
+    A gait pattern is simulated for ``duration_s`` (default 120 s) plus 5 s and
+    looped; ``max_packets`` (None: no limit) ends each insole's stream.
+    """
+    import numpy as np
+
+    from firmware_protocol._emulator import InsoleSpec, source_from_arrays
+
+    rate = params.sample_rate_hz
+    unloaded_rows = math.ceil(EMULATED_UNLOADED_S * rate)
+    sources: dict[str, Any] = {}
+    if args.pattern == "synthetic":
+        from insole._cli._emulate import source_for_pattern
+
+        for side in ("left", "right"):
+            sources[side] = _unloaded_first(source_for_pattern("synthetic", side, args.seed), unloaded_rows)
+    else:
+        from insole._simulate import SimulationParams, simulate
+
+        recording = simulate(SimulationParams(
+            pattern=args.pattern, duration_s=(duration_s or 120.0) + 5.0, seed=args.seed, sample_rate_hz=float(rate),
+            body_mass_kg=args.mass_kg or 70.0, side="left",
+        ))
+        for side in ("left", "right"):
+            foot = recording.foot(side)
+            values = np.where(foot.valid[:, None], foot.values, np.nan).astype(np.float64)
+            # before the walk the wearer stands with the feet lifted for the tare: the insole then
+            # reads only its unloaded offset (the smallest reading of each sensor)
+            unloaded = np.repeat(np.nanmin(values, axis=0)[None, :], unloaded_rows, axis=0)
+            imu = None
+            if params.imu and foot.accel_g is not None and foot.gyro_dps is not None:
+                motion = np.hstack([foot.accel_g, foot.gyro_dps]).astype(np.float64)
+                still = np.repeat(np.array([[0.0, 0.0, 1.0, 0.0, 0.0, 0.0]]), unloaded_rows, axis=0)
+                imu = np.vstack([still, np.nan_to_num(motion)])
+            sources[side] = source_from_arrays(np.vstack([unloaded, values]), imu, loop=True)
+    plans = faults or {"left": FaultPlan(), "right": FaultPlan()}
+    return [
+        InsoleSpec(side, sample_rate_hz=rate, samples_per_packet=params.samples_per_packet, source=sources[side],
+                   faults=plans[side], speed=args.speed, imu_present=True, max_packets=max_packets)
+        for side in ("left", "right")
+    ]
+
+
+def _unloaded_first(source: Any, rows: int) -> Any:
+    """``source`` preceded by ``rows`` zero readings (the feet lifted for the tare)."""
+    import numpy as np
+
+    remaining = {"rows": rows}
+
+    def unloaded_then_source(n_samples: int, sample_rate_hz: int) -> Any:
+        zeros = min(n_samples, remaining["rows"])
+        remaining["rows"] -= zeros
+        if zeros == n_samples:
+            return np.zeros((n_samples, 16))
+        rest = source(n_samples - zeros, sample_rate_hz)
+        return np.vstack([np.zeros((zeros, 16)), np.asarray(rest, dtype=float).reshape(-1, 16)]) if zeros else rest
+
+    return unloaded_then_source
