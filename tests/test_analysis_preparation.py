@@ -238,6 +238,23 @@ def test_isolated_spikes_are_marked_invalid_for_their_sensor(amplitude: float, r
         assert analysis.summary.metric(metric, "left") == pytest.approx(base.summary.metric(metric, "left"), rel=tolerance)
 
 
+def test_frequent_huge_spikes_in_a_short_recording_are_all_found() -> None:
+    # 38 spikes of 1e6 kPa in 20 s: more than half of some sensor's 2.5 s blocks
+    # hold one, so the threshold must not come from block maxima (it did, and
+    # the missed spikes then made three toe sensors look dead), and spikes on
+    # the first or last sample count too
+    recording = simulate(SimulationParams(duration_s=20.0, seed=1))
+    values = np.array(recording.left.values, dtype=float)
+    hit = np.random.default_rng(0).random(values.shape) < 0.001
+    hit[0, 3] = hit[-1, 5] = True
+    values[hit] = 1e6
+    spiked = _with_left(recording, values)
+    prepared = prepare_foot(spiked, "left", AnalysisParams())
+    assert set(zip(prepared.spike_sensor.tolist(), prepared.spike_sample.tolist())) == {
+        (int(j), int(i)) for j, i in zip(*np.nonzero(hit.T))}
+    assert {f.status for f in prepared.flags} == {"spikes"}
+
+
 def test_two_sample_spikes_are_found_and_a_three_sample_plateau_is_not() -> None:
     recording, _ = _walk()
     names = recording.layout.sensor_names
