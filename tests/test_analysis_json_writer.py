@@ -23,7 +23,7 @@ import pytest
 
 import insole
 from insole._analysis import analyze
-from insole._analysis._json import _FloatTexts, _IndentedWriter, _Table, analysis_to_json, dumps, plain, write_json
+from insole._analysis._json import _IndentedWriter, _Table, analysis_to_json, dumps, plain, write_json
 from insole._simulate import SimulationParams, simulate
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -181,20 +181,25 @@ def _every_kind_frame() -> pd.DataFrame:
     })
 
 
-@pytest.mark.parametrize("frame", [
-    _every_kind_frame(),
-    _every_kind_frame().iloc[:0],  # no rows
-    _every_kind_frame()[[]],  # no columns
-    _every_kind_frame().assign(listed=[[1], [2], [], [3.5]]),  # a non-scalar cell: the generic writer takes it
-    _every_kind_frame()[["f64"]],
+@pytest.mark.parametrize(("frame", "templated"), [
+    (_every_kind_frame(), True),
+    (_every_kind_frame().iloc[:0], False),  # no rows
+    (_every_kind_frame()[[]], False),  # no columns
+    (_every_kind_frame().assign(listed=[[1], [2], [], [3.5]]), False),  # a non-scalar cell: the generic writer
+    (_every_kind_frame()[["f64"]], True),
 ], ids=["every kind", "no rows", "no columns", "list cells", "one column"])
-def test_tables_written_from_columns_match_json_of_their_rows(frame: pd.DataFrame) -> None:
+def test_tables_written_from_columns_match_json_of_their_rows(frame: pd.DataFrame, templated: bool) -> None:
     document = {"a": {"t": _Table(frame), "u": _Table(frame.iloc[::-1])}, "b": [1.0, -0.0]}
     expected = {"a": {"t": _reference_plain(frame), "u": _reference_plain(frame.iloc[::-1])}, "b": [1.0, -0.0]}
     for indent in (1, 2):
-        writer = _IndentedWriter(" " * indent, _FloatTexts([frame, document["a"]["u"].frame]))
+        writer = _IndentedWriter(indent, document)
+        assert (id(frame) in writer._tables) == templated  # the path under test was the one taken
         written = "".join(writer.write(document, 0))
         assert written == json.dumps(expected, indent=indent, allow_nan=False, ensure_ascii=False)
+    # the same rows as plain lists of dicts go through the row-table path of dumps()
+    rows = {"t": _reference_plain(frame)}
+    assert (id(rows["t"]) in _IndentedWriter(1, rows)._tables) == templated
+    assert dumps(rows) == json.dumps(rows, indent=1, allow_nan=False, ensure_ascii=False)
 
 
 def _random_document(rng: random.Random, depth: int = 0) -> Any:
@@ -206,6 +211,16 @@ def _random_document(rng: random.Random, depth: int = 0) -> Any:
         return [_random_document(rng, depth + 1) for _ in range(rng.randrange(0, 5))]
     if roll < 0.7:
         return tuple(_random_document(rng, depth + 1) for _ in range(rng.randrange(0, 4)))
+    if roll < 0.75:  # a table: rows with the same keys, columns of one kind or mixed
+        kinds = [rng.choice(["float", "int", "text", "bool", "mixed"]) for _ in range(rng.randrange(1, 5))]
+        cell = {
+            "float": lambda: rng.choice([None, -0.0, 0.0, 1 / 3, 2.5, 1e-300, rng.random()]),
+            "int": lambda: rng.randrange(-5, 5),
+            "text": lambda: rng.choice(["a", "é", "x\ny", '"%s"', ""]),
+            "bool": lambda: rng.random() < 0.5,
+            "mixed": lambda: rng.choice(scalars),
+        }
+        return [{f"c%{i}": cell[kind]() for i, kind in enumerate(kinds)} for _ in range(rng.randrange(1, 6))]
     if roll < 0.85:  # table-like: a list of dicts, sometimes with a nested value or an empty row
         return [
             {f"c{i}": (_random_document(rng, depth + 2) if rng.random() < 0.15 else rng.choice(scalars))
@@ -227,6 +242,9 @@ def test_dumps_writes_what_json_dumps_writes(indent: int | str) -> None:
 def test_dumps_refuses_what_json_refuses() -> None:
     with pytest.raises(ValueError):
         dumps({"rows": [{"a": float("nan")}]})
+    for bad in (float("nan"), float("inf")):  # also inside a table of floats and None
+        with pytest.raises(ValueError):
+            dumps({"rows": [{"a": 1.5, "b": None}, {"a": bad, "b": None}, {"a": None, "b": 2.0}]})
     with pytest.raises(TypeError):
         dumps({"a": [np.float32(1.0)]})  # not converted by plain(): json's own error
     assert dumps({"a": 1}, indent=None) == '{"a": 1}'

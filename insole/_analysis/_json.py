@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from itertools import chain
+from operator import itemgetter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,16 +147,15 @@ def dumps(data: Mapping[str, Any], indent: int | None = 1) -> str:
     """``json.dumps(data, indent=indent, allow_nan=False, ensure_ascii=False)``, the same text, faster."""
     if indent is None:
         return json.dumps(data, allow_nan=False, ensure_ascii=False)
-    unit = " " * indent if isinstance(indent, int) else str(indent)
     try:
-        return "".join(_IndentedWriter(unit).write(data, 0))
+        return "".join(_IndentedWriter(indent, data).write(data, 0))
     except _Unusual:
         # anything outside dict/list/tuple/str/int/float/bool/None: json's own rules (and errors) apply
         return json.dumps(data, indent=indent, allow_nan=False, ensure_ascii=False)
 
 
 def analysis_to_json(analysis: Analysis, indent: int | None = 1) -> str:
-    """``dumps(analysis_to_dict(analysis), indent)``, the same text, written from the tables directly."""
+    """``dumps(analysis_to_dict(analysis), indent)``, the same text, written from the tables without row dicts."""
     if indent is None:
         return dumps(analysis_to_dict(analysis), indent=None)
     return "".join(_analysis_parts(analysis, indent))
@@ -174,18 +174,12 @@ def write_json(analysis: Analysis, out: Any, indent: int | None = 1) -> None:
     out.write("\n")
 
 
-def _analysis_parts(analysis: Analysis, indent: int | str) -> Iterator[str]:
-    unit = " " * indent if isinstance(indent, int) else str(indent)
+def _analysis_parts(analysis: Analysis, indent: int | str) -> list[str]:
     document = _document(analysis, _Table)
-    tables = [value for side_tables in (document["strides"], document["steps"], document["regions"],
-                                        document["sensors"]) for value in side_tables.values()]
-    tables += [side["contacts"] for side in document["events"].values()]
-    writer = _IndentedWriter(unit, _FloatTexts([t.frame for t in tables]))
     try:
-        parts = writer.write(document, 0)
+        return _IndentedWriter(indent, document).write(document, 0)
     except _Unusual:
-        parts = [json.dumps(analysis_to_dict(analysis), indent=indent, allow_nan=False, ensure_ascii=False)]
-    return iter(parts)
+        return [json.dumps(analysis_to_dict(analysis), indent=indent, allow_nan=False, ensure_ascii=False)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,43 +189,10 @@ class _Table:
     frame: pd.DataFrame
 
 
-class _FloatTexts:
-    """The JSON text of every float cell of some tables, each distinct value formatted once.
-
-    Formatting floats (``repr``) is most of the cost of the JSON, and the
-    stride tables repeat the stance metrics of the step tables, so distinct
-    values (by their bits: -0.0 is not 0.0) are formatted once and shared.
-    """
-
-    def __init__(self, frames: list[pd.DataFrame]) -> None:
-        self._texts: dict[tuple[int, int], np.ndarray] = {}
-        where, arrays = [], []
-        for frame in frames:
-            for position in range(frame.shape[1]):
-                dtype = frame.dtypes.iloc[position]
-                if isinstance(dtype, np.dtype) and dtype.kind == "f":
-                    where.append((id(frame), position))
-                    arrays.append(frame.iloc[:, position].to_numpy().astype(np.float64))
-        if not arrays:
-            return
-        values = np.concatenate(arrays)
-        finite = np.isfinite(values)
-        bits, inverse = np.unique(values[finite].view(np.int64), return_inverse=True)
-        distinct = np.array(list(map(float.__repr__, bits.view(np.float64).tolist())) or [""], dtype=object)
-        texts = np.full(values.shape, "null", dtype=object)
-        texts[finite] = distinct[inverse.reshape(-1)] if bits.size else "null"
-        start = 0
-        for key, array in zip(where, arrays):
-            self._texts[key] = texts[start : start + array.size]
-            start += array.size
-
-    def column(self, frame: pd.DataFrame, position: int) -> np.ndarray | None:
-        return self._texts.get((id(frame), position))
-
-
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-_encode_text = json.encoder.encode_basestring  # what json writes for a str with ensure_ascii=False
 _UNCHANGED = frozenset({str, int, bool, type(None)})  # what plain() returns as it is
+_encode_text = json.encoder.encode_basestring  # what json writes for a str with ensure_ascii=False
+_BOOLEAN = {True: "true", False: "false"}
 
 
 class _Unusual(Exception):
@@ -239,19 +200,139 @@ class _Unusual(Exception):
 
 
 class _IndentedWriter:
-    """json's indented layout, with the C encoder writing each all-scalar container in one call.
+    """json's indented layout, written in large pieces.
 
-    With an item separator of ``",\\n" + indentation`` the C encoder lays out
-    one level exactly as the indented encoder does; only the brackets need
-    their newlines added. Encoded strings never hold a raw newline (json
-    escapes it), so the only raw newlines are the ones the separators add.
+    Tables (a ``_Table``, or a list of dicts with the same string keys and
+    scalar values) are written with one ``%`` template per row from their
+    columns' texts; their float cells, most of the work, are formatted with
+    ``repr`` once per distinct value over the whole document (the stride
+    tables repeat the step tables' stance metrics). Every other all-scalar
+    container goes to the C encoder in one call: with an item separator of
+    ``",\\n" + indentation`` it lays out one level exactly as the indented
+    encoder does, and only the brackets need their newlines. Encoded strings
+    never hold a raw newline (json escapes it), so the only raw newlines are
+    the ones the layout adds.
     """
 
-    def __init__(self, unit: str, floats: _FloatTexts | None = None) -> None:
-        self.unit = unit
-        self._floats = floats
+    def __init__(self, indent: int | str, document: Any) -> None:
+        self.unit = " " * indent if isinstance(indent, int) else str(indent)
         self._encoders: dict[int, json.JSONEncoder] = {}
         self._key = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+        # id(table) -> (names, columns): each column a list of cell texts, or an index into the float pool
+        self._tables: dict[int, tuple[list[str], list[Any]]] = {}
+        self._float_columns: list[np.ndarray] = []
+        self._float_texts: list[Any] = []
+        self._find_tables(document)
+        self._format_floats()
+
+    # -- tables
+
+    def _find_tables(self, value: Any) -> None:
+        kind = type(value)
+        if kind is _Table:
+            self._add_frame(value.frame)
+        elif kind is dict:
+            for member in value.values():
+                if type(member) not in _SCALARS:
+                    self._find_tables(member)
+        elif kind is list or kind is tuple:
+            if value and set(map(type, value)) == {dict}:
+                self._add_rows(value)
+            else:
+                for member in value:
+                    if type(member) not in _SCALARS:
+                        self._find_tables(member)
+
+    def _add_frame(self, frame: pd.DataFrame) -> None:
+        keys = [str(k) for k in frame.columns]
+        if not keys or not len(frame) or len(set(keys)) != len(keys) or not frame.columns.is_unique:
+            return  # written from plain(frame) instead
+        columns: list[Any] = []
+        for position in range(len(keys)):
+            dtype = frame.dtypes.iloc[position]
+            if isinstance(dtype, np.dtype) and dtype.kind in "fbiu":
+                values = frame.iloc[:, position].to_numpy()
+                if dtype.kind == "f":
+                    columns.append(self._pool(values.astype(np.float64)))
+                elif dtype.kind == "b":
+                    columns.append(np.where(values, "true", "false").tolist())
+                else:
+                    columns.append(list(map(int.__repr__, values.tolist())))
+                continue
+            texts = self._scalar_texts(_column_values(frame, position))
+            if texts is None:
+                return
+            columns.append(texts)
+        self._tables[id(frame)] = (keys, columns)
+
+    def _add_rows(self, rows: Any) -> None:
+        keys = tuple(rows[0])
+        if not keys or set(map(type, keys)) != {str} or set(map(tuple, rows)) != {keys}:
+            return
+        if not set(map(type, chain.from_iterable(map(dict.values, rows)))) <= _SCALARS:
+            return
+        columns: list[Any] = []
+        for key in keys:
+            cells = list(map(itemgetter(key), rows))
+            kinds = set(map(type, cells))
+            if float in kinds and kinds <= {float, type(None)}:
+                values = np.array(cells, dtype=np.float64)  # None -> NaN
+                if np.count_nonzero(np.isnan(values)) != cells.count(None) or np.isinf(values).any():
+                    return  # a NaN or infinity: json's encoder raises, and so must we
+                columns.append(self._pool(values))
+                continue
+            texts = self._scalar_texts(cells)
+            if texts is None:
+                return
+            columns.append(texts)
+        self._tables[id(rows)] = (list(keys), columns)
+
+    def _scalar_texts(self, cells: list[Any]) -> list[str] | None:
+        kinds = set(map(type, cells))
+        if kinds == {str}:
+            return list(map(_encode_text, cells))
+        if kinds == {int}:
+            return list(map(int.__repr__, cells))
+        if kinds == {bool}:
+            return list(map(_BOOLEAN.__getitem__, cells))
+        if kinds <= _SCALARS:
+            try:
+                return [self._key.encode(v) for v in cells]
+            except ValueError:
+                return None  # a NaN or infinity: left to the encoder, which raises
+        return None
+
+    def _pool(self, values: np.ndarray) -> int:
+        """Queue a float column for formatting; its index in the pool (NaN cells are written null)."""
+        self._float_columns.append(values)
+        return len(self._float_columns) - 1
+
+    def _format_floats(self) -> None:
+        if not self._float_columns:
+            return
+        values = np.concatenate(self._float_columns)
+        finite = np.isfinite(values)
+        # distinct by bits, so that -0.0 keeps its sign
+        bits, inverse = np.unique(values[finite].view(np.int64), return_inverse=True)
+        distinct = np.array([*map(float.__repr__, bits.view(np.float64).tolist()), "null"], dtype=object)
+        index = np.full(values.shape, bits.size, dtype=np.intp)  # the last text, null, for NaN
+        index[finite] = inverse.reshape(-1)
+        texts = distinct[index]
+        start = 0
+        for column in self._float_columns:
+            self._float_texts.append(texts[start : start + column.size].tolist())
+            start += column.size
+
+    def _table(self, key: int, depth: int) -> str:
+        names, columns = self._tables[key]
+        cells = [self._float_texts[c] if type(c) is int else c for c in columns]
+        outer, inner = self.unit * (depth + 1), self.unit * (depth + 2)
+        encoded = [self._key.encode(name).replace("%", "%%") for name in names]
+        row = "{\n" + inner + (",\n" + inner).join(f"{name}: %s" for name in encoded) + "\n" + outer + "}"
+        rows = (",\n" + outer).join([row % texts for texts in zip(*cells)])
+        return "[\n" + outer + rows + "\n" + self.unit * depth + "]"
+
+    # -- everything else
 
     def _encoder(self, depth: int) -> json.JSONEncoder:
         """Items of a container opened at ``depth``, one per line."""
@@ -267,8 +348,11 @@ class _IndentedWriter:
         if kind in _SCALARS:
             return [self._key.encode(value)]
         if kind is _Table:
-            table = self._table(value.frame, depth)
-            return [table] if table is not None else self.write(plain(value.frame), depth)
+            if id(value.frame) in self._tables:
+                return [self._table(id(value.frame), depth)]
+            return self.write(plain(value.frame), depth)
+        if id(value) in self._tables:
+            return [self._table(id(value), depth)]
         if kind is dict:
             members = value.values()
         elif kind is list or kind is tuple:
@@ -299,49 +383,11 @@ class _IndentedWriter:
         return values <= _SCALARS and set(map(type, chain.from_iterable(rows))) <= _SCALARS
 
     def _rows(self, rows: Any, depth: int) -> str:
-        """A list of non-empty all-scalar dicts (table rows) in one encoder call."""
+        """A list of non-empty all-scalar dicts in one encoder call."""
         outer, inner = self.unit * (depth + 1), self.unit * (depth + 2)
-        encoded = self._encoder(depth + 1).encode(rows)  # "[{k: v,\n<inner>k: v},\n<inner>{...}]"
+        encoded = self._encoder(depth + 1).encode(rows)  # "[{k: v,\\n<inner>k: v},\\n<inner>{...}]"
         body = encoded[2:-2].replace("},\n" + inner + "{", "\n" + outer + "},\n" + outer + "{\n" + inner)
         return "[\n" + outer + "{\n" + inner + body + "\n" + outer + "}\n" + self.unit * depth + "]"
-
-    def _table(self, frame: pd.DataFrame, depth: int) -> str | None:
-        """``plain(frame)`` as the indented layout writes it, one ``%`` per row; None: leave it to write()."""
-        keys = [str(k) for k in frame.columns]
-        if not keys or not len(frame) or len(set(keys)) != len(keys) or not frame.columns.is_unique:
-            return None
-        columns = []
-        for position in range(len(keys)):
-            texts = self._column_texts(frame, position)
-            if texts is None:
-                return None
-            columns.append(texts)
-        outer, inner = self.unit * (depth + 1), self.unit * (depth + 2)
-        names = [self._key.encode(k).replace("%", "%%") for k in keys]
-        row = "{\n" + inner + (",\n" + inner).join(f"{name}: %s" for name in names) + "\n" + outer + "}"
-        rows = (",\n" + outer).join([row % cells for cells in zip(*columns)])
-        return "[\n" + outer + rows + "\n" + self.unit * depth + "]"
-
-    def _column_texts(self, frame: pd.DataFrame, position: int) -> Any:
-        """The JSON text of each cell of one column, as json writes ``plain(frame)``'s value; None if not a scalar."""
-        dtype = frame.dtypes.iloc[position]
-        if isinstance(dtype, np.dtype) and dtype.kind in "fbiu":
-            values = frame.iloc[:, position].to_numpy()
-            if dtype.kind == "f":
-                texts = self._floats.column(frame, position) if self._floats is not None else None
-                if texts is None:
-                    texts = np.array([self._key.encode(v) for v in _numbers(values)], dtype=object)
-                return texts.tolist()
-            if dtype.kind == "b":
-                return np.where(values, "true", "false").tolist()
-            return list(map(str, values.tolist()))
-        cells = _column_values(frame, position)
-        kinds = set(map(type, cells))
-        if kinds == {str}:
-            return list(map(_encode_text, cells))
-        if not kinds <= _SCALARS:
-            return None
-        return [self._key.encode(v) for v in cells]
 
     def _nested(self, value: Any, kind: type, depth: int) -> list[str]:
         inside = "\n" + self.unit * (depth + 1)
