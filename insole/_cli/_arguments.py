@@ -1,4 +1,4 @@
-"""Argument pieces several commands share: value checks for ``type=`` and the one-recording command.
+"""Argument pieces several commands share: value checks for ``type=``, and two shapes of command parser.
 
 A value check raises ``argparse.ArgumentTypeError`` with a message that
 quotes what was typed; argparse then prints it as ``insole CMD: error:
@@ -62,11 +62,24 @@ def add_recording_command(
 
 
 def add_examples_command(
-    subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str, examples: Sequence[str]
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    examples: Sequence[str],
+    after: str = "",
+    wrap_description: bool = False,
 ) -> argparse.ArgumentParser:
-    """The parser of ``insole NAME``: the description as a wrapped paragraph, then example command lines as written."""
+    """The parser of ``insole NAME`` whose help ends with example command lines (then ``after``, if any).
+
+    The examples and ``after`` are shown as written (line breaks kept, nothing
+    wrapped); so is the description unless ``wrap_description`` fills it to a
+    paragraph of 70 columns.
+    """
+    if wrap_description:
+        description = textwrap.fill(description)
+    epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples) + (f"\n\n{after}" if after else "")
     return subparsers.add_parser(
-        name, help=help, description=textwrap.fill(description),
-        epilog="examples:\n" + "\n".join(f"  {line}" for line in examples),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        name, help=help, description=description, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from insole._cli._arguments import add_examples_command
 from insole._errors import InputError
 from insole._export_csv import write_csv
 from insole._format import write_parquet
@@ -17,7 +18,8 @@ _SUFFIX = {"parquet": ".parquet", "csv": ".csv"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_examples_command(
+        subparsers,
         "convert",
         help="convert any supported file to our Parquet format or to CSV",
         description=(
@@ -25,13 +27,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "recording (docs/recording-format.md) or as CSV (one row per sample, both feet, with a .json "
             "sidecar holding the metadata)."
         ),
-        epilog=(
-            "examples:\n"
-            "  insole convert ../shared/data/gaitpdb/GaCo01_01.txt --to parquet --out GaCo01_01.parquet\n"
-            "  insole convert walk.parquet --to csv --out walk.csv\n"
-            "  insole convert lab.csv --map lab.map.toml --to parquet --out lab.parquet"
+        examples=(
+            "insole convert ../shared/data/gaitpdb/GaCo01_01.txt --to parquet --out GaCo01_01.parquet",
+            "insole convert walk.parquet --to csv --out walk.csv",
+            "insole convert lab.csv --map lab.map.toml --to parquet --out lab.parquet",
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("path", type=Path, help="input recording (any supported format)")
     parser.add_argument("--to", choices=sorted(_SUFFIX), required=True, help="output format")

@@ -4,8 +4,9 @@
 * ``emulation_faults``: the ``--emulate`` options checked together, and
   ``--faults`` parsed;
 * ``capture_setup``, ``parquet_out``, ``tare_prompt``: the capture parameters,
-  file and zeroing those options mean; ``stop_on_signals``, ``abandoned``:
-  Ctrl-C stops a capture and writes the file, a second one abandons it;
+  file and zeroing those options mean;
+* ``stop_on_signals``, ``abandoned``: Ctrl-C stops a capture and writes the
+  file, a second one abandons it;
 * ``start_emulation``, ``emulated_walk_specs``: emulated insoles on a private
   fake BlueZ (``scan --emulate`` starts them too).
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from firmware_protocol._codec import SAMPLE_RATES_HZ
 from firmware_protocol._faults import FAULT_SPEC_HELP, FaultPlan, parse_fault_spec
-from insole._cli._arguments import positive_float, samples_per_packet
+from insole._cli._arguments import add_examples_command, positive_float, samples_per_packet
 from insole._errors import DeviceError, InputError
 
 if TYPE_CHECKING:
@@ -39,7 +39,8 @@ PATTERNS = (*_GAIT_PATTERNS, "synthetic")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_examples_command(
+        subparsers,
         "emulate",
         help="run emulated left and right insoles that any bleak program can connect to",
         description=(
@@ -48,14 +49,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "stream as the firmware does (PROTOCOL.md). Another process reaches them through "
             "bleak by setting DBUS_SYSTEM_BUS_ADDRESS to the address printed. Runs until Ctrl-C."
         ),
-        epilog=(
-            "examples:\n"
-            "  insole emulate\n"
-            "  insole emulate --rate 200 --faults 'drop=0.05,linkloss=10s;30s,drift_left=300,offset_left=2'\n"
-            "  insole emulate --replay recordings/session.parquet --speed 2\n\n"
-            "--faults syntax:\n" + FAULT_SPEC_HELP
+        examples=(
+            "insole emulate",
+            "insole emulate --rate 200 --faults 'drop=0.05,linkloss=10s;30s,drift_left=300,offset_left=2'",
+            "insole emulate --replay recordings/session.parquet --speed 2",
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        after="--faults syntax:\n" + FAULT_SPEC_HELP,
     )
     parser.add_argument(
         "--rate", type=int, choices=SAMPLE_RATES_HZ, default=None,

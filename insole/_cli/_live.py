@@ -17,7 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
-from insole._cli._arguments import positive_float
+from insole._cli._arguments import add_examples_command, positive_float
 from insole._cli._device_options import add_device_options, emulation_faults, parquet_out
 from insole._io import formats, load
 
@@ -25,7 +25,8 @@ __all__ = ["add_parser"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_examples_command(
+        subparsers,
         "live",
         help="record with a live dashboard in the browser (pressure maps, load curves, steps, balance, link)",
         description=(
@@ -35,13 +36,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "buttons to stop/start recording, mark events and zero. The capture does not depend on the page: "
             "closing or reloading the browser loses nothing. --replay FILE plays a recording instead of insoles."
         ),
-        epilog=(
-            "examples:\n"
-            "  insole live --subject s01 --mass-kg 72 --out walk.parquet\n"
-            "  insole live --emulate --pattern antalgic --out-dir sessions/\n"
-            "  insole live --replay recordings/moticon_230927_102114.parquet"
+        examples=(
+            "insole live --subject s01 --mass-kg 72 --out walk.parquet",
+            "insole live --emulate --pattern antalgic --out-dir sessions/",
+            "insole live --replay recordings/moticon_230927_102114.parquet",
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     device = parser.add_argument_group("insoles (as for 'insole record')")
     add_device_options(

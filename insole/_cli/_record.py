@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from insole._cli._arguments import positive_float
+from insole._cli._arguments import add_examples_command, positive_float
 from insole._cli._device_options import (
     abandoned,
     add_device_options,
@@ -38,7 +38,8 @@ __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_examples_command(
+        subparsers,
         "record",
         help="record both insoles live over Bluetooth (or emulated ones) into a file",
         description=(
@@ -50,14 +51,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "drift, left/right alignment) is stored in the file. Samples reach the disk within "
             "a second; after a crash run 'insole recover' on the .arrows file."
         ),
-        epilog=(
-            "examples:\n"
-            "  insole record --subject s01 --mass-kg 72 --duration 60 --out walk.parquet\n"
-            "  insole record --left INSOLE-L-1A2B --right C1:1E:00:00:1A:2C --out walk.parquet\n"
-            "  insole record --emulate --pattern normal --speed 10 --duration 60 --out demo.parquet\n"
-            "  insole record --emulate --faults 'drop=0.05,linkloss=10s' --duration 30 --out faulty.parquet"
+        examples=(
+            "insole record --subject s01 --mass-kg 72 --duration 60 --out walk.parquet",
+            "insole record --left INSOLE-L-1A2B --right C1:1E:00:00:1A:2C --out walk.parquet",
+            "insole record --emulate --pattern normal --speed 10 --duration 60 --out demo.parquet",
+            "insole record --emulate --faults 'drop=0.05,linkloss=10s' --duration 30 --out faulty.parquet",
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_device_options(parser, out_help="Parquet file to write (default insole-YYYYMMDD-HHMMSS.parquet here)",
                        duration=True)

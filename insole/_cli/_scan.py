@@ -12,14 +12,15 @@ import json
 import sys
 from typing import Any
 
-from insole._cli._arguments import positive_float
+from insole._cli._arguments import add_examples_command, positive_float
 from insole._cli._device_options import start_emulation
 
 __all__ = ["add_parser", "run", "format_table"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_examples_command(
+        subparsers,
         "scan",
         help="list the insoles advertising nearby: name, side, address, signal, battery",
         description=(
@@ -27,8 +28,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "which foot it is for, its address, signal strength (RSSI), battery, serial and "
             "protocol version. Use a name or address with 'insole record --left/--right'."
         ),
-        epilog="examples:\n  insole scan\n  insole scan --timeout 10 --json\n  insole scan --emulate",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        examples=(
+            "insole scan",
+            "insole scan --timeout 10 --json",
+            "insole scan --emulate",
+        ),
     )
     parser.add_argument("--timeout", type=positive_float, default=5.0, metavar="S", help="how long to scan, s (default 5)")
     parser.add_argument("--json", action="store_true", help="print JSON: a list of insoles")

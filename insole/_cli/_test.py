@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from insole._cli import EXIT_BAD_INPUT
-from insole._cli._arguments import positive_float
+from insole._cli._arguments import add_examples_command, positive_float
 from insole._cli._device_options import EMULATED_UNLOADED_S, add_device_options, emulation_faults, parquet_out
 
 __all__ = ["add_parser", "run"]
@@ -34,7 +34,8 @@ _EMULATED_HOLD_S = 20.0  # the simulated patient holds the last posture this lon
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_examples_command(
+        subparsers,
         "test",
         help="run a guided clinic test: 10-metre walk, 6-minute walk, Timed Up and Go, standing balance",
         description=(
@@ -44,14 +45,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "phases and result. Tests: 10mwt (gait speed over the timed middle of a walkway), 6mwt (distance in "
             "six minutes on a course), tug (Timed Up and Go), balance (standing, eyes open then closed)."
         ),
-        epilog=(
-            "examples:\n"
-            "  insole test tug --subject s01 --mass-kg 72 --age 74 --out tug.parquet\n"
-            "  insole test 10mwt --walkway-m 14 --timed-m 10 --pace fast --out fast.parquet\n"
-            "  insole test 6mwt --course-m 30 --imu --live --out 6mwt.parquet\n"
-            "  insole test balance --emulate --speed 5 --out balance.parquet"
+        examples=(
+            "insole test tug --subject s01 --mass-kg 72 --age 74 --out tug.parquet",
+            "insole test 10mwt --walkway-m 14 --timed-m 10 --pace fast --out fast.parquet",
+            "insole test 6mwt --course-m 30 --imu --live --out 6mwt.parquet",
+            "insole test balance --emulate --speed 5 --out balance.parquet",
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("test", choices=_TESTS, help="which test")
     test = parser.add_argument_group("the test (what the clinician enters)")
