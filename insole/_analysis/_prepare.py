@@ -540,22 +540,21 @@ class _Blocks:
         return values[:, : self.count * self.size].reshape(values.shape[0], self.count, self.size)
 
     def refresh(self, values: np.ndarray, rows: np.ndarray | None) -> None:
-        picked = values if rows is None else values[rows]
-        if self.windows == 0:
-            high = low = np.zeros((picked.shape[0], 0), dtype=values.dtype)
-        else:
-            # reduceat: several times faster than a max over a short last axis of a reshape
+        rows = np.arange(values.shape[0]) if rows is None else np.asarray(rows)
+        if not hasattr(self, "window_max"):
+            self.window_max = np.zeros((values.shape[0], self.windows), dtype=values.dtype)
+        if self.windows:
+            # 1-D reduceat row by row (one call per sensor): several times faster
+            # than reduceat along an axis of the 2-D array, or a max over a short last axis
             starts = np.arange(0, self.windows * self.window, self.window)
-            within = picked[:, : self.windows * self.window]
-            high, low = np.maximum.reduceat(within, starts, axis=1), np.minimum.reduceat(within, starts, axis=1)
+            for j in rows.tolist():
+                self.window_max[j] = np.maximum.reduceat(values[j, : self.windows * self.window], starts)
         nb = self.count * self.per_block
-        block_high = high[:, :nb].reshape(-1, self.count, self.per_block).max(axis=2)
-        block_low = low[:, :nb].reshape(-1, self.count, self.per_block).min(axis=2)
-        if rows is None:
-            self.window_max = high
+        block_high = self.window_max[rows, :nb].reshape(rows.size, self.count, self.per_block).max(axis=2)
+        block_low = self.cut(values)[rows].min(axis=2) if rows.size < values.shape[0] else self.cut(values).min(axis=2)
+        if not hasattr(self, "maximum"):
             self.maximum, self.minimum = block_high, block_low
         else:
-            self.window_max[rows] = high
             self.maximum[rows], self.minimum[rows] = block_high, block_low
 
 
