@@ -24,7 +24,6 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import chain
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -276,11 +275,8 @@ class _IndentedWriter:
         keys = tuple(rows[0])
         if not keys or set(map(type, keys)) != {str} or set(map(tuple, rows)) != {keys}:
             return
-        if not set(map(type, chain.from_iterable(map(dict.values, rows)))) <= _SCALARS:
-            return
         columns: list[Any] = []
-        for key in keys:
-            cells = list(map(itemgetter(key), rows))
+        for cells in zip(*map(dict.values, rows)):  # every row has the keys in the same order
             kinds = set(map(type, cells))
             if float in kinds and kinds <= {float, type(None)}:
                 values = np.array(cells, dtype=np.float64)  # None -> NaN
@@ -294,7 +290,7 @@ class _IndentedWriter:
             columns.append(texts)
         self._tables[id(rows)] = (list(keys), columns)
 
-    def _scalar_texts(self, cells: list[Any]) -> list[str] | None:
+    def _scalar_texts(self, cells: Any) -> list[str] | None:
         kinds = set(map(type, cells))
         if kinds == {str}:
             return list(map(_encode_text, cells))
