@@ -52,16 +52,17 @@ otherwise the sum of the raw values in arbitrary units ("au", proportional to
 force only if the sensors are alike). Which one was used is recorded.
 
 Zero offset: once the swings are known, the swings that are genuinely unloaded
-are kept: each swing's mid-swing mean force must lie within 15 % of the foot's
-load range (its lowest swings to its typical contact peak) of the lowest
-swings. Each sensor's median over their mid-swing samples (the middle half of
-every swing) is subtracted, and the total force's too. For calibrated force
-(N), whose zero means no load, an offset above ``unloaded_max_fraction`` of
-the typical contact peak is no offset at all: the foot never unloaded
-(standing, or sway taken for steps), and nothing is subtracted. Negative
-values of the total force left after the offset are kept (they are data);
-``finish_loads`` then clips the per-sensor loads at zero for COP and regional
-weights.
+are kept: each swing's mid-swing mean force must lie at least half as deep
+below the higher peak of the contacts beside it as the foot's usual swing (the
+75th percentile of those depths); a baseline that drifts moves swings and
+contacts together, a weight shift while standing is shallow on both sides. Each sensor's median over
+their mid-swing samples (the middle half of every swing) is subtracted, and
+the total force's too. For calibrated force (N), whose zero means no load, an
+offset above ``unloaded_max_fraction`` of the typical contact peak is no
+offset at all: the foot never unloaded (standing, or sway taken for steps),
+and nothing is subtracted. Negative values of the total force left after the
+offset are kept (they are data); ``finish_loads`` then clips the per-sensor
+loads at zero for COP and regional weights.
 """
 
 from __future__ import annotations
@@ -116,10 +117,11 @@ _WEAK_RANGE_FRACTION = 0.1
 # typical peak (a small cell at the edge of a grid may be touched for one sample).
 _SPIKE_MIN_FRACTION = 0.5
 _SPIKE_WINDOW_S = 0.5
-# Zero offset: a swing is unloaded when its level lies within this fraction of
-# the foot's load range of the lowest swings (the 10th percentile of swing levels).
-_SWING_LEVEL_FRACTION = 0.15
-_LOWEST_SWINGS_PERCENTILE = 10
+# Zero offset: a swing is unloaded when it lies at least this fraction as deep
+# below its neighbouring contacts' peaks as the foot's usual swing (the 75th
+# percentile of swing depths, so that a quarter of real swings settle it).
+_SWING_DEPTH_FRACTION = 0.5
+_DEEP_SWINGS_PERCENTILE = 75
 
 
 @dataclass(frozen=True)
@@ -387,13 +389,17 @@ def apply_zero_offset(prepared: PreparedFoot, swing_starts: np.ndarray, swing_st
         prepared.zero_offset_note = "not applied: too few valid mid-swing samples"
         return
     a, b, level = a[observed], b[observed], sums[observed] / counts_per_swing[observed]
-    peak = _typical_contact_peak(force, valid, swing_starts[keep][observed], swing_stops[keep][observed])
-    lowest = float(np.percentile(level, _LOWEST_SWINGS_PERCENTILE))
-    load_range = peak - lowest
-    if not (np.isfinite(load_range) and load_range > 0):
+    swing_a, swing_b = swing_starts[keep][observed], swing_stops[keep][observed]
+    peak = _typical_contact_peak(force, valid, swing_a, swing_b)
+    depth = _swing_depth(force, valid, swing_a, swing_b, level)
+    usual_depth = float(np.percentile(depth[np.isfinite(depth)], _DEEP_SWINGS_PERCENTILE)) if np.isfinite(depth).any() else np.nan
+    if not (np.isfinite(usual_depth) and usual_depth > 0):
         prepared.zero_offset_note = "not applied: the foot's force shows no contact above its swings"
         return
-    unloaded = level <= lowest + _SWING_LEVEL_FRACTION * load_range
+    # a genuine swing unloads the foot: it lies about as deep below the step
+    # beside it as the foot's usual swings do (a slow drift of the baseline
+    # moves swing and contacts together; a weight shift while standing is shallow)
+    unloaded = depth >= _SWING_DEPTH_FRACTION * usual_depth
     a, b = a[unloaded], b[unloaded]
     left_out = int((~unloaded).sum())
     counts = np.zeros(prepared.n + 1, dtype=np.int64)
@@ -411,7 +417,7 @@ def apply_zero_offset(prepared: PreparedFoot, swing_starts: np.ndarray, swing_st
     limit = prepared.unloaded_max_fraction * peak
     if unit == "N" and force_offset > limit:
         prepared.zero_offset_note = (
-            f"not applied: the foot never unloads (its lowest swings still carry {force_offset:.4g} N, "
+            f"not applied: the foot never unloads (its swings still carry {force_offset:.4g} N, "
             f"{100 * force_offset / peak:.0f} % of its typical contact peak {peak:.4g} N, above the "
             f"{100 * prepared.unloaded_max_fraction:.0f} % an unloaded foot may keep): standing or sway, not swing"
         )
@@ -441,9 +447,34 @@ def apply_zero_offset(prepared: PreparedFoot, swing_starts: np.ndarray, swing_st
         + (f", {100 * force_offset / peak:.1f} % of the typical contact peak" if unit == "N" else "")
         + ")"
         + (f"; {left_out} of {left_out + a.size} swings left out as not unloaded "
-           f"(mid-swing level above the lowest swings by more than {100 * _SWING_LEVEL_FRACTION:.0f} % "
-           "of the load range)" if left_out else "")
+           f"(less than {100 * _SWING_DEPTH_FRACTION:.0f} % as deep below their neighbouring contacts as the "
+           "foot's usual swing)" if left_out else "")
     )
+
+
+def _swing_depth(force, valid, swing_starts, swing_stops, level) -> np.ndarray:
+    """How far each swing's mid-swing level lies below the higher of the peaks of the contacts beside it.
+
+    The contact before a swing runs from the previous swing's end (or the
+    recording's start) to its start, the one after from its end to the next
+    swing's start (or the recording's end); a side with no valid sample is
+    ignored (NaN when both are).
+    """
+    n = force.size
+    order = np.argsort(swing_starts, kind="stable")
+    starts, stops = swing_starts[order], swing_stops[order]
+    values = np.where(valid, force, -np.inf)
+    before_lo = np.concatenate([[0], stops[:-1]])
+    after_hi = np.concatenate([starts[1:], [n]])
+    before = np.full(starts.size, -np.inf)
+    after = np.full(starts.size, -np.inf)
+    has_before, has_after = starts > before_lo, after_hi > stops
+    before[has_before] = reduce_intervals(np.maximum, values, before_lo[has_before], starts[has_before])
+    after[has_after] = reduce_intervals(np.maximum, values, stops[has_after], after_hi[has_after])
+    higher = np.maximum(before, after)  # the step on either side (standing beside a swing is only half a peak)
+    depth = np.full(starts.size, np.nan)
+    depth[order] = np.where(np.isfinite(higher), higher - level[order], np.nan)
+    return depth
 
 
 def _typical_contact_peak(force: np.ndarray, valid: np.ndarray, swing_starts: np.ndarray, swing_stops: np.ndarray) -> float:
