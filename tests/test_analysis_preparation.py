@@ -111,6 +111,25 @@ def test_residual_load_is_the_offset_and_non_swings_are_left_out() -> None:
     assert f"2 of {starts.size + 2} swings left out" in foot.zero_offset_note
 
 
+def test_a_drifting_baseline_keeps_every_swing() -> None:
+    # an in-shoe load creeping from 0 to 150 N over the minute (spread evenly
+    # over the sensors): every swing still unloads the foot relative to the
+    # steps beside it, so all are used, and the offset is the drift's median
+    # over the swings, 75 N (2 N: the swings are not spread exactly evenly in time)
+    recording, _ = _walk()
+    area = recording.layout.area_mm2
+    drift_n = np.linspace(0.0, 150.0, recording.left.n_samples)
+    values = np.asarray(recording.left.values, dtype=float) + (drift_n[:, None] / area.size) / (area * 1e-3)
+    params = AnalysisParams()
+    foot = prepare_foot(_with_left(recording, values), "left", params)
+    found = detect_contacts(foot.time_s, foot.force, foot.valid, 100.0, params)
+    hs, to = found.heel_strike_index, found.toe_off_index
+    ok = (to[:-1] >= 0) & (hs[1:] > to[:-1])
+    apply_zero_offset(foot, to[:-1][ok], hs[1:][ok])
+    assert foot.zero_offset_applied and "left out" not in foot.zero_offset_note
+    assert foot.force_offset == pytest.approx(75.0, abs=2.0)
+
+
 # ---------------------------------------------------------------- dead and stuck sensors
 
 

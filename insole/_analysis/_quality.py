@@ -150,7 +150,8 @@ def _totals_caveats(foot: PreparedFoot, contacts: Contacts) -> tuple[list[dict[s
             rows.append(_caveat(flag, int(np.unique(stance[mine]).size)))
         notes.append(
             f"{at.size} spike sample(s) in {len(spike_flags)} sensor(s) marked invalid for their sensor, not filled: "
-            f"at those samples {what} lack that sensor's reading ({int(inside.sum())} of them in {touched} stance(s))"
+            f"at those samples {what} lack that sensor's reading ("
+            + (f"{int(inside.sum())} of them in {touched} stance(s))" if touched else "none inside a stance)")
         )
     return rows, notes
 
