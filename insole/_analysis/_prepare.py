@@ -277,15 +277,22 @@ def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> Pre
         low, high = np.percentile(provisional_total[valid], [5, 95])  # one partition for both checks
         span = float(high - low)
         calibrated = unit in ("N", "kPa")
-        for finding in _quiet_sensors(values_t, valid, provisional_total, blocks, used, span, calibrated, params):
-            j, status, a, b, detail = finding
-            share = _load_share(values_t, weights, used, valid, j, a, b)
-            remaining = int(valid.sum()) - int(valid[a:b].sum()) if a is not None else 0
-            if a is None or remaining < params.stuck_run_s * fs:  # nothing worth keeping outside the span
+        quiet = _quiet_sensors(values_t, valid, provisional_total, blocks, used, span, calibrated, params)
+        spans_of: dict[int, list[tuple[int, int]]] = {}
+        for j, _, a, b, _ in quiet:
+            if a is not None:
+                spans_of.setdefault(j, []).append((a, b))
+        # the share each sensor carried while it worked: outside all of its spans, before any is zeroed
+        shares = {j: _load_share(values_t, weights, used, valid, j, spans) for j, spans in spans_of.items()}
+        for j, status, a, b, detail in quiet:
+            if not used[j]:  # already left out throughout by an earlier span of its own
+                continue
+            share = shares.get(j)
+            remaining = int(valid.sum()) - sum(int(valid[s0:s1].sum()) for s0, s1 in spans_of.get(j, []))
+            if a is None or remaining < params.stuck_run_s * fs:  # nothing worth keeping outside its spans
                 used[j] = False
                 flags.append(SensorFlag(names[j], status, True, detail + ": left out throughout",
-                                        excluded_samples=int(valid.sum()), load_share_pct=share if a is not None else None,
-                                        effect="missing"))
+                                        excluded_samples=int(valid.sum()), load_share_pct=share, effect="missing"))
                 continue
             gaps.append((j, a, b))
             values_t[j, a:b] = 0
@@ -296,7 +303,7 @@ def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> Pre
             ))
         saturation = _saturation_kpa(recording)
         for j, detail in _saturated_sensors(values_t, valid, top, provisional_total, saturation, unit, used, span):
-            share = _load_share(values_t, weights, used, valid, j, None, None)
+            share = _load_share(values_t, weights, used, valid, j, [])
             if params.exclude_saturated:
                 used[j] = False
                 flags.append(SensorFlag(names[j], "saturated", True, detail + ": left out (exclude_saturated)",
@@ -526,14 +533,14 @@ def _force_weights(layout, unit: str) -> np.ndarray:
     return np.ones(layout.n_sensors)
 
 
-def _load_share(values, weights, used, valid, j, a, b) -> float | None:
-    """Sensor ``j``'s share (%) of the foot's summed load over the valid samples outside ``[a, b)``.
+def _load_share(values, weights, used, valid, j, spans) -> float | None:
+    """Sensor ``j``'s share (%) of the foot's summed load over the valid samples outside its ``spans``.
 
     The sum is over the sensors in use plus ``j`` (values as they stand:
-    spikes and earlier spans already zero). Only called for flagged sensors.
+    spikes already zero). Only called for flagged sensors.
     """
     keep = valid.copy()
-    if a is not None:
+    for a, b in spans:
         keep[a:b] = False
     if not keep.any():
         return None
