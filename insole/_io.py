@@ -82,7 +82,11 @@ def detect_format(path: str | Path) -> str:
     head = _read_head(path)
     if not head:
         raise MalformedFileError(path, "file is empty")
-    for importer in _importers():
+    # our own formats first: recognising them needs none of the importers imported
+    for importer in _OURS:
+        if importer.sniff(path, head):
+            return importer.name
+    for importer in _importers()[len(_OURS):]:
         if importer.sniff(path, head):
             return importer.name
     raise UnknownFormatError(
@@ -90,14 +94,21 @@ def detect_format(path: str | Path) -> str:
     )
 
 
+def _importer(name: str) -> Importer | None:
+    for importer in _OURS:
+        if importer.name == name:
+            return importer
+    return next((importer for importer in _importers() if importer.name == name), None)
+
+
 def load(path: str | Path, format: str | None = None) -> Recording:
     """Open any supported recording file; ``format`` forces an importer by name."""
     path = Path(path)
-    by_name = {imp.name: imp for imp in _importers()}
     if format is None:
-        format = detect_format(path)
-    elif format not in by_name:
-        raise UnknownFormatError(path, f"unknown --format {format!r} (choose from {', '.join(by_name)})")
+        importer = _importer(detect_format(path))
     else:
+        importer = _importer(format)
+        if importer is None:
+            raise UnknownFormatError(path, f"unknown --format {format!r} (choose from {', '.join(formats())})")
         _read_head(path)
-    return by_name[format].load(path)
+    return importer.load(path)
