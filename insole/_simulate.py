@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 from insole._layout import REGION_GROUPS, REGIONS, SensorLayout, get_layout
 from insole._recording import FootSamples, Recording, RecordingMeta, ReferenceEvents, regular_time_axis
@@ -321,6 +320,7 @@ def _imu(time_s: np.ndarray, timeline: Timeline, side: str, rng: np.random.Gener
         knots += [(a.end_s + 0.5 * swing, 0.0), (a.end_s + 0.85 * swing, 25.0)]
     knots.sort()
     kt, kv = (np.asarray(v) for v in zip(*knots))
+    from scipy.interpolate import PchipInterpolator  # here: the pattern names (`--help`) need no scipy
     pitch = PchipInterpolator(kt, kv, extrapolate=True)
     theta = np.deg2rad(pitch(time_s))
     pitch_rate = pitch.derivative()(time_s)

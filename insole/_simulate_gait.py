@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 from insole._layout import REGIONS, SensorLayout
 
@@ -479,6 +478,7 @@ def stand_regions(t: np.ndarray, contact: Contact, sway_ap: np.ndarray) -> np.nd
     if contact.linear:
         force = np.clip(np.interp(t, kt, kf), 0.0, None)
     else:
+        from scipy.interpolate import PchipInterpolator  # here: the pattern names (`--help`) need no scipy
         force = np.clip(PchipInterpolator(kt, kf, extrapolate=True)(t), 0.0, None)
     bt, bv = zip(*contact.blend_knots)
     blend = np.clip(np.interp(t, bt, bv) + sway_ap, -1.0, 1.0)

@@ -69,16 +69,16 @@ def add_examples_command(
     description: str,
     examples: Sequence[str],
     after: str = "",
-    wrap_description: bool = False,
+    wrap_description: bool = True,
 ) -> argparse.ArgumentParser:
     """The parser of ``insole NAME`` whose help ends with example command lines (then ``after``, if any).
 
     The examples and ``after`` are shown as written (line breaks kept, nothing
-    wrapped); so is the description unless ``wrap_description`` fills it to a
-    paragraph of 70 columns.
+    wrapped); the description's paragraphs (separated by a blank line) are
+    filled to 70 columns unless ``wrap_description`` is false.
     """
     if wrap_description:
-        description = textwrap.fill(description)
+        description = "\n\n".join(textwrap.fill(paragraph) for paragraph in description.split("\n\n"))
     epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples) + (f"\n\n{after}" if after else "")
     return subparsers.add_parser(
         name, help=help, description=description, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -40,7 +40,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "insole batch 'study/**/*.parquet' --out cohort.parquet --strides --workers 2",
             "insole batch /shared/study --out cohort.parquet --scheduler tcp://10.0.0.5:8786",
         ),
-        wrap_description=True,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="recording files, folders (searched recursively) or globs")
     parser.add_argument("--out", required=True, type=Path, metavar="COHORT.parquet", help="the cohort table to write")

@@ -35,7 +35,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "insole cohort cohort.parquet --groups ../shared/data/gaitpdb/demographics.txt --on ID \\",
             "    --group-by Group --reference 2 --out gaitpdb.html",
         ),
-        wrap_description=True,
     )
     parser.add_argument("cohort", type=Path, help="cohort table (Parquet) written by 'insole batch'")
     parser.add_argument("--group-by", required=True, metavar="COLUMN", help="the column whose values are the groups")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from insole._cli._arguments import add_examples_command
 from insole._errors import InputError
-from insole._export_csv import write_csv
 from insole._format import write_parquet
 from insole._io import formats, load
 from insole._recording import Recording
@@ -65,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         write_parquet(recording, out)
         print(f"wrote {out}: {recording!r}")
     else:
+        from insole._export_csv import write_csv  # pandas, only when writing CSV
+
         csv_path, sidecar = write_csv(recording, out)
         print(f"wrote {csv_path} and {sidecar.name}: {recording!r}")
     return 0

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from insole._errors import MalformedFileError
 from insole._grid import GridGeometry, grid_layout
@@ -302,6 +301,7 @@ def _read_frames(path: Path, lines: list[str], first: int, n_rows: int, n_cols: 
             path, f"line {line_number} has {commas[bad[0]] + 1} values, but the header says COLS {n_cols} (wrong grid size)"
         )
     try:
+        import pandas as pd  # here, not at the top: listing the formats (`insole --help`) must stay light
         table = pd.read_csv(io.StringIO("\n".join(data)), header=None, na_values=["B"], keep_default_na=False,
                             dtype=np.float64, engine="c")
     except ValueError as error:

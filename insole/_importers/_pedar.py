@@ -48,7 +48,6 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from insole._errors import MalformedFileError
 from insole._importers._table import head_lines, importer_software, provenance, read_text
@@ -284,6 +283,7 @@ def _read_rows(path: Path, lines: list[str], first: int, n_columns: int) -> np.n
             raise MalformedFileError(path, f"line {first + k + 1} has {counts[k]} of {n_columns} fields: file cut short (truncated?)")
         raise MalformedFileError(path, f"line {first + k + 1} has {counts[k]} fields, expected {n_columns} (time and 99 per insole)")
     try:
+        import pandas as pd  # here, not at the top: listing the formats (`insole --help`) must stay light
         table = pd.read_csv(io.StringIO("\n".join(body)), header=None, sep=r"\s+", dtype=np.float64, engine="c")
     except ValueError as error:
         raise MalformedFileError(path, f"a value is not a number ({error})") from None

@@ -37,7 +37,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from insole._errors import MalformedFileError
 from insole._importers._table import head_lines, importer_software, provenance, read_text
@@ -127,6 +126,7 @@ class StapponeImporter:
                 + (": file cut short (truncated?)" if cut else " (wrong column count)")
             )
         try:
+            import pandas as pd  # here, not at the top: listing the formats (`insole --help`) must stay light
             table = pd.read_csv(io.StringIO(text), dtype=np.float64, engine="c", keep_default_na=False, na_values=[])
         except ValueError as error:
             raise MalformedFileError(path, f"a field is not a number ({error})") from None

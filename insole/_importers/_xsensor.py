@@ -36,7 +36,6 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from insole._errors import MalformedFileError
 from insole._grid import GridGeometry, grid_layout
@@ -309,6 +308,7 @@ def _read_grid(path: Path, blocks: list[_Block], n_rows: int, n_cols: int, frame
         k = int(wrong[0])
         raise MalformedFileError(path, f"line {numbers[k]} has {filled[k]} sensel values, but Columns says {n_cols} (wrong grid size)")
     try:
+        import pandas as pd  # here, not at the top: listing the formats (`insole --help`) must stay light
         table = pd.read_csv(io.StringIO("\n".join(lines)), header=None, usecols=range(n_cols), dtype=np.float64,
                             engine="c", keep_default_na=False, na_values=[])
     except ValueError as error:
