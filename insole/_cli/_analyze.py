@@ -8,8 +8,10 @@ each adds one option to this command and receives the finished analysis.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +77,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from insole._analysis import AnalysisParams, analyze
+    from insole._analysis._json import write_json
 
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
@@ -84,15 +87,20 @@ def run(args: argparse.Namespace) -> int:
         analysis = analyze(recording, params)
     except AnalysisError as error:
         raise InputError(args.path, f"cannot be analysed: {error}") from None
+    # the recording's own source may be another file (a vendor export this
+    # Parquet was converted from): the provenance names both
+    provenance = dict(analysis.provenance)
+    provenance["input"] = {**provenance["input"], "analysed_file": analysed_file(args.path)}
+    analysis = dataclasses.replace(analysis, provenance=provenance)
     to_stdout = args.json == "-"
     if args.json and not to_stdout:
         out = Path(args.json)
         try:
-            out.write_text(analysis.to_json() + "\n", encoding="utf-8")
+            write_json(analysis, out)
         except OSError as error:
             raise InputError(out, f"cannot be written ({error.strerror})") from None
     if to_stdout:
-        sys.stdout.write(analysis.to_json() + "\n")
+        write_json(analysis, sys.stdout)
     else:
         sys.stdout.write(summary_text(analysis, args.path))
         if args.json:
@@ -148,36 +156,85 @@ def _flag_text(flags: list[dict]) -> str:
     return "; ".join(parts)
 
 
+# metrics whose sign carries the meaning (medial/lateral): left and right are
+# compared by their difference, since a ratio around zero says nothing
+_SIGNED = ("cop_ml_offset_mm", "cpei_pct", "forefoot_ml_index_pct")
+
+_REGIONS = (
+    ("heel", "heel"),
+    ("midfoot", "midfoot (arch)"),
+    ("forefoot", "forefoot"),
+    ("medial_forefoot", "medial forefoot"),
+    ("lateral_forefoot", "lateral forefoot"),
+    ("hallux", "hallux"),
+    ("lesser_toes", "lesser toes"),
+)
+
+
+def _wrapped(first: str, parts: list[str], indent: str, width: int = 100) -> list[str]:
+    """``first`` then ``parts`` joined by "; ", broken into lines of at most ``width`` columns."""
+    lines, current = [], first
+    for part in parts:
+        candidate = f"{current}; {part}" if current != first else f"{current}{part}"
+        if len(candidate) > width and current != first:
+            lines.append(current + ";")
+            current = indent + part
+        else:
+            current = candidate
+    lines.append(current)
+    return lines
+
+
+def analysed_file(path: Path | str) -> dict[str, Any]:
+    """The file ``insole analyze`` read: name as given, size and SHA-256 (the source may be another file)."""
+    import hashlib
+
+    path = Path(path)
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": str(path), "size_bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
 def summary_text(analysis: Analysis, path: Path | str) -> str:
     """The human-readable summary ``insole analyze`` prints."""
     prov = analysis.provenance
     source = prov["input"]
-    lines = [
-        f"insole analyze {path}",
+    origin = source.get("source") or {}
+    lines = [f"insole analyze {path}"]
+    if origin.get("path") and Path(str(origin["path"])).name != Path(str(path)).name:
+        lines.append(f"  recorded as {origin['path']} ({origin.get('format', 'unknown format')})")
+    lines += [
         f"  {source['duration_s']:.1f} s, {source['sample_rate_hz']:g} Hz, layout {source['layout']}"
         + (" (approximate geometry)" if source["layout_approximate"] else "")
         + f", unit {source['unit']}, feet: {', '.join(analysis.sides)}",
-        f"  events: {prov['event_method']} method; body weight: {analysis.summary.body_weight['source']}",
+        f"  events: {prov['event_method']} method",
+        *textwrap.wrap(analysis.summary.body_weight["source"], width=100, initial_indent="  body weight: ",
+                       subsequent_indent="    "),
         "",
         "Data quality",
     ]
     for side in analysis.sides:
         q = analysis.quality[side]
         excluded = ", ".join(f"{n} {r}" for r, n in q["strides_excluded"].items()) or "none"
-        flags = _flag_text(q["sensor_flags"])
-        lines.append(
-            f"  {side:<5} valid {100 * q['valid_fraction']:.1f}%, {q['n_gaps']} gaps ({q['gap_total_s']:.2f} s); "
-            f"sensors used {q['n_sensors_used']}/{q['n_sensors']} (flagged: {flags}); strides used "
-            f"{q['strides_used']}/{q['strides_detected']} (excluded: {excluded}); low-confidence events "
-            f"{q['low_confidence_events']}"
+        lines += _wrapped(
+            f"  {side:<6}",
+            [
+                f"valid {100 * q['valid_fraction']:.1f}%, {q['n_gaps']} gaps ({q['gap_total_s']:.2f} s)",
+                f"sensors used {q['n_sensors_used']}/{q['n_sensors']} (flagged: {_flag_text(q['sensor_flags'])})",
+                f"strides used {q['strides_used']}/{q['strides_detected']} (excluded: {excluded})",
+                f"low-confidence events {q['low_confidence_events']}",
+            ],
+            "        ",
         )
         for note in q["notes"]:
-            lines.append(f"        note: {note}")
+            lines += textwrap.wrap(note, width=100, initial_indent="        note: ", subsequent_indent="              ")
     summary = analysis.summary
     lines += ["", f"Cadence {_fmt(summary.cadence_steps_per_min, '.1f')} steps/min", ""]
-    header = f"  {'metric':<32}{'left':>16}{'right':>16}{'SI %':>8}"
-    lines += ["Per foot: mean (CV %) over used strides; SI = (R - L) / mean(R, L) x 100", header]
     per_foot, symmetry = summary.per_foot, summary.symmetry
+    rows = []
+    uncalibrated = False
     for metric, label, unit, spec in _SHOWN:
         if metric not in per_foot.index:
             continue
@@ -186,24 +243,60 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
             mean = per_foot.at[metric, f"{side}_mean"] if f"{side}_mean" in per_foot else float("nan")
             cv = per_foot.at[metric, f"{side}_cv_pct"] if f"{side}_cv_pct" in per_foot else float("nan")
             cell = _fmt(mean, spec)
-            if cell != "-" and math.isfinite(cv) and metric not in ("cop_ml_offset_mm", "cpei_pct", "forefoot_ml_index_pct"):
+            if cell != "-" and math.isfinite(cv) and metric not in _SIGNED:
                 cell += f" ({cv:.0f})"
             cells.append(cell)
         if all(c == "-" for c in cells):
             continue
-        si = symmetry.at[metric, "symmetry_index_pct"] if metric in symmetry.index else float("nan")
-        lines.append(f"  {label + ' (' + unit + ')':<32}{cells[0]:>16}{cells[1]:>16}{_fmt(si, '+.1f'):>8}")
-    if summary.standing:
-        st = summary.standing
+        row = symmetry.loc[metric] if metric in symmetry.index else None
+        if metric in _SIGNED:
+            difference = row["difference"] if row is not None else float("nan")
+            compared = "R-L " + _fmt(difference, "+" + spec) if math.isfinite(difference) else "-"
+        else:
+            compared = _fmt(row["symmetry_index_pct"] if row is not None else float("nan"), "+.1f")
+            if compared != "-" and row is not None and bool(row.get("uncalibrated_force", False)):
+                compared += "*"
+                uncalibrated = True
+        rows.append(f"  {label + ' (' + unit + ')':<32}{cells[0]:>16}{cells[1]:>16}{compared:>12}")
+    if rows:
+        lines += [
+            "Per foot: mean (CV %) over used strides; SI = (R - L) / mean(R, L) x 100;",
+            "  signed measures (medial/lateral) compared by their difference R-L",
+            f"  {'metric':<32}{'left':>16}{'right':>16}{'SI % | R-L':>12}",
+            *rows,
+        ]
+        if uncalibrated:
+            lines.append("  * uncalibrated insoles: a left/right difference in sensor gain reads as load asymmetry")
+    else:
+        lines.append("No strides used: no per-foot metrics (see the data quality above).")
+    regions = [(side, analysis.regions[side].set_index("region")) for side in ("left", "right")
+               if side in analysis.regions and len(analysis.regions[side])]
+    if regions and rows:
         lines += [
             "",
-            f"Standing ({st['duration_s']:.1f} s): left {_fmt(st['left_pct'], '.1f')}% / right "
-            f"{_fmt(st['right_pct'], '.1f')}%"
-            + "".join(
-                f"; {side} forefoot {_fmt(st.get(f'{side}_forefoot_pct', float('nan')), '.0f')}% / rearfoot "
-                f"{_fmt(st.get(f'{side}_rearfoot_pct', float('nan')), '.0f')}%"
-                for side in ("left", "right") if f"{side}_forefoot_pct" in st
-            ),
+            "Regions: mean over used stances of peak pressure (kPa), pressure-time integral (PTI, kPa s)",
+            "  and share of the foot's load (%)",
+            f"  {'region':<20}" + "".join(f"{side + ' peak':>12}{'PTI':>8}{'share':>8}" for side, _ in regions),
         ]
+        for key, label in _REGIONS:
+            if not all(key in table.index for _, table in regions):
+                continue
+            cells = "".join(
+                f"{_fmt(table.at[key, 'peak_pressure_kpa_mean'], '.0f'):>12}{_fmt(table.at[key, 'pti_kpa_s_mean'], '.0f'):>8}"
+                f"{_fmt(table.at[key, 'share_pct_mean'], '.1f'):>8}"
+                for _, table in regions
+            )
+            lines.append(f"  {label:<20}{cells}")
+    if summary.standing:
+        st = summary.standing
+        parts = [f"left {_fmt(st['left_pct'], '.1f')}% / right {_fmt(st['right_pct'], '.1f')}%"]
+        parts += [
+            f"{side} forefoot {_fmt(st.get(f'{side}_forefoot_pct', float('nan')), '.0f')}% / rearfoot "
+            f"{_fmt(st.get(f'{side}_rearfoot_pct', float('nan')), '.0f')}%"
+            for side in ("left", "right") if f"{side}_forefoot_pct" in st
+        ]
+        if st.get("uncalibrated_force"):
+            parts.append("uncalibrated insoles: see the note above")
+        lines += ["", *_wrapped(f"Standing ({st['duration_s']:.1f} s): ", parts, "  ")]
     lines += ["", f"insole {prov['version']}, analysis schema {prov['schema_version']}", ""]
     return "\n".join(lines)
