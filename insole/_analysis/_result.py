@@ -108,9 +108,9 @@ class Analysis:
         return analysis_to_dict(self)
 
     def to_json(self, indent: int | None = 1) -> str:
-        from insole._analysis._json import dumps
+        from insole._analysis._json import analysis_to_json
 
-        return dumps(self.to_dict(), indent=indent)
+        return analysis_to_json(self, indent=indent)  # the same text as dumps(self.to_dict()), from the tables
 
     def methods_text(self) -> str:
         """A methods paragraph generated from the parameters used."""
