@@ -12,8 +12,13 @@ any missing sample are left empty); it is a walking stride (stride time at
 most ``max_stride_s``, both contacts at most ``max_stance_s``, the longer ones
 being standing or pauses); it is not a turn (heading change over the stride
 above ``turn_threshold_deg``, from the insole gyroscope, where there is one);
-and its walking bout has at least ``min_bout_strides`` strides. Each excluded
-stride carries its first reason. A contact's stance belongs to the stride it
+its walking bout has at least ``min_bout_strides`` strides; and, when both
+feet are recorded and the other foot is observed over the whole stride (no
+gap longer than the bridge), the other foot has exactly one contact starting
+inside it, as in any walking stride (none or two means a contact of one foot
+was missed, e.g. a weak or flat step, and the stride spans two of the true
+ones; see ``exclude_out_of_step``). Each excluded stride carries its first
+reason, in the order of ``EXCLUSION_REASONS``. A contact's stance belongs to the stride it
 starts (stride k: heel strike k to heel strike k + 1, stance k: heel strike k
 to toe off k), so the stances used are exactly those of the used strides.
 
@@ -36,7 +41,14 @@ from insole._analysis._params import AnalysisParams
 from insole._analysis._prepare import PreparedFoot
 from insole._analysis._segments import reduce_intervals, runs
 
-__all__ = ["FootTiming", "foot_timing", "add_bilateral_timing", "EXCLUSION_REASONS", "heading_axis"]
+__all__ = [
+    "FootTiming",
+    "foot_timing",
+    "exclude_out_of_step",
+    "add_bilateral_timing",
+    "EXCLUSION_REASONS",
+    "heading_axis",
+]
 
 EXCLUSION_REASONS = (
     "event unknown",
@@ -44,6 +56,7 @@ EXCLUSION_REASONS = (
     "standing or pause",
     "turning",
     "short bout",
+    "other foot out of step",
 )
 
 
@@ -213,6 +226,38 @@ def foot_timing(foot: PreparedFoot, contacts: Contacts, params: AnalysisParams) 
         gap_end_s=gap_end_s,
         span_s=span_s,
     )
+
+
+def exclude_out_of_step(timing: dict[str, FootTiming]) -> None:
+    """Exclude strides the other foot does not step through once ("other foot out of step"; in place).
+
+    In walking each stride of one foot holds exactly one heel strike of the
+    other. A stride holding none or two spans a contact that one of the feet's
+    detectors missed without any gap in the data (a weak or flattened step):
+    it is really two strides, even when shorter than ``max_stride_s`` (a
+    2.1 s stride among 1.1 s ones). The other foot's contacts are counted by
+    their heel strike, or their coarse start where that is unknown, in
+    ``[heel strike k, heel strike k + 1)``. Only strides still used are
+    judged, and only where the other foot is observed throughout (inside its
+    recording, no gap longer than the bridge; where it is not, its contacts
+    cannot be counted). A foot recorded alone, or beside a foot with fewer
+    than two contacts (nothing to cross-check against), is left as it is.
+    The walking bouts stay as they were: the walk went on through the missed
+    contact.
+    """
+    if len(timing) != 2:
+        return
+    first, second = timing.values()
+    for own, theirs in ((first, second), (second, first)):
+        if own.n_contacts < 2 or theirs.n_contacts < 2:
+            continue
+        start_s, end_s = own.heel_strike_s[:-1], own.heel_strike_s[1:]
+        observed = theirs.gap_free(start_s, end_s)
+        order = theirs.heel_strike_order_s()
+        inside = np.searchsorted(order, np.nan_to_num(end_s), side="left") - np.searchsorted(
+            order, np.nan_to_num(start_s), side="left"
+        )
+        own.stride_reason[(own.stride_reason == "") & observed & (inside != 1)] = "other foot out of step"
 
 
 def add_bilateral_timing(steps: dict[str, pd.DataFrame], timing: dict[str, FootTiming]) -> None:
