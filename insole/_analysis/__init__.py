@@ -35,7 +35,7 @@ from insole._analysis._quality import foot_quality
 from insole._analysis._regions import available_groups, region_features, sensor_table
 from insole._analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents, Summary
 from insole._analysis._segments import reduce_intervals
-from insole._analysis._strides import FootTiming, add_bilateral_timing, foot_timing
+from insole._analysis._strides import FootTiming, add_bilateral_timing, exclude_out_of_step, foot_timing
 from insole._analysis._summary import per_foot_statistics, symmetry_table
 from insole._errors import AnalysisError
 from insole._recording import Recording
@@ -90,6 +90,9 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
 
     for side, (foot, found, tm) in zip(recording.sides, _per_side(events_of, recording)):
         prepared[side], contacts[side], timing[side] = foot, found, tm
+    # a stride's exclusion can need the other foot's contacts: settled before
+    # anything (body weight, stances used) rests on the strides used
+    exclude_out_of_step(timing)
 
     body_weight = _body_weight(recording, params, prepared, timing)
     bw = body_weight["value"]
