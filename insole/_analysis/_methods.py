@@ -93,7 +93,10 @@ def methods_text(params: AnalysisParams, facts: Mapping[str, Any]) -> str:
             if facts.get("turns_detectable")
             else " (turns could not be detected: no gyroscope)"
         )
-        + ". A contact's stance belongs to the stride it starts, so curves and regional loads rest on the "
+        + ". Where both feet were recorded and the other foot was observed throughout a stride, that foot had "
+        "to have exactly one contact starting inside it, as in walking (none or two means a contact of one "
+        "foot was missed or split, and the stride is not one true stride). "
+        "A contact's stance belongs to the stride it starts, so curves and regional loads rest on the "
         "stances of the used strides. No time was measured across a longer gap: stride, stance, swing and "
         "step times and double support spanning one (on either foot, for the two-foot measures) were left "
         "empty, as were step times and double supports whose other-foot event was not observed.",
