@@ -81,6 +81,7 @@ def _reference_to_dict(analysis: Any) -> dict[str, Any]:
         "summary": {
             "cadence_steps_per_min": p(summary.cadence_steps_per_min),
             "stride_time_cv_pct": p(summary.stride_time_cv_pct),
+            "stride_time_robust_cv_pct": p(summary.stride_time_robust_cv_pct),
             "stride_time_sd_s": p(summary.stride_time_sd_s),
             "strides_used": p(summary.strides_used),
             "body_weight": p(summary.body_weight),

@@ -36,7 +36,7 @@ from insole._analysis._regions import available_groups, region_features, sensor_
 from insole._analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents, Summary
 from insole._analysis._segments import reduce_intervals
 from insole._analysis._strides import FootTiming, add_bilateral_timing, exclude_out_of_step, foot_timing
-from insole._analysis._summary import per_foot_statistics, symmetry_table
+from insole._analysis._summary import per_foot_statistics, robust_cv_pct, symmetry_table
 from insole._errors import AnalysisError
 from insole._recording import Recording
 from insole._version import __version__
@@ -80,7 +80,8 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
 
     def events_of(side: str) -> tuple[PreparedFoot, Contacts, FootTiming]:
         foot = prepare_foot(recording, side, params)
-        found = detect_contacts(foot.time_s, foot.force, foot.valid, fs, params, method=method)
+        found = detect_contacts(foot.time_s, foot.force, foot.valid, fs, params, method=method,
+                                calibrated=foot.force_unit == "N")
         if params.zero_offset:
             hs, to = found.heel_strike_index, found.toe_off_index
             ok = (to[:-1] >= 0) & (hs[1:] > to[:-1])
@@ -448,7 +449,7 @@ def _region_summary(used_steps: pd.DataFrame, layout, foot) -> pd.DataFrame:
 
 
 def _summary(per_foot, strides, body_weight, recording, prepared, timing, params) -> Summary:
-    cv, sd, used = {}, {}, {}
+    cv, robust_cv, sd, used = {}, {}, {}, {}
     all_stride_times = []
     for side, table in strides.items():
         times = table.loc[table["used"], "stride_time_s"].astype(float) if len(table) else pd.Series(dtype=float)
@@ -456,6 +457,7 @@ def _summary(per_foot, strides, body_weight, recording, prepared, timing, params
         sd[side] = float(times.std(ddof=1)) if times.size > 1 else float("nan")
         mean = float(times.mean()) if times.size else float("nan")
         cv[side] = 100.0 * sd[side] / mean if times.size > 1 else float("nan")
+        robust_cv[side] = robust_cv_pct(times.to_numpy())
         all_stride_times.append(times.to_numpy())
     pooled = np.concatenate(all_stride_times) if all_stride_times else np.zeros(0)
     cadence = 120.0 / float(pooled.mean()) if pooled.size else float("nan")
@@ -469,6 +471,7 @@ def _summary(per_foot, strides, body_weight, recording, prepared, timing, params
         symmetry=symmetry_table(per_foot, uncalibrated=any(prepared[s].force_unit == "au" for s in recording.sides)),
         cadence_steps_per_min=cadence,
         stride_time_cv_pct=cv,
+        stride_time_robust_cv_pct=robust_cv,
         stride_time_sd_s=sd,
         strides_used=used,
         body_weight=body_weight,

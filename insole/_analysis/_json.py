@@ -136,6 +136,7 @@ def _document(analysis: Analysis, table: Callable[[pd.DataFrame], Any]) -> dict[
         "summary": {
             "cadence_steps_per_min": plain(summary.cadence_steps_per_min),
             "stride_time_cv_pct": plain(summary.stride_time_cv_pct),
+            "stride_time_robust_cv_pct": plain(summary.stride_time_robust_cv_pct),
             "stride_time_sd_s": plain(summary.stride_time_sd_s),
             "strides_used": plain(summary.strides_used),
             "body_weight": plain(summary.body_weight),

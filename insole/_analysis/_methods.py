@@ -101,7 +101,16 @@ def methods_text(params: AnalysisParams, facts: Mapping[str, Any]) -> str:
         "step times and double support spanning one (on either foot, for the two-foot measures) were left "
         "empty, as were step times and double supports whose other-foot event was not observed.",
         f"Total force: {facts.get('force_source', 'sum of the sensors')}."
-        + (" Sensor offsets were zeroed on mid-swing samples." if params.zero_offset else ""),
+        + (" Sensor offsets were zeroed on mid-swing samples of clearly unloaded swings (none where a foot "
+           f"never unloads, and never more than {params.unloaded_max_fraction:.0%} of the contact peak)."
+           if params.zero_offset else "")
+        + " Each sensor was checked before summing: isolated one- or two-sample spikes were marked missing "
+        f"for that sensor (never filled); a sensor reading nothing (dead) or holding one value (stuck) for "
+        f"{params.stuck_run_s:g} s or more while the foot walked was left out over that span; a sensor that "
+        "plateaus at its maximum (saturated) was "
+        + ("left out, its load missing from the totals." if params.exclude_saturated
+           else "kept, so totals and its peak pressure are lower bounds there.")
+        + " The data-quality section lists each finding and the share of the foot's load it carried.",
         f"Body weight: {facts.get('body_weight_source', 'unknown')}."
         + (
             " The insoles' mean vertical force over whole walking strides, which equals body weight in steady "

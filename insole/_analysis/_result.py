@@ -52,13 +52,17 @@ class Summary:
     ``uncalibrated_force``: True for force metrics of uncalibrated (au)
     insoles, whose index mixes load and gain differences. ``body_weight``:
     value, method, source, the insoles' load-to-body-weight ratio and, when
-    that is implausible, a ``note``.
+    that is implausible, a ``note``. ``stride_time_cv_pct`` is the plain
+    CV (SD / mean) of the used strides per foot; ``stride_time_robust_cv_pct``
+    is 1.4826 x MAD / median, which one hesitation or split contact does not
+    inflate (both in %).
     """
 
     per_foot: pd.DataFrame
     symmetry: pd.DataFrame
     cadence_steps_per_min: float
     stride_time_cv_pct: Mapping[str, float]
+    stride_time_robust_cv_pct: Mapping[str, float]
     stride_time_sd_s: Mapping[str, float]
     strides_used: Mapping[str, int]
     body_weight: Mapping[str, Any]

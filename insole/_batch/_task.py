@@ -250,25 +250,12 @@ def metric_columns(analysis: Any) -> dict[str, Any]:
 
 
 def robust_cv_pct(strides: pd.DataFrame, column: str = "stride_time_s") -> float:
-    """Robust CV (%) of a foot's used strides: 1.4826 x MAD / median x 100.
+    """Robust CV (%) of a foot's used strides (``insole._analysis._summary.robust_cv_pct`` of the column)."""
+    from insole._analysis._summary import robust_cv_pct as of_values
 
-    The plain CV squares every deviation, so one split contact (a 0.35 s
-    "stride" among 1.1 s ones) or a turn can double it; the scaled median
-    absolute deviation equals the SD for normally distributed strides and
-    ignores such outliers (robust estimation for contaminated gait data:
-    Chau, Young & Redekop 2005, J NeuroEng Rehabil 2:22). NaN with fewer than
-    3 used strides.
-    """
     if column not in strides or "used" not in strides:
         return float("nan")
-    values = strides.loc[strides["used"].astype(bool), column].to_numpy(dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size < 3:
-        return float("nan")
-    median = float(np.median(values))
-    if median <= 0:
-        return float("nan")
-    return 100.0 * 1.4826 * float(np.median(np.abs(values - median))) / median
+    return of_values(strides.loc[strides["used"].astype(bool), column].to_numpy(dtype=float))
 
 
 def stride_rows(recording_id: str, analysis: Any) -> pd.DataFrame:

@@ -149,7 +149,7 @@ def _flag_text(flags: list[dict]) -> str:
     if not flags:
         return "none"
     parts = []
-    for status in ("flat", "stuck", "saturated"):
+    for status in ("flat", "dead", "stuck", "saturated", "spikes"):
         names = [f["sensor"] for f in flags if f["status"] == status]
         if names:
             parts.append(f"{status} {', '.join(names)}" if len(names) <= 5 else f"{len(names)} {status}")
@@ -168,6 +168,14 @@ _REGIONS = (
     ("lateral_forefoot", "lateral forefoot"),
     ("hallux", "hallux"),
     ("lesser_toes", "lesser toes"),
+)
+
+
+_REGION_COLUMNS = (
+    ("peak_pressure_kpa_mean", ("peak", "kPa"), ".0f"),
+    ("pti_kpa_s_mean", ("PTI", "kPa s"), ".0f"),
+    ("fti_n_s_mean", ("FTI", "N s"), ".1f"),
+    ("share_pct_mean", ("share", "% of the foot's load"), ".1f"),
 )
 
 
@@ -231,7 +239,14 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         for note in q["notes"]:
             lines += textwrap.wrap(note, width=100, initial_indent="        note: ", subsequent_indent="              ")
     summary = analysis.summary
-    lines += ["", f"Cadence {_fmt(summary.cadence_steps_per_min, '.1f')} steps/min", ""]
+    lines += ["", f"Cadence {_fmt(summary.cadence_steps_per_min, '.1f')} steps/min"]
+    variability = [
+        f"{side} CV {_fmt(summary.stride_time_cv_pct.get(side, float('nan')), '.2f')}%, robust CV "
+        f"{_fmt(summary.stride_time_robust_cv_pct.get(side, float('nan')), '.2f')}%"
+        for side in analysis.sides
+    ]
+    lines += _wrapped("Stride-time variability: ", variability, "  ") + ["  (robust CV: 1.4826 x MAD / median, "
+                                                                         "not inflated by one odd stride)", ""]
     per_foot, symmetry = summary.per_foot, summary.symmetry
     rows = []
     uncalibrated = False
@@ -271,22 +286,21 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         lines.append("No strides used: no per-foot metrics (see the data quality above).")
     regions = [(side, analysis.regions[side].set_index("region")) for side in ("left", "right")
                if side in analysis.regions and len(analysis.regions[side])]
-    if regions and rows:
+    # what the layout gives: pressures where sensor areas are known, else force-time integrals, always shares
+    shown = [(column, label, spec) for column, label, spec in _REGION_COLUMNS
+             if regions and all(column in table.columns for _, table in regions)]
+    if regions and rows and shown:
         lines += [
             "",
-            "Regions: mean over used stances of peak pressure (kPa), pressure-time integral (PTI, kPa s)",
-            "  and share of the foot's load (%)",
-            f"  {'region':<20}" + "".join(f"{side + ' peak':>12}{'PTI':>8}{'share':>8}" for side, _ in regions),
+            "Regions: mean over used stances of " + ", ".join(f"{label} ({unit})" for _, (label, unit), _ in shown),
+            f"  {'region':<18}" + "".join(f"{side[0].upper() + ' ' + label:>9}" for side, _ in regions
+                                          for _, (label, _unit), _ in shown),
         ]
         for key, label in _REGIONS:
             if not all(key in table.index for _, table in regions):
                 continue
-            cells = "".join(
-                f"{_fmt(table.at[key, 'peak_pressure_kpa_mean'], '.0f'):>12}{_fmt(table.at[key, 'pti_kpa_s_mean'], '.0f'):>8}"
-                f"{_fmt(table.at[key, 'share_pct_mean'], '.1f'):>8}"
-                for _, table in regions
-            )
-            lines.append(f"  {label:<20}{cells}")
+            cells = "".join(f"{_fmt(table.at[key, column], spec):>9}" for _, table in regions for column, _, spec in shown)
+            lines.append(f"  {label:<18}{cells}")
     if summary.standing:
         st = summary.standing
         parts = [f"left {_fmt(st['left_pct'], '.1f')}% / right {_fmt(st['right_pct'], '.1f')}%"]

@@ -153,7 +153,7 @@ def quality_verdict(quality: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
 
     poor: under 90 % valid samples, mean event confidence under 0.5, or fewer than 10 strides used.
     fair: under 98 % valid, mean event confidence under 0.7, over 10 % of events with low confidence,
-    a stuck or saturated sensor, or a flat (never loaded) sensor in a sparse insole (up to 32 sensors,
+    a dead, stuck, saturated or spiking sensor, or a flat (never loaded) sensor in a sparse insole (up to 32 sensors,
     where each sensor is a region; on pressure grids cells outside the footprint are flat by nature).
     """
     reasons: list[str] = []
@@ -168,7 +168,8 @@ def quality_verdict(quality: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
     for flag in flags:
         by_status.setdefault(str(flag.get("status", "flagged")), []).append(str(flag.get("sensor", "?")))
     sparse = int(quality.get("n_sensors", 0) or 0) <= _SPARSE_LAYOUT_SENSORS
-    sensor_problem = bool(by_status.get("stuck") or by_status.get("saturated") or (sparse and by_status.get("flat")))
+    sensor_problem = bool(by_status.get("stuck") or by_status.get("saturated") or by_status.get("dead")
+                          or by_status.get("spikes") or (sparse and by_status.get("flat")))
     verdict = "good"
     if valid < _POOR["valid_fraction"] or confidence < _POOR["event_confidence_mean"] or used < _POOR["strides_used"]:
         verdict = "poor"
