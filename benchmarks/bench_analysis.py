@@ -11,9 +11,10 @@ labelled with what it includes:
    memory (the figure the issue's <= 1 s target is about), best of 5, with
    the peak of Python-traced memory (numpy included) during one analysis;
 2. file to JSON in one running process: the hour written as our Parquet,
-   then ``insole.load``, ``analyze`` and the JSON written to a file, both as
-   ``insole analyze --json`` writes it today (``to_json()``) and with
-   ``write_json`` (the same bytes, streamed from the tables), without the
+   then ``insole.load``, ``analyze`` and the JSON written to a file, both by
+   ``Analysis.to_json()`` (the whole text, then written) and by
+   ``write_json`` (the same bytes streamed to the file, as ``insole analyze
+   --json`` writes it), without the
    interpreter start; best and median of 3, per stage, with CPU times;
 3. the command line, ``insole analyze hour.parquet --json out.json`` in a
    fresh interpreter each time (start-up and imports included), best and
@@ -261,9 +262,9 @@ def run() -> str:
         "|---|---|---|---|",
         f"| load the Parquet file | {best['load']:.2f} s | {median['load']:.2f} s | {best['load_cpu']:.2f} s |",
         f"| analyze | {best['analyze']:.2f} s | {median['analyze']:.2f} s | {best['analyze_cpu']:.2f} s |",
-        f"| JSON as the command line writes it today (`to_json()` + write) | {best['json']:.2f} s | "
+        f"| JSON by `Analysis.to_json()`, then written | {best['json']:.2f} s | "
         f"{median['json']:.2f} s | {best['json_cpu']:.2f} s |",
-        f"| JSON by `insole._analysis._json.write_json` (same bytes, streamed from the tables) | "
+        f"| JSON by `write_json` (same bytes, streamed to the file; what `insole analyze --json` does) | "
         f"{best['write_json']:.2f} s | {median['write_json']:.2f} s | {best['write_json_cpu']:.2f} s |",
         f"| **file to JSON**, with `to_json()` | **{best['total']:.2f} s** | {median['total']:.2f} s | "
         f"{best['cpu']:.2f} s |",

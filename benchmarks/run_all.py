@@ -3,8 +3,11 @@
 Each ``benchmarks/bench_*.py`` exposes ``run() -> str``: a markdown section
 with its figures. Speed lives here, not in the tests.
 
-    make bench                       # all of them
-    .venv/bin/python benchmarks/run_all.py bench_analysis   # one
+    make bench                       # all of them: the whole file anew
+    .venv/bin/python benchmarks/run_all.py bench_analysis   # one: its section replaced, the rest kept
+
+Each section is preceded by a ``<!-- section: bench_name -->`` marker, which
+is how a partial run finds the section it replaces.
 """
 
 from __future__ import annotations
@@ -40,9 +43,31 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; Python {platform.python_version()}"
 
 
+def _marker(stem: str) -> str:
+    return f"<!-- section: {stem} -->"
+
+
+def _splice(text: str, stem: str, section: str) -> str:
+    """``text`` with the section of ``stem`` (from its marker to the next marker or the end) replaced."""
+    marker = _marker(stem)
+    start = text.find(marker)
+    if start < 0:  # a benchmark new to the file: appended
+        return text.rstrip("\n") + "\n\n" + section + "\n"
+    end = text.find("<!-- section: ", start + len(marker))
+    return text[:start] + section + ("\n\n" + text[end:] if end >= 0 else "\n")
+
+
 def main(argv: list[str]) -> int:
+    if any(arg in ("-h", "--help") for arg in argv):
+        print(__doc__)
+        return 0
+    known = {p.stem: p for p in HERE.glob("bench_*.py")}
+    unknown = sorted(set(argv) - set(known))
+    if unknown:
+        print(f"run_all.py: no benchmark {', '.join(unknown)} (known: {', '.join(sorted(known))})", file=sys.stderr)
+        return 2
     wanted = set(argv)
-    scripts = sorted(p for p in HERE.glob("bench_*.py") if not wanted or p.stem in wanted)
+    scripts = sorted(p for p in known.values() if not wanted or p.stem in wanted)
     sections = []
     failed = 0
     for script in scripts:
@@ -52,10 +77,11 @@ def main(argv: list[str]) -> int:
         started = time.perf_counter()
         try:
             spec.loader.exec_module(module)
-            sections.append(module.run().strip())
+            body = module.run().strip()
         except Exception:  # a broken benchmark is reported, the others still run
             failed += 1
-            sections.append(f"## {script.stem}\n\nFAILED:\n\n```\n{traceback.format_exc()}\n```")
+            body = f"## {script.stem}\n\nFAILED:\n\n```\n{traceback.format_exc()}\n```"
+        sections.append((script.stem, f"{_marker(script.stem)}\n{body}"))
         print(f"  {script.stem}: {time.perf_counter() - started:.1f} s", flush=True)
     header = (
         "# Benchmarks\n\n"
@@ -63,8 +89,17 @@ def main(argv: list[str]) -> int:
         f"Machine: {_machine()}.\n\n"
         "Each section is produced by the script named in it (`benchmarks/`); re-run `make bench` to refresh.\n"
     )
-    OUT.write_text(header + "\n" + "\n\n".join(sections) + "\n")
-    print(f"wrote {OUT}")
+    if wanted and OUT.exists():
+        text = OUT.read_text()
+        stamp = f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
+        for stem, section in sections:
+            note = f"\n\n(This section re-run alone with `run_all.py {stem}` on {stamp}; machine: {_machine()}.)"
+            text = _splice(text, stem, section + note)
+        OUT.write_text(text)
+        print(f"updated {', '.join(stem for stem, _ in sections)} in {OUT}")
+    else:
+        OUT.write_text(header + "\n" + "\n\n".join(section for _, section in sections) + "\n")
+        print(f"wrote {OUT}")
     return 1 if failed else 0
 
 
