@@ -332,3 +332,26 @@ def test_quality_keys_reach_the_json() -> None:
     assert set(flag) >= {"sensor", "status", "excluded", "detail", "start_s", "end_s", "excluded_samples",
                          "load_share_pct", "effect"}
     assert data["quality"]["right"]["totals_complete"] is True
+
+
+def test_the_per_sensor_map_does_not_read_a_dead_span_as_no_load() -> None:
+    """The load map's heel sensor keeps its working stances' mean; the dead ones are missing, not zero."""
+    recording, base = _walk()
+    j = recording.layout.sensor_names.index(HEEL)
+    values = np.array(recording.left.values, dtype=float)
+    values[3000:, j] = 0.0
+    analysis = analyze(_with_left(recording, values))
+    table = analysis.sensors["left"].set_index("sensor")
+    clean = base.sensors["left"].set_index("sensor")
+    steps = base.steps["left"]
+    working = steps["used"].to_numpy() & (steps["toe_off_s"] < 29.0).to_numpy()
+    print(f"heel peak {table.at[HEEL, 'peak_pressure_kpa']:.1f} kPa (clean {clean.at[HEEL, 'peak_pressure_kpa']:.1f}), "
+          f"stances before the failure {working.sum()}")
+    # the mean over the ~25 stances before the failure estimates the whole walk's:
+    # stance-to-stance variation of the simulated heel peak is a few per cent
+    assert table.at[HEEL, "peak_pressure_kpa"] == pytest.approx(clean.at[HEEL, "peak_pressure_kpa"], rel=0.05)
+    assert table.at[HEEL, "pti_kpa_s"] == pytest.approx(clean.at[HEEL, "pti_kpa_s"], rel=0.05)
+    # shares from complete stances only: the other sensors are not inflated
+    for name in recording.layout.sensor_names:
+        if name != HEEL:
+            assert table.at[name, "share_pct"] == pytest.approx(clean.at[name, "share_pct"], rel=0.05, abs=0.2), name

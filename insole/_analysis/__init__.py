@@ -339,6 +339,12 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok):
             foot.positive_load_t, foot.sensor_load_unit == "N", foot.positive_pressure_t, foot.sensor_used,
             recording.layout, a, b, fs,
         )
+        # a sensor left out over part of a stance (a dead or stuck span) reads zero there:
+        # its own numbers for that stance are missing, not "no load"
+        left_out = np.zeros((a.size, recording.layout.n_sensors), dtype=bool)
+        for sensor, start, stop in foot.sensor_gaps:
+            left_out[:, sensor] |= (a < stop) & (b > start)
+        per_sensor["left_out"] = left_out
         columns.update(regional)
     for name, values in columns.items():
         full = np.full(contact.size, np.nan)

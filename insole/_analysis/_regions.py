@@ -17,7 +17,9 @@ forefoot, medial and lateral midfoot) and each stance:
   load-time integral x 100, positive when the medial forefoot carries more.
 
 Per sensor (for load maps): mean over used stances of the peak pressure, the
-pressure-time integral and the share of load.
+pressure-time integral and the share of load; a stance in which a sensor was
+left out over a span (dead or stuck) does not count for that sensor, nor for
+anyone's share.
 """
 
 from __future__ import annotations
@@ -146,15 +148,22 @@ def sensor_table(per_sensor: dict[str, np.ndarray], rows: np.ndarray, used: np.n
     if integral.shape[0] == 0:
         table["peak_pressure_kpa"], table["pti_kpa_s"], table["share_pct"] = nan, nan, nan
         return table
+    # stances in which a sensor was left out over a span (``left_out``, stances x
+    # sensors): that sensor's numbers there are missing, and so are every
+    # sensor's shares of that stance (their total lacks its load)
+    left_out = per_sensor.get("left_out")
+    left_out = left_out[rows] if left_out is not None else np.zeros(integral.shape, dtype=bool)
     totals = integral[:, used].sum(axis=1, keepdims=True)
+    incomplete = left_out[:, used].any(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(totals > 0, 100.0 * integral / totals, np.nan)
+        share = np.where((totals > 0) & ~incomplete, 100.0 * integral / totals, np.nan)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         table["share_pct"] = np.where(used, np.nanmean(share, axis=0), np.nan)
-    if "peak_pressure_kpa" in per_sensor:
-        table["peak_pressure_kpa"] = np.where(used, per_sensor["peak_pressure_kpa"][rows].mean(axis=0), np.nan)
-        table["pti_kpa_s"] = np.where(used, per_sensor["pti_kpa_s"][rows].mean(axis=0), np.nan)
-    else:
-        table["peak_pressure_kpa"], table["pti_kpa_s"] = nan, nan
+        if "peak_pressure_kpa" in per_sensor:
+            for name in ("peak_pressure_kpa", "pti_kpa_s"):
+                values = np.where(left_out, np.nan, per_sensor[name][rows])
+                table[name] = np.where(used, np.nanmean(values, axis=0), np.nan)
+        else:
+            table["peak_pressure_kpa"], table["pti_kpa_s"] = nan, nan
     return table
