@@ -133,12 +133,18 @@ def test_a_drifting_baseline_keeps_every_swing() -> None:
 # ---------------------------------------------------------------- dead and stuck sensors
 
 
-def test_a_sensor_dead_from_30_s_is_left_out_from_then_on_only() -> None:
+@functools.lru_cache(maxsize=None)
+def _heel_dead_from_30_s():
+    """The walk, its analysis, and the analysis with the heel sensor reading 0 from 30 s on."""
     recording, base = _walk()
-    j = recording.layout.sensor_names.index(HEEL)
     values = np.array(recording.left.values, dtype=float)
-    values[3000:, j] = 0.0
-    analysis = analyze(_with_left(recording, values))
+    values[3000:, recording.layout.sensor_names.index(HEEL)] = 0.0
+    return recording, base, analyze(_with_left(recording, values))
+
+
+def test_a_sensor_dead_from_30_s_is_left_out_from_then_on_only() -> None:
+    recording, base, analysis = _heel_dead_from_30_s()
+    j = recording.layout.sensor_names.index(HEEL)
     (flag,) = _flags(analysis)
     assert (flag["sensor"], flag["status"], flag["excluded"], flag["effect"]) == (HEEL, "dead", False, "missing")
     assert 29.0 <= flag["start_s"] <= 30.0 and flag["end_s"] == pytest.approx(59.99)
@@ -336,17 +342,9 @@ def test_quality_keys_reach_the_json() -> None:
 
 def test_the_per_sensor_map_does_not_read_a_dead_span_as_no_load() -> None:
     """The load map's heel sensor keeps its working stances' mean; the dead ones are missing, not zero."""
-    recording, base = _walk()
-    j = recording.layout.sensor_names.index(HEEL)
-    values = np.array(recording.left.values, dtype=float)
-    values[3000:, j] = 0.0
-    analysis = analyze(_with_left(recording, values))
+    recording, base, analysis = _heel_dead_from_30_s()
     table = analysis.sensors["left"].set_index("sensor")
     clean = base.sensors["left"].set_index("sensor")
-    steps = base.steps["left"]
-    working = steps["used"].to_numpy() & (steps["toe_off_s"] < 29.0).to_numpy()
-    print(f"heel peak {table.at[HEEL, 'peak_pressure_kpa']:.1f} kPa (clean {clean.at[HEEL, 'peak_pressure_kpa']:.1f}), "
-          f"stances before the failure {working.sum()}")
     # the mean over the ~25 stances before the failure estimates the whole walk's:
     # stance-to-stance variation of the simulated heel peak is a few per cent
     assert table.at[HEEL, "peak_pressure_kpa"] == pytest.approx(clean.at[HEEL, "peak_pressure_kpa"], rel=0.05)

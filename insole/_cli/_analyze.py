@@ -156,10 +156,6 @@ def _flag_text(flags: list[dict]) -> str:
     return "; ".join(parts)
 
 
-# metrics whose sign carries the meaning (medial/lateral): left and right are
-# compared by their difference, since a ratio around zero says nothing
-_SIGNED = ("cop_ml_offset_mm", "cpei_pct", "forefoot_ml_index_pct")
-
 _REGIONS = (
     ("heel", "heel"),
     ("midfoot", "midfoot (arch)"),
@@ -195,18 +191,17 @@ def _wrapped(first: str, parts: list[str], indent: str, width: int = 100) -> lis
 
 def analysed_file(path: Path | str) -> dict[str, Any]:
     """The file ``insole analyze`` read: name as given, size and SHA-256 (the source may be another file)."""
-    import hashlib
+    from insole._importers._table import provenance
 
-    path = Path(path)
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"path": str(path), "size_bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+    described = provenance(Path(path), "")
+    return {key: described[key] for key in ("path", "size_bytes", "sha256")}
 
 
 def summary_text(analysis: Analysis, path: Path | str) -> str:
     """The human-readable summary ``insole analyze`` prints."""
+    # signed metrics (medial/lateral) are compared by R - L: a ratio around zero says nothing
+    from insole._analysis._summary import SIGNED_METRICS
+
     prov = analysis.provenance
     source = prov["input"]
     origin = source.get("source") or {}
@@ -258,13 +253,13 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
             mean = per_foot.at[metric, f"{side}_mean"] if f"{side}_mean" in per_foot else float("nan")
             cv = per_foot.at[metric, f"{side}_cv_pct"] if f"{side}_cv_pct" in per_foot else float("nan")
             cell = _fmt(mean, spec)
-            if cell != "-" and math.isfinite(cv) and metric not in _SIGNED:
+            if cell != "-" and math.isfinite(cv) and metric not in SIGNED_METRICS:
                 cell += f" ({cv:.0f})"
             cells.append(cell)
         if all(c == "-" for c in cells):
             continue
         row = symmetry.loc[metric] if metric in symmetry.index else None
-        if metric in _SIGNED:
+        if metric in SIGNED_METRICS:
             difference = row["difference"] if row is not None else float("nan")
             compared = "R-L " + _fmt(difference, "+" + spec) if math.isfinite(difference) else "-"
         else:
