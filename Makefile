@@ -47,7 +47,7 @@ $(BIDS_VALIDATOR):
 	else echo "npm not found: the npm bids-validator test will be skipped"; fi
 
 demo: setup system-deps
-	$(BIN)/python -m insole._demo
+	$(BIN)/python docs/scripts/demo.py
 
 # Two passes: the bulk in parallel on every core, then the tests that measure
 # real-time behaviour (BLE streaming, browser frame rates and load times) alone,

@@ -7,7 +7,7 @@
 docs/benchmarks.md. Three measurements of the same simulated hour, each
 labelled with what it includes:
 
-1. the analysis core, ``insole._analysis.analyze`` on a recording already in
+1. the analysis core, ``insole.analysis.analyze`` on a recording already in
    memory (the figure the issue's <= 1 s target is about), best of 5, with
    the peak of Python-traced memory (numpy included) during one analysis;
 2. file to JSON in one running process: the hour written as our Parquet,
@@ -60,13 +60,13 @@ def _timed(function) -> tuple[float, float, object]:
 
 
 def _hour():
-    from insole._simulate import SimulationParams, simulate
+    from insole.simulate import SimulationParams, simulate
 
     return simulate(SimulationParams(duration_s=3600.0, seed=0, layout="insole16", sample_rate_hz=100.0))
 
 
 def bench_core(recording) -> dict[str, float]:
-    from insole._analysis import analyze
+    from insole.analysis import analyze
 
     analyze(recording)  # warm-up: imports, first-call caches
     runs = [_timed(lambda: analyze(recording)) for _ in range(CORE_RUNS)]
@@ -89,8 +89,7 @@ def bench_core(recording) -> dict[str, float]:
 
 def bench_file_to_json(parquet: Path, out: Path) -> dict[str, object]:
     import insole
-    from insole._analysis import analyze
-    from insole._analysis._json import write_json
+    from insole.analysis import analyze, write_json
 
     def once() -> dict[str, float]:
         load_s, load_cpu, recording = _timed(lambda: insole.load(parquet))
@@ -170,7 +169,7 @@ def bench_cli(parquet: Path, out: Path, pycache: Path) -> dict[str, object]:
     _, report = _run_process([sys.executable, "-c", _WITH_PEAK, *arguments], cached)
     peak_kib = int(report.strip().splitlines()[-1].split()[1])
     imports = [
-        _run_process([sys.executable, "-c", "import insole._cli, insole._analysis, insole._io"], cached)[0]
+        _run_process([sys.executable, "-c", "import insole._cli, insole.analysis, insole.io._load"], cached)[0]
         for _ in range(CLI_RUNS)
     ]
     result: dict[str, object] = {
@@ -221,7 +220,7 @@ def run() -> str:
     core = bench_core(recording)
     load_core = _load()
     with tempfile.TemporaryDirectory() as folder:
-        from insole._format import write_parquet
+        from insole.io import write_parquet
 
         parquet = write_parquet(recording, Path(folder) / "hour.parquet")
         del recording
@@ -243,7 +242,7 @@ def run() -> str:
         f"JSON, {load_cli} after the command line, {load_end} at the end (other work on the machine inflates "
         "wall times; CPU times are less affected).",
         "",
-        "**Analysis core**: `insole._analysis.analyze` on a recording already in memory (preparation, events, strides, "
+        "**Analysis core**: `insole.analysis.analyze` on a recording already in memory (preparation, events, strides, "
         "force/COP/regional features, summary, quality); no file reading, no JSON.",
         "",
         "| measure | value |",
@@ -277,7 +276,7 @@ def run() -> str:
         f"**Command line**: `{cli['command']}` in a fresh interpreter each time (start-up and imports included): "
         f"best {cli['best_s']:.2f} s, median {cli['median_s']:.2f} s of {CLI_RUNS}; peak resident memory "
         f"{cli['peak_rss_mib']:.0f} MiB (one more run, read from the process's VmHWM at exit). Starting Python and "
-        f"importing what it uses (`import insole._cli, insole._analysis, insole._io`) alone takes "
+        f"importing what it uses (`import insole._cli, insole.analysis, insole.io._load`) alone takes "
         f"{cli['imports_best_s']:.2f} s (best of {CLI_RUNS}). Bytecode was cached (in a temporary folder), as after "
         "an install."
         + (f" Where `PYTHONDONTWRITEBYTECODE` is set, as in the environment this ran in, Python compiles insole's "

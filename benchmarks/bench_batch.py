@@ -1,6 +1,6 @@
 """insole batch: recordings per second for ten-minute recordings, 1 and 2 local workers and Dask.
 
-The recordings are simulated once (``insole._simulate``, seeds 0..N-1, every
+The recordings are simulated once (``insole.simulate._simulator``, seeds 0..N-1, every
 pattern in turn, gaitpdb8 layout at 100 Hz: the PhysioNet insole, 8 sensors
 per foot) and kept as Parquet in a cache folder (``INSOLE_BENCH_CACHE``,
 default ``~/.cache/insole/bench_batch``); later runs only time the batch.
@@ -41,8 +41,8 @@ def _cache_root() -> Path:
 
 def make_recording(seed: int, folder: str) -> str:
     """Simulate recording ``seed`` and write it (run in a worker process)."""
-    from insole._format import write_parquet
-    from insole._simulate import PATTERNS, SimulationParams, simulate
+    from insole.io import write_parquet
+    from insole.simulate import PATTERNS, SimulationParams, simulate
 
     path = Path(folder) / f"sim_{seed:04d}.parquet"
     if not path.exists():
@@ -78,7 +78,7 @@ def _selection(folder: Path, n: int, target: Path) -> Path:
 
 
 def run() -> str:
-    from insole._batch import TIMING_COLUMNS, EngineSpec, run_batch
+    from insole.batch import TIMING_COLUMNS, EngineSpec, run_batch
 
     n = int(os.environ.get("INSOLE_BENCH_BATCH_N", "200"))
     n_single = min(n, int(os.environ.get("INSOLE_BENCH_BATCH_N1", "60")))

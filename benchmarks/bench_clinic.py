@@ -2,7 +2,7 @@
 
 The guided capture analyses the saved recording the moment the test ends, so
 this is the wait between "the patient sat down" and the result on the
-screen. Simulated patients (``insole._simulate_clinic``), 100 Hz, both feet
+screen. Simulated patients (``insole.simulate._clinic``), 100 Hz, both feet
 with IMU; the median of five runs per test, analysis only (the simulation
 is not timed).
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from insole._clinic._results import TestInputs, run_test
-from insole._simulate_clinic import simulate_clinic_test
+from insole.clinic import TestInputs, run_test
+from insole.simulate import simulate_clinic_test
 
 _RUNS = 5
 

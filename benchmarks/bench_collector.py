@@ -49,8 +49,7 @@ def _serial(side: str, pair: int) -> int:
 
 
 async def _serve(pairs: int, rate_hz: int, samples_per_packet: int, seconds: float) -> None:
-    from firmware_protocol._emulator import InsoleSpec
-    from firmware_protocol._environment import EmulatedEnvironment
+    from firmware_protocol import EmulatedEnvironment, InsoleSpec
 
     packets = int(seconds * rate_hz / samples_per_packet)
     specs = [
@@ -84,8 +83,7 @@ def _names(pairs: int) -> list[dict[str, str]]:
 
 
 async def _collect(pairs: int, rate_hz: int, samples_per_packet: int, server: subprocess.Popen, out_dir: Path) -> dict[str, Any]:
-    from insole._capture._collector import CaptureParams, InsoleSelector, scan_insoles, select_insoles
-    from insole._capture._session import CaptureSession
+    from insole.capture import CaptureParams, CaptureSession, InsoleSelector, scan_insoles, select_insoles
 
     names = _names(pairs)
     wanted = {f"{side}{pair}": InsoleSelector(side, name=pair_names[side]) for pair, pair_names in enumerate(names) for side in pair_names}
@@ -171,11 +169,10 @@ def measure(pairs: int, rate_hz: int, samples_per_packet: int = 1) -> dict[str, 
 def data_path_costs(n_packets: int = 20_000) -> dict[str, float]:
     """µs per packet of each step, 100 Hz, 1 sample per packet (no BLE)."""
     from firmware_protocol import Foot, SamplePacket, StatusFlags, decode_sample_packet, encode_sample_packet
-    from insole._capture._clock import ClockEstimator, TimeAxis
-    from insole._capture._timeline import FootTimeline
-    from insole._format import RecordingStreamWriter
     from insole._layout import get_layout
     from insole._recording import RecordingMeta
+    from insole.capture import ClockEstimator, FootTimeline, TimeAxis
+    from insole.io import RecordingStreamWriter
 
     rng = np.random.default_rng(0)
     payloads = [

@@ -40,12 +40,11 @@ def _load_average() -> str:
 
 
 def _offline(workdir: Path) -> dict[str, Any]:
-    from insole import write_parquet
-    from insole._analysis import analyze
-    from insole._simulate import SimulationParams, simulate
-
     from dashboards import write_dashboard
     from dashboards._browser import chromium, wait_for
+    from insole import write_parquet
+    from insole.analysis import analyze
+    from insole.simulate import SimulationParams, simulate
 
     recording = simulate(SimulationParams(duration_s=OFFLINE_DURATION_S, seed=11, turns=4))
     write_parquet(recording, workdir / "ten_minutes.parquet")

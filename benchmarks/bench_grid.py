@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import insole
-from insole._grid import contact_area_mm2, force_n, peak_pressure_map, pressure_time_integral_map
+from insole.analysis import contact_area_mm2, force_n, peak_pressure_map, pressure_time_integral_map
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FILES = {

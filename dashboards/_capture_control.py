@@ -1,6 +1,6 @@
 """The live page's controls for the BLE collector: ``SessionControl`` over ``CaptureSession``.
 
-The collector (``insole/_capture``) records one file per ``CaptureSession``:
+The collector (``insole/capture``) records one file per ``CaptureSession``:
 scan (once), connect, tare, record until stopped, finalise. ``CaptureControl``
 gives the page the ``SessionControl`` verbs on top of that:
 
@@ -24,10 +24,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from insole import InsoleError, Mark
-from insole._live import LiveHub, SessionEvent
-
 from dashboards._control import clean_label
+from insole import InsoleError, Mark
+from insole.capture import LiveHub, SessionEvent
 
 __all__ = ["CaptureControl"]
 

@@ -4,7 +4,7 @@ The live server never touches the capture itself. When the clinician presses
 a button, the page sends a small JSON message over the websocket and the
 server calls one method of the session object it was given. Anything that
 has these methods can be driven by the page: the BLE collector's session
-(``insole/_capture``), the replay session of ``dashboards/_replay.py``, a test
+(``insole/capture``), the replay session of ``dashboards/_replay.py``, a test
 double. The protocol is structural (``typing.Protocol``), so the collector
 implements it without importing ``dashboards``.
 

@@ -21,9 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from insole import SensorLayout
-from insole._live import LinkStatus, SampleBlock, SessionEvent
-
 from dashboards._signals import (
     StepDetector,
     cadence_steps_per_min,
@@ -32,6 +29,8 @@ from dashboards._signals import (
     nice_ceiling,
     total_load,
 )
+from insole import SensorLayout
+from insole.capture import LinkStatus, SampleBlock, SessionEvent
 
 __all__ = ["LiveModel", "ClientCursor", "json_numbers"]
 

@@ -45,12 +45,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from insole import InsoleError, Recording
-from insole._version import __version__
-
 from dashboards._footmap import display_x_mm, foot_grid
 from dashboards._live_server import STATIC_DIR, plotly_js_path
 from dashboards._signals import detect_steps, load_scale, total_load
+from insole import InsoleError, Recording
+from insole._version import __version__
 
 __all__ = ["DashboardParams", "build_dashboard", "write_dashboard", "dashboard_payload", "clinic_phases"]
 
@@ -721,7 +720,7 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
     analysis_error = None
     if analysis is None:
         try:
-            from insole._analysis import analyze
+            from insole.analysis import analyze
 
             analysis = analyze(recording)
         except ImportError:  # pragma: no cover - analysis core absent

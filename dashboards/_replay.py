@@ -24,11 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from insole import InsoleError, Mark, Recording, RecordingStreamWriter
-from insole._live import LinkStatus, LiveHub, SampleBlock, SessionEvent
-from insole._version import __version__
-
 from dashboards._control import clean_label
+from insole import InsoleError, Mark, Recording, RecordingStreamWriter
+from insole._version import __version__
+from insole.capture import LinkStatus, LiveHub, SampleBlock, SessionEvent
 
 __all__ = ["ReplaySession"]
 

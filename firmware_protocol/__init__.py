@@ -16,6 +16,11 @@ from firmware_protocol._gatt import *  # noqa: F403
 # a collector that only decodes packets should not pay for that, so these load
 # on first access.
 _LAZY = {
+    "SampleSource": "firmware_protocol._emulator",
+    "synthetic_walking_source": "firmware_protocol._emulator",
+    "DBUS_SYSTEM_BUS_ADDRESS": "firmware_protocol._environment",
+    "EmulationSetupError": "firmware_protocol._environment",
+    "FAULT_SPEC_HELP": "firmware_protocol._faults",
     "EmulatedEnvironment": "firmware_protocol._environment",
     "PrivateBus": "firmware_protocol._environment",
     "InsoleSpec": "firmware_protocol._emulator",

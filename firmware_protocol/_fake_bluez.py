@@ -44,8 +44,8 @@ from typing import Any
 
 from bumble import att as bumble_att
 from bumble.controller import Controller
-from bumble.core import AdvertisingData, PhysicalTransport
 from bumble.core import UUID as BumbleUUID
+from bumble.core import AdvertisingData, PhysicalTransport
 from bumble.device import Advertisement, Connection, Device, Peer
 from bumble.gatt import GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR
 from bumble.gatt_client import CharacteristicProxy, DescriptorProxy, ServiceProxy

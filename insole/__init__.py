@@ -1,17 +1,29 @@
 """insole: pressure-sensing shoe insoles for clinicians and gait researchers.
 
-The public surface, kept small on purpose::
+The everyday names are here::
 
     load(path) -> Recording          open any supported file (ours or an import)
     analyze(recording, AnalysisParams()) -> Analysis
                                      gait events, stride tables, loads, symmetry, quality
-    simulate(SimulationParams(...)) -> Recording
-                                     walking with a known answer (stored with it)
     Recording, FootSamples, RecordingMeta, SensorLayout, get_layout
     write_parquet(recording, path)   save in our format (docs/recording-format.md)
 
-Everything else lives in private modules and may change.
+and each part of the work is a public subpackage with its own curated surface
+(``docs/library.md`` walks through them from a notebook)::
+
+    insole.io          load, save, formats, importers, exports (CSV, BIDS, C3D, tables)
+    insole.analysis    analyze, its parameters, stages and typed results
+    insole.report      the evidence-graded clinical report
+    insole.plot        figures from an Analysis (plotly)
+    insole.simulate    walking with a known answer
+    insole.capture     live BLE capture (extra [ble])
+    insole.clinic      guided clinic tests
+    insole.batch       whole studies (extra [batch] for Dask)
+
+Modules whose names start with ``_`` are private and may change.
 """
+
+from typing import Any
 
 from insole._errors import (
     AnalysisError,
@@ -24,35 +36,37 @@ from insole._errors import (
     RecordingError,
     UnknownFormatError,
 )
-from insole._format import RecordingStreamWriter, read_parquet, recover, write_parquet
-from insole._io import formats, load
 from insole._layout import SensorLayout, builtin_layouts, get_layout
 from insole._recording import FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
 from insole._version import __version__
+from insole.io import RecordingStreamWriter, formats, load, read_parquet, recover, write_parquet
 
 # The processing entry points pull in scipy; they load on first use so that
 # `import insole` and every `insole` command start quickly.
 _LAZY = {
-    "analyze": "insole._analysis",
-    "AnalysisParams": "insole._analysis",
-    "Analysis": "insole._analysis",
-    "simulate": "insole._simulate",
-    "SimulationParams": "insole._simulate",
+    "analyze": "insole.analysis",
+    "AnalysisParams": "insole.analysis",
+    "Analysis": "insole.analysis",
+    "SimulationParams": "insole.simulate",
 }
+# The subpackages also load on first use (``insole.plot`` pulls in plotly, ``insole.capture`` bleak).
+_SUBPACKAGES = ("io", "analysis", "report", "plot", "simulate", "capture", "clinic", "batch")
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
+    import importlib
+
     if name in _LAZY:
-        import importlib
-
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"insole.{name}")
     raise AttributeError(f"module 'insole' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBPACKAGES))
 
 
 __all__ = [
@@ -70,8 +84,16 @@ __all__ = [
     "analyze",
     "AnalysisParams",
     "Analysis",
-    "simulate",
     "SimulationParams",
+    # subpackages
+    "io",
+    "analysis",
+    "report",
+    "plot",
+    "simulate",
+    "capture",
+    "clinic",
+    "batch",
     # files
     "load",
     "formats",

@@ -20,11 +20,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 
-from firmware_protocol._emulator import InsoleSpec
-from firmware_protocol._environment import (
+from firmware_protocol import (
     DBUS_SYSTEM_BUS_ADDRESS,
     EmulatedEnvironment,
     EmulationSetupError,
+    InsoleSpec,
     PrivateBus,
 )
 

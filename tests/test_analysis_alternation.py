@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insole._analysis import analyze
-from insole._analysis._strides import EXCLUSION_REASONS
 from insole._recording import FootSamples, Recording
-from insole._simulate import PATTERNS, SimulationParams, simulate
+from insole.analysis import analyze
+from insole.analysis._strides import EXCLUSION_REASONS
+from insole.simulate import PATTERNS, SimulationParams, simulate
 
 OUT_OF_STEP = "other foot out of step"
 # the flattened left stance: the one under way at this time

@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 
 import insole
-from insole._analysis import analyze
-from insole._analysis._events import BRIDGE_GAP_S
-from insole._analysis._params import STANDARD_GRAVITY_M_S2
 from insole._cli._analyze import summary_text
 from insole._recording import FootSamples, Recording
-from insole._simulate import SimulationParams, simulate
+from insole.analysis import analyze
+from insole.analysis._events import BRIDGE_GAP_S
+from insole.analysis._params import STANDARD_GRAVITY_M_S2
+from insole.simulate import SimulationParams, simulate
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -1,4 +1,4 @@
-"""The fast JSON path of the analysis (insole/_analysis/_json.py) writes what the straightforward one wrote.
+"""The fast JSON path of the analysis (insole/analysis/_json.py) writes what the straightforward one wrote.
 
 ``plain`` converts DataFrames column by column and ``dumps`` lets the C
 encoder write each all-scalar container; the reference below is the
@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 
 import insole
-from insole._analysis import analyze
-from insole._analysis._json import _IndentedWriter, _Table, analysis_to_json, dumps, plain, write_json
-from insole._simulate import SimulationParams, simulate
+from insole.analysis import analyze
+from insole.analysis._json import _IndentedWriter, _Table, analysis_to_json, dumps, plain, write_json
+from insole.simulate import SimulationParams, simulate
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MOTICON = SHARED / "moticon-opengo" / "230927_102114.txt"

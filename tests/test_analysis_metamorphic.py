@@ -8,9 +8,9 @@ import functools
 import numpy as np
 import pytest
 
-from insole._analysis import analyze
 from insole._recording import FootSamples, Recording
-from insole._simulate import SimulationParams, simulate
+from insole.analysis import analyze
+from insole.simulate import SimulationParams, simulate
 
 
 @functools.lru_cache(maxsize=None)

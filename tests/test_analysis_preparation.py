@@ -23,11 +23,10 @@ import numpy as np
 import pytest
 
 import insole
-from insole._analysis import AnalysisParams, analyze
-from insole._analysis._events import detect_contacts
-from insole._analysis._prepare import apply_zero_offset, prepare_foot
-from insole._simulate import SimulationParams, simulate
-from insole._simulate_gait import Activity
+from insole.analysis import AnalysisParams, analyze
+from insole.analysis._events import detect_contacts
+from insole.analysis._prepare import apply_zero_offset, prepare_foot
+from insole.simulate import Activity, SimulationParams, simulate
 
 DATA = __import__("pathlib").Path(__file__).resolve().parents[1].parent / "shared" / "data"
 HEEL = "heel_med_post"

@@ -17,7 +17,7 @@ import pytest
 from scipy.spatial import Delaunay
 
 import insole
-from insole._analysis import analyze
+from insole.analysis import analyze
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GAITNDD = sorted((DATA / "gaitndd").glob("*.hea"))
@@ -431,9 +431,9 @@ def test_gaitpdb_analyses_and_cop_inside_sensor_hull(path: Path) -> None:
 
 def test_gaitpdb_cop_every_sample_inside_hull() -> None:
     """Every COP sample (not only the start/end points) of one file lies inside the hull."""
-    from insole._analysis._cop import cop_path
-    from insole._analysis._params import AnalysisParams
-    from insole._analysis._prepare import finish_loads, prepare_foot
+    from insole.analysis._cop import cop_path
+    from insole.analysis._params import AnalysisParams
+    from insole.analysis._prepare import finish_loads, prepare_foot
 
     recording = insole.load(GAITPDB[0])
     layout = recording.layout

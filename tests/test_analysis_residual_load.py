@@ -20,8 +20,8 @@ import functools
 import numpy as np
 import pytest
 
-from insole._analysis import analyze
-from insole._simulate import SimulationParams, simulate
+from insole.analysis import analyze
+from insole.simulate import SimulationParams, simulate
 
 MATCH_S = 0.050
 MAX_ERROR_S = 0.025

@@ -17,8 +17,8 @@ import functools
 import numpy as np
 import pytest
 
-from insole._analysis import analyze
-from insole._simulate import PATTERNS, SimulationParams, simulate
+from insole.analysis import analyze
+from insole.simulate import PATTERNS, SimulationParams, simulate
 
 SEED = 1
 

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insole._analysis import AnalysisParams, analyze
-from insole._analysis._events import detect_contacts
-from insole._analysis._segments import hysteresis, interval_windows, reduce_intervals, runs
-from insole._analysis._summary import per_foot_statistics, symmetry_table
 from insole._errors import AnalysisError
-from insole._format import write_parquet
-from insole._simulate import SimulationParams, simulate
+from insole.analysis import AnalysisParams, analyze
+from insole.analysis._events import detect_contacts
+from insole.analysis._segments import hysteresis, interval_windows, reduce_intervals, runs
+from insole.analysis._summary import per_foot_statistics, symmetry_table
+from insole.io import write_parquet
+from insole.simulate import SimulationParams, simulate
 
 REPO = Path(__file__).resolve().parents[1]
 

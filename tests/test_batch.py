@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insole._analysis import AnalysisParams, analyze
-from insole._batch import TIMING_COLUMNS, EngineSpec, Job, discover, read_cohort, run_batch
-from insole._batch._engines import run_jobs
-from insole._batch._task import analyse_job, robust_cv_pct
-from insole._io import load
+from insole.analysis import AnalysisParams, analyze
+from insole.batch import TIMING_COLUMNS, EngineSpec, Job, discover, read_cohort, run_batch
+from insole.batch._engines import run_jobs
+from insole.batch._task import analyse_job, robust_cv_pct
+from insole.io import load
 
 BIN = Path(sys.executable).parent
 DATASETS = ("gaitpdb", "gaitndd", "moticon-opengo")
@@ -209,8 +209,7 @@ def test_row_holds_the_analysis_summary_exactly(default_run, study: Path) -> Non
 
 
 def test_findings_columns_match_the_report_engine(default_run, study: Path) -> None:
-    from insole._report._findings import CODES, evaluate
-    from insole._report._metrics import session_from_analysis
+    from insole.report import CODES, evaluate, session_from_analysis
 
     cohort, provenance = read_cohort(default_run[1])
     assert provenance["findings"]["codes"] == list(CODES)
@@ -371,7 +370,7 @@ def test_a_scheduler_without_workers_is_one_line(shared_data: Path, tmp_path: Pa
     try:
         spec = EngineSpec(scheduler=f"tcp://127.0.0.1:{port}", connect_timeout_s=60)
         job = Job(str(shared_data / "gaitndd" / "als1.hea"), "gaitndd", "", AnalysisParams().to_dict())
-        from insole._batch import EngineError
+        from insole.batch import EngineError
 
         with pytest.raises(EngineError, match=f"no Dask worker joined the scheduler at tcp://127.0.0.1:{port} "
                                               "within 60 s"):

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insole._batch import EngineSpec, run_batch
-from insole._batch._cohort import (
+from insole.batch import EngineSpec, run_batch
+from insole.batch._cohort import (
     CohortParams,
     _bootstrap_delta,
     cliffs_delta,
@@ -137,7 +137,7 @@ def test_compare_cohort_exact_on_a_small_table() -> None:
 
 
 def test_join_picks_the_matching_id(cohorts: dict[str, Path], shared_data: Path) -> None:
-    from insole._batch import read_cohort
+    from insole.batch import read_cohort
 
     cohort, _ = read_cohort(cohorts["gaitpdb"])
     joined, report = join_groups(cohort, read_groups(shared_data / "gaitpdb" / "demographics.txt"),
@@ -215,7 +215,7 @@ def test_gaitpdb_groups_from_demographics(cohorts: dict[str, Path], shared_data:
     assert done.returncode == 0, done.stderr
     comparison = json.loads(data.read_text())
     assert comparison["groups"] == ["2", "1"] and comparison["group_sizes"] == {"2": 3, "1": 3}
-    from insole._batch import read_cohort
+    from insole.batch import read_cohort
 
     cohort, _ = read_cohort(cohorts["gaitpdb"])
     pd_cv = cohort.loc[cohort["subject_id"].str.contains("Pt"), "stride_time_cv_pct"]

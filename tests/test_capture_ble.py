@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 from ble_fixtures import emulation, private_dbus  # noqa: F401 - fixtures
 
-from firmware_protocol._emulator import EmulatedInsole, FaultPlan, InsoleSpec, source_from_arrays
-from insole._capture._collector import CaptureParams
-from insole._capture._session import CaptureSession
+from firmware_protocol import EmulatedInsole, FaultPlan, InsoleSpec, source_from_arrays
 from insole._errors import InsoleError
-from insole._format import read_parquet
-from insole._live import LinkStatus, LiveHub, SampleBlock, SessionEvent
 from insole._recording import RecordingMeta
+from insole.capture._collector import CaptureParams
+from insole.capture._live import LinkStatus, LiveHub, SampleBlock, SessionEvent
+from insole.capture._session import CaptureSession
+from insole.io import read_parquet
 
 pytestmark = pytest.mark.ble
 

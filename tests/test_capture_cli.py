@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from insole._format import read_parquet
+from insole.io import read_parquet
 
 pytestmark = pytest.mark.ble
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from insole._capture._clock import ClockEstimator, ClockModel, TimeAxis, envelope_fit, lower_hull
+from insole.capture._clock import ClockEstimator, ClockModel, TimeAxis, envelope_fit, lower_hull
 
 
 def test_lower_hull_of_a_v():

@@ -7,7 +7,7 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
 from firmware_protocol import COMPANY_ID, INSOLE_SERVICE_UUID, Foot, ManufacturerData, encode_manufacturer_data
-from insole._capture._collector import CaptureParams, InsoleSelector, identify_advertisement, select_insoles
+from insole.capture._collector import CaptureParams, InsoleSelector, identify_advertisement, select_insoles
 
 
 def advert(address: str, name: str | None, *, service: bool = True, payload: bytes | None = None, rssi: int = -60):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from insole._capture._sequence import SEQUENCE_MODULUS, Arrival, SequenceTracker, unwrap_sequence
-from insole._capture._timeline import FootTimeline
+from insole.capture._sequence import SEQUENCE_MODULUS, Arrival, SequenceTracker, unwrap_sequence
+from insole.capture._timeline import FootTimeline
 
 
 def test_unwrap_takes_nearest_candidate_across_the_wrap():

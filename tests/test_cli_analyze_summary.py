@@ -68,8 +68,8 @@ def test_uncalibrated_indices_are_marked(capsys) -> None:
 
 
 def test_no_strides_prints_no_empty_table(capsys, tmp_path) -> None:
-    from insole._format import write_parquet
-    from insole._simulate import SimulationParams, simulate
+    from insole.io import write_parquet
+    from insole.simulate import SimulationParams, simulate
 
     path = tmp_path / "short.parquet"
     write_parquet(simulate(SimulationParams(pattern="normal", duration_s=2.0, seed=1)), path)

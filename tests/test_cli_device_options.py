@@ -30,7 +30,7 @@ from insole._cli._device_options import (
     stop_on_signals,
     tare_prompt,
 )
-from insole._simulate import PATTERNS
+from insole.simulate import PATTERNS
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "recordings" / "gaitndd_control1.parquet"
@@ -199,8 +199,8 @@ def test_abandoned_names_the_stream_and_how_to_recover_it(capsys, tmp_path):
 
 # ---------------------------------------------------------------- start-up imports
 
-_HEAVY_FOR_ANY_PARSER = ("insole._analysis", "scipy.signal", "scipy.stats", "dask", "distributed", "insole._batch",
-                         "bleak", "bumble", "dashboards", "plotly", "insole._capture._session")
+_HEAVY_FOR_ANY_PARSER = ("insole.analysis._pipeline", "scipy.signal", "scipy.stats", "dask", "distributed", "insole.batch",
+                         "bleak", "bumble", "dashboards", "plotly", "insole.capture._session")
 
 
 def _imported_by(*argv: str) -> set[str]:
@@ -233,5 +233,5 @@ def test_capture_commands_help_imports_no_scipy(command):
 
 def test_info_reads_a_recording_without_the_analysis():
     modules = _imported_by("info", str(SAMPLE), "--json")
-    assert "insole._format" in modules
+    assert "insole.io._format" in modules
     assert not modules & {"scipy", *_HEAVY_FOR_ANY_PARSER}

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from insole._clinic._guided import LiveTracker
-from insole._clinic._results import TestInputs
-from insole._format import read_parquet
-from insole._live import SampleBlock
-from insole._simulate_clinic import simulate_clinic_test
+from insole.capture import SampleBlock
+from insole.clinic._guided import LiveTracker
+from insole.clinic._results import TestInputs
+from insole.io import read_parquet
+from insole.simulate import simulate_clinic_test
 
 REPO = Path(__file__).resolve().parents[1]
 BLOCK_S = 0.25  # the collector flushes about this often
@@ -231,7 +231,7 @@ def test_insole_test_takes_typed_marks_and_stop(tmp_path: Path) -> None:
 
 def test_insole_test_from_a_saved_recording(tmp_path: Path) -> None:
     """No capture: the phases and result of a recording on disk, written back with them."""
-    from insole._format import write_parquet
+    from insole.io import write_parquet
 
     recording = simulate_clinic_test("tug", seed=8)
     source = write_parquet(recording, tmp_path / "tug.parquet")
@@ -381,10 +381,10 @@ def test_a_mark_before_the_recording_starts_is_kept_for_the_file() -> None:
     """
     import asyncio
 
-    from insole._clinic._guided import GuidedTest
     from insole._errors import InsoleError
     from insole._layout import get_layout
-    from insole._live import LiveHub
+    from insole.capture import LiveHub
+    from insole.clinic._guided import GuidedTest
 
     class NotRecordingYet:
         elapsed_s = 0.0

@@ -14,8 +14,8 @@ import math
 import numpy as np
 import pytest
 
-from insole._clinic._results import TestInputs, run_test
-from insole._simulate_clinic import simulate_clinic_test
+from insole.clinic._results import TestInputs, run_test
+from insole.simulate import simulate_clinic_test
 
 SEEDS = range(20)
 # Phase boundaries: the acceptance limit. Events come from 100 Hz samples; the

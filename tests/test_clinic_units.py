@@ -8,13 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from insole._clinic._path import feet_path
-from insole._clinic._phases import ClinicParams
-from insole._clinic._protocols import PROTOCOLS, SOURCES, reference_comparisons
-from insole._clinic._results import TestInputs, _FootCop, _sway, compare_over_time, run_test
-from insole._format import read_parquet, write_parquet
-from insole._simulate_clinic import simulate_clinic_test
-
+from insole.clinic._path import feet_path
+from insole.clinic._phases import ClinicParams
+from insole.clinic._protocols import PROTOCOLS, SOURCES, reference_comparisons
+from insole.clinic._results import TestInputs, _FootCop, _sway, compare_over_time, run_test
+from insole.io import read_parquet, write_parquet
+from insole.simulate import simulate_clinic_test
 
 # ---------------------------------------------------------------- position along the walkway
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
@@ -32,8 +31,15 @@ def test_public_surface_is_pinned():
             "analyze",
             "AnalysisParams",
             "Analysis",
-            "simulate",
             "SimulationParams",
+            "io",
+            "analysis",
+            "report",
+            "plot",
+            "simulate",
+            "capture",
+            "clinic",
+            "batch",
             "load",
             "formats",
             "write_parquet",

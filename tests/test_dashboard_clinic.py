@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from insole import Mark, Recording
-from insole._clinic._results import TestInputs, run_test
-from insole._simulate_clinic import simulate_clinic_test
-
 from dashboards import write_dashboard
 from dashboards._offline import dashboard_payload
+from insole import Mark, Recording
+from insole.clinic import TestInputs, run_test
+from insole.simulate import simulate_clinic_test
 
 TUG_PHASES = ("seated", "sit_to_stand", "walk_out", "turn_out", "walk_back", "turn_back", "stand_to_sit", "seated")
 HOSTILE = '</script><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'

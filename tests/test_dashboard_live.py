@@ -20,14 +20,13 @@ import aiohttp
 import numpy as np
 import pytest
 
-from insole import Recording, get_layout, load, write_parquet
-from insole._live import LinkStatus, LiveHub, SampleBlock, SessionEvent
-from insole._simulate import SimulationParams, simulate
-
 from dashboards import LiveServer, LiveServerError, ReplaySession, SessionControl, is_loopback
 from dashboards._footmap import foot_grid, points_in_polygon
 from dashboards._live_model import ClientCursor, LiveModel
 from dashboards._signals import StepDetector, cadence_steps_per_min, detect_steps, load_scale, total_load
+from insole import Recording, get_layout, load, write_parquet
+from insole.capture import LinkStatus, LiveHub, SampleBlock, SessionEvent
+from insole.simulate import SimulationParams, simulate
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'

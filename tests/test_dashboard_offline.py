@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from insole import Mark, Recording, load
-from insole._simulate import SimulationParams, simulate
-
 from dashboards import DashboardParams, build_dashboard, write_dashboard
 from dashboards._offline import dashboard_payload
+from insole import Mark, Recording, load
+from insole.simulate import SimulationParams, simulate
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = '</script><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
@@ -98,7 +97,7 @@ def test_player_stays_within_its_budget_for_hundreds_of_sensors(shared_data: Pat
 
 
 def test_maps_are_the_stance_peak_mean_and_integral(ten_minutes: Recording) -> None:
-    from insole._analysis import analyze
+    from insole.analysis import analyze
 
     analysis = analyze(ten_minutes)
     payload = dashboard_payload(ten_minutes, analysis)

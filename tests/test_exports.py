@@ -21,7 +21,8 @@ import pytest
 
 import insole
 from insole._cli import main
-from insole._export import (
+from insole._recording import FootSamples
+from insole.io._export import (
     BidsExportParams,
     analysis_tables,
     c3d_channels,
@@ -32,7 +33,6 @@ from insole._export import (
     write_c3d,
     write_tables,
 )
-from insole._recording import FootSamples
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GAITPDB = SHARED / "gaitpdb" / "GaCo01_01.txt"

@@ -13,7 +13,7 @@ import pytest
 import insole
 from insole import FootSamples, Mark, Recording, RecordingMeta, RecordingStreamWriter, ReferenceEvents, get_layout
 from insole._errors import MalformedFileError
-from insole._format import FORMAT_VERSION, read_parquet, read_stream, recover, write_parquet
+from insole.io._format import FORMAT_VERSION, read_parquet, read_stream, recover, write_parquet
 
 RATE_HZ = 100.0
 
@@ -182,7 +182,7 @@ def test_stream_with_no_samples_yet_is_reported_not_crashed_on(tmp_path: Path) -
 
 
 def test_csv_export_of_feet_on_separate_clocks_reads_back_identical(tmp_path: Path) -> None:
-    from insole._export_csv import write_csv
+    from insole.io._export._csv import write_csv
 
     recording = _synthetic()
     csv_path, sidecar = write_csv(recording, tmp_path / "walk.csv")

@@ -13,9 +13,9 @@ import pytest
 
 import insole
 from insole._errors import InputError, MalformedFileError
-from insole._export_csv import write_csv
-from insole._importers._generic_csv import load_with_mapping
-from insole._io import detect_format
+from insole.io._export._csv import write_csv
+from insole.io._importers._generic_csv import load_with_mapping
+from insole.io._load import detect_format
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GAITPDB = sorted((SHARED / "gaitpdb").glob("[A-Z][a-z][A-Z][a-z][0-9]*_[0-9]*.txt"))

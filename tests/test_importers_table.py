@@ -1,4 +1,4 @@
-"""The shared text-table reader (insole/_importers/_table.py): its fast path reads exactly what the slow one did.
+"""The shared text-table reader (insole/io/_importers/_table.py): its fast path reads exactly what the slow one did.
 
 The fast path (pandas' C parser over the whole table) is taken only for
 columns whose every field is a finite number or empty; everything else goes
@@ -18,7 +18,7 @@ import pytest
 
 import insole
 from insole._errors import MalformedFileError
-from insole._importers._table import parse_numeric, split_rows
+from insole.io._importers._table import parse_numeric, split_rows
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MOTICON = SHARED / "moticon-opengo" / "230927_102114.txt"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from insole._report._chain import GRADE_COLOURS, chain_svg
-from insole._report._evidence import GRADES, GRADE_SHORT
-from insole._report._findings import evaluate
 from test_report_findings import SETS, _session
+
+from insole.report._chain import GRADE_COLOURS, chain_svg
+from insole.report._evidence import GRADE_SHORT, GRADES
+from insole.report._findings import evaluate
 
 SVG = "{http://www.w3.org/2000/svg}"
 

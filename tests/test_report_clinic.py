@@ -9,14 +9,12 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from insole._clinic._protocols import SOURCES
-from insole._clinic._results import TestInputs, run_test
-from insole._format import write_parquet
-from insole._io import load
-from insole._report import write_report
-from insole._report._clinic_test import clinic_source_numbers
-from insole._report._evidence import REFERENCES
-from insole._simulate_clinic import simulate_clinic_test
+from insole.clinic import SOURCES, TestInputs, run_test
+from insole.io import load, write_parquet
+from insole.report import write_report
+from insole.report._clinic_test import clinic_source_numbers
+from insole.report._evidence import REFERENCES
+from insole.simulate import simulate_clinic_test
 
 
 def _saved_test(tmp_path: Path, test: str, inputs: TestInputs, **simulation) -> tuple[Path, dict]:

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from insole._layout import get_layout
-from insole._report._evidence import FINDINGS, REFERENCES
-from insole._report._findings import CODES, FindingParams, evaluate
-from insole._report._metrics import FootMetrics, SessionMetrics, ball_width_mm, cop_ml_assessable
-from insole._report._reference import MetricDistribution, ReferenceSet, stride_variability_pct
+from insole.report._evidence import FINDINGS, REFERENCES
+from insole.report._findings import CODES, FindingParams, evaluate
+from insole.report._metrics import FootMetrics, SessionMetrics, ball_width_mm, cop_ml_assessable
+from insole.report._reference import MetricDistribution, ReferenceSet, stride_variability_pct
 
 LAYOUT = get_layout("insole16")
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from insole._cli import main
-from insole._format import write_parquet
-from insole._report import SECTIONS, build_report, print_pdf, write_html
-from insole._report._evidence import DISCLAIMER
-from insole._simulate import SimulationParams, simulate
+from insole.io import write_parquet
+from insole.report import SECTIONS, build_report, print_pdf, write_html
+from insole.report._evidence import DISCLAIMER
+from insole.simulate import SimulationParams, simulate
 
 CHROMIUM = "/usr/bin/chromium"
 NOTE = 'knee pain <script>window.__pwned = 1; console.error("injected")</script> & "quotes"'
@@ -140,7 +140,7 @@ def test_report_command_refuses_a_missing_output_directory(antalgic_walk, tmp_pa
 
 
 def test_pdf_without_chromium_is_a_clear_error(tmp_path, monkeypatch):
-    from insole._report import PdfError
+    from insole.report import PdfError
 
     page = tmp_path / "p.html"
     page.write_text("<html><body>x</body></html>")

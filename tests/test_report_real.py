@@ -7,9 +7,9 @@ import math
 import pytest
 
 from insole import load
-from insole._report._findings import evaluate
-from insole._report._metrics import session_metrics
-from insole._report._reference import load_reference_sets, reference_set_for, timing_variability
+from insole.report._findings import evaluate
+from insole.report._metrics import session_metrics
+from insole.report._reference import load_reference_sets, reference_set_for, timing_variability
 
 GAITNDD_EXPECTED = {  # record -> irregular_gait expected (Huntington's: yes; controls: no)
     "hunt1": True,
@@ -51,7 +51,7 @@ def test_uncalibrated_foot_switches_get_only_timing_rules(shared_data):
 
 def test_real_control_reference_matches_the_staged_data(shared_data):
     """The stored real-control reference set is what the current analysis makes of the staged files."""
-    from insole._report._reference import build_real_controls
+    from insole.report._reference import build_real_controls
 
     stored = reference_set_for(load_reference_sets(), "any", kind="real", layout_specific=False)
     rebuilt = build_real_controls(shared_data)
@@ -60,6 +60,6 @@ def test_real_control_reference_matches_the_staged_data(shared_data):
     for metric in ("timing_variability_pct", "stride_variability_pct", "stance_variability_pct"):
         old, new = stored.session_metric(metric).values, rebuilt.session_metric(metric).values
         # stored rounded to 1e-6; anything more means the analysis changed: rebuild with
-        # python -m insole._report._rebuild
+        # python -m insole.report._rebuild
         assert len(old) == len(new) == 5
         assert all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(old, new)), (metric, old, new)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from insole._report._validation import PATTERN_CODES, WHOLE_BODY, run_case, run_validation, summarise
+from insole.report._validation import PATTERN_CODES, WHOLE_BODY, run_case, run_validation, summarise
 
 
 @pytest.mark.parametrize("pattern", sorted(PATTERN_CODES))

@@ -1,4 +1,4 @@
-"""Known-answer tests of the gait simulator (insole._simulate).
+"""Known-answer tests of the gait simulator (insole.simulate._simulator).
 
 Three kinds of check for every pattern:
 * the stored answer is what the generator was asked for (parameters stored
@@ -21,10 +21,9 @@ import numpy as np
 import pytest
 
 from insole._cli import main as cli_main
-from insole._format import write_parquet
-from insole._io import load
 from insole._layout import builtin_layouts
-from insole._simulate import PATTERNS, Activity, SimulationParams, sample_source, simulate
+from insole.io import load, write_parquet
+from insole.simulate._simulator import PATTERNS, Activity, SimulationParams, sample_source, simulate
 
 CONTACT_THRESHOLD_BW = 0.03  # 3 % BW: well above noise (16 x 0.2 N, clipped) and below every contact's load 10 ms in
 ONE_SIDED = [p for p in PATTERNS if p not in ("normal", "irregular")]

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import insole
-from insole._analysis import analyze
+from insole.analysis import analyze
 
 EXPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "vendor-exports"
 pytestmark = pytest.mark.skipif(not EXPORTS.is_dir(), reason="shared data not present")

@@ -16,16 +16,16 @@ import pytest
 
 import insole
 from insole._cli import main
-from insole._grid import (
+from insole.analysis import (
     arch_index,
-    force_n,
     footprint,
+    force_n,
     grid_image,
     is_grid,
     peak_pressure_map,
     pressure_time_integral_map,
 )
-from insole._io import detect_format
+from insole.io._load import detect_format
 
 VENDOR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "vendor-exports"
 PEDAR = VENDOR / "pedar_example.asc"

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from insole._cli._arguments import add_recording_command
 from insole._errors import AnalysisError, InputError
-from insole._io import formats, load
+from insole.io import formats, load
 
 if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
-    from insole._analysis import Analysis
     from insole._recording import Recording
+    from insole.analysis import Analysis
 
 __all__ = ["add_parser", "register_output", "ExtraOutput", "summary_text"]
 
@@ -76,8 +76,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from insole._analysis import AnalysisParams, analyze
-    from insole._analysis._json import write_json
+    from insole.analysis import AnalysisParams, analyze, write_json
 
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
@@ -191,7 +190,7 @@ def _wrapped(first: str, parts: list[str], indent: str, width: int = 100) -> lis
 
 def analysed_file(path: Path | str) -> dict[str, Any]:
     """The file ``insole analyze`` read: name as given, size and SHA-256 (the source may be another file)."""
-    from insole._importers._table import provenance
+    from insole.io import provenance
 
     described = provenance(Path(path), "")
     return {key: described[key] for key in ("path", "size_bytes", "sha256")}
@@ -200,7 +199,7 @@ def analysed_file(path: Path | str) -> dict[str, Any]:
 def summary_text(analysis: Analysis, path: Path | str) -> str:
     """The human-readable summary ``insole analyze`` prints."""
     # signed metrics (medial/lateral) are compared by R - L: a ratio around zero says nothing
-    from insole._analysis._summary import SIGNED_METRICS
+    from insole.analysis import SIGNED_METRICS
 
     prov = analysis.provenance
     source = prov["input"]

@@ -15,7 +15,7 @@ from insole._cli._analyze import ExtraOutput, register_output
 
 
 def _report(analysis: Any, recording: Any, value: str, args: argparse.Namespace) -> str:
-    from insole._report import write_report
+    from insole.report import write_report
 
     out = Path(value)
     write_report(recording, out, path=getattr(args, "path", None), analysis=analysis,

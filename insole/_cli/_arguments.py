@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from firmware_protocol._codec import max_samples_per_packet
+from firmware_protocol import max_samples_per_packet
 
 __all__ = ["add_examples_command", "add_recording_command", "body_mass_kg", "positive_float", "samples_per_packet"]
 

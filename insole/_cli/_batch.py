@@ -17,7 +17,7 @@ from insole._cli._arguments import add_examples_command
 from insole._errors import AnalysisError, InputError
 
 if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
-    from insole._analysis import AnalysisParams
+    from insole.analysis import AnalysisParams
 
 __all__ = ["add_parser", "run"]
 
@@ -60,7 +60,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _params(path: Path | None) -> AnalysisParams:
-    from insole._analysis import AnalysisParams
+    from insole.analysis import AnalysisParams
 
     if path is None:
         return AnalysisParams()
@@ -79,7 +79,7 @@ def _params(path: Path | None) -> AnalysisParams:
 
 
 def run(args: argparse.Namespace) -> int:
-    from insole._batch import EngineError, EngineSpec, run_batch
+    from insole.batch import EngineError, EngineSpec, run_batch
 
     if args.workers is not None and args.workers < 1:
         raise InputError(args.out, f"--workers must be at least 1, not {args.workers}")

@@ -55,9 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from insole._batch import read_cohort
-    from insole._batch._cohort import CohortParams, compare_cohort, join_groups, read_groups
-    from insole._batch._page import cohort_page
+    from insole.batch import CohortParams, cohort_page, compare_cohort, join_groups, read_cohort, read_groups
 
     if args.on and not args.groups:
         raise InputError(args.cohort, "--on names a column of the --groups table; give --groups too")

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from insole._cli._arguments import add_examples_command
 from insole._errors import InputError
-from insole._format import write_parquet
-from insole._io import formats, load
 from insole._recording import Recording
+from insole.io import formats, load, write_parquet
 
 __all__ = ["add_parser", "open_input"]
 
@@ -47,7 +46,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def open_input(path: Path, format: str | None, mapping: Path | None) -> Recording:
     """Load ``path``; with a mapping, through the generic CSV importer."""
     if mapping is not None:
-        from insole._importers._generic_csv import load_with_mapping
+        from insole.io import load_with_mapping
 
         return load_with_mapping(path, mapping)
     return load(path, format)
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         write_parquet(recording, out)
         print(f"wrote {out}: {recording!r}")
     else:
-        from insole._export_csv import write_csv  # pandas, only when writing CSV
+        from insole.io import write_csv  # pandas, only when writing CSV
 
         csv_path, sidecar = write_csv(recording, out)
         print(f"wrote {csv_path} and {sidecar.name}: {recording!r}")

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from insole._cli._arguments import add_recording_command
-from insole._io import formats, load
+from insole.io import formats, load
 
 __all__ = ["add_parser"]
 
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.exists():
         print(f"insole dashboard: error: {out.parent}: no such folder", file=sys.stderr)
         return 2
-    from dashboards._offline import DashboardParams
+    from dashboards import DashboardParams
 
     write_dashboard(recording, out, source=args.path.name, params=DashboardParams(title=args.title))
     size_mb = out.stat().st_size / 1e6

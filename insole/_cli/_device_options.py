@@ -27,15 +27,14 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from firmware_protocol._faults import FaultPlan, parse_fault_spec
+from firmware_protocol import FaultPlan, parse_fault_spec
 from insole._cli import EXIT_INTERRUPTED, UsageError
 from insole._cli._arguments import body_mass_kg, positive_float, samples_per_packet
 from insole._errors import DeviceError
 
 if TYPE_CHECKING:
-    from firmware_protocol._emulator import InsoleSpec
-    from firmware_protocol._environment import EmulatedEnvironment
-    from insole._capture._collector import CaptureParams, InsoleSelector
+    from firmware_protocol import EmulatedEnvironment, InsoleSpec
+    from insole.capture import CaptureParams, InsoleSelector
 
 __all__ = [
     "EMULATED_UNLOADED_S",
@@ -141,7 +140,7 @@ def emulation_faults(
             faults = parse_fault_spec(args.faults)
         except ValueError as error:
             raise UsageError(f"--faults: {error}") from None
-    from insole._simulate import PATTERNS
+    from insole.simulate import PATTERNS
 
     patterns = ("synthetic", *PATTERNS) if synthetic else PATTERNS
     if args.pattern not in patterns:
@@ -156,7 +155,7 @@ def _listed(names: Sequence[str]) -> str:
 
 def capture_setup(args: argparse.Namespace) -> tuple[CaptureParams, dict[str, InsoleSelector]]:
     """The capture parameters and the insole to look for per recorded foot (``--only`` keeps one)."""
-    from insole._capture._collector import CaptureParams, InsoleSelector
+    from insole.capture import CaptureParams, InsoleSelector
 
     params = CaptureParams(
         sample_rate_hz=args.rate,
@@ -243,7 +242,7 @@ async def start_emulation(specs: Sequence[InsoleSpec] | None = None) -> Emulated
     Raises:
         DeviceError: the environment could not start (e.g. no ``dbus-daemon``).
     """
-    from firmware_protocol._environment import EmulatedEnvironment, EmulationSetupError
+    from firmware_protocol import EmulatedEnvironment, EmulationSetupError
 
     environment = EmulatedEnvironment(specs, set_system_bus_env=True)
     try:
@@ -268,7 +267,7 @@ def emulated_walk_specs(
     """
     import numpy as np
 
-    from firmware_protocol._emulator import InsoleSpec, source_from_arrays
+    from firmware_protocol import InsoleSpec, source_from_arrays
 
     rate = params.sample_rate_hz
     unloaded_rows = math.ceil(EMULATED_UNLOADED_S * rate)
@@ -279,7 +278,7 @@ def emulated_walk_specs(
         for side in ("left", "right"):
             sources[side] = _unloaded_first(source_for_pattern("synthetic", side, args.seed), unloaded_rows)
     else:
-        from insole._simulate import SimulationParams, simulate
+        from insole.simulate import SimulationParams, simulate
 
         recording = simulate(SimulationParams(
             pattern=args.pattern, duration_s=(duration_s or 120.0) + 5.0, seed=args.seed, sample_rate_hz=float(rate),

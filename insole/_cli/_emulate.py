@@ -13,18 +13,16 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from firmware_protocol._codec import SAMPLE_RATES_HZ
-from firmware_protocol._faults import FAULT_SPEC_HELP, FaultPlan, parse_fault_spec
+from firmware_protocol import FAULT_SPEC_HELP, SAMPLE_RATES_HZ, FaultPlan, parse_fault_spec
 from insole._cli._arguments import add_examples_command, positive_float, samples_per_packet
 from insole._errors import DeviceError, InputError
 
 if TYPE_CHECKING:
-    from firmware_protocol._emulator import InsoleSpec, SampleSource
+    from firmware_protocol import InsoleSpec, SampleSource
 
 # bumble and bleak are imported only when the command runs: importing them
 # takes about a second, and every other command would pay for it.
@@ -33,7 +31,7 @@ __all__ = ["add_parser", "run"]
 
 #: Sources by ``--pattern``: the gait simulator's patterns (a simulated walk
 #: streamed in a loop), and ``synthetic``, a smooth placeholder test signal.
-from insole._simulate import PATTERNS as _GAIT_PATTERNS  # noqa: E402
+from insole.simulate import PATTERNS as _GAIT_PATTERNS  # noqa: E402
 
 PATTERNS = (*_GAIT_PATTERNS, "synthetic")
 
@@ -91,7 +89,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from firmware_protocol._environment import EmulationSetupError
+    from firmware_protocol import EmulationSetupError
 
     specs = _specs(args)
     if not args.quiet:
@@ -111,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(specs: list[InsoleSpec]) -> None:
-    from firmware_protocol._environment import EmulatedEnvironment
+    from firmware_protocol import EmulatedEnvironment
 
     async with EmulatedEnvironment(specs) as environment:
         lines = ["Emulated insoles are advertising (no hardware; fake BlueZ on a private D-Bus):"]
@@ -132,7 +130,7 @@ async def _serve(specs: list[InsoleSpec]) -> None:
 
 
 def _specs(args: argparse.Namespace) -> list[InsoleSpec]:
-    from firmware_protocol._emulator import InsoleSpec
+    from firmware_protocol import InsoleSpec
 
     faults = args.faults or {"left": FaultPlan(), "right": FaultPlan()}
     serials = args.serials or (None, None)
@@ -166,7 +164,7 @@ def source_for_pattern(pattern: str, side: str, seed: int) -> SampleSource:
     with IMU) streamed in a loop; ``synthetic`` is the emulator's own
     placeholder signal.
     """
-    from firmware_protocol._emulator import source_from_arrays, synthetic_walking_source
+    from firmware_protocol import source_from_arrays, synthetic_walking_source
 
     if pattern == "synthetic":
         return synthetic_walking_source(side, seed=seed)  # type: ignore[arg-type]
@@ -186,7 +184,7 @@ _SIMULATED: dict[tuple[str, int], object] = {}
 
 def _simulated_walk(pattern: str, seed: int):
     """One simulated walk per (pattern, seed), shared by both feet's sources."""
-    from insole._simulate import SimulationParams, simulate
+    from insole.simulate import SimulationParams, simulate
 
     key = (pattern, seed)
     if key not in _SIMULATED:
@@ -195,8 +193,8 @@ def _simulated_walk(pattern: str, seed: int):
 
 
 def _replay_sources(path: Path) -> tuple[dict[str, SampleSource], float]:
-    from firmware_protocol._emulator import source_from_arrays
-    from insole._io import load  # only needed for --replay
+    from firmware_protocol import source_from_arrays
+    from insole.io import load  # only needed for --replay
 
     recording = load(path)
     if recording.layout.name != "insole16" or recording.unit != "kPa":

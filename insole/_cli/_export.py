@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from insole._cli._arguments import add_recording_command
-from insole._io import formats, load
+from insole.io import formats, load
 
 __all__ = ["add_parser", "run"]
 
@@ -50,12 +50,12 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.to == "bids":
-        from insole._export import BidsExportParams, write_bids
+        from insole.io import BidsExportParams, write_bids
 
         params = BidsExportParams(subject=args.subject, session=args.session, task=args.task, run=args.run)
         written = write_bids(recording, out, params, input_path=args.path)
     elif args.to == "c3d":
-        from insole._export import write_c3d
+        from insole.io import write_c3d
 
         written = [write_c3d(recording, out / f"{args.path.stem}.c3d")]
     else:
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _tables(recording: Any, path: Path, out: Path) -> list[Path]:
-    from insole._export import analysis_tables, footprint_table, write_tables
+    from insole.io import analysis_tables, footprint_table, write_tables
 
     tables = {"footprint": footprint_table(recording)}
     provenance: dict[str, Any] = {"input": str(path), "source": dict(recording.meta.source or {})}
@@ -89,7 +89,7 @@ def _analyzer() -> Any:
     analyze = getattr(insole, "analyze", None)
     if analyze is None:
         try:
-            from insole._analysis import analyze  # type: ignore[attr-defined,no-redef]
+            from insole.analysis import analyze  # type: ignore[attr-defined,no-redef]
         except ImportError:
             return None
     return analyze

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from insole._cli._arguments import add_recording_command
-from insole._format import read_stream
-from insole._io import detect_format, formats, load
 from insole._recording import Recording
 from insole._version import __version__
+from insole.io import detect_format, formats, load, read_stream
 
 __all__ = ["add_parser", "describe", "INFO_SCHEMA", "INFO_SCHEMA_VERSION"]
 
@@ -72,7 +71,7 @@ def describe(path: Path, format: str | None = None, *, mapping: Path | None = No
     """The facts ``insole info`` shows, as a JSON-ready dict (schema ``insole-info`` v1)."""
     path = Path(path)
     if mapping is not None:
-        from insole._importers._generic_csv import load_with_mapping
+        from insole.io import load_with_mapping
 
         format = "generic-csv"
     else:
@@ -185,7 +184,7 @@ def _as_text(info: dict[str, Any]) -> str:
         lines.append(f"  source        {source['file']} ({source.get('format', '?')}, sha256 {str(source.get('sha256', ''))[:12]}...)")
     quality = info["capture_quality"]
     if quality and quality.get("schema") == "insole-capture-quality":
-        from insole._capture._quality import format_capture_quality  # the collector's own summary
+        from insole.capture import format_capture_quality  # the collector's own summary
 
         lines += ["  " + line for line in format_capture_quality(quality)]
     else:

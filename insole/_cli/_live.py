@@ -19,7 +19,7 @@ from pathlib import Path
 
 from insole._cli._arguments import add_examples_command, positive_float
 from insole._cli._device_options import add_device_options, emulation_faults, parquet_out
-from insole._io import formats, load
+from insole.io import formats, load
 
 __all__ = ["add_parser"]
 
@@ -120,14 +120,12 @@ async def _until_stopped(duration_s: float | None, *also: asyncio.Future) -> Non
 
 
 async def _serve_capture(args: argparse.Namespace, faults) -> int:
-    from dashboards import LiveServer
-    from dashboards._capture_control import CaptureControl
-    from insole._capture._session import CaptureSession
+    from dashboards import CaptureControl, LiveServer
     from insole._cli._device_options import capture_setup, emulated_walk_specs, start_emulation
     from insole._errors import DeviceError
     from insole._layout import get_layout
-    from insole._live import LiveHub
     from insole._recording import RecordingMeta
+    from insole.capture import CaptureSession, LiveHub
 
     params, selectors = capture_setup(args)
     meta = RecordingMeta(subject_id=args.subject, body_mass_kg=args.mass_kg, shoe_size_eu=args.shoe_size_eu,
@@ -185,7 +183,7 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
 
 async def _serve_replay(args: argparse.Namespace, recording) -> int:
     from dashboards import LiveServer, ReplaySession
-    from insole._live import LiveHub
+    from insole.capture import LiveHub
 
     host = _host(args)
     hub = LiveHub()

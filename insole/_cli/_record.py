@@ -82,9 +82,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
-    from insole._capture._quality import format_capture_quality
-    from insole._capture._session import CaptureSession, StoppedBeforeRecording
     from insole._recording import RecordingMeta
+    from insole.capture import CaptureSession, StoppedBeforeRecording, format_capture_quality
 
     params, selectors = capture_setup(args)
     sides = tuple(selectors)

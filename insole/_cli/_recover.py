@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from insole._format import default_parquet_path, read_parquet, read_stream, recover
+from insole.io import default_parquet_path, read_parquet, read_stream, recover
 
 __all__ = ["add_parser"]
 

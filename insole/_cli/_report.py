@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from insole._errors import InputError, RecordingError
-from insole._io import load
+from insole.io import load
 
 __all__ = ["add_parser", "run"]
 
@@ -49,7 +49,7 @@ def _check_output(path: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from insole._report import write_report
+    from insole.report import write_report
 
     outputs = [p for p in (args.out, args.json, args.pdf) if p is not None]
     for output in outputs:

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _scan(timeout_s: float, emulate: bool) -> list[Any]:
-    from insole._capture._collector import scan_insoles
+    from insole.capture import scan_insoles
 
     environment = await start_emulation() if emulate else None
     try:

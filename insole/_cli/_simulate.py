@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from insole._errors import RecordingError
-from insole._format import write_parquet
 from insole._layout import builtin_layouts
-from insole._simulate import PATTERN_DESCRIPTIONS, PATTERNS, SimulationParams, simulate
+from insole.io import write_parquet
+from insole.simulate import PATTERN_DESCRIPTIONS, PATTERNS, SimulationParams, simulate
 
 _EXAMPLE = """\
 example:

@@ -98,7 +98,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from insole._clinic._results import TestInputs
+    from insole.clinic import TestInputs
 
     # the simulated patient walks a gait pattern: the emulator's placeholder signal is no patient
     faults = emulation_faults(args, emulate_only=("--faults", "--speed", "--stops-midway"), synthetic=False)
@@ -122,13 +122,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -> int:
-    from insole._capture._session import CaptureSession
     from insole._cli._device_options import abandoned, capture_setup, start_emulation, stop_on_signals, tare_prompt
-    from insole._clinic._guided import GuidedTest, TIME_LIMIT_S
-    from insole._clinic._protocols import protocol
     from insole._layout import get_layout
-    from insole._live import LiveHub
     from insole._recording import RecordingMeta
+    from insole.capture import CaptureSession, LiveHub
+    from insole.clinic import TIME_LIMIT_S, GuidedTest, protocol
 
     spec = protocol(args.test)
     params, selectors = capture_setup(args)
@@ -222,9 +220,8 @@ def _from_file(args: argparse.Namespace, inputs: Any) -> int:
     """The test's result from a recording on disk (no capture), printed and optionally saved."""
     from types import SimpleNamespace
 
-    from insole._clinic._results import run_test
-    from insole._format import write_parquet
-    from insole._io import load
+    from insole.clinic import run_test
+    from insole.io import load, write_parquet
 
     if args.emulate:
         print("insole test: error: --from reads a file; --emulate captures: choose one", file=sys.stderr)
@@ -276,8 +273,8 @@ def _read_marks(loop: asyncio.AbstractEventLoop, guided: Any) -> bool:
 
 async def _serve(args: argparse.Namespace, hub: Any, guided: Any, meta: Any) -> Any:
     from dashboards import LiveServer, is_loopback
-    from insole._clinic._guided import GuidedControl
     from insole._layout import get_layout
+    from insole.clinic import GuidedControl
 
     host = args.host or "127.0.0.1"
     if args.host is not None and not is_loopback(host):
@@ -317,8 +314,8 @@ def _emulated_specs(args: argparse.Namespace, faults: Any, params: Any, mass: fl
     """Emulated insoles streaming a simulated patient doing the test (after half a second unloaded, for the tare)."""
     import numpy as np
 
-    from firmware_protocol._emulator import FaultPlan, InsoleSpec, source_from_arrays
-    from insole._simulate_clinic import simulate_clinic_test
+    from firmware_protocol import FaultPlan, InsoleSpec, source_from_arrays
+    from insole.simulate import simulate_clinic_test
 
     recording = simulate_clinic_test(
         args.test, seed=args.seed, stops_midway=args.stops_midway, fast=args.test == "10mwt" and args.pace == "fast",

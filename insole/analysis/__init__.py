@@ -1,0 +1,131 @@
+"""Gait analysis: ``analyze(recording, params) -> Analysis``, and its stages for use alone.
+
+::
+
+    import insole
+    from insole.analysis import AnalysisParams, analyze
+
+    analysis = analyze(insole.load("recordings/gaitpdb_GaCo01_01_60s.parquet"), AnalysisParams())
+    analysis.strides_frame()      # one row per stride, both feet, a ``side`` column
+
+The stages, each in its own private module and each on whole arrays:
+
+1. ``_prepare``: sensor checks (flat, stuck, saturated), total force, per-sensor loads;
+2. ``_events``: contacts, heel strike and toe off with a confidence each;
+3. zero offset from mid-swing samples;
+4. ``_strides``: timing, walking bouts, turns, exclusions, double support;
+5. body weight from the mass, or from the recording's own load;
+6. ``_force``, ``_cop``, ``_regions``: per-stance features;
+7. ``_summary``: mean/SD/CV per foot, symmetry, standing weight distribution;
+8. ``_quality`` and ``_methods``: what it rests on and how it was made.
+
+``_pipeline`` runs them in order. ``_grid`` holds footprint measures for dense
+layouts (pedar, F-Scan and XSENSOR grids). ``docs/analysis-methods.md`` explains
+the choices; ``docs/analysis-json.md`` the output.
+
+Importing this package is cheap: each name loads its module (and scipy, pandas)
+on first use, so the commands that never analyse start quickly.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from insole.analysis._cop import cop_path
+    from insole.analysis._events import Contacts, detect_contacts, lowpass_by_segment
+    from insole.analysis._grid import (
+        GridGeometry,
+        arch_index,
+        contact_area_mm2,
+        footprint,
+        force_n,
+        grid_image,
+        grid_layout,
+        is_grid,
+        peak_pressure_map,
+        pressure_time_integral_map,
+    )
+    from insole.analysis._json import write_json
+    from insole.analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
+    from insole.analysis._pipeline import analyze
+    from insole.analysis._prepare import PreparedFoot, finish_loads, prepare_foot
+    from insole.analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents, Summary
+    from insole.analysis._segments import hysteresis
+    from insole.analysis._summary import SIGNED_METRICS, robust_cv_pct
+
+__all__ = [
+    "analyze",
+    "AnalysisParams",
+    "Analysis",
+    "FootEvents",
+    "Summary",
+    "JSON_SCHEMA_VERSION",
+    "write_json",
+    "SIGNED_METRICS",
+    "STANDARD_GRAVITY_M_S2",
+    "prepare_foot",
+    "PreparedFoot",
+    "finish_loads",
+    "detect_contacts",
+    "Contacts",
+    "cop_path",
+    "robust_cv_pct",
+    "hysteresis",
+    "lowpass_by_segment",
+    "GridGeometry",
+    "grid_layout",
+    "is_grid",
+    "grid_image",
+    "footprint",
+    "arch_index",
+    "contact_area_mm2",
+    "force_n",
+    "peak_pressure_map",
+    "pressure_time_integral_map",
+]
+
+_HOMES = {
+    "analyze": "_pipeline",
+    "AnalysisParams": "_params",
+    "Analysis": "_result",
+    "FootEvents": "_result",
+    "Summary": "_result",
+    "JSON_SCHEMA_VERSION": "_result",
+    "write_json": "_json",
+    "SIGNED_METRICS": "_summary",
+    "STANDARD_GRAVITY_M_S2": "_params",
+    "prepare_foot": "_prepare",
+    "PreparedFoot": "_prepare",
+    "finish_loads": "_prepare",
+    "detect_contacts": "_events",
+    "Contacts": "_events",
+    "cop_path": "_cop",
+    "robust_cv_pct": "_summary",
+    "hysteresis": "_segments",
+    "lowpass_by_segment": "_events",
+    "GridGeometry": "_grid",
+    "grid_layout": "_grid",
+    "is_grid": "_grid",
+    "grid_image": "_grid",
+    "footprint": "_grid",
+    "arch_index": "_grid",
+    "contact_area_mm2": "_grid",
+    "force_n": "_grid",
+    "peak_pressure_map": "_grid",
+    "pressure_time_integral_map": "_grid",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        import importlib
+
+        value = getattr(importlib.import_module(f"insole.analysis.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'insole.analysis' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))

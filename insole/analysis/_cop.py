@@ -1,0 +1,160 @@
+"""Centre of pressure (COP) in the foot frame and the per-stance gait-line features.
+
+COP = sum(w_i r_i) / sum(w_i) over the used sensors, with ``w_i`` each
+sensor's positive load (force, or pressure with equal areas assumed when the
+areas are unknown) and ``r_i`` its position (x heel to toe, y positive
+medial, mm). It is masked (NaN) where the foot carries less than
+``cop_min_force_fraction`` of body weight, or where the layout cannot place a
+COP (fewer than 3 used sensors, or all of them in a line). As a weighted mean
+with non-negative weights it always lies inside the convex hull of the used
+sensors.
+
+Per stance (heel strike to toe off), on the samples with a COP:
+
+* ``cop_start_x_mm`` / ``cop_start_y_mm`` and ``cop_end_*``: first and last COP;
+* ``gait_line_length_mm``: the heel-to-toe progression, end x minus start x;
+* ``gait_line_width_mm``: the medial-lateral range (max y - min y);
+* ``cop_path_length_mm``: the length of the COP path;
+* ``cop_ml_offset_mm``: the force-weighted mean y (positive = medial);
+* ``cpei_pct``: centre of pressure excursion index (Song et al. 1996): at the
+  anterior third of the foot (x = 2/3 foot length), the lateral distance of
+  the COP from the line joining the first and last COP points, as % of the
+  insole width there; positive when the COP lies lateral of that line. Only
+  where the layout has medial and lateral sensors in front of and behind that
+  line (otherwise NaN and the quality says why).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from insole._layout import SensorLayout
+from insole.analysis._segments import interval_windows
+
+__all__ = ["cop_path", "cop_features", "cop_capability"]
+
+# samples per block of the COP moment product (16 sensors x 16384 x 8 bytes = 2 MiB)
+_COP_BLOCK = 16384
+
+
+def cop_capability(layout: SensorLayout, used: np.ndarray) -> tuple[bool, bool, str]:
+    """Whether the used sensors can place a COP, and whether they support CPEI, with the reason if not."""
+    x, y = layout.x_mm[used], layout.y_mm[used]
+    if used.sum() < 3:
+        return False, False, f"COP needs at least 3 sensors ({int(used.sum())} used)"
+    centred = np.column_stack([x - x.mean(), y - y.mean()])
+    if np.linalg.matrix_rank(centred, tol=1e-6) < 2:
+        return False, False, "COP needs sensors that are not all in a line"
+    length = layout.foot_length_mm
+    anterior = x > length / 2
+    posterior = x < length / 3
+    front_spread = np.ptp(y[anterior]) if anterior.sum() >= 2 else 0.0
+    if not posterior.any() or front_spread < 0.1 * length:
+        return True, False, "CPEI needs medial and lateral sensors in the forefoot and a heel sensor"
+    return True, True, ""
+
+
+def cop_path(
+    positive_load_t: np.ndarray, layout: SensorLayout, force: np.ndarray, min_force: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample COP x and y (mm), NaN where masked; ``positive_load_t`` is (sensors, samples).
+
+    Excluded sensors carry zero load already. The total and the two moments
+    come from a small (3 x sensors) by (sensors x samples) product in float64,
+    block by block (a float64 copy of a block fits in cache; of the whole
+    array it would not): a weighted mean in float64 with non-negative weights
+    stays inside the sensors' hull, which float32 sums do not guarantee. The
+    product is numpy's own einsum loop, not BLAS: a multi-threaded BLAS spins
+    its threads on such thin products and burns more CPU than it saves.
+    """
+    loads = np.asarray(positive_load_t)
+    n = loads.shape[1]
+    weights = np.vstack([np.ones(layout.n_sensors), layout.x_mm, layout.y_mm]).astype(np.float64)
+    sums = np.empty((3, n))
+    for start in range(0, n, _COP_BLOCK):  # one product per block of samples, not per sample
+        stop = start + _COP_BLOCK
+        np.einsum("jk,kn->jn", weights, loads[:, start:stop].astype(np.float64), out=sums[:, start:stop])
+    total, moment_x, moment_y = sums
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = moment_x / total
+        y = moment_y / total
+    masked = ~(total > 0) | ~(force >= min_force) | ~np.isfinite(force)
+    x[masked] = np.nan
+    y[masked] = np.nan
+    return x, y
+
+
+def cop_features(
+    cop_x: np.ndarray,
+    cop_y: np.ndarray,
+    force: np.ndarray,
+    hs: np.ndarray,
+    to: np.ndarray,
+    layout: SensorLayout,
+    cpei_possible: bool,
+) -> dict[str, np.ndarray]:
+    m = hs.size
+    names = (
+        "cop_start_x_mm", "cop_start_y_mm", "cop_end_x_mm", "cop_end_y_mm", "gait_line_length_mm",
+        "gait_line_width_mm", "cop_path_length_mm", "cop_ml_offset_mm", "cpei_pct",
+    )
+    if m == 0:
+        return {name: np.zeros(0) for name in names}
+    wx = interval_windows(cop_x, hs, to)
+    wy = interval_windows(cop_y, hs, to)
+    wf = interval_windows(force, hs, to)
+    has = np.isfinite(wx)
+    any_cop = has.any(axis=1)
+    rows = np.arange(m)
+    first = np.argmax(has, axis=1)
+    last = wx.shape[1] - 1 - np.argmax(has[:, ::-1], axis=1)
+    out: dict[str, np.ndarray] = {}
+    start_x = np.where(any_cop, wx[rows, first], np.nan)
+    start_y = np.where(any_cop, wy[rows, first], np.nan)
+    end_x = np.where(any_cop, wx[rows, last], np.nan)
+    end_y = np.where(any_cop, wy[rows, last], np.nan)
+    out["cop_start_x_mm"], out["cop_start_y_mm"] = start_x, start_y
+    out["cop_end_x_mm"], out["cop_end_y_mm"] = end_x, end_y
+    out["gait_line_length_mm"] = end_x - start_x
+    with np.errstate(all="ignore"):
+        out["gait_line_width_mm"] = np.where(any_cop, np.nanmax(np.where(has, wy, -np.inf), axis=1)
+                                             - np.nanmin(np.where(has, wy, np.inf), axis=1), np.nan)
+        steps = np.hypot(np.diff(wx, axis=1), np.diff(wy, axis=1))
+        out["cop_path_length_mm"] = np.where(any_cop, np.nansum(steps, axis=1), np.nan)
+        weight = np.where(has, np.clip(np.nan_to_num(wf), 0, None), 0.0)
+        out["cop_ml_offset_mm"] = np.where(
+            weight.sum(axis=1) > 0, np.nansum(weight * np.nan_to_num(wy), axis=1) / weight.sum(axis=1), np.nan
+        )
+    out["cpei_pct"] = _cpei(wx, wy, start_x, start_y, end_x, end_y, layout) if cpei_possible else np.full(m, np.nan)
+    return out
+
+
+def _cpei(wx, wy, start_x, start_y, end_x, end_y, layout: SensorLayout) -> np.ndarray:
+    length = layout.foot_length_mm
+    x_third = 2.0 * length / 3.0
+    outline = layout.outline_mm
+    medial = outline[outline[:, 1] >= 0]
+    lateral = outline[outline[:, 1] <= 0]
+    med_half = np.interp(x_third, *_sorted(medial))
+    lat_half = np.interp(x_third, *_sorted(lateral))
+    width = abs(med_half) + abs(lat_half)
+    reached = np.isfinite(wx) & (wx >= x_third)
+    has = reached.any(axis=1)
+    k = np.argmax(reached, axis=1)
+    rows = np.arange(wx.shape[0])
+    prev = np.maximum(k - 1, 0)
+    x0, x1 = wx[rows, prev], wx[rows, k]
+    y0, y1 = wy[rows, prev], wy[rows, k]
+    fraction = np.where(np.isfinite(x0) & (x1 > x0), (x_third - x0) / np.where(x1 > x0, x1 - x0, 1.0), 1.0)
+    y_cop = np.where(np.isfinite(y0), y0 + np.clip(fraction, 0, 1) * (y1 - y0), y1)
+    span = end_x - start_x
+    valid = has & (start_x < x_third) & (end_x > x_third) & (span > 0)
+    with np.errstate(all="ignore"):
+        y_line = start_y + (end_y - start_y) * (x_third - start_x) / span
+        cpei = 100.0 * (y_line - y_cop) / width
+    return np.where(valid, cpei, np.nan)
+
+
+def _sorted(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(points[:, 0])
+    return points[order, 0], points[order, 1]

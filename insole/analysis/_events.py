@@ -1,0 +1,483 @@
+"""Foot contacts from one foot's total force: heel strike (initial contact) and toe off.
+
+Two passes, both on whole arrays:
+
+1. **Coarse contacts.** The force is low-passed (zero-phase Butterworth,
+   2nd order, ``event_lowpass_hz``) within each run of valid samples, then a
+   hysteresis detector finds where it rises above ``detect_high_fraction`` and
+   falls below ``detect_low_fraction`` of the foot's robust load range (5th to
+   95th percentile). Unloadings shorter than ``min_swing_s`` are merged into the
+   contact around them; contacts shorter than ``min_stance_s`` are dropped.
+2. **Refined events, per contact**, by one of two methods:
+
+   * ``level`` (calibrated insoles, N or kPa). Each contact's levels start from
+     the lowest force of the swing before (or after) it, the *local floor*,
+     which carries any residual in-shoe load, and add a fraction of the foot's
+     typical contact peak. Heel strike is the first sample at or above
+     ``floor_before + contact_on_fraction x typical_peak``; toe off is the first
+     sample below ``floor_after + contact_off_fraction x typical_peak``. The off
+     level is higher because the shoe keeps pressing on the toes for a while
+     after toe off. With the default 12 Hz smoothing these reproduce the
+     Moticon OpenGo software's events to within a sample.
+   * ``shape`` (uncalibrated force-sensitive resistors, unit "au", whose output
+     is not linear in force, so a fraction of the peak means different loads
+     in different steps). Heel strike: walking back from the steepest point of
+     the rise, the first sample after the slope was below
+     ``shape_slope_fraction`` of that steepest slope. Toe off: where the
+     unloading reaches the floor it settles at (see ``_toe_off_shape``): the
+     end of the steep fall when the fall pauses or rebounds there, otherwise
+     the end of the slower fall that follows as the toes leave.
+
+Contacts far longer than the foot's typical one are split at a deep inner
+unloading (``_split_long_contacts``): a shuffling step in a turn, or a short
+swing held above the coarse off level by residual load.
+
+Events are never placed in a gap: a rise or fall that happened while samples
+were missing leaves that event unknown (NaN). Short gaps (up to
+``BRIDGE_GAP_S``) inside a contact or a swing do not split it; longer ones do.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, sosfiltfilt
+
+from insole.analysis._params import AnalysisParams
+from insole.analysis._segments import (
+    hysteresis,
+    interval_argmax,
+    last_true_at_or_before,
+    next_true_at_or_after,
+    reduce_intervals,
+    runs,
+)
+
+__all__ = ["Contacts", "detect_contacts", "lowpass_by_segment", "BRIDGE_GAP_S"]
+
+# A gap this short inside a contact or a swing does not end it (one or two
+# lost BLE packets at 100 Hz); events are still never placed inside it.
+BRIDGE_GAP_S = 0.05
+# The longest swing (s) searched for the local floor before/after a contact.
+_FLOOR_WINDOW_S = 1.0
+# Rise times up to this are "sharp"; the heel-strike confidence falls linearly
+# to zero at 3x this (slow, creeping loading makes the onset uncertain).
+_SHARP_RISE_S = 0.12
+
+
+@dataclass(frozen=True, eq=False)
+class Contacts:
+    """The contacts of one foot, one entry per contact, in time order.
+
+    Indices are sample indices into the foot's arrays; -1 marks an event that
+    could not be observed (in a gap, or before/after the recording).
+    ``peak_index`` is the sample of the largest (smoothed) force.
+    Confidences are in [0, 1] (NaN where the event is unknown).
+    ``long_gap_before`` is True when a gap longer than the bridge limit lies
+    between the previous contact and this one (the stride across it is not used).
+    """
+
+    heel_strike_index: np.ndarray
+    toe_off_index: np.ndarray
+    peak_index: np.ndarray
+    start_index: np.ndarray  # the coarse contact [start, stop), known even where an event is not
+    stop_index: np.ndarray
+    heel_strike_confidence: np.ndarray
+    toe_off_confidence: np.ndarray
+    has_gap: np.ndarray  # any invalid sample between heel strike and toe off
+    long_gap_before: np.ndarray
+    levels: dict[str, float]  # the foot's robust floor and top of the smoothed force
+
+    @property
+    def n(self) -> int:
+        return int(self.heel_strike_index.size)
+
+
+def lowpass_by_segment(values: np.ndarray, valid: np.ndarray, sample_rate_hz: float, cutoff_hz: float) -> np.ndarray:
+    """Zero-phase low-pass within each run of valid samples; invalid samples stay NaN.
+
+    Runs too short for the filter's edge padding are passed through unfiltered.
+    A cutoff at or above 0.45 x the sample rate leaves the signal as it is.
+    """
+    out = np.where(valid, values, np.nan).astype(float)
+    if cutoff_hz >= 0.45 * sample_rate_hz:
+        return out
+    sos = _butter_lowpass(float(cutoff_hz), float(sample_rate_hz)).copy()  # scipy wants it writable
+    padlen = 3 * (2 * len(sos) + 1)
+    starts, stops = runs(valid)
+    for start, stop in zip(starts.tolist(), stops.tolist()):  # one call per run of valid data
+        if stop - start > padlen:
+            out[start:stop] = sosfiltfilt(sos, out[start:stop])
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _butter_lowpass(cutoff_hz: float, sample_rate_hz: float) -> np.ndarray:
+    """2nd-order Butterworth low-pass sections (designed once per cutoff and rate)."""
+    return butter(2, cutoff_hz, fs=sample_rate_hz, output="sos")
+
+
+def _bridge_short_gaps(smoothed: np.ndarray, valid: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Forward-fill gaps of at most ``max_gap`` samples (for the coarse state only).
+
+    Returns the filled signal and a mask of samples inside long gaps.
+    """
+    filled = smoothed.copy()
+    starts, stops = runs(~valid)
+    if starts.size == 0:
+        return filled, np.zeros(valid.size, dtype=bool)
+    short = ((stops - starts) <= max_gap) & (starts > 0)
+    in_short = ~np.isnan(_paint(valid.size, starts[short], stops[short], np.ones(short.sum())))
+    long_gap = ~np.isnan(_paint(valid.size, starts[~short], stops[~short], np.ones((~short).sum())))
+    filled[in_short] = smoothed[last_true_at_or_before(valid)[in_short]]
+    return filled, long_gap
+
+
+def detect_contacts(
+    time_s: np.ndarray,
+    force: np.ndarray,
+    valid: np.ndarray,
+    sample_rate_hz: float,
+    params: AnalysisParams,
+    method: str = "level",
+    smoothed: np.ndarray | None = None,
+    *,
+    calibrated: bool | None = None,
+) -> Contacts:
+    """Find the contacts (heel strike to toe off) of one foot from its total force.
+
+    ``force`` is in any unit proportional to force (N or au); only ratios
+    matter. ``valid`` marks observed samples (invalid ones may hold anything).
+    ``calibrated``: the force's zero means no load (N; not "au", whose zero is
+    arbitrary); None assumes so for the "level" method, the automatic choice
+    for calibrated insoles. A calibrated foot whose smoothed force never falls
+    below ``unloaded_max_fraction`` of its 95th percentile never unloads: it
+    stands throughout, and each run of observed samples is one contact with no
+    event (the hysteresis would otherwise take postural sway for steps).
+    """
+    n = force.size
+    valid = np.asarray(valid, dtype=bool) & np.isfinite(force)
+    if smoothed is None:
+        smoothed = lowpass_by_segment(force, valid, sample_rate_hz, params.event_lowpass_hz)
+    if method not in ("level", "shape"):
+        raise ValueError(f"event method must be 'level' or 'shape', not {method!r}")
+    if valid.sum() < 3:
+        return _empty(smoothed)
+    floor, top = (float(v) for v in np.percentile(smoothed[valid], [5, 95]))  # one partition for both
+    load_range = top - floor
+    levels = {"floor": floor, "top": top}
+    if not (load_range > 0):
+        return _empty(smoothed, levels)
+
+    bridge = max(1, int(round(BRIDGE_GAP_S * sample_rate_hz)))
+    filled, long_gap = _bridge_short_gaps(smoothed, valid, bridge)
+    filled = np.where(long_gap, np.nan, filled)
+    if calibrated is None:
+        calibrated = method == "level"
+    lowest = float(np.nanmin(smoothed[valid]))
+    if calibrated and top > 0 and lowest > params.unloaded_max_fraction * top:
+        levels.update(lowest=lowest, never_unloaded=1.0)
+        return _standing_throughout(filled, valid, long_gap, levels)
+    state = hysteresis(
+        filled,
+        floor + params.detect_high_fraction * load_range,
+        floor + params.detect_low_fraction * load_range,
+    )
+    starts, stops = runs(state)
+    if starts.size == 0:
+        return _empty(smoothed, levels)
+
+    # merge unloadings shorter than min_swing_s (unless a long gap separates them)
+    min_swing = int(round(params.min_swing_s * sample_rate_hz))
+    if starts.size > 1:
+        between_long_gap = reduce_intervals(np.logical_or, long_gap, stops[:-1], starts[1:])
+        merge = ((starts[1:] - stops[:-1]) < min_swing) & ~between_long_gap
+        keep_start = np.concatenate([[True], ~merge])
+        keep_stop = np.concatenate([~merge, [True]])
+        starts, stops = starts[keep_start], stops[keep_stop]
+    min_stance = int(round(params.min_stance_s * sample_rate_hz))
+    long_enough = (stops - starts) >= max(min_stance, 1)
+    starts, stops = starts[long_enough], stops[long_enough]
+    starts, stops = _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_hz, params)
+    m = starts.size
+    if m == 0:
+        return _empty(smoothed, levels)
+
+    window = int(round(_FLOOR_WINDOW_S * sample_rate_hz))
+    prev_stop = np.concatenate([[0], stops[:-1]])
+    next_start = np.concatenate([starts[1:], [n]])
+    before_lo = np.maximum(prev_stop, starts - window)
+    after_hi = np.minimum(next_start, stops + window)
+
+    peaks_of = np.nan_to_num(smoothed, nan=-np.inf)  # a gap is never a peak
+    peak_index = interval_argmax(peaks_of, starts, stops)
+    peak = smoothed[peak_index]
+    floor_before = _interval_nanmin(smoothed, before_lo, starts)
+    floor_after = _interval_nanmin(smoothed, stops, after_hi)
+    # the scale of the levels: the typical peak of this foot's walking contacts
+    # (one scale per foot keeps a weak step's events where a strong step's are)
+    walking = (stops - starts) <= params.max_stance_s * sample_rate_hz
+    typical_peak = float(np.median(peak[walking])) if walking.any() else top
+    levels["typical_peak"] = typical_peak
+
+    # heel strike is sought before the first peak (weight acceptance) and toe
+    # off after the last (push-off): a deep mid-stance valley is not an edge
+    middle = (starts + stops) // 2
+    first_peak = interval_argmax(peaks_of, starts, np.maximum(middle, starts + 1))
+    last_peak = interval_argmax(peaks_of, middle, stops)
+    if method == "level":
+        hs, hs_ok = _heel_strike_level(smoothed, before_lo, first_peak, floor_before, typical_peak, params)
+        to, to_ok = _toe_off_level(smoothed, last_peak, after_hi, floor_after, typical_peak, params)
+    else:
+        shape = lowpass_by_segment(force, valid, sample_rate_hz, params.shape_lowpass_hz)
+        hs, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params)
+        to, to_ok = _toe_off_shape(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params)
+    hs_safe = np.clip(hs, 0, n - 1)
+    hs_ok &= valid[hs_safe] & valid[np.maximum(hs_safe - 1, 0)]
+    to_safe = np.clip(to, 0, n - 1)
+    to_ok &= valid[to_safe] & valid[np.maximum(to_safe - 1, 0)]
+
+    hs = np.where(hs_ok, hs, -1)
+    to = np.where(to_ok, to, -1)
+
+    # gaps inside the contact (between heel strike, or coarse start, and toe off)
+    invalid_count = np.concatenate([[0], np.cumsum(~valid)])
+    span_lo = np.where(hs >= 0, hs, starts)
+    span_hi = np.where(to >= 0, to, stops)
+    has_gap = (invalid_count[span_hi] - invalid_count[span_lo]) > 0
+    long_gap_count = np.concatenate([[0], np.cumsum(long_gap)])
+    long_gap_before = np.concatenate([[False], (long_gap_count[starts[1:]] - long_gap_count[stops[:-1]]) > 0])
+
+    # confidence: how far the contact rises above its floor (vs the foot's
+    # range), how high the residual floor sits, and how sharp the edge is
+    def confidence(local_floor: np.ndarray, edge_samples: np.ndarray) -> np.ndarray:
+        contrast = np.clip((peak - local_floor) / (typical_peak - floor) / 0.5, 0, 1)
+        residual = 1 - np.clip((local_floor - floor) / load_range / 0.5, 0, 1)
+        edge_s = edge_samples / sample_rate_hz
+        sharp = 1 - np.clip((edge_s - _SHARP_RISE_S) / (2 * _SHARP_RISE_S), 0, 1)
+        return np.nan_to_num(contrast * residual * sharp)
+
+    mid_on = floor_before + 0.5 * (peak - floor_before)
+    level_mid = _paint(n, before_lo, first_peak, mid_on)
+    first_mid = next_true_at_or_after(smoothed >= level_mid)[np.maximum(hs, 0)]
+    hs_conf = np.where(hs >= 0, confidence(floor_before, np.abs(first_mid - hs)), np.nan)
+    mid_off = floor_after + 0.5 * (peak - floor_after)
+    level_mid_off = _paint(n, last_peak, after_hi, mid_off)
+    last_mid = last_true_at_or_before(smoothed >= level_mid_off)[np.maximum(to, 0)]
+    to_conf = np.where(to >= 0, confidence(floor_after, np.abs(to - last_mid)), np.nan)
+
+    return Contacts(
+        heel_strike_index=hs.astype(np.int64),
+        toe_off_index=to.astype(np.int64),
+        peak_index=peak_index.astype(np.int64),
+        start_index=starts.astype(np.int64),
+        stop_index=stops.astype(np.int64),
+        heel_strike_confidence=hs_conf,
+        toe_off_confidence=to_conf,
+        has_gap=has_gap,
+        long_gap_before=long_gap_before,
+        levels=levels,
+    )
+
+
+def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_hz, params):
+    """Split contacts far longer than the foot's typical one at a deep unloading inside them.
+
+    In a shuffling turn the foot may never unload down to the coarse off
+    level, and a residual in-shoe load can hold a short swing above it; two
+    steps then look like one long contact. A contact longer than
+    ``split_stance_factor`` x the median walking contact is split at its
+    lowest inner point when that point lies below ``split_depth_fraction`` of
+    the foot's load range and the force on both sides of it climbs back by at
+    least ``detect_high_fraction`` of the range (a step, not the sway of
+    standing on both feet, whose load hovers at half the walking range); each
+    part lasts at least ``min_stance_s``. Repeated while such points remain (at
+    most three splits per contact). Contacts of ordinary length are never
+    split, however deep their mid-stance valley; nor are contacts longer than
+    ``max_stance_s``: that is standing, where weight shifts between the feet
+    unload one foot slowly and deeply without a step.
+    """
+    lengths = stops - starts
+    walking = lengths <= params.max_stance_s * sample_rate_hz
+    if walking.sum() < 3:
+        return starts, stops
+    longest = params.split_stance_factor * float(np.median(lengths[walking]))
+    min_part = max(1, int(round(params.min_stance_s * sample_rate_hz)))
+    dip_level = floor + params.split_depth_fraction * load_range
+    values = np.where(np.isnan(filled), np.inf, filled)  # a long gap is never a dip
+    standing = params.max_stance_s * sample_rate_hz
+    for _ in range(3):
+        lengths = stops - starts
+        candidate = np.flatnonzero((lengths > longest) & (lengths > 2 * min_part) & (lengths <= standing))
+        if candidate.size == 0:
+            break
+        lo, hi = starts[candidate], stops[candidate]
+        dip = interval_argmax(-values, lo + min_part, hi - min_part)
+        before = reduce_intervals(np.maximum, np.where(np.isinf(values), -np.inf, values), lo, dip)
+        after = reduce_intervals(np.maximum, np.where(np.isinf(values), -np.inf, values), dip + 1, hi)
+        # a step, not a sway: the force climbs back by a clear excursion on both sides
+        excursion = params.detect_high_fraction * load_range
+        split = (values[dip] < dip_level) & (before - values[dip] >= excursion) & (after - values[dip] >= excursion)
+        if not split.any():
+            break
+        which, at = candidate[split], dip[split]
+        starts = np.insert(starts, which + 1, at + 1)
+        stops = np.insert(stops, which, at)
+    return starts, stops
+
+
+def _standing_throughout(filled: np.ndarray, valid: np.ndarray, long_gap: np.ndarray, levels: dict[str, float]) -> Contacts:
+    """One contact per run of observed samples (long gaps split them), with no heel strike or toe off."""
+    starts, stops = runs(np.isfinite(filled))
+    m = starts.size
+    unknown = np.full(m, -1, dtype=np.int64)
+    invalid_count = np.concatenate([[0], np.cumsum(~valid)])
+    return Contacts(
+        heel_strike_index=unknown,
+        toe_off_index=unknown.copy(),
+        peak_index=interval_argmax(np.nan_to_num(filled, nan=-np.inf), starts, stops).astype(np.int64),
+        start_index=starts.astype(np.int64),
+        stop_index=stops.astype(np.int64),
+        heel_strike_confidence=np.full(m, np.nan),
+        toe_off_confidence=np.full(m, np.nan),
+        has_gap=(invalid_count[stops] - invalid_count[starts]) > 0,
+        long_gap_before=np.arange(m) > 0,
+        levels=levels,
+    )
+
+
+def _empty(smoothed: np.ndarray, levels: dict[str, float] | None = None) -> Contacts:
+    none = np.zeros(0, dtype=np.int64)
+    return Contacts(none, none, none, none, none, np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), levels or {})
+
+
+def _interval_nanmin(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Minimum ignoring NaN over each interval; NaN for empty or all-NaN intervals."""
+    out = np.full(starts.size, np.nan)
+    nonempty = stops > starts
+    if nonempty.any():
+        filled = np.where(np.isnan(values), np.inf, values)
+        result = reduce_intervals(np.minimum, filled, starts[nonempty], stops[nonempty])
+        out[nonempty] = np.where(np.isinf(result), np.nan, result)
+    return out
+
+
+def _paint(n: int, starts: np.ndarray, stops: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """A per-sample array holding ``levels[k]`` on ``[starts[k], stops[k])`` (NaN elsewhere).
+
+    Intervals must not overlap each other; later intervals win where they touch.
+    """
+    out = np.full(n, np.nan)
+    lengths = np.maximum(stops - starts, 0)
+    if lengths.sum() == 0:
+        return out
+    owner = np.repeat(np.arange(starts.size), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    out[np.repeat(starts, lengths) + offsets] = levels[owner]
+    return out
+
+
+def _heel_strike_level(smoothed, lo, peak_index, floor_before, typical_peak, params):
+    """First sample at or above ``floor + on_fraction x (typical peak - floor)`` before the peak."""
+    n = smoothed.size
+    on_level = floor_before + params.contact_on_fraction * (typical_peak - floor_before)
+    below = smoothed < _paint(n, lo, peak_index, on_level)  # NaN compares False
+    last_below = last_true_at_or_before(below)[np.maximum(peak_index - 1, 0)]
+    hs = last_below + 1
+    ok = (last_below >= lo) & (hs <= peak_index) & np.isfinite(on_level)
+    return hs, ok
+
+
+def _toe_off_level(smoothed, peak_index, hi, floor_after, typical_peak, params):
+    """First sample below ``floor_after + off_fraction x (typical peak - floor_after)`` after the peak."""
+    n = smoothed.size
+    off_level = floor_after + params.contact_off_fraction * (typical_peak - floor_after)
+    below = smoothed < _paint(n, peak_index, hi, off_level)
+    to = next_true_at_or_after(below)[peak_index]
+    ok = (to < hi) & np.isfinite(off_level)
+    return to, ok
+
+
+def _heel_strike_knee(shape, lo, peak_index, params):
+    """Walk back from the steepest point of the rise to where the slope drops below a fraction of it.
+
+    A two-stage rise (a brief touch, then the real loading) gives the start of
+    the main rise, as the gaitndd laboratory's own event times do.
+    """
+    n = shape.size
+    slope = np.gradient(np.nan_to_num(shape))
+    hi = np.maximum(peak_index, lo + 1)
+    steepest = interval_argmax(slope, lo, hi)
+    limit = params.shape_slope_fraction * slope[steepest]
+    flat = slope < _paint(n, lo, steepest + 1, limit)
+    last_flat = last_true_at_or_before(flat)[steepest]
+    hs = last_flat + 1
+    ok = (last_flat >= lo) & (slope[steepest] > 0)
+    return hs, ok
+
+
+def _toe_off_shape(shape, peak_index, hi, next_start, floor_after, sample_rate_hz, params):
+    """Toe off of each contact from the shape of its unloading (the "shape" method).
+
+    1. *Knee*: walk forward from the steepest point of the fall to where the
+       slope flattens below ``shape_toe_off_fraction`` of it.
+    2. *Settled floor*: the lowest force within ``shape_settle_s`` after the
+       knee, i.e. the level the unloading is heading for. The unloading of a
+       force-sensitive resistor often ends in a kink and a short, slower fall
+       as the toes leave the ground; toe off is where the force has come down
+       to within ``shape_floor_fraction`` of the contact's amplitude of that
+       floor, unless the fall first pauses or rebounds (slope flatter than
+       ``shape_pause_fraction`` of the steepest: the insole springing back, or
+       residual load settling), in which case the knee ends the contact.
+    3. *Unloaded?* A toe off still more than ``shape_unloaded_fraction`` of the
+       contact's amplitude above the swing floor is a pause within a two-stage
+       unloading, not the end of the contact: steps 1-2 are repeated from there
+       (at most twice).
+
+    Returns the toe-off indices and whether each was found.
+    """
+    n = shape.size
+    values = np.nan_to_num(shape)
+    slope = np.gradient(values)
+    window = max(1, int(round(params.shape_settle_s * sample_rate_hz)))
+    stop_search = np.maximum(hi, peak_index + 1)
+    amplitude = values[peak_index] - floor_after
+    start = peak_index
+    to = np.full(peak_index.size, n, dtype=np.int64)
+    steep_ok = np.zeros(peak_index.size, dtype=bool)
+    search = np.ones(peak_index.size, dtype=bool)
+    for _ in range(3):
+        idx = np.flatnonzero(search)
+        if idx.size == 0:
+            break
+        lo, hi_i, nxt = start[idx], np.maximum(stop_search[idx], start[idx] + 1), next_start[idx]
+        steepest = interval_argmax(-slope, lo, hi_i)
+        end = np.maximum(nxt, steepest + 1)
+        fall = slope[steepest]
+        flat = slope > _paint(n, steepest, end, params.shape_toe_off_fraction * fall)
+        knee = next_true_at_or_after(flat)[steepest]
+        knee_safe = np.clip(knee, 0, n - 1)
+        settle_stop = np.clip(np.minimum(knee + window, end), knee_safe + 1, n)
+        settled = reduce_intervals(np.minimum, values, knee_safe, settle_stop)
+        level = settled + params.shape_floor_fraction * (values[peak_index[idx]] - settled)
+        below = values < _paint(n, steepest, end, level)
+        at_level = next_true_at_or_after(below)[steepest]
+        # a pause or rebound between the knee and the level crossing ends the contact at the knee
+        later = at_level > knee
+        pause_stop = np.clip(np.maximum(at_level, knee + 1), knee_safe + 1, n)
+        flattest = reduce_intervals(np.maximum, slope, knee_safe, pause_stop)
+        paused = later & (flattest > params.shape_pause_fraction * fall)
+        found = np.where(paused, knee, at_level)
+        to[idx] = found
+        steep_ok[idx] = fall < 0
+        found_safe = np.clip(found, 0, n - 1)
+        still_loaded = values[found_safe] > floor_after[idx] + params.shape_unloaded_fraction * amplitude[idx]
+        search[:] = False
+        more = still_loaded & (found < stop_search[idx] - 2) & (fall < 0)
+        search[idx[more]] = True
+        start = start.copy()
+        start[idx[more]] = found[more]
+    ok = (to < next_start) & steep_ok & np.isfinite(floor_after)
+    return to, ok

@@ -1,0 +1,131 @@
+"""Force-curve features of each stance, and time-normalised stance curves.
+
+For the stance samples ``[heel strike, toe off)`` of each contact:
+
+* ``first_peak``: the largest force in the first half of stance (weight acceptance);
+* ``second_peak``: the largest force in the second half (push-off);
+* ``valley``: the smallest force between the two peaks (mid-stance);
+* each in N (when the force is calibrated), in body weights (BW), with its
+  timing in % of stance (sample time minus heel strike, over stance time);
+* ``max_force`` and ``mean_force`` over stance;
+* ``loading_rate_bw_s``: the mean slope of the rise between 20 % and 80 % of
+  the first peak (crossing times interpolated between samples), in BW/s;
+* ``impulse``: the force-time integral over stance (rectangle rule, N s and BW s).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from insole.analysis._segments import interval_windows
+
+__all__ = ["force_features", "normalised_curves", "stance_grid"]
+
+
+def force_features(
+    force: np.ndarray, hs: np.ndarray, to: np.ndarray, sample_rate_hz: float, body_weight: float, calibrated: bool
+) -> dict[str, np.ndarray]:
+    """Per-contact force-curve features; ``hs``/``to`` are sample indices with ``hs < to``."""
+    m = hs.size
+    out: dict[str, np.ndarray] = {}
+    if m == 0:
+        for name in _COLUMNS:
+            out[name] = np.zeros(0)
+        return out
+    windows = interval_windows(force, hs, to)  # (m, L), NaN-padded
+    length = to - hs
+    column = np.arange(windows.shape[1])[None, :]
+    half = (length // 2)[:, None]
+    inside = column < length[:, None]
+    first_half = np.where(inside & (column < half), windows, -np.inf)
+    second_half = np.where(inside & (column >= half), windows, -np.inf)
+    p1 = np.argmax(first_half, axis=1)
+    p2 = np.argmax(second_half, axis=1)
+    rows = np.arange(m)
+    f1 = windows[rows, p1]
+    f2 = windows[rows, p2]
+    between = np.where((column >= p1[:, None]) & (column <= p2[:, None]), windows, np.inf)
+    v = np.argmin(between, axis=1)
+    fv = windows[rows, v]
+    stance_samples = np.maximum(length, 1)
+    dt = 1.0 / sample_rate_hz
+
+    bw = body_weight if (body_weight and np.isfinite(body_weight) and body_weight > 0) else np.nan
+    unit_n = 1.0 if calibrated else np.nan
+    out["max_force_n"] = np.nanmax(np.where(inside, windows, np.nan), axis=1) * unit_n
+    out["mean_force_n"] = np.nanmean(np.where(inside, windows, np.nan), axis=1) * unit_n
+    out["max_force_bw"] = np.nanmax(np.where(inside, windows, np.nan), axis=1) / bw
+    for name, value, index in (("first_peak", f1, p1), ("valley", fv, v), ("second_peak", f2, p2)):
+        out[f"{name}_n"] = value * unit_n
+        out[f"{name}_bw"] = value / bw
+        out[f"{name}_pct"] = 100.0 * index / stance_samples
+    impulse = np.nansum(np.where(inside, windows, 0.0), axis=1) * dt
+    out["impulse_n_s"] = impulse * unit_n
+    out["impulse_bw_s"] = impulse / bw
+
+    # loading rate between 20 % and 80 % of the first peak, on the rise before it
+    before_peak = column <= p1[:, None]
+    low, high = 0.2 * f1, 0.8 * f1
+    t_low = _first_crossing(windows, before_peak, low, dt)
+    t_high = _first_crossing(windows, before_peak, high, dt)
+    rate = (high - low) / (t_high - t_low)
+    rate = np.where(t_high > t_low, rate, np.nan)
+    out["loading_rate_n_s"] = rate * unit_n
+    out["loading_rate_bw_s"] = rate / bw
+    return out
+
+
+_COLUMNS = (
+    "max_force_n", "mean_force_n", "max_force_bw",
+    "first_peak_n", "first_peak_bw", "first_peak_pct",
+    "valley_n", "valley_bw", "valley_pct",
+    "second_peak_n", "second_peak_bw", "second_peak_pct",
+    "impulse_n_s", "impulse_bw_s", "loading_rate_n_s", "loading_rate_bw_s",
+)
+
+
+def _first_crossing(windows: np.ndarray, allowed: np.ndarray, level: np.ndarray, dt: float) -> np.ndarray:
+    """Time (s from the window start) where each row first reaches ``level``, interpolated."""
+    reached = allowed & (windows >= level[:, None])
+    has = reached.any(axis=1)
+    first = np.argmax(reached, axis=1)
+    rows = np.arange(windows.shape[0])
+    prev = np.maximum(first - 1, 0)
+    y0 = windows[rows, prev]
+    y1 = windows[rows, first]
+    fraction = np.where((first > 0) & (y1 > y0), (level - y0) / np.where(y1 > y0, y1 - y0, 1.0), 0.0)
+    time = (prev + np.clip(fraction, 0, 1)) * dt
+    time = np.where(first == 0, 0.0, time)
+    return np.where(has, time, np.nan)
+
+
+def stance_grid(hs: np.ndarray, to: np.ndarray, points: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where 0..100 % of each stance falls between samples: (lower, upper, weight), each (m, points).
+
+    Shared by every curve of the same stances (force, COP x, COP y), so the
+    grid is computed once.
+    """
+    fraction = np.linspace(0.0, 1.0, points)[None, :]
+    position = hs[:, None] + fraction * (to - 1 - hs)[:, None]
+    lower = position.astype(np.int64)  # positions are >= 0: truncation is floor
+    upper = np.minimum(lower + 1, n - 1)
+    weight = position - lower
+    return lower, upper, weight
+
+
+def normalised_curves(
+    signal: np.ndarray, hs: np.ndarray, to: np.ndarray, points: int,
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """(m, points) samples of ``signal`` at 0..100 % of each stance, linearly interpolated.
+
+    0 % is the heel-strike sample and 100 % the last stance sample before toe off.
+    NaN in the signal stays NaN where it is used. ``grid`` is ``stance_grid``
+    of the same stances, when the caller has it already.
+    """
+    if hs.size == 0:
+        return np.zeros((0, points))
+    lower, upper, weight = grid if grid is not None else stance_grid(hs, to, points, signal.size)
+    at_lower = signal[lower]
+    blended = at_lower * (1 - weight) + signal[upper] * weight
+    return np.where(weight > 0, blended, at_lower)

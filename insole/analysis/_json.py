@@ -1,0 +1,414 @@
+"""The analysis as JSON: plain types only, NaN written as null (documented in docs/analysis-json.md).
+
+An hour of walking gives stride and step tables of some 3400 rows by 80
+columns per foot, about a million numbers, so everything here is built for
+size, and every path writes exactly the text of ``json.dumps(analysis_to_dict(
+analysis), indent=1, allow_nan=False, ensure_ascii=False)`` (tests compare the
+bytes):
+
+* ``plain`` turns a DataFrame into its rows column by column with numpy;
+* ``dumps`` (behind ``Analysis.to_json``) writes tables of row dicts from one
+  ``%`` template per row and every other all-scalar container with the C
+  encoder, instead of the pure-Python encoder that ``json`` falls back to
+  whenever an indent is asked for; formatting floats is most of the cost,
+  so each distinct value is formatted once per document;
+* ``analysis_to_json`` and ``write_json`` do the same from the DataFrames
+  without building the row dicts at all; ``write_json`` also skips joining
+  the pieces into one string.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from insole.analysis._result import Analysis
+
+__all__ = ["analysis_to_dict", "analysis_to_json", "dumps", "plain", "write_json"]
+
+
+def plain(value: Any) -> Any:
+    """Numpy, pandas and NaN to JSON-ready Python (NaN and infinities become None)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, np.floating):
+        return plain(float(value))
+    if isinstance(value, np.ndarray):
+        return _array_values(value)
+    if isinstance(value, pd.DataFrame):
+        return _frame_rows(value)
+    if isinstance(value, pd.Series):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, str):
+        return value
+    if hasattr(value, "to_dict"):
+        return plain(value.to_dict())
+    return str(value)
+
+
+def _numbers(values: np.ndarray) -> list[Any]:
+    """A 1-d numeric array as Python numbers, non-finite floats as None."""
+    if values.dtype.kind != "f":
+        return values.tolist()  # bool -> bool, integer -> int
+    boxed = values.astype(np.float64).astype(object)  # Python floats
+    boxed[~np.isfinite(values)] = None
+    return boxed.tolist()
+
+
+def _array_values(array: np.ndarray) -> list[Any]:
+    if array.ndim == 1 and array.dtype.kind in "fbiu":
+        return _numbers(array)
+    if array.ndim > 1 and array.dtype.kind in "fbiu":
+        return [_array_values(part) for part in array]
+    return [plain(v) for v in array.tolist()]
+
+
+def _column_values(frame: pd.DataFrame, position: int) -> list[Any]:
+    """One column's cells as ``plain(to_dict(orient="records")[row][column])`` gives them."""
+    column = frame.iloc[:, position]
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fbiu":
+        return _numbers(column.to_numpy())
+    values = column.tolist()
+    if set(map(type, values)) <= _UNCHANGED:  # text without missing cells, the common case
+        return values
+    # missing cells, numpy scalars in object columns, extension types: pandas' own boxing, then plain
+    return [plain(next(iter(row.values()))) for row in frame.iloc[:, [position]].to_dict(orient="records")]
+
+
+def _frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``[{column: value}]`` per row, as ``frame.to_dict(orient="records")`` then ``plain`` on each value."""
+    keys = [str(k) for k in frame.columns]
+    if not frame.columns.is_unique or len(set(keys)) != len(keys):
+        return [{str(k): plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    if not keys:
+        return [{} for _ in range(len(frame))]
+    columns = [_column_values(frame, j) for j in range(frame.shape[1])]
+    return [dict(zip(keys, row)) for row in zip(*columns)]
+
+
+def _by_metric(frame: pd.DataFrame) -> dict[str, Any]:
+    return {str(metric): {str(k): plain(v) for k, v in row.items()} for metric, row in frame.iterrows()}
+
+
+def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
+    """The documented JSON structure (docs/analysis-json.md) as plain Python objects."""
+    return _document(analysis, plain)
+
+
+def _document(analysis: Analysis, table: Callable[[pd.DataFrame], Any]) -> dict[str, Any]:
+    """The JSON structure, with each table (a DataFrame written as a list of rows) given to ``table``."""
+    summary = analysis.summary
+    return {
+        "schema": "insole.analysis",
+        "schema_version": analysis.provenance.get("schema_version"),
+        "provenance": plain(analysis.provenance),
+        "quality": plain(analysis.quality),
+        "events": {
+            side: {
+                "heel_strike_s": plain(events.heel_strike_s),
+                "toe_off_s": plain(events.toe_off_s),
+                "heel_strike_confidence": plain(events.heel_strike_confidence),
+                "toe_off_confidence": plain(events.toe_off_confidence),
+                "contacts": table(events.contacts),
+            }
+            for side, events in analysis.events.items()
+        },
+        "strides": {side: table(frame) for side, frame in analysis.strides.items()},
+        "steps": {side: table(frame) for side, frame in analysis.steps.items()},
+        "summary": {
+            "cadence_steps_per_min": plain(summary.cadence_steps_per_min),
+            "stride_time_cv_pct": plain(summary.stride_time_cv_pct),
+            "stride_time_robust_cv_pct": plain(summary.stride_time_robust_cv_pct),
+            "stride_time_sd_s": plain(summary.stride_time_sd_s),
+            "strides_used": plain(summary.strides_used),
+            "body_weight": plain(summary.body_weight),
+            "standing": plain(summary.standing),
+            "per_foot": _by_metric(summary.per_foot),
+            "symmetry": _by_metric(summary.symmetry),
+        },
+        "curves": {side: {c: plain(curve[c].to_numpy()) for c in curve.columns} for side, curve in analysis.curves.items()},
+        "regions": {side: table(frame) for side, frame in analysis.regions.items()},
+        "sensors": {side: table(frame) for side, frame in analysis.sensors.items()},
+    }
+
+
+def dumps(data: Mapping[str, Any], indent: int | None = 1) -> str:
+    """``json.dumps(data, indent=indent, allow_nan=False, ensure_ascii=False)``, the same text, faster."""
+    if indent is None:
+        return json.dumps(data, allow_nan=False, ensure_ascii=False)
+    try:
+        return "".join(_IndentedWriter(indent, data).write(data, 0))
+    except _Unusual:
+        # anything outside dict/list/tuple/str/int/float/bool/None: json's own rules (and errors) apply
+        return json.dumps(data, indent=indent, allow_nan=False, ensure_ascii=False)
+
+
+def analysis_to_json(analysis: Analysis, indent: int | None = 1) -> str:
+    """``dumps(analysis_to_dict(analysis), indent)``, the same text, written from the tables without row dicts."""
+    if indent is None:
+        return dumps(analysis_to_dict(analysis), indent=None)
+    return "".join(_analysis_parts(analysis, indent))
+
+
+def write_json(analysis: Analysis, out: Any, indent: int | None = 1) -> None:
+    """Write ``analysis_to_json(analysis, indent) + "\\n"`` to a path (UTF-8) or a text file, without joining it first."""
+    if isinstance(out, (str, Path)):
+        with open(out, "w", encoding="utf-8") as handle:
+            write_json(analysis, handle, indent)
+        return
+    if indent is None:
+        out.write(analysis_to_json(analysis, None))
+    else:
+        out.writelines(_analysis_parts(analysis, indent))
+    out.write("\n")
+
+
+def _analysis_parts(analysis: Analysis, indent: int | str) -> list[str]:
+    document = _document(analysis, _Table)
+    try:
+        return _IndentedWriter(indent, document).write(document, 0)
+    except _Unusual:
+        return [json.dumps(analysis_to_dict(analysis), indent=indent, allow_nan=False, ensure_ascii=False)]
+
+
+@dataclass(frozen=True, eq=False)
+class _Table:
+    """A DataFrame to be written as its list of rows (``plain(frame)``) without building the rows."""
+
+    frame: pd.DataFrame
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_UNCHANGED = frozenset({str, int, bool, type(None)})  # what plain() returns as it is
+_encode_text = json.encoder.encode_basestring  # what json writes for a str with ensure_ascii=False
+_BOOLEAN = {True: "true", False: "false"}
+
+
+class _Unusual(Exception):
+    """A value this writer leaves to ``json`` itself."""
+
+
+class _IndentedWriter:
+    """json's indented layout, written in large pieces.
+
+    Tables (a ``_Table``, or a list of dicts with the same string keys and
+    scalar values) are written with one ``%`` template per row from their
+    columns' texts; their float cells, most of the work, are formatted with
+    ``repr`` once per distinct value over the whole document (the stride
+    tables repeat the step tables' stance metrics). Every other all-scalar
+    container goes to the C encoder in one call: with an item separator of
+    ``",\\n" + indentation`` it lays out one level exactly as the indented
+    encoder does, and only the brackets need their newlines. Encoded strings
+    never hold a raw newline (json escapes it), so the only raw newlines are
+    the ones the layout adds.
+    """
+
+    def __init__(self, indent: int | str, document: Any) -> None:
+        self.unit = " " * indent if isinstance(indent, int) else str(indent)
+        self._encoders: dict[int, json.JSONEncoder] = {}
+        self._key = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+        # id(table) -> (names, columns): each column a list of cell texts, or an index into the float pool
+        self._tables: dict[int, tuple[list[str], list[Any]]] = {}
+        self._float_columns: list[np.ndarray] = []
+        self._float_texts: list[Any] = []
+        self._find_tables(document)
+        self._format_floats()
+
+    # -- tables
+
+    def _find_tables(self, value: Any) -> None:
+        kind = type(value)
+        if kind is _Table:
+            self._add_frame(value.frame)
+        elif kind is dict:
+            for member in value.values():
+                if type(member) not in _SCALARS:
+                    self._find_tables(member)
+        elif kind is list or kind is tuple:
+            if value and set(map(type, value)) == {dict}:
+                self._add_rows(value)
+            else:
+                for member in value:
+                    if type(member) not in _SCALARS:
+                        self._find_tables(member)
+
+    def _add_frame(self, frame: pd.DataFrame) -> None:
+        keys = [str(k) for k in frame.columns]
+        if not keys or not len(frame) or len(set(keys)) != len(keys) or not frame.columns.is_unique:
+            return  # written from plain(frame) instead
+        columns: list[Any] = []
+        for position in range(len(keys)):
+            dtype = frame.dtypes.iloc[position]
+            if isinstance(dtype, np.dtype) and dtype.kind in "fbiu":
+                values = frame.iloc[:, position].to_numpy()
+                if dtype.kind == "f":
+                    columns.append(self._pool(values.astype(np.float64)))
+                elif dtype.kind == "b":
+                    columns.append(np.where(values, "true", "false").tolist())
+                else:
+                    columns.append(list(map(int.__repr__, values.tolist())))
+                continue
+            texts = self._scalar_texts(_column_values(frame, position))
+            if texts is None:
+                return
+            columns.append(texts)
+        self._tables[id(frame)] = (keys, columns)
+
+    def _add_rows(self, rows: Any) -> None:
+        keys = tuple(rows[0])
+        if not keys or set(map(type, keys)) != {str} or set(map(tuple, rows)) != {keys}:
+            return
+        columns: list[Any] = []
+        for cells in zip(*map(dict.values, rows)):  # every row has the keys in the same order
+            kinds = set(map(type, cells))
+            if float in kinds and kinds <= {float, type(None)}:
+                values = np.array(cells, dtype=np.float64)  # None -> NaN
+                if np.count_nonzero(np.isnan(values)) != cells.count(None) or np.isinf(values).any():
+                    return  # a NaN or infinity: json's encoder raises, and so must we
+                columns.append(self._pool(values))
+                continue
+            texts = self._scalar_texts(cells)
+            if texts is None:
+                return
+            columns.append(texts)
+        self._tables[id(rows)] = (list(keys), columns)
+
+    def _scalar_texts(self, cells: Any) -> list[str] | None:
+        kinds = set(map(type, cells))
+        if kinds == {str}:
+            return list(map(_encode_text, cells))
+        if kinds == {int}:
+            return list(map(int.__repr__, cells))
+        if kinds == {bool}:
+            return list(map(_BOOLEAN.__getitem__, cells))
+        if kinds <= _SCALARS:
+            try:
+                return [self._key.encode(v) for v in cells]
+            except ValueError:
+                return None  # a NaN or infinity: left to the encoder, which raises
+        return None
+
+    def _pool(self, values: np.ndarray) -> int:
+        """Queue a float column for formatting; its index in the pool (NaN cells are written null)."""
+        self._float_columns.append(values)
+        return len(self._float_columns) - 1
+
+    def _format_floats(self) -> None:
+        if not self._float_columns:
+            return
+        values = np.concatenate(self._float_columns)
+        finite = np.isfinite(values)
+        # distinct by bits, so that -0.0 keeps its sign
+        bits, inverse = np.unique(values[finite].view(np.int64), return_inverse=True)
+        distinct = np.array([*map(float.__repr__, bits.view(np.float64).tolist()), "null"], dtype=object)
+        index = np.full(values.shape, bits.size, dtype=np.intp)  # the last text, null, for NaN
+        index[finite] = inverse.reshape(-1)
+        texts = distinct[index]
+        start = 0
+        for column in self._float_columns:
+            self._float_texts.append(texts[start : start + column.size].tolist())
+            start += column.size
+
+    def _table(self, key: int, depth: int) -> str:
+        names, columns = self._tables[key]
+        cells = [self._float_texts[c] if type(c) is int else c for c in columns]
+        outer, inner = self.unit * (depth + 1), self.unit * (depth + 2)
+        encoded = [self._key.encode(name).replace("%", "%%") for name in names]
+        row = "{\n" + inner + (",\n" + inner).join(f"{name}: %s" for name in encoded) + "\n" + outer + "}"
+        rows = (",\n" + outer).join([row % texts for texts in zip(*cells)])
+        return "[\n" + outer + rows + "\n" + self.unit * depth + "]"
+
+    # -- everything else
+
+    def _encoder(self, depth: int) -> json.JSONEncoder:
+        """Items of a container opened at ``depth``, one per line."""
+        encoder = self._encoders.get(depth)
+        if encoder is None:
+            separator = ",\n" + self.unit * (depth + 1)
+            encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(separator, ": "))
+            self._encoders[depth] = encoder
+        return encoder
+
+    def write(self, value: Any, depth: int) -> list[str]:
+        kind = type(value)
+        if kind in _SCALARS:
+            return [self._key.encode(value)]
+        if kind is _Table:
+            if id(value.frame) in self._tables:
+                return [self._table(id(value.frame), depth)]
+            return self.write(plain(value.frame), depth)
+        if id(value) in self._tables:
+            return [self._table(id(value), depth)]
+        if kind is dict:
+            members = value.values()
+        elif kind is list or kind is tuple:
+            members = value
+        else:
+            raise _Unusual
+        if not members:
+            return ["{}" if kind is dict else "[]"]
+        types = set(map(type, members))
+        if types <= _SCALARS:
+            if kind is dict and not set(map(type, value)) <= _SCALARS:
+                raise _Unusual
+            return [self._open(self._encoder(depth).encode(value), depth)]
+        if kind is not dict and types == {dict} and self._flat_rows(value):
+            return [self._rows(value, depth)]
+        return self._nested(value, kind, depth)
+
+    def _open(self, encoded: str, depth: int) -> str:
+        """``[a,\\n  b]`` -> ``[\\n  a,\\n  b\\n ]`` for a container opened at ``depth``."""
+        return encoded[0] + "\n" + self.unit * (depth + 1) + encoded[1:-1] + "\n" + self.unit * depth + encoded[-1]
+
+    @staticmethod
+    def _flat_rows(rows: Any) -> bool:
+        """Every row a non-empty dict of scalars under scalar keys (checked in C iterators, not per value in Python)."""
+        if not all(rows):
+            return False
+        values = set(map(type, chain.from_iterable(map(dict.values, rows))))
+        return values <= _SCALARS and set(map(type, chain.from_iterable(rows))) <= _SCALARS
+
+    def _rows(self, rows: Any, depth: int) -> str:
+        """A list of non-empty all-scalar dicts in one encoder call."""
+        outer, inner = self.unit * (depth + 1), self.unit * (depth + 2)
+        encoded = self._encoder(depth + 1).encode(rows)  # "[{k: v,\\n<inner>k: v},\\n<inner>{...}]"
+        body = encoded[2:-2].replace("},\n" + inner + "{", "\n" + outer + "},\n" + outer + "{\n" + inner)
+        return "[\n" + outer + "{\n" + inner + body + "\n" + outer + "}\n" + self.unit * depth + "]"
+
+    def _nested(self, value: Any, kind: type, depth: int) -> list[str]:
+        inside = "\n" + self.unit * (depth + 1)
+        parts = ["{" if kind is dict else "["]
+        first = True
+        if kind is dict:
+            for key, member in value.items():
+                if type(key) not in _SCALARS:
+                    raise _Unusual
+                parts.append(inside if first else "," + inside)
+                parts.append(self._key.encode({key: 0})[1:-4] + ": ")  # the key as json writes it
+                parts.extend(self.write(member, depth + 1))
+                first = False
+        else:
+            for member in value:
+                parts.append(inside if first else "," + inside)
+                parts.extend(self.write(member, depth + 1))
+                first = False
+        parts.append("\n" + self.unit * depth + ("}" if kind is dict else "]"))
+        return parts

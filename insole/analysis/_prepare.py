@@ -1,0 +1,806 @@
+"""Preparation of one foot: sensor checks, the total force, and the per-sensor loads.
+
+Sensor checks (on valid samples only), in this order:
+
+* **spikes**: isolated one- or two-sample jumps up and straight back down, by
+  more than the sensor's typical peak (the 75th percentile of its 0.5 s
+  window maxima) and at least half the strongest sensor's. No plantar load rises and falls by a
+  whole step's peak within one sample, so these samples are marked invalid
+  *for that sensor* (zero in the per-sensor arrays, never filled); at those
+  samples the totals lack that sensor's reading. Counted in the quality.
+* **flat**: the sensor never changes (dead, or never under the foot);
+* **dead / stuck spans**: the recording is cut into blocks of
+  ``max(stuck_run_s / 2, 2 s)``. In a *walking block* (the foot's provisional
+  total swings by at least half its robust range, and, for calibrated units,
+  comes down to ``unloaded_max_fraction`` of its block maximum), a sensor
+  whose own range stays within 5 % of its usual range (the 90th percentile
+  over walking blocks) is *quiet*. Each run of quiet blocks is followed out,
+  sample by sample, for as long as the sensor stays within that band; a span
+  of ``stuck_run_s`` or more is **dead** when the band sits at or below 5 % of
+  the sensor's usual block maximum (it reads nothing: zero, or a noise
+  floor), otherwise **stuck** (it holds a value while the foot loads and
+  unloads). Only sensors that matter are checked (usual maximum at least a
+  tenth of the strongest sensor's), and a span counts only if the sensor
+  worked outside it (moving in 80 % and at least 3 of the walking blocks
+  there, and loaded in at least 5 % of the samples): a grid cell at the edge
+  of the footprint, touched in some steps only, is no failure. Only the span
+  is excluded (zero in the per-sensor arrays); the sensor stays in use
+  elsewhere, unless less than ``stuck_run_s`` of it would be left.
+* **dead / stuck throughout**: among the weak sensors (usual range under a
+  tenth of the strongest's: a dead sensor's noise, a stuck one's band), one
+  whose mean while the foot is loaded (30 % of the block's range or more)
+  exceeds its mean in true swing (within 5 % of the block's floor) by less
+  than half its SD in swing never follows the loading. Dead when its highest
+  loaded reading is within 5 % of the strongest sensor's usual maximum, stuck
+  otherwise. Excluded throughout.
+* **saturated**: it sits on a plateau at its maximum (or at the saturation
+  pressure the source states) in at least 3 runs of 5 or more samples while
+  the foot's load changes. Its clipped readings are a lower bound of the true
+  load, so by default they are **kept** (``exclude_saturated=False``): the
+  totals and its peak pressure are then lower bounds during its plateaus,
+  which the quality says with the sensor's share of the load. Leaving it out
+  would remove all of its load instead of the part above the ceiling.
+
+Every finding is a ``SensorFlag`` with the span, the samples it cost and the
+sensor's share of the foot's load, and the quality states what the totals
+lack or under-read.
+
+The total force, in order of preference: the sum of the sensor forces (unit N,
+or kPa with known sensor areas: force = pressure x area); the source's own
+total-force channel ``vendor_total_force_n`` (when the areas are unknown);
+otherwise the sum of the raw values in arbitrary units ("au", proportional to
+force only if the sensors are alike). Which one was used is recorded.
+
+Zero offset: once the swings are known, the swings that are genuinely unloaded
+are kept: each swing's mid-swing mean force must lie at least half as deep
+below the higher peak of the contacts beside it as the foot's usual swing (the
+75th percentile of those depths); a baseline that drifts moves swings and
+contacts together, a weight shift while standing is shallow on both sides. Each sensor's median over
+their mid-swing samples (the middle half of every swing) is subtracted, and
+the total force's too. For calibrated force (N), whose zero means no load, an
+offset above ``unloaded_max_fraction`` of the typical contact peak is no
+offset at all: the foot never unloaded (standing, or sway taken for steps),
+and nothing is subtracted. Negative values of the total force left after the
+offset are kept (they are data); ``finish_loads`` then clips the per-sensor
+loads at zero for COP and regional weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from insole._recording import FootSamples, Recording
+from insole.analysis._params import AnalysisParams
+from insole.analysis._segments import reduce_intervals, runs
+
+__all__ = ["PreparedFoot", "SensorFlag", "prepare_foot", "apply_zero_offset", "finish_loads"]
+
+# kPa x mm^2 = 1e3 N/m^2 x 1e-6 m^2
+_KPA_MM2_TO_N = 1e-3
+_SATURATION_MIN_RUNS = 3
+_SATURATION_MIN_RUN_SAMPLES = 5
+# Blocks for the dead/stuck checks: long enough to hold a loaded and an
+# unloaded phase of a slow stride, short enough to place a failure in time.
+_BLOCK_MIN_S = 2.0
+# A walking block: the foot's total moves by at least this fraction of its
+# robust (5th-95th percentile) range within the block.
+_WALKING_RANGE_FRACTION = 0.5
+# Loaded samples and true-swing samples of a walking block, as fractions of its range.
+_LOADED_FRACTION = 0.3
+_SWING_FRACTION = 0.05
+_MIN_PHASE_SAMPLES = 20
+# A weak sensor follows the loading when its mean while loaded exceeds its mean
+# in swing by at least this fraction of its SD in swing.
+_RESPONSE_SD_FRACTION = 0.5
+_WEAK_TEST_SAMPLES = 100_000
+# Quiet: a sensor's range in a walking block within this fraction of its usual range.
+_QUIET_RANGE_FRACTION = 0.05
+# Dead rather than stuck: the quiet band at or below this fraction of the usual maximum.
+_DEAD_LEVEL_FRACTION = 0.05
+# Spans are sought in sensors whose usual maximum is at least this fraction of
+# the strongest sensor's, and kept only if the sensor moved (range at least
+# _ACTIVE_RANGE_FRACTION of its usual) in this share of the walking blocks outside them.
+_SUBSTANTIAL_FRACTION = 0.1
+_ACTIVE_RANGE_FRACTION = 0.25
+_ACTIVE_ELSEWHERE_FRACTION = 0.8
+_ACTIVE_ELSEWHERE_MIN_BLOCKS = 3
+# ... and read above _ACTIVE_RANGE_FRACTION of its usual maximum in at least
+# this share of its valid samples there (a sensor under the foot is loaded for
+# much of every stance; a grid cell at the footprint's edge for a sample or two).
+_LOADED_DUTY_MIN = 0.05
+# The "never follows the loading" test runs on sensors whose usual range is
+# below this fraction of the strongest sensor's.
+_WEAK_RANGE_FRACTION = 0.1
+# A sensor's spike threshold is at least this fraction of the strongest sensor's
+# typical peak (a small cell at the edge of a grid may be touched for one sample).
+_SPIKE_MIN_FRACTION = 0.5
+_SPIKE_WINDOW_S = 0.5
+# Zero offset: a swing is unloaded when it lies at least this fraction as deep
+# below its neighbouring contacts' peaks as the foot's usual swing (the 75th
+# percentile of swing depths, so that a quarter of real swings settle it).
+_SWING_DEPTH_FRACTION = 0.5
+_DEEP_SWINGS_PERCENTILE = 75
+
+
+@dataclass(frozen=True)
+class SensorFlag:
+    """A sensor the checks found.
+
+    ``status`` is "flat", "dead", "stuck", "saturated" or "spikes".
+    ``excluded``: left out of the totals for the whole recording.
+    ``start_s``/``end_s``: the span the finding covers (None: throughout).
+    ``excluded_samples``: samples of this sensor marked invalid (its span or its
+    spikes; every valid sample when excluded throughout). ``load_share_pct``:
+    the sensor's share of the foot's load where it was read (None: unknown,
+    e.g. a sensor that never worked). ``effect``: what the totals suffer:
+    "missing" (its load is not in them), "lower bound" (clipped readings kept)
+    or "" (none).
+    """
+
+    sensor: str
+    status: str
+    excluded: bool
+    detail: str
+    start_s: float | None = None
+    end_s: float | None = None
+    excluded_samples: int = 0
+    load_share_pct: float | None = None
+    effect: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "sensor": self.sensor, "status": self.status, "excluded": self.excluded, "detail": self.detail,
+            "start_s": self.start_s, "end_s": self.end_s, "excluded_samples": int(self.excluded_samples),
+            "load_share_pct": self.load_share_pct, "effect": self.effect,
+        }
+
+
+@dataclass(eq=False)
+class PreparedFoot:
+    """One foot ready for analysis (arrays are the foot's, sample by sample).
+
+    ``force`` is the total force (N, or "au" when ``force_unit == "au"``), NaN
+    where invalid. ``sensor_load_t`` (sensors x samples) is the per-sensor load
+    used for COP and regional shares: force in N when known, otherwise the raw
+    values (kPa or au, i.e. an equal-area assumption). ``sensor_pressure_t``
+    (kPa) is set only when the recording holds pressures. Excluded sensors,
+    invalid samples, and the samples a sensor check marked invalid for one
+    sensor (``sensor_gaps``: (sensor, start, stop) spans; ``spike_sensor`` /
+    ``spike_sample``: single samples) are zero in both (float32).
+    """
+
+    side: str
+    time_s: np.ndarray
+    valid: np.ndarray
+    sample_rate_hz: float
+    force: np.ndarray
+    force_unit: str
+    force_source: str
+    sensor_load_t: np.ndarray
+    sensor_load_unit: str
+    sensor_pressure_t: np.ndarray | None
+    sensor_used: np.ndarray
+    flags: list[SensorFlag] = field(default_factory=list)
+    offsets: np.ndarray | None = None
+    force_offset: float = 0.0
+    zero_offset_note: str = "not applied"
+    zero_offset_applied: bool = False
+    imu: FootSamples | None = None
+    sensor_gaps: list[tuple[int, int, int]] = field(default_factory=list)
+    spike_sensor: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    spike_sample: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    unloaded_max_fraction: float = 0.3
+    sensor_names: tuple[str, ...] = ()
+    # filled by finish_loads(): positive loads and pressures, one contiguous row
+    # per sensor (k, n), so that per-sensor passes never go through BLAS or strides
+    positive_load_t: np.ndarray | None = None
+    positive_pressure_t: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.time_s.size)
+
+    def _zero_sensor_gaps(self, array: np.ndarray) -> None:
+        """Zero the per-sensor invalid samples of a (sensors x samples) array, in place."""
+        for j, a, b in self.sensor_gaps:
+            array[j, a:b] = 0
+        if self.spike_sensor.size:
+            array[self.spike_sensor, self.spike_sample] = 0
+
+
+def finish_loads(prepared: PreparedFoot) -> None:
+    """Clip the per-sensor loads (and pressures) at zero, in place, for COP and regional loads.
+
+    A reading below zero after the offset is noise around the unloaded level:
+    it counts as no load. The per-sensor arrays are this foot's own copies, so
+    clipping them in place saves two (sensors x samples) arrays per foot;
+    afterwards ``positive_load_t`` is ``sensor_load_t`` (and likewise for the
+    pressures). The total force is not touched: it keeps its negatives.
+    """
+    np.maximum(prepared.sensor_load_t, 0, out=prepared.sensor_load_t)
+    prepared.positive_load_t = prepared.sensor_load_t
+    if prepared.sensor_pressure_t is not None:
+        if prepared.sensor_pressure_t is not prepared.sensor_load_t:
+            np.maximum(prepared.sensor_pressure_t, 0, out=prepared.sensor_pressure_t)
+        prepared.positive_pressure_t = prepared.sensor_pressure_t
+
+
+def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> PreparedFoot:
+    """Check the sensors and build the force and per-sensor loads of one foot (offsets not yet removed).
+
+    Per-sensor arrays are kept one row per sensor, (sensors, samples), in
+    float32 as recorded: every per-sensor pass is then one contiguous 1-D
+    sweep. Invalid samples are zero there and NaN in ``force`` (float64).
+    """
+    foot = recording.foot(side)
+    assert foot is not None
+    layout = recording.layout
+    fs = float(recording.sample_rate_hz)
+    unit = recording.unit
+    values_t = _transposed_float32(foot.values)  # the one transposition
+    k, n = values_t.shape
+    names = layout.sensor_names
+    valid = foot.valid & np.isfinite(values_t).all(axis=0)
+    all_valid = bool(valid.all())
+    if not all_valid:
+        values_t[:, ~valid] = 0
+    time_s = np.asarray(foot.time_s)
+
+    flags: list[SensorFlag] = []
+    used = np.ones(k, dtype=bool)
+    gaps: list[tuple[int, int, int]] = []
+    spike_sensor = spike_sample = np.zeros(0, dtype=np.int64)
+    weights = _force_weights(layout, unit)
+    if valid.sum() >= 3:
+        blocks = _Blocks(values_t, valid, fs, params)
+        spike_threshold = _spike_thresholds(blocks)
+        spike_sensor, spike_sample = _find_spikes(values_t, valid, blocks, spike_threshold)
+        if spike_sensor.size:
+            values_t[spike_sensor, spike_sample] = 0  # invalid for that sensor, never filled
+            blocks.refresh(values_t, np.unique(spike_sensor))
+        if all_valid:  # the blocks' extremes and the tail's: no masked reduction, no second pass
+            tail = values_t[:, blocks.count * blocks.size:]
+            top, bottom = blocks.maximum.max(axis=1, initial=-np.inf), blocks.minimum.min(axis=1, initial=np.inf)
+            if tail.shape[1]:
+                top, bottom = np.maximum(top, tail.max(axis=1)), np.minimum(bottom, tail.min(axis=1))
+        else:
+            top = np.max(values_t, axis=1, where=valid[None, :], initial=-np.inf)
+            bottom = np.min(values_t, axis=1, where=valid[None, :], initial=np.inf)
+        # flat: never changes
+        for j in np.flatnonzero(top == bottom):
+            flags.append(SensorFlag(names[j], "flat", True, f"reads {top[j]:g} {unit} throughout (dead or never loaded)",
+                                    excluded_samples=int(valid.sum()), effect="missing"))
+        used &= top != bottom
+        provisional_total = values_t.sum(axis=0, dtype=np.float64)
+        low, high = np.percentile(provisional_total[valid], [5, 95])  # one partition for both checks
+        span = float(high - low)
+        calibrated = unit in ("N", "kPa")
+        quiet = _quiet_sensors(values_t, valid, provisional_total, blocks, used, span, calibrated, params)
+        spans_of: dict[int, list[tuple[int, int]]] = {}
+        for j, _, a, b, _ in quiet:
+            if a is not None:
+                spans_of.setdefault(j, []).append((a, b))
+        # the share each sensor carried while it worked: outside all of its spans, before any is zeroed
+        shares = {j: _load_share(values_t, weights, used, valid, j, spans) for j, spans in spans_of.items()}
+        for j, status, a, b, detail in quiet:
+            if not used[j]:  # already left out throughout by an earlier span of its own
+                continue
+            share = shares.get(j)
+            remaining = int(valid.sum()) - sum(int(valid[s0:s1].sum()) for s0, s1 in spans_of.get(j, []))
+            if a is None or remaining < params.stuck_run_s * fs:  # nothing worth keeping outside its spans
+                used[j] = False
+                flags.append(SensorFlag(names[j], status, True, detail + ": left out throughout",
+                                        excluded_samples=int(valid.sum()), load_share_pct=share, effect="missing"))
+                continue
+            gaps.append((j, a, b))
+            values_t[j, a:b] = 0
+            flags.append(SensorFlag(
+                names[j], status, False, detail + f": left out from {time_s[a]:.2f} s to {time_s[b - 1]:.2f} s",
+                start_s=float(time_s[a]), end_s=float(time_s[b - 1]), excluded_samples=int(valid[a:b].sum()),
+                load_share_pct=share, effect="missing",
+            ))
+        saturation = _saturation_kpa(recording)
+        for j, detail in _saturated_sensors(values_t, valid, top, provisional_total, saturation, unit, used, span):
+            share = _load_share(values_t, weights, used, valid, j, [])
+            if params.exclude_saturated:
+                used[j] = False
+                flags.append(SensorFlag(names[j], "saturated", True, detail + ": left out (exclude_saturated)",
+                                        excluded_samples=int(valid.sum()), load_share_pct=share, effect="missing"))
+            else:
+                flags.append(SensorFlag(names[j], "saturated", False,
+                                        detail + ": kept; its clipped readings are lower bounds",
+                                        load_share_pct=share, effect="lower bound"))
+        if spike_sensor.size:
+            counts = np.bincount(spike_sensor, minlength=k)
+            threshold = spike_threshold
+            for j in np.flatnonzero(counts):
+                flags.append(SensorFlag(
+                    names[j], "spikes", False,
+                    f"{counts[j]} sample(s) of isolated one- or two-sample spikes (jumps of more than "
+                    f"{threshold[j]:.4g} {unit} up and straight back) marked invalid for this sensor, not filled",
+                    excluded_samples=int(counts[j]), effect="missing" if used[j] else "",
+                ))
+    masked = values_t
+    masked[~used] = 0
+    vendor = foot.channels.get("vendor_total_force_n")
+    pressure = masked if unit == "kPa" else None
+    if unit == "N":
+        load, load_unit = masked, "N"
+        force = masked.sum(axis=0, dtype=np.float64)
+        force_unit, source = "N", "sum of the sensor forces"
+    elif unit == "kPa" and layout.areas_known:
+        load, load_unit = masked * (layout.area_mm2 * _KPA_MM2_TO_N).astype(np.float32)[:, None], "N"
+        force = load.sum(axis=0, dtype=np.float64)
+        force_unit, source = "N", "sum of sensor pressure x sensor area"
+    elif vendor is not None:
+        load, load_unit = masked, unit
+        force = np.asarray(vendor, dtype=np.float64)
+        force_unit, source = "N", "the source's total-force channel (sensor areas unknown)"
+    else:
+        load, load_unit = masked, unit
+        force = masked.sum(axis=0, dtype=np.float64)
+        force_unit = "au"
+        source = (
+            "sum of the sensor values in arbitrary units"
+            + (" (pressures with unknown areas: equal areas assumed)" if unit == "kPa" else "")
+        )
+    valid = valid & np.isfinite(force)
+    force = np.where(valid, force, np.nan)
+    return PreparedFoot(
+        side=side,
+        time_s=foot.time_s,
+        valid=valid,
+        sample_rate_hz=recording.sample_rate_hz,
+        force=force,
+        force_unit=force_unit,
+        force_source=source,
+        sensor_load_t=load,
+        sensor_load_unit=load_unit,
+        sensor_pressure_t=pressure,
+        sensor_used=used,
+        flags=flags,
+        imu=foot if foot.gyro_dps is not None else None,
+        sensor_gaps=gaps,
+        spike_sensor=spike_sensor,
+        spike_sample=spike_sample,
+        unloaded_max_fraction=float(params.unloaded_max_fraction),
+        sensor_names=tuple(names),
+    )
+
+
+def apply_zero_offset(prepared: PreparedFoot, swing_starts: np.ndarray, swing_stops: np.ndarray) -> None:
+    """Subtract each sensor's and the total force's median over unloaded mid-swing samples (in place).
+
+    Only swings that are genuinely unloaded count (see the module docstring);
+    when none are, or the offset they give is implausible for calibrated force,
+    nothing is subtracted and ``zero_offset_note`` says why.
+    """
+    swing_starts = np.asarray(swing_starts, dtype=np.int64)
+    swing_stops = np.asarray(swing_stops, dtype=np.int64)
+    lengths = swing_stops - swing_starts
+    keep = lengths >= 4
+    a = swing_starts[keep] + lengths[keep] // 4
+    b = swing_stops[keep] - lengths[keep] // 4
+    if a.size == 0:
+        prepared.zero_offset_note = "not applied: no swing phase found"
+        return
+    force = prepared.force
+    valid = prepared.valid
+    valid_count = np.concatenate([[0], np.cumsum(valid)])
+    counts_per_swing = valid_count[b] - valid_count[a]
+    sums = reduce_intervals(np.add, np.where(valid, force, 0.0), a, b)
+    observed = counts_per_swing > 0
+    if observed.sum() == 0:
+        prepared.zero_offset_note = "not applied: too few valid mid-swing samples"
+        return
+    a, b, level = a[observed], b[observed], sums[observed] / counts_per_swing[observed]
+    swing_a, swing_b = swing_starts[keep][observed], swing_stops[keep][observed]
+    peak = _typical_contact_peak(force, valid, swing_a, swing_b)
+    depth = _swing_depth(force, valid, swing_a, swing_b, level)
+    usual_depth = float(np.percentile(depth[np.isfinite(depth)], _DEEP_SWINGS_PERCENTILE)) if np.isfinite(depth).any() else np.nan
+    if not (np.isfinite(usual_depth) and usual_depth > 0):
+        prepared.zero_offset_note = "not applied: the foot's force shows no contact above its swings"
+        return
+    # a genuine swing unloads the foot: it lies about as deep below the step
+    # beside it as the foot's usual swings do (a slow drift of the baseline
+    # moves swing and contacts together; a weight shift while standing is shallow)
+    unloaded = depth >= _SWING_DEPTH_FRACTION * usual_depth
+    a, b = a[unloaded], b[unloaded]
+    left_out = int((~unloaded).sum())
+    counts = np.zeros(prepared.n + 1, dtype=np.int64)
+    np.add.at(counts, a, 1)
+    np.add.at(counts, b, -1)
+    mid_swing = (np.cumsum(counts[:-1]) > 0) & valid
+    if mid_swing.sum() < 3:
+        prepared.zero_offset_note = "not applied: too few valid mid-swing samples"
+        return
+    # a median over at most ~20000 evenly spread mid-swing samples is plenty
+    rows = np.flatnonzero(mid_swing)
+    rows = rows[:: max(1, rows.size // 20000)]
+    force_offset = float(np.median(force[rows]))
+    unit = prepared.force_unit
+    limit = prepared.unloaded_max_fraction * peak
+    if unit == "N" and force_offset > limit:
+        prepared.zero_offset_note = (
+            f"not applied: the foot never unloads (its swings still carry {force_offset:.4g} N, "
+            f"{100 * force_offset / peak:.0f} % of its typical contact peak {peak:.4g} N, above the "
+            f"{100 * prepared.unloaded_max_fraction:.0f} % an unloaded foot may keep): standing or sway, not swing"
+        )
+        return
+    offsets = _row_medians(prepared.sensor_load_t[:, rows])
+    offsets[~prepared.sensor_used] = 0.0
+    invalid = np.flatnonzero(~valid)
+    same = prepared.sensor_pressure_t is prepared.sensor_load_t
+    # in place: the per-sensor arrays are this foot's own copies (prepare_foot made
+    # them), and a fresh (sensors x samples) array per subtraction costs more than the sum
+    if prepared.sensor_pressure_t is not None and not same:
+        pressure_offsets = _row_medians(prepared.sensor_pressure_t[:, rows])
+        pressure_offsets[~prepared.sensor_used] = 0.0
+        prepared.sensor_pressure_t -= pressure_offsets.astype(np.float32)[:, None]
+        prepared.sensor_pressure_t[:, invalid] = 0
+        prepared._zero_sensor_gaps(prepared.sensor_pressure_t)
+    prepared.sensor_load_t -= offsets.astype(np.float32)[:, None]
+    prepared.sensor_load_t[:, invalid] = 0
+    prepared._zero_sensor_gaps(prepared.sensor_load_t)
+    prepared.force = force - force_offset
+    prepared.offsets = offsets
+    prepared.force_offset = force_offset
+    prepared.zero_offset_applied = True
+    prepared.zero_offset_note = (
+        f"median of {int(mid_swing.sum())} mid-swing samples subtracted per sensor "
+        f"(total force offset {force_offset:.4g} {unit}"
+        + (f", {100 * force_offset / peak:.1f} % of the typical contact peak" if unit == "N" else "")
+        + ")"
+        + (f"; {left_out} of {left_out + a.size} swings left out as not unloaded "
+           f"(less than {100 * _SWING_DEPTH_FRACTION:.0f} % as deep below their neighbouring contacts as the "
+           "foot's usual swing)" if left_out else "")
+    )
+
+
+def _swing_depth(force, valid, swing_starts, swing_stops, level) -> np.ndarray:
+    """How far each swing's mid-swing level lies below the higher of the peaks of the contacts beside it.
+
+    The contact before a swing runs from the previous swing's end (or the
+    recording's start) to its start, the one after from its end to the next
+    swing's start (or the recording's end); a side with no valid sample is
+    ignored (NaN when both are).
+    """
+    n = force.size
+    order = np.argsort(swing_starts, kind="stable")
+    starts, stops = swing_starts[order], swing_stops[order]
+    values = np.where(valid, force, -np.inf)
+    before_lo = np.concatenate([[0], stops[:-1]])
+    after_hi = np.concatenate([starts[1:], [n]])
+    before = np.full(starts.size, -np.inf)
+    after = np.full(starts.size, -np.inf)
+    has_before, has_after = starts > before_lo, after_hi > stops
+    before[has_before] = reduce_intervals(np.maximum, values, before_lo[has_before], starts[has_before])
+    after[has_after] = reduce_intervals(np.maximum, values, stops[has_after], after_hi[has_after])
+    higher = np.maximum(before, after)  # the step on either side (standing beside a swing is only half a peak)
+    depth = np.full(starts.size, np.nan)
+    depth[order] = np.where(np.isfinite(higher), higher - level[order], np.nan)
+    return depth
+
+
+def _typical_contact_peak(force: np.ndarray, valid: np.ndarray, swing_starts: np.ndarray, swing_stops: np.ndarray) -> float:
+    """The median of the largest force between consecutive swings (the 95th percentile of the force if none)."""
+    order = np.argsort(swing_starts, kind="stable")
+    starts, stops = swing_starts[order], swing_stops[order]
+    between = (starts[1:] > stops[:-1])
+    if between.any():
+        peaks = reduce_intervals(np.maximum, np.where(valid, force, -np.inf), stops[:-1][between], starts[1:][between])
+        peaks = peaks[np.isfinite(peaks)]
+        if peaks.size:
+            return float(np.median(peaks))
+    return float(np.percentile(force[valid], 95)) if valid.any() else float("nan")
+
+
+def _row_medians(values: np.ndarray) -> np.ndarray:
+    """The median of each row of a finite 2-D array, as ``np.median(values, axis=1)`` gives it.
+
+    By sorting: mid-swing readings are mostly one value (often exactly zero),
+    and with so many ties numpy's sort beats its partition (and ``np.median``,
+    which partitions and also checks for NaN; these values are all valid).
+    """
+    width = values.shape[1]
+    half = width // 2
+    ordered = np.sort(values, axis=1)
+    if width % 2:
+        return ordered[:, half]
+    return (ordered[:, half - 1] + ordered[:, half]) / 2
+
+
+def _transposed_float32(values: np.ndarray) -> np.ndarray:
+    """``values`` (samples, sensors) as a C-contiguous float32 (sensors, samples) copy.
+
+    Transposed block by block: a tall, thin array transposed in one go walks
+    memory with a large stride and is about three times slower.
+    """
+    n, k = values.shape
+    out = np.empty((k, n), dtype=np.float32)
+    block = 8192
+    for start in range(0, n, block):  # one step per 8192 samples, not per sample
+        out[:, start:start + block] = values[start:start + block].T
+    return out
+
+
+def _force_weights(layout, unit: str) -> np.ndarray:
+    """Per-sensor factor from the recorded value to its share of the total (N per kPa with areas, else 1)."""
+    if unit == "kPa" and layout.areas_known:
+        return np.asarray(layout.area_mm2, dtype=np.float64) * _KPA_MM2_TO_N
+    return np.ones(layout.n_sensors)
+
+
+def _load_share(values, weights, used, valid, j, spans) -> float | None:
+    """Sensor ``j``'s share (%) of the foot's summed load over the valid samples outside its ``spans``.
+
+    The sum is over the sensors in use plus ``j`` (values as they stand:
+    spikes already zero). Only called for flagged sensors.
+    """
+    keep = valid.copy()
+    for a, b in spans:
+        keep[a:b] = False
+    if not keep.any():
+        return None
+    members = used.copy()
+    members[j] = True
+    per_sensor = values[:, keep].sum(axis=1, dtype=np.float64) * weights
+    whole = float(per_sensor[members].sum())
+    return round(100.0 * float(per_sensor[j]) / whole, 2) if whole > 0 else None
+
+
+class _Blocks:
+    """Per-sensor maxima and minima over windows of ``_SPIKE_WINDOW_S`` and over blocks of whole windows.
+
+    Blocks last ``max(stuck_run_s / 2, 2 s)`` (rounded to whole windows; the
+    whole recording if it is shorter). The block extremes are taken from the
+    window extremes, so the samples are swept once for both.
+    """
+
+    def __init__(self, values: np.ndarray, valid: np.ndarray, sample_rate_hz: float, params: AnalysisParams) -> None:
+        n = values.shape[1]
+        self.sample_rate_hz = sample_rate_hz
+        window = max(1, int(round(_SPIKE_WINDOW_S * sample_rate_hz)))
+        per_block = max(1, int(round(max(params.stuck_run_s / 2, _BLOCK_MIN_S) / _SPIKE_WINDOW_S)))
+        if window * per_block > n:  # shorter than one block: one block, one window
+            window, per_block = max(n, 1), 1
+        self.window, self.per_block = window, per_block
+        self.size = window * per_block
+        self.count = n // self.size
+        self.windows = n // window
+        self.valid = valid[: self.count * self.size].reshape(self.count, self.size).all(axis=1)
+        self.refresh(values, None)
+
+    def cut(self, values: np.ndarray) -> np.ndarray:
+        """(sensors, blocks, samples) view of the whole blocks (no copy: rows are contiguous)."""
+        return values[:, : self.count * self.size].reshape(values.shape[0], self.count, self.size)
+
+    def refresh(self, values: np.ndarray, rows: np.ndarray | None) -> None:
+        rows = np.arange(values.shape[0]) if rows is None else np.asarray(rows)
+        if not hasattr(self, "window_max"):
+            self.window_max = np.zeros((values.shape[0], self.windows), dtype=values.dtype)
+        if self.windows:
+            # 1-D reduceat row by row (one call per sensor): several times faster
+            # than reduceat along an axis of the 2-D array, or a max over a short last axis
+            starts = np.arange(0, self.windows * self.window, self.window)
+            for j in rows.tolist():
+                self.window_max[j] = np.maximum.reduceat(values[j, : self.windows * self.window], starts)
+        nb = self.count * self.per_block
+        block_high = self.window_max[rows, :nb].reshape(rows.size, self.count, self.per_block).max(axis=2)
+        block_low = self.cut(values)[rows].min(axis=2) if rows.size < values.shape[0] else self.cut(values).min(axis=2)
+        if not hasattr(self, "maximum"):
+            self.maximum, self.minimum = block_high, block_low
+        else:
+            self.maximum[rows], self.minimum[rows] = block_high, block_low
+
+
+def _spike_thresholds(blocks: _Blocks) -> np.ndarray:
+    """Per sensor: its typical peak, at least ``_SPIKE_MIN_FRACTION`` of the strongest sensor's.
+
+    The typical peak is the 75th percentile of the sensor's maxima over
+    windows of ``_SPIKE_WINDOW_S`` (a loaded sensor peaks in most of them): a
+    spike lifts one window, so the estimate holds until a quarter of the
+    windows hold one (a spike in every 200th sample of a sensor at 100 Hz).
+    """
+    typical = np.percentile(blocks.window_max, 75, axis=1)
+    strongest = float(typical.max()) if typical.size else 0.0
+    return np.maximum(typical, _SPIKE_MIN_FRACTION * max(strongest, 0.0))
+
+
+def _find_spikes(values: np.ndarray, valid: np.ndarray, blocks: _Blocks, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sensor, sample) indices of isolated one- or two-sample spikes, in sample order per sensor.
+
+    A jump up from the previous sample by more than the sensor's threshold
+    that comes straight back down by more than it after one sample, or after
+    two (both high samples above both neighbours by more than it). The
+    threshold is the sensor's typical peak, at least ``_SPIKE_MIN_FRACTION``
+    of the strongest sensor's. Only jumps between valid samples count.
+    """
+    none = np.zeros(0, dtype=np.int64)
+    k, n = values.shape
+    threshold = threshold.astype(values.dtype)
+    if n < 3 or not (threshold.size and threshold.max() > 0):
+        return none, none
+    # a sample that jumped up by the threshold stands above the sensor's floor by
+    # more than it: one comparison screens the candidates (cheaper than a
+    # difference of the whole array); flatnonzero, because np.nonzero on a 2-D
+    # mask costs some 40 ms per hour of data even with no hit
+    tail = values[:, blocks.count * blocks.size:]
+    floor = blocks.minimum.min(axis=1, initial=np.inf)
+    if tail.shape[1]:
+        floor = np.minimum(floor, tail.min(axis=1))
+    high = np.flatnonzero(values > (floor + threshold)[:, None])
+    rows, i = np.divmod(high, n)
+    x = values
+    # the first and last samples have one neighbour: a drop to it by the threshold is enough
+    first = (i == 0) & valid[0] & valid[1] & (x[rows, 0] - x[rows, 1] > threshold[rows])
+    last = (i == n - 1) & valid[n - 1] & valid[n - 2] & (x[rows, n - 1] - x[rows, n - 2] > threshold[rows])
+    edge_rows, edge_i = rows[first | last], i[first | last]
+    inside = (i >= 1) & (i <= n - 2)
+    rows, i = rows[inside], i[inside]
+    t = threshold[rows]
+    up = x[rows, i] - x[rows, i - 1] > t
+    rows, i, t = rows[up], i[up], t[up]
+    if i.size + edge_i.size == 0:
+        return none, none
+    around = valid[i - 1] & valid[i] & valid[i + 1]
+    single = around & (x[rows, i] - x[rows, i + 1] > t)
+    j2 = np.minimum(i + 2, n - 1)
+    double = (
+        around & (i + 2 <= n - 1) & valid[j2]
+        & (x[rows, i + 1] - x[rows, i - 1] > t) & (x[rows, i] - x[rows, j2] > t) & (x[rows, i + 1] - x[rows, j2] > t)
+    )
+    sensor = np.concatenate([rows[single | double], rows[double], edge_rows])
+    sample = np.concatenate([i[single | double], i[double] + 1, edge_i])
+    linear = np.unique(sensor.astype(np.int64) * n + sample)
+    return linear // n, linear % n
+
+
+def _quiet_sensors(values, valid, total, blocks: _Blocks, used, span, calibrated, params):
+    """Dead or stuck sensors while the foot walks: (sensor, status, start, stop, detail), start None for throughout.
+
+    See the module docstring for the rules. Spans are sample indices
+    ``[start, stop)`` of ``stuck_run_s`` or more; the per-sensor loops run only
+    over the few sensors with a quiet block or a weak range.
+    """
+    k, n = values.shape
+    if blocks.count == 0 or not (span > 0) or not used.any():
+        return []
+    size = blocks.size
+    cut_total = total[: blocks.count * size].reshape(blocks.count, size)
+    t_max, t_min = cut_total.max(axis=1), cut_total.min(axis=1)
+    t_range = t_max - t_min
+    walking = blocks.valid & (t_range >= _WALKING_RANGE_FRACTION * span)
+    if calibrated:  # the foot really comes off the ground within the block
+        walking &= t_min <= params.unloaded_max_fraction * t_max
+    if walking.sum() < 2:
+        return []
+    sensor_range = blocks.maximum - blocks.minimum
+    usual_range = np.percentile(sensor_range[:, walking], 90, axis=1)
+    usual_max = np.percentile(blocks.maximum[:, walking], 90, axis=1)
+    strongest_range = float(usual_range[used].max())
+    strongest_max = float(usual_max[used].max())
+    # spans are sought only in sensors that matter and normally move in every
+    # walking block: a cell at the edge of a grid's footprint is loaded in some
+    # steps and not in others, which is no failure
+    substantial = used & (usual_max >= _SUBSTANTIAL_FRACTION * strongest_max) & (usual_range > 0)
+    quiet = (sensor_range <= _QUIET_RANGE_FRACTION * usual_range[:, None]) & walking[None, :] & substantial[:, None]
+    active = (sensor_range >= _ACTIVE_RANGE_FRACTION * usual_range[:, None]) & walking[None, :]
+    sample_rate_hz = blocks.sample_rate_hz
+    min_samples = params.stuck_run_s * sample_rate_hz
+    found = []
+    spanned = np.zeros(k, dtype=bool)
+    for j in np.flatnonzero(quiet.any(axis=1)):
+        row = values[j]
+        spans: list[tuple[int, int, str, str]] = []
+        starts, stops = runs(quiet[j])
+        for j0, j1 in zip(starts.tolist(), stops.tolist()):
+            a0, b0 = j0 * size, j1 * size
+            segment = row[a0:b0]
+            hi, lo = float(segment.max()), float(segment.min())
+            centre, tolerance = (hi + lo) / 2, (hi - lo) / 2 + 1e-6 * max(float(usual_max[j]), 1e-12)
+            outside = (np.abs(row - centre) > tolerance) & valid
+            before = np.flatnonzero(outside[:a0])
+            after = np.flatnonzero(outside[b0:])
+            a = int(before[-1]) + 1 if before.size else 0
+            b = b0 + int(after[0]) if after.size else n
+            if b - a < min_samples or (spans and a < spans[-1][1]):
+                continue
+            dead = hi <= _DEAD_LEVEL_FRACTION * usual_max[j]
+            status = "dead" if dead else "stuck"
+            band = f" (+/- {(hi - lo) / 2:.2g})" if hi > lo else ""
+            what = (f"reads nothing (at most {hi:.3g}) while the foot walks" if dead
+                    else f"holds {centre:.4g}{band} while the foot loads and unloads")
+            spans.append((a, b, status, f"{status}: {what} for {(b - a) / sample_rate_hz:.1f} s"))
+        if not spans:
+            continue
+        # outside its spans the sensor must have worked: moving in nearly every walking block
+        in_span = np.zeros(blocks.count, dtype=bool)
+        for a, b, _, _ in spans:
+            in_span[a // size: -(-b // size)] = True
+        elsewhere = walking & ~in_span
+        worked = active[j, elsewhere]
+        if worked.sum() < _ACTIVE_ELSEWHERE_MIN_BLOCKS or worked.mean() < _ACTIVE_ELSEWHERE_FRACTION:
+            continue
+        keep = valid.copy()
+        for a, b, _, _ in spans:
+            keep[a:b] = False
+        if np.mean(row[keep] > _ACTIVE_RANGE_FRACTION * usual_max[j]) < _LOADED_DUTY_MIN:
+            continue
+        spanned[j] = True
+        found.extend((int(j), status, a, b, detail) for a, b, status, detail in spans)
+
+    # sensors that never follow the foot's loading: among the weak ones (a
+    # dead sensor's noise, a stuck one's small band), those whose mean while
+    # the foot is loaded exceeds their mean in true swing by less than half
+    # their spread (SD) in swing: noise around one level, loaded or not
+    weak = used & ~spanned & (usual_range < _WEAK_RANGE_FRACTION * strongest_range)
+    if weak.any():
+        swing = ((cut_total <= t_min[:, None] + _SWING_FRACTION * t_range[:, None]) & walking[:, None]).astype(values.dtype)
+        loaded = ((cut_total >= t_min[:, None] + _LOADED_FRACTION * t_range[:, None]) & walking[:, None]).astype(values.dtype)
+        n_swing, n_loaded = float(swing.sum()), float(loaded.sum())
+        if n_swing >= _MIN_PHASE_SAMPLES and n_loaded >= _MIN_PHASE_SAMPLES:
+            rows = np.flatnonzero(weak)
+            # a copy of the few weak rows; on long recordings every few samples settle these means
+            step = max(1, n // _WEAK_TEST_SAMPLES)
+            cut = blocks.cut(values)[rows][:, :, ::step].astype(np.float64)
+            swing, loaded = swing[:, ::step], loaded[:, ::step]
+            n_swing, n_loaded = float(swing.sum()), float(loaded.sum())
+            swing_mean = np.einsum("kjb,jb->k", cut, swing) / n_swing
+            swing_sd = np.sqrt(np.maximum(np.einsum("kjb,jb->k", cut * cut, swing) / n_swing - swing_mean ** 2, 0.0))
+            loaded_mean = np.einsum("kjb,jb->k", cut, loaded) / n_loaded
+            loaded_top = np.max(cut, axis=(1, 2), where=loaded[None] > 0, initial=-np.inf)
+            silent = (loaded_mean - swing_mean) < _RESPONSE_SD_FRACTION * swing_sd
+            for j, level, spread, top in zip(rows[silent].tolist(), loaded_mean[silent].tolist(),
+                                             swing_sd[silent].tolist(), loaded_top[silent].tolist()):
+                dead = top <= _DEAD_LEVEL_FRACTION * strongest_max
+                status = "dead" if dead else "stuck"
+                what = (f"reads only noise (at most {top:.3g}) throughout, loaded or not" if dead
+                        else f"does not follow the foot's loading throughout (about {level:.4g} +/- {spread:.2g}, "
+                             "loaded or not)")
+                found.append((int(j), status, None, None, f"{status}: {what}"))
+    return found
+
+
+def _saturation_kpa(recording: Recording) -> float | None:
+    for source in (recording.layout.extra, recording.meta.extra):
+        value = source.get("saturation_kpa") if isinstance(source, dict) or hasattr(source, "get") else None
+        if value is not None:
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _saturated_sensors(values, valid, top, total, saturation_kpa, unit, used, span):
+    """Sensors on a plateau at their maximum (or at the stated saturation) in several runs of samples.
+
+    A plateau counts only while the foot's total load keeps changing (by more
+    than 5 % of its range): a sensor that holds its value while the whole foot
+    stands still is quiet standing, not saturation.
+    """
+    k, n = values.shape  # (sensors, samples)
+    if saturation_kpa is not None and unit == "kPa":
+        level = np.where(top >= saturation_kpa, saturation_kpa, np.inf)
+    else:
+        level = np.where(top > 0, top, np.inf)
+    level = np.where(used, level, np.inf).astype(values.dtype)
+    at_top = (values >= level[:, None]) & valid[None, :]
+    need = _SATURATION_MIN_RUNS * _SATURATION_MIN_RUN_SAMPLES
+    found = []
+    for j in np.flatnonzero(at_top.sum(axis=1) >= need):  # usually none: only these get a closer look
+        starts, stops = runs(at_top[j])
+        long = (stops - starts) >= _SATURATION_MIN_RUN_SAMPLES
+        if not long.any() or span <= 0:
+            continue
+        changing = (reduce_intervals(np.maximum, total, starts[long], stops[long])
+                    - reduce_intervals(np.minimum, total, starts[long], stops[long])) > 0.05 * span
+        plateaus = int(changing.sum())
+        if plateaus >= _SATURATION_MIN_RUNS:
+            at_ceiling = 100.0 * float(at_top[j].sum()) / max(float((values[j] > 0.1 * top[j]).sum()), 1.0)
+            found.append((int(j), f"flat at its maximum {top[j]:g} {unit} in {plateaus} plateaus of 5+ samples "
+                                  f"({at_ceiling:.1f} % of its loaded samples at the ceiling)"))
+    return found

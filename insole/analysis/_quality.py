@@ -1,0 +1,173 @@
+"""Data quality per foot: what the numbers rest on, shown rather than hidden."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from insole.analysis._events import Contacts
+from insole.analysis._params import AnalysisParams
+from insole.analysis._prepare import PreparedFoot
+from insole.analysis._segments import runs
+from insole.analysis._strides import EXCLUSION_REASONS, FootTiming
+
+__all__ = ["foot_quality"]
+
+
+def foot_quality(
+    foot: PreparedFoot,
+    contacts: Contacts,
+    timing: FootTiming,
+    params: AnalysisParams,
+    notes: list[str],
+) -> dict[str, Any]:
+    starts, stops = runs(~foot.valid)
+    t = foot.time_s
+    dt = 1.0 / foot.sample_rate_hz
+    gap_durations = (stops - starts) * dt
+    reasons = Counter(r for r in timing.stride_reason.tolist() if r)
+    confidence = np.concatenate([contacts.heel_strike_confidence, contacts.toe_off_confidence])
+    confidence = confidence[np.isfinite(confidence)]
+    n_strides = max(timing.n_contacts - 1, 0)
+    used = int(np.sum(timing.stride_used)) if n_strides else 0
+    quality: dict[str, Any] = {
+        "n_samples": int(foot.n),
+        "valid_fraction": float(foot.valid.mean()) if foot.n else 0.0,
+        "n_gaps": int(starts.size),
+        "gap_total_s": float(gap_durations.sum()),
+        "longest_gap_s": float(gap_durations.max()) if gap_durations.size else 0.0,
+        "gaps": [
+            {"start_s": float(t[a]), "end_s": float(t[b - 1]), "n_samples": int(b - a)}
+            for a, b in zip(starts[:50].tolist(), stops[:50].tolist())
+        ],
+        "n_sensors": int(foot.sensor_used.size),
+        "n_sensors_used": int(foot.sensor_used.sum()),
+        "sensor_flags": [flag.to_dict() for flag in foot.flags],
+        "spike_samples": int(foot.spike_sample.size),
+        "sensor_samples_excluded": int(sum(b - a for _, a, b in foot.sensor_gaps) + foot.spike_sample.size),
+        "force_unit": foot.force_unit,
+        "force_source": foot.force_source,
+        "zero_offset": foot.zero_offset_note,
+        "zero_offset_applied": bool(foot.zero_offset_applied),
+        "standing_throughout": bool(contacts.levels.get("never_unloaded", 0.0)),
+        "contacts_detected": int(contacts.n),
+        "heel_strikes_observed": int(np.sum(contacts.heel_strike_index >= 0)),
+        "toe_offs_observed": int(np.sum(contacts.toe_off_index >= 0)),
+        "strides_detected": int(n_strides),
+        "strides_used": used,
+        "strides_excluded": {reason: int(reasons.get(reason, 0)) for reason in EXCLUSION_REASONS if reasons.get(reason)},
+        "event_confidence_mean": float(confidence.mean()) if confidence.size else float("nan"),
+        "low_confidence_events": int(np.sum(confidence < params.low_confidence)),
+        "turns_detectable": bool(timing.turns_detectable),
+        "notes": list(notes),
+    }
+    caveats, caveat_notes = _totals_caveats(foot, contacts)
+    quality["totals_complete"] = not caveats
+    quality["totals_caveats"] = caveats
+    quality["notes"].extend(caveat_notes)
+    if quality["standing_throughout"]:
+        lowest, top = contacts.levels.get("lowest", float("nan")), contacts.levels.get("top", float("nan"))
+        quality["notes"].append(
+            f"the foot never unloads (its lowest force is {100 * lowest / top:.0f} % of its 95th percentile): "
+            "standing throughout, so no steps and no zero offset"
+        )
+    if used < 30:
+        quality["notes"].append(
+            f"only {used} strides used (about 30 per foot are recommended for stable variability and "
+            "asymmetry estimates)"
+        )
+    return quality
+
+
+def _totals_caveats(foot: PreparedFoot, contacts: Contacts) -> tuple[list[dict[str, Any]], list[str]]:
+    """What the foot's totals lack or under-read because of the sensor checks: rows and plain sentences.
+
+    One row per finding that touches the totals (a sensor left out
+    throughout, a span left out, spikes left out, clipped readings kept);
+    ``stances_affected`` counts the contacts (heel strike to toe off) that
+    overlap the span or hold a spike sample.
+    """
+    from_sensors = not foot.force_source.startswith("the source's")
+    what = ("the total force, COP and regional shares" if from_sensors
+            else "COP and regional shares (the total force is the source's own channel, which this does not change)")
+    t = foot.time_s
+    hs, to = contacts.heel_strike_index, contacts.toe_off_index
+    complete = (hs >= 0) & (to > hs)
+    stance_lo, stance_hi = hs[complete], to[complete]
+    rows: list[dict[str, Any]] = []
+    notes: list[str] = []
+    flat = [f.sensor for f in foot.flags if f.status == "flat"]
+    if flat:
+        listed = ", ".join(flat[:5]) + (f" and {len(flat) - 5} more" if len(flat) > 5 else "")
+        notes.append(f"{len(flat)} sensor(s) flat (never changing: dead or never loaded) left out: {listed}")
+    spike_flags = []
+    for flag in foot.flags:
+        if flag.status == "flat":
+            rows.append(_caveat(flag, None))
+            continue
+        if flag.status == "spikes":
+            spike_flags.append(flag)
+            continue
+        share = f"{flag.load_share_pct:.1f} %" if flag.load_share_pct is not None else None
+        if flag.status == "saturated":
+            rows.append(_caveat(flag, None))
+            if flag.excluded:
+                notes.append(f"{flag.sensor} saturated and left out (exclude_saturated): {what} lack its load"
+                             + (f" ({share} of the foot's load as read)" if share else ""))
+            else:
+                bound = ("the total force and its peak pressure are lower bounds, and COP and regional shares "
+                         "under-weight it," if from_sensors else
+                         "its peak pressure is a lower bound, and COP and regional shares under-weight it,")
+                notes.append(f"{flag.sensor} saturated: its clipped readings are kept, so {bound} while it sits at "
+                             "its ceiling" + (f" (it carried {share} of the foot's load as read)" if share else ""))
+        elif flag.excluded:
+            rows.append(_caveat(flag, None))
+            notes.append(f"{flag.sensor} {flag.status} throughout: left out, so {what} lack whatever load it carried")
+        else:
+            a = int(np.searchsorted(t, flag.start_s))
+            b = int(np.searchsorted(t, flag.end_s, side="right"))
+            touched = int(np.sum((stance_lo < b) & (stance_hi > a)))
+            rows.append(_caveat(flag, touched))
+            notes.append(
+                f"{flag.sensor} {flag.status} from {flag.start_s:.2f} s to {flag.end_s:.2f} s: left out there, so "
+                f"{what} lack its load in that span" + (f" (it carried {share} of the foot's load while it worked)"
+                                                         if share else "")
+                + f"; {touched} stance(s) in that span under-read"
+            )
+    if spike_flags and foot.spike_sample.size:
+        at = foot.spike_sample
+        stance = np.full(at.size, -1)
+        if stance_lo.size:  # the stance holding each spike sample (-1: none); stances do not overlap
+            k = np.searchsorted(stance_lo, at, side="right") - 1
+            stance = np.where((k >= 0) & (at < stance_hi[np.maximum(k, 0)]), k, -1)
+        inside = stance >= 0
+        touched = int(np.unique(stance[inside]).size)
+        index = {name: j for j, name in enumerate(_sensor_names(foot))}
+        for flag in spike_flags:
+            mine = (foot.spike_sensor == index.get(flag.sensor, -1)) & inside
+            rows.append(_caveat(flag, int(np.unique(stance[mine]).size)))
+        notes.append(
+            f"{at.size} spike sample(s) in {len(spike_flags)} sensor(s) marked invalid for their sensor, not filled: "
+            f"at those samples {what} lack that sensor's reading ("
+            + (f"{int(inside.sum())} of them in {touched} stance(s))" if touched else "none inside a stance)")
+        )
+    return rows, notes
+
+
+def _sensor_names(foot: PreparedFoot) -> list[str]:
+    """Sensor names in row order (kept on the foot by prepare_foot)."""
+    return list(foot.sensor_names)
+
+
+def _caveat(flag, stances_affected: int | None) -> dict[str, Any]:
+    return {
+        "sensor": flag.sensor,
+        "status": flag.status,
+        "effect": flag.effect or "missing",
+        "start_s": flag.start_s,
+        "end_s": flag.end_s,
+        "load_share_pct": flag.load_share_pct,
+        "stances_affected": stances_affected,
+    }

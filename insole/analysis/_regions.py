@@ -1,0 +1,169 @@
+"""Regional loads per stance, over the layout's region groups.
+
+For each region group with at least one used sensor (``insole._layout.REGION_GROUPS``:
+heel, midfoot (arch), forefoot, toes, hallux, lesser toes, medial and lateral
+forefoot, medial and lateral midfoot) and each stance:
+
+* ``{group}_peak_pressure_kpa``: the highest pressure of any of its sensors
+  (only when the recording holds pressures);
+* ``{group}_pti_kpa_s``: pressure-time integral, the area under the group's
+  peak-pressure curve over stance;
+* ``{group}_fti_n_s``: force-time integral, the area under the group's summed
+  force (only when sensor forces are known);
+* ``{group}_share_pct``: the group's share of the whole foot's load-time
+  integral (forces when known, otherwise raw values with equal areas assumed,
+  which the quality notes);
+* ``forefoot_ml_index_pct``: (medial - lateral) / (medial + lateral) forefoot
+  load-time integral x 100, positive when the medial forefoot carries more.
+
+Per sensor (for load maps): mean over used stances of the peak pressure, the
+pressure-time integral and the share of load; a stance in which a sensor was
+left out over a span (dead or stuck) does not count for that sensor, nor for
+anyone's share.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from insole._layout import SensorLayout
+from insole.analysis._segments import reduce_intervals
+
+__all__ = ["REPORTED_GROUPS", "region_features", "sensor_table"]
+
+REPORTED_GROUPS = (
+    "heel",
+    "midfoot",
+    "forefoot",
+    "toes",
+    "hallux",
+    "lesser_toes",
+    "medial_forefoot",
+    "lateral_forefoot",
+    "medial_midfoot",
+    "lateral_midfoot",
+)
+
+
+def available_groups(layout: SensorLayout, used: np.ndarray) -> dict[str, np.ndarray]:
+    groups = {}
+    for group in REPORTED_GROUPS:
+        mask = layout.region_mask(group) & used
+        if mask.any():
+            groups[group] = mask
+    return groups
+
+
+def _per_sensor(ufunc: np.ufunc, rows_t: np.ndarray, hs: np.ndarray, to: np.ndarray) -> np.ndarray:
+    """(stances, sensors) reductions over ``[hs, to)`` of a (sensors, samples) array, in one pass.
+
+    One ``reduceat`` along the samples axis covers every sensor row
+    (contiguous in memory); stances that end at the last sample, which
+    ``reduceat`` cannot bound, are reduced on their own.
+    """
+    n = rows_t.shape[1]
+    inner = to < n
+    out = np.empty((hs.size, rows_t.shape[0]), dtype=rows_t.dtype)
+    if inner.any():
+        bounds = np.empty(2 * int(inner.sum()), dtype=np.int64)
+        bounds[0::2], bounds[1::2] = hs[inner], to[inner]
+        out[inner] = ufunc.reduceat(rows_t, bounds, axis=1)[:, 0::2].T
+    for i in np.flatnonzero(~inner):
+        out[i] = ufunc.reduce(rows_t[:, hs[i]:], axis=1)
+    return out
+
+
+def region_features(
+    positive_load_t: np.ndarray,
+    load_is_force: bool,
+    positive_pressure_t: np.ndarray | None,
+    used: np.ndarray,
+    layout: SensorLayout,
+    hs: np.ndarray,
+    to: np.ndarray,
+    sample_rate_hz: float,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per-stance regional columns, and the per-sensor (stances x sensors) arrays they come from.
+
+    Loads and pressures come as (sensors, samples) arrays of positive values.
+    """
+    positive_pressure = positive_pressure_t
+    m = hs.size
+    dt = 1.0 / sample_rate_hz
+    out: dict[str, np.ndarray] = {}
+    groups = available_groups(layout, used)
+    k = layout.n_sensors
+    per_sensor: dict[str, np.ndarray] = {}
+    if m == 0:
+        per_sensor["load_integral"] = np.zeros((0, k))
+        if positive_pressure is not None:
+            per_sensor["peak_pressure_kpa"] = np.zeros((0, k))
+            per_sensor["pti_kpa_s"] = np.zeros((0, k))
+        return {f"{g}_share_pct": np.zeros(0) for g in groups}, per_sensor
+    integral = _per_sensor(np.add, positive_load_t, hs, to) * dt  # (m, k)
+    per_sensor["load_integral"] = integral
+    if positive_pressure is not None:
+        per_sensor["peak_pressure_kpa"] = _per_sensor(np.maximum, positive_pressure, hs, to)
+        per_sensor["pti_kpa_s"] = _per_sensor(np.add, positive_pressure, hs, to) * dt
+    total = integral[:, used].sum(axis=1)
+    integrals = {}
+    for group, mask in groups.items():
+        columns = np.flatnonzero(mask)
+        group_load = integral[:, columns].sum(axis=1)
+        integrals[group] = group_load
+        if positive_pressure is not None:
+            out[f"{group}_peak_pressure_kpa"] = per_sensor["peak_pressure_kpa"][:, columns].max(axis=1)
+            # the group's peak-pressure curve, built column by column (no big copies)
+            curve = positive_pressure[columns[0]].copy()
+            for j in columns[1:]:
+                np.maximum(curve, positive_pressure[j], out=curve)
+            out[f"{group}_pti_kpa_s"] = reduce_intervals(np.add, curve, hs, to) * dt
+        if load_is_force:
+            out[f"{group}_fti_n_s"] = group_load
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"{group}_share_pct"] = np.where(total > 0, 100.0 * group_load / total, np.nan)
+    if "medial_forefoot" in integrals and "lateral_forefoot" in integrals:
+        med, lat = integrals["medial_forefoot"], integrals["lateral_forefoot"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["forefoot_ml_index_pct"] = np.where(med + lat > 0, 100.0 * (med - lat) / (med + lat), np.nan)
+    return out, per_sensor
+
+
+def sensor_table(per_sensor: dict[str, np.ndarray], rows: np.ndarray, used: np.ndarray, layout: SensorLayout) -> pd.DataFrame:
+    """One row per sensor: position, region, used, and its mean stance loads over the chosen stances."""
+    table = pd.DataFrame(
+        {
+            "sensor": list(layout.sensor_names),
+            "region": list(layout.regions),
+            "x_mm": layout.x_mm,
+            "y_mm": layout.y_mm,
+            "used": used,
+        }
+    )
+    nan = np.full(layout.n_sensors, np.nan)
+    integral = per_sensor["load_integral"][rows]
+    if integral.shape[0] == 0:
+        table["peak_pressure_kpa"], table["pti_kpa_s"], table["share_pct"] = nan, nan, nan
+        return table
+    # stances in which a sensor was left out over a span (``left_out``, stances x
+    # sensors): that sensor's numbers there are missing, and so are every
+    # sensor's shares of that stance (their total lacks its load)
+    left_out = per_sensor.get("left_out")
+    left_out = left_out[rows] if left_out is not None else np.zeros(integral.shape, dtype=bool)
+    totals = integral[:, used].sum(axis=1, keepdims=True)
+    incomplete = left_out[:, used].any(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where((totals > 0) & ~incomplete, 100.0 * integral / totals, np.nan)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        table["share_pct"] = np.where(used, np.nanmean(share, axis=0), np.nan)
+        if "peak_pressure_kpa" in per_sensor:
+            for name in ("peak_pressure_kpa", "pti_kpa_s"):
+                values = np.where(left_out, np.nan, per_sensor[name][rows])
+                table[name] = np.where(used, np.nanmean(values, axis=0), np.nan)
+        else:
+            table["peak_pressure_kpa"], table["pti_kpa_s"] = nan, nan
+    return table

@@ -1,0 +1,340 @@
+"""Contacts to steps and strides: timing, double support, walking bouts, turns, exclusions.
+
+A *step* here is one contact of one foot (heel strike to toe off) and a
+*stride* runs from a heel strike to the next heel strike of the same foot.
+All times are on the recording's own clock (s).
+
+A stride is **used** for statistics when: both heel strikes and the toe off
+between them are known; no gap longer than ``BRIDGE_GAP_S`` (50 ms) lies
+inside it (a shorter one, a lost packet or two, leaves the timing usable
+because the events were observed, but the stance metrics of a contact with
+any missing sample are left empty); it is a walking stride (stride time at
+most ``max_stride_s``, both contacts at most ``max_stance_s``, the longer ones
+being standing or pauses); it is not a turn (heading change over the stride
+above ``turn_threshold_deg``, from the insole gyroscope, where there is one);
+its walking bout has at least ``min_bout_strides`` strides; and, when both
+feet are recorded and the other foot is observed over the whole stride (no
+gap longer than the bridge), the other foot has exactly one contact starting
+inside it, as in any walking stride (none or two means a contact of one foot
+was missed, e.g. a weak or flat step, and the stride spans two of the true
+ones; see ``exclude_out_of_step``). Each excluded stride carries its first
+reason, in the order of ``EXCLUSION_REASONS``. A contact's stance belongs to the stride it
+starts (stride k: heel strike k to heel strike k + 1, stance k: heel strike k
+to toe off k), so the stances used are exactly those of the used strides.
+
+Nothing is computed across a gap: a time between two events is left empty
+(NaN) when a gap longer than the bridge lies between them, on either foot
+for the two-foot values (step time, double support), or when the other
+foot's event found is not the one that truly follows (its contact was not
+detected, or its event fell in a gap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from insole.analysis._events import BRIDGE_GAP_S, Contacts
+from insole.analysis._params import AnalysisParams
+from insole.analysis._prepare import PreparedFoot
+from insole.analysis._segments import reduce_intervals, runs
+
+__all__ = [
+    "FootTiming",
+    "foot_timing",
+    "exclude_out_of_step",
+    "add_bilateral_timing",
+    "EXCLUSION_REASONS",
+    "heading_axis",
+]
+
+EXCLUSION_REASONS = (
+    "event unknown",
+    "gap inside",
+    "standing or pause",
+    "turning",
+    "short bout",
+    "other foot out of step",
+)
+
+
+@dataclass(eq=False)
+class FootTiming:
+    """Per-contact and per-stride timing of one foot (arrays over contacts; strides are contacts 0..m-2)."""
+
+    hs_index: np.ndarray
+    to_index: np.ndarray
+    heel_strike_s: np.ndarray  # NaN where unknown
+    toe_off_s: np.ndarray
+    walking_contact: np.ndarray  # contact not longer than max_stance_s
+    contact_start_s: np.ndarray  # coarse contact extent (s)
+    contact_stop_s: np.ndarray
+    contact_has_gap: np.ndarray
+    stride_reason: np.ndarray  # object array of "" or a reason, one per stride (m - 1)
+    stride_bout: np.ndarray  # bout number per stride, -1 outside bouts
+    heading_change_deg: np.ndarray | None  # per stride, when the foot has a gyroscope
+    turns_detectable: bool
+    # gaps longer than the bridge, as [first, last] invalid sample times (s), in
+    # time order; and the foot's observed span (its first and last sample times)
+    gap_start_s: np.ndarray
+    gap_end_s: np.ndarray
+    span_s: tuple[float, float]
+
+    @property
+    def n_contacts(self) -> int:
+        return int(self.hs_index.size)
+
+    @property
+    def stride_used(self) -> np.ndarray:
+        return self.stride_reason == ""
+
+    def step_used(self) -> np.ndarray:
+        """A contact's stance is used when the stride it starts is used and the stance has no missing sample.
+
+        The last contact starts no stride and is never used, so the curves and
+        regional tables rest on exactly the stances of the used strides (less
+        those with a lost sample, whose stance metrics are empty).
+        """
+        m = self.n_contacts
+        used = np.zeros(m, dtype=bool)
+        if m >= 2:
+            used[:-1] = self.stride_used
+        complete = (self.hs_index >= 0) & (self.to_index >= 0)
+        return used & complete & ~self.contact_has_gap & self.walking_contact
+
+    def gap_free(self, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
+        """True where ``[start_s, end_s]`` lies inside the foot's recording with no gap longer than the bridge.
+
+        False where either end is NaN. Vectorised over intervals.
+        """
+        return _gap_free(self.gap_start_s, self.gap_end_s, self.span_s, start_s, end_s)
+
+    def heel_strike_order_s(self) -> np.ndarray:
+        """Per contact: its heel strike, or its coarse start where the heel strike is unknown (for ordering)."""
+        return np.maximum.accumulate(np.where(np.isfinite(self.heel_strike_s), self.heel_strike_s, self.contact_start_s))
+
+    def toe_off_order_s(self) -> np.ndarray:
+        """Per contact: its toe off, or its coarse end where the toe off is unknown (for ordering)."""
+        return np.maximum.accumulate(np.where(np.isfinite(self.toe_off_s), self.toe_off_s, self.contact_stop_s))
+
+
+def _gap_free(gap_start_s, gap_end_s, span_s, start_s, end_s) -> np.ndarray:
+    """True where ``[start_s, end_s]`` lies within ``span_s`` and overlaps no ``[gap_start_s, gap_end_s]``."""
+    start_s = np.asarray(start_s, dtype=float)
+    end_s = np.asarray(end_s, dtype=float)
+    finite = np.isfinite(start_s) & np.isfinite(end_s)
+    lo = np.where(finite, start_s, 0.0)
+    hi = np.where(finite, end_s, 0.0)
+    inside = (lo >= span_s[0]) & (hi <= span_s[1])
+    # gaps are disjoint and in time order: the first one ending at or after
+    # the interval's start overlaps it if it starts by the interval's end
+    j = np.searchsorted(gap_end_s, lo, side="left")
+    has = j < gap_end_s.size
+    overlaps = np.zeros(lo.shape, dtype=bool)
+    overlaps[has] = gap_start_s[j[has]] <= hi[has]
+    return finite & inside & ~overlaps
+
+
+def heading_axis(foot: PreparedFoot) -> int | None:
+    """The gyroscope axis closest to vertical: the accelerometer axis carrying gravity."""
+    samples = foot.imu
+    if samples is None or samples.accel_g is None or samples.gyro_dps is None:
+        return None
+    # gravity dominates the mean: about 20000 evenly spread valid samples settle it
+    # as surely as an hour of them, without copying the whole (samples x 3) array
+    rows = np.flatnonzero(foot.valid)
+    rows = rows[:: max(1, rows.size // 20000)]
+    accel = np.asarray(samples.accel_g[rows], dtype=float)
+    if accel.size == 0 or not np.isfinite(accel).any():
+        return None
+    return int(np.argmax(np.abs(np.nanmean(accel, axis=0))))
+
+
+def foot_timing(foot: PreparedFoot, contacts: Contacts, params: AnalysisParams) -> FootTiming:
+    """Timing and stride exclusions of one foot from its contacts."""
+    t = foot.time_s
+    fs = foot.sample_rate_hz
+    hs = contacts.heel_strike_index
+    to = contacts.toe_off_index
+    m = hs.size
+    heel_strike_s = np.where(hs >= 0, t[np.clip(hs, 0, max(t.size - 1, 0))], np.nan) if m else np.zeros(0)
+    toe_off_s = np.where(to >= 0, t[np.clip(to, 0, max(t.size - 1, 0))], np.nan) if m else np.zeros(0)
+    # standing is judged on the coarse contact, known even where an event is not
+    extent_s = (contacts.stop_index - contacts.start_index) / fs
+    walking_contact = extent_s <= params.max_stance_s
+
+    # gaps the event detector does not bridge (a short one, a lost packet or
+    # two, leaves the events around it observed); one leading the recording
+    # is never bridged, as in the detector
+    bridge = max(1, int(round(BRIDGE_GAP_S * fs)))
+    gap_starts, gap_stops = runs(~foot.valid)
+    long = ((gap_stops - gap_starts) > bridge) | (gap_starts == 0)
+    gap_start_s = t[gap_starts[long]] if t.size else np.zeros(0)
+    gap_end_s = t[gap_stops[long] - 1] if t.size else np.zeros(0)
+    span_s = (float(t[0]), float(t[-1])) if t.size else (float("nan"), float("nan"))
+
+    reason = np.full(max(m - 1, 0), "", dtype=object)
+    heading = None
+    axis = heading_axis(foot)
+    if m >= 2:
+        a, b = hs[:-1], hs[1:]
+        known = (a >= 0) & (b >= 0) & (to[:-1] >= 0) & (to[:-1] > a) & (to[:-1] < b)
+        gap_inside = known & ~_gap_free(gap_start_s, gap_end_s, span_s, heel_strike_s[:-1], heel_strike_s[1:])
+        stride_time = heel_strike_s[1:] - heel_strike_s[:-1]
+        standing = known & (
+            (stride_time > params.max_stride_s) | ~walking_contact[:-1] | ~walking_contact[1:]
+        )
+        reason[:] = ""
+        reason[standing] = "standing or pause"
+        reason[gap_inside] = "gap inside"
+        reason[~known | contacts.long_gap_before[1:]] = "event unknown"
+        if axis is not None:
+            gyro = np.asarray(foot.imu.gyro_dps[:, axis], dtype=float)
+            rate = np.where(foot.valid & np.isfinite(gyro), gyro, 0.0) / fs
+            heading = np.full(m - 1, np.nan)
+            heading[known] = reduce_intervals(np.add, rate, a[known], b[known])
+            turning = (reason == "") & (np.abs(np.nan_to_num(heading)) > params.turn_threshold_deg)
+            reason[turning] = "turning"
+        # walking bouts: runs of strides not broken by an unknown/gap/standing
+        # stride (turning strides belong to the bout: the walk goes on)
+        breaks = np.isin(reason, ("event unknown", "gap inside", "standing or pause"))
+        bout = np.where(breaks, -1, np.cumsum(breaks))
+        ids, sizes = np.unique(bout[bout >= 0], return_counts=True)
+        short = np.isin(bout, ids[sizes < params.min_bout_strides]) & (bout >= 0)
+        reason[short & (reason == "")] = "short bout"
+        bout = np.where(short, -1, bout)
+        kept = np.unique(bout[bout >= 0])
+        bout = np.where(bout >= 0, np.searchsorted(kept, bout), -1).astype(np.int64)
+    else:
+        bout = np.zeros(0, dtype=np.int64)
+    return FootTiming(
+        hs_index=hs,
+        to_index=to,
+        heel_strike_s=heel_strike_s,
+        toe_off_s=toe_off_s,
+        walking_contact=walking_contact,
+        contact_start_s=t[contacts.start_index] if m else np.zeros(0),
+        contact_stop_s=t[np.maximum(contacts.stop_index - 1, 0)] if m else np.zeros(0),
+        contact_has_gap=contacts.has_gap,
+        stride_reason=reason,
+        stride_bout=bout,
+        heading_change_deg=heading,
+        turns_detectable=axis is not None,
+        gap_start_s=gap_start_s,
+        gap_end_s=gap_end_s,
+        span_s=span_s,
+    )
+
+
+def exclude_out_of_step(timing: dict[str, FootTiming]) -> None:
+    """Exclude strides the other foot does not step through once ("other foot out of step"; in place).
+
+    In walking each stride of one foot holds exactly one heel strike of the
+    other. A stride holding none or two spans a contact that one of the feet's
+    detectors missed without any gap in the data (a weak or flattened step):
+    it is really two strides, even when shorter than ``max_stride_s`` (a
+    2.1 s stride among 1.1 s ones). The other foot's contacts are counted by
+    their heel strike, or their coarse start where that is unknown, in
+    ``[heel strike k, heel strike k + 1)``. Only strides still used are
+    judged, and only where the other foot is observed throughout (inside its
+    recording, no gap longer than the bridge; where it is not, its contacts
+    cannot be counted). A foot recorded alone, or beside a foot with fewer
+    than two contacts (nothing to cross-check against), is left as it is.
+    The walking bouts stay as they were: the walk went on through the missed
+    contact.
+    """
+    if len(timing) != 2:
+        return
+    first, second = timing.values()
+    for own, theirs in ((first, second), (second, first)):
+        if own.n_contacts < 2 or theirs.n_contacts < 2:
+            continue
+        start_s, end_s = own.heel_strike_s[:-1], own.heel_strike_s[1:]
+        observed = theirs.gap_free(start_s, end_s)
+        order = theirs.heel_strike_order_s()
+        inside = np.searchsorted(order, np.nan_to_num(end_s), side="left") - np.searchsorted(
+            order, np.nan_to_num(start_s), side="left"
+        )
+        own.stride_reason[(own.stride_reason == "") & observed & (inside != 1)] = "other foot out of step"
+
+
+def add_bilateral_timing(steps: dict[str, pd.DataFrame], timing: dict[str, FootTiming]) -> None:
+    """Step time and double support from both feet's events (in place on the step tables).
+
+    ``step_time_s``: this heel strike to the other foot's next heel strike,
+    when that comes before this foot's next one. ``initial_double_support_s``:
+    this heel strike to the toe off of the other foot's contact under way at
+    this heel strike, when that toe off falls inside this contact.
+    ``terminal_double_support_s``: the other foot's last heel strike before
+    this toe off, when inside this contact, to this toe off.
+
+    Each value is NaN when either foot has a gap longer than the bridge
+    between its two events, or when the other foot's contact found has that
+    event unknown (it fell in a gap): the event found would then not be the
+    one that truly follows, and a step across a lost contact would be counted.
+    """
+    for side, other in (("left", "right"), ("right", "left")):
+        if side not in steps:
+            continue
+        table = steps[side]
+        nan = np.full(len(table), np.nan)
+        if other not in timing or timing[other].n_contacts == 0:
+            table["step_time_s"] = nan
+            table["initial_double_support_s"] = nan
+            table["terminal_double_support_s"] = nan
+            continue
+        own, theirs = timing[side], timing[other]
+        contact = table["contact"].to_numpy(dtype=np.int64)
+        hs = own.heel_strike_s[contact]
+        to = own.toe_off_s[contact]
+        # this foot's next contact (its heel strike, or its start where that is unknown)
+        own_order = own.heel_strike_order_s()
+        own_next = np.append(own_order, np.inf)[contact + 1]
+
+        other_hs_order = theirs.heel_strike_order_s()
+        other_to_order = theirs.toe_off_order_s()
+
+        def both_gap_free(start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
+            return own.gap_free(start_s, end_s) & theirs.gap_free(start_s, end_s)
+
+        # step: the other foot's first contact starting after this heel strike
+        j = _index_after(hs, other_hs_order)
+        next_hs = _take(theirs.heel_strike_s, j)
+        ok = (next_hs < own_next) & both_gap_free(hs, next_hs)
+        table["step_time_s"] = np.where(ok, next_hs - hs, np.nan)
+
+        # initial double support: the other foot's contact under way at this
+        # heel strike (started before it, ending after it) ends inside this contact
+        j = _index_after(hs, other_to_order)
+        next_to = _take(theirs.toe_off_s, j)
+        started_before = _take(other_hs_order, j) <= hs
+        ok = started_before & (next_to < to) & both_gap_free(hs, next_to)
+        table["initial_double_support_s"] = np.where(ok, next_to - hs, np.nan)
+
+        # terminal double support: the other foot's last contact starting before this toe off
+        k = _index_before(to, other_hs_order)
+        prev_hs = _take(theirs.heel_strike_s, k)
+        ok = (prev_hs > hs) & both_gap_free(prev_hs, to)
+        table["terminal_double_support_s"] = np.where(ok, to - prev_hs, np.nan)
+
+
+def _index_after(times: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Index of the first entry of the sorted ``order`` strictly after each time (-1 if none or NaN)."""
+    j = np.searchsorted(order, np.nan_to_num(times, nan=np.inf), side="right")
+    return np.where(np.isfinite(times) & (j < order.size), j, -1)
+
+
+def _index_before(times: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Index of the last entry of the sorted ``order`` strictly before each time (-1 if none or NaN)."""
+    j = np.searchsorted(order, np.nan_to_num(times, nan=-np.inf), side="left") - 1
+    return np.where(np.isfinite(times), j, -1)
+
+
+def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[index]``, NaN where the index is -1."""
+    out = np.full(index.shape, np.nan)
+    found = index >= 0
+    out[found] = values[index[found]]
+    return out

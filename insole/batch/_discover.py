@@ -1,0 +1,205 @@
+"""Finding the recordings under folders and globs, by content, and what each one is made of.
+
+A folder is walked recursively; a glob is expanded (``**`` crosses folders).
+Every file is sniffed with ``insole.io._load.detect_format``: a file no importer
+recognises is skipped when it was found inside a folder (a README, a
+demographics table, a vendor's PDF report) and is an error when it was named
+on its own. A file that is recognised but unusable before loading (empty,
+unreadable) is an error either way, so it shows up in the errors table.
+
+A recording can span several files: a PhysioNet gaitndd record is a ``.hea``
+header with ``.let``/``.rit`` signals, and any of the three opens it. Each
+recording is listed once, under its canonical file (the header).
+
+``content_files`` names every file whose bytes can change what loading the
+recording gives: the file itself, its siblings sharing its stem (WFDB
+signals and stride table, a generic CSV's mapping, a stream's sidecar) and
+the dataset description tables an importer reads from the same folder. The
+cache key hashes all of them, so editing a demographics table re-runs the
+recordings beside it.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from insole._errors import InputError, UnknownFormatError
+from insole.io import detect_format
+
+__all__ = ["Candidate", "Problem", "Discovery", "FolderIndex", "discover", "content_files", "content_digest", "DESCRIPTION_TABLES"]
+
+# Tables that importers read from beside a recording (gaitpdb, gaitndd): part of the recording's content.
+DESCRIPTION_TABLES = ("demographics.txt", "subject-description.txt")
+_GLOB_CHARACTERS = set("*?[")
+# WFDB signal files are opened through their header; listing both would analyse the record twice.
+_WFDB_SIGNAL_SUFFIXES = (".let", ".rit")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One recording to analyse: its canonical file (absolute) and the format its content shows."""
+
+    path: Path
+    format: str
+
+    @property
+    def recording_id(self) -> str:
+        """The file stem: ``GaPt03_01``, ``hunt1`` (the record of hunt1.hea/.let/.rit), ``230927_102114``."""
+        return self.path.stem
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file that looked like a recording (or was named as one) but cannot be opened."""
+
+    path: Path
+    reason: str
+    error_type: str
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What ``discover`` found: recordings to analyse, problems, and how many other files were skipped."""
+
+    recordings: tuple[Candidate, ...]
+    problems: tuple[Problem, ...] = ()
+    skipped: tuple[Path, ...] = ()
+    inputs: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _expand(inputs: Sequence[str | Path]) -> tuple[list[tuple[Path, bool]], list[Problem]]:
+    """(file, named explicitly) for every input; folders walked, globs expanded, sorted within each input."""
+    files: list[tuple[Path, bool]] = []
+    problems: list[Problem] = []
+    for raw in inputs:
+        text = os.fspath(raw)
+        path = Path(text).expanduser()
+        if path.is_dir():
+            found = []
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(Path(root) / n for n in names if not n.startswith("."))
+            files.extend((p, False) for p in sorted(found))
+        elif path.is_file():
+            files.append((path, True))
+        elif _GLOB_CHARACTERS & set(text):
+            matches = sorted(Path(m) for m in glob.glob(os.path.expanduser(text), recursive=True))
+            if not matches:
+                problems.append(Problem(path, "no file matches this pattern", "InputError"))
+            for match in matches:
+                if match.is_dir():
+                    files.extend(_expand([match])[0])
+                else:
+                    files.append((match, False))
+        else:
+            problems.append(Problem(path, "no such file or folder", "InputError"))
+    return files, problems
+
+
+def _canonical(path: Path, format_name: str) -> Path:
+    if format_name == "gaitndd" and path.suffix.lower() in _WFDB_SIGNAL_SUFFIXES:
+        header = path.with_suffix(".hea")
+        if header.is_file():
+            return header
+    return path
+
+
+def discover(inputs: Sequence[str | Path]) -> Discovery:
+    """Every supported recording under ``inputs`` (files, folders, globs), each once, in a stable order."""
+    files, problems = _expand(inputs)
+    recordings: dict[Path, Candidate] = {}
+    skipped: list[Path] = []
+    seen: set[Path] = set()
+    listed = {path.resolve() for path, _ in files}
+    for path, explicit in files:
+        absolute = path.resolve()
+        if absolute in seen:
+            continue
+        seen.add(absolute)
+        # a WFDB signal whose header is also listed is found through the header; no need to sniff it
+        if absolute.suffix.lower() in _WFDB_SIGNAL_SUFFIXES and absolute.with_suffix(".hea") in listed:
+            continue
+        try:
+            format_name = detect_format(absolute)
+        except UnknownFormatError as error:
+            if explicit:
+                problems.append(Problem(absolute, error.problem, type(error).__name__))
+            else:
+                skipped.append(absolute)
+            continue
+        except InputError as error:
+            problems.append(Problem(absolute, error.problem, type(error).__name__))
+            continue
+        canonical = _canonical(absolute, format_name)
+        recordings.setdefault(canonical, Candidate(canonical, format_name))
+    ordered = tuple(sorted(recordings.values(), key=lambda c: (c.recording_id, str(c.path))))
+    return Discovery(
+        recordings=ordered,
+        problems=tuple(problems),
+        skipped=tuple(skipped),
+        inputs=tuple(os.fspath(i) for i in inputs),
+    )
+
+
+class FolderIndex:
+    """Sorted file names per folder, so finding a file's stem siblings is a bisection, not a scan."""
+
+    def __init__(self) -> None:
+        self._names: dict[Path, list[str]] = {}
+
+    def names(self, folder: Path) -> list[str]:
+        if folder not in self._names:
+            try:
+                self._names[folder] = sorted(e.name for e in os.scandir(folder) if e.is_file())
+            except OSError:
+                self._names[folder] = []
+        return self._names[folder]
+
+
+def content_files(path: Path, index: FolderIndex | None = None) -> tuple[Path, ...]:
+    """The files whose bytes make up the recording at ``path`` (itself first, then the rest sorted)."""
+    index = index or FolderIndex()
+    names = index.names(path.parent)
+    prefix = path.stem + "."
+    siblings = []
+    at = bisect_left(names, prefix)
+    while at < len(names) and names[at].startswith(prefix):
+        if names[at] != path.name:
+            siblings.append(names[at])
+        at += 1
+    siblings.extend(n for n in DESCRIPTION_TABLES if n in names and n != path.name and n not in siblings)
+    return (path, *(path.parent / n for n in sorted(siblings)))
+
+
+def _file_sha256(path: Path, memo: dict[Path, str] | None = None) -> str:
+    if memo is not None and path in memo:
+        return memo[path]
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if memo is not None:
+        memo[path] = digest.hexdigest()
+    return digest.hexdigest()
+
+
+def content_digest(paths: Iterable[Path], memo: dict[Path, str] | None = None) -> tuple[str, str]:
+    """(SHA-256 of the first file, SHA-256 over every file's name and SHA-256): the file's and the recording's.
+
+    ``memo`` remembers digests within one run (a demographics table is part of every recording beside it).
+    """
+    combined = hashlib.sha256()
+    first = ""
+    for k, path in enumerate(paths):
+        sha = _file_sha256(path, memo)
+        if k == 0:
+            first = sha
+        combined.update(f"{path.name}\0{sha}\n".encode())
+    return first, combined.hexdigest()

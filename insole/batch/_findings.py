@@ -1,0 +1,98 @@
+"""The clinical report's findings as cohort columns (the hook into ``insole.report``).
+
+For every finding code of the findings engine, two columns:
+
+``finding_<code>``
+    the confidence of the flagged finding ("very_low", "low", "moderate",
+    "high"; the most confident one when both feet are flagged), "not_flagged"
+    when the rule was applied and flagged nothing, or None when the rule could
+    not be applied to this recording (the engine says why; for instance a
+    layout without a midfoot sensor cannot show arch loading).
+``finding_<code>_side``
+    "left", "right", "both" (two feet flagged, or a whole-gait finding), or None.
+
+plus ``findings`` (every flagged finding as ``code(side, confidence)``, "; "
+joined) and ``findings_status`` ("evaluated", or why the engine was not run).
+
+``finding_columns`` is the only place the batch touches the report package;
+should the engine be missing or fail, the recording keeps its analysis row
+and ``findings_status`` says what happened.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["finding_columns", "finding_codes", "findings_provenance", "CONFIDENCE_ORDER"]
+
+CONFIDENCE_ORDER = ("very_low", "low", "moderate", "high")
+NOT_FLAGGED = "not_flagged"
+
+
+@lru_cache(maxsize=1)
+def _engine() -> Any:
+    """(evaluate, session_from_analysis, CODES, FindingParams, reference sets), loaded once per process."""
+    from insole.report import CODES, FindingParams, evaluate, load_reference_sets, session_from_analysis
+
+    return evaluate, session_from_analysis, tuple(CODES), FindingParams, tuple(load_reference_sets())
+
+
+def finding_codes() -> tuple[str, ...]:
+    """The engine's finding codes, or () when the engine cannot be imported."""
+    try:
+        return _engine()[2]
+    except ImportError:
+        return ()
+
+
+def findings_provenance() -> dict[str, Any]:
+    """The findings engine's parameters and reference sets, for the cohort's provenance."""
+    try:
+        _, _, codes, params, sets = _engine()
+    except ImportError as error:
+        return {"status": f"unavailable: {error}"}
+    return {
+        "engine": "insole.report._findings.evaluate",
+        "codes": list(codes),
+        "parameters": params().to_dict(),
+        "reference_sets": [getattr(s, "name", str(s)) for s in sets],
+    }
+
+
+def finding_columns(analysis: Any, recording: Any) -> dict[str, Any]:
+    """The finding columns of one recording (see the module docstring)."""
+    try:
+        evaluate, session_from_analysis, codes, params, sets = _engine()
+    except ImportError as error:
+        return {"findings": None, "findings_status": f"unavailable: the findings engine cannot be imported ({error})"}
+    columns: dict[str, Any] = {}
+    for code in codes:
+        columns[f"finding_{code}"] = NOT_FLAGGED
+        columns[f"finding_{code}_side"] = None
+    try:
+        result = evaluate(session_from_analysis(analysis, recording), params(), reference_sets=sets)
+    except Exception as error:  # noqa: BLE001 - a findings failure must not lose the analysis row
+        for code in codes:
+            columns[f"finding_{code}"] = None
+        columns["findings"] = None
+        columns["findings_status"] = f"failed: {type(error).__name__}: {_one_line(error)}"
+        return columns
+    for skipped in result.not_assessed:
+        columns[f"finding_{skipped.code}"] = None
+    flagged: dict[str, list[Any]] = {}
+    for finding in result.findings:
+        flagged.setdefault(finding.code, []).append(finding)
+    for code, findings in flagged.items():
+        best = max(findings, key=lambda f: CONFIDENCE_ORDER.index(f.confidence))
+        sides = {f.side for f in findings}
+        columns[f"finding_{code}"] = best.confidence
+        columns[f"finding_{code}_side"] = "both" if len(sides) > 1 else next(iter(sides))
+    columns["findings"] = "; ".join(f"{f.code}({f.side}, {f.confidence})" for f in result.findings)
+    columns["findings_status"] = "evaluated"
+    return columns
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

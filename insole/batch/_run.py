@@ -1,0 +1,353 @@
+"""``run_batch``: discover, skip what the cache has, run the rest on an engine, write the tables.
+
+Outputs, for ``--out cohort.parquet``:
+
+``cohort.parquet``
+    one row per analysed recording (docs/batch.md lists the columns), rows
+    sorted by ``recording_id`` then ``path``; the provenance (insole version,
+    analysis and findings parameters, inputs, engine, counts) is JSON under
+    the Parquet schema metadata key ``insole.batch``.
+``cohort.errors.csv``
+    one row per recording (or named input) that could not be analysed:
+    ``recording_id, path, format, stage, error_type, reason``; written on
+    every run, with only its header when nothing failed.
+``cohort.strides.parquet`` (``strides=True``)
+    every stride of every recording, ``recording_id`` and ``side`` first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from insole._errors import InputError
+from insole._version import __version__
+from insole.analysis import AnalysisParams
+from insole.batch._cache import ROW_SCHEMA_VERSION, BatchCache, cache_key
+from insole.batch._discover import Candidate, Discovery, FolderIndex, content_digest, content_files, discover
+from insole.batch._engines import EngineSpec, run_jobs
+from insole.batch._task import Job, error_record
+
+__all__ = [
+    "run_batch",
+    "BatchResult",
+    "read_cohort",
+    "output_paths",
+    "METADATA_KEY",
+    "BATCH_SCHEMA_VERSION",
+    "ERROR_COLUMNS",
+]
+
+METADATA_KEY = b"insole.batch"
+BATCH_SCHEMA_VERSION = "1.0"
+ERROR_COLUMNS = ("recording_id", "path", "format", "stage", "error_type", "reason")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch produced: the tables (as written), where they are, and the counts."""
+
+    cohort: pd.DataFrame
+    errors: pd.DataFrame
+    strides: pd.DataFrame | None
+    paths: Mapping[str, Path]
+    provenance: Mapping[str, Any]
+    n_from_cache: int
+    n_skipped_files: int
+    elapsed_s: float
+    engine: Mapping[str, Any] = field(default_factory=dict)
+
+    def summary_line(self) -> str:
+        """One line for people: how many were analysed, failed, came from the cache; where the tables are."""
+        n_ok, n_err = len(self.cohort), len(self.errors)
+        parts = [f"{n_ok + n_err} recording{'s' if n_ok + n_err != 1 else ''}: {n_ok} analysed"]
+        if self.n_from_cache:
+            parts[-1] += f" ({self.n_from_cache} from the cache)"
+        parts.append(f"{n_err} failed")
+        text = ", ".join(parts) + f" in {self.elapsed_s:.1f} s -> {self.paths['cohort']}"
+        text += f"; errors table: {self.paths['errors']}"
+        if "strides" in self.paths:
+            text += f"; strides: {self.paths['strides']}"
+        if self.n_skipped_files:
+            text += f"; {self.n_skipped_files} other file{'s' if self.n_skipped_files != 1 else ''} skipped (not recordings)"
+        return text
+
+
+def output_paths(out: str | Path, strides: bool = False) -> dict[str, Path]:
+    """``cohort.parquet`` -> the cohort, ``cohort.errors.csv`` and (``strides``) ``cohort.strides.parquet``."""
+    out = Path(out)
+    stem = out.name[: -len(".parquet")] if out.name.endswith(".parquet") else out.name
+    paths = {"cohort": out, "errors": out.with_name(f"{stem}.errors.csv")}
+    if strides:
+        paths["strides"] = out.with_name(f"{stem}.strides.parquet")
+    return paths
+
+
+def default_cache_folder(out: str | Path) -> Path:
+    """The cache beside the output: ``<folder of out>/.insole-cache``."""
+    return Path(out).resolve().parent / ".insole-cache"
+
+
+@dataclass
+class _Pending:
+    candidate: Candidate
+    key: str
+    sha256: str
+
+
+def run_batch(
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    *,
+    params: AnalysisParams | None = None,
+    engine: EngineSpec | None = None,
+    strides: bool = False,
+    findings: bool = True,
+    force: bool = False,
+    cache: str | Path | None | bool = True,
+    progress: bool = True,
+    progress_file: Any = None,
+    on_engine: Callable[[Mapping[str, Any]], None] | None = None,
+) -> BatchResult:
+    """Analyse every recording under ``inputs`` and write the cohort tables (see the module docstring).
+
+    ``cache`` True: the default folder beside ``out``; a path: that folder;
+    False/None: no cache. ``force`` analyses everything again (and refreshes
+    the cache). ``progress`` draws a tqdm bar on ``progress_file`` (stderr).
+    """
+    started = time.perf_counter()
+    params = params if params is not None else AnalysisParams()
+    engine = engine if engine is not None else EngineSpec()
+    paths = output_paths(out, strides)
+    _check_writable(paths["cohort"])
+    store = BatchCache(default_cache_folder(out) if cache is True else (cache or None))
+
+    found = discover(inputs)
+    if not found.recordings and not found.problems:
+        where = ", ".join(found.inputs) or "(no inputs)"
+        raise InputError(where, "no supported recordings found")
+    errors = [error_record(str(p.path), p.format, p.error_type, p.reason, "discover") for p in found.problems]
+
+    pending, rows, stride_tables, hash_errors = _plan(found, params, findings, strides, force, store)
+    errors.extend(hash_errors)
+    n_cached = len(rows)
+    jobs = [Job(str(p.candidate.path), p.candidate.format, p.sha256, params.to_dict(), strides, findings) for p in pending]
+    key_of = {str(p.candidate.path): p.key for p in pending}
+
+    engine_info: dict[str, Any] = {**engine.describe()}
+    bar = _progress_bar(len(found.recordings), n_cached, progress, progress_file)
+    failed = len(errors)
+
+    def started_engine(info: Mapping[str, Any]) -> None:
+        engine_info.update(info)
+        if on_engine:
+            on_engine(info)
+
+    try:
+        if bar is not None:
+            bar.set_postfix(failed=failed, refresh=False)
+        for result in run_jobs(jobs, engine, on_start=started_engine):
+            if result["ok"]:
+                row = result["row"]
+                rows.append(row)
+                if result.get("strides") is not None:
+                    stride_tables[row["path"]] = result["strides"]
+                store.put(key_of[row["path"]], row, result.get("strides"))
+            else:
+                errors.append(result["error"])
+                failed += 1
+            if bar is not None:
+                bar.set_postfix(failed=failed, refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+
+    cohort = cohort_frame(rows)
+    error_table = pd.DataFrame(sorted(errors, key=lambda e: (e["path"], e["stage"])), columns=list(ERROR_COLUMNS))
+    stride_table = _stride_frame(cohort, stride_tables) if strides else None
+    provenance = {
+        "schema": "insole.batch",
+        "schema_version": BATCH_SCHEMA_VERSION,
+        "row_schema_version": ROW_SCHEMA_VERSION,
+        "software": "insole",
+        "version": __version__,
+        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "inputs": list(found.inputs),
+        "analysis_parameters": params.to_dict(),
+        "findings": _findings_provenance() if findings else {"status": "not requested"},
+        "engine": engine_info,
+        "counts": {
+            "recordings": int(len(cohort)),
+            "errors": int(len(error_table)),
+            "from_cache": int(n_cached),
+            "skipped_files": len(found.skipped),
+        },
+        "tables": {name: path.name for name, path in paths.items()},
+        "units": "in the column names (_s, _hz, _n, _kpa, _bw, _pct, ...); docs/batch.md",
+    }
+    _write_parquet(cohort, paths["cohort"], provenance)
+    _write_csv(error_table, paths["errors"])
+    if stride_table is not None:
+        _write_parquet(stride_table, paths["strides"], provenance)
+    return BatchResult(
+        cohort=cohort,
+        errors=error_table,
+        strides=stride_table,
+        paths=paths,
+        provenance=provenance,
+        n_from_cache=n_cached,
+        n_skipped_files=len(found.skipped),
+        elapsed_s=time.perf_counter() - started,
+        engine=engine_info,
+    )
+
+
+def _findings_provenance() -> dict[str, Any]:
+    from insole.batch._findings import findings_provenance
+
+    return findings_provenance()
+
+
+def _plan(found: Discovery, params: AnalysisParams, findings: bool, strides: bool, force: bool, store: BatchCache):
+    """Hash every recording (threads: hashing releases the GIL), look each up in the cache."""
+    index = FolderIndex()
+    memo: dict[Path, str] = {}
+    # the folder listings and shared description tables first, so the threads only read recordings
+    parts = [content_files(c.path, index) for c in found.recordings]
+
+    def digest(files: tuple[Path, ...]) -> tuple[str, str] | OSError:
+        try:
+            return content_digest(files, memo)
+        except OSError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        digests = list(pool.map(digest, parts))
+    pending: list[_Pending] = []
+    rows: list[dict[str, Any]] = []
+    stride_tables: dict[str, pd.DataFrame] = {}
+    errors: list[dict[str, Any]] = []
+    for candidate, result in zip(found.recordings, digests):
+        if isinstance(result, OSError):
+            reason = f"cannot be read ({result.strerror or result})"
+            errors.append(error_record(str(candidate.path), candidate.format, "InputError", reason, "discover"))
+            continue
+        sha256, combined = result
+        key = cache_key(combined, params.to_dict(), findings)
+        hit = None if force else store.get(key, strides)
+        if hit is None:
+            pending.append(_Pending(candidate, key, sha256))
+            continue
+        row, table = hit
+        if row.get("path") != str(candidate.path):
+            # same bytes at another path (a copied folder): the analysis holds, the identity is this file's
+            row = {**row, "path": str(candidate.path), "file": candidate.path.name,
+                   "recording_id": candidate.recording_id}
+            if table is not None:
+                table = table.assign(recording_id=candidate.recording_id)
+        rows.append(row)
+        if table is not None:
+            stride_tables[str(candidate.path)] = table
+    return pending, rows, stride_tables, errors
+
+
+def _progress_bar(total: int, initial: int, enabled: bool, file: Any):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total, initial=initial, desc="insole batch", unit="rec", file=file or sys.stderr,
+        mininterval=0.5, dynamic_ncols=True, smoothing=0.1,
+    )
+
+
+def cohort_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per recording, sorted by ``recording_id`` then ``path``; columns in first-seen order."""
+    ordered = sorted(rows, key=lambda r: (str(r["recording_id"]), str(r["path"])))
+    frame = pd.DataFrame.from_records(ordered) if ordered else pd.DataFrame(columns=["recording_id", "path"])
+    return _consistent_types(frame)
+
+
+def _consistent_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mixed Python types in one column (a number here, text there) become text, so Parquet can hold them."""
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        kinds = {type(v) for v in frame[column] if v is not None and not (isinstance(v, float) and v != v)}
+        if len(kinds) > 1 and not kinds <= {int, float}:
+            frame[column] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in frame[column]]
+    return frame
+
+
+def _stride_frame(cohort: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = [tables[p] for p in cohort["path"] if p in tables] if len(cohort) else []
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({"recording_id": pd.Series(dtype=object), "side": pd.Series(dtype=object)})
+    return pd.concat(parts, ignore_index=True)
+
+
+def _check_writable(path: Path) -> None:
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise InputError(path, f"cannot be written: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise InputError(path, f"cannot be written: no permission to write in {folder}")
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path, provenance: Mapping[str, Any]) -> None:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[METADATA_KEY] = json.dumps(provenance, allow_nan=False, default=str).encode()
+    table = table.replace_schema_metadata(metadata)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise InputError(path, f"cannot be written ({error.strerror or error})") from None
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise InputError(path, f"cannot be written ({error.strerror or error})") from None
+
+
+def read_cohort(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A cohort (or strides) table written by ``run_batch``, and its provenance."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(path, f"is not a readable Parquet file ({_first_line(error)})") from None
+    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    if raw is None:
+        raise InputError(path, "is not a cohort table written by 'insole batch' (no insole.batch metadata)")
+    return table.to_pandas(), json.loads(raw)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

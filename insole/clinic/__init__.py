@@ -1,0 +1,69 @@
+"""Clinic walking tests: 10-metre walk, 6-minute walk, Timed Up and Go and standing balance.
+
+Modules:
+
+* ``_protocols``: the four tests as data (phases, instructions, measures, reference values with sources);
+* ``_path``: position along the walkway from the order and timing of the steps;
+* ``_phases``: phase detection from the loading pattern, the gait events and the gyroscope;
+* ``_results``: the test results (``run_test(recording, test, inputs)``);
+* ``_guided``: guided capture: a running collector session, the live phases, the result when the test ends.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from insole.clinic._guided import GuidedControl, GuidedTest, TIME_LIMIT_S
+    from insole.clinic._path import feet_path, FeetPath
+    from insole.clinic._protocols import protocol, PROTOCOLS, SOURCES
+    from insole.clinic._results import compare_over_time, MAIN_MEASURES, run_test, TestInputs, TestResult, TESTS
+
+__all__ = [
+    "run_test",
+    "TestInputs",
+    "TestResult",
+    "compare_over_time",
+    "TESTS",
+    "MAIN_MEASURES",
+    "protocol",
+    "PROTOCOLS",
+    "SOURCES",
+    "feet_path",
+    "FeetPath",
+    "GuidedTest",
+    "GuidedControl",
+    "TIME_LIMIT_S",
+]
+
+# Each name loads its module on first use, so importing the package is cheap.
+_HOMES = {
+    "run_test": "_results",
+    "TestInputs": "_results",
+    "TestResult": "_results",
+    "compare_over_time": "_results",
+    "TESTS": "_results",
+    "MAIN_MEASURES": "_results",
+    "protocol": "_protocols",
+    "PROTOCOLS": "_protocols",
+    "SOURCES": "_protocols",
+    "feet_path": "_path",
+    "FeetPath": "_path",
+    "GuidedTest": "_guided",
+    "GuidedControl": "_guided",
+    "TIME_LIMIT_S": "_guided",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        import importlib
+
+        value = getattr(importlib.import_module(f"insole.clinic.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'insole.clinic' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))

@@ -1,0 +1,166 @@
+"""Tables out: per-stride and summary tables (and our footprint table) as CSV and Parquet.
+
+``write_tables`` takes named pandas DataFrames, or an analysis result that
+offers them, and writes ``<name>.csv`` and ``<name>.parquet`` for each, plus
+``tables.json`` saying how they were made (insole version, input, analysis
+parameters when the result carries them). Parquet keeps dtypes; CSV writes
+every float in its shortest exact form and missing values as empty fields.
+
+``footprint_table`` is computed here from ``insole.analysis._grid`` for any recording:
+per foot and region group, the peak pressure, the pressure-time integral,
+the largest contact area and the arch index (Cavanagh & Rodgers).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insole._errors import AnalysisError
+from insole._recording import Recording
+from insole._version import __version__
+from insole.analysis import arch_index, peak_pressure_map, pressure_time_integral_map
+
+__all__ = ["analysis_tables", "footprint_table", "write_tables"]
+
+_GROUPS = ("heel", "midfoot", "forefoot", "toes", "medial_forefoot", "lateral_forefoot")
+
+
+def analysis_tables(analysis: Any) -> dict[str, pd.DataFrame]:
+    """The named DataFrames of an analysis result.
+
+    Accepted: a mapping of name -> DataFrame; an object with a ``tables()``
+    method returning one; or an analysis object whose attributes are
+    DataFrames (``strides``, ``summary``), mappings side -> DataFrame
+    (``strides``, ``steps``, ``regions``: stacked with a ``side`` column), or a
+    summary object whose DataFrame attributes become ``summary_<name>`` and
+    whose plain numbers become one ``summary`` row.
+    """
+    if isinstance(analysis, Mapping):
+        tables = dict(analysis)
+    elif callable(getattr(analysis, "tables", None)):
+        tables = dict(analysis.tables())
+    else:
+        tables = {}
+        for name in ("strides", "stride_table", "steps", "regions", "summary", "summary_table"):
+            value = getattr(analysis, name, None)
+            value = value() if callable(value) and not isinstance(value, pd.DataFrame) else value
+            key = name.replace("_table", "")
+            if isinstance(value, pd.DataFrame):
+                tables.setdefault(key, value)
+            elif isinstance(value, Mapping) and value and all(isinstance(v, pd.DataFrame) for v in value.values()):
+                tables.setdefault(key, _stack_sides(value))
+            elif value is not None and key == "summary":
+                tables.update(_summary_tables(value))
+    bad = [name for name, table in tables.items() if not isinstance(table, pd.DataFrame)]
+    if bad or not tables:
+        raise AnalysisError(f"the analysis result offers no tables to export ({', '.join(bad) or type(analysis).__name__})")
+    return tables
+
+
+def _stack_sides(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = []
+    for side, frame in frames.items():
+        part = frame.reset_index(drop=frame.index.name is None)
+        if "side" not in part.columns:
+            part.insert(0, "side", side)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _summary_tables(summary: Any) -> dict[str, pd.DataFrame]:
+    tables: dict[str, pd.DataFrame] = {}
+    row: dict[str, Any] = {}
+    fields = vars(summary) if hasattr(summary, "__dict__") else {}
+    if not fields and hasattr(summary, "__dataclass_fields__"):
+        fields = {name: getattr(summary, name) for name in summary.__dataclass_fields__}
+    for name, value in fields.items():
+        if isinstance(value, pd.DataFrame):
+            tables[f"summary_{name}"] = value.reset_index(drop=value.index.name is None)
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            row[name] = float(value)
+        elif isinstance(value, Mapping) and value and all(isinstance(v, (int, float, np.integer, np.floating)) for v in value.values()):
+            row.update({f"{name}_{k}": float(v) for k, v in value.items()})
+    if row:
+        tables["summary"] = pd.DataFrame([row])
+    return tables
+
+
+def footprint_table(recording: Recording, threshold: float | None = None) -> pd.DataFrame:
+    """Per foot and region group: peak (unit), largest sensor PTI (unit·s), max contact area (mm²), arch index."""
+    level = threshold if threshold is not None else (10.0 if recording.unit == "kPa" else None)
+    rows = []
+    for side in recording.sides:
+        peak = peak_pressure_map(recording, side)
+        pti = pressure_time_integral_map(recording, side)
+        if level is None:
+            finite = peak[np.isfinite(peak)]
+            side_level = 0.05 * float(finite.max()) if finite.size else 0.0
+        else:
+            side_level = float(level)
+        areas_known = recording.layout.areas_known
+        arch = arch_index(recording.layout, peak, side_level, unit=recording.unit)
+        unit = recording.unit.lower()
+        for group in ("whole_foot", *_GROUPS):
+            mask = np.ones(recording.layout.n_sensors, dtype=bool) if group == "whole_foot" else recording.layout.region_mask(group)
+            if not mask.any():
+                continue
+            rows.append({
+                "side": side,
+                "region": group,
+                "n_sensors": int(mask.sum()),
+                f"peak_{unit}": _max(peak[mask]),
+                f"peak_pressure_time_integral_{unit}_s": _max(pti[mask]),
+                "max_contact_area_mm2": _max(_region_contact(recording, side, mask, side_level)) if areas_known else np.nan,
+                "arch_index": arch.value if group == "whole_foot" else np.nan,
+                "arch_category": arch.category if group == "whole_foot" else "",
+                "threshold": side_level,
+            })
+    return pd.DataFrame(rows)
+
+
+def _max(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else float("nan")
+
+
+def _region_contact(recording: Recording, side: str, mask: np.ndarray, level: float) -> np.ndarray:
+    foot = recording.foot(side)
+    with np.errstate(invalid="ignore"):
+        area = (foot.values[:, mask] > level).astype(np.float64) @ recording.layout.area_mm2[mask]
+    area[~foot.valid] = np.nan
+    return area
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *, provenance: Mapping[str, Any] | None = None,
+                 formats: tuple[str, ...] = ("csv", "parquet")) -> list[Path]:
+    """Write each table as ``<name>.csv`` / ``<name>.parquet`` and a ``tables.json``; return the files."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, table in tables.items():
+        if "csv" in formats:
+            written.append(_atomic(out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False, lineterminator="\n")))
+        if "parquet" in formats:
+            written.append(_atomic(out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False)))
+    manifest = {
+        "writer": f"insole {__version__}",
+        "tables": {name: {"rows": int(len(t)), "columns": [str(c) for c in t.columns]} for name, t in tables.items()},
+        "provenance": dict(provenance or {}),
+    }
+    written.append(_atomic(out / "tables.json",
+                           lambda p: p.write_text(json.dumps(manifest, indent=1, default=str) + "\n", encoding="utf-8")))
+    return written
+
+
+def _atomic(path: Path, write: Any) -> Path:
+    tmp = path.with_name(path.name + ".partial" + path.suffix)
+    write(tmp)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,114 @@
+"""Opening any supported file: our Parquet and capture stream, and every importer.
+
+An importer is a small object registered in ``insole.io._importers.IMPORTERS``
+with a ``name`` (what ``--format`` takes), a ``description`` (for --help and
+the docs), ``sniff(path, head) -> bool`` that recognises the content from the
+first bytes (and the path, for companion files), and ``load(path) ->
+Recording`` that raises ``InputError`` subclasses for anything wrong with the
+file. Detection is by content, not by file name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+from insole._errors import InputError, MalformedFileError, UnknownFormatError
+from insole._recording import Recording
+from insole.io._format import is_arrow_stream, is_parquet, read_parquet, read_stream
+
+__all__ = ["load", "formats", "Importer", "detect_format", "HEAD_BYTES"]
+
+HEAD_BYTES = 8192
+
+
+class Importer(Protocol):
+    name: str
+    description: str
+
+    def sniff(self, path: Path, head: bytes) -> bool: ...
+
+    def load(self, path: Path) -> Recording: ...
+
+
+@dataclass(frozen=True)
+class _Builtin:
+    name: str
+    description: str
+    sniff: Callable[[Path, bytes], bool]
+    load: Callable[[Path], Recording]
+
+
+_OURS = (
+    _Builtin("parquet", "insole recording (Parquet, zstd; docs/recording-format.md)", lambda p, h: is_parquet(h), read_parquet),
+    _Builtin(
+        "stream",
+        "insole capture stream (Arrow IPC, written while recording; read up to the last complete second)",
+        lambda p, h: is_arrow_stream(h),
+        lambda p: read_stream(p)[0],
+    ),
+)
+
+
+def _importers() -> tuple[Importer, ...]:
+    try:
+        from insole.io._importers import IMPORTERS
+    except ImportError:  # pragma: no cover - importers not built
+        IMPORTERS = ()
+    return (*_OURS, *IMPORTERS)
+
+
+def formats() -> dict[str, str]:
+    """Every format name ``load`` takes, with its description."""
+    return {imp.name: imp.description for imp in _importers()}
+
+
+def _read_head(path: Path) -> bytes:
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a directory, not a recording file")
+    try:
+        with path.open("rb") as handle:
+            return handle.read(HEAD_BYTES)
+    except OSError as error:
+        raise InputError(path, f"cannot be read ({error.strerror})") from None
+
+
+def detect_format(path: str | Path) -> str:
+    """The name of the format of ``path``, by content."""
+    path = Path(path)
+    head = _read_head(path)
+    if not head:
+        raise MalformedFileError(path, "file is empty")
+    # our own formats first: recognising them needs none of the importers imported
+    for importer in _OURS:
+        if importer.sniff(path, head):
+            return importer.name
+    for importer in _importers()[len(_OURS):]:
+        if importer.sniff(path, head):
+            return importer.name
+    raise UnknownFormatError(
+        path, f"unknown format (supported: {', '.join(formats())}; use --format to force one)"
+    )
+
+
+def _importer(name: str) -> Importer | None:
+    for importer in _OURS:
+        if importer.name == name:
+            return importer
+    return next((importer for importer in _importers() if importer.name == name), None)
+
+
+def load(path: str | Path, format: str | None = None) -> Recording:
+    """Open any supported recording file; ``format`` forces an importer by name."""
+    path = Path(path)
+    if format is None:
+        importer = _importer(detect_format(path))
+    else:
+        importer = _importer(format)
+        if importer is None:
+            raise UnknownFormatError(path, f"unknown --format {format!r} (choose from {', '.join(formats())})")
+        _read_head(path)
+    return importer.load(path)

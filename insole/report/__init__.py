@@ -1,0 +1,43 @@
+"""The clinical report: findings over the analysis metrics, evidence-graded, as JSON, HTML and PDF.
+
+Private package; the lead curates what ``insole`` exports. ``write_report`` is
+what ``insole report`` (and ``insole analyze --report``) call.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from insole.report._build import REPORT_SCHEMA, REPORT_SCHEMA_VERSION, SECTIONS, Report, build_report
+from insole.report._findings import CODES, FindingParams, evaluate
+from insole.report._html import render_html, write_html
+from insole.report._metrics import session_from_analysis
+from insole.report._pdf import PdfError, print_pdf
+from insole.report._reference import load_reference_sets
+
+__all__ = [
+    "build_report", "render_html", "write_html", "print_pdf", "write_report", "evaluate", "Report",
+    "FindingParams", "CODES", "SECTIONS", "REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "PdfError",
+    "session_from_analysis", "load_reference_sets",
+]
+
+
+def write_report(recording: Any, out_html: str | Path, *, path: str | Path | None = None,
+                 baseline: Any = None, baseline_path: str | Path | None = None,
+                 json_path: str | Path | None = None, pdf_path: str | Path | None = None,
+                 body_mass_kg: float | None = None, analysis: Any = None) -> Report:
+    """Build the report of ``recording`` and write the HTML page (and the JSON and PDF when asked).
+
+    ``analysis``: pass the ``insole.analyze`` result when it already exists (``insole analyze --report``).
+    """
+    report = build_report(recording, path=path, baseline=baseline, baseline_path=baseline_path,
+                          body_mass_kg=body_mass_kg, analysis=analysis)
+    write_html(report, out_html)
+    if json_path is not None:
+        Path(json_path).write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False, allow_nan=False),
+                                   encoding="utf-8")
+    if pdf_path is not None:
+        print_pdf(out_html, pdf_path)
+    return report

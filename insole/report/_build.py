@@ -1,0 +1,483 @@
+"""Build a report: the findings, key numbers, quality, changes since baseline, methods and references.
+
+``build_report(recording)`` returns a ``Report``; ``report.to_dict()`` is the
+JSON (schema ``insole-report`` v1, docs/report.md); ``_html.render_html``
+turns it into the page and ``_pdf.print_pdf`` prints that page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from insole._recording import Recording
+from insole._version import __version__
+from insole.report._clinic_test import clinic_section
+from insole.report._evidence import (
+    DATASET_CITATIONS,
+    DISCLAIMER,
+    EVIDENCE_SOURCE,
+    METHODS_REFERENCES,
+    REFERENCES,
+)
+from insole.report._findings import FindingParams, FindingsResult, evaluate
+from insole.report._metrics import SessionMetrics, session_from_analysis, session_metrics
+from insole.report._model import json_number
+from insole.report._reference import (
+    ReferenceSet,
+    foot_metric_values,
+    load_reference_sets,
+    reference_set_for,
+    session_metric_values,
+)
+
+__all__ = ["Report", "build_report", "REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "SECTIONS"]
+
+REPORT_SCHEMA = "insole-report"
+REPORT_SCHEMA_VERSION = 1
+# The sections of the page, in order (ids and headings; the PDF has the same).
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("session", "Session"),
+    ("quality", "Data quality"),
+    ("key-numbers", "Key numbers"),
+    ("findings", "Findings"),
+    ("chain", "Kinetic chain"),
+    ("left-right", "Left / right comparison"),
+    ("force-curves", "Force curves"),
+    ("cop", "Centre of pressure"),
+    ("load-maps", "Regional load maps"),
+    ("changes", "Changes since baseline"),
+    ("methods", "Methods"),
+    ("references", "References"),
+    ("disclaimer", "Not a diagnosis"),
+)
+
+
+# ---------------------------------------------------------------- key numbers
+
+
+@dataclass(frozen=True)
+class KeyNumber:
+    """One row of the key-numbers table: both feet (or the session), the reference range and its source."""
+
+    key: str
+    label: str
+    unit: str
+    left: float | None = None
+    right: float | None = None
+    session: float | None = None
+    symmetry_index_pct: float | None = None
+    reference: str = "none available"
+    reference_kind: str = "none"  # literature | real controls | simulated (not real people) | none
+    references: tuple[int, ...] = ()
+    digits: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "unit": self.unit, "digits": self.digits,
+                "left": json_number(self.left),
+                "right": json_number(self.right), "session": json_number(self.session),
+                "symmetry_index_pct": json_number(self.symmetry_index_pct), "reference": self.reference,
+                "reference_kind": self.reference_kind, "references": list(self.references)}
+
+
+def _mean(values: np.ndarray) -> float | None:
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else None
+
+
+def _si(right: float | None, left: float | None) -> float | None:
+    if right is None or left is None or not (right + left):
+        return None
+    return 100.0 * (right - left) / (0.5 * (right + left))
+
+
+def _range_text(ref: ReferenceSet, metric: str, scale: float, unit: str, digits: int, per_foot: bool) -> str | None:
+    dist = ref.foot_metric(metric) if per_foot else ref.session_metric(metric)
+    if dist is None:
+        return None
+    if ref.kind == "real":
+        return (f"{min(dist.values) * scale:.{digits}f}–{max(dist.values) * scale:.{digits}f} {unit} "
+                f"(range of {dist.n} {'feet' if per_foot else 'recordings'})").replace(" %", "%")
+    return (f"{dist.quantile(0.025) * scale:.{digits}f}–{dist.quantile(0.975) * scale:.{digits}f} {unit} "
+            f"(middle 95%, {dist.n} feet)").replace(" %", "%")
+
+
+# (key, label, unit, scale, digits, literature text, literature refs)
+_FOOT_ROWS: tuple[tuple[str, str, str, float, int, str, tuple[int, ...]], ...] = (
+    ("stance_s", "Stance time", "s", 1.0, 3, "", ()),
+    ("stance_pct", "Stance, % of stride", "%", 1.0, 1, "58–64% (speed-dependent, 64.2 − 3.5 × speed in m/s)", (75,)),
+    ("f1", "First peak F1", "BW", 1.0, 2, "≈1.2 BW at about 1.5 m/s (lower when slower)", (45,)),
+    ("valley_ratio", "Valley ratio (valley / mean peak)", "", 1.0, 2, "", ()),
+    ("loading_rate_bw_s", "Loading rate", "BW/s", 1.0, 1, "≈8 BW/s at about 1.5 m/s; method- and speed-dependent",
+     (45, 47)),
+    ("share_heel", "Heel share", "%", 100.0, 1, "", ()),
+    ("share_midfoot", "Midfoot share", "%", 100.0, 1, "", ()),
+    ("share_front", "Forefoot + toes share", "%", 100.0, 1, "", ()),
+    ("share_hallux", "Hallux share", "%", 100.0, 1, "", ()),
+    ("share_lesser_toes", "Lesser-toe share", "%", 100.0, 1, "", ()),
+    ("cop_ml_pct", "COP medial offset", "% ball width", 1.0, 1, "", ()),
+)
+_SESSION_ROWS: tuple[tuple[str, str, str, int, str, tuple[int, ...]], ...] = (
+    ("cadence_steps_per_min", "Cadence", "steps/min", 1, "113.8 ± 4.3 steps/min in healthy controls", (76,)),
+    ("timing_variability_pct", "Stride-to-stride timing variability (stride and stance)", "%", 2, "", ()),
+    ("stride_variability_pct", "Stride-to-stride variability, stride time", "%", 2, "", ()),
+    ("stance_variability_pct", "Stride-to-stride variability, stance time", "%", 2, "", ()),
+    ("stride_cv_pct", "Stride-time CV (plain)", "%", 2, "", ()),
+    ("stride_sd_ms", "Stride-time SD", "ms", 0, "49 ± 4 ms in older non-fallers, 106 ± 30 ms in fallers", (67,)),
+    ("stance_si_pct", "Stance-time symmetry index (R vs L)", "%", 1, "|SI| > 10% commonly flagged (arbitrary)", (53,)),
+    ("impulse_si_pct", "Impulse symmetry index (R vs L)", "%", 1, "|SI| > 10% commonly flagged (arbitrary)", (53,)),
+)
+
+
+def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> list[KeyNumber]:
+    layout_ref = reference_set_for(sets, session.layout.name)
+    controls = reference_set_for(sets, session.layout.name, kind="real", layout_specific=False)
+    values = {side: foot_metric_values(session, side) for side in session.sides}
+    rows: list[KeyNumber] = []
+    for key, label, unit, scale, digits, literature, refs in _FOOT_ROWS:
+        feet = {s: _mean(values[s].get(key, np.zeros(0))) for s in session.sides}
+        if all(v is None for v in feet.values()):
+            continue
+        left = feet.get("left") * scale if feet.get("left") is not None else None
+        right = feet.get("right") * scale if feet.get("right") is not None else None
+        texts, kinds = [], []
+        if literature:
+            texts.append(f"{literature} [literature]")
+            kinds.append("literature")
+        # real controls only for metrics that do not depend on the sensor layout
+        if controls is not None and key in ("stance_s", "stance_pct", "f1", "loading_rate_bw_s", "valley_ratio"):
+            text = _range_text(controls, key, scale, unit, digits, per_foot=True)
+            if text:
+                texts.append(f"{text} [real controls]")
+                kinds.append("real controls")
+        if layout_ref is not None:
+            text = _range_text(layout_ref, key, scale, unit, digits, per_foot=True)
+            if text:
+                texts.append(f"{text} [{layout_ref.source_kind}]")
+                kinds.append(layout_ref.source_kind)
+        signed = key == "cop_ml_pct"  # a signed offset has no ratio: no symmetry index
+        rows.append(KeyNumber(key, label, unit, left=left, right=right,
+                              symmetry_index_pct=None if signed else _si(right, left),
+                              reference="; ".join(texts) or "none available",
+                              reference_kind=", ".join(kinds) or "none", references=refs, digits=digits))
+    session_values = session_metric_values(session)
+    for key, label, unit, digits, literature, refs in _SESSION_ROWS:
+        value = session_values.get(key)
+        if value is None or not math.isfinite(value):
+            continue
+        texts, kinds = [], []
+        if literature:
+            texts.append(f"{literature} [literature]")
+            kinds.append("literature")
+        if controls is not None:
+            text = _range_text(controls, key, 1.0, unit, digits, per_foot=False)
+            if text:
+                texts.append(f"{text} [real controls]")
+                kinds.append("real controls")
+        rows.append(KeyNumber(key, label, unit, session=value, reference="; ".join(texts) or "none available",
+                              reference_kind=", ".join(kinds) or "none", references=refs, digits=digits))
+    return rows
+
+
+# ---------------------------------------------------------------- changes since baseline
+
+
+def baseline_changes(session: SessionMetrics, baseline: SessionMetrics) -> list[dict[str, Any]]:
+    """Per foot and metric: before, after, change (absolute and %), direction and whether it exceeds step scatter."""
+    now = {side: foot_metric_values(session, side) for side in session.sides}
+    before = {side: foot_metric_values(baseline, side) for side in baseline.sides}
+    rows = []
+    for key, label, unit, scale, digits, _, _ in _FOOT_ROWS:
+        for side in session.sides:
+            if side not in before:
+                continue
+            a = np.asarray(before[side].get(key, []), float)
+            b = np.asarray(now[side].get(key, []), float)
+            a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+            if a.size < 3 or b.size < 3:
+                continue
+            ma, mb = float(a.mean()) * scale, float(b.mean()) * scale
+            se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size) * scale
+            t = (mb - ma) / se if se > 0 else (math.inf if mb != ma else 0.0)
+            change = mb - ma
+            rows.append({
+                "key": key, "label": label, "unit": unit, "side": side, "before": json_number(ma),
+                "after": json_number(mb), "change": json_number(change),
+                "change_pct": json_number(100.0 * change / abs(ma)) if ma and key not in _SIGNED else None,
+                "direction": _direction(change, digits),
+                "beyond_step_scatter": bool(abs(t) >= 3.0), "t": json_number(t, 2),
+            })
+    s_now, s_before = session_metric_values(session), session_metric_values(baseline)
+    for key, label, unit, digits, _, _ in _SESSION_ROWS:
+        a, b = s_before.get(key), s_now.get(key)
+        if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
+            continue
+        change = b - a
+        rows.append({"key": key, "label": label, "unit": unit, "side": "both", "before": json_number(a),
+                     "after": json_number(b), "change": json_number(change),
+                     "change_pct": json_number(100.0 * change / abs(a)) if a and key not in _SIGNED else None,
+                     "direction": _direction(change, digits),
+                     "beyond_step_scatter": None, "t": None})
+    return rows
+
+
+# Signed measures (offsets, symmetry indices): a percentage change of them means nothing.
+_SIGNED = frozenset({"cop_ml_pct", "stance_si_pct", "impulse_si_pct"})
+
+
+def _direction(change: float, digits: int) -> str:
+    """"higher", "lower", or "unchanged" when the change does not show at the measure's precision."""
+    if abs(change) < 0.5 * 10.0 ** -digits:
+        return "unchanged"
+    return "higher" if change > 0 else "lower"
+
+
+# ---------------------------------------------------------------- quality
+
+
+def quality_rows(session: SessionMetrics, recording: Recording) -> list[dict[str, Any]]:
+    rows = []
+    for side in ("left", "right"):
+        foot = session.foot(side)
+        samples = recording.foot(side)
+        if foot is None or samples is None:
+            rows.append({"side": side, "present": False})
+            continue
+        gaps = samples.gaps()
+        rows.append({
+            "side": side, "present": True, "quality": foot.quality, "notes": list(foot.quality_notes),
+            "valid_pct": json_number(100.0 * samples.valid_fraction, 2), "gaps": len(gaps),
+            "gap_samples": int(sum(g[2] for g in gaps)), "steps_used": foot.n_steps,
+            "strides_used": int(foot.stride_times_s.size), "excluded": foot.n_excluded,
+            "excluded_reasons": dict(foot.excluded_reasons),
+            "enough_steps": foot.n_steps >= FindingParams().full_confidence_steps,
+        })
+    return rows
+
+
+# ---------------------------------------------------------------- methods
+
+
+def methods_text(session: SessionMetrics, params: FindingParams, sets: Sequence[ReferenceSet],
+                 recording: Recording) -> str:
+    ap = dict(session.provenance.get("analysis_params") or {})
+    layout = session.layout
+    parts = [
+        f"The recording ({session.duration_s:.1f} s, {session.sample_rate_hz:g} Hz, layout {layout.name} with "
+        f"{layout.n_sensors} sensor{'s' if layout.n_sensors != 1 else ''}, values in {session.unit}"
+        f"{'; sensor positions approximate' if layout.approximate else ''}) was analysed by insole {__version__}.",
+    ]
+    core_text = str(session.provenance.get("analysis_methods") or "")
+    if core_text:
+        parts.append(core_text)
+    elif ap:
+        parts.append(
+            f"Heel strike and toe off were detected on each foot's total force after a zero-phase "
+            f"{ap.get('event_lowpass_hz', 'n/a')} Hz low-pass filter, with hysteresis at "
+            f"{ap.get('detect_high_fraction')}/{ap.get('detect_low_fraction')} of the foot's robust load range and "
+            f"refined at {ap.get('contact_on_fraction')} (strike) and {ap.get('contact_off_fraction')} (toe off) of "
+            f"each contact's rise; contacts shorter than {ap.get('min_stance_s')} s and unloadings shorter than "
+            f"{ap.get('min_swing_s')} s were discarded, and steps touching a gap were not used.")
+    if session.force_unit == "BW":
+        mass = (f"{session.body_mass_kg:g} kg" if session.body_mass_kg else "unknown")
+        how = ("the given body mass" if session.body_weight_source == "given"
+               else "body weight estimated as the mean total force of both feet over the walk")
+        parts.append(f"Forces were normalised to body weight using {how} ({mass}).")
+    else:
+        parts.append("The sensors are uncalibrated (arbitrary units): only timing and within-foot shape measures "
+                     "are compared, and no force is compared between the feet.")
+    parts.append(
+        "Regional shares are each region's part of the step's force-time integral; the medial-lateral COP offset "
+        "is the force-weighted mean sensor position across the foot over stance, as a percentage of the ball "
+        "width (0.39 × foot length); the loading rate is the first peak divided by the time from heel strike to "
+        "it; the valley ratio is the mid-stance minimum over the mean of the two peaks. Stride-to-stride "
+        "variability of a time series (stride time, stance time) is the robust SD of its successive differences "
+        "(1.4826 × median absolute deviation) divided by √2 and by its median; timing variability is the mean "
+        "of the stride-time and stance-time values over both feet.")
+    parts.append(
+        f"Findings follow the rules in docs/report.md: each foot is compared with the other foot (and with the "
+        f"baseline when given) with cut-offs of {params.cop_ml_diff_pct:g}% of ball width for the COP offset, "
+        f"symmetry indices of {params.midfoot_si_pct:g}% (midfoot), {params.heel_si_pct:g}% (heel), "
+        f"{params.toe_si_pct:g}% (hallux, lesser toes) and {params.loading_rate_si_pct:g}% (loading rate), and "
+        f"{params.valley_ratio_diff:g} for the valley ratio; every difference must also exceed "
+        f"{params.step_t_min:g} standard errors of the step-to-step scatter, and, where a reference set exists for "
+        f"the layout, the flagged foot must lie in its extreme fifth [13]. Load asymmetry uses |SI| > "
+        f"{params.load_si_pct:g}% of impulse per step, a conventional, arbitrary cut-off [53]; irregular timing "
+        f"uses {params.irregular_factor:g}× the real controls' median variability [64]. Fewer than "
+        f"{params.full_confidence_steps} steps per foot lower confidence [78]; variability needs about "
+        f"{params.min_variability_strides} strides [77]. Confidence is the lower of the measurement confidence and "
+        f"what the evidence grade allows.")
+    for ref in sets:
+        parts.append(f"Reference set {ref.name} ({ref.source_kind}): {ref.description}")
+    parts.append(f"Evidence: {EVIDENCE_SOURCE}.")
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------- the report
+
+
+@dataclass
+class Report:
+    """Everything the page, the JSON and the PDF show."""
+
+    recording: Recording
+    session: SessionMetrics
+    result: FindingsResult
+    key_numbers: list[KeyNumber]
+    quality: list[dict[str, Any]]
+    methods: str
+    references: list[dict[str, Any]]
+    input: dict[str, Any]
+    generated_at: str
+    baseline: SessionMetrics | None = None
+    baseline_input: dict[str, Any] | None = None
+    baseline_result: FindingsResult | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    # the "Clinic test" section (``_clinic_test.clinic_section``) when the recording holds a saved clinic test
+    clinic_test: dict[str, Any] | None = None
+
+    @property
+    def findings(self):  # noqa: ANN201 - tuple of Finding
+        return self.result.findings
+
+    def summary(self) -> dict[str, Any]:
+        """The analysis summary: per foot means of every metric, session values, counts."""
+        feet = {}
+        for side in self.session.sides:
+            values = foot_metric_values(self.session, side)
+            foot = self.session.feet[side]
+            feet[side] = {"n_steps": foot.n_steps, "n_strides": int(foot.stride_times_s.size),
+                          **{k: json_number(_mean(v)) for k, v in values.items()}}
+        return {"feet": feet, "session": {k: json_number(v) for k, v in session_metric_values(self.session).items()},
+                "force_unit": self.session.force_unit, "body_weight_source": self.session.body_weight_source,
+                **{k: v for k, v in self.session.summary.items()}}
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "schema": REPORT_SCHEMA,
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "software": {"name": "insole", "version": __version__},
+            "generated_at": self.generated_at,
+            "input": self.input,
+            "summary": self.summary(),
+            "quality": self.quality,
+            "key_numbers": [k.to_dict() for k in self.key_numbers],
+            "findings": [f.to_dict() for f in self.findings],
+            "not_assessed": [n.to_dict() for n in self.result.not_assessed],
+            "references": self.references,
+            "analysis_method_sources": analysis_sources(self.session),
+            "reference_sets": [r.to_dict() for r in self.result.reference_sets],
+            "baseline": None,
+            "clinic_test": self.clinic_test,
+            "methods": self.methods,
+            "disclaimer": DISCLAIMER,
+            "provenance": {
+                "insole_version": __version__,
+                "analysis": dict(self.session.provenance),
+                "findings_params": self.result.params.to_dict(),
+                "evidence": EVIDENCE_SOURCE,
+                "dataset_citations": dict(DATASET_CITATIONS),
+            },
+        }
+        if self.baseline is not None:
+            before = {(f.code, f.side) for f in self.baseline_result.findings} if self.baseline_result else set()
+            after = {(f.code, f.side) for f in self.findings}
+            out["baseline"] = {
+                "input": self.baseline_input,
+                "changes": self.changes,
+                "findings_new": [{"code": c, "side": s} for c, s in sorted(after - before)],
+                "findings_resolved": [{"code": c, "side": s} for c, s in sorted(before - after)],
+                "findings_persisting": [{"code": c, "side": s} for c, s in sorted(after & before)],
+            }
+        return out
+
+
+def _input_record(recording: Recording, path: str | Path | None) -> dict[str, Any]:
+    meta = recording.meta
+    record: dict[str, Any] = {
+        "path": str(path) if path is not None else None,
+        "name": Path(path).name if path is not None else None,
+        "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest() if path is not None and Path(path).is_file() else None,
+        "source": dict(meta.source),
+        "subject_id": meta.subject_id,
+        "condition": meta.condition,
+        "notes": meta.notes,
+        "recorded_at": meta.recorded_at,
+        "body_mass_kg": meta.body_mass_kg,
+        "layout": recording.layout.name,
+        "unit": recording.unit,
+        "sample_rate_hz": recording.sample_rate_hz,
+        "duration_s": json_number(recording.duration_s, 3),
+        "devices": {k: dict(v) for k, v in meta.devices.items()},
+    }
+    return record
+
+
+# The analysis core's methods text cites these keys; what the evidence base says about each.
+ANALYSIS_SOURCE_NOTES = {
+    "song1996": "title only in the evidence base (ref 1): findings not read, detail not verified",
+    "hausdorff1998": "evidence base ref 64: abstract read",
+    "robinson1987": "evidence base ref 51: abstract read",
+    "herzog1989": "title only in the evidence base (ref 52): findings not read",
+    "tekscan_threshold": "vendor support page; not part of the evidence base",
+}
+
+
+def analysis_sources(session: SessionMetrics) -> list[dict[str, str]]:
+    """The analysis core's own method references, each with what is known about its verification."""
+    refs = dict(session.provenance.get("analysis_references") or {})
+    return [{"key": key, "citation": citation,
+             "verification": ANALYSIS_SOURCE_NOTES.get(key, "not checked against the evidence base")}
+            for key, citation in refs.items()]
+
+
+def _cited(report_findings: Sequence[Any], extra: Sequence[int]) -> list[dict[str, Any]]:
+    numbers = set(extra)
+    for finding in report_findings:
+        numbers.update(finding.references)
+    return [REFERENCES[n].to_dict() for n in sorted(numbers)]
+
+
+def build_report(recording: Recording, *, path: str | Path | None = None, baseline: Recording | None = None,
+                 baseline_path: str | Path | None = None, body_mass_kg: float | None = None,
+                 params: FindingParams | None = None, reference_sets: Sequence[ReferenceSet] | None = None,
+                 generated_at: str | None = None, analysis: Any = None) -> Report:
+    """Analyse ``recording`` (and ``baseline``), evaluate the findings and gather what the report shows.
+
+    ``analysis``: an ``insole.analyze`` result of ``recording`` already at hand (``insole analyze
+    --report``); it is used as is instead of analysing again (``body_mass_kg`` then does not apply to it).
+    """
+    params = params or FindingParams()
+    sets = tuple(load_reference_sets() if reference_sets is None else reference_sets)
+    if body_mass_kg is not None:
+        recording = recording.with_meta(body_mass_kg=float(body_mass_kg))
+    session = session_from_analysis(analysis, recording) if analysis is not None else session_metrics(recording)
+    base_session = base_result = None
+    changes: list[dict[str, Any]] = []
+    if baseline is not None:
+        if body_mass_kg is not None:
+            baseline = baseline.with_meta(body_mass_kg=float(body_mass_kg))
+        base_session = session_metrics(baseline)
+        base_result = evaluate(base_session, params, reference_sets=sets)
+        changes = baseline_changes(session, base_session)
+    result = evaluate(session, params, reference_sets=sets, baseline=base_session)
+    key_rows = key_numbers(session, sets)
+    extra_refs = list(METHODS_REFERENCES) + [n for row in key_rows for n in row.references] + [13, 64]
+    clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
+    return Report(
+        recording=recording, session=session, result=result, key_numbers=key_rows,
+        quality=quality_rows(session, recording), methods=methods_text(session, params, result.reference_sets, recording),
+        references=_cited(result.findings, extra_refs) + clinic_refs, input=_input_record(recording, path),
+        generated_at=generated_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        baseline=base_session, baseline_input=_input_record(baseline, baseline_path) if baseline is not None else None,
+        baseline_result=base_result, changes=changes, clinic_test=clinic,
+    )
+

@@ -1,0 +1,285 @@
+"""What the findings engine reads: per-foot, per-step metrics of one session, in one fixed vocabulary.
+
+The engine never reaches into the analysis core's containers directly; an
+adapter (``session_metrics``) copies what it needs into a ``SessionMetrics``,
+so a renamed column in the core breaks one function here, not the rules.
+
+Per-step columns (one row per usable step of one foot; any may be missing,
+and a rule that needs a missing column reports "not assessed" and why):
+
+=========================  ===============================================================
+``stance_s``               heel strike to toe off (s)
+``stride_s``               heel strike to the next heel strike of the same foot (s)
+``impulse``                force-time integral over stance (BW·s, or au·s when uncalibrated)
+``peak_force``             largest force of the step (BW, or au)
+``f1``                     first (weight-acceptance) peak (BW or au)
+``valley``                 mid-stance minimum between the peaks (BW or au)
+``f2``                     second (push-off) peak (BW or au)
+``loading_rate_bw_s``      F1 / time from heel strike to F1 (BW/s); only when calibrated
+``share_<group>``          share of the step's force-time integral on a region group (0-1):
+                           heel, midfoot, forefoot, toes, hallux, lesser_toes,
+                           medial_forefoot, lateral_forefoot
+``cop_ml_offset_mm``       force-weighted mean medial-lateral COP over stance (mm, + medial)
+=========================  ===============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insole._layout import SensorLayout
+
+__all__ = ["FootMetrics", "SessionMetrics", "STEP_COLUMNS", "REGION_SHARES", "ball_width_mm"]
+
+REGION_SHARES: tuple[str, ...] = (
+    "heel", "midfoot", "forefoot", "toes", "hallux", "lesser_toes", "medial_forefoot", "lateral_forefoot",
+)
+STEP_COLUMNS: tuple[str, ...] = (
+    "stance_s", "stride_s", "impulse", "peak_force", "f1", "valley", "f2", "loading_rate_bw_s",
+    *(f"share_{g}" for g in REGION_SHARES), "cop_ml_offset_mm",
+)
+
+# Ball (forefoot) width as a fraction of foot length: the same anthropometric
+# average the layouts are scaled with (insole._layout).
+_BALL_WIDTH_PER_LENGTH = 0.39
+
+
+def ball_width_mm(layout: SensorLayout) -> float:
+    """Typical ball width (mm) of the foot the layout fits: 0.39 x foot length."""
+    return _BALL_WIDTH_PER_LENGTH * float(layout.foot_length_mm)
+
+
+@dataclass(frozen=True, eq=False)
+class FootMetrics:
+    """One foot's usable steps and what the analysis said about their quality.
+
+    ``steps`` one row per usable step (columns from ``STEP_COLUMNS``);
+    ``stride_times_s`` the walking stride times used for variability (turns and
+    bout edges already left out by the analysis) and ``stance_times_s`` the
+    stance times of the same strides, in the same order; ``quality`` the analysis's
+    verdict ("good", "fair", "poor"); ``quality_notes`` its reasons;
+    ``curve_mean`` / ``curve_sd`` the mean and SD of the time-normalised
+    stance force (0-100 %, BW or au) and ``cop_path_mm`` (x, y per % stance)
+    for the figures, when available; ``region_peak`` / ``region_pti`` per
+    sensor peak value and pressure-time integral (recording unit, unit·s).
+    """
+
+    side: str
+    steps: pd.DataFrame
+    stride_times_s: np.ndarray
+    stance_times_s: np.ndarray | None = None
+    quality: str = "good"
+    quality_notes: tuple[str, ...] = ()
+    valid_fraction: float = 1.0
+    n_excluded: int = 0
+    excluded_reasons: Mapping[str, int] = field(default_factory=dict)
+    curve_mean: np.ndarray | None = None
+    curve_sd: np.ndarray | None = None
+    cop_path_mm: np.ndarray | None = None  # (points, 2): x, y
+    sensor_peak: np.ndarray | None = None
+    sensor_pti: np.ndarray | None = None
+
+    @property
+    def n_steps(self) -> int:
+        return int(len(self.steps))
+
+    def has(self, column: str) -> bool:
+        return column in self.steps.columns and bool(np.isfinite(self.steps[column].to_numpy(float)).any())
+
+    def values(self, column: str) -> np.ndarray:
+        if column not in self.steps.columns:
+            return np.zeros(0)
+        v = self.steps[column].to_numpy(float)
+        return v[np.isfinite(v)]
+
+
+@dataclass(frozen=True, eq=False)
+class SessionMetrics:
+    """Everything the findings engine and the report figures read about one session.
+
+    ``force_unit`` is "BW" when forces are normalised to body weight (N or kPa
+    input), "au" for uncalibrated sensors (then forces compare only within one
+    foot). ``body_weight_source`` "given" (from the recording or the user),
+    "estimated" (from the recording's own load) or None. ``cop_ml_ok`` says
+    whether the layout has medial and lateral sensors at both heel and
+    forefoot (the evidence base's condition for reporting medial-lateral COP).
+    ``summary`` is the analysis summary as JSON-ready data; ``provenance``
+    how it was made.
+    """
+
+    feet: Mapping[str, FootMetrics]
+    layout: SensorLayout
+    unit: str
+    sample_rate_hz: float
+    force_unit: str
+    duration_s: float
+    body_weight_source: str | None = None
+    body_mass_kg: float | None = None
+    cop_ml_ok: bool = False
+    cadence_steps_per_min: float | None = None
+    summary: Mapping[str, Any] = field(default_factory=dict)
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        return tuple(s for s in ("left", "right") if s in self.feet)
+
+    def foot(self, side: str) -> FootMetrics | None:
+        return self.feet.get(side)
+
+
+def cop_ml_assessable(layout: SensorLayout) -> bool:
+    """True when the layout has a medial and a lateral sensor at the heel and at the forefoot."""
+    regions = set(layout.regions)
+    return {"medial_heel", "lateral_heel"} <= regions and {"first_metatarsal", "lateral_metatarsals"} <= regions
+
+
+# A foot's data quality verdict from the analysis's facts (docs/report.md, "Measurement confidence").
+_POOR = {"valid_fraction": 0.90, "event_confidence_mean": 0.5, "strides_used": 10}
+_FAIR = {"valid_fraction": 0.98, "event_confidence_mean": 0.7, "low_confidence_fraction": 0.10}
+
+
+_SPARSE_LAYOUT_SENSORS = 32  # up to this many sensors, every sensor covers a region of its own
+
+
+def quality_verdict(quality: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """"good", "fair" or "poor" for one foot from the analysis's quality facts, with the reasons.
+
+    poor: under 90 % valid samples, mean event confidence under 0.5, or fewer than 10 strides used.
+    fair: under 98 % valid, mean event confidence under 0.7, over 10 % of events with low confidence,
+    a dead, stuck, saturated or spiking sensor, or a flat (never loaded) sensor in a sparse insole (up to 32 sensors,
+    where each sensor is a region; on pressure grids cells outside the footprint are flat by nature).
+    """
+    reasons: list[str] = []
+    valid = float(quality.get("valid_fraction", 1.0))
+    confidence = quality.get("event_confidence_mean")
+    confidence = float(confidence) if confidence is not None and np.isfinite(confidence) else float("nan")
+    used = int(quality.get("strides_used", 0))
+    events = int(quality.get("heel_strikes_observed", 0)) + int(quality.get("toe_offs_observed", 0))
+    low = int(quality.get("low_confidence_events", 0))
+    flags = [f for f in (quality.get("sensor_flags") or []) if isinstance(f, Mapping)]
+    by_status: dict[str, list[str]] = {}
+    for flag in flags:
+        by_status.setdefault(str(flag.get("status", "flagged")), []).append(str(flag.get("sensor", "?")))
+    sparse = int(quality.get("n_sensors", 0) or 0) <= _SPARSE_LAYOUT_SENSORS
+    sensor_problem = bool(by_status.get("stuck") or by_status.get("saturated") or by_status.get("dead")
+                          or by_status.get("spikes") or (sparse and by_status.get("flat")))
+    verdict = "good"
+    if valid < _POOR["valid_fraction"] or confidence < _POOR["event_confidence_mean"] or used < _POOR["strides_used"]:
+        verdict = "poor"
+    elif (valid < _FAIR["valid_fraction"] or confidence < _FAIR["event_confidence_mean"]
+          or (events and low / events > _FAIR["low_confidence_fraction"]) or sensor_problem):
+        verdict = "fair"
+    reasons.append(f"{100 * valid:.1f}% of samples valid")
+    if np.isfinite(confidence):
+        reasons.append(f"mean event confidence {confidence:.2f}")
+    if events and low:
+        reasons.append(f"{low} of {events} events with low confidence")
+    for status, sensors in sorted(by_status.items()):
+        names = ", ".join(sensors[:5]) + (f" and {len(sensors) - 5} more" if len(sensors) > 5 else "")
+        reasons.append(f"{len(sensors)} sensor{'s' if len(sensors) != 1 else ''} {status} ({names})")
+    reasons += [str(n) for n in quality.get("notes") or []]
+    return verdict, tuple(reasons)
+
+
+def _per_sensor(recording: Any, side: str, heel_strike_s: np.ndarray, toe_off_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over stances of each sensor's peak and its time integral, in the recording's own unit."""
+    foot = recording.foot(side)
+    values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
+    a = np.searchsorted(foot.time_s, heel_strike_s)
+    b = np.searchsorted(foot.time_s, toe_off_s)
+    dt = 1.0 / float(recording.sample_rate_hz)
+    peaks, integrals = [], []
+    for start, stop in zip(a, b):  # one slice per stance (tens to hundreds), not per sample
+        if stop > start:
+            window = values[start:stop]
+            peaks.append(np.nanmax(window, axis=0))
+            integrals.append(np.nansum(np.clip(window, 0, None), axis=0) * dt)
+    if not peaks:
+        return np.full(foot.n_sensors, np.nan), np.full(foot.n_sensors, np.nan)
+    return np.nanmean(peaks, axis=0), np.nanmean(integrals, axis=0)
+
+
+_STEP_RENAMES = {
+    "stance_time_s": "stance_s",
+    "impulse_bw_s": "impulse",
+    "max_force_bw": "peak_force",
+    "first_peak_bw": "f1",
+    "valley_bw": "valley",
+    "second_peak_bw": "f2",
+    "loading_rate_bw_s": "loading_rate_bw_s",
+    "cop_ml_offset_mm": "cop_ml_offset_mm",
+}
+
+
+def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
+    """Copy what the findings engine reads out of the analysis core's ``Analysis``."""
+    calibrated = recording.unit in ("kPa", "N")
+    feet = {}
+    for side in analysis.sides:
+        table = analysis.steps[side]
+        used = table[table["used"].astype(bool) & (table["kind"] == "walking")]
+        steps = pd.DataFrame({new: used[old].to_numpy(float) for old, new in _STEP_RENAMES.items()
+                              if old in used.columns})
+        for group in REGION_SHARES:
+            column = f"{group}_share_pct"
+            if column in used.columns:
+                steps[f"share_{group}"] = used[column].to_numpy(float) / 100.0
+        strides = analysis.strides[side]
+        used_strides = strides[strides["used"].astype(bool)] if len(strides) else strides
+        # stride k runs from contact k to contact k + 1: a step's stride is the stride of its contact
+        stride_of_contact = pd.Series(used_strides["stride_time_s"].to_numpy(float),
+                                      index=used_strides["stride"].to_numpy(int)) if len(strides) else pd.Series(dtype=float)
+        steps["stride_s"] = stride_of_contact.reindex(used["contact"].to_numpy(int)).to_numpy(float)
+        steps.index = used.index
+        quality = analysis.quality[side]
+        verdict, notes = quality_verdict(quality)
+        curves = analysis.curves[side]
+        curve_mean = curves["force_bw_mean"].to_numpy(float) if "force_bw_mean" in curves else None
+        curve_sd = curves["force_bw_sd"].to_numpy(float) if "force_bw_sd" in curves else None
+        cop = None
+        if "cop_x_mm_mean" in curves and "cop_y_mm_mean" in curves:
+            cop = np.column_stack([curves["cop_x_mm_mean"].to_numpy(float), curves["cop_y_mm_mean"].to_numpy(float)])
+        peak, pti = _per_sensor(recording, side, used["heel_strike_s"].to_numpy(float),
+                                used["toe_off_s"].to_numpy(float))
+        excluded = {str(k): int(v) for k, v in (quality.get("strides_excluded") or {}).items()}
+        feet[side] = FootMetrics(
+            side=side, steps=steps.reset_index(drop=True),
+            stride_times_s=used_strides["stride_time_s"].to_numpy(float) if len(strides) else np.zeros(0),
+            stance_times_s=used_strides["stance_time_s"].to_numpy(float) if len(strides) else np.zeros(0),
+            quality=verdict, quality_notes=notes, valid_fraction=float(quality.get("valid_fraction", 1.0)),
+            n_excluded=int(sum(excluded.values())), excluded_reasons=excluded,
+            curve_mean=curve_mean, curve_sd=curve_sd, cop_path_mm=cop, sensor_peak=peak, sensor_pti=pti,
+        )
+    summary = analysis.summary
+    weight = dict(summary.body_weight)
+    source = {"mass": "given", "load": "estimated"}.get(str(weight.get("method")))
+    cadence = summary.cadence_steps_per_min
+    return SessionMetrics(
+        feet=feet, layout=recording.layout, unit=recording.unit, sample_rate_hz=float(recording.sample_rate_hz),
+        force_unit="BW" if calibrated else "au", duration_s=float(recording.duration_s),
+        body_weight_source=source if calibrated else None,
+        body_mass_kg=weight.get("mass_kg"),
+        cop_ml_ok=cop_ml_assessable(recording.layout),
+        cadence_steps_per_min=float(cadence) if cadence is not None and np.isfinite(cadence) else None,
+        summary={"analysis": analysis.to_dict()["summary"]},
+        provenance={"metrics": "insole analysis core (insole.analyze)",
+                    "analysis_params": dict(analysis.provenance.get("parameters") or {}),
+                    "analysis_methods": str(analysis.provenance.get("methods", "")),
+                    "analysis_references": dict(analysis.provenance.get("references") or {}),
+                    "analysis_version": analysis.provenance.get("version")},
+    )
+
+
+def session_metrics(recording: Any, body_mass_kg: float | None = None) -> SessionMetrics:
+    """The findings engine's view of a recording: ``insole.analyze`` (the analysis core), adapted."""
+    from insole.analysis import AnalysisParams, analyze
+
+    params = AnalysisParams(body_mass_kg=body_mass_kg) if body_mass_kg is not None else AnalysisParams()
+    return session_from_analysis(analyze(recording, params), recording)

@@ -1,0 +1,389 @@
+"""Reference sets: what "typical" means for each metric, where it comes from, and how much to trust it.
+
+A finding compares a foot with the other foot, with the patient's baseline,
+with a reference set, or with a literature value. This module holds the
+reference sets and builds them:
+
+* ``physionet-controls``: **real** healthy-control recordings staged with the
+  project (PhysioNet gaitndd control1-2, gaitpdb GaCo01, JuCo01, SiCo01;
+  n = 5, few). Used for layout-independent timing metrics (stride-to-stride
+  variability, stance time symmetry) and kept per recording so the report can
+  show them all.
+* ``simulated-normal-<layout>``: the insole simulator's ``normal`` pattern
+  over many seeds. **Not measured people**: the simulator's normal foot is
+  built from literature values (docs/simulator.md). It exists because no real
+  walking data with the insole16 sensor layout is available yet; it is used
+  only to decide *which* foot departs from typical when two feet differ, and
+  every finding that leans on it says so and carries lower confidence.
+
+The stored numbers live in ``_reference_data.py``, written by
+``python -m insole.report._rebuild`` (the ``build_*`` functions below) from the staged
+data and the simulator, with the software version and parameters that made
+them; ``tests/test_report_reference.py`` rebuilds the real set and checks it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from insole.report._metrics import SessionMetrics, ball_width_mm
+
+__all__ = [
+    "MetricDistribution",
+    "ReferenceSet",
+    "foot_metric_values",
+    "session_metric_values",
+    "stride_variability_pct",
+    "timing_variability",
+    "load_reference_sets",
+    "reference_set_for",
+    "FOOT_METRICS",
+    "SESSION_METRICS",
+]
+
+# Per-foot metrics (one value per foot per recording) and per-session ones.
+FOOT_METRICS: tuple[str, ...] = (
+    "share_heel", "share_midfoot", "share_front", "share_hallux", "share_lesser_toes", "cop_ml_pct",
+    "loading_rate_bw_s", "valley_ratio", "f1", "stance_s", "stance_pct",
+)
+SESSION_METRICS: tuple[str, ...] = (
+    "timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_cv_pct", "stride_sd_ms", "stance_si_pct", "impulse_si_pct",
+    "peak_force_si_pct", "cadence_steps_per_min",
+)
+
+
+def stride_variability_pct(stride_times_s: np.ndarray) -> float:
+    """Stride-to-stride variability (%): robust SD of successive stride-time differences / sqrt(2) / median.
+
+    For independent strides this equals the coefficient of variation; unlike
+    the plain CV it is not inflated by slow changes of pace or by a few turning
+    strides (the median absolute deviation ignores them): 1.4826 x MAD of the
+    successive differences estimates their SD, and a difference of two
+    independent strides has sqrt(2) times a stride's SD.
+    """
+    strides = np.asarray(stride_times_s, dtype=float)
+    strides = strides[np.isfinite(strides)]
+    if strides.size < 3:
+        return math.nan
+    diffs = np.diff(strides)
+    mad = np.median(np.abs(diffs - np.median(diffs)))
+    return float(100.0 * 1.4826 * mad / math.sqrt(2.0) / np.median(strides))
+
+
+def timing_variability(session: SessionMetrics, min_strides: int = 10) -> dict[str, float]:
+    """Stride-to-stride variability of stride time and of stance time (%), and their mean, over both feet.
+
+    Each is ``stride_variability_pct`` of the foot's used strides (stance time
+    relative to its own median), averaged over the feet with at least
+    ``min_strides`` strides. Hausdorff et al. found every gait-cycle timing
+    variability measure raised in Parkinson's and Huntington's disease [64];
+    the mean of the stride and stance measures is what ``irregular_gait`` uses.
+    """
+    stride, stance = [], []
+    for side in session.sides:
+        foot = session.feet[side]
+        if foot.stride_times_s.size >= min_strides:
+            stride.append(stride_variability_pct(foot.stride_times_s))
+            if foot.stance_times_s is not None and foot.stance_times_s.size >= min_strides:
+                stance.append(stride_variability_pct(foot.stance_times_s))
+    out = {"stride_variability_pct": float(np.mean(stride)) if stride else math.nan,
+           "stance_variability_pct": float(np.mean(stance)) if stance else math.nan}
+    both = [out["stride_variability_pct"], out["stance_variability_pct"]]
+    out["timing_variability_pct"] = float(np.mean(both)) if all(math.isfinite(v) for v in both) else math.nan
+    return out
+
+
+def _mean(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else math.nan
+
+
+def foot_metric_values(session: SessionMetrics, side: str) -> dict[str, np.ndarray]:
+    """Per-step values of every per-foot metric of one foot (derived ones computed here)."""
+    foot = session.foot(side)
+    out: dict[str, np.ndarray] = {}
+    if foot is None or foot.n_steps == 0:
+        return out
+    steps = foot.steps
+
+    def col(name: str) -> np.ndarray:
+        return steps[name].to_numpy(float) if name in steps.columns else np.full(len(steps), np.nan)
+
+    for name in ("share_heel", "share_midfoot", "share_hallux", "share_lesser_toes", "stance_s", "f1",
+                 "loading_rate_bw_s"):
+        out[name] = col(name)
+    out["share_front"] = col("share_forefoot") + col("share_toes")
+    out["cop_ml_pct"] = (100.0 * col("cop_ml_offset_mm") / ball_width_mm(session.layout) if session.cop_ml_ok
+                         else np.full(len(steps), np.nan))
+    peaks = 0.5 * (col("f1") + col("f2"))
+    out["valley_ratio"] = np.where(peaks > 0, col("valley") / np.where(peaks > 0, peaks, 1.0), np.nan)
+    if session.force_unit != "BW":
+        # force-sensitive resistors are not linear in force: their curve shape is not the force's
+        out["valley_ratio"] = np.full(len(steps), np.nan)
+    out["stance_pct"] = 100.0 * col("stance_s") / col("stride_s")
+    if session.force_unit != "BW":
+        out["loading_rate_bw_s"] = np.full(len(steps), np.nan)
+        out["f1"] = np.full(len(steps), np.nan)
+    return out
+
+
+def _si(right: float, left: float) -> float:
+    mean = 0.5 * (right + left)
+    return float(100.0 * (right - left) / mean) if mean else math.nan
+
+
+def session_metric_values(session: SessionMetrics) -> dict[str, float]:
+    """One value per session: variability, symmetry indices (R vs L, %), cadence."""
+    out: dict[str, float] = dict(timing_variability(session))
+    cvs, sds = [], []
+    for side in session.sides:
+        strides = session.feet[side].stride_times_s
+        if strides.size >= 3:
+            cvs.append(100.0 * strides.std(ddof=1) / strides.mean())
+            sds.append(1000.0 * strides.std(ddof=1))
+    out["stride_cv_pct"] = float(np.mean(cvs)) if cvs else math.nan
+    out["stride_sd_ms"] = float(np.mean(sds)) if sds else math.nan
+    if set(session.sides) == {"left", "right"}:
+        left, right = session.feet["left"], session.feet["right"]
+        for metric, column in (("stance_si_pct", "stance_s"), ("impulse_si_pct", "impulse"),
+                               ("peak_force_si_pct", "peak_force")):
+            if column in ("impulse", "peak_force") and session.force_unit != "BW":
+                out[metric] = math.nan
+                continue
+            out[metric] = _si(_mean(right.values(column)), _mean(left.values(column)))
+    out["cadence_steps_per_min"] = (float(session.cadence_steps_per_min)
+                                    if session.cadence_steps_per_min else math.nan)
+    return out
+
+
+@dataclass(frozen=True)
+class MetricDistribution:
+    """The values of one metric across a reference set's recordings (per foot for per-foot metrics)."""
+
+    values: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    def quantile(self, q: float) -> float:
+        return float(np.quantile(np.asarray(self.values), q)) if self.values else math.nan
+
+    @property
+    def median(self) -> float:
+        return self.quantile(0.5)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values)) if self.values else math.nan
+
+    @property
+    def sd(self) -> float:
+        return float(np.std(self.values, ddof=1)) if self.n > 1 else math.nan
+
+    def summary(self) -> dict[str, float]:
+        return {"n": self.n, "mean": self.mean, "sd": self.sd, "p2_5": self.quantile(0.025),
+                "p20": self.quantile(0.2), "median": self.median, "p80": self.quantile(0.8),
+                "p97_5": self.quantile(0.975), "min": min(self.values), "max": max(self.values)}
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """A named set of reference values: ``kind`` "real" or "simulated"; ``layouts`` it applies to (empty: any).
+
+    ``foot`` maps per-foot metric -> values (both feet of every recording);
+    ``session`` maps per-session metric -> values; ``recordings`` lists what
+    went in (name, group, and per-recording values for the report's table).
+    """
+
+    name: str
+    kind: str
+    description: str
+    layouts: tuple[str, ...]
+    foot: Mapping[str, MetricDistribution]
+    session: Mapping[str, MetricDistribution]
+    recordings: tuple[Mapping[str, Any], ...] = ()
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def source_kind(self) -> str:
+        return "real controls" if self.kind == "real" else "simulated (not real people)"
+
+    @property
+    def n_recordings(self) -> int:
+        return len(self.recordings)
+
+    def applies_to(self, layout_name: str) -> bool:
+        return not self.layouts or layout_name in self.layouts
+
+    def foot_metric(self, metric: str) -> MetricDistribution | None:
+        dist = self.foot.get(metric)
+        return dist if dist is not None and dist.n >= 3 else None
+
+    def session_metric(self, metric: str) -> MetricDistribution | None:
+        dist = self.session.get(metric)
+        return dist if dist is not None and dist.n >= 3 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        def clean(d: Mapping[str, MetricDistribution]) -> dict[str, Any]:
+            return {k: {s: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                        for s, v in dist.summary().items()} for k, dist in d.items() if dist.n}
+
+        return {"name": self.name, "kind": self.kind, "source_kind": self.source_kind,
+                "description": self.description, "layouts": list(self.layouts),
+                "n_recordings": self.n_recordings, "foot_metrics": clean(self.foot),
+                "session_metrics": clean(self.session), "recordings": [dict(r) for r in self.recordings],
+                "provenance": dict(self.provenance)}
+
+
+def reference_from_sessions(name: str, kind: str, description: str, layouts: Sequence[str],
+                            sessions: Iterable[tuple[Mapping[str, Any], SessionMetrics]],
+                            provenance: Mapping[str, Any]) -> ReferenceSet:
+    """Collect the metrics of several analysed sessions into a reference set."""
+    foot: dict[str, list[float]] = {m: [] for m in FOOT_METRICS}
+    session: dict[str, list[float]] = {m: [] for m in SESSION_METRICS}
+    recordings = []
+    for info, metrics in sessions:
+        entry = dict(info)
+        for side in metrics.sides:
+            values = foot_metric_values(metrics, side)
+            for m in FOOT_METRICS:
+                v = _mean(values.get(m, np.zeros(0)))
+                if math.isfinite(v):
+                    foot[m].append(round(v, 6))
+        values = session_metric_values(metrics)
+        for m in SESSION_METRICS:
+            v = values.get(m, math.nan)
+            if math.isfinite(v):
+                session[m].append(round(v, 6))
+                entry[m] = round(v, 4)
+        recordings.append(entry)
+    return ReferenceSet(
+        name=name, kind=kind, description=description, layouts=tuple(layouts),
+        foot={m: MetricDistribution(tuple(v)) for m, v in foot.items()},
+        session={m: MetricDistribution(tuple(v)) for m, v in session.items()},
+        recordings=tuple(recordings), provenance=dict(provenance),
+    )
+
+
+def _from_stored(data: Mapping[str, Any]) -> ReferenceSet:
+    return ReferenceSet(
+        name=data["name"], kind=data["kind"], description=data["description"], layouts=tuple(data["layouts"]),
+        foot={m: MetricDistribution(tuple(v)) for m, v in data["foot"].items()},
+        session={m: MetricDistribution(tuple(v)) for m, v in data["session"].items()},
+        recordings=tuple(data["recordings"]), provenance=data["provenance"],
+    )
+
+
+def to_stored(ref: ReferenceSet) -> dict[str, Any]:
+    return {"name": ref.name, "kind": ref.kind, "description": ref.description, "layouts": list(ref.layouts),
+            "foot": {m: list(d.values) for m, d in ref.foot.items()},
+            "session": {m: list(d.values) for m, d in ref.session.items()},
+            "recordings": [dict(r) for r in ref.recordings], "provenance": dict(ref.provenance)}
+
+
+def load_reference_sets() -> tuple[ReferenceSet, ...]:
+    """The stored reference sets (empty if none were built yet)."""
+    try:
+        from insole.report._reference_data import REFERENCE_SETS
+    except ImportError:
+        return ()
+    return tuple(_from_stored(d) for d in REFERENCE_SETS)
+
+
+def reference_set_for(sets: Sequence[ReferenceSet], layout_name: str, *, kind: str | None = None,
+                      layout_specific: bool = True) -> ReferenceSet | None:
+    """The first set that applies to the layout (``layout_specific``: only sets naming that layout)."""
+    for ref in sets:
+        if kind is not None and ref.kind != kind:
+            continue
+        if layout_specific and layout_name not in ref.layouts:
+            continue
+        if not layout_specific and ref.layouts:
+            continue
+        return ref
+    return None
+
+
+# ---------------------------------------------------------------- building the stored sets
+
+# The real healthy-control recordings staged with the project (shared/data), by dataset.
+REAL_CONTROL_FILES: tuple[tuple[str, str], ...] = (
+    ("gaitndd", "control1.hea"),
+    ("gaitndd", "control2.hea"),
+    ("gaitpdb", "GaCo01_01.txt"),
+    ("gaitpdb", "JuCo01_01.txt"),
+    ("gaitpdb", "SiCo01_01.txt"),
+)
+SIMULATED_LAYOUTS: tuple[str, ...] = ("insole16",)
+
+
+def build_real_controls(data_dir: Any) -> ReferenceSet:
+    """The real control reference set from the staged PhysioNet control recordings under ``data_dir``."""
+    import hashlib
+    from pathlib import Path
+
+    from insole._version import __version__
+    from insole.io import load
+    from insole.report._evidence import DATASET_CITATIONS
+    from insole.report._metrics import session_metrics
+
+    data_dir = Path(data_dir)
+    sessions = []
+    for dataset, name in REAL_CONTROL_FILES:
+        path = data_dir / dataset / name
+        recording = load(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        info = {"dataset": dataset, "file": name, "group": "control", "sha256": digest,
+                "layout": recording.layout.name, "unit": recording.unit}
+        sessions.append((info, session_metrics(recording)))
+    return reference_from_sessions(
+        name="physionet-controls", kind="real",
+        description=("real healthy-control walks staged with insole: PhysioNet gaitndd control1-2 (force-sensitive "
+                     "foot switches, 300 Hz, 5 min) and gaitpdb GaCo01, JuCo01, SiCo01 (8-sensor Infotronic "
+                     "insoles, 100 Hz, 1-2 min); n = 5, few. " + DATASET_CITATIONS["gaitndd"] + " "
+                     + DATASET_CITATIONS["gaitpdb"]),
+        layouts=(), sessions=sessions,
+        provenance={"insole_version": __version__, "built_from": "shared/data (staged development subset)",
+                    "metrics": sessions[0][1].provenance.get("metrics", "insole analysis core")},
+    )
+
+
+def build_simulated_normal(layout: str = "insole16", seeds: Sequence[int] = tuple(range(10_000, 10_100)),
+                           duration_s: float = 60.0) -> ReferenceSet:
+    """The simulator's ``normal`` pattern over ``seeds`` (NOT real people), as a reference set for ``layout``."""
+    from insole._version import __version__
+    from insole.report._metrics import session_metrics
+    from insole.simulate import SimulationParams, simulate
+
+    sessions = []
+    for seed in seeds:
+        params = SimulationParams(pattern="normal", duration_s=duration_s, seed=int(seed), layout=layout)
+        sessions.append(({"seed": int(seed)}, session_metrics(simulate(params))))
+    return reference_from_sessions(
+        name=f"simulated-normal-{layout}", kind="simulated",
+        description=(f"insole simulator, pattern 'normal', {len(sessions)} simulated subjects of {duration_s:g} s "
+                     f"on layout {layout} (seeds {min(seeds)}-{max(seeds)}): model values built from literature "
+                     f"(docs/simulator.md), NOT measurements of people; used only until real {layout} control "
+                     f"data exist"),
+        layouts=(layout,), sessions=[(dict(info), m) for info, m in sessions],
+        provenance={"insole_version": __version__, "simulation": {"pattern": "normal", "duration_s": duration_s,
+                                                                   "seeds": [min(seeds), max(seeds)]},
+                    "metrics": sessions[0][1].provenance.get("metrics", "insole analysis core")},
+    )
+
+
+def write_reference_module(sets: Sequence[ReferenceSet], path: Any) -> None:
+    """Write the stored reference sets as a Python module (data only, no code)."""
+    import pprint
+    from pathlib import Path
+
+    body = pprint.pformat([to_stored(s) for s in sets], width=110, sort_dicts=True)
+    Path(path).write_text(
+        '"""Stored reference sets (generated by ``python -m insole.report._rebuild``; do not edit by hand)."""\n\n'
+        f"REFERENCE_SETS = {body}\n", encoding="utf-8")

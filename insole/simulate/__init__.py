@@ -1,0 +1,62 @@
+"""Walking with a known answer: two-foot recordings for any layout, and simulated clinic tests.
+
+::
+
+    from insole.simulate import SimulationParams, simulate
+
+    recording = simulate(SimulationParams(pattern="overpronation", duration_s=60, seed=1))
+    recording.meta.extra["simulation"]   # what the generator placed: events, loads, shares
+
+Same parameters and seed give the same samples. ``docs/simulator.md`` says what
+each stored value means and where the model's numbers come from.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from insole.simulate._clinic import CLINIC_TESTS, FAST_PACE, simulate_clinic_test
+    from insole.simulate._gait import Activity
+    from insole.simulate._simulator import PATTERN_DESCRIPTIONS, PATTERNS, sample_source, simulate, SimulationParams, SIMULATOR_SOURCE
+
+__all__ = [
+    "simulate",
+    "SimulationParams",
+    "PATTERNS",
+    "PATTERN_DESCRIPTIONS",
+    "SIMULATOR_SOURCE",
+    "Activity",
+    "sample_source",
+    "simulate_clinic_test",
+    "CLINIC_TESTS",
+    "FAST_PACE",
+]
+
+# Each name loads its module on first use, so importing the package is cheap.
+_HOMES = {
+    "simulate": "_simulator",
+    "SimulationParams": "_simulator",
+    "PATTERNS": "_simulator",
+    "PATTERN_DESCRIPTIONS": "_simulator",
+    "SIMULATOR_SOURCE": "_simulator",
+    "Activity": "_gait",
+    "sample_source": "_simulator",
+    "simulate_clinic_test": "_clinic",
+    "CLINIC_TESTS": "_clinic",
+    "FAST_PACE": "_clinic",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        import importlib
+
+        value = getattr(importlib.import_module(f"insole.simulate.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'insole.simulate' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
