@@ -125,6 +125,8 @@ class SessionMetrics:
     summary: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+    # the ``insole.analyze`` result this view was read from: figures and tables read it directly
+    analysis: Any = None
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -274,6 +276,7 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
                     "analysis_methods": str(analysis.provenance.get("methods", "")),
                     "analysis_references": dict(analysis.provenance.get("references") or {}),
                     "analysis_version": analysis.provenance.get("version")},
+        analysis=analysis,
     )
 
 
