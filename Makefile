@@ -10,14 +10,14 @@ SYSTEM_PACKAGES := dbus-daemon chromium chromium-driver poppler-utils
 
 BIDS_VALIDATOR := $(VENV)/node/node_modules/.bin/bids-validator
 
-.PHONY: setup system-deps demo test test-fast bench clean
+.PHONY: setup system-deps demo test test-fast lint bench clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[all,test,bench]'
 	touch $(STAMP)
 
 # Debian packages for the BLE tests (a private dbus-daemon) and the browser
@@ -59,6 +59,11 @@ test: setup system-deps $(BIDS_VALIDATOR)
 
 test-fast: setup
 	$(BIN)/pytest -q -n auto -m "not ble and not browser and not slow"
+
+# Static checks: ruff (rules and ignores in pyproject.toml) and mypy (its [tool.mypy] names the packages).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: setup system-deps
 	$(BIN)/python benchmarks/run_all.py
