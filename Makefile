@@ -70,3 +70,13 @@ bench: setup system-deps
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-output .pytest_cache
+
+# Maintenance (docs/scripts/): rebuild the stored reference sets after a change to the analysis core
+# (tests/test_report_real.py fails while they are stale), and regenerate docs/findings-validation.md.
+# Both read $INSOLE_SHARED_DATA, else ../shared/data beside the repo.
+.PHONY: references validate
+references: setup
+	$(BIN)/python docs/scripts/rebuild_references.py
+
+validate: setup
+	$(BIN)/python docs/scripts/validate_findings.py
