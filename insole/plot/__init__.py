@@ -1,5 +1,69 @@
-"""Figures from an ``Analysis``: plotly figures, the ones the report and the dashboard embed."""
+"""Figures from an ``Analysis``: the plotly figures the report embeds, one call each.
+
+::
+
+    import insole
+    from insole import plot
+
+    analysis = insole.analyze(insole.load("recordings/moticon_230927_102114.parquet"))
+    plot.force_curves(analysis).show()       # mean ± SD stance force per foot
+    plot.unavailable(analysis)               # {} here; figure name -> reason when one returns None
+
+Each function takes an ``insole.analysis.Analysis`` and returns a
+``plotly.graph_objects.Figure``, or ``None`` when the recording cannot show
+it (``unavailable`` says why). They read the analysis's own tables
+(``curves``, ``sensors``, ``regions``, ``strides``) and compute nothing the
+analysis already gives. The foot pictures take the recording's ``layout``
+for the insole outline when it is at hand.
+
+``SIDE_COLOURS`` is the one left/right colour pair of the report and the
+dashboards. Importing this package does not import plotly; the first figure does.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import TYPE_CHECKING, Any
+
+from insole.plot._style import SIDE_COLOURS
+
+if TYPE_CHECKING:
+    from insole.plot._available import unavailable
+    from insole.plot._bars import region_shares
+    from insole.plot._cop import BUTTERFLY_ASSUMPTIONS, cop_paths
+    from insole.plot._curves import force_curves, stride_times
+    from insole.plot._maps import load_maps
+
+__all__ = [
+    "SIDE_COLOURS",
+    "force_curves",
+    "cop_paths",
+    "load_maps",
+    "region_shares",
+    "stride_times",
+    "unavailable",
+    "BUTTERFLY_ASSUMPTIONS",
+]
+
+_HOMES = {
+    "force_curves": "_curves",
+    "stride_times": "_curves",
+    "cop_paths": "_cop",
+    "BUTTERFLY_ASSUMPTIONS": "_cop",
+    "load_maps": "_maps",
+    "region_shares": "_bars",
+    "unavailable": "_available",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        import importlib
+
+        value = getattr(importlib.import_module(f"insole.plot.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'insole.plot' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))

@@ -17,20 +17,20 @@ import plotly.io as pio
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
+from insole import plot
 from insole.report._build import SECTIONS, Report
 from insole.report._chain import GRADE_COLOURS, chain_svg
 from insole.report._clinic_test import CLINIC_SECTION
 from insole.report._evidence import CONFIDENCE_LEVELS, GRADE_LABELS, JOINT_LABELS
-from insole.report._figures import BUTTERFLY_ASSUMPTIONS, cop_figure, force_curves, load_maps, lr_bars
 
 __all__ = ["render_html", "write_html"]
 
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 
 
-def _figure_html(fig: Any, div_id: str) -> Markup:
+def _figure_html(fig: Any, div_id: str, reason: str | None = None) -> Markup:
     if fig is None:
-        return Markup('<p class="muted">Not available for this recording.</p>')
+        return Markup('<p class="muted">Not available for this recording{}.</p>').format(f": {reason}" if reason else "")
     html = pio.to_html(fig, full_html=False, include_plotlyjs=False, include_mathjax=False, div_id=div_id,
                        config=_PLOT_CONFIG, default_width="100%")
     return Markup(html)
@@ -330,17 +330,18 @@ def render_html(report: Report) -> str:
                              lstrip_blocks=True)
     template = env.from_string(_TEMPLATE)
     data = report.to_dict()
-    shares = [k for k in report.key_numbers if k.key.startswith("share_")]
-    fig_lr = lr_bars([{"label": k.label, "left": k.left, "right": k.right} for k in shares]) if shares else None
+    # the figures read the analysis itself (insole.plot), with the recording's layout for the outlines
+    analysis, layout = report.session.analysis, report.session.layout
+    missing = plot.unavailable(analysis)
     return template.render(
         r=data,
         plotlyjs=Markup(get_plotlyjs()),
         chain=Markup(chain_svg(report.findings)),
-        fig_lr=_figure_html(fig_lr, "fig-left-right"),
-        fig_curves=_figure_html(force_curves(report.session), "fig-force-curves"),
-        fig_cop=_figure_html(cop_figure(report.session), "fig-cop"),
-        fig_maps=_figure_html(load_maps(report.session), "fig-load-maps"),
-        butterfly=BUTTERFLY_ASSUMPTIONS,
+        fig_lr=_figure_html(plot.region_shares(analysis), "fig-left-right", missing.get("region_shares")),
+        fig_curves=_figure_html(plot.force_curves(analysis), "fig-force-curves", missing.get("force_curves")),
+        fig_cop=_figure_html(plot.cop_paths(analysis, layout), "fig-cop", missing.get("cop_paths")),
+        fig_maps=_figure_html(plot.load_maps(analysis, layout), "fig-load-maps", missing.get("load_maps")),
+        butterfly=plot.BUTTERFLY_ASSUMPTIONS,
         fmt=_fmt,
         frame_label=lambda f: _FRAME_LABELS.get(f, f),
         joint_label=lambda j: JOINT_LABELS.get(j, j),

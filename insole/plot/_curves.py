@@ -1,0 +1,91 @@
+"""Figures over time: the mean stance force of each foot, and the stride times through the session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from insole.plot._common import styled, used_strides
+from insole.plot._style import SIDE_COLOURS
+
+__all__ = ["force_curves", "stride_times", "why_not_force_curves", "why_not_stride_times"]
+
+
+def _calibrated(analysis: Any) -> bool:
+    return str((analysis.provenance.get("input") or {}).get("unit")) in ("N", "kPa")
+
+
+def why_not_force_curves(analysis: Any) -> str | None:
+    for side in analysis.sides:
+        curve = analysis.curves[side]
+        if "force_bw_mean" in curve and np.isfinite(curve["force_bw_mean"].to_numpy(float)).any():
+            return None
+    return "no stance was used, so there is no mean stance force"
+
+
+def force_curves(analysis: Any) -> go.Figure | None:
+    """Mean ± SD of each foot's stance force over 0-100 % of stance (``analysis.curves``).
+
+    In body weights (BW) for calibrated insoles; for uncalibrated (au) ones the
+    same curve is only relative to the recording's own load, so it is labelled au.
+    """
+    if why_not_force_curves(analysis) is not None:
+        return None
+    fig = go.Figure()
+    unit = "BW" if _calibrated(analysis) else "au"
+    for side in analysis.sides:
+        curve = analysis.curves[side]
+        if "force_bw_mean" not in curve or not np.isfinite(curve["force_bw_mean"].to_numpy(float)).any():
+            continue
+        pct = curve["percent_stance"].to_numpy(float)
+        mean = curve["force_bw_mean"].to_numpy(float)
+        colour = SIDE_COLOURS[side]
+        if "force_bw_sd" in curve:
+            sd = curve["force_bw_sd"].to_numpy(float)
+            fig.add_trace(go.Scatter(x=np.concatenate([pct, pct[::-1]]), y=np.concatenate([mean + sd, (mean - sd)[::-1]]),
+                                     fill="toself", fillcolor=colour, opacity=0.18, line=dict(width=0),
+                                     hoverinfo="skip", name=f"{side} ± SD"))
+        n_stances = int(np.nanmax(curve["n_stances"].to_numpy(float))) if "n_stances" in curve else 0
+        fig.add_trace(go.Scatter(x=pct, y=mean, mode="lines", line=dict(color=colour, width=2.5),
+                                 name=f"{side} mean ({n_stances} steps)"))
+    fig.update_xaxes(title_text="stance (% of heel strike to toe off)", range=[0, 100])
+    fig.update_yaxes(title_text=f"vertical force ({unit})")
+    return styled(fig, "Force curves: mean ± SD over steps")
+
+
+def why_not_stride_times(analysis: Any) -> str | None:
+    for side in analysis.sides:
+        table = analysis.strides[side]
+        if len(table) and np.isfinite(table["stride_time_s"].to_numpy(float)).any():
+            return None
+    return "no stride was found"
+
+
+def stride_times(analysis: Any) -> go.Figure | None:
+    """Each stride's time at its heel strike, per foot (``analysis.strides``); strides left out are hollow."""
+    if why_not_stride_times(analysis) is not None:
+        return None
+    fig = go.Figure()
+    for side in analysis.sides:
+        table = analysis.strides[side]
+        if not len(table):
+            continue
+        colour = SIDE_COLOURS[side]
+        used = used_strides(analysis, side)
+        fig.add_trace(go.Scatter(x=used["heel_strike_s"], y=used["stride_time_s"], mode="lines+markers",
+                                 line=dict(color=colour, width=1.5), marker=dict(color=colour, size=6),
+                                 name=f"{side} ({len(used)} used)",
+                                 hovertemplate="%{x:.2f} s: stride %{y:.3f} s<extra>" + side + "</extra>"))
+        left_out = table[~table["used"].astype(bool)]
+        left_out = left_out[np.isfinite(left_out["stride_time_s"].to_numpy(float))]
+        if len(left_out):
+            reasons = [str(r) for r in left_out["exclusion_reason"]]
+            fig.add_trace(go.Scatter(x=left_out["heel_strike_s"], y=left_out["stride_time_s"], mode="markers",
+                                     marker=dict(color="rgba(0,0,0,0)", size=7, line=dict(color=colour, width=1.5)),
+                                     name=f"{side} left out ({len(left_out)})", text=reasons,
+                                     hovertemplate="%{x:.2f} s: stride %{y:.3f} s, %{text}<extra>" + side + "</extra>"))
+    fig.update_xaxes(title_text="time of heel strike (s)")
+    fig.update_yaxes(title_text="stride time (s)")
+    return styled(fig, "Stride times through the session")

@@ -1,0 +1,85 @@
+"""Per-sensor maps on the insole outlines, from the analysis's sensor table (never recomputed here)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from insole._layout import SensorLayout
+from insole.plot._common import display_x, foot_geometry, outline_trace, styled
+
+__all__ = ["load_maps", "why_not_load_maps", "MAP_COLUMNS"]
+
+# ``analysis.sensors`` columns, in the order they are preferred: a peak panel and a time-integral panel.
+# Pressure columns are NaN for force (N) and uncalibrated (au) insoles; the load share exists for every insole.
+MAP_COLUMNS: tuple[tuple[tuple[str, str], ...], ...] = (
+    (("peak_pressure_kpa", "peak pressure (kPa)"), ("peak_force_n", "peak force (N)")),
+    (("pti_kpa_s", "pressure-time integral per step (kPa·s)"), ("fti_n_s", "force-time integral per step (N·s)"),
+     ("share_pct", "share of stance load (%)")),
+)
+
+
+def _panels(analysis: Any) -> list[tuple[str, str]]:
+    panels = []
+    for choices in MAP_COLUMNS:
+        for column, title in choices:
+            if any(column in analysis.sensors[s] and np.isfinite(analysis.sensors[s][column].to_numpy(float)).any()
+                   for s in analysis.sides):
+                panels.append((column, title))
+                break
+    return panels
+
+
+def why_not_load_maps(analysis: Any) -> str | None:
+    if not analysis.sides:
+        return "no foot was recorded"
+    if max(len(analysis.sensors[s]) for s in analysis.sides) < 2:
+        return "the layout has one sensor per foot: there is nothing to map"
+    if not _panels(analysis):
+        return "no stance was used, so no sensor has a load"
+    return None
+
+
+def load_maps(analysis: Any, layout: SensorLayout | None = None) -> go.Figure | None:
+    """Each sensor's mean peak and time integral (or load share) over the used stances, left foot mirrored.
+
+    Values are ``analysis.sensors[side]`` as they are; ``layout`` only gives
+    the outline (default: the built-in layout the analysis names).
+    """
+    if why_not_load_maps(analysis) is not None:
+        return None
+    geometry = foot_geometry(analysis, layout)
+    panels = _panels(analysis)
+    fig = make_subplots(rows=1, cols=len(panels), horizontal_spacing=0.12, subplot_titles=[t for _, t in panels])
+    gap_mm = 0.45 * geometry.foot_length_mm
+    n_sensors = max(len(analysis.sensors[s]) for s in analysis.sides)
+    size_px = float(np.clip(90.0 / math.sqrt(n_sensors), 4, 24))
+    for col, (column, title) in enumerate(panels, 1):
+        values = np.concatenate([analysis.sensors[s][column].to_numpy(float) for s in analysis.sides])
+        top = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
+        for k, side in enumerate(analysis.sides):
+            table = analysis.sensors[side]
+            offset = -gap_mm if side == "left" else gap_mm
+            outline = outline_trace(geometry, side, offset)
+            if outline is not None:
+                fig.add_trace(outline, row=1, col=col)
+            v = table[column].to_numpy(float)
+            colorbar_x = (col / len(panels)) - (0.06 if col < len(panels) else 0.0)
+            fig.add_trace(go.Scatter(
+                x=display_x(side, table["y_mm"].to_numpy(float)) + offset, y=table["x_mm"].to_numpy(float),
+                mode="markers",
+                marker=dict(size=size_px, color=v, cmin=0, cmax=top, colorscale="YlOrRd",
+                            line=dict(color="#566573", width=0.5 if n_sensors <= 64 else 0),
+                            showscale=k == 0, colorbar=dict(title=title.split(" (")[0], x=colorbar_x, len=0.9)),
+                text=[f"{side} {name} ({region}): {val:.1f}" for name, region, val in
+                      zip(table["sensor"], table["region"], v)],
+                hoverinfo="text", name=side, showlegend=False), row=1, col=col)
+        fig.update_xaxes(showticklabels=False, title_text="left foot | right foot", row=1, col=col,
+                         scaleanchor=f"y{'' if col == 1 else col}", scaleratio=1)
+        fig.update_yaxes(title_text="heel to toe (mm)" if col == 1 else None, row=1, col=col)
+    note = " (sensor positions approximate)" if geometry.approximate else ""
+    return styled(fig, f"Regional load maps, layout {geometry.name}{note}", height_px=520)
