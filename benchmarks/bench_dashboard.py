@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/run_all.py bench_dashboard   # and writes docs/benchmarks.md
 
 ``measure()`` returns the figures as a dict; ``run()`` the markdown section.
-Both drive the system's headless Chromium (see ``dashboards/_browser.py``).
+Both drive the system's headless Chromium (see ``tests/browser.py``).
 The machine's load average is printed with the figures: browser timings on a
 shared 2-core machine move with whatever else runs.
 """
@@ -41,7 +41,7 @@ def _load_average() -> str:
 
 def _offline(workdir: Path) -> dict[str, Any]:
     from dashboards import write_dashboard
-    from dashboards._browser import chromium, wait_for
+    from tests.browser import chromium, wait_for
     from insole import write_parquet
     from insole.analysis import analyze
     from insole.simulate import SimulationParams, simulate
@@ -92,7 +92,7 @@ def _offline(workdir: Path) -> dict[str, Any]:
 
 
 def _live(workdir: Path, emulate: bool = False) -> dict[str, Any]:
-    from dashboards._browser import chromium, live_figures, wait_for
+    from tests.browser import chromium, live_figures, wait_for
 
     source = ["--emulate"] if emulate else ["--replay", str(workdir / "ten_minutes.parquet")]
     command = subprocess.Popen(

@@ -282,7 +282,7 @@ def test_live_page_follows_the_test_and_shows_the_result(tmp_path: Path, artifac
     the result when the test ends. A mark pressed on the page reaches the
     test's recording.
     """
-    from dashboards._browser import chromium
+    from browser import chromium
 
     out = tmp_path / "tug.parquet"
     process = subprocess.Popen(

@@ -108,7 +108,7 @@ def test_hostile_phase_label_is_escaped_in_the_chart_label() -> None:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_page_shows_phase_bands_and_the_clinic_card(tug: Recording, tmp_path: Path, artifacts: Path) -> None:
-    from dashboards._browser import chromium, wait_for
+    from browser import chromium, wait_for
 
     path = write_dashboard(tug, tmp_path / "tug.html")
     text = path.read_text()

@@ -333,7 +333,7 @@ async def test_server_rejects_foreign_host_and_cross_site_websocket(walk: Record
 @pytest.mark.browser
 @pytest.mark.slow
 def test_live_page_redraws_fast_and_fresh(live: LiveCommand, artifacts: Path) -> None:
-    from dashboards._browser import chromium, live_figures, wait_for
+    from browser import chromium, live_figures, wait_for
 
     with chromium() as (context, _):
         page = context.new_page()
@@ -366,7 +366,7 @@ def test_live_page_redraws_fast_and_fresh(live: LiveCommand, artifacts: Path) ->
 @pytest.mark.browser
 @pytest.mark.slow
 def test_live_page_shows_hostile_text_as_text(hostile_file: Path, tmp_path: Path) -> None:
-    from dashboards._browser import chromium, wait_for
+    from browser import chromium, wait_for
 
     live = LiveCommand(hostile_file, tmp_path)
     with chromium() as (context, _):
@@ -388,7 +388,7 @@ def test_live_page_shows_hostile_text_as_text(hostile_file: Path, tmp_path: Path
 @pytest.mark.browser
 @pytest.mark.slow
 def test_killing_the_browser_loses_nothing_of_the_recording(live: LiveCommand, walk: Recording) -> None:
-    from dashboards._browser import browser_pid, chromium, wait_for
+    from browser import browser_pid, chromium, wait_for
 
     with chromium() as (context, profile):
         page = context.new_page()
@@ -427,7 +427,7 @@ def test_killing_the_browser_loses_nothing_of_the_recording(live: LiveCommand, w
 @pytest.mark.slow
 def test_live_capture_of_emulated_insoles_survives_the_browser(tmp_path: Path, artifacts: Path) -> None:
     """The real collector (bleak against emulated insoles on a private BlueZ) feeding the page."""
-    from dashboards._browser import browser_pid, chromium, live_figures, wait_for
+    from browser import browser_pid, chromium, live_figures, wait_for
 
     command = LiveCommand(None, tmp_path, "--subject", "E-01", "--notes", "emulated clinic walk")
     try:

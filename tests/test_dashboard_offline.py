@@ -176,7 +176,7 @@ def _open(context, path: Path):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_ten_minute_dashboard_loads_fast_offline_and_plays(ten_minute_file: Path, artifacts: Path) -> None:
-    from dashboards._browser import chromium, wait_for
+    from browser import chromium, wait_for
 
     with chromium(width=1500, height=1000) as (context, _):
         page, console_errors, requests = _open(context, ten_minute_file)
@@ -226,7 +226,7 @@ def test_ten_minute_dashboard_loads_fast_offline_and_plays(ten_minute_file: Path
 @pytest.mark.browser
 @pytest.mark.slow
 def test_hostile_text_is_shown_as_text(tmp_path: Path) -> None:
-    from dashboards._browser import chromium, wait_for
+    from browser import chromium, wait_for
 
     recording = simulate(SimulationParams(duration_s=20.0, seed=2)).with_meta(subject_id=HOSTILE, notes=HOSTILE)
     path = write_dashboard(recording.replace(marks=(Mark(5.0, HOSTILE),)), tmp_path / "hostile.html")
@@ -256,7 +256,7 @@ LAYOUT_CASES = [
 @pytest.mark.parametrize("relative, n_sensors", LAYOUT_CASES)
 def test_dashboard_works_for_every_layout_size(relative: str, n_sensors: int, shared_data: Path, tmp_path: Path,
                                                artifacts: Path) -> None:
-    from dashboards._browser import chromium, wait_for
+    from browser import chromium, wait_for
 
     source = REPO / relative if relative.startswith("recordings/") else shared_data / relative
     recording = load(source)

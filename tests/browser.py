@@ -1,5 +1,9 @@
 """Driving the dashboards in a real headless Chromium, for the tests and the benchmarks.
 
+Test support, not part of the shipped packages: the tests import it as
+``browser`` (pytest puts ``tests/`` on ``sys.path``), the benchmarks as
+``tests.browser`` with the repository root on ``sys.path``.
+
 Uses Playwright's Python package with the *system* Chromium (Debian's
 ``chromium``; no browser is ever downloaded). Playwright is a test
 dependency, imported only when these helpers run.
