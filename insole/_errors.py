@@ -11,8 +11,10 @@ Every error the library raises on purpose is one of these::
     │                                (a WFDB .hea whose .let/.rit is missing)
     ├── RecordingError               a Recording (or layout) that would be inconsistent
     ├── DeviceError                  an insole could not be found, connected or spoken to
-    └── AnalysisError                the analysis was asked for something impossible
-                                     (e.g. an unknown parameter value)
+    ├── AnalysisError                the analysis was asked for something impossible
+    │                                (e.g. an unknown parameter value)
+    └── MissingExtraError            an optional package is not installed (also an
+                                     ImportError; has .extra, the pip extra to install)
 
     firmware_protocol.ProtocolError  bytes that are not a valid protocol message
                                      (lives with the codec, which imports nothing of
@@ -22,11 +24,13 @@ Poor signal quality is *not* an error: gaps, dead sensors and low-confidence
 events are data, reported in the results' quality fields.
 
 The command line turns ``InputError`` into one line naming the file and the
-problem, and exit code 2; it never shows a traceback for these.
+problem, and exit code 2; it never shows a traceback for these. A
+``MissingExtraError`` is one line too, naming the extra to install, and exit 2.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from firmware_protocol import ProtocolError
@@ -40,6 +44,7 @@ __all__ = [
     "RecordingError",
     "DeviceError",
     "AnalysisError",
+    "MissingExtraError",
     "ProtocolError",
 ]
 
@@ -82,3 +87,65 @@ class DeviceError(InsoleError):
 
 class AnalysisError(InsoleError):
     """The analysis was configured in a way that cannot work."""
+
+
+# The pip extras of pyproject.toml and the importable packages each brings (plotly is in several:
+# whoever needs it names the extra of its own command).
+EXTRA_PACKAGES: dict[str, tuple[str, ...]] = {
+    "ble": ("bleak",),
+    "emulator": ("bumble", "dbus_fast"),
+    "report": ("jinja2", "markupsafe", "plotly"),
+    "plot": ("plotly",),
+    "dashboards": ("aiohttp", "plotly"),
+    "batch": ("dask", "distributed", "tqdm", "jinja2", "markupsafe", "plotly"),
+    "c3d": ("ezc3d",),
+}
+
+# The extra to name when one of these packages turns out to be missing.
+EXTRA_OF_PACKAGE: dict[str, str] = {
+    "bleak": "ble",
+    "bumble": "emulator",
+    "dbus_fast": "emulator",
+    "dask": "batch",
+    "distributed": "batch",
+    "tqdm": "batch",
+    "ezc3d": "c3d",
+    "aiohttp": "dashboards",
+    "jinja2": "report",
+    "markupsafe": "report",
+    "plotly": "plot",
+}
+
+
+class MissingExtraError(InsoleError, ImportError):
+    """An optional package is not installed.
+
+    ``str(error)`` is one line: ``needs the [ble] extra: pip install 'insole[ble]'``;
+    ``.extra`` is the extra, ``.package`` the missing package.
+    """
+
+    def __init__(self, extra: str, package: str) -> None:
+        self.extra = extra
+        self.package = package
+        super().__init__(f"needs the [{extra}] extra: pip install 'insole[{extra}]'")
+
+
+def require_extra(extra: str, *packages: str) -> None:
+    """Raise ``MissingExtraError`` unless ``packages`` (default: all of ``extra``'s) are installed.
+
+    Looks the packages up without importing them, so a command can check before it starts work.
+    """
+    for package in packages or EXTRA_PACKAGES[extra]:
+        if importlib.util.find_spec(package) is None:
+            raise MissingExtraError(extra, package)
+
+
+def missing_extra(error: ModuleNotFoundError, extra: str | None = None) -> MissingExtraError | None:
+    """The ``MissingExtraError`` for ``error`` when the missing module is an optional package, else None.
+
+    ``extra`` overrides the package's own extra (plotly, say, is named by the command that needs it).
+    """
+    package = (error.name or "").partition(".")[0]
+    if package not in EXTRA_OF_PACKAGE:
+        return None
+    return MissingExtraError(extra or EXTRA_OF_PACKAGE[package], package)

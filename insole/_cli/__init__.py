@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from insole._errors import DeviceError, InputError, InsoleError
+from insole._errors import DeviceError, InputError, InsoleError, MissingExtraError, missing_extra
 from insole._version import __version__
 
 # Order is the order shown by ``insole --help``.
@@ -39,6 +39,19 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+
+
+# plotly is in several extras: a command that finds it missing names its own
+_PLOTLY_EXTRA = {"report": "report", "dashboard": "dashboards", "live": "dashboards", "batch": "batch",
+                 "cohort": "batch"}
+
+
+def _missing_extra(error: ModuleNotFoundError, args: argparse.Namespace) -> MissingExtraError | None:
+    """The extra to name for an optional package a command found missing (None: not an optional package)."""
+    extra = _PLOTLY_EXTRA.get(args.command)
+    if args.command == "analyze":  # --report and --dashboard
+        extra = "dashboards" if getattr(args, "dashboard", None) and not getattr(args, "report", None) else "report"
+    return missing_extra(error, extra if (error.name or "").startswith("plotly") else None)
 
 
 class UsageError(Exception):
@@ -89,7 +102,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_FAILURE
     try:
-        return int(args.func(args) or EXIT_OK)
+        try:
+            return int(args.func(args) or EXIT_OK)
+        except ModuleNotFoundError as error:
+            extra = _missing_extra(error, args)
+            if extra is None:
+                raise
+            raise extra from error
+    except MissingExtraError as error:
+        print(f"insole {args.command}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (UsageError, InputError) as error:
         print(f"insole {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

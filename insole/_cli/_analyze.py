@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from insole._cli._arguments import add_recording_command
-from insole._errors import AnalysisError, InputError
+from insole._errors import AnalysisError, InputError, require_extra
 from insole.io import formats, load
 
 if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
@@ -34,7 +34,8 @@ class ExtraOutput:
 
     ``handler(analysis, recording, value, args)`` is called after the analysis
     with the option's value; it writes its output and returns a line to print
-    (or None).
+    (or None). ``extra``, the pip extra the handler needs, is checked before
+    the analysis starts.
     """
 
     flag: str
@@ -42,6 +43,7 @@ class ExtraOutput:
     help: str
     handler: Callable[[Analysis, Recording, Any, argparse.Namespace], str | None]
     kwargs: dict[str, Any] | None = None
+    extra: str | None = None
 
 
 _EXTRA_OUTPUTS: list[ExtraOutput] = []
@@ -75,11 +77,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _dest(output: ExtraOutput) -> str:
+    return output.flag.lstrip("-").replace("-", "_")
+
+
 def run(args: argparse.Namespace) -> int:
     from insole.analysis import AnalysisParams, analyze, write_json
 
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
+    for output in _EXTRA_OUTPUTS:
+        if output.extra and getattr(args, _dest(output), None) is not None:
+            require_extra(output.extra)
     recording = load(args.path, args.format)
     params = AnalysisParams(body_mass_kg=args.mass_kg)
     try:
@@ -105,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             sys.stdout.write(f"\nJSON written to {args.json}\n")
     for output in _EXTRA_OUTPUTS:
-        value = getattr(args, output.flag.lstrip("-").replace("-", "_"), None)
+        value = getattr(args, _dest(output), None)
         if value is not None:
             line = output.handler(analysis, recording, value, args)
             if line:

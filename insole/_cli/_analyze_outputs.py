@@ -32,10 +32,10 @@ def _dashboard(analysis: Any, recording: Any, value: str, args: argparse.Namespa
 
 def register() -> None:
     register_output(ExtraOutput(
-        flag="--report", metavar="OUT.html", handler=_report,
+        flag="--report", metavar="OUT.html", handler=_report, extra="report",
         help="also write the evidence-graded clinical report (self-contained HTML; same as 'insole report')",
     ))
     register_output(ExtraOutput(
-        flag="--dashboard", metavar="OUT.html", handler=_dashboard,
+        flag="--dashboard", metavar="OUT.html", handler=_dashboard, extra="dashboards",
         help="also write the interactive offline dashboard (self-contained HTML; same as 'insole dashboard')",
     ))

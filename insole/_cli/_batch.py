@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from insole._cli._arguments import add_examples_command
-from insole._errors import AnalysisError, InputError
+from insole._errors import AnalysisError, InputError, require_extra
 
 if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
     from insole.analysis import AnalysisParams
@@ -79,6 +79,7 @@ def _params(path: Path | None) -> AnalysisParams:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_extra("batch")
     from insole.batch import EngineError, EngineSpec, run_batch
 
     if args.workers is not None and args.workers < 1:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from insole._cli._arguments import add_examples_command
-from insole._errors import InputError
+from insole._errors import InputError, require_extra
 
 __all__ = ["add_parser", "run"]
 
@@ -55,6 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_extra("batch", "plotly")  # the comparison page's figures
     from insole.batch import CohortParams, cohort_page, compare_cohort, join_groups, read_cohort, read_groups
 
     if args.on and not args.groups:

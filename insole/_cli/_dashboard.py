@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from insole._cli._arguments import add_recording_command
+from insole._errors import require_extra
 from insole.io import formats, load
 
 __all__ = ["add_parser"]
@@ -39,6 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_extra("dashboards")
     from dashboards import write_dashboard
 
     started = time.perf_counter()

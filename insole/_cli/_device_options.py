@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from firmware_protocol import FaultPlan, parse_fault_spec
 from insole._cli import EXIT_INTERRUPTED, UsageError
 from insole._cli._arguments import body_mass_kg, positive_float, samples_per_packet
-from insole._errors import DeviceError
+from insole._errors import DeviceError, require_extra
 
 if TYPE_CHECKING:
     from firmware_protocol import EmulatedEnvironment, InsoleSpec
@@ -146,6 +146,13 @@ def emulation_faults(
     if args.pattern not in patterns:
         raise UsageError(f"unknown pattern {args.pattern!r}; choose from {', '.join(patterns)}")
     return faults
+
+
+def require_capture_extras(args: argparse.Namespace) -> None:
+    """Fail before a capture starts when bleak (``[ble]``) or, with ``--emulate``, bumble (``[emulator]``) is missing."""
+    require_extra("ble")
+    if getattr(args, "emulate", False):
+        require_extra("emulator")
 
 
 def _listed(names: Sequence[str]) -> str:

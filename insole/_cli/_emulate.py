@@ -19,7 +19,7 @@ import numpy as np
 
 from firmware_protocol import FAULT_SPEC_HELP, SAMPLE_RATES_HZ, FaultPlan, parse_fault_spec
 from insole._cli._arguments import add_examples_command, positive_float, samples_per_packet
-from insole._errors import DeviceError, InputError
+from insole._errors import DeviceError, InputError, require_extra
 
 if TYPE_CHECKING:
     from firmware_protocol import InsoleSpec, SampleSource
@@ -89,6 +89,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_extra("emulator")
     from firmware_protocol import EmulationSetupError
 
     specs = _specs(args)

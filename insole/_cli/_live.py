@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 from insole._cli._arguments import add_examples_command, positive_float
-from insole._cli._device_options import add_device_options, emulation_faults, parquet_out
+from insole._cli._device_options import add_device_options, emulation_faults, parquet_out, require_capture_extras
+from insole._errors import require_extra
 from insole.io import formats, load
 
 __all__ = ["add_parser"]
@@ -79,11 +80,13 @@ def run(args: argparse.Namespace) -> int:
     if args.emulate and args.replay is not None:
         print("insole live: error: choose one of --replay and --emulate", file=sys.stderr)
         return 2
+    require_extra("dashboards")
     if args.replay is not None:
         recording = load(args.replay, args.format)
         return asyncio.run(_serve_replay(args, recording))
     # --speed also paces a replay, so only --faults needs --emulate here
     faults = emulation_faults(args, emulate_only=("--faults",), synthetic=True)
+    require_capture_extras(args)
     if args.out is not None:
         args.out = parquet_out(args.out)
     return asyncio.run(_serve_capture(args, faults))

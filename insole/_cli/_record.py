@@ -29,6 +29,7 @@ from insole._cli._device_options import (
     emulated_walk_specs,
     emulation_faults,
     parquet_out,
+    require_capture_extras,
     start_emulation,
     stop_on_signals,
     tare_prompt,
@@ -78,6 +79,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     faults = emulation_faults(args, emulate_only=("--faults", "--speed"), synthetic=True)
+    require_capture_extras(args)
     return asyncio.run(_record(args, parquet_out(args.out), faults))
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from insole._errors import InputError, RecordingError
+from insole._errors import InputError, RecordingError, require_extra
 from insole.io import load
 
 __all__ = ["add_parser", "run"]
@@ -49,6 +49,7 @@ def _check_output(path: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_extra("report")
     from insole.report import write_report
 
     outputs = [p for p in (args.out, args.json, args.pdf) if p is not None]

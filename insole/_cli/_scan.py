@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from insole._cli._arguments import add_examples_command, positive_float
-from insole._cli._device_options import start_emulation
+from insole._cli._device_options import require_capture_extras, start_emulation
 
 __all__ = ["add_parser", "run", "format_table"]
 
@@ -44,6 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_capture_extras(args)
     found = asyncio.run(_scan(args.timeout, args.emulate))
     rows = [_row(insole) for insole in sorted(found, key=lambda f: (f.side or "~", f.name or "", f.address))]
     if args.json:

@@ -25,7 +25,13 @@ from typing import Any
 
 from insole._cli import EXIT_BAD_INPUT
 from insole._cli._arguments import add_examples_command, positive_float
-from insole._cli._device_options import EMULATED_UNLOADED_S, add_device_options, emulation_faults, parquet_out
+from insole._cli._device_options import (
+    EMULATED_UNLOADED_S,
+    add_device_options,
+    emulation_faults,
+    parquet_out,
+    require_capture_extras,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -118,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     if args.source is not None:
         return _from_file(args, inputs)
+    require_capture_extras(args)
     return asyncio.run(_test(args, parquet_out(args.out, default_stem=f"insole-{args.test}"), faults, inputs))
 
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from insole._errors import InsoleError
+from insole._errors import InsoleError, MissingExtraError
 from insole.batch._task import Job, analyse_job, error_record
 
 __all__ = ["EngineSpec", "run_jobs", "EngineError"]
@@ -169,8 +169,8 @@ def _run_dask(jobs, spec, task, on_start) -> Iterator[dict[str, Any]]:
 
     try:
         from distributed import Client, LocalCluster, as_completed
-    except ImportError as error:  # pragma: no cover - dask[distributed] is a dependency
-        raise EngineError(f"--scheduler needs dask.distributed ({error})") from None
+    except ModuleNotFoundError:
+        raise MissingExtraError("batch", "distributed") from None
 
     cluster = None
     try:

@@ -16,10 +16,6 @@ import json
 import math
 from typing import Any
 
-import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
-from plotly.utils import PlotlyJSONEncoder
-
 from insole.batch._cohort import CohortComparison
 
 __all__ = ["cohort_page"]
@@ -32,6 +28,8 @@ _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inlin
 
 def _script_json(value: Any) -> str:
     """JSON safe inside a <script> element."""
+    from plotly.utils import PlotlyJSONEncoder
+
     text = json.dumps(value, cls=PlotlyJSONEncoder, allow_nan=False) if not isinstance(value, str) else value
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
@@ -49,6 +47,8 @@ def _colour(comparison: CohortComparison, group: str) -> str:
 
 
 def _distribution_figure(comparison: CohortComparison, spec) -> dict[str, Any]:
+    import plotly.graph_objects as go  # plotly only when a page is drawn ([batch] extra)
+
     values = comparison.values[comparison.values["metric"] == spec.column]
     fig = go.Figure()
     for group in comparison.groups:
@@ -67,6 +67,8 @@ def _distribution_figure(comparison: CohortComparison, spec) -> dict[str, Any]:
 
 
 def _forest_figure(comparison: CohortComparison, measure: str, title: str, axis: str) -> dict[str, Any]:
+    import plotly.graph_objects as go  # plotly only when a page is drawn ([batch] extra)
+
     effects = comparison.effects
     labels = {m.column: m.label for m in comparison.metrics}
     order = [m.column for m in comparison.metrics][::-1]
@@ -100,6 +102,8 @@ def _forest_figure(comparison: CohortComparison, measure: str, title: str, axis:
 
 
 def _findings_figure(comparison: CohortComparison) -> dict[str, Any] | None:
+    import plotly.graph_objects as go  # plotly only when a page is drawn ([batch] extra)
+
     shares = comparison.findings
     if shares.empty or not (shares["n_assessed"] > 0).any():
         return None
@@ -130,6 +134,8 @@ def _table(headers: list[str], rows: list[list[str]], cls: str = "") -> str:
 
 def cohort_page(comparison: CohortComparison, title: str | None = None) -> str:
     """The HTML page (a string; write it with UTF-8)."""
+    from plotly.offline import get_plotlyjs
+
     group_by = comparison.params.group_by
     title = title or f"Cohort comparison by {group_by}"
     esc = html.escape

@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from insole._errors import InputError
+from insole._errors import InputError, MissingExtraError
 from insole._version import __version__
 from insole.analysis import AnalysisParams
 from insole.batch._cache import ROW_SCHEMA_VERSION, BatchCache, cache_key
@@ -267,7 +267,10 @@ def _plan(found: Discovery, params: AnalysisParams, findings: bool, strides: boo
 def _progress_bar(total: int, initial: int, enabled: bool, file: Any):
     if not enabled:
         return None
-    from tqdm import tqdm
+    try:
+        from tqdm import tqdm
+    except ModuleNotFoundError:
+        raise MissingExtraError("batch", "tqdm") from None
 
     return tqdm(
         total=total, initial=initial, desc="insole batch", unit="rec", file=file or sys.stderr,

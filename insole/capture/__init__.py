@@ -64,5 +64,11 @@ def __getattr__(name: str) -> Any:
     if name in _HOMES:
         import importlib
 
-        return getattr(importlib.import_module(f"insole.capture.{_HOMES[name]}"), name)
+        from insole._errors import missing_extra
+
+        try:
+            module = importlib.import_module(f"insole.capture.{_HOMES[name]}")
+        except ModuleNotFoundError as error:  # bleak, from a notebook: say which extra brings it
+            raise (missing_extra(error) or error) from error
+        return getattr(module, name)
     raise AttributeError(f"module 'insole.capture' has no attribute {name!r}")

@@ -18,10 +18,11 @@ SHA-256, the layout and the unit (C3D parameters hold short strings only).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from insole._errors import InputError, MalformedFileError
+from insole._errors import InputError, MalformedFileError, MissingExtraError
 from insole._recording import Recording
 from insole._version import __version__
 
@@ -74,9 +75,20 @@ def c3d_channels(recording: Recording) -> tuple[list[str], list[str], list[str],
     return labels, units, descriptions, np.vstack(columns)
 
 
+def _ezc3d() -> Any:
+    try:
+        import ezc3d
+    except ModuleNotFoundError:
+        raise MissingExtraError("c3d", "ezc3d") from None
+    return ezc3d
+
+
 def write_c3d(recording: Recording, path: str | Path) -> Path:
-    """Write the recording's channels as C3D analogs (float format); return the path."""
-    import ezc3d
+    """Write the recording's channels as C3D analogs (float format); return the path.
+
+    Needs the ``[c3d]`` extra (ezc3d).
+    """
+    ezc3d = _ezc3d()
 
     path = Path(path)
     labels, units, descriptions, data = c3d_channels(recording)
@@ -116,8 +128,8 @@ def write_c3d(recording: Recording, path: str | Path) -> Path:
 
 
 def read_c3d_analogs(path: str | Path) -> tuple[float, list[str], list[str], np.ndarray]:
-    """(analog rate Hz, labels, units, data (n_channels, n_frames)) read back with ezc3d."""
-    import ezc3d
+    """(analog rate Hz, labels, units, data (n_channels, n_frames)) read back with ezc3d (the ``[c3d]`` extra)."""
+    ezc3d = _ezc3d()
 
     path = Path(path)
     if not path.is_file():
