@@ -30,14 +30,14 @@
     var sign = t < 0 ? '-' : '', m = Math.floor(units / (60 * scale)), s = (units - m * 60 * scale) / scale;
     return sign + m + ':' + (s < 10 ? '0' : '') + s.toFixed(cs ? 2 : 1);
   }
-  function unitDigits(unit) {
-    return { s: 3, '%': 1, BW: 2, 'BW·s': 3, 'BW/s': 1, N: 0, mm: 0, 'steps/min': 1, au: 1 }[unit] !== undefined
-      ? { s: 3, '%': 1, BW: 2, 'BW·s': 3, 'BW/s': 1, N: 0, mm: 0, 'steps/min': 1, au: 1 }[unit] : 2;
-  }
+  var DIGITS = { s: 3, '%': 1, BW: 2, 'BW·s': 3, 'BW/s': 1, N: 0, 'N/s': 0, mm: 0, 'steps/min': 1, au: 1, 'au/s': 1 };
+  function unitDigits(unit) { return DIGITS[unit] !== undefined ? DIGITS[unit] : 2; }
   function metricUnit(name) {
-    var m = /_(s|pct|n|n_s|bw|bw_s|mm|kpa|kpa_s|au|steps_per_min)$/.exec(name);
+    var m = /_(s|pct|n|n_s|bw|bw_s|mm|kpa|kpa_s|au|au_s|steps_per_min)$/.exec(name);
     if (!m) return '';
-    return { s: 's', pct: '%', n: 'N', n_s: 'N·s', bw: 'BW', bw_s: 'BW·s', mm: 'mm', kpa: 'kPa', kpa_s: 'kPa·s', au: 'au', steps_per_min: 'steps/min' }[m[1]];
+    // the suffix "_n_s" is N·s for an impulse but N/s for a rate: a loading rate is force per second
+    if (/^loading_rate_/.test(name)) return { n_s: 'N/s', bw_s: 'BW/s', au_s: 'au/s' }[m[1]] || '';
+    return { s: 's', pct: '%', n: 'N', n_s: 'N·s', bw: 'BW', bw_s: 'BW·s', mm: 'mm', kpa: 'kPa', kpa_s: 'kPa·s', au: 'au', au_s: 'au·s', steps_per_min: 'steps/min' }[m[1]];
   }
   stats.sections = {};
   function guard(name, fn) {

@@ -14,12 +14,13 @@ from insole.plot._common import display_x, foot_geometry, outline_trace, styled
 
 __all__ = ["load_maps", "why_not_load_maps", "MAP_COLUMNS"]
 
-# ``analysis.sensors`` columns, in the order they are preferred: a peak panel and a time-integral panel.
-# Pressure columns are NaN for force (N) and uncalibrated (au) insoles; the load share exists for every insole.
+# ``analysis.sensors`` columns, in the order they are preferred: a peak panel and a time-integral panel,
+# each the first column with a value (pressures for kPa insoles, forces when sensor forces are known, raw
+# values for uncalibrated ones). The load share exists for every insole and stands in for a missing integral.
 MAP_COLUMNS: tuple[tuple[tuple[str, str], ...], ...] = (
-    (("peak_pressure_kpa", "peak pressure (kPa)"), ("peak_force_n", "peak force (N)")),
+    (("peak_pressure_kpa", "peak pressure (kPa)"), ("peak_force_n", "peak force (N)"), ("peak_au", "peak load (au)")),
     (("pti_kpa_s", "pressure-time integral per step (kPa·s)"), ("fti_n_s", "force-time integral per step (N·s)"),
-     ("share_pct", "share of stance load (%)")),
+     ("ti_au_s", "load-time integral per step (au·s)"), ("share_pct", "share of stance load (%)")),
 )
 
 
@@ -74,7 +75,7 @@ def load_maps(analysis: Any, layout: SensorLayout | None = None) -> go.Figure | 
                 mode="markers",
                 marker=dict(size=size_px, color=v, cmin=0, cmax=top, colorscale="YlOrRd",
                             line=dict(color="#566573", width=0.5 if n_sensors <= 64 else 0),
-                            showscale=k == 0, colorbar=dict(title=title.split(" (")[0], x=colorbar_x, len=0.9)),
+                            showscale=k == 0, colorbar=dict(title=title[title.rindex("(") + 1:-1], x=colorbar_x, len=0.9)),
                 text=[f"{side} {name} ({region}): {val:.1f}" for name, region, val in
                       zip(table["sensor"], table["region"], v)],
                 hoverinfo="text", name=side, showlegend=False), row=1, col=col)
