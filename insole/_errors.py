@@ -136,7 +136,11 @@ def require_extra(extra: str, *packages: str) -> None:
     Looks the packages up without importing them, so a command can check before it starts work.
     """
     for package in packages or EXTRA_PACKAGES[extra]:
-        if importlib.util.find_spec(package) is None:
+        try:
+            found = importlib.util.find_spec(package) is not None
+        except ImportError:  # an import hook that refuses the package
+            found = False
+        if not found:
             raise MissingExtraError(extra, package)
 
 
