@@ -67,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "symmetry and data quality. Prints a readable summary; --json writes the full, documented "
             "result (docs/analysis-json.md)."
         ),
-        example="insole analyze ../shared/data/gaitpdb/GaCo01_01.txt --json result.json",
+        example="insole analyze recordings/gaitpdb_GaCo01_01_60s.parquet --json result.json",
     )
     parser.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-' for standard output)")
     parser.add_argument("--mass-kg", type=float, metavar="M", help="body mass in kg (overrides the file's)")

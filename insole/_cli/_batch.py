@@ -36,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "Runs on local processes, or on a Dask cluster with --scheduler. See docs/batch.md."
         ),
         examples=(
-            "insole batch ../shared/data/gaitpdb ../shared/data/gaitndd --out cohort.parquet",
+            "insole batch recordings --out cohort.parquet",
             "insole batch 'study/**/*.parquet' --out cohort.parquet --strides --workers 2",
             "insole batch /shared/study --out cohort.parquet --scheduler tcp://10.0.0.5:8786",
         ),

@@ -30,10 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
         examples=(
             "insole cohort cohort.parquet --group-by group --out cohort.html",
-            "insole cohort cohort.parquet --groups ../shared/data/gaitndd/subject-description.txt \\",
-            "    --group-by GROUP --out gaitndd.html",
-            "insole cohort cohort.parquet --groups ../shared/data/gaitpdb/demographics.txt --on ID \\",
-            "    --group-by Group --reference 2 --out gaitpdb.html",
+            "insole cohort cohort.parquet --groups subjects.csv --on ID --group-by Group --reference 2 \\",
+            "    --out study.html",
         ),
     )
     parser.add_argument("cohort", type=Path, help="cohort table (Parquet) written by 'insole batch'")

@@ -26,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "sidecar holding the metadata)."
         ),
         examples=(
-            "insole convert ../shared/data/gaitpdb/GaCo01_01.txt --to parquet --out GaCo01_01.parquet",
+            "insole convert recordings/gaitpdb_GaCo01_01_60s.parquet --to csv --out GaCo01_01.csv",
             "insole convert walk.parquet --to csv --out walk.csv",
             "insole convert lab.csv --map lab.map.toml --to parquet --out lab.parquet",
         ),

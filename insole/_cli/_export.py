@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "file with every channel as an analog, or the per-stride, summary and footprint tables as CSV "
             "and Parquet."
         ),
-        example="insole export ../shared/data/gaitpdb/GaCo01_01.txt --to bids --out exports/bids",
+        example="insole export recordings/gaitpdb_GaCo01_01_60s.parquet --to bids --out exports/bids",
     )
     parser.add_argument("--to", required=True, choices=("bids", "c3d", "tables"), help="output format")
     parser.add_argument("--out", required=True, type=Path, help="output directory (created if missing)")

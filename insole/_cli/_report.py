@@ -15,7 +15,7 @@ _EXAMPLE = """\
 examples:
   insole report walk.parquet --out walk-report.html
   insole report after.parquet --baseline before.parquet --out change.html --json change.json --pdf change.pdf
-  insole report ../shared/data/gaitpdb/GaCo01_01.txt --mass-kg 83 --out gaco01.html
+  insole report recordings/gaitpdb_GaCo01_01_60s.parquet --mass-kg 83 --out gaco01.html
 
 What the findings mean, how each is decided and where the evidence comes from:
 docs/report.md. The page works offline (plotly is embedded) and is not a diagnosis.
