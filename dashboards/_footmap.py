@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from insole import SensorLayout
+from insole.analysis import points_in_polygon  # the one even-odd test (a layout fact), public here as before
 
 __all__ = ["FootGrid", "foot_grid", "points_in_polygon", "display_x_mm"]
 
@@ -74,18 +75,6 @@ class FootGrid:
         }
 
 
-def points_in_polygon(x: np.ndarray, y: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Even-odd rule test of points (x, y) against a closed polygon (m, 2), vectorised over points."""
-    x = np.asarray(x, dtype=np.float64)[..., None]
-    y = np.asarray(y, dtype=np.float64)[..., None]
-    px, py = polygon[:, 0], polygon[:, 1]
-    qx, qy = np.roll(px, -1), np.roll(py, -1)
-    straddles = (py > y) != (qy > y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        crossing_x = px + (y - py) * (qx - px) / (qy - py)
-    return (np.count_nonzero(straddles & (x < crossing_x), axis=-1) % 2) == 1
-
-
 def display_x_mm(side: str, y_mm: np.ndarray) -> np.ndarray:
     """Horizontal display coordinate of foot-frame ``y`` (+ medial): halluxes toward the middle."""
     return np.asarray(y_mm, dtype=np.float64) * (1.0 if side == "left" else -1.0)
@@ -113,7 +102,7 @@ def foot_grid(layout: SensorLayout, rows: int | None = None) -> FootGrid:
     x_mm = x_lo + (np.arange(rows) + 0.5) * cell
     y_mm = 0.5 * (y_lo + y_hi) + (np.arange(n_cols) - (n_cols - 1) / 2.0) * cell
     grid_x, grid_y = np.meshgrid(x_mm, y_mm, indexing="ij")
-    inside = points_in_polygon(grid_x, grid_y, outline)
+    inside = layout.contains(grid_x, grid_y)
 
     sensors = np.column_stack([layout.x_mm, layout.y_mm])
     k = min(_NEIGHBOURS, layout.n_sensors)

@@ -8,7 +8,8 @@ all inside it. It shows
   toe offs, marks and gaps;
 * a pressure-map player that scrubs the whole session (every sample, or as
   many as the size budget allows), synchronised with the load chart;
-* peak, mean and pressure-time-integral maps on the insole outline;
+* peak, mean and pressure-time-integral maps on the insole outline (the
+  analysis' per-sensor maps: ``Analysis.sensor_maps``);
 * the per-stride table, mean +/- SD stance curves per foot, the COP gait lines
   and the two-foot "butterfly", left/right comparison and regional loads;
 * data quality and provenance (software version, parameters, input);
@@ -36,7 +37,6 @@ import html
 import json
 import math
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from dashboards._footmap import display_x_mm, foot_grid
 from dashboards._live_server import STATIC_DIR, plotly_js_path
 from dashboards._signals import detect_steps, load_scale, total_load
 from insole import InsoleError, Recording
+from insole.analysis import metric_unit
 from insole._version import __version__
 
 __all__ = ["DashboardParams", "build_dashboard", "write_dashboard", "dashboard_payload", "clinic_phases"]
@@ -160,29 +161,20 @@ def _stance_indices(recording: Recording, side: str, analysis: Any, load: np.nda
     return start[keep], stop[keep], how
 
 
-def _pressure_maps(recording: Recording, side: str, start: np.ndarray, stop: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-sensor peak, mean and time integral over the chosen stances (whole arrays, no loops over samples)."""
-    foot = recording.foot(side)
+def _pressure_maps(recording: Recording, side: str, analysis: Any) -> tuple[dict[str, np.ndarray], int]:
+    """The analysis' per-sensor peak, stance-mean and time-integral maps of one foot, and its stance count.
+
+    Each is the mean over the stances the analysis used (``Analysis.sensor_maps``,
+    in the recording's unit); without an analysis there are no maps (NaN).
+    """
     n = recording.layout.n_sensors
-    if start.size == 0:
+    if analysis is None or side not in analysis.sensors:
         nan = np.full(n, np.nan)
-        return {"peak": nan, "mean": nan, "pti": nan}
-    values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
-    dt_s = 1.0 / recording.sample_rate_hz
-    inside = np.zeros(foot.n_samples + 1, np.int64)
-    np.add.at(inside, start, 1)
-    np.add.at(inside, stop, -1)
-    in_stance = np.cumsum(inside)[:-1] > 0
-    stance_values = values[in_stance]
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN sensors stay NaN
-        peak = np.nanmax(stance_values, axis=0) if stance_values.size else np.full(n, np.nan)
-        mean = np.nanmean(stance_values, axis=0) if stance_values.size else np.full(n, np.nan)
-    # time integral per stance from a cumulative sum, then the mean over stances
-    cumulative = np.vstack([np.zeros((1, n)), np.cumsum(np.nan_to_num(values) * dt_s, axis=0)])
-    per_stance = cumulative[stop] - cumulative[start]
-    pti = per_stance.mean(axis=0)
-    return {"peak": peak, "mean": mean, "pti": pti}
+        return {"peak": nan, "mean": nan.copy(), "pti": nan.copy()}, 0
+    maps = analysis.sensor_maps(side)
+    steps = analysis.steps[side]
+    stances = int(steps["used"].sum()) if "used" in steps else 0
+    return {"peak": maps["peak"], "mean": maps["mean"], "pti": maps["integral"]}, stances
 
 
 # ------------------------------------------------------------------ the player's frames
@@ -536,7 +528,7 @@ def _symmetry_rows(analysis: Any) -> list[dict[str, Any]]:
             metric = metric.replace("_n", "_au")
         if metric not in symmetry.index:
             continue
-        row = {"metric": metric, "label": label}
+        row = {"metric": metric, "label": label, "unit": metric_unit(metric)}
         for side in ("left", "right"):
             row[f"{side}_mean"] = per_foot.at[metric, f"{side}_mean"] if f"{side}_mean" in per_foot else None
             row[f"{side}_sd"] = per_foot.at[metric, f"{side}_sd"] if f"{side}_sd" in per_foot else None
@@ -733,12 +725,15 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
         foot = recording.foot(side)
         values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
         loads[side] = total_load(values, scale)
-    stances, maps, how = {}, {"peak": {}, "mean": {}, "pti": {}}, ""
+    stances, maps, counts, how = {}, {"peak": {}, "mean": {}, "pti": {}}, {}, ""
     for side in recording.sides:
-        start, stop, how = _stance_indices(recording, side, analysis, loads[side])
+        start, stop, _ = _stance_indices(recording, side, analysis, loads[side])
         stances[side] = (start, stop)
-        for name, values in _pressure_maps(recording, side, start, stop).items():
-            maps[name][side] = np.round(values, 3)
+        values, counts[side] = _pressure_maps(recording, side, analysis)
+        for name, array in values.items():
+            maps[name][side] = array
+    how = ("means over the stances of the strides the analysis used (its per-sensor maps)" if analysis is not None
+           else "no maps: the gait analysis is not available")
     symmetry_rows = _symmetry_rows(analysis)
     force_figure, force_data = _force_view(recording, loads, scale.axis_label, analysis)
     butterfly, butterfly_note = _butterfly_figure(recording, loads, stances, params)
@@ -754,8 +749,7 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
         "load": {"unit": scale.unit, "label": scale.label, "weights": np.round(scale.sensor_weights, 8).tolist()},
         "player": _player_frames(recording, params),
         "force": force_data,
-        "maps": {**maps, "unit": recording.unit, "stances": {s: int(stances[s][0].size) for s in recording.sides},
-                 "how": how},
+        "maps": {**maps, "unit": recording.unit, "stances": counts, "how": how},
         "strides": _stride_tables(analysis),
         "symmetry": symmetry_rows,
         "quality": _quality(recording, analysis),

@@ -49,10 +49,8 @@ def load_scale(layout: SensorLayout, unit: str) -> LoadScale:
     n = layout.n_sensors
     if unit == "N":
         return LoadScale(np.ones(n), "N", "total force (N)", "force (N)")
-    if unit == "kPa" and layout.areas_known:
-        # kPa x mm^2 = 1e3 N/m^2 x 1e-6 m^2 = 1e-3 N
-        return LoadScale(np.asarray(layout.area_mm2, dtype=np.float64) * 1e-3, "N",
-                         "total force (N, from pressure x sensor area)", "force (N)")
+    if unit == "kPa" and layout.areas_known:  # the layout's own weights (SensorLayout.load_weights): area x 1e-3
+        return LoadScale(layout.load_weights(unit), "N", "total force (N, from pressure x sensor area)", "force (N)")
     if unit == "kPa":
         return LoadScale(np.ones(n), "kPa", "sum of sensor pressures (kPa; sensor areas unknown)", "sum of pressures (kPa)")
     return LoadScale(np.ones(n), "au", "total load (arbitrary units)", "load (au)")

@@ -31,6 +31,9 @@ __all__ = [
     "get_layout",
     "builtin_layouts",
     "foot_length_mm_for_eu_size",
+    "points_in_polygon",
+    "BALL_WIDTH_PER_LENGTH",
+    "KPA_MM2_TO_N",
 ]
 
 REGIONS = (
@@ -67,9 +70,12 @@ REGION_GROUPS: Mapping[str, tuple[str, ...]] = {
 
 # Typical adult foot proportions used to scale a layout to a shoe size: ball
 # width ~ 0.39 x foot length, heel width ~ 0.26 x foot length (anthropometric
-# averages; a layout built from them is an approximation and says so).
-_BALL_WIDTH_PER_LENGTH = 0.39
+# averages; a layout built from them is an approximation and says so). The
+# report's medial-lateral COP offset is a percentage of the same ball width.
+BALL_WIDTH_PER_LENGTH = 0.39
 _HEEL_WIDTH_PER_LENGTH = 0.26
+# kPa x mm^2 = 1e3 N/m^2 x 1e-6 m^2 = 1e-3 N
+KPA_MM2_TO_N = 1e-3
 
 
 def foot_length_mm_for_eu_size(eu_size: float) -> float:
@@ -138,6 +144,30 @@ class SensorLayout:
         members = REGION_GROUPS.get(group, (group,))
         return np.isin(np.asarray(self.regions), members)
 
+    @property
+    def ball_width_mm(self) -> float:
+        """Typical ball (forefoot) width of the foot this layout fits: 0.39 x foot length (mm)."""
+        return BALL_WIDTH_PER_LENGTH * float(self.foot_length_mm)
+
+    def load_weights(self, unit: str) -> np.ndarray:
+        """Per-sensor factors that add values recorded in ``unit`` up to one load per sample.
+
+        Pressures (kPa) with known sensor areas: area x 1e-3, so the sum is a
+        force in N. Anything else (N, au, kPa with unknown areas): 1, so the
+        sum is in the recorded unit (see ``load_unit``).
+        """
+        if unit == "kPa" and self.areas_known:
+            return np.asarray(self.area_mm2, dtype=np.float64) * KPA_MM2_TO_N
+        return np.ones(self.n_sensors)
+
+    def load_unit(self, unit: str) -> str:
+        """The unit of ``values @ load_weights(unit)``: "N" for N and for kPa with known areas, else ``unit``."""
+        return "N" if unit == "N" or (unit == "kPa" and self.areas_known) else unit
+
+    def contains(self, x_mm: np.ndarray, y_mm: np.ndarray) -> np.ndarray:
+        """Which points (foot frame, mm) lie inside the insole outline (``points_in_polygon``)."""
+        return points_in_polygon(x_mm, y_mm, self.outline_mm)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description; ``SensorLayout.from_dict`` rebuilds it exactly."""
         return {
@@ -204,9 +234,16 @@ def _foot_outline(length_mm: float) -> np.ndarray:
     return polygon
 
 
-def _point_in_polygon(px: np.ndarray, py: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """Even-odd rule, vectorised over points."""
-    inside = np.zeros(px.shape, bool)
+def points_in_polygon(px: np.ndarray, py: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Even-odd rule test of points (``px``, ``py``, any one shape) against a closed polygon (m, 2).
+
+    Vectorised over points; the loop runs over the polygon's edges (a few
+    dozen), so a fine grid of points needs no (points x edges) array.
+    """
+    px = np.asarray(px, dtype=np.float64)
+    py = np.asarray(py, dtype=np.float64)
+    polygon = np.asarray(polygon, dtype=np.float64)
+    inside = np.zeros(np.broadcast(px, py).shape, bool)
     xs, ys = polygon[:, 0], polygon[:, 1]
     for i in range(len(polygon)):  # loop over polygon edges (a few dozen), not points
         x1, y1, x2, y2 = xs[i - 1], ys[i - 1], xs[i], ys[i]
@@ -227,7 +264,7 @@ def tributary_areas_mm2(x_mm: np.ndarray, y_mm: np.ndarray, outline_mm: np.ndarr
     xs = np.arange(outline_mm[:, 0].min(), outline_mm[:, 0].max(), step_mm) + step_mm / 2
     ys = np.arange(outline_mm[:, 1].min(), outline_mm[:, 1].max(), step_mm) + step_mm / 2
     gx, gy = np.meshgrid(xs, ys)
-    inside = _point_in_polygon(gx.ravel(), gy.ravel(), outline_mm)
+    inside = points_in_polygon(gx.ravel(), gy.ravel(), outline_mm)
     px, py = gx.ravel()[inside], gy.ravel()[inside]
     nearest = np.argmin((px[:, None] - x_mm[None, :]) ** 2 + (py[:, None] - y_mm[None, :]) ** 2, axis=1)
     return np.bincount(nearest, minlength=len(x_mm)).astype(np.float64) * step_mm**2
@@ -235,7 +272,7 @@ def tributary_areas_mm2(x_mm: np.ndarray, y_mm: np.ndarray, outline_mm: np.ndarr
 
 def _scaled(fractions_x: list[float], fractions_y: list[float], length_mm: float) -> tuple[np.ndarray, np.ndarray]:
     """Sensor positions from fractions of foot length (x) and of ball width (y)."""
-    ball_width = _BALL_WIDTH_PER_LENGTH * length_mm
+    ball_width = BALL_WIDTH_PER_LENGTH * length_mm
     return np.asarray(fractions_x) * length_mm, np.asarray(fractions_y) * ball_width
 
 

@@ -86,7 +86,7 @@ def test_sway_taken_for_swings_gives_no_offset() -> None:
     ok = (to[:-1] >= 0) & (hs[1:] > to[:-1])
     assert ok.sum() >= 1  # sway "swings" exist
     before = foot.force.copy()
-    apply_zero_offset(foot, to[:-1][ok], hs[1:][ok])
+    foot = apply_zero_offset(foot, to[:-1][ok], hs[1:][ok])
     assert foot.zero_offset_applied is False and foot.force_offset == 0.0
     assert "never unloads" in foot.zero_offset_note
     np.testing.assert_array_equal(foot.force, before)
@@ -102,7 +102,7 @@ def test_residual_load_is_the_offset_and_non_swings_are_left_out() -> None:
     starts, stops = to[:-1][ok], hs[1:][ok]
     # two made-up "swings" inside the first standing segment (0-10 s), where the foot carries ~350 N
     fake = np.array([200, 600]), np.array([260, 660])
-    apply_zero_offset(foot, np.concatenate([fake[0], starts]), np.concatenate([fake[1], stops]))
+    foot = apply_zero_offset(foot, np.concatenate([fake[0], starts]), np.concatenate([fake[1], stops]))
     assert foot.zero_offset_applied is True
     # the simulator's in-shoe residual is 60 N per foot in every swing (sensor
     # noise is clipped at zero on sensors reading several N: no bias)
@@ -124,7 +124,7 @@ def test_a_drifting_baseline_keeps_every_swing() -> None:
     found = detect_contacts(foot.time_s, foot.force, foot.valid, 100.0, params)
     hs, to = found.heel_strike_index, found.toe_off_index
     ok = (to[:-1] >= 0) & (hs[1:] > to[:-1])
-    apply_zero_offset(foot, to[:-1][ok], hs[1:][ok])
+    foot = apply_zero_offset(foot, to[:-1][ok], hs[1:][ok])
     assert foot.zero_offset_applied and "left out" not in foot.zero_offset_note
     assert foot.force_offset == pytest.approx(75.0, abs=2.0)
 

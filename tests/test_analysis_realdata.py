@@ -439,8 +439,7 @@ def test_gaitpdb_cop_every_sample_inside_hull() -> None:
     layout = recording.layout
     hull = Delaunay(np.column_stack([layout.x_mm, layout.y_mm]))
     for side in recording.sides:
-        foot = prepare_foot(recording, side, AnalysisParams())
-        finish_loads(foot)
+        foot = finish_loads(prepare_foot(recording, side, AnalysisParams()))
         x, y = cop_path(foot.positive_load_t, layout, foot.force, 10.0)
         points = np.column_stack([x, y])[np.isfinite(x)]
         assert points.shape[0] > 1000

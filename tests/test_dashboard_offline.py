@@ -96,24 +96,20 @@ def test_player_stays_within_its_budget_for_hundreds_of_sensors(shared_data: Pat
     assert player["n_sensors"] == 99
 
 
-def test_maps_are_the_stance_peak_mean_and_integral(ten_minutes: Recording) -> None:
+def test_maps_are_the_analysis_per_sensor_maps(ten_minutes: Recording) -> None:
+    """The maps are the analysis' own (means over its used stances of each stance's peak, mean and integral)."""
     from insole.analysis import analyze
 
     analysis = analyze(ten_minutes)
     payload = dashboard_payload(ten_minutes, analysis)
-    steps = analysis.steps["right"]
-    steps = steps[steps["used"] & (steps["kind"] == "walking")]
-    foot = ten_minutes.right
-    start = np.searchsorted(foot.time_s, steps["heel_strike_s"].to_numpy())
-    stop = np.searchsorted(foot.time_s, steps["toe_off_s"].to_numpy())
-    stances = [foot.values[a:b].astype(np.float64) for a, b in zip(start, stop)]
-    peak = np.max([s.max(axis=0) for s in stances], axis=0)
-    mean = np.concatenate(stances).mean(axis=0)
-    pti = np.mean([s.sum(axis=0) / ten_minutes.sample_rate_hz for s in stances], axis=0)
-    np.testing.assert_allclose(payload["maps"]["peak"]["right"], peak, rtol=1e-6, atol=1e-3)
-    np.testing.assert_allclose(payload["maps"]["mean"]["right"], mean, rtol=1e-6, atol=1e-3)
-    np.testing.assert_allclose(payload["maps"]["pti"]["right"], pti, rtol=1e-6, atol=1e-3)
-    assert payload["maps"]["stances"]["right"] == len(stances)
+    for side in ("left", "right"):
+        table = analysis.sensors[side]
+        for name, column in (("peak", "peak_pressure_kpa"), ("mean", "mean_pressure_kpa"), ("pti", "pti_kpa_s")):
+            np.testing.assert_array_equal(np.asarray(payload["maps"][name][side], float), table[column].to_numpy(float))
+        assert payload["maps"]["stances"][side] == int(analysis.steps[side]["used"].sum())
+    # the stance mean is the stance's integral over its duration, stance by stance (so not pti / mean stance)
+    right = analysis.sensors["right"]
+    assert np.all(right["mean_pressure_kpa"] < right["peak_pressure_kpa"])
 
 
 def test_hostile_text_cannot_leave_the_data_block() -> None:

@@ -51,8 +51,9 @@ if TYPE_CHECKING:
     from insole.analysis._pipeline import analyze
     from insole.analysis._prepare import PreparedFoot, finish_loads, prepare_foot
     from insole.analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents, Summary
+    from insole.analysis._regions import SENSOR_MAPS, points_in_polygon, sensor_map_columns
     from insole.analysis._segments import hysteresis
-    from insole.analysis._summary import SIGNED_METRICS, robust_cv_pct
+    from insole.analysis._summary import SIGNED_METRICS, metric_unit, robust_cv_pct, symmetry_index_pct
 
 __all__ = [
     "analyze",
@@ -71,6 +72,11 @@ __all__ = [
     "Contacts",
     "cop_path",
     "robust_cv_pct",
+    "symmetry_index_pct",
+    "metric_unit",
+    "SENSOR_MAPS",
+    "sensor_map_columns",
+    "points_in_polygon",
     "hysteresis",
     "lowpass_by_segment",
     "GridGeometry",
@@ -102,6 +108,11 @@ _HOMES = {
     "Contacts": "_events",
     "cop_path": "_cop",
     "robust_cv_pct": "_summary",
+    "symmetry_index_pct": "_summary",
+    "metric_unit": "_summary",
+    "SENSOR_MAPS": "_regions",
+    "sensor_map_columns": "_regions",
+    "points_in_polygon": "_regions",
     "hysteresis": "_segments",
     "lowpass_by_segment": "_events",
     "GridGeometry": "_grid",

@@ -55,7 +55,7 @@ from insole.analysis._segments import (
     runs,
 )
 
-__all__ = ["Contacts", "detect_contacts", "lowpass_by_segment", "BRIDGE_GAP_S"]
+__all__ = ["Contacts", "detect_events", "detect_contacts", "lowpass_by_segment", "BRIDGE_GAP_S"]
 
 # A gap this short inside a contact or a swing does not end it (one or two
 # lost BLE packets at 100 Hz); events are still never placed inside it.
@@ -133,6 +133,33 @@ def _bridge_short_gaps(smoothed: np.ndarray, valid: np.ndarray, max_gap: int) ->
     long_gap = ~np.isnan(_paint(valid.size, starts[~short], stops[~short], np.ones((~short).sum())))
     filled[in_short] = smoothed[last_true_at_or_before(valid)[in_short]]
     return filled, long_gap
+
+
+def detect_events(
+    force: np.ndarray,
+    sample_rate_hz: float,
+    params: AnalysisParams | None = None,
+    *,
+    valid: np.ndarray | None = None,
+    time_s: np.ndarray | None = None,
+    method: str = "level",
+    calibrated: bool | None = None,
+) -> Contacts:
+    """The event stage on its own: contacts, heel strikes and toe offs of one foot's total force.
+
+    ``force``: one foot's vertical force, sample by sample (N, or any unit
+    proportional to force with ``calibrated=False``); NaN marks a lost sample,
+    and so does False in ``valid`` when given. ``time_s`` defaults to the
+    sample index over ``sample_rate_hz``. ``method`` "level" or "shape" (see
+    ``AnalysisParams.event_method``; "auto" is resolved by ``analyze`` from the
+    recording's unit). The indices of the result are sample indices into ``force``.
+    """
+    force = np.asarray(force, dtype=float)
+    params = params if params is not None else AnalysisParams()
+    observed = np.isfinite(force) if valid is None else np.asarray(valid, dtype=bool) & np.isfinite(force)
+    if time_s is None:
+        time_s = np.arange(force.size) / float(sample_rate_hz)
+    return detect_contacts(time_s, force, observed, float(sample_rate_hz), params, method, calibrated=calibrated)
 
 
 def detect_contacts(

@@ -67,7 +67,8 @@ loads at zero for COP and regional weights.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -75,7 +76,23 @@ from insole._recording import FootSamples, Recording
 from insole.analysis._params import AnalysisParams
 from insole.analysis._segments import reduce_intervals, runs
 
-__all__ = ["PreparedFoot", "SensorFlag", "prepare_foot", "apply_zero_offset", "finish_loads"]
+if TYPE_CHECKING:
+    from insole.analysis._events import Contacts
+
+__all__ = [
+    "SensorChecks",
+    "SensorFlag",
+    "FootLoads",
+    "PreparedFoot",
+    "ZeroOffset",
+    "check_sensors",
+    "foot_loads",
+    "remove_offset",
+    "prepare_foot",
+    "find_zero_offset",
+    "apply_zero_offset",
+    "finish_loads",
+]
 
 # kPa x mm^2 = 1e3 N/m^2 x 1e-6 m^2
 _KPA_MM2_TO_N = 1e-3
@@ -157,85 +174,235 @@ class SensorFlag:
         }
 
 
-@dataclass(eq=False)
-class PreparedFoot:
-    """One foot ready for analysis (arrays are the foot's, sample by sample).
+@dataclass(frozen=True, eq=False)
+class SensorChecks:
+    """What the sensor checks found on one foot, and its readings with what they left out set to zero.
 
-    ``force`` is the total force (N, or "au" when ``force_unit == "au"``), NaN
-    where invalid. ``sensor_load_t`` (sensors x samples) is the per-sensor load
-    used for COP and regional shares: force in N when known, otherwise the raw
-    values (kPa or au, i.e. an equal-area assumption). ``sensor_pressure_t``
-    (kPa) is set only when the recording holds pressures. Excluded sensors,
-    invalid samples, and the samples a sensor check marked invalid for one
-    sensor (``sensor_gaps``: (sensor, start, stop) spans; ``spike_sensor`` /
-    ``spike_sample``: single samples) are zero in both (float32).
+    ``readings_t`` (sensors x samples, float32 as recorded) is zero at invalid
+    samples, for sensors excluded throughout (``sensor_used`` False), over the
+    dead or stuck spans (``sensor_gaps``: (sensor, start, stop) sample spans)
+    and at the spikes (``spike_sensor`` / ``spike_sample``: single samples).
+    ``valid``: observed samples with every reading finite. ``flags``: every
+    finding, in the order the checks ran. ``unit`` is the recording's.
     """
 
     side: str
     time_s: np.ndarray
     valid: np.ndarray
     sample_rate_hz: float
+    unit: str
+    sensor_names: tuple[str, ...]
+    readings_t: np.ndarray
+    sensor_used: np.ndarray
+    flags: tuple[SensorFlag, ...]
+    sensor_gaps: tuple[tuple[int, int, int], ...]
+    spike_sensor: np.ndarray
+    spike_sample: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.time_s.size)
+
+    def flagged(self, status: str | None = None) -> tuple[SensorFlag, ...]:
+        """The findings, or those of one ``status`` ("flat", "dead", "stuck", "saturated", "spikes")."""
+        return tuple(flag for flag in self.flags if status is None or flag.status == status)
+
+
+@dataclass(frozen=True, eq=False)
+class ZeroOffset:
+    """The mid-swing offset of one foot (``applied`` False: nothing subtracted, ``note`` says why).
+
+    ``offsets``: per sensor, in the per-sensor load's unit; ``pressure_offsets``
+    per sensor in kPa when the pressures are an array of their own (areas
+    known), else None; ``force_offset`` in the force unit.
+    """
+
+    applied: bool = False
+    note: str = "not applied"
+    force_offset: float = 0.0
+    offsets: np.ndarray | None = None
+    pressure_offsets: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class FootLoads:
+    """One foot's total force and per-sensor loads, built on its sensor checks (arrays sample by sample).
+
+    ``force`` is the total force (N, or "au" when ``force_unit == "au"``), NaN
+    where invalid. ``sensor_load_t`` (sensors x samples) is the per-sensor load
+    used for COP and regional shares: force in N when known, otherwise the raw
+    values (kPa or au, i.e. an equal-area assumption). ``sensor_pressure_t``
+    (kPa) is set only when the recording holds pressures (it may be the same
+    array as the load). What the checks left out is zero in both (float32).
+
+    ``foot_loads`` gives them as read; ``remove_offset`` (or ``apply_zero_offset``
+    and ``finish_loads``) a new value with the mid-swing offset subtracted
+    (``zero_offset``) and the per-sensor arrays clipped at zero (``clipped``:
+    then ``positive_load_t`` / ``positive_pressure_t`` are those arrays).
+    """
+
+    checks: SensorChecks
+    valid: np.ndarray
     force: np.ndarray
     force_unit: str
     force_source: str
     sensor_load_t: np.ndarray
     sensor_load_unit: str
     sensor_pressure_t: np.ndarray | None
-    sensor_used: np.ndarray
-    flags: list[SensorFlag] = field(default_factory=list)
-    offsets: np.ndarray | None = None
-    force_offset: float = 0.0
-    zero_offset_note: str = "not applied"
-    zero_offset_applied: bool = False
     imu: FootSamples | None = None
-    sensor_gaps: list[tuple[int, int, int]] = field(default_factory=list)
-    spike_sensor: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    spike_sample: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    unloaded_max_fraction: float = 0.3
-    sensor_names: tuple[str, ...] = ()
-    # filled by finish_loads(): positive loads and pressures, one contiguous row
-    # per sensor (k, n), so that per-sensor passes never go through BLAS or strides
-    positive_load_t: np.ndarray | None = None
-    positive_pressure_t: np.ndarray | None = None
+    zero_offset: ZeroOffset = ZeroOffset()
+    clipped: bool = False
+
+    # the checks' facts, under the names the stages downstream read
+    @property
+    def side(self) -> str:
+        return self.checks.side
+
+    @property
+    def time_s(self) -> np.ndarray:
+        return self.checks.time_s
+
+    @property
+    def sample_rate_hz(self) -> float:
+        return self.checks.sample_rate_hz
 
     @property
     def n(self) -> int:
-        return int(self.time_s.size)
+        return int(self.checks.time_s.size)
 
-    def _zero_sensor_gaps(self, array: np.ndarray) -> None:
-        """Zero the per-sensor invalid samples of a (sensors x samples) array, in place."""
-        for j, a, b in self.sensor_gaps:
-            array[j, a:b] = 0
-        if self.spike_sensor.size:
-            array[self.spike_sensor, self.spike_sample] = 0
+    @property
+    def sensor_used(self) -> np.ndarray:
+        return self.checks.sensor_used
+
+    @property
+    def sensor_names(self) -> tuple[str, ...]:
+        return self.checks.sensor_names
+
+    @property
+    def flags(self) -> tuple[SensorFlag, ...]:
+        return self.checks.flags
+
+    @property
+    def sensor_gaps(self) -> tuple[tuple[int, int, int], ...]:
+        return self.checks.sensor_gaps
+
+    @property
+    def spike_sensor(self) -> np.ndarray:
+        return self.checks.spike_sensor
+
+    @property
+    def spike_sample(self) -> np.ndarray:
+        return self.checks.spike_sample
+
+    @property
+    def offsets(self) -> np.ndarray | None:
+        return self.zero_offset.offsets
+
+    @property
+    def force_offset(self) -> float:
+        return self.zero_offset.force_offset
+
+    @property
+    def zero_offset_note(self) -> str:
+        return self.zero_offset.note
+
+    @property
+    def zero_offset_applied(self) -> bool:
+        return self.zero_offset.applied
+
+    @property
+    def positive_load_t(self) -> np.ndarray | None:
+        """The per-sensor loads clipped at zero (None until clipped)."""
+        return self.sensor_load_t if self.clipped else None
+
+    @property
+    def positive_pressure_t(self) -> np.ndarray | None:
+        return self.sensor_pressure_t if self.clipped else None
 
 
-def finish_loads(prepared: PreparedFoot) -> None:
-    """Clip the per-sensor loads (and pressures) at zero, in place, for COP and regional loads.
+# The name the clinic and older code know the loads by.
+PreparedFoot = FootLoads
+
+
+def _zero_sensor_gaps(array: np.ndarray, checks: SensorChecks) -> None:
+    """Zero the per-sensor invalid samples of a (sensors x samples) array, in place (the caller's own new array)."""
+    for j, a, b in checks.sensor_gaps:
+        array[j, a:b] = 0
+    if checks.spike_sensor.size:
+        array[checks.spike_sensor, checks.spike_sample] = 0
+
+
+def _offset_and_clip(array: np.ndarray, offsets: np.ndarray | None, loads: FootLoads, clip: bool) -> np.ndarray:
+    """A new (sensors x samples) array: ``array`` less ``offsets`` (then re-zeroed where left out), clipped at zero.
+
+    One new array per call, filled in place: the value it came from is left as it was.
+    """
+    if offsets is None:
+        return np.maximum(array, 0) if clip else array
+    out = array - offsets.astype(np.float32)[:, None]
+    out[:, np.flatnonzero(~loads.valid)] = 0
+    _zero_sensor_gaps(out, loads.checks)
+    if clip:
+        np.maximum(out, 0, out=out)
+    return out
+
+
+def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool) -> FootLoads:
+    """``loads`` with ``found`` subtracted now (None, or not applied: nothing) and, if ``clip``, clipped at zero."""
+    offsets = found.offsets if found is not None and found.applied else None
+    load = _offset_and_clip(loads.sensor_load_t, offsets, loads, clip)
+    pressure = loads.sensor_pressure_t
+    if pressure is loads.sensor_load_t:  # pressures with unknown areas are the loads
+        pressure = load
+    elif pressure is not None:
+        pressure_offsets = found.pressure_offsets if found is not None and offsets is not None else None
+        pressure = _offset_and_clip(pressure, pressure_offsets, loads, clip)
+    force = loads.force - found.force_offset if offsets is not None else loads.force
+    return replace(loads, force=force, sensor_load_t=load, sensor_pressure_t=pressure,
+                   zero_offset=found if found is not None else loads.zero_offset, clipped=clip or loads.clipped)
+
+
+def finish_loads(loads: FootLoads) -> FootLoads:
+    """``loads`` with the per-sensor loads (and pressures) clipped at zero, for COP and regional loads.
 
     A reading below zero after the offset is noise around the unloaded level:
-    it counts as no load. The per-sensor arrays are this foot's own copies, so
-    clipping them in place saves two (sensors x samples) arrays per foot;
-    afterwards ``positive_load_t`` is ``sensor_load_t`` (and likewise for the
-    pressures). The total force is not touched: it keeps its negatives.
+    it counts as no load. The total force is not touched: it keeps its
+    negatives. A new value (new arrays); ``loads`` is left as it was.
     """
-    np.maximum(prepared.sensor_load_t, 0, out=prepared.sensor_load_t)
-    prepared.positive_load_t = prepared.sensor_load_t
-    if prepared.sensor_pressure_t is not None:
-        if prepared.sensor_pressure_t is not prepared.sensor_load_t:
-            np.maximum(prepared.sensor_pressure_t, 0, out=prepared.sensor_pressure_t)
-        prepared.positive_pressure_t = prepared.sensor_pressure_t
+    if loads.clipped:
+        return loads
+    return _rebuilt(loads, None, clip=True)
 
 
-def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> PreparedFoot:
-    """Check the sensors and build the force and per-sensor loads of one foot (offsets not yet removed).
+def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> FootLoads:
+    """``foot_loads(recording, check_sensors(recording, side, params))``: the loads as read, offsets not yet removed."""
+    return foot_loads(recording, check_sensors(recording, side, params))
+
+
+def remove_offset(loads: FootLoads, contacts: Contacts, params: AnalysisParams) -> FootLoads:
+    """The loads ready for the stance features: the mid-swing offset subtracted, per-sensor loads clipped at zero.
+
+    The swings are the spans between one contact's toe off and the next
+    contact's heel strike (both observed). With ``params.zero_offset`` False
+    only the clipping is done.
+    """
+    if not params.zero_offset:
+        return finish_loads(loads)
+    hs, to = contacts.heel_strike_index, contacts.toe_off_index
+    ok = (to[:-1] >= 0) & (hs[1:] > to[:-1])
+    return _rebuilt(loads, find_zero_offset(loads, to[:-1][ok], hs[1:][ok], params), clip=True)
+
+
+def check_sensors(recording: Recording, side: str, params: AnalysisParams) -> SensorChecks:
+    """The sensor checks of one foot (see the module docstring): what they found, and the readings they leave.
 
     Per-sensor arrays are kept one row per sensor, (sensors, samples), in
     float32 as recorded: every per-sensor pass is then one contiguous 1-D
-    sweep. Invalid samples are zero there and NaN in ``force`` (float64).
+    sweep. Invalid samples are zero there.
     """
     foot = recording.foot(side)
-    assert foot is not None
+    if foot is None:
+        raise ValueError(f"the recording has no {side} foot")
     layout = recording.layout
     fs = float(recording.sample_rate_hz)
     unit = recording.unit
@@ -322,8 +489,35 @@ def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> Pre
                     f"{threshold[j]:.4g} {unit} up and straight back) marked invalid for this sensor, not filled",
                     excluded_samples=int(counts[j]), effect="missing" if used[j] else "",
                 ))
-    masked = values_t
-    masked[~used] = 0
+    values_t[~used] = 0  # this foot's own copy (the transposition made it)
+    return SensorChecks(
+        side=side,
+        time_s=foot.time_s,
+        valid=valid,
+        sample_rate_hz=recording.sample_rate_hz,
+        unit=unit,
+        sensor_names=tuple(names),
+        readings_t=values_t,
+        sensor_used=used,
+        flags=tuple(flags),
+        sensor_gaps=tuple(gaps),
+        spike_sensor=spike_sensor,
+        spike_sample=spike_sample,
+    )
+
+
+def foot_loads(recording: Recording, checks: SensorChecks) -> FootLoads:
+    """The total force and per-sensor loads of one foot from its checked readings (offsets not yet removed).
+
+    Invalid samples are NaN in ``force`` (float64). The per-sensor arrays
+    share the checks' readings where no conversion is needed (N, or pressures
+    with unknown areas): neither is written afterwards.
+    """
+    foot = recording.foot(checks.side)
+    assert foot is not None
+    layout = recording.layout
+    unit = checks.unit
+    masked = checks.readings_t
     vendor = foot.channels.get("vendor_total_force_n")
     pressure = masked if unit == "kPa" else None
     if unit == "N":
@@ -346,36 +540,42 @@ def prepare_foot(recording: Recording, side: str, params: AnalysisParams) -> Pre
             "sum of the sensor values in arbitrary units"
             + (" (pressures with unknown areas: equal areas assumed)" if unit == "kPa" else "")
         )
-    valid = valid & np.isfinite(force)
+    valid = checks.valid & np.isfinite(force)
     force = np.where(valid, force, np.nan)
-    return PreparedFoot(
-        side=side,
-        time_s=foot.time_s,
+    return FootLoads(
+        checks=checks,
         valid=valid,
-        sample_rate_hz=recording.sample_rate_hz,
         force=force,
         force_unit=force_unit,
         force_source=source,
         sensor_load_t=load,
         sensor_load_unit=load_unit,
         sensor_pressure_t=pressure,
-        sensor_used=used,
-        flags=flags,
         imu=foot if foot.gyro_dps is not None else None,
-        sensor_gaps=gaps,
-        spike_sensor=spike_sensor,
-        spike_sample=spike_sample,
-        unloaded_max_fraction=float(params.unloaded_max_fraction),
-        sensor_names=tuple(names),
     )
 
 
-def apply_zero_offset(prepared: PreparedFoot, swing_starts: np.ndarray, swing_stops: np.ndarray) -> None:
-    """Subtract each sensor's and the total force's median over unloaded mid-swing samples (in place).
+def apply_zero_offset(
+    loads: FootLoads, swing_starts: np.ndarray, swing_stops: np.ndarray, params: AnalysisParams | None = None
+) -> FootLoads:
+    """``loads`` with ``find_zero_offset`` subtracted from each sensor and the total force (a new value).
+
+    Not clipped: ``finish_loads`` does that (``remove_offset`` does both at once).
+    """
+    if loads.zero_offset.applied:
+        raise ValueError("the zero offset of these loads is already subtracted")
+    found = find_zero_offset(loads, swing_starts, swing_stops, params if params is not None else AnalysisParams())
+    return _rebuilt(loads, found, clip=False)
+
+
+def find_zero_offset(
+    loads: FootLoads, swing_starts: np.ndarray, swing_stops: np.ndarray, params: AnalysisParams
+) -> ZeroOffset:
+    """Each sensor's and the total force's median over unloaded mid-swing samples.
 
     Only swings that are genuinely unloaded count (see the module docstring);
     when none are, or the offset they give is implausible for calibrated force,
-    nothing is subtracted and ``zero_offset_note`` says why.
+    the result is not applied and its ``note`` says why.
     """
     swing_starts = np.asarray(swing_starts, dtype=np.int64)
     swing_stops = np.asarray(swing_stops, dtype=np.int64)
@@ -384,71 +584,53 @@ def apply_zero_offset(prepared: PreparedFoot, swing_starts: np.ndarray, swing_st
     a = swing_starts[keep] + lengths[keep] // 4
     b = swing_stops[keep] - lengths[keep] // 4
     if a.size == 0:
-        prepared.zero_offset_note = "not applied: no swing phase found"
-        return
-    force = prepared.force
-    valid = prepared.valid
+        return ZeroOffset(note="not applied: no swing phase found")
+    force = loads.force
+    valid = loads.valid
     valid_count = np.concatenate([[0], np.cumsum(valid)])
     counts_per_swing = valid_count[b] - valid_count[a]
     sums = reduce_intervals(np.add, np.where(valid, force, 0.0), a, b)
     observed = counts_per_swing > 0
     if observed.sum() == 0:
-        prepared.zero_offset_note = "not applied: too few valid mid-swing samples"
-        return
+        return ZeroOffset(note="not applied: too few valid mid-swing samples")
     a, b, level = a[observed], b[observed], sums[observed] / counts_per_swing[observed]
     swing_a, swing_b = swing_starts[keep][observed], swing_stops[keep][observed]
     peak = _typical_contact_peak(force, valid, swing_a, swing_b)
     depth = _swing_depth(force, valid, swing_a, swing_b, level)
     usual_depth = float(np.percentile(depth[np.isfinite(depth)], _DEEP_SWINGS_PERCENTILE)) if np.isfinite(depth).any() else np.nan
     if not (np.isfinite(usual_depth) and usual_depth > 0):
-        prepared.zero_offset_note = "not applied: the foot's force shows no contact above its swings"
-        return
+        return ZeroOffset(note="not applied: the foot's force shows no contact above its swings")
     # a genuine swing unloads the foot: it lies about as deep below the step
     # beside it as the foot's usual swings do (a slow drift of the baseline
     # moves swing and contacts together; a weight shift while standing is shallow)
     unloaded = depth >= _SWING_DEPTH_FRACTION * usual_depth
     a, b = a[unloaded], b[unloaded]
     left_out = int((~unloaded).sum())
-    counts = np.zeros(prepared.n + 1, dtype=np.int64)
+    counts = np.zeros(loads.n + 1, dtype=np.int64)
     np.add.at(counts, a, 1)
     np.add.at(counts, b, -1)
     mid_swing = (np.cumsum(counts[:-1]) > 0) & valid
     if mid_swing.sum() < 3:
-        prepared.zero_offset_note = "not applied: too few valid mid-swing samples"
-        return
+        return ZeroOffset(note="not applied: too few valid mid-swing samples")
     # a median over at most ~20000 evenly spread mid-swing samples is plenty
     rows = np.flatnonzero(mid_swing)
     rows = rows[:: max(1, rows.size // 20000)]
     force_offset = float(np.median(force[rows]))
-    unit = prepared.force_unit
-    limit = prepared.unloaded_max_fraction * peak
+    unit = loads.force_unit
+    limit = float(params.unloaded_max_fraction) * peak
     if unit == "N" and force_offset > limit:
-        prepared.zero_offset_note = (
+        return ZeroOffset(note=(
             f"not applied: the foot never unloads (its swings still carry {force_offset:.4g} N, "
             f"{100 * force_offset / peak:.0f} % of its typical contact peak {peak:.4g} N, above the "
-            f"{100 * prepared.unloaded_max_fraction:.0f} % an unloaded foot may keep): standing or sway, not swing"
-        )
-        return
-    offsets = _row_medians(prepared.sensor_load_t[:, rows])
-    offsets[~prepared.sensor_used] = 0.0
-    invalid = np.flatnonzero(~valid)
-    same = prepared.sensor_pressure_t is prepared.sensor_load_t
-    # in place: the per-sensor arrays are this foot's own copies (prepare_foot made
-    # them), and a fresh (sensors x samples) array per subtraction costs more than the sum
-    if prepared.sensor_pressure_t is not None and not same:
-        pressure_offsets = _row_medians(prepared.sensor_pressure_t[:, rows])
-        pressure_offsets[~prepared.sensor_used] = 0.0
-        prepared.sensor_pressure_t -= pressure_offsets.astype(np.float32)[:, None]
-        prepared.sensor_pressure_t[:, invalid] = 0
-        prepared._zero_sensor_gaps(prepared.sensor_pressure_t)
-    prepared.sensor_load_t -= offsets.astype(np.float32)[:, None]
-    prepared.sensor_load_t[:, invalid] = 0
-    prepared._zero_sensor_gaps(prepared.sensor_load_t)
-    prepared.force = force - force_offset
-    prepared.offsets = offsets
-    prepared.force_offset = force_offset
-    prepared.zero_offset_applied = True
-    prepared.zero_offset_note = (
+            f"{100 * params.unloaded_max_fraction:.0f} % an unloaded foot may keep): standing or sway, not swing"
+        ))
+    offsets = _row_medians(loads.sensor_load_t[:, rows])
+    offsets[~loads.sensor_used] = 0.0
+    pressure_offsets = None
+    if loads.sensor_pressure_t is not None and loads.sensor_pressure_t is not loads.sensor_load_t:
+        pressure_offsets = _row_medians(loads.sensor_pressure_t[:, rows])
+        pressure_offsets[~loads.sensor_used] = 0.0
+    note = (
         f"median of {int(mid_swing.sum())} mid-swing samples subtracted per sensor "
         f"(total force offset {force_offset:.4g} {unit}"
         + (f", {100 * force_offset / peak:.1f} % of the typical contact peak" if unit == "N" else "")
@@ -457,6 +639,8 @@ def apply_zero_offset(prepared: PreparedFoot, swing_starts: np.ndarray, swing_st
            f"(less than {100 * _SWING_DEPTH_FRACTION:.0f} % as deep below their neighbouring contacts as the "
            "foot's usual swing)" if left_out else "")
     )
+    return ZeroOffset(applied=True, note=note, force_offset=force_offset, offsets=offsets,
+                      pressure_offsets=pressure_offsets)
 
 
 def _swing_depth(force, valid, swing_starts, swing_stops, level) -> np.ndarray:

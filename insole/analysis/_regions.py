@@ -16,10 +16,20 @@ forefoot, medial and lateral midfoot) and each stance:
 * ``forefoot_ml_index_pct``: (medial - lateral) / (medial + lateral) forefoot
   load-time integral x 100, positive when the medial forefoot carries more.
 
-Per sensor (for load maps): mean over used stances of the peak pressure, the
-pressure-time integral and the share of load; a stance in which a sensor was
-left out over a span (dead or stuck) does not count for that sensor, nor for
-anyone's share.
+Per sensor (for load maps; ``sensor_table``), each the mean over the used
+stances of that stance's value:
+
+* pressure recordings: ``peak_pressure_kpa``, ``mean_pressure_kpa`` (the
+  stance's time-averaged pressure) and ``pti_kpa_s``;
+* when sensor forces are known (unit N, or kPa with known areas):
+  ``peak_force_n``, ``mean_force_n`` and ``fti_n_s``;
+* uncalibrated recordings (unit au): ``peak_au``, ``mean_au`` and ``ti_au_s``;
+* ``share_pct``: the sensor's share of the foot's load-time integral.
+
+``SENSOR_MAPS`` says which three columns are the load maps of a recording in
+a given unit. A stance in which a sensor was left out over a span (dead or
+stuck) does not count for that sensor, nor for anyone's share. Sensors the
+analysis does not use (flat, or dead or stuck throughout) have NaN.
 """
 
 from __future__ import annotations
@@ -29,10 +39,19 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from insole._layout import SensorLayout
+from insole._layout import SensorLayout, points_in_polygon
 from insole.analysis._segments import reduce_intervals
 
-__all__ = ["REPORTED_GROUPS", "region_features", "sensor_table"]
+# ``points_in_polygon`` (a layout fact, in ``insole._layout``) is public from here for the dashboards
+__all__ = [
+    "REPORTED_GROUPS",
+    "SENSOR_MAPS",
+    "available_groups",
+    "points_in_polygon",
+    "region_features",
+    "sensor_map_columns",
+    "sensor_table",
+]
 
 REPORTED_GROUPS = (
     "heel",
@@ -48,7 +67,22 @@ REPORTED_GROUPS = (
 )
 
 
+# The load-map columns of ``sensor_table`` (peak, stance mean, time integral) by the recording's unit.
+SENSOR_MAPS: dict[str, tuple[str, str, str]] = {
+    "kPa": ("peak_pressure_kpa", "mean_pressure_kpa", "pti_kpa_s"),
+    "N": ("peak_force_n", "mean_force_n", "fti_n_s"),
+    "au": ("peak_au", "mean_au", "ti_au_s"),
+}
+_MAP_STATISTICS = ("peak", "mean", "integral")
+
+
+def sensor_map_columns(unit: str) -> dict[str, str]:
+    """``{"peak": column, "mean": column, "integral": column}`` of the load maps of a recording in ``unit``."""
+    return dict(zip(_MAP_STATISTICS, SENSOR_MAPS.get(unit, SENSOR_MAPS["au"])))
+
+
 def available_groups(layout: SensorLayout, used: np.ndarray) -> dict[str, np.ndarray]:
+    """The reported region groups with at least one used sensor, each with its mask of used sensors."""
     groups = {}
     for group in REPORTED_GROUPS:
         mask = layout.region_mask(group) & used
@@ -97,17 +131,28 @@ def region_features(
     groups = available_groups(layout, used)
     k = layout.n_sensors
     per_sensor: dict[str, np.ndarray] = {}
+    # the load's own map columns: N when sensor forces are known, else the recorded unit
+    # (kPa with unknown areas: the load is the pressure, whose columns follow)
+    load_maps = SENSOR_MAPS["N"] if load_is_force else (None if positive_pressure is not None else SENSOR_MAPS["au"])
     if m == 0:
         per_sensor["load_integral"] = np.zeros((0, k))
-        if positive_pressure is not None:
-            per_sensor["peak_pressure_kpa"] = np.zeros((0, k))
-            per_sensor["pti_kpa_s"] = np.zeros((0, k))
+        for names in (SENSOR_MAPS["kPa"] if positive_pressure is not None else (), load_maps or ()):
+            for name in names:
+                per_sensor[name] = np.zeros((0, k))
         return {f"{g}_share_pct": np.zeros(0) for g in groups}, per_sensor
     integral = _per_sensor(np.add, positive_load_t, hs, to) * dt  # (m, k)
     per_sensor["load_integral"] = integral
+    stance_s = ((to - hs) * dt)[:, None]
     if positive_pressure is not None:
-        per_sensor["peak_pressure_kpa"] = _per_sensor(np.maximum, positive_pressure, hs, to)
-        per_sensor["pti_kpa_s"] = _per_sensor(np.add, positive_pressure, hs, to) * dt
+        peak_name, mean_name, pti_name = SENSOR_MAPS["kPa"]
+        per_sensor[peak_name] = _per_sensor(np.maximum, positive_pressure, hs, to)
+        per_sensor[pti_name] = _per_sensor(np.add, positive_pressure, hs, to) * dt
+        per_sensor[mean_name] = per_sensor[pti_name] / stance_s
+    if load_maps is not None:
+        peak_name, mean_name, integral_name = load_maps
+        per_sensor[peak_name] = _per_sensor(np.maximum, positive_load_t, hs, to)
+        per_sensor[integral_name] = integral
+        per_sensor[mean_name] = integral / stance_s
     total = integral[:, used].sum(axis=1)
     integrals = {}
     for group, mask in groups.items():
@@ -133,7 +178,13 @@ def region_features(
 
 
 def sensor_table(per_sensor: dict[str, np.ndarray], rows: np.ndarray, used: np.ndarray, layout: SensorLayout) -> pd.DataFrame:
-    """One row per sensor: position, region, used, and its mean stance loads over the chosen stances."""
+    """One row per sensor: position, region, used, and its mean stance loads over the chosen stances.
+
+    ``per_sensor`` holds (stances x sensors) arrays from ``region_features``
+    (and ``left_out``, stances x sensors, where a sensor was left out over a
+    span); ``rows`` picks the stances; every map column of the recording's
+    unit is there, NaN when there are no stances.
+    """
     table = pd.DataFrame(
         {
             "sensor": list(layout.sensor_names),
@@ -145,8 +196,13 @@ def sensor_table(per_sensor: dict[str, np.ndarray], rows: np.ndarray, used: np.n
     )
     nan = np.full(layout.n_sensors, np.nan)
     integral = per_sensor["load_integral"][rows]
+    maps = [name for names in SENSOR_MAPS.values() for name in names if name in per_sensor]
+    if "peak_pressure_kpa" not in maps:  # the columns every JSON reader has had, NaN without pressures
+        maps = ["peak_pressure_kpa", "pti_kpa_s", *maps]
     if integral.shape[0] == 0:
-        table["peak_pressure_kpa"], table["pti_kpa_s"], table["share_pct"] = nan, nan, nan
+        table["share_pct"] = nan
+        for name in maps:
+            table[name] = nan
         return table
     # stances in which a sensor was left out over a span (``left_out``, stances x
     # sensors): that sensor's numbers there are missing, and so are every
@@ -160,10 +216,10 @@ def sensor_table(per_sensor: dict[str, np.ndarray], rows: np.ndarray, used: np.n
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         table["share_pct"] = np.where(used, np.nanmean(share, axis=0), np.nan)
-        if "peak_pressure_kpa" in per_sensor:
-            for name in ("peak_pressure_kpa", "pti_kpa_s"):
-                values = np.where(left_out, np.nan, per_sensor[name][rows])
-                table[name] = np.where(used, np.nanmean(values, axis=0), np.nan)
-        else:
-            table["peak_pressure_kpa"], table["pti_kpa_s"] = nan, nan
+        for name in maps:
+            if name not in per_sensor:
+                table[name] = nan
+                continue
+            values = np.where(left_out, np.nan, per_sensor[name][rows])
+            table[name] = np.where(used, np.nanmean(values, axis=0), np.nan)
     return table

@@ -19,7 +19,8 @@ from insole.analysis._params import AnalysisParams
 __all__ = ["FootEvents", "Summary", "Analysis", "JSON_SCHEMA_VERSION"]
 
 # Bump the minor for added keys, the major for renamed or removed ones.
-JSON_SCHEMA_VERSION = "1.1"
+# 1.2: per-sensor mean pressure, force and au maps (``sensors``: mean_pressure_kpa, peak_force_n, ...).
+JSON_SCHEMA_VERSION = "1.2"
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,8 +90,14 @@ class Analysis:
     starting a used stride, without a lost sample) at 0-100 %
     of stance (force in N and BW, COP x and y in mm). ``regions[side]``: one
     row per region group (mean and SD over used stances). ``sensors[side]``:
-    one row per sensor for load maps. ``quality[side]``: data-quality facts.
+    one row per sensor for load maps (``sensor_maps`` picks the recording
+    unit's). ``quality[side]``: data-quality facts.
     ``provenance``: software, version, parameters, input, methods and references.
+
+    This is the one place every derived number lives: the report, the
+    dashboards, the exports and batch tables read them from here. For pandas,
+    ``strides_frame()``, ``steps_frame()``, ``sensors_frame()`` and
+    ``regions_frame()`` give each table of both feet as one long frame.
     """
 
     params: AnalysisParams
@@ -119,3 +126,73 @@ class Analysis:
     def methods_text(self) -> str:
         """A methods paragraph generated from the parameters used."""
         return str(self.provenance.get("methods", ""))
+
+    # ------------------------------------------------------------ long-form tables
+
+    def strides_frame(self) -> pd.DataFrame:
+        """Every stride of both feet, one row each: ``side`` (str), then the columns of ``strides[side]``.
+
+        ``stride`` (int) numbers the strides of one foot from 0, ``used`` (bool)
+        says whether it enters the summary, ``exclusion_reason`` (str) why not;
+        the metrics are floats in the units their names end with (NaN where
+        not measured). Rows are left foot first, then right, each in time order.
+        """
+        return _long_form(self.strides, self.sides)
+
+    def steps_frame(self) -> pd.DataFrame:
+        """Every contact with both events, one row each: ``side`` (str), then the columns of ``steps[side]``.
+
+        ``contact`` (int) indexes the foot's contacts, ``kind`` (str) is
+        "walking" or "standing", ``used`` (bool) marks the stances of used
+        strides; stance metrics are floats (NaN for standing contacts and
+        contacts with a gap).
+        """
+        return _long_form(self.steps, self.sides)
+
+    def sensors_frame(self) -> pd.DataFrame:
+        """One row per sensor and foot: ``side`` (str), ``sensor`` (str), ``region`` (str), ``x_mm``, ``y_mm``,
+        ``used`` (bool), ``share_pct`` and the load-map columns (floats; means over the used stances, NaN for
+        sensors the analysis left out). ``sensor_maps`` says which columns are the maps of this recording.
+        """
+        return _long_form(self.sensors, self.sides)
+
+    def regions_frame(self) -> pd.DataFrame:
+        """One row per region group and foot: ``side`` (str), ``region`` (str), ``n_sensors`` (int),
+        ``sensors`` (str, comma-separated), and ``<metric>_mean`` / ``<metric>_sd`` (floats) over the used
+        stances for ``peak_pressure_kpa``, ``pti_kpa_s``, ``fti_n_s`` and ``share_pct`` where they apply.
+        """
+        return _long_form(self.regions, self.sides)
+
+    # ------------------------------------------------------------ reading helpers
+
+    @property
+    def unit(self) -> str:
+        """The recording's unit ("kPa", "N" or "au"), as analysed."""
+        return str(self.provenance.get("input", {}).get("unit", "au"))
+
+    def sensor_maps(self, side: str) -> dict[str, np.ndarray]:
+        """Per-sensor load maps of one foot in the recording's unit: ``peak``, ``mean`` (stance mean) and
+        ``integral`` (unit·s), each (n_sensors,) means over the used stances; NaN for sensors not used."""
+        from insole.analysis._regions import sensor_map_columns
+
+        table = self.sensors[side]
+        return {statistic: table[column].to_numpy(dtype=np.float64) if column in table
+                else np.full(len(table), np.nan) for statistic, column in sensor_map_columns(self.unit).items()}
+
+
+def _long_form(tables: Mapping[str, pd.DataFrame], sides: tuple[str, ...]) -> pd.DataFrame:
+    """The per-foot tables stacked, with a leading ``side`` column; each foot's dtypes kept."""
+    parts = []
+    for side in sides:
+        table = tables.get(side)
+        if table is None:
+            continue
+        part = table.reset_index(drop=True)
+        part.insert(0, "side", pd.Series([side] * len(part), dtype=object))
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame({"side": pd.Series(dtype=object)})
+    frame = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+    if "used" in frame:
+        frame["used"] = frame["used"].astype(bool)
+    return frame

@@ -31,18 +31,20 @@ detected, or its event fell in a gap).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from insole.analysis._events import BRIDGE_GAP_S, Contacts
 from insole.analysis._params import AnalysisParams
-from insole.analysis._prepare import PreparedFoot
+from insole.analysis._prepare import FootLoads
 from insole.analysis._segments import reduce_intervals, runs
 
 __all__ = [
     "FootTiming",
+    "stride_timing",
     "foot_timing",
     "exclude_out_of_step",
     "add_bilateral_timing",
@@ -60,7 +62,7 @@ EXCLUSION_REASONS = (
 )
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class FootTiming:
     """Per-contact and per-stride timing of one foot (arrays over contacts; strides are contacts 0..m-2)."""
 
@@ -137,7 +139,7 @@ def _gap_free(gap_start_s, gap_end_s, span_s, start_s, end_s) -> np.ndarray:
     return finite & inside & ~overlaps
 
 
-def heading_axis(foot: PreparedFoot) -> int | None:
+def heading_axis(foot: FootLoads) -> int | None:
     """The gyroscope axis closest to vertical: the accelerometer axis carrying gravity."""
     samples = foot.imu
     if samples is None or samples.accel_g is None or samples.gyro_dps is None:
@@ -152,7 +154,7 @@ def heading_axis(foot: PreparedFoot) -> int | None:
     return int(np.argmax(np.abs(np.nanmean(accel, axis=0))))
 
 
-def foot_timing(foot: PreparedFoot, contacts: Contacts, params: AnalysisParams) -> FootTiming:
+def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> FootTiming:
     """Timing and stride exclusions of one foot from its contacts."""
     t = foot.time_s
     fs = foot.sample_rate_hz
@@ -228,8 +230,21 @@ def foot_timing(foot: PreparedFoot, contacts: Contacts, params: AnalysisParams) 
     )
 
 
-def exclude_out_of_step(timing: dict[str, FootTiming]) -> None:
-    """Exclude strides the other foot does not step through once ("other foot out of step"; in place).
+def stride_timing(
+    loads: Mapping[str, FootLoads], contacts: Mapping[str, Contacts], params: AnalysisParams
+) -> dict[str, FootTiming]:
+    """The stride stage: each foot's timing from its contacts, then the strides the other foot rules out.
+
+    ``loads`` and ``contacts`` by side (one or two feet, the same sides in
+    both). A stride's exclusion can need the other foot's contacts, so both
+    feet go through this stage together.
+    """
+    timing = {side: foot_timing(loads[side], contacts[side], params) for side in loads}
+    return exclude_out_of_step(timing)
+
+
+def exclude_out_of_step(timing: Mapping[str, FootTiming]) -> dict[str, FootTiming]:
+    """Exclude strides the other foot does not step through once ("other foot out of step"; new values).
 
     In walking each stride of one foot holds exactly one heel strike of the
     other. A stride holding none or two spans a contact that one of the feet's
@@ -245,10 +260,12 @@ def exclude_out_of_step(timing: dict[str, FootTiming]) -> None:
     The walking bouts stay as they were: the walk went on through the missed
     contact.
     """
+    result = dict(timing)
     if len(timing) != 2:
-        return
-    first, second = timing.values()
-    for own, theirs in ((first, second), (second, first)):
+        return result
+    (first_side, first), (second_side, second) = timing.items()
+    # each foot is judged against the other's events, which this never changes: the order does not matter
+    for side, own, theirs in ((first_side, first, second), (second_side, second, first)):
         if own.n_contacts < 2 or theirs.n_contacts < 2:
             continue
         start_s, end_s = own.heel_strike_s[:-1], own.heel_strike_s[1:]
@@ -257,10 +274,13 @@ def exclude_out_of_step(timing: dict[str, FootTiming]) -> None:
         inside = np.searchsorted(order, np.nan_to_num(end_s), side="left") - np.searchsorted(
             order, np.nan_to_num(start_s), side="left"
         )
-        own.stride_reason[(own.stride_reason == "") & observed & (inside != 1)] = "other foot out of step"
+        reason = own.stride_reason.copy()
+        reason[(reason == "") & observed & (inside != 1)] = "other foot out of step"
+        result[side] = replace(own, stride_reason=reason)
+    return result
 
 
-def add_bilateral_timing(steps: dict[str, pd.DataFrame], timing: dict[str, FootTiming]) -> None:
+def add_bilateral_timing(steps: dict[str, pd.DataFrame], timing: Mapping[str, FootTiming]) -> None:
     """Step time and double support from both feet's events (in place on the step tables).
 
     ``step_time_s``: this heel strike to the other foot's next heel strike,

@@ -19,10 +19,21 @@ not depend on a foot's force scale and are not marked.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["per_foot_statistics", "symmetry_table", "robust_cv_pct", "NOT_METRICS", "SIGNED_METRICS", "scales_with_force"]
+__all__ = [
+    "per_foot_statistics",
+    "symmetry_table",
+    "symmetry_index_pct",
+    "robust_cv_pct",
+    "metric_unit",
+    "NOT_METRICS",
+    "SIGNED_METRICS",
+    "scales_with_force",
+]
 
 # columns of the stride tables that are not metrics to average
 NOT_METRICS = frozenset(
@@ -47,6 +58,43 @@ _FORCE_UNIT_SUFFIXES = ("_n", "_bw", "_n_s", "_bw_s", "_kpa", "_kpa_s", "_au")
 def scales_with_force(metric: str) -> bool:
     """Whether a metric scales with its foot's force reading (a gain error moves it), by its unit suffix."""
     return metric.endswith(_FORCE_UNIT_SUFFIXES)
+
+
+# A metric's unit from its name's suffix (longest first); rates are "per second", integrals "times seconds".
+_UNITS = (
+    ("_steps_per_min", "steps/min"), ("loading_rate_n_s", "N/s"), ("loading_rate_bw_s", "BW/s"), ("loading_rate_au_s", "au/s"),
+    ("_kpa_s", "kPa·s"), ("_n_s", "N·s"), ("_bw_s", "BW·s"), ("_au_s", "au·s"), ("_pct", "%"), ("_kpa", "kPa"),
+    ("_deg", "°"), ("_mm", "mm"), ("_bw", "BW"), ("_au", "au"), ("_n", "N"), ("_s", "s"),
+)
+
+
+def metric_unit(metric: str) -> str:
+    """The unit of a metric of the stride and step tables, e.g. "N/s" for ``loading_rate_n_s``; "" if none.
+
+    Column names carry their units as suffixes; a loading rate is a rate (its
+    ``_n_s`` is N per second), every other ``_n_s`` an integral (N·s).
+    """
+    for suffix, unit in _UNITS:
+        if metric.endswith(suffix):
+            return unit
+    return ""
+
+
+def symmetry_index_pct(right: float | np.ndarray | pd.Series, left: float | np.ndarray | pd.Series) -> Any:
+    """Symmetry index (%) of right against left: (R - L) / (0.5 (R + L)) x 100; positive when R is larger.
+
+    Defined on a ratio scale only: NaN unless both values are positive (for
+    a signed metric, compare ``R - L`` instead). Works on numbers (returns a
+    float) and elementwise on arrays and Series. Every symmetry index in
+    insole (analysis summary, report, findings, reference sets) is this one.
+    """
+    r = np.asarray(right, dtype=np.float64)
+    left_values = np.asarray(left, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        si = np.where((r > 0) & (left_values > 0), 100.0 * (r - left_values) / (0.5 * (r + left_values)), np.nan)
+    if isinstance(right, pd.Series):
+        return pd.Series(si, index=right.index)
+    return float(si) if si.ndim == 0 else si
 
 
 def metric_columns(table: pd.DataFrame) -> list[str]:
@@ -95,14 +143,12 @@ def symmetry_table(per_foot: pd.DataFrame, uncalibrated: bool = False) -> pd.Dat
     right = per_foot["right_mean"].astype(float)
     both = left.notna() & right.notna()
     left, right = left[both], right[both]
-    ratio_scale = (left > 0) & (right > 0) & ~left.index.isin(list(SIGNED_METRICS))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        si = 100.0 * (right - left) / (0.5 * (right + left))
+    si = symmetry_index_pct(right, left)
     table = pd.DataFrame(
         {
             "left_mean": left,
             "right_mean": right,
-            "symmetry_index_pct": si.where(ratio_scale),
+            "symmetry_index_pct": si.where(~left.index.isin(list(SIGNED_METRICS))),
             "difference": right - left,
             "uncalibrated_force": np.array([bool(uncalibrated) and scales_with_force(m) for m in left.index], dtype=bool),
         }

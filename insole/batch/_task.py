@@ -213,7 +213,7 @@ def metric_columns(analysis: Any) -> dict[str, Any]:
         "left_stride_time_cv_pct": cv["left"],
         "right_stride_time_cv_pct": cv["right"],
     }
-    robust = {s: robust_cv_pct(analysis.strides[s]) if s in analysis.strides else float("nan") for s in _SIDES}
+    robust = {s: _float(summary.stride_time_robust_cv_pct.get(s)) for s in _SIDES}  # the analysis' own
     finite_robust = [v for v in robust.values() if math.isfinite(v)]
     columns["stride_time_robust_cv_pct"] = float(np.mean(finite_robust)) if finite_robust else float("nan")
     columns["left_stride_time_robust_cv_pct"] = robust["left"]
@@ -250,7 +250,11 @@ def metric_columns(analysis: Any) -> dict[str, Any]:
 
 
 def robust_cv_pct(strides: pd.DataFrame, column: str = "stride_time_s") -> float:
-    """Robust CV (%) of a foot's used strides (``insole.analysis._summary.robust_cv_pct`` of the column)."""
+    """Robust CV (%) of a foot's used strides (``insole.analysis.robust_cv_pct`` of the column).
+
+    The batch row takes the stride-time value from the analysis summary
+    (``Summary.stride_time_robust_cv_pct``); this is for other columns of a stride table.
+    """
     from insole.analysis import robust_cv_pct as of_values
 
     if column not in strides or "used" not in strides:

@@ -578,8 +578,7 @@ def _balance_feet(recording: Recording, params: ClinicParams) -> dict[str, _Foot
     analysis_params = AnalysisParams(zero_offset=False)
     layout = recording.layout
     for side in ("left", "right"):
-        foot = prepare_foot(recording, side, analysis_params)
-        finish_loads(foot)
+        foot = finish_loads(prepare_foot(recording, side, analysis_params))
         x, y = cop_path(foot.positive_load_t, layout, foot.force, 0.0)
         rear = foot.positive_load_t[layout.region_mask("rearfoot") & foot.sensor_used].sum(axis=0)
         front = foot.positive_load_t[layout.region_mask("front") & foot.sensor_used].sum(axis=0)

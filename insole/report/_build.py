@@ -28,7 +28,14 @@ from insole.report._evidence import (
     REFERENCES,
 )
 from insole.report._findings import FindingParams, FindingsResult, evaluate
-from insole.report._metrics import SessionMetrics, session_from_analysis, session_metrics
+from insole.analysis import symmetry_index_pct
+from insole.report._metrics import (
+    ANALYSIS_METRICS,
+    SessionMetrics,
+    analysis_symmetry_index,
+    session_from_analysis,
+    session_metrics,
+)
 from insole.report._model import json_number
 from insole.report._reference import (
     ReferenceSet,
@@ -94,9 +101,28 @@ def _mean(values: np.ndarray) -> float | None:
 
 
 def _si(right: float | None, left: float | None) -> float | None:
-    if right is None or left is None or not (right + left):
+    if right is None or left is None:
         return None
-    return 100.0 * (right - left) / (0.5 * (right + left))
+    value = symmetry_index_pct(right, left)
+    return value if math.isfinite(value) else None
+
+
+def foot_mean(session: SessionMetrics, side: str, key: str, values: np.ndarray, scale: float = 1.0) -> float | None:
+    """A foot's mean of report metric ``key`` as shown (x ``scale``): the analysis' own where it has one.
+
+    ``values`` are the foot's per-step values; when none is finite (e.g. a force
+    metric of uncalibrated insoles, which the report does not compare) there is no mean.
+    """
+    own = _mean(values)
+    if own is None:
+        return None
+    analysis = session.analysis
+    if analysis is not None and key in ANALYSIS_METRICS:
+        metric, factor = ANALYSIS_METRICS[key]
+        value = analysis.summary.metric(metric, side)
+        if math.isfinite(value):
+            return value if factor * scale == 1.0 else value * factor * scale
+    return own * scale
 
 
 def _range_text(ref: ReferenceSet, metric: str, scale: float, unit: str, digits: int, per_foot: bool) -> str | None:
@@ -143,11 +169,10 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> list[K
     values = {side: foot_metric_values(session, side) for side in session.sides}
     rows: list[KeyNumber] = []
     for key, label, unit, scale, digits, literature, refs in _FOOT_ROWS:
-        feet = {s: _mean(values[s].get(key, np.zeros(0))) for s in session.sides}
+        feet = {s: foot_mean(session, s, key, values[s].get(key, np.zeros(0)), scale) for s in session.sides}
         if all(v is None for v in feet.values()):
             continue
-        left = feet.get("left") * scale if feet.get("left") is not None else None
-        right = feet.get("right") * scale if feet.get("right") is not None else None
+        left, right = feet.get("left"), feet.get("right")
         texts, kinds = [], []
         if literature:
             texts.append(f"{literature} [literature]")
@@ -164,8 +189,12 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> list[K
                 texts.append(f"{text} [{layout_ref.source_kind}]")
                 kinds.append(layout_ref.source_kind)
         signed = key == "cop_ml_pct"  # a signed offset has no ratio: no symmetry index
-        rows.append(KeyNumber(key, label, unit, left=left, right=right,
-                              symmetry_index_pct=None if signed else _si(right, left),
+        si = None
+        if not signed and left is not None and right is not None:
+            # the analysis' own index where the metric is one of its own, else of the means shown
+            si = (analysis_symmetry_index(session, key) if session.analysis is not None and key in ANALYSIS_METRICS
+                  else _si(right, left))
+        rows.append(KeyNumber(key, label, unit, left=left, right=right, symmetry_index_pct=si,
                               reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits))
     session_values = session_metric_values(session)
@@ -204,7 +233,9 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics) -> list[
             a, b = a[np.isfinite(a)], b[np.isfinite(b)]
             if a.size < 3 or b.size < 3:
                 continue
-            ma, mb = float(a.mean()) * scale, float(b.mean()) * scale
+            ma, mb = foot_mean(baseline, side, key, a, scale), foot_mean(session, side, key, b, scale)
+            if ma is None or mb is None:
+                continue
             se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size) * scale
             t = (mb - ma) / se if se > 0 else (math.inf if mb != ma else 0.0)
             change = mb - ma
@@ -355,7 +386,7 @@ class Report:
             values = foot_metric_values(self.session, side)
             foot = self.session.feet[side]
             feet[side] = {"n_steps": foot.n_steps, "n_strides": int(foot.stride_times_s.size),
-                          **{k: json_number(_mean(v)) for k, v in values.items()}}
+                          **{k: json_number(foot_mean(self.session, side, k, v)) for k, v in values.items()}}
         return {"feet": feet, "session": {k: json_number(v) for k, v in session_metric_values(self.session).items()},
                 "force_unit": self.session.force_unit, "body_weight_source": self.session.body_weight_source,
                 **{k: v for k, v in self.session.summary.items()}}

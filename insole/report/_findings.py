@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from insole.analysis import symmetry_index_pct
 from insole.report._evidence import (
     CONFIDENCE_LEVELS,
     FINDINGS,
@@ -190,8 +191,8 @@ def _mean_sd(values: np.ndarray) -> tuple[float, float, int]:
 
 
 def _si(this: float, other: float) -> float:
-    mean = 0.5 * (this + other)
-    return 100.0 * (this - other) / mean if mean else math.nan
+    """Symmetry index (%) of this foot against the other (``insole.analysis.symmetry_index_pct``)."""
+    return symmetry_index_pct(this, other)
 
 
 def _t(a: tuple[float, float, int], b: tuple[float, float, int]) -> float:

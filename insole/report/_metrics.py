@@ -3,8 +3,13 @@
 The engine never reaches into the analysis core's containers directly; an
 adapter (``session_metrics``) copies what it needs into a ``SessionMetrics``,
 so a renamed column in the core breaks one function here, not the rules.
+Nothing is computed here: the steps are the analysis' used strides (each
+with the stance metrics of its first contact), the load maps its per-sensor
+table, and ``analysis_mean`` / ``analysis_symmetry_index`` give the report
+the analysis' own per-foot means and symmetry indices wherever a report
+metric is one of the analysis' (``ANALYSIS_METRICS``).
 
-Per-step columns (one row per usable step of one foot; any may be missing,
+Per-step columns (one row per used stride of one foot; any may be missing,
 and a rule that needs a missing column reports "not assessed" and why):
 
 =========================  ===============================================================
@@ -34,7 +39,16 @@ import pandas as pd
 
 from insole._layout import SensorLayout
 
-__all__ = ["FootMetrics", "SessionMetrics", "STEP_COLUMNS", "REGION_SHARES", "ball_width_mm"]
+__all__ = [
+    "FootMetrics",
+    "SessionMetrics",
+    "STEP_COLUMNS",
+    "REGION_SHARES",
+    "ANALYSIS_METRICS",
+    "ball_width_mm",
+    "analysis_mean",
+    "analysis_symmetry_index",
+]
 
 REGION_SHARES: tuple[str, ...] = (
     "heel", "midfoot", "forefoot", "toes", "hallux", "lesser_toes", "medial_forefoot", "lateral_forefoot",
@@ -44,14 +58,26 @@ STEP_COLUMNS: tuple[str, ...] = (
     *(f"share_{g}" for g in REGION_SHARES), "cop_ml_offset_mm",
 )
 
-# Ball (forefoot) width as a fraction of foot length: the same anthropometric
-# average the layouts are scaled with (insole._layout).
-_BALL_WIDTH_PER_LENGTH = 0.39
+# Report metrics that are one of the analysis' per-foot metrics: (analysis metric, report value per analysis
+# value). Shares are stored 0-1 per step and shown in %; the analysis gives them in %.
+ANALYSIS_METRICS: Mapping[str, tuple[str, float]] = {
+    "stance_s": ("stance_time_s", 1.0),
+    "stride_s": ("stride_time_s", 1.0),
+    "stance_pct": ("stance_pct", 1.0),
+    "impulse": ("impulse_bw_s", 1.0),
+    "peak_force": ("max_force_bw", 1.0),
+    "f1": ("first_peak_bw", 1.0),
+    "valley": ("valley_bw", 1.0),
+    "f2": ("second_peak_bw", 1.0),
+    "loading_rate_bw_s": ("loading_rate_bw_s", 1.0),
+    "cop_ml_offset_mm": ("cop_ml_offset_mm", 1.0),
+    **{f"share_{g}": (f"{g}_share_pct", 0.01) for g in REGION_SHARES},
+}
 
 
 def ball_width_mm(layout: SensorLayout) -> float:
-    """Typical ball width (mm) of the foot the layout fits: 0.39 x foot length."""
-    return _BALL_WIDTH_PER_LENGTH * float(layout.foot_length_mm)
+    """Typical ball width (mm) of the foot the layout fits (``SensorLayout.ball_width_mm``: 0.39 x foot length)."""
+    return layout.ball_width_mm
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,8 +91,9 @@ class FootMetrics:
     verdict ("good", "fair", "poor"); ``quality_notes`` its reasons;
     ``curve_mean`` / ``curve_sd`` the mean and SD of the time-normalised
     stance force (0-100 %, BW or au) and ``cop_path_mm`` (x, y per % stance)
-    for the figures, when available; ``region_peak`` / ``region_pti`` per
-    sensor peak value and pressure-time integral (recording unit, unit·s).
+    for the figures, when available; ``sensor_peak`` / ``sensor_pti`` the
+    analysis' per-sensor load maps (``Analysis.sensor_maps``: peak and time
+    integral in the recording's unit and unit·s, means over the used stances).
     """
 
     side: str
@@ -190,24 +217,6 @@ def quality_verdict(quality: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
     return verdict, tuple(reasons)
 
 
-def _per_sensor(recording: Any, side: str, heel_strike_s: np.ndarray, toe_off_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over stances of each sensor's peak and its time integral, in the recording's own unit."""
-    foot = recording.foot(side)
-    values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
-    a = np.searchsorted(foot.time_s, heel_strike_s)
-    b = np.searchsorted(foot.time_s, toe_off_s)
-    dt = 1.0 / float(recording.sample_rate_hz)
-    peaks, integrals = [], []
-    for start, stop in zip(a, b):  # one slice per stance (tens to hundreds), not per sample
-        if stop > start:
-            window = values[start:stop]
-            peaks.append(np.nanmax(window, axis=0))
-            integrals.append(np.nansum(np.clip(window, 0, None), axis=0) * dt)
-    if not peaks:
-        return np.full(foot.n_sensors, np.nan), np.full(foot.n_sensors, np.nan)
-    return np.nanmean(peaks, axis=0), np.nanmean(integrals, axis=0)
-
-
 _STEP_RENAMES = {
     "stance_time_s": "stance_s",
     "impulse_bw_s": "impulse",
@@ -225,21 +234,17 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
     calibrated = recording.unit in ("kPa", "N")
     feet = {}
     for side in analysis.sides:
-        table = analysis.steps[side]
-        used = table[table["used"].astype(bool) & (table["kind"] == "walking")]
-        steps = pd.DataFrame({new: used[old].to_numpy(float) for old, new in _STEP_RENAMES.items()
-                              if old in used.columns})
-        for group in REGION_SHARES:
-            column = f"{group}_share_pct"
-            if column in used.columns:
-                steps[f"share_{group}"] = used[column].to_numpy(float) / 100.0
+        # the steps are the used strides, each with the stance metrics of its first contact: the rows the
+        # analysis' per-foot means and symmetry indices are taken over
         strides = analysis.strides[side]
         used_strides = strides[strides["used"].astype(bool)] if len(strides) else strides
-        # stride k runs from contact k to contact k + 1: a step's stride is the stride of its contact
-        stride_of_contact = pd.Series(used_strides["stride_time_s"].to_numpy(float),
-                                      index=used_strides["stride"].to_numpy(int)) if len(strides) else pd.Series(dtype=float)
-        steps["stride_s"] = stride_of_contact.reindex(used["contact"].to_numpy(int)).to_numpy(float)
-        steps.index = used.index
+        steps = pd.DataFrame({new: used_strides[old].to_numpy(float) for old, new in _STEP_RENAMES.items()
+                              if old in used_strides.columns})
+        for group in REGION_SHARES:
+            column = f"{group}_share_pct"
+            if column in used_strides.columns:
+                steps[f"share_{group}"] = used_strides[column].to_numpy(float) / 100.0
+        steps["stride_s"] = used_strides["stride_time_s"].to_numpy(float) if len(strides) else np.zeros(0)
         quality = analysis.quality[side]
         verdict, notes = quality_verdict(quality)
         curves = analysis.curves[side]
@@ -248,8 +253,7 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
         cop = None
         if "cop_x_mm_mean" in curves and "cop_y_mm_mean" in curves:
             cop = np.column_stack([curves["cop_x_mm_mean"].to_numpy(float), curves["cop_y_mm_mean"].to_numpy(float)])
-        peak, pti = _per_sensor(recording, side, used["heel_strike_s"].to_numpy(float),
-                                used["toe_off_s"].to_numpy(float))
+        maps = analysis.sensor_maps(side)
         excluded = {str(k): int(v) for k, v in (quality.get("strides_excluded") or {}).items()}
         feet[side] = FootMetrics(
             side=side, steps=steps.reset_index(drop=True),
@@ -257,7 +261,8 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
             stance_times_s=used_strides["stance_time_s"].to_numpy(float) if len(strides) else np.zeros(0),
             quality=verdict, quality_notes=notes, valid_fraction=float(quality.get("valid_fraction", 1.0)),
             n_excluded=int(sum(excluded.values())), excluded_reasons=excluded,
-            curve_mean=curve_mean, curve_sd=curve_sd, cop_path_mm=cop, sensor_peak=peak, sensor_pti=pti,
+            curve_mean=curve_mean, curve_sd=curve_sd, cop_path_mm=cop, sensor_peak=maps["peak"],
+            sensor_pti=maps["integral"],
         )
     summary = analysis.summary
     weight = dict(summary.body_weight)
@@ -278,6 +283,35 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
                     "analysis_version": analysis.provenance.get("version")},
         analysis=analysis,
     )
+
+
+def analysis_mean(session: SessionMetrics, side: str, key: str) -> float | None:
+    """The analysis' own per-foot mean of report metric ``key`` (in the report's unit); None if it has none.
+
+    The report shows these, not means it takes itself, so that it gives the
+    numbers ``insole analyze``, the dashboard and the exports give.
+    """
+    analysis = session.analysis
+    if analysis is None or key not in ANALYSIS_METRICS:
+        return None
+    metric, factor = ANALYSIS_METRICS[key]
+    value = analysis.summary.metric(metric, side)
+    if not np.isfinite(value):
+        return None
+    return value * factor if factor != 1.0 else value
+
+
+def analysis_symmetry_index(session: SessionMetrics, key: str) -> float | None:
+    """The analysis' symmetry index (%, R vs L) of report metric ``key``; None if it gives none."""
+    analysis = session.analysis
+    if analysis is None or key not in ANALYSIS_METRICS:
+        return None
+    symmetry = analysis.summary.symmetry
+    metric = ANALYSIS_METRICS[key][0]
+    if metric not in symmetry.index:
+        return None
+    value = float(symmetry.at[metric, "symmetry_index_pct"])
+    return value if np.isfinite(value) else None
 
 
 def session_metrics(recording: Any, body_mass_kg: float | None = None) -> SessionMetrics:

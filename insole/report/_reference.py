@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from insole.analysis import symmetry_index_pct
 from insole.report._metrics import SessionMetrics, ball_width_mm
 
 __all__ = [
@@ -141,9 +142,18 @@ def foot_metric_values(session: SessionMetrics, side: str) -> dict[str, np.ndarr
     return out
 
 
-def _si(right: float, left: float) -> float:
-    mean = 0.5 * (right + left)
-    return float(100.0 * (right - left) / mean) if mean else math.nan
+# session metric -> the analysis' summary metric whose symmetry index it is
+_SYMMETRY_OF = {"stance_si_pct": "stance_time_s", "impulse_si_pct": "impulse_bw_s", "peak_force_si_pct": "max_force_bw"}
+
+
+def _si(session: SessionMetrics, metric: str, column: str) -> float:
+    """The analysis' symmetry index of ``metric`` (R vs L, %); without an analysis, of the step means."""
+    if session.analysis is not None:
+        symmetry = session.analysis.summary.symmetry
+        name = _SYMMETRY_OF[metric]
+        return float(symmetry.at[name, "symmetry_index_pct"]) if name in symmetry.index else math.nan
+    left, right = session.feet["left"], session.feet["right"]
+    return symmetry_index_pct(_mean(right.values(column)), _mean(left.values(column)))
 
 
 def session_metric_values(session: SessionMetrics) -> dict[str, float]:
@@ -158,13 +168,12 @@ def session_metric_values(session: SessionMetrics) -> dict[str, float]:
     out["stride_cv_pct"] = float(np.mean(cvs)) if cvs else math.nan
     out["stride_sd_ms"] = float(np.mean(sds)) if sds else math.nan
     if set(session.sides) == {"left", "right"}:
-        left, right = session.feet["left"], session.feet["right"]
         for metric, column in (("stance_si_pct", "stance_s"), ("impulse_si_pct", "impulse"),
                                ("peak_force_si_pct", "peak_force")):
             if column in ("impulse", "peak_force") and session.force_unit != "BW":
                 out[metric] = math.nan
                 continue
-            out[metric] = _si(_mean(right.values(column)), _mean(left.values(column)))
+            out[metric] = _si(session, metric, column)
     out["cadence_steps_per_min"] = (float(session.cadence_steps_per_min)
                                     if session.cadence_steps_per_min else math.nan)
     return out

@@ -6,9 +6,16 @@ offers them, and writes ``<name>.csv`` and ``<name>.parquet`` for each, plus
 parameters when the result carries them). Parquet keeps dtypes; CSV writes
 every float in its shortest exact form and missing values as empty fields.
 
-``footprint_table`` is computed here from ``insole.analysis._grid`` for any recording:
-per foot and region group, the peak pressure, the pressure-time integral,
-the largest contact area and the arch index (Cavanagh & Rodgers).
+``analysis_tables`` of an ``insole.analyze`` result are its own long-form
+tables (``Analysis.strides_frame()`` and the like) and summary, nothing
+recomputed: the numbers are those the report and the dashboard show.
+
+``footprint_table`` is a footprint measure of any recording, walking or not,
+from ``insole.analysis``' footprint maps: per foot and region group, the
+largest value over the whole recording, the largest sensor's whole-recording
+time integral, the largest contact area and the arch index (Cavanagh &
+Rodgers). It is not a per-stance mean: the analysis' per-stance load maps
+are the ``sensors`` table.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import pandas as pd
 from insole._errors import AnalysisError
 from insole._recording import Recording
 from insole._version import __version__
-from insole.analysis import arch_index, peak_pressure_map, pressure_time_integral_map
+from insole.analysis import Analysis, arch_index, peak_pressure_map, pressure_time_integral_map
 
 __all__ = ["analysis_tables", "footprint_table", "write_tables"]
 
@@ -35,14 +42,23 @@ _GROUPS = ("heel", "midfoot", "forefoot", "toes", "medial_forefoot", "lateral_fo
 def analysis_tables(analysis: Any) -> dict[str, pd.DataFrame]:
     """The named DataFrames of an analysis result.
 
-    Accepted: a mapping of name -> DataFrame; an object with a ``tables()``
+    An ``insole.analyze`` result gives ``strides``, ``steps``, ``regions`` and
+    ``sensors`` (its long-form frames: one row per stride, step, region group
+    or sensor, with a ``side`` column), ``summary_per_foot``,
+    ``summary_symmetry`` and the ``summary`` row of its plain numbers.
+
+    Also accepted: a mapping of name -> DataFrame; an object with a ``tables()``
     method returning one; or an analysis object whose attributes are
     DataFrames (``strides``, ``summary``), mappings side -> DataFrame
     (``strides``, ``steps``, ``regions``: stacked with a ``side`` column), or a
     summary object whose DataFrame attributes become ``summary_<name>`` and
     whose plain numbers become one ``summary`` row.
     """
-    if isinstance(analysis, Mapping):
+    if isinstance(analysis, Analysis):
+        tables = {"strides": analysis.strides_frame(), "steps": analysis.steps_frame(),
+                  "regions": analysis.regions_frame(), "sensors": analysis.sensors_frame(),
+                  **_summary_tables(analysis.summary)}
+    elif isinstance(analysis, Mapping):
         tables = dict(analysis)
     elif callable(getattr(analysis, "tables", None)):
         tables = dict(analysis.tables())

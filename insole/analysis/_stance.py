@@ -1,0 +1,241 @@
+"""The feature stage: per-stance features, curves over stance and regional loads of one foot.
+
+Every stance metric is computed for walking contacts without a gap; the
+tables mark which rows the summary uses (strides used, see ``_strides``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insole._layout import SensorLayout
+from insole._recording import Recording
+from insole.analysis._cop import cop_capability, cop_features, cop_path
+from insole.analysis._events import Contacts
+from insole.analysis._force import force_features, normalised_curves, stance_grid
+from insole.analysis._params import AnalysisParams
+from insole.analysis._prepare import FootLoads
+from insole.analysis._regions import available_groups, region_features, sensor_table
+from insole.analysis._strides import FootTiming, add_bilateral_timing
+
+__all__ = ["StanceFeatures", "stance_features"]
+
+
+@dataclass(frozen=True, eq=False)
+class StanceFeatures:
+    """The features of one foot: the tables ``Analysis`` holds for it, and whether COP could be had.
+
+    ``steps``: one row per contact with both events (stance metrics for the
+    walking ones without a gap, ``used`` for those the summary rests on).
+    ``strides``: one row per stride with its first contact's stance metrics.
+    ``curves``: mean +/- SD over 0-100 % stance of the used stances.
+    ``regions`` and ``sensors``: regional and per-sensor loads of the used
+    stances. ``cop_possible`` / ``cpei_possible``: the layout and the sensors
+    left allow a centre of pressure (and its excursion index); ``cop_note``
+    says why not ("" when they do).
+    """
+
+    side: str
+    steps: pd.DataFrame
+    strides: pd.DataFrame
+    curves: pd.DataFrame
+    regions: pd.DataFrame
+    sensors: pd.DataFrame
+    cop_possible: bool
+    cpei_possible: bool
+    cop_note: str
+
+
+def stance_features(
+    recording: Recording,
+    side: str,
+    loads: FootLoads,
+    contacts: Contacts,
+    timing: Mapping[str, FootTiming],
+    body_weight: float,
+    params: AnalysisParams,
+) -> StanceFeatures:
+    """The feature stage for one foot.
+
+    ``loads``: the foot's loads after ``remove_offset``; ``timing``: both
+    feet's (step time and double support need the other foot's events);
+    ``body_weight`` in the force unit (NaN: metrics in BW are NaN).
+    """
+    tm = timing[side]
+    cop_ok, cpei_ok, why = cop_capability(recording.layout, loads.sensor_used)
+    table, cop_xy, measured, per_sensor = _step_table(
+        recording, loads, tm, contacts, body_weight, params, cop_ok, cpei_ok
+    )
+    used = tm.step_used()
+    table.insert(table.columns.get_loc("kind") + 1, "used", used[table["contact"].to_numpy()])
+    used_rows = measured & used
+    idx = np.flatnonzero(used_rows)
+    hs_u, to_u = tm.hs_index[idx], tm.to_index[idx]
+    curve = _curves(loads, hs_u, to_u, body_weight, cop_xy, params)
+    region = _region_summary(table[table["used"]], recording.layout, loads)
+    # per-sensor arrays have one row per measured contact; keep the used ones
+    measured_index = np.flatnonzero(measured)
+    sensor = sensor_table(per_sensor, np.isin(measured_index, idx), loads.sensor_used, recording.layout)
+    # step time and double support need only both feet's events, known by now
+    # (the table is this call's own, not yet handed out)
+    add_bilateral_timing({side: table}, timing)
+    stride = _stride_table(table, tm)
+    return StanceFeatures(side=side, steps=table, strides=stride, curves=curve, regions=region, sensors=sensor,
+                          cop_possible=cop_ok, cpei_possible=cpei_ok, cop_note=why)
+
+
+def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok):
+    """One row per contact with both events; features for walking contacts without gaps."""
+    fs = foot.sample_rate_hz
+    hs, to = tm.hs_index, tm.to_index
+    complete = (hs >= 0) & (to >= 0) & (to > hs)
+    contact = np.flatnonzero(complete)
+    data: dict[str, Any] = {
+        "contact": contact,
+        "heel_strike_s": tm.heel_strike_s[contact],
+        "toe_off_s": tm.toe_off_s[contact],
+        "stance_time_s": np.where(
+            tm.gap_free(tm.heel_strike_s[contact], tm.toe_off_s[contact]),
+            tm.toe_off_s[contact] - tm.heel_strike_s[contact],
+            np.nan,
+        ),
+        "kind": np.where(tm.walking_contact[contact], "walking", "standing"),
+        "has_gap": tm.contact_has_gap[contact],
+        "heel_strike_confidence": found.heel_strike_confidence[contact],
+        "toe_off_confidence": found.toe_off_confidence[contact],
+    }
+    # nothing is computed across a gap: stance metrics only for walking contacts without one
+    measured = tm.walking_contact[contact] & ~tm.contact_has_gap[contact]
+    idx = contact[measured]
+    a, b = hs[idx], to[idx]
+    columns: dict[str, np.ndarray] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns.update(force_features(foot.force, a, b, fs, bw, calibrated=foot.force_unit == "N"))
+        cop_xy = None
+        if cop_ok:
+            min_force = params.cop_min_force_fraction * bw if math.isfinite(bw) else 0.0
+            cop_xy = cop_path(foot.positive_load_t, recording.layout, foot.force, min_force)
+            columns.update(cop_features(cop_xy[0], cop_xy[1], foot.force, a, b, recording.layout, cpei_ok))
+        regional, per_sensor = region_features(
+            foot.positive_load_t, foot.sensor_load_unit == "N", foot.positive_pressure_t, foot.sensor_used,
+            recording.layout, a, b, fs,
+        )
+        # a sensor left out over part of a stance (a dead or stuck span) reads zero there:
+        # its own numbers for that stance are missing, not "no load"
+        left_out = np.zeros((a.size, recording.layout.n_sensors), dtype=bool)
+        for sensor, start, stop in foot.sensor_gaps:
+            left_out[:, sensor] |= (a < stop) & (b > start)
+        per_sensor["left_out"] = left_out
+        columns.update(regional)
+    for name, values in columns.items():
+        full = np.full(contact.size, np.nan)
+        full[measured] = values
+        data[name] = full
+    measured_all = np.zeros(hs.size, dtype=bool)
+    measured_all[idx] = True
+    return pd.DataFrame(data), cop_xy, measured_all, per_sensor
+
+
+def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
+    m = tm.n_contacts
+    if m < 2:
+        columns = ["stride", "heel_strike_s", "toe_off_s", "next_heel_strike_s", "stride_time_s", "stance_time_s",
+                   "swing_time_s", "used", "exclusion_reason"]
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+    hs, to = tm.heel_strike_s, tm.toe_off_s
+    # nothing is computed across a gap: each time is NaN when a gap longer
+    # than the bridge lies between its two events (the row stays, unused)
+    stride_time = np.where(tm.gap_free(hs[:-1], hs[1:]), hs[1:] - hs[:-1], np.nan)
+    stance = np.where(tm.gap_free(hs[:-1], to[:-1]), to[:-1] - hs[:-1], np.nan)
+    swing = np.where(tm.gap_free(to[:-1], hs[1:]), hs[1:] - to[:-1], np.nan)
+    table = pd.DataFrame(
+        {
+            "stride": np.arange(m - 1),
+            "heel_strike_s": hs[:-1],
+            "toe_off_s": to[:-1],
+            "next_heel_strike_s": hs[1:],
+            "stride_time_s": stride_time,
+            "stance_time_s": stance,
+            "swing_time_s": swing,
+            "stance_pct": 100.0 * stance / stride_time,
+            "swing_pct": 100.0 * swing / stride_time,
+            "cadence_steps_per_min": 120.0 / stride_time,
+            "bout": tm.stride_bout,
+            "used": tm.stride_used,
+            "exclusion_reason": tm.stride_reason.astype(str),
+        }
+    )
+    if tm.heading_change_deg is not None:
+        table["heading_change_deg"] = tm.heading_change_deg
+    # the stance metrics of each stride's first contact
+    by_contact = steps.set_index("contact")
+    extra = [c for c in by_contact.columns if c not in table.columns and c not in ("kind", "has_gap", "used")]
+    joined = by_contact[extra].reindex(np.arange(m - 1))
+    joined.index = table.index
+    table = pd.concat([table, joined], axis=1)
+    initial = table.get("initial_double_support_s")
+    terminal = table.get("terminal_double_support_s")
+    if initial is not None and terminal is not None:
+        table["double_support_s"] = initial + terminal
+        table["double_support_pct"] = 100.0 * table["double_support_s"] / table["stride_time_s"]
+    return table
+
+
+def _curves(foot, hs, to, bw, cop_xy, params) -> pd.DataFrame:
+    points = int(params.curve_points)
+    data: dict[str, np.ndarray] = {"percent_stance": np.linspace(0.0, 100.0, points)}
+    grid = stance_grid(hs, to, points, foot.n) if hs.size else None
+    force = normalised_curves(np.nan_to_num(foot.force), hs, to, points, grid)
+    nan = np.full(points, np.nan)
+    mean, sd = _column_mean_sd(force)
+    calibrated = foot.force_unit == "N"
+    data["force_n_mean"], data["force_n_sd"] = (mean, sd) if calibrated else (nan, nan.copy())
+    # in body weights: the same curves divided by one number
+    scaled = math.isfinite(bw) and bw > 0
+    data["force_bw_mean"], data["force_bw_sd"] = (mean / bw, sd / bw) if scaled else (nan.copy(), nan.copy())
+    if cop_xy is not None:
+        for name, signal in (("cop_x_mm", cop_xy[0]), ("cop_y_mm", cop_xy[1])):
+            data[f"{name}_mean"], data[f"{name}_sd"] = _column_mean_sd(normalised_curves(signal, hs, to, points, grid))
+    data["n_stances"] = np.full(points, hs.size)
+    return pd.DataFrame(data)
+
+
+def _column_mean_sd(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and SD (n - 1) of each column over the finite values; NaN where there are none (or one, for SD)."""
+    points = rows.shape[1]
+    if rows.shape[0] == 0:
+        return np.full(points, np.nan), np.full(points, np.nan)
+    finite = np.isfinite(rows)
+    if finite.all():  # the usual case for force: plain reductions
+        mean = rows.mean(axis=0)
+        sd = rows.std(axis=0, ddof=1) if rows.shape[0] > 1 else np.full(points, np.nan)
+        return mean, sd
+    count = finite.sum(axis=0)
+    values = np.where(finite, rows, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, values.sum(axis=0) / count, np.nan)
+        squares = np.where(finite, (values - mean) ** 2, 0.0).sum(axis=0)
+        sd = np.where(count > 1, np.sqrt(squares / np.maximum(count - 1, 1)), np.nan)
+    return mean, sd
+
+
+def _region_summary(used_steps: pd.DataFrame, layout: SensorLayout, foot: FootLoads) -> pd.DataFrame:
+    rows = []
+    for group, mask in available_groups(layout, foot.sensor_used).items():
+        row: dict[str, Any] = {"region": group, "n_sensors": int(mask.sum()),
+                               "sensors": ",".join(np.asarray(layout.sensor_names)[mask])}
+        for metric in ("peak_pressure_kpa", "pti_kpa_s", "fti_n_s", "share_pct"):
+            column = f"{group}_{metric}"
+            if column in used_steps:
+                values = used_steps[column].to_numpy(dtype=float)
+                values = values[np.isfinite(values)]
+                row[f"{metric}_mean"] = float(values.mean()) if values.size else float("nan")
+                row[f"{metric}_sd"] = float(values.std(ddof=1)) if values.size > 1 else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
