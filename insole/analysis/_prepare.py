@@ -349,15 +349,14 @@ def _offset_and_clip(array: np.ndarray, offsets: np.ndarray | None, loads: FootL
 
 def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool) -> FootLoads:
     """``loads`` with ``found`` subtracted now (None, or not applied: nothing) and, if ``clip``, clipped at zero."""
-    offsets = found.offsets if found is not None and found.applied else None
-    load = _offset_and_clip(loads.sensor_load_t, offsets, loads, clip)
+    now = found if found is not None and found.applied else None
+    load = _offset_and_clip(loads.sensor_load_t, now.offsets if now else None, loads, clip)
     pressure = loads.sensor_pressure_t
     if pressure is loads.sensor_load_t:  # pressures with unknown areas are the loads
         pressure = load
     elif pressure is not None:
-        pressure_offsets = found.pressure_offsets if found is not None and offsets is not None else None
-        pressure = _offset_and_clip(pressure, pressure_offsets, loads, clip)
-    force = loads.force - found.force_offset if offsets is not None else loads.force
+        pressure = _offset_and_clip(pressure, now.pressure_offsets if now else None, loads, clip)
+    force = loads.force - now.force_offset if now else loads.force
     return replace(loads, force=force, sensor_load_t=load, sensor_pressure_t=pressure,
                    zero_offset=found if found is not None else loads.zero_offset, clipped=clip or loads.clipped)
 
