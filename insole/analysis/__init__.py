@@ -8,18 +8,30 @@
     analysis = analyze(insole.load("recordings/gaitpdb_GaCo01_01_60s.parquet"), AnalysisParams())
     analysis.strides_frame()      # one row per stride, both feet, a ``side`` column
 
-The stages, each in its own private module and each on whole arrays:
+``analyze`` runs named stages in order, each a function of the results
+before it (and the frozen ``AnalysisParams``) returning a frozen result, each
+on whole arrays; any of them runs alone::
 
-1. ``_prepare``: sensor checks (flat, stuck, saturated), total force, per-sensor loads;
-2. ``_events``: contacts, heel strike and toe off with a confidence each;
-3. zero offset from mid-swing samples;
-4. ``_strides``: timing, walking bouts, turns, exclusions, double support;
-5. body weight from the mass, or from the recording's own load;
-6. ``_force``, ``_cop``, ``_regions``: per-stance features;
-7. ``_summary``: mean/SD/CV per foot, symmetry, standing weight distribution;
-8. ``_quality`` and ``_methods``: what it rests on and how it was made.
+    checks = check_sensors(recording, "left", params)        # SensorChecks: flags, sensors used
+    loads = foot_loads(recording, checks)                     # FootLoads: total force, per-sensor loads
+    contacts = detect_events(loads.force, 100.0, params)      # Contacts (any force array will do)
+    loads = remove_offset(loads, contacts, params)            # mid-swing zero offset, loads clipped at 0
+    timing = stride_timing({"left": loads}, {"left": contacts}, params)   # FootTiming per foot
+    weight = body_weight(recording, {"left": loads}, timing, params)      # BodyWeight
+    features = stance_features(recording, "left", loads, contacts, timing, weight.value, params)
+    summary = summarise(recording, {"left": loads}, timing, {"left": features}, weight, params)
 
-``_pipeline`` runs them in order. ``_grid`` holds footprint measures for dense
+1. sensor checks (flat, dead, stuck, saturated, spikes): ``check_sensors``;
+2. loads: total force and per-sensor loads, ``foot_loads``;
+3. events: contacts, heel strike and toe off with a confidence each,
+   ``detect_events``; then the zero offset from mid-swing samples, ``remove_offset``;
+4. strides: timing, walking bouts, turns, exclusions, ``stride_timing``;
+5. features: body weight (``body_weight``) and per-stance features, curves,
+   regional loads and double support, ``stance_features``;
+6. summary: mean/SD/CV per foot, symmetry, standing weight distribution, ``summarise``;
+
+then the quality and the methods text say what it rests on and how it was
+made. ``_pipeline`` runs them in order. ``_grid`` holds footprint measures for dense
 layouts (pedar, F-Scan and XSENSOR grids). ``docs/analysis-methods.md`` explains
 the choices; ``docs/analysis-json.md`` the output.
 
@@ -33,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from insole.analysis._cop import cop_path
-    from insole.analysis._events import Contacts, detect_contacts, lowpass_by_segment
+    from insole.analysis._events import Contacts, detect_contacts, detect_events, lowpass_by_segment
     from insole.analysis._grid import (
         GridGeometry,
         arch_index,
@@ -48,15 +60,50 @@ if TYPE_CHECKING:
     )
     from insole.analysis._json import write_json
     from insole.analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
-    from insole.analysis._pipeline import analyze
-    from insole.analysis._prepare import PreparedFoot, finish_loads, prepare_foot
+    from insole.analysis._pipeline import analyze, event_method
+    from insole.analysis._prepare import (
+        FootLoads,
+        PreparedFoot,
+        SensorChecks,
+        SensorFlag,
+        ZeroOffset,
+        apply_zero_offset,
+        check_sensors,
+        find_zero_offset,
+        finish_loads,
+        foot_loads,
+        prepare_foot,
+        remove_offset,
+    )
     from insole.analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents, Summary
     from insole.analysis._regions import SENSOR_MAPS, points_in_polygon, sensor_map_columns
     from insole.analysis._segments import hysteresis
+    from insole.analysis._session import BodyWeight, body_weight, summarise
+    from insole.analysis._stance import StanceFeatures, stance_features
+    from insole.analysis._strides import FootTiming, stride_timing
     from insole.analysis._summary import SIGNED_METRICS, metric_unit, robust_cv_pct, symmetry_index_pct
 
 __all__ = [
     "analyze",
+    # the stages, in order, and their results
+    "check_sensors",
+    "SensorChecks",
+    "SensorFlag",
+    "foot_loads",
+    "FootLoads",
+    "detect_events",
+    "event_method",
+    "remove_offset",
+    "ZeroOffset",
+    "stride_timing",
+    "FootTiming",
+    "body_weight",
+    "BodyWeight",
+    "stance_features",
+    "StanceFeatures",
+    "summarise",
+    "find_zero_offset",
+    "apply_zero_offset",
     "AnalysisParams",
     "Analysis",
     "FootEvents",
@@ -93,6 +140,24 @@ __all__ = [
 
 _HOMES = {
     "analyze": "_pipeline",
+    "check_sensors": "_prepare",
+    "SensorChecks": "_prepare",
+    "SensorFlag": "_prepare",
+    "foot_loads": "_prepare",
+    "FootLoads": "_prepare",
+    "detect_events": "_events",
+    "event_method": "_pipeline",
+    "remove_offset": "_prepare",
+    "ZeroOffset": "_prepare",
+    "stride_timing": "_strides",
+    "FootTiming": "_strides",
+    "body_weight": "_session",
+    "BodyWeight": "_session",
+    "stance_features": "_stance",
+    "StanceFeatures": "_stance",
+    "summarise": "_session",
+    "find_zero_offset": "_prepare",
+    "apply_zero_offset": "_prepare",
     "AnalysisParams": "_params",
     "Analysis": "_result",
     "FootEvents": "_result",
