@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _data import shared_data_dir
 
 import insole
 from insole._cli._analyze import summary_text
@@ -25,7 +25,7 @@ from insole.analysis._events import BRIDGE_GAP_S
 from insole.analysis._params import STANDARD_GRAVITY_M_S2
 from insole.simulate import SimulationParams, simulate
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = shared_data_dir()
 
 # the gap the reviewer reproduced: 1.5 s cut from the left foot of a walk
 GAP_S = (20.0, 21.5)
@@ -293,7 +293,6 @@ def test_calibrated_insoles_carry_no_uncalibrated_marks() -> None:
     assert "two insoles' gains" not in analysis.methods_text()
 
 
-@pytest.mark.skipif(not (DATA / "gaitndd" / "control2.hea").exists(), reason="shared data not present")
 def test_gaitndd_force_symmetry_is_marked_uncalibrated() -> None:
     # the reviewer's case: first-peak SI about +13 % and a 40/60 standing split from au insoles
     analysis = analyze(insole.load(DATA / "gaitndd" / "control2.hea"))
@@ -306,7 +305,6 @@ def test_gaitndd_force_symmetry_is_marked_uncalibrated() -> None:
     assert "uncalibrated insoles (au)" in text
 
 
-@pytest.mark.skipif(not (DATA / "gaitpdb").is_dir(), reason="shared data not present")
 def test_gaitpdb_body_weight_mismatch_is_noted() -> None:
     # gaitpdb's insoles read 1.29-1.45 x mass x g: every file gets the note
     for path in sorted((DATA / "gaitpdb").glob("*_*.txt")):

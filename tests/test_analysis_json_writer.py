@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from _data import shared_data_dir
 
 import insole
 from insole.analysis import analyze
 from insole.analysis._json import _IndentedWriter, _Table, analysis_to_json, dumps, plain, write_json
 from insole.simulate import SimulationParams, simulate
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = shared_data_dir()
 MOTICON = SHARED / "moticon-opengo" / "230927_102114.txt"
 
 

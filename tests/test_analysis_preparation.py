@@ -21,6 +21,7 @@ import json
 
 import numpy as np
 import pytest
+from _data import shared_data_dir
 
 import insole
 from insole.analysis import AnalysisParams, analyze
@@ -28,7 +29,7 @@ from insole.analysis._events import detect_contacts
 from insole.analysis._prepare import apply_zero_offset, prepare_foot
 from insole.simulate import Activity, SimulationParams, simulate
 
-DATA = __import__("pathlib").Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = shared_data_dir()
 HEEL = "heel_med_post"
 
 
@@ -311,7 +312,6 @@ REAL = ("moticon-opengo/230927_102114.txt", "gaitpdb/SiPt02_01.txt", "vendor-exp
         "vendor-exports/fscan_testL.asf")
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="shared data not present")
 @pytest.mark.parametrize("name", REAL)
 def test_real_recordings_raise_no_dead_stuck_or_spike_flag(name: str) -> None:
     # weak but live sensors (Moticon p7: 0-10 kPa), a heel loaded only at the

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _data import shared_data_dir
 
 import insole
 from insole._errors import MalformedFileError, MissingCompanionError, UnknownFormatError
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = shared_data_dir()
 GAITPDB = SHARED / "gaitpdb" / "GaCo01_01.txt"
 MOTICON = SHARED / "moticon-opengo" / "230927_102114.txt"
 

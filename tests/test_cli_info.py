@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _data import shared_data_dir
 
 import insole
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = shared_data_dir()
 GAITPDB = sorted((SHARED / "gaitpdb").glob("[A-Z][a-z][A-Z][a-z][0-9]*_[0-9]*.txt"))
 GAITNDD = sorted((SHARED / "gaitndd").glob("*.hea"))
 MOTICON = sorted((SHARED / "moticon-opengo").rglob("*.txt"))

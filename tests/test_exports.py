@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _data import shared_data_dir
 
 import insole
 from insole._cli import main
@@ -34,7 +35,7 @@ from insole.io._export import (
     write_tables,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = shared_data_dir()
 GAITPDB = SHARED / "gaitpdb" / "GaCo01_01.txt"
 VENDOR = SHARED / "vendor-exports"
 

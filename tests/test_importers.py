@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _data import shared_data_dir
 
 import insole
 from insole._errors import InputError, MalformedFileError
@@ -17,7 +18,7 @@ from insole.io._export._csv import write_csv
 from insole.io._importers._generic_csv import load_with_mapping
 from insole.io._load import detect_format
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = shared_data_dir()
 GAITPDB = sorted((SHARED / "gaitpdb").glob("[A-Z][a-z][A-Z][a-z][0-9]*_[0-9]*.txt"))
 GAITNDD = sorted((SHARED / "gaitndd").glob("*.hea"))
 MOTICON = sorted((SHARED / "moticon-opengo").rglob("*.txt"))

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _data import shared_data_dir
 
 import insole
 from insole._errors import MalformedFileError
 from insole.io._importers._table import parse_numeric, split_rows
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = shared_data_dir()
 MOTICON = SHARED / "moticon-opengo" / "230927_102114.txt"
 HERE = Path("table.txt")
 

@@ -11,16 +11,15 @@ sample's time in the file's own terms, so source time = ours + time zero.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _data import shared_data_dir
 
 import insole
 from insole.analysis import analyze
 
-EXPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "vendor-exports"
-pytestmark = pytest.mark.skipif(not EXPORTS.is_dir(), reason="shared data not present")
+EXPORTS = shared_data_dir() / "vendor-exports"
 
 
 def test_stappone_time_zero_maps_back_to_the_files_timestamps() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _data import shared_data_dir
 
 import insole
 from insole._cli import main
@@ -27,7 +28,7 @@ from insole.analysis import (
 )
 from insole.io._load import detect_format
 
-VENDOR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "vendor-exports"
+VENDOR = shared_data_dir() / "vendor-exports"
 PEDAR = VENDOR / "pedar_example.asc"
 FSCAN = VENDOR / "fscan_testL.asf"
 XSENSOR = VENDOR / "xsensor_data.csv"
