@@ -41,10 +41,10 @@ def _load_average() -> str:
 
 def _offline(workdir: Path) -> dict[str, Any]:
     from dashboards import write_dashboard
-    from tests.browser import chromium, wait_for
     from insole import write_parquet
     from insole.analysis import analyze
     from insole.simulate import SimulationParams, simulate
+    from tests.browser import chromium, wait_for
 
     recording = simulate(SimulationParams(duration_s=OFFLINE_DURATION_S, seed=11, turns=4))
     write_parquet(recording, workdir / "ten_minutes.parquet")

@@ -54,7 +54,8 @@ def test_load_maps_show_the_analysis_sensor_table_as_it_is(moticon: tuple[insole
     # two panels (peak, pressure-time integral), each foot in each
     assert [(t.name, t.xaxis) for t in markers] == [("left", "x"), ("right", "x"), ("left", "x2"), ("right", "x2")]
     for trace, side, column in zip(markers, ("left", "right") * 2, ("peak_pressure_kpa",) * 2 + ("pti_kpa_s",) * 2):
-        np.testing.assert_array_equal(np.asarray(trace.marker.color, float), analysis.sensors[side][column].to_numpy(float))
+        shown = np.asarray(trace.marker.color, float)
+        np.testing.assert_array_equal(shown, analysis.sensors[side][column].to_numpy(float))
     peak = max(float(np.nanmax(analysis.sensors[s]["peak_pressure_kpa"])) for s in analysis.sides)
     assert markers[0].marker.cmax == peak == markers[1].marker.cmax
     # the left foot is mirrored: its medial sensors (+y) lie right of its own centre on screen
@@ -158,17 +159,18 @@ def test_report_and_dashboard_pages_draw_the_left_foot_in_the_same_colour(
                               ".map(p => p.style.stroke)")
         assert rgb["left"] in drawn and rgb["right"] in drawn
         # the left/right table: a loading rate is per second, an impulse a product with seconds
-        units = dict(page.evaluate("() => Array.from(document.querySelectorAll('#sym-table tbody tr'))"
-                                   ".map(r => [r.cells[0].firstChild.textContent, r.cells[0].querySelector('.hint').textContent.trim()])"))
+        rows = "Array.from(document.querySelectorAll('#sym-table tbody tr'))"
+        units = dict(page.evaluate(f"() => {rows}.map(r => [r.cells[0].firstChild.textContent,"
+                                   " r.cells[0].querySelector('.hint').textContent.trim()])"))
         assert units["loading rate"] in ("N/s", "BW/s")
         assert units["force impulse"] in ("N·s", "BW·s")
         page.evaluate("() => document.getElementById('fig-curves').scrollIntoView()")
         page.screenshot(path=str(artifacts / "plot_colours_dashboard.png"))
         page = context.new_page()
         page.goto(report_path.as_uri())
-        wait_for(page, "() => document.querySelectorAll('#fig-force-curves .scatterlayer path.js-line').length", 60)
-        drawn = page.evaluate("() => Array.from(document.querySelectorAll('#fig-force-curves .scatterlayer path.js-line'))"
-                              ".map(p => p.style.stroke)")
+        lines = "document.querySelectorAll('#fig-force-curves .scatterlayer path.js-line')"
+        wait_for(page, f"() => {lines}.length", 60)
+        drawn = page.evaluate(f"() => Array.from({lines}).map(p => p.style.stroke)")
         assert rgb["left"] in drawn and rgb["right"] in drawn
         page.evaluate("() => document.getElementById('force-curves').scrollIntoView()")
         page.screenshot(path=str(artifacts / "plot_colours_report.png"))

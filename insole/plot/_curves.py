@@ -44,9 +44,9 @@ def force_curves(analysis: Any) -> go.Figure | None:
         colour = SIDE_COLOURS[side]
         if "force_bw_sd" in curve:
             sd = curve["force_bw_sd"].to_numpy(float)
-            fig.add_trace(go.Scatter(x=np.concatenate([pct, pct[::-1]]), y=np.concatenate([mean + sd, (mean - sd)[::-1]]),
-                                     fill="toself", fillcolor=colour, opacity=0.18, line=dict(width=0),
-                                     hoverinfo="skip", name=f"{side} ± SD"))
+            band_y = np.concatenate([mean + sd, (mean - sd)[::-1]])
+            fig.add_trace(go.Scatter(x=np.concatenate([pct, pct[::-1]]), y=band_y, fill="toself", fillcolor=colour,
+                                     opacity=0.18, line=dict(width=0), hoverinfo="skip", name=f"{side} ± SD"))
         n_stances = int(np.nanmax(curve["n_stances"].to_numpy(float))) if "n_stances" in curve else 0
         fig.add_trace(go.Scatter(x=pct, y=mean, mode="lines", line=dict(color=colour, width=2.5),
                                  name=f"{side} mean ({n_stances} steps)"))

@@ -70,12 +70,13 @@ def load_maps(analysis: Any, layout: SensorLayout | None = None) -> go.Figure | 
                 fig.add_trace(outline, row=1, col=col)
             v = table[column].to_numpy(float)
             colorbar_x = (col / len(panels)) - (0.06 if col < len(panels) else 0.0)
+            unit = title[title.rindex("(") + 1:-1]
             fig.add_trace(go.Scatter(
                 x=display_x(side, table["y_mm"].to_numpy(float)) + offset, y=table["x_mm"].to_numpy(float),
                 mode="markers",
                 marker=dict(size=size_px, color=v, cmin=0, cmax=top, colorscale="YlOrRd",
                             line=dict(color="#566573", width=0.5 if n_sensors <= 64 else 0),
-                            showscale=k == 0, colorbar=dict(title=title[title.rindex("(") + 1:-1], x=colorbar_x, len=0.9)),
+                            showscale=k == 0, colorbar=dict(title=unit, x=colorbar_x, len=0.9)),
                 text=[f"{side} {name} ({region}): {val:.1f}" for name, region, val in
                       zip(table["sensor"], table["region"], v)],
                 hoverinfo="text", name=side, showlegend=False), row=1, col=col)

@@ -30,7 +30,8 @@ _PLOT_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemov
 
 def _figure_html(fig: Any, div_id: str, reason: str | None = None) -> Markup:
     if fig is None:
-        return Markup('<p class="muted">Not available for this recording{}.</p>').format(f": {reason}" if reason else "")
+        because = f": {reason}" if reason else ""
+        return Markup('<p class="muted">Not available for this recording{}.</p>').format(because)
     html = pio.to_html(fig, full_html=False, include_plotlyjs=False, include_mathjax=False, div_id=div_id,
                        config=_PLOT_CONFIG, default_width="100%")
     return Markup(html)
