@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from pathlib import Path
 
 import pytest
 
 from insole import load
 from insole.report._findings import evaluate
-from insole.report._metrics import session_metrics
-from insole.report._reference import load_reference_sets, reference_set_for, timing_variability
+from insole.report._metrics import SessionMetrics, session_metrics
+from insole.report._reference import (
+    REAL_CONTROL_FILES,
+    ReferenceSet,
+    load_reference_sets,
+    reference_from_sessions,
+    reference_set_for,
+    timing_variability,
+)
 
 GAITNDD_EXPECTED = {  # record -> irregular_gait expected (Huntington's: yes; controls: no)
     "hunt1": True,
@@ -19,14 +28,38 @@ GAITNDD_EXPECTED = {  # record -> irregular_gait expected (Huntington's: yes; co
 }
 
 
+@functools.lru_cache(maxsize=None)
+def _session(path: Path) -> SessionMetrics:
+    return session_metrics(load(path))
+
+
+def _sets_without(data_dir: Path, dataset: str, file: str) -> tuple[ReferenceSet, ...]:
+    """The stored sets, with the real controls rebuilt without ``file`` when it is one of them (leave one out).
+
+    A recording judged against a reference that contains it is partly compared with itself: "not flagged"
+    would be in-sample. Each staged control file is a different subject, so this leaves one subject out.
+    """
+    stored = load_reference_sets()
+    if (dataset, file) not in REAL_CONTROL_FILES:
+        return stored
+    others = [({"dataset": d, "file": f}, _session(data_dir / d / f)) for d, f in REAL_CONTROL_FILES if f != file]
+    controls = reference_from_sessions(f"physionet-controls-without-{file}", "real", f"controls other than {file}",
+                                       (), others, {})
+    return (controls, *(s for s in stored if s.kind != "real"))
+
+
 @pytest.mark.parametrize("record", sorted(GAITNDD_EXPECTED))
 def test_irregular_gait_flags_huntingtons_not_controls(shared_data, record):
-    recording = load(shared_data / "gaitndd" / f"{record}.hea")
-    session = session_metrics(recording)
-    result = evaluate(session)
+    path = shared_data / "gaitndd" / f"{record}.hea"
+    recording = load(path)
+    session = _session(path)
+    sets = _sets_without(shared_data, "gaitndd", path.name)
+    result = evaluate(session, reference_sets=sets)
     flagged = [f for f in result.findings if f.code == "irregular_gait"]
     value = timing_variability(session)["timing_variability_pct"]
-    controls = reference_set_for(load_reference_sets(), recording.layout.name, kind="real", layout_specific=False)
+    controls = reference_set_for(sets, recording.layout.name, kind="real", layout_specific=False)
+    assert controls.n_recordings == (4 if record.startswith("control") else 5)
+    assert all(r["file"] != path.name for r in controls.recordings)
     limit = 2.0 * controls.session_metric("timing_variability_pct").median
     assert bool(flagged) is GAITNDD_EXPECTED[record], (record, value, limit)
     # the margin to the cut-off, so a drift in the analysis shows here before it flips a result
@@ -41,8 +74,8 @@ def test_irregular_gait_flags_huntingtons_not_controls(shared_data, record):
 
 
 def test_uncalibrated_foot_switches_get_only_timing_rules(shared_data):
-    recording = load(shared_data / "gaitndd" / "control1.hea")
-    result = evaluate(session_metrics(recording))
+    path = shared_data / "gaitndd" / "control1.hea"
+    result = evaluate(_session(path), reference_sets=_sets_without(shared_data, "gaitndd", path.name))
     assert result.findings == ()
     skipped = {n.code for n in result.not_assessed}
     # one force-sensitive resistor per foot: no regions, no COP, no force comparison between feet
@@ -59,7 +92,6 @@ def test_real_control_reference_matches_the_staged_data(shared_data):
     assert [r["sha256"] for r in rebuilt.recordings] == [r["sha256"] for r in stored.recordings]
     for metric in ("timing_variability_pct", "stride_variability_pct", "stance_variability_pct"):
         old, new = stored.session_metric(metric).values, rebuilt.session_metric(metric).values
-        # stored rounded to 1e-6; anything more means the analysis changed: rebuild with
-        # python -m insole.report._rebuild
+        # stored rounded to 1e-6; anything more means the analysis changed: rebuild with `make references`
         assert len(old) == len(new) == 5
         assert all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(old, new)), (metric, old, new)
