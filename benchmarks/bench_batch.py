@@ -98,7 +98,7 @@ def run() -> str:
             engine_up: list[float] = []
             started = time.perf_counter()
             result = run_batch([selections[count]], Path(tmp) / f"cohort{k}.parquet", engine=spec, cache=False,
-                               progress=False, on_engine=lambda info: engine_up.append(time.perf_counter()))
+                               progress=False, on_engine=lambda info, up=engine_up: up.append(time.perf_counter()))
             elapsed = time.perf_counter() - started
             assert len(result.cohort) == count and len(result.errors) == 0, result.errors
             after_start = elapsed - (engine_up[0] - started) if engine_up else elapsed

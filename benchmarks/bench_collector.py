@@ -78,15 +78,26 @@ async def _serve(pairs: int, rate_hz: int, samples_per_packet: int, seconds: flo
 def _names(pairs: int) -> list[dict[str, str]]:
     from firmware_protocol import Foot, local_name
 
-    return [{side: local_name(Foot.LEFT if side == "left" else Foot.RIGHT, _serial(side, pair)) for side in ("left", "right")}
-            for pair in range(pairs)]
+    return [
+        {
+            side: local_name(Foot.LEFT if side == "left" else Foot.RIGHT, _serial(side, pair))
+            for side in ("left", "right")
+        }
+        for pair in range(pairs)
+    ]
 
 
-async def _collect(pairs: int, rate_hz: int, samples_per_packet: int, server: subprocess.Popen, out_dir: Path) -> dict[str, Any]:
+async def _collect(
+    pairs: int, rate_hz: int, samples_per_packet: int, server: subprocess.Popen, out_dir: Path
+) -> dict[str, Any]:
     from insole.capture import CaptureParams, CaptureSession, InsoleSelector, scan_insoles, select_insoles
 
     names = _names(pairs)
-    wanted = {f"{side}{pair}": InsoleSelector(side, name=pair_names[side]) for pair, pair_names in enumerate(names) for side in pair_names}
+    wanted = {
+        f"{side}{pair}": InsoleSelector(side, name=pair_names[side])
+        for pair, pair_names in enumerate(names)
+        for side in pair_names
+    }
     found = await scan_insoles(20.0, selectors=wanted)
     chosen = select_insoles(found, wanted)
     if len(chosen) != len(wanted):
@@ -100,7 +111,7 @@ async def _collect(pairs: int, rate_hz: int, samples_per_packet: int, server: su
     tasks = [asyncio.create_task(session.run()) for session in sessions]
     loop = asyncio.get_running_loop()
     # wait for every session to stream, then measure CPU over the streaming
-    while not all(s.links and all(l.state == "streaming" for l in s.links.values()) for s in sessions):
+    while not all(s.links and all(link.state == "streaming" for link in s.links.values()) for s in sessions):
         if any(t.done() for t in tasks):
             for t in tasks:
                 if t.done():
@@ -144,8 +155,19 @@ async def _collect(pairs: int, rate_hz: int, samples_per_packet: int, server: su
 def measure(pairs: int, rate_hz: int, samples_per_packet: int = 1) -> dict[str, Any]:
     """Stream ``pairs`` emulated pairs for ``STREAM_S`` s through the collector; return its figures."""
     server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", str(pairs), str(rate_hz), str(samples_per_packet), str(STREAM_S)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve",
+            str(pairs),
+            str(rate_hz),
+            str(samples_per_packet),
+            str(STREAM_S),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
     )
     try:
         line = server.stdout.readline()
@@ -201,18 +223,31 @@ def data_path_costs(n_packets: int = 20_000) -> dict[str, float]:
         batch = packets[start:start + 25]
         for packet in batch:
             timeline.add(packet.sequence, packet.timestamp_us, packet.pressure_codes, None, inbox[start][0])
-        estimator.add_arrivals(np.array([p.timestamp_us for p in batch]), np.array([inbox[start + i][0] for i in range(len(batch))]))
+        estimator.add_arrivals(
+            np.array([p.timestamp_us for p in batch]), np.array([inbox[start + i][0] for i in range(len(batch))])
+        )
         block = timeline.drain(1e9)
         blocks.append((block, axis.map(block.device_us, estimator.model())))
     account_us = (time.process_time() - started) / n_packets * 1e6
 
     with tempfile.TemporaryDirectory() as directory:
-        writer = RecordingStreamWriter(Path(directory) / "b.arrows", layout=get_layout("insole16"), unit="kPa",
-                                       sample_rate_hz=100, meta=RecordingMeta(), channels=("device_time_s", "saturated_sensors_count"))
+        writer = RecordingStreamWriter(
+            Path(directory) / "b.arrows",
+            layout=get_layout("insole16"),
+            unit="kPa",
+            sample_rate_hz=100,
+            meta=RecordingMeta(),
+            channels=("device_time_s", "saturated_sensors_count"),
+        )
         started = time.process_time()
         for block, times in blocks:
-            writer.append("left", times, block.values_kpa, block.valid,
-                          channels={"device_time_s": block.device_us * 1e-6, "saturated_sensors_count": block.saturated.sum(1)})
+            writer.append(
+                "left",
+                times,
+                block.values_kpa,
+                block.valid,
+                channels={"device_time_s": block.device_us * 1e-6, "saturated_sensors_count": block.saturated.sum(1)},
+            )
         write_us = (time.process_time() - started) / n_packets * 1e6
         writer.close()
     return {"callback_us": callback_us, "decode_us": decode_us, "account_us": account_us, "write_us": write_us}
@@ -235,7 +270,8 @@ def collector_figures() -> dict[str, Any]:
             limit = f"the collector at {pairs} pairs (loss or p99 latency >= 1 s)"
             break
         if result["emulator_lag_s"] >= 1.0:
-            limit = f"the emulated insoles at {pairs} pairs (they fell {result['emulator_lag_s']:.1f} s behind their schedule)"
+            lag_s = result["emulator_lag_s"]
+            limit = f"the emulated insoles at {pairs} pairs (they fell {lag_s:.1f} s behind their schedule)"
             break
         sustained = pairs
     figures["pairs_sustained"] = sustained
@@ -265,14 +301,17 @@ def run() -> str:
         f"Load average during the run: {', '.join(f'{x:.1f}' for x in f['load_average'])} (other work on the machine "
         "inflates every figure).",
         "",
-        "| pairs | rate | samples/packet | notifications/s | collector CPU per pair | CPU per notification | packets lost | samples missing | latency p50 | p99 | max | emulator behind schedule |",
+        "| pairs | rate | samples/packet | notifications/s | collector CPU per pair | CPU per notification "
+        "| packets lost | samples missing | latency p50 | p99 | max | emulator behind schedule |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in f["single_pair"] + f["pairs"]:
         lines.append(
-            f"| {row['pairs']} | {row['rate_hz']} Hz | {row['samples_per_packet']} | {_fmt(row['notifications_per_s'], 0)} "
+            f"| {row['pairs']} | {row['rate_hz']} Hz | {row['samples_per_packet']} "
+            f"| {_fmt(row['notifications_per_s'], 0)} "
             f"| {_fmt(row['cpu_per_pair_pct'])} % of a core | {_fmt(row['cpu_us_per_notification'], 0)} µs "
-            f"| {row['packets_lost']} | {row['samples_missing']} | {_fmt(row['latency_p50_ms'])} ms | {_fmt(row['latency_p99_ms'])} ms "
+            f"| {row['packets_lost']} | {row['samples_missing']} "
+            f"| {_fmt(row['latency_p50_ms'])} ms | {_fmt(row['latency_p99_ms'])} ms "
             f"| {_fmt(row['latency_max_ms'])} ms | {_fmt(max(row['emulator_lag_s'], 0.0), 2)} s |"
         )
     lines += [
@@ -292,7 +331,8 @@ def run() -> str:
         f"| sequence accounting, slots, clock fit, time axis | {_fmt(path['account_us'], 1)} |",
         f"| write (Arrow stream, one batch per 25 packets) | {_fmt(path['write_us'], 1)} |",
         "",
-        f"Decoding costs {path['decode_us'] / max(path['callback_us'], 1e-9):.0f}x the bare callback, so the callback only "
+        f"Decoding costs {path['decode_us'] / max(path['callback_us'], 1e-9):.0f}x the bare callback, "
+        "so the callback only "
         f"appends and the periodic task decodes ({per_packet:.0f} µs per packet in all, "
         f"{per_packet * 400 / 1e4:.1f} % of a core for a pair at 200 Hz).",
     ]

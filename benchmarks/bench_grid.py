@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import insole
 from insole.analysis import contact_area_mm2, force_n, peak_pressure_map, pressure_time_integral_map
@@ -51,28 +52,31 @@ def run() -> str:
         if not path.is_file():
             lines.append(f"| {label} | missing | | | | | |")
             continue
-        load_s = _best(lambda: insole.load(path), repeat=2)
+        load_s = _best(lambda path=path: insole.load(path), repeat=2)
         recording = insole.load(path)
         cells = sum(recording.foot(s).n_samples for s in recording.sides) * recording.layout.n_sensors
 
-        def maps() -> None:
+        def maps(recording: Any = recording) -> None:
             for side in recording.sides:
                 peak_pressure_map(recording, side)
                 pressure_time_integral_map(recording, side)
 
-        def contact() -> None:
+        def contact(recording: Any = recording) -> None:
             for side in recording.sides:
                 contact_area_mm2(recording, side)
 
-        def forces() -> None:
+        def forces(recording: Any = recording) -> None:
             for side in recording.sides:
                 force_n(recording, side)
 
-        per = lambda seconds: f"{seconds / cells * 1e9:.2f}"  # noqa: E731
+        per = lambda seconds, cells=cells: f"{seconds / cells * 1e9:.2f}"  # noqa: E731
         contact_ns = per(_best(contact)) if recording.layout.areas_known else "n/a (no areas)"
-        analysis_ns = per(_best(lambda: analyze(recording), repeat=2)) if analyze else "not installed"
+        analysis_ns = "not installed"
+        if analyze:
+            analysis_ns = per(_best(lambda recording=recording: analyze(recording), repeat=2))
         lines.append(
-            f"| {label} | {cells:,} | {load_s:.2f} | {per(_best(maps))} | {contact_ns} | {per(_best(forces))} | {analysis_ns} |"
+            f"| {label} | {cells:,} | {load_s:.2f} | {per(_best(maps))} | {contact_ns} "
+            f"| {per(_best(forces))} | {analysis_ns} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -795,7 +795,9 @@ class FakeBlueZ:
             device._UUIDs = uuids
             device._ManufacturerData = manufacturer
             device._ServiceData = service_data
-            device._RSSI = advertisement.rssi if advertisement.rssi != Advertisement.RSSI_NOT_AVAILABLE else _EMULATED_RSSI_DBM
+            device._RSSI = (
+                advertisement.rssi if advertisement.rssi != Advertisement.RSSI_NOT_AVAILABLE else _EMULATED_RSSI_DBM
+            )
             self._devices[path] = device
             self._bus.export(path, device)
             return

@@ -106,7 +106,9 @@ class FootSamples:
         def same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
             if a is None or b is None:
                 return a is None and b is None
-            return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+            return (
+                a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+            )
 
         return (
             same(self.time_s, other.time_s)

@@ -302,7 +302,9 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         for key, label in _REGIONS:
             if not all(key in table.index for _, table in regions):
                 continue
-            cells = "".join(f"{_fmt(table.at[key, column], spec):>9}" for _, table in regions for column, _, spec in shown)
+            cells = "".join(
+                f"{_fmt(table.at[key, column], spec):>9}" for _, table in regions for column, _, spec in shown
+            )
             lines.append(f"  {label:<18}{cells}")
     if summary.standing:
         st = summary.standing

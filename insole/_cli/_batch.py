@@ -41,7 +41,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "insole batch /shared/study --out cohort.parquet --scheduler tcp://10.0.0.5:8786",
         ),
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="recording files, folders (searched recursively) or globs")
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help="recording files, folders (searched recursively) or globs"
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="COHORT.parquet", help="the cohort table to write")
     parser.add_argument("--strides", action="store_true", help="also write every stride (<out>.strides.parquet)")
     parser.add_argument("--workers", type=int, metavar="N",
@@ -85,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InputError(args.out, f"--workers must be at least 1, not {args.workers}")
     if args.scheduler is not None and args.scheduler != "local" and "://" not in args.scheduler:
-        raise InputError(args.out, f"--scheduler must be 'local' or an address like tcp://HOST:PORT, not {args.scheduler!r}")
+        raise InputError(
+            args.out, f"--scheduler must be 'local' or an address like tcp://HOST:PORT, not {args.scheduler!r}"
+        )
     params = _params(args.params)
     cache: Path | bool = False if args.no_cache else (args.cache if args.cache is not None else True)
     engine = EngineSpec(workers=args.workers, scheduler=args.scheduler)

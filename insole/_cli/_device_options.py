@@ -84,8 +84,12 @@ def add_device_options(
         wait_option: Offer ``--yes`` (do not wait for Enter before zeroing).
     """
     group.add_argument("--out", type=Path, default=None, metavar="FILE", help=out_help)
-    group.add_argument("--left", default=None, metavar="NAME|ADDRESS", help="the left insole (default: found automatically)")
-    group.add_argument("--right", default=None, metavar="NAME|ADDRESS", help="the right insole (default: found automatically)")
+    group.add_argument(
+        "--left", default=None, metavar="NAME|ADDRESS", help="the left insole (default: found automatically)"
+    )
+    group.add_argument(
+        "--right", default=None, metavar="NAME|ADDRESS", help="the right insole (default: found automatically)"
+    )
     if one_foot:
         group.add_argument("--only", choices=("left", "right"), default=None, help="record one foot only")
     if duration:
@@ -149,7 +153,7 @@ def emulation_faults(
 
 
 def require_capture_extras(args: argparse.Namespace) -> None:
-    """Fail before a capture starts when bleak (``[ble]``) or, with ``--emulate``, bumble (``[emulator]``) is missing."""
+    """Fail, before a capture, when bleak (``[ble]``) or, for ``--emulate``, bumble (``[emulator]``) is missing."""
     require_extra("ble")
     if getattr(args, "emulate", False):
         require_extra("emulator")

@@ -181,7 +181,10 @@ def _as_text(info: dict[str, Any]) -> str:
         lines.append("  software      " + ", ".join(f"{k} {v}" for k, v in software.items()))
     source = meta.get("source") or {}
     if source.get("file"):
-        lines.append(f"  source        {source['file']} ({source.get('format', '?')}, sha256 {str(source.get('sha256', ''))[:12]}...)")
+        lines.append(
+            f"  source        {source['file']} ({source.get('format', '?')}, "
+            f"sha256 {str(source.get('sha256', ''))[:12]}...)"
+        )
     quality = info["capture_quality"]
     if quality and quality.get("schema") == "insole-capture-quality":
         from insole.capture import format_capture_quality  # the collector's own summary
@@ -203,7 +206,11 @@ def _as_text(info: dict[str, Any]) -> str:
         lines.append(f"  marks         {info['marks']}")
     stream = info["stream"]
     if stream:
-        state = "ended in a partial batch (writer stopped mid-write)" if stream["ended_in_partial_batch"] else "complete batches"
+        state = (
+            "ended in a partial batch (writer stopped mid-write)"
+            if stream["ended_in_partial_batch"]
+            else "complete batches"
+        )
         lines.append(
             f"  capture stream  {stream['batches']} batches, {stream['rows']} rows, {state}; "
             f"run 'insole recover {info['file']}' to make the Parquet file"

@@ -53,13 +53,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                            help="record emulated insoles started in this process on a private fake BlueZ")
     emulation.add_argument("--pattern", default="normal", metavar="P",
                            help="what the emulated insoles stream (see 'insole record --help'; default normal)")
-    emulation.add_argument("--faults", default=None, metavar="SPEC", help="faults to inject (see 'insole emulate --help')")
+    emulation.add_argument(
+        "--faults", default=None, metavar="SPEC", help="faults to inject (see 'insole emulate --help')"
+    )
     emulation.add_argument("--speed", type=positive_float, default=1.0, metavar="X",
                            help="emulated (or replayed) seconds per wall second (default 1)")
     emulation.add_argument("--seed", type=int, default=0, help="seed of the simulated walk (default 0)")
     replay = parser.add_argument_group("replay instead of insoles")
-    replay.add_argument("--replay", type=Path, metavar="FILE",
-                        help="play a recording as if it were live (any supported format); recording starts from the page")
+    replay.add_argument(
+        "--replay",
+        type=Path,
+        metavar="FILE",
+        help="play a recording as if it were live (any supported format); recording starts from the page",
+    )
     replay.add_argument("--format", choices=sorted(formats()), help="force the --replay file's format")
     replay.add_argument("--once", action="store_true", help="play the replay once instead of looping it")
     page = parser.add_argument_group("the page")
@@ -158,7 +164,9 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
     try:
         url = await server.start()
         path = await control.start_recording()
-        print(f"insole live: capturing into {path} (connecting to the insoles); open {url}  (Ctrl-C to stop)", flush=True)
+        print(
+            f"insole live: capturing into {path} (connecting to the insoles); open {url}  (Ctrl-C to stop)", flush=True
+        )
         # stopping a recording from the page keeps the page (a new one can start); the command
         # ends on Ctrl-C, SIGTERM, --duration-s, or a capture that fails on its own
         failure = asyncio.create_task(control.failed.wait())

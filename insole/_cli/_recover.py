@@ -33,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
     written = recover(args.path, out, keep_stream=args.keep_stream)
     recording = read_parquet(written)
     feet = ", ".join(f"{side} {recording.foot(side).n_samples} samples" for side in recording.sides)
-    ending = "ended in a partial batch (writer stopped mid-write); that batch is lost" if facts["truncated"] else "complete"
+    ending = (
+        "ended in a partial batch (writer stopped mid-write); that batch is lost" if facts["truncated"] else "complete"
+    )
     print(f"wrote {written}: {facts['rows']} rows from {facts['batches']} batches ({feet}); stream {ending}")
     if not args.keep_stream:
         print(f"removed {args.path} and its sidecar")

@@ -34,7 +34,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "insole scan --emulate",
         ),
     )
-    parser.add_argument("--timeout", type=positive_float, default=5.0, metavar="S", help="how long to scan, s (default 5)")
+    parser.add_argument(
+        "--timeout", type=positive_float, default=5.0, metavar="S", help="how long to scan, s (default 5)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON: a list of insoles")
     parser.add_argument(
         "--emulate", action="store_true",

@@ -34,17 +34,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--pattern", choices=PATTERNS, default="normal", help="gait pattern (default normal)")
     parser.add_argument("--duration", type=float, default=60.0, metavar="S", help="recording length in s (default 60)")
-    parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed; same seed, same file (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="random seed; same seed, same file (default 0)"
+    )
     parser.add_argument("--side", choices=("left", "right", "both"), default="left",
                         help="foot the pattern affects (default left; ignored by normal and irregular)")
     parser.add_argument("--mass-kg", type=float, default=70.0, metavar="M", help="body mass in kg (default 70)")
-    parser.add_argument("--layout", choices=builtin_layouts(), default="insole16", help="sensor layout (default insole16)")
+    parser.add_argument(
+        "--layout", choices=builtin_layouts(), default="insole16", help="sensor layout (default insole16)"
+    )
     parser.add_argument("--shoe-size", type=float, default=42.0, metavar="EU", help="shoe size, EU (default 42)")
     parser.add_argument("--rate", type=float, default=100.0, metavar="HZ", help="sample rate in Hz (default 100)")
     parser.add_argument("--standing", type=float, default=0.0, metavar="S",
                         help="quiet standing at the start and at the end, s each (default 0)")
-    parser.add_argument("--turns", type=int, default=0, metavar="K", help="180-degree turns during the walk (default 0)")
-    parser.add_argument("--noise-n", type=float, default=0.2, metavar="N", help="sensor noise SD per sensor in N (default 0.2)")
+    parser.add_argument(
+        "--turns", type=int, default=0, metavar="K", help="180-degree turns during the walk (default 0)"
+    )
+    parser.add_argument(
+        "--noise-n", type=float, default=0.2, metavar="N", help="sensor noise SD per sensor in N (default 0.2)"
+    )
     parser.add_argument("--residual-n", type=float, default=0.0, metavar="N",
                         help="residual in-shoe load per foot in N, read even in swing (default 0)")
     parser.add_argument("--no-imu", action="store_true", help="leave out accelerometer and gyroscope")

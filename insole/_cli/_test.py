@@ -65,14 +65,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     test.add_argument("--timed-m", type=positive_float, default=None, metavar="M",
                       help="10mwt: the timed middle (default 10, or the walkway less 4 m; the rest is split "
                            "before and after)")
-    test.add_argument("--pace", choices=("comfortable", "fast"), default="comfortable", help="10mwt: the pace asked for")
+    test.add_argument(
+        "--pace", choices=("comfortable", "fast"), default="comfortable", help="10mwt: the pace asked for"
+    )
     test.add_argument("--course-m", type=positive_float, default=None, metavar="M",
                       help="6mwt: distance between the cones (default 30)")
     test.add_argument("--stance-width-mm", type=float, default=100.0, metavar="MM",
                       help="balance: distance between the feet's centre lines (default 100, feet together)")
-    test.add_argument("--age", type=positive_float, default=None, metavar="YEARS", help="for age-specific reference values")
+    test.add_argument(
+        "--age", type=positive_float, default=None, metavar="YEARS", help="for age-specific reference values"
+    )
     test.add_argument("--sex", choices=("male", "female"), default=None, help="for sex-specific reference values")
-    test.add_argument("--height-cm", type=positive_float, default=None, metavar="CM", help="6mwt: for the predicted distance")
+    test.add_argument(
+        "--height-cm", type=positive_float, default=None, metavar="CM", help="6mwt: for the predicted distance"
+    )
     test.add_argument("--from", dest="source", type=Path, default=None, metavar="FILE",
                       help="no capture: find the test's phases and result in a saved recording (any format "
                            "'insole info' reads); with --out, write it with its phases and result")
@@ -86,12 +92,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "no IMU (mark the turns or laps yourself)"),
     )
     emulation = parser.add_argument_group("emulated insoles (no hardware)")
-    emulation.add_argument("--emulate", action="store_true",
-                           help="a simulated patient does the test, streamed by emulated insoles on a private fake BlueZ")
+    emulation.add_argument(
+        "--emulate",
+        action="store_true",
+        help="a simulated patient does the test, streamed by emulated insoles on a private fake BlueZ",
+    )
     emulation.add_argument("--pattern", default="normal", metavar="P", help="the simulated patient's gait pattern")
     emulation.add_argument("--seed", type=int, default=0, help="seed of the simulated patient (default 0)")
     emulation.add_argument("--stops-midway", action="store_true", help="the simulated patient does not finish")
-    emulation.add_argument("--faults", default=None, metavar="SPEC", help="faults to inject (see 'insole emulate --help')")
+    emulation.add_argument(
+        "--faults", default=None, metavar="SPEC", help="faults to inject (see 'insole emulate --help')"
+    )
     emulation.add_argument("--speed", type=positive_float, default=1.0, metavar="X",
                            help="emulated seconds per wall second (default 1)")
     page = parser.add_argument_group("the live page")
@@ -360,8 +371,10 @@ def _emulated_inputs(args: argparse.Namespace, inputs: Any, answer: dict) -> Any
     given = answer["inputs"]
     if args.test == "10mwt" and args.walkway_m is None:
         walkway = round(given["walkway_m"], 2)
-        print(f"Emulated walkway: {walkway:g} m, the middle {walkway - 4:g} m timed (what the simulated patient walked)",
-              flush=True)
+        print(
+            f"Emulated walkway: {walkway:g} m, the middle {walkway - 4:g} m timed (what the simulated patient walked)",
+            flush=True,
+        )
         return dataclasses.replace(inputs, walkway_m=walkway, timed_m=args.timed_m or round(walkway - 4.0, 2))
     if args.test == "6mwt" and args.course_m is None:
         course = round(given["course_m"], 2)

@@ -494,10 +494,22 @@ def compare_cohort(cohort: pd.DataFrame, params: CohortParams, *, provenance: Ma
         notes.append(f"{len(excluded)} recording(s) without a value in {group_column!r} are left out: "
                      + ", ".join(excluded[:20]) + (" ..." if len(excluded) > 20 else ""))
     return CohortComparison(
-        params=CohortParams(**{**params.to_dict(), "group_by": group_column, "extra_metrics": tuple(params.extra_metrics)}),
-        groups=groups, reference=reference, group_sizes=sizes, metrics=metrics, values=values, stats=stats,
-        effects=effects, findings=findings, quality=quality, excluded=excluded,
-        provenance=dict(provenance or {}), join=join, notes=tuple(notes),
+        params=CohortParams(
+            **{**params.to_dict(), "group_by": group_column, "extra_metrics": tuple(params.extra_metrics)}
+        ),
+        groups=groups,
+        reference=reference,
+        group_sizes=sizes,
+        metrics=metrics,
+        values=values,
+        stats=stats,
+        effects=effects,
+        findings=findings,
+        quality=quality,
+        excluded=excluded,
+        provenance=dict(provenance or {}),
+        join=join,
+        notes=tuple(notes),
     )
 
 
@@ -528,7 +540,7 @@ def _quality(cohort: pd.DataFrame, labels: pd.Series, groups: Sequence[str]) -> 
     for group in groups:
         part = cohort[(labels == group).to_numpy()]
 
-        def both(name: str, how: str) -> float:
+        def both(name: str, how: str, part: pd.DataFrame = part) -> float:
             cols = [f"{s}_{name}" for s in ("left", "right") if f"{s}_{name}" in part.columns]
             if not cols:
                 return float("nan")

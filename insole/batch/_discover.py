@@ -32,7 +32,16 @@ from pathlib import Path
 from insole._errors import InputError, UnknownFormatError
 from insole.io import detect_format
 
-__all__ = ["Candidate", "Problem", "Discovery", "FolderIndex", "discover", "content_files", "content_digest", "DESCRIPTION_TABLES"]
+__all__ = [
+    "Candidate",
+    "Problem",
+    "Discovery",
+    "FolderIndex",
+    "discover",
+    "content_files",
+    "content_digest",
+    "DESCRIPTION_TABLES",
+]
 
 # Tables that importers read from beside a recording (gaitpdb, gaitndd): part of the recording's content.
 DESCRIPTION_TABLES = ("demographics.txt", "subject-description.txt")

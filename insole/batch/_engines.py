@@ -79,7 +79,9 @@ def _crashed(job: Job, error: BaseException) -> dict[str, Any]:
     if isinstance(error, BrokenProcessPool):
         reason = "the worker process died while analysing this recording (a crash, or out of memory)"
     else:
-        reason = f"the worker running this recording failed: {type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+        reason = f"the worker running this recording failed: {type(error).__name__}: {text[0] if text else ''}".rstrip(
+            ": "
+        )
     return {"ok": False, "error": error_record(job.path, job.format, type(error).__name__, reason, "worker")}
 
 
@@ -152,8 +154,7 @@ def _run_local(jobs, spec, task, on_start) -> Iterator[dict[str, Any]]:
                         result = _crashed(job, error)
                     yield result
                 if broken:
-                    for future, job in in_flight.items():
-                        suspects.append(job)
+                    suspects.extend(in_flight.values())
                     in_flight.clear()
                     break
                 while source and len(in_flight) < limit:

@@ -167,7 +167,9 @@ def cohort_page(comparison: CohortComparison, title: str | None = None) -> str:
 
     if len(comparison.groups) > 1 and not comparison.effects.empty:
         parts.append("<h2>Effect sizes against the reference group</h2>")
-        parts.append('<div class="grid2"><div class="plot" id="forest-g"></div><div class="plot" id="forest-delta"></div></div>')
+        parts.append(
+            '<div class="grid2"><div class="plot" id="forest-g"></div><div class="plot" id="forest-delta"></div></div>'
+        )
         confidence = f"{100 * comparison.params.confidence:g}%"
         figures.append(("forest-g", _forest_figure(comparison, "hedges_g", f"Hedges' g, {confidence} CI (analytic)",
                                                    "Hedges' g (SD units)")))
@@ -245,13 +247,16 @@ def cohort_page(comparison: CohortComparison, title: str | None = None) -> str:
     data = _script_json(comparison.to_dict())
     plots = _script_json([{"id": div, "figure": fig} for div, fig in figures])
     style = """
-body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1280px;color:#222;padding:0 16px}
+body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1280px;color:#222;
+padding:0 16px}
 h1{font-size:22px;margin:0 0 6px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .lead{color:#444} .notes{background:#fff6e0;border-left:4px solid #e69f00;padding:4px 12px;margin:12px 0}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:10px}
 .grid2{display:grid;grid-template-columns:1fr 1fr;gap:10px}
-table{border-collapse:collapse;margin:8px 0;font-size:13px} th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f4f4f4} code{font-size:12px;word-break:break-all} table.provenance td:first-child{white-space:nowrap;font-weight:600}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f4f4f4} code{font-size:12px;word-break:break-all}
+table.provenance td:first-child{white-space:nowrap;font-weight:600}
 @media print{.grid,.grid2{display:block}}
 """
     boot = (

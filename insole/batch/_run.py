@@ -81,7 +81,8 @@ class BatchResult:
         if "strides" in self.paths:
             text += f"; strides: {self.paths['strides']}"
         if self.n_skipped_files:
-            text += f"; {self.n_skipped_files} other file{'s' if self.n_skipped_files != 1 else ''} skipped (not recordings)"
+            plural = "s" if self.n_skipped_files != 1 else ""
+            text += f"; {self.n_skipped_files} other file{plural} skipped (not recordings)"
         return text
 
 
@@ -143,7 +144,9 @@ def run_batch(
     pending, rows, stride_tables, hash_errors = _plan(found, params, findings, strides, force, store)
     errors.extend(hash_errors)
     n_cached = len(rows)
-    jobs = [Job(str(p.candidate.path), p.candidate.format, p.sha256, params.to_dict(), strides, findings) for p in pending]
+    jobs = [
+        Job(str(p.candidate.path), p.candidate.format, p.sha256, params.to_dict(), strides, findings) for p in pending
+    ]
     key_of = {str(p.candidate.path): p.key for p in pending}
 
     engine_info: dict[str, Any] = {**engine.describe()}

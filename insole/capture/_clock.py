@@ -113,7 +113,9 @@ def lower_hull(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(hx), np.asarray(hy)
 
 
-def envelope_fit(x: np.ndarray, y: np.ndarray, *, slope_bounds: tuple[float, float] | None = None) -> tuple[float, float]:
+def envelope_fit(
+    x: np.ndarray, y: np.ndarray, *, slope_bounds: tuple[float, float] | None = None
+) -> tuple[float, float]:
     """``(intercept, slope)`` of the line under all points with the least summed vertical distance.
 
     ``x`` strictly increasing. The optimum supports the lower hull at the mean
@@ -300,7 +302,9 @@ class ClockEstimator:
         }
         # a fit at the clamp means the arrival times did not follow the device clock (a host or
         # emulator too busy to take notifications on time), not a real crystal
-        out["drift_at_limit"] = bool(model is not None and abs(abs(model.drift_ppm) - self.max_drift_ppm) < 1e-6 * self.max_drift_ppm + 1e-9)
+        out["drift_at_limit"] = bool(
+            model is not None and abs(abs(model.drift_ppm) - self.max_drift_ppm) < 1e-6 * self.max_drift_ppm + 1e-9
+        )
         if self.round_trips:
             out["best_round_trip_ms"] = 1e3 * min(rt.round_trip_s for rt in self.round_trips)
         if model is not None and model.method != "round-trip":

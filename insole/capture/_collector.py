@@ -266,7 +266,9 @@ def select_insoles(found: Mapping[str, FoundInsole], selectors: Mapping[str, Ins
     """Pick one insole per wanted side; the strongest signal wins among candidates (pure)."""
     chosen: dict[str, FoundInsole] = {}
     for side, selector in selectors.items():
-        candidates = [f for f in found.values() if selector.matches(f) and f.address not in {c.address for c in chosen.values()}]
+        candidates = [
+            f for f in found.values() if selector.matches(f) and f.address not in {c.address for c in chosen.values()}
+        ]
         if candidates:
             chosen[side] = max(candidates, key=lambda f: f.rssi if f.rssi is not None else -999)
     return chosen
@@ -300,7 +302,9 @@ async def scan_insoles(
         scanner = BleakScanner(detected)
         await scanner.start()
     except FileNotFoundError:
-        raise DeviceError("cannot scan for insoles: no D-Bus system bus here (is BlueZ installed and running?)") from None
+        raise DeviceError(
+            "cannot scan for insoles: no D-Bus system bus here (is BlueZ installed and running?)"
+        ) from None
     except (BleakError, OSError, EOFError) as error:
         raise DeviceError(f"cannot scan for insoles: {error} (is Bluetooth available and switched on?)") from None
     try:
@@ -510,7 +514,9 @@ class InsoleLink:
         params = self.params
         self._link_lost = asyncio.Event()
         assert self.found.device is not None
-        client = BleakClient(self.found.device, disconnected_callback=self._on_disconnect, timeout=params.connect_timeout_s)
+        client = BleakClient(
+            self.found.device, disconnected_callback=self._on_disconnect, timeout=params.connect_timeout_s
+        )
         self._client = client
         streamed = False
         try:
@@ -561,7 +567,11 @@ class InsoleLink:
                 await asyncio.wait_for(client.disconnect(), params.command_timeout_s)
 
     async def _wait_or_lost(self, event: asyncio.Event) -> None:
-        waiters = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(self._link_lost.wait()), asyncio.ensure_future(self._stopping.wait())}
+        waiters = {
+            asyncio.ensure_future(event.wait()),
+            asyncio.ensure_future(self._link_lost.wait()),
+            asyncio.ensure_future(self._stopping.wait()),
+        }
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -619,7 +629,9 @@ class InsoleLink:
             reply, received = await asyncio.wait_for(future, self.params.command_timeout_s)
         except asyncio.TimeoutError:
             self._pending.pop(token, None)
-            raise DeviceError(f"{self.side} insole: no reply to {type(command).__name__} within {self.params.command_timeout_s} s") from None
+            raise DeviceError(
+                f"{self.side} insole: no reply to {type(command).__name__} within {self.params.command_timeout_s} s"
+            ) from None
         return reply, sent, received
 
     async def _get_info(self) -> InfoReply:
@@ -648,7 +660,10 @@ class InsoleLink:
             raise FatalLinkError(f"{self.side} insole ({self.found.address}) has no data characteristic")
         # BlueZ reports MTU - 3 here (client.mtu_size is always 23 on BlueZ); the firmware
         # enforces the limit too (MTU_TOO_SMALL), this only gives a clearer message early.
-        if characteristic.max_write_without_response_size < needed and characteristic.max_write_without_response_size > 20:
+        if (
+            characteristic.max_write_without_response_size < needed
+            and characteristic.max_write_without_response_size > 20
+        ):
             raise FatalLinkError(
                 f"{self.side} insole: packets of {needed} bytes do not fit the link's "
                 f"{characteristic.max_write_without_response_size}-byte notifications; use fewer samples per packet"
@@ -664,7 +679,10 @@ class InsoleLink:
                 lambda token: SetSampleRate(params.sample_rate_hz, params.samples_per_packet, params.imu, token=token)
             )
             if reply.status is not Status.OK:
-                raise FatalLinkError(f"{self.side} insole refuses {params.sample_rate_hz} Hz x {params.samples_per_packet}: {reply.status.name}")
+                raise FatalLinkError(
+                    f"{self.side} insole refuses {params.sample_rate_hz} Hz x {params.samples_per_packet}: "
+                    f"{reply.status.name}"
+                )
 
     async def _read_battery(self) -> None:
         client = self._client

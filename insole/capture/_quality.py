@@ -163,10 +163,12 @@ def format_capture_quality(quality: Mapping[str, Any] | None) -> list[str]:
             f"        CRC failures {foot['crc_failures']}, duplicates {foot['duplicates']}, "
             f"reordered {foot['reordered']}, late {foot['late_packets']}, reconnects {foot['reconnects']}"
         )
+        at_limit = " (AT THE LIMIT: arrivals did not follow the insole clock, e.g. an overloaded host)"
         lines.append(
-            f"        clock drift {_number(clock.get('drift_ppm'), 1)} ppm, offset {_number(clock.get('offset_s'), 4)} s, "
+            f"        clock drift {_number(clock.get('drift_ppm'), 1)} ppm, "
+            f"offset {_number(clock.get('offset_s'), 4)} s, "
             f"min latency {_number(clock.get('min_latency_ms'), 2)} ms, {clock.get('round_trips', 0)} round trips"
-            f"{' (AT THE LIMIT: arrivals did not follow the insole clock, e.g. an overloaded host)' if clock.get('drift_at_limit') else ''}; "
+            f"{at_limit if clock.get('drift_at_limit') else ''}; "
             f"battery {_number(foot.get('battery_pct_start'))}% -> {_number(foot.get('battery_pct_end'))}%"
         )
     return lines

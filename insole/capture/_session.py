@@ -176,7 +176,11 @@ class CaptureSession:
         found: Mapping[str, FoundInsole] | None = None,
     ) -> None:
         self.out = Path(out)
-        self.stream_path = self.out.with_name(self.out.stem + ".arrows") if self.out.suffix == ".parquet" else self.out.with_name(self.out.name + ".arrows")
+        self.stream_path = (
+            self.out.with_name(self.out.stem + ".arrows")
+            if self.out.suffix == ".parquet"
+            else self.out.with_name(self.out.name + ".arrows")
+        )
         self.params = params
         self.selectors = dict(selectors) if selectors is not None else {side: InsoleSelector(side) for side in SIDES}
         if not self.selectors or any(side not in SIDES for side in self.selectors):
@@ -274,7 +278,11 @@ class CaptureSession:
                     self.params.connect_timeout_s * 2,
                 )
             except asyncio.TimeoutError:
-                late = [f"{s} ({l.found.address}: {l.counters.last_error or 'no answer'})" for s, l in self.links.items() if l.state != "ready"]
+                late = [
+                    f"{s} ({link.found.address}: {link.counters.last_error or 'no answer'})"
+                    for s, link in self.links.items()
+                    if link.state != "ready"
+                ]
                 raise DeviceError(f"could not connect to the {', '.join(late)} insole") from None
             if self._stop.is_set():
                 return await self._abandon(tasks)
@@ -308,9 +316,17 @@ class CaptureSession:
         chosen = select_insoles(found, self.selectors)
         missing = [side for side in self.selectors if side not in chosen]
         if missing:
-            seen = ", ".join(f"{f.name or '?'} ({f.address}, {f.side or 'side unknown'}{'; ' + f.problem if f.problem else ''})" for f in found.values())
+            seen = ", ".join(
+                f"{f.name or '?'} ({f.address}, {f.side or 'side unknown'}{'; ' + f.problem if f.problem else ''})"
+                for f in found.values()
+            )
             wanted = ", ".join(
-                f"{side}" + (f" = {self.selectors[side].address or self.selectors[side].name}" if self.selectors[side].address or self.selectors[side].name else "")
+                f"{side}"
+                + (
+                    f" = {self.selectors[side].address or self.selectors[side].name}"
+                    if self.selectors[side].address or self.selectors[side].name
+                    else ""
+                )
                 for side in missing
             )
             raise DeviceError(
@@ -438,7 +454,9 @@ class CaptureSession:
         self._writer.update(capture_quality=quality)
         path = self._writer.finalize(self.out)
         self._retime(path)
-        self._publish(SessionEvent("recording_stopped", self._stopped_at_s or self.clock.now(), data={"path": str(path)}))
+        self._publish(
+            SessionEvent("recording_stopped", self._stopped_at_s or self.clock.now(), data={"path": str(path)})
+        )
         return CaptureResult(
             path=path,
             quality=quality,

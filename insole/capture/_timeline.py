@@ -113,7 +113,9 @@ class FootTimeline:
     (how long a packet waits for earlier ones, session seconds).
     """
 
-    def __init__(self, sample_rate_hz: int, *, n_sensors: int = 16, imu: bool = False, reorder_window_s: float = 0.1) -> None:
+    def __init__(
+        self, sample_rate_hz: int, *, n_sensors: int = 16, imu: bool = False, reorder_window_s: float = 0.1
+    ) -> None:
         if 1_000_000 % sample_rate_hz:
             raise ValueError(f"sample rate {sample_rate_hz} Hz has no whole-µs period")
         self.sample_rate_hz = sample_rate_hz

@@ -28,7 +28,7 @@ _GRID_S = 0.001  # body position is evaluated on a 1 ms grid for crossing times
 
 @dataclass(frozen=True)
 class Swing:
-    """One foot's swing: it leaves ``from_m`` at ``start_s`` (toe off) and lands at ``to_m`` at ``end_s`` (heel strike)."""
+    """One foot's swing: it leaves ``from_m`` at ``start_s`` (toe off), lands at ``to_m`` at ``end_s`` (heel strike)."""
 
     side: str
     start_s: float

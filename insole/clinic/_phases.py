@@ -319,7 +319,9 @@ def rise(loads: Loads, lift_off_s: float, params: ClinicParams) -> Transition | 
         return None
     low_end = int(first_standing[0])
     seat_from = max(0, low_end - int(round(3.0 * loads.sample_rate_hz)))
-    seated_level = float(np.nanmedian(r[seat_from: max(seat_from + 1, low_end - int(round(1.3 * loads.sample_rate_hz)))]))
+    seated_level = float(
+        np.nanmedian(r[seat_from : max(seat_from + 1, low_end - int(round(1.3 * loads.sample_rate_hz)))])
+    )
     middle = 0.5 * (seated_level + 1.0)
     ups = _crossings(r, middle, rising=True)
     ups = ups[ups >= seat_from]

@@ -67,7 +67,9 @@ def sensor_columns(layout: SensorLayout, unit: str) -> list[str]:
     return [f"{name}_{_UNIT_SUFFIX[unit]}" for name in layout.sensor_names]
 
 
-def _schema(layout: SensorLayout, unit: str, has_imu: bool, channels: Sequence[str], header: Mapping[str, Any]) -> pa.Schema:
+def _schema(
+    layout: SensorLayout, unit: str, has_imu: bool, channels: Sequence[str], header: Mapping[str, Any]
+) -> pa.Schema:
     fields = [pa.field("side", pa.string()), pa.field("time_s", pa.float64()), pa.field("valid", pa.bool_())]
     fields += [pa.field(c, pa.float32()) for c in sensor_columns(layout, unit)]
     if has_imu:
@@ -78,7 +80,12 @@ def _schema(layout: SensorLayout, unit: str, has_imu: bool, channels: Sequence[s
 
 
 def _header(recording_like: Mapping[str, Any]) -> dict[str, Any]:
-    return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "writer": f"insole {__version__}", **recording_like}
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "writer": f"insole {__version__}",
+        **recording_like,
+    }
 
 
 def _description(recording: Recording) -> dict[str, Any]:
@@ -108,7 +115,9 @@ def _foot_table(side: str, foot: FootSamples, schema: pa.Schema, unit: str, layo
     if "accel_x_g" in names:
         for k, a in enumerate(_AXES):
             arrays[f"accel_{a}_g"] = foot.accel_g[:, k] if foot.accel_g is not None else np.full(n, np.nan, np.float32)
-            arrays[f"gyro_{a}_dps"] = foot.gyro_dps[:, k] if foot.gyro_dps is not None else np.full(n, np.nan, np.float32)
+            arrays[f"gyro_{a}_dps"] = (
+                foot.gyro_dps[:, k] if foot.gyro_dps is not None else np.full(n, np.nan, np.float32)
+            )
     for name in schema.names[len(arrays):]:
         arrays[name] = foot.channels.get(name, np.full(n, np.nan))
     return pa.table([arrays[name] for name in schema.names], schema=schema)
@@ -143,7 +152,10 @@ def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path:
         rate = float(description["sample_rate_hz"])
         meta = RecordingMeta.from_dict(description.get("meta") or {})
         events = description.get("reference_events")
-        marks = tuple(Mark(float(m["time_s"]), str(m["label"]), str(m.get("kind", "mark"))) for m in description.get("marks") or ())
+        marks = tuple(
+            Mark(float(m["time_s"]), str(m["label"]), str(m.get("kind", "mark")))
+            for m in description.get("marks") or ()
+        )
     except (KeyError, TypeError, ValueError, RecordingError) as error:
         raise MalformedFileError(path, f"insole metadata is incomplete ({error})") from None
     columns = sensor_columns(layout, unit)
@@ -174,10 +186,12 @@ def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path:
         if not np.all(time_s[1:] >= time_s[:-1]):
             part = part.take(pa.array(np.argsort(time_s, kind="stable")))
 
-        def col(name: str, dtype: Any) -> np.ndarray:
+        def col(name: str, dtype: Any, part: pa.Table = part) -> np.ndarray:
             return part.column(name).to_numpy(zero_copy_only=False).astype(dtype, copy=False)
 
-        values = np.column_stack([col(c, np.float32) for c in columns]) if columns else np.empty((len(rows), 0), np.float32)
+        values = (
+            np.column_stack([col(c, np.float32) for c in columns]) if columns else np.empty((len(rows), 0), np.float32)
+        )
         accel = gyro = None
         if has_imu:
             if imu_sides is None or side in imu_sides:
@@ -316,7 +330,10 @@ def read_stream(path: str | Path) -> tuple[Recording, dict[str, Any]]:
             updates = json.loads(sidecar.read_text())
         except ValueError:
             updates = {}  # a torn sidecar is impossible with atomic replace; ignore defensively
-        description = {**description, **{k: v for k, v in updates.items() if k in ("meta", "marks", "reference_events")}}
+        description = {
+            **description,
+            **{k: v for k, v in updates.items() if k in ("meta", "marks", "reference_events")},
+        }
     table = pa.Table.from_batches(batches, schema=reader.schema)
     recording = _recording_from_table(table, description, path)
     return recording, {"batches": len(batches), "truncated": truncated, "rows": table.num_rows, "closed": closed}
@@ -387,7 +404,11 @@ class RecordingStreamWriter:
         if n == 0:
             return
         values = np.asarray(values, dtype=np.float32).reshape(n, len(self._columns))
-        arrays = [pa.array([side] * n, pa.string()), pa.array(np.asarray(time_s, np.float64)), pa.array(np.asarray(valid, bool))]
+        arrays = [
+            pa.array([side] * n, pa.string()),
+            pa.array(np.asarray(time_s, np.float64)),
+            pa.array(np.asarray(valid, bool)),
+        ]
         arrays += [pa.array(values[:, j]) for j in range(values.shape[1])]
         if self._has_imu:
             nan3 = np.full((n, 3), np.nan, np.float32)

@@ -41,7 +41,12 @@ class _Builtin:
 
 
 _OURS = (
-    _Builtin("parquet", "insole recording (Parquet, zstd; docs/recording-format.md)", lambda p, h: is_parquet(h), read_parquet),
+    _Builtin(
+        "parquet",
+        "insole recording (Parquet, zstd; docs/recording-format.md)",
+        lambda p, h: is_parquet(h),
+        read_parquet,
+    ),
     _Builtin(
         "stream",
         "insole capture stream (Arrow IPC, written while recording; read up to the last complete second)",

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from insole.simulate._clinic import CLINIC_TESTS, FAST_PACE, simulate_clinic_test
     from insole.simulate._gait import Activity
-    from insole.simulate._simulator import PATTERN_DESCRIPTIONS, PATTERNS, sample_source, simulate, SimulationParams, SIMULATOR_SOURCE
+    from insole.simulate._simulator import (
+        PATTERN_DESCRIPTIONS,
+        PATTERNS,
+        SIMULATOR_SOURCE,
+        SimulationParams,
+        sample_source,
+        simulate,
+    )
 
 __all__ = [
     "simulate",

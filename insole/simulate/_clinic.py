@@ -101,9 +101,13 @@ def _ten_metre(rng, stride_s, stride_m, stops_midway, course_m):
     before = 2.0 + rng.uniform(0.0, 1.5)
     if stops_midway:
         half = max(1, strides // 2)
-        script = (Activity("stand", before), Activity("walk", distance_m=half * stride_m),
-                  Activity("stand", 2.0 + rng.uniform(0.0, 2.0)), Activity("walk", distance_m=(strides - half) * stride_m),
-                  Activity("stand", 4.0))
+        script = (
+            Activity("stand", before),
+            Activity("walk", distance_m=half * stride_m),
+            Activity("stand", 2.0 + rng.uniform(0.0, 2.0)),
+            Activity("walk", distance_m=(strides - half) * stride_m),
+            Activity("stand", 4.0),
+        )
     else:
         script = (Activity("stand", before), Activity("walk", distance_m=strides * stride_m), Activity("stand", 4.0))
     duration = before + (strides + 2) * stride_s * 1.15 + (8.0 if stops_midway else 0.0) + 6.0

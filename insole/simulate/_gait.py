@@ -56,10 +56,16 @@ PATTERN_DESCRIPTIONS: Mapping[str, str] = {
     "supination": "lateral loading: more load under the lateral heel, midfoot and metatarsals 4-5; less hallux",
     "flat_foot": "low-arch loading: midfoot share of stance impulse about doubled, medial arch loaded",
     "high_arch": "high-arch loading: midfoot share about a third of normal, more heel and forefoot",
-    "heel_avoidance": "heel offloading: low heel share, soft heel contact, early forefoot, more toe and lateral forefoot load",
-    "hallux_offload": "reduced hallux push-off: hallux share halved, load moved to the central metatarsals and lesser toes",
+    "heel_avoidance": (
+        "heel offloading: low heel share, soft heel contact, early forefoot, more toe and lateral forefoot load"
+    ),
+    "hallux_offload": (
+        "reduced hallux push-off: hallux share halved, load moved to the central metatarsals and lesser toes"
+    ),
     "high_impact": "hard heel strike: large heel-strike transient, early and higher first peak, steep loading rate",
-    "antalgic": "antalgic gait: shorter stance and flatter force curve on the affected side, more load on the other side",
+    "antalgic": (
+        "antalgic gait: shorter stance and flatter force curve on the affected side, more load on the other side"
+    ),
     "irregular": "irregular timing: stride-time CV about 8% (normal about 2%) with weaker long-range correlation",
 }
 
@@ -502,7 +508,13 @@ _FALLBACKS: Mapping[str, tuple[tuple[str, ...], ...]] = {
     "central_metatarsals": (("central_metatarsals",), ("forefoot",), ("first_metatarsal", "lateral_metatarsals")),
     "lateral_metatarsals": (("lateral_metatarsals",), ("forefoot",), ("central_metatarsals",)),
     "hallux": (("hallux",), ("toes",), ("lesser_toes",), ("first_metatarsal",), ("forefoot",)),
-    "lesser_toes": (("lesser_toes",), ("toes",), ("hallux",), ("central_metatarsals", "lateral_metatarsals"), ("forefoot",)),
+    "lesser_toes": (
+        ("lesser_toes",),
+        ("toes",),
+        ("hallux",),
+        ("central_metatarsals", "lateral_metatarsals"),
+        ("forefoot",),
+    ),
 }
 
 
@@ -749,7 +761,9 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
     swing_m = timing.stride_length_m
     standing: dict[str, Contact] = {}  # the stand contacts of the current standing period
 
-    def stride_steps(t_base: float, lead_profile: FootProfile, other_profile: FootProfile) -> tuple[float, float, float]:
+    def stride_steps(
+        t_base: float, lead_profile: FootProfile, other_profile: FootProfile
+    ) -> tuple[float, float, float]:
         """The next three step durations: lead->other, other->lead, and the next lead->other."""
         share = 0.5 * (1.0 + lead_profile.stance_fraction - other_profile.stance_fraction)
         z = fluctuation[np.arange(step, step + 3) % n_max]
@@ -865,7 +879,7 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
             contacts[side].append(standing[side])
 
     def transition(kind: str, t0: float, d: float) -> None:
-        """Rising (seated -> standing) or sitting down (standing -> seated): knots of both feet's total load, split by side."""
+        """Rising (seated -> standing) or sitting down (standing -> seated): both feet's total-load knots, per side."""
         share = standing[lead].force_knots[-1][1] / (standing[lead].force_knots[-1][1]
                                                     + standing[other].force_knots[-1][1])
         if kind == "sit_to_stand":

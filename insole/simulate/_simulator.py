@@ -165,7 +165,9 @@ def simulate(params: SimulationParams) -> Recording:
         script = params.script
         needed = script_duration_s(script, timing.stride_time_s, timing.stride_length_m)
         if needed > params.duration_s:
-            raise ValueError(f"the script takes about {needed:.1f} s, longer than the {params.duration_s:g} s asked for")
+            raise ValueError(
+                f"the script takes about {needed:.1f} s, longer than the {params.duration_s:g} s asked for"
+            )
     timeline = build_timeline(script, params.duration_s, timing, feet, rng)
 
     rate = float(params.sample_rate_hz)
@@ -233,7 +235,9 @@ def simulate(params: SimulationParams) -> Recording:
                      right=feet_samples["right"], meta=meta, reference_events=events)
 
 
-def sample_source(recording: Recording, side: str, *, loop: bool = True, imu: bool = False) -> Callable[[int], np.ndarray]:
+def sample_source(
+    recording: Recording, side: str, *, loop: bool = True, imu: bool = False
+) -> Callable[[int], np.ndarray]:
     """A ``source(n)`` callable giving the next ``n`` samples of one foot, for the emulated insole firmware.
 
     Each call returns a float64 array of shape ``(n, 16)``: kPa per sensor in
@@ -243,7 +247,9 @@ def sample_source(recording: Recording, side: str, *, loop: bool = True, imu: bo
     once exhausted. Invalid samples come out as NaN, as stored.
     """
     if recording.layout.name != "insole16" or recording.unit != "kPa":
-        raise ValueError(f"sample_source needs an insole16 recording in kPa, not {recording.layout.name} in {recording.unit}")
+        raise ValueError(
+            f"sample_source needs an insole16 recording in kPa, not {recording.layout.name} in {recording.unit}"
+        )
     foot = recording.foot(side)
     if foot is None or foot.n_samples == 0:
         raise ValueError(f"the recording has no {side} foot samples")
@@ -364,7 +370,9 @@ def _imu(time_s: np.ndarray, timeline: Timeline, side: str, rng: np.random.Gener
 def _reference_events(timeline: Timeline, duration_s: float) -> ReferenceEvents:
     strikes, offs = {}, {}
     for side, contacts in timeline.contacts.items():
-        strikes[side] = tuple(float(c.start_s) for c in contacts if c.starts_with_strike and 0.0 <= c.start_s < duration_s)
+        strikes[side] = tuple(
+            float(c.start_s) for c in contacts if c.starts_with_strike and 0.0 <= c.start_s < duration_s
+        )
         offs[side] = tuple(float(c.end_s) for c in contacts if c.ends_with_toe_off and 0.0 <= c.end_s < duration_s)
     return ReferenceEvents(
         source=SIMULATOR_SOURCE,
@@ -462,7 +470,11 @@ def _truth(params: SimulationParams, layout: SensorLayout, timing: Any, feet: Ma
                 # double support: from this strike to the other foot's toe off, and from its strike to our toe off
                 other_off = offs_by_side[other]
                 other_on = strikes_by_side[other]
-                first_off = other_off[np.searchsorted(other_off, c.start_s)] if other_off.size and other_off[-1] >= c.start_s else c.start_s
+                first_off = (
+                    other_off[np.searchsorted(other_off, c.start_s)]
+                    if other_off.size and other_off[-1] >= c.start_s
+                    else c.start_s
+                )
                 on_idx = np.searchsorted(other_on, c.start_s, side="right")
                 other_strike = other_on[on_idx] if on_idx < other_on.size else c.end_s
                 ds = max(first_off - c.start_s, 0.0) + max(c.end_s - other_strike, 0.0)
@@ -483,7 +495,9 @@ def _truth(params: SimulationParams, layout: SensorLayout, timing: Any, feet: Ma
             "n_walking_strides": int(stride_arr.size),
             "stride_time_mean_s": _round(float(stride_arr.mean())) if stride_arr.size else None,
             "stride_time_sd_s": _round(float(stride_arr.std(ddof=1))) if stride_arr.size > 1 else None,
-            "stride_time_cv_pct": _round(float(100 * stride_arr.std(ddof=1) / stride_arr.mean()), 4) if stride_arr.size > 1 else None,
+            "stride_time_cv_pct": _round(float(100 * stride_arr.std(ddof=1) / stride_arr.mean()), 4)
+            if stride_arr.size > 1
+            else None,
             "stance_time_mean_s": _round(float(np.mean(stance_walk))) if stance_walk else None,
             "stance_pct_stride_mean": _round(float(np.mean(stance_pct)), 4) if stance_pct else None,
             "double_support_pct_stride_mean": _round(float(np.mean(ds_walk)), 4) if ds_walk else None,
@@ -496,7 +510,9 @@ def _truth(params: SimulationParams, layout: SensorLayout, timing: Any, feet: Ma
             values = [v for v, s, g in zip(steps[key], steps["side"], steps["segment"]) if s == side and g == "walking"]
             per_foot[side][f"{key.removesuffix('_s') if key == 'stance_s' else key}_mean"] = (
                 _round(float(np.mean(values))) if values else None)
-    walking_strides = [s for side in per_foot.values() if side["stride_time_mean_s"] for s in [side["stride_time_mean_s"]]]
+    walking_strides = [
+        s for side in per_foot.values() if side["stride_time_mean_s"] for s in [side["stride_time_mean_s"]]
+    ]
     cadence = 120.0 / float(np.mean(walking_strides)) if walking_strides else None
     segments = []
     for seg in timeline.segments:

@@ -120,8 +120,17 @@ def _foot_table(recording: Recording, side: str) -> tuple[pd.DataFrame, pd.DataF
                          "units": "rad/s", "placement": "insole IMU", "description": "angular rate (insole frame)"})
             columns[f"gyro_{axis}"] = foot.gyro_dps[:, k].astype(np.float64) * _DEG_TO_RAD
     for name in sorted(foot.channels):
-        rows.append({"name": name, "component": "n/a", "type": "MISC", "tracked_point": tracked,
-                     "units": _channel_unit(name), "placement": "n/a", "description": "channel of the source recording"})
+        rows.append(
+            {
+                "name": name,
+                "component": "n/a",
+                "type": "MISC",
+                "tracked_point": tracked,
+                "units": _channel_unit(name),
+                "placement": "n/a",
+                "description": "channel of the source recording",
+            }
+        )
         columns[name] = foot.channels[name]
     return pd.DataFrame(rows), pd.DataFrame(columns)
 
@@ -220,7 +229,7 @@ def _dataset_files(out: Path, recording: Recording, subject: str, params: BidsEx
     ignore = out / ".bidsignore"
     lines = ignore.read_text().split("\n") if ignore.exists() else []
     if "*_insole.json" not in lines:
-        files.append(_write_text(ignore, "\n".join([*(l for l in lines if l), "*_insole.json"]) + "\n"))
+        files.append(_write_text(ignore, "\n".join([*(line for line in lines if line), "*_insole.json"]) + "\n"))
     readme = out / "README"
     if not readme.exists():
         files.append(_write_text(readme, (
@@ -325,7 +334,9 @@ def read_bids(path: str | Path) -> Recording:
         left=feet.get("left"),
         right=feet.get("right"),
         meta=RecordingMeta.from_dict(description.get("meta") or {}),
-        reference_events=ReferenceEvents.from_dict(description["reference_events"]) if description.get("reference_events") else None,
+        reference_events=ReferenceEvents.from_dict(description["reference_events"])
+        if description.get("reference_events")
+        else None,
         marks=tuple(Mark(**m) for m in description.get("marks") or ()),
     )
 
@@ -353,14 +364,22 @@ def _read_foot(motion: Path, channels_path: Path, description: Mapping[str, Any]
         if sensor not in table:
             raise MalformedFileError(channels_path, f"sensor channel {sensor!r} is missing")
         if units[sensor] != expected_unit:
-            raise MalformedFileError(channels_path, f"sensor {sensor!r} is in {units[sensor]}, expected {expected_unit}")
+            raise MalformedFileError(
+                channels_path, f"sensor {sensor!r} is in {units[sensor]}, expected {expected_unit}"
+            )
     values = table[list(layout["sensor_names"])].to_numpy().astype(np.float32)
     accel = gyro = None
     if all(f"accel_{a}" in table for a in _AXES):
         accel = (table[[f"accel_{a}" for a in _AXES]].to_numpy() / STANDARD_GRAVITY_M_S2).astype(np.float32)
     if all(f"gyro_{a}" in table for a in _AXES):
         gyro = (table[[f"gyro_{a}" for a in _AXES]].to_numpy() / _DEG_TO_RAD).astype(np.float32)
-    known = {"latency", "sample_valid", *layout["sensor_names"], *(f"accel_{a}" for a in _AXES), *(f"gyro_{a}" for a in _AXES)}
+    known = {
+        "latency",
+        "sample_valid",
+        *layout["sensor_names"],
+        *(f"accel_{a}" for a in _AXES),
+        *(f"gyro_{a}" for a in _AXES),
+    }
     extra = {name: table[name].to_numpy() for name in names if name not in known}
     return FootSamples(
         time_s=table["latency"].to_numpy(),

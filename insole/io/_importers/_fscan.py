@@ -150,21 +150,34 @@ class FscanImporter:
         )
 
         frame_numbers, cells = _read_frames(path, lines, mark + 1, n_rows, n_cols)
-        start = int(_header_number(path, header, "START_FRAME", integer=True)) if "START_FRAME" in header else int(frame_numbers[0])
-        end = int(_header_number(path, header, "END_FRAME", integer=True)) if "END_FRAME" in header else int(frame_numbers[-1])
+        start = (
+            int(_header_number(path, header, "START_FRAME", integer=True))
+            if "START_FRAME" in header
+            else int(frame_numbers[0])
+        )
+        end = (
+            int(_header_number(path, header, "END_FRAME", integer=True))
+            if "END_FRAME" in header
+            else int(frame_numbers[-1])
+        )
         if frame_numbers[-1] < end:
             raise MalformedFileError(
                 path, f"file ends after frame {frame_numbers[-1]} but the header's END_FRAME is {end}: truncated?"
             )
         if frame_numbers[0] < start or frame_numbers[-1] > end:
-            raise MalformedFileError(path, f"frames {frame_numbers[0]}..{frame_numbers[-1]} lie outside START_FRAME {start} .. END_FRAME {end}")
+            raise MalformedFileError(
+                path,
+                f"frames {frame_numbers[0]}..{frame_numbers[-1]} lie outside START_FRAME {start} .. END_FRAME {end}",
+            )
 
         outside = np.isnan(cells)
         insole = ~outside[0]
         changed = np.flatnonzero(np.any(outside != outside[0], axis=(1, 2)))
         if changed.size:
             raise MalformedFileError(
-                path, f"the insole outline (B cells) changes at frame {frame_numbers[changed[0]]}; expected one outline for the movie"
+                path,
+                f"the insole outline (B cells) changes at frame {frame_numbers[changed[0]]}; "
+                "expected one outline for the movie",
             )
         if not insole.any():
             raise MalformedFileError(path, "every sensel is marked B (outside the insole)")
@@ -211,7 +224,9 @@ class FscanImporter:
         time_s = np.arange(n_slots, dtype=np.float64) * period_s
         foot = FootSamples(time_s=time_s, values=values, valid=valid)
         calibration = _calibration(header)
-        body_mass = next((p["load_kg"] for p in calibration if (p.get("mode") or "").lower() == "walk" and "load_kg" in p), None)
+        body_mass = next(
+            (p["load_kg"] for p in calibration if (p.get("mode") or "").lower() == "walk" and "load_kg" in p), None
+        )
         meta = RecordingMeta(
             subject_id=None,
             body_mass_kg=body_mass,
@@ -276,7 +291,10 @@ def _read_frames(path: Path, lines: list[str], first: int, n_rows: int, n_cols: 
     frame_numbers = np.asarray(numbers, dtype=np.int64)
     if np.any(np.diff(frame_numbers) <= 0):
         k = int(np.flatnonzero(np.diff(frame_numbers) <= 0)[0]) + 1
-        raise MalformedFileError(path, f"line {body[frame_at[k]][0] + 1}: frame {frame_numbers[k]} does not follow frame {frame_numbers[k - 1]}")
+        raise MalformedFileError(
+            path,
+            f"line {body[frame_at[k]][0] + 1}: frame {frame_numbers[k]} does not follow frame {frame_numbers[k - 1]}",
+        )
     bounds = frame_at + [len(body)]
     sizes = np.diff(bounds) - 1
     wrong = np.flatnonzero(sizes != n_rows)
@@ -287,7 +305,9 @@ def _read_frames(path: Path, lines: list[str], first: int, n_rows: int, n_cols: 
                 path, f"frame {frame_numbers[k]} has {sizes[k]} of {n_rows} rows: file cut short (truncated?)"
             )
         raise MalformedFileError(
-            path, f"frame {frame_numbers[k]} (line {body[frame_at[k]][0] + 1}) has {sizes[k]} rows, but the header says ROWS {n_rows}"
+            path,
+            f"frame {frame_numbers[k]} (line {body[frame_at[k]][0] + 1}) has {sizes[k]} rows, "
+            f"but the header says ROWS {n_rows}",
         )
     is_frame_line = np.zeros(len(body), dtype=bool)
     is_frame_line[frame_at] = True
@@ -298,7 +318,8 @@ def _read_frames(path: Path, lines: list[str], first: int, n_rows: int, n_cols: 
         data_lines = [i for (i, _), skip in zip(body, is_frame_line) if not skip]
         line_number = data_lines[int(bad[0])] + 1
         raise MalformedFileError(
-            path, f"line {line_number} has {commas[bad[0]] + 1} values, but the header says COLS {n_cols} (wrong grid size)"
+            path,
+            f"line {line_number} has {commas[bad[0]] + 1} values, but the header says COLS {n_cols} (wrong grid size)",
         )
     try:
         import pandas as pd  # here, not at the top: listing the formats (`insole --help`) must stay light

@@ -111,7 +111,9 @@ def _meta(path: Path) -> RecordingMeta:
         subject_id = f"{study}{group}{match['subject']}"
         condition = _walk_condition(match["walk"], study)
         extra.update(study=study, study_reference=_STUDIES[study], group=_GROUPS[group], walk=match["walk"])
-        demographics = _demographics(path.parent / "demographics.txt", study, group, int(match["subject"]), match["walk"])
+        demographics = _demographics(
+            path.parent / "demographics.txt", study, group, int(match["subject"]), match["walk"]
+        )
         if demographics:
             body_mass_kg = demographics.pop("body_mass_kg", None)
             extra["demographics"] = demographics

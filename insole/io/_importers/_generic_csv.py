@@ -92,7 +92,9 @@ def _read_mapping(data_path: Path, mapping_path: Path) -> _Mapping:
     try:
         raw = tomllib.loads(text) if mapping_path.suffix.lower() == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, ValueError) as error:
-        raise MalformedFileError(mapping_path, f"column mapping is not valid {mapping_path.suffix[1:].upper()}: {error}") from None
+        raise MalformedFileError(
+            mapping_path, f"column mapping is not valid {mapping_path.suffix[1:].upper()}: {error}"
+        ) from None
     if not isinstance(raw, dict):
         raise MalformedFileError(mapping_path, "column mapping must be a table/object")
     if raw.get("format") == "insole-csv":
@@ -113,7 +115,8 @@ def _read_mapping(data_path: Path, mapping_path: Path) -> _Mapping:
     for side in SIDES:
         if side in raw and len(raw[side]) != layout.n_sensors:
             raise MalformedFileError(
-                mapping_path, f"'{side}' lists {len(raw[side])} columns but layout {layout.name} has {layout.n_sensors} sensors"
+                mapping_path,
+                f"'{side}' lists {len(raw[side])} columns but layout {layout.name} has {layout.n_sensors} sensors",
             )
     if str(raw.get("time_unit", "s")) not in _TIME_SCALE:
         raise MalformedFileError(mapping_path, f"time_unit must be one of {sorted(_TIME_SCALE)}")

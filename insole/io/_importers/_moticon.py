@@ -51,7 +51,12 @@ _STEPS = re.compile(r"^(left|right) steps\s*\[", re.IGNORECASE)
 _EVENTS = re.compile(r"^(left|right) Events\s*\[", re.IGNORECASE)
 _EVENT_LABELS = re.compile(r"^(left|right) Events label\s*\[", re.IGNORECASE)
 # OpenGo Software step codes (as decoded by Moticon's own moticon-opengo library)
-_STEP_CODES = {11: ("left", "heel_strike"), 15: ("left", "toe_off"), 21: ("right", "heel_strike"), 25: ("right", "toe_off")}
+_STEP_CODES = {
+    11: ("left", "heel_strike"),
+    15: ("left", "toe_off"),
+    21: ("right", "heel_strike"),
+    25: ("right", "toe_off"),
+}
 _MANUAL_CODES = {1: "heel_strike", 2: "midstance_force_minimum"}
 _N_PRESSURES = 16
 
@@ -182,7 +187,9 @@ class MoticonImporter:
         if names[0].strip().lower() != "time":
             raise MalformedFileError(path, "the last '#' line does not name the columns (expected 'time' first)")
         columns = _find_columns(path, names)
-        table = split_rows(path, lines[n_header:], n_header + 1, "\t", len(names), ended_with_newline=ended_with_newline)
+        table = split_rows(
+            path, lines[n_header:], n_header + 1, "\t", len(names), ended_with_newline=ended_with_newline
+        )
         time_s, _ = parse_numeric(path, table, [0], ["time"], allow_empty=False)
         time_s = time_s[:, 0]
         steps = np.diff(time_s)

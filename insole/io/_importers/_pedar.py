@@ -169,7 +169,9 @@ class PedarImporter:
         lines = text.split("\n")
         column_line = next((i for i, line in enumerate(lines[:60]) if line.strip().lower().startswith("time[")), None)
         if column_line is None:
-            raise MalformedFileError(path, "no 'time[secs]' column line in the first 60 lines: not a complete pedar export")
+            raise MalformedFileError(
+                path, "no 'time[secs]' column line in the first 60 lines: not a complete pedar export"
+            )
         fields = _header_fields(lines[:column_line])
         unit = fields.get("pressure values in", "kPa")
         factor = kpa_factor(path, unit)
@@ -191,7 +193,9 @@ class PedarImporter:
         expected = [str(n) for n in range(1, N_SENSORS + 1)] * n_insoles
         if numbers != expected:
             raise MalformedFileError(path, f"line {column_line + 1}: sensor columns are not numbered 1..99 per insole")
-        sides = ("left", "right") if n_insoles == 2 else (("right",) if masks["right"] and not masks["left"] else ("left",))
+        sides = (
+            ("left", "right") if n_insoles == 2 else (("right",) if masks["right"] and not masks["left"] else ("left",))
+        )
 
         data = _read_rows(path, lines, column_line + 1, 1 + N_SENSORS * n_insoles)
         n_frames = data.shape[0]
@@ -280,8 +284,12 @@ def _read_rows(path: Path, lines: list[str], first: int, n_columns: int) -> np.n
     if wrong.size:
         k = int(wrong[0])
         if k == len(body) - 1 and counts[k] < n_columns:
-            raise MalformedFileError(path, f"line {first + k + 1} has {counts[k]} of {n_columns} fields: file cut short (truncated?)")
-        raise MalformedFileError(path, f"line {first + k + 1} has {counts[k]} fields, expected {n_columns} (time and 99 per insole)")
+            raise MalformedFileError(
+                path, f"line {first + k + 1} has {counts[k]} of {n_columns} fields: file cut short (truncated?)"
+            )
+        raise MalformedFileError(
+            path, f"line {first + k + 1} has {counts[k]} fields, expected {n_columns} (time and 99 per insole)"
+        )
     try:
         import pandas as pd  # here, not at the top: listing the formats (`insole --help`) must stay light
         table = pd.read_csv(io.StringIO("\n".join(body)), header=None, sep=r"\s+", dtype=np.float64, engine="c")

@@ -151,7 +151,9 @@ class StapponeImporter:
             step = np.diff(stamps)
             if np.any(step <= 0):
                 k = int(np.flatnonzero(step <= 0)[0]) + 1
-                raise MalformedFileError(path, f"line {rows[k] + 2}: sole {sole} timestamp {stamps[k]:.0f} ms does not increase")
+                raise MalformedFileError(
+                    path, f"line {rows[k] + 2}: sole {sole} timestamp {stamps[k]:.0f} ms does not increase"
+                )
             period_ms = float(np.median(step)) if step.size else 16.0
             periods[sole] = period_ms
             slot_of_row, n_slots = _slots(stamps, period_ms)
@@ -166,7 +168,10 @@ class StapponeImporter:
             valid = np.zeros(n_slots, dtype=bool)
             valid[slot_of_row] = ~corrupt[rows]
 
-            def slotted(columns: list[str], scale: float = 1.0) -> np.ndarray:
+            def slotted(
+                columns: list[str], scale: float = 1.0, *, n_slots: int = n_slots,
+                slot_of_row: np.ndarray = slot_of_row, rows: np.ndarray = rows, valid: np.ndarray = valid,
+            ) -> np.ndarray:
                 out = np.full((n_slots, len(columns)), np.nan)
                 out[slot_of_row] = table[columns].to_numpy()[rows] * scale
                 out[~valid] = np.nan
@@ -187,12 +192,20 @@ class StapponeImporter:
         period_ms = float(np.median(list(periods.values())))
         meta = RecordingMeta(
             recorded_at=datetime.fromtimestamp(t0_ms / 1000.0, tz=timezone.utc).isoformat(timespec="milliseconds"),
-            devices={SOLE_SIDE[s]: {"vendor": "stappone", "sole_id": s, "side_from": "assumed: sole 1 left, sole 2 right"}
-                     for s in periods},
+            devices={
+                SOLE_SIDE[s]: {"vendor": "stappone", "sole_id": s, "side_from": "assumed: sole 1 left, sole 2 right"}
+                for s in periods
+            },
             software=importer_software("stappone"),
-            source={**provenance(path, "stappone"), "time_zero": {
-                # the file's clock is absolute; our axis starts at its first sample
-                "source_column": "timestamp", "source_unit": "ms since the Unix epoch", "source_value": t0_ms}},
+            source={
+                **provenance(path, "stappone"),
+                "time_zero": {
+                    # the file's clock is absolute; our axis starts at its first sample
+                    "source_column": "timestamp",
+                    "source_unit": "ms since the Unix epoch",
+                    "source_value": t0_ms,
+                },
+            },
             extra={
                 "start_epoch_ms": t0_ms,
                 # keys as text: the description is JSON, and must read back equal

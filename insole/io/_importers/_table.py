@@ -69,11 +69,13 @@ class TextTable:
 
     @cached_property
     def numeric_columns(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Column index -> (float64 values, empty mask) for each column whose every field is a finite number or empty."""
+        """Column index -> (float64 values, empty mask) for each column whose fields are all finite numbers or empty."""
         return _read_numeric_columns(self)
 
 
-def split_rows(path: Path, lines: list[str], first_line: int, delimiter: str, n_columns: int, *, ended_with_newline: bool) -> TextTable:
+def split_rows(
+    path: Path, lines: list[str], first_line: int, delimiter: str, n_columns: int, *, ended_with_newline: bool
+) -> TextTable:
     """Split ``lines`` on ``delimiter`` into exactly ``n_columns`` fields per line.
 
     A last line with too few fields in a file that does not end with a newline
@@ -168,7 +170,9 @@ def parse_numeric(
 
 def _raise_empty(path: Path, table: TextTable, columns: np.ndarray, names: list[str] | None, empty: np.ndarray) -> None:
     row, col = (int(i) for i in np.argwhere(empty)[0])
-    raise MalformedFileError(path, f"line {table.first_line + row}, {_column_name(columns, col, names)}: field is empty")
+    raise MalformedFileError(
+        path, f"line {table.first_line + row}, {_column_name(columns, col, names)}: field is empty"
+    )
 
 
 def _parse_fields(

@@ -36,7 +36,9 @@ def kpa_factor(path: Path, unit: str) -> float:
         return PRESSURE_TO_KPA[key]
     except KeyError:
         raise MalformedFileError(
-            path, f"pressure unit {unit.strip()!r} is not one we can convert (known: kPa, MPa, mmHg, psi, kg/cm2, N/cm2, bar)"
+            path,
+            f"pressure unit {unit.strip()!r} is not one we can convert "
+            "(known: kPa, MPa, mmHg, psi, kg/cm2, N/cm2, bar)",
         ) from None
 
 

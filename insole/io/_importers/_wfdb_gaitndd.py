@@ -39,7 +39,9 @@ WFDB_INVALID = -32768
 DATASET = "PhysioNet gaitndd 1.0.0 (Gait in Neurodegenerative Disease), https://physionet.org/content/gaitndd/1.0.0/"
 LICENCE = "ODC-By 1.0"
 _GROUPS = {"control": "control", "park": "parkinsons", "hunt": "huntingtons", "als": "als"}
-_RECORD_LINE = re.compile(r"^(?P<name>[^\s/]+)(/\d+)?\s+(?P<nsig>\d+)\s+(?P<fs>[\d.eE+-]+)(?:/[\d.]+)?(?:\([^)]*\))?\s+(?P<nsamp>\d+)")
+_RECORD_LINE = re.compile(
+    r"^(?P<name>[^\s/]+)(/\d+)?\s+(?P<nsig>\d+)\s+(?P<fs>[\d.eE+-]+)(?:/[\d.]+)?(?:\([^)]*\))?\s+(?P<nsamp>\d+)"
+)
 _GAIN = re.compile(r"^(?P<gain>[\d.eE+-]+)(?:\((?P<baseline>-?\d+)\))?(?:/(?P<units>\S+))?$")
 _SIDE_BY_SUFFIX = {".let": "left", ".rit": "right"}
 # .ts columns (PhysioNet gaitndd page), with units in the names
@@ -164,10 +166,13 @@ def _read_signal(header_path: Path, header: Header, spec: SignalSpec) -> np.ndar
     signal_path = header_path.parent / spec.file_name
     if not signal_path.is_file():
         raise MissingCompanionError(
-            header_path, f"the signal file {spec.file_name} ({_side_of(spec) or 'a'} foot) named by this WFDB header is missing"
+            header_path,
+            f"the signal file {spec.file_name} ({_side_of(spec) or 'a'} foot) named by this WFDB header is missing",
         )
     if spec.format != 212:
-        raise MalformedFileError(header_path, f"{spec.file_name}: WFDB format {spec.format} is not supported (gaitndd uses 212)")
+        raise MalformedFileError(
+            header_path, f"{spec.file_name}: WFDB format {spec.format} is not supported (gaitndd uses 212)"
+        )
     data = signal_path.read_bytes()
     needed = 3 * ((header.n_samples + 1) // 2)
     if len(data) < needed:
@@ -177,10 +182,13 @@ def _read_signal(header_path: Path, header: Header, spec: SignalSpec) -> np.ndar
         )
     samples = decode_format_212(data, header.n_samples)
     # the header writes an invalid first sample as WFDB's 16-bit invalid value
-    initial = WFDB_INVALID if samples.size and samples[0] == INVALID_212 else (int(samples[0]) if samples.size else None)
+    initial = (
+        WFDB_INVALID if samples.size and samples[0] == INVALID_212 else (int(samples[0]) if samples.size else None)
+    )
     if spec.initial_value is not None and initial is not None and initial != spec.initial_value:
         raise MalformedFileError(
-            signal_path, f"first sample is {samples[0]}, the header says {spec.initial_value}: damaged or not this record's file"
+            signal_path,
+            f"first sample is {samples[0]}, the header says {spec.initial_value}: damaged or not this record's file",
         )
     if spec.checksum is not None and _checksum(samples) != spec.checksum:
         raise MalformedFileError(

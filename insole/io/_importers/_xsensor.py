@@ -104,7 +104,9 @@ class XsensorImporter:
                 missing = sorted(set(range(n_frames)) - set(present))
                 at = frames[missing[0]][0] if missing else frames[-1][0]
                 if missing == [n_frames - 1]:
-                    raise MalformedFileError(path, f"frame {at} has no block for sensor {name}: file cut short (truncated?)")
+                    raise MalformedFileError(
+                        path, f"frame {at} has no block for sensor {name}: file cut short (truncated?)"
+                    )
                 raise MalformedFileError(path, f"sensor {name} has no block in frame {at} (mixed export?)")
             for block in mine:
                 if _int_field(path, block, "Rows") != n_rows or _int_field(path, block, "Columns") != n_cols:
@@ -291,22 +293,32 @@ def _column(blocks: list[_Block], *keys: str) -> np.ndarray:
     return out
 
 
-def _read_grid(path: Path, blocks: list[_Block], n_rows: int, n_cols: int, frames: list[tuple[int, datetime]]) -> np.ndarray:
+def _read_grid(
+    path: Path, blocks: list[_Block], n_rows: int, n_cols: int, frames: list[tuple[int, datetime]]
+) -> np.ndarray:
     """(frames, rows, cols) from the SENSELS lines of each block, parsed in one call."""
     for block in blocks:
         if len(block.data) != n_rows:
             last = block is blocks[-1] and len(block.data) < n_rows
             where = f"frame {frames[block.frame][0]}, sensor {block.name}"
             if last:
-                raise MalformedFileError(path, f"{where} has {len(block.data)} of {n_rows} sensel rows: file cut short (truncated?)")
-            raise MalformedFileError(path, f"{where} (line {block.line}) has {len(block.data)} sensel rows, but Rows says {n_rows} (wrong grid size)")
+                raise MalformedFileError(
+                    path, f"{where} has {len(block.data)} of {n_rows} sensel rows: file cut short (truncated?)"
+                )
+            raise MalformedFileError(
+                path,
+                f"{where} (line {block.line}) has {len(block.data)} sensel rows, "
+                f"but Rows says {n_rows} (wrong grid size)",
+            )
     lines = [line for block in blocks for line in block.data]
     numbers = [n for block in blocks for n in block.data_lines]
     filled = np.fromiter((len(line.rstrip(", ").split(",")) for line in lines), dtype=np.int64, count=len(lines))
     wrong = np.flatnonzero(filled != n_cols)
     if wrong.size:
         k = int(wrong[0])
-        raise MalformedFileError(path, f"line {numbers[k]} has {filled[k]} sensel values, but Columns says {n_cols} (wrong grid size)")
+        raise MalformedFileError(
+            path, f"line {numbers[k]} has {filled[k]} sensel values, but Columns says {n_cols} (wrong grid size)"
+        )
     try:
         import pandas as pd  # here, not at the top: listing the formats (`insole --help`) must stay light
         table = pd.read_csv(io.StringIO("\n".join(lines)), header=None, usecols=range(n_cols), dtype=np.float64,
@@ -348,7 +360,10 @@ def _locate_regions(
         if len(mine) != n_frames:
             last = {b.frame for b in mine}
             if len(mine) == n_frames - 1 and n_frames - 1 not in last:
-                raise MalformedFileError(path, f"the last frame (number {n_frames} in the file) lacks region {name}: file cut short (truncated?)")
+                raise MalformedFileError(
+                    path,
+                    f"the last frame (number {n_frames} in the file) lacks region {name}: file cut short (truncated?)",
+                )
             continue
         grid = grids[side_of_sensor[side]]
         count = number_in(mine[0].fields.get("Cells", ""))
@@ -358,8 +373,10 @@ def _locate_regions(
             if count is not None and values.size != int(count):
                 cut = block is mine[-1] and block.frame == n_frames - 1
                 raise MalformedFileError(
-                    path, f"line {block.line}: region {name} lists {values.size} cells, its Cells line says {int(count)}"
-                    + (": file cut short (truncated?)" if cut else ""))
+                    path,
+                    f"line {block.line}: region {name} lists {values.size} cells, its Cells line says {int(count)}"
+                    + (": file cut short (truncated?)" if cut else ""),
+                )
             series.append(values)
         if len({s.size for s in series}) != 1:
             raise MalformedFileError(path, f"region {name} changes its number of cells between frames")
