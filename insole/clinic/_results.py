@@ -87,7 +87,8 @@ class TestInputs:
     def __post_init__(self) -> None:
         checks = (
             (self.walkway_m > 0 and 0 < self.timed_m < self.walkway_m,
-             f"the timed metres ({self.timed_m:g} m) must be positive and shorter than the walkway ({self.walkway_m:g} m)"),
+             f"the timed metres ({self.timed_m:g} m) must be positive and shorter than the walkway "
+             f"({self.walkway_m:g} m)"),
             (self.pace in ("comfortable", "fast"), f"pace must be comfortable or fast, not {self.pace!r}"),
             (self.course_m > 0, f"the course length must be positive, not {self.course_m:g} m"),
             (self.duration_s > 0, "the test duration must be positive"),
@@ -185,7 +186,8 @@ class TestResult:
             return f"{head} ({'; '.join(self.reasons)})"
         if self.test == "10mwt":
             return (f"{head}: gait speed {m['gait_speed_m_s']:.2f} m/s over {self.inputs.timed_m:g} m "
-                    f"({m['timed_s']:.2f} s), {m['steps_total']} steps, cadence {m['cadence_steps_per_min']:.0f} steps/min")
+                    f"({m['timed_s']:.2f} s), {m['steps_total']} steps, "
+                    f"cadence {m['cadence_steps_per_min']:.0f} steps/min")
         if self.test == "6mwt":
             return (f"{head}: {m['distance_m']:.0f} m in 6 min ({m['lengths_completed']} lengths of "
                     f"{self.inputs.course_m:g} m), cadence {m['cadence_steps_per_min']:.0f} steps/min")
@@ -193,8 +195,9 @@ class TestResult:
             return (f"{head}: {m['total_time_s']:.2f} s (sit-to-stand {m['sit_to_stand_s']:.2f} s, "
                     f"stand-to-sit {m['stand_to_sit_s']:.2f} s)")
         eo, ec = self.tables["conditions"][0], self.tables["conditions"][-1]
+        romberg = m.get("romberg_quotient_area", float("nan"))
         return (f"{head}: left {m['left_load_pct']:.1f} %, sway area {eo['ellipse_area_mm2']:.0f} mm2 eyes open, "
-                f"{ec['ellipse_area_mm2']:.0f} mm2 eyes closed (Romberg {m.get('romberg_quotient_area', float('nan')):.2f})")
+                f"{ec['ellipse_area_mm2']:.0f} mm2 eyes closed (Romberg {romberg:.2f})")
 
     def with_recording(self, recording: Recording) -> Recording:
         """``recording`` with this result in ``meta.extra["clinic_test"]`` and the phases as marks.
@@ -616,10 +619,11 @@ def _sway(feet: Mapping[str, _FootCop], a: float, b: float, inputs: TestInputs, 
     rear_l, rear_r = np.nanmean(rear["left"][inside]), np.nanmean(on_right(rear["right"]))
     front_l, front_r = np.nanmean(front["left"][inside]), np.nanmean(on_right(front["right"]))
     stepped = None
-    for side, force in (("left", fl), ("right", fr)):
+    for force in (fl, fr):
         low = force < params.step_off_fraction * np.nanmedian(force)
         if low.any():
-            stepped = float(t[inside][np.argmax(low)]) if stepped is None else min(stepped, float(t[inside][np.argmax(low)]))
+            first_low_s = float(t[inside][np.argmax(low)])
+            stepped = first_low_s if stepped is None else min(stepped, first_low_s)
     return {
         "start_s": float(a), "end_s": float(b), "duration_s": duration,
         "left_load_pct": left_pct, "right_load_pct": 100.0 - left_pct,
