@@ -269,7 +269,7 @@ def _check_rate(rate_hz: object) -> int:
         rate_hz not in _RATE_CODE
     ):
         raise ProtocolError(f"sample_rate_hz={rate_hz!r}: must be one of {SAMPLE_RATES_HZ}")
-    return int(rate_hz)  # type: ignore[call-overload]
+    return int(rate_hz)
 
 
 def _rate_from_code(code: int, what: str) -> int:
@@ -651,7 +651,7 @@ def decode_command(data: bytes | bytearray | memoryview) -> Command:
         return SetSampleRate(rate_hz, n, bool(imu), token=token)
     if op is Opcode.IDENTIFY:
         return Identify(args[0], token=token)
-    return _COMMAND_TYPES[op](token=token)  # type: ignore[no-any-return]
+    return _COMMAND_TYPES[op](token=token)
 
 
 # --------------------------------------------------------------------------- replies
@@ -1004,7 +1004,7 @@ def encode(message: Message) -> bytes:
     if isinstance(message, SamplePacket):
         return encode_sample_packet(message)
     if isinstance(message, _CommandBase):
-        return encode_command(message)  # type: ignore[arg-type]
+        return encode_command(message)
     if isinstance(message, (Reply, ClockReply, InfoReply)):
         return encode_reply(message)
     if isinstance(message, ManufacturerData):

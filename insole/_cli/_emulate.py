@@ -168,7 +168,7 @@ def source_for_pattern(pattern: str, side: str, seed: int) -> SampleSource:
     from firmware_protocol import source_from_arrays, synthetic_walking_source
 
     if pattern == "synthetic":
-        return synthetic_walking_source(side, seed=seed)  # type: ignore[arg-type]
+        return synthetic_walking_source(side, seed=seed)
     if pattern not in _GAIT_PATTERNS:
         raise ValueError(f"unknown pattern {pattern!r}")
     recording = _simulated_walk(pattern, seed)

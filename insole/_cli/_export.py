@@ -89,7 +89,7 @@ def _analyzer() -> Any:
     analyze = getattr(insole, "analyze", None)
     if analyze is None:
         try:
-            from insole.analysis import analyze  # type: ignore[attr-defined,no-redef]
+            from insole.analysis import analyze
         except ImportError:
             return None
     return analyze

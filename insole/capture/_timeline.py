@@ -68,8 +68,8 @@ class SlotBlock:
             values_kpa=np.concatenate([b.values_kpa for b in blocks]),
             valid=np.concatenate([b.valid for b in blocks]),
             saturated=np.concatenate([b.saturated for b in blocks]),
-            accel_g=np.concatenate([b.accel_g for b in blocks]) if imu else None,  # type: ignore[misc]
-            gyro_dps=np.concatenate([b.gyro_dps for b in blocks]) if imu else None,  # type: ignore[misc]
+            accel_g=np.concatenate([b.accel_g for b in blocks]) if imu else None,
+            gyro_dps=np.concatenate([b.gyro_dps for b in blocks]) if imu else None,
             arrival_s=np.concatenate([b.arrival_s for b in blocks]),
         )
 
