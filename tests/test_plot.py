@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 STATIC = REPO / "dashboards" / "_static"
 MOTICON = REPO / "recordings" / "moticon_230927_102114.parquet"  # kPa, 16 sensors
 FOOTSWITCH = REPO / "recordings" / "gaitndd_control1.parquet"  # au, one sensor per foot
+GAITPDB = REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet"  # N, 8 sensors
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,16 @@ def test_load_maps_show_the_analysis_sensor_table_as_it_is(moticon: tuple[insole
     # the outline is the recording's layout, and the built-in one of the same name when none is given
     without = plot.load_maps(analysis)
     assert without is not None and len(without.data) == len(fig.data)
+
+
+def test_force_insoles_map_peak_force_and_its_integral() -> None:
+    analysis = insole.analyze(insole.load(GAITPDB))
+    fig = plot.load_maps(analysis)
+    assert fig is not None
+    assert [a.text for a in fig.layout.annotations] == ["peak force (N)", "force-time integral per step (N·s)"]
+    markers = [t for t in fig.data if t.mode == "markers"]
+    for trace, side, column in zip(markers, ("left", "right") * 2, ("peak_force_n",) * 2 + ("fti_n_s",) * 2):
+        np.testing.assert_array_equal(np.asarray(trace.marker.color, float), analysis.sensors[side][column])
 
 
 def test_force_curves_and_shares_are_the_analysis_tables(moticon: tuple[insole.Recording, insole.Analysis]) -> None:

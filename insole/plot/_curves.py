@@ -14,7 +14,7 @@ __all__ = ["force_curves", "stride_times", "why_not_force_curves", "why_not_stri
 
 
 def _calibrated(analysis: Any) -> bool:
-    return str((analysis.provenance.get("input") or {}).get("unit")) in ("N", "kPa")
+    return str(analysis.unit) in ("N", "kPa")
 
 
 def why_not_force_curves(analysis: Any) -> str | None:

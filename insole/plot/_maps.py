@@ -10,28 +10,38 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from insole._layout import SensorLayout
+from insole.analysis import sensor_map_columns
 from insole.plot._common import display_x, foot_geometry, outline_trace, styled
 
-__all__ = ["load_maps", "why_not_load_maps", "MAP_COLUMNS"]
+__all__ = ["load_maps", "why_not_load_maps"]
 
-# ``analysis.sensors`` columns, in the order they are preferred: a peak panel and a time-integral panel,
-# each the first column with a value (pressures for kPa insoles, forces when sensor forces are known, raw
-# values for uncalibrated ones). The load share exists for every insole and stands in for a missing integral.
-MAP_COLUMNS: tuple[tuple[tuple[str, str], ...], ...] = (
-    (("peak_pressure_kpa", "peak pressure (kPa)"), ("peak_force_n", "peak force (N)"), ("peak_au", "peak load (au)")),
-    (("pti_kpa_s", "pressure-time integral per step (kPa·s)"), ("fti_n_s", "force-time integral per step (N·s)"),
-     ("ti_au_s", "load-time integral per step (au·s)"), ("share_pct", "share of stance load (%)")),
-)
+# The panel titles of the analysis's load maps (``insole.analysis.SENSOR_MAPS``) in each recording unit.
+_TITLES = {
+    "kPa": ("peak pressure (kPa)", "pressure-time integral per step (kPa·s)"),
+    "N": ("peak force (N)", "force-time integral per step (N·s)"),
+    "au": ("peak load (au)", "load-time integral per step (au·s)"),
+}
+_SHARE = ("share_pct", "share of stance load (%)")
+
+
+def _has_values(analysis: Any, column: str) -> bool:
+    return any(column in analysis.sensors[s] and np.isfinite(analysis.sensors[s][column].to_numpy(float)).any()
+               for s in analysis.sides)
 
 
 def _panels(analysis: Any) -> list[tuple[str, str]]:
-    panels = []
-    for choices in MAP_COLUMNS:
-        for column, title in choices:
-            if any(column in analysis.sensors[s] and np.isfinite(analysis.sensors[s][column].to_numpy(float)).any()
-                   for s in analysis.sides):
-                panels.append((column, title))
-                break
+    """(column, title) of the peak panel and the time-integral panel, as the analysis names them for its unit.
+
+    The load share exists for every insole and stands in for an integral without a value.
+    """
+    unit = analysis.unit if analysis.unit in _TITLES else "au"
+    columns = sensor_map_columns(unit)
+    peak_title, integral_title = _TITLES[unit]
+    panels = [(columns["peak"], peak_title)] if _has_values(analysis, columns["peak"]) else []
+    if _has_values(analysis, columns["integral"]):
+        panels.append((columns["integral"], integral_title))
+    elif _has_values(analysis, _SHARE[0]):
+        panels.append(_SHARE)
     return panels
 
 
