@@ -236,6 +236,13 @@ class Recording:
             return self.right
         raise ValueError(f"side must be 'left' or 'right', not {side!r}")
 
+    def samples(self, side: str) -> FootSamples:
+        """The samples of a foot the recording has (``side`` from ``sides``); ``foot(side)`` when it may be absent."""
+        foot = self.foot(side)
+        if foot is None:
+            raise RecordingError(f"the recording has no {side} foot (it has: {', '.join(self.sides) or 'none'})")
+        return foot
+
     @property
     def sides(self) -> tuple[str, ...]:
         return tuple(s for s in SIDES if self.foot(s) is not None)
