@@ -249,8 +249,8 @@ class Recording:
 
     @property
     def duration_s(self) -> float:
-        starts = [self.foot(s).time_s[0] for s in self.sides if self.foot(s).n_samples]
-        ends = [self.foot(s).time_s[-1] for s in self.sides if self.foot(s).n_samples]
+        starts = [self.samples(s).time_s[0] for s in self.sides if self.samples(s).n_samples]
+        ends = [self.samples(s).time_s[-1] for s in self.sides if self.samples(s).n_samples]
         if not starts:
             return 0.0
         return float(max(ends) - min(starts) + 1.0 / self.sample_rate_hz)
@@ -281,7 +281,7 @@ class Recording:
         )
 
     def __repr__(self) -> str:
-        feet = ", ".join(f"{s}: {self.foot(s).n_samples} samples" for s in self.sides)
+        feet = ", ".join(f"{s}: {self.samples(s).n_samples} samples" for s in self.sides)
         return (
             f"Recording({self.layout.name}, {self.sample_rate_hz:g} Hz, {self.unit}, "
             f"{self.duration_s:.1f} s, {feet})"

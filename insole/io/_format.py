@@ -126,18 +126,18 @@ def _foot_table(side: str, foot: FootSamples, schema: pa.Schema, unit: str, layo
 def write_parquet(recording: Recording, path: str | Path) -> Path:
     """Write ``recording`` as one zstd Parquet file (written to a temporary name, then renamed)."""
     path = Path(path)
-    feet = [recording.foot(s) for s in recording.sides]
+    feet = [recording.samples(s) for s in recording.sides]
     has_imu = any(f.accel_g is not None or f.gyro_dps is not None for f in feet)
     channels = sorted({name for f in feet for name in f.channels})
     schema = _schema(recording.layout, recording.unit, has_imu, channels, _description(recording))
     # imu flags per foot so that a foot without IMU reads back as None, not NaN
     table = pa.concat_tables(
-        [_foot_table(s, recording.foot(s), schema, recording.unit, recording.layout) for s in recording.sides]
+        [_foot_table(s, recording.samples(s), schema, recording.unit, recording.layout) for s in recording.sides]
     )
     description = _description(recording)
-    description["imu_sides"] = [s for s in recording.sides if recording.foot(s).accel_g is not None]
-    description["gyro_sides"] = [s for s in recording.sides if recording.foot(s).gyro_dps is not None]
-    description["channel_sides"] = {s: sorted(recording.foot(s).channels) for s in recording.sides}
+    description["imu_sides"] = [s for s in recording.sides if recording.samples(s).accel_g is not None]
+    description["gyro_sides"] = [s for s in recording.sides if recording.samples(s).gyro_dps is not None]
+    description["channel_sides"] = {s: sorted(recording.samples(s).channels) for s in recording.sides}
     table = table.replace_schema_metadata({_META_KEY: json.dumps(description, allow_nan=False).encode()})
     tmp = path.with_name(path.name + ".partial")
     pq.write_table(table, tmp, compression="zstd", row_group_size=360_000)
@@ -487,7 +487,7 @@ def recover(stream_path: str | Path, parquet_path: str | Path | None = None, *, 
         )
     write_parquet(recording, out)
     check = read_parquet(out)
-    rows = sum(check.foot(s).n_samples for s in check.sides)
+    rows = sum(check.samples(s).n_samples for s in check.sides)
     if rows != info["rows"]:
         raise MalformedFileError(out, f"read back {rows} rows, expected {info['rows']}; stream kept")
     if not keep_stream:

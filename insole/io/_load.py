@@ -24,8 +24,12 @@ HEAD_BYTES = 8192
 
 
 class Importer(Protocol):
-    name: str
-    description: str
+    # read-only: an importer's name and description are not set by its users
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
 
     def sniff(self, path: Path, head: bytes) -> bool: ...
 
@@ -88,9 +92,9 @@ def detect_format(path: str | Path) -> str:
     if not head:
         raise MalformedFileError(path, "file is empty")
     # our own formats first: recognising them needs none of the importers imported
-    for importer in _OURS:
-        if importer.sniff(path, head):
-            return importer.name
+    for ours in _OURS:
+        if ours.sniff(path, head):
+            return ours.name
     for importer in _importers()[len(_OURS):]:
         if importer.sniff(path, head):
             return importer.name
@@ -111,6 +115,7 @@ def load(path: str | Path, format: str | None = None) -> Recording:
     path = Path(path)
     if format is None:
         importer = _importer(detect_format(path))
+        assert importer is not None  # detect_format returns the name of a registered importer
     else:
         importer = _importer(format)
         if importer is None:

@@ -87,7 +87,7 @@ def _channel_unit(name: str) -> str:
 
 def _foot_table(recording: Recording, side: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(channels.tsv rows, sample columns) for one foot."""
-    foot = recording.foot(side)
+    foot = recording.samples(side)
     layout = recording.layout
     tracked = f"{side}_foot"
     rows: list[dict[str, Any]] = [
@@ -154,7 +154,7 @@ def write_bids(recording: Recording, out_dir: str | Path, params: BidsExportPara
     description = _description(recording)
     scans = []
     for side in recording.sides:
-        foot = recording.foot(side)
+        foot = recording.samples(side)
         name = f"{prefix}_task-{task}_tracksys-{side}insole"
         if params.run is not None:
             name += f"_run-{int(params.run)}"

@@ -35,7 +35,7 @@ _UNIT_TEXT = {"kPa": "kPa", "N": "N", "au": "au"}
 
 def c3d_channels(recording: Recording) -> tuple[list[str], list[str], list[str], np.ndarray]:
     """(labels, units, descriptions, data (n_channels, n_frames) float64) as ``write_c3d`` writes them."""
-    n_frames = max(recording.foot(s).n_samples for s in recording.sides)
+    n_frames = max(recording.samples(s).n_samples for s in recording.sides)
     labels: list[str] = []
     units: list[str] = []
     descriptions: list[str] = []
@@ -50,7 +50,7 @@ def c3d_channels(recording: Recording) -> tuple[list[str], list[str], list[str],
         columns.append(column)
 
     for side in recording.sides:
-        foot = recording.foot(side)
+        foot = recording.samples(side)
         p = _PREFIX[side]
         add(p + "TIME", "s", f"{side} sample time on the recording axis", foot.time_s)
         valid = np.zeros(n_frames)

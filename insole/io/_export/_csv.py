@@ -37,7 +37,7 @@ _AXES = ("x", "y", "z")
 
 
 def _foot_frame(recording: Recording, side: str) -> pd.DataFrame:
-    foot = recording.foot(side)
+    foot = recording.samples(side)
     columns: dict[str, Any] = {f"{side}_valid": pd.array(foot.valid.astype(np.int8), dtype="Int8")}
     for j, name in enumerate(sensor_columns(recording.layout, recording.unit)):
         columns[f"{side}_{name}"] = foot.values[:, j]

@@ -151,7 +151,7 @@ def _mapping_from_export(sidecar: Path, payload: dict[str, Any]) -> _Mapping:
 
 def _guess_delimiter(header: str) -> str:
     counts = {d: header.count(d) for d in ("\t", ";", ",")}
-    return max(counts, key=counts.get) if max(counts.values()) else ","
+    return max(counts, key=counts.__getitem__) if max(counts.values()) else ","
 
 
 def load_with_mapping(path: str | Path, mapping_path: str | Path) -> Recording:

@@ -201,7 +201,7 @@ class MoticonImporter:
             foot_cols = columns.foot_columns(side)
             values, empty = parse_numeric(path, table, foot_cols, [names[c] for c in foot_cols], allow_empty=True)
             by_column = dict(zip(foot_cols, values.T))
-            valid = ~empty.any(axis=1)
+            valid = ~np.any(empty, axis=1)  # an (n,) array: the method form is typed as maybe a scalar
             channels = {}
             if side in columns.total:
                 channels["vendor_total_force_n"] = by_column[columns.total[side]]

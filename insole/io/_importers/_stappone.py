@@ -160,11 +160,11 @@ class StapponeImporter:
             gaps[sole] = int(n_slots - rows.size)
             time_ms = np.empty(n_slots)
             time_ms[slot_of_row] = stamps
-            missing = np.setdiff1d(np.arange(n_slots), slot_of_row)
-            if missing.size:
+            missing_slots = np.setdiff1d(np.arange(n_slots), slot_of_row)
+            if missing_slots.size:
                 # A missing slot's time: its nearest earlier sample plus whole periods.
-                before = np.searchsorted(slot_of_row, missing) - 1
-                time_ms[missing] = stamps[before] + (missing - slot_of_row[before]) * period_ms
+                before = np.searchsorted(slot_of_row, missing_slots) - 1
+                time_ms[missing_slots] = stamps[before] + (missing_slots - slot_of_row[before]) * period_ms
             valid = np.zeros(n_slots, dtype=bool)
             valid[slot_of_row] = ~corrupt[rows]
 

@@ -175,6 +175,7 @@ class XsensorImporter:
                 valid=np.ones(n_frames, dtype=bool),
                 channels=channels[side],
             )
+        threshold = number_in(header.get("Threshold:", ""))
         meta = RecordingMeta(
             recorded_at=str(times[0]),
             devices={sides[n]: {"vendor": "XSENSOR", "sensor": n} for n in names},
@@ -185,8 +186,7 @@ class XsensorImporter:
             extra={
                 "vendor_file": header.get("File:"),
                 "unit_in_file": unit,
-                "threshold_kpa": None if number_in(header.get("Threshold:", "")) is None
-                else number_in(header["Threshold:"]) * factor,
+                "threshold_kpa": None if threshold is None else threshold * factor,
                 "frames": {"first": frames[0][0], "last": frames[-1][0], "count": n_frames},
                 "time_resolution_s": 0.001,
                 "sample_rate_from": "frame count over the span of the frames' time stamps",
