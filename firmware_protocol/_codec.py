@@ -257,7 +257,7 @@ def _check_uint(value: object, bits: int, name: str) -> int:
     return value
 
 
-def _check_foot(value: object) -> Foot:
+def _check_foot(value: Foot | int) -> Foot:
     try:
         return Foot(value)
     except (ValueError, TypeError):
@@ -493,10 +493,11 @@ def decode_sample_packet(data: bytes | bytearray | memoryview) -> SamplePacket:
             f"{' with IMU' if has_imu else ''} need {expected}"
         )
     body = raw[SAMPLE_HEADER_SIZE:-CRC_SIZE]
+    imu: np.ndarray | None
     if has_imu:
         samples = np.frombuffer(body, dtype=_IMU_SAMPLE_DTYPE)
         codes = samples["p"].astype(np.uint16)
-        imu: np.ndarray | None = samples["imu"].astype(np.int16)
+        imu = samples["imu"].astype(np.int16)
         imu.flags.writeable = False
     else:
         codes = np.frombuffer(body, dtype="<u2").reshape(n, N_SENSORS).astype(np.uint16, copy=False)

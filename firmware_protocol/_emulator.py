@@ -202,7 +202,7 @@ class InsoleSpec:
             raise ValueError(f"side={self.side!r}: must be 'left' or 'right'")
         if self.serial is None:
             object.__setattr__(self, "serial", 0x00001A2B if self.side == "left" else 0x00001A2C)
-        if not 0 <= self.serial < 2**32:
+        if not 0 <= self.serial_number < 2**32:
             raise ValueError(f"serial={self.serial!r}: must be a 32-bit unsigned integer")
         if self.sample_rate_hz not in SAMPLE_RATES_HZ:
             raise ValueError(f"sample_rate_hz={self.sample_rate_hz!r}: must be one of {SAMPLE_RATES_HZ}")
@@ -220,8 +220,14 @@ class InsoleSpec:
             object.__setattr__(
                 self,
                 "address",
-                ":".join(f"{b:02X}" for b in (first, 0x1E, *self.serial.to_bytes(4, "big"))),
+                ":".join(f"{b:02X}" for b in (first, 0x1E, *self.serial_number.to_bytes(4, "big"))),
             )
+
+    @property
+    def serial_number(self) -> int:
+        """``serial``, never None: ``__post_init__`` gives a spec without one the side's default serial."""
+        assert self.serial is not None, "InsoleSpec.__post_init__ sets the default serial"
+        return self.serial
 
     @property
     def foot(self) -> Foot:
@@ -230,7 +236,7 @@ class InsoleSpec:
     @property
     def local_name(self) -> str:
         """The advertised complete local name, e.g. ``INSOLE-L-1A2B``."""
-        return local_name(self.foot, self.serial)
+        return local_name(self.foot, self.serial_number)
 
 
 # ---------------------------------------------------------------------------
@@ -431,7 +437,8 @@ def _source_from_rows(rows: Iterable) -> SampleSource:
                 break
         if not pressures:
             return None
-        imu = None if any(i is None for i in imus) else np.stack(imus)
+        present = [i for i in imus if i is not None]
+        imu = np.stack(present) if len(present) == len(imus) else None
         return np.stack(pressures), imu
 
     return source
@@ -590,9 +597,9 @@ class EmulatedInsole:
         await device.power_on()
         # The local name rides in the advertising data, in one extended PDU,
         # because the emulated link has no scan response (PROTOCOL.md section 2).
-        manufacturer = ManufacturerData(self.spec.foot, self.spec.serial, self._battery_pct)
+        manufacturer = ManufacturerData(self.spec.foot, self.spec.serial_number, self._battery_pct)
         advertising_data = encode_advertising_data(manufacturer) + encode_scan_response(
-            self.spec.foot, self.spec.serial
+            self.spec.foot, self.spec.serial_number
         )
         self._advertising_set = await device.create_advertising_set(
             advertising_parameters=AdvertisingParameters(
@@ -665,7 +672,7 @@ class EmulatedInsole:
         static_values = {
             MANUFACTURER_NAME_UUID: MANUFACTURER_NAME.encode(),
             MODEL_NUMBER_UUID: MODEL_NUMBER.encode(),
-            SERIAL_NUMBER_UUID: serial_number_string(self.spec.serial).encode(),
+            SERIAL_NUMBER_UUID: serial_number_string(self.spec.serial_number).encode(),
             FIRMWARE_REVISION_UUID: ".".join(str(p) for p in self.spec.firmware_version).encode(),
         }
         services = []
@@ -677,13 +684,14 @@ class EmulatedInsole:
                     permissions |= Characteristic.Permissions.READABLE
                 if spec.properties & (Properties.WRITE | Properties.WRITE_WITHOUT_RESPONSE):
                     permissions |= Characteristic.Permissions.WRITEABLE
+                value: CharacteristicValue[bytes] | bytes
                 if spec.uuid == CONTROL_CHAR_UUID:
                     value = CharacteristicValue(write=self._on_control_write)
                 elif spec.uuid == BATTERY_LEVEL_UUID:
                     value = CharacteristicValue(read=lambda _connection: bytes((self._battery_pct,)))
                 else:
                     value = static_values.get(spec.uuid, b"")
-                characteristic = Characteristic(
+                characteristic: Characteristic[bytes] = Characteristic(
                     spec.uuid, Characteristic.Properties(int(spec.properties)), permissions, value
                 )
                 if spec.uuid == DATA_CHAR_UUID:
@@ -784,7 +792,7 @@ class EmulatedInsole:
         if isinstance(command, GetInfo):
             return InfoReply(
                 foot=self.spec.foot,
-                serial=self.spec.serial,
+                serial=self.spec.serial_number,
                 battery_pct=self._battery_pct,
                 firmware_version=self.spec.firmware_version,
                 sample_rate_hz=self._sample_rate_hz,
@@ -1000,7 +1008,7 @@ class EmulatedInsole:
 
 
 # Frame size of each command, from the codec itself.
-_COMMAND_SIZES = {
+_COMMAND_SIZES: dict[int, int] = {  # opcode -> frame size; looked up by the received opcode byte
     command.opcode: len(encode_command(command))
     for command in (StartStreaming(), StopStreaming(), SetSampleRate(), Tare(), Identify(), ReadClock(), GetInfo())
 }

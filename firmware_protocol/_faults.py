@@ -122,7 +122,7 @@ def parse_fault_spec(spec: str) -> dict[str, FaultPlan]:
             continue
         key, has_value, text = item.partition("=")
         key = key.strip().lower()
-        sides = ("left", "right")
+        sides: tuple[str, ...] = ("left", "right")
         for side in ("left", "right"):
             if key.endswith(f"_{side}"):
                 key, sides = key[: -len(side) - 1], (side,)

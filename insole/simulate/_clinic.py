@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from insole._recording import Mark, Recording
+from insole._recording import Mark, Recording, ReferenceEvents
 from insole.clinic import FeetPath, feet_path
 from insole.simulate._gait import Activity, script_duration_s, subject_profiles
 from insole.simulate._simulator import SimulationParams, simulate
@@ -163,9 +163,16 @@ def _balance(rng, stride_s, stride_m, stops_midway, course_m):
 # ---------------------------------------------------------------- answers
 
 
+def _placed_events(recording: Recording) -> ReferenceEvents:
+    """The steps ``simulate`` placed: it always gives its recording these reference events."""
+    events = recording.reference_events
+    assert events is not None, "simulate() sets reference_events on every recording"
+    return events
+
+
 def _path_of(recording: Recording, truth: dict) -> FeetPath:
     """The placed steps as swings along the path (``insole.clinic._path`` convention)."""
-    events = recording.reference_events
+    events = _placed_events(recording)
     steps = truth["steps"]
     walking_step = 0.5 * truth["gait_parameters"]["stride_length_m"]
     segment_of = {(s, round(t, 6)): g for s, t, g in zip(steps["side"], steps["heel_strike_s"], steps["segment"])}
@@ -188,7 +195,7 @@ def _segments(truth: dict, kind: str) -> list[dict]:
 
 
 def _first_lift_off(recording: Recording) -> float:
-    offs = [t for side in ("left", "right") for t in recording.reference_events.toe_off_s.get(side, ())]
+    offs = [t for side in ("left", "right") for t in _placed_events(recording).toe_off_s.get(side, ())]
     return float(min(offs))
 
 

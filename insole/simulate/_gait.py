@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -219,6 +220,16 @@ class Contact:
     extra: dict = field(default_factory=dict)
     linear: bool = False  # "stand" knots joined by straight lines (sitting and rising) instead of PCHIP
 
+    def step_shape(self) -> FootProfile:
+        """``shape``: a "step" contact is always built with this step's own values."""
+        assert self.shape is not None, f"a {self.kind!r} contact has no step shape"
+        return self.shape
+
+    def step_profile(self) -> FootProfile:
+        """``profile``: a "step" contact is always built with its foot's profile."""
+        assert self.profile is not None, f"a {self.kind!r} contact has no foot profile"
+        return self.profile
+
 
 # ---------------------------------------------------------------- patterns
 
@@ -251,7 +262,7 @@ def subject_profiles(rng: np.random.Generator, vary: bool) -> tuple[GaitTiming, 
         f2_bw=float(1.10 + 0.03 * z[11]),
         f2_at=float(0.78 + 0.008 * z[12]),
         transient_bw=float(0.12 + 0.02 * z[13]),
-        shares=tuple(float(s) for s in shares / shares.sum()),
+        shares=_four(shares / shares.sum()),
         medial_heel=float(0.50 + 0.015 * z[14]),
         medial_midfoot=float(0.35 + 0.02 * z[15]),
         first_metatarsal=float(0.30 + 0.015 * z[16]),
@@ -266,9 +277,15 @@ def subject_profiles(rng: np.random.Generator, vary: bool) -> tuple[GaitTiming, 
             subject,
             stance_fraction=float(subject.stance_fraction + 0.003 * w[4]),
             f1_bw=float(subject.f1_bw * (1.0 + 0.01 * w[5])),
-            shares=tuple(float(s) for s in fshares / fshares.sum()),
+            shares=_four(fshares / fshares.sum()),
         )
     return timing, feet
+
+
+def _four(values: Sequence[float] | np.ndarray) -> tuple[float, float, float, float]:
+    """The four values of the coarse regions (heel, midfoot, forefoot, toes) as a profile's tuple."""
+    heel, midfoot, forefoot, toes = (float(v) for v in values)
+    return heel, midfoot, forefoot, toes
 
 
 def _scaled_shares(shares: Sequence[float], **targets: float) -> np.ndarray:
@@ -294,7 +311,7 @@ def _shifted(p: FootProfile, shares: Mapping[str, float] | None = None, **target
     first, and the shift is applied to all four.
     """
     textbook = FootProfile()
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}  # FootProfile field -> its new value (a float or a tuple, as the field is)
     for name, value in targets.items():
         if isinstance(value, tuple):
             changes[name] = value
@@ -303,13 +320,39 @@ def _shifted(p: FootProfile, shares: Mapping[str, float] | None = None, **target
     if shares:
         target = _scaled_shares(textbook.shares, **shares)
         moved = np.clip(np.asarray(p.shares) + target - np.asarray(textbook.shares), 0.005, None)
-        changes["shares"] = tuple(float(v) for v in moved / moved.sum())
+        changes["shares"] = _four(moved / moved.sum())
     return dataclasses.replace(p, **changes)
 
 
 # What each one-foot pattern changes, as targets for the textbook foot
 # (FootProfile defaults); docs/simulator.md gives the reasons and sources.
-PATTERN_TARGETS: Mapping[str, Mapping[str, object]] = {
+class PatternTargets(TypedDict, total=False):
+    """What a pattern changes: FootProfile fields (shifted by target - textbook; tuples replaced), coarse shares."""
+
+    stance_fraction: float
+    f1_bw: float
+    f1_at: float
+    valley_bw: float
+    f2_bw: float
+    transient_bw: float
+    transient_s: float
+    medial_heel: float
+    medial_midfoot: float
+    first_metatarsal: float
+    central_metatarsals: float
+    hallux: float
+    centres: tuple[float, float, float, float]
+    widths: tuple[float, float, float, float]
+    shares: Mapping[str, float]  # coarse region -> target share
+
+
+class _Scatter(TypedDict):
+    stance_fraction_sd: float
+    step_amplitude_cv: float
+    step_timing_sd: float
+
+
+PATTERN_TARGETS: Mapping[str, PatternTargets] = {
     "overpronation": {"medial_heel": 0.60, "medial_midfoot": 0.60, "first_metatarsal": 0.42,
                       "central_metatarsals": 0.43, "hallux": 0.70, "shares": {"midfoot": 0.12}},
     "supination": {"medial_heel": 0.40, "medial_midfoot": 0.15, "first_metatarsal": 0.17,
@@ -329,7 +372,7 @@ PATTERN_TARGETS: Mapping[str, Mapping[str, object]] = {
 # Whole-body changes (GaitTiming multipliers or values, and per-step scatter of both feet)
 ANTALGIC_STRIDE_TIME_FACTOR = 1.08  # slower cadence
 IRREGULAR_TIMING = {"stride_cv": 0.08, "dfa_alpha": 0.60}
-IRREGULAR_SCATTER = {"stance_fraction_sd": 0.012, "step_amplitude_cv": 0.05, "step_timing_sd": 0.015}
+IRREGULAR_SCATTER: _Scatter = {"stance_fraction_sd": 0.012, "step_amplitude_cv": 0.05, "step_timing_sd": 0.015}
 
 
 def apply_pattern(
@@ -623,6 +666,7 @@ def activity_duration_s(activity: Activity) -> float:
 
 def walk_strides(activity: Activity, stride_length_m: float) -> int:
     """Whole strides of a walk given by distance (at least one)."""
+    assert activity.distance_m is not None, "only a walk given by distance has a number of strides from it"
     return max(1, int(round(float(activity.distance_m) / stride_length_m)))
 
 
@@ -768,7 +812,9 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
         share = 0.5 * (1.0 + lead_profile.stance_fraction - other_profile.stance_fraction)
         z = fluctuation[np.arange(step, step + 3) % n_max]
         shares = np.array([share, 1.0 - share, share])
-        return tuple(float(v) for v in shares * t_base * (1.0 + timing.stride_cv * z))
+        steps = shares * t_base * (1.0 + timing.stride_cv * z)
+        lead_to_other, other_to_lead, next_lead_to_other = (float(v) for v in steps)
+        return lead_to_other, other_to_lead, next_lead_to_other
 
     def add_stride(t_base: float, lead_profile: FootProfile, other_profile: FootProfile, segment: str,
                    extra: dict) -> None:
@@ -887,7 +933,9 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
             # flexion-momentum (trunk leans forward: feet load slowly), seat-off (fast, with an overshoot), extension
             total = ((t0, low), (t0 + 0.35 * d, low + 0.25 * (1.0 - low)), (t0 + 0.55 * d, _SEAT_OFF_PEAK_BW),
                      (t0 + d, 1.0))
-            blend = ((t0, _SEATED_BLEND), (t0 + 0.35 * d, 0.30), (t0 + 0.55 * d, 0.35), (t0 + d, 0.0))
+            blend: tuple[tuple[float, float], ...] = (
+                (t0, _SEATED_BLEND), (t0 + 0.35 * d, 0.30), (t0 + 0.55 * d, 0.35), (t0 + d, 0.0)
+            )
         else:
             if "level" not in seated_bw:
                 seated_bw["level"] = float(np.clip(SEATED_LOAD_BW * (1.0 + 0.2 * rng.standard_normal()), 0.10, 0.28))
@@ -972,7 +1020,7 @@ def build_timeline(script: Sequence[Activity], duration_s: float, timing: GaitTi
                        {"turn_direction": activity.direction})
         swing_m = timing.stride_length_m
         sign = 1.0 if activity.direction == "left" else -1.0
-        swings = []
+        swings: list[dict[str, Any]] = []
         for side in ("left", "right"):
             turning = [k for k, c in enumerate(contacts[side]) if c.stride_index >= first_stride]
             for k in turning:

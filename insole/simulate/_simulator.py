@@ -196,9 +196,9 @@ def simulate(params: SimulationParams) -> Recording:
                 continue
             t = time_s[a:b]
             if contact.kind == "step":
-                coarse = step_regions(t - contact.start_s, contact.end_s - contact.start_s, contact.shape,
-                                      region_gains(contact.profile))
-                fine_bw[a:b] += coarse @ contact.shape.fine_split()
+                coarse = step_regions(t - contact.start_s, contact.end_s - contact.start_s, contact.step_shape(),
+                                      region_gains(contact.step_profile()))
+                fine_bw[a:b] += coarse @ contact.step_shape().fine_split()
             else:
                 coarse = stand_regions(t, contact, sway_ap[a:b]) * (1.0 + sway[a:b, None])
                 fine_bw[a:b] += coarse @ feet[side].fine_split()
@@ -349,7 +349,8 @@ def _imu(time_s: np.ndarray, timeline: Timeline, side: str, rng: np.random.Gener
     for c in contacts:
         if c.kind == "step":
             i, j = np.searchsorted(time_s, [c.start_s, c.start_s + 0.08])
-            shape = dataclasses.replace(c.shape, transient_bw=1.0 + 8.0 * c.shape.transient_bw, transient_s=0.010)
+            step = c.step_shape()
+            shape = dataclasses.replace(step, transient_bw=1.0 + 8.0 * step.transient_bw, transient_s=0.010)
             accel[i:j, 2] += transient(time_s[i:j] - c.start_s, shape)
 
     gyro = np.zeros((n, 3))
@@ -391,8 +392,9 @@ def _step_curve_truth(c: Contact) -> dict[str, float]:
     stance = c.end_s - c.start_s
     t = np.arange(0.0, stance, _TRUTH_GRID_S)
     u = t / stance
-    force = m_curve(u, c.shape) + transient(t, c.shape)
-    first = u < c.shape.valley_at
+    shape = c.step_shape()
+    force = m_curve(u, shape) + transient(t, shape)
+    first = u < shape.valley_at
     i1 = int(np.argmax(np.where(first, force, -np.inf)))
     i2 = int(np.argmax(np.where(~first, force, -np.inf)))
     iv = i1 + int(np.argmin(force[i1:i2 + 1]))
@@ -406,7 +408,7 @@ def _step_curve_truth(c: Contact) -> dict[str, float]:
         "f2_at_pct_stance": float(100 * u[i2]),
         "loading_rate_bw_s": float(force[i1] / t[i1]),
         "max_loading_rate_bw_s": float(slope.max()) if slope.size else 0.0,
-        "transient_bw": float(c.shape.transient_bw),
+        "transient_bw": float(shape.transient_bw),
         "impulse_bw_s": float(np.trapezoid(force, dx=_TRUTH_GRID_S) + force[-1] * (stance - t[-1]) / 2),
     }
 
@@ -441,17 +443,18 @@ def _truth(params: SimulationParams, layout: SensorLayout, timing: Any, feet: Ma
         in_steps = np.zeros(time_s.size, bool)
         for k in complete:
             c = contacts[k]
-            nxt = contacts[k + 1] if k + 1 < len(contacts) else None
-            has_next = nxt is not None and nxt.starts_with_strike and nxt.start_s < duration
+            after = contacts[k + 1] if k + 1 < len(contacts) else None
+            # the next contact when it starts with a strike inside the recording (it closes the stride)
+            nxt = after if after is not None and after.starts_with_strike and after.start_s < duration else None
             stance = c.end_s - c.start_s
-            stride = nxt.start_s - c.start_s if has_next else None
+            stride = nxt.start_s - c.start_s if nxt is not None else None
             curve = _step_curve_truth(c)
             steps["side"].append(side)
             steps["segment"].append(c.segment)
             steps["heel_strike_s"].append(float(c.start_s))
             steps["toe_off_s"].append(float(c.end_s))
             steps["stance_s"].append(_round(stance))
-            steps["swing_s"].append(_round(nxt.start_s - c.end_s) if has_next else None)
+            steps["swing_s"].append(_round(nxt.start_s - c.end_s) if nxt is not None else None)
             steps["stride_s"].append(_round(stride) if stride else None)
             steps["stance_pct_stride"].append(_round(100 * stance / stride, 4) if stride else None)
             for key in ("f1", "valley", "f2"):
@@ -463,7 +466,7 @@ def _truth(params: SimulationParams, layout: SensorLayout, timing: Any, feet: Ma
             steps["impulse_n_s"].append(_round(curve["impulse_bw_s"] * bw_n, 3))
             a, b = np.searchsorted(time_s, [c.start_s, c.end_s])
             in_steps[a:b] = True
-            if c.segment == "walking" and stride and nxt.segment == "walking":
+            if c.segment == "walking" and stride and nxt is not None and nxt.segment == "walking":
                 stride_walk.append(stride)
                 stance_walk.append(stance)
                 stance_pct.append(100 * stance / stride)
@@ -548,7 +551,7 @@ def _truth(params: SimulationParams, layout: SensorLayout, timing: Any, feet: Ma
     }
 
 
-def _cop_path(profile: FootProfile, layout: SensorLayout) -> dict[str, list[float]]:
+def _cop_path(profile: FootProfile, layout: SensorLayout) -> dict[str, list[float | None]]:
     """COP of the profile's mean step (noise-free, no transient) at 0, 5, ..., 100 % stance, mm in the foot frame."""
     u = np.linspace(0.0, 1.0, 21)
     weights = coarse_weights(u, profile, region_gains(profile)).T * m_curve(u, profile)[:, None]
