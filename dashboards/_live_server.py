@@ -7,7 +7,8 @@ that falls behind, and the capture goes to disk on its own.
 
 Each page gets, over its websocket:
 
-* ``hello`` once: layout, display grid, units, subject and session facts;
+* ``hello`` once, before anything else: layout, display grid, units, subject
+  and session facts;
 * ``frame`` up to ``fps`` times a second: the samples, steps, link status and
   session events it has not seen (``LiveModel.frame_for``), and ``send_ms``,
   the server's wall clock when the frame left, so the page can measure how
@@ -291,9 +292,16 @@ class LiveServer:
         await ws.prepare(request)
         self._sockets.add(ws)
         cursor = ClientCursor()
-        sender = asyncio.create_task(self._send_frames(ws, cursor), name="live-frames")
+        sender: asyncio.Task[None] | None = None
         try:
+            # The hello goes out in full before the first frame: the page builds itself from the hello and
+            # ignores frames that come before it, while the first frame moves this page's cursor past
+            # everything so far (a page that joins late learns the session's events, e.g. the first phase
+            # of a clinic test, from that frame alone). Sending the hello can yield to the event loop (a
+            # large message is compressed in a thread when the page negotiated permessage-deflate, as
+            # browsers do), so a frame sender started before it would overtake it.
             await ws.send_str(json.dumps(self._hello(), allow_nan=False))
+            sender = asyncio.create_task(self._send_frames(ws, cursor), name="live-frames")
             async for message in ws:
                 if message.type != WSMsgType.TEXT:
                     continue
@@ -303,9 +311,10 @@ class LiveServer:
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
+            if sender is not None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sender
             self._sockets.discard(ws)
         return ws
 

@@ -327,6 +327,33 @@ async def test_server_rejects_foreign_host_and_cross_site_websocket(walk: Record
         await server.stop()
 
 
+async def test_a_page_that_joins_late_gets_the_hello_first_then_every_event_so_far(walk: Recording) -> None:
+    """A page that connects after the first phases were published still gets them, after its hello.
+
+    The page builds itself from the hello and ignores frames before it; the first frame carries every
+    session event so far. Browsers negotiate permessage-deflate, under which the large hello is
+    compressed off the event loop: the first frame must still not overtake it (it did, and the live
+    page of a clinic test never showed its first phase).
+    """
+    hub = LiveHub()
+    server = LiveServer(hub, layout=walk.layout, unit=walk.unit, sample_rate_hz=100.0, port=0)
+    url = await server.start()
+    phases = ["seated", "sit_to_stand"]
+    try:
+        for t, name in enumerate(phases):
+            hub.publish(SessionEvent("phase", float(t), name, {"test": "tug", "phase": name}))
+        while len(server.model.session_events) < len(phases):  # the server's own subscriber takes them in
+            await asyncio.sleep(0.01)
+        async with aiohttp.ClientSession() as client:
+            for compress in (15, 0):  # as a browser does, and without compression
+                async with client.ws_connect(_ws_url(url), compress=compress) as ws:
+                    messages = [json.loads((await ws.receive(timeout=10)).data) for _ in range(2)]
+                    assert [m["type"] for m in messages] == ["hello", "frame"], compress
+                    assert [e["label"] for e in messages[1]["session"] if e["kind"] == "phase"] == phases
+    finally:
+        await server.stop()
+
+
 # ---------------------------------------------------------------- the page in Chromium
 
 
