@@ -121,14 +121,18 @@ def assert_file_matches(recording, environment) -> dict[str, Expected]:
         np.testing.assert_array_equal(device_us, expected.device_us, err_msg=f"{side}: slot device times")
         np.testing.assert_array_equal(foot.valid, expected.valid, err_msg=f"{side}: validity")
         codes = np.rint(foot.values[foot.valid].astype(np.float64) * 10).astype(np.int64)
-        np.testing.assert_array_equal(codes, known_codes(expected.rows[expected.valid], side), err_msg=f"{side}: values")
+        np.testing.assert_array_equal(
+            codes, known_codes(expected.rows[expected.valid], side), err_msg=f"{side}: values"
+        )
         assert np.isnan(foot.values[~foot.valid]).all(), f"{side}: gaps must be NaN, never filled"
         assert np.all(np.diff(foot.time_s) > 0)
         expectations[side] = expected
     return expectations
 
 
-def specs(rate_hz: int, n_packets: int, speed: float, samples_per_packet: int = 1, **faults: FaultPlan) -> list[InsoleSpec]:
+def specs(
+    rate_hz: int, n_packets: int, speed: float, samples_per_packet: int = 1, **faults: FaultPlan
+) -> list[InsoleSpec]:
     return [
         InsoleSpec(side, source=known_source(side), max_packets=n_packets, speed=speed, sample_rate_hz=rate_hz,
                    samples_per_packet=samples_per_packet, faults=faults.get(side, FaultPlan()))
@@ -144,7 +148,9 @@ def specs(rate_hz: int, n_packets: int, speed: float, samples_per_packet: int = 
     [(100, 1, 10.0), (200, 2, 10.0)],
     ids=["100Hz", "200Hz"],
 )
-async def test_every_sample_of_both_feet_for_60_s_of_device_time(emulation, tmp_path, rate_hz, samples_per_packet, speed):
+async def test_every_sample_of_both_feet_for_60_s_of_device_time(
+    emulation, tmp_path, rate_hz, samples_per_packet, speed
+):
     n_packets = 60 * rate_hz // samples_per_packet
     environment = await emulation(*specs(rate_hz, n_packets, speed, samples_per_packet))
     params = CaptureParams(sample_rate_hz=rate_hz, samples_per_packet=samples_per_packet, tare=False)
@@ -156,7 +162,8 @@ async def test_every_sample_of_both_feet_for_60_s_of_device_time(emulation, tmp_
         # the source rows arrive in order, none twice, none missing
         np.testing.assert_array_equal(expectations[side].rows, np.arange(60 * rate_hz))
         quality = result.quality["feet"][side]
-        assert (quality["packets_sent"], quality["packets_received"], quality["packets_lost"]) == (n_packets, n_packets, 0)
+        counts = (quality["packets_sent"], quality["packets_received"], quality["packets_lost"])
+        assert counts == (n_packets, n_packets, 0)
         assert quality["gaps"] == 0 and quality["crc_failures"] == 0 and quality["reconnects"] == 0
     assert recording.sample_rate_hz == rate_hz and recording.layout.name == "insole16"
     assert recording.meta.subject_id == "t01"
@@ -272,7 +279,8 @@ async def test_left_and_right_stay_aligned_with_opposite_drift_over_10_minutes(e
         side = insole.spec.side
         plan = insole.spec.faults
         now = loop.time()
-        boot = now - (insole.device_clock_us(now) * 1e-6 - plan.clock_offset_s) / (speed * (1 + plan.clock_drift_ppm * 1e-6))
+        since_boot_s = insole.device_clock_us(now) * 1e-6 - plan.clock_offset_s  # device seconds since boot
+        boot = now - since_boot_s / (speed * (1 + plan.clock_drift_ppm * 1e-6))
         foot = recording.foot(side)
         device_s = foot.channels["device_time_s"]
         true_loop = boot + (device_s - plan.clock_offset_s) / (1 + plan.clock_drift_ppm * 1e-6) / speed
@@ -370,7 +378,9 @@ async def test_a_link_that_goes_silent_is_reconnected_and_the_silence_is_a_gap(e
     # After max_packets the emulated insole stays connected but sends nothing more: to the
     # collector that is a stalled link (as when a link dies without BlueZ noticing yet).
     environment = await emulation(*specs(100, 200, 2.0))
-    session = CaptureSession(tmp_path / "stall.parquet", params=CaptureParams(tare=False, stall_timeout_s=1.0), speed=2.0)
+    session = CaptureSession(
+        tmp_path / "stall.parquet", params=CaptureParams(tare=False, stall_timeout_s=1.0), speed=2.0
+    )
     task = asyncio.create_task(session.run())
     async with asyncio.timeout(GUARD_S):
         for insole in environment.insoles:  # the second stream, after the reconnect, has finished too

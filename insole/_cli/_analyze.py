@@ -302,10 +302,10 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         for key, label in _REGIONS:
             if not all(key in table.index for _, table in regions):
                 continue
-            cells = "".join(
+            region_cells = "".join(
                 f"{_fmt(table.at[key, column], spec):>9}" for _, table in regions for column, _, spec in shown
             )
-            lines.append(f"  {label:<18}{cells}")
+            lines.append(f"  {label:<18}{region_cells}")
     if summary.standing:
         st = summary.standing
         parts = [f"left {_fmt(st['left_pct'], '.1f')}% / right {_fmt(st['right_pct'], '.1f')}%"]

@@ -104,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"insole batch: {result.summary_line()}", file=sys.stderr)
     if len(result.errors):
         shown = result.errors.head(5)
-        for _, error in shown.iterrows():
-            print(f"  failed: {error['path']}: {error['reason']}", file=sys.stderr)
+        for _, failure in shown.iterrows():
+            print(f"  failed: {failure['path']}: {failure['reason']}", file=sys.stderr)
         if len(result.errors) > len(shown):
             print(f"  ... and {len(result.errors) - len(shown)} more in {result.paths['errors']}", file=sys.stderr)
         return 1

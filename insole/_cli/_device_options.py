@@ -296,7 +296,7 @@ def emulated_walk_specs(
             body_mass_kg=args.mass_kg or 70.0, side="left",
         ))
         for side in ("left", "right"):
-            foot = recording.foot(side)
+            foot = recording.samples(side)  # the simulator gives both feet
             values = np.where(foot.valid[:, None], foot.values, np.nan).astype(np.float64)
             # before the walk the wearer stands with the feet lifted for the tare: the insole then
             # reads only its unloaded offset (the smallest reading of each sensor)

@@ -205,7 +205,7 @@ def _replay_sources(path: Path) -> tuple[dict[str, SampleSource], float]:
         )
     sources: dict[str, SampleSource] = {}
     for side in recording.sides:
-        foot = recording.foot(side)
+        foot = recording.samples(side)
         pressure = np.where(foot.valid[:, None], foot.values, np.nan)
         imu = None
         if foot.accel_g is not None and foot.gyro_dps is not None:

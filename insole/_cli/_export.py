@@ -76,7 +76,7 @@ def _tables(recording: Any, path: Path, out: Path) -> list[Path]:
     else:
         analysis = analyze(recording)
         tables.update(analysis_tables(analysis))
-        params = getattr(analysis, "params", None)
+        params: Any = getattr(analysis, "params", None)  # the analysis core's own parameters object
         provenance["analysis"] = {
             "params": params.to_dict() if hasattr(params, "to_dict") else repr(params),
         }

@@ -117,7 +117,7 @@ def describe(path: Path, format: str | None = None, *, mapping: Path | None = No
 
 
 def _foot(recording: Recording, side: str) -> dict[str, Any]:
-    foot = recording.foot(side)
+    foot = recording.samples(side)
     gaps = foot.gaps()
     return {
         "samples": foot.n_samples,

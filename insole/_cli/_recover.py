@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or default_parquet_path(args.path)
     written = recover(args.path, out, keep_stream=args.keep_stream)
     recording = read_parquet(written)
-    feet = ", ".join(f"{side} {recording.foot(side).n_samples} samples" for side in recording.sides)
+    feet = ", ".join(f"{side} {recording.samples(side).n_samples} samples" for side in recording.sides)
     ending = (
         "ended in a partial batch (writer stopped mid-write); that batch is lost" if facts["truncated"] else "complete"
     )

@@ -156,6 +156,7 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
     environment = None
     software: dict[str, Any] = {"clinic_test": args.test}
     if args.emulate:
+        assert mass is not None  # an emulated test defaults the mass to 70 kg (above)
         specs, answer = _emulated_specs(args, faults, params, mass, inputs)
         inputs = _emulated_inputs(args, inputs, answer)
         environment = await start_emulation(specs)
@@ -346,7 +347,8 @@ def _emulated_specs(args: argparse.Namespace, faults: Any, params: Any, mass: fl
     hold_rows = math.ceil(_EMULATED_HOLD_S * rate)
     sources = {}
     for side in ("left", "right"):
-        foot = recording.foot(side)
+        foot = recording.samples(side)  # the simulator gives both feet
+        assert foot.accel_g is not None and foot.gyro_dps is not None  # simulated with imu=True
         values = np.where(foot.valid[:, None], foot.values, np.nan).astype(np.float64)
         # feet lifted for the tare: the simulated insole reads no load (no residual in-shoe load is simulated;
         # a patient who never lifts a foot in the test, as in balance, leaves no minimum to borrow)

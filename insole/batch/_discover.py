@@ -91,7 +91,7 @@ def _expand(inputs: Sequence[str | Path]) -> tuple[list[tuple[Path, bool]], list
         text = os.fspath(raw)
         path = Path(text).expanduser()
         if path.is_dir():
-            found = []
+            found: list[Path] = []
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(Path(root) / n for n in names if not n.startswith("."))

@@ -139,6 +139,10 @@ class _Foot:
     low_battery: bool = False
     rate_window: collections.deque = field(default_factory=lambda: collections.deque(maxlen=64))
 
+    def newest_device_us(self) -> int | None:
+        """The newest device time written so far (the link compares its clock with it to detect a reboot)."""
+        return self.last_device_us
+
 
 class CaptureSession:
     """Record both insoles (or the ones in ``selectors``) into ``out`` (Parquet).
@@ -268,7 +272,7 @@ class CaptureSession:
                 self.links[side] = InsoleLink(
                     side, found, self.params, self.clock, foot.estimator,
                     on_state=self._on_link_state,
-                    last_device_us=lambda foot=foot: foot.last_device_us,
+                    last_device_us=foot.newest_device_us,
                     rescan=self._rescan,
                 )
             tasks = [asyncio.create_task(link.run(), name=f"insole-{side}") for side, link in self.links.items()]
@@ -476,7 +480,7 @@ class CaptureSession:
         recording = read_parquet(path)
         feet = {}
         for side in recording.sides:
-            foot = recording.foot(side)
+            foot = recording.samples(side)
             model = self.feet[side].estimator.model(whole_session=True) if side in self.feet else None
             if model is None or foot.n_samples == 0:
                 feet[side] = foot
@@ -657,8 +661,9 @@ class CaptureSession:
             model = foot.estimator.model(whole_session=final)
             residual = foot.axis.residual_s(model) if model is not None else None
             clock["time_axis_residual_ms"] = None if residual is None else residual * 1e3
-            if clock.get("min_latency_ms") is not None:
-                latency_floor[side] = float(clock["min_latency_ms"])
+            min_latency_ms = clock.get("min_latency_ms")
+            if min_latency_ms is not None:
+                latency_floor[side] = float(min_latency_ms)
                 uncertainty[side] = float(clock["sync_uncertainty_ms"] or 0.0)
             written = foot.timeline.slots_written
             valid = foot.timeline.valid_written

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["Swing", "FeetPath", "feet_path"]
 
@@ -88,7 +89,7 @@ class FeetPath:
 
 def feet_path(
     strikes: Sequence[tuple[float, str, float]],
-    toe_offs: Mapping[str, Sequence[float]],
+    toe_offs: Mapping[str, ArrayLike],
 ) -> FeetPath:
     """The swings implied by heel strikes ``(time_s, side, step_m)`` and each foot's toe offs.
 

@@ -521,7 +521,7 @@ def reference_comparisons(test: str, measures: Mapping[str, Any], subject: Mappi
 
 
 def _enright(age: float | None, sex: str | None, height_cm: float | None, mass_kg: float | None) -> float | None:
-    if None in (age, sex, height_cm, mass_kg) or sex not in ("male", "female"):
+    if age is None or height_cm is None or mass_kg is None or sex not in ("male", "female"):
         return None
     if sex == "male":
         return 7.57 * height_cm - 5.02 * age - 1.76 * mass_kg - 309.0

@@ -582,10 +582,12 @@ def _balance_feet(recording: Recording, params: ClinicParams) -> dict[str, _Foot
     layout = recording.layout
     for side in ("left", "right"):
         foot = finish_loads(prepare_foot(recording, side, analysis_params))
-        x, y = cop_path(foot.positive_load_t, layout, foot.force, 0.0)
-        rear = foot.positive_load_t[layout.region_mask("rearfoot") & foot.sensor_used].sum(axis=0)
-        front = foot.positive_load_t[layout.region_mask("front") & foot.sensor_used].sum(axis=0)
-        whole = foot.positive_load_t[foot.sensor_used].sum(axis=0)
+        loads = foot.positive_load_t
+        assert loads is not None  # finish_loads clips the per-sensor loads, which sets them
+        x, y = cop_path(loads, layout, foot.force, 0.0)
+        rear = loads[layout.region_mask("rearfoot") & foot.sensor_used].sum(axis=0)
+        front = loads[layout.region_mask("front") & foot.sensor_used].sum(axis=0)
+        whole = loads[foot.sensor_used].sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):  # unloaded samples have no shares
             scale = np.where(whole > 0, foot.force / whole, np.nan)  # shares in force units, whatever the load unit
         out[side] = _FootCop(foot.time_s, foot.force, x, y, rear * scale, front * scale)
@@ -687,7 +689,7 @@ def compare_over_time(saved: list[tuple[str | None, Mapping[str, Any]]]) -> list
 
 
 def _first_time(recording: Recording) -> float:
-    return float(min(recording.foot(s).time_s[0] for s in recording.sides))
+    return float(min(recording.samples(s).time_s[0] for s in recording.sides))
 
 
 def _event_quality(events: GaitEvents) -> dict[str, Any]:
