@@ -223,7 +223,8 @@ def test_dashboard_maps_and_regions_are_the_analysis_own(views: Views) -> None:
     for side in analysis.sides:
         maps = analysis.sensor_maps(side)
         for name, statistic in (("peak", "peak"), ("mean", "mean"), ("pti", "integral")):
-            np.testing.assert_array_equal(_plain(payload["maps"][name][side]), maps[statistic], err_msg=f"{side} {name}")
+            shown = _plain(payload["maps"][name][side])
+            np.testing.assert_array_equal(shown, maps[statistic], err_msg=f"{side} {name}")
         assert payload["maps"]["stances"][side] == int(analysis.steps[side]["used"].sum())
     figure = payload["figures"]["regions"]
     if figure is not None:
@@ -245,7 +246,8 @@ def test_exported_tables_are_the_analysis_own(views: Views, tmp_path: Path) -> N
         for side in analysis.sides:
             mine = strides[strides["side"] == side]
             for column in ("stance_time_s", "swing_time_s", "cadence_steps_per_min"):
-                np.testing.assert_array_equal(mine[column].to_numpy(float), analysis.strides[side][column].to_numpy(float))
+                expected = analysis.strides[side][column].to_numpy(float)
+                np.testing.assert_array_equal(mine[column].to_numpy(float), expected, err_msg=column)
         per_foot = reader(tmp_path / f"summary_per_foot.{suffix}").set_index("metric")
         symmetry = reader(tmp_path / f"summary_symmetry.{suffix}").set_index("metric")
         for metric in ("stance_time_s", "swing_time_s", "loading_rate_n_s", "loading_rate_bw_s", "heel_share_pct"):

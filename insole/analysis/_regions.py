@@ -177,7 +177,9 @@ def region_features(
     return out, per_sensor
 
 
-def sensor_table(per_sensor: dict[str, np.ndarray], rows: np.ndarray, used: np.ndarray, layout: SensorLayout) -> pd.DataFrame:
+def sensor_table(
+    per_sensor: dict[str, np.ndarray], rows: np.ndarray, used: np.ndarray, layout: SensorLayout
+) -> pd.DataFrame:
     """One row per sensor: position, region, used, and its mean stance loads over the chosen stances.
 
     ``per_sensor`` holds (stances x sensors) arrays from ``region_features``

@@ -62,7 +62,8 @@ def scales_with_force(metric: str) -> bool:
 
 # A metric's unit from its name's suffix (longest first); rates are "per second", integrals "times seconds".
 _UNITS = (
-    ("_steps_per_min", "steps/min"), ("loading_rate_n_s", "N/s"), ("loading_rate_bw_s", "BW/s"), ("loading_rate_au_s", "au/s"),
+    ("_steps_per_min", "steps/min"),
+    ("loading_rate_n_s", "N/s"), ("loading_rate_bw_s", "BW/s"), ("loading_rate_au_s", "au/s"),
     ("_kpa_s", "kPa·s"), ("_n_s", "N·s"), ("_bw_s", "BW·s"), ("_au_s", "au·s"), ("_pct", "%"), ("_kpa", "kPa"),
     ("_deg", "°"), ("_mm", "mm"), ("_bw", "BW"), ("_au", "au"), ("_n", "N"), ("_s", "s"),
 )

@@ -19,6 +19,7 @@ import numpy as np
 
 from insole._recording import Recording
 from insole._version import __version__
+from insole.analysis import symmetry_index_pct
 from insole.report._clinic_test import clinic_section
 from insole.report._evidence import (
     DATASET_CITATIONS,
@@ -28,7 +29,6 @@ from insole.report._evidence import (
     REFERENCES,
 )
 from insole.report._findings import FindingParams, FindingsResult, evaluate
-from insole.analysis import symmetry_index_pct
 from insole.report._metrics import (
     ANALYSIS_METRICS,
     SessionMetrics,
@@ -248,13 +248,13 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics) -> list[
             })
     s_now, s_before = session_metric_values(session), session_metric_values(baseline)
     for key, label, unit, digits, _, _ in _SESSION_ROWS:
-        a, b = s_before.get(key), s_now.get(key)
-        if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
+        earlier, later = s_before.get(key), s_now.get(key)
+        if earlier is None or later is None or not (math.isfinite(earlier) and math.isfinite(later)):
             continue
-        change = b - a
-        rows.append({"key": key, "label": label, "unit": unit, "side": "both", "before": json_number(a),
-                     "after": json_number(b), "change": json_number(change),
-                     "change_pct": json_number(100.0 * change / abs(a)) if a and key not in _SIGNED else None,
+        change = later - earlier
+        rows.append({"key": key, "label": label, "unit": unit, "side": "both", "before": json_number(earlier),
+                     "after": json_number(later), "change": json_number(change),
+                     "change_pct": json_number(100.0 * change / abs(earlier)) if earlier and key not in _SIGNED else None,
                      "direction": _direction(change, digits),
                      "beyond_step_scatter": None, "t": None})
     return rows
