@@ -99,6 +99,8 @@ def _live(workdir: Path, emulate: bool = False) -> dict[str, Any]:
         [sys.executable, "-m", "insole._cli", "live", *source, "--port", "0", "--out-dir", str(workdir)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
     )
+    # both streams were opened with PIPE
+    assert command.stdout is not None and command.stderr is not None
     try:
         url = None
         deadline = time.monotonic() + 60
@@ -143,18 +145,23 @@ def run() -> str:
     lines = [
         "## Dashboards (`benchmarks/bench_dashboard.py`)",
         "",
-        f"Headless Chromium (system package, software rendering). Load average 1/5/15 min: {figures['load_average']}.",
+        "Headless Chromium (system package, software rendering). "
+        f"Load average 1/5/15 min: {figures['load_average']}.",
         "",
-        f"### Offline dashboard of a {off['duration_s'] / 60:.0f}-minute two-foot session (insole16, 100 Hz, every sample in the player)",
+        f"### Offline dashboard of a {off['duration_s'] / 60:.0f}-minute two-foot session "
+        "(insole16, 100 Hz, every sample in the player)",
         "",
         "| figure | value | target |",
         "|---|---|---|",
-        f"| file size | {off['size_mb']:.2f} MB (the recording itself: {off['parquet_mb']:.1f} MB Parquet) | <= 12 MB |",
+        f"| file size | {off['size_mb']:.2f} MB (the recording itself: {off['parquet_mb']:.1f} MB Parquet) "
+        "| <= 12 MB |",
         f"| build time (analysis given) | {off['build_s']:.1f} s | |",
         f"| ready in the browser (from navigation), {len(ready)} loads | median {statistics.median(ready):.0f} ms "
         f"(min {min(ready):.0f}, max {max(ready):.0f}) | <= 3000 ms |",
-        f"| player seek to a random moment, drawn | median {off['seek_ms_median']:.1f} ms, p95 {off['seek_ms_p95']:.1f} ms | smooth scrubbing |",
-        f"| network requests | {len(off['requests'])} ({', '.join('file:' if r.startswith('file:') else r for r in off['requests'])}) | the file only |",
+        f"| player seek to a random moment, drawn | median {off['seek_ms_median']:.1f} ms, "
+        f"p95 {off['seek_ms_p95']:.1f} ms | smooth scrubbing |",
+        f"| network requests | {len(off['requests'])} "
+        f"({', '.join('file:' if r.startswith('file:') else r for r in off['requests'])}) | the file only |",
         "",
         "Time spent per section on the last load (ms): "
         + ", ".join(f"{k} {v}" for k, v in off["sections_ms"].items()) + ".",
@@ -184,7 +191,8 @@ def run() -> str:
     ]
     for label, key, fmt, target in rows:
         lines.append(f"| {label} | {cell(live, key, fmt)} | {cell(emulated, key, fmt)} | {target} |")
-    lines.append(f"| page errors | {len(live['errors'])} | {'n/a' if 'error' in emulated else len(emulated['errors'])} | 0 |")
+    emulated_errors = "n/a" if "error" in emulated else len(emulated["errors"])
+    lines.append(f"| page errors | {len(live['errors'])} | {emulated_errors} | 0 |")
     if "error" in emulated:
         lines += ["", f"Emulated insoles not measured: {emulated['error']}"]
     return "\n".join(lines) + "\n"

@@ -52,7 +52,8 @@ def load_scale(layout: SensorLayout, unit: str) -> LoadScale:
     if unit == "kPa" and layout.areas_known:  # the layout's own weights (SensorLayout.load_weights): area x 1e-3
         return LoadScale(layout.load_weights(unit), "N", "total force (N, from pressure x sensor area)", "force (N)")
     if unit == "kPa":
-        return LoadScale(np.ones(n), "kPa", "sum of sensor pressures (kPa; sensor areas unknown)", "sum of pressures (kPa)")
+        return LoadScale(np.ones(n), "kPa", "sum of sensor pressures (kPa; sensor areas unknown)",
+                         "sum of pressures (kPa)")
     return LoadScale(np.ones(n), "au", "total load (arbitrary units)", "load (au)")
 
 
@@ -158,7 +159,8 @@ def detect_steps(
     The peak is the 98th percentile of the load (robust to a few spikes).
     """
     params = params or StepDetectorParams()
-    detector = StepDetector(StepDetectorParams(params.on_fraction, params.off_fraction, float("inf"), params.min_phase_s))
+    detector = StepDetector(StepDetectorParams(params.on_fraction, params.off_fraction, float("inf"),
+                                               params.min_phase_s))
     finite = np.asarray(load, dtype=np.float64)
     if np.isfinite(finite).any():
         detector.peak = float(np.nanpercentile(finite, 98))

@@ -26,7 +26,7 @@ def first_seconds(recording: Recording, seconds: float) -> Recording:
     """The samples with time_s < ``seconds`` of every foot (metadata says it is an excerpt)."""
     feet = {}
     for side in recording.sides:
-        foot = recording.foot(side)
+        foot = recording.samples(side)
         keep = foot.time_s < seconds
         feet[side] = FootSamples(
             time_s=foot.time_s[keep],
@@ -36,7 +36,7 @@ def first_seconds(recording: Recording, seconds: float) -> Recording:
             gyro_dps=None if foot.gyro_dps is None else foot.gyro_dps[keep],
             channels={k: v[keep] for k, v in foot.channels.items()},
         )
-    total = recording.foot(recording.sides[0]).n_samples
+    total = recording.samples(recording.sides[0]).n_samples
     kept = feet[recording.sides[0]].n_samples
     extra = {**dict(recording.meta.extra),
              "excerpt": {"from_s": 0.0, "to_s": seconds, "rows_kept": kept, "rows_in_source": total}}
@@ -49,7 +49,8 @@ def main() -> int:
         print("recordings/make_samples.py: ../shared/data is not beside the repository", file=sys.stderr)
         return 2
     made = {
-        "gaitpdb_GaCo01_01_60s.parquet": first_seconds(insole.load(SHARED / "gaitpdb" / "GaCo01_01.txt"), GAITPDB_EXCERPT_S),
+        "gaitpdb_GaCo01_01_60s.parquet": first_seconds(insole.load(SHARED / "gaitpdb" / "GaCo01_01.txt"),
+                                                       GAITPDB_EXCERPT_S),
         "gaitndd_control1.parquet": insole.load(SHARED / "gaitndd" / "control1.hea"),
         "moticon_230927_102114.parquet": insole.load(SHARED / "moticon-opengo" / "230927_102114.txt"),
     }

@@ -355,7 +355,8 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
     return starts, stops
 
 
-def _standing_throughout(filled: np.ndarray, valid: np.ndarray, long_gap: np.ndarray, levels: dict[str, float]) -> Contacts:
+def _standing_throughout(filled: np.ndarray, valid: np.ndarray, long_gap: np.ndarray,
+                         levels: dict[str, float]) -> Contacts:
     """One contact per run of observed samples (long gaps split them), with no heel strike or toe off."""
     starts, stops = runs(np.isfinite(filled))
     m = starts.size
@@ -377,7 +378,8 @@ def _standing_throughout(filled: np.ndarray, valid: np.ndarray, long_gap: np.nda
 
 def _empty(smoothed: np.ndarray, levels: dict[str, float] | None = None) -> Contacts:
     none = np.zeros(0, dtype=np.int64)
-    return Contacts(none, none, none, none, none, np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), levels or {})
+    return Contacts(none, none, none, none, none, np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, bool),
+                    levels or {})
 
 
 def _interval_nanmin(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

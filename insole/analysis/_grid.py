@@ -198,7 +198,8 @@ def grid_layout(
         extra={
             "grid": grid,
             "regions_from": "automatic mask on the footprint (insole.analysis._grid.automask_regions)",
-            "automask": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(params or AutomaskParams()).items()},
+            "automask": {k: list(v) if isinstance(v, tuple) else v
+                         for k, v in asdict(params or AutomaskParams()).items()},
             **dict(extra or {}),
         },
     )
@@ -403,8 +404,8 @@ def force_n(recording: Recording, side: str) -> np.ndarray:
 def _default_threshold(recording: Recording) -> float:
     if recording.unit == "kPa":
         return 10.0
-    peaks = [np.nanmax(recording.foot(s).values[recording.foot(s).valid]) for s in recording.sides
-             if recording.foot(s).valid.any()]
+    feet = [recording.samples(s) for s in recording.sides]
+    peaks = [np.nanmax(foot.values[foot.valid]) for foot in feet if foot.valid.any()]
     return 0.05 * float(max(peaks)) if peaks else 0.0
 
 
@@ -489,7 +490,8 @@ def arch_category(value: float) -> str:
     return "normal"
 
 
-def region_sums(layout: SensorLayout, values: np.ndarray, groups: Sequence[str] = ("heel", "midfoot", "forefoot", "toes")) -> dict[str, np.ndarray]:
+def region_sums(layout: SensorLayout, values: np.ndarray,
+                groups: Sequence[str] = ("heel", "midfoot", "forefoot", "toes")) -> dict[str, np.ndarray]:
     """Per region group, the sum of ``values`` (..., n_sensors) over its sensors."""
     values = np.asarray(values, dtype=np.float64)
     unknown = [g for g in groups if g not in REGION_GROUPS]

@@ -144,7 +144,8 @@ def _document(analysis: Analysis, table: Callable[[pd.DataFrame], Any]) -> dict[
             "per_foot": _by_metric(summary.per_foot),
             "symmetry": _by_metric(summary.symmetry),
         },
-        "curves": {side: {c: plain(curve[c].to_numpy()) for c in curve.columns} for side, curve in analysis.curves.items()},
+        "curves": {side: {c: plain(curve[c].to_numpy()) for c in curve.columns}
+                   for side, curve in analysis.curves.items()},
         "regions": {side: table(frame) for side, frame in analysis.regions.items()},
         "sensors": {side: table(frame) for side, frame in analysis.sensors.items()},
     }
@@ -169,7 +170,10 @@ def analysis_to_json(analysis: Analysis, indent: int | None = 1) -> str:
 
 
 def write_json(analysis: Analysis, out: Any, indent: int | None = 1) -> None:
-    """Write ``analysis_to_json(analysis, indent) + "\\n"`` to a path (UTF-8) or a text file, without joining it first."""
+    """Write ``analysis_to_json(analysis, indent) + "\\n"`` to a path (UTF-8) or a text file.
+
+    The text is written piece by piece, without joining it first.
+    """
     if isinstance(out, (str, Path)):
         with open(out, "w", encoding="utf-8") as handle:
             write_json(analysis, handle, indent)

@@ -205,7 +205,7 @@ def _per_side(work: Callable[[str], Any], recording: Recording) -> list[Any]:
     first exception, if any) are those of running the sides one by one.
     """
     sides = list(recording.sides)
-    longest = max((recording.foot(side).n_samples for side in sides), default=0)
+    longest = max((recording.samples(side).n_samples for side in sides), default=0)
     if len(sides) < 2 or longest < _PARALLEL_MIN_SAMPLES:
         return [work(side) for side in sides]
     with ThreadPoolExecutor(max_workers=len(sides), thread_name_prefix="insole-foot") as pool:

@@ -436,7 +436,8 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams) -> Se
             bottom = np.min(values_t, axis=1, where=valid[None, :], initial=np.inf)
         # flat: never changes
         for j in np.flatnonzero(top == bottom):
-            flags.append(SensorFlag(names[j], "flat", True, f"reads {top[j]:g} {unit} throughout (dead or never loaded)",
+            flags.append(SensorFlag(names[j], "flat", True,
+                                    f"reads {top[j]:g} {unit} throughout (dead or never loaded)",
                                     excluded_samples=int(valid.sum()), effect="missing"))
         used &= top != bottom
         provisional_total = values_t.sum(axis=0, dtype=np.float64)
@@ -596,7 +597,8 @@ def find_zero_offset(
     swing_a, swing_b = swing_starts[keep][observed], swing_stops[keep][observed]
     peak = _typical_contact_peak(force, valid, swing_a, swing_b)
     depth = _swing_depth(force, valid, swing_a, swing_b, level)
-    usual_depth = float(np.percentile(depth[np.isfinite(depth)], _DEEP_SWINGS_PERCENTILE)) if np.isfinite(depth).any() else np.nan
+    finite_depth = depth[np.isfinite(depth)]
+    usual_depth = float(np.percentile(finite_depth, _DEEP_SWINGS_PERCENTILE)) if finite_depth.size else np.nan
     if not (np.isfinite(usual_depth) and usual_depth > 0):
         return ZeroOffset(note="not applied: the foot's force shows no contact above its swings")
     # a genuine swing unloads the foot: it lies about as deep below the step
@@ -667,7 +669,8 @@ def _swing_depth(force, valid, swing_starts, swing_stops, level) -> np.ndarray:
     return depth
 
 
-def _typical_contact_peak(force: np.ndarray, valid: np.ndarray, swing_starts: np.ndarray, swing_stops: np.ndarray) -> float:
+def _typical_contact_peak(force: np.ndarray, valid: np.ndarray, swing_starts: np.ndarray,
+                          swing_stops: np.ndarray) -> float:
     """The median of the largest force between consecutive swings (the 95th percentile of the force if none)."""
     order = np.argsort(swing_starts, kind="stable")
     starts, stops = swing_starts[order], swing_stops[order]
@@ -792,7 +795,8 @@ def _spike_thresholds(blocks: _Blocks) -> np.ndarray:
     return np.maximum(typical, _SPIKE_MIN_FRACTION * max(strongest, 0.0))
 
 
-def _find_spikes(values: np.ndarray, valid: np.ndarray, blocks: _Blocks, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _find_spikes(values: np.ndarray, valid: np.ndarray, blocks: _Blocks,
+                 threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sensor, sample) indices of isolated one- or two-sample spikes, in sample order per sensor.
 
     A jump up from the previous sample by more than the sensor's threshold
@@ -873,7 +877,7 @@ def _quiet_sensors(values, valid, total, blocks: _Blocks, used, span, calibrated
     active = (sensor_range >= _ACTIVE_RANGE_FRACTION * usual_range[:, None]) & walking[None, :]
     sample_rate_hz = blocks.sample_rate_hz
     min_samples = params.stuck_run_s * sample_rate_hz
-    found = []
+    found: list[tuple[int, str, int | None, int | None, str]] = []
     spanned = np.zeros(k, dtype=bool)
     for j in np.flatnonzero(quiet.any(axis=1)):
         row = values[j]
@@ -921,8 +925,10 @@ def _quiet_sensors(values, valid, total, blocks: _Blocks, used, span, calibrated
     # their spread (SD) in swing: noise around one level, loaded or not
     weak = used & ~spanned & (usual_range < _WEAK_RANGE_FRACTION * strongest_range)
     if weak.any():
-        swing = ((cut_total <= t_min[:, None] + _SWING_FRACTION * t_range[:, None]) & walking[:, None]).astype(values.dtype)
-        loaded = ((cut_total >= t_min[:, None] + _LOADED_FRACTION * t_range[:, None]) & walking[:, None]).astype(values.dtype)
+        swing_low = t_min[:, None] + _SWING_FRACTION * t_range[:, None]
+        loaded_high = t_min[:, None] + _LOADED_FRACTION * t_range[:, None]
+        swing = ((cut_total <= swing_low) & walking[:, None]).astype(values.dtype)
+        loaded = ((cut_total >= loaded_high) & walking[:, None]).astype(values.dtype)
         n_swing, n_loaded = float(swing.sum()), float(loaded.sum())
         if n_swing >= _MIN_PHASE_SAMPLES and n_loaded >= _MIN_PHASE_SAMPLES:
             rows = np.flatnonzero(weak)

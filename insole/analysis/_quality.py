@@ -57,7 +57,8 @@ def foot_quality(
         "toe_offs_observed": int(np.sum(contacts.toe_off_index >= 0)),
         "strides_detected": int(n_strides),
         "strides_used": used,
-        "strides_excluded": {reason: int(reasons.get(reason, 0)) for reason in EXCLUSION_REASONS if reasons.get(reason)},
+        "strides_excluded": {reason: int(reasons.get(reason, 0))
+                             for reason in EXCLUSION_REASONS if reasons.get(reason)},
         "event_confidence_mean": float(confidence.mean()) if confidence.size else float("nan"),
         "low_confidence_events": int(np.sum(confidence < params.low_confidence)),
         "turns_detectable": bool(timing.turns_detectable),
@@ -126,6 +127,8 @@ def _totals_caveats(foot: PreparedFoot, contacts: Contacts) -> tuple[list[dict[s
             rows.append(_caveat(flag, None))
             notes.append(f"{flag.sensor} {flag.status} throughout: left out, so {what} lack whatever load it carried")
         else:
+            # a dead or stuck sensor left out over a span only: the flag carries that span
+            assert flag.start_s is not None and flag.end_s is not None
             a = int(np.searchsorted(t, flag.start_s))
             b = int(np.searchsorted(t, flag.end_s, side="right"))
             touched = int(np.sum((stance_lo < b) & (stance_hi > a)))

@@ -115,7 +115,8 @@ class FootTiming:
 
     def heel_strike_order_s(self) -> np.ndarray:
         """Per contact: its heel strike, or its coarse start where the heel strike is unknown (for ordering)."""
-        return np.maximum.accumulate(np.where(np.isfinite(self.heel_strike_s), self.heel_strike_s, self.contact_start_s))
+        known = np.isfinite(self.heel_strike_s)
+        return np.maximum.accumulate(np.where(known, self.heel_strike_s, self.contact_start_s))
 
     def toe_off_order_s(self) -> np.ndarray:
         """Per contact: its toe off, or its coarse end where the toe off is unknown (for ordering)."""
@@ -193,6 +194,8 @@ def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> 
         reason[gap_inside] = "gap inside"
         reason[~known | contacts.long_gap_before[1:]] = "event unknown"
         if axis is not None:
+            # heading_axis finds an axis only for an IMU with a gyroscope
+            assert foot.imu is not None and foot.imu.gyro_dps is not None
             gyro = np.asarray(foot.imu.gyro_dps[:, axis], dtype=float)
             rate = np.where(foot.valid & np.isfinite(gyro), gyro, 0.0) / fs
             heading = np.full(m - 1, np.nan)
@@ -316,13 +319,10 @@ def add_bilateral_timing(steps: dict[str, pd.DataFrame], timing: Mapping[str, Fo
         other_hs_order = theirs.heel_strike_order_s()
         other_to_order = theirs.toe_off_order_s()
 
-        def both_gap_free(start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
-            return own.gap_free(start_s, end_s) & theirs.gap_free(start_s, end_s)
-
         # step: the other foot's first contact starting after this heel strike
         j = _index_after(hs, other_hs_order)
         next_hs = _take(theirs.heel_strike_s, j)
-        ok = (next_hs < own_next) & both_gap_free(hs, next_hs)
+        ok = (next_hs < own_next) & _both_gap_free(own, theirs, hs, next_hs)
         table["step_time_s"] = np.where(ok, next_hs - hs, np.nan)
 
         # initial double support: the other foot's contact under way at this
@@ -330,14 +330,19 @@ def add_bilateral_timing(steps: dict[str, pd.DataFrame], timing: Mapping[str, Fo
         j = _index_after(hs, other_to_order)
         next_to = _take(theirs.toe_off_s, j)
         started_before = _take(other_hs_order, j) <= hs
-        ok = started_before & (next_to < to) & both_gap_free(hs, next_to)
+        ok = started_before & (next_to < to) & _both_gap_free(own, theirs, hs, next_to)
         table["initial_double_support_s"] = np.where(ok, next_to - hs, np.nan)
 
         # terminal double support: the other foot's last contact starting before this toe off
         k = _index_before(to, other_hs_order)
         prev_hs = _take(theirs.heel_strike_s, k)
-        ok = (prev_hs > hs) & both_gap_free(prev_hs, to)
+        ok = (prev_hs > hs) & _both_gap_free(own, theirs, prev_hs, to)
         table["terminal_double_support_s"] = np.where(ok, to - prev_hs, np.nan)
+
+
+def _both_gap_free(own: FootTiming, theirs: FootTiming, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
+    """True where ``[start_s, end_s]`` is gap-free in both feet (see ``FootTiming.gap_free``)."""
+    return own.gap_free(start_s, end_s) & theirs.gap_free(start_s, end_s)
 
 
 def _index_after(times: np.ndarray, order: np.ndarray) -> np.ndarray:

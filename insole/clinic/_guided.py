@@ -8,12 +8,12 @@ samples and publishes each phase change as ``SessionEvent("phase")`` on the
 hub (the live page and the terminal show it), with the clinician's
 instruction and, where the test has one, the countdown. The clinician's marks
 (``add_mark``: "turn", "lap", "pain", free text) go into the session's
-crash-safe stream at once (``session.mark``), and from there on the hub. When the test ends (the patient has finished, the
-countdown ran out, the clinician stopped it, or the time limit), the session
-is stopped, the saved recording is analysed (``run_test``), and the file is
-written again with the phases as marks and the result in
-``meta.extra["clinic_test"]``; the result is published as
-``SessionEvent("result")``.
+crash-safe stream at once (``session.mark``), and from there on the hub.
+When the test ends (the patient has finished, the countdown ran out, the
+clinician stopped it, or the time limit), the session is stopped, the saved
+recording is analysed (``run_test``), and the file is written again with the
+phases as marks and the result in ``meta.extra["clinic_test"]``; the result is
+published as ``SessionEvent("result")``.
 
 The live phases are quick estimates for following the test (thresholds on
 the summed load, heading rate from the gyroscope); the saved phases and the
@@ -120,7 +120,8 @@ class LiveTracker:
         self.test = test
         self.protocol = protocol(test)
         self.inputs = inputs or TestInputs()
-        self.scale = (layout.area_mm2 * _KPA_MM2_TO_N) if unit == "kPa" and layout.areas_known else np.ones(layout.n_sensors)
+        self.scale = ((layout.area_mm2 * _KPA_MM2_TO_N) if unit == "kPa" and layout.areas_known
+                      else np.ones(layout.n_sensors))
         self.body_weight = body_weight_n
         self._feet = {side: _Growing(3) for side in ("left", "right")}  # time, force, heading rate
         self._yaw_axis: dict[str, int] = {}
@@ -148,7 +149,8 @@ class LiveTracker:
         yaw = np.zeros(n)
         if block.gyro_dps is not None and block.accel_g is not None:
             if block.side not in self._yaw_axis:
-                self._yaw_axis[block.side] = int(np.argmax(np.abs(np.nanmean(np.asarray(block.accel_g, float), axis=0))))
+                gravity = np.nanmean(np.asarray(block.accel_g, float), axis=0)
+                self._yaw_axis[block.side] = int(np.argmax(np.abs(gravity)))
             yaw = np.nan_to_num(np.asarray(block.gyro_dps, float)[:, self._yaw_axis[block.side]])
         self._feet[block.side].append(np.column_stack([np.asarray(block.time_s, float), force, yaw]))
         self._advance()

@@ -80,7 +80,8 @@ def _wrap(text: str, width: int) -> tuple[str, str]:
     return text[:cut], rest if len(rest) <= width else rest[: width - 1] + "…"
 
 
-def chain_svg(findings: Sequence[Finding], title: str = "Findings and the joints they have been associated with") -> str:
+def chain_svg(findings: Sequence[Finding],
+              title: str = "Findings and the joints they have been associated with") -> str:
     """The picture as one ``<svg>`` element (text escaped; safe to inline in HTML)."""
     strongest: dict[tuple[str, str], str] = {}
     boxes: dict[str, list[Finding]] = {"left": [], "right": [], "both": []}
@@ -106,15 +107,15 @@ def chain_svg(findings: Sequence[Finding], title: str = "Findings and the joints
     out += _body()
 
     for (joint, side), (x, y) in _JOINT_XY.items():
-        grade = strongest.get((joint, side))
-        fill = GRADE_COLOURS[grade] if grade else _IDLE
-        radius = 13 if grade else 9
+        joint_grade = strongest.get((joint, side))
+        fill = GRADE_COLOURS[joint_grade] if joint_grade else _IDLE
+        radius = 13 if joint_grade else 9
         label = JOINT_LABELS[joint]
         out.append(
             f'<circle cx="{x}" cy="{y}" r="{radius}" fill="{fill}" stroke="#2c3e50" stroke-width="1.5" '
-            f'class="joint{" highlighted" if grade else ""}" data-joint="{joint}" data-side="{side}">'
+            f'class="joint{" highlighted" if joint_grade else ""}" data-joint="{joint}" data-side="{side}">'
             f'<title>{escape(side + " " + label if side != "midline" else label)}'
-            f'{escape(" — " + GRADE_LABELS[grade]) if grade else ""}</title></circle>'
+            f'{escape(" — " + GRADE_LABELS[joint_grade]) if joint_grade else ""}</title></circle>'
         )
 
     arrows: list[str] = []

@@ -62,8 +62,8 @@ FOOT_METRICS: tuple[str, ...] = (
     "loading_rate_bw_s", "valley_ratio", "f1", "stance_s", "stance_pct",
 )
 SESSION_METRICS: tuple[str, ...] = (
-    "timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_cv_pct", "stride_sd_ms", "stance_si_pct", "impulse_si_pct",
-    "peak_force_si_pct", "cadence_steps_per_min",
+    "timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_cv_pct", "stride_sd_ms",
+    "stance_si_pct", "impulse_si_pct", "peak_force_si_pct", "cadence_steps_per_min",
 )
 
 
@@ -269,14 +269,14 @@ def reference_from_sessions(name: str, kind: str, description: str, layouts: Seq
     for info, metrics in sessions:
         entry = dict(info)
         for side in metrics.sides:
-            values = foot_metric_values(metrics, side)
+            per_step = foot_metric_values(metrics, side)
             for m in FOOT_METRICS:
-                v = _mean(values.get(m, np.zeros(0)))
+                v = _mean(per_step.get(m, np.zeros(0)))
                 if math.isfinite(v):
                     foot[m].append(round(v, 6))
-        values = session_metric_values(metrics)
+        per_session = session_metric_values(metrics)
         for m in SESSION_METRICS:
-            v = values.get(m, math.nan)
+            v = per_session.get(m, math.nan)
             if math.isfinite(v):
                 session[m].append(round(v, 6))
                 entry[m] = round(v, 4)
