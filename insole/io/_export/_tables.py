@@ -76,7 +76,8 @@ def analysis_tables(analysis: Any) -> dict[str, pd.DataFrame]:
                 tables.update(_summary_tables(value))
     bad = [name for name, table in tables.items() if not isinstance(table, pd.DataFrame)]
     if bad or not tables:
-        raise AnalysisError(f"the analysis result offers no tables to export ({', '.join(bad) or type(analysis).__name__})")
+        offered = ', '.join(bad) or type(analysis).__name__
+        raise AnalysisError(f"the analysis result offers no tables to export ({offered})")
     return tables
 
 
@@ -101,7 +102,8 @@ def _summary_tables(summary: Any) -> dict[str, pd.DataFrame]:
             tables[f"summary_{name}"] = value.reset_index(drop=value.index.name is None)
         elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
             row[name] = float(value)
-        elif isinstance(value, Mapping) and value and all(isinstance(v, (int, float, np.integer, np.floating)) for v in value.values()):
+        elif isinstance(value, Mapping) and value and all(
+                isinstance(v, (int, float, np.integer, np.floating)) for v in value.values()):
             row.update({f"{name}_{k}": float(v) for k, v in value.items()})
     if row:
         tables["summary"] = pd.DataFrame([row])
@@ -124,7 +126,10 @@ def footprint_table(recording: Recording, threshold: float | None = None) -> pd.
         arch = arch_index(recording.layout, peak, side_level, unit=recording.unit)
         unit = recording.unit.lower()
         for group in ("whole_foot", *_GROUPS):
-            mask = np.ones(recording.layout.n_sensors, dtype=bool) if group == "whole_foot" else recording.layout.region_mask(group)
+            if group == "whole_foot":
+                mask = np.ones(recording.layout.n_sensors, dtype=bool)
+            else:
+                mask = recording.layout.region_mask(group)
             if not mask.any():
                 continue
             rows.append({
@@ -133,7 +138,8 @@ def footprint_table(recording: Recording, threshold: float | None = None) -> pd.
                 "n_sensors": int(mask.sum()),
                 f"peak_{unit}": _max(peak[mask]),
                 f"peak_pressure_time_integral_{unit}_s": _max(pti[mask]),
-                "max_contact_area_mm2": _max(_region_contact(recording, side, mask, side_level)) if areas_known else np.nan,
+                "max_contact_area_mm2": (_max(_region_contact(recording, side, mask, side_level))
+                                         if areas_known else np.nan),
                 "arch_index": arch.value if group == "whole_foot" else np.nan,
                 "arch_category": arch.category if group == "whole_foot" else "",
                 "threshold": side_level,
@@ -147,14 +153,15 @@ def _max(values: np.ndarray) -> float:
 
 
 def _region_contact(recording: Recording, side: str, mask: np.ndarray, level: float) -> np.ndarray:
-    foot = recording.foot(side)
+    foot = recording.samples(side)
     with np.errstate(invalid="ignore"):
         area = (foot.values[:, mask] > level).astype(np.float64) @ recording.layout.area_mm2[mask]
     area[~foot.valid] = np.nan
     return area
 
 
-def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *, provenance: Mapping[str, Any] | None = None,
+def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *,
+                 provenance: Mapping[str, Any] | None = None,
                  formats: tuple[str, ...] = ("csv", "parquet")) -> list[Path]:
     """Write each table as ``<name>.csv`` / ``<name>.parquet`` and a ``tables.json``; return the files."""
     out = Path(out_dir)
@@ -162,16 +169,19 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *, pro
     written: list[Path] = []
     for name, table in tables.items():
         if "csv" in formats:
-            written.append(_atomic(out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False, lineterminator="\n")))
+            written.append(_atomic(out / f"{name}.csv",
+                                   lambda p, t=table: t.to_csv(p, index=False, lineterminator="\n")))
         if "parquet" in formats:
             written.append(_atomic(out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False)))
     manifest = {
         "writer": f"insole {__version__}",
-        "tables": {name: {"rows": int(len(t)), "columns": [str(c) for c in t.columns]} for name, t in tables.items()},
+        "tables": {name: {"rows": int(len(t)), "columns": [str(c) for c in t.columns]}
+                   for name, t in tables.items()},
         "provenance": dict(provenance or {}),
     }
     written.append(_atomic(out / "tables.json",
-                           lambda p: p.write_text(json.dumps(manifest, indent=1, default=str) + "\n", encoding="utf-8")))
+                           lambda p: p.write_text(json.dumps(manifest, indent=1, default=str) + "\n",
+                                                  encoding="utf-8")))
     return written
 
 
