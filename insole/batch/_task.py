@@ -179,7 +179,7 @@ def recording_row(job: Job, recording: Any, analysis: Any) -> dict[str, Any]:
 def quality_columns(analysis: Any) -> dict[str, Any]:
     """``{side}_{fact}`` per foot (NaN/None for a missing foot), sensor flags, and the quality notes as text."""
     columns: dict[str, Any] = {}
-    notes = []
+    notes: list[str] = []
     for side in _SIDES:
         quality = analysis.quality.get(side)
         for name, kind in _QUALITY_FIELDS:
@@ -230,7 +230,9 @@ def metric_columns(analysis: Any) -> dict[str, Any]:
             means[side] = _float(per_foot.at[metric, f"{side}_mean"]) if f"{side}_mean" in per_foot else float("nan")
             columns[f"{side}_{metric}"] = means[side]
             if metric in TIMING_METRICS:
-                columns[f"{side}_{metric}_sd"] = _float(per_foot.at[metric, f"{side}_sd"]) if f"{side}_sd" in per_foot else float("nan")
+                columns[f"{side}_{metric}_sd"] = (
+                    _float(per_foot.at[metric, f"{side}_sd"]) if f"{side}_sd" in per_foot else float("nan")
+                )
                 if metric != "stride_time_s":  # stride_time_cv_pct is above, from the summary itself
                     name = metric.removesuffix("_s")
                     columns[f"{side}_{name}_cv_pct"] = (
@@ -238,7 +240,8 @@ def metric_columns(analysis: Any) -> dict[str, Any]:
                     )
         if metric in TIMING_METRICS and metric != "stride_time_s":
             name = metric.removesuffix("_s")
-            cvs = [columns[f"{side}_{name}_cv_pct"] for side in _SIDES if math.isfinite(columns[f"{side}_{name}_cv_pct"])]
+            cvs = [columns[f"{side}_{name}_cv_pct"] for side in _SIDES
+                   if math.isfinite(columns[f"{side}_{name}_cv_pct"])]
             columns[f"{name}_cv_pct"] = float(np.mean(cvs)) if cvs else float("nan")
         finite = [v for v in means.values() if math.isfinite(v)]
         if metric not in columns:  # cadence above is the summary's own (120 / pooled mean stride time)
