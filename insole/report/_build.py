@@ -254,7 +254,8 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics) -> list[
         change = later - earlier
         rows.append({"key": key, "label": label, "unit": unit, "side": "both", "before": json_number(earlier),
                      "after": json_number(later), "change": json_number(change),
-                     "change_pct": json_number(100.0 * change / abs(earlier)) if earlier and key not in _SIGNED else None,
+                     "change_pct": (json_number(100.0 * change / abs(earlier))
+                                    if earlier and key not in _SIGNED else None),
                      "direction": _direction(change, digits),
                      "beyond_step_scatter": None, "t": None})
     return rows
@@ -275,7 +276,7 @@ def _direction(change: float, digits: int) -> str:
 
 
 def quality_rows(session: SessionMetrics, recording: Recording) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for side in ("left", "right"):
         foot = session.foot(side)
         samples = recording.foot(side)
@@ -436,7 +437,8 @@ def _input_record(recording: Recording, path: str | Path | None) -> dict[str, An
     record: dict[str, Any] = {
         "path": str(path) if path is not None else None,
         "name": Path(path).name if path is not None else None,
-        "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest() if path is not None and Path(path).is_file() else None,
+        "sha256": (hashlib.sha256(Path(path).read_bytes()).hexdigest()
+                   if path is not None and Path(path).is_file() else None),
         "source": dict(meta.source),
         "subject_id": meta.subject_id,
         "condition": meta.condition,
@@ -505,7 +507,8 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
     clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
     return Report(
         recording=recording, session=session, result=result, key_numbers=key_rows,
-        quality=quality_rows(session, recording), methods=methods_text(session, params, result.reference_sets, recording),
+        quality=quality_rows(session, recording),
+        methods=methods_text(session, params, result.reference_sets, recording),
         references=_cited(result.findings, extra_refs) + clinic_refs, input=_input_record(recording, path),
         generated_at=generated_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=base_session, baseline_input=_input_record(baseline, baseline_path) if baseline is not None else None,
