@@ -236,7 +236,7 @@ _QUALITY_LEVEL = {"good": "high", "fair": "moderate", "poor": "low"}
 
 
 def _foot_quality(session: SessionMetrics, side: str) -> tuple[str, str | None]:
-    foot = session.foot(side)
+    foot = session.feet[side]  # a side of the session's (every caller iterates session.sides)
     level = _QUALITY_LEVEL.get(foot.quality, "low")
     if level == "high":
         return level, None
@@ -294,7 +294,7 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
     spec = FINDINGS[rule.code]
     threshold = float(getattr(params, rule.threshold))
     other_side = _OTHER[side]
-    foot = session.foot(side)
+    foot = session.feet[side]  # evaluate() passes the session's own sides
     if rule.calibrated_only and session.force_unit != "BW":
         return NotAssessed(rule.code, side, "needs forces calibrated to body weight; this recording is in "
                                             "arbitrary units (uncalibrated sensors are not linear in force)")
@@ -313,7 +313,8 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
     comparisons: list[Comparison] = []
     flagged_by: list[tuple[str, float]] = []  # (frame, deviation)
     other = None
-    if session.foot(other_side) is not None and session.foot(other_side).n_steps >= params.min_steps:
+    other_foot = session.foot(other_side)
+    if other_foot is not None and other_foot.n_steps >= params.min_steps:
         other = _mean_sd(values[other_side].get(rule.metric, np.zeros(0)))
         if other[2] >= params.min_steps:
             deviation = _deviation(rule, this[0], other[0])
@@ -379,7 +380,7 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
 
     only_contralateral = [f for f, _ in flagged_by] == ["other_foot"]
     dist = reference.foot_metric(rule.metric) if reference is not None else None
-    if dist is not None:
+    if reference is not None and dist is not None:
         q = params.reference_quantile
         limit = dist.quantile(1 - q if rule.direction > 0 else q)
         inside = rule.direction * (this[0] - limit) >= 0
@@ -541,13 +542,14 @@ def _antalgic(session: SessionMetrics, params: FindingParams) -> list[Finding | 
     return out
 
 
-def _irregular(session: SessionMetrics, params: FindingParams, controls: ReferenceSet | None) -> Finding | NotAssessed | None:
+def _irregular(session: SessionMetrics, params: FindingParams,
+               controls: ReferenceSet | None) -> Finding | NotAssessed | None:
     spec = FINDINGS["irregular_gait"]
     counts = {s: int(session.feet[s].stride_times_s.size) for s in session.sides}
     if max(counts.values(), default=0) < 10:
         return NotAssessed(spec.code, "both", "fewer than 10 walking strides on each foot")
     dist = controls.session_metric("timing_variability_pct") if controls is not None else None
-    if dist is None:
+    if controls is None or dist is None:
         return NotAssessed(spec.code, "both", "no real control reference set for timing variability is installed")
     measures = timing_variability(session)
     value = measures["timing_variability_pct"]
