@@ -151,7 +151,8 @@ def symmetry_table(per_foot: pd.DataFrame, uncalibrated: bool = False) -> pd.Dat
             "right_mean": right,
             "symmetry_index_pct": si.where(~left.index.isin(list(SIGNED_METRICS))),
             "difference": right - left,
-            "uncalibrated_force": np.array([bool(uncalibrated) and scales_with_force(m) for m in left.index], dtype=bool),
+            "uncalibrated_force": np.array([bool(uncalibrated) and scales_with_force(m) for m in left.index],
+                                           dtype=bool),
         }
     )
     table.index.name = "metric"
