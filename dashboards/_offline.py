@@ -123,7 +123,8 @@ def _layout(**extra: Any) -> go.Layout:
 
 
 def _axis(**extra: Any) -> dict[str, Any]:
-    return {**dict(gridcolor="#eef2f7", zeroline=False, linecolor="#94a3b8", ticks="outside", tickcolor="#94a3b8"), **extra}
+    return {**dict(gridcolor="#eef2f7", zeroline=False, linecolor="#94a3b8", ticks="outside", tickcolor="#94a3b8"),
+            **extra}
 
 
 def _regular(time_s: np.ndarray, rate_hz: float) -> bool:
@@ -136,13 +137,15 @@ def _regular(time_s: np.ndarray, rate_hz: float) -> bool:
 # ------------------------------------------------------------------ stance intervals and maps
 
 
-def _stance_indices(recording: Recording, side: str, analysis: Any, load: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+def _stance_indices(recording: Recording, side: str, analysis: Any,
+                    load: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """Sample indices [start, stop) of the stances the maps are made of, and where they come from."""
-    foot = recording.foot(side)
+    foot = recording.samples(side)
     if analysis is not None and side in analysis.steps:
         steps = analysis.steps[side]
         chosen = steps[steps["used"]] if "used" in steps and steps["used"].any() else steps
-        chosen = chosen[chosen["kind"] == "walking"] if "kind" in chosen and (chosen["kind"] == "walking").any() else chosen
+        if "kind" in chosen and (chosen["kind"] == "walking").any():
+            chosen = chosen[chosen["kind"] == "walking"]
         hs = chosen["heel_strike_s"].to_numpy(float)
         to = chosen["toe_off_s"].to_numpy(float)
         ok = np.isfinite(hs) & np.isfinite(to) & (to > hs)
@@ -184,8 +187,8 @@ def _player_frames(recording: Recording, params: DashboardParams) -> dict[str, A
     """All feet's pressure frames on one regular clock, one companded byte per sensor."""
     sides = recording.sides
     n_sensors = recording.layout.n_sensors
-    starts = [recording.foot(s).time_s[0] for s in sides]
-    ends = [recording.foot(s).time_s[-1] for s in sides]
+    starts = [recording.samples(s).time_s[0] for s in sides]
+    ends = [recording.samples(s).time_s[-1] for s in sides]
     t0, t1 = float(min(starts)), float(max(ends))
     fs = recording.sample_rate_hz
     duration = max(t1 - t0, 1.0 / fs)
@@ -200,7 +203,7 @@ def _player_frames(recording: Recording, params: DashboardParams) -> dict[str, A
     # the scale runs from 0 (or the lowest value, for signals that go negative) to the highest value
     vmin, vmax = 0.0, 0.0
     for s in sides:
-        foot = recording.foot(s)
+        foot = recording.samples(s)
         finite = foot.values[foot.valid]
         if finite.size and np.isfinite(finite).any():
             vmax = max(vmax, float(np.nanmax(finite)))
@@ -209,7 +212,7 @@ def _player_frames(recording: Recording, params: DashboardParams) -> dict[str, A
         vmax = vmin + 1.0
     blobs = {}
     for s in sides:
-        foot = recording.foot(s)
+        foot = recording.samples(s)
         nearest = np.clip(np.searchsorted(foot.time_s, frame_t), 0, foot.n_samples - 1)
         before = np.clip(nearest - 1, 0, foot.n_samples - 1)
         pick = np.where(np.abs(foot.time_s[before] - frame_t) < np.abs(foot.time_s[nearest] - frame_t), before, nearest)
@@ -259,7 +262,8 @@ def clinic_phases(recording: Recording) -> list[dict[str, Any]]:
     for mark, after in zip(marks, [*marks[1:], None]):
         if mark.label == _PHASE_END_LABEL:
             continue
-        end_s = after.time_s if after is not None else max(float(recording.foot(s).time_s[-1]) for s in recording.sides)
+        end_s = (after.time_s if after is not None
+                 else max(float(recording.samples(s).time_s[-1]) for s in recording.sides))
         phases.append({"name": mark.label, "start_s": float(mark.time_s), "end_s": float(end_s),
                        "closed": after is not None, "fill": fills[mark.label]})
     return phases
@@ -274,7 +278,8 @@ def _clinic_result(recording: Recording) -> dict[str, Any] | None:
     result = recording.meta.extra.get("clinic_test") if isinstance(recording.meta.extra, dict) else None
     if not isinstance(result, dict):
         return None
-    measures = result.get("measures") if isinstance(result.get("measures"), dict) else {}
+    raw_measures = result.get("measures")
+    measures = raw_measures if isinstance(raw_measures, dict) else {}
     comparisons = [str(r["comparison"]) for r in result.get("references") or []
                    if isinstance(r, dict) and r.get("comparison")]
     return {
@@ -317,7 +322,8 @@ _MAX_GAP_SHAPES = 300
 def _gap_spans(recording: Recording) -> list[tuple[float, float]]:
     """Gaps of either foot as shaded spans; close ones merged so a lossy session stays drawable."""
     half = 0.5 / recording.sample_rate_hz
-    spans = sorted((start - half, end + half) for side in recording.sides for start, end, _ in recording.foot(side).gaps())
+    spans = sorted((start - half, end + half)
+                   for side in recording.sides for start, end, _ in recording.samples(side).gaps())
     join_s = 0.0
     while True:
         merged: list[list[float]] = []
@@ -331,7 +337,8 @@ def _gap_spans(recording: Recording) -> list[tuple[float, float]]:
         join_s = max(0.1, join_s * 2)
 
 
-def _force_view(recording: Recording, loads: dict[str, np.ndarray], scale_label: str, analysis: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _force_view(recording: Recording, loads: dict[str, np.ndarray], scale_label: str,
+                analysis: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The load chart's figure (traces filled by the page) and its data: every sample, base64 float32.
 
     The page draws a min/max-decimated view of the visible range (a few thousand
@@ -347,7 +354,7 @@ def _force_view(recording: Recording, loads: dict[str, np.ndarray], scale_label:
     ))
     data: dict[str, Any] = {"sides": {}, "events": {}}
     for side in recording.sides:
-        foot = recording.foot(side)
+        foot = recording.samples(side)
         regular = _regular(foot.time_s, recording.sample_rate_hz)
         entry = {
             "load": _b64(loads[side].astype(np.float32)),
@@ -357,7 +364,8 @@ def _force_view(recording: Recording, loads: dict[str, np.ndarray], scale_label:
             "time": None if regular else _b64(foot.time_s.astype(np.float64)),
         }
         data["sides"][side] = entry
-        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=f"{side} load", line=dict(color=_COLORS[side], width=1.3),
+        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=f"{side} load",
+                                 line=dict(color=_COLORS[side], width=1.3),
                                  connectgaps=False, hovertemplate=f"{side}: %{{y:.0f}}<extra></extra>"))
     for side in recording.sides:
         if analysis is None:
@@ -367,7 +375,8 @@ def _force_view(recording: Recording, loads: dict[str, np.ndarray], scale_label:
                                 "to": np.round(np.asarray(events.toe_off_s, float), 4).tolist()}
         for kind, symbol in (("heel strike", "triangle-up"), ("toe off", "triangle-down")):
             fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name=f"{side} {kind}",
-                                     marker=dict(symbol=symbol, size=8, color=_COLORS[side], line=dict(color="#ffffff", width=1)),
+                                     marker=dict(symbol=symbol, size=8, color=_COLORS[side],
+                                                 line=dict(color="#ffffff", width=1)),
                                      hovertemplate=f"{side} {kind} %{{x:.2f}} s<extra></extra>"))
     shapes, annotations = _phase_shapes(clinic_phases(recording), recording.duration_s)
     for start, end in _gap_spans(recording):
@@ -398,7 +407,8 @@ def _curves_figure(analysis: Any, sides: tuple[str, ...]) -> dict[str, Any] | No
     force_key, force_title = ("force_bw", "vertical force (BW)") if use_bw else ("force_n", "vertical force (N)")
     panels = [(force_key, force_title)]
     if all("cop_x_mm_mean" in c and c["cop_x_mm_mean"].notna().any() for c in curves.values()):
-        panels += [("cop_x_mm", "COP along the foot (mm from heel)"), ("cop_y_mm", "COP across the foot (mm, + medial)")]
+        panels += [("cop_x_mm", "COP along the foot (mm from heel)"),
+                   ("cop_y_mm", "COP across the foot (mm, + medial)")]
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[1] for p in panels], horizontal_spacing=0.07)
     for col, (key, _) in enumerate(panels, start=1):
         for side, table in curves.items():
@@ -429,7 +439,8 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _butterfly_figure(recording: Recording, loads: dict[str, np.ndarray], starts_stops: dict[str, tuple[np.ndarray, np.ndarray]],
+def _butterfly_figure(recording: Recording, loads: dict[str, np.ndarray],
+                      starts_stops: dict[str, tuple[np.ndarray, np.ndarray]],
                       params: DashboardParams) -> tuple[dict[str, Any] | None, str]:
     """Per-foot gait lines of every stance and the two-foot COP path with the feet side by side."""
     layout = recording.layout
@@ -448,11 +459,11 @@ def _butterfly_figure(recording: Recording, loads: dict[str, np.ndarray], starts
     ))
     cop = {}
     for side in recording.sides:
-        foot = recording.foot(side)
+        foot = recording.samples(side)
         x_disp = offset[side] + display_x_mm(side, outline[:, 1])
         fig.add_trace(go.Scatter(x=np.append(x_disp, x_disp[0]), y=np.append(outline[:, 0], outline[0, 0]),
-                                 mode="lines", fill="toself", fillcolor="#f1f5f9", line=dict(color="#64748b", width=1.5),
-                                 hoverinfo="skip", showlegend=False))
+                                 mode="lines", fill="toself", fillcolor="#f1f5f9",
+                                 line=dict(color="#64748b", width=1.5), hoverinfo="skip", showlegend=False))
         values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
         weighted = np.clip(values, 0, None) * scale.sensor_weights
         total = weighted.sum(axis=1)
@@ -466,11 +477,13 @@ def _butterfly_figure(recording: Recording, loads: dict[str, np.ndarray], starts
         cop[side] = (foot.time_s, cx, cy, total)
         start, stop = starts_stops[side]
         if start.size:
-            pieces_x, pieces_y = [], []
+            pieces_x: list[np.ndarray | list[float]] = []
+            pieces_y: list[np.ndarray | list[float]] = []
             for a, b in zip(start.tolist(), stop.tolist()):  # one line per stance (hundreds, not samples)
                 pieces_x += [offset[side] + display_x_mm(side, cy[a:b]), [np.nan]]
                 pieces_y += [cx[a:b], [np.nan]]
-            fig.add_trace(go.Scatter(x=np.concatenate(pieces_x).astype(np.float32), y=np.concatenate(pieces_y).astype(np.float32),
+            fig.add_trace(go.Scatter(x=np.concatenate(pieces_x).astype(np.float32),
+                                     y=np.concatenate(pieces_y).astype(np.float32),
                                      mode="lines", line=dict(color=_rgba(_COLORS[side], 0.35), width=1),
                                      name=f"{side} gait lines ({start.size} stances)", connectgaps=False))
     if set(recording.sides) == {"left", "right"}:
@@ -528,7 +541,7 @@ def _symmetry_rows(analysis: Any) -> list[dict[str, Any]]:
             metric = metric.replace("_n", "_au")
         if metric not in symmetry.index:
             continue
-        row = {"metric": metric, "label": label, "unit": metric_unit(metric)}
+        row: dict[str, Any] = {"metric": metric, "label": label, "unit": metric_unit(metric)}
         for side in ("left", "right"):
             row[f"{side}_mean"] = per_foot.at[metric, f"{side}_mean"] if f"{side}_mean" in per_foot else None
             row[f"{side}_sd"] = per_foot.at[metric, f"{side}_sd"] if f"{side}_sd" in per_foot else None
@@ -550,7 +563,8 @@ def _symmetry_figure(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
                            hovertemplate="%{y}: %{x:+.1f} %<extra></extra>"),
                     layout=_layout(xaxis=_axis(title=dict(text="symmetry index (%): ← left larger · right larger →"),
                                                range=[-span, span], zeroline=True, zerolinecolor="#475569"),
-                                   yaxis=_axis(automargin=True), margin=dict(l=150, r=16, t=10, b=44), showlegend=False))
+                                   yaxis=_axis(automargin=True), margin=dict(l=150, r=16, t=10, b=44),
+                                   showlegend=False))
     return fig.to_plotly_json()
 
 
@@ -571,7 +585,8 @@ def _regions_figure(analysis: Any, sides: tuple[str, ...]) -> dict[str, Any] | N
             continue
         any_bar = True
         fig.add_trace(go.Bar(x=present, y=table.loc[present, "share_pct_mean"].to_numpy(float),
-                             error_y=dict(type="data", array=np.nan_to_num(table.loc[present, "share_pct_sd"].to_numpy(float)),
+                             error_y=dict(type="data",
+                                          array=np.nan_to_num(table.loc[present, "share_pct_sd"].to_numpy(float)),
                                           color="#475569", thickness=1),
                              name=side, marker=dict(color=_COLORS[side]),
                              hovertemplate=f"{side} %{{x}}: %{{y:.1f}} %<extra></extra>"))
@@ -629,7 +644,7 @@ def _stride_tables(analysis: Any) -> dict[str, Any]:
 def _quality(recording: Recording, analysis: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for side in recording.sides:
-        foot = recording.foot(side)
+        foot = recording.samples(side)
         gaps = foot.gaps()
         facts: dict[str, Any] = {
             "samples": foot.n_samples,
@@ -722,15 +737,17 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
     scale = load_scale(recording.layout, recording.unit)
     loads = {}
     for side in recording.sides:
-        foot = recording.foot(side)
+        foot = recording.samples(side)
         values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
         loads[side] = total_load(values, scale)
-    stances, maps, counts, how = {}, {"peak": {}, "mean": {}, "pti": {}}, {}, ""
+    stances: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    maps: dict[str, dict[str, np.ndarray]] = {"peak": {}, "mean": {}, "pti": {}}
+    counts: dict[str, int] = {}
     for side in recording.sides:
         start, stop, _ = _stance_indices(recording, side, analysis, loads[side])
         stances[side] = (start, stop)
-        values, counts[side] = _pressure_maps(recording, side, analysis)
-        for name, array in values.items():
+        side_maps, counts[side] = _pressure_maps(recording, side, analysis)
+        for name, array in side_maps.items():
             maps[name][side] = array
     how = ("means over the stances of the strides the analysis used (its per-sensor maps)" if analysis is not None
            else "no maps: the gait analysis is not available")
