@@ -173,7 +173,8 @@ def test_strides_where_the_other_foot_is_not_observed_are_not_judged() -> None:
     assert OUT_OF_STEP not in set(holed.strides["right"]["exclusion_reason"])
 
 
-@pytest.mark.parametrize("extra", [{}, {"turns": 2, "imu": True}, {"standing_s": 10.0}], ids=["walk", "turns", "standing"])
+@pytest.mark.parametrize("extra", [{}, {"turns": 2, "imu": True}, {"standing_s": 10.0}],
+                         ids=["walk", "turns", "standing"])
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_no_false_alarm_on_simulated_walks(pattern: str, extra: dict) -> None:
     # every simulated stride holds exactly one heel strike of the other foot:

@@ -114,7 +114,9 @@ CASES = {
     "antalgic, turns, standing": lambda: simulate(
         SimulationParams(pattern="antalgic", duration_s=60.0, seed=2, turns=2, standing_s=5.0)
     ),
-    "gaitpdb8 layout in N": lambda: simulate(SimulationParams(pattern="irregular", duration_s=40.0, seed=3, layout="gaitpdb8")),
+    "gaitpdb8 layout in N": lambda: simulate(
+        SimulationParams(pattern="irregular", duration_s=40.0, seed=3, layout="gaitpdb8")
+    ),
     "Moticon export": lambda: insole.load(MOTICON),
 }
 
@@ -142,7 +144,8 @@ def test_nan_cells_become_null_and_integers_stay_integers() -> None:
     missing = strides["stride_time_s"].isna().to_numpy()
     assert missing.any() and (~missing).any()  # the gap made some, not all, cells NaN
     assert [r["stride_time_s"] is None for r in rows] == missing.tolist()
-    assert [r["stride_time_s"] for r in rows if r["stride_time_s"] is not None] == strides["stride_time_s"].dropna().tolist()
+    assert ([r["stride_time_s"] for r in rows if r["stride_time_s"] is not None]
+            == strides["stride_time_s"].dropna().tolist())
     assert all(type(r["stride"]) is int and type(r["used"]) is bool for r in rows)
     assert [r["exclusion_reason"] for r in rows] == strides["exclusion_reason"].tolist()
 
@@ -238,7 +241,8 @@ def test_dumps_writes_what_json_dumps_writes(indent: int | str) -> None:
     rng = random.Random(11)
     for _ in range(1500):
         document = _random_document(rng)
-        assert dumps(document, indent=indent) == json.dumps(document, indent=indent, allow_nan=False, ensure_ascii=False)
+        assert dumps(document, indent=indent) == json.dumps(document, indent=indent, allow_nan=False,
+                                                            ensure_ascii=False)
 
 
 def test_dumps_refuses_what_json_refuses() -> None:

@@ -16,7 +16,8 @@ from insole.simulate import SimulationParams, simulate
 @functools.lru_cache(maxsize=None)
 def _base(pattern: str = "antalgic", sample_rate_hz: float = 100.0) -> Recording:
     # an asymmetric gait, so that every symmetry index has a clear sign
-    return simulate(SimulationParams(pattern=pattern, side="left", duration_s=40.0, seed=3, sample_rate_hz=sample_rate_hz))
+    return simulate(SimulationParams(pattern=pattern, side="left", duration_s=40.0, seed=3,
+                                     sample_rate_hz=sample_rate_hz))
 
 
 def test_mirroring_left_and_right_flips_every_symmetry_index() -> None:
@@ -45,7 +46,8 @@ def test_scaling_all_forces_scales_force_metrics_and_keeps_timings() -> None:
         sa, sb = a.steps[side], b.steps[side]
         for column in ("heel_strike_s", "toe_off_s", "stance_time_s", "step_time_s", "initial_double_support_s"):
             np.testing.assert_array_equal(sa[column].to_numpy(), sb[column].to_numpy())
-        np.testing.assert_array_equal(a.strides[side]["stride_time_s"].to_numpy(), b.strides[side]["stride_time_s"].to_numpy())
+        np.testing.assert_array_equal(a.strides[side]["stride_time_s"].to_numpy(),
+                                      b.strides[side]["stride_time_s"].to_numpy())
         force_columns = [c for c in sa.columns if c.endswith(("_n", "_n_s")) or "pressure_kpa" in c or "pti_kpa" in c]
         assert len(force_columns) >= 15
         for column in force_columns:
@@ -67,7 +69,8 @@ def _decimated(recording: Recording, factor: int) -> Recording:
             channels={k: v[::factor] for k, v in foot.channels.items()},
         )
 
-    return recording.replace(left=cut(recording.left), right=cut(recording.right), sample_rate_hz=recording.sample_rate_hz / factor)
+    return recording.replace(left=cut(recording.left), right=cut(recording.right),
+                             sample_rate_hz=recording.sample_rate_hz / factor)
 
 
 def _upsampled(recording: Recording) -> Recording:
@@ -81,7 +84,8 @@ def _upsampled(recording: Recording) -> Recording:
             imu[name] = None if array is None else np.column_stack([np.interp(fine, t, array[:, j]) for j in range(3)])
         return FootSamples(time_s=fine, values=values, valid=np.ones(fine.size, bool), **imu)
 
-    return recording.replace(left=up(recording.left), right=up(recording.right), sample_rate_hz=recording.sample_rate_hz * 2)
+    return recording.replace(left=up(recording.left), right=up(recording.right),
+                             sample_rate_hz=recording.sample_rate_hz * 2)
 
 
 @pytest.mark.parametrize("direction", ["200 to 100 Hz", "100 to 200 Hz"])

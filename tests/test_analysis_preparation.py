@@ -218,7 +218,9 @@ def test_a_saturated_sensor_is_kept_as_a_lower_bound_and_said_so() -> None:
     _, base = _walk()
     analysis = analyze(_clipped(0.9))
     (flag,) = _flags(analysis)
-    assert (flag["sensor"], flag["status"], flag["excluded"], flag["effect"]) == (HEEL, "saturated", False, "lower bound")
+    assert (flag["sensor"], flag["status"], flag["excluded"], flag["effect"]) == (
+        HEEL, "saturated", False, "lower bound"
+    )
     assert 3.0 < flag["load_share_pct"] < 15.0
     # clipping 10 % off one of 16 sensors' peaks barely moves the totals (excluding it cost 16 %)
     for metric in ("first_peak_bw", "heel_share_pct"):
@@ -260,7 +262,8 @@ def test_isolated_spikes_are_marked_invalid_for_their_sensor(amplitude: float, r
     assert all(f["status"] == "spikes" and not f["excluded"] for f in quality["sensor_flags"])
     assert any("spike sample(s)" in note for note in quality["notes"])
     for metric in ("first_peak_bw", "second_peak_bw"):
-        assert analysis.summary.metric(metric, "left") == pytest.approx(base.summary.metric(metric, "left"), rel=tolerance)
+        assert analysis.summary.metric(metric, "left") == pytest.approx(base.summary.metric(metric, "left"),
+                                                                        rel=tolerance)
 
 
 def test_frequent_huge_spikes_in_a_short_recording_are_all_found() -> None:

@@ -51,7 +51,8 @@ def _nearest(reference: np.ndarray, detected: np.ndarray, tolerance: float) -> n
     j = np.clip(np.searchsorted(sorted_detected, reference), 1, max(sorted_detected.size - 1, 1))
     left = np.clip(j - 1, 0, sorted_detected.size - 1)
     right = np.clip(j, 0, sorted_detected.size - 1)
-    pick = np.where(np.abs(sorted_detected[left] - reference) <= np.abs(sorted_detected[right] - reference), left, right)
+    pick = np.where(np.abs(sorted_detected[left] - reference) <= np.abs(sorted_detected[right] - reference),
+                    left, right)
     ok = np.abs(sorted_detected[pick] - reference) <= tolerance
     return np.where(ok, order[pick], -1)
 
@@ -194,7 +195,8 @@ def test_moticon_report_double_support_is_initial_per_step() -> None:
 
 
 def _sub_row_clock(times_s: np.ndarray) -> tuple[float, float, float, float]:
-    """Slope (ms/s), phase at time 0 (ms), largest residual (ms) and R^2 of the sub-10-ms part of event times, unwrapped, against time.
+    """Slope (ms/s), phase at time 0 (ms), largest residual (ms) and R^2 of the sub-10-ms part of event times,
+    unwrapped, against time.
 
     The export's rows are 10 ms apart. If the report's times were threshold
     crossings interpolated between rows, their millisecond part (time mod
@@ -230,7 +232,8 @@ def test_moticon_report_times_are_on_the_insoles_own_clocks() -> None:
     for side in ("left", "right"):
         times = np.concatenate([_column(book[side], "Initial contact (s)"), _column(book[side], "Toe off (s)")])
         slopes[side], phases[side], worst, r2 = _sub_row_clock(times)
-        print(side, f"slope {slopes[side]:.2f} ms/s, phase {phases[side]:.1f} ms, worst residual {worst:.2f} ms, R^2 {r2:.3f}")
+        print(side, f"slope {slopes[side]:.2f} ms/s, phase {phases[side]:.1f} ms, "
+                    f"worst residual {worst:.2f} ms, R^2 {r2:.3f}")
         assert 0.5 <= slopes[side] <= 1.5  # a clock rate against the export's rows
         assert worst <= 1.0  # the report rounds to 1 ms: a line within that rounding
         assert r2 >= 0.95
@@ -399,7 +402,8 @@ def test_moticon_against_vendor_gait_report(export: str, report: str, side: str)
         vok = ok & np.isfinite(vendor[name])
         clock_effect = abs(vendor[name][vok].mean() / theirs[name][vok].mean() - 1)
         error = abs(ours_mean / report_mean - 1)
-        print(f"  {name}: ours {ours_mean:.4f} s, report {report_mean:.4f} s ({100 * error:.1f}%; export clock {100 * clock_effect:.1f}%)")
+        print(f"  {name}: ours {ours_mean:.4f} s, report {report_mean:.4f} s "
+              f"({100 * error:.1f}%; export clock {100 * clock_effect:.1f}%)")
         assert error <= 0.02 + clock_effect
 
     # first peak, valley and second peak within 5 % per step (export total force)
@@ -454,7 +458,8 @@ def test_gaitpdb_stride_time_cv_patients_vs_controls() -> None:
         recording, analysis = _analysed(str(path))
         group = recording.meta.extra.get("group", "?")
         cv = analysis.summary.stride_time_cv_pct
-        rows.append((path.stem, group, cv.get("left", np.nan), cv.get("right", np.nan), analysis.summary.cadence_steps_per_min))
+        rows.append((path.stem, group, cv.get("left", np.nan), cv.get("right", np.nan),
+                     analysis.summary.cadence_steps_per_min))
     print("\n| file | group | stride-time CV left % | right % | cadence steps/min |\n|---|---|---|---|---|")
     for row in rows:
         print(f"| {row[0]} | {row[1]} | {row[2]:.2f} | {row[3]:.2f} | {row[4]:.1f} |")

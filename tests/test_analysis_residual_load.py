@@ -57,7 +57,8 @@ def _match(reference: np.ndarray, detected: np.ndarray) -> tuple[float, float]:
     if detected.size == 0:
         return 0.0, float("inf")
     index = np.clip(np.searchsorted(detected, reference), 1, max(detected.size - 1, 1))
-    error = np.minimum(np.abs(detected[index - 1] - reference), np.abs(detected[np.minimum(index, detected.size - 1)] - reference))
+    error = np.minimum(np.abs(detected[index - 1] - reference),
+                       np.abs(detected[np.minimum(index, detected.size - 1)] - reference))
     matched = error <= MATCH_S
     return float(matched.mean()), float(error[matched].max()) if matched.any() else float("inf")
 

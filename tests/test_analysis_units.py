@@ -40,7 +40,8 @@ def test_hysteresis_needs_the_high_level_to_start_and_the_low_level_to_end() -> 
     assert state.tolist() == [False, False, True, True, True, False, False, False, True, False, False, True]
 
 
-def _pulses(n_steps: int = 6, fs: float = 100.0, floor: float = 0.0, rise: int = 10) -> tuple[np.ndarray, list[int], list[int]]:
+def _pulses(n_steps: int = 6, fs: float = 100.0, floor: float = 0.0,
+            rise: int = 10) -> tuple[np.ndarray, list[int], list[int]]:
     """Trapezoid contacts of 60 samples every 100 samples; linear edges of ``rise`` samples from floor to 100."""
     signal = np.full(100 * n_steps + 50, floor)
     onsets, ends = [], []
@@ -85,7 +86,8 @@ def test_a_rise_inside_a_gap_is_not_an_event() -> None:
     valid = np.ones(signal.size, bool)
     valid[onsets[2] - 2:onsets[2] + 3] = False  # the third heel strike happens while samples are lost
     time = np.arange(signal.size) / 100.0
-    found = detect_contacts(time, signal, valid, 100.0, AnalysisParams(event_lowpass_hz=50.0, min_swing_s=0.1), method="level")
+    found = detect_contacts(time, signal, valid, 100.0, AnalysisParams(event_lowpass_hz=50.0, min_swing_s=0.1),
+                            method="level")
     assert found.heel_strike_index[2] == -1
     assert found.heel_strike_index[[0, 1, 3]].tolist() == [onsets[0], onsets[1], onsets[3]]
     assert found.toe_off_index[2] > onsets[2]  # its toe off was observed and stays known
@@ -152,7 +154,8 @@ def _contacts_with_dip(dip_at: int, dip_level: float, length: int) -> np.ndarray
     signal[dip_at + 5:dip_at + length - 5] = 100
     signal[dip_at + length - 5:dip_at + length] = np.linspace(100, 20, 5)
     middle = dip_at + length // 2
-    signal[middle - 10:middle + 11] = np.concatenate([np.linspace(100, dip_level, 11), np.linspace(dip_level, 100, 11)[1:]])
+    signal[middle - 10:middle + 11] = np.concatenate([np.linspace(100, dip_level, 11),
+                                                      np.linspace(dip_level, 100, 11)[1:]])
     return signal
 
 
@@ -249,7 +252,8 @@ def test_cli_summary_json_and_bad_input(simulated_file: Path, tmp_path: Path) ->
     assert "Cadence" in done.stdout and "stride time" in done.stdout
     data = json.loads(out.read_text())
     assert data["summary"]["body_weight"]["mass_kg"] == 80.0
-    piped = subprocess.run([*cli, "analyze", str(simulated_file), "--json", "-"], capture_output=True, text=True, cwd=REPO)
+    piped = subprocess.run([*cli, "analyze", str(simulated_file), "--json", "-"], capture_output=True, text=True,
+                           cwd=REPO)
     assert json.loads(piped.stdout)["events"]["left"]["heel_strike_s"]
     bad = tmp_path / "broken.txt"
     bad.write_text("this is not a recording\n")

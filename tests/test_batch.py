@@ -84,8 +84,9 @@ def test_discover_globs_files_and_missing_inputs(shared_data: Path, tmp_path: Pa
     found = discover([str(shared_data / "gaitndd" / "*.rit"), readme, tmp_path / "nothing-here",
                       str(tmp_path / "*.txt")])
     # a .rit opens its whole record, listed under the header
-    assert [c.path.name for c in found.recordings] == [f"{n}.hea" for n in
-                                                       ("als1", "als2", "control1", "control2", "hunt1", "hunt2", "park1", "park2")]
+    assert [c.path.name for c in found.recordings] == [
+        f"{n}.hea" for n in ("als1", "als2", "control1", "control2", "hunt1", "hunt2", "park1", "park2")
+    ]
     reasons = {p.path.name: p.reason for p in found.problems}
     assert reasons["README.md"].startswith("unknown format")  # named on its own: an error, not a skip
     assert reasons["nothing-here"] == "no such file or folder"
@@ -299,7 +300,9 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert done.stderr.strip() == f"insole batch: error: {empty}: no supported recordings found"
     done = _insole("batch", str(empty), "--out", str(tmp_path / "missing" / "cohort.parquet"))
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.strip().endswith("cannot be written: the folder " + str(tmp_path / "missing") + " does not exist")
+    assert done.stderr.strip().endswith(
+        "cannot be written: the folder " + str(tmp_path / "missing") + " does not exist"
+    )
     done = _insole("batch", str(empty), "--out", str(tmp_path / "c.parquet"), "--scheduler", "nowhere")
     assert done.returncode == 2 and "--scheduler must be 'local' or an address" in done.stderr
 

@@ -156,7 +156,8 @@ def gaitndd_page(cohorts: dict[str, Path], shared_data: Path, tmp_path_factory: 
     """``insole cohort`` on gaitndd, labels from subject-description.txt: (page, comparison JSON, stdout)."""
     folder = tmp_path_factory.mktemp("page")
     page, data = folder / "gaitndd.html", folder / "gaitndd.json"
-    done = _insole("cohort", str(cohorts["gaitndd"]), "--groups", str(shared_data / "gaitndd" / "subject-description.txt"),
+    done = _insole("cohort", str(cohorts["gaitndd"]),
+                   "--groups", str(shared_data / "gaitndd" / "subject-description.txt"),
                    "--group-by", "GROUP", "--out", str(page), "--json", str(data))
     assert done.returncode == 0, done.stderr
     return page, json.loads(data.read_text()), done.stdout
@@ -171,7 +172,8 @@ def test_gaitndd_huntingtons_variability_above_controls(gaitndd_page) -> None:
         hunt, control = stats[(metric, "hunt")], stats[(metric, "control")]
         assert hunt["median"] > control["median"] and hunt["mean"] > control["mean"], metric
     # on the robust CV every Huntington's recording is above every control
-    effect = next(e for e in comparison["effects"] if e["metric"] == "stride_time_robust_cv_pct" and e["group"] == "hunt")
+    effect = next(e for e in comparison["effects"]
+                  if e["metric"] == "stride_time_robust_cv_pct" and e["group"] == "hunt")
     assert effect["cliffs_delta"] == 1.0 and effect["hedges_g"] > 0
     assert "hunt" in stdout and "Stride-time CV" in stdout
     html = page.read_text(encoding="utf-8")

@@ -27,7 +27,9 @@ pytestmark = pytest.mark.ble
 
 REPO = Path(__file__).resolve().parents[1]
 GUARD_S = 120.0
-STATUS = re.compile(r"^\s*(?P<elapsed>[\d.]+) s \| L (?P<lstate>\S+)\s+(?P<left>\d+) smp .*\| R (?P<rstate>\S+)\s+(?P<right>\d+) smp")
+STATUS = re.compile(
+    r"^\s*(?P<elapsed>[\d.]+) s \| L (?P<lstate>\S+)\s+(?P<left>\d+) smp .*\| R (?P<rstate>\S+)\s+(?P<right>\d+) smp"
+)
 
 
 def insole(*args: str, **options) -> subprocess.CompletedProcess:
@@ -171,7 +173,8 @@ def test_scan_lists_both_emulated_insoles():
     result = insole("scan", "--emulate", "--json", "--timeout", "2")
     assert result.returncode == 0, result.stderr
     rows = sorted(json.loads(result.stdout), key=lambda row: row["side"])
-    assert [(r["name"], r["side"], r["address"], r["battery_pct"], r["serial"], r["protocol_version"]) for r in rows] == [
+    assert [(r["name"], r["side"], r["address"], r["battery_pct"], r["serial"], r["protocol_version"])
+            for r in rows] == [
         ("INSOLE-L-1A2B", "left", "C0:1E:00:00:1A:2B", 87, "00001A2B", 1),
         ("INSOLE-R-1A2C", "right", "C1:1E:00:00:1A:2C", 87, "00001A2C", 1),
     ]
@@ -210,7 +213,8 @@ def test_faults_without_emulate_are_refused(capsys):
 
 def test_unfinished_capture_in_the_way_is_named_not_overwritten(tmp_path):
     (tmp_path / "walk.arrows").write_bytes(b"partial")
-    result = insole("record", "--emulate", "--pattern", "synthetic", "--duration", "1", "--out", str(tmp_path / "walk.parquet"))
+    result = insole("record", "--emulate", "--pattern", "synthetic", "--duration", "1",
+                    "--out", str(tmp_path / "walk.parquet"))
     assert result.returncode == 2
     assert "walk.arrows" in result.stderr and "insole recover" in result.stderr
     assert (tmp_path / "walk.arrows").read_bytes() == b"partial"

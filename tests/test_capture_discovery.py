@@ -27,7 +27,9 @@ def advert(address: str, name: str | None, *, service: bool = True, payload: byt
 def test_side_serial_battery_come_from_the_manufacturer_data():
     payload = encode_manufacturer_data(ManufacturerData(Foot.RIGHT, 0x20241A2C, 64))
     found = identify_advertisement(*advert("C1:00:00:00:00:01", "INSOLE-R-1A2C", payload=payload))
-    assert (found.side, found.serial, found.battery_pct, found.protocol_version, found.rssi) == ("right", 0x20241A2C, 64, 1, -60)
+    assert (found.side, found.serial, found.battery_pct, found.protocol_version, found.rssi) == (
+        "right", 0x20241A2C, 64, 1, -60
+    )
     assert found.problem is None
 
 
@@ -39,7 +41,9 @@ def test_manufacturer_data_wins_over_the_name():
 
 def test_company_id_alone_is_not_an_insole():
     payload = encode_manufacturer_data(ManufacturerData(Foot.LEFT, 7, 50))
-    assert identify_advertisement(*advert("C1:00:00:00:00:03", "somebody's-watch", service=False, payload=payload)) is None
+    assert identify_advertisement(
+        *advert("C1:00:00:00:00:03", "somebody's-watch", service=False, payload=payload)
+    ) is None
 
 
 def test_a_name_alone_is_enough_and_gives_the_side():
@@ -55,7 +59,9 @@ def test_another_protocol_version_is_listed_with_the_problem_and_never_selected(
 
 
 def _found(address: str, name: str, side: str, rssi: int):
-    payload = encode_manufacturer_data(ManufacturerData(Foot.LEFT if side == "left" else Foot.RIGHT, int(address[-2:], 16), 80))
+    payload = encode_manufacturer_data(
+        ManufacturerData(Foot.LEFT if side == "left" else Foot.RIGHT, int(address[-2:], 16), 80)
+    )
     return identify_advertisement(*advert(address, name, payload=payload, rssi=rssi))
 
 
@@ -65,7 +71,8 @@ def test_automatic_pairing_takes_the_strongest_of_each_side():
         _found("C0:00:00:00:00:12", "INSOLE-L-0012", "left", -50),
         _found("C1:00:00:00:00:13", "INSOLE-R-0013", "right", -70),
     ]
-    chosen = select_insoles({f.address: f for f in seen}, {"left": InsoleSelector("left"), "right": InsoleSelector("right")})
+    chosen = select_insoles({f.address: f for f in seen},
+                            {"left": InsoleSelector("left"), "right": InsoleSelector("right")})
     assert (chosen["left"].name, chosen["right"].name) == ("INSOLE-L-0012", "INSOLE-R-0013")
 
 

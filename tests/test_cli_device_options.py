@@ -199,8 +199,8 @@ def test_abandoned_names_the_stream_and_how_to_recover_it(capsys, tmp_path):
 
 # ---------------------------------------------------------------- start-up imports
 
-_HEAVY_FOR_ANY_PARSER = ("insole.analysis._pipeline", "scipy.signal", "scipy.stats", "dask", "distributed", "insole.batch",
-                         "bleak", "bumble", "dashboards", "plotly", "insole.capture._session")
+_HEAVY_FOR_ANY_PARSER = ("insole.analysis._pipeline", "scipy.signal", "scipy.stats", "dask", "distributed",
+                         "insole.batch", "bleak", "bumble", "dashboards", "plotly", "insole.capture._session")
 
 
 def _imported_by(*argv: str) -> set[str]:

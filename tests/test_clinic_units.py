@@ -116,7 +116,8 @@ def test_reference_comparisons_pick_the_patients_stratum_only() -> None:
 
 
 def test_six_minute_prediction_follows_the_equations() -> None:
-    # men: 7.57 x 180 - 5.02 x 60 - 1.76 x 80 - 309 = 611.6 m; women: 2.11 x 165 - 2.29 x 60 - 5.78 x 70 + 667 = 473.15 m
+    # men: 7.57 x 180 - 5.02 x 60 - 1.76 x 80 - 309 = 611.6 m;
+    # women: 2.11 x 165 - 2.29 x 60 - 5.78 x 70 + 667 = 473.15 m
     man = reference_comparisons("6mwt", {"distance_m": 500.0},
                                 {"age_years": 60, "sex": "male", "height_cm": 180, "mass_kg": 80})[0]
     assert man["reference_value"] == pytest.approx(611.6)

@@ -107,7 +107,8 @@ def test_insole16_doc_table_matches_geometry():
     """docs/insole16.md gives worked sizes; they must be what get_layout builds."""
     text = (DOCS / "insole16.md").read_text()
     rows = re.findall(
-        r"^\| (\d\d) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+), ([\d.]+) \| ([\d.]+), ([\d.]+) \|$", text, re.M
+        r"^\| (\d\d) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+), ([\d.]+) \| ([\d.]+), ([\d.]+) \|$",
+        text, re.M
     )
     assert len(rows) == 3
     for size, length, width, diameter, area_cm2, mx, my, hx, hy in rows:

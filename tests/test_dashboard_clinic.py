@@ -51,17 +51,22 @@ def test_phases_are_the_phase_marks_in_order(tug: Recording, tug_payload: dict) 
     shapes = _phase_shapes(tug_payload)
     assert [(s["x0"], s["x1"]) for s in shapes] == [(p["start_s"], p["end_s"]) for p in phases]
     assert all(s["layer"] == "below" and s["yref"] == "paper" for s in shapes)
-    assert [s["name"] for s in shapes if s["showlegend"]] == [f"phase: {n.replace('_', ' ')}" for n in dict.fromkeys(TUG_PHASES)]
+    assert [s["name"] for s in shapes if s["showlegend"]] == [
+        f"phase: {n.replace('_', ' ')}" for n in dict.fromkeys(TUG_PHASES)
+    ]
     fills = {p["name"]: p["fill"] for p in phases}
     assert len(set(fills.values())) == len(fills) == 7  # distinct colours; "seated" twice keeps one
-    labels = [a["text"] for a in tug_payload["figures"]["force"]["layout"]["annotations"] if a.get("name", "").startswith("phase")]
+    labels = [a["text"] for a in tug_payload["figures"]["force"]["layout"]["annotations"]
+              if a.get("name", "").startswith("phase")]
     assert labels == [n.replace("_", " ") for n in TUG_PHASES]
 
 
 def test_result_card_data_is_the_stored_result(tug: Recording, tug_payload: dict) -> None:
     stored = tug.meta.extra["clinic_test"]
     result = tug_payload["clinic"]["result"]
-    assert (result["test"], result["name"], result["status"], result["complete"]) == ("tug", "Timed Up and Go", "complete", True)
+    assert (result["test"], result["name"], result["status"], result["complete"]) == (
+        "tug", "Timed Up and Go", "complete", True
+    )
     assert result["reasons"] == []
     assert result["measures"]["total_time_s"] == stored["measures"]["total_time_s"]
     # the simulated patient's TUG lasts from rising to sitting down again (about 14.5 s for seed 3)
@@ -97,7 +102,8 @@ def test_hostile_phase_label_is_escaped_in_the_chart_label() -> None:
     marks = list(recording.marks)
     marks[0] = Mark(marks[0].time_s, HOSTILE, "phase")
     payload = dashboard_payload(recording.replace(marks=tuple(marks)))
-    label = next(a["text"] for a in payload["figures"]["force"]["layout"]["annotations"] if a.get("name", "").startswith("phase"))
+    label = next(a["text"] for a in payload["figures"]["force"]["layout"]["annotations"]
+                 if a.get("name", "").startswith("phase"))
     assert "<" not in label and ">" not in label and "&lt;/script&gt;" in label
     assert payload["clinic"]["phases"][0]["name"] == HOSTILE  # the data keeps the text; the page sets it as text
 
@@ -112,7 +118,9 @@ def test_page_shows_phase_bands_and_the_clinic_card(tug: Recording, tmp_path: Pa
 
     path = write_dashboard(tug, tmp_path / "tug.html")
     text = path.read_text()
-    embedded = json.loads(re.search(r'<script type="application/json" id="payload">(.*?)</script>', text, re.S).group(1))
+    embedded = json.loads(
+        re.search(r'<script type="application/json" id="payload">(.*?)</script>', text, re.S).group(1)
+    )
     assert [p["name"] for p in embedded["clinic"]["phases"]] == list(TUG_PHASES)
     with chromium(width=1500, height=1250) as (context, _):
         page = context.new_page()
@@ -126,8 +134,10 @@ def test_page_shows_phase_bands_and_the_clinic_card(tug: Recording, tmp_path: Pa
         drawn = page.evaluate(
             "() => { const l = document.getElementById('fig-force')._fullLayout;"
             " return { shapes: l.shapes.filter(s => (s.name || '').startsWith('phase: ')).map(s => [s.x0, s.x1]),"
-            " rects: document.querySelectorAll('#fig-force .shapelayer path, #fig-force .layer-below .shapelayer path').length,"
-            " legend: Array.from(document.querySelectorAll('#fig-force .legend .legendtext')).map(e => e.textContent) }; }")
+            " rects: document.querySelectorAll('#fig-force .shapelayer path,"
+            " #fig-force .layer-below .shapelayer path').length,"
+            " legend: Array.from(document.querySelectorAll('#fig-force .legend .legendtext'))"
+            ".map(e => e.textContent) }; }")
         assert drawn["shapes"] == [[p["start_s"], p["end_s"]] for p in embedded["clinic"]["phases"]]
         assert drawn["rects"] >= len(TUG_PHASES)  # the bands are really in the SVG
         for name in dict.fromkeys(TUG_PHASES):
@@ -136,11 +146,13 @@ def test_page_shows_phase_bands_and_the_clinic_card(tug: Recording, tmp_path: Pa
         assert page.text_content("#clinic-test") == "Timed Up and Go (tug)"
         assert page.text_content("#clinic-status") == "complete"
         total = tug.meta.extra["clinic_test"]["measures"]["total_time_s"]
-        measures = page.evaluate("() => Array.from(document.querySelectorAll('#clinic .measures dt, #clinic .measures dd'))"
+        measures = page.evaluate("() => Array.from(document.querySelectorAll("
+                                 "'#clinic .measures dt, #clinic .measures dd'))"
                                  ".map(e => e.textContent)")
         assert measures[:2] == ["total time", f"{total:.2f} s"]
         assert measures[measures.index("turn out angle") + 1] == "180°"
-        rows = page.evaluate("() => Array.from(document.querySelectorAll('#clinic .phases tbody tr')).map(r => r.cells[0].textContent)")
+        rows = page.evaluate("() => Array.from(document.querySelectorAll('#clinic .phases tbody tr'))"
+                             ".map(r => r.cells[0].textContent)")
         assert rows == [n.replace("_", " ") for n in TUG_PHASES]
         # a phase row zooms the chart to that phase
         page.click("#clinic .phases tbody tr:nth-child(4)")

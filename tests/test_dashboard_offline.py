@@ -177,7 +177,8 @@ def test_ten_minute_dashboard_loads_fast_offline_and_plays(ten_minute_file: Path
     with chromium(width=1500, height=1000) as (context, _):
         page, console_errors, requests = _open(context, ten_minute_file)
         ready_ms = wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
-        print(f"offline dashboard ready after {ready_ms:.0f} ms; sections {page.evaluate('window.__dashboardStats.sections')}")
+        sections = page.evaluate("window.__dashboardStats.sections")
+        print(f"offline dashboard ready after {ready_ms:.0f} ms; sections {sections}")
         # how fast it gets ready is measured in benchmarks/bench_dashboard.py, not judged here
         assert requests == [ten_minute_file.as_uri()]  # nothing but the file itself
         # the player moves through the session: scrub to the middle, then play
@@ -193,7 +194,9 @@ def test_ten_minute_dashboard_loads_fast_offline_and_plays(ten_minute_file: Path
         # so the test's own delays do not count)
         start = page.evaluate("() => [performance.now(), window.__player.seekTime(300.0), window.__player.play()][0]")
         time.sleep(1.5)
-        end, moved_to = page.evaluate("() => { window.__player.pause(); return [performance.now(), window.__player.time()]; }")
+        end, moved_to = page.evaluate(
+            "() => { window.__player.pause(); return [performance.now(), window.__player.time()]; }"
+        )
         elapsed_s = (end - start) / 1000.0
         # within a frame or two of the wall clock (the first frame only starts the clock)
         assert abs((moved_to - 300.0) - elapsed_s) <= 0.15, (moved_to, elapsed_s)

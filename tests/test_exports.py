@@ -174,7 +174,9 @@ def test_tables_as_csv_and_parquet(tmp_path: Path) -> None:
     assert 0.15 < whole["arch_index"] < 0.35
     strides = pd.DataFrame({"stride": [1, 2], "stride_time_s": [1.02, np.nan], "side": ["left", "left"]})
     written = write_tables({"footprint": table, "strides": strides}, tmp_path, provenance={"input": "fscan_testL.asf"})
-    assert {p.name for p in written} == {"footprint.csv", "footprint.parquet", "strides.csv", "strides.parquet", "tables.json"}
+    assert {p.name for p in written} == {
+        "footprint.csv", "footprint.parquet", "strides.csv", "strides.parquet", "tables.json"
+    }
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "footprint.parquet"), table)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "strides.csv"), strides)
     manifest = json.loads((tmp_path / "tables.json").read_text())

@@ -61,7 +61,8 @@ def test_empty_and_blank_fields_are_empty_and_the_rest_is_kept() -> None:
         parse_numeric(HERE, table, [1, 2], allow_empty=False)
 
 
-@pytest.mark.parametrize("text", ["nan", "NaN", "-nan", "inf", "-Inf", "Infinity", "1e999", "n/a", "12,5", '"1.5"', "True"])
+@pytest.mark.parametrize("text", ["nan", "NaN", "-nan", "inf", "-Inf", "Infinity", "1e999", "n/a", "12,5", '"1.5"',
+                                  "True"])
 def test_text_that_is_not_a_measurement_is_named(text: str) -> None:
     rows = [[f"{0.01 * i:.2f}", f"{i}.5", "3"] for i in range(200)]
     rows[120][1] = text

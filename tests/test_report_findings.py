@@ -44,9 +44,11 @@ def _foot(side: str, n: int = 50, changes: dict[str, float] | None = None, quali
 
 
 def _session(left: dict | None = None, right: dict | None = None, n_left: int = 50, n_right: int = 50,
-             force_unit: str = "BW", quality: str = "good", stride_cv: float = 0.02, rate: float = 400.0) -> SessionMetrics:
+             force_unit: str = "BW", quality: str = "good", stride_cv: float = 0.02,
+             rate: float = 400.0) -> SessionMetrics:
     return SessionMetrics(
-        feet={"left": _foot("left", n_left, left, quality, stride_cv), "right": _foot("right", n_right, right, quality, stride_cv)},
+        feet={"left": _foot("left", n_left, left, quality, stride_cv),
+              "right": _foot("right", n_right, right, quality, stride_cv)},
         layout=LAYOUT, unit="kPa", sample_rate_hz=rate, force_unit=force_unit, duration_s=60.0,
         body_weight_source="given", body_mass_kg=70.0, cop_ml_ok=cop_ml_assessable(LAYOUT),
         cadence_steps_per_min=113.0)

@@ -245,7 +245,8 @@ def test_residual_load_is_a_constant_offset_in_swing():
 
 
 def test_normal_gait_is_textbook():
-    values = {k: [] for k in ("stride", "stance", "f1", "f1_at", "valley", "valley_at", "f2", "f2_at", "lr", "cv", "ds")}
+    values = {k: [] for k in ("stride", "stance", "f1", "f1_at", "valley", "valley_at", "f2", "f2_at", "lr", "cv",
+                              "ds")}
     for seed in range(6):
         truth = _truth(_sim("normal", seed=seed, standing_s=0.0, turns=0, duration_s=60.0))
         for side in ("left", "right"):
@@ -288,7 +289,8 @@ def _marker(recording, side: str, name: str) -> float:
     foot = _truth(recording)["feet"][side]
     shares = foot["regional_load_shares"]
     return {
-        "medial_forefoot_fraction": shares["medial_forefoot"] / (shares["medial_forefoot"] + shares["lateral_forefoot"]),
+        "medial_forefoot_fraction": (shares["medial_forefoot"]
+                                     / (shares["medial_forefoot"] + shares["lateral_forefoot"])),
         "cop_ml_offset_mm": foot["cop_ml_offset_mm"],
         "midfoot": shares["midfoot"],
         "heel": shares["heel"],
@@ -578,7 +580,8 @@ def test_events_and_curves_realise_the_stored_parameters(pattern):
         n = len(walking)
         pct = np.array([steps["stance_pct_stride"][k] for k in walking])
         # per-step stance-fraction SD is stance_fraction_sd; 4 standard errors
-        assert pct.mean() == pytest.approx(100 * p["stance_fraction"], abs=4 * 100 * p["stance_fraction_sd"] / np.sqrt(n))
+        assert pct.mean() == pytest.approx(100 * p["stance_fraction"],
+                                           abs=4 * 100 * p["stance_fraction_sd"] / np.sqrt(n))
         strides = np.array([steps["stride_s"][k] for k in walking])
         # fractal fluctuations are scaled to mean zero over the walk: the mean stride is the parameter
         # to within the part of the series outside the recording (< 1 %)

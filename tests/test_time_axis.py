@@ -43,7 +43,8 @@ def test_xsensor_time_zero_is_the_first_frames_clock_time() -> None:
     recording = insole.load(path)
     time_zero = recording.meta.source["time_zero"]
     assert time_zero["source_unit"] == "clock time"
-    assert time_zero["source_value"] == "2022-08-16T08:21:17.982"  # the file's "Date, 2022 Aug 16" and "Time, 08:21:17.982"
+    # the file's "Date, 2022 Aug 16" and "Time, 08:21:17.982"
+    assert time_zero["source_value"] == "2022-08-16T08:21:17.982"
     assert recording.left.time_s[0] == 0.0
 
 

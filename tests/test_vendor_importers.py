@@ -104,7 +104,8 @@ def test_pedar_layout_is_an_approximation_with_the_published_numbering(recording
     # equal-area sensors of insole size y (193 mm²) tile an outline of the same area
     assert np.all(layout.area_mm2 == 193.0)
     outline = layout.outline_mm
-    area = 0.5 * abs(np.dot(outline[:, 0], np.roll(outline[:, 1], 1)) - np.dot(outline[:, 1], np.roll(outline[:, 0], 1)))
+    area = 0.5 * abs(np.dot(outline[:, 0], np.roll(outline[:, 1], 1))
+                     - np.dot(outline[:, 1], np.roll(outline[:, 0], 1)))
     assert area == pytest.approx(99 * 193.0, rel=1e-3)  # polygon vs. construction: discretisation only
 
 
@@ -268,7 +269,8 @@ def test_stappone_facts(recordings) -> None:
     stamps = np.array([int(r[1]) for r in rows])
     assert recording.sample_rate_hz == 1000 / np.median(np.diff(stamps)) == 62.5
     assert np.array_equal(recording.left.time_s, (stamps - stamps[0]) / 1000)
-    pressure = np.array([[float(v) for v in r[header.index("pressure_01"):header.index("pressure_12") + 1]] for r in rows])
+    pressure = np.array([[float(v) for v in r[header.index("pressure_01"):header.index("pressure_12") + 1]]
+                         for r in rows])
     assert np.array_equal(recording.left.values, pressure.astype(np.float32))
     assert recording.left.valid.all() and all(r[-1] == "0" for r in rows)
     # at rest (first half second) the accelerometer reads 1 g: mm/s² was the right unit
@@ -314,7 +316,8 @@ def test_regions_run_heel_to_toe_and_arch_index_is_plausible(name: str, recordin
     assert means == sorted(means)
     for group in ("medial_forefoot", "lateral_forefoot", "hallux", "lesser_toes"):
         assert layout.region_mask(group).any()
-    assert np.all(layout.y_mm[layout.region_mask("medial_forefoot")].mean() > layout.y_mm[layout.region_mask("lateral_forefoot")].mean())
+    assert np.all(layout.y_mm[layout.region_mask("medial_forefoot")].mean()
+                  > layout.y_mm[layout.region_mask("lateral_forefoot")].mean())
     for side in recording.sides:
         index = arch_index(layout, peak_pressure_map(recording, side), 10.0)
         # dynamic in-shoe footprints of adults: Cavanagh & Rodgers report 0.15-0.35 for footprints
