@@ -34,7 +34,7 @@ import pytest
 from dashboards import build_dashboard
 from insole import Recording, load
 from insole.analysis import Analysis, analyze, metric_unit
-from insole.batch._task import metric_columns
+from insole.batch import metric_columns
 from insole.io import analysis_tables, write_tables
 from insole.report import build_report
 from insole.simulate import SimulationParams, simulate

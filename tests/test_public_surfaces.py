@@ -64,7 +64,8 @@ SURFACES: dict[str, list[str]] = {
     ],
     "insole.batch": [
         "BatchResult", "Candidate", "CohortParams", "Discovery", "EngineError", "EngineSpec", "Job", "TIMING_COLUMNS",
-        "analyse_job", "cohort_page", "compare_cohort", "discover", "join_groups", "output_paths", "read_cohort",
+        "analyse_job", "cohort_page", "compare_cohort", "discover", "join_groups", "metric_columns", "output_paths",
+        "read_cohort",
         "read_groups", "run_batch",
     ],
     "insole.simulate": [

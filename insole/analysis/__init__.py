@@ -75,8 +75,8 @@ if TYPE_CHECKING:
         prepare_foot,
         remove_offset,
     )
-    from insole.analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents, Summary
     from insole.analysis._regions import SENSOR_MAPS, points_in_polygon, sensor_map_columns
+    from insole.analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents, Summary
     from insole.analysis._segments import hysteresis
     from insole.analysis._session import BodyWeight, body_weight, summarise
     from insole.analysis._stance import StanceFeatures, stance_features

@@ -123,8 +123,8 @@ class AnalysisParams:
                 raise AnalysisError(f"{name} must be a positive number, not {value!r}")
 
         for name in (
-            "stuck_run_s", "event_lowpass_hz", "shape_lowpass_hz", "shape_settle_s", "min_stance_s", "min_swing_s", "max_stance_s",
-            "max_stride_s", "turn_threshold_deg", "min_standing_s", "split_stance_factor",
+            "stuck_run_s", "event_lowpass_hz", "shape_lowpass_hz", "shape_settle_s", "min_stance_s", "min_swing_s",
+            "max_stance_s", "max_stride_s", "turn_threshold_deg", "min_standing_s", "split_stance_factor",
         ):
             positive(name)
         for name in (

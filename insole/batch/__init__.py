@@ -21,7 +21,7 @@ from insole.batch._discover import Candidate, Discovery, discover
 from insole.batch._engines import EngineError, EngineSpec
 from insole.batch._page import cohort_page
 from insole.batch._run import BatchResult, output_paths, read_cohort, run_batch
-from insole.batch._task import TIMING_COLUMNS, Job, analyse_job
+from insole.batch._task import TIMING_COLUMNS, Job, analyse_job, metric_columns
 
 __all__ = [
     "run_batch",
@@ -36,6 +36,7 @@ __all__ = [
     "read_cohort",
     "output_paths",
     "TIMING_COLUMNS",
+    "metric_columns",
     # group comparison
     "CohortParams",
     "compare_cohort",

@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from insole.clinic._guided import GuidedControl, GuidedTest, TIME_LIMIT_S
-    from insole.clinic._path import feet_path, FeetPath
-    from insole.clinic._protocols import protocol, PROTOCOLS, SOURCES
-    from insole.clinic._results import compare_over_time, MAIN_MEASURES, run_test, TestInputs, TestResult, TESTS
+    from insole.clinic._guided import TIME_LIMIT_S, GuidedControl, GuidedTest
+    from insole.clinic._path import FeetPath, feet_path
+    from insole.clinic._protocols import PROTOCOLS, SOURCES, protocol
+    from insole.clinic._results import MAIN_MEASURES, TESTS, TestInputs, TestResult, compare_over_time, run_test
 
 __all__ = [
     "run_test",
