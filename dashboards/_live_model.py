@@ -253,7 +253,8 @@ class LiveModel:
     def _ingest_event(self, event: SessionEvent) -> None:
         record = {"kind": event.kind, "t": round(float(event.time_s), 3), "label": str(event.label)}
         if event.kind == "recording_started":
-            self.recording = {"active": True, "path": str(event.data.get("path", event.label)), "started_s": event.time_s}
+            self.recording = {"active": True, "path": str(event.data.get("path", event.label)),
+                              "started_s": event.time_s}
             record["label"] = str(event.data.get("path", event.label))
         elif event.kind == "recording_stopped":
             self.recording = {"active": False, "path": str(event.data.get("path", event.label)), "started_s": None}
@@ -335,14 +336,14 @@ class LiveModel:
             n_due = 0
             while n_due < len(pending) and pending[n_due]["t"] <= play_s:  # steps, not samples: a few per second
                 n_due += 1
-            due = pending[:n_due]
-            if due:
+            due_steps = pending[:n_due]
+            if due_steps:
                 frame["steps"] = [
                     {"side": s["side"], "kind": s["kind"], "t": round(s["t"], 3),
                      "load": round(s["load"], 1) if math.isfinite(s["load"]) else None}
-                    for s in due
+                    for s in due_steps
                 ]
-                cursor.steps = start + self.steps_dropped + len(due)
+                cursor.steps = start + self.steps_dropped + len(due_steps)
         total_events = self.session_events_dropped + len(self.session_events)
         if total_events > cursor.session:
             start = max(0, cursor.session - self.session_events_dropped)

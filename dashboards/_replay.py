@@ -67,7 +67,7 @@ class ReplaySession:
         self.loop = loop
         self.source_name = source_name
         self.sides = recording.sides
-        starts = [recording.foot(s).time_s[0] for s in self.sides if recording.foot(s).n_samples]
+        starts = [recording.samples(s).time_s[0] for s in self.sides if recording.samples(s).n_samples]
         self._t0 = float(min(starts)) if starts else 0.0
         self._lap_s = recording.duration_s
         self._cursor = {side: 0 for side in self.sides}
@@ -181,7 +181,7 @@ class ReplaySession:
         done = True
         shift = self._lap * self._lap_s - self._t0
         for side in self.sides:
-            foot = self.recording.foot(side)
+            foot = self.recording.samples(side)
             start = self._cursor[side]
             stop = int(np.searchsorted(foot.time_s, now_s - shift, side="right"))
             if stop > start:

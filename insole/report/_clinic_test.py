@@ -126,10 +126,10 @@ def clinic_section(stored: Mapping[str, Any] | None) -> tuple[dict[str, Any] | N
                               key=lambda kv: numbers.get(kv[0], next_number)):
         number_for(key, detail)
 
-    def number(value: Any) -> Any:
+    def measure_value(value: Any) -> Any:
         return json_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
-    measures = [{"key": key, "label": _label_of(key, specs), "unit": _unit_of(key, specs), "value": number(value),
+    measures = [{"key": key, "label": _label_of(key, specs), "unit": _unit_of(key, specs), "value": measure_value(value),
                  "shown": _shown(value)}
                 for key, value in dict(stored.get("measures") or {}).items()]
     phases = [{"name": p.get("name"), "start_s": json_number(p.get("start_s"), 3),
