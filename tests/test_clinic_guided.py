@@ -68,7 +68,8 @@ def test_live_tracker_follows_a_timed_up_and_go(seed: int) -> None:
     recording = simulate_clinic_test("tug", seed=seed)
     answer = recording.meta.extra["simulation"]["clinic_test"]["events"]
     tracker = _feed(recording, "tug")
-    assert _names(tracker) == ["sit_to_stand", "walk_out", "turn_out", "walk_back", "turn_back", "stand_to_sit", "seated"]
+    assert _names(tracker) == ["sit_to_stand", "walk_out", "turn_out", "walk_back", "turn_back", "stand_to_sit",
+                               "seated"]
     assert tracker.done and "sat down" in tracker.done_reason
     at = {p.name: p.time_s for p in tracker.phases}
     for name, key in (("sit_to_stand", "rise_onset_s"), ("walk_out", "walk_start_s"), ("turn_out", "turn_out_start_s"),
@@ -338,7 +339,8 @@ def test_live_page_follows_the_test_and_shows_the_result(tmp_path: Path, artifac
                     result_hidden: document.getElementById('clinic-result').hidden,
                     status: document.getElementById('clinic-status').textContent,
                     summary: document.getElementById('clinic-summary').textContent,
-                    measures: Array.from(document.querySelectorAll('#clinic-measures td')).map(td => td.textContent)})""")
+                    measures: Array.from(document.querySelectorAll('#clinic-measures td'))
+                        .map(td => td.textContent)})""")
                 if not panel["hidden"] and panel["result_hidden"]:
                     instructions[panel["phase"]] = panel["instruction"]
                 if not pressed and "walk_out" in seen:

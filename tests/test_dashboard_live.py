@@ -54,7 +54,8 @@ def hostile_file(walk: Recording, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 class LiveCommand:
-    """``insole live --replay FILE`` (or ``--emulate`` when ``replay`` is None) in a subprocess on a free loopback port."""
+    """``insole live --replay FILE`` (or ``--emulate`` when ``replay`` is None) in a subprocess on a free loopback
+    port."""
 
     def __init__(self, replay: Path | None, out_dir: Path, *extra: str) -> None:
         self.out_dir = out_dir

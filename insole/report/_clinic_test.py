@@ -129,8 +129,8 @@ def clinic_section(stored: Mapping[str, Any] | None) -> tuple[dict[str, Any] | N
     def measure_value(value: Any) -> Any:
         return json_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
-    measures = [{"key": key, "label": _label_of(key, specs), "unit": _unit_of(key, specs), "value": measure_value(value),
-                 "shown": _shown(value)}
+    measures = [{"key": key, "label": _label_of(key, specs), "unit": _unit_of(key, specs),
+                 "value": measure_value(value), "shown": _shown(value)}
                 for key, value in dict(stored.get("measures") or {}).items()]
     phases = [{"name": p.get("name"), "start_s": json_number(p.get("start_s"), 3),
                "end_s": json_number(p.get("end_s"), 3),
