@@ -46,8 +46,7 @@ from aiohttp import WSMsgType, web
 from dashboards._control import SessionControl, clean_label
 from dashboards._footmap import foot_grid
 from dashboards._live_model import ClientCursor, LiveModel
-from insole import InsoleError, SensorLayout
-from insole._version import __version__
+from insole import InsoleError, SensorLayout, __version__
 from insole.capture import LiveHub
 
 __all__ = ["LiveServer", "LiveServerError", "is_loopback", "STATIC_DIR", "plotly_js_path"]

@@ -48,8 +48,7 @@ from plotly.subplots import make_subplots
 from dashboards._footmap import display_x_mm, foot_grid
 from dashboards._live_server import STATIC_DIR, plotly_js_path
 from dashboards._signals import detect_steps, load_scale, total_load
-from insole import InsoleError, Recording
-from insole._version import __version__
+from insole import InsoleError, Recording, __version__
 from insole.analysis import metric_unit
 
 __all__ = ["DashboardParams", "build_dashboard", "write_dashboard", "dashboard_payload", "clinic_phases"]

@@ -25,8 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dashboards._control import clean_label
-from insole import InsoleError, Mark, Recording, RecordingStreamWriter
-from insole._version import __version__
+from insole import InsoleError, Mark, Recording, RecordingStreamWriter, __version__
 from insole.capture import LinkStatus, LiveHub, SampleBlock, SessionEvent
 
 __all__ = ["ReplaySession"]

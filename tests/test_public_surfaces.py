@@ -153,10 +153,6 @@ KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset({
     ("tests/test_analysis_metamorphic.py", "insole._recording"),
     ("tests/test_capture_ble.py", "insole._recording"),
     ("tests/test_exports.py", "insole._recording"),
-    # insole._version
-    ("dashboards/_live_server.py", "insole._version"),
-    ("dashboards/_offline.py", "insole._version"),
-    ("dashboards/_replay.py", "insole._version"),
 })
 
 
