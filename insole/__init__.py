@@ -23,7 +23,7 @@ and each part of the work is a public subpackage with its own curated surface
 Modules whose names start with ``_`` are private and may change.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from insole._errors import (
     AnalysisError,
@@ -37,9 +37,15 @@ from insole._errors import (
     UnknownFormatError,
 )
 from insole._layout import SensorLayout, builtin_layouts, get_layout
+from insole._lazy import lazy_surface
 from insole._recording import FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
 from insole._version import __version__
 from insole.io import RecordingStreamWriter, formats, load, read_parquet, recover, write_parquet
+
+if TYPE_CHECKING:
+    from insole import analysis, batch, capture, clinic, io, plot, report, simulate
+    from insole.analysis import Analysis, AnalysisParams, analyze
+    from insole.simulate import SimulationParams
 
 # The processing entry points pull in scipy; they load on first use so that
 # `import insole` and every `insole` command start quickly.
@@ -53,20 +59,7 @@ _LAZY = {
 _SUBPACKAGES = ("io", "analysis", "report", "plot", "simulate", "capture", "clinic", "batch")
 
 
-def __getattr__(name: str) -> Any:
-    import importlib
-
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f"insole.{name}")
-    raise AttributeError(f"module 'insole' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | set(_SUBPACKAGES))
+__getattr__, __dir__ = lazy_surface(__name__, _LAZY, submodules=_SUBPACKAGES)
 
 
 __all__ = [

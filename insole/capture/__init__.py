@@ -15,7 +15,7 @@ Modules (see ``docs/capture.md``):
 * ``_session``: one recording session: links + timelines + clocks + writer + live hub.
 """
 
-from typing import Any
+from insole._lazy import lazy_surface
 
 __all__ = [
     "ClockEstimator",
@@ -58,17 +58,6 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    # bleak takes about a second to import: load it only when the collector is used, so that
-    # `insole info` (which formats capture quality) does not pay for it
-    if name in _HOMES:
-        import importlib
-
-        from insole._errors import missing_extra
-
-        try:
-            module = importlib.import_module(f"insole.capture.{_HOMES[name]}")
-        except ModuleNotFoundError as error:  # bleak, from a notebook: say which extra brings it
-            raise (missing_extra(error) or error) from error
-        return getattr(module, name)
-    raise AttributeError(f"module 'insole.capture' has no attribute {name!r}")
+# bleak takes about a second to import: the collector loads when first used, so that `insole info`
+# (which formats capture quality) does not pay for it
+__getattr__, __dir__ = lazy_surface(__name__, _HOMES)

@@ -11,7 +11,9 @@ Modules:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from insole._lazy import lazy_surface
 
 if TYPE_CHECKING:
     from insole.clinic._guided import TIME_LIMIT_S, GuidedControl, GuidedTest
@@ -55,15 +57,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        import importlib
-
-        value = getattr(importlib.import_module(f"insole.clinic.{_HOMES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'insole.clinic' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = lazy_surface(__name__, _HOMES)

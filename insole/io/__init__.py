@@ -19,8 +19,7 @@ Modules behind it (private): ``_load`` (detection, the importer protocol),
 
 from __future__ import annotations
 
-from typing import Any
-
+from insole._lazy import lazy_surface
 from insole.io._format import (
     RecordingStreamWriter,
     default_parquet_path,
@@ -77,15 +76,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'insole.io' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_surface(__name__, _LAZY)

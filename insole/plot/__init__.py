@@ -22,8 +22,9 @@ dashboards. Importing this package does not import plotly; the first figure does
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from insole._lazy import lazy_surface
 from insole.plot._style import SIDE_COLOURS
 
 if TYPE_CHECKING:
@@ -55,15 +56,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        import importlib
-
-        value = getattr(importlib.import_module(f"insole.plot.{_HOMES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'insole.plot' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = lazy_surface(__name__, _HOMES)

@@ -13,7 +13,9 @@ each stored value means and where the model's numbers come from.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from insole._lazy import lazy_surface
 
 if TYPE_CHECKING:
     from insole.simulate._clinic import CLINIC_TESTS, FAST_PACE, simulate_clinic_test
@@ -55,15 +57,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        import importlib
-
-        value = getattr(importlib.import_module(f"insole.simulate.{_HOMES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'insole.simulate' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = lazy_surface(__name__, _HOMES)

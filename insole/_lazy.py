@@ -1,0 +1,54 @@
+"""Lazy package surfaces: each public name loads its private module on first use.
+
+A package lists where its public names live and installs the two module hooks
+of PEP 562 made here::
+
+    _HOMES = {"analyze": "_pipeline", "write_csv": "insole.io._export._csv"}
+    __getattr__, __dir__ = lazy_surface(__name__, _HOMES)
+
+A home starting with ``_`` is a private module of the package itself; any other
+home is a full module path. ``submodules`` names subpackages reached as
+attributes (``insole.plot``). So ``import insole`` and the quick commands do not
+pay for scipy, pandas, plotly or bleak until something uses them, and a missing
+optional package is reported as the extra to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from insole._errors import missing_extra
+
+__all__ = ["lazy_surface"]
+
+
+def lazy_surface(package: str, homes: Mapping[str, str], submodules: Iterable[str] = ()
+                 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``(__getattr__, __dir__)`` for ``package`` serving ``homes`` (name -> module) and ``submodules``."""
+    namespace = vars(sys.modules[package])
+    children = frozenset(submodules)
+
+    def _import(path: str) -> Any:
+        try:
+            return importlib.import_module(path)
+        except ModuleNotFoundError as error:  # an optional package, from a notebook: say which extra brings it
+            raise (missing_extra(error) or error) from error
+
+    def __getattr__(name: str) -> Any:
+        if name in homes:
+            home = homes[name]
+            value = getattr(_import(f"{package}.{home}" if home.startswith("_") else home), name)
+        elif name in children:
+            value = _import(f"{package}.{name}")
+        else:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        namespace[name] = value  # found once; later look-ups never reach this hook
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(homes) | children)
+
+    return __getattr__, __dir__
