@@ -49,6 +49,8 @@ def lazy_surface(package: str, homes: Mapping[str, str], submodules: Iterable[st
         return value
 
     def __dir__() -> list[str]:
-        return sorted(set(namespace) | set(homes) | children)
+        # what a notebook's completion should offer: the public surface, not the machinery behind it
+        public = set(namespace.get("__all__", ())) | set(homes) | children
+        return sorted(public | {name for name in namespace if name.startswith("__") and name.endswith("__")})
 
     return __getattr__, __dir__
