@@ -191,8 +191,7 @@ def measure(pairs: int, rate_hz: int, samples_per_packet: int = 1) -> dict[str, 
 def data_path_costs(n_packets: int = 20_000) -> dict[str, float]:
     """µs per packet of each step, 100 Hz, 1 sample per packet (no BLE)."""
     from firmware_protocol import Foot, SamplePacket, StatusFlags, decode_sample_packet, encode_sample_packet
-    from insole._layout import get_layout
-    from insole._recording import RecordingMeta
+    from insole import RecordingMeta, get_layout
     from insole.capture import ClockEstimator, FootTimeline, TimeAxis
     from insole.io import RecordingStreamWriter
 

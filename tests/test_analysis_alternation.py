@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insole._recording import FootSamples, Recording
+from insole import FootSamples, Recording
 from insole.analysis import analyze
 from insole.analysis._strides import EXCLUSION_REASONS
 from insole.simulate import PATTERNS, SimulationParams, simulate

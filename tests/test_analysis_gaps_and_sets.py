@@ -18,8 +18,8 @@ import pytest
 from _data import shared_data_dir
 
 import insole
+from insole import FootSamples, Recording
 from insole._cli._analyze import summary_text
-from insole._recording import FootSamples, Recording
 from insole.analysis import analyze
 from insole.analysis._events import BRIDGE_GAP_S
 from insole.analysis._params import STANDARD_GRAVITY_M_S2

@@ -8,7 +8,7 @@ import functools
 import numpy as np
 import pytest
 
-from insole._recording import FootSamples, Recording
+from insole import FootSamples, Recording
 from insole.analysis import analyze
 from insole.simulate import SimulationParams, simulate
 

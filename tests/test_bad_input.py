@@ -12,7 +12,7 @@ import pytest
 from _data import shared_data_dir
 
 import insole
-from insole._errors import MalformedFileError, MissingCompanionError, UnknownFormatError
+from insole import MalformedFileError, MissingCompanionError, UnknownFormatError
 
 SHARED = shared_data_dir()
 GAITPDB = SHARED / "gaitpdb" / "GaCo01_01.txt"

@@ -21,8 +21,7 @@ import pytest
 from ble_fixtures import emulation, private_dbus  # noqa: F401 - fixtures
 
 from firmware_protocol import EmulatedInsole, FaultPlan, InsoleSpec, source_from_arrays
-from insole._errors import InsoleError
-from insole._recording import RecordingMeta
+from insole import InsoleError, RecordingMeta
 from insole.capture._collector import CaptureParams
 from insole.capture._live import LinkStatus, LiveHub, SampleBlock, SessionEvent
 from insole.capture._session import CaptureSession

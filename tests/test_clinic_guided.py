@@ -383,8 +383,7 @@ def test_a_mark_before_the_recording_starts_is_kept_for_the_file() -> None:
     """
     import asyncio
 
-    from insole._errors import InsoleError
-    from insole._layout import get_layout
+    from insole import InsoleError, get_layout
     from insole.capture import LiveHub
     from insole.clinic._guided import GuidedTest
 

@@ -21,8 +21,8 @@ import pytest
 from _data import shared_data_dir
 
 import insole
+from insole import FootSamples
 from insole._cli import main
-from insole._recording import FootSamples
 from insole.io._export import (
     BidsExportParams,
     analysis_tables,

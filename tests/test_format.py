@@ -11,8 +11,16 @@ import pyarrow.parquet as pq
 import pytest
 
 import insole
-from insole import FootSamples, Mark, Recording, RecordingMeta, RecordingStreamWriter, ReferenceEvents, get_layout
-from insole._errors import MalformedFileError
+from insole import (
+    FootSamples,
+    MalformedFileError,
+    Mark,
+    Recording,
+    RecordingMeta,
+    RecordingStreamWriter,
+    ReferenceEvents,
+    get_layout,
+)
 from insole.io._format import FORMAT_VERSION, read_parquet, read_stream, recover, write_parquet
 
 RATE_HZ = 100.0

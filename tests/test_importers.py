@@ -13,7 +13,7 @@ import pytest
 from _data import shared_data_dir
 
 import insole
-from insole._errors import InputError, MalformedFileError
+from insole import InputError, MalformedFileError
 from insole.io._export._csv import write_csv
 from insole.io._importers._generic_csv import load_with_mapping
 from insole.io._load import detect_format

@@ -18,7 +18,7 @@ import pytest
 from _data import shared_data_dir
 
 import insole
-from insole._errors import MalformedFileError
+from insole import MalformedFileError
 from insole.io._importers._table import parse_numeric, split_rows
 
 SHARED = shared_data_dir()

@@ -135,24 +135,8 @@ KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset({
     ("tests/test_vendor_importers.py", "insole._cli"),
     # insole._errors
     ("tests/test_analysis_units.py", "insole._errors"),
-    ("tests/test_bad_input.py", "insole._errors"),
-    ("tests/test_capture_ble.py", "insole._errors"),
-    ("tests/test_clinic_guided.py", "insole._errors"),
-    ("tests/test_format.py", "insole._errors"),
-    ("tests/test_importers.py", "insole._errors"),
-    ("tests/test_importers_table.py", "insole._errors"),
     # insole._layout
-    ("benchmarks/bench_collector.py", "insole._layout"),
-    ("tests/test_clinic_guided.py", "insole._layout"),
     ("tests/test_report_findings.py", "insole._layout"),
-    ("tests/test_simulate.py", "insole._layout"),
-    # insole._recording
-    ("benchmarks/bench_collector.py", "insole._recording"),
-    ("tests/test_analysis_alternation.py", "insole._recording"),
-    ("tests/test_analysis_gaps_and_sets.py", "insole._recording"),
-    ("tests/test_analysis_metamorphic.py", "insole._recording"),
-    ("tests/test_capture_ble.py", "insole._recording"),
-    ("tests/test_exports.py", "insole._recording"),
 })
 
 

@@ -20,8 +20,8 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
+from insole import builtin_layouts
 from insole._cli import main as cli_main
-from insole._layout import builtin_layouts
 from insole.io import load, write_parquet
 from insole.simulate._simulator import PATTERNS, Activity, SimulationParams, sample_source, simulate
 
