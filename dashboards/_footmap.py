@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 
 from insole import SensorLayout
-from insole.analysis import points_in_polygon  # the one even-odd test (a layout fact), public here as before
 
-__all__ = ["FootGrid", "foot_grid", "points_in_polygon", "display_x_mm"]
+__all__ = ["FootGrid", "foot_grid", "display_x_mm"]
 
 # A cell takes its value from at most this many sensors; more makes maps of
 # dense sensel grids blurrier and slower without showing anything new.

@@ -10,7 +10,7 @@ import pytest
 
 import insole
 from insole import FootSamples, Recording, RecordingError, RecordingMeta, get_layout
-from insole._layout import REGION_GROUPS, REGIONS
+from insole._layout import REGION_GROUPS, REGIONS, points_in_polygon
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -150,3 +150,9 @@ def test_gaps_are_runs_of_invalid_slots():
     foot = FootSamples(time_s=np.arange(10) / 10, values=np.zeros((10, 1)), valid=valid)
     assert foot.gaps() == [(0.2, 0.3, 2), (0.7, 0.7, 1)]
     assert foot.valid_fraction == 0.7
+
+
+def test_points_in_polygon_square() -> None:
+    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], float)
+    inside = points_in_polygon(np.array([5, 11, -1, 9.9]), np.array([5, 5, 5, 0.1]), square)
+    assert inside.tolist() == [True, False, False, True]

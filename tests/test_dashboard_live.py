@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from dashboards import LiveServer, LiveServerError, ReplaySession, SessionControl, is_loopback
-from dashboards._footmap import foot_grid, points_in_polygon
+from dashboards._footmap import foot_grid
 from dashboards._live_model import ClientCursor, LiveModel
 from dashboards._signals import StepDetector, cadence_steps_per_min, detect_steps, load_scale, total_load
 from insole import Recording, get_layout, load, write_parquet
@@ -152,12 +152,6 @@ def test_cli_warns_when_serving_beyond_loopback(walk_file: Path, tmp_path: Path)
     out, err = command.stop()
     assert "warning: serving on 0.0.0.0" in err
     assert command.url.startswith("http://0.0.0.0:")
-
-
-def test_points_in_polygon_square() -> None:
-    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], float)
-    inside = points_in_polygon(np.array([5, 11, -1, 9.9]), np.array([5, 5, 5, 0.1]), square)
-    assert inside.tolist() == [True, False, False, True]
 
 
 @pytest.mark.parametrize("name", ["insole16", "gaitpdb8", "footswitch1", "moticon16"])

@@ -39,7 +39,7 @@ SURFACES: dict[str, list[str]] = {
         "analyze", "apply_zero_offset", "arch_index", "body_weight", "check_sensors", "contact_area_mm2",
         "cop_path", "detect_contacts", "detect_events", "event_method", "find_zero_offset", "finish_loads",
         "foot_loads", "footprint", "force_n", "grid_image", "grid_layout", "hysteresis", "is_grid",
-        "lowpass_by_segment", "metric_unit", "peak_pressure_map", "points_in_polygon", "prepare_foot",
+        "lowpass_by_segment", "metric_unit", "peak_pressure_map", "prepare_foot",
         "pressure_time_integral_map", "remove_offset", "robust_cv_pct", "sensor_map_columns", "stance_features",
         "stride_timing", "summarise", "symmetry_index_pct", "write_json",
     ],

@@ -77,7 +77,7 @@ if TYPE_CHECKING:
         prepare_foot,
         remove_offset,
     )
-    from insole.analysis._regions import SENSOR_MAPS, points_in_polygon, sensor_map_columns
+    from insole.analysis._regions import SENSOR_MAPS, sensor_map_columns
     from insole.analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents, Summary
     from insole.analysis._segments import hysteresis
     from insole.analysis._session import BodyWeight, body_weight, summarise
@@ -125,7 +125,6 @@ __all__ = [
     "metric_unit",
     "SENSOR_MAPS",
     "sensor_map_columns",
-    "points_in_polygon",
     "hysteresis",
     "lowpass_by_segment",
     "GridGeometry",
@@ -179,7 +178,6 @@ _HOMES = {
     "metric_unit": "_summary",
     "SENSOR_MAPS": "_regions",
     "sensor_map_columns": "_regions",
-    "points_in_polygon": "_regions",
     "hysteresis": "_segments",
     "lowpass_by_segment": "_events",
     "GridGeometry": "_grid",

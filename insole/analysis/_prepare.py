@@ -94,8 +94,6 @@ __all__ = [
     "finish_loads",
 ]
 
-# kPa x mm^2 = 1e3 N/m^2 x 1e-6 m^2
-_KPA_MM2_TO_N = 1e-3
 _SATURATION_MIN_RUNS = 3
 _SATURATION_MIN_RUN_SAMPLES = 5
 # Blocks for the dead/stuck checks: long enough to hold a loaded and an
@@ -418,7 +416,7 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams) -> Se
     used = np.ones(k, dtype=bool)
     gaps: list[tuple[int, int, int]] = []
     spike_sensor = spike_sample = np.zeros(0, dtype=np.int64)
-    weights = _force_weights(layout, unit)
+    weights = layout.load_weights(unit)
     if valid.sum() >= 3:
         blocks = _Blocks(values_t, valid, fs, params)
         spike_threshold = _spike_thresholds(blocks)
@@ -525,7 +523,7 @@ def foot_loads(recording: Recording, checks: SensorChecks) -> FootLoads:
         force = masked.sum(axis=0, dtype=np.float64)
         force_unit, source = "N", "sum of the sensor forces"
     elif unit == "kPa" and layout.areas_known:
-        load, load_unit = masked * (layout.area_mm2 * _KPA_MM2_TO_N).astype(np.float32)[:, None], "N"
+        load, load_unit = masked * layout.load_weights(unit).astype(np.float32)[:, None], "N"
         force = load.sum(axis=0, dtype=np.float64)
         force_unit, source = "N", "sum of sensor pressure x sensor area"
     elif vendor is not None:
@@ -710,13 +708,6 @@ def _transposed_float32(values: np.ndarray) -> np.ndarray:
     for start in range(0, n, block):  # one step per 8192 samples, not per sample
         out[:, start:start + block] = values[start:start + block].T
     return out
-
-
-def _force_weights(layout, unit: str) -> np.ndarray:
-    """Per-sensor factor from the recorded value to its share of the total (N per kPa with areas, else 1)."""
-    if unit == "kPa" and layout.areas_known:
-        return np.asarray(layout.area_mm2, dtype=np.float64) * _KPA_MM2_TO_N
-    return np.ones(layout.n_sensors)
 
 
 def _load_share(values, weights, used, valid, j, spans) -> float | None:

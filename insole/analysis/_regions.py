@@ -39,15 +39,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from insole._layout import SensorLayout, points_in_polygon
+from insole._layout import SensorLayout
 from insole.analysis._segments import reduce_intervals
 
-# ``points_in_polygon`` (a layout fact, in ``insole._layout``) is public from here for the dashboards
 __all__ = [
     "REPORTED_GROUPS",
     "SENSOR_MAPS",
     "available_groups",
-    "points_in_polygon",
     "region_features",
     "sensor_map_columns",
     "sensor_table",

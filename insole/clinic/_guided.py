@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 # A guided test that has not ended by itself stops after this long (s of session time).
 TIME_LIMIT_S = {"10mwt": 120.0, "tug": 120.0, "6mwt": 420.0, "balance": 120.0}
 END_GRACE_S = 2.0  # recording goes on this long (s of samples) after the test has ended
-_KPA_MM2_TO_N = 1e-3
 
 
 @runtime_checkable
@@ -120,8 +119,7 @@ class LiveTracker:
         self.test = test
         self.protocol = protocol(test)
         self.inputs = inputs or TestInputs()
-        self.scale = ((layout.area_mm2 * _KPA_MM2_TO_N) if unit == "kPa" and layout.areas_known
-                      else np.ones(layout.n_sensors))
+        self.scale = layout.load_weights(unit)
         self.body_weight = body_weight_n
         self._feet = {side: _Growing(3) for side in ("left", "right")}  # time, force, heading rate
         self._yaw_axis: dict[str, int] = {}
