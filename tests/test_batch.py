@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insole.analysis import AnalysisParams, analyze
+from insole.analysis import AnalysisParams, analyze, robust_cv_pct
 from insole.batch import TIMING_COLUMNS, EngineSpec, Job, discover, read_cohort, run_batch
 from insole.batch._engines import run_jobs
-from insole.batch._task import analyse_job, robust_cv_pct
+from insole.batch._task import analyse_job
 from insole.io import load
 
 BIN = Path(sys.executable).parent
@@ -334,17 +334,16 @@ def test_a_crashed_worker_fails_only_its_recording(shared_data: Path) -> None:
 
 
 def test_robust_cv_known_answer() -> None:
-    # used strides 1.0, 1.1, 1.2 and an unused 3.0: median 1.1, MAD 0.1 -> 1.4826 * 0.1 / 1.1 * 100
-    table = pd.DataFrame({"stride_time_s": [1.0, 1.1, 1.2, 3.0], "used": [True, True, True, False]})
-    assert robust_cv_pct(table) == pytest.approx(100 * 1.4826 * 0.1 / 1.1, rel=1e-12)  # float rounding only
+    # the batch row's robust CV is the analysis' (insole.analysis.robust_cv_pct over the used strides)
+    # strides 1.0, 1.1, 1.2: median 1.1, MAD 0.1 -> 1.4826 * 0.1 / 1.1 * 100
+    assert robust_cv_pct(np.array([1.0, 1.1, 1.2])) == pytest.approx(100 * 1.4826 * 0.1 / 1.1, rel=1e-12)
     # one split contact (a 0.35 s "stride") in 200 steady strides: the plain CV more than triples,
     # the robust CV moves by under 2 % of itself (one of 201 values shifts the median by a rank)
     steady = 1.1 + 0.02 * np.random.default_rng(7).standard_normal(200)
     split = np.r_[steady, 0.35]
-    as_table = lambda x: pd.DataFrame({"stride_time_s": x, "used": True})  # noqa: E731
-    assert robust_cv_pct(as_table(split)) == pytest.approx(robust_cv_pct(as_table(steady)), rel=0.02)
+    assert robust_cv_pct(split) == pytest.approx(robust_cv_pct(steady), rel=0.02)
     assert np.std(split, ddof=1) / np.mean(split) > 3 * np.std(steady, ddof=1) / np.mean(steady)
-    assert math.isnan(robust_cv_pct(as_table([1.0, 1.1])))
+    assert math.isnan(robust_cv_pct(np.array([1.0, 1.1])))
 
 
 @pytest.mark.slow

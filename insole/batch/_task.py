@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Job", "analyse_job", "TIMING_COLUMNS", "TIMING_METRICS", "error_record", "robust_cv_pct"]
+__all__ = ["Job", "analyse_job", "TIMING_COLUMNS", "TIMING_METRICS", "error_record"]
 
 # Columns that say when and where a row was computed; they differ between runs and engines by nature.
 TIMING_COLUMNS = ("analysis_time_s", "worker")
@@ -250,19 +250,6 @@ def metric_columns(analysis: Any) -> dict[str, Any]:
             _float(symmetry.at[metric, "symmetry_index_pct"]) if metric in symmetry.index else float("nan")
         )
     return columns
-
-
-def robust_cv_pct(strides: pd.DataFrame, column: str = "stride_time_s") -> float:
-    """Robust CV (%) of a foot's used strides (``insole.analysis.robust_cv_pct`` of the column).
-
-    The batch row takes the stride-time value from the analysis summary
-    (``Summary.stride_time_robust_cv_pct``); this is for other columns of a stride table.
-    """
-    from insole.analysis import robust_cv_pct as of_values
-
-    if column not in strides or "used" not in strides:
-        return float("nan")
-    return of_values(strides.loc[strides["used"].astype(bool), column].to_numpy(dtype=float))
 
 
 def stride_rows(recording_id: str, analysis: Any) -> pd.DataFrame:
