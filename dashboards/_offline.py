@@ -10,8 +10,11 @@ all inside it. It shows
   many as the size budget allows), synchronised with the load chart;
 * peak, mean and pressure-time-integral maps on the insole outline (the
   analysis' per-sensor maps: ``Analysis.sensor_maps``);
-* the per-stride table, mean +/- SD stance curves per foot, the COP gait lines
-  and the two-foot "butterfly", left/right comparison and regional loads;
+* the per-stride table and the figures of the analysis, each drawn by ``insole.plot``
+  as in the report: mean +/- SD stance curves per foot
+  (``force_curves``, with the COP panels), the COP paths and the butterfly
+  (``cop_paths``), the left/right symmetry indices (``symmetry_indices``) and
+  the regional load shares (``region_shares``);
 * data quality and provenance (software version, parameters, input);
 * for a clinic test (phase marks, ``meta.extra["clinic_test"]``): its phases
   shaded and labelled on the load chart, and a card with the test, its status
@@ -43,17 +46,15 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from dashboards._footmap import display_x_mm, foot_grid
+from dashboards._footmap import foot_grid
 from dashboards._live_server import STATIC_DIR, plotly_js_path
-from dashboards._signals import detect_steps, load_scale, total_load
-from insole import InsoleError, Recording, __version__
+from dashboards._signals import load_scale, total_load
+from insole import InsoleError, Recording, __version__, plot
 from insole.analysis import metric_unit
 
 __all__ = ["DashboardParams", "build_dashboard", "write_dashboard", "dashboard_payload", "clinic_phases"]
 
-_COLORS = {"left": "#c2410c", "right": "#1d4ed8"}
 _MISSING_CODE = 255
 _FULL_SCALE_CODE = 254
 
@@ -64,7 +65,8 @@ class DashboardParams:
 
     ``player_budget_bytes``: bytes of quantised pressure frames (both feet);
     the player keeps every sample when that fits, else a regular subsample.
-    ``butterfly_rate_hz``: sample rate of the two-foot COP path (decimated).
+    ``butterfly_rate_hz``: no longer used (the COP figure is ``insole.plot.cop_paths``, from the
+    analysis, not from the samples); accepted so that existing calls keep working.
     """
 
     player_budget_bytes: int = 3_000_000
@@ -134,33 +136,6 @@ def _regular(time_s: np.ndarray, rate_hz: float) -> bool:
 
 
 # ------------------------------------------------------------------ stance intervals and maps
-
-
-def _stance_indices(recording: Recording, side: str, analysis: Any,
-                    load: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-    """Sample indices [start, stop) of the stances the maps are made of, and where they come from."""
-    foot = recording.samples(side)
-    if analysis is not None and side in analysis.steps:
-        steps = analysis.steps[side]
-        chosen = steps[steps["used"]] if "used" in steps and steps["used"].any() else steps
-        if "kind" in chosen and (chosen["kind"] == "walking").any():
-            chosen = chosen[chosen["kind"] == "walking"]
-        hs = chosen["heel_strike_s"].to_numpy(float)
-        to = chosen["toe_off_s"].to_numpy(float)
-        ok = np.isfinite(hs) & np.isfinite(to) & (to > hs)
-        how = "the stance phases of the strides the analysis used"
-        hs, to = hs[ok], to[ok]
-    else:
-        hs, to = detect_steps(foot.time_s, load)
-        if hs.size and to.size:
-            to = to[to > hs[0]]
-            n = min(hs.size, to.size)
-            hs, to = hs[:n], to[:n]
-        how = "stance phases found by the dashboard's quick step detector (analysis not available)"
-    start = np.searchsorted(foot.time_s, hs)
-    stop = np.searchsorted(foot.time_s, to)
-    keep = stop > start
-    return start[keep], stop[keep], how
 
 
 def _pressure_maps(recording: Recording, side: str, analysis: Any) -> tuple[dict[str, np.ndarray], int]:
@@ -364,7 +339,7 @@ def _force_view(recording: Recording, loads: dict[str, np.ndarray], scale_label:
         }
         data["sides"][side] = entry
         fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=f"{side} load",
-                                 line=dict(color=_COLORS[side], width=1.3),
+                                 line=dict(color=plot.SIDE_COLOURS[side], width=1.3),
                                  connectgaps=False, hovertemplate=f"{side}: %{{y:.0f}}<extra></extra>"))
     for side in recording.sides:
         if analysis is None:
@@ -374,7 +349,7 @@ def _force_view(recording: Recording, loads: dict[str, np.ndarray], scale_label:
                                 "to": np.round(np.asarray(events.toe_off_s, float), 4).tolist()}
         for kind, symbol in (("heel strike", "triangle-up"), ("toe off", "triangle-down")):
             fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name=f"{side} {kind}",
-                                     marker=dict(symbol=symbol, size=8, color=_COLORS[side],
+                                     marker=dict(symbol=symbol, size=8, color=plot.SIDE_COLOURS[side],
                                                  line=dict(color="#ffffff", width=1)),
                                      hovertemplate=f"{side} {kind} %{{x:.2f}} s<extra></extra>"))
     shapes, annotations = _phase_shapes(clinic_phases(recording), recording.duration_s)
@@ -392,152 +367,58 @@ def _force_view(recording: Recording, loads: dict[str, np.ndarray], scale_label:
     return fig.to_plotly_json(), data
 
 
-def _curves_figure(analysis: Any, sides: tuple[str, ...]) -> dict[str, Any] | None:
-    if analysis is None:
-        return None
-    def has_stances(table: Any) -> bool:
-        return (len(table) > 0 and int(table["n_stances"].iloc[0]) > 0
-                and (table["force_n_mean"].notna().any() or table["force_bw_mean"].notna().any()))
+# The plot heights of the page (dashboards/_static/offline.css: .plot.curves, .butterfly, .sym, .regions).
+_HEIGHTS_PX = {"curves": 380, "butterfly": 420, "symmetry": 300, "regions": 230}
+# The regional shares shown: the four groups that share out the whole foot (their finer splits are in the report).
+_REGION_GROUPS = ("heel", "midfoot", "forefoot", "toes")
 
-    curves = {s: analysis.curves[s] for s in sides if s in analysis.curves and has_stances(analysis.curves[s])}
-    if not curves:
-        return None
-    use_bw = all(c["force_bw_mean"].notna().any() for c in curves.values())
-    force_key, force_title = ("force_bw", "vertical force (BW)") if use_bw else ("force_n", "vertical force (N)")
-    panels = [(force_key, force_title)]
-    if all("cop_x_mm_mean" in c and c["cop_x_mm_mean"].notna().any() for c in curves.values()):
-        panels += [("cop_x_mm", "COP along the foot (mm from heel)"),
-                   ("cop_y_mm", "COP across the foot (mm, + medial)")]
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p[1] for p in panels], horizontal_spacing=0.07)
-    for col, (key, _) in enumerate(panels, start=1):
-        for side, table in curves.items():
-            x = table["percent_stance"].to_numpy(float)
-            mean = table[f"{key}_mean"].to_numpy(float)
-            sd = np.nan_to_num(table[f"{key}_sd"].to_numpy(float))
-            n = int(table["n_stances"].iloc[0]) if "n_stances" in table else 0
-            band_x = np.concatenate([x, x[::-1]])
-            band_y = np.concatenate([mean + sd, (mean - sd)[::-1]])
-            fig.add_trace(go.Scatter(x=band_x, y=band_y, fill="toself", fillcolor=_rgba(_COLORS[side], 0.15),
-                                     line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=side),
-                          row=1, col=col)
-            fig.add_trace(go.Scatter(x=x, y=mean, mode="lines", line=dict(color=_COLORS[side], width=2.2),
-                                     name=f"{side} mean ± SD (n = {n} stances)", legendgroup=side,
-                                     showlegend=col == 1,
-                                     hovertemplate=f"{side} %{{x:.0f}} %: %{{y:.3g}}<extra></extra>"),
-                          row=1, col=col)
-        fig.update_xaxes(title_text="% stance", row=1, col=col, **_axis())
-        fig.update_yaxes(row=1, col=col, **_axis())
-    fig.update_layout(_layout(margin=dict(l=56, r=16, t=28, b=40), hovermode="closest",
-                              legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0)))
-    fig.update_annotations(font=dict(size=12, color="#334155"))
+
+def _in_card(fig: Any, legend_on_top: bool = False) -> dict[str, Any]:
+    """An ``insole.plot`` figure as the page embeds it: the card's heading names it, so no title of its own.
+
+    Only the layout changes (the traces are the ``insole.plot`` ones); a short figure gets its legend on top,
+    clear of its tick labels.
+    """
+    fig.update_layout(title=None, margin=dict(t=28, b=60), paper_bgcolor="rgba(0,0,0,0)")
+    if legend_on_top:
+        fig.update_layout(legend=dict(yanchor="bottom", y=1.0, xanchor="right", x=1.0))
     return fig.to_plotly_json()
 
 
-def _rgba(hex_color: str, alpha: float) -> str:
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-def _butterfly_figure(recording: Recording, loads: dict[str, np.ndarray],
-                      starts_stops: dict[str, tuple[np.ndarray, np.ndarray]],
-                      params: DashboardParams) -> tuple[dict[str, Any] | None, str]:
-    """Per-foot gait lines of every stance and the two-foot COP path with the feet side by side."""
-    layout = recording.layout
-    if layout.n_sensors < 3:
-        return None, "the centre of pressure needs at least 3 sensors spread over the foot"
-    scale = load_scale(layout, recording.unit)
-    outline = layout.outline_mm
-    # feet side by side, 30 mm between the outlines' widest points (a nominal stance, not measured)
-    half_width = float(np.max(np.abs(outline[:, 1])))
-    offset = {"left": -(half_width + 15.0), "right": half_width + 15.0}
-    fig = go.Figure(layout=_layout(
-        xaxis=_axis(visible=False, scaleanchor="y", scaleratio=1),
-        yaxis=_axis(visible=False),
-        margin=dict(l=10, r=10, t=10, b=10), hovermode=False, dragmode="pan",
-        legend=dict(orientation="h", yanchor="top", y=-0.02, xanchor="left", x=0),
-    ))
-    cop = {}
-    for side in recording.sides:
-        foot = recording.samples(side)
-        x_disp = offset[side] + display_x_mm(side, outline[:, 1])
-        fig.add_trace(go.Scatter(x=np.append(x_disp, x_disp[0]), y=np.append(outline[:, 0], outline[0, 0]),
-                                 mode="lines", fill="toself", fillcolor="#f1f5f9",
-                                 line=dict(color="#64748b", width=1.5), hoverinfo="skip", showlegend=False))
-        values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
-        weighted = np.clip(values, 0, None) * scale.sensor_weights
-        total = weighted.sum(axis=1)
-        peak = np.nanpercentile(total, 98) if np.isfinite(total).any() else 0.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cx = weighted @ layout.x_mm / total
-            cy = weighted @ layout.y_mm / total
-        light = ~(total > 0.05 * peak)
-        cx[light] = np.nan
-        cy[light] = np.nan
-        cop[side] = (foot.time_s, cx, cy, total)
-        start, stop = starts_stops[side]
-        if start.size:
-            pieces_x: list[np.ndarray | list[float]] = []
-            pieces_y: list[np.ndarray | list[float]] = []
-            for a, b in zip(start.tolist(), stop.tolist()):  # one line per stance (hundreds, not samples)
-                pieces_x += [offset[side] + display_x_mm(side, cy[a:b]), [np.nan]]
-                pieces_y += [cx[a:b], [np.nan]]
-            fig.add_trace(go.Scatter(x=np.concatenate(pieces_x).astype(np.float32),
-                                     y=np.concatenate(pieces_y).astype(np.float32),
-                                     mode="lines", line=dict(color=_rgba(_COLORS[side], 0.35), width=1),
-                                     name=f"{side} gait lines ({start.size} stances)", connectgaps=False))
-    if set(recording.sides) == {"left", "right"}:
-        # two-foot COP: load-weighted mean of both feet's COP, on a common decimated clock
-        step = max(1, int(round(recording.sample_rate_hz / params.butterfly_rate_hz)))
-        t = cop["left"][0][::step]
-        parts = []
-        for side in ("left", "right"):
-            ts, cx, cy, total = cop[side]
-            idx = np.clip(np.searchsorted(ts, t), 0, ts.size - 1)
-            xd = offset[side] + display_x_mm(side, cy[idx])
-            parts.append((np.nan_to_num(total[idx]), xd, cx[idx]))
-        (fl, xl, yl), (fr, xr, yr) = parts
-        both = fl + fr
-        with np.errstate(invalid="ignore", divide="ignore"):
-            bx = (fl * np.nan_to_num(xl) + fr * np.nan_to_num(xr)) / both
-            by = (fl * np.nan_to_num(yl) + fr * np.nan_to_num(yr)) / both
-        missing = ~(both > 0) | (np.isnan(xl) & np.isnan(xr))
-        bx[missing] = np.nan
-        by[missing] = np.nan
-        fig.add_trace(go.Scatter(x=bx.astype(np.float32), y=by.astype(np.float32), mode="lines",
-                                 line=dict(color="rgba(124,58,237,0.35)", width=1), name="two-foot COP (butterfly)",
-                                 connectgaps=False))
-    note = ("Gait lines: the centre of pressure of each stance in the insole's own frame. Butterfly: the load-weighted "
-            "COP of both feet with the feet drawn side by side 30 mm apart — insoles do not measure where the feet "
-            "are relative to each other, so its width is nominal; its shape shows the weight transfer between feet.")
-    return fig.to_plotly_json(), note
-
-
-_SYMMETRY_METRICS = (
-    ("stance_time_s", "stance time"),
-    ("swing_time_s", "swing time"),
-    ("step_time_s", "step time"),
-    ("double_support_s", "double support"),
-    ("max_force_n", "peak force"),
-    ("first_peak_n", "first force peak"),
-    ("second_peak_n", "second force peak"),
-    ("impulse_n_s", "force impulse"),
-    ("loading_rate_n_s", "loading rate"),
-    ("heel_share_pct", "heel load share"),
-    ("forefoot_share_pct", "forefoot load share"),
-    ("toes_share_pct", "toes load share"),
-    ("cop_path_length_mm", "COP path length"),
-)
+def _analysis_figures(recording: Recording, analysis: Any) -> tuple[dict[str, Any], str]:
+    """The figures of the analysis, each the ``insole.plot`` figure of the same name; and the COP note."""
+    if analysis is None:
+        return dict.fromkeys(_HEIGHTS_PX), "the gait analysis is not available"
+    figures = {
+        "curves": plot.force_curves(analysis, cop=True, height_px=_HEIGHTS_PX["curves"]),
+        "butterfly": plot.cop_paths(analysis, recording.layout, height_px=_HEIGHTS_PX["butterfly"]),
+        "symmetry": plot.symmetry_indices(analysis, height_px=_HEIGHTS_PX["symmetry"]),
+        "regions": plot.region_shares(analysis, groups=_REGION_GROUPS, height_px=_HEIGHTS_PX["regions"]),
+    }
+    if figures["butterfly"] is None:
+        reason = plot.unavailable(analysis).get("cop_paths", "")
+        note = re.sub(r"^no centre of pressure: ", "", reason)  # the page says "No centre of pressure: " itself
+    else:
+        assumed = plot.BUTTERFLY_ASSUMPTIONS
+        note = ("COP paths: measured, the mean stance of each foot (left foot mirrored). Butterfly: reconstructed — "
+                "insoles do not measure where the feet are, so each foot is placed "
+                f"{assumed['step_width_mm']:.0f} mm apart and moved backward at a nominal "
+                f"{assumed['walking_speed_m_s']} m/s while in stance, as on a treadmill; only its shape within "
+                "each foot is measured.")
+    return {name: None if fig is None else _in_card(fig, legend_on_top=name == "regions")
+            for name, fig in figures.items()}, note
 
 
 def _symmetry_rows(analysis: Any) -> list[dict[str, Any]]:
+    """The left/right table: the metrics of ``insole.plot.symmetry_indices``, in its order, with their means."""
     if analysis is None or len(analysis.sides) < 2:
         return []
     per_foot = analysis.summary.per_foot
     symmetry = analysis.summary.symmetry
     rows = []
-    for metric, label in _SYMMETRY_METRICS:
+    for metric, label in plot.SYMMETRY_METRICS.items():
         if metric not in symmetry.index and metric.replace("_n", "_au") in symmetry.index:
-            metric = metric.replace("_n", "_au")
+            metric = metric.replace("_n", "_au")  # an uncalibrated insole's twin, as the figure takes it
         if metric not in symmetry.index:
             continue
         row: dict[str, Any] = {"metric": metric, "label": label, "unit": metric_unit(metric)}
@@ -548,48 +429,6 @@ def _symmetry_rows(analysis: Any) -> list[dict[str, Any]]:
         row["difference"] = symmetry.at[metric, "difference"]
         rows.append(row)
     return rows
-
-
-def _symmetry_figure(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    shown = [r for r in rows if r["symmetry_index_pct"] is not None and np.isfinite(r["symmetry_index_pct"])]
-    if not shown:
-        return None
-    labels = [r["label"] for r in shown][::-1]
-    values = np.array([r["symmetry_index_pct"] for r in shown][::-1], float)
-    colors = [_COLORS["right"] if v > 0 else _COLORS["left"] for v in values]
-    span = max(10.0, float(np.nanmax(np.abs(values))) * 1.15)
-    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker=dict(color=colors),
-                           hovertemplate="%{y}: %{x:+.1f} %<extra></extra>"),
-                    layout=_layout(xaxis=_axis(title=dict(text="symmetry index (%): ← left larger · right larger →"),
-                                               range=[-span, span], zeroline=True, zerolinecolor="#475569"),
-                                   yaxis=_axis(automargin=True), margin=dict(l=150, r=16, t=10, b=44),
-                                   showlegend=False))
-    return fig.to_plotly_json()
-
-
-def _regions_figure(analysis: Any, sides: tuple[str, ...]) -> dict[str, Any] | None:
-    if analysis is None:
-        return None
-    wanted = ("heel", "midfoot", "forefoot", "toes")
-    fig = go.Figure(layout=_layout(yaxis=_axis(title=dict(text="share of the stance load (%)")), xaxis=_axis(),
-                                   barmode="group", margin=dict(l=60, r=16, t=16, b=40)))
-    any_bar = False
-    for side in sides:
-        table = analysis.regions.get(side)
-        if table is None or "share_pct_mean" not in table:
-            continue
-        table = table.set_index("region")
-        present = [r for r in wanted if r in table.index]
-        if not present:
-            continue
-        any_bar = True
-        fig.add_trace(go.Bar(x=present, y=table.loc[present, "share_pct_mean"].to_numpy(float),
-                             error_y=dict(type="data",
-                                          array=np.nan_to_num(table.loc[present, "share_pct_sd"].to_numpy(float)),
-                                          color="#475569", thickness=1),
-                             name=side, marker=dict(color=_COLORS[side]),
-                             hovertemplate=f"{side} %{{x}}: %{{y:.1f}} %<extra></extra>"))
-    return fig.to_plotly_json() if any_bar else None
 
 
 # ------------------------------------------------------------------ tables and facts
@@ -739,12 +578,9 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
         foot = recording.samples(side)
         values = np.where(foot.valid[:, None], foot.values.astype(np.float64), np.nan)
         loads[side] = total_load(values, scale)
-    stances: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     maps: dict[str, dict[str, np.ndarray]] = {"peak": {}, "mean": {}, "pti": {}}
     counts: dict[str, int] = {}
     for side in recording.sides:
-        start, stop, _ = _stance_indices(recording, side, analysis, loads[side])
-        stances[side] = (start, stop)
         side_maps, counts[side] = _pressure_maps(recording, side, analysis)
         for name, array in side_maps.items():
             maps[name][side] = array
@@ -752,7 +588,7 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
            else "no maps: the gait analysis is not available")
     symmetry_rows = _symmetry_rows(analysis)
     force_figure, force_data = _force_view(recording, loads, scale.axis_label, analysis)
-    butterfly, butterfly_note = _butterfly_figure(recording, loads, stances, params)
+    figures, butterfly_note = _analysis_figures(recording, analysis)
     describe = _describe(recording, analysis, source, params)
     describe["analysis"] = {
         "available": analysis is not None,
@@ -771,10 +607,7 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
         "quality": _quality(recording, analysis),
         "figures": {
             "force": force_figure,
-            "curves": _curves_figure(analysis, recording.sides),
-            "butterfly": butterfly,
-            "symmetry": _symmetry_figure(symmetry_rows),
-            "regions": _regions_figure(analysis, recording.sides),
+            **figures,
         },
         "notes": {"butterfly": butterfly_note},
         "clinic": {"phases": clinic_phases(recording), "result": _clinic_result(recording)},

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from dashboards import DashboardParams, build_dashboard, write_dashboard
-from dashboards._offline import dashboard_payload
+from dashboards._offline import _REGION_GROUPS, dashboard_payload
 from insole import Mark, Recording, load
 from insole.simulate import SimulationParams, simulate
 
@@ -110,6 +110,45 @@ def test_maps_are_the_analysis_per_sensor_maps(ten_minutes: Recording) -> None:
     # the stance mean is the stance's integral over its duration, stance by stance (so not pti / mean stance)
     right = analysis.sensors["right"]
     assert np.all(right["mean_pressure_kpa"] < right["peak_pressure_kpa"])
+
+
+def _trace_data(traces: list) -> list[dict]:
+    """What a figure's traces show (type, name, x, y, colours), as plain JSON values."""
+    keep = ("type", "name", "x", "y", "marker", "line", "fillcolor", "error_y", "xaxis", "yaxis")
+    return json.loads(json.dumps([{k: t[k] for k in keep if k in t} for t in traces], default=_plain))
+
+
+def _plain(value: object) -> object:
+    return np.asarray(value).tolist()
+
+
+@pytest.mark.parametrize("relative", ["recordings/moticon_230927_102114.parquet",
+                                      "recordings/gaitndd_control1.parquet"])
+def test_the_analysis_figures_are_the_insole_plot_figures(relative: str) -> None:
+    """One analysis, many views: each figure of the analysis is drawn by insole.plot, as in the report."""
+    from insole import analyze, plot
+
+    recording = load(REPO / relative)
+    analysis = analyze(recording)
+    figures = _payload_from_html(build_dashboard(recording, analysis))["figures"]
+    expected = {
+        "curves": plot.force_curves(analysis, cop=True),
+        "butterfly": plot.cop_paths(analysis, recording.layout),
+        "symmetry": plot.symmetry_indices(analysis),
+        "regions": plot.region_shares(analysis, groups=_REGION_GROUPS),
+    }
+    assert set(figures) == {"force", *expected}
+    for name, fig in expected.items():
+        if fig is None:  # a one-sensor insole: no COP, no regions; the page says why
+            assert figures[name] is None, name
+            continue
+        assert _trace_data(figures[name]["data"]) == _trace_data(fig.to_plotly_json()["data"]), name
+    # the left/right table lists the metrics the symmetry figure shows, in its order
+    bars = plot.symmetry_indices(analysis)
+    assert bars is not None
+    shown = list(bars.data[0].y)[::-1]
+    assert [r["label"] for r in dashboard_payload(recording, analysis)["symmetry"]
+            if np.isfinite(r["symmetry_index_pct"])] == shown
 
 
 def test_hostile_text_cannot_leave_the_data_block() -> None:

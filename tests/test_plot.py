@@ -103,6 +103,34 @@ def test_force_curves_and_shares_are_the_analysis_tables(moticon: tuple[insole.R
     assert plot.unavailable(analysis) == {}
 
 
+def test_curves_with_cop_panels_and_the_symmetry_indices(moticon: tuple[insole.Recording, insole.Analysis]) -> None:
+    _, analysis = moticon
+    # cop=True adds the COP along and across the foot; the force panel is the report's figure's traces
+    plain, with_cop = plot.force_curves(analysis), plot.force_curves(analysis, cop=True, height_px=300)
+    assert plain is not None and with_cop is not None and with_cop.layout.height == 300
+    force = [t for t in with_cop.data if t.xaxis == "x"]
+    assert [(t.name, t.showlegend) for t in force] == [(t.name, None) for t in plain.data]
+    for panel, column in (("x2", "cop_x_mm"), ("x3", "cop_y_mm")):
+        means = {t.name.split()[0]: t for t in with_cop.data if t.xaxis == panel and t.mode == "lines"}
+        for side in analysis.sides:
+            np.testing.assert_array_equal(np.asarray(means[side].y, float), analysis.curves[side][f"{column}_mean"])
+            assert means[side].showlegend is False and means[side].line.color == plot.SIDE_COLOURS[side]
+    # the symmetry indices: the summary's own values, metrics in SYMMETRY_METRICS order, coloured by the larger foot
+    bars = plot.symmetry_indices(analysis)
+    assert bars is not None
+    table = analysis.summary.symmetry
+    labels = list(bars.data[0].y)[::-1]
+    order = list(plot.SYMMETRY_METRICS.values())
+    assert labels == sorted(labels, key=order.index) and "loading rate" in labels
+    by_label = {label: metric for metric, label in plot.SYMMETRY_METRICS.items()}
+    for label, value, colour in zip(bars.data[0].y, bars.data[0].x, bars.data[0].marker.color):
+        assert value == pytest.approx(table.at[by_label[label], "symmetry_index_pct"])
+        assert colour == plot.SIDE_COLOURS["right" if value > 0 else "left"]
+    # the regional shares of chosen groups only, in the order asked
+    shares = plot.region_shares(analysis, groups=("toes", "heel"))
+    assert shares is not None and [tuple(t.x) for t in shares.data] == [("toes", "heel")] * 2
+
+
 def test_a_one_sensor_insole_gets_curves_and_reasons_instead_of_maps(footswitch: insole.Analysis) -> None:
     missing = plot.unavailable(footswitch)
     assert set(missing) == {"load_maps", "cop_paths", "region_shares"}

@@ -50,8 +50,8 @@ SURFACES: dict[str, list[str]] = {
         "write_report",
     ],
     "insole.plot": [
-        "BUTTERFLY_ASSUMPTIONS", "SIDE_COLOURS", "cop_paths", "force_curves", "load_maps", "region_shares",
-        "stride_times", "unavailable",
+        "BUTTERFLY_ASSUMPTIONS", "SIDE_COLOURS", "SYMMETRY_METRICS", "cop_paths", "force_curves", "load_maps",
+        "region_shares", "stride_times", "symmetry_indices", "unavailable",
     ],
     "insole.capture": [
         "CaptureParams", "CaptureResult", "CaptureSession", "ClockEstimator", "FootTimeline", "FoundInsole",

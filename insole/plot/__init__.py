@@ -1,4 +1,4 @@
-"""Figures from an ``Analysis``: the plotly figures the report embeds, one call each.
+"""Figures from an ``Analysis``: the plotly figures the report and the offline dashboard embed, one call each.
 
 ::
 
@@ -12,9 +12,10 @@
 Each function takes an ``insole.analysis.Analysis`` and returns a
 ``plotly.graph_objects.Figure``, or ``None`` when the recording cannot show
 it (``unavailable`` says why). They read the analysis's own tables
-(``curves``, ``sensors``, ``regions``, ``strides``) and compute nothing the
-analysis already gives. The foot pictures take the recording's ``layout``
-for the insole outline when it is at hand.
+(``curves``, ``sensors``, ``regions``, ``strides``, ``summary``) and compute
+nothing the analysis already gives. The foot pictures take the recording's
+``layout`` for the insole outline when it is at hand. ``height_px`` sets a
+figure's height where a page needs another one.
 
 ``SIDE_COLOURS`` is the one left/right colour pair of the report and the
 dashboards. Importing this package does not import plotly; the first figure does.
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from insole.plot._cop import BUTTERFLY_ASSUMPTIONS, cop_paths
     from insole.plot._curves import force_curves, stride_times
     from insole.plot._maps import load_maps
+    from insole.plot._symmetry import SYMMETRY_METRICS, symmetry_indices
 
 __all__ = [
     "SIDE_COLOURS",
@@ -41,8 +43,10 @@ __all__ = [
     "load_maps",
     "region_shares",
     "stride_times",
+    "symmetry_indices",
     "unavailable",
     "BUTTERFLY_ASSUMPTIONS",
+    "SYMMETRY_METRICS",
 ]
 
 _HOMES = {
@@ -52,6 +56,8 @@ _HOMES = {
     "BUTTERFLY_ASSUMPTIONS": "_cop",
     "load_maps": "_maps",
     "region_shares": "_bars",
+    "symmetry_indices": "_symmetry",
+    "SYMMETRY_METRICS": "_symmetry",
     "unavailable": "_available",
 }
 

@@ -8,6 +8,7 @@ from insole.plot._bars import why_not_region_shares
 from insole.plot._cop import why_not_cop_paths
 from insole.plot._curves import why_not_force_curves, why_not_stride_times
 from insole.plot._maps import why_not_load_maps
+from insole.plot._symmetry import why_not_symmetry_indices
 
 __all__ = ["unavailable"]
 
@@ -17,6 +18,7 @@ _CHECKS = {
     "load_maps": why_not_load_maps,
     "region_shares": why_not_region_shares,
     "stride_times": why_not_stride_times,
+    "symmetry_indices": why_not_symmetry_indices,
 }
 
 

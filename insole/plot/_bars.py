@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -35,12 +36,20 @@ def why_not_region_shares(analysis: Any) -> str | None:
     return "the layout has no region groups (one sensor per foot), or no stance was used"
 
 
-def region_shares(analysis: Any) -> go.Figure | None:
-    """Bars of each region group's share of the stance load (mean ± SD over the used stances), left and right."""
+def region_shares(analysis: Any, *, groups: Sequence[str] = SHARE_GROUPS,
+                  height_px: int | None = None) -> go.Figure | None:
+    """Bars of each region group's share of the stance load (mean ± SD over the used stances), left and right.
+
+    ``groups``: the region groups shown, in that order, those the analysis has
+    (default: all of ``SHARE_GROUPS``; ``("heel", "midfoot", "forefoot", "toes")``
+    shares out the whole foot). ``height_px``: the figure's height (default 380 px).
+    """
     if why_not_region_shares(analysis) is not None:
         return None
     shares = {side: _shares(analysis, side) for side in analysis.sides}
-    groups = [g for g in SHARE_GROUPS if any(g in s for s in shares.values())]
+    groups = [g for g in groups if any(g in s for s in shares.values())]
+    if not groups:
+        return None
     labels = [g.replace("_", " ") for g in groups]
     fig = go.Figure()
     for side in analysis.sides:
@@ -49,4 +58,5 @@ def region_shares(analysis: Any) -> go.Figure | None:
                              error_y=dict(type="data", array=[v[1] for v in values], thickness=1, color="#566573")))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title_text="share of stance load (%)")
-    return styled(fig, "Left / right comparison: regional share of stance load (mean ± SD over steps)")
+    return styled(fig, "Left / right comparison: regional share of stance load (mean ± SD over steps)",
+                  height_px=height_px or 380)

@@ -35,10 +35,12 @@ def why_not_cop_paths(analysis: Any) -> str | None:
     return "no centre of pressure: the layout cannot locate it (one sensor per foot) or no stance was used"
 
 
-def cop_paths(analysis: Any, layout: SensorLayout | None = None) -> go.Figure | None:
+def cop_paths(analysis: Any, layout: SensorLayout | None = None, *,
+              height_px: int | None = None) -> go.Figure | None:
     """Left panel: each foot's mean COP path (gait line) on its outline. Right: the reconstructed butterfly.
 
     ``layout``: the recording's layout, for the outline (default: the built-in one the analysis names).
+    ``height_px``: the figure's height (default 460 px).
     """
     if why_not_cop_paths(analysis) is not None:
         return None
@@ -68,7 +70,7 @@ def cop_paths(analysis: Any, layout: SensorLayout | None = None) -> go.Figure | 
     fig.update_yaxes(title_text="heel to toe (mm)", row=1, col=1)
     fig.update_xaxes(title_text="left-right (mm)", row=1, col=2)
     fig.update_yaxes(title_text="forward (mm, treadmill-like frame)", row=1, col=2)
-    return styled(fig, "Centre of pressure", height_px=460)
+    return styled(fig, "Centre of pressure", height_px=height_px or 460)
 
 
 def _fill_ends(path: np.ndarray) -> np.ndarray:
