@@ -16,6 +16,11 @@ Per stance (heel strike to toe off), on the samples with a COP:
 * ``gait_line_width_mm``: the medial-lateral range (max y - min y);
 * ``cop_path_length_mm``: the length of the COP path;
 * ``cop_ml_offset_mm``: the force-weighted mean y (positive = medial);
+* ``cop_ml_offset_pct``: that offset as % of the layout's ball width
+  (``SensorLayout.ball_width_mm``), so feet of different sizes compare; only
+  where the layout has a medial and a lateral sensor at the heel and at the
+  forefoot (``cop_ml_assessable``: otherwise the offset mostly follows where
+  the sensors sit, and the column is absent);
 * ``cpei_pct``: centre of pressure excursion index (Song et al. 1996): at the
   anterior third of the foot (x = 2/3 foot length), the lateral distance of
   the COP from the line joining the first and last COP points, as % of the
@@ -31,7 +36,7 @@ import numpy as np
 from insole._layout import SensorLayout
 from insole.analysis._segments import interval_windows
 
-__all__ = ["cop_path", "cop_features", "cop_capability"]
+__all__ = ["cop_path", "cop_features", "cop_capability", "cop_ml_assessable"]
 
 # samples per block of the COP moment product (16 sensors x 16384 x 8 bytes = 2 MiB)
 _COP_BLOCK = 16384
@@ -52,6 +57,12 @@ def cop_capability(layout: SensorLayout, used: np.ndarray) -> tuple[bool, bool, 
     if not posterior.any() or front_spread < 0.1 * length:
         return True, False, "CPEI needs medial and lateral sensors in the forefoot and a heel sensor"
     return True, True, ""
+
+
+def cop_ml_assessable(layout: SensorLayout) -> bool:
+    """True when the layout has a medial and a lateral sensor at the heel and at the forefoot."""
+    regions = set(layout.regions)
+    return {"medial_heel", "lateral_heel"} <= regions and {"first_metatarsal", "lateral_metatarsals"} <= regions
 
 
 def cop_path(
@@ -94,10 +105,13 @@ def cop_features(
     cpei_possible: bool,
 ) -> dict[str, np.ndarray]:
     m = hs.size
-    names = (
+    names: tuple[str, ...] = (
         "cop_start_x_mm", "cop_start_y_mm", "cop_end_x_mm", "cop_end_y_mm", "gait_line_length_mm",
         "gait_line_width_mm", "cop_path_length_mm", "cop_ml_offset_mm", "cpei_pct",
     )
+    ml_ok = cop_ml_assessable(layout)
+    if ml_ok:
+        names += ("cop_ml_offset_pct",)
     if m == 0:
         return {name: np.zeros(0) for name in names}
     wx = interval_windows(cop_x, hs, to)
@@ -125,6 +139,8 @@ def cop_features(
         out["cop_ml_offset_mm"] = np.where(
             weight.sum(axis=1) > 0, np.nansum(weight * np.nan_to_num(wy), axis=1) / weight.sum(axis=1), np.nan
         )
+    if ml_ok:
+        out["cop_ml_offset_pct"] = 100.0 * out["cop_ml_offset_mm"] / layout.ball_width_mm
     out["cpei_pct"] = _cpei(wx, wy, start_x, start_y, end_x, end_y, layout) if cpei_possible else np.full(m, np.nan)
     return out
 

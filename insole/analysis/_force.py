@@ -10,7 +10,10 @@ For the stance samples ``[heel strike, toe off)`` of each contact:
 * ``max_force`` and ``mean_force`` over stance;
 * ``loading_rate_bw_s``: the mean slope of the rise between 20 % and 80 % of
   the first peak (crossing times interpolated between samples), in BW/s;
-* ``impulse``: the force-time integral over stance (rectangle rule, N s and BW s).
+* ``impulse``: the force-time integral over stance (rectangle rule, N s and BW s);
+* ``valley_ratio``: the valley over the mean of the two peaks (scale-free: the
+  same in N, BW or au; NaN unless the peaks' mean is positive). A flattened
+  curve (little unloading in mid-stance) has a ratio near 1.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 
 from insole.analysis._segments import interval_windows
 
-__all__ = ["force_features", "normalised_curves", "stance_grid"]
+__all__ = ["force_features", "normalised_curves", "stance_grid", "valley_ratio"]
 
 
 def force_features(
@@ -62,6 +65,7 @@ def force_features(
     impulse = np.nansum(np.where(inside, windows, 0.0), axis=1) * dt
     out["impulse_n_s"] = impulse * unit_n
     out["impulse_bw_s"] = impulse / bw
+    out["valley_ratio"] = valley_ratio(f1, fv, f2)
 
     # loading rate between 20 % and 80 % of the first peak, on the rise before it
     before_peak = column <= p1[:, None]
@@ -80,8 +84,16 @@ _COLUMNS = (
     "first_peak_n", "first_peak_bw", "first_peak_pct",
     "valley_n", "valley_bw", "valley_pct",
     "second_peak_n", "second_peak_bw", "second_peak_pct",
-    "impulse_n_s", "impulse_bw_s", "loading_rate_n_s", "loading_rate_bw_s",
+    "impulse_n_s", "impulse_bw_s", "loading_rate_n_s", "loading_rate_bw_s", "valley_ratio",
 )
+
+
+def valley_ratio(first_peak: np.ndarray, valley: np.ndarray, second_peak: np.ndarray) -> np.ndarray:
+    """Valley / mean of the two peaks, per stance; NaN where that mean is not positive (or a value is NaN)."""
+    peaks = 0.5 * (np.asarray(first_peak, dtype=np.float64) + np.asarray(second_peak, dtype=np.float64))
+    positive = peaks > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(positive, np.asarray(valley, dtype=np.float64) / np.where(positive, peaks, 1.0), np.nan)
 
 
 def _first_crossing(windows: np.ndarray, allowed: np.ndarray, level: np.ndarray, dt: float) -> np.ndarray:

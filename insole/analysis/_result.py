@@ -20,7 +20,9 @@ __all__ = ["FootEvents", "Summary", "Analysis", "JSON_SCHEMA_VERSION"]
 
 # Bump the minor for added keys, the major for renamed or removed ones.
 # 1.2: per-sensor mean pressure, force and au maps (``sensors``: mean_pressure_kpa, peak_force_n, ...).
-JSON_SCHEMA_VERSION = "1.2"
+# 1.3: stance columns ``valley_ratio``, ``cop_ml_offset_pct``, ``forefoot_toes_share_pct``; summary
+# ``stride_time_variability_pct``, ``stance_time_variability_pct``, ``timing_variability``.
+JSON_SCHEMA_VERSION = "1.3"
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +58,14 @@ class Summary:
     that is implausible, a ``note``. ``stride_time_cv_pct`` is the plain
     CV (SD / mean) of the used strides per foot; ``stride_time_robust_cv_pct``
     is 1.4826 x MAD / median, which one hesitation or split contact does not
-    inflate (both in %).
+    inflate (both in %). ``stride_time_variability_pct`` /
+    ``stance_time_variability_pct``: per foot, the robust SD of successive
+    differences / sqrt(2) / median (%) of the used stride / stance times (NaN
+    under 10 used strides). ``timing_variability``: the session's
+    ``stride_variability_pct``, ``stance_variability_pct`` (means of those over
+    the feet with 10 or more used strides), ``timing_variability_pct`` (their
+    mean), ``stride_cv_pct`` and ``stride_sd_ms`` (means of the per-foot plain CV
+    and SD over the feet with 3 or more).
     """
 
     per_foot: pd.DataFrame
@@ -69,6 +78,17 @@ class Summary:
     body_weight: Mapping[str, Any]
     standing: Mapping[str, Any] | None
     key_metrics: Mapping[str, Any] = field(default_factory=dict)
+    stride_time_variability_pct: Mapping[str, float] = field(default_factory=dict)
+    stance_time_variability_pct: Mapping[str, float] = field(default_factory=dict)
+    timing_variability: Mapping[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        sides = list(self.strides_used)
+        used = ", ".join(f"{s} {self.strides_used[s]}" for s in sides) or "none"
+        timing = self.timing_variability.get("timing_variability_pct", float("nan"))
+        return (f"<Summary: {_number(self.cadence_steps_per_min, '.1f')} steps/min, strides used {used}, "
+                f"timing variability {_number(timing, '.2f', ' %')}, {len(self.per_foot)} metrics per foot; "
+                f"read .per_foot, .symmetry, .metric(name, side)>")
 
     def metric(self, name: str, side: str, statistic: str = "mean") -> float:
         """One value of ``per_foot``, e.g. ``metric("stance_time_s", "left")``; NaN if absent."""
@@ -111,6 +131,25 @@ class Analysis:
     sensors: Mapping[str, pd.DataFrame]
     quality: Mapping[str, Mapping[str, Any]]
     provenance: Mapping[str, Any]
+
+    def __repr__(self) -> str:
+        source = self.provenance.get("input", {})
+        duration = source.get("duration_s")
+        head = (f"<Analysis: {', '.join(self.sides) or 'no feet'}, "
+                f"{_number(duration, '.1f')} s, layout {source.get('layout', '?')}, unit {self.unit}")
+        feet = []
+        for side in self.sides:
+            table = self.strides.get(side)
+            total = len(table) if table is not None else 0
+            quality = self.quality.get(side, {})
+            feet.append(f"  {side}: {self.summary.strides_used.get(side, 0)} of {total} strides used, "
+                        f"{_number(self.summary.metric('stride_time_s', side), '.3f')} s stride time"
+                        + (f", quality notes: {len(quality.get('notes') or [])}" if quality.get("notes") else ""))
+        lines = [head + f", cadence {_number(self.summary.cadence_steps_per_min, '.1f')} steps/min>", *feet,
+                 "  next: .summary (.per_foot, .symmetry, .metric(name, side)), .strides_frame(), .steps_frame(),",
+                 "        .regions_frame(), .sensors_frame(), .curves[side], .quality[side], .to_json(), "
+                 ".methods_text()"]
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON structure (``docs/analysis-json.md``) as plain Python objects."""
@@ -178,6 +217,15 @@ class Analysis:
         table = self.sensors[side]
         return {statistic: table[column].to_numpy(dtype=np.float64) if column in table
                 else np.full(len(table), np.nan) for statistic, column in sensor_map_columns(self.unit).items()}
+
+
+def _number(value: Any, spec: str, unit: str = "") -> str:
+    """``value`` formatted with ``spec`` (then ``unit``); "n/a" when missing or not finite."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    return format(number, spec) + unit if np.isfinite(number) else "n/a"
 
 
 def _long_form(tables: Mapping[str, pd.DataFrame], sides: tuple[str, ...]) -> pd.DataFrame:

@@ -22,7 +22,14 @@ from insole.analysis._result import Summary
 from insole.analysis._segments import reduce_intervals
 from insole.analysis._stance import StanceFeatures
 from insole.analysis._strides import FootTiming
-from insole.analysis._summary import per_foot_statistics, robust_cv_pct, symmetry_table
+from insole.analysis._summary import (
+    VARIABILITY_MIN_STRIDES,
+    per_foot_statistics,
+    robust_cv_pct,
+    stride_variability_pct,
+    symmetry_table,
+    timing_variability,
+)
 
 __all__ = ["BodyWeight", "body_weight", "summarise", "PLAUSIBLE_LOAD_TO_BODY_WEIGHT"]
 
@@ -153,13 +160,19 @@ def summarise(
     body_weight: BodyWeight,
     params: AnalysisParams,
 ) -> Summary:
-    """The summary stage: mean/SD/CV per foot over the used strides, symmetry, and the standing weight split."""
+    """The summary stage: mean/SD/CV per foot over the used strides, symmetry, timing variability, and the
+    standing weight split."""
     strides = {side: features[side].strides for side in recording.sides}
     per_foot = per_foot_statistics(strides)
     cv, robust_cv, sd, used = {}, {}, {}, {}
     all_stride_times = []
+    stride_times: dict[str, np.ndarray] = {}
+    stance_times: dict[str, np.ndarray] = {}
     for side, table in strides.items():
         times = table.loc[table["used"], "stride_time_s"].astype(float) if len(table) else pd.Series(dtype=float)
+        stride_times[side] = times.to_numpy()
+        stance_times[side] = (table.loc[table["used"], "stance_time_s"].to_numpy(dtype=float) if len(table)
+                              else np.zeros(0))
         used[side] = int(times.size)
         sd[side] = float(times.std(ddof=1)) if times.size > 1 else float("nan")
         mean = float(times.mean()) if times.size else float("nan")
@@ -183,6 +196,13 @@ def summarise(
         stride_time_robust_cv_pct=robust_cv,
         stride_time_sd_s=sd,
         strides_used=used,
+        stride_time_variability_pct={
+            s: stride_variability_pct(t) if t.size >= VARIABILITY_MIN_STRIDES else float("nan")
+            for s, t in stride_times.items()},
+        stance_time_variability_pct={
+            s: stride_variability_pct(t) if t.size >= VARIABILITY_MIN_STRIDES else float("nan")
+            for s, t in stance_times.items()},
+        timing_variability=timing_variability(stride_times, stance_times),
         body_weight=body_weight.to_dict(),
         standing=_standing(recording, loads, timing, params),
         key_metrics=key,

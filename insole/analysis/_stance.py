@@ -133,6 +133,9 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok):
             left_out[:, sensor] |= (a < stop) & (b > start)
         per_sensor["left_out"] = left_out
         columns.update(regional)
+        if "forefoot_share_pct" in regional and "toes_share_pct" in regional:
+            # the front of the foot (everything in front of the midfoot): forefoot + toes
+            columns["forefoot_toes_share_pct"] = regional["forefoot_share_pct"] + regional["toes_share_pct"]
     for name, values in columns.items():
         full = np.full(contact.size, np.nan)
         full[measured] = values

@@ -5,9 +5,11 @@ adapter (``session_metrics``) copies what it needs into a ``SessionMetrics``,
 so a renamed column in the core breaks one function here, not the rules.
 Nothing is computed here: the steps are the analysis' used strides (each
 with the stance metrics of its first contact), the load maps its per-sensor
-table, and ``analysis_mean`` / ``analysis_symmetry_index`` give the report
-the analysis' own per-foot means and symmetry indices wherever a report
-metric is one of the analysis' (``ANALYSIS_METRICS``).
+table, the session's timing variability its summary's
+(``Summary.timing_variability``), and ``analysis_mean`` /
+``analysis_symmetry_index`` give the report the analysis' own per-foot means
+and symmetry indices wherever a report metric is one of the analysis'
+(``ANALYSIS_METRICS``).
 
 Per-step columns (one row per used stride of one foot; any may be missing,
 and a rule that needs a missing column reports "not assessed" and why):
@@ -15,17 +17,25 @@ and a rule that needs a missing column reports "not assessed" and why):
 =========================  ===============================================================
 ``stance_s``               heel strike to toe off (s)
 ``stride_s``               heel strike to the next heel strike of the same foot (s)
+``stance_pct``             stance time as % of stride time
 ``impulse``                force-time integral over stance (BW·s, or au·s when uncalibrated)
 ``peak_force``             largest force of the step (BW, or au)
 ``f1``                     first (weight-acceptance) peak (BW or au)
 ``valley``                 mid-stance minimum between the peaks (BW or au)
 ``f2``                     second (push-off) peak (BW or au)
+``valley_ratio``           valley / mean of the two peaks (scale-free)
 ``loading_rate_bw_s``      F1 / time from heel strike to F1 (BW/s); only when calibrated
 ``share_<group>``          share of the step's force-time integral on a region group (0-1):
                            heel, midfoot, forefoot, toes, hallux, lesser_toes,
                            medial_forefoot, lateral_forefoot
+``share_front``            forefoot + toes share (0-1)
 ``cop_ml_offset_mm``       force-weighted mean medial-lateral COP over stance (mm, + medial)
+``cop_ml_pct``             that offset as % of the layout's ball width (only for layouts with
+                           medial and lateral sensors at heel and forefoot)
 =========================  ===============================================================
+
+Every column is the analysis' own (``Analysis.strides``), renamed; the shares
+are stored 0-1 here and shown in %.
 """
 
 from __future__ import annotations
@@ -54,9 +64,11 @@ REGION_SHARES: tuple[str, ...] = (
     "heel", "midfoot", "forefoot", "toes", "hallux", "lesser_toes", "medial_forefoot", "lateral_forefoot",
 )
 STEP_COLUMNS: tuple[str, ...] = (
-    "stance_s", "stride_s", "impulse", "peak_force", "f1", "valley", "f2", "loading_rate_bw_s",
-    *(f"share_{g}" for g in REGION_SHARES), "cop_ml_offset_mm",
+    "stance_s", "stride_s", "stance_pct", "impulse", "peak_force", "f1", "valley", "f2", "valley_ratio",
+    "loading_rate_bw_s", *(f"share_{g}" for g in REGION_SHARES), "share_front", "cop_ml_offset_mm", "cop_ml_pct",
 )
+# the analysis' share columns (%) -> the report's (0-1)
+_SHARES = {**{f"{g}_share_pct": f"share_{g}" for g in REGION_SHARES}, "forefoot_toes_share_pct": "share_front"}
 
 # Report metrics that are one of the analysis' per-foot metrics: (analysis metric, report value per analysis
 # value). Shares are stored 0-1 per step and shown in %; the analysis gives them in %.
@@ -70,8 +82,10 @@ ANALYSIS_METRICS: Mapping[str, tuple[str, float]] = {
     "valley": ("valley_bw", 1.0),
     "f2": ("second_peak_bw", 1.0),
     "loading_rate_bw_s": ("loading_rate_bw_s", 1.0),
+    "valley_ratio": ("valley_ratio", 1.0),
     "cop_ml_offset_mm": ("cop_ml_offset_mm", 1.0),
-    **{f"share_{g}": (f"{g}_share_pct", 0.01) for g in REGION_SHARES},
+    "cop_ml_pct": ("cop_ml_offset_pct", 1.0),
+    **{report: (analysis, 0.01) for analysis, report in _SHARES.items()},
 }
 
 
@@ -135,8 +149,11 @@ class SessionMetrics:
     "estimated" (from the recording's own load) or None. ``cop_ml_ok`` says
     whether the layout has medial and lateral sensors at both heel and
     forefoot (the evidence base's condition for reporting medial-lateral COP).
-    ``summary`` is the analysis summary as JSON-ready data; ``provenance``
-    how it was made.
+    ``timing`` the analysis' session timing variability
+    (``Summary.timing_variability``: ``stride_variability_pct``,
+    ``stance_variability_pct``, ``timing_variability_pct``, ``stride_cv_pct``,
+    ``stride_sd_ms``). ``summary`` is the analysis summary as JSON-ready data;
+    ``provenance`` how it was made.
     """
 
     feet: Mapping[str, FootMetrics]
@@ -149,6 +166,7 @@ class SessionMetrics:
     body_mass_kg: float | None = None
     cop_ml_ok: bool = False
     cadence_steps_per_min: float | None = None
+    timing: Mapping[str, float] = field(default_factory=dict)
     summary: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
@@ -226,6 +244,9 @@ _STEP_RENAMES = {
     "second_peak_bw": "f2",
     "loading_rate_bw_s": "loading_rate_bw_s",
     "cop_ml_offset_mm": "cop_ml_offset_mm",
+    "stance_pct": "stance_pct",
+    "valley_ratio": "valley_ratio",
+    "cop_ml_offset_pct": "cop_ml_pct",
 }
 
 
@@ -240,10 +261,9 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
         used_strides = strides[strides["used"].astype(bool)] if len(strides) else strides
         steps = pd.DataFrame({new: used_strides[old].to_numpy(float) for old, new in _STEP_RENAMES.items()
                               if old in used_strides.columns})
-        for group in REGION_SHARES:
-            column = f"{group}_share_pct"
+        for column, name in _SHARES.items():
             if column in used_strides.columns:
-                steps[f"share_{group}"] = used_strides[column].to_numpy(float) / 100.0
+                steps[name] = used_strides[column].to_numpy(float) / 100.0
         steps["stride_s"] = used_strides["stride_time_s"].to_numpy(float) if len(strides) else np.zeros(0)
         quality = analysis.quality[side]
         verdict, notes = quality_verdict(quality)
@@ -275,6 +295,7 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
         body_mass_kg=weight.get("mass_kg"),
         cop_ml_ok=cop_ml_assessable(recording.layout),
         cadence_steps_per_min=float(cadence) if cadence is not None and np.isfinite(cadence) else None,
+        timing={str(k): float(v) for k, v in summary.timing_variability.items()},
         summary={"analysis": analysis.to_dict()["summary"]},
         provenance={"metrics": "insole analysis core (insole.analyze)",
                     "analysis_params": dict(analysis.provenance.get("parameters") or {}),

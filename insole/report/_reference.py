@@ -36,14 +36,13 @@ from typing import Any
 import numpy as np
 
 from insole.analysis import symmetry_index_pct
-from insole.report._metrics import SessionMetrics, ball_width_mm
+from insole.report._metrics import SessionMetrics
 
 __all__ = [
     "MetricDistribution",
     "ReferenceSet",
     "foot_metric_values",
     "session_metric_values",
-    "stride_variability_pct",
     "timing_variability",
     "load_reference_sets",
     "reference_set_for",
@@ -67,45 +66,20 @@ SESSION_METRICS: tuple[str, ...] = (
 )
 
 
-def stride_variability_pct(stride_times_s: np.ndarray) -> float:
-    """Stride-to-stride variability (%): robust SD of successive stride-time differences / sqrt(2) / median.
+_TIMING = ("stride_variability_pct", "stance_variability_pct", "timing_variability_pct")
 
-    For independent strides this equals the coefficient of variation; unlike
-    the plain CV it is not inflated by slow changes of pace or by a few turning
-    strides (the median absolute deviation ignores them): 1.4826 x MAD of the
-    successive differences estimates their SD, and a difference of two
-    independent strides has sqrt(2) times a stride's SD.
+
+def timing_variability(session: SessionMetrics) -> dict[str, float]:
+    """The analysis' stride-to-stride variability of stride time and of stance time (%), and their mean.
+
+    Read from the session (``SessionMetrics.timing``, the analysis'
+    ``Summary.timing_variability``): the robust SD of successive differences
+    / sqrt(2) / median of each foot's used stride (stance) times, averaged over
+    the feet with at least 10 strides. Hausdorff et al. found every gait-cycle
+    timing variability measure raised in Parkinson's and Huntington's disease
+    [64]; the mean of the stride and stance measures is what ``irregular_gait`` uses.
     """
-    strides = np.asarray(stride_times_s, dtype=float)
-    strides = strides[np.isfinite(strides)]
-    if strides.size < 3:
-        return math.nan
-    diffs = np.diff(strides)
-    mad = np.median(np.abs(diffs - np.median(diffs)))
-    return float(100.0 * 1.4826 * mad / math.sqrt(2.0) / np.median(strides))
-
-
-def timing_variability(session: SessionMetrics, min_strides: int = 10) -> dict[str, float]:
-    """Stride-to-stride variability of stride time and of stance time (%), and their mean, over both feet.
-
-    Each is ``stride_variability_pct`` of the foot's used strides (stance time
-    relative to its own median), averaged over the feet with at least
-    ``min_strides`` strides. Hausdorff et al. found every gait-cycle timing
-    variability measure raised in Parkinson's and Huntington's disease [64];
-    the mean of the stride and stance measures is what ``irregular_gait`` uses.
-    """
-    stride, stance = [], []
-    for side in session.sides:
-        foot = session.feet[side]
-        if foot.stride_times_s.size >= min_strides:
-            stride.append(stride_variability_pct(foot.stride_times_s))
-            if foot.stance_times_s is not None and foot.stance_times_s.size >= min_strides:
-                stance.append(stride_variability_pct(foot.stance_times_s))
-    out = {"stride_variability_pct": float(np.mean(stride)) if stride else math.nan,
-           "stance_variability_pct": float(np.mean(stance)) if stance else math.nan}
-    both = [out["stride_variability_pct"], out["stance_variability_pct"]]
-    out["timing_variability_pct"] = float(np.mean(both)) if all(math.isfinite(v) for v in both) else math.nan
-    return out
+    return {name: float(session.timing.get(name, math.nan)) for name in _TIMING}
 
 
 def _mean(values: np.ndarray) -> float:
@@ -114,7 +88,9 @@ def _mean(values: np.ndarray) -> float:
 
 
 def foot_metric_values(session: SessionMetrics, side: str) -> dict[str, np.ndarray]:
-    """Per-step values of every per-foot metric of one foot (derived ones computed here)."""
+    """Per-step values of every per-foot metric of one foot: the analysis' columns, NaN where the report does
+    not compare them (force-curve metrics of uncalibrated insoles, the COP offset on layouts without medial and
+    lateral sensors)."""
     foot = session.foot(side)
     out: dict[str, np.ndarray] = {}
     if foot is None or foot.n_steps == 0:
@@ -124,21 +100,15 @@ def foot_metric_values(session: SessionMetrics, side: str) -> dict[str, np.ndarr
     def col(name: str) -> np.ndarray:
         return steps[name].to_numpy(float) if name in steps.columns else np.full(len(steps), np.nan)
 
-    for name in ("share_heel", "share_midfoot", "share_hallux", "share_lesser_toes", "stance_s", "f1",
-                 "loading_rate_bw_s"):
+    for name in ("share_heel", "share_midfoot", "share_front", "share_hallux", "share_lesser_toes", "cop_ml_pct",
+                 "loading_rate_bw_s", "valley_ratio", "f1", "stance_s", "stance_pct"):
         out[name] = col(name)
-    out["share_front"] = col("share_forefoot") + col("share_toes")
-    out["cop_ml_pct"] = (100.0 * col("cop_ml_offset_mm") / ball_width_mm(session.layout) if session.cop_ml_ok
-                         else np.full(len(steps), np.nan))
-    peaks = 0.5 * (col("f1") + col("f2"))
-    out["valley_ratio"] = np.where(peaks > 0, col("valley") / np.where(peaks > 0, peaks, 1.0), np.nan)
+    if not session.cop_ml_ok:
+        out["cop_ml_pct"] = np.full(len(steps), np.nan)
     if session.force_unit != "BW":
         # force-sensitive resistors are not linear in force: their curve shape is not the force's
-        out["valley_ratio"] = np.full(len(steps), np.nan)
-    out["stance_pct"] = 100.0 * col("stance_s") / col("stride_s")
-    if session.force_unit != "BW":
-        out["loading_rate_bw_s"] = np.full(len(steps), np.nan)
-        out["f1"] = np.full(len(steps), np.nan)
+        for name in ("valley_ratio", "loading_rate_bw_s", "f1"):
+            out[name] = np.full(len(steps), np.nan)
     return out
 
 
@@ -159,14 +129,8 @@ def _si(session: SessionMetrics, metric: str, column: str) -> float:
 def session_metric_values(session: SessionMetrics) -> dict[str, float]:
     """One value per session: variability, symmetry indices (R vs L, %), cadence."""
     out: dict[str, float] = dict(timing_variability(session))
-    cvs, sds = [], []
-    for side in session.sides:
-        strides = session.feet[side].stride_times_s
-        if strides.size >= 3:
-            cvs.append(100.0 * strides.std(ddof=1) / strides.mean())
-            sds.append(1000.0 * strides.std(ddof=1))
-    out["stride_cv_pct"] = float(np.mean(cvs)) if cvs else math.nan
-    out["stride_sd_ms"] = float(np.mean(sds)) if sds else math.nan
+    for name in ("stride_cv_pct", "stride_sd_ms"):
+        out[name] = float(session.timing.get(name, math.nan))
     if set(session.sides) == {"left", "right"}:
         for metric, column in (("stance_si_pct", "stance_s"), ("impulse_si_pct", "impulse"),
                                ("peak_force_si_pct", "peak_force")):
