@@ -65,12 +65,9 @@ class DashboardParams:
 
     ``player_budget_bytes``: bytes of quantised pressure frames (both feet);
     the player keeps every sample when that fits, else a regular subsample.
-    ``butterfly_rate_hz``: no longer used (the COP figure is ``insole.plot.cop_paths``, from the
-    analysis, not from the samples); accepted so that existing calls keep working.
     """
 
     player_budget_bytes: int = 3_000_000
-    butterfly_rate_hz: float = 50.0
     title: str | None = None
 
     def __post_init__(self) -> None:
