@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 from insole._lazy import lazy_surface
 
 if TYPE_CHECKING:
-    from insole.analysis._cop import cop_path
+    from insole.analysis._cop import cop_ml_assessable, cop_path
     from insole.analysis._events import Contacts, detect_contacts, detect_events, lowpass_by_segment
     from insole.analysis._grid import (
         GridGeometry,
@@ -120,6 +120,7 @@ __all__ = [
     "detect_contacts",
     "Contacts",
     "cop_path",
+    "cop_ml_assessable",
     "robust_cv_pct",
     "symmetry_index_pct",
     "metric_unit",
@@ -173,6 +174,7 @@ _HOMES = {
     "detect_contacts": "_events",
     "Contacts": "_events",
     "cop_path": "_cop",
+    "cop_ml_assessable": "_cop",
     "robust_cv_pct": "_summary",
     "symmetry_index_pct": "_summary",
     "metric_unit": "_summary",

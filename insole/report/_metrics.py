@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from insole._layout import SensorLayout
+from insole.analysis import cop_ml_assessable  # the analysis decides where the COP offset is assessable
 
 __all__ = [
     "FootMetrics",
@@ -179,12 +180,6 @@ class SessionMetrics:
 
     def foot(self, side: str) -> FootMetrics | None:
         return self.feet.get(side)
-
-
-def cop_ml_assessable(layout: SensorLayout) -> bool:
-    """True when the layout has a medial and a lateral sensor at the heel and at the forefoot."""
-    regions = set(layout.regions)
-    return {"medial_heel", "lateral_heel"} <= regions and {"first_metatarsal", "lateral_metatarsals"} <= regions
 
 
 # A foot's data quality verdict from the analysis's facts (docs/report.md, "Measurement confidence").
