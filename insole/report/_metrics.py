@@ -6,10 +6,10 @@ so a renamed column in the core breaks one function here, not the rules.
 Nothing is computed here: the steps are the analysis' used strides (each
 with the stance metrics of its first contact), the load maps its per-sensor
 table, the session's timing variability its summary's
-(``Summary.timing_variability``), and ``analysis_mean`` /
-``analysis_symmetry_index`` give the report the analysis' own per-foot means
-and symmetry indices wherever a report metric is one of the analysis'
-(``ANALYSIS_METRICS``).
+(``Summary.timing_variability``), and ``analysis_symmetry_index`` gives the
+report the analysis' own symmetry indices wherever a report metric is one of
+the analysis' (``ANALYSIS_METRICS``; ``_build.foot_mean`` reads its per-foot
+means the same way).
 
 Per-step columns (one row per used stride of one foot; any may be missing,
 and a rule that needs a missing column reports "not assessed" and why):
@@ -57,7 +57,6 @@ __all__ = [
     "REGION_SHARES",
     "ANALYSIS_METRICS",
     "ball_width_mm",
-    "analysis_mean",
     "analysis_symmetry_index",
 ]
 
@@ -299,22 +298,6 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
                     "analysis_version": analysis.provenance.get("version")},
         analysis=analysis,
     )
-
-
-def analysis_mean(session: SessionMetrics, side: str, key: str) -> float | None:
-    """The analysis' own per-foot mean of report metric ``key`` (in the report's unit); None if it has none.
-
-    The report shows these, not means it takes itself, so that it gives the
-    numbers ``insole analyze``, the dashboard and the exports give.
-    """
-    analysis = session.analysis
-    if analysis is None or key not in ANALYSIS_METRICS:
-        return None
-    metric, factor = ANALYSIS_METRICS[key]
-    value = analysis.summary.metric(metric, side)
-    if not np.isfinite(value):
-        return None
-    return value * factor if factor != 1.0 else value
 
 
 def analysis_symmetry_index(session: SessionMetrics, key: str) -> float | None:

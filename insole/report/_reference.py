@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from insole.analysis import symmetry_index_pct
-from insole.report._metrics import SessionMetrics
+from insole.report._metrics import SessionMetrics, analysis_symmetry_index
 
 __all__ = [
     "MetricDistribution",
@@ -112,16 +112,11 @@ def foot_metric_values(session: SessionMetrics, side: str) -> dict[str, np.ndarr
     return out
 
 
-# session metric -> the analysis' summary metric whose symmetry index it is
-_SYMMETRY_OF = {"stance_si_pct": "stance_time_s", "impulse_si_pct": "impulse_bw_s", "peak_force_si_pct": "max_force_bw"}
-
-
-def _si(session: SessionMetrics, metric: str, column: str) -> float:
-    """The analysis' symmetry index of ``metric`` (R vs L, %); without an analysis, of the step means."""
+def _si(session: SessionMetrics, column: str) -> float:
+    """The analysis' symmetry index of report metric ``column`` (R vs L, %); without an analysis, of the step means."""
     if session.analysis is not None:
-        symmetry = session.analysis.summary.symmetry
-        name = _SYMMETRY_OF[metric]
-        return float(symmetry.at[name, "symmetry_index_pct"]) if name in symmetry.index else math.nan
+        value = analysis_symmetry_index(session, column)
+        return math.nan if value is None else value
     left, right = session.feet["left"], session.feet["right"]
     return symmetry_index_pct(_mean(right.values(column)), _mean(left.values(column)))
 
@@ -137,7 +132,7 @@ def session_metric_values(session: SessionMetrics) -> dict[str, float]:
             if column in ("impulse", "peak_force") and session.force_unit != "BW":
                 out[metric] = math.nan
                 continue
-            out[metric] = _si(session, metric, column)
+            out[metric] = _si(session, column)
     out["cadence_steps_per_min"] = (float(session.cadence_steps_per_min)
                                     if session.cadence_steps_per_min else math.nan)
     return out
