@@ -34,7 +34,7 @@ SURFACES: dict[str, list[str]] = {
     ],
     "insole.analysis": [
         "Analysis", "AnalysisParams", "BodyWeight", "Contacts", "FootEvents", "FootLoads", "FootTiming",
-        "GridGeometry", "JSON_SCHEMA_VERSION", "PreparedFoot", "SENSOR_MAPS", "SIGNED_METRICS",
+        "GridGeometry", "JSON_SCHEMA_VERSION", "SENSOR_MAPS", "SIGNED_METRICS",
         "STANDARD_GRAVITY_M_S2", "SensorChecks", "SensorFlag", "StanceFeatures", "Summary", "ZeroOffset",
         "analyze", "apply_zero_offset", "arch_index", "body_weight", "check_sensors", "contact_area_mm2",
         "cop_ml_assessable", "cop_path", "detect_contacts", "detect_events", "event_method", "find_zero_offset",

@@ -65,7 +65,6 @@ if TYPE_CHECKING:
     from insole.analysis._pipeline import analyze, event_method
     from insole.analysis._prepare import (
         FootLoads,
-        PreparedFoot,
         SensorChecks,
         SensorFlag,
         ZeroOffset,
@@ -115,7 +114,6 @@ __all__ = [
     "SIGNED_METRICS",
     "STANDARD_GRAVITY_M_S2",
     "prepare_foot",
-    "PreparedFoot",
     "finish_loads",
     "detect_contacts",
     "Contacts",
@@ -169,7 +167,6 @@ _HOMES = {
     "SIGNED_METRICS": "_summary",
     "STANDARD_GRAVITY_M_S2": "_params",
     "prepare_foot": "_prepare",
-    "PreparedFoot": "_prepare",
     "finish_loads": "_prepare",
     "detect_contacts": "_events",
     "Contacts": "_events",

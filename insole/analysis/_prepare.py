@@ -83,7 +83,6 @@ __all__ = [
     "SensorChecks",
     "SensorFlag",
     "FootLoads",
-    "PreparedFoot",
     "ZeroOffset",
     "check_sensors",
     "foot_loads",
@@ -316,10 +315,6 @@ class FootLoads:
     @property
     def positive_pressure_t(self) -> np.ndarray | None:
         return self.sensor_pressure_t if self.clipped else None
-
-
-# The name the clinic and older code know the loads by.
-PreparedFoot = FootLoads
 
 
 def _zero_sensor_gaps(array: np.ndarray, checks: SensorChecks) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from insole.analysis._events import Contacts
 from insole.analysis._params import AnalysisParams
-from insole.analysis._prepare import PreparedFoot
+from insole.analysis._prepare import FootLoads
 from insole.analysis._segments import runs
 from insole.analysis._strides import EXCLUSION_REASONS, FootTiming
 
@@ -17,7 +17,7 @@ __all__ = ["foot_quality"]
 
 
 def foot_quality(
-    foot: PreparedFoot,
+    foot: FootLoads,
     contacts: Contacts,
     timing: FootTiming,
     params: AnalysisParams,
@@ -82,7 +82,7 @@ def foot_quality(
     return quality
 
 
-def _totals_caveats(foot: PreparedFoot, contacts: Contacts) -> tuple[list[dict[str, Any]], list[str]]:
+def _totals_caveats(foot: FootLoads, contacts: Contacts) -> tuple[list[dict[str, Any]], list[str]]:
     """What the foot's totals lack or under-read because of the sensor checks: rows and plain sentences.
 
     One row per finding that touches the totals (a sensor left out
@@ -159,7 +159,7 @@ def _totals_caveats(foot: PreparedFoot, contacts: Contacts) -> tuple[list[dict[s
     return rows, notes
 
 
-def _sensor_names(foot: PreparedFoot) -> list[str]:
+def _sensor_names(foot: FootLoads) -> list[str]:
     """Sensor names in row order (kept on the foot by prepare_foot)."""
     return list(foot.sensor_names)
 
