@@ -34,12 +34,7 @@ def _best(function, repeat: int = 5) -> float:
 
 
 def run() -> str:
-    try:
-        from insole._cli._export import _analyzer
-
-        analyze = _analyzer()
-    except ImportError:
-        analyze = None
+    from insole import analyze
     lines = [
         "## bench_grid: sensel grids vs sparse insoles",
         "",
@@ -71,9 +66,7 @@ def run() -> str:
 
         per = lambda seconds, cells=cells: f"{seconds / cells * 1e9:.2f}"  # noqa: E731
         contact_ns = per(_best(contact)) if recording.layout.areas_known else "n/a (no areas)"
-        analysis_ns = "not installed"
-        if analyze:
-            analysis_ns = per(_best(lambda recording=recording: analyze(recording), repeat=2))
+        analysis_ns = per(_best(lambda recording=recording: analyze(recording), repeat=2))
         lines.append(
             f"| {label} | {cells:,} | {load_s:.2f} | {per(_best(maps))} | {contact_ns} "
             f"| {per(_best(forces))} | {analysis_ns} |"

@@ -126,7 +126,6 @@ INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
 # listed, so this list only shrinks.
 KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset({
     # insole._cli
-    ("benchmarks/bench_grid.py", "insole._cli"),
     ("tests/test_analysis_gaps_and_sets.py", "insole._cli"),
     ("tests/test_ble_units.py", "insole._cli"),
     ("tests/test_capture_cli.py", "insole._cli"),

@@ -333,13 +333,8 @@ def test_grid_layouts_are_grids(recordings) -> None:
 
 
 def test_analysis_core_runs_on_every_vendor_file(recordings) -> None:
-    from insole._cli._export import _analyzer
-
-    analyze = _analyzer()
-    if analyze is None:
-        pytest.skip("the analysis core (insole.analyze) has not landed yet")
     for name, recording in recordings.items():
-        analysis = analyze(recording)
+        analysis = insole.analyze(recording)
         strides = {side: len(analysis.strides[side]) for side in analysis.sides}
         if name == "xsensor":
             continue  # 1.3 s of walking: shorter than one stride, nothing to count

@@ -66,30 +66,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _tables(recording: Any, path: Path, out: Path) -> list[Path]:
+    from insole.analysis import analyze
     from insole.io import analysis_tables, footprint_table, write_tables
 
     tables = {"footprint": footprint_table(recording)}
-    provenance: dict[str, Any] = {"input": str(path), "source": dict(recording.meta.source or {})}
-    analyze = _analyzer()
-    if analyze is None:
-        provenance["analysis"] = "not run: the analysis core (insole.analyze) is not installed"
-    else:
-        analysis = analyze(recording)
-        tables.update(analysis_tables(analysis))
-        params: Any = getattr(analysis, "params", None)  # the analysis core's own parameters object
-        provenance["analysis"] = {
-            "params": params.to_dict() if hasattr(params, "to_dict") else repr(params),
-        }
+    analysis = analyze(recording)
+    tables.update(analysis_tables(analysis))
+    provenance: dict[str, Any] = {"input": str(path), "source": dict(recording.meta.source or {}),
+                                  "analysis": {"params": analysis.params.to_dict()}}
     return write_tables(tables, out, provenance=provenance)
-
-
-def _analyzer() -> Any:
-    import insole
-
-    analyze = getattr(insole, "analyze", None)
-    if analyze is None:
-        try:
-            from insole.analysis import analyze
-        except ImportError:
-            return None
-    return analyze
