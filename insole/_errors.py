@@ -7,8 +7,11 @@ Every error the library raises on purpose is one of these::
     │   ├── UnknownFormatError       no importer recognises the content
     │   ├── MalformedFileError       recognised, but broken: truncated, wrong column
     │   │                            count, non-numeric field, not our Parquet, ...
-    │   └── MissingCompanionError    a file that needs a partner lacks it
-    │                                (a WFDB .hea whose .let/.rit is missing)
+    │   ├── MissingCompanionError    a file that needs a partner lacks it
+    │   │                            (a WFDB .hea whose .let/.rit is missing)
+    │   └── OutputError              a path we were told to write cannot be: it
+    │                                exists (no --force), is one of the inputs,
+    │                                or its folder is missing or read-only
     ├── RecordingError               a Recording (or layout) that would be inconsistent
     ├── DeviceError                  an insole could not be found, connected or spoken to
     ├── AnalysisError                the analysis was asked for something impossible
@@ -41,6 +44,7 @@ __all__ = [
     "UnknownFormatError",
     "MalformedFileError",
     "MissingCompanionError",
+    "OutputError",
     "RecordingError",
     "DeviceError",
     "AnalysisError",
@@ -75,6 +79,14 @@ class MalformedFileError(InputError):
 
 class MissingCompanionError(InputError):
     """A file that needs a companion file (e.g. WFDB .hea -> .let/.rit) lacks it."""
+
+
+class OutputError(InputError):
+    """A path we were told to write cannot be written (see ``insole._output``).
+
+    An ``InputError`` because the path is the user's input to the command: the
+    command line reports it as one line and exit 2, like any bad input.
+    """
 
 
 class RecordingError(InsoleError):

@@ -20,11 +20,11 @@ REPO = Path(__file__).resolve().parents[1]
 SURFACES: dict[str, list[str]] = {
     "insole": [
         "Analysis", "AnalysisError", "AnalysisParams", "DeviceError", "FootSamples", "InputError", "InsoleError",
-        "MalformedFileError", "Mark", "MissingCompanionError", "ProtocolError", "Recording", "RecordingError",
-        "RecordingMeta", "RecordingStreamWriter", "ReferenceEvents", "SensorLayout", "SimulationParams",
-        "UnknownFormatError", "__version__", "analysis", "analyze", "batch", "builtin_layouts", "capture", "clinic",
-        "formats", "get_layout", "io", "load", "plot", "read_parquet", "recover", "report", "simulate",
-        "write_parquet",
+        "MalformedFileError", "Mark", "MissingCompanionError", "OutputError", "ProtocolError", "Recording",
+        "RecordingError", "RecordingMeta", "RecordingStreamWriter", "ReferenceEvents", "SensorLayout",
+        "SimulationParams", "UnknownFormatError", "__version__", "analysis", "analyze", "batch", "builtin_layouts",
+        "capture", "clinic", "formats", "get_layout", "io", "load", "plot", "read_parquet", "recover", "report",
+        "simulate", "write_parquet",
     ],
     "insole.io": [
         "BidsExportParams", "Importer", "RecordingStreamWriter", "analysis_tables", "default_parquet_path",
