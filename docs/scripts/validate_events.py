@@ -1,0 +1,551 @@
+"""`make validate-events`: our heel strikes and stride times against the gaitndd laboratory's own tables.
+
+Reads every record with a ``.ts`` table in ``gaitndd`` and ``gaitndd-cohort``
+(``$INSOLE_SHARED_DATA``, else ``../shared/data`` beside the repository: 35
+records, 4 groups), analyses each with ``insole.analyze`` exactly as a user
+would, and compares the left foot's heel strikes, stride times and stance
+times with the laboratory's (``recording.reference_events``, built by the
+importer from the ``.ts``). The same comparison is made for the naive rule (a
+threshold at 10 % of the raw signal's 2-98 % range) on the same records.
+Writes ``docs/events-validation.md`` and the figures under
+``docs/figures/events/``.
+
+``--baseline`` also stores the per-record figures as
+``docs/figures/events/baseline.json``; later runs print them beside the
+current ones ("before" columns). Only public names of ``insole`` are used.
+
+Definitions (also written into the report):
+
+* a reference heel strike is every stride start and end of the table (the row's
+  time and the row's time minus its left stride), within the table's span;
+* a match is the nearest event within ``MATCH_S`` (150 ms) on either side;
+* recall = matched reference heel strikes / reference heel strikes;
+  precision = our heel strikes inside the span that have a reference heel
+  strike within ``MATCH_S`` / our heel strikes inside the span;
+* bias and MAE = mean and mean absolute (ours - laboratory) over matched heel strikes;
+* stride-time error, per table row whose both heel strikes are matched:
+  |(our end - our start) - the row's left stride|; median and 95th percentile;
+* stance MAE: our contact that starts at the row's first heel strike, its toe
+  off minus heel strike against the row's left stance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+import insole
+
+REPO = Path(__file__).resolve().parents[2]
+OUT_MD = REPO / "docs" / "events-validation.md"
+FIG_DIR = REPO / "docs" / "figures" / "events"
+BASELINE = FIG_DIR / "baseline.json"
+MATCH_S = 0.150
+NAIVE_FRACTION = 0.10
+NAIVE_DEBOUNCE_S = 0.05  # the naive rule's contacts and unloadings shorter than this are ignored (switch chatter)
+GROUPS = {"control": "controls", "park": "Parkinson's", "hunt": "Huntington's", "als": "ALS"}
+GROUP_ORDER = ("controls", "Parkinson's", "ALS", "Huntington's")
+# The figures of disagreements show at most this many per record (the list in the report has them all).
+MAX_PANELS = 6
+
+
+def data_dir() -> Path:
+    env = os.environ.get("INSOLE_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+def records() -> list[Path]:
+    root = data_dir()
+    paths = [p for d in ("gaitndd", "gaitndd-cohort") for p in sorted((root / d).glob("*.hea"))]
+    return [p for p in paths if p.with_suffix(".ts").is_file()]
+
+
+def group_of(name: str) -> str:
+    return next(label for prefix, label in GROUPS.items() if name.startswith(prefix))
+
+
+def nearest(reference: np.ndarray, detected: np.ndarray, tolerance: float) -> np.ndarray:
+    """Index into ``detected`` of the nearest event to each reference event (-1 if none within tolerance)."""
+    out = np.full(reference.size, -1)
+    if detected.size == 0 or reference.size == 0:
+        return out
+    order = np.argsort(detected)
+    ordered = detected[order]
+    j = np.clip(np.searchsorted(ordered, reference), 1, max(ordered.size - 1, 1))
+    left = np.clip(j - 1, 0, ordered.size - 1)
+    right = np.clip(j, 0, ordered.size - 1)
+    pick = np.where(np.abs(ordered[left] - reference) <= np.abs(ordered[right] - reference), left, right)
+    ok = np.abs(ordered[pick] - reference) <= tolerance
+    return np.where(ok, order[pick], -1)
+
+
+@dataclass(frozen=True)
+class Figures:
+    record: str
+    group: str
+    rows: int
+    recall: float
+    precision: float
+    hs_bias_ms: float
+    hs_mae_ms: float
+    stride_median_ms: float
+    stride_p95_ms: float
+    stance_mae_ms: float
+    missed: int  # reference heel strikes with no event of ours within MATCH_S
+    extra: int  # our heel strikes in the span with no reference heel strike within MATCH_S
+
+
+def judge(name: str, table: dict, hs: np.ndarray, to: np.ndarray) -> tuple[Figures, dict]:
+    """The figures of one detector (heel strikes ``hs`` and toe offs ``to`` of its contacts, in seconds)."""
+    end = np.asarray(table["elapsed_time_s"])
+    stride = np.asarray(table["left_stride_s"])
+    stance = np.asarray(table["left_stance_s"])
+    start = end - stride
+    reference = np.union1d(start, end)
+    lo, hi = start.min() - MATCH_S, end.max() + MATCH_S
+    finite = np.isfinite(hs)
+    hs_all, to_all = hs[finite], to[finite]
+    matched = nearest(reference, hs_all, MATCH_S)
+    in_span = (hs_all >= lo) & (hs_all <= hi)
+    back = nearest(hs_all[in_span], reference, MATCH_S)
+    error = hs_all[matched[matched >= 0]] - reference[matched >= 0]
+    s = nearest(start, hs_all, MATCH_S)
+    e = nearest(end, hs_all, MATCH_S)
+    both = (s >= 0) & (e >= 0)
+    stride_error = np.abs((hs_all[e[both]] - hs_all[s[both]]) - stride[both])
+    ok = (s >= 0) & np.isfinite(to_all[np.maximum(s, 0)])
+    stance_error = np.abs((to_all[s[ok]] - hs_all[s[ok]]) - stance[ok])
+
+    def ms(values: np.ndarray, how) -> float:
+        return 1000 * float(how(values)) if values.size else float("nan")
+
+    figures = Figures(
+        record=name,
+        group=group_of(name),
+        rows=int(end.size),
+        recall=float(np.mean(matched >= 0)),
+        precision=float(np.mean(back >= 0)) if back.size else float("nan"),
+        hs_bias_ms=ms(error, np.mean),
+        hs_mae_ms=ms(np.abs(error), np.mean),
+        stride_median_ms=ms(stride_error, np.median),
+        stride_p95_ms=ms(stride_error, lambda v: np.percentile(v, 95)),
+        stance_mae_ms=ms(stance_error, np.mean),
+        missed=int(np.sum(matched < 0)),
+        extra=int(np.sum(back < 0)),
+    )
+    detail = {
+        "missed_s": reference[matched < 0].tolist(),
+        "extra_s": hs_all[in_span][back < 0].tolist(),
+        "stride_errors": {"start_s": start[both].tolist(), "error_s": stride_error.tolist()},
+    }
+    return figures, detail
+
+
+def naive_events(time_s: np.ndarray, force: np.ndarray, valid: np.ndarray, rate_hz: float) -> tuple[np.ndarray, ...]:
+    """The naive rule: loaded where the raw force is at or above 10 % of its 2-98 % range.
+
+    Contacts and unloadings shorter than ``NAIVE_DEBOUNCE_S`` are ignored
+    (merged into what surrounds them), so that switch chatter at the threshold
+    is not counted as steps.
+    """
+    ok = valid & np.isfinite(force)
+    p2, p98 = np.percentile(force[ok], [2, 98])
+    loaded = ok & (force >= p2 + NAIVE_FRACTION * (p98 - p2))
+    short = max(1, int(round(NAIVE_DEBOUNCE_S * rate_hz)))
+    for value in (False, True):  # fill short unloadings, then drop short contacts
+        edges = np.flatnonzero(np.diff(np.concatenate([[not value], loaded == value, [not value]]).astype(int)))
+        for a, b in zip(edges[::2], edges[1::2]):
+            if b - a < short and a > 0 and b < loaded.size:
+                loaded[a:b] = not value
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], loaded.astype(int), [0]])))
+    starts, stops = edges[::2], edges[1::2]
+    keep = (starts > 0) & (stops < loaded.size)  # a contact cut by the recording's ends has no observed edge
+    return time_s[starts[keep]], time_s[np.minimum(stops[keep], loaded.size - 1)]
+
+
+def _left(recording: insole.Recording) -> tuple[insole.FootSamples, dict]:
+    """The left foot's samples and the laboratory's table of a gaitndd recording."""
+    foot, reference = recording.left, recording.reference_events
+    if foot is None or reference is None:
+        raise SystemExit(f"{recording.meta}: no left foot or no .ts table")
+    return foot, reference.extra["stride_table"]
+
+
+def evaluate(path: Path) -> dict:
+    recording = insole.load(path)
+    analysis = insole.analyze(recording)
+    foot, table = _left(recording)
+    contacts = analysis.events["left"].contacts
+    hs = contacts["heel_strike_s"].to_numpy(dtype=float)
+    to = contacts["toe_off_s"].to_numpy(dtype=float)
+    ours, ours_detail = judge(path.stem, table, hs, to)
+    force = np.asarray(foot.values, dtype=float).sum(axis=1)
+    n_hs, n_to = naive_events(foot.time_s, force, np.asarray(foot.valid), recording.sample_rate_hz)
+    naive, naive_detail = judge(path.stem, table, n_hs, n_to)
+    confidence = contacts["heel_strike_confidence"].to_numpy(dtype=float)
+    return {
+        "ours": ours,
+        "naive": naive,
+        "ours_detail": ours_detail,
+        "naive_detail": naive_detail,
+        "confidence": _confidence_check(table, hs, confidence),
+        "disputes": _disputes(ours_detail),
+    }
+
+
+def _confidence_check(table: dict, hs: np.ndarray, confidence: np.ndarray) -> dict:
+    """Is a heel strike's confidence low where it is wrong? Counts of right/wrong by confidence (< 0.5 low)."""
+    end = np.asarray(table["elapsed_time_s"])
+    start = end - np.asarray(table["left_stride_s"])
+    reference = np.union1d(start, end)
+    lo, hi = start.min() - MATCH_S, end.max() + MATCH_S
+    ok = np.isfinite(hs) & (hs >= lo) & (hs <= hi)
+    hs, confidence = hs[ok], np.nan_to_num(confidence[ok])
+    back = nearest(hs, reference, MATCH_S)
+    error = np.where(back >= 0, np.abs(hs - reference[np.maximum(back, 0)]), np.inf)
+    wrong = error > 0.030  # unmatched, or more than 30 ms from the laboratory's heel strike
+    low = confidence < 0.5
+    return {
+        "wrong": int(wrong.sum()),
+        "wrong_low": int((wrong & low).sum()),
+        "right": int((~wrong).sum()),
+        "right_low": int((~wrong & low).sum()),
+    }
+
+
+def _disputes(detail: dict) -> list[tuple[float, str]]:
+    """Where our detector and the laboratory disagree: (time, what) in time order.
+
+    A laboratory heel strike we did not find, one of ours the laboratory does
+    not have, and a row whose stride time we get more than 20 ms off.
+    """
+    out = [(t, "missed") for t in detail["missed_s"]] + [(t, "extra") for t in detail["extra_s"]]
+    errors = detail["stride_errors"]
+    out += [(t, f"stride off by {1000 * e:.0f} ms") for t, e in zip(errors["start_s"], errors["error_s"]) if e > 0.02]
+    return sorted(out)
+
+
+# ------------------------------------------------------------------ the report
+
+
+def _fmt(value: float, digits: int = 1) -> str:
+    return "-" if not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def _ratio(value: float) -> str:
+    return "-" if not np.isfinite(value) else f"{value:.3f}"
+
+
+COLUMNS = (
+    ("recall", "HS recall", _ratio),
+    ("precision", "HS precision", _ratio),
+    ("hs_bias_ms", "HS bias (ms)", _fmt),
+    ("hs_mae_ms", "HS MAE (ms)", _fmt),
+    ("stride_median_ms", "stride err. median (ms)", _fmt),
+    ("stride_p95_ms", "stride err. p95 (ms)", _fmt),
+    ("stance_mae_ms", "stance MAE (ms)", _fmt),
+)
+# for each column, which value is worse (to find a group's worst record)
+WORSE: dict[str, Callable[[list[float]], float]] = {
+    "recall": min,
+    "precision": min,
+    "hs_bias_ms": lambda v: max(v, key=abs),
+    "hs_mae_ms": max,
+    "stride_median_ms": max,
+    "stride_p95_ms": max,
+    "stance_mae_ms": max,
+}
+
+
+def _pair(ours: float, naive: float, fmt) -> str:
+    return f"{fmt(ours)} / {fmt(naive)}"
+
+
+def _group_rows(results: list[dict], who: str) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for group in GROUP_ORDER:
+        figures = [r[who] for r in results if r[who].group == group]
+        if not figures:
+            continue
+        row: dict[str, float] = {"records": len(figures)}
+        for key, _, _ in COLUMNS:
+            values = [getattr(f, key) for f in figures if np.isfinite(getattr(f, key))]
+            row[f"{key}_median"] = float(np.median(values)) if values else float("nan")
+            row[f"{key}_worst"] = float(WORSE[key](values)) if values else float("nan")
+        out[group] = row
+    return out
+
+
+def _acceptance(results: list[dict]) -> list[str]:
+    lines = []
+    ours = [r["ours"] for r in results]
+    bad = [f.record for f in ours if not (f.recall >= 0.99 and f.precision >= 0.99)]
+    lines.append(
+        f"* Heel-strike recall and precision >= 0.99 on every record: "
+        f"{'holds' if not bad else 'fails on ' + ', '.join(bad)}."
+    )
+    bad = [
+        f"{f.record} ({f.stride_p95_ms:.1f})" for f in ours if f.group != "Huntington's" and not f.stride_p95_ms <= 20.0
+    ]
+    lines.append(
+        f"* Stride-time p95 error <= 20 ms on every record of controls, Parkinson's and ALS: "
+        f"{'holds' if not bad else 'fails on ' + ', '.join(bad)}."
+    )
+    hunt = sorted((f for f in ours if f.group == "Huntington's"), key=lambda f: f.stride_p95_ms)
+    if hunt:
+        median = hunt[(len(hunt) - 1) // 2]  # the median record (the lower of the two middle ones when even)
+        value = float(np.median([f.stride_p95_ms for f in hunt]))
+        lines.append(
+            f"* Huntington's: median record's stride-time p95 {value:.1f} ms "
+            f"({'holds' if value <= 20 else 'fails'}; record {median.record}); worst {hunt[-1].record} "
+            f"{hunt[-1].stride_p95_ms:.1f} ms."
+        )
+    bad = [f"{f.record} ({f.hs_bias_ms:+.1f})" for f in ours if not abs(f.hs_bias_ms) <= 10.0]
+    lines.append(
+        f"* Heel-strike bias within +/- 10 ms on every record: {'holds' if not bad else 'fails on ' + ', '.join(bad)}."
+    )
+    ours_g, naive_g = _group_rows(results, "ours"), _group_rows(results, "naive")
+    worse = []
+    for group in ours_g:
+        for key in ("recall", "precision", "hs_mae_ms", "stride_p95_ms", "stance_mae_ms"):
+            a, b = ours_g[group][f"{key}_worst"], naive_g[group][f"{key}_worst"]
+            higher_is_better = key in ("recall", "precision")
+            if (a < b) if higher_is_better else (a > b):
+                worse.append(f"{group} {key} ({a:.3g} vs {b:.3g})")
+    lines.append(
+        f"* Better than (or equal to) the naive rule on every group's worst record, in recall, precision, "
+        f"HS MAE, stride p95 and stance MAE: {'holds' if not worse else 'fails: ' + '; '.join(worse)}."
+    )
+    return lines
+
+
+def write_report(results: list[dict], baseline: dict | None, figures: list[str]) -> str:
+    lines = [
+        "# Gait events against the gaitndd laboratory's tables",
+        "",
+        "Written by `docs/scripts/validate_events.py` (`make validate-events`); do not edit by hand.",
+        "",
+        f"{len(results)} records of PhysioNet gaitndd (`gaitndd` and `gaitndd-cohort` in the shared data), left "
+        "foot, against the laboratory's own per-stride table (`.ts`). Each record is analysed with "
+        "`insole.analyze` and its defaults, as any user would; the naive rule (a threshold at 10 % of the raw "
+        f"signal's 2-98 % range, contacts and unloadings under {NAIVE_DEBOUNCE_S * 1000:.0f} ms ignored) runs on "
+        "the same samples.",
+        "",
+        "How the figures are made:",
+        "",
+        "* reference heel strikes: every stride start and end of the table (a row's time, and that time minus "
+        "its left stride), so the table's first and last strides count once each;",
+        f"* a match is the nearest heel strike within {MATCH_S * 1000:.0f} ms either side; recall = reference heel "
+        "strikes matched / all; precision = our heel strikes inside the table's span with a reference heel strike "
+        "within that window / all of ours in the span;",
+        "* bias and MAE: mean and mean absolute (ours - laboratory) over matched heel strikes (positive: we are late);",
+        "* stride-time error per row whose two heel strikes are both matched: |our stride - the row's left "
+        "stride|, median and 95th percentile over the record's rows;",
+        "* stance MAE: the contact starting at the row's first heel strike, toe off minus heel strike, against "
+        "the row's left stance.",
+        "",
+        'The laboratory\'s table is not flawless (PhysioNet: the series "have not been filtered"); rows that '
+        "look wrong are listed with their raw signal below, never dropped and never tuned to.",
+        "",
+        "## Acceptance (issue 17)",
+        "",
+        *_acceptance(results),
+        "",
+        "## Per group",
+        "",
+        "Each cell: ours / naive. Median over the group's records, then the group's worst record.",
+        "",
+    ]
+    ours_g, naive_g = _group_rows(results, "ours"), _group_rows(results, "naive")
+    head = "| group | records | " + " | ".join(f"{label}, median | worst" for _, label, _ in COLUMNS) + " |"
+    lines += [head, "|" + "---|" * (2 + 2 * len(COLUMNS))]
+    for group, row in ours_g.items():
+        cells = [group, str(int(row["records"]))]
+        for key, _, fmt in COLUMNS:
+            for which in ("median", "worst"):
+                cells.append(_pair(row[f"{key}_{which}"], naive_g[group][f"{key}_{which}"], fmt))
+        lines.append("| " + " | ".join(cells) + " |")
+    if baseline:
+        lines += ["", "Before the event work of issue 17 (our detector then, same script, same records):", ""]
+        base = [{"ours": Figures(**b)} for b in baseline["ours"]]
+        base_g = _group_rows(base, "ours")
+        lines += [
+            "| group | " + " | ".join(f"{label}, median | worst" for _, label, _ in COLUMNS) + " |",
+            "|" + "---|" * (1 + 2 * len(COLUMNS)),
+        ]
+        for group, row in base_g.items():
+            cells = [group] + [fmt(row[f"{key}_{which}"]) for key, _, fmt in COLUMNS for which in ("median", "worst")]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Per record",
+        "",
+        "Each cell: ours / naive" + (" (before: ours before issue 17)" if baseline else "") + ".",
+        "",
+    ]
+    lines += [
+        "| record | group | rows | " + " | ".join(label for _, label, _ in COLUMNS) + " | missed / extra |",
+        "|" + "---|" * (4 + len(COLUMNS)),
+    ]
+    before = {b["record"]: b for b in baseline["ours"]} if baseline else {}
+    for r in results:
+        o, n = r["ours"], r["naive"]
+        cells = [o.record, o.group, str(o.rows)]
+        for key, _, fmt in COLUMNS:
+            cell = _pair(getattr(o, key), getattr(n, key), fmt)
+            if o.record in before:
+                cell += f" ({fmt(before[o.record][key])})"
+            cells.append(cell)
+        cells.append(f"{o.missed} / {o.extra}")
+        lines.append("| " + " | ".join(cells) + " |")
+    conf = {k: sum(r["confidence"][k] for r in results) for k in ("wrong", "wrong_low", "right", "right_low")}
+    lines += [
+        "",
+        "## Is the confidence low where the event is wrong?",
+        "",
+        "Our heel strikes inside the tables' spans, counted as *wrong* when no laboratory heel strike lies within "
+        "30 ms (unmatched, or more than 30 ms off), and *low* when their confidence is under 0.5:",
+        "",
+        "| | heel strikes | with low confidence |",
+        "|---|---|---|",
+        f"| wrong | {conf['wrong']} | {conf['wrong_low']} |",
+        f"| right | {conf['right']} | {conf['right_low']} |",
+        "",
+        "## Where we and the laboratory disagree",
+        "",
+        "Per record: laboratory heel strikes we did not find (*missed*), heel strikes of ours the laboratory does "
+        "not have (*extra*), and rows whose stride time we get more than 20 ms off (time of the row's start). The "
+        f"figure `disputes-<record>.png` shows the raw left signal around the first {MAX_PANELS} of them: the "
+        "laboratory's heel strikes black dashed, ours red, the naive rule's grey dotted. Whether the laboratory or "
+        "we are wrong is judged from the signal in the section after, never by dropping a row.",
+        "",
+    ]
+    for r in results:
+        if r["disputes"]:
+            listed = ", ".join(f"{t:.2f} s {what}" for t, what in r["disputes"][:40])
+            more = f" and {len(r['disputes']) - 40} more" if len(r["disputes"]) > 40 else ""
+            lines.append(f"* {r['ours'].record} ({len(r['disputes'])}): {listed}{more}.")
+    lines += ["", "## Figures", ""]
+    lines += [f"![{Path(f).stem}](figures/events/{Path(f).name})" for f in figures]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ figures
+
+
+def _plots(results: list[dict], paths: dict[str, Path]) -> list[str]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - matplotlib is in the project's extras
+        print("matplotlib is not installed: no figures", file=sys.stderr)
+        return []
+    FIG_DIR.mkdir(parents=True, exist_ok=True)
+    written = []
+    names = [r["ours"].record for r in results]
+    x = np.arange(len(names))
+    fig, axes = plt.subplots(3, 1, figsize=(14, 9), sharex=True)
+    for ax, key, label, limit in (
+        (axes[0], "stride_p95_ms", "stride-time error p95 (ms)", 20.0),
+        (axes[1], "hs_bias_ms", "heel-strike bias (ms)", 10.0),
+        (axes[2], "recall", "heel-strike recall", 0.99),
+    ):
+        ax.bar(x - 0.2, [getattr(r["ours"], key) for r in results], 0.4, label="ours", color="tab:red")
+        ax.bar(x + 0.2, [getattr(r["naive"], key) for r in results], 0.4, label="naive", color="0.6")
+        ax.axhline(limit, color="k", lw=0.8, ls="--")
+        if key == "hs_bias_ms":
+            ax.axhline(-limit, color="k", lw=0.8, ls="--")
+        if key == "recall":
+            ax.set_ylim(0.8, 1.005)
+        else:
+            ax.set_yscale("symlog", linthresh=20)
+        ax.set_ylabel(label)
+    axes[0].legend()
+    axes[2].set_xticks(x, names, rotation=90)
+    fig.tight_layout()
+    target = FIG_DIR / "per-record.png"
+    fig.savefig(target, dpi=80)
+    plt.close(fig)
+    written.append(str(target))
+    for r in results:
+        disputes = r["disputes"][:MAX_PANELS]
+        if not disputes:
+            continue
+        record = r["ours"].record
+        recording = insole.load(paths[record])
+        analysis = insole.analyze(recording)
+        foot, table = _left(recording)
+        force = np.asarray(foot.values, dtype=float).sum(axis=1)
+        end = np.asarray(table["elapsed_time_s"])
+        lab = np.union1d(end - np.asarray(table["left_stride_s"]), end)
+        ours = analysis.events["left"].heel_strike_s
+        n_hs, _ = naive_events(foot.time_s, force, np.asarray(foot.valid), recording.sample_rate_hz)
+        fig, axes = plt.subplots(len(disputes), 1, figsize=(11, 2.2 * len(disputes)), squeeze=False)
+        for ax, (at, what) in zip(axes[:, 0], disputes):
+            a, b = at - 2.0, at + 2.5
+            window = (foot.time_s >= a) & (foot.time_s <= b)
+            ax.plot(foot.time_s[window], force[window], color="tab:blue", lw=0.8)
+            for t in lab[(lab >= a) & (lab <= b)]:
+                ax.axvline(t, color="k", ls="--", lw=1.0)
+            for t in ours[(ours >= a) & (ours <= b)]:
+                ax.axvline(t, color="tab:red", lw=1.0, alpha=0.8)
+            for t in n_hs[(n_hs >= a) & (n_hs <= b)]:
+                ax.axvline(t, color="0.5", ls=":", lw=1.0)
+            ax.set_title(f"{record} left, {at:.2f} s: {what}", fontsize=9)
+            ax.set_ylabel("raw (au)")
+        axes[-1, 0].set_xlabel("time (s)")
+        fig.tight_layout()
+        target = FIG_DIR / f"disputes-{record}.png"
+        fig.savefig(target, dpi=70)
+        plt.close(fig)
+        written.append(str(target))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", action="store_true", help="store these figures as the 'before' of issue 17")
+    parser.add_argument("--no-figures", action="store_true")
+    args = parser.parse_args(argv)
+    paths = {p.stem: p for p in records()}
+    if not paths:
+        print(f"no gaitndd records with .ts tables under {data_dir()}", file=sys.stderr)
+        return 2
+    results = []
+    for name, path in paths.items():
+        result = evaluate(path)
+        o, n = result["ours"], result["naive"]
+        print(
+            f"{name:10s} ours: rec {o.recall:.3f} prec {o.precision:.3f} bias {o.hs_bias_ms:+5.1f} "
+            f"mae {o.hs_mae_ms:4.1f} stride p50 {o.stride_median_ms:4.1f} p95 {o.stride_p95_ms:5.1f} "
+            f"stance {o.stance_mae_ms:5.1f} | naive: rec {n.recall:.3f} prec {n.precision:.3f} "
+            f"p95 {n.stride_p95_ms:5.1f}",
+            flush=True,
+        )
+        results.append(result)
+    order = {g: k for k, g in enumerate(GROUP_ORDER)}
+    results.sort(key=lambda r: (order[r["ours"].group], int("".join(c for c in r["ours"].record if c.isdigit()))))
+    if args.baseline:
+        FIG_DIR.mkdir(parents=True, exist_ok=True)
+        BASELINE.write_text(json.dumps({"ours": [asdict(r["ours"]) for r in results]}, indent=1) + "\n")
+        baseline = None
+    else:
+        baseline = json.loads(BASELINE.read_text()) if BASELINE.is_file() else None
+    figures = [] if args.no_figures else _plots(results, paths)
+    OUT_MD.write_text(write_report(results, baseline, figures))
+    print("\n".join(_acceptance(results)))
+    print(f"wrote {OUT_MD.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
