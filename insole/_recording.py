@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any, Literal
 
 import numpy as np
@@ -31,8 +32,17 @@ Side = Literal["left", "right"]
 UNITS = ("kPa", "N", "au")
 
 
+# The largest finite float32: a sample value beyond it would become infinite when stored.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+# A subject id is a pseudonymous code (it names files and folders: BIDS sub-<id>), not a text.
+SUBJECT_ID_MAX_CHARS = 128
+
+
 def _frozen_array(values: Any, dtype: Any, name: str, shape: tuple[int | None, ...]) -> np.ndarray:
-    array = np.array(values, dtype=dtype, copy=True)
+    try:
+        array = np.array(values, dtype=dtype, copy=True)
+    except (TypeError, ValueError) as error:
+        raise RecordingError(f"{name} cannot be read as {np.dtype(dtype).name} numbers ({error})") from None
     if array.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, array.shape)):
         raise RecordingError(f"{name} has shape {array.shape}, expected {shape}")
     array.setflags(write=False)
@@ -59,7 +69,8 @@ class FootSamples:
     def __post_init__(self) -> None:
         time_s = _frozen_array(self.time_s, np.float64, "time_s", (None,))
         n = time_s.shape[0]
-        values = np.array(self.values, dtype=np.float32, copy=True)
+        _refuse_infinite(self.values, "values")
+        values = _frozen_array(self.values, np.float32, "values", (None,) * max(1, np.ndim(self.values)))
         if values.ndim == 1:
             values = values[:, None]
         values = _frozen_array(values, np.float32, "values", (n, None))
@@ -69,6 +80,7 @@ class FootSamples:
         object.__setattr__(self, "valid", valid)
         for name in ("accel_g", "gyro_dps"):
             if getattr(self, name) is not None:
+                _refuse_infinite(getattr(self, name), name)
                 object.__setattr__(self, name, _frozen_array(getattr(self, name), np.float32, name, (n, 3)))
         channels = {}
         for key, channel in dict(self.channels).items():
@@ -121,6 +133,22 @@ class FootSamples:
         )
 
 
+def _refuse_infinite(values: Any, name: str) -> None:
+    """A sample value is a number or NaN (a gap): never infinite, never beyond float32, where it would become so."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "fc" or array.size == 0:
+        return
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = np.isinf(array) if array.dtype == np.float32 else ~(np.abs(array) <= _FLOAT32_MAX) & ~np.isnan(array)
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        at = f"sample {where[0]}" + (f", column {where[1] + 1}" if where.size > 1 else "")
+        raise RecordingError(
+            f"{name} hold {int(bad.sum())} infinite value(s) or value(s) beyond ±3.4e38 "
+            f"(first {float(array[tuple(where)].real)!r} at {at}); a missing sample is NaN, marked invalid"
+        )
+
+
 @dataclass(frozen=True)
 class ReferenceEvents:
     """Gait events given by the source (a vendor's detector, a lab's reference), in s on the recording's axis."""
@@ -156,6 +184,12 @@ class Mark:
     label: str
     kind: str = "mark"  # "mark" | "phase" | other producers' kinds
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.time_s, Real) or isinstance(self.time_s, bool) or not np.isfinite(self.time_s):
+            raise RecordingError(f"a mark's time must be a finite number of seconds, not {self.time_s!r}"[:200])
+        if not isinstance(self.label, str) or not isinstance(self.kind, str):
+            raise RecordingError("a mark's label and kind must be text")
+
     def to_dict(self) -> dict[str, Any]:
         return {"time_s": self.time_s, "label": self.label, "kind": self.kind}
 
@@ -183,8 +217,31 @@ class RecordingMeta:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in ("subject_id", "condition", "notes", "recorded_at"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise RecordingError(f"metadata {name} must be text, not {type(value).__name__}")
+        for name in ("body_mass_kg", "shoe_size_eu"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, Real) or isinstance(value, bool)):
+                raise RecordingError(f"metadata {name} must be a number, not {type(value).__name__}")
+        for name in ("devices", "software", "source", "extra", "capture_quality"):
+            value = getattr(self, name)
+            if not isinstance(value, Mapping) and not (value is None and name == "capture_quality"):
+                raise RecordingError(f"metadata {name} must be a mapping (JSON object), not {type(value).__name__}")
         if self.body_mass_kg is not None and not (0 < float(self.body_mass_kg) < 500):
             raise RecordingError(f"body mass {self.body_mass_kg} kg is not plausible")
+        if self.shoe_size_eu is not None and not (0 < float(self.shoe_size_eu) < 100):
+            raise RecordingError(f"shoe size {self.shoe_size_eu} (EU) is not plausible")
+        subject = self.subject_id
+        if subject is not None:
+            if len(subject) > SUBJECT_ID_MAX_CHARS:
+                raise RecordingError(
+                    f"subject id is {len(subject)} characters long; at most {SUBJECT_ID_MAX_CHARS} "
+                    "(a pseudonymous code such as P-017)"
+                )
+            if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in subject):
+                raise RecordingError(f"subject id {subject!r} holds control characters")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

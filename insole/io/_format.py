@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,9 +34,10 @@ import pyarrow as pa
 import pyarrow.ipc
 import pyarrow.parquet as pq
 
-from insole._errors import InputError, MalformedFileError, RecordingError
+from insole._errors import InputError, MalformedFileError, OutputError, RecordingError
 from insole._layout import SensorLayout
-from insole._recording import SIDES, FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
+from insole._output import FORCE_HINT, atomic_path
+from insole._recording import SIDES, UNITS, FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
 from insole._version import __version__
 
 __all__ = [
@@ -48,6 +50,8 @@ __all__ = [
     "recover",
     "is_parquet",
     "is_arrow_stream",
+    "check_input_file",
+    "refuse_negative_load",
 ]
 
 FORMAT_NAME = "insole-recording"
@@ -61,6 +65,56 @@ _AXES = ("x", "y", "z")
 # A power cut (unlike a process crash) also loses what sits in the page cache;
 # fsync this often bounds that loss.
 _FSYNC_INTERVAL_S = 5.0
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_input_file(path: str | Path) -> os.stat_result:
+    """Refuse, before anything opens it, an input that is not a readable regular file.
+
+    A FIFO or a device would block or never end (``open`` of a FIFO waits for a
+    writer), a folder is not a recording: each is one ``InputError`` at once.
+    """
+    path = Path(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except PermissionError:
+        raise InputError(path, "cannot be read (permission denied)") from None
+    except OSError as error:
+        raise InputError(path, f"cannot be read ({error.strerror or error})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(path, "is a folder, not a recording file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode)
+            else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+            else "a socket" if stat.S_ISSOCK(info.st_mode)
+            else "not a regular file"
+        )
+        raise InputError(path, f"is {kind}, not a recording file")
+    if not os.access(path, os.R_OK):
+        raise InputError(path, "cannot be read (permission denied)")
+    return info
+
+
+def refuse_negative_load(path: Path, recording: Recording) -> None:
+    """A foot whose sensor values hold negatives and nothing above zero is not a measurement of load.
+
+    Sensors read zero unloaded and more under load; a foot whose every value is
+    zero or below, some below, has its sign inverted or is not pressure/force
+    at all, and an analysis of it would be nonsense. (Small negatives beside
+    positive values, from an offset, are kept: that is data.)
+    """
+    for side in recording.sides:
+        values = recording.samples(side).values
+        finite = values[np.isfinite(values)]
+        if finite.size and float(finite.max()) <= 0.0 and float(finite.min()) < 0.0:
+            raise MalformedFileError(
+                path,
+                f"{side} foot: every sensor value is zero or negative (lowest {float(finite.min()):g} "
+                f"{recording.unit}): not a load (sign inverted?); refused",
+            )
 
 
 def sensor_columns(layout: SensorLayout, unit: str) -> list[str]:
@@ -123,9 +177,20 @@ def _foot_table(side: str, foot: FootSamples, schema: pa.Schema, unit: str, layo
     return pa.table([arrays[name] for name in schema.names], schema=schema)
 
 
-def write_parquet(recording: Recording, path: str | Path) -> Path:
-    """Write ``recording`` as one zstd Parquet file (written to a temporary name, then renamed)."""
+def write_parquet(recording: Recording, path: str | Path, *, force: bool = False) -> Path:
+    """Write ``recording`` as one zstd Parquet file; an existing file is replaced only with ``force``.
+
+    The file is written under a temporary name beside ``path`` and published
+    only once complete (``insole._output.atomic_path``): a crash leaves the old
+    file or the new one, never half of one. Without ``force`` an existing
+    ``path`` is an ``OutputError`` (checked before any work, and again at the
+    final step, so a file that appears meanwhile is not replaced either).
+    """
     path = Path(path)
+    if not force and (path.exists() or path.is_symlink()):
+        raise OutputError(path, FORCE_HINT)
+    if path.is_dir():
+        raise OutputError(path, "is a folder; give a file name")
     feet = [recording.samples(s) for s in recording.sides]
     has_imu = any(f.accel_g is not None or f.gyro_dps is not None for f in feet)
     channels = sorted({name for f in feet for name in f.channels})
@@ -139,30 +204,93 @@ def write_parquet(recording: Recording, path: str | Path) -> Path:
     description["gyro_sides"] = [s for s in recording.sides if recording.samples(s).gyro_dps is not None]
     description["channel_sides"] = {s: sorted(recording.samples(s).channels) for s in recording.sides}
     table = table.replace_schema_metadata({_META_KEY: json.dumps(description, allow_nan=False).encode()})
-    tmp = path.with_name(path.name + ".partial")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=360_000)
-    os.replace(tmp, path)
+    with atomic_path(path, force=force) as temporary:
+        pq.write_table(table, temporary, compression="zstd", row_group_size=360_000)
     return path
+
+
+def _optional_mapping(description: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    value = description.get(key)
+    if value is not None and not isinstance(value, Mapping):
+        raise TypeError(f"{key} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def _described(description: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Layout, unit, rate, meta, reference events and marks from a description; TypeError/ValueError if wrong."""
+    layout_dict = description["layout"]
+    if not isinstance(layout_dict, Mapping):
+        raise TypeError(f"layout must be a JSON object, not {type(layout_dict).__name__}")
+    layout = SensorLayout.from_dict(layout_dict)
+    unit = description["unit"]
+    if not isinstance(unit, str) or unit not in UNITS:
+        raise ValueError(f"unit {unit!r:.40} is not one of {', '.join(UNITS)}")
+    rate = description["sample_rate_hz"]
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool):
+        raise TypeError(f"sample_rate_hz must be a number, not {type(rate).__name__}")
+    meta = RecordingMeta.from_dict(_optional_mapping(description, "meta") or {})
+    events_dict = _optional_mapping(description, "reference_events")
+    events = ReferenceEvents.from_dict(events_dict) if events_dict else None
+    marks_list = description.get("marks") or []
+    if not isinstance(marks_list, list) or not all(isinstance(m, Mapping) for m in marks_list):
+        raise TypeError("marks must be a list of JSON objects")
+    marks = tuple(Mark(m["time_s"], m["label"], m.get("kind", "mark")) for m in marks_list)
+    for key in ("imu_sides", "gyro_sides"):
+        if description.get(key) is not None and not isinstance(description[key], list):
+            raise TypeError(f"{key} must be a list")
+    channel_sides = _optional_mapping(description, "channel_sides") or {}
+    if not all(isinstance(v, list) for v in channel_sides.values()):
+        raise TypeError("channel_sides must map each side to a list")
+    return layout, unit, float(rate), meta, events, marks
+
+
+_NUMERIC_KINDS = (pa.types.is_floating, pa.types.is_integer)
+
+
+def _check_columns(table: pa.Table, columns: list[str], path: Path) -> None:
+    """Every column ours, and of the type our writer gives it: text side, bool valid, numbers elsewhere."""
+    names = table.column_names
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise MalformedFileError(path, f"column {twice!r:.60} appears twice")
+    missing = [c for c in ["side", "time_s", "valid", *columns] if c not in names]
+    if missing:
+        raise MalformedFileError(path, f"missing columns {missing[:3]}{'...' if len(missing) > 3 else ''}")
+    for field in table.schema:
+        kind = field.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if field.name == "side":
+            good = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            expected = "text ('left'/'right')"
+        elif field.name == "valid":
+            good = pa.types.is_boolean(kind)
+            expected = "true/false"
+        else:
+            good = any(test(kind) for test in _NUMERIC_KINDS)
+            expected = "numbers"
+        if not good:
+            raise MalformedFileError(path, f"column {field.name!r:.60} holds {kind}, expected {expected}")
 
 
 def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path: Path) -> Recording:
     try:
-        layout = SensorLayout.from_dict(description["layout"])
-        unit = description["unit"]
-        rate = float(description["sample_rate_hz"])
-        meta = RecordingMeta.from_dict(description.get("meta") or {})
-        events = description.get("reference_events")
-        marks = tuple(
-            Mark(float(m["time_s"]), str(m["label"]), str(m.get("kind", "mark")))
-            for m in description.get("marks") or ()
-        )
-    except (KeyError, TypeError, ValueError, RecordingError) as error:
-        raise MalformedFileError(path, f"insole metadata is incomplete ({error})") from None
+        layout, unit, rate, meta, reference_events, marks = _described(description)
+    except (KeyError, TypeError, ValueError, AttributeError, RecordingError) as error:
+        raise MalformedFileError(path, f"insole metadata is incomplete or of the wrong type ({error})"[:400]) from None
     columns = sensor_columns(layout, unit)
-    missing = [c for c in ["side", "time_s", "valid", *columns] if c not in table.column_names]
-    if missing:
-        raise MalformedFileError(path, f"missing columns {missing[:3]}{'...' if len(missing) > 3 else ''}")
+    _check_columns(table, columns, path)
     rows_of = _rows_by_side(table)
+    unknown = table.num_rows - sum(rows.size for rows in rows_of.values())
+    if unknown:
+        other = np.ones(table.num_rows, dtype=bool)
+        for rows in rows_of.values():
+            other[rows] = False
+        row = int(np.flatnonzero(other)[0])
+        raise MalformedFileError(
+            path, f"row {row + 1} has side {table.column('side')[row].as_py()!r:.40} "
+            f"({unknown} such row(s)); every row must be 'left' or 'right'"
+        )
     has_imu = "accel_x_g" in table.column_names
     base = {"side", "time_s", "valid", *columns} | (
         {f"accel_{a}_g" for a in _AXES} | {f"gyro_{a}_dps" for a in _AXES} if has_imu else set()
@@ -186,8 +314,18 @@ def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path:
         if not np.all(time_s[1:] >= time_s[:-1]):
             part = part.take(pa.array(np.argsort(time_s, kind="stable")))
 
-        def col(name: str, dtype: Any, part: pa.Table = part) -> np.ndarray:
-            return part.column(name).to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+        def col(name: str, dtype: Any, part: pa.Table = part, side: str = side) -> np.ndarray:
+            array = part.column(name).to_numpy(zero_copy_only=False)
+            if dtype is np.float32 and array.dtype.kind == "f" and array.dtype.itemsize > 4:
+                with np.errstate(invalid="ignore"):
+                    too_large = ~(np.abs(array) <= _FLOAT32_MAX) & ~np.isnan(array)  # inf included
+                if too_large.any():
+                    k = int(np.argmax(too_large))
+                    raise MalformedFileError(
+                        path, f"{side} foot, column {name!r}: {float(array[k])!r} at its sample {k} is infinite or "
+                        "beyond ±3.4e38 (a missing sample is NaN, marked invalid)"
+                    )
+            return array.astype(dtype, copy=False)
 
         values = (
             np.column_stack([col(c, np.float32) for c in columns]) if columns else np.empty((len(rows), 0), np.float32)
@@ -212,18 +350,20 @@ def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path:
         except RecordingError as error:
             raise MalformedFileError(path, f"{side} foot: {error}") from None
     try:
-        return Recording(
+        recording = Recording(
             layout=layout,
             unit=unit,
             sample_rate_hz=rate,
             left=feet["left"],
             right=feet["right"],
             meta=meta,
-            reference_events=ReferenceEvents.from_dict(events) if events else None,
+            reference_events=reference_events,
             marks=marks,
         )
     except RecordingError as error:
         raise MalformedFileError(path, str(error)) from None
+    refuse_negative_load(path, recording)
+    return recording
 
 
 def _rows_by_side(table: pa.Table) -> dict[str, np.ndarray]:
@@ -247,11 +387,16 @@ def _description_from_schema(schema: pa.Schema, path: Path, what: str) -> dict[s
         raise MalformedFileError(path, f"{what} file was not written by insole (no insole metadata)")
     try:
         description = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise MalformedFileError(path, "insole metadata is not valid JSON") from None
+    if not isinstance(description, dict):
+        raise MalformedFileError(path, f"insole metadata is a JSON {type(description).__name__}, not an object")
     if description.get("format") != FORMAT_NAME:
         raise MalformedFileError(path, f"{what} file is not an insole recording")
-    if int(description.get("format_version", 0)) > FORMAT_VERSION:
+    version = description.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise MalformedFileError(path, f"format_version {version!r:.40} is not a whole number")
+    if version > FORMAT_VERSION:
         raise MalformedFileError(
             path, f"recording format version {description['format_version']} is newer than this insole reads "
             f"({FORMAT_VERSION}); upgrade insole"
@@ -262,6 +407,7 @@ def _description_from_schema(schema: pa.Schema, path: Path, what: str) -> dict[s
 def read_parquet(path: str | Path) -> Recording:
     """Read a recording written by ``write_parquet``."""
     path = Path(path)
+    check_input_file(path)
     try:
         # Column chunks read as they are decoded, not all buffered first: some
         # 60 MB less at the peak for an hour and no slower from a local disk.
@@ -296,9 +442,17 @@ def read_stream(path: str | Path) -> tuple[Recording, dict[str, Any]]:
     Returns the recording and a dict with ``batches`` read, ``rows``,
     ``truncated`` (True when the stream ended in a damaged or partial batch, as
     after a kill mid-write) and ``closed`` (True when the writer closed the
-    stream cleanly; False after a crash, even between two batches).
+    stream cleanly; False after a crash, even between two batches). A missing
+    or damaged JSON sidecar is not an error here: the stream's own description
+    is used (``recover`` says so in the file it writes).
     """
-    path = Path(path)
+    recording, info, _ = _read_stream(Path(path))
+    return recording, info
+
+
+def _read_stream(path: Path) -> tuple[Recording, dict[str, Any], str]:
+    """``read_stream``, and the sidecar's state: "ok", "missing" or "damaged (<why>)"."""
+    check_input_file(path)
     batches = []
     truncated = False
     try:
@@ -324,19 +478,34 @@ def read_stream(path: str | Path) -> tuple[Recording, dict[str, Any]]:
     with path.open("rb") as handle:
         handle.seek(max(0, path.stat().st_size - len(_ARROW_END_OF_STREAM)))
         closed = handle.read() == _ARROW_END_OF_STREAM
-    sidecar = _sidecar(path)
-    if sidecar.exists():
-        try:
-            updates = json.loads(sidecar.read_text())
-        except ValueError:
-            updates = {}  # a torn sidecar is impossible with atomic replace; ignore defensively
-        description = {
-            **description,
-            **{k: v for k, v in updates.items() if k in ("meta", "marks", "reference_events")},
-        }
+    updates, sidecar_state = _read_sidecar(_sidecar(path), description)
+    description = {**description, **updates}
     table = pa.Table.from_batches(batches, schema=reader.schema)
     recording = _recording_from_table(table, description, path)
-    return recording, {"batches": len(batches), "truncated": truncated, "rows": table.num_rows, "closed": closed}
+    info = {"batches": len(batches), "truncated": truncated, "rows": table.num_rows, "closed": closed}
+    return recording, info, sidecar_state
+
+
+def _read_sidecar(sidecar: Path, description: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """The sidecar's meta, marks and reference events, and its state: "ok", "missing" or "damaged (...)".
+
+    A damaged sidecar (cut, not JSON, fields of the wrong type) is not used,
+    and said so, rather than failing the whole recovery or being trusted.
+    """
+    if not sidecar.exists():
+        return {}, "missing"
+    try:
+        updates = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
+        return {}, f"damaged ({type(error).__name__}: {str(error)[:80]})"
+    if not isinstance(updates, dict):
+        return {}, f"damaged (a JSON {type(updates).__name__}, not an object)"
+    updates = {k: v for k, v in updates.items() if k in ("meta", "marks", "reference_events")}
+    try:
+        _described({**description, **updates})
+    except (KeyError, TypeError, ValueError, AttributeError, RecordingError) as error:
+        return {}, f"damaged ({str(error)[:120]})"
+    return updates, "ok"
 
 
 class RecordingStreamWriter:
@@ -359,6 +528,7 @@ class RecordingStreamWriter:
         meta: RecordingMeta,
         has_imu: bool = False,
         channels: Sequence[str] = (),
+        force: bool = False,
     ) -> None:
         self.path = Path(path)
         self.layout = layout
@@ -380,7 +550,17 @@ class RecordingStreamWriter:
         self._columns = sensor_columns(layout, unit)
         self._has_imu = has_imu
         self._channels = list(channels)
-        self._file = open(self.path, "wb", buffering=0)  # noqa: SIM115 - kept open for the session
+        # An existing stream may be an earlier session not yet recovered: never replaced without force.
+        try:
+            self._file = open(self.path, "wb" if force else "xb", buffering=0)  # noqa: SIM115 - kept open
+        except FileExistsError:
+            raise OutputError(self.path, FORCE_HINT) from None
+        except IsADirectoryError:
+            raise OutputError(self.path, "is a folder; give a file name") from None
+        except PermissionError:
+            raise OutputError(self.path, f"cannot write into {self.path.parent} (permission denied)") from None
+        except FileNotFoundError:
+            raise OutputError(self.path, f"its folder {self.path.parent} does not exist (create it first)") from None
         self._writer = pa.ipc.new_stream(self._file, self._schema)
         self._last_fsync = time.monotonic()
         self.rows_written = 0
@@ -450,10 +630,10 @@ class RecordingStreamWriter:
             self._file.close()
             self._closed = True
 
-    def finalize(self, parquet_path: str | Path | None = None) -> Path:
-        """Close the stream and write the Parquet recording; return its path."""
+    def finalize(self, parquet_path: str | Path | None = None, *, force: bool = False) -> Path:
+        """Close the stream and write the Parquet recording (replacing a file only with ``force``); return its path."""
         self.close()
-        return recover(self.path, parquet_path)
+        return recover(self.path, parquet_path, force=force)
 
 
 def default_parquet_path(stream_path: Path) -> Path:
@@ -462,19 +642,25 @@ def default_parquet_path(stream_path: Path) -> Path:
     return stream_path.with_name(stem + ".parquet")
 
 
-def recover(stream_path: str | Path, parquet_path: str | Path | None = None, *, keep_stream: bool = False) -> Path:
+def recover(
+    stream_path: str | Path, parquet_path: str | Path | None = None, *, keep_stream: bool = False, force: bool = False
+) -> Path:
     """Turn a capture stream (complete, or cut by a crash) into the Parquet recording.
 
     Everything up to the last complete batch is kept. The stream and its
     sidecar are removed only once the Parquet file has been written and read
-    back with the same number of rows.
+    back with the same number of rows, and never when the sidecar was missing
+    or damaged (the file then says so in ``meta.extra["recovered_from_stream"]``).
+    An existing Parquet file is replaced only with ``force``.
     """
     stream_path = Path(stream_path)
-    if not stream_path.exists():
-        raise InputError(stream_path, "no such file")
-    recording, info = read_stream(stream_path)
+    check_input_file(stream_path)
     out = Path(parquet_path) if parquet_path else default_parquet_path(stream_path)
-    if info["truncated"] or not info["closed"]:
+    if not force and (out.exists() or out.is_symlink()):
+        raise OutputError(out, FORCE_HINT)  # before any work
+    recording, info, sidecar = _read_stream(stream_path)
+    sidecar_ok = sidecar == "ok"
+    if info["truncated"] or not info["closed"] or not sidecar_ok:
         recording = recording.with_meta(
             extra={
                 **dict(recording.meta.extra),
@@ -482,15 +668,19 @@ def recover(stream_path: str | Path, parquet_path: str | Path | None = None, *, 
                     "batches": info["batches"],
                     "rows": info["rows"],
                     "ended_in_partial_batch": info["truncated"],
+                    **({} if sidecar_ok else {"sidecar": (
+                        f"{sidecar}: marks and capture quality of the session are not in this file; "
+                        "the stream and its sidecar were kept"
+                    )}),
                 },
             }
         )
-    write_parquet(recording, out)
+    write_parquet(recording, out, force=force)
     check = read_parquet(out)
     rows = sum(check.samples(s).n_samples for s in check.sides)
     if rows != info["rows"]:
         raise MalformedFileError(out, f"read back {rows} rows, expected {info['rows']}; stream kept")
-    if not keep_stream:
+    if not keep_stream and sidecar_ok:
         stream_path.unlink()
         _sidecar(stream_path).unlink(missing_ok=True)
     return out

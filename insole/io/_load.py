@@ -14,9 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
-from insole._errors import InputError, MalformedFileError, UnknownFormatError
+from insole._errors import InputError, MalformedFileError, RecordingError, UnknownFormatError
 from insole._recording import Recording
-from insole.io._format import is_arrow_stream, is_parquet, read_parquet, read_stream
+from insole.io._format import (
+    check_input_file,
+    is_arrow_stream,
+    is_parquet,
+    read_parquet,
+    read_stream,
+    refuse_negative_load,
+)
 
 __all__ = ["load", "formats", "Importer", "detect_format", "HEAD_BYTES"]
 
@@ -74,10 +81,7 @@ def formats() -> dict[str, str]:
 
 
 def _read_head(path: Path) -> bytes:
-    if not path.exists():
-        raise InputError(path, "no such file")
-    if path.is_dir():
-        raise InputError(path, "is a directory, not a recording file")
+    check_input_file(path)  # before opening: a FIFO or a device is refused, never waited on
     try:
         with path.open("rb") as handle:
             return handle.read(HEAD_BYTES)
@@ -121,4 +125,15 @@ def load(path: str | Path, format: str | None = None) -> Recording:
         if importer is None:
             raise UnknownFormatError(path, f"unknown --format {format!r} (choose from {', '.join(formats())})")
         _read_head(path)
-    return importer.load(path)
+    try:
+        recording = importer.load(path)
+    except RecordingError as error:
+        # the file's content would make an inconsistent recording: the file is at fault
+        raise MalformedFileError(path, str(error)) from None
+    except InputError:
+        raise
+    except OSError as error:  # a companion file that cannot be read (permission, vanished)
+        where = Path(error.filename) if isinstance(error.filename, str) else path
+        raise InputError(where, f"cannot be read ({error.strerror or error})") from None
+    refuse_negative_load(path, recording)
+    return recording

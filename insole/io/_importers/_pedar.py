@@ -165,7 +165,7 @@ class PedarImporter:
 
     def load(self, path: Path) -> Recording:
         path = Path(path)
-        text = read_text(path, encoding="latin-1")
+        text = read_text(path, encoding="latin-1", row_end="\t")  # its rows end with a tab
         lines = text.split("\n")
         column_line = next((i for i, line in enumerate(lines[:60]) if line.strip().lower().startswith("time[")), None)
         if column_line is None:

@@ -22,11 +22,23 @@ import numpy as np
 
 from insole._errors import InputError, MalformedFileError
 
-__all__ = ["TextTable", "read_text", "split_rows", "parse_numeric"]
+__all__ = ["TextTable", "read_text", "split_rows", "parse_numeric", "CUT_SHORT"]
+
+CUT_SHORT = "(a complete file ends with a line break)"
 
 
-def read_text(path: Path, *, encoding: str = "utf-8") -> str:
-    """The whole file as text, with CRLF and CR line endings turned into LF."""
+def read_text(path: Path, *, encoding: str = "utf-8", row_end: str = "") -> str:
+    """The whole file as text, with CRLF and CR line endings turned into LF.
+
+    The text must end with a line break (or with one of the characters of
+    ``row_end``, for formats whose every row ends with a separator, as pedar's
+    tab): otherwise its last value may have been cut (``662.64`` cut to ``6``
+    is still a number), and the file is refused as truncated. Every real
+    export we hold ends so.
+    """
+    from insole.io._format import check_input_file
+
+    check_input_file(path)
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -37,7 +49,16 @@ def read_text(path: Path, *, encoding: str = "utf-8") -> str:
         text = raw.decode(encoding)
     except UnicodeDecodeError as error:
         raise MalformedFileError(path, f"is not {encoding} text (byte {error.start})") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    except LookupError:  # pragma: no cover - our own encodings are all known
+        raise MalformedFileError(path, f"unknown text encoding {encoding}") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith(("\n", *row_end)):
+        line = text.count("\n") + 1
+        raise MalformedFileError(
+            path, f"file ends in the middle of a row (line {line} has no line break at its end): truncated? "
+            + CUT_SHORT
+        )
+    return text
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,8 +118,8 @@ def split_rows(
         raise MalformedFileError(
             path, f"line {line_number} has {counts[index]} fields, expected {n_columns} (wrong column count)"
         )
-    # A row cut inside its last number still has all its fields; that cannot be
-    # told from a complete row without a newline, so such a last row is accepted.
+    # A row cut inside its last number still has all its fields: read_text refuses
+    # a file that does not end with a line break, which is how such a cut shows.
     return TextTable(lines=lines, first_line=first_line, delimiter=delimiter, n_columns=n_columns)
 
 

@@ -27,9 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from insole._errors import MalformedFileError, MissingCompanionError
+from insole._errors import InputError, MalformedFileError, MissingCompanionError
 from insole._layout import get_layout
 from insole._recording import FootSamples, Recording, RecordingMeta, ReferenceEvents, regular_time_axis
+from insole.io._format import check_input_file
 from insole.io._importers._table import importer_software, is_number, parse_numeric, provenance, read_text, split_rows
 
 __all__ = ["IMPORTERS", "GaitnddImporter", "decode_format_212", "read_header"]
@@ -86,6 +87,10 @@ class Header:
     signals: tuple[SignalSpec, ...]
 
 
+def _is_int(text: str) -> bool:
+    return re.fullmatch(r"[-+]?\d{1,18}", text) is not None
+
+
 def read_header(path: Path) -> Header:
     """Parse a WFDB ``.hea`` (the subset gaitndd uses: one record, format 212 signal files)."""
     text = read_text(path, encoding="ascii")
@@ -97,9 +102,11 @@ def read_header(path: Path) -> Header:
     if not match:
         raise MalformedFileError(path, f"WFDB header record line is not understood: {lines[0][:60]!r}")
     n_signals = int(match["nsig"])
+    if not is_number(match["fs"]) or not float(match["fs"]) > 0:
+        raise MalformedFileError(path, f"WFDB header gives sample rate {match['fs'][:20]!r} Hz")
     sample_rate_hz = float(match["fs"])
-    if not sample_rate_hz > 0:
-        raise MalformedFileError(path, f"WFDB header gives sample rate {sample_rate_hz:g} Hz")
+    if int(match["nsamp"]) == 0:
+        raise MalformedFileError(path, "WFDB header announces no samples")
     if len(lines) - 1 < n_signals:
         raise MalformedFileError(path, f"WFDB header announces {n_signals} signals but describes {len(lines) - 1}")
     signals = []
@@ -109,10 +116,10 @@ def read_header(path: Path) -> Header:
             raise MalformedFileError(path, f"WFDB signal line {number} is incomplete: {line[:60]!r}")
         fmt_text = re.split(r"[x:+]", fields[1])[0]
         gain_match = _GAIN.match(fields[2])
-        if not fmt_text.isdigit() or not gain_match:
+        if not fmt_text.isdigit() or not gain_match or not is_number(gain_match["gain"]):
             raise MalformedFileError(path, f"WFDB signal line {number} is not understood: {line[:60]!r}")
         gain = float(gain_match["gain"]) or 200.0  # WFDB: gain 0 means the default, 200
-        adc_zero = int(fields[4]) if len(fields) > 4 and is_number(fields[4]) else 0
+        adc_zero = int(fields[4]) if len(fields) > 4 and _is_int(fields[4]) else 0
         baseline = int(gain_match["baseline"]) if gain_match["baseline"] is not None else adc_zero
         signals.append(
             SignalSpec(
@@ -123,8 +130,8 @@ def read_header(path: Path) -> Header:
                 units=gain_match["units"] or "mV",
                 adc_resolution_bits=int(fields[3]) if len(fields) > 3 and fields[3].isdigit() else 12,
                 adc_zero=adc_zero,
-                initial_value=int(fields[5]) if len(fields) > 5 and is_number(fields[5]) else None,
-                checksum=int(fields[6]) if len(fields) > 6 and is_number(fields[6]) else None,
+                initial_value=int(fields[5]) if len(fields) > 5 and _is_int(fields[5]) else None,
+                checksum=int(fields[6]) if len(fields) > 6 and _is_int(fields[6]) else None,
                 description=fields[8] if len(fields) > 8 else "",
             )
         )
@@ -162,24 +169,56 @@ def _side_of(spec: SignalSpec) -> str | None:
     return _SIDE_BY_SUFFIX.get(Path(spec.file_name).suffix.lower())
 
 
+def companion_path(header_path: Path, name: str) -> Path:
+    """The file ``name`` that a header names, which must lie in the header's own folder.
+
+    A plain file name only: an absolute path, a folder part, ``..``, or a
+    symbolic link that leads out of the folder is refused (a header must not
+    make us read, and copy into our outputs, a file the user never gave us).
+    """
+    plain = bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and "\0" not in name
+    if not plain or Path(name).is_absolute():
+        raise MalformedFileError(
+            header_path, f"names the signal file {name!r:.80}, which is not a plain file name in its own folder "
+            "(refused: a header may only name files beside it)"
+        )
+    candidate = header_path.parent / name
+    try:
+        inside = candidate.resolve().parent == header_path.parent.resolve()
+    except (OSError, RuntimeError):  # a symbolic-link loop
+        inside = False
+    if not inside:
+        raise MalformedFileError(
+            header_path, f"its signal file {name!r:.80} is a link that leads out of the header's folder (refused)"
+        )
+    return candidate
+
+
 def _read_signal(header_path: Path, header: Header, spec: SignalSpec) -> np.ndarray:
-    signal_path = header_path.parent / spec.file_name
-    if not signal_path.is_file():
+    signal_path = companion_path(header_path, spec.file_name)
+    if not signal_path.exists():
         raise MissingCompanionError(
             header_path,
             f"the signal file {spec.file_name} ({_side_of(spec) or 'a'} foot) named by this WFDB header is missing",
         )
+    size = check_input_file(signal_path).st_size
     if spec.format != 212:
         raise MalformedFileError(
             header_path, f"{spec.file_name}: WFDB format {spec.format} is not supported (gaitndd uses 212)"
         )
-    data = signal_path.read_bytes()
     needed = 3 * ((header.n_samples + 1) // 2)
-    if len(data) < needed:
+    if size < needed:  # checked on the file's size, before anything of the announced size is allocated
         raise MalformedFileError(
-            signal_path, f"holds {len(data) * 2 // 3} samples but its header {header_path.name} announces "
+            signal_path, f"holds {size * 2 // 3} samples but its header {header_path.name} announces "
             f"{header.n_samples}: truncated"
         )
+    try:
+        with signal_path.open("rb") as handle:
+            data = handle.read(needed)
+    except OSError as error:
+        raise InputError(signal_path, f"cannot be read ({error.strerror or error})") from None
+    if len(data) < needed:  # shrank since its size was read
+        raise MalformedFileError(signal_path, "changed while being read: truncated")
     samples = decode_format_212(data, header.n_samples)
     # the header writes an invalid first sample as WFDB's 16-bit invalid value
     initial = (
@@ -236,7 +275,11 @@ def _subject_facts(directory: Path, record: str) -> dict[str, Any] | None:
     path = directory / "subject-description.txt"
     if not path.is_file():
         return None
-    for line in path.read_text(encoding="ascii", errors="replace").replace("\r", "").split("\n"):
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError:  # an optional companion: without it the recording simply has no subject facts
+        return None
+    for line in text.replace("\r", "").split("\n"):
         cells = [c.strip() for c in line.split("\t")]
         if not cells or cells[0] != record or len(cells) < 8:
             continue
@@ -306,12 +349,13 @@ class GaitnddImporter:
         header = read_header(header_path)
         feet: dict[str, FootSamples] = {}
         gains: dict[str, Any] = {}
-        time_s = regular_time_axis(header.n_samples, header.sample_rate_hz)
         for spec in header.signals:
             side = _side_of(spec)
             if side is None or side in feet:
                 continue
             samples = _read_signal(header_path, header, spec)
+            # after the signal file's size has vouched for the header's sample count
+            time_s = regular_time_axis(header.n_samples, header.sample_rate_hz)
             valid = samples != INVALID_212
             values = np.where(valid, (samples.astype(np.float64) - spec.baseline) / spec.gain, np.nan)
             feet[side] = FootSamples(time_s=time_s, values=values[:, None], valid=valid)
