@@ -65,13 +65,31 @@ def test_joints_are_highlighted_in_the_strongest_grade_colour_and_others_not():
             assert "highlighted" not in circle.get("class")
 
 
-def test_contralateral_link_points_at_the_other_leg():
+def test_contralateral_associations_are_listed_on_the_other_leg_and_not_drawn():
+    # load asymmetry's contralateral-knee results are a different measure (joint moments in hip OA) and a
+    # protective one (MOST): both are listed, resolved to the other leg, and neither is an arrow
     findings = [f for f in _findings() if f.code == "load_asymmetry"]
     (finding,) = findings
     assert finding.side == "left"
+    assert finding.joints == ()
+    assert sorted((j.joint, j.side, j.association) for j in finding.not_drawn) == [
+        ("knee", "right", "positive"), ("knee", "right", "protective")]
     root = ET.fromstring(chain_svg(findings))
-    (arrow,) = root.findall(f".//{SVG}line[@class='link']")
-    assert (arrow.get("data-joint"), arrow.get("data-side")) == ("knee", "right")
+    assert root.findall(f".//{SVG}line[@class='link']") == []
+
+
+def test_null_and_protective_results_never_become_arrows():
+    findings = _findings()
+    pronated = next(f for f in findings if f.code == "pronated_loading")
+    # CPEI "not associated with knee pain" [15] is listed as a null result, not drawn to the knee
+    assert ("knee", "null") in {(j.joint, j.association) for j in pronated.not_drawn}
+    root = ET.fromstring(chain_svg(findings))
+    drawn = {(a.get("data-code"), a.get("data-joint")) for a in root.findall(f".//{SVG}line[@class='link']")}
+    assert ("pronated_loading", "knee") not in drawn
+    assert ("pronated_loading", "low_back") not in drawn  # CPEI, not our COP offset
+    for f in findings:
+        assert all(j.association == "positive" for j in f.joints)
+        assert all(j.why_not_drawn for j in f.not_drawn)
 
 
 def test_no_findings_draws_the_legs_and_says_so():

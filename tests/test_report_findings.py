@@ -200,7 +200,7 @@ def test_load_asymmetry_on_impulse_names_the_less_loaded_foot():
     assert finding.side == "right"
     assert finding.measured.extra["si_right_vs_left_pct"] == pytest.approx(200 * (0.44 - 0.56) / 1.0, abs=1e-9)
     # the knee association is with the other (more loaded) leg
-    assert {(j.joint, j.side) for j in finding.joints} == {("knee", "left")}
+    assert {(j.joint, j.side) for j in finding.not_drawn} == {("knee", "left")}
 
 
 def test_load_asymmetry_under_10_percent_is_not_flagged():

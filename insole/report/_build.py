@@ -142,7 +142,8 @@ _FOOT_ROWS: tuple[tuple[str, str, str, float, int, str, tuple[int, ...]], ...] =
     ("stance_pct", "Stance, % of stride", "%", 1.0, 1, "58–64% (speed-dependent, 64.2 − 3.5 × speed in m/s)", (75,)),
     ("f1", "First peak F1", "BW", 1.0, 2, "≈1.2 BW at about 1.5 m/s (lower when slower)", (45,)),
     ("valley_ratio", "Valley ratio (valley / mean peak)", "", 1.0, 2, "", ()),
-    ("loading_rate_bw_s", "Loading rate", "BW/s", 1.0, 1, "≈8 BW/s at about 1.5 m/s; method- and speed-dependent",
+    ("loading_rate_bw_s", "Loading rate (20–80% of F1)", "BW/s", 1.0, 1,
+     "≈8 BW/s at about 1.5 m/s; method- and speed-dependent",
      (45, 47)),
     ("share_heel", "Heel share", "%", 100.0, 1, "", ()),
     ("share_midfoot", "Midfoot share", "%", 100.0, 1, "", ()),
@@ -157,7 +158,8 @@ _SESSION_ROWS: tuple[tuple[str, str, str, int, str, tuple[int, ...]], ...] = (
     ("stride_variability_pct", "Stride-to-stride variability, stride time", "%", 2, "", ()),
     ("stance_variability_pct", "Stride-to-stride variability, stance time", "%", 2, "", ()),
     ("stride_cv_pct", "Stride-time CV (plain)", "%", 2, "", ()),
-    ("stride_sd_ms", "Stride-time SD", "ms", 0, "49 ± 4 ms in older non-fallers, 106 ± 30 ms in fallers", (67,)),
+    ("stride_sd_ms", "Stride-time SD", "ms", 0, "group means (± SD), not a normal range: older adults who did "
+     "not fall 49 ± 4 ms, who fell 106 ± 30 ms", (67,)),
     ("stance_si_pct", "Stance-time symmetry index (R vs L)", "%", 1, "|SI| > 10% commonly flagged (arbitrary)", (53,)),
     ("impulse_si_pct", "Impulse symmetry index (R vs L)", "%", 1, "|SI| > 10% commonly flagged (arbitrary)", (53,)),
 )
@@ -329,11 +331,11 @@ def methods_text(session: SessionMetrics, params: FindingParams, sets: Sequence[
     parts.append(
         "Regional shares are each region's part of the step's force-time integral; the medial-lateral COP offset "
         "is the force-weighted mean sensor position across the foot over stance, as a percentage of the ball "
-        "width (0.39 × foot length); the loading rate is the first peak divided by the time from heel strike to "
-        "it; the valley ratio is the mid-stance minimum over the mean of the two peaks. Stride-to-stride "
-        "variability of a time series (stride time, stance time) is the robust SD of its successive differences "
-        "(1.4826 × median absolute deviation) divided by √2 and by its median; timing variability is the mean "
-        "of the stride-time and stance-time values over both feet.")
+        "width (0.39 × foot length); the loading rate is the mean slope of the force between 20% and 80% of the "
+        "first peak (BW/s); the valley ratio is the mid-stance minimum over the mean of the two peaks. "
+        "Stride-to-stride variability of a time series (stride time, stance time) is the robust SD of its "
+        "successive differences (1.4826 × median absolute deviation) divided by √2 and by its median; timing "
+        "variability is the mean of the stride-time and stance-time values over both feet.")
     parts.append(
         f"Findings follow the rules in docs/report.md: each foot is compared with the other foot (and with the "
         f"baseline when given) with cut-offs of {params.cop_ml_diff_pct:g}% of ball width for the COP offset, "

@@ -40,6 +40,9 @@ __all__ = [
     "JOINT_LABELS",
     "Reference",
     "JointLink",
+    "ASSOCIATIONS",
+    "MEASURE_MATCHES",
+    "capped_grade",
     "FindingSpec",
     "REFERENCES",
     "FINDINGS",
@@ -253,6 +256,8 @@ REFERENCES: Mapping[int, Reference] = {r.number: r for r in (
              "2009;24(4):372–378."),
     _ref(82, "Effects of walking speed on gait biomechanics in healthy participants: a systematic review and "
              "meta-analysis. Syst Rev 2019. doi:10.1186/s13643-019-1063-z.", "authors not verified"),
+    _ref(97, "The design and application of simplified insole-based prototypes with plantar pressure measurement "
+             "for fast screening of flat-foot. Sensors 2018;18(11):3617.", "authors not seen"),
     _ref(92, "Shakoor N, Dua A, Thorp L, Mikolaitis RA, Wimmer MA, Foucher KC, Fogg LF, Block JA. Asymmetric "
              "loading and bone mineral density at the asymptomatic knees of patients with unilateral hip "
              "osteoarthritis. Arthritis Rheum 2011;63(12):3853–3858."),
@@ -276,13 +281,42 @@ DATASET_CITATIONS: Mapping[str, str] = {
 }
 
 
+# What a cited study found, for the pattern and the joint of a link.
+ASSOCIATIONS: tuple[str, ...] = ("positive", "null", "protective", "conflicting")
+# How close our measure is to the one the study used (closest first).
+MEASURE_MATCHES: tuple[str, ...] = ("same", "validated_proxy", "proxy", "different")
+
+
+def capped_grade(grade: str, measure_match: str) -> str:
+    """The grade a link can carry for our measure: the study's own grade on the study's measure ("same"), one
+    step lower on a validated proxy (the proxy adds its own error); a link on an unvalidated proxy or a different
+    measure is not drawn, and its grade says how far from a hypothesis it is on our measure (expert opinion)."""
+    if measure_match == "same":
+        return grade
+    if measure_match == "validated_proxy":
+        return GRADES[max(GRADES.index(grade) - 1, 0)]
+    return "expert_opinion"
+
+
 @dataclass(frozen=True)
 class JointLink:
-    """An association between a foot finding and a joint, with its grade and sources.
+    """What the evidence says about a foot finding and one joint, with its grade and sources.
 
     ``side`` says which leg's joint, relative to the finding's foot: "same",
     "other" (the contralateral leg) or "both"; midline joints (lower back,
-    whole body) ignore it.
+    whole body) ignore it. ``association`` is what the cited study found:
+    "positive" (the pattern went with more of the joint problem), "null" (no
+    association), "protective" (lower odds) or "conflicting" (studies
+    disagree). ``study_measure`` is what the study measured;
+    ``measure_match`` how close the report's measure is to it ("same",
+    "validated_proxy", "proxy" = related but not validated, "different").
+    ``grade`` is the grade of the evidence on the study's own measure.
+
+    A link is **drawn** (an arrow in the kinetic chain, a joint in
+    ``Finding.joints``) only for a positive association on the same measure
+    or a validated proxy, with ``drawn_grade`` capped by the distance
+    (``capped_grade``); every other association is listed, with why it is
+    not drawn, and never drawn.
     """
 
     joint: str
@@ -290,11 +324,39 @@ class JointLink:
     statement: str
     references: tuple[int, ...]
     side: str = "same"
+    association: str = "positive"
+    study_measure: str = ""
+    measure_match: str = "same"
+
+    @property
+    def drawn(self) -> bool:
+        return self.association == "positive" and self.measure_match in ("same", "validated_proxy")
+
+    @property
+    def drawn_grade(self) -> str:
+        return capped_grade(self.grade, self.measure_match)
+
+    @property
+    def why_not_drawn(self) -> str:
+        if self.drawn:
+            return ""
+        if self.association == "null":
+            return "the study found no association"
+        if self.association == "protective":
+            return "the study found lower, not higher, odds"
+        if self.association == "conflicting":
+            return "studies disagree on the direction"
+        if self.measure_match == "proxy":
+            return f"the study measured {self.study_measure}, which this report's measure only approximates " \
+                   f"(not validated against it)"
+        return f"the study measured {self.study_measure}, not what this report measures"
 
     def to_dict(self) -> dict[str, object]:
         return {"joint": self.joint, "side": self.side, "grade": self.grade,
                 "grade_label": GRADE_LABELS[self.grade], "statement": self.statement,
-                "references": list(self.references)}
+                "references": list(self.references), "association": self.association,
+                "study_measure": self.study_measure, "measure_match": self.measure_match, "drawn": self.drawn,
+                "drawn_grade": self.drawn_grade if self.drawn else None, "why_not_drawn": self.why_not_drawn}
 
 
 @dataclass(frozen=True)
@@ -325,7 +387,8 @@ class FindingSpec:
         if missing:
             raise ValueError(f"{self.code}: cites references not in the verified list: {sorted(missing)}")
         for link in self.links:
-            if link.joint not in JOINTS or link.grade not in GRADES:
+            if (link.joint not in JOINTS or link.grade not in GRADES or link.association not in ASSOCIATIONS
+                    or link.measure_match not in MEASURE_MATCHES or not link.study_measure):
                 raise ValueError(f"{self.code}: bad joint link {link}")
         if self.grade not in GRADES:
             raise ValueError(f"{self.code}: unknown grade {self.grade}")
@@ -360,18 +423,29 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         consistent_with="a more pronated dynamic foot function (a loading description, not a foot type)",
         mechanism="Induced pronation rotates the shank and femur internally and tilts the pelvis forward in "
                   "standing experiments; whether this happens in walking is not established.",
-        grade="weak_moderate",
-        grade_basis="Weak–Moderate for the low-back association (one large cross-sectional study, women only); "
-                    "Weak for the knee, expert opinion for the hip.",
+        grade="weak",
+        grade_basis="Weak: centre-of-pressure measures relate only weakly to foot type (r < 0.27) and did not "
+                    "separate foot-posture groups [2,5]. The joint associations were found with CPEI, a different "
+                    "COP measure, and none is drawn.",
         links=(
             JointLink("low_back", "weak_moderate",
                       "Pronated foot function (low CPEI) has been associated with low back pain in women "
-                      "(OR 1.48, cross-sectional, n=1930).", (13,)),
+                      "(OR 1.48, cross-sectional, n=1930).", (13,),
+                      study_measure="the centre of pressure excursion index (CPEI) on a pressure platform",
+                      measure_match="proxy"),
             JointLink("knee", "weak",
-                      "Foot function (CPEI) was not associated with knee pain in the Framingham cohort.", (15,)),
+                      "Foot function (CPEI) was not associated with knee pain in the Framingham cohort.", (15,),
+                      association="null", study_measure="the centre of pressure excursion index (CPEI)",
+                      measure_match="proxy"),
+            JointLink("hip", "weak",
+                      "Foot function (CPEI) was not associated with hip pain in the Framingham cohort.", (15,),
+                      association="null", study_measure="the centre of pressure excursion index (CPEI)",
+                      measure_match="proxy"),
             JointLink("hip", "expert_opinion",
                       "Induced hyperpronation increased internal rotation and anterior pelvic tilt in 35 healthy "
-                      "people standing on wedges.", (27,)),
+                      "people standing on wedges.", (27,),
+                      study_measure="pelvic and leg alignment while standing on wedges (no walking, no pain)",
+                      measure_match="different"),
         ),
         references=(2, 5, 13, 16),
     ),
@@ -386,19 +460,29 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         consistent_with="lateral roll-over loading, as described in cavus feet and in chronic ankle instability",
         mechanism="Lateral roll-over with less pronation after heel strike concentrates load on the lateral "
                   "column.",
-        grade="moderate",
-        grade_basis="Moderate for the ankle-pain association (cross-sectional, wide confidence interval); "
-                    "Weak–Moderate for patellofemoral pain (one prospective cohort).",
+        grade="weak",
+        grade_basis="Weak: small in-shoe studies of lateral loading, one with the opposite result [39,40,41]; the "
+                    "ankle-pain association (Moderate) was found with static foot posture, not with loading.",
         links=(
             JointLink("ankle", "moderate",
-                      "Cavus / supinated feet have been associated with ankle pain (OR 7.56, wide CI); people with "
-                      "chronic ankle instability load the lateral foot more (one study found the opposite).",
-                      (15, 39, 40, 41)),
+                      "Cavus foot posture has been associated with ankle pain (OR 7.56, wide CI).", (15,),
+                      study_measure="static foot posture (modified arch index while standing)",
+                      measure_match="different"),
+            JointLink("ankle", "weak",
+                      "People with chronic ankle instability loaded the lateral foot more in two studies; one "
+                      "barefoot study found higher medial rearfoot pressure instead.", (39, 40, 41),
+                      association="conflicting",
+                      study_measure="lateral plantar pressure in people with chronic ankle instability",
+                      measure_match="proxy"),
             JointLink("knee", "weak_moderate",
                       "More lateral pressure at initial contact preceded patellofemoral pain in one prospective "
-                      "cohort.", (25,)),
+                      "cohort.", (25,),
+                      study_measure="lateral plantar pressure at initial contact (pressure platform)",
+                      measure_match="proxy"),
             JointLink("hip", "weak",
-                      "Over-supinated function went with lower odds of hip pain (OR 0.69).", (15,)),
+                      "Over-supinated function went with lower odds of hip pain (OR 0.69).", (15,),
+                      association="protective", study_measure="the centre of pressure excursion index (CPEI)",
+                      measure_match="proxy"),
         ),
         references=(6, 15),
     ),
@@ -414,16 +498,31 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         consistent_with="a flatter (planus-like) foot loading the arch",
         mechanism="Medial collapse of the foot may alter lower-limb alignment and medial knee loading "
                   "(hypothesis).",
-        grade="moderate",
-        grade_basis="Moderate for the association with knee pain and cartilage damage (large cross-sectional "
-                    "studies); Weak for any causal link.",
+        grade="weak",
+        grade_basis="Weak: the in-shoe midfoot share is a proposed proxy of the arch index, not validated against "
+                    "it [97]; in-shoe midfoot loading was only weakly associated with knee pain [20]. The Moderate "
+                    "knee association was found with static foot posture [17] and is not drawn.",
         links=(
+            JointLink("knee", "weak",
+                      "In people with medial knee osteoarthritis a higher in-shoe dynamic arch index was weakly "
+                      "associated with knee pain; static foot posture was not.", (20,),
+                      study_measure="in-shoe dynamic arch index and plantar forces while walking",
+                      measure_match="same"),
             JointLink("knee", "moderate",
                       "The most planus feet have been associated with frequent knee pain (OR 1.3) and medial "
-                      "knee cartilage damage (OR 1.4, n=1903); small case-control studies agree, one conflicts.",
-                      (17, 15, 18, 19, 20, 21)),
+                      "knee cartilage damage (OR 1.4, n=1903); small case-control studies agree.",
+                      (17, 15, 18, 19),
+                      study_measure="static foot posture (standing arch index, foot posture index, navicular drop)",
+                      measure_match="different"),
+            JointLink("knee", "weak",
+                      "One small study in knee osteoarthritis conflicts with these associations.",
+                      (21,), association="conflicting",
+                      study_measure="medial longitudinal arch height and stiffness (static)",
+                      measure_match="different"),
             JointLink("ankle", "moderate",
-                      "Planus foot posture has been associated with ankle pain (OR 1.47).", (15,)),
+                      "Planus foot posture has been associated with ankle pain (OR 1.47).", (15,),
+                      study_measure="static foot posture (modified arch index while standing)",
+                      measure_match="different"),
         ),
         references=(2, 11, 13),
     ),
@@ -437,18 +536,23 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         literature_threshold="none validated in-shoe; cavus contact area is smaller (118 vs 165 cm²) [37]",
         consistent_with="a higher-arched (cavus-like) foot bridging the midfoot",
         mechanism="Less midfoot contact moves load to the heel and forefoot, raising pressures there.",
-        grade="moderate",
-        grade_basis="Moderate for the ankle-pain association (cross-sectional); Weak–Moderate for the knee.",
+        grade="weak",
+        grade_basis="Weak for the foot-level pattern (a review and one small case-control study [10,37]); the "
+                    "ankle-pain association (Moderate) was found with static foot posture and is not drawn.",
         links=(
+            JointLink("foot", "weak",
+                      "High-arched feet carry more rearfoot and forefoot load and less midfoot load; cavus feet "
+                      "have smaller contact area and higher metatarsal pressures.", (10, 37),
+                      study_measure="regional plantar load and contact area while walking", measure_match="same"),
             JointLink("ankle", "moderate",
-                      "Cavus feet have been associated with ankle pain (OR 7.56, wide confidence interval).",
-                      (15,)),
+                      "Cavus foot posture has been associated with ankle pain (OR 7.56, wide confidence "
+                      "interval).", (15,),
+                      study_measure="static foot posture (modified arch index while standing)",
+                      measure_match="different"),
             JointLink("knee", "weak_moderate",
                       "Lateral loading at initial contact preceded patellofemoral pain in one prospective cohort.",
-                      (25,)),
-            JointLink("foot", "moderate",
-                      "High-arched feet carry more rearfoot and forefoot load and less midfoot load; cavus feet "
-                      "have smaller contact area and higher metatarsal pressures.", (10, 37)),
+                      (25,), study_measure="lateral plantar pressure at initial contact, not midfoot load",
+                      measure_match="different"),
         ),
         references=(10, 37),
     ),
@@ -461,7 +565,8 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
               "and the foot must lie in the lowest fifth of a reference set when one exists",
         literature_threshold="no absolute cut-off; ≥10% lower than the other foot is a proposed, arbitrary "
                              "convention [28,53]",
-        consistent_with="the heel-offloading pattern described in plantar heel pain",
+        consistent_with="the heel-offloading pattern described in plantar heel pain; less heel loading is also "
+                        "common where heel strike is reduced for other reasons (e.g. shuffling, short steps)",
         mechanism="An offloading strategy: less heel load, longer midfoot/forefoot contact, more toe and "
                   "lateral-forefoot loading.",
         grade="moderate",
@@ -469,8 +574,13 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
                     "leg are not established.",
         links=(
             JointLink("foot", "moderate",
-                      "People with plantar heel pain load the heel less and the toes and lateral forefoot more; "
-                      "one force-plate study found no loading-rate difference.", (28, 29, 30)),
+                      "People with plantar heel pain load the heel less and the toes and lateral forefoot more.",
+                      (28, 29), study_measure="heel force and impulse while walking", measure_match="same"),
+            JointLink("foot", "weak",
+                      "One force-plate study found no loading-rate or vertical-force difference between the painful "
+                      "and the other foot.", (30,), association="null",
+                      study_measure="whole-foot vertical force and loading rate (force plate)",
+                      measure_match="different"),
         ),
         references=(28, 29, 53),
     ),
@@ -481,7 +591,8 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         metric="hallux share of stance impulse (%)",
         frame="the other foot (or the patient's baseline); the foot must also lie in the lowest fifth of a "
               "reference set when one exists for the insole layout",
-        literature_threshold="no absolute threshold; in-shoe meta-analysis effect size SMD −0.78 [32]",
+        literature_threshold="no absolute threshold; in-shoe meta-analysis: hallux force-time integral SMD −0.39 "
+                             "(−0.71 to −0.07), the measure this rule uses (hallux peak force: SMD −0.78) [32]",
         consistent_with="the reduced first-ray push-off described in hallux valgus",
         mechanism="Loss of first-ray push-off moves load to the central forefoot and lesser toes.",
         grade="moderate",
@@ -489,9 +600,14 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
                     "opposite in some studies); no evidence found for the knee, hip or back.",
         links=(
             JointLink("foot", "moderate",
-                      "Hallux valgus has been associated with lower hallux force with in-shoe sensors and a "
-                      "transfer of load to the central forefoot; an earlier review reported conflicting results.",
-                      (32, 33, 35, 34)),
+                      "Hallux valgus has been associated with a lower hallux force-time integral with in-shoe "
+                      "sensors (SMD −0.39) and lower hallux load in a population study.", (32, 33),
+                      study_measure="in-shoe hallux force-time integral and hallux force", measure_match="same"),
+            JointLink("foot", "weak",
+                      "An earlier systematic review reported increased hallux loading in some studies; a clinic "
+                      "study found hallux pressure lower but not significantly.", (34, 35),
+                      association="conflicting", study_measure="hallux plantar pressure and force",
+                      measure_match="same"),
         ),
         references=(32, 35),
     ),
@@ -511,7 +627,11 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         links=(
             JointLink("foot", "weak",
                       "Older people with toe deformities showed altered forefoot pressures with unchanged "
-                      "spatiotemporal gait; planus posture has been associated with hammer toes.", (36, 16)),
+                      "spatiotemporal gait.", (36,),
+                      study_measure="forefoot and toe plantar pressure while walking", measure_match="same"),
+            JointLink("foot", "weak",
+                      "Planus foot posture has been associated with hammer toes.", (16,),
+                      study_measure="static foot posture", measure_match="different"),
         ),
         references=(36,),
     ),
@@ -519,7 +639,8 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         code="high_impact",
         title="High heel-strike loading rate",
         evidence_row=7,
-        metric="average vertical loading rate, heel strike to first peak (body weights per second, BW/s)",
+        metric="average vertical loading rate: mean slope between 20% and 80% of the first force peak "
+               "(body weights per second, BW/s)",
         frame="the other foot (or the patient's baseline); the foot must also lie in the highest fifth of a "
               "reference set when one exists for the insole layout",
         literature_threshold="no walking threshold; walking ≈8 BW/s at about 1.5 m/s [45]; the running cut-off "
@@ -528,17 +649,23 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         mechanism="Heel-strike transients travel up the skeleton; their contribution to joint disease is a "
                   "hypothesis.",
         grade="weak",
-        grade_basis="Weak for the knee (cross-sectional: people with knee OA walk with higher loading rates); "
-                    "expert opinion for the back.",
+        grade_basis="Weak: loading rates depend on method and speed [45,47]. The knee-OA association was found "
+                    "with joint loading rates in a gait laboratory, not with in-shoe vertical loading rate, and "
+                    "is not drawn; the back link is a hypothesis.",
         links=(
             JointLink("knee", "weak",
                       "People with medial knee osteoarthritis walk with higher loading rates at the ankle, knee "
-                      "and hip (cross-sectional).", (49,)),
-            JointLink("hip", "weak",
-                      "Higher axial loading rates at the hip were seen in the same knee-OA study.", (49,)),
+                      "and hip (cross-sectional).", (49,),
+                      study_measure="axial joint loading rates from gait-laboratory inverse dynamics",
+                      measure_match="proxy"),
             JointLink("low_back", "expert_opinion",
                       "Heel-strike transients have been proposed to contribute to back symptoms (hypothesis).",
-                      (43, 44)),
+                      (43, 44), study_measure="skeletal accelerations at heel strike (tibia, skull)",
+                      measure_match="different"),
+            JointLink("knee", "weak",
+                      "In runners, one cohort found vertical loading rate not associated with injury by any "
+                      "calculation method (another found the opposite).", (47, 46), association="conflicting",
+                      study_measure="vertical loading rate while running", measure_match="different"),
         ),
         references=(45, 47),
     ),
@@ -546,8 +673,9 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         code="load_asymmetry",
         title="Left/right load asymmetry",
         evidence_row=8,
-        metric="symmetry index SI = (R − L) / mean(R, L) × 100 of impulse per step and of peak force",
-        frame="the other foot: |SI| above 10%, and the difference larger than step-to-step scatter explains",
+        metric="symmetry index SI = (R − L) / mean(R, L) × 100 of impulse per step",
+        frame="the other foot: |SI| above 10%, beyond step-to-step scatter and beyond the repeatability of the "
+              "index (its MDC95) where that is known for the layout",
         literature_threshold="|SI| > 10% is the usual flag, explicitly called arbitrary [53]; healthy gait is "
                              "not perfectly symmetric [56,60]",
         consistent_with="more load carried by one leg than the other",
@@ -557,9 +685,13 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         grade_basis="Weak / conflicting.",
         links=(
             JointLink("knee", "weak",
-                      "In unilateral hip OA the other knee carried higher dynamic load; in unilateral knee pain, "
-                      "more time on the non-painful limb went with lower odds of new pain in that knee.",
-                      (92, 61), side="other"),
+                      "In unilateral hip OA the other knee carried higher dynamic load.", (92,), side="other",
+                      study_measure="knee joint moments in people with unilateral hip osteoarthritis",
+                      measure_match="different"),
+            JointLink("knee", "weak",
+                      "In unilateral knee pain, more time on the non-painful limb went with lower odds of new "
+                      "pain in that knee.", (61,), side="other", association="protective",
+                      study_measure="stance and single-support time asymmetry", measure_match="proxy"),
         ),
         references=(53, 56, 60),
     ),
@@ -575,18 +707,22 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         mechanism="Pain avoidance shortens stance and flattens the force curve on the painful side; people "
                   "with knee OA also shift load strategy at the hip and trunk.",
         grade="weak_moderate",
-        grade_basis="Weak–Moderate (cross-sectional studies in knee OA); progression to other joints is expert "
-                    "opinion.",
+        grade_basis="Weak–Moderate (cross-sectional studies in knee OA); the hip and ankle associations were "
+                    "found with joint moments and joint loading rates and are not drawn.",
         links=(
             JointLink("hip", "weak_moderate",
                       "Knee OA gait has been associated with reduced hip adduction moment and a trunk-sway "
-                      "strategy, and with higher loading rates at the hip.", (93, 49)),
+                      "strategy, and with higher loading rates at the hip.", (93, 49),
+                      study_measure="hip joint moments and loading rates in a gait laboratory",
+                      measure_match="different"),
             JointLink("ankle", "weak_moderate",
                       "Higher axial loading rates at the ankle were seen in knee-OA gait (cross-sectional).",
-                      (49,)),
+                      (49,), study_measure="ankle axial loading rate in a gait laboratory",
+                      measure_match="different"),
             JointLink("knee", "weak",
                       "The other knee: more time on the non-painful limb went with lower, not higher, odds of "
-                      "new pain (conflicting with the overload idea).", (61,), side="other"),
+                      "new pain.", (61,), side="other", association="protective",
+                      study_measure="stance and single-support time asymmetry", measure_match="proxy"),
         ),
         references=(49, 62, 80),
     ),
@@ -597,17 +733,22 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         metric="valley ratio: mid-stance valley / mean of the two peaks (F1, F2) of the vertical force curve",
         frame="the other foot (or the patient's baseline); the foot must also lie in the highest fifth of a "
               "reference set when one exists for the insole layout",
-        literature_threshold="walking F1 ≈1.2 BW [45]; normal valley and F2 values are not verified; all "
-                             "values depend strongly on walking speed [82]",
+        literature_threshold="walking F1 ≈1.2 BW at about 1.5 m/s [45]; normal valley and F2 values are not "
+                             "verified; all values depend strongly on walking speed [82]",
         consistent_with="less weight acceptance and push-off on that foot",
         mechanism="Less weight acceptance and push-off, described as a pain-avoidance strategy in knee OA.",
         grade="weak",
         grade_basis="Weak (small studies, a preprint; walking speed confounds the curve).",
         links=(
             JointLink("knee", "weak",
-                      "Women with knee OA showed a flatter curve (preprint); at matched speed people with knee OA "
-                      "had reduced push-off; group differences shrink once speed is accounted for.",
-                      (80, 62, 81)),
+                      "Women with knee OA showed a flatter vertical force curve (preprint); at matched speed people "
+                      "with knee OA had reduced push-off.", (80, 62),
+                      study_measure="the vertical ground reaction force curve while walking", measure_match="same"),
+            JointLink("knee", "weak",
+                      "Group differences in the force curve largely disappear once walking speed is accounted "
+                      "for.", (81,), association="conflicting",
+                      study_measure="the vertical ground reaction force curve, speed-matched",
+                      measure_match="same"),
         ),
         references=(45, 82, 81),
     ),
@@ -617,11 +758,12 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         evidence_row=11,
         metric="stride-to-stride timing variability (%): robust SD of successive differences / √2 / median, of "
                "stride time and of stance time, averaged, both feet",
-        frame="a reference set of real control recordings (PhysioNet gaitndd and gaitpdb controls): flagged at "
-              "twice the controls' median, the ratio by which Parkinson's (≈2×) and Huntington's (≈3×) groups "
-              "exceeded controls [64]",
-        literature_threshold="older adults: stride-time SD 106±30 ms in later fallers vs 49±4 ms in non-fallers "
-                             "[67]; at least ~20 straight strides are needed [77]",
+        frame="a reference set of real control recordings of the same sensor kind: flagged at twice the "
+              "controls' median, the ratio by which Parkinson's (≈2×) and Huntington's (≈3×) groups exceeded "
+              "controls [64], and above the controls' highest value",
+        literature_threshold="older adults: stride-time SD (mean ± SD of each group, not a normal range) "
+                             "106 ± 30 ms in later fallers vs 49 ± 4 ms in non-fallers [67]; at least ~20 "
+                             "straight strides are needed [77]",
         consistent_with="less regular stride timing than typical",
         mechanism="Higher stride-to-stride variability reflects less steady motor control; it is a marker of "
                   "fall risk, not of stress on one joint.",
@@ -631,11 +773,14 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         links=(
             JointLink("whole_body", "moderate",
                       "Higher stride-time and swing-time variability has predicted falls in older adults "
-                      "(prospective).", (67, 71, 72)),
+                      "(prospective).", (67, 71, 72),
+                      study_measure="stride-time and swing-time variability (force-sensitive insoles, walkway)",
+                      measure_match="same"),
             JointLink("whole_body", "moderate_strong",
                       "Stride-time variability is raised (about 2–3× controls) in Parkinson's and Huntington's "
                       "disease and tracks severity; this report does not interpret it neurologically.",
-                      (64, 74)),
+                      (64, 74), study_measure="stride-time variability (force-sensitive insoles, inertial sensors)",
+                      measure_match="same"),
         ),
         references=(64, 66, 67, 77),
     ),

@@ -144,7 +144,7 @@ FOOT_RULES: tuple[FootRule, ...] = (
              "toe_si_pct", region="hallux"),
     FootRule("lesser_toe_offloading", "share_lesser_toes", "Lesser-toe share of stance load", "%", 100.0, -1,
              "si", "toe_si_pct", region="lesser_toes"),
-    FootRule("high_impact", "loading_rate_bw_s", "Loading rate, heel strike to first peak", "BW/s", 1.0, +1,
+    FootRule("high_impact", "loading_rate_bw_s", "Loading rate, 20–80% of the first peak", "BW/s", 1.0, +1,
              "si", "loading_rate_si_pct", calibrated_only=True),
     FootRule("flattened_force_curve", "valley_ratio", "Valley ratio (valley / mean of the two peaks)", "", 1.0,
              +1, "diff", "valley_ratio_diff", calibrated_only=True),
@@ -244,9 +244,13 @@ def _foot_quality(session: SessionMetrics, side: str) -> tuple[str, str | None]:
     return level, f"{side} foot data quality {foot.quality} ({notes})"
 
 
-def _joints(spec: FindingSpec, side: str) -> tuple[LinkedJoint, ...]:
+def _joints(spec: FindingSpec, side: str, drawn: bool = True) -> tuple[LinkedJoint, ...]:
+    """The finding's joint associations resolved to a leg: the drawn ones (positive, on the study's measure or a
+    validated proxy, grade capped), or (``drawn=False``) the ones listed but never drawn, with why."""
     out = []
     for link in spec.links:
+        if link.drawn != drawn:
+            continue
         if link.joint in ("low_back", "whole_body"):
             resolved = "midline"
         elif side not in ("left", "right") or link.side == "both":
@@ -255,7 +259,9 @@ def _joints(spec: FindingSpec, side: str) -> tuple[LinkedJoint, ...]:
             resolved = _OTHER[side]
         else:
             resolved = side
-        out.append(LinkedJoint(link.joint, resolved, link.grade, link.statement, link.references))
+        out.append(LinkedJoint(link.joint, resolved, link.drawn_grade if drawn else link.grade, link.statement,
+                               link.references, link.association, link.study_measure, link.measure_match,
+                               link.why_not_drawn))
     return tuple(out)
 
 
@@ -274,7 +280,7 @@ def _finish(spec: FindingSpec, side: str, severity: str, measurement: str, reaso
         measurement_confidence=measurement, confidence_reasons=tuple(reasons), evidence_grade=spec.grade,
         measured=measured, reference=reference, comparisons=tuple(comparisons), statement=statement,
         consistent_with=spec.consistent_with, mechanism=spec.mechanism, joints=_joints(spec, side),
-        references=refs, notes=tuple(notes),
+        references=refs, notes=tuple(notes), not_drawn=_joints(spec, side, drawn=False),
     )
 
 
@@ -590,9 +596,10 @@ def _irregular(session: SessionMetrics, params: FindingParams,
                  f"{measures['stride_variability_pct']:.2f}%, stance time {measures['stance_variability_pct']:.2f}%, "
                  f"both feet, at least {n_strides} strides each), {value / dist.median:.1f}× the real controls' "
                  f"median of {dist.median:.2f}% (flagged at {params.irregular_factor:g}×). For context, stride-time "
-                 f"SD was {sd_ms:.0f} ms; older adults who did not fall over a year had 49±4 ms, those who fell "
-                 f"106±30 ms [67]. This is consistent with {spec.consistent_with}; it is a marker of fall risk, "
-                 f"not of stress on one joint, and this report does not interpret it neurologically.")
+                 f"SD was {sd_ms:.0f} ms; in one study of older adults the group means (± SD) were 49 ± 4 ms in "
+                 f"those who did not fall over a year and 106 ± 30 ms in those who fell [67], group averages "
+                 f"rather than a normal range. This is consistent with {spec.consistent_with}; it is a marker of "
+                 f"fall risk, not of stress on one joint, and this report does not interpret it neurologically.")
     notes.append("Turning, stopping and walking speed all raise variability; the measure used ignores a few "
                  "irregular strides and slow changes of pace, but not a whole walk of stop-and-go.")
     return _finish(spec, "both", _severity(value / limit), measurement, reasons, measured, comparison,

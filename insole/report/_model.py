@@ -96,18 +96,32 @@ class Measured:
 
 @dataclass(frozen=True)
 class LinkedJoint:
-    """A joint a finding points to, resolved to a leg ("left", "right", "both" or "midline")."""
+    """A joint association of a finding, resolved to a leg ("left", "right", "both" or "midline").
+
+    In ``Finding.joints`` (drawn in the kinetic chain): a positive association on
+    the measure the study used or a validated proxy, ``grade`` already capped
+    for the distance between the measures. In ``Finding.not_drawn``: a null,
+    protective or conflicting result, or one found on a different measure;
+    ``grade`` is then the grade on the study's own measure and ``why_not_drawn``
+    says why it is listed and not drawn.
+    """
 
     joint: str
     side: str
     grade: str
     statement: str
     references: tuple[int, ...]
+    association: str = "positive"
+    study_measure: str = ""
+    measure_match: str = "same"
+    why_not_drawn: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"joint": self.joint, "side": self.side, "grade": self.grade,
                 "grade_label": GRADE_LABELS[self.grade], "statement": self.statement,
-                "references": list(self.references)}
+                "references": list(self.references), "association": self.association,
+                "study_measure": self.study_measure, "measure_match": self.measure_match,
+                "why_not_drawn": self.why_not_drawn or None}
 
 
 @dataclass(frozen=True)
@@ -136,6 +150,7 @@ class Finding:
     joints: tuple[LinkedJoint, ...]
     references: tuple[int, ...]
     notes: tuple[str, ...] = ()
+    not_drawn: tuple[LinkedJoint, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -155,6 +170,7 @@ class Finding:
             "consistent_with": self.consistent_with,
             "mechanism": self.mechanism,
             "joints": [j.to_dict() for j in self.joints],
+            "associations_not_drawn": [j.to_dict() for j in self.not_drawn],
             "references": list(self.references),
             "notes": list(self.notes),
         }
