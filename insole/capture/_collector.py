@@ -23,6 +23,15 @@ What it does, per ``PROTOCOL.md``:
 * On link loss (``disconnected_callback``) the link reconnects with back-off
   while the session goes on; the streams before and after are told apart in
   the inbox by a :class:`StreamStart` marker so the gap can be marked exactly.
+
+The source seam: an insole that does not speak ``PROTOCOL.md`` over BLE (a
+Moticon OpenGo stream over UDP, see ``insole.capture._sources``) is found by
+its source, not by this scanner, and comes as a :class:`FoundInsole` whose
+``transport`` is a :class:`LinkTransport`. The link then keeps everything
+that is not about the wire (its state, counters, inbox, the ready/go/stop
+handshake with the session, reconnection with back-off) and lets the
+transport connect, stream and zero. With ``transport=None`` (our insoles)
+nothing here changes.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
@@ -74,6 +83,7 @@ __all__ = [
     "InsoleLink",
     "InsoleSelector",
     "LinkCounters",
+    "LinkTransport",
     "SessionClock",
     "StreamStart",
     "identify_advertisement",
@@ -188,6 +198,8 @@ class FoundInsole:
     protocol_version: int | None
     problem: str | None = None
     device: BLEDevice | None = field(default=None, compare=False, repr=False)
+    #: How to reach an insole of another source (None: our BLE protocol, through ``device``).
+    transport: LinkTransport | None = field(default=None, compare=False, repr=False)
 
 
 def identify_advertisement(device: BLEDevice, adv: AdvertisementData) -> FoundInsole | None:
@@ -350,6 +362,23 @@ class LinkCounters:
     stalls: int = 0
 
 
+class LinkTransport(Protocol):
+    """The wire of a non-BLE source, driven by its :class:`InsoleLink` (see the module docstring).
+
+    ``connect_and_stream`` is one connection: it readies the link the first
+    time (:meth:`InsoleLink.mark_ready`, then :meth:`InsoleLink.wait_for_go`),
+    opens a stream (:meth:`InsoleLink.begin_stream`, a :class:`StreamStart`
+    in the inbox before the stream's first payload), fills the inbox and
+    returns True when the stream was lost or the link was stopped after it
+    streamed, False when it never streamed; raising means a failed attempt
+    (the link retries with back-off), :class:`FatalLinkError` ends the link.
+    """
+
+    async def connect_and_stream(self, link: InsoleLink) -> bool: ...
+
+    async def tare(self, link: InsoleLink) -> bool: ...
+
+
 class FatalLinkError(DeviceError):
     """A problem that reconnecting cannot fix (wrong foot, unsupported settings, MTU too small)."""
 
@@ -418,6 +447,40 @@ class InsoleLink:
         """Start streaming (after every insole is ready and tared)."""
         self._go.set()
 
+    # -- for a LinkTransport (another source's wire) ---------------------------
+
+    @property
+    def stopping(self) -> bool:
+        """True once the session asked this link to stop."""
+        return self._stopping.is_set()
+
+    def mark_ready(self) -> None:
+        """The first connection is made and checked: the session may tare and go."""
+        if not self._ready.is_set():
+            self._ready.set()
+            self._set_state("ready")
+
+    async def wait_for_go(self) -> bool:
+        """Wait for :meth:`go`; False if the link is being stopped instead."""
+        await self._wait_or_lost(self._go)
+        return self._go.is_set() and not self._stopping.is_set()
+
+    async def wait_stopping(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` (wall) for :meth:`stop`; True if it came."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout_s)
+        return self._stopping.is_set()
+
+    def begin_stream(self, arrived_s: float, device_base_us: int = 0) -> None:
+        """A new stream starts with the next payload: mark it in the inbox and count the reconnect."""
+        self.inbox.append((arrived_s, StreamStart(self.params.samples_per_packet, device_base_us)))
+        self.last_data_s = arrived_s
+        if self._streamed_once:
+            self.counters.reconnects += 1
+        self._streamed_once = True
+        self.counters.link_down_since_s = None
+        self._set_state("streaming")
+
     def stop(self) -> None:
         """Ask the link to stop streaming and disconnect; :meth:`run` then returns."""
         self._stopping.set()
@@ -425,6 +488,10 @@ class InsoleLink:
 
     async def tare(self) -> bool:
         """Send TARE (the wearer's feet unloaded); True when the insole confirmed it."""
+        if self.found.transport is not None:
+            ok = await self.found.transport.tare(self)
+            self.counters.tared = self.counters.tared or ok
+            return ok
         reply, _, _ = await self._command(Tare)
         ok = reply.status is Status.OK
         self.counters.tared = self.counters.tared or ok
@@ -432,6 +499,8 @@ class InsoleLink:
 
     async def identify(self, duration_s: int = 5) -> bool:
         """Make the insole blink and buzz so a person can tell which one it is; True if it did."""
+        if self.found.transport is not None:
+            return False  # no source but ours can be told to blink
         reply, _, _ = await self._command(lambda token: Identify(duration_s, token=token))
         return reply.status is Status.OK
 
@@ -474,7 +543,10 @@ class InsoleLink:
             while not self._stopping.is_set():
                 streamed = False
                 try:
-                    streamed = await self._connect_and_stream()
+                    transport = self.found.transport
+                    streamed = await (
+                        self._connect_and_stream() if transport is None else transport.connect_and_stream(self)
+                    )
                 except FatalLinkError as error:
                     self.fatal = error
                     self.counters.last_error = str(error)
@@ -496,7 +568,7 @@ class InsoleLink:
                 self._set_state("reconnecting" if self._streamed_once else "connecting")
                 delay = backoff[min(attempt, len(backoff) - 1)]
                 attempt += 1
-                if attempt >= 3 and attempt % 3 == 0 and self._rescan is not None:
+                if attempt >= 3 and attempt % 3 == 0 and self._rescan is not None and self.found.transport is None:
                     # BlueZ forgets an unpaired device some time after it disappears; after a few
                     # failed attempts look for it again (through the session's one scanner)
                     with contextlib.suppress(Exception):
