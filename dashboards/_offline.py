@@ -34,12 +34,16 @@ the page sets it with ``textContent``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime as dt
+import errno
 import html
 import json
 import math
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +54,7 @@ import plotly.graph_objects as go
 from dashboards._footmap import foot_grid
 from dashboards._live_server import STATIC_DIR, plotly_js_path
 from dashboards._signals import load_scale, total_load
-from insole import InsoleError, Recording, __version__, plot
+from insole import InsoleError, OutputError, Recording, __version__, plot
 from insole.analysis import metric_unit
 
 __all__ = ["DashboardParams", "build_dashboard", "write_dashboard", "dashboard_payload", "clinic_phases"]
@@ -633,11 +637,53 @@ def build_dashboard(recording: Recording, analysis: Any = None, *, source: str |
 
 
 def write_dashboard(recording: Recording, path: str | Path, analysis: Any = None, *, source: str | None = None,
-                    params: DashboardParams | None = None) -> Path:
-    """Write the self-contained dashboard of ``recording`` to ``path`` (HTML); return the path."""
+                    params: DashboardParams | None = None, force: bool = True) -> Path:
+    """Write the self-contained dashboard of ``recording`` to ``path`` (HTML); return the path.
+
+    The page goes to a temporary file beside ``path``, renamed once complete (a crash leaves the old file
+    or the new one); ``force=False`` refuses to replace an existing file (``OutputError``).
+    """
     path = Path(path)
     text = build_dashboard(recording, analysis, source=source, params=params)
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    _write_atomically(path, text.encode("utf-8"), force=force)
     return path
+
+
+def _write_atomically(path: Path, data: bytes, *, force: bool) -> None:
+    """``data`` to a temporary file beside ``path``, then published under ``path``.
+
+    The rule of ``insole._output.atomic_write`` (private to insole, so not imported here): with
+    ``force`` the file is renamed over ``path``; without, it is hard-linked to ``path``, which fails
+    when a file is there (even one that appeared while we wrote), so nothing is ever replaced.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name[:180]}.", suffix=".part", dir=folder)
+    except OSError as error:
+        raise OutputError(path, f"cannot write here ({error.strerror or error})") from None
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)  # as a page written by open() would be under the usual umask (mkstemp: 0600)
+        if force:
+            os.replace(temporary, path)
+            return
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            raise OutputError(path, "already exists (add --force to replace it)") from None
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                raise
+            if path.exists():  # a file system without hard links: check, then rename
+                raise OutputError(path, "already exists (add --force to replace it)") from None
+            os.replace(temporary, path)
+            return
+        temporary.unlink()
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise

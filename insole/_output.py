@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -60,32 +61,77 @@ def check_target(
     ``inputs`` are the files the command reads: writing over one of them is
     refused even with ``force``. ``folder=True`` checks a target that is a
     folder to fill (batch, BIDS): it may exist, but must be a folder.
+    An existing target that is not a regular file (a device such as
+    ``/dev/null``, a FIFO, a socket) is refused even with ``force``: replacing
+    it would put a file where the system expects something else.
     """
     target = Path(path)
+    found = _stat(target, follow=True)
     for source in _inputs_of(inputs):
-        if source.exists() and target.exists() and same_file(source, target):
-            raise OutputError(target, "is one of this command's inputs; it is never overwritten (choose another name)")
-        if not source.exists() and os.path.abspath(source) == os.path.abspath(target):
+        if _is_same(source, target, found):
             raise OutputError(target, "is one of this command's inputs; it is never overwritten (choose another name)")
     parent = target.parent if str(target.parent) else Path(".")
     if folder:
-        if target.exists() and not target.is_dir():
+        if found is not None and not stat.S_ISDIR(found.st_mode):
             raise OutputError(target, "is a file, not a folder")
-        probe = target if target.exists() else parent
+        probe = target if found is not None else parent
     else:
-        if target.is_dir():
+        if found is not None and stat.S_ISDIR(found.st_mode):
             raise OutputError(target, "is a folder; give a file name")
-        if target.exists() or target.is_symlink():
+        if found is not None and not stat.S_ISREG(found.st_mode):
+            raise OutputError(target, "is not a regular file (a device, FIFO or socket); give a file name")
+        if found is not None or _stat(target, follow=False) is not None:  # a link to nothing is a file too
             if not force:
                 raise OutputError(target, FORCE_HINT)
         probe = parent
-    if not probe.exists():
+    probed = _stat(probe, follow=True, target=target)
+    if probed is None:
         raise OutputError(target, f"its folder {probe} does not exist (create it first)")
-    if not probe.is_dir():
+    if not stat.S_ISDIR(probed.st_mode):
         raise OutputError(target, f"{probe} is not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(target, f"cannot write into {probe} (permission denied)")
+        raise OutputError(target, f"cannot write into {probe} (permission denied or read-only)")
     return target
+
+
+def _is_same(source: Path, target: Path, found: os.stat_result | None) -> bool:
+    """Whether the input ``source`` is the output ``target`` (same file, or the same name when neither exists)."""
+    if os.path.abspath(source) == os.path.abspath(target):
+        return True
+    if found is None:
+        return False
+    try:
+        known = os.stat(source)
+    except (OSError, ValueError):
+        return False
+    return (known.st_dev, known.st_ino) == (found.st_dev, found.st_ino)
+
+
+def _stat(path: Path, *, follow: bool, target: Path | None = None) -> os.stat_result | None:
+    """``os.stat`` of ``path``, None when nothing is there; any other failure is an ``OutputError`` on ``target``."""
+    try:
+        return os.stat(path, follow_symlinks=follow)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return None if follow else _stat(path, follow=False, target=target)
+        raise OutputError(target or path, _problem(error)) from None
+    except ValueError:  # an embedded NUL byte
+        raise OutputError(target or path, "is not a usable file name (it contains a NUL byte)") from None
+
+
+def _problem(error: OSError) -> str:
+    """What an ``OSError`` on an output path means, in words."""
+    if error.errno == errno.ENAMETOOLONG:
+        return "the name is too long for the file system (at most 255 bytes per name)"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "cannot write here (permission denied)"
+    if error.errno == errno.EROFS:
+        return "cannot write here (read-only file system)"
+    if error.errno == errno.ENOSPC:
+        return "cannot write: no space left on the device"
+    return f"cannot write: {error.strerror or error}"
 
 
 @contextlib.contextmanager
@@ -100,17 +146,19 @@ def atomic_path(path: str | os.PathLike[str], *, force: bool = False, suffix: st
     """
     target = Path(path)
     parent = target.parent if str(target.parent) else Path(".")
+    # the temporary name stays within the 255 bytes a file name may have, whatever the target's length
+    ending = (suffix if suffix is not None else target.suffix)[:16] + ".part"
+    stem = target.name.encode("utf-8", "surrogateescape")[:180].decode("utf-8", "ignore")
     try:
-        fd, name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=(suffix if suffix is not None else target.suffix) + ".part", dir=parent
-        )
+        fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=ending, dir=parent)
     except FileNotFoundError:
         raise OutputError(target, f"its folder {parent} does not exist (create it first)") from None
-    except PermissionError:
-        raise OutputError(target, f"cannot write into {parent} (permission denied)") from None
     except OSError as error:
-        raise OutputError(target, f"cannot write: {error.strerror or error}") from None
-    os.close(fd)
+        raise OutputError(target, _problem(error)) from None
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it (mkstemp makes it private, 0600)
+    finally:
+        os.close(fd)
     temporary = Path(name)
     try:
         yield temporary
@@ -149,13 +197,25 @@ def _publish(temporary: Path, target: Path, *, force: bool) -> None:
         raise OutputError(target, FORCE_HINT) from None
     except OSError as error:
         if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
-            raise OutputError(target, f"cannot write: {error.strerror or error}") from None
+            raise OutputError(target, _problem(error)) from None
         # file systems without hard links: check, then rename (a small window, stated)
         if target.exists():
             raise OutputError(target, FORCE_HINT) from None
         os.replace(temporary, target)
         return
     temporary.unlink()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux tells it (else set and restored)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -110,16 +111,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise
             raise extra from error
     except MissingExtraError as error:
-        print(f"insole {args.command}: {error}", file=sys.stderr)
+        _complain(args.command, str(error))
         return EXIT_BAD_INPUT
     except (UsageError, InputError) as error:
-        print(f"insole {args.command}: error: {error}", file=sys.stderr)
+        _complain(args.command, f"error: {error}")
         return EXIT_BAD_INPUT
     except DeviceError as error:
-        print(f"insole {args.command}: device error: {error}", file=sys.stderr)
+        _complain(args.command, f"device error: {error}")
         return EXIT_FAILURE
     except InsoleError as error:
-        print(f"insole {args.command}: error: {error}", file=sys.stderr)
+        _complain(args.command, f"error: {error}")
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"insole {args.command}: interrupted", file=sys.stderr)
@@ -127,11 +128,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # the reader went away (e.g. `insole info --json | head`): not our error.
         # Point stdout at devnull so the interpreter's final flush stays quiet.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as error:
+        # the last safety net: a file the operating system refused (permissions, a full disk, a name too
+        # long, a folder where a file was expected) is the user's to fix, not a bug to show as a traceback.
+        # Other exceptions are programming errors and keep their traceback.
+        _complain(args.command, f"error: {_os_error_text(error)}")
+        return EXIT_BAD_INPUT
 
+
+def _os_error_text(error: OSError) -> str:
+    """``FILENAME: what went wrong`` (or just what went wrong when the error names no file)."""
+    problem = error.strerror or str(error) or type(error).__name__
+    names = [name for name in (error.filename, error.filename2) if name is not None]
+    if not names:
+        return problem
+    named = " -> ".join(os.fsdecode(name) if isinstance(name, bytes) else str(name) for name in names)
+    return f"{named}: {problem}"
+
+
+def _complain(command: str, message: str) -> None:
+    """One line on stderr: ``insole COMMAND: MESSAGE`` (control characters from file contents escaped)."""
+    from insole._cli._outputs import printable
+
+    print(f"insole {command}: {printable(message)}", file=sys.stderr)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from insole._cli._arguments import add_recording_command
+from insole._cli._outputs import add_force_option, check_outputs, printable
 from insole._errors import AnalysisError, InputError, require_extra
 from insole.io import formats, load
 
@@ -74,6 +75,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
     for output in _EXTRA_OUTPUTS:
         parser.add_argument(output.flag, metavar=output.metavar, help=output.help, **(output.kwargs or {}))
+    add_force_option(parser, help="replace the --json (and --report, --dashboard) file if it already exists "
+                                  "(without it the command stops before any work); never the recording itself")
     parser.set_defaults(func=run)
 
 
@@ -84,6 +87,10 @@ def _dest(output: ExtraOutput) -> str:
 def run(args: argparse.Namespace) -> int:
     from insole.analysis import AnalysisParams, analyze, write_json
 
+    # every file this run will write, checked before any work ('-' is standard output)
+    outputs = [None if args.json == "-" else args.json]
+    outputs += [getattr(args, _dest(output), None) for output in _EXTRA_OUTPUTS]
+    check_outputs(outputs, force=args.force, inputs=[args.path])
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
     for output in _EXTRA_OUTPUTS:
@@ -102,15 +109,11 @@ def run(args: argparse.Namespace) -> int:
     analysis = dataclasses.replace(analysis, provenance=provenance)
     to_stdout = args.json == "-"
     if args.json and not to_stdout:
-        out = Path(args.json)
-        try:
-            write_json(analysis, out)
-        except OSError as error:
-            raise InputError(out, f"cannot be written ({error.strerror})") from None
+        write_json(analysis, Path(args.json), force=args.force)
     if to_stdout:
         write_json(analysis, sys.stdout)
     else:
-        sys.stdout.write(summary_text(analysis, args.path))
+        sys.stdout.write("\n".join(printable(line) for line in summary_text(analysis, args.path).split("\n")))
         if args.json:
             sys.stdout.write(f"\nJSON written to {args.json}\n")
     for output in _EXTRA_OUTPUTS:

@@ -19,14 +19,15 @@ def _report(analysis: Any, recording: Any, value: str, args: argparse.Namespace)
 
     out = Path(value)
     write_report(recording, out, path=getattr(args, "path", None), analysis=analysis,
-                 body_mass_kg=getattr(args, "mass_kg", None))
+                 body_mass_kg=getattr(args, "mass_kg", None), force=getattr(args, "force", False))
     return f"report: {out}"
 
 
 def _dashboard(analysis: Any, recording: Any, value: str, args: argparse.Namespace) -> str:
     from dashboards import write_dashboard
 
-    out = write_dashboard(recording, value, analysis, source=str(getattr(args, "path", "") or ""))
+    out = write_dashboard(recording, value, analysis, source=str(getattr(args, "path", "") or ""),
+                          force=getattr(args, "force", False))
     return f"dashboard: {out}"
 
 

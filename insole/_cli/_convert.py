@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 from pathlib import Path
 
 from insole._cli._arguments import add_examples_command
-from insole._errors import InputError
+from insole._cli._outputs import add_force_option, check_outputs, write_recording
 from insole._recording import Recording
-from insole.io import formats, load, write_parquet
+from insole.io import formats, load
 
 __all__ = ["add_parser", "open_input"]
 
@@ -39,7 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--map", type=Path, metavar="MAPPING",
         help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md)",
     )
-    parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    add_force_option(parser, help="replace OUT (and, for CSV, its .json sidecar) if it already exists; never the "
+                                  "input file or the mapping")
     parser.set_defaults(func=run)
 
 
@@ -54,17 +56,22 @@ def open_input(path: Path, format: str | None, mapping: Path | None) -> Recordin
 
 def run(args: argparse.Namespace) -> int:
     out = args.out or Path(args.path.name).with_suffix(_SUFFIX[args.to])
-    if out.resolve() == args.path.resolve():
-        raise InputError(out, "the output would overwrite the input; choose another --out")
-    if out.exists() and not args.force:
-        raise InputError(out, "already exists (use --force to overwrite)")
+    inputs = [args.path, args.map]
+    if args.to == "csv":  # the CSV and its .json sidecar, both checked before the input is read
+        check_outputs([out, out.with_name(out.name + ".json")], force=args.force, inputs=inputs)
+    else:
+        check_outputs([out], force=args.force, inputs=inputs)
     recording = open_input(args.path, args.format, args.map)
     if args.to == "parquet":
-        write_parquet(recording, out)
+        write_recording(recording, out, force=args.force)
         print(f"wrote {out}: {recording!r}")
     else:
         from insole.io import write_csv  # pandas, only when writing CSV
 
-        csv_path, sidecar = write_csv(recording, out)
+        # the sidecar names the CSV file, so write_csv writes under the final name itself
+        if "force" in inspect.signature(write_csv).parameters:
+            csv_path, sidecar = write_csv(recording, out, force=args.force)
+        else:
+            csv_path, sidecar = write_csv(recording, out)
         print(f"wrote {csv_path} and {sidecar.name}: {recording!r}")
     return 0

@@ -9,11 +9,11 @@ of pressure, left/right comparison, data quality and provenance.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from insole._cli._arguments import add_recording_command
+from insole._cli._outputs import add_force_option, check_outputs
 from insole._errors import require_extra
 from insole.io import formats, load
 
@@ -36,25 +36,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=None, help="HTML file to write (default: PATH with .html)")
     parser.add_argument("--format", choices=sorted(formats()), help="force the input format instead of detecting it")
     parser.add_argument("--title", default=None, help="title shown on the page (default: Session dashboard)")
+    add_force_option(parser, help="replace the HTML file if it already exists (without it the command stops "
+                                  "before any work); never the recording itself")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    out = args.out or args.path.with_suffix(".html")
+    check_outputs([out], force=args.force, inputs=[args.path])
     require_extra("dashboards")
-    from dashboards import write_dashboard
+    from dashboards import DashboardParams, write_dashboard
 
     started = time.perf_counter()
     recording = load(args.path, args.format)  # a bad input file is reported first, by name
-    out = args.out or args.path.with_suffix(".html")
-    if out.exists() and out.is_dir():
-        print(f"insole dashboard: error: {out}: is a directory; give a file name with --out", file=sys.stderr)
-        return 2
-    if not out.parent.exists():
-        print(f"insole dashboard: error: {out.parent}: no such folder", file=sys.stderr)
-        return 2
-    from dashboards import DashboardParams
-
-    write_dashboard(recording, out, source=args.path.name, params=DashboardParams(title=args.title))
+    write_dashboard(recording, out, source=args.path.name, params=DashboardParams(title=args.title), force=args.force)
     size_mb = out.stat().st_size / 1e6
     print(f"insole dashboard: wrote {out} ({size_mb:.1f} MB, {time.perf_counter() - started:.1f} s)")
     return 0

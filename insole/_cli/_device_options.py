@@ -37,10 +37,13 @@ if TYPE_CHECKING:
     from insole.capture import CaptureParams, InsoleSelector
 
 __all__ = [
+    "CAPTURE_FORCE_HELP",
     "EMULATED_UNLOADED_S",
     "abandoned",
     "add_device_options",
     "capture_setup",
+    "check_capture_target",
+    "session_force",
     "emulated_walk_specs",
     "emulation_faults",
     "parquet_out",
@@ -185,6 +188,46 @@ def parquet_out(path: Path | None, *, default_stem: str = "insole") -> Path:
     """``--out`` ending in ``.parquet`` (appended when it does not); unset, STEM-YYYYMMDD-HHMMSS.parquet here."""
     out = path or Path(f"{default_stem}-{dt.datetime.now():%Y%m%d-%H%M%S}.parquet")
     return out if out.suffix == ".parquet" else out.with_name(out.name + ".parquet")
+
+
+#: ``--force`` of the capture commands (each adds it last, after its own options).
+CAPTURE_FORCE_HELP = ("replace --out if it already exists (without it an existing file is refused before anything "
+                      "connects); an unfinished capture stream beside it is never replaced")
+
+
+def check_capture_target(out: Path, *, force: bool, inputs: Sequence[Path | None] = ()) -> Path:
+    """Refuse a capture's file before anything connects; return ``out``.
+
+    ``out`` must be writable (and absent unless ``force``; never one of
+    ``inputs``); the capture stream beside it (``STEM.arrows`` and its
+    ``.json`` sidecar) must not exist even with ``force``: it is an earlier
+    capture that ``insole recover`` has not turned into a file yet.
+
+    Raises:
+        OutputError: one line naming the file.
+    """
+    from insole._cli._outputs import check_outputs
+    from insole._errors import OutputError
+
+    check_outputs([out], force=force, inputs=inputs)
+    stream = stream_path_of(out)
+    for leftover in (stream, stream.with_name(stream.name + ".json")):
+        if leftover.exists() or leftover.is_symlink():
+            raise OutputError(leftover, f"an unfinished capture is here (never replaced, even with --force): run "
+                                        f"'insole recover {stream}' first, or choose another --out")
+    return out
+
+
+def session_force(session_class: Any, force: bool) -> dict[str, bool]:
+    """``{"force": force}`` when the capture session takes it (it then refuses an existing file itself), else {}."""
+    import inspect
+
+    return {"force": force} if "force" in inspect.signature(session_class).parameters else {}
+
+
+def stream_path_of(out: Path) -> Path:
+    """The capture stream written beside ``out`` while capturing (as ``insole.capture.CaptureSession`` names it)."""
+    return out.with_name(out.stem + ".arrows") if out.suffix == ".parquet" else out.with_name(out.name + ".arrows")
 
 
 def tare_prompt(args: argparse.Namespace, *, wearer: str) -> Callable[[], Awaitable[None]] | None:

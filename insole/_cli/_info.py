@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from insole._cli._arguments import add_recording_command
+from insole._cli._outputs import printable
 from insole._recording import Recording
 from insole._version import __version__
 from insole.io import detect_format, formats, load, read_stream
@@ -49,7 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     info = describe(args.path, args.format, mapping=args.map)
     if args.json:
-        json.dump(info, sys.stdout, indent=2, allow_nan=False)
+        json.dump(info, sys.stdout, indent=2, allow_nan=False)  # JSON escapes control characters itself
         sys.stdout.write("\n")
     else:
         sys.stdout.write(_as_text(info))
@@ -215,4 +216,6 @@ def _as_text(info: dict[str, Any]) -> str:
             f"  capture stream  {stream['batches']} batches, {stream['rows']} rows, {state}; "
             f"run 'insole recover {info['file']}' to make the Parquet file"
         )
-    return "\n".join(lines) + "\n"
+    # metadata, file names and device names come from the file: an escape sequence or a carriage return
+    # in them must reach the terminal as text, never act on it (each line is escaped on its own)
+    return "\n".join(printable(line) for line in lines) + "\n"

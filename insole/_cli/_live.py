@@ -17,9 +17,18 @@ import signal
 import sys
 from pathlib import Path
 
+from insole._cli import UsageError
 from insole._cli._arguments import add_examples_command, positive_float
-from insole._cli._device_options import add_device_options, emulation_faults, parquet_out, require_capture_extras
-from insole._errors import require_extra
+from insole._cli._device_options import (
+    CAPTURE_FORCE_HELP,
+    add_device_options,
+    check_capture_target,
+    emulation_faults,
+    parquet_out,
+    require_capture_extras,
+)
+from insole._cli._outputs import add_force_option
+from insole._errors import OutputError, require_extra
 from insole.io import formats, load
 
 __all__ = ["add_parser"]
@@ -79,6 +88,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="folder for recordings started from the page (default: current folder)")
     parser.add_argument("--duration-s", "--duration", dest="duration_s", type=positive_float, default=None,
                         help="stop after this many seconds (default: run until Ctrl-C)")
+    add_force_option(parser, help=CAPTURE_FORCE_HELP)
     parser.set_defaults(func=run)
 
 
@@ -86,6 +96,13 @@ def run(args: argparse.Namespace) -> int:
     if args.emulate and args.replay is not None:
         print("insole live: error: choose one of --replay and --emulate", file=sys.stderr)
         return 2
+    if args.out_dir.exists() and not args.out_dir.is_dir():
+        raise OutputError(args.out_dir, "is a file, not a folder (--out-dir names the folder for recordings)")
+    if args.replay is not None and args.out is not None:
+        raise UsageError("--out names the first capture's file; with --replay, recordings started from the page "
+                         "go to --out-dir")
+    if args.out is not None:  # before anything connects
+        args.out = check_capture_target(parquet_out(args.out), force=args.force, inputs=[args.replay])
     require_extra("dashboards")
     if args.replay is not None:
         recording = load(args.replay, args.format)
@@ -93,8 +110,6 @@ def run(args: argparse.Namespace) -> int:
     # --speed also paces a replay, so only --faults needs --emulate here
     faults = emulation_faults(args, emulate_only=("--faults",), synthetic=True)
     require_capture_extras(args)
-    if args.out is not None:
-        args.out = parquet_out(args.out)
     return asyncio.run(_serve_capture(args, faults))
 
 
@@ -130,7 +145,7 @@ async def _until_stopped(duration_s: float | None, *also: asyncio.Future) -> Non
 
 async def _serve_capture(args: argparse.Namespace, faults) -> int:
     from dashboards import CaptureControl, LiveServer
-    from insole._cli._device_options import capture_setup, emulated_walk_specs, start_emulation
+    from insole._cli._device_options import capture_setup, emulated_walk_specs, session_force, start_emulation
     from insole._errors import DeviceError
     from insole._layout import get_layout
     from insole._recording import RecordingMeta
@@ -151,8 +166,10 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
     hub = LiveHub()
 
     def make_session(path: Path, found):
+        # --force is for the --out the user named; the page's later recordings get fresh names
         return CaptureSession(path, params=params, selectors=selectors, meta=meta, hub=hub,
-                              speed=args.speed if args.emulate else 1.0, software=software, found=found)
+                              speed=args.speed if args.emulate else 1.0, software=software, found=found,
+                              **session_force(CaptureSession, bool(args.force and path == args.out)))
 
     control = CaptureControl(make_session, hub, out_dir=args.out_dir, first_path=args.out)
     server = LiveServer(

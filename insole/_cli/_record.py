@@ -23,17 +23,21 @@ from typing import Any
 
 from insole._cli._arguments import add_examples_command, positive_float
 from insole._cli._device_options import (
+    CAPTURE_FORCE_HELP,
     abandoned,
     add_device_options,
     capture_setup,
+    check_capture_target,
     emulated_walk_specs,
     emulation_faults,
     parquet_out,
     require_capture_extras,
+    session_force,
     start_emulation,
     stop_on_signals,
     tare_prompt,
 )
+from insole._cli._outputs import add_force_option
 
 __all__ = ["add_parser", "run"]
 
@@ -74,13 +78,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                            help="emulated seconds per wall second (default 1); with --duration each emulated "
                                 "insole streams exactly that many seconds of samples (a link loss starts a new stream)")
     emulation.add_argument("--seed", type=int, default=0, help="seed of the simulated walk (default 0)")
+    add_force_option(parser, help=CAPTURE_FORCE_HELP)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    out = check_capture_target(parquet_out(args.out), force=args.force)  # before anything connects
     faults = emulation_faults(args, emulate_only=("--faults", "--speed"), synthetic=True)
     require_capture_extras(args)
-    return asyncio.run(_record(args, parquet_out(args.out), faults))
+    return asyncio.run(_record(args, out, faults))
 
 
 async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
@@ -123,6 +129,7 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
         out, params=params, selectors=selectors, meta=meta, speed=args.speed if args.emulate else 1.0,
         duration_s=None if environment is not None else args.duration,
         before_tare=tare_prompt(args, wearer="the wearer"), on_status=on_status, software=software,
+        **session_force(CaptureSession, args.force),
     )
     finish_watch = None
     if environment is not None and args.duration:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 from pathlib import Path
 
+from insole._cli._outputs import add_force_option, check_outputs
+from insole._errors import InputError
 from insole.io import default_parquet_path, read_parquet, read_stream, recover
 
 __all__ = ["add_parser"]
@@ -24,13 +27,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", type=Path, help="capture stream (.arrows)")
     parser.add_argument("--out", type=Path, help="Parquet file to write (default: beside the stream, .parquet)")
     parser.add_argument("--keep-stream", action="store_true", help="keep the stream and its sidecar afterwards")
+    add_force_option(parser, help="replace the Parquet file if one is already there (without it the command "
+                                  "stops and the stream stays); never the stream or its sidecar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    _, facts = read_stream(args.path)  # fails with one clear line if this is not a capture stream
     out = args.out or default_parquet_path(args.path)
-    written = recover(args.path, out, keep_stream=args.keep_stream)
+    if not args.path.exists():
+        raise InputError(args.path, "no such file")
+    if args.path.suffix != ".arrows":  # most likely not a stream at all: say that first
+        read_stream(args.path)
+    # an existing Parquet file of that name may be another session: refused before anything is read or removed
+    check_outputs([out], force=args.force, inputs=[args.path, args.path.with_name(args.path.name + ".json")])
+    _, facts = read_stream(args.path)  # fails with one clear line if this is not a capture stream
+    if "force" in inspect.signature(recover).parameters:
+        written = recover(args.path, out, keep_stream=args.keep_stream, force=args.force)
+    else:
+        written = recover(args.path, out, keep_stream=args.keep_stream)
     recording = read_parquet(written)
     feet = ", ".join(f"{side} {recording.samples(side).n_samples} samples" for side in recording.sides)
     ending = (

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from insole._cli._outputs import add_force_option, check_outputs
 from insole._errors import InputError, RecordingError, require_extra
 from insole.io import load
 
@@ -39,22 +40,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pdf", type=Path, metavar="PDF", help="also print the page to PDF (headless Chromium)")
     parser.add_argument("--mass-kg", type=float, metavar="M", help="body mass in kg (overrides the recording's)")
     parser.add_argument("--note", metavar="TEXT", help="a note shown in the session header (as plain text)")
+    add_force_option(parser, help="replace the HTML, JSON or PDF file if it already exists (without it the command "
+                                  "stops before any work); never the recording or the baseline")
     parser.set_defaults(func=run)
 
 
-def _check_output(path: Path) -> None:
-    parent = path.resolve().parent
-    if not parent.is_dir():
-        raise InputError(path, f"cannot write here: directory {parent} does not exist")
-
-
 def run(args: argparse.Namespace) -> int:
+    outputs = check_outputs((args.out, args.json, args.pdf), force=args.force, inputs=(args.path, args.baseline))
     require_extra("report")
     from insole.report import write_report
-
-    outputs = [p for p in (args.out, args.json, args.pdf) if p is not None]
-    for output in outputs:
-        _check_output(output)
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
     recording = load(args.path)
@@ -69,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         except RecordingError as error:  # pragma: no cover - notes are free text
             raise InputError(args.path, str(error)) from None
     report = write_report(recording, args.out, path=args.path, baseline=baseline, baseline_path=args.baseline,
-                          json_path=args.json, pdf_path=args.pdf, body_mass_kg=args.mass_kg)
+                          json_path=args.json, pdf_path=args.pdf, body_mass_kg=args.mass_kg, force=args.force)
     flagged = ", ".join(f"{f.code} ({f.side}, {f.confidence.replace('_', ' ')})" for f in report.findings) or "none"
     written = ", ".join(str(p) for p in outputs)
     print(f"wrote {written}: {len(report.findings)} finding(s): {flagged}", file=sys.stdout)

@@ -6,10 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from insole._cli._outputs import add_force_option, check_outputs, write_recording
 from insole._errors import RecordingError
 from insole._layout import builtin_layouts
-from insole.io import write_parquet
 from insole.simulate import PATTERN_DESCRIPTIONS, PATTERNS, SimulationParams, simulate
+
+#: The shortest walk ``insole simulate`` writes: below about 2 s some seeds give fewer than two steps, so no
+#: cadence (measured over the ten patterns, seeds 0-5, 100 Hz: 1.5 s failed one, 2 s none); 5 s leaves margin.
+MIN_DURATION_S = 5.0
+#: The longest: an hour (360,000 samples per foot at 100 Hz); beyond, memory runs out before anything is written.
+MAX_DURATION_S = 3600.0
 
 _EXAMPLE = """\
 example:
@@ -33,7 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--pattern", choices=PATTERNS, default="normal", help="gait pattern (default normal)")
-    parser.add_argument("--duration", type=float, default=60.0, metavar="S", help="recording length in s (default 60)")
+    parser.add_argument("--duration", type=float, default=60.0, metavar="S",
+                        help=f"recording length in s (default 60; {MIN_DURATION_S:g} to {MAX_DURATION_S:g})")
     parser.add_argument(
         "--seed", type=int, default=0, metavar="N", help="random seed; same seed, same file (default 0)"
     )
@@ -57,12 +64,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="residual in-shoe load per foot in N, read even in swing (default 0)")
     parser.add_argument("--no-imu", action="store_true", help="leave out accelerometer and gyroscope")
     parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="Parquet file to write")
+    add_force_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.out.parent.is_dir():
-        print(f"insole simulate: error: {args.out}: directory {args.out.parent} does not exist", file=sys.stderr)
+    check_outputs([args.out], force=args.force)
+    if not MIN_DURATION_S <= args.duration <= MAX_DURATION_S:  # nan too
+        problem = "is too long" if args.duration > MAX_DURATION_S else "is too short"
+        print(f"insole simulate: error: --duration {args.duration:g} {problem}: a simulated walk lasts at least "
+              f"{MIN_DURATION_S:g} s (a few strides, enough for a cadence) and at most {MAX_DURATION_S:g} s",
+              file=sys.stderr)
         return 2
     try:
         params = SimulationParams(
@@ -75,10 +87,11 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, RecordingError) as error:
         print(f"insole simulate: error: {error}", file=sys.stderr)
         return 2
-    write_parquet(recording, args.out)
+    write_recording(recording, args.out, force=args.force)
     truth = recording.meta.extra["simulation"]
     steps = ", ".join(f"{s} {truth['feet'][s]['n_steps']}" for s in ("left", "right"))
+    cadence = truth["cadence_steps_per_min"]
     print(f"wrote {args.out}: {params.pattern}, {params.duration_s:g} s at {params.sample_rate_hz:g} Hz, "
           f"{recording.layout.name} in {recording.unit}, complete steps {steps}, "
-          f"cadence {truth['cadence_steps_per_min']:.1f} steps/min")
+          + (f"cadence {cadence:.1f} steps/min" if cadence is not None else "too few steps for a cadence"))
     return 0

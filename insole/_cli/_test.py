@@ -26,12 +26,15 @@ from typing import Any
 from insole._cli import EXIT_BAD_INPUT
 from insole._cli._arguments import add_examples_command, positive_float
 from insole._cli._device_options import (
+    CAPTURE_FORCE_HELP,
     EMULATED_UNLOADED_S,
     add_device_options,
+    check_capture_target,
     emulation_faults,
     parquet_out,
     require_capture_extras,
 )
+from insole._cli._outputs import add_force_option, check_outputs, write_recording
 
 __all__ = ["add_parser", "run"]
 
@@ -111,6 +114,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     page.add_argument("--port", type=int, default=8765, help="port (0 = any free port; default 8765)")
     page.add_argument("--linger", type=float, default=10.0, metavar="S",
                       help="keep the page up this long after the test, showing the result (default 10 s)")
+    add_force_option(parser, help=CAPTURE_FORCE_HELP)
     parser.set_defaults(func=run)
 
 
@@ -134,13 +138,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"insole test: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.source is not None:
+        if args.out is not None:
+            check_outputs([args.out], force=args.force, inputs=[args.source])
         return _from_file(args, inputs)
+    out = check_capture_target(parquet_out(args.out, default_stem=f"insole-{args.test}"), force=args.force)
     require_capture_extras(args)
-    return asyncio.run(_test(args, parquet_out(args.out, default_stem=f"insole-{args.test}"), faults, inputs))
+    return asyncio.run(_test(args, out, faults, inputs))
 
 
 async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -> int:
-    from insole._cli._device_options import abandoned, capture_setup, start_emulation, stop_on_signals, tare_prompt
+    from insole._cli._device_options import (
+        abandoned,
+        capture_setup,
+        session_force,
+        start_emulation,
+        stop_on_signals,
+        tare_prompt,
+    )
     from insole._layout import get_layout
     from insole._recording import RecordingMeta
     from insole.capture import CaptureSession, LiveHub
@@ -182,7 +196,7 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
     session = CaptureSession(
         out, params=params, selectors=selectors, meta=meta, hub=hub, speed=args.speed if args.emulate else 1.0,
         duration_s=None, before_tare=tare_prompt(args, wearer="the patient"), on_status=on_status,
-        status_interval_s=0.5 if tty else 5.0, software=software,
+        status_interval_s=0.5 if tty else 5.0, software=software, **session_force(CaptureSession, args.force),
     )
 
     def on_phase(phase: Any) -> None:
@@ -240,7 +254,7 @@ def _from_file(args: argparse.Namespace, inputs: Any) -> int:
     from types import SimpleNamespace
 
     from insole.clinic import run_test
-    from insole.io import load, write_parquet
+    from insole.io import load
 
     if args.emulate:
         print("insole test: error: --from reads a file; --emulate captures: choose one", file=sys.stderr)
@@ -253,7 +267,7 @@ def _from_file(args: argparse.Namespace, inputs: Any) -> int:
         return EXIT_BAD_INPUT
     path = None
     if args.out is not None:
-        path = write_parquet(result.with_recording(recording), args.out)
+        path = write_recording(result.with_recording(recording), args.out, force=args.force)
     print(f"{args.source}: {recording!r}", flush=True)
     _print_outcome(SimpleNamespace(result=result, path=path, stopped_by=None))
     return 0

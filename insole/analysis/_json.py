@@ -172,13 +172,17 @@ def analysis_to_json(analysis: Analysis, indent: int | None = 1) -> str:
     return "".join(_analysis_parts(analysis, indent))
 
 
-def write_json(analysis: Analysis, out: Any, indent: int | None = 1) -> None:
+def write_json(analysis: Analysis, out: Any, indent: int | None = 1, *, force: bool = True) -> None:
     """Write ``analysis_to_json(analysis, indent) + "\\n"`` to a path (UTF-8) or a text file.
 
-    The text is written piece by piece, without joining it first.
+    The text is written piece by piece, without joining it first. A path is written atomically (a
+    temporary file beside it, renamed once complete: a crash leaves the old file or the new one);
+    ``force=False`` refuses to replace an existing file (``OutputError``).
     """
     if isinstance(out, (str, Path)):
-        with open(out, "w", encoding="utf-8") as handle:
+        from insole._output import atomic_write
+
+        with atomic_write(out, force=force) as handle:
             write_json(analysis, handle, indent)
         return
     if indent is None:

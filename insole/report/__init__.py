@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from insole._output import atomic_path, atomic_write
 from insole.report._build import REPORT_SCHEMA, REPORT_SCHEMA_VERSION, SECTIONS, Report, build_report
 from insole.report._findings import CODES, FindingParams, evaluate
 from insole.report._html import render_html, write_html
@@ -35,17 +36,21 @@ __all__ = [
 def write_report(recording: Any, out_html: str | Path, *, path: str | Path | None = None,
                  baseline: Any = None, baseline_path: str | Path | None = None,
                  json_path: str | Path | None = None, pdf_path: str | Path | None = None,
-                 body_mass_kg: float | None = None, analysis: Any = None) -> Report:
+                 body_mass_kg: float | None = None, analysis: Any = None, force: bool = True) -> Report:
     """Build the report of ``recording`` and write the HTML page (and the JSON and PDF when asked).
 
     ``analysis``: pass the ``insole.analyze`` result when it already exists (``insole analyze --report``).
+    Each file is written to a temporary name beside it and renamed once complete (a crash leaves the old
+    file or the new one); ``force=False`` refuses to replace an existing file (``OutputError``), as the
+    command line does without ``--force``.
     """
     report = build_report(recording, path=path, baseline=baseline, baseline_path=baseline_path,
                           body_mass_kg=body_mass_kg, analysis=analysis)
-    write_html(report, out_html)
+    write_html(report, out_html, force=force)
     if json_path is not None:
-        Path(json_path).write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False, allow_nan=False),
-                                   encoding="utf-8")
+        with atomic_write(json_path, force=force) as handle:
+            handle.write(json.dumps(report.to_dict(), indent=1, ensure_ascii=False, allow_nan=False))
     if pdf_path is not None:
-        print_pdf(out_html, pdf_path)
+        with atomic_path(pdf_path, force=force, suffix=".pdf") as temporary:
+            print_pdf(out_html, temporary)
     return report

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from insole import plot
+from insole._output import atomic_write
 from insole.report._build import SECTIONS, Report
 from insole.report._chain import GRADE_COLOURS, chain_svg
 from insole.report._clinic_test import CLINIC_SECTION
@@ -88,7 +89,13 @@ def render_html(report: Report) -> str:
     )
 
 
-def write_html(report: Report, path: str | Path) -> Path:
+def write_html(report: Report, path: str | Path, *, force: bool = True) -> Path:
+    """Write the page to ``path`` (atomically: a temporary file beside it, renamed once complete).
+
+    ``force=False`` refuses to replace an existing file (``OutputError``).
+    """
     path = Path(path)
-    path.write_text(render_html(report), encoding="utf-8")
+    page = render_html(report)  # built before anything is written
+    with atomic_write(path, force=force) as handle:
+        handle.write(page)
     return path

@@ -1,0 +1,99 @@
+"""The output policy as the commands apply it (``insole._output`` holds the rules themselves).
+
+* ``add_force_option``: the ``--force`` every writing command offers;
+* ``check_outputs``: every output checked before any work (an existing file
+  without ``--force``, one of the inputs even with it, a folder, a missing or
+  read-only folder, the same file named twice): one ``OutputError`` line;
+* ``write_recording``: a Recording to our Parquet file under that policy;
+* ``printable``: text from a file made safe to print to a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from insole._errors import OutputError
+from insole._output import atomic_path, check_target, same_file
+
+__all__ = ["FORCE_HELP", "add_force_option", "check_outputs", "printable", "write_recording"]
+
+FORCE_HELP = ("replace an output file that already exists (without it the command stops and leaves the file "
+              "as it is); never replaces one of the command's own input files")
+
+PathLike = str | os.PathLike[str]
+
+
+def add_force_option(parser: argparse._ActionsContainer, help: str = FORCE_HELP) -> None:
+    """``--force``: replace existing outputs (never an input)."""
+    parser.add_argument("--force", action="store_true", help=help)
+
+
+def check_outputs(
+    outputs: Iterable[PathLike | None], *, force: bool, inputs: Iterable[PathLike | None] = ()
+) -> list[Path]:
+    """Check each output (None entries skipped) before the command does any work; return them as Paths.
+
+    Raises:
+        OutputError: the first output that cannot be written (see ``insole._output.check_target``),
+            or an output named twice.
+    """
+    sources = [Path(p) for p in inputs if p is not None]
+    checked: list[Path] = []
+    for output in outputs:
+        if output is None:
+            continue
+        target = check_target(output, force=force, inputs=sources)
+        for earlier in checked:
+            if os.path.abspath(earlier) == os.path.abspath(target) or (
+                    target.exists() and earlier.exists() and same_file(earlier, target)):
+                raise OutputError(target, "is named for two outputs of this command; give each its own file")
+        checked.append(target)
+    return checked
+
+
+def write_recording(recording: Any, out: PathLike, *, force: bool) -> Path:
+    """Write ``recording`` as our Parquet file at ``out``: atomically, over an existing file only with ``force``."""
+    from insole.io import write_parquet
+
+    if "force" in inspect.signature(write_parquet).parameters:
+        return Path(write_parquet(recording, Path(out), force=force))
+    with atomic_path(out, force=force) as temporary:
+        write_parquet(recording, temporary)
+    return Path(out)
+
+
+def printable(text: object) -> str:
+    """``text`` with every control character shown as an escape (``ESC`` -> ``\\x1b``, ``CR`` -> ``\\r``).
+
+    For text that comes from a file (metadata, names, error details) on its
+    way to a terminal: an escape sequence in a subject id must not recolour,
+    move the cursor or rewrite a line, and a carriage return must not hide
+    what came before it. What Python counts as not printable is escaped: the
+    C0 and C1 controls, DEL, and the invisible format characters (the
+    bidirectional overrides that reorder what a terminal shows, the line and
+    paragraph separators). Tabs and spaces (no-break ones too) are kept;
+    newlines are escaped (one item, one line). Letters of any script are
+    unchanged.
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char == "\t" or char.isprintable() or unicodedata.category(char) == "Zs":
+            out.append(char)
+        elif char in "\n\r":
+            out.append("\\n" if char == "\n" else "\\r")
+        elif ord(char) < 0x100:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) < 0x10000:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return "".join(out)
