@@ -2,7 +2,8 @@
 
 Exit codes: 0 every recording analysed; 1 the batch ran but some recordings
 failed (they are in the errors table); 2 bad input (nothing to analyse, an
-unwritable output, unreadable parameters).
+output that exists without --force, an unwritable output, unreadable
+parameters).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from insole._cli._arguments import add_examples_command
 from insole._errors import AnalysisError, InputError, require_extra
+from insole._output import check_target
 
 if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
     from insole.analysis import AnalysisParams
@@ -50,7 +52,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="worker processes (default: the number of CPUs; also the size of --scheduler local)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT|local",
                         help="run on an existing Dask cluster, or 'local' to start a Dask LocalCluster")
-    parser.add_argument("--force", action="store_true", help="analyse everything again, ignoring cached rows")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the tables if they exist (without it an existing table is an error)")
+    parser.add_argument("--refresh", action="store_true",
+                        help="analyse everything again, ignoring cached rows (the fresh rows replace them)")
     parser.add_argument("--cache", type=Path, metavar="DIR",
                         help="cache folder (default: .insole-cache beside the output)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -82,7 +87,7 @@ def _params(path: Path | None) -> AnalysisParams:
 
 def run(args: argparse.Namespace) -> int:
     require_extra("batch")
-    from insole.batch import EngineError, EngineSpec, run_batch
+    from insole.batch import EngineError, EngineSpec, output_paths, run_batch
 
     if args.workers is not None and args.workers < 1:
         raise InputError(args.out, f"--workers must be at least 1, not {args.workers}")
@@ -93,15 +98,23 @@ def run(args: argparse.Namespace) -> int:
     params = _params(args.params)
     cache: Path | bool = False if args.no_cache else (args.cache if args.cache is not None else True)
     engine = EngineSpec(workers=args.workers, scheduler=args.scheduler)
+    inputs = [args.params] if args.params is not None else []
+    for path in output_paths(args.out, args.strides).values():  # before any work, and never over --params
+        check_target(path, force=args.force, inputs=inputs)
     try:
         result = run_batch(
             args.paths, args.out, params=params, engine=engine, strides=args.strides,
-            findings=not args.no_findings, force=args.force, cache=cache, progress=not args.quiet,
+            findings=not args.no_findings, force=args.force, refresh=args.refresh, cache=cache,
+            progress=not args.quiet,
         )
     except EngineError as error:
         print(f"insole batch: error: {error}", file=sys.stderr)
         return 2
+    except PermissionError as error:  # anything the checks before could not foresee
+        raise InputError(error.filename or args.out, f"cannot be used ({error.strerror or error})") from None
     print(f"insole batch: {result.summary_line()}", file=sys.stderr)
+    for note in result.notes:
+        print(f"  note: {note}", file=sys.stderr)
     if len(result.errors):
         shown = result.errors.head(5)
         for _, failure in shown.iterrows():

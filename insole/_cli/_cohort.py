@@ -1,16 +1,22 @@
-"""``insole cohort COHORT.parquet --group-by COLUMN --out cohort.html``: compare groups of recordings."""
+"""``insole cohort COHORT.parquet --group-by COLUMN --out cohort.html``: compare groups of recordings.
+
+The page and the JSON follow the output policy of every command
+(``insole._output``): an existing file is refused unless ``--force``, the
+command's inputs (the cohort table, the --groups table) even with it; each
+file appears whole or not at all.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
-import os
 import sys
 from pathlib import Path
 
 from insole._cli._arguments import add_examples_command
-from insole._errors import InputError, require_extra
+from insole._errors import InputError, OutputError, require_extra
+from insole._output import atomic_write, check_target
 
 __all__ = ["add_parser", "run"]
 
@@ -48,7 +54,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--metrics", metavar="COL,COL", help="more cohort columns to compare, comma-separated")
     parser.add_argument("--bootstrap", type=int, default=2000, metavar="N", help="bootstrap resamples (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    parser.add_argument("--json", type=Path, metavar="OUT.json", help="also write the comparison as JSON")
+    parser.add_argument("--json", type=Path, metavar="OUT.json",
+                        help="also write the comparison as JSON (a number that is not finite is null)")
+    parser.add_argument("--force", action="store_true", help="replace --out and --json if they exist")
     parser.set_defaults(func=run)
 
 
@@ -58,9 +66,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.on and not args.groups:
         raise InputError(args.cohort, "--on names a column of the --groups table; give --groups too")
+    inputs = [p for p in (args.cohort, args.groups) if p is not None]
     for out in (args.out, args.json):
-        if out is not None and not out.resolve().parent.is_dir():
-            raise InputError(out, f"cannot be written: the folder {out.resolve().parent} does not exist")
+        if out is not None:
+            check_target(out, force=args.force, inputs=inputs)
+    if args.json is not None and args.json.resolve() == args.out.resolve():
+        raise InputError(args.json, "--json and --out name the same file")
     cohort, provenance = read_cohort(args.cohort)
     provenance = {**provenance, "source": str(args.cohort)}
     join = None
@@ -73,23 +84,23 @@ def run(args: argparse.Namespace) -> int:
         comparison = compare_cohort(cohort, params, provenance=provenance, join=join)
     except ValueError as error:
         raise InputError(args.cohort, str(error)) from None
-    _write(args.out, cohort_page(comparison))
-    if args.json:
-        _write(args.json, json.dumps(comparison.to_dict(), indent=1, allow_nan=False) + "\n")
+    page = cohort_page(comparison)
+    data = json.dumps(comparison.to_dict(), indent=1, allow_nan=False) + "\n" if args.json else None
+    _write(args.out, page, force=args.force)
+    if args.json and data is not None:
+        _write(args.json, data, force=args.force)
     sys.stdout.write(summary_text(comparison))
     print(f"insole cohort: page written to {args.out}" + (f"; JSON to {args.json}" if args.json else ""),
           file=sys.stderr)
     return 0
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
+def _write(path: Path, text: str, *, force: bool) -> None:
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        with atomic_write(path, "w", force=force) as handle:
+            handle.write(text)
     except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise InputError(path, f"cannot be written ({error.strerror})") from None
+        raise OutputError(path, f"cannot be written ({error.strerror or error})") from None
 
 
 def _f(value: float, digits: int = 2) -> str:

@@ -7,6 +7,12 @@
   core is installed) and the footprint table (peak pressure, pressure-time
   integral, contact area, arch index per region), each as CSV and Parquet,
   with ``tables.json`` saying how they were made.
+
+The output policy of every command (``insole._output``): an existing file is
+refused unless ``--force``, the command's input even with it; files appear
+whole or not at all. A BIDS dataset is extended, never rewritten: a label
+that would merge two people, or a run of another source, is refused
+(docs/exports.md).
 """
 
 from __future__ import annotations
@@ -16,10 +22,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from insole._cli import UsageError
 from insole._cli._arguments import add_recording_command
+from insole._errors import InputError, OutputError
+from insole._output import check_target
 from insole.io import formats, load
 
 __all__ = ["add_parser", "run"]
+
+_FIRST_TABLES = ("footprint.csv", "footprint.parquet", "tables.json")  # every tables export writes these
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -35,37 +46,60 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         example="insole export recordings/gaitpdb_GaCo01_01_60s.parquet --to bids --out exports/bids",
     )
     parser.add_argument("--to", required=True, choices=("bids", "c3d", "tables"), help="output format")
-    parser.add_argument("--out", required=True, type=Path, help="output directory (created if missing)")
+    parser.add_argument("--out", required=True, type=Path,
+                        help="output folder (created if missing; its parent must exist); a BIDS dataset is extended")
+    parser.add_argument("--force", action="store_true",
+                        help="replace existing files (a BIDS run only with a new export of the same source file)")
     parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
     bids = parser.add_argument_group("BIDS labels")
-    bids.add_argument("--subject", help="participant label (default: the recording's subject id, else 01)")
-    bids.add_argument("--session", help="session label (default: none)")
-    bids.add_argument("--task", default="walk", help="task label (default: walk)")
-    bids.add_argument("--run", type=int, help="run index (default: none)")
+    bids.add_argument("--subject", help="participant label, letters and digits (default: the recording's subject id "
+                                        "reduced to letters and digits, else 01)")
+    bids.add_argument("--session", help="session label, letters and digits (default: none)")
+    bids.add_argument("--task", default="walk", help="task label, letters and digits (default: walk)")
+    bids.add_argument("--run", type=int, help="run index, a positive integer (default: none)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    recording = load(args.path, args.format)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    params = None
     if args.to == "bids":
-        from insole.io import BidsExportParams, write_bids
+        from insole.io import BidsExportParams
 
-        params = BidsExportParams(subject=args.subject, session=args.session, task=args.task, run=args.run)
-        written = write_bids(recording, out, params, input_path=args.path)
+        try:
+            params = BidsExportParams(subject=args.subject, session=args.session, task=args.task, run=args.run)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    out = check_target(args.out, folder=True, inputs=[args.path])
+    target = out / f"{args.path.stem}.c3d" if args.to == "c3d" else None
+    # refuse what can be refused before the recording is read and analysed
+    first = [target] if target is not None else [out / n for n in _FIRST_TABLES] if args.to == "tables" else []
+    for path in first if out.is_dir() else ():
+        check_target(path, force=args.force, inputs=[args.path])
+    try:
+        recording = load(args.path, args.format)
+    except OSError as error:  # the importers' own errors are InputErrors; this is the file system's
+        raise InputError(args.path, f"cannot be read ({error.strerror or error})") from None
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as error:
+        raise OutputError(out, f"cannot be created ({error.strerror or error})") from None
+    if args.to == "bids":
+        from insole.io import write_bids
+
+        written = write_bids(recording, out, params, input_path=args.path, force=args.force, inputs=[args.path])
     elif args.to == "c3d":
         from insole.io import write_c3d
 
-        written = [write_c3d(recording, out / f"{args.path.stem}.c3d")]
+        assert target is not None
+        written = [write_c3d(recording, target, force=args.force, inputs=[args.path])]
     else:
-        written = _tables(recording, args.path, out)
+        written = _tables(recording, args.path, out, force=args.force)
     for path in written:
         sys.stdout.write(f"{path}\n")
     return 0
 
 
-def _tables(recording: Any, path: Path, out: Path) -> list[Path]:
+def _tables(recording: Any, path: Path, out: Path, *, force: bool) -> list[Path]:
     from insole.analysis import analyze
     from insole.io import analysis_tables, footprint_table, write_tables
 
@@ -74,4 +108,4 @@ def _tables(recording: Any, path: Path, out: Path) -> list[Path]:
     tables.update(analysis_tables(analysis))
     provenance: dict[str, Any] = {"input": str(path), "source": dict(recording.meta.source or {}),
                                   "analysis": {"params": analysis.params.to_dict()}}
-    return write_tables(tables, out, provenance=provenance)
+    return write_tables(tables, out, provenance=provenance, force=force, inputs=[path])

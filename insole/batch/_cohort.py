@@ -255,9 +255,12 @@ _MISSING = {"", "nan", "na", "n/a", "missing", "none", "null", "-"}
 def read_groups(path: str | Path) -> pd.DataFrame:
     """A CSV or TSV of labels per recording or subject, every cell as text (missing as None).
 
-    Tab-separated when the header has a tab, else comma/semicolon (sniffed).
-    A blank first header cell (as in gaitndd's ``subject-description.txt``)
-    is named ``id``; trailing blank header cells and the empty cells under
+    Tab-separated when the header has a tab, else comma or semicolon
+    (whichever splits the header into more cells). Read with the csv module
+    in its standard dialect: quoted cells may hold the delimiter, line breaks
+    and quotes written twice (the standard escape of a quote inside a quoted
+    cell). A blank first header cell (as in gaitndd's
+    ``subject-description.txt``) is named ``id``; trailing blank header cells and the empty cells under
     them are dropped (gaitpdb's ``demographics.txt``). A tab-separated row
     with fewer cells than the header whose cells hold spaces is split on
     any whitespace (one row of subject-description.txt has a space for a tab).
@@ -267,17 +270,22 @@ def read_groups(path: str | Path) -> pd.DataFrame:
         text = path.read_text(encoding="utf-8-sig", errors="replace")
     except OSError as error:
         raise InputError(path, f"cannot be read ({error.strerror})") from None
-    lines = [line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
-    if len(lines) < 2:
-        raise InputError(path, "needs a header row and at least one row of labels")
-    if "\t" in lines[0]:
-        rows = [line.split("\t") for line in lines]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    if "\t" in first:
+        delimiter = "\t"
     else:
-        try:
-            dialect = csv.Sniffer().sniff(lines[0], delimiters=",;")
-        except csv.Error:
-            raise InputError(path, "is neither tab- nor comma-separated (no delimiter in the header)") from None
-        rows = list(csv.reader(io.StringIO("\n".join(lines)), dialect))
+        widths = {d: len(next(csv.reader([first], delimiter=d))) for d in (",", ";")}
+        delimiter = max(widths, key=lambda d: widths[d])
+        if widths[delimiter] < 2:
+            raise InputError(path, "is neither tab- nor comma-separated (no delimiter in the header)")
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter, doublequote=True, strict=True)
+                if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise InputError(path, f"is not valid CSV ({error})") from None
+    if len(rows) < 2:
+        raise InputError(path, "needs a header row and at least one row of labels")
     header = [cell.strip() for cell in rows[0]]
     while header and not header[-1]:
         header.pop()

@@ -92,7 +92,12 @@ def _expand(inputs: Sequence[str | Path]) -> tuple[list[tuple[Path, bool]], list
         path = Path(text).expanduser()
         if path.is_dir():
             found: list[Path] = []
-            for root, dirs, names in os.walk(path):
+
+            def unreadable(error: OSError, top: Path = path) -> None:  # os.walk would skip it without a word
+                where = Path(error.filename) if error.filename else top
+                problems.append(Problem(where, f"folder cannot be read ({error.strerror or error})", "InputError"))
+
+            for root, dirs, names in os.walk(path, onerror=unreadable):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(Path(root) / n for n in names if not n.startswith("."))
             files.extend((p, False) for p in sorted(found))
@@ -145,6 +150,9 @@ def discover(inputs: Sequence[str | Path]) -> Discovery:
             continue
         except InputError as error:
             problems.append(Problem(absolute, error.problem, type(error).__name__))
+            continue
+        except OSError as error:  # unreadable (permission), vanished meanwhile, a broken link
+            problems.append(Problem(absolute, f"cannot be read ({error.strerror or error})", "InputError"))
             continue
         canonical = _canonical(absolute, format_name)
         recordings.setdefault(canonical, Candidate(canonical, format_name))

@@ -6,7 +6,9 @@ against the reference group (Hedges' g and Cliff's delta with their
 intervals, as a forest plot and a table); the share of each finding per
 group; notes, methods and provenance. The whole ``CohortComparison`` is
 embedded as JSON (``<script id="cohort-data" type="application/json">``) so
-the numbers behind every chart can be read back from the page itself.
+the numbers behind every chart can be read back from the page itself; a
+number that is not finite (an effect size of a group of one, a share of no
+recordings) is ``null`` there, as in ``insole cohort --json``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from insole.batch._cohort import CohortComparison
 
@@ -27,11 +32,25 @@ _CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inlin
 
 
 def _script_json(value: Any) -> str:
-    """JSON safe inside a <script> element."""
+    """JSON safe inside a <script> element; NaN and infinities become null (JSON has no such numbers)."""
     from plotly.utils import PlotlyJSONEncoder
 
-    text = json.dumps(value, cls=PlotlyJSONEncoder, allow_nan=False) if not isinstance(value, str) else value
+    text = (json.dumps(_finite_or_null(value), cls=PlotlyJSONEncoder, allow_nan=False)
+            if not isinstance(value, str) else value)
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def _finite_or_null(value: Any) -> Any:
+    """``value`` with every non-finite float (numpy arrays and scalars included) replaced by None."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, Mapping):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
 
 
 def _fmt(value: Any, digits: int = 2) -> str:

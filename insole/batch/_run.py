@@ -13,13 +13,20 @@ Outputs, for ``--out cohort.parquet``:
     every run, with only its header when nothing failed.
 ``cohort.strides.parquet`` (``strides=True``)
     every stride of every recording, ``recording_id`` and ``side`` first.
+
+The output policy of every command (``insole._output``): each table is
+checked before any work (an existing file is refused unless ``force``, one of
+the recordings even with it, a missing or read-only folder always), and is
+written beside its name and renamed, so it appears whole or not at all. The
+tables themselves are never taken for inputs. Text cells of the errors table
+that a spreadsheet would run as a formula get a leading quote
+(``spreadsheet_safe``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -32,13 +39,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from insole._errors import InputError, MissingExtraError
+from insole._errors import InputError, MissingExtraError, OutputError
+from insole._output import atomic_path, check_target, same_file
 from insole._version import __version__
 from insole.analysis import AnalysisParams
 from insole.batch._cache import ROW_SCHEMA_VERSION, BatchCache, cache_key
 from insole.batch._discover import Candidate, Discovery, FolderIndex, content_digest, content_files, discover
 from insole.batch._engines import EngineSpec, run_jobs
 from insole.batch._task import Job, error_record
+from insole.io._export._csv import spreadsheet_safe
 
 __all__ = [
     "run_batch",
@@ -68,6 +77,7 @@ class BatchResult:
     n_skipped_files: int
     elapsed_s: float
     engine: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def summary_line(self) -> str:
         """One line for people: how many were analysed, failed, came from the cache; where the tables are."""
@@ -117,6 +127,7 @@ def run_batch(
     strides: bool = False,
     findings: bool = True,
     force: bool = False,
+    refresh: bool = False,
     cache: str | Path | None | bool = True,
     progress: bool = True,
     progress_file: Any = None,
@@ -124,24 +135,34 @@ def run_batch(
 ) -> BatchResult:
     """Analyse every recording under ``inputs`` and write the cohort tables (see the module docstring).
 
-    ``cache`` True: the default folder beside ``out``; a path: that folder;
-    False/None: no cache. ``force`` analyses everything again (and refreshes
-    the cache). ``progress`` draws a tqdm bar on ``progress_file`` (stderr).
+    ``force`` replaces tables that already exist (without it they are an
+    ``OutputError``, raised before any work). ``refresh`` analyses everything
+    again (and refreshes the cache). ``cache`` True: the default folder
+    beside ``out``; a path: that folder (its parent must exist); False/None:
+    no cache. ``progress`` draws a tqdm bar on ``progress_file`` (stderr).
     """
     started = time.perf_counter()
     params = params if params is not None else AnalysisParams()
     engine = engine if engine is not None else EngineSpec()
     paths = output_paths(out, strides)
-    _check_writable(paths["cohort"])
-    store = BatchCache(default_cache_folder(out) if cache is True else (cache or None))
+    named = [Path(i) for i in inputs if Path(i).is_file()]
+    for path in paths.values():
+        check_target(path, force=force, inputs=named)
+    folder = default_cache_folder(out) if cache is True else (Path(cache) if cache else None)
+    if folder is not None:
+        check_target(folder, folder=True)
+    store = BatchCache(folder)
+    notes: list[str] = []
 
-    found = discover(inputs)
+    found = _without_outputs(discover(inputs), paths.values(), folder)
+    for path in paths.values():
+        check_target(path, force=force, inputs=[c.path for c in found.recordings])
     if not found.recordings and not found.problems:
         where = ", ".join(found.inputs) or "(no inputs)"
         raise InputError(where, "no supported recordings found")
     errors = [error_record(str(p.path), p.format, p.error_type, p.reason, "discover") for p in found.problems]
 
-    pending, rows, stride_tables, hash_errors = _plan(found, params, findings, strides, force, store)
+    pending, rows, stride_tables, hash_errors = _plan(found, params, findings, strides, refresh, store)
     errors.extend(hash_errors)
     n_cached = len(rows)
     jobs = [
@@ -167,7 +188,12 @@ def run_batch(
                 rows.append(row)
                 if result.get("strides") is not None:
                     stride_tables[row["path"]] = result["strides"]
-                store.put(key_of[row["path"]], row, result.get("strides"))
+                try:
+                    store.put(key_of[row["path"]], row, result.get("strides"))
+                except OSError as error:  # a cache that cannot be written costs speed next time, not this batch
+                    notes.append(f"the cache {store.folder} cannot be written ({error.strerror or error}); "
+                                 "rows were not cached")
+                    store = BatchCache(None)
             else:
                 errors.append(result["error"])
                 failed += 1
@@ -200,11 +226,12 @@ def run_batch(
         },
         "tables": {name: path.name for name, path in paths.items()},
         "units": "in the column names (_s, _hz, _n, _kpa, _bw, _pct, ...); docs/batch.md",
+        **({"notes": list(notes)} if notes else {}),
     }
-    _write_parquet(cohort, paths["cohort"], provenance)
-    _write_csv(error_table, paths["errors"])
+    _write_parquet(cohort, paths["cohort"], provenance, force=force)
+    _write_csv(error_table, paths["errors"], force=force)
     if stride_table is not None:
-        _write_parquet(stride_table, paths["strides"], provenance)
+        _write_parquet(stride_table, paths["strides"], provenance, force=force)
     return BatchResult(
         cohort=cohort,
         errors=error_table,
@@ -215,6 +242,25 @@ def run_batch(
         n_skipped_files=len(found.skipped),
         elapsed_s=time.perf_counter() - started,
         engine=engine_info,
+        notes=tuple(notes),
+    )
+
+
+def _without_outputs(found: Discovery, outputs: Any, cache: Path | None) -> Discovery:
+    """``found`` less the batch's own tables and cache (a re-run into the studied folder must not read them)."""
+    own = [Path(p) for p in outputs if Path(p).exists()]
+    cache_root = cache.resolve() if cache is not None else None
+
+    def ours(path: Path) -> bool:
+        if cache_root is not None and (path.resolve() == cache_root or cache_root in path.resolve().parents):
+            return True
+        return any(same_file(path, o) for o in own)
+
+    return Discovery(
+        recordings=tuple(c for c in found.recordings if not ours(c.path)),
+        problems=tuple(p for p in found.problems if not ours(p.path)),
+        skipped=tuple(p for p in found.skipped if not ours(p)),
+        inputs=found.inputs,
     )
 
 
@@ -224,7 +270,8 @@ def _findings_provenance() -> dict[str, Any]:
     return findings_provenance()
 
 
-def _plan(found: Discovery, params: AnalysisParams, findings: bool, strides: bool, force: bool, store: BatchCache):
+def _plan(found: Discovery, params: AnalysisParams, findings: bool, strides: bool, refresh: bool,
+          store: BatchCache):
     """Hash every recording (threads: hashing releases the GIL), look each up in the cache."""
     index = FolderIndex()
     memo: dict[Path, str] = {}
@@ -250,7 +297,7 @@ def _plan(found: Discovery, params: AnalysisParams, findings: bool, strides: boo
             continue
         sha256, combined = result
         key = cache_key(combined, params.to_dict(), findings)
-        hit = None if force else store.get(key, strides)
+        hit = None if refresh else store.get(key, strides)
         if hit is None:
             pending.append(_Pending(candidate, key, sha256))
             continue
@@ -307,36 +354,24 @@ def _stride_frame(cohort: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> p
     return pd.concat(parts, ignore_index=True)
 
 
-def _check_writable(path: Path) -> None:
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise InputError(path, f"cannot be written: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise InputError(path, f"cannot be written: no permission to write in {folder}")
-
-
-def _write_parquet(frame: pd.DataFrame, path: Path, provenance: Mapping[str, Any]) -> None:
+def _write_parquet(frame: pd.DataFrame, path: Path, provenance: Mapping[str, Any], *, force: bool) -> None:
     table = pa.Table.from_pandas(frame, preserve_index=False)
     metadata = dict(table.schema.metadata or {})
     metadata[METADATA_KEY] = json.dumps(provenance, allow_nan=False, default=str).encode()
     table = table.replace_schema_metadata(metadata)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
     try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
+        with atomic_path(path, force=force) as temporary:
+            pq.write_table(table, temporary, compression="zstd")
     except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise InputError(path, f"cannot be written ({error.strerror or error})") from None
+        raise OutputError(path, f"cannot be written ({error.strerror or error})") from None
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
+def _write_csv(frame: pd.DataFrame, path: Path, *, force: bool) -> None:
     try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, path)
+        with atomic_path(path, force=force) as temporary:
+            spreadsheet_safe(frame).to_csv(temporary, index=False)
     except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise InputError(path, f"cannot be written ({error.strerror or error})") from None
+        raise OutputError(path, f"cannot be written ({error.strerror or error})") from None
 
 
 def read_cohort(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:

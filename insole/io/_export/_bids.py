@@ -28,26 +28,34 @@ channel counts, ``RecordingDuration``, ``MissingValues``, device facts);
 ``*_insole.json`` beside it (listed in ``.bidsignore``) holds our own
 description of the recording (layout, unit, metadata, events) so
 ``read_bids`` rebuilds it. ``GeneratedBy`` in
-dataset_description.json names insole, its version and the export's input.
+dataset_description.json names insole and its version.
+
+A dataset grows one export at a time and is never rewritten: participants.tsv
+records the subject id each label was made from (``source_subject_id``), each
+subject's scans.tsv the source file and SHA-256 of each run
+(``source_file``, ``source_sha256``; described in the top-level scans.json).
+``write_bids`` reads these back to refuse a label that would merge two people
+and a run that would replace another file's data (docs/exports.md).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from insole._errors import InputError, MalformedFileError
+from insole._errors import InputError, MalformedFileError, OutputError
 from insole._layout import SensorLayout
+from insole._output import atomic_write, check_target
 from insole._recording import SIDES, FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
 from insole._version import __version__
+from insole.io._export._csv import safe_cell, spreadsheet_safe
 from insole.io._format import _description
 
 __all__ = ["BidsExportParams", "write_bids", "read_bids", "bids_label", "STANDARD_GRAVITY_M_S2"]
@@ -62,13 +70,38 @@ _UNITS = {"kPa": "kPa", "N": "N", "au": "n/a"}
 
 @dataclass(frozen=True)
 class BidsExportParams:
-    """What the export is called: BIDS entity labels (alphanumeric) and the dataset's name."""
+    """What the export is called: BIDS entity labels and the dataset's name.
 
-    subject: str | None = None  # default: the recording's subject_id made alphanumeric, else "01"
+    Labels given here must already be BIDS labels (letters and digits only);
+    anything else is a ``ValueError`` saying what is allowed, never quietly
+    changed. ``run`` is a positive integer.
+    """
+
+    subject: str | None = None  # default: the recording's subject_id reduced to letters and digits, else "01"
     session: str | None = None
     task: str = "walk"
     run: int | None = None
     dataset_name: str = "insole recordings"
+
+    def __post_init__(self) -> None:
+        for entity in ("subject", "session", "task"):
+            value = getattr(self, entity)
+            if value is not None and not (isinstance(value, str) and _LABEL.fullmatch(value)):
+                raise ValueError(
+                    f"{entity} label {_shown(value)} is not allowed: BIDS labels are letters and digits only "
+                    f"(A-Z, a-z, 0-9, at most {MAX_LABEL_CHARS}), such as 01, P017 or pre"
+                )
+        if self.run is not None and (isinstance(self.run, bool) or not isinstance(self.run, int) or self.run < 1):
+            raise ValueError(f"run {self.run!r} is not allowed: runs are positive integers (1, 2, 3, ...)")
+
+
+MAX_LABEL_CHARS = 64
+_LABEL = re.compile(rf"[A-Za-z0-9]{{1,{MAX_LABEL_CHARS}}}")
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "...'"
 
 
 def bids_label(text: str | None, default: str) -> str:
@@ -136,34 +169,74 @@ def _foot_table(recording: Recording, side: str) -> tuple[pd.DataFrame, pd.DataF
 
 
 def write_bids(recording: Recording, out_dir: str | Path, params: BidsExportParams | None = None,
-               *, input_path: str | Path | None = None) -> list[Path]:
-    """Write ``recording`` as a BIDS-motion dataset under ``out_dir``; return the files written."""
+               *, input_path: str | Path | None = None, force: bool = False,
+               inputs: Iterable[str | Path] = ()) -> list[Path]:
+    """Write ``recording`` into the BIDS-motion dataset ``out_dir`` (created or extended); return the files written.
+
+    An existing dataset is extended, never rewritten: its
+    ``dataset_description.json`` and README are kept, participants.tsv and
+    the subject's scans.tsv gain rows. The dataset records where each
+    participant label came from (participants.tsv ``source_subject_id``)
+    and each run's source file (scans.tsv ``source_file``,
+    ``source_sha256``), so that:
+
+    * a label already holding another person is an ``OutputError`` naming
+      both (``P-017`` and ``P_017`` both reduce to ``P017``; two recordings
+      without a subject id would both be ``01``): unless the subject ids are
+      the same, the same source file is exported again, or ``--subject``
+      (``params.subject``) names the participant on purpose;
+    * an existing run is an ``OutputError`` unless ``force``, and even with
+      ``force`` it is replaced only by an export of the same source file.
+
+    Every check runs before the first file is written. ``inputs`` are the
+    files the export reads: never written over.
+    """
     params = params or BidsExportParams()
-    out = Path(out_dir)
-    subject = bids_label(params.subject or recording.meta.subject_id, "01")
-    task = bids_label(params.task, "walk")
+    out = check_target(out_dir, folder=True, inputs=inputs)
+    explicit = params.subject is not None
+    subject_id = recording.meta.subject_id
+    subject = params.subject if explicit else bids_label(subject_id, "01")
+    assert subject is not None
+    if len(subject) > MAX_LABEL_CHARS:
+        raise OutputError(out, f"the recording's subject id is {len(subject_id or '')} characters long, too long for "
+                               f"a BIDS label (at most {MAX_LABEL_CHARS}): give the participant's label with --subject")
+    task = params.task
     sub_dir = out / f"sub-{subject}"
     prefix = f"sub-{subject}"
     if params.session:
-        session = bids_label(params.session, "01")
-        sub_dir = sub_dir / f"ses-{session}"
-        prefix += f"_ses-{session}"
+        sub_dir = sub_dir / f"ses-{params.session}"
+        prefix += f"_ses-{params.session}"
     motion_dir = sub_dir / "motion"
-    motion_dir.mkdir(parents=True, exist_ok=True)
+    source = _source_of(recording, input_path)
+    _claim_subject(out, subject, subject_id, explicit, source)
+    names = {}
+    for side in recording.sides:
+        name = f"{prefix}_task-{task}_tracksys-{side}insole"
+        if params.run is not None:
+            name += f"_run-{params.run}"
+        names[side] = name
+        for suffix in _RUN_FILES:
+            _check_run_file(motion_dir / f"{name}{suffix}", sub_dir, source, force, inputs)
+    scans_path = sub_dir / f"{prefix}_scans.tsv"
+    if scans_path.exists():
+        check_target(scans_path, force=True, inputs=inputs)
+    try:
+        motion_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(motion_dir, f"cannot be created ({error.strerror or error})") from None
+
     written: list[Path] = []
     description = _description(recording)
     scans = []
     for side in recording.sides:
         foot = recording.samples(side)
-        name = f"{prefix}_task-{task}_tracksys-{side}insole"
-        if params.run is not None:
-            name += f"_run-{int(params.run)}"
+        name = names[side]
         channels, samples = _foot_table(recording, side)
         # pandas writes each float in the shortest form that reads back to the same float32/float64.
         written.append(_write_text(motion_dir / f"{name}_motion.tsv", samples.to_csv(
-            sep="\t", header=False, index=False, lineterminator="\n", na_rep="n/a")))
-        written.append(_write_text(motion_dir / f"{name}_channels.tsv",
-                                   channels.to_csv(sep="\t", index=False, lineterminator="\n", na_rep="n/a")))
+            sep="\t", header=False, index=False, lineterminator="\n", na_rep="n/a"), force=force))
+        written.append(_write_text(motion_dir / f"{name}_channels.tsv", channels.to_csv(
+            sep="\t", index=False, lineterminator="\n", na_rep="n/a"), force=force))
         counts = channels["type"].value_counts().to_dict()
         device = dict(recording.meta.devices.get(side, {}))
         span = float(foot.time_s[-1] - foot.time_s[0]) if foot.n_samples > 1 else 0.0
@@ -192,61 +265,214 @@ def write_bids(recording: Recording, out_dir: str | Path, params: BidsExportPara
                 f"{int((~foot.valid).sum())} of {foot.n_samples} sample slots are gaps (sample_valid 0)"
             ),
         }
-        written.append(_write_text(motion_dir / f"{name}_motion.json", json.dumps(_jsonable(sidecar), indent=1) + "\n"))
+        written.append(_write_text(motion_dir / f"{name}_motion.json",
+                                   json.dumps(_jsonable(sidecar), indent=1) + "\n", force=force))
         # Our full description sits beside the BIDS files (listed in .bidsignore): BIDS sidecars
         # may not carry extra keys under the validator's schema.
         ours = {_INSOLE_KEY: {"side": side, "recording": description}}
-        written.append(_write_text(motion_dir / f"{name}_insole.json", json.dumps(_jsonable(ours), indent=1) + "\n"))
-        scans.append({"filename": f"motion/{name}_motion.tsv", "acq_time": _acq_time(recording.meta.recorded_at)})
-    written.append(_write_text(sub_dir / f"{prefix}_scans.tsv",
-                               pd.DataFrame(scans).to_csv(sep="\t", index=False, lineterminator="\n")))
-    written += _dataset_files(out, recording, subject, params, input_path)
+        written.append(_write_text(motion_dir / f"{name}_insole.json",
+                                   json.dumps(_jsonable(ours), indent=1) + "\n", force=force))
+        scans.append({"filename": f"motion/{name}_motion.tsv", "acq_time": _acq_time(recording.meta.recorded_at),
+                      "source_file": source.file, "source_sha256": source.sha256})
+    table = _read_tsv(scans_path)
+    if table is None:
+        table = pd.DataFrame(columns=list(scans[0]))
+    for column in scans[0]:
+        if column not in table.columns:
+            table[column] = "n/a"
+    mine = {row["filename"] for row in scans}
+    table = pd.concat([table[~table["filename"].isin(mine)], pd.DataFrame(scans)], ignore_index=True)
+    written.append(_write_text(scans_path, _tsv(table), force=True))
+    written += _dataset_files(out, recording, subject, subject_id, params)
     return written
 
 
-def _dataset_files(out: Path, recording: Recording, subject: str, params: BidsExportParams,
-                   input_path: str | Path | None) -> list[Path]:
+_RUN_FILES = ("_motion.tsv", "_channels.tsv", "_motion.json", "_insole.json")
+_NA = ("", "n/a")
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a recording came from, as the dataset records it (file name and SHA-256, 'n/a' when unknown)."""
+
+    file: str
+    sha256: str
+
+    def describe(self) -> str:
+        return f"from {self.file}" if self.file not in _NA else "from an unnamed source"
+
+
+def _source_of(recording: Recording, input_path: str | Path | None) -> _Source:
     source = recording.meta.source or {}
-    generated = {
-        "Name": "insole",
-        "Version": __version__,
-        "Description": (
-            f"BIDS-motion export of {source.get('file', input_path or 'a recording')} "
-            f"(format {source.get('format', 'unknown')}, sha256 {source.get('sha256', 'n/a')}); "
-            f"export parameters {json.dumps(asdict(params))}"
-        ),
-    }
-    dataset = {
-        "Name": params.dataset_name,
-        "BIDSVersion": BIDS_VERSION,
-        "DatasetType": "raw",
-        "GeneratedBy": [generated],
-    }
-    licence = (recording.meta.extra or {}).get("licence") if isinstance(recording.meta.extra, Mapping) else None
-    if licence:
-        dataset["License"] = str(licence)
-    files = [_write_text(out / "dataset_description.json", json.dumps(dataset, indent=1) + "\n")]
+    file = source.get("file") or (str(input_path) if input_path is not None else "")
+    sha = str(source.get("sha256") or "")
+    return _Source(safe_cell(Path(str(file)).name) if file else "n/a", sha if re.fullmatch(r"[0-9a-f]{64}", sha)
+                   else "n/a")
+
+
+def _read_tsv(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as error:
+        raise OutputError(path, f"cannot be read to extend it ({error})") from None
+
+
+def _tsv(table: pd.DataFrame) -> str:
+    return spreadsheet_safe(table).to_csv(sep="\t", index=False, lineterminator="\n", na_rep="n/a")
+
+
+def _sources_under(folder: Path) -> list[tuple[str, str, str]]:
+    """(scans.tsv filename, source_file, source_sha256) of every run recorded under ``folder``."""
+    found = []
+    for scans in sorted(folder.rglob("*_scans.tsv")) if folder.is_dir() else []:
+        table = _read_tsv(scans)
+        if table is None or "filename" not in table.columns:
+            continue
+        for _, row in table.iterrows():
+            found.append((str(row["filename"]), str(row.get("source_file", "n/a")),
+                          str(row.get("source_sha256", "n/a"))))
+    return found
+
+
+def _claim_subject(out: Path, label: str, subject_id: str | None, explicit: bool, source: _Source) -> None:
+    """Refuse to put this recording under ``sub-<label>`` when the label already holds someone else."""
+    sub_dir = out / f"sub-{label}"
+    participants = _read_tsv(out / "participants.tsv")
+    row = None
+    if participants is not None and "participant_id" in participants.columns:
+        rows = participants[participants["participant_id"] == f"sub-{label}"]
+        row = rows.iloc[0] if len(rows) else None
+    if row is None and not sub_dir.exists():
+        return  # a new participant
+    known = None if row is None else str(row.get("source_subject_id", "n/a"))
+    known = None if known in _NA or known is None else known
+    mine = safe_cell(subject_id) if subject_id not in (None, "") else None
+    if known is not None and mine is not None:
+        if known == mine:
+            return
+        reason = "a different subject id"
+    else:
+        earlier = _sources_under(sub_dir)
+        if source.sha256 != "n/a" and any(sha == source.sha256 for _, _, sha in earlier):
+            return  # the same source file again (another task, run or session of it)
+        if explicit:
+            return  # --subject names the participant on purpose
+        reason = "no subject id to tell them apart" if mine is None or known is None else "a different subject id"
+    earlier_files = sorted({file for _, file, _ in _sources_under(sub_dir) if file not in _NA})
+    theirs = (f"subject id {known!r}" if known is not None else "recordings without a subject id") + (
+        f" from {', '.join(earlier_files[:3])}" if earlier_files else "")
+    ours = (f"subject id {mine!r}" if mine is not None else "no subject id") + f" {source.describe()}"
+    raise OutputError(sub_dir, f"already holds {theirs}; this recording ({ours}) has {reason} and would be merged "
+                               "into it: give this participant its own label with --subject")
+
+
+def _check_run_file(path: Path, sub_dir: Path, source: _Source, force: bool, inputs: Iterable[str | Path]) -> None:
+    if not (path.exists() or path.is_symlink()):
+        return
+    check_target(path, force=True, inputs=inputs)  # one of the inputs, or a folder in the way
+    stem = path.name.rsplit("_", 1)[0]
+    earlier = {file: (src, sha) for file, src, sha in _sources_under(sub_dir)}
+    src, sha = earlier.get(f"motion/{stem}_motion.tsv", ("n/a", "n/a"))
+    theirs = f"from {src}" if src not in _NA else "from an unrecorded source"
+    if not force:
+        raise OutputError(path, f"already exists ({theirs}): give this recording another --run "
+                                f"(e.g. --run {_next_run(path)}) or --task, or add --force to replace that run "
+                                "with a new export of the same source file")
+    if source.sha256 == "n/a" or sha != source.sha256:
+        raise OutputError(path, f"already exists ({theirs}) and {source.describe()} is not the same source file: "
+                                f"--force replaces a run only with the same source; give another --run "
+                                f"(e.g. --run {_next_run(path)})")
+
+
+def _next_run(path: Path) -> int:
+    """The run index after the highest one beside ``path`` for the same subject, session, task and foot."""
+    base = re.sub(r"_run-\d+", "", path.name.rsplit("_", 1)[0])
+    runs = [1]
+    for other in path.parent.glob("*_motion.tsv"):
+        stem = other.name[: -len("_motion.tsv")]
+        match = re.search(r"_run-(\d+)", stem)
+        if re.sub(r"_run-\d+", "", stem) == base:
+            runs.append(int(match.group(1)) if match else 1)
+    return max(runs) + 1
+
+
+def _dataset_files(out: Path, recording: Recording, subject: str, subject_id: str | None,
+                   params: BidsExportParams) -> list[Path]:
+    """The dataset-level files: created when missing, extended (never rewritten) when present."""
+    files: list[Path] = []
+    description_path = out / "dataset_description.json"
+    if not description_path.exists():
+        dataset: dict[str, Any] = {
+            "Name": params.dataset_name,
+            "BIDSVersion": BIDS_VERSION,
+            "DatasetType": "raw",
+            "GeneratedBy": [{
+                "Name": "insole",
+                "Version": __version__,
+                "Description": "BIDS-motion export of insole recordings; each run's source file and SHA-256 are "
+                               "in the scans.tsv files (source_file, source_sha256), each participant's subject "
+                               "id in participants.tsv (source_subject_id)",
+            }],
+        }
+        licence = (recording.meta.extra or {}).get("licence") if isinstance(recording.meta.extra, Mapping) else None
+        if licence:
+            dataset["License"] = str(licence)
+        files.append(_write_text(description_path, json.dumps(dataset, indent=1) + "\n", force=False))
     ignore = out / ".bidsignore"
-    lines = ignore.read_text().split("\n") if ignore.exists() else []
+    lines = ignore.read_text(encoding="utf-8").split("\n") if ignore.is_file() else []
     if "*_insole.json" not in lines:
-        files.append(_write_text(ignore, "\n".join([*(line for line in lines if line), "*_insole.json"]) + "\n"))
+        files.append(_write_text(ignore, "\n".join([*(line for line in lines if line), "*_insole.json"]) + "\n",
+                                 force=True))
     readme = out / "README"
     if not readme.exists():
         files.append(_write_text(readme, (
             f"Insole pressure recordings exported by insole {__version__} as BIDS motion data.\n"
             "Each insole is one tracking system; pressures are MISC channels (BIDS has no pressure type),\n"
-            "the LATENCY channel gives each sample's time, sample_valid marks gap slots.\n")))
+            "the LATENCY channel gives each sample's time, sample_valid marks gap slots.\n"), force=False))
     participants = out / "participants.tsv"
     row = {"participant_id": f"sub-{subject}",
-           "weight": recording.meta.body_mass_kg if recording.meta.body_mass_kg is not None else "n/a"}
-    table = pd.read_csv(participants, sep="\t", dtype=str) if participants.exists() else pd.DataFrame(columns=list(row))
-    table = pd.concat([table[table["participant_id"] != row["participant_id"]], pd.DataFrame([row])], ignore_index=True)
-    files.append(_write_text(participants, table.to_csv(sep="\t", index=False, lineterminator="\n", na_rep="n/a")))
-    files.append(_write_text(out / "participants.json", json.dumps({
-        "participant_id": {"Description": "subject label"},
-        "weight": {"Description": "body mass", "Units": "kg"},
-    }, indent=1) + "\n"))
+           "weight": recording.meta.body_mass_kg if recording.meta.body_mass_kg is not None else "n/a",
+           "source_subject_id": subject_id if subject_id not in (None, "") else "n/a"}
+    table = _read_tsv(participants)
+    if table is None or "participant_id" not in table.columns:
+        table = pd.DataFrame(columns=list(row))
+    if not (table["participant_id"] == row["participant_id"]).any():  # an existing row is never changed
+        for column in row:
+            if column not in table.columns:
+                table[column] = "n/a"
+        table = pd.concat([table, pd.DataFrame([{k: str(v) for k, v in row.items()}])], ignore_index=True)
+        files.append(_write_text(participants, _tsv(table), force=True))
+    files += _merge_json(out / "participants.json", {
+        "participant_id": {"Description": "participant label"},
+        "weight": {"Description": "body mass, from the participant's first exported recording (each recording's "
+                                  "own value is in its *_insole.json)", "Units": "kg"},
+        "source_subject_id": {"Description": "the subject id in the source recording that this label was made "
+                                             "from (n/a: the recording had none)"},
+    })
+    files += _merge_json(out / "scans.json", {
+        "source_file": {"Description": "the file this run was exported from"},
+        "source_sha256": {"Description": "SHA-256 of that file (n/a: not known)"},
+    })
     return files
+
+
+def _merge_json(path: Path, entries: Mapping[str, Any]) -> list[Path]:
+    """Add ``entries`` to the JSON object at ``path`` (created when missing); keys already there are kept."""
+    current: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise OutputError(path, f"cannot be read to extend it ({error})") from None
+        if not isinstance(loaded, dict):
+            raise OutputError(path, "is not a JSON object; cannot extend it")
+        current = loaded
+    missing = {k: v for k, v in entries.items() if k not in current}
+    if not missing:
+        return []
+    return [_write_text(path, json.dumps({**current, **missing}, indent=1) + "\n", force=True)]
 
 
 def _acq_time(recorded_at: str | None) -> str:
@@ -273,10 +499,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def _write_text(path: Path, text: str, *, force: bool) -> Path:
+    with atomic_write(path, "w", force=force, newline="") as handle:
+        handle.write(text)
     return path
 
 

@@ -17,12 +17,15 @@ SHA-256, the layout and the unit (C3D parameters hold short strings only).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from insole._errors import InputError, MalformedFileError, MissingExtraError
+from insole._output import atomic_path, check_target
 from insole._recording import Recording
 from insole._version import __version__
 
@@ -83,14 +86,17 @@ def _ezc3d() -> Any:
     return ezc3d
 
 
-def write_c3d(recording: Recording, path: str | Path) -> Path:
+def write_c3d(recording: Recording, path: str | Path, *, force: bool = False,
+              inputs: Iterable[str | Path] = ()) -> Path:
     """Write the recording's channels as C3D analogs (float format); return the path.
 
-    Needs the ``[c3d]`` extra (ezc3d).
+    Needs the ``[c3d]`` extra (ezc3d). An existing ``path`` is an
+    ``OutputError`` unless ``force``; one of ``inputs`` is refused even with
+    it. The file appears whole or not at all (written beside, then renamed).
     """
     ezc3d = _ezc3d()
 
-    path = Path(path)
+    path = check_target(path, force=force, inputs=inputs)
     labels, units, descriptions, data = c3d_channels(recording)
     rate = float(recording.sample_rate_hz)
     c3d = ezc3d.c3d()
@@ -120,10 +126,14 @@ def write_c3d(recording: Recording, path: str | Path) -> Path:
     # One analog sample per frame; an explicit empty point block (ezc3d divides by the point count otherwise).
     c3d["data"]["points"] = np.zeros((4, 0, data.shape[1]))
     c3d["data"]["analogs"] = data[np.newaxis, :, :]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial.c3d")
-    c3d.write(str(tmp))
-    tmp.replace(path)
+    with atomic_path(path, force=force) as temporary:
+        # ezc3d appends ".c3d" to a name that does not end in it (the temporary ends in ".part")
+        written = temporary.with_name(temporary.name + ".c3d")
+        try:
+            c3d.write(str(written))
+            os.replace(written, temporary)
+        finally:
+            written.unlink(missing_ok=True)
     return path
 
 

@@ -18,22 +18,53 @@ the export was made.
 from __future__ import annotations
 
 import json
-import os
+import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from insole._output import atomic_write, check_target
 from insole._recording import Recording
 from insole._version import __version__
 from insole.io._format import _description, sensor_columns
 
-__all__ = ["write_csv", "csv_columns", "CSV_FORMAT", "CSV_FORMAT_VERSION"]
+__all__ = ["write_csv", "csv_columns", "spreadsheet_safe", "safe_cell", "CSV_FORMAT", "CSV_FORMAT_VERSION"]
 
 CSV_FORMAT = "insole-csv"
 CSV_FORMAT_VERSION = 1
 _AXES = ("x", "y", "z")
+# What a spreadsheet takes for the start of a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula; else unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and column names cannot start a formula (``safe_cell``).
+
+    Only text (object and string) columns are looked at: numeric columns,
+    negative numbers included, are written as they are.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            out[column] = series.map(safe_cell)
+    renames: dict[Hashable, Any] = {c: safe_cell(c) for c in out.columns if isinstance(c, str)}
+    if any(k != v for k, v in renames.items()):
+        out = out.rename(columns=renames)
+    if out.index.name is not None:
+        out.index.name = safe_cell(out.index.name)
+    return out
 
 
 def _foot_frame(recording: Recording, side: str) -> pd.DataFrame:
@@ -60,16 +91,20 @@ def csv_columns(recording: Recording) -> list[str]:
     return names
 
 
-def write_csv(recording: Recording, path: str | Path, *, delimiter: str = ",") -> tuple[Path, Path]:
-    """Write the CSV and its ``.json`` sidecar (both via a temporary name, then renamed); return both paths."""
+def write_csv(recording: Recording, path: str | Path, *, delimiter: str = ",", force: bool = False
+              ) -> tuple[Path, Path]:
+    """Write the CSV and its ``.json`` sidecar (both via a temporary name, then renamed); return both paths.
+
+    An existing CSV or sidecar is an ``OutputError`` unless ``force``.
+    """
     path = Path(path)
+    sidecar = path.with_name(path.name + ".json")
+    for target in (path, sidecar):
+        check_target(target, force=force)
     frames = [_foot_frame(recording, side) for side in recording.sides]
     table = pd.concat(frames, axis=1, join="outer").sort_index()
     for side in recording.sides:  # a foot without a slot at this time: valid stays empty, not 0
         table[f"{side}_valid"] = table[f"{side}_valid"].astype("Int8")
-    tmp = path.with_name(path.name + ".partial")
-    table.to_csv(tmp, sep=delimiter, na_rep="", lineterminator="\n", float_format=None)
-    sidecar = path.with_name(path.name + ".json")
     description = _description(recording)
     payload = {
         "format": CSV_FORMAT,
@@ -77,12 +112,13 @@ def write_csv(recording: Recording, path: str | Path, *, delimiter: str = ",") -
         "writer": f"insole {__version__}",
         "csv_file": path.name,
         "delimiter": delimiter,
-        "columns": ["time_s", *table.columns],
+        "columns": ["time_s", *table.columns],  # as the recording names them (the CSV header may quote some)
         "rows": int(len(table)),
         "recording": description,
     }
-    sidecar_tmp = sidecar.with_name(sidecar.name + ".partial")
-    sidecar_tmp.write_text(json.dumps(payload, indent=1, allow_nan=False) + "\n")
-    os.replace(tmp, path)
-    os.replace(sidecar_tmp, sidecar)
+    text = json.dumps(payload, indent=1, allow_nan=False) + "\n"
+    with atomic_write(path, "w", force=force, newline="") as handle:
+        spreadsheet_safe(table).to_csv(handle, sep=delimiter, na_rep="", lineterminator="\n", float_format=None)
+    with atomic_write(sidecar, "w", force=force) as handle:
+        handle.write(text)
     return path, sidecar

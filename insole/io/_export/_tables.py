@@ -4,7 +4,11 @@
 offers them, and writes ``<name>.csv`` and ``<name>.parquet`` for each, plus
 ``tables.json`` saying how they were made (insole version, input, analysis
 parameters when the result carries them). Parquet keeps dtypes; CSV writes
-every float in its shortest exact form and missing values as empty fields.
+every float in its shortest exact form and missing values as empty fields,
+and text cells that a spreadsheet would run as a formula get a leading
+quote (``spreadsheet_safe``; the Parquet files keep the text as it is).
+Existing files are refused unless ``force``, all of them before anything
+is written; each file appears whole or not at all (``insole._output``).
 
 ``analysis_tables`` of an ``insole.analyze`` result are its own long-form
 tables (``Analysis.strides_frame()`` and the like) and summary, nothing
@@ -21,18 +25,19 @@ are the ``sensors`` table.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from insole._errors import AnalysisError
+from insole._errors import AnalysisError, OutputError
+from insole._output import atomic_path, atomic_write, check_target
 from insole._recording import Recording
 from insole._version import __version__
 from insole.analysis import Analysis, arch_index, peak_pressure_map, pressure_time_integral_map
+from insole.io._export._csv import spreadsheet_safe
 
 __all__ = ["analysis_tables", "footprint_table", "write_tables"]
 
@@ -162,31 +167,43 @@ def _region_contact(recording: Recording, side: str, mask: np.ndarray, level: fl
 
 def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *,
                  provenance: Mapping[str, Any] | None = None,
-                 formats: tuple[str, ...] = ("csv", "parquet")) -> list[Path]:
-    """Write each table as ``<name>.csv`` / ``<name>.parquet`` and a ``tables.json``; return the files."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+                 formats: tuple[str, ...] = ("csv", "parquet"), force: bool = False,
+                 inputs: Iterable[str | Path] = ()) -> list[Path]:
+    """Write each table as ``<name>.csv`` / ``<name>.parquet`` and a ``tables.json``; return the files.
+
+    ``out_dir`` is created when its parent exists. Every target is checked
+    first (``check_target``): an existing file without ``force``, or one of
+    ``inputs`` even with it, is an ``OutputError`` and nothing is written.
+    """
+    out = check_target(out_dir, folder=True, inputs=inputs)
+    for name in tables:
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            raise OutputError(out / str(name), "is not a table name (letters, digits, _ and -; no folders)")
+    targets = [out / f"{name}.{kind}" for name in tables for kind in ("csv", "parquet") if kind in formats]
+    targets.append(out / "tables.json")
+    for target in targets if out.is_dir() else ():  # a new folder holds nothing to refuse
+        check_target(target, force=force, inputs=inputs)
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as error:
+        raise OutputError(out, f"cannot be created ({error.strerror or error})") from None
     written: list[Path] = []
     for name, table in tables.items():
         if "csv" in formats:
-            written.append(_atomic(out / f"{name}.csv",
-                                   lambda p, t=table: t.to_csv(p, index=False, lineterminator="\n")))
+            with atomic_write(out / f"{name}.csv", "w", force=force, newline="") as handle:
+                spreadsheet_safe(table).to_csv(handle, index=False, lineterminator="\n")
+            written.append(out / f"{name}.csv")
         if "parquet" in formats:
-            written.append(_atomic(out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False)))
+            with atomic_path(out / f"{name}.parquet", force=force) as temporary:
+                table.to_parquet(temporary, index=False)
+            written.append(out / f"{name}.parquet")
     manifest = {
         "writer": f"insole {__version__}",
         "tables": {name: {"rows": int(len(t)), "columns": [str(c) for c in t.columns]}
                    for name, t in tables.items()},
         "provenance": dict(provenance or {}),
     }
-    written.append(_atomic(out / "tables.json",
-                           lambda p: p.write_text(json.dumps(manifest, indent=1, default=str) + "\n",
-                                                  encoding="utf-8")))
+    with atomic_write(out / "tables.json", "w", force=force) as handle:
+        handle.write(json.dumps(manifest, indent=1, default=str) + "\n")
+    written.append(out / "tables.json")
     return written
-
-
-def _atomic(path: Path, write: Any) -> Path:
-    tmp = path.with_name(path.name + ".partial" + path.suffix)
-    write(tmp)
-    os.replace(tmp, path)
-    return path
