@@ -30,6 +30,15 @@ received. It may run faster than real time (``InsoleSpec.speed``): the device
 clock and the sample timestamps stay true to the sample rate; only the wall
 clock pace changes.
 
+The firmware logic can run in C: with ``EmulatedInsole(spec, codec="c")``, or
+the environment variable ``INSOLE_EMULATOR_CODEC=c`` (read when an insole is
+created, so it reaches every emulated insole of a test run), the command state
+machine, the tare, the sequence numbers, the status flags and every byte the
+insole sends (advertising data, replies, sample packets) come from the portable
+C library of ``firmware_protocol/c/`` through ctypes, as they would on a
+builder's board. This module then keeps only the radio, the source, the faults
+and the timing. The default is the Python codec.
+
 Times: the *device clock* is µs since the emulated insole booted (its
 ``start``), shifted by ``FaultPlan.clock_offset_s`` and running fast or slow by
 ``FaultPlan.clock_drift_ppm`` relative to the host's (true) clock. Samples are
@@ -44,9 +53,10 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, Union
+from typing import TYPE_CHECKING, Literal, Protocol, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -90,6 +100,7 @@ from firmware_protocol._codec import (
     Tare,
     bad_command_reply,
     decode_command,
+    decode_reply,
     encode_advertising_data,
     encode_command,
     encode_reply,
@@ -116,6 +127,9 @@ from firmware_protocol._gatt import (
     SERIAL_NUMBER_UUID,
     Properties,
 )
+
+if TYPE_CHECKING:
+    from firmware_protocol._c_binding import CDevice
 
 __all__ = [
     "EmulatedInsole",
@@ -151,6 +165,10 @@ LOW_BATTERY_THRESHOLD_PCT = 15
 _DISCONNECT_GUARD_S = 5.0
 #: TARE averages the readings over this much device time before it replies.
 TARE_WINDOW_US = 300_000
+
+#: Environment variable choosing the emulated firmware's codec: ``python`` (default) or ``c``.
+CODEC_ENV = "INSOLE_EMULATOR_CODEC"
+_CODECS = ("python", "c")
 
 _ACCEL_CODES_PER_G = 1000
 _GYRO_CODES_PER_DPS = 10
@@ -491,8 +509,13 @@ class EmulatedInsole:
             source; cleared when a new stream starts.
     """
 
-    def __init__(self, spec: InsoleSpec) -> None:
+    def __init__(self, spec: InsoleSpec, *, codec: Literal["python", "c"] | None = None) -> None:
         self.spec = spec
+        chosen = codec if codec is not None else (os.environ.get(CODEC_ENV, "").strip().lower() or "python")
+        if chosen not in _CODECS:
+            raise ValueError(f"codec={chosen!r} (or {CODEC_ENV}): must be 'python' or 'c'")
+        #: ``"python"`` or ``"c"``: which implementation forms what the insole sends.
+        self.codec: str = chosen
         self.record = InsoleRecord()
         self.connected = asyncio.Event()
         self.finished = asyncio.Event()
@@ -528,6 +551,27 @@ class EmulatedInsole:
         self._pending_link_losses = list(faults.link_loss_at_s)
         self._boot_loop_time = 0.0
         self._tasks: set[asyncio.Task] = set()
+        self._c: CDevice | None = None
+        if chosen == "c":
+            self._c = self._new_c_device()
+
+    def _new_c_device(self) -> CDevice:
+        """The C firmware state (``insole_device_t``) of this insole, at power-on."""
+        from firmware_protocol._c_binding import CDevice  # builds the library on first use
+
+        spec = self.spec
+        device = CDevice(
+            int(spec.foot),
+            spec.serial_number,
+            spec.firmware_version,
+            full_scale_code=round(spec.full_scale_kpa * 10),
+            imu_present=spec.imu_present,
+        )
+        status = device.configure(SAMPLE_RATES_HZ.index(spec.sample_rate_hz), spec.samples_per_packet, False)
+        if status != Status.OK:
+            raise ValueError(f"the C firmware refused the boot settings of {spec!r}: status {status}")
+        device.set_battery(self._battery_pct)
+        return device
 
     # -- identity ----------------------------------------------------------
 
@@ -601,6 +645,15 @@ class EmulatedInsole:
         advertising_data = encode_advertising_data(manufacturer) + encode_scan_response(
             self.spec.foot, self.spec.serial_number
         )
+        if self._c is not None:
+            from firmware_protocol._c_binding import CProtocol
+
+            c_codec = CProtocol()
+            foot, serial = int(self.spec.foot), self.spec.serial_number
+            c_advertising = c_codec.encode_advertising_data(foot, serial, self._battery_pct)
+            c_name = c_codec.encode_scan_response(foot, serial)
+            assert c_advertising is not None and c_name is not None, "the C encoder refused the advertising data"
+            advertising_data = c_advertising + c_name
         self._advertising_set = await device.create_advertising_set(
             advertising_parameters=AdvertisingParameters(
                 advertising_event_properties=AdvertisingEventProperties(
@@ -711,6 +764,8 @@ class EmulatedInsole:
         self.record.connections += 1
         self._disconnected.clear()
         self.connected.set()
+        if self._c is not None:
+            self._c.on_connect()
         connection.on(connection.EVENT_DISCONNECTION, lambda reason: self._on_disconnection(connection, reason))
         logger.info("%s: host %s connected", self.name, connection.peer_address.to_string(False))
         self._spawn(self._request_mtu(connection))
@@ -727,6 +782,8 @@ class EmulatedInsole:
         self._connection = None
         self.connected.clear()
         self._disconnected.set()
+        if self._c is not None:
+            self._c.on_disconnect()
         logger.info("%s: disconnected (%s)", self.name, hci.HCI_Constant.error_name(reason))
         if self._stream is not None:
             self._finish_stream("link_loss" if reason == hci.HCI_CONNECTION_TIMEOUT_ERROR else "disconnect")
@@ -736,14 +793,74 @@ class EmulatedInsole:
     def _on_control_write(self, connection: Connection, value: bytes) -> None:
         value = bytes(value)
         self.record.commands.append(value)
+        if self._c is not None:
+            raw = self._execute_c(value, connection)
+            if raw is not None:
+                self._spawn(self._send_reply(connection, decode_reply(raw), raw))
+            return
         reply = self._execute(value, connection)
         if reply is not None:
             # The write response goes first; the reply follows as a notification.
             self._spawn(self._send_reply(connection, reply))
 
-    async def _send_reply(self, connection: Connection, reply: ReplyMessage) -> None:
+    async def _send_reply(self, connection: Connection, reply: ReplyMessage, raw: bytes | None = None) -> None:
+        """Notify ``reply``: ``raw`` when the C firmware already encoded it, else the Python encoding."""
         self.record.replies.append(reply)
-        await self._notify(connection, self._control_characteristic, encode_reply(reply))
+        await self._notify(connection, self._control_characteristic, encode_reply(reply) if raw is None else raw)
+
+    def _execute_c(self, value: bytes, connection: Connection) -> bytes | None:
+        """Carry out one command in the C firmware; its reply bytes, or None when it comes later (TARE).
+
+        The C state machine decides and encodes; this side only does what it
+        asks for (start or stop the stream task, run the tare window, log an
+        identify) and mirrors the settings that pace the stream task.
+        """
+        from firmware_protocol._c_binding import (
+            ACTION_CLOCK_READ,
+            ACTION_IDENTIFY,
+            ACTION_STREAM_STARTED,
+            ACTION_TARE_STARTED,
+        )
+
+        device = self._c
+        assert device is not None
+        device.set_att_mtu(connection.att_mtu)
+        device.set_data_notify(self._data_notifications_on(connection))
+        raw, actions = device.handle_command(value, self.device_clock_us())
+        state = device.state
+        self._sample_rate_hz = SAMPLE_RATES_HZ[state.rate_code]
+        self._samples_per_packet = int(state.samples_per_packet)
+        self._imu_enabled = bool(state.imu_enabled)
+        if actions & ACTION_STREAM_STARTED:
+            self._begin_stream(device.stream_start_us)
+        if raw is not None and raw[1] == (Opcode.STOP_STREAMING | 0x80) and raw[3] == Status.OK:
+            self._spawn(self._end_stream("stop"))
+        if actions & ACTION_IDENTIFY:
+            self.record.identify_requests_s.append(int(state.identify_s))
+        if actions & ACTION_CLOCK_READ:
+            self._clock_read = True
+        if actions & ACTION_TARE_STARTED:
+            self._tare_task = self._spawn(self._run_tare_c(connection, int(state.tare_end_us)))
+        return raw
+
+    async def _run_tare_c(self, connection: Connection, end_us: int) -> None:
+        """Let the C firmware's tare window pass, feeding it samples if no stream does, then send its reply."""
+        device = self._c
+        assert device is not None
+        try:
+            await self._sleep_until_device_us(end_us)
+            if device.state.tare_count == 0 and not device.streaming:
+                # Not streaming: the firmware still samples its sensors.
+                n = max(1, round(TARE_WINDOW_US * 1e-6 * self._sample_rate_hz))
+                pressure, _ = _normalise_block(self._source(n, self._sample_rate_hz))
+                for codes in _pressure_codes(pressure, self.spec.full_scale_kpa):
+                    device.add_sample(codes)
+            raw = device.poll(end_us)
+            self._tared = True
+        finally:
+            self._tare_task = None
+        if raw is not None:
+            await self._send_reply(connection, decode_reply(raw), raw)
 
     def _execute(self, value: bytes, connection: Connection) -> ReplyMessage | None:
         """Carry out one command; its reply, or None when the reply comes later (TARE)."""
@@ -842,8 +959,8 @@ class EmulatedInsole:
 
     # -- streaming -------------------------------------------------------------
 
-    def _begin_stream(self) -> None:
-        start_us = self.device_clock_us()
+    def _begin_stream(self, start_us: int | None = None) -> None:
+        start_us = self.device_clock_us() if start_us is None else start_us
         if self._first_stream_start_us is None:
             self._first_stream_start_us = start_us
         index = len(self.record.streams)
@@ -865,6 +982,8 @@ class EmulatedInsole:
 
     def _finish_stream(self, reason: str) -> None:
         stream, self._stream = self._stream, None
+        if self._c is not None:
+            self._c.stop_streaming()
         if stream is None:
             return
         if reason in ("link_loss", "disconnect"):
@@ -915,7 +1034,7 @@ class EmulatedInsole:
                 await self._fault_link_loss()
                 continue
             await self._sleep_until_device_us(due_us)
-            if self._stream is not stream:
+            if self._stream is not stream or (self._c is not None and not self._c.streaming):
                 return
             pressure, imu = _normalise_block(self._source(n, record.sample_rate_hz))
             if pressure.shape[0] < n:
@@ -924,6 +1043,15 @@ class EmulatedInsole:
             stream.next_packet += 1
             record.sequences.append(sequence)
             record.timestamps_us.append(timestamp_us)
+            if self._c is not None:
+                # The C firmware forms every packet, the discarded ones too: they use up their sequence.
+                packet = self._build_packet_c(stream, sequence, timestamp_us, pressure, imu)
+                if sequence in self.spec.faults.overrun_sequences:
+                    record.overrun.append(sequence)
+                    self._c.packet_discarded()
+                    continue
+                await self._emit(stream, sequence, packet)
+                continue
             self._feed_tare(pressure)
             if sequence in self.spec.faults.overrun_sequences:
                 record.overrun.append(sequence)
@@ -982,6 +1110,32 @@ class EmulatedInsole:
             flags=flags,
         )
         return encode_sample_packet(packet)
+
+    def _build_packet_c(
+        self,
+        stream: _Stream,
+        sequence: int,
+        timestamp_us: int,
+        pressure_kpa: np.ndarray,
+        imu: np.ndarray | None,
+    ) -> bytes:
+        """The packet the C firmware forms from these samples (raw codes in; tare and flags are its own)."""
+        device = self._c
+        assert device is not None
+        codes = _pressure_codes(pressure_kpa, self.spec.full_scale_kpa)
+        imu_codes = None
+        if stream.record.imu_enabled:
+            imu_codes = _imu_codes(imu if imu is not None else np.zeros((codes.shape[0], N_IMU_AXES)))
+        packet = None
+        for i in range(codes.shape[0]):
+            packet = device.add_sample(codes[i], None if imu_codes is None else imu_codes[i])
+        if packet is None:
+            raise AssertionError(f"{self.name}: the C firmware formed no packet from {codes.shape[0]} samples")
+        # The C stream and this task count packets and place them on the same grid.
+        head = int.from_bytes(packet[4:8], "little"), int.from_bytes(packet[8:16], "little")
+        if head != (sequence & 0xFFFF_FFFF, timestamp_us):
+            raise AssertionError(f"{self.name}: C packet (sequence, time) {head}, expected {(sequence, timestamp_us)}")
+        return packet
 
     async def _emit(self, stream: _Stream, sequence: int, packet: bytes) -> None:
         faults = self.spec.faults
