@@ -132,8 +132,13 @@ class MoticonReplayer:
         self.dropped = dropped
         return plan
 
-    async def run(self) -> None:
-        """Send the schedule in real time (from now + ``lead_in_s``)."""
+    def run_blocking(self) -> None:
+        """Send the schedule in real time (from now + ``lead_in_s``), in the calling thread.
+
+        A test runs this in its own thread (``await replayer.run()``), so that the
+        sender keeps its times while the collector's event loop is busy, as the
+        desktop would.
+        """
         plan = self.schedule()
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
@@ -141,11 +146,15 @@ class MoticonReplayer:
             for at, row in plan:
                 delay = start + at - time.monotonic()
                 if delay > 0:
-                    await asyncio.sleep(delay)
+                    time.sleep(delay)
                 sock.sendto(datagram(self.rows.fields[row], self.time_unit_s), (self.host, self.port))
                 self.sent.append(row)
         finally:
             sock.close()
+
+    async def run(self) -> None:
+        """:meth:`run_blocking` in a worker thread."""
+        await asyncio.to_thread(self.run_blocking)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         swaps=args.swap, pause=None if args.pause is None else (int(args.pause[0]), args.pause[1]),
         lead_in_s=args.lead_in,
     )  # fmt: skip
-    asyncio.run(replayer.run())
+    replayer.run_blocking()
     print(f"sent {len(replayer.sent)} datagrams of {len(replayer.rows.time_s)} rows; "
           f"dropped rows: {sorted(replayer.dropped)}", file=sys.stderr)
     return 0

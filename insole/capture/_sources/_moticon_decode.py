@@ -122,9 +122,8 @@ def encode_datagram(fields: Sequence[float] | np.ndarray) -> bytes:
 class MoticonFrames:
     """Decoded datagrams of one foot, in arrival order.
 
-    ``timestamp`` (n,) float64 as sent; ``pressure_kpa`` (n, 16) float32;
-    ``accel_g``/``gyro_dps`` (n, 3) float32; ``force_n`` (n,) float32;
-    ``cop`` (n, 2) float32; ``valid`` (n,) bool (every field of the foot finite);
+    ``timestamp`` (n,) as sent; ``pressure_kpa`` (n, 16); ``accel_g``/``gyro_dps``
+    (n, 3); ``force_n`` (n,); ``cop`` (n, 2), all float64; ``valid`` (n,) bool (every field of the foot finite);
     ``malformed`` how many datagrams were not samples (left out of the arrays);
     ``kept`` (m,) indices of the datagrams the arrays hold.
     """
@@ -156,14 +155,17 @@ def decode_datagrams(datagrams: Sequence[bytes], side: str) -> MoticonFrames:
         kept.append(index)
     table = np.vstack(rows) if rows else np.zeros((0, FIELD_COUNT))
     foot = table[:, foot_fields(side)]
-    # float64 -> float32 once, the way the text export's importer stores them
+    # float64 throughout, as the text export's importer parses them; the recording's writer stores
+    # pressures and IMU as float32 and channels as float64, the same for both
+    with np.errstate(over="ignore"):  # an absurd pressure becomes inf kPa, as it would in the file
+        pressure_kpa = foot[:, _PRESSURE] * KPA_PER_N_PER_CM2
     return MoticonFrames(
         timestamp=table[:, 0].copy(),
-        pressure_kpa=(foot[:, _PRESSURE] * KPA_PER_N_PER_CM2).astype(np.float32),
-        accel_g=foot[:, _ACCEL].astype(np.float32),
-        gyro_dps=foot[:, _GYRO].astype(np.float32),
-        force_n=foot[:, _FORCE].astype(np.float32),
-        cop=foot[:, _COP].astype(np.float32),
+        pressure_kpa=pressure_kpa,
+        accel_g=foot[:, _ACCEL].copy(),
+        gyro_dps=foot[:, _GYRO].copy(),
+        force_n=foot[:, _FORCE].copy(),
+        cop=foot[:, _COP].copy(),
         valid=np.all(np.isfinite(foot), axis=1),
         malformed=len(datagrams) - len(rows),
         kept=np.asarray(kept, dtype=np.int64),

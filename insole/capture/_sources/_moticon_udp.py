@@ -38,6 +38,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -137,6 +138,26 @@ def timestamp_unit(timestamps: Sequence[float], sample_rate_hz: float) -> float 
     best = min(_UNITS_S, key=lambda unit: abs(math.log(step * unit / period_s)))
     ratio = step * best / period_s
     return best if 0.5 <= ratio <= 2.0 else None
+
+
+#: Receive buffer asked for (the kernel may give less): about 10 s of datagrams at 100 Hz, so a
+#: host busy for a moment (writing, a slow subscriber) loses none
+_RECEIVE_BUFFER_BYTES = 4 << 20
+
+
+def _listening_socket(address: tuple[str, int]) -> socket.socket:
+    """A UDP socket bound to ``address`` with a large receive buffer (raises OSError if the port is taken)."""
+    family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER_BYTES)
+        sock.bind(address)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 class _Receiver(asyncio.DatagramProtocol):
@@ -318,15 +339,14 @@ class MoticonUdpSource:
         if self._transport is not None:
             return
         if self._opening is None:
-            loop = asyncio.get_running_loop()
             address = (self.options.host, self.options.port)
-            opening = loop.create_datagram_endpoint(lambda: _Receiver(self), local_addr=address)
-            self._opening = asyncio.ensure_future(opening)
-        try:
-            transport, _ = await asyncio.shield(self._opening)
-        except OSError as error:
-            self._opening = None
-            raise FatalLinkError(f"cannot listen on {self.options.address}: {error.strerror or error}") from None
+            try:
+                sock = _listening_socket(address)
+            except OSError as error:
+                raise FatalLinkError(f"cannot listen on {self.options.address}: {error.strerror or error}") from None
+            loop = asyncio.get_running_loop()
+            self._opening = asyncio.ensure_future(loop.create_datagram_endpoint(lambda: _Receiver(self), sock=sock))
+        transport, _ = await asyncio.shield(self._opening)
         self._transport = transport
 
     def release(self, side: str) -> None:
@@ -415,8 +435,9 @@ class MoticonUdpSource:
             malformed += frames.malformed
             arrived = np.array([run[k][0] for k in frames.kept.tolist()], dtype=np.float64)
             raw_us = np.rint(frames.timestamp * (unit_s * 1e6)).astype(np.int64)
-            values = np.column_stack([frames.pressure_kpa.astype(np.float64), frames.force_n, frames.cop])
-            imu = np.column_stack([frames.accel_g, frames.gyro_dps]).astype(np.float64)
+            values = np.column_stack([frames.pressure_kpa, frames.force_n, frames.cop])
+            imu = np.column_stack([frames.accel_g, frames.gyro_dps])
+            values[~frames.valid] = np.nan  # a foot with any field missing is no sample of that foot
             device = np.empty_like(raw_us)
             for k in range(frames.n):
                 device_us = int(raw_us[k]) + state.base_us
