@@ -22,7 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moticon_replayer import MoticonReplayer
 
-from insole import FootSamples
+from insole import DeviceError, FootSamples
+from insole.capture import CaptureSession
 from insole.capture._collector import StreamStart
 from insole.capture._sources import SourceSession, capture_session
 from insole.capture._sources._moticon_decode import (
@@ -222,7 +223,7 @@ def _compare(out: Path, export: Path, replayer: MoticonReplayer) -> dict[str, in
     reference = load(export)
     assert recording.layout.name == "moticon16" and recording.unit == "kPa"
     first_row = replayer.first_row
-    ref_keys = np.rint(reference.left.time_s * 100).astype(np.int64)
+    ref_keys = np.rint(reference.samples("left").time_s * 100).astype(np.int64)
     row_of = {int(k): i for i, k in enumerate(ref_keys)}
     dropped_keys = {int(ref_keys[first_row + r]) for r in replayer.dropped}
     counts = {}
@@ -245,6 +246,8 @@ def _compare(out: Path, export: Path, replayer: MoticonReplayer) -> dict[str, in
         expected_valid[in_export] &= ref.valid[rows[in_export]]
         assert foot.valid.tolist() == expected_valid.tolist()
         valid_rows = rows[foot.valid]
+        assert foot.accel_g is not None and foot.gyro_dps is not None
+        assert ref.accel_g is not None and ref.gyro_dps is not None
         np.testing.assert_array_equal(foot.values[foot.valid], ref.values[valid_rows])
         np.testing.assert_array_equal(foot.accel_g[foot.valid], ref.accel_g[valid_rows])
         np.testing.assert_array_equal(foot.gyro_dps[foot.valid], ref.gyro_dps[valid_rows])
@@ -306,3 +309,111 @@ def test_a_drop_out_is_a_link_loss_and_the_stream_resumes_as_a_reconnect(tmp_pat
         assert (foot["link_losses"], foot["stalls"], foot["reconnects"], foot["streams"]) == (2, 2, 1, 2)
         assert foot["link_down_samples"] == down + counts[f"{side}_after_end"]
         assert foot["packets_sent"] - foot["packets_received"] == 1  # the drop at row 850; the drop-out is a link gap
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_rate_replay_with_every_fault(tmp_path: Path) -> None:
+    # 12 s of the export at its real rate: drops, a duplicate, a reordering, and a 1.5 s drop-out (a link loss
+    # after the default 1 s of silence)
+    replayer = MoticonReplayer(NORMAL, _free_port(), first_row=300, n_rows=1200, drops=[400, 650], duplicates=[450],
+                               swaps=[500], pause=(800, 1.5))  # fmt: skip
+    out = tmp_path / "real-rate.parquet"
+    quality = asyncio.run(_record(replayer, out))
+    counts = _compare(out, NORMAL, replayer)
+    assert counts["left_first_row"] < 400 and counts["left_last_row"] == 1199
+    for side in ("left", "right"):
+        foot = quality["feet"][side]
+        assert (foot["link_losses"], foot["reconnects"], foot["streams"]) == (1, 1, 2)
+        assert foot["packets_sent"] - foot["packets_received"] == 2  # rows 400 and 650; the drop-out is a link gap
+        assert (foot["duplicates"], foot["reordered"], foot["late_packets"]) == (1, 1, 0)
+        assert not foot["clock"]["drift_at_limit"]
+
+
+@pytest.mark.realdata
+def test_millisecond_timestamps_the_live_hub_and_the_crash_safe_stream(tmp_path: Path) -> None:
+    from insole.capture import LiveHub, SampleBlock
+    from insole.io import read_stream
+
+    replayer = MoticonReplayer(FAST, _free_port(), speed=5.0, first_row=0, n_rows=700, time_unit_s=1e-3, drops=[600])
+    out = tmp_path / "ms.parquet"
+    hub = LiveHub()
+    queue = hub.subscribe()
+    session = capture_session("moticon", out, source_options={"udp_port": replayer.port}, speed=5.0, hub=hub)
+    seen_midway: list[int] = []
+
+    async def replay_then_stop() -> None:
+        sending = asyncio.create_task(replayer.run())
+        await asyncio.sleep(0.8)  # wall: about 4 s of the export, past the start of the recording
+        recording, info = read_stream(session.stream_path)  # what 'insole recover' would find after a crash now
+        assert recording.layout.name == "moticon16" and not info["closed"]
+        seen_midway.append(recording.samples("left").n_samples)
+        await sending
+        await asyncio.sleep(0.3)
+        session.request_stop()
+
+    async def run() -> None:
+        task = asyncio.create_task(replay_then_stop())
+        try:
+            await session.run()
+        finally:
+            await task
+
+    asyncio.run(run())
+    _compare(out, FAST, replayer)
+    assert seen_midway and seen_midway[0] > 100
+    blocks = []
+    while not queue.empty():
+        item = queue.get_nowait()
+        if isinstance(item, SampleBlock) and item.side == "left":
+            blocks.append(item)
+    assert blocks and all(b.unit == "kPa" and b.values.shape[1] == 16 and b.accel_g is not None for b in blocks)
+    foot = read_parquet(out).samples("left")
+    assert sum(int(b.valid.sum()) for b in blocks) == int(foot.valid.sum())  # the live page saw every sample
+    assert read_parquet(out).meta.software["moticon_udp"]["timestamp_unit"] == "ms"
+
+
+def _session(out: Path, port: int, **options: object) -> SourceSession:
+    from insole.capture._sources._moticon_udp import MoticonCaptureParams
+
+    source = MoticonUdpSource(MoticonOptions(port=port, **options))  # type: ignore[arg-type]
+    params = MoticonCaptureParams(connect_timeout_s=0.3, reconnect_backoff_s=(0.05,))
+    return SourceSession(out / "never.parquet", source=source, params=params)
+
+
+def test_no_stream_is_one_clear_error(tmp_path: Path) -> None:
+    port = _free_port()
+    with pytest.raises(DeviceError, match=rf"udp://127\.0\.0\.1:{port}.*OpenGo desktop software streaming"):
+        asyncio.run(_session(tmp_path, port).run())
+
+
+def test_a_port_already_taken_is_one_clear_error(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        with pytest.raises(DeviceError, match=rf"cannot listen on udp://127\.0\.0\.1:{port}"):
+            asyncio.run(_session(tmp_path, port).run())
+
+
+@pytest.mark.realdata
+def test_a_stream_at_another_rate_than_configured_is_refused(tmp_path: Path) -> None:
+    replayer = MoticonReplayer(NORMAL, _free_port(), speed=5.0, n_rows=200)
+
+    async def run() -> None:
+        sending = asyncio.create_task(replayer.run())
+        try:
+            await _session(tmp_path, replayer.port, sample_rate_hz=50).run()
+        finally:
+            await sending
+
+    with pytest.raises(DeviceError, match="not one sample at 50 Hz"):
+        asyncio.run(run())
+
+
+def test_the_source_factory() -> None:
+    assert type(capture_session("insole", "a.parquet")) is CaptureSession  # today's collector, as it was
+    assert isinstance(capture_session("moticon", "a.parquet", source_options={"udp_port": 9999}), SourceSession)
+    with pytest.raises(DeviceError, match="--source orphe is not available"):
+        capture_session("orphe", "a.parquet")
+    with pytest.raises(ValueError, match="takes no source options"):
+        capture_session("insole", "a.parquet", source_options={"udp_port": 9999})

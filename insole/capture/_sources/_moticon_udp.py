@@ -124,11 +124,12 @@ class MoticonCaptureParams(CaptureParams):
             raise ValueError("flush_interval_s must be > 0 and reconnect_backoff_s non-negative")
 
 
-def timestamp_unit(timestamps: Sequence[float], sample_rate_hz: float) -> float | None:
+def timestamp_unit(timestamps: Sequence[float] | np.ndarray, sample_rate_hz: float) -> float | None:
     """Seconds per timestamp unit (1, 1e-3 or 1e-6) that makes the typical step one sample period (pure).
 
-    The median step between the distinct sorted timestamps must be within a
-    factor of two of the period in that unit; None when no unit fits.
+    The median step between the distinct sorted timestamps must be 0.75..1.5
+    periods in that unit (a stream at half or twice the configured rate is
+    refused); None when no unit fits.
     """
     values = np.unique(np.asarray(timestamps, dtype=np.float64))
     if values.size < 2:
@@ -137,7 +138,7 @@ def timestamp_unit(timestamps: Sequence[float], sample_rate_hz: float) -> float 
     period_s = 1.0 / sample_rate_hz
     best = min(_UNITS_S, key=lambda unit: abs(math.log(step * unit / period_s)))
     ratio = step * best / period_s
-    return best if 0.5 <= ratio <= 2.0 else None
+    return best if 0.75 <= ratio <= 1.5 else None
 
 
 #: Receive buffer asked for (the kernel may give less): about 10 s of datagrams at 100 Hz, so a
