@@ -83,20 +83,27 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(exist_ok=True)
     except OSError as error:
         raise OutputError(out, f"cannot be created ({error.strerror or error})") from None
-    if args.to == "bids":
-        from insole.io import write_bids
-
-        written = write_bids(recording, out, params, input_path=args.path, force=args.force, inputs=[args.path])
-    elif args.to == "c3d":
-        from insole.io import write_c3d
-
-        assert target is not None
-        written = [write_c3d(recording, target, force=args.force, inputs=[args.path])]
-    else:
-        written = _tables(recording, args.path, out, force=args.force)
+    try:
+        written = _write(args, recording, out, params, target)
+    except OSError as error:  # the file system refused mid-way (full disk, a mount turned read-only)
+        where = error.filename or out
+        raise OutputError(where, f"cannot be written ({error.strerror or error})") from None
     for path in written:
         sys.stdout.write(f"{path}\n")
     return 0
+
+
+def _write(args: argparse.Namespace, recording: Any, out: Path, params: Any, target: Path | None) -> list[Path]:
+    if args.to == "bids":
+        from insole.io import write_bids
+
+        return write_bids(recording, out, params, input_path=args.path, force=args.force, inputs=[args.path])
+    if args.to == "c3d":
+        from insole.io import write_c3d
+
+        assert target is not None
+        return [write_c3d(recording, target, force=args.force, inputs=[args.path])]
+    return _tables(recording, args.path, out, force=args.force)
 
 
 def _tables(recording: Any, path: Path, out: Path, *, force: bool) -> list[Path]:
