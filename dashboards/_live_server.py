@@ -15,30 +15,49 @@ Each page gets, over its websocket:
   old what it draws is;
 * ``ack`` for each control it sent.
 
-Pages send ``{"type": "control", "id": n, "action": "start_recording" |
-"stop_recording" | "mark" | "zero", "label": "..."}``; the server calls the
-``SessionControl`` it was given (none: the page is view-only).
+Pages send ``{"type": "control", "id": n, "token": "<secret>", "action":
+"start_recording" | "stop_recording" | "mark" | "zero", "label": "..."}``; the
+server calls the ``SessionControl`` it was given (none: the page is view-only).
 
-Safety: the server binds to loopback unless told otherwise with
-``allow_remote=True`` (``insole live --host``); requests whose ``Host`` header
-is not this server are refused (DNS rebinding), websockets whose ``Origin``
-is another site are refused (a web page elsewhere cannot drive the capture),
-and the page's Content-Security-Policy allows only its own scripts. The page
-shows every text it receives with ``textContent``, never as HTML.
+Safety (``dashboards/README.md``, "Live control: the session secret"):
+
+* **A secret per session.** The server draws a random token
+  (``secrets.token_urlsafe``) when it is made and puts it in the URL that
+  ``start`` returns (``http://127.0.0.1:PORT/?token=...``, printed by the
+  command, as Jupyter does). A websocket without that token in its query is
+  refused (403) before it opens, and every control message must carry it too:
+  one without it, or with another, is answered with a refusal and logged,
+  never acted on. Compared in constant time (``hmac.compare_digest``).
+* **Host checked always.** Every request (page, static files, websocket,
+  health) must name this server in its ``Host`` header: the bound address and
+  port, ``localhost:PORT`` when bound to loopback, or the name given with
+  ``--host``. For a wildcard bind (``0.0.0.0``, ``::``) any IP address with
+  the right port is accepted (an address cannot be re-pointed by DNS). Any
+  other name is refused with 403: this is what stops DNS rebinding, where a
+  web page's own name is made to point at this machine.
+* **Origin, when present, must be one of those same allowed hosts** (never
+  compared with the request's own ``Host``, which the page chooses).
+* The server binds to loopback unless told otherwise with
+  ``allow_remote=True`` (``insole live --host``); the page's
+  Content-Security-Policy allows only its own scripts, and the page shows every
+  text it receives with ``textContent``, never as HTML.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import ipaddress
 import json
 import logging
+import secrets
 import socket
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import plotly
 from aiohttp import WSMsgType, web
@@ -138,9 +157,20 @@ class LiveServer:
         self.bound_port: int | None = None
         self.frames_sent = 0
         self.controls_handled = 0
+        self.controls_refused = 0
+        #: the session's secret: in the page's URL, required on the websocket and in every control message
+        self.token = secrets.token_urlsafe(32)
+        self._allowed_hosts: frozenset[str] = frozenset()
+        self._any_address = False
 
     @property
     def url(self) -> str:
+        """The page's address, secret included (give it only to whoever may control the capture)."""
+        return f"{self.base_url}?token={self.token}"
+
+    @property
+    def base_url(self) -> str:
+        """The page's address without the secret (the page then stays empty)."""
         host = self.host if ":" not in self.host else f"[{self.host}]"
         return f"http://{host}:{self.bound_port or self.port}/"
 
@@ -165,6 +195,7 @@ class LiveServer:
             await self._runner.cleanup()
             raise LiveServerError(f"cannot serve on {self.host}:{self.port} ({error.strerror or error})") from None
         self.bound_port = int(self._runner.addresses[0][1])
+        self._allowed_hosts, self._any_address = self._hosts_for(self.bound_port)
         return self.url
 
     async def stop(self) -> None:
@@ -194,22 +225,76 @@ class LiveServer:
 
     # -- HTTP -----------------------------------------------------------------
 
+    def _hosts_for(self, port: int) -> tuple[frozenset[str], bool]:
+        """The ``Host`` values (lower case, ``name:port``) that name this server, and whether any address goes.
+
+        The bound address (and every address the listening sockets really
+        have), ``localhost`` for a loopback bind, and the name given as
+        ``host``. A wildcard bind (``0.0.0.0``, ``::``) also accepts any IP
+        address (see ``_host_allowed``).
+        """
+        names = {self.host.strip("[]").lower()}
+        wildcard = False
+        for address in self._runner.addresses if self._runner is not None else ():
+            if isinstance(address, tuple) and address:
+                names.add(str(address[0]).split("%")[0].lower())
+        for name in list(names):
+            try:
+                ip = ipaddress.ip_address(name)
+            except ValueError:
+                continue
+            wildcard = wildcard or ip.is_unspecified
+        if wildcard or is_loopback(self.host):
+            names.add("localhost")
+        allowed = set()
+        for name in names:
+            shown = f"[{name}]" if ":" in name else name
+            allowed.add(f"{shown}:{port}")
+            if port == 80:  # a browser leaves the default port out
+                allowed.add(shown)
+        return frozenset(allowed), wildcard
+
     def _host_allowed(self, host_header: str) -> bool:
-        if self.allow_remote:
+        """Whether a ``Host`` header names this server (see the module docstring)."""
+        host = host_header.strip().lower()
+        if host in self._allowed_hosts:
             return True
-        name = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
-        name = name.strip("[]")
-        if name in ("localhost", "127.0.0.1", "::1"):
-            return True
+        if not self._any_address:
+            return False
+        # wildcard bind: any IP address (never a name: names are what DNS rebinding re-points) on our port
+        if host.startswith("["):
+            name, _, rest = host[1:].partition("]")
+            port_text = rest[1:] if rest.startswith(":") else ("80" if not rest else "")
+        else:
+            name, _, port_text = host.partition(":")
+            port_text = port_text or "80"
         try:
-            return ipaddress.ip_address(name).is_loopback
+            ipaddress.ip_address(name)
         except ValueError:
             return False
+        return port_text == str(self.bound_port)
+
+    def _origin_allowed(self, origin: str | None) -> bool:
+        """An ``Origin`` (sent by browsers) must be this server, by one of the allowed host names."""
+        if origin is None:
+            return True  # not a browser page (a script, a test): the token is what guards it
+        try:
+            parts = urlsplit(origin)
+        except ValueError:
+            return False
+        return parts.scheme == "http" and not parts.path and self._host_allowed(parts.netloc)
+
+    def _token_ok(self, token: object) -> bool:
+        return isinstance(token, str) and hmac.compare_digest(token.encode(), self.token.encode())
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if not self._host_allowed(request.host or ""):
-            return web.Response(status=421, text="wrong host for this server\n")
+        if not self._host_allowed(request.headers.get("Host", "")):
+            log.warning("live server: refused a request for Host %r (not this server)", request.headers.get("Host"))
+            return web.Response(status=403, text="wrong host for this server\n")
+        if not self._origin_allowed(request.headers.get("Origin")):
+            log.warning("live server: refused a request from Origin %r", request.headers.get("Origin"))
+            return web.Response(status=403, text="cross-site request refused\n")
         response = await handler(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Cache-Control", "no-store")
@@ -255,12 +340,6 @@ class LiveServer:
 
     # -- websocket ------------------------------------------------------------
 
-    def _origin_allowed(self, request: web.Request) -> bool:
-        origin = request.headers.get("Origin")
-        if origin is None:
-            return True  # not a browser page (a script, a test); browsers always send Origin here
-        return origin == f"{request.scheme}://{request.host}"
-
     def _hello(self) -> dict[str, Any]:
         layout = self.layout
         return {
@@ -285,8 +364,9 @@ class LiveServer:
         }
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
-        if not self._origin_allowed(request):
-            return web.Response(status=403, text="cross-site websocket refused\n")
+        if not self._token_ok(request.query.get("token")):
+            log.warning("live server: refused a websocket without the session's secret")
+            return web.Response(status=403, text="this page's address lacks the session's secret\n")
         ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
         await ws.prepare(request)
         self._sockets.add(ws)
@@ -348,6 +428,10 @@ class LiveServer:
             request_id = None
         action = message.get("action")
         reply = {"type": "ack", "id": request_id, "action": action if action in _ACTIONS else None}
+        if not self._token_ok(message.get("token")):
+            self.controls_refused += 1
+            log.warning("live server: refused a %r control without the session's secret", reply["action"])
+            return {**reply, "ok": False, "message": "refused: the control did not carry this session's secret"}
         if action not in _ACTIONS:
             return {**reply, "ok": False, "message": "unknown action"}
         if self.session is None:

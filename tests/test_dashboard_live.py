@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import numpy as np
@@ -94,15 +95,23 @@ def live(walk_file: Path, tmp_path: Path):
     command.stop()
 
 
+def _token(http_url: str) -> str:
+    """The session's secret from the page's URL (``http://host:port/?token=...``)."""
+    return parse_qs(urlsplit(http_url).query)["token"][0]
+
+
 def _ws_url(http_url: str) -> str:
-    return http_url.replace("http://", "ws://").rstrip("/") + "/ws"
+    """The websocket's URL, with the session's secret of the page's URL."""
+    parts = urlsplit(http_url)
+    return f"ws://{parts.netloc}/ws?token={_token(http_url)}"
 
 
 async def _control(http_url: str, action: str, **fields) -> dict:
-    """Send one control as a script would (no Origin header) and return the server's ack."""
+    """Send one control as a script would (no Origin header, the secret of the URL) and return the server's ack."""
     async with aiohttp.ClientSession() as client:
         async with client.ws_connect(_ws_url(http_url)) as ws:
-            await ws.send_str(json.dumps({"type": "control", "id": 99, "action": action, **fields}))
+            message = {"type": "control", "id": 99, "token": _token(http_url), "action": action, **fields}
+            await ws.send_str(json.dumps(message))
             async for message in ws:
                 data = json.loads(message.data)
                 if data.get("type") == "ack":
@@ -301,18 +310,18 @@ async def test_server_rejects_foreign_host_and_cross_site_websocket(walk: Record
                 assert response.status == 200
                 assert "script-src 'self'" in response.headers["Content-Security-Policy"]
             async with client.get(url, headers={"Host": "attacker.example"}) as response:
-                assert response.status == 421  # DNS rebinding
-            async with client.get(url + "static/plotly.min.js") as response:
+                assert response.status == 403  # DNS rebinding
+            async with client.get(server.base_url + "static/plotly.min.js") as response:
                 assert response.status == 200 and len(await response.read()) > 1_000_000
-            async with client.get(url + "static/../_live_server.py") as response:
+            async with client.get(server.base_url + "static/../_live_server.py") as response:
                 assert response.status == 404
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 await client.ws_connect(_ws_url(url), headers={"Origin": "http://attacker.example"})
             assert refused.value.status == 403
-            async with client.ws_connect(_ws_url(url), headers={"Origin": url.rstrip("/")}) as ws:
+            async with client.ws_connect(_ws_url(url), headers={"Origin": server.base_url.rstrip("/")}) as ws:
                 hello = json.loads((await ws.receive()).data)
                 assert hello["type"] == "hello" and hello["layout"]["n_sensors"] == 16
-                await ws.send_str(json.dumps({"type": "control", "id": 1, "action": "zero"}))
+                await ws.send_str(json.dumps({"type": "control", "id": 1, "token": server.token, "action": "zero"}))
                 ack = json.loads((await ws.receive()).data)
                 while ack["type"] != "ack":
                     ack = json.loads((await ws.receive()).data)

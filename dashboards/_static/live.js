@@ -31,6 +31,9 @@
   var marks = [], mapMax = 1, loadMax = 1, mapMin = 0, loadMin = 0, windowS = 10, sessionT = 0;
   var markCount = 0, chart = null, lastHeelStrike = { left: -Infinity, right: -Infinity }, lastCurveDraw = 0, lastSampleMs = 0, ready = false;
   var nextControlId = 1, recording = { active: false };
+  // The session's secret, from this page's own address (printed by `insole live`): the server opens the
+  // websocket only with it and acts on a control only when the control carries it.
+  var token = new URLSearchParams(location.search).get('token') || '';
 
   function resetBuffers() {
     SIDES.forEach(function (s) {
@@ -58,8 +61,12 @@
   /* ---- connection ---------------------------------------------------------------- */
 
   function connect() {
+    if (!token) {
+      setConn('bad', 'no session secret in this address: open the link that insole printed');
+      return;
+    }
     var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-    ws = new WebSocket(scheme + location.host + '/ws');
+    ws = new WebSocket(scheme + location.host + '/ws?token=' + encodeURIComponent(token));
     setConn('wait', 'connecting…');
     ws.onmessage = function (event) {
       var msg;
@@ -404,7 +411,7 @@
   }
 
   function control(action, label) {
-    var msg = { type: 'control', id: nextControlId++, action: action };
+    var msg = { type: 'control', id: nextControlId++, token: token, action: action };
     if (label !== undefined) msg.label = label;
     if (send(msg)) toast(action.replace('_', ' ') + '…', true);
   }
