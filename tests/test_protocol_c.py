@@ -90,6 +90,13 @@ def test_builds_warning_free_as_c99_and_needs_no_libc(tmp_path: Path) -> None:
     assert symbols <= {"memset", "memcpy", "memmove", "memcmp"}, symbols
 
 
+def test_docs_and_examples_say_the_sketches_never_ran_on_hardware() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "firmware-c.md").read_text()
+    assert "**The example sketches have not been run on hardware.**" in docs
+    for example in ("esp32_nimble", "zephyr"):
+        assert "NOT RUN ON HARDWARE" in (cb.C_SOURCE_DIR / "examples" / example / "main.c").read_text(), example
+
+
 # --------------------------------------------------------------------------- golden examples
 
 
