@@ -27,7 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", type=Path, help="capture stream (.arrows)")
     parser.add_argument("--out", type=Path, help="Parquet file to write (default: beside the stream, .parquet)")
     parser.add_argument("--keep-stream", action="store_true", help="keep the stream and its sidecar afterwards")
-    add_force_option(parser, help="replace the Parquet file if one is already there (without it the command "
+    add_force_option(parser, help="replace the Parquet file if it already exists (without it the command "
                                   "stops and the stream stays); never the stream or its sidecar")
     parser.set_defaults(func=run)
 
