@@ -513,6 +513,18 @@ def test_info_escapes_control_characters(walk, tmp_path, capsys):
     assert condition.split(None, 1)[1] == "naïve 步行\tcane"  # letters of any script and tabs stay
 
 
+def test_scan_escapes_control_characters_in_advertised_names():
+    # any device in radio range chooses its own name: it reaches the table as text
+    from insole._cli._scan import format_table
+
+    row = {"name": "INSOLE-L\x1b[2J\x1b[1;1H", "side": "left", "address": "C1:1E:00:00:1A:2B", "rssi_dbm": -48,
+           "battery_pct": 87, "serial": None, "protocol_version": 1, "problem": "odd\rreply"}
+    table = format_table([row])
+    assert "\x1b" not in table and "\r" not in table
+    assert table.splitlines()[1].startswith("INSOLE-L\\x1b[2J\\x1b[1;1H  left")
+    assert table.splitlines()[2] == "note: INSOLE-L\\x1b[2J\\x1b[1;1H: odd\\rreply"
+
+
 def test_error_lines_escape_control_characters(tmp_path, capsys):
     missing = tmp_path / "walk\x1b[31m\rred.parquet"
     line = _refused(capsys, ["info", missing], "walk\\x1b[31m\\rred.parquet")

@@ -14,6 +14,7 @@ from typing import Any
 
 from insole._cli._arguments import add_examples_command, positive_float
 from insole._cli._device_options import require_capture_extras, start_emulation
+from insole._cli._outputs import printable
 
 __all__ = ["add_parser", "run", "format_table"]
 
@@ -100,9 +101,11 @@ def format_table(rows: list[dict[str, Any]]) -> str:
                 str(row["protocol_version"]) if row["protocol_version"] is not None else "?",
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
+    # a name is whatever a device nearby advertises: escape sequences in it are shown, never acted on
+    shown = [[printable(cell) for cell in line] for line in lines]
+    widths = [max(len(line[i]) for line in shown) for i in range(len(header))]
+    text = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in shown]
     for row in rows:
         if row["problem"]:
-            text.append(f"note: {row['name'] or row['address']}: {row['problem']}")
+            text.append(printable(f"note: {row['name'] or row['address']}: {row['problem']}"))
     return "\n".join(text) + "\n"

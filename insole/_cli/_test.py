@@ -34,7 +34,7 @@ from insole._cli._device_options import (
     parquet_out,
     require_capture_extras,
 )
-from insole._cli._outputs import add_force_option, check_outputs, write_recording
+from insole._cli._outputs import add_force_option, check_outputs, printable, write_recording
 
 __all__ = ["add_parser", "run"]
 
@@ -268,7 +268,7 @@ def _from_file(args: argparse.Namespace, inputs: Any) -> int:
     path = None
     if args.out is not None:
         path = write_recording(result.with_recording(recording), args.out, force=args.force)
-    print(f"{args.source}: {recording!r}", flush=True)
+    print(printable(f"{args.source}: {recording!r}"), flush=True)
     _print_outcome(SimpleNamespace(result=result, path=path, stopped_by=None))
     return 0
 
