@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from insole._errors import DeviceError
+from insole._layout import SensorLayout, get_layout
 from insole.capture._collector import CaptureParams, InsoleSelector
 from insole.capture._session import CaptureResult, CaptureSession
 from insole.capture._sources._moticon_udp import MoticonOptions, MoticonUdpSource
@@ -29,6 +30,7 @@ __all__ = [
     "Source",
     "SourceSession",
     "capture_session",
+    "layout_for_source",
     "record_moticon",
     "register_source",
 ]
@@ -38,11 +40,21 @@ SOURCE_NAMES = ("insole", "moticon", "orphe")
 
 #: name -> factory(options) of a source; ``insole`` is the plain CaptureSession, not here.
 _FACTORIES: dict[str, Callable[..., Source]] = {}
+#: name -> the built-in layout its recordings have (for a live page built before the first session).
+_LAYOUTS: dict[str, str] = {"insole": "insole16"}
 
 
-def register_source(name: str, factory: Callable[..., Source]) -> None:
+def register_source(name: str, factory: Callable[..., Source], layout_name: str) -> None:
     """Make ``capture_session(name, ...)`` build a :class:`SourceSession` with ``factory(**options)``."""
     _FACTORIES[name] = factory
+    _LAYOUTS[name] = layout_name
+
+
+def layout_for_source(name: str) -> SensorLayout:
+    """The layout the recordings of source ``name`` have (the live page and guided tests draw it)."""
+    if name not in _LAYOUTS:
+        raise DeviceError(f"--source {name} is not available in this version of insole")
+    return get_layout(_LAYOUTS[name])
 
 
 def _moticon(*, udp_host: str | None = None, udp_port: int | None = None, sample_rate_hz: int | None = None,
@@ -57,7 +69,7 @@ def _moticon(*, udp_host: str | None = None, udp_port: int | None = None, sample
     return MoticonUdpSource(MoticonOptions(**chosen))
 
 
-register_source("moticon", _moticon)
+register_source("moticon", _moticon, MoticonUdpSource.layout_name)
 
 
 def capture_session(
@@ -77,8 +89,9 @@ def capture_session(
             (``source.capture_params()``); only the sample rate carries over from these.
         selectors: Which feet (and for ``insole`` which insoles); default both.
         source_options: The source's own, e.g. ``{"udp_host": "0.0.0.0", "udp_port": 8888}`` for moticon.
-        **session: ``meta``, ``hub``, ``duration_s``, ``before_tare``, ``on_status``, ``software``, ...
-            as :class:`CaptureSession` takes them.
+        **session: ``meta``, ``hub``, ``duration_s``, ``before_tare``, ``on_status``, ``software``,
+            ``force``, ... as :class:`CaptureSession` takes them. ``found`` (insoles of an earlier
+            session, so that it need not scan again) is for ``insole``; another source finds its own.
     """
     options = dict(source_options or {})
     if source == "insole":
@@ -92,6 +105,7 @@ def capture_session(
         raise DeviceError(f"--source {source} is not available in this version of insole (available: {known})")
     if params is not None and "sample_rate_hz" not in options:
         options["sample_rate_hz"] = params.sample_rate_hz
+    session.pop("found", None)
     built = factory(**options)
     return SourceSession(out, source=built, selectors=selectors, **session)
 

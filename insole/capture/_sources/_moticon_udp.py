@@ -283,9 +283,12 @@ class MoticonUdpSource:
                                     stall_timeout_s=self.options.stall_timeout_s)
 
     def found(self, sides: Sequence[str]) -> dict[str, FoundInsole]:
+        """The feet to record (both in every datagram); called once per session, which starts afresh."""
+        self._wires = {}
+        self.decode_state = {}
         found = {}
         for side in sides:
-            wire = self._wires.setdefault(side, _Wire(self, side))
+            wire = self._wires[side] = _Wire(self, side)
             found[side] = FoundInsole(
                 address=self.options.address, name=f"Moticon OpenGo {side}", side=side, serial=None,
                 battery_pct=None, rssi=None, protocol_version=None, transport=wire,
