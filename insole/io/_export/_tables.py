@@ -152,6 +152,17 @@ def footprint_table(recording: Recording, threshold: float | None = None) -> pd.
     return pd.DataFrame(rows)
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as None (null): tables.json stays JSON a strict reader accepts."""
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _max(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(finite.max()) if finite.size else float("nan")
@@ -204,6 +215,6 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *,
         "provenance": dict(provenance or {}),
     }
     with atomic_write(out / "tables.json", "w", force=force) as handle:
-        handle.write(json.dumps(manifest, indent=1, default=str) + "\n")
+        handle.write(json.dumps(_finite(manifest), indent=1, default=str, allow_nan=False) + "\n")
     written.append(out / "tables.json")
     return written
