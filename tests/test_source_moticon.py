@@ -288,6 +288,8 @@ def test_replayed_export_with_drops_duplicates_and_reordering_is_recorded_sample
     assert quality["source"]["name"] == "moticon" and quality["source"]["clock_restarts"] == {"left": 0, "right": 0}
     meta = read_parquet(out).meta
     assert meta.source["transport"].startswith("UDP") and meta.software["moticon_udp"]["timestamp_unit"] == "s"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as again:
+        again.bind(("127.0.0.1", replayer.port))  # the session let go of its port
 
 
 @pytest.mark.realdata
@@ -377,8 +379,35 @@ def _session(out: Path, port: int, **options: object) -> SourceSession:
     from insole.capture._sources._moticon_udp import MoticonCaptureParams
 
     source = MoticonUdpSource(MoticonOptions(port=port, **options))  # type: ignore[arg-type]
-    params = MoticonCaptureParams(connect_timeout_s=0.3, reconnect_backoff_s=(0.05,))
+    params = MoticonCaptureParams(connect_timeout_s=0.3, reconnect_backoff_s=(0.05,), stall_timeout_s=0.1)
     return SourceSession(out / "never.parquet", source=source, params=params)
+
+
+@pytest.mark.realdata
+def test_a_silence_longer_than_the_connect_timeout_still_resumes(tmp_path: Path) -> None:
+    # waiting for the stream to resume gives up after 0.3 s and tries again (failed attempts) while the
+    # socket keeps listening; the stream that resumes 1.5 s later is recorded
+    replayer = MoticonReplayer(NORMAL, _free_port(), first_row=100, n_rows=350, pause=(120, 1.5), drops=[300])
+    session = _session(tmp_path, replayer.port)
+
+    async def run() -> None:
+        async def replay_then_stop() -> None:
+            await replayer.run()
+            await asyncio.sleep(0.05)
+            session.request_stop()
+
+        task = asyncio.create_task(replay_then_stop())
+        try:
+            await session.run()
+        finally:
+            await task
+
+    asyncio.run(run())
+    quality = session.quality(final=True)
+    _compare(session.out, NORMAL, replayer)
+    for side in ("left", "right"):
+        foot = quality["feet"][side]
+        assert foot["failed_connection_attempts"] >= 2 and foot["reconnects"] == 1 and foot["streams"] == 2
 
 
 def test_no_stream_is_one_clear_error(tmp_path: Path) -> None:

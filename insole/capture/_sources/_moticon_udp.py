@@ -207,7 +207,7 @@ class _Wire:
         source, params = self.source, link.params
         self.link = link
         try:
-            source.open(link.clock, self.side)
+            await source.open(link.clock, self.side)
             if not self.readied:
                 await source.wait_unit(params.connect_timeout_s, link)
                 link.counters.connections += 1
@@ -233,8 +233,8 @@ class _Wire:
                     self.state = "armed"
                     return True
             return True
-        except BaseException:
-            source.release(self.side)
+        except (asyncio.CancelledError, FatalLinkError):
+            source.release(self.side)  # the session is over for this foot; a failed attempt keeps listening
             raise
         finally:
             if link.stopping:
@@ -330,14 +330,15 @@ class MoticonUdpSource:
 
     # ------------------------------------------------------------------ the socket
 
-    def open(self, clock: SessionClock, side: str) -> None:
-        """Listen (once, for both feet); a second foot joins the same socket."""
+    async def open(self, clock: SessionClock, side: str) -> None:
+        """Listen (once, for both feet: a second foot joins the same socket); raises FatalLinkError if we cannot."""
         self._clock = clock
         self._users.add(side)
         if self._unit_event is None:
             self._unit_event = asyncio.Event()
             if self.unit_s is not None and self.datagrams:
                 self._unit_event.set()
+        await self._ensure_socket()
 
     async def _ensure_socket(self) -> None:
         if self._transport is not None:
@@ -362,7 +363,6 @@ class MoticonUdpSource:
 
     async def wait_unit(self, timeout_s: float, link: InsoleLink) -> None:
         """Wait until datagrams arrive and their timestamp unit is known (raises if none or none fits)."""
-        await self._ensure_socket()
         assert self._unit_event is not None
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._unit_event.wait(), timeout_s)
