@@ -68,7 +68,7 @@ def read_export(path: Path) -> ExportRows:
     order = [0] + [column(side, what) for side in ("left", "right") for what in _FOOT_FIELDS]
     time_s: list[float] = []
     fields: list[list[str]] = []
-    for line in lines[len(header):]:
+    for line in lines[len(header) :]:
         if not line:
             continue
         cells = line.split("\t")
@@ -106,7 +106,7 @@ class MoticonReplayer:
     def __post_init__(self) -> None:
         every = read_export(Path(self.export))
         end = len(every.time_s) if self.n_rows is None else self.first_row + self.n_rows
-        self.rows = ExportRows(every.time_s[self.first_row:end], every.fields[self.first_row:end])
+        self.rows = ExportRows(every.time_s[self.first_row : end], every.fields[self.first_row : end])
 
     def schedule(self) -> list[tuple[float, int]]:
         """``(send at, s after the start; row)`` in sending order, faults applied; fills ``dropped``."""
@@ -175,8 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         lead_in_s=args.lead_in,
     )  # fmt: skip
     replayer.run_blocking()
-    print(f"sent {len(replayer.sent)} datagrams of {len(replayer.rows.time_s)} rows; "
-          f"dropped rows: {sorted(replayer.dropped)}", file=sys.stderr)
+    print(
+        f"sent {len(replayer.sent)} datagrams of {len(replayer.rows.time_s)} rows; "
+        f"dropped rows: {sorted(replayer.dropped)}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -446,3 +446,59 @@ def test_the_source_factory() -> None:
         capture_session("orphe", "a.parquet")
     with pytest.raises(ValueError, match="takes no source options"):
         capture_session("insole", "a.parquet", source_options={"udp_port": 9999})
+
+
+@pytest.mark.realdata
+def test_the_live_page_draws_a_moticon_capture(tmp_path: Path) -> None:
+    """What ``insole live --source moticon`` serves: the moticon16 layout, then pressure maps and load curves."""
+    import json
+
+    aiohttp = pytest.importorskip("aiohttp")
+    from dashboards import LiveServer
+    from insole.capture import LiveHub
+    from insole.capture._sources import layout_for_source
+
+    hub = LiveHub()
+    server = LiveServer(hub, layout=layout_for_source("moticon"), unit="kPa", sample_rate_hz=100, port=0)
+    replayer = MoticonReplayer(NORMAL, _free_port(), speed=5.0, first_row=100, n_rows=800)
+    session = capture_session("moticon", tmp_path / "live.parquet", source_options={"udp_port": replayer.port},
+                              speed=5.0, hub=hub)  # fmt: skip
+    seen: dict[str, object] = {}
+
+    async def watch(url: str) -> None:
+        parts = url.split("?token=")
+        ws_url = parts[0].replace("http://", "ws://").rstrip("/") + "/ws?token=" + parts[1]
+        async with aiohttp.ClientSession() as client, client.ws_connect(ws_url) as ws:
+            async for message in ws:
+                data = json.loads(message.data)
+                if data["type"] == "hello":
+                    seen["layout"] = data["layout"]
+                for side, foot in (data.get("feet") or {}).items() if data["type"] == "frame" else ():
+                    if "map" in foot:
+                        seen[f"{side}_map"] = foot["map"]
+                    if any(v is not None for v in foot.get("load", [])):
+                        seen[f"{side}_load"] = True
+                if {"left_map", "right_map", "left_load", "right_load"} <= set(seen):
+                    return
+
+    async def run() -> None:
+        url = await server.start()
+        watcher = asyncio.create_task(asyncio.wait_for(watch(url), 20))
+
+        async def replay_then_stop() -> None:
+            await replayer.run()
+            await asyncio.sleep(0.3)
+            session.request_stop()
+
+        sender = asyncio.create_task(replay_then_stop())
+        try:
+            await session.run()
+            await watcher
+        finally:
+            await sender
+            await server.stop()
+
+    asyncio.run(run())
+    layout = seen["layout"]
+    assert isinstance(layout, dict) and layout["name"] == "moticon16" and layout["n_sensors"] == 16
+    assert isinstance(seen["left_map"], list) and len(seen["left_map"]) == 16 and len(seen["right_map"]) == 16

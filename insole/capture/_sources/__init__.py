@@ -57,8 +57,9 @@ def layout_for_source(name: str) -> SensorLayout:
     return get_layout(_LAYOUTS[name])
 
 
-def _moticon(*, udp_host: str | None = None, udp_port: int | None = None, sample_rate_hz: int | None = None,
-             **options: Any) -> Source:
+def _moticon(
+    *, udp_host: str | None = None, udp_port: int | None = None, sample_rate_hz: int | None = None, **options: Any
+) -> Source:
     chosen: dict[str, Any] = dict(options)
     if udp_host is not None:
         chosen["host"] = udp_host
@@ -97,8 +98,9 @@ def capture_session(
     if source == "insole":
         if options:
             raise ValueError(f"--source insole takes no source options ({', '.join(sorted(options))})")
-        return CaptureSession(out, params=params if params is not None else CaptureParams(), selectors=selectors,
-                              **session)
+        return CaptureSession(
+            out, params=params if params is not None else CaptureParams(), selectors=selectors, **session
+        )
     factory = _FACTORIES.get(source)
     if factory is None:
         known = ", ".join(["insole", *sorted(_FACTORIES)])

@@ -279,8 +279,9 @@ class MoticonUdpSource:
     # ------------------------------------------------------------------ discovery and facts
 
     def capture_params(self) -> CaptureParams:
-        return MoticonCaptureParams(sample_rate_hz=self.options.sample_rate_hz,
-                                    stall_timeout_s=self.options.stall_timeout_s)
+        return MoticonCaptureParams(
+            sample_rate_hz=self.options.sample_rate_hz, stall_timeout_s=self.options.stall_timeout_s
+        )
 
     def found(self, sides: Sequence[str]) -> dict[str, FoundInsole]:
         """The feet to record (both in every datagram); called once per session, which starts afresh."""
