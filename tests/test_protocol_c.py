@@ -30,11 +30,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ble_fixtures import emulation, private_dbus  # noqa: F401 - fixtures
 from test_protocol_golden import COMMANDS, GOLDEN_HEX, REPLIES, golden
 
 import firmware_protocol as fp
-from firmware_protocol import _c_binding as cb
+import firmware_protocol._c_binding as cb
 from firmware_protocol._emulator import CODEC_ENV, EmulatedInsole, InsoleSpec
 
 if cb.find_compiler() is None:
@@ -646,7 +645,7 @@ async def test_command_state_machine_matches_the_python_emulator() -> None:
 
 
 @pytest.mark.ble
-async def test_full_capture_from_insoles_running_the_c_firmware(emulation, tmp_path, monkeypatch) -> None:  # noqa: F811
+async def test_full_capture_from_insoles_running_the_c_firmware(emulation, tmp_path, monkeypatch) -> None:
     from test_capture_ble import SIDES, assert_file_matches, capture, specs
 
     from insole.capture._collector import CaptureParams

@@ -21,7 +21,7 @@
  *   CONFIG_BT_BAS=y
  *   CONFIG_BT_DIS=y  CONFIG_BT_DIS_MODEL="insole16"  CONFIG_BT_DIS_MANUF="insole project"
  *   CONFIG_BT_DIS_SERIAL_NUMBER=y  CONFIG_BT_DIS_FW_REV=y  CONFIG_BT_DIS_SETTINGS=y
- *   CONFIG_ADC=y  CONFIG_GPIO=y  CONFIG_TIMEOUT_64BIT=y
+ *   CONFIG_ADC=y  CONFIG_GPIO=y  CONFIG_HWINFO=y  CONFIG_TIMEOUT_64BIT=y
  * Devicetree overlay (one SAADC input behind a CD74HC4067 16:1 multiplexer):
  *   / { zephyr,user { io-channels = <&adc 0>;
  *       mux-gpios = <&gpio0 3 0>, <&gpio0 4 0>, <&gpio0 28 0>, <&gpio0 29 0>; }; };
@@ -214,9 +214,19 @@ static void disconnected(struct bt_conn *conn, uint8_t reason)
 
 static void advertise(void);
 
+static void advertise_work_handler(struct k_work *work)
+{
+    (void)work;
+    advertise();
+}
+
+static K_WORK_DEFINE(advertise_work, advertise_work_handler);
+
 static void recycled(void)
 {
-    advertise(); /* the connection object is free again: advertise for the next host */
+    /* The connection object is free again: advertise for the next host, from
+     * the system work queue (Bluetooth calls inside this callback are discouraged). */
+    k_work_submit(&advertise_work);
 }
 
 BT_CONN_CB_DEFINE(conn_callbacks) = {
