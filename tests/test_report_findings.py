@@ -299,3 +299,61 @@ def test_params_are_recorded():
     params = FindingParams(heel_si_pct=30.0)
     result = evaluate(_session(), params, reference_sets=SETS)
     assert result.params.to_dict()["heel_si_pct"] == 30.0
+
+
+def _mdc(foot: dict[str, float] | None = None, lr: dict[str, float] | None = None,
+         session: dict[str, float] | None = None):
+    from insole.report._reference import Repeatability
+
+    return Repeatability("insole16", foot or {}, lr or {}, session or {}, n_pairs=20, description="test pairs")
+
+
+def test_an_asymmetry_must_exceed_its_measured_repeatability():
+    # heel share 0.20 vs 0.30: SI -40 %, past the -25 % cut-off and far beyond step scatter
+    session = _session(left={"share_heel": 0.20, "share_forefoot": 0.54})
+    assert ("heel_avoidance", "left") in _codes(evaluate(session, reference_sets=SETS, repeatability=None))
+    # the same difference with a left/right index that varies by up to 45 % from day to day is not a finding
+    quiet = evaluate(session, reference_sets=SETS, repeatability=_mdc(lr={"share_heel": 45.0}))
+    assert ("heel_avoidance", "left") not in _codes(quiet)
+    loud = evaluate(session, reference_sets=SETS, repeatability=_mdc(lr={"share_heel": 35.0}))
+    (finding,) = [f for f in loud.findings if f.code == "heel_avoidance"]
+    assert "MDC95 35.0%" in finding.comparisons[0].description
+
+
+def test_load_asymmetry_needs_its_mdc_and_the_real_controls_interval():
+    session = _session(right={"impulse": 0.49})  # SI (R vs L) = 200 (0.49 - 0.56) / 1.05 = -13.3 %
+    assert ("load_asymmetry", "right") in _codes(evaluate(session, reference_sets=SETS, repeatability=None))
+    assert not _codes(evaluate(session, reference_sets=SETS, repeatability=_mdc(session={"impulse_si_pct": 14.0})))
+    # real controls of this layout whose SI scatter with SD 6 %: the 99 % interval is ±15.5 %, -13.3 % is inside
+    spread = tuple(6.0 * np.array([-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5]) / np.std([-1.5, -1, -.5, 0, .5, 1, 1.5],
+                                                                                     ddof=1))
+    real = ReferenceSet("real-controls-insole16", "real", "test", ("insole16",), {},
+                        {"impulse_si_pct": MetricDistribution(spread)}, recordings=({},) * 7)
+    assert not _codes(evaluate(session, reference_sets=(real, *SETS), repeatability=None))
+
+
+def test_a_real_reference_asks_for_the_tail_not_the_fifth():
+    # hallux 0.05 vs 0.10 (SI -67 %): in the bottom fifth of a ±5 % spread, and below every value of it
+    session = _session(left={"share_hallux": 0.05})
+    simulated = _reference()
+    real = dataclasses.replace(simulated, name="real-controls-insole16", kind="real")
+    assert ("reduced_hallux_loading", "left") in _codes(evaluate(session, reference_sets=(real,), repeatability=None))
+    # a real spread wide enough to hold 0.05 above its 1st percentile: not beyond the controls, not flagged
+    wide = dataclasses.replace(real, foot={**real.foot, "share_hallux": MetricDistribution(
+        tuple(np.linspace(0.04, 0.16, 101)))})
+    assert ("reduced_hallux_loading", "left") not in _codes(evaluate(session, reference_sets=(wide,),
+                                                                     repeatability=None))
+    # the same spread as a simulated set: the bottom fifth (below 0.064) is enough
+    assert ("reduced_hallux_loading", "left") in _codes(evaluate(
+        session, reference_sets=(dataclasses.replace(wide, kind="simulated"),), repeatability=None))
+
+
+def test_a_baseline_change_is_judged_by_the_mdc_not_by_step_scatter():
+    before = _session()
+    after = _session(left={"share_hallux": 0.05}, right={"share_hallux": 0.05})
+    # a hallux share that varies by 0.06 between same-day trials: a change of 0.05 is not detectable
+    result = evaluate(after, reference_sets=SETS, baseline=before, repeatability=_mdc(foot={"share_hallux": 0.06}))
+    assert "reduced_hallux_loading" not in {f.code for f in result.findings}
+    result = evaluate(after, reference_sets=SETS, baseline=before, repeatability=_mdc(foot={"share_hallux": 0.03}))
+    finding = next(f for f in result.findings if f.code == "reduced_hallux_loading")
+    assert "MDC95 3.00 %" in finding.reference.description

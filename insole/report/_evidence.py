@@ -760,7 +760,7 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
                "stride time and of stance time, averaged, both feet",
         frame="a reference set of real control recordings of the same sensor kind: flagged at twice the "
               "controls' median, the ratio by which Parkinson's (≈2×) and Huntington's (≈3×) groups exceeded "
-              "controls [64], and above the controls' highest value",
+              "controls [64]",
         literature_threshold="older adults: stride-time SD (mean ± SD of each group, not a normal range) "
                              "106 ± 30 ms in later fallers vs 49 ± 4 ms in non-fallers [67]; at least ~20 "
                              "straight strides are needed [77]",

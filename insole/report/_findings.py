@@ -45,6 +45,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -61,8 +62,10 @@ from insole.report._metrics import SessionMetrics
 from insole.report._model import Comparison, Finding, LinkedJoint, Measured
 from insole.report._reference import (
     ReferenceSet,
+    Repeatability,
     foot_metric_values,
     load_reference_sets,
+    load_repeatability,
     reference_set_for,
     session_metric_values,
     timing_variability,
@@ -84,7 +87,10 @@ class FindingParams:
     at least ~20 strides for variability [77]. ``step_t_min`` the difference
     between feet (or sessions) must exceed this many standard errors of the
     step-to-step scatter. ``reference_quantile`` the extreme fraction of a
-    reference set a foot must lie in (a quintile [13,16]). The rest are the
+    simulated reference set a foot must lie in (a quintile [13,16]);
+    ``real_reference_quantile`` the tail of a real control set a foot must lie
+    beyond (outside the controls' middle 95 %: the absolute criterion, beside
+    the left/right cut-off, the relative one). The rest are the
     rules' cut-offs: symmetry indices in %, COP offset in % of ball width,
     the valley ratio as a plain difference.
     """
@@ -94,6 +100,7 @@ class FindingParams:
     min_variability_strides: int = 20
     step_t_min: float = 3.0
     reference_quantile: float = 0.20
+    real_reference_quantile: float = 0.01
     cop_ml_diff_pct: float = 3.0
     midfoot_si_pct: float = 30.0
     heel_si_pct: float = 25.0
@@ -296,7 +303,8 @@ def _deviation(rule: FootRule, this: float, other: float) -> float:
 def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: FindingParams,
                reference: ReferenceSet | None, baseline: SessionMetrics | None,
                values: Mapping[str, Mapping[str, np.ndarray]],
-               baseline_values: Mapping[str, Mapping[str, np.ndarray]]) -> Finding | NotAssessed | None:
+               baseline_values: Mapping[str, Mapping[str, np.ndarray]],
+               repeatability: Repeatability | None = None) -> Finding | NotAssessed | None:
     spec = FINDINGS[rule.code]
     threshold = float(getattr(params, rule.threshold))
     other_side = _OTHER[side]
@@ -327,6 +335,14 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
             t = _t(this, other)
             passed = (rule.direction * deviation >= threshold and math.isfinite(t)
                       and rule.direction * t >= params.step_t_min)
+            # the left/right index must also exceed its own day-to-day repeatability (MDC95)
+            lr_mdc = repeatability.lr_mdc(rule.metric) if repeatability is not None else None
+            lr_si = _si(this[0], other[0])
+            mdc_text = ""
+            if lr_mdc is not None:
+                passed = passed and abs(lr_si) > lr_mdc
+                mdc_text = (f"; left/right index {lr_si:+.1f}% against its MDC95 {lr_mdc:.1f}% "
+                            f"({repeatability.description})" if repeatability is not None else "")
             if rule.code == "heel_avoidance" and passed:
                 front_this = _mean_sd(values[side]["share_front"])[0]
                 front_other = _mean_sd(values[other_side]["share_front"])[0]
@@ -338,7 +354,7 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
                              f"{deviation:+.1f}{'%' if rule.compare == 'si' else ''}, flagged at "
                              f"{'+' if rule.direction > 0 else '−'}{threshold:g}"
                              f"{'%' if rule.compare == 'si' else ''} and ≥ {params.step_t_min:g} standard errors "
-                             f"(t = {t:+.1f})"),
+                             f"(t = {t:+.1f}){mdc_text}"),
                 value=other[0] * rule.scale, limit=threshold * rule.direction, passed=bool(passed),
                 source_kind="this recording", n=other[2]))
             if passed:
@@ -350,12 +366,22 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
         if base[2] >= params.min_steps:
             deviation = _deviation(rule, this[0], base[0])
             t = _t(this, base)
-            passed = (rule.direction * deviation >= threshold and math.isfinite(t)
-                      and rule.direction * t >= params.step_t_min)
+            mdc = repeatability.foot_mdc(rule.metric) if repeatability is not None else None
+            if mdc is not None:
+                # a change is judged by the measured day-to-day repeatability, not by within-session scatter
+                change = this[0] - base[0]
+                passed = rule.direction * deviation >= threshold and rule.direction * change > mdc
+                judged = (f"change {change * rule.scale:+.2f} against the MDC95 {mdc * rule.scale:.2f} "
+                          f"{rule.unit} ({repeatability.description if repeatability else ''})")
+            else:
+                passed = (rule.direction * deviation >= threshold and math.isfinite(t)
+                          and rule.direction * t >= params.step_t_min)
+                judged = (f"t = {t:+.1f}; no measured repeatability for layout {session.layout.name}, so judged "
+                          f"against step-to-step scatter")
             comparisons.append(Comparison(
                 frame="baseline",
                 description=(f"baseline {side} foot {_fmt(base[0] * rule.scale, rule.unit, 2)}; change "
-                             f"{deviation:+.1f}{'%' if rule.compare == 'si' else ''} (t = {t:+.1f})"),
+                             f"{deviation:+.1f}{'%' if rule.compare == 'si' else ''} ({judged})"),
                 value=base[0] * rule.scale, limit=threshold * rule.direction, passed=bool(passed),
                 source_kind="baseline recording", n=base[2]))
             if passed:
@@ -387,8 +413,11 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
     only_contralateral = [f for f, _ in flagged_by] == ["other_foot"]
     dist = reference.foot_metric(rule.metric) if reference is not None else None
     if reference is not None and dist is not None:
-        q = params.reference_quantile
+        q = params.real_reference_quantile if reference.kind == "real" else params.reference_quantile
         limit = dist.quantile(1 - q if rule.direction > 0 else q)
+        tail = ("outside the controls' middle 95% (beyond the " + ("97.5th" if rule.direction > 0 else "2.5th")
+                + " percentile)") if reference.kind == "real" else (
+            f"in the {'top' if rule.direction > 0 else 'bottom'} fifth")
         inside = rule.direction * (this[0] - limit) >= 0
         if other is not None:
             # and this foot departs from the reference median further than the other foot does the other
@@ -402,9 +431,8 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
                          f"{_fmt(dist.median * rule.scale, rule.unit, 2)}, middle 95% "
                          f"{_fmt(dist.quantile(0.025) * rule.scale, rule.unit, 2)} to "
                          f"{_fmt(dist.quantile(0.975) * rule.scale, rule.unit, 2)}; the {side} foot must lie "
-                         f"{'above' if rule.direction > 0 else 'below'} the "
-                         f"{'top' if rule.direction > 0 else 'bottom'} fifth's limit "
-                         f"{_fmt(limit * rule.scale, rule.unit, 2)} and depart from the median further than the "
+                         f"{tail}, {'above' if rule.direction > 0 else 'below'} "
+                         f"{_fmt(limit * rule.scale, rule.unit, 2)}, and depart from the median further than the "
                          f"other foot departs the other way"),
             value=dist.median * rule.scale, limit=limit * rule.scale, passed=bool(inside),
             source_kind=reference.source_kind, source=reference.description, n=dist.n,
@@ -448,7 +476,8 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
 
 
 def _load_asymmetry(session: SessionMetrics, params: FindingParams,
-                    values: Mapping[str, Mapping[str, np.ndarray]]) -> Finding | NotAssessed | None:
+                    values: Mapping[str, Mapping[str, np.ndarray]], reference: ReferenceSet | None = None,
+                    repeatability: Repeatability | None = None) -> Finding | NotAssessed | None:
     spec = FINDINGS["load_asymmetry"]
     if set(session.sides) != {"left", "right"}:
         return NotAssessed(spec.code, "both", "needs both feet")
@@ -473,6 +502,32 @@ def _load_asymmetry(session: SessionMetrics, params: FindingParams,
                                              f"{params.load_si_pct:g}% (conventional, called arbitrary [53])"),
             value=l_stats[0], limit=params.load_si_pct, passed=bool(passed), source_kind="this recording",
             n=min(l_stats[2], r_stats[2])))
+        mdc = repeatability.session_mdc("impulse_si_pct") if repeatability is not None else None
+        if mdc is not None and repeatability is not None:
+            ok = abs(si) > mdc
+            passed = passed and ok
+            comparisons.append(Comparison(
+                frame="repeatability", description=(f"|SI| must exceed the index's minimal detectable change, "
+                                                    f"MDC95 {mdc:.1f}% ({repeatability.description})"),
+                value=mdc, limit=mdc, passed=bool(ok), source_kind="test-retest", n=repeatability.n_pairs))
+        dist = reference.session_metric("impulse_si_pct") if reference is not None else None
+        if dist is not None and reference is not None and reference.kind == "real":
+            # the evidence base: replace the arbitrary 10 % with limits from control data when available [53].
+            # A symmetry index scatters roughly normally around zero in controls, and its tails are what matter:
+            # the limits are the parametric reference interval mean ± z SD (z for the rule's two-sided tail),
+            # steadier than the one or two most extreme controls a percentile this far out would rest on.
+            z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
+            low, high = dist.mean - z * dist.sd, dist.mean + z * dist.sd
+            ok = not low <= si <= high
+            passed = passed and ok
+            comparisons.append(Comparison(
+                frame="reference_set", description=(f"{reference.name} ({reference.source_kind}, {dist.n} "
+                                                    f"recordings): reference interval of the SI (mean ± {z:.2f} SD) "
+                                                    f"{low:+.1f}% to {high:+.1f}%; "
+                                                    f"flagged only outside it (a data-driven limit, as the "
+                                                    f"evidence base recommends [53])"),
+                value=dist.median, limit=high if si > 0 else low, passed=bool(ok), source_kind=reference.source_kind,
+                source=reference.description, n=dist.n, range_low=low, range_high=high))
         if passed and (best is None or abs(si) > abs(best[1])):
             best = (column, si, label, l_stats, r_stats, comparisons[-1])
     if best is None:
@@ -498,7 +553,8 @@ def _load_asymmetry(session: SessionMetrics, params: FindingParams,
                    comparisons, statement)
 
 
-def _antalgic(session: SessionMetrics, params: FindingParams) -> list[Finding | NotAssessed]:
+def _antalgic(session: SessionMetrics, params: FindingParams,
+              repeatability: Repeatability | None = None) -> list[Finding | NotAssessed]:
     spec = FINDINGS["antalgic_gait"]
     if set(session.sides) != {"left", "right"}:
         return [NotAssessed(spec.code, "both", "needs both feet")]
@@ -516,6 +572,11 @@ def _antalgic(session: SessionMetrics, params: FindingParams) -> list[Finding | 
         t_stance, t_peak = _t(st, st_o), _t(pk, pk_o)
         stance_ok = stance_si <= -params.antalgic_stance_si_pct and t_stance <= -params.step_t_min
         peak_ok = peak_si <= -params.antalgic_peak_si_pct and t_peak <= -params.step_t_min
+        if repeatability is not None:
+            # each left/right index must also exceed its day-to-day repeatability (MDC95)
+            stance_mdc, peak_mdc = repeatability.lr_mdc("stance_s"), repeatability.session_mdc("peak_force_si_pct")
+            stance_ok = stance_ok and (stance_mdc is None or abs(stance_si) > stance_mdc)
+            peak_ok = peak_ok and (peak_mdc is None or abs(peak_si) > peak_mdc)
         if not (stance_ok and peak_ok):
             continue
         comparisons = [
@@ -609,14 +670,30 @@ def _irregular(session: SessionMetrics, params: FindingParams,
 # ---------------------------------------------------------------- entry point
 
 
+_NO_REPEATABILITY = object()
+
+
 def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
              reference_sets: Sequence[ReferenceSet] | None = None,
-             baseline: SessionMetrics | None = None) -> FindingsResult:
-    """Apply every rule to ``session``; ``baseline`` adds the patient's own earlier session as a frame."""
+             baseline: SessionMetrics | None = None,
+             repeatability: Repeatability | None | object = _NO_REPEATABILITY) -> FindingsResult:
+    """Apply every rule to ``session``; ``baseline`` adds the patient's own earlier session as a frame.
+
+    ``repeatability``: the minimal detectable changes of the layout (default: the stored ones,
+    ``load_repeatability``; None: none known, asymmetries and changes are then judged by step scatter only).
+    """
     params = params or FindingParams()
+    mdc = (load_repeatability(session.layout.name) if repeatability is _NO_REPEATABILITY
+           else repeatability)
+    assert mdc is None or isinstance(mdc, Repeatability)
     sets = tuple(load_reference_sets() if reference_sets is None else reference_sets)
-    layout_reference = reference_set_for(sets, session.layout.name)
-    controls = reference_set_for(sets, session.layout.name, kind="real", layout_specific=False)
+    # a real control set of this layout first; else the simulated one (insole16), which only tells which foot
+    # departs, with lower confidence. Timing variability: the layout's real controls, else every real control
+    # (stride timing does not depend on where the sensors sit).
+    layout_reference = (reference_set_for(sets, session.layout.name, kind="real")
+                        or reference_set_for(sets, session.layout.name))
+    controls = (reference_set_for(sets, session.layout.name, kind="real")
+                or reference_set_for(sets, session.layout.name, kind="real", layout_specific=False))
     values = {side: foot_metric_values(session, side) for side in session.sides}
     baseline_values = ({side: foot_metric_values(baseline, side) for side in baseline.sides}
                        if baseline is not None else {})
@@ -634,9 +711,10 @@ def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
 
     for rule in FOOT_RULES:
         for side in session.sides:
-            collect(_foot_rule(rule, session, side, params, layout_reference, baseline, values, baseline_values))
-    collect(_load_asymmetry(session, params, values))
-    for result in _antalgic(session, params):
+            collect(_foot_rule(rule, session, side, params, layout_reference, baseline, values, baseline_values,
+                               mdc))
+    collect(_load_asymmetry(session, params, values, layout_reference, mdc))
+    for result in _antalgic(session, params, mdc):
         collect(result)
     collect(_irregular(session, params, controls))
 
@@ -648,7 +726,8 @@ def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
               for key, s in sides.items()}
     order = {code: k for k, code in enumerate(CODES)}
     findings.sort(key=lambda f: (order[f.code], f.side))
+    used = tuple(r for k, r in enumerate((layout_reference, controls))
+                 if r is not None and not (k == 1 and r is layout_reference))
     return FindingsResult(
-        findings=tuple(findings), not_assessed=tuple(unique.values()), params=params,
-        reference_sets=tuple(r for r in (layout_reference, controls) if r is not None),
+        findings=tuple(findings), not_assessed=tuple(unique.values()), params=params, reference_sets=used,
     )

@@ -51,6 +51,16 @@ __all__ = [
     "reference_set_json",
     "reference_set_from_json",
     "REFERENCE_SCHEMA_VERSION",
+    "REAL_LAYOUT_SOURCES",
+    "BODY_WEIGHT_METRICS",
+    "body_weight_check",
+    "build_real_layout_controls",
+    "layout_reference_from_sessions",
+    "Repeatability",
+    "build_repeatability",
+    "write_repeatability",
+    "load_repeatability",
+    "repeatability_from_document",
     "FOOT_METRICS",
     "SESSION_METRICS",
 ]
@@ -218,18 +228,54 @@ class ReferenceSet:
                 "provenance": dict(self.provenance)}
 
 
+# Metrics in body weights: a recording whose insoles' load contradicts the body mass (the analysis' body-weight
+# check, ``insole.analysis.PLAUSIBLE_LOAD_TO_BODY_WEIGHT``) carries that error into every one of them. Shares,
+# ratios (valley ratio) and symmetry indices of one system are free of a common gain error and are kept.
+BODY_WEIGHT_METRICS: tuple[str, ...] = ("f1", "loading_rate_bw_s")
+
+
+def body_weight_check(session: SessionMetrics) -> tuple[float | None, bool]:
+    """The insoles' mean walking load over body mass x g, and whether it lies in the analysis' plausible band.
+
+    No mass (body weight estimated from the load itself) or uncalibrated sensors: (None, True), nothing to check.
+    """
+    analysis = session.analysis
+    if analysis is None or session.force_unit != "BW":
+        return None, True
+    weight = dict(analysis.summary.body_weight)
+    ratio = weight.get("load_to_body_weight_ratio")
+    if ratio is None or not math.isfinite(float(ratio)):
+        return None, True
+    low, high = weight.get("plausible_load_to_body_weight_ratio") or (0.8, 1.2)
+    return float(ratio), bool(low <= float(ratio) <= high)
+
+
 def reference_from_sessions(name: str, kind: str, description: str, layouts: Sequence[str],
                             sessions: Iterable[tuple[Mapping[str, Any], SessionMetrics]],
-                            provenance: Mapping[str, Any]) -> ReferenceSet:
-    """Collect the metrics of several analysed sessions into a reference set."""
+                            provenance: Mapping[str, Any], *, body_weight_check_forces: bool = False
+                            ) -> ReferenceSet:
+    """Collect the metrics of several analysed sessions into a reference set.
+
+    ``body_weight_check_forces``: leave a recording out of the metrics in body weights
+    (``BODY_WEIGHT_METRICS``) when it fails the body-weight check.
+    """
     foot: dict[str, list[float]] = {m: [] for m in FOOT_METRICS}
     session: dict[str, list[float]] = {m: [] for m in SESSION_METRICS}
     recordings = []
     for info, metrics in sessions:
         entry = dict(info)
+        skip: tuple[str, ...] = ()
+        if body_weight_check_forces:
+            ratio, passed = body_weight_check(metrics)
+            entry["load_to_body_weight_ratio"] = None if ratio is None else round(ratio, 3)
+            entry["body_weight_check"] = "passed" if passed else "failed: left out of " + ", ".join(
+                BODY_WEIGHT_METRICS)
+            skip = () if passed else BODY_WEIGHT_METRICS
         for side in metrics.sides:
             per_step = foot_metric_values(metrics, side)
             for m in FOOT_METRICS:
+                if m in skip:
+                    continue
                 v = _mean(per_step.get(m, np.zeros(0)))
                 if math.isfinite(v):
                     foot[m].append(round(v, 6))
@@ -258,10 +304,17 @@ def _from_stored(data: Mapping[str, Any]) -> ReferenceSet:
 
 
 def to_stored(ref: ReferenceSet) -> dict[str, Any]:
-    return {"name": ref.name, "kind": ref.kind, "description": ref.description, "layouts": list(ref.layouts),
-            "foot": {m: list(d.values) for m, d in ref.foot.items()},
-            "session": {m: list(d.values) for m, d in ref.session.items()},
-            "recordings": [dict(r) for r in ref.recordings], "provenance": dict(ref.provenance)}
+    out = {"name": ref.name, "kind": ref.kind, "description": ref.description, "layouts": list(ref.layouts),
+           "foot": {m: list(d.values) for m, d in ref.foot.items()},
+           "session": {m: list(d.values) for m, d in ref.session.items()},
+           "recordings": [dict(r) for r in ref.recordings], "provenance": dict(ref.provenance)}
+    if ref.layouts and ref.kind == "real":
+        # for a reader of the file: n and percentiles per metric (the values above are what the report uses)
+        def table(d: Mapping[str, MetricDistribution]) -> dict[str, Any]:
+            return {m: {k: round(float(v), 6) for k, v in dist.summary().items()} for m, dist in d.items() if dist.n}
+
+        out["percentiles"] = {"foot": table(ref.foot), "session": table(ref.session)}
+    return out
 
 
 # The stored sets: one JSON file per set in insole/report/_data/reference_sets/, shipped as package data.
@@ -357,6 +410,82 @@ def build_real_controls(data_dir: Any) -> ReferenceSet:
     )
 
 
+# The real healthy controls per sensor layout: (dataset folder, file glob) under shared/data. One usual-walk
+# file per subject (gaitpdb "_01"; "_02" is a same-day second trial, kept for repeatability).
+REAL_LAYOUT_SOURCES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "gaitpdb8": (("gaitpdb", "*Co*_01.txt"), ("gaitpdb-cohort", "*Co*_01.txt")),
+    "footswitch1": (("gaitndd", "control*.hea"), ("gaitndd-cohort", "control*.hea")),
+}
+
+
+def real_layout_files(data_dir: Any, layout: str) -> list[tuple[str, Any]]:
+    """(dataset, path) of every real control recording staged for ``layout``, in name order."""
+    from pathlib import Path
+
+    data_dir = Path(data_dir)
+    out = []
+    for dataset, pattern in REAL_LAYOUT_SOURCES[layout]:
+        out += [(dataset, p) for p in sorted((data_dir / dataset).glob(pattern))]
+    return out
+
+
+def recording_info(dataset: str, path: Any, recording: Any) -> dict[str, Any]:
+    """What a reference set records about one recording: source, subject, age, sex, speed, mass."""
+    import hashlib
+    from pathlib import Path
+
+    extra = recording.meta.extra or {}
+    person = dict(extra.get("demographics") or extra.get("subject") or {})
+    return {"dataset": dataset, "file": Path(path).name, "subject": recording.meta.subject_id,
+            "group": extra.get("group", "control"), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+            "layout": recording.layout.name, "unit": recording.unit, "age_years": person.get("age_years"),
+            "sex": person.get("sex"), "gait_speed_m_per_s": person.get("gait_speed_m_per_s"),
+            "body_mass_kg": recording.meta.body_mass_kg}
+
+
+def layout_reference_from_sessions(layout: str, sessions: Sequence[tuple[Mapping[str, Any], SessionMetrics]],
+                                   *, name: str | None = None, note: str = "") -> ReferenceSet:
+    """A per-layout real control set from analysed (info, session) pairs (also used leave-one-subject-out)."""
+    from insole._version import __version__
+    from insole.report._evidence import DATASET_CITATIONS
+
+    ages = [float(i["age_years"]) for i, _ in sessions if i.get("age_years") is not None]
+    speeds = [float(i["gait_speed_m_per_s"]) for i, _ in sessions
+              if i.get("gait_speed_m_per_s") is not None and math.isfinite(float(i["gait_speed_m_per_s"]))]
+    sexes = [str(i.get("sex")) for i, _ in sessions]
+    datasets = sorted({str(i["dataset"]) for i, _ in sessions})
+    citations = " ".join(DATASET_CITATIONS[d] for d in ("gaitpdb", "gaitndd") if any(x.startswith(d) for x in datasets))
+
+    def span(values: list[float], digits: int) -> str:
+        return f"{min(values):.{digits}f}-{max(values):.{digits}f} (median {float(np.median(values)):.{digits}f})" \
+            if values else "not given"
+
+    description = (f"real healthy controls walking at their usual pace, layout {layout}: n = {len(sessions)} people "
+                   f"({', '.join(datasets)}; {sexes.count('female')} women, {sexes.count('male')} men), ages "
+                   f"{span(ages, 0)} years, walking speeds {span(speeds, 2)} m/s. Not stratified by speed or age "
+                   f"(too few people per stratum); recordings failing the body-weight check are left out of the "
+                   f"metrics in body weights. {note}{citations}")
+    return reference_from_sessions(
+        name=name or f"real-controls-{layout}", kind="real", description=description, layouts=(layout,),
+        sessions=sessions, body_weight_check_forces=True,
+        provenance={"insole_version": __version__, "built_from": "shared/data (" + ", ".join(datasets) + ")",
+                    "layout": layout, "one_file_per_subject": True,
+                    "metrics": sessions[0][1].provenance.get("metrics", "insole analysis core") if sessions else ""},
+    )
+
+
+def build_real_layout_controls(data_dir: Any, layout: str) -> ReferenceSet:
+    """The real control reference set of one layout (``REAL_LAYOUT_SOURCES``) from the staged data."""
+    from insole.io import load
+    from insole.report._metrics import session_metrics
+
+    sessions = []
+    for dataset, path in real_layout_files(data_dir, layout):
+        recording = load(path)
+        sessions.append((recording_info(dataset, path, recording), session_metrics(recording)))
+    return layout_reference_from_sessions(layout, sessions)
+
+
 def build_simulated_normal(layout: str = "insole16", seeds: Sequence[int] = tuple(range(10_000, 10_100)),
                            duration_s: float = 60.0) -> ReferenceSet:
     """The simulator's ``normal`` pattern over ``seeds`` (NOT real people), as a reference set for ``layout``."""
@@ -397,6 +526,8 @@ def build_reference_sets(data_dir: Any, *, seeds: int = 100,
         Layouts that get a simulated normal set.
     """
     built = [build_real_controls(data_dir)]
+    built += [build_real_layout_controls(data_dir, layout) for layout in REAL_LAYOUT_SOURCES
+              if real_layout_files(data_dir, layout)]
     built += [build_simulated_normal(layout, tuple(range(10_000, 10_000 + seeds))) for layout in layouts]
     return tuple(built)
 
@@ -417,3 +548,147 @@ def write_reference_sets(sets: Sequence[ReferenceSet], folder: str | Path, *, co
         path.write_text(reference_set_json(ref, built), encoding="utf-8")
         written.append(path)
     return written
+
+
+# ---------------------------------------------------------------- repeatability (minimal detectable change)
+
+# The same-day second trials staged per layout: (dataset folder, glob of the second trials); the first trial is
+# the same name with "_01". gaitpdb-cohort holds 20 Ga subjects with a second usual walk on the same day.
+REPEATABILITY_SOURCES: Mapping[str, tuple[str, str]] = {"gaitpdb8": ("gaitpdb-cohort", "Ga*_02.txt")}
+# The left/right indices whose repeatability is measured: a foot metric's symmetry index (right vs left, %).
+LR_INDEX_METRICS: tuple[str, ...] = ("share_heel", "share_midfoot", "share_front", "share_hallux",
+                                     "share_lesser_toes", "loading_rate_bw_s", "valley_ratio", "f1", "stance_s",
+                                     "stance_pct")
+
+
+@dataclass(frozen=True)
+class Repeatability:
+    """MDC95 per metric of one layout from same-day test-retest pairs.
+
+    ``foot``: per-foot metric -> MDC95 of a foot's mean (the metric's stored unit: shares 0-1);
+    ``lr_index``: foot metric -> MDC95 of its right-vs-left symmetry index (%); ``session``: per-session
+    metric -> MDC95. MDC95 = 1.96 x sqrt(2) x SEM with SEM = SD of the trial-to-trial differences / sqrt(2),
+    i.e. 1.96 x SD of the differences.
+    """
+
+    layout: str
+    foot: Mapping[str, float]
+    lr_index: Mapping[str, float]
+    session: Mapping[str, float]
+    n_pairs: int
+    description: str = ""
+
+    def foot_mdc(self, metric: str) -> float | None:
+        value = self.foot.get(metric)
+        return float(value) if value is not None and math.isfinite(value) else None
+
+    def lr_mdc(self, metric: str) -> float | None:
+        value = self.lr_index.get(metric)
+        return float(value) if value is not None and math.isfinite(value) else None
+
+    def session_mdc(self, metric: str) -> float | None:
+        value = self.session.get(metric)
+        return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _mdc95(differences: Sequence[float]) -> dict[str, Any]:
+    d = np.asarray([x for x in differences if math.isfinite(x)], float)
+    if d.size < 3:
+        return {"n": int(d.size), "mdc95": None, "sem": None, "mean_difference": None}
+    sd = float(d.std(ddof=1))
+    return {"n": int(d.size), "mdc95": round(1.96 * sd, 6), "sem": round(sd / math.sqrt(2), 6),
+            "mean_difference": round(float(d.mean()), 6)}
+
+
+def repeatability_from_pairs(layout: str, pairs: Sequence[tuple[Mapping[str, Any], SessionMetrics, SessionMetrics]]
+                             ) -> dict[str, Any]:
+    """The repeatability document (JSON-ready) from (info, first trial, second trial) triples."""
+    foot_diffs: dict[str, list[float]] = {m: [] for m in FOOT_METRICS}
+    lr_diffs: dict[str, list[float]] = {m: [] for m in LR_INDEX_METRICS}
+    session_diffs: dict[str, list[float]] = {m: [] for m in SESSION_METRICS}
+    for _, first, second in pairs:
+        means = []
+        for s in (first, second):
+            means.append({side: {m: _mean(v) for m, v in foot_metric_values(s, side).items()} for side in s.sides})
+        for side in set(means[0]) & set(means[1]):
+            for m in FOOT_METRICS:
+                foot_diffs[m].append(means[1][side].get(m, math.nan) - means[0][side].get(m, math.nan))
+        if all({"left", "right"} <= set(x) for x in means):
+            for m in LR_INDEX_METRICS:
+                si = [symmetry_index_pct(x["right"].get(m, math.nan), x["left"].get(m, math.nan)) for x in means]
+                lr_diffs[m].append(si[1] - si[0])
+        v1, v2 = session_metric_values(first), session_metric_values(second)
+        for m in SESSION_METRICS:
+            session_diffs[m].append(v2.get(m, math.nan) - v1.get(m, math.nan))
+    groups = [str(info.get("group")) for info, _, _ in pairs]
+    return {
+        "layout": layout, "n_pairs": len(pairs),
+        "groups": {g: groups.count(g) for g in sorted(set(groups))},
+        "method": "MDC95 = 1.96 x sqrt(2) x SEM, SEM = SD of the second-minus-first differences / sqrt(2) "
+                  "(= 1.96 x SD of the differences); foot metrics: each foot's mean over its used strides, both "
+                  "feet of each person; left/right indices: the symmetry index right vs left (%) of the feet's "
+                  "means; shares are stored 0-1",
+        "foot": {m: _mdc95(d) for m, d in foot_diffs.items()},
+        "lr_index": {m: _mdc95(d) for m, d in lr_diffs.items()},
+        "session": {m: _mdc95(d) for m, d in session_diffs.items()},
+        "pairs": [{"first": info["first"], "second": info["second"], "subject": info.get("subject"),
+                   "group": info.get("group"), "age_years": info.get("age_years"),
+                   "gait_speed_m_per_s": info.get("gait_speed_m_per_s")} for info, _, _ in pairs],
+    }
+
+
+def build_repeatability(data_dir: Any, layout: str = "gaitpdb8") -> dict[str, Any]:
+    """Analyse the staged same-day test-retest pairs of ``layout`` and return the repeatability document."""
+    from pathlib import Path
+
+    from insole._version import __version__
+    from insole.io import load
+    from insole.report._metrics import session_metrics
+
+    dataset, pattern = REPEATABILITY_SOURCES[layout]
+    folder = Path(data_dir) / dataset
+    pairs = []
+    for second_path in sorted(folder.glob(pattern)):
+        first_path = second_path.with_name(second_path.name.replace("_02", "_01"))
+        if not first_path.is_file():
+            continue
+        first, second = load(first_path), load(second_path)
+        info = recording_info(dataset, first_path, first)
+        info.update(first=first_path.name, second=second_path.name)
+        pairs.append((info, session_metrics(first), session_metrics(second)))
+    document = repeatability_from_pairs(layout, pairs)
+    document["provenance"] = {"insole_version": __version__, "built_from": f"shared/data/{dataset} ({pattern})"}
+    return document
+
+
+def write_repeatability(document: Mapping[str, Any], folder: str | Path, *, command: str) -> Path:
+    from datetime import datetime, timezone
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{document['layout']}.json"
+    stamped = {"built": {"command": command, "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
+               **document}
+    path.write_text(json.dumps(stamped, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def repeatability_from_document(document: Mapping[str, Any]) -> Repeatability:
+    def pick(part: str) -> dict[str, float]:
+        return {m: float(v["mdc95"]) for m, v in (document.get(part) or {}).items()
+                if v.get("mdc95") is not None}
+
+    groups = ", ".join(f"{n} {g}" for g, n in (document.get("groups") or {}).items())
+    return Repeatability(layout=str(document["layout"]), foot=pick("foot"), lr_index=pick("lr_index"),
+                         session=pick("session"), n_pairs=int(document.get("n_pairs", 0)),
+                         description=(f"same-day test-retest of {document.get('n_pairs', 0)} people ({groups}) on "
+                                      f"layout {document['layout']}"))
+
+
+def load_repeatability(layout: str) -> Repeatability | None:
+    """The stored repeatability of ``layout`` (``_data/repeatability/<layout>.json``), or None when not measured."""
+    entry = resources.files("insole.report").joinpath("_data", "repeatability", f"{layout}.json")
+    if not entry.is_file():
+        return None
+    return repeatability_from_document(json.loads(entry.read_text(encoding="utf-8")))
