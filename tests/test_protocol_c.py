@@ -22,6 +22,7 @@ Without a C compiler the whole module skips, saying so.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -94,6 +95,33 @@ def test_docs_and_examples_say_the_sketches_never_ran_on_hardware() -> None:
     assert "**The example sketches have not been run on hardware.**" in docs
     for example in ("esp32_nimble", "zephyr"):
         assert "NOT RUN ON HARDWARE" in (cb.C_SOURCE_DIR / "examples" / example / "main.c").read_text(), example
+
+
+def test_random_inputs_under_address_and_undefined_behaviour_sanitizers(tmp_path: Path) -> None:
+    """``c/check/sanitize_driver.c``: 200 000 random events, every buffer exactly as large as the library is told."""
+    compiler = cb.find_compiler()
+    assert compiler is not None
+    flags = ["-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+    probe = tmp_path / "probe.c"
+    probe.write_text("int main(void) { return 0; }\n")
+    if subprocess.run([*compiler, *flags, str(probe), "-o", str(tmp_path / "probe")], capture_output=True).returncode:
+        pytest.skip(f"{compiler[0]} cannot build with -fsanitize=address,undefined (no sanitizer runtime)")
+    driver = tmp_path / "driver"
+    command = [*compiler, *cb.WARNING_FLAGS, *flags, "-I", str(cb.C_SOURCE_DIR),
+               str(cb.C_SOURCE_DIR / "check" / "sanitize_driver.c"), str(cb.C_SOURCE_DIR / "insole_protocol.c"),
+               "-o", str(driver)]  # fmt: skip
+    built = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0"}
+    done = subprocess.run([str(driver), "200000"], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # "N iterations passed: P packets, T tares, replies OK a BAD_COMMAND b ..."
+    counts = {name: int(n) for n, name in re.findall(r"(\d+) (packets|tares)", done.stdout)}
+    counts.update((name, int(n)) for name, n in re.findall(r"([A-Z_]+) (\d+)", done.stdout))
+    # The random events really reached the stream, the tare and every status.
+    assert counts["packets"] > 1000 and counts["tares"] > 100, done.stdout
+    for status in ("OK", "BAD_COMMAND", "BAD_ARGUMENT", "BUSY", "MTU_TOO_SMALL"):
+        assert counts[status] > 0, (status, done.stdout)
 
 
 # --------------------------------------------------------------------------- golden examples

@@ -318,8 +318,9 @@ void insole_device_on_disconnect(insole_device_t *dev);
  * something); same effect on the state as STOP_STREAMING. */
 void insole_device_stop_streaming(insole_device_t *dev);
 
-/* Carry out one control write. Writes the reply into `reply` and returns its
- * length, or 0 when the reply comes later (TARE: from insole_device_poll).
+/* Carry out one control write. Writes the reply into `reply` (give it
+ * INSOLE_MAX_REPLY_SIZE bytes) and returns its length, or 0 when the reply
+ * comes later (TARE: from insole_device_poll).
  * *actions (may be NULL) gets INSOLE_ACTION_* bits. now_us is the device clock. */
 size_t insole_device_handle_command(insole_device_t *dev, const uint8_t *data, size_t len,
                                     uint64_t now_us, uint8_t *reply, size_t reply_cap,
