@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := dbus-daemon chromium chromium-driver poppler-utils
+SYSTEM_PACKAGES := dbus-daemon chromium chromium-driver poppler-utils gcc gcc-arm-none-eabi
 
 BIDS_VALIDATOR := $(VENV)/node/node_modules/.bin/bids-validator
 
@@ -28,6 +28,8 @@ system-deps:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	command -v cc >/dev/null || missing="$$missing gcc"; \
+	command -v arm-none-eabi-gcc >/dev/null || missing="$$missing gcc-arm-none-eabi"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \
