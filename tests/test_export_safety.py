@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from _data import shared_data_dir
+from hypothesis import given
+from hypothesis import strategies as st
 
 import insole
 from insole import FootSamples, OutputError
@@ -246,6 +248,16 @@ def test_spreadsheet_safe_quotes_formula_text_but_not_numbers() -> None:
     assert safe["value"].tolist() == [-1.5, 2.0] and safe["value"].dtype == np.float64
     assert list(safe.columns) == ["name", "value", "'=x"]
     assert frame["name"][0].startswith("=")  # the caller's frame is left alone
+
+
+@given(st.text(alphabet=st.sampled_from("=+-@\t\r'0123456789.eE ax(),\"\n"), max_size=12))
+def test_safe_cell_never_leaves_a_formula_start_and_loses_nothing(text: str) -> None:
+    safe = safe_cell(text)
+    if safe != text:  # quoted: exactly one quote in front, the text itself unchanged
+        assert safe == "'" + text and text.startswith(FORMULA_START)
+    else:  # left alone: no formula start, or a plain number (which a spreadsheet reads as a number)
+        if text.startswith(FORMULA_START):
+            float(text)  # raises ValueError unless it is a plain number
 
 
 def _cells(path: Path) -> list[str]:
