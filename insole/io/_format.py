@@ -412,8 +412,9 @@ def read_parquet(path: str | Path) -> Recording:
         # Column chunks read as they are decoded, not all buffered first: some
         # 60 MB less at the peak for an hour and no slower from a local disk.
         table = pq.read_table(path, pre_buffer=False)
-    except (OSError, pa.ArrowException) as error:
-        raise MalformedFileError(path, f"not a readable Parquet file ({str(error).splitlines()[0]})") from None
+        table.validate(full=True)  # e.g. text that is not UTF-8, which Arrow checks only when asked
+    except (OSError, pa.ArrowException, ValueError) as error:
+        raise MalformedFileError(path, f"not a readable Parquet file ({_first_line(error)})") from None
     try:
         return _recording_from_table(table, _description_from_schema(table.schema, path, "Parquet"), path)
     finally:
@@ -422,6 +423,12 @@ def read_parquet(path: str | Path) -> Recording:
         # hour) unless told to give it back, which the analysis then cannot use.
         del table
         pa.default_memory_pool().release_unused()
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of an error's text (Arrow's run to several), short enough for a one-line message."""
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:200]
 
 
 def is_parquet(head: bytes) -> bool:
@@ -453,13 +460,13 @@ def read_stream(path: str | Path) -> tuple[Recording, dict[str, Any]]:
 def _read_stream(path: Path) -> tuple[Recording, dict[str, Any], str]:
     """``read_stream``, and the sidecar's state: "ok", "missing" or "damaged (<why>)"."""
     check_input_file(path)
-    batches = []
+    batches: list[pa.RecordBatch] = []
     truncated = False
     try:
         source = pa.memory_map(str(path), "r")
         reader = pa.ipc.open_stream(source)
     except (OSError, pa.ArrowException) as error:
-        raise MalformedFileError(path, f"not a readable insole stream ({str(error).splitlines()[0]})") from None
+        raise MalformedFileError(path, f"not a readable insole stream ({_first_line(error)})") from None
     description = _description_from_schema(reader.schema, path, "Arrow stream")
     while True:
         try:
@@ -469,6 +476,14 @@ def _read_stream(path: Path) -> tuple[Recording, dict[str, Any], str]:
         except (OSError, pa.ArrowException):
             truncated = True  # a partial batch at the end of a killed capture
             break
+        try:
+            # the stream is not checksummed: a damaged batch can point outside its buffers or hold
+            # text that is not UTF-8, which Arrow checks only when asked
+            batch.validate(full=True)
+        except (pa.ArrowException, ValueError) as error:
+            raise MalformedFileError(
+                path, f"batch {len(batches) + 1} of the capture stream is damaged ({_first_line(error)})"
+            ) from None
         batches.append(batch)
     if not batches:
         raise MalformedFileError(

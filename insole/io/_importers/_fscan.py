@@ -39,7 +39,7 @@ import numpy as np
 from insole._errors import MalformedFileError
 from insole._recording import FootSamples, Recording, RecordingMeta
 from insole.analysis import GridGeometry, grid_layout
-from insole.io._importers._table import head_lines, importer_software, provenance, read_text
+from insole.io._importers._table import head_lines, importer_software, one_line, provenance, read_text
 from insole.io._importers._vendor import kpa_factor, number_in, side_from_name
 
 __all__ = ["IMPORTERS", "FscanImporter", "parse_header"]
@@ -326,7 +326,7 @@ def _read_frames(path: Path, lines: list[str], first: int, n_rows: int, n_cols: 
         table = pd.read_csv(io.StringIO("\n".join(data)), header=None, na_values=["B"], keep_default_na=False,
                             dtype=np.float64, engine="c")
     except ValueError as error:
-        raise MalformedFileError(path, f"a sensel value is neither a number nor B ({error})") from None
+        raise MalformedFileError(path, f"a sensel value is neither a number nor B ({one_line(error)})") from None
     cells = table.to_numpy().reshape(frame_numbers.size, n_rows, n_cols)
     return frame_numbers, cells
 

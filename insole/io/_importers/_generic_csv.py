@@ -45,7 +45,7 @@ import numpy as np
 from insole._errors import InputError, MalformedFileError, RecordingError
 from insole._layout import SensorLayout, get_layout
 from insole._recording import SIDES, FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
-from insole.io._importers._table import importer_software, parse_numeric, provenance, read_text, split_rows
+from insole.io._importers._table import importer_software, one_line, parse_numeric, provenance, read_text, split_rows
 
 __all__ = ["IMPORTERS", "GenericCsvImporter", "load_with_mapping", "mapping_path_for", "MAPPING_KEYS"]
 
@@ -93,7 +93,7 @@ def _read_mapping(data_path: Path, mapping_path: Path) -> _Mapping:
         raw = tomllib.loads(text) if mapping_path.suffix.lower() == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, ValueError) as error:
         raise MalformedFileError(
-            mapping_path, f"column mapping is not valid {mapping_path.suffix[1:].upper()}: {error}"
+            mapping_path, f"column mapping is not valid {mapping_path.suffix[1:].upper()}: {one_line(error)}"
         ) from None
     if not isinstance(raw, dict):
         raise MalformedFileError(mapping_path, "column mapping must be a table/object")
@@ -109,7 +109,7 @@ def _read_mapping(data_path: Path, mapping_path: Path) -> _Mapping:
     except KeyError:
         raise MalformedFileError(mapping_path, "column mapping needs sample_rate_hz") from None
     except (TypeError, ValueError, RecordingError) as error:
-        raise MalformedFileError(mapping_path, f"column mapping: {error}") from None
+        raise MalformedFileError(mapping_path, f"column mapping: {one_line(error)}") from None
     if not any(side in raw for side in SIDES):
         raise MalformedFileError(mapping_path, "column mapping names no sensor columns (keys 'left' and/or 'right')")
     for side in SIDES:
@@ -132,7 +132,7 @@ def _mapping_from_export(sidecar: Path, payload: dict[str, Any]) -> _Mapping:
         rate = float(description["sample_rate_hz"])
         columns = list(payload["columns"])
     except (KeyError, TypeError, ValueError, RecordingError) as error:
-        raise MalformedFileError(sidecar, f"insole CSV sidecar is incomplete ({error})") from None
+        raise MalformedFileError(sidecar, f"insole CSV sidecar is incomplete ({one_line(error)})") from None
     suffix = {"kPa": "kpa", "N": "n", "au": "au"}[unit]
     raw: dict[str, Any] = {"time_column": "time_s", "delimiter": payload.get("delimiter", ",")}
     for side in description.get("sides", SIDES):
@@ -222,7 +222,7 @@ def load_with_mapping(path: str | Path, mapping_path: str | Path) -> Recording:
                 channels={name: by_name[col][rows] for name, col in channel_map.items()},
             )
         except RecordingError as error:
-            raise MalformedFileError(path, f"{side} foot: {error}") from None
+            raise MalformedFileError(path, f"{side} foot: {one_line(error)}") from None
     return _recording(path, mapping_path, mapping, feet)
 
 
@@ -261,7 +261,7 @@ def _recording(path: Path, mapping_path: Path, mapping: _Mapping, feet: dict[str
             meta=meta,
         )
     except (RecordingError, TypeError) as error:
-        raise MalformedFileError(path, f"with mapping {mapping_path.name}: {error}") from None
+        raise MalformedFileError(path, f"with mapping {mapping_path.name}: {one_line(error)}") from None
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ import numpy as np
 from insole._errors import MalformedFileError
 from insole._layout import SensorLayout, _foot_outline
 from insole._recording import FootSamples, Recording, RecordingMeta
-from insole.io._importers._table import head_lines, importer_software, provenance, read_text
+from insole.io._importers._table import head_lines, importer_software, one_line, provenance, read_text
 from insole.io._importers._vendor import kpa_factor, number_in
 
 __all__ = ["IMPORTERS", "PedarImporter", "pedar_layout", "ROW_COUNTS", "SENSOR_AREA_MM2"]
@@ -294,7 +294,7 @@ def _read_rows(path: Path, lines: list[str], first: int, n_columns: int) -> np.n
         import pandas as pd  # here, not at the top: listing the formats (`insole --help`) must stay light
         table = pd.read_csv(io.StringIO("\n".join(body)), header=None, sep=r"\s+", dtype=np.float64, engine="c")
     except ValueError as error:
-        raise MalformedFileError(path, f"a value is not a number ({error})") from None
+        raise MalformedFileError(path, f"a value is not a number ({one_line(error)})") from None
     return table.to_numpy()
 
 

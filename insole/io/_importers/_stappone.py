@@ -41,7 +41,7 @@ import numpy as np
 from insole._errors import MalformedFileError
 from insole._layout import SensorLayout, _foot_outline, foot_length_mm_for_eu_size
 from insole._recording import FootSamples, Recording, RecordingMeta
-from insole.io._importers._table import head_lines, importer_software, provenance, read_text
+from insole.io._importers._table import head_lines, importer_software, one_line, provenance, read_text
 
 __all__ = ["IMPORTERS", "StapponeImporter", "stappone_layout"]
 
@@ -129,7 +129,7 @@ class StapponeImporter:
             import pandas as pd  # here, not at the top: listing the formats (`insole --help`) must stay light
             table = pd.read_csv(io.StringIO(text), dtype=np.float64, engine="c", keep_default_na=False, na_values=[])
         except ValueError as error:
-            raise MalformedFileError(path, f"a field is not a number ({error})") from None
+            raise MalformedFileError(path, f"a field is not a number ({one_line(error)})") from None
         table.columns = [c.strip() for c in table.columns]
         sole_ids = table["sole_id"].to_numpy()
         unknown = sorted(set(sole_ids.tolist()) - set(SOLE_SIDE))

@@ -22,9 +22,15 @@ import numpy as np
 
 from insole._errors import InputError, MalformedFileError
 
-__all__ = ["TextTable", "read_text", "split_rows", "parse_numeric", "CUT_SHORT"]
+__all__ = ["TextTable", "read_text", "split_rows", "parse_numeric", "CUT_SHORT", "one_line"]
 
 CUT_SHORT = "(a complete file ends with a line break)"
+
+
+def one_line(error: BaseException | str, limit: int = 200) -> str:
+    """An error's text (a parser's, a library's) on one line and short, for inside our own one-line message."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def read_text(path: Path, *, encoding: str = "utf-8", row_end: str = "") -> str:

@@ -40,7 +40,7 @@ import numpy as np
 from insole._errors import MalformedFileError
 from insole._recording import FootSamples, Recording, RecordingMeta
 from insole.analysis import GridGeometry, grid_layout
-from insole.io._importers._table import head_lines, importer_software, provenance, read_text
+from insole.io._importers._table import head_lines, importer_software, one_line, provenance, read_text
 from insole.io._importers._vendor import kpa_factor, number_in, side_from_name
 
 __all__ = ["IMPORTERS", "XsensorImporter"]
@@ -324,7 +324,7 @@ def _read_grid(
         table = pd.read_csv(io.StringIO("\n".join(lines)), header=None, usecols=range(n_cols), dtype=np.float64,
                             engine="c", keep_default_na=False, na_values=[])
     except ValueError as error:
-        raise MalformedFileError(path, f"a sensel value is not a number ({error})") from None
+        raise MalformedFileError(path, f"a sensel value is not a number ({one_line(error)})") from None
     return table.to_numpy().reshape(len(blocks), n_rows, n_cols)
 
 
