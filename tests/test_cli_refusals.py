@@ -571,3 +571,12 @@ def test_a_file_that_appears_while_writing_is_not_replaced(tmp_path):
             target.write_text("another process's file\n")  # appears after the check, before publishing
     assert target.read_text() == "another process's file\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.json"]
+
+
+@pytest.mark.parametrize("command", [["dashboard"], ["report", "--out", "r.html"], ["analyze", "--json", "a.json"]])
+def test_a_missing_input_is_named_before_any_output(tmp_path, capsys, monkeypatch, command):
+    # `insole dashboard no/such/walk.parquet` writes no/such/walk.html: the missing recording is the news
+    monkeypatch.chdir(tmp_path)
+    missing = Path("no") / "such" / "walk.parquet"
+    line = _refused(capsys, [command[0], missing, *command[1:]], missing)
+    assert line.endswith("no such file")

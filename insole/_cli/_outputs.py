@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from insole._errors import OutputError
+from insole._errors import InputError, OutputError
 from insole._output import atomic_path, check_target, same_file
 
 __all__ = ["FORCE_HELP", "add_force_option", "check_outputs", "printable", "write_recording"]
@@ -40,10 +40,18 @@ def check_outputs(
     """Check each output (None entries skipped) before the command does any work; return them as Paths.
 
     Raises:
+        InputError: an input that does not exist (said first).
         OutputError: the first output that cannot be written (see ``insole._output.check_target``),
             or an output named twice.
     """
     sources = [Path(p) for p in inputs if p is not None]
+    for source in sources:  # a missing input is the first thing to say (an output named after it would mislead)
+        try:
+            os.lstat(source)
+        except (FileNotFoundError, NotADirectoryError):
+            raise InputError(source, "no such file") from None
+        except (OSError, ValueError):
+            pass  # unreadable, a bad name: reading it says so
     checked: list[Path] = []
     for output in outputs:
         if output is None:
