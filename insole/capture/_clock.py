@@ -39,6 +39,27 @@ Method (documented in ``docs/capture.md``):
 
 The slope is clamped to ``1 ± max_drift_ppm`` so that a fit over a short or
 disturbed stretch can never send the time axis somewhere absurd.
+
+**When the arrivals stop following the device clock.** The envelope assumes
+the smallest latency is reached again and again. A host (or an emulator run
+faster than real time) that cannot keep up delivers the notifications later
+and later, in catch-up bursts: the floor is not touched, and the envelope reads
+the growing backlog as drift (at 5x emulation on a busy machine it went to the
+-1000 ppm clamp with a true drift of 0, putting the end of a 10 s recording
+10 ms off). Two facts hold however late anything arrives: a sample was taken
+before its packet arrived, and a ``READ_CLOCK`` reading was taken between the
+host's send and receive. Together they bound the slope from both sides
+(:meth:`ClockEstimator.slope_range`, exact: every pair of bounds is checked).
+An envelope slope outside that range, or at the clamp, is not a crystal's
+drift. The slope is then kept inside the range: the envelope's slope moved to
+the nearest end of the range, or, when the envelope sat at the clamp (which
+says nothing about the crystal), the nominal 1 (crystals run within about
+100 ppm of it) if the range allows it, else its nearest end. Either way it is
+wrong by at most the range's width, which narrows as round trips accumulate.
+The intercept is again the highest line under every arrival (of the whole
+session: a backlog may outlast the window), and the method says
+``"envelope, slope within the round trips' bounds (...)"``. Without any round
+trip nothing contradicts the envelope: it is used, clamp and flag included.
 """
 
 from __future__ import annotations
@@ -49,6 +70,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+_MAX_ROUND_TRIPS_IN_BOUNDS = 200
+_BACKLOG_METHOD = "envelope, slope within the round trips' bounds (arrivals fell behind the device clock)"
+
 __all__ = ["ClockModel", "ClockEstimator", "RoundTrip", "lower_hull", "envelope_fit"]
 
 
@@ -57,7 +81,9 @@ class ClockModel:
     """``session_s = intercept_s + slope * (device_us - reference_us) / 1e6``.
 
     ``method`` says how it was estimated: ``"round-trip"`` (no packets yet),
-    ``"envelope, drift not yet estimated"`` (slope held at 1) or ``"envelope"``.
+    ``"envelope, drift not yet estimated"`` (slope held at 1), ``"envelope"``,
+    or ``"envelope, slope within the round trips' bounds (...)"`` when the
+    arrivals fell behind the device clock.
     """
 
     reference_us: int
@@ -232,8 +258,64 @@ class ClockEstimator:
             x, y = x[order], y[order]
         return x, y
 
+    def _round_trip_arrays(
+        self, since_x: float | None, *, limit: int = _MAX_ROUND_TRIPS_IN_BOUNDS
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Round trips as arrays ``(x, sent, received)``, those at device times >= ``since_x`` (all if None).
+
+        At most ``limit``: the shortest round trip of each of ``limit`` equal stretches of device time (the
+        tight ones are those that bound the slope; this keeps the pairwise bounds cheap over hours).
+        """
+        if not self.round_trips or self.reference_us is None:
+            empty = np.zeros(0)
+            return empty, empty, empty
+        x = np.array([(rt.device_us - self.reference_us) * 1e-6 for rt in self.round_trips])
+        sent = np.array([rt.sent_s for rt in self.round_trips])
+        received = np.array([rt.received_s for rt in self.round_trips])
+        if since_x is not None:
+            keep = x >= since_x
+            x, sent, received = x[keep], sent[keep], received[keep]
+        if x.size > limit:
+            bins = np.minimum(((x - x.min()) / (np.ptp(x) or 1.0) * limit).astype(np.int64), limit - 1)
+            order = np.lexsort((received - sent, bins))
+            first = np.ones(order.size, dtype=bool)
+            first[1:] = bins[order][1:] != bins[order][:-1]
+            chosen = np.sort(order[first])
+            x, sent, received = x[chosen], sent[chosen], received[chosen]
+        return x, sent, received
+
+    def slope_range(
+        self, x: np.ndarray, y: np.ndarray, rt_x: np.ndarray, sent: np.ndarray, received: np.ndarray
+    ) -> tuple[float, float]:
+        """The slopes of every line that respects causality: ``(low, high)`` (``low > high``: none does).
+
+        A true line ``t(x) = a + slope * x`` has ``t <= y`` at every arrival
+        (the sample was taken before it arrived) and ``sent <= t <= received`` at
+        every round trip. For a fixed slope such an ``a`` exists exactly when
+        every lower bound is under every upper bound, so the range comes from
+        the pairs (lower at x_j, upper at x_k): ``slope * (x_j - x_k) >= lower_j - upper_k``.
+        Bounded by the clamp (``slope_bounds``).
+        """
+        low, high = self.slope_bounds
+        if sent.size == 0:
+            return low, high
+        upper_x = np.concatenate([x, rt_x])
+        upper = np.concatenate([y, received])
+        dx = rt_x[:, None] - upper_x[None, :]  # lower (a send) at rt_x[j], upper at upper_x[k]
+        dy = sent[:, None] - upper[None, :]
+        later = dx > 0  # slope >= dy / dx
+        earlier = dx < 0  # slope <= dy / dx
+        if later.any():
+            low = max(low, float(np.max(dy[later] / dx[later])))
+        if earlier.any():
+            high = min(high, float(np.min(dy[earlier] / dx[earlier])))
+        same = dx == 0
+        if same.any() and float(np.max(dy[same])) > 0:  # a send after an upper bound at the same device time
+            return 1.0, 0.0
+        return low, high
+
     def envelope(self, *, whole_session: bool = False) -> tuple[float, float, str] | None:
-        """``(intercept_s, slope, method)`` from arrivals, or None before any.
+        """``(intercept_s, slope, method)`` from arrivals (and round trips), or None before any arrival.
 
         Online the fit uses the last ``window_s``; ``whole_session`` fits every
         block (the retrospective fit the finished file is timed with).
@@ -249,7 +331,28 @@ class ClockEstimator:
         if x[-1] - x[0] < self.min_span_for_drift_s:
             return float(np.min(y - x)), 1.0, "envelope, drift not yet estimated"
         intercept, slope = envelope_fit(x, y, slope_bounds=self.slope_bounds)
-        return intercept, slope, "envelope"
+        rt_x, sent, received = self._round_trip_arrays(None if whole_session else float(x[0]))
+        low, high = self.slope_range(x, y, rt_x, sent, received)
+        clamp_low, clamp_high = self.slope_bounds
+        at_clamp = slope <= clamp_low or slope >= clamp_high
+        if sent.size == 0 or low > high or (low <= slope <= high and not at_clamp):
+            return intercept, slope, "envelope"
+        # The arrivals did not follow the device clock (a backlog): their slope is not the crystal's. The
+        # slope is kept inside the causal range: wrong by at most the range's width, which narrows as round
+        # trips accumulate.
+        if not whole_session:  # the whole session's bounds are tighter, unless the drift changed within it
+            every_low, every_high = self.slope_range(
+                np.asarray(self._block_x), np.asarray(self._block_y), *self._round_trip_arrays(None)
+            )
+            if every_low <= every_high:
+                low, high = every_low, every_high
+        # a slope at the clamp says nothing about the crystal: then the nominal rate (slope 1), else the
+        # envelope's slope, each kept inside the causal range
+        slope = min(max(1.0 if at_clamp else slope, low), high)
+        # The intercept: the highest line under every arrival of the session, not only of the window (a
+        # backlog can last longer than the window, and then none of its arrivals is near the floor).
+        every_x, every_y = np.asarray(self._block_x), np.asarray(self._block_y)
+        return float(np.min(every_y - slope * every_x)), slope, _BACKLOG_METHOD
 
     def round_trip_intercept(self, slope: float) -> tuple[float, float] | None:
         """``(intercept_s, uncertainty_s)`` from the round trips for a given slope, or None.
@@ -261,9 +364,9 @@ class ClockEstimator:
         """
         if not self.round_trips or self.reference_us is None:
             return None
-        x = np.array([(rt.device_us - self.reference_us) * 1e-6 for rt in self.round_trips])
-        sent = np.array([rt.sent_s for rt in self.round_trips]) - slope * x
-        received = np.array([rt.received_s for rt in self.round_trips]) - slope * x
+        x, sent_s, received_s = self._round_trip_arrays(None)
+        sent = sent_s - slope * x
+        received = received_s - slope * x
         low, high = float(sent.max()), float(received.min())
         if low <= high:
             return (low + high) / 2, (high - low) / 2

@@ -36,6 +36,7 @@ import numpy as np
 from firmware_protocol import CrcMismatchError, ProtocolError, StatusFlags, decode_sample_packet
 from insole._errors import DeviceError, InputError, InsoleError
 from insole._layout import get_layout
+from insole._output import check_target
 from insole._recording import FootSamples, Mark, RecordingMeta
 from insole._version import __version__
 from insole.capture._clock import ClockEstimator, TimeAxis
@@ -161,6 +162,8 @@ class CaptureSession:
         software: Extra facts for ``meta.software`` (e.g. how the insoles were emulated).
         found: side -> insole already found by a scan (this session then does not scan;
             several sessions in one process must not scan at once: BlueZ allows one discovery).
+        force: Replace an existing ``out`` (without it an existing file is refused before
+            anything is connected, and again when the file is published).
     """
 
     def __init__(
@@ -178,8 +181,10 @@ class CaptureSession:
         status_interval_s: float = 0.5,
         software: Mapping[str, Any] | None = None,
         found: Mapping[str, FoundInsole] | None = None,
+        force: bool = False,
     ) -> None:
         self.out = Path(out)
+        self.force = force
         self.stream_path = (
             self.out.with_name(self.out.stem + ".arrows")
             if self.out.suffix == ".parquet"
@@ -262,6 +267,8 @@ class CaptureSession:
         """Scan, connect, tare, record until the duration or :meth:`request_stop`, finalise."""
         if self.stream_path.exists():
             raise InputError(self.stream_path, "an unfinished capture is here; run 'insole recover' on it first")
+        # an existing recording of that name is refused before any insole is connected
+        check_target(self.out, force=self.force)
         tasks: list[asyncio.Task] = []
         try:
             chosen = await self._find()
@@ -456,7 +463,7 @@ class CaptureSession:
             raise DeviceError("the recording stopped before any sample arrived; nothing was saved")
         quality = self.quality(final=True)
         self._writer.update(capture_quality=quality)
-        path = self._writer.finalize(self.out)
+        path = self._writer.finalize(self.out, force=self.force)
         self._retime(path)
         self._publish(
             SessionEvent("recording_stopped", self._stopped_at_s or self.clock.now(), data={"path": str(path)})
@@ -494,7 +501,8 @@ class CaptureSession:
                 gyro_dps=foot.gyro_dps,
                 channels=foot.channels,
             )
-        write_parquet(recording.replace(left=feet.get("left"), right=feet.get("right")), path)
+        # our own file, just written: replaced atomically (a crash leaves the online-timed file or this one)
+        write_parquet(recording.replace(left=feet.get("left"), right=feet.get("right")), path, force=True)
 
     # ------------------------------------------------------------------ the data path
 
