@@ -209,7 +209,8 @@ class _Wire:
         try:
             await source.open(link.clock, self.side)
             if not self.readied:
-                await source.wait_unit(params.connect_timeout_s, link)
+                if not await source.wait_unit(params.connect_timeout_s, link):
+                    return False
                 link.counters.connections += 1
                 self.readied = True
                 link.mark_ready()
@@ -362,11 +363,18 @@ class MoticonUdpSource:
             self._transport = None
             self._opening = None
 
-    async def wait_unit(self, timeout_s: float, link: InsoleLink) -> None:
-        """Wait until datagrams arrive and their timestamp unit is known (raises if none or none fits)."""
+    async def wait_unit(self, timeout_s: float, link: InsoleLink) -> bool:
+        """Wait until datagrams arrive and their timestamp unit is known; False if the link is stopped first.
+
+        Raises DeviceError when nothing fitting arrives within ``timeout_s``, FatalLinkError when the
+        timestamps fit no unit at the configured rate.
+        """
         assert self._unit_event is not None
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._unit_event.wait(), timeout_s)
+        waited_s = 0.0
+        while not self._unit_event.is_set() and waited_s < timeout_s:
+            if await link.wait_stopping(0.05):
+                return False
+            waited_s += 0.05
         if self.unit_problem is not None:
             raise FatalLinkError(self.unit_problem)
         if not self._unit_event.is_set():
@@ -375,6 +383,7 @@ class MoticonUdpSource:
                 f"{seen} from a Moticon OpenGo stream on {self.options.address} within {timeout_s:g} s "
                 "(is the OpenGo desktop software streaming to this computer and port?)"
             )
+        return True
 
     def _on_datagram(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         clock = self._clock
