@@ -439,6 +439,14 @@ def test_a_stream_at_another_rate_than_configured_is_refused(tmp_path: Path) -> 
         asyncio.run(run())
 
 
+def test_options_are_checked_and_an_ipv6_address_is_written_as_in_a_url() -> None:
+    assert MoticonOptions().address == "udp://127.0.0.1:8888"
+    assert MoticonOptions(host="::1", port=9000).address == "udp://[::1]:9000"
+    for bad in ({"port": 0}, {"port": 70000}, {"sample_rate_hz": 30}, {"timestamp_unit_s": 0.01}):
+        with pytest.raises(ValueError):
+            MoticonOptions(**bad)  # type: ignore[arg-type]
+
+
 def test_the_source_factory() -> None:
     assert type(capture_session("insole", "a.parquet")) is CaptureSession  # today's collector, as it was
     assert isinstance(capture_session("moticon", "a.parquet", source_options={"udp_port": 9999}), SourceSession)

@@ -102,7 +102,8 @@ class MoticonOptions:
 
     @property
     def address(self) -> str:
-        return f"udp://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address in brackets, as in a URL
+        return f"udp://{host}:{self.port}"
 
 
 @dataclass(frozen=True)
