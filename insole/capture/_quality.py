@@ -42,6 +42,13 @@ Definitions (``docs/capture.md`` explains them for readers of a report):
   is the sum of the two round-trip uncertainties, the bound on that check.
 * ``time_axis_residual_ms``: the largest distance between the times written
   during capture (with the clock model known then) and the final clock model.
+
+Until the session writes its first figures (about a second into the
+recording), the stream's own header says the quality is unknown
+(``unknown_capture_quality``: ``{"schema", "version", "status": "unknown",
+"reason", "feet": {}}``). A file recovered from a stream whose sidecar was lost
+or damaged therefore states that its capture quality is unknown, instead of
+silently having none.
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ __all__ = [
     "GapCounter",
     "LatencyHistogram",
     "format_capture_quality",
+    "unknown_capture_quality",
 ]
 
 QUALITY_SCHEMA = "insole-capture-quality"
@@ -138,10 +146,23 @@ def _number(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+UNKNOWN_QUALITY_REASON = (
+    "not known: the capture's figures were never written beside this file (the capture ended before its "
+    "first update, or its sidecar was lost or damaged); the samples are as received"
+)
+
+
+def unknown_capture_quality(reason: str = UNKNOWN_QUALITY_REASON) -> dict[str, Any]:
+    """The capture quality a stream starts with: explicitly unknown (replaced by the sidecar's figures)."""
+    return {"schema": QUALITY_SCHEMA, "version": QUALITY_VERSION, "status": "unknown", "reason": reason, "feet": {}}
+
+
 def format_capture_quality(quality: Mapping[str, Any] | None) -> list[str]:
     """Human-readable lines for ``insole info`` (empty when there is no capture quality)."""
     if not quality or quality.get("schema") != QUALITY_SCHEMA:
         return [] if not quality else [f"capture quality: {dict(quality)}"]
+    if quality.get("status") == "unknown":
+        return [f"capture quality: {quality.get('reason') or 'unknown'}"]
     lines = [
         "capture quality",
         f"  L/R alignment residual {_number(quality.get('lr_alignment_residual_ms'), 2)} ms"

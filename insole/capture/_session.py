@@ -52,7 +52,13 @@ from insole.capture._collector import (
     select_insoles,
 )
 from insole.capture._live import LinkStatus, LiveHub, SampleBlock, SessionEvent
-from insole.capture._quality import QUALITY_SCHEMA, QUALITY_VERSION, GapCounter, LatencyHistogram
+from insole.capture._quality import (
+    QUALITY_SCHEMA,
+    QUALITY_VERSION,
+    GapCounter,
+    LatencyHistogram,
+    unknown_capture_quality,
+)
 from insole.capture._timeline import FootTimeline, SlotBlock
 from insole.io import RecordingStreamWriter, default_parquet_path, read_parquet, write_parquet
 
@@ -401,6 +407,8 @@ class CaptureSession:
                 "devices": devices,
                 "software": software,
                 "source": {**dict(self.meta.source), "kind": "live capture", "transport": "BLE (bleak)"},
+                # in the stream's header: a file recovered without the sidecar says its quality is unknown
+                "capture_quality": unknown_capture_quality(),
             }
         )
         self._writer = RecordingStreamWriter(
