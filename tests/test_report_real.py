@@ -95,3 +95,55 @@ def test_real_control_reference_matches_the_staged_data(shared_data):
         # stored rounded to 1e-6; anything more means the analysis changed: rebuild with `make references`
         assert len(old) == len(new) == 5
         assert all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(old, new)), (metric, old, new)
+
+
+def test_the_layout_reference_sets_match_the_staged_data(shared_data):
+    """The stored real-controls-gaitpdb8 set is what the current analysis makes of the 38 staged controls."""
+    from insole.report._reference import build_real_layout_controls
+
+    stored = reference_set_for(load_reference_sets(), "gaitpdb8", kind="real")
+    assert stored.name == "real-controls-gaitpdb8"
+    rebuilt = build_real_layout_controls(shared_data, "gaitpdb8")
+    assert [r["sha256"] for r in rebuilt.recordings] == [r["sha256"] for r in stored.recordings]
+    assert [r["body_weight_check"] for r in rebuilt.recordings] == [r["body_weight_check"] for r in stored.recordings]
+    for metric in ("share_heel", "share_hallux", "f1"):
+        old, new = stored.foot_metric(metric).values, rebuilt.foot_metric(metric).values
+        # stored rounded to 1e-6; anything more means the analysis changed: rebuild with `make references`
+        assert len(old) == len(new)
+        assert all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(old, new)), (metric, old, new)
+
+
+def test_the_report_says_whether_real_people_are_its_reference(shared_data):
+    from insole.report._build import build_report
+    from insole.simulate import SimulationParams, simulate
+
+    path = shared_data / "gaitpdb" / "SiCo01_01.txt"
+    report = build_report(load(path), path=path).to_dict()
+    assert report["reference_status"]["real_reference"] == "real-controls-gaitpdb8"
+    assert report["reference_status"]["n_recordings"] == 38
+    assert "Reference from real people for layout gaitpdb8" in report["methods"]
+    # a key number outside the real controls' range is marked, with the range beside it
+    marked = [k for k in report["key_numbers"] if k["outside_real_range"]]
+    for k in marked:
+        low, high = k["real_range"]
+        for side in k["outside_real_range"]:
+            assert not low <= k[side] <= high, k
+    simulated = build_report(simulate(SimulationParams(pattern="normal", duration_s=20.0, seed=3))).to_dict()
+    status = simulated["reference_status"]
+    assert status["real_reference"] is None
+    assert status["statement"].startswith("No reference from real people exists for layout insole16")
+
+
+def test_a_same_day_retest_is_judged_by_the_mdc(shared_data):
+    """The second usual walk of the same day against the first: each change is set against the measured MDC95."""
+    from insole.report._build import build_report
+
+    first, second = shared_data / "gaitpdb-cohort" / "GaCo02_01.txt", shared_data / "gaitpdb-cohort" / "GaCo02_02.txt"
+    report = build_report(load(second), path=second, baseline=load(first), baseline_path=first).to_dict()
+    changes = report["baseline"]["changes"]
+    judged = [c for c in changes if c["mdc95"] is not None]
+    assert {c["key"] for c in judged} >= {"share_heel", "share_hallux", "impulse_si_pct", "timing_variability_pct"}
+    for c in judged:
+        assert c["beyond_mdc95"] is (abs(c["change"]) > c["mdc95"]), c
+    # the retest is one of the pairs the MDC95 was measured on: most of its changes lie within it
+    assert sum(not c["beyond_mdc95"] for c in judged) >= 0.8 * len(judged)

@@ -10,7 +10,16 @@ import pytest
 # The harness is the maintenance script behind `make validate` (docs/scripts/, not part of the package); it is
 # imported by name from its folder so that the acceptance run's worker processes can import it too.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "scripts"))
-from validate_findings import PATTERN_CODES, WHOLE_BODY, run_case, run_validation, summarise  # noqa: E402
+from validate_findings import (  # noqa: E402
+    PATTERN_CODES,
+    WHOLE_BODY,
+    auc,
+    real_cases,
+    real_cohort_rows,
+    run_case,
+    run_validation,
+    summarise,
+)
 
 
 @pytest.mark.parametrize("pattern", sorted(PATTERN_CODES))
@@ -39,3 +48,25 @@ def test_acceptance_20_seeds_per_pattern_50_normal():
     assert normal["runs"] == 50
     assert normal["runs"] - normal["moderate_or_above"] >= 48
     assert normal["runs"] - normal["any_finding"] >= 48
+
+
+def test_auc_counts_ties_as_half():
+    assert auc([3.0, 4.0], [1.0, 2.0]) == 1.0
+    assert auc([1.0], [1.0]) == 0.5
+    assert auc([1.0, 3.0], [2.0]) == 0.5
+
+
+@pytest.mark.slow
+def test_real_cohorts_leave_one_subject_out(shared_data):
+    """Issue 16's acceptance on real people (docs/findings-validation.md is written from the same functions):
+    at most 10 % of the real controls get any finding, judged against their layout's controls without
+    themselves; Huntington's walks flagged irregular in at least 70 %, controls in at most 10 %."""
+    cases, _ = real_cases(shared_data, workers=2)
+    rows = real_cohort_rows(cases)
+    controls = [r for r in rows if r["group"] == "control"]
+    hd = [r for r in rows if r["group"] == "Huntington's"]
+    assert len(controls) == 47  # 38 gaitpdb + 9 gaitndd, one usual walk each
+    assert sum(bool(r["findings"]) for r in controls) <= 0.10 * len(controls)
+    irregular = [any(c == "irregular_gait" for c, _, _ in r["findings"]) for r in hd]
+    assert hd and sum(irregular) >= 0.70 * len(hd)
+    assert sum(any(c == "irregular_gait" for c, _, _ in r["findings"]) for r in controls) <= 0.10 * len(controls)

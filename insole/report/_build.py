@@ -39,8 +39,10 @@ from insole.report._metrics import (
 from insole.report._model import json_number
 from insole.report._reference import (
     ReferenceSet,
+    Repeatability,
     foot_metric_values,
     load_reference_sets,
+    load_repeatability,
     reference_set_for,
     session_metric_values,
 )
@@ -85,9 +87,14 @@ class KeyNumber:
     reference_kind: str = "none"  # literature | real controls | simulated (not real people) | none
     references: tuple[int, ...] = ()
     digits: int = 2
+    # where the value lies outside the real controls' range of this layout: "left", "right" or "session"
+    outside: tuple[str, ...] = ()
+    real_range: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "label": self.label, "unit": self.unit, "digits": self.digits,
+                "outside_real_range": list(self.outside),
+                "real_range": [json_number(v) for v in self.real_range] if self.real_range else None,
                 "left": json_number(self.left),
                 "right": json_number(self.right), "session": json_number(self.session),
                 "symmetry_index_pct": json_number(self.symmetry_index_pct), "reference": self.reference,
@@ -165,9 +172,44 @@ _SESSION_ROWS: tuple[tuple[str, str, str, int, str, tuple[int, ...]], ...] = (
 )
 
 
+def _outside(ref: ReferenceSet | None, metric: str, scale: float, per_foot: bool,
+             values: dict[str, float | None]) -> tuple[tuple[str, ...], tuple[float, float] | None]:
+    """Which of ``values`` lie outside the real controls' range (min-max) of ``metric``, and that range."""
+    if ref is None or ref.kind != "real":
+        return (), None
+    dist = ref.foot_metric(metric) if per_foot else ref.session_metric(metric)
+    if dist is None:
+        return (), None
+    low, high = min(dist.values) * scale, max(dist.values) * scale
+    # the stored values are rounded to 6 decimals: a value at the edge of the range is inside it
+    tol = 1e-6 * max(abs(scale), 1.0)
+    return tuple(k for k, v in values.items() if v is not None and not low - tol <= v <= high + tol), (low, high)
+
+
+def reference_status(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> dict[str, Any]:
+    """Whether a reference from real people exists for the recording's layout, and what is judged without one."""
+    real = reference_set_for(sets, session.layout.name, kind="real")
+    if real is not None:
+        return {"layout": session.layout.name, "real_reference": real.name, "n_recordings": real.n_recordings,
+                "statement": f"Reference from real people for layout {session.layout.name}: {real.description}"}
+    simulated = reference_set_for(sets, session.layout.name, kind="simulated")
+    return {"layout": session.layout.name, "real_reference": None, "n_recordings": 0,
+            "statement": (f"No reference from real people exists for layout {session.layout.name}. Only what needs "
+                          f"no population norm is judged: differences between the two feet (against the measured "
+                          f"repeatability where known), change against your own earlier session, and values with "
+                          f"published thresholds; "
+                          + (f"the simulated set {simulated.name} (not real people) is used only to tell which "
+                             f"foot departs, with lower confidence." if simulated is not None else
+                             "which foot departs from typical cannot be told, so confidence is low."))}
+
+
 def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> list[KeyNumber]:
-    layout_ref = reference_set_for(sets, session.layout.name)
-    controls = reference_set_for(sets, session.layout.name, kind="real", layout_specific=False)
+    layout_ref = (reference_set_for(sets, session.layout.name, kind="real")
+                  or reference_set_for(sets, session.layout.name))
+    # timing and force-curve measures do not depend on where the sensors sit: the layout's real controls, else
+    # every real control
+    controls = (reference_set_for(sets, session.layout.name, kind="real")
+                or reference_set_for(sets, session.layout.name, kind="real", layout_specific=False))
     values = {side: foot_metric_values(session, side) for side in session.sides}
     rows: list[KeyNumber] = []
     for key, label, unit, scale, digits, literature, refs in _FOOT_ROWS:
@@ -179,8 +221,9 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> list[K
         if literature:
             texts.append(f"{literature} [literature]")
             kinds.append("literature")
-        # real controls only for metrics that do not depend on the sensor layout
-        if controls is not None and key in ("stance_s", "stance_pct", "f1", "loading_rate_bw_s", "valley_ratio"):
+        # real controls of another layout only for metrics that do not depend on the sensor layout
+        if (controls is not None and controls is not layout_ref
+                and key in ("stance_s", "stance_pct", "f1", "loading_rate_bw_s", "valley_ratio")):
             text = _range_text(controls, key, scale, unit, digits, per_foot=True)
             if text:
                 texts.append(f"{text} [real controls]")
@@ -196,9 +239,11 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> list[K
             # the analysis' own index where the metric is one of its own, else of the means shown
             si = (analysis_symmetry_index(session, key) if session.analysis is not None and key in ANALYSIS_METRICS
                   else _si(right, left))
+        outside, real_range = _outside(layout_ref, key, scale, True, {"left": left, "right": right})
         rows.append(KeyNumber(key, label, unit, left=left, right=right, symmetry_index_pct=si,
                               reference="; ".join(texts) or "none available",
-                              reference_kind=", ".join(kinds) or "none", references=refs, digits=digits))
+                              reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
+                              outside=outside, real_range=real_range))
     session_values = session_metric_values(session)
     for key, label, unit, digits, literature, refs in _SESSION_ROWS:
         value = session_values.get(key)
@@ -213,16 +258,20 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> list[K
             if text:
                 texts.append(f"{text} [real controls]")
                 kinds.append("real controls")
+        outside, real_range = _outside(controls, key, 1.0, False, {"session": value})
         rows.append(KeyNumber(key, label, unit, session=value, reference="; ".join(texts) or "none available",
-                              reference_kind=", ".join(kinds) or "none", references=refs, digits=digits))
+                              reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
+                              outside=outside, real_range=real_range))
     return rows
 
 
 # ---------------------------------------------------------------- changes since baseline
 
 
-def baseline_changes(session: SessionMetrics, baseline: SessionMetrics) -> list[dict[str, Any]]:
-    """Per foot and metric: before, after, change (absolute and %), direction and whether it exceeds step scatter."""
+def baseline_changes(session: SessionMetrics, baseline: SessionMetrics,
+                     repeatability: Repeatability | None = None) -> list[dict[str, Any]]:
+    """Per foot and metric: before, after, change (absolute and %), direction, and whether it exceeds the metric's
+    minimal detectable change (MDC95, day-to-day repeatability: the criterion) and step scatter (context)."""
     now = {side: foot_metric_values(session, side) for side in session.sides}
     before = {side: foot_metric_values(baseline, side) for side in baseline.sides}
     rows = []
@@ -241,11 +290,14 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics) -> list[
             se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size) * scale
             t = (mb - ma) / se if se > 0 else (math.inf if mb != ma else 0.0)
             change = mb - ma
+            mdc = repeatability.foot_mdc(key) if repeatability is not None else None
+            mdc = mdc * scale if mdc is not None else None
             rows.append({
                 "key": key, "label": label, "unit": unit, "side": side, "before": json_number(ma),
                 "after": json_number(mb), "change": json_number(change),
                 "change_pct": json_number(100.0 * change / abs(ma)) if ma and key not in _SIGNED else None,
                 "direction": _direction(change, digits),
+                "mdc95": json_number(mdc), "beyond_mdc95": None if mdc is None else bool(abs(change) > mdc),
                 "beyond_step_scatter": bool(abs(t) >= 3.0), "t": json_number(t, 2),
             })
     s_now, s_before = session_metric_values(session), session_metric_values(baseline)
@@ -254,7 +306,9 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics) -> list[
         if earlier is None or later is None or not (math.isfinite(earlier) and math.isfinite(later)):
             continue
         change = later - earlier
+        mdc = repeatability.session_mdc(key) if repeatability is not None else None
         rows.append({"key": key, "label": label, "unit": unit, "side": "both", "before": json_number(earlier),
+                     "mdc95": json_number(mdc), "beyond_mdc95": None if mdc is None else bool(abs(change) > mdc),
                      "after": json_number(later), "change": json_number(change),
                      "change_pct": (json_number(100.0 * change / abs(earlier))
                                     if earlier and key not in _SIGNED else None),
@@ -349,6 +403,7 @@ def methods_text(session: SessionMetrics, params: FindingParams, sets: Sequence[
         f"{params.full_confidence_steps} steps per foot lower confidence [78]; variability needs about "
         f"{params.min_variability_strides} strides [77]. Confidence is the lower of the measurement confidence and "
         f"what the evidence grade allows.")
+    parts.append(reference_status(session, sets)["statement"])
     for ref in sets:
         parts.append(f"Reference set {ref.name} ({ref.source_kind}): {ref.description}")
     parts.append(f"Evidence: {EVIDENCE_SOURCE}.")
@@ -409,6 +464,7 @@ class Report:
             "references": self.references,
             "analysis_method_sources": analysis_sources(self.session),
             "reference_sets": [r.to_dict() for r in self.result.reference_sets],
+            "reference_status": reference_status(self.session, self.result.reference_sets),
             "baseline": None,
             "clinic_test": self.clinic_test,
             "methods": self.methods,
@@ -502,7 +558,7 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
             baseline = baseline.with_meta(body_mass_kg=float(body_mass_kg))
         base_session = session_metrics(baseline)
         base_result = evaluate(base_session, params, reference_sets=sets)
-        changes = baseline_changes(session, base_session)
+        changes = baseline_changes(session, base_session, load_repeatability(session.layout.name))
     result = evaluate(session, params, reference_sets=sets, baseline=base_session)
     key_rows = key_numbers(session, sets)
     extra_refs = list(METHODS_REFERENCES) + [n for row in key_rows for n in row.references] + [13, 64]
