@@ -167,6 +167,15 @@ def test_index_from_timestamps_marks_lost_duplicate_and_reordered_datagrams() ->
     assert decoded.last_sample_us.size == 6 and decoded.malformed == 0
 
 
+def test_timestamps_off_the_rate_are_counted() -> None:
+    source = MoticonUdpSource(MoticonOptions(timestamp_unit_s=1.0))
+    timeline = source.new_timeline(source.capture_params(), reorder_window_s=0.1)
+    # 10 ms steps, two of them stamped 3 ms off their slot (more than a quarter period), one 2 ms off (less)
+    times = [10.000, 10.010, 10.023, 10.030, 10.037, 10.052]
+    source.decode("left", _items(times, [0.01 * k for k in range(6)]), timeline)
+    assert source.quality_facts()["timestamps_off_grid"] == {"left": 2}
+
+
 def test_a_clock_that_restarts_opens_a_new_stream_after_the_old_one() -> None:
     source = MoticonUdpSource(MoticonOptions(timestamp_unit_s=1.0))
     timeline = source.new_timeline(source.capture_params(), reorder_window_s=0.1)

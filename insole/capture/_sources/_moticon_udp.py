@@ -26,6 +26,9 @@ What the collector cannot be told, it infers, and says so:
   there, its device time rebased to follow on from the host's elapsed time,
   and it is counted. A sender that stalled and resumes with the next
   timestamp is not a restart: its clock is trusted.
+* **A clock that does not tick at the rate.** Timestamps more than a quarter
+  period from their slot are counted (``timestamps_off_grid``): the samples are
+  still placed at the nearest slot, but that place is a guess.
 * **One clock, both feet.** Both feet come in one datagram with one
   timestamp, so left and right are aligned by construction; the timestamp
   clock is mapped to the session clock by the collector's lower envelope of
@@ -182,6 +185,7 @@ class _FootDecodeState:
     last_us: int | None = None
     last_arrival_s: float | None = None
     clock_restarts: int = 0
+    off_grid: int = 0
 
 
 class _Wire:
@@ -329,6 +333,9 @@ class MoticonUdpSource:
             "senders": sorted(self.senders),
             "socket_errors": self.socket_errors,
             "clock_restarts": {side: state.clock_restarts for side, state in self.decode_state.items()},
+            # timestamps more than a quarter period from their slot: the stream's clock does not tick at
+            # the configured rate (or stamps arrival, not measurement); the samples' places are then guesses
+            "timestamps_off_grid": {side: state.off_grid for side, state in self.decode_state.items()},
         }
 
     # ------------------------------------------------------------------ the socket
@@ -472,6 +479,8 @@ class MoticonUdpSource:
                 if state.t0_us is None:
                     state.t0_us = device_us
                 index = round((device_us - state.t0_us) / period_us)
+                if abs(device_us - state.t0_us - index * period_us) * 4 > period_us:
+                    state.off_grid += 1
                 timeline.add(index & _SEQUENCE_MASK, device_us, values[k : k + 1], imu[k : k + 1], float(arrived[k]))
                 device[k] = device_us
                 if state.last_us is None or device_us >= state.last_us:
