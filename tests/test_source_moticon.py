@@ -558,3 +558,34 @@ def test_a_capture_killed_midway_is_recovered_with_its_samples(tmp_path: Path) -
     assert recording.meta.extra["recovered_from_stream"]["rows"] > 0
     counts = _compare(recovered, NORMAL, replayer, spacing_tolerance=0.05)
     assert counts["left_last_row"] > 1400  # nearly everything sent before the kill is in the stream
+
+
+@pytest.mark.realdata
+def test_one_foot_only(tmp_path: Path) -> None:
+    from insole.capture import InsoleSelector
+
+    replayer = MoticonReplayer(FAST, _free_port(), speed=5.0, first_row=100, n_rows=400, drops=[300])
+    out = tmp_path / "left.parquet"
+    session = capture_session("moticon", out, source_options={"udp_port": replayer.port}, speed=5.0,
+                              selectors={"left": InsoleSelector("left")})  # fmt: skip
+
+    async def run() -> None:
+        async def replay_then_stop() -> None:
+            await replayer.run()
+            await asyncio.sleep(0.3)
+            session.request_stop()
+
+        task = asyncio.create_task(replay_then_stop())
+        try:
+            await session.run()
+        finally:
+            await task
+
+    asyncio.run(run())
+    recording = read_parquet(out)
+    assert recording.sides == ("left",)
+    reference = load(FAST)
+    foot, ref = recording.samples("left"), reference.samples("left")
+    rows = np.rint(foot.channels["device_time_s"] * 100).astype(np.int64)  # this export has no missing rows
+    assert foot.valid.tolist() == [bool(ref.valid[r]) and r != 400 for r in rows.tolist()]
+    np.testing.assert_array_equal(foot.values[foot.valid], ref.values[rows[foot.valid]])
