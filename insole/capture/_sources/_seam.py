@@ -14,8 +14,10 @@ small adapter with four jobs (:class:`Source`):
 * **decode**: :meth:`Source.decode` turns what arrived into numbered samples
   in a :class:`ValueTimeline` (its sequence numbers, or for a source without
   any, numbers inferred from its timestamps);
-* **its own clock facts**: :meth:`Source.device_us` of every sample, the
-  layout, unit and extra channels it writes, how its clock is mapped.
+* **its own clock facts**: the device time of every payload
+  (:class:`Decoded`, which the collector's clock fit maps to the session
+  clock), the layout, unit and extra channels it writes, and one sentence on
+  how its clock is mapped (``clock_method``).
 
 Everything else is the one collector path (``insole.capture._session``):
 both feet on one clock (the lower-envelope clock fit), gap and loss
@@ -27,6 +29,19 @@ the plain ``CaptureSession`` is unchanged, byte for byte.
 Values on this path are floats in the recording's unit (our own insoles
 deliver integer codes of 0.1 kPa, converted by ``FootTimeline``; another
 source delivers what it measured, kept as sent).
+
+A new source: a class with the :class:`Source` attributes and methods, a
+:class:`~insole.capture._collector.LinkTransport` per foot (returned in the
+``FoundInsole`` of :meth:`Source.found`), and ``register_source(name,
+factory, layout_name)`` in ``insole.capture._sources``; ``capture_session(name,
+...)`` then records it. A source with a sequence number gives ``timeline.add``
+its unwrapped index (the timeline unwraps 32-bit numbers only).
+
+Transitional: ``SourceSession`` overrides three of the session's methods
+(``_decode``, ``_open_writer``, ``_write``) and replaces each foot's
+``FootTimeline`` at the first decode, because the session has no hooks for
+them yet; with three small hooks in ``CaptureSession`` (``_new_timeline``,
+``_file_facts``, ``_values_and_channels``) those copies go.
 """
 
 from __future__ import annotations
