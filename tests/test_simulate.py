@@ -594,3 +594,62 @@ def test_events_and_curves_realise_the_stored_parameters(pattern):
                 p[f"{key}_bw"], rel=4 * p["step_amplitude_cv"] / np.sqrt(n) + 0.01), key
         at = np.array([steps["f2_at_pct_stance"][k] for k in walking])
         assert at.mean() == pytest.approx(100 * p["f2_at"], abs=4 * 100 * p["step_timing_sd"] / np.sqrt(n) + 0.2)
+
+
+# ---------------------------------------------------------------- foot-switch failure modes (issue 17)
+
+
+def test_footswitch_walks_are_reproducible_and_hold_what_was_placed() -> None:
+    from insole.simulate._footswitch import FOOTSWITCH_FAILURES, FootswitchParams, simulate_footswitch
+
+    for failure in FOOTSWITCH_FAILURES:
+        a = simulate_footswitch(FootswitchParams(failure=failure, seed=3))
+        b = simulate_footswitch(FootswitchParams(failure=failure, seed=3))
+        assert a.equals(b), failure
+        assert a.unit == "au" and a.layout.name == "footswitch1" and a.sample_rate_hz == 300.0
+        for side in ("left", "right"):
+            hs = np.asarray(a.reference_events.heel_strike_s[side])
+            to = np.asarray(a.reference_events.toe_off_s[side])
+            # events lie inside the recording, in order, and heel strikes and toe offs alternate
+            assert np.all(np.diff(hs) > 0) and np.all((hs > 0) & (hs < a.duration_s))
+            events = np.concatenate([np.zeros(hs.size), np.ones(to.size)])[np.argsort(np.concatenate([hs, to]))]
+            assert np.all(np.diff(events) != 0), (failure, side)
+            # the force a quarter of the way from a heel strike to its toe off is well above the swing floor
+            foot = a.foot(side)
+            force, time = foot.values[:, 0].astype(float), foot.time_s
+            after = np.searchsorted(to, hs)
+            ok = after < to.size
+            middle = hs[ok] + 0.25 * (to[after[ok]] - hs[ok])  # the heel peak (mid-stance may dip)
+            mid_stance = force[np.clip(np.searchsorted(time, middle), 0, time.size - 1)]
+            assert np.all(mid_stance > np.percentile(force, 2) + 0.4), (failure, side)
+    assert simulate_footswitch(FootswitchParams(failure="clean", seed=1)).equals(
+        simulate_footswitch(FootswitchParams(failure="clean", seed=1))
+    )
+    with pytest.raises(ValueError, match="unknown failure"):
+        FootswitchParams(failure="limping")
+
+
+def test_footswitch_failure_modes_put_their_fault_in_the_signal() -> None:
+    from insole.simulate._footswitch import FootswitchParams, simulate_footswitch
+
+    def left(failure: str) -> tuple[np.ndarray, np.ndarray]:
+        recording = simulate_footswitch(FootswitchParams(failure=failure))
+        return recording.left.time_s, recording.left.values[:, 0].astype(float)
+
+    time, clean = left("clean")
+    amplitude = 2.0
+    # baseline drift: the swing floor of the last 10 s sits ~0.6 amplitudes above the first 10 s's
+    _, drift = left("baseline_drift")
+    first, last = drift[time < 10], drift[time > 50]
+    assert np.percentile(last, 2) - np.percentile(first, 2) == pytest.approx(0.7 * amplitude * 50 / 60, abs=0.1)
+    # never unloads: nothing below the 30 % residual anywhere
+    _, shuffle = left("never_unloads")
+    assert shuffle.min() > 0.3 * amplitude
+    # freezing: loaded throughout the 4 s freeze
+    _, freeze = left("freezing")
+    assert freeze[(time > 28.2) & (time < 31.8)].min() > 0.4 * amplitude
+    # standing: loaded at about half the amplitude for the first 7 s
+    _, stand = left("standing")
+    assert np.median(stand[time < 7]) == pytest.approx(0.2 + 0.5 * amplitude, abs=0.1)
+    # a clean walk unloads to its floor in every swing
+    assert np.percentile(clean, 5) == pytest.approx(0.2, abs=0.02)

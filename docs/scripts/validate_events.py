@@ -450,6 +450,8 @@ def _plots(results: list[dict], paths: dict[str, Path]) -> list[str]:
         print("matplotlib is not installed: no figures", file=sys.stderr)
         return []
     FIG_DIR.mkdir(parents=True, exist_ok=True)
+    for stale in FIG_DIR.glob("disputes-*.png"):  # a record that no longer disputes anything keeps no figure
+        stale.unlink()
     written = []
     names = [r["ours"].record for r in results]
     x = np.arange(len(names))
@@ -515,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--baseline", action="store_true", help="store these figures as the 'before' of issue 17")
     parser.add_argument("--no-figures", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write every record's figures (ours and naive) here")
     args = parser.parse_args(argv)
     paths = {p.stem: p for p in records()}
     if not paths:
@@ -540,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
         baseline = None
     else:
         baseline = json.loads(BASELINE.read_text()) if BASELINE.is_file() else None
+    if args.json:
+        args.json.write_text(json.dumps([{k: asdict(r[k]) for k in ("ours", "naive")} for r in results], indent=1))
     figures = [] if args.no_figures else _plots(results, paths)
     OUT_MD.write_text(write_report(results, baseline, figures))
     print("\n".join(_acceptance(results)))

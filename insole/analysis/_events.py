@@ -207,10 +207,13 @@ def detect_contacts(
     if calibrated and top > 0 and lowest > params.unloaded_max_fraction * top:
         levels.update(lowest=lowest, never_unloaded=1.0)
         return _standing_throughout(filled, valid, long_gap, levels)
+    # the coarse levels follow a drifting swing floor (an in-shoe load that builds up, a footswitch that
+    # creeps): the floor and range of the walking around each sample, the whole foot's where it does not walk
+    local_floor, local_range = _tracked_levels(filled, floor, load_range, sample_rate_hz)
     state = hysteresis(
         filled,
-        floor + params.detect_high_fraction * load_range,
-        floor + params.detect_low_fraction * load_range,
+        local_floor + params.detect_high_fraction * local_range,
+        local_floor + params.detect_low_fraction * local_range,
     )
     starts, stops = runs(state)
     if starts.size == 0:
@@ -227,7 +230,7 @@ def detect_contacts(
     min_stance = int(round(params.min_stance_s * sample_rate_hz))
     long_enough = (stops - starts) >= max(min_stance, 1)
     starts, stops = starts[long_enough], stops[long_enough]
-    starts, stops = _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_hz, params)
+    starts, stops = _split_long_contacts(filled, starts, stops, local_floor, local_range, sample_rate_hz, params)
     m = starts.size
     if m == 0:
         return _empty(smoothed, levels)
@@ -257,10 +260,17 @@ def detect_contacts(
     if method == "level":
         hs, hs_ok = _heel_strike_level(smoothed, before_lo, first_peak, floor_before, typical_peak, params)
         to, to_ok = _toe_off_level(smoothed, last_peak, after_hi, floor_after, typical_peak, params)
+        edge_signal = smoothed
     else:
         shape = lowpass_by_segment(force, valid, sample_rate_hz, params.shape_lowpass_hz)
+        edge_signal = shape
         hs, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params)
         to, to_ok = _toe_off_shape(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params)
+    # a contact already under way when the recording (or a run of samples after a long gap) begins has no
+    # observed heel strike, and one still under way when it ends no observed toe off: never guessed
+    unobserved = ~np.isfinite(filled)
+    hs_ok &= starts > last_true_at_or_before(unobserved)[starts] + 1
+    to_ok &= stops < next_true_at_or_after(unobserved)[np.maximum(stops - 1, 0)]
     hs_safe = np.clip(hs, 0, n - 1)
     hs_ok &= valid[hs_safe] & valid[np.maximum(hs_safe - 1, 0)]
     to_safe = np.clip(to, 0, n - 1)
@@ -278,10 +288,14 @@ def detect_contacts(
     long_gap_before = np.concatenate([[False], (long_gap_count[starts[1:]] - long_gap_count[stops[:-1]]) > 0])
 
     # confidence: how far the contact rises above its floor (vs the foot's
-    # range), how high the residual floor sits, and how sharp the edge is
-    def confidence(local_floor: np.ndarray, edge_samples: np.ndarray) -> np.ndarray:
-        contrast = np.clip((peak - local_floor) / (typical_peak - floor) / 0.5, 0, 1)
-        residual = 1 - np.clip((local_floor - floor) / load_range / 0.5, 0, 1)
+    # range), how high the residual floor sits above the tracked swing floor,
+    # and how sharp the edge is
+    track_floor = local_floor[starts]
+    track_range = local_range[starts]
+
+    def confidence(local_floor_k: np.ndarray, edge_samples: np.ndarray) -> np.ndarray:
+        contrast = np.clip((peak - local_floor_k) / (typical_peak - floor) / 0.5, 0, 1)
+        residual = 1 - np.clip((local_floor_k - track_floor) / track_range / 0.5, 0, 1)
         edge_s = edge_samples / sample_rate_hz
         sharp = 1 - np.clip((edge_s - _SHARP_RISE_S) / (2 * _SHARP_RISE_S), 0, 1)
         return np.nan_to_num(contrast * residual * sharp)
@@ -289,7 +303,10 @@ def detect_contacts(
     mid_on = floor_before + 0.5 * (peak - floor_before)
     level_mid = _paint(n, before_lo, first_peak, mid_on)
     first_mid = next_true_at_or_after(smoothed >= level_mid)[np.maximum(hs, 0)]
-    hs_conf = np.where(hs >= 0, confidence(floor_before, np.abs(first_mid - hs)), np.nan)
+    hs_conf = confidence(floor_before, np.abs(first_mid - hs))
+    swing_from = np.concatenate([[0], np.where(to[:-1] >= 0, to[:-1], stops[:-1])])  # the previous toe off
+    hs_conf *= _onset_clarity(edge_signal, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz)
+    hs_conf = np.where(hs >= 0, hs_conf, np.nan)
     mid_off = floor_after + 0.5 * (peak - floor_after)
     level_mid_off = _paint(n, last_peak, after_hi, mid_off)
     last_mid = last_true_at_or_before(smoothed >= level_mid_off)[np.maximum(to, 0)]
@@ -309,6 +326,96 @@ def detect_contacts(
     )
 
 
+# The drifting floor: blocks of this length (s), their lowest and highest smoothed force, judged in
+# windows of this many seconds either side of each block.
+_TRACK_BLOCK_S = 0.5
+_TRACK_HALF_WINDOW_S = 5.0
+# A window walks (and its own floor and range are used) when its range is at least this fraction of the foot's.
+_TRACK_MIN_RANGE = 0.5
+
+
+def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
+                    sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample swing floor and load range of the walking around each sample (the coarse detector's scale).
+
+    In 0.5 s blocks, the lowest and the highest smoothed force; over the
+    blocks within 5 s either side, the floor is the 10th percentile of the
+    block minima and the top the 90th percentile of the block maxima (a
+    window of ~8 strides holds several swings and several contacts, and a
+    lone spike or dip moves neither). Where that window's range is under half
+    of the foot's whole-recording range (standing, sway, a pause), the
+    foot's own floor and range are kept, so that standing stays one contact.
+    """
+    n = filled.size
+    block = max(1, int(round(_TRACK_BLOCK_S * sample_rate_hz)))
+    n_blocks = -(-n // block)
+    half = max(1, int(round(_TRACK_HALF_WINDOW_S / _TRACK_BLOCK_S)))
+    if n_blocks < 2 * half + 1:  # shorter than one window: the whole recording is the window
+        return np.full(n, floor), np.full(n, load_range)
+    padded = np.full(n_blocks * block, np.nan)
+    padded[:n] = filled
+    blocks = padded.reshape(n_blocks, block)
+    seen = np.isfinite(blocks).any(axis=1)
+    lows = np.full(n_blocks, np.nan)
+    highs = np.full(n_blocks, np.nan)
+    lows[seen] = np.nanmin(blocks[seen], axis=1)
+    highs[seen] = np.nanmax(blocks[seen], axis=1)
+    edge = np.full(half, np.nan)
+    windows_lo = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, lows, edge]), 2 * half + 1)
+    windows_hi = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, highs, edge]), 2 * half + 1)
+    counted = np.isfinite(windows_lo).sum(axis=1) >= 4
+    local_floor = np.full(n_blocks, floor)
+    local_top = np.full(n_blocks, floor + load_range)
+    if counted.any():
+        local_floor[counted] = np.nanpercentile(windows_lo[counted], 10, axis=1)
+        local_top[counted] = np.nanpercentile(windows_hi[counted], 90, axis=1)
+    walking = (local_top - local_floor) >= _TRACK_MIN_RANGE * load_range
+    local_floor = np.where(walking, local_floor, floor)
+    local_range = np.where(walking, local_top - local_floor, load_range)
+    centres = (np.arange(n_blocks) + 0.5) * block
+    at = np.arange(n)
+    return np.interp(at, centres, local_floor), np.interp(at, centres, local_range)
+
+
+# The onset of a rise is clear when its steepest point follows within _ONSET_STEEP_S (a clean heel strike's
+# comes 10-30 ms after it; confidence halves at twice that and is gone at three times) and nothing loaded the
+# foot by more than _SHOULDER_FRACTION of the contact's rise in the _SHOULDER_S before it (halved at twice that).
+_ONSET_STEEP_S = 0.03
+_SHOULDER_S = 0.3
+_SHOULDER_FRACTION = 0.15
+
+
+def _onset_clarity(signal, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz):
+    """0-1 per heel strike: low where the onset is ambiguous (a two-stage or creeping rise, or a touch before it).
+
+    Two signs that another reader (or another rule) would put the heel strike
+    elsewhere: the rise's steepest point comes long after the onset (the
+    force creeps, or rises in two stages), and the foot already carried part
+    of the contact's load in the moments before the onset (a brief touch, a
+    partial unloading, a shuffle), counted from the previous toe off. Both
+    are measured on the signal the heel strike was found on.
+    """
+    n = signal.size
+    values = np.nan_to_num(signal)
+    slope = np.gradient(values)
+    at = np.clip(hs, 0, n - 1)
+    # when the rise gets (nearly) as steep as it will get: the first sample at 90 % of its steepest slope
+    # (a straight ramp has no single steepest sample)
+    hi = np.maximum(first_peak, at + 1)
+    steepest = interval_argmax(slope, at, hi)
+    steep_enough = slope >= _paint(n, at, hi, 0.9 * slope[steepest])
+    delay_s = (np.minimum(next_true_at_or_after(steep_enough)[at], steepest) - at) / sample_rate_hz
+    steep = 1 - np.clip((delay_s - _ONSET_STEEP_S) / (2 * _ONSET_STEEP_S), 0, 1)
+    window = max(1, int(round(_SHOULDER_S * sample_rate_hz)))
+    lo = np.minimum(np.maximum(swing_from, at - window), at)
+    high = reduce_intervals(np.maximum, values, lo, at + 1)
+    low = reduce_intervals(np.minimum, values, lo, at + 1)
+    rise = np.where(peak - floor_before > 0, peak - floor_before, np.inf)
+    shoulder_fraction = (high - low) / rise
+    shoulder = 1 - np.clip((shoulder_fraction - _SHOULDER_FRACTION) / (2 * _SHOULDER_FRACTION), 0, 1)
+    return np.nan_to_num(steep * shoulder)
+
+
 def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_hz, params):
     """Split contacts far longer than the foot's typical one at a deep unloading inside them.
 
@@ -317,36 +424,55 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
     steps then look like one long contact. A contact longer than
     ``split_stance_factor`` x the median walking contact is split at its
     lowest inner point when that point lies below ``split_depth_fraction`` of
-    the foot's load range and the force on both sides of it climbs back by at
+    the load range there and the force on both sides of it climbs back by at
     least ``detect_high_fraction`` of the range (a step, not the sway of
     standing on both feet, whose load hovers at half the walking range); each
-    part lasts at least ``min_stance_s``. Repeated while such points remain (at
-    most three splits per contact). Contacts of ordinary length are never
-    split, however deep their mid-stance valley; nor are contacts longer than
-    ``max_stance_s``: that is standing, where weight shifts between the feet
-    unload one foot slowly and deeply without a step.
+    part lasts at least ``min_stance_s``. Repeated while such points remain.
+    Contacts of ordinary length are never split, however deep their
+    mid-stance valley. A contact longer than ``max_stance_s`` (standing, or a
+    shuffle that never unloads) is split only where the unloading is as quick
+    as a swing: the force leaves the climb-back level and returns to it
+    within twice the foot's median swing. A weight shift while standing
+    unloads a foot slowly; a shuffling step lifts and replaces it in a swing's time.
+
+    ``floor`` and ``load_range`` are per-sample arrays (the tracked levels) or scalars.
     """
+    n = filled.size
+    floor = np.broadcast_to(np.asarray(floor, dtype=float), (n,))
+    load_range = np.broadcast_to(np.asarray(load_range, dtype=float), (n,))
     lengths = stops - starts
     walking = lengths <= params.max_stance_s * sample_rate_hz
     if walking.sum() < 3:
         return starts, stops
     longest = params.split_stance_factor * float(np.median(lengths[walking]))
+    swings = starts[1:] - stops[:-1]
+    typical_swing = float(np.median(swings[walking[1:] & walking[:-1]])) if (walking[1:] & walking[:-1]).any() else 0
+    quick = max(2.0 * typical_swing, 1.0)
     min_part = max(1, int(round(params.min_stance_s * sample_rate_hz)))
-    dip_level = floor + params.split_depth_fraction * load_range
     values = np.where(np.isnan(filled), np.inf, filled)  # a long gap is never a dip
+    climbing = np.where(np.isinf(values), -np.inf, values)
     standing = params.max_stance_s * sample_rate_hz
-    for _ in range(3):
+    for _ in range(64):  # one split per long contact per pass (a shuffling bout may hold many steps)
         lengths = stops - starts
-        candidate = np.flatnonzero((lengths > longest) & (lengths > 2 * min_part) & (lengths <= standing))
+        candidate = np.flatnonzero((lengths > longest) & (lengths > 2 * min_part))
         if candidate.size == 0:
             break
         lo, hi = starts[candidate], stops[candidate]
         dip = interval_argmax(-values, lo + min_part, hi - min_part)
-        before = reduce_intervals(np.maximum, np.where(np.isinf(values), -np.inf, values), lo, dip)
-        after = reduce_intervals(np.maximum, np.where(np.isinf(values), -np.inf, values), dip + 1, hi)
+        before = reduce_intervals(np.maximum, climbing, lo, dip)
+        after = reduce_intervals(np.maximum, climbing, dip + 1, hi)
         # a step, not a sway: the force climbs back by a clear excursion on both sides
-        excursion = params.detect_high_fraction * load_range
-        split = (values[dip] < dip_level) & (before - values[dip] >= excursion) & (after - values[dip] >= excursion)
+        excursion = params.detect_high_fraction * load_range[dip]
+        deep = values[dip] < floor[dip] + params.split_depth_fraction * load_range[dip]
+        split = deep & (before - values[dip] >= excursion) & (after - values[dip] >= excursion)
+        # in a contact longer than standing, only a swing-quick unloading is a step
+        back = values[dip] + excursion
+        level = _paint(n, lo, hi, back)
+        above = climbing >= level
+        left_edge = last_true_at_or_before(above)[dip]
+        right_edge = next_true_at_or_after(above)[dip]
+        swift = (right_edge - left_edge) <= quick
+        split &= (lengths[candidate] <= standing) | swift
         if not split.any():
             break
         which, at = candidate[split], dip[split]

@@ -1,0 +1,204 @@
+"""Known answers for the event detector on the failure modes of pathological walking (issue 17).
+
+Each test simulates one failure mode with ``insole.simulate.simulate_footswitch`` (a gaitndd-like
+foot switch, unit "au", so the "shape" event method), analyses it with ``insole.analyze`` and
+compares the heel strikes found with the ones placed. Each rule of docs/analysis-methods.md
+section 2 that handles a failure mode names the test here that proves it; the tests marked
+"fails before" fail with the detector as it was before issue 17 (checked by running them against
+that commit).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import insole
+from insole.analysis import AnalysisParams, detect_contacts
+from insole.simulate import FOOTSWITCH_FAILURES, FootswitchParams, simulate_footswitch
+
+# A detected heel strike matches a placed one within this window: half the shortest swing simulated
+# (0.4 s), far wider than any timing error, so it counts events and does not judge their timing.
+MATCH_S = 0.05
+# Timing tolerance on a clean 40 ms half-cosine rise: the heel strike is where the rise reaches a quarter
+# of its steepest slope (8 % of the rise time, 3 ms) after the force leaves the floor, plus one
+# 3.3 ms sample either way and the 30 Hz smoothing (about 2 ms).
+CLEAN_TOLERANCE_S = 0.010
+
+
+def _run(failure: str, **changes) -> tuple[insole.Recording, object]:
+    recording = simulate_footswitch(FootswitchParams(failure=failure, **changes))
+    return recording, insole.analyze(recording)
+
+
+def _match(placed: np.ndarray, found: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Recall, precision and the signed errors (found - placed) of the matched heel strikes."""
+    distance = np.abs(placed[:, None] - found[None, :])
+    recall = float(np.mean(distance.min(axis=1) <= MATCH_S))
+    precision = float(np.mean(distance.min(axis=0) <= MATCH_S))
+    matched = distance.min(axis=1) <= MATCH_S
+    errors = found[distance.argmin(axis=1)][matched] - placed[matched]
+    return recall, precision, errors
+
+
+def _heel_strikes(analysis, side: str) -> tuple[np.ndarray, np.ndarray]:
+    contacts = analysis.events[side].contacts
+    hs = contacts["heel_strike_s"].to_numpy(dtype=float)
+    confidence = contacts["heel_strike_confidence"].to_numpy(dtype=float)
+    known = np.isfinite(hs)
+    return hs[known], confidence[known]
+
+
+@pytest.mark.parametrize(
+    "failure", ["clean", "mid_stance_dip", "double_bump", "flat_foot", "irregular", "baseline_drift", "never_unloads"]
+)
+def test_every_placed_heel_strike_is_found_once_and_on_time(failure: str) -> None:
+    recording, analysis = _run(failure)
+    for side in ("left", "right"):
+        placed = np.asarray(recording.reference_events.heel_strike_s[side])
+        found, _ = _heel_strikes(analysis, side)
+        recall, precision, errors = _match(placed, found)
+        assert recall == 1.0 and precision == 1.0, (side, recall, precision)
+        if failure == "never_unloads":
+            # a step after a partial unloading starts from 30 % of the load, not from the floor: its onset
+            # (where the rise reaches a quarter of its steepest slope) is up to 4 samples later
+            assert np.max(np.abs(errors)) <= CLEAN_TOLERANCE_S + 0.004
+        else:
+            assert np.max(np.abs(errors)) <= CLEAN_TOLERANCE_S, (side, np.max(np.abs(errors)))
+        assert 0.0 <= np.mean(errors) <= 0.006  # late by the quarter-slope point only, never early
+
+
+def test_the_simulator_offers_every_failure_mode_tested() -> None:
+    assert set(FOOTSWITCH_FAILURES) == {
+        "clean", "never_unloads", "baseline_drift", "mid_stance_dip", "double_bump", "flat_foot", "slow_rise",
+        "irregular", "partial_ends", "freezing", "standing",
+    }
+
+
+def test_a_drifting_baseline_keeps_every_step() -> None:
+    """Rule: coarse levels follow the drifting swing floor (fails before: 32 of 54 left heel strikes)."""
+    recording, analysis = _run("baseline_drift")
+    placed = np.asarray(recording.reference_events.heel_strike_s["left"])
+    found, confidence = _heel_strikes(analysis, "left")
+    assert found.size == placed.size == 54
+    # the events are right, and the residual that built up is the tracked floor: confidence stays high
+    assert np.min(confidence) > 0.8
+    used = analysis.strides["left"]["used"].to_numpy()
+    assert used.sum() >= 50
+
+
+def test_a_shuffle_that_never_unloads_is_split_into_its_steps() -> None:
+    """Rule: long contacts split at a swing-quick deep unloading, even beyond max_stance_s (fails before: 38/54)."""
+    recording, analysis = _run("never_unloads")
+    placed = np.asarray(recording.reference_events.heel_strike_s["left"])
+    found, confidence = _heel_strikes(analysis, "left")
+    recall, precision, _ = _match(placed, found)
+    assert recall == precision == 1.0
+    # the steps that follow a partial unloading (two in every seven: heel strikes 2 and 3 of each seven)
+    # start from a shoulder of load: exactly those have a lower confidence
+    after_shuffle = np.isin(np.arange(placed.size) % 7, (2, 3))
+    assert np.array_equal(confidence < 0.7, after_shuffle)
+    assert np.all(confidence[~after_shuffle] > 0.95)
+
+
+def test_a_slow_weak_rise_is_found_late_by_a_known_amount_and_flagged() -> None:
+    """ALS-like 0.25 s rise: the onset is where the slope reaches a quarter of its steepest, 8 % of the rise."""
+    recording, analysis = _run("slow_rise")
+    placed = np.asarray(recording.reference_events.heel_strike_s["left"])
+    found, confidence = _heel_strikes(analysis, "left")
+    recall, precision, errors = _match(placed, found)
+    assert recall == precision == 1.0
+    # a half-cosine rise of 0.25 s reaches a quarter of its steepest slope at 0.080 x 0.25 s = 20 ms
+    assert np.median(errors) == pytest.approx(0.020, abs=0.004)
+    # where the onset is that uncertain the confidence says so (rule: onset clarity)
+    assert np.median(confidence) < 0.5
+    _, clean = _run("clean")
+    assert np.median(_heel_strikes(clean, "left")[1]) > 0.95
+
+
+def test_partial_first_and_last_contacts_have_no_event_and_no_stride() -> None:
+    """Rule: a contact under way at a run's start has no heel strike, at its end no toe off (fails before)."""
+    recording, analysis = _run("partial_ends")
+    for side in ("left", "right"):
+        contacts = analysis.events[side].contacts
+        placed = np.asarray(recording.reference_events.heel_strike_s[side])
+        found, _ = _heel_strikes(analysis, side)
+        recall, precision, _ = _match(placed, found)
+        assert recall == precision == 1.0
+        # every toe off found was placed, and a contact still under way at the end has none
+        placed_to = np.asarray(recording.reference_events.toe_off_s[side])
+        found_to = contacts["toe_off_s"].to_numpy(dtype=float)
+        to_recall, to_precision, _ = _match(placed_to, found_to[np.isfinite(found_to)])
+        assert to_recall == to_precision == 1.0
+        assert np.isnan(found_to[-1]) == (placed.max() > placed_to.max())
+        # no used stride starts before the first heel strike that was placed inside the recording
+        strides = analysis.strides[side]
+        assert strides.loc[strides["used"], "heel_strike_s"].min() >= placed.min() - MATCH_S
+    # the left foot starts inside a contact (its heel strike 0.33 s before the recording): none is invented
+    first = analysis.events["left"].contacts.iloc[0]
+    assert np.isnan(first["heel_strike_s"]) and first["toe_off_s"] < 0.5
+
+
+def test_freezing_holds_no_event_and_no_used_stride() -> None:
+    recording, analysis = _run("freezing")
+    f0, f1 = 28.0, 32.0
+    for side in ("left", "right"):
+        placed = np.asarray(recording.reference_events.heel_strike_s[side])
+        found, _ = _heel_strikes(analysis, side)
+        recall, precision, _ = _match(placed, found)
+        assert recall == precision == 1.0
+        assert not np.any((found > f0 + 0.1) & (found < f1 - 0.1))
+        strides = analysis.strides[side]
+        used = strides[strides["used"]]
+        spans = (used["heel_strike_s"] < f1) & (used["next_heel_strike_s"] > f0)
+        assert not spans.any()
+
+
+def test_standing_before_and_after_the_walk_holds_no_step() -> None:
+    recording, analysis = _run("standing")
+    for side in ("left", "right"):
+        placed = np.asarray(recording.reference_events.heel_strike_s[side])
+        found, _ = _heel_strikes(analysis, side)
+        recall, precision, _ = _match(placed, found)
+        assert recall == precision == 1.0
+        assert not np.any(found < 7.0) and not np.any(found > 53.5)
+
+
+def test_irregular_rhythm_keeps_every_stride_time() -> None:
+    recording, analysis = _run("irregular")
+    placed = np.asarray(recording.reference_events.heel_strike_s["left"])
+    strides = analysis.strides["left"]
+    used = strides[strides["used"]]
+    true_stride = np.diff(placed)
+    start = np.searchsorted(placed, used["heel_strike_s"].to_numpy() - MATCH_S)
+    error = used["stride_time_s"].to_numpy() - true_stride[start]
+    assert len(used) >= 45
+    assert np.percentile(np.abs(error), 95) <= 0.0067  # two samples at 300 Hz
+
+
+def test_a_quick_dip_in_a_long_contact_is_a_step_a_slow_weight_shift_is_not() -> None:
+    """The split beyond max_stance_s needs a swing-quick unloading: a slow weight shift is standing."""
+    rate = 100.0
+    signal = np.zeros(1600)
+    for a in range(20, 1500, 100):  # contacts of 60 samples every 100
+        signal[a:a + 60] = 100.0
+    params = AnalysisParams(event_lowpass_hz=50.0, min_swing_s=0.1, max_stance_s=1.5)
+
+    def long_contact_with_dip(half_width: int) -> np.ndarray:
+        out = signal.copy()
+        out[320:820] = 100.0  # a 5 s contact (longer than max_stance_s)
+        middle = 570
+        out[middle - half_width:middle + half_width + 1] = np.concatenate(
+            [np.linspace(100, 25, half_width + 1), np.linspace(25, 100, half_width + 1)[1:]]
+        )
+        return out
+
+    time = np.arange(signal.size) / rate
+    ones = np.ones(signal.size, bool)
+    quick = detect_contacts(time, long_contact_with_dip(10), ones, rate, params, method="level")
+    # the same depth reached in 1.5 s and left in 1.5 s: a weight shift, not a swing (0.4 s here)
+    slow = detect_contacts(time, long_contact_with_dip(150), ones, rate, params, method="level")
+    assert quick.n == slow.n + 1
+    lengths = pd.Series((slow.stop_index - slow.start_index) / rate)
+    assert lengths.max() >= 4.9  # the slow weight shift stays inside one standing contact
