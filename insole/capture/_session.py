@@ -107,9 +107,11 @@ class SessionStatus:
     feet: Mapping[str, FootStatus]
 
     def line(self) -> str:
-        """``  12.3 s | L streaming 1230 smp 100.0 Hz loss 0.00% bat 87% | R ...``
+        """``  12.3 s | L streaming 1230 smp 1228 written 100.0 Hz loss 0.00% bat 87% | R ...``
 
-        ``smp`` counts the samples received so far (on disk within a second).
+        ``smp`` counts the samples received so far (written within a second); ``written`` the sample
+        slots (gaps included) already handed to the operating system in the capture stream when the
+        line was made: a crash of this process from then on cannot lose them (``insole recover``).
         """
         parts = [f"{self.elapsed_s:7.1f} s"]
         for side, foot in self.feet.items():
@@ -117,7 +119,7 @@ class SessionStatus:
             battery = f"{foot.battery_pct}%" if foot.battery_pct is not None else "?"
             reconnects = f" rc {foot.reconnects}" if foot.reconnects else ""
             parts.append(
-                f"{side[0].upper()} {foot.state:<12} {foot.received_samples:7d} smp {rate} "
+                f"{side[0].upper()} {foot.state:<12} {foot.received_samples:7d} smp {foot.samples:7d} written {rate} "
                 f"loss {foot.loss_pct:5.2f}% bat {battery}{reconnects}"
             )
         return " | ".join(parts)
