@@ -52,8 +52,9 @@ class Capture:
 
 
 def _server(session: SessionControl | None = None, **options) -> LiveServer:
-    return LiveServer(LiveHub(), layout=get_layout("insole16"), unit="kPa", sample_rate_hz=100.0, port=0,
-                      session=session, **options)
+    return LiveServer(
+        LiveHub(), layout=get_layout("insole16"), unit="kPa", sample_rate_hz=100.0, port=0, session=session, **options
+    )
 
 
 def _ws(server: LiveServer, token: str | None) -> str:
@@ -109,12 +110,17 @@ async def test_a_control_without_the_right_secret_is_not_acted_on() -> None:
     await server.start()
     try:
         async with aiohttp.ClientSession() as client, client.ws_connect(_ws(server, server.token)) as ws:
-            forged = [{}, {"token": None}, {"token": ""}, {"token": "wrong"}, {"token": server.token.upper()},
-                      {"token": [server.token]}]
+            forged = [
+                {},
+                {"token": None},
+                {"token": ""},
+                {"token": "wrong"},
+                {"token": server.token.upper()},
+                {"token": [server.token]},
+            ]
             for n, extra in enumerate(forged):
                 for action in ("zero", "stop_recording", "start_recording", "mark"):
-                    await ws.send_str(json.dumps({"type": "control", "id": n, "action": action, "label": "x",
-                                                  **extra}))
+                    await ws.send_str(json.dumps({"type": "control", "id": n, "action": action, "label": "x", **extra}))
                     ack = await _ack(ws)
                     assert ack["ok"] is False and ack["id"] == n, ack
                     assert ack["message"] == "refused: the control did not carry this session's secret"
@@ -137,8 +143,15 @@ async def test_a_rebinding_host_is_refused_on_every_route() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as client:
-            for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1.evil.example:{port}",
-                         f"localhost.evil.example:{port}", f"127.0.0.1:{port + 1}", f"localhost:{port + 1}", ""):
+            for host in (
+                f"evil.example:{port}",
+                "evil.example",
+                f"127.0.0.1.evil.example:{port}",
+                f"localhost.evil.example:{port}",
+                f"127.0.0.1:{port + 1}",
+                f"localhost:{port + 1}",
+                "",
+            ):
                 for route in ROUTES:
                     async with client.get(base + route, headers={"Host": host}) as response:
                         assert response.status == 403, (host, route)
@@ -163,8 +176,14 @@ async def test_an_origin_must_be_this_server_not_whatever_the_host_says() -> Non
     port = server.bound_port
     try:
         async with aiohttp.ClientSession() as client:
-            for origin in (f"http://evil.example:{port}", "http://evil.example", "null", f"https://127.0.0.1:{port}",
-                           f"http://127.0.0.1:{port + 1}", f"http://127.0.0.1:{port}/page"):
+            for origin in (
+                f"http://evil.example:{port}",
+                "http://evil.example",
+                "null",
+                f"https://127.0.0.1:{port}",
+                f"http://127.0.0.1:{port + 1}",
+                f"http://127.0.0.1:{port}/page",
+            ):
                 with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                     await client.ws_connect(_ws(server, server.token), headers={"Origin": origin})
                 assert refused.value.status == 403, origin
@@ -172,8 +191,10 @@ async def test_an_origin_must_be_this_server_not_whatever_the_host_says() -> Non
                     assert response.status == 403, origin
             # the attacker's page names itself in both Host and Origin: they agree, and both are refused
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await client.ws_connect(_ws(server, server.token), headers={
-                    "Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"})
+                await client.ws_connect(
+                    _ws(server, server.token),
+                    headers={"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"},
+                )
             assert refused.value.status == 403
             for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
                 async with client.ws_connect(_ws(server, server.token), headers={"Origin": origin}) as ws:
@@ -191,9 +212,15 @@ async def test_a_wildcard_bind_accepts_addresses_but_no_other_name() -> None:
     port = server.bound_port
     try:
         async with aiohttp.ClientSession() as client:
-            for host, status in ((f"192.0.2.10:{port}", 200), (f"127.0.0.1:{port}", 200), (f"localhost:{port}", 200),
-                                 (f"0.0.0.0:{port}", 200), (f"evil.example:{port}", 403),
-                                 (f"192.0.2.10:{port + 1}", 403), ("192.0.2.10", 403)):
+            for host, status in (
+                (f"192.0.2.10:{port}", 200),
+                (f"127.0.0.1:{port}", 200),
+                (f"localhost:{port}", 200),
+                (f"0.0.0.0:{port}", 200),
+                (f"evil.example:{port}", 403),
+                (f"192.0.2.10:{port + 1}", 403),
+                ("192.0.2.10", 403),
+            ):
                 async with client.get(f"http://127.0.0.1:{port}/healthz", headers={"Host": host}) as response:
                     assert response.status == status, host
     finally:

@@ -132,8 +132,13 @@ def test_recover_into_a_missing_folder_keeps_the_stream(tmp_path: Path) -> None:
 
 
 def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "insole._cli", "recover", *map(str, args)], capture_output=True,
-                          text=True, cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "insole._cli", "recover", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize("how", ["cut", "wrong types"])
