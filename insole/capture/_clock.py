@@ -188,6 +188,7 @@ class ClockEstimator:
         self._block_x: list[float] = []
         self._block_y: list[float] = []
         self._block_id: list[int] = []
+        self._session_range: tuple[int, tuple[float, float]] | None = None
 
     # ------------------------------------------------------------------ input
 
@@ -301,18 +302,31 @@ class ClockEstimator:
             return low, high
         upper_x = np.concatenate([x, rt_x])
         upper = np.concatenate([y, received])
-        dx = rt_x[:, None] - upper_x[None, :]  # lower (a send) at rt_x[j], upper at upper_x[k]
-        dy = sent[:, None] - upper[None, :]
-        later = dx > 0  # slope >= dy / dx
-        earlier = dx < 0  # slope <= dy / dx
-        if later.any():
-            low = max(low, float(np.max(dy[later] / dx[later])))
-        if earlier.any():
-            high = min(high, float(np.min(dy[earlier] / dx[earlier])))
-        same = dx == 0
-        if same.any() and float(np.max(dy[same])) > 0:  # a send after an upper bound at the same device time
-            return 1.0, 0.0
+        # one send at a time against every upper bound: memory stays O(points) over hours of blocks
+        for send_x, send_s in zip(rt_x.tolist(), sent.tolist()):
+            dx = send_x - upper_x
+            dy = send_s - upper
+            later = dx > 0  # slope >= dy / dx
+            earlier = dx < 0  # slope <= dy / dx
+            if later.any():
+                low = max(low, float(np.max(dy[later] / dx[later])))
+            if earlier.any():
+                high = min(high, float(np.min(dy[earlier] / dx[earlier])))
+            same = dx == 0
+            if same.any() and float(np.max(dy[same])) > 0:  # a send after an upper bound at the same device time
+                return 1.0, 0.0
         return low, high
+
+    def _session_slope_range(self) -> tuple[float, float]:
+        """``slope_range`` over the whole session, recomputed when a round trip was added (bounds from fewer
+        arrivals are wider, never wrong: cheap enough to ask for at every flush of a long backlog)."""
+        key = len(self.round_trips)
+        if self._session_range is None or self._session_range[0] != key:
+            bounds = self.slope_range(
+                np.asarray(self._block_x), np.asarray(self._block_y), *self._round_trip_arrays(None)
+            )
+            self._session_range = (key, bounds)
+        return self._session_range[1]
 
     def envelope(self, *, whole_session: bool = False) -> tuple[float, float, str] | None:
         """``(intercept_s, slope, method)`` from arrivals (and round trips), or None before any arrival.
@@ -341,9 +355,7 @@ class ClockEstimator:
         # slope is kept inside the causal range: wrong by at most the range's width, which narrows as round
         # trips accumulate.
         if not whole_session:  # the whole session's bounds are tighter, unless the drift changed within it
-            every_low, every_high = self.slope_range(
-                np.asarray(self._block_x), np.asarray(self._block_y), *self._round_trip_arrays(None)
-            )
+            every_low, every_high = self._session_slope_range()
             if every_low <= every_high:
                 low, high = every_low, every_high
         # a slope at the clamp says nothing about the crystal: then the nominal rate (slope 1), else the
