@@ -50,16 +50,19 @@ the growing backlog as drift (at 5x emulation on a busy machine it went to the
 before its packet arrived, and a ``READ_CLOCK`` reading was taken between the
 host's send and receive. Together they bound the slope from both sides
 (:meth:`ClockEstimator.slope_range`, exact: every pair of bounds is checked).
-An envelope slope outside that range, or at the clamp, is not a crystal's
-drift. The slope is then kept inside the range: the envelope's slope moved to
-the nearest end of the range, or, when the envelope sat at the clamp (which
-says nothing about the crystal), the nominal 1 (crystals run within about
-100 ppm of it) if the range allows it, else its nearest end. Either way it is
-wrong by at most the range's width, which narrows as round trips accumulate.
-The intercept is again the highest line under every arrival (of the whole
-session: a backlog may outlast the window), and the method says
-``"envelope, slope within the round trips' bounds (...)"``. Without any round
-trip nothing contradicts the envelope: it is used, clamp and flag included.
+An envelope slope a little outside that range (a floor that wandered) is
+moved to the range's nearest end, the line still resting on the floor
+(``"envelope, slope kept within the causal bounds"``). An envelope slope at the
+clamp is no crystal's drift at all (a backlog): the slope is then the nominal 1
+(crystals run within about 100 ppm of it) if the range allows it, else the
+range's nearest end, wrong by at most the range's width, which narrows as
+round trips accumulate; and the offset comes from the round trips too (the
+middle of their windows for that slope, never above an arrival), because in a
+backlog each foot's arrivals have a floor of their own, which would put left
+and right apart, while the round trips place both at the time the sample was
+taken (``"round trips, slope within the causal bounds (...)"``). Without any
+round trip nothing contradicts the envelope: it is used, clamp and flag
+included.
 """
 
 from __future__ import annotations
@@ -71,7 +74,8 @@ from dataclasses import dataclass
 import numpy as np
 
 _MAX_ROUND_TRIPS_IN_BOUNDS = 200
-_BACKLOG_METHOD = "envelope, slope within the round trips' bounds (arrivals fell behind the device clock)"
+_BOUNDED_METHOD = "envelope, slope kept within the causal bounds"
+_BACKLOG_METHOD = "round trips, slope within the causal bounds (arrivals fell behind the device clock)"
 
 __all__ = ["ClockModel", "ClockEstimator", "RoundTrip", "lower_hull", "envelope_fit"]
 
@@ -82,8 +86,8 @@ class ClockModel:
 
     ``method`` says how it was estimated: ``"round-trip"`` (no packets yet),
     ``"envelope, drift not yet estimated"`` (slope held at 1), ``"envelope"``,
-    or ``"envelope, slope within the round trips' bounds (...)"`` when the
-    arrivals fell behind the device clock.
+    ``"envelope, slope kept within the causal bounds"`` or, when the arrivals
+    fell behind the device clock, ``"round trips, slope within the causal bounds (...)"``.
     """
 
     reference_us: int
@@ -351,20 +355,27 @@ class ClockEstimator:
         at_clamp = slope <= clamp_low or slope >= clamp_high
         if sent.size == 0 or low > high or (low <= slope <= high and not at_clamp):
             return intercept, slope, "envelope"
-        # The arrivals did not follow the device clock (a backlog): their slope is not the crystal's. The
-        # slope is kept inside the causal range: wrong by at most the range's width, which narrows as round
-        # trips accumulate.
-        if not whole_session:  # the whole session's bounds are tighter, unless the drift changed within it
+        if not at_clamp:
+            # The floor wandered (the envelope's slope is a little outside what causality allows): the slope
+            # moves to the nearest end of the range, the line still rests on this window's floor.
+            slope = min(max(slope, low), high)
+            return float(np.min(y - slope * x)), slope, _BOUNDED_METHOD
+        # At the clamp the arrivals did not follow the device clock at all (a backlog): their slope says
+        # nothing about the crystal. The nominal rate if causality allows it, else the nearest slope it
+        # allows (over the whole session, tighter, unless the drift changed within it): wrong by at most the
+        # range's width, which narrows as round trips accumulate.
+        if not whole_session:
             every_low, every_high = self._session_slope_range()
             if every_low <= every_high:
                 low, high = every_low, every_high
-        # a slope at the clamp says nothing about the crystal: then the nominal rate (slope 1), else the
-        # envelope's slope, each kept inside the causal range
-        slope = min(max(1.0 if at_clamp else slope, low), high)
-        # The intercept: the highest line under every arrival of the session, not only of the window (a
-        # backlog can last longer than the window, and then none of its arrivals is near the floor).
+        slope = min(max(1.0, low), high)
+        # The offset: the arrivals' floor is no longer common to both feet (each foot's backlog is its own),
+        # so the round trips place the line (the middle of their windows for this slope: the time the
+        # sample was taken, without the notification latency), never above an arrival of the session.
         every_x, every_y = np.asarray(self._block_x), np.asarray(self._block_y)
-        return float(np.min(every_y - slope * every_x)), slope, _BACKLOG_METHOD
+        under = float(np.min(every_y - slope * every_x))
+        checked = self.round_trip_intercept(slope)
+        return (under if checked is None else min(checked[0], under)), slope, _BACKLOG_METHOD
 
     def round_trip_intercept(self, slope: float) -> tuple[float, float] | None:
         """``(intercept_s, uncertainty_s)`` from the round trips for a given slope, or None.
@@ -376,7 +387,7 @@ class ClockEstimator:
         """
         if not self.round_trips or self.reference_us is None:
             return None
-        x, sent_s, received_s = self._round_trip_arrays(None)
+        x, sent_s, received_s = self._round_trip_arrays(None, limit=len(self.round_trips))
         sent = sent_s - slope * x
         received = received_s - slope * x
         low, high = float(sent.max()), float(received.min())

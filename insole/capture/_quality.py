@@ -40,6 +40,10 @@ Definitions (``docs/capture.md`` explains them for readers of a report):
   methods disagree about the *relative* placement of left and right
   (``|min_latency_left - min_latency_right|``); ``lr_alignment_uncertainty_ms``
   is the sum of the two round-trip uncertainties, the bound on that check.
+  When a foot's arrivals fell behind its clock (``clock.method`` starting with
+  "round trips", see ``insole.capture._clock``) its line is placed by the round
+  trips themselves: its ``min_latency_ms`` is then 0 by construction and the
+  alignment rests on the round trips alone (within the uncertainty).
 * ``time_axis_residual_ms``: the largest distance between the times written
   during capture (with the clock model known then) and the final clock model.
 
