@@ -46,12 +46,9 @@ def _walk(n: int, n_sensors: int, seed: int) -> np.ndarray:
 def _parquet(folder: Path) -> Path:
     n = 24
     time_s = np.arange(n) / 100.0
-    feet = {
-        side: FootSamples(time_s=time_s, values=_walk(n, 1, k), valid=np.ones(n, dtype=bool))
-        for k, side in enumerate(("left", "right"))
-    }
-    recording = Recording(layout=get_layout("footswitch1"), unit="au", sample_rate_hz=100.0,
-                          meta=RecordingMeta(subject_id="P-01"), **feet)
+    left, right = (FootSamples(time_s=time_s, values=_walk(n, 1, k), valid=np.ones(n, dtype=bool)) for k in (0, 1))
+    recording = Recording(layout=get_layout("footswitch1"), unit="au", sample_rate_hz=100.0, left=left, right=right,
+                          meta=RecordingMeta(subject_id="P-01"))
     return insole.io.write_parquet(recording, folder / "walk.parquet")
 
 
