@@ -357,3 +357,35 @@ def test_a_baseline_change_is_judged_by_the_mdc_not_by_step_scatter():
     result = evaluate(after, reference_sets=SETS, baseline=before, repeatability=_mdc(foot={"share_hallux": 0.03}))
     finding = next(f for f in result.findings if f.code == "reduced_hallux_loading")
     assert "MDC95 3.00 %" in finding.reference.description
+
+
+def test_with_real_controls_the_index_must_exceed_their_healthy_asymmetry():
+    # heel share 0.20 vs 0.30 on the left: SI -40 %, past the fixed -25 % cut-off
+    session = _session(left={"share_heel": 0.20, "share_forefoot": 0.54})
+    feet = _reference().foot
+    spread = tuple(np.linspace(-1.0, 1.0, 21))  # controls' heel left/right indices: SD of these x scale
+
+    def real(scale: float) -> ReferenceSet:
+        return ReferenceSet("real-controls-insole16", "real", "test", ("insole16",), feet,
+                            {"si_share_heel": MetricDistribution(tuple(scale * v for v in spread))},
+                            recordings=({},) * 21)
+
+    rms = float(np.sqrt(np.mean(np.square(spread))))  # the SD of the mirrored indices, per unit of scale
+    # healthy indices within ±2.576 x 12 x rms = ±19 %: -40 % lies beyond them, on the foot below the median
+    assert ("heel_avoidance", "left") in _codes(evaluate(session, reference_sets=(real(12.0),), repeatability=None))
+    # healthy people differ by up to ±2.576 x 20 = ±52 % here: -40 % is healthy asymmetry, not a finding
+    wide = real(20.0 / rms)
+    result = evaluate(session, reference_sets=(wide,), repeatability=None)
+    assert ("heel_avoidance", "left") not in _codes(result)
+
+
+def test_severity_never_says_more_than_the_confidence():
+    # hallux 0.02 vs 0.10: SI -133 %, 3 x the -45 % cut-off ("marked" by the cut-off alone)
+    session = _session(left={"share_hallux": 0.02})
+    (full,) = [f for f in evaluate(session, reference_sets=SETS).findings if f.code == "reduced_hallux_loading"]
+    # the simulated reference caps measurement at moderate: the severity follows
+    assert full.confidence == "moderate" and full.severity == "moderate"
+    assert any("severity capped at moderate" in r for r in full.confidence_reasons)
+    few = _session(left={"share_hallux": 0.02}, n_left=12, n_right=12)
+    (low,) = [f for f in evaluate(few, reference_sets=SETS).findings if f.code == "reduced_hallux_loading"]
+    assert low.confidence == "low" and low.severity == "mild"

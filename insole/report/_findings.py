@@ -59,7 +59,7 @@ from insole.report._evidence import (
     lower_confidence,
 )
 from insole.report._metrics import SessionMetrics
-from insole.report._model import Comparison, Finding, LinkedJoint, Measured
+from insole.report._model import SEVERITIES, Comparison, Finding, LinkedJoint, Measured
 from insole.report._reference import (
     ReferenceSet,
     Repeatability,
@@ -88,9 +88,11 @@ class FindingParams:
     between feet (or sessions) must exceed this many standard errors of the
     step-to-step scatter. ``reference_quantile`` the extreme fraction of a
     simulated reference set a foot must lie in (a quintile [13,16]);
-    ``real_reference_quantile`` the tail of a real control set a foot must lie
-    beyond (outside the controls' middle 95 %: the absolute criterion, beside
-    the left/right cut-off, the relative one). The rest are the
+    ``real_reference_quantile`` the two-sided tail of healthy asymmetry with a
+    real control set of the layout: the left/right index must lie beyond the
+    controls' indices' mean ± z SD (z for this tail; the same for load
+    asymmetry), and where a metric has no stored index, the foot beyond that
+    percentile of the controls' feet. The rest are the
     rules' cut-offs: symmetry indices in %, COP offset in % of ball width,
     the valley ratio as a plain difference.
     """
@@ -281,6 +283,13 @@ def _finish(spec: FindingSpec, side: str, severity: str, measurement: str, reaso
     if CONFIDENCE_LEVELS.index(evidence_cap) < CONFIDENCE_LEVELS.index(measurement):
         reasons.append(f"evidence grade {spec.grade.replace('_', '-')} limits confidence to "
                        f"{evidence_cap.replace('_', ' ')}")
+    # severity never says more than the confidence supports: "marked" needs high confidence, "moderate" at least
+    # moderate; below that a finding is at most mild
+    allowed = {"very_low": "mild", "low": "mild", "moderate": "moderate", "high": "marked"}[confidence]
+    if SEVERITIES.index(severity) > SEVERITIES.index(allowed):
+        reasons.append(f"severity capped at {allowed} by the {confidence.replace('_', ' ')} confidence "
+                       f"(by the cut-off alone it would be {severity})")
+        severity = allowed
     refs = tuple(sorted(set(spec.all_references)))
     return Finding(
         code=spec.code, title=spec.title, side=side, severity=severity, confidence=confidence,
@@ -413,27 +422,44 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
     only_contralateral = [f for f, _ in flagged_by] == ["other_foot"]
     dist = reference.foot_metric(rule.metric) if reference is not None else None
     if reference is not None and dist is not None:
-        q = params.real_reference_quantile if reference.kind == "real" else params.reference_quantile
-        limit = dist.quantile(1 - q if rule.direction > 0 else q)
-        tail = ("outside the controls' middle 95% (beyond the " + ("97.5th" if rule.direction > 0 else "2.5th")
-                + " percentile)") if reference.kind == "real" else (
-            f"in the {'top' if rule.direction > 0 else 'bottom'} fifth")
-        inside = rule.direction * (this[0] - limit) >= 0
-        if other is not None:
-            # and this foot departs from the reference median further than the other foot does the other
-            # way: when one foot is atypical, the typical one differs from it too, and must not be flagged
-            this_departure = rule.direction * (this[0] - dist.median)
-            other_departure = -rule.direction * (other[0] - dist.median)
-            inside = inside and this_departure > other_departure
+        this_departure = rule.direction * (this[0] - dist.median)
+        other_departure = -rule.direction * (other[0] - dist.median) if other is not None else -math.inf
+        lr = reference.session_metric(f"si_{rule.metric}") if reference.kind == "real" else None
+        if lr is not None and other is not None:
+            # real controls: the left/right index must lie beyond healthy asymmetry (the controls' indices,
+            # mirrored so that left and right count alike: mean ± z SD, z for the two-sided tail), the data-driven
+            # limit the evidence base asks for [53]; and this foot, not the other, must be the one that departs
+            # from the controls' median in the rule's direction
+            mirrored = np.concatenate([np.asarray(lr.values), -np.asarray(lr.values)])
+            z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
+            lr_limit = z * float(np.sqrt(np.mean(mirrored ** 2)))
+            lr_si = _si(this[0], other[0])
+            inside = rule.direction * lr_si > lr_limit and this_departure > 0 and this_departure > other_departure
+            description = (f"{reference.name} ({reference.source_kind}, {lr.n} people): healthy left/right index "
+                           f"of this measure within ±{lr_limit:.1f}% (mean ± {z:.2f} SD); here {lr_si:+.1f}%; "
+                           f"median {_fmt(dist.median * rule.scale, rule.unit, 2)} ({dist.n} feet), the {side} foot "
+                           f"{_fmt(this[0] * rule.scale, rule.unit, 2)} must depart from it in the rule's direction "
+                           f"further than the other foot departs the other way")
+            limit = dist.median
+        else:
+            q = params.real_reference_quantile if reference.kind == "real" else params.reference_quantile
+            limit = dist.quantile(1 - q if rule.direction > 0 else q)
+            tail = ("beyond the " + ("99th" if rule.direction > 0 else "1st") + " percentile"
+                    if reference.kind == "real" else f"in the {'top' if rule.direction > 0 else 'bottom'} fifth")
+            inside = rule.direction * (this[0] - limit) >= 0
+            if other is not None:
+                # and this foot departs from the reference median further than the other foot does the other
+                # way: when one foot is atypical, the typical one differs from it too, and must not be flagged
+                inside = inside and this_departure > other_departure
+            description = (f"{reference.name} ({reference.source_kind}, {dist.n} feet): median "
+                           f"{_fmt(dist.median * rule.scale, rule.unit, 2)}, middle 95% "
+                           f"{_fmt(dist.quantile(0.025) * rule.scale, rule.unit, 2)} to "
+                           f"{_fmt(dist.quantile(0.975) * rule.scale, rule.unit, 2)}; the {side} foot must lie "
+                           f"{tail}, {'above' if rule.direction > 0 else 'below'} "
+                           f"{_fmt(limit * rule.scale, rule.unit, 2)}, and depart from the median further than the "
+                           f"other foot departs the other way")
         comparisons.append(Comparison(
-            frame="reference_set",
-            description=(f"{reference.name} ({reference.source_kind}, {dist.n} feet): median "
-                         f"{_fmt(dist.median * rule.scale, rule.unit, 2)}, middle 95% "
-                         f"{_fmt(dist.quantile(0.025) * rule.scale, rule.unit, 2)} to "
-                         f"{_fmt(dist.quantile(0.975) * rule.scale, rule.unit, 2)}; the {side} foot must lie "
-                         f"{tail}, {'above' if rule.direction > 0 else 'below'} "
-                         f"{_fmt(limit * rule.scale, rule.unit, 2)}, and depart from the median further than the "
-                         f"other foot departs the other way"),
+            frame="reference_set", description=description,
             value=dist.median * rule.scale, limit=limit * rule.scale, passed=bool(inside),
             source_kind=reference.source_kind, source=reference.description, n=dist.n,
             range_low=dist.quantile(0.025) * rule.scale, range_high=dist.quantile(0.975) * rule.scale))

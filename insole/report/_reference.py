@@ -70,10 +70,16 @@ FOOT_METRICS: tuple[str, ...] = (
     "share_heel", "share_midfoot", "share_front", "share_hallux", "share_lesser_toes", "cop_ml_pct",
     "loading_rate_bw_s", "valley_ratio", "f1", "stance_s", "stance_pct",
 )
+# The left/right indices of per-foot metrics: the symmetry index (right vs left, %) of the feet's means. Their
+# spread in real controls is the data-driven limit of healthy asymmetry the evidence base asks for [53]; their
+# repeatability (MDC95) is measured from same-day retests.
+LR_INDEX_METRICS: tuple[str, ...] = ("share_heel", "share_midfoot", "share_front", "share_hallux",
+                                     "share_lesser_toes", "loading_rate_bw_s", "valley_ratio", "f1", "stance_s",
+                                     "stance_pct")
 SESSION_METRICS: tuple[str, ...] = (
     "timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_cv_pct", "stride_sd_ms",
     "stance_si_pct", "impulse_si_pct", "peak_force_si_pct", "cadence_steps_per_min",
-)
+) + tuple(f"si_{m}" for m in LR_INDEX_METRICS)
 
 
 _TIMING = ("stride_variability_pct", "stance_variability_pct", "timing_variability_pct")
@@ -145,6 +151,10 @@ def session_metric_values(session: SessionMetrics) -> dict[str, float]:
             out[metric] = _si(session, column)
     out["cadence_steps_per_min"] = (float(session.cadence_steps_per_min)
                                     if session.cadence_steps_per_min else math.nan)
+    if set(session.sides) == {"left", "right"}:
+        left, right = foot_metric_values(session, "left"), foot_metric_values(session, "right")
+        for m in LR_INDEX_METRICS:
+            out[f"si_{m}"] = symmetry_index_pct(_mean(right.get(m, np.zeros(0))), _mean(left.get(m, np.zeros(0))))
     return out
 
 
@@ -556,10 +566,6 @@ def write_reference_sets(sets: Sequence[ReferenceSet], folder: str | Path, *, co
 # the same name with "_01". gaitpdb-cohort holds 20 Ga subjects with a second usual walk on the same day.
 REPEATABILITY_SOURCES: Mapping[str, tuple[str, str]] = {"gaitpdb8": ("gaitpdb-cohort", "Ga*_02.txt")}
 # The left/right indices whose repeatability is measured: a foot metric's symmetry index (right vs left, %).
-LR_INDEX_METRICS: tuple[str, ...] = ("share_heel", "share_midfoot", "share_front", "share_hallux",
-                                     "share_lesser_toes", "loading_rate_bw_s", "valley_ratio", "f1", "stance_s",
-                                     "stance_pct")
-
 
 @dataclass(frozen=True)
 class Repeatability:
