@@ -364,30 +364,34 @@ class ClockEstimator:
         # nothing about the crystal. The nominal rate if causality allows it, else the nearest slope it
         # allows (over the whole session, tighter, unless the drift changed within it): wrong by at most the
         # range's width, which narrows as round trips accumulate.
+        since_x: float | None = None if whole_session else float(x[0])
         if not whole_session:
             every_low, every_high = self._session_slope_range()
-            if every_low <= every_high:
-                low, high = every_low, every_high
+            if every_low <= every_high:  # (not so after a reboot: the window's bounds then)
+                low, high, since_x = every_low, every_high, None
         slope = min(max(1.0, low), high)
         # The offset: the arrivals' floor is no longer common to both feet (each foot's backlog is its own),
         # so the round trips place the line (the middle of their windows for this slope: the time the
         # sample was taken, without the notification latency), never above an arrival of the session.
         every_x, every_y = np.asarray(self._block_x), np.asarray(self._block_y)
         under = float(np.min(every_y - slope * every_x))
-        checked = self.round_trip_intercept(slope)
+        checked = self.round_trip_intercept(slope, since_x=since_x)
         return (under if checked is None else min(checked[0], under)), slope, _BACKLOG_METHOD
 
-    def round_trip_intercept(self, slope: float) -> tuple[float, float] | None:
+    def round_trip_intercept(self, slope: float, *, since_x: float | None = None) -> tuple[float, float] | None:
         """``(intercept_s, uncertainty_s)`` from the round trips for a given slope, or None.
 
         Each round trip says ``sent <= intercept + slope * x <= received``; the
         windows are intersected. If they do not overlap (the clock moved, or a
         reply was built later than it says), the shortest round trip's
-        midpoint is used and its half round trip is the uncertainty.
+        midpoint is used and its half round trip is the uncertainty. ``since_x``: only the round trips
+        from that device time (s after the reference) on.
         """
         if not self.round_trips or self.reference_us is None:
             return None
-        x, sent_s, received_s = self._round_trip_arrays(None, limit=len(self.round_trips))
+        x, sent_s, received_s = self._round_trip_arrays(since_x, limit=len(self.round_trips))
+        if x.size == 0:
+            return None
         sent = sent_s - slope * x
         received = received_s - slope * x
         low, high = float(sent.max()), float(received.min())
