@@ -453,6 +453,28 @@ def test_killing_the_browser_loses_nothing_of_the_recording(live: LiveCommand, w
     assert live.process.poll() is None  # the capture is still running
 
 
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_page_without_the_secret_gets_nothing_and_controls_nothing(live: LiveCommand) -> None:
+    """The address without ``?token=`` (or with another one) shows an empty page that says why."""
+    from browser import chromium, wait_for
+
+    base = live.url.split("?", 1)[0]
+    with chromium() as (context, _):
+        page = context.new_page()
+        page.goto(base)
+        wait_for(page, "() => document.getElementById('conn').textContent.includes('no session secret')", 10)
+        page.goto(base + "?token=not-the-secret")
+        wait_for(page, "() => document.getElementById('conn').textContent.includes('disconnected')", 10)
+        time.sleep(1.5)  # it keeps retrying, and keeps being refused
+        assert page.evaluate("window.__liveStats.hellos") == 0
+        assert page.evaluate("window.__liveStats.frames") == 0
+        assert page.evaluate("document.getElementById('btn-record').disabled") is True
+    # the capture never heard of it: the same address with the secret still works
+    ack = asyncio.run(_control(live.url, "mark", label="after the refused pages"))
+    assert ack["ok"], ack
+
+
 @pytest.mark.ble
 @pytest.mark.browser
 @pytest.mark.slow
