@@ -147,3 +147,23 @@ def test_a_same_day_retest_is_judged_by_the_mdc(shared_data):
         assert c["beyond_mdc95"] is (abs(c["change"]) > c["mdc95"]), c
     # the retest is one of the pairs the MDC95 was measured on: most of its changes lie within it
     assert sum(not c["beyond_mdc95"] for c in judged) >= 0.8 * len(judged)
+
+
+def test_walking_speed_age_and_sex_are_read_from_the_file_and_shown(shared_data):
+    from insole.report._build import build_report
+    from insole.report._html import render_html
+
+    path = shared_data / "gaitpdb" / "SiPt02_01.txt"  # female, 77 y, speed 0.770 m/s (gaitpdb README)
+    report = build_report(load(path), path=path)
+    data = report.to_dict()
+    assert data["input"]["person"]["gait_speed_m_per_s"] == pytest.approx(0.77)
+    assert data["input"]["person"]["sex"] == "female" and data["input"]["person"]["age_years"] == 77
+    rows = {k["key"]: k for k in data["key_numbers"]}
+    speed = rows["gait_speed_m_per_s"]
+    assert speed["session"] == pytest.approx(0.77)
+    low, high = speed["real_range"]
+    assert low > 0.77 and speed["outside_real_range"] == ["session"]  # slower than every real control
+    # the stance-% norm at this person's speed (64.2 - 3.5 x 0.77 = 61.5 %) [75]
+    assert "61.5% at 0.77 m/s" in rows["stance_pct"]["reference"]
+    page = render_html(report)
+    assert "walking speed 0.77 m/s" in page and "▲ outside" in page

@@ -203,7 +203,20 @@ def reference_status(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> d
                              "which foot departs from typical cannot be told, so confidence is low."))}
 
 
-def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> list[KeyNumber]:
+def person_record(recording: Recording) -> dict[str, Any]:
+    """Age, sex, height and walking speed when the file carries them (gaitpdb demographics, gaitndd subject
+    descriptions): read, kept and shown, never guessed."""
+    extra = recording.meta.extra or {}
+    person = dict(extra.get("demographics") or extra.get("subject") or {})
+    speed = person.get("gait_speed_m_per_s")
+    speed = float(speed) if speed is not None and math.isfinite(float(speed)) else None
+    return {"age_years": person.get("age_years"), "sex": person.get("sex"), "height_m": person.get("height_m"),
+            "gait_speed_m_per_s": speed,
+            "source": person.get("source") if person else None}
+
+
+def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
+                person: dict[str, Any] | None = None) -> list[KeyNumber]:
     layout_ref = (reference_set_for(sets, session.layout.name, kind="real")
                   or reference_set_for(sets, session.layout.name))
     # timing and force-curve measures do not depend on where the sensors sit: the layout's real controls, else
@@ -218,6 +231,11 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> list[K
             continue
         left, right = feet.get("left"), feet.get("right")
         texts, kinds = [], []
+        speed = (person or {}).get("gait_speed_m_per_s")
+        if key == "stance_pct" and speed is not None:
+            # the evidence base's speed regression (Kirtley et al. [75]) at this person's walking speed
+            literature = (f"{64.2 - 3.5 * speed:.1f}% at {speed:.2f} m/s (64.2 − 3.5 × speed; 58–64% when speed "
+                          f"is unknown)")
         if literature:
             texts.append(f"{literature} [literature]")
             kinds.append("literature")
@@ -245,6 +263,18 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> list[K
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
                               outside=outside, real_range=real_range))
     session_values = session_metric_values(session)
+    speed = (person or {}).get("gait_speed_m_per_s")
+    if speed is not None:
+        # read from the file (e.g. a 10-metre walk in the study's demographics), not from the insoles
+        speeds = [float(r["gait_speed_m_per_s"]) for r in (controls.recordings if controls is not None else ())
+                  if r.get("gait_speed_m_per_s") is not None and math.isfinite(float(r["gait_speed_m_per_s"]))]
+        text = (f"{min(speeds):.2f}–{max(speeds):.2f} m/s (range of {len(speeds)} recordings) [real controls]"
+                if len(speeds) >= 3 else "none available")
+        low_high = (min(speeds), max(speeds)) if len(speeds) >= 3 else None
+        rows.append(KeyNumber("gait_speed_m_per_s", "Walking speed (from the file, not the insoles)", "m/s",
+                              session=speed, reference=text, reference_kind="real controls" if low_high else "none",
+                              digits=2, real_range=low_high,
+                              outside=("session",) if low_high and not low_high[0] <= speed <= low_high[1] else ()))
     for key, label, unit, digits, literature, refs in _SESSION_ROWS:
         value = session_values.get(key)
         if value is None or not math.isfinite(value):
@@ -503,6 +533,7 @@ def _input_record(recording: Recording, path: str | Path | None) -> dict[str, An
         "notes": meta.notes,
         "recorded_at": meta.recorded_at,
         "body_mass_kg": meta.body_mass_kg,
+        "person": person_record(recording),
         "layout": recording.layout.name,
         "unit": recording.unit,
         "sample_rate_hz": recording.sample_rate_hz,
@@ -560,7 +591,7 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
         base_result = evaluate(base_session, params, reference_sets=sets)
         changes = baseline_changes(session, base_session, load_repeatability(session.layout.name))
     result = evaluate(session, params, reference_sets=sets, baseline=base_session)
-    key_rows = key_numbers(session, sets)
+    key_rows = key_numbers(session, sets, person_record(recording))
     extra_refs = list(METHODS_REFERENCES) + [n for row in key_rows for n in row.references] + [13, 64]
     clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
     return Report(
