@@ -446,6 +446,15 @@ def _cut_gaitpdb(tmp: Path) -> Path:
 @pytest.mark.parametrize("make", [_fifo, _passwd_header, _cut_gaitpdb], ids=["fifo", "passwd", "cut"])
 def test_the_command_line_says_one_line_and_exits_2(make, tmp_path: Path, capsys) -> None:
     path = make(tmp_path)
-    code = main(["info", str(path)])
+    codes: list[int] = []
+    worker = threading.Thread(target=lambda: codes.append(main(["info", str(path)])), daemon=True)
+    worker.start()
+    worker.join(30)
+    if worker.is_alive():  # a FIFO waited on: release it, then fail
+        with open(path, "wb"):
+            pass
+        worker.join(30)
+        pytest.fail(f"insole info waited on {path}")
+    code = codes[0]
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.count("\n") == 0 and str(path) in err and "Traceback" not in err
