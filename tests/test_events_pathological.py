@@ -51,7 +51,8 @@ def _heel_strikes(analysis, side: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize(
-    "failure", ["clean", "mid_stance_dip", "double_bump", "flat_foot", "irregular", "baseline_drift", "never_unloads"]
+    "failure",
+    ["clean", "mid_stance_dip", "double_bump", "heel_tap", "flat_foot", "irregular", "baseline_drift", "never_unloads"],
 )
 def test_every_placed_heel_strike_is_found_once_and_on_time(failure: str) -> None:
     recording, analysis = _run(failure)
@@ -71,8 +72,8 @@ def test_every_placed_heel_strike_is_found_once_and_on_time(failure: str) -> Non
 
 def test_the_simulator_offers_every_failure_mode_tested() -> None:
     assert set(FOOTSWITCH_FAILURES) == {
-        "clean", "never_unloads", "baseline_drift", "mid_stance_dip", "double_bump", "flat_foot", "slow_rise",
-        "irregular", "partial_ends", "freezing", "standing",
+        "clean", "never_unloads", "baseline_drift", "mid_stance_dip", "double_bump", "heel_tap", "flat_foot",
+        "slow_rise", "irregular", "partial_ends", "freezing", "standing",
     }
 
 
@@ -100,6 +101,29 @@ def test_a_shuffle_that_never_unloads_is_split_into_its_steps() -> None:
     after_shuffle = np.isin(np.arange(placed.size) % 7, (2, 3))
     assert np.array_equal(confidence < 0.7, after_shuffle)
     assert np.all(confidence[~after_shuffle] > 0.95)
+
+
+def test_a_heel_tap_before_the_loading_is_the_heel_strike() -> None:
+    """Rule: a steep touch just before the main rise, with no return to the floor, starts the contact (fails before:
+    every tapped contact's heel strike 83 ms late, on the main rise)."""
+    recording, analysis = _run("heel_tap")
+    placed = np.asarray(recording.reference_events.heel_strike_s["left"])
+    found, confidence = _heel_strikes(analysis, "left")
+    recall, precision, errors = _match(placed, found)
+    assert recall == precision == 1.0
+    assert np.max(np.abs(errors)) <= CLEAN_TOLERANCE_S
+    # a tapped onset is one another reader may put on the loading instead: its confidence is low
+    tapped = np.arange(placed.size) % 2 == 1
+    assert np.all(confidence[tapped] < 0.5) and np.all(confidence[~tapped] > 0.95)
+
+
+def test_a_slow_creep_before_the_rise_is_not_a_touch() -> None:
+    """The touch must rise nearly as steeply as the loading: a slow rise keeps its own onset (20 ms, see below)."""
+    recording, analysis = _run("slow_rise")
+    placed = np.asarray(recording.reference_events.heel_strike_s["left"])
+    found, _ = _heel_strikes(analysis, "left")
+    _, _, errors = _match(placed, found)
+    assert np.all(errors > 0.010)
 
 
 def test_a_slow_weak_rise_is_found_late_by_a_known_amount_and_flagged() -> None:

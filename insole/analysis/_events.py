@@ -265,6 +265,7 @@ def detect_contacts(
         shape = lowpass_by_segment(force, valid, sample_rate_hz, params.shape_lowpass_hz)
         edge_signal = shape
         hs, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params)
+        hs = _earlier_touch(shape, before_lo, hs, hs_ok, first_peak, peak_index, sample_rate_hz, params)
         to, to_ok = _toe_off_shape(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params)
     # a contact already under way when the recording (or a run of samples after a long gap) begins has no
     # observed heel strike, and one still under way when it ends no observed toe off: never guessed
@@ -553,6 +554,46 @@ def _toe_off_level(smoothed, peak_index, hi, floor_after, typical_peak, params):
     to = next_true_at_or_after(below)[peak_index]
     ok = (to < hi) & np.isfinite(off_level)
     return to, ok
+
+
+# A touch begins at most this long (s) before the main rise's onset, and rises at least this steeply
+# (a fraction of the main rise's steepest slope): a heel tap, not a creep.
+_TOUCH_WINDOW_S = 0.15
+_TOUCH_SLOPE_FRACTION = 0.7
+
+
+def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate_hz, params):
+    """Move a heel strike back to a brief touch just before the main rise (a heel tap, then the loading).
+
+    The foot may tap the ground and lift a little before it takes the load
+    (a double bump at the start of the contact). The shape method's onset
+    then lands on the main rise, after the dip that follows the tap. When,
+    within ``_TOUCH_WINDOW_S`` before that onset, the force left the swing
+    floor (rose above it by ``contact_on_fraction`` of the contact's rise)
+    and never fell back to it, and rose there at least
+    ``_TOUCH_SLOPE_FRACTION`` as steeply as the main rise does, the foot was
+    already on the ground: the heel strike is that touch's onset (walking
+    back from its steepest point to a quarter of that slope). A slow creep
+    before the rise is not a touch (too shallow) and keeps the main onset.
+    """
+    n = shape.size
+    values = np.nan_to_num(shape)
+    slope = np.gradient(values)
+    knee_safe = np.clip(knee, 0, n - 1)
+    w = max(1, int(round(_TOUCH_WINDOW_S * sample_rate_hz)))
+    base_lo = np.clip(np.maximum(lo, knee_safe - w), 0, knee_safe)
+    base = reduce_intervals(np.minimum, np.where(np.isnan(shape), np.inf, shape), base_lo, knee_safe + 1)
+    floor_level = base + params.contact_on_fraction * (values[peak_index] - base)
+    below = shape < _paint(n, base_lo, knee_safe + 1, floor_level)
+    last_floor = last_true_at_or_before(below)[knee_safe]
+    main = interval_argmax(slope, knee_safe, np.maximum(first_peak, knee_safe + 1))
+    region_lo = np.minimum(last_floor + 1, knee_safe)
+    has_region = knee_ok & (last_floor >= base_lo) & (region_lo < knee_safe)
+    touch = np.where(has_region, interval_argmax(slope, region_lo, np.maximum(knee_safe, region_lo + 1)), knee_safe)
+    is_touch = has_region & (slope[touch] >= _TOUCH_SLOPE_FRACTION * slope[main]) & (slope[main] > 0)
+    flat = slope < _paint(n, region_lo, touch + 1, params.shape_slope_fraction * slope[touch])
+    touch_onset = np.maximum(last_true_at_or_before(flat)[touch] + 1, region_lo)
+    return np.where(is_touch, touch_onset, knee)
 
 
 def _heel_strike_knee(shape, lo, peak_index, params):

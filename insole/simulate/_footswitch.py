@@ -23,6 +23,11 @@ mode puts into the signal (``FOOTSWITCH_FAILURES``):
     nearly the swing level: one contact, not two.
 ``double_bump``
     Every contact is two bumps (heel, then forefoot) with a valley at 30 %.
+``heel_tap``
+    Every other contact starts with a tap: the force rises in 20 ms to half
+    the amplitude, falls back to a fifth (not to the floor) and the main
+    loading follows 80 ms after the tap began. The heel strike placed is the
+    tap's onset: the foot was on the ground from then.
 ``flat_foot``
     Every contact rises to a flat plateau with no peaks and no valley.
 ``slow_rise``
@@ -65,6 +70,7 @@ FOOTSWITCH_FAILURES = (
     "baseline_drift",
     "mid_stance_dip",
     "double_bump",
+    "heel_tap",
     "flat_foot",
     "slow_rise",
     "irregular",
@@ -206,8 +212,15 @@ def simulate_footswitch(params: FootswitchParams) -> Recording:
             if p.failure == "mid_stance_dip" and k % 3 == 1:
                 valley = 0.08
             shape = _contact_shape(u, "flat" if p.failure == "flat_foot" else "two", valley)
-            edges = _ramp(t - a, rise) * _ramp(b - t, p.fall_s)
             scale = float(np.clip(1 + 0.04 * rng.standard_normal(), 0.85, 1.15))
+            if p.failure == "heel_tap" and k % 2 == 1:
+                # the tap: up to half the amplitude in 20 ms, down to a fifth in 30 ms, held until the loading
+                # that starts 80 ms after the tap's onset
+                tap = 0.5 * _ramp(t - a, 0.02) - 0.3 * _ramp(t - a - 0.02, 0.03)
+                loading = _ramp(t - a - 0.08, rise) * _ramp(b - t, p.fall_s)
+                edges = np.maximum(loading, tap * _ramp(b - t, p.fall_s))
+            else:
+                edges = _ramp(t - a, rise) * _ramp(b - t, p.fall_s)
             force[lo:hi] = np.maximum(force[lo:hi], p.amplitude_au * scale * shape * edges)
         for a, b, kind in long:
             lo, hi = np.searchsorted(time_s, [a - 0.01, b + 0.01])
