@@ -580,3 +580,13 @@ def test_a_missing_input_is_named_before_any_output(tmp_path, capsys, monkeypatc
     missing = Path("no") / "such" / "walk.parquet"
     line = _refused(capsys, [command[0], missing, *command[1:]], missing)
     assert line.endswith("no such file")
+
+
+def test_live_out_dir_that_is_a_file_and_out_with_replay_are_refused(walk, tmp_path, capsys, no_capture):
+    not_a_folder = tmp_path / "sessions"
+    not_a_folder.write_text("a file\n")
+    line = _refused(capsys, ["live", "--emulate", "--out-dir", not_a_folder], not_a_folder)
+    assert "not a folder" in line
+    # --out names the first capture's file: a replay records only from the page, into --out-dir
+    line = _refused(capsys, ["live", "--replay", walk, "--out", tmp_path / "x.parquet"], "--out-dir")
+    assert no_capture == [] and not (tmp_path / "x.parquet").exists()
