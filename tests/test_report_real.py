@@ -167,3 +167,11 @@ def test_walking_speed_age_and_sex_are_read_from_the_file_and_shown(shared_data)
     assert "61.5% at 0.77 m/s" in rows["stance_pct"]["reference"]
     page = render_html(report)
     assert "walking speed 0.77 m/s" in page and "▲ outside" in page
+
+
+def test_a_failed_body_weight_check_is_not_good_data(shared_data):
+    """gaitpdb's JuCo01 insoles read 1.42 x body mass x g: outside the analysis' 0.8-1.2 band, so not "good"."""
+    session = _session(shared_data / "gaitpdb" / "JuCo01_01.txt")
+    for side in session.sides:
+        assert session.feet[side].quality == "fair"
+        assert any("body weight check failed (load 1.4" in n for n in session.feet[side].quality_notes)

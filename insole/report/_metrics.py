@@ -247,6 +247,12 @@ _STEP_RENAMES = {
 def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
     """Copy what the findings engine reads out of the analysis core's ``Analysis``."""
     calibrated = recording.unit in ("kPa", "N")
+    weight = dict(analysis.summary.body_weight)
+    ratio = weight.get("load_to_body_weight_ratio")
+    band = weight.get("plausible_load_to_body_weight_ratio") or (0.8, 1.2)
+    # the insoles' load contradicts the body mass: every force in BW carries that error, so the data are not "good"
+    weight_failed = bool(calibrated and ratio is not None and np.isfinite(ratio)
+                         and not band[0] <= float(ratio) <= band[1])
     feet = {}
     for side in analysis.sides:
         # the steps are the used strides, each with the stance metrics of its first contact: the rows the
@@ -261,6 +267,10 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
         steps["stride_s"] = used_strides["stride_time_s"].to_numpy(float) if len(strides) else np.zeros(0)
         quality = analysis.quality[side]
         verdict, notes = quality_verdict(quality)
+        if weight_failed and verdict == "good":
+            verdict = "fair"
+            notes = (*notes, f"body weight check failed (load {float(ratio or 0.0):.2f} x body mass x g, plausible "
+                             f"{band[0]:g}-{band[1]:g}): forces in body weights are in doubt")
         curves = analysis.curves[side]
         curve_mean = curves["force_bw_mean"].to_numpy(float) if "force_bw_mean" in curves else None
         curve_sd = curves["force_bw_sd"].to_numpy(float) if "force_bw_sd" in curves else None
@@ -279,7 +289,6 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
             sensor_pti=maps["integral"],
         )
     summary = analysis.summary
-    weight = dict(summary.body_weight)
     source = {"mass": "given", "load": "estimated"}.get(str(weight.get("method")))
     cadence = summary.cadence_steps_per_min
     return SessionMetrics(
