@@ -35,7 +35,7 @@ import numpy as np
 
 from firmware_protocol import CrcMismatchError, ProtocolError, StatusFlags, decode_sample_packet
 from insole._errors import DeviceError, InputError, InsoleError
-from insole._layout import get_layout
+from insole._layout import SensorLayout, get_layout
 from insole._output import check_target
 from insole._recording import FootSamples, Mark, RecordingMeta
 from insole._version import __version__
@@ -281,8 +281,7 @@ class CaptureSession:
         try:
             chosen = await self._find()
             for side, found in chosen.items():
-                foot = _Foot(side, FootTimeline(self.params.sample_rate_hz, imu=self.params.imu,
-                                                reorder_window_s=self.params.reorder_window_s * self.clock.speed))
+                foot = _Foot(side, self._new_timeline())
                 self.feet[side] = foot
                 self.links[side] = InsoleLink(
                     side, found, self.params, self.clock, foot.estimator,
@@ -375,7 +374,15 @@ class CaptureSession:
         await asyncio.gather(*tasks, return_exceptions=True)
         raise StoppedBeforeRecording("stopped while connecting, before the recording started; nothing was saved")
 
-    def _open_writer(self) -> None:
+    # -- what another source replaces (insole.capture._sources.SourceSession) ---------------------
+
+    def _new_timeline(self) -> FootTimeline:
+        """One foot's slot assembly (our insoles: integer codes of 0.1 kPa)."""
+        return FootTimeline(self.params.sample_rate_hz, imu=self.params.imu,
+                            reorder_window_s=self.params.reorder_window_s * self.clock.speed)
+
+    def _file_facts(self) -> tuple[dict[str, dict[str, Any]], str, SensorLayout, str, tuple[str, ...]]:
+        """The file's ``meta.devices``, ``meta.source.transport``, layout, unit and per-sample channels."""
         devices = {}
         for side, link in self.links.items():
             info = link.info
@@ -389,6 +396,17 @@ class CaptureSession:
                 "battery_pct_start": link.counters.battery_pct_start,
                 "tared": link.counters.tared,
             }
+        return devices, "BLE (bleak)", get_layout("insole16"), "kPa", CHANNELS
+
+    def _values_and_channels(self, block: SlotBlock) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """A block's sensor values and its channels as written (our insoles: the collector's own two)."""
+        return block.values_kpa, {
+            "device_time_s": block.device_us.astype(np.float64) * 1e-6,
+            "saturated_sensors_count": block.saturated.sum(axis=1).astype(np.float64),
+        }
+
+    def _open_writer(self) -> None:
+        devices, transport, layout, unit, channels = self._file_facts()
         try:
             bleak_version = importlib.metadata.version("bleak")
         except importlib.metadata.PackageNotFoundError:
@@ -408,19 +426,19 @@ class CaptureSession:
                 "recorded_at": self.meta.recorded_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "devices": devices,
                 "software": software,
-                "source": {**dict(self.meta.source), "kind": "live capture", "transport": "BLE (bleak)"},
+                "source": {**dict(self.meta.source), "kind": "live capture", "transport": transport},
                 # in the stream's header: a file recovered without the sidecar says its quality is unknown
                 "capture_quality": unknown_capture_quality(),
             }
         )
         self._writer = RecordingStreamWriter(
             self.stream_path,
-            layout=get_layout("insole16"),
-            unit="kPa",
+            layout=layout,
+            unit=unit,
             sample_rate_hz=self.params.sample_rate_hz,
             meta=meta,
             has_imu=self.params.imu,
-            channels=CHANNELS,
+            channels=channels,
         )
 
     async def _record_loop(self) -> None:
@@ -584,13 +602,10 @@ class CaptureSession:
         if model is None:  # cannot happen: slots come from packets, packets feed the estimator
             raise RuntimeError("no clock model for slots being written")
         times = foot.axis.map(block.device_us, model)
-        channels = {
-            "device_time_s": block.device_us.astype(np.float64) * 1e-6,
-            "saturated_sensors_count": block.saturated.sum(axis=1).astype(np.float64),
-        }
+        values, channels = self._values_and_channels(block)
         assert self._writer is not None
         self._writer.append(
-            foot.side, times, block.values_kpa, block.valid,
+            foot.side, times, values, block.valid,
             accel_g=block.accel_g, gyro_dps=block.gyro_dps, channels=channels,
         )
         written = self.clock.now()
@@ -598,9 +613,8 @@ class CaptureSession:
         foot.gaps.feed(block.valid)
         foot.rate_window.append((written, foot.timeline.valid_written))
         if self.hub is not None:
-            self.hub.publish(
-                SampleBlock(foot.side, times, block.values_kpa, block.valid, "kPa", block.accel_g, block.gyro_dps)
-            )
+            unit = self._writer.unit
+            self.hub.publish(SampleBlock(foot.side, times, values, block.valid, unit, block.accel_g, block.gyro_dps))
 
     # ------------------------------------------------------------------ status and quality
 

@@ -36,32 +36,21 @@ A new source: a class with the :class:`Source` attributes and methods, a
 factory, layout_name)`` in ``insole.capture._sources``; ``capture_session(name,
 ...)`` then records it. A source with a sequence number gives ``timeline.add``
 its unwrapped index (the timeline unwraps 32-bit numbers only).
-
-Transitional: ``SourceSession`` overrides three of the session's methods
-(``_decode``, ``_open_writer``, ``_write``) and replaces each foot's
-``FootTimeline`` at the first decode, because the session has no hooks for
-them yet; with three small hooks in ``CaptureSession`` (``_new_timeline``,
-``_file_facts``, ``_values_and_channels``) those copies go.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from insole._layout import get_layout
-from insole._recording import RecordingMeta
-from insole._version import __version__
+from insole._layout import SensorLayout, get_layout
 from insole.capture._collector import SIDES, CaptureParams, FoundInsole, InsoleSelector, StreamStart
-from insole.capture._live import SampleBlock
 from insole.capture._session import CHANNELS, CaptureSession, _Foot
 from insole.capture._timeline import FootTimeline, SlotBlock, _Stream
-from insole.io import RecordingStreamWriter
 
 __all__ = ["Decoded", "Source", "SourceSession", "ValueTimeline"]
 
@@ -200,80 +189,39 @@ class SourceSession(CaptureSession):
         self.source = source
         self.malformed: dict[str, int] = {}
 
-    def _timeline(self, foot: _Foot) -> ValueTimeline:
-        # the session builds a FootTimeline per foot before anything arrives; the source's takes its place
-        # at the first decode, when nothing has been added to it yet
-        if not isinstance(foot.timeline, ValueTimeline):
-            assert not foot.timeline.streaming, "a foot's timeline is replaced before its first stream"
-            foot.timeline = self.source.new_timeline(self.params, self.params.reorder_window_s * self.clock.speed)
-        return foot.timeline
+    def _new_timeline(self) -> FootTimeline:
+        return self.source.new_timeline(self.params, self.params.reorder_window_s * self.clock.speed)
 
-    def _decode(self, foot: _Foot, items: list[tuple[float, bytes | StreamStart]]) -> None:
-        timeline = self._timeline(foot)
-        if not items:
-            return
-        decoded = self.source.decode(foot.side, items, timeline)
-        foot.malformed += decoded.malformed
-        if decoded.last_sample_us.size:
-            foot.estimator.add_arrivals(decoded.last_sample_us, decoded.arrival_s)
-            newest = int(decoded.last_sample_us.max())
-            foot.last_device_us = newest if foot.last_device_us is None else max(foot.last_device_us, newest)
-
-    def _open_writer(self) -> None:
+    def _file_facts(self) -> tuple[dict[str, dict[str, Any]], str, SensorLayout, str, tuple[str, ...]]:
         source = self.source
         devices = {side: {**source.devices(side), "address": link.found.address} for side, link in self.links.items()}
-        software = {
-            "name": "insole",
-            "version": __version__,
-            "collector": "insole.capture",
-            "source": source.name,
-            **source.software(),
-            "capture_params": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.params).items()},
-            "speed": self.clock.speed,
-            **self.software,
-        }
-        meta = RecordingMeta.from_dict(
-            {
-                **self.meta.to_dict(),
-                "recorded_at": self.meta.recorded_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                "devices": devices,
-                "software": software,
-                "source": {**dict(self.meta.source), "kind": "live capture", "transport": source.transport_label},
-            }
-        )
-        self._writer = RecordingStreamWriter(
-            self.stream_path,
-            layout=get_layout(source.layout_name),
-            unit=source.unit,
-            sample_rate_hz=self.params.sample_rate_hz,
-            meta=meta,
-            has_imu=self.params.imu,
-            channels=CHANNELS + source.channels,
-        )
+        return devices, source.transport_label, get_layout(source.layout_name), source.unit, CHANNELS + source.channels
 
-    def _write(self, foot: _Foot, block: SlotBlock) -> None:
-        model = foot.estimator.model()
-        if model is None:  # cannot happen: slots come from payloads, payloads feed the estimator
-            raise RuntimeError("no clock model for slots being written")
-        times = foot.axis.map(block.device_us, model)
+    def _values_and_channels(self, block: SlotBlock) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         n_values = block.values_kpa.shape[1] - len(self.source.channels)
-        values = block.values_kpa[:, :n_values].astype(np.float32)
         channels = {
             "device_time_s": block.device_us.astype(np.float64) * 1e-6,
             "saturated_sensors_count": block.saturated[:, :n_values].sum(axis=1).astype(np.float64),
         }
         for k, name in enumerate(self.source.channels):
             channels[name] = block.values_kpa[:, n_values + k]
-        accel = None if block.accel_g is None else block.accel_g.astype(np.float32)
-        gyro = None if block.gyro_dps is None else block.gyro_dps.astype(np.float32)
-        assert self._writer is not None
-        self._writer.append(foot.side, times, values, block.valid, accel_g=accel, gyro_dps=gyro, channels=channels)
-        written = self.clock.now()
-        self.latency.add((written - block.arrival_s[block.valid]) / self.clock.speed * 1e3)
-        foot.gaps.feed(block.valid)
-        foot.rate_window.append((written, foot.timeline.valid_written))
-        if self.hub is not None:
-            self.hub.publish(SampleBlock(foot.side, times, values, block.valid, self.source.unit, accel, gyro))
+        return block.values_kpa[:, :n_values].astype(np.float32), channels
+
+    def _open_writer(self) -> None:
+        # the source's facts as they are now (a Moticon stream's timestamp unit is known once it is ready)
+        self.software = {"source": self.source.name, **self.source.software(), **self.software}
+        super()._open_writer()
+
+    def _decode(self, foot: _Foot, items: list[tuple[float, bytes | StreamStart]]) -> None:
+        if not items:
+            return
+        assert isinstance(foot.timeline, ValueTimeline)
+        decoded = self.source.decode(foot.side, items, foot.timeline)
+        foot.malformed += decoded.malformed
+        if decoded.last_sample_us.size:
+            foot.estimator.add_arrivals(decoded.last_sample_us, decoded.arrival_s)
+            newest = int(decoded.last_sample_us.max())
+            foot.last_device_us = newest if foot.last_device_us is None else max(foot.last_device_us, newest)
 
     def quality(self, *, final: bool = False) -> dict[str, Any]:
         quality = super().quality(final=final)
