@@ -184,6 +184,8 @@ class OrpheOptions:
         calibration_s: Device seconds of readings averaged per calibration point.
         settle_s: Device seconds of readings let pass before each point (the wearer settling; also
             packets formed before the instruction was confirmed that are still on their way).
+        tare: Take the calibration in the tare step (False: none; the values are raw counts either way).
+        stall_timeout_s: A streaming insole that sends nothing for this long is treated as lost.
     """
 
     mode: int = 4
@@ -198,6 +200,8 @@ class OrpheOptions:
     prompt: Callable[[str], Awaitable[None]] | None = field(default=None, compare=False, repr=False)
     calibration_s: float = 1.0
     settle_s: float = 0.5
+    tare: bool = True
+    stall_timeout_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.mode not in (3, 4):
@@ -521,7 +525,11 @@ class OrpheSource:
     # ------------------------------------------------------------------ discovery and facts
 
     def capture_params(self) -> CaptureParams:
-        return OrpheCaptureParams(sample_rate_hz=self.options.rate_hz, samples_per_packet=self.mode.samples_per_packet)
+        options = self.options
+        return OrpheCaptureParams(
+            sample_rate_hz=options.rate_hz, samples_per_packet=self.mode.samples_per_packet, tare=options.tare,
+            stall_timeout_s=options.stall_timeout_s,
+        )  # fmt: skip
 
     def found(self, sides: Sequence[str]) -> dict[str, FoundInsole]:
         """The feet to record; each insole is found (scanned for) when its link first connects."""

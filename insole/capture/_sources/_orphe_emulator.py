@@ -41,7 +41,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from bumble import hci
@@ -87,6 +87,7 @@ __all__ = [
     "OrpheRecord",
     "OrpheSpec",
     "OrpheStreamRecord",
+    "faults_from_plan",
     "walking_counts",
 ]
 
@@ -272,6 +273,7 @@ class OrpheInsole:
         self.spec = spec
         self.record = OrpheRecord()
         self.load = "walk"
+        self._hold: asyncio.TimerHandle | None = None
         self.finished = asyncio.Event()
         self._source: CountSource = spec.source if spec.source is not None else walking_counts(spec.side)
         self._mode = spec.mode
@@ -311,6 +313,19 @@ class OrpheInsole:
     @property
     def mode(self) -> int:
         return self._mode
+
+    def hold(self, load: str, device_s: float) -> None:
+        """The wearer holds ``load`` ("none", "full") for ``device_s`` device seconds, then walks again."""
+        if load not in ("walk", "none", "full"):
+            raise ValueError(f"load {load!r}: walk, none or full")
+        self.load = load
+        if self._hold is not None:
+            self._hold.cancel()
+        self._hold = asyncio.get_running_loop().call_later(device_s / self.spec.speed, self._walk_again)
+
+    def _walk_again(self) -> None:
+        self.load = "walk"
+        self._hold = None
 
     def device_us(self) -> float:
         """µs since power-on on the device's clock (emulated seconds run ``speed`` times wall seconds)."""
@@ -563,6 +578,15 @@ class OrpheInsole:
             stream.sent[counter] = value
             with contextlib.suppress(Exception):
                 await device.notify_subscriber(connection, characteristic, value)
+
+
+def faults_from_plan(plan: Any) -> OrpheFaults:
+    """The ORPHE faults of a ``firmware_protocol.FaultPlan`` (``--faults``): drop rate, dropped packets
+    (by packet counter), link losses and seed; the rest has no ORPHE counterpart."""
+    return OrpheFaults(
+        drop_counters=frozenset(plan.drop_sequences), drop_rate=plan.drop_rate,
+        link_loss_at_s=tuple(plan.link_loss_at_s), seed=plan.seed,
+    )  # fmt: skip
 
 
 def _uuid_le(uuid: str) -> bytes:
