@@ -152,13 +152,6 @@ def test_cli_recover_with_a_damaged_sidecar_is_no_traceback(tmp_path: Path, how:
     assert stream.exists() and (tmp_path / "s.arrows.json").exists()
 
 
-_CLI_PENDING = (
-    "insole/_cli/_recover.py (not this suite's file) says 'removed ... and its sidecar' whatever the library did, "
-    "and refuses a missing sidecar as a missing input; asked of its owner"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_CLI_PENDING)
 @pytest.mark.parametrize("how", ["missing", "wrong types"])
 def test_cli_recover_says_what_it_kept(tmp_path: Path, how: str) -> None:
     stream = _stream(tmp_path / "s.arrows")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 from pathlib import Path
 
 from insole._cli._outputs import add_force_option, check_outputs
@@ -39,18 +38,19 @@ def run(args: argparse.Namespace) -> int:
     if args.path.suffix != ".arrows":  # most likely not a stream at all: say that first
         read_stream(args.path)
     # an existing Parquet file of that name may be another session: refused before anything is read or removed
-    check_outputs([out], force=args.force, inputs=[args.path, args.path.with_name(args.path.name + ".json")])
+    sidecar = args.path.with_name(args.path.name + ".json")
+    # the sidecar is an input only when there is one: a stream without it is still recovered (quality unknown)
+    check_outputs([out], force=args.force, inputs=[args.path, sidecar if sidecar.exists() else None])
     _, facts = read_stream(args.path)  # fails with one clear line if this is not a capture stream
-    if "force" in inspect.signature(recover).parameters:
-        written = recover(args.path, out, keep_stream=args.keep_stream, force=args.force)
-    else:
-        written = recover(args.path, out, keep_stream=args.keep_stream)
+    written = recover(args.path, out, keep_stream=args.keep_stream, force=args.force)
     recording = read_parquet(written)
     feet = ", ".join(f"{side} {recording.samples(side).n_samples} samples" for side in recording.sides)
     ending = (
         "ended in a partial batch (writer stopped mid-write); that batch is lost" if facts["truncated"] else "complete"
     )
     print(f"wrote {written}: {facts['rows']} rows from {facts['batches']} batches ({feet}); stream {ending}")
-    if not args.keep_stream:
-        print(f"removed {args.path} and its sidecar")
+    if not args.path.exists():
+        print(f"removed {args.path}" + (" and its sidecar" if not sidecar.exists() else ""))
+    elif not args.keep_stream:
+        print(f"kept {args.path}: its sidecar is missing or damaged, so the capture quality is marked unknown")
     return 0

@@ -549,7 +549,8 @@ class GuidedTest:
                   "live_phases": [dataclasses.asdict(p) for p in self.tracker.phases]}
         saved = result.with_recording(recording)
         extra = {**dict(saved.meta.extra), "clinic_guided": guided}
-        write_parquet(saved.replace(meta=dataclasses.replace(saved.meta, extra=extra)), path)
+        # the capture wrote this file a moment ago; the test result is added to that same file
+        write_parquet(saved.replace(meta=dataclasses.replace(saved.meta, extra=extra)), path, force=True)
         return result
 
 
