@@ -538,13 +538,6 @@ async def test_two_point_calibration_in_the_tare_step_is_stored_in_the_file(orph
 
 
 @pytest.mark.ble
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="CaptureSession.run builds each foot's placeholder FootTimeline at the params' rate, which refuses "
-    "208 Hz (no whole-µs period) before the source's timeline replaces it; passes once the session takes "
-    "the timeline from a _new_timeline hook (SourceSession: source.new_timeline)",
-)
 async def test_mode_3_runs_on_the_208_hz_imu_clock_and_the_file_keeps_true_time(orphe, tmp_path):
     from insole.capture._sources._orphe_emulator import OrpheSpec
 
