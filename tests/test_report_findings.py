@@ -389,3 +389,17 @@ def test_severity_never_says_more_than_the_confidence():
     few = _session(left={"share_hallux": 0.02}, n_left=12, n_right=12)
     (low,) = [f for f in evaluate(few, reference_sets=SETS).findings if f.code == "reduced_hallux_loading"]
     assert low.confidence == "low" and low.severity == "mild"
+
+
+def test_both_feet_beyond_the_real_controls_is_one_bilateral_finding():
+    # heel share 0.12 on both feet: no difference between the feet, but both below every real control foot
+    session = _session(left={"share_heel": 0.12, "share_forefoot": 0.62}, right={"share_heel": 0.12,
+                                                                                 "share_forefoot": 0.62})
+    real = dataclasses.replace(_reference(), name="real-controls-insole16", kind="real")
+    result = evaluate(session, reference_sets=(real,), repeatability=None)
+    heel = [f for f in result.findings if f.code == "heel_avoidance"]
+    assert [(f.side, f.reference.frame) for f in heel] == [("both", "reference_set")]
+    assert "both below the 1st percentile" in heel[0].statement
+    # a simulated set is no population norm: no bilateral finding from it
+    assert not [f for f in evaluate(session, reference_sets=(_reference(),), repeatability=None).findings
+                if f.code == "heel_avoidance"]

@@ -61,8 +61,10 @@ from insole.report._evidence import (
 from insole.report._metrics import SessionMetrics
 from insole.report._model import SEVERITIES, Comparison, Finding, LinkedJoint, Measured
 from insole.report._reference import (
+    BODY_WEIGHT_METRICS,
     ReferenceSet,
     Repeatability,
+    body_weight_check,
     foot_metric_values,
     load_reference_sets,
     load_repeatability,
@@ -501,6 +503,62 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
 # ---------------------------------------------------------------- session rules
 
 
+def _bilateral(rule: FootRule, session: SessionMetrics, params: FindingParams, reference: ReferenceSet | None,
+               values: Mapping[str, Mapping[str, np.ndarray]]) -> Finding | None:
+    """Both feet beyond the real controls' feet in the rule's direction: a bilateral departure, which no
+    comparison between the feet can show (e.g. less heel load on both feet, as with a reduced heel strike)."""
+    spec = FINDINGS[rule.code]
+    if reference is None or reference.kind != "real" or set(session.sides) != {"left", "right"}:
+        return None
+    dist = reference.foot_metric(rule.metric)
+    if dist is None or (rule.calibrated_only and session.force_unit != "BW"):
+        return None
+    if rule.needs_cop and not session.cop_ml_ok:
+        return None
+    if rule.metric in BODY_WEIGHT_METRICS and not body_weight_check(session)[1]:
+        return None  # the level in body weights is in doubt when the insoles' load contradicts the body mass
+    q = params.real_reference_quantile
+    limit = dist.quantile(1 - q if rule.direction > 0 else q)
+    feet = {s: _mean_sd(values[s].get(rule.metric, np.zeros(0))) for s in ("left", "right")}
+    if any(f[2] < params.min_steps or session.feet[s].n_steps < params.min_steps for s, f in feet.items()):
+        return None
+    if not all(rule.direction * (f[0] - limit) > 0 for f in feet.values()):
+        return None
+    left, right = feet["left"], feet["right"]
+    comparison = Comparison(
+        frame="reference_set",
+        description=(f"{reference.name} ({reference.source_kind}, {dist.n} feet): "
+                     f"{'99th' if rule.direction > 0 else '1st'} percentile {_fmt(limit * rule.scale, rule.unit, 2)}"
+                     f", median {_fmt(dist.median * rule.scale, rule.unit, 2)}; both feet lie beyond it "
+                     f"(left {_fmt(left[0] * rule.scale, rule.unit, 2)}, right "
+                     f"{_fmt(right[0] * rule.scale, rule.unit, 2)})"),
+        value=dist.median * rule.scale, limit=limit * rule.scale, passed=True, source_kind=reference.source_kind,
+        source=reference.description, n=dist.n, range_low=dist.quantile(0.025) * rule.scale,
+        range_high=dist.quantile(0.975) * rule.scale)
+    measurement, reasons = "high", []
+    for side in ("left", "right"):
+        for level, why in (_foot_quality(session, side), _steps_confidence(session.feet[side].n_steps, params, side)):
+            measurement = lower_confidence(measurement, level)
+            reasons += [why] if why else []
+    if session.layout.approximate and (rule.region or rule.needs_cop):
+        measurement = lower_confidence(measurement, "moderate")
+        reasons.append(f"sensor positions of layout {session.layout.name} are approximate")
+    mean = 0.5 * (left[0] + right[0])
+    measured = Measured(metric=rule.metric, label=rule.label, unit=rule.unit, value=mean * rule.scale,
+                        other_value=None, sd=None, n_steps=min(left[2], right[2]),
+                        extra={"left": left[0] * rule.scale, "right": right[0] * rule.scale})
+    statement = (f"{rule.label} was {_fmt(left[0] * rule.scale, rule.unit, 2)} on the left and "
+                 f"{_fmt(right[0] * rule.scale, rule.unit, 2)} on the right, both "
+                 f"{'above' if rule.direction > 0 else 'below'} the {'99th' if rule.direction > 0 else '1st'} "
+                 f"percentile of the real controls' feet ({_fmt(limit * rule.scale, rule.unit, 2)}): a departure "
+                 f"of both feet, which the comparison between the feet cannot show. This loading pattern is "
+                 f"consistent with {spec.consistent_with}.")
+    spread = max(float(np.std(dist.values)), 1e-12)
+    ratio = 1.0 + min(abs(left[0] - limit), abs(right[0] - limit)) / spread
+    return _finish(spec, "both", _severity(ratio), measurement, reasons, measured, comparison, [comparison],
+                   statement)
+
+
 def _load_asymmetry(session: SessionMetrics, params: FindingParams,
                     values: Mapping[str, Mapping[str, np.ndarray]], reference: ReferenceSet | None = None,
                     repeatability: Repeatability | None = None) -> Finding | NotAssessed | None:
@@ -736,9 +794,12 @@ def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
             skipped.append(result)
 
     for rule in FOOT_RULES:
+        before = len(findings)
         for side in session.sides:
             collect(_foot_rule(rule, session, side, params, layout_reference, baseline, values, baseline_values,
                                mdc))
+        if len(findings) == before:
+            collect(_bilateral(rule, session, params, layout_reference, values))
     collect(_load_asymmetry(session, params, values, layout_reference, mdc))
     for result in _antalgic(session, params, mdc):
         collect(result)
