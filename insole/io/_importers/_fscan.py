@@ -39,7 +39,14 @@ import numpy as np
 from insole._errors import MalformedFileError
 from insole._recording import FootSamples, Recording, RecordingMeta
 from insole.analysis import GridGeometry, grid_layout
-from insole.io._importers._table import head_lines, importer_software, one_line, provenance, read_text
+from insole.io._importers._table import (
+    head_lines,
+    importer_software,
+    one_line,
+    provenance,
+    read_text,
+    refuse_huge_gaps,
+)
 from insole.io._importers._vendor import kpa_factor, number_in, side_from_name
 
 __all__ = ["IMPORTERS", "FscanImporter", "parse_header"]
@@ -195,6 +202,7 @@ class FscanImporter:
         rows, cols, canon_rows, canon_cols = rows[order], cols[order], canon_rows[order], canon_cols[order]
 
         n_slots = end - start + 1
+        refuse_huge_gaps(path, int(frame_numbers.size), n_slots, f"frame numbers {start}..{end}")
         values = np.full((n_slots, rows.size), np.nan, dtype=np.float64)
         slots = frame_numbers - start
         values[slots] = cells[:, rows, cols] * factor

@@ -41,7 +41,14 @@ import numpy as np
 from insole._errors import MalformedFileError
 from insole._layout import SensorLayout, _foot_outline, foot_length_mm_for_eu_size
 from insole._recording import FootSamples, Recording, RecordingMeta
-from insole.io._importers._table import head_lines, importer_software, one_line, provenance, read_text
+from insole.io._importers._table import (
+    head_lines,
+    importer_software,
+    one_line,
+    provenance,
+    read_text,
+    refuse_huge_gaps,
+)
 
 __all__ = ["IMPORTERS", "StapponeImporter", "stappone_layout"]
 
@@ -157,6 +164,10 @@ class StapponeImporter:
             period_ms = float(np.median(step)) if step.size else 16.0
             periods[sole] = period_ms
             slot_of_row, n_slots = _slots(stamps, period_ms)
+            if step.size:
+                k = int(np.argmax(step)) + 1
+                jump = f"a jump of {step[k - 1] / 1000.0:g} s at line {rows[k] + 2}"
+                refuse_huge_gaps(path, int(rows.size), n_slots, f"sole {sole}'s timestamps ({jump})")
             gaps[sole] = int(n_slots - rows.size)
             time_ms = np.empty(n_slots)
             time_ms[slot_of_row] = stamps

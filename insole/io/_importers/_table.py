@@ -22,7 +22,13 @@ import numpy as np
 
 from insole._errors import InputError, MalformedFileError
 
-__all__ = ["TextTable", "read_text", "split_rows", "parse_numeric", "CUT_SHORT", "one_line"]
+__all__ = ["TextTable", "read_text", "split_rows", "parse_numeric", "CUT_SHORT", "one_line", "refuse_huge_gaps"]
+
+# Invalid slots an importer may insert for the holes a file's own clock or frame numbers show: at
+# most ten per sample present, or an hour at 100 Hz. A damaged time stamp or frame number would
+# otherwise ask for billions of slots (memory), where the file holds a few thousand samples.
+MAX_GAP_SLOTS_PER_SAMPLE = 10
+MAX_GAP_SLOTS_ANYWAY = 360_000
 
 CUT_SHORT = "(a complete file ends with a line break)"
 
@@ -31,6 +37,15 @@ def one_line(error: BaseException | str, limit: int = 200) -> str:
     """An error's text (a parser's, a library's) on one line and short, for inside our own one-line message."""
     text = " ".join(str(error).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def refuse_huge_gaps(path: Path, n_present: int, n_slots: int, where: str) -> None:
+    """Refuse a file whose holes would need far more slots than it has samples (a damaged clock)."""
+    if n_slots - n_present > max(MAX_GAP_SLOTS_PER_SAMPLE * n_present, MAX_GAP_SLOTS_ANYWAY):
+        raise MalformedFileError(
+            path, f"{where} leave {n_slots - n_present} missing samples for {n_present} present: "
+            "a damaged time stamp or frame number?"
+        )
 
 
 def read_text(path: Path, *, encoding: str = "utf-8", row_end: str = "") -> str:

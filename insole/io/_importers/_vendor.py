@@ -6,6 +6,7 @@ reading a vendor's ``KEY value`` header without tripping on odd spacing.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -60,8 +61,9 @@ def side_from_name(name: str) -> str | None:
 
 
 def number_in(text: str) -> float | None:
-    """The first number in ``text`` (e.g. ``'5.08 mm'`` -> 5.08), or None."""
+    """The first number in ``text`` (e.g. ``'5.08 mm'`` -> 5.08), or None (also for one beyond float64)."""
     match = re.search(r"[-+]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?", text)
     if not match:
         return None
-    return float(match.group(0).replace(",", "."))
+    value = float(match.group(0).replace(",", "."))
+    return value if math.isfinite(value) else None  # "1e999" is not a header's number

@@ -84,6 +84,8 @@ class XsensorImporter:
         factor = kpa_factor(path, unit)
 
         sensors = [b for b in blocks if b.kind == "sensor"]
+        if not sensors:
+            raise MalformedFileError(path, "no SENSOR block after the first FRAME: not a complete export (truncated?)")
         names = list(dict.fromkeys(b.name for b in sensors))
         sides = {name: _sensor_side(path, name) for name in names}
         if len(set(sides.values())) != len(names):
@@ -262,7 +264,7 @@ def _sensor_side(path: Path, name: str) -> str:
     match = re.search(r"-(L|R)F\b", name)
     if match:
         return "left" if match.group(1) == "L" else "right"
-    side = side_from_name(name.split()[0])
+    side = side_from_name(name.split()[0]) if name.split() else None
     if side is None:
         raise MalformedFileError(path, f"cannot tell which foot sensor {name!r} is on (no -LF/-RF in its name)")
     return side
