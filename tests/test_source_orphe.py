@@ -627,3 +627,54 @@ async def test_plain_bleak_reads_the_emulated_insole_by_the_published_spec(orphe
         pressures = [list(struct.unpack_from(">6H", packet, 8 + 24 * i + 12)) for i in (3, 2, 1, 0)]
         assert pressures == stream.counts[counter].tolist()
     assert [struct.unpack_from(">H", p, 1)[0] for p in received][5:8] == [65535, 0, 1]
+
+
+@pytest.mark.ble
+async def test_the_live_page_draws_an_orphe_capture_on_the_orphe6_layout(orphe, tmp_path):
+    """What ``insole live --source orphe`` serves: the orphe6 layout with its positions, then 6-channel maps."""
+    import json
+
+    aiohttp = pytest.importorskip("aiohttp")
+    from dashboards import LiveServer
+    from insole.capture import LiveHub
+    from insole.capture._sources._orphe_emulator import OrpheSpec
+    from insole.capture._sources._seam import SourceSession
+
+    environment = await orphe(*(OrpheSpec(side, speed=4.0) for side in SIDES))
+    del environment
+    hub = LiveHub()
+    layout = get_layout("orphe6")
+    server = LiveServer(hub, layout=layout, unit="au", sample_rate_hz=100, port=0)
+    session = SourceSession(tmp_path / "live.parquet", source=OrpheSource(OrpheOptions(rate_check_s=0.5)),
+                            speed=4.0, hub=hub, params=OrpheCaptureParams(tare=False))  # fmt: skip
+    seen: dict[str, object] = {}
+
+    async def watch(url: str) -> None:
+        parts = url.split("?token=")
+        ws_url = parts[0].replace("http://", "ws://").rstrip("/") + "/ws?token=" + parts[1]
+        async with aiohttp.ClientSession() as client, client.ws_connect(ws_url) as ws:
+            async for message in ws:
+                data = json.loads(message.data)
+                if data["type"] == "hello":
+                    seen["layout"] = data["layout"]
+                for side, foot in (data.get("feet") or {}).items() if data["type"] == "frame" else ():
+                    if "map" in foot:
+                        seen[f"{side}_map"] = foot["map"]
+                if {"left_map", "right_map"} <= set(seen):
+                    return
+
+    url = await server.start()
+    recording = asyncio.create_task(session.run())
+    try:
+        async with asyncio.timeout(GUARD_S):
+            await watch(url)
+    finally:
+        session.request_stop()
+        await recording
+        await server.stop()
+    hello = seen["layout"]
+    assert isinstance(hello, dict) and hello["name"] == "orphe6" and hello["n_sensors"] == 6
+    assert isinstance(seen["left_map"], list) and len(seen["left_map"]) == 6 and len(seen["right_map"]) == 6
+    # the positions the page draws are the layout's: toe medial foremost and medial, the heel hindmost
+    np.testing.assert_allclose(hello["x_mm"], layout.x_mm, atol=0.01)
+    np.testing.assert_allclose(hello["y_mm"], layout.y_mm, atol=0.01)
