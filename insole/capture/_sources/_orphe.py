@@ -480,6 +480,9 @@ class _Wire:
                 return True  # the link dropped while streaming: a link loss, the link reconnects
             raise
         finally:
+            if streamed and link.stopping and not self._lost.is_set():
+                # notifications formed before the stop may still be on their way
+                await asyncio.sleep(params.stop_grace_s)
             self.streaming = False
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.disconnect(), params.command_timeout_s)
