@@ -403,3 +403,12 @@ def test_both_feet_beyond_the_real_controls_is_one_bilateral_finding():
     # a simulated set is no population norm: no bilateral finding from it
     assert not [f for f in evaluate(session, reference_sets=(_reference(),), repeatability=None).findings
                 if f.code == "heel_avoidance"]
+
+
+def test_one_difference_between_the_feet_is_one_finding_without_a_reference():
+    # midfoot 0.14 vs 0.10: the left reads low-arch-like (SI +33 %) and the right high-arch-like (SI -33 %)
+    session = _session(left={"share_midfoot": 0.14, "share_heel": 0.26})
+    result = evaluate(session, reference_sets=(), repeatability=None)
+    arch = [f for f in result.findings if f.code in ("low_arch_loading", "high_arch_loading")]
+    assert [(f.code, f.side) for f in arch] == [("low_arch_loading", "left")]
+    assert any("cannot be told which foot differs" in n and "right foot" in n for n in arch[0].notes)

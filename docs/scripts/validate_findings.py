@@ -361,16 +361,16 @@ def _known_answer_case(path: Path, side: str, change: int, sets: tuple[Any, ...]
     return name, expected_side, [(f.code, f.side) for f in result.findings]
 
 
-def known_answer_rows(cases: Sequence[RealCase], walks: int = 6) -> list[dict[str, Any]]:
-    """Each change on ``walks`` real gaitpdb8 control walks without a finding of their own (half on each foot),
-    judged against the controls without that subject."""
+def known_answer_rows(cases: Sequence[RealCase], walks: int | None = None) -> list[dict[str, Any]]:
+    """Each change on ``walks`` (default: every) real gaitpdb8 control walk without a finding of its own, on the
+    left and the right foot in turn, judged against the controls without that subject."""
     clean = []
     for case in cases:
         if case.group == "control" and case.trial == "01" and case.layout == "gaitpdb8":
             sets = loso_reference(cases, case)
             if not evaluate(case.session, reference_sets=sets).findings:
                 clean.append((case, sets))
-    chosen = clean[:: max(len(clean) // walks, 1)][:walks]
+    chosen = clean if walks is None else clean[:: max(len(clean) // walks, 1)][:walks]
     rows = []
     for k, (name, code, _, _, fraction) in enumerate(KNOWN_ANSWER_CHANGES):
         found = other = 0
@@ -404,7 +404,7 @@ def known_answer_markdown(rows: Sequence[dict[str, Any]]) -> str:
         moved = (f"{100 * r['fraction']:.0f} % of the foot's load removed" if r["code"] == "load_asymmetry"
                  else f"{100 * r['fraction']:.0f} % of the source sensors' load")
         lines.append(f"| {r['change']} | `{r['code']}` | {moved} | {r['found']}/{r['walks']} | "
-                     f"{r['other_foot']}/{r['walks']} | {', '.join(r['missed']) or 'none'} |")
+                     f"{r['other_foot']}/{r['walks']} | {len(r['missed'])}: {', '.join(r['missed']) or 'none'} |")
     lines += ["", "Not assessable on gaitpdb8 (no medial-lateral centre of pressure: one heel sensor): "
               + ", ".join(NOT_ASSESSABLE_CHANGES) + ".", ""]
     total = sum(r["walks"] for r in rows)

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import Any
 
@@ -754,6 +754,51 @@ def _irregular(session: SessionMetrics, params: FindingParams,
 # ---------------------------------------------------------------- entry point
 
 
+# Opposite rules on one metric: a difference between the feet shows as both (one foot "high", the other "low").
+_OPPOSITES: tuple[tuple[str, str, str], ...] = (
+    ("low_arch_loading", "high_arch_loading", "share_midfoot"),
+    ("pronated_loading", "supinated_loading", "cop_ml_pct"),
+)
+
+
+def _one_finding_per_asymmetry(findings: list[Finding], reference: ReferenceSet | None,
+                               values: Mapping[str, Mapping[str, np.ndarray]]) -> list[Finding]:
+    """Where opposite rules flag the two feet for one difference, report it once: on the foot that departs
+    further from the reference median (the other is the same asymmetry seen from the other side); without a
+    reference, once, on the first rule's foot, naming the other reading (which foot differs cannot be told)."""
+    drop: set[int] = set()
+    kept: dict[int, str] = {}
+    for high_code, low_code, metric in _OPPOSITES:
+        pair = [f for f in findings if f.code in (high_code, low_code) and f.side in ("left", "right")]
+        if len({f.code for f in pair}) < 2 or len({f.side for f in pair}) < 2:
+            continue
+        dist = reference.foot_metric(metric) if reference is not None else None
+        if dist is not None:
+            departures = []
+            for f in pair:
+                own = np.asarray(values[f.side].get(metric, np.zeros(0)), float)
+                own = own[np.isfinite(own)]
+                departures.append(abs(float(own.mean()) - dist.median) if own.size else 0.0)
+            keep = pair[int(np.argmax(departures))]
+            note = ("The other foot showed the opposite pattern for the same difference; it departs less from the "
+                    "reference median, so it is not reported as a second finding.")
+        else:
+            keep = next(f for f in pair if f.code == high_code)
+            other = next(f for f in pair if f is not keep)
+            note = (f"The same difference reads as {other.title.lower()} of the {other.side} foot: without a "
+                    f"reference set for this layout it cannot be told which foot differs, so it is reported once.")
+        kept[id(keep)] = note
+        drop.update(id(f) for f in pair if f is not keep)
+    out = []
+    for f in findings:
+        if id(f) in drop:
+            continue
+        if id(f) in kept:
+            f = replace(f, notes=(*f.notes, kept[id(f)]))
+        out.append(f)
+    return out
+
+
 _NO_REPEATABILITY = object()
 
 
@@ -804,6 +849,8 @@ def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
     for result in _antalgic(session, params, mdc):
         collect(result)
     collect(_irregular(session, params, controls))
+
+    findings = _one_finding_per_asymmetry(findings, layout_reference, values)
 
     # one "not assessed" line per code and reason (a reason true of both feet is said once, for both)
     sides: dict[tuple[str, str], list[str]] = {}
