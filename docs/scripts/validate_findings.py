@@ -301,8 +301,9 @@ def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] 
         "the per-layout real sets with the old rules, a foot in the controls' extreme fifth: 13 of 47; beyond "
         "their 2.5th/97.5th percentile with asymmetries past their MDC95: 8 of 47; beyond the 1st/99th and load "
         "asymmetry outside the controls' 99 % interval: 4 of 47; the left/right index beyond the controls' own "
-        "healthy left/right indices (99 % interval) with the foot departing from their median: the figure above. "
-        "The 95 % interval in that last step gave 6 of 47.",
+        "healthy left/right indices (99 % interval) with the foot departing from their median: 1 of 47 (the 95 % "
+        "interval gave 6 of 47); adding bilateral departures (both feet beyond the controls' 1st/99th "
+        "percentile): the figure above.",
         "* The minimal detectable changes come from 20 same-day pairs (7 controls, 13 Parkinson's) of the Ga study "
         "and are not rebuilt per left-out subject.",
         "* gaitndd foot switches (footswitch1) carry one uncalibrated sensor per foot: only timing is judged there.",
