@@ -678,3 +678,42 @@ async def test_the_live_page_draws_an_orphe_capture_on_the_orphe6_layout(orphe, 
     # the positions the page draws are the layout's: toe medial foremost and medial, the heel hindmost
     np.testing.assert_allclose(hello["x_mm"], layout.x_mm, atol=0.01)
     np.testing.assert_allclose(hello["y_mm"], layout.y_mm, atol=0.01)
+
+
+@pytest.mark.ble
+async def test_midnight_on_the_insoles_clock_is_no_gap(orphe, tmp_path):
+    from insole.capture._sources._orphe_emulator import OrpheSpec
+
+    speed = 4.0
+    # the insoles' time of day is left as it is (not set from this computer): it passes midnight mid-recording
+    environment = await orphe(
+        *(OrpheSpec(side, max_packets=300, speed=speed, source=known_counts, time_of_day=dt.time(23, 59, 58))
+          for side in SIDES)
+    )  # fmt: skip
+    source = OrpheSource(OrpheOptions(rate_check_s=0.5, sync_clock=False))
+    _, recording, _ = await record(environment, tmp_path / "midnight.parquet", source, speed,
+                                   params=OrpheCaptureParams(tare=False))  # fmt: skip
+    for side in SIDES:
+        insole = environment.insole(side)
+        stamps = insole.record.streams[-1].time_ms
+        assert stamps[0] > 86_390_000 and stamps[-1] < 10_000  # 23:59:5x, then past 00:00
+        facts = check_foot(recording.foot(side), insole, 10_000)
+        assert facts["invalid"] == 0 and np.all(np.diff(facts["device_us"]) == 10_000)
+        assert facts["device_us"][-1] > 86_400_000_000  # the day went on
+
+
+@pytest.mark.ble
+async def test_an_insole_mounted_on_the_other_foot_is_refused(orphe, tmp_path):
+    from insole.capture._sources._orphe_emulator import OrpheSpec
+    from insole.capture._sources._seam import SourceSession
+
+    environment = await orphe(*(OrpheSpec(side, speed=4.0) for side in SIDES))
+    right = environment.insole("right").address
+    session = SourceSession(tmp_path / "no.parquet", source=OrpheSource(OrpheOptions(left_address=right)),
+                            selectors=None, speed=4.0, params=OrpheCaptureParams(tare=False))  # fmt: skip
+    with pytest.raises(
+        DeviceError, match=r"chosen for the left foot \(INS-00000162, .*\) says it is mounted on the right"
+    ):
+        async with asyncio.timeout(GUARD_S):
+            await session.run()
+    assert not (tmp_path / "no.parquet").exists()

@@ -547,7 +547,7 @@ class OrpheSource:
         for side in sides:
             wire = self.wires[side] = _Wire(self, side)
             found[side] = FoundInsole(
-                address="(not found yet)", name=None, side=side, serial=None, battery_pct=None, rssi=None,
+                address="not found yet", name=None, side=side, serial=None, battery_pct=None, rssi=None,
                 protocol_version=None, transport=wire,
             )  # fmt: skip
         return found
@@ -567,9 +567,11 @@ class OrpheSource:
                     if want in self.seen:
                         continue
                     address = addresses[want]
-                    taken = {s.device.address for s in self.seen.values()}
+                    # an insole named for a foot is never taken automatically for the other
+                    named = {a.upper() for w, a in addresses.items() if a is not None and w != want}
+                    taken = {s.device.address for s in self.seen.values()} | named
                     for seen in candidates.values():
-                        if seen.device.address in taken:
+                        if seen.device.address.upper() in {t.upper() for t in taken}:
                             continue
                         if address is not None and seen.device.address.upper() == address.upper():
                             self.seen[want] = seen
