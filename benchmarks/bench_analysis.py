@@ -96,7 +96,7 @@ def bench_file_to_json(parquet: Path, out: Path) -> dict[str, object]:
         analyze_s, analyze_cpu, analysis = _timed(lambda: analyze(recording))
         # what `insole analyze --json` does today, and the streamed writer with the same bytes
         json_s, json_cpu, _ = _timed(lambda: out.write_text(analysis.to_json() + "\n", encoding="utf-8"))
-        stream_s, stream_cpu, _ = _timed(lambda: write_json(analysis, out))
+        stream_s, stream_cpu, _ = _timed(lambda: write_json(analysis, out, force=True))  # the same file each run
         return {"load": load_s, "analyze": analyze_s, "json": json_s, "write_json": stream_s,
                 "total": load_s + analyze_s + json_s, "total_streamed": load_s + analyze_s + stream_s,
                 "cpu": load_cpu + analyze_cpu + json_cpu, "cpu_streamed": load_cpu + analyze_cpu + stream_cpu,
@@ -107,7 +107,7 @@ def bench_file_to_json(parquet: Path, out: Path) -> dict[str, object]:
     best = {k: min(r[k] for r in runs) for k in runs[0]}
     tracemalloc.start()
     recording = insole.load(parquet)
-    write_json(analyze(recording), out)
+    write_json(analyze(recording), out, force=True)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {
@@ -151,7 +151,7 @@ def _run_process(args: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 
 def bench_cli(parquet: Path, out: Path, pycache: Path) -> dict[str, object]:
-    arguments = ["analyze", str(parquet), "--json", str(out)]
+    arguments = ["analyze", str(parquet), "--json", str(out), "--force"]  # the same file, run after run
     command = [*_console_script(), *arguments]
     # Bytecode cached, as after a normal install: written to a temporary folder
     # (never into the repository), even where PYTHONDONTWRITEBYTECODE is set.

@@ -637,7 +637,7 @@ def build_dashboard(recording: Recording, analysis: Any = None, *, source: str |
 
 
 def write_dashboard(recording: Recording, path: str | Path, analysis: Any = None, *, source: str | None = None,
-                    params: DashboardParams | None = None, force: bool = True) -> Path:
+                    params: DashboardParams | None = None, force: bool = False) -> Path:
     """Write the self-contained dashboard of ``recording`` to ``path`` (HTML); return the path.
 
     The page goes to a temporary file beside ``path``, renamed once complete (a crash leaves the old file

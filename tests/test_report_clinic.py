@@ -27,7 +27,7 @@ def _saved_test(tmp_path: Path, test: str, inputs: TestInputs, **simulation) -> 
 
 def _report(tmp_path: Path, path: Path) -> tuple[str, dict, str]:
     """``write_report`` for real: the page, the JSON read back from disk, and the clinic section's HTML."""
-    html_path, json_path = tmp_path / "report.html", tmp_path / "report.json"
+    html_path, json_path = tmp_path / f"{path.stem}-report.html", tmp_path / f"{path.stem}-report.json"
     write_report(load(path), html_path, path=path, json_path=json_path)
     html = html_path.read_text(encoding="utf-8")
     data = json.loads(json_path.read_text(encoding="utf-8"))

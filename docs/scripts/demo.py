@@ -41,7 +41,8 @@ def _run(args: list[str], produced: list[str], what: str, outputs: list[Path]) -
 
 
 def main() -> int:
-    # the demo writes only the files it names below; anything else in the folder is left alone
+    # the demo writes only the files it names below (replacing its own earlier run's, hence --force);
+    # anything else in the folder is left alone
     OUT.mkdir(exist_ok=True)
     produced: list[str] = []
     ok = True
@@ -49,7 +50,8 @@ def main() -> int:
     captured = OUT / "clinic-walk.parquet"
     ok &= _run(
         ["record", "--emulate", "--yes", "--imu", "--pattern", "normal", "--duration", "60", "--speed", "10",
-         "--subject", "demo-01", "--mass-kg", "72", "--notes", "emulated 60 s clinic walk", "--out", str(captured)],
+         "--subject", "demo-01", "--mass-kg", "72", "--notes", "emulated 60 s clinic walk",
+         "--out", str(captured), "--force"],
         produced, "emulated capture (real bleak, emulated insoles)", [captured],
     )
     sample = REPO / "recordings" / "moticon_230927_102114.parquet"
@@ -58,11 +60,13 @@ def main() -> int:
     report = OUT / "report.html"
     dashboard = OUT / "dashboard.html"
     ok &= _run(["info", str(subject)], produced, "info", [])
-    ok &= _run(["analyze", str(subject), "--json", str(analysis_json)], produced, "analysis JSON", [analysis_json])
-    ok &= _run(["report", str(subject), "--out", str(report), "--json", str(OUT / "report.json")],
+    ok &= _run(["analyze", str(subject), "--json", str(analysis_json), "--force"],
+               produced, "analysis JSON", [analysis_json])
+    ok &= _run(["report", str(subject), "--out", str(report), "--json", str(OUT / "report.json"), "--force"],
                produced, "clinical report", [report])
-    ok &= _run(["dashboard", str(subject), "--out", str(dashboard)], produced, "interactive dashboard", [dashboard])
-    ok &= _run(["analyze", str(sample), "--json", str(OUT / "moticon-analysis.json")],
+    ok &= _run(["dashboard", str(subject), "--out", str(dashboard), "--force"],
+               produced, "interactive dashboard", [dashboard])
+    ok &= _run(["analyze", str(sample), "--json", str(OUT / "moticon-analysis.json"), "--force"],
                produced, "analysis of a real Moticon recording", [OUT / "moticon-analysis.json"])
 
     print("\n== insole demo: what it produced ==")

@@ -172,7 +172,7 @@ def analysis_to_json(analysis: Analysis, indent: int | None = 1) -> str:
     return "".join(_analysis_parts(analysis, indent))
 
 
-def write_json(analysis: Analysis, out: Any, indent: int | None = 1, *, force: bool = True) -> None:
+def write_json(analysis: Analysis, out: Any, indent: int | None = 1, *, force: bool = False) -> None:
     """Write ``analysis_to_json(analysis, indent) + "\\n"`` to a path (UTF-8) or a text file.
 
     The text is written piece by piece, without joining it first. A path is written atomically (a

@@ -36,7 +36,7 @@ __all__ = [
 def write_report(recording: Any, out_html: str | Path, *, path: str | Path | None = None,
                  baseline: Any = None, baseline_path: str | Path | None = None,
                  json_path: str | Path | None = None, pdf_path: str | Path | None = None,
-                 body_mass_kg: float | None = None, analysis: Any = None, force: bool = True) -> Report:
+                 body_mass_kg: float | None = None, analysis: Any = None, force: bool = False) -> Report:
     """Build the report of ``recording`` and write the HTML page (and the JSON and PDF when asked).
 
     ``analysis``: pass the ``insole.analyze`` result when it already exists (``insole analyze --report``).

@@ -89,7 +89,7 @@ def render_html(report: Report) -> str:
     )
 
 
-def write_html(report: Report, path: str | Path, *, force: bool = True) -> Path:
+def write_html(report: Report, path: str | Path, *, force: bool = False) -> Path:
     """Write the page to ``path`` (atomically: a temporary file beside it, renamed once complete).
 
     ``force=False`` refuses to replace an existing file (``OutputError``).
