@@ -522,7 +522,9 @@ class OrpheSource:
         self.clock_synced: dict[str, str] = {}
         self.rate_checks: dict[str, float] = {}
         self.malformed: dict[str, int] = {}
-        self._scan_lock = asyncio.Lock()
+        self._scan: asyncio.Future[Any] | None = None
+        self._found: dict[str, asyncio.Event] = {}
+        self._candidates_text = ""
         self._calibration: asyncio.Task[dict[str, TwoPointCalibration]] | None = None
 
     # ------------------------------------------------------------------ discovery and facts
@@ -543,6 +545,10 @@ class OrpheSource:
         self.rate_checks = {}
         self.malformed = {}
         self._calibration = None
+        self._found = {side: asyncio.Event() for side in sides}
+        for side in self.seen:
+            if side in self._found:
+                self._found[side].set()
         found = {}
         for side in sides:
             wire = self.wires[side] = _Wire(self, side)
@@ -553,67 +559,79 @@ class OrpheSource:
         return found
 
     async def discover(self, side: str) -> _Seen:
-        """The insole for ``side``: one scan for every foot not found yet (raises DeviceError if none is seen)."""
-        async with self._scan_lock:
-            if side in self.seen:
-                return self.seen[side]
-            wanted = {s for s in self.wires if s not in self.seen}
-            addresses = {"left": self.options.left_address, "right": self.options.right_address}
-            candidates: dict[str, _Seen] = {}
-            complete = asyncio.Event()
+        """The insole for ``side`` (raises DeviceError if none is seen within the scan timeout).
 
-            def assign() -> None:
-                for want in wanted:
-                    if want in self.seen:
-                        continue
-                    address = addresses[want]
-                    # an insole named for a foot is never taken automatically for the other
-                    named = {a.upper() for w, a in addresses.items() if a is not None and w != want}
-                    taken = {s.device.address for s in self.seen.values()} | named
-                    for seen in candidates.values():
-                        if seen.device.address.upper() in {t.upper() for t in taken}:
-                            continue
-                        if address is not None and seen.device.address.upper() == address.upper():
-                            self.seen[want] = seen
-                            break
-                        if address is None and seen.side == want:
-                            self.seen[want] = seen
-                            break
-                if all(w in self.seen for w in wanted):
-                    complete.set()
-
-            def detected(device: BLEDevice, adv: AdvertisementData) -> None:
-                seen = identify_orphe(device, adv)
-                if seen is None:
-                    return
-                candidates[device.address] = seen
-                assign()
-
+        One scan at a time looks for every foot not found yet (BlueZ allows one discovery per
+        client); a foot returns as soon as its insole is seen, while the scan goes on for the other.
+        """
+        while side not in self.seen:
+            scan = self._scan
+            if scan is None or scan.done():
+                scan = self._scan = asyncio.ensure_future(self._scan_for({s for s in self.wires if s not in self.seen}))
+            found: asyncio.Future[Any] = asyncio.ensure_future(self._found[side].wait())
             try:
-                scanner = BleakScanner(detected)
-                await scanner.start()
-            except FileNotFoundError:
-                raise DeviceError(
-                    "cannot scan for ORPHE INSOLEs: no D-Bus system bus here (is BlueZ running?)"
-                ) from None
-            except (BleakError, OSError, EOFError) as error:
-                raise DeviceError(f"cannot scan for ORPHE INSOLEs: {error} (is Bluetooth on?)") from None
-            try:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(complete.wait(), self.options.scan_timeout_s)
+                await asyncio.wait({scan, found}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                with contextlib.suppress(BleakError, OSError, EOFError):
-                    await scanner.stop()
-            if side not in self.seen:
-                listed = ", ".join(
-                    f"{s.name or '?'} ({s.device.address}, {s.side or 'foot not advertised'})"
-                    for s in candidates.values()
-                )
+                found.cancel()
+            if side in self.seen:
+                break
+            if scan.done():
+                scan.result()  # a scan that could not start raises here
                 raise DeviceError(
                     f"no ORPHE INSOLE for the {side} foot within {self.options.scan_timeout_s:g} s"
-                    + (f"; seen: {listed}" if listed else "; none seen (are they charged and awake?)")
-                )
-            return self.seen[side]
+                    + (f"; seen: {self._candidates_text}" if self._candidates_text else
+                       "; none seen (are they charged and awake?)")
+                )  # fmt: skip
+        return self.seen[side]
+
+    async def _scan_for(self, wanted: set[str]) -> None:
+        addresses = {"left": self.options.left_address, "right": self.options.right_address}
+        candidates: dict[str, _Seen] = {}
+        complete = asyncio.Event()
+
+        def assign() -> None:
+            for want in wanted:
+                if want in self.seen:
+                    continue
+                address = addresses[want]
+                # an insole named for a foot is never taken automatically for the other
+                named = {a for w, a in addresses.items() if a is not None and w != want}
+                taken = {t.upper() for t in {s.device.address for s in self.seen.values()} | named}
+                for seen in candidates.values():
+                    if seen.device.address.upper() in taken:
+                        continue
+                    if (address is not None and seen.device.address.upper() == address.upper()) or (
+                        address is None and seen.side == want
+                    ):
+                        self.seen[want] = seen
+                        self._found[want].set()
+                        break
+            if all(w in self.seen for w in wanted):
+                complete.set()
+
+        def detected(device: BLEDevice, adv: AdvertisementData) -> None:
+            seen = identify_orphe(device, adv)
+            if seen is None:
+                return
+            candidates[device.address] = seen
+            self._candidates_text = ", ".join(
+                f"{s.name or '?'} ({s.device.address}, {s.side or 'foot not advertised'})" for s in candidates.values()
+            )
+            assign()
+
+        try:
+            scanner = BleakScanner(detected)
+            await scanner.start()
+        except FileNotFoundError:
+            raise DeviceError("cannot scan for ORPHE INSOLEs: no D-Bus system bus here (is BlueZ running?)") from None
+        except (BleakError, OSError, EOFError) as error:
+            raise DeviceError(f"cannot scan for ORPHE INSOLEs: {error} (is Bluetooth on?)") from None
+        try:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(complete.wait(), self.options.scan_timeout_s)
+        finally:
+            with contextlib.suppress(BleakError, OSError, EOFError):
+                await scanner.stop()
 
     def check_rate(self, side: str, packets: list[bytes]) -> None:
         """Refuse to record when the insole's own packet clock says another rate than the one set."""
