@@ -130,6 +130,15 @@ class SensorLayout:
             raise RecordingError(f"layout {self.name}: unknown regions {sorted(unknown)}")
         if len(set(self.sensor_names)) != n:
             raise RecordingError(f"layout {self.name}: sensor names are not unique")
+        # checked here so that a layout read from a file cannot carry what no analysis can use
+        if n == 0:
+            raise RecordingError(f"layout {self.name}: has no sensors")
+        if not all(isinstance(name, str) and name for name in self.sensor_names):
+            raise RecordingError(f"layout {self.name}: sensor names must be non-empty text")
+        if not (np.all(np.isfinite(self.x_mm)) and np.all(np.isfinite(self.y_mm)) and np.all(np.isfinite(outline))):
+            raise RecordingError(f"layout {self.name}: sensor positions and outline must be finite numbers")
+        if not (math.isfinite(float(self.foot_length_mm)) and float(self.foot_length_mm) > 0):
+            raise RecordingError(f"layout {self.name}: foot length {self.foot_length_mm!r} mm is not a length")
 
     @property
     def n_sensors(self) -> int:
