@@ -190,6 +190,22 @@ def test_random_packets_round_trip_and_agree_with_a_reference_decoder(header, se
         assert frames.quat_raw[1].tolist() == quat.tolist() == [s["quat"] for s in reference["samples"]]
 
 
+_PACKET_LIKE = st.builds(
+    lambda h, body: bytes([h]) + body, st.sampled_from([50, 54, 55, 56]), st.binary(min_size=103, max_size=103)
+)
+
+
+@given(
+    payloads=st.lists(st.one_of(st.binary(max_size=120), _PACKET_LIKE), max_size=20),
+    header=st.sampled_from([56, 55, 54]),
+)
+def test_any_bytes_decode_or_count_as_malformed(payloads, header):
+    frames = decode_packets(payloads, header)
+    expected = [i for i, p in enumerate(payloads) if len(p) == 104 and p[0] == header]
+    assert frames.kept.tolist() == expected and frames.malformed == len(payloads) - len(expected)
+    assert frames.pressure.shape == (len(expected), 2 if header == 56 else 4, 6)
+
+
 @given(
     start=st.integers(0, 200_000),
     steps=st.lists(st.integers(1, 3000), min_size=1, max_size=200),
