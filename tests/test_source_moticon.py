@@ -589,3 +589,48 @@ def test_one_foot_only(tmp_path: Path) -> None:
     rows = np.rint(foot.channels["device_time_s"] * 100).astype(np.int64)  # this export has no missing rows
     assert foot.valid.tolist() == [bool(ref.valid[r]) and r != 400 for r in rows.tolist()]
     np.testing.assert_array_equal(foot.values[foot.valid], ref.values[rows[foot.valid]])
+
+
+@pytest.mark.realdata
+def test_insole_record_source_moticon_from_the_command_line(tmp_path: Path) -> None:
+    """The acceptance run as a user types it: ``insole record --source moticon`` beside a replayer.
+
+    The replay (real rate, 10 s of the export, with drops, a duplicate and a reordering) starts
+    after the command is listening and ends before its ``--duration`` does, so every replayed
+    row must be in the file, equal to the export, and the dropped rows exactly its gaps.
+    """
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    port = _free_port()
+    out = tmp_path / "m.parquet"
+    replayer = MoticonReplayer(NORMAL, port, speed=1.0, first_row=100, n_rows=1000,
+                               drops=[200, 201, 650], duplicates=[300], swaps=[400], lead_in_s=0.5)  # fmt: skip
+    command = [sys.executable, "-m", "insole", "record", "--source", "moticon", "--udp-port", str(port),
+               "--duration", "14", "--yes", "--out", str(out)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    started = time.monotonic()
+    # the replay starts once the command says it listens (its socket is bound), as a user would start the desktop
+    while "Listening for the Moticon OpenGo stream" not in process.stdout.readline():
+        assert process.poll() is None and time.monotonic() - started < 60, "the command never listened"
+    sender = threading.Thread(target=replayer.run_blocking)
+    sender.start()
+    try:
+        _, stderr = process.communicate(timeout=90)
+    finally:
+        sender.join()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    counts = _compare(out, NORMAL, replayer)
+    # the link is up once 8 datagrams have shown the timestamp unit and both feet are ready (docs/source-moticon.md):
+    # the file starts a few rows into the replay (12 measured here); from there on, every row (_compare checks)
+    assert counts["left_first_row"] < 50 and counts["left_last_row"] == 999
+    quality = read_parquet(out).meta.capture_quality
+    assert quality is not None
+    for side in ("left", "right"):
+        foot = quality["feet"][side]
+        assert foot["packets_sent"] - foot["packets_received"] == 3
+        assert foot["duplicates"] == 1 and foot["reordered"] == 1

@@ -5,6 +5,8 @@
   ``--faults`` parsed;
 * ``capture_setup``, ``parquet_out``, ``tare_prompt``: the capture parameters,
   file and zeroing those options mean;
+* ``source_options``, ``source_description``: ``--source`` and its own options
+  (``--udp-host``, ``--udp-port`` for ``moticon``) checked together;
 * ``stop_on_signals``, ``abandoned``: Ctrl-C stops a capture and writes the
   file, a second one abandons it;
 * ``start_emulation``, ``emulated_walk_specs``: emulated insoles on a private
@@ -47,10 +49,15 @@ __all__ = [
     "emulated_walk_specs",
     "emulation_faults",
     "parquet_out",
+    "source_description",
+    "source_options",
     "start_emulation",
     "stop_on_signals",
     "tare_prompt",
 ]
+
+#: What ``--source`` offers (``insole.capture._sources`` builds each; not imported to build the parser).
+SOURCES = ("insole", "moticon", "orphe")
 
 #: Seconds of unloaded readings emulated insoles stream before the walk (the tare reads them).
 EMULATED_UNLOADED_S = 0.5
@@ -87,6 +94,15 @@ def add_device_options(
         wait_option: Offer ``--yes`` (do not wait for Enter before zeroing).
     """
     group.add_argument("--out", type=Path, default=None, metavar="FILE", help=out_help)
+    group.add_argument("--source", choices=SOURCES, default="insole",
+                       help="which insoles: insole (ours, Bluetooth LE; the default), moticon (Moticon OpenGo, "
+                            "through the OpenGo desktop software's UDP stream: docs/source-moticon.md), orphe "
+                            "(ORPHE INSOLE, Bluetooth LE)")
+    group.add_argument("--udp-port", type=int, default=None, metavar="N",
+                       help="--source moticon: the UDP port the OpenGo desktop streams to (default 8888)")
+    group.add_argument("--udp-host", default=None, metavar="ADDR",
+                       help="--source moticon: the address to listen on (default 127.0.0.1, this computer only; "
+                            "0.0.0.0 when the desktop software runs on another computer)")
     group.add_argument(
         "--left", default=None, metavar="NAME|ADDRESS", help="the left insole (default: found automatically)"
     )
@@ -165,6 +181,52 @@ def require_capture_extras(args: argparse.Namespace) -> None:
 def _listed(names: Sequence[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def source_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--source``'s own options for ``insole.capture._sources.capture_session``, once checked with the rest.
+
+    Raises:
+        UsageError: ``--udp-*`` without ``--source moticon``; with it, an option that
+            means nothing for a UDP stream (``--emulate``, ``--left``/``--right``,
+            ``--samples-per-packet``), or a port outside 1..65535.
+    """
+    source = getattr(args, "source", "insole")
+    udp = {"udp_port": args.udp_port, "udp_host": args.udp_host}
+    given = [f"--{name.replace('_', '-')}" for name, value in udp.items() if value is not None]
+    if source != "moticon":
+        if given:
+            raise UsageError(f"{_listed(given)} {'needs' if len(given) == 1 else 'need'} --source moticon")
+        return {}
+    meaningless = [
+        flag
+        for flag, given_flag in (
+            ("--emulate", getattr(args, "emulate", False)),
+            ("--left", getattr(args, "left", None) is not None),
+            ("--right", getattr(args, "right", None) is not None),
+            ("--samples-per-packet", getattr(args, "samples_per_packet", None) is not None),
+        )
+        if given_flag
+    ]
+    if meaningless:
+        raise UsageError(
+            f"--source moticon takes no {_listed(meaningless)}: the OpenGo desktop's UDP stream names no insole and "
+            "sends one sample of both feet per datagram (to try it without insoles, replay an export with "
+            "tests/moticon_replayer.py)"
+        )
+    if args.udp_port is not None and not 0 < args.udp_port < 65536:
+        raise UsageError(f"--udp-port must be 1..65535, not {args.udp_port}")
+    return {name: value for name, value in udp.items() if value is not None}
+
+
+def source_description(args: argparse.Namespace) -> str:
+    """What the capture listens to, for the messages of ``record``, ``live`` and ``test``."""
+    source = getattr(args, "source", "insole")
+    if source == "moticon":
+        return f"the Moticon OpenGo stream on udp://{args.udp_host or '127.0.0.1'}:{args.udp_port or 8888}"
+    if source == "orphe":
+        return "ORPHE INSOLE insoles over Bluetooth LE"
+    return "insoles over Bluetooth LE"
 
 
 def capture_setup(args: argparse.Namespace) -> tuple[CaptureParams, dict[str, InsoleSelector]]:

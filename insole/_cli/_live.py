@@ -26,6 +26,8 @@ from insole._cli._device_options import (
     emulation_faults,
     parquet_out,
     require_capture_extras,
+    source_description,
+    source_options,
 )
 from insole._cli._outputs import add_force_option
 from insole._errors import OutputError, require_extra
@@ -107,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if args.replay is not None:
         recording = load(args.replay, args.format)
         return asyncio.run(_serve_replay(args, recording))
+    source_options(args)  # --source and its options checked before anything starts
     # --speed also paces a replay, so only --faults needs --emulate here
     faults = emulation_faults(args, emulate_only=("--faults",), synthetic=True)
     require_capture_extras(args)
@@ -147,9 +150,9 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
     from dashboards import CaptureControl, LiveServer
     from insole._cli._device_options import capture_setup, emulated_walk_specs, session_force, start_emulation
     from insole._errors import DeviceError
-    from insole._layout import get_layout
     from insole._recording import RecordingMeta
     from insole.capture import CaptureSession, LiveHub
+    from insole.capture._sources import capture_session, layout_for_source
 
     params, selectors = capture_setup(args)
     meta = RecordingMeta(subject_id=args.subject, body_mass_kg=args.mass_kg, shoe_size_eu=args.shoe_size_eu,
@@ -167,22 +170,24 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
 
     def make_session(path: Path, found):
         # --force is for the --out the user named; the page's later recordings get fresh names
-        return CaptureSession(path, params=params, selectors=selectors, meta=meta, hub=hub,
+        return capture_session(args.source, path, params=params, selectors=selectors,
+                               source_options=source_options(args), meta=meta, hub=hub,
                               speed=args.speed if args.emulate else 1.0, software=software, found=found,
                               **session_force(CaptureSession, bool(args.force and path == args.out)))
 
     control = CaptureControl(make_session, hub, out_dir=args.out_dir, first_path=args.out)
     server = LiveServer(
-        hub, layout=get_layout("insole16"), unit="kPa", sample_rate_hz=float(args.rate), session=control,
+        hub, layout=layout_for_source(args.source), unit="kPa", sample_rate_hz=float(args.rate), session=control,
         info={"subject_id": args.subject, "notes": args.notes, "condition": args.condition,
-              "source": "emulated insoles" if args.emulate else "insoles over Bluetooth LE"},
+              "source": "emulated insoles" if args.emulate else source_description(args)},
         host=host, port=args.port, allow_remote=args.host is not None, fps=args.fps, window_s=args.window_s,
     )
     try:
         url = await server.start()
         path = await control.start_recording()
         print(
-            f"insole live: capturing into {path} (connecting to the insoles); open {url}  (Ctrl-C to stop)", flush=True
+            f"insole live: capturing into {path} (connecting to {source_description(args)}); open {url}  "
+            "(Ctrl-C to stop)", flush=True
         )
         # stopping a recording from the page keeps the page (a new one can start); the command
         # ends on Ctrl-C, SIGTERM, --duration-s, or a capture that fails on its own

@@ -33,6 +33,8 @@ from insole._cli._device_options import (
     parquet_out,
     require_capture_extras,
     session_force,
+    source_description,
+    source_options,
     start_emulation,
     stop_on_signals,
     tare_prompt,
@@ -83,6 +85,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    source_options(args)  # --source and its options checked before anything starts
     out = check_capture_target(parquet_out(args.out), force=args.force)  # before anything connects
     faults = emulation_faults(args, emulate_only=("--faults", "--speed"), synthetic=True)
     require_capture_extras(args)
@@ -92,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
 async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
     from insole._recording import RecordingMeta
     from insole.capture import CaptureSession, StoppedBeforeRecording, format_capture_quality
+    from insole.capture._sources import capture_session
 
     params, selectors = capture_setup(args)
     sides = tuple(selectors)
@@ -125,8 +129,9 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
         print(f"Emulated insoles: {', '.join(i.name for i in environment.insoles)} "
               f"(pattern {args.pattern}, speed {args.speed:g}x{', faults ' + args.faults if args.faults else ''})",
               flush=True)
-    session = CaptureSession(
-        out, params=params, selectors=selectors, meta=meta, speed=args.speed if args.emulate else 1.0,
+    session = capture_session(
+        args.source, out, params=params, selectors=selectors, source_options=source_options(args),
+        meta=meta, speed=args.speed if args.emulate else 1.0,
         duration_s=None if environment is not None else args.duration,
         before_tare=tare_prompt(args, wearer="the wearer"), on_status=on_status, software=software,
         **session_force(CaptureSession, args.force),
@@ -145,7 +150,10 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
               f"'insole recover' can still read what was captured)", file=sys.stderr, flush=True)
         session.request_stop()
 
-    print(f"Looking for {' and '.join(sides)} insole{'s' if len(sides) > 1 else ''} ...", flush=True)
+    if args.source == "moticon":
+        print(f"Listening for {source_description(args)} ({' and '.join(sides)} foot) ...", flush=True)
+    else:
+        print(f"Looking for {' and '.join(sides)} insole{'s' if len(sides) > 1 else ''} ...", flush=True)
     try:
         with stop_on_signals(stop):
             result = await session.run()

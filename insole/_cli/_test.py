@@ -33,6 +33,7 @@ from insole._cli._device_options import (
     emulation_faults,
     parquet_out,
     require_capture_extras,
+    source_options,
 )
 from insole._cli._outputs import add_force_option, check_outputs, printable, write_recording
 
@@ -122,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     from insole.clinic import TestInputs
 
     # the simulated patient walks a gait pattern: the emulator's placeholder signal is no patient
+    source_options(args)  # --source and its options checked before anything starts
     faults = emulation_faults(args, emulate_only=("--faults", "--speed", "--stops-midway"), synthetic=False)
     if args.imu is None:
         args.imu = args.test in ("tug", "6mwt")
@@ -155,9 +157,9 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
         stop_on_signals,
         tare_prompt,
     )
-    from insole._layout import get_layout
     from insole._recording import RecordingMeta
     from insole.capture import CaptureSession, LiveHub
+    from insole.capture._sources import capture_session, layout_for_source
     from insole.clinic import TIME_LIMIT_S, GuidedTest, protocol
 
     spec = protocol(args.test)
@@ -193,8 +195,9 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
         line = f"{status.line()} | {args.test} {state['phase']}{clock}"
         print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
 
-    session = CaptureSession(
-        out, params=params, selectors=selectors, meta=meta, hub=hub, speed=args.speed if args.emulate else 1.0,
+    session = capture_session(
+        args.source, out, params=params, selectors=selectors, source_options=source_options(args),
+        meta=meta, hub=hub, speed=args.speed if args.emulate else 1.0,
         duration_s=None, before_tare=tare_prompt(args, wearer="the patient"), on_status=on_status,
         status_interval_s=0.5 if tty else 5.0, software=software, **session_force(CaptureSession, args.force),
     )
@@ -205,7 +208,7 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
         print(f"{chr(10) if tty else ''}[{phase.time_s:7.2f} s] phase: {phase.name}{clock} - {phase.instruction}",
               flush=True)
 
-    guided = GuidedTest(args.test, session, hub, inputs, layout=get_layout("insole16"), body_mass_kg=mass,
+    guided = GuidedTest(args.test, session, hub, inputs, layout=layout_for_source(args.source), body_mass_kg=mass,
                         time_limit_s=args.time_limit or TIME_LIMIT_S[args.test], on_phase=on_phase)
     state["guided"] = guided
     print(f"{spec.name}: {spec.patient_instruction}", flush=True)
@@ -306,14 +309,15 @@ def _read_marks(loop: asyncio.AbstractEventLoop, guided: Any) -> bool:
 
 async def _serve(args: argparse.Namespace, hub: Any, guided: Any, meta: Any) -> Any:
     from dashboards import LiveServer, is_loopback
-    from insole._layout import get_layout
     from insole.clinic import GuidedControl
 
     host = args.host or "127.0.0.1"
     if args.host is not None and not is_loopback(host):
         print(f"insole test: warning: serving on {host}: anyone who can reach this machine can watch the test",
               file=sys.stderr)
-    server = LiveServer(hub, layout=get_layout("insole16"), unit="kPa", sample_rate_hz=float(args.rate),
+    from insole.capture._sources import layout_for_source
+
+    server = LiveServer(hub, layout=layout_for_source(args.source), unit="kPa", sample_rate_hz=float(args.rate),
                         session=GuidedControl(guided),
                         info={"subject_id": meta.subject_id, "notes": meta.notes, "condition": meta.condition,
                               "source": "emulated insoles" if args.emulate else "insoles over Bluetooth LE"},
