@@ -556,22 +556,16 @@ def _toe_off_level(smoothed, peak_index, hi, floor_after, typical_peak, params):
     return to, ok
 
 
-# A touch begins at most this long (s) before the main rise's onset, and rises at least this steeply
-# (a fraction of the main rise's steepest slope): a heel tap, not a creep.
-_TOUCH_WINDOW_S = 0.15
-_TOUCH_SLOPE_FRACTION = 0.7
-
-
 def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate_hz, params):
     """Move a heel strike back to a brief touch just before the main rise (a heel tap, then the loading).
 
     The foot may tap the ground and lift a little before it takes the load
     (a double bump at the start of the contact). The shape method's onset
     then lands on the main rise, after the dip that follows the tap. When,
-    within ``_TOUCH_WINDOW_S`` before that onset, the force left the swing
+    within ``touch_window_s`` before that onset, the force left the swing
     floor (rose above it by ``contact_on_fraction`` of the contact's rise)
     and never fell back to it, and rose there at least
-    ``_TOUCH_SLOPE_FRACTION`` as steeply as the main rise does, the foot was
+    ``touch_slope_fraction`` times as steeply as the main rise does, the foot was
     already on the ground: the heel strike is that touch's onset (walking
     back from its steepest point to a quarter of that slope). A slow creep
     before the rise is not a touch (too shallow) and keeps the main onset.
@@ -580,7 +574,7 @@ def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate
     values = np.nan_to_num(shape)
     slope = np.gradient(values)
     knee_safe = np.clip(knee, 0, n - 1)
-    w = max(1, int(round(_TOUCH_WINDOW_S * sample_rate_hz)))
+    w = max(1, int(round(params.touch_window_s * sample_rate_hz)))
     base_lo = np.clip(np.maximum(lo, knee_safe - w), 0, knee_safe)
     base = reduce_intervals(np.minimum, np.where(np.isnan(shape), np.inf, shape), base_lo, knee_safe + 1)
     floor_level = base + params.contact_on_fraction * (values[peak_index] - base)
@@ -590,7 +584,7 @@ def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate
     region_lo = np.minimum(last_floor + 1, knee_safe)
     has_region = knee_ok & (last_floor >= base_lo) & (region_lo < knee_safe)
     touch = np.where(has_region, interval_argmax(slope, region_lo, np.maximum(knee_safe, region_lo + 1)), knee_safe)
-    is_touch = has_region & (slope[touch] >= _TOUCH_SLOPE_FRACTION * slope[main]) & (slope[main] > 0)
+    is_touch = has_region & (slope[touch] >= params.touch_slope_fraction * slope[main]) & (slope[main] > 0)
     flat = slope < _paint(n, region_lo, touch + 1, params.shape_slope_fraction * slope[touch])
     touch_onset = np.maximum(last_true_at_or_before(flat)[touch] + 1, region_lo)
     return np.where(is_touch, touch_onset, knee)

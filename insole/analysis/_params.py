@@ -55,6 +55,10 @@ class AnalysisParams:
         rebounds first (slope flatter than ``shape_pause_fraction`` of the
         steepest); one still more than ``shape_unloaded_fraction`` of the
         amplitude above the swing floor is followed to the next fall.
+        ``touch_slope_fraction`` / ``touch_window_s``: the shape method takes a
+        touch that began within ``touch_window_s`` before the main rise, rose at
+        least ``touch_slope_fraction`` times as steeply and never fell back to
+        the swing floor as the heel strike (a heel tap before the loading).
         ``split_stance_factor`` / ``split_depth_fraction``: a contact longer than
         this many times the foot's median walking contact (and not longer than
         ``max_stance_s``) is split at an inner unloading below this fraction of
@@ -101,6 +105,8 @@ class AnalysisParams:
     shape_floor_fraction: float = 0.04
     shape_pause_fraction: float = 0.08
     shape_unloaded_fraction: float = 0.30
+    touch_slope_fraction: float = 0.7
+    touch_window_s: float = 0.15
     split_stance_factor: float = 1.75
     split_depth_fraction: float = 0.35
     min_stance_s: float = 0.20
@@ -125,6 +131,7 @@ class AnalysisParams:
         for name in (
             "stuck_run_s", "event_lowpass_hz", "shape_lowpass_hz", "shape_settle_s", "min_stance_s", "min_swing_s",
             "max_stance_s", "max_stride_s", "turn_threshold_deg", "min_standing_s", "split_stance_factor",
+            "touch_slope_fraction", "touch_window_s",
         ):
             positive(name)
         for name in (
