@@ -551,7 +551,7 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
                       measure_match="different"),
             JointLink("knee", "weak_moderate",
                       "Lateral loading at initial contact preceded patellofemoral pain in one prospective cohort.",
-                      (25,), study_measure="lateral plantar pressure at initial contact, not midfoot load",
+                      (25,), study_measure="lateral plantar pressure at initial contact (pressure platform)",
                       measure_match="different"),
         ),
         references=(10, 37),
