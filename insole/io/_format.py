@@ -107,12 +107,15 @@ def refuse_negative_load(path: Path, recording: Recording) -> None:
     positive values, from an offset, are kept: that is data.)
     """
     for side in recording.sides:
-        values = recording.samples(side).values
-        finite = values[np.isfinite(values)]
-        if finite.size and float(finite.max()) <= 0.0 and float(finite.min()) < 0.0:
+        values = recording.samples(side).values.reshape(-1)
+        if values.size == 0:
+            continue
+        # fmax/fmin skip NaN (gaps) without copying the hour's values; NaN only when every value is
+        highest, lowest = float(np.fmax.reduce(values)), float(np.fmin.reduce(values))
+        if highest <= 0.0 and lowest < 0.0:
             raise MalformedFileError(
                 path,
-                f"{side} foot: every sensor value is zero or negative (lowest {float(finite.min()):g} "
+                f"{side} foot: every sensor value is zero or negative (lowest {lowest:g} "
                 f"{recording.unit}): not a load (sign inverted?); refused",
             )
 
