@@ -412,3 +412,19 @@ def test_one_difference_between_the_feet_is_one_finding_without_a_reference():
     arch = [f for f in result.findings if f.code in ("low_arch_loading", "high_arch_loading")]
     assert [(f.code, f.side) for f in arch] == [("low_arch_loading", "left")]
     assert any("cannot be told which foot differs" in n and "right foot" in n for n in arch[0].notes)
+
+
+def test_a_bilateral_force_curve_level_needs_a_walking_speed_the_controls_cover():
+    # valley ratio 0.95 on both feet (f2 1.10, f1 1.15, valley 1.07), above every control foot (0.64-0.71)
+    changes = {"valley": 1.07}
+    real = dataclasses.replace(_reference(), name="real-controls-insole16", kind="real",
+                               recordings=tuple({"gait_speed_m_per_s": s} for s in (1.0, 1.2, 1.4)))
+
+    def flattened(speed):
+        session = dataclasses.replace(_session(left=changes, right=changes), walking_speed_m_s=speed)
+        return [f.side for f in evaluate(session, reference_sets=(real,), repeatability=None).findings
+                if f.code == "flattened_force_curve"]
+
+    assert flattened(1.1) == ["both"]
+    assert flattened(None) == []  # speed unknown: a slow walk flattens the curve by itself [82]
+    assert flattened(0.7) == []   # slower than every control

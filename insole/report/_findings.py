@@ -503,6 +503,10 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
 # ---------------------------------------------------------------- session rules
 
 
+# Metrics whose level depends on walking speed: a level judged against controls needs the speed to match.
+SPEED_DEPENDENT_METRICS: tuple[str, ...] = ("valley_ratio", "loading_rate_bw_s", "f1", "stance_pct")
+
+
 def _bilateral(rule: FootRule, session: SessionMetrics, params: FindingParams, reference: ReferenceSet | None,
                values: Mapping[str, Mapping[str, np.ndarray]]) -> Finding | None:
     """Both feet beyond the real controls' feet in the rule's direction: a bilateral departure, which no
@@ -517,6 +521,14 @@ def _bilateral(rule: FootRule, session: SessionMetrics, params: FindingParams, r
         return None
     if rule.metric in BODY_WEIGHT_METRICS and not body_weight_check(session)[1]:
         return None  # the level in body weights is in doubt when the insoles' load contradicts the body mass
+    if rule.metric in SPEED_DEPENDENT_METRICS:
+        # the force curve changes with walking speed (evidence base [82]; in the 38 gaitpdb8 controls the valley
+        # ratio falls with speed, Spearman rho -0.83): its level is judged only at a known speed the controls cover
+        speeds = [float(r["gait_speed_m_per_s"]) for r in reference.recordings
+                  if r.get("gait_speed_m_per_s") is not None]
+        speed = session.walking_speed_m_s
+        if speed is None or len(speeds) < 3 or not min(speeds) <= speed <= max(speeds):
+            return None
     q = params.real_reference_quantile
     limit = dist.quantile(1 - q if rule.direction > 0 else q)
     feet = {s: _mean_sd(values[s].get(rule.metric, np.zeros(0))) for s in ("left", "right")}

@@ -170,6 +170,8 @@ class SessionMetrics:
     summary: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+    # walking speed (m/s) when the file carries it (e.g. a study's 10-metre walk), not measured by the insoles
+    walking_speed_m_s: float | None = None
     # the ``insole.analyze`` result this view was read from: figures and tables read it directly
     analysis: Any = None
 
@@ -244,6 +246,17 @@ _STEP_RENAMES = {
 }
 
 
+def _file_speed(recording: Any) -> float | None:
+    extra = getattr(recording.meta, "extra", None) or {}
+    person = extra.get("demographics") or extra.get("subject") or {}
+    speed = person.get("gait_speed_m_per_s") if isinstance(person, dict) else None
+    try:
+        value = float(speed) if speed is not None else None
+    except (TypeError, ValueError):
+        return None
+    return value if value is not None and np.isfinite(value) and value > 0 else None
+
+
 def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
     """Copy what the findings engine reads out of the analysis core's ``Analysis``."""
     calibrated = recording.unit in ("kPa", "N")
@@ -299,6 +312,7 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
         cop_ml_ok=cop_ml_assessable(recording.layout),
         cadence_steps_per_min=float(cadence) if cadence is not None and np.isfinite(cadence) else None,
         timing={str(k): float(v) for k, v in summary.timing_variability.items()},
+        walking_speed_m_s=_file_speed(recording),
         summary={"analysis": analysis.to_dict()["summary"]},
         provenance={"metrics": "insole analysis core (insole.analyze)",
                     "analysis_params": dict(analysis.provenance.get("parameters") or {}),
