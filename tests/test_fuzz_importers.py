@@ -31,9 +31,9 @@ from insole import FootSamples, InputError, Recording, RecordingMeta, get_layout
 MAX_EXAMPLES = 2000
 
 # ----------------------------------------------------------------------------- small valid seeds
-# Each builder writes its files into a folder and returns the path to open and
-# the path that the fuzzer damages (the same file, except for WFDB, where the
-# header and the signal file take turns).
+# Each builder writes its files into a folder and returns the path to open. The
+# fuzzer damages that file or a companion it makes us read (WFDB: the header,
+# the signal file, the stride table; generic CSV: the data or its mapping).
 
 
 def _walk(n: int, n_sensors: int, seed: int) -> np.ndarray:
@@ -74,8 +74,14 @@ def _pack_212(samples: np.ndarray) -> bytes:
     return packed.astype(np.uint8).tobytes()
 
 
-def gaitndd_files(folder: Path, n: int = 40, *, record: str = "control9") -> Path:
-    """A small gaitndd record (.hea, .let, .rit, CRLF header as PhysioNet writes it); returns the header."""
+def gaitndd_files(folder: Path, n: int = 40, *, record: str = "control9", strides: bool = False) -> Path:
+    """A small gaitndd record (.hea, .let, .rit, CRLF header as PhysioNet writes it); returns the header.
+
+    ``strides``: with the lab's stride table ``.ts`` (13 tab-separated columns, LF).
+    """
+    if strides:
+        rows = ["\t".join(f"{0.05 * (i + 1) + 0.001 * k:.4f}" for k in range(13)) for i in range(3)]
+        (folder / f"{record}.ts").write_bytes(("\n".join(rows) + "\n").encode("ascii"))
     lines = [f"{record} 2 300 {n}"]
     for k, (suffix, side) in enumerate(((".let", "left"), (".rit", "right"))):
         samples = np.rint(_walk(n, 1, k)[:, 0] * 4).astype(np.int64)
@@ -214,7 +220,7 @@ def _generic_csv(folder: Path) -> Path:
 SEEDS: dict[str, Callable[[Path], Path]] = {
     "parquet": _parquet,
     "stream": _stream,
-    "gaitndd": gaitndd_files,
+    "gaitndd": lambda folder: gaitndd_files(folder, strides=True),
     "gaitpdb": gaitpdb_file,
     "moticon": _moticon,
     "pedar": _pedar,
@@ -322,9 +328,11 @@ def _put(path: Path, data: bytes) -> None:
 def _fuzz(name: str) -> Callable[..., None]:
     folder = Path(tempfile.mkdtemp(prefix=f"fuzz-{name}-"))
     opened = SEEDS[name](folder)
-    targets = [opened]
+    targets = [opened]  # the file opened, and the companions it makes us read
     if name == "gaitndd":
-        targets.append(opened.with_suffix(".let"))
+        targets += [opened.with_suffix(".let"), opened.with_suffix(".ts")]
+    if name == "generic-csv":
+        targets.append(opened.with_name(opened.name + ".map.toml"))
     seeds = {target: target.read_bytes() for target in targets}
 
     @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,

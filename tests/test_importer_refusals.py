@@ -458,3 +458,36 @@ def test_the_command_line_says_one_line_and_exits_2(make, tmp_path: Path, capsys
     code = codes[0]
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.count("\n") == 0 and str(path) in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- the generic CSV's mapping
+
+MAPPING = 'sample_rate_hz = 50\ntime_column = "t"\nunit = "au"\nlayout = "footswitch1"\nleft = ["L1"]\nright = ["R1"]\n'
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    (('left = ["L1"]', "left = 5"), "left must be a list of column names, not 5"),
+    (("sample_rate_hz = 50", "sample_rate_hz = true"), "sample_rate_hz must be a number, not True"),
+    (("unit", 'scale = "x"\nunit'), "scale must be a number, not 'x'"),
+    (("unit", 'header_line = "x"\nunit'), "header_line must be a line number (1, 2, ...), not 'x'"),
+    (("unit", "delimiter = 5\nunit"), "delimiter must be one or more characters, not 5"),
+    (("unit", "left_accel_g = 5\nunit"), "left_accel_g must be a list of 3 column names, not 5"),
+    (("unit", 'shoe_size_eu = "x"\nunit'), "shoe_size_eu must be a number, not 'x'"),
+])
+def test_generic_csv_mapping_of_the_wrong_type_is_refused(change: tuple[str, str], problem: str,
+                                                          tmp_path: Path) -> None:
+    # before the fix: TypeError/ValueError tracebacks, or `true` read as 1 Hz
+    path = SEEDS["generic-csv"](tmp_path)
+    mapping = tmp_path / "walk.csv.map.toml"
+    mapping.write_text(MAPPING.replace(*change, 1), encoding="utf-8")
+    with pytest.raises(MalformedFileError) as raised:
+        insole.load(path)
+    assert str(raised.value) == f"{mapping}: column mapping: {problem}"
+
+
+def test_generic_csv_mapping_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = SEEDS["generic-csv"](tmp_path)
+    mapping = tmp_path / "walk.csv.map.toml"
+    mapping.write_bytes(b"\xaf" + mapping.read_bytes())
+    with pytest.raises(MalformedFileError, match="column mapping is not UTF-8 text \\(byte 0\\)"):
+        insole.load(path)

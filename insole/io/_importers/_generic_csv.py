@@ -89,6 +89,8 @@ def _read_mapping(data_path: Path, mapping_path: Path) -> _Mapping:
         text = mapping_path.read_text(encoding="utf-8")
     except OSError as error:
         raise InputError(mapping_path, f"column mapping cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise MalformedFileError(mapping_path, f"column mapping is not UTF-8 text (byte {error.start})") from None
     try:
         raw = tomllib.loads(text) if mapping_path.suffix.lower() == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, ValueError) as error:
@@ -102,6 +104,7 @@ def _read_mapping(data_path: Path, mapping_path: Path) -> _Mapping:
     unknown = sorted(set(raw) - MAPPING_KEYS)
     if unknown:
         raise MalformedFileError(mapping_path, f"unknown mapping key(s) {unknown} (see docs/generic-csv.md)")
+    _check_types(mapping_path, raw)
     try:
         rate = float(raw["sample_rate_hz"])
         unit = str(raw.get("unit", "kPa"))
@@ -121,6 +124,49 @@ def _read_mapping(data_path: Path, mapping_path: Path) -> _Mapping:
     if str(raw.get("time_unit", "s")) not in _TIME_SCALE:
         raise MalformedFileError(mapping_path, f"time_unit must be one of {sorted(_TIME_SCALE)}")
     return _Mapping(raw=raw, layout=layout, unit=unit, sample_rate_hz=rate, description=None)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_names(value: Any, count: int | None = None) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value) and (count is None or len(value) == count)
+
+
+def _is_channel_table(value: Any) -> bool:
+    return isinstance(value, dict) and _is_names(list(value.values()))
+
+
+# What each mapping key holds (docs/generic-csv.md); a key of another type is one line naming it.
+_KEY_TYPES: dict[str, tuple[str, Any]] = {
+    "sample_rate_hz": ("a number", _is_number),
+    "scale": ("a number", _is_number),
+    "shoe_size_eu": ("a number", _is_number),
+    "time_column": ("a column name (text)", lambda v: isinstance(v, str)),
+    "time_unit": ("text", lambda v: isinstance(v, str)),
+    "unit": ("text", lambda v: isinstance(v, str)),
+    "layout": ("a layout name (text)", lambda v: isinstance(v, str)),
+    "delimiter": ("one or more characters", lambda v: isinstance(v, str) and v != ""),
+    "header_line": ("a line number (1, 2, ...)", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1),
+    "left": ("a list of column names", _is_names),
+    "right": ("a list of column names", _is_names),
+    "left_valid": ("a column name (text)", lambda v: isinstance(v, str)),
+    "right_valid": ("a column name (text)", lambda v: isinstance(v, str)),
+    "left_accel_g": ("a list of 3 column names", lambda v: _is_names(v, 3)),
+    "right_accel_g": ("a list of 3 column names", lambda v: _is_names(v, 3)),
+    "left_gyro_dps": ("a list of 3 column names", lambda v: _is_names(v, 3)),
+    "right_gyro_dps": ("a list of 3 column names", lambda v: _is_names(v, 3)),
+    "left_channels": ("a table of channel = column name", lambda v: _is_channel_table(v)),
+    "right_channels": ("a table of channel = column name", lambda v: _is_channel_table(v)),
+    "meta": ("a table", lambda v: isinstance(v, dict)),
+}
+
+
+def _check_types(mapping_path: Path, raw: dict[str, Any]) -> None:
+    for key, (what, fits) in _KEY_TYPES.items():
+        if key in raw and not fits(raw[key]):
+            raise MalformedFileError(mapping_path, f"column mapping: {key} must be {what}, not {raw[key]!r:.40}")
 
 
 def _mapping_from_export(sidecar: Path, payload: dict[str, Any]) -> _Mapping:
