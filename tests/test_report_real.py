@@ -97,19 +97,26 @@ def test_real_control_reference_matches_the_staged_data(shared_data):
         assert all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(old, new)), (metric, old, new)
 
 
-def test_the_layout_reference_sets_match_the_staged_data(shared_data):
-    """The stored real-controls-gaitpdb8 set is what the current analysis makes of the 38 staged controls."""
+@pytest.mark.parametrize("layout, people, foot_metrics", [
+    ("gaitpdb8", 38, ("share_heel", "share_hallux", "f1")),
+    ("footswitch1", 9, ("stance_s",)),
+])
+def test_the_layout_reference_sets_match_the_staged_data(shared_data, layout, people, foot_metrics):
+    """The stored real-controls-<layout> set is what the current analysis makes of the staged controls."""
     from insole.report._reference import build_real_layout_controls
 
-    stored = reference_set_for(load_reference_sets(), "gaitpdb8", kind="real")
-    assert stored.name == "real-controls-gaitpdb8"
-    rebuilt = build_real_layout_controls(shared_data, "gaitpdb8")
+    stored = reference_set_for(load_reference_sets(), layout, kind="real")
+    assert stored.name == f"real-controls-{layout}" and stored.n_recordings == people
+    rebuilt = build_real_layout_controls(shared_data, layout)
     assert [r["sha256"] for r in rebuilt.recordings] == [r["sha256"] for r in stored.recordings]
     assert [r["body_weight_check"] for r in rebuilt.recordings] == [r["body_weight_check"] for r in stored.recordings]
-    for metric in ("share_heel", "share_hallux", "f1"):
+    # stored rounded to 1e-6; anything more means the analysis changed: rebuild with `make references`
+    for metric in foot_metrics:
         old, new = stored.foot_metric(metric).values, rebuilt.foot_metric(metric).values
-        # stored rounded to 1e-6; anything more means the analysis changed: rebuild with `make references`
         assert len(old) == len(new)
+        assert all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(old, new)), (metric, old, new)
+    for metric in ("timing_variability_pct", "cadence_steps_per_min"):
+        old, new = stored.session_metric(metric).values, rebuilt.session_metric(metric).values
         assert all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(old, new)), (metric, old, new)
 
 
