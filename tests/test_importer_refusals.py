@@ -274,6 +274,15 @@ def test_foot_samples_refuse_values_beyond_float32() -> None:
     assert np.isnan(foot.values[1, 0])
 
 
+def test_stream_with_a_column_name_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    # found by the fuzz suite: a flipped byte in the schema's column name raised UnicodeDecodeError
+    stream = SEEDS["stream"](tmp_path)
+    data = stream.read_bytes()
+    at = data.index(b"time_s")
+    stream.write_bytes(data[:at] + b"\x9c" + data[at + 1:])
+    assert "not a readable insole stream" in _refused(stream)
+
+
 # ----------------------------------------------------------------------------- input that is not a regular file
 
 

@@ -190,10 +190,10 @@ def write_parquet(recording: Recording, path: str | Path, *, force: bool = False
     final step, so a file that appears meanwhile is not replaced either).
     """
     path = Path(path)
-    if not force and (path.exists() or path.is_symlink()):
-        raise OutputError(path, FORCE_HINT)
     if path.is_dir():
         raise OutputError(path, "is a folder; give a file name")
+    if not force and (path.exists() or path.is_symlink()):
+        raise OutputError(path, FORCE_HINT)
     feet = [recording.samples(s) for s in recording.sides]
     has_imu = any(f.accel_g is not None or f.gyro_dps is not None for f in feet)
     channels = sorted({name for f in feet for name in f.channels})
@@ -416,6 +416,7 @@ def read_parquet(path: str | Path) -> Recording:
         # 60 MB less at the peak for an hour and no slower from a local disk.
         table = pq.read_table(path, pre_buffer=False)
         table.validate(full=True)  # e.g. text that is not UTF-8, which Arrow checks only when asked
+        _ = table.column_names  # and column names
     except (OSError, pa.ArrowException, ValueError) as error:
         raise MalformedFileError(path, f"not a readable Parquet file ({_first_line(error)})") from None
     try:
@@ -468,7 +469,8 @@ def _read_stream(path: Path) -> tuple[Recording, dict[str, Any], str]:
     try:
         source = pa.memory_map(str(path), "r")
         reader = pa.ipc.open_stream(source)
-    except (OSError, pa.ArrowException) as error:
+        _ = reader.schema.names  # column names that are not UTF-8 fail here, not later
+    except (OSError, pa.ArrowException, ValueError) as error:
         raise MalformedFileError(path, f"not a readable insole stream ({_first_line(error)})") from None
     description = _description_from_schema(reader.schema, path, "Arrow stream")
     while True:

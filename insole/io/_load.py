@@ -130,8 +130,6 @@ def load(path: str | Path, format: str | None = None) -> Recording:
     except RecordingError as error:
         # the file's content would make an inconsistent recording: the file is at fault
         raise MalformedFileError(path, str(error)) from None
-    except InputError:
-        raise
     except OSError as error:  # a companion file that cannot be read (permission, vanished)
         where = Path(error.filename) if isinstance(error.filename, str) else path
         raise InputError(where, f"cannot be read ({error.strerror or error})") from None
