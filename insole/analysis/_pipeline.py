@@ -80,7 +80,7 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
         loads = foot_loads(recording, check_sensors(recording, side, params))
         contacts = detect_events(loads.force, fs, params, valid=loads.valid, time_s=loads.time_s, method=method,
                                  calibrated=loads.force_unit == "N")
-        return remove_offset(loads, contacts, params), contacts
+        return remove_offset(loads, contacts, params, in_place=True), contacts  # these loads are ours alone
 
     per_foot = dict(zip(recording.sides, _per_side(loads_and_events, recording)))
     loads = {side: found[0] for side, found in per_foot.items()}
