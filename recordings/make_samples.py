@@ -55,7 +55,7 @@ def main() -> int:
         "moticon_230927_102114.parquet": insole.load(SHARED / "moticon-opengo" / "230927_102114.txt"),
     }
     for name, recording in made.items():
-        path = insole.write_parquet(recording, REPO / "recordings" / name)
+        path = insole.write_parquet(recording, REPO / "recordings" / name, force=True)  # regenerates the samples
         assert insole.load(path).equals(recording)
         print(f"{path.relative_to(REPO)}: {recording!r}, {path.stat().st_size / 1024:.0f} KiB")
     return 0

@@ -51,6 +51,7 @@ def test_public_surface_is_pinned():
             "UnknownFormatError",
             "MalformedFileError",
             "MissingCompanionError",
+            "OutputError",
             "RecordingError",
             "DeviceError",
             "AnalysisError",
