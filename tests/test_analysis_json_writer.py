@@ -134,7 +134,7 @@ def test_json_is_byte_identical_to_the_value_by_value_writer(case: str, tmp_path
     # the writer from the tables (no row dicts), as a string and streamed to a file
     assert analysis_to_json(analysis) == expected
     out = tmp_path / "analysis.json"
-    write_json(analysis, out)
+    write_json(analysis, out, full=True)  # the full document (the lean one: test_lean_outputs.py)
     assert out.read_text(encoding="utf-8") == expected + "\n"
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from insole._cli import main
@@ -33,8 +34,9 @@ def test_summary_fits_a_terminal_and_compares_signed_measures_by_difference(caps
 
 
 def test_summary_prints_the_regional_loads(capsys, tmp_path) -> None:
-    out = _run(capsys, MOTICON, "--json", tmp_path / "a.json")
-    regions = json.loads((tmp_path / "a.json").read_text())["regions"]
+    out = _run(capsys, MOTICON, "--tables", tmp_path / "tables")
+    frame = pd.read_parquet(tmp_path / "tables" / "regions.parquet")
+    regions = {side: frame[frame["side"] == side].to_dict(orient="records") for side in ("left", "right")}
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("Regions:"))
     for region, label in (("heel", "heel"), ("medial_forefoot", "medial forefoot"), ("lesser_toes", "lesser toes")):

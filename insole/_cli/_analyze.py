@@ -1,6 +1,9 @@
-"""``insole analyze PATH``: gait events and foot-loading metrics, as a readable summary and (``--json``) JSON.
+"""``insole analyze PATH``: gait events and foot-loading metrics, as a readable summary, JSON and Parquet tables.
 
-The JSON is documented and versioned in docs/analysis-json.md. Other outputs
+``--json`` writes the lean document (events, strides, summary, quality,
+provenance: about 2 MB for an hour); ``--tables DIR`` the full per-stride,
+per-step, per-contact, per-sensor and curve tables as Parquet files. Both are
+documented and versioned in docs/analysis-json.md. Other outputs
 (the clinical report, the dashboard) plug in through ``register_output``:
 each adds one option to this command and receives the finished analysis.
 """
@@ -65,19 +68,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Analyse a recording: heel strikes and toe offs, stride and stance times, force curves "
             "(peaks, valley, loading rate, impulse), centre of pressure, regional loads, left/right "
-            "symmetry and data quality. Prints a readable summary; --json writes the full, documented "
-            "result (docs/analysis-json.md)."
+            "symmetry and data quality. Prints a readable summary; --json writes the events, strides, "
+            "summary, quality and provenance as JSON, --tables every per-stride, per-step, per-sensor and curve "
+            "table as Parquet files (docs/analysis-json.md)."
         ),
-        example="insole analyze recordings/gaitpdb_GaCo01_01_60s.parquet --json result.json",
+        example="insole analyze recordings/gaitpdb_GaCo01_01_60s.parquet --json result.json --tables result-tables",
     )
-    parser.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-' for standard output)")
+    parser.add_argument("--json", metavar="OUT", help="write the analysis as JSON to OUT ('-' for standard output): "
+                        "events, strides, summary, quality and provenance")
+    parser.add_argument("--tables", metavar="DIR", help="write every table of the analysis (strides, steps, contacts, "
+                        "curves, regions, sensors, summaries) as DIR/<name>.parquet, with DIR/tables.json")
     parser.add_argument("--mass-kg", type=float, metavar="M", help="body mass in kg (overrides the file's)")
     parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
     for output in _EXTRA_OUTPUTS:
         parser.add_argument(output.flag, metavar=output.metavar, help=output.help, **(output.kwargs or {}))
-    add_force_option(parser, help="replace the --json (and --report, --dashboard) file if it already exists "
+    add_force_option(parser, help="replace the --json and --tables (and --report, --dashboard) files if they exist "
                                   "(without it the command stops before any work); never the recording itself")
     parser.set_defaults(func=run)
+
+
+# The tables --tables writes (insole.io.analysis_tables of an Analysis), checked before the analysis starts.
+_TABLES = ("strides", "steps", "contacts", "curves", "regions", "sensors", "summary_per_foot", "summary_symmetry",
+           "summary")
 
 
 def _dest(output: ExtraOutput) -> str:
@@ -91,6 +103,13 @@ def run(args: argparse.Namespace) -> int:
     outputs = [None if args.json == "-" else args.json]
     outputs += [getattr(args, _dest(output), None) for output in _EXTRA_OUTPUTS]
     check_outputs(outputs, force=args.force, inputs=[args.path])
+    tables_dir = getattr(args, "tables", None)
+    if tables_dir is not None:
+        from insole._output import check_target
+
+        folder = check_target(tables_dir, folder=True, inputs=[args.path])
+        for name in ("tables.json", *(f"{table}.parquet" for table in _TABLES)) if folder.is_dir() else ():
+            check_target(folder / name, force=args.force, inputs=[args.path])
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
     for output in _EXTRA_OUTPUTS:
@@ -108,14 +127,24 @@ def run(args: argparse.Namespace) -> int:
     provenance["input"] = {**provenance["input"], "analysed_file": analysed_file(args.path)}
     analysis = dataclasses.replace(analysis, provenance=provenance)
     to_stdout = args.json == "-"
+    tables = None
+    if tables_dir is not None:
+        from insole.io import analysis_tables, write_tables
+
+        frames = analysis_tables(analysis)
+        write_tables(frames, tables_dir, provenance=provenance, formats=("parquet",), force=args.force,
+                     inputs=[args.path])
+        tables = {"folder": str(tables_dir), "format": "parquet", "names": list(frames)}
     if args.json and not to_stdout:
-        write_json(analysis, Path(args.json), force=args.force)
+        write_json(analysis, Path(args.json), force=args.force, tables=tables)
     if to_stdout:
-        write_json(analysis, sys.stdout)
+        write_json(analysis, sys.stdout, tables=tables)
     else:
         sys.stdout.write("\n".join(printable(line) for line in summary_text(analysis, args.path).split("\n")))
         if args.json:
             sys.stdout.write(f"\nJSON written to {args.json}\n")
+        if tables_dir is not None:
+            sys.stdout.write(f"{'' if args.json else chr(10)}tables written to {tables_dir}/ (Parquet)\n")
     for output in _EXTRA_OUTPUTS:
         value = getattr(args, _dest(output), None)
         if value is not None:

@@ -33,7 +33,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from insole.analysis._result import Analysis
 
-__all__ = ["analysis_to_dict", "analysis_to_json", "dumps", "plain", "write_json"]
+__all__ = ["analysis_to_dict", "analysis_to_json", "dumps", "lean_document", "lean_json", "plain", "write_json"]
 
 
 def plain(value: Any) -> Any:
@@ -172,18 +172,24 @@ def analysis_to_json(analysis: Analysis, indent: int | None = 1) -> str:
     return "".join(_analysis_parts(analysis, indent))
 
 
-def write_json(analysis: Analysis, out: Any, indent: int | None = 1, *, force: bool = False) -> None:
-    """Write ``analysis_to_json(analysis, indent) + "\\n"`` to a path (UTF-8) or a text file.
+def write_json(analysis: Analysis, out: Any, indent: int | None = 1, *, force: bool = False, full: bool = False,
+               tables: Mapping[str, Any] | None = None) -> None:
+    """Write the lean document (``lean_json``; what ``insole analyze --json`` writes) to a path or a text file.
 
-    The text is written piece by piece, without joining it first. A path is written atomically (a
-    temporary file beside it, renamed once complete: a crash leaves the old file or the new one);
-    ``force=False`` refuses to replace an existing file (``OutputError``).
+    ``full=True`` writes the whole structure instead, ``analysis_to_json(analysis, indent)`` (every table
+    as rows; some 50 MB for an hour), piece by piece without joining it first. ``tables`` (lean only)
+    says where the Parquet tables went. A path is written atomically (a temporary file beside it,
+    renamed once complete: a crash leaves the old file or the new one); ``force=False`` refuses to
+    replace an existing file (``OutputError``). A newline ends the text.
     """
     if isinstance(out, (str, Path)):
         from insole._output import atomic_write
 
         with atomic_write(out, force=force) as handle:
-            write_json(analysis, handle, indent)
+            write_json(analysis, handle, indent, full=full, tables=tables)
+        return
+    if not full:
+        out.write(lean_json(analysis, tables) + "\n")
         return
     if indent is None:
         out.write(analysis_to_json(analysis, None))
@@ -423,3 +429,66 @@ class _IndentedWriter:
                 first = False
         parts.append("\n" + self.unit * depth + ("}" if kind is dict else "]"))
         return parts
+
+
+# ---------------------------------------------------------------- the lean file `insole analyze --json` writes
+
+#: The schema of the lean document (``write_json``; the full ``to_dict`` structure keeps ``JSON_SCHEMA_VERSION``).
+LEAN_SCHEMA_VERSION = "2.0"
+
+#: The stride columns the lean document keeps (docs/analysis-json.md, "Stable keys"); every other column of
+#: the stride table, and the step, contact, curve, region and sensor tables, go to the Parquet tables.
+STRIDE_JSON_COLUMNS = (
+    "stride", "heel_strike_s", "toe_off_s", "next_heel_strike_s", "stride_time_s", "stance_time_s",
+    "swing_time_s", "used", "exclusion_reason",
+)
+
+
+def lean_document(analysis: Analysis, tables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The lean JSON structure: the stable keys, the summary, quality and provenance; no per-stance tables.
+
+    ``tables`` (optional) is recorded under ``"tables"``: where the full tables were written and their names.
+    """
+    full = _document(analysis, lambda frame: frame)  # tables left as DataFrames: only the strides are converted
+    provenance = dict(full["provenance"])
+    provenance["schema_version"] = LEAN_SCHEMA_VERSION
+    document: dict[str, Any] = {
+        "schema": "insole.analysis",
+        "schema_version": LEAN_SCHEMA_VERSION,
+        "provenance": provenance,
+        "quality": full["quality"],
+        "events": {side: {"heel_strike_s": events["heel_strike_s"], "toe_off_s": events["toe_off_s"]}
+                   for side, events in full["events"].items()},
+        "strides": {side: _frame_rows(frame[[c for c in STRIDE_JSON_COLUMNS if c in frame.columns]])
+                    for side, frame in analysis.strides.items()},
+        "summary": full["summary"],
+    }
+    if tables is not None:
+        document["tables"] = plain(dict(tables))
+    return document
+
+
+def lean_json(analysis: Analysis, tables: Mapping[str, Any] | None = None) -> str:
+    """The lean document as text: indented by one space, but each stride row and each event list on one line.
+
+    Numbers are written as ``json`` writes them (shortest exact form), so every value equals the full document's.
+    """
+    document = lean_document(analysis, tables)
+    compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+    pieces: dict[str, str] = {}
+
+    def hold(text: str) -> str:
+        key = f"\x00{len(pieces)}\x00"
+        pieces[key] = text
+        return key
+
+    for side, rows in document["strides"].items():
+        lines = ",\n   ".join(map(compact.encode, rows))
+        document["strides"][side] = hold("[\n   " + lines + "\n  ]" if rows else "[]")
+    for events in document["events"].values():
+        for key, values in events.items():
+            events[key] = hold(compact.encode(values))
+    text = json.dumps(document, indent=1, allow_nan=False, ensure_ascii=False)
+    for key, piece in pieces.items():
+        text = text.replace(json.dumps(key), piece, 1)
+    return text

@@ -47,9 +47,10 @@ _GROUPS = ("heel", "midfoot", "forefoot", "toes", "medial_forefoot", "lateral_fo
 def analysis_tables(analysis: Any) -> dict[str, pd.DataFrame]:
     """The named DataFrames of an analysis result.
 
-    An ``insole.analyze`` result gives ``strides``, ``steps``, ``regions`` and
-    ``sensors`` (its long-form frames: one row per stride, step, region group
-    or sensor, with a ``side`` column), ``summary_per_foot``,
+    An ``insole.analyze`` result gives ``strides``, ``steps``, ``contacts``,
+    ``curves``, ``regions`` and ``sensors`` (its long-form frames: one row per
+    stride, step, detected contact, percent of stance, region group or sensor,
+    with a ``side`` column), ``summary_per_foot``,
     ``summary_symmetry`` and the ``summary`` row of its plain numbers.
 
     Also accepted: a mapping of name -> DataFrame; an object with a ``tables()``
@@ -61,6 +62,7 @@ def analysis_tables(analysis: Any) -> dict[str, pd.DataFrame]:
     """
     if isinstance(analysis, Analysis):
         tables = {"strides": analysis.strides_frame(), "steps": analysis.steps_frame(),
+                  "contacts": _contacts(analysis), "curves": _stack_sides(analysis.curves),
                   "regions": analysis.regions_frame(), "sensors": analysis.sensors_frame(),
                   **_summary_tables(analysis.summary)}
     elif isinstance(analysis, Mapping):
@@ -84,6 +86,16 @@ def analysis_tables(analysis: Any) -> dict[str, pd.DataFrame]:
         offered = ', '.join(bad) or type(analysis).__name__
         raise AnalysisError(f"the analysis result offers no tables to export ({offered})")
     return tables
+
+
+def _contacts(analysis: Analysis) -> pd.DataFrame:
+    """Every detected contact of both feet: ``side``, ``contact`` (its index in the foot's list), then its columns."""
+    frames = {}
+    for side, events in analysis.events.items():
+        frame = events.contacts.reset_index(drop=True)
+        frame.insert(0, "contact", np.arange(len(frame), dtype=np.int64))
+        frames[side] = frame
+    return _stack_sides(frames)
 
 
 def _stack_sides(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
