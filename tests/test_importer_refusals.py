@@ -26,9 +26,17 @@ from test_fuzz_importers import SEEDS, gaitndd_files, gaitpdb_file
 
 import insole
 import insole.io
-from insole import FootSamples, InputError, MalformedFileError, Recording, RecordingError, RecordingMeta, get_layout
+from insole import (
+    FootSamples,
+    InputError,
+    MalformedFileError,
+    OutputError,
+    Recording,
+    RecordingError,
+    RecordingMeta,
+    get_layout,
+)
 from insole._cli import main
-from insole._errors import OutputError
 
 SHARED = shared_data_dir()
 

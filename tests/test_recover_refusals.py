@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from insole import RecordingMeta, RecordingStreamWriter, get_layout
-from insole._errors import InputError, OutputError
+from insole import InputError, OutputError, RecordingMeta, RecordingStreamWriter, get_layout
 from insole.capture._quality import QUALITY_SCHEMA, format_capture_quality, unknown_capture_quality
 from insole.io import read_parquet, recover
 

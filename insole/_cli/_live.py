@@ -151,8 +151,7 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
     from insole._cli._device_options import capture_setup, emulated_walk_specs, session_force, start_emulation
     from insole._errors import DeviceError
     from insole._recording import RecordingMeta
-    from insole.capture import CaptureSession, LiveHub
-    from insole.capture._sources import capture_session, layout_for_source
+    from insole.capture import CaptureSession, LiveHub, capture_session, layout_for_source
 
     params, selectors = capture_setup(args)
     meta = RecordingMeta(subject_id=args.subject, body_mass_kg=args.mass_kg, shoe_size_eu=args.shoe_size_eu,

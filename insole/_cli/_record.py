@@ -94,8 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
     from insole._recording import RecordingMeta
-    from insole.capture import CaptureSession, StoppedBeforeRecording, format_capture_quality
-    from insole.capture._sources import capture_session
+    from insole.capture import CaptureSession, StoppedBeforeRecording, capture_session, format_capture_quality
 
     params, selectors = capture_setup(args)
     sides = tuple(selectors)

@@ -158,8 +158,7 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
         tare_prompt,
     )
     from insole._recording import RecordingMeta
-    from insole.capture import CaptureSession, LiveHub
-    from insole.capture._sources import capture_session, layout_for_source
+    from insole.capture import CaptureSession, LiveHub, capture_session, layout_for_source
     from insole.clinic import TIME_LIMIT_S, GuidedTest, protocol
 
     spec = protocol(args.test)
@@ -315,7 +314,7 @@ async def _serve(args: argparse.Namespace, hub: Any, guided: Any, meta: Any) -> 
     if args.host is not None and not is_loopback(host):
         print(f"insole test: warning: serving on {host}: anyone who can reach this machine can watch the test",
               file=sys.stderr)
-    from insole.capture._sources import layout_for_source
+    from insole.capture import layout_for_source
 
     server = LiveServer(hub, layout=layout_for_source(args.source), unit="kPa", sample_rate_hz=float(args.rate),
                         session=GuidedControl(guided),

@@ -47,7 +47,7 @@ from insole.batch._cache import ROW_SCHEMA_VERSION, BatchCache, cache_key
 from insole.batch._discover import Candidate, Discovery, FolderIndex, content_digest, content_files, discover
 from insole.batch._engines import EngineSpec, run_jobs
 from insole.batch._task import Job, error_record
-from insole.io._export._csv import spreadsheet_safe
+from insole.io import spreadsheet_safe
 
 __all__ = [
     "run_batch",

@@ -12,7 +12,9 @@ Modules (see ``docs/capture.md``):
 * ``_clock``: online device-clock -> session-clock estimate (offset + drift) and the written time axis;
 * ``_quality``: the capture-quality figures stored in ``meta.capture_quality``;
 * ``_collector``: bleak scanning, connecting, commands, notifications, reconnects;
-* ``_session``: one recording session: links + timelines + clocks + writer + live hub.
+* ``_session``: one recording session: links + timelines + clocks + writer + live hub;
+* ``_sources``: the capture sources other than our own insoles (Moticon OpenGo over UDP, ORPHE
+  INSOLE over BLE) behind one seam; ``capture_session(source, out, ...)`` makes the session of any.
 """
 
 from insole._lazy import lazy_surface
@@ -35,6 +37,8 @@ __all__ = [
     "SessionStatus",
     "format_capture_quality",
     "scan_insoles",
+    "capture_session",
+    "layout_for_source",
 ]
 
 _HOMES = {
@@ -55,6 +59,8 @@ _HOMES = {
     "CaptureResult": "_session",
     "CaptureSession": "_session",
     "SessionStatus": "_session",
+    "capture_session": "_sources",
+    "layout_for_source": "_sources",
 }
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "provenance",
     # exports (loaded on first use)
     "write_csv",
+    "spreadsheet_safe",
     "write_bids",
     "read_bids",
     "BidsExportParams",
@@ -63,6 +64,7 @@ __all__ = [
 # so that `import insole` and the quick commands stay light.
 _LAZY = {
     "write_csv": "insole.io._export._csv",
+    "spreadsheet_safe": "insole.io._export._csv",
     "write_bids": "insole.io._export._bids",
     "read_bids": "insole.io._export._bids",
     "BidsExportParams": "insole.io._export._bids",
