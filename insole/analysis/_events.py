@@ -567,7 +567,7 @@ def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate
     and never fell back to it, and rose there at least
     ``touch_slope_fraction`` times as steeply as the main rise does, the foot was
     already on the ground: the heel strike is that touch's onset (walking
-    back from its steepest point to a quarter of that slope). A slow creep
+    back from its steepest point to ``shape_slope_fraction`` of that slope). A slow creep
     before the rise is not a touch (too shallow) and keeps the main onset.
     """
     n = shape.size

@@ -99,13 +99,13 @@ class AnalysisParams:
     contact_on_fraction: float = 0.045
     contact_off_fraction: float = 0.135
     shape_lowpass_hz: float = 30.0
-    shape_slope_fraction: float = 0.25
+    shape_slope_fraction: float = 0.15
     shape_toe_off_fraction: float = 0.14
     shape_settle_s: float = 0.10
     shape_floor_fraction: float = 0.04
     shape_pause_fraction: float = 0.08
     shape_unloaded_fraction: float = 0.30
-    touch_slope_fraction: float = 0.7
+    touch_slope_fraction: float = 0.5
     touch_window_s: float = 0.15
     split_stance_factor: float = 1.75
     split_depth_fraction: float = 0.35
