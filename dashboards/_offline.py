@@ -380,7 +380,8 @@ def _in_card(fig: Any, legend_on_top: bool = False) -> dict[str, Any]:
     Only the layout changes (the traces are the ``insole.plot`` ones); a short figure gets its legend on top,
     clear of its tick labels.
     """
-    fig.update_layout(title=None, margin=dict(t=28, b=60), paper_bgcolor="rgba(0,0,0,0)")
+    # the top margin keeps the plot toolbar (top right, about 26 px) above the subplot titles and the legend
+    fig.update_layout(title=None, margin=dict(t=56, b=60), paper_bgcolor="rgba(0,0,0,0)")
     if legend_on_top:
         fig.update_layout(legend=dict(yanchor="bottom", y=1.0, xanchor="right", x=1.0))
     return fig.to_plotly_json()

@@ -64,7 +64,9 @@
     var warnings = [];
     if (!M.analysis.available) warnings.push('Gait analysis unavailable' + (M.analysis.error ? ': ' + M.analysis.error : '') + '. Events, strides and curves are not shown.');
     if (M.layout.approximate) warnings.push('Sensor positions of layout ' + M.layout.name + ' are approximate: maps and centre of pressure are indicative. ' + M.layout.source);
-    if (M.unit === 'au') warnings.push('Loads are in arbitrary units (uncalibrated sensors): compare shapes and left/right, not absolute values.');
+    // each uncalibrated insole has its own gain: the analysis calls a left/right load difference uninterpretable
+    if (M.unit === 'au') warnings.push('Loads are in arbitrary units (uncalibrated sensors): compare the shape and timing of each foot; ' +
+      'absolute values and left/right differences in load are not interpretable (each insole has its own gain).');
     if (!P.player.every_sample) warnings.push('The player shows ' + P.player.rate_hz.toFixed(1) + ' frames/s (of ' + M.sample_rate_hz + ' Hz) to keep this file small; the load curves keep every sample.');
     warnings.forEach(function (w) { $('warnings').appendChild(el('div', 'warn-box', w)); });
   }
@@ -285,11 +287,28 @@
       else if (e.key === 'ArrowRight') { player.pause(); player.seek(player.index + 1); }
     });
     window.__player = player;
+    if (ONE_SENSOR) {
+      // the player still drives the time and load readouts and the cursor on the load chart
+      $('player-map').hidden = true;
+      var why = el('div');
+      noMap(why, 'pressure map');
+      $('player-map').parentNode.insertBefore(why, $('player-map'));
+      $('player-hint').textContent = (P.player.every_sample ? 'every sample' : P.player.rate_hz.toFixed(1) + ' frames/s') +
+        ' · the time and each foot\u2019s load';
+    }
   }
 
   /* ---- maps -------------------------------------------------------------------------------- */
 
+  // One sensor per foot (foot switches): a map would paint the whole insole in one colour, so say why there is none.
+  var ONE_SENSOR = M.layout.n_sensors < 2;
+  function noMap(box, what) {
+    box.replaceChildren(el('div', 'empty', 'No ' + what + ': layout ' + M.layout.name + ' has one sensor per foot, ' +
+      'so there is nothing to map; each foot\u2019s load over time is in the chart above.'));
+  }
+
   function maps(fm) {
+    if (ONE_SENSOR) { $('maps-hint').textContent = ''; noMap(document.querySelector('#sec-maps .maps'), 'pressure maps'); return; }
     var unit = P.maps.unit, units = { peak: unit, mean: unit, pti: unit + '·s' };
     $('maps-hint').textContent = 'over ' + SIDES.map(function (s) { return P.maps.stances[s] + ' ' + s; }).join(' and ') +
       ' stances: ' + P.maps.how + ' · hover a sensor for its value';
@@ -592,7 +611,8 @@
   guard('marks', marks);
   guard('provenance', provenance);
   windowButtons();
-  $('butterfly-note').textContent = P.notes.butterfly || '';
+  // without a figure the reason is already the card's message
+  $('butterfly-note').textContent = P.figures.butterfly ? (P.notes.butterfly || '') : '';
   // The load chart is drawn at once; the figures further down when they come near the screen
   // (plotly takes 0.1-1 s per figure, which would otherwise all be paid before the page is usable).
   var lazy = [

@@ -57,6 +57,8 @@ def region_shares(analysis: Any, *, groups: Sequence[str] = SHARE_GROUPS,
         fig.add_trace(go.Bar(x=labels, y=[v[0] for v in values], name=side, marker_color=SIDE_COLOURS[side],
                              error_y=dict(type="data", array=[v[1] for v in values], thickness=1, color="#566573")))
     fig.update_layout(barmode="group")
+    # two-word groups shown on two lines: at print width the one-line names ran into each other
+    fig.update_xaxes(tickvals=labels, ticktext=[label.replace(" ", "<br>") for label in labels])
     fig.update_yaxes(title_text="share of stance load (%)")
     return styled(fig, "Left / right comparison: regional share of stance load (mean ± SD over steps)",
                   height_px=height_px or 380)

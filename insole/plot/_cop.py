@@ -45,9 +45,10 @@ def cop_paths(analysis: Any, layout: SensorLayout | None = None, *,
     if why_not_cop_paths(analysis) is not None:
         return None
     geometry = foot_geometry(analysis, layout)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.08,
-                        subplot_titles=("COP path per foot (measured, mean step)",
-                                        "COP butterfly (reconstructed, see note)"))
+    # short panel titles and a wide gap: at print width the longer titles ran together and the butterfly's
+    # axis title lay on the right foot of the first panel
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.16,
+                        subplot_titles=("Path per foot (measured)", "Butterfly (reconstructed)"))
     gap_mm = 0.45 * geometry.foot_length_mm
     for side in analysis.sides:
         offset = -gap_mm if side == "left" else gap_mm
@@ -69,7 +70,7 @@ def cop_paths(analysis: Any, layout: SensorLayout | None = None, *,
     fig.update_xaxes(title_text="medial-lateral (mm)", row=1, col=1, scaleanchor="y", scaleratio=1)
     fig.update_yaxes(title_text="heel to toe (mm)", row=1, col=1)
     fig.update_xaxes(title_text="left-right (mm)", row=1, col=2)
-    fig.update_yaxes(title_text="forward (mm, treadmill-like frame)", row=1, col=2)
+    fig.update_yaxes(title_text="forward (mm)", row=1, col=2)
     return styled(fig, "Centre of pressure", height_px=height_px or 460)
 
 

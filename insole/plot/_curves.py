@@ -27,7 +27,8 @@ def why_not_force_curves(analysis: Any) -> str | None:
 
 
 # The COP panels ``force_curves(..., cop=True)`` adds: (column of ``analysis.curves``, panel title).
-_COP_PANELS = (("cop_x_mm", "COP along the foot (mm from heel)"), ("cop_y_mm", "COP across the foot (mm, + medial)"))
+# Short: three panels share a card's width, and longer titles ran into each other.
+_COP_PANELS = (("cop_x_mm", "COP from heel (mm)"), ("cop_y_mm", "COP medial + (mm)"))
 
 
 def _drawn(curve: Any) -> bool:
@@ -47,7 +48,7 @@ def force_curves(analysis: Any, *, cop: bool = False, height_px: int | None = No
         return None
     unit = "BW" if _calibrated(analysis) else "au"
     sides = [side for side in analysis.sides if _drawn(analysis.curves[side])]
-    panels = [("force_bw", f"vertical force ({unit})")]
+    panels = [("force_bw", f"force ({unit})")]
     if cop and all(f"{key}_mean" in analysis.curves[side]
                    and np.isfinite(analysis.curves[side][f"{key}_mean"].to_numpy(float)).any()
                    for side in sides for key, _ in _COP_PANELS):
@@ -61,12 +62,14 @@ def force_curves(analysis: Any, *, cop: bool = False, height_px: int | None = No
         fig.update_yaxes(title_text=f"vertical force ({unit})")
         return styled(fig, "Force curves: mean ± SD over steps", height_px=height_px or 380)
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[title for _, title in panels],
-                        horizontal_spacing=0.08)
+                        horizontal_spacing=0.09)
     for col, (key, _) in enumerate(panels, start=1):
         for side in sides:
             for trace in _side_traces(analysis.curves[side], side, key, legend=col == 1, grouped=True):
                 fig.add_trace(trace, row=1, col=col)
         fig.update_xaxes(title_text="stance (%)", range=[0, 100], row=1, col=col)
+    # narrow panels: a y tick at the bottom corner met the x axis's "0" (seen on moticon16 in the dashboard)
+    fig.update_yaxes(ticklabelstandoff=6)
     fig.update_annotations(font=dict(size=12))
     return styled(fig, "Force and centre of pressure over stance: mean ± SD over steps", height_px=height_px or 380)
 

@@ -65,7 +65,10 @@ def load_maps(analysis: Any, layout: SensorLayout | None = None) -> go.Figure | 
         return None
     geometry = foot_geometry(analysis, layout)
     panels = _panels(analysis)
-    fig = make_subplots(rows=1, cols=len(panels), horizontal_spacing=0.12, subplot_titles=[t for _, t in panels])
+    # each panel's colour bar sits in the gap after it (never on the next panel), so the gap is wide enough
+    # for a bar and its tick labels, and only the first panel labels the shared heel-to-toe axis
+    fig = make_subplots(rows=1, cols=len(panels), horizontal_spacing=0.2, shared_yaxes=True,
+                        subplot_titles=[t for _, t in panels])
     gap_mm = 0.45 * geometry.foot_length_mm
     n_sensors = max(len(analysis.sensors[s]) for s in analysis.sides)
     size_px = float(np.clip(90.0 / math.sqrt(n_sensors), 4, 24))
@@ -79,14 +82,16 @@ def load_maps(analysis: Any, layout: SensorLayout | None = None) -> go.Figure | 
             if outline is not None:
                 fig.add_trace(outline, row=1, col=col)
             v = table[column].to_numpy(float)
-            colorbar_x = (col / len(panels)) - (0.06 if col < len(panels) else 0.0)
+            x_axis = fig.layout[f"xaxis{'' if col == 1 else col}"]
+            colorbar_x = float(x_axis.domain[1]) + 0.01
             unit = title[title.rindex("(") + 1:-1]
             fig.add_trace(go.Scatter(
                 x=display_x(side, table["y_mm"].to_numpy(float)) + offset, y=table["x_mm"].to_numpy(float),
                 mode="markers",
                 marker=dict(size=size_px, color=v, cmin=0, cmax=top, colorscale="YlOrRd",
                             line=dict(color="#566573", width=0.5 if n_sensors <= 64 else 0),
-                            showscale=k == 0, colorbar=dict(title=unit, x=colorbar_x, len=0.9)),
+                            showscale=k == 0, colorbar=dict(title=dict(text=unit, side="top"), x=colorbar_x,
+                                                                xanchor="left", len=0.9, thickness=14)),
                 text=[f"{side} {name} ({region}): {val:.1f}" for name, region, val in
                       zip(table["sensor"], table["region"], v)],
                 hoverinfo="text", name=side, showlegend=False), row=1, col=col)

@@ -182,8 +182,9 @@ def chain_svg(findings: Sequence[Finding],
                 )
     out += arrows + labels
     if not findings:
-        out.append('<text x="380" y="300" font-size="14" text-anchor="middle" fill="#566573" '
-                   'transform="translate(0,-200)">No findings flagged</text>')
+        # in the empty top-left corner, never across the body
+        out.append('<text x="20" y="24" font-size="14" text-anchor="start" fill="#566573" class="no-findings">'
+                   'No findings flagged</text>')
     # legend
     lx, ly = 20, _HEIGHT - 20
     legend = {"expert_opinion": "hypothesis", "weak": "weak", "weak_moderate": "weak–moderate",

@@ -1,0 +1,318 @@
+"""What a reader sees, checked by machine on real files of every layout family (issue 20).
+
+The PDF report (printed by headless Chromium, as ``insole report --pdf`` does) is read back with
+``pdftotext -bbox-layout`` (poppler-utils): no two words' boxes overlap, every page says
+"page N of M", no page holds only the footer, no page ends on a heading. The same report page,
+laid out for print, and the offline dashboard are opened in headless Chromium: no text box of a
+figure lies on another text box, on another subplot's plotting area or on the plot toolbar; no
+label of the kinetic-chain drawing lies on the drawing; no plot is empty without a message; no
+console error.
+
+Each case writes its PDF and a screenshot of the dashboard to ``tests/artifacts`` for a person to
+look at (``docs/gallery/`` holds the reviewed ones, made by ``docs/scripts/gallery.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from _data import REPO, shared_data_dir
+
+from insole import Recording, load
+from insole.simulate import SimulationParams, simulate
+
+SHARED = shared_data_dir()
+
+# one real file per layout family (the simulated insole16 is made in the test)
+CASES = {
+    "insole16": None,
+    "moticon16": REPO / "recordings/moticon_230927_102114.parquet",
+    "gaitpdb8": REPO / "recordings/gaitpdb_GaCo01_01_60s.parquet",
+    "footswitch1": REPO / "recordings/gaitndd_control1.parquet",
+    "pedar99": SHARED / "vendor-exports/pedar_example.asc",
+    "fscan": SHARED / "vendor-exports/fscan_testL.asf",
+    "xsensor": SHARED / "vendor-exports/xsensor_data.csv",
+    "stappone": SHARED / "vendor-exports/stappone_example.csv",
+}
+
+_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
+_PAGE_LABEL = re.compile(r"page (\d+) of (\d+)")
+# Two words overlap when their common area exceeds this share of the smaller word's box: glyph boxes of
+# neighbouring words on one line touch (ascenders, kerning) without the letters meeting.
+_OVERLAP_SHARE = 0.15
+
+
+@functools.cache
+def _recording(name: str) -> tuple[Recording, Path | None]:
+    source = CASES[name]
+    if source is None:
+        return simulate(SimulationParams(duration_s=60.0, seed=20)), None
+    return load(source), source
+
+
+@dataclass(frozen=True)
+class PdfLine:
+    words: tuple[tuple[float, float, float, float, str], ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w[4] for w in self.words)
+
+    @property
+    def top(self) -> float:
+        return min(w[1] for w in self.words)
+
+    @property
+    def height(self) -> float:
+        return max(w[3] for w in self.words) - self.top
+
+
+def pdf_pages(path: Path) -> list[list[PdfLine]]:
+    """Each page's lines of words with their boxes (points), as poppler's pdftotext reads them."""
+    out = subprocess.run(["pdftotext", "-bbox-layout", str(path), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    pages = []
+    for page in out.split("<page ")[1:]:
+        lines = []
+        for line in re.findall(r"<line .*?</line>", page, re.S):
+            words = tuple((float(a), float(b), float(c), float(d), html.unescape(t))
+                          for a, b, c, d, t in _WORD.findall(line))
+            if words:
+                lines.append(PdfLine(words))
+        pages.append(lines)
+    return pages
+
+
+def overlapping_words(lines: list[PdfLine]) -> list[tuple[str, str]]:
+    words = [w for line in lines for w in line.words]
+    if len(words) < 2:
+        return []
+    box = np.array([w[:4] for w in words])
+    width = np.minimum(box[:, None, 2], box[None, :, 2]) - np.maximum(box[:, None, 0], box[None, :, 0])
+    height = np.minimum(box[:, None, 3], box[None, :, 3]) - np.maximum(box[:, None, 1], box[None, :, 1])
+    common = np.clip(width, 0, None) * np.clip(height, 0, None)
+    area = (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1])
+    smaller = np.minimum(area[:, None], area[None, :])
+    pairs = np.argwhere(np.triu(common > _OVERLAP_SHARE * smaller, 1))
+    return [(words[i][4], words[j][4]) for i, j in pairs]
+
+
+def pdf_problems(path: Path, footer_prefix: str) -> list[str]:
+    """What is wrong with the printed report, one line per problem (empty when it reads cleanly)."""
+    pages = pdf_pages(path)
+    problems = []
+    for number, lines in enumerate(pages, 1):
+        labels = [m for line in lines for m in _PAGE_LABEL.finditer(line.text)]
+        if [(int(m[1]), int(m[2])) for m in labels] != [(number, len(pages))]:
+            problems.append(f"page {number}: page label {[m[0] for m in labels]}, not 'page {number} of "
+                            f"{len(pages)}'")
+        content = [line for line in lines if not _PAGE_LABEL.search(line.text)
+                   and not line.text.startswith(footer_prefix)]
+        if not content:
+            problems.append(f"page {number}: holds only the footer")
+            continue
+        for a, b in overlapping_words(lines):
+            problems.append(f"page {number}: words overlap: {a!r} / {b!r}")
+        # a heading is a line much taller than the page's ordinary text; none may end a page
+        heights = np.array([line.height for line in content])
+        last = max(content, key=lambda line: line.top)
+        if number < len(pages) and last.height > 1.4 * float(np.median(heights)):
+            problems.append(f"page {number}: ends on the heading {last.text!r}")
+    return problems
+
+
+# ---------------------------------------------------------------- in the browser
+
+# Every text box of every plotly figure against the others, against the plotting areas of the other
+# subplots and against the toolbar; the kinetic chain's labels against its drawing; empty figures.
+_LAYOUT_PROBLEMS_JS = r"""
+() => {
+  const problems = [];
+  const box = (el) => el.getBoundingClientRect();
+  const shown = (el) => { const b = box(el); return b.width > 0.5 && b.height > 0.5; };
+  const meet = (a, b, pad) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > pad
+                           && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > pad;
+  const where = (el) => { const s = el.closest('[id]'); return s ? s.id : '?'; };
+  for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+    if (!shown(gd)) continue;
+    const say = (what) => problems.push(`${where(gd)}: ${what}`);
+    const areas = [...gd.querySelectorAll('.draglayer .nsewdrag')].filter(shown).map((el) => box(el));
+    const texts = [...gd.querySelectorAll('.main-svg text')]
+      .filter((t) => !t.closest('.hoverlayer') && !t.closest('.legend') && (t.textContent || '').trim() && shown(t));
+    const boxes = texts.map((t) => box(t));
+    const bars = [...gd.querySelectorAll('.colorbar')];
+    const modebar = gd.querySelector('.modebar');
+    const toolbar = modebar && shown(modebar) && getComputedStyle(modebar.parentElement).display !== 'none';
+    for (let i = 0; i < texts.length; i++) {
+      const text = `"${texts[i].textContent}"`;
+      for (let j = i + 1; j < texts.length; j++) {
+        if (meet(boxes[i], boxes[j], 1.5)) say(`${text} overlaps "${texts[j].textContent}"`);
+      }
+      const tick = texts[i].closest('[class*="tick"]');
+      const onBar = texts[i].closest('.colorbar');
+      for (const area of areas) {
+        const inside = boxes[i].left >= area.left - 1 && boxes[i].right <= area.right + 1
+                    && boxes[i].top >= area.top - 1 && boxes[i].bottom <= area.bottom + 1;
+        if ((!tick || onBar) && !inside && meet(boxes[i], area, 2)) say(`${text} lies on a plotting area`);
+      }
+      for (const bar of bars) {
+        if (!bar.contains(texts[i]) && meet(boxes[i], box(bar), 2)) say(`${text} lies on a colour bar`);
+      }
+      if (toolbar && meet(boxes[i], box(modebar), 1)) say(`the plot toolbar covers ${text}`);
+    }
+    for (const bar of bars) {
+      for (const area of areas) if (meet(box(bar), area, 2)) say('a colour bar lies on a plotting area');
+    }
+    const some = (v) => v !== null && v !== undefined && !(typeof v === 'number' && isNaN(v));
+    const values = (a) => (Array.isArray(a) || ArrayBuffer.isView(a)) ? Array.prototype.some.call(a, some)
+                          : !!(a && typeof a === 'object' && a.bdata);  // plotly's packed arrays
+    const points = (gd.data || []).some((t) => ['x', 'y', 'z', 'values'].some((k) => values(t[k])));
+    const said = ((gd.layout || {}).annotations || []).some((a) => (a.text || '').trim());
+    if (!points && !said) say('an empty plot without a message');
+  }
+  for (const svg of document.querySelectorAll('.chain svg')) {
+    const drawn = [...svg.querySelectorAll('line, circle, rect, path, polyline')]
+      .filter((el) => !el.closest('.grade-label')).map((el) => {
+        // a straight line's box has no width or height: give it its stroke
+        const b = box(el);
+        return {left: b.left - 2, right: b.right + 2, top: b.top - 2, bottom: b.bottom + 2};
+      });
+    for (const t of svg.querySelectorAll('text')) {
+      if (t.closest('.grade-label') || !shown(t)) continue;
+      if (drawn.some((b) => meet(box(t), b, 1))) problems.push(`chain: "${t.textContent}" is drawn across the figure`);
+    }
+  }
+  return problems;
+}
+"""
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+
+
+@pytest.fixture(scope="module")
+def browser_context() -> Any:
+    """One headless Chromium for the module's pages (a launch per case would add a second or two each)."""
+    from browser import chromium
+
+    with chromium(width=1400, height=1000) as (context, _):
+        yield context
+
+
+def _open(context: Any, path: Path) -> tuple[Any, list[str]]:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.goto(path.as_uri())
+    return page, errors
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", list(CASES))
+def test_report_reads_cleanly_on_paper_and_screen(name: str, tmp_path: Path, artifacts: Path,
+                                                  browser_context: Any) -> None:
+    from browser import wait_for
+
+    from insole.report import write_report
+
+    recording, source = _recording(name)
+    pdf = artifacts / f"visual_report_{name}.pdf"
+    report = write_report(recording, tmp_path / "r.html", path=source, pdf_path=pdf, force=True)
+    problems = pdf_problems(pdf, footer_prefix=f"insole {report.to_dict()['software']['version']} · report schema")
+    # the page as it is laid out for print (A4 less its margins), then as a screen shows it
+    page, errors = _open(browser_context, tmp_path / "r.html")
+    try:
+        page.set_viewport_size({"width": 720, "height": 1000})
+        page.emulate_media(media="print")
+        wait_for(page, "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
+                       "document.querySelectorAll('.js-plotly-plot').length", 30)
+        page.wait_for_timeout(300)
+        problems += [f"print: {p}" for p in page.evaluate(_LAYOUT_PROBLEMS_JS)]
+        page.emulate_media(media="screen")
+        page.set_viewport_size({"width": 1200, "height": 900})
+        page.wait_for_timeout(500)
+        problems += [f"screen: {p}" for p in page.evaluate(_LAYOUT_PROBLEMS_JS)]
+        problems += errors
+    finally:
+        page.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", list(CASES))
+def test_dashboard_reads_cleanly(name: str, tmp_path: Path, artifacts: Path, browser_context: Any) -> None:
+    from browser import wait_for
+
+    from dashboards import write_dashboard
+
+    recording, source = _recording(name)
+    path = write_dashboard(recording, tmp_path / "d.html", source=source.name if source else "simulated")
+    page, errors = _open(browser_context, path)
+    try:
+        wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
+        page.evaluate("() => window.__renderAll()")
+        wait_for(page, "() => window.__dashboardStats.all_rendered_ms", 60)
+        page.wait_for_timeout(300)
+        # the toolbar shows while the pointer is over a plot: show every toolbar, as a hover would
+        page.add_style_tag(content=".modebar { opacity: 1 !important; }")
+        problems = page.evaluate(_LAYOUT_PROBLEMS_JS)
+        if recording.layout.n_sensors == 1:
+            # one sensor per foot: no map painting the whole insole, the reason instead; no comparison invited
+            shown = page.evaluate("() => [...document.querySelectorAll('#sec-player canvas, #sec-maps canvas')]"
+                                  ".filter((c) => c.getBoundingClientRect().width > 0).length")
+            assert shown == 0
+            assert page.locator("#sec-maps .empty").inner_text().count("one sensor per foot") == 1
+            assert page.locator("#sec-player .empty").inner_text().count("one sensor per foot") == 1
+        if recording.unit == "au":
+            assert "left/right differences in load are not interpretable" in page.locator("#warnings").inner_text()
+        page.screenshot(path=str(artifacts / f"visual_dashboard_{name}.png"), full_page=True)
+        problems += errors + page.evaluate("window.__dashboardStats.errors")
+    finally:
+        page.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_the_checks_see_overlapping_words(tmp_path: Path) -> None:
+    """The PDF reader finds words printed on top of each other, and a missing page label."""
+    from insole.report._pdf import print_pdf
+
+    page = tmp_path / "p.html"
+    page.write_text('<html><body><p style="position:absolute;top:40px;left:40px">overlapping words</p>'
+                    '<p style="position:absolute;top:44px;left:60px">printed here</p></body></html>')
+    pytest.importorskip("jinja2")
+    try:
+        pdf = print_pdf(page, tmp_path / "p.pdf")
+    except Exception as error:  # no Chromium on this machine
+        pytest.skip(f"cannot print: {error}")
+    problems = pdf_problems(pdf, footer_prefix="no footer")
+    assert any("words overlap" in p for p in problems)
+    assert any("page label" in p for p in problems)
+
+
+@pytest.mark.browser
+def test_the_checks_see_a_label_across_the_chain_drawing(tmp_path: Path, browser_context: Any) -> None:
+    """Before issue 20 the report wrote "No findings flagged" across the body of the kinetic-chain figure."""
+    from insole.report._chain import chain_svg
+
+    svg = chain_svg([])
+    across = svg.replace("</svg>", '<text x="380" y="100" font-size="14" text-anchor="middle">No findings flagged'
+                                   "</text></svg>")
+    page_file = tmp_path / "c.html"
+    page = browser_context.new_page()
+    try:
+        for drawing, expected in ((svg, []), (across, ['chain: "No findings flagged" is drawn across the figure'])):
+            page_file.write_text(f'<html><body><div class="chain">{drawing}</div></body></html>')
+            page.goto(page_file.as_uri())
+            assert page.evaluate(_LAYOUT_PROBLEMS_JS) == expected
+    finally:
+        page.close()
