@@ -37,20 +37,36 @@ from insole._errors import (
     RecordingError,
     UnknownFormatError,
 )
-from insole._layout import SensorLayout, builtin_layouts, get_layout
 from insole._lazy import lazy_surface
-from insole._recording import FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
-from insole._version import __version__
-from insole.io import RecordingStreamWriter, formats, load, read_parquet, recover, write_parquet
 
 if TYPE_CHECKING:
     from insole import analysis, batch, capture, clinic, io, plot, report, simulate
+    from insole._layout import SensorLayout, builtin_layouts, get_layout
+    from insole._recording import FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
+    from insole._version import __version__
     from insole.analysis import Analysis, AnalysisParams, analyze
+    from insole.io import RecordingStreamWriter, formats, load, read_parquet, recover, write_parquet
     from insole.simulate import SimulationParams
 
-# The processing entry points pull in scipy; they load on first use so that
-# `import insole` and every `insole` command start quickly.
+# Every name but the errors loads on first use, so that `import insole` and every `insole` command
+# start quickly: the files (insole.io) pull in pyarrow, the processing entry points scipy and pandas,
+# and even the version reads the installed metadata (importlib.metadata).
 _LAZY = {
+    "__version__": "_version",
+    "SensorLayout": "_layout",
+    "builtin_layouts": "_layout",
+    "get_layout": "_layout",
+    "FootSamples": "_recording",
+    "Mark": "_recording",
+    "Recording": "_recording",
+    "RecordingMeta": "_recording",
+    "ReferenceEvents": "_recording",
+    "load": "insole.io",
+    "formats": "insole.io",
+    "write_parquet": "insole.io",
+    "read_parquet": "insole.io",
+    "RecordingStreamWriter": "insole.io",
+    "recover": "insole.io",
     "analyze": "insole.analysis",
     "AnalysisParams": "insole.analysis",
     "Analysis": "insole.analysis",

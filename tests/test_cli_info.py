@@ -150,3 +150,27 @@ def test_info_with_a_column_mapping(tmp_path: Path) -> None:
     assert info["feet"]["right"]["gaps"] == [{"start_s": 0.02, "end_s": 0.02, "samples": 1}]
     assert info["feet"]["left"]["invalid_samples"] == 0 and info["meta"]["subject_id"] == "FS-1"
     assert info["meta"]["source"]["mapping"]["file"] == "switches.json"
+
+
+def test_the_command_listing_is_each_command_own_help() -> None:
+    # `insole --help` lists the commands from COMMAND_HELP without importing them: the same lines their parsers give
+    from insole._cli import COMMAND_HELP, build_parser
+
+    full = next(a for a in build_parser()._actions if isinstance(getattr(a, "choices", None), dict))
+    listed = next(a for a in build_parser(listing=True)._actions if isinstance(getattr(a, "choices", None), dict))
+    assert {c.dest: c.help for c in full._choices_actions} == COMMAND_HELP
+    assert [c.dest for c in listed._choices_actions] == list(COMMAND_HELP)
+
+
+def test_help_and_version_import_no_command_nor_the_file_stack() -> None:
+    # what `insole --help` and `insole --version` load (start-up speed is measured in benchmarks/, not here)
+    probe = (
+        "import sys\nfrom insole._cli import main\n"
+        "for argv in (['--help'], ['--version'], []):\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "heavy = ('pyarrow', 'pandas', 'scipy', 'insole.io', 'insole.analysis', 'insole._cli._analyze')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert f"insole {insole.__version__}" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "[]"

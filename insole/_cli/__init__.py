@@ -15,26 +15,28 @@ import sys
 from collections.abc import Sequence
 
 from insole._errors import DeviceError, InputError, InsoleError, MissingExtraError, missing_extra
-from insole._version import __version__
 
-# Order is the order shown by ``insole --help``.
-_COMMAND_MODULES = (
-    "simulate",
-    "emulate",
-    "scan",
-    "record",
-    "recover",
-    "info",
-    "convert",
-    "analyze",
-    "report",
-    "dashboard",
-    "live",
-    "test",
-    "batch",
-    "cohort",
-    "export",
-)
+# Order is the order shown by ``insole --help``; each command's one-line help, as its module gives it
+# to its parser (``insole --help`` lists them without importing any command: tests/test_cli_info.py
+# checks that the two agree).
+COMMAND_HELP = {
+    "simulate": "simulate two-foot walking with a known answer (gait patterns, standing, turns)",
+    "emulate": "run emulated left and right insoles that any bleak program can connect to",
+    "scan": "list the insoles advertising nearby: name, side, address, signal, battery",
+    "record": "record both insoles live over Bluetooth (or emulated ones) into a file",
+    "recover": "turn a capture stream cut by a crash into a Parquet recording",
+    "info": "what is in a recording: duration, rate, layout, gaps, valid fraction, metadata",
+    "convert": "convert any supported file to our Parquet format or to CSV",
+    "analyze": "gait events, stride/step tables, foot loading, symmetry and data quality of a recording",
+    "report": "evidence-graded foot-loading report: findings, reference ranges, kinetic chain (HTML, JSON, PDF)",
+    "dashboard": "interactive offline dashboard of a session (one self-contained HTML file)",
+    "live": "record with a live dashboard in the browser (pressure maps, load curves, steps, balance, link)",
+    "test": "run a guided clinic test: 10-metre walk, 6-minute walk, Timed Up and Go, standing balance",
+    "batch": "analyse every recording under folders/globs into one cohort table (local processes or Dask)",
+    "cohort": "compare groups of a batch's recordings: distributions, effect sizes with CIs, findings per group",
+    "export": "write a recording as BIDS-motion, C3D analogs, or result tables (CSV + Parquet)",
+}
+_COMMAND_MODULES = tuple(COMMAND_HELP)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -63,12 +65,28 @@ class UsageError(Exception):
     """
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """``--version``: the installed version, read (importlib.metadata) only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        from insole._version import __version__
+
+        print(f"insole {__version__}")  # on standard output, as argparse's own version action does
+        parser.exit()
+
+
+def build_parser(command: str | None = None, *, listing: bool = False) -> argparse.ArgumentParser:
     """The ``insole`` parser with every command, or with ``command``'s alone.
 
     Each command module is imported to add its parser; ``insole COMMAND ...``
     needs only that one, and so does not pay for what the others import at
     parser-building time (the simulator's patterns, the importers' formats).
+    ``listing``: every command by name and one-line help only, no module
+    imported (what ``insole``, ``insole --help`` and ``insole --version`` need).
     """
     parser = argparse.ArgumentParser(
         prog="insole",
@@ -78,11 +96,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         ),
         epilog="Run 'insole COMMAND --help' for the options and an example of each command.",
     )
-    parser.add_argument("--version", action="version", version=f"insole {__version__}")
+    parser.add_argument("--version", action=_Version, help="show program's version number and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from insole._cli._analyze_outputs import register as register_analyze_outputs
+    if listing:
+        for name, line in COMMAND_HELP.items():
+            subparsers.add_parser(name, help=line, add_help=False)
+        return parser
+    if command in (None, "analyze"):
+        from insole._cli._analyze_outputs import register as register_analyze_outputs
 
-    register_analyze_outputs()  # --report and --dashboard on `insole analyze`
+        register_analyze_outputs()  # --report and --dashboard on `insole analyze`
     for name in _COMMAND_MODULES if command is None else (command,):
         try:
             module = importlib.import_module(f"insole._cli._{name}")
@@ -97,7 +120,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = argv[0] if argv and argv[0] in _COMMAND_MODULES else None
-    parser = build_parser(command)
+    # no command named (``insole``, ``insole --help``, ``--version``, a typo): the listing alone
+    parser = build_parser(command, listing=command is None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -13,8 +13,6 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from firmware_protocol import max_samples_per_packet
-
 __all__ = ["add_examples_command", "add_recording_command", "body_mass_kg", "positive_float", "samples_per_packet"]
 
 #: Above this a body mass is a typo, not a person.
@@ -42,6 +40,8 @@ def body_mass_kg(text: str) -> float:
 
 def samples_per_packet(text: str) -> int:
     """Samples per notification: 1 up to what a packet without IMU holds (PROTOCOL.md)."""
+    from firmware_protocol import max_samples_per_packet  # the codec (numpy) only for the commands that use it
+
     limit = max_samples_per_packet(False)
     try:
         value = int(text)
