@@ -147,6 +147,10 @@ def test_the_report_page_says_why_a_figure_is_missing(tmp_path: Path) -> None:
     page = write_html(report, tmp_path / "report.html").read_text(encoding="utf-8")
     reason = plot.unavailable(report.session.analysis)["load_maps"]
     assert f"Not available for this recording: {html.escape(reason)}." in page
+    # the left/right section names what it cannot show; its timing table follows under its own heading
+    shares_reason = html.escape(plot.unavailable(report.session.analysis)["region_shares"])
+    assert f"Regional shares of the stance load: not shown for this recording: {shares_reason}." in page
+    assert "Each foot&#39;s measures" in page or "Each foot's measures" in page
 
 
 def _hex_colours(text: str, pattern: str) -> dict[str, str]:

@@ -316,3 +316,36 @@ def test_the_checks_see_a_label_across_the_chain_drawing(tmp_path: Path, browser
             assert page.evaluate(_LAYOUT_PROBLEMS_JS) == expected
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_cohort_page_toolbar_covers_no_title(tmp_path: Path, browser_context: Any) -> None:
+    """The cohort page's figures (box plots, forest plots, findings bars) with every toolbar shown.
+
+    A small table of two groups stands in for a cohort (the page's layout does not depend on the numbers;
+    tests/test_batch_cohort.py opens the page of the real gaitndd cohort).
+    """
+    import pandas as pd
+
+    from insole.batch._cohort import CohortParams, compare_cohort
+    from insole.batch._page import cohort_page
+
+    table = pd.DataFrame({
+        "recording_id": [f"r{k}" for k in range(6)],
+        "arm": ["control", "control", "control", "treated", "treated", "treated"],
+        "stride_time_cv_pct": [2.0, 3.0, 4.0, 6.0, 7.0, 8.0],
+        "stance_time_s_si_pct": [-2.0, 1.0, 3.0, -10.0, 2.5, 12.0],
+        "finding_irregular_gait": ["not_flagged", "not_flagged", "low", "moderate", "low", "not_flagged"],
+        "finding_irregular_gait_side": [None, None, "both", "both", "both", None],
+    })
+    path = tmp_path / "cohort.html"
+    path.write_text(cohort_page(compare_cohort(table, CohortParams(group_by="arm", bootstrap=100, seed=1))))
+    page, errors = _open(browser_context, path)
+    try:
+        page.set_viewport_size({"width": 1300, "height": 900})
+        page.wait_for_function("window.__cohortPlotsDrawn !== undefined", timeout=60_000)
+        page.add_style_tag(content=".modebar { opacity: 1 !important; }")
+        problems = page.evaluate(_LAYOUT_PROBLEMS_JS) + errors
+    finally:
+        page.close()
+    assert not problems, "\n".join(problems)

@@ -105,7 +105,7 @@
     var info = msg.info || {};
     setText('subject', info.subject_id || '–');
     setText('notes', info.notes || '–');
-    var metaParts = ['layout ' + msg.layout.name + ' (' + msg.layout.n_sensors + ' sensors' +
+    var metaParts = ['layout ' + msg.layout.name + ' (' + msg.layout.n_sensors + (msg.layout.n_sensors === 1 ? ' sensor' : ' sensors') +
       (msg.layout.approximate ? ', approximate geometry' : '') + ')',
       'values in ' + msg.unit, msg.sample_rate_hz + ' Hz'];
     if (info.source) metaParts.push(info.source);
@@ -372,7 +372,7 @@
       l.title = ev.label;  // the full path on hover; the file name in the list
       text = String(ev.label).split(/[\\/]/).pop();
     }
-    l.textContent = text + (ev.samples !== undefined ? ' (' + ev.samples + ' samples)' : '');
+    l.textContent = text + (ev.samples !== undefined ? ' (' + ev.samples + (ev.samples === 1 ? ' sample)' : ' samples)') : '');
     li.appendChild(t); li.appendChild(k); li.appendChild(l);
     var list = $('events');
     list.insertBefore(li, list.firstChild);

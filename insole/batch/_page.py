@@ -78,11 +78,21 @@ def _distribution_figure(comparison: CohortComparison, spec) -> dict[str, Any]:
             line={"color": _colour(comparison, group)}, hovertemplate="%{text}: %{y:.3g}<extra></extra>",
         ))
     fig.update_layout(
-        title={"text": f"{spec.label} ({spec.unit})", "font": {"size": 14}}, showlegend=False,
-        margin={"l": 50, "r": 10, "t": 40, "b": 40}, height=300, template="plotly_white",
+        title=_title_below_toolbar(f"{spec.label} ({spec.unit})"), showlegend=False,
+        margin={"l": 50, "r": 10, "t": _TOP_PX, "b": 40}, height=300 + _TOP_PX - 40, template="plotly_white",
         yaxis={"title": {"text": spec.unit}},
     )
     return fig.to_plotly_json()
+
+
+# The plot toolbar shows in the top 26 px of a figure, at its right: each title sits just above its plot, below that
+# band (a title at the top of the figure was covered by the toolbar on the narrow box plots).
+_TOP_PX = 64
+
+
+def _title_below_toolbar(text: str, above_legend_px: int = 0) -> dict[str, Any]:
+    return {"text": text, "font": {"size": 14}, "x": 0, "xanchor": "left", "xref": "paper", "y": 1,
+            "yref": "paper", "yanchor": "bottom", "pad": {"b": 6 + above_legend_px}}
 
 
 def _forest_figure(comparison: CohortComparison, measure: str, title: str, axis: str) -> dict[str, Any]:
@@ -111,8 +121,9 @@ def _forest_figure(comparison: CohortComparison, measure: str, title: str, axis:
         ))
     fig.add_vline(x=0, line={"color": "#999", "dash": "dot"})
     fig.update_layout(
-        title={"text": title, "font": {"size": 14}}, template="plotly_white", height=120 + 30 * len(order),
-        margin={"l": 230, "r": 20, "t": 80, "b": 50}, xaxis={"title": {"text": axis}, "zeroline": False},
+        title=_title_below_toolbar(title, above_legend_px=26), template="plotly_white",
+        height=150 + 30 * len(order), margin={"l": 230, "r": 20, "t": _TOP_PX + 40, "b": 50},
+        xaxis={"title": {"text": axis}, "zeroline": False},
         yaxis={"tickmode": "array", "tickvals": list(range(len(order))), "ticktext": [labels[m] for m in order],
                "range": [-0.6, len(order) - 0.4]},
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
@@ -138,8 +149,9 @@ def _findings_figure(comparison: CohortComparison) -> dict[str, Any] | None:
             + html.escape(group) + "</extra>",
         ))
     fig.update_layout(
-        barmode="group", template="plotly_white", height=360, margin={"l": 50, "r": 10, "t": 40, "b": 120},
-        title={"text": "Recordings flagged, % of those the rule could be applied to", "font": {"size": 14}},
+        barmode="group", template="plotly_white", height=360 + _TOP_PX - 40,
+        margin={"l": 50, "r": 10, "t": _TOP_PX, "b": 120},
+        title=_title_below_toolbar("Recordings flagged, % of those the rule could be applied to"),
         yaxis={"title": {"text": "% flagged"}, "range": [0, 100]},
     )
     return fig.to_plotly_json()

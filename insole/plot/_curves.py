@@ -90,7 +90,7 @@ def _side_traces(curve: Any, side: str, key: str, *, legend: bool, grouped: bool
                                  **group, **shown))
     n_stances = int(np.nanmax(curve["n_stances"].to_numpy(float))) if "n_stances" in curve else 0
     traces.append(go.Scatter(x=pct, y=mean, mode="lines", line=dict(color=colour, width=2.5),
-                             name=f"{side} mean ({n_stances} steps)", **group, **shown))
+                             name=f"{side} mean ({n_stances} step{'' if n_stances == 1 else 's'})", **group, **shown))
     return traces
 
 

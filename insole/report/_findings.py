@@ -72,6 +72,7 @@ from insole.report._reference import (
     session_metric_values,
     timing_variability,
 )
+from insole.report._words import counted
 
 __all__ = ["FindingParams", "FindingsResult", "NotAssessed", "evaluate", "FOOT_RULES", "CODES"]
 
@@ -239,8 +240,8 @@ def _steps_confidence(n_steps: int, params: FindingParams, side: str) -> tuple[s
     if n_steps >= params.full_confidence_steps:
         return "high", None
     level = "moderate" if n_steps >= params.full_confidence_steps // 2 else "low"
-    return level, (f"only {n_steps} steps on the {side} foot (about {params.full_confidence_steps} per foot are "
-                   f"recommended [78]): confidence lowered")
+    return level, (f"only {counted(n_steps, 'step')} on the {side} foot (about {params.full_confidence_steps} per "
+                   f"foot are recommended [78]): confidence lowered")
 
 
 _QUALITY_LEVEL = {"good": "high", "fair": "moderate", "poor": "low"}
@@ -742,7 +743,7 @@ def _irregular(session: SessionMetrics, params: FindingParams,
         reasons += [why] if why else []
     if dist.n < 20:
         measurement = lower_confidence(measurement, "moderate")
-        reasons.append(f"the real control reference has only {dist.n} recordings")
+        reasons.append(f"the real control reference has only {counted(dist.n, 'recording')}")
     sd_ms = session_values.get("stride_sd_ms", math.nan)
     measured = Measured(metric="timing_variability_pct", label="Stride-to-stride timing variability", unit="%",
                         value=value, n_steps=n_strides,

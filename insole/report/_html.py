@@ -25,16 +25,20 @@ from insole.report._build import SECTIONS, Report
 from insole.report._chain import GRADE_COLOURS, chain_svg
 from insole.report._clinic_test import CLINIC_SECTION
 from insole.report._evidence import CONFIDENCE_LEVELS, GRADE_LABELS, JOINT_LABELS
+from insole.report._words import counted
 
 __all__ = ["render_html", "write_html"]
 
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 
 
-def _figure_html(fig: Any, div_id: str, reason: str | None = None) -> Markup:
+def _figure_html(fig: Any, div_id: str, reason: str | None = None, what: str | None = None) -> Markup:
+    """The figure, or one line saying why there is none (naming the figure when its section shows more)."""
     if fig is None:
         because = f": {reason}" if reason else ""
-        return Markup('<p class="muted">Not available for this recording{}.</p>').format(because)
+        if what:
+            return Markup('<p class="muted figure-reason">{} not shown for this recording{}.</p>').format(what, because)
+        return Markup('<p class="muted figure-reason">Not available for this recording{}.</p>').format(because)
     html = pio.to_html(fig, full_html=False, include_plotlyjs=False, include_mathjax=False, div_id=div_id,
                        config=_PLOT_CONFIG, default_width="100%")
     return Markup(html)
@@ -64,6 +68,7 @@ def render_html(report: Report) -> str:
     """The page as a string."""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
+    env.filters["counted"] = counted
     template = env.from_string(_template_text())
     data = report.to_dict()
     # the figures read the analysis itself (insole.plot), with the recording's layout for the outlines
@@ -73,7 +78,8 @@ def render_html(report: Report) -> str:
         r=data,
         plotlyjs=Markup(get_plotlyjs()),
         chain=Markup(chain_svg(report.findings)),
-        fig_lr=_figure_html(plot.region_shares(analysis), "fig-left-right", missing.get("region_shares")),
+        fig_lr=_figure_html(plot.region_shares(analysis), "fig-left-right", missing.get("region_shares"),
+                            what="Regional shares of the stance load:"),
         fig_curves=_figure_html(plot.force_curves(analysis), "fig-force-curves", missing.get("force_curves")),
         fig_cop=_figure_html(plot.cop_paths(analysis, layout), "fig-cop", missing.get("cop_paths")),
         fig_maps=_figure_html(plot.load_maps(analysis, layout), "fig-load-maps", missing.get("load_maps")),
