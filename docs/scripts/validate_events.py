@@ -398,7 +398,13 @@ def _acceptance(results: list[dict]) -> list[str]:
     return lines
 
 
-def write_report(results: list[dict], baseline: dict | None, figures: list[str], loro: dict | None = None) -> str:
+def write_report(
+    results: list[dict],
+    baseline: dict | None,
+    figures: list[str],
+    loro: dict | None = None,
+    refused: dict[str, str] | None = None,
+) -> str:
     lines = [
         "# Gait events against the gaitndd laboratory's tables",
         "",
@@ -426,6 +432,13 @@ def write_report(results: list[dict], baseline: dict | None, figures: list[str],
         'The laboratory\'s table is not flawless (PhysioNet: the series "have not been filtered"); rows that '
         "look wrong are listed with their raw signal below, never dropped and never tuned to.",
         "",
+        *(
+            ["**Not judged** (the loader refused them; every figure below is without them):", ""]
+            + [f"* {name}: {problem}" for name, problem in (refused or {}).items()]
+            + [""]
+            if refused
+            else []
+        ),
         "## Acceptance (issue 17)",
         "",
         *_acceptance(results),
@@ -669,8 +682,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no gaitndd records with .ts tables under {data_dir()}", file=sys.stderr)
         return 2
     results = []
-    for name, path in paths.items():
-        result = evaluate(path)
+    refused: dict[str, str] = {}
+    for name, path in list(paths.items()):
+        try:
+            result = evaluate(path)
+        except insole.InputError as error:  # the loader refuses it: said in the report, never silently left out
+            refused[name] = str(error)
+            print(f"{name:10s} refused by insole.load: {error}", file=sys.stderr, flush=True)
+            del paths[name]
+            continue
         o, n = result["ours"], result["naive"]
         print(
             f"{name:10s} ours: rec {o.recall:.3f} prec {o.precision:.3f} bias {o.hs_bias_ms:+5.1f} "
@@ -695,7 +715,7 @@ def main(argv: list[str] | None = None) -> int:
         LORO.write_text(json.dumps(leave_one_record_out(paths), indent=1) + "\n")
     loro = json.loads(LORO.read_text()) if LORO.is_file() else None
     figures = [] if args.no_figures else _plots(results, paths)
-    OUT_MD.write_text(write_report(results, baseline, figures, loro))
+    OUT_MD.write_text(write_report(results, baseline, figures, loro, refused))
     print("\n".join(_acceptance(results)))
     print(f"wrote {OUT_MD.relative_to(REPO)}")
     return 0
