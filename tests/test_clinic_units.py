@@ -167,3 +167,33 @@ def test_repeated_tests_compared_over_time_skip_the_unfinished_one() -> None:
     first, last = finished[0]["measures"]["total_time_s"], finished[1]["measures"]["total_time_s"]
     assert rows[2]["change_from_first"] == pytest.approx(last - first)
     assert rows[2]["change_from_previous"] == pytest.approx(last - first)  # the stopped test is not "previous"
+
+
+def test_insole_test_keeps_source_and_from_apart() -> None:
+    """``--from FILE`` once shared its dest with ``--source``: ``insole test tug --emulate`` asked for source None."""
+    from insole._cli import build_parser
+
+    parser = build_parser()
+    captured = parser.parse_args(["test", "tug", "--emulate"])
+    assert captured.source == "insole" and captured.from_file is None
+    saved = parser.parse_args(["test", "tug", "--from", "walk.parquet", "--source", "moticon"])
+    assert str(saved.from_file) == "walk.parquet" and saved.source == "moticon"
+
+
+def test_tug_printout_agrees_with_its_phase_table() -> None:
+    """The stand-to-sit phase (end of the second turn to seated) holds the measure the result line names."""
+    from insole._cli._test import _phase_detail, _reference_lines
+
+    recording = simulate_clinic_test("tug", seed=3)
+    result = run_test(recording, "tug", TestInputs())
+    phase = next(p for p in result.phases if p.name == "stand_to_sit")
+    detail = _phase_detail(result, phase)
+    onset = result.events["descent_onset_s"]
+    assert detail == (f": in front of the chair {onset - phase.start_s:.2f} s, then stand-to-sit (lowering) "
+                      f"{phase.end_s - onset:.2f} s")
+    assert f"stand-to-sit (lowering) {result.measures['stand_to_sit_s']:.2f} s" in result.summary()
+    assert f"{phase.end_s - onset:.2f}" == f"{result.measures['stand_to_sit_s']:.2f}"
+    # balance: two measures of one source with the same "not compared" line are one printed line naming both
+    balance = run_test(simulate_clinic_test("balance", seed=3), "balance", TestInputs(stance_width_mm=100.0))
+    lines = _reference_lines(balance)
+    assert len(lines) == len(set(lines)) == len({(r["comparison"], r["source"]) for r in balance.references})

@@ -166,12 +166,21 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
         software["emulated"] = {"pattern": args.pattern, "seed": args.seed, "speed": args.speed, "faults": args.faults,
                                 "note": "emulated insoles on a private fake BlueZ; not a real person"}
     hub = LiveHub()
+    # the same status line as `insole record` (connection, samples, losses), so the terminal shows progress too
+    status_on_tty = sys.stdout.isatty()
+
+    def on_status(status) -> None:
+        if status_on_tty:
+            print("\r" + status.line(), end="", flush=True)
+        else:
+            print(status.line(), flush=True)
 
     def make_session(path: Path, found):
         # --force is for the --out the user named; the page's later recordings get fresh names
         return capture_session(args.source, path, params=params, selectors=selectors,
                                source_options=source_options(args), meta=meta, hub=hub,
                               speed=args.speed if args.emulate else 1.0, software=software, found=found,
+                              on_status=on_status,
                               **session_force(CaptureSession, bool(args.force and path == args.out)))
 
     control = CaptureControl(make_session, hub, out_dir=args.out_dir, first_path=args.out)
@@ -207,6 +216,8 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
         await server.stop()
         if environment is not None:
             await environment.stop()
+        if status_on_tty:
+            print(flush=True)  # end the status line
     for result in control.results:
         print(f"insole live: wrote {result.path}", flush=True)
     print("insole live: stopped", flush=True)

@@ -83,7 +83,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     test.add_argument(
         "--height-cm", type=positive_float, default=None, metavar="CM", help="6mwt: for the predicted distance"
     )
-    test.add_argument("--from", dest="source", type=Path, default=None, metavar="FILE",
+    # not dest "source": that is --source (the insoles' kind), which `insole test` takes as `record` does
+    test.add_argument("--from", dest="from_file", type=Path, default=None, metavar="FILE",
                       help="no capture: find the test's phases and result in a saved recording (any format "
                            "'insole info' reads); with --out, write it with its phases and result")
     test.add_argument("--time-limit", type=positive_float, default=None, metavar="S",
@@ -139,9 +140,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"insole test: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.source is not None:
+    if args.from_file is not None:
         if args.out is not None:
-            check_outputs([args.out], force=args.force, inputs=[args.source])
+            check_outputs([args.out], force=args.force, inputs=[args.from_file])
         return _from_file(args, inputs)
     out = check_capture_target(parquet_out(args.out, default_stem=f"insole-{args.test}"), force=args.force)
     require_capture_extras(args)
@@ -261,16 +262,16 @@ def _from_file(args: argparse.Namespace, inputs: Any) -> int:
     if args.emulate:
         print("insole test: error: --from reads a file; --emulate captures: choose one", file=sys.stderr)
         return EXIT_BAD_INPUT
-    recording = load(args.source)
+    recording = load(args.from_file)
     try:
         result = run_test(recording, args.test, inputs)
     except ValueError as error:
-        print(f"insole test: error: {args.source}: {error}", file=sys.stderr)
+        print(f"insole test: error: {args.from_file}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     path = None
     if args.out is not None:
         path = write_recording(result.with_recording(recording), args.out, force=args.force)
-    print(printable(f"{args.source}: {recording!r}"), flush=True)
+    print(printable(f"{args.from_file}: {recording!r}"), flush=True)
     _print_outcome(SimpleNamespace(result=result, path=path, stopped_by=None))
     return 0
 
@@ -335,15 +336,43 @@ def _print_outcome(outcome: Any) -> None:
         return
     print(f"RESULT {result.summary()}", flush=True)
     for phase in result.phases:
-        print(f"  phase {phase.name:<14} {phase.start_s:8.2f} - {phase.end_s:8.2f} s", flush=True)
-    for ref in result.references:
-        detail = ref["source_detail"]
-        print(f"  reference: {ref['comparison']} [{detail['short']}, {detail['locator']}; {detail['verified']}]",
-              flush=True)
+        print(f"  phase {phase.name:<14} {phase.start_s:8.2f} - {phase.end_s:8.2f} s "
+              f"({phase.end_s - phase.start_s:5.2f} s){_phase_detail(result, phase)}", flush=True)
+    for line in _reference_lines(result):
+        print(line, flush=True)
     for reason in result.reasons:
         print(f"  incomplete: {reason}", flush=True)
     if outcome.path is not None:
         print(f"wrote {outcome.path} (phases as marks, result in meta.extra['clinic_test'])", flush=True)
+
+
+def _reference_lines(result: Any) -> list[str]:
+    """One line per comparison and source, naming its measures (two measures of one source, both "not
+    compared", printed the same line twice before)."""
+    from insole.clinic import PROTOCOLS
+
+    titles = {m.key: m.title for m in PROTOCOLS[result.test].measures}
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for ref in result.references:
+        detail = ref["source_detail"]
+        source = f"[{detail['short']}, {detail['locator']}; {detail['verified']}]"
+        grouped.setdefault((ref["comparison"], source), []).append(
+            titles.get(ref.get("measure"), str(ref.get("measure") or "").replace("_", " ")))
+    return [f"  reference ({', '.join(m for m in measures if m)}): {comparison} {source}"
+            for (comparison, source), measures in grouped.items()]
+
+
+def _phase_detail(result: Any, phase: Any) -> str:
+    """What a phase holds when the result line times only part of it (so the line and the table agree).
+
+    The TUG's stand-to-sit phase runs from the end of the second turn to seated again; its measure (the
+    result line's "stand-to-sit") is the lowering onto the chair, from the descent onset.
+    """
+    onset = (result.events or {}).get("descent_onset_s") if result.test == "tug" else None
+    if phase.name != "stand_to_sit" or not isinstance(onset, (int, float)) or not phase.start_s <= onset <= phase.end_s:
+        return ""
+    return (f": in front of the chair {onset - phase.start_s:.2f} s, then stand-to-sit (lowering) "
+            f"{phase.end_s - onset:.2f} s")
 
 
 def _emulated_specs(args: argparse.Namespace, faults: Any, params: Any, mass: float, inputs: Any) -> tuple[list, dict]:
@@ -388,15 +417,11 @@ def _emulated_inputs(args: argparse.Namespace, inputs: Any, answer: dict) -> Any
     import dataclasses
 
     given = answer["inputs"]
+    # Said nowhere before the test: nobody asked for a length, and the result line states the distance timed
+    # ("gait speed ... over 10.51 m"); announcing the simulated walkway first read as a setting to check.
     if args.test == "10mwt" and args.walkway_m is None:
         walkway = round(given["walkway_m"], 2)
-        print(
-            f"Emulated walkway: {walkway:g} m, the middle {walkway - 4:g} m timed (what the simulated patient walked)",
-            flush=True,
-        )
         return dataclasses.replace(inputs, walkway_m=walkway, timed_m=args.timed_m or round(walkway - 4.0, 2))
     if args.test == "6mwt" and args.course_m is None:
-        course = round(given["course_m"], 2)
-        print(f"Emulated course: {course:g} m between the turns (what the simulated patient walked)", flush=True)
-        return dataclasses.replace(inputs, course_m=course)
+        return dataclasses.replace(inputs, course_m=round(given["course_m"], 2))
     return inputs

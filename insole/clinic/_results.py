@@ -193,7 +193,7 @@ class TestResult:
                     f"{self.inputs.course_m:g} m), cadence {m['cadence_steps_per_min']:.0f} steps/min")
         if self.test == "tug":
             return (f"{head}: {m['total_time_s']:.2f} s (sit-to-stand {m['sit_to_stand_s']:.2f} s, "
-                    f"stand-to-sit {m['stand_to_sit_s']:.2f} s)")
+                    f"stand-to-sit (lowering) {m['stand_to_sit_s']:.2f} s)")
         eo, ec = self.tables["conditions"][0], self.tables["conditions"][-1]
         romberg = m.get("romberg_quotient_area", float("nan"))
         return (f"{head}: left {m['left_load_pct']:.1f} %, sway area {eo['ellipse_area_mm2']:.0f} mm2 eyes open, "
