@@ -335,6 +335,21 @@ _TRACK_HALF_WINDOW_S = 5.0
 _TRACK_MIN_RANGE = 0.5
 
 
+def _row_nanpercentile(rows: np.ndarray, q: float) -> np.ndarray:
+    """``np.nanpercentile(rows, q, axis=1)`` (linear interpolation) by one sort, without a Python loop per row.
+
+    Every row must hold at least one finite value.
+    """
+    ordered = np.sort(np.where(np.isnan(rows), np.inf, rows), axis=1)  # NaN (now +inf) sorts last
+    count = np.isfinite(ordered).sum(axis=1)
+    position = q / 100.0 * (count - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, count - 1)
+    low = np.take_along_axis(ordered, below[:, None], axis=1)[:, 0]
+    high = np.take_along_axis(ordered, above[:, None], axis=1)[:, 0]
+    return low + (position - below) * (high - low)
+
+
 def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
                     sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
     """Per-sample swing floor and load range of the walking around each sample (the coarse detector's scale).
@@ -368,8 +383,8 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     local_floor = np.full(n_blocks, floor)
     local_top = np.full(n_blocks, floor + load_range)
     if counted.any():
-        local_floor[counted] = np.nanpercentile(windows_lo[counted], 10, axis=1)
-        local_top[counted] = np.nanpercentile(windows_hi[counted], 90, axis=1)
+        local_floor[counted] = _row_nanpercentile(windows_lo[counted], 10.0)
+        local_top[counted] = _row_nanpercentile(windows_hi[counted], 90.0)
     walking = (local_top - local_floor) >= _TRACK_MIN_RANGE * load_range
     local_floor = np.where(walking, local_floor, floor)
     local_range = np.where(walking, local_top - local_floor, load_range)
