@@ -184,6 +184,28 @@ def test_cli_writes_the_dashboard(tmp_path: Path) -> None:
     assert f"wrote {out}" in result.stdout
 
 
+def test_cli_mass_and_mapping(tmp_path: Path) -> None:
+    """--mass-kg sets the body mass the analysis uses; --map reads a generic CSV (as report and convert do)."""
+    from insole._cli import main
+
+    recording = simulate(SimulationParams(duration_s=30.0, seed=9))
+    names = {side: [f"{side[0]}{k}" for k in range(recording.layout.n_sensors)] for side in recording.sides}
+    data = tmp_path / "lab.csv"
+    np.savetxt(data, np.hstack([recording.samples(side).values for side in recording.sides]), delimiter=",",
+               fmt="%.3f", header=",".join(names["left"] + names["right"]), comments="")
+    mapping = tmp_path / "columns.json"
+    mapping.write_text(json.dumps({"sample_rate_hz": recording.sample_rate_hz, "layout": "insole16",
+                                   "left": names["left"], "right": names["right"]}))
+    out = tmp_path / "d.html"
+    assert main(["dashboard", str(data), "--map", str(mapping), "--mass-kg", "81.5", "--out", str(out)]) == 0
+    payload = _payload_from_html(out.read_text())
+    assert payload["meta"]["body_mass_kg"] == 81.5 and payload["meta"]["layout"]["name"] == "insole16"
+    assert "81.5 kg" in payload["meta"]["summary"]["body_weight_source"]  # the analysis used the mass given
+    result = subprocess.run([sys.executable, "-m", "insole._cli", "dashboard", str(data), "--map", str(mapping),
+                             "--mass-kg", "0", "--out", str(tmp_path / "e.html")], capture_output=True, text=True)
+    assert result.returncode == 2 and "--mass-kg 0 is not a plausible body mass" in result.stderr
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["dashboard", "no/such/file.parquet"], "no/such/file.parquet"),
     (["dashboard", "recordings/gaitpdb_GaCo01_01_60s.parquet", "--out", "no/such/folder/x.html"], "no/such/folder"),

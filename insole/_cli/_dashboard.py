@@ -14,8 +14,8 @@ from pathlib import Path
 
 from insole._cli._arguments import add_recording_command
 from insole._cli._outputs import add_force_option, check_outputs
-from insole._errors import require_extra
-from insole.io import formats, load
+from insole._errors import InputError, RecordingError, require_extra
+from insole.io import formats
 
 __all__ = ["add_parser"]
 
@@ -35,6 +35,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", type=Path, default=None, help="HTML file to write (default: PATH with .html)")
     parser.add_argument("--format", choices=sorted(formats()), help="force the input format instead of detecting it")
+    parser.add_argument("--map", type=Path, metavar="MAPPING",
+                        help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md)")
+    parser.add_argument("--mass-kg", type=float, metavar="M",
+                        help="body mass in kg (overrides the recording's; forces then read in body weights)")
     parser.add_argument("--title", default=None, help="title shown on the page (default: Session dashboard)")
     add_force_option(parser, help="replace the HTML file if it already exists (without it the command stops "
                                   "before any work); never the recording itself")
@@ -43,12 +47,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = args.out or args.path.with_suffix(".html")
-    check_outputs([out], force=args.force, inputs=[args.path])
+    check_outputs([out], force=args.force, inputs=[args.path, args.map])
     require_extra("dashboards")
     from dashboards import DashboardParams, write_dashboard
+    from insole._cli._convert import open_input
 
+    if args.mass_kg is not None and not (0 < args.mass_kg < 500):
+        raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
     started = time.perf_counter()
-    recording = load(args.path, args.format)  # a bad input file is reported first, by name
+    recording = open_input(args.path, args.format, args.map)  # a bad input file is reported first, by name
+    if args.mass_kg is not None:
+        try:
+            recording = recording.with_meta(body_mass_kg=args.mass_kg)
+        except RecordingError as error:
+            raise InputError(args.path, str(error)) from None
     write_dashboard(recording, out, source=args.path.name, params=DashboardParams(title=args.title), force=args.force)
     size_mb = out.stat().st_size / 1e6
     print(f"insole dashboard: wrote {out} ({size_mb:.1f} MB, {time.perf_counter() - started:.1f} s)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from insole._cli._outputs import add_force_option, check_outputs
 from insole._errors import InputError, RecordingError, require_extra
-from insole.io import load
+from insole.io import formats
 
 __all__ = ["add_parser", "run"]
 
@@ -17,6 +17,7 @@ examples:
   insole report walk.parquet --out walk-report.html
   insole report after.parquet --baseline before.parquet --out change.html --json change.json --pdf change.pdf
   insole report recordings/gaitpdb_GaCo01_01_60s.parquet --mass-kg 83 --out gaco01.html
+  insole report lab.csv --map lab.map.toml --out lab.html
 
 What the findings mean, how each is decided and where the evidence comes from:
 docs/report.md. The page works offline (plotly is embedded) and is not a diagnosis.
@@ -39,6 +40,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", type=Path, metavar="JSON", help="also write the findings and summary as JSON")
     parser.add_argument("--pdf", type=Path, metavar="PDF", help="also print the page to PDF (headless Chromium)")
     parser.add_argument("--mass-kg", type=float, metavar="M", help="body mass in kg (overrides the recording's)")
+    parser.add_argument("--format", choices=sorted(formats()),
+                        help="force the input format instead of detecting it (the baseline's too)")
+    parser.add_argument("--map", type=Path, metavar="MAPPING",
+                        help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md); "
+                             "the baseline is read with it too")
     parser.add_argument("--note", metavar="TEXT", help="a note shown in the session header (as plain text)")
     add_force_option(parser, help="replace the HTML, JSON or PDF file if it already exists (without it the command "
                                   "stops before any work); never the recording or the baseline")
@@ -46,13 +52,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    outputs = check_outputs((args.out, args.json, args.pdf), force=args.force, inputs=(args.path, args.baseline))
+    outputs = check_outputs((args.out, args.json, args.pdf), force=args.force,
+                            inputs=(args.path, args.baseline, args.map))
     require_extra("report")
     from insole.report import write_report
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
-    recording = load(args.path)
-    baseline = load(args.baseline) if args.baseline is not None else None
+    from insole._cli._convert import open_input
+
+    recording = open_input(args.path, args.format, args.map)
+    baseline = open_input(args.baseline, args.format, args.map) if args.baseline is not None else None
     if baseline is not None and baseline.layout.name != recording.layout.name:
         raise InputError(args.baseline, f"baseline uses insole layout {baseline.layout.name}, the recording "
                                         f"{recording.layout.name}; they cannot be compared")
