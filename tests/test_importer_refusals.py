@@ -220,12 +220,36 @@ def test_parquet_row_with_side_middle_is_refused(parquet, tmp_path: Path) -> Non
     assert _refused(path).endswith("row 6 has side 'middle' (1 such row(s)); every row must be 'left' or 'right'")
 
 
-def test_parquet_with_all_pressures_negative_is_refused(parquet, tmp_path: Path) -> None:
-    table, description = parquet
-    index = table.schema.get_field_index("force_au")
-    negated = table.set_column(index, "force_au", pc.negate(table.column(index)))
-    message = _refused(_write(tmp_path, negated, description))
+def test_parquet_with_all_pressures_negative_is_refused(tmp_path: Path) -> None:
+    from insole.simulate import SimulationParams, simulate
+
+    walk = simulate(SimulationParams(duration_s=12, seed=3))
+    assert walk.unit == "kPa"
+    table = pq.read_table(insole.write_parquet(walk, tmp_path / "walk.parquet"))
+    description = json.loads(table.schema.metadata[b"insole.recording"])
+    for name in insole.io.sensor_columns(walk.layout, walk.unit):
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, pc.negate(table.column(index)))
+    message = _refused(_write(tmp_path, table, description))
     assert "left foot: every sensor value is zero or negative" in message and "refused" in message
+
+
+def test_raw_signals_wholly_below_zero_are_read(parquet, tmp_path: Path) -> None:
+    # uncalibrated 'au' signals have no true zero (three real gaitndd records sit wholly below it)
+    table, description = parquet
+    assert description["unit"] == "au"
+    index = table.schema.get_field_index("force_au")
+    negated = table.set_column(index, "force_au", pc.subtract(pc.negate(table.column(index)), pa.scalar(1.0)))
+    recording = insole.load(_write(tmp_path, negated, description))
+    assert recording.samples("left").values.max() < 0
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("record", ["als8", "hunt10", "hunt20"])
+def test_real_foot_switch_records_below_zero_are_read(record: str) -> None:
+    folder = SHARED / "gaitndd" if (SHARED / "gaitndd" / f"{record}.hea").exists() else SHARED / "gaitndd-cohort"
+    recording = insole.load(folder / f"{record}.hea")
+    assert recording.unit == "au" and recording.samples("left").n_samples > 1000
 
 
 def test_parquet_with_small_negatives_beside_loads_is_read(parquet, tmp_path: Path) -> None:

@@ -104,8 +104,13 @@ def refuse_negative_load(path: Path, recording: Recording) -> None:
     Sensors read zero unloaded and more under load; a foot whose every value is
     zero or below, some below, has its sign inverted or is not pressure/force
     at all, and an analysis of it would be nonsense. (Small negatives beside
-    positive values, from an offset, are kept: that is data.)
+    positive values, from an offset, are kept: that is data.) Raw, uncalibrated
+    signals (unit ``au``) have no true zero, so their sign says nothing: the
+    gaitndd foot switches of three real records (als8, hunt10, hunt20) sit wholly
+    below zero, and are read.
     """
+    if recording.unit == "au":
+        return
     for side in recording.sides:
         values = recording.samples(side).values.reshape(-1)
         if values.size == 0:
