@@ -165,6 +165,35 @@ def test_c3d_reads_back_identical_channels_and_rate(source: str, gaitpdb, tmp_pa
         assert np.array_equal(block.T.astype(np.float32), recording.foot(side).values, equal_nan=True)
 
 
+@pytest.mark.parametrize("source", ["gaitpdb", "recordings/gaitndd_control1.parquet"])
+def test_c3d_carries_the_gait_events_and_reads_back_in_ezc3d(source: str, gaitpdb, tmp_path: Path) -> None:
+    """Heel strikes and toe offs of each foot in the EVENT group, as Nexus names them, at the analysis's times."""
+    import ezc3d
+
+    from insole.analysis import analyze
+    from insole.io._export._c3d import read_c3d_events
+
+    recording = gaitpdb if source == "gaitpdb" else insole.load(Path(__file__).resolve().parents[1] / source)
+    path = write_c3d(recording, tmp_path / "out.c3d")
+    analysis = analyze(recording)
+    expected = sorted((side.capitalize(), label, float(t)) for side in analysis.sides
+                      for label, times in (("Foot Strike", analysis.events[side].heel_strike_s),
+                                           ("Foot Off", analysis.events[side].toe_off_s)) for t in times)
+    assert len(expected) > 100  # a minute or more of walking on both feet
+    back = read_c3d_events(path)
+    assert [(c, label) for c, label, _ in back] == [(c, label) for c, label, _ in sorted(expected, key=lambda e: e[2])]
+    # C3D stores event seconds as 32-bit floats: each time comes back within float32's spacing at that time
+    got = np.array([t for *_, t in back])
+    want = np.array(sorted(t for *_, t in expected))
+    assert np.all(np.abs(got - want) <= np.spacing(np.float32(want.max())))
+    # read as a gait lab's tool would, straight from ezc3d: the group, its counts and its labels
+    event = ezc3d.c3d(str(path))["parameters"]["EVENT"]
+    assert int(event["USED"]["value"][0]) == min(len(expected), 255)  # a C3D parameter holds 255 entries
+    assert set(event["CONTEXTS"]["value"]) == {"Left", "Right"}
+    assert set(event["LABELS"]["value"]) == {"Foot Strike", "Foot Off"}
+    assert sorted(np.unique(event["ICON_IDS"]["value"]).tolist()) == [1, 2]
+
+
 def test_tables_as_csv_and_parquet(tmp_path: Path) -> None:
     recording = insole.load(VENDOR / "fscan_testL.asf")
     table = footprint_table(recording)

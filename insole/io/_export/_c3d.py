@@ -13,6 +13,17 @@ rate = the recording's nominal rate; there are no points (an empty point
 block, which ezc3d needs spelled out). ANALOG:DESCRIPTIONS carry the full
 channel name; a parameter group ``INSOLE`` names the writer, the input file and its
 SHA-256, the layout and the unit (C3D parameters hold short strings only).
+
+The gait events the analysis finds (``insole.analysis.analyze`` with its
+default parameters) go into the EVENT group as Vicon/Nexus name them: "Foot
+Strike" (heel strike) and "Foot Off" (toe off), context "Left"/"Right", time in
+seconds from the first frame (frame 1 is time 0, as TRIAL:ACTUAL_START_FIELD 1
+says). A parameter holds at most 255 entries, so EVENT holds the first 255
+events (about a minute of walking); the rest continue in
+``INSOLE:EVENT_CONTEXTS2``/``EVENT_LABELS2``/``EVENT_SECONDS2``, ... which
+``read_c3d_events`` joins (Nexus and Visual3D see only EVENT). Time 0 is the
+first sample's time on the recording axis, kept as ``INSOLE:EVENT_T0`` (and
+``INSOLE:EVENTS`` says how the events were found, or why there are none).
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ from insole._output import atomic_path, check_target
 from insole._recording import Recording
 from insole._version import __version__
 
-__all__ = ["write_c3d", "read_c3d_analogs", "c3d_channels"]
+__all__ = ["write_c3d", "read_c3d_analogs", "read_c3d_events", "c3d_channels", "c3d_events"]
 
 _PREFIX = {"left": "L_", "right": "R_"}
 _PER_PARAMETER = 255
@@ -78,6 +89,34 @@ def c3d_channels(recording: Recording) -> tuple[list[str], list[str], list[str],
     return labels, units, descriptions, np.vstack(columns)
 
 
+# Vicon Nexus's names and icons for the two gait events of each foot
+_EVENT_NAMES = {"heel_strike_s": ("Foot Strike", 1), "toe_off_s": ("Foot Off", 2)}
+
+
+def c3d_events(recording: Recording) -> tuple[list[tuple[str, str, float]], str]:
+    """((context, label, time on the recording axis in s) sorted by time, how they were found or why none).
+
+    The events of ``insole.analysis.analyze(recording)`` (default parameters); a recording the analysis
+    cannot read (too short, no steps) gets none, with the reason.
+    """
+    from insole._errors import AnalysisError
+    from insole.analysis import analyze
+
+    try:
+        analysis = analyze(recording)
+    except AnalysisError as error:
+        return [], f"no gait events: {error}"[:255]
+    events = []
+    for side in analysis.sides:
+        foot = analysis.events[side]
+        for key, (label, _) in _EVENT_NAMES.items():
+            for time_s in np.asarray(getattr(foot, key), float):
+                if np.isfinite(time_s):
+                    events.append((side.capitalize(), label, float(time_s)))
+    method = str(analysis.provenance.get("event_method") or "the analysis's event detector")
+    return sorted(events, key=lambda e: (e[2], e[0], e[1])), f"insole {__version__} gait events ({method})"[:255]
+
+
 def _ezc3d() -> Any:
     try:
         import ezc3d
@@ -123,6 +162,25 @@ def write_c3d(recording: Recording, path: str | Path, *, force: bool = False,
     c3d.add_parameter("INSOLE", "SHA256", [str(source.get("sha256", "n/a"))])
     c3d.add_parameter("INSOLE", "LAYOUT", [recording.layout.name[:255]])
     c3d.add_parameter("INSOLE", "UNIT", [recording.unit])
+    gait_events, how = c3d_events(recording)
+    t0_s = min(float(recording.samples(side).time_s[0]) for side in recording.sides)
+    icons = dict(_EVENT_NAMES.values())
+    # A parameter dimension is one byte: EVENT holds the first 255 events (what Nexus and Visual3D read);
+    # the rest continue in INSOLE:EVENT_CONTEXTS2/EVENT_LABELS2/EVENT_SECONDS2, ... (read_c3d_events joins them)
+    for context, label, time_s in gait_events[:_PER_PARAMETER]:
+        since = time_s - t0_s
+        minutes = int(since // 60)
+        c3d.add_event([minutes, since - 60 * minutes], context=context, label=label,
+                      description="heel strike" if icons[label] == 1 else "toe off", icon_id=icons[label])
+    for k, start in enumerate(range(_PER_PARAMETER, len(gait_events), _PER_PARAMETER), start=2):
+        part = gait_events[start:start + _PER_PARAMETER]
+        c3d.add_parameter("INSOLE", f"EVENT_CONTEXTS{k}", [e[0] for e in part])
+        c3d.add_parameter("INSOLE", f"EVENT_LABELS{k}", [e[1] for e in part])
+        c3d.add_parameter("INSOLE", f"EVENT_SECONDS{k}", [e[2] - t0_s for e in part])
+    if len(gait_events) > _PER_PARAMETER:
+        how = f"{how[:150]}; EVENT holds the first {_PER_PARAMETER} of {len(gait_events)}, the rest INSOLE:EVENT_*2.."
+    c3d.add_parameter("INSOLE", "EVENT_T0", [t0_s])
+    c3d.add_parameter("INSOLE", "EVENTS", [how])
     # One analog sample per frame; an explicit empty point block (ezc3d divides by the point count otherwise).
     c3d["data"]["points"] = np.zeros((4, 0, data.shape[1]))
     c3d["data"]["analogs"] = data[np.newaxis, :, :]
@@ -159,6 +217,40 @@ def read_c3d_analogs(path: str | Path) -> tuple[float, list[str], list[str], np.
             units = [u or k for u, k in zip(units, kept)]
     data = np.asarray(c3d["data"]["analogs"])[0]
     return rate, labels, units, data
+
+
+def read_c3d_events(path: str | Path) -> list[tuple[str, str, float]]:
+    """(context, label, time on the recording axis in s) of each EVENT in a C3D file ``write_c3d`` wrote, by time.
+
+    C3D stores event times in float32 seconds from the first frame; ``INSOLE:EVENT_T0`` puts them back on the
+    recording's axis.
+    """
+    ezc3d = _ezc3d()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    try:
+        c3d = ezc3d.c3d(str(path))
+    except Exception as error:  # ezc3d raises plain RuntimeError/IOError for any unreadable file
+        raise MalformedFileError(path, f"is not a readable C3D file ({error})") from None
+    parameters = c3d["parameters"]
+    if "EVENT" not in parameters or int(np.asarray(parameters["EVENT"]["USED"]["value"]).ravel()[0]) == 0:
+        return []
+    group = parameters["EVENT"]
+    times = np.asarray(group["TIMES"]["value"], float).reshape(2, -1)
+    t0_s = float(np.asarray(parameters["INSOLE"]["EVENT_T0"]["value"]).ravel()[0]) if (
+        "INSOLE" in parameters and "EVENT_T0" in parameters["INSOLE"]) else 0.0
+    events = [(str(context), str(label), t0_s + 60.0 * float(minutes) + float(seconds))
+              for context, label, minutes, seconds in zip(group["CONTEXTS"]["value"], group["LABELS"]["value"],
+                                                          times[0], times[1])]
+    ours = parameters["INSOLE"] if "INSOLE" in parameters else {}
+    k = 2
+    while f"EVENT_SECONDS{k}" in ours:
+        seconds = np.asarray(ours[f"EVENT_SECONDS{k}"]["value"], float).ravel()
+        events += [(str(c), str(lab), t0_s + float(t)) for c, lab, t in
+                   zip(ours[f"EVENT_CONTEXTS{k}"]["value"], ours[f"EVENT_LABELS{k}"]["value"], seconds)]
+        k += 1
+    return sorted(events, key=lambda e: (e[2], e[0], e[1]))
 
 
 def _continued(group, name: str) -> list[str]:
