@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := dbus-daemon chromium chromium-driver poppler-utils gcc gcc-ar
 
 BIDS_VALIDATOR := $(VENV)/node/node_modules/.bin/bids-validator
 
-.PHONY: setup system-deps demo test test-fast lint bench clean
+.PHONY: setup system-deps demo test test-fast lint bench clean validate-events
 
 setup: $(STAMP)
 
@@ -82,3 +82,8 @@ references: setup
 
 validate: setup
 	$(BIN)/python docs/scripts/validate_findings.py
+
+# heel strikes against the gaitndd laboratory's .ts tables (35 records, 4 groups) -> docs/events-validation.md;
+# add ARGS=--loro to refresh the leave-one-record-out table (about 4 more minutes)
+validate-events: setup
+	$(BIN)/python docs/scripts/validate_events.py $(ARGS)

@@ -71,8 +71,9 @@ SURFACES: dict[str, list[str]] = {
         "read_groups", "run_batch",
     ],
     "insole.simulate": [
-        "Activity", "CLINIC_TESTS", "FAST_PACE", "PATTERNS", "PATTERN_DESCRIPTIONS", "SIMULATOR_SOURCE",
-        "SimulationParams", "sample_source", "simulate", "simulate_clinic_test",
+        "Activity", "CLINIC_TESTS", "FAST_PACE", "FOOTSWITCH_FAILURES", "FootswitchParams", "PATTERNS",
+        "PATTERN_DESCRIPTIONS", "SIMULATOR_SOURCE", "SimulationParams", "sample_source", "simulate",
+        "simulate_clinic_test", "simulate_footswitch",
     ],
     "dashboards": [
         "CaptureControl", "DashboardParams", "LiveServer", "LiveServerError", "MAX_MARK_LABEL_CHARS", "ReplaySession",

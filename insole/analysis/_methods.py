@@ -59,7 +59,10 @@ def methods_text(params: AnalysisParams, facts: Mapping[str, Any]) -> str:
             f"flattens below {params.shape_toe_off_fraction:.0%} of its steepest), or at the fall's end when the "
             f"fall first pauses or rebounds (slope flatter than {params.shape_pause_fraction:.0%} of the "
             f"steepest); a toe off still more than {params.shape_unloaded_fraction:.0%} of the amplitude above "
-            "the swing floor was followed to the next fall (two-stage unloadings)."
+            "the swing floor was followed to the next fall (two-stage unloadings). A touch that began within "
+            f"{1000 * params.touch_window_s:.0f} ms before the main rise, rose at least "
+            f"{params.touch_slope_fraction:.0%} as steeply and never fell back to the swing floor was taken as the "
+            "heel strike (a heel tap before the loading)."
         )
     else:
         events = (
@@ -76,12 +79,17 @@ def methods_text(params: AnalysisParams, facts: Mapping[str, Any]) -> str:
     band = facts.get("body_weight_band")
     parts = [
         events,
+        "The coarse thresholds follow the swing floor in 5 s windows (whole-recording levels where the foot "
+        "was not walking), so a drifting or heavy in-shoe baseline does not hide steps. "
         f"Contacts shorter than {params.min_stance_s:g} s were discarded and unloadings shorter than "
         f"{params.min_swing_s:g} s merged; a contact longer than {params.split_stance_factor:g} times the "
-        f"foot's median walking contact (but not longer than {params.max_stance_s:g} s) was split at an inner "
-        f"unloading below {params.split_depth_fraction:.0%} of the load range with the force climbing back by "
-        f"{params.detect_high_fraction:.0%} of the range on both sides (a step in a shuffling turn, or a swing "
-        "held up by residual load). Strides were used for statistics when both events were observed, "
+        f"foot's median walking contact was split at an inner unloading below {params.split_depth_fraction:.0%} "
+        f"of the load range with the force climbing back by {params.detect_high_fraction:.0%} of the range on "
+        "both sides (a step in a shuffling turn, or a swing held up by residual load); past "
+        f"{params.max_stance_s:g} s only where the unloading was as quick as a swing (a shuffling foot that "
+        "never unloads fully), never at a slow weight shift while standing. A contact already under way when "
+        "the recording starts has no heel strike, and one still under way at its end no toe off: neither is "
+        "used for strides. Strides were used for statistics when both events were observed, "
         f"no gap longer than {1000 * BRIDGE_GAP_S:.0f} ms lay inside them (a shorter gap, one or two lost packets, "
         "leaves the events around it observed and the stride's timing usable, but the stance metrics of a "
         "contact with any missing sample were left empty), the stride lasted at most "
