@@ -228,9 +228,9 @@ def bench(folder: Path) -> dict[str, Any]:
     # loading the hour: ours and the floor
     for which in ("insole", "pandas"):
         _child(_LOADING, [str(hour), which], env)
-        runs = [_child(_LOADING, [str(hour), which], env) for _ in range(RUNS)]
-        found[f"load_{which}"] = {"median_s": statistics.median(float(r[2]) for r in runs),
-                                  "rss_mib": max(r[1] for r in runs), "load": _load()}
+        loads = [_child(_LOADING, [str(hour), which], env) for _ in range(RUNS)]
+        found[f"load_{which}"] = {"median_s": statistics.median(float(r[2]) for r in loads),
+                                  "rss_mib": max(r[1] for r in loads), "load": _load()}
 
     # analyze: whole process per size, and the core with its floor
     found["cli"] = {}
@@ -252,7 +252,7 @@ def bench(folder: Path) -> dict[str, Any]:
         found["moticon_mb"] = text.stat().st_size / 1e6
         found["moticon_ours"] = _cli(["info", str(text), "--json"], env, RUNS)
         try:
-            import moticon_opengo  # type: ignore[import-not-found]  # noqa: F401
+            import moticon_opengo  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
 
             found["moticon_theirs"] = _repeat(_OPENGO, [str(text)], env, 1)
             found["moticon_theirs_version"] = _opengo_version()
