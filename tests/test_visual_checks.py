@@ -178,6 +178,24 @@ _LAYOUT_PROBLEMS_JS = r"""
     const points = (gd.data || []).some((t) => ['x', 'y', 'z', 'values'].some((k) => values(t[k])));
     const said = ((gd.layout || {}).annotations || []).some((a) => (a.text || '').trim());
     if (!points && !said) say('an empty plot without a message');
+    // each panel of a figure with several: a trace drawn on it, or a message inside it (a subplot title sits
+    // above its panel, so it does not count)
+    // (plotly leaves an axis without traces out of its own full layout: the figure's layout names every panel)
+    const given = gd.layout || {};
+    const annotations = given.annotations || [];
+    for (const key of Object.keys(given).filter((k) => /^xaxis\d*$/.test(k))) {
+      const id = 'x' + key.slice(5), yid = 'y' + key.slice(5);
+      if ((gd.data || []).some((t) => (t.xaxis || 'x') === id)) continue;
+      const yaxis = given['yaxis' + key.slice(5)];
+      if (!yaxis) continue;
+      const dx = given[key].domain || [0, 1], dy = yaxis.domain || [0, 1];
+      const inside = annotations.some((a) => {
+        if (!(a.text || '').trim()) return false;
+        if (a.xref === `${id} domain` && a.yref === `${yid} domain`) return a.y < 1;
+        return a.xref === 'paper' && a.x >= dx[0] && a.x <= dx[1] && a.y >= dy[0] && a.y < dy[1] - 0.01;
+      });
+      if (!inside) say(`panel ${id}${yid} is empty and says nothing`);
+    }
   }
   for (const svg of document.querySelectorAll('.chain svg')) {
     const drawn = [...svg.querySelectorAll('line, circle, rect, path, polyline')]

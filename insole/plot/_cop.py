@@ -67,11 +67,23 @@ def cop_paths(analysis: Any, layout: SensorLayout | None = None, *,
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color="#34495e", width=2),
                                  name="combined COP (one stride)", hovertext=[f"{p:.0f}% of stride" for p in phase],
                                  hoverinfo="text"), row=1, col=2)
+    else:
+        # the panel says why it is empty (an empty frame under its title read as a figure that failed to draw)
+        fig.add_annotation(text=_why_no_butterfly(analysis), xref="x2 domain", yref="y2 domain", x=0.5, y=0.5,
+                           showarrow=False, font=dict(size=12, color="#566573"), name="reason")
+        fig.update_xaxes(visible=False, row=1, col=2)
+        fig.update_yaxes(visible=False, row=1, col=2)
     fig.update_xaxes(title_text="medial-lateral (mm)", row=1, col=1, scaleanchor="y", scaleratio=1)
     fig.update_yaxes(title_text="heel to toe (mm)", row=1, col=1)
     fig.update_xaxes(title_text="left-right (mm)", row=1, col=2)
     fig.update_yaxes(title_text="forward (mm)", row=1, col=2)
     return styled(fig, "Centre of pressure", height_px=height_px or 460)
+
+
+def _why_no_butterfly(analysis: Any) -> str:
+    if set(analysis.sides) != {"left", "right"}:
+        return "No butterfly: it needs both feet<br>(one foot was recorded)."
+    return "No butterfly: a foot has no COP path<br>or no used stride."
 
 
 def _fill_ends(path: np.ndarray) -> np.ndarray:

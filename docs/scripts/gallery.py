@@ -1,0 +1,164 @@
+"""Regenerate docs/gallery/: what each view looks like for each layout family, from real files.
+
+    .venv/bin/python docs/scripts/gallery.py            # every family (about 2 minutes)
+    .venv/bin/python docs/scripts/gallery.py gaitpdb8   # one family
+
+For each family (the files of tests/test_visual_checks.py: recordings/ and $INSOLE_SHARED_DATA, else
+../shared/data) it writes
+
+* ``report-FAMILY.png``: every page of the PDF report (``insole report --pdf``), side by side;
+* ``dashboard-FAMILY.png``: the offline dashboard, whole page, every figure drawn;
+
+and once ``cohort.png`` (the cohort page of a small two-group table). Images are reduced (half size, 128
+colours) to keep the folder small; a reader checks layout, not pixels. ``docs/gallery/README.md`` lists them
+with what the machine checks of tests/test_visual_checks.py said about each page when it was made.
+
+Needs the report and dashboards extras, Playwright with the system Chromium, and pdftoppm (poppler-utils).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+GALLERY = REPO / "docs" / "gallery"
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from PIL import Image  # noqa: E402  (after the path set-up; Pillow comes with the test tools)
+
+from tests.browser import chromium, wait_for  # noqa: E402
+from tests.test_visual_checks import _LAYOUT_PROBLEMS_JS, CASES, _recording, pdf_problems  # noqa: E402
+
+_COLOURS = 128
+
+
+def _save(image: Image.Image, path: Path, scale: float = 0.5) -> None:
+    image = image.convert("RGB")
+    if scale != 1.0:
+        image = image.resize((max(1, int(image.width * scale)), max(1, int(image.height * scale))), Image.LANCZOS)
+    image.quantize(colors=_COLOURS, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+
+
+def _pdf_sheet(pdf: Path, out: Path, work: Path) -> int:
+    """Every page of ``pdf`` at 45 dpi, in rows of five; returns the number of pages."""
+    subprocess.run(["pdftoppm", "-r", "45", "-png", str(pdf), str(work / "page")], check=True)
+    pages = [Image.open(p) for p in sorted(work.glob("page-*.png"), key=lambda p: int(p.stem.split("-")[-1]))]
+    columns = min(5, len(pages))
+    rows = (len(pages) + columns - 1) // columns
+    width, height = pages[0].width, pages[0].height
+    sheet = Image.new("RGB", (columns * (width + 8) + 8, rows * (height + 8) + 8), "#9aa5b1")
+    for k, page in enumerate(pages):
+        sheet.paste(page, (8 + (k % columns) * (width + 8), 8 + (k // columns) * (height + 8)))
+    _save(sheet, out, scale=1.0)
+    return len(pages)
+
+
+def _family(name: str, context, work: Path) -> list[str]:
+    from dashboards import write_dashboard
+    from insole.report import write_report
+
+    recording, source = _recording(name)
+    label = source.name if source else "simulated insole16 walk (60 s, seed 20)"
+    notes = [f"## {name}", "", f"Source: `{label}`, layout {recording.layout.name} "
+             f"({recording.layout.n_sensors} sensor{'s' if recording.layout.n_sensors != 1 else ''} per foot, "
+             f"{' and '.join(recording.sides)} foot), unit {recording.unit}.", ""]
+    pdf = work / f"{name}.pdf"
+    report = write_report(recording, work / f"{name}.html", path=source, pdf_path=pdf, force=True)
+    version = report.to_dict()["software"]["version"]
+    problems = pdf_problems(pdf, footer_prefix=f"insole {version} · report schema")
+    pages_dir = work / f"{name}-pages"
+    pages_dir.mkdir()
+    n_pages = _pdf_sheet(pdf, GALLERY / f"report-{name}.png", pages_dir)
+    notes.append(f"![report {name}](report-{name}.png)")
+    notes.append(f"Report PDF, {n_pages} pages: " + ("no problem found by the checks." if not problems
+                                                     else "the checks found: " + "; ".join(problems)))
+    notes.append("")
+    dashboard = write_dashboard(recording, work / f"{name}-dashboard.html", source=label, force=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(dashboard.as_uri())
+        wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
+        page.evaluate("() => window.__renderAll()")
+        wait_for(page, "() => window.__dashboardStats.all_rendered_ms", 60)
+        page.wait_for_timeout(400)
+        found = page.evaluate(_LAYOUT_PROBLEMS_JS) + errors
+        shot = work / f"{name}-dashboard.png"
+        page.screenshot(path=str(shot), full_page=True)
+    finally:
+        page.close()
+    _save(Image.open(shot), GALLERY / f"dashboard-{name}.png")
+    notes.append(f"![dashboard {name}](dashboard-{name}.png)")
+    notes.append("Dashboard: " + ("no problem found by the checks." if not found
+                                  else "the checks found: " + "; ".join(found)))
+    notes.append("")
+    print(f"gallery: {name}: report {n_pages} pages, {len(problems)} problem(s); dashboard {len(found)} problem(s)",
+          flush=True)
+    return notes
+
+
+def _cohort(context, work: Path) -> list[str]:
+    import pandas as pd
+
+    from insole.batch._cohort import CohortParams, compare_cohort
+    from insole.batch._page import cohort_page
+
+    table = pd.DataFrame({
+        "recording_id": [f"r{k}" for k in range(8)],
+        "arm": ["control"] * 4 + ["treated"] * 4,
+        "stride_time_cv_pct": [2.0, 2.6, 3.0, 4.0, 5.5, 6.0, 7.0, 8.0],
+        "stance_time_s_si_pct": [-2.0, 1.0, 1.5, 3.0, -10.0, 2.5, 6.0, 12.0],
+        "finding_irregular_gait": ["not_flagged", "not_flagged", "low", "not_flagged", "moderate", "low",
+                                   "not_flagged", "high"],
+        "finding_irregular_gait_side": [None, None, "both", None, "both", "both", None, "both"],
+    })
+    path = work / "cohort.html"
+    path.write_text(cohort_page(compare_cohort(table, CohortParams(group_by="arm", bootstrap=200, seed=1))))
+    page = context.new_page()
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_function("window.__cohortPlotsDrawn !== undefined", timeout=60_000)
+        page.add_style_tag(content=".modebar { opacity: 1 !important; }")  # as a pointer over a plot shows it
+        found = page.evaluate(_LAYOUT_PROBLEMS_JS)
+        shot = work / "cohort.png"
+        page.screenshot(path=str(shot), full_page=True)
+    finally:
+        page.close()
+    _save(Image.open(shot), GALLERY / "cohort.png")
+    return ["## Cohort page", "", "A small made-up table of two groups (the page's layout, not real results); "
+            "every plot toolbar shown, as a pointer over the plot would.", "", "![cohort](cohort.png)",
+            "Cohort page: " + ("no problem found by the checks." if not found else "; ".join(found)), ""]
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(CASES)
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        print(f"gallery: unknown family {', '.join(unknown)} (choose from {', '.join(CASES)})", file=sys.stderr)
+        return 2
+    GALLERY.mkdir(parents=True, exist_ok=True)
+    sections: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="insole-gallery-") as folder, \
+            chromium(width=1280, height=900) as (context, _):
+        work = Path(folder)
+        for name in names:
+            sections += _family(name, context, work)
+        if not argv:
+            sections += _cohort(context, work)
+    if not argv:  # the index describes the whole gallery only when the whole gallery was made
+        (GALLERY / "README.md").write_text(
+            "# Gallery: every view for every layout family\n\n"
+            "Made by `.venv/bin/python docs/scripts/gallery.py` from the real files the visual checks use "
+            "(tests/test_visual_checks.py). Images are reduced to half size and 128 colours: they show layout "
+            "(what overlaps, what is missing, what a page says instead), not pixel detail. Under each image: what "
+            "the machine checks said when it was made.\n\n" + "\n".join(sections), encoding="utf-8")
+    print(f"gallery: wrote {GALLERY.relative_to(REPO)}/", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
