@@ -70,7 +70,8 @@ class FootGrid:
             "k": int(self.neighbours.shape[1]),
             "neighbours": self.neighbours.ravel().tolist(),
             "weights": np.round(self.weights.ravel(), 5).tolist(),
-            "reach_mm": round(self.reach_mm, 1),
+            # a single-sensor layout reaches the whole foot (inf): null in strict JSON
+            "reach_mm": round(self.reach_mm, 1) if np.isfinite(self.reach_mm) else None,
         }
 
 

@@ -544,3 +544,14 @@ def test_live_model_plays_a_bursty_feed_smoothly(walk: Recording) -> None:
     # a new map in (almost) every frame, moving forward in time
     assert np.all(np.diff(map_times) > 0) and len(map_times) >= 0.9 * 8 * 39
     assert 0.25 <= model.playout_delay_s <= 0.35  # 1.2 x the 0.25 s burst interval
+
+
+@pytest.mark.parametrize("layout_name", ["footswitch1", "gaitpdb8", "moticon16", "insole16"])
+def test_the_hello_of_every_layout_family_is_strict_json(layout_name: str) -> None:
+    # a foot switch's one sensor reaches the whole foot (an infinite reach): the hello was not valid
+    # JSON, and `insole live --replay` of a gaitndd recording dropped every page that joined
+    layout = get_layout(layout_name)
+    server = LiveServer(LiveHub(), layout=layout, unit="kPa", sample_rate_hz=100)
+    hello = json.loads(json.dumps(server._hello(), allow_nan=False))
+    assert hello["layout"]["n_sensors"] == layout.n_sensors
+    assert (hello["grid"]["reach_mm"] is None) == (layout.n_sensors == 1)
