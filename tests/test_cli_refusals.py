@@ -590,3 +590,16 @@ def test_live_out_dir_that_is_a_file_and_out_with_replay_are_refused(walk, tmp_p
     # --out names the first capture's file: a replay records only from the page, into --out-dir
     line = _refused(capsys, ["live", "--replay", walk, "--out", tmp_path / "x.parquet"], "--out-dir")
     assert no_capture == [] and not (tmp_path / "x.parquet").exists()
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["plain", "force"])
+def test_two_outputs_named_for_one_file_through_a_linked_folder(walk, tmp_path, capsys, force):
+    # found by a review: --out r.html --json sub/up/r.html (sub/up links back to the folder) wrote the JSON over
+    # the HTML report with --force, and without it wrote the report before refusing the JSON
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "up").symlink_to(tmp_path, target_is_directory=True)
+    before = _digests(tmp_path)
+    line = _refused(capsys, ["report", walk, "--out", tmp_path / "r.html", "--json", tmp_path / "sub/up/r.html",
+                             *force], "r.html")
+    assert "named for two outputs" in line
+    assert _digests(tmp_path) == before, "nothing written"

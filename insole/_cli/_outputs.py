@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import unicodedata
 from collections.abc import Iterable
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from insole._errors import InputError, OutputError
-from insole._output import atomic_path, check_target, same_file
+from insole._output import check_target, same_file
 
 __all__ = ["FORCE_HELP", "add_force_option", "check_outputs", "printable", "write_recording"]
 
@@ -58,7 +57,8 @@ def check_outputs(
             continue
         target = check_target(output, force=force, inputs=sources)
         for earlier in checked:
-            if os.path.abspath(earlier) == os.path.abspath(target) or (
+            # the real file each name leads to (a link to a folder or a file makes two names one file)
+            if os.path.realpath(earlier) == os.path.realpath(target) or (
                     target.exists() and earlier.exists() and same_file(earlier, target)):
                 raise OutputError(target, "is named for two outputs of this command; give each its own file")
         checked.append(target)
@@ -69,10 +69,7 @@ def write_recording(recording: Any, out: PathLike, *, force: bool) -> Path:
     """Write ``recording`` as our Parquet file at ``out``: atomically, over an existing file only with ``force``."""
     from insole.io import write_parquet
 
-    if "force" in inspect.signature(write_parquet).parameters:
-        return Path(write_parquet(recording, Path(out), force=force))
-    with atomic_path(out, force=force) as temporary:
-        write_parquet(recording, temporary)
+    return Path(write_parquet(recording, Path(out), force=force))
     return Path(out)
 
 
