@@ -182,19 +182,22 @@ _LAYOUT_PROBLEMS_JS = r"""
     // above its panel, so it does not count)
     // (plotly leaves an axis without traces out of its own full layout: the figure's layout names every panel)
     const given = gd.layout || {};
-    const annotations = given.annotations || [];
     for (const key of Object.keys(given).filter((k) => /^xaxis\d*$/.test(k))) {
       const id = 'x' + key.slice(5), yid = 'y' + key.slice(5);
       if ((gd.data || []).some((t) => (t.xaxis || 'x') === id)) continue;
       const yaxis = given['yaxis' + key.slice(5)];
       if (!yaxis) continue;
       const dx = given[key].domain || [0, 1], dy = yaxis.domain || [0, 1];
-      const inside = annotations.some((a) => {
-        if (!(a.text || '').trim()) return false;
-        if (a.xref === `${id} domain` && a.yref === `${yid} domain`) return a.y < 1;
-        return a.xref === 'paper' && a.x >= dx[0] && a.x <= dx[1] && a.y >= dy[0] && a.y < dy[1] - 0.01;
+      // the panel on the screen, from the plotting region plotly reserved; a message must be drawn inside it
+      const size = (gd._fullLayout || {})._size, page = box(gd);
+      if (!size) continue;
+      const panel = {left: page.left + size.l + dx[0] * size.w, right: page.left + size.l + dx[1] * size.w,
+                     top: page.top + size.t + (1 - dy[1]) * size.h, bottom: page.top + size.t + (1 - dy[0]) * size.h};
+      const said = [...gd.querySelectorAll('.annotation')].filter(shown).some((el) => {
+        const b = box(el), x = (b.left + b.right) / 2, y = (b.top + b.bottom) / 2;
+        return x > panel.left && x < panel.right && y > panel.top && y < panel.bottom;
       });
-      if (!inside) say(`panel ${id}${yid} is empty and says nothing`);
+      if (!said) say(`panel ${id}${yid} is empty and says nothing`);
     }
   }
   for (const svg of document.querySelectorAll('.chain svg')) {

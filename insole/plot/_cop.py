@@ -69,8 +69,11 @@ def cop_paths(analysis: Any, layout: SensorLayout | None = None, *,
                                  hoverinfo="text"), row=1, col=2)
     else:
         # the panel says why it is empty (an empty frame under its title read as a figure that failed to draw)
-        fig.add_annotation(text=_why_no_butterfly(analysis), xref="x2 domain", yref="y2 domain", x=0.5, y=0.5,
-                           showarrow=False, font=dict(size=12, color="#566573"), name="reason")
+        # placed on the page (plotly draws no axis without a trace, so "x2 domain" would fall on the first panel)
+        x_domain, y_domain = fig.layout.xaxis2.domain, fig.layout.yaxis2.domain
+        fig.add_annotation(text=_why_no_butterfly(analysis), xref="paper", yref="paper",
+                           x=(x_domain[0] + x_domain[1]) / 2, y=(y_domain[0] + y_domain[1]) / 2, showarrow=False,
+                           font=dict(size=12, color="#566573"), name="reason")
         fig.update_xaxes(visible=False, row=1, col=2)
         fig.update_yaxes(visible=False, row=1, col=2)
     fig.update_xaxes(title_text="medial-lateral (mm)", row=1, col=1, scaleanchor="y", scaleratio=1)
