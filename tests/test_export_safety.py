@@ -292,6 +292,17 @@ def test_tables_csv_neutralises_formulas_and_keeps_negative_numbers(tmp_path: Pa
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "strides.parquet"), table)
 
 
+def test_a_carriage_return_in_a_text_cell_stays_in_its_row(tmp_path: Path) -> None:
+    # found by a review: a file named "\x1b[31mred\r.parquet" in a batch broke errors.csv into an extra row
+    table = pd.DataFrame({"recording_id": ["a\rb", "plain", "c\r\nd"], "n": [1, 2, 3]})
+    write_tables({"errors": table}, tmp_path)
+    with (tmp_path / "errors.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert [row[0] for row in rows] == ["recording_id", "a\\rb", "plain", "c\\r\nd"]
+    back = pd.read_csv(tmp_path / "errors.csv")
+    assert back["n"].tolist() == [1, 2, 3]
+
+
 # ----------------------------------------------------------------------------------- batch and cohort
 
 

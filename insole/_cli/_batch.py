@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from insole._cli._arguments import add_examples_command
+from insole._cli._outputs import printable
 from insole._errors import AnalysisError, InputError, require_extra
 from insole._output import check_target
 
@@ -108,17 +109,17 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
         )
     except EngineError as error:
-        print(f"insole batch: error: {error}", file=sys.stderr)
+        print(f"insole batch: error: {printable(str(error))}", file=sys.stderr)
         return 2
     except PermissionError as error:  # anything the checks before could not foresee
         raise InputError(error.filename or args.out, f"cannot be used ({error.strerror or error})") from None
-    print(f"insole batch: {result.summary_line()}", file=sys.stderr)
+    print(f"insole batch: {printable(result.summary_line())}", file=sys.stderr)
     for note in result.notes:
-        print(f"  note: {note}", file=sys.stderr)
+        print(f"  note: {printable(note)}", file=sys.stderr)
     if len(result.errors):
         shown = result.errors.head(5)
-        for _, failure in shown.iterrows():
-            print(f"  failed: {failure['path']}: {failure['reason']}", file=sys.stderr)
+        for _, failure in shown.iterrows():  # file names and reasons come from the files: escaped for the terminal
+            print(f"  failed: {printable(failure['path'])}: {printable(failure['reason'])}", file=sys.stderr)
         if len(result.errors) > len(shown):
             print(f"  ... and {len(result.errors) - len(shown)} more in {result.paths['errors']}", file=sys.stderr)
         return 1

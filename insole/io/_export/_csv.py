@@ -48,17 +48,26 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def _one_row_cell(value: Any) -> Any:
+    # a carriage return inside a cell is not quoted by the CSV writer (its line end is "\n") and most readers
+    # take it for the end of a row: written as the two characters \r instead
+    value = safe_cell(value)
+    return value.replace("\r", "\\r") if isinstance(value, str) else value
+
+
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells and column names cannot start a formula (``safe_cell``).
 
     Only text (object and string) columns are looked at: numeric columns,
-    negative numbers included, are written as they are.
+    negative numbers included, are written as they are. A carriage return in
+    a text cell (a file name can hold one) is written as ``\r``, so that the
+    cell stays in its row for every reader.
     """
     out = frame.copy()
     for column in out.columns:
         series = out[column]
         if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            out[column] = series.map(safe_cell)
+            out[column] = series.map(_one_row_cell)
     renames: dict[Hashable, Any] = {c: safe_cell(c) for c in out.columns if isinstance(c, str)}
     if any(k != v for k, v in renames.items()):
         out = out.rename(columns=renames)
