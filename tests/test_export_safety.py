@@ -168,6 +168,27 @@ def test_bids_existing_run_needs_force_and_then_only_the_same_source(gaitpdb, tm
                      ).equals(retake)
 
 
+@pytest.mark.parametrize("subject", ["S1", None], ids=["with id", "without id"])
+def test_bids_re_export_of_our_own_capture_with_force_replaces_its_run(tmp_path: Path, subject: str | None) -> None:
+    # found by a review: a recording of ours (no origin hash in its metadata) re-exported with --force was refused
+    # as "from n5.parquet ... is not the same source file" (and without a subject id, as a merge of two people)
+    from insole.simulate import SimulationParams, simulate
+
+    walk = simulate(SimulationParams(duration_s=8, seed=5))
+    walk = walk.replace(meta=dataclasses.replace(walk.meta, subject_id=subject, source={}))
+    path = insole.write_parquet(walk, tmp_path / "n5.parquet")
+    out = tmp_path / "ds"
+    write_bids(walk, out, input_path=path)
+    before = _tree(out)
+    write_bids(walk, out, input_path=path, force=True)
+    assert _tree(out) == before
+    other = insole.write_parquet(simulate(SimulationParams(duration_s=8, seed=6)).replace(meta=walk.meta),
+                                 tmp_path / "n6.parquet")
+    with pytest.raises(OutputError, match="is not the same source file|would be merged"):
+        write_bids(insole.load(other), out, input_path=other, force=True)
+    assert _tree(out) == before
+
+
 @pytest.mark.parametrize(("option", "value", "expected"), [
     ("--run", "-1", "run -1 is not allowed: runs are positive integers (1, 2, 3, ...)"),
     ("--run", "0", "run 0 is not allowed: runs are positive integers (1, 2, 3, ...)"),

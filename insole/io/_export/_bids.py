@@ -40,6 +40,7 @@ and a run that would replace another file's data (docs/exports.md).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -306,6 +307,13 @@ def _source_of(recording: Recording, input_path: str | Path | None) -> _Source:
     source = recording.meta.source or {}
     file = source.get("file") or (str(input_path) if input_path is not None else "")
     sha = str(source.get("sha256") or "")
+    if not re.fullmatch(r"[0-9a-f]{64}", sha) and input_path is not None and Path(input_path).is_file():
+        # our own captures and simulations name no origin: the file being exported is the source
+        digest = hashlib.sha256()
+        with open(input_path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        sha = digest.hexdigest()
     return _Source(safe_cell(Path(str(file)).name) if file else "n/a", sha if re.fullmatch(r"[0-9a-f]{64}", sha)
                    else "n/a")
 
@@ -364,8 +372,10 @@ def _claim_subject(out: Path, label: str, subject_id: str | None, explicit: bool
     theirs = (f"subject id {known!r}" if known is not None else "recordings without a subject id") + (
         f" from {', '.join(earlier_files[:3])}" if earlier_files else "")
     ours = (f"subject id {mine!r}" if mine is not None else "no subject id") + f" {source.describe()}"
+    advice = ("choose another label with --subject" if explicit
+              else "give this participant its own label with --subject")
     raise OutputError(sub_dir, f"already holds {theirs}; this recording ({ours}) has {reason} and would be merged "
-                               "into it: give this participant its own label with --subject")
+                               f"into it: {advice}")
 
 
 def _check_run_file(path: Path, sub_dir: Path, source: _Source, force: bool, inputs: Iterable[str | Path]) -> None:
