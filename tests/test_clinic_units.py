@@ -169,31 +169,33 @@ def test_repeated_tests_compared_over_time_skip_the_unfinished_one() -> None:
     assert rows[2]["change_from_previous"] == pytest.approx(last - first)  # the stopped test is not "previous"
 
 
-def test_insole_test_keeps_source_and_from_apart() -> None:
-    """``--from FILE`` once shared its dest with ``--source``: ``insole test tug --emulate`` asked for source None."""
-    from insole._cli import build_parser
 
-    parser = build_parser()
-    captured = parser.parse_args(["test", "tug", "--emulate"])
-    assert captured.source == "insole" and captured.from_file is None
-    saved = parser.parse_args(["test", "tug", "--from", "walk.parquet", "--source", "moticon"])
-    assert str(saved.from_file) == "walk.parquet" and saved.source == "moticon"
+def test_insole_test_printout_agrees_with_its_phase_table(tmp_path) -> None:
+    """``insole test tug --from FILE`` as a user runs it: the stand-to-sit phase row says what of it the result
+    line times; ``--source`` beside ``--from`` is its own option (the two once shared one dest, and
+    ``insole test tug --emulate`` asked for source None); balance prints each reference line once."""
+    import re
+    import subprocess
+    import sys
 
-
-def test_tug_printout_agrees_with_its_phase_table() -> None:
-    """The stand-to-sit phase (end of the second turn to seated) holds the measure the result line names."""
-    from insole._cli._test import _phase_detail, _reference_lines
-
-    recording = simulate_clinic_test("tug", seed=3)
-    result = run_test(recording, "tug", TestInputs())
-    phase = next(p for p in result.phases if p.name == "stand_to_sit")
-    detail = _phase_detail(result, phase)
-    onset = result.events["descent_onset_s"]
-    assert detail == (f": in front of the chair {onset - phase.start_s:.2f} s, then stand-to-sit (lowering) "
-                      f"{phase.end_s - onset:.2f} s")
-    assert f"stand-to-sit (lowering) {result.measures['stand_to_sit_s']:.2f} s" in result.summary()
-    assert f"{phase.end_s - onset:.2f}" == f"{result.measures['stand_to_sit_s']:.2f}"
-    # balance: two measures of one source with the same "not compared" line are one printed line naming both
-    balance = run_test(simulate_clinic_test("balance", seed=3), "balance", TestInputs(stance_width_mm=100.0))
-    lines = _reference_lines(balance)
-    assert len(lines) == len(set(lines)) == len({(r["comparison"], r["source"]) for r in balance.references})
+    tug = tmp_path / "tug.parquet"
+    write_parquet(simulate_clinic_test("tug", seed=3), tug)
+    done = subprocess.run([sys.executable, "-m", "insole", "test", "tug", "--from", str(tug), "--source", "moticon"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    result = run_test(read_parquet(tug), "tug", TestInputs())
+    measure = f"{result.measures['stand_to_sit_s']:.2f}"
+    assert f"stand-to-sit (lowering) {measure} s" in done.stdout
+    row = next(line for line in done.stdout.splitlines() if line.strip().startswith("phase stand_to_sit"))
+    start, end, held, standing, lowering = map(float, re.findall(r"\d+\.\d+", row))
+    assert f"{lowering:.2f}" == measure and abs(standing + lowering - held) <= 0.011  # each shown to 0.01 s
+    assert f"{end - start:.2f}" == f"{held:.2f}"
+    balance = tmp_path / "balance.parquet"
+    recording = simulate_clinic_test("balance", seed=3)
+    write_parquet(recording, balance)
+    width = recording.meta.extra["simulation"]["clinic_test"]["inputs"]["stance_width_mm"]
+    done = subprocess.run([sys.executable, "-m", "insole", "test", "balance", "--from", str(balance),
+                           "--stance-width-mm", str(width)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.strip().startswith("reference")]
+    assert lines and len(lines) == len(set(lines))

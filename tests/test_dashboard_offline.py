@@ -186,8 +186,6 @@ def test_cli_writes_the_dashboard(tmp_path: Path) -> None:
 
 def test_cli_mass_and_mapping(tmp_path: Path) -> None:
     """--mass-kg sets the body mass the analysis uses; --map reads a generic CSV (as report and convert do)."""
-    from insole._cli import main
-
     recording = simulate(SimulationParams(duration_s=30.0, seed=9))
     names = {side: [f"{side[0]}{k}" for k in range(recording.layout.n_sensors)] for side in recording.sides}
     data = tmp_path / "lab.csv"
@@ -197,7 +195,9 @@ def test_cli_mass_and_mapping(tmp_path: Path) -> None:
     mapping.write_text(json.dumps({"sample_rate_hz": recording.sample_rate_hz, "layout": "insole16",
                                    "left": names["left"], "right": names["right"]}))
     out = tmp_path / "d.html"
-    assert main(["dashboard", str(data), "--map", str(mapping), "--mass-kg", "81.5", "--out", str(out)]) == 0
+    done = subprocess.run([sys.executable, "-m", "insole", "dashboard", str(data), "--map", str(mapping),
+                           "--mass-kg", "81.5", "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     payload = _payload_from_html(out.read_text())
     assert payload["meta"]["body_mass_kg"] == 81.5 and payload["meta"]["layout"]["name"] == "insole16"
     assert "81.5 kg" in payload["meta"]["summary"]["body_weight_source"]  # the analysis used the mass given

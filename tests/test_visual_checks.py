@@ -348,8 +348,7 @@ def test_cohort_page_toolbar_covers_no_title(tmp_path: Path, browser_context: An
     """
     import pandas as pd
 
-    from insole.batch._cohort import CohortParams, compare_cohort
-    from insole.batch._page import cohort_page
+    from insole.batch import CohortParams, cohort_page, compare_cohort
 
     table = pd.DataFrame({
         "recording_id": [f"r{k}" for k in range(6)],

@@ -104,8 +104,7 @@ def _family(name: str, context, work: Path) -> list[str]:
 def _cohort(context, work: Path) -> list[str]:
     import pandas as pd
 
-    from insole.batch._cohort import CohortParams, compare_cohort
-    from insole.batch._page import cohort_page
+    from insole.batch import CohortParams, cohort_page, compare_cohort
 
     table = pd.DataFrame({
         "recording_id": [f"r{k}" for k in range(8)],
