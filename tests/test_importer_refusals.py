@@ -80,6 +80,28 @@ def test_wfdb_signal_file_that_is_a_link_out_of_the_folder_is_refused(tmp_path: 
     assert "is a link that leads out of the header's folder" in _refused(header)
 
 
+def test_companions_found_by_name_do_not_follow_links_out_of_the_folder(tmp_path: Path) -> None:
+    # found by a review: a stride table .ts, a CSV's mapping and a subject table linked to files elsewhere were read
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    record = tmp_path / "record"
+    record.mkdir()
+    header = gaitndd_files(record, strides=True)
+    assert insole.load(header).reference_events is not None  # the stride table beside it is read
+    (outside / "control9.ts").write_bytes((record / "control9.ts").read_bytes())
+    (record / "control9.ts").unlink()
+    (record / "control9.ts").symlink_to(outside / "control9.ts")
+    (record / "subject-description.txt").symlink_to("/etc/passwd")
+    recording = insole.load(header)
+    assert recording.reference_events is None, "a stride table that is a link leading out is not read"
+    csv_file = SEEDS["generic-csv"](record)
+    mapping = csv_file.with_name(csv_file.name + ".map.toml")
+    mapping.rename(outside / mapping.name)
+    mapping.symlink_to(outside / mapping.name)
+    with pytest.raises(InputError, match="unknown format"):  # without its mapping a CSV is not recognised
+        insole.load(csv_file)
+
+
 def test_wfdb_signal_file_that_is_a_link_within_the_folder_is_read(tmp_path: Path) -> None:
     header = gaitndd_files(tmp_path)
     expected = insole.load(header)

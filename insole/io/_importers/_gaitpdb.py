@@ -24,6 +24,7 @@ import numpy as np
 from insole._errors import MalformedFileError
 from insole._layout import get_layout
 from insole._recording import FootSamples, Recording, RecordingMeta
+from insole.io._importers._companions import in_folder
 from insole.io._importers._table import (
     head_lines,
     importer_software,
@@ -143,7 +144,7 @@ def _demographics(path: Path, study: str, group: str, subject: int, walk: str) -
     Rows are matched on study, group code and subject number rather than the ID
     text, because one ID in the file is misspelled (``Juc010``).
     """
-    if not path.is_file():
+    if not in_folder(path.parent, path):  # absent, or a link leading out of the walk's folder
         return None
     try:
         lines = path.read_text(encoding="ascii", errors="replace").replace("\r", "").split("\n")

@@ -45,6 +45,7 @@ import numpy as np
 from insole._errors import InputError, MalformedFileError, RecordingError
 from insole._layout import SensorLayout, get_layout
 from insole._recording import SIDES, FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
+from insole.io._importers._companions import beside
 from insole.io._importers._table import importer_software, one_line, parse_numeric, provenance, read_text, split_rows
 
 __all__ = ["IMPORTERS", "GenericCsvImporter", "load_with_mapping", "mapping_path_for", "MAPPING_KEYS"]
@@ -63,10 +64,10 @@ def mapping_path_for(path: Path) -> Path | None:
     """The mapping (or our CSV export's sidecar) lying beside ``path``, if any."""
     for suffix in (".map.toml", ".map.json"):
         candidate = path.with_name(path.name + suffix)
-        if candidate.is_file():
+        if beside(path, candidate):  # never a link leading out of the data's folder
             return candidate
     sidecar = path.with_name(path.name + ".json")
-    if sidecar.is_file():
+    if beside(path, sidecar):
         try:
             if json.loads(sidecar.read_text()).get("format") == "insole-csv":
                 return sidecar

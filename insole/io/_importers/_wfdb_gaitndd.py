@@ -31,6 +31,7 @@ from insole._errors import InputError, MalformedFileError, MissingCompanionError
 from insole._layout import get_layout
 from insole._recording import FootSamples, Recording, RecordingMeta, ReferenceEvents, regular_time_axis
 from insole.io._format import check_input_file
+from insole.io._importers._companions import beside, in_folder
 from insole.io._importers._table import importer_software, is_number, parse_numeric, provenance, read_text, split_rows
 
 __all__ = ["IMPORTERS", "GaitnddImporter", "decode_format_212", "read_header"]
@@ -273,7 +274,7 @@ def _reference_events(ts_path: Path) -> ReferenceEvents:
 
 def _subject_facts(directory: Path, record: str) -> dict[str, Any] | None:
     path = directory / "subject-description.txt"
-    if not path.is_file():
+    if not in_folder(directory, path):  # absent, or a link leading out of the record's folder
         return None
     try:
         text = path.read_text(encoding="ascii", errors="replace")
@@ -370,7 +371,7 @@ class GaitnddImporter:
         if not feet:
             raise MalformedFileError(header_path, "WFDB header names no left-foot or right-foot signal")
         ts_path = header_path.with_suffix(".ts")
-        reference = _reference_events(ts_path) if ts_path.is_file() else None
+        reference = _reference_events(ts_path) if beside(header_path, ts_path) else None
         extra: dict[str, Any] = {"dataset": DATASET, "licence": LICENCE, "record": header.record, "signals": gains}
         group = re.sub(r"\d+$", "", header.record)
         if group in _GROUPS:
