@@ -382,10 +382,19 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     counted = np.isfinite(windows_lo).sum(axis=1) >= 4
     local_floor = np.full(n_blocks, floor)
     local_top = np.full(n_blocks, floor + load_range)
+    typical_low = np.full(n_blocks, floor)
+    typical_high = np.full(n_blocks, floor)
     if counted.any():
         local_floor[counted] = _row_nanpercentile(windows_lo[counted], 10.0)
         local_top[counted] = _row_nanpercentile(windows_hi[counted], 90.0)
+        typical_low[counted] = _row_nanpercentile(windows_lo[counted], 75.0)
+        typical_high[counted] = _row_nanpercentile(windows_hi[counted], 25.0)
     walking = (local_top - local_floor) >= _TRACK_MIN_RANGE * load_range
+    # At the recording's ends the window is one-sided: a few last steps beside standing fill its top decile,
+    # and the sway of standing on a floor taken from the standing load looks like steps. There, walking
+    # also needs a quarter of the window's blocks to reach down to swings and a quarter up to contacts.
+    one_sided = np.isfinite(windows_lo).sum(axis=1) < 2 * half + 1
+    walking &= ~one_sided | ((typical_high - typical_low) >= _TRACK_MIN_RANGE * load_range)
     local_floor = np.where(walking, local_floor, floor)
     local_range = np.where(walking, local_top - local_floor, load_range)
     centres = (np.arange(n_blocks) + 0.5) * block
