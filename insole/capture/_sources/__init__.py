@@ -2,7 +2,8 @@
 
 ``"insole"`` is ours (``PROTOCOL.md`` over BLE, :class:`~insole.capture.CaptureSession`
 as it always was); ``"moticon"`` the Moticon OpenGo desktop software's UDP
-stream (``_moticon_udp``); others register here. Every source feeds the same
+stream (``_moticon_udp``); ``"orphe"`` ORPHE INSOLEs over BLE (``_orphe``);
+others register here. Every source feeds the same
 collector path (``_seam``). The command line builds a capture with
 :func:`capture_session`::
 
@@ -21,12 +22,15 @@ from insole._layout import SensorLayout, get_layout
 from insole.capture._collector import CaptureParams, InsoleSelector
 from insole.capture._session import CaptureResult, CaptureSession
 from insole.capture._sources._moticon_udp import MoticonOptions, MoticonUdpSource
+from insole.capture._sources._orphe import OrpheOptions, OrpheSource
 from insole.capture._sources._seam import Source, SourceSession
 
 __all__ = [
     "SOURCE_NAMES",
     "MoticonOptions",
     "MoticonUdpSource",
+    "OrpheOptions",
+    "OrpheSource",
     "Source",
     "SourceSession",
     "capture_session",
@@ -35,7 +39,7 @@ __all__ = [
     "register_source",
 ]
 
-#: What ``--source`` accepts (``orphe`` once its adapter registers).
+#: What ``--source`` accepts.
 SOURCE_NAMES = ("insole", "moticon", "orphe")
 
 #: name -> factory(options) of a source; ``insole`` is the plain CaptureSession, not here.
@@ -71,6 +75,13 @@ def _moticon(
 
 
 register_source("moticon", _moticon, MoticonUdpSource.layout_name)
+
+
+def _orphe(**options: Any) -> Source:
+    return OrpheSource(OrpheOptions(**options))
+
+
+register_source("orphe", _orphe, OrpheSource.layout_name)
 
 
 def capture_session(
