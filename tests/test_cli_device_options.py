@@ -218,10 +218,28 @@ def _imported_by(*argv: str) -> set[str]:
     return set(json.loads(result.stderr.splitlines()[-1]))
 
 
-def test_help_of_every_command_imports_no_analysis_dask_ble_or_dashboards():
-    modules = _imported_by("--help")
+def _imported_by_building_every_parser() -> set[str]:
+    """The modules that building the parser of every command imports (in a fresh interpreter)."""
+    code = (
+        "import json, sys\n"
+        "from insole._cli import build_parser\n"
+        "build_parser()\n"
+        "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    return set(json.loads(result.stderr.splitlines()[-1]))
+
+
+def test_every_commands_parser_imports_no_analysis_dask_ble_or_dashboards():
+    modules = _imported_by_building_every_parser()
     assert "insole._cli._test" in modules and "insole._cli._batch" in modules  # every command's parser was built
     assert not modules & {"scipy", "pandas", *_HEAVY_FOR_ANY_PARSER}
+
+
+def test_insole_help_lists_the_commands_without_building_their_parsers():
+    modules = _imported_by("--help")
+    assert not [m for m in modules if m.startswith("insole._cli._") and m != "insole._cli._arguments"]
+    assert not modules & {"scipy", "pandas", "pyarrow", *_HEAVY_FOR_ANY_PARSER}
 
 
 @pytest.mark.parametrize("command", ["record", "scan", "test", "live"])

@@ -603,3 +603,11 @@ def test_two_outputs_named_for_one_file_through_a_linked_folder(walk, tmp_path, 
                              *force], "r.html")
     assert "named for two outputs" in line
     assert _digests(tmp_path) == before, "nothing written"
+
+
+def test_a_100000_character_subject_id_is_one_line_exit_2(tmp_path, capsys):
+    # the issue: a 100,000-character subject id ended in a traceback; the id is the user's input (exit 2)
+    out = tmp_path / "r.parquet"
+    line = _refused(capsys, ["record", "--emulate", "--yes", "--duration", "2", "--subject", "x" * 100_000,
+                             "--out", out], "subject id is 100000 characters long")
+    assert len(line) < 300 and not out.exists()

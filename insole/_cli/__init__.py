@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from insole._errors import DeviceError, InputError, InsoleError, MissingExtraError, missing_extra
+from insole._errors import DeviceError, InputError, InsoleError, MissingExtraError, RecordingError, missing_extra
 
 # Order is the order shown by ``insole --help``; each command's one-line help, as its module gives it
 # to its parser (``insole --help`` lists them without importing any command: tests/test_cli_info.py
@@ -137,7 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingExtraError as error:
         _complain(args.command, str(error))
         return EXIT_BAD_INPUT
-    except (UsageError, InputError) as error:
+    except (UsageError, InputError, RecordingError) as error:
+        # a RecordingError here comes from what the user gave: an option's value (a 100,000-character
+        # --subject) or a file's metadata
         _complain(args.command, f"error: {error}")
         return EXIT_BAD_INPUT
     except DeviceError as error:
