@@ -29,8 +29,8 @@ SURFACES: dict[str, list[str]] = {
     "insole.io": [
         "BidsExportParams", "Importer", "RecordingStreamWriter", "analysis_tables", "default_parquet_path",
         "detect_format", "footprint_table", "formats", "load", "load_with_mapping", "provenance", "read_bids",
-        "read_c3d_analogs", "read_parquet", "read_stream", "recover", "sensor_columns", "spreadsheet_safe",
-        "write_bids", "write_c3d", "write_csv", "write_parquet", "write_tables",
+        "read_c3d_analogs", "read_c3d_events", "read_parquet", "read_stream", "recover", "sensor_columns",
+        "spreadsheet_safe", "write_bids", "write_c3d", "write_csv", "write_parquet", "write_tables",
     ],
     "insole.analysis": [
         "Analysis", "AnalysisParams", "BodyWeight", "Contacts", "FootEvents", "FootLoads", "FootTiming",
