@@ -222,7 +222,8 @@ class SensorLayout:
     __hash__ = None  # type: ignore[assignment]  # holds arrays
 
     def __repr__(self) -> str:
-        return f"SensorLayout({self.name!r}, {self.n_sensors} sensors, foot {self.foot_length_mm:.0f} mm)"
+        sensors = "1 sensor" if self.n_sensors == 1 else f"{self.n_sensors} sensors"
+        return f"SensorLayout({self.name!r}, {sensors}, foot {self.foot_length_mm:.0f} mm)"
 
 
 def _foot_outline(length_mm: float) -> np.ndarray:

@@ -338,7 +338,7 @@ class Recording:
         )
 
     def __repr__(self) -> str:
-        feet = ", ".join(f"{s}: {self.samples(s).n_samples} samples" for s in self.sides)
+        feet = ", ".join(f"{s}: {_samples(self.samples(s).n_samples)}" for s in self.sides)
         return (
             f"Recording({self.layout.name}, {self.sample_rate_hz:g} Hz, {self.unit}, "
             f"{self.duration_s:.1f} s, {feet})"
@@ -355,3 +355,7 @@ def feet_from_sequence(sides: Sequence[str], feet: Sequence[FootSamples]) -> dic
     for side, foot in zip(sides, feet):
         out[side] = foot
     return out
+
+
+def _samples(n: int) -> str:
+    return f"{n} sample" if n == 1 else f"{n} samples"

@@ -89,7 +89,7 @@ def test_info_text_names_what_matters() -> None:
     assert result.returncode == 0, result.stderr
     text = result.stdout
     for expected in ("format        gaitndd", "duration      300.00 s", "sample rate   300 Hz",
-                     "footswitch1 (1 sensors per foot", "right foot    90000 samples, 100.00% valid, 1 gap(s)",
+                     "footswitch1 (1 sensor per foot", "right foot    90000 samples, 100.00% valid, 1 gap(s)",
                      "reference events  PhysioNet gaitndd stride table als1.ts"):
         assert expected in text, text
 

@@ -153,7 +153,7 @@ def _as_text(info: dict[str, Any]) -> str:
         f"  format        {info['format']}",
         f"  duration      {info['duration_s']:.2f} s",
         f"  sample rate   {info['sample_rate_hz']:g} Hz",
-        f"  layout        {layout['name']} ({layout['sensors_per_foot']} sensors per foot"
+        f"  layout        {layout['name']} ({_n(layout['sensors_per_foot'], 'sensor')} per foot"
         f"{', approximate geometry' if layout['approximate'] else ''})",
         f"  unit          {info['unit']}",
     ]
@@ -163,11 +163,11 @@ def _as_text(info: dict[str, Any]) -> str:
             extras.append("IMU")
         extras += foot["channels"]
         lines.append(
-            f"  {side:<5} foot    {foot['samples']} samples, {foot['valid_fraction'] * 100:.2f}% valid, "
+            f"  {side:<5} foot    {_n(foot['samples'], 'sample')}, {foot['valid_fraction'] * 100:.2f}% valid, "
             f"{foot['gap_count']} gap(s){'; ' + ', '.join(extras) if extras else ''}"
         )
         for gap in foot["gaps"][:_GAPS_SHOWN]:
-            lines.append(f"      gap {gap['start_s']:.3f}-{gap['end_s']:.3f} s ({gap['samples']} samples)")
+            lines.append(f"      gap {gap['start_s']:.3f}-{gap['end_s']:.3f} s ({_n(gap['samples'], 'sample')})")
         if foot["gap_count"] > _GAPS_SHOWN:
             lines.append(f"      ... {foot['gap_count'] - _GAPS_SHOWN} more (see --json)")
     meta = info["meta"]
@@ -219,3 +219,8 @@ def _as_text(info: dict[str, Any]) -> str:
     # metadata, file names and device names come from the file: an escape sequence or a carriage return
     # in them must reach the terminal as text, never act on it (each line is escaped on its own)
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def _n(count: int, word: str) -> str:
+    """``1 sample``, ``2 samples``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"

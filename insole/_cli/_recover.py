@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     _, facts = read_stream(args.path)  # fails with one clear line if this is not a capture stream
     written = recover(args.path, out, keep_stream=args.keep_stream, force=args.force)
     recording = read_parquet(written)
-    feet = ", ".join(f"{side} {recording.samples(side).n_samples} samples" for side in recording.sides)
+    feet = ", ".join(f"{side} {n} sample{'' if n == 1 else 's'}" for side in recording.sides
+                     for n in [recording.samples(side).n_samples])
     ending = (
         "ended in a partial batch (writer stopped mid-write); that batch is lost" if facts["truncated"] else "complete"
     )
