@@ -245,3 +245,23 @@ def test_cli_export_bad_input_exits_2(tmp_path: Path, capsys) -> None:
     code = main(["export", str(bad), "--to", "c3d", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and str(bad) in err and "\n" not in err
+
+
+def test_npm_bids_validator_passes_two_recordings_of_different_licences(gaitpdb, tmp_path: Path) -> None:
+    # issue 20: a second export into the same folder rewrote dataset_description.json so that it described
+    # only the last recording (name, licence); now the dataset grows and stays valid
+    command = _bids_validator_command()
+    if command is None:
+        pytest.skip("npm bids-validator not installed (npm install bids-validator; set INSOLE_BIDS_VALIDATOR)")
+    moticon_path = Path(__file__).resolve().parents[1] / "recordings" / "moticon_230927_102114.parquet"
+    moticon = insole.load(moticon_path)
+    write_bids(gaitpdb, tmp_path, input_path=GAITPDB)  # PhysioNet gaitpdb: ODC-By 1.0
+    description = (tmp_path / "dataset_description.json").read_bytes()
+    write_bids(moticon, tmp_path, BidsExportParams(subject="moticon01"), input_path=moticon_path)  # Apache-2.0
+    assert (tmp_path / "dataset_description.json").read_bytes() == description
+    participants = pd.read_csv(tmp_path / "participants.tsv", sep="\t", dtype=str)
+    assert participants["participant_id"].tolist() == ["sub-GaCo01", "sub-moticon01"]
+    result = subprocess.run([command, str(tmp_path), "--json"], capture_output=True, text=True, timeout=300)
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    errors = [issue["key"] for issue in report["issues"]["errors"]]
+    assert errors == [], errors
