@@ -441,11 +441,51 @@ def _footswitch1() -> SensorLayout:
     )
 
 
+# ORPHE INSOLE: 6 channels. The vendor SDK's sensor map (Orphe-OSS/ORPHE-INSOLE.js src/InsoleUtils.js,
+# SENSOR_LAYOUT_IMAGE): marker positions on a picture of the RIGHT insole as fractions of the picture (x
+# across, y from the toe end), numbered by the SDK 1 toe medial .. 6 heel; its foot frame from them:
+# across = (x - 0.5) * 0.58, along = (0.5 - y) * 0.9, in foot lengths (medial at larger picture x).
+_ORPHE6 = (
+    # name,            image x, image y, region
+    ("p1_toe_medial", 0.7596, 0.1680, "hallux"),
+    ("p2_ball_medial", 0.7513, 0.3320, "first_metatarsal"),
+    ("p3_toe_lateral", 0.4024, 0.2210, "lesser_toes"),
+    ("p4_ball_centre", 0.5245, 0.3483, "central_metatarsals"),
+    ("p5_midfoot_lateral", 0.2884, 0.3681, "lateral_midfoot"),
+    ("p6_heel", 0.5552, 0.8206, "heel"),
+)
+
+
+def _orphe6(shoe_size_eu: float = 42.0) -> SensorLayout:
+    length = foot_length_mm_for_eu_size(shoe_size_eu)
+    names, image_x, image_y, regions = zip(*_ORPHE6)
+    across = (np.asarray(image_x) - 0.5) * 0.58
+    along = (0.5 - np.asarray(image_y)) * 0.9
+    return SensorLayout(
+        name="orphe6",
+        sensor_names=tuple(names),
+        x_mm=(0.5 + along) * length,
+        y_mm=across * length,
+        area_mm2=np.full(len(names), np.nan),
+        regions=tuple(regions),
+        foot_length_mm=length,
+        outline_mm=_foot_outline(length),
+        approximate=True,
+        source=(
+            "APPROXIMATE: ORPHE INSOLE channel positions from the vendor SDK (Orphe-OSS/ORPHE-INSOLE.js "
+            "src/InsoleUtils.js SENSOR_LAYOUT_IMAGE and its foot-frame factors 0.58 and 0.9, right foot, "
+            "numbering 1 toe medial .. 6 heel), scaled by us to the shoe size; areas unknown (raw ADC counts)"
+        ),
+        shoe_size_eu=float(shoe_size_eu),
+    )
+
+
 _BUILTIN = {
     "insole16": _insole16,
     "gaitpdb8": _gaitpdb8,
     "moticon16": _moticon16,
     "footswitch1": _footswitch1,
+    "orphe6": _orphe6,
 }
 
 
@@ -460,6 +500,6 @@ def get_layout(name: str, *, shoe_size_eu: float | None = None) -> SensorLayout:
         factory = _BUILTIN[name]
     except KeyError:
         raise RecordingError(f"unknown layout {name!r}; built-in layouts: {', '.join(_BUILTIN)}") from None
-    if shoe_size_eu is not None and name in ("insole16", "moticon16"):
+    if shoe_size_eu is not None and name in ("insole16", "moticon16", "orphe6"):
         return factory(shoe_size_eu)  # type: ignore[call-arg]
     return factory()

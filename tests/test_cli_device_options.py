@@ -79,7 +79,8 @@ def test_value_checks_return_the_value():
 
 
 def test_each_capture_command_offers_its_own_set_of_device_options_in_order():
-    shared = ["--source", "--udp-port", "--udp-host", "--left", "--right"]
+    shared = ["--source", "--udp-port", "--udp-host", "--orphe-mode", "--orphe-rate", "--calibrate", "--left",
+              "--right"]
     person = ["--subject", "--mass-kg", "--shoe-size-eu", "--condition", "--notes", "--rate", "--samples-per-packet"]
     record = _options("record")
     assert record[:record.index("--emulate")] == [

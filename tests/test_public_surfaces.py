@@ -56,9 +56,9 @@ SURFACES: dict[str, list[str]] = {
     ],
     "insole.capture": [
         "CaptureParams", "CaptureResult", "CaptureSession", "ClockEstimator", "FootTimeline", "FoundInsole",
-        "InsoleSelector", "LinkStatus", "LiveHub", "SampleBlock", "SessionEvent", "SessionStatus",
-        "StoppedBeforeRecording", "TimeAxis", "capture_session", "format_capture_quality", "layout_for_source",
-        "scan_insoles", "select_insoles",
+        "InsoleSelector", "LinkStatus", "LiveHub", "OrpheEnvironment", "OrpheSpec", "SampleBlock", "SessionEvent",
+        "SessionStatus", "StoppedBeforeRecording", "TimeAxis", "capture_session", "format_capture_quality",
+        "layout_for_source", "orphe_faults_from_plan", "orphe_rate_hz", "scan_insoles", "select_insoles",
     ],
     "insole.clinic": [
         "FeetPath", "GuidedControl", "GuidedTest", "MAIN_MEASURES", "PROTOCOLS", "SOURCES", "TESTS", "TIME_LIMIT_S",

@@ -6,7 +6,10 @@
 * ``capture_setup``, ``parquet_out``, ``tare_prompt``: the capture parameters,
   file and zeroing those options mean;
 * ``source_options``, ``source_description``: ``--source`` and its own options
-  (``--udp-host``, ``--udp-port`` for ``moticon``) checked together;
+  (``--udp-host``, ``--udp-port`` for ``moticon``; ``--orphe-mode``, ``--orphe-rate``,
+  ``--calibrate`` for ``orphe``) checked together;
+* ``start_orphe_emulation``, ``orphe_emulated_wearer``: emulated ORPHE INSOLEs for
+  ``--source orphe --emulate``;
 * ``stop_on_signals``, ``abandoned``: Ctrl-C stops a capture and writes the
   file, a second one abandons it;
 * ``start_emulation``, ``emulated_walk_specs``: emulated insoles on a private
@@ -48,10 +51,13 @@ __all__ = [
     "session_force",
     "emulated_walk_specs",
     "emulation_faults",
+    "orphe_emulated_wearer",
+    "orphe_options",
     "parquet_out",
     "source_description",
     "source_options",
     "start_emulation",
+    "start_orphe_emulation",
     "stop_on_signals",
     "tare_prompt",
 ]
@@ -103,6 +109,15 @@ def add_device_options(
     group.add_argument("--udp-host", default=None, metavar="ADDR",
                        help="--source moticon: the address to listen on (default 127.0.0.1, this computer only; "
                             "0.0.0.0 when the desktop software runs on another computer)")
+    group.add_argument("--orphe-mode", type=int, choices=(3, 4), default=None, metavar="{3,4}",
+                       help="--source orphe: the streaming mode, 4 (default: 100 Hz, pressures, quaternion) or 3 "
+                            "(pressures at the IMU's rate, no quaternion): docs/source-orphe.md")
+    group.add_argument("--orphe-rate", type=int, default=None, metavar="HZ",
+                       help="--source orphe: the rate the samples are placed at (default 100 in mode 4, 208 in "
+                            "mode 3, the IMU's measured rate); checked against the insoles' own clock")
+    group.add_argument("--calibrate", action="store_true",
+                       help="--source orphe: in the zeroing step take the full-body-weight point of each foot too "
+                            "(the two-point calibration; the wearer stands on one foot, then the other)")
     group.add_argument(
         "--left", default=None, metavar="NAME|ADDRESS", help="the left insole (default: found automatically)"
     )
@@ -194,6 +209,18 @@ def source_options(args: argparse.Namespace) -> dict[str, Any]:
     source = getattr(args, "source", "insole")
     udp = {"udp_port": args.udp_port, "udp_host": args.udp_host}
     given = [f"--{name.replace('_', '-')}" for name, value in udp.items() if value is not None]
+    orphe_given = [
+        flag for flag, value in (("--orphe-mode", getattr(args, "orphe_mode", None)),
+                                 ("--orphe-rate", getattr(args, "orphe_rate", None)),
+                                 ("--calibrate", getattr(args, "calibrate", False) or None))
+        if value is not None
+    ]
+    if source != "orphe" and orphe_given:
+        raise UsageError(f"{_listed(orphe_given)} {'needs' if len(orphe_given) == 1 else 'need'} --source orphe")
+    if source == "orphe":
+        if given:
+            raise UsageError(f"{_listed(given)} {'needs' if len(given) == 1 else 'need'} --source moticon")
+        return orphe_options(args)
     if source != "moticon":
         if given:
             raise UsageError(f"{_listed(given)} {'needs' if len(given) == 1 else 'need'} --source moticon")
@@ -217,6 +244,101 @@ def source_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.udp_port is not None and not 0 < args.udp_port < 65536:
         raise UsageError(f"--udp-port must be 1..65535, not {args.udp_port}")
     return {name: value for name, value in udp.items() if value is not None}
+
+
+def orphe_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--source orphe``'s options (``insole.capture._sources._orphe.OrpheOptions``), checked.
+
+    Raises:
+        UsageError: ``--samples-per-packet`` (the mode sets it), ``--left``/``--right`` that are
+            not BLE addresses, ``--calibrate`` with ``--no-tare``, a rate that is not positive.
+    """
+    from insole.capture import orphe_rate_hz
+
+    if getattr(args, "samples_per_packet", None) is not None:
+        raise UsageError("--source orphe takes no --samples-per-packet: the mode sets it (2 in mode 4, 4 in mode 3)")
+    mode = args.orphe_mode or 4
+    rate = args.orphe_rate if args.orphe_rate is not None else orphe_rate_hz(mode)
+    if rate <= 0:
+        raise UsageError(f"--orphe-rate must be a positive number of Hz, not {rate}")
+    tare = getattr(args, "tare", True)
+    if args.calibrate and not tare:
+        raise UsageError("--calibrate is a step of the zeroing; it cannot go with --no-tare")
+    options: dict[str, Any] = {"mode": mode, "sample_rate_hz": rate, "tare": tare,
+                               "scan_timeout_s": getattr(args, "scan_timeout", 10.0)}
+    for side in ("left", "right"):
+        chosen = getattr(args, side, None)
+        if chosen is None:
+            continue
+        if chosen.replace("-", ":").count(":") != 5:
+            raise UsageError(f"--{side} with --source orphe is the insole's BLE address (AA:BB:CC:DD:EE:FF); "
+                             "without it the insole is told by the foot it says it is mounted on")
+        options[f"{side}_address"] = chosen.replace("-", ":").upper()
+    if args.calibrate:
+        options["full_weight"] = True
+        options["prompt"] = orphe_prompt(args)
+    return options
+
+
+def orphe_prompt(args: argparse.Namespace) -> Callable[[str], Awaitable[None]]:
+    """What the full-body-weight points of ``--calibrate`` ask of the wearer: at a terminal, wait for Enter."""
+    interactive = sys.stdin.isatty() and not getattr(args, "emulate", False) and not getattr(args, "yes", False)
+
+    async def prompt(text: str) -> None:
+        if interactive:
+            print(text, flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        else:
+            print(text.split(";")[0] + " ...", flush=True)
+
+    return prompt
+
+
+async def start_orphe_emulation(args: argparse.Namespace, faults: dict[str, FaultPlan] | None) -> Any:
+    """Emulated ORPHE INSOLEs (left and right) on a private fake BlueZ; this process's bleak points at it.
+
+    Their serials start 750 packets (15 s) before the wrap, so a recording crosses it. With
+    ``--calibrate`` and ``--emulate`` nobody stands on them: the prompts make the emulated wearer
+    hold the weight. The caller stops it.
+    """
+    from firmware_protocol import EmulationSetupError
+    from insole.capture import OrpheEnvironment, OrpheSpec, orphe_faults_from_plan
+
+    specs = tuple(
+        OrpheSpec(side, serial_start=65536 - 750, speed=args.speed,
+                  faults=orphe_faults_from_plan(faults[side]) if faults else orphe_faults_from_plan(FaultPlan()))
+        for side in ("left", "right")
+    )
+    environment = OrpheEnvironment(specs, set_system_bus_env=True)
+    try:
+        await environment.start()
+    except EmulationSetupError as error:
+        raise DeviceError(str(error)) from None
+    return environment
+
+
+def orphe_emulated_wearer(environment: Any, options: dict[str, Any],
+                          before_tare: Callable[[], Awaitable[None]] | None) -> Callable[[], Awaitable[None]]:
+    """For emulated ORPHE INSOLEs: the wearer lifts both feet at the zeroing and, for ``--calibrate``, stands
+    on each foot when asked (the emulated insoles read their no-load, then full-weight, counts)."""
+    hold_s = 4.0  # device seconds: longer than the settling and averaging of a calibration point
+
+    async def lift_both_feet() -> None:
+        for insole in environment.insoles:
+            insole.hold("none", hold_s)
+        if before_tare is not None:
+            await before_tare()
+
+    prompt = options.get("prompt")
+    if prompt is not None:
+        async def stand_on(text: str) -> None:
+            standing = "left" if "LEFT" in text else "right"
+            for insole in environment.insoles:
+                insole.hold("full" if insole.spec.side == standing else "none", hold_s)
+            await prompt(text)
+
+        options["prompt"] = stand_on
+    return lift_both_feet
 
 
 def source_description(args: argparse.Namespace) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from firmware_protocol import FAULT_SPEC_HELP, SAMPLE_RATES_HZ, FaultPlan, parse_fault_spec
+from insole._cli import UsageError
 from insole._cli._arguments import add_examples_command, positive_float, samples_per_packet
 from insole._errors import DeviceError, InputError, require_extra
 
@@ -51,8 +52,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "insole emulate",
             "insole emulate --rate 200 --faults 'drop=0.05,linkloss=10s;30s,drift_left=300,offset_left=2'",
             "insole emulate --replay recordings/session.parquet --speed 2",
+            "insole emulate --source orphe --faults 'drop=0.02,linkloss=10s'",
         ),
         after="--faults syntax:\n" + FAULT_SPEC_HELP,
+    )
+    parser.add_argument(
+        "--source", choices=("insole", "orphe"), default="insole",
+        help="which insoles to emulate: insole (ours, PROTOCOL.md; the default) or orphe (ORPHE INSOLE, built "
+             "from the vendor's published SDK: docs/source-orphe.md)",
     )
     parser.add_argument(
         "--rate", type=int, choices=SAMPLE_RATES_HZ, default=None,
@@ -92,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     require_extra("emulator")
     from firmware_protocol import EmulationSetupError
 
+    if args.source == "orphe":
+        return _run_orphe(args)
     specs = _specs(args)
     if not args.quiet:
         logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S", level=logging.WARNING)
@@ -107,6 +116,59 @@ def run(args: argparse.Namespace) -> int:
         raise DeviceError(str(error)) from None
     print("insole emulate: stopped", file=sys.stderr)
     return 0
+
+
+def _run_orphe(args: argparse.Namespace) -> int:
+    """``insole emulate --source orphe``: a left and a right emulated ORPHE INSOLE (their streaming mode is
+    the host's choice, as on the real ones; the serial starts 750 packets before its wrap)."""
+    from firmware_protocol import EmulationSetupError
+
+    ours_only = [flag for flag, given in (("--rate", args.rate is not None),
+                                          ("--samples-per-packet", args.samples_per_packet != 1),
+                                          ("--replay", args.replay is not None),
+                                          ("--pattern", args.pattern != "normal"),
+                                          ("--serials", args.serials is not None)) if given]
+    if ours_only:
+        raise UsageError(f"--source orphe takes no {', '.join(ours_only)}: the emulated ORPHE INSOLEs stream a "
+                         "placeholder walk in raw counts, in the mode the host selects")
+    if not args.quiet:
+        logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S", level=logging.WARNING)
+        logging.getLogger("bumble").setLevel(logging.ERROR)
+    try:
+        asyncio.run(_serve_orphe(args))
+    except KeyboardInterrupt:
+        pass
+    except EmulationSetupError as error:
+        raise DeviceError(str(error)) from None
+    print("insole emulate: stopped", file=sys.stderr)
+    return 0
+
+
+async def _serve_orphe(args: argparse.Namespace) -> None:
+    from insole.capture import OrpheEnvironment, OrpheSpec, orphe_faults_from_plan
+
+    plans = args.faults or {"left": FaultPlan(), "right": FaultPlan()}
+    specs = tuple(
+        OrpheSpec(side, serial_start=65536 - 750, speed=args.speed, faults=orphe_faults_from_plan(plans[side]))
+        for side in ("left", "right")
+    )
+    async with OrpheEnvironment(specs) as environment:
+        lines = ["Emulated ORPHE INSOLEs are advertising (no hardware; fake BlueZ on a private D-Bus):"]
+        for insole in environment.insoles:
+            spec = insole.spec
+            lines.append(
+                f"  {insole.name}  {insole.address}  {spec.side:<5}  mount_position {spec.mount_position}  "
+                f"mode {spec.mode} at power-on (mode 3 at {spec.mode3_rate_hz:g} Hz)  "
+                f"faults: {_describe_faults(plans[spec.side])}"
+            )
+        lines += [
+            f"D-Bus address: {environment.bus_address}",
+            "Point another process's bleak at them with:",
+            f"  {environment.shell_hint('python your_collector.py')}",
+            "Press Ctrl-C to stop.",
+        ]
+        print("\n".join(lines), flush=True)
+        await asyncio.Event().wait()
 
 
 async def _serve(specs: list[InsoleSpec]) -> None:

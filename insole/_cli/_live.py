@@ -148,7 +148,14 @@ async def _until_stopped(duration_s: float | None, *also: asyncio.Future) -> Non
 
 async def _serve_capture(args: argparse.Namespace, faults) -> int:
     from dashboards import CaptureControl, LiveServer
-    from insole._cli._device_options import capture_setup, emulated_walk_specs, session_force, start_emulation
+    from insole._cli._device_options import (
+        capture_setup,
+        emulated_walk_specs,
+        orphe_emulated_wearer,
+        session_force,
+        start_emulation,
+        start_orphe_emulation,
+    )
     from insole._errors import DeviceError
     from insole._recording import RecordingMeta
     from insole.capture import CaptureSession, LiveHub, capture_session, layout_for_source
@@ -159,7 +166,14 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
     host = _host(args)
     environment = None
     software: dict = {"live_dashboard": True}
-    if args.emulate:
+    options = source_options(args)
+    before_tare = None
+    if args.emulate and args.source == "orphe":
+        environment = await start_orphe_emulation(args, faults)
+        before_tare = orphe_emulated_wearer(environment, options, None)
+        software["emulated"] = {"source": "orphe", "speed": args.speed, "faults": args.faults,
+                                "note": "emulated ORPHE INSOLEs on a private fake BlueZ; not a real person"}
+    elif args.emulate:
         # the emulated insoles stream until the capture stops (no packet limit)
         environment = await start_emulation(
             emulated_walk_specs(args, faults, params, duration_s=args.duration_s, max_packets=None))
@@ -178,14 +192,15 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
     def make_session(path: Path, found):
         # --force is for the --out the user named; the page's later recordings get fresh names
         return capture_session(args.source, path, params=params, selectors=selectors,
-                               source_options=source_options(args), meta=meta, hub=hub,
+                               source_options=options, meta=meta, hub=hub, before_tare=before_tare,
                               speed=args.speed if args.emulate else 1.0, software=software, found=found,
                               on_status=on_status,
                               **session_force(CaptureSession, bool(args.force and path == args.out)))
 
     control = CaptureControl(make_session, hub, out_dir=args.out_dir, first_path=args.out)
     server = LiveServer(
-        hub, layout=layout_for_source(args.source), unit="kPa", sample_rate_hz=float(args.rate), session=control,
+        hub, layout=layout_for_source(args.source), unit="au" if args.source == "orphe" else "kPa",
+        sample_rate_hz=float(options.get("sample_rate_hz", args.rate)), session=control,
         info={"subject_id": args.subject, "notes": args.notes, "condition": args.condition,
               "source": "emulated insoles" if args.emulate else source_description(args)},
         host=host, port=args.port, allow_remote=args.host is not None, fps=args.fps, window_s=args.window_s,

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from insole._errors import InputError, OutputError
-from insole._output import check_target, same_file
+from insole._output import atomic_path, check_target, same_file
 
-__all__ = ["FORCE_HELP", "add_force_option", "check_outputs", "printable", "write_recording"]
+__all__ = ["FORCE_HELP", "add_force_option", "atomic_path", "check_outputs", "printable", "write_recording"]
 
 FORCE_HELP = ("replace an output file that already exists (without it the command stops and leaves the file "
               "as it is); never replaces one of the command's own input files")

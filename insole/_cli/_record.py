@@ -30,12 +30,14 @@ from insole._cli._device_options import (
     check_capture_target,
     emulated_walk_specs,
     emulation_faults,
+    orphe_emulated_wearer,
     parquet_out,
     require_capture_extras,
     session_force,
     source_description,
     source_options,
     start_emulation,
+    start_orphe_emulation,
     stop_on_signals,
     tare_prompt,
 )
@@ -63,6 +65,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "insole record --left INSOLE-L-1A2B --right C1:1E:00:00:1A:2C --out walk.parquet",
             "insole record --emulate --pattern normal --speed 10 --duration 60 --out demo.parquet",
             "insole record --emulate --faults 'drop=0.05,linkloss=10s' --duration 30 --out faulty.parquet",
+            "insole record --source orphe --calibrate --mass-kg 72 --duration 60 --out orphe.parquet",
+            "insole record --source orphe --emulate --duration 20 --out orphe-demo.parquet",
         ),
     )
     add_device_options(parser, out_help="Parquet file to write (default insole-YYYYMMDD-HHMMSS.parquet here)",
@@ -115,7 +119,21 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
 
     environment = None
     software: dict[str, Any] = {}
-    if args.emulate:
+    options = source_options(args)
+    before_tare = tare_prompt(args, wearer="the wearer")
+    if args.emulate and args.source == "orphe":
+        # emulated ORPHE INSOLEs stream until the session's --duration ends (their stream starts at
+        # connection, before the recording, so a packet count would not be the recording's length)
+        environment = await start_orphe_emulation(args, faults)
+        before_tare = orphe_emulated_wearer(environment, options, before_tare)
+        software["emulated"] = {
+            "source": "orphe", "speed": args.speed, "faults": args.faults,
+            "note": "emulated ORPHE INSOLEs (insole.capture._sources._orphe_emulator) on a private fake BlueZ; "
+                    "a placeholder walking signal, not a real person",
+        }
+        print(f"Emulated ORPHE INSOLEs: {', '.join(i.name for i in environment.insoles)} "
+              f"(speed {args.speed:g}x{', faults ' + args.faults if args.faults else ''})", flush=True)
+    elif args.emulate:
         # --duration with emulated insoles: each streams exactly that much (its own packet count),
         # so the recording holds the full duration even when this machine cannot keep up with --speed
         max_packets = math.ceil(args.duration * args.rate / params.samples_per_packet) if args.duration else None
@@ -128,15 +146,16 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
         print(f"Emulated insoles: {', '.join(i.name for i in environment.insoles)} "
               f"(pattern {args.pattern}, speed {args.speed:g}x{', faults ' + args.faults if args.faults else ''})",
               flush=True)
+    by_packets = environment is not None and args.source != "orphe"
     session = capture_session(
-        args.source, out, params=params, selectors=selectors, source_options=source_options(args),
+        args.source, out, params=params, selectors=selectors, source_options=options,
         meta=meta, speed=args.speed if args.emulate else 1.0,
-        duration_s=None if environment is not None else args.duration,
-        before_tare=tare_prompt(args, wearer="the wearer"), on_status=on_status, software=software,
+        duration_s=None if by_packets else args.duration,
+        before_tare=before_tare, on_status=on_status, software=software,
         **session_force(CaptureSession, args.force),
     )
     finish_watch = None
-    if environment is not None and args.duration:
+    if environment is not None and by_packets and args.duration:
         async def stop_when_streamed() -> None:
             await asyncio.gather(*(insole.finished.wait() for insole in environment.insoles
                                    if insole.spec.side in sides))

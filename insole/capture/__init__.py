@@ -39,6 +39,10 @@ __all__ = [
     "scan_insoles",
     "capture_session",
     "layout_for_source",
+    "OrpheEnvironment",
+    "OrpheSpec",
+    "orphe_faults_from_plan",
+    "orphe_rate_hz",
 ]
 
 _HOMES = {
@@ -61,6 +65,11 @@ _HOMES = {
     "SessionStatus": "_session",
     "capture_session": "_sources",
     "layout_for_source": "_sources",
+    # the ORPHE INSOLE source: its default rate per mode, and its emulated insoles (insole emulate --source orphe)
+    "orphe_rate_hz": "_sources._orphe",
+    "OrpheEnvironment": "_sources._orphe_emulator",
+    "OrpheSpec": "_sources._orphe_emulator",
+    "orphe_faults_from_plan": "_sources._orphe_emulator",
 }
 
 

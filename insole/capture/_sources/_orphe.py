@@ -853,3 +853,7 @@ class OrpheSource:
         if not last_sample:
             return Decoded(np.zeros(0, np.int64), np.zeros(0), malformed)
         return Decoded(np.concatenate(last_sample).astype(np.int64), np.concatenate(arrivals), malformed)
+
+
+# the name insole.capture gives it
+orphe_rate_hz = default_rate_hz
