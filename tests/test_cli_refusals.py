@@ -611,3 +611,13 @@ def test_a_100000_character_subject_id_is_one_line_exit_2(tmp_path, capsys):
     line = _refused(capsys, ["record", "--emulate", "--yes", "--duration", "2", "--subject", "x" * 100_000,
                              "--out", out], "subject id is 100000 characters long")
     assert len(line) < 300 and not out.exists()
+
+
+@pytest.mark.parametrize("source", ["orphe", "moticon"])
+def test_insole_test_emulate_with_another_source_is_one_line(tmp_path, capsys, source):
+    # the test's emulation is a simulated patient on our own emulated insoles; it used to wait 10 s for ORPHE
+    # insoles that nothing emulated, then fail as a device error
+    line = _refused(capsys, ["test", "10mwt", "--source", source, "--emulate", "--yes",
+                             "--out", tmp_path / "t.parquet"], f"--source {source}")
+    assert ("insole record --source orphe --emulate" if source == "orphe" else "replay an export") in line
+    assert not (tmp_path / "t.parquet").exists()

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from insole._cli import EXIT_BAD_INPUT
+from insole._cli import EXIT_BAD_INPUT, UsageError
 from insole._cli._arguments import add_examples_command, positive_float
 from insole._cli._device_options import (
     CAPTURE_FORCE_HELP,
@@ -125,6 +125,12 @@ def run(args: argparse.Namespace) -> int:
 
     # the simulated patient walks a gait pattern: the emulator's placeholder signal is no patient
     source_options(args)  # --source and its options checked before anything starts
+    if args.emulate and getattr(args, "source", "insole") != "insole":
+        # the test's emulation is a simulated patient doing the test on our own emulated insoles; the other
+        # sources' emulators play a placeholder signal, which no test can be scored on
+        raise UsageError(f"--emulate with --source {args.source} is not offered by insole test (no simulated "
+                         f"patient for that insole); try 'insole record --source {args.source} --emulate', or "
+                         "run the test on real insoles")
     faults = emulation_faults(args, emulate_only=("--faults", "--speed", "--stops-midway"), synthetic=False)
     if args.imu is None:
         args.imu = args.test in ("tug", "6mwt")
