@@ -82,7 +82,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
     for output in _EXTRA_OUTPUTS:
         parser.add_argument(output.flag, metavar=output.metavar, help=output.help, **(output.kwargs or {}))
-    add_force_option(parser, help="replace the --json and --tables (and --report, --dashboard) files if they exist "
+    add_force_option(parser, help="replace a --json, --tables, --report or --dashboard file that already exists "
                                   "(without it the command stops before any work); never the recording itself")
     parser.set_defaults(func=run)
 
