@@ -430,7 +430,10 @@ async def test_insole_emulate_command_serves_another_process(monkeypatch: pytest
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            return_code = await asyncio.to_thread(process.wait, 10)
+            # Ctrl-C tears down the emulated stack (bumble, the private D-Bus daemon); it takes about a second
+            # here, but a CI run once needed more than 10 s under the parallel pass's load: 30 s is a guard
+            # against a hang, not a measure of speed
+            return_code = await asyncio.to_thread(process.wait, 30)
         finally:
             if process.poll() is None:
                 process.kill()
