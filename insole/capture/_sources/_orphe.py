@@ -55,9 +55,8 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
 
-from insole import _layout
 from insole._errors import DeviceError
-from insole._layout import SensorLayout, foot_length_mm_for_eu_size
+from insole._layout import SensorLayout, get_layout
 from insole.capture._collector import CaptureParams, FatalLinkError, FoundInsole, InsoleLink, StreamStart
 from insole.capture._sources._orphe_decode import (
     COMPANY_ID,
@@ -105,59 +104,13 @@ def default_rate_hz(mode: int) -> int:
 # --------------------------------------------------------------------------- the layout
 
 
-# The SDK's sensor map (src/InsoleUtils.js, SENSOR_LAYOUT_IMAGE): marker positions on a picture of the
-# RIGHT insole as fractions of the picture (x across, y from the toe end), numbered 1..6 by the SDK:
-# 1 toe medial, 2 ball medial, 3 toe lateral, 4 ball centre, 5 midfoot lateral, 6 heel.
-_ORPHE6 = (
-    # name,            image x, image y, region
-    ("p1_toe_medial", 0.7596, 0.1680, "hallux"),
-    ("p2_ball_medial", 0.7513, 0.3320, "first_metatarsal"),
-    ("p3_toe_lateral", 0.4024, 0.2210, "lesser_toes"),
-    ("p4_ball_centre", 0.5245, 0.3483, "central_metatarsals"),
-    ("p5_midfoot_lateral", 0.2884, 0.3681, "lateral_midfoot"),
-    ("p6_heel", 0.5552, 0.8206, "heel"),
-)
-# The SDK's own foot frame from those fractions: across = (x - 0.5) * 0.58, along = (0.5 - y) * 0.9, in
-# foot lengths (FOOT_LOCAL_X_RANGE, FOOT_LOCAL_Y_RANGE); its numbering puts medial at larger picture x.
-_ACROSS_PER_IMAGE = 0.58
-_ALONG_PER_IMAGE = 0.9
-
-
 def orphe6_layout(shoe_size_eu: float = 42.0) -> SensorLayout:
-    """The 6 channels of an ORPHE INSOLE in our foot frame (mm; +x toward the toes from the heel, +y medial).
+    """The 6 channels of an ORPHE INSOLE in our foot frame, scaled to ``shoe_size_eu``.
 
-    From the SDK's foot frame (centred on the foot, one foot length = 1) moved
-    so the heel end is 0 and scaled to the foot length of ``shoe_size_eu``;
-    approximate (measured by the vendor off a picture; the channel order may
-    differ between models, the SDK warns). Areas unknown: the values are raw
-    ADC counts, not pressures.
+    The built-in layout ``orphe6`` (``insole/_layout.py``: positions from the vendor SDK's sensor map,
+    approximate; areas unknown, the values being raw ADC counts).
     """
-    length = foot_length_mm_for_eu_size(shoe_size_eu)
-    names, image_x, image_y, regions = zip(*_ORPHE6)
-    across = (np.asarray(image_x) - 0.5) * _ACROSS_PER_IMAGE
-    along = (0.5 - np.asarray(image_y)) * _ALONG_PER_IMAGE
-    return SensorLayout(
-        name="orphe6",
-        sensor_names=tuple(names),
-        x_mm=(0.5 + along) * length,
-        y_mm=across * length,
-        area_mm2=np.full(len(names), np.nan),
-        regions=tuple(regions),
-        foot_length_mm=length,
-        outline_mm=_layout._foot_outline(length),
-        approximate=True,
-        source=(
-            "APPROXIMATE: ORPHE INSOLE channel positions from the vendor SDK (Orphe-OSS/ORPHE-INSOLE.js "
-            "src/InsoleUtils.js SENSOR_LAYOUT_IMAGE and its foot-frame factors 0.58 and 0.9, right foot, "
-            "numbering 1 toe medial .. 6 heel), scaled by us to the shoe size; areas unknown (raw ADC counts)"
-        ),
-        shoe_size_eu=float(shoe_size_eu),
-    )
-
-
-# Until insole/_layout.py names orphe6 among its built-in layouts (get_layout is how the writer and the
-# live page find a source's layout), this module adds it when imported.
-_layout._BUILTIN.setdefault("orphe6", orphe6_layout)
+    return get_layout("orphe6", shoe_size_eu=shoe_size_eu)
 
 
 # --------------------------------------------------------------------------- options and parameters
