@@ -35,6 +35,7 @@ COMMAND_HELP = {
     "batch": "analyse every recording under folders/globs into one cohort table (local processes or Dask)",
     "cohort": "compare groups of a batch's recordings: distributions, effect sizes with CIs, findings per group",
     "export": "write a recording as BIDS-motion, C3D analogs, or result tables (CSV + Parquet)",
+    "clinic": "the clinic app: patients, visits, live tests, reports and progress in one local web app",
 }
 _COMMAND_MODULES = tuple(COMMAND_HELP)
 
@@ -46,7 +47,7 @@ EXIT_INTERRUPTED = 130
 
 # plotly is in several extras: a command that finds it missing names its own
 _PLOTLY_EXTRA = {"report": "report", "dashboard": "dashboards", "live": "dashboards", "batch": "batch",
-                 "cohort": "batch"}
+                 "cohort": "batch", "clinic": "dashboards"}
 
 
 def _missing_extra(error: ModuleNotFoundError, args: argparse.Namespace) -> MissingExtraError | None:
