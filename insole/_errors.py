@@ -16,6 +16,8 @@ Every error the library raises on purpose is one of these::
     ├── DeviceError                  an insole could not be found, connected or spoken to
     ├── AnalysisError                the analysis was asked for something impossible
     │                                (e.g. an unknown parameter value)
+    ├── ClinicError                  the clinic app's store refused a request: an unknown
+    │                                id, a duplicate pseudonym, a value out of range
     └── MissingExtraError            an optional package is not installed (also an
                                      ImportError; has .extra, the pip extra to install)
 
@@ -48,6 +50,7 @@ __all__ = [
     "RecordingError",
     "DeviceError",
     "AnalysisError",
+    "ClinicError",
     "MissingExtraError",
     "ProtocolError",
 ]
@@ -99,6 +102,10 @@ class DeviceError(InsoleError):
 
 class AnalysisError(InsoleError):
     """The analysis was configured in a way that cannot work."""
+
+
+class ClinicError(InsoleError):
+    """The clinic app's store refused a request (unknown id, duplicate pseudonym, bad value); one line."""
 
 
 # The pip extras of pyproject.toml and the importable packages each brings (plotly is in several:

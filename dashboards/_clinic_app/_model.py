@@ -1,0 +1,199 @@
+"""What the clinic store hands out: small frozen records, read from the database, never live rows.
+
+``Patient`` and ``PatientRow`` (a patient with their visit count and last visit
+date, for the list page), ``Visit``, ``TestRun`` (a walking test captured in a
+visit or a file imported into one), ``Measure`` (one key number of a test with
+its unit, reference text and minimal detectable change), and ``Timeline`` (a
+patient's key numbers across visits, each change between consecutive visits
+judged against its MDC95).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    from insole import ClinicError  # type: ignore[attr-defined,unused-ignore]  # once insole exports it
+except ImportError:  # until insole/__init__.py lists ClinicError (the integrator's change): its home module
+    from insole._errors import ClinicError
+
+__all__ = [
+    "ClinicError",
+    "NotFoundError",
+    "Patient",
+    "PatientRow",
+    "Visit",
+    "TestRun",
+    "Measure",
+    "TimelinePoint",
+    "TimelineChange",
+    "TimelineRow",
+    "Timeline",
+    "SEXES",
+    "TESTS",
+    "SOURCES",
+    "STATUSES",
+]
+
+#: what ``sex`` may be (None: not recorded)
+SEXES = ("female", "male", "other")
+#: the walking tests a visit may hold (``free_walk``: any walk, also an imported file)
+TESTS = ("free_walk", "10mwt", "6mwt", "tug", "balance")
+#: where a test's recording came from (``import``: a file the clinician uploaded)
+SOURCES = ("insole", "moticon", "orphe", "emulated", "import")
+#: a test's state: recording in progress, finished and analysed, or failed (``reason`` says why)
+STATUSES = ("capturing", "done", "failed")
+
+
+class NotFoundError(ClinicError, LookupError):
+    """No patient, visit, test or file with that id (the web app answers 404)."""
+
+
+@dataclass(frozen=True)
+class Patient:
+    """A pseudonymous patient: no name is stored. Heights in m, masses in kg."""
+
+    id: int
+    pseudonym: str
+    birth_year: int | None = None
+    sex: str | None = None
+    height_m: float | None = None
+    mass_kg: float | None = None
+    notes: str = ""
+    archived: bool = False
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class PatientRow(Patient):
+    """A patient as the list shows it: with the number of visits and the date of the last one."""
+
+    n_visits: int = 0
+    last_visit_date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One visit: the date, what was worn and the pain scores (0-10) the clinician entered."""
+
+    id: int
+    patient_id: int
+    visit_date: dt.date
+    footwear: str = ""
+    orthosis: str = ""  # "" = none
+    pain_scores: Mapping[str, int] = field(default_factory=dict)
+    notes: str = ""
+    created_at: str = ""
+
+    @property
+    def conditions(self) -> str:
+        """What was worn, in words: ``"shoes, orthosis: insert A"``, ``"barefoot, no orthosis"``."""
+        worn = self.footwear or "footwear not recorded"
+        return f"{worn}, orthosis: {self.orthosis}" if self.orthosis else f"{worn}, no orthosis"
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """A test in a visit: a capture from the app or an imported file.
+
+    ``status``: "capturing" (the recorder writes ``capture_path``), "done" (analysed; the files are in the
+    store, by SHA-256) or "failed" (``reason``, one line; what was recorded is kept when there was any).
+    ``recording_sha256``: our Parquet recording; ``original_sha256``: an imported file as it was given;
+    ``report_sha256``: the HTML report. ``summary``: the test's result in one line, when it has one.
+    """
+
+    __test__ = False  # a clinic test run, not a pytest class
+
+    id: int
+    visit_id: int
+    test: str
+    source: str
+    status: str
+    reason: str = ""
+    recording_sha256: str | None = None
+    original_sha256: str | None = None
+    original_name: str = ""
+    report_sha256: str | None = None
+    fmt: str = ""
+    layout: str = ""
+    summary: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+    capture_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One key number of a test: ``value`` in ``unit``; ``mdc95`` its minimal detectable change (same unit).
+
+    ``mdc95`` is None when no repeatability was measured for it (a change is then not judged);
+    ``mdc_source`` says where the MDC95 comes from. ``reference`` is the report's reference text.
+    """
+
+    name: str
+    value: float
+    unit: str
+    reference: str = ""
+    mdc95: float | None = None
+    label: str = ""
+    mdc_source: str = ""
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    """One visit's value of a measure, with what the patient wore."""
+
+    visit_id: int
+    visit_date: dt.date
+    test_id: int
+    value: float
+    footwear: str = ""
+    orthosis: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineChange:
+    """The change between two consecutive visits that have the measure.
+
+    ``changed``: True when |change| > MDC95, False when within it, None when there is no MDC95 (not judged).
+    ``conditions_differ``: the footwear or orthosis differed between the two visits.
+    """
+
+    visit_a_id: int
+    visit_b_id: int
+    change: float
+    changed: bool | None
+    conditions_differ: bool = False
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One measure of one kind of test across the patient's visits (date order)."""
+
+    test: str
+    name: str
+    label: str
+    unit: str
+    mdc95: float | None
+    mdc_source: str
+    points: tuple[TimelinePoint, ...]
+    changes: tuple[TimelineChange, ...]
+
+    @property
+    def judgement(self) -> str:
+        """``"no MDC: change not judged"`` when there is no MDC95, else the MDC95 with its unit."""
+        if self.mdc95 is None:
+            return "no MDC: change not judged"
+        return f"MDC95 {self.mdc95:.3g} {self.unit}".rstrip()
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A patient's key numbers across visits: ``rows`` one per (test, measure), ``visits`` in date order."""
+
+    patient: Patient
+    visits: tuple[Visit, ...]
+    rows: tuple[TimelineRow, ...]

@@ -1,0 +1,307 @@
+"""The clinic app's store (dashboards/_clinic_app): patients, visits, tests, files, measures, timeline, schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from _data import shared_data_dir
+
+from dashboards._clinic_app._model import ClinicError, NotFoundError, Patient, TimelinePoint, Visit
+from dashboards._clinic_app._progress import build_timeline, mdc95_of
+from dashboards._clinic_app._schema import latest_version
+from dashboards._clinic_app._store import DB_NAME, ClinicStore
+from insole import InputError, InsoleError
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet"  # a real gaitpdb walk, 60 s, in the repository
+COHORT = shared_data_dir() / "gaitpdb-cohort"
+DAY = dt.date(2026, 3, 2)
+
+
+@pytest.fixture()
+def store(tmp_path: Path):
+    with ClinicStore.open(tmp_path / "clinic") as opened:
+        yield opened
+
+
+# ---------------------------------------------------------------- the folder and its database
+
+
+def test_a_new_clinic_is_a_wal_database_with_foreign_keys_at_the_latest_schema(tmp_path: Path) -> None:
+    folder = tmp_path / "new"
+    with ClinicStore.open(folder):
+        pass
+    assert {p.name for p in folder.iterdir()} >= {DB_NAME, "files", "captures", "tmp"}
+    connection = sqlite3.connect(folder / DB_NAME)
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # stays WAL: stored in the file
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == latest_version() >= 1
+    connection.close()
+
+
+def test_open_without_create_refuses_a_folder_that_is_no_clinic(tmp_path: Path) -> None:
+    with pytest.raises(ClinicError, match="no clinic here") as caught:
+        ClinicStore.open(tmp_path / "nothing", create=False)
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_a_database_of_a_newer_schema_is_refused_in_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "future"
+    with ClinicStore.open(folder):
+        pass
+    connection = sqlite3.connect(folder / DB_NAME)
+    connection.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    connection.close()
+    with pytest.raises(ClinicError) as caught:
+        ClinicStore.open(folder)
+    message = str(caught.value)
+    assert "\n" not in message and f"schema version {latest_version() + 1} is newer" in message
+    assert isinstance(caught.value, InsoleError)
+
+
+def test_an_empty_database_file_is_migrated_to_the_latest_schema(tmp_path: Path) -> None:
+    # version 0: a database file with nothing in it (what sqlite3 creates) is brought up to date
+    folder = tmp_path / "old"
+    folder.mkdir()
+    sqlite3.connect(folder / DB_NAME).close()
+    with ClinicStore.open(folder) as store:
+        assert store.add_patient("P1").id == 1
+    connection = sqlite3.connect(folder / DB_NAME)
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == latest_version()
+    assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    connection.close()
+
+
+# ---------------------------------------------------------------- patients
+
+
+def test_patients_are_added_read_updated_and_archived(store: ClinicStore) -> None:
+    patient = store.add_patient("  P-0001 ", birth_year=1950, sex="female", height_m=1.62, mass_kg=61.5,
+                                notes="knee OA, right")
+    assert patient == Patient(id=patient.id, pseudonym="P-0001", birth_year=1950, sex="female", height_m=1.62,
+                              mass_kg=61.5, notes="knee OA, right", archived=False, created_at=patient.created_at)
+    assert store.patient(patient.id) == patient
+    changed = store.update_patient(patient.id, mass_kg=60.0, notes="")
+    assert (changed.mass_kg, changed.notes, changed.pseudonym) == (60.0, "", "P-0001")
+    store.archive_patient(patient.id)
+    assert store.patient(patient.id).archived is True
+    assert store.patients() == [] and store.count_patients() == 0
+    assert [p.id for p in store.patients(include_archived=True)] == [patient.id]
+    store.archive_patient(patient.id, archived=False)
+    assert store.count_patients() == 1
+
+
+def test_a_pseudonym_is_required_and_unique_whatever_its_case(store: ClinicStore) -> None:
+    store.add_patient("P-0001")
+    with pytest.raises(ClinicError, match="already exists"):
+        store.add_patient("p-0001")
+    with pytest.raises(ClinicError, match="pseudonym is required"):
+        store.add_patient("   ")
+    other = store.add_patient("P-0002")
+    with pytest.raises(ClinicError, match="already exists"):
+        store.update_patient(other.id, pseudonym="P-0001")
+    assert store.count_patients() == 2
+
+
+@pytest.mark.parametrize(("fields", "problem"), [
+    ({"sex": "f"}, "sex must be one of female, male, other"),
+    ({"birth_year": 1850}, "year of birth 1850 is not plausible"),
+    ({"birth_year": 1950.5}, "whole year"),
+    ({"height_m": 175}, "height 175 m is not plausible"),
+    ({"mass_kg": float("nan")}, "body mass nan kg is not plausible"),
+    ({"mass_kg": "heavy"}, "body mass must be a number"),
+    ({"notes": "x" * 20_001}, "notes is too long (20001 characters; at most 20000)"),
+    ({"name": "Jane Doe"}, "a patient has no field 'name'"),
+])
+def test_bad_patient_values_are_refused_in_one_line_and_nothing_is_written(store: ClinicStore, fields: dict,
+                                                                            problem: str) -> None:
+    patient = store.add_patient("P-1")
+    with pytest.raises(ClinicError) as caught:
+        store.update_patient(patient.id, **fields)
+    assert problem in str(caught.value) and "\n" not in str(caught.value)
+    assert store.patient(patient.id) == patient
+
+
+def test_a_pseudonym_is_one_line_and_hostile_text_is_stored_as_given(store: ClinicStore) -> None:
+    with pytest.raises(ClinicError, match="one line"):
+        store.add_patient("P-1\nDROP TABLE patients")
+    hostile = "<script>alert('x')</script> \"; DROP TABLE patients; --"
+    patient = store.add_patient(hostile, notes=hostile * 10)
+    assert store.patient(patient.id).pseudonym == hostile.strip()
+    assert store.patients(search="drop table")[0].notes == hostile * 10
+
+
+def test_unknown_ids_are_not_found_errors(store: ClinicStore) -> None:
+    for call in (lambda: store.patient(99), lambda: store.visit(99), lambda: store.test(99),
+                 lambda: store.update_patient(99, notes="x"), lambda: store.archive_patient(99),
+                 lambda: store.add_visit(99, visit_date=DAY), lambda: store.measures(99),
+                 lambda: store.timeline(99), lambda: store.file_path("0" * 64),
+                 lambda: store.file_path("../../clinic.sqlite3")):
+        with pytest.raises(NotFoundError):
+            call()
+
+
+def test_the_patient_list_searches_pages_and_counts_visits(store: ClinicStore) -> None:
+    for i in range(12):
+        store.add_patient(f"P-{i:04d}", notes="diabetic foot" if i % 3 == 0 else "")
+    first = store.patients()[0]
+    store.add_visit(first.id, visit_date=dt.date(2026, 1, 5))
+    store.add_visit(first.id, visit_date=dt.date(2025, 11, 30))
+    rows = store.patients(limit=5)
+    assert [r.pseudonym for r in rows] == [f"P-{i:04d}" for i in range(5)]
+    assert (rows[0].n_visits, rows[0].last_visit_date) == (2, dt.date(2026, 1, 5))
+    assert (rows[1].n_visits, rows[1].last_visit_date) == (0, None)
+    assert [r.pseudonym for r in store.patients(limit=5, offset=10)] == ["P-0010", "P-0011"]
+    assert [r.pseudonym for r in store.patients("0011")] == ["P-0011"]
+    assert [r.pseudonym for r in store.patients("DIABETIC")] == ["P-0000", "P-0003", "P-0006", "P-0009"]
+    assert store.count_patients("diabetic") == 4 and store.count_patients() == 12
+    # LIKE's wildcards typed by the user match themselves only
+    assert store.patients("%") == [] and store.patients("_") == []
+
+
+# ---------------------------------------------------------------- visits
+
+
+def test_visits_keep_what_was_worn_and_pain_scores_in_date_order(store: ClinicStore) -> None:
+    patient = store.add_patient("P-1")
+    later = store.add_visit(patient.id, visit_date=dt.date(2026, 5, 1), footwear="shoes", orthosis="insert A",
+                            pain_scores={"knee": 3, "heel": 0}, notes="after 6 weeks")
+    earlier = store.add_visit(patient.id, visit_date="2026-03-02", footwear="barefoot")
+    assert later == Visit(id=later.id, patient_id=patient.id, visit_date=dt.date(2026, 5, 1), footwear="shoes",
+                          orthosis="insert A", pain_scores={"heel": 0, "knee": 3}, notes="after 6 weeks",
+                          created_at=later.created_at)
+    assert [v.id for v in store.visits(patient.id)] == [earlier.id, later.id]
+    assert store.update_visit(earlier.id, orthosis="night splint").orthosis == "night splint"
+    assert later.conditions == "shoes, orthosis: insert A"
+    assert store.visit(earlier.id).conditions == "barefoot, orthosis: night splint"
+
+
+@pytest.mark.parametrize(("fields", "problem"), [
+    ({"pain_scores": {"knee": 11}}, "pain score 'knee' must be a whole number 0-10"),
+    ({"pain_scores": {"knee": 2.5}}, "pain score 'knee' must be a whole number 0-10"),
+    ({"pain_scores": {"knee": True}}, "pain score 'knee' must be a whole number 0-10"),
+    ({"visit_date": "yesterday"}, "visit date must be a date (YYYY-MM-DD)"),
+    ({"footwear": "x" * 201}, "footwear is too long"),
+])
+def test_bad_visit_values_are_refused(store: ClinicStore, fields: dict, problem: str) -> None:
+    visit = store.add_visit(store.add_patient("P-1").id, visit_date=DAY)
+    with pytest.raises(ClinicError) as caught:
+        store.update_visit(visit.id, **fields)
+    assert problem in str(caught.value)
+    assert store.visit(visit.id) == visit
+
+
+# ---------------------------------------------------------------- tests: import, files, measures
+
+
+def test_an_imported_recording_is_kept_analysed_reported_and_measured(store: ClinicStore) -> None:
+    patient = store.add_patient("P-1", mass_kg=70)
+    visit = store.add_visit(patient.id, visit_date=DAY, footwear="shoes")
+    run = store.import_recording(visit.id, SAMPLE)
+    assert (run.status, run.reason, run.source, run.test, run.layout) == ("done", "", "import", "free_walk",
+                                                                          "gaitpdb8")
+    assert store.tests(visit.id) == [run] and store.test(run.id) == run
+    assert run.original_sha256 is not None and run.report_sha256 is not None
+    # the file as given, under its own SHA-256, inside files/
+    original = store.file_path(run.original_sha256)
+    assert original.read_bytes() == SAMPLE.read_bytes()
+    assert original.name == hashlib.sha256(SAMPLE.read_bytes()).hexdigest() + ".parquet"
+    assert store.folder / "files" in original.parents
+    report = store.file_path(run.report_sha256)
+    assert hashlib.sha256(report.read_bytes()).hexdigest() == run.report_sha256
+    assert report.suffix == ".html" and "<html" in report.read_text(encoding="utf-8")[:500].lower()
+    measures = {m.name: m for m in store.measures(run.id)}
+    # cadence: the report's key number, with gaitpdb8's measured MDC95 (8.85 steps/min in the stored data)
+    cadence = measures["cadence_steps_per_min"]
+    assert (cadence.unit, cadence.mdc95) == ("steps/min", mdc95_of("gaitpdb8", "session", "cadence_steps_per_min")[0])
+    assert 60 < cadence.value < 140
+    # shares are shown in % and so is their MDC95 (stored 0-1)
+    assert measures["share_heel_left"].unit == "%"
+    assert measures["share_heel_left"].mdc95 == pytest.approx(100 * 0.016484)  # float scaling only
+    # a measure without measured repeatability has none, and the timeline will say so
+    assert measures["stride_time_s_left"].mdc95 is None
+    assert measures["gait_speed_m_per_s"].value == 1.075  # the study's walking speed, read from the file
+    assert not list((store.folder / "tmp").iterdir())
+
+
+def test_a_file_insole_cannot_read_is_one_input_error_and_nothing_is_stored(store: ClinicStore,
+                                                                            tmp_path: Path) -> None:
+    visit = store.add_visit(store.add_patient("P-1").id, visit_date=DAY)
+    junk = tmp_path / "notes.txt"
+    junk.write_text("this is not a recording\n")
+    with pytest.raises(InputError) as caught:
+        store.import_recording(visit.id, junk)
+    assert str(junk) in str(caught.value) and "\n" not in str(caught.value)
+    assert store.tests(visit.id) == []
+    assert not any((store.folder / "files").iterdir())
+
+
+def test_the_same_file_imported_twice_is_stored_once(store: ClinicStore) -> None:
+    visit = store.add_visit(store.add_patient("P-1").id, visit_date=DAY)
+    a = store.import_recording(visit.id, SAMPLE)
+    b = store.import_recording(visit.id, SAMPLE, test="10mwt")
+    assert a.original_sha256 == b.original_sha256
+    stored = [p for p in (store.folder / "files").rglob("*") if p.is_file()]
+    assert len([p for p in stored if p.suffix == ".parquet"]) == 1
+
+
+# ---------------------------------------------------------------- progress
+
+
+def _visit(i: int, footwear: str = "shoes", orthosis: str = "") -> Visit:
+    return Visit(id=i, patient_id=1, visit_date=dt.date(2026, 1, i), footwear=footwear, orthosis=orthosis)
+
+
+def _row(visit: int, test_id: int, value: float, mdc: float | None, name: str = "cadence_steps_per_min") -> dict:
+    return {"visit_id": visit, "test_id": test_id, "test": "10mwt", "name": name, "label": name,
+            "unit": "steps/min", "value": value, "mdc95": mdc, "mdc_source": "x" if mdc else "", "position": 0}
+
+
+def test_the_timeline_marks_only_changes_beyond_the_mdc() -> None:
+    visits = [_visit(1), _visit(2, orthosis="insert A"), _visit(3, orthosis="insert A"), _visit(4)]
+    rows = [_row(1, 11, 100.0, 8.85), _row(2, 12, 110.0, 8.85), _row(3, 13, 105.0, 8.85),
+            # visit 4 has two tests of this kind: the later one counts
+            _row(4, 14, 90.0, 8.85), _row(4, 15, 96.0, 8.85),
+            _row(1, 11, 1.2, None, name="stride_time_s_left"), _row(3, 13, 1.1, None, name="stride_time_s_left")]
+    timeline = build_timeline(Patient(id=1, pseudonym="P"), visits, rows)
+    cadence, stride = timeline.rows
+    assert [p.value for p in cadence.points] == [100.0, 110.0, 105.0, 96.0]
+    assert cadence.points[3] == TimelinePoint(visit_id=4, visit_date=dt.date(2026, 1, 4), test_id=15, value=96.0,
+                                              footwear="shoes", orthosis="")
+    assert [(c.change, c.changed, c.conditions_differ) for c in cadence.changes] == [
+        (10.0, True, True), (-5.0, False, False), (-9.0, True, True)]
+    assert stride.mdc95 is None and stride.judgement == "no MDC: change not judged"
+    assert [(c.visit_a_id, c.visit_b_id, c.changed) for c in stride.changes] == [(1, 3, None)]
+    assert pytest.approx(stride.changes[0].change) == -0.1  # float difference of 1.1 and 1.2
+
+
+def test_timing_mdcs_carry_to_other_layouts_and_nothing_else_does() -> None:
+    own, source = mdc95_of("gaitpdb8", "session", "cadence_steps_per_min")
+    assert own == 8.85477 and "gaitpdb8 same-day test-retest (20 pairs)" in source
+    carried, why = mdc95_of("insole16", "session", "cadence_steps_per_min")
+    assert carried == own and "does not depend on the sensor layout" in why
+    assert mdc95_of("insole16", "session", "impulse_si_pct") == (None, "")
+    assert mdc95_of("insole16", "foot", "share_heel", 100.0) == (None, "")
+
+
+@pytest.mark.skipif(not (COHORT / "GaCo02_01.txt").exists(), reason="needs shared/data/gaitpdb-cohort")
+def test_two_real_visits_make_a_timeline_of_their_stored_measures(store: ClinicStore) -> None:
+    patient = store.add_patient("GaCo02")
+    first = store.add_visit(patient.id, visit_date=dt.date(2026, 1, 5), footwear="shoes")
+    second = store.add_visit(patient.id, visit_date=dt.date(2026, 2, 5), footwear="shoes", orthosis="insert A")
+    a = store.import_recording(first.id, COHORT / "GaCo02_01.txt")
+    b = store.import_recording(second.id, COHORT / "GaCo02_02.txt")
+    timeline = store.timeline(patient.id)
+    assert [v.id for v in timeline.visits] == [first.id, second.id]
+    before = {m.name: m for m in store.measures(a.id)}
+    after = {m.name: m for m in store.measures(b.id)}
+    cadence = next(r for r in timeline.rows if r.name == "cadence_steps_per_min")
+    change = after["cadence_steps_per_min"].value - before["cadence_steps_per_min"].value
+    assert [p.test_id for p in cadence.points] == [a.id, b.id]
+    assert cadence.changes[0].change == change and cadence.changes[0].conditions_differ
+    assert cadence.changes[0].changed is (abs(change) > 8.85477)
+    assert {r.name for r in timeline.rows} == set(before) & set(after) | (set(before) ^ set(after))
