@@ -10,6 +10,9 @@ that commit).
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -229,3 +232,22 @@ def test_a_quick_dip_in_a_long_contact_is_a_step_a_slow_weight_shift_is_not() ->
     assert quick.n == slow.n + 1
     lengths = pd.Series((slow.stop_index - slow.start_index) / rate)
     assert lengths.max() >= 4.9  # the slow weight shift stays inside one standing contact
+
+
+def test_a_lost_first_sample_inside_a_contact_raises_no_warning() -> None:
+    """A contact under way at the start whose first sample is lost has no floor to look for a heel tap in:
+    no NaN arithmetic warning (was 'invalid value encountered in add' on gaitndd hunt8's right foot, whose
+    first sample is WFDB's invalid marker), and the events are those of the intact recording."""
+    recording = simulate_footswitch(FootswitchParams(failure="partial_ends"))
+    left = recording.left
+    assert left is not None
+    values = np.asarray(left.values, dtype=float).copy()
+    valid = np.asarray(left.valid).copy()
+    values[0], valid[0] = np.nan, False
+    damaged = dataclasses.replace(recording, left=dataclasses.replace(left, values=values, valid=valid))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        analysis = insole.analyze(damaged)
+    found, _ = _heel_strikes(analysis, "left")
+    intact, _ = _heel_strikes(insole.analyze(recording), "left")
+    np.testing.assert_array_equal(found, intact)

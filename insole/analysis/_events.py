@@ -601,7 +601,10 @@ def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate
     w = max(1, int(round(params.touch_window_s * sample_rate_hz)))
     base_lo = np.clip(np.maximum(lo, knee_safe - w), 0, knee_safe)
     base = reduce_intervals(np.minimum, np.where(np.isnan(shape), np.inf, shape), base_lo, knee_safe + 1)
-    floor_level = base + params.contact_on_fraction * (values[peak_index] - base)
+    # a window that lies wholly in a gap has no floor (inf): no level there, so nothing in it is below one
+    seen = np.isfinite(base)
+    floor_level = np.full(base.shape, np.nan)
+    floor_level[seen] = base[seen] + params.contact_on_fraction * (values[peak_index[seen]] - base[seen])
     below = shape < _paint(n, base_lo, knee_safe + 1, floor_level)
     last_floor = last_true_at_or_before(below)[knee_safe]
     main = interval_argmax(slope, knee_safe, np.maximum(first_peak, knee_safe + 1))
