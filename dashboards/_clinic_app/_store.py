@@ -227,6 +227,7 @@ class ClinicStore:
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._closed = False
+        self._begun: set[int] = set()  # captures this store began: never "recovered" while their recorder runs
 
     # ------------------------------------------------------------ opening and closing
 
@@ -531,6 +532,7 @@ class ClinicStore:
             raise ClinicError("a capture's source is insole, moticon, orphe or emulated (use import_recording)")
         checked = self._test_inputs(inputs or {})
         test_id = self._new_test(visit_id, test, source, "capturing", checked)
+        self._begun.add(test_id)
         return self.test(test_id)
 
     @staticmethod
@@ -579,6 +581,7 @@ class ClinicStore:
         except Exception as error:  # noqa: BLE001
             return self._fail(test_id, f"the captured recording cannot be read: {_one_line(error)}")
         done = self._ingest(run, recording, parquet, original=None, fmt="insole-parquet")
+        self._begun.discard(test_id)
         # the recording is in files/ now; a stream that recover kept (its sidecar missing or damaged) stays here
         parquet.unlink(missing_ok=True)
         return done
@@ -587,6 +590,25 @@ class ClinicStore:
         with self._write() as db:
             db.execute("UPDATE tests SET status = 'failed', reason = ?, finished_at = ? WHERE id = ?",
                        (reason[:500], _now(), test_id))
+        self._begun.discard(test_id)
+        return self.test(test_id)
+
+    # ------------------------------------------------------------ safety
+
+    def recover_interrupted(self) -> list[TestRun]:
+        """At start: finish the captures a stopped app left "capturing" (see ``_recovery``); return them."""
+        from dashboards._clinic_app._recovery import recover_interrupted
+
+        return recover_interrupted(self)
+
+    def _interrupted(self) -> list[tuple[int, str]]:
+        rows = self._read("SELECT id, source FROM tests WHERE status = 'capturing' ORDER BY id")
+        return [(row["id"], row["source"]) for row in rows if row["id"] not in self._begun]
+
+    def _note_recovered(self, test_id: int, note: str) -> TestRun:
+        with self._write() as db:
+            db.execute("UPDATE tests SET summary = CASE WHEN summary = '' THEN ? ELSE ? || '; ' || summary END "
+                       "WHERE id = ?", (note, note, test_id))
         return self.test(test_id)
 
     def import_recording(self, visit_id: int, path: Path, *, fmt: str | None = None,
@@ -606,6 +628,7 @@ class ClinicStore:
             raise ClinicError(f"test must be one of {', '.join(TESTS)}, not {str(test)[:40]!r}")
         recording = load_with_mapping(path, layout) if layout is not None else load(path, fmt)
         test_id = self._new_test(visit_id, test, "import", "capturing", {})
+        self._begun.add(test_id)
         try:
             run = self.test(test_id)
             used = fmt or str(recording.meta.source.get("format") or "")
@@ -616,6 +639,8 @@ class ClinicStore:
                 db.execute("DELETE FROM measures WHERE test_id = ?", (test_id,))
                 db.execute("DELETE FROM tests WHERE id = ? AND status = 'capturing'", (test_id,))
             raise
+        finally:
+            self._begun.discard(test_id)
 
     def _ingest(self, run: TestRun, recording: Any, parquet: Path | None, *, original: Path | None,
                 fmt: str) -> TestRun:
