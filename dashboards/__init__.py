@@ -10,16 +10,32 @@
         the SessionControl of the BLE collector (one CaptureSession per recording)
     write_dashboard(recording, path, analysis=None)
         the offline dashboard of a session: one self-contained HTML file
+    ClinicStore.open(folder)
+        a clinic folder: patients, visits, tests, recordings and reports (SQLite + files)
+    serve_clinic(folder, host=..., port=..., login=None)
+        the clinic app (``insole clinic``) on that folder, until stopped
+    ClinicLogin(folder, env_password=None)
+        the password a clinic app reachable from other machines asks for
+    make_demo_clinic(folder, n_patients, visits_per_patient, seed)
+        a generated clinic (benchmarks, tests, demonstrations)
 
 Imports flow one way: ``insole`` <- ``dashboards``. The ``insole`` command line
 is the only part of ``insole`` that imports this package.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from dashboards._capture_control import CaptureControl
 from dashboards._control import MAX_MARK_LABEL_CHARS, SessionControl
 from dashboards._live_server import LiveServer, LiveServerError, is_loopback
 from dashboards._offline import DashboardParams, build_dashboard, write_dashboard
 from dashboards._replay import ReplaySession
+
+if TYPE_CHECKING:
+    from dashboards._clinic_app._generate import make_demo_clinic
+    from dashboards._clinic_app._security import ClinicLogin
+    from dashboards._clinic_app._server import serve_clinic
+    from dashboards._clinic_app._store import ClinicStore
 
 __all__ = [
     "LiveServer",
@@ -32,4 +48,26 @@ __all__ = [
     "write_dashboard",
     "MAX_MARK_LABEL_CHARS",
     "is_loopback",
+    "ClinicStore",
+    "serve_clinic",
+    "ClinicLogin",
+    "make_demo_clinic",
 ]
+
+# the clinic app (sqlite3, Jinja2) loads on first use: the live page and the dashboards do not need it
+_CLINIC = {
+    "ClinicStore": "dashboards._clinic_app._store",
+    "serve_clinic": "dashboards._clinic_app._server",
+    "ClinicLogin": "dashboards._clinic_app._security",
+    "make_demo_clinic": "dashboards._clinic_app._generate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CLINIC:
+        import importlib
+
+        value = getattr(importlib.import_module(_CLINIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'dashboards' has no attribute {name!r}")

@@ -26,9 +26,9 @@ it into its visit at the next start (``recover_interrupted``).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from insole._errors import InsoleError
+from insole import InsoleError
 
 __all__ = ["RunOptions", "Runs", "RunState", "SOURCES", "TESTS", "GUIDED_TESTS"]
 
@@ -59,6 +59,8 @@ SOURCES = {
     "orphe": "ORPHE INSOLE over Bluetooth LE",
 }
 _RATE_HZ = 100
+_UNLOADED_S = 0.5  # emulated insoles read no load this long first (the feet lifted for the tare)
+_HOLD_S = 20.0  # after a clinic test's script, the simulated patient holds the last posture this long
 
 
 class RunError(InsoleError):
@@ -264,31 +266,78 @@ class Runs:
     @staticmethod
     async def _emulate(test: str, options: RunOptions, params: Any, mass: float | None, inputs: Any,
                        software: dict[str, Any]) -> tuple[Any, Any]:
-        """Emulated insoles streaming what ``insole test --emulate`` / ``insole record --emulate`` stream."""
-        from insole._cli._device_options import emulated_walk_specs, start_emulation
+        """Emulated insoles streaming what ``insole test --emulate`` / ``insole record --emulate`` stream.
 
-        args = argparse.Namespace(
-            test=test, seed=options.seed, stops_midway=False, pace=options.pace, pattern=options.pattern,
-            speed=options.speed, mass_kg=mass, walkway_m=None, timed_m=options.timed_m, course_m=None,
+        A clinic test: a simulated patient doing it (``insole.simulate.simulate_clinic_test``), after half a
+        second with the feet lifted (for the tare), then holding the last posture; the walkway or course that
+        patient walked becomes the test's input unless the clinician entered one. A free walk: the gait
+        pattern, looped, for as long as the clinician lets it run.
+        """
+        import numpy as np
+
+        from firmware_protocol import (
+            EmulatedEnvironment,
+            EmulationSetupError,
+            FaultPlan,
+            InsoleSpec,
+            source_from_arrays,
         )
-        if test in GUIDED_TESTS:
-            from insole._cli._test import _emulated_inputs, _emulated_specs
+        from insole import DeviceError
 
-            assert mass is not None
-            specs, answer = _emulated_specs(args, None, params, mass, inputs)
-            inputs = _emulated_inputs(args, inputs, answer)
+        rate = float(params.sample_rate_hz)
+        unloaded_rows = int(np.ceil(_UNLOADED_S * rate))
+        body = mass if mass is not None else 70.0
+        if test in GUIDED_TESTS:
+            from insole.simulate import simulate_clinic_test
+
+            recording = simulate_clinic_test(test, seed=options.seed, fast=test == "10mwt" and options.pace == "fast",
+                                             imu=True, pattern=options.pattern, body_mass_kg=body, sample_rate_hz=rate,
+                                             course_m=options.course_m)
+            answer = recording.meta.extra["simulation"]["clinic_test"]
+            walked = answer["inputs"]
+            if test == "10mwt" and "walkway_m" in walked:
+                walkway = round(float(walked["walkway_m"]), 2)
+                timed = options.timed_m or round(walkway - 4, 2)
+                inputs = dataclasses.replace(inputs, walkway_m=walkway, timed_m=timed)
+            elif test == "6mwt" and "course_m" in walked:
+                inputs = dataclasses.replace(inputs, course_m=round(float(walked["course_m"]), 2))
+            hold_rows, loop = int(np.ceil(_HOLD_S * rate)), False
             software["emulated"] = {
                 "clinic_test": test, "seed": options.seed, "pattern": options.pattern, "speed": options.speed,
-                "answer": {"inputs": answer["inputs"], "totals": answer["totals"], "complete": answer["complete"]},
+                "answer": {"inputs": walked, "totals": answer.get("totals"), "complete": answer.get("complete")},
                 "note": "a simulated patient streamed by emulated insoles on a private fake BlueZ; not a real person",
             }
         else:
-            specs = emulated_walk_specs(args, None, params, duration_s=None, max_packets=None)
+            from insole.simulate import SimulationParams, simulate
+
+            recording = simulate(SimulationParams(pattern=options.pattern, duration_s=125.0, seed=options.seed,
+                                                  sample_rate_hz=rate, body_mass_kg=body, side="left"))
+            hold_rows, loop = 0, True
             software["emulated"] = {
                 "pattern": options.pattern, "seed": options.seed, "speed": options.speed,
                 "note": "emulated insoles (firmware_protocol emulator) on a private fake BlueZ; not a real person",
             }
-        return await start_emulation(specs), inputs
+        specs = []
+        for side in ("left", "right"):
+            foot = recording.samples(side)  # the simulator gives both feet
+            values = np.where(foot.valid[:, None], foot.values, np.nan).astype(np.float64)
+            unloaded = np.zeros((unloaded_rows, values.shape[1]))  # feet lifted for the tare
+            held = np.repeat(values[-1:], hold_rows, axis=0)  # the patient holds the last posture
+            still = np.repeat(np.array([[0.0, 0.0, 1.0, 0.0, 0.0, 0.0]]), unloaded_rows + hold_rows, axis=0)
+            if foot.accel_g is not None and foot.gyro_dps is not None:
+                motion = np.nan_to_num(np.hstack([foot.accel_g, foot.gyro_dps]).astype(np.float64))
+            else:
+                motion = np.repeat(still[:1], len(values), axis=0)
+            imu = np.vstack([still[:unloaded_rows], motion, still[unloaded_rows:]])
+            source = source_from_arrays(np.vstack([unloaded, values, held]), imu, loop=loop)
+            specs.append(InsoleSpec(side, sample_rate_hz=int(rate), samples_per_packet=params.samples_per_packet,
+                                    source=source, faults=FaultPlan(), speed=options.speed, imu_present=True))
+        environment = EmulatedEnvironment(specs, set_system_bus_env=True)
+        try:
+            await environment.start()
+        except EmulationSetupError as error:
+            raise DeviceError(str(error)) from None
+        return environment, inputs
 
     async def _serve(self, state: RunState, hub: Any, layout: Any, control: Any) -> Any:
         from dashboards._live_server import LiveServer

@@ -16,9 +16,9 @@ Every request passes ``Guard.middleware``:
   failing that ``Referer``), come from this server. A form on another site
   can neither read the token nor pass the Origin check.
 * **Login** when the app is reachable from other machines (``--host`` with a
-  non-loopback address): a password, from ``$INSOLE_CLINIC_PASSWORD`` or set
-  at the first start and kept as a salted scrypt hash in the clinic folder
-  (``clinic-login.json``). On 127.0.0.1 only this machine's users reach the
+  non-loopback address): a password (``ClinicLogin``), from
+  ``$INSOLE_CLINIC_PASSWORD`` or set at the first start and kept as a salted
+  scrypt hash in the clinic folder (``clinic-login.json``). On 127.0.0.1 only this machine's users reach the
   app, as with every other ``insole`` command, so there is no login.
 * **Headers.** A strict Content-Security-Policy (only this server's own
   files; no inline script; forms post only here; no framing),
@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from dashboards._live_server import is_loopback
-from insole._errors import InsoleError
+from insole import InsoleError
 
 __all__ = [
     "APP_CSP",
@@ -56,7 +56,7 @@ __all__ = [
     "Guard",
     "LoginSetupError",
     "PASSWORD_ENV",
-    "PasswordFile",
+    "ClinicLogin",
     "allowed_hosts",
     "redirect",
 ]
@@ -98,54 +98,56 @@ def _scrypt(password: str, salt: bytes) -> bytes:
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=2**14, r=8, p=1, dklen=32)
 
 
-@dataclass(frozen=True)
-class PasswordFile:
-    """The login password's salted scrypt hash, kept in the clinic folder (never the password itself)."""
+class ClinicLogin:
+    """The login of a clinic app that other machines reach: the password to check a login against.
 
-    path: Path
+    ``$INSOLE_CLINIC_PASSWORD`` (``env_password``) when set, else the clinic
+    folder's own, kept as a salted scrypt hash in ``clinic-login.json`` (the
+    password itself is never stored). ``login(password)`` checks one in
+    constant time.
 
-    @classmethod
-    def in_folder(cls, folder: Path) -> PasswordFile:
-        return cls(Path(folder) / LOGIN_FILE)
+    ::
 
-    def exists(self) -> bool:
-        return self.path.is_file()
+        login = ClinicLogin(folder, env_password=os.environ.get("INSOLE_CLINIC_PASSWORD"))
+        if not login.ready:
+            login.set_password(chosen)       # at the first start
+        await serve_clinic(folder, host="0.0.0.0", allow_remote=True, login=login)
+    """
 
-    def set(self, password: str) -> None:
+    def __init__(self, folder: Path | str, *, env_password: str | None = None) -> None:
+        self.path = Path(folder) / LOGIN_FILE
+        if env_password is not None and len(env_password) < MIN_PASSWORD_CHARS:
+            raise LoginSetupError(f"${PASSWORD_ENV} must have at least {MIN_PASSWORD_CHARS} characters")
+        self._env = env_password
+
+    @property
+    def ready(self) -> bool:
+        """Whether there is a password to check against (the environment's, or one set before)."""
+        return self._env is not None or self.path.is_file()
+
+    def set_password(self, password: str) -> None:
+        """Keep ``password``'s salted scrypt hash in the clinic folder (replacing an earlier one)."""
         if len(password) < MIN_PASSWORD_CHARS:
             raise LoginSetupError(f"the clinic password must have at least {MIN_PASSWORD_CHARS} characters")
         salt = secrets.token_bytes(16)
         text = json.dumps({"scheme": "scrypt-16384-8-1", "salt": salt.hex(), "hash": _scrypt(password, salt).hex()})
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + ".tmp")
         temporary.write_text(text + "\n", encoding="utf-8")
         os.chmod(temporary, 0o600)
         os.replace(temporary, self.path)
 
-    def check(self, password: str) -> bool:
-        try:
-            stored = json.loads(self.path.read_text(encoding="utf-8"))
-            salt, expected = bytes.fromhex(stored["salt"]), bytes.fromhex(stored["hash"])
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise LoginSetupError(f"{self.path}: cannot read the clinic's login ({error})") from None
-        return hmac.compare_digest(_scrypt(password, salt), expected)
-
-
-class PasswordCheck:
-    """What a login is checked against: ``$INSOLE_CLINIC_PASSWORD`` when set, else the clinic's password file."""
-
-    def __init__(self, *, env_password: str | None = None, file: PasswordFile | None = None) -> None:
-        if env_password is None and (file is None or not file.exists()):
-            raise LoginSetupError("no login password: set one at the first start or in $" + PASSWORD_ENV)
-        if env_password is not None and len(env_password) < MIN_PASSWORD_CHARS:
-            raise LoginSetupError(f"${PASSWORD_ENV} must have at least {MIN_PASSWORD_CHARS} characters")
-        self._env = env_password
-        self._file = file
-
     def __call__(self, password: str) -> bool:
         if self._env is not None:
             return hmac.compare_digest(password.encode("utf-8"), self._env.encode("utf-8"))
-        assert self._file is not None
-        return self._file.check(password)
+        try:
+            stored = json.loads(self.path.read_text(encoding="utf-8"))
+            salt, expected = bytes.fromhex(stored["salt"]), bytes.fromhex(stored["hash"])
+        except FileNotFoundError:
+            raise LoginSetupError("no login password: set one at the first start or in $" + PASSWORD_ENV) from None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise LoginSetupError(f"{self.path}: cannot read the clinic's login ({error})") from None
+        return hmac.compare_digest(_scrypt(password, salt), expected)
 
 
 # -- hosts --------------------------------------------------------------------------------------------------------

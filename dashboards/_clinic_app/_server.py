@@ -46,10 +46,11 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from dashboards._clinic_app._model import ClinicError
 from dashboards._clinic_app._runs import GUIDED_TESTS, SOURCES, TESTS, RunError, RunOptions, Runs
 from dashboards._clinic_app._security import CSRF_FIELD, REPORT_CSP, Guard, LoginSetupError, redirect
 from dashboards._live_server import LiveServerError, is_loopback
-from insole._errors import ClinicError, InsoleError
+from insole import InsoleError
 
 __all__ = ["ClinicServer", "serve_clinic", "StoreThread"]
 

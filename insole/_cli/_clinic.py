@@ -23,6 +23,7 @@ __all__ = ["add_parser", "run", "DEFAULT_PORT", "DEMO_PSEUDONYM"]
 
 DEFAULT_PORT = 8780
 DEMO_PSEUDONYM = "DEMO-01"
+PASSWORD_ENV = "INSOLE_CLINIC_PASSWORD"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -73,7 +74,7 @@ def data_folder(given: Path | None) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dashboards._live_server import is_loopback
+    from dashboards import is_loopback
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _restore(archive: Path, folder: Path) -> None:
-    from dashboards._clinic_app._store import ClinicStore
+    from dashboards import ClinicStore
 
     store = ClinicStore.restore(archive, folder)
     store.close()
@@ -102,42 +103,30 @@ def _login(folder: Path, *, remote: bool, set_password: bool) -> Any:
     """The password check for a remote app (None on loopback): $INSOLE_CLINIC_PASSWORD, or the folder's own."""
     import getpass
 
-    from dashboards._clinic_app._security import (
-        MIN_PASSWORD_CHARS,
-        PASSWORD_ENV,
-        LoginSetupError,
-        PasswordCheck,
-        PasswordFile,
-    )
+    from dashboards import ClinicLogin
+    from insole import InsoleError
 
     if not remote and not set_password:
         return None
-    file = PasswordFile.in_folder(folder)
-    env = os.environ.get(PASSWORD_ENV)
-    if set_password or (env is None and not file.exists()):
-        if not sys.stdin.isatty():
-            raise UsageError(f"serving other machines needs a login password: set ${PASSWORD_ENV}, or run "
-                             "'insole clinic --set-password' once at a terminal")
-        folder.mkdir(parents=True, exist_ok=True)
-        print(f"insole clinic: choose the login password (at least {MIN_PASSWORD_CHARS} characters); it is kept "
-              f"as a salted hash in {file.path}", flush=True)
-        first = getpass.getpass("password: ")
-        if first != getpass.getpass("again: "):
-            raise UsageError("the two passwords differ; nothing was set")
-        try:
-            file.set(first)
-        except LoginSetupError as error:
-            raise UsageError(str(error)) from None
-    if not remote:
-        return None
     try:
-        return PasswordCheck(env_password=env, file=file)
-    except LoginSetupError as error:
+        login = ClinicLogin(folder, env_password=os.environ.get(PASSWORD_ENV))
+        if set_password or not login.ready:
+            if not sys.stdin.isatty():
+                raise UsageError(f"serving other machines needs a login password: set ${PASSWORD_ENV}, or run "
+                                 "'insole clinic --set-password' once at a terminal")
+            print(f"insole clinic: choose the login password (at least 8 characters); it is kept as a salted "
+                  f"hash in {login.path}", flush=True)
+            first = getpass.getpass("password: ")
+            if first != getpass.getpass("again: "):
+                raise UsageError("the two passwords differ; nothing was set")
+            login.set_password(first)
+    except InsoleError as error:
         raise UsageError(str(error)) from None
+    return login if remote else None
 
 
 async def _serve(folder: Path, host: str, port: int, *, allow_remote: bool, login: Any, demo: bool) -> int:
-    from dashboards._clinic_app._server import serve_clinic
+    from dashboards import serve_clinic
     from insole._cli._device_options import stop_on_signals
 
     stop = asyncio.Event()
