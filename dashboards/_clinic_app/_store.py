@@ -620,7 +620,7 @@ class ClinicStore:
         (``insole.io.load_with_mapping``). A file insole cannot read is an ``InputError`` (one line, the file
         named) and nothing is stored.
         """
-        from insole.io import load, load_with_mapping
+        from insole.io import detect_format, load, load_with_mapping
 
         path = Path(path)
         self.visit(visit_id)
@@ -631,7 +631,7 @@ class ClinicStore:
         self._begun.add(test_id)
         try:
             run = self.test(test_id)
-            used = fmt or str(recording.meta.source.get("format") or "")
+            used = fmt or ("generic-csv" if layout is not None else detect_format(path))
             return self._ingest(run, recording, None, original=path, fmt=used)
         except BaseException:
             # nothing half-imported stays: the test row goes (its files, if any were published, are harmless)
