@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import MultipartReader, web
 
 from dashboards._live_server import is_loopback
 from insole import InsoleError
@@ -59,6 +59,8 @@ __all__ = [
     "ClinicLogin",
     "allowed_hosts",
     "redirect",
+    "SESSION",
+    "UPLOAD",
 ]
 
 log = logging.getLogger(__name__)
@@ -178,6 +180,12 @@ class Session:
     csrf: str
     logged_in: bool
     last_seen: float = field(default_factory=time.monotonic)
+
+
+#: where a request keeps its browser's session (the handlers read ``request[SESSION]``)
+SESSION = web.RequestKey("session", Session)
+#: a multipart upload whose first part (the CSRF token) was read: the handler reads the rest from here
+UPLOAD = web.RequestKey("upload", MultipartReader)
 
 
 class Guard:
@@ -302,7 +310,7 @@ class Guard:
             # every browser gets a session (and its CSRF token) on its first page; it is logged in only
             # where no login is needed
             fresh, session = self._new_session(logged_in=not self.login_required)
-        request["session"] = session
+        request[SESSION] = session
         public = request.path == "/login" or request.path.startswith("/static/")
         if request.method == "POST":
             if not self.origin_allowed(request):
@@ -323,8 +331,10 @@ class Guard:
         else:
             try:
                 response = await handler(request)
-            except web.HTTPException as exception:
-                response = exception
+            except web.HTTPException as exception:  # a handler's 404 or 405: a plain response, with our headers
+                response = web.Response(status=exception.status, text=exception.text or f"{exception.reason}\n")
+                if "Location" in exception.headers:
+                    response.headers["Location"] = exception.headers["Location"]
         if fresh is not None and SESSION_COOKIE not in response.cookies:
             _set_cookie(response, fresh)
         return _headers(response)
@@ -365,7 +375,7 @@ async def _form_token(request: web.Request) -> Any:
         if part is None or getattr(part, "name", None) != CSRF_FIELD:
             return None
         token = (await part.read(decode=True)).decode("utf-8", "replace")  # type: ignore[union-attr]
-        request["multipart"] = reader  # the handler reads the rest
+        request[UPLOAD] = reader  # the handler reads the rest
         return token
     if content_type == "application/x-www-form-urlencoded":
         form = await request.post()

@@ -48,7 +48,7 @@ from aiohttp import web
 
 from dashboards._clinic_app._model import ClinicError
 from dashboards._clinic_app._runs import GUIDED_TESTS, SOURCES, TESTS, RunError, RunOptions, Runs
-from dashboards._clinic_app._security import CSRF_FIELD, REPORT_CSP, Guard, LoginSetupError, redirect
+from dashboards._clinic_app._security import CSRF_FIELD, REPORT_CSP, SESSION, UPLOAD, Guard, LoginSetupError, redirect
 from dashboards._live_server import LiveServerError, is_loopback
 from insole import InsoleError
 
@@ -212,7 +212,7 @@ class ClinicServer:
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def render(self, request: web.Request, name: str, status: int = 200, **values: Any) -> web.Response:
-        session = request["session"]
+        session = request[SESSION]
         page = self.templates.get_template(name).render(
             csrf=session.csrf, login=self.guard.login_required, running=self.runs.current,
             notice=request.query.get("notice", "")[:500], **values,
@@ -400,7 +400,7 @@ class ClinicServer:
 
     async def import_file(self, request: web.Request) -> web.StreamResponse:
         vid = int(request.match_info["vid"])
-        reader = request.get("multipart")
+        reader = request.get(UPLOAD)
         if reader is None:
             return self.problem(request, "send the file as a form upload")
 

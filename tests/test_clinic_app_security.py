@@ -1,0 +1,335 @@
+"""The clinic app's guards, driven over HTTP as a browser or an attacker would: a real ``serve_clinic`` on a
+loopback port, a real clinic folder.
+
+Host check (DNS rebinding), the CSRF token and the Origin check on every POST, the Content-Security-Policy of
+every page (nothing from outside, no inline script), hostile text shown as text, the login when other machines
+can reach the app, and one app per clinic folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import markupsafe
+import pytest
+
+from dashboards import ClinicLogin, ClinicStore, serve_clinic
+from insole import InsoleError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class App:
+    base: str
+    port: int
+    folder: Path
+
+
+async def _start(folder: Path, **options: Any) -> tuple[App, asyncio.Event, asyncio.Task[None]]:
+    stop = asyncio.Event()
+    ready: list[str] = []
+    task = asyncio.create_task(serve_clinic(folder, port=0, stop=stop, on_ready=lambda url, _: ready.append(url),
+                                            **options))
+    while not ready:
+        if task.done():
+            task.result()  # raises what stopped it
+        await asyncio.sleep(0.02)
+    base = ready[0].rstrip("/")
+    return App(base, int(base.rsplit(":", 1)[1]), folder), stop, task
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[App]:
+    served, stop, task = await _start(tmp_path / "clinic")
+    yield served
+    stop.set()
+    await task
+
+
+def _client() -> aiohttp.ClientSession:
+    # the app's cookie is for 127.0.0.1: aiohttp keeps cookies of IP addresses only when told to (browsers do)
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def _token(client: aiohttp.ClientSession, app: App, path: str = "/patients") -> str:
+    async with client.get(app.base + path) as response:
+        assert response.status == 200
+        found = re.search(r'name="csrf" value="([^"]+)"', await response.text())
+    assert found is not None
+    return found.group(1)
+
+
+async def _count_text(client: aiohttp.ClientSession, app: App) -> str:
+    async with client.get(app.base + "/patients?archived=1") as response:
+        found = re.search(r'<p class="count">([^<]*)</p>', await response.text())
+    assert found is not None
+    return found.group(1).strip()
+
+
+def _csp(header: str) -> dict[str, list[str]]:
+    directives = {}
+    for part in header.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0]] = words[1:]
+    return directives
+
+
+# -- Host and Origin ---------------------------------------------------------------------------------------------
+
+
+async def test_a_request_naming_another_host_is_refused_before_anything_is_done(app: App) -> None:
+    async with _client() as client:
+        token = await _token(client, app)
+        for host in ("evil.example", f"evil.example:{app.port}", f"127.0.0.1:{app.port + 1}", ""):
+            async with client.get(app.base + "/patients", headers={"Host": host}) as response:
+                assert response.status == 403, host
+            async with client.post(app.base + "/patients", data={"csrf": token, "pseudonym": "P-rebound"},
+                                   headers={"Host": host}, allow_redirects=False) as response:
+                assert response.status == 403, host
+        for host in (f"localhost:{app.port}", f"127.0.0.1:{app.port}"):
+            async with client.get(app.base + "/patients", headers={"Host": host}) as response:
+                assert response.status == 200, host
+        assert await _count_text(client, app) == "0 patients"
+
+
+async def test_a_post_without_this_sessions_token_changes_nothing(app: App) -> None:
+    async with _client() as client, _client() as other:
+        token = await _token(client, app)
+        other_token = await _token(other, app)
+        assert token != other_token  # a token per session
+        refused = [
+            {"pseudonym": "P-no-token"},
+            {"csrf": "", "pseudonym": "P-empty-token"},
+            {"csrf": token[:-1] + ("A" if token[-1] != "A" else "B"), "pseudonym": "P-wrong-token"},
+            {"csrf": other_token, "pseudonym": "P-other-session"},
+        ]
+        for form in refused:
+            async with client.post(app.base + "/patients", data=form, allow_redirects=False) as response:
+                assert response.status == 403, form
+        # no session cookie at all (a form on another site, a script): refused even with a token once seen
+        async with aiohttp.ClientSession() as stranger:
+            async with stranger.post(app.base + "/patients", data={"csrf": token, "pseudonym": "P-stranger"},
+                                     allow_redirects=False) as response:
+                assert response.status == 403
+        # an upload whose first part is not the token: refused before the file is read
+        upload = aiohttp.FormData()
+        upload.add_field("file", b"time,a\n0,1\n", filename="walk.csv")
+        upload.add_field("csrf", token)
+        async with client.post(app.base + "/visits/1/import", data=upload, allow_redirects=False) as response:
+            assert response.status == 403
+        assert await _count_text(client, app) == "0 patients"
+        async with client.post(app.base + "/patients", data={"csrf": token, "pseudonym": "P-0001"},
+                               allow_redirects=False) as response:
+            assert response.status == 303
+            assert response.headers["Location"] == "/patients/1"
+        assert await _count_text(client, app) == "1 patient"
+
+
+async def test_a_post_from_another_origin_is_refused_even_with_the_token(app: App) -> None:
+    async with _client() as client:
+        token = await _token(client, app)
+        for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"},
+                        {"Origin": f"http://evil.example:{app.port}"}, {"Origin": f"https://127.0.0.1:{app.port}"},
+                        {"Referer": "http://evil.example/page"}):
+            async with client.post(app.base + "/patients", data={"csrf": token, "pseudonym": "P-cross"},
+                                   headers=headers, allow_redirects=False) as response:
+                assert response.status == 403, headers
+        assert await _count_text(client, app) == "0 patients"
+        async with client.post(app.base + "/patients", data={"csrf": token, "pseudonym": "P-same"},
+                               headers={"Origin": app.base}, allow_redirects=False) as response:
+            assert response.status == 303
+
+
+# -- what the pages load -----------------------------------------------------------------------------------------
+
+
+async def test_every_page_loads_only_its_own_files_under_a_strict_policy(tmp_path: Path) -> None:
+    from insole.io import write_parquet
+    from insole.simulate import SimulationParams, simulate
+
+    folder = tmp_path / "clinic"
+    walk = tmp_path / "walk.parquet"
+    write_parquet(simulate(SimulationParams(duration_s=20.0, seed=3)), walk)
+    with ClinicStore.open(folder) as store:
+        patient = store.add_patient("P-csp")
+        visit = store.add_visit(patient.id, visit_date=__import__("datetime").date(2026, 1, 5), footwear="shoes")
+        test = store.import_recording(visit.id, walk)
+    assert test.status == "done" and test.report_sha256 and test.recording_sha256
+    served, stop, task = await _start(folder)
+    try:
+        async with _client() as client:
+            for path in ("/patients", f"/patients/{patient.id}", f"/visits/{visit.id}", f"/runs/{test.id}",
+                         "/backup", "/patients?q=x", "/visits/999"):
+                async with client.get(served.base + path) as response:
+                    page = await response.text()
+                    policy = _csp(response.headers["Content-Security-Policy"])
+                assert response.status == (404 if path == "/visits/999" else 200), path
+                assert policy["default-src"] == ["'none'"], path
+                assert policy["script-src"] == ["'self'"], path  # no inline script, no eval, no other host
+                assert policy["style-src"] == ["'self'"], path
+                assert policy["form-action"] == ["'self'"], path
+                assert not any("http" in " ".join(v) or "*" in v for v in policy.values()), path
+                assert response.headers["X-Content-Type-Options"] == "nosniff"
+                # nothing loaded from anywhere else, no inline script or handler
+                assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), path
+                assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)[^>]*>", page), path
+                assert not re.search(r"\son[a-z]+\s*=", page, re.IGNORECASE), path
+            # the report (insole.report's page: inline plots) is sandboxed into an origin of its own
+            async with client.get(f"{served.base}/files/{test.report_sha256}") as response:
+                assert response.status == 200
+                policy = _csp(response.headers["Content-Security-Policy"])
+                assert policy["sandbox"] == ["allow-scripts", "allow-popups"]
+                assert policy["default-src"] == ["'none'"]
+                assert not any("http" in " ".join(v) for v in policy.values())
+            # a recording is a download, never shown as a page
+            async with client.get(f"{served.base}/files/{test.recording_sha256}") as response:
+                assert response.status == 200
+                assert response.headers["Content-Disposition"].startswith("attachment;")
+                assert response.headers["Content-Type"] == "application/octet-stream"
+            for bad in ("../clinic.sqlite3", "0" * 64, "%2e%2e%2fclinic.sqlite3", test.report_sha256.upper() + "0"):
+                async with client.get(f"{served.base}/files/{bad}") as response:
+                    assert response.status == 404, bad
+    finally:
+        stop.set()
+        await task
+
+
+# -- hostile text --------------------------------------------------------------------------------------------------
+
+
+HOSTILE = "<script>alert('x')</script>\"'&<img src=x onerror=alert(1)>"
+
+
+async def test_hostile_text_in_every_field_is_shown_as_text(app: App) -> None:
+    long_notes = (HOSTILE * (10_000 // len(HOSTILE) + 1))[:10_000]
+    async with _client() as client:
+        token = await _token(client, app)
+        async with client.post(app.base + "/patients", allow_redirects=False, data={
+            "csrf": token, "pseudonym": HOSTILE, "birth_year": "1950", "sex": "other", "height_cm": "170",
+            "mass_kg": "70", "notes": long_notes,
+        }) as response:
+            assert response.status == 303
+            patient = response.headers["Location"]
+        async with client.post(app.base + patient + "/visits", allow_redirects=False, data={
+            "csrf": token, "visit_date": "2026-02-03", "footwear": "other", "footwear_other": HOSTILE,
+            "orthosis": HOSTILE, "pain_heel": "3", "notes": long_notes,
+        }) as response:
+            assert response.status == 303
+            visit = response.headers["Location"]
+        pages = [patient, visit, "/patients", "/patients?q=" + aiohttp.helpers.quote(HOSTILE, safe=""),
+                 "/patients?notice=" + aiohttp.helpers.quote(HOSTILE, safe="")]
+        for path in pages:
+            async with client.get(app.base + path) as response:
+                assert response.status == 200, path
+                page = await response.text()
+            assert "<script>alert" not in page and "<img src=x" not in page, path
+            assert str(markupsafe.escape(HOSTILE)) in page, path
+        # the 10,000 characters of notes are all there, as text, on the patient's and the visit's page
+        for path in (patient, visit):
+            async with client.get(app.base + path) as response:
+                page = await response.text()
+            shown = re.search(r'id="(?:patient|visit)-notes">(.*?)</dd>', page, re.DOTALL)
+            assert shown is not None
+            assert html.unescape(shown.group(1)) == long_notes
+        # a field the store limits (a pseudonym of 10,000 characters) is refused in one line, shown as text
+        async with client.post(app.base + "/patients", allow_redirects=False,
+                               data={"csrf": token, "pseudonym": HOSTILE * 200}) as response:
+            assert response.status == 400
+            page = await response.text()
+        problem = re.search(r'id="problem">(.*?)</p>', page, re.DOTALL)
+        assert problem is not None and "\n" not in problem.group(1) and "<script>alert" not in page
+        assert await _count_text(client, app) == "1 patient"
+
+
+# -- login ------------------------------------------------------------------------------------------------------
+
+
+async def test_other_machines_must_log_in_and_a_login_starts_a_new_session(tmp_path: Path) -> None:
+    folder = tmp_path / "clinic"
+    served, stop, task = await _start(folder, allow_remote=True,
+                                      login=ClinicLogin(folder, env_password="correct horse battery"))
+    try:
+        async with _client() as client:
+            async with client.get(served.base + "/patients", allow_redirects=False) as response:
+                assert response.status == 303 and response.headers["Location"] == "/login"
+            token = await _token(client, served, "/login")
+            before = {c.key: c.value for c in client.cookie_jar}
+            async with client.post(served.base + "/patients", data={"csrf": token, "pseudonym": "P-anon"},
+                                   allow_redirects=False) as response:
+                assert response.status == 403
+            async with client.post(served.base + "/login", data={"csrf": token, "password": "wrong password"},
+                                   allow_redirects=False) as response:
+                assert response.status == 403
+            async with client.get(served.base + "/patients", allow_redirects=False) as response:
+                assert response.status == 303
+            async with client.post(served.base + "/login", data={"csrf": token, "password": "correct horse battery"},
+                                   allow_redirects=False) as response:
+                assert response.status == 303 and response.headers["Location"] == "/patients"
+            after = {c.key: c.value for c in client.cookie_jar}
+            assert after["insole_clinic"] != before["insole_clinic"]  # no session fixation
+            new_token = await _token(client, served)
+            assert new_token != token
+            async with client.post(served.base + "/patients", data={"csrf": new_token, "pseudonym": "P-in"},
+                                   allow_redirects=False) as response:
+                assert response.status == 303
+            async with client.post(served.base + "/logout", data={"csrf": new_token},
+                                   allow_redirects=False) as response:
+                assert response.status == 303
+            async with client.get(served.base + "/patients", allow_redirects=False) as response:
+                assert response.status == 303 and response.headers["Location"] == "/login"
+    finally:
+        stop.set()
+        await task
+
+
+async def test_serving_other_machines_without_a_password_or_the_flag_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InsoleError, match="login password"):
+        await serve_clinic(tmp_path / "a", host="0.0.0.0", port=0, allow_remote=True, stop=asyncio.Event())
+    with pytest.raises(InsoleError, match="reachable from other machines"):
+        await serve_clinic(tmp_path / "b", host="0.0.0.0", port=0, stop=asyncio.Event())
+
+
+def test_the_password_is_kept_only_as_a_salted_hash(tmp_path: Path) -> None:
+    login = ClinicLogin(tmp_path)
+    assert not login.ready
+    login.set_password("clinic password 1")
+    stored = login.path.read_text(encoding="utf-8")
+    assert "clinic password 1" not in stored
+    assert login.ready and login("clinic password 1") and not login("clinic password 2")
+    assert oct(login.path.stat().st_mode & 0o777) == "0o600"
+    login.set_password("clinic password 1")
+    assert login.path.read_text(encoding="utf-8") != stored  # a new salt each time
+    with pytest.raises(InsoleError, match="at least 8 characters"):
+        login.set_password("short")
+    with pytest.raises(InsoleError, match="at least 8 characters"):
+        ClinicLogin(tmp_path, env_password="short")
+    assert ClinicLogin(tmp_path, env_password="from the environment")("from the environment")
+
+
+def test_the_command_refuses_other_machines_without_a_password_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "INSOLE_CLINIC_PASSWORD"}
+    done = subprocess.run([sys.executable, "-m", "insole", "clinic", "--host", "0.0.0.0", "--port", "0",
+                           "--data", str(tmp_path / "clinic")], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, env=env, cwd=REPO, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "INSOLE_CLINIC_PASSWORD" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+async def test_one_app_per_clinic_folder(app: App) -> None:
+    with pytest.raises(InsoleError, match="another insole clinic is serving this folder"):
+        await serve_clinic(app.folder, port=0, stop=asyncio.Event())
+    async with _client() as client:  # the first still serves
+        assert await _count_text(client, app) == "0 patients"
