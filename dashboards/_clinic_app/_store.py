@@ -601,6 +601,31 @@ class ClinicStore:
 
         return recover_interrupted(self)
 
+    def backup(self, archive: Path | str) -> Path:
+        """The whole clinic (database and files) as one new tar archive (see ``_backup``); return its path."""
+        from dashboards._clinic_app._backup import backup
+
+        return backup(self, Path(archive))
+
+    @classmethod
+    def restore(cls, archive: Path | str, folder: Path | str) -> ClinicStore:
+        """Restore a backup into the empty (or absent) ``folder``, every file's hash checked; open it."""
+        from dashboards._clinic_app._backup import restore
+
+        return cls.open(restore(Path(archive), Path(folder)), create=False)
+
+    def _snapshot(self, path: Path) -> None:
+        """A consistent copy of the database in ``path`` (SQLite's online backup API), one self-contained file."""
+        copy = sqlite3.connect(path)
+        try:
+            with self._lock:
+                if self._closed:
+                    raise ClinicError(f"{self.folder}: the clinic store is closed")
+                self._db.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            copy.close()
+
     def _interrupted(self) -> list[tuple[int, str]]:
         rows = self._read("SELECT id, source FROM tests WHERE status = 'capturing' ORDER BY id")
         return [(row["id"], row["source"]) for row in rows if row["id"] not in self._begun]
