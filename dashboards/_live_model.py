@@ -48,6 +48,12 @@ _MAP_HISTORY_S = 2.0
 _SMOOTH_GAP_S = 0.05
 _MAX_PLAYOUT_DELAY_S = 0.6
 _BURST_MEMORY_S = 5.0
+# Values in arbitrary units have no zero at "unloaded": raw ADC counts of an ORPHE insole rest near 220 a channel,
+# a foot switch's voltage goes negative. The step detector sees such a load above its lowest value over this long
+# (in buckets of _FLOOR_BUCKET_S), so that its fractions of the peak mean "off the ground" and "on it" again. Long
+# enough that a minute's standing does not make the standing load the floor.
+_FLOOR_MEMORY_S = 60.0
+_FLOOR_BUCKET_S = 5.0
 
 
 def json_numbers(values: np.ndarray, decimals: int) -> list[float | None]:
@@ -104,6 +110,7 @@ class _Foot:
     load_low: float = 0.0  # below 0 only for signals that go negative (uncalibrated "au")
     map_low: float = 0.0
     peak_time_s: float = 0.0
+    floor_buckets: dict[int, float] = field(default_factory=dict)  # bucket of session time -> lowest load in it
 
 
 @dataclass
@@ -188,7 +195,7 @@ class LiveModel:
             foot.map_low = min(foot.map_low * decay, float(np.nanmin(values)))
         cop_x, cop_y = centre_of_pressure_mm(values, self.layout, self.scale, _COP_MIN_LOAD_FRACTION * foot.load_peak)
 
-        for kind, t in foot.detector.update(time_s, load):
+        for kind, t in foot.detector.update(time_s, load - self._floor(foot, time_s, load)):
             index = min(int(np.searchsorted(time_s, t)), n - 1)
             self.steps.append({"side": block.side, "kind": kind, "t": t, "load": float(load[index])})
             if kind == "hs":
@@ -207,6 +214,21 @@ class LiveModel:
         self.newest_time_s = max(self.newest_time_s, newest_t)
         self.newest_arrival_ms = time.time() * 1000.0
         self.samples_ingested += n
+
+    def _floor(self, foot: _Foot, time_s: np.ndarray, load: np.ndarray) -> float:
+        """The load a foot in the air reads: 0 for physical units, the recent lowest for arbitrary units."""
+        present = np.isfinite(load)
+        if self.scale.unit != "au" or not present.any():
+            return 0.0
+        buckets = np.floor(time_s[present] / _FLOOR_BUCKET_S).astype(np.int64)
+        lows = load[present]
+        for bucket in np.unique(buckets):  # one or two buckets per block
+            low = float(lows[buckets == bucket].min())
+            foot.floor_buckets[int(bucket)] = min(low, foot.floor_buckets.get(int(bucket), low))
+        oldest = int(buckets.max()) - int(_FLOOR_MEMORY_S / _FLOOR_BUCKET_S)
+        for bucket in [b for b in foot.floor_buckets if b < oldest]:
+            del foot.floor_buckets[bucket]
+        return min(foot.floor_buckets.values())
 
     def _note_arrival(self) -> None:
         """Follow how bursty the feed is: the playout delay covers the longest recent gap between arrivals."""
@@ -271,8 +293,11 @@ class LiveModel:
     # -- figures --------------------------------------------------------------
 
     def balance_left_pct(self) -> float | None:
-        """Left foot's share of the summed load of both feet over the last few seconds (%)."""
-        if set(self.feet) != {"left", "right"}:
+        """Left foot's share of the summed load of both feet over the last few seconds (%).
+
+        None for arbitrary units: two uncalibrated sensors' values are not comparable (the page says so).
+        """
+        if set(self.feet) != {"left", "right"} or self.scale.unit == "au":
             return None
         means = []
         for side in ("left", "right"):

@@ -555,3 +555,76 @@ def test_the_hello_of_every_layout_family_is_strict_json(layout_name: str) -> No
     hello = json.loads(json.dumps(server._hello(), allow_nan=False))
     assert hello["layout"]["n_sensors"] == layout.n_sensors
     assert (hello["grid"]["reach_mm"] is None) == (layout.n_sensors == 1)
+
+
+def _quick_heel_strikes(recording: Recording, side: str, offset: float = 0.0) -> np.ndarray:
+    """The live model's heel strikes of one foot fed in 20 ms blocks, as a capture hands them over."""
+    model = LiveModel(recording.layout, "au", recording.sample_rate_hz)
+    foot = recording.foot(side)
+    block = max(1, int(round(0.02 * recording.sample_rate_hz)))
+    found = []
+    for start in range(0, foot.n_samples, block):
+        before = model.steps_dropped + len(model.steps)
+        part = slice(start, start + block)
+        model.ingest(SampleBlock(side, foot.time_s[part], foot.values[part] + offset, foot.valid[part]))
+        new = model.steps_dropped + len(model.steps) - before
+        found += [s["t"] for s in model.steps[len(model.steps) - new:] if s["kind"] == "hs"] if new else []
+    return np.array(found)
+
+
+def test_quick_steps_of_uncalibrated_values_do_not_depend_on_their_resting_level(walk: Recording) -> None:
+    """Values in arbitrary units rest where the sensor rests: an ORPHE insole's raw counts near 220 a channel.
+
+    The live page's step detector took fractions of the peak from zero, so a foot in the air (16 x 220 here)
+    never read as off the ground: one step in a whole walk, no cadence (seen on 'insole live --replay' of an
+    emulated ORPHE capture). Above the foot's recent lowest load, the same steps are found at the same times.
+    """
+    for side in ("left", "right"):
+        plain = _quick_heel_strikes(walk, side)
+        raised = _quick_heel_strikes(walk, side, offset=220.0)
+        assert plain.size >= 50  # 60 s of walking
+        np.testing.assert_array_equal(raised, plain)
+
+
+def test_quick_steps_of_a_foot_switch_follow_the_analysis() -> None:
+    """A gaitndd foot switch reads about -0.6 in the air and +0.2 on the ground (arbitrary units).
+
+    Before, the detector took its thresholds as fractions of the peak above zero: the left foot's steps were
+    lost and the page showed a cadence of 319 steps/min. Now each heel strike of the analysis has a quick one
+    within 30 ms (the quick detector fires once the load passes 12 % of its swing to the peak; at 300 Hz a few
+    samples after contact), and the few extra quick ones are the standing at the start (the floor is learnt from
+    the first swing on).
+    """
+    from insole import analyze
+
+    recording = load(REPO / "recordings" / "gaitndd_control1.parquet")
+    analysis = analyze(recording)
+    for side in recording.sides:
+        quick = _quick_heel_strikes(recording, side)
+        truth = np.asarray(analysis.events[side].heel_strike_s)
+        nearest = np.abs(quick[:, None] - truth[None, :]).min(axis=0)
+        assert np.median(nearest) <= 0.015 and np.quantile(nearest, 0.95) <= 0.03, (side, nearest.max())
+        extra = quick[np.abs(quick[:, None] - truth[None, :]).min(axis=1) > 0.1]
+        assert np.all(extra < truth[0]), (side, extra)
+
+
+def test_uncalibrated_feet_get_no_left_right_share(walk: Recording) -> None:
+    """Two uncalibrated sensors' values are not comparable: the live page shows no balance for "au" (it says why)."""
+    shares = {}
+    for unit in ("kPa", "au"):
+        model = LiveModel(walk.layout, unit, walk.sample_rate_hz)
+        for side in ("left", "right"):
+            foot = walk.foot(side)
+            model.ingest(SampleBlock(side, foot.time_s[:600], foot.values[:600], foot.valid[:600]))
+        shares[unit] = model.balance_left_pct()
+    assert shares["au"] is None and 40.0 <= shares["kPa"] <= 60.0
+
+
+def test_a_replay_has_a_status_line(walk_file: Path, tmp_path: Path) -> None:
+    """'insole live --replay' printed nothing between its address and "stopped"; 'insole record' has a status line."""
+    command = LiveCommand(walk_file, tmp_path, "--duration-s", "6")
+    command.process.wait(timeout=60)  # it stops by itself after 6 s
+    out, err = command.stop()
+    lines = [line for line in out.splitlines() if "| replaying walk.parquet |" in line]
+    assert lines, out
+    assert re.fullmatch(r" +5\.\d s \| replaying walk\.parquet \| not recording", lines[0]), lines

@@ -115,11 +115,27 @@
     setText('load-hint', msg.load_label);
     setText('controls-hint', msg.controls ? '' : 'view only');
 
-    fm = new window.InsoleFootMap.FootMap(msg.grid, msg.layout);
     heatDiv.textContent = '';
-    footCanvas = new window.InsoleFootMap.FootCanvas(heatDiv, fm, { sides: SIDES, unit: msg.unit });
     shownMaps = {};
-    footCanvas.draw(shownMaps, {}, mapMax);
+    if (msg.layout.n_sensors < 2) {
+      // one sensor per foot (foot switches): a map would paint the whole insole in one colour; say why there is none
+      fm = null; footCanvas = null;
+      setText('map-hint', '');
+      heatDiv.classList.add('empty');
+      heatDiv.textContent = 'No pressure map: layout ' + msg.layout.name + ' has one sensor per foot, so there is ' +
+        'nothing to map; each foot\u2019s load over time is in the curves.';
+    } else {
+      heatDiv.classList.remove('empty');
+      fm = new window.InsoleFootMap.FootMap(msg.grid, msg.layout);
+      footCanvas = new window.InsoleFootMap.FootCanvas(heatDiv, fm, { sides: SIDES, unit: msg.unit });
+      footCanvas.draw(shownMaps, {}, mapMax);
+    }
+    // uncalibrated values (au) of two sensors are not comparable: no left/right share, the reason instead
+    comparable = msg.load_unit !== 'au';
+    $('balance').hidden = !comparable;
+    setText('bal-note', comparable ? '' : 'Not shown: values in arbitrary units (uncalibrated); left and right ' +
+      'loads are not comparable.');
+    shownBalance = null;
     curveDiv.textContent = '';
     chart = new window.InsoleTimeChart(curveDiv, {
       colors: COLORS, yLabel: msg.load_axis_label
@@ -171,7 +187,7 @@
   }
 
   /* The slow numbers (clock, balance, cadence, step counts) change the page a few times a second. */
-  var gauges = null, shownBalance = null;
+  var gauges = null, shownBalance = null, comparable = true;
   function updateGauges() {
     if (!gauges) return;
     setText('clock', fmtClock(sessionT));
@@ -179,7 +195,7 @@
     setText('steps-left', String(stepCounts.left));
     setText('steps-right', String(stepCounts.right));
     var left = gauges.balance_left_pct;
-    if (left !== null && left !== undefined && Math.round(left) !== shownBalance) {
+    if (comparable && left !== null && left !== undefined && Math.round(left) !== shownBalance) {
       shownBalance = Math.round(left);
       $('bal-left').style.width = left + '%';
       $('bal-right').style.width = (100 - left) + '%';
@@ -209,6 +225,7 @@
       trim(c, Math.max(sessionT - COP_TRAIL_MAX_S, lastHeelStrike[s]));
       trails[s] = { x_mm: c.x, y_mm: c.y };
     });
+    if (!footCanvas) return;  // a layout with nothing to map (one sensor per foot)
     try {
       var t0 = performance.now();
       footCanvas.draw(shownMaps, trails, mapMax, mapMin);

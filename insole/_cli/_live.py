@@ -29,7 +29,7 @@ from insole._cli._device_options import (
     source_description,
     source_options,
 )
-from insole._cli._outputs import add_force_option
+from insole._cli._outputs import add_force_option, printable
 from insole._errors import OutputError, require_extra
 from insole.io import formats, load
 
@@ -144,6 +144,20 @@ async def _until_stopped(duration_s: float | None, *also: asyncio.Future) -> Non
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(sig)
+
+
+def replay_status_line(now_s: float, name: str, recording: Path | None) -> str:
+    """The replay's counterpart of the capture's status line: where the replay is and what is being recorded."""
+    return f"{now_s:8.1f} s | replaying {name} | " + (f"recording into {recording}" if recording else "not recording")
+
+
+async def _replay_status(session, name: str) -> None:
+    """A status line while a replay plays, as 'insole record' has: every 0.5 s on a terminal, else every 5 s."""
+    tty = sys.stdout.isatty()
+    while True:
+        await asyncio.sleep(0.5 if tty else 5.0)
+        line = printable(replay_status_line(session.now_s, name, session.recording_path))
+        print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
 
 
 async def _serve_capture(args: argparse.Namespace, faults) -> int:
@@ -269,9 +283,13 @@ async def _serve_replay(args: argparse.Namespace, recording) -> int:
     url = await server.start()
     print(f"insole live: replaying {args.replay.name}; open {url}  (Ctrl-C to stop)", flush=True)
     feeder = asyncio.create_task(session.run(), name="replay")
+    status = asyncio.create_task(_replay_status(session, args.replay.name), name="replay status")
     try:
         await _until_stopped(args.duration_s, feeder)
     finally:
+        status.cancel()
+        if sys.stdout.isatty():
+            print(flush=True)  # end the status line
         feeder.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await feeder  # finishes a running recording (Parquet) before returning

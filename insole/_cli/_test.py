@@ -254,7 +254,7 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
             await environment.stop()
     if tty:
         print()
-    _print_outcome(outcome)
+    _print_outcome(outcome, announced=True)
     return 0
 
 
@@ -333,7 +333,14 @@ async def _serve(args: argparse.Namespace, hub: Any, guided: Any, meta: Any) -> 
     return server
 
 
-def _print_outcome(outcome: Any) -> None:
+# The live announcements are made as each phase is seen, from a few samples, and can be late by a second; the
+# table is the analysis of the whole saved recording. Without this line the two times of one phase read as a
+# contradiction ("[5.89 s] phase: sit_to_stand" above a table starting it at 4.15 s).
+ANALYSED_PHASES = ("  phases from the analysis of the saved recording (the '[... s] phase:' lines above were live "
+                   "announcements, made as each phase was seen):")
+
+
+def _print_outcome(outcome: Any, announced: bool = False) -> None:
     result = outcome.result
     if outcome.stopped_by:
         print(f"stopped by {outcome.stopped_by}", flush=True)
@@ -341,6 +348,8 @@ def _print_outcome(outcome: Any) -> None:
         print("insole test: no recording was saved", flush=True)
         return
     print(f"RESULT {result.summary()}", flush=True)
+    if announced and result.phases:
+        print(ANALYSED_PHASES, flush=True)
     for phase in result.phases:
         print(f"  phase {phase.name:<14} {phase.start_s:8.2f} - {phase.end_s:8.2f} s "
               f"({phase.end_s - phase.start_s:5.2f} s){_phase_detail(result, phase)}", flush=True)
