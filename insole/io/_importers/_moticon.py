@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,9 @@ import numpy as np
 
 from insole._errors import MalformedFileError
 from insole._layout import get_layout
-from insole._recording import FootSamples, Recording, RecordingMeta, ReferenceEvents
+from insole._recording import FootSamples, Recording, RecordingMeta, ReferenceEvents, adopted_foot
 from insole.io._importers._table import importer_software, parse_numeric, provenance, read_text, split_rows
+from insole.io._importers._text_reading import NotPlain, Store, provenance_from_scan, read_columns, scan_text
 
 __all__ = ["IMPORTERS", "MoticonImporter"]
 
@@ -59,6 +61,7 @@ _STEP_CODES = {
 }
 _MANUAL_CODES = {1: "heel_strike", 2: "midstance_force_minimum"}
 _N_PRESSURES = 16
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -173,64 +176,187 @@ class MoticonImporter:
 
     def load(self, path: Path) -> Recording:
         path = Path(path)
-        text = read_text(path, encoding="utf-8")
-        ended_with_newline = text.endswith("\n")
-        lines = text.split("\n")
-        if ended_with_newline:
-            lines = lines[:-1]
-        n_header = 0
-        while n_header < len(lines) and lines[n_header].startswith("#"):
-            n_header += 1
-        if n_header == 0:
-            raise MalformedFileError(path, "has no '#' header lines (not an OpenGo text export)")
-        names = lines[n_header - 1].lstrip("#").lstrip().split("\t")
-        if names[0].strip().lower() != "time":
-            raise MalformedFileError(path, "the last '#' line does not name the columns (expected 'time' first)")
-        columns = _find_columns(path, names)
-        table = split_rows(
-            path, lines[n_header:], n_header + 1, "\t", len(names), ended_with_newline=ended_with_newline
-        )
-        time_s, _ = parse_numeric(path, table, [0], ["time"], allow_empty=False)
-        time_s = time_s[:, 0]
-        steps = np.diff(time_s)
-        if np.any(steps <= 0):
-            row = int(np.flatnonzero(steps <= 0)[0]) + 1
-            raise MalformedFileError(path, f"line {table.first_line + row}: time {time_s[row]:g} s does not increase")
-        feet = {}
-        for side in _SIDES:
-            foot_cols = columns.foot_columns(side)
-            values, empty = parse_numeric(path, table, foot_cols, [names[c] for c in foot_cols], allow_empty=True)
-            by_column = dict(zip(foot_cols, values.T))
-            valid = ~np.any(empty, axis=1)  # an (n,) array: the method form is typed as maybe a scalar
-            channels = {}
-            if side in columns.total:
-                channels["vendor_total_force_n"] = by_column[columns.total[side]]
-            if columns.cop[side]:
-                channels["vendor_cop_x_norm"] = by_column[columns.cop[side][0]]
-                channels["vendor_cop_y_norm"] = by_column[columns.cop[side][1]]
-            if side in columns.cop_velocity:
-                channels["vendor_cop_velocity_au"] = by_column[columns.cop_velocity[side]]
-            feet[side] = FootSamples(
-                time_s=time_s,
-                values=np.column_stack([by_column[c] for c in columns.pressure[side]]) * KPA_PER_N_PER_CM2,
-                valid=valid,
-                accel_g=np.column_stack([by_column[c] for c in columns.accel[side]]) if columns.accel[side] else None,
-                gyro_dps=np.column_stack([by_column[c] for c in columns.gyro[side]]) if columns.gyro[side] else None,
-                channels=channels,
-            )
-        facts = _header_facts(lines[: n_header - 1])
-        return Recording(
-            layout=get_layout("moticon16"),
-            unit="kPa",
-            sample_rate_hz=SAMPLE_RATE_HZ,
-            left=feet["left"],
-            right=feet["right"],
-            meta=_meta(path, facts, time_s),
-            reference_events=_reference_events(path, table, columns, time_s),
-        )
+        try:
+            return _load_plain(path)
+        except NotPlain:  # anything unusual: the careful reader, whose messages name the line and the column
+            return _load_careful(path)
 
 
-def _meta(path: Path, facts: dict[str, str], time_s: np.ndarray) -> RecordingMeta:
+def _load_plain(path: Path) -> Recording:
+    """A plain export read in pieces (``_text_reading``) into arrays made once for the whole file."""
+    from insole.io._format import check_input_file  # (imported here: insole.io._format imports the importers)
+
+    check_input_file(path)
+    scan = scan_text(path)
+    if scan is None or not scan.header:
+        raise NotPlain("not plain text, or no header")
+    names = scan.header[-1].lstrip("#").lstrip().split("\t")
+    if names[0].strip().lower() != "time":
+        raise NotPlain("no column names")
+    columns = _find_columns(path, names)
+    n = scan.n_rows
+    time_s = np.empty(n)
+    stores: dict[int, Store] = {0: _into(time_s)}
+    feet_arrays: dict[str, dict[str, Any]] = {}
+    for side in _SIDES:
+        invalid = np.zeros(n, dtype=bool)
+        values = np.empty((n, _N_PRESSURES), dtype=np.float32)
+        for k, column in enumerate(columns.pressure[side]):
+            stores[column] = _into(values, k, invalid, scale=KPA_PER_N_PER_CM2)
+        arrays: dict[str, Any] = {"values": values, "invalid": invalid, "channels": {}}
+        for name, found in (("accel_g", columns.accel[side]), ("gyro_dps", columns.gyro[side])):
+            arrays[name] = np.empty((n, 3), dtype=np.float32) if found else None
+            for k, column in enumerate(found):
+                stores[column] = _into(arrays[name], k, invalid)
+        channel_columns = {}
+        if side in columns.total:
+            channel_columns["vendor_total_force_n"] = columns.total[side]
+        if columns.cop[side]:
+            channel_columns["vendor_cop_x_norm"] = columns.cop[side][0]
+            channel_columns["vendor_cop_y_norm"] = columns.cop[side][1]
+        if side in columns.cop_velocity:
+            channel_columns["vendor_cop_velocity_au"] = columns.cop_velocity[side]
+        for key, column in channel_columns.items():
+            arrays["channels"][key] = np.empty(n)
+            stores[column] = _into(arrays["channels"][key], None, invalid)
+        feet_arrays[side] = arrays
+    codes: dict[int, np.ndarray] = {}
+    for column in [*columns.steps.values(), *columns.events.values()]:
+        codes[column] = np.empty(n)
+        stores[column] = _into(codes[column])
+    texts = read_columns(path, scan, len(names), stores, text_columns=tuple(columns.event_labels.values()))
+    if np.isnan(time_s).any():  # an empty time field
+        raise NotPlain("a time field is empty")
+    first_line = len(scan.header) + 1
+    _check_increasing(path, time_s, first_line)
+    feet = {}
+    for side, arrays in feet_arrays.items():
+        for name in ("values", "accel_g", "gyro_dps"):
+            if arrays[name] is not None and (np.abs(arrays[name]) >= _FLOAT32_MAX).any():
+                raise NotPlain("a value beyond float32")  # the careful reader's message says so
+        # every array was made here for this foot alone: the recording keeps them (no second copy)
+        feet[side] = adopted_foot(
+            time_s=time_s if side == "left" else time_s.copy(),
+            values=arrays["values"],
+            valid=~arrays["invalid"],
+            accel_g=arrays["accel_g"],
+            gyro_dps=arrays["gyro_dps"],
+            channels=arrays["channels"],
+        )
+    labels = {column: _text_column(parts) for column, parts in texts.items()}
+
+    def label_of(row: int, column: int) -> str:
+        return str(labels[column][row].as_py())
+
+    return Recording(
+        layout=get_layout("moticon16"),
+        unit="kPa",
+        sample_rate_hz=SAMPLE_RATE_HZ,
+        left=feet["left"],
+        right=feet["right"],
+        meta=_meta(path, _header_facts(scan.header[:-1]), time_s,
+                   provenance_from_scan(path, scan, "moticon")),
+        reference_events=_reference_events(columns, time_s, lambda column, name: codes[column], label_of),
+    )
+
+
+def _into(
+    target: np.ndarray, k: int | None = None, invalid: np.ndarray | None = None, *, scale: float | None = None
+) -> Store:
+    """A store putting a piece of one column into ``target`` (its column ``k`` when 2-D), marking empty rows."""
+
+    def store(first_row: int, values: np.ndarray) -> None:
+        rows = slice(first_row, first_row + values.shape[0])
+        if invalid is not None:
+            invalid[rows] |= np.isnan(values)
+        if scale is not None:
+            values = values * scale  # float64, then stored (as float32 for the values): as the careful reader
+        with np.errstate(over="ignore"):  # beyond float32: infinite here, found after the parse (NotPlain)
+            if k is None:
+                target[rows] = values
+            else:
+                target[rows, k] = values
+
+    return store
+
+
+def _text_column(parts: list[Any]) -> Any:
+    import pyarrow as pa
+
+    return pa.chunked_array([chunk for part in parts for chunk in part.chunks], type=pa.string())
+
+
+def _check_increasing(path: Path, time_s: np.ndarray, first_line: int) -> None:
+    steps = np.diff(time_s)
+    if np.any(steps <= 0):
+        row = int(np.flatnonzero(steps <= 0)[0]) + 1
+        raise MalformedFileError(path, f"line {first_line + row}: time {time_s[row]:g} s does not increase")
+
+
+def _load_careful(path: Path) -> Recording:
+    """Any export, read whole as text (``_table``): exact messages for whatever is wrong in it."""
+    text = read_text(path, encoding="utf-8")
+    ended_with_newline = text.endswith("\n")
+    lines = text.split("\n")
+    if ended_with_newline:
+        lines = lines[:-1]
+    n_header = 0
+    while n_header < len(lines) and lines[n_header].startswith("#"):
+        n_header += 1
+    if n_header == 0:
+        raise MalformedFileError(path, "has no '#' header lines (not an OpenGo text export)")
+    names = lines[n_header - 1].lstrip("#").lstrip().split("\t")
+    if names[0].strip().lower() != "time":
+        raise MalformedFileError(path, "the last '#' line does not name the columns (expected 'time' first)")
+    columns = _find_columns(path, names)
+    table = split_rows(
+        path, lines[n_header:], n_header + 1, "\t", len(names), ended_with_newline=ended_with_newline
+    )
+    time_s, _ = parse_numeric(path, table, [0], ["time"], allow_empty=False)
+    time_s = time_s[:, 0]
+    _check_increasing(path, time_s, table.first_line)
+    feet = {}
+    for side in _SIDES:
+        foot_cols = columns.foot_columns(side)
+        values, empty = parse_numeric(path, table, foot_cols, [names[c] for c in foot_cols], allow_empty=True)
+        by_column = dict(zip(foot_cols, values.T))
+        valid = ~np.any(empty, axis=1)  # an (n,) array: the method form is typed as maybe a scalar
+        channels = {}
+        if side in columns.total:
+            channels["vendor_total_force_n"] = by_column[columns.total[side]]
+        if columns.cop[side]:
+            channels["vendor_cop_x_norm"] = by_column[columns.cop[side][0]]
+            channels["vendor_cop_y_norm"] = by_column[columns.cop[side][1]]
+        if side in columns.cop_velocity:
+            channels["vendor_cop_velocity_au"] = by_column[columns.cop_velocity[side]]
+        feet[side] = FootSamples(
+            time_s=time_s,
+            values=np.column_stack([by_column[c] for c in columns.pressure[side]]) * KPA_PER_N_PER_CM2,
+            valid=valid,
+            accel_g=np.column_stack([by_column[c] for c in columns.accel[side]]) if columns.accel[side] else None,
+            gyro_dps=np.column_stack([by_column[c] for c in columns.gyro[side]]) if columns.gyro[side] else None,
+            channels=channels,
+        )
+    facts = _header_facts(lines[: n_header - 1])
+
+    def codes_of(column: int, name: str) -> np.ndarray:
+        return parse_numeric(path, table, [column], [name], allow_empty=True)[0][:, 0]
+
+    def label_of(row: int, column: int) -> str:
+        return table.field(row, column)
+
+    return Recording(
+        layout=get_layout("moticon16"),
+        unit="kPa",
+        sample_rate_hz=SAMPLE_RATE_HZ,
+        left=feet["left"],
+        right=feet["right"],
+        meta=_meta(path, facts, time_s, provenance(path, "moticon")),
+        reference_events=_reference_events(columns, time_s, codes_of, label_of),
+    )
+
+
+def _meta(path: Path, facts: dict[str, str], time_s: np.ndarray, source: dict[str, object]) -> RecordingMeta:
     serials = _serials(facts.get("Sensor insoles"))
     size = facts.get("Size") or None
     devices = {
@@ -257,24 +383,26 @@ def _meta(path: Path, facts: dict[str, str], time_s: np.ndarray) -> RecordingMet
         recorded_at=_start_time_iso(facts.get("Start time")),
         devices=devices,
         software={**importer_software("moticon"), "captured_by": "Moticon OpenGo Software"},
-        source=provenance(path, "moticon"),
+        source=source,
         extra=extra,
     )
 
 
-def _event_codes(path: Path, table: Any, column: int, name: str) -> np.ndarray:
-    codes, _ = parse_numeric(path, table, [column], [name], allow_empty=True)
-    return codes[:, 0]
-
-
-def _reference_events(path: Path, table: Any, columns: _Columns, time_s: np.ndarray) -> ReferenceEvents | None:
+def _reference_events(
+    columns: _Columns,
+    time_s: np.ndarray,
+    codes_of: Callable[[int, str], np.ndarray],
+    label_of: Callable[[int, int], str],
+) -> ReferenceEvents | None:
+    """The software's step events (or the events set by hand): ``codes_of(column, name)`` reads a code column
+    (NaN where empty), ``label_of(row, column)`` one label as written."""
     heel: dict[str, list[float]] = {s: [] for s in _SIDES}
     toe: dict[str, list[float]] = {s: [] for s in _SIDES}
     extra: dict[str, Any] = {}
     source = EVENT_SOURCE
     automatic = False
     for side, column in columns.steps.items():
-        codes = _event_codes(path, table, column, f"{side} steps[]")
+        codes = codes_of(column, f"{side} steps[]")
         present = np.flatnonzero(~np.isnan(codes))
         other = []
         for row in present:
@@ -289,11 +417,11 @@ def _reference_events(path: Path, table: Any, columns: _Columns, time_s: np.ndar
             extra.setdefault("unknown_step_codes", []).extend(other)
     manual: list[dict[str, Any]] = []
     for side, column in columns.events.items():
-        codes = _event_codes(path, table, column, f"{side} Events[]")
+        codes = codes_of(column, f"{side} Events[]")
         label_column = columns.event_labels.get(side)
         for row in np.flatnonzero(~np.isnan(codes)):
             code = int(codes[row])
-            label = table.field(row, label_column).strip() if label_column is not None else ""
+            label = label_of(int(row), label_column).strip() if label_column is not None else ""
             manual.append({"side": side, "time_s": float(time_s[row]), "code": code,
                            "meaning": _MANUAL_CODES.get(code, "unknown"), "label": label})
     if manual:
