@@ -305,3 +305,105 @@ def test_two_real_visits_make_a_timeline_of_their_stored_measures(store: ClinicS
     assert cadence.changes[0].change == change and cadence.changes[0].conditions_differ
     assert cadence.changes[0].changed is (abs(change) > 8.85477)
     assert {r.name for r in timeline.rows} == set(before) & set(after) | (set(before) ^ set(after))
+
+
+def test_a_before_after_report_compares_two_visits_and_is_cached(store: ClinicStore) -> None:
+    patient = store.add_patient("P-1", mass_kg=70)
+    first = store.add_visit(patient.id, visit_date=dt.date(2026, 1, 5))
+    second = store.add_visit(patient.id, visit_date=dt.date(2026, 2, 5), orthosis="insert A")
+    store.import_recording(first.id, SAMPLE)
+    store.import_recording(second.id, SAMPLE)
+    report = store.compare_report(first.id, second.id)
+    assert store.folder / "files" in report.parents
+    assert hashlib.sha256(report.read_bytes()).hexdigest() == report.name.removesuffix(".html")
+    page = report.read_text(encoding="utf-8")
+    assert "Changes since baseline" in page and "No baseline recording was given" not in page
+    assert f"visit {first.id}" in page  # the baseline is named by its visit
+    assert store.compare_report(first.id, second.id) == report  # cached, not made again
+    assert len(list((store.folder / "files").rglob("*.html"))) == 3  # two test reports and this one
+
+
+def test_a_before_after_report_needs_two_visits_of_one_patient_with_a_test_of_one_kind(store: ClinicStore) -> None:
+    a, b = store.add_patient("P-1"), store.add_patient("P-2")
+    first = store.add_visit(a.id, visit_date=dt.date(2026, 1, 5))
+    second = store.add_visit(a.id, visit_date=dt.date(2026, 2, 5))
+    other = store.add_visit(b.id, visit_date=dt.date(2026, 2, 5))
+    store.import_recording(first.id, SAMPLE)
+    with pytest.raises(ClinicError, match="do not both have a done test of the same kind"):
+        store.compare_report(first.id, second.id)
+    store.import_recording(second.id, SAMPLE, test="10mwt")
+    with pytest.raises(ClinicError, match="do not both have a done test of the same kind"):
+        store.compare_report(first.id, second.id)
+    with pytest.raises(ClinicError, match="do not both have a done free_walk test"):
+        store.compare_report(first.id, second.id, test="free_walk")
+    with pytest.raises(ClinicError, match="different patients"):
+        store.compare_report(first.id, other.id)
+    with pytest.raises(ClinicError, match="two different visits"):
+        store.compare_report(first.id, first.id)
+
+
+def _capture(path: Path, recording) -> None:
+    """Write ``recording`` where a test's recorder writes (its stream, then the Parquet file), as insole.capture."""
+    from insole.io import RecordingStreamWriter
+
+    writer = RecordingStreamWriter(path.with_name(path.stem + ".arrows"), layout=recording.layout,
+                                   unit=recording.unit, sample_rate_hz=recording.sample_rate_hz, meta=recording.meta,
+                                   has_imu=recording.samples("left").accel_g is not None)
+    for side in recording.sides:
+        foot = recording.samples(side)
+        writer.append(side, foot.time_s, foot.values, foot.valid, accel_g=foot.accel_g, gyro_dps=foot.gyro_dps)
+    writer.finalize(path)
+
+
+def test_a_finished_capture_of_a_10m_walk_is_scored_analysed_and_moved_into_the_store(store: ClinicStore) -> None:
+    from insole.clinic import run_test
+    from insole.simulate import simulate_clinic_test
+
+    patient = store.add_patient("P-1", birth_year=1950, sex="female", height_m=1.65, mass_kg=70)
+    visit = store.add_visit(patient.id, visit_date=DAY)
+    run = store.begin_capture(visit.id, test="10mwt", source="emulated", inputs={"walkway_m": 14.0, "timed_m": 10.0})
+    assert (run.status, run.capture_path) == ("capturing", store.folder / "captures" / f"{run.id}.parquet")
+    walk = simulate_clinic_test("10mwt", seed=4)
+    assert run.capture_path is not None
+    _capture(run.capture_path, walk)
+    done = store.finish_capture(run.id)
+    assert (done.status, done.reason, done.capture_path, done.layout) == ("done", "", None, "insole16")
+    assert not any((store.folder / "captures").iterdir())
+    expected = run_test(walk, "10mwt")  # the same walk scored directly: the store adds only the patient's facts
+    measures = {m.name: m for m in store.measures(run.id)}
+    assert measures["gait_speed_m_s"].value == expected.measures["gait_speed_m_s"]
+    assert (measures["gait_speed_m_s"].unit, measures["gait_speed_m_s"].mdc95) == ("m/s", None)
+    assert done.summary == expected.summary()
+    with pytest.raises(ClinicError, match="is not being captured"):
+        store.finish_capture(run.id)
+
+
+def test_a_10m_walk_capture_without_a_walk_is_kept_with_the_reason_it_has_no_result(store: ClinicStore) -> None:
+    from insole.simulate import Activity, SimulationParams, simulate
+
+    visit = store.add_visit(store.add_patient("P-1").id, visit_date=DAY)
+    run = store.begin_capture(visit.id, test="10mwt", source="insole")
+    standing = simulate(SimulationParams(duration_s=20.0, script=(Activity("stand", 20.0),), seed=1))
+    assert run.capture_path is not None
+    _capture(run.capture_path, standing)
+    kept = store.finish_capture(run.id)
+    assert (kept.status, kept.summary) == ("done", "10-metre walk test: incomplete (no walk was found (fewer than "
+                                                   "three steps in a row))")
+    assert kept.recording_sha256 is not None and store.file_path(kept.recording_sha256).exists()
+    names = {m.name for m in store.measures(run.id)}
+    assert "gait_speed_m_s" not in names and "cadence_steps_per_min" not in names  # no steps, no numbers
+
+
+def test_bad_capture_requests_are_refused(store: ClinicStore) -> None:
+    visit = store.add_visit(store.add_patient("P-1").id, visit_date=DAY)
+    with pytest.raises(ClinicError, match="test must be one of"):
+        store.begin_capture(visit.id, test="sprint", source="insole")
+    with pytest.raises(ClinicError, match="source must be one of"):
+        store.begin_capture(visit.id, test="10mwt", source="fitbit")
+    with pytest.raises(ClinicError, match="a test has no input 'speed'"):
+        store.begin_capture(visit.id, test="10mwt", source="insole", inputs={"speed": 3})
+    with pytest.raises(ClinicError, match="must be positive and shorter than the walkway"):
+        store.begin_capture(visit.id, test="10mwt", source="insole", inputs={"walkway_m": 8.0, "timed_m": 10.0})
+    with pytest.raises(NotFoundError):
+        store.begin_capture(999, test="10mwt", source="insole")
+    assert store.tests(visit.id) == []

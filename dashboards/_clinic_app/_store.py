@@ -760,6 +760,70 @@ class ClinicStore:
 
     # ------------------------------------------------------------ progress
 
+    def _comparable(self, visit_a_id: int, visit_b_id: int, test: str | None) -> tuple[sqlite3.Row, sqlite3.Row]:
+        """The latest done test of one kind in each visit: ``test`` if given, else the newest kind both have."""
+        a, b = self.visit(visit_a_id), self.visit(visit_b_id)
+        if a.patient_id != b.patient_id:
+            raise ClinicError(f"visits {a.id} and {b.id} are of different patients; compare a patient's own visits")
+        if a.id == b.id:
+            raise ClinicError("choose two different visits to compare")
+        done = {}
+        for visit in (a, b):
+            rows = self._read("SELECT * FROM tests WHERE visit_id = ? AND status = 'done' AND recording_sha256 IS NOT "
+                              "NULL ORDER BY id", (visit.id,))
+            done[visit.id] = {row["test"]: row for row in rows}  # the latest of each kind
+        kinds = [t for t in done[b.id] if t in done[a.id]] if test is None else [test]
+        kinds.sort(key=lambda t: done[b.id][t]["id"] if t in done[b.id] else -1)
+        if not kinds or kinds[-1] not in done[a.id] or kinds[-1] not in done[b.id]:
+            what = f"a done {test} test" if test else "a done test of the same kind"
+            raise ClinicError(f"visits {a.id} and {b.id} do not both have {what}; nothing to compare")
+        return done[a.id][kinds[-1]], done[b.id][kinds[-1]]
+
+    def _recording_of(self, row: sqlite3.Row, patient: Patient) -> Any:
+        from insole.io import read_parquet
+
+        recording = read_parquet(self.file_path(row["recording_sha256"]))
+        if recording.meta.body_mass_kg is None and patient.mass_kg is not None:
+            recording = recording.with_meta(body_mass_kg=float(patient.mass_kg))
+        if row["result"] and "clinic_test" not in recording.meta.extra:
+            recording = recording.with_meta(extra={**dict(recording.meta.extra),
+                                                   "clinic_test": json.loads(row["result"])})
+        return recording
+
+    def compare_report(self, visit_a_id: int, visit_b_id: int, *, test: str | None = None) -> Path:
+        """The before/after report of visit A (baseline) and visit B (``insole report --baseline``); its path.
+
+        Compares the latest done test of one kind in each visit (``test``, or the newest kind both have). The
+        report is stored content-hashed and cached: asking again for the same two recordings returns it.
+        """
+        from insole.report import write_report
+
+        before, after = self._comparable(visit_a_id, visit_b_id, test)
+        cached = self._read("SELECT report_sha256 FROM compare_reports WHERE baseline_sha256 = ? AND "
+                            "followup_sha256 = ?", (before["recording_sha256"], after["recording_sha256"]))
+        if cached:
+            return self.file_path(cached[0]["report_sha256"])
+        patient = self.patient(self.visit(visit_a_id).patient_id)
+        baseline, recording = self._recording_of(before, patient), self._recording_of(after, patient)
+        with self._scratch() as work:
+            page = work / "compare.html"
+            try:
+                write_report(recording, page, path=f"visit {visit_b_id}, test {after['id']}", baseline=baseline,
+                             baseline_path=f"visit {visit_a_id}, test {before['id']}")
+            except Exception as error:  # noqa: BLE001 - one line for the page, the visits are untouched
+                raise ClinicError(f"the before/after report could not be made: {_one_line(error)}") from None
+            sha256, suffix, size = self._publish(page, ".html")
+        with self._write() as db:
+            self._register(db, sha256, suffix, size, "compare_report")
+            db.execute("INSERT OR IGNORE INTO compare_reports (baseline_sha256, followup_sha256, report_sha256, "
+                       "created_at) VALUES (?, ?, ?, ?)",
+                       (before["recording_sha256"], after["recording_sha256"], sha256, _now()))
+            # another request may have made it meanwhile: everyone gets the one stored first
+            stored = db.execute("SELECT report_sha256 FROM compare_reports WHERE baseline_sha256 = ? AND "
+                                "followup_sha256 = ?", (before["recording_sha256"], after["recording_sha256"])
+                                ).fetchone()["report_sha256"]
+        return self.file_path(stored)
+
     def timeline(self, patient_id: int) -> Timeline:
         """The patient's key numbers across visits; each change between consecutive visits judged by its MDC95."""
         patient = self.patient(patient_id)
