@@ -407,3 +407,24 @@ def test_bad_capture_requests_are_refused(store: ClinicStore) -> None:
     with pytest.raises(NotFoundError):
         store.begin_capture(999, test="10mwt", source="insole")
     assert store.tests(visit.id) == []
+
+
+def test_a_generic_csv_is_imported_with_its_column_mapping_from_beside_it_only(store: ClinicStore,
+                                                                               tmp_path: Path) -> None:
+    from insole.io import read_parquet, write_csv
+
+    visit = store.add_visit(store.add_patient("P-1").id, visit_date=DAY)
+    (tmp_path / "upload").mkdir()
+    csv, mapping = write_csv(read_parquet(SAMPLE), tmp_path / "upload" / "walk.csv")
+    elsewhere = tmp_path / "walk.json"
+    elsewhere.write_bytes(mapping.read_bytes())
+    with pytest.raises(ClinicError, match="must be a file beside the imported file"):
+        store.import_recording(visit.id, csv, layout=elsewhere)
+    with pytest.raises(ClinicError, match="give the column mapping of a generic CSV"):
+        store.import_recording(visit.id, csv, layout="insole16")
+    with pytest.raises(ClinicError, match="must be a file beside"):
+        store.import_recording(visit.id, csv, layout=tmp_path / "upload" / ".." / "walk.json")
+    assert store.tests(visit.id) == []
+    run = store.import_recording(visit.id, csv, layout=mapping)
+    assert (run.status, run.fmt, run.original_name, run.layout) == ("done", "generic-csv", "walk.csv", "gaitpdb8")
+    assert store.file_path(run.original_sha256 or "").read_bytes() == csv.read_bytes()

@@ -641,9 +641,9 @@ class ClinicStore:
         """Import ``path`` (any format ``insole.io`` reads) into ``visit_id`` as a done (or failed) test.
 
         The file is kept as it was given (content-hashed) beside our Parquet recording of it. ``fmt`` forces an
-        importer by name (``insole.io.formats()``); ``layout``: a column mapping (.toml) for a generic CSV
-        (``insole.io.load_with_mapping``). A file insole cannot read is an ``InputError`` (one line, the file
-        named) and nothing is stored.
+        importer by name (``insole.io.formats()``); ``layout``: the column mapping (.toml or .json) of a generic
+        CSV (``insole.io.load_with_mapping``), a file in the same folder as ``path`` (nowhere else is read). A
+        file insole cannot read is an ``InputError`` (one line, the file named) and nothing is stored.
         """
         from insole.io import detect_format, load, load_with_mapping
 
@@ -651,7 +651,11 @@ class ClinicStore:
         self.visit(visit_id)
         if test not in TESTS:
             raise ClinicError(f"test must be one of {', '.join(TESTS)}, not {str(test)[:40]!r}")
-        recording = load_with_mapping(path, layout) if layout is not None else load(path, fmt)
+        if layout is not None:
+            mapping = self._mapping_beside(path, Path(layout))
+            recording = load_with_mapping(path, mapping)
+        else:
+            recording = load(path, fmt)
         test_id = self._new_test(visit_id, test, "import", "capturing", {})
         self._begun.add(test_id)
         try:
@@ -666,6 +670,24 @@ class ClinicStore:
             raise
         finally:
             self._begun.discard(test_id)
+
+    @staticmethod
+    def _mapping_beside(path: Path, mapping: Path) -> Path:
+        """A generic CSV's column mapping: a .toml or .json file in the same folder as the file imported.
+
+        Only there: a mapping named by a web form must not make the app read any other file on the machine.
+        """
+        if mapping.suffix.lower() not in (".toml", ".json"):
+            raise ClinicError(f"layout: give the column mapping of a generic CSV (a .toml or .json file), not "
+                              f"{str(mapping)[:80]!r}; other files carry their own layout")
+        try:
+            beside = mapping.resolve(strict=True).parent == path.resolve(strict=True).parent
+        except (OSError, RuntimeError):
+            beside = False
+        if not beside or not mapping.is_file():
+            raise ClinicError(f"layout: the column mapping {mapping.name[:80]!r} must be a file beside the imported "
+                              "file (upload it with it)")
+        return mapping
 
     def _ingest(self, run: TestRun, recording: Any, parquet: Path | None, *, original: Path | None,
                 fmt: str) -> TestRun:
