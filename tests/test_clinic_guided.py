@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -162,6 +163,12 @@ def test_insole_test_runs_end_to_end_through_the_collector(tmp_path: Path, test:
     assert done.returncode == 0, done.stderr[-3000:]
     assert "RESULT" in done.stdout and "complete" in done.stdout
     assert "phase:" in done.stdout  # the live phases were shown as the test went on
+    # a status line, as 'insole record' prints (issue 20: the terminal showed nothing while the test ran)
+    assert re.search(r"^ +\d+\.\d s \| L \w+ +\d+ smp .*\| " + re.escape(test), done.stdout, re.M), done.stdout
+    # the phase table is the analysis of the saved file, and says so: the live announcements above it may be late
+    before, after = done.stdout.split("RESULT", 1)
+    assert "phases from the analysis of the saved recording" in after
+    assert "walkway" not in before  # an emulated 10mwt announced a walkway length nobody asked for
     saved = read_parquet(out)
     result = saved.meta.extra["clinic_test"]
     assert result["test"] == test and result["status"] == "complete", result["reasons"]
