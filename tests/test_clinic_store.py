@@ -428,3 +428,37 @@ def test_a_generic_csv_is_imported_with_its_column_mapping_from_beside_it_only(s
     run = store.import_recording(visit.id, csv, layout=mapping)
     assert (run.status, run.fmt, run.original_name, run.layout) == ("done", "generic-csv", "walk.csv", "gaitpdb8")
     assert store.file_path(run.original_sha256 or "").read_bytes() == csv.read_bytes()
+
+
+# ---------------------------------------------------------------- every write one transaction
+
+
+def test_an_import_failing_in_its_last_write_leaves_no_trace_in_the_database(store: ClinicStore,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import dashboards._clinic_app._store as store_module
+    from dashboards._clinic_app._model import Measure
+
+    visit = store.add_visit(store.add_patient("P-1").id, visit_date=DAY)
+    tables = ("tests", "measures", "files")
+    before = {t: store._read(f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+    twice = [Measure(name="cadence_steps_per_min", value=100.0, unit="steps/min")] * 2  # breaks the primary key
+    monkeypatch.setattr(store_module, "key_measures", lambda *args: twice)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.import_recording(visit.id, SAMPLE)
+    # the test's update, its files' rows and its measures were one transaction: none of it stayed
+    assert {t: store._read(f"SELECT count(*) FROM {t}")[0][0] for t in tables} == before
+    assert store.tests(visit.id) == []
+
+
+def test_writes_from_many_threads_each_land_whole(store: ClinicStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def add(i: int) -> int:
+        patient = store.add_patient(f"T-{i:03d}")
+        store.add_visit(patient.id, visit_date=DAY, pain_scores={"knee": i % 11})
+        return patient.id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(add, range(120)))
+    assert len(set(ids)) == 120 and store.count_patients() == 120
+    assert sorted(r.n_visits for r in store.patients(limit=200)) == [1] * 120
