@@ -30,8 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dashboards._clinic_app._generate import make_demo_clinic
-from dashboards._clinic_app._store import ClinicStore
+from dashboards import ClinicStore, make_demo_clinic
 
 N_PATIENTS = 1000
 VISITS = 5

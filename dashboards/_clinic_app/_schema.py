@@ -14,7 +14,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from insole._errors import ClinicError
+from dashboards._clinic_app._model import ClinicError
 
 __all__ = ["migrations", "latest_version", "migrate", "connect"]
 
