@@ -44,6 +44,21 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{memory}; {system}; Python {platform.python_version()}"
 
 
+def _code_version() -> str:
+    """The commit the figures were measured on, and whether files differed from it (several people edit at once)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "code: not a git checkout"
+    changed = [line for line in git("status", "--porcelain", "--untracked-files=no").splitlines() if line.strip()]
+    return f"code: commit {commit}" + (f" with {len(changed)} file(s) changed since" if changed else "")
+
+
 def _marker(stem: str) -> str:
     return f"<!-- section: {stem} -->"
 
@@ -87,14 +102,15 @@ def main(argv: list[str]) -> int:
     header = (
         "# Benchmarks\n\n"
         f"Written by `make bench` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.\n\n"
-        f"Machine: {_machine()}.\n\n"
+        f"Machine: {_machine()}; {_code_version()}.\n\n"
         "Each section is produced by the script named in it (`benchmarks/`); re-run `make bench` to refresh.\n"
     )
     if wanted and OUT.exists():
         text = OUT.read_text()
         stamp = f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
         for stem, section in sections:
-            note = f"\n\n(This section re-run alone with `run_all.py {stem}` on {stamp}; machine: {_machine()}.)"
+            note = (f"\n\n(This section re-run alone with `run_all.py {stem}` on {stamp}; machine: {_machine()}; "
+                    f"{_code_version()}.)")
             text = _splice(text, stem, section + note)
         OUT.write_text(text)
         print(f"updated {', '.join(stem for stem, _ in sections)} in {OUT}")
