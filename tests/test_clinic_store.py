@@ -462,3 +462,49 @@ def test_writes_from_many_threads_each_land_whole(store: ClinicStore) -> None:
         ids = list(pool.map(add, range(120)))
     assert len(set(ids)) == 120 and store.count_patients() == 120
     assert sorted(r.n_visits for r in store.patients(limit=200)) == [1] * 120
+
+
+def test_a_file_that_is_not_a_database_is_refused_in_one_line_and_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "clinic"
+    folder.mkdir()
+    (folder / DB_NAME).write_bytes(b"these are my notes, not a database\n" * 200)
+    with pytest.raises(ClinicError, match="not a clinic database") as caught:
+        ClinicStore.open(folder)
+    assert "\n" not in str(caught.value)
+    assert (folder / DB_NAME).read_bytes() == b"these are my notes, not a database\n" * 200
+
+
+def test_a_version_1_database_is_migrated_by_the_next_migration_file_whole_or_not_at_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the migration machinery on a second migration written for this test (the shipped schema has one so far)
+    import shutil
+
+    import dashboards._clinic_app._schema as schema
+
+    folder = tmp_path / "clinic"
+    with ClinicStore.open(folder) as store:  # schema 1, with a patient in it
+        kept = store.add_patient("P-1", notes="before the migration")
+    assert latest_version() == 1
+    migrations = tmp_path / "migrations"
+    shutil.copytree(schema._MIGRATIONS, migrations)
+    (migrations / "0002_broken.sql").write_text("ALTER TABLE patients ADD COLUMN clinic_site TEXT;\nNOT SQL;\n")
+    monkeypatch.setattr(schema, "_MIGRATIONS", migrations)
+    with pytest.raises(ClinicError, match="migration 0002_broken.sql failed .* the database is unchanged"):
+        ClinicStore.open(folder)
+    connection = sqlite3.connect(folder / DB_NAME)
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert "clinic_site" not in [r[1] for r in connection.execute("PRAGMA table_info(patients)")]
+    connection.close()
+    (migrations / "0002_broken.sql").unlink()
+    (migrations / "0002_site.sql").write_text(
+        "ALTER TABLE patients ADD COLUMN clinic_site TEXT NOT NULL DEFAULT 'main';\n"
+        "CREATE INDEX patients_by_site ON patients (clinic_site);\n")
+    with ClinicStore.open(folder) as store:
+        assert store.patient(kept.id) == kept
+    connection = sqlite3.connect(folder / DB_NAME)
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert connection.execute("SELECT pseudonym, clinic_site FROM patients").fetchall() == [("P-1", "main")]
+    connection.close()
+    (migrations / "0004_gap.sql").write_text("SELECT 1;\n")
+    with pytest.raises(RuntimeError, match="without gaps"):
+        ClinicStore.open(folder)

@@ -43,20 +43,29 @@ def latest_version() -> int:
 def connect(path: Path) -> sqlite3.Connection:
     """Open ``path`` the way the store uses it: autocommit (transactions are explicit), WAL, foreign keys on."""
     connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
-    connection.execute("PRAGMA foreign_keys = ON")
-    connection.execute("PRAGMA busy_timeout = 30000")
-    mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
+    try:
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA busy_timeout = 30000")
+        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise ClinicError(f"{path}: cannot use write-ahead logging here (journal mode {mode})")
+        connection.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: durable at checkpoints, never corrupt
+    except sqlite3.DatabaseError as error:
         connection.close()
-        raise ClinicError(f"{path}: cannot use write-ahead logging here (journal mode {mode})")
-    connection.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: durable at checkpoints, never corrupt
+        raise ClinicError(f"{path}: not a clinic database ({error})") from None
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
 def migrate(connection: sqlite3.Connection, path: Path) -> int:
     """Bring the database to the latest schema; return the version it had. A newer one is refused."""
     known = migrations()
-    current = int(connection.execute("PRAGMA user_version").fetchone()[0])
+    try:
+        current = int(connection.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as error:
+        raise ClinicError(f"{path}: not a clinic database ({error})") from None
     if current > len(known):
         raise ClinicError(
             f"{path}: schema version {current} is newer than this insole knows ({len(known)}); "
