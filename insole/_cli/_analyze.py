@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import math
 import sys
 import textwrap
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from insole._cli._arguments import add_recording_command
 from insole._cli._outputs import add_force_option, check_outputs, printable
@@ -60,6 +62,35 @@ def register_output(output: ExtraOutput) -> None:
     _EXTRA_OUTPUTS.append(output)
 
 
+class FormatChoices(Sequence[str]):
+    """The sorted format names, looked up only when first used (``--format``'s choices).
+
+    Building a command's parser must not import every importer (some 70 ms):
+    argparse reads the choices only to check a ``--format`` given, or to print help.
+    """
+
+    def _names(self) -> list[str]:
+        return sorted(formats())
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = add_recording_command(
         subparsers,
@@ -79,7 +110,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tables", metavar="DIR", help="write every table of the analysis (strides, steps, contacts, "
                         "curves, regions, sensors, summaries) as DIR/<name>.parquet, with DIR/tables.json")
     parser.add_argument("--mass-kg", type=float, metavar="M", help="body mass in kg (overrides the file's)")
-    parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
+    parser.add_argument("--format", choices=FormatChoices(), metavar="FORMAT",
+                        help="force an input format instead of detecting it: %(choices)s")
     for output in _EXTRA_OUTPUTS:
         parser.add_argument(output.flag, metavar=output.metavar, help=output.help, **(output.kwargs or {}))
     add_force_option(parser, help="replace a --json, --tables, --report or --dashboard file that already exists "
@@ -96,9 +128,28 @@ def _dest(output: ExtraOutput) -> str:
     return output.flag.lstrip("-").replace("-", "_")
 
 
-def run(args: argparse.Namespace) -> int:
-    from insole.analysis import AnalysisParams, analyze, write_json
+def _import_meanwhile(*modules: str) -> threading.Thread:
+    """Import ``modules`` on a second thread, started now and joined by the caller.
 
+    The analysis imports scipy.signal and pandas, about a second of Python on
+    this machine; reading a Parquet recording is mostly Arrow decoding, which
+    does not hold the interpreter lock. Side by side the two overlap on the
+    second core. A failed import here is left for the caller's own import to
+    raise, where it always did.
+    """
+    def work() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001, S112 - the caller's import raises it again, in its place
+                return
+
+    thread = threading.Thread(target=work, name="insole-imports", daemon=True)
+    thread.start()
+    return thread
+
+
+def run(args: argparse.Namespace) -> int:
     # every file this run will write, checked before any work ('-' is standard output)
     outputs = [None if args.json == "-" else args.json]
     outputs += [getattr(args, _dest(output), None) for output in _EXTRA_OUTPUTS]
@@ -115,7 +166,16 @@ def run(args: argparse.Namespace) -> int:
     for output in _EXTRA_OUTPUTS:
         if output.extra and getattr(args, _dest(output), None) is not None:
             require_extra(output.extra)
-    recording = load(args.path, args.format)
+    # what reading needs, imported here first (so the two threads never import one module at once)
+    import pyarrow.compute  # noqa: F401
+
+    importing = _import_meanwhile("insole.analysis._pipeline", "insole.analysis._json")
+    try:
+        recording = load(args.path, args.format)
+    finally:
+        importing.join()  # on bad input too: no import left running while the process exits
+    from insole.analysis import AnalysisParams, analyze, write_json
+
     params = AnalysisParams(body_mass_kg=args.mass_kg)
     try:
         analysis = analyze(recording, params)

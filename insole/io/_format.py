@@ -21,11 +21,12 @@ Columns: ``side`` (string "left"/"right"), ``time_s`` (float64), ``valid``
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,16 @@ import pyarrow.parquet as pq
 from insole._errors import InputError, MalformedFileError, OutputError, RecordingError
 from insole._layout import SensorLayout
 from insole._output import FORCE_HINT, atomic_path
-from insole._recording import SIDES, UNITS, FootSamples, Mark, Recording, RecordingMeta, ReferenceEvents
+from insole._recording import (
+    SIDES,
+    UNITS,
+    FootSamples,
+    Mark,
+    Recording,
+    RecordingMeta,
+    ReferenceEvents,
+    adopted_foot,
+)
 from insole._version import __version__
 
 __all__ = [
@@ -255,16 +265,16 @@ def _described(description: Mapping[str, Any]) -> tuple[Any, ...]:
 _NUMERIC_KINDS = (pa.types.is_floating, pa.types.is_integer)
 
 
-def _check_columns(table: pa.Table, columns: list[str], path: Path) -> None:
+def _check_columns(schema: pa.Schema, columns: list[str], path: Path) -> None:
     """Every column ours, and of the type our writer gives it: text side, bool valid, numbers elsewhere."""
-    names = table.column_names
+    names = schema.names
     if len(set(names)) != len(names):
         twice = next(n for n in names if names.count(n) > 1)
         raise MalformedFileError(path, f"column {twice!r:.60} appears twice")
     missing = [c for c in ["side", "time_s", "valid", *columns] if c not in names]
     if missing:
         raise MalformedFileError(path, f"missing columns {missing[:3]}{'...' if len(missing) > 3 else ''}")
-    for field in table.schema:
+    for field in schema:
         kind = field.type
         if pa.types.is_dictionary(kind):
             kind = kind.value_type
@@ -281,13 +291,32 @@ def _check_columns(table: pa.Table, columns: list[str], path: Path) -> None:
             raise MalformedFileError(path, f"column {field.name!r:.60} holds {kind}, expected {expected}")
 
 
-def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path: Path) -> Recording:
+class _NotOurLayout(Exception):
+    """A foot's rows are not one block in time order: the file is read whole instead of row group by row group."""
+
+
+# pieces of the rows [start, start + n) of some columns, each with its offset in that range
+_RowReader = Callable[[int, int, list[str]], Iterator[tuple[int, pa.Table]]]
+
+
+def _recording_from_table(
+    table: pa.Table,
+    description: Mapping[str, Any],
+    path: Path,
+    read_rows: _RowReader | None = None,
+    schema: pa.Schema | None = None,
+) -> Recording:
+    """The recording of ``table``; with ``read_rows``, ``table`` holds only every row's side and time, ``schema``
+    is the file's (its feet then read piece by piece, each foot one block of rows in time order, else
+    ``_NotOurLayout``)."""
     try:
         layout, unit, rate, meta, reference_events, marks = _described(description)
     except (KeyError, TypeError, ValueError, AttributeError, RecordingError) as error:
         raise MalformedFileError(path, f"insole metadata is incomplete or of the wrong type ({error})"[:400]) from None
     columns = sensor_columns(layout, unit)
-    _check_columns(table, columns, path)
+    schema = table.schema if schema is None else schema
+    names = schema.names
+    _check_columns(schema, columns, path)
     rows_of = _rows_by_side(table)
     unknown = table.num_rows - sum(rows.size for rows in rows_of.values())
     if unknown:
@@ -299,11 +328,11 @@ def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path:
             path, f"row {row + 1} has side {table.column('side')[row].as_py()!r:.40} "
             f"({unknown} such row(s)); every row must be 'left' or 'right'"
         )
-    has_imu = "accel_x_g" in table.column_names
+    has_imu = "accel_x_g" in names
     base = {"side", "time_s", "valid", *columns} | (
         {f"accel_{a}_g" for a in _AXES} | {f"gyro_{a}_dps" for a in _AXES} if has_imu else set()
     )
-    extra_columns = [c for c in table.column_names if c not in base]
+    extra_columns = [c for c in names if c not in base]
     imu_sides = description.get("imu_sides")
     gyro_sides = description.get("gyro_sides")
     channel_sides = description.get("channel_sides") or {}
@@ -314,47 +343,36 @@ def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path:
             continue
         # our writer puts each foot in one block of rows in time order: then a
         # zero-copy slice is the foot, and sorting it would change nothing
-        if rows[-1] - rows[0] + 1 == rows.size:
-            part = table.slice(int(rows[0]), int(rows.size))
+        block_of_rows = bool(rows[-1] - rows[0] + 1 == rows.size)
+        reader: Callable[[list[str]], Iterator[tuple[int, pa.Table]]]
+        if read_rows is not None:
+            time_s = table.column("time_s").slice(int(rows[0]), int(rows.size)).to_numpy() if block_of_rows else None
+            if time_s is None or not np.all(time_s[1:] >= time_s[:-1]):
+                raise _NotOurLayout
+            reader = functools.partial(read_rows, int(rows[0]), int(rows.size))
         else:
-            part = table.take(pa.array(rows))
-        time_s = part.column("time_s").to_numpy()
-        if not np.all(time_s[1:] >= time_s[:-1]):
-            part = part.take(pa.array(np.argsort(time_s, kind="stable")))
+            part = table.slice(int(rows[0]), int(rows.size)) if block_of_rows else table.take(pa.array(rows))
+            time_s = part.column("time_s").to_numpy()
+            if not np.all(time_s[1:] >= time_s[:-1]):
+                part = part.take(pa.array(np.argsort(time_s, kind="stable")))
 
-        def col(name: str, dtype: Any, part: pa.Table = part, side: str = side) -> np.ndarray:
-            array = part.column(name).to_numpy(zero_copy_only=False)
-            if dtype is np.float32 and array.dtype.kind == "f" and array.dtype.itemsize > 4:
-                with np.errstate(invalid="ignore"):
-                    too_large = ~(np.abs(array) <= _FLOAT32_MAX) & ~np.isnan(array)  # inf included
-                if too_large.any():
-                    k = int(np.argmax(too_large))
-                    raise MalformedFileError(
-                        path, f"{side} foot, column {name!r}: {float(array[k])!r} at its sample {k} is infinite or "
-                        "beyond ±3.4e38 (a missing sample is NaN, marked invalid)"
-                    )
-            return array.astype(dtype, copy=False)
+            def whole(names: list[str], part: pa.Table = part) -> Iterator[tuple[int, pa.Table]]:
+                yield 0, part
 
-        values = (
-            np.column_stack([col(c, np.float32) for c in columns]) if columns else np.empty((len(rows), 0), np.float32)
-        )
-        accel = gyro = None
-        if has_imu:
-            if imu_sides is None or side in imu_sides:
-                accel = np.column_stack([col(f"accel_{a}_g", np.float32) for a in _AXES])
-            if gyro_sides is None or side in gyro_sides:
-                gyro = np.column_stack([col(f"gyro_{a}_dps", np.float32) for a in _AXES])
+            reader = whole
+
         wanted = channel_sides.get(side, extra_columns)
-        channels = {c: col(c, np.float64) for c in extra_columns if c in wanted}
+        plan = {
+            "values": columns,
+            "accel_g": [f"accel_{a}_g" for a in _AXES] if has_imu and (imu_sides is None or side in imu_sides)
+            else None,
+            "gyro_dps": [f"gyro_{a}_dps" for a in _AXES] if has_imu and (gyro_sides is None or side in gyro_sides)
+            else None,
+        }
+        arrays = _read_foot(reader, int(rows.size), plan, [c for c in extra_columns if c in wanted], side, path)
         try:
-            feet[side] = FootSamples(
-                time_s=col("time_s", np.float64),
-                values=values,
-                valid=col("valid", bool),
-                accel_g=accel,
-                gyro_dps=gyro,
-                channels=channels,
-            )
+            # every array was made here for this foot alone: the recording keeps them (no second copy)
+            feet[side] = adopted_foot(**arrays)
         except RecordingError as error:
             raise MalformedFileError(path, f"{side} foot: {error}") from None
     try:
@@ -372,6 +390,48 @@ def _recording_from_table(table: pa.Table, description: Mapping[str, Any], path:
         raise MalformedFileError(path, str(error)) from None
     refuse_negative_load(path, recording)
     return recording
+
+
+def _read_foot(
+    reader: Callable[[list[str]], Iterator[tuple[int, pa.Table]]],
+    n: int,
+    plan: Mapping[str, list[str] | None],
+    channels: list[str],
+    side: str,
+    path: Path,
+) -> dict[str, Any]:
+    """A foot's arrays, each allocated once and filled piece by piece from ``reader`` (one copy of each value).
+
+    ``plan`` maps the float32 blocks (``values``, ``accel_g``, ``gyro_dps``) to their columns (None: absent).
+    """
+    out: dict[str, Any] = {
+        "time_s": np.empty(n, dtype=np.float64),
+        "valid": np.empty(n, dtype=bool),
+        "channels": {c: np.empty(n, dtype=np.float64) for c in channels},
+    }
+    targets: dict[str, np.ndarray] = {}
+    for key, names in plan.items():
+        out[key] = None if names is None else np.empty((n, len(names)), dtype=np.float32)
+        if names is not None:
+            targets.update((name, out[key][:, j]) for j, name in enumerate(names))
+    targets.update({**out["channels"], "time_s": out["time_s"], "valid": out["valid"]})
+    for offset, piece in reader(list(targets)):
+        for name in (name for name in targets if name in piece.column_names):  # in the order of ``targets``
+            target, at = targets[name], offset
+            for chunk in piece.column(name).chunks:
+                array = chunk.to_numpy(zero_copy_only=False)
+                if target.dtype == np.float32 and array.dtype.kind == "f" and array.dtype.itemsize > 4:
+                    with np.errstate(invalid="ignore"):
+                        too_large = ~(np.abs(array) <= _FLOAT32_MAX) & ~np.isnan(array)  # inf included
+                    if too_large.any():
+                        k = int(np.argmax(too_large))
+                        raise MalformedFileError(
+                            path, f"{side} foot, column {name!r}: {float(array[k])!r} at its sample {at + k} is "
+                            "infinite or beyond ±3.4e38 (a missing sample is NaN, marked invalid)"
+                        )
+                target[at:at + array.size] = array
+                at += array.size
+    return out
 
 
 def _rows_by_side(table: pa.Table) -> dict[str, np.ndarray]:
@@ -419,19 +479,62 @@ def read_parquet(path: str | Path) -> Recording:
     try:
         # Column chunks read as they are decoded, not all buffered first: some
         # 60 MB less at the peak for an hour and no slower from a local disk.
-        table = pq.read_table(path, pre_buffer=False)
-        table.validate(full=True)  # e.g. text that is not UTF-8, which Arrow checks only when asked
-        _ = table.column_names  # and column names
+        file = pq.ParquetFile(path, pre_buffer=False)
+        schema = file.schema_arrow
+        names = schema.names  # a column name that is not UTF-8 fails here
+        keys = None
+        if len(set(names)) == len(names) and {"side", "time_s"} <= set(names):
+            keys = file.read(columns=["side", "time_s"])
+            keys.validate(full=True)  # e.g. text that is not UTF-8, which Arrow checks only when asked
     except (OSError, pa.ArrowException, ValueError) as error:
         raise MalformedFileError(path, f"not a readable Parquet file ({_first_line(error)})") from None
+    description = _description_from_schema(schema, path, "Parquet")
     try:
-        return _recording_from_table(table, _description_from_schema(table.schema, path, "Parquet"), path)
+        if keys is not None:
+            # row group by row group into the recording's arrays: the peak is the recording and one
+            # group, not the recording and the whole file's table beside it
+            try:
+                return _recording_from_table(keys, description, path, functools.partial(_row_groups, file, path),
+                                             schema)
+            except _NotOurLayout:
+                pass
+        try:
+            table = file.read()
+            table.validate(full=True)
+        except (OSError, pa.ArrowException, ValueError) as error:
+            raise MalformedFileError(path, f"not a readable Parquet file ({_first_line(error)})") from None
+        return _recording_from_table(table, description, path)
     finally:
         # The recording holds numpy copies; the Arrow buffers are free now, but
-        # Arrow's allocator keeps freed memory for itself (some 150 MB for an
-        # hour) unless told to give it back, which the analysis then cannot use.
-        del table
+        # Arrow's allocator keeps freed memory for itself unless told to give it
+        # back, which the analysis then cannot use.
+        keys = table = None
         pa.default_memory_pool().release_unused()
+
+
+def _row_groups(
+    file: pq.ParquetFile, path: Path, start: int, n: int, names: list[str]
+) -> Iterator[tuple[int, pa.Table]]:
+    """The rows [start, start + n) of ``names``, with their offset in that range, a few columns of a row group at
+    a time: only the groups holding those rows are read, and the memory this takes beside the recording is
+    those few columns of one group, not the file's table."""
+    metadata = file.metadata
+    first = 0
+    for group in range(metadata.num_row_groups):
+        rows = metadata.row_group(group).num_rows
+        lo, hi = max(first, start), min(first + rows, start + n)
+        for k in range(0, len(names) if lo < hi else 0, _COLUMNS_AT_ONCE):
+            try:
+                piece = file.read_row_group(group, columns=names[k:k + _COLUMNS_AT_ONCE])
+            except (OSError, pa.ArrowException, ValueError) as error:
+                raise MalformedFileError(path, f"not a readable Parquet file ({_first_line(error)})") from None
+            yield lo - start, piece.slice(lo - first, hi - lo)
+            del piece
+            pa.default_memory_pool().release_unused()  # the buffers back to the system, not kept by Arrow
+        first += rows
+
+
+_COLUMNS_AT_ONCE = 8
 
 
 def _first_line(error: BaseException) -> str:

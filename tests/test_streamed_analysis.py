@@ -1,0 +1,59 @@
+"""Reading our Parquet recordings a few columns of a row group at a time gives the recording the file holds.
+
+``insole.io.load`` of our own Parquet file fills each foot's arrays piece by
+piece (issue 19: the peak is the recording and a piece, not the recording and
+the file's whole table beside it). Whatever the row groups (aligned with the
+feet or not, one row or many), the recording must be the one written, array
+for array; a file whose feet are not one block of rows in time order (another
+writer's) is read whole, as before, and gives the same recording too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from insole.io import load, write_parquet
+from insole.simulate import SimulationParams, simulate
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]:
+    recording = simulate(SimulationParams(duration_s=40.0, seed=3, layout="insole16", sample_rate_hz=100.0))
+    path = write_parquet(recording, tmp_path_factory.mktemp("streamed") / "walk.parquet")
+    return recording, path
+
+
+def _rewritten(source: Path, out: Path, row_group_size: int, order: np.ndarray | None = None) -> Path:
+    table = pq.read_table(source)
+    if order is not None:
+        table = table.take(pa.array(order))
+    pq.write_table(table, out, compression="zstd", row_group_size=row_group_size)
+    return out
+
+
+@pytest.mark.parametrize("row_group_size", [1_000, 3_999, 4_000, 4_001, 7_919, 1_000_000])
+def test_any_row_groups_read_back_the_recording_written(written, tmp_path: Path, row_group_size: int) -> None:
+    recording, path = written
+    assert recording.left.n_samples == 4_000  # 40 s at 100 Hz: 4,000 is the feet's boundary, 3,999/4,001 beside it
+    again = load(_rewritten(path, tmp_path / "r.parquet", row_group_size))
+    assert again.equals(recording)
+    for side in again.sides:  # read-only, as every recording's arrays
+        assert not again.samples(side).values.flags.writeable
+        assert again.samples(side).values.flags.c_contiguous
+
+
+def test_feet_in_another_order_or_interleaved_read_the_same(written, tmp_path: Path) -> None:
+    recording, path = written
+    n = recording.left.n_samples
+    right_first = np.r_[np.arange(n, 2 * n), np.arange(n)]
+    interleaved = np.column_stack([np.arange(n), np.arange(n, 2 * n)]).ravel()
+    backwards_in_time = np.r_[np.arange(n)[::-1], np.arange(n, 2 * n)]
+    for name, order in (("right_first", right_first), ("interleaved", interleaved),
+                        ("backwards", backwards_in_time)):
+        again = load(_rewritten(path, tmp_path / f"{name}.parquet", 1_500, order))
+        assert again.equals(recording), name
