@@ -137,7 +137,8 @@ def key_measures(report: Any, analysis: Any, clinic_result: Mapping[str, Any] | 
                 mdc95_of(layout, "foot", row.key, scale))
         if row.symmetry_index_pct is not None:
             add(f"{row.key}_si_pct", row.symmetry_index_pct, "%", f"{row.label}: symmetry index (R vs L)",
-                "|SI| > 10% commonly flagged (arbitrary)", mdc95_of(layout, "lr_index", row.key))
+                "none available (healthy left/right indices can be wide: docs/report.md)",
+                mdc95_of(layout, "lr_index", row.key))
     if analysis is not None:
         for metric, name, label, unit in _ANALYSIS_FOOT:
             for side in analysis.sides:

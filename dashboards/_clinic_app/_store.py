@@ -89,12 +89,14 @@ def _one_line(error: BaseException) -> str:
 # ---------------------------------------------------------------- checking what a user typed
 
 
-def _text(name: str, value: Any, *, limit: int = MAX_TEXT_CHARS, required: bool = False) -> str:
+def _text(name: str, value: Any, *, one_line: bool = True, required: bool = False) -> str:
+    """Typed text as stored: one-line fields stripped, without control characters, up to 200 characters."""
+    limit = MAX_TEXT_CHARS if one_line else MAX_NOTES_CHARS
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise ClinicError(f"{name} must be text, not {type(value).__name__}")
-    if limit == MAX_TEXT_CHARS:
+    if one_line:
         value = value.strip()
         if any(ord(c) < 32 or ord(c) == 127 for c in value):
             raise ClinicError(f"{name} must be one line without control characters")
@@ -143,7 +145,7 @@ def _patient_values(fields: Mapping[str, Any]) -> dict[str, Any]:
     if "mass_kg" in fields:
         out["mass_kg"] = _number("body mass", fields["mass_kg"], 2.0, 400.0, "kg")
     if "notes" in fields:
-        out["notes"] = _text("notes", fields["notes"], limit=MAX_NOTES_CHARS)
+        out["notes"] = _text("notes", fields["notes"], one_line=False)
     return out
 
 
@@ -195,7 +197,7 @@ def _visit_values(fields: Mapping[str, Any]) -> dict[str, Any]:
     if "pain_scores" in fields:
         out["pain_scores"] = json.dumps(_pain(fields["pain_scores"]), ensure_ascii=False, sort_keys=True)
     if "notes" in fields:
-        out["notes"] = _text("notes", fields["notes"], limit=MAX_NOTES_CHARS)
+        out["notes"] = _text("notes", fields["notes"], one_line=False)
     return out
 
 
