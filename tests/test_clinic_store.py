@@ -508,3 +508,29 @@ def test_a_version_1_database_is_migrated_by_the_next_migration_file_whole_or_no
     (migrations / "0004_gap.sql").write_text("SELECT 1;\n")
     with pytest.raises(RuntimeError, match="without gaps"):
         ClinicStore.open(folder)
+
+
+MOTICON = shared_data_dir() / "moticon-opengo"
+
+
+@pytest.mark.skipif(not (MOTICON / "230927_102231.txt").exists(), reason="needs shared/data/moticon-opengo")
+def test_two_real_moticon_exports_in_two_visits_give_the_analysis_numbers_and_judge_cadence(
+        store: ClinicStore) -> None:
+    from insole.analysis import analyze
+    from insole.io import load
+
+    patient = store.add_patient("MOTICON-1")
+    visits = [store.add_visit(patient.id, visit_date=dt.date(2023, 9, 27 + i)) for i in range(2)]
+    paths = [MOTICON / "230927_102114.txt", MOTICON / "230927_102231.txt"]
+    runs = [store.import_recording(v.id, p) for v, p in zip(visits, paths)]
+    assert [(r.status, r.fmt, r.layout) for r in runs] == [("done", "moticon", "moticon16")] * 2
+    cadences = [analyze(load(p)).summary.cadence_steps_per_min for p in paths]  # the same analysis, run directly
+    stored = [{m.name: m for m in store.measures(r.id)}["cadence_steps_per_min"] for r in runs]
+    assert [m.value for m in stored] == cadences
+    row = next(r for r in store.timeline(patient.id).rows if r.name == "cadence_steps_per_min")
+    assert row.mdc95 == 8.85477 and "does not depend on the sensor layout" in row.mdc_source
+    assert row.changes[0].change == cadences[1] - cadences[0]
+    assert row.changes[0].changed is (abs(cadences[1] - cadences[0]) > 8.85477)
+    # force and regional shares of Moticon insoles have no measured repeatability: shown, not judged
+    heel = next(r for r in store.timeline(patient.id).rows if r.name == "share_heel_left")
+    assert heel.mdc95 is None and heel.changes[0].changed is None
