@@ -43,6 +43,5 @@ def recover_interrupted(store: ClinicStore) -> list[TestRun]:
             out.append(store._fail(test_id, "import interrupted (the app stopped while reading the file); "
                                             "import the file again"))
             continue
-        run = store.finish_capture(test_id)
-        out.append(store._note_recovered(test_id, RECOVERED_NOTE) if run.status == "done" else run)
+        out.append(store.finish_capture(test_id, note=RECOVERED_NOTE))
     return out

@@ -557,13 +557,14 @@ class ClinicStore:
         stream = self.captures_dir / f"{test_id}.arrows"
         return parquet, stream, stream.with_name(stream.name + ".json")
 
-    def finish_capture(self, test_id: int) -> TestRun:
+    def finish_capture(self, test_id: int, *, note: str = "") -> TestRun:
         """Move the captured recording into the store, analyse it, write its report, store its key numbers.
 
         The Parquet file the recorder finalised is used; when it never finalised (stopped or killed), its
         capture stream is recovered first (``insole.io.recover``: everything up to the last complete batch).
         Status "done", or "failed" with a one-line reason (nothing captured, analysis impossible); what was
-        recorded is kept either way.
+        recorded is kept either way. ``note`` opens the test's summary (recovery says what happened), written in
+        the same transaction.
         """
         from insole.io import read_parquet, recover
 
@@ -582,7 +583,7 @@ class ClinicStore:
             recording = read_parquet(parquet)
         except Exception as error:  # noqa: BLE001
             return self._fail(test_id, f"the captured recording cannot be read: {_one_line(error)}")
-        done = self._ingest(run, recording, parquet, original=None, fmt="insole-parquet")
+        done = self._ingest(run, recording, parquet, original=None, fmt="insole-parquet", note=note)
         self._begun.discard(test_id)
         # the recording is in files/ now; a stream that recover kept (its sidecar missing or damaged) stays here
         parquet.unlink(missing_ok=True)
@@ -632,11 +633,7 @@ class ClinicStore:
         rows = self._read("SELECT id, source FROM tests WHERE status = 'capturing' ORDER BY id")
         return [(row["id"], row["source"]) for row in rows if row["id"] not in self._begun]
 
-    def _note_recovered(self, test_id: int, note: str) -> TestRun:
-        with self._write() as db:
-            db.execute("UPDATE tests SET summary = CASE WHEN summary = '' THEN ? ELSE ? || '; ' || summary END "
-                       "WHERE id = ?", (note, note, test_id))
-        return self.test(test_id)
+    # ------------------------------------------------------------ imports
 
     def import_recording(self, visit_id: int, path: Path, *, fmt: str | None = None,
                          layout: Path | str | None = None, test: str = "free_walk") -> TestRun:
@@ -692,7 +689,7 @@ class ClinicStore:
         return mapping
 
     def _ingest(self, run: TestRun, recording: Any, parquet: Path | None, *, original: Path | None,
-                fmt: str) -> TestRun:
+                fmt: str, note: str = "") -> TestRun:
         """Publish the recording (and the original), analyse, report, and record it all in one transaction."""
         from insole.io import write_parquet
 
@@ -721,7 +718,8 @@ class ClinicStore:
                  "recording": stored[0][0][0], "original": stored[1][0][0] if original is not None else None,
                  "name": original.name[:255] if original is not None else "",
                  "report": report[0][0] if report else None,
-                 "fmt": fmt[:40], "layout": recording.layout.name, "summary": outcome.get("summary", ""),
+                 "fmt": fmt[:40], "layout": recording.layout.name,
+                 "summary": "; ".join(x for x in (note, outcome.get("summary", "")) if x),
                  "result": json.dumps(outcome["result"], allow_nan=False) if outcome.get("result") else None,
                  "finished": _now(), "id": run.id},
             )
