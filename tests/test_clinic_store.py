@@ -534,3 +534,22 @@ def test_two_real_moticon_exports_in_two_visits_give_the_analysis_numbers_and_ju
     # force and regional shares of Moticon insoles have no measured repeatability: shown, not judged
     heel = next(r for r in store.timeline(patient.id).rows if r.name == "share_heel_left")
     assert heel.mdc95 is None and heel.changes[0].changed is None
+
+
+def test_a_capture_scored_while_guided_keeps_its_own_result(store: ClinicStore) -> None:
+    from insole.clinic import TestInputs, run_test
+    from insole.simulate import simulate_clinic_test
+
+    visit = store.add_visit(store.add_patient("P-1").id, visit_date=DAY)
+    run = store.begin_capture(visit.id, test="10mwt", source="emulated")
+    walk = simulate_clinic_test("10mwt", seed=5)
+    # scored during the capture over a shorter timed stretch than the store's default inputs would use
+    guided = run_test(walk, "10mwt", TestInputs(walkway_m=14.0, timed_m=6.0))
+    default = run_test(walk, "10mwt")
+    assert guided.measures["timed_s"] != default.measures["timed_s"]
+    assert run.capture_path is not None
+    _capture(run.capture_path, guided.with_recording(walk))
+    done = store.finish_capture(run.id)
+    measures = {m.name: m.value for m in store.measures(run.id)}
+    assert measures["timed_s"] == guided.measures["timed_s"]
+    assert done.summary == "10-metre walk test: complete"

@@ -32,6 +32,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -79,6 +80,17 @@ def _sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _finite_json(value: Any) -> Any:
+    """``value`` with every NaN or infinity as None (strict JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(v) for v in value]
+    return value
 
 
 def _one_line(error: BaseException) -> str:
@@ -720,7 +732,8 @@ class ClinicStore:
                  "report": report[0][0] if report else None,
                  "fmt": fmt[:40], "layout": recording.layout.name,
                  "summary": "; ".join(x for x in (note, outcome.get("summary", "")) if x),
-                 "result": json.dumps(outcome["result"], allow_nan=False) if outcome.get("result") else None,
+                 "result": json.dumps(_finite_json(outcome["result"]), allow_nan=False) if outcome.get("result")
+                 else None,
                  "finished": _now(), "id": run.id},
             )
             if cursor.rowcount != 1:
