@@ -553,3 +553,14 @@ def test_a_capture_scored_while_guided_keeps_its_own_result(store: ClinicStore) 
     measures = {m.name: m.value for m in store.measures(run.id)}
     assert measures["timed_s"] == guided.measures["timed_s"]
     assert done.summary == "10-metre walk test: complete"
+
+
+def test_a_new_clinic_is_not_made_in_a_folder_holding_other_files(tmp_path: Path) -> None:
+    (tmp_path / "letter.docx").write_text("mine")
+    with pytest.raises(ClinicError, match="holds other files .* and no clinic") as caught:
+        ClinicStore.open(tmp_path)
+    assert "\n" not in str(caught.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["letter.docx"]
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "clinic.lock").touch()  # the web app takes its lock before it opens the store
+    ClinicStore.open(tmp_path / "app").close()

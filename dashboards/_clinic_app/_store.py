@@ -67,6 +67,8 @@ MAX_NOTES_CHARS = 20_000
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CLINIC_TESTS = ("10mwt", "6mwt", "tug", "balance")
 _PATIENT_FIELDS = ("pseudonym", "birth_year", "sex", "height_m", "mass_kg", "notes")
+# what a clinic folder may hold before its database exists (the web app's lock and login, our sub-folders)
+_CLINIC_NAMES = frozenset({"files", "captures", "tmp", "clinic.lock", "clinic-login.json"})
 _VISIT_FIELDS = ("visit_date", "footwear", "orthosis", "pain_scores", "notes")
 
 
@@ -259,6 +261,12 @@ class ClinicStore:
                 raise ClinicError(f"{folder}: no clinic here (no {DB_NAME}); create one first")
             if folder.exists() and not folder.is_dir():
                 raise ClinicError(f"{folder}: is a file, not a folder")
+            if folder.is_dir():
+                others = sorted(p.name for p in folder.iterdir()
+                                if p.name not in _CLINIC_NAMES and not p.name.startswith("."))
+                if others:
+                    raise ClinicError(f"{folder}: holds other files ({others[0][:60]!r}...) and no clinic; give an "
+                                      "empty folder or a new name for a new clinic")
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
