@@ -232,7 +232,9 @@ def _load_plain(path: Path) -> Recording:
     feet = {}
     for side, arrays in feet_arrays.items():
         for name in ("values", "accel_g", "gyro_dps"):
-            if arrays[name] is not None and (np.abs(arrays[name]) >= _FLOAT32_MAX).any():
+            # a reduction, not np.abs(...) >= max: no temporary array as large as the foot's values
+            if arrays[name] is not None and (np.fmax.reduce(arrays[name], axis=None) >= _FLOAT32_MAX
+                                             or np.fmin.reduce(arrays[name], axis=None) <= -_FLOAT32_MAX):
                 raise NotPlain("a value beyond float32")  # the careful reader's message says so
         # every array was made here for this foot alone: the recording keeps them (no second copy)
         feet[side] = adopted_foot(
