@@ -313,8 +313,26 @@ class _Browser:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
 
     def get(self, path: str) -> str:
-        with self.opener.open(self.base + path, timeout=60) as response:
-            return response.read().decode("utf-8")
+        return self.get_with_headers(path)[0]
+
+    def get_with_headers(self, path: str) -> tuple[str, Any]:
+        with self.opener.open(self.base + path, timeout=120) as response:
+            return response.read().decode("utf-8"), response.headers
+
+    def get_bytes(self, path: str) -> bytes:
+        with self.opener.open(self.base + path, timeout=300) as response:
+            assert response.status == 200
+            return bytes(response.read())
+
+    def post_bytes(self, path: str, form: dict[str, str]) -> bytes:
+        import urllib.parse
+        import urllib.request
+
+        request = urllib.request.Request(self.base + path, data=urllib.parse.urlencode(form).encode(),
+                                         headers={"Origin": self.base})
+        with self.opener.open(request, timeout=300) as response:
+            assert response.status == 200
+            return bytes(response.read())
 
     def token(self, path: str) -> str:
         found = re.search(r'name="csrf" value="([^"]+)"', self.get(path))
@@ -335,3 +353,80 @@ class _Browser:
                 return str(error.headers["Location"])
             raise AssertionError(f"POST {path}: {error.code} {error.read()[:500]!r}") from None
         raise AssertionError(f"POST {path} did not redirect")
+
+
+def _clinic_with_two_walks(folder: Path, work: Path) -> tuple[Any, list[Any], list[Any]]:
+    """A clinic with one patient and two visits, each with an imported simulated 10-metre walk."""
+    from dashboards import ClinicStore
+    from insole.io import write_parquet
+    from insole.simulate import simulate_clinic_test
+
+    with ClinicStore.open(folder) as store:
+        patient = store.add_patient("P-export", birth_year=1960, mass_kg=70.0)
+        visits, tests = [], []
+        for n, (orthosis, pattern) in enumerate((("", "antalgic"), ("heel cup", "normal")), start=1):
+            visit = store.add_visit(patient.id, visit_date=dt.date(2026, n, 10), footwear="shoes", orthosis=orthosis)
+            walk = work / f"walk-{n}.parquet"
+            write_parquet(simulate_clinic_test("10mwt", seed=n, pattern=pattern, body_mass_kg=70.0), walk)
+            tests.append(store.import_recording(visit.id, walk, test="10mwt"))
+            visits.append(visit)
+    assert all(t.status == "done" for t in tests), tests
+    return patient, visits, tests
+
+
+def test_before_after_report_bids_export_and_a_backup_that_restores(tmp_path: Path) -> None:
+    import hashlib
+    import tarfile
+    import zipfile
+
+    from dashboards import ClinicStore
+
+    folder = tmp_path / "clinic"
+    patient, visits, tests = _clinic_with_two_walks(folder, tmp_path)
+    with clinic_app(folder) as (_, url, _lines):
+        client = _Browser(url)
+        token = client.token(f"/patients/{patient.id}")
+        # before/after: the second visit against the first, a report kept in the clinic's files
+        location = client.post(f"/patients/{patient.id}/compare",
+                               {"csrf": token, "visit_a": str(visits[0].id), "visit_b": str(visits[1].id)})
+        assert re.fullmatch(r"/files/[0-9a-f]{64}", location), location
+        page, headers = client.get_with_headers(location)
+        assert headers["Content-Security-Policy"].startswith("sandbox")
+        assert "<html" in page.lower() and "baseline" in page.lower()
+        again = client.post(f"/patients/{patient.id}/compare",
+                            {"csrf": token, "visit_a": str(visits[0].id), "visit_b": str(visits[1].id)})
+        assert again == location  # the same report, not a second one
+        # the patient's recordings as one BIDS-motion dataset
+        archive = tmp_path / "bids.zip"
+        archive.write_bytes(client.get_bytes(f"/patients/{patient.id}/bids"))
+        with zipfile.ZipFile(archive) as handle:
+            names = handle.namelist()
+        assert any(n.endswith("dataset_description.json") for n in names), names
+        assert any(n.endswith("participants.tsv") for n in names), names
+        runs = sorted(n for n in names if re.search(r"sub-Pexport/.*_run-\d+_.*motion\.tsv$", n))
+        assert len(runs) == 2 * 2, names  # two runs, each a left and a right tracking system
+        # the whole clinic, backed up and restored into an empty folder: same rows, same files
+        backup = tmp_path / "backup.tar"
+        backup.write_bytes(client.post_bytes("/backup", {"csrf": token}))
+        assert tarfile.is_tarfile(backup)
+    restored = tmp_path / "restored"
+    with ClinicStore.restore(backup, restored) as store:
+        assert [p.pseudonym for p in store.patients()] == ["P-export"]
+        assert [v.orthosis for v in store.visits(patient.id)] == ["", "heel cup"]
+        for test in tests:
+            again_test = store.test(test.id)
+            assert (again_test.recording_sha256, again_test.report_sha256) == (test.recording_sha256,
+                                                                               test.report_sha256)
+            for sha in (test.recording_sha256, test.report_sha256):
+                assert hashlib.sha256(store.file_path(sha).read_bytes()).hexdigest() == sha
+
+
+@pytest.mark.browser
+def test_a_report_prints_to_pdf_from_the_visit_page(tmp_path: Path) -> None:
+    folder = tmp_path / "clinic"
+    _patient, visits, tests = _clinic_with_two_walks(folder, tmp_path)
+    with clinic_app(folder) as (_, url, _lines):
+        client = _Browser(url)
+        assert f'href="/tests/{tests[0].id}/report.pdf"' in client.get(f"/visits/{visits[0].id}")
+        pdf = client.get_bytes(f"/tests/{tests[0].id}/report.pdf")
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000

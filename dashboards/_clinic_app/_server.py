@@ -38,6 +38,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import zipfile
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -366,11 +367,13 @@ class ClinicServer:
             for visit in await self.store.call("visits", pid):
                 for test in await self.store.call("tests", visit.id):
                     if test.status == "done" and test.recording_sha256:
-                        recordings.append(await self.store.call("file_path", test.recording_sha256))
+                        path = await self.store.call("file_path", test.recording_sha256)
+                        if path not in recordings:
+                            recordings.append(path)
             if not recordings:
                 raise ClinicError("this patient has no analysed recordings to export yet")
             label = re.sub(r"[^A-Za-z0-9]", "", patient.pseudonym)[:64] or f"p{pid}"
-            archive = await asyncio.to_thread(_bids_zip, recordings, label, pid)
+            archive = await asyncio.to_thread(_bids_zip, recordings, label, patient.pseudonym)
             return _download(archive, f"insole-bids-{label}.zip", "application/zip", remove=True)
 
         return await self.guarded(request, export)
@@ -650,33 +653,41 @@ def _quote(text: str) -> str:
 
 
 def _download(path: Path, name: str, content_type: str, *, remove: bool = False) -> web.StreamResponse:
+    """``path`` as a download named ``name``; ``remove``: its temporary folder goes a while after it was sent."""
     response = web.FileResponse(path)
     response.headers["Content-Type"] = content_type
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
     response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
     if remove:
-        # the temporary folder goes once the file has been sent
-        response.headers["X-Insole-Temporary"] = "1"
-        _TEMPORARY.append(path.parent)
+        _clean_temporary(older_than_s=_TEMPORARY_KEEP_S)
+        _TEMPORARY.append((time.monotonic(), path.parent))
     return response
 
 
-_TEMPORARY: list[Path] = []
+#: temporary folders of exports (backups, BIDS zips, PDFs): removed once surely sent, and when the app stops
+_TEMPORARY: list[tuple[float, Path]] = []
+_TEMPORARY_KEEP_S = 3600.0
 
 
-def _clean_temporary() -> None:
-    while _TEMPORARY:
-        shutil.rmtree(_TEMPORARY.pop(), ignore_errors=True)
+def _clean_temporary(older_than_s: float = 0.0) -> None:
+    now = time.monotonic()
+    for entry in [e for e in _TEMPORARY if now - e[0] >= older_than_s]:
+        _TEMPORARY.remove(entry)
+        shutil.rmtree(entry[1], ignore_errors=True)
 
 
-def _bids_zip(recordings: list[Path], label: str, pid: int) -> Path:
-    """Every recording of a patient written into one BIDS-motion dataset, zipped (in a temporary folder)."""
+def _bids_zip(recordings: list[Path], label: str, pseudonym: str) -> Path:
+    """Every recording of a patient written into one BIDS-motion dataset, zipped (in a temporary folder).
+
+    The recordings are the clinic's patient's, whatever subject id each file carried (a simulated walk's,
+    an export's): each is exported under the patient's pseudonym, so BIDS sees one participant.
+    """
     from insole.io import BidsExportParams, load, write_bids
 
     folder = Path(tempfile.mkdtemp(prefix="insole-clinic-bids-"))
     dataset = folder / f"bids-{label}"
-    for run, path in enumerate(sorted(set(recordings)), start=1):
-        recording = load(path)
+    for run, path in enumerate(recordings, start=1):
+        recording = load(path).with_meta(subject_id=pseudonym)
         write_bids(recording, dataset, BidsExportParams(subject=label, run=run, dataset_name="insole clinic export"),
                    input_path=path)
     archive = folder / f"insole-bids-{label}.zip"
