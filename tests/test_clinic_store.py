@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
@@ -20,6 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet"  # a real gaitpdb walk, 60 s, in the repository
 COHORT = shared_data_dir() / "gaitpdb-cohort"
 DAY = dt.date(2026, 3, 2)
+# insole's stored repeatability (make references rebuilds it): the expectations read it, never copy its numbers
+REPEATABILITY = json.loads((REPO / "insole" / "report" / "_data" / "repeatability" / "gaitpdb8.json").read_text())
+CADENCE_MDC = REPEATABILITY["session"]["cadence_steps_per_min"]["mdc95"]
 
 
 @pytest.fixture()
@@ -215,13 +219,14 @@ def test_an_imported_recording_is_kept_analysed_reported_and_measured(store: Cli
     assert hashlib.sha256(report.read_bytes()).hexdigest() == run.report_sha256
     assert report.suffix == ".html" and "<html" in report.read_text(encoding="utf-8")[:500].lower()
     measures = {m.name: m for m in store.measures(run.id)}
-    # cadence: the report's key number, with gaitpdb8's measured MDC95 (8.85 steps/min in the stored data)
+    # cadence: the report's key number, with gaitpdb8's measured MDC95
     cadence = measures["cadence_steps_per_min"]
-    assert (cadence.unit, cadence.mdc95) == ("steps/min", mdc95_of("gaitpdb8", "session", "cadence_steps_per_min")[0])
+    assert (cadence.unit, cadence.mdc95) == ("steps/min", CADENCE_MDC)
     assert 60 < cadence.value < 140
     # shares are shown in % and so is their MDC95 (stored 0-1)
     assert measures["share_heel_left"].unit == "%"
-    assert measures["share_heel_left"].mdc95 == pytest.approx(100 * 0.016484)  # float scaling only
+    heel_mdc = REPEATABILITY["foot"]["share_heel"]["mdc95"]
+    assert measures["share_heel_left"].mdc95 == pytest.approx(100 * heel_mdc)  # float scaling only
     # a measure without measured repeatability has none, and the timeline will say so
     assert measures["stride_time_s_left"].mdc95 is None
     assert measures["gait_speed_m_per_s"].value == 1.075  # the study's walking speed, read from the file
@@ -281,7 +286,7 @@ def test_the_timeline_marks_only_changes_beyond_the_mdc() -> None:
 
 def test_timing_mdcs_carry_to_other_layouts_and_nothing_else_does() -> None:
     own, source = mdc95_of("gaitpdb8", "session", "cadence_steps_per_min")
-    assert own == 8.85477 and "gaitpdb8 same-day test-retest (20 pairs)" in source
+    assert own == CADENCE_MDC and f"gaitpdb8 same-day test-retest ({REPEATABILITY['n_pairs']} pairs)" in source
     carried, why = mdc95_of("insole16", "session", "cadence_steps_per_min")
     assert carried == own and "does not depend on the sensor layout" in why
     assert mdc95_of("insole16", "session", "impulse_si_pct") == (None, "")
@@ -303,7 +308,7 @@ def test_two_real_visits_make_a_timeline_of_their_stored_measures(store: ClinicS
     change = after["cadence_steps_per_min"].value - before["cadence_steps_per_min"].value
     assert [p.test_id for p in cadence.points] == [a.id, b.id]
     assert cadence.changes[0].change == change and cadence.changes[0].conditions_differ
-    assert cadence.changes[0].changed is (abs(change) > 8.85477)
+    assert cadence.changes[0].changed is (abs(change) > CADENCE_MDC)
     assert {r.name for r in timeline.rows} == set(before) & set(after) | (set(before) ^ set(after))
 
 
@@ -528,9 +533,9 @@ def test_two_real_moticon_exports_in_two_visits_give_the_analysis_numbers_and_ju
     stored = [{m.name: m for m in store.measures(r.id)}["cadence_steps_per_min"] for r in runs]
     assert [m.value for m in stored] == cadences
     row = next(r for r in store.timeline(patient.id).rows if r.name == "cadence_steps_per_min")
-    assert row.mdc95 == 8.85477 and "does not depend on the sensor layout" in row.mdc_source
+    assert row.mdc95 == CADENCE_MDC and "does not depend on the sensor layout" in row.mdc_source
     assert row.changes[0].change == cadences[1] - cadences[0]
-    assert row.changes[0].changed is (abs(cadences[1] - cadences[0]) > 8.85477)
+    assert row.changes[0].changed is (abs(cadences[1] - cadences[0]) > CADENCE_MDC)
     # force and regional shares of Moticon insoles have no measured repeatability: shown, not judged
     heel = next(r for r in store.timeline(patient.id).rows if r.name == "share_heel_left")
     assert heel.mdc95 is None and heel.changes[0].changed is None
