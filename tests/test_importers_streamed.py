@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from _data import shared_data_dir
 
+import insole
 import insole.io
 from insole import Recording
 from insole.io._importers import _moticon, _text_reading
@@ -154,3 +155,16 @@ def test_reading_an_export_imports_neither_pandas_nor_scipy() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_line_longer_than_a_block_goes_to_the_careful_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the scan never holds more than a block or two of text: a 256 KiB line with 64 KiB blocks is not plain
+    real = REAL[0].read_bytes()
+    path = tmp_path / "long-line.txt"
+    path.write_bytes(real + b"1" * 256 * 2**10 + b"\n")
+    monkeypatch.setattr(_text_reading, "BLOCK_BYTES", 64 * 2**10)
+    assert scan_text(path) is None
+    with pytest.raises(NotPlain):
+        _moticon._load_plain(path)
+    with pytest.raises(insole.MalformedFileError, match="has 1 fields, expected 53"):
+        _moticon.MoticonImporter().load(path)

@@ -115,9 +115,9 @@ def _scan(path: Path, prefix: bytes, block_bytes: int, digest: Future[str]) -> T
                 break
             data = carry + block if carry else block
             end = data.rfind(b"\n") + 1
-            if end == 0:  # no line end in this block yet: keep reading
+            if end == 0:  # no line end in this block yet: keep reading (a line longer than a block is no export's)
                 carry = data
-                if in_header and len(carry) > _MAX_HEADER_BYTES:
+                if len(carry) > (_MAX_HEADER_BYTES if in_header else block_bytes):
                     return None
                 continue
             lines, carry = data[:end], data[end:]
