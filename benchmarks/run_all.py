@@ -103,7 +103,12 @@ def main(argv: list[str]) -> int:
         "# Benchmarks\n\n"
         f"Written by `make bench` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.\n\n"
         f"Machine: {_machine()}; {_code_version()}.\n\n"
-        "Each section is produced by the script named in it (`benchmarks/`); re-run `make bench` to refresh.\n"
+        "Each section is produced by the script named in it (`benchmarks/`); re-run `make bench` to refresh.\n\n"
+        "How to read the figures: each is measured beside its anchor in the same run (the vendor's own reader; "
+        "`pandas.read_parquet` or Arrow's CSV parser as the floor for loading; a bare numpy pass over the same "
+        "arrays as the floor for the analysis), with the load average of the machine at the time. The machine "
+        "is shared by several people: when its load is above its core count, wall times include the neighbours' "
+        "work, so compare a figure with its anchor of the same run rather than with another run's.\n"
     )
     if wanted and OUT.exists():
         text = OUT.read_text()
