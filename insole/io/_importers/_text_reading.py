@@ -69,7 +69,10 @@ class TextScan:
 
     @property
     def sha256(self) -> str:
-        return self.digest.result()
+        try:
+            return self.digest.result()
+        except OSError as error:  # the file went away or changed meanwhile: the careful reader says so
+            raise NotPlain(str(error)) from None
 
 
 def _sha256(path: Path, stop: threading.Event) -> str:
@@ -196,9 +199,12 @@ def read_columns(
 
     def one(piece: tuple[int, int, int, int]) -> dict[int, Any]:
         start, length, first_row, rows = piece
-        with path.open("rb") as handle:
-            handle.seek(start)
-            data = handle.read(length)
+        try:
+            with path.open("rb") as handle:
+                handle.seek(start)
+                data = handle.read(length)
+        except OSError as error:
+            raise NotPlain(str(error)) from None
         if len(data) != length:
             raise NotPlain("the file changed while it was read")
         read = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=_PARSE_BLOCK_BYTES)
