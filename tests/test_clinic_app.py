@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import html
 import os
 import re
 import signal
@@ -324,6 +325,20 @@ class _Browser:
             assert response.status == 200
             return bytes(response.read())
 
+    def post_refused(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        """POST a form the app should refuse: (status, page)."""
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        request = urllib.request.Request(self.base + path, data=urllib.parse.urlencode(form).encode(),
+                                         headers={"Origin": self.base})
+        try:
+            with self.opener.open(request, timeout=120) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8")
+
     def post_bytes(self, path: str, form: dict[str, str]) -> bytes:
         import urllib.parse
         import urllib.request
@@ -430,3 +445,30 @@ def test_a_report_prints_to_pdf_from_the_visit_page(tmp_path: Path) -> None:
         assert f'href="/tests/{tests[0].id}/report.pdf"' in client.get(f"/visits/{visits[0].id}")
         pdf = client.get_bytes(f"/tests/{tests[0].id}/report.pdf")
     assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
+
+
+def test_a_test_that_cannot_start_as_asked_is_refused_in_one_line_and_stores_nothing(tmp_path: Path) -> None:
+    from dashboards import ClinicStore
+
+    folder = tmp_path / "clinic"
+    with ClinicStore.open(folder) as store:
+        patient = store.add_patient("P-refused")
+        visit = store.add_visit(patient.id, visit_date=dt.date(2026, 12, 3))
+    refusals = {
+        "unknown gait pattern 'moonwalk'": {"test": "10mwt", "source": "emulated", "pattern": "moonwalk"},
+        "unknown test": {"test": "marathon", "source": "emulated"},
+        "unknown source": {"test": "10mwt", "source": "carrier-pigeon"},
+        "shorter than the walkway": {"test": "10mwt", "source": "emulated", "walkway_m": "10", "timed_m": "12"},
+        "speed must be between": {"test": "free_walk", "source": "emulated", "speed": "1000"},
+    }
+    with clinic_app(folder) as (_, url, _lines):
+        client = _Browser(url)
+        token = client.token(f"/visits/{visit.id}")
+        for expected, form in refusals.items():
+            status, page = client.post_refused(f"/visits/{visit.id}/runs", {"csrf": token, **form})
+            problem = re.search(r'id="problem">(.*?)</p>', page, re.DOTALL)
+            assert status == 400 and problem is not None, (form, status)
+            shown = html.unescape(problem.group(1))
+            assert expected in shown and "\n" not in shown, shown
+    with ClinicStore.open(folder, create=False) as store:
+        assert store.tests(visit.id) == []

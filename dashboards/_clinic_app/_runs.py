@@ -119,12 +119,20 @@ class Runs:
         self.host = host
         self.allow_remote = allow_remote
         self.states: dict[int, RunState] = {}
+        self._starting: asyncio.Lock | None = None
 
     @property
     def current(self) -> RunState | None:
         return next((s for s in self.states.values() if s.running), None)
 
     async def start(self, visit_id: int, test: str, source: str, options: RunOptions) -> RunState:
+        """Start a test in ``visit_id``; return once its live page is up (or it failed), at most 30 s."""
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:  # two clicks on Start: one test
+            return await self._start(visit_id, test, source, options)
+
+    async def _start(self, visit_id: int, test: str, source: str, options: RunOptions) -> RunState:
         if test not in TESTS:
             raise RunError(f"unknown test {test!r} (one of {', '.join(TESTS)})")
         if source not in SOURCES:
@@ -132,8 +140,13 @@ class Runs:
         running = self.current
         if running is not None:
             raise RunError(f"a test is running already ({TESTS[running.test]}, test {running.test_id}): stop it first")
-        if source == "emulated" and test != "free_walk" and options.pattern == "synthetic":
-            raise RunError("the synthetic pattern is for a free walk only (no patient walks it)")
+        if source == "emulated":
+            from insole.simulate import PATTERNS
+
+            if options.pattern not in PATTERNS:
+                raise RunError(f"unknown gait pattern {options.pattern[:40]!r} (one of {', '.join(PATTERNS)})")
+        if test in GUIDED_TESTS:
+            self._inputs(test, options, options.mass_kg)  # the test's inputs checked before anything is stored
         inputs: dict[str, Any] = {}
         if test in GUIDED_TESTS:
             inputs = {"walkway_m": options.walkway_m, "pace": options.pace, "course_m": options.course_m}
@@ -205,9 +218,9 @@ class Runs:
             state.message = f"{state.message}; the result could not be stored: {_one_line(error)}".lstrip("; ")
             return
         state.status = str(getattr(finished, "status", "done"))
-        reason = getattr(finished, "reason", None) or getattr(finished, "failure", None)
-        if reason:
-            state.message = str(reason)
+        reason = str(getattr(finished, "reason", "") or "")
+        if reason:  # the capture's own failure first, then what the store found
+            state.message = f"{state.message}; {reason}" if state.message.startswith("the capture failed") else reason
 
     async def _prepare(self, state: RunState, out: Path, options: RunOptions) -> tuple[Any, ...]:
         from insole import RecordingMeta
