@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from insole._errors import (
     AnalysisError,
+    ClinicError,
     DeviceError,
     InputError,
     InsoleError,
@@ -122,4 +123,5 @@ __all__ = [
     "DeviceError",
     "AnalysisError",
     "ProtocolError",
+    "ClinicError",
 ]

@@ -56,6 +56,7 @@ def test_public_surface_is_pinned():
             "DeviceError",
             "AnalysisError",
             "ProtocolError",
+            "ClinicError",
         ]
     )
     for name in insole.__all__:
@@ -63,7 +64,7 @@ def test_public_surface_is_pinned():
 
 
 def test_one_error_hierarchy():
-    for name in ("InputError", "RecordingError", "DeviceError", "AnalysisError"):
+    for name in ("InputError", "RecordingError", "DeviceError", "AnalysisError", "ClinicError"):
         assert issubclass(getattr(insole, name), insole.InsoleError)
     for name in ("UnknownFormatError", "MalformedFileError", "MissingCompanionError"):
         assert issubclass(getattr(insole, name), insole.InputError)

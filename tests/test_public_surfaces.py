@@ -19,9 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 SURFACES: dict[str, list[str]] = {
     "insole": [
-        "Analysis", "AnalysisError", "AnalysisParams", "DeviceError", "FootSamples", "InputError", "InsoleError",
-        "MalformedFileError", "Mark", "MissingCompanionError", "OutputError", "ProtocolError", "Recording",
-        "RecordingError", "RecordingMeta", "RecordingStreamWriter", "ReferenceEvents", "SensorLayout",
+        "Analysis", "AnalysisError", "AnalysisParams", "ClinicError", "DeviceError", "FootSamples", "InputError",
+        "InsoleError", "MalformedFileError", "Mark", "MissingCompanionError", "OutputError", "ProtocolError",
+        "Recording", "RecordingError", "RecordingMeta", "RecordingStreamWriter", "ReferenceEvents", "SensorLayout",
         "SimulationParams", "UnknownFormatError", "__version__", "analysis", "analyze", "batch", "builtin_layouts",
         "capture", "clinic", "formats", "get_layout", "io", "load", "plot", "read_parquet", "recover", "report",
         "simulate", "write_parquet",
@@ -76,8 +76,9 @@ SURFACES: dict[str, list[str]] = {
         "simulate_clinic_test", "simulate_footswitch",
     ],
     "dashboards": [
-        "CaptureControl", "DashboardParams", "LiveServer", "LiveServerError", "MAX_MARK_LABEL_CHARS", "ReplaySession",
-        "SessionControl", "build_dashboard", "is_loopback", "write_dashboard",
+        "CaptureControl", "ClinicLogin", "ClinicStore", "DashboardParams", "LiveServer", "LiveServerError",
+        "MAX_MARK_LABEL_CHARS", "ReplaySession", "SessionControl", "build_dashboard", "is_loopback", "make_demo_clinic",
+        "serve_clinic", "write_dashboard",
     ],
     "firmware_protocol": [
         "ACCEL_CODES_PER_G", "ADVERTISING_INTERVAL_MS", "BATTERY_LEVEL_UUID", "BATTERY_SERVICE_UUID", "CCCD_UUID",
@@ -112,7 +113,9 @@ INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
     "insole.capture._collector": ("test_protocol_c.py",),
     "insole.clinic": ("test_clinic_*",),
     "insole.batch": ("test_batch.py", "test_batch_*"),
-    "dashboards": ("test_dashboard_*",),
+    # the clinic app's store, its web app and their safety suites
+    "dashboards": ("test_dashboard_*", "test_clinic_store.py", "test_clinic_backup.py", "test_clinic_recovery.py",
+                   "test_clinic_app.py", "test_clinic_app_*.py"),
     "firmware_protocol": ("test_protocol_*", "test_ble_*"),
     # the command line's own tests, and the refusal suites that drive every command in-process
     "insole._cli": ("test_cli_*", "test_output_policy.py", "test_export_safety.py", "test_importer_refusals.py",

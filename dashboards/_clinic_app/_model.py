@@ -15,10 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:
-    from insole import ClinicError  # type: ignore[attr-defined,unused-ignore]  # once insole exports it
-except ImportError:  # until insole/__init__.py lists ClinicError (the integrator's change): its home module
-    from insole._errors import ClinicError
+from insole import ClinicError
 
 __all__ = [
     "ClinicError",
