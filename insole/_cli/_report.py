@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from insole._cli._outputs import add_force_option, check_outputs
 from insole._errors import InputError, RecordingError, require_extra
@@ -55,9 +56,26 @@ def run(args: argparse.Namespace) -> int:
     outputs = check_outputs((args.out, args.json, args.pdf), force=args.force,
                             inputs=(args.path, args.baseline, args.map))
     require_extra("report")
+    import insole.report
     from insole.report import write_report
+
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
+    # Chromium starts (about a second) while the recording is read and analysed, and prints the page once it is
+    # written (insole/report/_pdf.py). Reached through insole.report's public names once that package exports
+    # them (asked of its owner); until then the page is printed the command-line way, as before.
+    prestart = getattr(insole.report, "prestart_pdf", None)
+    discard = getattr(insole.report, "discard_prestarted_pdf", None)
+    if args.pdf is not None and prestart is not None:
+        prestart()
+    try:
+        return _run(args, outputs, write_report)
+    finally:
+        if discard is not None:
+            discard()  # a browser the command did not use (it stopped before printing)
+
+
+def _run(args: argparse.Namespace, outputs: list[Path], write_report: Any) -> int:
     from insole._cli._convert import open_input
 
     recording = open_input(args.path, args.format, args.map)

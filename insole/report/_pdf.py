@@ -4,24 +4,41 @@ Chromium runs with networking and first-run work switched off and prints the
 file after its scripts have run (``--virtual-time-budget`` lets plotly draw
 before the page is printed). The HTML file is written first and printed from
 disk, so the PDF shows exactly what the page shows.
+
+Starting Chromium takes about a second. ``insole report --pdf`` therefore
+starts it (``prestart_pdf``) before it reads and analyses the recording, and the
+next ``print_pdf`` drives that browser over its DevTools pipe: the same page,
+the same virtual-time budget and the same print settings as the command-line
+print (``--print-to-pdf`` prints backgrounds and takes the page size from the
+page's CSS), so the same PDF, without the wait. Should anything go wrong with
+the started browser, the page is printed the command-line way.
 """
 
 from __future__ import annotations
 
+import atexit
+import base64
+import json
 import os
+import select
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 from insole._errors import InsoleError
 
-__all__ = ["print_pdf", "chromium_path", "PdfError"]
+__all__ = ["print_pdf", "chromium_path", "PdfError", "prestart_pdf", "discard_prestarted_pdf"]
 
 _CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 # How long (virtual ms) the page may run its scripts before printing; plotly draws in well under this.
 _VIRTUAL_TIME_MS = 10_000
 _TIMEOUT_S = 180
+# Chromium's switches for both ways of printing: no network, no first-run work, nothing of a user profile
+_SWITCHES = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+             "--disable-extensions", "--disable-sync", "--no-default-browser-check")
 
 
 class PdfError(InsoleError):
@@ -46,12 +63,19 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, chromium: str | None 
     if not executable:
         raise PdfError("headless Chromium is needed for --pdf and was not found (install chromium, or set "
                        "INSOLE_CHROMIUM to its path)")
+    browser = _STARTED.pop() if _STARTED and _STARTED[-1].executable == executable else None
+    if browser is not None:
+        try:
+            pdf_path.write_bytes(browser.print_page(html_path.as_uri()))
+            return pdf_path
+        except (OSError, ValueError, KeyError, _BrowserError):
+            pass  # printed the command-line way below
+        finally:
+            browser.close()
     with tempfile.TemporaryDirectory(prefix="insole-pdf-") as profile:
         command = [
-            executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--no-first-run", "--disable-extensions", "--disable-sync", "--no-default-browser-check",
-            f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--virtual-time-budget={_VIRTUAL_TIME_MS}",
-            f"--print-to-pdf={pdf_path}", html_path.as_uri(),
+            executable, *_SWITCHES, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+            f"--virtual-time-budget={_VIRTUAL_TIME_MS}", f"--print-to-pdf={pdf_path}", html_path.as_uri(),
         ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
@@ -61,3 +85,156 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, chromium: str | None 
         detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         raise PdfError(f"Chromium could not print {html_path.name} (exit {done.returncode}): {detail[0]}")
     return pdf_path
+
+
+# ---------------------------------------------------------------- a browser started ahead of the print
+
+_STARTED: list[_Browser] = []  # at most one: the browser ``prestart_pdf`` started, until a print takes it
+
+
+def prestart_pdf(chromium: str | None = None) -> bool:
+    """Start headless Chromium now, for the next ``print_pdf`` in this process; False when it cannot start.
+
+    For a command that will print once it has done its work: the browser
+    starts while the work runs. ``discard_prestarted_pdf`` (also run at exit)
+    stops a browser no print took.
+    """
+    discard_prestarted_pdf()
+    executable = chromium or chromium_path()
+    if not executable:
+        return False
+    try:
+        _STARTED.append(_Browser(executable))
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return False
+    return True
+
+
+def discard_prestarted_pdf() -> None:
+    """Stop the browser ``prestart_pdf`` started, if no print took it."""
+    while _STARTED:
+        _STARTED.pop().close()
+
+
+atexit.register(discard_prestarted_pdf)
+
+
+class _BrowserError(Exception):
+    """The started browser did not answer as expected (the command-line print is used instead)."""
+
+
+class _Browser:
+    """Headless Chromium driven over ``--remote-debugging-pipe`` (DevTools messages, each ended by a NUL byte).
+
+    Chromium reads commands from its file descriptor 3 and writes answers and
+    events to its descriptor 4.
+    """
+
+    def __init__(self, executable: str) -> None:
+        self.executable = executable
+        self._profile = tempfile.TemporaryDirectory(prefix="insole-pdf-")
+        commands_in, self._commands = os.pipe()
+        self._answers, answers_out = os.pipe()
+
+        def as_3_and_4() -> None:  # in the child, before exec
+            os.dup2(commands_in, 3)
+            os.dup2(answers_out, 4)
+
+        try:
+            self._process = subprocess.Popen(
+                [executable, *_SWITCHES, f"--user-data-dir={self._profile.name}", "--remote-debugging-pipe",
+                 "about:blank"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                preexec_fn=as_3_and_4, pass_fds=(3, 4, commands_in, answers_out),  # noqa: PLW1509 - before any thread
+            )
+        except BaseException:
+            for fd in (commands_in, answers_out, self._commands, self._answers):
+                os.close(fd)
+            self._profile.cleanup()
+            raise
+        os.close(commands_in)
+        os.close(answers_out)
+        self._pending = b""
+        self._last_id = 0
+        self._events: list[dict[str, Any]] = []
+        self._deadline = 0.0
+
+    def print_page(self, url: str) -> bytes:
+        """The PDF of the page at ``url``, printed as ``--print-to-pdf --no-pdf-header-footer`` prints it."""
+        self._deadline = time.monotonic() + _TIMEOUT_S
+        target = self._send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self._send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        self._send("Page.enable", session=session)
+        navigated = self._send("Page.navigate", {"url": url}, session=session)
+        if navigated.get("errorText"):
+            raise _BrowserError(navigated["errorText"])
+        self._wait_for("Page.loadEventFired")
+        # as --virtual-time-budget: the page's scripts (plotly drawing) run until the budget is spent
+        self._send("Emulation.setVirtualTimePolicy",
+                   {"policy": "pauseIfNetworkFetchesPending", "budget": _VIRTUAL_TIME_MS}, session=session)
+        self._wait_for("Emulation.virtualTimeBudgetExpired")
+        printed = self._send("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True,
+                                                 "displayHeaderFooter": False}, session=session)
+        pdf = base64.b64decode(printed["data"], validate=True)
+        if not pdf.startswith(b"%PDF"):
+            raise _BrowserError("Page.printToPDF gave no PDF")
+        return pdf
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            try:
+                self._deadline = time.monotonic() + 5
+                self._send("Browser.close")
+            except (OSError, ValueError, _BrowserError):
+                pass
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        for fd in (self._commands, self._answers):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._profile.cleanup()
+
+    def _send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
+        self._last_id += 1
+        message: dict[str, Any] = {"id": self._last_id, "method": method, "params": params or {}}
+        if session is not None:
+            message["sessionId"] = session
+        os.write(self._commands, json.dumps(message).encode("utf-8") + b"\0")
+        while True:
+            answer = self._read()
+            if answer.get("id") == self._last_id:
+                if "error" in answer:
+                    raise _BrowserError(f"{method}: {answer['error']}")
+                result: dict[str, Any] = answer.get("result", {})
+                return result
+            if "method" in answer:
+                self._events.append(answer)
+
+    def _wait_for(self, event: str) -> None:
+        for index, seen in enumerate(self._events):
+            if seen.get("method") == event:
+                del self._events[index]
+                return
+        while True:
+            answer = self._read()
+            if answer.get("method") == event:
+                return
+            self._events.append(answer)
+
+    def _read(self) -> dict[str, Any]:
+        while b"\0" not in self._pending:
+            left = self._deadline - time.monotonic()
+            if left <= 0 or not select.select([self._answers], [], [], left)[0]:
+                raise _BrowserError(f"no answer from Chromium within {_TIMEOUT_S} s")
+            chunk = os.read(self._answers, 1 << 20)
+            if not chunk:
+                raise _BrowserError("Chromium closed its DevTools pipe")
+            self._pending += chunk
+        message, self._pending = self._pending.split(b"\0", 1)
+        found: dict[str, Any] = json.loads(message)
+        return found
