@@ -107,7 +107,7 @@ def _run_emulated_walk(page: Any, *, pattern: str, seed: int, pace: str = "comfo
 
     page.select_option("#run-test select[name=test]", "10mwt")
     page.select_option("#run-test select[name=source]", "emulated")
-    page.fill("#run-test input[name=pattern]", pattern)
+    page.select_option("#run-test select[name=pattern]", pattern)
     page.fill("#run-test input[name=seed]", str(seed))
     page.fill("#run-test input[name=speed]", "5")
     page.select_option("#run-test select[name=pace]", pace)

@@ -110,8 +110,10 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    from insole.simulate import PATTERNS
+
     env.globals.update(TESTS=TESTS, SOURCES=SOURCES, GUIDED_TESTS=GUIDED_TESTS, PAIN_SITES=PAIN_SITES,
-                       CSRF_FIELD=CSRF_FIELD)
+                       CSRF_FIELD=CSRF_FIELD, PATTERNS=PATTERNS)
     env.filters["num"] = _number
     return env
 
