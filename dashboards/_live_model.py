@@ -51,9 +51,13 @@ _BURST_MEMORY_S = 5.0
 # Values in arbitrary units have no zero at "unloaded": raw ADC counts of an ORPHE insole rest near 220 a channel,
 # a foot switch's voltage goes negative. The step detector sees such a load above its lowest value over this long
 # (in buckets of _FLOOR_BUCKET_S), so that its fractions of the peak mean "off the ground" and "on it" again. Long
-# enough that a minute's standing does not make the standing load the floor.
+# enough that a minute's standing does not make the standing load the floor. A lowest value not well below the
+# peak is no foot in the air (someone standing still): then the floor stays 0, as for physical units. Seen: an
+# ORPHE pair in the air at 0.1 of its peak, a stappone insole (residual load in the shoe) at 0.45, gaitndd's foot
+# switches below 0; standing at the start of the stappone file, 0.95.
 _FLOOR_MEMORY_S = 60.0
 _FLOOR_BUCKET_S = 5.0
+_FLOOR_MAX_SHARE_OF_PEAK = 0.6
 
 
 def json_numbers(values: np.ndarray, decimals: int) -> list[float | None]:
@@ -228,7 +232,8 @@ class LiveModel:
         oldest = int(buckets.max()) - int(_FLOOR_MEMORY_S / _FLOOR_BUCKET_S)
         for bucket in [b for b in foot.floor_buckets if b < oldest]:
             del foot.floor_buckets[bucket]
-        return min(foot.floor_buckets.values())
+        floor = min(foot.floor_buckets.values())
+        return floor if floor < _FLOOR_MAX_SHARE_OF_PEAK * foot.load_peak else 0.0
 
     def _note_arrival(self) -> None:
         """Follow how bursty the feed is: the playout delay covers the longest recent gap between arrivals."""

@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,6 +39,7 @@ __all__ = [
     "browser_pid",
     "LiveFigures",
     "live_figures",
+    "live_replay",
     "wait_for",
 ]
 
@@ -170,3 +175,39 @@ def wait_for(page: Any, expression: str, timeout_s: float = 30.0, interval_s: fl
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout_s} s waiting for {expression}")
         time.sleep(interval_s)
+
+
+@contextlib.contextmanager
+def live_replay(recording: Path, *extra: str, timeout_s: float = 60.0) -> Iterator[str]:
+    """``insole live --replay RECORDING`` on a free loopback port; yields the page's address (with its secret).
+
+    Ctrl-C (SIGINT) stops it on the way out, as a user would; it is killed if it has not stopped in 30 s.
+    """
+    repo = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="insole-live-") as out_dir:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "insole._cli", "live", "--replay", str(recording), "--port", "0",
+             "--out-dir", out_dir, *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo,
+        )
+        try:
+            url, lines, deadline = None, [], time.monotonic() + timeout_s
+            while url is None and time.monotonic() < deadline:
+                line = process.stdout.readline() if process.stdout else ""
+                if not line:
+                    break
+                lines.append(line)
+                found = re.search(r"open (http://\S+)", line)
+                url = found.group(1) if found else None
+            if url is None:
+                process.kill()
+                raise RuntimeError(f"insole live did not start: {''.join(lines)} {process.communicate()[1]}")
+            yield url
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+            try:
+                process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()

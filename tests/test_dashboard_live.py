@@ -575,37 +575,47 @@ def _quick_heel_strikes(recording: Recording, side: str, offset: float = 0.0) ->
 def test_quick_steps_of_uncalibrated_values_do_not_depend_on_their_resting_level(walk: Recording) -> None:
     """Values in arbitrary units rest where the sensor rests: an ORPHE insole's raw counts near 220 a channel.
 
-    The live page's step detector took fractions of the peak from zero, so a foot in the air (16 x 220 here)
-    never read as off the ground: one step in a whole walk, no cadence (seen on 'insole live --replay' of an
-    emulated ORPHE capture). Above the foot's recent lowest load, the same steps are found at the same times.
+    The live page's step detector took fractions of the peak from zero, so a foot in the air (ORPHE: at 10 % of
+    the peak; here 20 %) never read as off the ground: one step in a whole walk, no cadence (seen on 'insole live
+    --replay' of an emulated ORPHE capture). Above the foot's recent lowest load, the same steps are found at the
+    same times.
     """
     for side in ("left", "right"):
         plain = _quick_heel_strikes(walk, side)
-        raised = _quick_heel_strikes(walk, side, offset=220.0)
+        rest = 0.2 * float(np.nanmax(walk.foot(side).values.sum(axis=1))) / walk.layout.n_sensors
+        raised = _quick_heel_strikes(walk, side, offset=rest)
         assert plain.size >= 50  # 60 s of walking
         np.testing.assert_array_equal(raised, plain)
 
 
-def test_quick_steps_of_a_foot_switch_follow_the_analysis() -> None:
-    """A gaitndd foot switch reads about -0.6 in the air and +0.2 on the ground (arbitrary units).
+@pytest.mark.parametrize("name", ["gaitndd_control1.parquet", "stappone_example.csv"])
+def test_quick_steps_of_uncalibrated_real_feet_follow_the_analysis(name: str, request: pytest.FixtureRequest) -> None:
+    """Real signals in arbitrary units whose zero is not "in the air".
 
-    Before, the detector took its thresholds as fractions of the peak above zero: the left foot's steps were
-    lost and the page showed a cadence of 319 steps/min. Now each heel strike of the analysis has a quick one
-    within 30 ms (the quick detector fires once the load passes 12 % of its swing to the peak; at 300 Hz a few
-    samples after contact), and the few extra quick ones are the standing at the start (the floor is learnt from
-    the first swing on).
+    A gaitndd foot switch reads about -0.6 in the air and +0.2 on the ground; a stappone insole about 2900 in the
+    air and 5000-6000 on the ground (residual load in the shoe). The detector took its thresholds as fractions of
+    the peak above zero: the stappone foot never left the ground (no step, no cadence) and the gaitndd page showed
+    319 steps/min. Now the quick count is within 10 % of the analysis' (stappone 56 of 60, gaitndd 268 of 270 and
+    269 of 269), 80 % of the analysis' heel strikes have a quick one within 50 ms (the page's ▲: a twentieth of a
+    stride; the quick detector fires once the load passes 12 % of its swing, a few samples after contact), and no
+    quick heel strike lies more than 0.1 s from the analysis' between its first and last (stappone's first 5 s of
+    standing are not read as steps: the lowest load there is close to the peak).
     """
     from insole import analyze
 
-    recording = load(REPO / "recordings" / "gaitndd_control1.parquet")
+    if name.endswith(".parquet"):
+        recording = load(REPO / "recordings" / name)
+    else:
+        recording = load(request.getfixturevalue("shared_data") / "vendor-exports" / name)
     analysis = analyze(recording)
     for side in recording.sides:
         quick = _quick_heel_strikes(recording, side)
         truth = np.asarray(analysis.events[side].heel_strike_s)
         nearest = np.abs(quick[:, None] - truth[None, :]).min(axis=0)
-        assert np.median(nearest) <= 0.015 and np.quantile(nearest, 0.95) <= 0.03, (side, nearest.max())
-        extra = quick[np.abs(quick[:, None] - truth[None, :]).min(axis=1) > 0.1]
-        assert np.all(extra < truth[0]), (side, extra)
+        assert abs(quick.size - truth.size) <= 0.1 * truth.size, (side, quick.size, truth.size)
+        assert np.mean(nearest <= 0.05) >= 0.8, (side, np.sort(nearest)[-8:])
+        alone = quick[np.abs(quick[:, None] - truth[None, :]).min(axis=1) > 0.1]
+        assert np.all((alone < truth[0]) | (alone > truth[-1])), (side, alone)
 
 
 def test_uncalibrated_feet_get_no_left_right_share(walk: Recording) -> None:

@@ -6,10 +6,17 @@ The PDF report (printed by headless Chromium, as ``insole report --pdf`` does) i
 laid out for print, and the offline dashboard are opened in headless Chromium: no text box of a
 figure lies on another text box, on another subplot's plotting area or on the plot toolbar; no
 label of the kinetic-chain drawing lies on the drawing; no plot is empty without a message; no
+console error. The live page (``insole live --replay`` of the same file) is checked the same way in
+Chromium while it plays: no element on a card's title, no figure broken across lines or spilling out
+of its box, a map or the reason there is none, load curves drawn, no negative pressure scale, no
 console error.
 
-Each case writes its PDF and a screenshot of the dashboard to ``tests/artifacts`` for a person to
-look at (``docs/gallery/`` holds the reviewed ones, made by ``docs/scripts/gallery.py``).
+The families are those of the built-in layouts and the vendor formats; ``orphe6`` (ORPHE INSOLE) has
+no real file here, so its case is a 20 s capture of the emulated ORPHE pair made by ``insole record
+--source orphe --emulate`` (marked ``ble``: it needs the private D-Bus of the emulation).
+
+Each case writes its PDF and screenshots of the dashboard and the live page to ``tests/artifacts``
+for a person to look at (``docs/gallery/`` holds the reviewed ones, made by ``docs/scripts/gallery.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ import html
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,14 +36,17 @@ import numpy as np
 import pytest
 from _data import REPO, shared_data_dir
 
-from insole import Recording, load
+from insole import Recording, load, write_parquet
 from insole.simulate import SimulationParams, simulate
 
 SHARED = shared_data_dir()
+# a capture of the emulated ORPHE pair, made on first use (no real ORPHE file exists here)
+EMULATED_ORPHE = Path("emulated-orphe")
 
-# one real file per layout family (the simulated insole16 is made in the test)
+# one real file per layout family (the simulated insole16 and the emulated ORPHE capture are made here)
 CASES = {
     "insole16": None,
+    "orphe6": EMULATED_ORPHE,
     "moticon16": REPO / "recordings/moticon_230927_102114.parquet",
     "gaitpdb8": REPO / "recordings/gaitpdb_GaCo01_01_60s.parquet",
     "footswitch1": REPO / "recordings/gaitndd_control1.parquet",
@@ -51,12 +63,53 @@ _PAGE_LABEL = re.compile(r"page (\d+) of (\d+)")
 _OVERLAP_SHARE = 0.15
 
 
+# what each case is, for a reader of the gallery
+ABOUT = {
+    "insole16": "simulated insole16 walk (60 s, seed 20)",
+    "orphe6": "emulated ORPHE INSOLE pair, 20 s (insole record --source orphe --emulate --duration 20 --speed 4)",
+}
+
+
+def _params() -> list[Any]:
+    """The families as test parameters; the ORPHE capture needs the BLE emulation."""
+    return [pytest.param(name, marks=pytest.mark.ble) if CASES[name] is EMULATED_ORPHE else name for name in CASES]
+
+
+@functools.cache
+def _work() -> Path:
+    return Path(tempfile.mkdtemp(prefix="insole-visual-"))
+
+
+def _emulated_orphe_capture() -> Path:
+    """20 s of the emulated ORPHE pair through the real collector, as a user makes it (about 10 s at 4x)."""
+    out = _work() / "orphe-emulated.parquet"
+    done = subprocess.run([sys.executable, "-m", "insole", "record", "--source", "orphe", "--emulate",
+                           "--duration", "20", "--speed", "4", "--out", str(out)],
+                          capture_output=True, text=True, timeout=180, cwd=REPO)
+    if done.returncode != 0:
+        raise RuntimeError(f"the emulated ORPHE capture failed: {done.stderr[-2000:]}")
+    return out
+
+
 @functools.cache
 def _recording(name: str) -> tuple[Recording, Path | None]:
     source = CASES[name]
     if source is None:
         return simulate(SimulationParams(duration_s=60.0, seed=20)), None
+    if source is EMULATED_ORPHE:
+        source = _emulated_orphe_capture()
     return load(source), source
+
+
+def _replayable(name: str) -> Path:
+    """A file ``insole live --replay`` plays: the case's own file, or the simulated walk written as Parquet."""
+    recording, source = _recording(name)
+    if source is not None:
+        return source
+    path = _work() / f"{name}.parquet"
+    if not path.exists():
+        write_parquet(recording, path)
+    return path
 
 
 @dataclass(frozen=True)
@@ -216,6 +269,58 @@ _LAYOUT_PROBLEMS_JS = r"""
 }
 """
 
+# The live page's own elements (its figures are canvases): nothing over a card's title, no short figure ("R 19%",
+# "L 36 R 24") broken across lines, no text spilling out of its box unless the box clips it on purpose (an ellipsis).
+_LIVE_PROBLEMS_JS = r"""
+() => {
+  const problems = [];
+  const box = (el) => el.getBoundingClientRect();
+  const shown = (el) => { const b = box(el); return b.width > 0.5 && b.height > 0.5
+                          && getComputedStyle(el).visibility !== 'hidden'; };
+  const meet = (a, b, pad) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > pad
+                           && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > pad;
+  const words = (el) => (el.textContent || '').replace(/\s+/g, ' ').trim();
+  const ownText = (el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  const leaves = [...document.querySelectorAll('body *')]
+    .filter((el) => shown(el) && (ownText(el) || ['CANVAS', 'BUTTON', 'INPUT', 'IMG', 'svg'].includes(el.tagName)));
+  for (const title of [...document.querySelectorAll('h1, h2, h3')].filter(shown)) {
+    for (const el of leaves) {
+      if (title.contains(el) || el.contains(title)) continue;
+      const what = words(el).slice(0, 40) || el.tagName;
+      if (meet(box(title), box(el), 1)) problems.push(`"${what}" lies on the title "${words(title)}"`);
+    }
+  }
+  const clipped = (el) => {
+    for (let e = el; e && e !== document.body; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      if (style.textOverflow === 'ellipsis' || style.overflowX === 'auto' || style.overflowX === 'scroll') return true;
+    }
+    return false;
+  };
+  for (const el of leaves.filter((e) => ownText(e) && !clipped(e))) {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const text = range.getBoundingClientRect(), parent = box(el.parentElement);
+    if (text.left < parent.left - 1 || text.right > parent.right + 1)
+      problems.push(`"${words(el).slice(0, 40)}" spills out of its box`);
+  }
+  // a short figure, all of it inline, on more than one line
+  for (const el of [...document.querySelectorAll('body *')].filter(shown)) {
+    const text = words(el);
+    if (!text || text.length > 16 || !/\d/.test(text)) continue;
+    if ([...el.querySelectorAll('*')].some((c) => getComputedStyle(c).display !== 'inline')) continue;
+    if (getComputedStyle(el).display === 'inline' && el.parentElement && words(el.parentElement) === text) continue;
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    // boxes of one line overlap vertically (whatever their font sizes); a box wholly below another is a new line
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0.5);
+    if (rects.some((a) => rects.some((b) => a.top >= b.bottom - 1))) problems.push(`"${text}" is broken across lines`);
+  }
+  return problems;
+}
+"""
+
+
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
 
 
@@ -238,7 +343,7 @@ def _open(context: Any, path: Path) -> tuple[Any, list[str]]:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", _params())
 def test_report_reads_cleanly_on_paper_and_screen(name: str, tmp_path: Path, artifacts: Path,
                                                   browser_context: Any) -> None:
     from browser import wait_for
@@ -269,7 +374,7 @@ def test_report_reads_cleanly_on_paper_and_screen(name: str, tmp_path: Path, art
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", _params())
 def test_dashboard_reads_cleanly(name: str, tmp_path: Path, artifacts: Path, browser_context: Any) -> None:
     from browser import wait_for
 
@@ -369,3 +474,72 @@ def test_cohort_page_toolbar_covers_no_title(tmp_path: Path, browser_context: An
     finally:
         page.close()
     assert not problems, "\n".join(problems)
+
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _params())
+def test_live_page_reads_cleanly(name: str, artifacts: Path, browser_context: Any) -> None:
+    """``insole live --replay FILE`` of each family, watched for a few seconds of walking in Chromium."""
+    from browser import live_replay, wait_for
+
+    recording, _ = _recording(name)
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    try:
+        with live_replay(_replayable(name), "--speed", "2") as url:  # the page as at 1x, reached in half the time
+            page.set_viewport_size({"width": 1400, "height": 1000})
+            page.goto(url)
+            # 8 s of the file: past a first step of every foot recorded (the files start with standing)
+            wait_for(page, "() => window.__liveStats && window.__liveStats.curve_draws > 0 && "
+                           "document.getElementById('clock').textContent >= '0:08'", 60)
+            page.wait_for_timeout(300)
+            stats = page.evaluate("() => window.__liveStats")
+            problems = page.evaluate(_LIVE_PROBLEMS_JS) + page.evaluate(_LAYOUT_PROBLEMS_JS)
+            page.screenshot(path=str(artifacts / f"visual_live_{name}.png"), full_page=True)
+            reason = page.locator("#heat.empty")
+            if recording.layout.n_sensors == 1:
+                # one sensor per foot: no map painting the whole insole, the reason instead
+                assert "one sensor per foot" in reason.inner_text() and stats["heat_draws"] == 0
+            else:
+                assert reason.count() == 0 and stats["maps_shown"] == len(recording.sides), stats["maps_shown"]
+            assert stats["curve_points"] > 0, "the load curves are empty"
+            if recording.unit != "au":  # a pressure or force is never below zero: no negative scale
+                assert stats["map_min"] == 0 and stats["load_min"] == 0, (stats["map_min"], stats["load_min"])
+            else:  # two uncalibrated sensors are not compared: the balance says why it is not shown
+                assert "not comparable" in page.locator("#bal-note").inner_text()
+            problems += errors + stats["errors"]
+    finally:
+        page.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_the_live_checks_see_a_wrapped_figure_and_a_covered_title(tmp_path: Path, browser_context: Any) -> None:
+    """What the live page showed before: "R 19%" wrapped in a narrow balance bar, "L 36 R 24" on two lines in its
+    column; and a legend over a card's title. The checks find each; the page as it is now passes them."""
+    css = (REPO / "dashboards/_static/live.css").read_text()
+    old = (".bal-left, .bal-right { display: flex; align-items: center; color: #fff; }"
+           ".bal-right { justify-content: flex-end; padding-right: 8px; }")
+    body = ('<div class="card gauges" style="width:340px">'
+            '<div class="gauge"><h3>Load balance</h3><div class="balance">'
+            '<div class="bal-left" style="width:81%"><span>L 81%</span></div>'
+            '<div class="bal-right" style="width:19%"><span>R 19%</span></div></div></div>'
+            '<div class="gauge steps"><h3>Steps seen</h3><div><span class="foot-l">L</span> '
+            '<span class="mid">36</span> <span class="foot-r">R</span> <span class="mid">24</span></div></div>'
+            '<div class="gauge"><h3 style="width:120px">Cadence</h3>'
+            '<span style="position:relative;top:-22px;left:10px">legend 12</span></div></div>')
+    path = tmp_path / "old.html"
+    path.write_text(f"<html><head><style>{css}{old}</style></head><body>{body}</body></html>")
+    page = browser_context.new_page()
+    try:
+        page.goto(path.as_uri())
+        problems = page.evaluate(_LIVE_PROBLEMS_JS)
+    finally:
+        page.close()
+    assert '"R 19%" is broken across lines' in problems
+    assert '"L 36 R 24" is broken across lines' in problems
+    assert any('lies on the title "Cadence"' in p for p in problems), problems

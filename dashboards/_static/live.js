@@ -18,7 +18,9 @@
 
   var stats = window.__liveStats = {
     heat_draws: 0, curve_draws: 0, heat_age_ms: [], curve_age_ms: [], heat_ms: [], curve_ms: [], frames: 0, hellos: 0,
-    errors: [], acks: [], started_ms: Date.now()
+    errors: [], acks: [], started_ms: Date.now(),
+    // what the last draws showed: feet with a map, finite load points, the scales' lower ends (for the checks)
+    maps_shown: 0, curve_points: 0, map_min: 0, load_min: 0
   };
   window.addEventListener('error', function (e) { stats.errors.push(String(e.message)); });
   window.addEventListener('unhandledrejection', function (e) { stats.errors.push(String(e.reason)); });
@@ -136,6 +138,7 @@
     setText('bal-note', comparable ? '' : 'Not shown: values in arbitrary units (uncalibrated); left and right ' +
       'loads are not comparable.');
     shownBalance = null;
+    footSeen = {};
     curveDiv.textContent = '';
     chart = new window.InsoleTimeChart(curveDiv, {
       colors: COLORS, yLabel: msg.load_axis_label
@@ -155,6 +158,7 @@
         if (!f) return;
         if (f.map) { pending.maps[s] = f.map; pending.mapSendMs = msg.send_ms; }
         if (f.t && f.t.length) {
+          footSeen[s] = true;
           Array.prototype.push.apply(curves[s].t, f.t);
           Array.prototype.push.apply(curves[s].load, f.load);
           Array.prototype.push.apply(cop[s].t, f.t);
@@ -187,7 +191,7 @@
   }
 
   /* The slow numbers (clock, balance, cadence, step counts) change the page a few times a second. */
-  var gauges = null, shownBalance = null, comparable = true;
+  var gauges = null, shownBalance = null, comparable = true, footSeen = {};
   function updateGauges() {
     if (!gauges) return;
     setText('clock', fmtClock(sessionT));
@@ -195,6 +199,12 @@
     setText('steps-left', String(stepCounts.left));
     setText('steps-right', String(stepCounts.right));
     var left = gauges.balance_left_pct;
+    // one foot streaming (a one-foot recording or insole): no share to show, and the page says so
+    var alone = comparable && sessionT > 3 && SIDES.filter(function (s) { return footSeen[s]; }).length === 1;
+    $('balance').hidden = !comparable || alone;
+    if (alone) setText('bal-note', 'Not shown: only the ' + SIDES.filter(function (s) { return footSeen[s]; })[0] +
+      ' foot is streaming.');
+    else if (comparable) setText('bal-note', '');
     if (comparable && left !== null && left !== undefined && Math.round(left) !== shownBalance) {
       shownBalance = Math.round(left);
       $('bal-left').style.width = left + '%';
@@ -229,6 +239,8 @@
     try {
       var t0 = performance.now();
       footCanvas.draw(shownMaps, trails, mapMax, mapMin);
+      stats.maps_shown = Object.keys(shownMaps).length;
+      stats.map_min = mapMin;
       pushAge(stats.heat_ms, performance.now() - t0);
       stats.heat_draws += 1;
       if (sent !== null) pushAge(stats.heat_age_ms, Date.now() - sent);
@@ -249,6 +261,9 @@
     try {
       var t0 = performance.now();
       chart.draw(series, stepSeries, marks, Math.max(sessionT, windowS), windowS, loadMax, loadMin);
+      stats.curve_points = SIDES.reduce(function (n, s) {
+        return n + series[s].v.filter(function (v) { return v !== null && isFinite(v); }).length; }, 0);
+      stats.load_min = loadMin;
       pushAge(stats.curve_ms, performance.now() - t0);
       stats.curve_draws += 1;
       lastCurveDraw = now;
