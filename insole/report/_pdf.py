@@ -5,9 +5,10 @@ file after its scripts have run (``--virtual-time-budget`` lets plotly draw
 before the page is printed). The HTML file is written first and printed from
 disk, so the PDF shows exactly what the page shows.
 
-Starting Chromium takes about a second. ``insole report --pdf`` therefore
-starts it (``prestart_pdf``) before it reads and analyses the recording, and the
-next ``print_pdf`` drives that browser over its DevTools pipe: the same page,
+Starting Chromium takes about a second (1.1 s for an empty page here). A
+command that will print once its work is done (``insole report --pdf``) can
+start it first (``prestart_pdf``); the next ``print_pdf`` then drives that
+browser over its DevTools pipe: the same page,
 the same virtual-time budget and the same print settings as the command-line
 print (``--print-to-pdf`` prints backgrounds and takes the page size from the
 page's CSS), so the same PDF, without the wait. Should anything go wrong with
