@@ -152,6 +152,17 @@ async def test_a_post_from_another_origin_is_refused_even_with_the_token(app: Ap
             assert response.status == 303
 
 
+async def test_a_form_larger_than_any_form_is_refused_before_it_is_read_whole(app: App) -> None:
+    async with _client() as client:
+        token = await _token(client, app)
+        # 5 MiB of notes: no form of the app is near that (an upload is streamed to disk instead)
+        async with client.post(app.base + "/patients", data={"csrf": token, "pseudonym": "P-big",
+                                                               "notes": "x" * (5 * 1024**2)},
+                               allow_redirects=False) as response:
+            assert response.status == 413
+        assert await _count_text(client, app) == "0 patients"
+
+
 # -- what the pages load -----------------------------------------------------------------------------------------
 
 

@@ -63,6 +63,8 @@ STATIC_DIR = _HERE / "_static"
 _STATIC_FILES = {"clinic.css": "text/css", "clinic.js": "text/javascript"}
 PAGE_SIZE = 50
 _MAX_UPLOAD_BYTES = 2 * 1024**3  # a long Moticon export is hundreds of MB; nothing of a clinic's is bigger
+# a form (not an upload: that is streamed to disk) is read into memory whole: 10,000-character notes are 30 kB
+_MAX_FORM_BYTES = 4 * 1024**2
 _MAX_FIELD_CHARS = 100_000
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 PAIN_SITES = ("heel", "forefoot", "knee", "hip", "back")
@@ -163,7 +165,7 @@ class ClinicServer:
     # -- lifecycle ----------------------------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self.guard.middleware], client_max_size=_MAX_UPLOAD_BYTES)
+        app = web.Application(middlewares=[self.guard.middleware], client_max_size=_MAX_FORM_BYTES)
         get, post = app.router.add_get, app.router.add_post
         get("/", self.home)
         get("/login", self.login_page)
