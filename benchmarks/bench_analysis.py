@@ -53,10 +53,12 @@ TARGETS = {
 # a child's own peak resident memory (VmHWM: its high-water mark; unlike the rusage of a child it does not
 # count memory the benchmark process held when it forked), written to stderr at exit
 _PEAK_HOOK = """
-import atexit, sys
+import atexit, os, sys
 def _peak():
+    times = os.times()
     with open("/proc/self/status") as status:
-        sys.stderr.write("\\n" + [l for l in status if l.startswith("VmHWM:")][0])
+        peak = [l for l in status if l.startswith("VmHWM:")][0]
+    sys.stderr.write(f"\\nCPU: {times.user + times.system:.3f}\\n" + peak)
 atexit.register(_peak)
 """
 _CLI = _PEAK_HOOK + "from insole._cli import main\nsys.argv = ['insole', *sys.argv[1:]]\nsys.exit(main())\n"
@@ -72,16 +74,17 @@ def _env(pycache: Path) -> dict[str, str]:
     return env
 
 
-def _child(code: str, args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall time (s), peak resident memory (MiB) and standard output of ``python -c code args``."""
+def _child(code: str, args: list[str], env: dict[str, str]) -> tuple[float, float, str, float]:
+    """Wall time (s), peak resident memory (MiB), standard output and CPU time (user + system, s, every thread)
+    of ``python -c code args``."""
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
                             check=False)
     wall = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError(f"{args} exited {result.returncode}: {result.stderr[-800:]}")
-    peak_kib = int(result.stderr.strip().splitlines()[-1].split()[1])
-    return wall, peak_kib / 1024, result.stdout
+    *_, cpu_line, peak_line = result.stderr.strip().splitlines()
+    return wall, int(peak_line.split()[1]) / 1024, result.stdout, float(cpu_line.split()[1])
 
 
 def _repeat(code: str, args: list[str], env: dict[str, str], runs: int = RUNS) -> dict[str, Any]:
@@ -89,7 +92,8 @@ def _repeat(code: str, args: list[str], env: dict[str, str], runs: int = RUNS) -
     results = [_child(code, args, env) for _ in range(runs)]
     walls = [r[0] for r in results]
     return {"median_s": statistics.median(walls), "best_s": min(walls), "runs": runs,
-            "rss_mib": max(r[1] for r in results), "stdout": results[-1][2], "load": _load()}
+            "rss_mib": max(r[1] for r in results), "stdout": results[-1][2], "load": _load(),
+            "cpu_s": statistics.median(r[3] for r in results)}
 
 
 def _cli(args: list[str], env: dict[str, str], runs: int = RUNS) -> dict[str, Any]:
@@ -195,7 +199,7 @@ Measurement(sys.argv[1])
 
 
 def _core(path: Path, env: dict[str, str], runs: int) -> dict[str, Any]:
-    wall, rss, out = _child(_CORE, [str(path), str(runs)], env)
+    wall, rss, out, _ = _child(_CORE, [str(path), str(runs)], env)
     found = json.loads(out)
     found.update(process_s=wall, process_rss_mib=rss, load=_load())
     return found
@@ -228,7 +232,7 @@ def bench(folder: Path) -> dict[str, Any]:
     # loading the hour: ours and the floor
     for which in ("insole", "pandas"):
         _child(_LOADING, [str(hour), which], env)
-        loads = [_child(_LOADING, [str(hour), which], env) for _ in range(RUNS)]
+        loads = [_child(_LOADING, [str(hour), which], env) for _ in range(RUNS)]  # in-process time on stdout
         found[f"load_{which}"] = {"median_s": statistics.median(float(r[2]) for r in loads),
                                   "rss_mib": max(r[1] for r in loads), "load": _load()}
 
@@ -282,7 +286,8 @@ def _opengo_version() -> str:
 
 
 def _fmt_process(entry: dict[str, Any]) -> str:
-    return f"{entry['median_s']:.2f} s (best {entry['best_s']:.2f}, {_runs(entry['runs'])}), {entry['rss_mib']:.0f} MiB"
+    return (f"{entry['median_s']:.2f} s (best {entry['best_s']:.2f}, {_runs(entry['runs'])}; "
+            f"CPU {entry['cpu_s']:.2f} s), {entry['rss_mib']:.0f} MiB")
 
 
 def _runs(n: int) -> str:
@@ -299,7 +304,8 @@ def render(found: dict[str, Any]) -> str:
         f"memory (VmHWM) of the worst run. Simulated walking, 2 feet x 16 sensors at 100 Hz; 8 h = the hour's samples "
         f"eight times over. Load average (1/5/15 min, {os.cpu_count()} cores) at the start {found['load_start']}, "
         f"at the end {found['load_end']}; beside each row, the load when it finished. On a busy machine wall times "
-        "measure the neighbours too.",
+        "measure the neighbours too; the CPU time beside them (user + system, every thread of the process, median) "
+        "much less so.",
         "",
         "| figure | ours | anchor (same run) | target | load |",
         "|---|---|---|---|---|",
@@ -363,7 +369,8 @@ def render(found: dict[str, Any]) -> str:
     for key, label in (("ten", "10 min"), ("hour", "1 h"), ("eight", "8 h")):
         entry, c = cli[key], core[key]
         lines.append(
-            f"| {label} | {found['parquet_mb'][key]:.0f} MB | {entry['median_s']:.2f} s ({_runs(entry['runs'])}) | "
+            f"| {label} | {found['parquet_mb'][key]:.0f} MB | {entry['median_s']:.2f} s ({_runs(entry['runs'])}; "
+            f"CPU {entry['cpu_s']:.2f} s) | "
             f"{entry['rss_mib']:.0f} MiB | {entry['json_mb']:.2f} MB | {statistics.median(c['walls']):.2f} s | "
             f"{c['traced_mib']:.0f} MiB (recording {c['recording_mib']:.0f} MiB) | "
             f"{statistics.median(c['floor']):.3f} s | {entry['load']} |")

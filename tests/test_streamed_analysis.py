@@ -10,6 +10,7 @@ writer's) is read whole, as before, and gives the same recording too.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,25 @@ def test_feet_in_another_order_or_interleaved_read_the_same(written, tmp_path: P
                         ("backwards", backwards_in_time)):
         again = load(_rewritten(path, tmp_path / f"{name}.parquet", 1_500, order))
         assert again.equals(recording), name
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", ["gaitndd_control1", "gaitpdb_GaCo01_01_60s", "moticon_230927_102114"])
+def test_analyze_json_of_a_file_in_small_row_groups_is_the_same(name: str, tmp_path: Path) -> None:
+    # the whole command (reading beside the analysis' imports on a second thread): the same bytes out
+    from insole._cli import main
+
+    source = REPO / "recordings" / f"{name}.parquet"
+    small = _rewritten(source, tmp_path / f"{name}.parquet", 777)  # groups across both feet, none aligned
+    assert pq.ParquetFile(small).metadata.num_row_groups > 2
+    outs = []
+    for path in (source, small):
+        out = tmp_path / f"{path.parent.name}-{name}.json"
+        assert main(["analyze", str(path), "--json", str(out)]) == 0
+        document = json.loads(out.read_text())
+        analysed = document["provenance"]["input"].pop("analysed_file")  # path, size, SHA-256: another file
+        assert analysed["size_bytes"] == path.stat().st_size
+        outs.append(document)
+    assert outs[0] == outs[1]

@@ -133,5 +133,6 @@ def load(path: str | Path, format: str | None = None) -> Recording:
     except OSError as error:  # a companion file that cannot be read (permission, vanished)
         where = Path(error.filename) if isinstance(error.filename, str) else path
         raise InputError(where, f"cannot be read ({error.strerror or error})") from None
-    refuse_negative_load(path, recording)
+    if importer not in _OURS:  # our own readers refuse a negative load themselves: no second pass over the values
+        refuse_negative_load(path, recording)
     return recording
