@@ -27,6 +27,7 @@ times the file's size). The machine is shared: the load average is printed.
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -89,16 +90,23 @@ def _env(pycache: Path) -> dict[str, str]:
     return env
 
 
-def _child(code: str, args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall time (s), peak resident memory (MiB) and standard output of ``python -c code args``."""
+def _child(code: str, args: list[str], env: dict[str, str]) -> tuple[float, float, str, float]:
+    """Wall time (s), peak resident memory (MiB), standard output and CPU time (s) of ``python -c code args``.
+
+    The CPU time is the child's user + system time over all its threads (on a busy machine the wall time
+    also counts the time the child waited for a core; its CPU time does not).
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
                             check=False)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise RuntimeError(f"{args} exited {result.returncode}: {result.stderr[-800:]}")
     peak_kib = int(result.stderr.strip().splitlines()[-1].split()[1])
-    return wall, peak_kib / 1024, result.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, peak_kib / 1024, result.stdout, cpu
 
 
 def _repeat(code: str, args: list[str], env: dict[str, str], runs: int) -> dict[str, Any]:
@@ -106,7 +114,8 @@ def _repeat(code: str, args: list[str], env: dict[str, str], runs: int) -> dict[
     results = [_child(code, args, env) for _ in range(runs)]
     walls = [r[0] for r in results]
     return {"median_s": statistics.median(walls), "best_s": min(walls), "runs": runs,
-            "rss_mib": max(r[1] for r in results), "stdout": results[-1][2], "load": _load()}
+            "rss_mib": max(r[1] for r in results), "stdout": results[-1][2], "load": _load(),
+            "cpu_s": statistics.median(r[3] for r in results)}
 
 
 def moticon_export(duration_s: float, out: Path) -> Path:
@@ -160,15 +169,16 @@ def _fmt(entry: dict[str, Any] | None) -> str:
     if entry is None:
         return "not run"
     runs = f"{entry['runs']} run" + ("s" if entry["runs"] != 1 else "")
-    return f"{entry['median_s']:.2f} s ({runs}), {entry['rss_mib']:.0f} MiB"
+    return f"{entry['median_s']:.2f} s (CPU {entry['cpu_s']:.2f} s; {runs}), {entry['rss_mib']:.0f} MiB"
 
 
 def render(found: dict[str, Any]) -> str:
     lines = [
         "## Moticon text exports: streamed reading, growth from 10 min to 8 h (bench_importers)",
         "",
-        "Whole processes (fresh interpreter, bytecode cached), median wall time, peak resident memory (VmHWM) of "
-        "the worst run. Exports: the real 17.5 s OpenGo export repeated (53 columns, 100 Hz). *Ours*: "
+        "Whole processes (fresh interpreter, bytecode cached), median wall time with the median CPU time (user + "
+        "system, all threads) in brackets, peak resident memory (VmHWM) of the worst run. Exports: the real "
+        "17.5 s OpenGo export repeated (53 columns, 100 Hz). *Ours*: "
         "`insole info FILE --json`, which reads every sample, the step events and the file's SHA-256. *Careful "
         "reader*: the same command with every file read the way all exports were read before the streamed "
         "reader (whole text in memory, pandas' C parser); it still takes any file that is not plain text of "
