@@ -339,6 +339,31 @@ class _Browser:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode("utf-8")
 
+    def post_files(self, path: str, form: dict[str, str], files: dict[str, Path]) -> tuple[int, str]:
+        """A multipart upload as a browser sends the import form (the token first): (303, Location) or (status,
+        page)."""
+        import secrets
+        import urllib.error
+        import urllib.request
+
+        boundary = secrets.token_hex(16)
+        body = b""
+        for name, value in form.items():
+            body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").encode()
+        for name, file in files.items():
+            body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file.name}\"\r\n"
+                     "Content-Type: application/octet-stream\r\n\r\n").encode() + file.read_bytes() + b"\r\n"
+        body += f"--{boundary}--\r\n".encode()
+        request = urllib.request.Request(self.base + path, data=body, headers={
+            "Origin": self.base, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with self.opener.open(request, timeout=300) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            if error.code == 303:
+                return 303, str(error.headers["Location"])
+            return error.code, error.read().decode("utf-8")
+
     def post_bytes(self, path: str, form: dict[str, str]) -> bytes:
         import urllib.parse
         import urllib.request
@@ -472,3 +497,43 @@ def test_a_test_that_cannot_start_as_asked_is_refused_in_one_line_and_stores_not
             assert expected in shown and "\n" not in shown, shown
     with ClinicStore.open(folder, create=False) as store:
         assert store.tests(visit.id) == []
+
+
+def test_a_generic_csv_is_imported_with_its_uploaded_column_mapping(tmp_path: Path) -> None:
+    import numpy as np
+
+    from dashboards import ClinicStore
+    from insole.simulate import SimulationParams, simulate
+
+    walk = simulate(SimulationParams(duration_s=20.0, seed=5))
+    left, right = walk.samples("left"), walk.samples("right")
+    names = [f"L{i}" for i in range(1, 17)] + [f"R{i}" for i in range(1, 17)]
+    assert np.array_equal(left.time_s, right.time_s)  # the simulator samples both feet at the same instants
+    rows = np.column_stack([left.time_s, left.values, right.values])
+    csv = tmp_path / "lab walk.csv"
+    np.savetxt(csv, rows, delimiter=",", header="t," + ",".join(names), comments="", fmt="%.4f")
+    mapping = tmp_path / "our-lab.toml"  # not named after the data: found only because it was uploaded with it
+    mapping.write_text(
+        f'sample_rate_hz = {walk.sample_rate_hz:g}\ntime_column = "t"\nunit = "{walk.unit}"\nlayout = "insole16"\n'
+        f"left = {names[:16]!r}\nright = {names[16:]!r}\n".replace("'", '"'), encoding="utf-8")
+    folder = tmp_path / "clinic"
+    with ClinicStore.open(folder) as store:
+        patient = store.add_patient("P-csv")
+        visit = store.add_visit(patient.id, visit_date=dt.date(2026, 12, 4))
+    with clinic_app(folder) as (_, url, _lines):
+        client = _Browser(url)
+        token = client.token(f"/visits/{visit.id}")
+        # without its mapping the CSV cannot be read: one line naming the file, nothing stored
+        status, page = client.post_files(f"/visits/{visit.id}/import", {"csrf": token, "test": "free_walk"},
+                                         {"file": csv})
+        problem = re.search(r'id="problem">(.*?)</p>', page, re.DOTALL)
+        assert status == 400 and problem is not None, (status, page[:300])
+        assert html.unescape(problem.group(1)).startswith("lab_walk.csv: unknown format"), problem.group(1)
+        assert "\n" not in problem.group(1) and "insole-clinic-upload" not in page
+        status, location = client.post_files(f"/visits/{visit.id}/import", {"csrf": token, "test": "free_walk"},
+                                             {"file": csv, "mapping": mapping})
+        assert status == 303 and location.startswith(f"/visits/{visit.id}?notice=imported"), (status, location)
+    with ClinicStore.open(folder, create=False) as store:
+        tests = store.tests(visit.id)
+    assert [t.status for t in tests] == ["done"] and tests[0].original_name == "lab_walk.csv"
+    assert tests[0].layout == "insole16"

@@ -51,7 +51,7 @@ from dashboards._clinic_app._model import ClinicError
 from dashboards._clinic_app._runs import GUIDED_TESTS, SOURCES, TESTS, RunError, RunOptions, Runs
 from dashboards._clinic_app._security import CSRF_FIELD, REPORT_CSP, SESSION, UPLOAD, Guard, LoginSetupError, redirect
 from dashboards._live_server import LiveServerError, is_loopback
-from insole import InsoleError
+from insole import InputError, InsoleError
 
 __all__ = ["ClinicServer", "serve_clinic", "StoreThread"]
 
@@ -415,13 +415,18 @@ class ClinicServer:
             await self.store.call("visit", vid)  # unknown visit: 404 before reading the file
             folder = Path(tempfile.mkdtemp(prefix="insole-clinic-upload-"))
             try:
-                fields, path = await _read_upload(reader, folder)
+                fields, files = await _read_upload(reader, folder)
+                path = files.get("file")
                 if path is None:
                     raise ClinicError("choose a file to import")
                 test = fields.get("test") or "free_walk"
                 fmt = fields.get("fmt") or None
-                layout = fields.get("layout") or None
-                run = await self.store.call("import_recording", vid, path, fmt=fmt, layout=layout, test=test)
+                try:
+                    run = await self.store.call("import_recording", vid, path, fmt=fmt, layout=files.get("mapping"),
+                                                test=test)
+                except InputError as error:  # named by the uploaded file, not by where the upload was kept
+                    shown = error.path.name if error.path.parent == folder else str(error.path)
+                    raise ClinicError(f"{shown}: {error.problem}".replace("use --format", "choose a format")) from None
             finally:
                 await asyncio.to_thread(shutil.rmtree, folder, True)
             notice = f"imported {path.name}" if run.status == "done" else f"import failed: {run.reason}"
@@ -607,24 +612,29 @@ def _run_options(form: Mapping[str, Any], patient: Any) -> RunOptions:
     )
 
 
-async def _read_upload(reader: Any, folder: Path) -> tuple[dict[str, str], Path | None]:
-    """The rest of a multipart upload (after the CSRF field): small text fields and one file, written to ``folder``.
+async def _read_upload(reader: Any, folder: Path) -> tuple[dict[str, str], dict[str, Path]]:
+    """The rest of a multipart upload (after the CSRF field): small text fields and the files, written to ``folder``.
 
-    The file keeps its base name (its extension tells the importer the format); nothing of the name reaches a
-    path but its last component, stripped of anything but letters, digits, dot, dash and underscore.
+    Files: ``file`` (the recording) and, for a generic CSV, ``mapping`` (its column mapping, .toml or .json),
+    side by side in ``folder`` as the importer wants them. Each keeps its base name (the extension tells the
+    importer the format); nothing of a name reaches a path but its last component, stripped of anything but
+    letters, digits, dot, dash and underscore. An empty file field is no file.
     """
     fields: dict[str, str] = {}
-    path: Path | None = None
+    files: dict[str, Path] = {}
     while True:
         part = await reader.next()
         if part is None:
             break
-        if part.filename:
-            if path is not None:
-                raise ClinicError("import one file at a time")
+        field = str(part.name)
+        if part.filename is not None:
+            if field not in ("file", "mapping") or field in files:
+                raise ClinicError("import one recording (and at most one mapping) at a time")
             name = re.sub(r"[^A-Za-z0-9._-]", "_", os.path.basename(part.filename.replace("\\", "/")))[-150:]
             name = name.lstrip(".") or "upload"
             path = folder / name
+            if path.exists():  # the mapping named like the recording
+                path = folder / f"{field}-{name}"
             size = 0
             with open(path, "wb") as handle:
                 while chunk := await part.read_chunk(1 << 20):
@@ -632,14 +642,16 @@ async def _read_upload(reader: Any, folder: Path) -> tuple[dict[str, str], Path 
                     if size > _MAX_UPLOAD_BYTES:
                         raise ClinicError("the file is larger than 2 GiB")
                     handle.write(chunk)
-            if size == 0:
-                path = None
+            if size:
+                files[field] = path
+            else:
+                path.unlink()
         else:
             text = (await part.read(decode=True)).decode("utf-8", "replace")
             if len(text) > 200:
-                raise ClinicError(f"{part.name} is too long")
-            fields[str(part.name)] = text
-    return fields, path
+                raise ClinicError(f"{field} is too long")
+            fields[field] = text
+    return fields, files
 
 
 def _int(text: str | None, default: int, *, minimum: int | None = None) -> int:
