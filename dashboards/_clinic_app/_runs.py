@@ -205,13 +205,17 @@ class Runs:
                     await server.stop()
                 if environment is not None:
                     await environment.stop()
-        except Exception as error:  # the capture failed: the store still hears of it, the page shows it
+        except InsoleError as error:  # no insoles found, a refused connection: the reason is the message
+            log.warning("clinic app: test %s failed: %s", state.test_id, _one_line(error))
+            state.message = f"the capture failed: {_one_line(error)}"
+        except Exception as error:  # a programming error: its traceback in the log; the store still hears of it
             log.exception("clinic app: test %s failed", state.test_id)
             state.message = f"the capture failed: {_one_line(error)}"
         state.status = "finishing"
         state.live_url = None
         try:
-            finished = await self._call_store("finish_capture", state.test_id)
+            failed = state.message if state.message.startswith("the capture failed") else ""
+            finished = await self._call_store("finish_capture", state.test_id, note=failed)
         except Exception as error:
             log.exception("clinic app: finishing test %s failed", state.test_id)
             state.status = "failed"
