@@ -344,15 +344,21 @@ _GAITPDB_Y = np.array([-800, -400, -400, 0, 0, 400, 400, 800], dtype=float)
 # medial offset in format.txt units for the LEFT foot (X - (-500)); the right
 # foot is the mirror image, so sensor k sits at the same anatomical place.
 _GAITPDB_MEDIAL = np.array([0, -200, 200, -200, 200, -200, 200, 0], dtype=float)
+# Regions checked against those positions and against when each sensor carries its load (docs/report.md,
+# "Region masks per layout"; docs/figures/regions-gaitpdb8.png). Sensors 2 and 3 (Y = -400) lie a quarter of the
+# way from the heel sensor to the toe sensor, at the front of the heel: in the 38 real controls their load peaks at
+# 18-19 % of stance, with the heel's loading response (sensor 1: 5 %), not with the midfoot row (sensors 4-5:
+# 62-65 %), so they are the lateral and medial heel. Sensor 8 sits on the foot's long axis (X = -500) under the
+# toes: between the hallux and the second toe, not under the hallux alone, so it is "toes".
 _GAITPDB_REGIONS = (
     "heel",
-    "lateral_midfoot",
-    "medial_midfoot",
+    "lateral_heel",
+    "medial_heel",
     "lateral_midfoot",
     "medial_midfoot",
     "lateral_metatarsals",
     "first_metatarsal",
-    "hallux",
+    "toes",
 )
 
 
@@ -373,33 +379,38 @@ def _gaitpdb8() -> SensorLayout:
         approximate=True,
         source=(
             "PhysioNet gaitpdb format.txt relative sensor coordinates (Infotronic), scaled by us "
-            "onto a 260 mm foot; regions assigned by position"
+            "onto a 260 mm foot; regions assigned by position and by when each sensor is loaded in stance"
         ),
         extra={"format_txt_x_left": [-500, -700, -300, -700, -300, -700, -300, -500],
                "format_txt_y": _GAITPDB_Y.tolist()},
     )
 
 
-# Moticon OpenGo: 16 sensors. The files carry no geometry; these positions are
-# our approximation of the published sensor map (numbered heel to toe), marked
-# approximate. Sensor areas are unknown to us, so forces use the vendor total.
+# Moticon OpenGo: 16 sensors. The files carry no geometry, but they carry the vendor's own total force and centre
+# of pressure (insole-normalised, -0.5 to +0.5 along and across) beside the 16 pressures: total = sum(area_i x p_i)
+# and COP x total = sum(area_i x p_i x position_i) are linear in the unknowns, so a least-squares fit over a walk
+# gives every sensor's position (and area). On moticon-opengo 230927_102114 (1215 left, 1321 right loaded samples)
+# the fit is exact (R^2 of the total 0.999999) and the two insoles give the same positions to 0.01; the positions
+# below are those fits (x = along + 0.5; y = across, + medial: the distal toe sensor and the unloaded arch sensor
+# are on that side, as a hallux and a medial arch are). Sensor 14 is thus under the hallux, as the vendor's gait
+# report has it, not a lesser toe. docs/report.md, "Region masks per layout"; docs/figures/regions-moticon16.png.
 _MOTICON16 = (
-    ("p1", 0.07, 0.10, "medial_heel"),
-    ("p2", 0.07, -0.10, "lateral_heel"),
-    ("p3", 0.17, 0.12, "medial_heel"),
-    ("p4", 0.17, -0.14, "lateral_heel"),
-    ("p5", 0.38, -0.26, "lateral_midfoot"),
-    ("p6", 0.50, -0.30, "lateral_midfoot"),
-    ("p7", 0.45, 0.10, "medial_midfoot"),
-    ("p8", 0.66, -0.36, "lateral_metatarsals"),
-    ("p9", 0.70, -0.20, "lateral_metatarsals"),
-    ("p10", 0.72, -0.04, "central_metatarsals"),
-    ("p11", 0.73, 0.14, "central_metatarsals"),
-    ("p12", 0.70, 0.32, "first_metatarsal"),
-    ("p13", 0.84, -0.18, "lesser_toes"),
-    ("p14", 0.88, 0.00, "lesser_toes"),
-    ("p15", 0.91, 0.20, "hallux"),
-    ("p16", 0.92, 0.34, "hallux"),
+    ("p1", 0.10, 0.11, "medial_heel"),
+    ("p2", 0.08, -0.17, "lateral_heel"),
+    ("p3", 0.23, 0.09, "medial_heel"),
+    ("p4", 0.21, -0.22, "lateral_heel"),
+    ("p5", 0.37, 0.06, "medial_midfoot"),
+    ("p6", 0.35, -0.27, "lateral_midfoot"),
+    ("p7", 0.58, 0.24, "medial_midfoot"),
+    ("p8", 0.49, -0.39, "lateral_midfoot"),
+    ("p9", 0.76, 0.27, "first_metatarsal"),
+    ("p10", 0.74, 0.06, "central_metatarsals"),
+    ("p11", 0.73, -0.12, "central_metatarsals"),
+    ("p12", 0.71, -0.29, "lateral_metatarsals"),
+    ("p13", 0.67, -0.46, "lateral_metatarsals"),
+    ("p14", 0.91, 0.18, "hallux"),
+    ("p15", 0.91, -0.08, "lesser_toes"),
+    ("p16", 0.86, -0.31, "lesser_toes"),
 )
 
 
@@ -418,8 +429,9 @@ def _moticon16(shoe_size_eu: float = 40.0) -> SensorLayout:
         outline_mm=_foot_outline(length),
         approximate=True,
         source=(
-            "APPROXIMATE: Moticon OpenGo sensor positions are not in the export files; positions "
-            "placed by us heel-to-toe from the vendor's published sensor map, areas unknown"
+            "APPROXIMATE: Moticon OpenGo sensor positions are not in the export files; positions fitted by us "
+            "to the vendor's own centre of pressure and total force in a real export (exact fit), scaled to "
+            "the shoe size; areas not used"
         ),
         shoe_size_eu=float(shoe_size_eu),
     )

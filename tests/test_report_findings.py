@@ -255,7 +255,10 @@ def test_baseline_frame_flags_a_change_of_the_same_foot():
 
 
 def test_layout_without_medial_lateral_heel_sensors_skips_cop_rules():
-    layout = get_layout("gaitpdb8")
+    # gaitpdb8 with its heel row counted as one heel (no medial or lateral heel sensor)
+    gaitpdb8 = get_layout("gaitpdb8")
+    layout = dataclasses.replace(gaitpdb8, regions=("heel", "heel", "heel", *gaitpdb8.regions[3:]))
+    assert not cop_ml_assessable(layout)
     session = dataclasses.replace(_session(left={"cop_ml_offset_mm": 9.0}), layout=layout,
                                   cop_ml_ok=cop_ml_assessable(layout))
     result = evaluate(session, reference_sets=SETS)

@@ -11,11 +11,14 @@ import pytest
 # imported by name from its folder so that the acceptance run's worker processes can import it too.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "scripts"))
 from validate_findings import (  # noqa: E402
+    KNOWN_ANSWERS,
     PATTERN_CODES,
     WHOLE_BODY,
     auc,
+    moved_load,
     real_cases,
     real_cohort_rows,
+    region_sensors,
     run_case,
     run_validation,
     summarise,
@@ -70,3 +73,38 @@ def test_real_cohorts_leave_one_subject_out(shared_data):
     irregular = [any(c == "irregular_gait" for c, _, _ in r["findings"]) for r in hd]
     assert hd and sum(irregular) >= 0.70 * len(hd)
     assert sum(any(c == "irregular_gait" for c, _, _ in r["findings"]) for r in controls) <= 0.10 * len(controls)
+
+
+def test_known_answer_patterns_take_their_sensors_from_the_regions():
+    import insole
+
+    layout = insole.get_layout("gaitpdb8")
+    picked = {a.name.split(" (")[0]: (region_sensors(layout, a.source), region_sensors(layout, a.target))
+              for a in KNOWN_ANSWERS}
+    # sensors 1-3 heel, 4-5 midfoot, 6-8 forefoot and toes; lateral 2, 4, 6 and medial 3, 5, 7 (0-based below)
+    assert picked["heel offload"] == ([0, 1, 2], [5, 6, 7])
+    assert picked["low arch"] == ([0, 1, 2, 5, 6, 7], [3, 4])
+    assert picked["pronated"] == ([1, 3, 5], [2, 4, 6])
+    assert picked["supinated"] == ([2, 4, 6], [1, 3, 5])
+    assert picked["hallux offload"][0] == []  # sensor 8 lies mid-toe: no hallux sensor, so not assessable
+
+
+def test_moved_load_moves_exactly_the_fraction_asked(shared_data):
+    import numpy as np
+
+    import insole
+
+    recording = insole.load(shared_data / "gaitpdb" / "SiCo01_01.txt")
+    before = np.asarray(recording.samples("left").values, float)
+    # medial-lateral: each lateral sensor gives 30 % of its load to the medial sensor of its own row
+    after = np.asarray(moved_load(recording, "left", [1, 3, 5], [2, 4, 6], 0.3, paired=True).samples("left").values,
+                       float)
+    for lateral, medial in ((1, 2), (3, 4), (5, 6)):
+        np.testing.assert_allclose(after[:, lateral], 0.7 * before[:, lateral], atol=1e-3)  # float32 storage
+        np.testing.assert_allclose(after[:, medial], before[:, medial] + 0.3 * before[:, lateral], atol=1e-3)
+    np.testing.assert_allclose(after.sum(axis=1), before.sum(axis=1), atol=1e-2)  # the foot's total is kept
+    np.testing.assert_array_equal(after[:, [0, 7]], before[:, [0, 7]].astype(np.float32))
+    # whole foot: a quarter of every sensor's load taken off, the other foot untouched
+    lighter = moved_load(recording, "left", list(range(8)), [], 0.25)
+    np.testing.assert_allclose(np.asarray(lighter.samples("left").values, float), 0.75 * before, atol=1e-3)
+    np.testing.assert_array_equal(lighter.samples("right").values, recording.samples("right").values)

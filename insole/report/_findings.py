@@ -62,6 +62,9 @@ from insole.report._metrics import SessionMetrics
 from insole.report._model import SEVERITIES, Comparison, Finding, LinkedJoint, Measured
 from insole.report._reference import (
     BODY_WEIGHT_METRICS,
+    DIFF_METRICS,
+    LR_INDEX_METRICS,
+    SHARE_METRICS,
     ReferenceSet,
     Repeatability,
     body_weight_check,
@@ -218,6 +221,14 @@ def _t(a: tuple[float, float, int], b: tuple[float, float, int]) -> float:
     return (ma - mb) / se
 
 
+def _healthy_limit(differences: Sequence[float], z: float) -> float:
+    """The two-sided limit of healthy left/right differences: z x the RMS of the controls' differences mirrored
+    (each counted as it is and with the feet swapped, so that left and right count alike: mean 0)."""
+    values = np.asarray(differences, float)
+    values = values[np.isfinite(values)]
+    return z * float(np.sqrt(np.mean(values ** 2))) if values.size else math.inf
+
+
 def _severity(ratio: float) -> str:
     """How far past the cut-off: under 1.5 x mild, under 2.5 x moderate, beyond marked."""
     if ratio < 1.5:
@@ -340,13 +351,21 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
     flagged_by: list[tuple[str, float]] = []  # (frame, deviation)
     other = None
     other_foot = session.foot(other_side)
+    # a regional share with a real control set of the layout: the fixed cut-off gives way to the controls' own
+    # healthy left/right differences, judged both relatively (symmetry index) and absolutely (share points),
+    # below in the reference frame
+    # (the medial-lateral COP offset, a signed position, absolutely only)
+    healthy_limits = (rule.metric in DIFF_METRICS and reference is not None and reference.kind == "real"
+                      and reference.session_metric(f"diff_{rule.metric}") is not None
+                      and (rule.metric not in SHARE_METRICS
+                           or reference.session_metric(f"si_{rule.metric}") is not None))
     if other_foot is not None and other_foot.n_steps >= params.min_steps:
         other = _mean_sd(values[other_side].get(rule.metric, np.zeros(0)))
         if other[2] >= params.min_steps:
             deviation = _deviation(rule, this[0], other[0])
             t = _t(this, other)
-            passed = (rule.direction * deviation >= threshold and math.isfinite(t)
-                      and rule.direction * t >= params.step_t_min)
+            beyond_cut_off = healthy_limits or rule.direction * deviation >= threshold
+            passed = beyond_cut_off and math.isfinite(t) and rule.direction * t >= params.step_t_min
             # the left/right index must also exceed its own day-to-day repeatability (MDC95)
             lr_mdc = repeatability.lr_mdc(rule.metric) if repeatability is not None else None
             lr_si = _si(this[0], other[0])
@@ -355,17 +374,30 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
                 passed = passed and abs(lr_si) > lr_mdc
                 mdc_text = (f"; left/right index {lr_si:+.1f}% against its MDC95 {lr_mdc:.1f}% "
                             f"({repeatability.description})" if repeatability is not None else "")
+            diff_mdc = (repeatability.session_mdc(f"diff_{rule.metric}")
+                        if repeatability is not None and rule.metric not in LR_INDEX_METRICS else None)
+            if diff_mdc is not None and repeatability is not None:
+                # a measure without a symmetry index (the COP offset): its left/right difference against its MDC95
+                passed = passed and abs(this[0] - other[0]) > diff_mdc
+                mdc_text = (f"; left/right difference {(this[0] - other[0]) * rule.scale:+.1f} {rule.unit} against "
+                            f"its MDC95 {diff_mdc * rule.scale:.1f} ({repeatability.description})")
             if rule.code == "heel_avoidance" and passed:
+                # the load left the heel for the front of the foot, not only for the arch: the forefoot and toes'
+                # share must not be lower on this foot (beyond the repeatability of its left/right index, when
+                # known: feet differ in front share by up to about 10 points in healthy people)
                 front_this = _mean_sd(values[side]["share_front"])[0]
                 front_other = _mean_sd(values[other_side]["share_front"])[0]
-                passed = front_this > front_other
+                front_mdc = repeatability.lr_mdc("share_front") if repeatability is not None else None
+                passed = (_si(front_this, front_other) > -front_mdc if front_mdc is not None
+                          else front_this > front_other)
+            cut_off_text = ("the real controls' healthy left/right differences (below)" if healthy_limits else
+                            f"{'+' if rule.direction > 0 else '−'}{threshold:g}{'%' if rule.compare == 'si' else ''}")
             comparisons.append(Comparison(
                 frame="other_foot",
                 description=(f"{other_side} foot {_fmt(other[0] * rule.scale, rule.unit, 2)}; "
                              f"{'symmetry index' if rule.compare == 'si' else 'difference'} "
-                             f"{deviation:+.1f}{'%' if rule.compare == 'si' else ''}, flagged at "
-                             f"{'+' if rule.direction > 0 else '−'}{threshold:g}"
-                             f"{'%' if rule.compare == 'si' else ''} and ≥ {params.step_t_min:g} standard errors "
+                             f"{deviation:+.1f}{'%' if rule.compare == 'si' else ''}, flagged beyond "
+                             f"{cut_off_text} and ≥ {params.step_t_min:g} standard errors "
                              f"(t = {t:+.1f}){mdc_text}"),
                 value=other[0] * rule.scale, limit=threshold * rule.direction, passed=bool(passed),
                 source_kind="this recording", n=other[2]))
@@ -423,19 +455,53 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
         notes.append("body weight estimated from the recording's own load (no body mass given)")
 
     only_contralateral = [f for f, _ in flagged_by] == ["other_foot"]
+    healthy_ratio: float | None = None  # how far past the healthy left/right limit (regional shares, real controls)
     dist = reference.foot_metric(rule.metric) if reference is not None else None
     if reference is not None and dist is not None:
         this_departure = rule.direction * (this[0] - dist.median)
         other_departure = -rule.direction * (other[0] - dist.median) if other is not None else -math.inf
         lr = reference.session_metric(f"si_{rule.metric}") if reference.kind == "real" else None
-        if lr is not None and other is not None:
+        diff = reference.session_metric(f"diff_{rule.metric}") if healthy_limits else None
+        if diff is not None and other is not None:
+            # against real controls: the difference between the feet must lie beyond the controls' healthy
+            # left/right differences, absolutely (in the metric's units: share points, % of ball width) or, for a
+            # share, relatively (symmetry index), each the two-sided z interval of the controls' mirrored
+            # differences (the data-driven limit the evidence base asks for [53]); and this foot must be on the
+            # rule's side of the controls' median
+            # two criteria (a share's absolute and relative difference), either of which flags: each at half the
+            # tail (Bonferroni), so that together they flag no more healthy feet than one criterion would
+            tail_q = params.real_reference_quantile / (2 if lr is not None else 1)
+            z = float(NormalDist().inv_cdf(1 - tail_q / 2))
+            diff_limit = _healthy_limit(diff.values, z)
+            points = this[0] - other[0]
+            absolute = rule.direction * points > diff_limit
+            healthy_ratio = rule.direction * points / diff_limit
+            unit = "points" if rule.metric in SHARE_METRICS else rule.unit
+            limits_text = f"±{diff_limit * rule.scale:.1f} {unit}"
+            here_text = f"{points * rule.scale:+.1f} {unit}"
+            relative = False
+            if lr is not None:
+                lr_limit = _healthy_limit(lr.values, z)
+                lr_si = _si(this[0], other[0])
+                relative = rule.direction * lr_si > lr_limit
+                healthy_ratio = max(healthy_ratio, rule.direction * lr_si / lr_limit)
+                limits_text = f"±{lr_limit:.1f}% (symmetry index) and {limits_text}"
+                here_text = (f"{lr_si:+.1f}% and {here_text} ({'beyond' if relative else 'within'} the first, "
+                             f"{'beyond' if absolute else 'within'} the second: one beyond is enough)")
+            inside = (relative or absolute) and this_departure > 0
+            description = (f"{reference.name} ({reference.source_kind}, {diff.n} people): healthy left/right "
+                           f"differences of this measure within {limits_text} (mean ± {z:.2f} SD); here "
+                           f"{here_text}; median {_fmt(dist.median * rule.scale, rule.unit, 2)} ({dist.n} feet), "
+                           f"the {side} foot {_fmt(this[0] * rule.scale, rule.unit, 2)} must lie "
+                           f"{'above' if rule.direction > 0 else 'below'} it")
+            limit = dist.median
+        elif lr is not None and other is not None:
             # real controls: the left/right index must lie beyond healthy asymmetry (the controls' indices,
             # mirrored so that left and right count alike: mean ± z SD, z for the two-sided tail), the data-driven
             # limit the evidence base asks for [53]; and this foot, not the other, must be the one that departs
             # from the controls' median in the rule's direction
-            mirrored = np.concatenate([np.asarray(lr.values), -np.asarray(lr.values)])
             z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
-            lr_limit = z * float(np.sqrt(np.mean(mirrored ** 2)))
+            lr_limit = _healthy_limit(lr.values, z)
             lr_si = _si(this[0], other[0])
             inside = rule.direction * lr_si > lr_limit and this_departure > 0 and this_departure > other_departure
             description = (f"{reference.name} ({reference.source_kind}, {lr.n} people): healthy left/right index "
@@ -480,7 +546,8 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
     # the baseline is the more specific frame: the same foot, the same insole, earlier
     frame, deviation = next(((f, d) for f, d in flagged_by if f == "baseline"), flagged_by[0])
     primary = next(c for c in comparisons if c.frame == frame)
-    ratio = rule.direction * deviation / threshold
+    ratio = (healthy_ratio if healthy_ratio is not None and frame == "other_foot"
+             else rule.direction * deviation / threshold)
     value = this[0] * rule.scale
     measured = Measured(
         metric=rule.metric, label=rule.label, unit=rule.unit, value=value,
@@ -493,9 +560,11 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
     compared = (f"{rule.label} on the {side} foot was {_fmt(value, rule.unit, 2)}"
                 + (f" vs {_fmt(other[0] * rule.scale, rule.unit, 2)} on the {other_side}" if other else "")
                 + f" ({'symmetry index' if rule.compare == 'si' else 'difference'} against {against} "
-                f"{deviation:+.1f}{'%' if rule.compare == 'si' else ''}; flagged at "
-                f"{'+' if rule.direction > 0 else '−'}{threshold:g}{'%' if rule.compare == 'si' else ''}, "
-                f"a cut-off without a validated clinical basis).")
+                f"{deviation:+.1f}{'%' if rule.compare == 'si' else ''}; "
+                + ("flagged beyond the healthy left/right differences of real controls of this insole layout)."
+                   if healthy_ratio is not None and frame == "other_foot" else
+                   f"flagged at {'+' if rule.direction > 0 else '−'}{threshold:g}"
+                   f"{'%' if rule.compare == 'si' else ''}, a cut-off without a validated clinical basis)."))
     statement = f"{compared} This loading pattern is consistent with {spec.consistent_with}."
     return _finish(spec, side, _severity(ratio), measurement, reasons, measured, primary, comparisons,
                    statement, notes)

@@ -63,6 +63,9 @@ __all__ = [
     "repeatability_from_document",
     "FOOT_METRICS",
     "SESSION_METRICS",
+    "SHARE_METRICS",
+    "DIFF_METRICS",
+    "LR_INDEX_METRICS",
 ]
 
 # Per-foot metrics (one value per foot per recording) and per-session ones.
@@ -76,10 +79,17 @@ FOOT_METRICS: tuple[str, ...] = (
 LR_INDEX_METRICS: tuple[str, ...] = ("share_heel", "share_midfoot", "share_front", "share_hallux",
                                      "share_lesser_toes", "loading_rate_bw_s", "valley_ratio", "f1", "stance_s",
                                      "stance_pct")
+# Regional shares also get an absolute left/right difference (right minus left, in share units 0-1): a symmetry
+# index overstates a small share's difference (hallux 3 % vs 5 % reads -50 %) and understates a large one's
+# (midfoot 50 % vs 40 % reads +22 %), so the share rules judge healthy asymmetry both ways.
+SHARE_METRICS: tuple[str, ...] = ("share_heel", "share_midfoot", "share_front", "share_hallux", "share_lesser_toes")
+# Per-foot metrics whose left/right difference (right minus left, in the metric's own units) is kept: the shares,
+# and the medial-lateral COP offset, a signed position for which a symmetry index means nothing.
+DIFF_METRICS: tuple[str, ...] = (*SHARE_METRICS, "cop_ml_pct")
 SESSION_METRICS: tuple[str, ...] = (
     "timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_cv_pct", "stride_sd_ms",
     "stance_si_pct", "impulse_si_pct", "peak_force_si_pct", "cadence_steps_per_min",
-) + tuple(f"si_{m}" for m in LR_INDEX_METRICS)
+) + tuple(f"si_{m}" for m in LR_INDEX_METRICS) + tuple(f"diff_{m}" for m in DIFF_METRICS)
 
 
 _TIMING = ("stride_variability_pct", "stance_variability_pct", "timing_variability_pct")
@@ -155,6 +165,8 @@ def session_metric_values(session: SessionMetrics) -> dict[str, float]:
         left, right = foot_metric_values(session, "left"), foot_metric_values(session, "right")
         for m in LR_INDEX_METRICS:
             out[f"si_{m}"] = symmetry_index_pct(_mean(right.get(m, np.zeros(0))), _mean(left.get(m, np.zeros(0))))
+        for m in DIFF_METRICS:
+            out[f"diff_{m}"] = _mean(right.get(m, np.zeros(0))) - _mean(left.get(m, np.zeros(0)))
     return out
 
 
