@@ -43,7 +43,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         examples=(
             "insole clinic",
             "insole clinic --data ~/clinic --port 8780",
-            "insole clinic --demo --data /tmp/demo-clinic",
+            "insole clinic --demo --open --data /tmp/demo-clinic",
             "insole clinic --host 0.0.0.0 --data ~/clinic   # other machines too: asks for a password once",
             "insole clinic --restore clinic-backup.tar --data ~/clinic-restored",
         ),
@@ -58,6 +58,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--demo", action="store_true",
                         help=f"add a demo patient ({DEMO_PSEUDONYM}) with two visits, each with a simulated "
                              "10-metre walk (once; nothing when it is there already)")
+    parser.add_argument("--open", action="store_true",
+                        help="open the app in this computer's web browser once it is serving")
     parser.add_argument("--restore", type=Path, default=None, metavar="ARCHIVE",
                         help="restore a backup archive (downloaded from the app's Backup page) into --data, which "
                              "must be empty or absent, then serve it")
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"insole clinic: warning: serving on {host}: other machines can reach the app (login required); "
               "the traffic is not encrypted, so use it only on a network you trust", file=sys.stderr)
     return asyncio.run(_serve(folder, host, args.port, allow_remote=args.host is not None, login=login,
-                              demo=args.demo))
+                              demo=args.demo, open_browser=args.open))
 
 
 def _restore(archive: Path, folder: Path) -> None:
@@ -125,7 +127,8 @@ def _login(folder: Path, *, remote: bool, set_password: bool) -> Any:
     return login if remote else None
 
 
-async def _serve(folder: Path, host: str, port: int, *, allow_remote: bool, login: Any, demo: bool) -> int:
+async def _serve(folder: Path, host: str, port: int, *, allow_remote: bool, login: Any, demo: bool,
+                 open_browser: bool = False) -> int:
     from dashboards import serve_clinic
     from insole._cli._device_options import stop_on_signals
 
@@ -136,6 +139,11 @@ async def _serve(folder: Path, host: str, port: int, *, allow_remote: bool, logi
             print(f"insole clinic: recovered test {test.id} ({test.test}) into visit {test.visit_id}: {test.status}"
                   f"{' - ' + test.reason if test.reason else ''}", flush=True)
         print(f"insole clinic: serving {folder} on {url} (Ctrl-C to stop)", flush=True)
+        if open_browser:
+            import webbrowser
+
+            if not webbrowser.open(url):
+                print(f"insole clinic: no web browser could be opened here; open {url} yourself", flush=True)
 
     with stop_on_signals(lambda name: stop.set()):
         await serve_clinic(folder, host=host, port=port, allow_remote=allow_remote, login=login, on_ready=ready,
