@@ -3,7 +3,8 @@
 No Bluetooth hardware is involved: the insoles are bumble peripherals and the
 host side is a fake BlueZ on a private ``dbus-daemon``. Any program that uses
 bleak on Linux talks to them unmodified once ``DBUS_SYSTEM_BUS_ADDRESS`` points
-at that bus; this command prints the exact line. It runs until Ctrl-C.
+at that bus; this command prints the exact line. It runs until Ctrl-C or
+SIGTERM, then tears the emulated stack down (a second signal cuts that short).
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from firmware_protocol import FAULT_SPEC_HELP, SAMPLE_RATES_HZ, FaultPlan, parse_fault_spec
 from insole._cli import UsageError
 from insole._cli._arguments import add_examples_command, positive_float, samples_per_packet
+from insole._cli._device_options import stop_on_signals
 from insole._errors import DeviceError, InputError, require_extra
 
 if TYPE_CHECKING:
@@ -46,7 +49,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "Start a private BLE environment with no hardware: a dbus-daemon, a fake BlueZ on it "
             "and two emulated insoles (left and right) that advertise, accept connections and "
             "stream as the firmware does (PROTOCOL.md). Another process reaches them through "
-            "bleak by setting DBUS_SYSTEM_BUS_ADDRESS to the address printed. Runs until Ctrl-C."
+            "bleak by setting DBUS_SYSTEM_BUS_ADDRESS to the address printed. Runs until Ctrl-C (or SIGTERM)."
         ),
         examples=(
             "insole emulate",
@@ -100,28 +103,87 @@ def run(args: argparse.Namespace) -> int:
     from firmware_protocol import EmulationSetupError
 
     if args.source == "orphe":
-        return _run_orphe(args)
-    specs = _specs(args)
+        environment, title, describe = _orphe_environment(args)
+        event_loggers: tuple[str, ...] = ()
+    else:
+        environment, title, describe = _insole_environment(args)
+        event_loggers = ("firmware_protocol._emulator",)
     if not args.quiet:
         logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S", level=logging.WARNING)
-        logging.getLogger("firmware_protocol._emulator").setLevel(logging.INFO)
+        for name in event_loggers:
+            logging.getLogger(name).setLevel(logging.INFO)
         # bumble warns about packets still in flight when a host disconnects
         # mid-stream ("no connection for handle"); that is expected here.
         logging.getLogger("bumble").setLevel(logging.ERROR)
     try:
-        asyncio.run(_serve(specs))
-    except KeyboardInterrupt:
-        pass
+        asyncio.run(_serve(environment, title, describe))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        # a second Ctrl-C (or SIGTERM) during the teardown cuts it short; the dbus-daemon dies with us
+        print("insole emulate: stopped before the emulated stack was fully torn down", file=sys.stderr)
+        return 0
     except EmulationSetupError as error:
         raise DeviceError(str(error)) from None
     print("insole emulate: stopped", file=sys.stderr)
     return 0
 
 
-def _run_orphe(args: argparse.Namespace) -> int:
-    """``insole emulate --source orphe``: a left and a right emulated ORPHE INSOLE (their streaming mode is
-    the host's choice, as on the real ones; the serial starts 750 packets before its wrap)."""
-    from firmware_protocol import EmulationSetupError
+class _Environment(Protocol):
+    """What ``insole emulate`` serves: an ``EmulatedEnvironment`` (ours) or an ``OrpheEnvironment``."""
+
+    @property
+    def bus_address(self) -> str: ...
+
+    @property
+    def insoles(self) -> Sequence[Any]: ...
+
+    def shell_hint(self, command: str) -> str: ...
+
+    async def __aenter__(self) -> Any: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
+
+async def _serve(environment: _Environment, title: str, describe: Callable[[Any], str]) -> None:
+    """Run ``environment`` until Ctrl-C or SIGTERM, then tear it down.
+
+    The signals are this command's own (``loop.add_signal_handler``), not
+    asyncio.run's: asyncio.run leaves SIGINT alone when the process started
+    with it ignored, as a script's background job (``insole emulate &``) does,
+    and Ctrl-C then never stopped the command. Here the first signal ends the
+    wait and the stack is torn down outside any cancellation; a second one
+    cancels the teardown.
+    """
+    stopped = asyncio.Event()
+    with stop_on_signals(lambda _signal_name: stopped.set()):
+        async with environment:
+            lines = [title, *(f"  {describe(insole)}" for insole in environment.insoles)]
+            lines += [
+                f"D-Bus address: {environment.bus_address}",
+                "Point another process's bleak at them with:",
+                f"  {environment.shell_hint('python your_collector.py')}",
+                "Press Ctrl-C to stop.",
+            ]
+            print("\n".join(lines), flush=True)
+            await stopped.wait()
+
+
+def _insole_environment(args: argparse.Namespace) -> tuple[_Environment, str, Callable[[Any], str]]:
+    """Our emulated insoles (PROTOCOL.md), the banner's title and one line per insole."""
+    from firmware_protocol import EmulatedEnvironment
+
+    def describe(insole: Any) -> str:
+        spec = insole.spec
+        return (f"{insole.name}  {insole.address}  {spec.side:<5}  {spec.sample_rate_hz} Hz  "
+                f"faults: {_describe_faults(spec.faults)}")
+
+    title = "Emulated insoles are advertising (no hardware; fake BlueZ on a private D-Bus):"
+    return EmulatedEnvironment(_specs(args)), title, describe
+
+
+def _orphe_environment(args: argparse.Namespace) -> tuple[_Environment, str, Callable[[Any], str]]:
+    """``--source orphe``: a left and a right emulated ORPHE INSOLE (their streaming mode is the host's
+    choice, as on the real ones; the serial starts 750 packets before its wrap)."""
+    from insole.capture import OrpheEnvironment, OrpheSpec, orphe_faults_from_plan
 
     ours_only = [flag for flag, given in (("--rate", args.rate is not None),
                                           ("--samples-per-packet", args.samples_per_packet != 1),
@@ -131,65 +193,20 @@ def _run_orphe(args: argparse.Namespace) -> int:
     if ours_only:
         raise UsageError(f"--source orphe takes no {', '.join(ours_only)}: the emulated ORPHE INSOLEs stream a "
                          "placeholder walk in raw counts, in the mode the host selects")
-    if not args.quiet:
-        logging.basicConfig(format="%(asctime)s %(message)s", datefmt="%H:%M:%S", level=logging.WARNING)
-        logging.getLogger("bumble").setLevel(logging.ERROR)
-    try:
-        asyncio.run(_serve_orphe(args))
-    except KeyboardInterrupt:
-        pass
-    except EmulationSetupError as error:
-        raise DeviceError(str(error)) from None
-    print("insole emulate: stopped", file=sys.stderr)
-    return 0
-
-
-async def _serve_orphe(args: argparse.Namespace) -> None:
-    from insole.capture import OrpheEnvironment, OrpheSpec, orphe_faults_from_plan
-
     plans = args.faults or {"left": FaultPlan(), "right": FaultPlan()}
     specs = tuple(
         OrpheSpec(side, serial_start=65536 - 750, speed=args.speed, faults=orphe_faults_from_plan(plans[side]))
         for side in ("left", "right")
     )
-    async with OrpheEnvironment(specs) as environment:
-        lines = ["Emulated ORPHE INSOLEs are advertising (no hardware; fake BlueZ on a private D-Bus):"]
-        for insole in environment.insoles:
-            spec = insole.spec
-            lines.append(
-                f"  {insole.name}  {insole.address}  {spec.side:<5}  mount_position {spec.mount_position}  "
+
+    def describe(insole: Any) -> str:
+        spec = insole.spec
+        return (f"{insole.name}  {insole.address}  {spec.side:<5}  mount_position {spec.mount_position}  "
                 f"mode {spec.mode} at power-on (mode 3 at {spec.mode3_rate_hz:g} Hz)  "
-                f"faults: {_describe_faults(plans[spec.side])}"
-            )
-        lines += [
-            f"D-Bus address: {environment.bus_address}",
-            "Point another process's bleak at them with:",
-            f"  {environment.shell_hint('python your_collector.py')}",
-            "Press Ctrl-C to stop.",
-        ]
-        print("\n".join(lines), flush=True)
-        await asyncio.Event().wait()
+                f"faults: {_describe_faults(plans[spec.side])}")
 
-
-async def _serve(specs: list[InsoleSpec]) -> None:
-    from firmware_protocol import EmulatedEnvironment
-
-    async with EmulatedEnvironment(specs) as environment:
-        lines = ["Emulated insoles are advertising (no hardware; fake BlueZ on a private D-Bus):"]
-        for insole in environment.insoles:
-            spec = insole.spec
-            lines.append(
-                f"  {insole.name}  {insole.address}  {spec.side:<5}  {spec.sample_rate_hz} Hz  "
-                f"faults: {_describe_faults(spec.faults)}"
-            )
-        lines += [
-            f"D-Bus address: {environment.bus_address}",
-            "Point another process's bleak at them with:",
-            f"  {environment.shell_hint('python your_collector.py')}",
-            "Press Ctrl-C to stop.",
-        ]
-        print("\n".join(lines), flush=True)
-        await asyncio.Event().wait()
+    title = "Emulated ORPHE INSOLEs are advertising (no hardware; fake BlueZ on a private D-Bus):"
+    return OrpheEnvironment(specs), title, describe
 
 
 def _specs(args: argparse.Namespace) -> list[InsoleSpec]:
