@@ -499,6 +499,11 @@ def test_live_page_reads_cleanly(name: str, artifacts: Path, browser_context: An
             page.wait_for_timeout(300)
             stats = page.evaluate("() => window.__liveStats")
             problems = page.evaluate(_LIVE_PROBLEMS_JS) + page.evaluate(_LAYOUT_PROBLEMS_JS)
+            page.set_viewport_size({"width": 1200, "height": 1000})  # the two-column layout of narrower screens
+            page.wait_for_timeout(400)
+            problems += [f"at 1200 px: {p}" for p in page.evaluate(_LIVE_PROBLEMS_JS)]
+            page.set_viewport_size({"width": 1400, "height": 1000})
+            page.wait_for_timeout(400)
             page.screenshot(path=str(artifacts / f"visual_live_{name}.png"), full_page=True)
             reason = page.locator("#heat.empty")
             if recording.layout.n_sensors == 1:
@@ -543,3 +548,20 @@ def test_the_live_checks_see_a_wrapped_figure_and_a_covered_title(tmp_path: Path
     assert '"R 19%" is broken across lines' in problems
     assert '"L 36 R 24" is broken across lines' in problems
     assert any('lies on the title "Cadence"' in p for p in problems), problems
+
+
+def test_the_report_names_a_structured_device_entry_instead_of_dumping_it(tmp_path: Path) -> None:
+    """An ORPHE capture stores each insole's calibration points as a table in the device facts; the report's
+    Session table printed it as Python code ("calibration: {'method': 'two-point per channel ...', ...}")."""
+    pytest.importorskip("jinja2")
+    from insole.report import write_report
+
+    calibration = {"method": "two-point per channel", "no_load_counts": [220.1, 219.9], "full_body_weight_counts": None}
+    recording = simulate(SimulationParams(duration_s=20.0, seed=4)).with_meta(
+        devices={"left": {"vendor": "ORPHE Inc.", "mount_position": 0, "calibration": calibration}})
+    write_report(recording, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    row = re.search(r"<td>Device, left</td><td>(.*?)</td></tr>", page, re.S)
+    assert row is not None
+    text = html.unescape(re.sub(r"<[^>]+>", "", row.group(1)))
+    assert text == "vendor: ORPHE Inc. · mount position: 0 (calibration: stored in the file)"

@@ -8,12 +8,14 @@ For each family (the files of tests/test_visual_checks.py: recordings/ and $INSO
 
 * ``report-FAMILY.png``: every page of the PDF report (``insole report --pdf``), side by side;
 * ``dashboard-FAMILY.png``: the offline dashboard, whole page, every figure drawn;
+* ``live-FAMILY.png``: the live page (``insole live --replay``) 8 s into the file;
 
 and once ``cohort.png`` (the cohort page of a small two-group table). Images are reduced (half size, 128
 colours) to keep the folder small; a reader checks layout, not pixels. ``docs/gallery/README.md`` lists them
 with what the machine checks of tests/test_visual_checks.py said about each page when it was made.
 
-Needs the report and dashboards extras, Playwright with the system Chromium, and pdftoppm (poppler-utils).
+Needs the report and dashboards extras, Playwright with the system Chromium, and pdftoppm (poppler-utils);
+the orphe6 family is a capture of the emulated ORPHE pair, made with the BLE emulation (dbus-daemon).
 """
 
 from __future__ import annotations
@@ -29,8 +31,16 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from PIL import Image  # noqa: E402  (after the path set-up; Pillow comes with the test tools)
 
-from tests.browser import chromium, wait_for  # noqa: E402
-from tests.test_visual_checks import _LAYOUT_PROBLEMS_JS, CASES, _recording, pdf_problems  # noqa: E402
+from tests.browser import chromium, live_replay, wait_for  # noqa: E402
+from tests.test_visual_checks import (  # noqa: E402
+    _LAYOUT_PROBLEMS_JS,
+    _LIVE_PROBLEMS_JS,
+    ABOUT,
+    CASES,
+    _recording,
+    _replayable,
+    pdf_problems,
+)
 
 _COLOURS = 128
 
@@ -61,7 +71,7 @@ def _family(name: str, context, work: Path) -> list[str]:
     from insole.report import write_report
 
     recording, source = _recording(name)
-    label = source.name if source else "simulated insole16 walk (60 s, seed 20)"
+    label = ABOUT.get(name) or (source.name if source else name)
     notes = [f"## {name}", "", f"Source: `{label}`, layout {recording.layout.name} "
              f"({recording.layout.n_sensors} sensor{'s' if recording.layout.n_sensors != 1 else ''} per foot, "
              f"{' and '.join(recording.sides)} foot), unit {recording.unit}.", ""]
@@ -96,9 +106,34 @@ def _family(name: str, context, work: Path) -> list[str]:
     notes.append("Dashboard: " + ("no problem found by the checks." if not found
                                   else "the checks found: " + "; ".join(found)))
     notes.append("")
-    print(f"gallery: {name}: report {n_pages} pages, {len(problems)} problem(s); dashboard {len(found)} problem(s)",
-          flush=True)
+    live = _live(name, context, work)
+    notes.append(f"![live page {name}](live-{name}.png)")
+    notes.append("Live page (`insole live --replay`, 8 s in): " + ("no problem found by the checks." if not live
+                                                                   else "the checks found: " + "; ".join(live)))
+    notes.append("")
+    print(f"gallery: {name}: report {n_pages} pages, {len(problems)} problem(s); dashboard {len(found)} problem(s); "
+          f"live page {len(live)} problem(s)", flush=True)
     return notes
+
+
+def _live(name: str, context, work: Path) -> list[str]:
+    """The live page playing the family's file (at 2x, so 8 s of it pass in 4), its problems, its screenshot."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    shot = work / f"{name}-live.png"
+    try:
+        with live_replay(_replayable(name), "--speed", "2") as url:
+            page.goto(url)
+            wait_for(page, "() => window.__liveStats && window.__liveStats.curve_draws > 0 && "
+                           "document.getElementById('clock').textContent >= '0:08'", 60)
+            page.wait_for_timeout(300)
+            found = page.evaluate(_LIVE_PROBLEMS_JS) + errors + page.evaluate("window.__liveStats.errors")
+            page.screenshot(path=str(shot), full_page=True)
+    finally:
+        page.close()
+    _save(Image.open(shot), GALLERY / f"live-{name}.png")
+    return found
 
 
 def _cohort(context, work: Path) -> list[str]:
