@@ -303,7 +303,11 @@ def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] 
         "asymmetry outside the controls' 99 % interval: 4 of 47; the left/right index beyond the controls' own "
         "healthy left/right indices (99 % interval) with the foot departing from their median: 1 of 47 (the 95 % "
         "interval gave 6 of 47); adding bilateral departures (both feet beyond the controls' 1st/99th "
-        "percentile): the figure above.",
+        "percentile): 2 of 47. Then (issue 16, region masks and share rules) gaitpdb8's sensors 2-3 became heel "
+        "and sensor 8 toes (docs/report.md, region masks), which makes the medial-lateral COP rules assessable, "
+        "and regional shares and the COP offset are judged against the controls' healthy left/right differences "
+        "absolutely or relatively (each at half the 1 % tail) on the rule's side of the controls' median: the "
+        "figure above.",
         "* The minimal detectable changes come from 20 same-day pairs (7 controls, 13 Parkinson's) of the Ga study "
         "and are not rebuilt per left-out subject.",
         "* gaitndd foot switches (footswitch1) carry one uncalibrated sensor per foot: only timing is judged there.",
