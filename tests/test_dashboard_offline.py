@@ -335,3 +335,50 @@ def test_dashboard_works_for_every_layout_size(relative: str, n_sensors: int, sh
         assert console_errors == [] and page.evaluate("window.__dashboardStats.errors") == []
         assert requests == [path.as_uri()]
         page.screenshot(path=str(artifacts / f"offline_layout_{n_sensors}_sensors.png"))
+
+
+@pytest.mark.browser
+def test_capture_quality_and_layout_banner_read_as_words(tmp_path: Path) -> None:
+    """A captured recording's quality card listed every stored field, the nested ones as JSON text (a narrow column
+    of braces: 'feet {"left":{"name":...'); an approximate layout's banner ended with its provenance note (the
+    ORPHE SDK's file names). Both seen in the gallery's orphe6 dashboard (issue 20)."""
+    from browser import chromium, wait_for
+
+    def foot(name: str, lost: int, drift: float, at_limit: bool) -> dict:
+        return {"name": name, "packets_sent": 1045, "packets_received": 1045 - lost, "packets_lost": lost,
+                "packet_loss_pct": 100 * lost / 1045, "gaps": 1 if lost else 0, "gap_total_ms": 20.0 * lost,
+                "longest_gap_ms": 20.0 * lost, "reconnects": 0, "battery_pct_start": 87, "battery_pct_end": 85,
+                "low_battery": False, "clock": {"method": "envelope", "drift_ppm": drift, "drift_at_limit": at_limit}}
+
+    quality = {"schema": "insole-capture-quality", "version": 1, "speed": 4.0, "lr_alignment_residual_ms": 0.04,
+               "lr_alignment_uncertainty_ms": 4.9, "notification_to_disk_ms": {"p50": 219.4, "p99": 806.3},
+               "clock_method": "each insole's sample grid ...",
+               "feet": {"left": foot("INS-1", 0, 2.5, False), "right": foot("INS-2", 3, -1000.0, True)}}
+    recording = load(REPO / "recordings/moticon_230927_102114.parquet").with_meta(capture_quality=quality)
+    path = write_dashboard(recording, tmp_path / "d.html", source="test")
+    with chromium() as (context, _):
+        page, errors, _requests = _open(context, path)
+        wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
+        page.evaluate("() => window.__renderAll()")
+        wait_for(page, "() => window.__dashboardStats.all_rendered_ms", 60)
+        card = page.locator("#quality .qcard").last
+        rows = card.locator("dt").all_inner_texts()
+        values = dict(zip(rows, card.locator("dd").all_inner_texts(), strict=True))
+        banner = page.locator("#warnings").inner_text()
+        page.close()
+    assert errors == []
+    assert "{" not in "".join(values.values())
+    assert values == {
+        "emulated at": "4× real time",
+        "left/right alignment": "0.04 ms (uncertainty 4.90 ms)",
+        "on disk after": "median 219 ms, 99 % within 806 ms",
+        "left packets": "1045 of 1045 received",
+        "left gaps": "none",
+        "left clock drift": "2.5 ppm",
+        "left battery": "87 % → 85 %",
+        "right packets": "1042 of 1045 received, 3 lost (0.29 %)",
+        "right gaps": "1 (60 ms in all, longest 60 ms)",
+        "right clock drift": "-1000.0 ppm (at the limit of the clock fit: its time axis may be off by this much)",
+        "right battery": "87 % → 85 %",
+    }
+    assert "are approximate" in banner and "APPROXIMATE" not in banner and "fitted by us" not in banner

@@ -63,7 +63,9 @@
     if (M.notes) { $('notes').textContent = M.notes; $('notes-row').hidden = false; }
     var warnings = [];
     if (!M.analysis.available) warnings.push('Gait analysis unavailable' + (M.analysis.error ? ': ' + M.analysis.error : '') + '. Events, strides and curves are not shown.');
-    if (M.layout.approximate) warnings.push('Sensor positions of layout ' + M.layout.name + ' are approximate: maps and centre of pressure are indicative. ' + M.layout.source);
+    // where the positions come from (file names of a vendor's SDK, fitting methods) is under "How this was made"
+    if (M.layout.approximate) warnings.push('Sensor positions of layout ' + M.layout.name + ' are approximate: maps and ' +
+      'centre of pressure are indicative (where the positions come from: "How this was made", at the end).');
     // each uncalibrated insole has its own gain: the analysis calls a left/right load difference uninterpretable
     if (M.unit === 'au') warnings.push('Loads are in arbitrary units (uncalibrated sensors): compare the shape and timing of each foot; ' +
       'absolute values and left/right differences in load are not interpretable (each insole has its own gain).');
@@ -464,17 +466,55 @@
       card.appendChild(dl);
       box.appendChild(card);
     });
-    if (M.capture_quality) {
-      var cq = el('div', 'qcard'), dl2 = el('dl');
-      cq.appendChild(el('h3', '', 'capture'));
-      Object.keys(M.capture_quality).forEach(function (k) {
-        var v = M.capture_quality[k];
-        dl2.appendChild(el('dt', '', k.replace(/_/g, ' ')));
-        dl2.appendChild(el('dd', '', typeof v === 'object' ? JSON.stringify(v) : String(v)));
-      });
-      cq.appendChild(dl2);
-      box.appendChild(cq);
+    if (M.capture_quality) box.appendChild(captureCard(M.capture_quality));
+  }
+
+  // What the live capture measured, in words (it was every stored field, nested ones as JSON text: a column of
+  // braces a reader cannot use). The rest stays in the file; 'insole info' prints it.
+  function captureCard(c) {
+    var cq = el('div', 'qcard'), dl = el('dl');
+    cq.appendChild(el('h3', '', 'capture'));
+    var row = function (name, text, cls) {
+      if (text === null || text === undefined) return;
+      dl.appendChild(el('dt', '', name));
+      dl.appendChild(el('dd', cls || '', text));
+    };
+    var num = function (v, d) { return typeof v === 'number' && isFinite(v) ? fmt(v, d) : null; };
+    if (typeof c.speed === 'number' && c.speed !== 1) row('emulated at', fmt(c.speed, 0) + '\u00d7 real time');
+    if (num(c.lr_alignment_residual_ms, 2) !== null) {
+      row('left/right alignment', num(c.lr_alignment_residual_ms, 2) + ' ms' +
+        (num(c.lr_alignment_uncertainty_ms, 2) !== null ? ' (uncertainty ' + num(c.lr_alignment_uncertainty_ms, 2) + ' ms)' : ''));
     }
+    var disk = c.notification_to_disk_ms;
+    if (disk && num(disk.p50, 0) !== null) {
+      row('on disk after', 'median ' + num(disk.p50, 0) + ' ms, 99 % within ' + num(disk.p99, 0) + ' ms');
+    }
+    SIDES.forEach(function (s) {
+      var f = (c.feet || {})[s];
+      if (!f) return;
+      if (typeof f.packets_sent === 'number') {
+        row(s + ' packets', f.packets_received + ' of ' + f.packets_sent + ' received' +
+          (f.packets_lost ? ', ' + f.packets_lost + ' lost (' + num(f.packet_loss_pct, 2) + ' %)' : ''),
+          f.packets_lost ? 'warn' : 'ok');
+      }
+      if (typeof f.gaps === 'number') {
+        row(s + ' gaps', f.gaps ? f.gaps + ' (' + num(f.gap_total_ms, 0) + ' ms in all, longest ' +
+          num(f.longest_gap_ms, 0) + ' ms)' : 'none', f.gaps ? 'warn' : 'ok');
+      }
+      if (f.reconnects) row(s + ' reconnects', String(f.reconnects), 'warn');
+      var clock = f.clock || {};
+      if (num(clock.drift_ppm, 1) !== null) {
+        row(s + ' clock drift', num(clock.drift_ppm, 1) + ' ppm' + (clock.drift_at_limit ?
+          ' (at the limit of the clock fit: its time axis may be off by this much)' : ''), clock.drift_at_limit ? 'warn' : '');
+      }
+      if (typeof f.battery_pct_start === 'number') {
+        row(s + ' battery', f.battery_pct_start + ' % \u2192 ' + (typeof f.battery_pct_end === 'number' ? f.battery_pct_end + ' %' : '?'),
+          f.low_battery ? 'warn' : '');
+      }
+    });
+    cq.appendChild(dl);
+    cq.appendChild(el('div', 'hint', 'Everything the capture measured is stored in the file (insole info prints it).'));
+    return cq;
   }
 
   function marks() {
