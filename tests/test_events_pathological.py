@@ -55,7 +55,10 @@ def _heel_strikes(analysis, side: str) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize(
     "failure",
-    ["clean", "mid_stance_dip", "double_bump", "heel_tap", "flat_foot", "irregular", "baseline_drift", "never_unloads"],
+    [
+        "clean", "mid_stance_dip", "double_bump", "heel_tap", "tap_and_land", "flat_foot", "irregular",
+        "baseline_drift", "never_unloads",
+    ],
 )
 def test_every_placed_heel_strike_is_found_once_and_on_time(failure: str) -> None:
     recording, analysis = _run(failure)
@@ -75,8 +78,8 @@ def test_every_placed_heel_strike_is_found_once_and_on_time(failure: str) -> Non
 
 def test_the_simulator_offers_every_failure_mode_tested() -> None:
     assert set(FOOTSWITCH_FAILURES) == {
-        "clean", "never_unloads", "baseline_drift", "mid_stance_dip", "double_bump", "heel_tap", "flat_foot",
-        "slow_rise", "irregular", "partial_ends", "freezing", "standing",
+        "clean", "never_unloads", "baseline_drift", "mid_stance_dip", "double_bump", "heel_tap", "tap_and_land",
+        "flat_foot", "slow_rise", "irregular", "partial_ends", "freezing", "standing",
     }
 
 
@@ -251,3 +254,20 @@ def test_a_lost_first_sample_inside_a_contact_raises_no_warning() -> None:
     found, _ = _heel_strikes(analysis, "left")
     intact, _ = _heel_strikes(insole.analyze(recording), "left")
     np.testing.assert_array_equal(found, intact)
+
+
+def test_a_heel_strike_on_a_touch_has_low_confidence_however_clear_the_touch() -> None:
+    """Rule: a heel strike moved back to a touch has a confidence of at most 0.4, the landing being the other
+    reading (fails before: 0.99 on every tapped contact, whose tap is about as steep as the loading, so that the
+    onset itself looks clean)."""
+    recording, analysis = _run("tap_and_land")
+    for side in ("left", "right"):
+        placed = np.asarray(recording.reference_events.heel_strike_s[side])
+        found, confidence = _heel_strikes(analysis, side)
+        recall, precision, errors = _match(placed, found)
+        assert recall == precision == 1.0
+        assert np.max(np.abs(errors)) <= CLEAN_TOLERANCE_S  # the heel strike is the tap's onset
+        tapped = np.arange(placed.size) % 2 == 1
+        assert np.all(confidence[tapped] <= 0.4)
+        # the contacts without a tap keep a clean onset's confidence
+        assert np.all(confidence[~tapped] > 0.9)

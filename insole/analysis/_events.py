@@ -62,6 +62,9 @@ __all__ = ["Contacts", "detect_events", "detect_contacts", "lowpass_by_segment",
 BRIDGE_GAP_S = 0.05
 # The longest swing (s) searched for the local floor before/after a contact.
 _FLOOR_WINDOW_S = 1.0
+# A heel strike moved back to a touch before the main rise has at most this confidence (under the 0.5 of
+# ``AnalysisParams.low_confidence``: counted as low).
+_TOUCH_CONFIDENCE = 0.4
 # Rise times up to this are "sharp"; the heel-strike confidence falls linearly
 # to zero at 3x this (slow, creeping loading makes the onset uncertain).
 _SHARP_RISE_S = 0.12
@@ -257,6 +260,7 @@ def detect_contacts(
     middle = (starts + stops) // 2
     first_peak = interval_argmax(peaks_of, starts, np.maximum(middle, starts + 1))
     last_peak = interval_argmax(peaks_of, middle, stops)
+    touched = np.zeros(m, dtype=bool)  # heel strikes moved back to a touch before the main rise
     if method == "level":
         hs, hs_ok = _heel_strike_level(smoothed, before_lo, first_peak, floor_before, typical_peak, params)
         to, to_ok = _toe_off_level(smoothed, last_peak, after_hi, floor_after, typical_peak, params)
@@ -264,8 +268,9 @@ def detect_contacts(
     else:
         shape = lowpass_by_segment(force, valid, sample_rate_hz, params.shape_lowpass_hz)
         edge_signal = shape
-        hs, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params)
-        hs = _earlier_touch(shape, before_lo, hs, hs_ok, first_peak, peak_index, sample_rate_hz, params)
+        knee, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params)
+        hs = _earlier_touch(shape, before_lo, knee, hs_ok, first_peak, peak_index, sample_rate_hz, params)
+        touched = hs != knee
         to, to_ok = _toe_off_shape(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params)
     # a contact already under way when the recording (or a run of samples after a long gap) begins has no
     # observed heel strike, and one still under way when it ends no observed toe off: never guessed
@@ -307,6 +312,9 @@ def detect_contacts(
     hs_conf = confidence(floor_before, np.abs(first_mid - hs))
     swing_from = np.concatenate([[0], np.where(to[:-1] >= 0, to[:-1], stops[:-1])])  # the previous toe off
     hs_conf *= _onset_clarity(edge_signal, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz)
+    # a heel strike on a touch is one reading of two: another reader (the gaitndd laboratory on most Parkinson's
+    # taps) puts it on the landing, however steep and clear the touch itself is
+    hs_conf = np.where(touched, np.minimum(hs_conf, _TOUCH_CONFIDENCE), hs_conf)
     hs_conf = np.where(hs >= 0, hs_conf, np.nan)
     mid_off = floor_after + 0.5 * (peak - floor_after)
     level_mid_off = _paint(n, last_peak, after_hi, mid_off)

@@ -28,6 +28,13 @@ mode puts into the signal (``FOOTSWITCH_FAILURES``):
     the amplitude, falls back to a fifth (not to the floor) and the main
     loading follows 80 ms after the tap began. The heel strike placed is the
     tap's onset: the foot was on the ground from then.
+``tap_and_land``
+    Every other contact starts with a tap that falls back nearly to the
+    floor: up to 45 % of the amplitude in 25 ms, down to 8 % by 55 ms, and
+    the foot lands (a 70 ms loading) 70 ms after the tap began. The tap is
+    about as steep as the loading, so the onset looks as clean as any; the
+    heel strike placed is the tap's onset, though a reader may take the
+    landing (the gaitndd laboratory does on most such Parkinson's contacts).
 ``flat_foot``
     Every contact rises to a flat plateau with no peaks and no valley.
 ``slow_rise``
@@ -71,6 +78,7 @@ FOOTSWITCH_FAILURES = (
     "mid_stance_dip",
     "double_bump",
     "heel_tap",
+    "tap_and_land",
     "flat_foot",
     "slow_rise",
     "irregular",
@@ -218,6 +226,11 @@ def simulate_footswitch(params: FootswitchParams) -> Recording:
                 # that starts 80 ms after the tap's onset
                 tap = 0.5 * _ramp(t - a, 0.02) - 0.3 * _ramp(t - a - 0.02, 0.03)
                 loading = _ramp(t - a - 0.08, rise) * _ramp(b - t, p.fall_s)
+                edges = np.maximum(loading, tap * _ramp(b - t, p.fall_s))
+            elif p.failure == "tap_and_land" and k % 2 == 1:
+                # a tap as steep as the loading, back down to 8 % of the amplitude before the foot lands
+                tap = 0.45 * _ramp(t - a, 0.025) - 0.37 * _ramp(t - a - 0.025, 0.03)
+                loading = _ramp(t - a - 0.07, 0.07) * _ramp(b - t, p.fall_s)
                 edges = np.maximum(loading, tap * _ramp(b - t, p.fall_s))
             else:
                 edges = _ramp(t - a, rise) * _ramp(b - t, p.fall_s)
