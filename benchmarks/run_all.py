@@ -13,6 +13,7 @@ is how a partial run finds the section it replaces.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import importlib.util
 import os
 import platform
@@ -89,6 +90,7 @@ def main(argv: list[str]) -> int:
     for script in scripts:
         print(f"running {script.stem} ...", flush=True)
         spec = importlib.util.spec_from_file_location(script.stem, script)
+        assert spec is not None and spec.loader is not None  # a .py file always has one
         module = importlib.util.module_from_spec(spec)
         started = time.perf_counter()
         try:
@@ -110,19 +112,33 @@ def main(argv: list[str]) -> int:
         "is shared by several people: when its load is above its core count, wall times include the neighbours' "
         "work, so compare a figure with its anchor of the same run rather than with another run's.\n"
     )
-    if wanted and OUT.exists():
-        text = OUT.read_text()
-        stamp = f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
-        for stem, section in sections:
-            note = (f"\n\n(This section re-run alone with `run_all.py {stem}` on {stamp}; machine: {_machine()}; "
-                    f"{_code_version()}.)")
-            text = _splice(text, stem, section + note)
-        OUT.write_text(text)
-        print(f"updated {', '.join(stem for stem, _ in sections)} in {OUT}")
-    else:
-        OUT.write_text(header + "\n" + "\n\n".join(section for _, section in sections) + "\n")
-        print(f"wrote {OUT}")
+    # Several people may re-run their own sections at once: the file is read, spliced and replaced under a
+    # lock (on the benchmarks folder), so that no one's section is lost to another's write.
+    folder = os.open(HERE, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        if wanted and OUT.exists():
+            text = OUT.read_text()
+            stamp = f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
+            for stem, section in sections:
+                note = (f"\n\n(This section re-run alone with `run_all.py {stem}` on {stamp}; machine: "
+                        f"{_machine()}; {_code_version()}.)")
+                text = _splice(text, stem, section + note)
+            _replace(OUT, text)
+            print(f"updated {', '.join(stem for stem, _ in sections)} in {OUT}")
+        else:
+            _replace(OUT, header + "\n" + "\n\n".join(section for _, section in sections) + "\n")
+            print(f"wrote {OUT}")
+    finally:
+        os.close(folder)  # and the lock with it
     return 1 if failed else 0
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all (a temporary file beside it, renamed over it)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
 
 
 if __name__ == "__main__":
