@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import insole
-from insole.analysis import AnalysisParams, detect_contacts
+from insole.analysis import AnalysisParams, detect_contacts, detect_events
 from insole.simulate import FOOTSWITCH_FAILURES, FootswitchParams, simulate_footswitch
 
 # A detected heel strike matches a placed one within this window: half the shortest swing simulated
@@ -271,3 +271,24 @@ def test_a_heel_strike_on_a_touch_has_low_confidence_however_clear_the_touch() -
         assert np.all(confidence[tapped] <= 0.4)
         # the contacts without a tap keep a clean onset's confidence
         assert np.all(confidence[~tapped] > 0.9)
+
+
+@pytest.mark.parametrize("failure", ["baseline_drift", "never_unloads", "standing", "tap_and_land"])
+def test_detection_is_local_chunks_with_overlap_give_the_whole_recordings_heel_strikes(failure: str) -> None:
+    """Heel strikes depend on the signal within a bounded window: a 3-minute walk cut into 60 s chunks, each
+    detected with 15 s of signal either side, gives exactly the whole recording's heel strikes (what the chunked
+    pipeline relies on; on the 35 gaitndd records, 3 of 17,644 heel strikes of both feet differ at these sizes,
+    where a chunk's own load range or typical peak decides a borderline contact)."""
+    recording = simulate_footswitch(FootswitchParams(failure=failure, duration_s=180.0))
+    foot = recording.left
+    assert foot is not None
+    force, rate = np.asarray(foot.values, dtype=float)[:, 0], recording.sample_rate_hz
+    whole = detect_events(force, rate, method="shape", calibrated=False).heel_strike_index
+    chunk, margin = int(60 * rate), int(15 * rate)
+    parts = []
+    for start in range(0, force.size, chunk):
+        lo, hi = max(0, start - margin), min(force.size, start + chunk + margin)
+        found = detect_events(force[lo:hi], rate, method="shape", calibrated=False).heel_strike_index
+        found = found[found >= 0] + lo
+        parts.append(found[(found >= start) & (found < start + chunk)])
+    np.testing.assert_array_equal(np.concatenate(parts), whole[whole >= 0])
