@@ -479,6 +479,168 @@ def _normalise_block(block: SourceBlock) -> tuple[np.ndarray, np.ndarray | None]
 # ---------------------------------------------------------------------------
 
 
+class EmulatedPeripheral:
+    """One bumble BLE peripheral on an in-process link: what every emulated device here shares.
+
+    It powers a controller and a device on the link, serves the GATT table
+    the subclass builds, advertises what the subclass says (again after every
+    disconnection), asks for ``PREFERRED_ATT_MTU`` right after a connection
+    is made, ends a link itself as a link loss would, and powers off. One host
+    connection at a time. :class:`EmulatedInsole` (our firmware) and the
+    emulated ORPHE INSOLE of ``insole.capture`` are built on it.
+
+    A subclass gives ``name`` and ``address``, ``_gatt_services`` and
+    ``_advertising_data``, and may react to ``_connected`` and
+    ``_disconnected``; its ``start`` calls ``_power_on`` and its ``stop``
+    ends its own activity, then calls ``_power_off``.
+    """
+
+    def __init__(self) -> None:
+        self._device: Device | None = None
+        self._controller: Controller | None = None
+        self._link: LocalLink | None = None
+        self._connection: Connection | None = None
+        self._advertising_set: AdvertisingSet | None = None
+        self._disconnected = asyncio.Event()
+        self._disconnected.set()
+        self._boot_loop_time = 0.0
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- what a subclass gives -------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The advertised local name."""
+        raise NotImplementedError
+
+    @property
+    def address(self) -> str:
+        """The BLE address (static random), as BlueZ and bleak show it."""
+        raise NotImplementedError
+
+    def _gatt_services(self) -> list[Service]:
+        raise NotImplementedError
+
+    def _advertising_data(self) -> bytes:
+        """The advertising data, asked for once powered on."""
+        raise NotImplementedError
+
+    def _connected(self, connection: Connection) -> None:
+        """A host connected (``_connection`` is set)."""
+
+    def _disconnected_from(self, connection: Connection, reason: int) -> None:
+        """The host of ``connection`` is gone (``_connection`` is cleared)."""
+
+    # -- power -------------------------------------------------------------------
+
+    async def _power_on(self, link: LocalLink, controller_name: str, advertising_interval_ms: float) -> None:
+        """Boot attached to ``link`` and advertise, connectable, again after every disconnection."""
+        self._link = link
+        self._boot_loop_time = asyncio.get_running_loop().time()
+        controller = Controller(controller_name, link=link)
+        self._controller = controller
+        device = Device(
+            name=self.name,
+            address=hci.Address(self.address),
+            host=Host(controller, AsyncPipeSink(controller)),
+        )
+        device.gatt_server.max_mtu = PREFERRED_ATT_MTU
+        device.add_services(self._gatt_services())
+        device.on(device.EVENT_CONNECTION, self._on_connection)
+        self._device = device
+        await device.power_on()
+        # Extended, connectable, not scannable: the emulated link carries no
+        # scan response, so all the data rides in the one advertising PDU.
+        self._advertising_set = await device.create_advertising_set(
+            advertising_parameters=AdvertisingParameters(
+                advertising_event_properties=AdvertisingEventProperties(
+                    is_connectable=True, is_scannable=False, is_legacy=False
+                ),
+                primary_advertising_interval_min=advertising_interval_ms,
+                primary_advertising_interval_max=advertising_interval_ms,
+            ),
+            random_address=hci.Address(self.address),
+            advertising_data=self._advertising_data(),
+            auto_restart=True,
+        )
+
+    async def _power_off(self) -> None:
+        """End any link (explicitly, never a silent power-off), stop advertising, power off, leave the link."""
+        await self.lose_link(reason=hci.HCI_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF_ERROR)
+        for task in list(self._tasks):
+            task.cancel()
+        device, self._device = self._device, None
+        if device is not None:
+            if self._advertising_set is not None:
+                self._advertising_set.auto_restart = False
+                with contextlib.suppress(Exception):
+                    await self._advertising_set.stop()
+            with contextlib.suppress(Exception):
+                await device.power_off()
+        if self._link is not None and self._controller is not None:
+            with contextlib.suppress(KeyError):
+                self._link.remove_controller(self._controller)
+            self._controller = None
+
+    # -- the link ----------------------------------------------------------------
+
+    async def lose_link(self, *, reason: int = hci.HCI_CONNECTION_TIMEOUT_ERROR) -> None:
+        """End the current connection now, as a link loss would (no-op if none).
+
+        The peripheral sends the link-layer terminate itself: bumble's emulated
+        link has no supervision timeout, so powering off would leave the host
+        connected to nothing.
+        """
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            # The emulated controller completes a local disconnect at once;
+            # the guard only keeps a broken link from hanging shutdown.
+            async with asyncio.timeout(_DISCONNECT_GUARD_S):
+                with contextlib.suppress(Exception):
+                    await connection.disconnect(reason)
+                await self._disconnected.wait()
+        except TimeoutError:
+            logger.warning("%s: disconnect did not complete; treating the link as gone", self.name)
+            self._on_disconnection(connection, reason)
+
+    async def wait_disconnected(self) -> None:
+        """Return once no host is connected."""
+        await self._disconnected.wait()
+
+    def _on_connection(self, connection: Connection) -> None:
+        self._connection = connection
+        self._disconnected.clear()
+        connection.on(connection.EVENT_DISCONNECTION, lambda reason: self._on_disconnection(connection, reason))
+        self._connected(connection)
+        self._spawn(self._request_mtu(connection))
+
+    async def _request_mtu(self, connection: Connection) -> None:
+        # Typical nRF firmware asks for its preferred MTU itself; the host's
+        # own exchange (BlueZ offers 517) ends at the same value.
+        with contextlib.suppress(Exception):
+            await Peer(connection).request_mtu(PREFERRED_ATT_MTU)
+
+    def _on_disconnection(self, connection: Connection, reason: int) -> None:
+        if connection is not self._connection:
+            return
+        self._connection = None
+        self._disconnected.set()
+        self._disconnected_from(connection, reason)
+
+    def _spawn(self, coroutine) -> asyncio.Task:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._log_task_failure)
+        return task
+
+    def _log_task_failure(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("%s: emulated device task failed", self.name, exc_info=task.exception())
+
+
 @dataclass
 class _Stream:
     record: StreamRecord
@@ -488,7 +650,7 @@ class _Stream:
     burst: list[tuple[int, bytes]] = field(default_factory=list)
 
 
-class EmulatedInsole:
+class EmulatedInsole(EmulatedPeripheral):
     """One emulated insole: a bumble peripheral running the protocol-1 firmware.
 
     Use::
@@ -510,6 +672,7 @@ class EmulatedInsole:
     """
 
     def __init__(self, spec: InsoleSpec, *, codec: Literal["python", "c"] | None = None) -> None:
+        super().__init__()
         self.spec = spec
         chosen = codec if codec is not None else (os.environ.get(CODEC_ENV, "").strip().lower() or "python")
         if chosen not in _CODECS:
@@ -519,8 +682,6 @@ class EmulatedInsole:
         self.record = InsoleRecord()
         self.connected = asyncio.Event()
         self.finished = asyncio.Event()
-        self._disconnected = asyncio.Event()
-        self._disconnected.set()
         source = spec.source
         if source is None:
             source = synthetic_walking_source(spec.side, seed=spec.serial)
@@ -537,11 +698,6 @@ class EmulatedInsole:
         self._clock_read = False
         self._tare_rows: list[np.ndarray] | None = None
         self._tare_task: asyncio.Task | None = None
-        self._device: Device | None = None
-        self._controller: Controller | None = None
-        self._link: LocalLink | None = None
-        self._connection: Connection | None = None
-        self._advertising_set: AdvertisingSet | None = None
         self._data_characteristic: Characteristic | None = None
         self._control_characteristic: Characteristic | None = None
         self._battery_characteristic: Characteristic | None = None
@@ -549,8 +705,6 @@ class EmulatedInsole:
         self._stream_task: asyncio.Task | None = None
         self._first_stream_start_us: int | None = None
         self._pending_link_losses = list(faults.link_loss_at_s)
-        self._boot_loop_time = 0.0
-        self._tasks: set[asyncio.Task] = set()
         self._c: CDevice | None = None
         if chosen == "c":
             self._c = self._new_c_device()
@@ -625,103 +779,31 @@ class EmulatedInsole:
 
     async def start(self, link: LocalLink) -> None:
         """Power on, attached to ``link``, and advertise (again after each disconnect)."""
-        self._link = link
-        self._boot_loop_time = self._now()
-        controller = Controller(f"insole-{self.spec.side}", link=link)
-        self._controller = controller
-        device = Device(
-            name=self.name,
-            address=hci.Address(self.address),
-            host=Host(controller, AsyncPipeSink(controller)),
-        )
-        device.gatt_server.max_mtu = PREFERRED_ATT_MTU
-        device.add_services(self._build_gatt_services())
-        device.on(device.EVENT_CONNECTION, self._on_connection)
-        self._device = device
-        await device.power_on()
+        await self._power_on(link, f"insole-{self.spec.side}", self.spec.advertising_interval_ms)
+
+    def _advertising_data(self) -> bytes:
         # The local name rides in the advertising data, in one extended PDU,
         # because the emulated link has no scan response (PROTOCOL.md section 2).
-        manufacturer = ManufacturerData(self.spec.foot, self.spec.serial_number, self._battery_pct)
-        advertising_data = encode_advertising_data(manufacturer) + encode_scan_response(
-            self.spec.foot, self.spec.serial_number
-        )
-        if self._c is not None:
-            from firmware_protocol._c_binding import CProtocol
+        foot, serial = self.spec.foot, self.spec.serial_number
+        if self._c is None:
+            manufacturer = ManufacturerData(foot, serial, self._battery_pct)
+            return encode_advertising_data(manufacturer) + encode_scan_response(foot, serial)
+        from firmware_protocol._c_binding import CProtocol
 
-            c_codec = CProtocol()
-            foot, serial = int(self.spec.foot), self.spec.serial_number
-            c_advertising = c_codec.encode_advertising_data(foot, serial, self._battery_pct)
-            c_name = c_codec.encode_scan_response(foot, serial)
-            assert c_advertising is not None and c_name is not None, "the C encoder refused the advertising data"
-            advertising_data = c_advertising + c_name
-        self._advertising_set = await device.create_advertising_set(
-            advertising_parameters=AdvertisingParameters(
-                advertising_event_properties=AdvertisingEventProperties(
-                    is_connectable=True, is_scannable=False, is_legacy=False
-                ),
-                primary_advertising_interval_min=self.spec.advertising_interval_ms,
-                primary_advertising_interval_max=self.spec.advertising_interval_ms,
-            ),
-            random_address=hci.Address(self.address),
-            advertising_data=advertising_data,
-            auto_restart=True,
-        )
+        c_codec = CProtocol()
+        c_advertising = c_codec.encode_advertising_data(int(foot), serial, self._battery_pct)
+        c_name = c_codec.encode_scan_response(int(foot), serial)
+        assert c_advertising is not None and c_name is not None, "the C encoder refused the advertising data"
+        return c_advertising + c_name
 
     async def stop(self) -> None:
         """Stop streaming, end any link (explicitly, never a silent power-off) and power off."""
         await self._end_stream("stop")
-        if self._connection is not None:
-            await self.lose_link(reason=hci.HCI_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF_ERROR)
-        for task in list(self._tasks):
-            task.cancel()
-        device, self._device = self._device, None
-        if device is not None:
-            if self._advertising_set is not None:
-                self._advertising_set.auto_restart = False
-                with contextlib.suppress(Exception):
-                    await self._advertising_set.stop()
-            with contextlib.suppress(Exception):
-                await device.power_off()
-        if self._link is not None and self._controller is not None:
-            with contextlib.suppress(KeyError):
-                self._link.remove_controller(self._controller)
-            self._controller = None
-
-    async def lose_link(self, *, reason: int = hci.HCI_CONNECTION_TIMEOUT_ERROR) -> None:
-        """End the current connection now, as a link loss would (no-op if none).
-
-        The peripheral sends the link-layer terminate itself: bumble's emulated
-        link has no supervision timeout, so powering off would leave the host
-        connected to nothing.
-        """
-        connection = self._connection
-        if connection is None:
-            return
-        try:
-            # The emulated controller completes a local disconnect at once;
-            # the guard only keeps a broken link from hanging shutdown.
-            async with asyncio.timeout(_DISCONNECT_GUARD_S):
-                with contextlib.suppress(Exception):
-                    await connection.disconnect(reason)
-                await self._disconnected.wait()
-        except TimeoutError:
-            logger.warning("%s: disconnect did not complete; treating the link as gone", self.name)
-            self._on_disconnection(connection, reason)
-
-    async def wait_disconnected(self) -> None:
-        """Return once no host is connected."""
-        await self._disconnected.wait()
-
-    def _spawn(self, coroutine) -> asyncio.Task:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(_log_task_failure)
-        return task
+        await self._power_off()
 
     # -- GATT ----------------------------------------------------------------
 
-    def _build_gatt_services(self) -> list[Service]:
+    def _gatt_services(self) -> list[Service]:
         static_values = {
             MANUFACTURER_NAME_UUID: MANUFACTURER_NAME.encode(),
             MODEL_NUMBER_UUID: MODEL_NUMBER.encode(),
@@ -759,29 +841,15 @@ class EmulatedInsole:
 
     # -- connection ----------------------------------------------------------
 
-    def _on_connection(self, connection: Connection) -> None:
-        self._connection = connection
+    def _connected(self, connection: Connection) -> None:
         self.record.connections += 1
-        self._disconnected.clear()
         self.connected.set()
         if self._c is not None:
             self._c.on_connect()
-        connection.on(connection.EVENT_DISCONNECTION, lambda reason: self._on_disconnection(connection, reason))
         logger.info("%s: host %s connected", self.name, connection.peer_address.to_string(False))
-        self._spawn(self._request_mtu(connection))
 
-    async def _request_mtu(self, connection: Connection) -> None:
-        # Typical nRF firmware asks for its preferred MTU itself; the host's
-        # own exchange (BlueZ offers 517) ends at the same value.
-        with contextlib.suppress(Exception):
-            await Peer(connection).request_mtu(PREFERRED_ATT_MTU)
-
-    def _on_disconnection(self, connection: Connection, reason: int) -> None:
-        if connection is not self._connection:
-            return
-        self._connection = None
+    def _disconnected_from(self, connection: Connection, reason: int) -> None:
         self.connected.clear()
-        self._disconnected.set()
         if self._c is not None:
             self._c.on_disconnect()
         logger.info("%s: disconnected (%s)", self.name, hci.HCI_Constant.error_name(reason))
@@ -1201,7 +1269,3 @@ def _flip_one_bit(packet: bytes) -> bytes:
     corrupted[len(corrupted) // 2] ^= 0x01
     return bytes(corrupted)
 
-
-def _log_task_failure(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("emulated insole task failed", exc_info=task.exception())

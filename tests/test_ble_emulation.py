@@ -13,11 +13,12 @@ depends on how long anything took.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import numpy as np
 import pytest
@@ -414,17 +415,18 @@ _SIGINT_IGNORED = (
 )
 
 
-@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["sigint-default", "sigint-ignored-at-start"])
-async def test_insole_emulate_command_serves_another_process(
-    monkeypatch: pytest.MonkeyPatch, sigint_ignored: bool
-) -> None:
+@contextlib.asynccontextmanager
+async def emulate_command(*arguments: str, sigint_ignored: bool = False) -> AsyncIterator[str]:
+    """``insole emulate`` in another process; yields its D-Bus address and stops it with Ctrl-C at the end.
+
+    On a clean exit of the block the command must have exited 0 within ``GUARD_S`` of the Ctrl-C,
+    its last line saying it stopped.
+    """
     launcher = ["-c", _SIGINT_IGNORED] if sigint_ignored else ["-m", "insole._cli"]
     process = subprocess.Popen(
-        [sys.executable, *launcher, "emulate", "--rate", "50", "--faults", "drop=0.05,offset_left=2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        [sys.executable, *launcher, "emulate", *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    assert process.stdout is not None and process.stderr is not None
     try:
         address = None
         async with asyncio.timeout(GUARD_S):
@@ -433,13 +435,7 @@ async def test_insole_emulate_command_serves_another_process(
                 assert line, f"insole emulate ended early: {process.stderr.read()}"
                 match = re.search(rf"{DBUS_SYSTEM_BUS_ADDRESS}='([^']+)'", line)
                 address = match[1] if match else None
-        monkeypatch.setenv(DBUS_SYSTEM_BUS_ADDRESS, address)
-        found = await find_insoles(["INSOLE-L-1A2B", "INSOLE-R-1A2C"])
-        client = Insole(found["INSOLE-L-1A2B"][0])
-        await client.connect()
-        info = await client.command(GetInfo)
-        assert (info.foot, info.sample_rate_hz) == (Foot.LEFT, 50)
-        await client.client.disconnect()
+        yield address
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -456,3 +452,31 @@ async def test_insole_emulate_command_serves_another_process(
     assert return_code is not None, f"insole emulate did not exit within {GUARD_S:g} s of Ctrl-C: {stderr}"
     assert return_code == 0, stderr
     assert stderr.splitlines()[-1] == "insole emulate: stopped"
+
+
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["sigint-default", "sigint-ignored-at-start"])
+async def test_insole_emulate_command_serves_another_process(
+    monkeypatch: pytest.MonkeyPatch, sigint_ignored: bool
+) -> None:
+    arguments = ("--rate", "50", "--faults", "drop=0.05,offset_left=2")
+    async with emulate_command(*arguments, sigint_ignored=sigint_ignored) as address:
+        monkeypatch.setenv(DBUS_SYSTEM_BUS_ADDRESS, address)
+        found = await find_insoles(["INSOLE-L-1A2B", "INSOLE-R-1A2C"])
+        client = Insole(found["INSOLE-L-1A2B"][0])
+        await client.connect()
+        info = await client.command(GetInfo)
+        assert (info.foot, info.sample_rate_hz) == (Foot.LEFT, 50)
+        await client.client.disconnect()
+
+
+async def test_insole_emulate_source_orphe_serves_another_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from insole.capture._sources._orphe_decode import DEVICE_INFORMATION_CHAR_UUID, DeviceInformation
+
+    async with emulate_command("--source", "orphe", "--faults", "drop=0.02") as address:
+        monkeypatch.setenv(DBUS_SYSTEM_BUS_ADDRESS, address)
+        device = await BleakScanner.find_device_by_name("INS-00000162", timeout=GUARD_S)
+        assert device is not None
+        async with BleakClient(device) as client:
+            information = DeviceInformation.decode(bytes(await client.read_gatt_char(DEVICE_INFORMATION_CHAR_UUID)))
+        # the right foot, on the sole (mount_position 1), battery "high" (2): OrpheSpec's defaults
+        assert (information.mount_position, information.side, information.battery) == (1, "right", 2)

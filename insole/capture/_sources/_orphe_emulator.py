@@ -38,27 +38,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 from bumble import hci
-from bumble.controller import Controller
-from bumble.device import (
-    AdvertisingEventProperties,
-    AdvertisingParameters,
-    AdvertisingSet,
-    Connection,
-    Device,
-    Peer,
-)
+from bumble.device import Connection
 from bumble.gatt import Characteristic, CharacteristicValue, Service
-from bumble.host import Host
 from bumble.link import LocalLink
-from bumble.transport.common import AsyncPipeSink
 
+from firmware_protocol._emulator import EmulatedPeripheral
 from insole.capture._sources._orphe_decode import (
     COMPANY_ID,
     DATE_TIME_CHAR_UUID,
@@ -91,8 +81,6 @@ __all__ = [
     "walking_counts",
 ]
 
-logger = logging.getLogger(__name__)
-
 #: A source: ``(sample numbers (n,), rate_hz, load) -> raw counts (n, 6)``; sample numbers count every
 #: sample the insole formed since power-on, across streams.
 CountSource = Callable[[np.ndarray, float, str], np.ndarray]
@@ -100,8 +88,7 @@ CountSource = Callable[[np.ndarray, float, str], np.ndarray]
 #: Raw counts of an unloaded channel (the SDK changelog: "a no-load offset of roughly 220 per channel").
 NO_LOAD_COUNTS = 220
 _FULL_WEIGHT_COUNTS = np.array([2600, 5200, 1800, 4800, 3000, 9000], dtype=np.float64)
-_PREFERRED_MTU = 247
-_DISCONNECT_GUARD_S = 5.0
+_ADVERTISING_INTERVAL_MS = 20.0
 _MS_PER_DAY = 86_400_000
 # a still insole, lying flat: 1 g on z at the 16 g range, no rotation, the identity quaternion (Q14)
 _STILL_ACC_RAW = (0, 0, 2048)
@@ -266,10 +253,11 @@ class OrpheRecord:
     link_losses_us: list[float] = field(default_factory=list)
 
 
-class OrpheInsole:
-    """One emulated ORPHE INSOLE (see the module docstring)."""
+class OrpheInsole(EmulatedPeripheral):
+    """One emulated ORPHE INSOLE (see the module docstring), on the peripheral our emulated insoles use."""
 
     def __init__(self, spec: OrpheSpec) -> None:
+        super().__init__()
         self.spec = spec
         self.record = OrpheRecord()
         self.load = "walk"
@@ -279,25 +267,16 @@ class OrpheInsole:
         self._mode = spec.mode
         self._counter = spec.serial_start
         self._samples_formed = 0
-        self._boot = 0.0
         self._tod_at_boot_ms = time_of_day_ms(
             spec.time_of_day.hour, spec.time_of_day.minute, spec.time_of_day.second,
             spec.time_of_day.microsecond // 1000,
         )  # fmt: skip
-        self._device: Device | None = None
-        self._controller: Controller | None = None
-        self._link: LocalLink | None = None
-        self._connection: Connection | None = None
-        self._disconnected = asyncio.Event()
-        self._disconnected.set()
-        self._advertising: AdvertisingSet | None = None
         self._sensor_values: Characteristic | None = None
         self._stream: OrpheStreamRecord | None = None
         self._stream_task: asyncio.Task | None = None
         self._first_start_us: float | None = None
         self._losses = sorted(spec.faults.link_loss_at_s)
         self._rng = np.random.default_rng(spec.faults.seed)
-        self._tasks: set[asyncio.Task] = set()
 
     # -- identity and clocks ------------------------------------------------------
 
@@ -329,7 +308,7 @@ class OrpheInsole:
 
     def device_us(self) -> float:
         """µs since power-on on the device's clock (emulated seconds run ``speed`` times wall seconds)."""
-        return (asyncio.get_running_loop().time() - self._boot) * self.spec.speed * 1e6
+        return (asyncio.get_running_loop().time() - self._boot_loop_time) * self.spec.speed * 1e6
 
     def time_of_day_ms(self, device_us: float) -> int:
         """The device's time of day (ms, wrapped at midnight) at ``device_us``."""
@@ -342,30 +321,7 @@ class OrpheInsole:
 
     async def start(self, link: LocalLink) -> None:
         """Power on attached to ``link`` and advertise (again after every disconnection)."""
-        self._link = link
-        self._boot = asyncio.get_running_loop().time()
-        controller = Controller(f"orphe-{self.spec.side}", link=link)
-        self._controller = controller
-        device = Device(
-            name=self.name, address=hci.Address(self.address), host=Host(controller, AsyncPipeSink(controller))
-        )
-        device.gatt_server.max_mtu = _PREFERRED_MTU
-        device.add_services(self._services())
-        device.on(device.EVENT_CONNECTION, self._on_connection)
-        self._device = device
-        await device.power_on()
-        self._advertising = await device.create_advertising_set(
-            advertising_parameters=AdvertisingParameters(
-                advertising_event_properties=AdvertisingEventProperties(
-                    is_connectable=True, is_scannable=False, is_legacy=False
-                ),
-                primary_advertising_interval_min=20,
-                primary_advertising_interval_max=20,
-            ),
-            random_address=hci.Address(self.address),
-            advertising_data=self.advertising_data(),
-            auto_restart=True,
-        )
+        await self._power_on(link, f"orphe-{self.spec.side}", _ADVERTISING_INTERVAL_MS)
 
     def advertising_data(self) -> bytes:
         """The AD structures: complete local name, manufacturer data (and the service UUIDs if asked)."""
@@ -382,48 +338,17 @@ class OrpheInsole:
             structures.append((0x07, uuids))
         return b"".join(bytes((len(data) + 1, kind)) + data for kind, data in structures)
 
+    def _advertising_data(self) -> bytes:
+        return self.advertising_data()
+
     async def stop(self) -> None:
         """End any stream and link (explicitly) and power off."""
         self._end_stream("stop")
-        await self.lose_link(reason=hci.HCI_REMOTE_DEVICE_TERMINATED_CONNECTION_DUE_TO_POWER_OFF_ERROR)
-        for task in list(self._tasks):
-            task.cancel()
-        device, self._device = self._device, None
-        if device is not None:
-            if self._advertising is not None:
-                self._advertising.auto_restart = False
-                with contextlib.suppress(Exception):
-                    await self._advertising.stop()
-            with contextlib.suppress(Exception):
-                await device.power_off()
-        if self._link is not None and self._controller is not None:
-            with contextlib.suppress(KeyError):
-                self._link.remove_controller(self._controller)
-            self._controller = None
-
-    async def lose_link(self, *, reason: int = hci.HCI_CONNECTION_TIMEOUT_ERROR) -> None:
-        """End the connection now as a link loss would (the peripheral terminates it; no-op if none)."""
-        connection = self._connection
-        if connection is None:
-            return
-        try:
-            async with asyncio.timeout(_DISCONNECT_GUARD_S):
-                with contextlib.suppress(Exception):
-                    await connection.disconnect(reason)
-                await self._disconnected.wait()
-        except TimeoutError:
-            self._on_disconnection(connection, reason)
-
-    def _spawn(self, coroutine) -> asyncio.Task:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(_log_failure)
-        return task
+        await self._power_off()
 
     # -- GATT ---------------------------------------------------------------------
 
-    def _services(self) -> list[Service]:
+    def _gatt_services(self) -> list[Service]:
         read_write = Characteristic.Properties.READ | Characteristic.Properties.WRITE
         both = Characteristic.Permissions.READABLE | Characteristic.Permissions.WRITEABLE
         information: Characteristic[bytes] = Characteristic(
@@ -478,22 +403,10 @@ class OrpheInsole:
 
     # -- connections ----------------------------------------------------------------
 
-    def _on_connection(self, connection: Connection) -> None:
-        self._connection = connection
+    def _connected(self, connection: Connection) -> None:
         self.record.connections += 1
-        self._disconnected.clear()
-        connection.on(connection.EVENT_DISCONNECTION, lambda reason: self._on_disconnection(connection, reason))
-        self._spawn(self._request_mtu(connection))
 
-    async def _request_mtu(self, connection: Connection) -> None:
-        with contextlib.suppress(Exception):
-            await Peer(connection).request_mtu(_PREFERRED_MTU)
-
-    def _on_disconnection(self, connection: Connection, reason: int) -> None:
-        if connection is not self._connection:
-            return
-        self._connection = None
-        self._disconnected.set()
+    def _disconnected_from(self, connection: Connection, reason: int) -> None:
         self._end_stream("link_loss" if reason == hci.HCI_CONNECTION_TIMEOUT_ERROR else "disconnect")
 
     def _on_subscription(self, connection: Connection, notify: bool, _indicate: bool) -> None:
@@ -591,11 +504,6 @@ def faults_from_plan(plan: Any) -> OrpheFaults:
 
 def _uuid_le(uuid: str) -> bytes:
     return bytes.fromhex(uuid.replace("-", ""))[::-1]
-
-
-def _log_failure(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("emulated ORPHE INSOLE task failed", exc_info=task.exception())
 
 
 class OrpheEnvironment:
