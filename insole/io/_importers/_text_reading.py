@@ -28,12 +28,16 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+# concurrent.futures is imported where it is used: every command imports the importers, few read a text export
 
 __all__ = ["NotPlain", "TextScan", "scan_text", "read_columns", "provenance_from_scan"]
 
@@ -84,6 +88,8 @@ def _sha256(path: Path, stop: threading.Event) -> str:
 
 def scan_text(path: Path, *, header_prefix: str = "#", block_bytes: int | None = None) -> TextScan | None:
     """One pass over ``path``: its digest, header lines, data rows and pieces; ``None`` when it is not plain."""
+    from concurrent.futures import ThreadPoolExecutor
+
     prefix = header_prefix.encode("ascii")
     stop = threading.Event()
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-sha256")
@@ -187,6 +193,8 @@ def read_columns(
     must have exactly ``n_columns`` fields (else ``NotPlain``). The columns of
     ``text_columns`` are returned as text, one Arrow array per piece in order.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
