@@ -537,3 +537,19 @@ def test_a_generic_csv_is_imported_with_its_uploaded_column_mapping(tmp_path: Pa
         tests = store.tests(visit.id)
     assert [t.status for t in tests] == ["done"] and tests[0].original_name == "lab_walk.csv"
     assert tests[0].layout == "insole16"
+
+
+def test_a_folder_that_is_not_a_clinic_is_refused_in_one_line_and_left_as_it_was(tmp_path: Path) -> None:
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "letter.txt").write_text("dear colleague", encoding="utf-8")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder", encoding="utf-8")
+    for data in (documents, a_file):
+        done = subprocess.run([sys.executable, "-m", "insole", "clinic", "--data", str(data), "--port", "0"],
+                              cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith("insole clinic: error: ") and done.stderr.count("\n") == 1, done.stderr
+        assert str(data.name) in done.stderr and "Traceback" not in done.stderr
+    assert sorted(p.name for p in documents.iterdir()) == ["letter.txt"]
+    assert a_file.read_text(encoding="utf-8") == "not a folder"

@@ -737,13 +737,15 @@ async def serve_clinic(
     demo patient there).
     """
     folder = Path(folder)
-    lock = await asyncio.to_thread(_lock_folder, folder)
+    lock, created = await asyncio.to_thread(_lock_folder, folder)
     store = StoreThread(folder)
     try:
         await asyncio.to_thread(store.open)
     except BaseException:
-        lock.close()
         store.close()
+        if created:  # not a clinic after all: leave the folder as it was
+            Path(lock.name).unlink(missing_ok=True)
+        lock.close()
         raise
     server = None
     try:
@@ -763,12 +765,16 @@ async def serve_clinic(
         lock.close()
 
 
-def _lock_folder(folder: Path) -> Any:
-    """Hold ``folder/clinic.lock`` exclusively (one app per clinic folder); the open file is the lock."""
+def _lock_folder(folder: Path) -> tuple[Any, bool]:
+    """Hold ``folder/clinic.lock`` exclusively (one app per clinic folder); the open file is the lock.
+
+    Returns the open file and whether it was created now.
+    """
     import fcntl
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        created = not (folder / "clinic.lock").exists()
         handle = open(folder / "clinic.lock", "a+")  # noqa: SIM115 - held open for the app's life
     except OSError as error:
         raise ClinicError(f"{folder}: cannot use this folder for a clinic ({error.strerror or error})") from None
@@ -781,7 +787,7 @@ def _lock_folder(folder: Path) -> Any:
     handle.truncate()
     handle.write(f"{os.getpid()}\n")
     handle.flush()
-    return handle
+    return handle, created
 
 
 @dataclasses.dataclass(frozen=True)

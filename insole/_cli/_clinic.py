@@ -89,8 +89,13 @@ def run(args: argparse.Namespace) -> int:
     if remote:
         print(f"insole clinic: warning: serving on {host}: other machines can reach the app (login required); "
               "the traffic is not encrypted, so use it only on a network you trust", file=sys.stderr)
-    return asyncio.run(_serve(folder, host, args.port, allow_remote=args.host is not None, login=login,
-                              demo=args.demo, open_browser=args.open))
+    from insole import InsoleError
+
+    try:
+        return asyncio.run(_serve(folder, host, args.port, allow_remote=args.host is not None, login=login,
+                                  demo=args.demo, open_browser=args.open))
+    except InsoleError as error:  # the folder, the port or the login as given cannot be used: the user's to fix
+        raise UsageError(str(error)) from None
 
 
 def _restore(archive: Path, folder: Path) -> None:
