@@ -454,8 +454,10 @@ class ClinicServer:
             test = await self.store.call("test", tid)
             visit = await self.store.call("visit", test.visit_id)
             patient = await self.store.call("patient", visit.patient_id)
-            return self.render(request, "run.html", test=test, visit=visit, patient=patient,
-                               state=self.runs.states.get(tid))
+            state = self.runs.states.get(tid)
+            live_url = _as_seen(state.live_url, request.host) if state is not None and state.live_url else None
+            return self.render(request, "run.html", test=test, visit=visit, patient=patient, state=state,
+                               live_url=live_url)
 
         return await self.guarded(request, show)
 
@@ -652,6 +654,26 @@ async def _read_upload(reader: Any, folder: Path) -> tuple[dict[str, str], dict[
                 raise ClinicError(f"{field} is too long")
             fields[field] = text
     return fields, files
+
+
+def _as_seen(live_url: str, request_host: str) -> str:
+    """The live page's address as the browser that asked can reach it.
+
+    The live server binds where the app binds; bound to every address (``0.0.0.0``, ``::``) its own address
+    is no place to go, so the browser is sent to the address it reached the app by, on the live page's port.
+    """
+    import ipaddress
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(live_url)
+    try:
+        unspecified = ipaddress.ip_address((parts.hostname or "").strip("[]")).is_unspecified
+    except ValueError:
+        unspecified = False
+    if not unspecified:
+        return live_url
+    name = request_host.rsplit(":", 1)[0] if not request_host.endswith("]") else request_host
+    return urlunsplit((parts.scheme, f"{name}:{parts.port}", parts.path, parts.query, parts.fragment))
 
 
 def _int(text: str | None, default: int, *, minimum: int | None = None) -> int:
