@@ -82,7 +82,7 @@ LAB_NOTES: tuple[tuple[str, float, str], ...] = (
         22.2,
         "Laboratory level. On every contact of als12 the laboratory's heel strike lies where the force "
         "has risen by 26-32 % of its rise above the swing floor (10th-90th percentile); on the other 34 records the "
-        "median is 3-13 %: here, after a first rise that we take as the foot's touch (our bias on als12, -51 ms, "
+        "median is 3-13 %: here, after a first rise that we take as the foot's touch (our bias on als12, -56 ms, "
         "and its stride-time error come from this). The long standing periods of this record sit at that level; a "
         "baseline taken from them would put a threshold there.",
     ),
