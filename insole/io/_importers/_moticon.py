@@ -267,10 +267,10 @@ def _into(
 ) -> Store:
     """A store putting a piece of one column into ``target`` (its column ``k`` when 2-D), marking empty rows."""
 
-    def store(first_row: int, values: np.ndarray) -> None:
+    def store(first_row: int, values: np.ndarray, empty: np.ndarray | None) -> None:
         rows = slice(first_row, first_row + values.shape[0])
-        if invalid is not None:
-            invalid[rows] |= np.isnan(values)
+        if invalid is not None and empty is not None:
+            invalid[rows] |= empty
         if scale is not None:
             values = values * scale  # float64, then stored (as float32 for the values): as the careful reader
         with np.errstate(over="ignore"):  # beyond float32: infinite here, found after the parse (NotPlain)

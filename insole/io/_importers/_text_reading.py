@@ -171,8 +171,9 @@ def _plain(buffer: bytearray, view: memoryview, end: int) -> bool:
     return True
 
 
-# A destination receives one piece's column: ``store(first_row, float64 values)``.
-Store = Callable[[int, np.ndarray], None]
+# A destination receives one piece's column: ``store(first_row, float64 values, empty)``, the values NaN where
+# the field was empty and ``empty`` the mask of those rows (None when there is none).
+Store = Callable[[int, np.ndarray, "np.ndarray | None"], None]
 
 
 def read_columns(
@@ -188,7 +189,7 @@ def read_columns(
     """Parse every data row of ``path`` and hand each wanted column, piece by piece, to its store.
 
     ``stores`` maps a 0-based column to the function that puts a piece of it
-    (float64, NaN where the field is empty) where it belongs: every field of
+    (float64, NaN where the field is empty, and the mask of empty fields) where it belongs: every field of
     those columns is a finite number or empty, else ``NotPlain``. Every row
     must have exactly ``n_columns`` fields (else ``NotPlain``). The columns of
     ``text_columns`` are returned as text, one Arrow array per piece in order.
@@ -233,9 +234,11 @@ def read_columns(
             row = first_row
             for chunk in table.column(str(column)).chunks:
                 values = _float_values(chunk)
-                if np.count_nonzero(np.isfinite(values)) != len(chunk) - chunk.null_count:  # "inf", "nan", 1e999
+                finite = np.isfinite(values)
+                if np.count_nonzero(finite) != len(chunk) - chunk.null_count:  # "inf", "nan", 1e999
                     raise NotPlain(f"column {column + 1} holds a number that is not finite")
-                store(row, values)
+                # every value not finite is now an empty field (NaN)
+                store(row, values, np.logical_not(finite, out=finite) if chunk.null_count else None)
                 row += len(chunk)
         for column in text_columns:
             texts[column] = table.column(str(column))
@@ -255,15 +258,16 @@ def read_columns(
 
 
 def _float_values(chunk: Any) -> np.ndarray:
-    """An Arrow float64 array as a new numpy array, NaN where it is null.
+    """An Arrow float64 array as numpy, NaN where it is null (a read-only view of Arrow's memory when none is).
 
-    Read from its buffers: Arrow's own ``to_numpy`` of an array with nulls
-    imports pandas (0.2-0.7 s here), which reading a text export does not need.
+    Read from its buffers: Arrow's own ``to_numpy`` imports pandas (0.2-0.7 s
+    here), which reading a text export does not need.
     """
     n = len(chunk)
     validity, data = chunk.buffers()
-    values = np.frombuffer(data, dtype=np.float64, count=n, offset=chunk.offset * 8).copy()
+    values = np.frombuffer(data, dtype=np.float64, count=n, offset=chunk.offset * 8)
     if chunk.null_count:
+        values = values.copy()
         bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
         values[bits[chunk.offset : chunk.offset + n] == 0] = np.nan
     return values
