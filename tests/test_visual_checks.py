@@ -269,8 +269,9 @@ _LAYOUT_PROBLEMS_JS = r"""
 }
 """
 
-# The live page's own elements (its figures are canvases): nothing over a card's title, no short figure ("R 19%",
-# "L 36 R 24") broken across lines, no text spilling out of its box unless the box clips it on purpose (an ellipsis).
+# The pages' own elements (the live page's figures are canvases): nothing over a card's title, no short figure
+# ("R 19%", "L 36 R 24", "100.0 %") broken across lines, no text spilling out of its box unless the box clips it
+# on purpose (an ellipsis). Run on the live page and on the offline dashboard.
 _LIVE_PROBLEMS_JS = r"""
 () => {
   const problems = [];
@@ -281,13 +282,26 @@ _LIVE_PROBLEMS_JS = r"""
                            && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > pad;
   const words = (el) => (el.textContent || '').replace(/\s+/g, ' ').trim();
   const ownText = (el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  // the part of an element a reader sees: its box cut by every scrolling or clipping box around it
+  const seen = (el) => {
+    const b = box(el);
+    let r = {left: b.left, right: b.right, top: b.top, bottom: b.bottom};
+    for (let e = el.parentElement; e && e !== document.body; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
+      const c = box(e);
+      r = {left: Math.max(r.left, c.left), right: Math.min(r.right, c.right),
+           top: Math.max(r.top, c.top), bottom: Math.min(r.bottom, c.bottom)};
+    }
+    return r;
+  };
   const leaves = [...document.querySelectorAll('body *')]
     .filter((el) => shown(el) && (ownText(el) || ['CANVAS', 'BUTTON', 'INPUT', 'IMG', 'svg'].includes(el.tagName)));
   for (const title of [...document.querySelectorAll('h1, h2, h3')].filter(shown)) {
     for (const el of leaves) {
       if (title.contains(el) || el.contains(title)) continue;
       const what = words(el).slice(0, 40) || el.tagName;
-      if (meet(box(title), box(el), 1)) problems.push(`"${what}" lies on the title "${words(title)}"`);
+      if (meet(seen(title), seen(el), 1)) problems.push(`"${what}" lies on the title "${words(title)}"`);
     }
   }
   const clipped = (el) => {
@@ -304,10 +318,22 @@ _LIVE_PROBLEMS_JS = r"""
     if (text.left < parent.left - 1 || text.right > parent.right + 1)
       problems.push(`"${words(el).slice(0, 40)}" spills out of its box`);
   }
-  // a short figure, all of it inline, on more than one line
+  // a number parted from its unit or its spread: a figure ("100.0 %", "489.62 ± 37.18", "R 19%") broken inside
+  // itself (a table's column heading may wrap: it is words, not a figure)
+  const figure = /^(?:(?:[LR] )?[-+\u2212]?[\d.,]+(?: ± [\d.,]+)?(?: ?[^\s\d]{1,6})? ?)+$/;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.replace(/\s+/g, ' ').trim();
+    if (text.length > 40 || !figure.test(text) || !node.parentElement || !shown(node.parentElement)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0.5);
+    if (rects.some((a) => rects.some((b) => a.top >= b.bottom - 1))) problems.push(`"${text}" is broken across lines`);
+  }
+  // short figures side by side ("L 36 R 24"), all of them inline, on more than one line
   for (const el of [...document.querySelectorAll('body *')].filter(shown)) {
     const text = words(el);
-    if (!text || text.length > 16 || !/\d/.test(text)) continue;
+    if (!text || text.length > 16 || !figure.test(text)) continue;
     if ([...el.querySelectorAll('*')].some((c) => getComputedStyle(c).display !== 'inline')) continue;
     if (getComputedStyle(el).display === 'inline' && el.parentElement && words(el.parentElement) === text) continue;
     const range = document.createRange();
@@ -390,7 +416,12 @@ def test_dashboard_reads_cleanly(name: str, tmp_path: Path, artifacts: Path, bro
         page.wait_for_timeout(300)
         # the toolbar shows while the pointer is over a plot: show every toolbar, as a hover would
         page.add_style_tag(content=".modebar { opacity: 1 !important; }")
-        problems = page.evaluate(_LAYOUT_PROBLEMS_JS)
+        problems = page.evaluate(_LAYOUT_PROBLEMS_JS) + page.evaluate(_LIVE_PROBLEMS_JS)
+        page.set_viewport_size({"width": 1200, "height": 1000})  # narrower cards: "100.0 %" was split there
+        page.wait_for_timeout(500)
+        problems += [f"at 1200 px: {p}" for p in page.evaluate(_LIVE_PROBLEMS_JS)]
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        page.wait_for_timeout(300)
         if recording.layout.n_sensors == 1:
             # one sensor per foot: no map painting the whole insole, the reason instead; no comparison invited
             shown = page.evaluate("() => [...document.querySelectorAll('#sec-player canvas, #sec-maps canvas')]"
@@ -524,8 +555,9 @@ def test_live_page_reads_cleanly(name: str, artifacts: Path, browser_context: An
 
 @pytest.mark.browser
 def test_the_live_checks_see_a_wrapped_figure_and_a_covered_title(tmp_path: Path, browser_context: Any) -> None:
-    """What the live page showed before: "R 19%" wrapped in a narrow balance bar, "L 36 R 24" on two lines in its
-    column; and a legend over a card's title. The checks find each; the page as it is now passes them."""
+    """What the pages showed before: "R 19%" wrapped in the live page's narrow balance bar, "L 36 R 24" on two lines
+    in its column, the dashboard's "100.0 %" split in a narrow card; and a legend over a card's title. The checks
+    find each; the pages as they are now pass them (test_live_page_reads_cleanly, test_dashboard_reads_cleanly)."""
     css = (REPO / "dashboards/_static/live.css").read_text()
     old = (".bal-left, .bal-right { display: flex; align-items: center; color: #fff; }"
            ".bal-right { justify-content: flex-end; padding-right: 8px; }")
@@ -536,7 +568,10 @@ def test_the_live_checks_see_a_wrapped_figure_and_a_covered_title(tmp_path: Path
             '<div class="gauge steps"><h3>Steps seen</h3><div><span class="foot-l">L</span> '
             '<span class="mid">36</span> <span class="foot-r">R</span> <span class="mid">24</span></div></div>'
             '<div class="gauge"><h3 style="width:120px">Cadence</h3>'
-            '<span style="position:relative;top:-22px;left:10px">legend 12</span></div></div>')
+            '<span style="position:relative;top:-22px;left:10px">legend 12</span></div></div>'
+            # the offline dashboard's valid-samples card as it was: each foot's figure in loose text
+            '<div style="width:142px;font-size:16px;font-weight:600;font-family:sans-serif"><span>L </span>100.0 %  '
+            '<span>R </span>100.0 %</div>')
     path = tmp_path / "old.html"
     path.write_text(f"<html><head><style>{css}{old}</style></head><body>{body}</body></html>")
     page = browser_context.new_page()
@@ -547,6 +582,7 @@ def test_the_live_checks_see_a_wrapped_figure_and_a_covered_title(tmp_path: Path
         page.close()
     assert '"R 19%" is broken across lines' in problems
     assert '"L 36 R 24" is broken across lines' in problems
+    assert '"100.0 %" is broken across lines' in problems, problems
     assert any('lies on the title "Cadence"' in p for p in problems), problems
 
 

@@ -86,8 +86,11 @@
       var d = el('div', 'lr');
       SIDES.forEach(function (s, i) {
         if (i) d.appendChild(document.createTextNode('  '));
-        d.appendChild(el('span', s === 'left' ? 'foot-l' : 'foot-r', s === 'left' ? 'L ' : 'R '));
-        d.appendChild(document.createTextNode(fmt(getter(s), digits) + (unit || '')));
+        // each foot's figure stays on one line ("100.0" and its "%" were split in a narrow card)
+        var fig = el('span', 'fig');
+        fig.appendChild(el('span', s === 'left' ? 'foot-l' : 'foot-r', s === 'left' ? 'L ' : 'R '));
+        fig.appendChild(document.createTextNode(fmt(getter(s), digits) + (unit || '')));
+        d.appendChild(fig);
       });
       return d;
     }
