@@ -80,3 +80,53 @@ def test_analyze_json_of_a_file_in_small_row_groups_is_the_same(name: str, tmp_p
         assert analysed["size_bytes"] == path.stat().st_size
         outs.append(document)
     assert outs[0] == outs[1]
+
+
+def _variants(table: pa.Table) -> dict[str, pa.Table]:
+    """Files another writer could make: nulls in a sensor and in ``valid``, integer and float64 sensor columns."""
+    names = table.column_names
+    sensor = next(n for n in names if n.endswith("_n") and n != "vendor_total_force_n")
+    at = names.index(sensor)
+    gaps = np.zeros(table.num_rows, dtype=bool)
+    gaps[[5, 3_000, 7_000, 11_000]] = True  # in several row groups of either foot
+    values = table.column(sensor).to_numpy()
+    valid = table.column("valid").to_numpy(zero_copy_only=False)
+    return {
+        "sensor_nulls": table.set_column(at, sensor, pa.array(values, mask=gaps)),
+        "valid_nulls": table.set_column(names.index("valid"), "valid", pa.array(valid, mask=gaps)),
+        "int32": table.set_column(at, sensor, pa.array(np.round(values).astype(np.int32))),
+        "float64": table.set_column(at, sensor, pa.array(values.astype(np.float64))),
+    }
+
+
+def test_other_writers_files_read_the_same_in_any_row_groups(tmp_path: Path) -> None:
+    table = pq.read_table(REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet")
+    for name, variant in _variants(table).items():
+        one, many = tmp_path / f"{name}-one.parquet", tmp_path / f"{name}-many.parquet"
+        pq.write_table(variant, one, row_group_size=variant.num_rows)
+        pq.write_table(variant, many, row_group_size=999)
+        read = load(many)
+        assert read.equals(load(one)), name
+        if name == "sensor_nulls":  # a null reading is a NaN sample, where it was
+            column = table.column_names.index(next(n for n in table.column_names if n.endswith("_n")))
+            left = read.samples("left").values[:, column - 3]  # side, time_s, valid come first
+            assert np.isnan(left[[5, 3_000]]).all() and np.isfinite(np.delete(left, [5, 3_000])).all()
+
+
+def test_an_infinite_reading_is_refused_alike_in_any_row_groups(tmp_path: Path) -> None:
+    from insole import MalformedFileError
+
+    table = _variants(pq.read_table(REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet"))["float64"]
+    sensor = next(n for n in table.column_names if n.endswith("_n"))
+    values = table.column(sensor).to_numpy().copy()
+    values[8_000] = np.inf  # the right foot's sample 1999 (the left has 6001)
+    table = table.set_column(table.column_names.index(sensor), sensor, pa.array(values))
+    messages = []
+    for groups in (table.num_rows, 2_500):
+        path = tmp_path / f"inf-{groups}.parquet"
+        pq.write_table(table, path, row_group_size=groups)
+        with pytest.raises(MalformedFileError) as refused:
+            load(path)
+        messages.append(str(refused.value).replace(str(path), "FILE"))
+    assert messages[0] == messages[1]
+    assert f"right foot, column '{sensor}': inf at its sample 1999" in messages[0]
