@@ -129,8 +129,9 @@ def test_a_capture_killed_before_its_first_batch_is_a_failed_test_and_the_rest_i
     # the app died before the recorder wrote anything
     with ClinicStore.open(folder) as store:
         (failed,) = store.recover_interrupted()
-        assert (failed.id, failed.status, failed.reason) == (run.id, "failed",
-                                                            "nothing was captured (no recording was written)")
+        assert (failed.id, failed.status, failed.reason) == (
+            run.id, "failed",
+            "recovered after the app stopped during the capture: nothing was captured (no recording was written)")
         assert store.visit(visit.id) == visit
 
 

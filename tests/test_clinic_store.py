@@ -569,3 +569,11 @@ def test_a_new_clinic_is_not_made_in_a_folder_holding_other_files(tmp_path: Path
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "clinic.lock").touch()  # the web app takes its lock before it opens the store
     ClinicStore.open(tmp_path / "app").close()
+
+
+def test_a_capture_that_failed_to_start_keeps_its_cause_as_the_reason(store: ClinicStore) -> None:
+    visit = store.add_visit(store.add_patient("P-why").id, visit_date=dt.date(2026, 1, 5))
+    run = store.begin_capture(visit.id, test="free_walk", source="insole")
+    failed = store.finish_capture(run.id, note="no D-Bus system bus here.")
+    assert (failed.status, failed.reason) == (
+        "failed", "no D-Bus system bus here: nothing was captured (no recording was written)")

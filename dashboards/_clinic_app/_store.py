@@ -598,7 +598,9 @@ class ClinicStore:
             except Exception as error:  # noqa: BLE001 - any unreadable stream is a failed test, said in one line
                 return self._fail(test_id, f"the capture stream could not be recovered: {_one_line(error)}")
         if not parquet.exists():
-            return self._fail(test_id, "nothing was captured (no recording was written)")
+            # the caller's note says why (e.g. no Bluetooth here); it is the reason the clinician reads later
+            why = f"{note.rstrip('.')}: " if note else ""
+            return self._fail(test_id, f"{why}nothing was captured (no recording was written)")
         try:
             recording = read_parquet(parquet)
         except Exception as error:  # noqa: BLE001
