@@ -118,8 +118,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_serve(environment, title, describe))
     except (KeyboardInterrupt, asyncio.CancelledError):
-        # a second Ctrl-C (or SIGTERM) during the teardown cuts it short; the dbus-daemon dies with us
-        print("insole emulate: stopped before the emulated stack was fully torn down", file=sys.stderr)
+        # a second Ctrl-C (or SIGTERM) cut the teardown short; the dbus-daemon dies with us (PR_SET_PDEATHSIG)
+        print("insole emulate: stopped; a second signal cut the teardown short", file=sys.stderr)
         return 0
     except EmulationSetupError as error:
         raise DeviceError(str(error)) from None
