@@ -62,8 +62,8 @@ __all__ = ["Contacts", "detect_events", "detect_contacts", "lowpass_by_segment",
 BRIDGE_GAP_S = 0.05
 # The longest swing (s) searched for the local floor before/after a contact.
 _FLOOR_WINDOW_S = 1.0
-# A heel strike moved back to a touch before the main rise has at most this confidence (under the 0.5 of
-# ``AnalysisParams.low_confidence``: counted as low).
+# A heel strike on a touch (moved back to one by the heel-tap rule, or one the foot lifts from before it lands)
+# has at most this confidence (under the 0.5 of ``AnalysisParams.low_confidence``: counted as low).
 _TOUCH_CONFIDENCE = 0.4
 # Rise times up to this are "sharp"; the heel-strike confidence falls linearly
 # to zero at 3x this (slow, creeping loading makes the onset uncertain).
@@ -260,7 +260,7 @@ def detect_contacts(
     middle = (starts + stops) // 2
     first_peak = interval_argmax(peaks_of, starts, np.maximum(middle, starts + 1))
     last_peak = interval_argmax(peaks_of, middle, stops)
-    touched = np.zeros(m, dtype=bool)  # heel strikes moved back to a touch before the main rise
+    touched = np.zeros(m, dtype=bool)  # heel strikes on a touch before the main rise
     if method == "level":
         hs, hs_ok = _heel_strike_level(smoothed, before_lo, first_peak, floor_before, typical_peak, params)
         to, to_ok = _toe_off_level(smoothed, last_peak, after_hi, floor_after, typical_peak, params)
@@ -270,7 +270,7 @@ def detect_contacts(
         edge_signal = shape
         knee, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params)
         hs = _earlier_touch(shape, before_lo, knee, hs_ok, first_peak, peak_index, sample_rate_hz, params)
-        touched = hs != knee
+        touched = (hs != knee) | _lifts_after(shape, hs, first_peak, sample_rate_hz, params)
         to, to_ok = _toe_off_shape(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params)
     # a contact already under way when the recording (or a run of samples after a long gap) begins has no
     # observed heel strike, and one still under way when it ends no observed toe off: never guessed
@@ -623,6 +623,27 @@ def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate
     flat = slope < _paint(n, region_lo, touch + 1, params.shape_slope_fraction * slope[touch])
     touch_onset = np.maximum(last_true_at_or_before(flat)[touch] + 1, region_lo)
     return np.where(is_touch, touch_onset, knee)
+
+
+def _lifts_after(shape, hs, first_peak, sample_rate_hz, params):
+    """True where the heel strike is a touch the foot lifts from before it loads (whatever rule placed it).
+
+    The rise from the heel strike stops at a first top, within ``touch_window_s``, and the force then falls
+    back by more than half of what it had risen before climbing to the contact's first peak, which is higher:
+    a tap, a near unloading, then the landing.
+    """
+    n = shape.size
+    values = np.nan_to_num(shape)
+    at = np.clip(hs, 0, n - 1)
+    w = max(1, int(round(params.touch_window_s * sample_rate_hz)))
+    falling = np.gradient(values) <= 0
+    top_at = next_true_at_or_after(falling)[np.minimum(at + 1, n - 1)]
+    top_at = np.where((top_at < n) & (top_at - at <= w) & (top_at < first_peak), top_at, first_peak)
+    top_at = np.clip(top_at, 0, n - 1)
+    after_hi = np.maximum(first_peak, top_at + 1)
+    dip = reduce_intervals(np.minimum, values, top_at, after_hi)
+    height = values[top_at] - values[at]
+    return (hs >= 0) & (height > 0) & (values[top_at] - dip > 0.5 * height) & (values[first_peak] > values[top_at])
 
 
 def _heel_strike_knee(shape, lo, peak_index, params):

@@ -31,8 +31,10 @@ mode puts into the signal (``FOOTSWITCH_FAILURES``):
 ``tap_and_land``
     Every other contact starts with a tap that falls back nearly to the
     floor: up to 45 % of the amplitude in 25 ms, down to 8 % by 55 ms, and
-    the foot lands (a 70 ms loading) 70 ms after the tap began. The tap is
-    about as steep as the loading, so the onset looks as clean as any; the
+    the foot lands 70 ms after the tap began, with a loading 1.75 times
+    ``rise_s`` long (70 ms by default). The tap is then about as steep as
+    the loading, so the onset looks as clean as any (with a longer
+    ``rise_s`` it is steeper than the loading); the
     heel strike placed is the tap's onset, though a reader may take the
     landing (the gaitndd laboratory does on most such Parkinson's contacts).
 ``flat_foot``
@@ -230,7 +232,7 @@ def simulate_footswitch(params: FootswitchParams) -> Recording:
             elif p.failure == "tap_and_land" and k % 2 == 1:
                 # a tap as steep as the loading, back down to 8 % of the amplitude before the foot lands
                 tap = 0.45 * _ramp(t - a, 0.025) - 0.37 * _ramp(t - a - 0.025, 0.03)
-                loading = _ramp(t - a - 0.07, 0.07) * _ramp(b - t, p.fall_s)
+                loading = _ramp(t - a - 0.07, 1.75 * rise) * _ramp(b - t, p.fall_s)
                 edges = np.maximum(loading, tap * _ramp(b - t, p.fall_s))
             else:
                 edges = _ramp(t - a, rise) * _ramp(b - t, p.fall_s)
