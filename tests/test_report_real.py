@@ -182,3 +182,26 @@ def test_a_failed_body_weight_check_is_not_good_data(shared_data):
     for side in session.sides:
         assert session.feet[side].quality == "fair"
         assert any("body weight check failed (load 1.4" in n for n in session.feet[side].quality_notes)
+
+
+def test_timing_and_cop_numbers_clinicians_expect_are_shown_against_real_controls(shared_data):
+    """Double support, step time, step-time asymmetry, COP variability and CPEI beside the real controls' range;
+    a value outside that range is marked, and the marked value is really outside it."""
+    from insole.report._build import build_report
+
+    path = shared_data / "gaitpdb-cohort" / "GaPt07_01.txt"  # Parkinson's, irregular walking (findings-validation)
+    rows = {k["key"]: k for k in build_report(load(path), path=path).to_dict()["key_numbers"]}
+    for key in ("double_support_pct", "step_s", "cpei_pct"):
+        assert rows[key]["left"] is not None and rows[key]["right"] is not None, key
+        assert "[real controls]" in rows[key]["reference"], key
+    for key in ("step_si_pct", "cop_ml_sd_pct"):
+        assert rows[key]["session"] is not None and "[real controls]" in rows[key]["reference"], key
+    for row in rows.values():
+        if not row.get("real_range"):
+            continue
+        low, high = row["real_range"]
+        for where in ("left", "right", "session"):
+            value = row.get(where)
+            if value is None:
+                continue
+            assert (where in row["outside_real_range"]) is (not low <= value <= high), (row["key"], where)

@@ -647,6 +647,17 @@ def known_answer_markdown(rows: Sequence[dict[str, Any]]) -> str:
                   f"acceptance asks for at least 90 %."
                   + (f" Not assessable on {KNOWN_ANSWER_LAYOUT}, so not counted: {', '.join(skipped)}." if skipped
                      else ""), ""]
+    lines += [
+        "What this shows: in one session a one-sided change is found when the difference between the feet it "
+        "makes, added to the person's own, passes the real controls' healthy left/right limits (docs/report.md, "
+        "rule 2; gaitpdb8: heel share ±15.3 points or ±36 %, midfoot share ±12.0 points or ±62 %, COP offset "
+        "±6.2 % of ball width, impulse SI the controls' 99 % interval). Changes the size of one patient in ten "
+        "are at or under those limits for pronation, supination, high arch and whole-foot asymmetry, so they are "
+        "found in a minority of walks; lower limits would flag more of the healthy controls themselves (the 10 % "
+        "acceptance above). Against the person's own baseline only the MDC95 must be exceeded, and the same "
+        "changes are found in most walks (below).",
+        "",
+    ]
     return "\n".join(lines)
 
 

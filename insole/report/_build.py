@@ -158,6 +158,9 @@ _FOOT_ROWS: tuple[tuple[str, str, str, float, int, str, tuple[int, ...]], ...] =
     ("share_hallux", "Hallux share", "%", 100.0, 1, "", ()),
     ("share_lesser_toes", "Lesser-toe share", "%", 100.0, 1, "", ()),
     ("cop_ml_pct", "COP medial offset", "% ball width", 1.0, 1, "", ()),
+    ("cpei_pct", "Centre of pressure excursion index (CPEI)", "%", 1.0, 1, "", ()),
+    ("step_s", "Step time (ending at this foot's heel strike)", "s", 1.0, 3, "", ()),
+    ("double_support_pct", "Double support, % of stride", "%", 1.0, 1, "", ()),
 )
 _SESSION_ROWS: tuple[tuple[str, str, str, int, str, tuple[int, ...]], ...] = (
     ("cadence_steps_per_min", "Cadence", "steps/min", 1, "113.8 ± 4.3 steps/min in healthy controls", (76,)),
@@ -169,6 +172,8 @@ _SESSION_ROWS: tuple[tuple[str, str, str, int, str, tuple[int, ...]], ...] = (
      "not fall 49 ± 4 ms, who fell 106 ± 30 ms", (67,)),
     ("stance_si_pct", "Stance-time symmetry index (R vs L)", "%", 1, "|SI| > 10% commonly flagged (arbitrary)", (53,)),
     ("impulse_si_pct", "Impulse symmetry index (R vs L)", "%", 1, "|SI| > 10% commonly flagged (arbitrary)", (53,)),
+    ("step_si_pct", "Step-time symmetry index (R vs L)", "%", 1, "|SI| > 10% commonly flagged (arbitrary)", (53,)),
+    ("cop_ml_sd_pct", "COP variability: step-to-step SD of the medial-lateral offset", "% ball width", 2, "", ()),
 )
 
 

@@ -855,7 +855,13 @@ def _one_finding_per_asymmetry(findings: list[Finding], reference: ReferenceSet 
         if len({f.code for f in pair}) < 2 or len({f.side for f in pair}) < 2:
             continue
         dist = reference.foot_metric(metric) if reference is not None else None
-        if dist is not None:
+        changed = [f for f in pair if any(c.frame == "baseline" and c.passed for c in f.comparisons)]
+        if len(changed) == 1:
+            # with a baseline, the foot that changed since it is the one that differs
+            keep = changed[0]
+            note = ("The other foot showed the opposite pattern for the same difference; this foot is the one that "
+                    "changed since the baseline, so the other is not reported as a second finding.")
+        elif dist is not None:
             departures = []
             for f in pair:
                 own = np.asarray(values[f.side].get(metric, np.zeros(0)), float)

@@ -66,6 +66,7 @@ REGION_SHARES: tuple[str, ...] = (
 STEP_COLUMNS: tuple[str, ...] = (
     "stance_s", "stride_s", "stance_pct", "impulse", "peak_force", "f1", "valley", "f2", "valley_ratio",
     "loading_rate_bw_s", *(f"share_{g}" for g in REGION_SHARES), "share_front", "cop_ml_offset_mm", "cop_ml_pct",
+    "step_s", "double_support_pct", "cpei_pct",
 )
 # the analysis' share columns (%) -> the report's (0-1)
 _SHARES = {**{f"{g}_share_pct": f"share_{g}" for g in REGION_SHARES}, "forefoot_toes_share_pct": "share_front"}
@@ -243,6 +244,9 @@ _STEP_RENAMES = {
     "stance_pct": "stance_pct",
     "valley_ratio": "valley_ratio",
     "cop_ml_offset_pct": "cop_ml_pct",
+    "step_time_s": "step_s",
+    "double_support_pct": "double_support_pct",
+    "cpei_pct": "cpei_pct",
 }
 
 

@@ -71,7 +71,8 @@ __all__ = [
 # Per-foot metrics (one value per foot per recording) and per-session ones.
 FOOT_METRICS: tuple[str, ...] = (
     "share_heel", "share_midfoot", "share_front", "share_hallux", "share_lesser_toes", "cop_ml_pct",
-    "loading_rate_bw_s", "valley_ratio", "f1", "stance_s", "stance_pct",
+    "loading_rate_bw_s", "valley_ratio", "f1", "stance_s", "stance_pct", "step_s", "double_support_pct",
+    "cpei_pct",
 )
 # The left/right indices of per-foot metrics: the symmetry index (right vs left, %) of the feet's means. Their
 # spread in real controls is the data-driven limit of healthy asymmetry the evidence base asks for [53]; their
@@ -88,7 +89,7 @@ SHARE_METRICS: tuple[str, ...] = ("share_heel", "share_midfoot", "share_front", 
 DIFF_METRICS: tuple[str, ...] = (*SHARE_METRICS, "cop_ml_pct")
 SESSION_METRICS: tuple[str, ...] = (
     "timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_cv_pct", "stride_sd_ms",
-    "stance_si_pct", "impulse_si_pct", "peak_force_si_pct", "cadence_steps_per_min",
+    "stance_si_pct", "impulse_si_pct", "peak_force_si_pct", "cadence_steps_per_min", "step_si_pct", "cop_ml_sd_pct",
 ) + tuple(f"si_{m}" for m in LR_INDEX_METRICS) + tuple(f"diff_{m}" for m in DIFF_METRICS)
 
 
@@ -127,10 +128,12 @@ def foot_metric_values(session: SessionMetrics, side: str) -> dict[str, np.ndarr
         return steps[name].to_numpy(float) if name in steps.columns else np.full(len(steps), np.nan)
 
     for name in ("share_heel", "share_midfoot", "share_front", "share_hallux", "share_lesser_toes", "cop_ml_pct",
-                 "loading_rate_bw_s", "valley_ratio", "f1", "stance_s", "stance_pct"):
+                 "loading_rate_bw_s", "valley_ratio", "f1", "stance_s", "stance_pct", "step_s", "double_support_pct",
+                 "cpei_pct"):
         out[name] = col(name)
     if not session.cop_ml_ok:
         out["cop_ml_pct"] = np.full(len(steps), np.nan)
+        out["cpei_pct"] = np.full(len(steps), np.nan)
     if session.force_unit != "BW":
         # force-sensitive resistors are not linear in force: their curve shape is not the force's
         for name in ("valley_ratio", "loading_rate_bw_s", "f1"):
@@ -167,6 +170,17 @@ def session_metric_values(session: SessionMetrics) -> dict[str, float]:
             out[f"si_{m}"] = symmetry_index_pct(_mean(right.get(m, np.zeros(0))), _mean(left.get(m, np.zeros(0))))
         for m in DIFF_METRICS:
             out[f"diff_{m}"] = _mean(right.get(m, np.zeros(0))) - _mean(left.get(m, np.zeros(0)))
+        # step-time asymmetry: the step ending at the right heel strike vs the one ending at the left's
+        out["step_si_pct"] = symmetry_index_pct(_mean(right.get("step_s", np.zeros(0))),
+                                                _mean(left.get("step_s", np.zeros(0))))
+    # COP variability: the step-to-step SD of the medial-lateral COP offset (% of ball width), mean of the feet
+    sds = []
+    for side in session.sides:
+        offsets = foot_metric_values(session, side).get("cop_ml_pct", np.zeros(0))
+        offsets = offsets[np.isfinite(offsets)]
+        if offsets.size >= 10:
+            sds.append(float(offsets.std(ddof=1)))
+    out["cop_ml_sd_pct"] = float(np.mean(sds)) if sds else math.nan
     return out
 
 
