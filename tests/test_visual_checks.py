@@ -601,3 +601,21 @@ def test_the_report_names_a_structured_device_entry_instead_of_dumping_it(tmp_pa
     assert row is not None
     text = html.unescape(re.sub(r"<[^>]+>", "", row.group(1)))
     assert text == "vendor: ORPHE Inc. · mount position: 0 (calibration: stored in the file)"
+
+
+def test_a_one_foot_report_compares_nothing(tmp_path: Path) -> None:
+    """A one-foot recording (stappone, F-Scan) had a "Left / right comparison" section and figure holding one foot's
+    bars; it is now that foot's regional shares, and says there is no other foot."""
+    pytest.importorskip("jinja2")
+    from insole.report import write_report
+
+    walk = simulate(SimulationParams(duration_s=30.0, seed=5))
+    write_report(walk.replace(right=None), tmp_path / "left.html")
+    page = (tmp_path / "left.html").read_text(encoding="utf-8")
+    assert "<h2>Regional shares, left foot only</h2>" in page
+    assert "Only the left foot was recorded: there is no other foot to compare it with." in page
+    assert "Regional share of stance load, left foot only" in page  # the figure's own title
+    assert "Left / right comparison" not in page
+    write_report(walk, tmp_path / "both.html")
+    both = (tmp_path / "both.html").read_text(encoding="utf-8")
+    assert "<h2>Left / right comparison</h2>" in both and "foot only" not in both

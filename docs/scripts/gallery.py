@@ -8,7 +8,7 @@ For each family (the files of tests/test_visual_checks.py: recordings/ and $INSO
 
 * ``report-FAMILY.png``: every page of the PDF report (``insole report --pdf``), side by side;
 * ``dashboard-FAMILY.png``: the offline dashboard, whole page, every figure drawn;
-* ``live-FAMILY.png``: the live page (``insole live --replay``) 8 s into the file;
+* ``live-FAMILY.png``: the live page (``insole live --replay``) 16 s into the file;
 
 and once ``cohort.png`` (the cohort page of a small two-group table). Images are reduced (half size, 128
 colours) to keep the folder small; a reader checks layout, not pixels. ``docs/gallery/README.md`` lists them
@@ -108,7 +108,7 @@ def _family(name: str, context, work: Path) -> list[str]:
     notes.append("")
     live = _live(name, context, work)
     notes.append(f"![live page {name}](live-{name}.png)")
-    notes.append("Live page (`insole live --replay`, 8 s in): " + ("no problem found by the checks." if not live
+    notes.append("Live page (`insole live --replay`, 16 s in): " + ("no problem found by the checks." if not live
                                                                    else "the checks found: " + "; ".join(live)))
     notes.append("")
     print(f"gallery: {name}: report {n_pages} pages, {len(problems)} problem(s); dashboard {len(found)} problem(s); "
@@ -117,16 +117,16 @@ def _family(name: str, context, work: Path) -> list[str]:
 
 
 def _live(name: str, context, work: Path) -> list[str]:
-    """The live page playing the family's file (at 2x, so 8 s of it pass in 4), its problems, its screenshot."""
+    """The live page playing the family's file at its own pace, 16 s in (past the standing some files start with)."""
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     shot = work / f"{name}-live.png"
     try:
-        with live_replay(_replayable(name), "--speed", "2") as url:
+        with live_replay(_replayable(name)) as url:
             page.goto(url)
             wait_for(page, "() => window.__liveStats && window.__liveStats.curve_draws > 0 && "
-                           "document.getElementById('clock').textContent >= '0:08'", 60)
+                           "document.getElementById('clock').textContent >= '0:16'", 60)
             page.wait_for_timeout(300)
             found = page.evaluate(_LIVE_PROBLEMS_JS) + errors + page.evaluate("window.__liveStats.errors")
             page.screenshot(path=str(shot), full_page=True)

@@ -60,5 +60,8 @@ def region_shares(analysis: Any, *, groups: Sequence[str] = SHARE_GROUPS,
     # two-word groups shown on two lines: at print width the one-line names ran into each other
     fig.update_xaxes(tickvals=labels, ticktext=[label.replace(" ", "<br>") for label in labels])
     fig.update_yaxes(title_text="share of stance load (%)")
-    return styled(fig, "Left / right comparison: regional share of stance load (mean ± SD over steps)",
-                  height_px=height_px or 380)
+    # one foot recorded: its own shares, titled so (a "comparison" of one foot misled the reader)
+    title = ("Left / right comparison: regional share of stance load (mean ± SD over steps)"
+             if len(analysis.sides) > 1 else
+             f"Regional share of stance load, {analysis.sides[0]} foot only (mean ± SD over steps)")
+    return styled(fig, title, height_px=height_px or 380)
