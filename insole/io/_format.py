@@ -476,6 +476,7 @@ def read_parquet(path: str | Path) -> Recording:
     """Read a recording written by ``write_parquet``."""
     path = Path(path)
     check_input_file(path)
+    file = None
     try:
         # Column chunks read as they are decoded, not all buffered first: some
         # 60 MB less at the peak for an hour and no slower from a local disk.
@@ -487,12 +488,14 @@ def read_parquet(path: str | Path) -> Recording:
             keys = file.read(columns=["side", "time_s"])
             keys.validate(full=True)  # e.g. text that is not UTF-8, which Arrow checks only when asked
     except (OSError, pa.ArrowException, ValueError) as error:
+        if file is not None:
+            file.close()
         raise MalformedFileError(path, f"not a readable Parquet file ({_first_line(error)})") from None
-    description = _description_from_schema(schema, path, "Parquet")
     try:
+        description = _description_from_schema(schema, path, "Parquet")
         if keys is not None:
-            # row group by row group into the recording's arrays: the peak is the recording and one
-            # group, not the recording and the whole file's table beside it
+            # a few columns of a row group at a time into the recording's arrays: the peak is the
+            # recording and that piece, not the recording and the whole file's table beside it
             try:
                 return _recording_from_table(keys, description, path, functools.partial(_row_groups, file, path),
                                              schema)
@@ -509,6 +512,7 @@ def read_parquet(path: str | Path) -> Recording:
         # Arrow's allocator keeps freed memory for itself unless told to give it
         # back, which the analysis then cannot use.
         keys = table = None
+        file.close()
         pa.default_memory_pool().release_unused()
 
 
