@@ -24,6 +24,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "docs" / "benchmarks.md"
+# What every reader should know first (rewritten on every run, a whole or a partial one).
+_INTRO = (
+    "Each section is produced by the script named in it (`benchmarks/`); re-run `make bench` to refresh.\n\n"
+    "How to read the figures: each is measured beside its anchor in the same run (the vendor's own reader; "
+    "`pandas.read_parquet` or Arrow's CSV parser as the floor for loading; a bare numpy pass over the same "
+    "arrays as the floor for the analysis), with the load average of the machine at the time. The machine "
+    "is shared by several people: when its load is above its core count, wall times include the neighbours' "
+    "work, so compare a figure with its anchor of the same run rather than with another run's.\n"
+)
 
 
 def _machine() -> str:
@@ -101,24 +110,19 @@ def main(argv: list[str]) -> int:
             body = f"## {script.stem}\n\nFAILED:\n\n```\n{traceback.format_exc()}\n```"
         sections.append((script.stem, f"{_marker(script.stem)}\n{body}"))
         print(f"  {script.stem}: {time.perf_counter() - started:.1f} s", flush=True)
-    header = (
+    dated = (
         "# Benchmarks\n\n"
         f"Written by `make bench` on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.\n\n"
         f"Machine: {_machine()}; {_code_version()}.\n\n"
-        "Each section is produced by the script named in it (`benchmarks/`); re-run `make bench` to refresh.\n\n"
-        "How to read the figures: each is measured beside its anchor in the same run (the vendor's own reader; "
-        "`pandas.read_parquet` or Arrow's CSV parser as the floor for loading; a bare numpy pass over the same "
-        "arrays as the floor for the analysis), with the load average of the machine at the time. The machine "
-        "is shared by several people: when its load is above its core count, wall times include the neighbours' "
-        "work, so compare a figure with its anchor of the same run rather than with another run's.\n"
     )
+    header = dated + _INTRO
     # Several people may re-run their own sections at once: the file is read, spliced and replaced under a
     # lock (on the benchmarks folder), so that no one's section is lost to another's write.
     folder = os.open(HERE, os.O_RDONLY)
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)
         if wanted and OUT.exists():
-            text = OUT.read_text()
+            text = _with_intro(OUT.read_text())
             stamp = f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
             for stem, section in sections:
                 note = (f"\n\n(This section re-run alone with `run_all.py {stem}` on {stamp}; machine: "
@@ -132,6 +136,15 @@ def main(argv: list[str]) -> int:
     finally:
         os.close(folder)  # and the lock with it
     return 1 if failed else 0
+
+
+def _with_intro(text: str) -> str:
+    """``text`` with the intro (from "Each section is produced" to the first section) as it reads today."""
+    start = text.find("Each section is produced")
+    first = text.find("<!-- section: ")
+    if start < 0 or first < start:
+        return text
+    return text[:start] + _INTRO + "\n" + text[first:]
 
 
 def _replace(path: Path, text: str) -> None:
