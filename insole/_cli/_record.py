@@ -164,8 +164,11 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
         finish_watch = asyncio.create_task(stop_when_streamed())
 
     def stop(signal_name: str) -> None:
-        print(f"\n{signal_name}: stopping and writing the file ... (again to abandon; "
-              f"'insole recover' can still read what was captured)", file=sys.stderr, flush=True)
+        if session.recording:
+            print(f"\n{signal_name}: stopping and writing the file ... (again to abandon; "
+                  f"'insole recover' can still read what was captured)", file=sys.stderr, flush=True)
+        # before the recording starts there is no file to write: the stop ends the connecting at
+        # once and run() says so in one line (StoppedBeforeRecording, below)
         session.request_stop()
 
     if args.source == "moticon":
@@ -177,8 +180,9 @@ async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
             result = await session.run()
     except asyncio.CancelledError:
         return abandoned("record", session.stream_path)
-    except StoppedBeforeRecording:
-        print("insole record: interrupted before recording started; nothing was saved", file=sys.stderr)
+    except StoppedBeforeRecording as stopped:
+        # at a terminal the ^C echoed by Ctrl-C is on the current line: start a new one
+        print(f"{chr(10) if sys.stderr.isatty() else ''}insole record: {stopped}", file=sys.stderr)
         return 130
     finally:
         if finish_watch is not None:

@@ -29,7 +29,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -78,7 +78,19 @@ _CLOCK_METHOD = (
 
 
 class StoppedBeforeRecording(DeviceError):
-    """The session was asked to stop while it was still finding or connecting the insoles."""
+    """The session was asked to stop while it was still finding, connecting or zeroing the insoles.
+
+    Nothing was written: the capture stream is opened only when the recording starts.
+    """
+
+
+class _StopCameFirst(Exception):
+    """A step before the recording was cut short by :meth:`CaptureSession.request_stop`."""
+
+
+_T = TypeVar("_T")
+#: Wall seconds a connected link gets to disconnect by itself when a session is stopped before recording.
+_ABANDON_GRACE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -279,7 +291,13 @@ class CaptureSession:
         check_target(self.out, force=self.force)
         tasks: list[asyncio.Task] = []
         try:
-            chosen = await self._find()
+            # a stop is heard in every step before the recording starts, not only between them
+            try:
+                chosen = await self._unless_stopped(self._find())
+            except _StopCameFirst:
+                raise StoppedBeforeRecording(
+                    "stopped while looking for the insoles, before they connected; nothing was saved"
+                ) from None
             for side, found in chosen.items():
                 foot = _Foot(side, self._new_timeline())
                 self.feet[side] = foot
@@ -291,10 +309,12 @@ class CaptureSession:
                 )
             tasks = [asyncio.create_task(link.run(), name=f"insole-{side}") for side, link in self.links.items()]
             try:
-                await asyncio.wait_for(
+                await self._unless_stopped(
                     asyncio.gather(*(link.wait_ready() for link in self.links.values())),
                     self.params.connect_timeout_s * 2,
                 )
+            except _StopCameFirst:
+                return await self._abandon(tasks, "stopped before the insoles connected; nothing was saved")
             except asyncio.TimeoutError:
                 late = [
                     f"{s} ({link.found.address}: {link.counters.last_error or 'no answer'})"
@@ -302,10 +322,23 @@ class CaptureSession:
                     if link.state != "ready"
                 ]
                 raise DeviceError(f"could not connect to the {', '.join(late)} insole") from None
-            if self._stop.is_set():
-                return await self._abandon(tasks)
             if self.params.tare:
-                await self._tare()
+                if self._stop.is_set():
+                    return await self._abandon(tasks, "stopped before the insoles connected; nothing was saved")
+                if self.before_tare is not None:
+                    # not raced with a stop: a prompt may be reading the terminal in a thread, which
+                    # cancelling cannot end (the stop is heard as soon as it returns)
+                    await self.before_tare()
+                try:
+                    await self._unless_stopped(self._tare())
+                except _StopCameFirst:
+                    return await self._abandon(
+                        tasks, "stopped while zeroing the insoles, before the recording started; nothing was saved"
+                    )
+            if self._stop.is_set():
+                return await self._abandon(
+                    tasks, "stopped after the insoles connected, before the recording started; nothing was saved"
+                )
             self._open_writer()
             self.clock.restart()
             self._recording = True
@@ -362,17 +395,49 @@ class CaptureSession:
         return select_insoles(found, selector).get(link.side)
 
     async def _tare(self) -> None:
-        if self.before_tare is not None:
-            await self.before_tare()
         results = await asyncio.gather(*(link.tare() for link in self.links.values()), return_exceptions=True)
         tared = {side: result is True for side, result in zip(self.links, results)}
         self._publish(SessionEvent("zeroed", 0.0, label="tare", data={"tared": tared}))
 
-    async def _abandon(self, tasks: list[asyncio.Task]) -> CaptureResult:
+    async def _unless_stopped(self, step: Awaitable[_T], timeout_s: float | None = None) -> _T:
+        """``await step``, unless :meth:`request_stop` comes first: then ``step`` is cancelled and
+        :class:`_StopCameFirst` raised. ``asyncio.TimeoutError`` after ``timeout_s`` (wall), ``step`` cancelled."""
+        work = asyncio.ensure_future(step)
+        stopped = asyncio.ensure_future(self._stop.wait())
+        finished = False
+        try:
+            await asyncio.wait({work, stopped}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            finished = work.done()
+        finally:
+            stopped.cancel()
+            if not work.done():
+                work.cancel()
+                # (a cancelled gather() ends with CancelledError as its exception, not as cancelled)
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
+        if finished:
+            return work.result()  # its result or its error, even if a stop came at the same time
+        if self._stop.is_set():
+            raise _StopCameFirst
+        raise asyncio.TimeoutError
+
+    async def _abandon(self, tasks: list[asyncio.Task], why: str) -> CaptureResult:
+        """End the links of a session stopped before it recorded, and say so (nothing was written)."""
         for link in self.links.values():
             link.stop()
+        # a connected link hears the stop and disconnects; one still connecting may be inside bleak's
+        # connect() (which waits out connect_timeout_s) or a source's discovery: it is cancelled, and
+        # so is a connected one that has not disconnected within the grace
+        pending = [task for task, link in zip(tasks, self.links.values()) if link.state == "ready" and not task.done()]
+        for task in tasks:
+            if task not in pending:
+                task.cancel()
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=_ABANDON_GRACE_S)
+            for task in late:
+                task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        raise StoppedBeforeRecording("stopped while connecting, before the recording started; nothing was saved")
+        raise StoppedBeforeRecording(why)
 
     # -- what another source replaces (insole.capture._sources.SourceSession) ---------------------
 

@@ -1,0 +1,239 @@
+"""A stop asked before the recording starts ends the session at once, says so, and leaves no file.
+
+Before the recording starts the session finds the insoles, connects them and
+zeroes them; each step can take many seconds when an insole is out of range
+(bleak's connect waits ``connect_timeout_s``, 20 s by default, and the session
+waited twice that for both feet). A Stop pressed meanwhile must end it within
+about a second with :class:`StoppedBeforeRecording`, and nothing on disk: the
+capture stream is opened only when the recording starts.
+
+``STOP_BOUND_S`` (3 s) in these tests is a hang guard, not a speed figure: the
+bug it guards against made ``run()`` return 39 s after the stop, and the work
+left after a stop (cancelling the links, one D-Bus disconnect) takes well under
+a second; 3 s leaves room for a loaded 2-core machine without letting a wait
+of ``connect_timeout_s`` through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from firmware_protocol import EmulatedEnvironment
+from firmware_protocol._fake_bluez import FakeBlueZ
+from insole.capture._collector import CaptureParams, FoundInsole, InsoleLink, InsoleSelector
+from insole.capture._session import CaptureSession, StoppedBeforeRecording
+from insole.capture._sources import capture_session
+
+REPO = Path(__file__).resolve().parents[1]
+STOP_BOUND_S = 3.0  # hang guard (see the module docstring), not a speed figure
+STOP_AFTER_S = 1.0  # how long into the step the stop is asked
+
+
+def nothing_written(out: Path) -> list[Path]:
+    """Every file the session left beside ``out`` (none expected)."""
+    return sorted(out.parent.iterdir())
+
+
+async def stop_and_wait(session: CaptureSession, task: asyncio.Task) -> tuple[BaseException, float]:
+    """Ask the stop, wait (at most the hang guard) for ``run()`` to end; its error and how long it took (wall s)."""
+    asked = time.monotonic()
+    session.request_stop()
+    done, _ = await asyncio.wait({task}, timeout=STOP_BOUND_S)
+    took = time.monotonic() - asked
+    if not done:
+        task.cancel()
+        with pytest.raises(BaseException):
+            await task
+        pytest.fail(f"run() had not returned {STOP_BOUND_S:g} s after the stop")
+    error = task.exception()
+    assert error is not None, "run() returned a recording although it was stopped before recording"
+    return error, took
+
+
+async def wait_for_links(session: CaptureSession, states: set[str]) -> None:
+    """Until the session has its links and every one is in ``states`` (the run is where the test wants it)."""
+    while not session.links or any(link.state not in states for link in session.links.values()):
+        await asyncio.sleep(0.02)
+
+
+# --------------------------------------------------------------------------- no BLE: a wire that never connects
+
+
+class NeverConnects:
+    """A source's wire whose connection never completes and never looks at ``link.stopping``
+    (like a discovery or connect call stuck in a library); records whether it was ended."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.cancelled = 0
+
+    async def connect_and_stream(self, link: InsoleLink) -> bool:
+        self.started += 1
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        return False  # never reached
+
+    async def tare(self, link: InsoleLink) -> bool:
+        return False
+
+
+def found_behind(transport: NeverConnects) -> dict[str, FoundInsole]:
+    return {
+        side: FoundInsole(f"test-{side}", f"TEST-{side}", side, None, None, None, None, transport=transport)
+        for side in ("left", "right")
+    }
+
+
+async def test_a_stop_while_a_wire_never_connects_ends_the_session_at_once(tmp_path):
+    wire = NeverConnects()
+    out = tmp_path / "walk.parquet"
+    session = CaptureSession(out, params=CaptureParams(tare=False), found=found_behind(wire))
+    task = asyncio.create_task(session.run())
+    await wait_for_links(session, {"connecting"})
+    await asyncio.sleep(STOP_AFTER_S)
+    error, _ = await stop_and_wait(session, task)
+    assert isinstance(error, StoppedBeforeRecording)
+    assert str(error) == "stopped before the insoles connected; nothing was saved"
+    # both connection attempts were cut short, not left running in the background
+    assert (wire.started, wire.cancelled) == (2, 2)
+    assert all(link.state == "stopped" for link in session.links.values())
+    assert nothing_written(out) == []
+
+
+async def test_a_stop_asked_before_run_ends_it_before_anything_connects(tmp_path):
+    wire = NeverConnects()
+    out = tmp_path / "walk.parquet"
+    session = CaptureSession(out, params=CaptureParams(tare=False), found=found_behind(wire))
+    session.request_stop()
+    with pytest.raises(StoppedBeforeRecording, match="^stopped before the insoles connected"):
+        await asyncio.wait_for(session.run(), STOP_BOUND_S)
+    assert wire.started == wire.cancelled  # an attempt that began was cancelled
+    assert nothing_written(out) == []
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_a_stop_while_no_moticon_stream_arrives_ends_the_session_at_once(tmp_path):
+    out = tmp_path / "moticon.parquet"
+    session = capture_session("moticon", out, source_options={"udp_port": free_udp_port()})
+    task = asyncio.create_task(session.run())
+    await wait_for_links(session, {"connecting"})
+    await asyncio.sleep(STOP_AFTER_S)
+    error, _ = await stop_and_wait(session, task)
+    assert isinstance(error, StoppedBeforeRecording)
+    assert str(error) == "stopped before the insoles connected; nothing was saved"
+    assert nothing_written(out) == []
+
+
+def test_insole_record_ctrl_c_while_connecting_says_so_in_one_line_and_saves_nothing(tmp_path):
+    # a Moticon stream that never comes: the command waits for it (connect_timeout_s, 20 s by default)
+    out = tmp_path / "walk.parquet"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "insole._cli", "record", "--source", "moticon", "--udp-port", str(free_udp_port()),
+         "--no-tare", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # printed just before the session starts
+        assert first.startswith("Listening for the Moticon OpenGo stream"), first
+        time.sleep(STOP_AFTER_S)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=STOP_BOUND_S + 10.0)  # + the interpreter's shutdown
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130
+    assert stderr == "insole record: stopped before the insoles connected; nothing was saved\n"
+    assert stdout == ""
+    assert nothing_written(out) == []
+
+
+# --------------------------------------------------------------------------- real bleak against the fake BlueZ
+
+
+@pytest.fixture
+def insoles_out_of_range(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The fake BlueZ's Connect never completes (insoles that stopped answering after they advertised);
+    the list counts the connection attempts that were cut short."""
+    cut: list[int] = []
+
+    async def never(self: FakeBlueZ, device: object) -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cut.append(1)
+            raise
+
+    monkeypatch.setattr(FakeBlueZ, "_connect", never)
+    return cut
+
+
+@pytest.mark.ble
+async def test_a_stop_while_bleak_is_connecting_ends_the_session_at_once(emulation, insoles_out_of_range, tmp_path):
+    environment: EmulatedEnvironment = await emulation()
+    out = tmp_path / "walk.parquet"
+    session = CaptureSession(out, params=CaptureParams(tare=False))  # connect_timeout_s 20 s: bleak would wait it
+    task = asyncio.create_task(session.run())
+    await wait_for_links(session, {"connecting"})
+    assert len(environment.insoles) == 2
+    await asyncio.sleep(STOP_AFTER_S)
+    error, _ = await stop_and_wait(session, task)
+    assert isinstance(error, StoppedBeforeRecording)
+    assert str(error) == "stopped before the insoles connected; nothing was saved"
+    assert all(link.state == "stopped" for link in session.links.values())
+    assert all(link.counters.connections == 0 for link in session.links.values())
+    assert nothing_written(out) == []
+
+
+@pytest.mark.ble
+async def test_a_stop_while_scanning_ends_the_session_at_once(emulation, tmp_path):
+    await emulation()
+    out = tmp_path / "walk.parquet"
+    # an insole that is not there: the scan would look for it for scan_timeout_s
+    selectors = {"left": InsoleSelector("left", address="C0:FF:EE:00:00:01")}
+    session = CaptureSession(out, params=CaptureParams(tare=False, scan_timeout_s=20.0), selectors=selectors)
+    task = asyncio.create_task(session.run())
+    await asyncio.sleep(STOP_AFTER_S)
+    assert not task.done()
+    error, _ = await stop_and_wait(session, task)
+    assert isinstance(error, StoppedBeforeRecording)
+    assert str(error) == "stopped while looking for the insoles, before they connected; nothing was saved"
+    assert session.links == {}
+    assert nothing_written(out) == []
+
+
+@pytest.mark.ble
+async def test_a_stop_during_the_zeroing_ends_the_session_and_disconnects_the_insoles(emulation, tmp_path):
+    environment: EmulatedEnvironment = await emulation()
+    out = tmp_path / "walk.parquet"
+    session: CaptureSession
+
+    async def stop_before_tare() -> None:  # e.g. Stop pressed while the wearer is asked to lift the feet
+        session.request_stop()
+
+    session = CaptureSession(out, params=CaptureParams(tare=True), before_tare=stop_before_tare)
+    with pytest.raises(StoppedBeforeRecording) as stopped:
+        await asyncio.wait_for(session.run(), 60.0)  # hang guard only: scan and connect happen first
+    assert str(stopped.value) == "stopped while zeroing the insoles, before the recording started; nothing was saved"
+    # the insoles were connected, and were let go (they advertise again for the next session)
+    assert all(link.counters.connections == 1 for link in session.links.values())
+    assert all(link.state == "stopped" for link in session.links.values())
+    assert all(not insole.connected.is_set() for insole in environment.insoles)
+    assert nothing_written(out) == []
