@@ -200,7 +200,7 @@ def render(found: dict[str, Any]) -> str:
         "",
         "Our memory grows with the recording's own arrays (258 bytes per two-foot sample: float32 pressures and "
         "IMU, float64 time, vendor channels and step codes, 714 MiB for 8 h) plus a fixed amount: the interpreter "
-        "and its libraries, and two pieces of 16 MiB of text in flight with their parsed columns. The careful "
+        "and its libraries, and two pieces of 4 MiB of text in flight with their parsed columns. The careful "
         "reader holds the whole text, its lines and every column at once (about ten times the file).",
     ]
     return "\n".join(lines) + "\n"
