@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -235,4 +236,57 @@ async def test_a_stop_during_the_zeroing_ends_the_session_and_disconnects_the_in
     assert all(link.counters.connections == 1 for link in session.links.values())
     assert all(link.state == "stopped" for link in session.links.values())
     assert all(not insole.connected.is_set() for insole in environment.insoles)
+    assert nothing_written(out) == []
+
+
+# --------------------------------------------------------------------------- ORPHE INSOLEs (the emulator's BLE stack)
+
+
+@pytest.fixture
+async def orphe_insoles(private_dbus: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+    """The two emulated ORPHE INSOLEs (left, right) advertising on the test session's bus."""
+    from firmware_protocol import DBUS_SYSTEM_BUS_ADDRESS
+    from insole.capture._sources._orphe_emulator import OrpheEnvironment
+
+    monkeypatch.setenv(DBUS_SYSTEM_BUS_ADDRESS, private_dbus)
+    environment = OrpheEnvironment(bus_address=private_dbus)
+    await environment.start()
+    try:
+        yield environment
+    finally:
+        await environment.stop()
+
+
+@pytest.mark.ble
+async def test_a_stop_while_an_orphe_insole_never_answers_ends_the_session_at_once(
+    orphe_insoles, insoles_out_of_range, tmp_path
+):
+    out = tmp_path / "orphe.parquet"
+    session = capture_session("orphe", out)
+    task = asyncio.create_task(session.run())
+    while len(insoles_out_of_range) < 2:  # both feet found and inside BlueZ's Connect
+        assert not task.done(), task
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(STOP_AFTER_S)
+    error, _ = await stop_and_wait(session, task)
+    assert isinstance(error, StoppedBeforeRecording)
+    assert str(error) == "stopped before the insoles connected; nothing was saved"
+    assert all(link.state == "stopped" for link in session.links.values())
+    assert nothing_written(out) == []
+
+
+@pytest.mark.ble
+async def test_a_stop_while_looking_for_orphe_insoles_ends_the_scan_too(emulation, tmp_path):
+    await emulation()  # a fake BlueZ with our insoles only: no ORPHE INSOLE to find
+    out = tmp_path / "orphe.parquet"
+    session = capture_session("orphe", out, source_options={"scan_timeout_s": 20.0})
+    source = session.source
+    task = asyncio.create_task(session.run())
+    await asyncio.sleep(STOP_AFTER_S)
+    assert source._scan is not None and not source._scan.done()  # still looking
+    error, _ = await stop_and_wait(session, task)
+    assert isinstance(error, StoppedBeforeRecording)
+    assert str(error) == "stopped before the insoles connected; nothing was saved"
+    # the source's one scan (its own task, shared by both feet) ended with the session, not 19 s later
+    assert source._scan.done()
     assert nothing_written(out) == []

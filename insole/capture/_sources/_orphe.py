@@ -476,6 +476,7 @@ class OrpheSource:
         self.rate_checks: dict[str, float] = {}
         self.malformed: dict[str, int] = {}
         self._scan: asyncio.Future[Any] | None = None
+        self._discovering = 0  # feet waiting in discover()
         self._found: dict[str, asyncio.Event] = {}
         self._candidates_text = ""
         self._calibration: asyncio.Task[dict[str, TwoPointCalibration]] | None = None
@@ -522,9 +523,19 @@ class OrpheSource:
             if scan is None or scan.done():
                 scan = self._scan = asyncio.ensure_future(self._scan_for({s for s in self.wires if s not in self.seen}))
             found: asyncio.Future[Any] = asyncio.ensure_future(self._found[side].wait())
+            self._discovering += 1
             try:
                 await asyncio.wait({scan, found}, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                if self._discovering == 1 and not scan.done():
+                    # the session stopped while looking: the scan is this source's own task, not the
+                    # link's, so it would go on for the scan timeout; nobody waits for it any more
+                    scan.cancel()
+                    with contextlib.suppress(BaseException):
+                        await scan  # its scanner stopped before this link's task ends
+                raise
             finally:
+                self._discovering -= 1
                 found.cancel()
             if side in self.seen:
                 break
