@@ -17,6 +17,7 @@ of ``connect_timeout_s`` through.
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import socket
 import subprocess
@@ -290,3 +291,26 @@ async def test_a_stop_while_looking_for_orphe_insoles_ends_the_scan_too(emulatio
     # the source's one scan (its own task, shared by both feet) ended with the session, not 19 s later
     assert source._scan.done()
     assert nothing_written(out) == []
+
+
+# ---------------------------------------------------------------- insole record --emulate, Ctrl-C at start-up
+
+
+async def test_bumble_warning_after_a_cancelled_start_up_is_dropped_and_only_then():
+    from insole._cli._record import _QuietAfterInterrupt
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("bumble.host", logging.WARNING, __file__, 0, message, None, None)
+
+    quiet = _QuietAfterInterrupt()
+    late_reply = record("!!! no pending response future to set")
+    assert quiet.filter(late_reply)  # no command task yet: shown
+    command = asyncio.create_task(asyncio.Event().wait())
+    quiet.task = command
+    await asyncio.sleep(0)
+    assert quiet.filter(late_reply)  # the command runs: a late reply would be a real fault, shown
+    command.cancel()  # what Ctrl-C does to it while the emulated insoles start
+    assert not quiet.filter(late_reply)
+    assert quiet.filter(record("!!! command result mismatch, expected 0x1 but got 0x2"))  # other warnings stay
+    await asyncio.gather(command, return_exceptions=True)
+    assert not quiet.filter(late_reply)  # also while asyncio.run tears the rest down after the task ended

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import math
 import sys
 from pathlib import Path
@@ -93,10 +94,35 @@ def run(args: argparse.Namespace) -> int:
     out = check_capture_target(parquet_out(args.out), force=args.force)  # before anything connects
     faults = emulation_faults(args, emulate_only=("--faults", "--speed"), synthetic=True)
     require_capture_extras(args)
-    return asyncio.run(_record(args, out, faults))
+    quiet = _QuietAfterInterrupt()
+    bumble_host = logging.getLogger("bumble.host")
+    bumble_host.addFilter(quiet)
+    try:
+        return asyncio.run(_record(args, out, faults, quiet))
+    finally:
+        bumble_host.removeFilter(quiet)
 
 
-async def _record(args: argparse.Namespace, out: Path, faults: Any) -> int:
+class _QuietAfterInterrupt(logging.Filter):
+    """Drop bumble's ``!!! no pending response future to set`` once Ctrl-C has cancelled this command.
+
+    Ctrl-C while the emulated insoles start (before this command handles signals itself) cancels
+    the command's task, and with it an HCI command of the emulated stack still waiting for its
+    reply; the reply then arrives with nobody waiting and bumble warns. That is what a cancel does,
+    not a fault, and it is ours to keep quiet; the same warning at any other time still shows.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.task: asyncio.Task[Any] | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        interrupted = self.task is not None and self.task.cancelling() > 0
+        return not (interrupted and record.getMessage().startswith("!!! no pending response future"))
+
+
+async def _record(args: argparse.Namespace, out: Path, faults: Any, quiet: _QuietAfterInterrupt) -> int:
+    quiet.task = asyncio.current_task()
     from insole._recording import RecordingMeta
     from insole.capture import CaptureSession, StoppedBeforeRecording, capture_session, format_capture_quality
 
