@@ -318,6 +318,11 @@ _LIVE_PROBLEMS_JS = r"""
     if (text.left < parent.left - 1 || text.right > parent.right + 1)
       problems.push(`"${words(el).slice(0, 40)}" spills out of its box`);
   }
+  // a sentence squeezed into a column a word or two wide (the dashboard's quality notes, before)
+  for (const el of leaves.filter((e) => ownText(e) && words(e).length > 60)) {
+    const size = parseFloat(getComputedStyle(el).fontSize) || 14;
+    if (box(el).width < 10 * size) problems.push(`"${words(el).slice(0, 40)}..." runs a word or two a line`);
+  }
   // a number parted from its unit or its spread: a figure ("100.0 %", "489.62 ± 37.18", "R 19%") broken inside
   // itself (a table's column heading may wrap: it is words, not a figure)
   const figure = /^(?:(?:[LR] )?[-+\u2212]?[\d.,]+(?: ± [\d.,]+)?(?: ?[^\s\d]{1,6})? ?)+$/;
@@ -556,7 +561,8 @@ def test_live_page_reads_cleanly(name: str, artifacts: Path, browser_context: An
 @pytest.mark.browser
 def test_the_live_checks_see_a_wrapped_figure_and_a_covered_title(tmp_path: Path, browser_context: Any) -> None:
     """What the pages showed before: "R 19%" wrapped in the live page's narrow balance bar, "L 36 R 24" on two lines
-    in its column, the dashboard's "100.0 %" split in a narrow card; and a legend over a card's title. The checks
+    in its column, the dashboard's "100.0 %" split in a narrow card and its quality notes a word or two a line; and
+    a legend over a card's title. The checks
     find each; the pages as they are now pass them (test_live_page_reads_cleanly, test_dashboard_reads_cleanly)."""
     css = (REPO / "dashboards/_static/live.css").read_text()
     old = (".bal-left, .bal-right { display: flex; align-items: center; color: #fff; }"
@@ -571,7 +577,11 @@ def test_the_live_checks_see_a_wrapped_figure_and_a_covered_title(tmp_path: Path
             '<span style="position:relative;top:-22px;left:10px">legend 12</span></div></div>'
             # the offline dashboard's valid-samples card as it was: each foot's figure in loose text
             '<div style="width:142px;font-size:16px;font-weight:600;font-family:sans-serif"><span>L </span>100.0 %  '
-            '<span>R </span>100.0 %</div>')
+            '<span>R </span>100.0 %</div>'
+            # the dashboard's quality card as it was: a note beside its label, a word or two a line
+            '<dl style="display:grid;grid-template-columns:auto 1fr;width:220px;font-size:13px"><dt>event confidence '
+            '(mean)</dt><dd style="margin:0">uncalibrated insoles (au): one body weight, from both feet, scales both '
+            'feet</dd></dl>')
     path = tmp_path / "old.html"
     path.write_text(f"<html><head><style>{css}{old}</style></head><body>{body}</body></html>")
     page = browser_context.new_page()
@@ -583,6 +593,7 @@ def test_the_live_checks_see_a_wrapped_figure_and_a_covered_title(tmp_path: Path
     assert '"R 19%" is broken across lines' in problems
     assert '"L 36 R 24" is broken across lines' in problems
     assert '"100.0 %" is broken across lines' in problems, problems
+    assert any(p.startswith('"uncalibrated insoles (au)') and p.endswith("runs a word or two a line") for p in problems)
     assert any('lies on the title "Cadence"' in p for p in problems), problems
 
 

@@ -453,7 +453,7 @@
         if (q[key] === undefined || q[key] === null) return;
         var text = key === 'n_sensors_used' ? q.n_sensors_used + ' of ' + q.n_sensors : r[2](q[key]);
         dl.appendChild(el('dt', '', r[1]));
-        dl.appendChild(el('dd', r[3] ? r[3](q[key]) : '', text));
+        dl.appendChild(el('dd', (r[3] ? r[3](q[key]) : '') + (String(text).length > 40 ? ' long' : ''), text));
       });
       var byStatus = {};
       (q.sensor_flags || []).forEach(function (f) {
@@ -463,9 +463,10 @@
       Object.keys(byStatus).forEach(function (key) {
         var names = byStatus[key], shown = names.slice(0, 8).join(', ') + (names.length > 8 ? ' and ' + (names.length - 8) + ' more' : '');
         dl.appendChild(el('dt', '', 'sensors ' + key));
-        dl.appendChild(el('dd', 'warn', names.length + ': ' + shown));
+        dl.appendChild(el('dd', 'warn long', names.length + ': ' + shown));
       });
-      (q.notes || []).forEach(function (n) { dl.appendChild(el('dt', '', 'note')); dl.appendChild(el('dd', '', n)); });
+      // notes are sentences: under their label at the card's width (beside it they ran a word a line)
+      (q.notes || []).forEach(function (n) { dl.appendChild(el('dt', '', 'note')); dl.appendChild(el('dd', 'long', n)); });
       card.appendChild(dl);
       box.appendChild(card);
     });
