@@ -90,7 +90,7 @@ class NeverConnects:
         return False
 
 
-def found_behind(transport: NeverConnects) -> dict[str, FoundInsole]:
+def found_behind(transport: Any) -> dict[str, FoundInsole]:
     return {
         side: FoundInsole(f"test-{side}", f"TEST-{side}", side, None, None, None, None, transport=transport)
         for side in ("left", "right")
@@ -121,6 +121,45 @@ async def test_a_stop_asked_before_run_ends_it_before_anything_connects(tmp_path
     with pytest.raises(StoppedBeforeRecording, match="^stopped before the insoles connected"):
         await asyncio.wait_for(session.run(), STOP_BOUND_S)
     assert wire.started == wire.cancelled  # an attempt that began was cancelled
+    assert nothing_written(out) == []
+
+
+class ConnectsButNeverZeroes:
+    """A wire that connects at once and waits for the go or the stop (as every source does), and whose
+    zeroing never ends (e.g. a calibration waiting for the wearer); the stop is asked during the zeroing."""
+
+    def __init__(self) -> None:
+        self.ended_by_stop = 0
+        self.cancelled = 0
+        self.session: CaptureSession | None = None
+
+    async def connect_and_stream(self, link: InsoleLink) -> bool:
+        link.mark_ready()
+        try:
+            if not await link.wait_for_go():
+                self.ended_by_stop += 1
+            return False
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+
+    async def tare(self, link: InsoleLink) -> bool:
+        assert self.session is not None
+        self.session.request_stop()  # Stop pressed while the insoles are being zeroed
+        await asyncio.Event().wait()
+        return True  # never reached
+
+
+async def test_a_stop_during_a_zeroing_that_never_ends_lets_the_connected_insoles_go(tmp_path):
+    wire = ConnectsButNeverZeroes()
+    out = tmp_path / "walk.parquet"
+    session = CaptureSession(out, params=CaptureParams(tare=True), found=found_behind(wire))
+    wire.session = session
+    with pytest.raises(StoppedBeforeRecording) as stopped:
+        await asyncio.wait_for(session.run(), STOP_BOUND_S)
+    assert str(stopped.value) == "stopped while zeroing the insoles, before the recording started; nothing was saved"
+    # connected links hear the stop and end by themselves (a clean disconnect), they are not cancelled
+    assert (wire.ended_by_stop, wire.cancelled) == (2, 0)
     assert nothing_written(out) == []
 
 

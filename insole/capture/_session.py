@@ -91,6 +91,11 @@ class _StopCameFirst(Exception):
 _T = TypeVar("_T")
 #: Wall seconds a connected link gets to disconnect by itself when a session is stopped before recording.
 _ABANDON_GRACE_S = 1.0
+# what StoppedBeforeRecording says, by the step the stop came in (one line: the command line and the clinic app show it)
+_STOPPED_LOOKING = "stopped while looking for the insoles, before they connected; nothing was saved"
+_STOPPED_CONNECTING = "stopped before the insoles connected; nothing was saved"
+_STOPPED_ZEROING = "stopped while zeroing the insoles, before the recording started; nothing was saved"
+_STOPPED_CONNECTED = "stopped after the insoles connected, before the recording started; nothing was saved"
 
 
 @dataclass(frozen=True)
@@ -295,9 +300,7 @@ class CaptureSession:
             try:
                 chosen = await self._unless_stopped(self._find())
             except _StopCameFirst:
-                raise StoppedBeforeRecording(
-                    "stopped while looking for the insoles, before they connected; nothing was saved"
-                ) from None
+                raise StoppedBeforeRecording(_STOPPED_LOOKING) from None
             for side, found in chosen.items():
                 foot = _Foot(side, self._new_timeline())
                 self.feet[side] = foot
@@ -314,7 +317,7 @@ class CaptureSession:
                     self.params.connect_timeout_s * 2,
                 )
             except _StopCameFirst:
-                return await self._abandon(tasks, "stopped before the insoles connected; nothing was saved")
+                return await self._abandon(tasks, _STOPPED_CONNECTING)
             except asyncio.TimeoutError:
                 late = [
                     f"{s} ({link.found.address}: {link.counters.last_error or 'no answer'})"
@@ -323,8 +326,8 @@ class CaptureSession:
                 ]
                 raise DeviceError(f"could not connect to the {', '.join(late)} insole") from None
             if self.params.tare:
-                if self._stop.is_set():
-                    return await self._abandon(tasks, "stopped before the insoles connected; nothing was saved")
+                if self._stop.is_set():  # (no prompt for the wearer then)
+                    return await self._abandon(tasks, _STOPPED_CONNECTED)
                 if self.before_tare is not None:
                     # not raced with a stop: a prompt may be reading the terminal in a thread, which
                     # cancelling cannot end (the stop is heard as soon as it returns)
@@ -332,13 +335,9 @@ class CaptureSession:
                 try:
                     await self._unless_stopped(self._tare())
                 except _StopCameFirst:
-                    return await self._abandon(
-                        tasks, "stopped while zeroing the insoles, before the recording started; nothing was saved"
-                    )
+                    return await self._abandon(tasks, _STOPPED_ZEROING)
             if self._stop.is_set():
-                return await self._abandon(
-                    tasks, "stopped after the insoles connected, before the recording started; nothing was saved"
-                )
+                return await self._abandon(tasks, _STOPPED_CONNECTED)
             self._open_writer()
             self.clock.restart()
             self._recording = True
