@@ -25,6 +25,7 @@ _LAZY = {
     "PrivateBus": "firmware_protocol._environment",
     "InsoleSpec": "firmware_protocol._emulator",
     "EmulatedInsole": "firmware_protocol._emulator",
+    "EmulatedPeripheral": "firmware_protocol._emulator",
     "source_from_arrays": "firmware_protocol._emulator",
     "FaultPlan": "firmware_protocol._faults",
     "parse_fault_spec": "firmware_protocol._faults",

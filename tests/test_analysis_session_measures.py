@@ -114,7 +114,7 @@ def test_cop_offset_in_percent_of_ball_width():
     out = cop_features(x, y, np.full(n, 500.0), np.array([0]), np.array([n]), layout, False)
     assert out["cop_ml_offset_pct"][0] == pytest.approx(5.0)
     assert "cop_ml_offset_pct" in SIGNED_METRICS
-    sparse = get_layout("gaitpdb8")  # no medial and lateral heel sensors: no percentage
+    sparse = get_layout("orphe6")  # no medial and lateral heel sensors: no percentage
     assert not cop_ml_assessable(sparse)
     assert "cop_ml_offset_pct" not in cop_features(x, y, np.full(n, 500.0), np.array([0]), np.array([n]), sparse,
                                                    False)

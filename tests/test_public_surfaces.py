@@ -84,7 +84,8 @@ SURFACES: dict[str, list[str]] = {
         "ACCEL_CODES_PER_G", "ADVERTISING_INTERVAL_MS", "BATTERY_LEVEL_UUID", "BATTERY_SERVICE_UUID", "CCCD_UUID",
         "CODES_PER_KPA", "COMPANY_ID", "CONTROL_CHAR_UUID", "CharacteristicSpec", "ClockReply", "Command",
         "CrcMismatchError", "DATA_CHAR_UUID", "DBUS_SYSTEM_BUS_ADDRESS", "DEVICE_INFORMATION_SERVICE_UUID",
-        "EmulatedEnvironment", "EmulatedInsole", "EmulationSetupError", "FAULT_SPEC_HELP", "FIRMWARE_REVISION_UUID",
+        "EmulatedEnvironment", "EmulatedInsole", "EmulatedPeripheral", "EmulationSetupError", "FAULT_SPEC_HELP",
+        "FIRMWARE_REVISION_UUID",
         "FaultPlan", "Foot", "GATT_TABLE", "GYRO_CODES_PER_DPS", "GetInfo", "INSOLE_SERVICE_UUID", "Identify",
         "InfoReply", "InsoleSpec", "LOCAL_NAME_PREFIX", "MANUFACTURER_NAME", "MANUFACTURER_NAME_UUID",
         "MAX_PACKET_SIZE", "MODEL_NUMBER", "MODEL_NUMBER_UUID", "ManufacturerData", "Message", "N_IMU_AXES",
@@ -108,7 +109,8 @@ OUR_PACKAGES = ("insole", "dashboards", "firmware_protocol")
 INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
     "insole.analysis": ("test_analysis_*", "test_lean_outputs.py"),
     "insole.report": ("test_report_*", "test_evidence_table.py", "test_visual_checks.py"),
-    "insole.capture": ("test_capture_*", "test_source_*", "test_recover_*", "test_crash_safety.py"),
+    "insole.capture": ("test_capture_*", "test_source_*", "test_recover_*", "test_crash_safety.py",
+                       "test_ble_emulation.py"),
     # the C firmware's test drives a BLE capture through the collector, as the capture tests do
     "insole.capture._collector": ("test_protocol_c.py",),
     "insole.clinic": ("test_clinic_*",),
@@ -116,10 +118,10 @@ INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
     # the clinic app's store, its web app and their safety suites
     "dashboards": ("test_dashboard_*", "test_clinic_store.py", "test_clinic_backup.py", "test_clinic_recovery.py",
                    "test_clinic_app.py", "test_clinic_app_*.py"),
-    "firmware_protocol": ("test_protocol_*", "test_ble_*"),
+    "firmware_protocol": ("test_protocol_*", "test_ble_*", "test_capture_stop.py"),
     # the command line's own tests, and the refusal suites that drive every command in-process
     "insole._cli": ("test_cli_*", "test_output_policy.py", "test_export_safety.py", "test_importer_refusals.py",
-                    "test_lean_outputs.py"),
+                    "test_lean_outputs.py", "test_streamed_analysis.py", "test_capture_stop.py"),
     "insole.io": ("test_format.py", "test_importers*", "test_importer_refusals.py", "test_fuzz_importers.py",
                   "test_vendor_importers.py", "test_exports.py", "test_export_safety.py", "test_time_axis.py"),
     "insole.simulate": ("test_simulate*",),

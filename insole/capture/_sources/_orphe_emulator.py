@@ -48,7 +48,7 @@ from bumble.device import Connection
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 from bumble.link import LocalLink
 
-from firmware_protocol._emulator import EmulatedPeripheral
+from firmware_protocol import EmulatedPeripheral
 from insole.capture._sources._orphe_decode import (
     COMPANY_ID,
     DATE_TIME_CHAR_UUID,
