@@ -10,6 +10,7 @@ reader, so its message is the one it always was.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -168,3 +169,18 @@ def test_a_line_longer_than_a_block_goes_to_the_careful_reader(tmp_path: Path, m
         _moticon._load_plain(path)
     with pytest.raises(insole.MalformedFileError, match="has 1 fields, expected 53"):
         _moticon.MoticonImporter().load(path)
+
+
+def test_a_cancelled_scan_gives_no_digest_of_part_of_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # when the careful reader takes a file over, the scan's digest thread stops, and never answers with a partial hash
+    monkeypatch.setattr(_text_reading, "_HASH_BLOCK_BYTES", 1024)
+    path = tmp_path / "export.txt"
+    path.write_bytes(REAL[0].read_bytes())
+    scan = scan_text(path)
+    assert scan is not None
+    scan.cancel()
+    try:
+        digest = scan.sha256
+    except NotPlain:
+        return  # stopped before the end
+    assert digest == hashlib.sha256(path.read_bytes()).hexdigest()  # it had finished already: the whole file's

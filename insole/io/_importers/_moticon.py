@@ -35,7 +35,14 @@ from insole._errors import MalformedFileError
 from insole._layout import get_layout
 from insole._recording import FootSamples, Recording, RecordingMeta, ReferenceEvents, adopted_foot
 from insole.io._importers._table import importer_software, parse_numeric, provenance, read_text, split_rows
-from insole.io._importers._text_reading import NotPlain, Store, provenance_from_scan, read_columns, scan_text
+from insole.io._importers._text_reading import (
+    NotPlain,
+    Store,
+    TextScan,
+    provenance_from_scan,
+    read_columns,
+    scan_text,
+)
 
 __all__ = ["IMPORTERS", "MoticonImporter"]
 
@@ -188,8 +195,18 @@ def _load_plain(path: Path) -> Recording:
 
     check_input_file(path)
     scan = scan_text(path)
-    if scan is None or not scan.header:
-        raise NotPlain("not plain text, or no header")
+    if scan is None:
+        raise NotPlain("not plain text")
+    try:
+        return _recording_from_scan(path, scan)
+    except BaseException:
+        scan.cancel()  # the careful reader takes the file (or the error stands): no digest needed any more
+        raise
+
+
+def _recording_from_scan(path: Path, scan: TextScan) -> Recording:
+    if not scan.header:
+        raise NotPlain("no header")
     names = scan.header[-1].lstrip("#").lstrip().split("\t")
     if names[0].strip().lower() != "time":
         raise NotPlain("no column names")
