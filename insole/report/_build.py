@@ -46,6 +46,7 @@ from insole.report._reference import (
     reference_set_for,
     session_metric_values,
 )
+from insole.report._spm import StanceCurveComparison, compare_stance_force, compare_with_baseline
 
 __all__ = ["Report", "build_report", "REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "SECTIONS"]
 
@@ -300,6 +301,64 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
     return rows
 
 
+# ---------------------------------------------------------------- regional pressure-time integral
+
+# The table's regions, in order from heel to toes (``insole.analysis`` region groups), and their labels.
+PTI_REGIONS: tuple[tuple[str, str], ...] = (
+    ("heel", "Heel"),
+    ("medial_midfoot", "Midfoot, medial"),
+    ("lateral_midfoot", "Midfoot, lateral"),
+    ("midfoot", "Midfoot (arch), whole"),
+    ("medial_forefoot", "Forefoot, medial"),
+    ("lateral_forefoot", "Forefoot, lateral"),
+    ("forefoot", "Forefoot, whole"),
+    ("hallux", "Hallux"),
+    ("lesser_toes", "Lesser toes"),
+    ("toes", "Toes, whole"),
+)
+
+
+def pti_table(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> dict[str, Any]:
+    """Per region and foot, the mean over the used steps of the region's pressure-time integral (kPa·s: the area
+    under the region's highest-pressure curve over stance, as the analysis computes it), with the real controls'
+    range of the layout beside it when a real reference set holds it; ``reason`` when there is no table."""
+    analysis = session.analysis
+    out: dict[str, Any] = {"unit": "kPa·s", "rows": [], "reason": None, "reference": None}
+    if session.unit != "kPa":
+        what = "uncalibrated values (au)" if session.unit == "au" else f"forces ({session.unit})"
+        out["reason"] = f"the recording holds {what}, not pressures, and a pressure-time integral needs pressures"
+        return out
+    if analysis is None:
+        out["reason"] = "the recording was not analysed"
+        return out
+    real = reference_set_for(sets, session.layout.name, kind="real")
+    means: dict[str, dict[str, float | None]] = {}
+    steps: dict[str, int] = {}
+    for side in session.sides:
+        table = analysis.strides[side]
+        used = table[table["used"].astype(bool)] if len(table) else table
+        steps[side] = len(used)
+        for region, _ in PTI_REGIONS:
+            column = f"{region}_pti_kpa_s"
+            if column in used.columns:
+                means.setdefault(region, {})[side] = _mean(used[column].to_numpy(float))
+    for region, label in PTI_REGIONS:
+        if region not in means or all(v is None for v in means[region].values()):
+            continue
+        dist = real.foot_metric(f"{region}_pti_kpa_s") if real is not None else None
+        out["rows"].append({"region": region, "label": label,
+                            "left": json_number(means[region].get("left")),
+                            "right": json_number(means[region].get("right")),
+                            "controls_range": ([json_number(min(dist.values)), json_number(max(dist.values))]
+                                               if dist is not None else None)})
+    if not out["rows"]:
+        out["reason"] = "no region of this layout had a used step"
+    out["steps"] = steps
+    out["reference"] = (f"the real controls of layout {session.layout.name} ({real.name})" if real is not None
+                        else f"none: no reference from real people exists for layout {session.layout.name}")
+    return out
+
+
 # ---------------------------------------------------------------- changes since baseline
 
 
@@ -467,6 +526,12 @@ class Report:
     changes: list[dict[str, Any]] = field(default_factory=list)
     # the "Clinic test" section (``_clinic_test.clinic_section``) when the recording holds a saved clinic test
     clinic_test: dict[str, Any] | None = None
+    # where in stance the feet's force curves differ (SPM), computed once here; the page and the JSON show it
+    stance_spm: StanceCurveComparison | None = None
+    # per foot: this session's stance force curves vs the baseline's (SPM), with --baseline
+    baseline_spm: dict[str, StanceCurveComparison] = field(default_factory=dict)
+    # the regional pressure-time-integral table (``pti_table``)
+    pti: dict[str, Any] = field(default_factory=dict)
 
     @property
     def findings(self):  # noqa: ANN201 - tuple of Finding
@@ -502,6 +567,8 @@ class Report:
             "reference_status": reference_status(self.session, self.result.reference_sets),
             "baseline": None,
             "clinic_test": self.clinic_test,
+            "stance_force_spm": self.stance_spm.to_dict() if self.stance_spm is not None else None,
+            "pressure_time_integral": self.pti or None,
             "methods": self.methods,
             "disclaimer": DISCLAIMER,
             "provenance": {
@@ -521,6 +588,7 @@ class Report:
                 "findings_new": [{"code": c, "side": s} for c, s in sorted(after - before)],
                 "findings_resolved": [{"code": c, "side": s} for c, s in sorted(before - after)],
                 "findings_persisting": [{"code": c, "side": s} for c, s in sorted(after & before)],
+                "stance_force_spm": {side: c.to_dict() for side, c in self.baseline_spm.items()},
             }
         return out
 
@@ -599,6 +667,12 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
     key_rows = key_numbers(session, sets, person_record(recording))
     extra_refs = list(METHODS_REFERENCES) + [n for row in key_rows for n in row.references] + [13, 64]
     clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
+    stance_spm = base_spm = None
+    if session.analysis is not None:
+        stance_spm = compare_stance_force(recording, session.analysis)
+        if baseline is not None and base_session is not None and base_session.analysis is not None:
+            base_spm = {side: compare_with_baseline(recording, session.analysis, baseline, base_session.analysis, side)
+                        for side in session.sides if side in base_session.sides}
     return Report(
         recording=recording, session=session, result=result, key_numbers=key_rows,
         quality=quality_rows(session, recording),
@@ -607,5 +681,6 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
         generated_at=generated_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=base_session, baseline_input=_input_record(baseline, baseline_path) if baseline is not None else None,
         baseline_result=base_result, changes=changes, clinic_test=clinic,
+        stance_spm=stance_spm, baseline_spm=base_spm or {}, pti=pti_table(session, sets),
     )
 

@@ -25,6 +25,7 @@ from insole.report._build import SECTIONS, Report
 from insole.report._chain import GRADE_COLOURS, chain_svg
 from insole.report._clinic_test import CLINIC_SECTION
 from insole.report._evidence import CONFIDENCE_LEVELS, GRADE_LABELS, JOINT_LABELS
+from insole.report._spm import spm_figure
 from insole.report._words import counted
 
 __all__ = ["render_html", "write_html"]
@@ -42,6 +43,13 @@ def _figure_html(fig: Any, div_id: str, reason: str | None = None, what: str | N
     html = pio.to_html(fig, full_html=False, include_plotlyjs=False, include_mathjax=False, div_id=div_id,
                        config=_PLOT_CONFIG, default_width="100%")
     return Markup(html)
+
+
+def _spm_html(comparison: Any, div_id: str, what: str) -> Markup:
+    """An SPM comparison's figure, or the one line saying why it was not done."""
+    if comparison is None:
+        return _figure_html(None, div_id, "the recording was not analysed", what=what)
+    return _figure_html(spm_figure(comparison), div_id, comparison.reason, what=what)
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -95,6 +103,11 @@ def render_html(report: Report) -> str:
         fig_curves=_figure_html(plot.force_curves(analysis), "fig-force-curves", missing.get("force_curves")),
         fig_cop=_figure_html(plot.cop_paths(analysis, layout), "fig-cop", missing.get("cop_paths")),
         fig_maps=_figure_html(plot.load_maps(analysis, layout), "fig-load-maps", missing.get("load_maps")),
+        # the SPM comparisons computed by build_report; a comparison not done is one line with its reason
+        fig_spm=_spm_html(report.stance_spm, "fig-stance-spm", "Where in stance the feet differ:"),
+        fig_spm_baseline={side: _spm_html(c, f"fig-baseline-spm-{side}",
+                                          f"Where in stance the {side} foot changed since the baseline:")
+                          for side, c in report.baseline_spm.items()},
         butterfly=plot.BUTTERFLY_ASSUMPTIONS,
         fmt=_fmt,
         frame_label=lambda f: _FRAME_LABELS.get(f, f),

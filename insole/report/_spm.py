@@ -1,0 +1,247 @@
+"""Whole stance curves compared with statistical parametric mapping (SPM): the feet, or a session and its baseline.
+
+A peak or a mean says how two feet differ at one moment; SPM says *where in stance* they differ. Each used
+walking step's vertical force is sampled at 0-100 % of its stance (as the analysis' mean curves are), the two
+groups of steps are compared point by point with a two-sample t statistic, and the threshold that the whole
+curve's t would cross by chance in only ``alpha`` of walks is set by random field theory from the curves' own
+smoothness: the method of spm1d (Pataky 2012, J Biomech 45:1022), the field's reference implementation, which
+does the inference here. The steps of one walk are the observations, so the result speaks of this walk (as a
+single-subject analysis does), not of a population.
+
+Only calibrated forces are compared (uncalibrated sensors of the two feet need not share one scale). spm1d is
+its own extra, ``spm`` (spm1d is GPL-3.0, insole MIT: installing it is the user's choice); without it the
+comparison says so instead of guessing. The report computes each comparison once (``build_report``) and its
+page and JSON only show it; :func:`spm_figure` draws it.
+
+(Until issue 16's report work this lived in ``insole.analysis._clinical_measures``; it moved here because only the
+report uses it, and a package may not reach into another package's private modules.)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CurveCluster",
+    "StanceCurveComparison",
+    "compare_curves",
+    "compare_stance_force",
+    "compare_with_baseline",
+    "spm_figure",
+    "stance_force_curves",
+]
+
+CALIBRATED_UNITS = ("N", "kPa")
+
+
+@dataclass(frozen=True)
+class CurveCluster:
+    """One stretch of stance where the two groups' curves differ beyond the SPM threshold."""
+
+    start_pct: float
+    end_pct: float
+    p: float
+    higher: str  # the label of the group whose force is higher there ("left"/"right", "this session"/"baseline")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start_pct": round(self.start_pct, 1), "end_pct": round(self.end_pct, 1),
+                "p": float(f"{self.p:.3g}"), "higher": self.higher}
+
+
+@dataclass(frozen=True)
+class StanceCurveComparison:
+    """The SPM comparison of two groups of stance force curves (``reason`` when not done).
+
+    ``labels`` name the groups (first, second); ``n_first``/``n_second`` their steps; ``mean_first`` /
+    ``mean_second`` the mean curve of each at 0-100 % of stance in ``unit`` (empty when not computed). The
+    historical names ``n_left`` and ``n_right`` read the feet comparison's counts.
+    """
+
+    labels: tuple[str, str]
+    n_first: int
+    n_second: int
+    alpha: float
+    threshold_t: float | None
+    clusters: tuple[CurveCluster, ...]
+    unit: str
+    reason: str | None = None
+    mean_first: tuple[float, ...] = ()
+    mean_second: tuple[float, ...] = ()
+
+    @property
+    def done(self) -> bool:
+        return self.reason is None
+
+    def count(self, label: str) -> int:
+        return self.n_first if label == self.labels[0] else self.n_second if label == self.labels[1] else 0
+
+    @property
+    def n_left(self) -> int:
+        return self.count("left")
+
+    @property
+    def n_right(self) -> int:
+        return self.count("right")
+
+    def sentence(self) -> str:
+        """One plain sentence: where in stance the two curves differ, or why they were not compared."""
+        first, second = self.labels
+        if not self.done:
+            return f"The stance force curves of {first} and {second} were not compared: {self.reason}."
+        steps = f"{self.n_first} {first} and {self.n_second} {second} step{'' if self.n_second == 1 else 's'}"
+        if not self.clusters:
+            return (f"Over {steps}, the force curves did not differ anywhere in stance beyond what step-to-step "
+                    f"scatter explains (SPM, α = {self.alpha:g}).")
+        parts = [f"{c.higher} higher at {round(c.start_pct, 1):g}–{round(c.end_pct, 1):g}% of stance ({_p_text(c.p)})"
+                 for c in self.clusters]
+        return (f"Over {steps}, the force curves differed where stance is marked: {'; '.join(parts)} "
+                f"(SPM, α = {self.alpha:g}; with many steps small differences reach significance, so this says "
+                f"where the curves differ, not whether it matters).")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"labels": list(self.labels), "n": {self.labels[0]: self.n_first, self.labels[1]: self.n_second},
+                "alpha": self.alpha,
+                "threshold_t": None if self.threshold_t is None else round(self.threshold_t, 3),
+                "clusters": [c.to_dict() for c in self.clusters], "unit": self.unit, "reason": self.reason,
+                "sentence": self.sentence()}
+
+
+def _p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _not_done(labels: tuple[str, str], unit: str, reason: str, alpha: float, n: tuple[int, int] = (0, 0)
+              ) -> StanceCurveComparison:
+    return StanceCurveComparison(labels, n[0], n[1], alpha, None, (), unit, reason)
+
+
+def _resampled(signal: np.ndarray, hs: np.ndarray, to: np.ndarray, points: int) -> np.ndarray:
+    """(stances, points) of ``signal`` from the heel-strike sample (0 %) to the last sample before toe off (100 %),
+    linearly interpolated, all stances at once."""
+    if hs.size == 0:
+        return np.zeros((0, points))
+    frac = np.linspace(0.0, 1.0, points)
+    position = hs[:, None] + frac[None, :] * (to - 1 - hs)[:, None].astype(np.float64)
+    lower = np.floor(position).astype(np.int64)
+    upper = np.minimum(lower + 1, signal.size - 1)
+    weight = position - lower
+    return signal[lower] * (1.0 - weight) + signal[upper] * weight
+
+
+def stance_force_curves(recording: Any, analysis: Any, side: str, points: int = 101) -> np.ndarray:
+    """(steps, points) vertical force of each used walking step of ``side`` at 0-100 % of its stance, in the
+    recording's force unit: the sum of the foot's sensor values, from the analysis' own heel strikes and toe
+    offs (steps touching a gap are left out)."""
+    steps = analysis.steps[side]
+    use = steps["used"].to_numpy(bool) & ~steps["has_gap"].to_numpy(bool)
+    foot = recording.samples(side)
+    force = np.nan_to_num(np.asarray(foot.values, dtype=np.float64)).sum(axis=1)
+    time = np.asarray(foot.time_s, dtype=np.float64)
+    hs = np.searchsorted(time, steps["heel_strike_s"].to_numpy(float)[use])
+    to = np.searchsorted(time, steps["toe_off_s"].to_numpy(float)[use])
+    keep = (to - hs) >= 3
+    return _resampled(force, hs[keep], to[keep], points)
+
+
+def compare_curves(first: np.ndarray, second: np.ndarray, labels: tuple[str, str], *, unit: str,
+                   alpha: float = 0.05, min_steps: int = 10) -> StanceCurveComparison:
+    """Two groups of (steps, points) curves by SPM (two-sample t, two-tailed, random field theory threshold)."""
+    n = (int(first.shape[0]), int(second.shape[0]))
+    if min(n) < min_steps:
+        fewest = labels[0] if n[0] < n[1] else labels[1]
+        return _not_done(labels, unit, f"fewer than {min_steps} usable steps ({fewest}: {min(n)})", alpha, n)
+    try:
+        import spm1d
+    except ImportError:
+        return _not_done(labels, unit, "the optional spm1d package is not installed (pip install 'insole[spm]'; "
+                                       "GPL-3.0)", alpha, n)
+    points = first.shape[1]
+    t = spm1d.stats.ttest2(first, second)  # positive t: the first group higher
+    inference = t.inference(alpha=alpha, two_tailed=True, interp=True)
+    scale = 100.0 / (points - 1)
+    clusters = []
+    for cluster in inference.clusters:
+        start, end = (float(v) for v in cluster.endpoints)
+        middle = int(round(0.5 * (start + end)))
+        clusters.append(CurveCluster(start * scale, end * scale, float(cluster.P),
+                                     labels[0] if float(inference.z[middle]) > 0 else labels[1]))
+    threshold = float(inference.zstar)
+    return StanceCurveComparison(labels, n[0], n[1], alpha, threshold if math.isfinite(threshold) else None,
+                                 tuple(clusters), unit, None,
+                                 tuple(float(v) for v in first.mean(axis=0)),
+                                 tuple(float(v) for v in second.mean(axis=0)))
+
+
+def compare_stance_force(recording: Any, analysis: Any, *, alpha: float = 0.05, points: int = 101,
+                         min_steps: int = 10) -> StanceCurveComparison:
+    """Right vs left stance force curves of one walk (labels ``("right", "left")``)."""
+    unit = str(getattr(recording, "unit", ""))
+    labels = ("right", "left")
+    if set(analysis.sides) != {"left", "right"}:
+        return _not_done(labels, unit, "only one foot was recorded", alpha)
+    if unit not in CALIBRATED_UNITS:
+        return _not_done(labels, unit, "the forces are not calibrated (uncalibrated sensors of the two feet need "
+                                       "not share one scale)", alpha)
+    right = stance_force_curves(recording, analysis, "right", points)
+    left = stance_force_curves(recording, analysis, "left", points)
+    return compare_curves(right, left, labels, unit=unit, alpha=alpha, min_steps=min_steps)
+
+
+def compare_with_baseline(recording: Any, analysis: Any, baseline: Any, baseline_analysis: Any, side: str, *,
+                          alpha: float = 0.05, points: int = 101, min_steps: int = 10) -> StanceCurveComparison:
+    """One foot's stance force curves, this session vs the baseline (labels ``("this session", "baseline")``).
+
+    Both must be calibrated in the same unit: the comparison is in that unit (newtons), so a change of body
+    weight between the sessions shows as a change of force."""
+    unit = str(getattr(recording, "unit", ""))
+    labels = ("this session", "baseline")
+    if side not in analysis.sides or side not in baseline_analysis.sides:
+        return _not_done(labels, unit, f"the {side} foot is not in both recordings", alpha)
+    if unit not in CALIBRATED_UNITS or str(getattr(baseline, "unit", "")) != unit:
+        return _not_done(labels, unit, "both recordings need forces calibrated in the same unit", alpha)
+    now = stance_force_curves(recording, analysis, side, points)
+    before = stance_force_curves(baseline, baseline_analysis, side, points)
+    return compare_curves(now, before, labels, unit=unit, alpha=alpha, min_steps=min_steps)
+
+
+_LABEL_COLOURS = {"this session": "#1d4ed8", "baseline": "#6b7280"}
+
+
+def spm_figure(comparison: StanceCurveComparison, *, height_px: int = 340) -> Any:
+    """The two mean curves over % stance with each stretch where they differ shaded and its p written on it;
+    None when the comparison was not done (the page then gives its reason in one line)."""
+    if not comparison.done or not comparison.mean_first:
+        return None
+    import plotly.graph_objects as go
+
+    from insole.plot import SIDE_COLOURS
+
+    points = len(comparison.mean_first)
+    pct = np.linspace(0.0, 100.0, points)
+    fig = go.Figure()
+    for label, mean, n in ((comparison.labels[0], comparison.mean_first, comparison.n_first),
+                           (comparison.labels[1], comparison.mean_second, comparison.n_second)):
+        colour = SIDE_COLOURS.get(label) or _LABEL_COLOURS.get(label, "#374151")
+        fig.add_trace(go.Scatter(x=pct, y=np.asarray(mean), mode="lines", line=dict(color=colour, width=2.5),
+                                 name=f"{label} mean ({n} step{'' if n == 1 else 's'})"))
+    for i, cluster in enumerate(comparison.clusters):
+        fig.add_vrect(x0=cluster.start_pct, x1=cluster.end_pct, fillcolor="#f59e0b", opacity=0.22, line_width=0,
+                      layer="below")
+        middle = 0.5 * (cluster.start_pct + cluster.end_pct)
+        # near an end of stance the label runs inward, so that it stays over the plot
+        anchor = "left" if middle < 15 else "right" if middle > 85 else "center"
+        fig.add_annotation(x=middle, xanchor=anchor, y=1.0, yref="paper", yanchor="bottom",
+                           showarrow=False, font=dict(size=11, color="#92400e"), yshift=16 * (i % 2),
+                           text=f"{cluster.higher} higher, {_p_text(cluster.p)}")
+    unit = "N" if comparison.unit == "N" else f"sum of sensor pressures, {comparison.unit}"
+    fig.update_xaxes(title_text="stance (% of heel strike to toe off)", range=[0, 100])
+    fig.update_yaxes(title_text=f"vertical force ({unit})")
+    # no title: the page's heading names the figure, and the p-values sit above the plot (alternate rows, so
+    # that two narrow stretches side by side do not write over each other)
+    fig.update_layout(height=height_px, margin=dict(l=55, r=20, t=50, b=80), template="plotly_white",
+                      legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0.0))
+    return fig
