@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -11,7 +12,14 @@ from pathlib import Path
 import pytest
 from _data import shared_data_dir
 
-from dashboards._clinic_app._model import ClinicError, NotFoundError, Patient, TimelinePoint, Visit
+from dashboards._clinic_app._model import (
+    ClinicError,
+    NotFoundError,
+    Patient,
+    TimelinePoint,
+    Visit,
+    number_text,
+)
 from dashboards._clinic_app._progress import build_timeline, mdc95_of
 from dashboards._clinic_app._schema import latest_version
 from dashboards._clinic_app._store import DB_NAME, ClinicStore
@@ -282,6 +290,40 @@ def test_the_timeline_marks_only_changes_beyond_the_mdc() -> None:
     assert stride.mdc95 is None and stride.judgement == "no MDC: change not judged"
     assert [(c.visit_a_id, c.visit_b_id, c.changed) for c in stride.changes] == [(1, 3, None)]
     assert pytest.approx(stride.changes[0].change) == -0.1  # float difference of 1.1 and 1.2
+
+
+def test_a_change_between_two_insole_systems_is_shown_but_not_judged() -> None:
+    # an MDC95 is one system's day-to-day noise: between two systems a change is not judged, however large
+    visits = [_visit(1), _visit(2), _visit(3), _visit(4)]
+    rows = [{**_row(1, 11, 100.0, 8.85), "layout": "gaitpdb8"}, {**_row(2, 12, 130.0, 8.85), "layout": "moticon16"},
+            {**_row(3, 13, 101.0, 8.85), "layout": "moticon16"}, {**_row(4, 14, 120.0, 8.85), "layout": "moticon16"}]
+    (cadence,) = build_timeline(Patient(id=1, pseudonym="P"), visits, rows).rows
+    assert [p.layout for p in cadence.points] == ["gaitpdb8", "moticon16", "moticon16", "moticon16"]
+    assert [(c.change, c.changed, c.systems_differ) for c in cadence.changes] == [
+        (30.0, None, True), (-29.0, True, False), (19.0, True, False)]
+    # rows that do not say their layout (older callers) are judged as before
+    (plain,) = build_timeline(Patient(id=1, pseudonym="P"), visits[:2],
+                              [_row(1, 11, 100.0, 8.85), _row(2, 12, 130.0, 8.85)]).rows
+    assert [(c.changed, c.systems_differ) for c in plain.changes] == [(True, False)]
+
+
+@pytest.mark.skipif(not (shared_data_dir() / "moticon-opengo").exists(), reason="needs shared/data/moticon-opengo")
+def test_a_gaitpdb_walk_then_a_moticon_walk_are_not_judged_against_each_other(store: ClinicStore) -> None:
+    patient = store.add_patient("P-2")
+    first, second = (store.add_visit(patient.id, visit_date=dt.date(2026, 1, 5 + i)) for i in range(2))
+    store.import_recording(first.id, SAMPLE)  # gaitpdb8
+    store.import_recording(second.id, shared_data_dir() / "moticon-opengo" / "230927_102114.txt")  # moticon16
+    cadence = next(r for r in store.timeline(patient.id).rows if r.name == "cadence_steps_per_min")
+    assert cadence.mdc95 == CADENCE_MDC  # the measure has an MDC95 ...
+    assert [p.layout for p in cadence.points] == ["gaitpdb8", "moticon16"]
+    assert (cadence.changes[0].changed, cadence.changes[0].systems_differ) == (None, True)  # ... not used here
+
+
+def test_numbers_are_shown_without_exponents_or_rounding_noise() -> None:
+    assert [number_text(v) for v in (-3.39e-14, 0.0, 0.000333, 0.643, 1.06, 12.34, 106.0, 1234.5, 21000.0)] == [
+        "0", "0", "0.0003", "0.643", "1.06", "12.3", "106", "1234", "21000"]
+    assert [number_text(v, signed=True) for v in (0.212, -1.58, 1e-15, 3)] == ["+0.212", "-1.58", "0", "+3"]
+    assert (number_text(None), number_text(7), number_text(float("nan"))) == ("", "7", "not a number")
 
 
 def test_timing_mdcs_carry_to_other_layouts_and_nothing_else_does() -> None:
@@ -557,7 +599,48 @@ def test_a_capture_scored_while_guided_keeps_its_own_result(store: ClinicStore) 
     done = store.finish_capture(run.id)
     measures = {m.name: m.value for m in store.measures(run.id)}
     assert measures["timed_s"] == guided.measures["timed_s"]
-    assert done.summary == "10-metre walk test: complete"
+    # the visit page's line gives the test's own figures, as the terminal's summary does (speed and time here are
+    # between 1 and 10, where 3 significant digits are what "%.3g" writes)
+    speed, timed = guided.measures["gait_speed_m_s"], guided.measures["timed_s"]
+    assert 1 <= speed < 10 and 1 <= timed < 10
+    assert done.summary == f"10-metre walk test: complete: gait speed {speed:.3g} m/s, time {timed:.3g} s"
+    assert done.report_sha256 is not None
+    assert "<td>sim-10mwt-5</td>" in store.file_path(done.report_sha256).read_text(encoding="utf-8")  # its own
+
+
+def test_a_capture_that_names_no_subject_is_reported_under_the_patients_pseudonym(store: ClinicStore) -> None:
+    # what a capture from insoles gives: no subject (the insoles do not know whose feet they are under)
+    walk = _guided_walk(complete=True).with_meta(subject_id=None)
+    visit = store.add_visit(store.add_patient("P-1").id, visit_date=DAY)
+    run = store.begin_capture(visit.id, test="10mwt", source="emulated")
+    assert run.capture_path is not None
+    _capture(run.capture_path, walk)
+    done = store.finish_capture(run.id)
+    assert done.report_sha256 is not None
+    assert "<td>P-1</td>" in store.file_path(done.report_sha256).read_text(encoding="utf-8")
+
+
+def test_an_incomplete_guided_test_says_why_on_its_line(store: ClinicStore) -> None:
+    visit = store.add_visit(store.add_patient("P-1").id, visit_date=DAY)
+    run = store.begin_capture(visit.id, test="10mwt", source="emulated")
+    walk = _guided_walk(complete=False)
+    assert run.capture_path is not None
+    _capture(run.capture_path, walk)
+    done = store.finish_capture(run.id)
+    assert done.summary == "10-metre walk test: incomplete (the patient stopped before the 10 m were walked)"
+
+
+def _guided_walk(*, complete: bool):
+    """A simulated 10-metre walk carrying a guided result: the one scored, or an incomplete one with a reason."""
+    from insole.clinic import run_test
+    from insole.simulate import simulate_clinic_test
+
+    walk = simulate_clinic_test("10mwt", seed=5)
+    result = run_test(walk, "10mwt")
+    if not complete:
+        result = dataclasses.replace(result, complete=False, reasons=("the patient stopped before the 10 m were "
+                                                                      "walked",))
+    return result.with_recording(walk)
 
 
 def test_a_new_clinic_is_not_made_in_a_folder_holding_other_files(tmp_path: Path) -> None:

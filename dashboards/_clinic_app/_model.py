@@ -11,6 +11,7 @@ judged against its MDC95).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = [
     "TESTS",
     "SOURCES",
     "STATUSES",
+    "number_text",
 ]
 
 #: what ``sex`` may be (None: not recorded)
@@ -149,13 +151,16 @@ class TimelinePoint:
     value: float
     footwear: str = ""
     orthosis: str = ""
+    layout: str = ""  # the sensor layout of the test's recording ("" when not known)
 
 
 @dataclass(frozen=True)
 class TimelineChange:
     """The change between two consecutive visits that have the measure.
 
-    ``changed``: True when |change| > MDC95, False when within it, None when there is no MDC95 (not judged).
+    ``changed``: True when |change| > MDC95, False when within it, None when not judged: there is no MDC95, or
+    the two tests were recorded with other insoles (``systems_differ``: another sensor layout; an MDC95 is the
+    same system's day-to-day noise, and forces, regional shares and timing of two systems differ by more).
     ``conditions_differ``: the footwear or orthosis differed between the two visits.
     """
 
@@ -164,6 +169,7 @@ class TimelineChange:
     change: float
     changed: bool | None
     conditions_differ: bool = False
+    systems_differ: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,7 +190,7 @@ class TimelineRow:
         """``"no MDC: change not judged"`` when there is no MDC95, else the MDC95 with its unit."""
         if self.mdc95 is None:
             return "no MDC: change not judged"
-        return f"MDC95 {self.mdc95:.3g} {self.unit}".rstrip()
+        return f"MDC95 {number_text(self.mdc95)} {self.unit}".rstrip()
 
 
 @dataclass(frozen=True)
@@ -194,3 +200,28 @@ class Timeline:
     patient: Patient
     visits: tuple[Visit, ...]
     rows: tuple[TimelineRow, ...]
+
+
+def number_text(value: float | int | None, digits: int = 3, *, signed: bool = False) -> str:
+    """A number as a clinician reads it: ``digits`` significant digits, never an exponent, at most 4 decimals.
+
+    Rounding noise is 0 (a symmetry index of -3.4e-14 % is "0", not "-3.39e-14"), large values keep their
+    integer digits (a sway area of 1234.5 mm² is "1235", not "1.23e+03"). ``signed``: "+" before a positive
+    number (a change). None is "".
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return f"+{value}" if signed and value > 0 else str(value)
+    number = float(value)
+    if not math.isfinite(number):
+        return "not a number" if math.isnan(number) else ("+" if number > 0 and signed else "") + str(number)
+    decimals = 0
+    if number != 0.0:
+        decimals = min(max(digits - 1 - math.floor(math.log10(abs(number))), 0), 4)
+    text = f"{number:.{decimals}f}"
+    if float(text) == 0.0:
+        return "0"
+    return f"+{text}" if signed and number > 0 else text

@@ -17,7 +17,10 @@ it, as ``insole report --baseline`` judges a change:
 * nothing else: no MDC95, and the timeline says "no MDC: change not judged".
 
 ``build_timeline`` lays the stored measures out per visit and judges each
-change between consecutive visits: ``changed`` True when |change| > MDC95.
+change between consecutive visits: ``changed`` True when |change| > MDC95,
+and not judged (None) between tests recorded with other insoles (another
+sensor layout): an MDC95 is one system's day-to-day noise, not the
+difference between two systems.
 """
 
 from __future__ import annotations
@@ -151,10 +154,12 @@ def _changes(points: Sequence[TimelinePoint], mdc: float | None) -> tuple[Timeli
     changes = []
     for a, b in zip(points, points[1:]):
         change = b.value - a.value
+        systems_differ = bool(a.layout and b.layout and a.layout != b.layout)
         changes.append(TimelineChange(
             visit_a_id=a.visit_id, visit_b_id=b.visit_id, change=change,
-            changed=None if mdc is None else bool(abs(change) > mdc),
+            changed=None if mdc is None or systems_differ else bool(abs(change) > mdc),
             conditions_differ=(a.footwear, a.orthosis) != (b.footwear, b.orthosis),
+            systems_differ=systems_differ,
         ))
     return tuple(changes)
 
@@ -163,8 +168,9 @@ def build_timeline(patient: Patient, visits: Sequence[Visit], rows: Iterable[Any
     """The timeline of ``patient`` from the stored measures of their done tests.
 
     ``rows``: one per stored measure (mappings or ``sqlite3.Row``) with ``visit_id``, ``test_id``, ``test``
-    (the kind), ``name``, ``label``, ``unit``, ``value``, ``mdc95``, ``mdc_source``, ``position``, in test order
-    (a later test of the same kind in a visit replaces an earlier one's value).
+    (the kind), ``name``, ``label``, ``unit``, ``value``, ``mdc95``, ``mdc_source``, ``position`` and, when
+    known, ``layout`` (the recording's sensor layout), in test order (a later test of the same kind in a visit
+    replaces an earlier one's value).
     """
     by_visit = {v.id: v for v in visits}
     order = {v.id: i for i, v in enumerate(visits)}
@@ -179,7 +185,8 @@ def build_timeline(patient: Patient, visits: Sequence[Visit], rows: Iterable[Any
         group.update(label=row["label"], unit=row["unit"], mdc95=row["mdc95"], mdc_source=row["mdc_source"])
         group["values"][visit.id] = TimelinePoint(visit_id=visit.id, visit_date=visit.visit_date,
                                                   test_id=row["test_id"], value=float(row["value"]),
-                                                  footwear=visit.footwear, orthosis=visit.orthosis)
+                                                  footwear=visit.footwear, orthosis=visit.orthosis,
+                                                  layout=(row["layout"] or "") if "layout" in row.keys() else "")
     test_order = {t: i for i, t in enumerate(TESTS)}
     out = []
     for (test, name), group in sorted(groups.items(),

@@ -47,7 +47,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from dashboards._clinic_app._model import ClinicError
+from dashboards._clinic_app._model import ClinicError, number_text
 from dashboards._clinic_app._runs import GUIDED_TESTS, SOURCES, TESTS, RunError, RunOptions, Runs
 from dashboards._clinic_app._security import CSRF_FIELD, REPORT_CSP, SESSION, UPLOAD, Guard, LoginSetupError, redirect
 from dashboards._live_server import LiveServerError, is_loopback
@@ -120,12 +120,8 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _number(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return str(value)
+def _number(value: Any, digits: int = 3, signed: bool = False) -> str:
+    return number_text(value, digits, signed=signed)
 
 
 class ClinicServer:

@@ -55,8 +55,9 @@ from dashboards._clinic_app._model import (
     TestRun,
     Timeline,
     Visit,
+    number_text,
 )
-from dashboards._clinic_app._progress import build_timeline, key_measures
+from dashboards._clinic_app._progress import CLINIC_MEASURES, build_timeline, key_measures
 from dashboards._clinic_app._schema import connect, migrate
 
 __all__ = ["ClinicStore", "DB_NAME", "MAX_TEXT_CHARS", "MAX_NOTES_CHARS"]
@@ -765,15 +766,14 @@ class ClinicStore:
         from insole.report import write_report
 
         outcome: dict[str, Any] = {}
-        if recording.meta.body_mass_kg is None and patient.mass_kg is not None:
-            recording = recording.with_meta(body_mass_kg=float(patient.mass_kg))
+        recording = _of_patient(recording, patient)
         result = None
         problems = []
         if test in _CLINIC_TESTS:
             saved = recording.meta.extra.get("clinic_test")
             if isinstance(saved, Mapping) and saved.get("test") == test:
                 result = dict(saved)  # scored while capturing (insole.clinic's guided test)
-                outcome["summary"] = f"{saved.get('name', test)}: {saved.get('status', '')}"
+                outcome["summary"] = _saved_summary(test, saved)
             else:
                 person: dict[str, Any] = {
                     "age_years": (visit.visit_date.year - patient.birth_year) if patient.birth_year else None,
@@ -827,9 +827,7 @@ class ClinicStore:
     def _recording_of(self, row: sqlite3.Row, patient: Patient) -> Any:
         from insole.io import read_parquet
 
-        recording = read_parquet(self.file_path(row["recording_sha256"]))
-        if recording.meta.body_mass_kg is None and patient.mass_kg is not None:
-            recording = recording.with_meta(body_mass_kg=float(patient.mass_kg))
+        recording = _of_patient(read_parquet(self.file_path(row["recording_sha256"])), patient)
         if row["result"] and "clinic_test" not in recording.meta.extra:
             recording = recording.with_meta(extra={**dict(recording.meta.extra),
                                                    "clinic_test": json.loads(row["result"])})
@@ -874,9 +872,37 @@ class ClinicStore:
         patient = self.patient(patient_id)
         visits = self.visits(patient_id)
         rows = self._read(
-            "SELECT t.visit_id, t.id AS test_id, t.test, m.name, m.label, m.unit, m.value, m.mdc95, m.mdc_source, "
-            "m.position FROM tests t JOIN visits v ON v.id = t.visit_id JOIN measures m ON m.test_id = t.id "
-            "WHERE v.patient_id = ? AND t.status = 'done' ORDER BY t.id, m.position",
+            "SELECT t.visit_id, t.id AS test_id, t.test, t.layout, m.name, m.label, m.unit, m.value, m.mdc95, "
+            "m.mdc_source, m.position FROM tests t JOIN visits v ON v.id = t.visit_id "
+            "JOIN measures m ON m.test_id = t.id WHERE v.patient_id = ? AND t.status = 'done' "
+            "ORDER BY t.id, m.position",
             (patient_id,),
         )
         return build_timeline(patient, visits, rows)
+
+
+def _of_patient(recording: Any, patient: Patient) -> Any:
+    """``recording`` with what the patient's record adds where the recording has none: body mass, and the
+    pseudonym as its subject (so that a report says whose it is)."""
+    changes: dict[str, Any] = {}
+    if recording.meta.body_mass_kg is None and patient.mass_kg is not None:
+        changes["body_mass_kg"] = float(patient.mass_kg)
+    if not recording.meta.subject_id:
+        changes["subject_id"] = patient.pseudonym
+    return recording.with_meta(**changes) if changes else recording
+
+
+def _saved_summary(test: str, saved: Mapping[str, Any]) -> str:
+    """One line of a clinic test scored while it was captured (``meta.extra["clinic_test"]``): its name, its
+    status, and its main figures (as ``CLINIC_MEASURES`` names them), or why it is incomplete."""
+    head = f"{saved.get('name', test)}: {saved.get('status', '')}"
+    if not saved.get("complete"):
+        reasons = [str(r) for r in saved.get("reasons") or []]
+        return f"{head} ({'; '.join(reasons)})" if reasons else head
+    measures = saved.get("measures") or {}
+    figures = []
+    for key, label, unit in CLINIC_MEASURES.get(test, ()):
+        value = measures.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            figures.append(f"{label.split(': ', 1)[-1]} {number_text(value)} {unit}")
+    return f"{head}: {', '.join(figures)}" if figures else head
