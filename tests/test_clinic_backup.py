@@ -165,3 +165,23 @@ def test_the_manifest_says_what_the_archive_holds(clinic: Path, tmp_path: Path) 
         names = set(tar.getnames())
     assert manifest["format"] == FORMAT and manifest["schema_version"] == _tables(clinic)["user_version"][0][0]
     assert {f"files/{s[:2]}/{s}{x}" for s, x, _ in manifest["files"]} == names - {"backup.json", DB_NAME}
+
+
+def test_a_restore_the_command_cannot_do_is_one_line_and_exit_2(clinic: Path, tmp_path: Path, capsys) -> None:
+    from insole._cli import main
+
+    with ClinicStore.open(clinic) as store:
+        archive = store.backup(tmp_path / "clinic.tar")
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(archive.read_bytes()[:1000])
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "letter.txt").write_text("mine", encoding="utf-8")
+    cases = [(tmp_path / "absent.tar", tmp_path / "a", "absent.tar: no such backup file"),
+             (cut, tmp_path / "b", "nothing was restored"),
+             (archive, tmp_path / "full", "not an empty folder")]
+    for given, target, problem in cases:
+        assert main(["clinic", "--restore", str(given), "--data", str(target), "--port", "0"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("insole clinic: error: ") and err.count("\n") == 1 and problem in err, err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert [p.name for p in (tmp_path / "full").iterdir()] == ["letter.txt"]

@@ -100,8 +100,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _restore(archive: Path, folder: Path) -> None:
     from dashboards import ClinicStore
+    from insole import InsoleError
 
-    store = ClinicStore.restore(archive, folder)
+    try:
+        store = ClinicStore.restore(archive, folder)
+    except InsoleError as error:  # no such archive, a damaged one, a folder not empty: the user's to fix
+        raise UsageError(str(error)) from None
     store.close()
     print(f"insole clinic: restored {archive} into {folder}", flush=True)
 
