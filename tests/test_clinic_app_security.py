@@ -344,3 +344,54 @@ async def test_one_app_per_clinic_folder(app: App) -> None:
         await serve_clinic(app.folder, port=0, stop=asyncio.Event())
     async with _client() as client:  # the first still serves
         assert await _count_text(client, app) == "0 patients"
+
+
+# -- what a clinician sees when something is refused or fails ----------------------------------------------------
+
+
+async def test_a_refused_import_leads_back_to_its_visit_and_a_fault_is_a_page_not_a_bare_500(
+        app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboards._clinic_app._store import ClinicStore as Store
+
+    async with _client() as client:
+        token = await _token(client, app)
+        async with client.post(app.base + "/patients", data={"csrf": token, "pseudonym": "P-back"}) as response:
+            assert response.status == 200
+        async with client.post(app.base + "/patients/1/visits", data={"csrf": token, "visit_date": "2026-01-05",
+                                                                      "footwear": "shoes"}) as response:
+            assert response.status == 200 and response.url.path == "/visits/1"
+        upload = aiohttp.FormData()
+        upload.add_field("csrf", token)
+        upload.add_field("test", "free_walk")
+        upload.add_field("file", b"this is a letter, not a recording\n", filename="letter.txt")
+        async with client.post(app.base + "/visits/1/import", data=upload) as response:
+            page = await response.text()
+        assert response.status == 400 and "letter.txt" in page
+        assert '<a href="/visits/1" id="back">Back to the visit</a>' in page
+        assert '<link rel="icon" href="data:,">' in page  # no request for /favicon.ico (a 404 in the console)
+
+        def fault(*_: Any, **__: Any) -> None:
+            raise RuntimeError("a fault deep inside")
+
+        monkeypatch.setattr(Store, "timeline", fault)
+        async with client.get(app.base + "/patients/1") as response:
+            page = await response.text()
+        assert response.status == 500 and "something went wrong in the app itself" in page
+        assert "Traceback" not in page and "a fault deep inside" not in page
+        assert '<a href="/patients/1" id="back">Back to the patient</a>' in page
+
+
+async def test_two_visits_on_one_day_are_told_apart_in_the_before_after_choice(app: App) -> None:
+    async with _client() as client:
+        token = await _token(client, app)
+        await client.post(app.base + "/patients", data={"csrf": token, "pseudonym": "P-day"})
+        for notes in ("morning, before the injection", "afternoon, after the injection"):
+            await client.post(app.base + "/patients/1/visits", data={"csrf": token, "visit_date": "2026-01-05",
+                                                                     "footwear": "shoes", "notes": notes})
+        async with client.get(app.base + "/patients/1") as response:
+            page = await response.text()
+    choice = re.search(r'<select name="visit_a">(.*?)</select>', page, re.DOTALL)
+    assert choice is not None
+    options = [html.unescape(o) for o in re.findall(r"<option[^>]*>([^<]*)</option>", choice.group(1))]
+    assert options == ["2026-01-05 (shoes, no orthosis): morning, before the injection",
+                       "2026-01-05 (shoes, no orthosis): afternoon, after the injection"]

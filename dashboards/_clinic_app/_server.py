@@ -221,7 +221,8 @@ class ClinicServer:
         return web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
 
     def problem(self, request: web.Request, message: str, status: int = 400) -> web.Response:
-        return self.render(request, "problem.html", status=status, message=message)
+        """A page with the one-line reason, and a link back to the visit, patient or test it was about."""
+        return self.render(request, "problem.html", status=status, message=message, back=_back_to(request))
 
     async def guarded(self, request: web.Request, action: Callable[[], Awaitable[web.StreamResponse]]
                       ) -> web.StreamResponse:
@@ -236,6 +237,10 @@ class ClinicServer:
             return self.problem(request, str(error), status=400)
         except InsoleError as error:
             return self.problem(request, str(error), status=400)
+        except Exception:  # noqa: BLE001 - a fault of the app: a page saying so, the traceback in the app's log
+            log.exception("clinic app: %s %s failed", request.method, request.path)
+            return self.problem(request, "something went wrong in the app itself (a fault, not anything you "
+                                "entered); the details are in the window where insole clinic runs", status=500)
 
     # -- pages --------------------------------------------------------------------------------------------------
 
@@ -650,6 +655,18 @@ async def _read_upload(reader: Any, folder: Path) -> tuple[dict[str, str], dict[
                 raise ClinicError(f"{field} is too long")
             fields[field] = text
     return fields, files
+
+
+def _back_to(request: web.Request) -> tuple[str, str]:
+    """(address, words) of the page a refused request came from: its visit, patient or test, else the list."""
+    info = request.match_info
+    if "vid" in info:
+        return f"/visits/{info['vid']}", "Back to the visit"
+    if "pid" in info:
+        return f"/patients/{info['pid']}", "Back to the patient"
+    if "tid" in info:
+        return f"/runs/{info['tid']}", "Back to the test"
+    return "/patients", "Patients"
 
 
 def _as_seen(live_url: str, request_host: str) -> str:
