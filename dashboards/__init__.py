@@ -25,17 +25,16 @@ is the only part of ``insole`` that imports this package.
 
 from typing import TYPE_CHECKING, Any
 
-from dashboards._capture_control import CaptureControl
-from dashboards._control import MAX_MARK_LABEL_CHARS, SessionControl
-from dashboards._live_server import LiveServer, LiveServerError, is_loopback
-from dashboards._offline import DashboardParams, build_dashboard, write_dashboard
-from dashboards._replay import ReplaySession
-
 if TYPE_CHECKING:
+    from dashboards._capture_control import CaptureControl
     from dashboards._clinic_app._generate import make_demo_clinic
     from dashboards._clinic_app._security import ClinicLogin
     from dashboards._clinic_app._server import serve_clinic
     from dashboards._clinic_app._store import ClinicStore
+    from dashboards._control import MAX_MARK_LABEL_CHARS, SessionControl
+    from dashboards._live_server import LiveServer, LiveServerError, is_loopback
+    from dashboards._offline import DashboardParams, build_dashboard, write_dashboard
+    from dashboards._replay import ReplaySession
 
 __all__ = [
     "LiveServer",
@@ -54,8 +53,19 @@ __all__ = [
     "make_demo_clinic",
 ]
 
-# the clinic app (sqlite3, Jinja2) loads on first use: the live page and the dashboards do not need it
-_CLINIC = {
+# Every name loads its module on first use: the offline dashboard does not pay for aiohttp (the live server),
+# the live page not for sqlite3 and Jinja2 (the clinic app).
+_HOMES = {
+    "CaptureControl": "dashboards._capture_control",
+    "SessionControl": "dashboards._control",
+    "MAX_MARK_LABEL_CHARS": "dashboards._control",
+    "LiveServer": "dashboards._live_server",
+    "LiveServerError": "dashboards._live_server",
+    "is_loopback": "dashboards._live_server",
+    "DashboardParams": "dashboards._offline",
+    "build_dashboard": "dashboards._offline",
+    "write_dashboard": "dashboards._offline",
+    "ReplaySession": "dashboards._replay",
     "ClinicStore": "dashboards._clinic_app._store",
     "serve_clinic": "dashboards._clinic_app._server",
     "ClinicLogin": "dashboards._clinic_app._security",
@@ -64,10 +74,14 @@ _CLINIC = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in _CLINIC:
+    if name in _HOMES:
         import importlib
 
-        value = getattr(importlib.import_module(_CLINIC[name]), name)
+        value = getattr(importlib.import_module(_HOMES[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'dashboards' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | {name for name in globals() if name.startswith("__")})

@@ -55,13 +55,12 @@ import secrets
 import socket
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import plotly
 from aiohttp import WSMsgType, web
 
+from dashboards._assets import STATIC_DIR, plotly_js_path
 from dashboards._control import SessionControl, clean_label
 from dashboards._footmap import foot_grid
 from dashboards._live_model import ClientCursor, LiveModel
@@ -72,7 +71,6 @@ __all__ = ["LiveServer", "LiveServerError", "is_loopback", "STATIC_DIR", "plotly
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).resolve().parent / "_static"
 _STATIC_FILES = {
     "live.js": "text/javascript",
     "footmap.js": "text/javascript",
@@ -85,14 +83,6 @@ _ACTIONS = ("start_recording", "stop_recording", "mark", "zero")
 
 class LiveServerError(InsoleError):
     """The live server cannot start as asked (e.g. a non-loopback address without --host)."""
-
-
-def plotly_js_path() -> Path:
-    """plotly.min.js as shipped inside the installed plotly package (no CDN, ever)."""
-    path = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-    if not path.is_file():  # pragma: no cover - a broken plotly install
-        raise LiveServerError(f"plotly.min.js is missing from the plotly package ({path})")
-    return path
 
 
 def is_loopback(host: str) -> bool:

@@ -51,8 +51,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboards._assets import STATIC_DIR, plotly_js_path
 from dashboards._footmap import foot_grid
-from dashboards._live_server import STATIC_DIR, plotly_js_path
 from dashboards._signals import load_scale, total_load
 from insole import InsoleError, OutputError, Recording, __version__, plot
 from insole.analysis import metric_unit
