@@ -553,3 +553,16 @@ def test_a_folder_that_is_not_a_clinic_is_refused_in_one_line_and_left_as_it_was
         assert str(data.name) in done.stderr and "Traceback" not in done.stderr
     assert sorted(p.name for p in documents.iterdir()) == ["letter.txt"]
     assert a_file.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_the_run_page_names_a_phase_in_words_with_its_instruction() -> None:
+    from dashboards._clinic_app._runs import phase_text
+
+    # a phase the protocol names once: its title and what the patient does (insole.clinic's PROTOCOLS)
+    assert phase_text("balance", "eyes_open") == "Eyes open: Stand still, look ahead."
+    assert phase_text("tug", "sit_to_stand") == "Standing up: Rising from the chair."
+    # "standing" begins and ends a 10-metre walk: which one it is cannot be told from the name, so only the name
+    assert phase_text("10mwt", "standing") == "standing"
+    # a live phase the protocol does not list, and an unknown test: the name in words, never an identifier
+    assert phase_text("10mwt", "walking") == "walking"
+    assert phase_text("free_walk", "eyes_closed") == "eyes closed"

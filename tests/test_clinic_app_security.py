@@ -395,3 +395,30 @@ async def test_two_visits_on_one_day_are_told_apart_in_the_before_after_choice(a
     options = [html.unescape(o) for o in re.findall(r"<option[^>]*>([^<]*)</option>", choice.group(1))]
     assert options == ["2026-01-05 (shoes, no orthosis): morning, before the injection",
                        "2026-01-05 (shoes, no orthosis): afternoon, after the injection"]
+
+
+async def test_the_visit_page_offers_formats_and_gait_patterns_by_name_in_words(app: App) -> None:
+    from insole.io import formats
+
+    async with _client() as client:
+        token = await _token(client, app)
+        await client.post(app.base + "/patients", data={"csrf": token, "pseudonym": "P-forms"})
+        await client.post(app.base + "/patients/1/visits", data={"csrf": token, "visit_date": "2026-01-05"})
+        async with client.get(app.base + "/visits/1") as response:
+            page = await response.text()
+        # the format is chosen from insole's own list (a clinician cannot know its names), the usual choice first
+        chosen = re.search(r'<select name="fmt">(.*?)</select>', page, re.DOTALL)
+        assert chosen is not None
+        values = re.findall(r'<option value="([^"]*)"', chosen.group(1))
+        assert values == ["", *formats()] and '<option value="" selected>' in chosen.group(1)
+        # the simulated patient's gait patterns: sent by name, shown in words
+        assert '<option value="flat_foot">flat foot</option>' in page
+        assert '<option value="heel_avoidance">heel avoidance</option>' in page
+        # a format chosen by hand is used: a CSV read as a Moticon export is refused, back to the visit
+        upload = aiohttp.FormData()
+        upload.add_field("csrf", token)
+        upload.add_field("fmt", "moticon")
+        upload.add_field("file", b"time,a\n0,1\n", filename="walk.csv")
+        async with client.post(app.base + "/visits/1/import", data=upload) as response:
+            refused = await response.text()
+        assert response.status == 400 and "walk.csv" in refused and 'href="/visits/1" id="back"' in refused

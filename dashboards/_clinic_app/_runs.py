@@ -38,7 +38,7 @@ from typing import Any
 
 from insole import InsoleError
 
-__all__ = ["RunOptions", "Runs", "RunState", "SOURCES", "TESTS", "GUIDED_TESTS"]
+__all__ = ["RunOptions", "Runs", "RunState", "SOURCES", "TESTS", "GUIDED_TESTS", "phase_text"]
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ class Runs:
             from insole.clinic import TIME_LIMIT_S, GuidedControl, GuidedTest
 
             def on_phase(phase: Any) -> None:
-                state.phase = phase.name
+                state.phase = phase_text(state.test, phase.name)
 
             guided = GuidedTest(state.test, session, hub, inputs, layout=layout, body_mass_kg=mass,
                                 time_limit_s=TIME_LIMIT_S[state.test], on_phase=on_phase)
@@ -404,3 +404,17 @@ class _FreeWalkControl:
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     return text[:300]
+
+
+def phase_text(test: str, name: str) -> str:
+    """A live phase as the run page shows it: the protocol's title and instruction ("Eyes open: Stand still, look
+    ahead."), or the name in words where the protocol names it once or not at all ("eyes_closed" ->
+    "eyes closed"; a name two phases share, such as "standing" at both ends of a 10-metre walk, is only named).
+    """
+    from insole.clinic import PROTOCOLS
+
+    protocol = PROTOCOLS.get(test)
+    specs = [p for p in protocol.phases if p.name == name] if protocol is not None else []
+    if len(specs) == 1:
+        return f"{specs[0].title}: {specs[0].instruction}"
+    return name.replace("_", " ")

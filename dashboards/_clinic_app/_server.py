@@ -112,10 +112,11 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    from insole.io import formats
     from insole.simulate import PATTERNS
 
     env.globals.update(TESTS=TESTS, SOURCES=SOURCES, GUIDED_TESTS=GUIDED_TESTS, PAIN_SITES=PAIN_SITES,
-                       CSRF_FIELD=CSRF_FIELD, PATTERNS=PATTERNS)
+                       CSRF_FIELD=CSRF_FIELD, PATTERNS=PATTERNS, FORMATS=dict(formats()))
     env.filters["num"] = _number
     return env
 
