@@ -422,3 +422,24 @@ async def test_the_visit_page_offers_formats_and_gait_patterns_by_name_in_words(
         async with client.post(app.base + "/visits/1/import", data=upload) as response:
             refused = await response.text()
         assert response.status == 400 and "walk.csv" in refused and 'href="/visits/1" id="back"' in refused
+
+
+async def test_a_height_in_metres_is_refused_in_centimetres_and_a_decimal_comma_is_a_number(app: App) -> None:
+    import datetime as dt
+
+    async def add(client: aiohttp.ClientSession, token: str, **fields: str) -> tuple[int, str]:
+        async with client.post(app.base + "/patients", data={"csrf": token, **fields}) as response:
+            return response.status, html.unescape(await response.text())
+
+    async with _client() as client:
+        token = await _token(client, app)
+        # the form asks for centimetres: the refusal says it in centimetres (it said "height 0.0178 m")
+        status, page = await add(client, token, pseudonym="P-m", height_cm="1.78")
+        assert status == 400 and "height 1.78 cm is not plausible (40-260 cm): give it in centimetres" in page
+        status, page = await add(client, token, pseudonym="P-y", birth_year="3000")
+        assert status == 400 and f"year of birth 3000 is not plausible (1890-{dt.date.today().year})" in page
+        # 178,5 and 71,5 as typed with a decimal comma
+        status, page = await add(client, token, pseudonym="P-comma", height_cm="178,5", mass_kg="71,5")
+        assert status == 200 and "178.5 cm" in page and "71.5 kg" in page
+        status, page = await add(client, token, pseudonym="P-two", mass_kg="1,234,5")
+        assert status == 400 and "mass must be a number, not '1,234,5'" in page

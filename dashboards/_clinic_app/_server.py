@@ -556,6 +556,8 @@ def _optional_number(form: Mapping[str, Any], name: str, kind: type, label: str)
     text = _text(form, name).strip()
     if not text:
         return None
+    if kind is float and text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")  # a decimal comma, as typed in most of Europe: 178,5
     try:
         return kind(text)
     except ValueError:
@@ -564,6 +566,10 @@ def _optional_number(form: Mapping[str, Any], name: str, kind: type, label: str)
 
 def _patient_fields(form: Mapping[str, Any]) -> dict[str, Any]:
     height_cm = _optional_number(form, "height_cm", float, "height")
+    low_cm, high_cm = 40, 260  # the store's plausible 0.4-2.6 m, said in the form's unit
+    if height_cm is not None and not low_cm <= height_cm <= high_cm:  # NaN fails this too
+        raise ClinicError(f"height {height_cm:g} cm is not plausible ({low_cm}-{high_cm} cm): give it in "
+                          "centimetres")
     return {
         "birth_year": _optional_number(form, "birth_year", int, "year of birth"),
         "sex": _text(form, "sex") or None,

@@ -134,7 +134,8 @@ def _number(name: str, value: Any, low: float, high: float, unit: str) -> float 
     except (TypeError, ValueError):
         raise ClinicError(f"{name} must be a number, not {str(value)[:40]!r}") from None
     if not low <= number <= high:  # NaN fails this too
-        raise ClinicError(f"{name} {number:g} {unit} is not plausible ({low:g}-{high:g} {unit})".replace("  ", " "))
+        unit_text = f" {unit}" if unit else ""
+        raise ClinicError(f"{name} {number:g}{unit_text} is not plausible ({low:g}-{high:g}{unit_text})")
     return number
 
 
