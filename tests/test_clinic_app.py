@@ -566,3 +566,34 @@ def test_the_run_page_names_a_phase_in_words_with_its_instruction() -> None:
     # a live phase the protocol does not list, and an unknown test: the name in words, never an identifier
     assert phase_text("10mwt", "walking") == "walking"
     assert phase_text("free_walk", "eyes_closed") == "eyes closed"
+
+
+async def test_a_capture_that_cannot_start_says_why_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import datetime as dt
+
+    from dashboards._clinic_app._runs import RunOptions, Runs
+    from dashboards._clinic_app._store import ClinicStore
+    from insole import DeviceError
+
+    async def no_insoles(*_: Any, **__: Any) -> Any:  # what a machine without Bluetooth answers
+        raise DeviceError("cannot scan for insoles: no D-Bus system bus here (is BlueZ installed and running?)")
+
+    monkeypatch.setattr(Runs, "_prepare", no_insoles)
+    with ClinicStore.open(tmp_path / "clinic") as store:
+        visit = store.add_visit(store.add_patient("P-1").id, visit_date=dt.date(2026, 1, 5))
+
+        async def call(method: str, *args: Any, **kwargs: Any) -> Any:
+            return getattr(store, method)(*args, **kwargs)
+
+        runs = Runs(call)
+        state = await runs.start(visit.id, "10mwt", "insole", RunOptions())
+        for _ in range(500):
+            if state.status in ("failed", "done"):
+                break
+            await asyncio.sleep(0.01)
+        await runs.close()
+        expected = ("the capture failed: cannot scan for insoles: no D-Bus system bus here (is BlueZ installed and "
+                    "running?): nothing was captured (no recording was written)")
+        assert (state.status, state.message) == ("failed", expected)  # it said the cause twice
+        assert store.test(state.test_id).reason == expected

@@ -223,8 +223,12 @@ class Runs:
             return
         state.status = str(getattr(finished, "status", "done"))
         reason = str(getattr(finished, "reason", "") or "")
-        if reason:  # the capture's own failure first, then what the store found
-            state.message = f"{state.message}; {reason}" if state.message.startswith("the capture failed") else reason
+        if reason:  # the capture's own failure first, then what the store found (once: it may open with it)
+            said = state.message.rstrip(".")
+            if said.startswith("the capture failed") and not reason.startswith(said):
+                state.message = f"{state.message}; {reason}"
+            else:
+                state.message = reason
 
     async def _prepare(self, state: RunState, out: Path, options: RunOptions) -> tuple[Any, ...]:
         from insole import RecordingMeta
