@@ -438,6 +438,8 @@ def test_dashboard_reads_cleanly(name: str, tmp_path: Path, artifacts: Path, bro
             assert page.locator("#sec-player .empty").inner_text().count("one sensor per foot") == 1
         if recording.unit == "au":
             assert "left/right differences in load are not interpretable" in page.locator("#warnings").inner_text()
+        if len(recording.sides) == 1:  # said once, not under the table and again under the chart beside it
+            assert page.locator("#sec-lr").inner_text().count("Only one foot was recorded.") == 1
         page.screenshot(path=str(artifacts / f"visual_dashboard_{name}.png"), full_page=True)
         problems += errors + page.evaluate("window.__dashboardStats.errors")
     finally:

@@ -662,7 +662,8 @@
   var lazy = [
     ['curves', 'fig-curves', P.figures.curves, 'No stance curves: gait analysis unavailable or no strides used.'],
     ['butterfly', 'fig-butterfly', P.figures.butterfly, 'No centre of pressure: ' + (P.notes.butterfly || 'not available') + '.'],
-    ['symmetry', 'fig-symmetry', P.figures.symmetry, SIDES.length < 2 ? 'Only one foot was recorded.' : 'No symmetry figures.'],
+    // one foot: the table beside it already says so; the chart's place says what it would have shown
+    ['symmetry', 'fig-symmetry', P.figures.symmetry, SIDES.length < 2 ? 'No symmetry chart: it compares the two feet.' : 'No symmetry figures.'],
     ['regions', 'fig-regions', P.figures.regions, 'No regional loads.']
   ];
   var rendered = {}, pendingPlots = [];
