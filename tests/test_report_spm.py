@@ -124,4 +124,4 @@ def test_baseline_spm_finds_the_changed_foot_only(simulated):
     assert spm["right"]["reason"] is None and spm["right"]["clusters"] == []
     page = render_html(report)
     assert 'id="fig-baseline-spm-left"' in page and 'id="fig-baseline-spm-right"' in page
-    assert "did not differ anywhere in stance" in page
+    assert "did not differ anywhere in stance" in page and "judges whether a change is real" in page
