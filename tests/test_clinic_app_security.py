@@ -443,3 +443,36 @@ async def test_a_height_in_metres_is_refused_in_centimetres_and_a_decimal_comma_
         assert status == 200 and "178.5 cm" in page and "71.5 kg" in page
         status, page = await add(client, token, pseudonym="P-two", mass_kg="1,234,5")
         assert status == 400 and "mass must be a number, not '1,234,5'" in page
+
+
+def test_an_app_bound_to_every_address_says_where_a_browser_can_reach_it(tmp_path: Path) -> None:
+    import http.client
+    import signal
+    import time
+
+    from insole._cli._clinic import reachable_urls
+
+    assert reachable_urls("http://127.0.0.1:8780/") == ["http://127.0.0.1:8780/"]
+    assert reachable_urls("http://0.0.0.0:8780/")[0] == "http://127.0.0.1:8780/"
+    assert not any("0.0.0.0" in u for u in reachable_urls("http://0.0.0.0:8780/"))
+    # the command: besides "serving ... on http://0.0.0.0:PORT/" (no place to go), an address that answers
+    env = {**os.environ, "INSOLE_CLINIC_PASSWORD": "clinic password 1"}
+    process = subprocess.Popen([sys.executable, "-m", "insole", "clinic", "--host", "0.0.0.0", "--port", "0",
+                                "--data", str(tmp_path / "clinic")], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, env=env, cwd=REPO, start_new_session=True)
+    try:
+        assert process.stdout is not None
+        deadline, line = time.monotonic() + 60, ""
+        while time.monotonic() < deadline and " on this computer" not in line:
+            line = process.stdout.readline()
+            assert line or process.poll() is None, "the app ended before saying where it can be reached"
+        found = re.search(r"open (http://127\.0\.0\.1:(\d+)/) on this computer", line)
+        assert found is not None and int(found.group(2)) > 0, line
+        connection = http.client.HTTPConnection("127.0.0.1", int(found.group(2)), timeout=30)
+        connection.request("GET", "/patients")
+        answer = connection.getresponse()
+        connection.close()
+        assert (answer.status, answer.getheader("Location")) == (303, "/login")  # it answers, and asks for the login
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)

@@ -148,6 +148,11 @@ async def _serve(folder: Path, host: str, port: int, *, allow_remote: bool, logi
             print(f"insole clinic: recovered test {test.id} ({test.test}) into visit {test.visit_id}: {test.status}"
                   f"{' - ' + test.reason if test.reason else ''}", flush=True)
         print(f"insole clinic: serving {folder} on {url} (Ctrl-C to stop)", flush=True)
+        reachable = reachable_urls(url)
+        if reachable != [url]:  # bound to every address: 0.0.0.0 is no address a browser can go to
+            print(f"insole clinic: open {reachable[0]} on this computer"
+                  + (f", {' or '.join(reachable[1:])} from other computers" if reachable[1:] else ""), flush=True)
+            url = reachable[0]
         if open_browser:
             import webbrowser
 
@@ -159,6 +164,29 @@ async def _serve(folder: Path, host: str, port: int, *, allow_remote: bool, logi
                            stop=stop, prepare=add_demo_patient if demo else None)
     print("insole clinic: stopped", flush=True)
     return 0
+
+
+def reachable_urls(url: str) -> list[str]:
+    """The addresses a browser can use for an app served at ``url``: ``url`` itself, unless it names every
+    address (0.0.0.0, [::]); then this computer's own (127.0.0.1) first, then its address on the network (the
+    one its traffic leaves by; found without sending anything), when it has one."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.hostname not in ("0.0.0.0", "::"):
+        return [url]
+    port = parts.port
+    out = [f"http://127.0.0.1:{port}/"]
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: a UDP "connect" only picks the route, sends nothing
+            own = str(probe.getsockname()[0])
+    except OSError:  # no network at all
+        own = ""
+    if own and not own.startswith("127.") and own != "0.0.0.0":
+        out.append(f"http://{own}:{port}/")
+    return out
 
 
 def add_demo_patient(store: Any) -> None:
