@@ -130,3 +130,16 @@ def test_an_infinite_reading_is_refused_alike_in_any_row_groups(tmp_path: Path) 
         messages.append(str(refused.value).replace(str(path), "FILE"))
     assert messages[0] == messages[1]
     assert f"right foot, column '{sensor}': inf at its sample 1999" in messages[0]
+
+
+def test_reading_our_parquet_imports_no_pandas() -> None:
+    # Arrow's own to_numpy imports pandas on first use (0.3 s of every command that reads a recording):
+    # the reader takes numbers and true/false from the Arrow buffers instead
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom insole.io import load\nrecording = load(sys.argv[1])\n"
+            "print(recording.left.n_samples, 'pandas' in sys.modules)")
+    path = REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet"
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["6001", "False"]

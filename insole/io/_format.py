@@ -346,13 +346,14 @@ def _recording_from_table(
         block_of_rows = bool(rows[-1] - rows[0] + 1 == rows.size)
         reader: Callable[[list[str]], Iterator[tuple[int, pa.Table]]]
         if read_rows is not None:
-            time_s = table.column("time_s").slice(int(rows[0]), int(rows.size)).to_numpy() if block_of_rows else None
+            foot_time = table.column("time_s").slice(int(rows[0]), int(rows.size))
+            time_s = _column_numpy(foot_time) if block_of_rows else None
             if time_s is None or not np.all(time_s[1:] >= time_s[:-1]):
                 raise _NotOurLayout
             reader = functools.partial(read_rows, int(rows[0]), int(rows.size))
         else:
             part = table.slice(int(rows[0]), int(rows.size)) if block_of_rows else table.take(pa.array(rows))
-            time_s = part.column("time_s").to_numpy()
+            time_s = _column_numpy(part.column("time_s"))
             if not np.all(time_s[1:] >= time_s[:-1]):
                 part = part.take(pa.array(np.argsort(time_s, kind="stable")))
 
@@ -419,7 +420,7 @@ def _read_foot(
         for name in (name for name in targets if name in piece.column_names):  # in the order of ``targets``
             target, at = targets[name], offset
             for chunk in piece.column(name).chunks:
-                array = chunk.to_numpy(zero_copy_only=False)
+                array = _numpy(chunk)
                 if target.dtype == np.float32 and array.dtype.kind == "f" and array.dtype.itemsize > 4:
                     with np.errstate(invalid="ignore"):
                         too_large = ~(np.abs(array) <= _FLOAT32_MAX) & ~np.isnan(array)  # inf included
@@ -434,15 +435,63 @@ def _read_foot(
     return out
 
 
+def _numpy(chunk: pa.Array) -> np.ndarray:
+    """``chunk.to_numpy(zero_copy_only=False)`` as far as a reader of it can tell, read from the Arrow buffers for
+    the numbers and true/false of our columns: Arrow's own conversion imports pandas the first time it is used
+    (0.3 s of every command that reads a recording). A missing value is NaN (integers then become float64),
+    or false for true/false; other types go through Arrow's conversion."""
+    kind = chunk.type
+    numeric = pa.types.is_floating(kind) or pa.types.is_integer(kind)
+    if not (numeric or pa.types.is_boolean(kind)):
+        return chunk.to_numpy(zero_copy_only=False)
+    n, offset = len(chunk), chunk.offset
+    validity, data = chunk.buffers()[:2]
+    if data is None:  # no values at all (an empty or all-null chunk of the null layout)
+        return chunk.to_numpy(zero_copy_only=False)
+    if numeric:
+        code = "f" if pa.types.is_floating(kind) else ("i" if kind.id in _SIGNED_IDS else "u")
+        dtype = np.dtype(f"{code}{kind.bit_width // 8}")
+        values = np.frombuffer(data, dtype=dtype, count=n, offset=offset * dtype.itemsize)
+    else:
+        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=offset + n, bitorder="little")
+        values = bits[offset:].astype(bool)
+    if chunk.null_count and validity is not None:
+        present = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=offset + n, bitorder="little")
+        missing = present[offset:] == 0
+        if not numeric:
+            return np.where(missing, False, values)
+        return np.where(missing, np.nan, values if values.dtype.kind == "f" else values.astype(np.float64))
+    return values
+
+
+_SIGNED_IDS = {pa.int8().id, pa.int16().id, pa.int32().id, pa.int64().id}
+
+
+def _column_numpy(column: pa.ChunkedArray) -> np.ndarray:
+    """A whole column as one numpy array (see ``_numpy``)."""
+    parts = [_numpy(chunk) for chunk in column.chunks]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
+
+
 def _rows_by_side(table: pa.Table) -> dict[str, np.ndarray]:
-    """Row indices of each foot, compared in Arrow (no Python string per row)."""
+    """Row indices of each foot: each chunk of the side column dictionary-encoded in Arrow, and only its few
+    distinct texts compared here (no Python string per row; and no Python text handed to Arrow, whose
+    conversion of it imports pandas: 0.3 s of every command that reads a recording)."""
     column = table.column("side")
     try:
-        import pyarrow.compute as pc
-
+        found: dict[str, list[np.ndarray]] = {side: [] for side in SIDES}
+        for chunk in column.chunks:
+            encoded = chunk if pa.types.is_dictionary(chunk.type) else chunk.dictionary_encode()
+            texts = encoded.dictionary.to_pylist()
+            codes = _numpy(encoded.indices)  # float with NaN where a side is missing
+            if encoded.null_count:
+                codes = np.where(np.isnan(codes), len(texts), codes)
+            codes = codes.astype(np.int64, copy=False)
+            for side in SIDES:
+                found[side].append(np.array([text == side for text in texts] + [False])[codes])
         return {
-            side: np.flatnonzero(pc.fill_null(pc.equal(column, side), False).to_numpy(zero_copy_only=False))
-            for side in SIDES
+            side: np.flatnonzero(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            for side, parts in found.items()
         }
     except (pa.ArrowException, NotImplementedError, TypeError):  # a side column that is not text
         values = column.to_numpy(zero_copy_only=False)
