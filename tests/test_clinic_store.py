@@ -628,6 +628,20 @@ def test_an_incomplete_guided_test_says_why_on_its_line(store: ClinicStore) -> N
     _capture(run.capture_path, walk)
     done = store.finish_capture(run.id)
     assert done.summary == "10-metre walk test: incomplete (the patient stopped before the 10 m were walked)"
+    # "done" is the recording analysed; the test itself is marked incomplete on the visit's page
+    assert (done.status, done.complete) == ("done", False)
+    from dashboards._clinic_app._server import _environment
+
+    page = _environment().get_template("visit.html").render(
+        csrf="t", login=False, running=None, notice="", visit=store.visit(visit.id),
+        patient=store.patient(store.visit(visit.id).patient_id), tests=store.tests(visit.id), measures={}, runs={})
+    assert f'<span class="status incomplete" id="incomplete-{done.id}">test incomplete</span>' in page
+    # a complete one is not, and a test without a clinic result (an imported free walk) has no say
+    other = store.begin_capture(visit.id, test="10mwt", source="emulated")
+    assert other.capture_path is not None
+    _capture(other.capture_path, _guided_walk(complete=True))
+    assert store.finish_capture(other.id).complete is True
+    assert store.import_recording(visit.id, SAMPLE).complete is None
 
 
 def _guided_walk(*, complete: bool):

@@ -102,6 +102,8 @@ class TestRun:
     store, by SHA-256) or "failed" (``reason``, one line; what was recorded is kept when there was any).
     ``recording_sha256``: our Parquet recording; ``original_sha256``: an imported file as it was given;
     ``report_sha256``: the HTML report. ``summary``: the test's result in one line, when it has one.
+    ``complete``: whether the clinic test was completed by the patient (False: "done" is the recording analysed,
+    the test itself incomplete); None for a test without a clinic result (a free walk, a failed capture).
     """
 
     __test__ = False  # a clinic test run, not a pytest class
@@ -122,6 +124,7 @@ class TestRun:
     started_at: str = ""
     finished_at: str = ""
     capture_path: Path | None = None
+    complete: bool | None = None
 
 
 @dataclass(frozen=True)

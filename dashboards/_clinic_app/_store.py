@@ -511,7 +511,7 @@ class ClinicStore:
                        original_sha256=row["original_sha256"], original_name=row["original_name"],
                        report_sha256=row["report_sha256"], fmt=row["fmt"], layout=row["layout"],
                        summary=row["summary"], started_at=row["started_at"], finished_at=row["finished_at"],
-                       capture_path=capture)
+                       capture_path=capture, complete=_completed(row["result"]))
 
     def test(self, test_id: int) -> TestRun:
         rows = self._read("SELECT * FROM tests WHERE id = ?", (test_id,))
@@ -907,3 +907,14 @@ def _saved_summary(test: str, saved: Mapping[str, Any]) -> str:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             figures.append(f"{label.split(': ', 1)[-1]} {number_text(value)} {unit}")
     return f"{head}: {', '.join(figures)}" if figures else head
+
+
+def _completed(result: str | None) -> bool | None:
+    """A stored clinic result's ``complete`` (None when there is no result or it does not say)."""
+    if not result:
+        return None
+    try:
+        value = json.loads(result).get("complete")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, bool) else None
