@@ -26,7 +26,7 @@ from typing import Any
 
 from dashboards._control import clean_label
 from insole import InsoleError, Mark
-from insole.capture import LiveHub, SessionEvent
+from insole.capture import LiveHub, SessionEvent, StoppedBeforeRecording
 
 __all__ = ["CaptureControl"]
 
@@ -98,7 +98,8 @@ class CaptureControl:
         if task.cancelled():
             return
         error = task.exception()
-        if error is not None:
+        # a stop asked while the insoles were still connecting is what the user wanted, not a failed capture
+        if error is not None and not isinstance(error, StoppedBeforeRecording):
             self.error = error
             self.failed.set()
 
