@@ -597,3 +597,28 @@ async def test_a_capture_that_cannot_start_says_why_once(tmp_path: Path, monkeyp
                     "running?): nothing was captured (no recording was written)")
         assert (state.status, state.message) == ("failed", expected)  # it said the cause twice
         assert store.test(state.test_id).reason == expected
+
+
+def test_a_moticon_test_page_says_what_it_is_waiting_for(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from dashboards._clinic_app._runs import SOURCES, RunState
+    from dashboards._clinic_app._server import _environment
+    from dashboards._clinic_app._store import ClinicStore
+    from insole.capture._sources._moticon_udp import MoticonOptions
+
+    with ClinicStore.open(tmp_path / "clinic") as store:
+        visit = store.add_visit(store.add_patient("P-1").id, visit_date=dt.date(2026, 1, 5))
+        pages = {}
+        for source in ("moticon", "emulated"):
+            test = store.begin_capture(visit.id, test="10mwt", source=source)
+            state = RunState(test_id=test.id, visit_id=visit.id, test="10mwt", source=source, status="capturing")
+            pages[source] = _environment().get_template("run.html").render(
+                csrf="t", login=False, running=state, notice="", test=test, visit=visit,
+                patient=store.patient(visit.patient_id), state=state, live_url=None)
+            store.finish_capture(test.id)  # nothing captured: failed, and the next may begin
+    # the clinic app passes no options: its Moticon source listens where insole's does by default
+    default = MoticonOptions()
+    assert f"{default.host}, port {default.port}" in pages["moticon"] and 'id="source-hint"' in pages["moticon"]
+    assert 'id="source-hint"' not in pages["emulated"]
+    assert SOURCES["moticon"] == "Moticon OpenGo (the OpenGo software on this computer, streaming over UDP)"

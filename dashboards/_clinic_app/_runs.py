@@ -55,7 +55,7 @@ GUIDED_TESTS = ("10mwt", "6mwt", "tug", "balance")
 SOURCES = {
     "emulated": "emulated insoles (a simulated patient; no hardware)",
     "insole": "our insoles over Bluetooth LE",
-    "moticon": "Moticon OpenGo (UDP stream from the OpenGo app)",
+    "moticon": "Moticon OpenGo (the OpenGo software on this computer, streaming over UDP)",
     "orphe": "ORPHE INSOLE over Bluetooth LE",
 }
 _RATE_HZ = 100
