@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, overload
 from insole._cli._arguments import add_recording_command
 from insole._cli._outputs import add_force_option, check_outputs, printable
 from insole._errors import AnalysisError, InputError, require_extra
-from insole.io import formats, load
+from insole.io import detect_format, formats, load
 
 if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
     from insole._recording import Recording
@@ -167,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
     for output in _EXTRA_OUTPUTS:
         if output.extra and getattr(args, _dest(output), None) is not None:
             require_extra(output.extra)
+    if args.format is None:
+        detect_format(args.path)  # a file of no known format is refused at once, before the imports below
     # the reader's own needs first, then the analysis' imports beside the reading
     import pyarrow.compute  # noqa: F401
 
