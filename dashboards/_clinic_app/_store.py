@@ -821,8 +821,15 @@ class ClinicStore:
         kinds = [t for t in done[b.id] if t in done[a.id]] if test is None else [test]
         kinds.sort(key=lambda t: done[b.id][t]["id"] if t in done[b.id] else -1)
         if not kinds or kinds[-1] not in done[a.id] or kinds[-1] not in done[b.id]:
-            what = f"a done {test} test" if test else "a done test of the same kind"
-            raise ClinicError(f"visits {a.id} and {b.id} do not both have {what}; nothing to compare")
+            from dashboards._clinic_app._runs import TESTS as NAMES
+
+            what = f"an analysed {NAMES.get(test, test)}" if test else "an analysed test of the same kind"
+
+            def held(visit: Visit) -> str:
+                names = [NAMES.get(t, t) for t in done[visit.id]]
+                return f"the visit of {visit.visit_date} ({', '.join(names) if names else 'no analysed test'})"
+
+            raise ClinicError(f"{held(a)} and {held(b)} do not both have {what}; nothing to compare")
         return done[a.id][kinds[-1]], done[b.id][kinds[-1]]
 
     def _recording_of(self, row: sqlite3.Row, patient: Patient) -> Any:
@@ -843,6 +850,9 @@ class ClinicStore:
         from insole.report import write_report
 
         before, after = self._comparable(visit_a_id, visit_b_id, test)
+        if before["layout"] and after["layout"] and before["layout"] != after["layout"]:
+            raise ClinicError(f"the two tests were recorded with other insoles ({before['layout']}, then "
+                              f"{after['layout']}); a before/after report compares recordings of one system")
         cached = self._read("SELECT report_sha256 FROM compare_reports WHERE baseline_sha256 = ? AND "
                             "followup_sha256 = ?", (before["recording_sha256"], after["recording_sha256"]))
         if cached:
