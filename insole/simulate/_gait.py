@@ -541,10 +541,13 @@ def stand_regions(t: np.ndarray, contact: Contact, sway_ap: np.ndarray) -> np.nd
 
 # Where a fine region's load goes when the layout has no sensor there: first
 # entry that names at least one sensor of the layout wins; the load is shared
-# equally by the sensors of that entry.
+# equally by the sensors of that entry. A sensor labelled with the whole heel
+# shares the medial and lateral heel's load with the sensors labelled for each
+# side (gaitpdb8: sensor 1 at the back of the heel, sensors 2 and 3 at its
+# front), so it is not left reading only noise.
 _FALLBACKS: Mapping[str, tuple[tuple[str, ...], ...]] = {
-    "medial_heel": (("medial_heel",), ("heel",), ("lateral_heel",)),
-    "lateral_heel": (("lateral_heel",), ("heel",), ("medial_heel",)),
+    "medial_heel": (("medial_heel", "heel"), ("lateral_heel",)),
+    "lateral_heel": (("lateral_heel", "heel"), ("medial_heel",)),
     "medial_midfoot": (("medial_midfoot",), ("midfoot",), ("lateral_midfoot",)),
     "lateral_midfoot": (("lateral_midfoot",), ("midfoot",), ("medial_midfoot",)),
     "first_metatarsal": (("first_metatarsal",), ("forefoot",), ("central_metatarsals",)),
