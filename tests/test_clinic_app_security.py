@@ -476,3 +476,27 @@ def test_an_app_bound_to_every_address_says_where_a_browser_can_reach_it(tmp_pat
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=30)
+
+
+async def test_a_visit_form_never_drops_what_was_typed(app: App) -> None:
+    async def add_visit(client: aiohttp.ClientSession, token: str, **fields: str) -> tuple[int, str]:
+        data = {"csrf": token, "visit_date": "2026-01-05", "footwear": "shoes", **fields}
+        async with client.post(app.base + "/patients/1/visits", data=data) as response:
+            return response.status, html.unescape(await response.text())
+
+    async with _client() as client:
+        token = await _token(client, app)
+        await client.post(app.base + "/patients", data={"csrf": token, "pseudonym": "P-visit"})
+        # other footwear typed while "shoes" stays chosen: it was dropped without a word
+        status, page = await add_visit(client, token, footwear_other="running shoes")
+        assert status == 400 and ("other footwear 'running shoes' was typed but 'shoes' is chosen: choose 'other "
+                                  "(say which)', or clear the other footwear") in page
+        status, page = await add_visit(client, token, footwear="other", footwear_other="running shoes")
+        assert status == 200 and "running shoes, no orthosis" in page
+        # a pain score that is not a whole number 0-10 is refused in the same words whatever it is
+        for typed in ("7.5", "11", "-1", "x"):
+            status, page = await add_visit(client, token, pain_heel=typed)
+            assert status == 400 and f"pain score 'heel' must be a whole number 0-10, not '{typed}'" in page, page
+        status, page = await add_visit(client, token, pain_heel="10", pain_back="0")
+        shown = re.search(r'id="pain">([^<]*)<', page)
+        assert status == 200 and shown is not None and set(shown.group(1).split(", ")) == {"heel 10", "back 0"}

@@ -587,12 +587,18 @@ def _visit_fields(form: Mapping[str, Any]) -> dict[str, Any]:
         raise ClinicError(f"the visit date must be a date (YYYY-MM-DD), not {date_text[:40]!r}") from None
     pain: dict[str, int] = {}
     for site in PAIN_SITES:
-        score = _optional_number(form, f"pain_{site}", int, f"pain ({site})")
-        if score is not None:
-            pain[site] = score
+        text = _text(form, f"pain_{site}").strip()
+        if text:
+            if not re.fullmatch(r"(10|[0-9])", text):
+                raise ClinicError(f"pain score {site!r} must be a whole number 0-10, not {text[:40]!r}")
+            pain[site] = int(text)
     footwear = _text(form, "footwear")
+    other = _text(form, "footwear_other").strip()
     if footwear == "other":
-        footwear = _text(form, "footwear_other")
+        footwear = other
+    elif other:  # typed, but another choice made: neither is dropped silently
+        raise ClinicError(f"other footwear {other[:40]!r} was typed but {footwear!r} is chosen: choose 'other (say "
+                          "which)', or clear the other footwear")
     return {"visit_date": visit_date, "footwear": footwear, "orthosis": _text(form, "orthosis"),
             "pain_scores": pain, "notes": _text(form, "notes")}
 
