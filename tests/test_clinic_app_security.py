@@ -500,3 +500,30 @@ async def test_a_visit_form_never_drops_what_was_typed(app: App) -> None:
         status, page = await add_visit(client, token, pain_heel="10", pain_back="0")
         shown = re.search(r'id="pain">([^<]*)<', page)
         assert status == 200 and shown is not None and set(shown.group(1).split(", ")) == {"heel 10", "back 0"}
+
+
+async def test_the_timeline_has_a_column_only_for_visits_with_key_numbers(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from insole.io import write_parquet
+    from insole.simulate import SimulationParams, simulate
+
+    walk = tmp_path / "walk.parquet"
+    write_parquet(simulate(SimulationParams(duration_s=20.0, seed=3)), walk)
+    with ClinicStore.open(tmp_path / "clinic") as store:
+        patient = store.add_patient("P-cols")
+        visits = [store.add_visit(patient.id, visit_date=dt.date(2026, 1, d), footwear="shoes") for d in (5, 6, 7)]
+        for visit in (visits[0], visits[2]):  # the visit of the 6th has no test
+            assert store.import_recording(visit.id, walk).status == "done"
+    served, stop, task = await _start(tmp_path / "clinic")
+    try:
+        async with _client() as client, client.get(served.base + f"/patients/{patient.id}") as response:
+            page = await response.text()
+    finally:
+        stop.set()
+        await task
+    head = re.search(r'<table class="timeline" id="timeline">\s*<thead>(.*?)</thead>', page, re.DOTALL)
+    assert head is not None
+    assert re.findall(r'<a href="/visits/(\d+)">', head.group(1)) == [str(visits[0].id), str(visits[2].id)]
+    # every visit is still listed in the visits table, the empty one too
+    assert all(f'<a href="/visits/{v.id}">' in page.split('id="timeline"')[0] for v in visits)

@@ -313,7 +313,8 @@ class ClinicServer:
             visits = await self.store.call("visits", pid)
             timeline = await self.store.call("timeline", pid)
             return self.render(request, "patient.html", patient=patient, visits=visits, timeline=timeline,
-                               cells=timeline_cells(timeline), today=dt.date.today().isoformat())
+                               columns=timeline_columns(timeline), cells=timeline_cells(timeline),
+                               today=dt.date.today().isoformat())
 
         return await self.guarded(request, show)
 
@@ -846,10 +847,18 @@ class TimelineCells:
     cells: tuple[tuple[Any, Any], ...]
 
 
+def timeline_columns(timeline: Any) -> list[Any]:
+    """The visits the timeline shows a column for: those with a key number (a visit without an analysed test
+    would be an empty column; the visits table above lists every visit)."""
+    measured = {p.visit_id for row in timeline.rows for p in row.points}
+    return [v for v in timeline.visits if v.id in measured]
+
+
 def timeline_cells(timeline: Any) -> list[TimelineCells]:
+    columns = timeline_columns(timeline)
     out = []
     for row in timeline.rows:
         points = {p.visit_id: p for p in row.points}
         changes = {c.visit_b_id: c for c in row.changes}
-        out.append(TimelineCells(row, tuple((points.get(v.id), changes.get(v.id)) for v in timeline.visits)))
+        out.append(TimelineCells(row, tuple((points.get(v.id), changes.get(v.id)) for v in columns)))
     return out
