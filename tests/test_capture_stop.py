@@ -206,6 +206,33 @@ def test_insole_record_ctrl_c_while_connecting_says_so_in_one_line_and_saves_not
     assert nothing_written(out) == []
 
 
+@pytest.mark.parametrize("command", ["live", "test"])
+def test_insole_live_and_test_ctrl_c_while_connecting_say_so_in_one_line(tmp_path, command):
+    # as record above: a Moticon stream that never comes, Ctrl-C while the command waits for it
+    port = str(free_udp_port())
+    args = {"live": ["live", "--source", "moticon", "--udp-port", port, "--no-tare", "--port", "0",
+                     "--out-dir", str(tmp_path)],
+            "test": ["test", "tug", "--source", "moticon", "--udp-port", port, "--no-tare",
+                     "--out", str(tmp_path / "tug.parquet")]}[command]
+    process = subprocess.Popen([sys.executable, "-m", "insole._cli", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()  # the command has started (its first line)
+        time.sleep(STOP_AFTER_S)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=STOP_BOUND_S + 10.0)  # + the interpreter's shutdown
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130
+    # the last line says what happened; no 'device error', and no promise to write a file that cannot exist
+    assert stderr.splitlines()[-1] == f"insole {command}: stopped before the insoles connected; nothing was saved"
+    assert "device error" not in stderr and "writing the file" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 # --------------------------------------------------------------------------- real bleak against the fake BlueZ
 
 

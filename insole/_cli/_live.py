@@ -172,7 +172,7 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
     )
     from insole._errors import DeviceError
     from insole._recording import RecordingMeta
-    from insole.capture import CaptureSession, LiveHub, capture_session, layout_for_source
+    from insole.capture import CaptureSession, LiveHub, StoppedBeforeRecording, capture_session, layout_for_source
 
     params, selectors = capture_setup(args)
     meta = RecordingMeta(subject_id=args.subject, body_mass_kg=args.mass_kg, shoe_size_eu=args.shoe_size_eu,
@@ -238,6 +238,9 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
                 raise control.error  # a capture that failed on its own says why
             if control.running:
                 await control.stop_recording()
+        except StoppedBeforeRecording as error:  # stopped while the insoles were still connecting
+            print(f"insole live: {error}", file=sys.stderr, flush=True)
+            return 130
         except OSError as error:  # no Bluetooth stack to talk to (BlueZ over D-Bus)
             raise DeviceError(f"cannot reach Bluetooth ({error.strerror or error}); "
                               "use --emulate for emulated insoles or --replay FILE") from None

@@ -165,7 +165,7 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
         tare_prompt,
     )
     from insole._recording import RecordingMeta
-    from insole.capture import CaptureSession, LiveHub, capture_session, layout_for_source
+    from insole.capture import CaptureSession, LiveHub, StoppedBeforeRecording, capture_session, layout_for_source
     from insole.clinic import TIME_LIMIT_S, GuidedTest, protocol
 
     spec = protocol(args.test)
@@ -226,7 +226,9 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
     reading = _read_marks(loop, guided)
 
     def stop(name: str) -> None:
-        print(f"\n{name}: stopping the test and writing the file ... (again to abandon)", file=sys.stderr, flush=True)
+        # before the insoles connect there is no file to write: the stop ends the wait at once
+        doing = "stopping the test and writing the file" if session.recording else "stopping the test"
+        print(f"\n{name}: {doing} ... (again to abandon)", file=sys.stderr, flush=True)
         guided.stop(name)
 
     try:
@@ -241,6 +243,9 @@ async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -
                     await asyncio.wait_for(_interrupted(interrupts), args.linger)
     except asyncio.CancelledError:
         return abandoned("test", session.stream_path)
+    except StoppedBeforeRecording as error:  # a stop while the insoles were still connecting: nothing to score
+        print(f"insole test: {error}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("insole test: interrupted before recording started", file=sys.stderr)
         return 130
