@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := dbus-daemon chromium chromium-driver poppler-utils gcc gcc-ar
 
 BIDS_VALIDATOR := $(VENV)/node/node_modules/.bin/bids-validator
 
-.PHONY: setup system-deps demo test test-fast lint bench clean validate-events
+.PHONY: setup system-deps demo clinic-demo test test-fast lint bench clean validate-events
 
 setup: $(STAMP)
 
@@ -50,6 +50,10 @@ $(BIDS_VALIDATOR):
 
 demo: setup system-deps
 	$(BIN)/python docs/scripts/demo.py
+
+# The clinic app (insole clinic) on a demo patient, opened in this computer's browser; Ctrl-C stops it.
+clinic-demo: setup
+	$(BIN)/insole clinic --demo --open --data demo-output/clinic
 
 # Two passes: the bulk in parallel on every core, then the tests that measure
 # real-time behaviour (BLE streaming, browser frame rates and load times) alone,

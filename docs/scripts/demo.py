@@ -9,7 +9,9 @@ can repeat it, and ends by saying what it produced and where:
 3. `insole analyze` (summary and JSON);
 4. `insole report` (evidence-graded clinical report, HTML);
 5. `insole dashboard` (interactive offline dashboard, HTML);
-6. the same analysis on a real recording shipped in `recordings/`.
+6. the same analysis on a real recording shipped in `recordings/`;
+
+and says how to open the clinic app on a demo patient (`make clinic-demo`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "demo-output"
+BIN = Path(sys.executable).parent
 # How much faster than real time the emulated insoles stream. Measured on the 2-core development machine under
 # a load of 1.7-2.4 (issue 20): at 10x the capture's clock fit read 0, 991.9 and 0 ppm drift in three runs
 # (and -1000 ppm "AT THE LIMIT" in the issue's run): the emulation, not the insoles, fell behind; at 5x three
@@ -104,6 +107,9 @@ def main() -> int:
         print(f"\nOpen the dashboard in a browser: {OUT / 'dashboard.html'}")
     if (OUT / "report.html").exists():
         print(f"Open the report in a browser:    {OUT / 'report.html'}")
+    # the clinic app serves until stopped, so the demo says how to open it rather than blocking here
+    print(f"The clinic app with a demo patient (two visits, shoes then an orthosis): make clinic-demo\n"
+          f"  (that is: {BIN / 'insole'} clinic --demo --open --data {OUT / 'clinic'}; Ctrl-C stops it)")
     return 0 if ok else 1
 
 
