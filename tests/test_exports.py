@@ -194,6 +194,48 @@ def test_c3d_carries_the_gait_events_and_reads_back_in_ezc3d(source: str, gaitpd
     assert sorted(np.unique(event["ICON_IDS"]["value"]).tolist()) == [1, 2]
 
 
+def test_c3d_of_more_than_65535_samples_reads_back_every_sample_in_ezc3d(tmp_path: Path) -> None:
+    """issue 20: a 300 s walk at 300 Hz (90,000 samples) read back as 65,535 (POINT:FRAMES and the header are 16-bit).
+
+    Two analog samples per C3D frame (POINT:RATE 150 Hz, ANALOG:RATE 300 Hz): 45,000 frames hold all 90,000.
+    """
+    import ezc3d
+
+    from insole.io._export._c3d import read_c3d_events
+
+    recording = insole.load(SHARED / "gaitndd-cohort" / "hunt10.hea")
+    assert [recording.foot(side).n_samples for side in recording.sides] == [90_000, 90_000]
+    path = write_c3d(recording, tmp_path / "hunt10.c3d")
+    raw = ezc3d.c3d(str(path))
+    assert raw["data"]["analogs"].shape[2] == 90_000
+    assert int(raw["parameters"]["POINT"]["FRAMES"]["value"][0]) == 45_000
+    assert float(raw["parameters"]["ANALOG"]["RATE"]["value"][0]) == 300.0
+    assert float(raw["parameters"]["POINT"]["RATE"]["value"][0]) == 150.0
+    rate, _, _, data = read_c3d_analogs(path)
+    _, _, _, expected = c3d_channels(recording)
+    assert rate == 300.0 and data.shape == expected.shape == (expected.shape[0], 90_000)
+    assert np.array_equal(data, expected.astype(np.float32).astype(np.float64), equal_nan=True)
+    last_s = max(t for *_, t in read_c3d_events(path))
+    assert last_s <= float(recording.left.time_s[-1]) + 1e-3  # float32 seconds: within 0.03 ms at 300 s
+
+
+def test_c3d_pads_an_odd_long_recording_to_whole_frames_with_invalid_samples(gaitpdb, tmp_path: Path) -> None:
+    import ezc3d
+
+    n = 65_537  # needs two samples per frame; the last frame gets one padding sample
+    foot = gaitpdb.left
+    reps = -(-n // foot.n_samples)
+    long_foot = FootSamples(np.arange(n) / 100.0, np.tile(foot.values, (reps, 1))[:n],
+                            np.tile(foot.valid, reps)[:n])
+    long = gaitpdb.replace(left=long_foot, right=None)
+    path = write_c3d(long, tmp_path / "long.c3d")
+    assert ezc3d.c3d(str(path))["data"]["analogs"].shape[2] == n + 1
+    _, labels, _, data = read_c3d_analogs(path)
+    _, _, _, expected = c3d_channels(long)
+    assert np.array_equal(data[:, :n], expected.astype(np.float32).astype(np.float64), equal_nan=True)
+    assert data[labels.index("L_VALID"), n] == 0.0 and np.isnan(data[labels.index("L_TIME"), n])
+
+
 def test_tables_as_csv_and_parquet(tmp_path: Path) -> None:
     recording = insole.load(VENDOR / "fscan_testL.asf")
     table = footprint_table(recording)

@@ -8,9 +8,13 @@ sample slot ``k`` of each foot (a shorter foot is padded with NaN and
 
 ``TIME`` (s), ``VALID`` (1/0), one channel per sensor in the recording's unit
 (``kPa``, ``N``, ``au``), ``ACC_X/Y/Z`` (g) and ``GYR_X/Y/Z`` (deg/s) when the
-insole has an IMU, then the recording's extra channels. Analog rate = point
-rate = the recording's nominal rate; there are no points (an empty point
-block, which ezc3d needs spelled out). ANALOG:DESCRIPTIONS carry the full
+insole has an IMU, then the recording's extra channels. Analog rate = the
+recording's nominal rate; there are no points (an empty point block, which
+ezc3d needs spelled out). Point rate = analog rate, except that a recording of
+more than 65535 samples (the header and POINT:FRAMES count frames in 16 bits)
+puts 2, 3, ... analog samples in each frame, so every reader gets them all
+(``INSOLE:ANALOG_PER_FRAME`` says how many; a last part-filled frame is padded
+with TIME NaN, VALID 0). ANALOG:DESCRIPTIONS carry the full
 channel name; a parameter group ``INSOLE`` names the writer, the input file and its
 SHA-256, the layout and the unit (C3D parameters hold short strings only).
 
@@ -138,8 +142,9 @@ def write_c3d(recording: Recording, path: str | Path, *, force: bool = False,
     path = check_target(path, force=force, inputs=inputs)
     labels, units, descriptions, data = c3d_channels(recording)
     rate = float(recording.sample_rate_hz)
+    per_frame, data = _frames(labels, data)
     c3d = ezc3d.c3d()
-    c3d["parameters"]["POINT"]["RATE"]["value"] = [rate]
+    c3d["parameters"]["POINT"]["RATE"]["value"] = [rate / per_frame]
     c3d["parameters"]["POINT"]["LABELS"]["value"] = []
     c3d["parameters"]["ANALOG"]["RATE"]["value"] = [rate]
     # A C3D parameter dimension holds at most 255 entries; more channels continue in
@@ -162,6 +167,7 @@ def write_c3d(recording: Recording, path: str | Path, *, force: bool = False,
     c3d.add_parameter("INSOLE", "SHA256", [str(source.get("sha256", "n/a"))])
     c3d.add_parameter("INSOLE", "LAYOUT", [recording.layout.name[:255]])
     c3d.add_parameter("INSOLE", "UNIT", [recording.unit])
+    c3d.add_parameter("INSOLE", "ANALOG_PER_FRAME", [float(per_frame)])
     gait_events, how = c3d_events(recording)
     t0_s = min(float(recording.samples(side).time_s[0]) for side in recording.sides)
     icons = dict(_EVENT_NAMES.values())
@@ -182,7 +188,7 @@ def write_c3d(recording: Recording, path: str | Path, *, force: bool = False,
     c3d.add_parameter("INSOLE", "EVENT_T0", [t0_s])
     c3d.add_parameter("INSOLE", "EVENTS", [how])
     # One analog sample per frame; an explicit empty point block (ezc3d divides by the point count otherwise).
-    c3d["data"]["points"] = np.zeros((4, 0, data.shape[1]))
+    c3d["data"]["points"] = np.zeros((4, 0, data.shape[1] // per_frame))
     c3d["data"]["analogs"] = data[np.newaxis, :, :]
     with atomic_path(path, force=force) as temporary:
         # ezc3d appends ".c3d" to a name that does not end in it (the temporary ends in ".part")
@@ -193,6 +199,30 @@ def write_c3d(recording: Recording, path: str | Path, *, force: bool = False,
         finally:
             written.unlink(missing_ok=True)
     return path
+
+
+# The header and POINT:FRAMES count frames in 16 bits: ezc3d 1.7.2 (and readers that trust either) stop at
+# 65535 frames, whatever the file holds.
+_MAX_FRAMES = 65535
+
+
+def _frames(labels: list[str], data: np.ndarray) -> tuple[int, np.ndarray]:
+    """(analog samples per C3D frame, data padded to a whole number of frames).
+
+    A recording of more than 65535 samples puts 2, 3, ... analog samples in each frame (ANALOG:RATE a
+    multiple of POINT:RATE, as a force plate beside cameras is stored), so every reader counts them all;
+    the last frame is filled with padding (TIME NaN, VALID 0) like a shorter foot.
+    """
+    n_samples = data.shape[1]
+    per_frame = max(1, -(-n_samples // _MAX_FRAMES))
+    if n_samples % per_frame == 0:
+        return per_frame, data
+    padded = np.full((data.shape[0], n_samples + per_frame - n_samples % per_frame), np.nan)
+    padded[:, :n_samples] = data
+    for row, label in enumerate(labels):
+        if label.endswith("_VALID"):
+            padded[row, n_samples:] = 0.0
+    return per_frame, padded
 
 
 def read_c3d_analogs(path: str | Path) -> tuple[float, list[str], list[str], np.ndarray]:
