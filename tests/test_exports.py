@@ -281,6 +281,49 @@ def test_cli_export(target: str, tmp_path: Path, capsys) -> None:
         assert read_bids(tmp_path).equals(insole.load(GAITPDB))
 
 
+def test_cli_export_c3d_says_in_one_line_where_the_events_past_255_are(tmp_path: Path, capsys) -> None:
+    # issue 20: the EVENT group keeps the first 255 events and the command said nothing about the rest
+    from insole.io._export._c3d import read_c3d_events
+
+    source = SHARED / "gaitndd-cohort" / "hunt10.hea"
+    assert main(["export", str(source), "--to", "c3d", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    path = tmp_path / "hunt10.c3d"
+    assert captured.out == f"{path}\n"
+    n = len(read_c3d_events(path))
+    assert n > 255
+    assert captured.err == (
+        f"{path}: the EVENT group (what Nexus and Visual3D read) holds the first 255 of {n} gait events; the other "
+        f"{n - 255} are in INSOLE:EVENT_CONTEXTS2/EVENT_LABELS2/EVENT_SECONDS2 and on "
+        "(insole.io.read_c3d_events reads them all)\n")
+    # a recording whose events all fit says nothing more than the file it wrote
+    short = tmp_path / "short.c3d"
+    assert main(["export", str(VENDOR / "stappone_example.csv"), "--to", "c3d", "--out", str(short)]) == 0
+    captured = capsys.readouterr()
+    assert 0 < len(read_c3d_events(short)) <= 255
+    assert captured.out == f"{short}\n" and captured.err == ""
+
+
+@pytest.mark.parametrize("name", ["hunt10.c3d", "walk.C3D"])
+def test_cli_export_c3d_out_ending_in_c3d_is_the_file(name: str, tmp_path: Path, capsys) -> None:
+    # issue 20: --out hunt10.c3d created a folder hunt10.c3d holding GaCo01_01.c3d
+    target = tmp_path / name
+    assert main(["export", str(GAITPDB), "--to", "c3d", "--out", str(target)]) == 0
+    assert capsys.readouterr().out == f"{target}\n"
+    assert target.is_file() and sorted(p.name for p in tmp_path.iterdir()) == [name]
+    assert read_c3d_analogs(target)[3].shape[1] == insole.load(GAITPDB).left.n_samples
+    # the file now exists: a second export is refused in one line, without --force
+    assert main(["export", str(GAITPDB), "--to", "c3d", "--out", str(target)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(target) in err and "\n" not in err
+    assert main(["export", str(GAITPDB), "--to", "c3d", "--out", str(target), "--force"]) == 0
+    # a folder that already exists under such a name stays a folder
+    folder = tmp_path / "old.c3d"
+    folder.mkdir()
+    assert main(["export", str(GAITPDB), "--to", "c3d", "--out", str(folder)]) == 0
+    assert (folder / "GaCo01_01.c3d").is_file()
+
+
 def test_cli_export_bad_input_exits_2(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "nothing.txt"
     bad.write_text("this is not a recording\n")

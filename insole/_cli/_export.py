@@ -2,7 +2,9 @@
 
 * ``bids``: a BIDS-motion dataset (pressures as MISC channels, one tracking
   system per insole; docs/formats.md);
-* ``c3d``: ``<stem>.c3d`` with every channel as an analog (ezc3d);
+* ``c3d``: ``<stem>.c3d`` (or the --out given, when it ends in ``.c3d``) with
+  every channel as an analog (ezc3d); a line on stderr says when the EVENT
+  group could not hold every gait event;
 * ``tables``: the analysis' per-stride and summary tables (when the analysis
   core is installed) and the footprint table (peak pressure, pressure-time
   integral, contact area, arch index per region), each as CSV and Parquet,
@@ -47,7 +49,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--to", required=True, choices=("bids", "c3d", "tables"), help="output format")
     parser.add_argument("--out", required=True, type=Path,
-                        help="output folder (created if missing; its parent must exist); a BIDS dataset is extended")
+                        help="output folder (created if missing; its parent must exist); a BIDS dataset is "
+                             "extended; with --to c3d, a name ending in .c3d is the file itself")
     parser.add_argument("--force", action="store_true",
                         help="replace existing files (a BIDS run only with a new export of the same source file)")
     parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
@@ -69,8 +72,13 @@ def run(args: argparse.Namespace) -> int:
             params = BidsExportParams(subject=args.subject, session=args.session, task=args.task, run=args.run)
         except ValueError as error:
             raise UsageError(str(error)) from None
-    out = check_target(args.out, folder=True, inputs=[args.path])
-    target = out / f"{args.path.stem}.c3d" if args.to == "c3d" else None
+    if args.to == "c3d" and args.out.suffix.lower() == ".c3d" and not args.out.is_dir():
+        # an --out ending in .c3d names the file itself (issue 20: it used to become a folder)
+        target: Path | None = check_target(args.out, force=args.force, inputs=[args.path])
+        out = args.out.parent
+    else:
+        out = check_target(args.out, folder=True, inputs=[args.path])
+        target = out / f"{args.path.stem}.c3d" if args.to == "c3d" else None
     # refuse what can be refused before the recording is read and analysed
     first = [target] if target is not None else [out / n for n in _FIRST_TABLES] if args.to == "tables" else []
     for path in first if out.is_dir() else ():
@@ -99,10 +107,14 @@ def _write(args: argparse.Namespace, recording: Any, out: Path, params: Any, tar
 
         return write_bids(recording, out, params, input_path=args.path, force=args.force, inputs=[args.path])
     if args.to == "c3d":
-        from insole.io import write_c3d
+        from insole.io._export._c3d import _events_note, _write_c3d
 
         assert target is not None
-        return [write_c3d(recording, target, force=args.force, inputs=[args.path])]
+        path, n_events = _write_c3d(recording, target, force=args.force, inputs=[args.path])
+        note = _events_note(path, n_events)
+        if note is not None:
+            sys.stderr.write(note + "\n")
+        return [path]
     return _tables(recording, args.path, out, force=args.force)
 
 

@@ -137,6 +137,12 @@ def write_c3d(recording: Recording, path: str | Path, *, force: bool = False,
     ``OutputError`` unless ``force``; one of ``inputs`` is refused even with
     it. The file appears whole or not at all (written beside, then renamed).
     """
+    return _write_c3d(recording, path, force=force, inputs=inputs)[0]
+
+
+def _write_c3d(recording: Recording, path: str | Path, *, force: bool = False,
+               inputs: Iterable[str | Path] = ()) -> tuple[Path, int]:
+    """``write_c3d``, and how many gait events it wrote (the EVENT group holds the first 255)."""
     ezc3d = _ezc3d()
 
     path = check_target(path, force=force, inputs=inputs)
@@ -198,7 +204,16 @@ def write_c3d(recording: Recording, path: str | Path, *, force: bool = False,
             os.replace(written, temporary)
         finally:
             written.unlink(missing_ok=True)
-    return path
+    return path, len(gait_events)
+
+
+def _events_note(path: Path, n_events: int) -> str | None:
+    """One line for the CLI when the EVENT group could not hold every event, else None."""
+    if n_events <= _PER_PARAMETER:
+        return None
+    return (f"{path}: the EVENT group (what Nexus and Visual3D read) holds the first {_PER_PARAMETER} of "
+            f"{n_events} gait events; the other {n_events - _PER_PARAMETER} are in INSOLE:EVENT_CONTEXTS2/"
+            "EVENT_LABELS2/EVENT_SECONDS2 and on (insole.io.read_c3d_events reads them all)")
 
 
 # The header and POINT:FRAMES count frames in 16 bits: ezc3d 1.7.2 (and readers that trust either) stop at
