@@ -288,6 +288,74 @@ def _phase_shapes(phases: list[dict[str, Any]], duration_s: float) -> tuple[list
     return shapes, annotations
 
 
+# ------------------------------------------------------------------ the load as analysed
+
+# the analysis states its offset in words (``quality[side]["zero_offset"]``, 4 significant digits)
+_OFFSET_NOTE = re.compile(r"total force offset (-?[0-9][0-9.]*(?:e[-+]?[0-9]+)?) (N|au)\b")
+_VENDOR_FORCE = "vendor_total_force_n"
+
+
+@dataclass(frozen=True)
+class _AsAnalysed:
+    """Each foot's load as the analysis uses it, with what the axis and the note say about it."""
+
+    loads: dict[str, np.ndarray]
+    unit: str
+    label: str
+    axis_label: str
+    offsets: dict[str, float]
+    note: str
+
+
+def _as_analysed(recording: Recording, analysis: Any, scale: Any, loads: dict[str, np.ndarray]) -> _AsAnalysed:
+    """The load of each foot as the analysis uses it: its force source, less its zero offset.
+
+    The analysis' total force is either the sum the dashboard draws (the sensor values, or pressure x area)
+    or the source's own total-force channel (N); it subtracts each foot's median mid-swing level from it.
+    The raw values stay in the file (the player's frames); this is what the load chart and readouts show.
+    Without an analysis, or for a force source the page cannot rebuild, the raw sums are shown as they are.
+    """
+    raw = _AsAnalysed(loads, scale.unit, scale.label, scale.axis_label, {}, "")
+    if analysis is None or any(side not in analysis.quality for side in recording.sides):
+        return raw
+    sources = {str(analysis.quality[side].get("force_source", "")) for side in recording.sides}
+    if len(sources) != 1:
+        return raw
+    source = sources.pop()
+    out: dict[str, np.ndarray] = {}
+    if source.startswith("the source's total-force channel"):
+        unit, label, axis = "N", "total force (N, the recording's own total-force channel)", "force (N)"
+        for side in recording.sides:
+            foot = recording.samples(side)
+            channel = foot.channels.get(_VENDOR_FORCE)
+            if channel is None:
+                return raw
+            out[side] = np.where(foot.valid, np.asarray(channel, dtype=np.float64), np.nan)
+    elif source.startswith("sum of"):
+        unit, label, axis = scale.unit, scale.label, scale.axis_label
+        out = dict(loads)
+    else:
+        return raw
+    offsets: dict[str, float] = {}
+    for side in recording.sides:
+        quality = analysis.quality[side]
+        if not quality.get("zero_offset_applied"):
+            continue
+        found = _OFFSET_NOTE.search(str(quality.get("zero_offset", "")))
+        if found is None or (found.group(2) == "N") != (unit == "N"):
+            return raw  # applied, but not in words the page can read: raw values rather than a guess
+        offsets[side] = float(found.group(1))
+        out[side] = out[side] - offsets[side]
+    note = ""
+    if offsets:
+        word = "au" if unit == "kPa" else unit  # the analysis calls a sum of pressures of unknown areas au
+        note = ("zero offset subtracted, as in the analysis (each foot's median mid-swing level): "
+                + ", ".join(f"{side} {offsets[side]:.4g} {word}" for side in recording.sides if side in offsets))
+        axis = f"{axis}, less zero offset"
+        label = f"{label}, less the zero offset"
+    return _AsAnalysed(out, unit, label, axis, offsets, note)
+
+
 # ------------------------------------------------------------------ figures
 
 
@@ -589,7 +657,8 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
     how = ("means over the stances of the strides the analysis used (its per-sensor maps)" if analysis is not None
            else "no maps: the gait analysis is not available")
     symmetry_rows = _symmetry_rows(analysis)
-    force_figure, force_data = _force_view(recording, loads, scale.axis_label, analysis)
+    shown = _as_analysed(recording, analysis, scale, loads)
+    force_figure, force_data = _force_view(recording, shown.loads, shown.axis_label, analysis)
     figures, butterfly_note = _analysis_figures(recording, analysis)
     describe = _describe(recording, analysis, source, params)
     describe["analysis"] = {
@@ -600,7 +669,8 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
     return {
         "meta": describe,
         "grid": foot_grid(recording.layout).to_json(),
-        "load": {"unit": scale.unit, "label": scale.label, "weights": np.round(scale.sensor_weights, 8).tolist()},
+        "load": {"unit": shown.unit, "label": shown.label, "weights": np.round(scale.sensor_weights, 8).tolist(),
+                 "zero_offsets": shown.offsets, "note": shown.note},
         "player": _player_frames(recording, params),
         "force": force_data,
         "maps": {**maps, "unit": recording.unit, "stances": counts, "how": how},

@@ -382,3 +382,100 @@ def test_capture_quality_and_layout_banner_read_as_words(tmp_path: Path) -> None
         "right battery": "87 % → 85 %",
     }
     assert "are approximate" in banner and "APPROXIMATE" not in banner and "fitted by us" not in banner
+
+
+def _chart_load(payload: dict, side: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(payload["force"]["sides"][side]["load"]), np.float32).astype(np.float64)
+
+
+def test_footswitch_load_is_drawn_less_the_analysis_zero_offset() -> None:
+    """A foot switch reads about -2 au unloaded and nearer 0 au loaded: the load chart and the player drew that raw
+    scale (0 to -2 au) while the analysis subtracts each foot's zero offset first (issue 20, gaitndd hunt10).
+    The chart now draws the analysis' load (raw sum less the offset the analysis states), and says so."""
+    from insole import analyze
+
+    recording = load(REPO / "recordings/gaitndd_control1.parquet")
+    analysis = analyze(recording)
+    payload = dashboard_payload(recording, analysis)
+    # the offsets the analysis states for this file (quality[side]["zero_offset"], to 4 significant digits)
+    assert [analysis.quality[s]["zero_offset"].split("(")[1] for s in ("left", "right")] == [
+        "total force offset -0.536 au)", "total force offset -0.6397 au)"]
+    assert payload["load"]["zero_offsets"] == {"left": -0.536, "right": -0.6397}
+    for side, offset in payload["load"]["zero_offsets"].items():
+        foot = recording.samples(side)
+        raw = np.where(foot.valid, foot.values[:, 0].astype(np.float64), np.nan)
+        assert np.nanmin(raw) < -0.5  # raw, the unloaded foot reads well below zero...
+        # ...the chart is the raw value less the offset (float32 in the page: half a unit in the 7th digit)
+        np.testing.assert_allclose(_chart_load(payload, side), raw - offset, rtol=0, atol=1e-6, equal_nan=True)
+        # unloaded mid-swing sits at 0 after the offset: only noise of a few hundredths of the ~0.87 au peak below it
+        assert np.nanmin(_chart_load(payload, side)) > -0.1
+    title = payload["figures"]["force"]["layout"]["yaxis"]["title"]["text"]
+    assert title == "load (au), less zero offset"
+    assert payload["load"]["note"] == ("zero offset subtracted, as in the analysis (each foot's median mid-swing "
+                                       "level): left -0.536 au, right -0.6397 au")
+    assert payload["load"]["label"] == "total load (arbitrary units), less the zero offset"
+
+
+def test_dashboard_without_an_offset_shows_the_raw_load() -> None:
+    """Without the analysis' offset (zero_offset=False) the chart is the raw sum, labelled as before."""
+    from insole import AnalysisParams, analyze
+
+    recording = load(REPO / "recordings/gaitndd_control1.parquet")
+    payload = dashboard_payload(recording, analyze(recording, AnalysisParams(zero_offset=False)))
+    assert payload["load"]["zero_offsets"] == {} and payload["load"]["note"] == ""
+    assert payload["figures"]["force"]["layout"]["yaxis"]["title"]["text"] == "load (au)"
+    foot = recording.samples("left")
+    np.testing.assert_allclose(_chart_load(payload, "left"), np.where(foot.valid, foot.values[:, 0], np.nan),
+                               rtol=0, atol=1e-6, equal_nan=True)
+
+
+def test_moticon_load_chart_is_the_force_the_table_reports() -> None:
+    """The Moticon load chart summed the sensor pressures (kPa, areas unknown) while the left/right table gave
+    "peak force N": the analysis' force is the recording's own total-force channel in newtons (its metric unit
+    is N), so the chart now draws that channel, less the analysis' offset, in N (issue 20)."""
+    from insole import analyze
+    from insole.analysis import metric_unit
+
+    recording = load(REPO / "recordings/moticon_230927_102114.parquet")
+    analysis = analyze(recording)
+    assert analysis.quality["left"]["force_source"] == "the source's total-force channel (sensor areas unknown)"
+    payload = dashboard_payload(recording, analysis)
+    assert payload["load"]["unit"] == "N"
+    assert payload["figures"]["force"]["layout"]["yaxis"]["title"]["text"] == "force (N), less zero offset"
+    rows = {r["metric"]: r for r in payload["symmetry"]}
+    assert rows["max_force_n"]["unit"] == metric_unit("max_force_n") == "N"
+    for side in ("left", "right"):
+        foot = recording.samples(side)
+        channel = np.where(foot.valid, foot.channels["vendor_total_force_n"], np.nan)
+        offset = payload["load"]["zero_offsets"][side]
+        np.testing.assert_allclose(_chart_load(payload, side), channel - offset, rtol=0, atol=1e-3, equal_nan=True)
+        # the table's mean peak force of the used strides lies within the chart's range of the same force
+        assert 0 < rows["max_force_n"][f"{side}_mean"] <= np.nanmax(_chart_load(payload, side))
+
+
+@pytest.mark.browser
+def test_player_readout_is_the_load_chart_value(tmp_path: Path) -> None:
+    """The player's L/R readout read the raw quantised frames (-0.5, -0.6 au for a foot switch): it now shows the
+    load chart's value at the player's time (the load less the analysis' offset)."""
+    from browser import chromium, wait_for
+
+    recording = load(REPO / "recordings/gaitndd_control1.parquet")
+    path = write_dashboard(recording, tmp_path / "d.html", source="test")
+    payload = _payload_from_html(path.read_text())
+    with chromium() as (context, _):
+        page, errors, _requests = _open(context, path)
+        wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
+        page.evaluate("() => { window.__player.pause(); window.__player.seek(1234); }")
+        # the player draws (and fills its readouts) on the next animation frame
+        wait_for(page, "() => window.__dashboardStats.player && window.__dashboardStats.player.index === 1234", 30)
+        time_s = page.evaluate("() => window.__dashboardStats.player.time_s")
+        shown = {s: page.locator(f"#player-load-{s}").inner_text() for s in ("left", "right")}
+        unit = page.locator("#player-load-unit").inner_text()
+        page.close()
+    assert errors == []
+    for side in ("left", "right"):
+        entry = payload["force"]["sides"][side]
+        index = int(round((time_s - entry["t0_s"]) / entry["dt_s"]))
+        assert shown[side] == f"{_chart_load(payload, side)[index]:.1f}"
+        assert not shown[side].startswith("-")
+    assert unit == "total load (arbitrary units), less the zero offset"

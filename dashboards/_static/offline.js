@@ -183,7 +183,7 @@
         xs.push(ex); ys.push(ey); idx.push(k++);
       });
     });
-    $('load-hint').textContent = P.load.label + (showEvents || !Object.keys(P.force.events).length ? '' : ' · zoom in below ' + EVENT_SPAN_S + ' s to see heel strikes and toe offs');
+    $('load-hint').textContent = P.load.label + (P.load.note ? ' · ' + P.load.note : '') + (showEvents || !Object.keys(P.force.events).length ? '' : ' · zoom in below ' + EVENT_SPAN_S + ' s to see heel strikes and toe offs');
     return { x: xs, y: ys, idx: idx };
   }
 
@@ -251,6 +251,14 @@
     return best;
   }
 
+  /* The load chart's value at time t (the load as the analysis uses it, every sample), for the player's readout. */
+  function loadAt(s, t) {
+    if (!force[s]) forceData();
+    var f = force[s], i = indexAt(f, t);
+    if (i > 0 && (i >= f.n || Math.abs(timeAt(f, i - 1) - t) <= Math.abs(timeAt(f, i) - t))) i -= 1;
+    return Math.abs(timeAt(f, i) - t) <= 0.75 * f.dt ? f.load[i] : NaN;
+  }
+
   function setupPlayer(fm) {
     var unitLoad = P.load.unit, lastCursor = 0;
     $('player-load-unit').textContent = P.load.label;
@@ -264,7 +272,7 @@
         $('player-time').textContent = fmtClock(t, true);
         $('scrub').value = String(p.index);
         SIDES.forEach(function (s) {
-          var v = p.load[s][p.index];
+          var v = loadAt(s, t);
           $('player-load-' + s).textContent = v === v ? v.toFixed(unitLoad === 'N' ? 0 : 1) : 'gap';
         });
         var m = nearestMark(t);
