@@ -173,7 +173,7 @@ def test_walking_speed_age_and_sex_are_read_from_the_file_and_shown(shared_data)
     # the stance-% norm at this person's speed (64.2 - 3.5 x 0.77 = 61.5 %) [75]
     assert "61.5% at 0.77 m/s" in rows["stance_pct"]["reference"]
     page = render_html(report)
-    assert "walking speed 0.77 m/s" in page and "▲ outside" in page
+    assert "walking speed 0.77 m/s" in page and "▼ below" in page
 
 
 def test_a_failed_body_weight_check_is_not_good_data(shared_data):

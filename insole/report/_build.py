@@ -38,8 +38,10 @@ from insole.report._metrics import (
 )
 from insole.report._model import json_number
 from insole.report._reference import (
+    BODY_WEIGHT_METRICS,
     ReferenceSet,
     Repeatability,
+    body_weight_check,
     foot_metric_values,
     load_reference_sets,
     load_repeatability,
@@ -91,10 +93,21 @@ class KeyNumber:
     # where the value lies outside the real controls' range of this layout: "left", "right" or "session"
     outside: tuple[str, ...] = ()
     real_range: tuple[float, float] | None = None
+    # why the row's values are shown but not judged against the range beside them ("" when they are judged)
+    not_judged: str = ""
+
+    def direction(self, where: str) -> str:
+        """Whether the value at ``where`` ("left", "right", "session") lies "above" or "below" the range."""
+        value = {"left": self.left, "right": self.right, "session": self.session}[where]
+        if where not in self.outside or value is None or self.real_range is None:
+            return ""
+        return "above" if value > self.real_range[1] else "below"
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "label": self.label, "unit": self.unit, "digits": self.digits,
                 "outside_real_range": list(self.outside),
+                "outside_direction": {w: self.direction(w) for w in self.outside},
+                "not_judged": self.not_judged,
                 "real_range": [json_number(v) for v in self.real_range] if self.real_range else None,
                 "left": json_number(self.left),
                 "right": json_number(self.right), "session": json_number(self.session),
@@ -221,8 +234,32 @@ def person_record(recording: Recording) -> dict[str, Any]:
             "source": person.get("source") if person else None}
 
 
+# measures of timing only (event times): comparable across insoles, so judged against real controls of other
+# insoles when the layout has none; the others depend on the sensors and are shown but not judged then
+_TIMING_KEYS = frozenset({"stance_s", "stance_pct", "step_s", "double_support_pct", "cadence_steps_per_min",
+                          "timing_variability_pct", "stride_variability_pct", "stance_variability_pct",
+                          "stride_cv_pct", "stride_sd_ms", "stance_si_pct", "step_si_pct"})
+# session rows judged from the scatter of strides (need FindingParams.min_variability_strides) and from the two
+# feet's step means (need FindingParams.min_steps steps per foot)
+_VARIABILITY_KEYS = frozenset({"timing_variability_pct", "stride_variability_pct", "stance_variability_pct",
+                               "stride_cv_pct", "stride_sd_ms", "cop_ml_sd_pct"})
+_ASYMMETRY_KEYS = frozenset({"stance_si_pct", "impulse_si_pct", "step_si_pct"})
+NOT_JUDGED_BODY_WEIGHT = "not judged: the body-weight check failed (see data quality)"
+NOT_JUDGED_OTHER_INSOLE = "not judged: another insole"
+NOT_JUDGED_FEW_STRIDES = "too few strides to judge"
+
+
+def _other_insoles(controls: ReferenceSet) -> str:
+    layouts = sorted({str(r["layout"]) for r in controls.recordings if r.get("layout")} or set(controls.layouts))
+    return ", ".join(layouts) or controls.name
+
+
 def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
-                person: dict[str, Any] | None = None) -> list[KeyNumber]:
+                person: dict[str, Any] | None = None, params: FindingParams | None = None) -> list[KeyNumber]:
+    params = params or FindingParams()
+    bw_failed = not body_weight_check(session)[1]
+    n_strides = min((int(session.feet[s].stride_times_s.size) for s in session.sides), default=0)
+    n_steps = min((len(session.feet[s].steps) for s in session.sides), default=0)
     layout_ref = (reference_set_for(sets, session.layout.name, kind="real")
                   or reference_set_for(sets, session.layout.name))
     # timing and force-curve measures do not depend on where the sensors sit: the layout's real controls, else
@@ -246,12 +283,16 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
             texts.append(f"{literature} [literature]")
             kinds.append("literature")
         # real controls of another layout only for metrics that do not depend on the sensor layout
+        judge_ref, not_judged = layout_ref, ""
         if (controls is not None and controls is not layout_ref
                 and key in ("stance_s", "stance_pct", "f1", "loading_rate_bw_s", "valley_ratio")):
             text = _range_text(controls, key, scale, unit, digits, per_foot=True)
             if text:
-                texts.append(f"{text} [real controls]")
+                timing = key in _TIMING_KEYS
+                texts.append(f"{text} [real controls of another insole ({_other_insoles(controls)})"
+                             f"{'; timing only' if timing else ''}]")
                 kinds.append("real controls")
+                judge_ref, not_judged = (controls, "") if timing else (None, NOT_JUDGED_OTHER_INSOLE)
         if layout_ref is not None:
             text = _range_text(layout_ref, key, scale, unit, digits, per_foot=True)
             if text:
@@ -263,11 +304,13 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
             # the analysis' own index where the metric is one of its own, else of the means shown
             si = (analysis_symmetry_index(session, key) if session.analysis is not None and key in ANALYSIS_METRICS
                   else _si(right, left))
-        outside, real_range = _outside(layout_ref, key, scale, True, {"left": left, "right": right})
+        if bw_failed and key in BODY_WEIGHT_METRICS:
+            judge_ref, not_judged = None, NOT_JUDGED_BODY_WEIGHT
+        outside, real_range = _outside(judge_ref, key, scale, True, {"left": left, "right": right})
         rows.append(KeyNumber(key, label, unit, left=left, right=right, symmetry_index_pct=si,
                               reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
-                              outside=outside, real_range=real_range))
+                              outside=outside, real_range=real_range, not_judged=not_judged))
     session_values = session_metric_values(session)
     speed = (person or {}).get("gait_speed_m_per_s")
     if speed is not None:
@@ -289,15 +332,26 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         if literature:
             texts.append(f"{literature} [literature]")
             kinds.append("literature")
+        judge_ref, not_judged = controls, ""
         if controls is not None:
             text = _range_text(controls, key, 1.0, unit, digits, per_foot=False)
             if text:
-                texts.append(f"{text} [real controls]")
+                if controls is layout_ref:
+                    texts.append(f"{text} [real controls]")
+                else:
+                    timing = key in _TIMING_KEYS
+                    texts.append(f"{text} [real controls of another insole ({_other_insoles(controls)})"
+                                 f"{'; timing only' if timing else ''}]")
+                    if not timing:
+                        judge_ref, not_judged = None, NOT_JUDGED_OTHER_INSOLE
                 kinds.append("real controls")
-        outside, real_range = _outside(controls, key, 1.0, False, {"session": value})
+        if ((key in _VARIABILITY_KEYS and n_strides < params.min_variability_strides)
+                or (key in _ASYMMETRY_KEYS and n_steps < params.min_steps)):
+            judge_ref, not_judged = None, NOT_JUDGED_FEW_STRIDES
+        outside, real_range = _outside(judge_ref, key, 1.0, False, {"session": value})
         rows.append(KeyNumber(key, label, unit, session=value, reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
-                              outside=outside, real_range=real_range))
+                              outside=outside, real_range=real_range, not_judged=not_judged))
     return rows
 
 
@@ -664,7 +718,7 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
         base_result = evaluate(base_session, params, reference_sets=sets)
         changes = baseline_changes(session, base_session, load_repeatability(session.layout.name))
     result = evaluate(session, params, reference_sets=sets, baseline=base_session)
-    key_rows = key_numbers(session, sets, person_record(recording))
+    key_rows = key_numbers(session, sets, person_record(recording), params)
     extra_refs = list(METHODS_REFERENCES) + [n for row in key_rows for n in row.references] + [13, 64]
     clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
     stance_spm = base_spm = None

@@ -102,6 +102,7 @@ def render_html(report: Report) -> str:
                             what="Regional shares of the stance load:"),
         fig_curves=_figure_html(plot.force_curves(analysis), "fig-force-curves", missing.get("force_curves")),
         fig_cop=_figure_html(plot.cop_paths(analysis, layout), "fig-cop", missing.get("cop_paths")),
+        cop_missing=bool(missing.get("cop_paths")),
         fig_maps=_figure_html(plot.load_maps(analysis, layout), "fig-load-maps", missing.get("load_maps")),
         # the SPM comparisons computed by build_report; a comparison not done is one line with its reason
         fig_spm=_spm_html(report.stance_spm, "fig-stance-spm", "Where in stance the feet differ:"),

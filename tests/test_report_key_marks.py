@@ -1,0 +1,139 @@
+"""Key numbers: a value is marked above or below the range shown beside it, or the row says why it is not judged.
+
+Issue 20 (a new user's review of reports on files the gallery does not use): the marks said "▲ outside" for values
+below the range too; the Moticon report compared some values with real controls of other insoles and not others;
+variability from 3-5 strides and forces from a failed body-weight check were judged; and the COP caption stayed
+when the figure was absent.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any
+
+from insole import load
+
+
+@functools.lru_cache(maxsize=None)
+def _report(path: Path) -> Any:
+    from insole.report._build import build_report
+
+    return build_report(load(path), path=path)
+
+
+def _rows(path: Path) -> dict[str, dict[str, Any]]:
+    return {k["key"]: k for k in _report(path).to_dict()["key_numbers"]}
+
+
+def _page(path: Path) -> str:
+    from insole.report._html import render_html
+
+    return render_html(_report(path))
+
+
+def _key_row_html(page: str, label: str) -> str:
+    table = page[page.index('<section id="key-numbers">'):]
+    table = table[:table.index("</section>")]
+    start = table.index(f"<td>{label}")
+    return table[start:table.index("</tr>", start)]
+
+
+def _every_shown_real_range_is_judged_or_explained(rows: dict[str, dict[str, Any]]) -> None:
+    for row in rows.values():
+        if "[real controls" not in row["reference"]:
+            continue
+        if row["not_judged"]:
+            assert row["outside_real_range"] == [] and row["outside_direction"] == {}, row["key"]
+            continue
+        assert row["real_range"] is not None, row["key"]
+        low, high = row["real_range"]
+        for where in ("left", "right", "session"):
+            value = row.get(where)
+            if value is None:
+                continue
+            expected = "above" if value > high else "below" if value < low else None
+            assert row["outside_direction"].get(where) == expected, (row["key"], where, value, low, high)
+            assert (where in row["outside_real_range"]) is (expected is not None), (row["key"], where)
+
+
+def test_below_the_range_is_marked_below_not_outside(shared_data):
+    """hunt10 (gaitndd): cadence 95.3 steps/min under the controls' 104.5-119.7 is "▼ below"; stance time above."""
+    path = shared_data / "gaitndd-cohort" / "hunt10.hea"
+    rows = _rows(path)
+    cadence = rows["cadence_steps_per_min"]
+    assert round(cadence["session"], 1) == 95.3
+    assert [round(v, 1) for v in cadence["real_range"]] == [104.5, 119.7]
+    assert cadence["outside_direction"] == {"session": "below"}
+    assert rows["stance_s"]["outside_direction"] == {"left": "above", "right": "above"}
+    _every_shown_real_range_is_judged_or_explained(rows)
+    page = _page(path)
+    assert "▲ outside" not in page
+    cadence_html = _key_row_html(page, "Cadence")
+    assert "▼ below" in cadence_html and 'title="below the range of real controls"' in cadence_html
+    assert 'aria-label="below the range of real controls"' in cadence_html and "▲" not in cadence_html
+    stance_html = _key_row_html(page, "Stance time")
+    assert stance_html.count("▲ above") == 2 and "▼" not in stance_html
+
+
+def test_moticon_rows_say_whose_controls_and_are_judged_or_say_why_not(shared_data):
+    """moticon16 has no real reference: timing rows are judged against other insoles' controls, named; the
+    force-curve rows beside those controls' ranges say "not judged: another insole"."""
+    path = shared_data / "moticon-opengo" / "230927_102231.txt"
+    rows = _rows(path)
+    tag = "[real controls of another insole (footswitch1, gaitpdb8); timing only]"
+    assert tag in rows["stance_s"]["reference"] and tag in rows["cadence_steps_per_min"]["reference"]
+    # stance 0.596 s on both feet, under the controls' 0.694-0.799 s
+    assert rows["stance_s"]["outside_direction"] == {"left": "below", "right": "below"}
+    assert rows["cadence_steps_per_min"]["outside_direction"] == {"session": "above"}  # 116.1 vs 94.2-111.9
+    for key in ("f1", "valley_ratio", "loading_rate_bw_s", "impulse_si_pct"):
+        assert "; timing only" not in rows[key]["reference"], key
+        assert "[real controls of another insole (footswitch1, gaitpdb8)]" in rows[key]["reference"], key
+    for key in ("f1", "valley_ratio", "loading_rate_bw_s"):
+        assert rows[key]["not_judged"] == "not judged: another insole", key
+        assert rows[key]["outside_real_range"] == [], key
+    assert not any("[real controls]" in r["reference"] for r in rows.values())
+    _every_shown_real_range_is_judged_or_explained(rows)
+    loading = _key_row_html(_page(path), "Loading rate")
+    assert loading.count("(not judged: another insole)") == 2 and "▲" not in loading
+
+
+def test_variability_and_asymmetry_from_too_few_strides_are_not_judged(shared_data):
+    """motev: 4 and 3 walking strides, under the 20 needed for variability (and 10 steps for asymmetry)."""
+    path = shared_data / "moticon-opengo" / "walk_data_with_events" / "text_export.txt"
+    rows = _rows(path)
+    for key in ("stride_cv_pct", "stride_sd_ms", "stance_si_pct", "impulse_si_pct", "step_si_pct"):
+        assert rows[key]["session"] is not None, key
+        assert rows[key]["not_judged"] == "too few strides to judge", key
+        assert rows[key]["outside_real_range"] == [], key
+    _every_shown_real_range_is_judged_or_explained(rows)
+    cv_html = _key_row_html(_page(path), "Stride-time CV")
+    assert "too few strides to judge" in cv_html and "▲" not in cv_html and "▼" not in cv_html
+    # a long walk is judged: hunt10's 230 strides
+    hunt = _rows(shared_data / "gaitndd-cohort" / "hunt10.hea")
+    assert hunt["stride_cv_pct"]["not_judged"] == "" and hunt["stride_cv_pct"]["outside_direction"] == {
+        "session": "above"}
+
+
+def test_forces_in_body_weights_are_not_judged_when_the_body_weight_check_fails(shared_data):
+    """gapt05: the insoles read 1.61 x body weight (outside 0.8-1.2): F1 and loading rate are shown, not judged;
+    a share (free of a common gain error) is still judged."""
+    path = shared_data / "gaitpdb-cohort" / "GaPt05_01.txt"
+    rows = _rows(path)
+    reason = "not judged: the body-weight check failed (see data quality)"
+    for key in ("f1", "loading_rate_bw_s"):
+        assert rows[key]["not_judged"] == reason and rows[key]["outside_real_range"] == [], key
+        assert rows[key]["left"] is not None and rows[key]["right"] is not None, key
+    assert rows["share_front"]["outside_direction"] == {"left": "above"}  # 58.8% vs 21.2-54.8%
+    _every_shown_real_range_is_judged_or_explained(rows)
+    assert _key_row_html(_page(path), "First peak F1").count(f"({reason})") == 2
+
+
+def test_the_cop_caption_goes_with_the_cop_figure(shared_data):
+    caption = "The COP paths are measured"
+    hunt = _page(shared_data / "gaitndd-cohort" / "hunt10.hea")  # one foot switch per foot: no COP
+    section = re.search(r'<section id="cop".*?</section>', hunt, re.S)
+    assert section is not None and "Not available for this recording" in section.group(0)
+    assert caption not in hunt
+    assert caption in _page(shared_data / "gaitpdb-cohort" / "GaPt05_01.txt")
