@@ -462,9 +462,15 @@ def test_player_readout_is_the_load_chart_value(tmp_path: Path) -> None:
     recording = load(REPO / "recordings/gaitndd_control1.parquet")
     path = write_dashboard(recording, tmp_path / "d.html", source="test")
     payload = _payload_from_html(path.read_text())
+    left = _chart_load(payload, "left")
+    just_below = int(np.flatnonzero((left < -0.01) & (left > -0.05))[0])  # mid-swing noise under the offset
     with chromium() as (context, _):
         page, errors, _requests = _open(context, path)
         wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
+        page.evaluate(f"() => {{ window.__player.pause(); window.__player.seek({just_below}); }}")
+        wait_for(page, f"() => window.__dashboardStats.player && window.__dashboardStats.player.index === {just_below}",
+                 30)
+        below = page.locator("#player-load-left").inner_text()
         page.evaluate("() => { window.__player.pause(); window.__player.seek(1234); }")
         # the player draws (and fills its readouts) on the next animation frame
         wait_for(page, "() => window.__dashboardStats.player && window.__dashboardStats.player.index === 1234", 30)
@@ -479,3 +485,4 @@ def test_player_readout_is_the_load_chart_value(tmp_path: Path) -> None:
         assert shown[side] == f"{_chart_load(payload, side)[index]:.1f}"
         assert not shown[side].startswith("-")
     assert unit == "total load (arbitrary units), less the zero offset"
+    assert below == "0.0"  # not "-0.0"

@@ -273,7 +273,9 @@
         $('scrub').value = String(p.index);
         SIDES.forEach(function (s) {
           var v = loadAt(s, t);
-          $('player-load-' + s).textContent = v === v ? v.toFixed(unitLoad === 'N' ? 0 : 1) : 'gap';
+          // noise just below the unloaded level rounds to 0, not "-0.0"
+          var text = v === v ? v.toFixed(unitLoad === 'N' ? 0 : 1) : 'gap';
+          $('player-load-' + s).textContent = /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
         });
         var m = nearestMark(t);
         $('player-mark').textContent = m ? m.n + ' · ' + m.label + ' (' + fmtClock(m.t) + ', ' + (m.t >= t ? 'in ' : '') + Math.abs(m.t - t).toFixed(1) + ' s' + (m.t < t ? ' ago' : '') + ')' : '–';
