@@ -29,6 +29,7 @@ from insole import FootSamples, OutputError
 from insole._cli import main
 from insole.batch import EngineSpec, read_groups, run_batch
 from insole.io._export import BidsExportParams, read_bids, write_bids, write_c3d, write_tables
+from insole.io._export._bids import _MIXED_LICENCES
 from insole.io._export._csv import safe_cell, spreadsheet_safe
 
 SHARED = shared_data_dir()
@@ -131,9 +132,15 @@ def test_bids_existing_dataset_is_extended_never_rewritten(gaitpdb, tmp_path: Pa
     readme = (tmp_path / "README").read_bytes()
     first_files = {k: v for k, v in _tree(tmp_path).items() if k.startswith("sub-A1/")}
     write_bids(second, tmp_path, BidsExportParams(dataset_name="Something else"))
-    assert (tmp_path / "dataset_description.json").read_bytes() == description
+    # only the License field changes, to mixed (issue 20: CC0 stayed the licence of a proprietary recording);
+    # README keeps its text and gains one sentence naming the licence the dataset had until then
     assert json.loads(description)["Name"] == "Study one" and json.loads(description)["License"] == "CC0"
-    assert (tmp_path / "README").read_bytes() == readme
+    assert json.loads((tmp_path / "dataset_description.json").read_text()) == {
+        **json.loads(description), "License": _MIXED_LICENCES}
+    assert (tmp_path / "README").read_text() == readme.decode() + (
+        "The recordings in this dataset are under different licences: the dataset's License was CC0 until sub-B2 "
+        "was added, whose licence is proprietary; each run's licence is in the license column of its "
+        "sub-<label>_scans.tsv (n/a: not known).\n")
     assert {k: v for k, v in _tree(tmp_path).items() if k.startswith("sub-A1/")} == first_files
     participants = pd.read_csv(tmp_path / "participants.tsv", sep="\t", dtype=str)
     assert participants[["participant_id", "weight"]].values.tolist() == [["sub-A1", "61.0"], ["sub-B2", "95.0"]]

@@ -34,6 +34,7 @@ from insole.io._export import (
     write_c3d,
     write_tables,
 )
+from insole.io._export._bids import _MIXED_LICENCES
 
 SHARED = shared_data_dir()
 GAITPDB = SHARED / "gaitpdb" / "GaCo01_01.txt"
@@ -332,6 +333,36 @@ def test_cli_export_bad_input_exits_2(tmp_path: Path, capsys) -> None:
     assert code == 2 and str(bad) in err and "\n" not in err
 
 
+def test_bids_records_each_recordings_licence_and_says_mixed_when_they_differ(gaitpdb, tmp_path: Path) -> None:
+    # issue 20: a pedar recording added to an ODC-By dataset left "ODC-By 1.0" as the whole dataset's licence
+    write_bids(gaitpdb, tmp_path, input_path=GAITPDB)  # PhysioNet gaitpdb: ODC-By 1.0
+    description = json.loads((tmp_path / "dataset_description.json").read_text())
+    assert description["License"] == "ODC-By 1.0"
+    readme = (tmp_path / "README").read_text()
+    second = SHARED / "gaitpdb" / "GaPt03_01.txt"  # the same licence: nothing dataset-wide changes
+    write_bids(insole.load(second), tmp_path, input_path=second)
+    assert json.loads((tmp_path / "dataset_description.json").read_text()) == description
+    assert (tmp_path / "README").read_text() == readme
+    pedar_path = VENDOR / "pedar_example.asc"
+    write_bids(insole.load(pedar_path), tmp_path, BidsExportParams(subject="pedar01"), input_path=pedar_path)
+    assert json.loads((tmp_path / "dataset_description.json").read_text()) == {
+        **description, "License": _MIXED_LICENCES}
+    assert (tmp_path / "README").read_text() == readme + (
+        "The recordings in this dataset are under different licences: the dataset's License was ODC-By 1.0 until "
+        "sub-pedar01 was added, whose licence is not known; each run's licence is in the license column of its "
+        "sub-<label>_scans.tsv (n/a: not known).\n")
+    licences = {scans.name: pd.read_csv(scans, sep="\t", dtype=str, keep_default_na=False)["license"].tolist()
+                for scans in tmp_path.rglob("*_scans.tsv")}
+    assert licences == {"sub-GaCo01_scans.tsv": ["ODC-By 1.0", "ODC-By 1.0"],
+                        "sub-GaPt03_scans.tsv": ["ODC-By 1.0", "ODC-By 1.0"],
+                        "sub-pedar01_scans.tsv": ["n/a"] * len(insole.load(pedar_path).sides)}
+    assert "license" in json.loads((tmp_path / "scans.json").read_text())
+    # once mixed, the dataset stays mixed and README keeps its one sentence
+    write_bids(gaitpdb, tmp_path, BidsExportParams(subject="again", task="stand"), input_path=GAITPDB)
+    assert json.loads((tmp_path / "dataset_description.json").read_text())["License"] == _MIXED_LICENCES
+    assert (tmp_path / "README").read_text().count("different licences") == 1
+
+
 def test_npm_bids_validator_passes_two_recordings_of_different_licences(gaitpdb, tmp_path: Path) -> None:
     # issue 20: a second export into the same folder rewrote dataset_description.json so that it described
     # only the last recording (name, licence); now the dataset grows and stays valid
@@ -343,7 +374,9 @@ def test_npm_bids_validator_passes_two_recordings_of_different_licences(gaitpdb,
     write_bids(gaitpdb, tmp_path, input_path=GAITPDB)  # PhysioNet gaitpdb: ODC-By 1.0
     description = (tmp_path / "dataset_description.json").read_bytes()
     write_bids(moticon, tmp_path, BidsExportParams(subject="moticon01"), input_path=moticon_path)  # Apache-2.0
-    assert (tmp_path / "dataset_description.json").read_bytes() == description
+    # only the License field changes (to mixed: the Moticon sample carries no licence of its own)
+    after = json.loads((tmp_path / "dataset_description.json").read_text())
+    assert after == {**json.loads(description), "License": _MIXED_LICENCES}
     participants = pd.read_csv(tmp_path / "participants.tsv", sep="\t", dtype=str)
     assert participants["participant_id"].tolist() == ["sub-GaCo01", "sub-moticon01"]
     result = subprocess.run([command, str(tmp_path), "--json"], capture_output=True, text=True, timeout=300)

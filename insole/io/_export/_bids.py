@@ -32,8 +32,12 @@ dataset_description.json names insole and its version.
 
 A dataset grows one export at a time and is never rewritten: participants.tsv
 records the subject id each label was made from (``source_subject_id``), each
-subject's scans.tsv the source file and SHA-256 of each run
-(``source_file``, ``source_sha256``; described in the top-level scans.json).
+subject's scans.tsv the source file, SHA-256 and licence of each run
+(``source_file``, ``source_sha256``, ``license``; described in the top-level
+scans.json). The dataset's ``License`` is the first recording's; when a
+recording under another (or no known) licence joins, only that field changes,
+to say the licences are mixed, and README gains a sentence naming the licence
+the dataset had until then.
 ``write_bids`` reads these back to refuse a label that would merge two people
 and a run that would replace another file's data (docs/exports.md).
 """
@@ -274,7 +278,8 @@ def write_bids(recording: Recording, out_dir: str | Path, params: BidsExportPara
         written.append(_write_text(motion_dir / f"{name}_insole.json",
                                    json.dumps(_jsonable(ours), indent=1) + "\n", force=force))
         scans.append({"filename": f"motion/{name}_motion.tsv", "acq_time": _acq_time(recording.meta.recorded_at),
-                      "source_file": source.file, "source_sha256": source.sha256})
+                      "source_file": source.file, "source_sha256": source.sha256,
+                      "license": _licence_of(recording) or "n/a"})
     table = _read_tsv(scans_path)
     if table is None:
         table = pd.DataFrame(columns=list(scans[0]))
@@ -413,7 +418,10 @@ def _dataset_files(out: Path, recording: Recording, subject: str, subject_id: st
     """The dataset-level files: created when missing, extended (never rewritten) when present."""
     files: list[Path] = []
     description_path = out / "dataset_description.json"
-    if not description_path.exists():
+    licence = _licence_of(recording)
+    if description_path.exists():
+        files += _mark_mixed_licences(out, description_path, licence, subject)
+    else:
         dataset: dict[str, Any] = {
             "Name": params.dataset_name,
             "BIDSVersion": BIDS_VERSION,
@@ -426,9 +434,8 @@ def _dataset_files(out: Path, recording: Recording, subject: str, subject_id: st
                                "id in participants.tsv (source_subject_id)",
             }],
         }
-        licence = (recording.meta.extra or {}).get("licence") if isinstance(recording.meta.extra, Mapping) else None
         if licence:
-            dataset["License"] = str(licence)
+            dataset["License"] = licence
         files.append(_write_text(description_path, json.dumps(dataset, indent=1) + "\n", force=False))
     ignore = out / ".bidsignore"
     lines = ignore.read_text(encoding="utf-8").split("\n") if ignore.is_file() else []
@@ -464,7 +471,46 @@ def _dataset_files(out: Path, recording: Recording, subject: str, subject_id: st
     files += _merge_json(out / "scans.json", {
         "source_file": {"Description": "the file this run was exported from"},
         "source_sha256": {"Description": "SHA-256 of that file (n/a: not known)"},
+        "license": {"Description": "the licence of the recording this run was exported from (n/a: not known)"},
     })
+    return files
+
+
+_MIXED_LICENCES = "Mixed licences: each run's licence is in the license column of its scans.tsv (see README)"
+
+
+def _licence_of(recording: Recording) -> str | None:
+    extra = recording.meta.extra
+    licence = extra.get("licence") if isinstance(extra, Mapping) else None
+    return str(licence) if licence not in (None, "") else None
+
+
+def _mark_mixed_licences(out: Path, description_path: Path, licence: str | None, subject: str) -> list[Path]:
+    """Set the dataset's License to ``_MIXED_LICENCES`` when a recording under another licence joins it.
+
+    Only that field of dataset_description.json changes; README gains one sentence saying what the
+    dataset's licence was before, so nothing the earlier recordings were published under is lost.
+    """
+    try:
+        dataset = json.loads(description_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise OutputError(description_path, f"cannot be read to extend it ({error})") from None
+    if not isinstance(dataset, dict):
+        raise OutputError(description_path, "is not a JSON object; cannot extend it")
+    before = dataset.get("License")
+    if before == _MIXED_LICENCES or before == licence or (before in (None, "") and licence is None):
+        return []
+    dataset["License"] = _MIXED_LICENCES
+    files = [_write_text(description_path, json.dumps(dataset, indent=1) + "\n", force=True)]
+    readme = out / "README"
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    was = f"was {before}" if before not in (None, "") else "did not say"
+    now = f"is {licence}" if licence else "is not known"
+    sentence = (f"The recordings in this dataset are under different licences: the dataset's License {was} until "
+                f"sub-{subject} was added, whose licence {now}; each run's licence is in the license column of its "
+                "sub-<label>_scans.tsv (n/a: not known).\n")
+    files.append(_write_text(readme, text + ("" if not text or text.endswith("\n") else "\n") + sentence,
+                             force=True))
     return files
 
 
