@@ -94,6 +94,10 @@ def test_moticon_rows_say_whose_controls_and_are_judged_or_say_why_not(shared_da
         assert rows[key]["not_judged"] == "not judged: another insole", key
         assert rows[key]["outside_real_range"] == [], key
     assert not any("[real controls]" in r["reference"] for r in rows.values())
+    statement = _report(path).to_dict()["reference_status"]["statement"]
+    assert statement.startswith("No reference from real people exists for layout moticon16.")
+    assert "timing measures (event times, which do not depend on the sensors) against real controls recorded " \
+           "with other insoles" in statement
     _every_shown_real_range_is_judged_or_explained(rows)
     loading = _key_row_html(_page(path), "Loading rate")
     assert loading.count("(not judged: another insole)") == 2 and "▲" not in loading

@@ -212,11 +212,14 @@ def reference_status(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> d
         return {"layout": session.layout.name, "real_reference": real.name, "n_recordings": real.n_recordings,
                 "statement": f"Reference from real people for layout {session.layout.name}: {real.description}"}
     simulated = reference_set_for(sets, session.layout.name, kind="simulated")
+    other = reference_set_for(sets, session.layout.name, kind="real", layout_specific=False)
     return {"layout": session.layout.name, "real_reference": None, "n_recordings": 0,
             "statement": (f"No reference from real people exists for layout {session.layout.name}. Only what needs "
                           f"no population norm is judged: differences between the two feet (against the measured "
                           f"repeatability where known), change against your own earlier session, and values with "
-                          f"published thresholds; "
+                          f"published thresholds"
+                          + (", and timing measures (event times, which do not depend on the sensors) against real "
+                             "controls recorded with other insoles; " if other is not None else "; ")
                           + (f"the simulated set {simulated.name} (not real people) is used only to tell which "
                              f"foot departs, with lower confidence." if simulated is not None else
                              "which foot departs from typical cannot be told, so confidence is low."))}
