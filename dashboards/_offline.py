@@ -290,8 +290,6 @@ def _phase_shapes(phases: list[dict[str, Any]], duration_s: float) -> tuple[list
 
 # ------------------------------------------------------------------ the load as analysed
 
-# the analysis states its offset in words (``quality[side]["zero_offset"]``, 4 significant digits)
-_OFFSET_NOTE = re.compile(r"total force offset (-?[0-9][0-9.]*(?:e[-+]?[0-9]+)?) (N|au)\b")
 _VENDOR_FORCE = "vendor_total_force_n"
 
 
@@ -341,10 +339,9 @@ def _as_analysed(recording: Recording, analysis: Any, scale: Any, loads: dict[st
         quality = analysis.quality[side]
         if not quality.get("zero_offset_applied"):
             continue
-        found = _OFFSET_NOTE.search(str(quality.get("zero_offset", "")))
-        if found is None or (found.group(2) == "N") != (unit == "N"):
-            return raw  # applied, but not in words the page can read: raw values rather than a guess
-        offsets[side] = float(found.group(1))
+        if (quality.get("force_unit") == "N") != (unit == "N"):
+            return raw  # the analysis' force is not the quantity drawn here: raw values rather than a guess
+        offsets[side] = float(quality["zero_offset_force"])
         out[side] = out[side] - offsets[side]
     note = ""
     if offsets:

@@ -391,16 +391,18 @@ def _chart_load(payload: dict, side: str) -> np.ndarray:
 def test_footswitch_load_is_drawn_less_the_analysis_zero_offset() -> None:
     """A foot switch reads about -2 au unloaded and nearer 0 au loaded: the load chart and the player drew that raw
     scale (0 to -2 au) while the analysis subtracts each foot's zero offset first (issue 20, gaitndd hunt10).
-    The chart now draws the analysis' load (raw sum less the offset the analysis states), and says so."""
+    The chart now draws the analysis' load (raw sum less the offset the analysis subtracted), and says so."""
     from insole import analyze
 
     recording = load(REPO / "recordings/gaitndd_control1.parquet")
     analysis = analyze(recording)
     payload = dashboard_payload(recording, analysis)
-    # the offsets the analysis states for this file (quality[side]["zero_offset"], to 4 significant digits)
+    # the offsets the analysis subtracted (quality[side]["zero_offset_force"]), the numbers its sentence rounds
     assert [analysis.quality[s]["zero_offset"].split("(")[1] for s in ("left", "right")] == [
         "total force offset -0.536 au)", "total force offset -0.6397 au)"]
-    assert payload["load"]["zero_offsets"] == {"left": -0.536, "right": -0.6397}
+    offsets = {s: analysis.quality[s]["zero_offset_force"] for s in ("left", "right")}
+    assert [round(offsets[s], 4) for s in ("left", "right")] == [-0.536, -0.6397]
+    assert payload["load"]["zero_offsets"] == offsets
     for side, offset in payload["load"]["zero_offsets"].items():
         foot = recording.samples(side)
         raw = np.where(foot.valid, foot.values[:, 0].astype(np.float64), np.nan)

@@ -51,6 +51,9 @@ def foot_quality(
         "force_source": foot.force_source,
         "zero_offset": foot.zero_offset_note,
         "zero_offset_applied": bool(foot.zero_offset_applied),
+        # the offset subtracted from the total force, in force_unit (0 when none was applied): views that draw
+        # the load as analysed subtract this number, never one read back from the sentence above
+        "zero_offset_force": float(foot.force_offset) if foot.zero_offset_applied else 0.0,
         "standing_throughout": bool(contacts.levels.get("never_unloaded", 0.0)),
         "contacts_detected": int(contacts.n),
         "heel_strikes_observed": int(np.sum(contacts.heel_strike_index >= 0)),
