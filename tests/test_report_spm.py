@@ -87,6 +87,12 @@ def test_the_report_shows_where_the_feet_differ(simulated):
     # the figure's mean curves are the two feet's own: the left one three quarters of the right (same walker)
     ratio = np.mean(report.stance_spm.mean_second) / np.mean(report.stance_spm.mean_first)
     assert ratio == pytest.approx(0.75, abs=0.03)  # the feet of one simulated walker differ by a few per cent
+    # each stretch's label is written in the colour of the foot that is higher there (the right foot's)
+    from insole.plot import SIDE_COLOURS
+    from insole.report._spm import spm_figure
+
+    labels = spm_figure(report.stance_spm).layout.annotations
+    assert labels and {a.font.color for a in labels} == {SIDE_COLOURS["right"]}
 
 
 def test_the_report_says_why_there_is_no_spm(simulated, monkeypatch):

@@ -235,7 +235,10 @@ def spm_figure(comparison: StanceCurveComparison, *, height_px: int = 340) -> An
         # near an end of stance the label runs inward, so that it stays over the plot
         anchor = "left" if middle < 15 else "right" if middle > 85 else "center"
         fig.add_annotation(x=middle, xanchor=anchor, y=1.0, yref="paper", yanchor="bottom",
-                           showarrow=False, font=dict(size=11, color="#92400e"), yshift=16 * (i % 2),
+                           showarrow=False, yshift=16 * (i % 2),
+                           # in the colour of the curve that is higher there, as the legend draws it
+                           font=dict(size=11, color=SIDE_COLOURS.get(cluster.higher)
+                                     or _LABEL_COLOURS.get(cluster.higher, "#92400e")),
                            text=f"{cluster.higher} higher, {_p_text(cluster.p)}")
     unit = "N" if comparison.unit == "N" else f"sum of sensor pressures, {comparison.unit}"
     fig.update_xaxes(title_text="stance (% of heel strike to toe off)", range=[0, 100])
