@@ -27,7 +27,8 @@ SURFACES: dict[str, list[str]] = {
         "simulate", "write_parquet",
     ],
     "insole.io": [
-        "BidsExportParams", "Importer", "RecordingStreamWriter", "analysis_tables", "default_parquet_path",
+        "BidsExportParams", "Importer", "RecordingStreamWriter", "analysis_tables", "c3d_events_note",
+        "default_parquet_path",
         "detect_format", "footprint_table", "formats", "load", "load_with_mapping", "provenance", "read_bids",
         "read_c3d_analogs", "read_c3d_events", "read_parquet", "read_stream", "recover", "sensor_columns",
         "spreadsheet_safe", "write_bids", "write_c3d", "write_csv", "write_parquet", "write_tables",

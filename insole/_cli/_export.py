@@ -107,11 +107,11 @@ def _write(args: argparse.Namespace, recording: Any, out: Path, params: Any, tar
 
         return write_bids(recording, out, params, input_path=args.path, force=args.force, inputs=[args.path])
     if args.to == "c3d":
-        from insole.io._export._c3d import _events_note, _write_c3d
+        from insole.io import c3d_events_note, write_c3d
 
         assert target is not None
-        path, n_events = _write_c3d(recording, target, force=args.force, inputs=[args.path])
-        note = _events_note(path, n_events)
+        path = write_c3d(recording, target, force=args.force, inputs=[args.path])
+        note = c3d_events_note(path)
         if note is not None:
             sys.stderr.write(note + "\n")
         return [path]

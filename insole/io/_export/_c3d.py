@@ -207,6 +207,12 @@ def _write_c3d(recording: Recording, path: str | Path, *, force: bool = False,
     return path, len(gait_events)
 
 
+def c3d_events_note(path: str | Path) -> str | None:
+    """One line saying where the events beyond the EVENT group's first 255 are, for a file ``write_c3d`` wrote;
+    None when the EVENT group holds every event (what ``insole export --to c3d`` prints)."""
+    return _events_note(Path(path), len(read_c3d_events(path)))
+
+
 def _events_note(path: Path, n_events: int) -> str | None:
     """One line for the CLI when the EVENT group could not hold every event, else None."""
     if n_events <= _PER_PARAMETER:
