@@ -54,7 +54,7 @@ import logging
 import secrets
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -67,7 +67,8 @@ from dashboards._live_model import ClientCursor, LiveModel
 from insole import InsoleError, SensorLayout, __version__
 from insole.capture import LiveHub
 
-__all__ = ["LiveServer", "LiveServerError", "is_loopback", "STATIC_DIR", "plotly_js_path"]
+__all__ = ["LiveServer", "LiveServerError", "is_loopback", "allowed_hosts", "host_allowed", "STATIC_DIR",
+           "plotly_js_path"]
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,51 @@ def is_loopback(host: str) -> bool:
     except OSError:
         return False
     return bool(addresses) and all(ipaddress.ip_address(str(a).split("%")[0]).is_loopback for a in addresses)
+
+
+def allowed_hosts(host: str, addresses: Iterable[str], port: int) -> tuple[frozenset[str], bool]:
+    """``Host`` values (lower case ``name:port``) naming a server bound to ``host`` at ``addresses`` on ``port``,
+    and whether it is a wildcard bind (``0.0.0.0``, ``::``), where any IP address on the port goes too.
+
+    ``localhost`` names a loopback or wildcard bind; the live page and the clinic app share this rule.
+    """
+    names = {host.strip("[]").lower()} | {str(a).split("%")[0].lower() for a in addresses}
+    wildcard = False
+    for name in names:
+        try:
+            wildcard = wildcard or ipaddress.ip_address(name).is_unspecified
+        except ValueError:
+            continue
+    if wildcard or is_loopback(host):
+        names.add("localhost")
+    allowed = set()
+    for name in names:
+        shown = f"[{name}]" if ":" in name else name
+        allowed.add(f"{shown}:{port}")
+        if port == 80:  # a browser leaves the default port out
+            allowed.add(shown)
+    return frozenset(allowed), wildcard
+
+
+def host_allowed(host_header: str, hosts: frozenset[str], any_address: bool, port: int | None) -> bool:
+    """Whether a ``Host`` header names the server ``allowed_hosts`` described (what stops DNS rebinding)."""
+    host = host_header.strip().lower()
+    if host in hosts:
+        return True
+    if not any_address:
+        return False
+    # wildcard bind: any IP address (never a name: names are what DNS rebinding re-points) on our port
+    if host.startswith("["):
+        name, _, rest = host[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ("80" if not rest else "")
+    else:
+        name, _, port_text = host.partition(":")
+        port_text = port_text or "80"
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return port_text == str(port)
 
 
 class LiveServer:
@@ -216,53 +262,15 @@ class LiveServer:
     # -- HTTP -----------------------------------------------------------------
 
     def _hosts_for(self, port: int) -> tuple[frozenset[str], bool]:
-        """The ``Host`` values (lower case, ``name:port``) that name this server, and whether any address goes.
-
-        The bound address (and every address the listening sockets really
-        have), ``localhost`` for a loopback bind, and the name given as
-        ``host``. A wildcard bind (``0.0.0.0``, ``::``) also accepts any IP
-        address (see ``_host_allowed``).
-        """
-        names = {self.host.strip("[]").lower()}
-        wildcard = False
-        for address in self._runner.addresses if self._runner is not None else ():
-            if isinstance(address, tuple) and address:
-                names.add(str(address[0]).split("%")[0].lower())
-        for name in list(names):
-            try:
-                ip = ipaddress.ip_address(name)
-            except ValueError:
-                continue
-            wildcard = wildcard or ip.is_unspecified
-        if wildcard or is_loopback(self.host):
-            names.add("localhost")
-        allowed = set()
-        for name in names:
-            shown = f"[{name}]" if ":" in name else name
-            allowed.add(f"{shown}:{port}")
-            if port == 80:  # a browser leaves the default port out
-                allowed.add(shown)
-        return frozenset(allowed), wildcard
+        """The ``Host`` values that name this server, and whether any address goes (``allowed_hosts``): the
+        bound address, every address the listening sockets really have, and the name given as ``host``."""
+        addresses = [address[0] for address in (self._runner.addresses if self._runner is not None else ())
+                     if isinstance(address, tuple) and address]
+        return allowed_hosts(self.host, addresses, port)
 
     def _host_allowed(self, host_header: str) -> bool:
         """Whether a ``Host`` header names this server (see the module docstring)."""
-        host = host_header.strip().lower()
-        if host in self._allowed_hosts:
-            return True
-        if not self._any_address:
-            return False
-        # wildcard bind: any IP address (never a name: names are what DNS rebinding re-points) on our port
-        if host.startswith("["):
-            name, _, rest = host[1:].partition("]")
-            port_text = rest[1:] if rest.startswith(":") else ("80" if not rest else "")
-        else:
-            name, _, port_text = host.partition(":")
-            port_text = port_text or "80"
-        try:
-            ipaddress.ip_address(name)
-        except ValueError:
-            return False
-        return port_text == str(self.bound_port)
+        return host_allowed(host_header, self._allowed_hosts, self._any_address, self.bound_port)
 
     def _origin_allowed(self, origin: str | None) -> bool:
         """An ``Origin`` (sent by browsers) must be this server, by one of the allowed host names."""

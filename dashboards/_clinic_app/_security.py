@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import os
@@ -47,7 +46,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import MultipartReader, web
 
-from dashboards._live_server import is_loopback
+from dashboards._live_server import allowed_hosts, host_allowed
 from insole import InsoleError
 
 __all__ = [
@@ -155,26 +154,6 @@ class ClinicLogin:
 # -- hosts --------------------------------------------------------------------------------------------------------
 
 
-def allowed_hosts(host: str, addresses: Iterable[str], port: int) -> tuple[frozenset[str], bool]:
-    """``Host`` values (lower case ``name:port``) naming this server, and whether any IP address goes (wildcard)."""
-    names = {host.strip("[]").lower()} | {str(a).split("%")[0].lower() for a in addresses}
-    wildcard = False
-    for name in names:
-        try:
-            wildcard = wildcard or ipaddress.ip_address(name).is_unspecified
-        except ValueError:
-            continue
-    if wildcard or is_loopback(host):
-        names.add("localhost")
-    allowed = set()
-    for name in names:
-        shown = f"[{name}]" if ":" in name else name
-        allowed.add(f"{shown}:{port}")
-        if port == 80:
-            allowed.add(shown)
-    return frozenset(allowed), wildcard
-
-
 @dataclass
 class Session:
     csrf: str
@@ -211,22 +190,7 @@ class Guard:
     # -- checks --------------------------------------------------------------------------------------------------
 
     def host_allowed(self, host_header: str) -> bool:
-        host = host_header.strip().lower()
-        if host in self._hosts:
-            return True
-        if not self._any_address:
-            return False
-        if host.startswith("["):
-            name, _, rest = host[1:].partition("]")
-            port_text = rest[1:] if rest.startswith(":") else ("80" if not rest else "")
-        else:
-            name, _, port_text = host.partition(":")
-            port_text = port_text or "80"
-        try:
-            ipaddress.ip_address(name)
-        except ValueError:
-            return False  # a name could be re-pointed by DNS: only addresses for a wildcard bind
-        return port_text == str(self._port)
+        return host_allowed(host_header, self._hosts, self._any_address, self._port)
 
     def _same_origin(self, value: str) -> bool:
         try:
