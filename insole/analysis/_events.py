@@ -43,8 +43,8 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
+from insole.analysis._filters import butter_lowpass_sos, zero_phase
 from insole.analysis._params import AnalysisParams
 from insole.analysis._segments import (
     hysteresis,
@@ -107,19 +107,19 @@ def lowpass_by_segment(values: np.ndarray, valid: np.ndarray, sample_rate_hz: fl
     out = np.where(valid, values, np.nan).astype(float)
     if cutoff_hz >= 0.45 * sample_rate_hz:
         return out
-    sos = _butter_lowpass(float(cutoff_hz), float(sample_rate_hz)).copy()  # scipy wants it writable
+    sos = _butter_lowpass(float(cutoff_hz), float(sample_rate_hz))
     padlen = 3 * (2 * len(sos) + 1)
     starts, stops = runs(valid)
     for start, stop in zip(starts.tolist(), stops.tolist()):  # one call per run of valid data
         if stop - start > padlen:
-            out[start:stop] = sosfiltfilt(sos, out[start:stop])
+            out[start:stop] = zero_phase(sos, out[start:stop])
     return out
 
 
 @functools.lru_cache(maxsize=32)
 def _butter_lowpass(cutoff_hz: float, sample_rate_hz: float) -> np.ndarray:
-    """2nd-order Butterworth low-pass sections (designed once per cutoff and rate)."""
-    return butter(2, cutoff_hz, fs=sample_rate_hz, output="sos")
+    """2nd-order Butterworth low-pass sections (designed once per cutoff and rate; numpy, no scipy.signal)."""
+    return butter_lowpass_sos(2, cutoff_hz, sample_rate_hz)
 
 
 def _bridge_short_gaps(smoothed: np.ndarray, valid: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
