@@ -7,11 +7,14 @@ turns it into the page and ``_pdf.print_pdf`` prints that page.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,7 @@ from insole.report._evidence import (
 from insole.report._findings import FindingParams, FindingsResult, evaluate
 from insole.report._metrics import (
     ANALYSIS_METRICS,
+    FOOTPRINT_THRESHOLD_KPA,
     SessionMetrics,
     analysis_symmetry_index,
     session_from_analysis,
@@ -72,6 +76,205 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+# ---------------------------------------------------------------- age- and sex-banded cadence and speed norms
+
+# Built by docs/scripts/build_norms.py from the real healthy controls staged with the project (docs/report.md,
+# section 5); stored as JSON beside the reference sets.
+NORMS_FILE: tuple[str, ...] = ("_data", "norms", "cadence-speed.json")
+NORM_METRICS: tuple[str, ...] = ("cadence_steps_per_min", "gait_speed_m_per_s")
+NORM_MIN_BAND_N = 8  # fewer people than this in a band: its sexes are pooled (or the band is not made)
+NORM_AGE_EDGES: tuple[int, ...] = (55, 65)  # bands: under 55, 55-64, 65 and over (chosen so each holds >= 8)
+
+
+def norm_sex(value: Any) -> str | None:
+    """"female", "male" or None from a file's sex field ("f", "F", "female", "m", "Male", ...)."""
+    text = str(value).strip().lower() if value is not None else ""
+    if text in ("f", "female", "w", "woman", "women"):
+        return "female"
+    if text in ("m", "male", "man", "men"):
+        return "male"
+    return None
+
+
+def norm_age(value: Any) -> float | None:
+    try:
+        age = float(value)
+    except (TypeError, ValueError):
+        return None
+    return age if math.isfinite(age) and age > 0 else None
+
+
+def norm_stats(values: Sequence[Any]) -> dict[str, float] | None:
+    """n, mean, SD, median, min, max and the 95 % prediction interval (``low``, ``high``) of ``values``.
+
+    The interval is where a new healthy person of the band is expected with 95 % probability if the band's
+    values are normal: mean ± t(0.975, n − 1) × SD × √(1 + 1/n). With 8-20 people a band's min-max range covers
+    only about 80-90 % of healthy people, and its 2.5-97.5 percentiles cannot be estimated.
+    """
+    from scipy import stats
+
+    x = np.asarray([v for v in values if v is not None and math.isfinite(float(v))], dtype=np.float64)
+    if x.size < 3:
+        return None
+    mean, sd = float(x.mean()), float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.975, x.size - 1)) * sd * math.sqrt(1.0 + 1.0 / x.size)
+    return {"n": int(x.size), "mean": mean, "sd": sd, "median": float(np.median(x)), "min": float(x.min()),
+            "max": float(x.max()), "low": mean - half, "high": mean + half}
+
+
+@dataclass(frozen=True)
+class NormBand:
+    """One band of the cadence and walking-speed norms: who is in it, and each metric's figures (``norm_stats``).
+
+    ``age_min``/``age_max`` are inclusive whole years (None: open); ``sex`` "female", "male" or None (both);
+    ``note`` says when the sexes were pooled and why.
+    """
+
+    key: str
+    label: str
+    age_min: int | None
+    age_max: int | None
+    sex: str | None
+    n: int
+    ages: tuple[float, float]
+    women: int
+    men: int
+    datasets: tuple[str, ...]
+    stats: dict[str, dict[str, float]]
+    note: str = ""
+
+    def contains(self, age: float | None, sex: str | None) -> bool:
+        if self.sex is not None and sex != self.sex:
+            return False
+        if self.age_min is None and self.age_max is None:
+            return True
+        if age is None:
+            return False
+        return (self.age_min is None or age >= self.age_min) and (self.age_max is None or age < self.age_max + 1)
+
+    @property
+    def specificity(self) -> int:
+        """3 for an age band of one sex, 2 for an age band of both sexes, 1 for one sex of all ages, 0 for all
+        controls: age comes before sex (walking speed changes more with age than between the sexes)."""
+        return int(self.sex is not None) + 2 * int(self.age_min is not None or self.age_max is not None)
+
+    def interval(self, metric: str) -> tuple[float, float] | None:
+        figures = self.stats.get(metric)
+        return (figures["low"], figures["high"]) if figures else None
+
+    def text(self, metric: str, unit: str, digits: int) -> str | None:
+        """The band's reference for ``metric`` as the key numbers show it."""
+        f = self.stats.get(metric)
+        if not f:
+            return None
+        sexes = f", {self.women} women and {self.men} men" if self.women and self.men else ""
+        return (f"{self.label}: {f['low']:.{digits}f}–{f['high']:.{digits}f} {unit} (95% prediction interval of "
+                f"{int(f['n'])} real controls aged {self.ages[0]:.0f}–{self.ages[1]:.0f}{sexes}; mean "
+                f"{f['mean']:.{digits}f} ± {f['sd']:.{digits}f} SD{'; ' + self.note if self.note else ''})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "age_min": self.age_min, "age_max": self.age_max,
+                "sex": self.sex, "n": self.n, "ages": [json_number(a, 1) for a in self.ages], "women": self.women,
+                "men": self.men, "datasets": list(self.datasets), "note": self.note,
+                "stats": {m: {k: json_number(v) for k, v in f.items()} for m, f in self.stats.items()}}
+
+
+def _band_ages(age_min: int | None, age_max: int | None) -> str:
+    if age_min is None and age_max is None:
+        return "all ages"
+    if age_min is None:
+        return f"under {(age_max or 0) + 1}"
+    if age_max is None:
+        return f"{age_min} and over"
+    return f"{age_min}–{age_max}"
+
+
+def _band_label(age_min: int | None, age_max: int | None, sex: str | None) -> str:
+    who = {"female": "women", "male": "men", None: "people"}[sex]
+    if age_min is None and age_max is None:
+        return f"all {who}" if sex else "all real controls"
+    return f"{who} aged {_band_ages(age_min, age_max)}"
+
+
+def build_norm_bands(people: Sequence[dict[str, Any]], age_edges: Sequence[int] = NORM_AGE_EDGES,
+                     min_n: int = NORM_MIN_BAND_N) -> list[NormBand]:
+    """The cadence and speed norm bands from real controls (dicts with ``age_years``, ``sex``, ``dataset`` and
+    the ``NORM_METRICS``): all controls; each sex; each age band, split by sex where both sexes have at least
+    ``min_n`` people there (otherwise pooled, and the band says so); a band with fewer than ``min_n`` people in
+    all is not made (a person of that age then gets the wider band)."""
+    bounds = [None, *age_edges, None]
+    candidates: list[tuple[int | None, int | None, str | None]] = [(None, None, None), (None, None, "female"),
+                                                                   (None, None, "male")]
+    for low, high in zip(bounds, bounds[1:]):
+        candidates.append((low, None if high is None else high - 1, None))
+    bands: list[NormBand] = []
+    for age_min, age_max, sex in candidates:
+        probe = NormBand("", "", age_min, age_max, sex, 0, (0.0, 0.0), 0, 0, (), {})
+        members = [p for p in people if probe.contains(norm_age(p.get("age_years")), norm_sex(p.get("sex")))]
+        if len(members) < min_n:
+            continue
+        groups: list[tuple[str | None, list[dict[str, Any]], str]] = [(sex, members, "")]
+        if age_min is not None or age_max is not None:
+            by_sex = {s: [p for p in members if norm_sex(p.get("sex")) == s] for s in ("female", "male")}
+            if all(len(v) >= min_n for v in by_sex.values()):
+                groups = [(s, v, "") for s, v in by_sex.items()]
+            else:
+                few = ", ".join(f"{len(v)} {'women' if s == 'female' else 'men'}" for s, v in by_sex.items()
+                                if len(v) < min_n)
+                groups = [(None, members, f"women and men pooled: {few} (fewer than {min_n})")]
+        for band_sex, group, note in groups:
+            ages = [a for a in (norm_age(p.get("age_years")) for p in group) if a is not None]
+            sexes = [norm_sex(p.get("sex")) for p in group]
+            stats = {m: f for m in NORM_METRICS if (f := norm_stats([p.get(m) for p in group])) is not None}
+            key = f"{_band_ages(age_min, age_max).replace(' ', '-').replace('–', '-')}/{band_sex or 'both'}"
+            bands.append(NormBand(
+                key=key, label=_band_label(age_min, age_max, band_sex), age_min=age_min, age_max=age_max,
+                sex=band_sex, n=len(group), ages=(min(ages), max(ages)) if ages else (math.nan, math.nan),
+                women=sexes.count("female"), men=sexes.count("male"),
+                datasets=tuple(sorted({str(p.get("dataset")) for p in group})), stats=stats, note=note))
+    return bands
+
+
+def norm_band_from_dict(data: dict[str, Any]) -> NormBand:
+    return NormBand(key=data["key"], label=data["label"], age_min=data["age_min"], age_max=data["age_max"],
+                    sex=data["sex"], n=int(data["n"]), ages=(float(data["ages"][0]), float(data["ages"][1])),
+                    women=int(data["women"]), men=int(data["men"]), datasets=tuple(data["datasets"]),
+                    stats={m: {k: float(v) for k, v in f.items()} for m, f in data["stats"].items()},
+                    note=data.get("note", ""))
+
+
+@functools.lru_cache(maxsize=1)
+def load_norms() -> tuple[NormBand, ...]:
+    """The stored norm bands (empty when the file was not built)."""
+    entry = resources.files("insole.report").joinpath(*NORMS_FILE)
+    if not entry.is_file():
+        return ()
+    return tuple(norm_band_from_dict(b) for b in json.loads(entry.read_text(encoding="utf-8"))["bands"])
+
+
+def norm_band_for(bands: Sequence[NormBand], age: Any, sex: Any) -> NormBand | None:
+    """The most specific band holding a person of this age and sex (age band of one sex, then age band of both,
+    then the sex, then all controls); None when there are no bands."""
+    age_value, sex_value = norm_age(age), norm_sex(sex)
+    fitting = [b for b in bands if b.contains(age_value, sex_value)]
+    return max(fitting, key=lambda b: b.specificity) if fitting else None
+
+
+def norm_reference_line(band: NormBand, person: dict[str, Any] | None) -> str:
+    """Which band the person was compared with, and why (what the file gave)."""
+    age, sex = norm_age((person or {}).get("age_years")), norm_sex((person or {}).get("sex"))
+    given = []
+    if age is not None:
+        given.append(f"age {age:.0f}")
+    if sex is not None:
+        given.append(sex)
+    if not given:
+        return "age and sex not given: all real controls"
+    missing = [w for w, v in (("age", age), ("sex", sex)) if v is None]
+    return f"{' and '.join(given)} from the file" + (f" ({' and '.join(missing)} not given)" if missing else "")
+
+
+
 # ---------------------------------------------------------------- key numbers
 
 
@@ -95,6 +298,12 @@ class KeyNumber:
     real_range: tuple[float, float] | None = None
     # why the row's values are shown but not judged against the range beside them ("" when they are judged)
     not_judged: str = ""
+    # shown instead of a value that would mislead (e.g. a robust CV of 0 when the MAD is 0); the value is then None
+    not_available: str = ""
+    # "foot" (left and right) or "session" (one value)
+    scope: str = "foot"
+    # the age/sex band of the cadence and speed norms the value was judged against (``NormBand.to_dict`` + why)
+    norm_band: dict[str, Any] | None = None
 
     def direction(self, where: str) -> str:
         """Whether the value at ``where`` ("left", "right", "session") lies "above" or "below" the range."""
@@ -107,7 +316,8 @@ class KeyNumber:
         return {"key": self.key, "label": self.label, "unit": self.unit, "digits": self.digits,
                 "outside_real_range": list(self.outside),
                 "outside_direction": {w: self.direction(w) for w in self.outside},
-                "not_judged": self.not_judged,
+                "not_judged": self.not_judged, "not_available": self.not_available or None, "scope": self.scope,
+                "norm_band": self.norm_band,
                 "real_range": [json_number(v) for v in self.real_range] if self.real_range else None,
                 "left": json_number(self.left),
                 "right": json_number(self.right), "session": json_number(self.session),
@@ -258,8 +468,15 @@ def _other_insoles(controls: ReferenceSet) -> str:
 
 
 def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
-                person: dict[str, Any] | None = None, params: FindingParams | None = None) -> list[KeyNumber]:
+                person: dict[str, Any] | None = None, params: FindingParams | None = None,
+                norms: Sequence[NormBand] | None = None) -> list[KeyNumber]:
+    """The key-numbers table. ``norms``: the cadence and walking-speed bands (default: the stored ones); the
+    person's band (by the file's age and sex) judges cadence and walking speed."""
     params = params or FindingParams()
+    norms = load_norms() if norms is None else tuple(norms)
+    band = norm_band_for(norms, (person or {}).get("age_years"), (person or {}).get("sex"))
+    band_record = ({**band.to_dict(), "compared_as": norm_reference_line(band, person)}
+                   if band is not None else None)
     bw_failed = not body_weight_check(session)[1]
     n_strides = min((int(session.feet[s].stride_times_s.size) for s in session.sides), default=0)
     n_steps = min((len(session.feet[s].steps) for s in session.sides), default=0)
@@ -314,19 +531,26 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                               reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
                               outside=outside, real_range=real_range, not_judged=not_judged))
+    rows += footprint_rows(session)
     session_values = session_metric_values(session)
     speed = (person or {}).get("gait_speed_m_per_s")
     if speed is not None:
         # read from the file (e.g. a 10-metre walk in the study's demographics), not from the insoles
-        speeds = [float(r["gait_speed_m_per_s"]) for r in (controls.recordings if controls is not None else ())
-                  if r.get("gait_speed_m_per_s") is not None and math.isfinite(float(r["gait_speed_m_per_s"]))]
-        text = (f"{min(speeds):.2f}–{max(speeds):.2f} m/s (range of {len(speeds)} recordings) [real controls]"
-                if len(speeds) >= 3 else "none available")
-        low_high = (min(speeds), max(speeds)) if len(speeds) >= 3 else None
+        band_text = band.text("gait_speed_m_per_s", "m/s", 2) if band is not None else None
+        low_high = band.interval("gait_speed_m_per_s") if band is not None and band_text else None
+        if low_high is not None and band is not None:
+            text = f"{band_text} [real controls, {norm_reference_line(band, person)}]"
+        else:
+            speeds = [float(r["gait_speed_m_per_s"]) for r in (controls.recordings if controls is not None else ())
+                      if r.get("gait_speed_m_per_s") is not None and math.isfinite(float(r["gait_speed_m_per_s"]))]
+            text = (f"{min(speeds):.2f}–{max(speeds):.2f} m/s (range of {len(speeds)} recordings) [real controls]"
+                    if len(speeds) >= 3 else "none available")
+            low_high = (min(speeds), max(speeds)) if len(speeds) >= 3 else None
         rows.append(KeyNumber("gait_speed_m_per_s", "Walking speed (from the file, not the insoles)", "m/s",
                               session=speed, reference=text, reference_kind="real controls" if low_high else "none",
-                              digits=2, real_range=low_high,
-                              outside=("session",) if low_high and not low_high[0] <= speed <= low_high[1] else ()))
+                              digits=2, real_range=low_high, scope="session",
+                              outside=("session",) if low_high and not low_high[0] <= speed <= low_high[1] else (),
+                              norm_band=band_record if low_high and band_text else None))
     for key, label, unit, digits, literature, refs in _SESSION_ROWS:
         value = session_values.get(key)
         if value is None or not math.isfinite(value):
@@ -352,10 +576,85 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                 or (key in _ASYMMETRY_KEYS and n_steps < params.min_steps)):
             judge_ref, not_judged = None, NOT_JUDGED_FEW_STRIDES
         outside, real_range = _outside(judge_ref, key, 1.0, False, {"session": value})
+        row_band = None
+        if key == "cadence_steps_per_min" and band is not None and band.interval(key) is not None:
+            # the person's age/sex band of real controls (cadence is event timing: every insole's controls count)
+            texts = [t for t in texts if t.endswith("[literature]")]
+            texts.append(f"{band.text(key, unit, digits)} [real controls, {norm_reference_line(band, person)}]")
+            kinds = [k for k in kinds if k == "literature"] + ["real controls"]
+            real_range = band.interval(key)
+            outside = (("session",) if real_range is not None and not real_range[0] <= value <= real_range[1]
+                       else ())
+            row_band = band_record
+        na = _robust_cv_unavailable(key, session_values)
+        if na:
+            value, outside, real_range, not_judged = None, (), None, ""
         rows.append(KeyNumber(key, label, unit, session=value, reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
-                              outside=outside, real_range=real_range, not_judged=not_judged))
+                              outside=outside, real_range=real_range, not_judged=not_judged, not_available=na,
+                              scope="session", norm_band=row_band))
     return rows
+
+
+# Published footprint values are barefoot; shoes enlarge the midfoot's contact [11], so none transfers to an
+# in-shoe walking footprint: shown beside the value, never judged.
+FOOTPRINT_NOT_JUDGED = "not judged: published values are barefoot footprints"
+
+
+def footprint_rows(session: SessionMetrics) -> list[KeyNumber]:
+    """Contact area and arch index per foot, on layouts dense enough to draw a footprint (``_metrics.Footprint``)."""
+    feet = session.footprints
+    if not feet:
+        return []
+    approximate = "; sensor positions approximate" if session.layout.approximate else ""
+    how = (f"in-shoe footprint of the whole walk: sensors whose peak exceeded {FOOTPRINT_THRESHOLD_KPA:g} kPa"
+           f"{approximate}")
+
+    def value(side: str, name: str) -> float | None:
+        foot = feet.get(side)
+        number = getattr(foot, name) if foot is not None else math.nan
+        return float(number) if math.isfinite(number) else None
+
+    rows = []
+    area = {s: value(s, "contact_area_cm2") for s in ("left", "right")}
+    if any(v is not None for v in area.values()):
+        rows.append(KeyNumber(
+            "contact_area_cm2", f"Contact area ({how})", "cm²", left=area["left"], right=area["right"],
+            symmetry_index_pct=_si(area["right"], area["left"]), digits=1,
+            reference=("165 cm² in neutral and 118 cm² in cavus feet (one study; its footprint conditions were not "
+                       "read) [literature]"), reference_kind="literature", references=(37,),
+            not_judged=FOOTPRINT_NOT_JUDGED))
+    arch = {s: value(s, "arch_index") for s in ("left", "right")}
+    if any(v is not None for v in arch.values()):
+        rows.append(KeyNumber(
+            "arch_index", "Arch index (midfoot third's contact area over the footprint without toes; dynamic, "
+            "in-shoe)", "", left=arch["left"], right=arch["right"], symmetry_index_pct=_si(arch["right"], arch["left"]),
+            digits=3,
+            reference=("barefoot walking footprints on a pressure plate: 0.11–0.25 in normal feet (a study's "
+                       "inclusion range; its normal group 0.22 ± 0.03) [2]; shoes enlarge the midfoot's contact "
+                       "area [11], so an in-shoe index runs higher and these values do not transfer [literature]"),
+            reference_kind="literature", references=(2, 11), not_judged=FOOTPRINT_NOT_JUDGED))
+    return rows
+
+
+# the robust CVs (1.4826 x MAD of successive differences / sqrt 2 / median) and what each is made of
+_ROBUST_CV_PARTS: dict[str, tuple[str, ...]] = {
+    "stride_variability_pct": ("stride_variability_pct",),
+    "stance_variability_pct": ("stance_variability_pct",),
+    "timing_variability_pct": ("stride_variability_pct", "stance_variability_pct"),
+}
+ROBUST_CV_UNAVAILABLE = ("n/a (median absolute deviation 0: most successive {what} differ by less than one "
+                         "sample, too few distinct values to measure variability this way)")
+
+
+def _robust_cv_unavailable(key: str, values: dict[str, float]) -> str:
+    """Why a robust CV is not shown: its MAD is 0 (a variability of exactly 0 % is not a measurement); "" else."""
+    parts = _ROBUST_CV_PARTS.get(key, ())
+    zero = [p for p in parts if values.get(p) == 0.0]
+    if not zero and not (key in _ROBUST_CV_PARTS and values.get(key) == 0.0):
+        return ""
+    what = " and ".join(p.split("_")[0] + " times" for p in (zero or parts))
+    return ROBUST_CV_UNAVAILABLE.format(what=what)
 
 
 # ---------------------------------------------------------------- regional pressure-time integral
@@ -403,16 +702,33 @@ def pti_table(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> dict[str
         if region not in means or all(v is None for v in means[region].values()):
             continue
         dist = real.foot_metric(f"{region}_pti_kpa_s") if real is not None else None
+        controls = None
+        outside: dict[str, str] = {}
+        if dist is not None and dist.n >= 3:
+            low, high = dist.quantile(0.025), dist.quantile(0.975)
+            controls = {"n": dist.n, "median": json_number(dist.quantile(0.5)), "p2_5": json_number(low),
+                        "p97_5": json_number(high)}
+            for side, v in means[region].items():
+                if v is not None and not low <= v <= high:
+                    outside[side] = "above" if v > high else "below"
         out["rows"].append({"region": region, "label": label,
                             "left": json_number(means[region].get("left")),
                             "right": json_number(means[region].get("right")),
-                            "controls_range": ([json_number(min(dist.values)), json_number(max(dist.values))]
-                                               if dist is not None else None)})
+                            "controls": controls, "outside": outside,
+                            "controls_range": ([controls["p2_5"], controls["p97_5"]] if controls else None)})
     if not out["rows"]:
         out["reason"] = "no region of this layout had a used step"
     out["steps"] = steps
-    out["reference"] = (f"the real controls of layout {session.layout.name} ({real.name})" if real is not None
-                        else f"none: no reference from real people exists for layout {session.layout.name}")
+    if real is not None and any(row["controls"] for row in out["rows"]):
+        out["reference"] = (f"the real controls of layout {session.layout.name} ({real.name}): median and "
+                            f"2.5–97.5th percentiles of their feet; ▲/▼ marks a value outside them")
+    elif real is not None:
+        out["reference"] = (f"none: the real controls of layout {session.layout.name} ({real.name}) were stored "
+                            f"without pressure-time integrals")
+    else:
+        out["reference"] = (f"none: no reference from real people exists for layout {session.layout.name} (the "
+                            f"only real control sets, gaitpdb8 and footswitch1, record forces and foot-switch "
+                            f"signals, not pressures)")
     return out
 
 

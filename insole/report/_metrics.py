@@ -58,6 +58,8 @@ __all__ = [
     "ANALYSIS_METRICS",
     "ball_width_mm",
     "analysis_symmetry_index",
+    "Footprint",
+    "footprint_measures",
 ]
 
 REGION_SHARES: tuple[str, ...] = (
@@ -175,6 +177,8 @@ class SessionMetrics:
     walking_speed_m_s: float | None = None
     # the ``insole.analyze`` result this view was read from: figures and tables read it directly
     analysis: Any = None
+    # per foot: contact area and arch index of the footprint, on layouts dense enough to draw one (``Footprint``)
+    footprints: Mapping[str, Footprint] = field(default_factory=dict)
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -182,6 +186,64 @@ class SessionMetrics:
 
     def foot(self, side: str) -> FootMetrics | None:
         return self.feet.get(side)
+
+
+# ---------------------------------------------------------------- footprint: contact area and arch index
+
+# A footprint is drawn only where sensors are dense enough (pressure grids, pedar's 99 sensors): the analysis'
+# ``arch_index`` says "undetermined" under 60 sensors. 10 kPa is the analysis' contact threshold for pressures.
+FOOTPRINT_MIN_SENSORS = 60
+FOOTPRINT_THRESHOLD_KPA = 10.0
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """One foot's footprint: every sensor whose peak pressure over the recording exceeded ``threshold_kpa``.
+
+    ``contact_area_cm2`` the summed area of those sensors (toes included); ``arch_index`` Cavanagh & Rodgers'
+    index of the footprint without the toes (midfoot third's area over the whole, the analysis' ``arch_index``),
+    NaN when it cannot be drawn; ``reason`` says why not. This is a dynamic in-shoe footprint (all the steps of
+    the walk on the insole), not the standing barefoot footprint the index was defined on.
+
+    It belongs in the analysis (a number several views need); the report computes it here until the analysis
+    carries it, with the analysis' own functions (``peak_pressure_map``, ``arch_index``), as
+    ``insole export --to tables`` does for its footprint table.
+    """
+
+    side: str
+    contact_area_cm2: float
+    arch_index: float
+    n_sensors: int
+    threshold_kpa: float = FOOTPRINT_THRESHOLD_KPA
+    reason: str = ""
+
+
+def footprint_measures(layout: SensorLayout, peak_kpa: np.ndarray, side: str,
+                       threshold_kpa: float = FOOTPRINT_THRESHOLD_KPA) -> Footprint:
+    """Contact area (cm²) and arch index of one foot from its peak-pressure image (kPa, one value per sensor)."""
+    from insole.analysis import arch_index
+
+    peak = np.asarray(peak_kpa, dtype=np.float64)
+    if layout.n_sensors < FOOTPRINT_MIN_SENSORS or not layout.areas_known:
+        why = (f"{layout.n_sensors} sensors draw no footprint (at least {FOOTPRINT_MIN_SENSORS} needed)"
+               if layout.n_sensors < FOOTPRINT_MIN_SENSORS else f"layout {layout.name} has no sensor areas")
+        return Footprint(side, float("nan"), float("nan"), 0, threshold_kpa, why)
+    loaded = np.nan_to_num(peak, nan=-np.inf) > threshold_kpa
+    area_cm2 = float(np.asarray(layout.area_mm2, dtype=np.float64)[loaded].sum() / 100.0)
+    arch = arch_index(layout, peak, threshold_kpa, unit="kPa", min_sensors=FOOTPRINT_MIN_SENSORS)
+    reason = "" if np.isfinite(arch.value) else "too few loaded sensors outside the toes for an arch index"
+    return Footprint(side, area_cm2 if loaded.any() else float("nan"), float(arch.value), int(loaded.sum()),
+                     threshold_kpa, reason)
+
+
+def _footprints(recording: Any) -> dict[str, Footprint]:
+    """Each foot's footprint when the recording holds pressures on a dense layout; empty otherwise."""
+    layout = recording.layout
+    if recording.unit != "kPa" or layout.n_sensors < FOOTPRINT_MIN_SENSORS or not layout.areas_known:
+        return {}
+    from insole.analysis import peak_pressure_map
+
+    return {side: footprint_measures(layout, peak_pressure_map(recording, side), side) for side in recording.sides}
 
 
 # A foot's data quality verdict from the analysis's facts (docs/report.md, "Measurement confidence").
@@ -317,6 +379,7 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
         cadence_steps_per_min=float(cadence) if cadence is not None and np.isfinite(cadence) else None,
         timing={str(k): float(v) for k, v in summary.timing_variability.items()},
         walking_speed_m_s=_file_speed(recording),
+        footprints=_footprints(recording),
         summary={"analysis": analysis.to_dict()["summary"]},
         provenance={"metrics": "insole analysis core (insole.analyze)",
                     "analysis_params": dict(analysis.provenance.get("parameters") or {}),
