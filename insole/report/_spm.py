@@ -19,7 +19,10 @@ report uses it, and a package may not reach into another package's private modul
 
 from __future__ import annotations
 
+import importlib
 import math
+import sys
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +113,76 @@ class StanceCurveComparison:
                 "sentence": self.sentence()}
 
 
+# ---------------------------------------------------------------- spm1d without matplotlib
+
+# The modules spm1d's package imports at its top although only its plotting, smoothing, random-field and
+# multivariate functions use them: spm1d/__init__ imports spm1d.plot (matplotlib, scipy.ndimage), spm1d.stats
+# imports pyplot itself. Importing them costs some 0.45 s of a report's 2 s (matplotlib.pyplot 0.3 s,
+# scipy.ndimage 0.15 s); the two-sample t inference here uses none of them.
+_SPM1D_DEFERRED = ("matplotlib", "matplotlib.pyplot", "matplotlib.cm", "matplotlib.patches",
+                   "matplotlib.collections", "scipy.ndimage")
+
+
+class _Later:
+    """An object spm1d named at import from a deferred module, imported the first time it is used."""
+
+    def __init__(self, dotted: tuple[str, ...]) -> None:
+        self._dotted = dotted
+
+    def _resolved(self) -> Any:
+        found: Any = importlib.import_module(self._dotted[0])
+        for k, part in enumerate(self._dotted[1:], start=2):
+            try:
+                found = getattr(found, part)
+            except AttributeError:  # a submodule not imported yet (matplotlib.pyplot, matplotlib.backend_bases)
+                # (scipy's own lazy attributes import theirs: scipy.ndimage)
+                found = importlib.import_module(".".join(self._dotted[:k]))
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._resolved(), name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._resolved()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{'.'.join(self._dotted)}, imported when first used>"
+
+
+class _LaterModule(types.ModuleType):
+    """Stands for a deferred module while spm1d is imported: each name taken from it is a ``_Later``."""
+
+    __path__: list[str] = []  # a package, so that ``from matplotlib import pyplot`` takes the name from here
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Later((*self.__name__.split("."), name))
+
+
+def _import_spm1d() -> Any:
+    """spm1d, imported without matplotlib and scipy.ndimage (spm1d's functions that use them import them).
+
+    While spm1d is imported, each deferred module not imported yet is a stand-in whose names import the real
+    object when first used; the stand-ins leave ``sys.modules`` at once, so any later import of those modules
+    (by spm1d's plotting functions or by anything else in the process) imports the real ones. When spm1d is
+    already imported, this is a plain ``import spm1d``.
+    """
+    if "spm1d" in sys.modules:
+        import spm1d
+
+        return spm1d
+    stand_ins = {name: _LaterModule(name) for name in _SPM1D_DEFERRED if name not in sys.modules}
+    sys.modules.update(stand_ins)
+    try:
+        import spm1d
+    finally:
+        for name, stand_in in stand_ins.items():
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+    return spm1d
+
+
 def _p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
@@ -155,7 +228,7 @@ def compare_curves(first: np.ndarray, second: np.ndarray, labels: tuple[str, str
         fewest = labels[0] if n[0] < n[1] else labels[1]
         return _not_done(labels, unit, f"fewer than {min_steps} usable steps ({fewest}: {min(n)})", alpha, n)
     try:
-        import spm1d
+        spm1d = _import_spm1d()
     except ImportError:
         return _not_done(labels, unit, "the optional spm1d package is not installed (pip install 'insole[spm]'; "
                                        "GPL-3.0)", alpha, n)
