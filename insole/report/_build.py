@@ -200,8 +200,9 @@ def build_norm_bands(people: Sequence[dict[str, Any]], age_edges: Sequence[int] 
                      min_n: int = NORM_MIN_BAND_N) -> list[NormBand]:
     """The cadence and speed norm bands from real controls (dicts with ``age_years``, ``sex``, ``dataset`` and
     the ``NORM_METRICS``): all controls; each sex; each age band, split by sex where both sexes have at least
-    ``min_n`` people there (otherwise pooled, and the band says so); a band with fewer than ``min_n`` people in
-    all is not made (a person of that age then gets the wider band)."""
+    ``min_n`` people there (otherwise pooled, and the band says so; the pooled band is kept beside a split one
+    for people whose sex is not given); a band with fewer than ``min_n`` people in all is not made (a person of
+    that age then gets the wider band)."""
     bounds = [None, *age_edges, None]
     candidates: list[tuple[int | None, int | None, str | None]] = [(None, None, None), (None, None, "female"),
                                                                    (None, None, "male")]
@@ -217,7 +218,8 @@ def build_norm_bands(people: Sequence[dict[str, Any]], age_edges: Sequence[int] 
         if age_min is not None or age_max is not None:
             by_sex = {s: [p for p in members if norm_sex(p.get("sex")) == s] for s in ("female", "male")}
             if all(len(v) >= min_n for v in by_sex.values()):
-                groups = [(s, v, "") for s, v in by_sex.items()]
+                # both sexes, for a person whose sex the file does not give, then each sex
+                groups += [(s, v, "") for s, v in by_sex.items()]
             else:
                 few = ", ".join(f"{len(v)} {'women' if s == 'female' else 'men'}" for s, v in by_sex.items()
                                 if len(v) < min_n)
