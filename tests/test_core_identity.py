@@ -9,9 +9,9 @@ strides, summary, curves, regions, sensors, quality) is flattened to named
 arrays and compared with the arrays stored in ``tests/data/core_identity.npz``.
 
 The stored arrays were written by ``docs/scripts/core_identity_reference.py``
-from the core as it was before the speed work (commit d85bd5b). Equality is
-exact: the same dtype, the same values to the last bit, NaN where NaN was, the
-same column order. When a deliberate change of the analysis moves numbers,
+from the core as it was before the speed work (commit ffd234e: d85bd5b with
+the numpy event low-pass). Equality is exact: the same dtype, the same values
+to the last bit, NaN where NaN was, the same column order. When a deliberate change of the analysis moves numbers,
 re-run that script and say so in the commit; a speed change never needs to.
 """
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from insole._layout import SensorLayout
-from insole.analysis._segments import interval_windows
+from insole.analysis._segments import interval_windows, window_index
 
 __all__ = ["cop_path", "cop_features", "cop_capability", "cop_ml_assessable"]
 
@@ -103,7 +103,14 @@ def cop_features(
     to: np.ndarray,
     layout: SensorLayout,
     cpei_possible: bool,
+    index: tuple[np.ndarray, np.ndarray] | None = None,
+    force_windows: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
+    """The per-stance gait-line features of the module's docstring, one array each.
+
+    ``index``: ``window_index(hs, to)``, and ``force_windows``: ``interval_windows(force, hs, to)``, when the
+    caller has them already (neither is changed).
+    """
     m = hs.size
     names: tuple[str, ...] = (
         "cop_start_x_mm", "cop_start_y_mm", "cop_end_x_mm", "cop_end_y_mm", "gait_line_length_mm",
@@ -114,9 +121,10 @@ def cop_features(
         names += ("cop_ml_offset_pct",)
     if m == 0:
         return {name: np.zeros(0) for name in names}
-    wx = interval_windows(cop_x, hs, to)
-    wy = interval_windows(cop_y, hs, to)
-    wf = interval_windows(force, hs, to)
+    index = index if index is not None else window_index(hs, to)
+    wx = interval_windows(cop_x, hs, to, index=index)
+    wy = interval_windows(cop_y, hs, to, index=index)
+    wf = force_windows if force_windows is not None else interval_windows(force, hs, to, index=index)
     has = np.isfinite(wx)
     any_cop = has.any(axis=1)
     rows = np.arange(m)
@@ -136,9 +144,8 @@ def cop_features(
         steps = np.hypot(np.diff(wx, axis=1), np.diff(wy, axis=1))
         out["cop_path_length_mm"] = np.where(any_cop, np.nansum(steps, axis=1), np.nan)
         weight = np.where(has, np.clip(np.nan_to_num(wf), 0, None), 0.0)
-        out["cop_ml_offset_mm"] = np.where(
-            weight.sum(axis=1) > 0, np.nansum(weight * np.nan_to_num(wy), axis=1) / weight.sum(axis=1), np.nan
-        )
+        total = weight.sum(axis=1)
+        out["cop_ml_offset_mm"] = np.where(total > 0, np.nansum(weight * np.nan_to_num(wy), axis=1) / total, np.nan)
     if ml_ok:
         out["cop_ml_offset_pct"] = 100.0 * out["cop_ml_offset_mm"] / layout.ball_width_mm
     out["cpei_pct"] = _cpei(wx, wy, start_x, start_y, end_x, end_y, layout) if cpei_possible else np.full(m, np.nan)

@@ -26,16 +26,21 @@ __all__ = ["force_features", "normalised_curves", "stance_grid", "valley_ratio"]
 
 
 def force_features(
-    force: np.ndarray, hs: np.ndarray, to: np.ndarray, sample_rate_hz: float, body_weight: float, calibrated: bool
+    force: np.ndarray, hs: np.ndarray, to: np.ndarray, sample_rate_hz: float, body_weight: float, calibrated: bool,
+    windows: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Per-contact force-curve features; ``hs``/``to`` are sample indices with ``hs < to``."""
+    """Per-contact force-curve features; ``hs``/``to`` are sample indices with ``hs < to``.
+
+    ``windows``: ``interval_windows(force, hs, to)`` when the caller has it already (it is not changed).
+    """
     m = hs.size
     out: dict[str, np.ndarray] = {}
     if m == 0:
         for name in _COLUMNS:
             out[name] = np.zeros(0)
         return out
-    windows = interval_windows(force, hs, to)  # (m, L), NaN-padded
+    if windows is None:
+        windows = interval_windows(force, hs, to)  # (m, L), NaN-padded
     length = to - hs
     column = np.arange(windows.shape[1])[None, :]
     half = (length // 2)[:, None]
@@ -55,9 +60,11 @@ def force_features(
 
     bw = body_weight if (body_weight and np.isfinite(body_weight) and body_weight > 0) else np.nan
     unit_n = 1.0 if calibrated else np.nan
-    out["max_force_n"] = np.nanmax(np.where(inside, windows, np.nan), axis=1) * unit_n
-    out["mean_force_n"] = np.nanmean(np.where(inside, windows, np.nan), axis=1) * unit_n
-    out["max_force_bw"] = np.nanmax(np.where(inside, windows, np.nan), axis=1) / bw
+    # the windows are NaN past each stance's end already: they are their own stance-only values
+    largest = np.nanmax(windows, axis=1)
+    out["max_force_n"] = largest * unit_n
+    out["mean_force_n"] = np.nanmean(windows, axis=1) * unit_n
+    out["max_force_bw"] = largest / bw
     for name, value, index in (("first_peak", f1, p1), ("valley", fv, v), ("second_peak", f2, p2)):
         out[f"{name}_n"] = value * unit_n
         out[f"{name}_bw"] = value / bw
@@ -127,17 +134,21 @@ def stance_grid(hs: np.ndarray, to: np.ndarray, points: int, n: int) -> tuple[np
 
 def normalised_curves(
     signal: np.ndarray, hs: np.ndarray, to: np.ndarray, points: int,
-    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, nan_as_zero: bool = False,
 ) -> np.ndarray:
     """(m, points) samples of ``signal`` at 0..100 % of each stance, linearly interpolated.
 
     0 % is the heel-strike sample and 100 % the last stance sample before toe off.
-    NaN in the signal stays NaN where it is used. ``grid`` is ``stance_grid``
-    of the same stances, when the caller has it already.
+    NaN in the signal stays NaN where it is used, unless ``nan_as_zero``: then
+    the curves are those of ``np.nan_to_num(signal)`` (only the samples used are
+    converted, not the whole signal). ``grid`` is ``stance_grid`` of the same
+    stances, when the caller has it already.
     """
     if hs.size == 0:
         return np.zeros((0, points))
     lower, upper, weight = grid if grid is not None else stance_grid(hs, to, points, signal.size)
-    at_lower = signal[lower]
-    blended = at_lower * (1 - weight) + signal[upper] * weight
+    at_lower, at_upper = signal[lower], signal[upper]
+    if nan_as_zero:
+        at_lower, at_upper = np.nan_to_num(at_lower), np.nan_to_num(at_upper)
+    blended = at_lower * (1 - weight) + at_upper * weight
     return np.where(weight > 0, blended, at_lower)

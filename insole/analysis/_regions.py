@@ -35,6 +35,7 @@ analysis does not use (flat, or dead or stuck throughout) have NaN.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -144,7 +145,9 @@ def region_features(
     if positive_pressure is not None:
         peak_name, mean_name, pti_name = SENSOR_MAPS["kPa"]
         per_sensor[peak_name] = _per_sensor(np.maximum, positive_pressure, hs, to)
-        per_sensor[pti_name] = _per_sensor(np.add, positive_pressure, hs, to) * dt
+        # pressures with unknown areas are the loads themselves: their integral is the one just taken
+        same = positive_pressure is positive_load_t
+        per_sensor[pti_name] = integral if same else _per_sensor(np.add, positive_pressure, hs, to) * dt
         per_sensor[mean_name] = per_sensor[pti_name] / stance_s
     if load_maps is not None:
         peak_name, mean_name, integral_name = load_maps
@@ -185,25 +188,23 @@ def sensor_table(
     span); ``rows`` picks the stances; every map column of the recording's
     unit is there, NaN when there are no stances.
     """
-    table = pd.DataFrame(
-        {
-            "sensor": list(layout.sensor_names),
-            "region": list(layout.regions),
-            "x_mm": layout.x_mm,
-            "y_mm": layout.y_mm,
-            "used": used,
-        }
-    )
+    columns: dict[str, Any] = {
+        "sensor": list(layout.sensor_names),
+        "region": list(layout.regions),
+        "x_mm": layout.x_mm,
+        "y_mm": layout.y_mm,
+        "used": used,
+    }
     nan = np.full(layout.n_sensors, np.nan)
     integral = per_sensor["load_integral"][rows]
     maps = [name for names in SENSOR_MAPS.values() for name in names if name in per_sensor]
     if "peak_pressure_kpa" not in maps:  # the columns every JSON reader has had, NaN without pressures
         maps = ["peak_pressure_kpa", "pti_kpa_s", *maps]
     if integral.shape[0] == 0:
-        table["share_pct"] = nan
+        columns["share_pct"] = nan
         for name in maps:
-            table[name] = nan
-        return table
+            columns[name] = nan
+        return pd.DataFrame(columns)
     # stances in which a sensor was left out over a span (``left_out``, stances x
     # sensors): that sensor's numbers there are missing, and so are every
     # sensor's shares of that stance (their total lacks its load)
@@ -215,11 +216,11 @@ def sensor_table(
         share = np.where((totals > 0) & ~incomplete, 100.0 * integral / totals, np.nan)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        table["share_pct"] = np.where(used, np.nanmean(share, axis=0), np.nan)
+        columns["share_pct"] = np.where(used, np.nanmean(share, axis=0), np.nan)
         for name in maps:
             if name not in per_sensor:
-                table[name] = nan
+                columns[name] = nan
                 continue
             values = np.where(left_out, np.nan, per_sensor[name][rows])
-            table[name] = np.where(used, np.nanmean(values, axis=0), np.nan)
-    return table
+            columns[name] = np.where(used, np.nanmean(values, axis=0), np.nan)
+    return pd.DataFrame(columns)

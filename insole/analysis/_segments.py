@@ -13,6 +13,7 @@ __all__ = [
     "runs",
     "reduce_intervals",
     "interval_windows",
+    "window_index",
     "hysteresis",
     "last_true_at_or_before",
     "next_true_at_or_after",
@@ -56,18 +57,31 @@ def reduce_intervals(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray, st
     return out
 
 
-def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, fill: float = np.nan) -> np.ndarray:
-    """A (m, max_len) array of ``values[start:stop]`` per interval, padded with ``fill``."""
+def window_index(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``interval_windows`` reads: a (m, max_len) sample index per interval (0 past its end) and the
+    mask of the padding past each end. Several signals cut at the same intervals share one."""
     starts = np.asarray(starts, dtype=np.int64)
     lengths = np.asarray(stops, dtype=np.int64) - starts
     if starts.size == 0:
-        return np.zeros((0, 0), dtype=float)
-    width = int(lengths.max())
-    offsets = np.arange(width)
+        return np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0), dtype=bool)
+    offsets = np.arange(int(lengths.max()))
+    outside = offsets[None, :] >= lengths[:, None]
     index = starts[:, None] + offsets[None, :]
-    inside = offsets[None, :] < lengths[:, None]
-    windows = np.asarray(values, dtype=float)[np.where(inside, index, 0)]
-    windows[~inside] = fill
+    index[outside] = 0
+    return index, outside
+
+
+def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, fill: float = np.nan,
+                     index: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """A (m, max_len) array of ``values[start:stop]`` per interval, padded with ``fill``.
+
+    ``index``: ``window_index(starts, stops)`` when the caller has it already.
+    """
+    if np.asarray(starts).size == 0:
+        return np.zeros((0, 0), dtype=float)
+    gather, outside = index if index is not None else window_index(starts, stops)
+    windows = np.asarray(values)[gather].astype(float, copy=False)  # cut, then converted: the same values
+    windows[outside] = fill
     return windows
 
 

@@ -22,6 +22,7 @@ from insole.analysis._force import force_features, normalised_curves, stance_gri
 from insole.analysis._params import AnalysisParams
 from insole.analysis._prepare import FootLoads
 from insole.analysis._regions import available_groups, region_features, sensor_table
+from insole.analysis._segments import interval_windows, window_index
 from insole.analysis._strides import FootTiming, add_bilateral_timing
 
 __all__ = ["StanceFeatures", "stance_features"]
@@ -78,7 +79,7 @@ def stance_features(
     idx = np.flatnonzero(used_rows)
     hs_u, to_u = tm.hs_index[idx], tm.to_index[idx]
     curve = _curves(loads, hs_u, to_u, body_weight, cop_xy, params)
-    region = _region_summary(table[table["used"]], recording.layout, loads)
+    region = _region_summary(table, table["used"].to_numpy(dtype=bool), recording.layout, loads)
     # per-sensor arrays have one row per measured contact; keep the used ones
     measured_index = np.flatnonzero(measured)
     sensor = sensor_table(per_sensor, np.isin(measured_index, idx), loads.sensor_used, recording.layout)
@@ -115,13 +116,18 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok):
     idx = contact[measured]
     a, b = hs[idx], to[idx]
     columns: dict[str, np.ndarray] = {}
+    # the stances' samples, cut once for every signal that needs them
+    index = window_index(a, b)
+    force_windows = interval_windows(foot.force, a, b, index=index)
     with np.errstate(invalid="ignore", divide="ignore"):
-        columns.update(force_features(foot.force, a, b, fs, bw, calibrated=foot.force_unit == "N"))
+        columns.update(force_features(foot.force, a, b, fs, bw, calibrated=foot.force_unit == "N",
+                                      windows=force_windows))
         cop_xy = None
         if cop_ok:
             min_force = params.cop_min_force_fraction * bw if math.isfinite(bw) else 0.0
             cop_xy = cop_path(foot.positive_load_t, recording.layout, foot.force, min_force)
-            columns.update(cop_features(cop_xy[0], cop_xy[1], foot.force, a, b, recording.layout, cpei_ok))
+            columns.update(cop_features(cop_xy[0], cop_xy[1], foot.force, a, b, recording.layout, cpei_ok,
+                                        index=index, force_windows=force_windows))
         regional, per_sensor = region_features(
             foot.positive_load_t, foot.sensor_load_unit == "N", foot.positive_pressure_t, foot.sensor_used,
             recording.layout, a, b, fs,
@@ -177,11 +183,26 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
     if tm.heading_change_deg is not None:
         table["heading_change_deg"] = tm.heading_change_deg
     # the stance metrics of each stride's first contact
-    by_contact = steps.set_index("contact")
-    extra = [c for c in by_contact.columns if c not in table.columns and c not in ("kind", "has_gap", "used")]
-    joined = by_contact[extra].reindex(np.arange(m - 1))
-    joined.index = table.index
-    table = pd.concat([table, joined], axis=1)
+    extra = [c for c in steps.columns if c not in table.columns and c not in ("kind", "has_gap", "used", "contact")]
+    contact = steps["contact"].to_numpy()
+    if len(steps) and all(steps[c].dtype == np.float64 for c in extra) and np.unique(contact).size == contact.size:
+        # float columns (as the stance metrics are), one step row per contact: each stride takes its first
+        # contact's row, NaN where that contact has none (what a reindex by contact gives, without pandas)
+        row = np.full(m - 1, -1, dtype=np.int64)
+        first = contact < m - 1
+        row[contact[first]] = np.flatnonzero(first)
+        missing = row < 0
+        joined_columns = {}
+        for c in extra:
+            values = steps[c].to_numpy()[row]
+            values[missing] = np.nan
+            joined_columns[c] = values
+        table = pd.concat([table, pd.DataFrame(joined_columns, index=table.index, columns=extra)], axis=1)
+    else:
+        by_contact = steps.set_index("contact")
+        joined = by_contact[extra].reindex(np.arange(m - 1))
+        joined.index = table.index
+        table = pd.concat([table, joined], axis=1)
     initial = table.get("initial_double_support_s")
     terminal = table.get("terminal_double_support_s")
     if initial is not None and terminal is not None:
@@ -194,7 +215,7 @@ def _curves(foot, hs, to, bw, cop_xy, params) -> pd.DataFrame:
     points = int(params.curve_points)
     data: dict[str, np.ndarray] = {"percent_stance": np.linspace(0.0, 100.0, points)}
     grid = stance_grid(hs, to, points, foot.n) if hs.size else None
-    force = normalised_curves(np.nan_to_num(foot.force), hs, to, points, grid)
+    force = normalised_curves(foot.force, hs, to, points, grid, nan_as_zero=True)
     nan = np.full(points, np.nan)
     mean, sd = _column_mean_sd(force)
     calibrated = foot.force_unit == "N"
@@ -228,15 +249,16 @@ def _column_mean_sd(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, sd
 
 
-def _region_summary(used_steps: pd.DataFrame, layout: SensorLayout, foot: FootLoads) -> pd.DataFrame:
+def _region_summary(steps: pd.DataFrame, used: np.ndarray, layout: SensorLayout, foot: FootLoads) -> pd.DataFrame:
+    """One row per region group: mean and SD of its columns over the step rows ``used`` picks."""
     rows = []
     for group, mask in available_groups(layout, foot.sensor_used).items():
         row: dict[str, Any] = {"region": group, "n_sensors": int(mask.sum()),
                                "sensors": ",".join(np.asarray(layout.sensor_names)[mask])}
         for metric in ("peak_pressure_kpa", "pti_kpa_s", "fti_n_s", "share_pct"):
             column = f"{group}_{metric}"
-            if column in used_steps:
-                values = used_steps[column].to_numpy(dtype=float)
+            if column in steps:
+                values = steps[column].to_numpy(dtype=float)[used]
                 values = values[np.isfinite(values)]
                 row[f"{metric}_mean"] = float(values.mean()) if values.size else float("nan")
                 row[f"{metric}_sd"] = float(values.std(ddof=1)) if values.size > 1 else float("nan")
