@@ -44,12 +44,11 @@ _ADOPTING = threading.local()
 
 
 def _frozen_array(values: Any, dtype: Any, name: str, shape: tuple[int | None, ...]) -> np.ndarray:
-    if (
-        getattr(_ADOPTING, "on", False)
-        and isinstance(values, np.ndarray)
-        and values.dtype == dtype
-        and values.flags.c_contiguous
-        and values.flags.owndata
+    if getattr(_ADOPTING, "on", False) and isinstance(values, np.ndarray) and values.dtype == dtype and (
+        (values.flags.c_contiguous and values.flags.owndata)
+        # or the transpose of a whole array the reader made, e.g. (samples, sensors) stored sensor by sensor
+        or (values.flags.f_contiguous and isinstance(values.base, np.ndarray) and values.base.flags.owndata
+            and values.base.flags.c_contiguous and values.base.shape == values.shape[::-1])
     ):
         array = values
     else:
@@ -154,6 +153,10 @@ def adopted_foot(**fields: Any) -> FootSamples:
     For readers that built each array for this foot alone and keep no other
     reference to it (an hour's two feet are some 90 MB: a copy costs time and
     doubles the peak). Validation is the constructor's; arrays are made read-only.
+    An array is kept when it is C-contiguous and owns its data, or when it is the
+    whole transpose of such an array (``values`` filled sensor by sensor from a
+    columnar file: ``values.T`` is then the (sensors, samples) array the analysis
+    works on, one plain copy away).
     """
     _ADOPTING.on = True
     try:

@@ -6,6 +6,17 @@ the file's whole table beside it). Whatever the row groups (aligned with the
 feet or not, one row or many), the recording must be the one written, array
 for array; a file whose feet are not one block of rows in time order (another
 writer's) is read whole, as before, and gives the same recording too.
+
+The lean analysis path gives the same numbers as the whole-array path, table
+by table, bit for bit. The reader stores a foot's values sensor by sensor
+(column-major: ``values.T`` is the (sensors, samples) array the sensor checks
+work on) and ``insole analyze``, when no other output reads the samples after
+the analysis, runs ``analyze_owned``: the checks work in the recording's own
+values instead of a copy, and the feet go one after the other. Neither may move
+a number: every table (events, steps, strides, summary, curves, regions,
+sensors, quality) is compared exactly, with the flattening and comparison of
+``test_core_identity``, on real recordings of four layouts and units written
+to our Parquet format, and on a simulated walk with an IMU.
 """
 
 from __future__ import annotations
@@ -17,7 +28,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from _data import shared_data_dir
+from test_core_identity import differences, flatten
 
+from insole._cli import main
+from insole._cli._analyze import analysed_file
+from insole._recording import Recording
+from insole.analysis import AnalysisParams, analyze, write_json
+from insole.analysis._pipeline import analyze_owned
+from insole.analysis._prepare import _writable_rows
 from insole.io import load, write_parquet
 from insole.simulate import SimulationParams, simulate
 
@@ -45,7 +64,7 @@ def test_any_row_groups_read_back_the_recording_written(written, tmp_path: Path,
     assert again.equals(recording)
     for side in again.sides:  # read-only, as every recording's arrays
         assert not again.samples(side).values.flags.writeable
-        assert again.samples(side).values.flags.c_contiguous
+        assert again.samples(side).values.T.flags.c_contiguous  # sensor by sensor, one contiguous row each
 
 
 def test_feet_in_another_order_or_interleaved_read_the_same(written, tmp_path: Path) -> None:
@@ -143,3 +162,79 @@ def test_reading_our_parquet_imports_no_pandas() -> None:
     path = REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet"
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["6001", "False"]
+
+
+# --- the lean analysis path (analyze_owned, column-major values) ---
+
+SHARED = shared_data_dir()
+REAL = {
+    "gaitpdb": SHARED / "gaitpdb" / "GaCo01_01.txt",  # 8 force sensors, N, two feet
+    "moticon": SHARED / "moticon-opengo" / "230927_102114.txt",  # 16 pressure sensors, kPa, IMU
+    "pedar": SHARED / "vendor-exports" / "pedar_example.asc",  # 99 pressure sensors, kPa
+    "stappone": SHARED / "vendor-exports" / "stappone_example.csv",  # 12 sensors, au, one foot, "shape"
+}
+
+
+def _copy(recording: Recording) -> Recording:
+    """A recording with arrays of its own (C-ordered, as any importer makes them), equal to ``recording``."""
+    feet = {}
+    for side in recording.sides:
+        foot = recording.samples(side)
+        feet[side] = type(foot)(time_s=foot.time_s.copy(), values=np.ascontiguousarray(foot.values),
+                                valid=foot.valid.copy(), accel_g=foot.accel_g, gyro_dps=foot.gyro_dps,
+                                channels=dict(foot.channels))
+    return recording.replace(left=feet.get("left"), right=feet.get("right"))
+
+
+def _check_lean_path(original: Recording, parquet: Path) -> None:
+    reference = flatten(analyze(original))
+    read = load(parquet)
+    assert read.equals(original)  # the reader's column-major values are the same numbers
+    for side in read.sides:
+        assert read.samples(side).values.T.flags.c_contiguous  # stored sensor by sensor
+    kept = _copy(read)
+    problems = differences(flatten(analyze(read)), reference)
+    assert not problems, "analyze of the Parquet recording:\n" + "\n".join(problems[:40])
+    # the public analyze never writes into a recording, however its values are stored
+    assert read.equals(kept)
+    owned = load(parquet)
+    problems = differences(flatten(analyze_owned(owned)), reference)
+    assert not problems, "analyze_owned:\n" + "\n".join(problems[:40])
+
+
+@pytest.mark.parametrize("case", list(REAL))
+def test_real_recordings_give_identical_tables_on_the_lean_path(case: str, tmp_path: Path) -> None:
+    original = load(REAL[case])
+    _check_lean_path(original, write_parquet(original, tmp_path / f"{case}.parquet"))
+
+
+def test_a_simulated_walk_with_an_imu_gives_identical_tables_on_the_lean_path(tmp_path: Path) -> None:
+    # 10 minutes, two feet: long enough that the whole-array path runs both feet on two threads
+    # (100,000 samples or more per foot) while the lean path runs them one after the other
+    recording = simulate(SimulationParams(duration_s=1000.0, seed=3, layout="insole16", sample_rate_hz=100.0))
+    assert recording.samples("left").n_samples >= 100_000 and recording.samples("left").gyro_dps is not None
+    _check_lean_path(recording, write_parquet(recording, tmp_path / "walk.parquet"))
+
+
+def test_only_the_readers_own_column_major_values_are_worked_in_place(tmp_path: Path) -> None:
+    recording = simulate(SimulationParams(duration_s=30.0, seed=1, layout="insole16", sample_rate_hz=100.0))
+    # an importer's C-ordered, read-only values: the checks always copy them
+    assert _writable_rows(recording.samples("left").values) is None
+    read = load(write_parquet(recording, tmp_path / "walk.parquet"))
+    values = read.samples("left").values
+    assert not values.flags.writeable
+    rows = _writable_rows(values)
+    assert rows is not None and np.shares_memory(rows, values) and rows.shape == values.shape[::-1]
+
+
+def test_the_cli_json_is_that_of_the_whole_array_analysis(tmp_path: Path) -> None:
+    recording = load(REAL["moticon"])
+    path = write_parquet(recording, tmp_path / "moticon.parquet")
+    out = tmp_path / "cli.json"
+    assert main(["analyze", str(path), "--json", str(out)]) == 0
+    analysis = analyze(recording, AnalysisParams())
+    provenance = dict(analysis.provenance)
+    provenance["input"] = {**provenance["input"], "analysed_file": analysed_file(path)}
+    expected = tmp_path / "expected.json"
+    write_json(analysis.__class__(**{**analysis.__dict__, "provenance": provenance}), expected)
+    assert json.loads(out.read_text()) == json.loads(expected.read_text())

@@ -400,12 +400,20 @@ def remove_offset(loads: FootLoads, contacts: Contacts, params: AnalysisParams, 
     return _rebuilt(loads, find_zero_offset(loads, to[:-1][ok], hs[1:][ok], params), clip=True, in_place=in_place)
 
 
-def check_sensors(recording: Recording, side: str, params: AnalysisParams) -> SensorChecks:
+def check_sensors(recording: Recording, side: str, params: AnalysisParams, *,
+                  reuse_values: bool = False) -> SensorChecks:
     """The sensor checks of one foot (see the module docstring): what they found, and the readings they leave.
 
     Per-sensor arrays are kept one row per sensor, (sensors, samples), in
     float32 as recorded: every per-sensor pass is then one contiguous 1-D
     sweep. Invalid samples are zero there.
+
+    ``reuse_values``: when the foot's values are stored sensor by sensor (as
+    our Parquet reader makes them), the checks write into that very array
+    instead of a copy of it: the same numbers without a second copy of the
+    foot's readings, but the recording's values are overwritten. Only for a
+    caller that made the recording for this analysis and drops it after
+    (``insole analyze`` without outputs that read the samples).
     """
     foot = recording.foot(side)
     if foot is None:
@@ -413,7 +421,9 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams) -> Se
     layout = recording.layout
     fs = float(recording.sample_rate_hz)
     unit = recording.unit
-    values_t = _transposed_float32(foot.values)  # the one transposition
+    values_t = _writable_rows(foot.values) if reuse_values else None
+    if values_t is None:
+        values_t = _transposed_float32(foot.values)  # the one transposition
     k, n = values_t.shape
     names = layout.sensor_names
     valid = foot.valid & np.isfinite(values_t).all(axis=0)
@@ -706,12 +716,27 @@ def _row_medians(values: np.ndarray) -> np.ndarray:
     return (ordered[:, half - 1] + ordered[:, half]) / 2
 
 
+def _writable_rows(values: np.ndarray) -> np.ndarray | None:
+    """``values.T`` itself, made writable, when ``values`` (samples, sensors) is float32 stored sensor by sensor and
+    its memory is a whole array of its own (None otherwise: the caller copies)."""
+    rows = values.T
+    owner = rows.base
+    if not (rows.dtype == np.float32 and rows.flags.c_contiguous and isinstance(owner, np.ndarray)
+            and owner.flags.owndata and owner.flags.writeable and owner.shape == rows.shape):
+        return None
+    rows.setflags(write=True)
+    return rows
+
+
 def _transposed_float32(values: np.ndarray) -> np.ndarray:
     """``values`` (samples, sensors) as a C-contiguous float32 (sensors, samples) copy.
 
-    Transposed block by block: a tall, thin array transposed in one go walks
-    memory with a large stride and is about three times slower.
+    Values stored sensor by sensor are one plain copy. Others are transposed
+    block by block: a tall, thin array transposed in one go walks memory with a
+    large stride and is about three times slower.
     """
+    if values.T.flags.c_contiguous:
+        return np.array(values.T, dtype=np.float32, order="C")
     n, k = values.shape
     out = np.empty((k, n), dtype=np.float32)
     block = 8192

@@ -122,7 +122,7 @@ def refuse_negative_load(path: Path, recording: Recording) -> None:
     if recording.unit == "au":
         return
     for side in recording.sides:
-        values = recording.samples(side).values.reshape(-1)
+        values = recording.samples(side).values.ravel(order="K")  # a view in either memory order
         if values.size == 0:
             continue
         # fmax/fmin skip NaN (gaps) without copying the hour's values; NaN only when every value is
@@ -412,7 +412,14 @@ def _read_foot(
     }
     targets: dict[str, np.ndarray] = {}
     for key, names in plan.items():
-        out[key] = None if names is None else np.empty((n, len(names)), dtype=np.float32)
+        if names is None:
+            out[key] = None
+        elif key == "values":
+            # sensor by sensor (the transpose of a (sensors, samples) array): each column is written in one
+            # contiguous run, and the analysis' per-sensor rows are ``values.T``, a plain copy away
+            out[key] = np.empty((len(names), n), dtype=np.float32).T
+        else:
+            out[key] = np.empty((n, len(names)), dtype=np.float32)
         if names is not None:
             targets.update((name, out[key][:, j]) for j, name in enumerate(names))
     targets.update({**out["channels"], "time_s": out["time_s"], "valid": out["valid"]})
