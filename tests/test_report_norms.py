@@ -315,3 +315,19 @@ def test_the_page_prints_not_available_instead_of_zero():
     # a session row, not a foot row: it is not in the per-foot table under the left/right comparison
     section = page[page.index('<section id="left-right"'):]
     assert "Stride-to-stride variability" not in section[:section.index("</section>")]
+
+
+def test_slow_parkinsons_walks_are_marked_below_their_band(shared_data):
+    """gaitpdb SiPt02 (PD, 77-year-old woman): 0.77 m/s under the women-65+ band's 0.84-1.56; GaPt03 (PD, 82,
+    woman, no speed in the file): cadence 79.5 steps/min under the same band's 94.2-129.5."""
+    from insole.io import load
+
+    slow = _norm_rows(load(shared_data / "gaitpdb" / "SiPt02_01.txt"), list(load_norms()))
+    assert slow["gait_speed_m_per_s"]["norm_band"]["key"] == "65-and-over/female"
+    assert [round(v, 2) for v in slow["gait_speed_m_per_s"]["real_range"]] == [0.84, 1.56]
+    assert slow["gait_speed_m_per_s"]["outside_direction"] == {"session": "below"}
+    few = _norm_rows(load(shared_data / "gaitpdb" / "GaPt03_01.txt"), list(load_norms()))
+    assert "gait_speed_m_per_s" not in few  # Speed_01 is NaN in the demographics: no speed row
+    cadence = few["cadence_steps_per_min"]
+    assert round(cadence["session"], 1) == 79.5 and [round(v, 1) for v in cadence["real_range"]] == [94.2, 129.5]
+    assert cadence["outside_direction"] == {"session": "below"}
