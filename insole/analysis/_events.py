@@ -47,10 +47,12 @@ import numpy as np
 from insole.analysis._filters import butter_lowpass_sos, zero_phase
 from insole.analysis._params import AnalysisParams
 from insole.analysis._segments import (
+    count_true_between,
     hysteresis,
     interval_argmax,
     last_true_at_or_before,
-    next_true_at_or_after,
+    last_true_at_or_before_at,
+    next_true_at_or_after_at,
     reduce_intervals,
     runs,
 )
@@ -275,8 +277,8 @@ def detect_contacts(
     # a contact already under way when the recording (or a run of samples after a long gap) begins has no
     # observed heel strike, and one still under way when it ends no observed toe off: never guessed
     unobserved = ~np.isfinite(filled)
-    hs_ok &= starts > last_true_at_or_before(unobserved)[starts] + 1
-    to_ok &= stops < next_true_at_or_after(unobserved)[np.maximum(stops - 1, 0)]
+    hs_ok &= starts > last_true_at_or_before_at(unobserved, starts) + 1
+    to_ok &= stops < next_true_at_or_after_at(unobserved, np.maximum(stops - 1, 0))
     hs_safe = np.clip(hs, 0, n - 1)
     hs_ok &= valid[hs_safe] & valid[np.maximum(hs_safe - 1, 0)]
     to_safe = np.clip(to, 0, n - 1)
@@ -286,12 +288,10 @@ def detect_contacts(
     to = np.where(to_ok, to, -1)
 
     # gaps inside the contact (between heel strike, or coarse start, and toe off)
-    invalid_count = np.concatenate([[0], np.cumsum(~valid)])
     span_lo = np.where(hs >= 0, hs, starts)
     span_hi = np.where(to >= 0, to, stops)
-    has_gap = (invalid_count[span_hi] - invalid_count[span_lo]) > 0
-    long_gap_count = np.concatenate([[0], np.cumsum(long_gap)])
-    long_gap_before = np.concatenate([[False], (long_gap_count[starts[1:]] - long_gap_count[stops[:-1]]) > 0])
+    has_gap = count_true_between(~valid, span_lo, span_hi) > 0
+    long_gap_before = np.concatenate([[False], count_true_between(long_gap, stops[:-1], starts[1:]) > 0])
 
     # confidence: how far the contact rises above its floor (vs the foot's
     # range), how high the residual floor sits above the tracked swing floor,
@@ -308,7 +308,7 @@ def detect_contacts(
 
     mid_on = floor_before + 0.5 * (peak - floor_before)
     level_mid = _paint(n, before_lo, first_peak, mid_on)
-    first_mid = next_true_at_or_after(smoothed >= level_mid)[np.maximum(hs, 0)]
+    first_mid = next_true_at_or_after_at(smoothed >= level_mid, np.maximum(hs, 0))
     hs_conf = confidence(floor_before, np.abs(first_mid - hs))
     swing_from = np.concatenate([[0], np.where(to[:-1] >= 0, to[:-1], stops[:-1])])  # the previous toe off
     hs_conf *= _onset_clarity(edge_signal, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz)
@@ -318,7 +318,7 @@ def detect_contacts(
     hs_conf = np.where(hs >= 0, hs_conf, np.nan)
     mid_off = floor_after + 0.5 * (peak - floor_after)
     level_mid_off = _paint(n, last_peak, after_hi, mid_off)
-    last_mid = last_true_at_or_before(smoothed >= level_mid_off)[np.maximum(to, 0)]
+    last_mid = last_true_at_or_before_at(smoothed >= level_mid_off, np.maximum(to, 0))
     to_conf = np.where(to >= 0, confidence(floor_after, np.abs(to - last_mid)), np.nan)
 
     return Contacts(
@@ -343,13 +343,19 @@ _TRACK_HALF_WINDOW_S = 5.0
 _TRACK_MIN_RANGE = 0.5
 
 
-def _row_nanpercentile(rows: np.ndarray, q: float) -> np.ndarray:
-    """``np.nanpercentile(rows, q, axis=1)`` (linear interpolation) by one sort, without a Python loop per row.
+def _row_nanpercentiles(rows: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """``np.nanpercentile(rows, q, axis=1)`` (linear interpolation) for each ``q``, by one sort, without a
+    Python loop per row.
 
     Every row must hold at least one finite value.
     """
     ordered = np.sort(np.where(np.isnan(rows), np.inf, rows), axis=1)  # NaN (now +inf) sorts last
     count = np.isfinite(ordered).sum(axis=1)
+    return [_sorted_percentile(ordered, count, q) for q in qs]
+
+
+def _sorted_percentile(ordered: np.ndarray, count: np.ndarray, q: float) -> np.ndarray:
+    """The ``q`` th percentile of each row of ``ordered`` (sorted; its first ``count`` values finite)."""
     position = q / 100.0 * (count - 1)
     below = np.floor(position).astype(np.int64)
     above = np.minimum(below + 1, count - 1)
@@ -379,11 +385,9 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     padded = np.full(n_blocks * block, np.nan)
     padded[:n] = filled
     blocks = padded.reshape(n_blocks, block)
-    seen = np.isfinite(blocks).any(axis=1)
-    lows = np.full(n_blocks, np.nan)
-    highs = np.full(n_blocks, np.nan)
-    lows[seen] = np.nanmin(blocks[seen], axis=1)
-    highs[seen] = np.nanmax(blocks[seen], axis=1)
+    # each block's lowest and highest value, NaN where it has none (what nanmin / nanmax reduce with)
+    lows = np.fmin.reduce(blocks, axis=1)
+    highs = np.fmax.reduce(blocks, axis=1)
     edge = np.full(half, np.nan)
     windows_lo = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, lows, edge]), 2 * half + 1)
     windows_hi = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, highs, edge]), 2 * half + 1)
@@ -393,10 +397,8 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     typical_low = np.full(n_blocks, floor)
     typical_high = np.full(n_blocks, floor)
     if counted.any():
-        local_floor[counted] = _row_nanpercentile(windows_lo[counted], 10.0)
-        local_top[counted] = _row_nanpercentile(windows_hi[counted], 90.0)
-        typical_low[counted] = _row_nanpercentile(windows_lo[counted], 75.0)
-        typical_high[counted] = _row_nanpercentile(windows_hi[counted], 25.0)
+        local_floor[counted], typical_low[counted] = _row_nanpercentiles(windows_lo[counted], (10.0, 75.0))
+        local_top[counted], typical_high[counted] = _row_nanpercentiles(windows_hi[counted], (90.0, 25.0))
     walking = (local_top - local_floor) >= _TRACK_MIN_RANGE * load_range
     # At the recording's ends the window is one-sided: a few last steps beside standing fill its top decile,
     # and the sway of standing on a floor taken from the standing load looks like steps. There, walking
@@ -437,7 +439,7 @@ def _onset_clarity(signal, hs, first_peak, swing_from, floor_before, peak, sampl
     hi = np.maximum(first_peak, at + 1)
     steepest = interval_argmax(slope, at, hi)
     steep_enough = slope >= _paint(n, at, hi, 0.9 * slope[steepest])
-    delay_s = (np.minimum(next_true_at_or_after(steep_enough)[at], steepest) - at) / sample_rate_hz
+    delay_s = (np.minimum(next_true_at_or_after_at(steep_enough, at), steepest) - at) / sample_rate_hz
     steep = 1 - np.clip((delay_s - _ONSET_STEEP_S) / (2 * _ONSET_STEEP_S), 0, 1)
     window = max(1, int(round(_SHOULDER_S * sample_rate_hz)))
     lo = np.minimum(np.maximum(swing_from, at - window), at)
@@ -502,8 +504,8 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
         back = values[dip] + excursion
         level = _paint(n, lo, hi, back)
         above = climbing >= level
-        left_edge = last_true_at_or_before(above)[dip]
-        right_edge = next_true_at_or_after(above)[dip]
+        left_edge = last_true_at_or_before_at(above, dip)
+        right_edge = next_true_at_or_after_at(above, dip)
         swift = (right_edge - left_edge) <= quick
         split &= (lengths[candidate] <= standing) | swift
         if not split.any():
@@ -520,7 +522,6 @@ def _standing_throughout(filled: np.ndarray, valid: np.ndarray, long_gap: np.nda
     starts, stops = runs(np.isfinite(filled))
     m = starts.size
     unknown = np.full(m, -1, dtype=np.int64)
-    invalid_count = np.concatenate([[0], np.cumsum(~valid)])
     return Contacts(
         heel_strike_index=unknown,
         toe_off_index=unknown.copy(),
@@ -529,7 +530,7 @@ def _standing_throughout(filled: np.ndarray, valid: np.ndarray, long_gap: np.nda
         stop_index=stops.astype(np.int64),
         heel_strike_confidence=np.full(m, np.nan),
         toe_off_confidence=np.full(m, np.nan),
-        has_gap=(invalid_count[stops] - invalid_count[starts]) > 0,
+        has_gap=count_true_between(~valid, starts, stops) > 0,
         long_gap_before=np.arange(m) > 0,
         levels=levels,
     )
@@ -572,7 +573,7 @@ def _heel_strike_level(smoothed, lo, peak_index, floor_before, typical_peak, par
     n = smoothed.size
     on_level = floor_before + params.contact_on_fraction * (typical_peak - floor_before)
     below = smoothed < _paint(n, lo, peak_index, on_level)  # NaN compares False
-    last_below = last_true_at_or_before(below)[np.maximum(peak_index - 1, 0)]
+    last_below = last_true_at_or_before_at(below, np.maximum(peak_index - 1, 0))
     hs = last_below + 1
     ok = (last_below >= lo) & (hs <= peak_index) & np.isfinite(on_level)
     return hs, ok
@@ -583,7 +584,7 @@ def _toe_off_level(smoothed, peak_index, hi, floor_after, typical_peak, params):
     n = smoothed.size
     off_level = floor_after + params.contact_off_fraction * (typical_peak - floor_after)
     below = smoothed < _paint(n, peak_index, hi, off_level)
-    to = next_true_at_or_after(below)[peak_index]
+    to = next_true_at_or_after_at(below, peak_index)
     ok = (to < hi) & np.isfinite(off_level)
     return to, ok
 
@@ -614,14 +615,14 @@ def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate
     floor_level = np.full(base.shape, np.nan)
     floor_level[seen] = base[seen] + params.contact_on_fraction * (values[peak_index[seen]] - base[seen])
     below = shape < _paint(n, base_lo, knee_safe + 1, floor_level)
-    last_floor = last_true_at_or_before(below)[knee_safe]
+    last_floor = last_true_at_or_before_at(below, knee_safe)
     main = interval_argmax(slope, knee_safe, np.maximum(first_peak, knee_safe + 1))
     region_lo = np.minimum(last_floor + 1, knee_safe)
     has_region = knee_ok & (last_floor >= base_lo) & (region_lo < knee_safe)
     touch = np.where(has_region, interval_argmax(slope, region_lo, np.maximum(knee_safe, region_lo + 1)), knee_safe)
     is_touch = has_region & (slope[touch] >= params.touch_slope_fraction * slope[main]) & (slope[main] > 0)
     flat = slope < _paint(n, region_lo, touch + 1, params.shape_slope_fraction * slope[touch])
-    touch_onset = np.maximum(last_true_at_or_before(flat)[touch] + 1, region_lo)
+    touch_onset = np.maximum(last_true_at_or_before_at(flat, touch) + 1, region_lo)
     return np.where(is_touch, touch_onset, knee)
 
 
@@ -637,7 +638,7 @@ def _lifts_after(shape, hs, first_peak, sample_rate_hz, params):
     at = np.clip(hs, 0, n - 1)
     w = max(1, int(round(params.touch_window_s * sample_rate_hz)))
     falling = np.gradient(values) <= 0
-    top_at = next_true_at_or_after(falling)[np.minimum(at + 1, n - 1)]
+    top_at = next_true_at_or_after_at(falling, np.minimum(at + 1, n - 1))
     top_at = np.where((top_at < n) & (top_at - at <= w) & (top_at < first_peak), top_at, first_peak)
     top_at = np.clip(top_at, 0, n - 1)
     after_hi = np.maximum(first_peak, top_at + 1)
@@ -658,7 +659,7 @@ def _heel_strike_knee(shape, lo, peak_index, params):
     steepest = interval_argmax(slope, lo, hi)
     limit = params.shape_slope_fraction * slope[steepest]
     flat = slope < _paint(n, lo, steepest + 1, limit)
-    last_flat = last_true_at_or_before(flat)[steepest]
+    last_flat = last_true_at_or_before_at(flat, steepest)
     hs = last_flat + 1
     ok = (last_flat >= lo) & (slope[steepest] > 0)
     return hs, ok
@@ -703,13 +704,13 @@ def _toe_off_shape(shape, peak_index, hi, next_start, floor_after, sample_rate_h
         end = np.maximum(nxt, steepest + 1)
         fall = slope[steepest]
         flat = slope > _paint(n, steepest, end, params.shape_toe_off_fraction * fall)
-        knee = next_true_at_or_after(flat)[steepest]
+        knee = next_true_at_or_after_at(flat, steepest)
         knee_safe = np.clip(knee, 0, n - 1)
         settle_stop = np.clip(np.minimum(knee + window, end), knee_safe + 1, n)
         settled = reduce_intervals(np.minimum, values, knee_safe, settle_stop)
         level = settled + params.shape_floor_fraction * (values[peak_index[idx]] - settled)
         below = values < _paint(n, steepest, end, level)
-        at_level = next_true_at_or_after(below)[steepest]
+        at_level = next_true_at_or_after_at(below, steepest)
         # a pause or rebound between the knee and the level crossing ends the contact at the knee
         later = at_level > knee
         pause_stop = np.clip(np.maximum(at_level, knee + 1), knee_safe + 1, n)

@@ -17,6 +17,9 @@ __all__ = [
     "hysteresis",
     "last_true_at_or_before",
     "next_true_at_or_after",
+    "last_true_at_or_before_at",
+    "next_true_at_or_after_at",
+    "count_true_between",
     "interval_argmax",
 ]
 
@@ -90,7 +93,8 @@ def interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -
     windows = interval_windows(values, starts, stops, fill=-np.inf)
     if windows.size == 0:
         return np.zeros(0, dtype=np.int64)
-    return np.asarray(starts, dtype=np.int64) + np.argmax(np.nan_to_num(windows, nan=-np.inf), axis=1)
+    # (the windows are this call's own: converted in place)
+    return np.asarray(starts, dtype=np.int64) + np.argmax(np.nan_to_num(windows, copy=False, nan=-np.inf), axis=1)
 
 
 def hysteresis(values: np.ndarray, high: float | np.ndarray, low: float | np.ndarray) -> np.ndarray:
@@ -102,17 +106,53 @@ def hysteresis(values: np.ndarray, high: float | np.ndarray, low: float | np.nda
     n = values.size
     on = values >= high
     off = ~(values >= low)  # NaN -> off
-    # index of the last switching sample at or before i, and which way it switched
-    index = np.arange(n)
-    last_on = np.maximum.accumulate(np.where(on, index, -1)) if n else index
-    last_off = np.maximum.accumulate(np.where(off, index, -1)) if n else index
-    return last_on > last_off
+    # each sample takes the state of the last switching sample at or before it (False before the first);
+    # a sample both above ``high`` and below ``low`` (crossed levels) switches off
+    switch = np.flatnonzero(on | off)
+    state = np.zeros(n, dtype=bool)
+    if switch.size:
+        state[switch[0]:] = np.repeat(on[switch] & ~off[switch], np.diff(switch, append=n))
+    return state
 
 
 def last_true_at_or_before(mask: np.ndarray) -> np.ndarray:
     """For each i, the largest j <= i with mask[j] (or -1)."""
     index = np.arange(mask.size)
     return np.maximum.accumulate(np.where(mask, index, -1)) if mask.size else index
+
+
+def last_true_at_or_before_at(mask: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``last_true_at_or_before(mask)[at]``, found by a search among the True samples (no pass over every sample
+    for a few queries). ``at`` indexes ``mask`` as an index would (negative from the end)."""
+    mask = np.asarray(mask, dtype=bool)
+    at = np.asarray(at, dtype=np.int64)
+    at = np.where(at < 0, at + mask.size, at)
+    true = np.flatnonzero(mask)
+    if true.size == 0:
+        return np.full(at.shape, -1, dtype=np.int64)
+    k = np.searchsorted(true, at, side="right") - 1
+    return np.where(k >= 0, true[np.maximum(k, 0)], -1).astype(np.int64, copy=False)
+
+
+def next_true_at_or_after_at(mask: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``next_true_at_or_after(mask)[at]``, found by a search among the True samples (see
+    ``last_true_at_or_before_at``)."""
+    mask = np.asarray(mask, dtype=bool)
+    n = mask.size
+    at = np.asarray(at, dtype=np.int64)
+    at = np.where(at < 0, at + n, at)
+    true = np.flatnonzero(mask)
+    if true.size == 0:
+        return np.full(at.shape, n, dtype=np.int64)
+    k = np.searchsorted(true, at, side="left")
+    return np.where(k < true.size, true[np.minimum(k, true.size - 1)], n).astype(np.int64, copy=False)
+
+
+def count_true_between(mask: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """How many samples of ``mask`` are True in each ``[start, stop)``: the count before ``stop`` less the count
+    before ``start`` (as a cumulative count gives it), by a search among the True samples."""
+    true = np.flatnonzero(np.asarray(mask, dtype=bool))
+    return np.searchsorted(true, stops, side="left") - np.searchsorted(true, starts, side="left")
 
 
 def next_true_at_or_after(mask: np.ndarray) -> np.ndarray:
