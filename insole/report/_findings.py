@@ -30,7 +30,8 @@ which foot departs from typical. With a baseline recording, the same cut-offs
 apply to the change of foot X since the baseline.
 
 Session rules: ``load_asymmetry`` (|SI| of impulse per step > 10 %, the
-conventional, arbitrary cut-off [53]); ``antalgic_gait`` (stance-time SI
+conventional, arbitrary cut-off [53], and with real controls beyond their
+asymmetry of impulse, peak force and F1 taken together); ``antalgic_gait`` (stance-time SI
 ≤ −5 % and peak-force SI ≤ −10 % on the same foot); ``irregular_gait``
 (stride-to-stride timing variability, the mean of the stride-time and
 stance-time measures, ≥ 2 × the real controls' median, the ratio by which
@@ -109,6 +110,7 @@ class FindingParams:
     step_t_min: float = 3.0
     reference_quantile: float = 0.20
     real_reference_quantile: float = 0.01
+    min_reference_people: int = 10
     cop_ml_diff_pct: float = 3.0
     midfoot_si_pct: float = 30.0
     heel_si_pct: float = 25.0
@@ -227,6 +229,35 @@ def _healthy_limit(differences: Sequence[float], z: float) -> float:
     values = np.asarray(differences, float)
     values = values[np.isfinite(values)]
     return z * float(np.sqrt(np.mean(values ** 2))) if values.size else math.inf
+
+
+def _given_other_foot(pairs: np.ndarray, this: float, other: float) -> tuple[float, float, float, float]:
+    """How far ``this`` foot lies from what healthy people's other foot predicts of it, in SD.
+
+    ``pairs`` are the real controls' (left, right) values, one row per person, counted both ways round so that
+    left and right count alike. From their joint spread, a foot whose partner reads ``other`` is expected at
+    mean + slope x (other - mean), with the residual SD of that regression. Returns (z, expected, residual SD,
+    slope). A change of one foot by d moves this z by d / residual SD, more than it moves the left/right
+    difference in its own SD whenever a person's feet are less than perfectly alike (and more than it moves the
+    foot's level against the population's feet): the one-foot comparison the controls' data allow.
+    """
+    both = np.vstack([pairs, pairs[:, ::-1]])
+    mean = float(both[:, 0].mean())
+    cov = np.cov(both.T, ddof=1)
+    slope = float(cov[0, 1] / cov[1, 1]) if cov[1, 1] > 0 else 0.0
+    residual_sd = math.sqrt(max(float(cov[0, 0] - slope * cov[0, 1]), 1e-12))
+    expected = mean + slope * (other - mean)
+    return (this - expected) / residual_sd, expected, residual_sd, slope
+
+
+def _pattern_z(vectors: np.ndarray, observed: np.ndarray, direction: np.ndarray) -> float:
+    """The projection of ``observed`` on ``direction``, in SD of the controls' ``vectors`` along it, scaled by
+    their covariance (each row counted also with the opposite sign: left and right count alike, mean 0):
+    ``p' S^-1 x / sqrt(p' S^-1 p)``, standard normal for healthy people when the spread is normal."""
+    both = np.vstack([vectors, -vectors])
+    cov = both.T @ both / both.shape[0]
+    weights = np.linalg.solve(cov, direction)
+    return float(weights @ observed / math.sqrt(float(direction @ weights)))
 
 
 def _severity(ratio: float) -> str:
@@ -456,6 +487,7 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
 
     only_contralateral = [f for f, _ in flagged_by] == ["other_foot"]
     healthy_ratio: float | None = None  # how far past the healthy left/right limit (regional shares, real controls)
+    given_other_z: float | None = None  # this foot against what the other predicts of it (COP offset, real controls)
     dist = reference.foot_metric(rule.metric) if reference is not None else None
     if reference is not None and dist is not None:
         this_departure = rule.direction * (this[0] - dist.median)
@@ -479,6 +511,19 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
             unit = "points" if rule.metric in SHARE_METRICS else rule.unit
             limits_text = f"±{diff_limit * rule.scale:.1f} {unit}"
             here_text = f"{points * rule.scale:+.1f} {unit}"
+            pairs = reference.foot_pairs(rule.metric) if lr is None else np.zeros((0, 2))
+            if pairs.shape[0] >= params.min_reference_people:
+                # a measure without a relative criterion (the COP offset): this foot against what the other foot
+                # predicts of it in healthy people (the controls' two feet per person), rather than the plain
+                # difference, which counts the other foot's own scatter in full
+                given_other_z, expected, residual_sd, slope = _given_other_foot(pairs, this[0], other[0])
+                absolute = rule.direction * given_other_z > z
+                healthy_ratio = rule.direction * given_other_z / z
+                limits_text = (f"{_fmt(expected * rule.scale, rule.unit, 1)} ± {z:.2f} × "
+                               f"{residual_sd * rule.scale:.1f} for a {side} foot whose partner reads "
+                               f"{_fmt(other[0] * rule.scale, rule.unit, 1)} (each person's two feet, slope "
+                               f"{slope:.2f}, {pairs.shape[0]} people)")
+                here_text = f"{given_other_z:+.2f} SD from that"
             relative = False
             if lr is not None:
                 lr_limit = _healthy_limit(lr.values, z)
@@ -489,8 +534,9 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
                 here_text = (f"{lr_si:+.1f}% and {here_text} ({'beyond' if relative else 'within'} the first, "
                              f"{'beyond' if absolute else 'within'} the second: one beyond is enough)")
             inside = (relative or absolute) and this_departure > 0
-            description = (f"{reference.name} ({reference.source_kind}, {diff.n} people): healthy left/right "
-                           f"differences of this measure within {limits_text} (mean ± {z:.2f} SD); here "
+            what = (f"healthy feet lie within {limits_text}" if given_other_z is not None else
+                    f"healthy left/right differences of this measure within {limits_text} (mean ± {z:.2f} SD)")
+            description = (f"{reference.name} ({reference.source_kind}, {diff.n} people): {what}; here "
                            f"{here_text}; median {_fmt(dist.median * rule.scale, rule.unit, 2)} ({dist.n} feet), "
                            f"the {side} foot {_fmt(this[0] * rule.scale, rule.unit, 2)} must lie "
                            f"{'above' if rule.direction > 0 else 'below'} it")
@@ -555,6 +601,7 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
         difference=(this[0] - other[0]) * rule.scale if other else None,
         symmetry_index_pct=_si(this[0], other[0]) if other else None,
         sd=this[1] * rule.scale if math.isfinite(this[1]) else None, n_steps=this[2],
+        extra={} if given_other_z is None else {"z_given_other_foot": given_other_z},
     )
     against = "the other foot" if frame == "other_foot" else "the baseline recording"
     compared = (f"{rule.label} on the {side} foot was {_fmt(value, rule.unit, 2)}"
@@ -641,6 +688,31 @@ def _bilateral(rule: FootRule, session: SessionMetrics, params: FindingParams, r
                    statement)
 
 
+# The left/right indices a whole-foot offload moves together (right vs left, %), as the reference sets store them:
+# impulse and peak force per step, and the first peak of the force curve.
+WHOLE_FOOT_INDICES: tuple[tuple[str, str], ...] = (("impulse_si_pct", "impulse"), ("peak_force_si_pct", "peak force"),
+                                                   ("si_f1", "first peak (F1)"))
+
+
+def _whole_foot_z(session: SessionMetrics, reference: ReferenceSet,
+                  params: FindingParams) -> tuple[float, list[str], int] | None:
+    """The session's whole-foot indices projected on their common direction, in SD of the real controls'
+    (``_pattern_z``), with the indices used and the number of controls; None without a real set holding them
+    for at least ``min_reference_people`` people."""
+    if reference.kind != "real":
+        return None
+    observed = session_metric_values(session)
+    keys = [k for k, _ in WHOLE_FOOT_INDICES if math.isfinite(observed.get(k, math.nan))]
+    if "impulse_si_pct" not in keys:
+        return None
+    vectors = reference.session_vectors(keys)
+    if vectors.shape[0] < params.min_reference_people:
+        return None
+    u = _pattern_z(vectors, np.asarray([observed[k] for k in keys], float), np.ones(len(keys)))
+    labels = dict(WHOLE_FOOT_INDICES)
+    return u, [labels[k] for k in keys], int(vectors.shape[0])
+
+
 def _load_asymmetry(session: SessionMetrics, params: FindingParams,
                     values: Mapping[str, Mapping[str, np.ndarray]], reference: ReferenceSet | None = None,
                     repeatability: Repeatability | None = None) -> Finding | NotAssessed | None:
@@ -655,8 +727,9 @@ def _load_asymmetry(session: SessionMetrics, params: FindingParams,
         return NotAssessed(spec.code, "both", "too few usable steps on one foot")
     best = None
     comparisons = []
-    # impulse is the load a leg carries per step; peak force is shown for context only (a hard heel strike
-    # raises it without shifting load between the legs)
+    # impulse is the load a leg carries per step; peak force alone never flags (a hard heel strike raises it
+    # without shifting load between the legs): with a real reference it and F1 only say, beside the impulse, how
+    # far from healthy asymmetry the foot lies (``_whole_foot_z``)
     for column, label in (("impulse", "Impulse per step"),):
         l_stats, r_stats = _mean_sd(left.values(column)), _mean_sd(right.values(column))
         si = _si(r_stats[0], l_stats[0])
@@ -677,7 +750,28 @@ def _load_asymmetry(session: SessionMetrics, params: FindingParams,
                                                     f"MDC95 {mdc:.1f}% ({repeatability.description})"),
                 value=mdc, limit=mdc, passed=bool(ok), source_kind="test-retest", n=repeatability.n_pairs))
         dist = reference.session_metric("impulse_si_pct") if reference is not None else None
-        if dist is not None and reference is not None and reference.kind == "real":
+        combined = _whole_foot_z(session, reference, params) if reference is not None else None
+        if combined is not None and reference is not None:
+            # a foot that carries less moves impulse, peak force and the first peak together, by the same
+            # proportion; healthy left/right differences of the three are partly independent (the peak is the
+            # steadier): the three indices' projection on that common direction, in the controls' SD along it
+            # (their covariance, left and right counted alike), flagged beyond the two-sided 99 % interval
+            u, names, n_people = combined
+            z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
+            ok = abs(u) > z and u * si > 0
+            passed = passed and ok
+            comparisons.append(Comparison(
+                frame="reference_set", description=(f"{reference.name} ({reference.source_kind}, {n_people} "
+                                                    f"recordings): the left/right indices of "
+                                                    f"{', '.join(names)} taken together (a foot that carries "
+                                                    f"less lowers all of them by the same proportion) lie "
+                                                    f"{u:+.2f} SD of healthy people's along that direction "
+                                                    f"(their covariance); flagged beyond ±{z:.2f} SD, a two-sided "
+                                                    f"99 % interval (a data-driven limit, as the evidence base "
+                                                    f"recommends [53])"),
+                value=0.0, limit=z if u > 0 else -z, passed=bool(ok), source_kind=reference.source_kind,
+                source=reference.description, n=n_people))
+        elif dist is not None and reference is not None and reference.kind == "real":
             # the evidence base: replace the arbitrary 10 % with limits from control data when available [53].
             # A symmetry index scatters roughly normally around zero in controls, and its tails are what matter:
             # the limits are the parametric reference interval mean ± z SD (z for the rule's two-sided tail),
@@ -861,6 +955,12 @@ def _one_finding_per_asymmetry(findings: list[Finding], reference: ReferenceSet 
             keep = changed[0]
             note = ("The other foot showed the opposite pattern for the same difference; this foot is the one that "
                     "changed since the baseline, so the other is not reported as a second finding.")
+        elif all("z_given_other_foot" in (f.measured.extra or {}) for f in pair):
+            # each foot judged against what the other predicts of it: the one further from that is the one
+            # that differs
+            keep = max(pair, key=lambda f: abs(float(f.measured.extra["z_given_other_foot"] or 0.0)))
+            note = ("The other foot showed the opposite pattern for the same difference; it lies nearer to what "
+                    "its partner predicts in healthy people, so it is not reported as a second finding.")
         elif dist is not None:
             departures = []
             for f in pair:

@@ -252,6 +252,22 @@ class ReferenceSet:
         dist = self.session.get(metric)
         return dist if dist is not None and dist.n >= 3 else None
 
+    def foot_pairs(self, metric: str) -> np.ndarray:
+        """(left, right) of ``metric`` per recording, one row per person with both feet known (``DIFF_METRICS``
+        only; shape (0, 2) for a set stored without them)."""
+        rows = [(r.get(f"left_{metric}"), r.get(f"right_{metric}")) for r in self.recordings]
+        kept: list[tuple[float, float]] = [(float(a), float(b)) for a, b in rows if a is not None and b is not None]
+        pairs = np.asarray(kept, dtype=np.float64).reshape(-1, 2)
+        return pairs[np.isfinite(pairs).all(axis=1)]
+
+    def session_vectors(self, metrics: Sequence[str]) -> np.ndarray:
+        """The per-session ``metrics`` of each recording, one row per recording with all of them known."""
+        rows = [[r.get(m) for m in metrics] for r in self.recordings]
+        kept: list[list[float]] = [[float(v) for v in row if v is not None] for row in rows
+                                   if all(v is not None for v in row)]
+        values = np.asarray(kept, dtype=np.float64).reshape(-1, len(metrics))
+        return values[np.isfinite(values).all(axis=1)]
+
     def to_dict(self) -> dict[str, Any]:
         def clean(d: Mapping[str, MetricDistribution]) -> dict[str, Any]:
             return {k: {s: (None if isinstance(v, float) and not math.isfinite(v) else v)
@@ -315,6 +331,10 @@ def reference_from_sessions(name: str, kind: str, description: str, layouts: Seq
                 v = _mean(per_step.get(m, np.zeros(0)))
                 if math.isfinite(v):
                     foot[m].append(round(v, 6))
+                    if m in DIFF_METRICS:
+                        # each foot's own value, per person: the relation between a person's two feet (what one
+                        # foot predicts of the other) is what the findings judge a one-sided change against
+                        entry[f"{side}_{m}"] = round(v, 6)
         per_session = session_metric_values(metrics)
         for m in SESSION_METRICS:
             v = per_session.get(m, math.nan)
