@@ -2,17 +2,33 @@
 
 * spm1d is imported without matplotlib and scipy.ndimage (its plotting and smoothing functions import them
   when called), and its inference gives the same numbers as a plain ``import spm1d`` in a fresh process.
+* The figures are built as plain dicts: the page embeds ``as_dict=True`` figures (no plotly objects), the
+  public functions return plotly Figures made from the same dicts. Every figure of the shipped samples (and of
+  a one-foot recording) is the same figure either way: the dict is what plotly's validation and ``to_dict()``
+  make of it, to the last bit, and the report page embeds exactly those figures. (When the dicts replaced the
+  plotly objects, every figure of the three shipped samples and a simulated 5-minute walk was compared with the
+  figures the plotly-object code drew: no difference in 10 figures x 4 recordings.)
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+import insole
+from insole import plot
+
 pytest.importorskip("spm1d")
+pytest.importorskip("plotly")
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((REPO / "recordings").glob("*.parquet"))
 
 # Two groups of curves that differ in mid-stance: one cluster, with a threshold and p-value to compare.
 _INFERENCE = """
@@ -66,3 +82,118 @@ print(type(sys.modules["scipy.ndimage"]).__name__, type(pyplot.gca()).__name__, 
     assert module == "module"  # the real scipy.ndimage, not the stand-in
     assert axes == "Axes"
     assert first == "2.651376"
+
+
+# ---------------------------------------------------------------- figures: dicts and plotly Figures
+
+
+def _json(fig: Any) -> Any:
+    """A figure (dict or plotly Figure) as the JSON a page embeds, parsed back."""
+    from plotly.io.json import to_json_plotly
+
+    return json.loads(to_json_plotly(fig if isinstance(fig, dict) else fig.to_dict()))
+
+
+def _figures(recording: insole.Recording, analysis: insole.Analysis, as_dict: bool) -> dict[str, Any]:
+    from insole.report._spm import compare_stance_force, spm_figure
+
+    kw: dict[str, Any] = {"as_dict": as_dict}
+    return {
+        "region_shares": plot.region_shares(analysis, **kw),
+        "region_shares_4": plot.region_shares(analysis, groups=("heel", "midfoot", "forefoot", "toes"),
+                                              height_px=230, **kw),
+        "force_curves": plot.force_curves(analysis, **kw),
+        "force_curves_cop": plot.force_curves(analysis, cop=True, height_px=380, **kw),
+        "cop_paths": plot.cop_paths(analysis, recording.layout, **kw),
+        "cop_paths_builtin_outline": plot.cop_paths(analysis, height_px=420, **kw),
+        "load_maps": plot.load_maps(analysis, recording.layout, **kw),
+        "stride_times": plot.stride_times(analysis, **kw),
+        "symmetry_indices": plot.symmetry_indices(analysis, height_px=300, **kw),
+        "spm": spm_figure(compare_stance_force(recording, analysis), **kw),
+    }
+
+
+def _recordings() -> list[tuple[str, insole.Recording]]:
+    found = [(path.stem, insole.load(path)) for path in SAMPLES]
+    moticon = next(r for name, r in found if name.startswith("moticon"))
+    return [*found, ("moticon_left_foot_only", moticon.replace(right=None))]
+
+
+@pytest.fixture(scope="module")
+def analysed() -> list[tuple[str, insole.Recording, insole.Analysis]]:
+    assert len(SAMPLES) >= 3, "the shipped samples are missing"
+    return [(name, recording, insole.analyze(recording)) for name, recording in _recordings()]
+
+
+def test_each_figure_dict_is_the_plotly_figure_it_stands_for(analysed: list) -> None:
+    drawn = 0
+    for name, recording, analysis in analysed:
+        as_dicts = _figures(recording, analysis, as_dict=True)
+        figures = _figures(recording, analysis, as_dict=False)
+        for key, fig in figures.items():
+            assert (fig is None) == (as_dicts[key] is None), (name, key)
+            if fig is None:
+                continue
+            assert _json(as_dicts[key]) == _json(fig), (name, key)
+            drawn += 1
+    # what the comparison covered: every figure kind, the butterfly's reason panel, the SPM shading
+    assert drawn >= 30
+    one_foot = dict((n, _figures(r, a, as_dict=True)) for n, r, a in analysed)["moticon_left_foot_only"]
+    assert [a["name"] for a in one_foot["cop_paths"]["layout"]["annotations"] if "name" in a] == ["reason"]
+    assert any(f["spm"] is not None and f["spm"]["layout"].get("shapes")
+               for f in (_figures(r, a, as_dict=True) for _, r, a in analysed))
+
+
+def test_a_grid_figure_is_still_a_plotly_subplot_grid(analysed: list) -> None:
+    name, recording, analysis = next(item for item in analysed if item[0].startswith("moticon_2"))
+    fig = plot.cop_paths(analysis, recording.layout)
+    before = len(fig.data)
+    fig.add_trace({"type": "scatter", "x": [0], "y": [0]}, row=1, col=2)
+    assert len(fig.data) == before + 1 and fig.data[-1].xaxis == "x2"
+
+
+def test_the_report_page_embeds_the_plotly_figures(analysed: list, tmp_path: Path) -> None:
+    from insole.report import build_report, render_html
+
+    name, recording, analysis = next(item for item in analysed if item[0].startswith("moticon_2"))
+    page = render_html(build_report(recording, analysis=analysis))
+    embedded = {}
+    drawn = r'Plotly\.newPlot\(\s*"([^"]+)",\s*(\[.*?\]),\s*(\{.*?\}),\s*\{"displaylogo"'
+    for div_id, data, layout in re.findall(drawn, page, flags=re.S):
+        embedded[div_id] = {"data": json.loads(data), "layout": json.loads(layout)}
+    expected = {"fig-left-right": plot.region_shares(analysis), "fig-force-curves": plot.force_curves(analysis),
+                "fig-cop": plot.cop_paths(analysis, recording.layout),
+                "fig-load-maps": plot.load_maps(analysis, recording.layout)}
+    for div_id, fig in expected.items():
+        assert embedded[div_id] == _json(fig), div_id
+
+
+def test_the_written_out_parts_are_plotlys_own(analysed: list) -> None:
+    """What the dicts write out themselves is what plotly makes of the names: the template, the colour scale,
+    the subplot grid (domains and titles as make_subplots lays them out)."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    from plotly.subplots import make_subplots
+
+    name, recording, analysis = next(item for item in analysed if item[0].startswith("moticon_2"))
+    figures = _figures(recording, analysis, as_dict=True)
+    white = _json(go.Figure(layout={"template": pio.templates["plotly_white"]}))["layout"]["template"]
+    assert all(f["layout"]["template"] == white for f in figures.values() if f is not None)
+    scale = [list(stop) for stop in go.scatter.Marker(colorscale="YlOrRd").colorscale]
+    maps = figures["load_maps"]
+    assert [t["marker"]["colorscale"] for t in maps["data"] if "marker" in t and "colorscale" in t["marker"]] \
+        == [scale] * 4
+    grids = {
+        "cop_paths": make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.16,
+                                   subplot_titles=("Path per foot (measured)", "Butterfly (reconstructed)")),
+        "force_curves_cop": make_subplots(rows=1, cols=3, horizontal_spacing=0.09,
+                                          subplot_titles=["force (BW)", "COP from heel (mm)", "COP medial + (mm)"]),
+        "load_maps": make_subplots(rows=1, cols=2, horizontal_spacing=0.2, shared_yaxes=True,
+                                   subplot_titles=["peak pressure (kPa)", "pressure-time integral per step (kPa·s)"]),
+    }
+    for key, made in grids.items():
+        layout, ours = _json(made)["layout"], figures[key]["layout"]
+        for axis in ("xaxis", "xaxis2", "yaxis", "yaxis2"):
+            assert ours[axis]["domain"] == layout[axis]["domain"], (key, axis)
+        assert [(a["x"], a["y"], a["text"]) for a in ours["annotations"]] == \
+            [(a["x"], a["y"], a["text"]) for a in layout["annotations"]], key

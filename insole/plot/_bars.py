@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
 from insole.plot._common import styled
+from insole.plot._spec import as_figure, as_json_dict, figure
 from insole.plot._style import SIDE_COLOURS
 
 __all__ = ["region_shares", "why_not_region_shares", "SHARE_GROUPS"]
@@ -37,13 +37,22 @@ def why_not_region_shares(analysis: Any) -> str | None:
 
 
 def region_shares(analysis: Any, *, groups: Sequence[str] = SHARE_GROUPS,
-                  height_px: int | None = None) -> go.Figure | None:
+                  height_px: int | None = None, as_dict: bool = False) -> Any:
     """Bars of each region group's share of the stance load (mean ± SD over the used stances), left and right.
 
     ``groups``: the region groups shown, in that order, those the analysis has
     (default: all of ``SHARE_GROUPS``; ``("heel", "midfoot", "forefoot", "toes")``
     shares out the whole foot). ``height_px``: the figure's height (default 380 px).
+    ``as_dict``: the figure as plotly's ``Figure.to_dict()`` gives it, without building plotly's objects
+    (for a page that only embeds it); a ``plotly.graph_objects.Figure`` otherwise.
     """
+    spec = _region_shares(analysis, groups, height_px)
+    if spec is None:
+        return None
+    return as_json_dict(spec) if as_dict else as_figure(spec)
+
+
+def _region_shares(analysis: Any, groups: Sequence[str], height_px: int | None) -> dict[str, Any] | None:
     if why_not_region_shares(analysis) is not None:
         return None
     shares = {side: _shares(analysis, side) for side in analysis.sides}
@@ -51,15 +60,17 @@ def region_shares(analysis: Any, *, groups: Sequence[str] = SHARE_GROUPS,
     if not groups:
         return None
     labels = [g.replace("_", " ") for g in groups]
-    fig = go.Figure()
+    fig = figure()
     for side in analysis.sides:
         values = [shares[side].get(g, (np.nan, np.nan)) for g in groups]
-        fig.add_trace(go.Bar(x=labels, y=[v[0] for v in values], name=side, marker_color=SIDE_COLOURS[side],
-                             error_y=dict(type="data", array=[v[1] for v in values], thickness=1, color="#566573")))
-    fig.update_layout(barmode="group")
+        fig["data"].append({"type": "bar", "x": labels, "y": [v[0] for v in values], "name": side,
+                            "marker": {"color": SIDE_COLOURS[side]},
+                            "error_y": {"type": "data", "array": [v[1] for v in values], "thickness": 1,
+                                        "color": "#566573"}})
     # two-word groups shown on two lines: at print width the one-line names ran into each other
-    fig.update_xaxes(tickvals=labels, ticktext=[label.replace(" ", "<br>") for label in labels])
-    fig.update_yaxes(title_text="share of stance load (%)")
+    fig["layout"].update(barmode="group", xaxis={"tickvals": labels,
+                                                 "ticktext": [label.replace(" ", "<br>") for label in labels]},
+                         yaxis={"title": {"text": "share of stance load (%)"}})
     # one foot recorded: its own shares, titled so (a "comparison" of one foot misled the reader)
     title = ("Left / right comparison: regional share of stance load (mean ± SD over steps)"
              if len(analysis.sides) > 1 else

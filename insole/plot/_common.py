@@ -12,20 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
 from insole._layout import SensorLayout, get_layout
-from insole.plot._style import FONT, MUTED, OUTLINE
+from insole.plot._spec import styled
+from insole.plot._style import OUTLINE
 
 __all__ = ["styled", "FootGeometry", "foot_geometry", "display_x", "outline_trace", "used_strides"]
-
-
-def styled(fig: go.Figure, title: str, height_px: int = 380) -> go.Figure:
-    """The shared look; the title stays small because a page's own heading names the figure."""
-    fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=12, color=MUTED)), height=height_px,
-                      font=dict(FONT), margin=dict(l=55, r=20, t=60, b=80), template="plotly_white",
-                      legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0.0))
-    return fig
 
 
 @dataclass(frozen=True)
@@ -78,12 +70,13 @@ def display_x(side: str, y_mm: np.ndarray) -> np.ndarray:
     return np.asarray(y_mm, float) if side == "left" else -np.asarray(y_mm, float)
 
 
-def outline_trace(geometry: FootGeometry, side: str, offset_mm: float) -> go.Scatter | None:
+def outline_trace(geometry: FootGeometry, side: str, offset_mm: float) -> dict[str, Any] | None:
     if geometry.outline_mm is None:
         return None
     closed = np.vstack([geometry.outline_mm, geometry.outline_mm[:1]])
-    return go.Scatter(x=display_x(side, closed[:, 1]) + offset_mm, y=closed[:, 0], mode="lines",
-                      line=dict(color=OUTLINE, width=1.2), hoverinfo="skip", showlegend=False, name="insole outline")
+    return {"type": "scatter", "x": display_x(side, closed[:, 1]) + offset_mm, "y": closed[:, 0], "mode": "lines",
+            "line": {"color": OUTLINE, "width": 1.2}, "hoverinfo": "skip", "showlegend": False,
+            "name": "insole outline"}
 
 
 def used_strides(analysis: Any, side: str) -> Any:

@@ -7,11 +7,10 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from insole._layout import SensorLayout
 from insole.plot._common import display_x, foot_geometry, outline_trace, styled, used_strides
+from insole.plot._spec import as_figure, as_json_dict, grid, merged, trace_axes
 from insole.plot._style import SIDE_COLOURS
 
 __all__ = ["cop_paths", "why_not_cop_paths", "BUTTERFLY_ASSUMPTIONS"]
@@ -36,50 +35,61 @@ def why_not_cop_paths(analysis: Any) -> str | None:
 
 
 def cop_paths(analysis: Any, layout: SensorLayout | None = None, *,
-              height_px: int | None = None) -> go.Figure | None:
+              height_px: int | None = None, as_dict: bool = False) -> Any:
     """Left panel: each foot's mean COP path (gait line) on its outline. Right: the reconstructed butterfly.
 
     ``layout``: the recording's layout, for the outline (default: the built-in one the analysis names).
-    ``height_px``: the figure's height (default 460 px).
+    ``height_px``: the figure's height (default 460 px). ``as_dict``: the figure as plotly's
+    ``Figure.to_dict()`` gives it, without building plotly's objects (for a page that only embeds it).
     """
+    spec = _cop_paths(analysis, layout, height_px)
+    if spec is None:
+        return None
+    return as_json_dict(spec) if as_dict else as_figure(spec)
+
+
+def _cop_paths(analysis: Any, layout: SensorLayout | None, height_px: int | None) -> dict[str, Any] | None:
     if why_not_cop_paths(analysis) is not None:
         return None
     geometry = foot_geometry(analysis, layout)
     # short panel titles and a wide gap: at print width the longer titles ran together and the butterfly's
     # axis title lay on the right foot of the first panel
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.16,
-                        subplot_titles=("Path per foot (measured)", "Butterfly (reconstructed)"))
+    fig = grid(2, column_widths=[0.5, 0.5], horizontal_spacing=0.16,
+               titles=("Path per foot (measured)", "Butterfly (reconstructed)"))
+    data, axes = fig["data"], fig["layout"]
     gap_mm = 0.45 * geometry.foot_length_mm
     for side in analysis.sides:
         offset = -gap_mm if side == "left" else gap_mm
         outline = outline_trace(geometry, side, offset)
         if outline is not None:
-            fig.add_trace(outline, row=1, col=1)
+            data.append({**outline, **trace_axes(1)})
         path = _mean_path_mm(analysis, side)
         if path is None:
             continue
-        fig.add_trace(go.Scatter(x=display_x(side, path[:, 1]) + offset, y=path[:, 0], mode="lines+markers",
-                                 marker=dict(size=3), line=dict(color=SIDE_COLOURS[side], width=2.5),
-                                 name=f"{side} COP path"), row=1, col=1)
+        data.append({"type": "scatter", "x": display_x(side, path[:, 1]) + offset, "y": path[:, 0],
+                     "mode": "lines+markers", "marker": {"size": 3},
+                     "line": {"color": SIDE_COLOURS[side], "width": 2.5}, "name": f"{side} COP path",
+                     **trace_axes(1)})
     butterfly = _butterfly(analysis)
     if butterfly is not None:
         x, y, phase = butterfly
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color="#34495e", width=2),
-                                 name="combined COP (one stride)", hovertext=[f"{p:.0f}% of stride" for p in phase],
-                                 hoverinfo="text"), row=1, col=2)
+        data.append({"type": "scatter", "x": x, "y": y, "mode": "lines", "line": {"color": "#34495e", "width": 2},
+                     "name": "combined COP (one stride)", "hovertext": [f"{p:.0f}% of stride" for p in phase],
+                     "hoverinfo": "text", **trace_axes(2)})
     else:
         # the panel says why it is empty (an empty frame under its title read as a figure that failed to draw)
         # placed on the page (plotly draws no axis without a trace, so "x2 domain" would fall on the first panel)
-        x_domain, y_domain = fig.layout.xaxis2.domain, fig.layout.yaxis2.domain
-        fig.add_annotation(text=_why_no_butterfly(analysis), xref="paper", yref="paper",
-                           x=(x_domain[0] + x_domain[1]) / 2, y=(y_domain[0] + y_domain[1]) / 2, showarrow=False,
-                           font=dict(size=12, color="#566573"), name="reason")
-        fig.update_xaxes(visible=False, row=1, col=2)
-        fig.update_yaxes(visible=False, row=1, col=2)
-    fig.update_xaxes(title_text="medial-lateral (mm)", row=1, col=1, scaleanchor="y", scaleratio=1)
-    fig.update_yaxes(title_text="heel to toe (mm)", row=1, col=1)
-    fig.update_xaxes(title_text="left-right (mm)", row=1, col=2)
-    fig.update_yaxes(title_text="forward (mm)", row=1, col=2)
+        x_domain, y_domain = axes["xaxis2"]["domain"], axes["yaxis2"]["domain"]
+        axes.setdefault("annotations", []).append(
+            {"text": _why_no_butterfly(analysis), "xref": "paper", "yref": "paper",
+             "x": (x_domain[0] + x_domain[1]) / 2, "y": (y_domain[0] + y_domain[1]) / 2, "showarrow": False,
+             "font": {"size": 12, "color": "#566573"}, "name": "reason"})
+        axes["xaxis2"]["visible"] = False
+        axes["yaxis2"]["visible"] = False
+    merged(axes["xaxis"], {"title": {"text": "medial-lateral (mm)"}, "scaleanchor": "y", "scaleratio": 1})
+    merged(axes["yaxis"], {"title": {"text": "heel to toe (mm)"}})
+    merged(axes["xaxis2"], {"title": {"text": "left-right (mm)"}})
+    merged(axes["yaxis2"], {"title": {"text": "forward (mm)"}})
     return styled(fig, "Centre of pressure", height_px=height_px or 460)
 
 

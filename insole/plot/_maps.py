@@ -6,12 +6,11 @@ import math
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from insole._layout import SensorLayout
 from insole.analysis import sensor_map_columns
 from insole.plot._common import display_x, foot_geometry, outline_trace, styled
+from insole.plot._spec import as_figure, as_json_dict, axis_name, colorscale, grid, merged, trace_axes
 
 __all__ = ["load_maps", "why_not_load_maps"]
 
@@ -55,20 +54,27 @@ def why_not_load_maps(analysis: Any) -> str | None:
     return None
 
 
-def load_maps(analysis: Any, layout: SensorLayout | None = None) -> go.Figure | None:
+def load_maps(analysis: Any, layout: SensorLayout | None = None, *, as_dict: bool = False) -> Any:
     """Each sensor's mean peak and time integral (or load share) over the used stances, left foot mirrored.
 
     Values are ``analysis.sensors[side]`` as they are; ``layout`` only gives
-    the outline (default: the built-in layout the analysis names).
+    the outline (default: the built-in layout the analysis names). ``as_dict``: the figure as plotly's
+    ``Figure.to_dict()`` gives it, without building plotly's objects (for a page that only embeds it).
     """
+    spec = _load_maps(analysis, layout)
+    if spec is None:
+        return None
+    return as_json_dict(spec) if as_dict else as_figure(spec)
+
+
+def _load_maps(analysis: Any, layout: SensorLayout | None) -> dict[str, Any] | None:
     if why_not_load_maps(analysis) is not None:
         return None
     geometry = foot_geometry(analysis, layout)
     panels = _panels(analysis)
     # each panel's colour bar sits in the gap after it (never on the next panel), so the gap is wide enough
     # for a bar and its tick labels, and only the first panel labels the shared heel-to-toe axis
-    fig = make_subplots(rows=1, cols=len(panels), horizontal_spacing=0.2, shared_yaxes=True,
-                        subplot_titles=[t for _, t in panels])
+    fig = grid(len(panels), horizontal_spacing=0.2, shared_yaxes=True, titles=[t for _, t in panels])
     gap_mm = 0.45 * geometry.foot_length_mm
     n_sensors = max(len(analysis.sensors[s]) for s in analysis.sides)
     size_px = float(np.clip(90.0 / math.sqrt(n_sensors), 4, 24))
@@ -80,23 +86,25 @@ def load_maps(analysis: Any, layout: SensorLayout | None = None) -> go.Figure | 
             offset = -gap_mm if side == "left" else gap_mm
             outline = outline_trace(geometry, side, offset)
             if outline is not None:
-                fig.add_trace(outline, row=1, col=col)
+                fig["data"].append({**outline, **trace_axes(col)})
             v = table[column].to_numpy(float)
-            x_axis = fig.layout[f"xaxis{'' if col == 1 else col}"]
-            colorbar_x = float(x_axis.domain[1]) + 0.01
+            colorbar_x = float(fig["layout"][axis_name("x", col)]["domain"][1]) + 0.01
             unit = title[title.rindex("(") + 1:-1]
-            fig.add_trace(go.Scatter(
-                x=display_x(side, table["y_mm"].to_numpy(float)) + offset, y=table["x_mm"].to_numpy(float),
-                mode="markers",
-                marker=dict(size=size_px, color=v, cmin=0, cmax=top, colorscale="YlOrRd",
-                            line=dict(color="#566573", width=0.5 if n_sensors <= 64 else 0),
-                            showscale=k == 0, colorbar=dict(title=dict(text=unit, side="top"), x=colorbar_x,
-                                                                xanchor="left", len=0.9, thickness=14)),
-                text=[f"{side} {name} ({region}): {val:.1f}" for name, region, val in
-                      zip(table["sensor"], table["region"], v)],
-                hoverinfo="text", name=side, showlegend=False), row=1, col=col)
-        fig.update_xaxes(showticklabels=False, title_text="left foot | right foot", row=1, col=col,
-                         scaleanchor=f"y{'' if col == 1 else col}", scaleratio=1)
-        fig.update_yaxes(title_text="heel to toe (mm)" if col == 1 else None, row=1, col=col)
+            fig["data"].append({
+                "type": "scatter",
+                "x": display_x(side, table["y_mm"].to_numpy(float)) + offset, "y": table["x_mm"].to_numpy(float),
+                "mode": "markers",
+                "marker": {"size": size_px, "color": v, "cmin": 0, "cmax": top, "colorscale": colorscale("YlOrRd"),
+                           "line": {"color": "#566573", "width": 0.5 if n_sensors <= 64 else 0},
+                           "showscale": k == 0, "colorbar": {"title": {"text": unit, "side": "top"}, "x": colorbar_x,
+                                                              "xanchor": "left", "len": 0.9, "thickness": 14}},
+                "text": [f"{side} {name} ({region}): {val:.1f}" for name, region, val in
+                         zip(table["sensor"], table["region"], v)],
+                "hoverinfo": "text", "name": side, "showlegend": False, **trace_axes(col)})
+        merged(fig["layout"][axis_name("x", col)], {"showticklabels": False,
+                                                    "title": {"text": "left foot | right foot"},
+                                                    "scaleanchor": f"y{'' if col == 1 else col}", "scaleratio": 1})
+        if col == 1:
+            merged(fig["layout"][axis_name("y", col)], {"title": {"text": "heel to toe (mm)"}})
     note = " (sensor positions approximate)" if geometry.approximate else ""
     return styled(fig, f"Regional load maps, layout {geometry.name}{note}", height_px=520)

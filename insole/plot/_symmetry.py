@@ -7,9 +7,9 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
 from insole.plot._common import styled
+from insole.plot._spec import as_figure, as_json_dict, figure
 from insole.plot._style import SIDE_COLOURS
 
 __all__ = ["SYMMETRY_METRICS", "symmetry_indices", "symmetry_metrics", "why_not_symmetry_indices"]
@@ -61,13 +61,21 @@ def why_not_symmetry_indices(analysis: Any) -> str | None:
     return None
 
 
-def symmetry_indices(analysis: Any, *, height_px: int | None = None) -> go.Figure | None:
+def symmetry_indices(analysis: Any, *, height_px: int | None = None, as_dict: bool = False) -> Any:
     """Horizontal bars of each metric's symmetry index, (R − L) / ((R + L) / 2) × 100, coloured by the larger foot.
 
     Values are ``analysis.summary.symmetry["symmetry_index_pct"]`` as they are;
     the metrics and their order are ``SYMMETRY_METRICS``. ``height_px``: the
-    figure's height (default 380 px).
+    figure's height (default 380 px). ``as_dict``: the figure as plotly's ``Figure.to_dict()`` gives it,
+    without building plotly's objects (for a page that only embeds it).
     """
+    spec = _symmetry_indices(analysis, height_px)
+    if spec is None:
+        return None
+    return as_json_dict(spec) if as_dict else as_figure(spec)
+
+
+def _symmetry_indices(analysis: Any, height_px: int | None) -> dict[str, Any] | None:
     if why_not_symmetry_indices(analysis) is not None:
         return None
     shown = _shown(analysis)[::-1]  # plotly draws the first bar at the bottom
@@ -75,9 +83,9 @@ def symmetry_indices(analysis: Any, *, height_px: int | None = None) -> go.Figur
     values = np.array([value for _, value in shown], float)
     colours = [SIDE_COLOURS["right"] if v > 0 else SIDE_COLOURS["left"] for v in values]
     span = max(10.0, float(np.max(np.abs(values))) * 1.15)
-    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker=dict(color=colours), showlegend=False,
-                           hovertemplate="%{y}: %{x:+.1f} %<extra></extra>"))
-    fig.update_xaxes(title_text="symmetry index (%): ← left larger · right larger →", range=[-span, span],
-                     zeroline=True, zerolinecolor="#475569")
-    fig.update_yaxes(automargin=True)
+    fig = figure([{"type": "bar", "x": values, "y": labels, "orientation": "h", "marker": {"color": colours},
+                   "showlegend": False, "hovertemplate": "%{y}: %{x:+.1f} %<extra></extra>"}],
+                 {"xaxis": {"title": {"text": "symmetry index (%): ← left larger · right larger →"},
+                            "range": [-span, span], "zeroline": True, "zerolinecolor": "#475569"},
+                  "yaxis": {"automargin": True}})
     return styled(fig, "Symmetry index per metric", height_px=height_px or 380)

@@ -19,11 +19,14 @@ report uses it, and a package may not reach into another package's private modul
 
 from __future__ import annotations
 
+import functools
 import importlib
+import json
 import math
 import sys
 import types
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -284,40 +287,69 @@ def compare_with_baseline(recording: Any, analysis: Any, baseline: Any, baseline
 _LABEL_COLOURS = {"this session": "#1d4ed8", "baseline": "#6b7280"}
 
 
-def spm_figure(comparison: StanceCurveComparison, *, height_px: int = 340) -> Any:
+def spm_figure(comparison: StanceCurveComparison, *, height_px: int = 340, as_dict: bool = False) -> Any:
     """The two mean curves over % stance with each stretch where they differ shaded and its p written on it;
-    None when the comparison was not done (the page then gives its reason in one line)."""
+    None when the comparison was not done (the page then gives its reason in one line).
+
+    A ``plotly.graph_objects.Figure``; with ``as_dict``, that figure as plotly's ``Figure.to_dict()`` gives it,
+    built without plotly's objects (the page only embeds it).
+    """
     if not comparison.done or not comparison.mean_first:
         return None
-    import plotly.graph_objects as go
-
-    from insole.plot import SIDE_COLOURS
+    from insole import plot
 
     points = len(comparison.mean_first)
     pct = np.linspace(0.0, 100.0, points)
-    fig = go.Figure()
+    fig: dict[str, Any] = {"data": [], "layout": {"template": "plotly_white"}}
     for label, mean, n in ((comparison.labels[0], comparison.mean_first, comparison.n_first),
                            (comparison.labels[1], comparison.mean_second, comparison.n_second)):
-        colour = SIDE_COLOURS.get(label) or _LABEL_COLOURS.get(label, "#374151")
-        fig.add_trace(go.Scatter(x=pct, y=np.asarray(mean), mode="lines", line=dict(color=colour, width=2.5),
-                                 name=f"{label} mean ({n} step{'' if n == 1 else 's'})"))
+        colour = plot.SIDE_COLOURS.get(label) or _LABEL_COLOURS.get(label, "#374151")
+        fig["data"].append({"type": "scatter", "x": pct, "y": np.asarray(mean), "mode": "lines",
+                            "line": {"color": colour, "width": 2.5},
+                            "name": f"{label} mean ({n} step{'' if n == 1 else 's'})"})
+    shapes, annotations = [], []
     for i, cluster in enumerate(comparison.clusters):
-        fig.add_vrect(x0=cluster.start_pct, x1=cluster.end_pct, fillcolor="#f59e0b", opacity=0.22, line_width=0,
-                      layer="below")
+        shapes.append({"type": "rect", "x0": cluster.start_pct, "x1": cluster.end_pct, "xref": "x", "y0": 0, "y1": 1,
+                       "yref": "y domain", "fillcolor": "#f59e0b", "opacity": 0.22, "line": {"width": 0},
+                       "layer": "below"})
         middle = 0.5 * (cluster.start_pct + cluster.end_pct)
         # near an end of stance the label runs inward, so that it stays over the plot
         anchor = "left" if middle < 15 else "right" if middle > 85 else "center"
-        fig.add_annotation(x=middle, xanchor=anchor, y=1.0, yref="paper", yanchor="bottom",
-                           showarrow=False, yshift=16 * (i % 2),
-                           # in the colour of the curve that is higher there, as the legend draws it
-                           font=dict(size=11, color=SIDE_COLOURS.get(cluster.higher)
-                                     or _LABEL_COLOURS.get(cluster.higher, "#92400e")),
-                           text=f"{cluster.higher} higher, {_p_text(cluster.p)}")
+        annotations.append({"x": middle, "xanchor": anchor, "y": 1.0, "yref": "paper", "yanchor": "bottom",
+                            "showarrow": False, "yshift": 16 * (i % 2),
+                            # in the colour of the curve that is higher there, as the legend draws it
+                            "font": {"size": 11, "color": plot.SIDE_COLOURS.get(cluster.higher)
+                                     or _LABEL_COLOURS.get(cluster.higher, "#92400e")},
+                            "text": f"{cluster.higher} higher, {_p_text(cluster.p)}"})
     unit = "N" if comparison.unit == "N" else f"sum of sensor pressures, {comparison.unit}"
-    fig.update_xaxes(title_text="stance (% of heel strike to toe off)", range=[0, 100])
-    fig.update_yaxes(title_text=f"vertical force ({unit})")
+    layout = fig["layout"]
+    if shapes:
+        layout.update(shapes=shapes, annotations=annotations)
+    layout["xaxis"] = {"title": {"text": "stance (% of heel strike to toe off)"}, "range": [0, 100]}
+    layout["yaxis"] = {"title": {"text": f"vertical force ({unit})"}}
     # no title: the page's heading names the figure, and the p-values sit above the plot (alternate rows, so
     # that two narrow stretches side by side do not write over each other)
-    fig.update_layout(height=height_px, margin=dict(l=55, r=20, t=50, b=80), template="plotly_white",
-                      legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0.0))
+    layout.update(height=height_px, margin={"l": 55, "r": 20, "t": 50, "b": 80},
+                  legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0})
+    if not as_dict:
+        import plotly.graph_objects as go
+
+        return go.Figure(fig)
+    return _as_plotly_dict(fig)
+
+
+@functools.cache
+def _template(name: str) -> str:
+    return resources.files("plotly").joinpath("package_data", "templates", f"{name}.json").read_text("utf-8")
+
+
+def _as_plotly_dict(fig: dict[str, Any]) -> dict[str, Any]:
+    """A figure dict as plotly's ``Figure.to_dict()`` gives it: the named template written out (plotly's own
+    file), numpy arrays as plotly's base64 typed arrays (tests/test_report_speed_identity.py compares the two)."""
+    fig["layout"]["template"] = json.loads(_template(fig["layout"]["template"]))
+    try:
+        from _plotly_utils.utils import convert_to_base64  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:  # plotly 5 keeps the arrays in to_dict
+        return fig
+    convert_to_base64(fig)
     return fig
