@@ -677,9 +677,10 @@ PTI_REGIONS: tuple[tuple[str, str], ...] = (
 
 
 def pti_table(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> dict[str, Any]:
-    """Per region and foot, the mean over the used steps of the region's pressure-time integral (kPa·s: the area
-    under the region's highest-pressure curve over stance, as the analysis computes it), with the real controls'
-    range of the layout beside it when a real reference set holds it; ``reason`` when there is no table."""
+    """Per region and foot, the analysis' mean over its used stances of the region's pressure-time integral (kPa·s:
+    the area under the region's highest-pressure curve over stance; ``Analysis.regions``), with the real controls'
+    range of the layout beside it when a real reference set holds it; ``reason`` when there is no table. ``steps``:
+    per foot, the stances behind the means (``foot_counts``' ``stances_used``)."""
     analysis = session.analysis
     out: dict[str, Any] = {"unit": "kPa·s", "rows": [], "reason": None, "reference": None}
     if session.unit != "kPa":
@@ -693,13 +694,16 @@ def pti_table(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> dict[str
     means: dict[str, dict[str, float | None]] = {}
     steps: dict[str, int] = {}
     for side in session.sides:
-        table = analysis.strides[side]
-        used = table[table["used"].astype(bool)] if len(table) else table
-        steps[side] = len(used)
+        # the analysis' own regional means, over the stances it used (the count the curves and maps rest on)
+        steps[side] = int(foot_counts(session, side)["stances_used"] or 0)
+        regions = analysis.regions[side]
+        if "pti_kpa_s_mean" not in regions.columns or not len(regions):
+            continue
+        table = regions.set_index("region")["pti_kpa_s_mean"]
         for region, _ in PTI_REGIONS:
-            column = f"{region}_pti_kpa_s"
-            if column in used.columns:
-                means.setdefault(region, {})[side] = _mean(used[column].to_numpy(float))
+            if region in table.index:
+                value = float(table.at[region])
+                means.setdefault(region, {})[side] = value if math.isfinite(value) else None
     for region, label in PTI_REGIONS:
         if region not in means or all(v is None for v in means[region].values()):
             continue
@@ -800,6 +804,31 @@ def _direction(change: float, digits: int) -> str:
 # ---------------------------------------------------------------- quality
 
 
+def foot_counts(session: SessionMetrics, side: str) -> dict[str, Any]:
+    """One foot's counts as the analysis gives them, under one name each (docs/report.md, "Data quality").
+
+    ``contacts_detected`` every contact found; ``strides_detected`` heel strike to the next heel strike of the same
+    foot, as found ("strides found" on the page; ``insole analyze`` prints used/found); ``strides_used`` those the
+    per-foot means, the variability, the symmetry indices and the findings are taken over (each with the stance
+    that starts it); ``strides_excluded`` why the others were left out; ``stances_used`` the used strides' stances
+    with no lost sample, which the force curves, the load maps, the regional tables and the pressure-time
+    integrals average (``Analysis.steps[side]["used"]``; the dashboard's "stances" and the force curves' "steps").
+    """
+    analysis = session.analysis
+    foot = session.feet[side]
+    if analysis is None or side not in analysis.quality:
+        used = int(foot.stride_times_s.size)
+        return {"contacts_detected": None, "strides_detected": used + foot.n_excluded, "strides_used": used,
+                "strides_excluded": dict(foot.excluded_reasons), "stances_used": None}
+    quality = analysis.quality[side]
+    steps = analysis.steps[side]
+    return {"contacts_detected": int(quality["contacts_detected"]),
+            "strides_detected": int(quality["strides_detected"]),
+            "strides_used": int(analysis.summary.strides_used.get(side, 0)),
+            "strides_excluded": {str(k): int(v) for k, v in (quality.get("strides_excluded") or {}).items()},
+            "stances_used": int(steps["used"].astype(bool).sum()) if "used" in steps and len(steps) else 0}
+
+
 def quality_rows(session: SessionMetrics, recording: Recording) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for side in ("left", "right"):
@@ -809,15 +838,24 @@ def quality_rows(session: SessionMetrics, recording: Recording) -> list[dict[str
             rows.append({"side": side, "present": False})
             continue
         gaps = samples.gaps()
+        counts = foot_counts(session, side)
         rows.append({
-            "side": side, "present": True, "quality": foot.quality, "notes": list(foot.quality_notes),
+            "side": side, "present": True, "quality": foot.quality, "notes": list(_report_notes(session, foot)),
             "valid_pct": json_number(100.0 * samples.valid_fraction, 2), "gaps": len(gaps),
-            "gap_samples": int(sum(g[2] for g in gaps)), "steps_used": foot.n_steps,
-            "strides_used": int(foot.stride_times_s.size), "excluded": foot.n_excluded,
-            "excluded_reasons": dict(foot.excluded_reasons),
+            "gap_samples": int(sum(g[2] for g in gaps)),
+            # the findings' "steps" are the used strides (each with its first stance): one number, two names
+            "steps_used": foot.n_steps, "strides_used": counts["strides_used"],
+            "strides_detected": counts["strides_detected"], "contacts_detected": counts["contacts_detected"],
+            "stances_used": counts["stances_used"],
+            "excluded": int(sum(counts["strides_excluded"].values())), "excluded_reasons": counts["strides_excluded"],
             "enough_steps": foot.n_steps >= FindingParams().full_confidence_steps,
         })
     return rows
+
+
+def _report_notes(session: SessionMetrics, foot: Any) -> tuple[str, ...]:
+    """The foot's quality notes as the page shows them."""
+    return tuple(foot.quality_notes)
 
 
 # ---------------------------------------------------------------- methods

@@ -1,0 +1,178 @@
+"""Every view of a recording shows the analysis' own stride and stance counts, under names that tell them apart.
+
+The guide: every derived number is computed once, in the analysis; the report,
+the dashboard, ``insole analyze`` (text and JSON) and ``insole export --to
+tables`` are views of it. Counts that legitimately differ are different
+numbers with different names, never one name for two numbers:
+
+* strides found (``quality[side]["strides_detected"]``): heel strike to the
+  next heel strike of the same foot;
+* strides used (``summary.strides_used[side]``): the strides every mean,
+  variability, symmetry index and finding is taken over;
+* stances in curves and maps (``steps[side]["used"]``): the used strides'
+  stances without a lost sample, which the force curves, load maps, regional
+  tables and pressure-time integrals average.
+
+Before this test the report called the used strides "steps used" beside a
+"strides used" column with the same number, and said its pressure-time
+integrals were over those 6 "steps" on Moticon 230927_102114, while the
+analysis averaged them (and the dashboard's maps and the force curves) over 5
+stances per foot. The files are chosen so that the counts differ: found >
+used on every one, used > stances on the Moticon walk and on gaitpdb SiPt02's
+left foot.
+
+Counts are integers: every comparison is exact.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashboards import build_dashboard
+from insole import load
+from insole._cli._analyze import summary_text
+from insole.analysis import Analysis, analyze, write_json
+from insole.io import analysis_tables
+from insole.report import build_report
+from insole.report._html import render_html
+
+FILES = {
+    "gaitpdb": "gaitpdb/GaCo01_01.txt",  # N, 8 sensors; found 97, used 96 per foot
+    "gaitpdb_patient": "gaitpdb/SiPt02_01.txt",  # left: 107 strides used, 107 stances; right: 108 found
+    "gaitpdb_cohort": "gaitpdb-cohort/GaCo02_01.txt",
+    "gaitndd": "gaitndd/control1.hea",  # au foot switches, 270 strides found on the left
+    "moticon": "moticon-opengo/230927_102114.txt",  # kPa; 6 strides used but 5 stances in curves and maps
+    "pedar": "vendor-exports/pedar_example.asc",  # kPa, 99 sensors
+}
+
+
+@dataclass(frozen=True)
+class Views:
+    analysis: Analysis
+    report_json: dict[str, Any]
+    report_html: str
+    text: str
+    lean: dict[str, Any]
+    dashboard: dict[str, Any]
+    tables: dict[str, Any]
+
+
+@pytest.fixture(scope="module", params=sorted(FILES))
+def views(request: pytest.FixtureRequest, shared_data: Path) -> Views:
+    path = shared_data / FILES[request.param]
+    recording = load(path)
+    analysis = analyze(recording)
+    report = build_report(recording, path=path, analysis=analysis, generated_at="2026-01-01T00:00:00Z")
+    buffer = io.StringIO()
+    write_json(analysis, buffer)
+    html = build_dashboard(recording, analysis)
+    found = re.search(r'<script type="application/json" id="payload">(.*?)</script>', html, re.S)
+    assert found, "the dashboard embeds no payload"
+    return Views(analysis, report.to_dict(), render_html(report), summary_text(analysis, path),
+                 json.loads(buffer.getvalue()), json.loads(found.group(1)), analysis_tables(analysis))
+
+
+def _own(analysis: Analysis, side: str) -> dict[str, int]:
+    """The analysis' own counts of one foot."""
+    quality = analysis.quality[side]
+    return {"found": int(quality["strides_detected"]), "used": int(analysis.summary.strides_used[side]),
+            "left_out": int(sum(quality["strides_excluded"].values())),
+            "stances": int(analysis.steps[side]["used"].sum())}
+
+
+def test_the_analysis_counts_agree_with_themselves(views: Views) -> None:
+    analysis = views.analysis
+    for side in analysis.sides:
+        own = _own(analysis, side)
+        strides = analysis.strides[side]
+        assert own["found"] == len(strides)
+        assert own["used"] == int(analysis.quality[side]["strides_used"]) == int(strides["used"].sum())
+        assert own["found"] - own["used"] == own["left_out"]
+        # the stances the curves average
+        assert int(analysis.curves[side]["n_stances"].max()) == own["stances"]
+
+
+def test_the_files_make_the_counts_differ(views: Views) -> None:
+    """The test checks names that matter: on every file some strides were left out."""
+    assert any(_own(views.analysis, s)["found"] > _own(views.analysis, s)["used"] for s in views.analysis.sides)
+
+
+def test_moticon_has_fewer_stances_than_used_strides(shared_data: Path) -> None:
+    analysis = analyze(load(shared_data / FILES["moticon"]))
+    assert [(_own(analysis, s)["used"], _own(analysis, s)["stances"]) for s in analysis.sides] == [(6, 5), (6, 5)]
+
+
+def test_report_json_counts_are_the_analysis_own(views: Views) -> None:
+    data = views.report_json
+    for side in views.analysis.sides:
+        own = _own(views.analysis, side)
+        quality = next(q for q in data["quality"] if q["side"] == side)
+        assert quality["strides_detected"] == own["found"]
+        assert quality["strides_used"] == own["used"]
+        assert quality["excluded"] == own["left_out"]
+        assert quality["excluded_reasons"] == views.analysis.quality[side]["strides_excluded"]
+        assert quality["stances_used"] == own["stances"]
+        assert quality["contacts_detected"] == views.analysis.quality[side]["contacts_detected"]
+        # the findings' "steps" are the used strides: one number under the two names
+        assert quality["steps_used"] == own["used"]
+        feet = data["summary"]["feet"][side]
+        assert feet["n_steps"] == feet["n_strides"] == own["used"]
+        pti = data["pressure_time_integral"] or {}
+        if pti.get("rows"):
+            assert pti["steps"][side] == own["stances"]
+        for finding in data["findings"]:
+            if finding["side"] == side:
+                assert finding["measured"]["n_steps"] == own["used"], finding["code"]
+
+
+def test_report_page_shows_each_count_under_its_own_name(views: Views) -> None:
+    html = views.report_html
+    assert "<th>Strides found</th><th>Strides used</th><th>Strides left out</th><th>Stances in curves and maps</th>" \
+        in html
+    assert "Steps used" not in html and "Steps left out" not in html
+    for side in views.analysis.sides:
+        own = _own(views.analysis, side)
+        row = re.search(rf"<tr><td>{side}</td>.*?</tr>", html, re.S)
+        assert row, side
+        cell = r'<td class="num (strides-found|strides-used|strides-left-out|stances-used)">(\d+)</td>'
+        cells = dict(re.findall(cell, row.group(0)))
+        assert cells == {"strides-found": str(own["found"]), "strides-used": str(own["used"]),
+                         "strides-left-out": str(own["left_out"]), "stances-used": str(own["stances"])}
+
+
+def test_analyze_text_and_json_counts_are_the_analysis_own(views: Views) -> None:
+    for side in views.analysis.sides:
+        own = _own(views.analysis, side)
+        assert f"strides used {own['used']}/{own['found']}" in views.text
+        quality = views.lean["quality"][side]
+        assert quality["strides_used"] == own["used"] and quality["strides_detected"] == own["found"]
+
+
+def test_dashboard_counts_are_the_analysis_own(views: Views) -> None:
+    payload = views.dashboard
+    for side in views.analysis.sides:
+        own = _own(views.analysis, side)
+        facts = payload["quality"][side]
+        assert facts["strides_used"] == own["used"] and facts["strides_detected"] == own["found"]
+        assert payload["meta"]["summary"]["strides_used"][side] == own["used"]
+        assert payload["maps"]["stances"][side] == own["stances"]
+        rows = payload["strides"][side]["rows"]
+        used_column = [c["key"] for c in payload["strides"][side]["columns"]].index("used")
+        assert len(rows) == own["found"] and sum(bool(r[used_column]) for r in rows) == own["used"]
+
+
+def test_exported_tables_counts_are_the_analysis_own(views: Views) -> None:
+    strides, steps, summary = views.tables["strides"], views.tables["steps"], views.tables["summary"]
+    for side in views.analysis.sides:
+        own = _own(views.analysis, side)
+        mine = strides[strides["side"] == side]
+        assert len(mine) == own["found"] and int(mine["used"].sum()) == own["used"]
+        assert int(steps.loc[steps["side"] == side, "used"].sum()) == own["stances"]
+        assert int(summary.at[0, f"strides_used_{side}"]) == own["used"]
