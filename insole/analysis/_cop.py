@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from insole._layout import SensorLayout
-from insole.analysis._segments import interval_windows, window_index
+from insole.analysis._segments import interval_windows, nan_to_num_inplace, window_index
 
 __all__ = ["cop_path", "cop_features", "cop_capability", "cop_ml_assessable"]
 
@@ -82,9 +82,14 @@ def cop_path(
     n = loads.shape[1]
     weights = np.vstack([np.ones(layout.n_sensors), layout.x_mm, layout.y_mm]).astype(np.float64)
     sums = np.empty((3, n))
+    block = np.empty((loads.shape[0], _COP_BLOCK))  # the float64 copy of each full block, one buffer for all
     for start in range(0, n, _COP_BLOCK):  # one product per block of samples, not per sample
         stop = start + _COP_BLOCK
-        np.einsum("jk,kn->jn", weights, loads[:, start:stop].astype(np.float64), out=sums[:, start:stop])
+        if stop <= n:
+            np.copyto(block, loads[:, start:stop])
+            np.einsum("jk,kn->jn", weights, block, out=sums[:, start:stop])
+        else:
+            np.einsum("jk,kn->jn", weights, loads[:, start:stop].astype(np.float64), out=sums[:, start:stop])
     total, moment_x, moment_y = sums
     with np.errstate(invalid="ignore", divide="ignore"):
         x = moment_x / total
@@ -143,9 +148,12 @@ def cop_features(
                                              - np.nanmin(np.where(has, wy, np.inf), axis=1), np.nan)
         steps = np.hypot(np.diff(wx, axis=1), np.diff(wy, axis=1))
         out["cop_path_length_mm"] = np.where(any_cop, np.nansum(steps, axis=1), np.nan)
-        weight = np.where(has, np.clip(np.nan_to_num(wf), 0, None), 0.0)
+        load = np.clip(nan_to_num_inplace(wf.copy()), 0, None)
+        weight = np.where(has, load, 0.0)
         total = weight.sum(axis=1)
-        out["cop_ml_offset_mm"] = np.where(total > 0, np.nansum(weight * np.nan_to_num(wy), axis=1) / total, np.nan)
+        # finite weights times finite positions: nothing for a NaN-sum to skip, a plain sum is the same
+        moment = (weight * nan_to_num_inplace(wy.copy())).sum(axis=1)
+        out["cop_ml_offset_mm"] = np.where(total > 0, moment / total, np.nan)
     if ml_ok:
         out["cop_ml_offset_pct"] = 100.0 * out["cop_ml_offset_mm"] / layout.ball_width_mm
     out["cpei_pct"] = _cpei(wx, wy, start_x, start_y, end_x, end_y, layout) if cpei_possible else np.full(m, np.nan)

@@ -18,11 +18,13 @@ For the stance samples ``[heel strike, toe off)`` of each contact:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from insole.analysis._segments import interval_windows
+from insole.analysis._segments import interval_windows, nan_to_num_inplace
 
-__all__ = ["force_features", "normalised_curves", "stance_grid", "valley_ratio"]
+__all__ = ["StanceGrid", "force_features", "normalised_curves", "stance_grid", "valley_ratio"]
 
 
 def force_features(
@@ -118,8 +120,20 @@ def _first_crossing(windows: np.ndarray, allowed: np.ndarray, level: np.ndarray,
     return np.where(has, time, np.nan)
 
 
-def stance_grid(hs: np.ndarray, to: np.ndarray, points: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where 0..100 % of each stance falls between samples: (lower, upper, weight), each (m, points).
+class StanceGrid(NamedTuple):
+    """Where 0..100 % of each stance falls between samples, each (m, points): the samples either side
+    (``lower``, ``upper``), the weight of the upper one and of the lower one (``1 - weight``), and where a
+    point falls on a sample exactly (``weight`` not above 0: the lower sample alone)."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    weight: np.ndarray
+    keep: np.ndarray
+    exact: np.ndarray
+
+
+def stance_grid(hs: np.ndarray, to: np.ndarray, points: int, n: int) -> StanceGrid:
+    """The ``StanceGrid`` of these stances.
 
     Shared by every curve of the same stances (force, COP x, COP y), so the
     grid is computed once.
@@ -129,12 +143,12 @@ def stance_grid(hs: np.ndarray, to: np.ndarray, points: int, n: int) -> tuple[np
     lower = position.astype(np.int64)  # positions are >= 0: truncation is floor
     upper = np.minimum(lower + 1, n - 1)
     weight = position - lower
-    return lower, upper, weight
+    return StanceGrid(lower, upper, weight, 1 - weight, ~(weight > 0))
 
 
 def normalised_curves(
     signal: np.ndarray, hs: np.ndarray, to: np.ndarray, points: int,
-    grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, nan_as_zero: bool = False,
+    grid: StanceGrid | None = None, nan_as_zero: bool = False,
 ) -> np.ndarray:
     """(m, points) samples of ``signal`` at 0..100 % of each stance, linearly interpolated.
 
@@ -146,9 +160,17 @@ def normalised_curves(
     """
     if hs.size == 0:
         return np.zeros((0, points))
-    lower, upper, weight = grid if grid is not None else stance_grid(hs, to, points, signal.size)
-    at_lower, at_upper = signal[lower], signal[upper]
+    grid = grid if grid is not None else stance_grid(hs, to, points, signal.size)
+    # lower x (1 - weight) + upper x weight, and the lower sample alone where a point falls on it; the
+    # gathered samples are this call's own, so the products are formed in place (the same operations)
+    at_lower, at_upper = np.take(signal, grid.lower), np.take(signal, grid.upper)
     if nan_as_zero:
-        at_lower, at_upper = np.nan_to_num(at_lower), np.nan_to_num(at_upper)
-    blended = at_lower * (1 - weight) + at_upper * weight
-    return np.where(weight > 0, blended, at_lower)
+        nan_to_num_inplace(at_lower)
+        nan_to_num_inplace(at_upper)
+    curves = at_lower * grid.keep
+    if at_upper.dtype == curves.dtype:
+        curves += np.multiply(at_upper, grid.weight, out=at_upper)
+    else:
+        curves += at_upper * grid.weight
+    np.copyto(curves, at_lower, where=grid.exact)
+    return curves

@@ -21,6 +21,7 @@ __all__ = [
     "next_true_at_or_after_at",
     "count_true_between",
     "interval_argmax",
+    "nan_to_num_inplace",
 ]
 
 
@@ -86,6 +87,16 @@ def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, 
     windows = np.asarray(values)[gather].astype(float, copy=False)  # cut, then converted: the same values
     windows[outside] = fill
     return windows
+
+
+def nan_to_num_inplace(values: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(values)`` written into ``values`` (a float array the caller owns), touching only the
+    non-finite entries: one finiteness pass where ``np.nan_to_num`` makes three, and nothing more when all
+    are finite (the usual case)."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        values[bad] = np.nan_to_num(values[bad])
+    return values
 
 
 def interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

@@ -185,19 +185,17 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
     # the stance metrics of each stride's first contact
     extra = [c for c in steps.columns if c not in table.columns and c not in ("kind", "has_gap", "used", "contact")]
     contact = steps["contact"].to_numpy()
-    if len(steps) and all(steps[c].dtype == np.float64 for c in extra) and np.unique(contact).size == contact.size:
+    dtypes = steps.dtypes
+    if (len(steps) and extra and all(dtypes[c] == np.float64 for c in extra)
+            and np.unique(contact).size == contact.size):
         # float columns (as the stance metrics are), one step row per contact: each stride takes its first
         # contact's row, NaN where that contact has none (what a reindex by contact gives, without pandas)
         row = np.full(m - 1, -1, dtype=np.int64)
         first = contact < m - 1
         row[contact[first]] = np.flatnonzero(first)
-        missing = row < 0
-        joined_columns = {}
-        for c in extra:
-            values = steps[c].to_numpy()[row]
-            values[missing] = np.nan
-            joined_columns[c] = values
-        table = pd.concat([table, pd.DataFrame(joined_columns, index=table.index, columns=extra)], axis=1)
+        values = steps[extra].to_numpy(dtype=np.float64)[row]
+        values[row < 0] = np.nan
+        table = pd.concat([table, pd.DataFrame(values, index=table.index, columns=extra)], axis=1)
     else:
         by_contact = steps.set_index("contact")
         joined = by_contact[extra].reindex(np.arange(m - 1))

@@ -109,7 +109,8 @@ def symmetry_index_pct(right: float | np.ndarray | pd.Series, left: float | np.n
 
 
 def metric_columns(table: pd.DataFrame) -> list[str]:
-    return [c for c in table.columns if c not in NOT_METRICS and pd.api.types.is_numeric_dtype(table[c])]
+    dtypes = table.dtypes  # one lookup for every column
+    return [c for c in table.columns if c not in NOT_METRICS and pd.api.types.is_numeric_dtype(dtypes[c])]
 
 
 def per_foot_statistics(strides: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -123,9 +124,9 @@ def per_foot_statistics(strides: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for side, table in strides.items():
         used = table["used"].to_numpy(dtype=bool) if "used" in table else np.ones(len(table), dtype=bool)
         values = np.full((int(used.sum()), len(metrics)), np.nan)
-        for j, name in enumerate(metrics):
-            if name in table.columns:
-                values[:, j] = table[name].to_numpy(dtype=float)[used]
+        present = [j for j, name in enumerate(metrics) if name in table.columns]
+        if present:  # the foot's metric columns taken at once (the same floats as column by column)
+            values[:, present] = table[[metrics[j] for j in present]].to_numpy(dtype=float)[used]
         finite = np.isfinite(values)
         n = finite.sum(axis=0)
         total = np.where(finite, values, 0.0).sum(axis=0)
