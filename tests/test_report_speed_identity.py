@@ -62,6 +62,15 @@ def test_spm1d_is_imported_without_matplotlib_and_infers_the_same_numbers() -> N
     assert deferred["clusters"] == plain["clusters"]
 
 
+def test_a_module_needed_while_importing_makes_spm1d_import_as_it_comes() -> None:
+    # scipy.interpolate needs scipy.spatial as it imports: deferring it too must not break the report
+    fallback = _run("from insole.report import _spm\n_spm._SPM1D_DEFERRED += ('scipy.spatial',)\n"
+                    "spm1d = _spm._import_spm1d()")
+    plain = _run("import spm1d")
+    assert "matplotlib.pyplot" in fallback["loaded"]
+    assert (fallback["zstar"], fallback["clusters"]) == (plain["zstar"], plain["clusters"])
+
+
 def test_spm1d_functions_that_need_the_deferred_modules_still_work() -> None:
     code = """
 import sys

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import json
 import math
 import sys
@@ -167,18 +168,28 @@ def _import_spm1d() -> Any:
     """spm1d, imported without matplotlib and scipy.ndimage (spm1d's functions that use them import them).
 
     While spm1d is imported, each deferred module not imported yet is a stand-in whose names import the real
-    object when first used; the stand-ins leave ``sys.modules`` at once, so any later import of those modules
-    (by spm1d's plotting functions or by anything else in the process) imports the real ones. When spm1d is
+    object when first used (scipy.stats, imported by spm1d, takes one name from scipy.ndimage the same way);
+    the stand-ins leave ``sys.modules`` at once, so any later import of those modules (by spm1d's plotting
+    functions or by anything else in the process) imports the real ones. Should a version of spm1d or scipy
+    use a deferred module while it imports, the attempt is undone and spm1d imported as it comes. When spm1d is
     already imported, this is a plain ``import spm1d``.
     """
     if "spm1d" in sys.modules:
         import spm1d
 
         return spm1d
+    if importlib.util.find_spec("spm1d") is None:
+        raise ImportError("spm1d is not installed")
     stand_ins = {name: _LaterModule(name) for name in _SPM1D_DEFERRED if name not in sys.modules}
     sys.modules.update(stand_ins)
     try:
         import spm1d
+    except Exception:  # a version of spm1d or scipy that uses a deferred module as it imports
+        # Python has taken the modules that failed out of sys.modules; those that imported keep the stand-ins'
+        # names, which import the real objects when used. spm1d starts over, with the real modules.
+        for name in [*stand_ins, *(m for m in sys.modules if m == "spm1d" or m.startswith("spm1d."))]:
+            sys.modules.pop(name, None)
+        import spm1d  # as it comes, matplotlib and all
     finally:
         for name, stand_in in stand_ins.items():
             if sys.modules.get(name) is stand_in:
