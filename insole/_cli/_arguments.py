@@ -10,10 +10,14 @@ from __future__ import annotations
 import argparse
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import overload
 
-__all__ = ["add_examples_command", "add_recording_command", "body_mass_kg", "positive_float", "samples_per_packet"]
+__all__ = [
+    "FormatChoices", "add_examples_command", "add_recording_command", "body_mass_kg", "positive_float",
+    "samples_per_packet",
+]
 
 #: Above this a body mass is a typo, not a person.
 _MAX_BODY_MASS_KG = 500.0
@@ -50,6 +54,38 @@ def samples_per_packet(text: str) -> int:
     if not 1 <= value <= limit:
         raise argparse.ArgumentTypeError(f"{text!r}: must be an integer 1..{limit}")
     return value
+
+
+class FormatChoices(Sequence[str]):
+    """The importers' format names, sorted, for ``--format``'s ``choices``: looked up when argparse first reads them.
+
+    Listing the formats imports every importer and the Parquet reader (pyarrow), about 0.15 s; argparse reads
+    the choices only to check a ``--format`` that was given or to print ``--help``, so building a command's
+    parser (``insole convert --help``, ...) does not pay for it.
+    """
+
+    def _names(self) -> list[str]:
+        from insole.io import formats
+
+        return sorted(formats())
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
 
 
 def add_recording_command(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import inspect
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from insole._cli._arguments import add_examples_command
+from insole._cli._arguments import FormatChoices, add_examples_command
 from insole._cli._outputs import add_force_option, check_outputs, write_recording
-from insole._recording import Recording
-from insole.io import formats, load
+
+if TYPE_CHECKING:  # the readers (insole.io, pyarrow) are imported when the command runs, not for its --help
+    from insole._recording import Recording
 
 __all__ = ["add_parser", "open_input"]
 
@@ -35,7 +37,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", type=Path, help="input recording (any supported format)")
     parser.add_argument("--to", choices=sorted(_SUFFIX), required=True, help="output format")
     parser.add_argument("--out", type=Path, help="output file (default: the input's name with the new suffix, here)")
-    parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
+    parser.add_argument("--format", choices=FormatChoices(), metavar="FORMAT",
+                        help="force an input format instead of detecting it: %(choices)s")
     parser.add_argument(
         "--map", type=Path, metavar="MAPPING",
         help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md)",
@@ -47,9 +50,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def open_input(path: Path, format: str | None, mapping: Path | None) -> Recording:
     """Load ``path``; with a mapping, through the generic CSV importer."""
-    if mapping is not None:
-        from insole.io import load_with_mapping
+    from insole.io import load, load_with_mapping
 
+    if mapping is not None:
         return load_with_mapping(path, mapping)
     return load(path, format)
 

@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from insole._cli import UsageError
-from insole._cli._arguments import add_recording_command
+from insole._cli._arguments import FormatChoices, add_recording_command
 from insole._errors import InputError, OutputError
 from insole._output import check_target
-from insole.io import formats, load
 
 __all__ = ["add_parser", "run"]
 
@@ -53,7 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "extended; with --to c3d, a name ending in .c3d is the file itself")
     parser.add_argument("--force", action="store_true",
                         help="replace existing files (a BIDS run only with a new export of the same source file)")
-    parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
+    parser.add_argument("--format", choices=FormatChoices(), metavar="FORMAT",
+                        help="force an input format instead of detecting it: %(choices)s")
     bids = parser.add_argument_group("BIDS labels")
     bids.add_argument("--subject", help="participant label, letters and digits (default: the recording's subject id "
                                         "reduced to letters and digits, else 01)")
@@ -83,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     first = [target] if target is not None else [out / n for n in _FIRST_TABLES] if args.to == "tables" else []
     for path in first if out.is_dir() else ():
         check_target(path, force=args.force, inputs=[args.path])
+    from insole.io import load  # the readers load here, not for --help
+
     try:
         recording = load(args.path, args.format)
     except OSError as error:  # the importers' own errors are InputErrors; this is the file system's

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from insole._cli import UsageError
-from insole._cli._arguments import add_examples_command, positive_float
+from insole._cli._arguments import FormatChoices, add_examples_command, positive_float
 from insole._cli._device_options import (
     CAPTURE_FORCE_HELP,
     add_device_options,
@@ -31,7 +31,6 @@ from insole._cli._device_options import (
 )
 from insole._cli._outputs import add_force_option, printable
 from insole._errors import OutputError, require_extra
-from insole.io import formats, load
 
 __all__ = ["add_parser"]
 
@@ -77,7 +76,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="play a recording as if it were live (any supported format); recording starts from the page",
     )
-    replay.add_argument("--format", choices=sorted(formats()), help="force the --replay file's format")
+    replay.add_argument("--format", choices=FormatChoices(), metavar="FORMAT",
+                        help="force the --replay file's format: %(choices)s")
     replay.add_argument("--once", action="store_true", help="play the replay once instead of looping it")
     page = parser.add_argument_group("the page")
     page.add_argument("--host", default=None,
@@ -107,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
         args.out = check_capture_target(parquet_out(args.out), force=args.force, inputs=[args.replay])
     require_extra("dashboards")
     if args.replay is not None:
+        from insole.io import load  # the readers load here, not for --help
+
         recording = load(args.replay, args.format)
         return asyncio.run(_serve_replay(args, recording))
     source_options(args)  # --source and its options checked before anything starts

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from insole._cli._outputs import add_force_option, check_outputs
 from insole._errors import InputError
-from insole.io import default_parquet_path, read_parquet, read_stream, recover
 
 __all__ = ["add_parser"]
 
@@ -32,6 +31,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from insole.io import default_parquet_path, read_parquet, read_stream, recover  # here, not for --help
+
     out = args.out or default_parquet_path(args.path)
     if not args.path.exists():
         raise InputError(args.path, "no such file")
