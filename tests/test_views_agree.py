@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,10 +39,11 @@ import pytest
 from dashboards import build_dashboard
 from insole import load
 from insole._cli._analyze import summary_text
-from insole.analysis import Analysis, analyze, write_json
+from insole.analysis import SIGNED_METRICS, Analysis, analyze, write_json
 from insole.io import analysis_tables
 from insole.report import build_report
 from insole.report._html import render_html
+from insole.report._metrics import ANALYSIS_METRICS, SIGNED_KEYS
 
 FILES = {
     "gaitpdb": "gaitpdb/GaCo01_01.txt",  # N, 8 sensors; found 97, used 96 per foot
@@ -127,6 +129,9 @@ def test_report_json_counts_are_the_analysis_own(views: Views) -> None:
         pti = data["pressure_time_integral"] or {}
         if pti.get("rows"):
             assert pti["steps"][side] == own["stances"]
+        spm = data["stance_force_spm"]
+        if spm and spm.get("reason") is None:
+            assert spm["n"][side] == own["stances"]  # SPM compares the stance curves the analysis averaged
         for finding in data["findings"]:
             if finding["side"] == side:
                 assert finding["measured"]["n_steps"] == own["used"], finding["code"]
@@ -176,3 +181,45 @@ def test_exported_tables_counts_are_the_analysis_own(views: Views) -> None:
         assert len(mine) == own["found"] and int(mine["used"].sum()) == own["used"]
         assert int(steps.loc[steps["side"] == side, "used"].sum()) == own["stances"]
         assert int(summary.at[0, f"strides_used_{side}"]) == own["used"]
+
+
+# ---------------------------------------------------------------- signed measures: R - L, never a symmetry index
+
+
+def test_signed_measures_are_compared_by_their_difference_in_every_view(views: Views) -> None:
+    """A symmetry index (R - L) / mean(R, L) of a measure near 0 or of either sign means nothing (pedar's CPEI,
+    5.26 % left and 6.09 % right, read as a 14.6 % asymmetry in the report before): every view gives R - L."""
+    analysis = views.analysis
+    symmetry = analysis.summary.symmetry
+    signed = [m for m in SIGNED_METRICS if m in symmetry.index]
+    for metric in signed:
+        assert math.isnan(float(symmetry.at[metric, "symmetry_index_pct"])), metric
+    rows = {row["key"]: row for row in views.report_json["key_numbers"]}
+    for key in SIGNED_KEYS & set(rows):
+        row = rows[key]
+        assert row["symmetry_index_pct"] is None, key
+        metric, factor = ANALYSIS_METRICS[key]
+        if row["left"] is not None and row["right"] is not None:
+            expected = float(symmetry.at[metric, "difference"]) * factor
+            assert row["difference_right_minus_left"] == round(expected, 4), key
+            label = re.escape(row["label"])
+            assert re.search(rf"<td>{label}.*?R−L [+-]\d", views.report_html, re.S), key
+    for row in views.dashboard["symmetry"]:
+        if row["metric"] in SIGNED_METRICS:
+            assert row["symmetry_index_pct"] is None or math.isnan(row["symmetry_index_pct"]), row["metric"]
+    table = views.tables["summary_symmetry"].set_index("metric")
+    for metric in signed:
+        assert math.isnan(float(table.at[metric, "symmetry_index_pct"])), metric
+    if "cpei_pct" in signed and "CPEI (%)" in views.text:
+        difference = float(symmetry.at["cpei_pct", "difference"])
+        assert re.search(r"CPEI \(%\).*R-L " + re.escape(f"{difference:+.1f}"), views.text)
+
+
+def test_pedar_cpei_and_cop_offset_show_r_minus_l(shared_data: Path) -> None:
+    recording = load(shared_data / FILES["pedar"])
+    analysis = analyze(recording)
+    rows = {row["key"]: row for row in build_report(recording, analysis=analysis).to_dict()["key_numbers"]}
+    assert rows["cpei_pct"]["symmetry_index_pct"] is None and rows["cop_ml_pct"]["symmetry_index_pct"] is None
+    # R - L of the analysis' means: 6.0851 - 5.2569 and -3.2930 - (-3.6479)
+    assert rows["cpei_pct"]["difference_right_minus_left"] == pytest.approx(0.8283, abs=1e-4)
+    assert rows["cop_ml_pct"]["difference_right_minus_left"] == pytest.approx(0.3549, abs=1e-4)

@@ -35,7 +35,9 @@ from insole.report._findings import FindingParams, FindingsResult, evaluate
 from insole.report._metrics import (
     ANALYSIS_METRICS,
     FOOTPRINT_THRESHOLD_KPA,
+    SIGNED_KEYS,
     SessionMetrics,
+    analysis_difference,
     analysis_symmetry_index,
     session_from_analysis,
     session_metrics,
@@ -306,6 +308,8 @@ class KeyNumber:
     scope: str = "foot"
     # the age/sex band of the cadence and speed norms the value was judged against (``NormBand.to_dict`` + why)
     norm_band: dict[str, Any] | None = None
+    # signed measures (COP offset, CPEI): right minus left, shown instead of a symmetry index (which is then None)
+    difference: float | None = None
 
     def direction(self, where: str) -> str:
         """Whether the value at ``where`` ("left", "right", "session") lies "above" or "below" the range."""
@@ -323,7 +327,8 @@ class KeyNumber:
                 "real_range": [json_number(v) for v in self.real_range] if self.real_range else None,
                 "left": json_number(self.left),
                 "right": json_number(self.right), "session": json_number(self.session),
-                "symmetry_index_pct": json_number(self.symmetry_index_pct), "reference": self.reference,
+                "symmetry_index_pct": json_number(self.symmetry_index_pct),
+                "difference_right_minus_left": json_number(self.difference), "reference": self.reference,
                 "reference_kind": self.reference_kind, "references": list(self.references)}
 
 
@@ -520,16 +525,20 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
             if text:
                 texts.append(f"{text} [{layout_ref.source_kind}]")
                 kinds.append(layout_ref.source_kind)
-        signed = key == "cop_ml_pct"  # a signed offset has no ratio: no symmetry index
-        si = None
-        if not signed and left is not None and right is not None:
+        # a signed measure has no ratio: compared by R - L (the analysis' difference), no symmetry index
+        signed = key in SIGNED_KEYS
+        si = difference = None
+        if signed and left is not None and right is not None:
+            difference = analysis_difference(session, key)
+            difference = difference * scale if difference is not None else right - left
+        elif left is not None and right is not None:
             # the analysis' own index where the metric is one of its own, else of the means shown
             si = (analysis_symmetry_index(session, key) if session.analysis is not None and key in ANALYSIS_METRICS
                   else _si(right, left))
         if bw_failed and key in BODY_WEIGHT_METRICS:
             judge_ref, not_judged = None, NOT_JUDGED_BODY_WEIGHT
         outside, real_range = _outside(judge_ref, key, scale, True, {"left": left, "right": right})
-        rows.append(KeyNumber(key, label, unit, left=left, right=right, symmetry_index_pct=si,
+        rows.append(KeyNumber(key, label, unit, left=left, right=right, symmetry_index_pct=si, difference=difference,
                               reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
                               outside=outside, real_range=real_range, not_judged=not_judged))
@@ -790,8 +799,8 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics,
     return rows
 
 
-# Signed measures (offsets, symmetry indices): a percentage change of them means nothing.
-_SIGNED = frozenset({"cop_ml_pct", "stance_si_pct", "impulse_si_pct"})
+# Signed measures (offsets, CPEI, symmetry indices): a percentage change of them means nothing.
+_SIGNED = SIGNED_KEYS | {"stance_si_pct", "impulse_si_pct", "step_si_pct"}
 
 
 def _direction(change: float, digits: int) -> str:

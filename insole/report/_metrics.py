@@ -48,7 +48,9 @@ import numpy as np
 import pandas as pd
 
 from insole._layout import SensorLayout
-from insole.analysis import cop_ml_assessable  # the analysis decides where the COP offset is assessable
+
+# the analysis decides which metrics are signed and where the COP offset is assessable
+from insole.analysis import SIGNED_METRICS, cop_ml_assessable
 
 __all__ = [
     "FootMetrics",
@@ -56,6 +58,8 @@ __all__ = [
     "STEP_COLUMNS",
     "REGION_SHARES",
     "ANALYSIS_METRICS",
+    "SIGNED_KEYS",
+    "analysis_difference",
     "ball_width_mm",
     "analysis_symmetry_index",
     "Footprint",
@@ -88,8 +92,14 @@ ANALYSIS_METRICS: Mapping[str, tuple[str, float]] = {
     "valley_ratio": ("valley_ratio", 1.0),
     "cop_ml_offset_mm": ("cop_ml_offset_mm", 1.0),
     "cop_ml_pct": ("cop_ml_offset_pct", 1.0),
+    "cpei_pct": ("cpei_pct", 1.0),
+    "step_s": ("step_time_s", 1.0),
+    "double_support_pct": ("double_support_pct", 1.0),
     **{report: (analysis, 0.01) for analysis, report in _SHARES.items()},
 }
+# Report metrics that are signed (medial/lateral offsets, CPEI): the feet are compared by their difference R - L,
+# never by a symmetry index, whose mean(R, L) denominator is near 0 or changes sign (the analysis' SIGNED_METRICS)
+SIGNED_KEYS: frozenset[str] = frozenset(k for k, (m, _) in ANALYSIS_METRICS.items() if m in SIGNED_METRICS)
 
 
 def ball_width_mm(layout: SensorLayout) -> float:
@@ -401,6 +411,19 @@ def analysis_symmetry_index(session: SessionMetrics, key: str) -> float | None:
         return None
     value = float(symmetry.at[metric, "symmetry_index_pct"])
     return value if np.isfinite(value) else None
+
+
+def analysis_difference(session: SessionMetrics, key: str) -> float | None:
+    """The analysis' right-minus-left difference of report metric ``key`` (in the report's unit); None if none."""
+    analysis = session.analysis
+    if analysis is None or key not in ANALYSIS_METRICS:
+        return None
+    symmetry = analysis.summary.symmetry
+    metric, factor = ANALYSIS_METRICS[key]
+    if metric not in symmetry.index or "difference" not in symmetry.columns:
+        return None
+    value = float(symmetry.at[metric, "difference"])
+    return value * factor if np.isfinite(value) else None
 
 
 def session_metrics(recording: Any, body_mass_kg: float | None = None) -> SessionMetrics:
