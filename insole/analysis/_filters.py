@@ -25,7 +25,7 @@ How the causal pass runs without a per-sample loop:
 
 The only approximation beyond rounding is the end of the doubling: it stops once the state carried across
 ``2^t`` blocks is damped below 1e-30 (``_block_matrices``), far below the 1.1e-16 relative rounding of each sample.
-Measured against an 80-bit reference (tests/test_filters.py), the result is as accurate as scipy's recursion or
+Measured against an 80-bit reference (tests/test_analysis_filters.py), the result is as accurate as scipy's recursion or
 more (scipy's start-up transient rounding is larger for low cutoffs).
 """
 
