@@ -42,6 +42,7 @@ from insole._cli._analyze import summary_text
 from insole.analysis import SIGNED_METRICS, Analysis, analyze, write_json
 from insole.io import analysis_tables
 from insole.report import build_report
+from insole.report._build import UNCALIBRATED_NOTE, UNCALIBRATED_STATEMENT
 from insole.report._html import render_html
 from insole.report._metrics import ANALYSIS_METRICS, SIGNED_KEYS
 
@@ -223,3 +224,40 @@ def test_pedar_cpei_and_cop_offset_show_r_minus_l(shared_data: Path) -> None:
     # R - L of the analysis' means: 6.0851 - 5.2569 and -3.2930 - (-3.6479)
     assert rows["cpei_pct"]["difference_right_minus_left"] == pytest.approx(0.8283, abs=1e-4)
     assert rows["cop_ml_pct"]["difference_right_minus_left"] == pytest.approx(0.3549, abs=1e-4)
+
+
+# ---------------------------------------------------------------- uncalibrated insoles: never in body weights
+
+BODY_WEIGHT_UNITS = ("BW", "BW/s", "BW·s", "N")
+
+
+@pytest.mark.parametrize("name", ["gaitndd/control1.hea", "vendor-exports/stappone_example.csv"])
+def test_an_uncalibrated_report_shows_no_number_in_body_weights(shared_data: Path, name: str) -> None:
+    """au recordings (gaitndd foot switches, stappone): the analysis scales their forces by the walk's mean load
+    and calls it a body weight; the report shows none of them, says why, and never calls au body weights."""
+    recording = load(shared_data / name)
+    assert recording.unit == "au"
+    report = build_report(recording, generated_at="2026-01-01T00:00:00Z")
+    data = report.to_dict()
+    assert data["units"] == {"force_unit": "au", "calibrated": False, "statement": UNCALIBRATED_STATEMENT}
+    assert not [row["key"] for row in data["key_numbers"] if row["unit"] in BODY_WEIGHT_UNITS]
+    for side, feet in data["summary"]["feet"].items():
+        assert feet["f1"] is None and feet["loading_rate_bw_s"] is None and feet["valley_ratio"] is None, side
+    for quality in data["quality"]:
+        if quality["present"]:
+            assert not any("metrics are given in body weights" in note for note in quality["notes"]), quality["notes"]
+            assert UNCALIBRATED_NOTE in quality["notes"]
+    html = render_html(report)
+    assert 'class="warn uncalibrated' in html and "metrics are given in body weights" not in html
+    # the analysis underneath does carry such numbers: the report withholds them
+    summary = analyze(recording).summary
+    assert any(math.isfinite(summary.metric("first_peak_bw", side)) for side in recording.sides)
+
+
+def test_a_calibrated_report_says_its_forces_are_in_body_weights(views: Views) -> None:
+    units = views.report_json["units"]
+    if views.analysis.unit == "au":
+        assert units["calibrated"] is False and 'class="warn uncalibrated' in views.report_html
+    else:
+        assert units["calibrated"] is True and units["force_unit"] == "BW"
+        assert 'class="warn uncalibrated' not in views.report_html

@@ -862,9 +862,35 @@ def quality_rows(session: SessionMetrics, recording: Recording) -> list[dict[str
     return rows
 
 
+# The analysis' note for uncalibrated insoles ("metrics are given in body weights only") means that its force
+# metrics are scaled by the walk's own mean load; read on a report page it says the opposite of what the page does.
+_AU_NOTE_PREFIX = "forces are in arbitrary units"
+UNCALIBRATED_NOTE = ("forces are in arbitrary units (uncalibrated sensors): no force is shown in body weights in this "
+                     "report; force curves and load maps are in au, for their shape and within-foot shares only")
+UNCALIBRATED_STATEMENT = (
+    "Uncalibrated insoles (values in au): a sensor reading is not a force, and the walk's mean load is not a body "
+    "weight, so no number here is in body weights or newtons. First peak, loading rate, valley ratio, peak force "
+    "and impulse (and their symmetry indices) are not shown; force curves and load maps are in au and show shape "
+    "only. Timing, the COP and each region's share of its own foot's load (a ratio within one insole) are shown; no "
+    "load is compared between the feet, where a difference between the two insoles' gains would read as one.")
+
+
 def _report_notes(session: SessionMetrics, foot: Any) -> tuple[str, ...]:
-    """The foot's quality notes as the page shows them."""
-    return tuple(foot.quality_notes)
+    """The foot's quality notes as the page shows them: the analysis' notes, the uncalibrated-units one in the
+    report's words (the page never shows au as body weights)."""
+    if session.force_unit != "au":
+        return tuple(foot.quality_notes)
+    return tuple(UNCALIBRATED_NOTE if str(n).startswith(_AU_NOTE_PREFIX) else n for n in foot.quality_notes)
+
+
+def units_statement(session: SessionMetrics) -> dict[str, Any]:
+    """What the numbers' units are: body weights (calibrated, with how the weight was known) or au (withheld)."""
+    if session.force_unit == "au":
+        return {"force_unit": "au", "calibrated": False, "statement": UNCALIBRATED_STATEMENT}
+    how = {"given": "the given body mass", "estimated": "a body weight estimated from the walk's own load"}.get(
+        str(session.body_weight_source), "the body weight")
+    return {"force_unit": session.force_unit, "calibrated": True,
+            "statement": f"Forces are in body weights (BW), from {how}."}
 
 
 # ---------------------------------------------------------------- methods
@@ -897,7 +923,9 @@ def methods_text(session: SessionMetrics, params: FindingParams, sets: Sequence[
         parts.append(f"Forces were normalised to body weight using {how} ({mass}).")
     else:
         parts.append("The sensors are uncalibrated (arbitrary units): only timing and within-foot shape measures "
-                     "are compared, and no force is compared between the feet.")
+                     "are compared, and no force is compared between the feet. Where the analysis' methods above "
+                     "speak of a body weight, it is the walk's mean load in au, a scale, not a weight: no number "
+                     "in this report is given in body weights.")
     parts.append(
         "Regional shares are each region's part of the step's force-time integral; the medial-lateral COP offset "
         "is the force-weighted mean sensor position across the foot over stance, as a percentage of the ball "
@@ -987,6 +1015,7 @@ class Report:
             "analysis_method_sources": analysis_sources(self.session),
             "reference_sets": [r.to_dict() for r in self.result.reference_sets],
             "reference_status": reference_status(self.session, self.result.reference_sets),
+            "units": units_statement(self.session),
             "baseline": None,
             "clinic_test": self.clinic_test,
             "stance_force_spm": self.stance_spm.to_dict() if self.stance_spm is not None else None,
