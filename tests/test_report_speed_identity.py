@@ -206,3 +206,24 @@ def test_the_written_out_parts_are_plotlys_own(analysed: list) -> None:
             assert ours[axis]["domain"] == layout[axis]["domain"], (key, axis)
         assert [(a["x"], a["y"], a["text"]) for a in ours["annotations"]] == \
             [(a["x"], a["y"], a["text"]) for a in layout["annotations"]], key
+
+
+def test_the_dashboard_embeds_the_plotly_figures_as_plotly_updates_them(analysed: list) -> None:
+    """The offline dashboard takes the figures as dicts and restyles them for its cards itself: the same as
+    plotly's ``update_layout`` on the Figure (no title, margin and legend merged)."""
+    from dashboards import build_dashboard
+
+    name, recording, analysis = next(item for item in analysed if item[0].startswith("moticon_2"))
+    page = build_dashboard(recording, analysis)
+    found = re.search(r'<script type="application/json" id="payload">(.*?)</script>', page, flags=re.S)
+    assert found is not None
+    payload = json.loads(found.group(1))
+    expected = {"curves": plot.force_curves(analysis, cop=True, height_px=380),
+                "butterfly": plot.cop_paths(analysis, recording.layout, height_px=420),
+                "symmetry": plot.symmetry_indices(analysis, height_px=300),
+                "regions": plot.region_shares(analysis, groups=("heel", "midfoot", "forefoot", "toes"), height_px=230)}
+    for key, fig in expected.items():
+        fig.update_layout(title=None, margin={"t": 56, "b": 60}, paper_bgcolor="rgba(0,0,0,0)")
+        if key == "regions":
+            fig.update_layout(legend={"yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0})
+        assert payload["figures"][key] == _json(fig), key
