@@ -19,7 +19,9 @@ Each stage is a function of the stages before it (and the frozen
 
 then ``_quality`` and ``_methods`` say what it rests on and how it was made.
 Stages 1-3 and 5 are per foot (both feet at once on two threads when the
-recording is long). ``docs/analysis-methods.md`` explains the choices;
+recording is long; ``analyze_owned``, the lean path of ``insole analyze``,
+works in the recording's own arrays and takes the feet one after the other,
+with the same numbers). ``docs/analysis-methods.md`` explains the choices;
 ``docs/analysis-json.md`` the output.
 """
 
