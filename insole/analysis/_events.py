@@ -407,9 +407,37 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     walking &= ~one_sided | ((typical_high - typical_low) >= _TRACK_MIN_RANGE * load_range)
     local_floor = np.where(walking, local_floor, floor)
     local_range = np.where(walking, local_top - local_floor, load_range)
-    centres = (np.arange(n_blocks) + 0.5) * block
-    at = np.arange(n)
-    return np.interp(at, centres, local_floor), np.interp(at, centres, local_range)
+    return _centre_interp(n, block, local_floor), _centre_interp(n, block, local_range)
+
+
+def _centre_interp(n: int, block: int, values: np.ndarray) -> np.ndarray:
+    """``np.interp(np.arange(n), (np.arange(m) + 0.5) * block, values)``, the same numbers by whole blocks.
+
+    Between two block centres the samples sit at the same offsets from the left centre in every block, so
+    each sample's ``slope x offset + left value`` (np.interp's own formula, in the same two roundings) is one
+    broadcast product instead of a search per sample. Non-finite values go to ``np.interp`` itself.
+    """
+    m = values.size
+    if m < 2 or not np.isfinite(values).all():
+        return np.interp(np.arange(n), (np.arange(m) + 0.5) * block, values)
+    first = -(-block // 2)  # the first sample at or after the first centre (block / 2)
+    out = np.empty(n)
+    out[:min(first, n)] = values[0]  # before the first centre: its value
+    rows = min(m - 1, max(0, -(-(n - first) // block)))  # spans between two centres holding samples
+    if rows > 0:
+        offsets = (first - 0.5 * block) + np.arange(block)  # sample minus left centre (exact: halves of integers)
+        slopes = (values[1:rows + 1] - values[:rows]) / block  # centres are ``block`` apart exactly
+        whole = min(rows, (n - first) // block)  # spans wholly inside: written in place
+        inner = out[first:first + whole * block].reshape(whole, block)
+        np.multiply(slopes[:whole, None], offsets[None, :], out=inner)
+        inner += values[:whole, None]
+        if whole < rows:  # the last span, cut by the end of the recording
+            last = slopes[whole] * offsets + values[whole]
+            out[first + whole * block:] = last[:n - first - whole * block]
+        if offsets[0] == 0:  # a sample on a centre takes its value (as np.interp does)
+            out[first:first + rows * block:block] = values[:rows]
+    out[first + (m - 1) * block:] = values[-1]  # at and after the last centre: its value
+    return out
 
 
 # The onset of a rise is clear when its steepest point follows within _ONSET_STEEP_S (a clean heel strike's

@@ -183,24 +183,11 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
     if tm.heading_change_deg is not None:
         table["heading_change_deg"] = tm.heading_change_deg
     # the stance metrics of each stride's first contact
-    extra = [c for c in steps.columns if c not in table.columns and c not in ("kind", "has_gap", "used", "contact")]
-    contact = steps["contact"].to_numpy()
-    dtypes = steps.dtypes
-    if (len(steps) and extra and all(dtypes[c] == np.float64 for c in extra)
-            and np.unique(contact).size == contact.size):
-        # float columns (as the stance metrics are), one step row per contact: each stride takes its first
-        # contact's row, NaN where that contact has none (what a reindex by contact gives, without pandas)
-        row = np.full(m - 1, -1, dtype=np.int64)
-        first = contact < m - 1
-        row[contact[first]] = np.flatnonzero(first)
-        values = steps[extra].to_numpy(dtype=np.float64)[row]
-        values[row < 0] = np.nan
-        table = pd.concat([table, pd.DataFrame(values, index=table.index, columns=extra)], axis=1)
-    else:
-        by_contact = steps.set_index("contact")
-        joined = by_contact[extra].reindex(np.arange(m - 1))
-        joined.index = table.index
-        table = pd.concat([table, joined], axis=1)
+    by_contact = steps.set_index("contact")
+    extra = [c for c in by_contact.columns if c not in table.columns and c not in ("kind", "has_gap", "used")]
+    joined = by_contact[extra].reindex(np.arange(m - 1))
+    joined.index = table.index
+    table = pd.concat([table, joined], axis=1)
     initial = table.get("initial_double_support_s")
     terminal = table.get("terminal_double_support_s")
     if initial is not None and terminal is not None:
