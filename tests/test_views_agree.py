@@ -31,6 +31,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from insole._cli._analyze import summary_text
 from insole.analysis import SIGNED_METRICS, Analysis, analyze, write_json
 from insole.io import analysis_tables
 from insole.report import build_report
-from insole.report._build import UNCALIBRATED_NOTE, UNCALIBRATED_STATEMENT
+from insole.report._build import UNCALIBRATED_NOTE, UNCALIBRATED_STATEMENT, VARIABILITY_NOTES
 from insole.report._html import render_html
 from insole.report._metrics import ANALYSIS_METRICS, SIGNED_KEYS
 
@@ -261,3 +262,21 @@ def test_a_calibrated_report_says_its_forces_are_in_body_weights(views: Views) -
     else:
         assert units["calibrated"] is True and units["force_unit"] == "BW"
         assert 'class="warn uncalibrated' not in views.report_html
+
+
+# ---------------------------------------------------------------- the variability figures say how they differ
+
+
+def test_each_variability_figure_says_what_it_is_beside_it(views: Views) -> None:
+    """Plain CV, robust stride-to-stride variability and timing variability give different numbers on one walk;
+    each row carries its own sentence, in the JSON and on the page, and each is the analysis' own value."""
+    timing = views.analysis.summary.timing_variability
+    rows = {row["key"]: row for row in views.report_json["key_numbers"]}
+    shown = [key for key in VARIABILITY_NOTES if key in rows]
+    assert {"stride_cv_pct", "stride_sd_ms"} <= set(shown)  # every file here has at least 3 strides per foot
+    for key in shown:
+        row = rows[key]
+        assert row["note"] == VARIABILITY_NOTES[key]
+        assert row["session"] is None or row["session"] == round(float(timing[key]), 4), key
+        assert f'<span class="muted key-note">{html_escape(VARIABILITY_NOTES[key])}</span>' in views.report_html
+    assert len(set(VARIABILITY_NOTES.values())) == len(VARIABILITY_NOTES)

@@ -310,6 +310,8 @@ class KeyNumber:
     norm_band: dict[str, Any] | None = None
     # signed measures (COP offset, CPEI): right minus left, shown instead of a symmetry index (which is then None)
     difference: float | None = None
+    # one sentence beside the label saying what the number is and how it differs from its neighbours
+    note: str = ""
 
     def direction(self, where: str) -> str:
         """Whether the value at ``where`` ("left", "right", "session") lies "above" or "below" the range."""
@@ -328,7 +330,8 @@ class KeyNumber:
                 "left": json_number(self.left),
                 "right": json_number(self.right), "session": json_number(self.session),
                 "symmetry_index_pct": json_number(self.symmetry_index_pct),
-                "difference_right_minus_left": json_number(self.difference), "reference": self.reference,
+                "difference_right_minus_left": json_number(self.difference), "note": self.note or None,
+                "reference": self.reference,
                 "reference_kind": self.reference_kind, "references": list(self.references)}
 
 
@@ -406,6 +409,24 @@ _SESSION_ROWS: tuple[tuple[str, str, str, int, str, tuple[int, ...]], ...] = (
     ("step_si_pct", "Step-time symmetry index (R vs L)", "%", 1, "|SI| > 10% commonly flagged (arbitrary)", (53,)),
     ("cop_ml_sd_pct", "COP variability: step-to-step SD of the medial-lateral offset", "% ball width", 2, "", ()),
 )
+
+
+# What each variability figure is, in one sentence each, shown beside it: three ways of measuring stride-to-stride
+# scatter that give different numbers on the same walk (gaitpdb GaCo01_01: plain CV 3.90 %, robust stride-to-stride
+# 2.15 %, timing variability 2.50 %; insole analyze's per-foot "robust CV" is a fourth, 2.44 / 3.01 %).
+VARIABILITY_NOTES: dict[str, str] = {
+    "timing_variability_pct": (
+        "The figure the irregular-timing finding judges: the mean of the two robust stride-to-stride figures below "
+        "(stride time and stance time)."),
+    "stride_variability_pct": (
+        "Robust: the typical change of stride time from one stride to the next (median absolute change, scaled to "
+        "an SD), as % of the median stride; a turn, a pause or a slow change of pace hardly moves it."),
+    "stance_variability_pct": "The same robust stride-to-stride figure for the stance times.",
+    "stride_cv_pct": (
+        "Plain coefficient of variation: the SD of all used stride times over their mean; every odd stride and any "
+        "change of pace raise it, so it runs above the robust figures and compares only with other plain CVs."),
+    "stride_sd_ms": "The SD behind the plain CV, in milliseconds.",
+}
 
 
 def _outside(ref: ReferenceSet | None, metric: str, scale: float, per_foot: bool,
@@ -603,7 +624,7 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         rows.append(KeyNumber(key, label, unit, session=value, reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
                               outside=outside, real_range=real_range, not_judged=not_judged, not_available=na,
-                              scope="session", norm_band=row_band))
+                              scope="session", norm_band=row_band, note=VARIABILITY_NOTES.get(key, "")))
     return rows
 
 
