@@ -166,3 +166,77 @@ def test_the_comparison_sees_a_change_in_the_last_bit(stored) -> None:
     negative = zero_sign[key].copy()
     negative[finite[0]] = -0.0
     assert differences({key: negative}, {key: zero_sign[key]})  # -0.0 is not 0.0 here
+
+
+# ---------------------------------------------------------------- the faster helpers against what they replace
+# (random inputs, many sizes and densities, NaN included: exact equality, dtype and sign of zero too)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and not differences({"x": a}, {"x": b})
+
+
+def test_searched_event_helpers_equal_the_per_sample_ones() -> None:
+    from insole.analysis._segments import (
+        count_true_between,
+        last_true_at_or_before,
+        last_true_at_or_before_at,
+        next_true_at_or_after,
+        next_true_at_or_after_at,
+    )
+
+    rng = np.random.default_rng(19)
+    for _ in range(400):
+        n = int(rng.integers(1, 80))
+        mask = rng.random(n) < rng.random()
+        at = rng.integers(-n, n, size=25)  # negative indices count from the end, as an index does
+        assert _same(last_true_at_or_before_at(mask, at), last_true_at_or_before(mask)[at])
+        assert _same(next_true_at_or_after_at(mask, at), next_true_at_or_after(mask)[at])
+        lo, hi = rng.integers(0, n + 1, size=25), rng.integers(0, n + 1, size=25)
+        cumulative = np.concatenate([[0], np.cumsum(mask)])
+        assert _same(count_true_between(mask, lo, hi), cumulative[hi] - cumulative[lo])
+
+
+def test_hysteresis_equals_the_two_accumulates_it_replaced() -> None:
+    from insole.analysis import hysteresis
+
+    def accumulated(values: np.ndarray, high: Any, low: Any) -> np.ndarray:
+        index = np.arange(values.size)
+        last_on = np.maximum.accumulate(np.where(values >= high, index, -1)) if values.size else index
+        last_off = np.maximum.accumulate(np.where(~(values >= low), index, -1)) if values.size else index
+        return last_on > last_off
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(0, 90))
+        values = rng.normal(size=n)
+        values[rng.random(n) < 0.1] = np.nan
+        # scalar levels, per-sample levels, and crossed levels (high below low: off wins a tie)
+        for high, low in ((0.4, -0.3), (-0.2, 0.3), (rng.normal(size=n), rng.normal(size=n))):
+            assert _same(hysteresis(values, high, low), accumulated(values, high, low))
+
+
+def test_block_centre_interpolation_equals_numpy_interp() -> None:
+    from insole.analysis._events import _centre_interp
+
+    rng = np.random.default_rng(5)
+    for trial in range(2000):
+        block, m = int(rng.integers(1, 60)), int(rng.integers(1, 150))
+        n = int(rng.integers(0, m * block + 3 * block + 5))  # recordings ending before, inside, after the centres
+        values = rng.normal(size=m) * 10.0 ** rng.uniform(-3, 4)
+        if trial % 40 == 0:
+            values[rng.integers(0, m)] = np.nan
+        expected = np.interp(np.arange(n), (np.arange(m) + 0.5) * block, values)
+        assert _same(_centre_interp(n, block, values), expected), (block, m, n)
+
+
+def test_nan_to_num_in_place_equals_numpy() -> None:
+    from insole.analysis._segments import nan_to_num_inplace
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.float64, np.float32):
+        values = rng.normal(size=(40, 30)).astype(dtype)
+        values[rng.random(values.shape) < 0.1] = np.nan
+        values[0, :3] = (np.inf, -np.inf, -0.0)
+        assert _same(nan_to_num_inplace(values.copy()), np.nan_to_num(values))
