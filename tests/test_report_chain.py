@@ -97,3 +97,50 @@ def test_no_findings_draws_the_legs_and_says_so():
     root = ET.fromstring(svg)
     assert root.findall(f".//{SVG}line[@class='link']") == []
     assert "No findings flagged" in svg
+
+
+# ---------------------------------------------------------------- the page's chain section when nothing is drawn
+
+
+def _chain_section(report) -> str:  # noqa: ANN001 - insole.report.Report
+    import re
+
+    from insole.report._html import render_html
+
+    found = re.search(r'<section id="chain".*?</section>', render_html(report), re.S)
+    assert found
+    return found.group(0)
+
+
+def test_chain_section_without_findings_says_why_nothing_is_drawn():
+    from insole.report import build_report
+    from insole.simulate import SimulationParams, simulate
+
+    report = build_report(simulate(SimulationParams(pattern="normal", duration_s=40.0, seed=3)),
+                          generated_at="2026-01-01T00:00:00Z")
+    assert report.findings == ()
+    section = _chain_section(report)
+    assert 'data-why="no-finding"' in section and "no finding was flagged" in section
+    assert "<svg" not in section  # no empty drawing of two legs
+
+
+def test_chain_section_with_findings_but_no_drawn_link_names_them_and_draws_nothing():
+    import dataclasses
+
+    from insole.report import build_report
+    from insole.simulate import SimulationParams, simulate
+
+    report = build_report(simulate(SimulationParams(pattern="normal", duration_s=40.0, seed=3)),
+                          generated_at="2026-01-01T00:00:00Z")
+    findings = tuple(dataclasses.replace(f, joints=()) for f in _findings())
+    report.result = dataclasses.replace(report.result, findings=findings)
+    section = _chain_section(report)
+    assert 'data-why="nothing-drawn"' in section and "<svg" not in section
+    assert "none of the findings" in section
+    for finding in findings:
+        assert finding.title.lower() in section.lower()
+    assert ("Listed, not drawn" in section) == any(f.not_drawn for f in findings)
+    # with a drawn link the picture is there
+    report.result = dataclasses.replace(report.result, findings=_findings())
+    section = _chain_section(report)
+    assert "<svg" in section and "chain-empty" not in section
