@@ -240,3 +240,18 @@ def test_nan_to_num_in_place_equals_numpy() -> None:
         values[rng.random(values.shape) < 0.1] = np.nan
         values[0, :3] = (np.inf, -np.inf, -0.0)
         assert _same(nan_to_num_inplace(values.copy()), np.nan_to_num(values))
+
+
+def test_gradient_and_nan_to_num_with_a_fill_equal_numpy() -> None:
+    from insole.analysis._segments import gradient, nan_to_num_inplace
+
+    rng = np.random.default_rng(11)
+    for n in (0, 1, 2, 3, 10, 1001):
+        values = rng.normal(size=n) * 100.0
+        if n >= 2:
+            assert _same(gradient(values), np.asarray(np.gradient(values)))
+        values[rng.random(n) < 0.2] = np.nan
+        if n > 3:
+            values[:2] = (np.inf, -np.inf)
+        assert _same(nan_to_num_inplace(values.copy(), nan=-np.inf), np.nan_to_num(values, nan=-np.inf))
+    assert _same(gradient(np.arange(5.0, dtype=np.float32)), np.gradient(np.arange(5.0, dtype=np.float32)))

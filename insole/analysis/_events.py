@@ -48,10 +48,12 @@ from insole.analysis._filters import butter_lowpass_sos, zero_phase
 from insole.analysis._params import AnalysisParams
 from insole.analysis._segments import (
     count_true_between,
+    gradient,
     hysteresis,
     interval_argmax,
     last_true_at_or_before,
     last_true_at_or_before_at,
+    nan_to_num_inplace,
     next_true_at_or_after_at,
     reduce_intervals,
     runs,
@@ -246,7 +248,7 @@ def detect_contacts(
     before_lo = np.maximum(prev_stop, starts - window)
     after_hi = np.minimum(next_start, stops + window)
 
-    peaks_of = np.nan_to_num(smoothed, nan=-np.inf)  # a gap is never a peak
+    peaks_of = nan_to_num_inplace(smoothed.copy(), nan=-np.inf)  # a gap is never a peak
     peak_index = interval_argmax(peaks_of, starts, stops)
     peak = smoothed[peak_index]
     floor_before = _interval_nanmin(smoothed, before_lo, starts)
@@ -459,8 +461,8 @@ def _onset_clarity(signal, hs, first_peak, swing_from, floor_before, peak, sampl
     are measured on the signal the heel strike was found on.
     """
     n = signal.size
-    values = np.nan_to_num(signal)
-    slope = np.gradient(values)
+    values = nan_to_num_inplace(np.array(signal))
+    slope = gradient(values)
     at = np.clip(hs, 0, n - 1)
     # when the rise gets (nearly) as steep as it will get: the first sample at 90 % of its steepest slope
     # (a straight ramp has no single steepest sample)
@@ -632,8 +634,8 @@ def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate
     before the rise is not a touch (too shallow) and keeps the main onset.
     """
     n = shape.size
-    values = np.nan_to_num(shape)
-    slope = np.gradient(values)
+    values = nan_to_num_inplace(np.array(shape))
+    slope = gradient(values)
     knee_safe = np.clip(knee, 0, n - 1)
     w = max(1, int(round(params.touch_window_s * sample_rate_hz)))
     base_lo = np.clip(np.maximum(lo, knee_safe - w), 0, knee_safe)
@@ -662,10 +664,10 @@ def _lifts_after(shape, hs, first_peak, sample_rate_hz, params):
     a tap, a near unloading, then the landing.
     """
     n = shape.size
-    values = np.nan_to_num(shape)
+    values = nan_to_num_inplace(np.array(shape))
     at = np.clip(hs, 0, n - 1)
     w = max(1, int(round(params.touch_window_s * sample_rate_hz)))
-    falling = np.gradient(values) <= 0
+    falling = gradient(values) <= 0
     top_at = next_true_at_or_after_at(falling, np.minimum(at + 1, n - 1))
     top_at = np.where((top_at < n) & (top_at - at <= w) & (top_at < first_peak), top_at, first_peak)
     top_at = np.clip(top_at, 0, n - 1)
@@ -682,7 +684,7 @@ def _heel_strike_knee(shape, lo, peak_index, params):
     the main rise, as the gaitndd laboratory's own event times do.
     """
     n = shape.size
-    slope = np.gradient(np.nan_to_num(shape))
+    slope = gradient(nan_to_num_inplace(np.array(shape)))
     hi = np.maximum(peak_index, lo + 1)
     steepest = interval_argmax(slope, lo, hi)
     limit = params.shape_slope_fraction * slope[steepest]
@@ -714,8 +716,8 @@ def _toe_off_shape(shape, peak_index, hi, next_start, floor_after, sample_rate_h
     Returns the toe-off indices and whether each was found.
     """
     n = shape.size
-    values = np.nan_to_num(shape)
-    slope = np.gradient(values)
+    values = nan_to_num_inplace(np.array(shape))
+    slope = gradient(values)
     window = max(1, int(round(params.shape_settle_s * sample_rate_hz)))
     stop_search = np.maximum(hi, peak_index + 1)
     amplitude = values[peak_index] - floor_after

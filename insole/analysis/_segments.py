@@ -22,6 +22,7 @@ __all__ = [
     "count_true_between",
     "interval_argmax",
     "nan_to_num_inplace",
+    "gradient",
 ]
 
 
@@ -89,14 +90,28 @@ def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, 
     return windows
 
 
-def nan_to_num_inplace(values: np.ndarray) -> np.ndarray:
-    """``np.nan_to_num(values)`` written into ``values`` (a float array the caller owns), touching only the
-    non-finite entries: one finiteness pass where ``np.nan_to_num`` makes three, and nothing more when all
-    are finite (the usual case)."""
+def nan_to_num_inplace(values: np.ndarray, nan: float = 0.0) -> np.ndarray:
+    """``np.nan_to_num(values, nan=nan)`` written into ``values`` (a float array the caller owns), touching
+    only the non-finite entries: one finiteness pass where ``np.nan_to_num`` makes three, and nothing more
+    when all are finite (the usual case)."""
     bad = ~np.isfinite(values)
     if bad.any():
-        values[bad] = np.nan_to_num(values[bad])
+        values[bad] = np.nan_to_num(values[bad], nan=nan)
     return values
+
+
+def gradient(values: np.ndarray) -> np.ndarray:
+    """``np.gradient(values)`` of a 1-D float64 array (unit spacing): central differences over 2 inside, one-sided
+    at the ends, the same operations without its general-purpose set-up."""
+    values = np.asarray(values)
+    if values.ndim != 1 or values.size < 2 or values.dtype != np.float64:
+        return np.asarray(np.gradient(values))
+    out = np.empty_like(values)
+    np.subtract(values[2:], values[:-2], out=out[1:-1])
+    out[1:-1] /= 2.0
+    out[0] = (values[1] - values[0]) / 1.0
+    out[-1] = (values[-1] - values[-2]) / 1.0
+    return out
 
 
 def interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
