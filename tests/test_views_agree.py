@@ -26,6 +26,7 @@ Counts are integers: every comparison is exact.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -35,7 +36,9 @@ from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from test_report_chain import _findings as _rule_findings
 
 from dashboards import build_dashboard
 from insole import load
@@ -46,6 +49,7 @@ from insole.report import build_report
 from insole.report._build import UNCALIBRATED_NOTE, UNCALIBRATED_STATEMENT, VARIABILITY_NOTES
 from insole.report._html import render_html
 from insole.report._metrics import ANALYSIS_METRICS, SIGNED_KEYS
+from insole.simulate import SimulationParams, simulate
 
 FILES = {
     "gaitpdb": "gaitpdb/GaCo01_01.txt",  # N, 8 sensors; found 97, used 96 per foot
@@ -280,3 +284,67 @@ def test_each_variability_figure_says_what_it_is_beside_it(views: Views) -> None
         assert row["session"] is None or row["session"] == round(float(timing[key]), 4), key
         assert f'<span class="muted key-note">{html_escape(VARIABILITY_NOTES[key])}</span>' in views.report_html
     assert len(set(VARIABILITY_NOTES.values())) == len(VARIABILITY_NOTES)
+
+
+# ---------------------------------------------------------------- flagged sensors: every figure they affect says so
+
+
+def test_pedar_flat_sensors_are_named_beside_every_figure_they_affect(shared_data: Path) -> None:
+    """pedar_example: the analysis flags 6 left sensors flat (s69 and s76 medial forefoot; s88, s89, s95 and s99
+    lesser toes) and 1 right (s83, hallux); the left lesser-toe share then reads 3.4 % against 7.4 % on the right
+    (SI 74 %). Each share, PTI row and whole-foot measure resting on them names them; the others do not."""
+    recording = load(shared_data / FILES["pedar"])
+    analysis = analyze(recording)
+    flags = {side: sorted(f["sensor"] for f in analysis.quality[side]["sensor_flags"]) for side in analysis.sides}
+    assert flags == {"left": ["s69", "s76", "s88", "s89", "s95", "s99"], "right": ["s83"]}
+    report = build_report(recording, analysis=analysis, generated_at="2026-01-01T00:00:00Z")
+    data = report.to_dict()
+    rows = {row["key"]: row for row in data["key_numbers"]}
+    lesser = rows["share_lesser_toes"]["sensor_caveat"]
+    assert "left foot: 4 sensors" in lesser and "s88, s89, s95, s99" in lesser and "right foot" not in lesser
+    hallux = rows["share_hallux"]["sensor_caveat"]
+    assert "right foot: 1 sensor" in hallux and "(s83)" in hallux and "left foot" not in hallux
+    assert rows["share_heel"]["sensor_caveat"] is None and rows["share_midfoot"]["sensor_caveat"] is None
+    for key in ("share_front", "f1", "loading_rate_bw_s", "cop_ml_pct", "cpei_pct"):
+        assert "s69" in rows[key]["sensor_caveat"] and "s83" in rows[key]["sensor_caveat"], key
+    for key in ("stance_s", "stance_pct", "step_s", "cadence_steps_per_min"):
+        assert rows[key]["sensor_caveat"] is None, key  # timing rests on the foot's total load only
+    pti = {row["region"]: row for row in data["pressure_time_integral"]["rows"]}
+    assert {region for region, row in pti.items() if row["sensor_caveat"]} == {
+        "medial_forefoot", "forefoot", "hallux", "lesser_toes", "toes"}
+    caveats = data["sensor_caveats"]
+    assert caveats["summary"].startswith("Sensors flagged in the data-quality checks: left foot s69, s76, s88, s89, "
+                                         "s95, s99 (flat (never changed: dead or never loaded); forefoot, toes)")
+    html = render_html(report)
+    assert html.count('<p class="warn sensor-caveats">') == 2  # under the left/right figure and the load maps
+    assert html_escape(lesser, quote=False) in html
+
+
+def test_a_dense_grid_does_not_name_its_unloaded_cells(shared_data: Path) -> None:
+    """F-Scan: 484 of 955 cells never load (outside the footprint) and are flagged flat; naming them would bury
+    the page, so flat cells are named only when they are at most 10 % of the layout's."""
+    recording = load(shared_data / "vendor-exports/fscan_testL.asf")
+    analysis = analyze(recording)
+    assert sum(f["status"] == "flat" for f in analysis.quality["left"]["sensor_flags"]) == 484
+    data = build_report(recording, analysis=analysis, generated_at="2026-01-01T00:00:00Z").to_dict()
+    assert data["sensor_caveats"]["summary"] is None
+    assert not [row["key"] for row in data["key_numbers"] if row["sensor_caveat"]]
+
+
+def test_a_sensor_dying_mid_walk_is_named_beside_the_heel_share_and_any_finding_on_it() -> None:
+    walk = simulate(SimulationParams(pattern="normal", duration_s=60.0, seed=1))
+    assert walk.left is not None
+    values = np.array(walk.left.values, dtype=float)
+    values[3000:, walk.layout.sensor_names.index("heel_med_post")] = 0.0  # dead from 30 s
+    recording = walk.replace(left=dataclasses.replace(walk.left, values=values))
+    report = build_report(recording, generated_at="2026-01-01T00:00:00Z")
+    rows = {row["key"]: row for row in report.to_dict()["key_numbers"]}
+    assert "left foot: 1 sensor in this region flagged dead" in rows["share_heel"]["sensor_caveat"]
+    assert "(heel_med_post): its load is missing" in rows["share_heel"]["sensor_caveat"]
+    assert rows["share_front"]["sensor_caveat"] is None
+    # a finding on the heel share (one of the rule tests' findings, put on this report) carries the same sentence
+    finding = next(f for f in _rule_findings() if f.measured.metric == "share_heel")
+    report.result = dataclasses.replace(report.result, findings=(dataclasses.replace(finding, side="left"),))
+    html = render_html(report)
+    section = re.search(r'<div class="finding".*?References:', html, re.S)
+    assert section and html_escape(rows["share_heel"]["sensor_caveat"], quote=False) in section.group(0)

@@ -7,6 +7,7 @@ turns it into the page and ``_pdf.print_pdf`` prints that page.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -312,6 +313,8 @@ class KeyNumber:
     difference: float | None = None
     # one sentence beside the label saying what the number is and how it differs from its neighbours
     note: str = ""
+    # the measure rests on sensors the quality checks flagged (``sensor_caveat``): which, and what that means
+    caveat: str = ""
 
     def direction(self, where: str) -> str:
         """Whether the value at ``where`` ("left", "right", "session") lies "above" or "below" the range."""
@@ -331,6 +334,7 @@ class KeyNumber:
                 "right": json_number(self.right), "session": json_number(self.session),
                 "symmetry_index_pct": json_number(self.symmetry_index_pct),
                 "difference_right_minus_left": json_number(self.difference), "note": self.note or None,
+                "sensor_caveat": self.caveat or None,
                 "reference": self.reference,
                 "reference_kind": self.reference_kind, "references": list(self.references)}
 
@@ -490,6 +494,106 @@ NOT_JUDGED_OTHER_INSOLE = "not judged: another insole"
 NOT_JUDGED_FEW_STRIDES = "too few strides to judge"
 
 
+# ---------------------------------------------------------------- flagged sensors and the figures they affect
+
+_REGION_GROUPS = ("heel", "medial_midfoot", "lateral_midfoot", "midfoot", "medial_forefoot", "lateral_forefoot",
+                  "forefoot", "hallux", "lesser_toes", "toes")
+# Report measures -> the region groups whose sensors they rest on; None: the whole foot's load (forces, COP,
+# footprint). Timing measures are not listed: they rest on the foot's total load crossing a threshold.
+SENSOR_DEPENDENT: dict[str, tuple[str, ...] | None] = {
+    "share_heel": ("heel",), "share_midfoot": ("midfoot",), "share_front": ("forefoot", "toes"),
+    "share_hallux": ("hallux",), "share_lesser_toes": ("lesser_toes",),
+    "share_forefoot": ("forefoot",), "share_toes": ("toes",),
+    "share_medial_forefoot": ("medial_forefoot",), "share_lateral_forefoot": ("lateral_forefoot",),
+    **{f"pti_{group}": (group,) for group in _REGION_GROUPS},
+    **dict.fromkeys(("f1", "loading_rate_bw_s", "valley_ratio", "impulse", "peak_force", "impulse_si_pct",
+                     "peak_force_si_pct", "cop_ml_pct", "cpei_pct", "cop_ml_sd_pct", "contact_area_cm2",
+                     "arch_index"), None),
+}
+# On a pressure grid the cells outside the footprint never load and are flagged "flat" (F-Scan: 484 of 955): flat
+# sensors are named only when they are a few of the layout's (a dead cell among loaded ones, as on pedar)
+FLAT_NAMED_MAX_FRACTION = 0.10
+
+
+def flagged_sensors(session: SessionMetrics) -> dict[str, list[dict[str, Any]]]:
+    """Per foot, the sensors the analysis' quality checks flagged (``quality[side]["sensor_flags"]``) that a
+    reader must know about, each with its status, what the check saw and the region groups it lies in."""
+    analysis = session.analysis
+    layout = session.layout
+    if analysis is None:
+        return {}
+    names = list(layout.sensor_names)
+    groups = _REGION_GROUPS
+    masks = {g: layout.region_mask(g) for g in groups}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for side in session.sides:
+        flags = [f for f in (analysis.quality.get(side, {}).get("sensor_flags") or []) if isinstance(f, dict)]
+        flat = [f for f in flags if f.get("status") == "flat"]
+        if len(flat) > FLAT_NAMED_MAX_FRACTION * max(layout.n_sensors, 1):
+            flags = [f for f in flags if f.get("status") != "flat"]
+        rows = []
+        for flag in flags:
+            name = str(flag.get("sensor"))
+            index = names.index(name) if name in names else None
+            rows.append({"sensor": name, "status": str(flag.get("status", "flagged")),
+                         "detail": str(flag.get("detail") or ""), "excluded": bool(flag.get("excluded", False)),
+                         "regions": [g for g in groups if index is not None and bool(masks[g][index])]})
+        if rows:
+            out[side] = rows
+    return out
+
+
+# what each flag of the analysis' sensor checks means, in words a reader needs
+_FLAG_WORDS = {"flat": "flat (never changed: dead or never loaded)", "dead": "dead", "stuck": "stuck",
+               "saturated": "saturated", "spikes": "spiking"}
+
+
+def _statuses(rows: Sequence[dict[str, Any]]) -> str:
+    return " or ".join(_FLAG_WORDS.get(s, s) for s in sorted({r["status"] for r in rows}))
+
+
+def _names(sensors: Sequence[str]) -> str:
+    return ", ".join(sensors[:6]) + (f" and {len(sensors) - 6} more" if len(sensors) > 6 else "")
+
+
+def sensor_caveat(flagged: dict[str, list[dict[str, Any]]], key: str) -> str:
+    """One sentence for a figure resting on flagged sensors ("" when none of its sensors is flagged)."""
+    if key not in SENSOR_DEPENDENT:
+        return ""
+    groups = SENSOR_DEPENDENT[key]
+    parts = []
+    n_hit = 0
+    for side, rows in flagged.items():
+        hit = [r for r in rows if groups is None or set(r["regions"]) & set(groups)]
+        if not hit:
+            continue
+        n_hit += len(hit)
+        where = "in this region" if groups is not None else "under this foot"
+        parts.append(f"{side} foot: {len(hit)} sensor{'s' if len(hit) != 1 else ''} {where} flagged "
+                     f"{_statuses(hit)} in the data-quality checks ({_names([r['sensor'] for r in hit])})")
+    if not parts:
+        return ""
+    return ("; ".join(parts) + (": its load is" if n_hit == 1 else ": their load is") + " missing or wrong, so this "
+            "value and any left/right difference in it may come from the sensor rather than the foot.")
+
+
+def sensor_caveats(session: SessionMetrics) -> dict[str, Any]:
+    """The flagged sensors per foot, a summary line, and each affected measure's sentence (findings read it by
+    their measured metric)."""
+    flagged = flagged_sensors(session)
+    by_metric = {key: text for key in SENSOR_DEPENDENT if (text := sensor_caveat(flagged, key))}
+    summary = ""
+    if flagged:
+        feet = []
+        for side, rows in flagged.items():
+            regions = sorted({g for r in rows for g in r["regions"] if g in ("heel", "midfoot", "forefoot", "toes")})
+            feet.append(f"{side} foot {_names([r['sensor'] for r in rows])} "
+                        f"({_statuses(rows)}; {', '.join(regions) or 'no region'})")
+        summary = ("Sensors flagged in the data-quality checks: " + "; ".join(feet) + ". The regional shares, load "
+                   "maps and left/right comparisons of those regions rest on them; each affected value says so.")
+    return {"flagged": flagged, "by_metric": by_metric, "summary": summary or None}
+
+
 def _other_insoles(controls: ReferenceSet) -> str:
     layouts = sorted({str(r["layout"]) for r in controls.recordings if r.get("layout")} or set(controls.layouts))
     return ", ".join(layouts) or controls.name
@@ -625,7 +729,8 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
                               outside=outside, real_range=real_range, not_judged=not_judged, not_available=na,
                               scope="session", norm_band=row_band, note=VARIABILITY_NOTES.get(key, "")))
-    return rows
+    flagged = flagged_sensors(session)
+    return [dataclasses.replace(row, caveat=sensor_caveat(flagged, row.key)) if flagged else row for row in rows]
 
 
 # Published footprint values are barefoot; shoes enlarge the midfoot's contact [11], so none transfers to an
@@ -721,6 +826,7 @@ def pti_table(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> dict[str
         out["reason"] = "the recording was not analysed"
         return out
     real = reference_set_for(sets, session.layout.name, kind="real")
+    flagged = flagged_sensors(session)
     means: dict[str, dict[str, float | None]] = {}
     steps: dict[str, int] = {}
     for side in session.sides:
@@ -748,6 +854,7 @@ def pti_table(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> dict[str
                 if v is not None and not low <= v <= high:
                     outside[side] = "above" if v > high else "below"
         out["rows"].append({"region": region, "label": label,
+                            "sensor_caveat": sensor_caveat(flagged, f"pti_{region}") or None,
                             "left": json_number(means[region].get("left")),
                             "right": json_number(means[region].get("right")),
                             "controls": controls, "outside": outside,
@@ -1003,6 +1110,8 @@ class Report:
     baseline_spm: dict[str, StanceCurveComparison] = field(default_factory=dict)
     # the regional pressure-time-integral table (``pti_table``)
     pti: dict[str, Any] = field(default_factory=dict)
+    # sensors the quality checks flagged and the measures resting on them (``sensor_caveats``)
+    caveats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def findings(self):  # noqa: ANN201 - tuple of Finding
@@ -1037,6 +1146,7 @@ class Report:
             "reference_sets": [r.to_dict() for r in self.result.reference_sets],
             "reference_status": reference_status(self.session, self.result.reference_sets),
             "units": units_statement(self.session),
+            "sensor_caveats": self.caveats or None,
             "baseline": None,
             "clinic_test": self.clinic_test,
             "stance_force_spm": self.stance_spm.to_dict() if self.stance_spm is not None else None,
@@ -1154,5 +1264,6 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
         baseline=base_session, baseline_input=_input_record(baseline, baseline_path) if baseline is not None else None,
         baseline_result=base_result, changes=changes, clinic_test=clinic,
         stance_spm=stance_spm, baseline_spm=base_spm or {}, pti=pti_table(session, sets),
+        caveats=sensor_caveats(session),
     )
 
