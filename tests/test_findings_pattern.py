@@ -53,10 +53,11 @@ def test_a_pattern_is_projected_on_its_direction_in_the_controls_spread():
     # one measure: the value over the controls' root mean square
     single = np.array([[2.0], [-4.0], [4.0]])
     assert _pattern_z(single, np.array([6.0]), np.ones(1)) == pytest.approx(6.0 / math.sqrt(12.0))
-    # a direction along which healthy people scatter less gives a larger z for the same values
-    narrow = np.array([[4.0, -4.0], [1.0, 1.0]])  # much spread along (1, -1), little along (1, 1)
-    assert _pattern_z(narrow, np.array([1.0, 1.0]), np.ones(2)) > _pattern_z(narrow, np.array([1.0, 1.0]),
-                                                                              np.array([1.0, -1.0]))
+    # healthy spread SD 1 along (1, 1) and SD 4 along (1, -1) (covariance [[8.5, -7.5], [-7.5, 8.5]]): the same
+    # step along each direction is sqrt(2) SD along the first, a quarter of that along the second
+    narrow = np.array([[4.0, -4.0], [1.0, 1.0]])
+    assert _pattern_z(narrow, np.array([1.0, 1.0]), np.ones(2)) == pytest.approx(math.sqrt(2.0))
+    assert _pattern_z(narrow, np.array([1.0, -1.0]), np.array([1.0, -1.0])) == pytest.approx(math.sqrt(2.0) / 4)
 
 
 def test_the_stored_gaitpdb8_controls_carry_each_persons_two_feet(shared_data):

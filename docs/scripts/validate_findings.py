@@ -306,8 +306,10 @@ def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] 
         "percentile): 2 of 47. Then (issue 16, region masks and share rules) gaitpdb8's sensors 2-3 became heel "
         "and sensor 8 toes (docs/report.md, region masks), which makes the medial-lateral COP rules assessable, "
         "and regional shares and the COP offset are judged against the controls' healthy left/right differences "
-        "absolutely or relatively (each at half the 1 % tail) on the rule's side of the controls' median: the "
-        "figure above.",
+        "absolutely or relatively (each at half the 1 % tail) on the rule's side of the controls' median: 4 of 47. "
+        "Then the COP rules judged a foot against what its partner predicts in the controls (the regression of one "
+        "foot on the other) and load asymmetry took impulse, peak force and F1 together against the controls' "
+        "covariance (docs/report.md): the same four controls, the figure above.",
         "* The minimal detectable changes come from 20 same-day pairs (7 controls, 13 Parkinson's) of the Ga study "
         "and are not rebuilt per left-out subject.",
         "* gaitndd foot switches (footswitch1) carry one uncalibrated sensor per foot: only timing is judged there.",
@@ -648,14 +650,20 @@ def known_answer_markdown(rows: Sequence[dict[str, Any]]) -> str:
                   + (f" Not assessable on {KNOWN_ANSWER_LAYOUT}, so not counted: {', '.join(skipped)}." if skipped
                      else ""), ""]
     lines += [
-        "What this shows: in one session a one-sided change is found when the difference between the feet it "
-        "makes, added to the person's own, passes the real controls' healthy left/right limits (docs/report.md, "
-        "rule 2; gaitpdb8: heel share ±15.3 points or ±36 %, midfoot share ±12.0 points or ±62 %, COP offset "
-        "±6.2 % of ball width, impulse SI the controls' 99 % interval). Changes the size of one patient in ten "
-        "are at or under those limits for pronation, supination, high arch and whole-foot asymmetry, so they are "
-        "found in a minority of walks; lower limits would flag more of the healthy controls themselves (the 10 % "
-        "acceptance above). Against the person's own baseline only the MDC95 must be exceeded, and the same "
-        "changes are found in most walks (below).",
+        "What this shows: in one session a one-sided change is found when what it makes of the foot, with the "
+        "person's own asymmetry, passes the real controls' healthy limits (docs/report.md, rule 2; gaitpdb8: heel "
+        "share ±15.3 points or ±36 %, midfoot share ±12.0 points or ±62 % between the feet; the COP offset beyond "
+        "2.58 residual SDs (2.1 % of ball width) of what the other foot predicts; load asymmetry: impulse, peak "
+        "force and F1 indices together beyond 2.58 SDs of the controls' along their common direction). A "
+        "person's own asymmetry can hide a change of this size or add to it: the misses are walks whose own "
+        "difference ran the other way (for pronation, a right foot already more lateral than its partner "
+        "predicts). Changes the size of one patient in ten or twenty are at or under those limits for pronation, "
+        "supination, high arch and whole-foot asymmetry (a 2.5 % of ball width supination is about one residual "
+        "SD), so they are found in a minority of walks; lower limits would flag more of the healthy controls "
+        "themselves (the 10 % acceptance above). The figures were measured on the same controls the limits come "
+        "from (leave-one-subject-out), and the statistics were chosen after seeing the earlier figures: they are "
+        "not blind. Against the person's own baseline only the MDC95 must be exceeded, and the same changes are "
+        "found in most walks (below).",
         "",
     ]
     return "\n".join(lines)
