@@ -255,3 +255,26 @@ def test_gradient_and_nan_to_num_with_a_fill_equal_numpy() -> None:
             values[:2] = (np.inf, -np.inf)
         assert _same(nan_to_num_inplace(values.copy(), nan=-np.inf), np.nan_to_num(values, nan=-np.inf))
     assert _same(gradient(np.arange(5.0, dtype=np.float32)), np.gradient(np.arange(5.0, dtype=np.float32)))
+
+
+def test_painted_comparisons_equal_painting_every_sample() -> None:
+    from insole.analysis._events import _paint, _painted_true
+
+    rng = np.random.default_rng(23)
+    for trial in range(600):
+        n = int(rng.integers(1, 120))
+        values = rng.normal(size=n)
+        values[rng.random(n) < 0.1] = np.nan
+        k = int(rng.integers(0, 8))
+        if trial % 3:  # in order and apart (the usual case), some empty or reversed
+            cuts = np.sort(rng.integers(0, n + 1, size=2 * k))
+            starts, stops = cuts[0::2], cuts[1::2]
+            stops = np.where(rng.random(k) < 0.2, starts - 1, stops)
+        else:  # anything: overlapping, out of order (painted, later intervals winning)
+            starts = rng.integers(0, n, size=k)
+            stops = np.minimum(starts + rng.integers(-2, 30, size=k), n)
+        levels = rng.normal(size=k)
+        levels[rng.random(k) < 0.1] = np.nan
+        for compare in (np.less, np.greater_equal, np.greater):
+            expected = np.flatnonzero(compare(values, _paint(n, starts, stops, levels)))
+            assert _same(_painted_true(values, starts, stops, levels, compare), expected)

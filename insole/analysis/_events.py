@@ -51,9 +51,11 @@ from insole.analysis._segments import (
     gradient,
     hysteresis,
     interval_argmax,
+    last_at_or_before,
     last_true_at_or_before,
     last_true_at_or_before_at,
     nan_to_num_inplace,
+    next_at_or_after,
     next_true_at_or_after_at,
     reduce_intervals,
     runs,
@@ -309,8 +311,8 @@ def detect_contacts(
         return np.nan_to_num(contrast * residual * sharp)
 
     mid_on = floor_before + 0.5 * (peak - floor_before)
-    level_mid = _paint(n, before_lo, first_peak, mid_on)
-    first_mid = next_true_at_or_after_at(smoothed >= level_mid, np.maximum(hs, 0))
+    first_mid = next_at_or_after(_painted_true(smoothed, before_lo, first_peak, mid_on, np.greater_equal),
+                                 np.maximum(hs, 0), n)
     hs_conf = confidence(floor_before, np.abs(first_mid - hs))
     swing_from = np.concatenate([[0], np.where(to[:-1] >= 0, to[:-1], stops[:-1])])  # the previous toe off
     hs_conf *= _onset_clarity(edge_signal, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz)
@@ -319,8 +321,8 @@ def detect_contacts(
     hs_conf = np.where(touched, np.minimum(hs_conf, _TOUCH_CONFIDENCE), hs_conf)
     hs_conf = np.where(hs >= 0, hs_conf, np.nan)
     mid_off = floor_after + 0.5 * (peak - floor_after)
-    level_mid_off = _paint(n, last_peak, after_hi, mid_off)
-    last_mid = last_true_at_or_before_at(smoothed >= level_mid_off, np.maximum(to, 0))
+    last_mid = last_at_or_before(_painted_true(smoothed, last_peak, after_hi, mid_off, np.greater_equal),
+                                 np.maximum(to, 0), n)
     to_conf = np.where(to >= 0, confidence(floor_after, np.abs(to - last_mid)), np.nan)
 
     return Contacts(
@@ -468,8 +470,8 @@ def _onset_clarity(signal, hs, first_peak, swing_from, floor_before, peak, sampl
     # (a straight ramp has no single steepest sample)
     hi = np.maximum(first_peak, at + 1)
     steepest = interval_argmax(slope, at, hi)
-    steep_enough = slope >= _paint(n, at, hi, 0.9 * slope[steepest])
-    delay_s = (np.minimum(next_true_at_or_after_at(steep_enough, at), steepest) - at) / sample_rate_hz
+    steep_enough = _painted_true(slope, at, hi, 0.9 * slope[steepest], np.greater_equal)
+    delay_s = (np.minimum(next_at_or_after(steep_enough, at, n), steepest) - at) / sample_rate_hz
     steep = 1 - np.clip((delay_s - _ONSET_STEEP_S) / (2 * _ONSET_STEEP_S), 0, 1)
     window = max(1, int(round(_SHOULDER_S * sample_rate_hz)))
     lo = np.minimum(np.maximum(swing_from, at - window), at)
@@ -532,10 +534,9 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
         split = deep & (before - values[dip] >= excursion) & (after - values[dip] >= excursion)
         # in a contact longer than standing, only a swing-quick unloading is a step
         back = values[dip] + excursion
-        level = _paint(n, lo, hi, back)
-        above = climbing >= level
-        left_edge = last_true_at_or_before_at(above, dip)
-        right_edge = next_true_at_or_after_at(above, dip)
+        above = _painted_true(climbing, lo, hi, back, np.greater_equal)
+        left_edge = last_at_or_before(above, dip, n)
+        right_edge = next_at_or_after(above, dip, n)
         swift = (right_edge - left_edge) <= quick
         split &= (lengths[candidate] <= standing) | swift
         if not split.any():
@@ -598,12 +599,32 @@ def _paint(n: int, starts: np.ndarray, stops: np.ndarray, levels: np.ndarray) ->
     return out
 
 
+def _painted_true(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, levels: np.ndarray,
+                  compare: np.ufunc) -> np.ndarray:
+    """``np.flatnonzero(compare(values, _paint(values.size, starts, stops, levels)))``: the samples inside the
+    intervals where ``values`` compares true with the interval's level (NaN on either side: false).
+
+    Intervals in order and apart (the usual case) are read where they lie, without painting every sample;
+    any other set is painted as ``_paint`` does (later intervals win), so the samples found are the same.
+    """
+    n = values.size
+    lengths = np.maximum(stops - starts, 0)
+    some = lengths > 0
+    s, e = starts[some], stops[some]
+    if s.size and (s[0] < 0 or e[-1] > n or bool(np.any(s[1:] < e[:-1]))):
+        return np.flatnonzero(compare(values, _paint(n, starts, stops, levels)))
+    counts = lengths[some]
+    position = np.arange(int(counts.sum())) + np.repeat(s - (np.cumsum(counts) - counts), counts)
+    level = np.repeat(np.asarray(levels, dtype=np.float64)[some], counts)
+    return position[compare(values[position], level)]
+
+
 def _heel_strike_level(smoothed, lo, peak_index, floor_before, typical_peak, params):
     """First sample at or above ``floor + on_fraction x (typical peak - floor)`` before the peak."""
     n = smoothed.size
     on_level = floor_before + params.contact_on_fraction * (typical_peak - floor_before)
-    below = smoothed < _paint(n, lo, peak_index, on_level)  # NaN compares False
-    last_below = last_true_at_or_before_at(below, np.maximum(peak_index - 1, 0))
+    below = _painted_true(smoothed, lo, peak_index, on_level, np.less)  # NaN compares False
+    last_below = last_at_or_before(below, np.maximum(peak_index - 1, 0), n)
     hs = last_below + 1
     ok = (last_below >= lo) & (hs <= peak_index) & np.isfinite(on_level)
     return hs, ok
@@ -613,8 +634,8 @@ def _toe_off_level(smoothed, peak_index, hi, floor_after, typical_peak, params):
     """First sample below ``floor_after + off_fraction x (typical peak - floor_after)`` after the peak."""
     n = smoothed.size
     off_level = floor_after + params.contact_off_fraction * (typical_peak - floor_after)
-    below = smoothed < _paint(n, peak_index, hi, off_level)
-    to = next_true_at_or_after_at(below, peak_index)
+    below = _painted_true(smoothed, peak_index, hi, off_level, np.less)
+    to = next_at_or_after(below, peak_index, n)
     ok = (to < hi) & np.isfinite(off_level)
     return to, ok
 
@@ -644,15 +665,15 @@ def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate
     seen = np.isfinite(base)
     floor_level = np.full(base.shape, np.nan)
     floor_level[seen] = base[seen] + params.contact_on_fraction * (values[peak_index[seen]] - base[seen])
-    below = shape < _paint(n, base_lo, knee_safe + 1, floor_level)
-    last_floor = last_true_at_or_before_at(below, knee_safe)
+    below = _painted_true(shape, base_lo, knee_safe + 1, floor_level, np.less)
+    last_floor = last_at_or_before(below, knee_safe, n)
     main = interval_argmax(slope, knee_safe, np.maximum(first_peak, knee_safe + 1))
     region_lo = np.minimum(last_floor + 1, knee_safe)
     has_region = knee_ok & (last_floor >= base_lo) & (region_lo < knee_safe)
     touch = np.where(has_region, interval_argmax(slope, region_lo, np.maximum(knee_safe, region_lo + 1)), knee_safe)
     is_touch = has_region & (slope[touch] >= params.touch_slope_fraction * slope[main]) & (slope[main] > 0)
-    flat = slope < _paint(n, region_lo, touch + 1, params.shape_slope_fraction * slope[touch])
-    touch_onset = np.maximum(last_true_at_or_before_at(flat, touch) + 1, region_lo)
+    flat = _painted_true(slope, region_lo, touch + 1, params.shape_slope_fraction * slope[touch], np.less)
+    touch_onset = np.maximum(last_at_or_before(flat, touch, n) + 1, region_lo)
     return np.where(is_touch, touch_onset, knee)
 
 
@@ -688,8 +709,8 @@ def _heel_strike_knee(shape, lo, peak_index, params):
     hi = np.maximum(peak_index, lo + 1)
     steepest = interval_argmax(slope, lo, hi)
     limit = params.shape_slope_fraction * slope[steepest]
-    flat = slope < _paint(n, lo, steepest + 1, limit)
-    last_flat = last_true_at_or_before_at(flat, steepest)
+    flat = _painted_true(slope, lo, steepest + 1, limit, np.less)
+    last_flat = last_at_or_before(flat, steepest, n)
     hs = last_flat + 1
     ok = (last_flat >= lo) & (slope[steepest] > 0)
     return hs, ok
@@ -733,14 +754,14 @@ def _toe_off_shape(shape, peak_index, hi, next_start, floor_after, sample_rate_h
         steepest = interval_argmax(-slope, lo, hi_i)
         end = np.maximum(nxt, steepest + 1)
         fall = slope[steepest]
-        flat = slope > _paint(n, steepest, end, params.shape_toe_off_fraction * fall)
-        knee = next_true_at_or_after_at(flat, steepest)
+        flat = _painted_true(slope, steepest, end, params.shape_toe_off_fraction * fall, np.greater)
+        knee = next_at_or_after(flat, steepest, n)
         knee_safe = np.clip(knee, 0, n - 1)
         settle_stop = np.clip(np.minimum(knee + window, end), knee_safe + 1, n)
         settled = reduce_intervals(np.minimum, values, knee_safe, settle_stop)
         level = settled + params.shape_floor_fraction * (values[peak_index[idx]] - settled)
-        below = values < _paint(n, steepest, end, level)
-        at_level = next_true_at_or_after_at(below, steepest)
+        below = _painted_true(values, steepest, end, level, np.less)
+        at_level = next_at_or_after(below, steepest, n)
         # a pause or rebound between the knee and the level crossing ends the contact at the knee
         later = at_level > knee
         pause_stop = np.clip(np.maximum(at_level, knee + 1), knee_safe + 1, n)

@@ -19,6 +19,8 @@ __all__ = [
     "next_true_at_or_after",
     "last_true_at_or_before_at",
     "next_true_at_or_after_at",
+    "last_at_or_before",
+    "next_at_or_after",
     "count_true_between",
     "interval_argmax",
     "nan_to_num_inplace",
@@ -151,23 +153,30 @@ def last_true_at_or_before_at(mask: np.ndarray, at: np.ndarray) -> np.ndarray:
     """``last_true_at_or_before(mask)[at]``, found by a search among the True samples (no pass over every sample
     for a few queries). ``at`` indexes ``mask`` as an index would (negative from the end)."""
     mask = np.asarray(mask, dtype=bool)
-    at = np.asarray(at, dtype=np.int64)
-    at = np.where(at < 0, at + mask.size, at)
-    true = np.flatnonzero(mask)
-    if true.size == 0:
-        return np.full(at.shape, -1, dtype=np.int64)
-    k = np.searchsorted(true, at, side="right") - 1
-    return np.where(k >= 0, true[np.maximum(k, 0)], -1).astype(np.int64, copy=False)
+    return last_at_or_before(np.flatnonzero(mask), at, mask.size)
 
 
 def next_true_at_or_after_at(mask: np.ndarray, at: np.ndarray) -> np.ndarray:
     """``next_true_at_or_after(mask)[at]``, found by a search among the True samples (see
     ``last_true_at_or_before_at``)."""
     mask = np.asarray(mask, dtype=bool)
-    n = mask.size
+    return next_at_or_after(np.flatnonzero(mask), at, mask.size)
+
+
+def last_at_or_before(true: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
+    """``last_true_at_or_before_at`` of the mask of ``n`` samples that is True exactly at the sorted ``true``."""
     at = np.asarray(at, dtype=np.int64)
     at = np.where(at < 0, at + n, at)
-    true = np.flatnonzero(mask)
+    if true.size == 0:
+        return np.full(at.shape, -1, dtype=np.int64)
+    k = np.searchsorted(true, at, side="right") - 1
+    return np.where(k >= 0, true[np.maximum(k, 0)], -1).astype(np.int64, copy=False)
+
+
+def next_at_or_after(true: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
+    """``next_true_at_or_after_at`` of the mask of ``n`` samples that is True exactly at the sorted ``true``."""
+    at = np.asarray(at, dtype=np.int64)
+    at = np.where(at < 0, at + n, at)
     if true.size == 0:
         return np.full(at.shape, n, dtype=np.int64)
     k = np.searchsorted(true, at, side="left")
