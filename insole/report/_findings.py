@@ -421,7 +421,7 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
                 front_mdc = repeatability.lr_mdc("share_front") if repeatability is not None else None
                 passed = (_si(front_this, front_other) > -front_mdc if front_mdc is not None
                           else front_this > front_other)
-            cut_off_text = ("the real controls' healthy left/right differences (below)" if healthy_limits else
+            cut_off_text = ("the real controls' healthy limits (below)" if healthy_limits else
                             f"{'+' if rule.direction > 0 else '−'}{threshold:g}{'%' if rule.compare == 'si' else ''}")
             comparisons.append(Comparison(
                 frame="other_foot",
@@ -519,11 +519,11 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
                 given_other_z, expected, residual_sd, slope = _given_other_foot(pairs, this[0], other[0])
                 absolute = rule.direction * given_other_z > z
                 healthy_ratio = rule.direction * given_other_z / z
-                limits_text = (f"{_fmt(expected * rule.scale, rule.unit, 1)} ± {z:.2f} × "
-                               f"{residual_sd * rule.scale:.1f} for a {side} foot whose partner reads "
-                               f"{_fmt(other[0] * rule.scale, rule.unit, 1)} (each person's two feet, slope "
-                               f"{slope:.2f}, {pairs.shape[0]} people)")
-                here_text = f"{given_other_z:+.2f} SD from that"
+                limits_text = (f"a healthy {side} foot whose partner reads {_fmt(other[0] * rule.scale, rule.unit, 1)} "
+                               f"lies at {_fmt(expected * rule.scale, rule.unit, 1)}, SD "
+                               f"{residual_sd * rule.scale:.1f} (the regression of one foot on the other over "
+                               f"{pairs.shape[0]} people's two feet, slope {slope:.2f}), flagged beyond ± {z:.2f} SD")
+                here_text = f"the {side} foot lies {given_other_z:+.2f} SD from that"
             relative = False
             if lr is not None:
                 lr_limit = _healthy_limit(lr.values, z)
@@ -534,7 +534,7 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
                 here_text = (f"{lr_si:+.1f}% and {here_text} ({'beyond' if relative else 'within'} the first, "
                              f"{'beyond' if absolute else 'within'} the second: one beyond is enough)")
             inside = (relative or absolute) and this_departure > 0
-            what = (f"healthy feet lie within {limits_text}" if given_other_z is not None else
+            what = (limits_text if given_other_z is not None else
                     f"healthy left/right differences of this measure within {limits_text} (mean ± {z:.2f} SD)")
             description = (f"{reference.name} ({reference.source_kind}, {diff.n} people): {what}; here "
                            f"{here_text}; median {_fmt(dist.median * rule.scale, rule.unit, 2)} ({dist.n} feet), "
@@ -608,7 +608,9 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
                 + (f" vs {_fmt(other[0] * rule.scale, rule.unit, 2)} on the {other_side}" if other else "")
                 + f" ({'symmetry index' if rule.compare == 'si' else 'difference'} against {against} "
                 f"{deviation:+.1f}{'%' if rule.compare == 'si' else ''}; "
-                + ("flagged beyond the healthy left/right differences of real controls of this insole layout)."
+                + ("flagged beyond where a healthy foot lies given its partner, in real controls of this insole "
+                   "layout)." if given_other_z is not None and frame == "other_foot" else
+                   "flagged beyond the healthy left/right differences of real controls of this insole layout)."
                    if healthy_ratio is not None and frame == "other_foot" else
                    f"flagged at {'+' if rule.direction > 0 else '−'}{threshold:g}"
                    f"{'%' if rule.compare == 'si' else ''}, a cut-off without a validated clinical basis)."))
@@ -764,9 +766,10 @@ def _load_asymmetry(session: SessionMetrics, params: FindingParams,
                 frame="reference_set", description=(f"{reference.name} ({reference.source_kind}, {n_people} "
                                                     f"recordings): the left/right indices of "
                                                     f"{', '.join(names)} taken together (a foot that carries "
-                                                    f"less lowers all of them by the same proportion) lie "
-                                                    f"{u:+.2f} SD of healthy people's along that direction "
-                                                    f"(their covariance); flagged beyond ±{z:.2f} SD, a two-sided "
+                                                    f"less lowers all of them by the same proportion) are "
+                                                    f"{u:+.2f} SD of the controls' spread along that direction "
+                                                    f"(from their covariance, left and right counted alike); "
+                                                    f"flagged beyond ±{z:.2f} SD, a two-sided "
                                                     f"99 % interval (a data-driven limit, as the evidence base "
                                                     f"recommends [53])"),
                 value=0.0, limit=z if u > 0 else -z, passed=bool(ok), source_kind=reference.source_kind,
