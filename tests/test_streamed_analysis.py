@@ -11,33 +11,38 @@ The lean analysis path gives the same numbers as the whole-array path, table
 by table, bit for bit. The reader stores a foot's values sensor by sensor
 (column-major: ``values.T`` is the (sensors, samples) array the sensor checks
 work on) and ``insole analyze``, when no other output reads the samples after
-the analysis, runs ``analyze_owned``: the checks work in the recording's own
-values instead of a copy, and the feet go one after the other. Neither may move
-a number: every table (events, steps, strides, summary, curves, regions,
-sensors, quality) is compared exactly, with the flattening and comparison of
-``test_core_identity``, on real recordings of four layouts and units written
-to our Parquet format, and on a simulated walk with an IMU.
+the analysis, runs its lean path (``analyze(..., overwrite_recording=True)``):
+the checks work in the recording's own values instead of a copy, and the feet go
+one after the other.
+Neither may move a number. On real recordings of four layouts and units written
+to our Parquet format, and on a simulated walk with an IMU: ``analyze`` of the
+file read back, with and without ``overwrite_recording``, gives every table
+(events, steps, strides, summary, curves, regions, sensors, quality) of the
+original, bit for bit (the flattening and comparison of ``test_core_identity``),
+and ``insole analyze --json --tables``
+(the lean path) writes the JSON and every table the whole-array analysis
+gives, exactly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from _data import shared_data_dir
 from test_core_identity import differences, flatten
 
+from insole import FootSamples, Recording
 from insole._cli import main
 from insole._cli._analyze import analysed_file
-from insole._recording import Recording
-from insole.analysis import AnalysisParams, analyze, write_json
-from insole.analysis._pipeline import analyze_owned
-from insole.analysis._prepare import _writable_rows
-from insole.io import load, write_parquet
+from insole.analysis import analyze, write_json
+from insole.io import analysis_tables, load, write_parquet, write_tables
 from insole.simulate import SimulationParams, simulate
 
 
@@ -164,7 +169,7 @@ def test_reading_our_parquet_imports_no_pandas() -> None:
     assert done.stdout.split() == ["6001", "False"]
 
 
-# --- the lean analysis path (analyze_owned, column-major values) ---
+# --- the lean analysis path (column-major values; insole analyze works in the recording's own arrays) ---
 
 SHARED = shared_data_dir()
 REAL = {
@@ -176,65 +181,56 @@ REAL = {
 
 
 def _copy(recording: Recording) -> Recording:
-    """A recording with arrays of its own (C-ordered, as any importer makes them), equal to ``recording``."""
-    feet = {}
+    """The recording with arrays of its own, C-ordered as an importer makes them: equal, sharing no memory."""
+    feet: dict[str, FootSamples] = {}
     for side in recording.sides:
         foot = recording.samples(side)
-        feet[side] = type(foot)(time_s=foot.time_s.copy(), values=np.ascontiguousarray(foot.values),
-                                valid=foot.valid.copy(), accel_g=foot.accel_g, gyro_dps=foot.gyro_dps,
-                                channels=dict(foot.channels))
+        feet[side] = FootSamples(time_s=foot.time_s, values=np.ascontiguousarray(foot.values), valid=foot.valid,
+                                 accel_g=foot.accel_g, gyro_dps=foot.gyro_dps, channels=dict(foot.channels))
     return recording.replace(left=feet.get("left"), right=feet.get("right"))
 
 
-def _check_lean_path(original: Recording, parquet: Path) -> None:
-    reference = flatten(analyze(original))
+def _check_lean_path(original: Recording, parquet: Path, folder: Path) -> None:
+    analysis = analyze(original)
     read = load(parquet)
     assert read.equals(original)  # the reader's column-major values are the same numbers
     for side in read.sides:
         assert read.samples(side).values.T.flags.c_contiguous  # stored sensor by sensor
     kept = _copy(read)
-    problems = differences(flatten(analyze(read)), reference)
+    problems = differences(flatten(analyze(read)), flatten(analysis))
     assert not problems, "analyze of the Parquet recording:\n" + "\n".join(problems[:40])
-    # the public analyze never writes into a recording, however its values are stored
-    assert read.equals(kept)
-    owned = load(parquet)
-    problems = differences(flatten(analyze_owned(owned)), reference)
-    assert not problems, "analyze_owned:\n" + "\n".join(problems[:40])
+    assert read.equals(kept)  # analyze never writes into a recording, however its values are stored
+    problems = differences(flatten(analyze(load(parquet), overwrite_recording=True)), flatten(analysis))
+    assert not problems, "analyze(overwrite_recording=True):\n" + "\n".join(problems[:40])
+
+    # the command's lean path against the whole-array analysis of the original, output by output
+    out, tables = folder / "lean.json", folder / "lean"
+    assert main(["analyze", str(parquet), "--json", str(out), "--tables", str(tables)]) == 0
+    frames = analysis_tables(analysis)
+    expected_tables = folder / "whole"
+    provenance = dict(analysis.provenance)
+    provenance["input"] = {**provenance["input"], "analysed_file": analysed_file(parquet)}
+    write_tables(frames, expected_tables, provenance=provenance, formats=("parquet",))
+    assert sorted(p.name for p in tables.iterdir()) == sorted(p.name for p in expected_tables.iterdir())
+    for name in frames:
+        found = pd.read_parquet(tables / f"{name}.parquet")
+        expected = pd.read_parquet(expected_tables / f"{name}.parquet")
+        pd.testing.assert_frame_equal(found, expected, check_exact=True, obj=name)
+    expected_json = folder / "whole.json"
+    whole = dataclasses.replace(analysis, provenance=provenance)
+    write_json(whole, expected_json, tables={"folder": str(tables), "format": "parquet", "names": list(frames)})
+    assert json.loads(out.read_text()) == json.loads(expected_json.read_text())
 
 
 @pytest.mark.parametrize("case", list(REAL))
 def test_real_recordings_give_identical_tables_on_the_lean_path(case: str, tmp_path: Path) -> None:
     original = load(REAL[case])
-    _check_lean_path(original, write_parquet(original, tmp_path / f"{case}.parquet"))
+    _check_lean_path(original, write_parquet(original, tmp_path / f"{case}.parquet"), tmp_path)
 
 
 def test_a_simulated_walk_with_an_imu_gives_identical_tables_on_the_lean_path(tmp_path: Path) -> None:
-    # 10 minutes, two feet: long enough that the whole-array path runs both feet on two threads
+    # 1000 s, two feet: long enough that the whole-array analyze runs both feet on two threads
     # (100,000 samples or more per foot) while the lean path runs them one after the other
     recording = simulate(SimulationParams(duration_s=1000.0, seed=3, layout="insole16", sample_rate_hz=100.0))
     assert recording.samples("left").n_samples >= 100_000 and recording.samples("left").gyro_dps is not None
-    _check_lean_path(recording, write_parquet(recording, tmp_path / "walk.parquet"))
-
-
-def test_only_the_readers_own_column_major_values_are_worked_in_place(tmp_path: Path) -> None:
-    recording = simulate(SimulationParams(duration_s=30.0, seed=1, layout="insole16", sample_rate_hz=100.0))
-    # an importer's C-ordered, read-only values: the checks always copy them
-    assert _writable_rows(recording.samples("left").values) is None
-    read = load(write_parquet(recording, tmp_path / "walk.parquet"))
-    values = read.samples("left").values
-    assert not values.flags.writeable
-    rows = _writable_rows(values)
-    assert rows is not None and np.shares_memory(rows, values) and rows.shape == values.shape[::-1]
-
-
-def test_the_cli_json_is_that_of_the_whole_array_analysis(tmp_path: Path) -> None:
-    recording = load(REAL["moticon"])
-    path = write_parquet(recording, tmp_path / "moticon.parquet")
-    out = tmp_path / "cli.json"
-    assert main(["analyze", str(path), "--json", str(out)]) == 0
-    analysis = analyze(recording, AnalysisParams())
-    provenance = dict(analysis.provenance)
-    provenance["input"] = {**provenance["input"], "analysed_file": analysed_file(path)}
-    expected = tmp_path / "expected.json"
-    write_json(analysis.__class__(**{**analysis.__dict__, "provenance": provenance}), expected)
-    assert json.loads(out.read_text()) == json.loads(expected.read_text())
+    _check_lean_path(recording, write_parquet(recording, tmp_path / "walk.parquet"), tmp_path)

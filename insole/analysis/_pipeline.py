@@ -19,9 +19,9 @@ Each stage is a function of the stages before it (and the frozen
 
 then ``_quality`` and ``_methods`` say what it rests on and how it was made.
 Stages 1-3 and 5 are per foot (both feet at once on two threads when the
-recording is long; ``analyze_owned``, the lean path of ``insole analyze``,
-works in the recording's own arrays and takes the feet one after the other,
-with the same numbers). ``docs/analysis-methods.md`` explains the choices;
+recording is long; with ``overwrite_recording``, the lean path of ``insole
+analyze``, the checks work in the recording's own arrays and the feet go one
+after the other, with the same numbers). ``docs/analysis-methods.md`` explains the choices;
 ``docs/analysis-json.md`` the output.
 """
 
@@ -48,10 +48,11 @@ from insole.analysis._session import PLAUSIBLE_LOAD_TO_BODY_WEIGHT, BodyWeight, 
 from insole.analysis._stance import StanceFeatures, stance_features
 from insole.analysis._strides import FootTiming, stride_timing
 
-__all__ = ["analyze", "analyze_owned", "event_method"]
+__all__ = ["analyze", "event_method"]
 
 
-def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analysis:
+def analyze(recording: Recording, params: AnalysisParams | None = None, *,
+            overwrite_recording: bool = False) -> Analysis:
     """Gait events, stride and step tables, foot-loading metrics, summary and quality of a recording.
 
     Parameters
@@ -61,6 +62,15 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
         any layout, unit kPa, N or au.
     params : AnalysisParams, optional
         How to analyse; ``AnalysisParams()`` when omitted.
+    overwrite_recording : bool, optional
+        For a caller that made ``recording`` for this analysis and drops it
+        afterwards (``insole analyze`` without ``--report``/``--dashboard``):
+        the sensor checks then work in the recording's own values, where its
+        reader stored them sensor by sensor (our Parquet reader does), instead
+        of in a copy, and the feet are analysed one after the other. The same
+        numbers, in less memory (an hour's two feet some 90 MiB less at the
+        peak, eight hours' 700 MiB), but the recording's values are
+        overwritten: nothing may read them afterwards. False by default.
 
     Returns
     -------
@@ -70,20 +80,7 @@ def analyze(recording: Recording, params: AnalysisParams | None = None) -> Analy
         and per-sensor loads, quality per foot and provenance (version,
         parameters, input, methods text and references).
     """
-    return _analyze(recording, params, owned=False)
-
-
-def analyze_owned(recording: Recording, params: AnalysisParams | None = None) -> Analysis:
-    """``analyze(recording, params)`` for a caller that made ``recording`` for it and drops it afterwards.
-
-    The same analysis, but the sensor checks write into the recording's own
-    values where the reader stored them sensor by sensor (our Parquet reader
-    does), instead of into a copy: an hour's two feet need some 46 MB less,
-    eight hours' 370 MB. The recording's values are overwritten: nothing may
-    read them after (``insole analyze`` uses this only when no other output
-    reads the samples).
-    """
-    return _analyze(recording, params, owned=True)
+    return _analyze(recording, params, owned=bool(overwrite_recording))
 
 
 def _analyze(recording: Recording, params: AnalysisParams | None, owned: bool) -> Analysis:
@@ -101,8 +98,8 @@ def _analyze(recording: Recording, params: AnalysisParams | None, owned: bool) -
                                  calibrated=loads.force_unit == "N")
         return remove_offset(loads, contacts, params, in_place=True), contacts  # these loads are ours alone
 
-    # the lean (owned) mode runs the feet one after the other: each foot's preparation, event detection and
-    # stance features make temporaries of some 20-40 MB an hour, and two feet at once hold both sets at the peak
+    # the lean mode (overwrite_recording) runs the feet one after the other: each foot's preparation, event
+    # detection and stance features make temporaries of some 20-40 MB an hour; two feet at once hold both sets
     per_foot = dict(zip(recording.sides, _per_side(loads_and_events, recording, parallel=not owned)))
     loads = {side: found[0] for side, found in per_foot.items()}
     contacts = {side: found[1] for side, found in per_foot.items()}
