@@ -315,6 +315,8 @@ class KeyNumber:
     note: str = ""
     # the measure rests on sensors the quality checks flagged (``sensor_caveat``): which, and what that means
     caveat: str = ""
+    # the same, short, for the table (``sensor_caveat_short``)
+    caveat_short: str = ""
 
     def direction(self, where: str) -> str:
         """Whether the value at ``where`` ("left", "right", "session") lies "above" or "below" the range."""
@@ -334,7 +336,7 @@ class KeyNumber:
                 "right": json_number(self.right), "session": json_number(self.session),
                 "symmetry_index_pct": json_number(self.symmetry_index_pct),
                 "difference_right_minus_left": json_number(self.difference), "note": self.note or None,
-                "sensor_caveat": self.caveat or None,
+                "sensor_caveat": self.caveat or None, "sensor_caveat_short": self.caveat_short or None,
                 "reference": self.reference,
                 "reference_kind": self.reference_kind, "references": list(self.references)}
 
@@ -577,6 +579,16 @@ def sensor_caveat(flagged: dict[str, list[dict[str, Any]]], key: str) -> str:
             "value and any left/right difference in it may come from the sensor rather than the foot.")
 
 
+def sensor_caveat_short(flagged: dict[str, list[dict[str, Any]]], key: str) -> str:
+    """The table's short form of ``sensor_caveat``: which flagged sensors the value rests on ("" when none)."""
+    groups = SENSOR_DEPENDENT.get(key, ()) if key in SENSOR_DEPENDENT else ()
+    if groups == ():
+        return ""
+    parts = [f"{side} {_names([r['sensor'] for r in hit])}" for side, rows in flagged.items()
+             if (hit := [r for r in rows if groups is None or set(r["regions"]) & set(groups)])]
+    return ("rests on flagged sensors: " + "; ".join(parts)) if parts else ""
+
+
 def sensor_caveats(session: SessionMetrics) -> dict[str, Any]:
     """The flagged sensors per foot, a summary line, and each affected measure's sentence (findings read it by
     their measured metric)."""
@@ -589,8 +601,10 @@ def sensor_caveats(session: SessionMetrics) -> dict[str, Any]:
             regions = sorted({g for r in rows for g in r["regions"] if g in ("heel", "midfoot", "forefoot", "toes")})
             feet.append(f"{side} foot {_names([r['sensor'] for r in rows])} "
                         f"({_statuses(rows)}; {', '.join(regions) or 'no region'})")
-        summary = ("Sensors flagged in the data-quality checks: " + "; ".join(feet) + ". The regional shares, load "
-                   "maps and left/right comparisons of those regions rest on them; each affected value says so.")
+        summary = ("Sensors flagged in the data-quality checks: " + "; ".join(feet) + ". Their load is missing or "
+                   "wrong: the regional shares, load maps and left/right comparisons of those regions, and the "
+                   "whole-foot forces and centre of pressure of that foot, rest on them and may show the sensor "
+                   "rather than the foot; each affected value is marked \u26a0.")
     return {"flagged": flagged, "by_metric": by_metric, "summary": summary or None}
 
 
@@ -730,7 +744,9 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                               outside=outside, real_range=real_range, not_judged=not_judged, not_available=na,
                               scope="session", norm_band=row_band, note=VARIABILITY_NOTES.get(key, "")))
     flagged = flagged_sensors(session)
-    return [dataclasses.replace(row, caveat=sensor_caveat(flagged, row.key)) if flagged else row for row in rows]
+    return [dataclasses.replace(row, caveat=sensor_caveat(flagged, row.key),
+                                caveat_short=sensor_caveat_short(flagged, row.key)) if flagged else row
+            for row in rows]
 
 
 # Published footprint values are barefoot; shoes enlarge the midfoot's contact [11], so none transfers to an
@@ -855,6 +871,7 @@ def pti_table(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> dict[str
                     outside[side] = "above" if v > high else "below"
         out["rows"].append({"region": region, "label": label,
                             "sensor_caveat": sensor_caveat(flagged, f"pti_{region}") or None,
+                            "sensor_caveat_short": sensor_caveat_short(flagged, f"pti_{region}") or None,
                             "left": json_number(means[region].get("left")),
                             "right": json_number(means[region].get("right")),
                             "controls": controls, "outside": outside,
