@@ -69,7 +69,7 @@ def analyze(recording: Recording, params: AnalysisParams | None = None, *,
         reader stored them sensor by sensor (our Parquet reader does), instead
         of in a copy, and the feet are analysed one after the other. The same
         numbers, in less memory (an hour's two feet some 90 MiB less at the
-        peak, eight hours' 700 MiB), but the recording's values are
+        peak, eight hours' some 650 MiB), but the recording's values are
         overwritten: nothing may read them afterwards. False by default.
 
     Returns
