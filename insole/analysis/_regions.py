@@ -162,10 +162,13 @@ def region_features(
         integrals[group] = group_load
         if positive_pressure is not None:
             out[f"{group}_peak_pressure_kpa"] = per_sensor["peak_pressure_kpa"][:, columns].max(axis=1)
-            # the group's peak-pressure curve, built column by column (no big copies)
-            curve = positive_pressure[columns[0]].copy()
-            for j in columns[1:]:
-                np.maximum(curve, positive_pressure[j], out=curve)
+            # the group's peak-pressure curve, built column by column (no big copies); a one-sensor
+            # group's curve is its sensor's own row (read, not copied)
+            curve = positive_pressure[columns[0]]
+            if columns.size > 1:
+                curve = np.maximum(curve, positive_pressure[columns[1]])
+                for j in columns[2:]:
+                    np.maximum(curve, positive_pressure[j], out=curve)
             out[f"{group}_pti_kpa_s"] = reduce_intervals(np.add, curve, hs, to) * dt
         if load_is_force:
             out[f"{group}_fti_n_s"] = group_load
