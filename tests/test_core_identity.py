@@ -9,9 +9,12 @@ strides, summary, curves, regions, sensors, quality) is flattened to named
 arrays and compared with the arrays stored in ``tests/data/core_identity.npz``.
 
 The stored arrays were written by ``docs/scripts/core_identity_reference.py``
-from the core as it was before the speed work (commit ffd234e: d85bd5b with
-the numpy event low-pass). Equality is exact: the same dtype, the same values
-to the last bit, NaN where NaN was, the same column order. When a deliberate change of the analysis moves numbers,
+from the core as it was before the speed work: the package at d57c4e1 with the
+stages' own modules (_events, _segments, _stance, _force, _cop, _regions,
+_summary) as they were at ffd234e (d85bd5b with the numpy event low-pass), so
+that the event filter's later commits are in the reference and the speed work
+is not. Equality is exact: the same dtype, the same values to the last bit,
+NaN where NaN was, the same column order. When a deliberate change of the analysis moves numbers,
 re-run that script and say so in the commit; a speed change never needs to.
 """
 
