@@ -316,7 +316,14 @@ def test_pedar_flat_sensors_are_named_beside_every_figure_they_affect(shared_dat
     assert caveats["summary"].startswith("Sensors flagged in the data-quality checks: left foot s69, s76, s88, s89, "
                                          "s95, s99 (flat (never changed: dead or never loaded); forefoot, toes)")
     html = render_html(report)
-    assert html.count('<p class="warn sensor-caveats">') == 2  # under the left/right figure and the load maps
+    # once in full above the key numbers, then one line under each figure comparing the feet's loads
+    assert html.count('<p class="warn sensor-caveats keep-with-next">') == 1
+    figure_line = html_escape(caveats["figure_line"], quote=False)
+    assert caveats["figure_line"].startswith("\u26a0 This figure rests on sensors flagged in the data-quality checks "
+                                             "(left foot s69, s76, s88, s89, s95, s99; right foot s83)")
+    for section in ("left-right", "force-curves", "cop", "load-maps"):
+        body = re.search(rf'<section id="{section}".*?</section>', html, re.S)
+        assert body and f'<p class="warn sensor-caveats">{figure_line}</p>' in body.group(0), section
     assert html_escape(lesser, quote=False) in html
 
 

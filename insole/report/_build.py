@@ -605,7 +605,10 @@ def sensor_caveats(session: SessionMetrics) -> dict[str, Any]:
                    "wrong: the regional shares, load maps and left/right comparisons of those regions, and the "
                    "whole-foot forces and centre of pressure of that foot, rest on them and may show the sensor "
                    "rather than the foot; each affected value is marked \u26a0.")
-    return {"flagged": flagged, "by_metric": by_metric, "summary": summary or None}
+    figure_line = ("\u26a0 This figure rests on sensors flagged in the data-quality checks (" + "; ".join(
+        f"{side} foot {_names([r['sensor'] for r in rows])}" for side, rows in flagged.items())
+        + "): where it differs between the feet, the sensor may be the cause (see Key numbers).") if flagged else ""
+    return {"flagged": flagged, "by_metric": by_metric, "summary": summary or None, "figure_line": figure_line or None}
 
 
 def _other_insoles(controls: ReferenceSet) -> str:
