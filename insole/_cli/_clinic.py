@@ -10,7 +10,6 @@ app is recovered into its visit at the next start.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -76,6 +75,8 @@ def data_folder(given: Path | None) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from dashboards import is_loopback
 
     if not 0 <= args.port <= 65535:
@@ -138,6 +139,8 @@ def _login(folder: Path, *, remote: bool, set_password: bool) -> Any:
 
 async def _serve(folder: Path, host: str, port: int, *, allow_remote: bool, login: Any, demo: bool,
                  open_browser: bool = False) -> int:
+    import asyncio
+
     from dashboards import serve_clinic
     from insole._cli._device_options import stop_on_signals
 

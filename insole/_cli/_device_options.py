@@ -22,7 +22,6 @@ runs: building the parser stays cheap for every other command.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import datetime as dt
 import math
@@ -282,6 +281,7 @@ def orphe_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def orphe_prompt(args: argparse.Namespace) -> Callable[[str], Awaitable[None]]:
     """What the full-body-weight points of ``--calibrate`` ask of the wearer: at a terminal, wait for Enter."""
+    import asyncio
     interactive = sys.stdin.isatty() and not getattr(args, "emulate", False) and not getattr(args, "yes", False)
 
     async def prompt(text: str) -> None:
@@ -421,6 +421,7 @@ def tare_prompt(args: argparse.Namespace, *, wearer: str) -> Callable[[], Awaita
     feet and waits for Enter, unless ``--yes`` or ``--emulate`` (nobody wears
     emulated insoles); otherwise it only says that zeroing happens.
     """
+    import asyncio
     if not args.tare:
         return None
     interactive = sys.stdin.isatty() and not args.emulate and not args.yes
@@ -444,6 +445,7 @@ def stop_on_signals(stop: Callable[[str], None]) -> Iterator[dict[str, int]]:
     it (the stream on disk stays, for ``insole recover``). Yields the signal
     count so far, ``{"count": n}``.
     """
+    import asyncio
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     interrupts = {"count": 0}

@@ -11,11 +11,11 @@ nothing.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from insole._cli import UsageError
 from insole._cli._arguments import FormatChoices, add_examples_command, positive_float
@@ -31,6 +31,9 @@ from insole._cli._device_options import (
 )
 from insole._cli._outputs import add_force_option, printable
 from insole._errors import OutputError, require_extra
+
+if TYPE_CHECKING:  # asyncio (~35 ms) is imported by the functions that run, not for --help
+    import asyncio
 
 __all__ = ["add_parser"]
 
@@ -95,6 +98,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
     if args.emulate and args.replay is not None:
         print("insole live: error: choose one of --replay and --emulate", file=sys.stderr)
         return 2
@@ -133,6 +137,7 @@ def _host(args: argparse.Namespace) -> str:
 
 async def _until_stopped(duration_s: float | None, *also: asyncio.Future) -> None:
     """Wait for Ctrl-C/SIGTERM, the duration, or any of ``also`` to finish."""
+    import asyncio
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -155,6 +160,7 @@ def replay_status_line(now_s: float, name: str, recording: Path | None) -> str:
 
 async def _replay_status(session, name: str) -> None:
     """A status line while a replay plays, as 'insole record' has: every 0.5 s on a terminal, else every 5 s."""
+    import asyncio
     tty = sys.stdout.isatty()
     while True:
         await asyncio.sleep(0.5 if tty else 5.0)
@@ -163,6 +169,8 @@ async def _replay_status(session, name: str) -> None:
 
 
 async def _serve_capture(args: argparse.Namespace, faults) -> int:
+    import asyncio
+
     from dashboards import CaptureControl, LiveServer
     from insole._cli._device_options import (
         capture_setup,
@@ -259,6 +267,8 @@ async def _serve_capture(args: argparse.Namespace, faults) -> int:
 
 
 async def _serve_replay(args: argparse.Namespace, recording) -> int:
+    import asyncio
+
     from dashboards import LiveServer, ReplaySession
     from insole.capture import LiveHub
 

@@ -15,12 +15,11 @@ bleak talks to differs.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from insole._cli._arguments import add_examples_command, positive_float
 from insole._cli._device_options import (
@@ -43,6 +42,9 @@ from insole._cli._device_options import (
     tare_prompt,
 )
 from insole._cli._outputs import add_force_option
+
+if TYPE_CHECKING:  # asyncio (~35 ms) is imported by the functions that run, not for --help
+    import asyncio
 
 __all__ = ["add_parser", "run"]
 
@@ -90,6 +92,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
     source_options(args)  # --source and its options checked before anything starts
     out = check_capture_target(parquet_out(args.out), force=args.force)  # before anything connects
     faults = emulation_faults(args, emulate_only=("--faults", "--speed"), synthetic=True)
@@ -122,6 +125,7 @@ class _QuietAfterInterrupt(logging.Filter):
 
 
 async def _record(args: argparse.Namespace, out: Path, faults: Any, quiet: _QuietAfterInterrupt) -> int:
+    import asyncio
     quiet.task = asyncio.current_task()
     from insole._recording import RecordingMeta
     from insole.capture import CaptureSession, StoppedBeforeRecording, capture_session, format_capture_quality

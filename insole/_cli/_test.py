@@ -16,12 +16,11 @@ course that patient walked is entered for you unless given.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from insole._cli import EXIT_BAD_INPUT, UsageError
 from insole._cli._arguments import add_examples_command, positive_float
@@ -36,6 +35,9 @@ from insole._cli._device_options import (
     source_options,
 )
 from insole._cli._outputs import add_force_option, check_outputs, printable, write_recording
+
+if TYPE_CHECKING:  # asyncio (~35 ms) is imported by the functions that run, not for --help
+    import asyncio
 
 __all__ = ["add_parser", "run"]
 
@@ -121,6 +123,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from insole.clinic import TestInputs
 
     # the simulated patient walks a gait pattern: the emulator's placeholder signal is no patient
@@ -156,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _test(args: argparse.Namespace, out: Path, faults: Any, inputs: Any) -> int:
+    import asyncio
+
     from insole._cli._device_options import (
         abandoned,
         capture_setup,
@@ -289,6 +295,7 @@ def _from_file(args: argparse.Namespace, inputs: Any) -> int:
 
 async def _interrupted(interrupts: dict[str, int]) -> None:
     """Returns once Ctrl-C/SIGTERM arrives again (after the test itself was stopped by one or ended)."""
+    import asyncio
     seen = interrupts["count"]
     while interrupts["count"] == seen:
         await asyncio.sleep(0.1)
@@ -296,6 +303,7 @@ async def _interrupted(interrupts: dict[str, int]) -> None:
 
 def _read_marks(loop: asyncio.AbstractEventLoop, guided: Any) -> bool:
     """Typed lines become marks (when stdin can be read without blocking the capture)."""
+    import asyncio
     if sys.stdin is None or sys.stdin.closed:
         return False
     try:
