@@ -99,3 +99,17 @@ def test_load_moved_medially_or_taken_off_one_real_foot_is_named_on_that_foot(sh
     assert not any(s not in (side, "both") for _, s in lighter)
     combined = next(c for c in lighter["load_asymmetry", side].comparisons if c.frame == "reference_set")
     assert "impulse, peak force, first peak (F1)" in combined.description
+
+
+def test_a_lighter_foot_does_not_make_its_partner_high_impact(shared_data):
+    """A quarter of the right foot's load taken off a control's same-day second walk (not in the stored reference)
+    lowers that foot's loading rate too: the left's reads 23.8 vs 15.4 BW/s. Scaled by the feet's impulse ratio the
+    difference is within the high-impact cut-offs, so one finding, on the lighter foot, says so."""
+    import insole
+    from insole.report import evaluate, session_from_analysis
+
+    recording = insole.load(shared_data / "gaitpdb-cohort" / "GaCo16_02.txt")
+    changed = moved_load(recording, "right", region_sensors(recording.layout, ("heel", "midfoot", "front")), [], 0.25)
+    findings = evaluate(session_from_analysis(insole.analyze(changed), changed)).findings
+    assert [(f.code, f.side) for f in findings] == [("load_asymmetry", "right")]
+    assert any("not reported as high impact" in note for note in findings[0].notes)

@@ -990,6 +990,38 @@ def _one_finding_per_asymmetry(findings: list[Finding], reference: ReferenceSet 
     return out
 
 
+def _impact_of_the_heavier_foot(findings: list[Finding], params: FindingParams,
+                                reference: ReferenceSet | None) -> list[Finding]:
+    """A foot that carries less also loads more slowly in BW/s, so its partner's loading rate reads high: where
+    ``load_asymmetry`` names one foot and ``high_impact`` the other, the loading rates are compared again with the
+    lighter foot's scaled up by the feet's impulse ratio (the share of the difference the whole-foot asymmetry
+    explains). If the rest no longer passes the high-impact cut-offs, the high impact is the same asymmetry seen
+    from the other foot and is not reported as a second finding; the load-asymmetry finding says so."""
+    lighter = next((f for f in findings if f.code == "load_asymmetry" and f.side in _OTHER), None)
+    impact = next((f for f in findings if f.code == "high_impact" and lighter is not None
+                   and f.side == _OTHER[lighter.side]), None)
+    if lighter is None or impact is None:
+        return findings
+    light, heavy = lighter.measured.value, lighter.measured.other_value
+    rate, light_rate = impact.measured.value, impact.measured.other_value
+    if not (light and heavy and rate and light_rate) or light <= 0:
+        return findings
+    scaled_si = _si(rate, light_rate * heavy / light)
+    keep = scaled_si >= params.loading_rate_si_pct
+    lr = reference.session_metric("si_loading_rate_bw_s") if reference is not None and reference.kind == "real" \
+        else None
+    if lr is not None:
+        z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
+        keep = keep and scaled_si > _healthy_limit(lr.values, z)
+    if keep:
+        return findings
+    note = (f"The {impact.side} foot's loading rate was higher ({rate:.1f} vs {light_rate:.1f} BW/s); with the "
+            f"{lighter.side} foot's rate scaled by the feet's impulse ratio ({heavy / light:.2f}) the difference is "
+            f"{scaled_si:+.1f}%, within the high-impact cut-offs, so it is read as part of this asymmetry and not "
+            f"reported as high impact.")
+    return [replace(f, notes=(*f.notes, note)) if f is lighter else f for f in findings if f is not impact]
+
+
 _NO_REPEATABILITY = object()
 
 
@@ -1042,6 +1074,7 @@ def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
     collect(_irregular(session, params, controls))
 
     findings = _one_finding_per_asymmetry(findings, layout_reference, values)
+    findings = _impact_of_the_heavier_foot(findings, params, layout_reference)
 
     # one "not assessed" line per code and reason (a reason true of both feet is said once, for both)
     sides: dict[tuple[str, str], list[str]] = {}
