@@ -9,7 +9,7 @@ it, as ``insole report --baseline`` judges a change:
 
 * the layout's own same-day test-retest repeatability
   (``insole/report/_data/repeatability/<layout>.json``; today gaitpdb8 only):
-  per-foot metrics, their left/right symmetry indices and session metrics;
+  per-foot metrics, their left/right symmetry indices (signed measures: right minus left) and session metrics;
 * for stride-timing measures (cadence, stride-time variability and SD) on a
   layout without its own, the gaitpdb8 figures: stride timing does not depend
   on where the sensors sit (the report's reference rule for timing,
@@ -142,6 +142,9 @@ def key_measures(report: Any, analysis: Any, clinic_result: Mapping[str, Any] | 
             add(f"{row.key}_si_pct", row.symmetry_index_pct, "%", f"{row.label}: symmetry index (R vs L)",
                 "none available (healthy left/right indices can be wide: docs/report.md)",
                 mdc95_of(layout, "lr_index", row.key))
+        elif row.difference is not None:  # a signed measure (COP offset, CPEI): compared by R - L, never an index
+            add(f"{row.key}_r_minus_l", row.difference, row.unit, f"{row.label}: right minus left",
+                "none available (healthy left/right differences: docs/report.md)", (None, ""))
     if analysis is not None:
         for metric, name, label, unit in _ANALYSIS_FOOT:
             for side in analysis.sides:
