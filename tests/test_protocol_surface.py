@@ -59,6 +59,29 @@ def test_lazy_names_resolve_to_their_modules() -> None:
         assert getattr(fp, name) is getattr(importlib.import_module(module), name), name
 
 
+def test_each_home_lists_exactly_its_modules_public_names() -> None:
+    """The package's map is a second listing of the names: codec and GATT table export their whole ``__all__``;
+    the emulator's modules only what a user of the emulated insoles needs."""
+    for module, names in fp._HOMES.items():
+        own = importlib.import_module(module).__all__
+        if module in ("firmware_protocol._codec", "firmware_protocol._gatt"):
+            assert sorted(names) == sorted(own), module
+        else:
+            assert all(hasattr(importlib.import_module(module), name) for name in names), module
+    assert sorted(fp.__all__) == sorted(["CrcMismatchError", "ProtocolError", *fp._LAZY])
+
+
+def test_import_does_not_load_the_codec_or_numpy() -> None:
+    """``insole --help`` imports the package (through insole's error classes): numpy and the codec wait."""
+    probe = (
+        "import sys, firmware_protocol\n"
+        "print(' '.join(sorted(m for m in ('numpy', 'uuid', 'firmware_protocol._codec', 'firmware_protocol._gatt')"
+        " if m in sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO)
+    assert done.stdout.strip() == ""
+
+
 def test_import_does_not_load_the_emulator_stack() -> None:
     # A fresh interpreter: this test process has long since imported bumble.
     probe = (
