@@ -66,9 +66,13 @@ def cop_ml_assessable(layout: SensorLayout) -> bool:
 
 
 def cop_path(
-    positive_load_t: np.ndarray, layout: SensorLayout, force: np.ndarray, min_force: float
+    positive_load_t: np.ndarray, layout: SensorLayout, force: np.ndarray, min_force: float,
+    samples: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-sample COP x and y (mm), NaN where masked; ``positive_load_t`` is (sensors, samples).
+
+    ``samples``: only these sample indices are wanted (the stances' own, say); the others are NaN. Each
+    sample's COP does not depend on the others, so those asked for are the same numbers either way.
 
     Excluded sensors carry zero load already. The total and the two moments
     come from a small (3 x sensors) by (sensors x samples) product in float64,
@@ -81,6 +85,8 @@ def cop_path(
     loads = np.asarray(positive_load_t)
     n = loads.shape[1]
     weights = np.vstack([np.ones(layout.n_sensors), layout.x_mm, layout.y_mm]).astype(np.float64)
+    if samples is not None:
+        return _cop_at(loads, weights, force, min_force, np.asarray(samples, dtype=np.int64))
     sums = np.empty((3, n))
     block = np.empty((loads.shape[0], _COP_BLOCK))  # the float64 copy of each full block, one buffer for all
     for start in range(0, n, _COP_BLOCK):  # one product per block of samples, not per sample
@@ -97,6 +103,35 @@ def cop_path(
     masked = ~(total > 0) | ~(force >= min_force) | ~np.isfinite(force)
     x[masked] = np.nan
     y[masked] = np.nan
+    return x, y
+
+
+def _cop_at(loads: np.ndarray, weights: np.ndarray, force: np.ndarray, min_force: float,
+            samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``cop_path`` at ``samples`` only (NaN elsewhere): each sample's sums are the same products over the
+    sensors, taken block by block of the samples asked for (a block's float64 copy stays small)."""
+    n = loads.shape[1]
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    block = np.empty((loads.shape[0], _COP_BLOCK))
+    sums = np.empty((3, _COP_BLOCK))
+    for start in range(0, samples.size, _COP_BLOCK):
+        at = samples[start:start + _COP_BLOCK]
+        width = at.size
+        cut = block if width == _COP_BLOCK else np.empty((loads.shape[0], width))
+        np.copyto(cut, loads[:, at])
+        found = sums if width == _COP_BLOCK else np.empty((3, width))
+        np.einsum("jk,kn->jn", weights, cut, out=found)
+        total, moment_x, moment_y = found
+        with np.errstate(invalid="ignore", divide="ignore"):
+            block_x = moment_x / total
+            block_y = moment_y / total
+        at_force = force[at]
+        masked = ~(total > 0) | ~(at_force >= min_force) | ~np.isfinite(at_force)
+        block_x[masked] = np.nan
+        block_y[masked] = np.nan
+        x[at] = block_x
+        y[at] = block_y
     return x, y
 
 
