@@ -217,12 +217,15 @@ def _recording_from_scan(path: Path, scan: TextScan) -> Recording:
     feet_arrays: dict[str, dict[str, Any]] = {}
     for side in _SIDES:
         invalid = np.zeros(n, dtype=bool)
-        values = np.empty((n, _N_PRESSURES), dtype=np.float32)
+        # sensor by sensor, as our Parquet reader stores them (the transpose of a (sensors, samples) array,
+        # which the recording keeps without a copy): each column's pieces land next to each other (row-major,
+        # every value was a 64-byte stride apart: 0.3 s of stores for an hour's export against 0.04 s)
+        values = np.empty((_N_PRESSURES, n), dtype=np.float32).T
         for k, column in enumerate(columns.pressure[side]):
             stores[column] = _into(values, k, invalid, scale=KPA_PER_N_PER_CM2)
         arrays: dict[str, Any] = {"values": values, "invalid": invalid, "channels": {}}
         for name, found in (("accel_g", columns.accel[side]), ("gyro_dps", columns.gyro[side])):
-            arrays[name] = np.empty((n, 3), dtype=np.float32) if found else None
+            arrays[name] = np.empty((3, n), dtype=np.float32).T if found else None
             for k, column in enumerate(found):
                 stores[column] = _into(arrays[name], k, invalid)
         channel_columns = {}
@@ -288,13 +291,13 @@ def _into(
         rows = slice(first_row, first_row + values.shape[0])
         if invalid is not None and empty is not None:
             invalid[rows] |= empty
-        if scale is not None:
-            values = values * scale  # float64, then stored (as float32 for the values): as the careful reader
+        into = target[rows] if k is None else target[rows, k]
         with np.errstate(over="ignore"):  # beyond float32: infinite here, found after the parse (NotPlain)
-            if k is None:
-                target[rows] = values
+            if scale is not None:
+                # the float64 product, rounded once to the target's type: as the careful reader, no temporary
+                np.multiply(values, scale, out=into, casting="unsafe")
             else:
-                target[rows, k] = values
+                into[...] = values
 
     return store
 
