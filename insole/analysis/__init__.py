@@ -48,6 +48,7 @@ from insole._lazy import lazy_surface
 if TYPE_CHECKING:
     from insole.analysis._cop import cop_ml_assessable, cop_path
     from insole.analysis._events import Contacts, detect_contacts, detect_events, lowpass_by_segment
+    from insole.analysis._filters import butter_lowpass_sos, zero_phase
     from insole.analysis._grid import (
         GridGeometry,
         arch_index,
@@ -126,6 +127,8 @@ __all__ = [
     "sensor_map_columns",
     "hysteresis",
     "lowpass_by_segment",
+    "butter_lowpass_sos",
+    "zero_phase",
     "GridGeometry",
     "grid_layout",
     "is_grid",
@@ -140,6 +143,8 @@ __all__ = [
 
 _HOMES = {
     "analyze": "_pipeline",
+    "butter_lowpass_sos": "_filters",
+    "zero_phase": "_filters",
     "check_sensors": "_prepare",
     "SensorChecks": "_prepare",
     "SensorFlag": "_prepare",

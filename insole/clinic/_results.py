@@ -32,11 +32,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from insole._recording import Mark, Recording
 from insole._version import __version__
-from insole.analysis import AnalysisParams, cop_path, finish_loads, prepare_foot
+from insole.analysis import AnalysisParams, butter_lowpass_sos, cop_path, finish_loads, prepare_foot, zero_phase
 from insole.clinic._path import feet_path
 from insole.clinic._phases import (
     PHASE_MARK_KIND,
@@ -608,8 +607,8 @@ def _sway(feet: Mapping[str, _FootCop], a: float, b: float, inputs: TestInputs, 
     fs = 1.0 / float(np.median(np.diff(t)))
     ml_f, ap_f = ml[ok], ap[ok]
     if ok.sum() > 30 and params.cop_lowpass_hz < 0.45 * fs:
-        sos = butter(4, params.cop_lowpass_hz, fs=fs, output="sos")
-        ml_f, ap_f = sosfiltfilt(sos, ml_f), sosfiltfilt(sos, ap_f)
+        sos = butter_lowpass_sos(4, params.cop_lowpass_hz, fs)
+        ml_f, ap_f = zero_phase(sos, ml_f), zero_phase(sos, ap_f)
     path = float(np.sum(np.hypot(np.diff(ml_f), np.diff(ap_f))))
     cov = np.cov(np.vstack([ml_f, ap_f]))
     area = float(np.pi * _CHI2_95_2DOF * np.sqrt(max(np.linalg.det(cov), 0.0)))
