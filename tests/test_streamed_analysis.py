@@ -234,3 +234,16 @@ def test_a_simulated_walk_with_an_imu_gives_identical_tables_on_the_lean_path(tm
     recording = simulate(SimulationParams(duration_s=1000.0, seed=3, layout="insole16", sample_rate_hz=100.0))
     assert recording.samples("left").n_samples >= 100_000 and recording.samples("left").gyro_dps is not None
     _check_lean_path(recording, write_parquet(recording, tmp_path / "walk.parquet"), tmp_path)
+
+
+def test_overwrite_recording_works_in_the_readers_arrays_only(tmp_path: Path) -> None:
+    recording = simulate(SimulationParams(duration_s=60.0, seed=3, layout="insole16", sample_rate_hz=100.0))
+    kept = _copy(recording)
+    # an importer's recording (values C-ordered, read-only): the checks copy it, however asked
+    analyze(recording, overwrite_recording=True)
+    assert recording.equals(kept)
+    # our reader's (sensor by sensor): the checks work in its values, which now hold the readings as the analysis
+    # left them (offset subtracted, clipped at zero, in place), so they differ from the file's
+    read = load(write_parquet(recording, tmp_path / "walk.parquet"))
+    analyze(read, overwrite_recording=True)
+    assert not read.equals(kept)
