@@ -109,7 +109,7 @@ def symmetry_index_pct(right: float | np.ndarray | pd.Series, left: float | np.n
 
 
 def metric_columns(table: pd.DataFrame) -> list[str]:
-    dtypes = table.dtypes  # one lookup for every column
+    dtypes = dict(zip(table.columns, table.dtypes))  # one lookup for every column
     return [c for c in table.columns if c not in NOT_METRICS and pd.api.types.is_numeric_dtype(dtypes[c])]
 
 
