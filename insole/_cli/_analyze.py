@@ -17,15 +17,15 @@ import math
 import sys
 import textwrap
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
-from insole._cli._arguments import add_recording_command
+from insole._cli._arguments import FormatChoices, add_recording_command
 from insole._cli._outputs import add_force_option, check_outputs, printable
 from insole._errors import AnalysisError, InputError, require_extra
-from insole.io import detect_format, formats, load
+from insole.io import detect_format, load
 
 if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
     from insole._recording import Recording
@@ -60,35 +60,6 @@ def register_output(output: ExtraOutput) -> None:
     if any(existing.flag == output.flag for existing in _EXTRA_OUTPUTS):
         return
     _EXTRA_OUTPUTS.append(output)
-
-
-class FormatChoices(Sequence[str]):
-    """The sorted format names, looked up only when first used (``--format``'s choices).
-
-    Building a command's parser must not import every importer (some 70 ms):
-    argparse reads the choices only to check a ``--format`` given, or to print help.
-    """
-
-    def _names(self) -> list[str]:
-        return sorted(formats())
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
-        return self._names()[index]
-
-    def __len__(self) -> int:
-        return len(self._names())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names())
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._names()
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
