@@ -109,8 +109,11 @@ OUR_PACKAGES = ("insole", "dashboards", "firmware_protocol")
 # The tests of a package's internals, by file name: they may import that package's private modules.
 # Keys are the private module's owner (the package it sits in), or the private module itself.
 INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
-    "insole.analysis": ("test_analysis_*", "test_lean_outputs.py"),
-    "insole.report": ("test_report_*", "test_evidence_table.py", "test_visual_checks.py"),
+    # test_core_identity pins every stage's helpers against the code they replaced, bit for bit
+    "insole.analysis": ("test_analysis_*", "test_lean_outputs.py", "test_core_identity.py"),
+    # test_views_agree reads each view's own rows (report, page, CLI text) to compare them with the analysis
+    "insole.report": ("test_report_*", "test_findings_*", "test_evidence_table.py", "test_visual_checks.py",
+                      "test_views_agree.py"),
     "insole.capture": ("test_capture_*", "test_source_*", "test_recover_*", "test_crash_safety.py",
                        "test_ble_emulation.py", "test_clinic_app.py"),
     # the C firmware's test drives a BLE capture through the collector, as the capture tests do
@@ -124,7 +127,8 @@ INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
     # the command line's own tests, and the refusal suites that drive every command in-process
     "insole._cli": ("test_cli_*", "test_output_policy.py", "test_export_safety.py", "test_importer_refusals.py",
                     "test_lean_outputs.py", "test_streamed_analysis.py", "test_capture_stop.py",
-                    "test_clinic_backup.py", "test_clinic_app.py", "test_clinic_app_security.py"),
+                    "test_clinic_backup.py", "test_clinic_app.py", "test_clinic_app_security.py",
+                    "test_views_agree.py"),
     "insole.io": ("test_format.py", "test_importers*", "test_importer_refusals.py", "test_fuzz_importers.py",
                   "test_vendor_importers.py", "test_exports.py", "test_export_safety.py", "test_time_axis.py"),
     "insole.simulate": ("test_simulate*",),
@@ -179,7 +183,7 @@ def _imported_modules(tree: ast.AST) -> set[str]:
 # Maintenance scripts that build a package's own data files (``make references``, ``make validate``)
 # from its internals, by file name.
 MAINTENANCE_SCRIPTS: dict[str, tuple[str, ...]] = {
-    "insole.report": ("rebuild_references.py", "validate_findings.py"),
+    "insole.report": ("rebuild_references.py", "validate_findings.py", "build_norms.py"),
 }
 
 

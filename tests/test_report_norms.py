@@ -250,7 +250,7 @@ def test_arch_index_and_contact_area_of_a_known_footprint():
 
 
 def test_a_sparse_insole_draws_no_footprint():
-    from insole._layout import get_layout
+    from insole import get_layout
     from insole.report._metrics import footprint_measures
 
     layout = get_layout("insole16")

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from insole._version import __version__
+from insole import __version__
 from insole.analysis import analyze
 from insole.io import load
 from insole.report._build import NORM_AGE_EDGES, NORM_METRICS, NORM_MIN_BAND_N, build_norm_bands, person_record
