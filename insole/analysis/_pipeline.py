@@ -20,8 +20,9 @@ Each stage is a function of the stages before it (and the frozen
 then ``_quality`` and ``_methods`` say what it rests on and how it was made.
 Stages 1-3 and 5 are per foot (both feet at once on two threads when the
 recording is long; with ``overwrite_recording``, the lean path of ``insole
-analyze``, the checks work in the recording's own arrays and the feet go one
-after the other, with the same numbers). ``docs/analysis-methods.md`` explains the choices;
+analyze``, the checks work in the recording's own arrays and the sensor
+checks and stance features of the feet go one after the other, with the same
+numbers). ``docs/analysis-methods.md`` explains the choices;
 ``docs/analysis-json.md`` the output.
 """
 
@@ -46,7 +47,7 @@ from insole.analysis._quality import foot_quality
 from insole.analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents
 from insole.analysis._session import PLAUSIBLE_LOAD_TO_BODY_WEIGHT, BodyWeight, body_weight, summarise
 from insole.analysis._stance import StanceFeatures, stance_features
-from insole.analysis._strides import FootTiming, stride_timing
+from insole.analysis._strides import FootTiming, exclude_out_of_step, foot_timing
 
 __all__ = ["analyze", "event_method"]
 
@@ -67,7 +68,8 @@ def analyze(recording: Recording, params: AnalysisParams | None = None, *,
         afterwards (``insole analyze`` without ``--report``/``--dashboard``):
         the sensor checks then work in the recording's own values, where its
         reader stored them sensor by sensor (our Parquet reader does), instead
-        of in a copy, and the feet are analysed one after the other. The same
+        of in a copy, and the feet's sensor checks and stance features run one
+        after the other (their event detection still both at once). The same
         numbers, in less memory (an hour's two feet some 90 MiB less at the
         peak, eight hours' some 650 MiB), but the recording's values are
         overwritten: nothing may read them afterwards. False by default.
@@ -92,20 +94,29 @@ def _analyze(recording: Recording, params: AnalysisParams | None, owned: bool) -
     method = event_method(recording, params)
     fs = float(recording.sample_rate_hz)
 
-    def loads_and_events(side: str) -> tuple[FootLoads, Contacts]:
-        loads = foot_loads(recording, check_sensors(recording, side, params, reuse_values=owned))
+    def prepared(side: str) -> FootLoads:
+        return foot_loads(recording, check_sensors(recording, side, params, reuse_values=owned))
+
+    def events_of(side: str, loads: FootLoads) -> tuple[FootLoads, Contacts, FootTiming]:
         contacts = detect_events(loads.force, fs, params, valid=loads.valid, time_s=loads.time_s, method=method,
                                  calibrated=loads.force_unit == "N")
-        return remove_offset(loads, contacts, params, in_place=True), contacts  # these loads are ours alone
+        loads = remove_offset(loads, contacts, params, in_place=True)  # these loads are ours alone
+        # each foot's own timing on its own thread; only the cross-check of the two feet waits for both
+        return loads, contacts, foot_timing(loads, contacts, params)
 
-    # the lean mode (overwrite_recording) runs the feet one after the other: each foot's preparation, event
-    # detection and stance features make temporaries of some 20-40 MB an hour; two feet at once hold both sets
-    per_foot = dict(zip(recording.sides, _per_side(loads_and_events, recording, parallel=not owned)))
+    if owned:
+        # the lean mode (overwrite_recording) runs the sensor checks one foot after the other: they make
+        # temporaries of some 20-40 MB an hour per foot, two feet at once would hold both sets. Event detection
+        # and the offset work on the foot's total force and in place: both feet at once cost little memory
+        ready = {side: prepared(side) for side in recording.sides}
+        per_foot = dict(zip(recording.sides, _per_side(lambda side: events_of(side, ready.pop(side)), recording)))
+    else:
+        per_foot = dict(zip(recording.sides, _per_side(lambda side: events_of(side, prepared(side)), recording)))
     loads = {side: found[0] for side, found in per_foot.items()}
     contacts = {side: found[1] for side, found in per_foot.items()}
     # a stride's exclusion can need the other foot's contacts: settled before
-    # anything (body weight, stances used) rests on the strides used
-    timing = stride_timing(loads, contacts, params)
+    # anything (body weight, stances used) rests on the strides used (what ``stride_timing`` does, in two parts)
+    timing = exclude_out_of_step({side: found[2] for side, found in per_foot.items()})
     weight = body_weight(recording, loads, timing, params)
 
     def features_of(side: str) -> StanceFeatures:
