@@ -199,13 +199,17 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
     return table
 
 
+# Stances per block of the curves: each block's grid and gathered samples (~70 bytes a point, ~1.8 MB at 101
+# points) are freed before the next; rows are independent, so the curves are the same as in one piece.
+_CURVE_BLOCK = 256
+
+
 def _curves(foot, hs, to, bw, cop_xy, params) -> pd.DataFrame:
     points = int(params.curve_points)
     data: dict[str, np.ndarray] = {"percent_stance": np.linspace(0.0, 100.0, points)}
-    grid = stance_grid(hs, to, points, foot.n) if hs.size else None
-    force = normalised_curves(foot.force, hs, to, points, grid, nan_as_zero=True)
     nan = np.full(points, np.nan)
-    mean, sd = _column_mean_sd(force)
+    # one signal's (stances x points) curves at a time, reduced to mean and SD at once (in place)
+    mean, sd = _column_mean_sd_inplace(_stance_curves(foot.force, hs, to, points, foot.n, nan_as_zero=True))
     calibrated = foot.force_unit == "N"
     data["force_n_mean"], data["force_n_sd"] = (mean, sd) if calibrated else (nan, nan.copy())
     # in body weights: the same curves divided by one number
@@ -213,13 +217,36 @@ def _curves(foot, hs, to, bw, cop_xy, params) -> pd.DataFrame:
     data["force_bw_mean"], data["force_bw_sd"] = (mean / bw, sd / bw) if scaled else (nan.copy(), nan.copy())
     if cop_xy is not None:
         for name, signal in (("cop_x_mm", cop_xy[0]), ("cop_y_mm", cop_xy[1])):
-            data[f"{name}_mean"], data[f"{name}_sd"] = _column_mean_sd(normalised_curves(signal, hs, to, points, grid))
+            curves = _stance_curves(signal, hs, to, points, foot.n, nan_as_zero=False)
+            data[f"{name}_mean"], data[f"{name}_sd"] = _column_mean_sd_inplace(curves)
     data["n_stances"] = np.full(points, hs.size)
     return pd.DataFrame(data)
 
 
-def _column_mean_sd(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and SD (n - 1) of each column over the finite values; NaN where there are none (or one, for SD)."""
+def _stance_curves(signal: np.ndarray, hs: np.ndarray, to: np.ndarray, points: int, n: int,
+                   nan_as_zero: bool) -> np.ndarray:
+    """``normalised_curves`` of these stances, computed ``_CURVE_BLOCK`` stances at a time into one array."""
+    m = hs.size
+    if m == 0:
+        return np.zeros((0, points))
+    out: np.ndarray | None = None
+    for start in range(0, m, _CURVE_BLOCK):
+        stop = min(start + _CURVE_BLOCK, m)
+        a, b = hs[start:stop], to[start:stop]
+        block = normalised_curves(signal, a, b, points, stance_grid(a, b, points, n), nan_as_zero=nan_as_zero)
+        if out is None:
+            out = np.empty((m, points), dtype=block.dtype)
+        out[start:stop] = block
+    assert out is not None
+    return out
+
+
+def _column_mean_sd_inplace(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and SD (n - 1) of each column over the finite values; NaN where there are none (or one, for SD).
+
+    ``rows`` is the caller's to give up: where some values are not finite it is overwritten (the same
+    operations as on a copy, without one).
+    """
     points = rows.shape[1]
     if rows.shape[0] == 0:
         return np.full(points, np.nan), np.full(points, np.nan)
@@ -229,10 +256,15 @@ def _column_mean_sd(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sd = rows.std(axis=0, ddof=1) if rows.shape[0] > 1 else np.full(points, np.nan)
         return mean, sd
     count = finite.sum(axis=0)
-    values = np.where(finite, rows, 0.0)
+    missing = ~finite
+    del finite
+    np.copyto(rows, 0.0, where=missing)  # the finite values, zero elsewhere
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(count > 0, values.sum(axis=0) / count, np.nan)
-        squares = np.where(finite, (values - mean) ** 2, 0.0).sum(axis=0)
+        mean = np.where(count > 0, rows.sum(axis=0) / count, np.nan)
+        np.subtract(rows, mean, out=rows)
+        np.square(rows, out=rows)
+        np.copyto(rows, 0.0, where=missing)  # squared deviations of the finite values only
+        squares = rows.sum(axis=0)
         sd = np.where(count > 1, np.sqrt(squares / np.maximum(count - 1, 1)), np.nan)
     return mean, sd
 
