@@ -131,3 +131,29 @@ def test_baseline_spm_finds_the_changed_foot_only(simulated):
     page = render_html(report)
     assert 'id="fig-baseline-spm-left"' in page and 'id="fig-baseline-spm-right"' in page
     assert "did not differ anywhere in stance" in page and "judges whether a change is real" in page
+
+
+def test_a_long_walk_compares_at_most_max_spm_steps_evenly_spaced_and_says_so():
+    """spm1d's cost grows steeply with the steps: 600 and 300 steps become 250 each, spread over the walk."""
+    pytest.importorskip("spm1d")
+    from insole.report._spm import MAX_SPM_STEPS, _evenly_spaced, compare_curves
+
+    assert MAX_SPM_STEPS == 250
+    rows = np.arange(600, dtype=float)[:, None] * np.ones((1, 101))
+    kept, available = _evenly_spaced(rows)
+    assert available == 600 and kept.shape == (250, 101)
+    assert kept[0, 0] == 0.0 and kept[-1, 0] == 599.0  # the first and last steps are kept
+    assert np.all(np.diff(kept[:, 0]) >= 2.0)  # every step at most once, spread over the whole walk
+    assert _evenly_spaced(rows[:250])[1] is None  # 250 or fewer: all of them
+
+    rng = np.random.default_rng(3)
+    shape = np.sin(np.linspace(0, np.pi, 101)) * 700.0
+    right = shape + rng.normal(0, 20, (600, 101))
+    left = shape + rng.normal(0, 20, (300, 101))
+    found = compare_curves(right, left, ("right", "left"), unit="N")
+    assert (found.n_first, found.n_second, found.available_first, found.available_second) == (250, 250, 600, 300)
+    assert found.to_dict()["available"] == {"right": 600, "left": 300}
+    assert found.sentence().startswith("Over 250 of 600 right and 250 of 300 left steps (evenly spaced across the "
+                                       "walk: at most 250 per group are compared)")
+    few = compare_curves(right[:40], left[:30], ("right", "left"), unit="N")
+    assert few.available_first is None and few.sentence().startswith("Over 40 right and 30 left steps")

@@ -78,6 +78,9 @@ class StanceCurveComparison:
     reason: str | None = None
     mean_first: tuple[float, ...] = ()
     mean_second: tuple[float, ...] = ()
+    # the usable steps of each group when more than MAX_SPM_STEPS were (then n_* of them, evenly spaced, compared)
+    available_first: int | None = None
+    available_second: int | None = None
 
     @property
     def done(self) -> bool:
@@ -100,6 +103,10 @@ class StanceCurveComparison:
         if not self.done:
             return f"The stance force curves of {first} and {second} were not compared: {self.reason}."
         steps = f"{self.n_first} {first} and {self.n_second} {second} step{'' if self.n_second == 1 else 's'}"
+        if self.available_first is not None or self.available_second is not None:
+            steps = (f"{self._of(self.n_first, self.available_first)} {first} and "
+                     f"{self._of(self.n_second, self.available_second)} {second} steps (evenly spaced across the "
+                     f"walk: at most {MAX_SPM_STEPS} per group are compared)")
         if not self.clusters:
             return (f"Over {steps}, the force curves did not differ anywhere in stance beyond what step-to-step "
                     f"scatter explains (SPM, α = {self.alpha:g}).")
@@ -109,8 +116,14 @@ class StanceCurveComparison:
                 f"(SPM, α = {self.alpha:g}; with many steps small differences reach significance, so this says "
                 f"where the curves differ, not whether it matters).")
 
+    @staticmethod
+    def _of(n: int, available: int | None) -> str:
+        return str(n) if available is None else f"{n} of {available}"
+
     def to_dict(self) -> dict[str, Any]:
         return {"labels": list(self.labels), "n": {self.labels[0]: self.n_first, self.labels[1]: self.n_second},
+                "available": {self.labels[0]: self.available_first or self.n_first,
+                              self.labels[1]: self.available_second or self.n_second},
                 "alpha": self.alpha,
                 "threshold_t": None if self.threshold_t is None else round(self.threshold_t, 3),
                 "clusters": [c.to_dict() for c in self.clusters], "unit": self.unit, "reason": self.reason,
@@ -234,9 +247,29 @@ def stance_force_curves(recording: Any, analysis: Any, side: str, points: int = 
     return _resampled(force, hs[keep], to[keep], points)
 
 
+# spm1d's two-sample t costs grow steeply with the steps (measured here, one thread: 250 steps per group 0.1 s,
+# 600 1.3 s, 1200 6.7 s; an hour's walk has some 3,400 per foot): above this many, that many evenly spaced
+# steps are compared, which keeps the test a within-walk comparison spanning the whole walk, and the sentence
+# says how many of how many.
+MAX_SPM_STEPS = 250
+
+
+def _evenly_spaced(curves: np.ndarray) -> tuple[np.ndarray, int | None]:
+    """At most MAX_SPM_STEPS rows of ``curves``, evenly spaced, first and last kept; and the count before (None:
+    all kept)."""
+    n = int(curves.shape[0])
+    if n <= MAX_SPM_STEPS:
+        return curves, None
+    return curves[np.round(np.linspace(0, n - 1, MAX_SPM_STEPS)).astype(np.intp)], n
+
+
 def compare_curves(first: np.ndarray, second: np.ndarray, labels: tuple[str, str], *, unit: str,
                    alpha: float = 0.05, min_steps: int = 10) -> StanceCurveComparison:
-    """Two groups of (steps, points) curves by SPM (two-sample t, two-tailed, random field theory threshold)."""
+    """Two groups of (steps, points) curves by SPM (two-sample t, two-tailed, random field theory threshold).
+
+    More than ``MAX_SPM_STEPS`` steps in a group: that many, evenly spaced across the walk, are compared."""
+    first, available_first = _evenly_spaced(first)
+    second, available_second = _evenly_spaced(second)
     n = (int(first.shape[0]), int(second.shape[0]))
     if min(n) < min_steps:
         fewest = labels[0] if n[0] < n[1] else labels[1]
@@ -260,7 +293,7 @@ def compare_curves(first: np.ndarray, second: np.ndarray, labels: tuple[str, str
     return StanceCurveComparison(labels, n[0], n[1], alpha, threshold if math.isfinite(threshold) else None,
                                  tuple(clusters), unit, None,
                                  tuple(float(v) for v in first.mean(axis=0)),
-                                 tuple(float(v) for v in second.mean(axis=0)))
+                                 tuple(float(v) for v in second.mean(axis=0)), available_first, available_second)
 
 
 def compare_stance_force(recording: Any, analysis: Any, *, alpha: float = 0.05, points: int = 101,
