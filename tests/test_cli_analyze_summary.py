@@ -60,13 +60,43 @@ def test_json_names_the_analysed_file_and_keeps_the_original_source(capsys, tmp_
     assert provenance["source"]["file"] == "230927_102114.txt"  # the vendor export it was converted from
 
 
-def test_uncalibrated_indices_are_marked(capsys) -> None:
+def _folded(text: str) -> str:
+    """The printed text with its line breaks and indents folded to single spaces (the summary wraps at 100)."""
+    return " ".join(text.split())
+
+
+def test_uncalibrated_insoles_print_no_number_in_body_weights(capsys) -> None:
+    """gaitndd control1 (foot switches, unit au): the force rows in BW are withheld, one line says why, the walk's
+    mean load is a load scale, and the timing rows and their symmetry indices stay (unmarked: no gain in them)."""
     out = _run(capsys, GAITNDD)
-    row = next(line for line in out.splitlines() if line.strip().startswith("first peak"))
-    assert row.endswith("*")
-    timing = next(line for line in out.splitlines() if line.strip().startswith("stride time"))
-    assert not timing.endswith("*")  # timing does not depend on the insoles' gain
-    assert "* uncalibrated insoles" in out
+    lines = out.splitlines()
+    for label in ("first peak", "mid-stance valley", "second peak", "loading rate", "impulse"):
+        assert not [line for line in lines if line.strip().startswith(label)], label
+    assert "(BW" not in out and " N)" not in out
+    assert "body weight:" not in out and "metrics are given in body weights" not in out
+    folded = _folded(out)
+    assert "load scale (au, not a body weight): estimated from the recording's own load" in folded
+    assert "= 0.9184 au" in folded
+    assert ("uncalibrated insoles (au): a reading is not a force and the walk's mean load is not a body weight, so "
+            "first peak, mid-stance valley, second peak, loading rate and impulse are not shown") in folded
+    assert folded.count("no force metric is printed in body weights or newtons") == 2  # one note per foot
+    stride = next(line for line in lines if line.strip().startswith("stride time"))
+    assert stride.split() == ["stride", "time", "(s)", "1.073", "(4)", "1.073", "(3)", "-0.0"]
+    assert "*" not in out  # no row shown depends on the insoles' gain
+
+
+def test_counts_strides_used_and_stances_in_curves_beside_each_other(capsys) -> None:
+    """Each foot's stride count and the stances its curves and maps average, as the report names them."""
+    folded = _folded(_run(capsys, GAITNDD))
+    assert "strides used 269/270 (excluded: 1 event unknown); stances in curves and maps 269;" in folded
+    assert "strides used 268/269 (excluded: 1 event unknown); stances in curves and maps 268;" in folded
+    # Moticon: the two counts differ (6 strides used, 5 stances averaged), so both are printed
+    folded = _folded(_run(capsys, MOTICON))
+    assert "strides used 6/9 (excluded: 2 event unknown, 1 standing or pause); stances in curves and maps 5;" in folded
+    assert "strides used 6/8 (excluded: 1 event unknown, 1 standing or pause); stances in curves and maps 5;" in folded
+    # a calibrated recording keeps its body weight and its rows in BW
+    assert "body weight: estimated from the recording's own load" in folded and "load scale" not in folded
+    assert "first peak (BW) 1.05 (5) 1.06 (1) +1.7" in folded
 
 
 def test_no_strides_prints_no_empty_table(capsys, tmp_path) -> None:

@@ -310,14 +310,35 @@ def analysed_file(path: Path | str) -> dict[str, Any]:
     return {key: described[key] for key in ("path", "size_bytes", "sha256")}
 
 
+# Uncalibrated insoles (unit au): a reading is not a force and the walk's mean load is not a body weight, so the
+# summary shows no number in body weights or newtons (as the report does); the JSON and the tables keep them.
+_FORCE_UNITS = ("BW", "BW/s", "BW s", "N", "N/s", "N s")
+_AU_ANALYSIS_NOTE = "forces are in arbitrary units"  # the analysis' own note: "metrics are given in body weights only"
+_AU_NOTE = ("forces are in arbitrary units (uncalibrated sensors): no force metric is printed in body weights or "
+            "newtons; the JSON and tables keep them, scaled by the walk's mean load in au (a scale, not a weight)")
+_AU_WITHHELD = ("uncalibrated insoles (au): a reading is not a force and the walk's mean load is not a body weight, "
+                "so {names} are not shown")
+
+
+def _stances_in_curves(analysis: Analysis, side: str) -> int:
+    """The stances the foot's curves (and load maps) average: ``n_stances`` of its curves table."""
+    curves = analysis.curves.get(side)
+    return int(curves["n_stances"].iloc[0]) if curves is not None and len(curves) else 0
+
+
 def summary_text(analysis: Analysis, path: Path | str) -> str:
-    """The human-readable summary ``insole analyze`` prints."""
+    """The human-readable summary ``insole analyze`` prints.
+
+    For uncalibrated insoles (unit au) the force metrics in body weights or newtons are withheld, with one
+    line saying why, and the walk's mean load is called a load scale, not a body weight.
+    """
     # signed metrics (medial/lateral) are compared by R - L: a ratio around zero says nothing
     from insole.analysis import SIGNED_METRICS
 
     prov = analysis.provenance
     source = prov["input"]
     origin = source.get("source") or {}
+    uncalibrated_force = analysis.summary.body_weight.get("unit") == "au"
     lines = [f"insole analyze {path}"]
     if origin.get("path") and Path(str(origin["path"])).name != Path(str(path)).name:
         lines.append(f"  recorded as {origin['path']} ({origin.get('format', 'unknown format')})")
@@ -326,8 +347,9 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         + (" (approximate geometry)" if source["layout_approximate"] else "")
         + f", unit {source['unit']}, feet: {', '.join(analysis.sides)}",
         f"  events: {prov['event_method']} method",
-        *textwrap.wrap(analysis.summary.body_weight["source"], width=100, initial_indent="  body weight: ",
-                       subsequent_indent="    "),
+        *textwrap.wrap(analysis.summary.body_weight["source"], width=100,
+                       initial_indent="  load scale (au, not a body weight): " if uncalibrated_force
+                       else "  body weight: ", subsequent_indent="    "),
         "",
         "Data quality",
     ]
@@ -340,11 +362,14 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
                 f"valid {100 * q['valid_fraction']:.1f}%, {q['n_gaps']} gaps ({q['gap_total_s']:.2f} s)",
                 f"sensors used {q['n_sensors_used']}/{q['n_sensors']} (flagged: {_flag_text(q['sensor_flags'])})",
                 f"strides used {q['strides_used']}/{q['strides_detected']} (excluded: {excluded})",
+                f"stances in curves and maps {_stances_in_curves(analysis, side)}",
                 f"low-confidence events {q['low_confidence_events']}",
             ],
             "        ",
         )
         for note in q["notes"]:
+            if uncalibrated_force and str(note).startswith(_AU_ANALYSIS_NOTE):
+                note = _AU_NOTE
             lines += textwrap.wrap(note, width=100, initial_indent="        note: ", subsequent_indent="              ")
     summary = analysis.summary
     lines += ["", f"Cadence {_fmt(summary.cadence_steps_per_min, '.1f')} steps/min"]
@@ -358,8 +383,12 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
     per_foot, symmetry = summary.per_foot, summary.symmetry
     rows = []
     uncalibrated = False
+    withheld = []
     for metric, label, unit, spec in _SHOWN:
         if metric not in per_foot.index:
+            continue
+        if uncalibrated_force and unit in _FORCE_UNITS:
+            withheld.append(label)
             continue
         cells = []
         for side in ("left", "right"):
@@ -390,6 +419,10 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         ]
         if uncalibrated:
             lines.append("  * uncalibrated insoles: a left/right difference in sensor gain reads as load asymmetry")
+        if withheld:
+            names = ", ".join(withheld[:-1]) + (" and " if len(withheld) > 1 else "") + withheld[-1]
+            lines += textwrap.wrap(_AU_WITHHELD.format(names=names), width=100, initial_indent="  ",
+                                   subsequent_indent="    ")
     else:
         lines.append("No strides used: no per-foot metrics (see the data quality above).")
     regions = [(side, analysis.regions[side].set_index("region")) for side in ("left", "right")
