@@ -48,9 +48,9 @@ SURFACES: dict[str, list[str]] = {
     ],
     "insole.report": [
         "CODES", "FindingParams", "PdfError", "REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "ReferenceSet", "Report",
-        "SECTIONS", "build_reference_sets", "build_report", "evaluate", "load_reference_sets", "print_pdf",
-        "render_html", "session_from_analysis", "timing_variability", "write_html", "write_reference_sets",
-        "write_report",
+        "SECTIONS", "build_reference_sets", "build_report", "discard_prestarted_pdf", "evaluate",
+        "load_reference_sets", "prestart_pdf", "print_pdf", "render_html", "session_from_analysis",
+        "timing_variability", "write_html", "write_reference_sets", "write_report",
     ],
     "insole.plot": [
         "BUTTERFLY_ASSUMPTIONS", "SIDE_COLOURS", "SYMMETRY_METRICS", "cop_paths", "force_curves", "load_maps",

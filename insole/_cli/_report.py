@@ -56,23 +56,18 @@ def run(args: argparse.Namespace) -> int:
     outputs = check_outputs((args.out, args.json, args.pdf), force=args.force,
                             inputs=(args.path, args.baseline, args.map))
     require_extra("report")
-    import insole.report
-    from insole.report import write_report
+    from insole.report import discard_prestarted_pdf, prestart_pdf, write_report
 
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
-    # Chromium starts (about a second) while the recording is read and analysed, and prints the page once it is
-    # written (insole/report/_pdf.py). Reached through insole.report's public names once that package exports
-    # them (asked of its owner); until then the page is printed the command-line way, as before.
-    prestart = getattr(insole.report, "prestart_pdf", None)
-    discard = getattr(insole.report, "discard_prestarted_pdf", None)
-    if args.pdf is not None and prestart is not None:
-        prestart()
+    # Chromium starts (about half a second) while the recording is read and analysed, and prints the page once it
+    # is written (insole/report/_pdf.py); a browser that cannot start leaves the print to the command-line way.
+    if args.pdf is not None:
+        prestart_pdf()
     try:
         return _run(args, outputs, write_report)
     finally:
-        if discard is not None:
-            discard()  # a browser the command did not use (it stopped before printing)
+        discard_prestarted_pdf()  # a browser the command did not use (it stopped before printing)
 
 
 def _run(args: argparse.Namespace, outputs: list[Path], write_report: Any) -> int:

@@ -15,7 +15,7 @@ from insole.report._build import REPORT_SCHEMA, REPORT_SCHEMA_VERSION, SECTIONS,
 from insole.report._findings import CODES, FindingParams, evaluate
 from insole.report._html import render_html, write_html
 from insole.report._metrics import session_from_analysis
-from insole.report._pdf import PdfError, print_pdf
+from insole.report._pdf import PdfError, discard_prestarted_pdf, prestart_pdf, print_pdf
 from insole.report._reference import (
     ReferenceSet,
     build_reference_sets,
@@ -28,6 +28,8 @@ __all__ = [
     "build_report", "render_html", "write_html", "print_pdf", "write_report", "evaluate", "Report",
     "FindingParams", "CODES", "SECTIONS", "REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "PdfError",
     "session_from_analysis", "load_reference_sets",
+    # a command that will print a PDF starts Chromium first, while it works (insole report --pdf)
+    "prestart_pdf", "discard_prestarted_pdf",
     # the stored reference sets and how they are rebuilt (docs/scripts/rebuild_references.py, validate_findings.py)
     "ReferenceSet", "build_reference_sets", "write_reference_sets", "timing_variability",
 ]
