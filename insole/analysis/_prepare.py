@@ -426,7 +426,10 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams, *,
         values_t = _transposed_float32(foot.values)  # the one transposition
     k, n = values_t.shape
     names = layout.sensor_names
-    valid = foot.valid & np.isfinite(values_t).all(axis=0)
+    # the sum over the sensors (float64: no float32 value can overflow it) is finite exactly where every reading
+    # is: one test per sample instead of one per reading, and the foot's provisional total when nothing is zeroed
+    summed = values_t.sum(axis=0, dtype=np.float64)
+    valid = foot.valid & np.isfinite(summed)
     all_valid = bool(valid.all())
     if not all_valid:
         values_t[:, ~valid] = 0
@@ -458,8 +461,13 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams, *,
                                     f"reads {top[j]:g} {unit} throughout (dead or never loaded)",
                                     excluded_samples=int(valid.sum()), effect="missing"))
         used &= top != bottom
-        provisional_total = values_t.sum(axis=0, dtype=np.float64)
-        low, high = np.percentile(provisional_total[valid], [5, 95])  # one partition for both checks
+        if spike_sensor.size:  # the sum again, without the spikes
+            provisional_total = values_t.sum(axis=0, dtype=np.float64)
+        else:  # the same sum: zero (as the sum of the zeroed readings) where invalid
+            provisional_total = summed if all_valid else np.where(valid, summed, 0.0)
+        del summed
+        # one partition for both checks
+        low, high = np.percentile(provisional_total if all_valid else provisional_total[valid], [5, 95])
         span = float(high - low)
         calibrated = unit in ("N", "kPa")
         quiet = _quiet_sensors(values_t, valid, provisional_total, blocks, used, span, calibrated, params)
@@ -605,16 +613,22 @@ def find_zero_offset(
         return ZeroOffset(note="not applied: no swing phase found")
     force = loads.force
     valid = loads.valid
-    valid_count = np.concatenate([[0], np.cumsum(valid)])
-    counts_per_swing = valid_count[b] - valid_count[a]
-    sums = reduce_intervals(np.add, np.where(valid, force, 0.0), a, b)
+    all_valid = bool(valid.all())  # the usual case: no pass over the samples to mask or count them
+    if all_valid:
+        counts_per_swing = b - a
+        sums = reduce_intervals(np.add, force, a, b)
+    else:
+        valid_count = np.concatenate([[0], np.cumsum(valid)])
+        counts_per_swing = valid_count[b] - valid_count[a]
+        sums = reduce_intervals(np.add, np.where(valid, force, 0.0), a, b)
     observed = counts_per_swing > 0
     if observed.sum() == 0:
         return ZeroOffset(note="not applied: too few valid mid-swing samples")
     a, b, level = a[observed], b[observed], sums[observed] / counts_per_swing[observed]
     swing_a, swing_b = swing_starts[keep][observed], swing_stops[keep][observed]
-    peak = _typical_contact_peak(force, valid, swing_a, swing_b)
-    depth = _swing_depth(force, valid, swing_a, swing_b, level)
+    highs = force if all_valid else np.where(valid, force, -np.inf)  # the force, -inf where invalid
+    peak = _typical_contact_peak(force, valid, swing_a, swing_b, highs)
+    depth = _swing_depth(highs, swing_a, swing_b, level)
     finite_depth = depth[np.isfinite(depth)]
     usual_depth = float(np.percentile(finite_depth, _DEEP_SWINGS_PERCENTILE)) if finite_depth.size else np.nan
     if not (np.isfinite(usual_depth) and usual_depth > 0):
@@ -625,15 +639,11 @@ def find_zero_offset(
     unloaded = depth >= _SWING_DEPTH_FRACTION * usual_depth
     a, b = a[unloaded], b[unloaded]
     left_out = int((~unloaded).sum())
-    counts = np.zeros(loads.n + 1, dtype=np.int64)
-    np.add.at(counts, a, 1)
-    np.add.at(counts, b, -1)
-    mid_swing = (np.cumsum(counts[:-1]) > 0) & valid
-    if mid_swing.sum() < 3:
+    mid_swing = _mid_swing_samples(a, b, valid, all_valid)
+    if mid_swing.size < 3:
         return ZeroOffset(note="not applied: too few valid mid-swing samples")
     # a median over at most ~20000 evenly spread mid-swing samples is plenty
-    rows = np.flatnonzero(mid_swing)
-    rows = rows[:: max(1, rows.size // 20000)]
+    rows = mid_swing[:: max(1, mid_swing.size // 20000)]
     force_offset = float(np.median(force[rows]))
     unit = loads.force_unit
     limit = float(params.unloaded_max_fraction) * peak
@@ -650,7 +660,7 @@ def find_zero_offset(
         pressure_offsets = _row_medians(loads.sensor_pressure_t[:, rows])
         pressure_offsets[~loads.sensor_used] = 0.0
     note = (
-        f"median of {int(mid_swing.sum())} mid-swing samples subtracted per sensor "
+        f"median of {int(mid_swing.size)} mid-swing samples subtracted per sensor "
         f"(total force offset {force_offset:.4g} {unit}"
         + (f", {100 * force_offset / peak:.1f} % of the typical contact peak" if unit == "N" else "")
         + ")"
@@ -662,18 +672,33 @@ def find_zero_offset(
                       pressure_offsets=pressure_offsets)
 
 
-def _swing_depth(force, valid, swing_starts, swing_stops, level) -> np.ndarray:
+def _mid_swing_samples(starts: np.ndarray, stops: np.ndarray, valid: np.ndarray, all_valid: bool) -> np.ndarray:
+    """The valid samples inside any of the intervals ``[starts, stops)`` (non-empty), in ascending order.
+
+    Swings follow one another, so the intervals are usually sorted and apart:
+    their samples are then listed directly (no pass over the whole recording);
+    otherwise they are marked on a running count of interval edges.
+    """
+    if starts.size and np.all(starts[1:] > starts[:-1]) and np.all(stops[:-1] <= starts[1:]):
+        lengths = stops - starts
+        first = np.cumsum(lengths) - lengths  # where each interval's samples begin in the list
+        index = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(starts - first, lengths)
+        return index if all_valid else index[valid[index]]
+    edges = np.bincount(starts, minlength=valid.size + 1) - np.bincount(stops, minlength=valid.size + 1)
+    return np.flatnonzero((np.cumsum(edges[:-1]) > 0) & valid)
+
+
+def _swing_depth(values, swing_starts, swing_stops, level) -> np.ndarray:
     """How far each swing's mid-swing level lies below the higher of the peaks of the contacts beside it.
 
-    The contact before a swing runs from the previous swing's end (or the
-    recording's start) to its start, the one after from its end to the next
-    swing's start (or the recording's end); a side with no valid sample is
-    ignored (NaN when both are).
+    ``values``: the force, -inf where invalid. The contact before a swing runs
+    from the previous swing's end (or the recording's start) to its start, the
+    one after from its end to the next swing's start (or the recording's end);
+    a side with no valid sample is ignored (NaN when both are).
     """
-    n = force.size
+    n = values.size
     order = np.argsort(swing_starts, kind="stable")
     starts, stops = swing_starts[order], swing_stops[order]
-    values = np.where(valid, force, -np.inf)
     before_lo = np.concatenate([[0], stops[:-1]])
     after_hi = np.concatenate([starts[1:], [n]])
     before = np.full(starts.size, -np.inf)
@@ -688,13 +713,16 @@ def _swing_depth(force, valid, swing_starts, swing_stops, level) -> np.ndarray:
 
 
 def _typical_contact_peak(force: np.ndarray, valid: np.ndarray, swing_starts: np.ndarray,
-                          swing_stops: np.ndarray) -> float:
-    """The median of the largest force between consecutive swings (the 95th percentile of the force if none)."""
+                          swing_stops: np.ndarray, highs: np.ndarray) -> float:
+    """The median of the largest force between consecutive swings (the 95th percentile of the force if none).
+
+    ``highs``: the force, -inf where invalid.
+    """
     order = np.argsort(swing_starts, kind="stable")
     starts, stops = swing_starts[order], swing_stops[order]
     between = (starts[1:] > stops[:-1])
     if between.any():
-        peaks = reduce_intervals(np.maximum, np.where(valid, force, -np.inf), stops[:-1][between], starts[1:][between])
+        peaks = reduce_intervals(np.maximum, highs, stops[:-1][between], starts[1:][between])
         peaks = peaks[np.isfinite(peaks)]
         if peaks.size:
             return float(np.median(peaks))
@@ -1003,10 +1031,14 @@ def _saturated_sensors(values, valid, top, total, saturation_kpa, unit, used, sp
     else:
         level = np.where(top > 0, top, np.inf)
     level = np.where(used, level, np.inf).astype(values.dtype)
-    at_top = (values >= level[:, None]) & valid[None, :]
+    at_top = values >= level[:, None]
+    if not valid.all():
+        at_top &= valid[None, :]
     need = _SATURATION_MIN_RUNS * _SATURATION_MIN_RUN_SAMPLES
     found = []
-    for j in np.flatnonzero(at_top.sum(axis=1) >= need):  # usually none: only these get a closer look
+    # counted row by row (count_nonzero of a 1-D mask is a fast C loop; a sum along an axis is not)
+    candidates = [j for j in range(k) if np.count_nonzero(at_top[j]) >= need]
+    for j in candidates:  # usually none: only these get a closer look
         starts, stops = runs(at_top[j])
         long = (stops - starts) >= _SATURATION_MIN_RUN_SAMPLES
         if not long.any() or span <= 0:
