@@ -540,9 +540,13 @@ def _stride_tables(analysis: Any) -> dict[str, Any]:
     for side in analysis.sides:
         table = analysis.strides[side]
         columns = [(c, label, unit) for c, label, unit in _STRIDE_COLUMNS if c in table.columns]
-        # body-weight figures when body weight is known, newtons otherwise (not both)
-        has_bw = "max_force_bw" in table and table["max_force_bw"].notna().any()
-        if has_bw:
+        # body-weight figures when body weight is known, newtons otherwise (not both); an uncalibrated walk (au)
+        # has neither: its "body weight" is only its own mean load, so its figures stay in au
+        uncalibrated = analysis.unit == "au"
+        has_bw = not uncalibrated and "max_force_bw" in table and table["max_force_bw"].notna().any()
+        if uncalibrated:
+            columns = [c for c in columns if not c[0].endswith(("_bw", "_bw_s", "_n"))]
+        elif has_bw:
             columns = [c for c in columns if c[0] != "max_force_n"]
         else:
             columns = [c for c in columns if not c[0].endswith(("_bw", "_bw_s"))]

@@ -357,8 +357,6 @@ def test_a_sensor_dying_mid_walk_is_named_beside_the_heel_share_and_any_finding_
     assert section and html_escape(rows["share_heel"]["sensor_caveat"], quote=False) in section.group(0)
 
 
-@pytest.mark.xfail(strict=True, reason="dashboards/_offline.py _stride_tables keeps the *_bw columns when the analysis "
-                                       "fills them from an au walk's mean load; the change is asked of its owner")
 def test_the_dashboard_stride_table_of_an_uncalibrated_walk_has_no_body_weight_column(shared_data: Path) -> None:
     recording = load(shared_data / "gaitndd/control1.hea")
     html = build_dashboard(recording, analyze(recording))
