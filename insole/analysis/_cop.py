@@ -181,13 +181,25 @@ def cop_features(
     with np.errstate(all="ignore"):
         out["gait_line_width_mm"] = np.where(any_cop, np.nanmax(np.where(has, wy, -np.inf), axis=1)
                                              - np.nanmin(np.where(has, wy, np.inf), axis=1), np.nan)
-        steps = np.hypot(np.diff(wx, axis=1), np.diff(wy, axis=1))
-        out["cop_path_length_mm"] = np.where(any_cop, np.nansum(steps, axis=1), np.nan)
-        load = np.clip(nan_to_num_inplace(wf.copy()), 0, None)
-        weight = np.where(has, load, 0.0)
+        # each step's length, in the x differences' own array; NaN steps as zeros, summed: a NaN-sum
+        steps = np.diff(wx, axis=1)
+        dy = np.diff(wy, axis=1)
+        np.hypot(steps, dy, out=steps)
+        del dy
+        np.copyto(steps, 0.0, where=np.isnan(steps))
+        out["cop_path_length_mm"] = np.where(any_cop, steps.sum(axis=1), np.nan)
+        del steps
+        # the stance force, clipped at zero, where the COP is known (zero elsewhere), in one array of our own
+        weight = nan_to_num_inplace(wf.copy())
+        np.clip(weight, 0, None, out=weight)
+        np.copyto(weight, 0.0, where=~has)
         total = weight.sum(axis=1)
         # finite weights times finite positions: nothing for a NaN-sum to skip, a plain sum is the same
-        moment = (weight * nan_to_num_inplace(wy.copy())).sum(axis=1)
+        moment_terms = nan_to_num_inplace(wy.copy())
+        np.multiply(weight, moment_terms, out=moment_terms)
+        del weight
+        moment = moment_terms.sum(axis=1)
+        del moment_terms
         out["cop_ml_offset_mm"] = np.where(total > 0, moment / total, np.nan)
     if ml_ok:
         out["cop_ml_offset_pct"] = 100.0 * out["cop_ml_offset_mm"] / layout.ball_width_mm

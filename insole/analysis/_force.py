@@ -47,15 +47,13 @@ def force_features(
     column = np.arange(windows.shape[1])[None, :]
     half = (length // 2)[:, None]
     inside = column < length[:, None]
-    first_half = np.where(inside & (column < half), windows, -np.inf)
-    second_half = np.where(inside & (column >= half), windows, -np.inf)
-    p1 = np.argmax(first_half, axis=1)
-    p2 = np.argmax(second_half, axis=1)
+    # each (m, L) temporary is dropped once read: only one is alive at a time beside the windows
+    p1 = np.argmax(np.where(inside & (column < half), windows, -np.inf), axis=1)
+    p2 = np.argmax(np.where(inside & (column >= half), windows, -np.inf), axis=1)
     rows = np.arange(m)
     f1 = windows[rows, p1]
     f2 = windows[rows, p2]
-    between = np.where((column >= p1[:, None]) & (column <= p2[:, None]), windows, np.inf)
-    v = np.argmin(between, axis=1)
+    v = np.argmin(np.where((column >= p1[:, None]) & (column <= p2[:, None]), windows, np.inf), axis=1)
     fv = windows[rows, v]
     stance_samples = np.maximum(length, 1)
     dt = 1.0 / sample_rate_hz

@@ -129,6 +129,7 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok):
             lengths = b - a
             stance_samples = np.arange(int(lengths.sum())) + np.repeat(a - (np.cumsum(lengths) - lengths), lengths)
             cop_xy = cop_path(foot.positive_load_t, recording.layout, foot.force, min_force, samples=stance_samples)
+            del stance_samples
             columns.update(cop_features(cop_xy[0], cop_xy[1], foot.force, a, b, recording.layout, cpei_ok,
                                         index=index, force_windows=force_windows))
         regional, per_sensor = region_features(
