@@ -82,7 +82,7 @@ def test_force_curves_and_shares_are_the_analysis_tables(moticon: tuple[insole.R
     _, analysis = moticon
     curves = plot.force_curves(analysis)
     assert curves is not None
-    means = {t.name.split()[0]: t for t in curves.data if t.name.endswith("steps)")}
+    means = {t.name.split()[0]: t for t in curves.data if t.name.endswith("stances)")}
     for side in analysis.sides:
         np.testing.assert_array_equal(np.asarray(means[side].y, float), analysis.curves[side]["force_bw_mean"])
         assert means[side].line.color == plot.SIDE_COLOURS[side]

@@ -72,7 +72,7 @@ def _region_shares(analysis: Any, groups: Sequence[str], height_px: int | None) 
                                                  "ticktext": [label.replace(" ", "<br>") for label in labels]},
                          yaxis={"title": {"text": "share of stance load (%)"}})
     # one foot recorded: its own shares, titled so (a "comparison" of one foot misled the reader)
-    title = ("Left / right comparison: regional share of stance load (mean ± SD over steps)"
+    title = ("Left / right comparison: regional share of stance load (mean ± SD over stances)"
              if len(analysis.sides) > 1 else
-             f"Regional share of stance load, {analysis.sides[0]} foot only (mean ± SD over steps)")
+             f"Regional share of stance load, {analysis.sides[0]} foot only (mean ± SD over stances)")
     return styled(fig, title, height_px=height_px or 380)

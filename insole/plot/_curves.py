@@ -66,7 +66,7 @@ def _force_curves(analysis: Any, cop: bool, height_px: int | None) -> dict[str, 
             fig["data"] += _side_traces(analysis.curves[side], side, "force_bw", legend=True, grouped=False)
         fig["layout"].update(xaxis={"title": {"text": "stance (% of heel strike to toe off)"}, "range": [0, 100]},
                              yaxis={"title": {"text": f"vertical force ({unit})"}})
-        return styled(fig, "Force curves: mean ± SD over steps", height_px=height_px or 380)
+        return styled(fig, "Force curves: mean ± SD over stances", height_px=height_px or 380)
     fig = grid(len(panels), horizontal_spacing=0.09, titles=[title for _, title in panels])
     for col, (key, _) in enumerate(panels, start=1):
         for side in sides:
@@ -77,7 +77,7 @@ def _force_curves(analysis: Any, cop: bool, height_px: int | None) -> dict[str, 
         fig["layout"][axis_name("y", col)]["ticklabelstandoff"] = 6
     for annotation in fig["layout"].get("annotations", []):
         annotation["font"] = {"size": 12}
-    return styled(fig, "Force and centre of pressure over stance: mean ± SD over steps", height_px=height_px or 380)
+    return styled(fig, "Force and centre of pressure over stance: mean ± SD over stances", height_px=height_px or 380)
 
 
 def _side_traces(curve: Any, side: str, key: str, *, legend: bool, grouped: bool) -> list[dict[str, Any]]:
@@ -96,7 +96,7 @@ def _side_traces(curve: Any, side: str, key: str, *, legend: bool, grouped: bool
                        "name": f"{side} ± SD", **group, **shown})
     n_stances = int(np.nanmax(curve["n_stances"].to_numpy(float))) if "n_stances" in curve else 0
     traces.append({"type": "scatter", "x": pct, "y": mean, "mode": "lines", "line": {"color": colour, "width": 2.5},
-                   "name": f"{side} mean ({n_stances} step{'' if n_stances == 1 else 's'})", **group, **shown})
+                   "name": f"{side} mean ({n_stances} stance{'' if n_stances == 1 else 's'})", **group, **shown})
     return traces
 
 
