@@ -849,6 +849,26 @@ def _spike_thresholds(blocks: _Blocks) -> np.ndarray:
     return np.maximum(typical, _SPIKE_MIN_FRACTION * max(strongest, 0.0))
 
 
+def _samples_above(values: np.ndarray, bar: np.ndarray, blocks: _Blocks) -> np.ndarray:
+    """``np.flatnonzero(values > bar[:, None])`` for (sensors, samples) ``values``, looking only where it may be True.
+
+    A sample is above its sensor's bar only in a window whose maximum (``blocks.window_max``, of these very
+    values) is: only those windows are read, and the samples past the last whole window.
+    """
+    k, n = values.shape
+    width, windows = blocks.window, blocks.windows
+    covered = windows * width
+    hit = np.flatnonzero(blocks.window_max[:, :windows] > bar[:, None])
+    row, window = np.divmod(hit, windows)
+    samples = values[:, :covered].reshape(k, windows, width)[row, window]  # (hit windows, width), a small copy
+    at, offset = np.divmod(np.flatnonzero(samples > bar[row][:, None]), width)  # np.nonzero of 2-D is slow
+    found = row[at] * n + window[at] * width + offset  # in order: by sensor, window, then sample
+    if covered < n:
+        tail_row, tail_i = np.divmod(np.flatnonzero(values[:, covered:] > bar[:, None]), n - covered)
+        found = np.sort(np.concatenate([found, tail_row * n + covered + tail_i]))
+    return found
+
+
 def _find_spikes(values: np.ndarray, valid: np.ndarray, blocks: _Blocks,
                  threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sensor, sample) indices of isolated one- or two-sample spikes, in sample order per sensor.
@@ -872,7 +892,7 @@ def _find_spikes(values: np.ndarray, valid: np.ndarray, blocks: _Blocks,
     floor = blocks.minimum.min(axis=1, initial=np.inf)
     if tail.shape[1]:
         floor = np.minimum(floor, tail.min(axis=1))
-    high = np.flatnonzero(values > (floor + threshold)[:, None])
+    high = _samples_above(values, floor + threshold, blocks)
     rows, i = np.divmod(high, n)
     x = values
     # the first and last samples have one neighbour: a drop to it by the threshold is enough
