@@ -431,3 +431,18 @@ def test_a_bilateral_force_curve_level_needs_a_walking_speed_the_controls_cover(
     assert flattened(1.1) == ["both"]
     assert flattened(None) == []  # speed unknown: a slow walk flattens the curve by itself [82]
     assert flattened(0.7) == []   # slower than every control
+
+
+def test_a_cop_finding_is_measured_by_its_difference_never_a_symmetry_index():
+    """The COP offset is signed (medial +, lateral -): a ratio to the feet's mean means nothing near 0."""
+    import insole
+    from insole.report import evaluate, session_from_analysis
+    from insole.simulate import SimulationParams, simulate
+
+    recording = simulate(SimulationParams(pattern="overpronation", side="left", duration_s=60.0, seed=2))
+    found = [f for f in evaluate(session_from_analysis(insole.analyze(recording), recording)).findings
+             if f.code == "pronated_loading"]
+    assert [f.side for f in found] == ["left"]
+    measured = found[0].to_dict()["measured"]
+    assert measured["symmetry_index_pct"] is None
+    assert measured["difference"] == pytest.approx(measured["value"] - measured["other_foot_value"], abs=1e-3)

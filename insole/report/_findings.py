@@ -599,7 +599,7 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
         metric=rule.metric, label=rule.label, unit=rule.unit, value=value,
         other_value=other[0] * rule.scale if other else None,
         difference=(this[0] - other[0]) * rule.scale if other else None,
-        symmetry_index_pct=_si(this[0], other[0]) if other else None,
+        symmetry_index_pct=_si(this[0], other[0]) if other and rule.compare == "si" else None,  # signed: R-L only
         sd=this[1] * rule.scale if math.isfinite(this[1]) else None, n_steps=this[2],
         extra={} if given_other_z is None else {"z_given_other_foot": given_other_z},
     )
