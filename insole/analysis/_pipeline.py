@@ -20,9 +20,8 @@ Each stage is a function of the stages before it (and the frozen
 then ``_quality`` and ``_methods`` say what it rests on and how it was made.
 Stages 1-3 and 5 are per foot (both feet at once on two threads when the
 recording is long; with ``overwrite_recording``, the lean path of ``insole
-analyze``, the checks work in the recording's own arrays and the sensor
-checks and stance features of the feet go one after the other, with the same
-numbers). ``docs/analysis-methods.md`` explains the choices;
+analyze``, the checks work in the recording's own arrays and the feet go one
+after the other, with the same numbers). ``docs/analysis-methods.md`` explains the choices;
 ``docs/analysis-json.md`` the output.
 """
 
@@ -68,8 +67,7 @@ def analyze(recording: Recording, params: AnalysisParams | None = None, *,
         afterwards (``insole analyze`` without ``--report``/``--dashboard``):
         the sensor checks then work in the recording's own values, where its
         reader stored them sensor by sensor (our Parquet reader does), instead
-        of in a copy, and the feet's sensor checks and stance features run one
-        after the other (their event detection still both at once). The same
+        of in a copy, and the feet are analysed one after the other. The same
         numbers, in less memory (an hour's two feet some 90 MiB less at the
         peak, eight hours' some 650 MiB), but the recording's values are
         overwritten: nothing may read them afterwards. False by default.
@@ -94,24 +92,19 @@ def _analyze(recording: Recording, params: AnalysisParams | None, owned: bool) -
     method = event_method(recording, params)
     fs = float(recording.sample_rate_hz)
 
-    def prepared(side: str) -> FootLoads:
-        return foot_loads(recording, check_sensors(recording, side, params, reuse_values=owned))
-
-    def events_of(side: str, loads: FootLoads) -> tuple[FootLoads, Contacts, FootTiming]:
+    def loads_and_events(side: str) -> tuple[FootLoads, Contacts, FootTiming]:
+        loads = foot_loads(recording, check_sensors(recording, side, params, reuse_values=owned))
         contacts = detect_events(loads.force, fs, params, valid=loads.valid, time_s=loads.time_s, method=method,
                                  calibrated=loads.force_unit == "N")
         loads = remove_offset(loads, contacts, params, in_place=True)  # these loads are ours alone
         # each foot's own timing on its own thread; only the cross-check of the two feet waits for both
         return loads, contacts, foot_timing(loads, contacts, params)
 
-    if owned:
-        # the lean mode (overwrite_recording) runs the sensor checks one foot after the other: they make
-        # temporaries of some 20-40 MB an hour per foot, two feet at once would hold both sets. Event detection
-        # and the offset work on the foot's total force and in place: both feet at once cost little memory
-        ready = {side: prepared(side) for side in recording.sides}
-        per_foot = dict(zip(recording.sides, _per_side(lambda side: events_of(side, ready.pop(side)), recording)))
-    else:
-        per_foot = dict(zip(recording.sides, _per_side(lambda side: events_of(side, prepared(side)), recording)))
+    # the lean mode (overwrite_recording) runs the feet one after the other: each foot's preparation, event
+    # detection and stance features make temporaries of some 20-40 MB an hour; two feet at once hold both sets
+    # (even event detection and the offset alone on two threads, after both feet's checks, took the hour's
+    # insole analyze --json from 302 to 335 MiB at the peak)
+    per_foot = dict(zip(recording.sides, _per_side(loads_and_events, recording, parallel=not owned)))
     loads = {side: found[0] for side, found in per_foot.items()}
     contacts = {side: found[1] for side, found in per_foot.items()}
     # a stride's exclusion can need the other foot's contacts: settled before
