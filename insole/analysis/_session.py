@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from insole._errors import AnalysisError
 from insole._recording import Recording
 from insole.analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
 from insole.analysis._prepare import FootLoads
@@ -31,7 +32,7 @@ from insole.analysis._summary import (
     timing_variability,
 )
 
-__all__ = ["BodyWeight", "body_weight", "summarise", "PLAUSIBLE_LOAD_TO_BODY_WEIGHT"]
+__all__ = ["BodyWeight", "body_weight", "standing_split", "summarise", "PLAUSIBLE_LOAD_TO_BODY_WEIGHT"]
 
 # In steady level walking the mean vertical ground reaction force over whole
 # strides equals body weight: the body's vertical velocity is the same at the
@@ -43,6 +44,8 @@ __all__ = ["BodyWeight", "body_weight", "summarise", "PLAUSIBLE_LOAD_TO_BODY_WEI
 # the mass, the calibration or the unit is wrong (gaitpdb's insoles read
 # 1.29-1.45 x mass x g), and every value in BW inherits that error.
 PLAUSIBLE_LOAD_TO_BODY_WEIGHT = (0.8, 1.2)
+
+_NOT_GIVEN = object()  # ``summarise``'s standing split when its caller did not take it earlier
 
 
 
@@ -159,9 +162,17 @@ def summarise(
     features: Mapping[str, StanceFeatures],
     body_weight: BodyWeight,
     params: AnalysisParams,
+    standing: Any = _NOT_GIVEN,
 ) -> Summary:
     """The summary stage: mean/SD/CV per foot over the used strides, symmetry, timing variability, and the
-    standing weight split."""
+    standing weight split.
+
+    ``standing``: ``standing_split(recording, loads, timing, params)`` when the caller took it earlier (it
+    needs only the timing and the loads, so a caller may take it right after the timing and let each foot's
+    per-sensor loads go after that foot's stance features); taken here when not given.
+    """
+    if standing is _NOT_GIVEN:
+        standing = standing_split(recording, loads, timing, params)
     strides = {side: features[side].strides for side in recording.sides}
     per_foot = per_foot_statistics(strides)
     cv, robust_cv, sd, used = {}, {}, {}, {}
@@ -204,13 +215,19 @@ def summarise(
             for s, t in stance_times.items()},
         timing_variability=timing_variability(stride_times, stance_times),
         body_weight=body_weight.to_dict(),
-        standing=_standing(recording, loads, timing, params),
+        standing=None if standing is None else dict(standing),
         key_metrics=key,
     )
 
 
-def _standing(recording, loads, timing, params) -> dict[str, Any] | None:
-    """Weight distribution over the periods when both feet stand (long contacts overlapping)."""
+def standing_split(
+    recording: Recording, loads: Mapping[str, FootLoads], timing: Mapping[str, FootTiming], params: AnalysisParams
+) -> dict[str, Any] | None:
+    """Weight distribution over the periods when both feet stand (long contacts overlapping); None without them.
+
+    Reads the timing and each foot's force and per-sensor loads (``positive_load_t``), nothing of the stance
+    features: ``summarise`` takes it when its caller has not.
+    """
     if len(recording.sides) < 2:
         return None
     spans = {}
@@ -242,7 +259,10 @@ def _standing(recording, loads, timing, params) -> dict[str, Any] | None:
         rear = layout.region_mask("rearfoot") & foot.sensor_used
         if front.any() and rear.any() and inside.any():
             # shares of the whole foot's load (the midfoot takes the rest)
-            load = foot.positive_load_t[:, inside].sum(axis=1, dtype=np.float64)  # per sensor
+            positive = foot.positive_load_t
+            if positive is None:  # never after remove_offset, which every caller runs first
+                raise AnalysisError("the standing split needs the loads clipped at zero (remove_offset)")
+            load = positive[:, inside].sum(axis=1, dtype=np.float64)  # per sensor
             whole = float(load[foot.sensor_used].sum())
             f, r = float(load[front].sum()), float(load[rear].sum())
             front_rear[side] = (100.0 * f / whole, 100.0 * r / whole) if whole > 0 else (float("nan"),) * 2
