@@ -147,8 +147,12 @@ def heading_axis(foot: FootLoads) -> int | None:
         return None
     # gravity dominates the mean: about 20000 evenly spread valid samples settle it
     # as surely as an hour of them, without copying the whole (samples x 3) array
-    rows = np.flatnonzero(foot.valid)
-    rows = rows[:: max(1, rows.size // 20000)]
+    n = foot.valid.size
+    if foot.valid.all():  # the same rows, without listing every valid sample first
+        rows = np.arange(0, n, max(1, n // 20000))
+    else:
+        rows = np.flatnonzero(foot.valid)
+        rows = rows[:: max(1, rows.size // 20000)]
     accel = np.asarray(samples.accel_g[rows], dtype=float)
     if accel.size == 0 or not np.isfinite(accel).any():
         return None
@@ -172,7 +176,10 @@ def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> 
     # two, leaves the events around it observed); one leading the recording
     # is never bridged, as in the detector
     bridge = max(1, int(round(BRIDGE_GAP_S * fs)))
-    gap_starts, gap_stops = runs(~foot.valid)
+    if foot.valid.all():  # no gap: no pass over the samples to look for one
+        gap_starts = gap_stops = np.zeros(0, dtype=np.int64)
+    else:
+        gap_starts, gap_stops = runs(~foot.valid)
     long = ((gap_stops - gap_starts) > bridge) | (gap_starts == 0)
     gap_start_s = t[gap_starts[long]] if t.size else np.zeros(0)
     gap_end_s = t[gap_stops[long] - 1] if t.size else np.zeros(0)
