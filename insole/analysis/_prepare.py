@@ -829,7 +829,11 @@ class _Blocks:
                 self.window_max[j] = np.maximum.reduceat(values[j, : self.windows * self.window], starts)
         nb = self.count * self.per_block
         block_high = self.window_max[rows, :nb].reshape(rows.size, self.count, self.per_block).max(axis=2)
-        block_low = self.cut(values)[rows].min(axis=2) if rows.size < values.shape[0] else self.cut(values).min(axis=2)
+        block_low = np.empty((rows.size, self.count), dtype=values.dtype)
+        if self.count:  # the same 1-D reduceat row by row (faster than a min over the blocks' last axis)
+            block_starts = np.arange(0, self.count * self.size, self.size)
+            for i, j in enumerate(rows.tolist()):
+                block_low[i] = np.minimum.reduceat(values[j, : self.count * self.size], block_starts)
         if not hasattr(self, "maximum"):
             self.maximum, self.minimum = block_high, block_low
         else:
