@@ -54,6 +54,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="replace existing files (a BIDS run only with a new export of the same source file)")
     parser.add_argument("--format", choices=FormatChoices(), metavar="FORMAT",
                         help="force an input format instead of detecting it: %(choices)s")
+    parser.add_argument("--map", type=Path, metavar="MAPPING",
+                        help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md); "
+                             "never written over, even with --force")
     bids = parser.add_argument_group("BIDS labels")
     bids.add_argument("--subject", help="participant label, letters and digits (default: the recording's subject id "
                                         "reduced to letters and digits, else 01)")
@@ -64,6 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    inputs = [p for p in (args.path, args.map) if p is not None]  # never written over, even with --force
     params = None
     if args.to == "bids":
         from insole.io import BidsExportParams
@@ -74,19 +78,19 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
     if args.to == "c3d" and args.out.suffix.lower() == ".c3d" and not args.out.is_dir():
         # an --out ending in .c3d names the file itself (issue 20: it used to become a folder)
-        target: Path | None = check_target(args.out, force=args.force, inputs=[args.path])
+        target: Path | None = check_target(args.out, force=args.force, inputs=inputs)
         out = args.out.parent
     else:
-        out = check_target(args.out, folder=True, inputs=[args.path])
+        out = check_target(args.out, folder=True, inputs=inputs)
         target = out / f"{args.path.stem}.c3d" if args.to == "c3d" else None
     # refuse what can be refused before the recording is read and analysed
     first = [target] if target is not None else [out / n for n in _FIRST_TABLES] if args.to == "tables" else []
     for path in first if out.is_dir() else ():
-        check_target(path, force=args.force, inputs=[args.path])
-    from insole.io import load  # the readers load here, not for --help
+        check_target(path, force=args.force, inputs=inputs)
+    from insole._cli._convert import open_input  # the readers load here, not for --help
 
     try:
-        recording = load(args.path, args.format)
+        recording = open_input(args.path, args.format, args.map)
     except OSError as error:  # the importers' own errors are InputErrors; this is the file system's
         raise InputError(args.path, f"cannot be read ({error.strerror or error})") from None
     try:
@@ -94,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         raise OutputError(out, f"cannot be created ({error.strerror or error})") from None
     try:
-        written = _write(args, recording, out, params, target)
+        written = _write(args, recording, out, params, target, inputs)
     except OSError as error:  # the file system refused mid-way (full disk, a mount turned read-only)
         where = error.filename or out
         raise OutputError(where, f"cannot be written ({error.strerror or error})") from None
@@ -103,24 +107,25 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(args: argparse.Namespace, recording: Any, out: Path, params: Any, target: Path | None) -> list[Path]:
+def _write(args: argparse.Namespace, recording: Any, out: Path, params: Any, target: Path | None,
+           inputs: list[Path]) -> list[Path]:
     if args.to == "bids":
         from insole.io import write_bids
 
-        return write_bids(recording, out, params, input_path=args.path, force=args.force, inputs=[args.path])
+        return write_bids(recording, out, params, input_path=args.path, force=args.force, inputs=inputs)
     if args.to == "c3d":
         from insole.io import c3d_events_note, write_c3d
 
         assert target is not None
-        path = write_c3d(recording, target, force=args.force, inputs=[args.path])
+        path = write_c3d(recording, target, force=args.force, inputs=inputs)
         note = c3d_events_note(path)
         if note is not None:
             sys.stderr.write(note + "\n")
         return [path]
-    return _tables(recording, args.path, out, force=args.force)
+    return _tables(recording, args.path, out, force=args.force, inputs=inputs)
 
 
-def _tables(recording: Any, path: Path, out: Path, *, force: bool) -> list[Path]:
+def _tables(recording: Any, path: Path, out: Path, *, force: bool, inputs: list[Path]) -> list[Path]:
     from insole.analysis import analyze
     from insole.io import analysis_tables, footprint_table, write_tables
 
@@ -129,4 +134,4 @@ def _tables(recording: Any, path: Path, out: Path, *, force: bool) -> list[Path]
     tables.update(analysis_tables(analysis))
     provenance: dict[str, Any] = {"input": str(path), "source": dict(recording.meta.source or {}),
                                   "analysis": {"params": analysis.params.to_dict()}}
-    return write_tables(tables, out, provenance=provenance, force=force, inputs=[path])
+    return write_tables(tables, out, provenance=provenance, force=force, inputs=inputs)

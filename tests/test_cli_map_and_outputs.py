@@ -1,0 +1,66 @@
+"""Command-line fixes from a new user's review: ``export --map``, the report's one-line summary, where
+``insole dashboard`` writes without ``--out``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from insole._cli import main
+from insole.io._export import read_c3d_analogs
+
+# a three-sample foot-switch table: the right foot's empty second field is a gap (docs/generic-csv.md)
+_TABLE = "t\tleft\tright\n0.00\t0.5\t0.1\n0.02\t0.6\t\n0.04\t0.7\t0.3\n"
+_MAPPING = ('{"sample_rate_hz": 50, "time_column": "t", "layout": "footswitch1", "unit": "au", '
+            '"left": ["left"], "right": ["right"], "meta": {"subject_id": "FS-1"}}')
+
+
+@pytest.fixture
+def switches(tmp_path: Path) -> tuple[Path, Path]:
+    data = tmp_path / "switches.tsv"
+    data.write_text(_TABLE)
+    mapping = tmp_path / "switches.json"
+    mapping.write_text(_MAPPING)
+    return data, mapping
+
+
+# --------------------------------------------------------------------------------- export --map
+
+
+def test_export_without_a_mapping_points_to_the_map_option_it_has(switches, tmp_path: Path, capsys) -> None:
+    data, _ = switches
+    code = main(["export", str(data), "--format", "generic-csv", "--to", "c3d", "--out", str(tmp_path / "s.c3d")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "pass --map" in err
+    assert not (tmp_path / "s.c3d").exists()
+
+
+def test_export_reads_a_generic_table_through_its_map(switches, tmp_path: Path, capsys) -> None:
+    data, mapping = switches
+    out = tmp_path / "s.c3d"
+    assert main(["export", str(data), "--map", str(mapping), "--to", "c3d", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"{out}\n"
+    rate, labels, _, values = read_c3d_analogs(out)
+    assert rate == 50.0 and labels == ["L_TIME", "L_VALID", "L_FORCE", "R_TIME", "R_VALID", "R_FORCE"]
+    # C3D analogs are 32-bit floats: the table's numbers come back at float32 precision
+    expected = np.array([[0.0, 0.02, 0.04], [1, 1, 1], [0.5, 0.6, 0.7],
+                         [0.0, 0.02, 0.04], [1, 0, 1], [0.1, np.nan, 0.3]], dtype=np.float32)
+    assert np.array_equal(values, expected.astype(np.float64), equal_nan=True)
+    # the BIDS labels come from the mapping's [meta]
+    assert main(["export", str(data), "--map", str(mapping), "--to", "bids", "--out", str(tmp_path / "bids")]) == 0
+    assert (tmp_path / "bids" / "sub-FS1" / "sub-FS1_scans.tsv").is_file()
+
+
+@pytest.mark.parametrize("to", ["c3d", "bids"])
+def test_export_never_writes_over_its_mapping(switches, to: str, capsys) -> None:
+    data, mapping = switches
+    target = mapping.with_suffix(".c3d") if to == "c3d" else mapping
+    if to == "c3d":
+        mapping.rename(target)  # a mapping whose name ends in .c3d names the C3D file itself
+        mapping = target
+    code = main(["export", str(data), "--map", str(mapping), "--to", to, "--out", str(target), "--force"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "is one of this command's inputs" in err
+    assert mapping.read_text() == _MAPPING
