@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -64,3 +65,25 @@ def test_export_never_writes_over_its_mapping(switches, to: str, capsys) -> None
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "is one of this command's inputs" in err
     assert mapping.read_text() == _MAPPING
+
+
+# ----------------------------------------------------------------------------- report's summary line
+
+
+def test_report_line_names_severity_and_confidence(switches, tmp_path: Path, capsys, monkeypatch) -> None:
+    # the line used to read "pronated_loading (left, low)", where "low" was the confidence, not the severity
+    import insole.report
+
+    def fake_write_report(recording, out, **_):
+        finding = SimpleNamespace(code="pronated_loading", side="left", severity="mild", confidence="very_low")
+        return SimpleNamespace(findings=[finding, SimpleNamespace(code="heel_offload", side="right",
+                                                                  severity="moderate", confidence="high")])
+
+    monkeypatch.setattr(insole.report, "write_report", fake_write_report)
+    data, mapping = switches
+    page = tmp_path / "r.html"
+    assert main(["report", str(data), "--map", str(mapping), "--out", str(page)]) == 0
+    assert capsys.readouterr().out == (
+        f"wrote {page}: 2 finding(s): pronated_loading (left; severity mild, confidence very low), "
+        "heel_offload (right; severity moderate, confidence high)\n"
+    )

@@ -86,7 +86,13 @@ def _run(args: argparse.Namespace, outputs: list[Path], write_report: Any) -> in
             raise InputError(args.path, str(error)) from None
     report = write_report(recording, args.out, path=args.path, baseline=baseline, baseline_path=args.baseline,
                           json_path=args.json, pdf_path=args.pdf, body_mass_kg=args.mass_kg, force=args.force)
-    flagged = ", ".join(f"{f.code} ({f.side}, {f.confidence.replace('_', ' ')})" for f in report.findings) or "none"
+    flagged = ", ".join(_finding_words(f) for f in report.findings) or "none"
     written = ", ".join(str(p) for p in outputs)
     print(f"wrote {written}: {len(report.findings)} finding(s): {flagged}", file=sys.stdout)
     return 0
+
+
+def _finding_words(finding: Any) -> str:
+    """``pronated_loading (left; severity mild, confidence low)``: both grades named, neither read as the other."""
+    return (f"{finding.code} ({finding.side}; severity {finding.severity.replace('_', ' ')}, "
+            f"confidence {finding.confidence.replace('_', ' ')})")
