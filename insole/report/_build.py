@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from insole._errors import InputError
 from insole._recording import Recording
 from insole._version import __version__
 from insole.analysis import symmetry_index_pct
@@ -928,7 +929,7 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics,
                 "change_pct": json_number(100.0 * change / abs(ma)) if ma and key not in _SIGNED else None,
                 "direction": _direction(change, digits),
                 "mdc95": json_number(mdc), "beyond_mdc95": None if mdc is None else bool(abs(change) > mdc),
-                "beyond_step_scatter": bool(abs(t) >= 3.0), "t": json_number(t, 2),
+                "beyond_step_scatter": bool(abs(t) >= 3.0), "t": json_number(t, 2), "not_judged": None,
             })
     s_now, s_before = session_metric_values(session), session_metric_values(baseline)
     for key, label, unit, digits, _, _ in _SESSION_ROWS:
@@ -943,7 +944,7 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics,
                      "change_pct": (json_number(100.0 * change / abs(earlier))
                                     if earlier and key not in _SIGNED else None),
                      "direction": _direction(change, digits),
-                     "beyond_step_scatter": None, "t": None})
+                     "beyond_step_scatter": None, "t": None, "not_judged": None})
     return rows
 
 
@@ -1122,6 +1123,8 @@ class Report:
     baseline_input: dict[str, Any] | None = None
     baseline_result: FindingsResult | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
+    # why nothing is judged against the baseline (it is another person: ``other_person``), else None
+    baseline_not_judged: str | None = None
     # the "Clinic test" section (``_clinic_test.clinic_section``) when the recording holds a saved clinic test
     clinic_test: dict[str, Any] | None = None
     # where in stance the feet's force curves differ (SPM), computed once here; the page and the JSON show it
@@ -1184,8 +1187,11 @@ class Report:
         if self.baseline is not None:
             before = {(f.code, f.side) for f in self.baseline_result.findings} if self.baseline_result else set()
             after = {(f.code, f.side) for f in self.findings}
+            if self.baseline_not_judged is not None:  # another person's findings are no "new" or "resolved" ones
+                before = after = set()
             out["baseline"] = {
                 "input": self.baseline_input,
+                "not_judged": self.baseline_not_judged,
                 "changes": self.changes,
                 "findings_new": [{"code": c, "side": s} for c, s in sorted(after - before)],
                 "findings_resolved": [{"code": c, "side": s} for c, s in sorted(before - after)],
@@ -1216,6 +1222,32 @@ def _input_record(recording: Recording, path: str | Path | None) -> dict[str, An
         "devices": {k: dict(v) for k, v in meta.devices.items()},
     }
     return record
+
+
+def refuse_same_file(record: dict[str, Any], base_record: dict[str, Any], baseline_path: str | Path | None) -> None:
+    """An ``InputError`` when the baseline is the recording's own file (the same path or the same SHA-256)."""
+    if baseline_path is None:
+        return
+    same_path = (record["path"] is not None
+                 and Path(record["path"]).resolve() == Path(baseline_path).resolve())
+    same_bytes = record["sha256"] is not None and record["sha256"] == base_record["sha256"]
+    if same_path or same_bytes:
+        how = ("is the same file as the recording" if same_path
+               else f"has the same contents (SHA-256) as the recording {record['name']}")
+        raise InputError(baseline_path, f"the baseline {how}; a baseline must be an earlier session of the same "
+                                        f"person")
+
+
+def other_person(record: dict[str, Any], base_record: dict[str, Any]) -> str | None:
+    """Why the baseline is not judged, when both files name their subject and the names differ; else None.
+
+    Subject IDs are compared without surrounding spaces and case; an ID missing from either file is not taken as
+    a difference (nothing is known).
+    """
+    now, before = (str(r.get("subject_id") or "").strip() for r in (record, base_record))
+    if not now or not before or now.casefold() == before.casefold():
+        return None
+    return f"the baseline is another person ({before} vs {now})"
 
 
 # The analysis core's methods text cites these keys; what the evidence base says about each.
@@ -1256,6 +1288,12 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
     sets = tuple(load_reference_sets() if reference_sets is None else reference_sets)
     if body_mass_kg is not None:
         recording = recording.with_meta(body_mass_kg=float(body_mass_kg))
+    record = _input_record(recording, path)
+    base_record = _input_record(baseline, baseline_path) if baseline is not None else None
+    not_judged = None
+    if base_record is not None:
+        refuse_same_file(record, base_record, baseline_path)
+        not_judged = other_person(record, base_record)
     session = session_from_analysis(analysis, recording) if analysis is not None else session_metrics(recording)
     base_session = base_result = None
     changes: list[dict[str, Any]] = []
@@ -1265,23 +1303,28 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
         base_session = session_metrics(baseline)
         base_result = evaluate(base_session, params, reference_sets=sets)
         changes = baseline_changes(session, base_session, load_repeatability(session.layout.name))
-    result = evaluate(session, params, reference_sets=sets, baseline=base_session)
+        if not_judged is not None:  # the numbers side by side, no change judged
+            changes = [{**row, "beyond_mdc95": None, "beyond_step_scatter": None, "t": None,
+                        "not_judged": not_judged} for row in changes]
+    # another person's session is no frame for this one's findings
+    result = evaluate(session, params, reference_sets=sets, baseline=base_session if not_judged is None else None)
     key_rows = key_numbers(session, sets, person_record(recording), params)
     extra_refs = list(METHODS_REFERENCES) + [n for row in key_rows for n in row.references] + [13, 64]
     clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
     stance_spm = base_spm = None
     if session.analysis is not None:
         stance_spm = compare_stance_force(recording, session.analysis)
-        if baseline is not None and base_session is not None and base_session.analysis is not None:
+        if (baseline is not None and base_session is not None and base_session.analysis is not None
+                and not_judged is None):
             base_spm = {side: compare_with_baseline(recording, session.analysis, baseline, base_session.analysis, side)
                         for side in session.sides if side in base_session.sides}
     return Report(
         recording=recording, session=session, result=result, key_numbers=key_rows,
         quality=quality_rows(session, recording),
         methods=methods_text(session, params, result.reference_sets, recording),
-        references=_cited(result.findings, extra_refs) + clinic_refs, input=_input_record(recording, path),
+        references=_cited(result.findings, extra_refs) + clinic_refs, input=record,
         generated_at=generated_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        baseline=base_session, baseline_input=_input_record(baseline, baseline_path) if baseline is not None else None,
+        baseline=base_session, baseline_input=base_record, baseline_not_judged=not_judged,
         baseline_result=base_result, changes=changes, clinic_test=clinic,
         stance_spm=stance_spm, baseline_spm=base_spm or {}, pti=pti_table(session, sets),
         caveats=sensor_caveats(session),
