@@ -483,14 +483,66 @@ def _analysis_figures(recording: Recording, analysis: Any) -> tuple[dict[str, An
             for name, fig in figures.items()}, note
 
 
-def _symmetry_rows(analysis: Any) -> list[dict[str, Any]]:
-    """The left/right table: the metrics of ``insole.plot.symmetry_indices``, in its order, with their means."""
+# ------------------------------------------------------------------ flagged sensors
+
+# The region groups looked up for each flagged sensor, and the left/right table's metrics (``plot.SYMMETRY_METRICS``)
+# -> the region groups whose sensors they rest on; None: the whole foot's load (forces, centre of pressure). As the
+# report decides for the same measures (insole/report/_build.py, SENSOR_DEPENDENT); timing rests on no one sensor.
+_FLAG_REGIONS = ("heel", "midfoot", "forefoot", "toes", "hallux", "lesser_toes")
+_SENSOR_DEPENDENT: dict[str, tuple[str, ...] | None] = {
+    **dict.fromkeys(("max_force_n", "first_peak_n", "second_peak_n", "impulse_n_s", "loading_rate_n_s",
+                     "cop_path_length_mm"), None),
+    "heel_share_pct": ("heel",), "forefoot_share_pct": ("forefoot",), "toes_share_pct": ("toes",),
+}
+# On a pressure grid the cells outside the footprint never load and are flagged "flat" (F-Scan: 484 of 955): flat
+# sensors are named only when they are a few of the layout's (a dead cell among loaded ones), as the report does
+_FLAT_NAMED_MAX_FRACTION = 0.10
+
+
+def _flagged_sensors(recording: Recording, analysis: Any) -> dict[str, list[dict[str, Any]]]:
+    """Per foot, the sensors the analysis' quality checks flagged (``quality[side]["sensor_flags"]``) that a reader
+    must know about: name, index in the layout, status, what the check saw and the region groups it lies in."""
+    if analysis is None:
+        return {}
+    layout = recording.layout
+    names = list(layout.sensor_names)
+    masks = {g: layout.region_mask(g) for g in _FLAG_REGIONS}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for side in recording.sides:
+        flags = [f for f in (analysis.quality.get(side, {}).get("sensor_flags") or []) if isinstance(f, dict)]
+        if sum(f.get("status") == "flat" for f in flags) > _FLAT_NAMED_MAX_FRACTION * max(layout.n_sensors, 1):
+            flags = [f for f in flags if f.get("status") != "flat"]
+        rows = []
+        for flag in flags:
+            name = str(flag.get("sensor"))
+            index = names.index(name) if name in names else None
+            rows.append({"sensor": name, "index": index, "status": str(flag.get("status") or "flagged"),
+                         "detail": str(flag.get("detail") or ""),
+                         "regions": [g for g in _FLAG_REGIONS if index is not None and bool(masks[g][index])]})
+        if rows:
+            out[side] = rows
+    return out
+
+
+def _rests_on(flagged: dict[str, list[dict[str, Any]]], metric: str) -> dict[str, list[str]]:
+    """The flagged sensors of each foot that the table's ``metric`` rests on (empty when none)."""
+    if metric not in _SENSOR_DEPENDENT:
+        return {}
+    groups = _SENSOR_DEPENDENT[metric]
+    return {side: hit for side, rows in flagged.items()
+            if (hit := [r["sensor"] for r in rows if groups is None or set(r["regions"]) & set(groups)])}
+
+
+def _symmetry_rows(analysis: Any, flagged: dict[str, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    """The left/right table: the metrics of ``insole.plot.symmetry_indices``, in its order, with their means, and
+    the flagged sensors each rests on (``_flagged_sensors``, per foot; {} when none)."""
     if analysis is None or len(analysis.sides) < 2:
         return []
     per_foot = analysis.summary.per_foot
     symmetry = analysis.summary.symmetry
     rows = []
     for metric, label in plot.SYMMETRY_METRICS.items():
+        rests_on = _rests_on(flagged or {}, metric)
         if metric not in symmetry.index and metric.replace("_n", "_au") in symmetry.index:
             metric = metric.replace("_n", "_au")  # an uncalibrated insole's twin, as the figure takes it
         if metric not in symmetry.index:
@@ -501,6 +553,7 @@ def _symmetry_rows(analysis: Any) -> list[dict[str, Any]]:
             row[f"{side}_sd"] = per_foot.at[metric, f"{side}_sd"] if f"{side}_sd" in per_foot else None
         row["symmetry_index_pct"] = symmetry.at[metric, "symmetry_index_pct"]
         row["difference"] = symmetry.at[metric, "difference"]
+        row["flagged_sensors"] = rests_on
         rows.append(row)
     return rows
 
@@ -664,7 +717,8 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
             maps[name][side] = array
     how = ("means over the stances of the strides the analysis used (its per-sensor maps)" if analysis is not None
            else "no maps: the gait analysis is not available")
-    symmetry_rows = _symmetry_rows(analysis)
+    flagged = _flagged_sensors(recording, analysis)
+    symmetry_rows = _symmetry_rows(analysis, flagged)
     shown = _as_analysed(recording, analysis, scale, loads)
     force_figure, force_data = _force_view(recording, shown.loads, shown.axis_label, analysis)
     figures, butterfly_note = _analysis_figures(recording, analysis)
@@ -681,7 +735,8 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
                  "zero_offsets": shown.offsets, "note": shown.note},
         "player": _player_frames(recording, params),
         "force": force_data,
-        "maps": {**maps, "unit": recording.unit, "stances": counts, "how": how},
+        # the flagged sensors are drawn apart on the maps, never blended into the colour field
+        "maps": {**maps, "unit": recording.unit, "stances": counts, "how": how, "flagged": flagged},
         "strides": _stride_tables(analysis),
         "symmetry": symmetry_rows,
         "quality": _quality(recording, analysis),

@@ -330,13 +330,79 @@
     ['peak', 'mean', 'pti'].forEach(function (name) {
       var values = {}, max = 0, min = 0;
       SIDES.forEach(function (s) {
-        values[s] = P.maps[name][s];
+        var flagged = flaggedIndex(s);
+        values[s] = P.maps[name][s].map(function (v, i) { return flagged[i] ? null : v; });
         values[s].forEach(function (v) { if (isNum(v) && v > max) max = v; if (isNum(v) && v < min) min = v; });
       });
       var canvas = new window.InsoleFootMap.FootCanvas($('map-' + name), fm, { sides: SIDES, unit: units[name] });
+      var redraw = canvas.redraw, hover = canvas._hover;
+      canvas.redraw = function () { redraw.call(this); drawFlagged(this); };  // also on every resize
+      canvas._hover = function (e) {
+        hover.call(this, e);
+        var L = this.fm.layout, tip = this.tip;
+        SIDES.forEach(function (s) {
+          var idx = flaggedIndex(s);
+          Object.keys(idx).forEach(function (i) {
+            var head = s + ' \u00b7 ' + L.sensor_names[i] + ': ';
+            if (!tip.hidden && tip.textContent.indexOf(head) === 0) tip.textContent = head + 'flagged ' + idx[i].status + ' (' + idx[i].detail + '), left out of the map';
+          });
+        });
+      };
       canvas.draw(values, {}, niceCeil(max), min < 0 ? -niceCeil(-min) : 0);
+      (window.__maps = window.__maps || {})[name] = canvas;
     });
+    var all = P.maps.flagged || {}, feet = Object.keys(all);
+    if (feet.length) {
+      $('maps-flagged').hidden = false;
+      $('maps-flagged').textContent = 'Grey hatched dots (' + flagLegend() + '): sensors the data-quality checks flagged, ' +
+        'left out of the colour field, so their area shows its neighbours\u2019 values, not the sensor\u2019s: ' +
+        feet.map(function (s) { return s + ' ' + namesText(all[s].map(function (f) { return f.sensor; })); }).join('; ') + '.';
+    }
   }
+  function namesText(names) {
+    return names.slice(0, 6).join(', ') + (names.length > 6 ? ' and ' + (names.length - 6) + ' more' : '');
+  }
+
+  // Flagged sensors (the analysis' sensor checks: flat, dead, stuck...) are left out of the colour field (a dead
+  // sensor interpolated would look like unloaded foot) and drawn on top as grey hatched dots, with a legend.
+  var FLAG_FILL = '#9ca3af', FLAG_LINE = '#374151';
+  function flagWords(status) { return status === 'flat' || status === 'dead' ? 'flat/dead' : status; }
+  function flaggedIndex(side) {
+    var out = {};
+    ((P.maps.flagged || {})[side] || []).forEach(function (f) { if (f.index !== null && f.index !== undefined) out[f.index] = f; });
+    return out;
+  }
+  function flagLegend() {
+    var words = {}, all = P.maps.flagged || {};
+    Object.keys(all).forEach(function (s) { all[s].forEach(function (f) { words[flagWords(f.status)] = 1; }); });
+    return Object.keys(words).length ? 'flagged: ' + Object.keys(words).join(', ') : '';
+  }
+  function drawFlagged(canvas) {
+    var legend = flagLegend();
+    if (!legend) return;
+    var ctx = canvas.ctx, L = canvas.fm.layout, r = Math.max(3, Math.min(7, 60 / Math.sqrt(L.n_sensors)));
+    function dot(x, y) {
+      ctx.save();
+      ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fillStyle = FLAG_FILL; ctx.fill();
+      ctx.clip();
+      ctx.strokeStyle = FLAG_LINE; ctx.lineWidth = 1;
+      for (var k = -2 * r; k <= 2 * r; k += 3) { ctx.beginPath(); ctx.moveTo(x + k - r, y + r); ctx.lineTo(x + k + r, y - r); ctx.stroke(); }
+      ctx.restore();
+      ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.strokeStyle = FLAG_LINE; ctx.lineWidth = 1; ctx.stroke();
+    }
+    canvas.sides.forEach(function (side) {
+      var idx = flaggedIndex(side);
+      Object.keys(idx).forEach(function (i) { var q = canvas.px(side, L.x_mm[i], L.y_mm[i]); dot(q[0], q[1]); });
+    });
+    // the legend: under the colour bar, clear of the feet and their labels ("flagged:" then the statuses)
+    var x = canvas.cbar ? canvas.cbar.x : canvas.w - 52, y = canvas.h - 20;
+    dot(x + r, y);
+    ctx.fillStyle = FLAG_LINE; ctx.font = '10px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
+    ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
+    ctx.fillText('flagged:', x + 2 * r + 3, y);
+    ctx.fillText(legend.replace(/^flagged: /, ''), x, y + 12);
+  }
+
   function niceCeil(v) {
     if (!(v > 0)) return 1;
     var mag = Math.pow(10, Math.floor(Math.log10(v))), steps = [1, 1.5, 2, 3, 5, 7, 10];
@@ -365,6 +431,14 @@
       var unit = metricUnit(r.metric), d = unitDigits(unit), row = el('tr');
       var name = el('td', 'txt', r.label);
       name.appendChild(el('span', 'hint', ' ' + unit));
+      var on = r.flagged_sensors || {}, feet = Object.keys(on);
+      if (feet.length) {
+        // as the report marks it: the value (and any left/right difference) may come from the sensor, not the foot
+        name.appendChild(el('div', 'flag-note', '\u26a0 rests on flagged sensors: ' + feet.map(function (s) {
+          return s + ' ' + namesText(on[s]);
+        }).join('; ')));
+        row.classList.add('flagged');
+      }
       row.appendChild(name);
       row.appendChild(el('td', '', fmt(r.left_mean, d) + ' ± ' + fmt(r.left_sd, d)));
       row.appendChild(el('td', '', fmt(r.right_mean, d) + ' ± ' + fmt(r.right_sd, d)));

@@ -1,0 +1,103 @@
+"""The offline dashboard names the sensors the analysis flagged: the left/right rows resting on them are marked, and
+the maps draw them apart (grey hatched, with a legend) instead of blending a dead sensor into the colour field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dashboards import write_dashboard
+from dashboards._offline import dashboard_payload
+from insole import load
+from insole.simulate import SimulationParams, simulate
+
+PEDAR = "vendor-exports/pedar_example.asc"
+# pedar_example.asc: six left sensors and one right sensor read 0 kPa throughout (the analysis' "flat" checks);
+# on the pedar layout s69 and s76 lie in the forefoot, s88, s89, s95 and s99 in the lesser toes, s83 under the hallux
+LEFT_FLAT = ["s69", "s76", "s88", "s89", "s95", "s99"]
+RIGHT_FLAT = ["s83"]
+
+
+@pytest.fixture(scope="module")
+def pedar(shared_data: Path) -> dict:
+    recording = load(shared_data / PEDAR)
+    return {"recording": recording, "payload": dashboard_payload(recording)}
+
+
+def test_pedar_flat_sensors_are_named_with_their_regions(pedar: dict) -> None:
+    payload, layout = pedar["payload"], pedar["recording"].layout
+    flagged = payload["maps"]["flagged"]
+    assert [f["sensor"] for f in flagged["left"]] == LEFT_FLAT
+    assert [f["sensor"] for f in flagged["right"]] == RIGHT_FLAT
+    assert {f["status"] for rows in flagged.values() for f in rows} == {"flat"}
+    for rows in flagged.values():
+        for f in rows:
+            assert layout.sensor_names[f["index"]] == f["sensor"]
+    regions = {f["sensor"]: f["regions"] for f in flagged["left"]}
+    assert regions["s69"] == regions["s76"] == ["forefoot"]
+    assert all(regions[s] == ["toes", "lesser_toes"] for s in ("s88", "s89", "s95", "s99"))
+    assert flagged["right"][0]["regions"] == ["toes", "hallux"]
+    # the same sensors the analysis' quality checks list: nothing recomputed
+    for side in ("left", "right"):
+        assert [f["sensor"] for f in flagged[side]] == [f["sensor"] for f in payload["quality"][side]["sensor_flags"]]
+
+
+def test_pedar_rows_resting_on_flagged_sensors_are_marked(pedar: dict) -> None:
+    rows = {r["metric"]: r["flagged_sensors"] for r in pedar["payload"]["symmetry"]}
+    assert rows["forefoot_share_pct"] == {"left": ["s69", "s76"]}
+    assert rows["toes_share_pct"] == {"left": ["s88", "s89", "s95", "s99"], "right": ["s83"]}
+    assert rows["heel_share_pct"] == {}
+    # whole-foot forces and the centre of pressure rest on every sensor of the foot
+    for metric in ("max_force_n", "impulse_n_s", "loading_rate_n_s", "cop_path_length_mm"):
+        assert rows[metric] == {"left": LEFT_FLAT, "right": RIGHT_FLAT}, metric
+    # timing rests on the foot's total load crossing a threshold, on no one sensor
+    for metric in ("stance_time_s", "swing_time_s", "step_time_s", "double_support_s"):
+        assert rows[metric] == {}, metric
+
+
+def test_no_flags_no_marks() -> None:
+    payload = dashboard_payload(simulate(SimulationParams(duration_s=30.0, seed=3)))
+    assert all(not payload["quality"][s].get("sensor_flags") for s in ("left", "right"))
+    assert payload["maps"]["flagged"] == {}
+    assert payload["symmetry"] and all(r["flagged_sensors"] == {} for r in payload["symmetry"])
+
+
+@pytest.mark.browser
+def test_pedar_page_marks_the_row_and_greys_the_flagged_sensors(pedar: dict, tmp_path: Path, artifacts: Path) -> None:
+    from browser import chromium, wait_for
+
+    flagged = pedar["payload"]["maps"]["flagged"]
+    path = write_dashboard(pedar["recording"], tmp_path / "pd.html", source=PEDAR)
+    with chromium(width=1500, height=1000) as (context, _):
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
+        page.evaluate("() => window.__renderAll()")
+        wait_for(page, "() => window.__dashboardStats.all_rendered_ms", 60)
+        forefoot = page.locator("#sym-table tr", has_text="forefoot load share").inner_text()
+        heel = page.locator("#sym-table tr", has_text="heel load share").inner_text()
+        note = page.locator("#maps-flagged").inner_text()
+        # each flagged sensor's spot on each map: grey (the hatched dot), never the colour scale's hues or its
+        # near-white zero (#f8fafc)
+        pixels = page.evaluate("""() => ['peak', 'mean', 'pti'].map(function (name) {
+            var c = window.__maps[name], L = c.fm.layout, ctx = c.canvas.getContext('2d');
+            var dpr = window.devicePixelRatio || 1;
+            return P_FLAGGED.map(function (f) {
+              var q = c.px(f[0], L.x_mm[f[1]], L.y_mm[f[1]]);
+              return Array.from(ctx.getImageData(Math.round(q[0] * dpr), Math.round(q[1] * dpr), 1, 1).data);
+            });
+          })""".replace("P_FLAGGED", json.dumps([[s, f["index"]] for s, rows in flagged.items() for f in rows])))
+        page.locator("#sec-maps").screenshot(path=str(artifacts / "offline_pedar_flagged_maps.png"))
+        page.close()
+    assert errors == []
+    assert "\u26a0 rests on flagged sensors: left s69, s76" in forefoot
+    assert "flagged" not in heel
+    assert "flagged: flat/dead" in note
+    assert "left s69, s76, s88, s89, s95, s99; right s83" in note
+    assert len(pixels) == 3 and all(len(p) == 7 for p in pixels)
+    for rgba in (p for per_map in pixels for p in per_map):
+        assert max(rgba[:3]) - min(rgba[:3]) < 30 and max(rgba[:3]) < 200 and rgba[3] == 255, rgba
