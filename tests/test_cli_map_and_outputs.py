@@ -87,3 +87,27 @@ def test_report_line_names_severity_and_confidence(switches, tmp_path: Path, cap
         f"wrote {page}: 2 finding(s): pronated_loading (left; severity mild, confidence very low), "
         "heel_offload (right; severity moderate, confidence high)\n"
     )
+
+
+# ------------------------------------------------------------------------- dashboard without --out
+
+
+def test_dashboard_without_out_writes_here_not_beside_the_recording(switches, tmp_path: Path, capsys,
+                                                                     monkeypatch) -> None:
+    # the recording's folder is often shared or read-only: the default page goes to the current folder
+    data, mapping = switches
+    here = tmp_path / "work"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["dashboard", str(data), "--map", str(mapping)]) == 0
+    page = here / "switches.html"
+    assert capsys.readouterr().out.startswith(f"insole dashboard: wrote {page} (")  # the full path: where it went
+    assert page.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["switches.json", "switches.tsv", "work"]
+    # the default name is no licence to overwrite: an existing page needs --force
+    before = page.read_bytes()
+    assert main(["dashboard", str(data), "--map", str(mapping)]) == 2
+    err = capsys.readouterr().err
+    assert err == "insole dashboard: error: switches.html: already exists (add --force to replace it)\n"
+    assert page.read_bytes() == before
+    assert main(["dashboard", str(data), "--map", str(mapping), "--force"]) == 0

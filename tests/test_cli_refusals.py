@@ -112,7 +112,7 @@ def test_convert_refuses_the_mapping_as_output(walk, tmp_path, capsys):
         (["report", "{walk}", "--out", "{old}"], "old.html"),
         (["report", "{walk}", "--out", "r.html", "--json", "{old}"], "old.json"),
         (["dashboard", "{walk}", "--out", "{old}"], "old.html"),
-        (["dashboard", "{walk}"], "walk.html"),  # the default name, beside the recording
+        (["dashboard", "{walk}"], "walk.html"),  # the default name, in the current folder (here also the recording's)
         (["analyze", "{walk}", "--json", "{old}"], "old.json"),
         (["analyze", "{walk}", "--report", "{old}"], "old.html"),
         (["analyze", "{walk}", "--dashboard", "{old}"], "old.html"),
@@ -575,7 +575,7 @@ def test_a_file_that_appears_while_writing_is_not_replaced(tmp_path):
 
 @pytest.mark.parametrize("command", [["dashboard"], ["report", "--out", "r.html"], ["analyze", "--json", "a.json"]])
 def test_a_missing_input_is_named_before_any_output(tmp_path, capsys, monkeypatch, command):
-    # `insole dashboard no/such/walk.parquet` writes no/such/walk.html: the missing recording is the news
+    # `insole dashboard no/such/walk.parquet` writes walk.html here: the missing recording is the news
     monkeypatch.chdir(tmp_path)
     missing = Path("no") / "such" / "walk.parquet"
     line = _refused(capsys, [command[0], missing, *command[1:]], missing)

@@ -1,9 +1,12 @@
-"""``insole dashboard PATH --out FILE.html``: the interactive offline dashboard of one session.
+"""``insole dashboard PATH [--out FILE.html]``: the interactive offline dashboard of one session.
 
 One self-contained HTML file (plotly.js, scripts and data inside; no network
 needed): load curves with events, a pressure-map player over the whole
 session, peak/mean/pressure-time-integral maps, strides, stance curves, centre
-of pressure, left/right comparison, data quality and provenance.
+of pressure, left/right comparison, data quality and provenance. Without
+``--out`` the page is the recording's name with ``.html`` in the current
+folder (not beside the recording, whose folder may be shared or read-only),
+and the output line gives its full path.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
         example="insole dashboard recordings/moticon_230927_102114.parquet --out walk.html",
     )
-    parser.add_argument("--out", type=Path, default=None, help="HTML file to write (default: PATH with .html)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="HTML file to write (default: the recording's name with .html, in the current folder, "
+                             "not beside the recording)")
     parser.add_argument("--format", choices=sorted(formats()), help="force the input format instead of detecting it")
     parser.add_argument("--map", type=Path, metavar="MAPPING",
                         help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md)")
@@ -46,7 +51,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = args.out or args.path.with_suffix(".html")
+    # by default here, not beside the recording: recordings often sit in a shared or read-only data folder
+    out = args.out or Path(args.path.name).with_suffix(".html")
     check_outputs([out], force=args.force, inputs=[args.path, args.map])
     require_extra("dashboards")
     from dashboards import DashboardParams, write_dashboard
@@ -63,5 +69,6 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(args.path, str(error)) from None
     write_dashboard(recording, out, source=args.path.name, params=DashboardParams(title=args.title), force=args.force)
     size_mb = out.stat().st_size / 1e6
-    print(f"insole dashboard: wrote {out} ({size_mb:.1f} MB, {time.perf_counter() - started:.1f} s)")
+    where = out if args.out is not None else out.absolute()  # a default name says which folder it went to
+    print(f"insole dashboard: wrote {where} ({size_mb:.1f} MB, {time.perf_counter() - started:.1f} s)")
     return 0
