@@ -28,12 +28,12 @@ def _stored_files() -> list:
 
 def test_the_package_ships_the_real_and_the_simulated_sets():
     sets = load_reference_sets()
-    assert [s.name for s in sets] == ["physionet-controls", "real-controls-footswitch1", "real-controls-gaitpdb8",
+    assert [s.name for s in sets] == ["real-controls-footswitch1", "real-controls-gaitpdb8", "real-controls-pooled",
                                       "simulated-normal-insole16"]
     assert [s.kind for s in sets] == ["real", "real", "real", "simulated"]
-    # 9 gaitndd controls, 38 gaitpdb controls (one usual walk per person), 100 simulated subjects
-    assert [s.n_recordings for s in sets] == [5, 9, 38, 100]
-    assert [s.layouts for s in sets] == [(), ("footswitch1",), ("gaitpdb8",), ("insole16",)]
+    # 9 gaitndd controls, 38 gaitpdb controls (one usual walk per person), the two pooled, 100 simulated subjects
+    assert [s.n_recordings for s in sets] == [9, 38, 47, 100]
+    assert [s.layouts for s in sets] == [("footswitch1",), ("gaitpdb8",), (), ("insole16",)]
     assert sets[3].foot_metric("share_heel").n == 200  # both feet of each simulated subject
 
 

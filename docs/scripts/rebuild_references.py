@@ -1,11 +1,13 @@
 """`make references`: rebuild the stored reference sets with the current analysis.
 
     python docs/scripts/rebuild_references.py [--data ../shared/data] [--seeds 100] [--out DIR] [--sets NAME ...]
+    python docs/scripts/rebuild_references.py --pool-stored   # only re-pool the stored per-layout sets
 
-Re-analyses the staged real control recordings (the five-walk ``physionet-controls``
-set, and one set per sensor layout with real controls: ``real-controls-gaitpdb8``
-from the 38 gaitpdb + gaitpdb-cohort controls, ``real-controls-footswitch1`` from
-the 9 gaitndd + gaitndd-cohort controls) and simulates the normal cohort, then
+Re-analyses the staged real control recordings (one set per sensor layout with
+real controls: ``real-controls-gaitpdb8`` from the 38 gaitpdb + gaitpdb-cohort
+controls, ``real-controls-footswitch1`` from the 9 gaitndd + gaitndd-cohort
+controls, and ``real-controls-pooled``, the two together, for timing on layouts
+without real controls of their own) and simulates the normal cohort, then
 writes one JSON file per set to ``insole/report/_data/reference_sets/``, and the
 repeatability (MDC95 of every metric and left/right index, from the 20 same-day
 second trials of gaitpdb-cohort) to ``insole/report/_data/repeatability/`` (both
@@ -23,7 +25,13 @@ import os
 from pathlib import Path
 
 from insole.report import build_reference_sets, write_reference_sets
-from insole.report._reference import REPEATABILITY_SOURCES, build_repeatability, write_repeatability
+from insole.report._reference import (
+    REPEATABILITY_SOURCES,
+    build_repeatability,
+    load_reference_sets,
+    pool_real_controls,
+    write_repeatability,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 STORE = REPO / "insole" / "report" / "_data" / "reference_sets"
@@ -45,7 +53,15 @@ def main(argv: list[str] | None = None) -> None:
                                                                "'repeatability' for the MDC95 files")
     parser.add_argument("--repeatability-out", type=Path, default=REPEATABILITY,
                         help="folder of the repeatability (MDC95) files")
+    parser.add_argument("--pool-stored", action="store_true",
+                        help="only write real-controls-pooled from the stored per-layout real sets (no analysis)")
     args = parser.parse_args(argv)
+    if args.pool_stored:
+        pooled = pool_real_controls(load_reference_sets())
+        (path,) = write_reference_sets([pooled], args.out, command="make references (docs/scripts/"
+                                                                    "rebuild_references.py --pool-stored)")
+        print(f"wrote {path} ({pooled.name}: {pooled.n_recordings} recordings)")
+        return
     if not args.data.is_dir():
         parser.error(f"no staged data at {args.data} (set INSOLE_SHARED_DATA or pass --data)")
     built = build_reference_sets(args.data, seeds=args.seeds)

@@ -4,11 +4,13 @@ A finding compares a foot with the other foot, with the patient's baseline,
 with a reference set, or with a literature value. This module holds the
 reference sets and builds them:
 
-* ``physionet-controls``: **real** healthy-control recordings staged with the
-  project (PhysioNet gaitndd control1-2, gaitpdb GaCo01, JuCo01, SiCo01;
-  n = 5, few). Used for layout-independent timing metrics (stride-to-stride
-  variability, stance time symmetry) and kept per recording so the report can
-  show them all.
+* ``real-controls-<layout>``: the **real** healthy controls recorded with one
+  sensor layout (gaitpdb8: 38 people, footswitch1: 9 people).
+* ``real-controls-pooled``: every layout's real controls together (47 people),
+  applying to no layout in particular. A layout without real controls of its
+  own is judged against it for **timing only** (event times, which do not
+  depend on where the sensors sit); the report names the layouts it pools.
+  (It replaced the five-walk ``physionet-controls`` set, whose walks it holds.)
 * ``simulated-normal-<layout>``: the insole simulator's ``normal`` pattern
   over many seeds. **Not measured people**: the simulator's normal foot is
   built from literature values (docs/simulator.md). It exists because no real
@@ -52,6 +54,9 @@ __all__ = [
     "reference_set_from_json",
     "REFERENCE_SCHEMA_VERSION",
     "REAL_LAYOUT_SOURCES",
+    "POOLED_CONTROLS",
+    "SMALL_SAMPLE_N",
+    "pool_real_controls",
     "BODY_WEIGHT_METRICS",
     "body_weight_check",
     "build_real_layout_controls",
@@ -184,6 +189,10 @@ def session_metric_values(session: SessionMetrics) -> dict[str, float]:
     return out
 
 
+# Below this many values a reference's min-max is not used to mark a value (``MetricDistribution.judging_range``).
+SMALL_SAMPLE_N = 20
+
+
 @dataclass(frozen=True)
 class MetricDistribution:
     """The values of one metric across a reference set's recordings (per foot for per-foot metrics)."""
@@ -208,6 +217,23 @@ class MetricDistribution:
     @property
     def sd(self) -> float:
         return float(np.std(self.values, ddof=1)) if self.n > 1 else math.nan
+
+    def judging_range(self) -> tuple[float, float, str] | None:
+        """The range a value is judged against (marked outside it), and how it was made; None under 3 values.
+
+        The min-max of n healthy people leaves out a new healthy person with probability 2/(n + 1) (values
+        exchangeable): 33 % for n = 5, 20 % for n = 9, 9.5 % for n = 20. From ``SMALL_SAMPLE_N`` values up,
+        the min-max is used ("range of n"); below, the 95 % prediction interval mean ± t(0.975, n − 1) × SD ×
+        √(1 + 1/n) (normal values assumed), which leaves out 5 % of healthy people at any n.
+        """
+        if self.n < 3:
+            return None
+        if self.n >= SMALL_SAMPLE_N:
+            return min(self.values), max(self.values), "range"
+        from scipy import stats
+
+        half = float(stats.t.ppf(0.975, self.n - 1)) * self.sd * math.sqrt(1.0 + 1.0 / self.n)
+        return self.mean - half, self.mean + half, "95% prediction interval"
 
     def summary(self) -> dict[str, float]:
         return {"n": self.n, "mean": self.mean, "sd": self.sd, "p2_5": self.quantile(0.025),
@@ -364,7 +390,7 @@ def to_stored(ref: ReferenceSet) -> dict[str, Any]:
            "foot": {m: list(d.values) for m, d in ref.foot.items()},
            "session": {m: list(d.values) for m, d in ref.session.items()},
            "recordings": [dict(r) for r in ref.recordings], "provenance": dict(ref.provenance)}
-    if ref.layouts and ref.kind == "real":
+    if ref.kind == "real":
         # for a reader of the file: n and percentiles per metric (the values above are what the report uses)
         def table(d: Mapping[str, MetricDistribution]) -> dict[str, Any]:
             return {m: {k: round(float(v), 6) for k, v in dist.summary().items()} for m, dist in d.items() if dist.n}
@@ -436,7 +462,8 @@ SIMULATED_LAYOUTS: tuple[str, ...] = ("insole16",)
 
 
 def build_real_controls(data_dir: Any) -> ReferenceSet:
-    """The real control reference set from the staged PhysioNet control recordings under ``data_dir``."""
+    """The five staged PhysioNet control walks as a reference set (no longer stored: ``real-controls-pooled``
+    holds them among 47; kept for the leave-one-out tests of the irregular-gait rule)."""
     import hashlib
     from pathlib import Path
 
@@ -542,6 +569,46 @@ def build_real_layout_controls(data_dir: Any, layout: str) -> ReferenceSet:
     return layout_reference_from_sessions(layout, sessions)
 
 
+# The name of the set pooling every layout's real controls (``pool_real_controls``).
+POOLED_CONTROLS = "real-controls-pooled"
+
+
+def pool_real_controls(sets: Sequence[ReferenceSet]) -> ReferenceSet:
+    """Every layout's real controls in ``sets`` as one set applying to no layout: the values and recordings of
+    the layout sets one after the other (in name order), nothing re-analysed.
+
+    It applies to any layout (``layouts`` empty) and is meant for the layouts without real controls of their own,
+    for the measures that do not depend on where the sensors sit (event timing); the report and the findings use
+    it for nothing else (the rows of other measures beside it say "not judged: another insole").
+    """
+    from insole._version import __version__
+
+    parts = sorted((ref for ref in sets if ref.kind == "real" and ref.layouts), key=lambda ref: ref.name)
+    if not parts:
+        raise ValueError("no per-layout real control set to pool")
+
+    def pooled(part: str, metrics: Sequence[str]) -> dict[str, MetricDistribution]:
+        return {m: MetricDistribution(tuple(v for ref in parts
+                                            for v in getattr(ref, part).get(m, MetricDistribution(())).values))
+                for m in metrics}
+
+    people = sum(ref.n_recordings for ref in parts)
+    counts = ", ".join(f"{ref.name} {ref.n_recordings}" for ref in parts)
+    layouts = ", ".join(layout for ref in parts for layout in ref.layouts)
+    return ReferenceSet(
+        name=POOLED_CONTROLS, kind="real",
+        description=(f"every real healthy control staged with insole, pooled over the sensor layouts ({layouts}): "
+                     f"n = {people} people ({counts}). Used for timing only (stride, stance, swing and step times, "
+                     f"double support, stride-to-stride variability, timing symmetry: event times, which do not "
+                     f"depend on where the sensors sit) on layouts without real controls of their own; each "
+                     f"person's walk is described in the per-layout set."),
+        layouts=(), foot=pooled("foot", FOOT_METRICS), session=pooled("session", SESSION_METRICS),
+        recordings=tuple(r for ref in parts for r in ref.recordings),
+        provenance={"insole_version": __version__, "pooled_from": [ref.name for ref in parts],
+                    "metrics": parts[0].provenance.get("metrics", "insole analysis core")},
+    )
+
+
 def build_simulated_normal(layout: str = "insole16", seeds: Sequence[int] = tuple(range(10_000, 10_100)),
                            duration_s: float = 60.0) -> ReferenceSet:
     """The simulator's ``normal`` pattern over ``seeds`` (NOT real people), as a reference set for ``layout``."""
@@ -574,16 +641,17 @@ def build_reference_sets(data_dir: Any, *, seeds: int = 100,
     ----------
     data_dir
         The staged datasets (``../shared/data``); the real control files are
-        read from it (``REAL_CONTROL_FILES``).
+        read from it (``REAL_LAYOUT_SOURCES``), then pooled (``pool_real_controls``).
     seeds
         Simulated normal subjects per layout (seeds 10000 onwards, disjoint
         from the findings validation's seeds).
     layouts
         Layouts that get a simulated normal set.
     """
-    built = [build_real_controls(data_dir)]
-    built += [build_real_layout_controls(data_dir, layout) for layout in REAL_LAYOUT_SOURCES
-              if real_layout_files(data_dir, layout)]
+    built = [build_real_layout_controls(data_dir, layout) for layout in REAL_LAYOUT_SOURCES
+             if real_layout_files(data_dir, layout)]
+    # the layouts' controls pooled, for timing on layouts without their own (replaces the five-walk set)
+    built = [pool_real_controls(built), *built] if built else []
     built += [build_simulated_normal(layout, tuple(range(10_000, 10_000 + seeds))) for layout in layouts]
     return tuple(built)
 
