@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dashboards import write_dashboard
@@ -101,3 +102,26 @@ def test_pedar_page_marks_the_row_and_greys_the_flagged_sensors(pedar: dict, tmp
     assert len(pixels) == 3 and all(len(p) == 7 for p in pixels)
     for rgba in (p for per_map in pixels for p in per_map):
         assert max(rgba[:3]) - min(rgba[:3]) < 30 and max(rgba[:3]) < 200 and rgba[3] == 255, rgba
+
+
+def test_report_load_maps_draw_the_flagged_sensors_apart(pedar: dict) -> None:
+    """``insole.plot.load_maps`` (the report's figure): each panel keeps every sensor's value as the analysis gives
+    it, and draws the flagged ones over it as grey crossed circles, with one legend entry."""
+    from insole import analyze, plot
+
+    recording = pedar["recording"]
+    analysis = analyze(recording)
+    fig = plot.load_maps(analysis, recording.layout)
+    markers = [t for t in fig.data if t.mode == "markers"]
+    assert [(t.name, t.xaxis) for t in markers] == [
+        ("left", "x"), ("flagged: flat/dead", "x"), ("right", "x"), ("flagged: flat/dead", "x"),
+        ("left", "x2"), ("flagged: flat/dead", "x2"), ("right", "x2"), ("flagged: flat/dead", "x2")]
+    assert [t.showlegend for t in markers if t.name.startswith("flagged")] == [True, False, False, False]
+    for trace, side in zip(markers[1::2], ("left", "right") * 2):
+        names = [text.split(":")[0].split(" ")[1] for text in trace.text]
+        assert names == (LEFT_FLAT if side == "left" else RIGHT_FLAT)
+        assert trace.marker.color == "#9ca3af" and trace.marker.symbol == "circle-x"
+    # the colour field keeps every sensor's value as the analysis gives it
+    for trace, side in zip(markers[0::2], ("left", "right") * 2):
+        column = "peak_pressure_kpa" if trace.xaxis == "x" else "pti_kpa_s"
+        np.testing.assert_array_equal(np.asarray(trace.marker.color, float), analysis.sensors[side][column])

@@ -23,6 +23,22 @@ _TITLES = {
 _SHARE = ("share_pct", "share of stance load (%)")
 
 
+# Sensors the analysis' quality checks flagged are drawn over their dot as a grey crossed circle (their value, dead or
+# wrong, would read as unloaded or loaded foot). On a pressure grid the cells outside the footprint never load and are
+# flagged "flat" (F-Scan: 484 of 955): flat sensors are marked only when they are a few of the foot's, as the report
+# names them (insole/report/_build.py).
+_FLAT_MARKED_MAX_FRACTION = 0.10
+_FLAG_WORDS = {"flat": "flat/dead", "dead": "flat/dead"}
+
+
+def _flagged(analysis: Any, side: str) -> dict[str, dict[str, Any]]:
+    """The sensors of ``side`` that ``analysis.quality[side]["sensor_flags"]`` flags, by name."""
+    flags = [f for f in (analysis.quality.get(side, {}).get("sensor_flags") or []) if isinstance(f, dict)]
+    if sum(f.get("status") == "flat" for f in flags) > _FLAT_MARKED_MAX_FRACTION * max(len(analysis.sensors[side]), 1):
+        flags = [f for f in flags if f.get("status") != "flat"]
+    return {str(f.get("sensor")): f for f in flags}
+
+
 def _has_values(analysis: Any, column: str) -> bool:
     return any(column in analysis.sensors[s] and np.isfinite(analysis.sensors[s][column].to_numpy(float)).any()
                for s in analysis.sides)
@@ -78,6 +94,10 @@ def _load_maps(analysis: Any, layout: SensorLayout | None) -> dict[str, Any] | N
     gap_mm = 0.45 * geometry.foot_length_mm
     n_sensors = max(len(analysis.sensors[s]) for s in analysis.sides)
     size_px = float(np.clip(90.0 / math.sqrt(n_sensors), 4, 24))
+    flagged = {side: _flagged(analysis, side) for side in analysis.sides}
+    statuses = sorted({_FLAG_WORDS.get(str(f.get("status")), str(f.get("status"))) for side in flagged
+                       for f in flagged[side].values()})
+    legend_shown = False
     for col, (column, title) in enumerate(panels, 1):
         values = np.concatenate([analysis.sensors[s][column].to_numpy(float) for s in analysis.sides])
         top = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
@@ -101,6 +121,20 @@ def _load_maps(analysis: Any, layout: SensorLayout | None) -> dict[str, Any] | N
                 "text": [f"{side} {name} ({region}): {val:.1f}" for name, region, val in
                          zip(table["sensor"], table["region"], v)],
                 "hoverinfo": "text", "name": side, "showlegend": False, **trace_axes(col)})
+            marked = np.isin(table["sensor"].astype(str).to_numpy(), list(flagged[side]))
+            if marked.any():
+                fig["data"].append({
+                    "type": "scatter", "mode": "markers",
+                    "x": display_x(side, table["y_mm"].to_numpy(float)[marked]) + offset,
+                    "y": table["x_mm"].to_numpy(float)[marked],
+                    "marker": {"size": size_px, "color": "#9ca3af", "symbol": "circle-x",
+                               "line": {"color": "#374151", "width": 1}},
+                    "text": [f"{side} {name}: flagged {flagged[side][name].get('status')} "
+                             f"({flagged[side][name].get('detail') or 'see data quality'})"
+                             for name in table["sensor"].astype(str)[marked]],
+                    "hoverinfo": "text", "name": "flagged: " + ", ".join(statuses), "legendgroup": "flagged",
+                    "showlegend": not legend_shown, **trace_axes(col)})
+                legend_shown = True
         merged(fig["layout"][axis_name("x", col)], {"showticklabels": False,
                                                     "title": {"text": "left foot | right foot"},
                                                     "scaleanchor": f"y{'' if col == 1 else col}", "scaleratio": 1})
