@@ -1,5 +1,6 @@
 """Command-line fixes from a new user's review: ``export --map``, the report's one-line summary, where
-``insole dashboard`` writes without ``--out``."""
+``insole dashboard`` writes without ``--out``, and the message when ``--format gaitpdb`` is forced on a file of
+another format."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from _data import shared_data_dir
 
 from insole._cli import main
+from insole._errors import MalformedFileError
+from insole.io import load
 from insole.io._export import read_c3d_analogs
 
 # a three-sample foot-switch table: the right foot's empty second field is a gap (docs/generic-csv.md)
@@ -111,3 +115,37 @@ def test_dashboard_without_out_writes_here_not_beside_the_recording(switches, tm
     assert err == "insole dashboard: error: switches.html: already exists (add --force to replace it)\n"
     assert page.read_bytes() == before
     assert main(["dashboard", str(data), "--map", str(mapping), "--force"]) == 0
+
+
+# ----------------------------------------------------------------------- a wrong format forced on a file
+
+PEDAR = shared_data_dir() / "vendor-exports" / "pedar_example.asc"
+
+
+def test_a_pedar_export_forced_as_gaitpdb_is_not_a_gaitpdb_file_not_a_truncated_one(capsys) -> None:
+    # the pedar export's rows end in a tab, not a line break: by gaitpdb's rules it looked "truncated" at line 1515
+    assert main(["analyze", str(PEDAR), "--format", "gaitpdb"]) == 2
+    assert capsys.readouterr().err == (
+        f"insole analyze: error: {PEDAR}: not a gaitpdb file (line 1, 'file name:  3DI_S001_V2_FE_2.sol\\t"
+        "date/time  25.04.23 10.49', is not 19 tab-separated numbers)\n"
+    )
+
+
+def test_gaitpdb_first_line_check_leaves_the_readers_own_messages(tmp_path: Path) -> None:
+    row = "\t".join(["0.00", *["1.50"] * 18])
+    path = tmp_path / "walk.txt"
+    cases = {
+        # another format's text, and a binary file
+        "a,b,c\n1,2,3\n": "not a gaitpdb file (line 1, 'a,b,c', is not 19 tab-separated numbers)",
+        "\x00\x01PAR1\n": "not a gaitpdb file (line 1 is not plain ASCII text)",
+        # gaitpdb rows with a fault of their own keep the reader's message
+        f"{row}\n{row.replace('0.00', '0.01', 1)[:-3]}": "file ends in the middle of a row",
+        row[:-3]: "file ends in the middle of a row",  # a one-line file cut inside its only row
+        f"{row.replace('1.50', 'x', 1)}\n": "line 1, column 2: 'x' is not a number",
+        f"{row}\n{row}\n": "line 2: time 0 s does not increase",
+    }
+    for content, expected in cases.items():
+        path.write_bytes(content.encode("latin-1"))
+        with pytest.raises(MalformedFileError) as raised:
+            load(path, "gaitpdb")
+        assert str(raised.value).startswith(f"{path}: {expected}"), (content, str(raised.value))

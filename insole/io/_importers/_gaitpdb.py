@@ -72,13 +72,17 @@ class GaitpdbImporter:
 
     def load(self, path: Path) -> Recording:
         path = Path(path)
-        text = read_text(path, encoding="ascii")
-        ended_with_newline = text.endswith("\n")
-        lines = text.split("\n")
-        if ended_with_newline:
-            lines = lines[:-1]
-        table = split_rows(path, lines, 1, "\t", N_COLUMNS, ended_with_newline=ended_with_newline)
-        values, _ = parse_numeric(path, table, list(range(N_COLUMNS)), allow_empty=False)
+        try:
+            text = read_text(path, encoding="ascii")
+            ended_with_newline = text.endswith("\n")
+            lines = text.split("\n")
+            if ended_with_newline:
+                lines = lines[:-1]
+            table = split_rows(path, lines, 1, "\t", N_COLUMNS, ended_with_newline=ended_with_newline)
+            values, _ = parse_numeric(path, table, list(range(N_COLUMNS)), allow_empty=False)
+        except MalformedFileError:
+            _refuse_another_format(path)  # a file of another format (forced with --format gaitpdb) is named so
+            raise
         time_s = values[:, 0]
         if np.any(np.diff(time_s) <= 0):
             row = int(np.flatnonzero(np.diff(time_s) <= 0)[0]) + 1
@@ -98,6 +102,34 @@ class GaitpdbImporter:
             right=right,
             meta=_meta(path),
         )
+
+
+def _refuse_another_format(path: Path) -> None:
+    """Refuse as "not a gaitpdb file" a file whose complete first line is not a gaitpdb row.
+
+    Called once the file has been refused, so that a file of another format, forced with ``--format gaitpdb``,
+    is not blamed for a fault it has only by gaitpdb's rules (a pedar export, whose rows end in a tab, looked
+    "truncated"). A first line with the 19 fields and a time is a gaitpdb row: the reader's own message stands,
+    as it does for a one-line file (its only line may be a row cut short).
+    """
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return  # the reader's own message stands
+    text = head.decode("ascii", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    if "\n" not in text:
+        return
+    first = text.split("\n", 1)[0]
+    fields = first.split("\t")
+    if len(fields) == N_COLUMNS and is_number(fields[0]):
+        return
+    if not all(c == "\t" or (c.isprintable() and c.isascii()) for c in first):  # binary, or another encoding
+        raise MalformedFileError(path, "not a gaitpdb file (line 1 is not plain ASCII text)") from None
+    shown = first if len(first) <= 60 else first[:57] + "..."
+    raise MalformedFileError(
+        path, f"not a gaitpdb file (line 1, {shown!r}, is not {N_COLUMNS} tab-separated numbers)"
+    ) from None
 
 
 def _meta(path: Path) -> RecordingMeta:
