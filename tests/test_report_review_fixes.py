@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from insole._cli import main
@@ -89,3 +90,52 @@ def test_the_command_line_refuses_the_recording_as_its_own_baseline_in_one_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the baseline is the same file as the recording" in err
     assert "Traceback" not in err and not out.exists()
+
+
+# ---------------------------------------------------------------- variability at coarse sample rates
+
+
+def test_a_robust_cv_below_a_millionth_of_a_percent_is_a_mad_of_zero():
+    from insole.report._metrics import robust_cv_is_zero
+
+    assert robust_cv_is_zero(0.0) and robust_cv_is_zero(2.29e-12)  # the 20 Hz walk's stance figure
+    assert not robust_cv_is_zero(1e-6) and not robust_cv_is_zero(None) and not robust_cv_is_zero(float("nan"))
+    # the smallest figure a MAD of half a sample interval gives at 1 kHz and a 1.5 s stride is far above it
+    assert not robust_cv_is_zero(1.4826 * 0.0005 / 2 ** 0.5 / 1.5 * 100.0)
+
+
+@pytest.fixture(scope="module")
+def walk_20hz():
+    """The review's walk: 120 s, seed 3, gaitpdb8, sampled at 20 Hz (50 ms, about 4.7 % of a stride)."""
+    return simulate(SimulationParams(duration_s=120.0, seed=3, layout="gaitpdb8", sample_rate_hz=20.0))
+
+
+def test_timing_variability_is_not_judged_at_20_hz(walk_20hz):
+    from insole.report._metrics import timing_resolution_pct
+
+    report = build_report(walk_20hz)
+    resolution = timing_resolution_pct(report.session)
+    stride_s = float(np.median(np.concatenate([f.stride_times_s for f in report.session.feet.values()])))
+    assert resolution == pytest.approx(50.0 * 0.05 / stride_s, rel=1e-12)
+    assert 2.0 < resolution < 2.6  # a 1-1.2 s stride of the simulated normal walker
+    rows = {k.key: k for k in report.key_numbers}
+    # the stance figure was 2.29e-12 %: a MAD of 0, so it and the mean it enters are n/a
+    for key in ("stance_variability_pct", "timing_variability_pct"):
+        assert rows[key].session is None and rows[key].not_available.startswith("n/a (median absolute deviation 0")
+    reason = (f"at 20 Hz one sample interval alone adds about {resolution:.1f}% to stride-to-stride timing "
+              f"variability (judged up to 0.9%)")
+    for key in ("stride_variability_pct", "stride_cv_pct", "stride_sd_ms"):
+        assert rows[key].session is not None and rows[key].outside == () and rows[key].real_range is None
+        assert rows[key].not_judged == f"not judged: {reason}"
+    assert [(n.side, n.reason) for n in report.result.not_assessed if n.code == "irregular_gait"] == [("both", reason)]
+
+
+def test_timing_variability_is_judged_at_100_hz():
+    from insole.report._metrics import timing_resolution_pct
+
+    report = build_report(simulate(SimulationParams(duration_s=120.0, seed=3, layout="gaitpdb8")))
+    assert timing_resolution_pct(report.session) < 0.9
+    rows = {k.key: k for k in report.key_numbers}
+    for key in ("timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_cv_pct"):
+        assert rows[key].not_judged == "" and rows[key].not_available == "" and rows[key].real_range is not None
+    assert not [n for n in report.result.not_assessed if n.code == "irregular_gait"]

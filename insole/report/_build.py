@@ -33,7 +33,7 @@ from insole.report._evidence import (
     METHODS_REFERENCES,
     REFERENCES,
 )
-from insole.report._findings import FindingParams, FindingsResult, evaluate
+from insole.report._findings import FindingParams, FindingsResult, evaluate, variability_too_coarse
 from insole.report._metrics import (
     ANALYSIS_METRICS,
     FOOTPRINT_THRESHOLD_KPA,
@@ -41,6 +41,7 @@ from insole.report._metrics import (
     SessionMetrics,
     analysis_difference,
     analysis_symmetry_index,
+    robust_cv_is_zero,
     session_from_analysis,
     session_metrics,
 )
@@ -630,6 +631,7 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
     bw_failed = not body_weight_check(session)[1]
     n_strides = min((int(session.feet[s].stride_times_s.size) for s in session.sides), default=0)
     n_steps = min((len(session.feet[s].steps) for s in session.sides), default=0)
+    coarse = variability_too_coarse(session, params)
     layout_ref = (reference_set_for(sets, session.layout.name, kind="real")
                   or reference_set_for(sets, session.layout.name))
     # timing and force-curve measures do not depend on where the sensors sit: the layout's real controls, else
@@ -729,6 +731,8 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         if ((key in _VARIABILITY_KEYS and n_strides < params.min_variability_strides)
                 or (key in _ASYMMETRY_KEYS and n_steps < params.min_steps)):
             judge_ref, not_judged = None, NOT_JUDGED_FEW_STRIDES
+        elif key in _VARIABILITY_KEYS & _TIMING_KEYS and coarse:
+            judge_ref, not_judged = None, f"not judged: {coarse}"
         outside, real_range = _outside(judge_ref, key, 1.0, False, {"session": value})
         row_band = None
         if key == "cadence_steps_per_min" and band is not None and band.interval(key) is not None:
@@ -805,10 +809,11 @@ ROBUST_CV_UNAVAILABLE = ("n/a (median absolute deviation 0: most successive {wha
 
 
 def _robust_cv_unavailable(key: str, values: dict[str, float]) -> str:
-    """Why a robust CV is not shown: its MAD is 0 (a variability of exactly 0 % is not a measurement); "" else."""
+    """Why a robust CV is not shown: its MAD is 0 (a variability of 0 % is not a measurement; below
+    ``ROBUST_CV_ZERO_PCT`` it is 0 up to floating-point rounding); "" else."""
     parts = _ROBUST_CV_PARTS.get(key, ())
-    zero = [p for p in parts if values.get(p) == 0.0]
-    if not zero and not (key in _ROBUST_CV_PARTS and values.get(key) == 0.0):
+    zero = [p for p in parts if robust_cv_is_zero(values.get(p))]
+    if not zero and not (key in _ROBUST_CV_PARTS and robust_cv_is_zero(values.get(key))):
         return ""
     what = " and ".join(p.split("_")[0] + " times" for p in (zero or parts))
     return ROBUST_CV_UNAVAILABLE.format(what=what)
