@@ -147,7 +147,8 @@ def _assemble(
         if features[side].cop_note:
             notes[side].append(features[side].cop_note)
         if foot.force_unit == "au":
-            notes[side].append("forces are in arbitrary units: metrics are given in body weights only")
+            notes[side].append("forces are in arbitrary units: force metrics are scaled by the walk's mean "
+                               "walking load (the 'body weight' of an au walk), not by a body weight")
         if foot.sensor_load_unit != "N" and foot.sensor_used.sum() > 1:
             notes[side].append("sensor areas unknown: regional shares and COP weight sensors as if equal in area")
         if weight.note:
