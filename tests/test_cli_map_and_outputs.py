@@ -4,6 +4,7 @@ another format."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,10 +12,9 @@ import numpy as np
 import pytest
 from _data import shared_data_dir
 
+from insole import MalformedFileError
 from insole._cli import main
-from insole._errors import MalformedFileError
-from insole.io import load
-from insole.io._export import read_c3d_analogs
+from insole.io import load, read_c3d_analogs
 
 # a three-sample foot-switch table: the right foot's empty second field is a gap (docs/generic-csv.md)
 _TABLE = "t\tleft\tright\n0.00\t0.5\t0.1\n0.02\t0.6\t\n0.04\t0.7\t0.3\n"
@@ -149,3 +149,22 @@ def test_gaitpdb_first_line_check_leaves_the_readers_own_messages(tmp_path: Path
         with pytest.raises(MalformedFileError) as raised:
             load(path, "gaitpdb")
         assert str(raised.value).startswith(f"{path}: {expected}"), (content, str(raised.value))
+
+
+_ANALYZE_TABLE = "t\tleft\tright\n0.00\t0.5\t0.1\n0.02\t0.6\t\n0.04\t0.7\t0.3\n"
+_ANALYZE_MAPPING = ('{"sample_rate_hz": 50, "time_column": "t", "layout": "footswitch1", "unit": "au", '
+            '"left": ["left"], "right": ["right"], "meta": {"subject_id": "FS-1"}}')
+
+
+def test_analyze_reads_a_generic_table_through_its_map(tmp_path: Path, capsys) -> None:
+    data, mapping = tmp_path / "switches.tsv", tmp_path / "switches.json"
+    data.write_text(_ANALYZE_TABLE)
+    mapping.write_text(_ANALYZE_MAPPING)
+    out = tmp_path / "a.json"
+    assert main(["analyze", str(data), "--map", str(mapping), "--json", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert document["schema"] == "insole.analysis"
+    # the mapping is an input: never written over, even with --force
+    assert main(["analyze", str(data), "--map", str(mapping), "--json", str(mapping), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is one of this command's inputs" in err and mapping.read_text() == _ANALYZE_MAPPING

@@ -83,6 +83,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--mass-kg", type=float, metavar="M", help="body mass in kg (overrides the file's)")
     parser.add_argument("--format", choices=FormatChoices(), metavar="FORMAT",
                         help="force an input format instead of detecting it: %(choices)s")
+    parser.add_argument("--map", type=Path, metavar="MAPPING",
+                        help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md); "
+                             "never written over, even with --force")
     for output in _EXTRA_OUTPUTS:
         parser.add_argument(output.flag, metavar=output.metavar, help=output.help, **(output.kwargs or {}))
     add_force_option(parser, help="replace a --json, --tables, --report or --dashboard file that already exists "
@@ -151,20 +154,21 @@ def run(args: argparse.Namespace) -> int:
     # every file this run will write, checked before any work ('-' is standard output)
     outputs = [None if args.json == "-" else args.json]
     outputs += [getattr(args, _dest(output), None) for output in _EXTRA_OUTPUTS]
-    check_outputs(outputs, force=args.force, inputs=[args.path])
+    inputs = [p for p in (args.path, args.map) if p is not None]  # never written over, even with --force
+    check_outputs(outputs, force=args.force, inputs=inputs)
     tables_dir = getattr(args, "tables", None)
     if tables_dir is not None:
         from insole._output import check_target
 
-        folder = check_target(tables_dir, folder=True, inputs=[args.path])
+        folder = check_target(tables_dir, folder=True, inputs=inputs)
         for name in ("tables.json", *(f"{table}.parquet" for table in _TABLES)) if folder.is_dir() else ():
-            check_target(folder / name, force=args.force, inputs=[args.path])
+            check_target(folder / name, force=args.force, inputs=inputs)
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
     for output in _EXTRA_OUTPUTS:
         if output.extra and getattr(args, _dest(output), None) is not None:
             require_extra(output.extra)
-    if args.format is None:
+    if args.format is None and args.map is None:
         detect_format(args.path)  # a file of no known format is refused at once, before the imports below
     # the reader's own needs first, then the analysis' imports beside the reading
     import pyarrow.compute  # noqa: F401
@@ -175,7 +179,12 @@ def run(args: argparse.Namespace) -> int:
     switch = sys.getswitchinterval()
     sys.setswitchinterval(min(switch, 0.0005))
     try:
-        recording = load(args.path, args.format)
+        if args.map is not None:
+            from insole.io import load_with_mapping
+
+            recording = load_with_mapping(args.path, args.map)
+        else:
+            recording = load(args.path, args.format)
     finally:
         sys.setswitchinterval(switch)
         importing.join()  # on bad input too: no import left running while the process exits
@@ -206,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
 
         frames = analysis_tables(analysis)
         write_tables(frames, tables_dir, provenance=provenance, formats=("parquet",), force=args.force,
-                     inputs=[args.path])
+                     inputs=inputs)
         tables = {"folder": str(tables_dir), "format": "parquet", "names": list(frames)}
     if args.json and not to_stdout:
         write_json(analysis, Path(args.json), force=args.force, tables=tables)
