@@ -139,3 +139,52 @@ def test_timing_variability_is_judged_at_100_hz():
     for key in ("timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_cv_pct"):
         assert rows[key].not_judged == "" and rows[key].not_available == "" and rows[key].real_range is not None
     assert not [n for n in report.result.not_assessed if n.code == "irregular_gait"]
+
+
+# ---------------------------------------------------------------- a walking speed outside every control's
+
+
+def test_a_speed_outside_every_controls_is_named_and_within_it_is_not():
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from insole.report._findings import speed_outside_controls
+
+    controls = cast(Any, SimpleNamespace(kind="real", recordings=[
+        {"gait_speed_m_per_s": v} for v in (0.91, 1.2, 1.54, None, float("nan"))]))
+    assert speed_outside_controls(0.66, controls) == (
+        "walked slower than every control (0.66 vs 0.91–1.54 m/s): slower walking alone changes this measure")
+    assert speed_outside_controls(1.60, controls).startswith("walked faster than every control (1.60 vs 0.91–1.54")
+    assert speed_outside_controls(0.91, controls) == speed_outside_controls(1.54, controls) == ""
+    assert speed_outside_controls(None, controls) == ""
+    simulated = cast(Any, SimpleNamespace(kind="simulated", recordings=controls.recordings))
+    assert speed_outside_controls(0.66, simulated) == ""
+    two = cast(Any, SimpleNamespace(kind="real", recordings=[{"gait_speed_m_per_s": 1.0}, {"gait_speed_m_per_s": 1.2}]))
+    assert speed_outside_controls(0.66, two) == ""  # fewer than 3 speeds: no range
+
+
+def test_a_person_slower_than_every_control_is_told_so_beside_speed_dependent_measures(shared_data):
+    """JuPt13_01 (gaitpdb-cohort): 0.66 m/s in the demographics, the gaitpdb8 controls 0.91-1.54 m/s."""
+    from insole import load
+    from insole.report._findings import SPEED_DEPENDENT
+
+    path = shared_data / "gaitpdb-cohort" / "JuPt13_01.txt"
+    report = build_report(load(path), path=path)
+    note = "walked slower than every control (0.66 vs 0.91–1.54 m/s): slower walking alone changes this measure"
+    rows = {k.key: k for k in report.key_numbers}
+    for key in ("share_heel", "double_support_pct", "stance_pct", "valley_ratio"):
+        assert rows[key].speed_note == note and rows[key].outside, key
+    for row in rows.values():
+        assert row.speed_note == (note if row.key in SPEED_DEPENDENT and row.real_range is not None else ""), row.key
+    heel = [f for f in report.findings if f.code == "heel_avoidance"]
+    assert [(f.side, f.confidence) for f in heel] == [("both", "low")]  # moderate without the speed caveat
+    assert heel[0].notes[-1] == f"The person {note}."
+    assert heel[0].confidence_reasons[-2:] == (f"lowered one step from moderate: the person {note}",
+                                               "severity capped at mild by the low confidence")
+    assert heel[0].severity == "mild"
+    # a left/right test is not a comparison of values with the controls': untouched
+    for f in report.findings:
+        if f.code in ("load_asymmetry", "pronated_loading", "irregular_gait"):
+            assert all("walked slower" not in n for n in (*f.notes, *f.confidence_reasons)), f.code
+    page = render_html(report)
+    assert page.count(f'<span class="speed-note">Note: {note}</span>') == sum(bool(r.speed_note) for r in rows.values())

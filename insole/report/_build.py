@@ -33,7 +33,14 @@ from insole.report._evidence import (
     METHODS_REFERENCES,
     REFERENCES,
 )
-from insole.report._findings import FindingParams, FindingsResult, evaluate, variability_too_coarse
+from insole.report._findings import (
+    SPEED_DEPENDENT,
+    FindingParams,
+    FindingsResult,
+    evaluate,
+    speed_outside_controls,
+    variability_too_coarse,
+)
 from insole.report._metrics import (
     ANALYSIS_METRICS,
     FOOTPRINT_THRESHOLD_KPA,
@@ -315,6 +322,8 @@ class KeyNumber:
     difference: float | None = None
     # one sentence beside the label saying what the number is and how it differs from its neighbours
     note: str = ""
+    # the person walked outside every control's speed and the measure changes with speed (``speed_outside_controls``)
+    speed_note: str = ""
     # the measure rests on sensors the quality checks flagged (``sensor_caveat``): which, and what that means
     caveat: str = ""
     # the same, short, for the table (``sensor_caveat_short``)
@@ -338,6 +347,7 @@ class KeyNumber:
                 "right": json_number(self.right), "session": json_number(self.session),
                 "symmetry_index_pct": json_number(self.symmetry_index_pct),
                 "difference_right_minus_left": json_number(self.difference), "note": self.note or None,
+                "speed_note": self.speed_note or None,
                 "sensor_caveat": self.caveat or None, "sensor_caveat_short": self.caveat_short or None,
                 "reference": self.reference,
                 "reference_kind": self.reference_kind, "references": list(self.references)}
@@ -751,6 +761,11 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
                               outside=outside, real_range=real_range, not_judged=not_judged, not_available=na,
                               scope="session", norm_band=row_band, note=VARIABILITY_NOTES.get(key, "")))
+    # beside each judged speed-dependent row, when the person walked outside every judging control's speed
+    speed_note = speed_outside_controls((person or {}).get("gait_speed_m_per_s"), controls)
+    if speed_note:
+        rows = [dataclasses.replace(row, speed_note=speed_note)
+                if row.key in SPEED_DEPENDENT and row.real_range is not None else row for row in rows]
     flagged = flagged_sensors(session)
     return [dataclasses.replace(row, caveat=sensor_caveat(flagged, row.key),
                                 caveat_short=sensor_caveat_short(flagged, row.key)) if flagged else row

@@ -79,7 +79,7 @@ from insole.report._reference import (
 from insole.report._words import counted
 
 __all__ = ["FindingParams", "FindingsResult", "NotAssessed", "evaluate", "FOOT_RULES", "CODES",
-           "variability_too_coarse"]
+           "variability_too_coarse", "speed_outside_controls", "SPEED_DEPENDENT"]
 
 CODES: tuple[str, ...] = tuple(FINDINGS)
 _OTHER = {"left": "right", "right": "left"}
@@ -878,6 +878,63 @@ def _antalgic(session: SessionMetrics, params: FindingParams,
     return out
 
 
+# Measures that change with walking speed alone: slower walking lengthens stance and double support (stance % falls
+# by 3.5 points per m/s [75]), flattens the force curve (lower F1 and F2, a shallower valley), lowers the loading
+# rate and the cadence, and shifts load off the heel at contact; the impulse grows with the longer stance. A
+# symmetry index or a left/right difference compares two feet at the same speed and is not in this list's reach.
+SPEED_DEPENDENT = frozenset({
+    "stance_s", "stance_pct", "double_support_pct", "step_s", "share_heel", "valley_ratio", "f1", "f2",
+    "peak_force", "loading_rate_bw_s", "impulse", "cadence_steps_per_min",
+})
+
+
+# findings that are left/right tests whatever their frame (an index of the two feet against the controls' indices)
+_LEFT_RIGHT_CODES = frozenset({"load_asymmetry", "antalgic_gait"})
+
+
+def speed_outside_controls(speed_m_s: float | None, reference: ReferenceSet | None) -> str:
+    """A note when the person's walking speed (from the file) lies outside every real control's; "" else.
+
+    The controls' speeds are those their reference set records (at least 3 needed): "walked slower than every
+    control (0.66 vs 0.91–1.54 m/s): slower walking alone changes this measure".
+    """
+    if speed_m_s is None or not math.isfinite(speed_m_s) or reference is None or reference.kind != "real":
+        return ""
+    speeds = [float(r["gait_speed_m_per_s"]) for r in reference.recordings
+              if r.get("gait_speed_m_per_s") is not None and math.isfinite(float(r["gait_speed_m_per_s"]))]
+    if len(speeds) < 3 or min(speeds) <= speed_m_s <= max(speeds):
+        return ""
+    word = "slower" if speed_m_s < min(speeds) else "faster"
+    return (f"walked {word} than every control ({speed_m_s:.2f} vs {min(speeds):.2f}–{max(speeds):.2f} m/s): "
+            f"{word} walking alone changes this measure")
+
+
+def _outside_controls_speed(findings: list[Finding], session: SessionMetrics,
+                            reference: ReferenceSet | None) -> list[Finding]:
+    """Findings judged against the controls on a speed-dependent measure, when the person walked outside every
+    control's speed: the note added and the confidence lowered one step (severity capped to match)."""
+    note = speed_outside_controls(session.walking_speed_m_s, reference)
+    if not note:
+        return findings
+    out = []
+    for f in findings:
+        if (f.measured.metric not in SPEED_DEPENDENT or f.reference.frame != "reference_set"
+                or f.code in _LEFT_RIGHT_CODES):
+            out.append(f)
+            continue
+        confidence = CONFIDENCE_LEVELS[max(CONFIDENCE_LEVELS.index(f.confidence) - 1, 0)]
+        reasons = [*f.confidence_reasons, f"lowered one step from {f.confidence.replace('_', ' ')}: the person "
+                                          f"{note}"]
+        allowed = {"very_low": "mild", "low": "mild", "moderate": "moderate", "high": "marked"}[confidence]
+        severity = f.severity
+        if SEVERITIES.index(severity) > SEVERITIES.index(allowed):
+            reasons.append(f"severity capped at {allowed} by the {confidence.replace('_', ' ')} confidence")
+            severity = allowed
+        out.append(replace(f, confidence=confidence, severity=severity, confidence_reasons=tuple(reasons),
+                           notes=(*f.notes, f"The person {note}.")))
+    return out
+
+
 def variability_too_coarse(session: SessionMetrics, params: FindingParams) -> str:
     """Why stride-to-stride timing figures are not judged at this sample rate ("" when they are).
 
@@ -1102,6 +1159,7 @@ def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
 
     findings = _one_finding_per_asymmetry(findings, layout_reference, values)
     findings = _impact_of_the_heavier_foot(findings, params, layout_reference)
+    findings = _outside_controls_speed(findings, session, layout_reference)
 
     # one "not assessed" line per code and reason (a reason true of both feet is said once, for both)
     sides: dict[tuple[str, str], list[str]] = {}
