@@ -188,3 +188,42 @@ def test_a_person_slower_than_every_control_is_told_so_beside_speed_dependent_me
             assert all("walked slower" not in n for n in (*f.notes, *f.confidence_reasons)), f.code
     page = render_html(report)
     assert page.count(f'<span class="speed-note">Note: {note}</span>') == sum(bool(r.speed_note) for r in rows.values())
+
+
+# ---------------------------------------------------------------- a finding and its key row agree
+
+
+def test_an_unmarked_row_a_finding_rests_on_points_to_it():
+    from types import SimpleNamespace
+
+    from insole.report._build import KeyNumber, link_findings
+
+    rows = [KeyNumber("impulse_si_pct", "Impulse SI", "%", session=17.1, real_range=(-13.0, 17.3), scope="session"),
+            KeyNumber("share_heel", "Heel share", "%", left=20.0, right=21.0, outside=("left", "right")),
+            KeyNumber("share_midfoot", "Midfoot share", "%", left=10.0, right=10.5),
+            KeyNumber("cadence_steps_per_min", "Cadence", "steps/min", session=100.0)]
+    findings = [SimpleNamespace(code="load_asymmetry", title="Left/right load asymmetry",
+                                measured=SimpleNamespace(metric="impulse")),
+                SimpleNamespace(code="heel_avoidance", title="Heel offloading",
+                                measured=SimpleNamespace(metric="share_heel")),
+                SimpleNamespace(code="low_arch_loading", title="Low arch loading",
+                                measured=SimpleNamespace(metric="share_midfoot"))]
+    linked = {k.key: k.see_finding for k in link_findings(rows, findings)}
+    assert linked == {"impulse_si_pct": "see finding: load asymmetry (combined impulse/peak/F1 test)",
+                      "share_heel": "",  # marked itself: nothing to reconcile
+                      "share_midfoot": "see finding: low arch loading", "cadence_steps_per_min": ""}
+
+
+def test_jupt13s_impulse_index_row_points_to_its_load_asymmetry_finding(shared_data):
+    """JuPt13_01: load asymmetry flagged by the combined test; the impulse index 17.1 % lies inside the controls'
+    -13.0..17.3 %, so the row has no mark and says where the judgement is."""
+    from insole import load
+
+    path = shared_data / "gaitpdb-cohort" / "JuPt13_01.txt"
+    report = build_report(load(path), path=path)
+    assert ("load_asymmetry", "left") in {(f.code, f.side) for f in report.findings}
+    row = next(k for k in report.key_numbers if k.key == "impulse_si_pct")
+    assert round(row.session or 0.0, 1) == 17.1 and row.outside == ()
+    assert row.to_dict()["see_finding"] == "see finding: load asymmetry (combined impulse/peak/F1 test)"
+    page = render_html(report)
+    assert page.count('<span class="see-finding">see finding: load asymmetry (combined impulse/peak/F1 test)') == 1

@@ -324,6 +324,8 @@ class KeyNumber:
     note: str = ""
     # the person walked outside every control's speed and the measure changes with speed (``speed_outside_controls``)
     speed_note: str = ""
+    # a finding rests on this measure although the row itself is not marked (``link_findings``)
+    see_finding: str = ""
     # the measure rests on sensors the quality checks flagged (``sensor_caveat``): which, and what that means
     caveat: str = ""
     # the same, short, for the table (``sensor_caveat_short``)
@@ -347,7 +349,7 @@ class KeyNumber:
                 "right": json_number(self.right), "session": json_number(self.session),
                 "symmetry_index_pct": json_number(self.symmetry_index_pct),
                 "difference_right_minus_left": json_number(self.difference), "note": self.note or None,
-                "speed_note": self.speed_note or None,
+                "speed_note": self.speed_note or None, "see_finding": self.see_finding or None,
                 "sensor_caveat": self.caveat or None, "sensor_caveat_short": self.caveat_short or None,
                 "reference": self.reference,
                 "reference_kind": self.reference_kind, "references": list(self.references)}
@@ -770,6 +772,28 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
     return [dataclasses.replace(row, caveat=sensor_caveat(flagged, row.key),
                                 caveat_short=sensor_caveat_short(flagged, row.key)) if flagged else row
             for row in rows]
+
+
+# Findings whose test is not the row's own range: the rows they rest on besides their measured metric, and how the
+# finding is named there (load asymmetry combines the impulse, peak and F1 indices against the controls' healthy
+# asymmetry, so the impulse index alone can lie inside its controls' range while the finding is flagged).
+_FINDING_ROWS: dict[str, tuple[tuple[str, ...], str]] = {
+    "load_asymmetry": (("impulse_si_pct",), "load asymmetry (combined impulse/peak/F1 test)"),
+    "antalgic_gait": (("stance_si_pct",), "antalgic gait (stance-time and peak-force indices together)"),
+}
+
+
+def link_findings(rows: Sequence[KeyNumber], findings: Sequence[Any]) -> list[KeyNumber]:
+    """Say "see finding: ..." on each unmarked key row a finding rests on, so that a flagged finding and an
+    unmarked row of its measure do not seem to disagree."""
+    links: dict[str, list[str]] = {}
+    for finding in findings:
+        extra, name = _FINDING_ROWS.get(finding.code, ((), finding.title[:1].lower() + finding.title[1:]))
+        for key in (finding.measured.metric, *extra):
+            if name not in links.setdefault(key, []):
+                links[key].append(name)
+    return [dataclasses.replace(row, see_finding="see finding: " + "; ".join(links[row.key]))
+            if row.key in links and not row.outside else row for row in rows]
 
 
 # Published footprint values are barefoot; shoes enlarge the midfoot's contact [11], so none transfers to an
@@ -1328,7 +1352,7 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
                         "not_judged": not_judged} for row in changes]
     # another person's session is no frame for this one's findings
     result = evaluate(session, params, reference_sets=sets, baseline=base_session if not_judged is None else None)
-    key_rows = key_numbers(session, sets, person_record(recording), params)
+    key_rows = link_findings(key_numbers(session, sets, person_record(recording), params), result.findings)
     extra_refs = list(METHODS_REFERENCES) + [n for row in key_rows for n in row.references] + [13, 64]
     clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
     stance_spm = base_spm = None
