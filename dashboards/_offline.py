@@ -485,40 +485,39 @@ def _analysis_figures(recording: Recording, analysis: Any) -> tuple[dict[str, An
 
 # ------------------------------------------------------------------ flagged sensors
 
-# The region groups looked up for each flagged sensor, and the left/right table's metrics (``plot.SYMMETRY_METRICS``)
-# -> the region groups whose sensors they rest on; None: the whole foot's load (forces, centre of pressure). As the
-# report decides for the same measures (insole/report/_build.py, SENSOR_DEPENDENT); timing rests on no one sensor.
+# The region groups of each flagged sensor the page lists (of those the analysis gives it: ``regions``), and the
+# left/right table's metrics (``plot.SYMMETRY_METRICS``) -> the region groups whose sensors they rest on; None: the
+# whole foot's load (forces, centre of pressure). As the report decides for the same measures
+# (insole/report/_build.py, SENSOR_DEPENDENT); timing rests on no one sensor.
 _FLAG_REGIONS = ("heel", "midfoot", "forefoot", "toes", "hallux", "lesser_toes")
 _SENSOR_DEPENDENT: dict[str, tuple[str, ...] | None] = {
     **dict.fromkeys(("max_force_n", "first_peak_n", "second_peak_n", "impulse_n_s", "loading_rate_n_s",
                      "cop_path_length_mm"), None),
     "heel_share_pct": ("heel",), "forefoot_share_pct": ("forefoot",), "toes_share_pct": ("toes",),
 }
-# On a pressure grid the cells outside the footprint never load and are flagged "flat" (F-Scan: 484 of 955): flat
-# sensors are named only when they are a few of the layout's (a dead cell among loaded ones), as the report does
-_FLAT_NAMED_MAX_FRACTION = 0.10
 
 
 def _flagged_sensors(recording: Recording, analysis: Any) -> dict[str, list[dict[str, Any]]]:
     """Per foot, the sensors the analysis' quality checks flagged (``quality[side]["sensor_flags"]``) that a reader
-    must know about: name, index in the layout, status, what the check saw and the region groups it lies in."""
+    must know about (the analysis decides which: ``named``): name, index in the layout, status, what the check saw
+    and the region groups it lies in (the analysis' ``regions``)."""
     if analysis is None:
         return {}
     layout = recording.layout
     names = list(layout.sensor_names)
-    masks = {g: layout.region_mask(g) for g in _FLAG_REGIONS}
     out: dict[str, list[dict[str, Any]]] = {}
     for side in recording.sides:
         flags = [f for f in (analysis.quality.get(side, {}).get("sensor_flags") or []) if isinstance(f, dict)]
-        if sum(f.get("status") == "flat" for f in flags) > _FLAT_NAMED_MAX_FRACTION * max(layout.n_sensors, 1):
-            flags = [f for f in flags if f.get("status") != "flat"]
         rows = []
-        for flag in flags:
+        for flag in (f for f in flags if f.get("named", True)):
             name = str(flag.get("sensor"))
             index = names.index(name) if name in names else None
+            # an analysis made without the layout has no ``regions``: looked up in the layout then
+            regions = flag["regions"] if "regions" in flag else [
+                g for g in _FLAG_REGIONS if index is not None and bool(layout.region_mask(g)[index])]
             rows.append({"sensor": name, "index": index, "status": str(flag.get("status") or "flagged"),
                          "detail": str(flag.get("detail") or ""),
-                         "regions": [g for g in _FLAG_REGIONS if index is not None and bool(masks[g][index])]})
+                         "regions": [g for g in _FLAG_REGIONS if g in regions]})
         if rows:
             out[side] = rows
     return out

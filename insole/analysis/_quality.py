@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,7 +13,19 @@ from insole.analysis._prepare import FootLoads
 from insole.analysis._segments import runs
 from insole.analysis._strides import EXCLUSION_REASONS, FootTiming
 
+if TYPE_CHECKING:
+    from insole._layout import SensorLayout
+
 __all__ = ["foot_quality"]
+
+# The region groups a flagged sensor is placed in (``sensor_flags[i]["regions"]``), in this order: those the report's
+# measures rest on (its regional shares and pressure-time integrals), so a view finds the measures a sensor touches
+FLAG_REGION_GROUPS = ("heel", "medial_midfoot", "lateral_midfoot", "midfoot", "medial_forefoot", "lateral_forefoot",
+                      "forefoot", "hallux", "lesser_toes", "toes")
+# On a pressure grid the cells outside the footprint never load and are flagged "flat" (F-Scan: 484 of 955): flat
+# sensors are named to a reader (``named``) only when they are at most this share of the layout's sensors (a dead
+# cell among loaded ones, as on pedar); the rest of the flags are always named
+FLAT_NAMED_MAX_FRACTION = 0.10
 
 
 def foot_quality(
@@ -22,7 +34,13 @@ def foot_quality(
     timing: FootTiming,
     params: AnalysisParams,
     notes: list[str],
+    layout: SensorLayout | None = None,
 ) -> dict[str, Any]:
+    """The foot's data-quality facts (``Analysis.quality[side]``; docs/analysis-json.md, section quality).
+
+    Each ``sensor_flags`` entry carries ``named`` (whether a reader must be told of it) and, given the
+    ``layout``, ``regions`` (the ``FLAG_REGION_GROUPS`` holding the sensor).
+    """
     starts, stops = runs(~foot.valid)
     t = foot.time_s
     dt = 1.0 / foot.sample_rate_hz
@@ -44,7 +62,8 @@ def foot_quality(
         ],
         "n_sensors": int(foot.sensor_used.size),
         "n_sensors_used": int(foot.sensor_used.sum()),
-        "sensor_flags": [flag.to_dict() for flag in foot.flags],
+        "sensor_flags": _with_reader_keys([flag.to_dict() for flag in foot.flags], int(foot.sensor_used.size),
+                                          layout),
         "spike_samples": int(foot.spike_sample.size),
         "sensor_samples_excluded": int(sum(b - a for _, a, b in foot.sensor_gaps) + foot.spike_sample.size),
         "force_unit": foot.force_unit,
@@ -160,6 +179,25 @@ def _totals_caveats(foot: FootLoads, contacts: Contacts) -> tuple[list[dict[str,
             + (f"{int(inside.sum())} of them in {touched} stance(s))" if touched else "none inside a stance)")
         )
     return rows, notes
+
+
+def _with_reader_keys(flags: list[dict[str, Any]], n_sensors: int,
+                      layout: SensorLayout | None) -> list[dict[str, Any]]:
+    """``flags`` (the checks' entries, new dicts) with ``named`` and, given the layout, ``regions`` added."""
+    flat_named = sum(f.get("status") == "flat" for f in flags) <= FLAT_NAMED_MAX_FRACTION * max(n_sensors, 1)
+    regions = _regions_by_sensor(layout) if layout is not None else None
+    for flag in flags:
+        flag["named"] = flat_named or flag.get("status") != "flat"
+        if regions is not None:
+            flag["regions"] = list(regions.get(str(flag.get("sensor")), ()))
+    return flags
+
+
+def _regions_by_sensor(layout: SensorLayout) -> dict[str, tuple[str, ...]]:
+    """Each sensor of the layout -> the ``FLAG_REGION_GROUPS`` it lies in (in that order)."""
+    masks = [(group, layout.region_mask(group)) for group in FLAG_REGION_GROUPS]
+    return {name: tuple(group for group, mask in masks if bool(mask[j]))
+            for j, name in enumerate(layout.sensor_names)}
 
 
 def _sensor_names(foot: FootLoads) -> list[str]:

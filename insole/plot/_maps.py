@@ -23,20 +23,17 @@ _TITLES = {
 _SHARE = ("share_pct", "share of stance load (%)")
 
 
-# Sensors the analysis' quality checks flagged are drawn over their dot as a grey crossed circle (their value, dead or
-# wrong, would read as unloaded or loaded foot). On a pressure grid the cells outside the footprint never load and are
-# flagged "flat" (F-Scan: 484 of 955): flat sensors are marked only when they are a few of the foot's, as the report
-# names them (insole/report/_build.py).
-_FLAT_MARKED_MAX_FRACTION = 0.10
+# Sensors the analysis' quality checks flagged, those a reader must know about (the analysis decides which: each
+# flag's ``named``; on a pressure grid the cells outside the footprint never load and are flagged "flat" but not
+# named), are drawn over their dot as a grey crossed circle (their value, dead or wrong, would read as unloaded or
+# loaded foot).
 _FLAG_WORDS = {"flat": "flat/dead", "dead": "flat/dead"}
 
 
 def _flagged(analysis: Any, side: str) -> dict[str, dict[str, Any]]:
-    """The sensors of ``side`` that ``analysis.quality[side]["sensor_flags"]`` flags, by name."""
+    """The sensors of ``side`` that ``analysis.quality[side]["sensor_flags"]`` flags and names, by name."""
     flags = [f for f in (analysis.quality.get(side, {}).get("sensor_flags") or []) if isinstance(f, dict)]
-    if sum(f.get("status") == "flat" for f in flags) > _FLAT_MARKED_MAX_FRACTION * max(len(analysis.sensors[side]), 1):
-        flags = [f for f in flags if f.get("status") != "flat"]
-    return {str(f.get("sensor")): f for f in flags}
+    return {str(f.get("sensor")): f for f in flags if f.get("named", True)}
 
 
 def _has_values(analysis: Any, column: str) -> bool:
