@@ -121,10 +121,12 @@ def test_variability_and_asymmetry_from_too_few_strides_are_not_judged(shared_da
     _every_shown_real_range_is_judged_or_explained(rows)
     cv_html = _key_row_html(_page(path), "Stride-time CV")
     assert "too few strides to judge" in cv_html and "▲" not in cv_html and "▼" not in cv_html
-    # a long walk is judged: hunt10's 230 strides
-    hunt = _rows(shared_data / "gaitndd-cohort" / "hunt10.hea")
+    # a long walk is judged: hunt4's 281 strides, stride CV 7.87 % above the 9 footswitch1 controls' 95 %
+    # prediction interval 1.13-7.68 % (fewer than 20 controls: not their min-max)
+    hunt = _rows(shared_data / "gaitndd-cohort" / "hunt4.hea")
     assert hunt["stride_cv_pct"]["not_judged"] == "" and hunt["stride_cv_pct"]["outside_direction"] == {
         "session": "above"}
+    assert "(95% prediction interval of 9 recordings)" in hunt["stride_cv_pct"]["reference"]
 
 
 def test_forces_in_body_weights_are_not_judged_when_the_body_weight_check_fails(shared_data):
@@ -148,3 +150,18 @@ def test_the_cop_caption_goes_with_the_cop_figure(shared_data):
     assert section is not None and "Not available for this recording" in section.group(0)
     assert caption not in hunt
     assert caption in _page(shared_data / "gaitpdb-cohort" / "GaPt05_01.txt")
+
+
+def test_a_reference_of_fewer_than_20_is_judged_by_its_prediction_interval(shared_data):
+    """footswitch1 has 9 controls: a value outside their min-max is not marked unless it leaves the 95 %
+    prediction interval (a new healthy person leaves the min-max of 9 with probability 2/10)."""
+    rows = _rows(shared_data / "gaitndd" / "hunt1.hea")
+    row = rows["timing_variability_pct"]
+    assert "0.79–3.16% (95% prediction interval of 9 recordings) [real controls]" in row["reference"]
+    assert row["outside_direction"] == {"session": "above"}  # 4.53 %
+    # double support 22.4 % on both feet: below the 9 controls' min 23.0 % but inside the interval 21.5-34.8 %
+    assert "(95% prediction interval of 18 feet)" in rows["double_support_pct"]["reference"]
+    assert rows["double_support_pct"]["outside_direction"] == {}
+    # 38 gaitpdb8 controls: still the min-max
+    assert "(range of 38 recordings)" in _rows(shared_data / "gaitpdb" / "GaCo01_01.txt")["timing_variability_pct"][
+        "reference"]

@@ -390,9 +390,12 @@ def _range_text(ref: ReferenceSet, metric: str, scale: float, unit: str, digits:
     dist = ref.foot_metric(metric) if per_foot else ref.session_metric(metric)
     if dist is None:
         return None
-    if ref.kind == "real":
-        return (f"{min(dist.values) * scale:.{digits}f}–{max(dist.values) * scale:.{digits}f} {unit} "
-                f"(range of {dist.n} {'feet' if per_foot else 'recordings'})").replace(" %", "%")
+    judged = dist.judging_range() if ref.kind == "real" else None
+    if judged is not None:
+        # min-max from SMALL_SAMPLE_N values up, else the 95 % prediction interval (docs/report.md)
+        low, high, how = judged
+        return (f"{low * scale:.{digits}f}–{high * scale:.{digits}f} {unit} "
+                f"({how} of {dist.n} {'feet' if per_foot else 'recordings'})").replace(" %", "%")
     return (f"{dist.quantile(0.025) * scale:.{digits}f}–{dist.quantile(0.975) * scale:.{digits}f} {unit} "
             f"(middle 95%, {dist.n} feet)").replace(" %", "%")
 
@@ -451,13 +454,17 @@ VARIABILITY_NOTES: dict[str, str] = {
 
 def _outside(ref: ReferenceSet | None, metric: str, scale: float, per_foot: bool,
              values: dict[str, float | None]) -> tuple[tuple[str, ...], tuple[float, float] | None]:
-    """Which of ``values`` lie outside the real controls' range (min-max) of ``metric``, and that range."""
+    """Which of ``values`` lie outside the real controls' range of ``metric``, and that range: the min-max from
+    ``SMALL_SAMPLE_N`` values up, else the 95 % prediction interval (``MetricDistribution.judging_range``)."""
     if ref is None or ref.kind != "real":
         return (), None
     dist = ref.foot_metric(metric) if per_foot else ref.session_metric(metric)
     if dist is None:
         return (), None
-    low, high = min(dist.values) * scale, max(dist.values) * scale
+    judged = dist.judging_range()
+    if judged is None:
+        return (), None
+    low, high = judged[0] * scale, judged[1] * scale
     # the stored values are rounded to 6 decimals: a value at the edge of the range is inside it
     tol = 1e-6 * max(abs(scale), 1.0)
     return tuple(k for k, v in values.items() if v is not None and not low - tol <= v <= high + tol), (low, high)
@@ -669,7 +676,8 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         # real controls of another layout only for metrics that do not depend on the sensor layout
         judge_ref, not_judged = layout_ref, ""
         if (controls is not None and controls is not layout_ref
-                and key in ("stance_s", "stance_pct", "f1", "loading_rate_bw_s", "valley_ratio")):
+                and key in ("stance_s", "stance_pct", "step_s", "double_support_pct", "f1", "loading_rate_bw_s",
+                            "valley_ratio")):
             text = _range_text(controls, key, scale, unit, digits, per_foot=True)
             if text:
                 timing = key in _TIMING_KEYS
