@@ -113,7 +113,7 @@ INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
     "insole.analysis": ("test_analysis_*", "test_lean_outputs.py", "test_core_identity.py"),
     # test_views_agree reads each view's own rows (report, page, CLI text) to compare them with the analysis
     "insole.report": ("test_report_*", "test_findings_*", "test_evidence_table.py", "test_visual_checks.py",
-                      "test_views_agree.py"),
+                      "test_views_agree.py", "test_report_review_fixes.py"),
     "insole.capture": ("test_capture_*", "test_source_*", "test_recover_*", "test_crash_safety.py",
                        "test_ble_emulation.py", "test_clinic_app.py"),
     # the C firmware's test drives a BLE capture through the collector, as the capture tests do

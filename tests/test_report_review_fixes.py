@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from insole import InputError
 from insole._cli import main
-from insole._errors import InputError
 from insole.io import write_parquet
 from insole.report import build_report
 from insole.report._build import other_person
