@@ -113,7 +113,7 @@ INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
     "insole.analysis": ("test_analysis_*", "test_lean_outputs.py", "test_core_identity.py"),
     # test_views_agree reads each view's own rows (report, page, CLI text) to compare them with the analysis
     "insole.report": ("test_report_*", "test_findings_*", "test_evidence_table.py", "test_visual_checks.py",
-                      "test_views_agree.py", "test_report_review_fixes.py"),
+                      "test_views_agree.py"),
     "insole.capture": ("test_capture_*", "test_source_*", "test_recover_*", "test_crash_safety.py",
                        "test_ble_emulation.py", "test_clinic_app.py"),
     # the C firmware's test drives a BLE capture through the collector, as the capture tests do
@@ -128,7 +128,7 @@ INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
     "insole._cli": ("test_cli_*", "test_output_policy.py", "test_export_safety.py", "test_importer_refusals.py",
                     "test_lean_outputs.py", "test_streamed_analysis.py", "test_capture_stop.py",
                     "test_clinic_backup.py", "test_clinic_app.py", "test_clinic_app_security.py",
-                    "test_views_agree.py"),
+                    "test_views_agree.py", "test_report_review_fixes.py"),
     "insole.io": ("test_format.py", "test_importers*", "test_importer_refusals.py", "test_fuzz_importers.py",
                   "test_vendor_importers.py", "test_exports.py", "test_export_safety.py", "test_time_axis.py"),
     "insole.simulate": ("test_simulate*",),
