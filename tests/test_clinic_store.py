@@ -684,3 +684,18 @@ def test_a_capture_that_failed_to_start_keeps_its_cause_as_the_reason(store: Cli
     failed = store.finish_capture(run.id, note="no D-Bus system bus here.")
     assert (failed.status, failed.reason) == (
         "failed", "no D-Bus system bus here: nothing was captured (no recording was written)")
+
+
+@pytest.mark.skipif(not (COHORT / "GaCo04_01.txt").exists(), reason="needs shared/data/gaitpdb-cohort")
+def test_a_before_after_report_judges_the_patients_two_tests_whatever_subject_their_files_name(
+        store: ClinicStore) -> None:
+    """Two files naming two lab subjects (GaCo02, GaCo04), both filed under one patient: the clinic says they
+    are this patient's, so the report judges the change (it refuses to judge a baseline of another person)."""
+    patient = store.add_patient("P-7", mass_kg=70)
+    first = store.add_visit(patient.id, visit_date=dt.date(2026, 1, 5))
+    second = store.add_visit(patient.id, visit_date=dt.date(2026, 2, 5))
+    store.import_recording(first.id, COHORT / "GaCo02_01.txt")
+    store.import_recording(second.id, COHORT / "GaCo04_01.txt")
+    page = store.compare_report(first.id, second.id).read_text(encoding="utf-8")
+    assert "Changes since baseline" in page
+    assert "another person" not in page

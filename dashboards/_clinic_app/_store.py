@@ -858,7 +858,10 @@ class ClinicStore:
         if cached:
             return self.file_path(cached[0]["report_sha256"])
         patient = self.patient(self.visit(visit_a_id).patient_id)
-        baseline, recording = self._recording_of(before, patient), self._recording_of(after, patient)
+        # both tests are this patient's, whatever subject id each file carried (an emulated walk names its
+        # simulated person, an imported file its lab's code): the report judges a baseline of one person only
+        baseline, recording = (self._recording_of(t, patient).with_meta(subject_id=patient.pseudonym)
+                               for t in (before, after))
         with self._scratch() as work:
             page = work / "compare.html"
             try:
