@@ -56,8 +56,8 @@ def test_given_the_layout_each_flag_carries_its_region_groups(shared_data: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     recording = load(shared_data / PEDAR)
 
-    def with_layout(*args):  # the pipeline's call, the layout added
-        return foot_quality(*args, layout=recording.layout)
+    def with_layout(*args, **kwargs):  # the pipeline's call, given the layout (whether or not it passes it)
+        return foot_quality(*args, **{**kwargs, "layout": recording.layout})
 
     monkeypatch.setattr(_pipeline, "foot_quality", with_layout)
     analysis = analyze(recording)
