@@ -533,34 +533,30 @@ SENSOR_DEPENDENT: dict[str, tuple[str, ...] | None] = {
                      "peak_force_si_pct", "cop_ml_pct", "cpei_pct", "cop_ml_sd_pct", "contact_area_cm2",
                      "arch_index"), None),
 }
-# On a pressure grid the cells outside the footprint never load and are flagged "flat" (F-Scan: 484 of 955): flat
-# sensors are named only when they are a few of the layout's (a dead cell among loaded ones, as on pedar)
-FLAT_NAMED_MAX_FRACTION = 0.10
 
 
 def flagged_sensors(session: SessionMetrics) -> dict[str, list[dict[str, Any]]]:
     """Per foot, the sensors the analysis' quality checks flagged (``quality[side]["sensor_flags"]``) that a
-    reader must know about, each with its status, what the check saw and the region groups it lies in."""
+    reader must know about (the analysis decides which: each flag's ``named``; a grid's never-loaded cells are
+    not), each with its status, what the check saw and the region groups it lies in (the flag's ``regions``)."""
     analysis = session.analysis
     layout = session.layout
     if analysis is None:
         return {}
     names = list(layout.sensor_names)
-    groups = _REGION_GROUPS
-    masks = {g: layout.region_mask(g) for g in groups}
     out: dict[str, list[dict[str, Any]]] = {}
     for side in session.sides:
         flags = [f for f in (analysis.quality.get(side, {}).get("sensor_flags") or []) if isinstance(f, dict)]
-        flat = [f for f in flags if f.get("status") == "flat"]
-        if len(flat) > FLAT_NAMED_MAX_FRACTION * max(layout.n_sensors, 1):
-            flags = [f for f in flags if f.get("status") != "flat"]
         rows = []
-        for flag in flags:
+        for flag in (f for f in flags if f.get("named", True)):
             name = str(flag.get("sensor"))
             index = names.index(name) if name in names else None
+            # an analysis made without the layout has no ``regions``: looked up in the layout then
+            regions = flag["regions"] if "regions" in flag else [
+                g for g in _REGION_GROUPS if index is not None and bool(layout.region_mask(g)[index])]
             rows.append({"sensor": name, "status": str(flag.get("status", "flagged")),
                          "detail": str(flag.get("detail") or ""), "excluded": bool(flag.get("excluded", False)),
-                         "regions": [g for g in groups if index is not None and bool(masks[g][index])]})
+                         "regions": [g for g in _REGION_GROUPS if g in regions]})
         if rows:
             out[side] = rows
     return out
