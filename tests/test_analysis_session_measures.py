@@ -149,7 +149,7 @@ def test_the_summary_holds_the_session_measures_of_the_used_strides(walk):
 
 def test_the_json_carries_them(walk):
     data = json.loads(walk.to_json())
-    assert data["schema_version"] == "1.3"
+    assert data["schema_version"] == "1.4"
     summary = data["summary"]
     assert summary["timing_variability"]["timing_variability_pct"] == pytest.approx(
         walk.summary.timing_variability["timing_variability_pct"])

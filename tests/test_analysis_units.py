@@ -231,7 +231,7 @@ def test_json_has_the_stable_keys_and_no_nan(simulated_file: Path) -> None:
     data = json.loads(analysis.to_json())  # allow_nan=False inside: NaN would have raised
     # 1.1: keys added (summary.symmetry.*.uncalibrated_force, body_weight note and plausible range)
     # 1.3: valley_ratio, cop_ml_offset_pct, forefoot_toes_share_pct; summary timing variability
-    assert data["schema"] == "insole.analysis" and data["schema_version"] == "1.3"
+    assert data["schema"] == "insole.analysis" and data["schema_version"] == "1.4"
     for side in ("left", "right"):
         events = data["events"][side]
         assert events["heel_strike_s"] == analysis.events[side].heel_strike_s.tolist()

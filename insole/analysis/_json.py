@@ -434,7 +434,7 @@ class _IndentedWriter:
 # ---------------------------------------------------------------- the lean file `insole analyze --json` writes
 
 #: The schema of the lean document (``write_json``; the full ``to_dict`` structure keeps ``JSON_SCHEMA_VERSION``).
-LEAN_SCHEMA_VERSION = "2.0"
+LEAN_SCHEMA_VERSION = "2.1"
 
 #: The stride columns the lean document keeps (docs/analysis-json.md, "Stable keys"); every other column of
 #: the stride table, and the step, contact, curve, region and sensor tables, go to the Parquet tables.

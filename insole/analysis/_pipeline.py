@@ -156,7 +156,7 @@ def _assemble(
         if uncalibrated and len(recording.sides) == 2:
             notes[side].append(_UNCALIBRATED_PAIR_NOTE)
     quality = {
-        side: foot_quality(loads[side], contacts[side], timing[side], params, notes[side])
+        side: foot_quality(loads[side], contacts[side], timing[side], params, notes[side], layout=recording.layout)
         for side in recording.sides
     }
     ratio = weight.fields["load_to_body_weight_ratio"]

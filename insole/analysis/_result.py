@@ -22,7 +22,7 @@ __all__ = ["FootEvents", "Summary", "Analysis", "JSON_SCHEMA_VERSION"]
 # 1.2: per-sensor mean pressure, force and au maps (``sensors``: mean_pressure_kpa, peak_force_n, ...).
 # 1.3: stance columns ``valley_ratio``, ``cop_ml_offset_pct``, ``forefoot_toes_share_pct``; summary
 # ``stride_time_variability_pct``, ``stance_time_variability_pct``, ``timing_variability``.
-JSON_SCHEMA_VERSION = "1.3"
+JSON_SCHEMA_VERSION = "1.4"
 
 
 @dataclass(frozen=True, eq=False)
