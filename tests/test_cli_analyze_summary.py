@@ -115,3 +115,20 @@ def test_json_to_stdout_is_the_same_document(capsys, tmp_path, path) -> None:
     _run(capsys, path, "--json", tmp_path / "a.json")
     printed = _run(capsys, path, "--json", "-")
     assert json.loads(printed) == json.loads((tmp_path / "a.json").read_text())
+
+
+def test_flagged_sensors_are_named_as_the_analysis_says(capsys) -> None:
+    """pedar: the six flat left sensors by name (the analysis marks them named); F-Scan: its 484 cells that never
+    load are counted, not named (more than 10 % of the grid)."""
+    from _data import shared_data_dir
+
+    from insole._cli import main
+
+    exports = shared_data_dir() / "vendor-exports"
+    if not (exports / "pedar_example.asc").exists():
+        pytest.skip("needs shared/data/vendor-exports")
+    assert main(["analyze", str(exports / "pedar_example.asc")]) == 0
+    out = capsys.readouterr().out
+    assert "(flagged: flat s69, s76, s88, s89, s95, s99)" in out and "(flagged: flat s83)" in out
+    assert main(["analyze", str(exports / "fscan_testL.asf")]) == 0
+    assert "(flagged: 484 flat (cells that never load, not named))" in capsys.readouterr().out

@@ -267,14 +267,19 @@ def _fmt(value: float, spec: str) -> str:
 
 
 def _flag_text(flags: list[dict]) -> str:
-    """Flagged sensors by status: names when few, counts when many (a grid has hundreds of unloaded cells)."""
+    """Flagged sensors by status: the ones the analysis says a reader must be told of (``named``) by name, the
+    rest counted (a grid's hundreds of cells that never load are not faults worth a name each)."""
     if not flags:
         return "none"
     parts = []
     for status in ("flat", "dead", "stuck", "saturated", "spikes"):
-        names = [f["sensor"] for f in flags if f["status"] == status]
+        of_status = [f for f in flags if f["status"] == status]
+        names = [f["sensor"] for f in of_status if f.get("named", True)]
+        unnamed = len(of_status) - len(names)
         if names:
-            parts.append(f"{status} {', '.join(names)}" if len(names) <= 5 else f"{len(names)} {status}")
+            parts.append(f"{status} {', '.join(names)}")
+        if unnamed:
+            parts.append(f"{unnamed} {status} (cells that never load, not named)")
     return "; ".join(parts)
 
 
