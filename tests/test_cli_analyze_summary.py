@@ -122,8 +122,6 @@ def test_flagged_sensors_are_named_as_the_analysis_says(capsys) -> None:
     load are counted, not named (more than 10 % of the grid)."""
     from _data import shared_data_dir
 
-    from insole._cli import main
-
     exports = shared_data_dir() / "vendor-exports"
     if not (exports / "pedar_example.asc").exists():
         pytest.skip("needs shared/data/vendor-exports")
