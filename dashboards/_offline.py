@@ -503,8 +503,7 @@ def _flagged_sensors(recording: Recording, analysis: Any) -> dict[str, list[dict
     and the region groups it lies in (the analysis' ``regions``)."""
     if analysis is None:
         return {}
-    layout = recording.layout
-    names = list(layout.sensor_names)
+    names = list(recording.layout.sensor_names)
     out: dict[str, list[dict[str, Any]]] = {}
     for side in recording.sides:
         flags = [f for f in (analysis.quality.get(side, {}).get("sensor_flags") or []) if isinstance(f, dict)]
@@ -512,12 +511,9 @@ def _flagged_sensors(recording: Recording, analysis: Any) -> dict[str, list[dict
         for flag in (f for f in flags if f.get("named", True)):
             name = str(flag.get("sensor"))
             index = names.index(name) if name in names else None
-            # an analysis made without the layout has no ``regions``: looked up in the layout then
-            regions = flag["regions"] if "regions" in flag else [
-                g for g in _FLAG_REGIONS if index is not None and bool(layout.region_mask(g)[index])]
             rows.append({"sensor": name, "index": index, "status": str(flag.get("status") or "flagged"),
                          "detail": str(flag.get("detail") or ""),
-                         "regions": [g for g in _FLAG_REGIONS if g in regions]})
+                         "regions": [g for g in _FLAG_REGIONS if g in flag.get("regions", ())]})
         if rows:
             out[side] = rows
     return out

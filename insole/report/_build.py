@@ -540,23 +540,17 @@ def flagged_sensors(session: SessionMetrics) -> dict[str, list[dict[str, Any]]]:
     reader must know about (the analysis decides which: each flag's ``named``; a grid's never-loaded cells are
     not), each with its status, what the check saw and the region groups it lies in (the flag's ``regions``)."""
     analysis = session.analysis
-    layout = session.layout
     if analysis is None:
         return {}
-    names = list(layout.sensor_names)
     out: dict[str, list[dict[str, Any]]] = {}
     for side in session.sides:
         flags = [f for f in (analysis.quality.get(side, {}).get("sensor_flags") or []) if isinstance(f, dict)]
         rows = []
         for flag in (f for f in flags if f.get("named", True)):
             name = str(flag.get("sensor"))
-            index = names.index(name) if name in names else None
-            # an analysis made without the layout has no ``regions``: looked up in the layout then
-            regions = flag["regions"] if "regions" in flag else [
-                g for g in _REGION_GROUPS if index is not None and bool(layout.region_mask(g)[index])]
             rows.append({"sensor": name, "status": str(flag.get("status", "flagged")),
                          "detail": str(flag.get("detail") or ""), "excluded": bool(flag.get("excluded", False)),
-                         "regions": [g for g in _REGION_GROUPS if g in regions]})
+                         "regions": [g for g in _REGION_GROUPS if g in flag.get("regions", ())]})
         if rows:
             out[side] = rows
     return out
