@@ -227,3 +227,20 @@ def test_jupt13s_impulse_index_row_points_to_its_load_asymmetry_finding(shared_d
     assert row.to_dict()["see_finding"] == "see finding: load asymmetry (combined impulse/peak/F1 test)"
     page = render_html(report)
     assert page.count('<span class="see-finding">see finding: load asymmetry (combined impulse/peak/F1 test)') == 1
+
+
+def test_a_body_mass_taken_from_an_fscan_calibration_load_is_rounded_and_says_where_it_came_from(tmp_path):
+    """F-Scan files give no body mass: the importer takes the walk calibration load (75.0001 kg), which the page
+    shows rounded, named, and with why the body-weight check cannot test that calibration."""
+    from _data import shared_data_dir
+
+    from insole import load
+    from insole.report import build_report, render_html
+
+    path = shared_data_dir() / "vendor-exports" / "fscan_testL.asf"
+    if not path.exists():
+        pytest.skip("needs shared/data/vendor-exports")
+    report = build_report(load(path), path=path)
+    assert report.to_dict()["input"]["body_mass_from"] == "walk calibration load"
+    assert ("<tr><td>Body mass</td><td>75.0 kg (the file's walk calibration load: the insole was calibrated to "
+            "this load, so the body-weight check cannot test its calibration)") in render_html(report)

@@ -1256,6 +1256,9 @@ def _input_record(recording: Recording, path: str | Path | None) -> dict[str, An
         "notes": meta.notes,
         "recorded_at": meta.recorded_at,
         "body_mass_kg": meta.body_mass_kg,
+        # where an importer took the mass from when the file has no body mass as such (F-Scan: its walk
+        # calibration load), so the page can say so
+        "body_mass_from": (meta.extra or {}).get("body_mass_from"),
         "person": person_record(recording),
         "layout": recording.layout.name,
         "unit": recording.unit,
