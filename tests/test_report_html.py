@@ -25,7 +25,8 @@ def antalgic_walk(tmp_path_factory) -> Path:
     """A 60 s simulated antalgic walk (left painful) with a hostile subject note, saved in our format."""
     recording = simulate(SimulationParams(pattern="antalgic", side="left", duration_s=60.0, seed=4))
     path = tmp_path_factory.mktemp("report") / "antalgic.parquet"
-    write_parquet(recording.with_meta(notes=NOTE, subject_id="sim-4"), path)  # the baseline's person (seed 4)
+    assert recording.meta.subject_id == "sim-4"  # the simulated person is the seed, whatever the pattern
+    write_parquet(recording.with_meta(notes=NOTE), path)
     return path
 
 
@@ -34,9 +35,8 @@ def report_files(antalgic_walk, tmp_path_factory) -> dict[str, Path]:
     """``insole report`` run for real: HTML, JSON and PDF, with a normal walk as baseline."""
     out = tmp_path_factory.mktemp("out")
     baseline = out / "baseline.parquet"
-    # the same simulated person (seed 4) before the pain: one subject, so the change is judged
-    write_parquet(simulate(SimulationParams(pattern="normal", duration_s=60.0, seed=4)).with_meta(subject_id="sim-4"),
-                  baseline)
+    # the same simulated person (seed 4, subject "sim-4") before the pain: one subject, so the change is judged
+    write_parquet(simulate(SimulationParams(pattern="normal", duration_s=60.0, seed=4)), baseline)
     files = {"html": out / "report.html", "json": out / "report.json", "pdf": out / "report.pdf"}
     code = main(["report", str(antalgic_walk), "--baseline", str(baseline), "--out", str(files["html"]),
                  "--json", str(files["json"]), "--pdf", str(files["pdf"])])
