@@ -84,8 +84,10 @@ def test_bids_subject_ids_p_017_and_p_017_underscore_are_not_merged(gaitpdb, tmp
     motion = tmp_path / "sub-P017" / "motion" / "sub-P017_task-walk_tracksys-leftinsole_motion.tsv"
     assert len(motion.read_text().splitlines()) == 3000
     participants = pd.read_csv(tmp_path / "participants.tsv", sep="\t", dtype=str)
+    # age, sex and height are the source file's demographics (GaCo01 of gaitpdb: 66 years, male, 1.8 m)
     assert participants.to_dict("records") == [
-        {"participant_id": "sub-P017", "weight": "61.0", "source_subject_id": "P-017"}
+        {"participant_id": "sub-P017", "age": "66", "sex": "male", "height": "1.8", "weight": "61.0",
+         "source_subject_id": "P-017"}
     ]
     # with its own label the second person has their own folder and row
     write_bids(second, tmp_path, BidsExportParams(subject="P017b"))
@@ -115,7 +117,8 @@ def test_bids_same_subject_id_adds_sessions_to_one_participant(gaitpdb, tmp_path
     participants = pd.read_csv(tmp_path / "participants.tsv", sep="\t", dtype=str)
     # one participant; the row is the first visit's, never rewritten (visit 2's mass is in its own description)
     assert participants.to_dict("records") == [
-        {"participant_id": "sub-P017", "weight": "61.0", "source_subject_id": "P-017"}
+        {"participant_id": "sub-P017", "age": "66", "sex": "male", "height": "1.8", "weight": "61.0",
+         "source_subject_id": "P-017"}
     ]
     scans = pd.read_csv(tmp_path / "sub-P017" / "ses-2" / "sub-P017_ses-2_scans.tsv", sep="\t", dtype=str)
     assert scans["source_sha256"].tolist() == [_sha("second visit")] * 2

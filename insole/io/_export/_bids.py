@@ -449,7 +449,8 @@ def _dataset_files(out: Path, recording: Recording, subject: str, subject_id: st
             "Each insole is one tracking system; pressures are MISC channels (BIDS has no pressure type),\n"
             "the LATENCY channel gives each sample's time, sample_valid marks gap slots.\n"), force=False))
     participants = out / "participants.tsv"
-    row = {"participant_id": f"sub-{subject}",
+    person = _person(recording)
+    row = {"participant_id": f"sub-{subject}", "age": person["age"], "sex": person["sex"], "height": person["height"],
            "weight": recording.meta.body_mass_kg if recording.meta.body_mass_kg is not None else "n/a",
            "source_subject_id": subject_id if subject_id not in (None, "") else "n/a"}
     table = _read_tsv(participants)
@@ -463,6 +464,12 @@ def _dataset_files(out: Path, recording: Recording, subject: str, subject_id: st
         files.append(_write_text(participants, _tsv(table), force=True))
     files += _merge_json(out / "participants.json", {
         "participant_id": {"Description": "participant label"},
+        "age": {"Description": "age at the recording, from the participant's first exported recording's metadata "
+                               "(e.g. a study's demographics table; n/a: not given)", "Units": "year"},
+        "sex": {"Description": "sex as the source recording's metadata gives it (n/a: not given)",
+                "Levels": {"male": "male", "female": "female"}},
+        "height": {"Description": "body height, from the participant's first exported recording's metadata "
+                                  "(n/a: not given)", "Units": "m"},
         "weight": {"Description": "body mass, from the participant's first exported recording (each recording's "
                                   "own value is in its *_insole.json)", "Units": "kg"},
         "source_subject_id": {"Description": "the subject id in the source recording that this label was made "
@@ -474,6 +481,26 @@ def _dataset_files(out: Path, recording: Recording, subject: str, subject_id: st
         "license": {"Description": "the licence of the recording this run was exported from (n/a: not known)"},
     })
     return files
+
+
+def _person(recording: Recording) -> dict[str, str]:
+    """Age (years), sex ("male"/"female") and height (m) from the recording's metadata, where importers keep a
+    study's demographics (``extra["demographics"]``: gaitpdb) or subject description (``extra["subject"]``:
+    gaitndd); "n/a" for what the file does not give. Never guessed."""
+    extra = recording.meta.extra if isinstance(recording.meta.extra, Mapping) else {}
+    person = extra.get("demographics") or extra.get("subject") or {}
+    person = person if isinstance(person, Mapping) else {}
+
+    def number(key: str, low: float, high: float) -> str:
+        try:
+            value = float(person.get(key))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return "n/a"
+        return f"{value:g}" if np.isfinite(value) and low < value < high else "n/a"
+
+    sex = str(person.get("sex") or "").strip().lower()
+    sex = {"f": "female", "female": "female", "m": "male", "male": "male"}.get(sex, "n/a")
+    return {"age": number("age_years", 0.0, 130.0), "sex": sex, "height": number("height_m", 0.3, 2.8)}
 
 
 _MIXED_LICENCES = "Mixed licences: each run's licence is in the license column of its scans.tsv (see README)"
