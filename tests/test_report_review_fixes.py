@@ -187,7 +187,11 @@ def test_a_person_slower_than_every_control_is_told_so_beside_speed_dependent_me
         if f.code in ("load_asymmetry", "pronated_loading", "irregular_gait"):
             assert all("walked slower" not in n for n in (*f.notes, *f.confidence_reasons)), f.code
     page = render_html(report)
-    assert page.count(f'<span class="speed-note">Note: {note}</span>') == sum(bool(r.speed_note) for r in rows.values())
+    # said once above the table (a new user found it repeated on every row), each row it concerns marked with †
+    shared = note.replace("changes this measure", "changes each of these measures")
+    assert page.count(f'Rows marked "† walking speed": the person {shared}.') == 1
+    marked = sum(bool(r.speed_note) for r in rows.values())
+    assert page.count("† walking speed (see the note above the table)") == marked
 
 
 # ---------------------------------------------------------------- a finding and its key row agree

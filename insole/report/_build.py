@@ -38,6 +38,7 @@ from insole.report._findings import (
     FindingParams,
     FindingsResult,
     evaluate,
+    foot_quality_reason,
     speed_outside_controls,
     variability_too_coarse,
 )
@@ -1053,6 +1054,15 @@ def quality_rows(session: SessionMetrics, recording: Recording) -> list[dict[str
     return rows
 
 
+def both_feet_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The quality notes about the session that both feet's rows carry (the body-weight check, the units): the page
+    says them once, "Both feet: ...", and each foot's paragraph keeps its own (``notes_shown``)."""
+    present = [row for row in rows if row.get("present")]
+    if len(present) != 2:
+        return []
+    return [n for n in present[0]["notes"] if n in present[1]["notes"] and str(n).startswith(_SESSION_NOTE_PREFIXES)]
+
+
 # The analysis' note for uncalibrated insoles ("metrics are given in body weights only") means that its force
 # metrics are scaled by the walk's own mean load; read on a report page it says the opposite of what the page does.
 _AU_NOTE_PREFIX = "forces are in arbitrary units"
@@ -1082,6 +1092,92 @@ def units_statement(session: SessionMetrics) -> dict[str, Any]:
         str(session.body_weight_source), "the body weight")
     return {"force_unit": session.force_unit, "calibrated": True,
             "statement": f"Forces are in body weights (BW), from {how}."}
+
+
+# ---------------------------------------------------------------- caveats shared by the findings, said once
+
+
+_SESSION_NOTE_PREFIXES = ("body weight", _AU_NOTE_PREFIX)
+# reasons that are the finding's own judgement (its evidence grade, its severity), short and said where they apply
+# even when two findings word them alike; the shared limits are caveats about the data
+_JUDGEMENT_REASONS = ("evidence grade", "severity capped", "lowered one step")
+
+
+def _finding_name(finding: Any) -> str:
+    where = "both feet" if finding.side == "both" else f"{finding.side} foot"
+    return f"{finding.title[:1].lower() + finding.title[1:]}, {where}"
+
+
+def findings_limits(findings: Sequence[Any], session: SessionMetrics) -> tuple[list[dict[str, Any]],
+                                                                                 list[dict[str, Any]]]:
+    """Caveats that several findings (or both feet of one) share, said once, and what each finding then shows.
+
+    A new user found the body-weight sentence repeated in every finding's confidence text, once per foot. So a
+    quality note both feet carry (the body-weight check) becomes one limit; the foot's own data-quality reason
+    keeps only its foot's notes; a reason or a note that two or more findings give (approximate sensor
+    positions, a data-quality line) becomes one limit too; a note that repeats one of its finding's reasons
+    (the speed sentence) is not shown again. Returns ``limits`` [{number, text, findings}] and, per finding in
+    order, {limits: [numbers], reasons: [its own reasons, shown], notes: [its notes, shown]}. The findings'
+    own ``confidence_reasons`` and ``notes`` stay complete in the JSON.
+    """
+    feet = {side: session.feet[side] for side in session.sides}
+    common: list[str] = []
+    if len(feet) == 2:
+        # notes about the session, which the analysis writes on each foot (the body-weight check, the units); a
+        # foot's own figures that happen to read the same on both feet (100.0% of samples valid) stay with it
+        left, right = feet["left"].quality_notes, feet["right"].quality_notes
+        common = [n for n in left if n in right and str(n).startswith(_SESSION_NOTE_PREFIXES)]
+    limit_texts: list[str] = []
+    users: dict[str, list[str]] = {}
+
+    def limit(text: str, finding: Any) -> int:
+        if text not in limit_texts:
+            limit_texts.append(text)
+        who = users.setdefault(text, [])
+        if _finding_name(finding) not in who:
+            who.append(_finding_name(finding))
+        return limit_texts.index(text) + 1
+
+    rebuilt: list[tuple[list[int], list[str], list[str]]] = []
+    for finding in findings:
+        numbers: list[int] = []
+        reasons: list[str] = []
+        for reason in finding.confidence_reasons:
+            own = reason
+            for side, foot in feet.items():
+                if reason == foot_quality_reason(side, foot.quality, foot.quality_notes):
+                    shared = [n for n in foot.quality_notes if n in common]
+                    numbers += [limit(f"Both feet: {n}", finding) for n in shared]
+                    specific = [n for n in foot.quality_notes if n not in common]
+                    own = (foot_quality_reason(side, foot.quality, specific) if specific
+                           else f"{side} foot data quality {foot.quality}")
+                    break
+            reasons.append(own)
+        said = " ".join(reasons).casefold()
+        notes = [n for n in finding.notes if n.rstrip(". ").casefold() not in said]
+        rebuilt.append((numbers, reasons, notes))
+    # a reason or a note that two or more findings give: one limit
+    counts: dict[str, int] = {}
+    for _, reasons, notes in rebuilt:
+        for text in dict.fromkeys([*reasons, *notes]):
+            counts[text] = counts.get(text, 0) + 1
+    shown: list[dict[str, Any]] = []
+    for finding, (numbers, reasons, notes) in zip(findings, rebuilt):
+        numbers = list(numbers)
+        kept_reasons, kept_notes = [], []
+        for text in reasons:
+            if counts[text] > 1 and not text.startswith(_JUDGEMENT_REASONS):
+                numbers.append(limit(text, finding))
+            else:
+                kept_reasons.append(text)
+        for text in notes:
+            if counts[text] > 1:
+                numbers.append(limit(text, finding))
+            else:
+                kept_notes.append(text)
+        shown.append({"limits": sorted(set(numbers)), "reasons": kept_reasons, "notes": kept_notes})
+    limits = [{"number": i, "text": text, "findings": users[text]} for i, text in enumerate(limit_texts, 1)]
+    return limits, shown
 
 
 # ---------------------------------------------------------------- methods
@@ -1195,6 +1291,7 @@ class Report:
                 **{k: v for k, v in self.session.summary.items()}}
 
     def to_dict(self) -> dict[str, Any]:
+        limits, shown = findings_limits(self.findings, self.session)
         out = {
             "schema": REPORT_SCHEMA,
             "schema_version": REPORT_SCHEMA_VERSION,
@@ -1204,7 +1301,11 @@ class Report:
             "summary": self.summary(),
             "quality": self.quality,
             "key_numbers": [k.to_dict() for k in self.key_numbers],
-            "findings": [f.to_dict() for f in self.findings],
+            # caveats several findings share, said once (``findings_limits``); each finding names its by number
+            "limits": limits,
+            "findings": [{**f.to_dict(), "limits": sh["limits"], "confidence_reasons_shown": sh["reasons"],
+                          "notes_shown": sh["notes"]} for f, sh in zip(self.findings, shown)],
+            "quality_notes_both_feet": both_feet_notes(self.quality),
             "not_assessed": [n.to_dict() for n in self.result.not_assessed],
             "references": self.references,
             "analysis_method_sources": analysis_sources(self.session),

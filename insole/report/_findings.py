@@ -79,7 +79,7 @@ from insole.report._reference import (
 from insole.report._words import counted
 
 __all__ = ["FindingParams", "FindingsResult", "NotAssessed", "evaluate", "FOOT_RULES", "CODES",
-           "variability_too_coarse", "speed_outside_controls", "SPEED_DEPENDENT"]
+           "variability_too_coarse", "speed_outside_controls", "SPEED_DEPENDENT", "foot_quality_reason"]
 
 CODES: tuple[str, ...] = tuple(FINDINGS)
 _OTHER = {"left": "right", "right": "left"}
@@ -295,13 +295,18 @@ def _steps_confidence(n_steps: int, params: FindingParams, side: str) -> tuple[s
 _QUALITY_LEVEL = {"good": "high", "fair": "moderate", "poor": "low"}
 
 
+def foot_quality_reason(side: str, quality: str, notes: Sequence[str]) -> str:
+    """The confidence reason a foot's data quality gives (the report's shared-limits block rebuilds it to say a
+    note common to both feet once, ``_build.findings_limits``)."""
+    return f"{side} foot data quality {quality} ({'; '.join(notes) or 'see data quality'})"
+
+
 def _foot_quality(session: SessionMetrics, side: str) -> tuple[str, str | None]:
     foot = session.feet[side]  # a side of the session's (every caller iterates session.sides)
     level = _QUALITY_LEVEL.get(foot.quality, "low")
     if level == "high":
         return level, None
-    notes = "; ".join(foot.quality_notes) or "see data quality"
-    return level, f"{side} foot data quality {foot.quality} ({notes})"
+    return level, foot_quality_reason(side, foot.quality, foot.quality_notes)
 
 
 def _joints(spec: FindingSpec, side: str, drawn: bool = True) -> tuple[LinkedJoint, ...]:

@@ -393,8 +393,9 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
         verdict, notes = quality_verdict(quality)
         if weight_failed and verdict == "good":
             verdict = "fair"
-            notes = (*notes, f"body weight check failed (load {float(ratio or 0.0):.2f} x body mass x g, plausible "
-                             f"{band[0]:g}-{band[1]:g}): forces in body weights are in doubt")
+            if not any(str(n).startswith("body weight check") for n in notes):  # the analysis' own note says it
+                notes = (*notes, f"body weight check failed (load {float(ratio or 0.0):.2f} x body mass x g, "
+                                 f"plausible {band[0]:g}-{band[1]:g}): forces in body weights are in doubt")
         curves = analysis.curves[side]
         curve_mean = curves["force_bw_mean"].to_numpy(float) if "force_bw_mean" in curves else None
         curve_sd = curves["force_bw_sd"].to_numpy(float) if "force_bw_sd" in curves else None
