@@ -49,7 +49,7 @@ from insole.analysis._params import AnalysisParams
 from insole.analysis._segments import (
     count_true_between,
     gradient,
-    hysteresis,
+    hysteresis_runs,
     interval_argmax,
     last_at_or_before,
     last_true_at_or_before,
@@ -219,12 +219,11 @@ def detect_contacts(
     # the coarse levels follow a drifting swing floor (an in-shoe load that builds up, a footswitch that
     # creeps): the floor and range of the walking around each sample, the whole foot's where it does not walk
     local_floor, local_range = _tracked_levels(filled, floor, load_range, sample_rate_hz)
-    state = hysteresis(
+    starts, stops = hysteresis_runs(  # the runs of the hysteresis state, without the state itself
         filled,
         local_floor + params.detect_high_fraction * local_range,
         local_floor + params.detect_low_fraction * local_range,
     )
-    starts, stops = runs(state)
     if starts.size == 0:
         return _empty(smoothed, levels)
 

@@ -12,9 +12,11 @@ import numpy as np
 __all__ = [
     "runs",
     "reduce_intervals",
+    "reduce_rows_intervals",
     "interval_windows",
     "window_index",
     "hysteresis",
+    "hysteresis_runs",
     "last_true_at_or_before",
     "next_true_at_or_after",
     "last_true_at_or_before_at",
@@ -61,6 +63,37 @@ def reduce_intervals(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray, st
         out[inner] = ufunc.reduceat(values, bounds, axis=0)[0::2]
     for i in np.flatnonzero(at_end):
         out[i] = ufunc.reduce(values[starts[i]:], axis=0)
+    return out
+
+
+def reduce_rows_intervals(ufunc: np.ufunc, rows: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """``ufunc.reduce(rows[:, start:stop], axis=1)`` for every interval, as an (intervals, rows) array.
+
+    The same numbers as one ``ufunc.reduceat(rows, bounds, axis=1)`` over the
+    interval bounds (each row's intervals reduced in the same order; the
+    intervals that end at the last sample, which ``reduceat`` cannot bound,
+    reduced on their own), but row by row: numpy holds the GIL through a
+    ``reduceat`` along the last axis of a 2-D array, and releases it for a 1-D
+    one, so another thread (the other foot) runs meanwhile. ``rows`` is
+    (rows, samples), e.g. a foot's sensors; ``starts < stops`` as for
+    ``reduce_intervals``.
+    """
+    rows = np.asarray(rows)
+    starts = np.asarray(starts, dtype=np.int64)
+    stops = np.asarray(stops, dtype=np.int64)
+    k, n = rows.shape
+    inner = stops < n
+    count = int(inner.sum())
+    out = np.empty((starts.size, k), dtype=rows.dtype)
+    if count:
+        bounds = np.empty(2 * count, dtype=np.int64)
+        bounds[0::2], bounds[1::2] = starts[inner], stops[inner]
+        reduced = np.empty((k, 2 * count), dtype=rows.dtype)
+        for j in range(k):
+            ufunc.reduceat(rows[j], bounds, out=reduced[j])
+        out[inner] = reduced[:, 0::2].T
+    for i in np.flatnonzero(~inner):
+        out[i] = ufunc.reduce(rows[:, starts[i]:], axis=1)
     return out
 
 
@@ -130,17 +163,39 @@ def hysteresis(values: np.ndarray, high: float | np.ndarray, low: float | np.nda
 
     Starts False. NaN counts as below ``low`` (a gap ends a contact).
     """
+    flips = _hysteresis_flips(values, high, low)
+    marks = np.zeros(np.size(values), dtype=bool)
+    marks[flips] = True
+    return np.logical_xor.accumulate(marks)  # each flip toggles the state (no flip: False throughout)
+
+
+def hysteresis_runs(values: np.ndarray, high: float | np.ndarray,
+                    low: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``runs(hysteresis(values, high, low))``, the starts and stops of the True runs, without the per-sample
+    state: the hysteresis switches on at every other flip and off at the next."""
+    flips = _hysteresis_flips(values, high, low)
+    stops = flips[1::2]
+    if flips.size % 2:  # on at the end: the last run stops there
+        stops = np.append(stops, np.size(values))
+    return flips[0::2].astype(np.int64, copy=False), stops.astype(np.int64, copy=False)
+
+
+def _hysteresis_flips(values: np.ndarray, high: float | np.ndarray, low: float | np.ndarray) -> np.ndarray:
+    """Where the hysteresis state changes, in order (the first, if any, switches it on).
+
+    Each sample takes the state of the last switching sample at or before it
+    (False before the first); a sample both above ``high`` and below ``low``
+    (crossed levels) switches off. The state changes at the switching samples
+    whose state differs from the previous one's.
+    """
     values = np.asarray(values, dtype=float)
-    n = values.size
     on = values >= high
     off = ~(values >= low)  # NaN -> off
-    # each sample takes the state of the last switching sample at or before it (False before the first);
-    # a sample both above ``high`` and below ``low`` (crossed levels) switches off
     switch = np.flatnonzero(on | off)
-    state = np.zeros(n, dtype=bool)
-    if switch.size:
-        state[switch[0]:] = np.repeat(on[switch] & ~off[switch], np.diff(switch, append=n))
-    return state
+    state = on[switch] & ~off[switch]
+    changed = state.copy()
+    changed[1:] ^= state[:-1]
+    return switch[changed]
 
 
 def last_true_at_or_before(mask: np.ndarray) -> np.ndarray:

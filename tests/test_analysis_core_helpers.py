@@ -1,0 +1,90 @@
+"""The analysis core's faster helpers (issue 19) give exactly what the code they replace gave.
+
+Random inputs of many sizes and densities, NaN included; equality is exact (dtype, shape, every bit, the sign
+of zero), as in tests/test_core_identity.py, whose comparison is used here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from test_core_identity import differences
+
+from insole.analysis._segments import hysteresis, hysteresis_runs, reduce_rows_intervals, runs
+
+
+def _same(a: Any, b: Any) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and not differences({"x": a}, {"x": b})
+
+
+def _two_accumulates(values: np.ndarray, high: Any, low: Any) -> np.ndarray:
+    """The hysteresis as first written: the last sample at or above ``high`` against the last below ``low``."""
+    index = np.arange(values.size)
+    last_on = np.maximum.accumulate(np.where(values >= high, index, -1)) if values.size else index
+    last_off = np.maximum.accumulate(np.where(~(values >= low), index, -1)) if values.size else index
+    return last_on > last_off
+
+
+def test_hysteresis_and_its_runs_equal_the_accumulated_state() -> None:
+    rng = np.random.default_rng(41)
+    for trial in range(600):
+        n = int(rng.integers(0, 120))
+        values = rng.normal(size=n)
+        values[rng.random(n) < 0.1] = np.nan
+        if trial % 5 == 0 and n:
+            values[-int(rng.integers(1, n + 1)):] = 5.0  # on at the very end: the last run stops at n
+        # scalar levels, per-sample levels, and crossed levels (high below low: off wins a tie)
+        for high, low in ((0.4, -0.3), (-0.2, 0.3), (rng.normal(size=n), rng.normal(size=n))):
+            state = _two_accumulates(values, high, low)
+            assert _same(hysteresis(values, high, low), state)
+            found = hysteresis_runs(values, high, low)
+            expected = runs(state)
+            assert _same(found[0], expected[0]) and _same(found[1], expected[1]), (trial, high, low)
+
+
+def test_hysteresis_runs_of_a_hand_built_signal() -> None:
+    x = np.array([0, 5, 11, 7, 6, 4, 7, 9, 12, 3, np.nan, 12])
+    starts, stops = hysteresis_runs(x, high=10, low=5)
+    assert starts.tolist() == [2, 8, 11] and stops.tolist() == [5, 9, 12]
+    starts, stops = hysteresis_runs(np.zeros(0), high=1, low=0)
+    assert starts.size == 0 and stops.size == 0
+
+
+def _reduceat_2d(ufunc: np.ufunc, rows: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """One ``reduceat`` along the samples of every row at once (the form that holds the GIL)."""
+    n = rows.shape[1]
+    inner = stops < n
+    out = np.empty((starts.size, rows.shape[0]), dtype=rows.dtype)
+    if inner.any():
+        bounds = np.empty(2 * int(inner.sum()), dtype=np.int64)
+        bounds[0::2], bounds[1::2] = starts[inner], stops[inner]
+        out[inner] = ufunc.reduceat(rows, bounds, axis=1)[:, 0::2].T
+    for i in np.flatnonzero(~inner):
+        out[i] = ufunc.reduce(rows[:, starts[i]:], axis=1)
+    return out
+
+
+def test_row_by_row_interval_reductions_equal_one_2d_reduceat() -> None:
+    rng = np.random.default_rng(17)
+    for trial in range(300):
+        k, n = int(rng.integers(1, 24)), int(rng.integers(2, 3000))
+        dtype = (np.float32, np.float64)[trial % 2]
+        rows = (rng.normal(size=(k, n)) * 10.0 ** rng.uniform(-3, 5)).astype(dtype)
+        rows[rng.random(rows.shape) < 0.02] = np.nan
+        if trial % 3 == 0:
+            rows = np.abs(rows)  # positive loads, as the stance stage reduces
+        m = int(rng.integers(0, 40))
+        # ordered, disjoint stances (as the stance stage's), some of them ending at the last sample
+        cuts = np.sort(rng.choice(np.arange(n + 1), size=min(2 * m, n + 1), replace=False))
+        starts, stops = cuts[0::2][: cuts.size // 2], cuts[1::2][: cuts.size // 2]
+        if trial % 4 == 0 and starts.size:
+            stops[-1] = n
+        for ufunc in (np.add, np.maximum, np.minimum):
+            assert _same(reduce_rows_intervals(ufunc, rows, starts, stops), _reduceat_2d(ufunc, rows, starts, stops))
+    # overlapping, unordered intervals too (every interval is reduced on its own either way)
+    rows = rng.normal(size=(5, 200)).astype(np.float32)
+    starts = rng.integers(0, 199, size=50)
+    stops = np.minimum(starts + rng.integers(1, 80, size=50), 200)
+    assert _same(reduce_rows_intervals(np.add, rows, starts, stops), _reduceat_2d(np.add, rows, starts, stops))
