@@ -88,3 +88,25 @@ def test_row_by_row_interval_reductions_equal_one_2d_reduceat() -> None:
     starts = rng.integers(0, 199, size=50)
     stops = np.minimum(starts + rng.integers(1, 80, size=50), 200)
     assert _same(reduce_rows_intervals(np.add, rows, starts, stops), _reduceat_2d(np.add, rows, starts, stops))
+
+
+def test_the_peak_from_the_two_halves_equals_the_argmax_of_the_whole() -> None:
+    from insole.analysis._events import _first_of_two_maxima
+    from insole.analysis._segments import interval_argmax, nan_to_num_inplace
+
+    rng = np.random.default_rng(29)
+    for trial in range(500):
+        n = int(rng.integers(2, 300))
+        values = rng.normal(size=n).round(int(rng.integers(0, 3)))  # rounded: ties within and across halves
+        values[rng.random(n) < 0.05] = np.nan
+        values[rng.random(n) < 0.03] = -np.inf
+        values[rng.random(n) < 0.02] = np.inf
+        values = nan_to_num_inplace(values, nan=-np.inf)  # what detect_contacts searches (gaps never peaks)
+        k = int(rng.integers(1, 12))
+        starts = np.sort(rng.integers(0, n - 1, size=k))
+        stops = np.minimum(starts + rng.integers(1, 40, size=k), n)
+        middle = (starts + stops) // 2
+        first = interval_argmax(values, starts, np.maximum(middle, starts + 1))
+        second = interval_argmax(values, middle, stops)
+        found = _first_of_two_maxima(values, first, second, middle > starts, starts, stops)
+        assert _same(found, interval_argmax(values, starts, stops)), trial

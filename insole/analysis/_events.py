@@ -110,7 +110,7 @@ def lowpass_by_segment(values: np.ndarray, valid: np.ndarray, sample_rate_hz: fl
     Runs too short for the filter's edge padding are passed through unfiltered.
     A cutoff at or above 0.45 x the sample rate leaves the signal as it is.
     """
-    out = np.where(valid, values, np.nan).astype(float)
+    out = np.where(valid, values, np.nan).astype(float, copy=False)  # float64 already for a float64 force
     if cutoff_hz >= 0.45 * sample_rate_hz:
         return out
     sos = _butter_lowpass(float(cutoff_hz), float(sample_rate_hz))
@@ -201,7 +201,8 @@ def detect_contacts(
         raise ValueError(f"event method must be 'level' or 'shape', not {method!r}")
     if valid.sum() < 3:
         return _empty(smoothed)
-    floor, top = (float(v) for v in np.percentile(smoothed[valid], [5, 95]))  # one partition for both
+    observed = smoothed[valid]  # our own copy: partitioned in place (the same order statistics as a copy's)
+    floor, top = (float(v) for v in np.percentile(observed, [5, 95], overwrite_input=True))  # one partition
     load_range = top - floor
     levels = {"floor": floor, "top": top}
     if not (load_range > 0):
@@ -212,9 +213,11 @@ def detect_contacts(
     filled = np.where(long_gap, np.nan, filled)
     if calibrated is None:
         calibrated = method == "level"
-    lowest = float(np.nanmin(smoothed[valid]))
+    # the lowest observed value, of the same values in another order (only a zero's sign could differ, which
+    # no comparison sees); the one stored is taken as it always was
+    lowest = float(np.nanmin(observed))
     if calibrated and top > 0 and lowest > params.unloaded_max_fraction * top:
-        levels.update(lowest=lowest, never_unloaded=1.0)
+        levels.update(lowest=float(np.nanmin(smoothed[valid])), never_unloaded=1.0)
         return _standing_throughout(filled, valid, long_gap, levels)
     # the coarse levels follow a drifting swing floor (an in-shoe load that builds up, a footswitch that
     # creeps): the floor and range of the walking around each sample, the whole foot's where it does not walk
@@ -250,21 +253,23 @@ def detect_contacts(
     after_hi = np.minimum(next_start, stops + window)
 
     peaks_of = nan_to_num_inplace(smoothed.copy(), nan=-np.inf)  # a gap is never a peak
-    peak_index = interval_argmax(peaks_of, starts, stops)
+    # heel strike is sought before the first peak (weight acceptance) and toe
+    # off after the last (push-off): a deep mid-stance valley is not an edge
+    middle = (starts + stops) // 2
+    first_peak = interval_argmax(peaks_of, starts, np.maximum(middle, starts + 1))
+    last_peak = interval_argmax(peaks_of, middle, stops)
+    peak_index = _first_of_two_maxima(peaks_of, first_peak, last_peak, middle > starts, starts, stops)
     peak = smoothed[peak_index]
-    floor_before = _interval_nanmin(smoothed, before_lo, starts)
-    floor_after = _interval_nanmin(smoothed, stops, after_hi)
+    gaps_high = np.where(np.isnan(smoothed), np.inf, smoothed)  # NaN ignored by both minima
+    floor_before = _interval_nanmin(smoothed, before_lo, starts, gaps_high)
+    floor_after = _interval_nanmin(smoothed, stops, after_hi, gaps_high)
+    del gaps_high
     # the scale of the levels: the typical peak of this foot's walking contacts
     # (one scale per foot keeps a weak step's events where a strong step's are)
     walking = (stops - starts) <= params.max_stance_s * sample_rate_hz
     typical_peak = float(np.median(peak[walking])) if walking.any() else top
     levels["typical_peak"] = typical_peak
 
-    # heel strike is sought before the first peak (weight acceptance) and toe
-    # off after the last (push-off): a deep mid-stance valley is not an edge
-    middle = (starts + stops) // 2
-    first_peak = interval_argmax(peaks_of, starts, np.maximum(middle, starts + 1))
-    last_peak = interval_argmax(peaks_of, middle, stops)
     touched = np.zeros(m, dtype=bool)  # heel strikes on a touch before the main rise
     if method == "level":
         hs, hs_ok = _heel_strike_level(smoothed, before_lo, first_peak, floor_before, typical_peak, params)
@@ -394,7 +399,8 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     edge = np.full(half, np.nan)
     windows_lo = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, lows, edge]), 2 * half + 1)
     windows_hi = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, highs, edge]), 2 * half + 1)
-    counted = np.isfinite(windows_lo).sum(axis=1) >= 4
+    finite_blocks = np.isfinite(windows_lo).sum(axis=1)
+    counted = finite_blocks >= 4
     local_floor = np.full(n_blocks, floor)
     local_top = np.full(n_blocks, floor + load_range)
     typical_low = np.full(n_blocks, floor)
@@ -406,7 +412,7 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     # At the recording's ends the window is one-sided: a few last steps beside standing fill its top decile,
     # and the sway of standing on a floor taken from the standing load looks like steps. There, walking
     # also needs a quarter of the window's blocks to reach down to swings and a quarter up to contacts.
-    one_sided = np.isfinite(windows_lo).sum(axis=1) < 2 * half + 1
+    one_sided = finite_blocks < 2 * half + 1
     walking &= ~one_sided | ((typical_high - typical_low) >= _TRACK_MIN_RANGE * load_range)
     local_floor = np.where(walking, local_floor, floor)
     local_range = np.where(walking, local_top - local_floor, load_range)
@@ -572,15 +578,37 @@ def _empty(smoothed: np.ndarray, levels: dict[str, float] | None = None) -> Cont
                     levels or {})
 
 
-def _interval_nanmin(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """Minimum ignoring NaN over each interval; NaN for empty or all-NaN intervals."""
+def _interval_nanmin(values: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+                     filled: np.ndarray | None = None) -> np.ndarray:
+    """Minimum ignoring NaN over each interval; NaN for empty or all-NaN intervals.
+
+    ``filled``: ``np.where(np.isnan(values), np.inf, values)`` when the caller has it already.
+    """
     out = np.full(starts.size, np.nan)
     nonempty = stops > starts
     if nonempty.any():
-        filled = np.where(np.isnan(values), np.inf, values)
+        if filled is None:
+            filled = np.where(np.isnan(values), np.inf, values)
         result = reduce_intervals(np.minimum, filled, starts[nonempty], stops[nonempty])
         out[nonempty] = np.where(np.isinf(result), np.nan, result)
     return out
+
+
+def _first_of_two_maxima(values: np.ndarray, first: np.ndarray, second: np.ndarray, split: np.ndarray,
+                         starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """``interval_argmax(values, starts, stops)`` of NaN-free ``values`` from the argmax of each interval's two
+    halves, ``first`` over ``[start, middle)`` and ``second`` over ``[middle, stop)``, where ``split`` (the middle
+    lies inside): the first maximum of the whole is the first half's unless the second half's is larger. Values
+    are compared as ``interval_argmax`` compares them (infinities as the largest finite floats). Where
+    ``split`` is False the interval is taken whole.
+    """
+    first_key = np.nan_to_num(values[first])
+    second_key = np.nan_to_num(values[second])
+    found = np.where(first_key >= second_key, first, second)
+    if not split.all():
+        whole = np.flatnonzero(~split)
+        found[whole] = interval_argmax(values, starts[whole], stops[whole])
+    return found
 
 
 def _paint(n: int, starts: np.ndarray, stops: np.ndarray, levels: np.ndarray) -> np.ndarray:
