@@ -638,6 +638,8 @@ def _describe(recording: Recording, analysis: Any, source: str | None, params: D
             "cadence_steps_per_min": s.cadence_steps_per_min,
             "strides_used": dict(s.strides_used),
             "stride_time_cv_pct": dict(s.stride_time_cv_pct),
+            # 1.4826 x MAD / median per foot: the figure insole analyze prints and the report's key numbers show
+            "stride_time_robust_cv_pct": dict(s.stride_time_robust_cv_pct),
             "body_weight_source": s.body_weight.get("source"),
             "stride_time_s": {side: s.metric("stride_time_s", side) for side in analysis.sides},
             "stance_pct": {side: s.metric("stance_pct", side) for side in analysis.sides},

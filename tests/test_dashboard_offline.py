@@ -488,3 +488,25 @@ def test_player_readout_is_the_load_chart_value(tmp_path: Path) -> None:
         assert not shown[side].startswith("-")
     assert unit == "total load (arbitrary units), less the zero offset"
     assert below == "0.0"  # not "-0.0"
+
+
+@pytest.mark.browser
+def test_the_robust_stride_time_cv_card_shows_the_analysis_figure(tmp_path: Path) -> None:
+    """One number, many views: the analysis' robust stride-time CV per foot (1.4826 x MAD / median), which
+    insole analyze prints and the report's key numbers show, is on the dashboard's cards too."""
+    from browser import chromium, wait_for
+
+    from insole import analyze
+
+    recording = simulate(SimulationParams(pattern="irregular", duration_s=40.0, seed=5))
+    robust = dict(analyze(recording).summary.stride_time_robust_cv_pct)
+    assert dashboard_payload(recording)["meta"]["summary"]["stride_time_robust_cv_pct"] == robust
+    path = write_dashboard(recording, tmp_path / "robust.html")
+    with chromium() as (context, _):
+        page, console_errors, _ = _open(context, path)
+        wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
+        card = page.locator("#kpis .kpi", has_text="Stride-time robust CV").inner_text()
+        page.close()
+    assert console_errors == []
+    assert f"L {robust['left']:.2f} %" in card and f"R {robust['right']:.2f} %" in card, card
+    assert "1.4826 × MAD / median of the used stride times" in card

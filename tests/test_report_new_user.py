@@ -70,3 +70,28 @@ def test_a_note_repeating_its_own_reason_is_not_shown_twice(jupt13):
     assert not any(speed in n for n in heel["notes_shown"])
     block = re.search(rf'id="finding-heel_avoidance-both".*?{NEXT}', page, re.S)
     assert block is not None and block.group(0).count(speed) == 1
+
+
+def test_the_robust_stride_time_cv_is_one_number_in_every_view(shared_data: Path, capsys) -> None:
+    """insole analyze prints each foot's robust stride-time CV (1.4826 x MAD / median); the report's key numbers
+    now show the same figure, beside the real controls' range of it (a per-foot metric of the reference sets)."""
+    from insole._cli import main
+    from insole.report._reference import load_reference_sets, reference_set_for
+
+    path = shared_data / "gaitpdb-cohort" / "GaPt23_01.txt"
+    report = build_report(load(path), path=path)
+    robust = report.session.analysis.summary.stride_time_robust_cv_pct
+    row = next(k for k in report.key_numbers if k.key == "stride_robust_cv_pct")
+    assert (row.left, row.right) == (robust["left"], robust["right"])  # the analysis' own, not recomputed
+    controls = reference_set_for(load_reference_sets(), "gaitpdb8", kind="real").foot_metric("stride_robust_cv_pct")
+    assert controls.n == 76  # both feet of the 38 controls
+    assert row.real_range == (min(controls.values), max(controls.values))
+    # GaPt23 (Parkinson's, Hoehn & Yahr 3): 5.89 % and 8.14 %, above every control foot (at most 4.30 %)
+    assert row.outside == ("left", "right") and row.real_range[1] < min(robust.values())
+    data = report.to_dict()
+    assert data["summary"]["feet"]["left"]["stride_robust_cv_pct"] == pytest.approx(robust["left"], abs=1e-4)
+    page = render_html(report)
+    assert f"{robust['left']:.2f} <strong" in page and "(range of 76 feet) [real controls]" in page
+    assert main(["analyze", str(path)]) == 0
+    printed = capsys.readouterr().out
+    assert f"robust CV {robust['left']:.2f}%" in printed and f"robust CV {robust['right']:.2f}%" in printed

@@ -94,8 +94,8 @@ def test_the_pooled_real_controls_are_the_layout_sets_together():
 
 
 @pytest.mark.parametrize("layout, people, foot_metrics", [
-    ("gaitpdb8", 38, ("share_heel", "share_midfoot", "cop_ml_pct", "f1")),
-    ("footswitch1", 9, ("stance_s",)),
+    ("gaitpdb8", 38, ("share_heel", "share_midfoot", "cop_ml_pct", "f1", "stride_robust_cv_pct")),
+    ("footswitch1", 9, ("stance_s", "stride_robust_cv_pct")),
 ])
 def test_the_layout_reference_sets_match_the_staged_data(shared_data, layout, people, foot_metrics):
     """The stored real-controls-<layout> set is what the current analysis makes of the staged controls."""

@@ -56,9 +56,11 @@ from insole.report._metrics import (
 from insole.report._model import json_number
 from insole.report._reference import (
     BODY_WEIGHT_METRICS,
+    FOOT_LEVEL_METRICS,
     ReferenceSet,
     Repeatability,
     body_weight_check,
+    foot_level_values,
     foot_metric_values,
     load_reference_sets,
     load_repeatability,
@@ -419,6 +421,7 @@ _FOOT_ROWS: tuple[tuple[str, str, str, float, int, str, tuple[int, ...]], ...] =
     ("cpei_pct", "Centre of pressure excursion index (CPEI)", "%", 1.0, 1, "", ()),
     ("step_s", "Step time (ending at this foot's heel strike)", "s", 1.0, 3, "", ()),
     ("double_support_pct", "Double support, % of stride", "%", 1.0, 1, "", ()),
+    ("stride_robust_cv_pct", "Stride-time robust CV", "%", 1.0, 2, "", ()),
 )
 _SESSION_ROWS: tuple[tuple[str, str, str, int, str, tuple[int, ...]], ...] = (
     ("cadence_steps_per_min", "Cadence", "steps/min", 1, "113.8 ± 4.3 steps/min in healthy controls", (76,)),
@@ -450,6 +453,10 @@ VARIABILITY_NOTES: dict[str, str] = {
         "Plain coefficient of variation: the SD of all used stride times over their mean; every odd stride and any "
         "change of pace raise it, so it runs above the robust figures and compares only with other plain CVs."),
     "stride_sd_ms": "The SD behind the plain CV, in milliseconds.",
+    "stride_robust_cv_pct": (
+        "Per foot, as insole analyze prints it: 1.4826 × the median absolute deviation of the foot's used stride "
+        "times over their median; one odd stride hardly moves it, a slow change of pace does (unlike the "
+        "stride-to-stride figures below)."),
 }
 
 
@@ -506,6 +513,7 @@ def person_record(recording: Recording) -> dict[str, Any]:
 # measures of timing only (event times): comparable across insoles, so judged against real controls of other
 # insoles when the layout has none; the others depend on the sensors and are shown but not judged then
 _TIMING_KEYS = frozenset({"stance_s", "stance_pct", "step_s", "double_support_pct", "cadence_steps_per_min",
+                          "stride_robust_cv_pct",
                           "timing_variability_pct", "stride_variability_pct", "stance_variability_pct",
                           "stride_cv_pct", "stride_sd_ms", "stance_si_pct", "step_si_pct"})
 # session rows judged from the scatter of strides (need FindingParams.min_variability_strides) and from the two
@@ -651,8 +659,15 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
     values = {side: foot_metric_values(session, side) for side in session.sides}
     rows: list[KeyNumber] = []
     for key, label, unit, scale, digits, literature, refs in _FOOT_ROWS:
-        feet = {s: foot_mean(session, s, key, values[s].get(key, np.zeros(0)), scale) for s in session.sides}
-        if all(v is None for v in feet.values()):
+        level_values = None
+        if key in FOOT_LEVEL_METRICS:
+            # one figure of the foot's walk (the analysis' own), not a mean over steps; a MAD of 0 is no figure
+            level_values = {s: foot_level_values(session, s)[key] for s in session.sides}
+            feet = {s: v if math.isfinite(v) and not robust_cv_is_zero(v) else None for s, v in level_values.items()}
+        else:
+            feet = {s: foot_mean(session, s, key, values[s].get(key, np.zeros(0)), scale) for s in session.sides}
+        if all(v is None for v in feet.values()) and not (level_values and any(
+                robust_cv_is_zero(v) for v in level_values.values())):
             continue
         left, right = feet.get("left"), feet.get("right")
         texts, kinds = [], []
@@ -668,7 +683,7 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         judge_ref, not_judged = layout_ref, ""
         if (controls is not None and controls is not layout_ref
                 and key in ("stance_s", "stance_pct", "step_s", "double_support_pct", "f1", "loading_rate_bw_s",
-                            "valley_ratio")):
+                            "valley_ratio", "stride_robust_cv_pct")):
             text = _range_text(controls, key, scale, unit, digits, per_foot=True)
             if text:
                 timing = key in _TIMING_KEYS
@@ -687,17 +702,31 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         if signed and left is not None and right is not None:
             difference = analysis_difference(session, key)
             difference = difference * scale if difference is not None else right - left
-        elif left is not None and right is not None:
-            # the analysis' own index where the metric is one of its own, else of the means shown
+        elif left is not None and right is not None and level_values is None:
+            # the analysis' own index where the metric is one of its own, else of the means shown (a foot-level
+            # figure such as the robust CV has none: the analysis gives no index of it)
             si = (analysis_symmetry_index(session, key) if session.analysis is not None and key in ANALYSIS_METRICS
                   else _si(right, left))
         if bw_failed and key in BODY_WEIGHT_METRICS:
             judge_ref, not_judged = None, NOT_JUDGED_BODY_WEIGHT
+        not_available = ""
+        if level_values is not None:
+            # a figure of stride-time scatter: judged, like the session's, only from enough strides at a sample
+            # rate fine enough (``variability_too_coarse``)
+            if n_strides < params.min_variability_strides:
+                judge_ref, not_judged = None, NOT_JUDGED_FEW_STRIDES
+            elif coarse:
+                judge_ref, not_judged = None, f"not judged: {coarse}"
+            zero = [s for s, v in level_values.items() if robust_cv_is_zero(v)]
+            if zero:
+                not_available = ROBUST_CV_UNAVAILABLE.format(what="stride times of the " + " and ".join(zero)
+                                                                  + " foot").replace("successive ", "")
         outside, real_range = _outside(judge_ref, key, scale, True, {"left": left, "right": right})
         rows.append(KeyNumber(key, label, unit, left=left, right=right, symmetry_index_pct=si, difference=difference,
                               reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
-                              outside=outside, real_range=real_range, not_judged=not_judged))
+                              outside=outside, real_range=real_range, not_judged=not_judged,
+                              not_available=not_available, note=VARIABILITY_NOTES.get(key, "")))
     rows += footprint_rows(session)
     session_values = session_metric_values(session)
     speed = (person or {}).get("gait_speed_m_per_s")
@@ -1285,7 +1314,8 @@ class Report:
             values = foot_metric_values(self.session, side)
             foot = self.session.feet[side]
             feet[side] = {"n_steps": foot.n_steps, "n_strides": int(foot.stride_times_s.size),
-                          **{k: json_number(foot_mean(self.session, side, k, v)) for k, v in values.items()}}
+                          **{k: json_number(foot_mean(self.session, side, k, v)) for k, v in values.items()},
+                          **{k: json_number(v) for k, v in foot_level_values(self.session, side).items()}}
         return {"feet": feet, "session": {k: json_number(v) for k, v in session_metric_values(self.session).items()},
                 "force_unit": self.session.force_unit, "body_weight_source": self.session.body_weight_source,
                 **{k: v for k, v in self.session.summary.items()}}

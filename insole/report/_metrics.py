@@ -192,6 +192,9 @@ class SessionMetrics:
     analysis: Any = None
     # per foot: contact area and arch index of the footprint, on layouts dense enough to draw one (``Footprint``)
     footprints: Mapping[str, Footprint] = field(default_factory=dict)
+    # per foot: the analysis' robust stride-time CV, 1.4826 x MAD of the used stride times / their median (%), the
+    # figure ``insole analyze`` prints (``Summary.stride_time_robust_cv_pct``); NaN with fewer than 3 strides
+    stride_robust_cv_pct: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -426,6 +429,7 @@ def session_from_analysis(analysis: Any, recording: Any) -> SessionMetrics:
         timing={str(k): float(v) for k, v in summary.timing_variability.items()},
         walking_speed_m_s=_file_speed(recording),
         footprints=_footprints(recording),
+        stride_robust_cv_pct={str(k): float(v) for k, v in summary.stride_time_robust_cv_pct.items()},
         summary={"analysis": analysis.to_dict()["summary"]},
         provenance={"metrics": "insole analysis core (insole.analyze)",
                     "analysis_params": dict(analysis.provenance.get("parameters") or {}),

@@ -67,6 +67,8 @@ __all__ = [
     "load_repeatability",
     "repeatability_from_document",
     "FOOT_METRICS",
+    "FOOT_LEVEL_METRICS",
+    "foot_level_values",
     "SESSION_METRICS",
     "SHARE_METRICS",
     "DIFF_METRICS",
@@ -79,6 +81,9 @@ FOOT_METRICS: tuple[str, ...] = (
     "loading_rate_bw_s", "valley_ratio", "f1", "stance_s", "stance_pct", "step_s", "double_support_pct",
     "cpei_pct",
 )
+# Per-foot metrics that are one figure of the foot's whole walk, not a mean over its steps (``foot_level_values``):
+# the analysis' robust stride-time CV (1.4826 x MAD / median), which ``insole analyze`` prints per foot.
+FOOT_LEVEL_METRICS: tuple[str, ...] = ("stride_robust_cv_pct",)
 # The left/right indices of per-foot metrics: the symmetry index (right vs left, %) of the feet's means. Their
 # spread in real controls is the data-driven limit of healthy asymmetry the evidence base asks for [53]; their
 # repeatability (MDC95) is measured from same-day retests.
@@ -144,6 +149,11 @@ def foot_metric_values(session: SessionMetrics, side: str) -> dict[str, np.ndarr
         for name in ("valley_ratio", "loading_rate_bw_s", "f1"):
             out[name] = np.full(len(steps), np.nan)
     return out
+
+
+def foot_level_values(session: SessionMetrics, side: str) -> dict[str, float]:
+    """One value per foot for each of ``FOOT_LEVEL_METRICS``: the analysis' own (NaN where it gives none)."""
+    return {"stride_robust_cv_pct": float(session.stride_robust_cv_pct.get(side, math.nan))}
 
 
 def _si(session: SessionMetrics, column: str) -> float:
@@ -337,7 +347,7 @@ def reference_from_sessions(name: str, kind: str, description: str, layouts: Seq
     ``body_weight_check_forces``: leave a recording out of the metrics in body weights
     (``BODY_WEIGHT_METRICS``) when it fails the body-weight check.
     """
-    foot: dict[str, list[float]] = {m: [] for m in FOOT_METRICS}
+    foot: dict[str, list[float]] = {m: [] for m in (*FOOT_METRICS, *FOOT_LEVEL_METRICS)}
     session: dict[str, list[float]] = {m: [] for m in SESSION_METRICS}
     recordings = []
     for info, metrics in sessions:
@@ -361,6 +371,9 @@ def reference_from_sessions(name: str, kind: str, description: str, layouts: Seq
                         # each foot's own value, per person: the relation between a person's two feet (what one
                         # foot predicts of the other) is what the findings judge a one-sided change against
                         entry[f"{side}_{m}"] = round(v, 6)
+            for m, v in foot_level_values(metrics, side).items():
+                if math.isfinite(v):
+                    foot[m].append(round(v, 6))
         per_session = session_metric_values(metrics)
         for m in SESSION_METRICS:
             v = per_session.get(m, math.nan)
@@ -602,7 +615,8 @@ def pool_real_controls(sets: Sequence[ReferenceSet]) -> ReferenceSet:
                      f"double support, stride-to-stride variability, timing symmetry: event times, which do not "
                      f"depend on where the sensors sit) on layouts without real controls of their own; each "
                      f"person's walk is described in the per-layout set."),
-        layouts=(), foot=pooled("foot", FOOT_METRICS), session=pooled("session", SESSION_METRICS),
+        layouts=(), foot=pooled("foot", (*FOOT_METRICS, *FOOT_LEVEL_METRICS)),
+        session=pooled("session", SESSION_METRICS),
         recordings=tuple(r for ref in parts for r in ref.recordings),
         provenance={"insole_version": __version__, "pooled_from": [ref.name for ref in parts],
                     "metrics": parts[0].provenance.get("metrics", "insole analysis core")},
