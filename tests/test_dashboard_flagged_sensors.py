@@ -4,6 +4,7 @@ the maps draw them apart (grey hatched, with a legend) instead of blending a dea
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +126,48 @@ def test_report_load_maps_draw_the_flagged_sensors_apart(pedar: dict) -> None:
     for trace, side in zip(markers[0::2], ("left", "right") * 2):
         column = "peak_pressure_kpa" if trace.xaxis == "x" else "pti_kpa_s"
         np.testing.assert_array_equal(np.asarray(trace.marker.color, float), analysis.sensors[side][column])
+
+
+@pytest.mark.browser
+def test_pedar_player_draws_a_flagged_sensor_as_no_data(pedar: dict, tmp_path: Path, artifacts: Path) -> None:
+    """The pressure player drew a dead (flat 0 kPa) sensor white, like an unloaded spot: now grey hatched, as on the
+    maps, with "no data" in its legend and hint, and left out of the colour field, at every frame (here the left
+    foot's most loaded one, where the colour field around the sensors is far from white)."""
+    from browser import chromium, wait_for
+
+    flagged = pedar["payload"]["maps"]["flagged"]
+    path = write_dashboard(pedar["recording"], tmp_path / "pd.html", source=PEDAR)
+    with chromium(width=1500, height=1000) as (context, _):
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
+        wait_for(page, "() => window.__player !== undefined", 30)
+        hint = page.locator("#player-hint").inner_text()
+        # the left foot's most loaded frame
+        index = page.evaluate("""() => {
+            var P = window.__player, load = P.load.left, best = 0;
+            for (var i = 1; i < load.length; i++) if (load[i] > load[best]) best = i;
+            P.pause(); P.seek(best); return best; }""")
+        wait_for(page, f"() => window.__player.index === {index} && window.__player.draws > 1", 30)
+        page.wait_for_timeout(200)
+        pixels = page.evaluate("""() => {
+            var c = window.__player.canvas, L = c.fm.layout, ctx = c.canvas.getContext('2d');
+            var dpr = window.devicePixelRatio || 1;
+            return P_FLAGGED.map(function (f) {
+              var q = c.px(f[0], L.x_mm[f[1]], L.y_mm[f[1]]);
+              return Array.from(ctx.getImageData(Math.round(q[0] * dpr), Math.round(q[1] * dpr), 1, 1).data);
+            }); }""".replace("P_FLAGGED", json.dumps([[s, f["index"]] for s, rows in flagged.items() for f in rows])))
+        values = page.evaluate("() => Array.from(window.__player.canvas.values.left)")
+        page.locator("#sec-player").screenshot(path=str(artifacts / "offline_pedar_player_flagged.png"))
+        page.close()
+    assert errors == []
+    assert "grey hatched dots: no data (sensors the quality checks flagged: flat/dead)" in hint
+    assert index > 0 and len(pixels) == 7
+    for rgba in pixels:  # grey (the hatched dot), never white (#ffffff, zero) or a hue of the colour scale
+        assert max(rgba[:3]) - min(rgba[:3]) < 30 and max(rgba[:3]) < 200 and rgba[3] == 255, rgba
+    # left out of the colour field: NaN at the flagged sensors, numbers elsewhere
+    left = {f["index"] for f in flagged["left"]}
+    assert all(math.isnan(values[i]) for i in left)
+    assert all(math.isfinite(v) for i, v in enumerate(values) if i not in left)

@@ -100,6 +100,10 @@
       card('Stride time', lr(function (s) { return S.stride_time_s[s]; }, 3, ' s'), 'mean over used strides');
       card('Stance', lr(function (s) { return S.stance_pct[s]; }, 1, ' %'), 'of the stride');
       card('Strides used', lr(function (s) { return S.strides_used[s]; }, 0), 'stride-time CV ' + SIDES.map(function (s) { return fmt(S.stride_time_cv_pct[s], 1) + ' %'; }).join(' / '));
+      // the analysis' robust stride-time CV per foot, as insole analyze prints it and the report's key numbers show it
+      if (S.stride_time_robust_cv_pct) {
+        card('Stride-time robust CV', lr(function (s) { return S.stride_time_robust_cv_pct[s]; }, 2, ' %'), '1.4826 × MAD / median of the used stride times');
+      }
     }
     card('Valid samples', lr(function (s) { return P.quality[s].valid_pct; }, 1, ' %'), 'gaps ' + SIDES.map(function (s) { return P.quality[s].gaps; }).join(' / '));
   }
@@ -288,6 +292,21 @@
     ['left', 'right'].forEach(function (s) {
       if (SIDES.indexOf(s) < 0) $('player-load-' + s).parentNode.hidden = true;
     });
+    // A flagged sensor (dead, flat, stuck...) has no data: drawn as the maps draw it (grey hatched, with a legend),
+    // not as zero pressure (white), and left out of the colour field so its neighbours are not pulled to zero.
+    if (flagLegend()) {
+      var pc = player.canvas, pdraw = pc.draw, predraw = pc.redraw;
+      pc.draw = function (values, cop, cmax, cmin) {
+        SIDES.forEach(function (s) {
+          var v = values && values[s];
+          if (v) Object.keys(flaggedIndex(s)).forEach(function (i) { v[i] = NaN; });
+        });
+        pdraw.call(this, values, cop, cmax, cmin);
+      };
+      pc.redraw = function () { predraw.call(this); drawFlagged(this, 'no data:'); };
+      $('player-hint').textContent += ' · grey hatched dots: no data (sensors the quality checks flagged: ' +
+        flagLegend().replace(/^flagged: /, '') + ')';
+    }
     $('scrub').max = String(player.n - 1);
     $('player-total').textContent = 'of ' + fmtClock(player.time(player.n - 1), true);
     $('scrub').addEventListener('input', function (e) { player.seek(Number(e.target.value)); });
@@ -377,8 +396,9 @@
     Object.keys(all).forEach(function (s) { all[s].forEach(function (f) { words[flagWords(f.status)] = 1; }); });
     return Object.keys(words).length ? 'flagged: ' + Object.keys(words).join(', ') : '';
   }
-  function drawFlagged(canvas) {
+  function drawFlagged(canvas, heading) {
     var legend = flagLegend();
+    heading = heading || 'flagged:';
     if (!legend) return;
     var ctx = canvas.ctx, L = canvas.fm.layout, r = Math.max(3, Math.min(7, 60 / Math.sqrt(L.n_sensors)));
     function dot(x, y) {
@@ -399,7 +419,7 @@
     dot(x + r, y);
     ctx.fillStyle = FLAG_LINE; ctx.font = '10px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
     ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
-    ctx.fillText('flagged:', x + 2 * r + 3, y);
+    ctx.fillText(heading, x + 2 * r + 3, y);
     ctx.fillText(legend.replace(/^flagged: /, ''), x, y + 12);
   }
 
