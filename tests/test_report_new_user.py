@@ -95,3 +95,27 @@ def test_the_robust_stride_time_cv_is_one_number_in_every_view(shared_data: Path
     assert main(["analyze", str(path)]) == 0
     printed = capsys.readouterr().out
     assert f"robust CV {robust['left']:.2f}%" in printed and f"robust CV {robust['right']:.2f}%" in printed
+
+
+def test_the_cop_offset_is_shown_in_mm_beside_its_percent_of_ball_width(shared_data: Path, capsys) -> None:
+    """insole analyze printed the medial COP offset in mm, the report in % of ball width: both are the analysis'
+    own columns (cop_ml_offset_mm; cop_ml_offset_pct = mm / the layout's ball width), and the report's row now
+    gives the mm too, the numbers insole analyze prints."""
+    from insole._cli import main
+
+    path = shared_data / "gaitpdb-cohort" / "GaPt23_01.txt"
+    report = build_report(load(path), path=path)
+    summary = report.session.analysis.summary
+    row = next(k for k in report.key_numbers if k.key == "cop_ml_pct")
+    mm = {side: summary.metric("cop_ml_offset_mm", side) for side in ("left", "right")}
+    assert row.other_unit is not None
+    assert (row.other_unit["left"], row.other_unit["right"]) == (mm["left"], mm["right"])
+    assert row.other_unit["difference_right_minus_left"] == summary.symmetry.at["cop_ml_offset_mm", "difference"]
+    # one measure in two units: the % is the mm over the ball width (the same constant for every stride)
+    ball = report.session.layout.ball_width_mm
+    for side, value in (("left", row.left), ("right", row.right)):
+        assert value == pytest.approx(100.0 * mm[side] / ball, rel=1e-9)
+    assert "In mm, as insole analyze prints it: left +2.7, right +0.2 (R−L -2.5)" in row.note
+    assert main(["analyze", str(path)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "mean COP offset" in x)
+    assert line.split()[-4:] == ["2.7", "0.2", "R-L", "-2.5"]

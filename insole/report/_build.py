@@ -333,6 +333,9 @@ class KeyNumber:
     caveat: str = ""
     # the same, short, for the table (``sensor_caveat_short``)
     caveat_short: str = ""
+    # the same measure in another unit as another view shows it (the COP offset in mm, as insole analyze prints
+    # it): {"unit", "left", "right", "difference_right_minus_left"}, the analysis' own values
+    other_unit: dict[str, Any] | None = None
 
     def direction(self, where: str) -> str:
         """Whether the value at ``where`` ("left", "right", "session") lies "above" or "below" the range."""
@@ -354,6 +357,8 @@ class KeyNumber:
                 "difference_right_minus_left": json_number(self.difference), "note": self.note or None,
                 "speed_note": self.speed_note or None, "see_finding": self.see_finding or None,
                 "sensor_caveat": self.caveat or None, "sensor_caveat_short": self.caveat_short or None,
+                "other_unit": ({k: (json_number(v) if k != "unit" else v) for k, v in self.other_unit.items()}
+                               if self.other_unit else None),
                 "reference": self.reference,
                 "reference_kind": self.reference_kind, "references": list(self.references)}
 
@@ -727,6 +732,7 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
                               outside=outside, real_range=real_range, not_judged=not_judged,
                               not_available=not_available, note=VARIABILITY_NOTES.get(key, "")))
+    rows = [_with_cop_mm(row, session) if row.key == "cop_ml_pct" else row for row in rows]
     rows += footprint_rows(session)
     session_values = session_metric_values(session)
     speed = (person or {}).get("gait_speed_m_per_s")
@@ -800,6 +806,27 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
     return [dataclasses.replace(row, caveat=sensor_caveat(flagged, row.key),
                                 caveat_short=sensor_caveat_short(flagged, row.key)) if flagged else row
             for row in rows]
+
+
+def _with_cop_mm(row: KeyNumber, session: SessionMetrics) -> KeyNumber:
+    """The COP offset row with the same measure in mm beside it: insole analyze prints the analysis'
+    ``cop_ml_offset_mm``, the report its ``cop_ml_offset_pct`` (the mm over the layout's ball width, 0.39 x foot
+    length, so that feet of different sizes compare); both are the analysis' own columns, shown in both views."""
+    analysis = session.analysis
+    if analysis is None:
+        return row
+    mm = {side: analysis.summary.metric("cop_ml_offset_mm", side) for side in session.sides}
+    mm = {side: float(v) for side, v in mm.items() if math.isfinite(v)}
+    if not mm or (row.left is None and row.right is None):
+        return row
+    difference = analysis_difference(session, "cop_ml_offset_mm")
+    shown = ", ".join(f"{side} {mm[side]:+.1f}" for side in ("left", "right") if side in mm)
+    note = (f"In mm, as insole analyze prints it: {shown}"
+            + (f" (R−L {difference:+.1f})" if difference is not None else "")
+            + f". % of ball width = mm / {session.layout.ball_width_mm:.1f} mm (0.39 × the layout's foot length), so "
+              "feet of different sizes compare; the controls are judged in %.")
+    return dataclasses.replace(row, note=note, other_unit={
+        "unit": "mm", "left": mm.get("left"), "right": mm.get("right"), "difference_right_minus_left": difference})
 
 
 # Findings whose test is not the row's own range: the rows they rest on besides their measured metric, and how the
