@@ -110,3 +110,89 @@ def test_the_peak_from_the_two_halves_equals_the_argmax_of_the_whole() -> None:
         second = interval_argmax(values, middle, stops)
         found = _first_of_two_maxima(values, first, second, middle > starts, starts, stops)
         assert _same(found, interval_argmax(values, starts, stops)), trial
+
+
+def _per_foot_statistics_nan_frame(strides: dict[str, Any]) -> Any:
+    """``per_foot_statistics`` as it was: every foot's values written into a NaN frame of all the metrics."""
+    import pandas as pd
+
+    from insole.analysis._summary import metric_columns
+
+    metrics: list[str] = []
+    for table in strides.values():
+        metrics += [name for name in metric_columns(table) if name not in metrics]
+    columns: dict[str, np.ndarray] = {}
+    for side, table in strides.items():
+        used = table["used"].to_numpy(dtype=bool)
+        values = np.full((int(used.sum()), len(metrics)), np.nan)
+        present = [j for j, name in enumerate(metrics) if name in table.columns]
+        if present:
+            values[:, present] = table[[metrics[j] for j in present]].to_numpy(dtype=float)[used]
+        finite = np.isfinite(values)
+        n = finite.sum(axis=0)
+        total = np.where(finite, values, 0.0).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(n > 0, total / n, np.nan)
+            squares = np.where(finite, (values - mean) ** 2, 0.0).sum(axis=0)
+            sd = np.where(n > 1, np.sqrt(squares / np.maximum(n - 1, 1)), np.nan)
+            cv = np.where(np.abs(mean) > 0, 100.0 * sd / np.abs(mean), np.nan)
+        columns.update({f"{side}_mean": mean, f"{side}_sd": sd, f"{side}_cv_pct": cv, f"{side}_n": n})
+    return pd.DataFrame(columns, index=pd.Index(metrics, name="metric"))
+
+
+def test_per_foot_statistics_equal_the_nan_frame_form() -> None:
+    import pandas as pd
+
+    from insole.analysis._summary import per_foot_statistics
+
+    rng = np.random.default_rng(31)
+    for trial in range(60):
+        tables = {}
+        for side in ("left", "right"):
+            m = int(rng.integers(0, 300))
+            table = pd.DataFrame({"stride": np.arange(m), "used": rng.random(m) < 0.8})
+            for j in range(12):
+                column = rng.normal(size=m) * 10.0 ** rng.uniform(-2, 3)
+                column[rng.random(m) < 0.1] = np.nan
+                table[f"metric_{j}_s"] = column
+            table["count_n"] = rng.integers(0, 9, size=m)
+            table["kind"] = "walking"
+            if trial % 3 == 0 and side == "right":  # a metric one foot lacks (the NaN-frame path)
+                table = table.drop(columns=["metric_3_s"])
+            tables[side] = table
+        found, expected = per_foot_statistics(tables), _per_foot_statistics_nan_frame(tables)
+        assert list(found.columns) == list(expected.columns) and list(found.index) == list(expected.index)
+        for column in expected:
+            assert _same(found[column].to_numpy(), expected[column].to_numpy()), (trial, column)
+
+
+def test_body_weight_of_a_walk_without_gaps_equals_the_masked_mean() -> None:
+    """The gap-free shortcut (the force itself, a stride's length as its count) against the masked sums."""
+    from insole.analysis import AnalysisParams
+    from insole.analysis._events import detect_events
+    from insole.analysis._prepare import check_sensors, foot_loads, remove_offset
+    from insole.analysis._segments import reduce_intervals
+    from insole.analysis._session import body_weight
+    from insole.analysis._strides import exclude_out_of_step, foot_timing
+    from insole.simulate import SimulationParams, simulate
+
+    recording = simulate(SimulationParams(duration_s=60.0, seed=4, layout="insole16", sample_rate_hz=100.0))
+    params = AnalysisParams()
+    loads, timing = {}, {}
+    for side in recording.sides:
+        foot = foot_loads(recording, check_sensors(recording, side, params))
+        contacts = detect_events(foot.force, 100.0, params, valid=foot.valid, time_s=foot.time_s)
+        loads[side] = remove_offset(foot, contacts, params)
+        timing[side] = foot_timing(loads[side], contacts, params)
+    timing = exclude_out_of_step(timing)
+    means = []
+    for side in recording.sides:
+        force, tm = loads[side].force, timing[side]
+        assert np.isfinite(force).all() and force.dtype == np.float64  # the shortcut's case
+        a, b = tm.hs_index[:-1][tm.stride_used], tm.hs_index[1:][tm.stride_used]
+        observed = np.isfinite(force)
+        sums = reduce_intervals(np.add, np.where(observed, force, 0.0), a, b)
+        counts = reduce_intervals(np.add, observed.astype(np.int64), a, b)
+        means.append(float(np.sum(sums) / max(int(np.sum(counts)), 1)))
+    estimate = body_weight(recording, loads, timing, params).fields["estimated_from_load"]
+    assert _same(estimate, float(np.sum(means))) and estimate > 0

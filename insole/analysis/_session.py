@@ -107,8 +107,12 @@ def body_weight(
             continue
         # the mean over the samples observed: a bridged gap's missing samples are not zeros
         observed = np.isfinite(foot.force)
-        sums = reduce_intervals(np.add, np.where(observed, foot.force, 0.0), a, b)
-        counts = reduce_intervals(np.add, observed.astype(np.int64), a, b)
+        if observed.all() and foot.force.dtype == np.float64:  # no gap: the force itself, a stride's count its length
+            sums = reduce_intervals(np.add, foot.force, a, b)
+            counts = b - a  # (reduce_intervals refuses an empty stride, as before)
+        else:
+            sums = reduce_intervals(np.add, np.where(observed, foot.force, 0.0), a, b)
+            counts = reduce_intervals(np.add, observed.astype(np.int64), a, b)
         per_foot_means.append(float(np.sum(sums) / max(int(np.sum(counts)), 1)))
         n_strides += int(a.size)
     estimate = float("nan")

@@ -203,8 +203,11 @@ def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> 
         if axis is not None:
             # heading_axis finds an axis only for an IMU with a gyroscope
             assert foot.imu is not None and foot.imu.gyro_dps is not None
-            gyro = np.asarray(foot.imu.gyro_dps[:, axis], dtype=float)
-            rate = np.where(foot.valid & np.isfinite(gyro), gyro, 0.0) / fs
+            rate = np.array(foot.imu.gyro_dps[:, axis], dtype=float)  # our own float64 copy of the axis
+            unread = ~(foot.valid & np.isfinite(rate))
+            if unread.any():
+                rate[unread] = 0.0
+            rate /= fs  # in place: the same quotients
             heading = np.full(m - 1, np.nan)
             heading[known] = reduce_intervals(np.add, rate, a[known], b[known])
             turning = (reason == "") & (np.abs(np.nan_to_num(heading)) > params.turn_threshold_deg)

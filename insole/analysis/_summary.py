@@ -123,10 +123,13 @@ def per_foot_statistics(strides: dict[str, pd.DataFrame]) -> pd.DataFrame:
     columns: dict[str, np.ndarray] = {}
     for side, table in strides.items():
         used = table["used"].to_numpy(dtype=bool) if "used" in table else np.ones(len(table), dtype=bool)
-        values = np.full((int(used.sum()), len(metrics)), np.nan)
         present = [j for j, name in enumerate(metrics) if name in table.columns]
-        if present:  # the foot's metric columns taken at once (the same floats as column by column)
-            values[:, present] = table[[metrics[j] for j in present]].to_numpy(dtype=float)[used]
+        if len(present) == len(metrics):  # every metric (the usual case): the rows as taken, no NaN frame first
+            values = np.ascontiguousarray(table[metrics].to_numpy(dtype=float)[used])  # (strides, metrics), C order
+        else:
+            values = np.full((int(used.sum()), len(metrics)), np.nan)
+            if present:  # the foot's metric columns taken at once (the same floats as column by column)
+                values[:, present] = table[[metrics[j] for j in present]].to_numpy(dtype=float)[used]
         finite = np.isfinite(values)
         n = finite.sum(axis=0)
         total = np.where(finite, values, 0.0).sum(axis=0)
