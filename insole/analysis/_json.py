@@ -115,7 +115,6 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
 
 def _document(analysis: Analysis, table: Callable[[pd.DataFrame], Any]) -> dict[str, Any]:
     """The JSON structure, with each table (a DataFrame written as a list of rows) given to ``table``."""
-    summary = analysis.summary
     return {
         "schema": "insole.analysis",
         "schema_version": analysis.provenance.get("schema_version"),
@@ -133,24 +132,30 @@ def _document(analysis: Analysis, table: Callable[[pd.DataFrame], Any]) -> dict[
         },
         "strides": {side: table(frame) for side, frame in analysis.strides.items()},
         "steps": {side: table(frame) for side, frame in analysis.steps.items()},
-        "summary": {
-            "cadence_steps_per_min": plain(summary.cadence_steps_per_min),
-            "stride_time_cv_pct": plain(summary.stride_time_cv_pct),
-            "stride_time_robust_cv_pct": plain(summary.stride_time_robust_cv_pct),
-            "stride_time_sd_s": plain(summary.stride_time_sd_s),
-            "strides_used": plain(summary.strides_used),
-            "stride_time_variability_pct": plain(summary.stride_time_variability_pct),
-            "stance_time_variability_pct": plain(summary.stance_time_variability_pct),
-            "timing_variability": plain(summary.timing_variability),
-            "body_weight": plain(summary.body_weight),
-            "standing": plain(summary.standing),
-            "per_foot": _by_metric(summary.per_foot),
-            "symmetry": _by_metric(summary.symmetry),
-        },
+        "summary": _summary(analysis),
         "curves": {side: {c: plain(curve[c].to_numpy()) for c in curve.columns}
                    for side, curve in analysis.curves.items()},
         "regions": {side: table(frame) for side, frame in analysis.regions.items()},
         "sensors": {side: table(frame) for side, frame in analysis.sensors.items()},
+    }
+
+
+def _summary(analysis: Analysis) -> dict[str, Any]:
+    """The document's ``summary``, as plain Python objects."""
+    summary = analysis.summary
+    return {
+        "cadence_steps_per_min": plain(summary.cadence_steps_per_min),
+        "stride_time_cv_pct": plain(summary.stride_time_cv_pct),
+        "stride_time_robust_cv_pct": plain(summary.stride_time_robust_cv_pct),
+        "stride_time_sd_s": plain(summary.stride_time_sd_s),
+        "strides_used": plain(summary.strides_used),
+        "stride_time_variability_pct": plain(summary.stride_time_variability_pct),
+        "stance_time_variability_pct": plain(summary.stance_time_variability_pct),
+        "timing_variability": plain(summary.timing_variability),
+        "body_weight": plain(summary.body_weight),
+        "standing": plain(summary.standing),
+        "per_foot": _by_metric(summary.per_foot),
+        "symmetry": _by_metric(summary.symmetry),
     }
 
 
@@ -449,19 +454,26 @@ def lean_document(analysis: Analysis, tables: Mapping[str, Any] | None = None) -
 
     ``tables`` (optional) is recorded under ``"tables"``: where the full tables were written and their names.
     """
-    full = _document(analysis, lambda frame: frame)  # tables left as DataFrames: only the strides are converted
-    provenance = dict(full["provenance"])
+    return _lean(analysis, tables, lambda frame: _frame_rows(frame), plain)
+
+
+def _lean(analysis: Analysis, tables: Mapping[str, Any] | None, strides: Callable[[pd.DataFrame], Any],
+          events: Callable[[np.ndarray], Any]) -> dict[str, Any]:
+    """The lean structure with each foot's stride table (its lean columns) given to ``strides`` and each event
+    array to ``events``: only the parts the lean document keeps are converted (not the steps, curves, regions,
+    sensors and event confidences the full document's ``_document`` converts)."""
+    provenance = plain(analysis.provenance)
     provenance["schema_version"] = LEAN_SCHEMA_VERSION
     document: dict[str, Any] = {
         "schema": "insole.analysis",
         "schema_version": LEAN_SCHEMA_VERSION,
         "provenance": provenance,
-        "quality": full["quality"],
-        "events": {side: {"heel_strike_s": events["heel_strike_s"], "toe_off_s": events["toe_off_s"]}
-                   for side, events in full["events"].items()},
-        "strides": {side: _frame_rows(frame[[c for c in STRIDE_JSON_COLUMNS if c in frame.columns]])
+        "quality": plain(analysis.quality),
+        "events": {side: {"heel_strike_s": events(found.heel_strike_s), "toe_off_s": events(found.toe_off_s)}
+                   for side, found in analysis.events.items()},
+        "strides": {side: strides(frame[[c for c in STRIDE_JSON_COLUMNS if c in frame.columns]])
                     for side, frame in analysis.strides.items()},
-        "summary": full["summary"],
+        "summary": _summary(analysis),
     }
     if tables is not None:
         document["tables"] = plain(dict(tables))
@@ -472,23 +484,107 @@ def lean_json(analysis: Analysis, tables: Mapping[str, Any] | None = None) -> st
     """The lean document as text: indented by one space, but each stride row and each event list on one line.
 
     Numbers are written as ``json`` writes them (shortest exact form), so every value equals the full document's.
+    The text is ``json.dumps(lean_document(...), indent=1)`` with each stride table and event list replaced by
+    its compact form (``_compact`` of each row, ``_compact`` of each list); the stride rows are written from
+    their columns' texts (``_row_texts``), not one encoder call per row dict.
     """
-    document = lean_document(analysis, tables)
-    compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
-    pieces: dict[str, str] = {}
+    place = _PLACE
+    while True:
+        text, pieces = _held_text(analysis, tables, place)
+        marker = json.dumps(place)[1:-1]  # as json escapes it
+        if text.count(marker) == 2 * len(pieces):  # the placeholders' own, and no other text of the document
+            break
+        place += "+"  # some text of the document holds the marker: another one, not in it
+    # each placeholder is written as a JSON string: its piece goes in its place, in one pass over the text
+    parts = text.split('"' + marker)
+    out = [parts[0]]
+    for part in parts[1:]:
+        number, _, rest = part.partition(marker + '"')
+        out += [pieces[int(number)], rest]
+    return "".join(out)
+
+
+def _held_text(analysis: Analysis, tables: Mapping[str, Any] | None, place: str) -> tuple[str, list[str]]:
+    """The indented lean text with each stride table and event list held out (a placeholder ``place<n>place``
+    in its place), and the compact texts held."""
+    pieces: list[str] = []
 
     def hold(text: str) -> str:
-        key = f"\x00{len(pieces)}\x00"
-        pieces[key] = text
-        return key
+        pieces.append(text)
+        return f"{place}{len(pieces) - 1}{place}"
 
-    for side, rows in document["strides"].items():
-        lines = ",\n   ".join(map(compact.encode, rows))
-        document["strides"][side] = hold("[\n   " + lines + "\n  ]" if rows else "[]")
-    for events in document["events"].values():
-        for key, values in events.items():
-            events[key] = hold(compact.encode(values))
-    text = json.dumps(document, indent=1, allow_nan=False, ensure_ascii=False)
-    for key, piece in pieces.items():
-        text = text.replace(json.dumps(key), piece, 1)
-    return text
+    def stride_rows(frame: pd.DataFrame) -> str:
+        rows = _row_texts(frame)
+        if rows is None:  # a column of something else than plain scalars: row by row, as json writes them
+            rows = list(map(_compact.encode, _frame_rows(frame)))
+        return hold("[\n   " + ",\n   ".join(rows) + "\n  ]" if rows else "[]")
+
+    document = _lean(analysis, tables, stride_rows, lambda values: hold(_compact.encode(plain(values))))
+    return json.dumps(document, indent=1, allow_nan=False, ensure_ascii=False), pieces
+
+
+# what stands for a piece of the lean text while the rest is encoded (a text no analysis writes)
+_PLACE = "\x00lean-piece\x00"
+_compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+
+
+def _row_texts(frame: pd.DataFrame) -> list[str] | None:
+    """Each row of ``frame`` as ``_compact.encode`` writes its dict of ``_frame_rows(frame)``, from one ``%``
+    template and each column's cell texts (None: a column this does not write, for the encoder instead).
+
+    The float columns' cells are formatted once per distinct value of the table (times at 100 Hz repeat)."""
+    keys = [str(k) for k in frame.columns]
+    if not keys or not len(frame) or len(set(keys)) != len(keys) or not frame.columns.is_unique:
+        return None
+    columns: list[Any] = []
+    floats: list[np.ndarray] = []
+    for position in range(len(keys)):
+        dtype = frame.dtypes.iloc[position]
+        if isinstance(dtype, np.dtype) and dtype.kind == "f":
+            floats.append(frame.iloc[:, position].to_numpy().astype(np.float64))
+            columns.append(len(floats) - 1)
+            continue
+        texts = _cell_texts(_column_values(frame, position))
+        if texts is None:
+            return None
+        columns.append(texts)
+    if floats:
+        float_texts = _float_texts(np.concatenate(floats))
+        columns = [float_texts[c * len(frame):(c + 1) * len(frame)] if type(c) is int else c for c in columns]
+    template = "{" + ", ".join(_compact.encode(key).replace("%", "%%") + ": %s" for key in keys) + "}"
+    return [template % cells for cells in zip(*columns)]
+
+
+def _float_texts(values: np.ndarray) -> list[str]:
+    """Each value as json writes a float (``float.__repr__``), NaN and infinities as null (as ``plain`` makes
+    them None); each distinct value (by its bits: -0.0 keeps its sign) formatted once."""
+    finite = np.isfinite(values)
+    bits, inverse = np.unique(values[finite].view(np.int64), return_inverse=True)
+    distinct = np.array([*map(float.__repr__, bits.view(np.float64).tolist()), "null"], dtype=object)
+    index = np.full(values.shape, bits.size, dtype=np.intp)
+    index[finite] = inverse.reshape(-1)
+    texts: list[str] = distinct[index].tolist()
+    return texts
+
+
+def _null(_: None) -> str:
+    return "null"
+
+
+# the text json writes for a cell of each plain type (a float only when finite: checked by the caller)
+_CELL_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _encode_text, int: int.__repr__, bool: _BOOLEAN.__getitem__, type(None): _null, float: float.__repr__,
+}
+
+
+def _cell_texts(cells: list[Any]) -> list[str] | None:
+    """The JSON text of each of a column's cells (as ``plain`` made them), as the encoder writes it (None: a cell
+    of another type, or a float NaN or infinity, which the encoder refuses: left to it)."""
+    kinds = set(map(type, cells))
+    if not kinds <= _CELL_TEXT.keys():
+        return None
+    if float in kinds and not all(math.isfinite(cell) for cell in cells if type(cell) is float):
+        return None
+    if len(kinds) == 1:
+        return list(map(_CELL_TEXT[kinds.pop()], cells))
+    return [_CELL_TEXT[type(cell)](cell) for cell in cells]
