@@ -119,3 +119,32 @@ def test_the_cop_offset_is_shown_in_mm_beside_its_percent_of_ball_width(shared_d
     assert main(["analyze", str(path)]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if "mean COP offset" in x)
     assert line.split()[-4:] == ["2.7", "0.2", "R-L", "-2.5"]
+
+
+def test_a_marked_key_number_without_a_finding_is_named_under_the_findings(shared_data: Path) -> None:
+    """GaPt23_01 (gaitpdb-cohort, Parkinson's): a step-time symmetry index of -18 % lay outside the 38 controls'
+    -8.9 to 4.2 % and beyond its day-to-day MDC95 (6.0 %), marked in the key numbers but with neither a finding nor a
+    word under the findings: no rule uses step-time asymmetry. Every marked row that no finding speaks for is now
+    listed under the findings with its range and why no rule made it a finding."""
+    path = shared_data / "gaitpdb-cohort" / "GaPt23_01.txt"
+    report = build_report(load(path), path=path)
+    data, page = report.to_dict(), render_html(report)
+    assert [f["code"] for f in data["findings"]] == ["irregular_gait"]
+    listed = {o["key"]: o for o in data["outside_without_finding"]}
+    step = listed["step_si_pct"]
+    assert step["values"] == {"session": pytest.approx(-18.03, abs=0.01)} and step["directions"] == {"session": "below"}
+    assert step["real_range"] == pytest.approx([-8.8834, 4.2425], abs=1e-4)
+    assert step["mdc95"] == pytest.approx(6.02, abs=0.01) and step["beyond_mdc95"] is True
+    assert "no finding rule uses step-time asymmetry" in step["why_no_finding"]
+    assert "the steps ending at the right heel strike are shorter" in step["why_no_finding"]
+    assert "peak-force SI -0.7%" in listed["stance_si_pct"]["why_no_finding"]
+    # complete: every marked key row is either one the finding speaks for (the variability rows of irregular
+    # timing) or listed; nothing listed is unmarked
+    marked = {k["key"] for k in data["key_numbers"] if k["outside_real_range"]}
+    variability = {"timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_sd_ms",
+                   "stride_robust_cv_pct"}
+    assert marked - variability == set(listed) and variability & set(listed) == set()
+    assert {"stance_s", "double_support_pct", "cadence_steps_per_min", "impulse_si_pct", "step_si_pct"} <= set(listed)
+    row = next(k for k in data["key_numbers"] if k["key"] == "step_si_pct")
+    assert "No finding rule judges it alone" in row["note"]
+    assert '<tr data-key="step_si_pct">' in page and "-18.0 ▼" in page

@@ -459,9 +459,17 @@ VARIABILITY_NOTES: dict[str, str] = {
         "change of pace raise it, so it runs above the robust figures and compares only with other plain CVs."),
     "stride_sd_ms": "The SD behind the plain CV, in milliseconds.",
     "stride_robust_cv_pct": (
-        "Per foot, as insole analyze prints it: 1.4826 × the median absolute deviation of the foot's used stride "
+        "Per foot, as insole analyze prints it: 1.4826 × the median absolute deviation of the foot\u2019s used stride "
         "times over their median; one odd stride hardly moves it, a slow change of pace does (unlike the "
         "stride-to-stride figures below)."),
+}
+
+
+# Other rows' sentences beside their label: what the measure is, where a reader would otherwise have to guess.
+ROW_NOTES: dict[str, str] = {
+    "step_si_pct": (
+        "The step ending at the right heel strike against the one ending at the left's (negative: the right steps "
+        "are shorter). No finding rule judges it alone; when marked it is named under the findings."),
 }
 
 
@@ -796,7 +804,8 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         rows.append(KeyNumber(key, label, unit, session=value, reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
                               outside=outside, real_range=real_range, not_judged=not_judged, not_available=na,
-                              scope="session", norm_band=row_band, note=VARIABILITY_NOTES.get(key, "")))
+                              scope="session", norm_band=row_band,
+                              note=VARIABILITY_NOTES.get(key, "") or ROW_NOTES.get(key, "")))
     # beside each judged speed-dependent row, when the person walked outside every judging control's speed
     speed_note = speed_outside_controls((person or {}).get("gait_speed_m_per_s"), controls)
     if speed_note:
@@ -849,6 +858,103 @@ def link_findings(rows: Sequence[KeyNumber], findings: Sequence[Any]) -> list[Ke
                 links[key].append(name)
     return [dataclasses.replace(row, see_finding="see finding: " + "; ".join(links[row.key]))
             if row.key in links and not row.outside else row for row in rows]
+
+
+# ---------------------------------------------------------------- marked key numbers no finding speaks for
+
+# The key rows each finding speaks for besides its measured metric: a marked row among them is explained by the
+# finding; any other marked row is listed under the findings with why no rule made it one (``outside_without_finding``)
+_VARIABILITY_FAMILY = ("timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_cv_pct",
+                       "stride_sd_ms", "stride_robust_cv_pct")
+_FINDING_FAMILY: dict[str, tuple[str, ...]] = {
+    "irregular_gait": _VARIABILITY_FAMILY,
+    "load_asymmetry": ("impulse_si_pct",),
+    "antalgic_gait": ("stance_si_pct", "stance_s"),
+    "heel_avoidance": ("share_heel", "share_front"),
+    "pronated_loading": ("cop_ml_pct",), "supinated_loading": ("cop_ml_pct",),
+    "low_arch_loading": ("share_midfoot",), "high_arch_loading": ("share_midfoot",),
+}
+
+
+def _why_no_finding(row: KeyNumber, session_values: dict[str, float], codes: set[str],
+                    speed_m_s: float | None) -> str:
+    """Why a key number outside the real controls' range is no finding (the rules' cut-offs: docs/report.md)."""
+    key = row.key
+    low = any(row.direction(w) == "below" for w in row.outside)
+
+    def si(name: str) -> str:
+        value = session_values.get(name)
+        return f"{value:+.1f}%" if value is not None and math.isfinite(value) else "not known"
+
+    both_feet_speed = ""
+    if key in SPEED_DEPENDENT:
+        why = (f"the person {row.speed_note.split(':')[0]}" if row.speed_note else
+               "the file gives no walking speed" if speed_m_s is None else "")
+        if why:
+            both_feet_speed = (f"; a level that changes with speed is judged on both feet only at a walking speed "
+                               f"within the controls', and {why}")
+    if key == "step_si_pct":
+        value = session_values.get("step_si_pct", math.nan)
+        which = "right" if value < 0 else "left"
+        return (f"no finding rule uses step-time asymmetry (the evidence base ties no pattern or joint to it), so it "
+                f"is named here. It compares the step ending at the right heel strike with the one ending at the "
+                f"left's: here the steps ending at the {which} heel strike are shorter")
+    if key == "stance_si_pct":
+        return (f"antalgic gait needs a lower peak force on the same foot as well (peak-force SI "
+                f"{si('peak_force_si_pct')}; needs -10% or less, beyond its MDC95)")
+    if key == "impulse_si_pct":
+        return (f"load asymmetry needs the peak force and first peak to move with the impulse, beyond the controls' "
+                f"healthy asymmetry of the three together (peak-force SI {si('peak_force_si_pct')}, first-peak SI "
+                f"{si('si_f1')}); an impulse that differs through stance time alone is a timing asymmetry")
+    if key in _VARIABILITY_FAMILY:
+        return ("irregular timing is judged on the combined timing variability (2 × the controls' median), which "
+                + ("is flagged" if "irregular_gait" in codes else "was not reached"))
+    if key == "loading_rate_bw_s":
+        return ("no finding rule judges a low loading rate (high impact looks for high ones)" if low else
+                "high impact needs the difference between the feet (+25% and the controls' healthy asymmetry), or "
+                "both feet beyond the controls' 99th percentile" + both_feet_speed)
+    if key == "valley_ratio":
+        return ("no finding rule judges a deep mid-stance valley" if low else
+                "a flattened force curve needs the difference between the feet (0.10 and the controls' healthy "
+                "asymmetry), or both feet beyond the controls' 99th percentile" + both_feet_speed)
+    if key == "f1":
+        return ("no finding rule judges the first peak by itself (it enters load asymmetry with the impulse and the "
+                "peak force)")
+    if key in ("share_heel", "share_midfoot", "share_front", "share_hallux", "share_lesser_toes", "cop_ml_pct"):
+        return ("the foot rules need the difference between the feet beyond healthy asymmetry, or both feet beyond "
+                "the controls' 1st/99th percentile; neither was passed" + both_feet_speed)
+    if key in ("cpei_pct", "cop_ml_sd_pct"):
+        return "no finding rule uses it (no verified association in the evidence base)"
+    return ("no finding rule judges this level by itself: it changes with walking speed and age, and the evidence "
+            "base ties no foot pattern to it alone")
+
+
+def outside_without_finding(rows: Sequence[KeyNumber], findings: Sequence[Any], session: SessionMetrics,
+                            repeatability: Repeatability | None) -> list[dict[str, Any]]:
+    """Every key number marked outside its real controls' range that no finding speaks for, with the range and why no
+    rule made it a finding (gaitpdb-cohort GaPt23_01: a step-time symmetry index of -18 %, beyond the controls'
+    -8.9 to 4.2 % and its MDC95 of 6.0 %, had neither a finding nor a word under the findings)."""
+    codes = {f.code for f in findings}
+    covered = {f.measured.metric for f in findings}
+    for finding in findings:
+        covered.update(_FINDING_FAMILY.get(finding.code, ()))
+    values = session_metric_values(session)
+    out = []
+    for row in rows:
+        if not row.outside or row.key in covered or row.real_range is None:
+            continue
+        shown = {where: {"left": row.left, "right": row.right, "session": row.session}[where] for where in row.outside}
+        # the day-to-day repeatability of a left/right index (a finding from an asymmetry must exceed it); a level's
+        # MDC95 is about change between sessions, not about a departure from the controls, and is not shown
+        mdc = (repeatability.session_mdc(row.key) if repeatability is not None and row.key in _ASYMMETRY_KEYS
+               else None)
+        entry = {"key": row.key, "label": row.label, "unit": row.unit, "digits": row.digits, "values": shown,
+                 "directions": {w: row.direction(w) for w in row.outside}, "real_range": list(row.real_range),
+                 "reference": row.reference, "mdc95": mdc,
+                 "beyond_mdc95": (None if mdc is None or row.session is None else bool(abs(row.session) > mdc)),
+                 "why_no_finding": _why_no_finding(row, values, codes, session.walking_speed_m_s)}
+        out.append(entry)
+    return out
 
 
 # Published footprint values are barefoot; shoes enlarge the midfoot's contact [11], so none transfers to an
@@ -1329,6 +1435,8 @@ class Report:
     pti: dict[str, Any] = field(default_factory=dict)
     # sensors the quality checks flagged and the measures resting on them (``sensor_caveats``)
     caveats: dict[str, Any] = field(default_factory=dict)
+    # key numbers marked outside the real controls' range that no finding speaks for (``outside_without_finding``)
+    outside_rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def findings(self):  # noqa: ANN201 - tuple of Finding
@@ -1363,6 +1471,9 @@ class Report:
             "findings": [{**f.to_dict(), "limits": sh["limits"], "confidence_reasons_shown": sh["reasons"],
                           "notes_shown": sh["notes"]} for f, sh in zip(self.findings, shown)],
             "quality_notes_both_feet": both_feet_notes(self.quality),
+            "outside_without_finding": [{**row, "values": {k: json_number(v) for k, v in row["values"].items()},
+                                         "real_range": [json_number(v) for v in row["real_range"]],
+                                         "mdc95": json_number(row["mdc95"])} for row in self.outside_rows],
             "not_assessed": [n.to_dict() for n in self.result.not_assessed],
             "references": self.references,
             "analysis_method_sources": analysis_sources(self.session),
@@ -1531,5 +1642,7 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
         baseline_result=base_result, changes=changes, clinic_test=clinic,
         stance_spm=stance_spm, baseline_spm=base_spm or {}, pti=pti_table(session, sets),
         caveats=sensor_caveats(session),
+        outside_rows=outside_without_finding(key_rows, result.findings, session,
+                                             load_repeatability(session.layout.name)),
     )
 
