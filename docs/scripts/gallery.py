@@ -1,7 +1,8 @@
 """Regenerate docs/gallery/: what each view looks like for each layout family, from real files.
 
-    .venv/bin/python docs/scripts/gallery.py            # every family (about 2 minutes)
+    .venv/bin/python docs/scripts/gallery.py            # every family (about 4 minutes)
     .venv/bin/python docs/scripts/gallery.py gaitpdb8   # one family
+    .venv/bin/python docs/scripts/gallery.py --views report dashboard   # only what changed: the live pages kept
 
 For each family (the files of tests/test_visual_checks.py: recordings/ and $INSOLE_SHARED_DATA, else
 ../shared/data) it writes
@@ -20,6 +21,7 @@ the orphe6 family is a capture of the emulated ORPHE pair, made with the BLE emu
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -66,15 +68,72 @@ def _pdf_sheet(pdf: Path, out: Path, work: Path) -> int:
     return len(pages)
 
 
-def _family(name: str, context, work: Path) -> list[str]:
-    from dashboards import write_dashboard
-    from insole.report import write_report
+VIEWS = ("report", "dashboard", "live")
+# each view's image line in the README starts with this (the line after it says what the checks found)
+_IMAGE_LINE = {"report": "![report ", "dashboard": "![dashboard ", "live": "![live page "}
+
+
+def _previous_sections(readme: Path) -> dict[str, list[str]]:
+    """The README's section of each family (and of the cohort page, "cohort") as it stands, by its heading."""
+    if not readme.is_file():
+        return {}
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in readme.read_text(encoding="utf-8").split("\n"):
+        if line.startswith("## "):
+            name = line[3:].strip()
+            current = sections.setdefault("cohort" if name == "Cohort page" else name, [])
+        if current is not None:
+            current.append(line)
+    return sections
+
+
+def _kept(previous: list[str], view: str, name: str) -> list[str]:
+    """A view not made this time: its two lines (image, what the checks said) from the README as it stands."""
+    for k, line in enumerate(previous):
+        if line.startswith(_IMAGE_LINE[view]) and k + 1 < len(previous):
+            return [line, previous[k + 1], ""]
+    return [f"{_IMAGE_LINE[view]}{name}]({view}-{name}.png)", "(not made yet)", ""]
+
+
+def _family(name: str, context, work: Path, views: tuple[str, ...] = VIEWS,
+            previous: list[str] | None = None) -> list[str]:
 
     recording, source = _recording(name)
     label = ABOUT.get(name) or (source.name if source else name)
     notes = [f"## {name}", "", f"Source: `{label}`, layout {recording.layout.name} "
              f"({recording.layout.n_sensors} sensor{'s' if recording.layout.n_sensors != 1 else ''} per foot, "
              f"{' and '.join(recording.sides)} foot), unit {recording.unit}.", ""]
+    n_pages = 0
+    problems: list[str] = []
+    found: list[str] = []
+    live: list[str] = []
+    if "report" in views:
+        n_pages, problems = _report(name, recording, source, work, notes)
+    else:
+        notes += _kept(previous or [], "report", name)
+    if "dashboard" in views:
+        found = _dashboard(name, recording, label, context, work, notes)
+    else:
+        notes += _kept(previous or [], "dashboard", name)
+    if "live" in views:
+        live = _live(name, context, work)
+        notes.append(f"![live page {name}](live-{name}.png)")
+        notes.append("Live page (`insole live --replay`, 16 s in): " + (
+            "no problem found by the checks." if not live else "the checks found: " + "; ".join(live)))
+        notes.append("")
+    else:
+        notes += _kept(previous or [], "live", name)
+    print(f"gallery: {name}: " + "; ".join(
+        text for view, text in (("report", f"report {n_pages} pages, {len(problems)} problem(s)"),
+                                ("dashboard", f"dashboard {len(found)} problem(s)"),
+                                ("live", f"live page {len(live)} problem(s)")) if view in views), flush=True)
+    return notes
+
+
+def _report(name: str, recording, source, work: Path, notes: list[str]) -> tuple[int, list[str]]:
+    from insole.report import write_report
+
     pdf = work / f"{name}.pdf"
     report = write_report(recording, work / f"{name}.html", path=source, pdf_path=pdf, force=True)
     version = report.to_dict()["software"]["version"]
@@ -86,6 +145,12 @@ def _family(name: str, context, work: Path) -> list[str]:
     notes.append(f"Report PDF, {n_pages} pages: " + ("no problem found by the checks." if not problems
                                                      else "the checks found: " + "; ".join(problems)))
     notes.append("")
+    return n_pages, problems
+
+
+def _dashboard(name: str, recording, label: str, context, work: Path, notes: list[str]) -> list[str]:
+    from dashboards import write_dashboard
+
     dashboard = write_dashboard(recording, work / f"{name}-dashboard.html", source=label, force=True)
     page = context.new_page()
     errors: list[str] = []
@@ -106,14 +171,7 @@ def _family(name: str, context, work: Path) -> list[str]:
     notes.append("Dashboard: " + ("no problem found by the checks." if not found
                                   else "the checks found: " + "; ".join(found)))
     notes.append("")
-    live = _live(name, context, work)
-    notes.append(f"![live page {name}](live-{name}.png)")
-    notes.append("Live page (`insole live --replay`, 16 s in): " + ("no problem found by the checks." if not live
-                                                                   else "the checks found: " + "; ".join(live)))
-    notes.append("")
-    print(f"gallery: {name}: report {n_pages} pages, {len(problems)} problem(s); dashboard {len(found)} problem(s); "
-          f"live page {len(live)} problem(s)", flush=True)
-    return notes
+    return found
 
 
 def _live(name: str, context, work: Path) -> list[str]:
@@ -169,21 +227,32 @@ def _cohort(context, work: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(CASES)
+    parser = argparse.ArgumentParser(description="regenerate docs/gallery/")
+    parser.add_argument("families", nargs="*", help=f"layout families (default every one: {', '.join(CASES)})")
+    parser.add_argument("--views", nargs="+", choices=VIEWS, default=list(VIEWS),
+                        help="make only these views; the others' images and README lines are kept as they are "
+                             "(and the cohort page, made only with every view)")
+    args = parser.parse_args(argv)
+    names = args.families or list(CASES)
+    views = tuple(v for v in VIEWS if v in args.views)
     unknown = [n for n in names if n not in CASES]
     if unknown:
         print(f"gallery: unknown family {', '.join(unknown)} (choose from {', '.join(CASES)})", file=sys.stderr)
         return 2
     GALLERY.mkdir(parents=True, exist_ok=True)
+    previous = _previous_sections(GALLERY / "README.md")
     sections: list[str] = []
     with tempfile.TemporaryDirectory(prefix="insole-gallery-") as folder, \
             chromium(width=1280, height=900) as (context, _):
         work = Path(folder)
         for name in names:
-            sections += _family(name, context, work)
-        if not argv:
-            sections += _cohort(context, work)
-    if not argv:  # the index describes the whole gallery only when the whole gallery was made
+            sections += _family(name, context, work, views, previous.get(name))
+        if not args.families:
+            if views == VIEWS or "cohort" not in previous:
+                sections += _cohort(context, work)
+            else:
+                sections += previous["cohort"]
+    if not args.families:  # the index describes the whole gallery only when every family was made
         (GALLERY / "README.md").write_text(
             "# Gallery: every view for every layout family\n\n"
             "Made by `.venv/bin/python docs/scripts/gallery.py` from the real files the visual checks use "
