@@ -168,8 +168,14 @@ def run(args: argparse.Namespace) -> int:
     for output in _EXTRA_OUTPUTS:
         if output.extra and getattr(args, _dest(output), None) is not None:
             require_extra(output.extra)
+    detected = None
     if args.format is None and args.map is None:
-        detect_format(args.path)  # a file of no known format is refused at once, before the imports below
+        detected = detect_format(args.path)  # a file of no known format is refused at once, before the imports below
+    # without an output that reads the samples after the analysis (a report, a dashboard), our Parquet recording
+    # is analysed as it is read, a stretch at a time (analyze of the path: memory flat in the recording's length)
+    samples_read_after = any(getattr(args, _dest(output), None) is not None for output in _EXTRA_OUTPUTS)
+    if detected == "parquet" and not samples_read_after:
+        return _finish(args, tables_dir, inputs, *_analyze_streamed(args))
     # the reader's own needs first, then the analysis' imports beside the reading
     import pyarrow.compute  # noqa: F401
 
@@ -188,21 +194,67 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sys.setswitchinterval(switch)
         importing.join()  # on bad input too: no import left running while the process exits
-    from insole.analysis import AnalysisParams, analyze, write_json
+    from insole.analysis import AnalysisParams, analyze
 
     params = AnalysisParams(body_mass_kg=args.mass_kg)
     digest = _meanwhile(lambda: analysed_file(args.path))
-    # without an output that reads the samples after the analysis (a report, a dashboard), the recording is
-    # this command's alone: the analysis may work in its arrays instead of copies (same numbers, less memory)
-    samples_read_after = any(getattr(args, _dest(output), None) is not None for output in _EXTRA_OUTPUTS)
     try:
         if samples_read_after:
             analysis = analyze(recording, params)
         else:
+            # the recording is this command's alone: the analysis may work in its arrays instead of copies (same
+            # numbers, less memory)
             analysis = analyze(recording, params, overwrite_recording=True)
-            del recording  # its values were the analysis' working arrays: nothing reads them again
+            recording = None  # its values were the analysis' working arrays: nothing reads them again
     except AnalysisError as error:
         raise InputError(args.path, f"cannot be analysed: {error}") from None
+    return _finish(args, tables_dir, inputs, analysis, digest, recording)
+
+
+def _analyze_streamed(args: argparse.Namespace) -> tuple[Analysis, Callable[[], Any], None]:
+    """The analysis of our Parquet file as it is read (``analyze`` of its path), with the file's digest."""
+    from insole.analysis import AnalysisParams, analyze
+
+    _fixed_mmap_threshold()
+    params = AnalysisParams(body_mass_kg=args.mass_kg)
+    digest = _meanwhile(lambda: analysed_file(args.path))
+    try:
+        return analyze(Path(args.path), params), digest, None
+    except AnalysisError as error:
+        raise InputError(args.path, f"cannot be analysed: {error}") from None
+
+
+# Arrays of this many bytes or more get memory of their own from the system (glibc's default before it adapts)
+_MMAP_THRESHOLD_BYTES = 128 * 1024
+
+
+def _fixed_mmap_threshold() -> None:
+    """Keep glibc's malloc giving large arrays memory of their own (mmap), returned to the system when freed.
+
+    By default glibc raises that threshold to the size of each large block freed, up to 32 MiB: after the first
+    pass of a long recording has freed its big arrays, the next ones (an 8-hour foot's 23 MB time and force
+    arrays) come from the heap, where freed memory stays resident in fragments (some 200 MiB more at the peak of
+    an 8-hour analysis, measured). A fixed threshold keeps it at the size of the arrays alive. Nothing happens
+    where glibc is not the allocator.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(-3, _MMAP_THRESHOLD_BYTES)  # M_MMAP_THRESHOLD; a fixed value turns the adapting off
+    except (OSError, AttributeError):
+        return
+
+
+def _finish(args: argparse.Namespace, tables_dir: Any, inputs: list[Any], analysis: Analysis,
+            digest: Callable[[], Any], recording: Recording | None) -> int:
+    """The outputs of ``insole analyze``: tables, JSON, the summary text and the extra outputs."""
+    from insole.analysis import write_json
+
     # the recording's own source may be another file (a vendor export this
     # Parquet was converted from): the provenance names both
     provenance = dict(analysis.provenance)
@@ -227,9 +279,9 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(f"\nJSON written to {args.json}\n")
         if tables_dir is not None:
             sys.stdout.write(f"{'' if args.json else chr(10)}tables written to {tables_dir}/ (Parquet)\n")
-    for output in _EXTRA_OUTPUTS if samples_read_after else ():
+    for output in _EXTRA_OUTPUTS:  # the outputs that read the samples: only with the recording kept for them
         value = getattr(args, _dest(output), None)
-        if value is not None:
+        if value is not None and recording is not None:
             line = output.handler(analysis, recording, value, args)
             if line:
                 print(line, file=sys.stderr if to_stdout else sys.stdout)

@@ -28,8 +28,10 @@ after the other, with the same numbers). ``docs/analysis-methods.md`` explains t
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,15 +53,18 @@ from insole.analysis._strides import FootTiming, exclude_out_of_step, foot_timin
 __all__ = ["analyze", "event_method"]
 
 
-def analyze(recording: Recording, params: AnalysisParams | None = None, *,
+def analyze(recording: Recording | str | os.PathLike[str], params: AnalysisParams | None = None, *,
             overwrite_recording: bool = False) -> Analysis:
     """Gait events, stride and step tables, foot-loading metrics, summary and quality of a recording.
 
     Parameters
     ----------
-    recording : Recording
+    recording : Recording, or the path of a recording file
         Any recording (``insole.load`` or ``insole.simulate``); one or two feet,
-        any layout, unit kPa, N or au.
+        any layout, unit kPa, N or au. Given a path, our Parquet recordings
+        are read a stretch at a time while the analysis works (an eight-hour
+        recording is never in memory whole), with the numbers of
+        ``analyze(insole.load(path))``; any other file is loaded whole.
     params : AnalysisParams, optional
         How to analyse; ``AnalysisParams()`` when omitted.
     overwrite_recording : bool, optional
@@ -80,7 +85,26 @@ def analyze(recording: Recording, params: AnalysisParams | None = None, *,
         and per-sensor loads, quality per foot and provenance (version,
         parameters, input, methods text and references).
     """
+    if isinstance(recording, (str, os.PathLike)):
+        return _analyze_path(Path(recording), params)
     return _analyze(recording, params, owned=bool(overwrite_recording))
+
+
+def _analyze_path(path: Path, params: AnalysisParams | None) -> Analysis:
+    """``analyze`` of a file: streamed when it is our Parquet recording, else loaded whole (and its arrays used)."""
+    from insole.io import detect_format, load
+
+    params = params if params is not None else AnalysisParams()
+    if not isinstance(params, AnalysisParams):
+        raise AnalysisError(f"params must be AnalysisParams, not {type(params).__name__}")
+    if detect_format(path) == "parquet":
+        from insole.analysis._streamed import NotStreamable, analyze_parquet
+
+        try:
+            return analyze_parquet(path, params, event_method, _assemble)
+        except NotStreamable:
+            pass  # another writer's file, or one the reader refuses (with its own message): read whole
+    return _analyze(load(path), params, owned=True)
 
 
 def _analyze(recording: Recording, params: AnalysisParams | None, owned: bool) -> Analysis:

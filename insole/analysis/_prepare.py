@@ -67,6 +67,7 @@ loads at zero for COP and regional weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -395,9 +396,28 @@ def remove_offset(loads: FootLoads, contacts: Contacts, params: AnalysisParams, 
     """
     if not params.zero_offset:
         return loads if loads.clipped else _rebuilt(loads, None, clip=True, in_place=in_place)
+    starts, stops = _swings(contacts)
+    return _rebuilt(loads, find_zero_offset(loads, starts, stops, params), clip=True, in_place=in_place)
+
+
+def _swings(contacts: Contacts) -> tuple[np.ndarray, np.ndarray]:
+    """The swings the offset is taken from: each contact's toe off to the next contact's heel strike (both known)."""
     hs, to = contacts.heel_strike_index, contacts.toe_off_index
     ok = (to[:-1] >= 0) & (hs[1:] > to[:-1])
-    return _rebuilt(loads, find_zero_offset(loads, to[:-1][ok], hs[1:][ok], params), clip=True, in_place=in_place)
+    return to[:-1][ok], hs[1:][ok]
+
+
+def remove_offset_later(loads: FootLoads, contacts: Contacts, params: AnalysisParams,
+                        gather: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]) -> FootLoads:
+    """``remove_offset`` for loads without per-sensor arrays (``_foot_loads(..., per_sensor=False)``): the offset
+    found (``gather`` gives the per-sensor values at the mid-swing samples) and subtracted from the total force;
+    the per-sensor loads get theirs, and their clipping, a stretch at a time in ``stretch_loads``."""
+    if not params.zero_offset:
+        return replace(loads, clipped=True)
+    starts, stops = _swings(contacts)
+    found = find_zero_offset(loads, starts, stops, params, gather)
+    force = loads.force - found.force_offset if found.applied else loads.force
+    return replace(loads, force=force, zero_offset=found, clipped=True)
 
 
 def check_sensors(recording: Recording, side: str, params: AnalysisParams, *,
@@ -539,6 +559,18 @@ def foot_loads(recording: Recording, checks: SensorChecks) -> FootLoads:
     share the checks' readings where no conversion is needed (N, or pressures
     with unknown areas): neither is written afterwards.
     """
+    return _foot_loads(recording, checks, per_sensor=True)
+
+
+# Samples per block of the total force when the per-sensor loads are not kept (16 sensors x 65536 x 4 bytes = 4 MiB)
+_FORCE_BLOCK = 65536
+
+
+def _foot_loads(recording: Recording, checks: SensorChecks, per_sensor: bool) -> FootLoads:
+    """``foot_loads``; without ``per_sensor`` the per-sensor arrays are left out (empty (sensors, 0) stand-ins, the
+    same one for loads and pressures where ``foot_loads`` gives one array for both): for the streamed analysis,
+    which rebuilds them a stretch at a time (``stretch_loads``). The total force is the same either way: pressure
+    x area is summed over the sensors block by block of samples, each sample's sum in the same order."""
     foot = recording.foot(checks.side)
     assert foot is not None
     layout = recording.layout
@@ -551,8 +583,17 @@ def foot_loads(recording: Recording, checks: SensorChecks) -> FootLoads:
         force = masked.sum(axis=0, dtype=np.float64)
         force_unit, source = "N", "sum of the sensor forces"
     elif unit == "kPa" and layout.areas_known:
-        load, load_unit = masked * layout.load_weights(unit).astype(np.float32)[:, None], "N"
-        force = load.sum(axis=0, dtype=np.float64)
+        weights = layout.load_weights(unit).astype(np.float32)[:, None]
+        if per_sensor:
+            load = masked * weights
+            force = load.sum(axis=0, dtype=np.float64)
+        else:
+            load = np.zeros((masked.shape[0], 0), dtype=np.float32)
+            force = np.empty(masked.shape[1], dtype=np.float64)
+            for start in range(0, masked.shape[1], _FORCE_BLOCK):
+                stop = start + _FORCE_BLOCK
+                force[start:stop] = (masked[:, start:stop] * weights).sum(axis=0, dtype=np.float64)
+        load_unit = "N"
         force_unit, source = "N", "sum of sensor pressure x sensor area"
     elif vendor is not None:
         load, load_unit = masked, unit
@@ -568,6 +609,10 @@ def foot_loads(recording: Recording, checks: SensorChecks) -> FootLoads:
         )
     valid = checks.valid & np.isfinite(force)
     force = np.where(valid, force, np.nan)
+    if not per_sensor:  # stand-ins of no samples, one object where the loads are the readings
+        stand_in = np.zeros((masked.shape[0], 0), dtype=np.float32)
+        load = stand_in if load is masked else load
+        pressure = stand_in if pressure is masked else pressure
     return FootLoads(
         checks=checks,
         valid=valid,
@@ -579,6 +624,76 @@ def foot_loads(recording: Recording, checks: SensorChecks) -> FootLoads:
         sensor_pressure_t=pressure,
         imu=foot if foot.gyro_dps is not None else None,
     )
+
+
+def stretch_loads(loads: FootLoads, layout_weights: np.ndarray, start: int, raw: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The per-sensor loads and pressures of ``remove_offset(loads, ...)`` over the samples ``[start, start + L)``,
+    rebuilt from the recording's own values of those samples: ``raw`` (sensors x L, float32, this caller's own: it
+    is overwritten and may be returned).
+
+    For the streamed analysis, whose ``loads`` keep no per-sensor arrays (``_foot_loads(..., per_sensor=False)``):
+    what the checks left out is zeroed (invalid samples, spikes, dead or stuck spans, sensors not used), the
+    pressures become loads as ``foot_loads`` makes them, the offset is subtracted and the result clipped at zero
+    as in ``remove_offset``. Every step is element by element in float32, so these are the numbers of the whole
+    arrays' ``[:, start:start + L]``, bit for bit. ``layout_weights``: ``layout.load_weights(unit)``.
+    """
+    checks = loads.checks
+    stop = start + raw.shape[1]
+    masked = stretch_readings(checks, start, raw)
+    unit = checks.unit
+    if unit == "kPa" and loads.sensor_load_unit == "N":  # pressures with known areas: the loads are forces
+        load = masked * layout_weights.astype(np.float32)[:, None]
+        pressure: np.ndarray | None = masked
+    else:
+        load = masked
+        pressure = masked if unit == "kPa" else None
+    found = loads.zero_offset if loads.zero_offset.applied else None
+    shared = pressure is load
+    load = _stretch_offset_and_clip(load, found.offsets if found else None, loads, start, stop)
+    if shared:
+        pressure = load
+    elif pressure is not None:
+        pressure = _stretch_offset_and_clip(pressure, found.pressure_offsets if found else None, loads, start, stop)
+    return load, pressure
+
+
+def stretch_readings(checks: SensorChecks, start: int, raw: np.ndarray) -> np.ndarray:
+    """``checks.readings_t[:, start:start + L]`` rebuilt in ``raw`` (the recording's values of those samples,
+    sensors x L, float32, overwritten and returned): zero where the checks left a reading out."""
+    stop = start + raw.shape[1]
+    valid = checks.valid[start:stop]
+    if not valid.all():
+        raw[:, ~valid] = 0
+    _zero_left_out(raw, checks, start, stop)
+    raw[~checks.sensor_used] = 0
+    return raw
+
+
+def _zero_left_out(array: np.ndarray, checks: SensorChecks, start: int, stop: int) -> None:
+    """``_zero_sensor_gaps`` of the samples ``[start, stop)`` of the whole arrays, on ``array`` holding only those."""
+    for j, a, b in checks.sensor_gaps:
+        lo, hi = max(a, start), min(b, stop)
+        if lo < hi:
+            array[j, lo - start:hi - start] = 0
+    if checks.spike_sample.size:
+        inside = (checks.spike_sample >= start) & (checks.spike_sample < stop)
+        if inside.any():
+            array[checks.spike_sensor[inside], checks.spike_sample[inside] - start] = 0
+
+
+def _stretch_offset_and_clip(array: np.ndarray, offsets: np.ndarray | None, loads: FootLoads, start: int,
+                             stop: int) -> np.ndarray:
+    """``_offset_and_clip(..., clip=True, in_place=True)`` of the samples ``[start, stop)`` only."""
+    if offsets is None:
+        return np.maximum(array, 0, out=array)
+    np.subtract(array, offsets.astype(np.float32)[:, None], out=array)
+    valid = loads.valid[start:stop]
+    if not valid.all():
+        array[:, np.flatnonzero(~valid)] = 0
+    _zero_left_out(array, loads.checks, start, stop)
+    np.maximum(array, 0, out=array)
+    return array
 
 
 def apply_zero_offset(
@@ -595,13 +710,16 @@ def apply_zero_offset(
 
 
 def find_zero_offset(
-    loads: FootLoads, swing_starts: np.ndarray, swing_stops: np.ndarray, params: AnalysisParams
+    loads: FootLoads, swing_starts: np.ndarray, swing_stops: np.ndarray, params: AnalysisParams,
+    gather: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]] | None = None,
 ) -> ZeroOffset:
     """Each sensor's and the total force's median over unloaded mid-swing samples.
 
     Only swings that are genuinely unloaded count (see the module docstring);
     when none are, or the offset they give is implausible for calibrated force,
-    the result is not applied and its ``note`` says why.
+    the result is not applied and its ``note`` says why. ``gather(samples)``:
+    the per-sensor loads and pressures at those samples (sensors x samples),
+    for loads that keep no per-sensor arrays of their own (the streamed analysis).
     """
     swing_starts = np.asarray(swing_starts, dtype=np.int64)
     swing_stops = np.asarray(swing_stops, dtype=np.int64)
@@ -653,11 +771,13 @@ def find_zero_offset(
             f"{100 * force_offset / peak:.0f} % of its typical contact peak {peak:.4g} N, above the "
             f"{100 * params.unloaded_max_fraction:.0f} % an unloaded foot may keep): standing or sway, not swing"
         ))
-    offsets = _row_medians(loads.sensor_load_t[:, rows])
+    load_rows, pressure_rows = gather(rows) if gather is not None else (loads.sensor_load_t[:, rows], None)
+    offsets = _row_medians(load_rows)
     offsets[~loads.sensor_used] = 0.0
     pressure_offsets = None
     if loads.sensor_pressure_t is not None and loads.sensor_pressure_t is not loads.sensor_load_t:
-        pressure_offsets = _row_medians(loads.sensor_pressure_t[:, rows])
+        pressure_offsets = _row_medians(pressure_rows if pressure_rows is not None
+                                        else loads.sensor_pressure_t[:, rows])
         pressure_offsets[~loads.sensor_used] = 0.0
     note = (
         f"median of {int(mid_swing.size)} mid-swing samples subtracted per sensor "

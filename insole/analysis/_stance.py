@@ -7,7 +7,7 @@ tables mark which rows the summary uses (strides used, see ``_strides``).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,17 +61,26 @@ def stance_features(
     timing: Mapping[str, FootTiming],
     body_weight: float,
     params: AnalysisParams,
+    stretches: Stretches | None = None,
 ) -> StanceFeatures:
     """The feature stage for one foot.
 
     ``loads``: the foot's loads after ``remove_offset``; ``timing``: both
     feet's (step time and double support need the other foot's events);
     ``body_weight`` in the force unit (NaN: metrics in BW are NaN).
+
+    ``stretches`` (the streamed analysis): ``stretches(cuts)`` gives the
+    foot's positive per-sensor loads and pressures a stretch of samples at a
+    time, ``(start, loads, pressures)``, the stretches following one another
+    from sample 0 to the end and each ending at one of the allowed ``cuts``
+    (or the end), so that no measured stance straddles two; then ``loads``
+    need no per-sensor arrays. Every per-stance number is taken from its own
+    stance's samples, so the results are those of the whole arrays.
     """
     tm = timing[side]
     cop_ok, cpei_ok, why = cop_capability(recording.layout, loads.sensor_used)
     table, cop_xy, measured, per_sensor = _step_table(
-        recording, loads, tm, contacts, body_weight, params, cop_ok, cpei_ok
+        recording, loads, tm, contacts, body_weight, params, cop_ok, cpei_ok, stretches
     )
     used = tm.step_used()
     table.insert(table.columns.get_loc("kind") + 1, "used", used[table["contact"].to_numpy()])
@@ -91,7 +100,13 @@ def stance_features(
                           cop_possible=cop_ok, cpei_possible=cpei_ok, cop_note=why)
 
 
-def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok):
+# (start, positive per-sensor loads, positive pressures or None) of a stretch of samples
+Stretch = tuple[int, np.ndarray, "np.ndarray | None"]
+# the stretches of a foot, given where they may end (``stance_features``)
+Stretches = Callable[["np.ndarray | None"], Iterator[Stretch]]
+
+
+def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretches=None):
     """One row per contact with both events; features for walking contacts without gaps."""
     fs = foot.sample_rate_hz
     hs, to = tm.hs_index, tm.to_index
@@ -116,26 +131,19 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok):
     idx = contact[measured]
     a, b = hs[idx], to[idx]
     columns: dict[str, np.ndarray] = {}
-    # the stances' samples, cut once for every signal that needs them
-    index = window_index(a, b)
-    force_windows = interval_windows(foot.force, a, b, index=index)
     with np.errstate(invalid="ignore", divide="ignore"):
-        columns.update(force_features(foot.force, a, b, fs, bw, calibrated=foot.force_unit == "N",
-                                      windows=force_windows))
-        cop_xy = None
-        if cop_ok:
-            min_force = params.cop_min_force_fraction * bw if math.isfinite(bw) else 0.0
-            # only the measured stances' samples: the features and curves read the COP nowhere else
-            lengths = b - a
-            stance_samples = np.arange(int(lengths.sum())) + np.repeat(a - (np.cumsum(lengths) - lengths), lengths)
-            cop_xy = cop_path(foot.positive_load_t, recording.layout, foot.force, min_force, samples=stance_samples)
-            del stance_samples
-            columns.update(cop_features(cop_xy[0], cop_xy[1], foot.force, a, b, recording.layout, cpei_ok,
-                                        index=index, force_windows=force_windows))
-        regional, per_sensor = region_features(
-            foot.positive_load_t, foot.sensor_load_unit == "N", foot.positive_pressure_t, foot.sensor_used,
-            recording.layout, a, b, fs,
-        )
+        min_force = params.cop_min_force_fraction * bw if math.isfinite(bw) else 0.0
+        if stretches is None:
+            cop_xy = _cop_of_stances(foot.positive_load_t, recording.layout, foot.force, min_force, a, b) \
+                if cop_ok else None
+            regional, per_sensor = region_features(
+                foot.positive_load_t, foot.sensor_load_unit == "N", foot.positive_pressure_t, foot.sensor_used,
+                recording.layout, a, b, fs,
+            )
+        else:
+            cop_xy, regional, per_sensor = _by_stretches(stretches, foot, recording.layout, a, b, min_force,
+                                                         cop_ok)
+        columns.update(_curve_features(foot, a, b, bw, cop_xy, recording.layout, cpei_ok))
         # a sensor left out over part of a stance (a dead or stuck span) reads zero there:
         # its own numbers for that stance are missing, not "no load"
         left_out = np.zeros((a.size, recording.layout.n_sensors), dtype=bool)
@@ -153,6 +161,104 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok):
     measured_all = np.zeros(hs.size, dtype=bool)
     measured_all[idx] = True
     return pd.DataFrame(data), cop_xy, measured_all, per_sensor
+
+
+# Stances per block of the force and COP features: each block's (stances x longest stance) windows (a few
+# arrays of 8 bytes a point) are freed before the next. Every feature is one stance's own (a reduction along
+# its row), and every block is cut to the width of the longest stance of all, as in one piece: the same numbers.
+_FEATURE_BLOCK = 2048
+
+
+def _curve_features(foot: FootLoads, a: np.ndarray, b: np.ndarray, bw: float,
+                    cop_xy: tuple[np.ndarray, np.ndarray] | None, layout: SensorLayout,
+                    cpei_ok: bool) -> dict[str, np.ndarray]:
+    """``force_features`` and (with a COP) ``cop_features`` of the stances ``[a, b)``, ``_FEATURE_BLOCK`` at a
+    time, each block's stances cut once for both."""
+    fs, calibrated = foot.sample_rate_hz, foot.force_unit == "N"
+    width = int((b - a).max()) if a.size else 0
+    parts: list[dict[str, np.ndarray]] = []
+    for start in range(0, a.size, _FEATURE_BLOCK) if a.size else [0]:
+        a_k, b_k = a[start:start + _FEATURE_BLOCK], b[start:start + _FEATURE_BLOCK]
+        index = _window_index(a_k, b_k, width)
+        windows = interval_windows(foot.force, a_k, b_k, index=index)
+        part = force_features(foot.force, a_k, b_k, fs, bw, calibrated=calibrated, windows=windows)
+        if cop_xy is not None:
+            part.update(cop_features(cop_xy[0], cop_xy[1], foot.force, a_k, b_k, layout, cpei_ok, index=index,
+                                     force_windows=windows))
+        parts.append(part)
+        del index, windows
+    if len(parts) == 1:
+        return parts[0]
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+
+def _window_index(a: np.ndarray, b: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """``window_index(a, b)`` cut to ``width`` samples (at least the longest of these stances)."""
+    if a.size == 0:
+        return window_index(a, b)
+    offsets = np.arange(width)
+    outside = offsets[None, :] >= (b - a)[:, None]
+    index = a[:, None] + offsets[None, :]
+    index[outside] = 0
+    return index, outside
+
+
+def _cop_of_stances(positive_load_t: np.ndarray, layout: SensorLayout, force: np.ndarray, min_force: float,
+                    a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The COP path at the stances' samples ``[a, b)`` only (NaN elsewhere): the features and curves read the COP
+    nowhere else."""
+    lengths = b - a
+    stance_samples = np.arange(int(lengths.sum())) + np.repeat(a - (np.cumsum(lengths) - lengths), lengths)
+    return cop_path(positive_load_t, layout, force, min_force, samples=stance_samples)
+
+
+def _stance_cuts(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """Where a stretch may end: sample indices ``c`` (ascending, ``c > 0``) with every stance ``[a, b)`` either
+    starting at or after ``c`` or ending before it (``b < c``: a stance then never ends where its stretch does, so
+    its per-sensor reductions are the whole arrays' ones). The first sample of each stance is such a place when
+    the stance before it ended earlier; without stances a stretch may end anywhere (None)."""
+    if a.size == 0:
+        return None
+    previous_end = np.concatenate([[-1], b[:-1]])
+    return a[(a > 0) & (previous_end < a)].astype(np.int64)
+
+
+def _by_stretches(stretches: Stretches, foot: FootLoads, layout: SensorLayout, a: np.ndarray, b: np.ndarray,
+                  min_force: float, cop_ok: bool
+                  ) -> tuple[tuple[np.ndarray, np.ndarray] | None, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The COP path and the regional and per-sensor features of the stances ``[a, b)``, a stretch at a time.
+
+    Each stance lies in one stretch (``_stance_cuts``); its COP samples and its per-sensor reductions are the
+    same numbers as on the whole arrays. The per-stance rows of the stretches are joined in stance order.
+    """
+    n = foot.n
+    cop_x = np.full(n, np.nan) if cop_ok else None
+    cop_y = np.full(n, np.nan) if cop_ok else None
+    regional_parts: list[dict[str, np.ndarray]] = []
+    sensor_parts: list[dict[str, np.ndarray]] = []
+    load_is_force = foot.sensor_load_unit == "N"
+    for start, loads_t, pressures_t in stretches(_stance_cuts(a, b)):
+        stop = start + loads_t.shape[1]
+        lo, hi = np.searchsorted(a, [start, stop])
+        if hi <= lo:
+            continue
+        a_s, b_s = a[lo:hi] - start, b[lo:hi] - start
+        if cop_x is not None and cop_y is not None:
+            x, y = _cop_of_stances(loads_t, layout, foot.force[start:stop], min_force, a_s, b_s)
+            cop_x[start:stop], cop_y[start:stop] = x, y
+        regional, per_sensor = region_features(loads_t, load_is_force, pressures_t, foot.sensor_used, layout,
+                                               a_s, b_s, foot.sample_rate_hz)
+        regional_parts.append(regional)
+        sensor_parts.append(per_sensor)
+    if not regional_parts:  # no stance: the empty columns of region_features
+        empty = np.zeros((layout.n_sensors, 0), dtype=np.float32)
+        pressure = empty if foot.sensor_pressure_t is not None else None
+        regional, per_sensor = region_features(empty, load_is_force, pressure, foot.sensor_used, layout, a, b,
+                                               foot.sample_rate_hz)
+        return (cop_x, cop_y) if cop_x is not None and cop_y is not None else None, regional, per_sensor
+    joined = {key: np.concatenate([part[key] for part in regional_parts]) for key in regional_parts[0]}
+    per_sensor = {key: np.concatenate([part[key] for part in sensor_parts]) for key in sensor_parts[0]}
+    return (cop_x, cop_y) if cop_x is not None and cop_y is not None else None, joined, per_sensor
 
 
 def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:

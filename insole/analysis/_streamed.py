@@ -1,0 +1,519 @@
+"""The streamed analysis of our Parquet recordings: the numbers of ``analyze(load(path))`` in memory that does not
+hold the recording.
+
+``analyze(path)`` on a file our writer made (``insole.io.write_parquet``: each foot one block of rows in time
+order, columns of the documented types, no missing values) reads the file while it works, in two passes per
+foot:
+
+1. **Preparation, events and timing.** The foot's sensor columns (as ``load`` stores them, sensor by sensor),
+   its validity and its time are read; the sensor checks, the total force, event detection, the zero offset
+   (each sensor's median at the mid-swing samples, gathered from those samples only) and the timing run as in
+   ``analyze``, then the per-sensor readings are let go. What stays per foot is one-dimensional (time,
+   validity, total force) or small (the checks' findings, the offsets, the events).
+2. **Stance features, by stretches of time.** After both feet's timing (a stride's exclusion and the body
+   weight need the other foot), each foot's sensor columns are read again a row group at a time; the
+   per-sensor loads of the analysis are rebuilt for a stretch of samples (``stretch_loads``: the same float32
+   operations, element by element) and the stances inside it are measured. A stretch ends where a stance
+   starts, never inside one, so each stance's COP, regional and per-sensor numbers come from its own samples;
+   the per-stance rows are joined and every aggregate is taken once over all of them, as on the whole arrays.
+
+Only the IMU channels the timing reads are read: the accelerometer at the ~20,000 samples that find the vertical
+axis, the gyroscope's vertical axis. A file that is not our writer's (another layout of rows, other column types,
+missing values, anything this reader does not expect) is not streamed: ``analyze`` then loads it whole, which also
+gives the reader's own message for a file it refuses.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from insole._layout import SensorLayout
+from insole._recording import SIDES, Recording, RecordingMeta, adopted_foot
+from insole.analysis._events import Contacts, detect_events
+from insole.analysis._params import AnalysisParams
+from insole.analysis._prepare import (
+    FootLoads,
+    _foot_loads,
+    check_sensors,
+    remove_offset_later,
+    stretch_loads,
+    stretch_readings,
+)
+from insole.analysis._result import Analysis
+from insole.analysis._session import body_weight, standing_split, summarise
+from insole.analysis._stance import StanceFeatures, Stretch, stance_features
+from insole.analysis._strides import FootTiming, exclude_out_of_step, foot_timing
+
+__all__ = ["NotStreamable", "analyze_parquet"]
+
+_META_KEY = b"insole.recording"
+_FORMAT = ("insole-recording", 1)
+_UNIT_SUFFIX = {"kPa": "kpa", "N": "n", "au": "au"}
+_AXES = ("x", "y", "z")
+# columns per read of a row group in the first pass (as the reader does: the memory beside the foot's arrays is
+# these columns of one row group)
+_COLUMNS_AT_ONCE = 8
+
+
+def _trim() -> None:
+    """Give the memory freed inside the C heap back to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    The first pass frees a foot's readings and event detection's temporaries, tens of MiB each at 8 hours;
+    glibc serves later arrays of that size from its heap, where freed memory between arrays alive stays
+    resident unless trimmed (about 150 MiB of the 8-hour peak, measured).
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018 - glibc's, or no trimming
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+_LIBC = _libc()
+
+
+class NotStreamable(Exception):
+    """The file is not one this reader streams (another writer's layout or types): load it whole instead."""
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """What the stages after the timing read of the recording: everything but the samples."""
+
+    layout: SensorLayout
+    unit: str
+    sample_rate_hz: float
+    meta: RecordingMeta
+    sides: tuple[str, ...]
+    times: Mapping[str, np.ndarray] = field(repr=False)
+
+    @property
+    def duration_s(self) -> float:  # as ``Recording.duration_s``
+        starts = [t[0] for t in self.times.values() if t.size]
+        ends = [t[-1] for t in self.times.values() if t.size]
+        if not starts:
+            return 0.0
+        return float(max(ends) - min(starts) + 1.0 / self.sample_rate_hz)
+
+
+class _Feet:
+    """Our Parquet file, each foot's rows as a block: columns of a range of a foot's samples, read row group by
+    row group."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = pq.ParquetFile(path, pre_buffer=False)
+        try:
+            self._describe()
+        except NotStreamable:
+            self.file.close()
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, pa.ArrowException, OSError) as error:
+            self.file.close()
+            raise NotStreamable(str(error)) from None
+
+    def _describe(self) -> None:
+        schema = self.file.schema_arrow
+        raw = (schema.metadata or {}).get(_META_KEY)
+        if raw is None:
+            raise NotStreamable("no insole metadata")
+        description = json.loads(raw)
+        if (description.get("format"), description.get("format_version")) != _FORMAT:
+            raise NotStreamable("not version 1 of our format")
+        self.description = description
+        self.layout = SensorLayout.from_dict(description["layout"])
+        self.unit = description["unit"]
+        if self.unit not in _UNIT_SUFFIX:
+            raise NotStreamable("unknown unit")
+        self.columns = [f"{name}_{_UNIT_SUFFIX[self.unit]}" for name in self.layout.sensor_names]
+        types = {f.name: f.type for f in schema}
+        if len(types) != len(schema.names):
+            raise NotStreamable("a column twice")
+        imu = [f"{kind}_{a}_{unit}" for kind, unit in (("accel", "g"), ("gyro", "dps")) for a in _AXES]
+        expected = {"side": None, "time_s": pa.float64(), "valid": pa.bool_(),
+                    **dict.fromkeys(self.columns, pa.float32())}
+        if "accel_x_g" in types:
+            expected.update(dict.fromkeys(imu, pa.float32()))
+        for name, kind in types.items():
+            want = expected.get(name, pa.float64())
+            if name == "side":
+                if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+                    raise NotStreamable("side column not text")
+            elif kind != want:
+                raise NotStreamable(f"column {name} of type {kind}")
+        if any(name not in types for name in expected):
+            raise NotStreamable("a column missing")
+        self.has_imu = "accel_x_g" in types
+        self.groups = [self.file.metadata.row_group(g).num_rows for g in range(self.file.metadata.num_row_groups)]
+        self._blocks()
+
+    def _blocks(self) -> None:
+        """Each foot's first row and number of rows: one block of rows per foot, else ``NotStreamable``."""
+        coded = pq.ParquetFile(self.path, pre_buffer=False, metadata=self.file.metadata, read_dictionary=["side"])
+        try:
+            column = coded.read(columns=["side"]).column("side")
+        finally:
+            coded.close()
+        parts = []
+        for chunk in column.chunks:
+            if chunk.null_count:
+                raise NotStreamable("a side missing")
+            texts = chunk.dictionary.to_pylist()
+            lookup = np.array([SIDES.index(t) if t in SIDES else -1 for t in texts] + [-1], dtype=np.int8)
+            parts.append(lookup[_numbers(chunk.indices)])
+        codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int8)
+        del column, parts
+        pa.default_memory_pool().release_unused()
+        if codes.size == 0 or (codes < 0).any():
+            raise NotStreamable("a row of no foot")
+        changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+        if changes.size > 1:
+            raise NotStreamable("a foot's rows not one block")
+        bounds = [0, *changes.tolist(), int(codes.size)]
+        self.start = {SIDES[int(codes[a])]: (a, b - a) for a, b in zip(bounds[:-1], bounds[1:])}
+        self.sides = tuple(side for side in SIDES if side in self.start)
+
+    def n(self, side: str) -> int:
+        return self.start[side][1]
+
+    def fill(self, side: str, names: list[str], targets: list[np.ndarray], first: int = 0,
+             at_once: int = _COLUMNS_AT_ONCE) -> None:
+        """The samples ``[first, first + len(target))`` of ``side`` of each column into its 1-D target."""
+        begin = self.start[side][0] + first
+        end = begin + (targets[0].size if targets else 0)
+        row = 0
+        for group, rows in enumerate(self.groups):
+            lo, hi = max(row, begin), min(row + rows, end)
+            for k in range(0, len(names) if lo < hi else 0, at_once):
+                piece = self.file.read_row_group(group, columns=names[k:k + at_once])
+                for name, target in zip(names[k:k + at_once], targets[k:k + at_once]):
+                    at = lo - begin
+                    for chunk in piece.column(name).slice(lo - row, hi - lo).chunks:
+                        values = _numbers(chunk)
+                        target[at:at + values.size] = values
+                        at += values.size
+                del piece
+            row += rows
+
+    def column(self, side: str, name: str, dtype: Any) -> np.ndarray:
+        out = np.empty(self.n(side), dtype=dtype)
+        self.fill(side, [name], [out])
+        return out
+
+    def sensor_rows(self, side: str, first: int = 0, count: int | None = None,
+                    at_once: int = _COLUMNS_AT_ONCE) -> np.ndarray:
+        """(sensors, samples) float32 of the samples ``[first, first + count)``, one contiguous row per sensor."""
+        count = self.n(side) - first if count is None else count
+        rows = np.empty((len(self.columns), count), dtype=np.float32)
+        self.fill(side, self.columns, list(rows), first, at_once)
+        return rows
+
+    def group_spans(self, side: str) -> list[int]:
+        """The foot's sample indices where its row groups end (ascending, the last is its number of samples)."""
+        begin, n = self.start[side]
+        ends, row = [], 0
+        for rows in self.groups:
+            row += rows
+            if begin < row < begin + n:
+                ends.append(row - begin)
+        return [*ends, n]
+
+    def reopened(self) -> _Feet:
+        """The same file on a handle of its own (for another thread: a Parquet reader is one thread's)."""
+        twin = copy.copy(self)
+        twin.file = pq.ParquetFile(self.path, pre_buffer=False, metadata=self.file.metadata)
+        return twin
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _numbers(chunk: pa.Array) -> np.ndarray:
+    """The values of a chunk of one of our columns without missing values (numbers or true/false), from its buffers
+    (Arrow's own conversion imports pandas); a missing value is ``NotStreamable``."""
+    if chunk.null_count:
+        raise NotStreamable("a missing value")
+    kind = chunk.type
+    n, offset = len(chunk), chunk.offset
+    data = chunk.buffers()[1]
+    if pa.types.is_boolean(kind):
+        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=offset + n, bitorder="little")
+        return bits[offset:].astype(bool)
+    dtype = {pa.float32(): np.float32, pa.float64(): np.float64, pa.int32(): np.int32, pa.int8(): np.int8,
+             pa.int16(): np.int16, pa.int64(): np.int64}.get(kind)
+    if dtype is None:
+        raise NotStreamable(f"a column of {kind}")
+    return np.frombuffer(data, dtype=dtype, count=n, offset=offset * np.dtype(dtype).itemsize)
+
+
+class _ImuColumns:
+    """A foot's accelerometer or gyroscope, (samples, 3) float32, read from the file only where the timing reads
+    it: rows of all three axes (``columns[rows]``), or one axis whole (``columns[:, axis]``)."""
+
+    def __init__(self, feet: _Feet, side: str, names: list[str]) -> None:
+        self.feet, self.side, self.names = feet, side, names
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if isinstance(key, tuple):
+            rows, axis = key
+            if not (isinstance(rows, slice) and rows == slice(None)):
+                raise NotImplementedError("only whole axes")
+            return self.feet.column(self.side, self.names[int(axis)], np.float32)
+        rows = np.asarray(key)
+        whole = np.empty((len(self.names), self.feet.n(self.side)), dtype=np.float32)
+        self.feet.fill(self.side, self.names, list(whole))
+        return np.ascontiguousarray(whole[:, rows].T)
+
+
+@dataclass(frozen=True)
+class _Imu:
+    accel_g: _ImuColumns | None
+    gyro_dps: _ImuColumns | None
+
+
+def analyze_parquet(path: str | Path, params: AnalysisParams, method_of: Callable[[Any, AnalysisParams], str],
+                    assemble: Callable[..., Analysis]) -> Analysis:
+    """``analyze(load(path), params)`` of our Parquet file, read while the analysis works (``NotStreamable`` when
+    the file is not one this reader streams). ``method_of`` and ``assemble`` are the pipeline's ``event_method``
+    and ``_assemble``."""
+    feet = _Feet(Path(path))
+    try:
+        return _analyze(feet, params, method_of, assemble)
+    finally:
+        feet.close()
+
+
+def _analyze(feet: _Feet, params: AnalysisParams, method_of: Callable[[Any, AnalysisParams], str],
+             assemble: Callable[..., Analysis]) -> Analysis:
+    first: dict[str, tuple[Future[FootLoads], Contacts, FootTiming]] = {}
+    recording: Recording | None = None
+    # each foot's offset (a read of its sensor columns for the mid-swing samples) on a second thread, while the
+    # main thread goes on with the timing and the next foot
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-offset") as offsets:
+        for side in feet.sides:
+            pending, found, timed, recording = _first_pass(feet, side, params, method_of, offsets)
+            first[side] = (pending, found, timed)
+        loads = {side: first[side][0].result() for side in feet.sides}
+    assert recording is not None
+    skeleton = _Skeleton(layout=recording.layout, unit=recording.unit, sample_rate_hz=recording.sample_rate_hz,
+                         meta=recording.meta, sides=feet.sides, times={side: loads[side].time_s for side in loads})
+    whole = cast(Recording, skeleton)  # the stages below read no samples of the recording
+    method = method_of(whole, params)
+    contacts = {side: first[side][1] for side in feet.sides}
+    timing = exclude_out_of_step({side: first[side][2] for side in feet.sides})
+    weight = body_weight(whole, loads, timing, params)
+    # the standing split sums each sensor's positive load over the samples when both feet stand: which samples
+    # is asked of it first (with stand-ins), those samples are gathered in the second pass, then it runs again
+    wanted: dict[str, np.ndarray] = {}
+    standing_split(whole, {side: replace(foot, sensor_load_t=cast(np.ndarray, _Asked(foot, wanted)))
+                           for side, foot in loads.items()}, timing, params)
+    gathered: dict[str, list[np.ndarray]] = {side: [] for side in wanted}
+    weights = skeleton.layout.load_weights(skeleton.unit)
+    features: dict[str, StanceFeatures] = {}
+    for side in feet.sides:  # one foot after the other: each holds a row group or two and its stances' windows
+        stretches = _stretches(feet, side, loads[side], weights, wanted.get(side), gathered.get(side))
+        features[side] = stance_features(whole, side, loads[side], contacts[side], timing, weight.value, params,
+                                         stretches=stretches)
+    for side, pieces in gathered.items():
+        rows = np.concatenate(pieces, axis=1) if pieces else np.zeros((skeleton.layout.n_sensors, 0), np.float32)
+        loads[side] = replace(loads[side], sensor_load_t=cast(np.ndarray, _Given(rows)))
+    standing = standing_split(whole, loads, timing, params)
+    summary = summarise(whole, loads, timing, features, weight, params, standing=standing)
+    return assemble(whole, params, method, loads, contacts, timing, weight, features, summary)
+
+
+def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Callable[[Any, AnalysisParams], str],
+                offsets: ThreadPoolExecutor) -> tuple[Future[FootLoads], Contacts, FootTiming, Recording]:
+    """Checks, total force, events, offset and timing of one foot: its sensor columns read whole for the checks
+    and the total force, then let go (event detection needs the room); the offset's mid-swing samples are read
+    again from the file, on the ``offsets`` thread (the loads with the offset are its result). Returns also the
+    recording's description (a recording of no samples)."""
+    description = feet.description
+    values = feet.sensor_rows(side, at_once=len(feet.columns))
+    time_s = feet.column(side, "time_s", np.float64)
+    valid = feet.column(side, "valid", bool)
+    channels: dict[str, np.ndarray] = {}
+    channel_sides = description.get("channel_sides") or {}
+    if "vendor_total_force_n" in feet.file.schema_arrow.names and \
+            "vendor_total_force_n" in channel_sides.get(side, ["vendor_total_force_n"]):
+        channels["vendor_total_force_n"] = feet.column(side, "vendor_total_force_n", np.float64)
+    try:
+        foot = adopted_foot(time_s=time_s, values=values.T, valid=valid, channels=channels)
+        meta = RecordingMeta.from_dict(description.get("meta") or {})
+        recording = Recording(layout=feet.layout, unit=feet.unit, sample_rate_hz=float(description["sample_rate_hz"]),
+                              meta=meta, left=foot if side == "left" else None,
+                              right=foot if side == "right" else None)
+    except Exception as error:  # noqa: BLE001 - the whole-file reader says what is wrong with it
+        raise NotStreamable(str(error)) from None
+    if feet.unit != "au":  # the reader refuses a foot of no load (every value zero or below, some below)
+        flat = foot.values.ravel(order="K")
+        if flat.size and float(np.fmax.reduce(flat)) <= 0.0 and float(np.fmin.reduce(flat)) < 0.0:
+            raise NotStreamable("no load")
+        del flat
+    del foot
+    fs = float(recording.sample_rate_hz)
+    checks = check_sensors(recording, side, params, reuse_values=True)
+    loads = _foot_loads(recording, checks, per_sensor=False)
+    # the readings go: what stays is one-dimensional, or the checks' findings
+    stand_in = np.zeros((values.shape[0], 0), dtype=np.float32)
+    loads = replace(loads, checks=replace(checks, readings_t=stand_in))
+    method = method_of(recording, params)
+    empty = adopted_foot(time_s=np.zeros(0), values=np.zeros((0, values.shape[0]), dtype=np.float32),
+                         valid=np.zeros(0, dtype=bool))
+    recording = replace(recording, left=empty if side == "left" else None, right=empty if side == "right" else None)
+    del checks, values
+    _trim()
+    contacts = detect_events(loads.force, fs, params, valid=loads.valid, time_s=loads.time_s,
+                             method=method, calibrated=loads.force_unit == "N")
+    _trim()
+    imu = None
+    if feet.has_imu:
+        gyro_sides = description.get("gyro_sides")
+        imu_sides = description.get("imu_sides")
+        if gyro_sides is None or side in gyro_sides:
+            accel = _ImuColumns(feet, side, [f"accel_{a}_g" for a in _AXES]) \
+                if imu_sides is None or side in imu_sides else None
+            imu = _Imu(accel_g=accel, gyro_dps=_ImuColumns(feet, side, [f"gyro_{a}_dps" for a in _AXES]))
+    loads = replace(loads, imu=cast(Any, imu))
+    pending = offsets.submit(_with_offset, feet, side, loads, contacts, params)
+    timing = foot_timing(loads, contacts, params)  # the timing reads no force: it need not wait for the offset
+    return pending, contacts, timing, recording
+
+
+def _with_offset(feet: _Feet, side: str, loads: FootLoads, contacts: Contacts, params: AnalysisParams) -> FootLoads:
+    """``remove_offset_later`` of a foot, its mid-swing samples read from the file on a handle of this thread's."""
+    own = feet.reopened()
+    try:
+        weights = feet.layout.load_weights(feet.unit).astype(np.float32)[:, None]
+        separate = loads.sensor_pressure_t is not None and loads.sensor_pressure_t is not loads.sensor_load_t
+        return remove_offset_later(loads, contacts, params, _gatherer(own, side, loads, weights, separate))
+    finally:
+        own.close()
+
+
+def _gatherer(feet: _Feet, side: str, loads: FootLoads, weights: np.ndarray, separate: bool
+              ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]:
+    """The per-sensor loads (and pressures, when they are arrays of their own) at some samples (ascending), as
+    ``foot_loads`` makes them (the checked readings; pressure x area in float32, element by element), read from
+    the file a row group at a time."""
+    def gather(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        at = np.empty((len(feet.columns), rows.size), dtype=np.float32)
+        for start, raw in _groups(feet, side, prefetch=False):
+            lo, hi = np.searchsorted(rows, [start, start + raw.shape[1]])
+            if hi > lo:
+                at[:, lo:hi] = stretch_readings(loads.checks, start, raw)[:, rows[lo:hi] - start]
+            del raw
+        return (at * weights, at) if separate else (at, None)
+
+    return gather
+
+
+def _groups(feet: _Feet, side: str, prefetch: bool = True) -> Iterator[tuple[int, np.ndarray]]:
+    """``(first sample, sensors x samples)`` of each row group of the foot, in order; with ``prefetch`` the next
+    group is read on a thread of its own (its own file handle) while the caller works on this one."""
+    ends = feet.group_spans(side)
+    starts = [0, *ends[:-1]]
+    if not prefetch or len(ends) == 1:
+        for start, end in zip(starts, ends):
+            yield start, feet.sensor_rows(side, start, end - start, at_once=len(feet.columns))
+        return
+    own = feet.reopened()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-read") as pool:
+            def read(i: int) -> np.ndarray:
+                return own.sensor_rows(side, starts[i], ends[i] - starts[i], at_once=len(feet.columns))
+
+            pending = pool.submit(read, 0)
+            for i in range(len(ends)):
+                raw = pending.result()
+                if i + 1 < len(ends):
+                    pending = pool.submit(read, i + 1)
+                yield starts[i], raw
+                del raw
+    finally:
+        own.close()
+
+
+def _stretches(feet: _Feet, side: str, loads: FootLoads, weights: np.ndarray, standing: np.ndarray | None,
+               gathered: list[np.ndarray] | None) -> Callable[[np.ndarray | None], Iterator[Stretch]]:
+    """The stretches of ``stance_features``: the foot's row groups read one after the other, each stretch from the
+    last cut to the last allowed cut before the rows read so far end (the rest waits for the next group)."""
+
+    def stretches(cuts: np.ndarray | None) -> Iterator[Stretch]:
+        n = feet.n(side)
+        start = 0
+        carry = np.zeros((len(feet.columns), 0), dtype=np.float32)
+        for first, read in _groups(feet, side):
+            end = first + read.shape[1]
+            raw = np.concatenate([carry, read], axis=1) if carry.shape[1] else read
+            del read
+            if end >= n:
+                stop = n
+            elif cuts is None:
+                stop = end
+            else:  # the last allowed cut in the rows read
+                before = int(np.searchsorted(cuts, end, side="right"))
+                stop = int(cuts[before - 1]) if before else start
+            if stop <= start:  # no place to end a stretch yet: read on
+                carry = raw
+                continue
+            carry = raw[:, stop - start:].copy()
+            piece = raw[:, :stop - start]  # a view: the stretch is rebuilt in place
+            del raw
+            load, pressure = stretch_loads(loads, weights, start, piece)
+            if standing is not None and gathered is not None:
+                inside = standing[start:stop]
+                if inside.any():
+                    gathered.append(load[:, inside])
+            yield start, load, pressure
+            start = stop
+        if start < n:  # never: the last group ends the foot
+            raise AssertionError("stretches did not reach the end of the foot")
+
+    return stretches
+
+
+class _Asked:
+    """A stand-in for a foot's positive per-sensor loads that notes which samples are asked for (``[:, mask]``)."""
+
+    def __init__(self, foot: FootLoads, wanted: dict[str, np.ndarray]) -> None:
+        self.foot, self.wanted = foot, wanted
+
+    def __getitem__(self, key: tuple[slice, np.ndarray]) -> np.ndarray:
+        mask = np.asarray(key[1], dtype=bool)
+        self.wanted[self.foot.side] = mask
+        return np.zeros((len(self.foot.sensor_names), int(mask.sum())), dtype=np.float32)
+
+
+class _Given:
+    """The positive per-sensor loads at the samples ``_Asked`` noted, gathered stretch by stretch."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+
+    def __getitem__(self, key: tuple[slice, np.ndarray]) -> np.ndarray:
+        if int(np.count_nonzero(key[1])) != self.rows.shape[1]:
+            raise AssertionError("the standing samples asked for are not those gathered")
+        return self.rows
+
