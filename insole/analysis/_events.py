@@ -53,7 +53,6 @@ from insole.analysis._segments import (
     interval_argmax,
     last_at_or_before,
     last_true_at_or_before,
-    last_true_at_or_before_at,
     nan_to_num_inplace,
     next_at_or_after,
     next_true_at_or_after_at,
@@ -209,8 +208,12 @@ def detect_contacts(
         return _empty(smoothed, levels)
 
     bridge = max(1, int(round(BRIDGE_GAP_S * sample_rate_hz)))
-    filled, long_gap = _bridge_short_gaps(smoothed, valid, bridge)
-    filled = np.where(long_gap, np.nan, filled)
+    if valid.all():  # nothing to bridge: the smoothed force itself (only read from here on, never written)
+        filled, long_gap = smoothed, np.zeros(n, dtype=bool)
+    else:
+        filled, long_gap = _bridge_short_gaps(smoothed, valid, bridge)
+        if long_gap.any():
+            filled = np.where(long_gap, np.nan, filled)
     if calibrated is None:
         calibrated = method == "level"
     # the lowest observed value, of the same values in another order (only a zero's sign could differ, which
@@ -222,11 +225,12 @@ def detect_contacts(
     # the coarse levels follow a drifting swing floor (an in-shoe load that builds up, a footswitch that
     # creeps): the floor and range of the walking around each sample, the whole foot's where it does not walk
     local_floor, local_range = _tracked_levels(filled, floor, load_range, sample_rate_hz)
-    starts, stops = hysteresis_runs(  # the runs of the hysteresis state, without the state itself
-        filled,
-        local_floor + params.detect_high_fraction * local_range,
-        local_floor + params.detect_low_fraction * local_range,
-    )
+    high = params.detect_high_fraction * local_range
+    high += local_floor  # (in place: the same sums as local_floor + fraction x range)
+    low = params.detect_low_fraction * local_range
+    low += local_floor
+    starts, stops = hysteresis_runs(filled, high, low)  # the runs of the hysteresis state, without the state
+    del high, low
     if starts.size == 0:
         return _empty(smoothed, levels)
 
@@ -252,7 +256,10 @@ def detect_contacts(
     before_lo = np.maximum(prev_stop, starts - window)
     after_hi = np.minimum(next_start, stops + window)
 
-    peaks_of = nan_to_num_inplace(smoothed.copy(), nan=-np.inf)  # a gap is never a peak
+    # every smoothed value finite (no gap, the usual case): the copies with gaps as -inf or +inf are the force
+    # itself, only read
+    finite = bool(np.isfinite(smoothed).all())
+    peaks_of = smoothed if finite else nan_to_num_inplace(smoothed.copy(), nan=-np.inf)  # a gap is never a peak
     # heel strike is sought before the first peak (weight acceptance) and toe
     # off after the last (push-off): a deep mid-stance valley is not an edge
     middle = (starts + stops) // 2
@@ -260,7 +267,7 @@ def detect_contacts(
     last_peak = interval_argmax(peaks_of, middle, stops)
     peak_index = _first_of_two_maxima(peaks_of, first_peak, last_peak, middle > starts, starts, stops)
     peak = smoothed[peak_index]
-    gaps_high = np.where(np.isnan(smoothed), np.inf, smoothed)  # NaN ignored by both minima
+    gaps_high = smoothed if finite else np.where(np.isnan(smoothed), np.inf, smoothed)  # NaN ignored by minima
     floor_before = _interval_nanmin(smoothed, before_lo, starts, gaps_high)
     floor_after = _interval_nanmin(smoothed, stops, after_hi, gaps_high)
     del gaps_high
@@ -284,9 +291,9 @@ def detect_contacts(
         to, to_ok = _toe_off_shape(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params)
     # a contact already under way when the recording (or a run of samples after a long gap) begins has no
     # observed heel strike, and one still under way when it ends no observed toe off: never guessed
-    unobserved = ~np.isfinite(filled)
-    hs_ok &= starts > last_true_at_or_before_at(unobserved, starts) + 1
-    to_ok &= stops < next_true_at_or_after_at(unobserved, np.maximum(stops - 1, 0))
+    unobserved = np.zeros(0, dtype=np.int64) if finite and filled is smoothed else np.flatnonzero(~np.isfinite(filled))
+    hs_ok &= starts > last_at_or_before(unobserved, starts, n) + 1
+    to_ok &= stops < next_at_or_after(unobserved, np.maximum(stops - 1, 0), n)
     hs_safe = np.clip(hs, 0, n - 1)
     hs_ok &= valid[hs_safe] & valid[np.maximum(hs_safe - 1, 0)]
     to_safe = np.clip(to, 0, n - 1)
@@ -390,12 +397,19 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     half = max(1, int(round(_TRACK_HALF_WINDOW_S / _TRACK_BLOCK_S)))
     if n_blocks < 2 * half + 1:  # shorter than one window: the whole recording is the window
         return np.full(n, floor), np.full(n, load_range)
-    padded = np.full(n_blocks * block, np.nan)
-    padded[:n] = filled
-    blocks = padded.reshape(n_blocks, block)
-    # each block's lowest and highest value, NaN where it has none (what nanmin / nanmax reduce with)
-    lows = np.fmin.reduce(blocks, axis=1)
-    highs = np.fmax.reduce(blocks, axis=1)
+    # each block's lowest and highest value, NaN where it has none (what nanmin / nanmax reduce with); the
+    # whole blocks read where they lie, a last partial block on its own (the NaN padding it had changed nothing)
+    whole = n // block
+    blocks = filled[: whole * block].reshape(whole, block)
+    lows = np.empty(n_blocks)
+    highs = np.empty(n_blocks)
+    np.fmin.reduce(blocks, axis=1, out=lows[:whole])
+    np.fmax.reduce(blocks, axis=1, out=highs[:whole])
+    if whole < n_blocks:  # the last block padded with NaN as a row of its own, reduced as the others are
+        tail = np.full((1, block), np.nan)
+        tail[0, : n - whole * block] = filled[whole * block :]
+        lows[whole] = np.fmin.reduce(tail, axis=1)[0]
+        highs[whole] = np.fmax.reduce(tail, axis=1)[0]
     edge = np.full(half, np.nan)
     windows_lo = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, lows, edge]), 2 * half + 1)
     windows_hi = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, highs, edge]), 2 * half + 1)
@@ -521,14 +535,16 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
     typical_swing = float(np.median(swings[walking[1:] & walking[:-1]])) if (walking[1:] & walking[:-1]).any() else 0
     quick = max(2.0 * typical_swing, 1.0)
     min_part = max(1, int(round(params.min_stance_s * sample_rate_hz)))
-    values = np.where(np.isnan(filled), np.inf, filled)  # a long gap is never a dip
-    climbing = np.where(np.isinf(values), -np.inf, values)
+    values = climbing = None  # the force with gaps as +inf (never a dip) and -inf (never a climb), once needed
     standing = params.max_stance_s * sample_rate_hz
     for _ in range(64):  # one split per long contact per pass (a shuffling bout may hold many steps)
         lengths = stops - starts
         candidate = np.flatnonzero((lengths > longest) & (lengths > 2 * min_part))
         if candidate.size == 0:
             break
+        if values is None or climbing is None:
+            values = np.where(np.isnan(filled), np.inf, filled)  # a long gap is never a dip
+            climbing = np.where(np.isinf(values), -np.inf, values)
         lo, hi = starts[candidate], stops[candidate]
         dip = interval_argmax(-values, lo + min_part, hi - min_part)
         before = reduce_intervals(np.maximum, climbing, lo, dip)

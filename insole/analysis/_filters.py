@@ -130,12 +130,13 @@ def zero_phase(sos: np.ndarray, x: np.ndarray, axis: int = -1) -> np.ndarray:
     rows = data.reshape(-1, n)
     out = np.empty(rows.shape)
     for i, row in enumerate(rows):  # one pass per signal (the analysis filters one signal at a time)
-        out[i] = _zero_phase_1d(m, row, edge)
+        _zero_phase_1d(m, row, edge, out=out[i])
     return np.moveaxis(out.reshape(data.shape), -1, axis)
 
 
-def _zero_phase_1d(m: _BlockMatrices, x: np.ndarray, edge: int) -> np.ndarray:
-    """``zero_phase`` of one signal, in two full-size work arrays reused by both passes."""
+def _zero_phase_1d(m: _BlockMatrices, x: np.ndarray, edge: int, out: np.ndarray | None = None) -> np.ndarray:
+    """``zero_phase`` of one signal, in two full-size work arrays reused by both passes; into ``out`` when given
+    (which may be ``x`` itself: the signal is read only before the output is written)."""
     n = x.size
     n_ext = n + 2 * edge
     size = m.toeplitz.shape[0]
@@ -162,7 +163,7 @@ def _zero_phase_1d(m: _BlockMatrices, x: np.ndarray, edge: int) -> np.ndarray:
     result_flat = result.reshape(-1)
     # Sample t of the signal is sample n_ext - 1 - t of the backward pass; keep t in [edge, edge + n).
     kept = result_flat[n_ext - edge - n : n_ext - edge][::-1]
-    return kept + m.dc_gain * start
+    return np.add(kept, m.dc_gain * start, out=out)
 
 
 def _causal(m: _BlockMatrices, blocks: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
