@@ -184,18 +184,34 @@ def _hysteresis_flips(values: np.ndarray, high: float | np.ndarray, low: float |
     """Where the hysteresis state changes, in order (the first, if any, switches it on).
 
     Each sample takes the state of the last switching sample at or before it
-    (False before the first); a sample both above ``high`` and below ``low``
-    (crossed levels) switches off. The state changes at the switching samples
-    whose state differs from the previous one's.
+    (False before the first): one at or above ``high`` switches on, one below
+    ``low`` (or NaN) off; a sample both above ``high`` and below ``low``
+    (crossed levels) switches off. The state changes at the first switching
+    sample of each run of equal switches: among the starts of the runs of
+    switch-on samples and of switch-off samples, in sample order, those whose
+    kind differs from the one before (the last run start before a sample is
+    of the kind of the last switching sample before it). Only the run starts
+    are listed, not every switching sample.
     """
     values = np.asarray(values, dtype=float)
-    on = values >= high
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64)
     off = ~(values >= low)  # NaN -> off
-    switch = np.flatnonzero(on | off)
-    state = on[switch] & ~off[switch]
-    changed = state.copy()
-    changed[1:] ^= state[:-1]
-    return switch[changed]
+    on = values >= high
+    on &= ~off
+
+    def run_starts(mask: np.ndarray) -> np.ndarray:
+        found = np.flatnonzero(np.greater(mask[1:], mask[:-1])) + 1
+        return np.concatenate([[0], found]) if mask[0] else found
+
+    switch_on, switch_off = run_starts(on), run_starts(off)
+    at = np.concatenate([switch_on, switch_off]).astype(np.int64, copy=False)
+    kind = np.concatenate([np.ones(switch_on.size, dtype=bool), np.zeros(switch_off.size, dtype=bool)])
+    order = np.argsort(at, kind="stable")  # a sample starts at most one run: the order is strict
+    at, kind = at[order], kind[order]
+    changed = kind.copy()  # from False before the first
+    changed[1:] ^= kind[:-1]
+    return at[changed]
 
 
 def last_true_at_or_before(mask: np.ndarray) -> np.ndarray:
