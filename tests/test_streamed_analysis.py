@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from _data import shared_data_dir
+from _data import missing_reason, shared_data_dir
 from test_core_identity import differences, flatten
 
 from insole import FootSamples, Recording
@@ -247,3 +247,158 @@ def test_overwrite_recording_works_in_the_readers_arrays_only(tmp_path: Path) ->
     read = load(write_parquet(recording, tmp_path / "walk.parquet"))
     analyze(read, overwrite_recording=True)
     assert not read.equals(kept)
+
+
+# --- the streamed analysis: analyze(path) reads our Parquet file while it works (issue 19, 8-hour recordings) ---
+#
+# The second pass reads a foot's sensor columns a row group at a time and cuts stretches where a stance starts;
+# files rewritten in small row groups (shorter than a stance, and of sizes that fall anywhere in the steps and
+# across the two feet) make every kind of boundary happen many times in a short recording: a stretch ending
+# inside a group, a stance spanning several groups (read on before cutting), the feet's boundary inside a group.
+
+
+def _streamed(path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``analyze(path)``, with loading the whole file barred: the streamed analysis is the one that ran."""
+    import insole.io
+
+    def barred(*args: object, **kwargs: object) -> None:
+        raise AssertionError("analyze(path) loaded the file whole instead of streaming it")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(insole.io, "load", barred)
+        return analyze(path)
+
+
+def _same(found, expected, what: str) -> None:
+    problems = differences(flatten(found), flatten(expected))
+    assert not problems, f"{what}:\n" + "\n".join(problems[:40])
+
+
+def _groups_per_foot(path: Path, recording: Recording) -> int:
+    metadata = pq.ParquetFile(path).metadata
+    return metadata.num_row_groups // len(recording.sides)
+
+
+@pytest.mark.parametrize("rows", [50, 333])
+@pytest.mark.parametrize("case", list(REAL))
+def test_streamed_analysis_in_small_row_groups_is_the_whole_arrays_analysis(
+        case: str, rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if missing_reason():
+        pytest.skip(missing_reason())
+    original = load(REAL[case])
+    path = _rewritten(write_parquet(original, tmp_path / "whole.parquet"), tmp_path / f"{rows}.parquet", rows)
+    assert _groups_per_foot(path, original) >= 4
+    _same(_streamed(path, monkeypatch), analyze(original), f"{case}, row groups of {rows}")
+
+
+def _walk_with_faults(duration_s: float, seed: int) -> Recording:
+    """A simulated walk with an IMU whose readings hold what the checks leave out, so that the stretches must
+    rebuild it: isolated spikes, a sensor stuck for 40 s, a flat sensor, and invalid samples (NaN, lost)."""
+    recording = simulate(SimulationParams(duration_s=duration_s, seed=seed, layout="insole16", sample_rate_hz=100.0))
+    feet: dict[str, FootSamples] = {}
+    for side in recording.sides:
+        foot = recording.samples(side)
+        values = np.array(foot.values)
+        valid = np.array(foot.valid)
+        top = float(values.max())
+        if side == "left":
+            values[[1_001, 7_777, 15_003, 22_222], [3, 5, 3, 9]] += 2.0 * top  # one-sample spikes
+            values[6_000:10_000, 2] = values[6_000, 2]  # stuck for 40 s
+            values[:, 15] = 0.0  # flat: never loaded
+        lost = np.r_[2_500:2_503, 12_345, 20_000:20_040]
+        values[lost] = np.nan
+        valid[lost] = False
+        feet[side] = FootSamples(time_s=foot.time_s, values=values, valid=valid, accel_g=foot.accel_g,
+                                 gyro_dps=foot.gyro_dps, channels=dict(foot.channels))
+    return recording.replace(left=feet["left"], right=feet["right"])
+
+
+@pytest.mark.parametrize("rows", [333, 7_919])
+def test_streamed_analysis_rebuilds_what_the_checks_left_out(rows: int, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    recording = _walk_with_faults(300.0, seed=5)
+    assert recording.samples("left").gyro_dps is not None
+    expected = analyze(recording)
+    flags = {(f["sensor"], f["status"]) for f in expected.quality["left"]["sensor_flags"]}
+    statuses = {status for _, status in flags}
+    assert {"spikes", "flat"} <= statuses and statuses & {"stuck", "dead"}, flags  # the faults are found
+    assert not expected.quality["left"]["valid_fraction"] == 1.0
+    path = _rewritten(write_parquet(recording, tmp_path / "whole.parquet"), tmp_path / f"{rows}.parquet", rows)
+    assert _groups_per_foot(path, recording) >= 4
+    _same(_streamed(path, monkeypatch), expected, f"row groups of {rows}")
+
+
+def test_standing_periods_are_gathered_from_the_stretches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the standing weight split sums each sensor's load over the samples when both feet stand: those samples are
+    # gathered stretch by stretch in the streamed analysis
+    from insole.simulate import simulate_clinic_test
+
+    recording = simulate_clinic_test("10mwt", seed=1)
+    expected = analyze(recording)
+    assert expected.summary.standing is not None and expected.summary.standing["duration_s"] > 5
+    assert "left_forefoot_pct" in expected.summary.standing
+    path = _rewritten(write_parquet(recording, tmp_path / "whole.parquet"), tmp_path / "small.parquet", 300)
+    _same(_streamed(path, monkeypatch), expected, "10-metre walk with standing")
+
+
+def test_the_command_streams_and_writes_the_whole_arrays_outputs(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    recording = _walk_with_faults(250.0, seed=7)
+    path = _rewritten(write_parquet(recording, tmp_path / "whole.parquet"), tmp_path / "small.parquet", 1_234)
+    import insole.io
+
+    def barred(*args: object, **kwargs: object) -> None:
+        raise AssertionError("insole analyze loaded the file whole instead of streaming it")
+
+    monkeypatch.setattr(insole.io, "load", barred)
+    _check_command(analyze(recording), path, tmp_path)
+
+
+def _check_command(analysis, parquet: Path, folder: Path) -> None:
+    """``insole analyze --json --tables`` of ``parquet``: the JSON and every table of ``analysis``, exactly."""
+    out, tables = folder / "lean.json", folder / "lean"
+    assert main(["analyze", str(parquet), "--json", str(out), "--tables", str(tables)]) == 0
+    frames = analysis_tables(analysis)
+    expected_tables = folder / "whole"
+    provenance = dict(analysis.provenance)
+    provenance["input"] = {**provenance["input"], "analysed_file": analysed_file(parquet)}
+    write_tables(frames, expected_tables, provenance=provenance, formats=("parquet",))
+    assert sorted(p.name for p in tables.iterdir()) == sorted(p.name for p in expected_tables.iterdir())
+    for name in frames:
+        found = pd.read_parquet(tables / f"{name}.parquet")
+        expected = pd.read_parquet(expected_tables / f"{name}.parquet")
+        pd.testing.assert_frame_equal(found, expected, check_exact=True, obj=name)
+    expected_json = folder / "whole.json"
+    whole = dataclasses.replace(analysis, provenance=provenance)
+    write_json(whole, expected_json, tables={"folder": str(tables), "format": "parquet", "names": list(frames)})
+    assert json.loads(out.read_text()) == json.loads(expected_json.read_text())
+
+
+def test_other_writers_files_are_analysed_whole_with_the_same_numbers(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # missing values in a sensor column, or a float64 sensor column: not streamed (loaded whole, as before)
+    table = pq.read_table(REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet")
+    for name in ("sensor_nulls", "float64"):
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(_variants(table)[name], path, row_group_size=999)
+        _same(analyze(path), analyze(load(path)), name)
+        with pytest.raises(AssertionError, match="instead of streaming"):
+            _streamed(path, monkeypatch)
+
+
+def test_a_file_the_reader_refuses_is_refused_alike_by_the_command(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from insole import MalformedFileError
+
+    table = pq.read_table(REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet")
+    sensor = next(n for n in table.column_names if n.endswith("_n"))
+    values = table.column(sensor).to_numpy().astype(np.float32)
+    values[8_000] = np.inf  # the right foot's sample 1999, in a float32 column as our writer's
+    table = table.set_column(table.column_names.index(sensor), sensor, pa.array(values))
+    path = tmp_path / "inf.parquet"
+    pq.write_table(table, path, row_group_size=2_500)
+    with pytest.raises(MalformedFileError) as refused:
+        load(path)
+    assert main(["analyze", str(path), "--json", str(tmp_path / "out.json")]) == 2
+    assert str(refused.value) in capsys.readouterr().err
+    assert not (tmp_path / "out.json").exists()

@@ -118,11 +118,14 @@ def _cop_at(loads: np.ndarray, weights: np.ndarray, force: np.ndarray, min_force
     for start in range(0, samples.size, _COP_BLOCK):
         at = samples[start:start + _COP_BLOCK]
         width = at.size
-        cut = block if width == _COP_BLOCK else np.empty((loads.shape[0], width))
-        np.copyto(cut, loads[:, at])
-        found = sums if width == _COP_BLOCK else np.empty((3, width))
+        # a block of one sample is taken as two (the sample twice): einsum sums a single column in another
+        # order, and a sample's COP must not depend on where the blocks of samples end (stretches of a recording)
+        wide = max(width, 2)
+        cut = block if width == _COP_BLOCK else np.empty((loads.shape[0], wide))
+        np.copyto(cut, loads[:, np.repeat(at, 2)] if width == 1 else loads[:, at])
+        found = sums if width == _COP_BLOCK else np.empty((3, wide))
         np.einsum("jk,kn->jn", weights, cut, out=found)
-        total, moment_x, moment_y = found
+        total, moment_x, moment_y = found[:, :width]
         with np.errstate(invalid="ignore", divide="ignore"):
             block_x = moment_x / total
             block_y = moment_y / total

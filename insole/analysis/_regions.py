@@ -48,7 +48,9 @@ __all__ = [
     "SENSOR_MAPS",
     "available_groups",
     "region_features",
+    "regional_columns",
     "sensor_map_columns",
+    "stance_reductions",
     "sensor_table",
 ]
 
@@ -123,6 +125,26 @@ def region_features(
 
     Loads and pressures come as (sensors, samples) arrays of positive values.
     """
+    per_sensor, group_pti = stance_reductions(positive_load_t, load_is_force, positive_pressure_t, used, layout,
+                                              hs, to, sample_rate_hz)
+    return regional_columns(per_sensor, group_pti, load_is_force, used, layout), per_sensor
+
+
+def stance_reductions(
+    positive_load_t: np.ndarray,
+    load_is_force: bool,
+    positive_pressure_t: np.ndarray | None,
+    used: np.ndarray,
+    layout: SensorLayout,
+    hs: np.ndarray,
+    to: np.ndarray,
+    sample_rate_hz: float,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The reductions of ``region_features`` over each stance's own samples: the per-sensor (stances x sensors)
+    arrays, and each group's peak pressure and pressure-time integral per stance. Each stance's numbers depend
+    on its samples only, so the stances may be taken a stretch of samples at a time and the rows joined; the sums
+    across sensors (``regional_columns``) are then taken once over all the rows, as ``region_features`` does.
+    """
     positive_pressure = positive_pressure_t
     m = hs.size
     dt = 1.0 / sample_rate_hz
@@ -138,7 +160,7 @@ def region_features(
         for names in (SENSOR_MAPS["kPa"] if positive_pressure is not None else (), load_maps or ()):
             for name in names:
                 per_sensor[name] = np.zeros((0, k))
-        return {f"{g}_share_pct": np.zeros(0) for g in groups}, per_sensor
+        return per_sensor, {}
     integral = _per_sensor(np.add, positive_load_t, hs, to) * dt  # (m, k)
     per_sensor["load_integral"] = integral
     stance_s = ((to - hs) * dt)[:, None]
@@ -154,13 +176,9 @@ def region_features(
         per_sensor[peak_name] = _per_sensor(np.maximum, positive_load_t, hs, to)
         per_sensor[integral_name] = integral
         per_sensor[mean_name] = integral / stance_s
-    total = integral[:, used].sum(axis=1)
-    integrals = {}
-    for group, mask in groups.items():
-        columns = np.flatnonzero(mask)
-        group_load = integral[:, columns].sum(axis=1)
-        integrals[group] = group_load
-        if positive_pressure is not None:
+    if positive_pressure is not None:
+        for group, mask in groups.items():
+            columns = np.flatnonzero(mask)
             out[f"{group}_peak_pressure_kpa"] = per_sensor["peak_pressure_kpa"][:, columns].max(axis=1)
             # the group's peak-pressure curve, built column by column (no big copies); a one-sensor
             # group's curve is its sensor's own row (read, not copied)
@@ -170,6 +188,27 @@ def region_features(
                 for j in columns[2:]:
                     np.maximum(curve, positive_pressure[j], out=curve)
             out[f"{group}_pti_kpa_s"] = reduce_intervals(np.add, curve, hs, to) * dt
+    return per_sensor, out
+
+
+def regional_columns(per_sensor: dict[str, np.ndarray], group_pressure: dict[str, np.ndarray],
+                     load_is_force: bool, used: np.ndarray, layout: SensorLayout) -> dict[str, np.ndarray]:
+    """The per-stance regional columns of ``region_features`` from ``stance_reductions`` (of all the stances at
+    once: a sum across the sensors of a few rows is not always rounded as the same sum among many)."""
+    groups = available_groups(layout, used)
+    integral = per_sensor["load_integral"]
+    if integral.shape[0] == 0:
+        return {f"{g}_share_pct": np.zeros(0) for g in groups}
+    out: dict[str, np.ndarray] = {}
+    total = integral[:, used].sum(axis=1)
+    integrals = {}
+    for group, mask in groups.items():
+        columns = np.flatnonzero(mask)
+        group_load = integral[:, columns].sum(axis=1)
+        integrals[group] = group_load
+        for name in (f"{group}_peak_pressure_kpa", f"{group}_pti_kpa_s"):
+            if name in group_pressure:
+                out[name] = group_pressure[name]
         if load_is_force:
             out[f"{group}_fti_n_s"] = group_load
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -178,7 +217,7 @@ def region_features(
         med, lat = integrals["medial_forefoot"], integrals["lateral_forefoot"]
         with np.errstate(invalid="ignore", divide="ignore"):
             out["forefoot_ml_index_pct"] = np.where(med + lat > 0, 100.0 * (med - lat) / (med + lat), np.nan)
-    return out, per_sensor
+    return out
 
 
 def sensor_table(

@@ -21,7 +21,13 @@ from insole.analysis._events import Contacts
 from insole.analysis._force import force_features, normalised_curves, stance_grid
 from insole.analysis._params import AnalysisParams
 from insole.analysis._prepare import FootLoads
-from insole.analysis._regions import available_groups, region_features, sensor_table
+from insole.analysis._regions import (
+    available_groups,
+    region_features,
+    regional_columns,
+    sensor_table,
+    stance_reductions,
+)
 from insole.analysis._segments import interval_windows, window_index
 from insole.analysis._strides import FootTiming, add_bilateral_timing
 
@@ -234,7 +240,7 @@ def _by_stretches(stretches: Stretches, foot: FootLoads, layout: SensorLayout, a
     n = foot.n
     cop_x = np.full(n, np.nan) if cop_ok else None
     cop_y = np.full(n, np.nan) if cop_ok else None
-    regional_parts: list[dict[str, np.ndarray]] = []
+    pressure_parts: list[dict[str, np.ndarray]] = []
     sensor_parts: list[dict[str, np.ndarray]] = []
     load_is_force = foot.sensor_load_unit == "N"
     for start, loads_t, pressures_t in stretches(_stance_cuts(a, b)):
@@ -246,19 +252,21 @@ def _by_stretches(stretches: Stretches, foot: FootLoads, layout: SensorLayout, a
         if cop_x is not None and cop_y is not None:
             x, y = _cop_of_stances(loads_t, layout, foot.force[start:stop], min_force, a_s, b_s)
             cop_x[start:stop], cop_y[start:stop] = x, y
-        regional, per_sensor = region_features(loads_t, load_is_force, pressures_t, foot.sensor_used, layout,
-                                               a_s, b_s, foot.sample_rate_hz)
-        regional_parts.append(regional)
+        per_sensor, group_pressure = stance_reductions(loads_t, load_is_force, pressures_t, foot.sensor_used,
+                                                       layout, a_s, b_s, foot.sample_rate_hz)
         sensor_parts.append(per_sensor)
-    if not regional_parts:  # no stance: the empty columns of region_features
+        pressure_parts.append(group_pressure)
+    cop_xy = (cop_x, cop_y) if cop_x is not None and cop_y is not None else None
+    if not sensor_parts:  # no stance: the empty columns of region_features
         empty = np.zeros((layout.n_sensors, 0), dtype=np.float32)
         pressure = empty if foot.sensor_pressure_t is not None else None
         regional, per_sensor = region_features(empty, load_is_force, pressure, foot.sensor_used, layout, a, b,
                                                foot.sample_rate_hz)
-        return (cop_x, cop_y) if cop_x is not None and cop_y is not None else None, regional, per_sensor
-    joined = {key: np.concatenate([part[key] for part in regional_parts]) for key in regional_parts[0]}
+        return cop_xy, regional, per_sensor
+    # the per-stance rows of every stretch, then the sums across sensors over all of them at once
     per_sensor = {key: np.concatenate([part[key] for part in sensor_parts]) for key in sensor_parts[0]}
-    return (cop_x, cop_y) if cop_x is not None and cop_y is not None else None, joined, per_sensor
+    group_pressure = {key: np.concatenate([part[key] for part in pressure_parts]) for key in pressure_parts[0]}
+    return cop_xy, regional_columns(per_sensor, group_pressure, load_is_force, foot.sensor_used, layout), per_sensor
 
 
 def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
