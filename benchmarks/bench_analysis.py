@@ -61,7 +61,10 @@ def _peak():
     sys.stderr.write(f"\\nCPU: {times.user + times.system:.3f}\\n" + peak)
 atexit.register(_peak)
 """
-_CLI = _PEAK_HOOK + "from insole._cli import main\nsys.argv = ['insole', *sys.argv[1:]]\nsys.exit(main())\n"
+# the command as `python -m insole` runs it (so as the installed program: it ends without the interpreter's teardown
+# once its atexit functions, the hook above among them, have run)
+_CLI = _PEAK_HOOK + ("import runpy\nsys.argv = ['insole', *sys.argv[1:]]\n"
+                     "runpy.run_module('insole', run_name='__main__', alter_sys=True)\n")
 
 
 def _load() -> str:

@@ -17,28 +17,31 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from insole._cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDING = REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet"
 
-# the program as the installed script runs it, with a line from an atexit function and one from the teardown
-# (an object of the main module, deleted when the interpreter clears its modules)
-PROGRAM = (
-    "import atexit, sys\n"
+# a line from an atexit function and one from the teardown (an object deleted when the interpreter clears its
+# modules), then the program as `python -m insole` runs it
+MARKERS = (
+    "import atexit, runpy, sys\n"
     "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
     "class Marker:\n"
     "    def __del__(self):\n"
     "        sys.stderr.write('teardown ran\\n')\n"
     "marker = Marker()\n"
-    "from insole._cli import main\n"
     "sys.argv = ['insole', *sys.argv[1:]]\n"
-    "sys.exit(main())\n"
 )
+PROGRAM = MARKERS + "runpy.run_module('insole', run_name='__main__', alter_sys=True)\n"
+# a script of its own that calls main() (a profiler's, say): main returns to it
+SCRIPT = MARKERS + "from insole._cli import main\ncode = main()\nprint('main returned', code)\nsys.exit(code)\n"
 
 
-def _program(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", PROGRAM, *args], capture_output=True, text=True, timeout=300)
+def _program(*args: str, code: str = PROGRAM) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
 
 
 def test_analyze_ends_at_once_with_the_same_output(tmp_path: Path, capsys) -> None:
@@ -67,6 +70,22 @@ def test_info_ends_at_once_and_bad_input_keeps_its_exit_code(tmp_path: Path) -> 
     assert refused.returncode == 2
     assert refused.stderr.splitlines()[0].startswith("insole analyze: error:") and "empty" in refused.stderr
     assert refused.stderr.splitlines()[1:] == ["atexit ran"] and not (tmp_path / "out.json").exists()
+
+
+def test_a_script_that_calls_main_gets_control_back(tmp_path: Path) -> None:
+    done = _program("analyze", str(RECORDING), "--json", str(tmp_path / "out.json"), code=SCRIPT)
+    assert done.returncode == 0 and done.stdout.endswith("main returned 0\n")
+    assert "teardown ran" in done.stderr and "atexit ran" in done.stderr
+
+
+def test_the_installed_command_ends_at_once(tmp_path: Path) -> None:
+    command = Path(sys.executable).with_name("insole")
+    if not command.is_file():
+        pytest.skip(f"no installed insole command beside {sys.executable}")
+    done = subprocess.run([str(command), "analyze", str(RECORDING), "--json", str(tmp_path / "out.json")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.endswith(f"JSON written to {tmp_path / 'out.json'}\n")
+    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["strides"]["left"]
 
 
 def test_other_commands_and_help_keep_the_interpreters_own_exit() -> None:

@@ -128,11 +128,11 @@ _ENDS_AT_ONCE = frozenset({"analyze", "info"})
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command ``argv`` (default: this program's own arguments) and return its exit code.
 
-    Called without ``argv``, as the installed ``insole`` program and ``python -m insole`` call it, a command of
-    ``_ENDS_AT_ONCE`` ends the process itself once its output is flushed (``_end_now``); given ``argv``, as
-    tests and other Python code call it, it always returns.
+    In the ``insole`` program itself (the installed command, ``python -m insole``), called without ``argv``, a
+    command of ``_ENDS_AT_ONCE`` ends the process once its output is flushed (``_end_now``). Given ``argv``, or
+    called from any other script (a profiler's, a test's), it always returns.
     """
-    program = argv is None
+    program = argv is None and _in_the_program()
     argv = sys.argv[1:] if argv is None else list(argv)
     command = argv[0] if argv and argv[0] in _COMMAND_MODULES else None
     # no command named (``insole``, ``insole --help``, ``--version``, a typo): the listing alone
@@ -142,6 +142,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if program and command in _ENDS_AT_ONCE and not _hands_over(args):
         _end_now(code)
     return code
+
+
+def _in_the_program() -> bool:
+    """Whether this process is the ``insole`` program: its installed command (a script named ``insole``) or
+    ``python -m insole`` / ``python -m insole._cli``; not a script or a test that calls ``main`` itself."""
+    started = sys.modules.get("__main__")
+    spec = getattr(started, "__spec__", None)
+    if spec is not None:
+        return spec.name in ("insole.__main__", "insole._cli.__main__")
+    name = os.path.basename(getattr(started, "__file__", None) or "")
+    return os.path.splitext(name)[0] in ("insole", "insole-script")
 
 
 def _hands_over(args: argparse.Namespace) -> bool:
