@@ -196,3 +196,40 @@ def test_body_weight_of_a_walk_without_gaps_equals_the_masked_mean() -> None:
         means.append(float(np.sum(sums) / max(int(np.sum(counts)), 1)))
     estimate = body_weight(recording, loads, timing, params).fields["estimated_from_load"]
     assert _same(estimate, float(np.sum(means))) and estimate > 0
+
+
+def test_interval_windows_equal_the_gathered_windows() -> None:
+    from insole.analysis._segments import interval_windows, window_index
+
+    def gathered(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, fill: float) -> np.ndarray:
+        index, outside = window_index(starts, stops)
+        windows = values[index].astype(float, copy=False)
+        windows[outside] = fill
+        return windows
+
+    rng = np.random.default_rng(37)
+    for trial in range(600):
+        n = int(rng.integers(1, 400))
+        dtype = (np.float64, np.float32, np.int64)[trial % 3]
+        values = (rng.normal(size=n) * 100).astype(dtype)
+        if dtype != np.int64:
+            values[rng.random(n) < 0.05] = np.nan
+        k = int(rng.integers(1, 30))
+        starts = rng.integers(0, n, size=k)
+        stops = np.minimum(starts + rng.integers(0, 60, size=k), n)  # some empty, some at the very end
+        if trial % 7 == 0:
+            stops[0] = n
+        fill = (np.nan, -np.inf, 0.0)[trial % 3]
+        expected = gathered(values, starts, stops, fill)
+        assert _same(interval_windows(values, starts, stops, fill=fill), expected), trial
+        index = window_index(starts, stops)
+        assert _same(interval_windows(values, starts, stops, fill=fill, index=index), expected), trial
+        # an index cut wider than the longest interval (as the stance stage's blocks use)
+        width = int((stops - starts).max()) + int(rng.integers(0, 5))
+        outside = np.arange(width)[None, :] >= (stops - starts)[:, None]
+        wide = starts[:, None] + np.arange(width)[None, :]
+        wide[outside] = 0
+        found = interval_windows(values, starts, stops, fill=fill, index=(wide, outside))
+        cut = np.full((k, width), fill)
+        cut[:, : expected.shape[1]] = expected
+        assert _same(found, cut.astype(expected.dtype)), trial

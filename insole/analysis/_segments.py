@@ -115,14 +115,47 @@ def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, 
                      index: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """A (m, max_len) array of ``values[start:stop]`` per interval, padded with ``fill``.
 
-    ``index``: ``window_index(starts, stops)`` when the caller has it already.
+    ``index``: ``window_index(starts, stops)`` when the caller has it already (or the same cut to a width of
+    at least the longest interval).
+
+    Each row is read as one run of samples from ``start`` (rows of a sliding-window view of ``values``; the
+    samples past an interval's end are then overwritten with ``fill``), rather than sample by sample through
+    the index; rows that would run past the last sample are read through the index.
     """
-    if np.asarray(starts).size == 0:
+    starts = np.asarray(starts, dtype=np.int64)
+    if starts.size == 0:
         return np.zeros((0, 0), dtype=float)
-    gather, outside = index if index is not None else window_index(starts, stops)
-    windows = np.asarray(values)[gather].astype(float, copy=False)  # cut, then converted: the same values
+    values = np.asarray(values)
+    if index is not None:
+        gather, outside = index
+    else:
+        gather, outside = None, _outside(starts, stops)
+    width = outside.shape[1]
+    n = values.shape[0] if values.ndim else 0
+    if values.ndim != 1 or width == 0 or width > n:
+        gather = gather if gather is not None else window_index(starts, stops)[0]
+        windows = values[gather].astype(float, copy=False)  # cut, then converted: the same values
+    else:
+        rows = np.lib.stride_tricks.sliding_window_view(values, width)
+        whole = (starts >= 0) & (starts <= n - width)  # the row lies inside the recording
+        if whole.all():
+            windows = rows[starts].astype(float, copy=False)
+        else:
+            windows = np.empty(outside.shape, dtype=values.dtype)
+            windows[whole] = rows[starts[whole]]
+            cut = np.flatnonzero(~whole)
+            near_end = starts[cut, None] + np.arange(width)[None, :]  # these rows as window_index reads them
+            near_end[outside[cut]] = 0
+            windows[cut] = values[near_end]
+            windows = windows.astype(float, copy=False)
     windows[outside] = fill
     return windows
+
+
+def _outside(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """``window_index(starts, stops)[1]``: the padding past each interval's end, without the index."""
+    lengths = np.asarray(stops, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
+    return np.arange(int(lengths.max()))[None, :] >= lengths[:, None]
 
 
 def nan_to_num_inplace(values: np.ndarray, nan: float = 0.0) -> np.ndarray:
