@@ -148,3 +148,18 @@ def test_a_marked_key_number_without_a_finding_is_named_under_the_findings(share
     row = next(k for k in data["key_numbers"] if k["key"] == "step_si_pct")
     assert "No finding rule judges it alone" in row["note"]
     assert '<tr data-key="step_si_pct">' in page and "-18.0 ▼" in page
+
+
+def test_a_robust_cv_of_a_mad_of_zero_reads_n_a_per_foot() -> None:
+    """At 20 Hz most stride times of a steady simulated walk fall on one sample count: the MAD is 0, and a robust
+    CV of 0 % would read as no variability. The per-foot row shows n/a with why, judges nothing, and the analysis'
+    figure is indeed 0 (to rounding)."""
+    from insole.report._metrics import robust_cv_is_zero
+    from insole.simulate import SimulationParams, simulate
+
+    report = build_report(simulate(SimulationParams(duration_s=60.0, sample_rate_hz=20.0, seed=3)))
+    assert all(robust_cv_is_zero(v) for v in report.session.analysis.summary.stride_time_robust_cv_pct.values())
+    row = next(k for k in report.key_numbers if k.key == "stride_robust_cv_pct")
+    assert (row.left, row.right, row.outside) == (None, None, ())
+    assert row.not_available.startswith("n/a (median absolute deviation 0: most stride times of the left and right")
+    assert row.not_available in render_html(report)

@@ -732,8 +732,9 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                 judge_ref, not_judged = None, f"not judged: {coarse}"
             zero = [s for s, v in level_values.items() if robust_cv_is_zero(v)]
             if zero:
-                not_available = ROBUST_CV_UNAVAILABLE.format(what="stride times of the " + " and ".join(zero)
-                                                                  + " foot").replace("successive ", "")
+                not_available = (f"n/a (median absolute deviation 0: most stride times of the "
+                                 f"{' and '.join(zero)} foot equal their median to the sample, too few distinct "
+                                 f"values to measure variability this way)")
         outside, real_range = _outside(judge_ref, key, scale, True, {"left": left, "right": right})
         rows.append(KeyNumber(key, label, unit, left=left, right=right, symmetry_index_pct=si, difference=difference,
                               reference="; ".join(texts) or "none available",
