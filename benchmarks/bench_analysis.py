@@ -198,6 +198,34 @@ print(json.dumps({"walls": walls, "cpus": cpus, "traced_mib": traced / 2**20, "f
                   "strides": int(sum(analysis.summary.strides_used.values()))}))
 """
 
+# where the hour's `insole analyze --json` spends its time: each step of the command, one after the other in one
+# process (the command itself hashes the file on a second thread beside the analysis), wall and CPU
+_PHASES = _PEAK_HOOK + """
+import json, os, sys, time
+from pathlib import Path
+marks = []
+def mark(name):
+    times = os.times()
+    marks.append((name, time.perf_counter(), times.user + times.system))
+mark("start")
+import insole._cli._analyze
+mark("the command's imports (numpy, pyarrow, the reader)")
+from insole.analysis import analyze, write_json
+import insole.analysis._pipeline
+mark("the analysis' imports (pandas, the analysis modules)")
+analysis = analyze(Path(sys.argv[1]))
+mark("reading and analysing the file (analyze of its path)")
+from insole._cli._analyze import analysed_file, summary_text
+analysed_file(sys.argv[1])
+mark("SHA-256 of the file (on a second thread in the command)")
+write_json(analysis, sys.argv[2], force=True)
+mark("the lean JSON written")
+summary_text(analysis, sys.argv[1])
+mark("the printed summary")
+print(json.dumps(marks))
+"""
+
+
 _OPENGO = _PEAK_HOOK + """
 import sys
 from moticon_opengo.txt_export import Measurement
@@ -252,6 +280,10 @@ def bench(folder: Path) -> dict[str, Any]:
         found["cli"][key] = _cli(["analyze", str(path), "--json", str(out), "--force"], env, runs)
         found["cli"][key]["json_mb"] = out.stat().st_size / 1e6
         found["core"][key] = _core(path, env, 1 if key == "eight" else RUNS)
+    marks = [json.loads(_child(_PHASES, [str(hour), str(folder / "phases.json")], env)[2]) for _ in range(RUNS)]
+    found["phases"] = {"load": _load(), "steps": [
+        (step[0], statistics.median(m[k][1] - m[k - 1][1] for m in marks),
+         statistics.median(m[k][2] - m[k - 1][2] for m in marks)) for k, step in enumerate(marks[0]) if k]}
     tables = folder / "tables"
     found["cli_tables"] = _cli(["analyze", str(hour), "--json", str(folder / "t.json"), "--tables", str(tables),
                                 "--force"], env, 1)
@@ -366,6 +398,14 @@ def render(found: dict[str, Any]) -> str:
     lines += [
         f"| `insole dashboard` of a 5-minute walk | {_fmt_process(found['dashboard'])} | | "
         f"{_verdict(found['dashboard']['median_s'], 'dashboard_s')} s | {found['dashboard']['load']} |",
+        "",
+        f"**Where the hour's time goes** (each step of `insole analyze hour.parquet --json OUT` one after the "
+        f"other in one process, median of {RUNS}; in the command the SHA-256 runs on a second thread beside the "
+        f"analysis, and the process ends without the interpreter's teardown; load {found['phases']['load']}):",
+        "",
+        "| step | wall | CPU |",
+        "|---|---|---|",
+        *(f"| {name} | {wall:.3f} s | {cpu:.3f} s |" for name, wall, cpu in found["phases"]["steps"]),
         "",
         "**Growth with duration** (`insole analyze FILE --json OUT`, whole process; the core in its own process):",
         "",
