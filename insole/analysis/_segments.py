@@ -73,8 +73,9 @@ def reduce_rows_intervals(ufunc: np.ufunc, rows: np.ndarray, starts: np.ndarray,
     interval bounds (each row's intervals reduced in the same order; the
     intervals that end at the last sample, which ``reduceat`` cannot bound,
     reduced on their own), but row by row: numpy holds the GIL through a
-    ``reduceat`` along the last axis of a 2-D array, and releases it for a 1-D
-    one, so another thread (the other foot) runs meanwhile. ``rows`` is
+    ``reduceat`` along the last axis of a 2-D array (and through one given an
+    ``out``), and releases it for a 1-D one of a contiguous row, so another
+    thread (the other foot) runs meanwhile. ``rows`` is
     (rows, samples), e.g. a foot's sensors; ``starts < stops`` as for
     ``reduce_intervals``.
     """
@@ -90,7 +91,8 @@ def reduce_rows_intervals(ufunc: np.ufunc, rows: np.ndarray, starts: np.ndarray,
         bounds[0::2], bounds[1::2] = starts[inner], stops[inner]
         reduced = np.empty((k, 2 * count), dtype=rows.dtype)
         for j in range(k):
-            ufunc.reduceat(rows[j], bounds, out=reduced[j])
+            # no ``out=``: with one, numpy takes its outer-iterator path, which keeps the GIL for so few rows
+            reduced[j] = ufunc.reduceat(rows[j], bounds)
         out[inner] = reduced[:, 0::2].T
     for i in np.flatnonzero(~inner):
         out[i] = ufunc.reduce(rows[:, starts[i]:], axis=1)
