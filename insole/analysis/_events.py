@@ -282,13 +282,16 @@ def detect_contacts(
         hs, hs_ok = _heel_strike_level(smoothed, before_lo, first_peak, floor_before, typical_peak, params)
         to, to_ok = _toe_off_level(smoothed, last_peak, after_hi, floor_after, typical_peak, params)
         edge_signal = smoothed
+        edge = _clean_and_slope(smoothed)
     else:
         shape = lowpass_by_segment(force, valid, sample_rate_hz, params.shape_lowpass_hz)
         edge_signal = shape
-        knee, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params)
-        hs = _earlier_touch(shape, before_lo, knee, hs_ok, first_peak, peak_index, sample_rate_hz, params)
-        touched = (hs != knee) | _lifts_after(shape, hs, first_peak, sample_rate_hz, params)
-        to, to_ok = _toe_off_shape(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params)
+        edge = _clean_and_slope(shape)  # the rules below all read these two: made once
+        knee, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params, clean=edge)
+        hs = _earlier_touch(shape, before_lo, knee, hs_ok, first_peak, peak_index, sample_rate_hz, params, clean=edge)
+        touched = (hs != knee) | _lifts_after(shape, hs, first_peak, sample_rate_hz, params, clean=edge)
+        to, to_ok = _toe_off_shape(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params,
+                                   clean=edge)
     # a contact already under way when the recording (or a run of samples after a long gap) begins has no
     # observed heel strike, and one still under way when it ends no observed toe off: never guessed
     unobserved = np.zeros(0, dtype=np.int64) if finite and filled is smoothed else np.flatnonzero(~np.isfinite(filled))
@@ -326,7 +329,8 @@ def detect_contacts(
                                  np.maximum(hs, 0), n)
     hs_conf = confidence(floor_before, np.abs(first_mid - hs))
     swing_from = np.concatenate([[0], np.where(to[:-1] >= 0, to[:-1], stops[:-1])])  # the previous toe off
-    hs_conf *= _onset_clarity(edge_signal, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz)
+    hs_conf *= _onset_clarity(edge_signal, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz,
+                              clean=edge)
     # a heel strike on a touch is one reading of two: another reader (the gaitndd laboratory on most Parkinson's
     # taps) puts it on the landing, however steep and clear the touch itself is
     hs_conf = np.where(touched, np.minimum(hs_conf, _TOUCH_CONFIDENCE), hs_conf)
@@ -471,7 +475,7 @@ _SHOULDER_S = 0.3
 _SHOULDER_FRACTION = 0.15
 
 
-def _onset_clarity(signal, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz):
+def _onset_clarity(signal, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz, clean=None):
     """0-1 per heel strike: low where the onset is ambiguous (a two-stage or creeping rise, or a touch before it).
 
     Two signs that another reader (or another rule) would put the heel strike
@@ -482,8 +486,7 @@ def _onset_clarity(signal, hs, first_peak, swing_from, floor_before, peak, sampl
     are measured on the signal the heel strike was found on.
     """
     n = signal.size
-    values = nan_to_num_inplace(np.array(signal))
-    slope = gradient(values)
+    values, slope = clean if clean is not None else _clean_and_slope(signal)
     at = np.clip(hs, 0, n - 1)
     # when the rise gets (nearly) as steep as it will get: the first sample at 90 % of its steepest slope
     # (a straight ramp has no single steepest sample)
@@ -610,6 +613,16 @@ def _interval_nanmin(values: np.ndarray, starts: np.ndarray, stops: np.ndarray,
     return out
 
 
+def _clean_and_slope(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The signal with NaN as 0 (infinities as the largest floats, as ``np.nan_to_num`` makes them) and its
+    ``np.gradient``; a signal without NaN or infinity is used as it is (no copy). Both only read by the
+    edge rules."""
+    values = np.asarray(signal)
+    if not np.isfinite(values).all():
+        values = nan_to_num_inplace(np.array(values))
+    return values, gradient(values)
+
+
 def _first_of_two_maxima(values: np.ndarray, first: np.ndarray, second: np.ndarray, split: np.ndarray,
                          starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     """``interval_argmax(values, starts, stops)`` of NaN-free ``values`` from the argmax of each interval's two
@@ -683,7 +696,7 @@ def _toe_off_level(smoothed, peak_index, hi, floor_after, typical_peak, params):
     return to, ok
 
 
-def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate_hz, params):
+def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate_hz, params, clean=None):
     """Move a heel strike back to a brief touch just before the main rise (a heel tap, then the loading).
 
     The foot may tap the ground and lift a little before it takes the load
@@ -698,8 +711,7 @@ def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate
     before the rise is not a touch (too shallow) and keeps the main onset.
     """
     n = shape.size
-    values = nan_to_num_inplace(np.array(shape))
-    slope = gradient(values)
+    values, slope = clean if clean is not None else _clean_and_slope(shape)
     knee_safe = np.clip(knee, 0, n - 1)
     w = max(1, int(round(params.touch_window_s * sample_rate_hz)))
     base_lo = np.clip(np.maximum(lo, knee_safe - w), 0, knee_safe)
@@ -720,7 +732,7 @@ def _earlier_touch(shape, lo, knee, knee_ok, first_peak, peak_index, sample_rate
     return np.where(is_touch, touch_onset, knee)
 
 
-def _lifts_after(shape, hs, first_peak, sample_rate_hz, params):
+def _lifts_after(shape, hs, first_peak, sample_rate_hz, params, clean=None):
     """True where the heel strike is a touch the foot lifts from before it loads (whatever rule placed it).
 
     The rise from the heel strike stops at a first top, within ``touch_window_s``, and the force then falls
@@ -728,10 +740,10 @@ def _lifts_after(shape, hs, first_peak, sample_rate_hz, params):
     a tap, a near unloading, then the landing.
     """
     n = shape.size
-    values = nan_to_num_inplace(np.array(shape))
+    values, slope = clean if clean is not None else _clean_and_slope(shape)
     at = np.clip(hs, 0, n - 1)
     w = max(1, int(round(params.touch_window_s * sample_rate_hz)))
-    falling = gradient(values) <= 0
+    falling = slope <= 0
     top_at = next_true_at_or_after_at(falling, np.minimum(at + 1, n - 1))
     top_at = np.where((top_at < n) & (top_at - at <= w) & (top_at < first_peak), top_at, first_peak)
     top_at = np.clip(top_at, 0, n - 1)
@@ -741,14 +753,14 @@ def _lifts_after(shape, hs, first_peak, sample_rate_hz, params):
     return (hs >= 0) & (height > 0) & (values[top_at] - dip > 0.5 * height) & (values[first_peak] > values[top_at])
 
 
-def _heel_strike_knee(shape, lo, peak_index, params):
+def _heel_strike_knee(shape, lo, peak_index, params, clean=None):
     """Walk back from the steepest point of the rise to where the slope drops below a fraction of it.
 
     A two-stage rise (a brief touch, then the real loading) gives the start of
     the main rise, as the gaitndd laboratory's own event times do.
     """
     n = shape.size
-    slope = gradient(nan_to_num_inplace(np.array(shape)))
+    slope = (clean if clean is not None else _clean_and_slope(shape))[1]
     hi = np.maximum(peak_index, lo + 1)
     steepest = interval_argmax(slope, lo, hi)
     limit = params.shape_slope_fraction * slope[steepest]
@@ -759,7 +771,7 @@ def _heel_strike_knee(shape, lo, peak_index, params):
     return hs, ok
 
 
-def _toe_off_shape(shape, peak_index, hi, next_start, floor_after, sample_rate_hz, params):
+def _toe_off_shape(shape, peak_index, hi, next_start, floor_after, sample_rate_hz, params, clean=None):
     """Toe off of each contact from the shape of its unloading (the "shape" method).
 
     1. *Knee*: walk forward from the steepest point of the fall to where the
@@ -780,8 +792,7 @@ def _toe_off_shape(shape, peak_index, hi, next_start, floor_after, sample_rate_h
     Returns the toe-off indices and whether each was found.
     """
     n = shape.size
-    values = nan_to_num_inplace(np.array(shape))
-    slope = gradient(values)
+    values, slope = clean if clean is not None else _clean_and_slope(shape)
     window = max(1, int(round(params.shape_settle_s * sample_rate_hz)))
     stop_search = np.maximum(hi, peak_index + 1)
     amplitude = values[peak_index] - floor_after

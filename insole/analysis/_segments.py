@@ -138,7 +138,8 @@ def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, 
         gather = gather if gather is not None else window_index(starts, stops)[0]
         windows = values[gather].astype(float, copy=False)  # cut, then converted: the same values
     else:
-        rows = np.lib.stride_tricks.sliding_window_view(values, width)
+        # the (n - width + 1, width) rows of a sliding window over values, as a strided view (no copy)
+        rows = np.lib.stride_tricks.as_strided(values, (n - width + 1, width), values.strides * 2, writeable=False)
         whole = (starts >= 0) & (starts <= n - width)  # the row lies inside the recording
         if whole.all():
             windows = rows[starts].astype(float, copy=False)
