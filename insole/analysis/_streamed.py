@@ -169,30 +169,50 @@ class _Feet:
         self._blocks()
 
     def _blocks(self) -> None:
-        """Each foot's first row and number of rows: one block of rows per foot, else ``NotStreamable``."""
+        """Each foot's first row and number of rows: one block of rows per foot, else ``NotStreamable``.
+
+        A row group whose side column's statistics say one foot throughout (no missing value, least and
+        greatest the same) is that foot's without reading it; the others' side columns are read.
+        """
+        metadata = self.file.metadata
+        column = self.file.schema_arrow.names.index("side")
+        runs: list[tuple[int, int]] = []  # (side code, rows), merged
+        for group, size in enumerate(self.groups):
+            for code, rows in self._sides_of(group, metadata.row_group(group).column(column).statistics, size):
+                if runs and runs[-1][0] == code:
+                    runs[-1] = (code, runs[-1][1] + rows)
+                elif rows:
+                    runs.append((code, rows))
+        if not runs or any(code < 0 for code, _ in runs) or len(runs) > len({code for code, _ in runs}):
+            raise NotStreamable("a foot's rows not one block")
+        self.start = {}
+        row = 0
+        for code, rows in runs:
+            self.start[SIDES[code]] = (row, rows)
+            row += rows
+        self.sides = tuple(side for side in SIDES if side in self.start)
+
+    def _sides_of(self, group: int, statistics: Any, size: int) -> list[tuple[int, int]]:
+        """The runs ``(side code, rows)`` of one row group (code -1: not a foot)."""
+        if statistics is not None and statistics.has_min_max and statistics.null_count == 0 \
+                and statistics.min == statistics.max:
+            text = statistics.min.decode() if isinstance(statistics.min, bytes) else statistics.min
+            return [(SIDES.index(text) if text in SIDES else -1, size)]
         coded = pq.ParquetFile(self.path, pre_buffer=False, metadata=self.file.metadata, read_dictionary=["side"])
         try:
-            column = coded.read(columns=["side"]).column("side")
+            chunks = coded.read_row_group(group, columns=["side"]).column("side").chunks
         finally:
             coded.close()
         parts = []
-        for chunk in column.chunks:
+        for chunk in chunks:
             if chunk.null_count:
                 raise NotStreamable("a side missing")
             texts = chunk.dictionary.to_pylist()
             lookup = np.array([SIDES.index(t) if t in SIDES else -1 for t in texts] + [-1], dtype=np.int8)
             parts.append(lookup[_numbers(chunk.indices)])
         codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int8)
-        del column, parts
-        pa.default_memory_pool().release_unused()
-        if codes.size == 0 or (codes < 0).any():
-            raise NotStreamable("a row of no foot")
-        changes = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-        if changes.size > 1:
-            raise NotStreamable("a foot's rows not one block")
-        bounds = [0, *changes.tolist(), int(codes.size)]
-        self.start = {SIDES[int(codes[a])]: (a, b - a) for a, b in zip(bounds[:-1], bounds[1:])}
-        self.sides = tuple(side for side in SIDES if side in self.start)
+        bounds = [0, *(np.flatnonzero(codes[1:] != codes[:-1]) + 1).tolist(), int(codes.size)]
+        return [(int(codes[a]), b - a) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
     def n(self, side: str) -> int:
         return self.start[side][1]
@@ -214,6 +234,8 @@ class _Feet:
                         target[at:at + values.size] = values
                         at += values.size
                 del piece
+            if lo < hi:  # the group's buffers back to the system, not kept by Arrow's allocator
+                pa.default_memory_pool().release_unused()
             row += rows
 
     def column(self, side: str, name: str, dtype: Any) -> np.ndarray:
@@ -306,22 +328,23 @@ def analyze_parquet(path: str | Path, params: AnalysisParams, method_of: Callabl
 
 def _analyze(feet: _Feet, params: AnalysisParams, method_of: Callable[[Any, AnalysisParams], str],
              assemble: Callable[..., Analysis]) -> Analysis:
-    first: dict[str, tuple[Future[FootLoads], Contacts, FootTiming]] = {}
+    first: dict[str, tuple[Future[tuple[FootLoads, FootTiming]], Contacts]] = {}
     recording: Recording | None = None
-    # each foot's offset (a read of its sensor columns for the mid-swing samples) on a second thread, while the
-    # main thread goes on with the timing and the next foot
+    # each foot's offset and timing (reads of its sensor columns at the mid-swing samples, and of its IMU) on a
+    # second thread, while the main thread goes on with the next foot
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-offset") as offsets:
         for side in feet.sides:
-            pending, found, timed, recording = _first_pass(feet, side, params, method_of, offsets)
-            first[side] = (pending, found, timed)
-        loads = {side: first[side][0].result() for side in feet.sides}
+            pending, found, recording = _first_pass(feet, side, params, method_of, offsets)
+            first[side] = (pending, found)
+        done = {side: first[side][0].result() for side in feet.sides}
     assert recording is not None
+    loads = {side: done[side][0] for side in feet.sides}
     skeleton = _Skeleton(layout=recording.layout, unit=recording.unit, sample_rate_hz=recording.sample_rate_hz,
                          meta=recording.meta, sides=feet.sides, times={side: loads[side].time_s for side in loads})
     whole = cast(Recording, skeleton)  # the stages below read no samples of the recording
     method = method_of(whole, params)
     contacts = {side: first[side][1] for side in feet.sides}
-    timing = exclude_out_of_step({side: first[side][2] for side in feet.sides})
+    timing = exclude_out_of_step({side: done[side][1] for side in feet.sides})
     weight = body_weight(whole, loads, timing, params)
     # the standing split sums each sensor's positive load over the samples when both feet stand: which samples
     # is asked of it first (with stand-ins), those samples are gathered in the second pass, then it runs again
@@ -344,13 +367,13 @@ def _analyze(feet: _Feet, params: AnalysisParams, method_of: Callable[[Any, Anal
 
 
 def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Callable[[Any, AnalysisParams], str],
-                offsets: ThreadPoolExecutor) -> tuple[Future[FootLoads], Contacts, FootTiming, Recording]:
+                offsets: ThreadPoolExecutor) -> tuple[Future[tuple[FootLoads, FootTiming]], Contacts, Recording]:
     """Checks, total force, events, offset and timing of one foot: its sensor columns read whole for the checks
     and the total force, then let go (event detection needs the room); the offset's mid-swing samples are read
-    again from the file, on the ``offsets`` thread (the loads with the offset are its result). Returns also the
-    recording's description (a recording of no samples)."""
+    again from the file, on the ``offsets`` thread, with the timing (the loads with the offset and the timing are
+    its result). Returns also the recording's description (a recording of no samples)."""
     description = feet.description
-    values = feet.sensor_rows(side, at_once=len(feet.columns))
+    values = feet.sensor_rows(side)
     time_s = feet.column(side, "time_s", np.float64)
     valid = feet.column(side, "valid", bool)
     channels: dict[str, np.ndarray] = {}
@@ -396,18 +419,24 @@ def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Calla
                 if imu_sides is None or side in imu_sides else None
             imu = _Imu(accel_g=accel, gyro_dps=_ImuColumns(feet, side, [f"gyro_{a}_dps" for a in _AXES]))
     loads = replace(loads, imu=cast(Any, imu))
-    pending = offsets.submit(_with_offset, feet, side, loads, contacts, params)
-    timing = foot_timing(loads, contacts, params)  # the timing reads no force: it need not wait for the offset
-    return pending, contacts, timing, recording
+    return offsets.submit(_offset_and_timing, feet, side, loads, contacts, params), contacts, recording
 
 
-def _with_offset(feet: _Feet, side: str, loads: FootLoads, contacts: Contacts, params: AnalysisParams) -> FootLoads:
-    """``remove_offset_later`` of a foot, its mid-swing samples read from the file on a handle of this thread's."""
+def _offset_and_timing(feet: _Feet, side: str, loads: FootLoads, contacts: Contacts, params: AnalysisParams
+                       ) -> tuple[FootLoads, FootTiming]:
+    """``remove_offset_later`` and ``foot_timing`` of a foot, reading the file on a handle of this thread's."""
     own = feet.reopened()
     try:
+        if loads.imu is not None:  # the IMU's columns from this thread's handle
+            imu = cast(_Imu, loads.imu)
+            loads = replace(loads, imu=cast(Any, _Imu(
+                accel_g=_ImuColumns(own, side, imu.accel_g.names) if imu.accel_g is not None else None,
+                gyro_dps=_ImuColumns(own, side, imu.gyro_dps.names) if imu.gyro_dps is not None else None)))
+        timing = foot_timing(loads, contacts, params)  # reads no force: the offset's does not matter to it
         weights = feet.layout.load_weights(feet.unit).astype(np.float32)[:, None]
         separate = loads.sensor_pressure_t is not None and loads.sensor_pressure_t is not loads.sensor_load_t
-        return remove_offset_later(loads, contacts, params, _gatherer(own, side, loads, weights, separate))
+        loads = remove_offset_later(loads, contacts, params, _gatherer(own, side, loads, weights, separate))
+        return replace(loads, imu=None), timing
     finally:
         own.close()
 
@@ -436,13 +465,13 @@ def _groups(feet: _Feet, side: str, prefetch: bool = True) -> Iterator[tuple[int
     starts = [0, *ends[:-1]]
     if not prefetch or len(ends) == 1:
         for start, end in zip(starts, ends):
-            yield start, feet.sensor_rows(side, start, end - start, at_once=len(feet.columns))
+            yield start, feet.sensor_rows(side, start, end - start)
         return
     own = feet.reopened()
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-read") as pool:
             def read(i: int) -> np.ndarray:
-                return own.sensor_rows(side, starts[i], ends[i] - starts[i], at_once=len(feet.columns))
+                return own.sensor_rows(side, starts[i], ends[i] - starts[i])
 
             pending = pool.submit(read, 0)
             for i in range(len(ends)):
