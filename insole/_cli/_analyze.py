@@ -213,11 +213,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _analyze_streamed(args: argparse.Namespace) -> tuple[Analysis, Callable[[], Any], None]:
     """The analysis of our Parquet file as it is read (``analyze`` of its path), with the file's digest."""
+    digest = _meanwhile(lambda: analysed_file(args.path))  # hashing lets the imports below run beside it
     from insole.analysis import AnalysisParams, analyze
 
     _fixed_mmap_threshold()
     params = AnalysisParams(body_mass_kg=args.mass_kg)
-    digest = _meanwhile(lambda: analysed_file(args.path))
     try:
         return analyze(Path(args.path), params), digest, None
     except AnalysisError as error:

@@ -64,6 +64,9 @@ _AXES = ("x", "y", "z")
 # columns per read of a row group in the first pass (as the reader does: the memory beside the foot's arrays is
 # these columns of one row group)
 _COLUMNS_AT_ONCE = 8
+# a foot in one row group keeps its sensor readings from the first pass up to this size (an hour of 16 sensors at
+# 100 Hz is 23 MB), not read again: the memory they take is bounded, and short recordings are read once
+_KEEP_BYTES = 64 * 1024 * 1024
 
 
 def _trim() -> None:
@@ -165,6 +168,7 @@ class _Feet:
         if any(name not in types for name in expected):
             raise NotStreamable("a column missing")
         self.has_imu = "accel_x_g" in types
+        self.kept: dict[str, np.ndarray] = {}  # a small foot's checked readings, kept from the first pass
         self.groups = [self.file.metadata.row_group(g).num_rows for g in range(self.file.metadata.num_row_groups)]
         self._blocks()
 
@@ -398,7 +402,11 @@ def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Calla
     fs = float(recording.sample_rate_hz)
     checks = check_sensors(recording, side, params, reuse_values=True)
     loads = _foot_loads(recording, checks, per_sensor=False)
-    # the readings go: what stays is one-dimensional, or the checks' findings
+    # the readings go (what stays is one-dimensional, or the checks' findings), unless the foot is one row group
+    # (our writer's hour) and small: reading it again would take a row group, the whole foot, anyway, so it keeps
+    # them for the offset and the stance features instead of reading the file twice more
+    if len(feet.group_spans(side)) == 1 and values.nbytes <= _KEEP_BYTES:
+        feet.kept[side] = checks.readings_t
     stand_in = np.zeros((values.shape[0], 0), dtype=np.float32)
     loads = replace(loads, checks=replace(checks, readings_t=stand_in))
     method = method_of(recording, params)
@@ -461,6 +469,9 @@ def _gatherer(feet: _Feet, side: str, loads: FootLoads, weights: np.ndarray, sep
 def _groups(feet: _Feet, side: str, prefetch: bool = True) -> Iterator[tuple[int, np.ndarray]]:
     """``(first sample, sensors x samples)`` of each row group of the foot, in order; with ``prefetch`` the next
     group is read on a thread of its own (its own file handle) while the caller works on this one."""
+    if side in feet.kept:  # the checked readings, kept: rebuilding them changes nothing
+        yield 0, feet.kept[side]
+        return
     ends = feet.group_spans(side)
     starts = [0, *ends[:-1]]
     if not prefetch or len(ends) == 1:
