@@ -233,3 +233,17 @@ def test_interval_windows_equal_the_gathered_windows() -> None:
         cut = np.full((k, width), fill)
         cut[:, : expected.shape[1]] = expected
         assert _same(found, cut.astype(expected.dtype)), trial
+
+
+def test_runs_equal_the_edges_of_the_padded_difference() -> None:
+    def padded(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8)))
+        return edges[::2].astype(np.int64), edges[1::2].astype(np.int64)
+
+    rng = np.random.default_rng(43)
+    for trial in range(800):
+        n = int(rng.integers(1, 200))
+        mask = rng.random(n) < rng.random()
+        found, expected = runs(mask), padded(mask)
+        assert _same(found[0], expected[0]) and _same(found[1], expected[1]), trial
+    assert all(part.dtype == np.int64 and part.size == 0 for part in runs(np.zeros(0, dtype=bool)))

@@ -36,8 +36,14 @@ def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if mask.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    edges = np.flatnonzero(np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8)))
-    return edges[::2].astype(np.int64), edges[1::2].astype(np.int64)
+    # every sample that differs from the one before starts or stops a run; the ends close the first and last
+    edges = np.flatnonzero(mask[1:] != mask[:-1]).astype(np.int64, copy=False)
+    edges += 1
+    if mask[0]:
+        edges = np.concatenate([np.zeros(1, dtype=np.int64), edges])
+    if mask[-1]:
+        edges = np.concatenate([edges, np.full(1, mask.size, dtype=np.int64)])
+    return edges[::2].copy(), edges[1::2].copy()  # two arrays of their own, as before
 
 
 def reduce_intervals(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
