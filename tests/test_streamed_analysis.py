@@ -402,3 +402,13 @@ def test_a_file_the_reader_refuses_is_refused_alike_by_the_command(tmp_path: Pat
     assert main(["analyze", str(path), "--json", str(tmp_path / "out.json")]) == 2
     assert str(refused.value) in capsys.readouterr().err
     assert not (tmp_path / "out.json").exists()
+
+
+def test_a_long_walk_in_large_row_groups_is_cut_into_stretches_alike(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # 100,000 samples per foot in row groups of 150,000 rows: the left foot is one group longer than a stretch
+    # (cut into several inside the group), the right foot's rows begin inside it and end in the next
+    recording = simulate(SimulationParams(duration_s=1000.0, seed=11, layout="insole16", sample_rate_hz=100.0))
+    path = _rewritten(write_parquet(recording, tmp_path / "whole.parquet"), tmp_path / "large.parquet", 150_000)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 2
+    _same(_streamed(path, monkeypatch), analyze(recording), "row groups of 150,000")

@@ -64,6 +64,8 @@ _AXES = ("x", "y", "z")
 # columns per read of a row group in the first pass (as the reader does: the memory beside the foot's arrays is
 # these columns of one row group)
 _COLUMNS_AT_ONCE = 8
+# samples per stretch of the second pass, about (a stretch ends where a stance starts)
+_STRETCH_SAMPLES = 65536
 # a foot in one row group keeps its sensor readings from the first pass up to this size (an hour of 16 sensors at
 # 100 Hz is 23 MB), not read again: the memory they take is bounded, and short recordings are read once
 _KEEP_BYTES = 64 * 1024 * 1024
@@ -307,9 +309,10 @@ class _ImuColumns:
                 raise NotImplementedError("only whole axes")
             return self.feet.column(self.side, self.names[int(axis)], np.float32)
         rows = np.asarray(key)
-        whole = np.empty((len(self.names), self.feet.n(self.side)), dtype=np.float32)
-        self.feet.fill(self.side, self.names, list(whole))
-        return np.ascontiguousarray(whole[:, rows].T)
+        out = np.empty((rows.size, len(self.names)), dtype=np.float32)
+        for j, name in enumerate(self.names):  # one axis whole at a time, then only the rows asked for
+            out[:, j] = self.feet.column(self.side, name, np.float32)[rows]
+        return out
 
 
 @dataclass(frozen=True)
@@ -519,19 +522,39 @@ def _stretches(feet: _Feet, side: str, loads: FootLoads, weights: np.ndarray, st
                 carry = raw
                 continue
             carry = raw[:, stop - start:].copy()
-            piece = raw[:, :stop - start]  # a view: the stretch is rebuilt in place
+            # the rows up to ``stop`` in stretches of about _STRETCH_SAMPLES (each ending at an allowed cut), each
+            # rebuilt in place in a view of them: the loads made beside them are a stretch's, not a row group's
+            base = start
+            while start < stop:
+                end_at = _stretch_end(cuts, start, stop)
+                load, pressure = stretch_loads(loads, weights, start, raw[:, start - base:end_at - base])
+                if standing is not None and gathered is not None:
+                    inside = standing[start:end_at]
+                    if inside.any():
+                        gathered.append(load[:, inside])
+                yield start, load, pressure
+                del load, pressure
+                start = end_at
             del raw
-            load, pressure = stretch_loads(loads, weights, start, piece)
-            if standing is not None and gathered is not None:
-                inside = standing[start:stop]
-                if inside.any():
-                    gathered.append(load[:, inside])
-            yield start, load, pressure
-            start = stop
         if start < n:  # never: the last group ends the foot
             raise AssertionError("stretches did not reach the end of the foot")
 
     return stretches
+
+
+def _stretch_end(cuts: np.ndarray | None, start: int, stop: int) -> int:
+    """Where the stretch from ``start`` ends, at most ``stop`` (itself a place a stretch may end): the last allowed
+    cut within _STRETCH_SAMPLES of ``start``, else the first one after (``stop`` when there is none before it)."""
+    limit = start + _STRETCH_SAMPLES
+    if limit >= stop:
+        return stop
+    if cuts is None:
+        return limit
+    within = int(np.searchsorted(cuts, limit, side="right"))
+    if within and cuts[within - 1] > start:
+        return int(cuts[within - 1])
+    after = int(np.searchsorted(cuts, limit, side="right"))
+    return int(cuts[after]) if after < cuts.size and cuts[after] < stop else stop
 
 
 class _Asked:
