@@ -3,8 +3,9 @@ complete.
 
 Python's teardown of the modules these commands import (pandas, pyarrow, numpy) takes 0.075 s of the hour's
 `insole analyze` on the 2-core test machine (issue 19); with nothing left to do after the command (its files
-closed and published, its threads joined), ``insole._cli.main`` called as the program (without ``argv``) runs
-the ``atexit`` functions, flushes standard output and error and ends the process (``os._exit``). Called with
+closed and published), ``insole._cli.main`` called as the program (without ``argv``) waits for threads that are
+not daemons and runs the ``atexit`` functions, as a normal exit does, flushes standard output and error and ends
+the process (``os._exit``). Called with
 ``argv``, as tests and other code do, it returns. What must hold: the same files and the same text out, the same
 exit codes, what was registered to run at exit run, standard output flushed even when it is a pipe holding the
 whole JSON document.
@@ -70,6 +71,24 @@ def test_info_ends_at_once_and_bad_input_keeps_its_exit_code(tmp_path: Path) -> 
     assert refused.returncode == 2
     assert refused.stderr.splitlines()[0].startswith("insole analyze: error:") and "empty" in refused.stderr
     assert refused.stderr.splitlines()[1:] == ["atexit ran"] and not (tmp_path / "out.json").exists()
+
+
+def test_threads_that_are_not_daemons_are_waited_for_as_at_a_normal_exit(tmp_path: Path) -> None:
+    # a worker that finishes only once the exit has begun (as an executor's worker is told to stop by threading's
+    # exit hook): the process must wait for it, as Python's own exit does
+    worker = (
+        "import threading, time\n"
+        "stop = threading.Event()\n"
+        "def work():\n"
+        "    stop.wait()\n"
+        "    time.sleep(0.2)\n"
+        "    sys.stderr.write('worker finished\\n')\n"
+        "threading.Thread(target=work).start()\n"
+        "threading._register_atexit(stop.set)\n"
+    )
+    code = PROGRAM.replace("runpy.run_module", worker + "runpy.run_module")
+    done = _program("analyze", str(RECORDING), "--json", str(tmp_path / "out.json"), code=code)
+    assert done.returncode == 0 and "worker finished" in done.stderr and "teardown ran" not in done.stderr
 
 
 def test_a_script_that_calls_main_gets_control_back(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import atexit
 import importlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
 
 from insole._errors import DeviceError, InputError, InsoleError, MissingExtraError, RecordingError, missing_extra
@@ -166,13 +167,15 @@ def _end_now(code: int) -> None:
     have run, without the interpreter's teardown of every module (``os._exit``).
 
     The teardown frees each module's objects one by one, which nothing after these commands needs: their files
-    are closed and published, the threads they started joined. What was registered to run at exit still runs,
-    as at a normal exit (logging's flush, pyarrow's S3 finaliser, a caller's own hooks). A reader of standard
-    output that went away is not our error (as in ``main``).
+    are closed and published. What a normal exit does before it still happens: threads that are not daemons
+    are waited for, and what was registered to run at exit runs (logging's flush, pyarrow's S3 finaliser, a
+    caller's own hooks). A reader of standard output that went away is not our error (as in ``main``).
     """
-    run_at_exit = getattr(atexit, "_run_exitfuncs", None)  # CPython's own, as its exit calls it
-    if run_at_exit is not None:
-        run_at_exit()
+    # what the interpreter's own exit does first, in its order: wait for the threads that are not daemons (and
+    # run threading's exit hooks: idle executor workers joined), then the atexit functions (CPython's own calls)
+    for step in (getattr(threading, "_shutdown", None), getattr(atexit, "_run_exitfuncs", None)):
+        if step is not None:
+            step()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
