@@ -247,3 +247,22 @@ def test_runs_equal_the_edges_of_the_padded_difference() -> None:
         found, expected = runs(mask), padded(mask)
         assert _same(found[0], expected[0]) and _same(found[1], expected[1]), trial
     assert all(part.dtype == np.int64 and part.size == 0 for part in runs(np.zeros(0, dtype=bool)))
+
+
+def test_symmetry_table_equals_the_series_where_form() -> None:
+    import pandas as pd
+
+    from insole.analysis._summary import SIGNED_METRICS, symmetry_index_pct, symmetry_table
+
+    rng = np.random.default_rng(47)
+    names = [f"metric_{j}_n" for j in range(20)] + sorted(SIGNED_METRICS)
+    for trial in range(40):
+        left, right = rng.normal(size=len(names)) * 10, rng.normal(size=len(names)) * 10
+        left[rng.random(len(names)) < 0.15] = np.nan
+        per_foot = pd.DataFrame({"left_mean": left, "right_mean": right}, index=pd.Index(names, name="metric"))
+        table = symmetry_table(per_foot, uncalibrated=bool(trial % 2))
+        both = per_foot["left_mean"].notna() & per_foot["right_mean"].notna()
+        lm, rm = per_foot["left_mean"][both], per_foot["right_mean"][both]
+        expected = symmetry_index_pct(rm, lm).where(~lm.index.isin(list(SIGNED_METRICS)))
+        assert list(table.index) == list(expected.index)
+        assert _same(table["symmetry_index_pct"].to_numpy(), expected.to_numpy()), trial

@@ -109,8 +109,16 @@ def symmetry_index_pct(right: float | np.ndarray | pd.Series, left: float | np.n
 
 
 def metric_columns(table: pd.DataFrame) -> list[str]:
-    dtypes = dict(zip(table.columns, table.dtypes))  # one lookup for every column
-    return [c for c in table.columns if c not in NOT_METRICS and pd.api.types.is_numeric_dtype(dtypes[c])]
+    numeric: dict[Any, bool] = {}  # each distinct dtype judged once (a table has a handful)
+    names = []
+    for name, dtype in zip(table.columns, table.dtypes):
+        if name in NOT_METRICS:
+            continue
+        if dtype not in numeric:
+            numeric[dtype] = pd.api.types.is_numeric_dtype(dtype)
+        if numeric[dtype]:
+            names.append(name)
+    return names
 
 
 def per_foot_statistics(strides: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -132,10 +140,15 @@ def per_foot_statistics(strides: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 values[:, present] = table[[metrics[j] for j in present]].to_numpy(dtype=float)[used]
         finite = np.isfinite(values)
         n = finite.sum(axis=0)
-        total = np.where(finite, values, 0.0).sum(axis=0)
+        unknown = ~finite
+        values[unknown] = 0.0  # our own array: what np.where(finite, values, 0.0) gives, in place
+        total = values.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(n > 0, total / n, np.nan)
-            squares = np.where(finite, (values - mean) ** 2, 0.0).sum(axis=0)
+            deviations = values - mean
+            deviations *= deviations  # (** 2 is this same product)
+            deviations[unknown] = 0.0
+            squares = deviations.sum(axis=0)
             sd = np.where(n > 1, np.sqrt(squares / np.maximum(n - 1, 1)), np.nan)
             cv = np.where(np.abs(mean) > 0, 100.0 * sd / np.abs(mean), np.nan)
         columns[f"{side}_mean"] = mean
@@ -163,7 +176,8 @@ def symmetry_table(per_foot: pd.DataFrame, uncalibrated: bool = False) -> pd.Dat
         {
             "left_mean": left,
             "right_mean": right,
-            "symmetry_index_pct": si.where(~left.index.isin(list(SIGNED_METRICS))),
+            "symmetry_index_pct": pd.Series(np.where(left.index.isin(list(SIGNED_METRICS)), np.nan, si.to_numpy()),
+                                            index=si.index),
             "difference": right - left,
             "uncalibrated_force": np.array([bool(uncalibrated) and scales_with_force(m) for m in left.index],
                                            dtype=bool),
