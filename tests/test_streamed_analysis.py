@@ -22,6 +22,18 @@ original, bit for bit (the flattening and comparison of ``test_core_identity``),
 and ``insole analyze --json --tables``
 (the lean path) writes the JSON and every table the whole-array analysis
 gives, exactly.
+
+The streamed analysis (``analyze(path)``, which ``insole analyze`` runs on our
+Parquet files when no other output reads the samples) reads the file while it
+works: each foot's columns whole for the checks, the force and the events, then
+let go; its stances' per-sensor numbers a stretch of samples at a time. Files
+rewritten in small row groups (shorter than a stance, across the two feet) and
+in large ones (a group cut into several stretches) make every stretch boundary
+happen; on real recordings of four layouts and units, simulated walks with an
+IMU, spikes, a stuck span, a flat sensor, lost samples and standing, every table
+is the whole arrays' bit for bit, with loading the whole file barred (so the
+streamed path is the one that ran). Files of other writers are loaded whole,
+with the same numbers and the same refusals.
 """
 
 from __future__ import annotations

@@ -19,9 +19,11 @@ Each stage is a function of the stages before it (and the frozen
 
 then ``_quality`` and ``_methods`` say what it rests on and how it was made.
 Stages 1-3 and 5 are per foot (both feet at once on two threads when the
-recording is long; with ``overwrite_recording``, the lean path of ``insole
-analyze``, the checks work in the recording's own arrays and the feet go one
-after the other, with the same numbers). ``docs/analysis-methods.md`` explains the choices;
+recording is long; with ``overwrite_recording`` the checks work in the
+recording's own arrays and the feet go one after the other, with the same
+numbers). ``analyze(path)`` of our Parquet file runs the same stages while
+reading the file (``_streamed``: the lean path of ``insole analyze``, in memory
+that does not hold the recording). ``docs/analysis-methods.md`` explains the choices;
 ``docs/analysis-json.md`` the output.
 """
 
@@ -53,13 +55,13 @@ from insole.analysis._strides import FootTiming, exclude_out_of_step, foot_timin
 __all__ = ["analyze", "event_method"]
 
 
-def analyze(recording: Recording | str | os.PathLike[str], params: AnalysisParams | None = None, *,
+def analyze(recording: Recording | os.PathLike[str], params: AnalysisParams | None = None, *,
             overwrite_recording: bool = False) -> Analysis:
     """Gait events, stride and step tables, foot-loading metrics, summary and quality of a recording.
 
     Parameters
     ----------
-    recording : Recording, or the path of a recording file
+    recording : Recording, or the ``pathlib.Path`` of a recording file
         Any recording (``insole.load`` or ``insole.simulate``); one or two feet,
         any layout, unit kPa, N or au. Given a path, our Parquet recordings
         are read a stretch at a time while the analysis works (an eight-hour
@@ -85,7 +87,7 @@ def analyze(recording: Recording | str | os.PathLike[str], params: AnalysisParam
         and per-sensor loads, quality per foot and provenance (version,
         parameters, input, methods text and references).
     """
-    if isinstance(recording, (str, os.PathLike)):
+    if isinstance(recording, os.PathLike):  # a path object (text is no recording: refused below, as always)
         return _analyze_path(Path(recording), params)
     return _analyze(recording, params, owned=bool(overwrite_recording))
 
