@@ -29,7 +29,7 @@ from insole.io._format import (
     sensor_columns,
     write_parquet,
 )
-from insole.io._load import Importer, detect_format, formats, load
+from insole.io._load import Importer, detect_format, formats, load, provenance
 
 __all__ = [
     # reading
@@ -78,7 +78,6 @@ _LAZY = {
     "analysis_tables": "insole.io._export._tables",
     "footprint_table": "insole.io._export._tables",
     "load_with_mapping": "insole.io._importers._generic_csv",
-    "provenance": "insole.io._importers._table",
 }
 
 
