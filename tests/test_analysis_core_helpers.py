@@ -266,3 +266,18 @@ def test_symmetry_table_equals_the_series_where_form() -> None:
         expected = symmetry_index_pct(rm, lm).where(~lm.index.isin(list(SIGNED_METRICS)))
         assert list(table.index) == list(expected.index)
         assert _same(table["symmetry_index_pct"].to_numpy(), expected.to_numpy()), trial
+
+
+def test_timing_variability_with_the_feet_known_equals_it_computed() -> None:
+    from insole.analysis._summary import VARIABILITY_MIN_STRIDES, stride_variability_pct, timing_variability
+
+    rng = np.random.default_rng(53)
+    for trial in range(60):
+        strides = {side: 1.1 + 0.05 * rng.normal(size=int(rng.integers(0, 30))) for side in ("left", "right")}
+        stances = {side: 0.65 + 0.03 * rng.normal(size=int(rng.integers(0, 30))) for side in ("left", "right")}
+        known = tuple({s: stride_variability_pct(t) if t.size >= VARIABILITY_MIN_STRIDES else float("nan")
+                       for s, t in times.items()} for times in (strides, stances))
+        found = timing_variability(strides, stances, known=known)  # type: ignore[arg-type]
+        expected = timing_variability(strides, stances)
+        assert list(found) == list(expected)
+        assert all(_same(found[k], expected[k]) for k in expected), trial

@@ -184,10 +184,12 @@ def summarise(
     stride_times: dict[str, np.ndarray] = {}
     stance_times: dict[str, np.ndarray] = {}
     for side, table in strides.items():
-        times = table.loc[table["used"], "stride_time_s"].astype(float) if len(table) else pd.Series(dtype=float)
+        # the used strides' times as numpy picks them (the same values as .loc; mean and SD below are pandas')
+        chosen = table["used"].to_numpy(dtype=bool) if len(table) else np.zeros(0, dtype=bool)
+        times = (pd.Series(table["stride_time_s"].to_numpy(dtype=float)[chosen]) if len(table)
+                 else pd.Series(dtype=float))
         stride_times[side] = times.to_numpy()
-        stance_times[side] = (table.loc[table["used"], "stance_time_s"].to_numpy(dtype=float) if len(table)
-                              else np.zeros(0))
+        stance_times[side] = table["stance_time_s"].to_numpy(dtype=float)[chosen] if len(table) else np.zeros(0)
         used[side] = int(times.size)
         sd[side] = float(times.std(ddof=1)) if times.size > 1 else float("nan")
         mean = float(times.mean()) if times.size else float("nan")
@@ -203,6 +205,11 @@ def summarise(
             for s in strides
         },
     }
+    # each foot's stride-to-stride variability, taken once for the per-foot figures and the session's
+    stride_variability = {s: stride_variability_pct(t) if t.size >= VARIABILITY_MIN_STRIDES else float("nan")
+                          for s, t in stride_times.items()}
+    stance_variability = {s: stride_variability_pct(t) if t.size >= VARIABILITY_MIN_STRIDES else float("nan")
+                          for s, t in stance_times.items()}
     return Summary(
         per_foot=per_foot,
         symmetry=symmetry_table(per_foot, uncalibrated=any(loads[s].force_unit == "au" for s in recording.sides)),
@@ -211,13 +218,10 @@ def summarise(
         stride_time_robust_cv_pct=robust_cv,
         stride_time_sd_s=sd,
         strides_used=used,
-        stride_time_variability_pct={
-            s: stride_variability_pct(t) if t.size >= VARIABILITY_MIN_STRIDES else float("nan")
-            for s, t in stride_times.items()},
-        stance_time_variability_pct={
-            s: stride_variability_pct(t) if t.size >= VARIABILITY_MIN_STRIDES else float("nan")
-            for s, t in stance_times.items()},
-        timing_variability=timing_variability(stride_times, stance_times),
+        stride_time_variability_pct=stride_variability,
+        stance_time_variability_pct=stance_variability,
+        timing_variability=timing_variability(stride_times, stance_times,
+                                              known=(stride_variability, stance_variability)),
         body_weight=body_weight.to_dict(),
         standing=None if standing is None else dict(standing),
         key_metrics=key,

@@ -236,7 +236,8 @@ def _mean_or_nan(values: list[float]) -> float:
 
 def timing_variability(
     stride_times_s: dict[str, np.ndarray], stance_times_s: dict[str, np.ndarray],
-    min_strides: int = VARIABILITY_MIN_STRIDES,
+    min_strides: int = VARIABILITY_MIN_STRIDES, *,
+    known: tuple[dict[str, float], dict[str, float]] | None = None,
 ) -> dict[str, float]:
     """Session timing variability over both feet, from each foot's used stride and stance times (same order).
 
@@ -245,16 +246,17 @@ def timing_variability(
     their stride / stance times; ``timing_variability_pct``: the mean of the two
     (NaN unless both are known). ``stride_cv_pct`` and ``stride_sd_ms``: the mean
     over the feet with at least 3 strides of the plain CV (SD / mean x 100) and
-    SD (ms) of their stride times.
+    SD (ms) of their stride times. ``known``: each foot's ``stride_variability_pct`` of its stride and of its
+    stance times when the caller has them already (taken for the feet with at least ``min_strides``).
     """
     stride, stance, cvs, sds = [], [], [], []
     for side, times in stride_times_s.items():
         times = np.asarray(times, dtype=float)
         stances = np.asarray(stance_times_s.get(side, np.zeros(0)), dtype=float)
         if times.size >= min_strides:
-            stride.append(stride_variability_pct(times))
+            stride.append(known[0][side] if known is not None else stride_variability_pct(times))
             if stances.size >= min_strides:
-                stance.append(stride_variability_pct(stances))
+                stance.append(known[1][side] if known is not None else stride_variability_pct(stances))
         if times.size >= 3:
             sd = times.std(ddof=1)
             cvs.append(100.0 * sd / times.mean())
