@@ -281,3 +281,22 @@ def test_timing_variability_with_the_feet_known_equals_it_computed() -> None:
         expected = timing_variability(strides, stances)
         assert list(found) == list(expected)
         assert all(_same(found[k], expected[k]) for k in expected), trial
+
+
+def test_row_percentiles_equal_the_form_that_always_masked() -> None:
+    from insole.analysis._events import _row_nanpercentiles, _sorted_percentile
+
+    def always_masked(rows: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+        ordered = np.sort(np.where(np.isnan(rows), np.inf, rows), axis=1)
+        count = np.isfinite(ordered).sum(axis=1)
+        return [_sorted_percentile(ordered, count, q) for q in qs]
+
+    rng = np.random.default_rng(59)
+    for trial in range(200):
+        rows = rng.normal(size=(int(rng.integers(1, 50)), 21)) * 100
+        if trial % 2:
+            rows[rng.random(rows.shape) < 0.2] = np.nan
+            rows[:, 0] = rng.normal(size=rows.shape[0])  # at least one finite value a row
+        for qs in ((10.0, 75.0), (90.0, 25.0)):
+            found, expected = _row_nanpercentiles(rows, qs), always_masked(rows, qs)
+            assert all(_same(f, e) for f, e in zip(found, expected)), trial

@@ -368,7 +368,9 @@ def _row_nanpercentiles(rows: np.ndarray, qs: tuple[float, ...]) -> list[np.ndar
 
     Every row must hold at least one finite value.
     """
-    ordered = np.sort(np.where(np.isnan(rows), np.inf, rows), axis=1)  # NaN (now +inf) sorts last
+    if np.isnan(rows).any():
+        rows = np.where(np.isnan(rows), np.inf, rows)  # NaN (now +inf) sorts last
+    ordered = np.sort(rows, axis=1)
     count = np.isfinite(ordered).sum(axis=1)
     return [_sorted_percentile(ordered, count, q) for q in qs]
 
