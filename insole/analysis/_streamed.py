@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,7 +42,7 @@ import pyarrow.parquet as pq
 from insole._layout import SensorLayout
 from insole._recording import SIDES, Recording, RecordingMeta, adopted_foot
 from insole.analysis._events import Contacts, detect_events
-from insole.analysis._params import AnalysisParams
+from insole.analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
 from insole.analysis._prepare import (
     FootLoads,
     _foot_loads,
@@ -335,50 +336,82 @@ def analyze_parquet(path: str | Path, params: AnalysisParams, method_of: Callabl
 
 def _analyze(feet: _Feet, params: AnalysisParams, method_of: Callable[[Any, AnalysisParams], str],
              assemble: Callable[..., Analysis]) -> Analysis:
-    first: dict[str, tuple[Future[tuple[FootLoads, FootTiming]], Contacts]] = {}
+    timed: dict[str, Future[FootTiming]] = {}
+    offset: dict[str, Future[FootLoads]] = {}
+    read: dict[str, FootLoads] = {}  # the loads before the offset: time, validity, the checks' findings
+    contacts: dict[str, Contacts] = {}
     recording: Recording | None = None
-    # each foot's offset and timing (reads of its sensor columns at the mid-swing samples, and of its IMU) on a
-    # second thread, while the main thread goes on with the next foot
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-offset") as offsets:
-        for side in feet.sides:
-            pending, found, recording = _first_pass(feet, side, params, method_of, offsets)
-            first[side] = (pending, found)
-        done = {side: first[side][0].result() for side in feet.sides}
-    assert recording is not None
-    loads = {side: done[side][0] for side in feet.sides}
-    skeleton = _Skeleton(layout=recording.layout, unit=recording.unit, sample_rate_hz=recording.sample_rate_hz,
-                         meta=recording.meta, sides=feet.sides, times={side: loads[side].time_s for side in loads})
-    whole = cast(Recording, skeleton)  # the stages below read no samples of the recording
-    method = method_of(whole, params)
-    contacts = {side: first[side][1] for side in feet.sides}
-    timing = exclude_out_of_step({side: done[side][1] for side in feet.sides})
-    weight = body_weight(whole, loads, timing, params)
-    # the standing split sums each sensor's positive load over the samples when both feet stand: which samples
-    # is asked of it first (with stand-ins), those samples are gathered in the second pass, then it runs again
-    wanted: dict[str, np.ndarray] = {}
-    standing_split(whole, {side: replace(foot, sensor_load_t=cast(np.ndarray, _Asked(foot, wanted)))
-                           for side, foot in loads.items()}, timing, params)
-    gathered: dict[str, list[np.ndarray]] = {side: [] for side in wanted}
-    weights = skeleton.layout.load_weights(skeleton.unit)
     features: dict[str, StanceFeatures] = {}
-    for side in feet.sides:  # one foot after the other: each holds a row group or two and its stances' windows
-        stretches = _stretches(feet, side, loads[side], weights, wanted.get(side), gathered.get(side))
-        features[side] = stance_features(whole, side, loads[side], contacts[side], timing, weight.value, params,
-                                         stretches=stretches)
+    # each foot's timing and offset (reads of its IMU, and of its sensor columns at the mid-swing samples) on a
+    # second thread, while the main thread goes on with the next foot
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-offset") as pool:
+        for side in feet.sides:
+            timed[side], offset[side], read[side], contacts[side], recording = _first_pass(feet, side, params,
+                                                                                         method_of, pool)
+        assert recording is not None
+        skeleton = _Skeleton(layout=recording.layout, unit=recording.unit, sample_rate_hz=recording.sample_rate_hz,
+                             meta=recording.meta, sides=feet.sides,
+                             times={side: read[side].time_s for side in feet.sides})
+        whole = cast(Recording, skeleton)  # the stages below read no samples of the recording
+        timing = exclude_out_of_step({side: timed[side].result() for side in feet.sides})
+        # the standing split sums each sensor's positive load over the samples when both feet stand: which samples
+        # is asked of it first (with stand-ins; it reads the timing and time), those samples are gathered in the
+        # second pass, then it runs again
+        wanted: dict[str, np.ndarray] = {}
+        standing_split(whole, {side: replace(foot, sensor_load_t=cast(np.ndarray, _Asked(foot, wanted)), clipped=True)
+                               for side, foot in read.items()}, timing, params)
+        gathered: dict[str, list[np.ndarray]] = {side: [] for side in wanted}
+        weights = skeleton.layout.load_weights(skeleton.unit)
+
+        def features_of(side: str, loads: FootLoads, weight_value: float) -> StanceFeatures:
+            stretches = _stretches(feet, side, loads, weights, wanted.get(side), gathered.get(side))
+            return stance_features(whole, side, loads, contacts[side], timing, weight_value, params,
+                                   stretches=stretches)
+
+        # a body weight from the body mass needs no forces: the first foot's stance features go ahead while the
+        # last foot's offset is still read (checked against the body weight once it is known)
+        early = _weight_from_mass(whole, read, params)
+        first = feet.sides[0]
+        if early is not None and len(feet.sides) > 1:
+            features[first] = features_of(first, offset[first].result(), early)
+        loads = {side: offset[side].result() for side in feet.sides}
+    weight = body_weight(whole, loads, timing, params)
+    if first in features and not _same_number(weight.value, early):  # never, unless the two rules part
+        for pieces in gathered.values():
+            pieces.clear()
+        features.clear()
+    for side in feet.sides:  # one foot after the other: each holds a stretch or two and its stances' windows
+        if side not in features:
+            features[side] = features_of(side, loads[side], weight.value)
     for side, pieces in gathered.items():
         rows = np.concatenate(pieces, axis=1) if pieces else np.zeros((skeleton.layout.n_sensors, 0), np.float32)
         loads[side] = replace(loads[side], sensor_load_t=cast(np.ndarray, _Given(rows)))
     standing = standing_split(whole, loads, timing, params)
     summary = summarise(whole, loads, timing, features, weight, params, standing=standing)
-    return assemble(whole, params, method, loads, contacts, timing, weight, features, summary)
+    return assemble(whole, params, method_of(whole, params), loads, contacts, timing, weight, features, summary)
+
+
+def _weight_from_mass(recording: Recording, loads: Mapping[str, FootLoads], params: AnalysisParams) -> float | None:
+    """The body weight ``body_weight`` gives when it comes from a body mass (calibrated forces): mass x g, known
+    before any force; None when it comes from the forces."""
+    mass = params.body_mass_kg if params.body_mass_kg is not None else recording.meta.body_mass_kg
+    if mass is None or any(foot.force_unit == "au" for foot in loads.values()):
+        return None
+    return float(mass) * STANDARD_GRAVITY_M_S2
+
+
+def _same_number(a: float, b: float | None) -> bool:
+    return b is not None and (a == b or (math.isnan(a) and math.isnan(b)))
 
 
 def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Callable[[Any, AnalysisParams], str],
-                offsets: ThreadPoolExecutor) -> tuple[Future[tuple[FootLoads, FootTiming]], Contacts, Recording]:
+                pool: ThreadPoolExecutor
+                ) -> tuple[Future[FootTiming], Future[FootLoads], FootLoads, Contacts, Recording]:
     """Checks, total force, events, offset and timing of one foot: its sensor columns read whole for the checks
     and the total force, then let go (event detection needs the room); the offset's mid-swing samples are read
-    again from the file, on the ``offsets`` thread, with the timing (the loads with the offset and the timing are
-    its result). Returns also the recording's description (a recording of no samples)."""
+    again from the file, on the ``pool``'s thread, after the timing (which reads the IMU there). Returns the
+    timing and the loads with the offset to come, the loads before it, the contacts and the recording's
+    description (a recording of no samples)."""
     description = feet.description
     values = feet.sensor_rows(side)
     time_s = feet.column(side, "time_s", np.float64)
@@ -430,24 +463,33 @@ def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Calla
                 if imu_sides is None or side in imu_sides else None
             imu = _Imu(accel_g=accel, gyro_dps=_ImuColumns(feet, side, [f"gyro_{a}_dps" for a in _AXES]))
     loads = replace(loads, imu=cast(Any, imu))
-    return offsets.submit(_offset_and_timing, feet, side, loads, contacts, params), contacts, recording
+    timing = pool.submit(_timing, feet, side, loads, contacts, params)
+    return timing, pool.submit(_offset, feet, side, loads, contacts, params), loads, contacts, recording
 
 
-def _offset_and_timing(feet: _Feet, side: str, loads: FootLoads, contacts: Contacts, params: AnalysisParams
-                       ) -> tuple[FootLoads, FootTiming]:
-    """``remove_offset_later`` and ``foot_timing`` of a foot, reading the file on a handle of this thread's."""
+def _timing(feet: _Feet, side: str, loads: FootLoads, contacts: Contacts, params: AnalysisParams) -> FootTiming:
+    """``foot_timing`` of a foot (it reads no force: the offset does not matter to it), its IMU read on a file
+    handle of this thread's."""
     own = feet.reopened()
     try:
-        if loads.imu is not None:  # the IMU's columns from this thread's handle
+        if loads.imu is not None:
             imu = cast(_Imu, loads.imu)
             loads = replace(loads, imu=cast(Any, _Imu(
                 accel_g=_ImuColumns(own, side, imu.accel_g.names) if imu.accel_g is not None else None,
                 gyro_dps=_ImuColumns(own, side, imu.gyro_dps.names) if imu.gyro_dps is not None else None)))
-        timing = foot_timing(loads, contacts, params)  # reads no force: the offset's does not matter to it
+        return foot_timing(loads, contacts, params)
+    finally:
+        own.close()
+
+
+def _offset(feet: _Feet, side: str, loads: FootLoads, contacts: Contacts, params: AnalysisParams) -> FootLoads:
+    """``remove_offset_later`` of a foot, its mid-swing samples read on a file handle of this thread's."""
+    own = feet.reopened()
+    try:
         weights = feet.layout.load_weights(feet.unit).astype(np.float32)[:, None]
         separate = loads.sensor_pressure_t is not None and loads.sensor_pressure_t is not loads.sensor_load_t
-        loads = remove_offset_later(loads, contacts, params, _gatherer(own, side, loads, weights, separate))
-        return replace(loads, imu=None), timing
+        found = remove_offset_later(loads, contacts, params, _gatherer(own, side, loads, weights, separate))
+        return replace(found, imu=None)
     finally:
         own.close()
 
