@@ -13,7 +13,6 @@ import atexit
 import importlib
 import os
 import sys
-import threading
 from collections.abc import Sequence
 
 from insole._errors import DeviceError, InputError, InsoleError, MissingExtraError, RecordingError, missing_extra
@@ -171,6 +170,8 @@ def _end_now(code: int) -> None:
     are waited for, and what was registered to run at exit runs (logging's flush, pyarrow's S3 finaliser, a
     caller's own hooks). A reader of standard output that went away is not our error (as in ``main``).
     """
+    import threading  # (not at the top: `insole --help` imports nothing it does not use)
+
     # what the interpreter's own exit does first, in its order: wait for the threads that are not daemons (and
     # run threading's exit hooks: idle executor workers joined), then the atexit functions (CPython's own calls)
     for step in (getattr(threading, "_shutdown", None), getattr(atexit, "_run_exitfuncs", None)):
