@@ -603,8 +603,8 @@ def _row_groups(
     those few columns of one group (about ``_PIECE_BYTES`` decoded), not the file's table.
 
     Arrow's freed buffers go back to the system once per row group, not after every piece: the next piece
-    reuses them instead of faulting fresh pages in (issue 19: releasing after each of the hour's 12 pieces
-    doubled the kernel's share of the read, 0.04 -> 0.09 s, for 5 MB less at the peak)."""
+    reuses them instead of faulting fresh pages in (issue 19, the hour's load: kernel time 0.09-0.12 s with a
+    release after each of its 12 pieces, 0.05 s with one per group, for 5-7 MB more at the peak)."""
     metadata = file.metadata
     first = 0
     for group in range(metadata.num_row_groups):
@@ -641,8 +641,9 @@ def _pieces(group: pq.RowGroupMetaData, names: list[str]) -> Iterator[list[str]]
 
 
 # Decoded bytes of one read beside the recording's arrays. Measured on the hour's file (issue 19, 2 x 360,000
-# rows, 25 columns): 6 MB pieces peak 15 MB lower than 8 columns at a time (11.5 MB) and read as fast; whole
-# row groups (36 MB) peak 20 MB higher for no gain in time once the other core is busy importing.
+# rows, 25 columns; CPU of the load, median of 5): 6 MB pieces released per group peak 17-20 MB lower than 8
+# columns (11.5 MB) released per piece, in 0.28 s of CPU instead of 0.31; 12 MB pieces peak 15-20 MB higher
+# than 6 MB ones for no less CPU.
 _PIECE_BYTES = 6 << 20
 
 
