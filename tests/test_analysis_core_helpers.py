@@ -300,3 +300,28 @@ def test_row_percentiles_equal_the_form_that_always_masked() -> None:
         for qs in ((10.0, 75.0), (90.0, 25.0)):
             found, expected = _row_nanpercentiles(rows, qs), always_masked(rows, qs)
             assert all(_same(f, e) for f, e in zip(found, expected)), trial
+
+
+def test_block_extremes_equal_the_padded_block_form() -> None:
+    """The tracked levels' block extremes, read where the whole blocks lie (the last partial block padded on its
+    own), against the NaN-padded copy of the whole signal they replaced."""
+    from insole.analysis._events import _block_extremes
+
+    def padded_extremes(filled: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+        n_blocks = -(-filled.size // block)
+        padded = np.full(n_blocks * block, np.nan)
+        padded[: filled.size] = filled
+        blocks = padded.reshape(n_blocks, block)
+        return np.fmin.reduce(blocks, axis=1), np.fmax.reduce(blocks, axis=1)
+
+    rng = np.random.default_rng(61)
+    for trial in range(300):
+        n, block = int(rng.integers(1, 2000)), int(rng.integers(1, 70))
+        filled = rng.normal(size=n) * 100
+        filled[rng.random(n) < rng.random() * 0.3] = np.nan
+        if trial % 4 == 0:
+            filled[-int(rng.integers(1, n + 1)) :] = np.nan  # the last blocks all NaN or partly
+        if trial % 5 == 0:
+            filled[rng.random(n) < 0.2] = 0.0 * rng.choice([1.0, -1.0])  # signed zeros
+        found, expected = _block_extremes(filled, block), padded_extremes(filled, block)
+        assert _same(found[0], expected[0]) and _same(found[1], expected[1]), trial

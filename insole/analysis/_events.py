@@ -403,19 +403,7 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     half = max(1, int(round(_TRACK_HALF_WINDOW_S / _TRACK_BLOCK_S)))
     if n_blocks < 2 * half + 1:  # shorter than one window: the whole recording is the window
         return np.full(n, floor), np.full(n, load_range)
-    # each block's lowest and highest value, NaN where it has none (what nanmin / nanmax reduce with); the
-    # whole blocks read where they lie, a last partial block on its own (the NaN padding it had changed nothing)
-    whole = n // block
-    blocks = filled[: whole * block].reshape(whole, block)
-    lows = np.empty(n_blocks)
-    highs = np.empty(n_blocks)
-    np.fmin.reduce(blocks, axis=1, out=lows[:whole])
-    np.fmax.reduce(blocks, axis=1, out=highs[:whole])
-    if whole < n_blocks:  # the last block padded with NaN as a row of its own, reduced as the others are
-        tail = np.full((1, block), np.nan)
-        tail[0, : n - whole * block] = filled[whole * block :]
-        lows[whole] = np.fmin.reduce(tail, axis=1)[0]
-        highs[whole] = np.fmax.reduce(tail, axis=1)[0]
+    lows, highs = _block_extremes(filled, block)
     edge = np.full(half, np.nan)
     windows_lo = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, lows, edge]), 2 * half + 1)
     windows_hi = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, highs, edge]), 2 * half + 1)
@@ -437,6 +425,26 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     local_floor = np.where(walking, local_floor, floor)
     local_range = np.where(walking, local_top - local_floor, load_range)
     return _centre_interp(n, block, local_floor), _centre_interp(n, block, local_range)
+
+
+def _block_extremes(filled: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each block's lowest and highest value, NaN where it has none (what nanmin / nanmax reduce with): the whole
+    blocks read where they lie, a last partial block padded with NaN as a row of its own and reduced as the
+    others are (the same numbers as padding a copy of the whole signal)."""
+    n = filled.size
+    n_blocks = -(-n // block)
+    whole = n // block
+    blocks = filled[: whole * block].reshape(whole, block)
+    lows = np.empty(n_blocks)
+    highs = np.empty(n_blocks)
+    np.fmin.reduce(blocks, axis=1, out=lows[:whole])
+    np.fmax.reduce(blocks, axis=1, out=highs[:whole])
+    if whole < n_blocks:
+        tail = np.full((1, block), np.nan)
+        tail[0, : n - whole * block] = filled[whole * block :]
+        lows[whole] = np.fmin.reduce(tail, axis=1)[0]
+        highs[whole] = np.fmax.reduce(tail, axis=1)[0]
+    return lows, highs
 
 
 def _centre_interp(n: int, block: int, values: np.ndarray) -> np.ndarray:
