@@ -424,3 +424,20 @@ def test_a_long_walk_in_large_row_groups_is_cut_into_stretches_alike(tmp_path: P
     path = _rewritten(write_parquet(recording, tmp_path / "whole.parquet"), tmp_path / "large.parquet", 150_000)
     assert pq.ParquetFile(path).metadata.num_row_groups == 2
     _same(_streamed(path, monkeypatch), analyze(recording), "row groups of 150,000")
+
+
+def test_a_damaged_row_group_is_refused_as_the_reader_refuses_it(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # bytes overwritten in the middle of the file (a sensor column of a row group): the reader's one-line refusal
+    from insole import MalformedFileError
+
+    recording = simulate(SimulationParams(duration_s=120.0, seed=2, layout="insole16", sample_rate_hz=100.0))
+    path = _rewritten(write_parquet(recording, tmp_path / "whole.parquet"), tmp_path / "damaged.parquet", 3_000)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4_000] = bytes(4_000)
+    path.write_bytes(bytes(data))
+    with pytest.raises(MalformedFileError) as refused:
+        load(path)
+    assert main(["analyze", str(path), "--json", str(tmp_path / "out.json")]) == 2
+    assert str(refused.value) in capsys.readouterr().err

@@ -330,6 +330,8 @@ def analyze_parquet(path: str | Path, params: AnalysisParams, method_of: Callabl
     feet = _Feet(Path(path))
     try:
         return _analyze(feet, params, method_of, assemble)
+    except (OSError, pa.ArrowException) as error:  # a part of the file that cannot be read: the reader says so
+        raise NotStreamable(str(error)) from None
     finally:
         feet.close()
 
