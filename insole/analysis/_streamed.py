@@ -415,9 +415,7 @@ def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Calla
     timing and the loads with the offset to come, the loads before it, the contacts and the recording's
     description (a recording of no samples)."""
     description = feet.description
-    # the first foot's columns all at once (Arrow decodes them on both cores); a later foot's a few at a time,
-    # beside the other thread's reading of the foot before it (the memory of both reads at once)
-    values = feet.sensor_rows(side, at_once=len(feet.columns) if side == feet.sides[0] else _COLUMNS_AT_ONCE)
+    values = feet.sensor_rows(side)  # 8 columns of a row group at a time, as the whole-file reader
     time_s = feet.column(side, "time_s", np.float64)
     valid = feet.column(side, "valid", bool)
     channels: dict[str, np.ndarray] = {}
