@@ -6,21 +6,28 @@ order, columns of the documented types, no missing values) reads the file while 
 foot:
 
 1. **Preparation, events and timing.** The foot's sensor columns (as ``load`` stores them, sensor by sensor),
-   its validity and its time are read; the sensor checks, the total force, event detection, the zero offset
-   (each sensor's median at the mid-swing samples, gathered from those samples only) and the timing run as in
-   ``analyze``, then the per-sensor readings are let go. What stays per foot is one-dimensional (time,
-   validity, total force) or small (the checks' findings, the offsets, the events).
+   its validity and its time are read; the sensor checks and the total force run on them as in ``analyze``,
+   then the per-sensor readings are let go and the events are detected on the force. The zero offset needs each
+   sensor's reading at up to 20,000 mid-swing samples: the foot's columns are read again for them, on a second
+   thread, after the timing (which reads the IMU there: the accelerometer at the ~20,000 samples that find the
+   vertical axis, the gyroscope's vertical axis), while the main thread goes on with the next foot. What stays
+   per foot is one-dimensional (time, validity, total force) or small (the checks' findings, offsets, events).
 2. **Stance features, by stretches of time.** After both feet's timing (a stride's exclusion and the body
-   weight need the other foot), each foot's sensor columns are read again a row group at a time; the
-   per-sensor loads of the analysis are rebuilt for a stretch of samples (``stretch_loads``: the same float32
-   operations, element by element) and the stances inside it are measured. A stretch ends where a stance
-   starts, never inside one, so each stance's COP, regional and per-sensor numbers come from its own samples;
-   the per-stance rows are joined and every aggregate is taken once over all of them, as on the whole arrays.
+   weight need the other foot), each foot's sensor columns are read again a row group at a time (the next one
+   read ahead on another thread); the per-sensor loads of the analysis are rebuilt for a stretch of about
+   65,536 samples (``stretch_loads``: the same float32 operations, element by element) and the stances inside
+   it are measured. A stretch ends where a stance starts, never inside one, so each stance's COP, regional and
+   per-sensor numbers come from its own samples; the per-stance rows are joined and every sum across sensors
+   and every aggregate is taken once over all of them, as on the whole arrays.
 
-Only the IMU channels the timing reads are read: the accelerometer at the ~20,000 samples that find the vertical
-axis, the gyroscope's vertical axis. A file that is not our writer's (another layout of rows, other column types,
-missing values, anything this reader does not expect) is not streamed: ``analyze`` then loads it whole, which also
-gives the reader's own message for a file it refuses.
+A foot stored in one row group of at most 64 MiB (our writer's hour) keeps its checked readings from the first
+pass instead of reading them twice more. A file that is not our writer's (another layout of rows, other column
+types, missing values, a part Arrow cannot read: anything this reader does not expect) is not streamed:
+``analyze`` then loads it whole, which also gives the whole-file reader's own message for a file it refuses.
+
+The reader lives here, beside the analysis, rather than in ``insole.io``: a package uses another's private
+modules only through its public names (tests/test_public_surfaces.py), and it needs the analysis' stages. It
+parses only what the analysis needs of our format's description, with the public types, and refuses the rest.
 """
 
 from __future__ import annotations
