@@ -325,3 +325,28 @@ def test_block_extremes_equal_the_padded_block_form() -> None:
             filled[rng.random(n) < 0.2] = 0.0 * rng.choice([1.0, -1.0])  # signed zeros
         found, expected = _block_extremes(filled, block), padded_extremes(filled, block)
         assert _same(found[0], expected[0]) and _same(found[1], expected[1]), trial
+
+
+def test_per_foot_statistics_with_the_feet_taken_earlier_are_the_same() -> None:
+    import pandas as pd
+
+    from insole.analysis._summary import foot_statistics, per_foot_statistics
+
+    rng = np.random.default_rng(67)
+    for trial in range(40):
+        tables = {}
+        for side in ("left", "right"):
+            m = int(rng.integers(0, 200))
+            table = pd.DataFrame({"stride": np.arange(m), "used": rng.random(m) < 0.8})
+            for j in range(8):
+                column = rng.normal(size=m) * 10.0 ** rng.uniform(-2, 3)
+                column[rng.random(m) < 0.1] = np.nan
+                table[f"metric_{j}_s"] = column
+            if trial % 3 == 0 and side == "right":  # the feet's metrics differ: taken again, over all of them
+                table = table.drop(columns=["metric_2_s"])
+            tables[side] = table
+        expected = per_foot_statistics(tables)
+        found = per_foot_statistics(tables, known={side: foot_statistics(t) for side, t in tables.items()})
+        assert list(found.columns) == list(expected.columns) and list(found.index) == list(expected.index)
+        for column in expected:
+            assert _same(found[column].to_numpy(), expected[column].to_numpy()), (trial, column)

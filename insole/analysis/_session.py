@@ -25,6 +25,7 @@ from insole.analysis._stance import StanceFeatures
 from insole.analysis._strides import FootTiming
 from insole.analysis._summary import (
     VARIABILITY_MIN_STRIDES,
+    FootStatistics,
     per_foot_statistics,
     robust_cv_pct,
     stride_variability_pct,
@@ -167,18 +168,21 @@ def summarise(
     body_weight: BodyWeight,
     params: AnalysisParams,
     standing: Any = _NOT_GIVEN,
+    foot_stats: Mapping[str, FootStatistics] | None = None,
 ) -> Summary:
     """The summary stage: mean/SD/CV per foot over the used strides, symmetry, timing variability, and the
     standing weight split.
 
     ``standing``: ``standing_split(recording, loads, timing, params)`` when the caller took it earlier (it
     needs only the timing and the loads, so a caller may take it right after the timing and let each foot's
-    per-sensor loads go after that foot's stance features); taken here when not given.
+    per-sensor loads go after that foot's stance features); taken here when not given. ``foot_stats``:
+    ``foot_statistics(features[side].strides)`` of the feet whose caller took it already (on that foot's own
+    thread, say): ``per_foot_statistics`` then uses it (the same numbers).
     """
     if standing is _NOT_GIVEN:
         standing = standing_split(recording, loads, timing, params)
     strides = {side: features[side].strides for side in recording.sides}
-    per_foot = per_foot_statistics(strides)
+    per_foot = per_foot_statistics(strides, known=dict(foot_stats) if foot_stats else None)
     cv, robust_cv, sd, used = {}, {}, {}, {}
     all_stride_times = []
     stride_times: dict[str, np.ndarray] = {}

@@ -26,6 +26,7 @@ variability measure raised in Parkinson's and Huntington's disease.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,8 @@ import pandas as pd
 
 __all__ = [
     "per_foot_statistics",
+    "foot_statistics",
+    "FootStatistics",
     "symmetry_table",
     "symmetry_index_pct",
     "robust_cv_pct",
@@ -121,8 +124,15 @@ def metric_columns(table: pd.DataFrame) -> list[str]:
     return names
 
 
-def per_foot_statistics(strides: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Mean, SD (n-1), CV (% of |mean|) and n over the used strides of each foot."""
+def per_foot_statistics(
+    strides: dict[str, pd.DataFrame], known: dict[str, FootStatistics] | None = None
+) -> pd.DataFrame:
+    """Mean, SD (n-1), CV (% of |mean|) and n over the used strides of each foot.
+
+    ``known``: ``foot_statistics(strides[side])`` of some feet, taken earlier (each foot's on its own thread,
+    say); used for a foot whose metrics are all the session's metrics in the session's order (the usual case:
+    both feet have the same columns), which are then the same numbers, and taken here otherwise.
+    """
     metrics: list[str] = []
     for table in strides.values():
         for name in metric_columns(table):
@@ -130,32 +140,57 @@ def per_foot_statistics(strides: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 metrics.append(name)
     columns: dict[str, np.ndarray] = {}
     for side, table in strides.items():
-        used = table["used"].to_numpy(dtype=bool) if "used" in table else np.ones(len(table), dtype=bool)
-        present = [j for j, name in enumerate(metrics) if name in table.columns]
-        if len(present) == len(metrics):  # every metric (the usual case): the rows as taken, no NaN frame first
-            values = np.ascontiguousarray(table[metrics].to_numpy(dtype=float)[used])  # (strides, metrics), C order
-        else:
-            values = np.full((int(used.sum()), len(metrics)), np.nan)
-            if present:  # the foot's metric columns taken at once (the same floats as column by column)
-                values[:, present] = table[[metrics[j] for j in present]].to_numpy(dtype=float)[used]
-        finite = np.isfinite(values)
-        n = finite.sum(axis=0)
-        unknown = ~finite
-        values[unknown] = 0.0  # our own array: what np.where(finite, values, 0.0) gives, in place
-        total = values.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(n > 0, total / n, np.nan)
-            deviations = values - mean
-            deviations *= deviations  # (** 2 is this same product)
-            deviations[unknown] = 0.0
-            squares = deviations.sum(axis=0)
-            sd = np.where(n > 1, np.sqrt(squares / np.maximum(n - 1, 1)), np.nan)
-            cv = np.where(np.abs(mean) > 0, 100.0 * sd / np.abs(mean), np.nan)
-        columns[f"{side}_mean"] = mean
-        columns[f"{side}_sd"] = sd
-        columns[f"{side}_cv_pct"] = cv
-        columns[f"{side}_n"] = n
+        found = known.get(side) if known else None
+        if found is None or found.metrics != metrics:
+            found = FootStatistics(metrics, *_statistics_of(table, metrics))
+        columns[f"{side}_mean"] = found.mean
+        columns[f"{side}_sd"] = found.sd
+        columns[f"{side}_cv_pct"] = found.cv_pct
+        columns[f"{side}_n"] = found.n
     return pd.DataFrame(columns, index=pd.Index(metrics, name="metric"))
+
+
+@dataclass(frozen=True, eq=False)
+class FootStatistics:
+    """One foot's column of ``per_foot_statistics``: its metrics (in order) and their mean, SD, CV and n."""
+
+    metrics: list[str]
+    mean: np.ndarray
+    sd: np.ndarray
+    cv_pct: np.ndarray
+    n: np.ndarray
+
+
+def foot_statistics(table: pd.DataFrame) -> FootStatistics:
+    """``per_foot_statistics`` of one foot's stride table over its own metrics (see ``known`` there)."""
+    metrics = metric_columns(table)
+    return FootStatistics(metrics, *_statistics_of(table, metrics))
+
+
+def _statistics_of(table: pd.DataFrame, metrics: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, SD, CV and n of ``metrics`` (NaN columns where the table lacks one) over the table's used rows."""
+    used = table["used"].to_numpy(dtype=bool) if "used" in table else np.ones(len(table), dtype=bool)
+    present = [j for j, name in enumerate(metrics) if name in table.columns]
+    if len(present) == len(metrics):  # every metric (the usual case): the rows as taken, no NaN frame first
+        values = np.ascontiguousarray(table[metrics].to_numpy(dtype=float)[used])  # (strides, metrics), C order
+    else:
+        values = np.full((int(used.sum()), len(metrics)), np.nan)
+        if present:  # the foot's metric columns taken at once (the same floats as column by column)
+            values[:, present] = table[[metrics[j] for j in present]].to_numpy(dtype=float)[used]
+    finite = np.isfinite(values)
+    n = finite.sum(axis=0)
+    unknown = ~finite
+    values[unknown] = 0.0  # our own array: what np.where(finite, values, 0.0) gives, in place
+    total = values.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, total / n, np.nan)
+        deviations = values - mean
+        deviations *= deviations  # (** 2 is this same product)
+        deviations[unknown] = 0.0
+        squares = deviations.sum(axis=0)
+        sd = np.where(n > 1, np.sqrt(squares / np.maximum(n - 1, 1)), np.nan)
+        cv = np.where(np.abs(mean) > 0, 100.0 * sd / np.abs(mean), np.nan)
+    return mean, sd, cv, n
 
 
 def symmetry_table(per_foot: pd.DataFrame, uncalibrated: bool = False) -> pd.DataFrame:
