@@ -350,3 +350,11 @@ def test_per_foot_statistics_with_the_feet_taken_earlier_are_the_same() -> None:
         assert list(found.columns) == list(expected.columns) and list(found.index) == list(expected.index)
         for column in expected:
             assert _same(found[column].to_numpy(), expected[column].to_numpy()), (trial, column)
+
+
+def test_the_mean_of_finite_rows_is_nanmean_bit_for_bit() -> None:
+    """heading_axis takes the plain mean when no value is NaN: the same numbers as nanmean."""
+    rng = np.random.default_rng(71)
+    for trial in range(200):
+        rows = rng.normal(size=(int(rng.integers(1, 30000)), 3)) * 10.0 ** rng.uniform(-3, 3)
+        assert _same(rows.mean(axis=0), np.nanmean(rows, axis=0)), trial

@@ -154,9 +154,12 @@ def heading_axis(foot: FootLoads) -> int | None:
         rows = np.flatnonzero(foot.valid)
         rows = rows[:: max(1, rows.size // 20000)]
     accel = np.asarray(samples.accel_g[rows], dtype=float)
-    if accel.size == 0 or not np.isfinite(accel).any():
+    finite = np.isfinite(accel)
+    if accel.size == 0 or not finite.any():
         return None
-    return int(np.argmax(np.abs(np.nanmean(accel, axis=0))))
+    # without NaN the plain mean is nanmean's own sum over the same array, divided by the same count
+    mean = accel.mean(axis=0) if finite.all() else np.nanmean(accel, axis=0)
+    return int(np.argmax(np.abs(mean)))
 
 
 def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> FootTiming:
