@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -85,10 +85,10 @@ def stance_features(
     """
     tm = timing[side]
     cop_ok, cpei_ok, why = cop_capability(recording.layout, loads.sensor_used)
-    table, cop_xy, measured, per_sensor = _step_table(
-        recording, loads, tm, contacts, body_weight, params, cop_ok, cpei_ok, stretches
-    )
     used = tm.step_used()
+    table, cop_xy, measured, per_sensor = _step_table(
+        recording, loads, tm, contacts, body_weight, params, cop_ok, cpei_ok, stretches, used
+    )
     table.insert(table.columns.get_loc("kind") + 1, "used", used[table["contact"].to_numpy()])
     used_rows = measured & used
     idx = np.flatnonzero(used_rows)
@@ -112,7 +112,7 @@ Stretch = tuple[int, np.ndarray, "np.ndarray | None"]
 Stretches = Callable[["np.ndarray | None"], Iterator[Stretch]]
 
 
-def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretches=None):
+def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretches=None, used=None):
     """One row per contact with both events; features for walking contacts without gaps."""
     fs = foot.sample_rate_hz
     hs, to = tm.hs_index, tm.to_index
@@ -146,10 +146,15 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretch
                 foot.positive_load_t, foot.sensor_load_unit == "N", foot.positive_pressure_t, foot.sensor_used,
                 recording.layout, a, b, fs,
             )
+            columns.update(_curve_features(foot, a, b, bw, cop_xy, recording.layout, cpei_ok))
         else:
-            cop_xy, regional, per_sensor = _by_stretches(stretches, foot, recording.layout, a, b, min_force,
-                                                         cop_ok)
-        columns.update(_curve_features(foot, a, b, bw, cop_xy, recording.layout, cpei_ok))
+            # the COP only stretch by stretch: its features and curve rows are taken there (cop_xy: the rows)
+            curve_stances = used[idx] if used is not None else np.ones(idx.size, dtype=bool)
+            cop_columns, cop_xy, regional, per_sensor = _by_stretches(
+                stretches, foot, recording.layout, a, b, min_force, cop_ok, cpei_ok, curve_stances,
+                int(params.curve_points))
+            columns.update(_curve_features(foot, a, b, bw, None, recording.layout, cpei_ok))
+            columns.update(cop_columns)
         # a sensor left out over part of a stance (a dead or stuck span) reads zero there:
         # its own numbers for that stance are missing, not "no load"
         left_out = np.zeros((a.size, recording.layout.n_sensors), dtype=bool)
@@ -229,17 +234,28 @@ def _stance_cuts(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     return a[(a > 0) & (previous_end < a)].astype(np.int64)
 
 
-def _by_stretches(stretches: Stretches, foot: FootLoads, layout: SensorLayout, a: np.ndarray, b: np.ndarray,
-                  min_force: float, cop_ok: bool
-                  ) -> tuple[tuple[np.ndarray, np.ndarray] | None, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The COP path and the regional and per-sensor features of the stances ``[a, b)``, a stretch at a time.
+class CopCurves(NamedTuple):
+    """The COP's (stances x points) curves over stance of the stances the curves average, x and y (mm)."""
 
-    Each stance lies in one stretch (``_stance_cuts``); its COP samples and its per-sensor reductions are the
-    same numbers as on the whole arrays. The per-stance rows of the stretches are joined in stance order.
+    x: np.ndarray
+    y: np.ndarray
+
+
+def _by_stretches(stretches: Stretches, foot: FootLoads, layout: SensorLayout, a: np.ndarray, b: np.ndarray,
+                  min_force: float, cop_ok: bool, cpei_ok: bool, curve_stances: np.ndarray, points: int
+                  ) -> tuple[dict[str, np.ndarray], CopCurves | None, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The COP features and curves and the regional and per-sensor features of the stances ``[a, b)``, a stretch
+    at a time (the COP of a stretch's samples only: no array of the whole foot's length).
+
+    Each stance lies in one stretch (``_stance_cuts``): its COP samples, COP features (cut at the width of the
+    longest stance of all, as on the whole arrays), COP curve (on the whole recording's grid of stance points,
+    ``curve_stances`` of the stances) and per-sensor reductions are the same numbers as on the whole arrays. The
+    per-stance rows of the stretches are joined in stance order, and the sums across sensors taken over all.
     """
-    n = foot.n
-    cop_x = np.full(n, np.nan) if cop_ok else None
-    cop_y = np.full(n, np.nan) if cop_ok else None
+    width = int((b - a).max()) if a.size else 0
+    cop_parts: list[dict[str, np.ndarray]] = []
+    curve_x: list[np.ndarray] = []
+    curve_y: list[np.ndarray] = []
     pressure_parts: list[dict[str, np.ndarray]] = []
     sensor_parts: list[dict[str, np.ndarray]] = []
     load_is_force = foot.sensor_load_unit == "N"
@@ -249,24 +265,48 @@ def _by_stretches(stretches: Stretches, foot: FootLoads, layout: SensorLayout, a
         if hi <= lo:
             continue
         a_s, b_s = a[lo:hi] - start, b[lo:hi] - start
-        if cop_x is not None and cop_y is not None:
-            x, y = _cop_of_stances(loads_t, layout, foot.force[start:stop], min_force, a_s, b_s)
-            cop_x[start:stop], cop_y[start:stop] = x, y
+        if cop_ok:
+            force = foot.force[start:stop]
+            x, y = _cop_of_stances(loads_t, layout, force, min_force, a_s, b_s)
+            for k in range(0, a_s.size, _FEATURE_BLOCK):
+                a_k, b_k = a_s[k:k + _FEATURE_BLOCK], b_s[k:k + _FEATURE_BLOCK]
+                index = _window_index(a_k, b_k, width)
+                windows = interval_windows(force, a_k, b_k, index=index)
+                cop_parts.append(cop_features(x, y, force, a_k, b_k, layout, cpei_ok, index=index,
+                                              force_windows=windows))
+            chosen = curve_stances[lo:hi]
+            if chosen.any():
+                grid = stance_grid(a[lo:hi][chosen], b[lo:hi][chosen], points, foot.n)  # the whole foot's grid
+                local = grid._replace(lower=grid.lower - start, upper=grid.upper - start)
+                curve_x.append(normalised_curves(x, a_s[chosen], b_s[chosen], points, local))
+                curve_y.append(normalised_curves(y, a_s[chosen], b_s[chosen], points, local))
+            del x, y
         per_sensor, group_pressure = stance_reductions(loads_t, load_is_force, pressures_t, foot.sensor_used,
                                                        layout, a_s, b_s, foot.sample_rate_hz)
         sensor_parts.append(per_sensor)
         pressure_parts.append(group_pressure)
-    cop_xy = (cop_x, cop_y) if cop_x is not None and cop_y is not None else None
+    cop_columns: dict[str, np.ndarray] = {}
+    curves = None
+    if cop_ok:
+        if cop_parts:
+            cop_columns = {key: np.concatenate([part[key] for part in cop_parts]) for key in cop_parts[0]}
+        else:  # no stance: the empty columns
+            nothing = np.zeros(0, dtype=np.int64)
+            cop_columns = cop_features(np.zeros(0), np.zeros(0), np.zeros(0), nothing, nothing, layout, cpei_ok)
+        empty = np.zeros((0, points))
+        curves = CopCurves(np.concatenate(curve_x) if curve_x else empty, np.concatenate(curve_y) if curve_y
+                           else empty.copy())
     if not sensor_parts:  # no stance: the empty columns of region_features
-        empty = np.zeros((layout.n_sensors, 0), dtype=np.float32)
-        pressure = empty if foot.sensor_pressure_t is not None else None
-        regional, per_sensor = region_features(empty, load_is_force, pressure, foot.sensor_used, layout, a, b,
+        empty_t = np.zeros((layout.n_sensors, 0), dtype=np.float32)
+        pressure = empty_t if foot.sensor_pressure_t is not None else None
+        regional, per_sensor = region_features(empty_t, load_is_force, pressure, foot.sensor_used, layout, a, b,
                                                foot.sample_rate_hz)
-        return cop_xy, regional, per_sensor
+        return cop_columns, curves, regional, per_sensor
     # the per-stance rows of every stretch, then the sums across sensors over all of them at once
     per_sensor = {key: np.concatenate([part[key] for part in sensor_parts]) for key in sensor_parts[0]}
     group_pressure = {key: np.concatenate([part[key] for part in pressure_parts]) for key in pressure_parts[0]}
-    return cop_xy, regional_columns(per_sensor, group_pressure, load_is_force, foot.sensor_used, layout), per_sensor
+    regional = regional_columns(per_sensor, group_pressure, load_is_force, foot.sensor_used, layout)
+    return cop_columns, curves, regional, per_sensor
 
 
 def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
@@ -330,7 +370,10 @@ def _curves(foot, hs, to, bw, cop_xy, params) -> pd.DataFrame:
     # in body weights: the same curves divided by one number
     scaled = math.isfinite(bw) and bw > 0
     data["force_bw_mean"], data["force_bw_sd"] = (mean / bw, sd / bw) if scaled else (nan.copy(), nan.copy())
-    if cop_xy is not None:
+    if isinstance(cop_xy, CopCurves):  # the curves themselves, taken stretch by stretch (the streamed analysis)
+        for name, rows in (("cop_x_mm", cop_xy.x), ("cop_y_mm", cop_xy.y)):
+            data[f"{name}_mean"], data[f"{name}_sd"] = _column_mean_sd_inplace(rows)
+    elif cop_xy is not None:
         for name, signal in (("cop_x_mm", cop_xy[0]), ("cop_y_mm", cop_xy[1])):
             curves = _stance_curves(signal, hs, to, points, foot.n, nan_as_zero=False)
             data[f"{name}_mean"], data[f"{name}_sd"] = _column_mean_sd_inplace(curves)
