@@ -93,6 +93,8 @@ def stance_features(
     used_rows = measured & used
     idx = np.flatnonzero(used_rows)
     hs_u, to_u = tm.hs_index[idx], tm.to_index[idx]
+    if isinstance(cop_xy, CopCurves):  # reduced (in place) and let go before the force's curves are made
+        cop_xy = CopCurves(np.stack(_column_mean_sd_inplace(cop_xy.x)), np.stack(_column_mean_sd_inplace(cop_xy.y)))
     curve = _curves(loads, hs_u, to_u, body_weight, cop_xy, params)
     region = _region_summary(table, table["used"].to_numpy(dtype=bool), recording.layout, loads)
     # per-sensor arrays have one row per measured contact; keep the used ones
@@ -235,7 +237,8 @@ def _stance_cuts(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
 
 
 class CopCurves(NamedTuple):
-    """The COP's (stances x points) curves over stance of the stances the curves average, x and y (mm)."""
+    """The COP's (stances x points) curves over stance of the stances the curves average, x and y (mm); or, once
+    reduced, each one's (2 x points) mean and SD."""
 
     x: np.ndarray
     y: np.ndarray
@@ -370,9 +373,9 @@ def _curves(foot, hs, to, bw, cop_xy, params) -> pd.DataFrame:
     # in body weights: the same curves divided by one number
     scaled = math.isfinite(bw) and bw > 0
     data["force_bw_mean"], data["force_bw_sd"] = (mean / bw, sd / bw) if scaled else (nan.copy(), nan.copy())
-    if isinstance(cop_xy, CopCurves):  # the curves themselves, taken stretch by stretch (the streamed analysis)
-        for name, rows in (("cop_x_mm", cop_xy.x), ("cop_y_mm", cop_xy.y)):
-            data[f"{name}_mean"], data[f"{name}_sd"] = _column_mean_sd_inplace(rows)
+    if isinstance(cop_xy, CopCurves):  # their mean and SD, from the rows taken stretch by stretch (streamed)
+        for name, (mean, sd) in (("cop_x_mm", cop_xy.x), ("cop_y_mm", cop_xy.y)):
+            data[f"{name}_mean"], data[f"{name}_sd"] = mean, sd
     elif cop_xy is not None:
         for name, signal in (("cop_x_mm", cop_xy[0]), ("cop_y_mm", cop_xy[1])):
             curves = _stance_curves(signal, hs, to, points, foot.n, nan_as_zero=False)
