@@ -358,3 +358,28 @@ def test_the_mean_of_finite_rows_is_nanmean_bit_for_bit() -> None:
     for trial in range(200):
         rows = rng.normal(size=(int(rng.integers(1, 30000)), 3)) * 10.0 ** rng.uniform(-3, 3)
         assert _same(rows.mean(axis=0), np.nanmean(rows, axis=0)), trial
+
+
+def test_interval_argmax_equals_the_converted_windows_form() -> None:
+    from insole.analysis._segments import interval_argmax, interval_windows
+
+    def converted(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+        windows = interval_windows(values, starts, stops, fill=-np.inf)
+        return starts.astype(np.int64) + np.argmax(np.nan_to_num(windows, copy=False, nan=-np.inf), axis=1)
+
+    rng = np.random.default_rng(73)
+    lowest = np.finfo(float).min
+    for trial in range(600):
+        n = int(rng.integers(2, 300))
+        values = rng.normal(size=n).round(int(rng.integers(0, 3)))  # ties
+        if trial % 3 == 1:
+            values[rng.random(n) < 0.05] = lowest  # the lowest float: ties with the padding as converted
+        if trial % 3 == 2:  # not finite: the converted path
+            values[rng.random(n) < 0.05] = np.nan
+            values[rng.random(n) < 0.03] = -np.inf
+            values[rng.random(n) < 0.02] = np.inf
+        k = int(rng.integers(1, 15))
+        starts = np.sort(rng.integers(0, n - 1, size=k))
+        stops = np.minimum(starts + rng.integers(1, 40, size=k), n)
+        assert _same(interval_argmax(values, starts, stops), converted(values, starts, stops)), trial
+    assert _same(interval_argmax(np.arange(5), np.array([0, 2]), np.array([2, 5])), np.array([1, 4]))

@@ -196,8 +196,13 @@ def interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -
     windows = interval_windows(values, starts, stops, fill=-np.inf)
     if windows.size == 0:
         return np.zeros(0, dtype=np.int64)
-    # (the windows are this call's own: converted in place)
-    return np.asarray(starts, dtype=np.int64) + np.argmax(np.nan_to_num(windows, copy=False, nan=-np.inf), axis=1)
+    # Values compare as np.nan_to_num(nan=-inf) makes them (NaN lowest, infinities as the extreme floats, the
+    # -inf padding past an interval's end as the lowest float). With every value finite that changes only the
+    # padding, which comes after the values it would tie with: the same first maximum without converting.
+    values = np.asarray(values)
+    if not (values.dtype.kind == "f" and np.isfinite(values).all()):
+        np.nan_to_num(windows, copy=False, nan=-np.inf)  # (the windows are this call's own: converted in place)
+    return np.asarray(starts, dtype=np.int64) + np.argmax(windows, axis=1)
 
 
 def hysteresis(values: np.ndarray, high: float | np.ndarray, low: float | np.ndarray) -> np.ndarray:
