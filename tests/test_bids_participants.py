@@ -15,7 +15,7 @@ import pytest
 from _data import missing_reason, shared_data_dir
 
 import insole
-from insole.io._export import BidsExportParams, write_bids
+from insole.io import BidsExportParams, write_bids
 from insole.simulate import SimulationParams, simulate
 
 COHORT = shared_data_dir() / "gaitpdb-cohort"

@@ -163,3 +163,18 @@ def test_a_robust_cv_of_a_mad_of_zero_reads_n_a_per_foot() -> None:
     assert (row.left, row.right, row.outside) == (None, None, ())
     assert row.not_available.startswith("n/a (median absolute deviation 0: most stride times of the left and right")
     assert row.not_available in render_html(report)
+
+
+def test_a_baseline_of_the_same_simulated_person_with_another_pattern_is_judged():
+    """A clinician comparing a simulated walk with a baseline of the same seed and another pattern expects the
+    same person: the report judges that baseline (``other_person`` is None) and refuses one of another seed."""
+    from insole.report._build import other_person
+    from insole.simulate import SimulationParams, simulate
+
+    def walk(pattern: str, seed: int) -> dict:
+        recording = simulate(SimulationParams(pattern=pattern, seed=seed, duration_s=20.0))
+        return {"subject_id": recording.meta.subject_id}
+
+    normal, antalgic, other_seed = walk("normal", 3), walk("antalgic", 3), walk("normal", 4)
+    assert other_person(antalgic, normal) is None
+    assert other_person(other_seed, normal) == "the baseline is another person (sim-3 vs sim-4)"
