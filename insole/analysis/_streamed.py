@@ -452,6 +452,9 @@ def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Calla
     # them for the offset and the stance features instead of reading the file twice more
     if len(feet.group_spans(side)) == 1 and values.nbytes <= _KEEP_BYTES:
         feet.kept[side] = checks.readings_t
+    # the first foot, read while nothing else is held, keeps them through event detection: its offset is then
+    # gathered from them (no second read of its columns); a later foot's would add to the first foot's arrays
+    held = checks.readings_t if side == feet.sides[0] and side not in feet.kept else None
     stand_in = np.zeros((values.shape[0], 0), dtype=np.float32)
     loads = replace(loads, checks=replace(checks, readings_t=stand_in))
     method = method_of(recording, params)
@@ -473,7 +476,25 @@ def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Calla
             imu = _Imu(accel_g=accel, gyro_dps=_ImuColumns(feet, side, [f"gyro_{a}_dps" for a in _AXES]))
     loads = replace(loads, imu=cast(Any, imu))
     timing = pool.submit(_timing, feet, side, loads, contacts, params)
-    return timing, pool.submit(_offset, feet, side, loads, contacts, params), loads, contacts, recording
+    if held is None:
+        return timing, pool.submit(_offset, feet, side, loads, contacts, params), loads, contacts, recording
+    offset: Future[FootLoads] = Future()
+    offset.set_result(replace(remove_offset_later(loads, contacts, params, _held_gatherer(held, feet, loads)),
+                              imu=None))
+    return timing, offset, loads, contacts, recording
+
+
+def _held_gatherer(readings: np.ndarray, feet: _Feet, loads: FootLoads
+                   ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]:
+    """``_gatherer`` from the foot's checked readings, held in memory."""
+    weights = feet.layout.load_weights(feet.unit).astype(np.float32)[:, None]
+    separate = loads.sensor_pressure_t is not None and loads.sensor_pressure_t is not loads.sensor_load_t
+
+    def gather(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        at = readings[:, rows]
+        return (at * weights, at) if separate else (at, None)
+
+    return gather
 
 
 def _timing(feet: _Feet, side: str, loads: FootLoads, contacts: Contacts, params: AnalysisParams) -> FootTiming:
