@@ -7,11 +7,13 @@ foot:
 
 1. **Preparation, events and timing.** The foot's sensor columns (as ``load`` stores them, sensor by sensor),
    its validity and its time are read; the sensor checks and the total force run on them as in ``analyze``,
-   then the per-sensor readings are let go and the events are detected on the force. The zero offset needs each
-   sensor's reading at up to 20,000 mid-swing samples: the foot's columns are read again for them, on a second
-   thread, after the timing (which reads the IMU there: the accelerometer at the ~20,000 samples that find the
-   vertical axis, the gyroscope's vertical axis), while the main thread goes on with the next foot. What stays
-   per foot is one-dimensional (time, validity, total force) or small (the checks' findings, offsets, events).
+   and the events are detected on the force. The zero offset needs each sensor's reading at up to 20,000
+   mid-swing samples: the first foot, read while nothing else is held, keeps its readings through event
+   detection and takes them there; a later foot lets its readings go before event detection and reads its
+   columns again for them, on a second thread, while the main thread goes on. The timing runs on that thread
+   too (it reads the IMU: the accelerometer at the ~20,000 samples that find the vertical axis, the gyroscope's
+   vertical axis). What stays per foot is one-dimensional (time, validity, total force) or small (the checks'
+   findings, offsets, events).
 2. **Stance features, by stretches of time.** After both feet's timing (a stride's exclusion and the body
    weight need the other foot), each foot's sensor columns are read again a row group at a time (the next one
    read ahead on another thread); the per-sensor loads of the analysis are rebuilt for a stretch of about
@@ -417,10 +419,10 @@ def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Calla
                 pool: ThreadPoolExecutor
                 ) -> tuple[Future[FootTiming], Future[FootLoads], FootLoads, Contacts, Recording]:
     """Checks, total force, events, offset and timing of one foot: its sensor columns read whole for the checks
-    and the total force, then let go (event detection needs the room); the offset's mid-swing samples are read
-    again from the file, on the ``pool``'s thread, after the timing (which reads the IMU there). Returns the
-    timing and the loads with the offset to come, the loads before it, the contacts and the recording's
-    description (a recording of no samples)."""
+    and the total force; the first foot's kept for its offset, a later one's let go before event detection (the
+    room it needs) and its mid-swing samples read again from the file on the ``pool``'s thread, after the timing
+    (which reads the IMU there). Returns the timing and the loads with the offset (to come), the loads before it,
+    the contacts and the recording's description (a recording of no samples)."""
     description = feet.description
     values = feet.sensor_rows(side)  # 8 columns of a row group at a time, as the whole-file reader
     time_s = feet.column(side, "time_s", np.float64)
