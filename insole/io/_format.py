@@ -235,8 +235,8 @@ def parquet_write_options(table: pa.Table) -> dict[str, Any]:
     table's rows (``_encoding_sample``) written both ways:
 
     * ``BYTE_STREAM_SPLIT`` (the bytes of the values regrouped by position before zstd): smaller where nearly every
-      value differs, as a continuous signal's do (the time axis; the simulated hour's pressures and IMU: 79 -> 51
-      MB for the file, written in a quarter of the CPU time and decoded in 0.16 instead of 0.28 CPU-s);
+      value differs, as a continuous signal's do (the time axis; the simulated hour's pressures and IMU: 79 -> 52
+      MB for the file, written in under half the CPU time, decoded in 0.16 instead of 0.21-0.28 CPU-s);
     * dictionary (each distinct value once, then small indices): smaller for quantised signals with few levels
       (PhysioNet gaitpdb's forces, gaitndd's foot switches: half the size of the split bytes).
 
