@@ -28,6 +28,11 @@ def test_summary_fits_a_terminal_and_compares_signed_measures_by_difference(caps
     offset = analysis["summary"]["symmetry"]["cop_ml_offset_mm"]
     row = next(line for line in out.splitlines() if line.strip().startswith("mean COP offset"))
     assert row.endswith(f"R-L {offset['difference']:+.1f}")
+    # the same offset as % of the ball width, the measure the report shows (one number, two units)
+    percent = analysis["summary"]["symmetry"]["cop_ml_offset_pct"]
+    row = next(line for line in out.splitlines() if line.strip().startswith("COP offset (% ball width)"))
+    assert row.split()[-4:] == [f"{percent['left_mean']:.1f}", f"{percent['right_mean']:.1f}", "R-L",
+                                f"{percent['difference']:+.1f}"]
     share = analysis["summary"]["symmetry"]["heel_share_pct"]
     row = next(line for line in out.splitlines() if line.strip().startswith("heel share"))
     assert row.endswith(f"{share['symmetry_index_pct']:+.1f}")

@@ -306,6 +306,7 @@ _SHOWN = (
     ("gait_line_length_mm", "gait line length", "mm", ".0f"),
     ("gait_line_width_mm", "gait line width", "mm", ".0f"),
     ("cop_ml_offset_mm", "mean COP offset (+medial)", "mm", ".1f"),
+    ("cop_ml_offset_pct", "COP offset", "% ball width", ".1f"),
     ("cpei_pct", "CPEI", "%", ".1f"),
     ("heel_share_pct", "heel share", "%", ".1f"),
     ("midfoot_share_pct", "midfoot (arch) share", "%", ".1f"),
