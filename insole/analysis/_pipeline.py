@@ -51,6 +51,7 @@ from insole.analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents
 from insole.analysis._session import PLAUSIBLE_LOAD_TO_BODY_WEIGHT, BodyWeight, body_weight, summarise
 from insole.analysis._stance import StanceFeatures, stance_features
 from insole.analysis._strides import FootTiming, exclude_out_of_step, foot_timing
+from insole.analysis._summary import FootStatistics, foot_statistics
 
 __all__ = ["analyze", "event_method"]
 
@@ -138,11 +139,15 @@ def _analyze(recording: Recording, params: AnalysisParams | None, owned: bool) -
     timing = exclude_out_of_step({side: found[2] for side, found in per_foot.items()})
     weight = body_weight(recording, loads, timing, params)
 
-    def features_of(side: str) -> StanceFeatures:
-        return stance_features(recording, side, loads[side], contacts[side], timing, weight.value, params)
+    def features_of(side: str) -> tuple[StanceFeatures, FootStatistics]:
+        found = stance_features(recording, side, loads[side], contacts[side], timing, weight.value, params)
+        # the foot's stride statistics on its own thread (the summary's numbers, taken while the other foot works)
+        return found, foot_statistics(found.strides)
 
-    features = dict(zip(recording.sides, _per_side(features_of, recording, parallel=not owned)))
-    summary = summarise(recording, loads, timing, features, weight, params)
+    done = dict(zip(recording.sides, _per_side(features_of, recording, parallel=not owned)))
+    features = {side: found for side, (found, _) in done.items()}
+    foot_stats = {side: stats for side, (_, stats) in done.items()}
+    summary = summarise(recording, loads, timing, features, weight, params, foot_stats=foot_stats)
     return _assemble(recording, params, method, loads, contacts, timing, weight, features, summary)
 
 

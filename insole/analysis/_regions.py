@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from insole._layout import SensorLayout
-from insole.analysis._segments import reduce_intervals
+from insole.analysis._segments import reduce_intervals, reduce_rows_intervals
 
 __all__ = [
     "REPORTED_GROUPS",
@@ -93,22 +93,12 @@ def available_groups(layout: SensorLayout, used: np.ndarray) -> dict[str, np.nda
 
 
 def _per_sensor(ufunc: np.ufunc, rows_t: np.ndarray, hs: np.ndarray, to: np.ndarray) -> np.ndarray:
-    """(stances, sensors) reductions over ``[hs, to)`` of a (sensors, samples) array, in one pass.
+    """(stances, sensors) reductions over ``[hs, to)`` of a (sensors, samples) array.
 
-    One ``reduceat`` along the samples axis covers every sensor row
-    (contiguous in memory); stances that end at the last sample, which
-    ``reduceat`` cannot bound, are reduced on their own.
+    ``reduce_rows_intervals``: the numbers of one ``reduceat`` along the samples
+    axis, taken row by row so that numpy lets the other foot's thread run.
     """
-    n = rows_t.shape[1]
-    inner = to < n
-    out = np.empty((hs.size, rows_t.shape[0]), dtype=rows_t.dtype)
-    if inner.any():
-        bounds = np.empty(2 * int(inner.sum()), dtype=np.int64)
-        bounds[0::2], bounds[1::2] = hs[inner], to[inner]
-        out[inner] = ufunc.reduceat(rows_t, bounds, axis=1)[:, 0::2].T
-    for i in np.flatnonzero(~inner):
-        out[i] = ufunc.reduce(rows_t[:, hs[i]:], axis=1)
-    return out
+    return reduce_rows_intervals(ufunc, rows_t, hs, to)
 
 
 def region_features(
