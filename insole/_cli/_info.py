@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from insole._cli._arguments import add_recording_command
+from insole._cli._arguments import FormatChoices, add_recording_command
 from insole._cli._outputs import printable
 from insole._recording import Recording
 from insole._version import __version__
-from insole.io import detect_format, formats, load, read_stream
+from insole.io import detect_format, load, read_stream
 
 __all__ = ["add_parser", "describe", "INFO_SCHEMA", "INFO_SCHEMA_VERSION"]
 
@@ -39,7 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         example="insole info recordings/gaitndd_control1.parquet --json",
     )
     parser.add_argument("--json", action="store_true", help="print JSON (schema: docs/info-json.md)")
-    parser.add_argument("--format", choices=sorted(formats()), help="force an input format instead of detecting it")
+    parser.add_argument("--format", choices=FormatChoices(), metavar="FORMAT",
+                        help="force an input format instead of detecting it: %(choices)s")
     parser.add_argument(
         "--map", type=Path, metavar="MAPPING",
         help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md)",

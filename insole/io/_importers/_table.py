@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from insole._errors import InputError, MalformedFileError
+from insole.io._load import provenance  # noqa: F401  (one digest for every input; the importers import it from here)
 
 __all__ = ["TextTable", "read_text", "split_rows", "parse_numeric", "CUT_SHORT", "one_line", "refuse_huge_gaps"]
 
@@ -260,18 +261,6 @@ def _column_name(columns: np.ndarray, index: int, names: list[str] | None) -> st
     if names:
         return f"column {number} ({names[index]})"
     return f"column {number}"
-
-
-def provenance(path: Path, format_name: str) -> dict[str, object]:
-    """What the input was: its name as given, size and SHA-256 (so a result can be traced to a file)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"path": str(path), "file": path.name, "format": format_name, "size_bytes": path.stat().st_size,
-            "sha256": digest.hexdigest()}
 
 
 def importer_software(importer_name: str) -> dict[str, object]:
