@@ -129,7 +129,7 @@ INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
                     "test_lean_outputs.py", "test_streamed_analysis.py", "test_capture_stop.py",
                     "test_clinic_backup.py", "test_clinic_app.py", "test_clinic_app_security.py",
                     "test_views_agree.py", "test_report_review_fixes.py", "test_report_new_user.py"),
-    "insole.io": ("test_format.py", "test_importers*", "test_importer_refusals.py", "test_fuzz_importers.py",
+    "insole.io": ("test_format*.py", "test_importers*", "test_importer_refusals.py", "test_fuzz_importers.py",
                   "test_vendor_importers.py", "test_exports.py", "test_export_safety.py", "test_time_axis.py"),
     "insole.simulate": ("test_simulate*",),
     # the data model (layouts, recordings, errors) is tested on its own
