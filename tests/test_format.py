@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -21,7 +22,14 @@ from insole import (
     ReferenceEvents,
     get_layout,
 )
-from insole.io._format import FORMAT_VERSION, read_parquet, read_stream, recover, write_parquet
+from insole.io._format import (
+    FORMAT_VERSION,
+    parquet_write_options,
+    read_parquet,
+    read_stream,
+    recover,
+    write_parquet,
+)
 
 RATE_HZ = 100.0
 
@@ -203,3 +211,15 @@ def test_csv_export_of_feet_on_separate_clocks_reads_back_identical(tmp_path: Pa
     one_foot = recording.replace(right=None)
     csv_path, _ = write_csv(one_foot, tmp_path / "left.csv")
     assert insole.load(csv_path).equals(one_foot)
+
+
+def test_the_writer_options_follow_the_columns_the_table_has() -> None:
+    """Which float column gets which encoding is tested in test_format_encoding.py; here the options' shape."""
+    table = pa.table({"side": pa.array(["left"] * 3), "time_s": pa.array([0.0, 0.01, 0.02]),
+                      "valid": pa.array([True, False, True]), "force_au": pa.array([1.0, 2.0, 3.0], pa.float32())})
+    options = parquet_write_options(table)
+    assert options["compression"] == "zstd" and options["row_group_size"] == 360_000
+    floats = {"time_s", "force_au"}
+    split, dictionary = set(options["use_byte_stream_split"]), set(options["use_dictionary"])
+    assert split <= floats and not split & dictionary  # a column in both would be dictionary-encoded
+    assert split | dictionary == set(table.schema.names)

@@ -14,7 +14,7 @@ from _data import shared_data_dir
 
 import insole
 from insole import FootSamples, Recording, RecordingMeta, get_layout
-from insole.io._format import parquet_write_options, read_parquet, write_parquet
+from insole.io import read_parquet, write_parquet
 
 RATE_HZ = 100.0
 REPO = Path(__file__).resolve().parents[1]
@@ -96,17 +96,6 @@ def test_the_chosen_encodings_make_the_file_no_larger_than_either_single_one(tmp
     assert size < every_split.stat().st_size and size < every_dictionary.stat().st_size
 
 
-def test_the_options_follow_the_columns_the_table_has() -> None:
-    table = pa.table({"side": pa.array(["left"] * 3), "time_s": pa.array([0.0, 0.01, 0.02]),
-                      "valid": pa.array([True, False, True]), "force_au": pa.array([1.0, 2.0, 3.0], pa.float32())})
-    options = parquet_write_options(table)
-    assert options["compression"] == "zstd" and options["row_group_size"] == 360_000
-    floats = {"time_s", "force_au"}
-    split, dictionary = set(options["use_byte_stream_split"]), set(options["use_dictionary"])
-    assert split <= floats and not split & dictionary  # a column in both would be dictionary-encoded
-    assert split | dictionary == set(table.schema.names)
-
-
 def test_a_file_written_before_reads_the_same_as_one_written_now(tmp_path: Path) -> None:
     recording = _mixed()
     now = write_parquet(recording, tmp_path / "now.parquet")
@@ -138,3 +127,16 @@ def test_real_quantised_forces_keep_the_dictionary_and_the_file_shrinks(tmp_path
     before = _write_as_before(now, tmp_path / "before.parquet")
     assert now.stat().st_size < before.stat().st_size
     assert read_parquet(now).equals(recording) and read_parquet(before).equals(recording)
+
+
+@pytest.mark.parametrize("shipped", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_the_analysis_of_a_shipped_file_and_of_its_rewrite_is_the_same(shipped: Path, tmp_path: Path) -> None:
+    """``analyze`` of a path reads the file itself, a stretch at a time: the encodings must not change a number."""
+    from insole.analysis import analyze
+    from insole.io import analysis_tables
+
+    rewritten = write_parquet(read_parquet(shipped), tmp_path / shipped.name)
+    before, now = analysis_tables(analyze(shipped)), analysis_tables(analyze(rewritten))
+    assert sorted(before) == sorted(now) and before
+    for name, table in before.items():
+        pd.testing.assert_frame_equal(now[name], table, check_exact=True, obj=name)
