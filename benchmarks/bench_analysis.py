@@ -427,55 +427,30 @@ def render(found: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# What the whole-process peak is made of, and the design for flat memory (issue 19, Deliver 4): prose of this
-# section, with the 8 h figures of the run filled in.
+# What the whole-process peak is made of (issue 19, Deliver 4): prose of this section, with the run's figures
+# filled in.
 _MEMORY_NOTE = """\
-**Where the memory goes.** `insole analyze FILE --json OUT` reads our Parquet recording a few columns of a row \
-group at a time straight into each foot's arrays (the values sensor by sensor, so the analysis' (sensors x \
-samples) rows are the recording's own memory) and, when no other output (`--report`, `--dashboard`) reads the \
-samples afterwards, the analysis works in those arrays instead of a copy and takes the feet one after the other. \
-The same numbers as the whole-array `analyze()`, table by table, bit for bit (tests/test_streamed_analysis.py). \
-What stays is the interpreter with numpy, pandas and pyarrow (about 115 MiB), the recording (97 bytes per foot \
-and sample: 16 float32 pressures, 6 float32 IMU channels, float64 time, validity; 533 MiB for 8 h, of which the \
-pressures are {values_mib:.0f} MiB), per foot the per-sensor loads in N (pressure x area, 64 bytes a sample; \
-the pressures are kept too, for peak pressures and PTI) and the total force (8 bytes), and the transients of \
-event detection and of the stance features of one foot: {hour_mib:.0f} MiB at 1 h, {eight_mib:.0f} MiB at \
-8 h in this run.
-
-**Flat memory for long recordings: the design, not yet built.** At 8 h the recording's own arrays already \
-exceed the 600 MiB target with the interpreter, so no path that holds the recording whole can meet it: the \
-analysis has to read the file while it works. Our Parquet file is columnar, which makes two kinds of pass cheap: \
-one sensor of one foot for the whole recording (11 MiB at 8 h), and every sensor for a stretch of time (row \
-groups). What each stage needs, and how it decomposes exactly:
-
-1. *Kept whole, per foot*: time, validity, the provisional and the final total force (1-D, 25 bytes a sample, \
-   about 70 MiB per foot at 8 h). Event detection and the zero offset's swing selection run on these with the \
-   code of today, one foot at a time (its transients are 130-210 MiB at 8 h).
-2. *Sensor checks, sensor by sensor*: window maxima and block extremes (the spike thresholds and floors come \
-   from these small arrays: a first pass), spikes (one or two neighbours), each sensor's top and bottom, its \
-   load share (a sum over its whole row, so numpy's pairwise summation is the same), the follow-out of a quiet \
-   run and the saturation plateaus (on that sensor's row); the per-sample total is accumulated row after row \
-   in float64, the additions of `values.sum(axis=0)` in the same order (checked: equal bit for bit for 8, 16 \
-   and 99 sensors). The walking blocks, usual ranges and \
-   percentiles of the total need the 1-D total and the block arrays only.
-3. *Total force* (pressure x area summed over sensors): the same row-by-row accumulation.
-4. *Zero offset*: the per-sensor medians are taken at 20,000 or fewer chosen mid-swing samples, gathered \
-   from each sensor's row: exact.
-5. *Stance features by stretches of time*: the sensors' rows are rebuilt for a stretch (some minutes, its edges \
-   in a swing so that every stance lies in one stretch; the centre of pressure is computed sample by sample and \
-   the per-stance features from their stance's samples, to be confirmed stage by stage, so no further overlap \
-   is needed) with the zeroed samples, offset and clipping of today, element by element in float32: equal to \
-   the whole arrays bit for bit. Per-stance rows are concatenated and the aggregates (mean \
-   and SD curves, regional and per-sensor summaries) computed once from them. This needs the stance stage \
-   split into per-stance arrays of a stretch and the aggregates over all of them (`_stance`, `_regions`, \
-   `_cop`); the standing weight split sums loads over standing samples, which must be gathered per sensor \
-   (not summed per stretch) to keep its float64 sums identical.
-
-Estimated peak at 8 h: the interpreter (115 MiB), the 1-D arrays of both feet (140 MiB), event detection of \
-one foot (up to 210 MiB), one sensor row or one stretch (under 20 MiB) and the result tables (tens of MiB): \
-about 500 MiB, flat in everything but the 1-D arrays and the tables; chunking event detection too (its \
-tracked levels are windowed, with overlap) would flatten the 1-D part. Its price is time: every sample is decoded two \
-or three times (the sensor passes and the stretches), about 2.5 s of CPU per decode of 8 h."""
+**Where the memory goes: the streamed analysis.** `insole analyze FILE --json OUT` of one of our Parquet \
+recordings, without `--report` or `--dashboard` (which read the samples afterwards), does not load the \
+recording: the analysis (insole/analysis/_streamed.py) reads the file while it works, one foot at a time, in two \
+passes. First pass: the foot's sensor columns are read whole and the sensor checks, the total force and event \
+detection run on them with the code of the whole-array path; each sensor's zero offset comes from up to 20,000 \
+mid-swing samples (the first foot keeps its readings for this; a later foot drops them and reads those samples \
+again on a second thread). After it, each foot keeps one value per sample (time, validity, total force: about \
+25 bytes a sample). Second pass, once both feet's timing and the body weight are known: each foot's columns are \
+read again a row group at a time (the next one read ahead), cut into stretches of about 65,536 samples that end \
+where a stance starts, the per-sensor loads rebuilt for the stretch with the same float32 operations, and each \
+stance measured from its own samples; every average over stances is taken once over all of them. The tables \
+are those of `analyze(load(path))` bit for bit (tests/test_streamed_analysis.py forces row groups of 50 to \
+150,000 rows on real and simulated recordings; the 8 h file of this benchmark was checked once too). An hour \
+stored in one row group keeps its readings instead of reading them again; files of other writers are loaded \
+whole, as before. The command sets glibc's mmap threshold to 4 MiB (Linux), so that freed arrays of tens of MB \
+leave the process instead of staying resident. Peak in this run: {hour_mib:.0f} MiB at 1 h, {eight_mib:.0f} MiB \
+at 8 h (the 8 h recording's pressures alone are {values_mib:.0f} MiB). What still grows with duration: the \
+one-value-per-sample arrays of both feet (about 105 MiB at 8 h), the result tables, and during its first pass \
+one foot's sensor readings (184 MB at 8 h); checking the sensors one at a time and detecting events in \
+overlapping chunks would flatten those too. The price is CPU: each foot's sensor columns are decoded two or \
+three times."""
 
 
 def run() -> str:
