@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import insole
+import insole.io._format as _format
 from insole import (
     FootSamples,
     MalformedFileError,
@@ -223,3 +224,26 @@ def test_the_writer_options_follow_the_columns_the_table_has() -> None:
     split, dictionary = set(options["use_byte_stream_split"]), set(options["use_dictionary"])
     assert split <= floats and not split & dictionary  # a column in both would be dictionary-encoded
     assert split | dictionary == set(table.schema.names)
+
+
+def test_dictionary_columns_are_read_in_pieces_of_their_decoded_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quantised sensor is stored as small dictionary indices but read as whole float32 values: the reader's
+    pieces are sized by the values (rows x 4 bytes), not by the few stored bytes."""
+    n = 20_000
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 8, (n, 16)) * np.float32(12.5)  # 8 levels: every sensor column dictionary-encoded
+    foot = FootSamples(time_s=np.arange(n) / RATE_HZ, values=values.astype(np.float32), valid=np.ones(n, bool))
+    recording = Recording(layout=get_layout("insole16"), unit="kPa", sample_rate_hz=RATE_HZ, left=foot, right=None,
+                          meta=RecordingMeta())
+    path = write_parquet(recording, tmp_path / "levels.parquet")
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    sensors = [f"{name}_kpa" for name in recording.layout.sensor_names]
+    stored = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+    assert all("RLE_DICTIONARY" in stored[name].encodings for name in sensors)
+    assert all(stored[name].total_uncompressed_size < n for name in sensors)  # under a byte per value stored
+    monkeypatch.setattr(_format, "_PIECE_BYTES", 3 * n * 4)  # three sensors' values
+    runs = list(_format._pieces(group, sensors))
+    assert [len(run) for run in runs] == [3, 3, 3, 3, 3, 1]
+    assert read_parquet(path).equals(recording)

@@ -686,9 +686,9 @@ def _row_groups(
 
 
 def _pieces(group: pq.RowGroupMetaData, names: list[str]) -> Iterator[list[str]]:
-    """``names`` in runs whose decoded size in ``group`` (as the file's metadata gives it) stays within
-    ``_PIECE_BYTES``, at least one column each: for 360,000 rows of float32, four sensor columns at a time."""
-    size_of = {group.column(i).path_in_schema: group.column(i).total_uncompressed_size
+    """``names`` in runs whose decoded size in ``group`` (``_decoded_bytes``) stays within ``_PIECE_BYTES``, at
+    least one column each: for 360,000 rows of float32, four sensor columns at a time."""
+    size_of = {group.column(i).path_in_schema: _decoded_bytes(group.column(i), group.num_rows)
                for i in range(group.num_columns)}
     batch: list[str] = []
     size = 0
@@ -701,6 +701,20 @@ def _pieces(group: pq.RowGroupMetaData, names: list[str]) -> Iterator[list[str]]
         size += column_size
     if batch:
         yield batch
+
+
+# bytes per value of a number column once read, by its Parquet type
+_VALUE_BYTES = {"FLOAT": 4, "DOUBLE": 8, "INT32": 4, "INT64": 8}
+
+
+def _decoded_bytes(column: pq.ColumnChunkMetaData, rows: int) -> int:
+    """A column chunk's size once read: its stored size before compression (the file's metadata), and at least
+    a number column's values in full. A dictionary-encoded column stores a small index per value (a few bits for
+    gaitpdb's forces), but is read as whole values: its stored size alone would put a dozen such columns in
+    one piece of several times ``_PIECE_BYTES``."""
+    width = _VALUE_BYTES.get(column.physical_type)
+    stored = int(column.total_uncompressed_size)
+    return stored if width is None else max(stored, rows * width)
 
 
 # Decoded bytes of one read beside the recording's arrays. Measured on the hour's file (issue 19, 2 x 360,000
