@@ -130,8 +130,16 @@ def _tiled(source: Path, out: Path, copies: int) -> Path:
         for k in range(copies):
             shifted = np.round((t - t[0]) / step + k * rows.num_rows) * step + t[0]
             parts.append(rows.set_column(position, "time_s", pa.array(shifted)))
+    # each column stored as our writer stored it in the source (byte-stream-split or dictionary: the writer
+    # chooses per column, docs/recording-format.md "Storage"), so the tiled file decodes like one it wrote
+    metadata = pq.ParquetFile(source).metadata
+    chunks = [metadata.row_group(0).column(i) for i in range(metadata.num_columns)]
+    split = [chunk.path_in_schema for chunk in chunks if "BYTE_STREAM_SPLIT" in chunk.encodings]
+    dictionary = [chunk.path_in_schema for chunk in chunks
+                  if {"RLE_DICTIONARY", "PLAIN_DICTIONARY"} & set(chunk.encodings)]
     pq.write_table(pa.concat_tables(parts).replace_schema_metadata(table.schema.metadata), out,
-                   compression="zstd", row_group_size=360_000)
+                   compression="zstd", row_group_size=360_000, use_dictionary=dictionary,
+                   use_byte_stream_split=split or False)
     return out
 
 
