@@ -383,3 +383,26 @@ def test_interval_argmax_equals_the_converted_windows_form() -> None:
         stops = np.minimum(starts + rng.integers(1, 40, size=k), n)
         assert _same(interval_argmax(values, starts, stops), converted(values, starts, stops)), trial
     assert _same(interval_argmax(np.arange(5), np.array([0, 2]), np.array([2, 5])), np.array([1, 4]))
+
+
+def test_curves_on_one_shared_grid_equal_each_signal_on_its_own() -> None:
+    from insole.analysis._force import normalised_curves, stance_grid
+    from insole.analysis._stance import _CURVE_BLOCK, _stance_curves
+
+    rng = np.random.default_rng(7)
+    for m in (0, 1, 5, _CURVE_BLOCK - 1, _CURVE_BLOCK, _CURVE_BLOCK + 3, 2 * _CURVE_BLOCK + 17):
+        n = 60 * m + 100
+        hs = np.sort(rng.choice(n - 80, size=m, replace=False)).astype(np.int64)
+        to = hs + rng.integers(2, 80, size=m)
+        force = rng.normal(size=n)
+        force[rng.random(n) < 0.05] = np.nan
+        x, y = rng.normal(size=n), rng.normal(size=n)
+        x[rng.random(n) < 0.2] = np.nan
+        y[np.isnan(x)] = np.nan
+        signals = [(force, True), (x, False), (y, False)]
+        found = _stance_curves(signals, hs, to, 101, n)
+        assert len(found) == 3
+        for (signal, as_zero), curves in zip(signals, found):
+            # the form before: each signal on its own grid, the whole set of stances at once
+            expected = normalised_curves(signal, hs, to, 101, stance_grid(hs, to, 101, n), nan_as_zero=as_zero)
+            assert _same(curves, expected), m

@@ -86,17 +86,18 @@ def stance_features(
     tm = timing[side]
     cop_ok, cpei_ok, why = cop_capability(recording.layout, loads.sensor_used)
     used = tm.step_used()
-    table, cop_xy, measured, per_sensor = _step_table(
+    table, cop_xy, measured, per_sensor, columns = _step_table(
         recording, loads, tm, contacts, body_weight, params, cop_ok, cpei_ok, stretches, used
     )
-    table.insert(table.columns.get_loc("kind") + 1, "used", used[table["contact"].to_numpy()])
+    step_used = used[columns["contact"]]
+    table.insert(table.columns.get_loc("kind") + 1, "used", step_used)
     used_rows = measured & used
     idx = np.flatnonzero(used_rows)
     hs_u, to_u = tm.hs_index[idx], tm.to_index[idx]
     if isinstance(cop_xy, CopCurves):  # reduced (in place) and let go before the force's curves are made
         cop_xy = CopCurves(np.stack(_column_mean_sd_inplace(cop_xy.x)), np.stack(_column_mean_sd_inplace(cop_xy.y)))
     curve = _curves(loads, hs_u, to_u, body_weight, cop_xy, params)
-    region = _region_summary(table, table["used"].to_numpy(dtype=bool), recording.layout, loads)
+    region = _region_summary(columns, step_used, recording.layout, loads)
     # per-sensor arrays have one row per measured contact; keep the used ones
     measured_index = np.flatnonzero(measured)
     sensor = sensor_table(per_sensor, np.isin(measured_index, idx), loads.sensor_used, recording.layout)
@@ -115,7 +116,10 @@ Stretches = Callable[["np.ndarray | None"], Iterator[Stretch]]
 
 
 def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretches=None, used=None):
-    """One row per contact with both events; features for walking contacts without gaps."""
+    """One row per contact with both events; features for walking contacts without gaps.
+
+    Also the table's columns as the numpy arrays it was made of (for readers that want a few of them without
+    pandas' per-column cost)."""
     fs = foot.sample_rate_hz
     hs, to = tm.hs_index, tm.to_index
     complete = (hs >= 0) & (to >= 0) & (to > hs)
@@ -173,7 +177,7 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretch
         data[name] = full
     measured_all = np.zeros(hs.size, dtype=bool)
     measured_all[idx] = True
-    return pd.DataFrame(data), cop_xy, measured_all, per_sensor
+    return pd.DataFrame(data), cop_xy, measured_all, per_sensor, data
 
 
 # Stances per block of the force and COP features: each block's (stances x longest stance) windows (a few
@@ -357,17 +361,23 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
     return table
 
 
-# Stances per block of the curves: each block's grid and gathered samples (~70 bytes a point, ~1.8 MB at 101
-# points) are freed before the next; rows are independent, so the curves are the same as in one piece.
-_CURVE_BLOCK = 256
+# Stances per block of the curves: each block's grid and gathered samples (~70 bytes a point and signal, ~3.6 MB
+# at 101 points for the force alone) are freed before the next; rows are independent, so the curves are the same as
+# in one piece.
+_CURVE_BLOCK = 512
 
 
 def _curves(foot, hs, to, bw, cop_xy, params) -> pd.DataFrame:
     points = int(params.curve_points)
     data: dict[str, np.ndarray] = {"percent_stance": np.linspace(0.0, 100.0, points)}
     nan = np.full(points, np.nan)
-    # one signal's (stances x points) curves at a time, reduced to mean and SD at once (in place)
-    mean, sd = _column_mean_sd_inplace(_stance_curves(foot.force, hs, to, points, foot.n, nan_as_zero=True))
+    # every signal's (stances x points) curves on one grid per block of stances, each reduced to mean and SD
+    # at once (in place)
+    signals: list[tuple[np.ndarray, bool]] = [(foot.force, True)]
+    if cop_xy is not None and not isinstance(cop_xy, CopCurves):
+        signals += [(cop_xy[0], False), (cop_xy[1], False)]
+    found = _stance_curves(signals, hs, to, points, foot.n)
+    mean, sd = _column_mean_sd_inplace(found[0])
     calibrated = foot.force_unit == "N"
     data["force_n_mean"], data["force_n_sd"] = (mean, sd) if calibrated else (nan, nan.copy())
     # in body weights: the same curves divided by one number
@@ -377,28 +387,29 @@ def _curves(foot, hs, to, bw, cop_xy, params) -> pd.DataFrame:
         for name, (mean, sd) in (("cop_x_mm", cop_xy.x), ("cop_y_mm", cop_xy.y)):
             data[f"{name}_mean"], data[f"{name}_sd"] = mean, sd
     elif cop_xy is not None:
-        for name, signal in (("cop_x_mm", cop_xy[0]), ("cop_y_mm", cop_xy[1])):
-            curves = _stance_curves(signal, hs, to, points, foot.n, nan_as_zero=False)
+        for name, curves in (("cop_x_mm", found[1]), ("cop_y_mm", found[2])):
             data[f"{name}_mean"], data[f"{name}_sd"] = _column_mean_sd_inplace(curves)
     data["n_stances"] = np.full(points, hs.size)
     return pd.DataFrame(data)
 
 
-def _stance_curves(signal: np.ndarray, hs: np.ndarray, to: np.ndarray, points: int, n: int,
-                   nan_as_zero: bool) -> np.ndarray:
-    """``normalised_curves`` of these stances, computed ``_CURVE_BLOCK`` stances at a time into one array."""
+def _stance_curves(signals: list[tuple[np.ndarray, bool]], hs: np.ndarray, to: np.ndarray, points: int,
+                   n: int) -> list[np.ndarray]:
+    """``normalised_curves`` of these stances for each ``(signal, nan_as_zero)``, computed ``_CURVE_BLOCK`` stances
+    at a time (one ``stance_grid`` per block for every signal) into one array per signal."""
     m = hs.size
     if m == 0:
-        return np.zeros((0, points))
-    out: np.ndarray | None = None
+        return [np.zeros((0, points)) for _ in signals]
+    out: list[np.ndarray] = []
     for start in range(0, m, _CURVE_BLOCK):
         stop = min(start + _CURVE_BLOCK, m)
         a, b = hs[start:stop], to[start:stop]
-        block = normalised_curves(signal, a, b, points, stance_grid(a, b, points, n), nan_as_zero=nan_as_zero)
-        if out is None:
-            out = np.empty((m, points), dtype=block.dtype)
-        out[start:stop] = block
-    assert out is not None
+        grid = stance_grid(a, b, points, n)
+        for i, (signal, nan_as_zero) in enumerate(signals):
+            block = normalised_curves(signal, a, b, points, grid, nan_as_zero=nan_as_zero)
+            if i == len(out):
+                out.append(np.empty((m, points), dtype=block.dtype))
+            out[i][start:stop] = block
     return out
 
 
@@ -430,8 +441,10 @@ def _column_mean_sd_inplace(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, sd
 
 
-def _region_summary(steps: pd.DataFrame, used: np.ndarray, layout: SensorLayout, foot: FootLoads) -> pd.DataFrame:
-    """One row per region group: mean and SD of its columns over the step rows ``used`` picks."""
+def _region_summary(steps: Mapping[str, np.ndarray], used: np.ndarray, layout: SensorLayout,
+                    foot: FootLoads) -> pd.DataFrame:
+    """One row per region group: mean and SD of its columns over the step rows ``used`` picks (``steps``: the step
+    table's columns, as ``_step_table`` gives them)."""
     rows = []
     for group, mask in available_groups(layout, foot.sensor_used).items():
         row: dict[str, Any] = {"region": group, "n_sensors": int(mask.sum()),
@@ -439,7 +452,7 @@ def _region_summary(steps: pd.DataFrame, used: np.ndarray, layout: SensorLayout,
         for metric in ("peak_pressure_kpa", "pti_kpa_s", "fti_n_s", "share_pct"):
             column = f"{group}_{metric}"
             if column in steps:
-                values = steps[column].to_numpy(dtype=float)[used]
+                values = np.asarray(steps[column], dtype=float)[used]
                 values = values[np.isfinite(values)]
                 row[f"{metric}_mean"] = float(values.mean()) if values.size else float("nan")
                 row[f"{metric}_sd"] = float(values.std(ddof=1)) if values.size > 1 else float("nan")
