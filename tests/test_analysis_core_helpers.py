@@ -406,3 +406,64 @@ def test_curves_on_one_shared_grid_equal_each_signal_on_its_own() -> None:
             # the form before: each signal on its own grid, the whole set of stances at once
             expected = normalised_curves(signal, hs, to, 101, stance_grid(hs, to, 101, n), nan_as_zero=as_zero)
             assert _same(curves, expected), m
+
+
+def test_cached_group_masks_equal_the_layouts_region_masks() -> None:
+    from insole._layout import builtin_layouts, get_layout
+    from insole.analysis._regions import REPORTED_GROUPS, _group_masks, available_groups
+
+    rng = np.random.default_rng(3)
+    for name in builtin_layouts():
+        layout = get_layout(name)
+        masks = _group_masks(tuple(layout.regions))
+        assert list(masks) == list(REPORTED_GROUPS)
+        for group in REPORTED_GROUPS:
+            assert _same(masks[group], layout.region_mask(group)), (name, group)
+        for _ in range(5):
+            used = rng.random(layout.n_sensors) < 0.6
+            # the form before: each group's region_mask of the layout, and-ed with the used sensors
+            expected = {g: layout.region_mask(g) & used for g in REPORTED_GROUPS}
+            expected = {g: mask for g, mask in expected.items() if mask.any()}
+            found = available_groups(layout, used)
+            assert list(found) == list(expected), name
+            assert all(_same(found[g], expected[g]) for g in expected), name
+
+
+def test_stride_table_from_numpy_columns_equals_the_pandas_join() -> None:
+    import pandas as pd
+
+    from insole.analysis._events import detect_events
+    from insole.analysis._params import AnalysisParams
+    from insole.analysis._prepare import check_sensors, foot_loads, remove_offset
+    from insole.analysis._session import body_weight
+    from insole.analysis._stance import _stride_table, stance_features
+    from insole.analysis._strides import exclude_out_of_step, foot_timing
+    from insole.simulate import SimulationParams, simulate
+
+    recording = simulate(SimulationParams(duration_s=60.0, seed=5, layout="insole16", sample_rate_hz=100.0))
+    params = AnalysisParams()
+    loads, contacts, timing = {}, {}, {}
+    for side in recording.sides:
+        found = foot_loads(recording, check_sensors(recording, side, params))
+        contacts[side] = detect_events(found.force, recording.sample_rate_hz, params, valid=found.valid,
+                                       time_s=found.time_s, method="level", calibrated=found.force_unit == "N")
+        loads[side] = remove_offset(found, contacts[side], params)
+        timing[side] = foot_timing(loads[side], contacts[side], params)
+    timing = exclude_out_of_step(timing)
+    weight = body_weight(recording, loads, timing, params)
+    side = recording.sides[0]
+    features = stance_features(recording, side, loads[side], contacts[side], timing, weight.value, params)
+    steps, tm = features.steps, timing[side]
+    assert len(steps) > 20
+    # every contact, and with some contacts' rows gone (their strides' stance metrics NaN)
+    for rows in (np.arange(len(steps)), np.flatnonzero(np.arange(len(steps)) % 4 != 1)):
+        part = steps.iloc[rows].reset_index(drop=True)
+        fast = _stride_table(part, tm)
+        # an int column takes the pandas join (the form before); dropped again, the tables must be the same
+        joined = _stride_table(part.assign(marker=np.arange(len(part))), tm).drop(columns="marker")
+        assert list(fast.columns) == list(joined.columns)
+        pd.testing.assert_frame_equal(fast, joined, check_exact=True)
+        assert not differences({c: fast[c].to_numpy() for c in fast if fast[c].dtype != object},
+                               {c: joined[c].to_numpy() for c in joined if joined[c].dtype != object})
+        if rows.size < len(steps):
+            assert fast["max_force_n"].isna().sum() > len(steps) // 5

@@ -34,13 +34,14 @@ analysis does not use (flat, or dead or stuck throughout) have NaN.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from insole._layout import SensorLayout
+from insole._layout import REGION_GROUPS, SensorLayout
 from insole.analysis._segments import reduce_intervals, reduce_rows_intervals
 
 __all__ = [
@@ -85,11 +86,25 @@ def sensor_map_columns(unit: str) -> dict[str, str]:
 def available_groups(layout: SensorLayout, used: np.ndarray) -> dict[str, np.ndarray]:
     """The reported region groups with at least one used sensor, each with its mask of used sensors."""
     groups = {}
-    for group in REPORTED_GROUPS:
-        mask = layout.region_mask(group) & used
+    for group, region_mask in _group_masks(tuple(layout.regions)).items():
+        mask = region_mask & used
         if mask.any():
             groups[group] = mask
     return groups
+
+
+@functools.lru_cache(maxsize=32)
+def _group_masks(regions: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """``SensorLayout.region_mask`` of each reported group, for sensors in these regions (a layout's few masks
+    made once, not one string ``np.isin`` per group and call: the stance stage asks for them per foot, three
+    times). Read-only arrays (the cache hands the same ones out again)."""
+    masks = {}
+    for group in REPORTED_GROUPS:
+        members = set(REGION_GROUPS.get(group, (group,)))
+        mask = np.array([region in members for region in regions], dtype=bool)
+        mask.flags.writeable = False
+        masks[group] = mask
+    return masks
 
 
 def _per_sensor(ufunc: np.ufunc, rows_t: np.ndarray, hs: np.ndarray, to: np.ndarray) -> np.ndarray:

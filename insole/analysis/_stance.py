@@ -319,34 +319,60 @@ def _by_stretches(stretches: Stretches, foot: FootLoads, layout: SensorLayout, a
 def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
     m = tm.n_contacts
     if m < 2:
-        columns = ["stride", "heel_strike_s", "toe_off_s", "next_heel_strike_s", "stride_time_s", "stance_time_s",
-                   "swing_time_s", "used", "exclusion_reason"]
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+        names = ["stride", "heel_strike_s", "toe_off_s", "next_heel_strike_s", "stride_time_s", "stance_time_s",
+                 "swing_time_s", "used", "exclusion_reason"]
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in names})
     hs, to = tm.heel_strike_s, tm.toe_off_s
     # nothing is computed across a gap: each time is NaN when a gap longer
     # than the bridge lies between its two events (the row stays, unused)
     stride_time = np.where(tm.gap_free(hs[:-1], hs[1:]), hs[1:] - hs[:-1], np.nan)
     stance = np.where(tm.gap_free(hs[:-1], to[:-1]), to[:-1] - hs[:-1], np.nan)
     swing = np.where(tm.gap_free(to[:-1], hs[1:]), hs[1:] - to[:-1], np.nan)
-    table = pd.DataFrame(
-        {
-            "stride": np.arange(m - 1),
-            "heel_strike_s": hs[:-1],
-            "toe_off_s": to[:-1],
-            "next_heel_strike_s": hs[1:],
-            "stride_time_s": stride_time,
-            "stance_time_s": stance,
-            "swing_time_s": swing,
-            "stance_pct": 100.0 * stance / stride_time,
-            "swing_pct": 100.0 * swing / stride_time,
-            "cadence_steps_per_min": 120.0 / stride_time,
-            "bout": tm.stride_bout,
-            "used": tm.stride_used,
-            "exclusion_reason": tm.stride_reason.astype(str),
-        }
-    )
+    columns: dict[str, Any] = {
+        "stride": np.arange(m - 1),
+        "heel_strike_s": hs[:-1],
+        "toe_off_s": to[:-1],
+        "next_heel_strike_s": hs[1:],
+        "stride_time_s": stride_time,
+        "stance_time_s": stance,
+        "swing_time_s": swing,
+        "stance_pct": 100.0 * stance / stride_time,
+        "swing_pct": 100.0 * swing / stride_time,
+        "cadence_steps_per_min": 120.0 / stride_time,
+        "bout": tm.stride_bout,
+        "used": tm.stride_used,
+        "exclusion_reason": tm.stride_reason.astype(str),
+    }
     if tm.heading_change_deg is not None:
-        table["heading_change_deg"] = tm.heading_change_deg
+        columns["heading_change_deg"] = tm.heading_change_deg
+    # the stance metrics of each stride's first contact (NaN where that contact has no row), taken at once from the
+    # step table's float columns (when every one is float64: else by the pandas join below)
+    extra = [c for c in steps.columns if c not in columns and c not in ("contact", "kind", "has_gap", "used")]
+    dtypes = steps.dtypes
+    if not all(dtypes[c] == np.float64 for c in extra) or not steps["contact"].is_unique:
+        return _stride_table_joined(steps, tm, columns)
+    contact = steps["contact"].to_numpy()
+    picked = (contact >= 0) & (contact < m - 1)
+    both = "initial_double_support_s" in extra and "terminal_double_support_s" in extra
+    names = [*extra, "double_support_s", "double_support_pct"] if both else extra
+    # one float block (strides x metrics) for every metric: one DataFrame of it, not a column each
+    joined = np.full((m - 1, len(names)), np.nan)
+    joined[contact[picked], :len(extra)] = steps[extra].to_numpy()[picked]
+    if both:
+        initial, terminal = extra.index("initial_double_support_s"), extra.index("terminal_double_support_s")
+        double = joined[:, initial] + joined[:, terminal]
+        joined[:, -2] = double
+        joined[:, -1] = 100.0 * double / stride_time
+    return pd.concat([pd.DataFrame(columns), pd.DataFrame(joined, columns=names, copy=False)], axis=1)
+
+
+def _stride_table_joined(steps: pd.DataFrame, tm: FootTiming, columns: dict[str, Any]) -> pd.DataFrame:
+    """``_stride_table`` by pandas' join on the contact (``columns``: the stride table's own columns)."""
+    m = tm.n_contacts
+    heading = columns.pop("heading_change_deg", None)
+    table = pd.DataFrame(columns)
+    if heading is not None:
+        table["heading_change_deg"] = heading
     # the stance metrics of each stride's first contact
     by_contact = steps.set_index("contact")
     extra = [c for c in by_contact.columns if c not in table.columns and c not in ("kind", "has_gap", "used")]
