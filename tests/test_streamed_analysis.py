@@ -416,6 +416,19 @@ def test_a_file_the_reader_refuses_is_refused_alike_by_the_command(tmp_path: Pat
     assert not (tmp_path / "out.json").exists()
 
 
+def test_a_file_cut_short_is_refused_in_one_line_by_the_command(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # a Parquet file cut short has no footer: the streamed path's own opening of it failed with a traceback (found
+    # by a new user); it must hand the file to the reader, whose refusal is one line naming the file, exit 2
+    path = tmp_path / "cut.parquet"
+    path.write_bytes((REPO / "recordings" / "gaitndd_control1.parquet").read_bytes()[:50_000])
+    assert main(["analyze", str(path), "--json", str(tmp_path / "out.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err and "not a readable Parquet file" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out.json").exists()
+
+
 def test_a_long_walk_in_large_row_groups_is_cut_into_stretches_alike(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # 100,000 samples per foot in row groups of 150,000 rows: the left foot is one group longer than a stretch

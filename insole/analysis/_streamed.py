@@ -138,7 +138,10 @@ class _Feet:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.file = pq.ParquetFile(path, pre_buffer=False)
+        try:  # a file the reader refuses (cut short, not Parquet) is loaded whole, for the reader's own refusal
+            self.file = pq.ParquetFile(path, pre_buffer=False)
+        except (pa.ArrowException, OSError) as error:
+            raise NotStreamable(str(error)) from None
         try:
             self._describe()
         except NotStreamable:
