@@ -409,7 +409,7 @@ def test_curves_on_one_shared_grid_equal_each_signal_on_its_own() -> None:
 
 
 def test_cached_group_masks_equal_the_layouts_region_masks() -> None:
-    from insole._layout import builtin_layouts, get_layout
+    from insole import builtin_layouts, get_layout
     from insole.analysis._regions import REPORTED_GROUPS, _group_masks, available_groups
 
     rng = np.random.default_rng(3)

@@ -171,13 +171,20 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretch
         if "forefoot_share_pct" in regional and "toes_share_pct" in regional:
             # the front of the foot (everything in front of the midfoot): forefoot + toes
             columns["forefoot_toes_share_pct"] = regional["forefoot_share_pct"] + regional["toes_share_pct"]
-    for name, values in columns.items():
-        full = np.full(contact.size, np.nan)
-        full[measured] = values
-        data[name] = full
+    # the metrics (float, NaN where not measured) as one (contacts x metrics) block: one DataFrame of it beside
+    # the few other columns, not a column each; ``data`` gets each metric's column of the block (views)
+    block = np.full((contact.size, len(columns)), np.nan)
+    for j, values in enumerate(columns.values()):
+        block[measured, j] = values
+    head = pd.DataFrame(data)
+    for j, name in enumerate(columns):
+        data[name] = block[:, j]
     measured_all = np.zeros(hs.size, dtype=bool)
     measured_all[idx] = True
-    return pd.DataFrame(data), cop_xy, measured_all, per_sensor, data
+    if not columns:
+        return head, cop_xy, measured_all, per_sensor, data
+    table = pd.concat([head, pd.DataFrame(block, columns=list(columns), copy=False)], axis=1)
+    return table, cop_xy, measured_all, per_sensor, data
 
 
 # Stances per block of the force and COP features: each block's (stances x longest stance) windows (a few
