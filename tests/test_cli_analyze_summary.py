@@ -84,7 +84,7 @@ def test_uncalibrated_insoles_print_no_number_in_body_weights(capsys) -> None:
     assert "= 0.9184 au" in folded
     assert ("uncalibrated insoles (au): a reading is not a force and the walk's mean load is not a body weight, so "
             "first peak, mid-stance valley, second peak, loading rate and impulse are not shown") in folded
-    assert folded.count("no force metric is printed in body weights or newtons") == 2  # one note per foot
+    assert folded.count("no force metric is printed in body weights or newtons") == 1  # once, for both feet
     stride = next(line for line in lines if line.strip().startswith("stride time"))
     assert stride.split() == ["stride", "time", "(s)", "1.073", "(4)", "1.073", "(3)", "-0.0"]
     assert "*" not in out  # no row shown depends on the insoles' gain

@@ -311,6 +311,7 @@ _SHOWN = (
     ("heel_share_pct", "heel share", "%", ".1f"),
     ("midfoot_share_pct", "midfoot (arch) share", "%", ".1f"),
     ("forefoot_share_pct", "forefoot share", "%", ".1f"),
+    ("toes_share_pct", "toes share", "%", ".1f"),  # only where the layout does not split the toes (below)
     ("hallux_share_pct", "hallux share", "%", ".1f"),
     ("lesser_toes_share_pct", "lesser toes share", "%", ".1f"),
     ("forefoot_ml_index_pct", "forefoot medial-lateral index", "%", ".1f"),
@@ -346,6 +347,7 @@ _REGIONS = (
     ("lateral_forefoot", "lateral forefoot"),
     ("hallux", "hallux"),
     ("lesser_toes", "lesser toes"),
+    ("toes", "toes"),  # only where the layout does not split the toes into hallux and lesser toes
 )
 
 
@@ -389,6 +391,35 @@ _AU_WITHHELD = ("uncalibrated insoles (au): a reading is not a force and the wal
                 "so {names} are not shown")
 
 
+def _notes(notes: Sequence[object], uncalibrated_force: bool) -> list[str]:
+    """A foot's quality notes as printed, in order, each once (the analysis' au note in the summary's words)."""
+    printed: list[str] = []
+    for note in map(str, notes):
+        if uncalibrated_force and note.startswith(_AU_ANALYSIS_NOTE):
+            note = _AU_NOTE
+        if note not in printed:
+            printed.append(note)
+    return printed
+
+
+# The analysis' robust CV (summary.stride_time_robust_cv_pct) is 1.4826 x MAD / median x 100 % of the used stride
+# times, which are differences of event times on the sample grid (dt apart): a median of them lies on a quarter of
+# dt, so the MAD is 0 or at least dt / 4 and the figure 0 or at least 37 dt / median % (0.025 % even at 1 kHz and a
+# 1.5 s stride). Anything below _ROBUST_CV_ZERO_PCT is a MAD of 0 that floating-point rounding left a hair above
+# it, never a measurement: the report's rule (robust_cv_is_zero, same threshold), stated here from the analysis'
+# own figure so that the summary does not import the report.
+_ROBUST_CV_ZERO_PCT = 1e-6
+_ROBUST_CV_ZERO_TEXT = "n/a (MAD 0: most strides equal the median to the sample)"
+
+
+def _robust_cv_text(value: float) -> str:
+    """The robust CV as printed: the figure in %, ``-`` when unknown, n/a for a MAD of 0 (no figure)."""
+    if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < _ROBUST_CV_ZERO_PCT:
+        return _ROBUST_CV_ZERO_TEXT
+    text = _fmt(value, ".2f")
+    return text if text == "-" else text + "%"
+
+
 def _stances_in_curves(analysis: Analysis, side: str) -> int:
     """The stances the foot's curves (and load maps) average: ``n_stances`` of its curves table."""
     curves = analysis.curves.get(side)
@@ -422,6 +453,9 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         "",
         "Data quality",
     ]
+    notes = {side: _notes(analysis.quality[side]["notes"], uncalibrated_force) for side in analysis.sides}
+    shared = [n for n in notes[analysis.sides[0]] if all(n in notes[s] for s in analysis.sides)] \
+        if len(analysis.sides) > 1 else []
     for side in analysis.sides:
         q = analysis.quality[side]
         excluded = ", ".join(f"{n} {r}" for r, n in q["strides_excluded"].items()) or "none"
@@ -436,15 +470,17 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
             ],
             "        ",
         )
-        for note in q["notes"]:
-            if uncalibrated_force and str(note).startswith(_AU_ANALYSIS_NOTE):
-                note = _AU_NOTE
-            lines += textwrap.wrap(note, width=100, initial_indent="        note: ", subsequent_indent="              ")
+        for note in notes[side]:
+            if note not in shared:
+                lines += textwrap.wrap(note, width=100, initial_indent="        note: ",
+                                       subsequent_indent="              ")
+    for note in shared:  # a note of every foot (the body weight check, the au notes) is printed once
+        lines += textwrap.wrap(note, width=100, initial_indent="  both feet, note: ", subsequent_indent="    ")
     summary = analysis.summary
     lines += ["", f"Cadence {_fmt(summary.cadence_steps_per_min, '.1f')} steps/min"]
     variability = [
         f"{side} CV {_fmt(summary.stride_time_cv_pct.get(side, float('nan')), '.2f')}%, robust CV "
-        f"{_fmt(summary.stride_time_robust_cv_pct.get(side, float('nan')), '.2f')}%"
+        + _robust_cv_text(summary.stride_time_robust_cv_pct.get(side, float("nan")))
         for side in analysis.sides
     ]
     lines += _wrapped("Stride-time variability: ", variability, "  ") + ["  (robust CV: 1.4826 x MAD / median, "
@@ -453,8 +489,11 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
     rows = []
     uncalibrated = False
     withheld = []
+    # the toes as one region where the layout has toe sensors but no hallux/lesser-toes split (gaitpdb8), so that
+    # heel, midfoot, forefoot and toes shares add up to the foot's load
+    toes_split = "hallux_share_pct" in per_foot.index
     for metric, label, unit, spec in _SHOWN:
-        if metric not in per_foot.index:
+        if metric not in per_foot.index or (metric == "toes_share_pct" and toes_split):
             continue
         if uncalibrated_force and unit in _FORCE_UNITS:
             withheld.append(label)
@@ -506,8 +545,9 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
             f"  {'region':<18}" + "".join(f"{side[0].upper() + ' ' + label:>9}" for side, _ in regions
                                           for _, (label, _unit), _ in shown),
         ]
+        split = all("hallux" in table.index for _, table in regions)
         for key, label in _REGIONS:
-            if not all(key in table.index for _, table in regions):
+            if not all(key in table.index for _, table in regions) or (key == "toes" and split):
                 continue
             region_cells = "".join(
                 f"{_fmt(table.at[key, column], spec):>9}" for _, table in regions for column, _, spec in shown
@@ -524,5 +564,10 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         if st.get("uncalibrated_force"):
             parts.append("uncalibrated insoles: see the note above")
         lines += ["", *_wrapped(f"Standing ({st['duration_s']:.1f} s): ", parts, "  ")]
-    lines += ["", f"insole {prov['version']}, analysis schema {prov['schema_version']}", ""]
+    from insole.analysis._json import LEAN_SCHEMA_VERSION  # not public in insole.analysis (yet)
+
+    # the analysis (Analysis.to_dict, the full document) and the lean --json file have schemas of their own
+    # (docs/analysis-json.md)
+    lines += ["", f"insole {prov['version']}, analysis schema {prov['schema_version']} (full document); "
+                  f"lean JSON schema {LEAN_SCHEMA_VERSION} (--json)", ""]
     return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""What a new user found wrong in the command line, on files the other tests do not use (S7 review)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from _data import shared_data_dir
+
+from insole._cli import main
+from insole._cli._analyze import _robust_cv_text
+
+SHARED = shared_data_dir()
+MOTICON_5_STRIDES = SHARED / "moticon-opengo" / "230927_102231.txt"  # right foot: 5 used strides, MAD 0
+GAITPDB8 = SHARED / "gaitpdb-cohort" / "GaPt09_01.txt"  # 68 kg in its metadata, insoles read 1.3 x that
+GAITNDD_AU = SHARED / "gaitndd-cohort" / "hunt12.hea"  # foot switches, unit au
+
+
+def _analyze(capsys, *argv: object) -> str:
+    assert main(["analyze", *map(str, argv)]) == 0
+    return capsys.readouterr().out
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_a_robust_cv_of_a_mad_of_zero_is_no_figure(capsys, tmp_path: Path) -> None:
+    out = _analyze(capsys, MOTICON_5_STRIDES, "--json", tmp_path / "a.json")
+    figure = json.loads((tmp_path / "a.json").read_text())["summary"]["stride_time_robust_cv_pct"]
+    assert abs(figure["right"]) < 1e-6 and figure["left"] > 1  # the file is what this test is about
+    folded = _folded(out)
+    assert "right CV 8.49%, robust CV n/a (MAD 0: most strides equal the median to the sample)" in folded
+    assert f"left CV 4.50%, robust CV {figure['left']:.2f}%" in folded
+    assert "0.00%" not in out
+
+
+def test_robust_cv_text_rule() -> None:
+    # a MAD of 0 left a few 1e-12 % above zero by rounding (a simulated 20 Hz walk) is no figure; NaN is unknown
+    assert _robust_cv_text(2.29e-12).startswith("n/a (MAD 0")
+    assert _robust_cv_text(0.0).startswith("n/a (MAD 0")
+    assert _robust_cv_text(float("nan")) == "-"
+    assert _robust_cv_text(0.025) == "0.03%"  # the smallest real figure (1 kHz, 1.5 s stride) is a figure
+
+
+def test_the_last_line_names_both_schemas_as_the_json_file_says(capsys, tmp_path: Path) -> None:
+    out = _analyze(capsys, MOTICON_5_STRIDES, "--json", tmp_path / "a.json")
+    lean = json.loads((tmp_path / "a.json").read_text())["schema_version"]
+    from insole.analysis import JSON_SCHEMA_VERSION
+
+    line = next(line for line in out.splitlines() if line.startswith("insole ") and "schema" in line)
+    assert f"analysis schema {JSON_SCHEMA_VERSION} (full document)" in line
+    assert f"lean JSON schema {lean} (--json)" in line
+    assert lean != JSON_SCHEMA_VERSION  # otherwise one number would do
+
+
+def test_a_note_of_both_feet_is_printed_once(capsys) -> None:
+    out = _analyze(capsys, GAITPDB8)
+    assert out.count("body weight check:") == 1
+    assert "both feet, note: body weight check:" in out
+    out = _analyze(capsys, GAITNDD_AU)
+    assert out.count("forces are in arbitrary units") == 1
+    assert out.count("uncalibrated insoles (au): one body weight") == 1
+    assert out.count("COP needs at least 3 sensors") == 1
+
+
+def test_gaitpdb8_region_shares_add_up_with_the_toes(capsys, tmp_path: Path) -> None:
+    out = _analyze(capsys, GAITPDB8, "--tables", tmp_path / "t")
+    import pandas as pd
+
+    regions = pd.read_parquet(tmp_path / "t" / "regions.parquet")
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Regions:"))
+    shares: dict[str, list[float]] = {"left": [], "right": []}
+    for label, key in (("heel", "heel"), ("midfoot (arch)", "midfoot"), ("forefoot", "forefoot"), ("toes", "toes")):
+        row = next(line for line in lines[start:] if re.match(rf"  {re.escape(label)}\s+\d", line))
+        numbers = row[len(label) + 2:].split()  # L FTI, L share, R FTI, R share
+        for side, share in (("left", numbers[1]), ("right", numbers[3])):
+            expected = regions[(regions["side"] == side) & (regions["region"] == key)]["share_pct_mean"].iloc[0]
+            assert share == f"{expected:.1f}"
+            shares[side].append(float(share))
+    for side in shares:  # four shares each rounded to 0.1: at most 0.2 off 100 %
+        assert sum(shares[side]) == pytest.approx(100.0, abs=0.2)
+    assert re.search(r"^  toes share \(%\)\s", out, re.M)
+    assert "hallux" not in out  # gaitpdb8 does not split the toes
+
+
+def test_a_layout_with_hallux_and_lesser_toes_prints_no_whole_toes_row(capsys) -> None:
+    out = _analyze(capsys, MOTICON_5_STRIDES)
+    assert re.search(r"^  hallux\s", out, re.M) and re.search(r"^  lesser toes\s", out, re.M)
+    assert not re.search(r"^  toes", out, re.M)
