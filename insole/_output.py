@@ -152,6 +152,9 @@ def atomic_path(path: str | os.PathLike[str], *, force: bool = False, suffix: st
     try:
         fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=ending, dir=parent)
     except FileNotFoundError:
+        if parent.is_dir():  # a folder that is there but takes no files (/proc, /sys): not a missing folder
+            raise OutputError(target, f"its folder {parent} exists but is not writable (it takes no new files)") \
+                from None
         raise OutputError(target, f"its folder {parent} does not exist (create it first)") from None
     except OSError as error:
         raise OutputError(target, _problem(error)) from None

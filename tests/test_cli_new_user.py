@@ -91,3 +91,26 @@ def test_a_layout_with_hallux_and_lesser_toes_prints_no_whole_toes_row(capsys) -
     out = _analyze(capsys, MOTICON_5_STRIDES)
     assert re.search(r"^  hallux\s", out, re.M) and re.search(r"^  lesser toes\s", out, re.M)
     assert not re.search(r"^  toes", out, re.M)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="no /proc on this system")
+def test_a_folder_that_exists_but_takes_no_files_is_not_called_missing(capsys, tmp_path: Path) -> None:
+    assert main(["simulate", "--duration", "10", "--out", "/proc/x.parquet"]) == 2
+    err = capsys.readouterr().err
+    # as root the permission bits allow it and creating the file fails; as anyone else the bits refuse it
+    assert ("/proc/x.parquet: its folder /proc exists but is not writable" in err
+            or "/proc/x.parquet: cannot write into /proc" in err)
+    assert "does not exist" not in err
+    assert main(["simulate", "--duration", "10", "--out", str(tmp_path / "missing" / "x.parquet")]) == 2
+    assert f"its folder {tmp_path / 'missing'} does not exist" in capsys.readouterr().err
+
+
+def test_atomic_path_says_an_existing_folder_takes_no_files() -> None:
+    from insole._errors import OutputError
+    from insole._output import atomic_path
+
+    if not Path("/proc").is_dir():
+        pytest.skip("no /proc on this system")
+    with pytest.raises(OutputError, match="its folder /proc exists but is not writable|permission denied"):
+        with atomic_path("/proc/x.json"):
+            pass

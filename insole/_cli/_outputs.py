@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import tempfile
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -56,6 +58,7 @@ def check_outputs(
         if output is None:
             continue
         target = check_target(output, force=force, inputs=sources)
+        _probe_folder(target)
         for earlier in checked:
             # the real file each name leads to (a link to a folder or a file makes two names one file)
             if os.path.realpath(earlier) == os.path.realpath(target) or (
@@ -63,6 +66,29 @@ def check_outputs(
                 raise OutputError(target, "is named for two outputs of this command; give each its own file")
         checked.append(target)
     return checked
+
+
+def _probe_folder(target: Path) -> None:
+    """Create and remove a file beside ``target``: the folder exists (checked) and takes a new file, or say which fails.
+
+    The permission bits can say yes where no file can be made: ``/proc`` or ``/sys`` for root, a read-only mount, a
+    full disk. Every output is written as a temporary file in that folder first, so that is what is tried here, and
+    existence and writability are reported apart ("does not exist" only for a folder that is not there).
+    """
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        handle, name = tempfile.mkstemp(prefix=".insole-probe.", suffix=".part", dir=folder)
+    except OSError as error:
+        if folder.is_dir():
+            reason = "read-only file system" if error.errno == errno.EROFS else (
+                "no space left on the device" if error.errno == errno.ENOSPC else
+                "permission denied" if error.errno in (errno.EACCES, errno.EPERM) else
+                "it takes no new files" if error.errno == errno.ENOENT else
+                error.strerror or str(error))
+            raise OutputError(target, f"its folder {folder} exists but is not writable ({reason})") from None
+        raise OutputError(target, f"its folder {folder} does not exist (create it first)") from None
+    os.close(handle)
+    os.unlink(name)
 
 
 def write_recording(recording: Any, out: PathLike, *, force: bool) -> Path:
