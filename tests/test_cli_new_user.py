@@ -114,3 +114,39 @@ def test_atomic_path_says_an_existing_folder_takes_no_files() -> None:
     with pytest.raises(OutputError, match="its folder /proc exists but is not writable|permission denied"):
         with atomic_path("/proc/x.json"):
             pass
+
+
+@pytest.mark.parametrize(("path", "to", "words"), [
+    (MOTICON_5_STRIDES, "csv", "10.1 s at 100 Hz, layout moticon16, unit kPa, left 1007 and right 1007 samples"),
+    (GAITPDB8, "parquet", "121.2 s at 100 Hz, layout gaitpdb8, unit N, left 12119 and right 12119 samples"),
+])
+def test_convert_says_what_it_wrote_in_words(path: Path, to: str, words: str, capsys, tmp_path: Path) -> None:
+    out = tmp_path / f"walk.{to}"
+    assert main(["convert", str(path), "--to", to, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Recording(" not in printed  # no Python repr
+    names = f"{out} and walk.csv.json" if to == "csv" else str(out)
+    assert printed == f"wrote {names}: {words}\n"
+    if to == "csv":
+        assert (tmp_path / "walk.csv.json").is_file()
+
+
+def test_convert_help_names_the_sidecar_as_it_is_written(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["convert", "--help"])
+    text = _folded(capsys.readouterr().out)
+    assert "walk.csv -> walk.csv.json" in text and "a .json sidecar" not in text
+    assert "its sidecar OUT.json" in text
+
+
+def test_insole_test_from_a_file_describes_it_in_words(capsys, tmp_path: Path) -> None:
+    from insole.io import write_parquet
+    from insole.simulate import simulate_clinic_test
+
+    recording = simulate_clinic_test("tug", seed=8)
+    source = write_parquet(recording, tmp_path / "tug.parquet")
+    assert main(["test", "tug", "--from", str(source), "--age", "66"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == (f"{source}: {recording.duration_s:.1f} s at {recording.sample_rate_hz:g} Hz, layout "
+                     f"{recording.layout.name}, unit {recording.unit}, left {recording.samples('left').n_samples} "
+                     f"and right {recording.samples('right').n_samples} samples")

@@ -13,7 +13,7 @@ from insole._cli._outputs import add_force_option, check_outputs, write_recordin
 if TYPE_CHECKING:  # the readers (insole.io, pyarrow) are imported when the command runs, not for its --help
     from insole._recording import Recording
 
-__all__ = ["add_parser", "open_input"]
+__all__ = ["add_parser", "described", "open_input"]
 
 _SUFFIX = {"parquet": ".parquet", "csv": ".csv"}
 
@@ -25,8 +25,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="convert any supported file to our Parquet format or to CSV",
         description=(
             "Import a recording (any supported format, detected by content) and write it as our Parquet "
-            "recording (docs/recording-format.md) or as CSV (one row per sample, both feet, with a .json "
-            "sidecar holding the metadata)."
+            "recording (docs/recording-format.md) or as CSV (one row per sample, both feet) with the metadata "
+            "in a sidecar file named after the CSV plus .json (walk.csv -> walk.csv.json)."
         ),
         examples=(
             "insole convert recordings/gaitpdb_GaCo01_01_60s.parquet --to csv --out GaCo01_01.csv",
@@ -43,8 +43,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--map", type=Path, metavar="MAPPING",
         help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md)",
     )
-    add_force_option(parser, help="replace OUT (and, for CSV, its .json sidecar) if it already exists; never the "
-                                  "input file or the mapping")
+    add_force_option(parser, help="replace OUT (and, for CSV, its sidecar OUT.json) if it already exists; never "
+                                  "the input file or the mapping")
     parser.set_defaults(func=run)
 
 
@@ -57,6 +57,13 @@ def open_input(path: Path, format: str | None, mapping: Path | None) -> Recordin
     return load(path, format)
 
 
+def described(recording: Recording) -> str:
+    """A recording in words: ``10.1 s at 100 Hz, layout moticon16, unit kPa, left 1007 and right 1007 samples``."""
+    feet = " and ".join(f"{side} {recording.samples(side).n_samples}" for side in recording.sides)
+    return (f"{recording.duration_s:.1f} s at {recording.sample_rate_hz:g} Hz, layout {recording.layout.name}, "
+            f"unit {recording.unit}, {feet} samples")
+
+
 def run(args: argparse.Namespace) -> int:
     out = args.out or Path(args.path.name).with_suffix(_SUFFIX[args.to])
     inputs = [args.path, args.map]
@@ -67,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     recording = open_input(args.path, args.format, args.map)
     if args.to == "parquet":
         write_recording(recording, out, force=args.force)
-        print(f"wrote {out}: {recording!r}")
+        print(f"wrote {out}: {described(recording)}")
     else:
         from insole.io import write_csv  # pandas, only when writing CSV
 
@@ -76,5 +83,5 @@ def run(args: argparse.Namespace) -> int:
             csv_path, sidecar = write_csv(recording, out, force=args.force)
         else:
             csv_path, sidecar = write_csv(recording, out)
-        print(f"wrote {csv_path} and {sidecar.name}: {recording!r}")
+        print(f"wrote {csv_path} and {sidecar.name}: {described(recording)}")
     return 0

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from insole._cli import EXIT_BAD_INPUT, UsageError
 from insole._cli._arguments import add_examples_command, positive_float
+from insole._cli._convert import described
 from insole._cli._device_options import (
     CAPTURE_FORCE_HELP,
     EMULATED_UNLOADED_S,
@@ -288,7 +289,7 @@ def _from_file(args: argparse.Namespace, inputs: Any) -> int:
     path = None
     if args.out is not None:
         path = write_recording(result.with_recording(recording), args.out, force=args.force)
-    print(printable(f"{args.from_file}: {recording!r}"), flush=True)
+    print(printable(f"{args.from_file}: {described(recording)}"), flush=True)
     _print_outcome(SimpleNamespace(result=result, path=path, stopped_by=None))
     return 0
 
