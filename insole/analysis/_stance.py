@@ -173,7 +173,7 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretch
             columns["forefoot_toes_share_pct"] = regional["forefoot_share_pct"] + regional["toes_share_pct"]
     # the metrics (float, NaN where not measured) as one (contacts x metrics) block: one DataFrame of it beside
     # the few other columns, not a column each; ``data`` gets each metric's column of the block (views)
-    block = np.full((contact.size, len(columns)), np.nan)
+    block = np.full((contact.size, len(columns)), np.nan, order="F")  # a column contiguous, as pandas keeps it
     for j, values in enumerate(columns.values()):
         block[measured, j] = values
     head = pd.DataFrame(data)
