@@ -150,3 +150,18 @@ def test_insole_test_from_a_file_describes_it_in_words(capsys, tmp_path: Path) -
     assert first == (f"{source}: {recording.duration_s:.1f} s at {recording.sample_rate_hz:g} Hz, layout "
                      f"{recording.layout.name}, unit {recording.unit}, left {recording.samples('left').n_samples} "
                      f"and right {recording.samples('right').n_samples} samples")
+
+
+def test_simulate_accepts_a_two_hour_walk(capsys, tmp_path: Path, monkeypatch) -> None:
+    """--duration 7200 passes the command's checks and reaches the simulator (stopped there: 2 h take ~9 s)."""
+    from insole._cli import _simulate
+
+    asked = []
+
+    def stop(params):
+        asked.append(params.duration_s)
+        raise ValueError("stopped by the test")
+
+    monkeypatch.setattr(_simulate, "simulate", stop)
+    assert main(["simulate", "--duration", "7200", "--out", str(tmp_path / "s.parquet")]) == 2
+    assert asked == [7200.0] and "stopped by the test" in capsys.readouterr().err

@@ -448,11 +448,19 @@ def test_simulate_duration_too_short(tmp_path, capsys, duration):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("duration", ["inf", "1e9", "3600.5"])
+@pytest.mark.parametrize("duration", ["inf", "1e9", "28800.5"])
 def test_simulate_duration_too_long(tmp_path, capsys, duration):
     out = tmp_path / "s.parquet"
     line = _refused(capsys, ["simulate", "--duration", duration, "--out", out], "--duration")
-    assert "at most 3600 s" in line and not out.exists()
+    # the cap (8 h at 100 Hz) is explained, with the way to a longer file
+    assert "at most 28800 s (8 h)" in line and "0.4 GB per simulated hour" in line and "insole record" in line
+    assert not out.exists()
+
+
+def test_simulate_duration_cap_is_in_samples_at_a_higher_rate(tmp_path, capsys):
+    out = tmp_path / "s.parquet"
+    line = _refused(capsys, ["simulate", "--duration", "14400.5", "--rate", "200", "--out", out], "--duration")
+    assert "at most 2,880,000 samples per foot (14400 s at 200 Hz, 8 h at 100 Hz)" in line and not out.exists()
 
 
 def test_simulate_shortest_duration_is_written(tmp_path, capsys):
