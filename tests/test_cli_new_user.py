@@ -165,3 +165,35 @@ def test_simulate_accepts_a_two_hour_walk(capsys, tmp_path: Path, monkeypatch) -
     monkeypatch.setattr(_simulate, "simulate", stop)
     assert main(["simulate", "--duration", "7200", "--out", str(tmp_path / "s.parquet")]) == 2
     assert asked == [7200.0] and "stopped by the test" in capsys.readouterr().err
+
+
+def _help(capsys, command: str) -> str:
+    with pytest.raises(SystemExit) as stopped:
+        main([command, "--help"])
+    assert stopped.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["analyze", "report"])
+def test_mass_help_says_what_happens_without_it_and_the_range(capsys, command: str) -> None:
+    text = _folded(_help(capsys, command))
+    assert "above 0 and below 500" in text
+    assert "without it the file's body mass is used, else the body weight is the recording's own walking load" in text
+
+
+def test_report_help_is_wrapped_and_lists_the_formats_once(capsys, monkeypatch) -> None:
+    from insole.io import formats
+
+    monkeypatch.setenv("COLUMNS", "80")  # argparse fills the options to the terminal's width
+    text = _help(capsys, "report")
+    assert max(len(line) for line in text.split("examples:")[0].splitlines()) <= 80
+    assert "[--format FORMAT]" in text
+    listed = ", ".join(sorted(formats()))
+    assert _folded(text).count(listed) == 1 and "{" not in text
+
+
+def test_export_help_shows_an_example_of_each_format(capsys) -> None:
+    examples = [line.strip() for line in _help(capsys, "export").split("examples:")[1].splitlines()
+                if line.strip().startswith("insole export")]
+    assert {e.split("--to ")[1].split()[0] for e in examples} == {"bids", "c3d", "tables"}
+    assert any("--map" in e for e in examples) and any("--subject" in e for e in examples)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from insole._cli._arguments import FormatChoices, add_recording_command
+from insole._cli._arguments import MASS_KG_HELP, FormatChoices, add_recording_command
 from insole._cli._outputs import add_force_option, check_outputs, printable
 from insole._errors import AnalysisError, InputError, require_extra
 from insole.io import detect_format, load
@@ -80,7 +80,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "events, strides, summary, quality and provenance")
     parser.add_argument("--tables", metavar="DIR", help="write every table of the analysis (strides, steps, contacts, "
                         "curves, regions, sensors, summaries) as DIR/<name>.parquet, with DIR/tables.json")
-    parser.add_argument("--mass-kg", type=float, metavar="M", help="body mass in kg (overrides the file's)")
+    parser.add_argument("--mass-kg", type=float, metavar="M", help=MASS_KG_HELP)
     parser.add_argument("--format", choices=FormatChoices(), metavar="FORMAT",
                         help="force an input format instead of detecting it: %(choices)s")
     parser.add_argument("--map", type=Path, metavar="MAPPING",

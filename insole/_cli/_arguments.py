@@ -15,12 +15,18 @@ from pathlib import Path
 from typing import overload
 
 __all__ = [
-    "FormatChoices", "add_examples_command", "add_recording_command", "body_mass_kg", "positive_float",
+    "MASS_KG_HELP", "FormatChoices", "add_examples_command", "add_recording_command", "body_mass_kg", "positive_float",
     "samples_per_packet",
 ]
 
 #: Above this a body mass is a typo, not a person.
 _MAX_BODY_MASS_KG = 500.0
+
+#: The help of ``--mass-kg`` of the commands that analyse a recording (analyze, report).
+MASS_KG_HELP = (f"body mass in kg, above 0 and below {_MAX_BODY_MASS_KG:g}, used for the metrics in body weights "
+                "(BW); without it the file's body mass is used, else the body weight is the recording's own "
+                "walking load (the mean vertical force of both feet over complete strides; for uncalibrated "
+                "insoles a load scale, not a weight)")
 
 
 def positive_float(text: str) -> float:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from insole._cli import UsageError
-from insole._cli._arguments import FormatChoices, add_recording_command
+from insole._cli._arguments import FormatChoices, add_examples_command
 from insole._errors import InputError, OutputError
 from insole._output import check_target
 
@@ -35,7 +35,7 @@ _FIRST_TABLES = ("footprint.csv", "footprint.parquet", "tables.json")  # every t
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = add_recording_command(
+    parser = add_examples_command(
         subparsers,
         "export",
         help="write a recording as BIDS-motion, C3D analogs, or result tables (CSV + Parquet)",
@@ -44,8 +44,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "file with every channel as an analog, or the per-stride, summary and footprint tables as CSV "
             "and Parquet."
         ),
-        example="insole export recordings/gaitpdb_GaCo01_01_60s.parquet --to bids --out exports/bids",
+        examples=(
+            "insole export recordings/gaitpdb_GaCo01_01_60s.parquet --to bids --out exports/bids",
+            "insole export walk.parquet --to bids --out study --subject P07 --session 2 --task walk --run 1",
+            "insole export walk.parquet --to c3d --out walk.c3d",
+            "insole export walk.parquet --to tables --out walk-tables",
+            "insole export lab.csv --map lab.map.toml --to tables --out lab-tables",
+        ),
+        after="What each format holds and how a BIDS dataset is extended: docs/exports.md.",
     )
+    parser.add_argument("path", type=Path, help="recording file (any supported format)")
     parser.add_argument("--to", required=True, choices=("bids", "c3d", "tables"), help="output format")
     parser.add_argument("--out", required=True, type=Path,
                         help="output folder (created if missing; its parent must exist); a BIDS dataset is "

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
+from insole._cli._arguments import MASS_KG_HELP, FormatChoices
 from insole._cli._outputs import add_force_option, check_outputs
 from insole._errors import InputError, RecordingError, require_extra
-from insole.io import formats
 
 __all__ = ["add_parser", "run"]
 
@@ -29,9 +30,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "report",
         help="evidence-graded foot-loading report: findings, reference ranges, kinetic chain (HTML, JSON, PDF)",
-        description=("Analyse a recording and write a self-contained HTML report: data quality, key numbers with "
-                     "reference ranges, findings with evidence grades and references, left/right comparison, "
-                     "force curves, COP, regional load maps and a methods paragraph."),
+        description=textwrap.fill(
+            "Analyse a recording and write a self-contained HTML report: data quality, key numbers with reference "
+            "ranges, findings with evidence grades and references, left/right comparison, force curves, COP, "
+            "regional load maps and a methods paragraph."),
         epilog=_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -40,9 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="HTML", help="the HTML page to write")
     parser.add_argument("--json", type=Path, metavar="JSON", help="also write the findings and summary as JSON")
     parser.add_argument("--pdf", type=Path, metavar="PDF", help="also print the page to PDF (headless Chromium)")
-    parser.add_argument("--mass-kg", type=float, metavar="M", help="body mass in kg (overrides the recording's)")
-    parser.add_argument("--format", choices=sorted(formats()),
-                        help="force the input format instead of detecting it (the baseline's too)")
+    parser.add_argument("--mass-kg", type=float, metavar="M", help=MASS_KG_HELP)
+    parser.add_argument("--format", choices=FormatChoices(), metavar="FORMAT",
+                        help="force the input format instead of detecting it (the baseline's too): %(choices)s")
     parser.add_argument("--map", type=Path, metavar="MAPPING",
                         help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md); "
                              "the baseline is read with it too")
