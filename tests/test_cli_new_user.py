@@ -197,3 +197,24 @@ def test_export_help_shows_an_example_of_each_format(capsys) -> None:
                 if line.strip().startswith("insole export")]
     assert {e.split("--to ")[1].split()[0] for e in examples} == {"bids", "c3d", "tables"}
     assert any("--map" in e for e in examples) and any("--subject" in e for e in examples)
+
+
+def test_report_says_a_baseline_of_another_person_was_not_compared(capsys, tmp_path: Path) -> None:
+    from insole.io import write_parquet
+    from insole.simulate import SimulationParams, simulate
+
+    walk = simulate(SimulationParams(duration_s=20.0, seed=1))
+    now = write_parquet(walk.with_meta(subject_id="P07"), tmp_path / "now.parquet")
+    before = write_parquet(simulate(SimulationParams(duration_s=20.0, seed=2)).with_meta(subject_id="P08"),
+                           tmp_path / "before.parquet")
+    page = tmp_path / "r.html"
+    assert main(["report", str(now), "--baseline", str(before), "--out", str(page)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"wrote {page}: ")
+    assert lines[1:] == [f"baseline {before} not compared: the baseline is another person (P08 vs P07); the page "
+                         "shows both sessions' numbers side by side and judges no change"]
+    # the same person's earlier walk prints no such line
+    same = write_parquet(simulate(SimulationParams(duration_s=20.0, seed=2)).with_meta(subject_id="P07"),
+                         tmp_path / "same.parquet")
+    assert main(["report", str(now), "--baseline", str(same), "--out", str(page), "--force"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from insole._cli._arguments import MASS_KG_HELP, FormatChoices
-from insole._cli._outputs import add_force_option, check_outputs
+from insole._cli._outputs import add_force_option, check_outputs, printable
 from insole._errors import InputError, RecordingError, require_extra
 
 __all__ = ["add_parser", "run"]
@@ -91,6 +91,10 @@ def _run(args: argparse.Namespace, outputs: list[Path], write_report: Any) -> in
     flagged = ", ".join(_finding_words(f) for f in report.findings) or "none"
     written = ", ".join(str(p) for p in outputs)
     print(f"wrote {written}: {len(report.findings)} finding(s): {flagged}", file=sys.stdout)
+    not_judged = getattr(report, "baseline_not_judged", None)  # why the page judges no change, e.g. another person
+    if args.baseline is not None and not_judged:
+        print(printable(f"baseline {args.baseline} not compared: {not_judged}; the page shows both sessions' numbers "
+                        "side by side and judges no change"), file=sys.stdout)
     return 0
 
 
