@@ -41,8 +41,12 @@ def test_every_association_is_an_arrow_with_its_strongest_grade():
     labels = [t.text for t in root.findall(f".//{SVG}g[@class='grade-label']/{SVG}text")]
     assert len(labels) == len(arrows)
     assert all(any(GRADE_SHORT[g] in label.split(", ") for g in GRADES) for label in labels)
-    # irregular gait carries two whole-body associations on one arrow: both grades are shown
-    assert "M, M–S" in labels
+    # irregular gait's one whole-body arrow rests on the falls studies (moderate); the disease-severity studies are
+    # another outcome, listed and not drawn
+    assert "M" in labels and "M, M–S" not in labels
+    irregular = next(f for f in findings if f.code == "irregular_gait")
+    assert [j.references for j in irregular.joints] == [(67, 71, 72)]
+    assert [j.association for j in irregular.not_drawn] == ["other_outcome"]
 
 
 def test_joints_are_highlighted_in_the_strongest_grade_colour_and_others_not():

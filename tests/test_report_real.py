@@ -124,7 +124,11 @@ def test_the_report_says_whether_real_people_are_its_reference(shared_data):
     report = build_report(load(path), path=path).to_dict()
     assert report["reference_status"]["real_reference"] == "real-controls-gaitpdb8"
     assert report["reference_status"]["n_recordings"] == 38
-    assert "Reference from real people for layout gaitpdb8" in report["methods"]
+    # the reference set is described once, beside the key numbers; the methods name it and point there (it was
+    # printed three times: key numbers and twice in the methods)
+    assert "Reference set real-controls-gaitpdb8 (real controls): described under Key numbers." in report["methods"]
+    assert "Reference from real people for layout gaitpdb8" in report["reference_status"]["statement"]
+    assert report["reference_status"]["statement"] not in report["methods"]
     # a key number outside the real controls' range is marked, with the range beside it
     marked = [k for k in report["key_numbers"] if k["outside_real_range"]]
     for k in marked:

@@ -39,8 +39,10 @@ from insole.report._findings import (
     FindingsResult,
     evaluate,
     foot_quality_reason,
+    rules_methods_text,
     speed_outside_controls,
     variability_too_coarse,
+    whole_foot_note,
 )
 from insole.report._metrics import (
     ANALYSIS_METRICS,
@@ -429,16 +431,23 @@ _FOOT_ROWS: tuple[tuple[str, str, str, float, int, str, tuple[int, ...]], ...] =
     ("stride_robust_cv_pct", "Stride-time robust CV", "%", 1.0, 2, "", ()),
 )
 _SESSION_ROWS: tuple[tuple[str, str, str, int, str, tuple[int, ...]], ...] = (
-    ("cadence_steps_per_min", "Cadence", "steps/min", 1, "113.8 ± 4.3 steps/min in healthy controls", (76,)),
+    # no literature band: the one quoted before (113.8 ± 4.3 steps/min [76]) was the control group of a Parkinson's
+    # study; cadence is judged against the age- and sex-banded norms of real controls (``load_norms``)
+    ("cadence_steps_per_min", "Cadence", "steps/min", 1, "", ()),
     ("timing_variability_pct", "Stride-to-stride timing variability (stride and stance)", "%", 2, "", ()),
     ("stride_variability_pct", "Stride-to-stride variability, stride time", "%", 2, "", ()),
     ("stance_variability_pct", "Stride-to-stride variability, stance time", "%", 2, "", ()),
     ("stride_cv_pct", "Stride-time CV (plain)", "%", 2, "", ()),
     ("stride_sd_ms", "Stride-time SD", "ms", 0, "group means (± SD), not a normal range: older adults who did "
      "not fall 49 ± 4 ms, who fell 106 ± 30 ms", (67,)),
-    ("stance_si_pct", "Stance-time symmetry index (R vs L)", "%", 1, "|SI| > 10% commonly flagged (arbitrary)", (53,)),
-    ("impulse_si_pct", "Impulse symmetry index (R vs L)", "%", 1, "|SI| > 10% commonly flagged (arbitrary)", (53,)),
-    ("step_si_pct", "Step-time symmetry index (R vs L)", "%", 1, "|SI| > 10% commonly flagged (arbitrary)", (53,)),
+    ("stance_si_pct", "Stance-time symmetry index (R vs L)", "%", 1,
+     "|SI| > 10% is a convention its users call arbitrary; no finding uses it (antalgic gait: stance SI ≤ −5% with a "
+     "lower peak force on the same foot, see Methods)", (53,)),
+    ("impulse_si_pct", "Impulse symmetry index (R vs L)", "%", 1,
+     "load asymmetry needs |SI| > 10% (a convention its users call arbitrary) beyond its MDC95 and, with real "
+     "controls, the impulse, peak-force and F1 indices together beyond their healthy asymmetry (see Methods)", (53,)),
+    ("step_si_pct", "Step-time symmetry index (R vs L)", "%", 1,
+     "|SI| > 10% is a convention its users call arbitrary; no finding uses it", (53,)),
     ("cop_ml_sd_pct", "COP variability: step-to-step SD of the medial-lateral offset", "% ball width", 2, "", ()),
 )
 
@@ -491,12 +500,61 @@ def _outside(ref: ReferenceSet | None, metric: str, scale: float, per_foot: bool
     return tuple(k for k, v in values.items() if v is not None and not low - tol <= v <= high + tol), (low, high)
 
 
-def reference_status(session: SessionMetrics, sets: Sequence[ReferenceSet]) -> dict[str, Any]:
-    """Whether a reference from real people exists for the recording's layout, and what is judged without one."""
+def _same(a: Any, b: Any) -> bool:
+    return bool(a) and bool(b) and str(a).strip().casefold() == str(b).strip().casefold()
+
+
+def reference_membership(record: dict[str, Any] | None, sets: Sequence[ReferenceSet], layout: str) -> str:
+    """Whether this walk (the same file, by its SHA-256 or name) or this person (the file's subject) is one of
+    the layout's real controls: then every range and limit drawn from them includes this walk or another walk of
+    this person, and a value inside them says less than it seems ("" when neither)."""
+    real = reference_set_for(sets, layout, kind="real")
+    if real is None or not record:
+        return ""
+    n = real.n_recordings
+    for entry in real.recordings:
+        if (_same(entry.get("sha256"), record.get("sha256"))
+                or (record.get("sha256") is None and _same(entry.get("file"), record.get("name")))):
+            return (f"This walk ({entry.get('file')}, {entry.get('dataset')}) is one of the {n} controls of this "
+                    f"reference: its ranges and limits include it, so a value inside them is no independent check.")
+    for entry in real.recordings:
+        if _same(entry.get("subject"), record.get("subject_id")):
+            return (f"This person ({entry.get('subject')}) is one of the {n} controls of this reference (with "
+                    f"another walk, {entry.get('file')}, {entry.get('dataset')}): its ranges and limits include "
+                    f"that walk.")
+    return ""
+
+
+def repeatability_membership(record: dict[str, Any] | None, base_record: dict[str, Any] | None,
+                             repeatability: Repeatability | None) -> str:
+    """Whether the recording and its baseline are one of the pairs the layout's MDC95 was measured on ("" when
+    not): their own difference is then part of the MDC95 they are judged by."""
+    if repeatability is None or not record or not base_record:
+        return ""
+    names = {str(record.get("name") or "").casefold(), str(base_record.get("name") or "").casefold()}
+    for _subject, first, second in repeatability.pairs:
+        if names == {first.casefold(), second.casefold()}:
+            return (f"These two walks ({first}, {second}) are one of the {repeatability.n_pairs} same-day pairs the "
+                    f"MDC95 was measured on: their own difference is part of it, so a change within it is expected "
+                    f"by construction.")
+    for subject, first, second in repeatability.pairs:
+        if _same(subject, record.get("subject_id")):
+            return (f"This person ({subject}) is one of the {repeatability.n_pairs} people whose same-day pair "
+                    f"({first}, {second}) the MDC95 was measured on.")
+    return ""
+
+
+def reference_status(session: SessionMetrics, sets: Sequence[ReferenceSet],
+                     record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Whether a reference from real people exists for the recording's layout, and what is judged without one;
+    with the input ``record``, whether this walk or person is one of its controls (``reference_membership``)."""
     real = reference_set_for(sets, session.layout.name, kind="real")
     if real is not None:
+        member = reference_membership(record, sets, session.layout.name)
         return {"layout": session.layout.name, "real_reference": real.name, "n_recordings": real.n_recordings,
-                "statement": f"Reference from real people for layout {session.layout.name}: {real.description}"}
+                "includes_this": member or None,
+                "statement": f"Reference from real people for layout {session.layout.name}: {real.description}"
+                             + (f" {member}" if member else "")}
     simulated = reference_set_for(sets, session.layout.name, kind="simulated")
     other = reference_set_for(sets, session.layout.name, kind="real", layout_specific=False)
     return {"layout": session.layout.name, "real_reference": None, "n_recordings": 0,
@@ -802,11 +860,13 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         na = _robust_cv_unavailable(key, session_values)
         if na:
             value, outside, real_range, not_judged = None, (), None, ""
+        note = VARIABILITY_NOTES.get(key, "") or ROW_NOTES.get(key, "")
+        if key == "impulse_si_pct" and layout_ref is not None and not not_judged:
+            note = " ".join(t for t in (note, whole_foot_note(session, layout_ref, params)) if t)
         rows.append(KeyNumber(key, label, unit, session=value, reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
                               outside=outside, real_range=real_range, not_judged=not_judged, not_available=na,
-                              scope="session", norm_band=row_band,
-                              note=VARIABILITY_NOTES.get(key, "") or ROW_NOTES.get(key, "")))
+                              scope="session", norm_band=row_band, note=note))
     # beside each judged speed-dependent row, when the person walked outside every judging control's speed
     speed_note = speed_outside_controls((person or {}).get("gait_speed_m_per_s"), controls)
     if speed_note:
@@ -1385,21 +1445,22 @@ def methods_text(session: SessionMetrics, params: FindingParams, sets: Sequence[
         "successive differences (1.4826 × median absolute deviation) divided by √2 and by its median; timing "
         "variability is the mean of the stride-time and stance-time values over both feet.")
     parts.append(
-        f"Findings follow the rules in docs/report.md: each foot is compared with the other foot (and with the "
-        f"baseline when given) with cut-offs of {params.cop_ml_diff_pct:g}% of ball width for the COP offset, "
-        f"symmetry indices of {params.midfoot_si_pct:g}% (midfoot), {params.heel_si_pct:g}% (heel), "
-        f"{params.toe_si_pct:g}% (hallux, lesser toes) and {params.loading_rate_si_pct:g}% (loading rate), and "
-        f"{params.valley_ratio_diff:g} for the valley ratio; every difference must also exceed "
-        f"{params.step_t_min:g} standard errors of the step-to-step scatter, and, where a reference set exists for "
-        f"the layout, the flagged foot must lie in its extreme fifth [13]. Load asymmetry uses |SI| > "
-        f"{params.load_si_pct:g}% of impulse per step, a conventional, arbitrary cut-off [53]; irregular timing "
-        f"uses {params.irregular_factor:g}× the real controls' median variability [64]. Fewer than "
-        f"{params.full_confidence_steps} steps per foot lower confidence [78]; variability needs about "
-        f"{params.min_variability_strides} strides [77]. Confidence is the lower of the measurement confidence and "
-        f"what the evidence grade allows.")
-    parts.append(reference_status(session, sets)["statement"])
+        f"Findings follow the rules in docs/report.md. {rules_methods_text(session, params, sets)} Fewer than "
+        f"{params.full_confidence_steps} steps per foot lower confidence [78]. Confidence is the lower of the "
+        f"measurement confidence and what the evidence grade allows.")
+    # each reference set is described once in the report: the key numbers' section states the layout's reference
+    # (``reference_status``); here it is named, and only a set that statement does not describe is described
+    statement = reference_status(session, sets)["statement"]
+    described = [ref for ref in sets if ref.description in statement]
+    if described:
+        parts.append(f"Reference set{'s' if len(described) > 1 else ''} "
+                     f"{', '.join(f'{ref.name} ({ref.source_kind})' for ref in described)}: described under Key "
+                     f"numbers.")
+    else:
+        parts.append(statement)
     for ref in sets:
-        parts.append(f"Reference set {ref.name} ({ref.source_kind}): {ref.description}")
+        if all(ref is not d for d in described):
+            parts.append(f"Reference set {ref.name} ({ref.source_kind}): {ref.description}")
     parts.append(f"Evidence: {EVIDENCE_SOURCE}.")
     return " ".join(parts)
 
@@ -1479,7 +1540,7 @@ class Report:
             "references": self.references,
             "analysis_method_sources": analysis_sources(self.session),
             "reference_sets": [r.to_dict() for r in self.result.reference_sets],
-            "reference_status": reference_status(self.session, self.result.reference_sets),
+            "reference_status": reference_status(self.session, self.result.reference_sets, self.input),
             "units": units_statement(self.session),
             "sensor_caveats": self.caveats or None,
             "baseline": None,
@@ -1504,6 +1565,8 @@ class Report:
             out["baseline"] = {
                 "input": self.baseline_input,
                 "not_judged": self.baseline_not_judged,
+                "repeatability_includes_this_pair": repeatability_membership(
+                    self.input, self.baseline_input, load_repeatability(self.session.layout.name)) or None,
                 "changes": self.changes,
                 "findings_new": [{"code": c, "side": s} for c, s in sorted(after - before)],
                 "findings_resolved": [{"code": c, "side": s} for c, s in sorted(before - after)],

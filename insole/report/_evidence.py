@@ -282,7 +282,7 @@ DATASET_CITATIONS: Mapping[str, str] = {
 
 
 # What a cited study found, for the pattern and the joint of a link.
-ASSOCIATIONS: tuple[str, ...] = ("positive", "null", "protective", "conflicting")
+ASSOCIATIONS: tuple[str, ...] = ("positive", "null", "protective", "conflicting", "other_outcome")
 # How close our measure is to the one the study used (closest first).
 MEASURE_MATCHES: tuple[str, ...] = ("same", "validated_proxy", "proxy", "different")
 
@@ -306,8 +306,9 @@ class JointLink:
     "other" (the contralateral leg) or "both"; midline joints (lower back,
     whole body) ignore it. ``association`` is what the cited study found:
     "positive" (the pattern went with more of the joint problem), "null" (no
-    association), "protective" (lower odds) or "conflicting" (studies
-    disagree). ``study_measure`` is what the study measured;
+    association), "protective" (lower odds), "conflicting" (studies
+    disagree) or "other_outcome" (an association with something else than
+    the link's outcome, named in ``study_outcome``). ``study_measure`` is what the study measured;
     ``measure_match`` how close the report's measure is to it ("same",
     "validated_proxy", "proxy" = related but not validated, "different").
     ``grade`` is the grade of the evidence on the study's own measure.
@@ -327,6 +328,9 @@ class JointLink:
     association: str = "positive"
     study_measure: str = ""
     measure_match: str = "same"
+    # what the study related the measure to when that is not this link's joint outcome (e.g. "disease group and
+    # severity" for a whole-body link about balance and falls): such a link is listed, never drawn
+    study_outcome: str = ""
 
     @property
     def drawn(self) -> bool:
@@ -346,6 +350,8 @@ class JointLink:
             return "the study found lower, not higher, odds"
         if self.association == "conflicting":
             return "studies disagree on the direction"
+        if self.association == "other_outcome":
+            return f"the studies related the measure to {self.study_outcome}, not to this outcome"
         if self.measure_match == "proxy":
             return f"the study measured {self.study_measure}, which this report's measure only approximates " \
                    f"(not validated against it)"
@@ -388,7 +394,8 @@ class FindingSpec:
             raise ValueError(f"{self.code}: cites references not in the verified list: {sorted(missing)}")
         for link in self.links:
             if (link.joint not in JOINTS or link.grade not in GRADES or link.association not in ASSOCIATIONS
-                    or link.measure_match not in MEASURE_MATCHES or not link.study_measure):
+                    or link.measure_match not in MEASURE_MATCHES or not link.study_measure
+                    or (link.association == "other_outcome") != bool(link.study_outcome)):
                 raise ValueError(f"{self.code}: bad joint link {link}")
         if self.grade not in GRADES:
             raise ValueError(f"{self.code}: unknown grade {self.grade}")
@@ -741,8 +748,10 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         grade_basis="Weak (small studies, a preprint; walking speed confounds the curve).",
         links=(
             JointLink("knee", "weak",
-                      "Women with knee OA showed a flatter vertical force curve (preprint); at matched speed people "
-                      "with knee OA had reduced push-off.", (80, 62),
+                      "Women with knee OA showed a flatter vertical force curve (a preprint, not peer reviewed) and, "
+                      "at matched speed, people with knee OA had reduced push-off; but group differences in the "
+                      "force curve largely disappear once walking speed is accounted for [81]: the studies "
+                      "disagree.", (80, 62), association="conflicting",
                       study_measure="the vertical ground reaction force curve while walking", measure_match="same"),
             JointLink("knee", "weak",
                       "Group differences in the force curve largely disappear once walking speed is accounted "
@@ -759,8 +768,9 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
         metric="stride-to-stride timing variability (%): robust SD of successive differences / √2 / median, of "
                "stride time and of stance time, averaged, both feet",
         frame="a reference set of real control recordings of the same sensor kind: flagged at twice the "
-              "controls' median, the ratio by which Parkinson's (≈2×) and Huntington's (≈3×) groups exceeded "
-              "controls [64]",
+              "controls' median, about the ratio by which groups with neurological conditions exceeded their "
+              "controls on average in one study (≈2× and ≈3×) [64]; a limit from group averages that names no "
+              "condition for this person: some healthy people exceed it",
         literature_threshold="older adults: stride-time SD (mean ± SD of each group, not a normal range) "
                              "106 ± 30 ms in later fallers vs 49 ± 4 ms in non-fallers [67]; at least ~20 "
                              "straight strides are needed [77]",
@@ -777,10 +787,14 @@ FINDINGS: Mapping[str, FindingSpec] = {f.code: f for f in (
                       study_measure="stride-time and swing-time variability (force-sensitive insoles, walkway)",
                       measure_match="same"),
             JointLink("whole_body", "moderate_strong",
-                      "Stride-time variability is raised (about 2–3× controls) in Parkinson's and Huntington's "
-                      "disease and tracks severity; this report does not interpret it neurologically.",
-                      (64, 74), study_measure="stride-time variability (force-sensitive insoles, inertial sensors)",
-                      measure_match="same"),
+                      "Context only, naming no condition for this person: in studies of groups with neurological "
+                      "conditions, stride-time variability averaged about 2–3× that of healthy groups and rose with "
+                      "disease severity; some healthy people exceed the limit too, and this report does not "
+                      "interpret the figure neurologically.",
+                      (64, 74), association="other_outcome",
+                      study_measure="stride-time variability (force-sensitive insoles, inertial sensors)",
+                      measure_match="same", study_outcome="disease group and disease severity (not balance or "
+                                                          "falls)"),
         ),
         references=(64, 66, 67, 77),
     ),

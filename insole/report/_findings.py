@@ -818,10 +818,15 @@ def _load_asymmetry(session: SessionMetrics, params: FindingParams,
     measured = Measured(metric=column, label=label, unit=unit, value=this[0], other_value=other[0],
                         difference=this[0] - other[0], symmetry_index_pct=_si(this[0], other[0]), sd=this[1],
                         n_steps=this[2], extra={"si_right_vs_left_pct": si})
+    frames = {c.frame: c for c in comparisons}
+    beyond = ((", beyond its repeatability (MDC95)" if "repeatability" in frames else "")
+              + ("; with the peak force and first peak, beyond the real controls' healthy asymmetry"
+                 if "reference_set" in frames and "taken together" in frames["reference_set"].description else
+                 "; beyond the real controls' healthy asymmetry of the index" if "reference_set" in frames else ""))
     statement = (f"{label} was {this[0]:.3f} {unit} on the {lower} foot vs {other[0]:.3f} {unit} on the "
-                 f"{_OTHER[lower]} (symmetry index, right vs left, {si:+.1f}%; values above about "
-                 f"{params.load_si_pct:g}% are commonly flagged as asymmetric, a cut-off described as arbitrary "
-                 f"[53]; healthy gait is not perfectly symmetric [56,60]). This is consistent with "
+                 f"{_OTHER[lower]} (symmetry index, right vs left, {si:+.1f}%: above the conventional "
+                 f"{params.load_si_pct:g}%, a cut-off described as arbitrary [53]{beyond}; healthy gait is not "
+                 f"perfectly symmetric [56,60]). This is consistent with "
                  f"{spec.consistent_with}: less on the {lower}.")
     return _finish(spec, lower, _severity(abs(si) / params.load_si_pct), measurement, reasons, measured, primary,
                    comparisons, statement)
@@ -981,8 +986,10 @@ def _irregular(session: SessionMetrics, params: FindingParams,
         frame="reference_set",
         description=(f"{controls.name} ({controls.source_kind}, {dist.n} recordings): median "
                      f"{dist.median:.2f}%, range {min(dist.values):.2f}–{max(dist.values):.2f}%; flagged at "
-                     f"{params.irregular_factor:g} × median = {limit:.2f}% (Parkinson's and Huntington's groups "
-                     f"showed about 2× and 3× control variability [64])"),
+                     f"{params.irregular_factor:g} × median = {limit:.2f}% (in one study, groups with "
+                     f"neurological conditions averaged about 2× and 3× their controls' variability [64]: a limit "
+                     f"taken from group averages that names no condition for this person; some healthy people "
+                     f"exceed it)"),
         value=dist.median, limit=limit, passed=value >= limit, source_kind=controls.source_kind,
         source=controls.description, n=dist.n, range_low=min(dist.values), range_high=max(dist.values))
     if value < limit:
@@ -1179,3 +1186,85 @@ def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
     return FindingsResult(
         findings=tuple(findings), not_assessed=tuple(unique.values()), params=params, reference_sets=used,
     )
+
+
+def rules_methods_text(session: SessionMetrics, params: FindingParams | None = None,
+                       reference_sets: Sequence[ReferenceSet] | None = None,
+                       repeatability: Repeatability | None | object = _NO_REPEATABILITY) -> str:
+    """The findings rules in words, as ``evaluate`` applies them to ``session`` (same reference set, same
+    repeatability, the same branches), for the report's methods: a reader can tell from it why one index
+    flags and a larger one does not."""
+    params = params or FindingParams()
+    mdc = (load_repeatability(session.layout.name) if repeatability is _NO_REPEATABILITY else repeatability)
+    assert mdc is None or isinstance(mdc, Repeatability)
+    sets = tuple(load_reference_sets() if reference_sets is None else reference_sets)
+    reference = (reference_set_for(sets, session.layout.name, kind="real")
+                 or reference_set_for(sets, session.layout.name))
+    real = reference is not None and reference.kind == "real"
+    z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
+    z_two = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 4))
+    cut_offs = (f"{params.cop_ml_diff_pct:g}% of ball width for the COP offset, symmetry indices of "
+                f"{params.midfoot_si_pct:g}% (midfoot), {params.heel_si_pct:g}% (heel), {params.toe_si_pct:g}% "
+                f"(hallux, lesser toes) and {params.loading_rate_si_pct:g}% (loading rate), and "
+                f"{params.valley_ratio_diff:g} for the valley ratio")
+    scatter = f"{params.step_t_min:g} standard errors of the step-to-step scatter"
+    mdc_text = (f" and its minimal detectable change (MDC95, {mdc.description})" if mdc is not None
+                else " (no measured repeatability for this layout)")
+    parts: list[str] = []
+    if real and reference is not None:
+        parts.append(
+            f"Foot rules, against the real controls of the layout ({reference.name}): the difference between the "
+            f"feet must lie beyond the controls' healthy left/right differences (mean ± {z:.2f} SD of their "
+            f"mirrored differences, a two-sided 99% interval; for a regional share either its symmetry index or "
+            f"its difference in share points may flag, each at ± {z_two:.2f} SD so that the two together flag no "
+            f"more healthy feet than one), exceed {scatter}{mdc_text}, and the flagged foot must depart from the "
+            f"controls' median in the rule's direction; the fixed cut-offs ({cut_offs}) apply where the controls "
+            f"hold no left/right values for a measure and to change against a baseline. Both feet beyond the "
+            f"controls' 1st/99th percentile is a bilateral finding (levels that change with walking speed only at "
+            f"a speed within the controls').")
+    else:
+        where = ("" if reference is None else
+                 f"; the flagged foot must also lie in the extreme fifth of the simulated reference set "
+                 f"{reference.name} (not real people) [13]")
+        parts.append(f"Foot rules compare each foot with the other foot (and with the baseline when given) with "
+                     f"cut-offs of {cut_offs}; every difference must also exceed {scatter}{mdc_text}{where}.")
+    impulse_mdc = mdc.session_mdc("impulse_si_pct") if mdc is not None else None
+    load = (f"Load asymmetry needs all of: |SI| of impulse per step above {params.load_si_pct:g}% (a conventional, "
+            f"arbitrary cut-off [53]) and beyond {scatter}")
+    if impulse_mdc is not None:
+        load += f"; |SI| beyond its MDC95 of {impulse_mdc:.1f}%"
+    vectors = (reference.session_vectors([k for k, _ in WHOLE_FOOT_INDICES]) if real and reference is not None
+               else np.zeros((0, 0)))
+    if real and reference is not None and vectors.shape[0] >= params.min_reference_people:
+        load += (f"; and the left/right indices of impulse, peak force and first peak (F1) taken together beyond "
+                 f"± {z:.2f} SD of the {vectors.shape[0]} controls' spread along the direction a foot that carries "
+                 f"less moves all three (from the controls' covariance), on the impulse's side. An impulse index "
+                 f"above {params.load_si_pct:g}% whose peaks are as symmetric as a control's stays within healthy "
+                 f"asymmetry and is not a finding")
+    elif real and reference is not None and reference.session_metric("impulse_si_pct") is not None:
+        load += f"; and the impulse index outside the real controls' mean ± {z:.2f} SD"
+    parts.append(load + ".")
+    parts.append(f"Antalgic gait needs, on the same foot, stance-time SI ≤ −{params.antalgic_stance_si_pct:g}% and "
+                 f"peak-force SI ≤ −{params.antalgic_peak_si_pct:g}%, each beyond {scatter}"
+                 f"{' and beyond its MDC95 where measured' if mdc is not None else ''}.")
+    parts.append(f"Irregular timing needs the timing variability at {params.irregular_factor:g}× the real controls' "
+                 f"median or more [64] (the layout's controls, else every real control), from at least 10 walking "
+                 f"strides (fewer than about {params.min_variability_strides} lower confidence [77]), judged only "
+                 f"when one sample interval adds at most {params.variability_resolution_max_pct:g}% to it.")
+    return " ".join(parts)
+
+
+def whole_foot_note(session: SessionMetrics, reference: ReferenceSet,
+                    params: FindingParams | None = None) -> str:
+    """Beside the impulse index: the load-asymmetry rule's combined test of the impulse, peak-force and F1
+    indices for this walk (``_whole_foot_z``), so that a reader sees why an index above 10 % is or is not a
+    finding ("" without a real set holding them)."""
+    params = params or FindingParams()
+    combined = _whole_foot_z(session, reference, params)
+    if combined is None:
+        return ""
+    u, names, n_people = combined
+    z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
+    return (f"Load asymmetry's test against the {n_people} real controls: the indices of {', '.join(names)} taken "
+            f"together lie {u:+.2f} SD from the controls' along the direction a foot carrying less moves them "
+            f"({'beyond' if abs(u) > z else 'within'} the ±{z:.2f} SD it needs).")

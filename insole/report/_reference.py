@@ -711,6 +711,8 @@ class Repeatability:
     session: Mapping[str, float]
     n_pairs: int
     description: str = ""
+    # the pairs the MDC95 rests on: (subject, first file, second file)
+    pairs: tuple[tuple[str, str, str], ...] = ()
 
     def foot_mdc(self, metric: str) -> float | None:
         value = self.foot.get(metric)
@@ -816,6 +818,8 @@ def repeatability_from_document(document: Mapping[str, Any]) -> Repeatability:
     groups = ", ".join(f"{n} {g}" for g, n in (document.get("groups") or {}).items())
     return Repeatability(layout=str(document["layout"]), foot=pick("foot"), lr_index=pick("lr_index"),
                          session=pick("session"), n_pairs=int(document.get("n_pairs", 0)),
+                         pairs=tuple((str(p.get("subject") or ""), str(p.get("first") or ""),
+                                      str(p.get("second") or "")) for p in document.get("pairs") or ()),
                          description=(f"same-day test-retest of {document.get('n_pairs', 0)} people ({groups}) on "
                                       f"layout {document['layout']}"))
 

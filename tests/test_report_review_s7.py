@@ -1,0 +1,115 @@
+"""What a new user found in the report on real files the tests had not used (issue 16, second review).
+
+* The methods said "Load asymmetry uses |SI| > 10% of impulse per step" while the rule also needs the impulse,
+  peak-force and F1 indices together beyond the real controls' healthy asymmetry: gaitpdb-cohort GaPt09_01
+  (impulse SI +14.2 %) has no finding and GaCo06_02 (+12.2 %) has one, and the report must say why.
+* Cadence was shown beside "113.8 ± 4.3 steps/min in healthy controls", the control group of a Parkinson's study
+  [76], for everyone, although age- and sex-banded norms of real controls are stored.
+* A walk that is one of the reference's own controls (GaCo06_01 is one of the 38) was compared with a range that
+  includes it, without a word; the same for a baseline pair that is one of the MDC95's test-retest pairs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from insole import load
+from insole.report import build_report
+from insole.report._html import render_html
+
+
+def _report(shared_data: Path, name: str, baseline: str | None = None):
+    path = shared_data / "gaitpdb-cohort" / f"{name}.txt"
+    base = shared_data / "gaitpdb-cohort" / f"{baseline}.txt" if baseline else None
+    return build_report(load(path), path=path, baseline=load(base) if base else None, baseline_path=base)
+
+
+@pytest.fixture(scope="module")
+def gapt09(shared_data: Path):
+    return _report(shared_data, "GaPt09_01")
+
+
+@pytest.fixture(scope="module")
+def gaco06_02(shared_data: Path):
+    return _report(shared_data, "GaCo06_02")
+
+
+def _row(report, key):
+    (row,) = [r for r in report.key_numbers if r.key == key]
+    return row
+
+
+def test_the_methods_state_the_load_asymmetry_rule_the_code_applies(gapt09, gaco06_02):
+    for report in (gapt09, gaco06_02):
+        methods = report.methods
+        # before: "Load asymmetry uses |SI| > 10% of impulse per step, a conventional, arbitrary cut-off [53]"
+        assert "Load asymmetry uses |SI| > 10% of impulse per step" not in methods
+        assert ("Load asymmetry needs all of: |SI| of impulse per step above 10% (a conventional, arbitrary "
+                "cut-off [53]) and beyond 3 standard errors of the step-to-step scatter; |SI| beyond its MDC95 of "
+                "5.2%; and the left/right indices of impulse, peak force and first peak (F1) taken together beyond "
+                "± 2.58 SD of the 38 controls' spread") in methods
+        # with a real set the foot rules are judged against the controls' healthy differences, not a fixed cut-off
+        # and not the "extreme fifth" of a simulated set
+        assert "extreme fifth" not in methods
+        assert "the real controls of the layout (real-controls-gaitpdb8)" in methods
+    # the two walks the reviewer compared: the impulse index alone does not tell them apart, the combined test does
+    assert _row(gapt09, "impulse_si_pct").session == pytest.approx(14.22, abs=0.01)
+    assert _row(gaco06_02, "impulse_si_pct").session == pytest.approx(12.23, abs=0.01)
+    assert [f.code for f in gapt09.findings] == []
+    assert [(f.code, f.side) for f in gaco06_02.findings] == [("load_asymmetry", "left")]
+    # beside the key number: the combined test's value for this walk, and which side of the limit it lies
+    assert "lie +1.20 SD from the controls'" in _row(gapt09, "impulse_si_pct").note
+    assert "(within the ±2.58 SD it needs)" in _row(gapt09, "impulse_si_pct").note
+    assert "lie +3.01 SD from the controls'" in _row(gaco06_02, "impulse_si_pct").note
+    assert "(beyond the ±2.58 SD it needs)" in _row(gaco06_02, "impulse_si_pct").note
+    # no key number quotes the 10 % convention as the flag any more
+    for report in (gapt09, gaco06_02):
+        for row in report.key_numbers:
+            assert "commonly flagged" not in row.reference, row.key
+    assert "needs |SI| > 10%" in _row(gapt09, "impulse_si_pct").reference
+    (finding,) = gaco06_02.findings
+    assert "commonly flagged" not in finding.statement
+    assert "beyond its repeatability (MDC95); with the peak force and first peak, beyond the real controls' " \
+           "healthy asymmetry" in finding.statement
+
+
+def test_cadence_is_judged_against_the_persons_age_and_sex_band_not_a_parkinsons_study(gapt09, shared_data):
+    gaco06_01 = _report(shared_data, "GaCo06_01")
+    for report, age, value in ((gaco06_01, 82, 102.66), (gapt09, 69, 121.73)):
+        row = _row(report, "cadence_steps_per_min")
+        assert row.session == pytest.approx(value, abs=0.01)
+        assert "113.8" not in row.reference and 76 not in row.references
+        assert row.reference.startswith("men aged 65 and over: 84.5–132.7 steps/min (95% prediction interval of 11 "
+                                        "real controls aged 65–86")
+        assert f"[real controls, age {age} and male from the file]" in row.reference
+        # judged against that band: inside it, so unmarked (the Parkinson's controls' band put both > 2 SD off)
+        assert row.real_range == pytest.approx((84.5, 132.7), abs=0.05)
+        assert row.outside == ()
+    assert "[76]" not in render_html(gaco06_01).split('id="references"')[0].split('id="key-numbers"')[-1]
+
+
+def test_a_walk_of_the_reference_set_says_the_range_includes_it(gaco06_02, shared_data):
+    gaco06_01 = _report(shared_data, "GaCo06_01")
+    status = gaco06_01.to_dict()["reference_status"]
+    assert status["includes_this"] == ("This walk (GaCo06_01.txt, gaitpdb-cohort) is one of the 38 controls of this "
+                                       "reference: its ranges and limits include it, so a value inside them is no "
+                                       "independent check.")
+    assert status["statement"].endswith(status["includes_this"])
+    assert status["includes_this"] in render_html(gaco06_01)
+    # the person's other walk: the set holds their first walk
+    other = gaco06_02.to_dict()["reference_status"]["includes_this"]
+    assert other == ("This person (GaCo06) is one of the 38 controls of this reference (with another walk, "
+                     "GaCo06_01.txt, gaitpdb-cohort): its ranges and limits include that walk.")
+    # a Parkinson's walk is in no control set
+    assert _report(shared_data, "GaPt09_01").to_dict()["reference_status"]["includes_this"] is None
+
+
+def test_a_baseline_pair_of_the_repeatability_set_says_its_mdc_includes_it(shared_data):
+    report = _report(shared_data, "GaCo06_02", baseline="GaCo06_01")
+    said = report.to_dict()["baseline"]["repeatability_includes_this_pair"]
+    assert said == ("These two walks (GaCo06_01.txt, GaCo06_02.txt) are one of the 20 same-day pairs the MDC95 "
+                    "was measured on: their own difference is part of it, so a change within it is expected by "
+                    "construction.")
+    assert said in render_html(report)
