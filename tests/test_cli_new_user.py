@@ -106,7 +106,7 @@ def test_a_folder_that_exists_but_takes_no_files_is_not_called_missing(capsys, t
 
 
 def test_atomic_path_says_an_existing_folder_takes_no_files() -> None:
-    from insole._errors import OutputError
+    from insole import OutputError
     from insole._output import atomic_path
 
     if not Path("/proc").is_dir():

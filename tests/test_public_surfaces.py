@@ -35,7 +35,7 @@ SURFACES: dict[str, list[str]] = {
     ],
     "insole.analysis": [
         "Analysis", "AnalysisParams", "BodyWeight", "Contacts", "FootEvents", "FootLoads", "FootTiming",
-        "GridGeometry", "JSON_SCHEMA_VERSION", "SENSOR_MAPS", "SIGNED_METRICS",
+        "GridGeometry", "JSON_SCHEMA_VERSION", "LEAN_SCHEMA_VERSION", "SENSOR_MAPS", "SIGNED_METRICS",
         "STANDARD_GRAVITY_M_S2", "SensorChecks", "SensorFlag", "StanceFeatures", "Summary", "ZeroOffset",
         "analyze", "apply_zero_offset", "arch_index", "body_weight", "butter_lowpass_sos", "check_sensors",
         "contact_area_mm2",
@@ -132,6 +132,8 @@ INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
     "insole.io": ("test_format*.py", "test_importers*", "test_importer_refusals.py", "test_fuzz_importers.py",
                   "test_vendor_importers.py", "test_exports.py", "test_export_safety.py", "test_time_axis.py"),
     "insole.simulate": ("test_simulate*",),
+    # the atomic writer every command's output goes through, tested with the commands that use it
+    "insole._output": ("test_cli_new_user.py",),
     # the data model (layouts, recordings, errors) is tested on its own
     "insole._layout": ("test_core_model.py",),
     "insole._recording": ("test_core_model.py",),

@@ -564,7 +564,7 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         if st.get("uncalibrated_force"):
             parts.append("uncalibrated insoles: see the note above")
         lines += ["", *_wrapped(f"Standing ({st['duration_s']:.1f} s): ", parts, "  ")]
-    from insole.analysis._json import LEAN_SCHEMA_VERSION  # not public in insole.analysis (yet)
+    from insole.analysis import LEAN_SCHEMA_VERSION
 
     # the analysis (Analysis.to_dict, the full document) and the lean --json file have schemas of their own
     # (docs/analysis-json.md)

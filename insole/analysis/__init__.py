@@ -61,7 +61,7 @@ if TYPE_CHECKING:
         peak_pressure_map,
         pressure_time_integral_map,
     )
-    from insole.analysis._json import write_json
+    from insole.analysis._json import LEAN_SCHEMA_VERSION, write_json
     from insole.analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
     from insole.analysis._pipeline import analyze, event_method
     from insole.analysis._prepare import (
@@ -111,6 +111,7 @@ __all__ = [
     "FootEvents",
     "Summary",
     "JSON_SCHEMA_VERSION",
+    "LEAN_SCHEMA_VERSION",
     "write_json",
     "SIGNED_METRICS",
     "STANDARD_GRAVITY_M_S2",
@@ -168,6 +169,7 @@ _HOMES = {
     "FootEvents": "_result",
     "Summary": "_result",
     "JSON_SCHEMA_VERSION": "_result",
+    "LEAN_SCHEMA_VERSION": "_json",
     "write_json": "_json",
     "SIGNED_METRICS": "_summary",
     "STANDARD_GRAVITY_M_S2": "_params",
