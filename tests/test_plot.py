@@ -150,7 +150,9 @@ def test_the_report_page_says_why_a_figure_is_missing(tmp_path: Path) -> None:
     # the left/right section names what it cannot show; its timing table follows under its own heading
     shares_reason = html.escape(plot.unavailable(report.session.analysis)["region_shares"])
     assert f"Regional shares of the stance load: not shown for this recording: {shares_reason}." in page
-    assert "Each foot&#39;s measures" in page or "Each foot's measures" in page
+    # the per-foot rows are not printed a second time under left/right: a pointer to the key numbers instead
+    assert 'class="muted each-foot-pointer"' in page and '<a href="#key-numbers">Key numbers</a>' in page
+    assert page.count("<td>Stance time ") == 1  # the key-numbers row only
 
 
 def _hex_colours(text: str, pattern: str) -> dict[str, str]:

@@ -113,3 +113,38 @@ def test_a_baseline_pair_of_the_repeatability_set_says_its_mdc_includes_it(share
                     "was measured on: their own difference is part of it, so a change within it is expected by "
                     "construction.")
     assert said in render_html(report)
+
+
+def test_what_the_page_said_several_times_is_said_once(shared_data: Path, gapt09):
+    from insole.report._build import UNCALIBRATED_NOTE
+
+    # the reference set's description: beside the key numbers only (it was there and twice in the methods)
+    page = render_html(gapt09)
+    description = gapt09.result.reference_sets[0].description
+    assert page.count(description[:120]) == 1
+    # a body-weight check that failed: once per key-number row, not in each foot's cell (F1, loading rate)
+    assert page.count("ot judged: the body-weight check failed (see data quality)") == 2
+    # park10 (gaitndd-cohort, one foot switch per foot, au): the layout's and the units' notes are said once in the
+    # data quality ("Both feet") and once as a limit of the one finding, not in each foot's line and each reason
+    park = build_report(load(shared_data / "gaitndd-cohort" / "park10.hea"))
+    page = render_html(park)
+    assert page.count("COP needs at least 3 sensors (1 used)") == 2  # was 4
+    assert page.count("uncalibrated insoles (au): one body weight") == 2  # was 3, with the au note's 4th wording
+    assert UNCALIBRATED_NOTE not in page  # the units statement above the key numbers says it
+    assert "forces are in arbitrary units: force metrics are scaled" not in page
+    assert UNCALIBRATED_NOTE in park.to_dict()["quality"][0]["notes"]  # the JSON keeps each foot's notes
+    # Moticon 230927_102231 (5 usable steps a foot): one "not assessed" row for the nine rules sharing the reason
+    moticon = build_report(load(shared_data / "moticon-opengo" / "230927_102231.txt")).to_dict()
+    grouped = moticon["not_assessed_grouped"]
+    assert grouped[0] == {"codes": ["pronated_loading", "supinated_loading", "low_arch_loading", "high_arch_loading",
+                                    "heel_avoidance", "reduced_hallux_loading", "lesser_toe_offloading", "high_impact",
+                                    "flattened_force_curve"],
+                          "side": "both", "reason": "only 5 usable steps on each foot (at least 10 needed)"}
+    assert len(grouped) == 4 and len(moticon["not_assessed"]) == 21
+    # F-Scan: the 484 flat cells named once on the foot's quality line (the verdict's and the analysis' note)
+    fscan = build_report(load(shared_data / "vendor-exports" / "fscan_testL.asf"))
+    (left,) = [q for q in fscan.to_dict()["quality"] if q.get("present")]
+    line = "; ".join(left["notes"]) + "; " + fscan.session.feet["left"].quality
+    reason = [r for r in fscan.session.feet["left"].quality_notes if "flat" in r]
+    assert len(reason) == 1 and reason[0].startswith("484 sensor(s) flat (never changing: dead or never loaded) left")
+    assert line.count("484") == 1

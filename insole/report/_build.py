@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -1320,10 +1321,33 @@ def units_statement(session: SessionMetrics) -> dict[str, Any]:
 # ---------------------------------------------------------------- caveats shared by the findings, said once
 
 
-_SESSION_NOTE_PREFIXES = ("body weight", _AU_NOTE_PREFIX)
+# notes about the session or the layout that the analysis writes on each foot: said once for both feet (the
+# body-weight check, the units, the layout's too few sensors for a COP)
+_SESSION_NOTE_PREFIXES = ("body weight", _AU_NOTE_PREFIX, "uncalibrated insoles", "COP needs")
 # reasons that are the finding's own judgement (its evidence grade, its severity), short and said where they apply
 # even when two findings word them alike; the shared limits are caveats about the data
 _JUDGEMENT_REASONS = ("evidence grade", "severity capped", "lowered one step")
+
+
+def not_assessed_groups(items: Sequence[Any]) -> list[dict[str, Any]]:
+    """The "not assessed" rules grouped by their reason: one row per reason with every code it stops (a Moticon walk
+    of 5 usable steps listed the same reason on 18 rows, one per rule and foot). A reason that names a foot is one
+    row for both feet when it reads the same for each (then "each foot")."""
+    groups: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key = re.sub(r"\bthe (left|right) foot\b", "the foot", item.reason)
+        group = groups.setdefault(key, {"codes": [], "sides": [], "reason": item.reason})
+        if item.code not in group["codes"]:
+            group["codes"].append(item.code)
+        if item.side not in group["sides"]:
+            group["sides"].append(item.side)
+    out = []
+    for key, group in groups.items():
+        sides = group["sides"]
+        both_feet = set(sides) >= {"left", "right"} or "both" in sides
+        reason = key.replace("the foot", "each foot") if both_feet and key != group["reason"] else group["reason"]
+        out.append({"codes": group["codes"], "side": "both" if both_feet else sides[0], "reason": reason})
+    return out
 
 
 def _finding_name(finding: Any) -> str:
@@ -1369,7 +1393,8 @@ def findings_limits(findings: Sequence[Any], session: SessionMetrics) -> tuple[l
             own = reason
             for side, foot in feet.items():
                 if reason == foot_quality_reason(side, foot.quality, foot.quality_notes):
-                    shared = [n for n in foot.quality_notes if n in common]
+                    # the analysis' au note is the page's units statement, said above the findings: no limit
+                    shared = [n for n in foot.quality_notes if n in common and not n.startswith(_AU_NOTE_PREFIX)]
                     numbers += [limit(f"Both feet: {n}", finding) for n in shared]
                     specific = [n for n in foot.quality_notes if n not in common]
                     own = (foot_quality_reason(side, foot.quality, specific) if specific
@@ -1533,10 +1558,13 @@ class Report:
             "findings": [{**f.to_dict(), "limits": sh["limits"], "confidence_reasons_shown": sh["reasons"],
                           "notes_shown": sh["notes"]} for f, sh in zip(self.findings, shown)],
             "quality_notes_both_feet": both_feet_notes(self.quality),
+            # notes the units statement already says (shown beside the data quality): not repeated there
+            "quality_notes_in_units": [UNCALIBRATED_NOTE] if self.session.force_unit == "au" else [],
             "outside_without_finding": [{**row, "values": {k: json_number(v) for k, v in row["values"].items()},
                                          "real_range": [json_number(v) for v in row["real_range"]],
                                          "mdc95": json_number(row["mdc95"])} for row in self.outside_rows],
             "not_assessed": [n.to_dict() for n in self.result.not_assessed],
+            "not_assessed_grouped": not_assessed_groups(self.result.not_assessed),
             "references": self.references,
             "analysis_method_sources": analysis_sources(self.session),
             "reference_sets": [r.to_dict() for r in self.result.reference_sets],

@@ -335,10 +335,13 @@ def quality_verdict(quality: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
         reasons.append(f"mean event confidence {confidence:.2f}")
     if events and low:
         reasons.append(f"{low} of {events} events with low confidence")
+    notes = [str(n) for n in quality.get("notes") or []]
     for status, sensors in sorted(by_status.items()):
+        if any(n.startswith(f"{len(sensors)} sensor(s) {status} ") for n in notes):
+            continue  # the analysis' own note says it, with what was left out (F-Scan: 484 flat cells said twice)
         names = ", ".join(sensors[:5]) + (f" and {len(sensors) - 5} more" if len(sensors) > 5 else "")
         reasons.append(f"{len(sensors)} sensor{'s' if len(sensors) != 1 else ''} {status} ({names})")
-    reasons += [str(n) for n in quality.get("notes") or []]
+    reasons += notes
     return verdict, tuple(reasons)
 
 
