@@ -139,6 +139,13 @@ def _regular(time_s: np.ndarray, rate_hz: float) -> bool:
 # ------------------------------------------------------------------ stance intervals and maps
 
 
+def integral_title(unit: str) -> str:
+    """The time-integral map's title by what the sensors measure, as the report's maps name it: a pressure-time
+    integral only for pressures (kPa); forces (N, gaitpdb) give a force-time integral, au a load-time integral."""
+    return {"kPa": "Pressure-time integral (per step)", "N": "Force-time integral (per step)"}.get(
+        unit, "Load-time integral (per step)")
+
+
 def _pressure_maps(recording: Recording, side: str, analysis: Any) -> tuple[dict[str, np.ndarray], int]:
     """The analysis' per-sensor peak, stance-mean and time-integral maps of one foot, and its stance count.
 
@@ -733,7 +740,8 @@ def dashboard_payload(recording: Recording, analysis: Any = None, *, source: str
         "player": _player_frames(recording, params),
         "force": force_data,
         # the flagged sensors are drawn apart on the maps, never blended into the colour field
-        "maps": {**maps, "unit": recording.unit, "stances": counts, "how": how, "flagged": flagged},
+        "maps": {**maps, "unit": recording.unit, "stances": counts, "how": how, "flagged": flagged,
+                 "pti_title": integral_title(recording.unit)},
         "strides": _stride_tables(analysis),
         "symmetry": symmetry_rows,
         "quality": _quality(recording, analysis),

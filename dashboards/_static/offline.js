@@ -344,6 +344,8 @@
   function maps(fm) {
     if (ONE_SENSOR) { $('maps-hint').textContent = ''; noMap(document.querySelector('#sec-maps .maps'), 'pressure maps'); return; }
     var unit = P.maps.unit, units = { peak: unit, mean: unit, pti: unit + '·s' };
+    // named by what the sensors measure: a force layout's integral is a force-time integral, not a pressure-time one
+    $('map-pti-title').textContent = P.maps.pti_title;
     $('maps-hint').textContent = 'over ' + SIDES.map(function (s) { return P.maps.stances[s] + ' ' + s; }).join(' and ') +
       ' stances: ' + P.maps.how + ' · hover a sensor for its value';
     ['peak', 'mean', 'pti'].forEach(function (name) {
