@@ -170,7 +170,10 @@ def test_a_person_slower_than_every_control_is_told_so_beside_speed_dependent_me
 
     path = shared_data / "gaitpdb-cohort" / "JuPt13_01.txt"
     report = build_report(load(path), path=path)
-    note = "walked slower than every control (0.66 vs 0.91–1.54 m/s): slower walking alone changes this measure"
+    # the set named: the speed row compares with the person's age band, these rows with the layout's controls
+    note = ("walked slower than every control (0.66 vs 0.91–1.54 m/s) of real-controls-gaitpdb8, the set these "
+            "measures are judged against (the walking-speed row compares with the age band of all real "
+            "controls instead): slower walking alone changes this measure")
     rows = {k.key: k for k in report.key_numbers}
     for key in ("share_heel", "double_support_pct", "stance_pct", "valley_ratio"):
         assert rows[key].speed_note == note and rows[key].outside, key

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,45 @@ def test_what_the_page_said_several_times_is_said_once(shared_data: Path, gapt09
     reason = [r for r in fscan.session.feet["left"].quality_notes if "flat" in r]
     assert len(reason) == 1 and reason[0].startswith("484 sensor(s) flat (never changing: dead or never loaded) left")
     assert line.count("484") == 1
+
+
+def test_spm_clusters_are_reported_truthfully():
+    """GaPt13's baseline comparison printed "baseline higher at 4–4% of stance (p = 0.050)": a cluster one grid
+    point wide, at a p that rounds to the threshold α = 0.05 itself."""
+    from insole.report._spm import CurveCluster, StanceCurveComparison
+
+    comparison = StanceCurveComparison(
+        labels=("this session", "baseline"), n_first=125, n_second=118, alpha=0.05, threshold_t=3.1,
+        clusters=(CurveCluster(4.0, 4.0, 0.0496, "baseline"), CurveCluster(38.0, 54.9, 0.0004, "baseline"),
+                  CurveCluster(77.2, 82.1, 0.0243, "baseline")), unit="N")
+    text = comparison.sentence()
+    assert "baseline higher at 4% of stance only (a cluster one grid point wide) (p = 0.0496)" in text
+    assert "baseline higher at 38–54.9% of stance (p < 0.001)" in text
+    assert "baseline higher at 77.2–82.1% of stance (p = 0.024)" in text
+    assert "4–4%" not in text and "p = 0.050" not in text
+
+
+def test_smaller_items_of_the_review(shared_data: Path):
+    from insole.report._build import VARIABILITY_NOTES, KeyNumber, _enough_digits, _why_no_finding
+
+    # a change at the measure's resolution: stance time "0.72 -> 0.72, change -0.00" now reads in ms-level digits
+    report = _report(shared_data, "GaCo06_01", baseline="GaCo06_02")
+    stance = next(c for c in report.changes if c["key"] == "stance_s" and c["side"] == "left")
+    assert stance["digits"] == 3 and abs(stance["change"]) < 0.005  # the change that printed as -0.00
+    page = render_html(report)
+    assert f"<td class=\"num\">{stance['before']:.3f}</td><td class=\"num\">{stance['after']:.3f}</td>" in page
+    assert f"{stance['change']:+.3f}" in page
+    # the plain CV is the mean of the feet's CVs (insole.analysis: mean of the per-foot CVs), not a pooled CV
+    assert "averaged over the two feet: for each foot, the SD of its" in VARIABILITY_NOTES["stride_cv_pct"]
+    assert "SD of all used stride times" not in VARIABILITY_NOTES["stride_cv_pct"]
+    # a value marked below 28–127 ms printed as "28": enough digits to show it lies below
+    row = KeyNumber("stride_sd_ms", "Stride-time SD", "ms", session=27.6, digits=0, outside=("session",),
+                    real_range=(28.4, 127.2))
+    assert _enough_digits(row).digits == 1
+    assert _enough_digits(dataclasses.replace(row, session=20.0)).digits == 0  # "20" already reads below "28"
+    # a variability below the controls' range is not "irregular timing not reached"
+    low = dataclasses.replace(row, key="stride_variability_pct", session=0.5, real_range=(0.96, 3.04))
+    why = _why_no_finding(low, {}, set(), None)
+    assert why.startswith("no finding rule judges timing steadier than typical") and "not reached" not in why
+    high = dataclasses.replace(low, session=3.2)
+    assert _why_no_finding(high, {}, set(), None).endswith("was not reached")

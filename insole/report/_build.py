@@ -465,9 +465,10 @@ VARIABILITY_NOTES: dict[str, str] = {
         "an SD), as % of the median stride; a turn, a pause or a slow change of pace hardly moves it."),
     "stance_variability_pct": "The same robust stride-to-stride figure for the stance times.",
     "stride_cv_pct": (
-        "Plain coefficient of variation: the SD of all used stride times over their mean; every odd stride and any "
-        "change of pace raise it, so it runs above the robust figures and compares only with other plain CVs."),
-    "stride_sd_ms": "The SD behind the plain CV, in milliseconds.",
+        "Plain coefficient of variation, averaged over the two feet: for each foot, the SD of its used stride times "
+        "over their mean; every odd stride and any change of pace raise it, so it runs above the robust figures and "
+        "compares only with other plain CVs."),
+    "stride_sd_ms": "The SD behind the plain CV, in milliseconds, averaged over the two feet.",
     "stride_robust_cv_pct": (
         "Per foot, as insole analyze prints it: 1.4826 × the median absolute deviation of the foot\u2019s used stride "
         "times over their median; one odd stride hardly moves it, a slow change of pace does (unlike the "
@@ -703,8 +704,14 @@ def sensor_caveats(session: SessionMetrics) -> dict[str, Any]:
     return {"flagged": flagged, "by_metric": by_metric, "summary": summary or None, "figure_line": figure_line or None}
 
 
-def _other_insoles(controls: ReferenceSet) -> str:
-    layouts = sorted({str(r["layout"]) for r in controls.recordings if r.get("layout")} or set(controls.layouts))
+def _other_insoles(controls: ReferenceSet, key: str = "") -> str:
+    """The layouts whose controls make up ``controls``; for a force measure (not event timing) only those recorded
+    in calibrated units, the only ones holding it (the pooled set's footswitch1 controls are in au: a simulated
+    insole16 walk's F1 range was credited to "footswitch1, gaitpdb8")."""
+    records = [r for r in controls.recordings if r.get("layout")]
+    if key and key not in _TIMING_KEYS:
+        records = [r for r in records if r.get("unit") in ("N", "kPa")]
+    layouts = sorted({str(r["layout"]) for r in records} or set(controls.layouts))
     return ", ".join(layouts) or controls.name
 
 
@@ -759,7 +766,7 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
             text = _range_text(controls, key, scale, unit, digits, per_foot=True)
             if text:
                 timing = key in _TIMING_KEYS
-                texts.append(f"{text} [real controls of another insole ({_other_insoles(controls)})"
+                texts.append(f"{text} [real controls of another insole ({_other_insoles(controls, key)})"
                              f"{'; timing only' if timing else ''}]")
                 kinds.append("real controls")
                 judge_ref, not_judged = (controls, "") if timing else (None, NOT_JUDGED_OTHER_INSOLE)
@@ -837,7 +844,7 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                     texts.append(f"{text} [real controls]")
                 else:
                     timing = key in _TIMING_KEYS
-                    texts.append(f"{text} [real controls of another insole ({_other_insoles(controls)})"
+                    texts.append(f"{text} [real controls of another insole ({_other_insoles(controls, key)})"
                                  f"{'; timing only' if timing else ''}]")
                     if not timing:
                         judge_ref, not_judged = None, NOT_JUDGED_OTHER_INSOLE
@@ -873,10 +880,27 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
     if speed_note:
         rows = [dataclasses.replace(row, speed_note=speed_note)
                 if row.key in SPEED_DEPENDENT and row.real_range is not None else row for row in rows]
+    rows = [_enough_digits(row) for row in rows]
     flagged = flagged_sensors(session)
     return [dataclasses.replace(row, caveat=sensor_caveat(flagged, row.key),
                                 caveat_short=sensor_caveat_short(flagged, row.key)) if flagged else row
             for row in rows]
+
+
+def _enough_digits(row: KeyNumber) -> KeyNumber:
+    """A value is marked outside its range on its unrounded figure; printed at the row's digits it may read as the
+    range's own limit ("28 ▼ below" beside 28–127 ms for 27.6): print as many more digits (up to 3) as it takes to
+    tell them apart."""
+    if not row.outside or row.real_range is None:
+        return row
+    digits = row.digits
+    values = [v for where in row.outside for v in ({"left": row.left, "right": row.right,
+                                                    "session": row.session}[where],) if v is not None]
+    while digits < row.digits + 3 and any(f"{v:.{digits}f}" in (f"{row.real_range[0]:.{digits}f}",
+                                                                  f"{row.real_range[1]:.{digits}f}")
+                                          for v in values):
+        digits += 1
+    return row if digits == row.digits else dataclasses.replace(row, digits=digits)
 
 
 def _with_cop_mm(row: KeyNumber, session: SessionMetrics) -> KeyNumber:
@@ -969,6 +993,10 @@ def _why_no_finding(row: KeyNumber, session_values: dict[str, float], codes: set
                 f"healthy asymmetry of the three together (peak-force SI {si('peak_force_si_pct')}, first-peak SI "
                 f"{si('si_f1')}); an impulse that differs through stance time alone is a timing asymmetry")
     if key in _VARIABILITY_FAMILY:
+        if low:
+            # a walk steadier than the controls' range: no rule looks for that (irregular timing only for higher)
+            return ("no finding rule judges timing steadier than typical (irregular timing looks only for higher "
+                    "variability)")
         return ("irregular timing is judged on the combined timing variability (2 × the controls' median), which "
                 + ("is flagged" if "irregular_gait" in codes else "was not reached"))
     if key == "loading_rate_bw_s":
@@ -1191,7 +1219,7 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics,
             mdc = repeatability.foot_mdc(key) if repeatability is not None else None
             mdc = mdc * scale if mdc is not None else None
             rows.append({
-                "key": key, "label": label, "unit": unit, "side": side, "before": json_number(ma),
+                "key": key, "label": label, "unit": unit, "digits": digits, "side": side, "before": json_number(ma),
                 "after": json_number(mb), "change": json_number(change),
                 "change_pct": json_number(100.0 * change / abs(ma)) if ma and key not in _SIGNED else None,
                 "direction": _direction(change, digits),
@@ -1205,7 +1233,8 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics,
             continue
         change = later - earlier
         mdc = repeatability.session_mdc(key) if repeatability is not None else None
-        rows.append({"key": key, "label": label, "unit": unit, "side": "both", "before": json_number(earlier),
+        rows.append({"key": key, "label": label, "unit": unit, "digits": digits, "side": "both",
+                     "before": json_number(earlier),
                      "mdc95": json_number(mdc), "beyond_mdc95": None if mdc is None else bool(abs(change) > mdc),
                      "after": json_number(later), "change": json_number(change),
                      "change_pct": (json_number(100.0 * change / abs(earlier))

@@ -915,7 +915,11 @@ def speed_outside_controls(speed_m_s: float | None, reference: ReferenceSet | No
     if len(speeds) < 3 or min(speeds) <= speed_m_s <= max(speeds):
         return ""
     word = "slower" if speed_m_s < min(speeds) else "faster"
-    return (f"walked {word} than every control ({speed_m_s:.2f} vs {min(speeds):.2f}–{max(speeds):.2f} m/s): "
+    # one reference, named: the set these measures are judged against, not the age band the speed row uses
+    name = getattr(reference, "name", "")
+    which = (f" of {name}, the set these measures are judged against (the walking-speed row compares with the "
+             f"age band of all real controls instead)" if name else "")
+    return (f"walked {word} than every control ({speed_m_s:.2f} vs {min(speeds):.2f}–{max(speeds):.2f} m/s){which}: "
             f"{word} walking alone changes this measure")
 
 

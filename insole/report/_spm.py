@@ -110,8 +110,7 @@ class StanceCurveComparison:
         if not self.clusters:
             return (f"Over {steps}, the force curves did not differ anywhere in stance beyond what step-to-step "
                     f"scatter explains (SPM, α = {self.alpha:g}).")
-        parts = [f"{c.higher} higher at {round(c.start_pct, 1):g}–{round(c.end_pct, 1):g}% of stance ({_p_text(c.p)})"
-                 for c in self.clusters]
+        parts = [f"{c.higher} higher {_where(c)} ({_p_text(c.p, self.alpha)})" for c in self.clusters]
         return (f"Over {steps}, the force curves differed where stance is marked: {'; '.join(parts)} "
                 f"(SPM, α = {self.alpha:g}; with many steps small differences reach significance, so this says "
                 f"where the curves differ, not whether it matters).")
@@ -210,8 +209,24 @@ def _import_spm1d() -> Any:
     return spm1d
 
 
-def _p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+def _p_text(p: float, alpha: float | None = None) -> str:
+    """p to 3 decimals; with as many more as it takes (up to 6) not to read as the threshold ``alpha`` itself
+    (a cluster at p = 0.0496 printed "p = 0.050" beside α = 0.05)."""
+    if p < 0.001:
+        return "p < 0.001"
+    digits = 3
+    while alpha is not None and digits < 6 and f"{p:.{digits}f}" == f"{alpha:.{digits}f}":
+        digits += 1
+    return f"p = {p:.{digits}f}"
+
+
+def _where(cluster: CurveCluster) -> str:
+    """Where in stance a cluster lies; one that is a single point of the stance grid wide says so (it printed as
+    "4–4% of stance")."""
+    start, end = round(cluster.start_pct, 1), round(cluster.end_pct, 1)
+    if start == end:
+        return f"at {start:g}% of stance only (a cluster one grid point wide)"
+    return f"at {start:g}–{end:g}% of stance"
 
 
 def _not_done(labels: tuple[str, str], unit: str, reason: str, alpha: float, n: tuple[int, int] = (0, 0)
@@ -364,7 +379,7 @@ def spm_figure(comparison: StanceCurveComparison, *, height_px: int = 340, as_di
                             # in the colour of the curve that is higher there, as the legend draws it
                             "font": {"size": 11, "color": plot.SIDE_COLOURS.get(cluster.higher)
                                      or _LABEL_COLOURS.get(cluster.higher, "#92400e")},
-                            "text": f"{cluster.higher} higher, {_p_text(cluster.p)}"})
+                            "text": f"{cluster.higher} higher, {_p_text(cluster.p, comparison.alpha)}"})
     unit = "N" if comparison.unit == "N" else f"sum of sensor pressures, {comparison.unit}"
     layout = fig["layout"]
     if shapes:
