@@ -1217,15 +1217,18 @@ def rules_methods_text(session: SessionMetrics, params: FindingParams | None = N
     parts: list[str] = []
     if real and reference is not None:
         parts.append(
-            f"Foot rules, against the real controls of the layout ({reference.name}): the difference between the "
-            f"feet must lie beyond the controls' healthy left/right differences (mean ± {z:.2f} SD of their "
-            f"mirrored differences, a two-sided 99% interval; for a regional share either its symmetry index or "
-            f"its difference in share points may flag, each at ± {z_two:.2f} SD so that the two together flag no "
-            f"more healthy feet than one), exceed {scatter}{mdc_text}, and the flagged foot must depart from the "
-            f"controls' median in the rule's direction; the fixed cut-offs ({cut_offs}) apply where the controls "
-            f"hold no left/right values for a measure and to change against a baseline. Both feet beyond the "
-            f"controls' 1st/99th percentile is a bilateral finding (levels that change with walking speed only at "
-            f"a speed within the controls').")
+            f"Foot rules, against the real controls of the layout ({reference.name}): for the regional shares and "
+            f"the COP offset the difference between the feet must lie beyond the controls' healthy left/right "
+            f"differences, in place of a fixed cut-off (mean ± {z:.2f} SD of their mirrored differences, a two-sided "
+            f"99% interval; for a share either its symmetry index or its difference in share points may flag, each "
+            f"at ± {z_two:.2f} SD so that the two together flag no more healthy feet than one); for the loading "
+            f"rate and the valley ratio the left/right index must lie beyond both the fixed cut-off and the "
+            f"controls' indices (mean ± {z:.2f} SD); where the controls hold only each foot's values, the foot must "
+            f"lie beyond their 1st/99th percentile. Every difference must also exceed {scatter}{mdc_text}, and the "
+            f"flagged foot must depart from the controls' median in the rule's direction, further than the other "
+            f"foot departs the other way. The fixed cut-offs are {cut_offs}; change against a baseline is judged "
+            f"by them and the MDC95. Both feet beyond the controls' 1st/99th percentile is a bilateral finding "
+            f"(levels that change with walking speed only at a speed within the controls').")
     else:
         where = ("" if reference is None else
                  f"; the flagged foot must also lie in the extreme fifth of the simulated reference set "
