@@ -1514,7 +1514,7 @@ def methods_text(session: SessionMetrics, params: FindingParams, sets: Sequence[
         parts.append(statement)
     for ref in sets:
         if all(ref is not d for d in described):
-            parts.append(f"Reference set {ref.name} ({ref.source_kind}): {ref.description}")
+            parts.append(f"Reference set {ref.name} ({ref.source_kind}): {ref.description.rstrip('. ')}.")
     parts.append(f"Evidence: {EVIDENCE_SOURCE}.")
     return " ".join(parts)
 
