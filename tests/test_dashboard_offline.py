@@ -525,3 +525,22 @@ def test_the_time_integral_map_is_named_by_what_the_sensors_measure(shared_data:
     assert "Pressure-time integral" not in page
     assert dashboard_payload(simulate(SimulationParams(duration_s=10.0, seed=1)))["maps"]["pti_title"] == (
         "Pressure-time integral (per step)")  # insole16 reads kPa
+
+
+@pytest.mark.browser
+def test_the_page_shows_the_force_time_integral_title(shared_data: Path, tmp_path: Path) -> None:
+    from browser import chromium, wait_for
+
+    path = write_dashboard(load(shared_data / "gaitpdb" / "GaCo01_01.txt"), tmp_path / "gaitpdb.html")
+    with chromium(width=1500, height=1000) as (context, _):
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        wait_for(page, "() => window.__dashboardStats && window.__dashboardStats.ready_ms", 60)
+        page.evaluate("() => window.__renderAll()")
+        wait_for(page, "() => window.__dashboardStats.all_rendered_ms", 60)
+        title = page.locator("#map-pti-title").text_content()  # the CSS shows h3 in capitals
+        page.close()
+    assert errors == []
+    assert title == "Force-time integral (per step)"
