@@ -441,7 +441,11 @@ def test_write_parquet_that_fails_midway_leaves_the_old_file(tmp_path: Path, mon
     path = tmp_path / "walk.parquet"
     path.write_bytes(b"an earlier session")
 
+    real = pq.write_table
+
     def crash(table, where, **kwargs):
+        if not isinstance(where, (str, Path)):  # the writer's trial of encodings on a sample, in memory
+            return real(table, where, **kwargs)
         Path(where).write_bytes(b"PAR1 half a file")
         raise OSError(28, "No space left on device")
 

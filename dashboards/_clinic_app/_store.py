@@ -684,7 +684,10 @@ class ClinicStore:
         try:
             run = self.test(test_id)
             used = fmt or ("generic-csv" if layout is not None else detect_format(path))
-            return self._ingest(run, recording, None, original=path, fmt=used)
+            # our own Parquet file is the recording already: stored as it is (one file, the original), not
+            # written again (the writer's encodings may differ from those of the version that wrote it)
+            own = path if used == "parquet" and layout is None else None
+            return self._ingest(run, recording, own, original=path, fmt=used)
         except BaseException:
             # nothing half-imported stays: the test row goes (its files, if any were published, are harmless)
             with self._write() as db:
