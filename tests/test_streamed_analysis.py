@@ -216,22 +216,7 @@ def _check_lean_path(original: Recording, parquet: Path, folder: Path) -> None:
     assert not problems, "analyze(overwrite_recording=True):\n" + "\n".join(problems[:40])
 
     # the command's lean path against the whole-array analysis of the original, output by output
-    out, tables = folder / "lean.json", folder / "lean"
-    assert main(["analyze", str(parquet), "--json", str(out), "--tables", str(tables)]) == 0
-    frames = analysis_tables(analysis)
-    expected_tables = folder / "whole"
-    provenance = dict(analysis.provenance)
-    provenance["input"] = {**provenance["input"], "analysed_file": analysed_file(parquet)}
-    write_tables(frames, expected_tables, provenance=provenance, formats=("parquet",))
-    assert sorted(p.name for p in tables.iterdir()) == sorted(p.name for p in expected_tables.iterdir())
-    for name in frames:
-        found = pd.read_parquet(tables / f"{name}.parquet")
-        expected = pd.read_parquet(expected_tables / f"{name}.parquet")
-        pd.testing.assert_frame_equal(found, expected, check_exact=True, obj=name)
-    expected_json = folder / "whole.json"
-    whole = dataclasses.replace(analysis, provenance=provenance)
-    write_json(whole, expected_json, tables={"folder": str(tables), "format": "parquet", "names": list(frames)})
-    assert json.loads(out.read_text()) == json.loads(expected_json.read_text())
+    _check_command(analysis, parquet, folder)
 
 
 @pytest.mark.parametrize("case", list(REAL))
