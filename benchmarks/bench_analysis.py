@@ -455,10 +455,10 @@ stored in one row group keeps its readings instead of reading them again; files 
 whole, as before. The command sets glibc's mmap threshold to 4 MiB (Linux), so that freed arrays of tens of MB \
 leave the process instead of staying resident. Peak in this run: {hour_mib:.0f} MiB at 1 h, {eight_mib:.0f} MiB \
 at 8 h (the 8 h recording's pressures alone are {values_mib:.0f} MiB). What still grows with duration: the \
-one-value-per-sample arrays of both feet (about 105 MiB at 8 h), the result tables, and during its first pass \
-one foot's sensor readings (184 MB at 8 h); checking the sensors one at a time and detecting events in \
-overlapping chunks would flatten those too. The price is CPU: each foot's sensor columns are decoded two or \
-three times."""
+one-value-per-sample arrays of both feet (25 bytes a sample per foot: some 140 MiB at 8 h), the result tables, \
+and during its first pass one foot's sensor readings (184 MB at 8 h); checking the sensors one at a time and \
+detecting events in overlapping chunks would flatten those too. The price is CPU: each foot's sensor columns \
+are decoded two or three times."""
 
 
 def run() -> str:

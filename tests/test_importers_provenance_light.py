@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("name", ["gaitpdb_GaCo01_01_60s.parquet", "moticon_230927_102114.parquet"])
 def test_the_same_record_as_the_importers_give(name: str, tmp_path: Path) -> None:
     path = REPO / "recordings" / name
+    assert importers_provenance is insole.io.provenance  # one function: the importers' name for it
     assert insole.io.provenance(path, "parquet") == importers_provenance(path, "parquet")
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")

@@ -35,7 +35,8 @@ SURFACES: dict[str, list[str]] = {
     ],
     "insole.analysis": [
         "Analysis", "AnalysisParams", "BodyWeight", "Contacts", "FootEvents", "FootLoads", "FootTiming",
-        "GridGeometry", "JSON_SCHEMA_VERSION", "LEAN_SCHEMA_VERSION", "SENSOR_MAPS", "SIGNED_METRICS",
+        "GridGeometry", "JSON_SCHEMA_VERSION", "LEAN_SCHEMA_VERSION", "ROBUST_CV_ZERO_PCT", "SENSOR_MAPS",
+        "SIGNED_METRICS",
         "STANDARD_GRAVITY_M_S2", "SensorChecks", "SensorFlag", "StanceFeatures", "Summary", "ZeroOffset",
         "analyze", "apply_zero_offset", "arch_index", "body_weight", "butter_lowpass_sos", "check_sensors",
         "contact_area_mm2",

@@ -347,7 +347,10 @@ def test_the_command_streams_and_writes_the_whole_arrays_outputs(tmp_path: Path,
     def barred(*args: object, **kwargs: object) -> None:
         raise AssertionError("insole analyze loaded the file whole instead of streaming it")
 
+    import insole._cli._analyze as command
+
     monkeypatch.setattr(insole.io, "load", barred)
+    monkeypatch.setattr(command, "load", barred)  # the command's own name for it: its whole-file path barred too
     _check_command(analyze(recording), path, tmp_path)
 
 
@@ -439,3 +442,4 @@ def test_a_damaged_row_group_is_refused_as_the_reader_refuses_it(tmp_path: Path,
         load(path)
     assert main(["analyze", str(path), "--json", str(tmp_path / "out.json")]) == 2
     assert str(refused.value) in capsys.readouterr().err
+    assert not (tmp_path / "out.json").exists()

@@ -156,9 +156,10 @@ def _in_the_program() -> bool:
 
 
 def _hands_over(args: argparse.Namespace) -> bool:
-    """Whether the command handed its result to another part (``analyze --report`` / ``--dashboard``): what
-    that part started (a browser printing the PDF, say) may need the interpreter's own exit."""
-    return any(getattr(args, name, None) is not None for name in ("report", "dashboard"))
+    """Whether the command handed its result to another part (an output registered with ``analyze``, such as
+    ``--report`` or ``--dashboard``, set ``args.hands_over``): what that part started (a browser printing the PDF,
+    say) may need the interpreter's own exit."""
+    return bool(getattr(args, "hands_over", False))
 
 
 def _end_now(code: int) -> None:

@@ -174,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
     # without an output that reads the samples after the analysis (a report, a dashboard), our Parquet recording
     # is analysed as it is read, a stretch at a time (analyze of the path: memory flat in the recording's length)
     samples_read_after = any(getattr(args, _dest(output), None) is not None for output in _EXTRA_OUTPUTS)
-    if detected == "parquet" and not samples_read_after:
+    args.hands_over = samples_read_after  # those outputs keep the interpreter's own exit (insole._cli._hands_over)
+    if (args.format or detected) == "parquet" and args.map is None and not samples_read_after:
         return _finish(args, tables_dir, inputs, *_analyze_streamed(args))
     # the reader's own needs first, then the analysis' imports beside the reading
     import pyarrow.compute  # noqa: F401
@@ -402,19 +403,15 @@ def _notes(notes: Sequence[object], uncalibrated_force: bool) -> list[str]:
     return printed
 
 
-# The analysis' robust CV (summary.stride_time_robust_cv_pct) is 1.4826 x MAD / median x 100 % of the used stride
-# times, which are differences of event times on the sample grid (dt apart): a median of them lies on a quarter of
-# dt, so the MAD is 0 or at least dt / 4 and the figure 0 or at least 37 dt / median % (0.025 % even at 1 kHz and a
-# 1.5 s stride). Anything below _ROBUST_CV_ZERO_PCT is a MAD of 0 that floating-point rounding left a hair above
-# it, never a measurement: the report's rule (robust_cv_is_zero, same threshold), stated here from the analysis'
-# own figure so that the summary does not import the report.
-_ROBUST_CV_ZERO_PCT = 1e-6
+# a robust CV below the analysis' ROBUST_CV_ZERO_PCT is a MAD of 0, never a measurement (as the report shows it)
 _ROBUST_CV_ZERO_TEXT = "n/a (MAD 0: most strides equal the median to the sample)"
 
 
 def _robust_cv_text(value: float) -> str:
     """The robust CV as printed: the figure in %, ``-`` when unknown, n/a for a MAD of 0 (no figure)."""
-    if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < _ROBUST_CV_ZERO_PCT:
+    from insole.analysis import ROBUST_CV_ZERO_PCT
+
+    if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < ROBUST_CV_ZERO_PCT:
         return _ROBUST_CV_ZERO_TEXT
     text = _fmt(value, ".2f")
     return text if text == "-" else text + "%"

@@ -83,7 +83,13 @@ if TYPE_CHECKING:
     from insole.analysis._session import BodyWeight, body_weight, summarise
     from insole.analysis._stance import StanceFeatures, stance_features
     from insole.analysis._strides import FootTiming, stride_timing
-    from insole.analysis._summary import SIGNED_METRICS, metric_unit, robust_cv_pct, symmetry_index_pct
+    from insole.analysis._summary import (
+        ROBUST_CV_ZERO_PCT,
+        SIGNED_METRICS,
+        metric_unit,
+        robust_cv_pct,
+        symmetry_index_pct,
+    )
 
 __all__ = [
     "analyze",
@@ -122,6 +128,7 @@ __all__ = [
     "cop_path",
     "cop_ml_assessable",
     "robust_cv_pct",
+    "ROBUST_CV_ZERO_PCT",
     "symmetry_index_pct",
     "metric_unit",
     "SENSOR_MAPS",
@@ -180,6 +187,7 @@ _HOMES = {
     "cop_path": "_cop",
     "cop_ml_assessable": "_cop",
     "robust_cv_pct": "_summary",
+    "ROBUST_CV_ZERO_PCT": "_summary",
     "symmetry_index_pct": "_summary",
     "metric_unit": "_summary",
     "SENSOR_MAPS": "_regions",

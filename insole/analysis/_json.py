@@ -336,17 +336,10 @@ class _IndentedWriter:
     def _format_floats(self) -> None:
         if not self._float_columns:
             return
-        values = np.concatenate(self._float_columns)
-        finite = np.isfinite(values)
-        # distinct by bits, so that -0.0 keeps its sign
-        bits, inverse = np.unique(values[finite].view(np.int64), return_inverse=True)
-        distinct = np.array([*map(float.__repr__, bits.view(np.float64).tolist()), "null"], dtype=object)
-        index = np.full(values.shape, bits.size, dtype=np.intp)  # the last text, null, for NaN
-        index[finite] = inverse.reshape(-1)
-        texts = distinct[index]
+        texts = _float_texts(np.concatenate(self._float_columns))  # every queued column's values, formatted once
         start = 0
         for column in self._float_columns:
-            self._float_texts.append(texts[start : start + column.size].tolist())
+            self._float_texts.append(texts[start : start + column.size])
             start += column.size
 
     def _table(self, key: int, depth: int) -> str:

@@ -11,9 +11,9 @@ foot:
    mid-swing samples: the first foot, read while nothing else is held, keeps its readings through event
    detection and takes them there; a later foot lets its readings go before event detection and reads its
    columns again for them, on a second thread, while the main thread goes on. The timing runs on that thread
-   too (it reads the IMU: the accelerometer at the ~20,000 samples that find the vertical axis, the gyroscope's
-   vertical axis). What stays per foot is one-dimensional (time, validity, total force) or small (the checks'
-   findings, offsets, events).
+   too (it reads the IMU columns again: the accelerometer, of which ~20,000 samples find the vertical axis,
+   and the gyroscope's vertical axis). What stays per foot is one-dimensional (time, validity, total force) or
+   small (the checks' findings, offsets, events).
 2. **Stance features, by stretches of time.** After both feet's timing (a stride's exclusion and the body
    weight need the other foot), each foot's sensor columns are read again a row group at a time (the next one
    read ahead on another thread); the per-sensor loads of the analysis are rebuilt for a stretch of about
@@ -171,7 +171,8 @@ class _Feet:
         imu = [f"{kind}_{a}_{unit}" for kind, unit in (("accel", "g"), ("gyro", "dps")) for a in _AXES]
         expected = {"side": None, "time_s": pa.float64(), "valid": pa.bool_(),
                     **dict.fromkeys(self.columns, pa.float32())}
-        if "accel_x_g" in types:
+        self.has_imu = "accel_x_g" in types
+        if self.has_imu:
             expected.update(dict.fromkeys(imu, pa.float32()))
         for name, kind in types.items():
             want = expected.get(name, pa.float64())
@@ -182,7 +183,6 @@ class _Feet:
                 raise NotStreamable(f"column {name} of type {kind}")
         if any(name not in types for name in expected):
             raise NotStreamable("a column missing")
-        self.has_imu = "accel_x_g" in types
         self.kept: dict[str, np.ndarray] = {}  # a small foot's checked readings, kept from the first pass
         self.groups = [self.file.metadata.row_group(g).num_rows for g in range(self.file.metadata.num_row_groups)]
         self._blocks()
@@ -630,8 +630,7 @@ def _stretch_end(cuts: np.ndarray | None, start: int, stop: int) -> int:
     within = int(np.searchsorted(cuts, limit, side="right"))
     if within and cuts[within - 1] > start:
         return int(cuts[within - 1])
-    after = int(np.searchsorted(cuts, limit, side="right"))
-    return int(cuts[after]) if after < cuts.size and cuts[after] < stop else stop
+    return int(cuts[within]) if within < cuts.size and cuts[within] < stop else stop
 
 
 class _Asked:

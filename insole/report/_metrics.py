@@ -50,7 +50,7 @@ import pandas as pd
 from insole._layout import SensorLayout
 
 # the analysis decides which metrics are signed and where the COP offset is assessable
-from insole.analysis import SIGNED_METRICS, cop_ml_assessable
+from insole.analysis import ROBUST_CV_ZERO_PCT, SIGNED_METRICS, cop_ml_assessable
 
 __all__ = [
     "FootMetrics",
@@ -206,12 +206,8 @@ class SessionMetrics:
 
 # ---------------------------------------------------------------- what the sample interval allows of timing scatter
 
-# A robust stride-to-stride figure is 1.4826 x MAD of successive differences / sqrt 2 / median x 100 %. Event times
-# lie on the sample grid, so a MAD of their successive differences is a whole multiple of half a sample interval:
-# either 0 or at least 1.4826 x (dt / 2) / sqrt 2 / median, which is 0.05 % even at 1 kHz and a 1.5 s stride.
-# A figure below ROBUST_CV_ZERO_PCT is therefore a MAD of 0 that floating-point rounding left a few 1e-12 % above
-# it (a simulated 20 Hz walk: 2.29e-12 %), never a measurement.
-ROBUST_CV_ZERO_PCT = 1e-6
+# A robust figure below the analysis' ROBUST_CV_ZERO_PCT is a MAD of 0 (event times lie on the sample grid), never a
+# measurement (insole/analysis/_summary.py says why)
 
 
 def robust_cv_is_zero(value: float | None) -> bool:
