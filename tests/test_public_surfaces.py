@@ -110,8 +110,10 @@ OUR_PACKAGES = ("insole", "dashboards", "firmware_protocol")
 # The tests of a package's internals, by file name: they may import that package's private modules.
 # Keys are the private module's owner (the package it sits in), or the private module itself.
 INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
-    # test_core_identity pins every stage's helpers against the code they replaced, bit for bit
-    "insole.analysis": ("test_analysis_*", "test_lean_outputs.py", "test_core_identity.py"),
+    # test_core_identity pins every stage's helpers against the code they replaced, bit for bit; test_streamed_analysis
+    # analyses the same file with the feet side by side and one after the other
+    "insole.analysis": ("test_analysis_*", "test_lean_outputs.py", "test_core_identity.py",
+                        "test_streamed_analysis.py"),
     # test_views_agree reads each view's own rows (report, page, CLI text) to compare them with the analysis
     "insole.report": ("test_report_*", "test_findings_*", "test_evidence_table.py", "test_visual_checks.py",
                       "test_views_agree.py"),

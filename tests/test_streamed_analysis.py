@@ -53,6 +53,7 @@ from test_core_identity import differences, flatten
 from insole import FootSamples, Recording
 from insole._cli import main
 from insole._cli._analyze import analysed_file
+from insole.analysis import _streamed as streamed
 from insole.analysis import analyze, write_json
 from insole.io import analysis_tables, load, write_parquet, write_tables
 from insole.simulate import SimulationParams, simulate
@@ -255,7 +256,9 @@ def test_overwrite_recording_works_in_the_readers_arrays_only(tmp_path: Path) ->
 
 
 def _streamed(path: Path, monkeypatch: pytest.MonkeyPatch):
-    """``analyze(path)``, with loading the whole file barred: the streamed analysis is the one that ran."""
+    """``analyze(path)``, with loading the whole file barred: the streamed analysis is the one that ran. Two feet
+    small enough go side by side (a thread each); the same file analysed one foot after the other, as longer
+    recordings are, must give the same tables."""
     import insole.io
 
     def barred(*args: object, **kwargs: object) -> None:
@@ -263,7 +266,10 @@ def _streamed(path: Path, monkeypatch: pytest.MonkeyPatch):
 
     with monkeypatch.context() as patched:
         patched.setattr(insole.io, "load", barred)
-        return analyze(path)
+        found = analyze(path)
+        patched.setattr(streamed, "_side_by_side", lambda feet: False)
+        _same(analyze(path), found, "one foot after the other against side by side")
+        return found
 
 
 def _same(found, expected, what: str) -> None:

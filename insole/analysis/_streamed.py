@@ -350,18 +350,46 @@ def analyze_parquet(path: str | Path, params: AnalysisParams, method_of: Callabl
 
 def _analyze(feet: _Feet, params: AnalysisParams, method_of: Callable[[Any, AnalysisParams], str],
              assemble: Callable[..., Analysis]) -> Analysis:
+    # two feet whose readings fit twice in the room kept for a foot go side by side, each on a thread and a file
+    # handle of its own (their numpy and Arrow work overlaps on two cores); longer ones one after the other
+    twin = feet.reopened() if _side_by_side(feet) else None
+    try:
+        return _analyze_feet(feet, twin, params, method_of, assemble)
+    finally:
+        if twin is not None:
+            twin.close()
+
+
+def _side_by_side(feet: _Feet) -> bool:
+    return len(feet.sides) == 2 and all(len(feet.columns) * feet.n(side) * 4 <= _KEEP_BYTES for side in feet.sides)
+
+
+def _analyze_feet(feet: _Feet, twin: _Feet | None, params: AnalysisParams,
+                  method_of: Callable[[Any, AnalysisParams], str], assemble: Callable[..., Analysis]) -> Analysis:
     timed: dict[str, Future[FootTiming]] = {}
     offset: dict[str, Future[FootLoads]] = {}
     read: dict[str, FootLoads] = {}  # the loads before the offset: time, validity, the checks' findings
     contacts: dict[str, Contacts] = {}
     recording: Recording | None = None
     features: dict[str, StanceFeatures] = {}
+    first = feet.sides[0]
     # each foot's timing and offset (reads of its IMU, and of its sensor columns at the mid-swing samples) on a
-    # second thread, while the main thread goes on with the next foot
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-offset") as pool:
+    # second thread, while the main thread goes on with the next foot; side by side, the last foot's first pass
+    # runs on a thread of its own (``beside``) at the same time as the first foot's
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-offset") as pool, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="insole-foot") as beside:
+        passes: dict[str, Any] = {}
+        if twin is not None:
+            last = feet.sides[1]
+            later = beside.submit(_first_pass, twin, last, params, method_of, pool)
+            passes[first] = _first_pass(feet, first, params, method_of, pool)
+            passes[last] = later.result()
+        else:
+            for side in feet.sides:
+                passes[side] = _first_pass(feet, side, params, method_of, pool)
         for side in feet.sides:
-            timed[side], offset[side], read[side], contacts[side], recording = _first_pass(feet, side, params,
-                                                                                         method_of, pool)
+            timed[side], offset[side], read[side], contacts[side], recording = passes[side]
+        del passes
         assert recording is not None
         skeleton = _Skeleton(layout=recording.layout, unit=recording.unit, sample_rate_hz=recording.sample_rate_hz,
                              meta=recording.meta, sides=feet.sides,
@@ -377,26 +405,31 @@ def _analyze(feet: _Feet, params: AnalysisParams, method_of: Callable[[Any, Anal
         gathered: dict[str, list[np.ndarray]] = {side: [] for side in wanted}
         weights = skeleton.layout.load_weights(skeleton.unit)
 
-        def features_of(side: str, loads: FootLoads, weight_value: float) -> StanceFeatures:
-            stretches = _stretches(feet, side, loads, weights, wanted.get(side), gathered.get(side))
+        def features_of(handle: _Feet, side: str, loads: FootLoads, weight_value: float) -> StanceFeatures:
+            stretches = _stretches(handle, side, loads, weights, wanted.get(side), gathered.get(side))
             return stance_features(whole, side, loads, contacts[side], timing, weight_value, params,
                                    stretches=stretches)
 
-        # a body weight from the body mass needs no forces: the first foot's stance features go ahead while the
-        # last foot's offset is still read (checked against the body weight once it is known)
+        # a body weight from the body mass needs no forces: one foot after the other, the first foot's stance
+        # features go ahead while the last foot's offset is still read (checked against the body weight once it
+        # is known)
         early = _weight_from_mass(whole, read, params)
-        first = feet.sides[0]
-        if early is not None and len(feet.sides) > 1:
-            features[first] = features_of(first, offset[first].result(), early)
+        if early is not None and len(feet.sides) > 1 and twin is None:
+            features[first] = features_of(feet, first, offset[first].result(), early)
         loads = {side: offset[side].result() for side in feet.sides}
-    weight = body_weight(whole, loads, timing, params)
-    if first in features and not _same_number(weight.value, early):  # never, unless the two rules part
-        for pieces in gathered.values():
-            pieces.clear()
-        features.clear()
+        weight = body_weight(whole, loads, timing, params)
+        if first in features and not _same_number(weight.value, early):  # never, unless the two rules part
+            for pieces in gathered.values():
+                pieces.clear()
+            features.clear()
+        if twin is not None:  # side by side: each foot holds a stretch or two and its stances' windows
+            last = feet.sides[1]
+            later_features = beside.submit(features_of, twin, last, loads[last], weight.value)
+            features[first] = features_of(feet, first, loads[first], weight.value)
+            features[last] = later_features.result()
     for side in feet.sides:  # one foot after the other: each holds a stretch or two and its stances' windows
         if side not in features:
-            features[side] = features_of(side, loads[side], weight.value)
+            features[side] = features_of(feet, side, loads[side], weight.value)
     for side, pieces in gathered.items():
         rows = np.concatenate(pieces, axis=1) if pieces else np.zeros((skeleton.layout.n_sensors, 0), np.float32)
         loads[side] = replace(loads[side], sensor_load_t=cast(np.ndarray, _Given(rows)))
