@@ -3,7 +3,7 @@
 A package lists where its public names live and installs the two module hooks
 of PEP 562 made here::
 
-    _HOMES = {"analyze": "_pipeline", "write_csv": "insole.io._export._csv"}
+    _HOMES = {"analyze": "_entry", "write_csv": "insole.io._export._csv"}
     __getattr__, __dir__ = lazy_surface(__name__, _HOMES)
 
 A home starting with ``_`` is a private module of the package itself; any other
@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from insole._errors import missing_extra
 
-__all__ = ["lazy_surface"]
+__all__ = ["import_beside", "lazy_surface"]
 
 
 def lazy_surface(package: str, homes: Mapping[str, str], submodules: Iterable[str] = ()
@@ -54,3 +55,25 @@ def lazy_surface(package: str, homes: Mapping[str, str], submodules: Iterable[st
         return sorted(public | {name for name in namespace if name.startswith("__") and name.endswith("__")})
 
     return __getattr__, __dir__
+
+
+def import_beside(module: str, names: Iterable[str] = ()) -> threading.Thread:
+    """Import ``module`` (and load its ``names``) on a second thread, started now; the caller may join it.
+
+    For work that can begin before a heavy import ends: pandas and the stages
+    built on it take some 0.3 s of Python to import, while reading a recording
+    is mostly Arrow decoding and numpy, which let go of the interpreter lock.
+    Side by side the two share the second core. A failed import is left for
+    the caller's own import to raise, where it always did.
+    """
+    def work() -> None:
+        try:
+            found = importlib.import_module(module)
+            for name in names:
+                getattr(found, name)
+        except Exception:  # noqa: BLE001, S110 - the caller's own import raises it again, in its place
+            pass
+
+    thread = threading.Thread(target=work, name="insole-imports", daemon=True)
+    thread.start()
+    return thread

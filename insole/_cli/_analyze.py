@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import math
 import sys
 import textwrap
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from insole._cli._arguments import MASS_KG_HELP, FormatChoices, add_recording_command
 from insole._cli._outputs import add_force_option, check_outputs, printable
 from insole._errors import AnalysisError, InputError, require_extra
+from insole._lazy import import_beside
 from insole.io import detect_format, load
 
 if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
@@ -102,28 +102,6 @@ def _dest(output: ExtraOutput) -> str:
     return output.flag.lstrip("-").replace("-", "_")
 
 
-def _import_meanwhile(package: str, names: Sequence[str]) -> threading.Thread:
-    """Import ``names`` of ``package`` (each loads its module) on a second thread, started now, joined by the caller.
-
-    The analysis imports scipy.signal and pandas, about a second of Python on
-    this machine; reading a Parquet recording is mostly Arrow decoding, which
-    does not hold the interpreter lock. Side by side the two overlap on the
-    second core. A failed import here is left for the caller's own import to
-    raise, where it always did.
-    """
-    def work() -> None:
-        try:
-            found = importlib.import_module(package)
-            for name in names:
-                getattr(found, name)
-        except Exception:  # noqa: BLE001, S110 - the caller's import raises it again, in its place
-            pass
-
-    thread = threading.Thread(target=work, name="insole-imports", daemon=True)
-    thread.start()
-    return thread
-
-
 def _meanwhile(work: Callable[[], Any]) -> Callable[[], Any]:
     """``work()`` on a second thread, started now; the returned function waits for its result (or raises its error).
 
@@ -180,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
     # the reader's own needs first, then the analysis' imports beside the reading
     import pyarrow.compute  # noqa: F401
 
-    importing = _import_meanwhile("insole.analysis", ("analyze", "write_json"))
+    # the stages' modules (pandas under them), by public names whose homes they are
+    importing = import_beside("insole.analysis", ("analyze", "write_json", "stride_timing", "stance_features",
+                                                  "summarise"))
     # the reader takes the interpreter lock back after each Arrow or numpy call: asked for, it gets it
     # within 0.5 ms instead of the default 5 ms while the other thread runs Python
     switch = sys.getswitchinterval()

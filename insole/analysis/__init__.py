@@ -47,6 +47,7 @@ from insole._lazy import lazy_surface
 
 if TYPE_CHECKING:
     from insole.analysis._cop import cop_ml_assessable, cop_path
+    from insole.analysis._entry import analyze, event_method
     from insole.analysis._events import Contacts, detect_contacts, detect_events, lowpass_by_segment
     from insole.analysis._filters import butter_lowpass_sos, zero_phase
     from insole.analysis._grid import (
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
     )
     from insole.analysis._json import LEAN_SCHEMA_VERSION, write_json
     from insole.analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
-    from insole.analysis._pipeline import analyze, event_method
     from insole.analysis._prepare import (
         FootLoads,
         SensorChecks,
@@ -150,7 +150,7 @@ __all__ = [
 ]
 
 _HOMES = {
-    "analyze": "_pipeline",
+    "analyze": "_entry",
     "butter_lowpass_sos": "_filters",
     "zero_phase": "_filters",
     "check_sensors": "_prepare",
@@ -159,7 +159,7 @@ _HOMES = {
     "foot_loads": "_prepare",
     "FootLoads": "_prepare",
     "detect_events": "_events",
-    "event_method": "_pipeline",
+    "event_method": "_entry",
     "remove_offset": "_prepare",
     "ZeroOffset": "_prepare",
     "stride_timing": "_strides",

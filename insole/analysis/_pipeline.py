@@ -30,10 +30,8 @@ that does not hold the recording). ``docs/analysis-methods.md`` explains the cho
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,6 +40,7 @@ import pandas as pd
 from insole._errors import AnalysisError
 from insole._recording import Recording
 from insole._version import __version__
+from insole.analysis._entry import event_method
 from insole.analysis._events import Contacts, detect_events
 from insole.analysis._methods import methods_text, references_for
 from insole.analysis._params import AnalysisParams
@@ -53,64 +52,11 @@ from insole.analysis._stance import StanceFeatures, stance_features
 from insole.analysis._strides import FootTiming, exclude_out_of_step, foot_timing
 from insole.analysis._summary import FootStatistics, foot_statistics
 
-__all__ = ["analyze", "event_method"]
+__all__ = ["analyze_recording"]
 
 
-def analyze(recording: Recording | os.PathLike[str], params: AnalysisParams | None = None, *,
-            overwrite_recording: bool = False) -> Analysis:
-    """Gait events, stride and step tables, foot-loading metrics, summary and quality of a recording.
-
-    Parameters
-    ----------
-    recording : Recording, or the ``pathlib.Path`` of a recording file
-        Any recording (``insole.load`` or ``insole.simulate``); one or two feet,
-        any layout, unit kPa, N or au. Given a path, our Parquet recordings
-        are read a stretch at a time while the analysis works (an eight-hour
-        recording is never in memory whole), with the numbers of
-        ``analyze(insole.load(path))``; any other file is loaded whole.
-    params : AnalysisParams, optional
-        How to analyse; ``AnalysisParams()`` when omitted.
-    overwrite_recording : bool, optional
-        For a caller that made ``recording`` for this analysis and drops it
-        afterwards (``insole analyze`` without ``--report``/``--dashboard``):
-        the sensor checks then work in the recording's own values, where its
-        reader stored them sensor by sensor (our Parquet reader does), instead
-        of in a copy, and the feet are analysed one after the other. The same
-        numbers, in less memory (an hour's two feet some 90 MiB less at the
-        peak, eight hours' some 650 MiB), but the recording's values are
-        overwritten: nothing may read them afterwards. False by default.
-
-    Returns
-    -------
-    Analysis
-        Events (s, on the recording's clock), per-step and per-stride tables,
-        summary with symmetry, mean +/- SD curves over 0-100 % stance, regional
-        and per-sensor loads, quality per foot and provenance (version,
-        parameters, input, methods text and references).
-    """
-    if isinstance(recording, os.PathLike):  # a path object (text is no recording: refused below, as always)
-        return _analyze_path(Path(recording), params)
-    return _analyze(recording, params, owned=bool(overwrite_recording))
-
-
-def _analyze_path(path: Path, params: AnalysisParams | None) -> Analysis:
-    """``analyze`` of a file: streamed when it is our Parquet recording, else loaded whole (and its arrays used)."""
-    from insole.io import detect_format, load
-
-    params = params if params is not None else AnalysisParams()
-    if not isinstance(params, AnalysisParams):
-        raise AnalysisError(f"params must be AnalysisParams, not {type(params).__name__}")
-    if detect_format(path) == "parquet":
-        from insole.analysis._streamed import NotStreamable, analyze_parquet
-
-        try:
-            return analyze_parquet(path, params, event_method, _assemble)
-        except NotStreamable:
-            pass  # another writer's file, or one the reader refuses (with its own message): read whole
-    return _analyze(load(path), params, owned=True)
-
-
-def _analyze(recording: Recording, params: AnalysisParams | None, owned: bool) -> Analysis:
+def analyze_recording(recording: Recording, params: AnalysisParams | None, owned: bool) -> Analysis:
+    """``analyze`` of a recording in memory (``owned``: its arrays may be worked in, ``overwrite_recording``)."""
     if not isinstance(recording, Recording):
         raise AnalysisError(f"analyze() needs a Recording, not {type(recording).__name__}")
     params = params if params is not None else AnalysisParams()
@@ -149,13 +95,6 @@ def _analyze(recording: Recording, params: AnalysisParams | None, owned: bool) -
     foot_stats = {side: stats for side, (_, stats) in done.items()}
     summary = summarise(recording, loads, timing, features, weight, params, foot_stats=foot_stats)
     return _assemble(recording, params, method, loads, contacts, timing, weight, features, summary)
-
-
-def event_method(recording: Recording, params: AnalysisParams) -> str:
-    """The event method ``analyze`` uses: ``params.event_method``, with "auto" as "shape" for au and "level" else."""
-    if params.event_method != "auto":
-        return params.event_method
-    return "shape" if recording.unit == "au" else "level"
 
 
 def _assemble(

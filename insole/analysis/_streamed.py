@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -60,10 +60,13 @@ from insole.analysis._prepare import (
     stretch_loads,
     stretch_readings,
 )
-from insole.analysis._result import Analysis
-from insole.analysis._session import body_weight, standing_split, summarise
-from insole.analysis._stance import StanceFeatures, Stretch, stance_features
-from insole.analysis._strides import FootTiming, exclude_out_of_step, foot_timing
+
+# the stages after the first pass, and pandas under them, are imported where they are used: the first pass (numpy
+# and Arrow) runs while they are imported on another thread (``insole.analysis._entry``)
+if TYPE_CHECKING:
+    from insole.analysis._result import Analysis
+    from insole.analysis._stance import StanceFeatures, Stretch
+    from insole.analysis._strides import FootTiming
 
 __all__ = ["NotStreamable", "analyze_parquet"]
 
@@ -395,6 +398,10 @@ def _analyze_feet(feet: _Feet, twin: _Feet | None, params: AnalysisParams,
                              meta=recording.meta, sides=feet.sides,
                              times={side: read[side].time_s for side in feet.sides})
         whole = cast(Recording, skeleton)  # the stages below read no samples of the recording
+        from insole.analysis._session import body_weight, standing_split, summarise
+        from insole.analysis._stance import stance_features
+        from insole.analysis._strides import exclude_out_of_step
+
         timing = exclude_out_of_step({side: timed[side].result() for side in feet.sides})
         # the standing split sums each sensor's positive load over the samples when both feet stand: which samples
         # is asked of it first (with stand-ins; it reads the timing and time), those samples are gathered in the
@@ -538,6 +545,8 @@ def _held_gatherer(readings: np.ndarray, feet: _Feet, loads: FootLoads
 def _timing(feet: _Feet, side: str, loads: FootLoads, contacts: Contacts, params: AnalysisParams) -> FootTiming:
     """``foot_timing`` of a foot (it reads no force: the offset does not matter to it), its IMU read on a file
     handle of this thread's."""
+    from insole.analysis._strides import foot_timing
+
     own = feet.reopened()
     try:
         if loads.imu is not None:
