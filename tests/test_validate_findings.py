@@ -1,0 +1,116 @@
+"""docs/scripts/validate_findings.py: the hallux known-answer section and the leave-one-pair-out MDC95.
+
+The script behind `make validate` is imported by name from its folder, as tests/test_report_validation.py does.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "scripts"))
+from validate_findings import (  # noqa: E402
+    HALLUX_CODE,
+    _hallux_shares,
+    _load_case,
+    hallux_known_answer,
+    hallux_markdown,
+    mdc_pairs,
+    moved_load,
+    region_sensors,
+    repeatability_without,
+    screen_hallux_walk,
+    session_metrics,
+)
+
+
+def _screen(shared_data: Path, dataset: str, name: str) -> dict:
+    return screen_hallux_walk(dataset, shared_data / dataset / name, shared_data)
+
+
+def test_hallux_walks_are_screened_with_a_reason_each(shared_data):
+    """Only files with a hallux sensor, both feet and used steps on each are walks for the hallux changes; every
+    other file is named with its reason (the doc lists them)."""
+    usable = {("moticon-opengo", "230927_102114.txt"), ("moticon-opengo", "230927_102231.txt"),
+              ("moticon-opengo", "walk_data_with_events/text_export.txt"), ("vendor-exports", "pedar_example.asc")}
+    for dataset, name in usable:
+        walk = _screen(shared_data, dataset, name)
+        assert walk["usable"] and walk["reasons"] == [], (name, walk["reasons"])
+        assert set(walk["sides"]) == {"left", "right"}
+    fscan = _screen(shared_data, "vendor-exports", "fscan_testL.asf")
+    assert not fscan["usable"] and fscan["reasons"] == ["one foot only (left)"]
+    stappone = _screen(shared_data, "vendor-exports", "stappone_example.csv")
+    assert stappone["reasons"] == ["layout stappone12 has no hallux sensor", "one foot only (left)"]
+    xsensor = _screen(shared_data, "vendor-exports", "xsensor_data.csv")
+    assert not xsensor["usable"] and len(xsensor["reasons"]) == 1 and "not a walk" in xsensor["reasons"][0]
+
+    text = hallux_markdown([fscan, stappone, xsensor], [])
+    assert "Usable: 0 walks of 3 files, fewer than the 5 walks" in text
+    assert "one foot only (left)" in text and "not a walk" in text
+
+
+def test_hallux_offload_lowers_each_steps_hallux_share_by_exactly_the_fraction(shared_data):
+    """Load moved from the hallux to the metatarsal heads keeps the foot's total, so every step's hallux share
+    falls by the fraction moved and the other foot is untouched."""
+    import insole
+
+    recording = insole.load(shared_data / "moticon-opengo" / "230927_102114.txt")
+    layout = recording.layout
+    hallux, heads = region_sensors(layout, ("hallux",)), region_sensors(layout, ("forefoot",))
+    assert hallux == [13]  # sensor 14, the most distal medial one (docs/report.md, region masks)
+    assert heads == [8, 9, 10, 11, 12]  # sensors 9-13, the first, central and lateral metatarsals
+    before = _hallux_shares(session_metrics(recording))
+    after = _hallux_shares(session_metrics(moved_load(recording, "left", hallux, heads, 0.5)))
+    # float32 storage of the changed samples: shares agree to about 1e-6 of their size
+    np.testing.assert_allclose(after["left"], 0.5 * before["left"], rtol=1e-4)
+    np.testing.assert_array_equal(after["right"], before["right"])
+
+
+def test_hallux_changes_are_judged_as_the_report_judges_them(shared_data):
+    """On a walk of 8 steps a foot the report assesses no hallux rule (it needs 10); with the step minimum
+    lowered, the rule fires exactly where its two conditions hold (SI <= -45 %, Welch t <= -3), on the other-foot
+    comparison alone and at low confidence (no reference set, no measured repeatability for pedar99)."""
+    walk = _screen(shared_data, "vendor-exports", "pedar_example.asc")
+    result = hallux_known_answer(walk, fractions=(0.25, 0.75))
+    assert result["lowered_min_steps"] == 8
+    assert not result["reference"] and not result["repeatability"]
+    assert result["unchanged"]["report"] == []
+    assert "only 8 usable steps" in result["unchanged_hallux"]
+    assert len(result["runs"]) == 4
+    for run in result["runs"]:
+        assert run["report"]["status"] == "not assessed"
+        assert "only 8 usable steps" in run["report"]["reason"]
+        lowered = run["lowered"]
+        expected = run["si_pct"] <= -45.0 and run["t"] <= -3.0
+        assert (lowered["status"] == "found") == expected, run
+        if expected:
+            assert lowered["frames"] == ("other_foot",) and lowered["all_frames"] == ("other_foot",)
+            assert lowered["confidence"] == "low"
+            assert lowered["si_pct"] == pytest.approx(run["si_pct"], abs=1e-6)
+    assert HALLUX_CODE == "reduced_hallux_loading"
+
+
+def test_leave_one_pair_out_mdc_leaves_that_pair_out(shared_data):
+    """The baseline section's MDC95 without one pair: the stored file's pairs, rebuilt by the function `make
+    references` uses, without the left-out subject; checked here against 1.96 x SD of the other pairs' differences
+    computed directly."""
+    from insole.report._reference import session_metric_values
+
+    subjects = ("GaCo02", "GaCo04", "GaCo06", "GaPt07", "GaPt09")
+    cases = [_load_case("gaitpdb-cohort", shared_data / "gaitpdb-cohort" / f"{s}_0{k}.txt")
+             for s in subjects for k in (1, 2)]
+    triples = mdc_pairs(cases)  # only the stored file's pairs that these cases hold
+    assert [t[0]["subject"] for t in triples] == list(subjects)
+    assert [(t[0]["first"], t[0]["second"]) for t in triples] == [(f"{s}_01.txt", f"{s}_02.txt") for s in subjects]
+    repeatability, document = repeatability_without(triples, "GaCo04")
+    assert repeatability.n_pairs == 4 and document["n_pairs"] == 4
+    assert [p[0] for p in repeatability.pairs] == ["GaCo02", "GaCo06", "GaPt07", "GaPt09"]
+    differences = [session_metric_values(second)["impulse_si_pct"] - session_metric_values(first)["impulse_si_pct"]
+                   for info, first, second in triples if info["subject"] != "GaCo04"]
+    expected = 1.96 * float(np.std(differences, ddof=1))
+    assert repeatability.session_mdc("impulse_si_pct") == pytest.approx(expected, abs=1e-5)  # stored to 6 decimals
+    everyone, _ = repeatability_without(triples, None)
+    assert everyone.n_pairs == 5
