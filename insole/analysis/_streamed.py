@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from insole._layout import SensorLayout
-from insole._recording import SIDES, Recording, RecordingMeta, adopted_foot
+from insole._recording import SIDES, UNITS, Recording, RecordingMeta, adopted_foot
 from insole.analysis._events import Contacts, detect_events
 from insole.analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
 from insole.analysis._prepare import (
@@ -60,6 +60,7 @@ from insole.analysis._prepare import (
     stretch_loads,
     stretch_readings,
 )
+from insole.io import sensor_columns
 
 # the stages after the first pass, and pandas under them, are imported where they are used: the first pass (numpy
 # and Arrow) runs while they are imported on another thread (``insole.analysis._entry``)
@@ -72,7 +73,6 @@ __all__ = ["NotStreamable", "analyze_parquet"]
 
 _META_KEY = b"insole.recording"
 _FORMAT = ("insole-recording", 1)
-_UNIT_SUFFIX = {"kPa": "kpa", "N": "n", "au": "au"}
 _AXES = ("x", "y", "z")
 # columns per read of a row group in the first pass (as the reader does: the memory beside the foot's arrays is
 # these columns of one row group)
@@ -165,9 +165,9 @@ class _Feet:
         self.description = description
         self.layout = SensorLayout.from_dict(description["layout"])
         self.unit = description["unit"]
-        if self.unit not in _UNIT_SUFFIX:
+        if self.unit not in UNITS:
             raise NotStreamable("unknown unit")
-        self.columns = [f"{name}_{_UNIT_SUFFIX[self.unit]}" for name in self.layout.sensor_names]
+        self.columns = sensor_columns(self.layout, self.unit)
         types = {f.name: f.type for f in schema}
         if len(types) != len(schema.names):
             raise NotStreamable("a column twice")
