@@ -56,6 +56,7 @@ from insole.analysis._segments import (
     nan_to_num_inplace,
     next_at_or_after,
     next_true_at_or_after_at,
+    percentiles,
     reduce_intervals,
     runs,
 )
@@ -200,8 +201,8 @@ def detect_contacts(
         raise ValueError(f"event method must be 'level' or 'shape', not {method!r}")
     if valid.sum() < 3:
         return _empty(smoothed)
-    observed = smoothed[valid]  # our own copy: partitioned in place (the same order statistics as a copy's)
-    floor, top = (float(v) for v in np.percentile(observed, [5, 95], overwrite_input=True))  # one partition
+    observed = smoothed if valid.all() else smoothed[valid]  # only read (``percentiles`` partitions no copy)
+    floor, top = (float(v) for v in percentiles(observed, [5, 95]))
     load_range = top - floor
     levels = {"floor": floor, "top": top}
     if not (load_range > 0):

@@ -75,7 +75,7 @@ import numpy as np
 
 from insole._recording import FootSamples, Recording
 from insole.analysis._params import AnalysisParams
-from insole.analysis._segments import reduce_intervals, runs
+from insole.analysis._segments import percentiles, reduce_intervals, runs
 
 if TYPE_CHECKING:
     from insole.analysis._events import Contacts
@@ -487,7 +487,7 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams, *,
             provisional_total = summed if all_valid else np.where(valid, summed, 0.0)
         del summed
         # one partition for both checks
-        low, high = np.percentile(provisional_total if all_valid else provisional_total[valid], [5, 95])
+        low, high = percentiles(provisional_total if all_valid else provisional_total[valid], [5, 95])
         span = float(high - low)
         calibrated = unit in ("N", "kPa")
         quiet = _quiet_sensors(values_t, valid, provisional_total, blocks, used, span, calibrated, params)

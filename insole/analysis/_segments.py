@@ -27,6 +27,7 @@ __all__ = [
     "interval_argmax",
     "nan_to_num_inplace",
     "gradient",
+    "percentiles",
 ]
 
 
@@ -315,3 +316,70 @@ def next_true_at_or_after(mask: np.ndarray) -> np.ndarray:
     if not n:
         return index
     return np.minimum.accumulate(np.where(mask, index, n)[::-1])[::-1]
+
+
+# Below this many values ``percentiles`` is ``np.percentile`` itself (a partition of a small copy is quick).
+_SELECT_MIN = 50_000
+# ``percentiles`` judges where an order statistic lies from every so many values, sorted ...
+_SELECT_SAMPLE = 4096
+# ... and keeps the values within this many sampled places either side of it (some 3 % of a long array's).
+_SELECT_MARGIN = 64
+
+
+def percentiles(values: np.ndarray, qs: list[float] | tuple[float, ...]) -> np.ndarray:
+    """``np.percentile(values, qs)`` (linear interpolation) of a 1-D float64 array, bit for bit, without
+    partitioning a copy of all of it.
+
+    The order statistics the percentiles need are picked out of the few values near them: a sorted sample of
+    some 4000 values says between which two values each one lies, one pass counts the values below that band and
+    another copies the band (a few per cent of the values), whose partition gives the statistic exactly (the
+    values below the band are all smaller, those above all larger). The statistics are then interpolated by
+    numpy's own formula (``numpy.lib._function_base_impl._quantile``, method "linear"). ``np.percentile`` itself
+    answers for short arrays, any other dtype, NaN (which it returns), a band that missed its statistic (a badly
+    spread sample), and a statistic equal to zero (whose sign, +0.0 or -0.0, depends on where numpy's partition
+    leaves it).
+    """
+    x = np.asarray(values)
+    n = x.size
+    if x.ndim != 1 or x.dtype != np.float64 or n < _SELECT_MIN:
+        return np.asarray(np.percentile(x, qs))
+    q = np.true_divide(np.asarray(qs, dtype=np.float64), 100)
+    if q.ndim != 1 or not (np.all(q >= 0) and np.all(q <= 1)) or np.isnan(x).any():
+        return np.asarray(np.percentile(x, qs))
+    # numpy's indexes: the floor of (n - 1) q and the next one, the last value for both at or past the end
+    virtual = (n - 1) * q
+    previous = np.floor(virtual)
+    following = previous + 1
+    past_end = virtual >= n - 1
+    previous[past_end] = -1
+    following[past_end] = -1
+    previous_index = previous.astype(np.intp)
+    following_index = following.astype(np.intp)
+    gamma = np.asarray(virtual - previous_index, dtype=virtual.dtype)
+    ranks = np.unique(np.concatenate([previous_index, following_index]) % n)
+    sample = np.sort(x[:: max(1, n // _SELECT_SAMPLE)])
+    found: dict[int, float] = {}
+    for rank in ranks.tolist():
+        if rank in found:
+            continue
+        group = ranks[(ranks >= rank) & (ranks <= rank + n // 200)]  # statistics close together: one band
+        low_at = int(group[0]) * sample.size // n - _SELECT_MARGIN
+        high_at = int(group[-1]) * sample.size // n + _SELECT_MARGIN
+        low = sample[low_at] if low_at >= 0 else -np.inf
+        high = sample[high_at] if high_at < sample.size else np.inf
+        below = int(np.count_nonzero(x < low))
+        band = x[(x >= low) & (x <= high)]
+        if not (below <= int(group[0]) and int(group[-1]) < below + band.size):
+            return np.asarray(np.percentile(x, qs))
+        band.partition(group - below)
+        for r in group.tolist():
+            found[r] = float(band[r - below])
+    lower = np.array([found[r % n] for r in previous_index.tolist()])
+    upper = np.array([found[r % n] for r in following_index.tolist()])
+    if not (np.all(lower != 0) and np.all(upper != 0)):
+        return np.asarray(np.percentile(x, qs))
+    # numpy's _lerp: from the lower value, or back from the upper one where the weight is at least a half
+    difference = upper - lower
+    out = np.add(lower, difference * gamma)
+    np.subtract(upper, difference * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe", dtype=out.dtype.type)
+    return out
