@@ -220,7 +220,7 @@ import insole._cli._analyze
 mark("the command's imports (numpy, pyarrow, the reader)")
 from insole.analysis import analyze, write_json
 import insole.analysis._pipeline
-mark("the analysis' imports (pandas, the analysis modules)")
+mark("the analysis' imports (pandas, the analysis modules; in the command beside the first pass)")
 analysis = analyze(Path(sys.argv[1]))
 mark("reading and analysing the file (analyze of its path)")
 from insole._cli._analyze import analysed_file, summary_text
@@ -440,10 +440,13 @@ def render(found: dict[str, Any]) -> str:
 _MEMORY_NOTE = """\
 **Where the memory goes: the streamed analysis.** `insole analyze FILE --json OUT` of one of our Parquet \
 recordings, without `--report` or `--dashboard` (which read the samples afterwards), does not load the \
-recording: the analysis (insole/analysis/_streamed.py) reads the file while it works, one foot at a time, in two \
-passes. First pass: the foot's sensor columns are read whole and the sensor checks, the total force and event \
-detection run on them with the code of the whole-array path; each sensor's zero offset comes from up to 20,000 \
-mid-swing samples (the first foot keeps its readings for this; a later foot drops them and reads those samples \
+recording: the analysis (insole/analysis/_streamed.py) reads the file while it works, in two passes. Two feet \
+whose sensor readings are 64 MiB or less each (up to about 2.9 h of 16 sensors at 100 Hz: the hour) go side by \
+side, each on a thread and a file handle of its own; longer recordings one foot at a time. First pass: the foot's \
+sensor columns are read whole and the sensor checks, the total force and event detection run on them with the \
+code of the whole-array path, while a third thread imports pandas and the later stages (insole/analysis/\
+_entry.py: the first pass needs neither); each sensor's zero offset comes from up to 20,000 mid-swing samples \
+(one foot at a time, the first foot keeps its readings for this; a later foot drops them and reads those samples \
 again on a second thread). After it, each foot keeps one value per sample (time, validity, total force: about \
 25 bytes a sample). Second pass, once both feet's timing and the body weight are known: each foot's columns are \
 read again a row group at a time (the next one read ahead), cut into stretches of about 65,536 samples that end \
