@@ -63,3 +63,87 @@ def test_percentiles_fall_back_to_numpy_where_they_must() -> None:
     assert _same(long, before)
     with pytest.raises(ValueError):
         percentiles(short, [101])  # numpy's own refusal of a percentile outside 0-100
+
+
+def _old_swing_depth(values, swing_starts, swing_stops, level) -> np.ndarray:
+    """``_swing_depth`` as it was: its own two interval maxima on each side of every swing."""
+    from insole.analysis._segments import reduce_intervals
+
+    n = values.size
+    order = np.argsort(swing_starts, kind="stable")
+    starts, stops = swing_starts[order], swing_stops[order]
+    before_lo = np.concatenate([[0], stops[:-1]])
+    after_hi = np.concatenate([starts[1:], [n]])
+    before = np.full(starts.size, -np.inf)
+    after = np.full(starts.size, -np.inf)
+    has_before, has_after = starts > before_lo, after_hi > stops
+    before[has_before] = reduce_intervals(np.maximum, values, before_lo[has_before], starts[has_before])
+    after[has_after] = reduce_intervals(np.maximum, values, stops[has_after], after_hi[has_after])
+    higher = np.maximum(before, after)
+    depth = np.full(starts.size, np.nan)
+    depth[order] = np.where(np.isfinite(higher), higher - level[order], np.nan)
+    return depth
+
+
+def _old_typical_contact_peak(force, valid, swing_starts, swing_stops, highs) -> float:
+    """``_typical_contact_peak`` as it was: its own maxima between consecutive swings."""
+    from insole.analysis._segments import reduce_intervals
+
+    order = np.argsort(swing_starts, kind="stable")
+    starts, stops = swing_starts[order], swing_stops[order]
+    between = starts[1:] > stops[:-1]
+    if between.any():
+        peaks = reduce_intervals(np.maximum, highs, stops[:-1][between], starts[1:][between])
+        peaks = peaks[np.isfinite(peaks)]
+        if peaks.size:
+            return float(np.median(peaks))
+    return float(np.percentile(force[valid], 95)) if valid.any() else float("nan")
+
+
+def test_one_set_of_contact_maxima_gives_the_peak_and_the_depths_as_before() -> None:
+    from insole.analysis._prepare import _contact_highs, _swing_depth, _typical_contact_peak
+
+    rng = np.random.default_rng(23)
+    for trial in range(400):
+        n = int(rng.integers(5, 3000))
+        force = rng.normal(300, 200, n)
+        valid = rng.random(n) > (0.1 if trial % 3 == 0 else 0.0)
+        force[~valid] = np.nan
+        highs = np.where(valid, force, -np.inf)
+        m = int(rng.integers(1, 40))
+        # swings of at least one sample, sorted or shuffled, apart, touching or overlapping
+        starts = np.sort(rng.integers(0, n - 1, m))
+        stops = np.minimum(starts + rng.integers(1, 60, m), n)
+        if trial % 4 == 1:
+            order = rng.permutation(m)
+            starts, stops = starts[order], stops[order]
+        if trial % 5 == 2:
+            starts[0] = 0  # a swing at the very start: no contact before it
+            stops[-1] = n  # and one at the very end
+            stops = np.maximum(stops, starts + 1)
+        level = rng.normal(0, 20, m)
+        found = _contact_highs(highs, starts, stops)
+        assert _same(_swing_depth(found, level), _old_swing_depth(highs, starts, stops, level)), trial
+        assert _same(_typical_contact_peak(force, valid, found),
+                     _old_typical_contact_peak(force, valid, starts, stops, highs)), trial
+
+
+def test_mid_swing_rows_from_the_pressures_equal_the_loads_own() -> None:
+    from insole.analysis._params import AnalysisParams
+    from insole.analysis._prepare import _mid_swing_rows, check_sensors, finish_loads, foot_loads
+    from insole.simulate import SimulationParams, simulate
+
+    recording = simulate(SimulationParams(duration_s=40.0, seed=2, layout="insole16"))
+    for side in recording.sides:
+        loads = foot_loads(recording, check_sensors(recording, side, AnalysisParams()))
+        assert loads.load_weights is not None  # pressures with known areas: the shortcut is taken
+        rows = np.sort(np.random.default_rng(1).choice(loads.n, 3000, replace=False))
+        load_rows, pressure_rows = _mid_swing_rows(loads, rows)
+        assert _same(load_rows, loads.sensor_load_t[:, rows])
+        assert pressure_rows is not None and loads.sensor_pressure_t is not None
+        assert _same(pressure_rows, loads.sensor_pressure_t[:, rows])
+        # clipped (or offset) loads are no longer the pressures times the areas: read as they are
+        clipped = finish_loads(loads)
+        assert clipped.load_weights is None
+        load_rows, pressure_rows = _mid_swing_rows(clipped, rows)
+        assert pressure_rows is None and _same(load_rows, clipped.sensor_load_t[:, rows])

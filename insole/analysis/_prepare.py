@@ -69,7 +69,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -250,6 +250,9 @@ class FootLoads:
     imu: FootSamples | None = None
     zero_offset: ZeroOffset = ZeroOffset()
     clipped: bool = False
+    # (sensors,) float32 where ``sensor_load_t`` is ``sensor_pressure_t`` times these, as ``foot_loads`` made them
+    # (pressures with known areas, neither array touched since); None otherwise
+    load_weights: np.ndarray | None = None
 
     # the checks' facts, under the names the stages downstream read
     @property
@@ -362,7 +365,8 @@ def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool, in_place: b
         pressure = _offset_and_clip(pressure, now.pressure_offsets if now else None, loads, clip, in_place)
     force = loads.force - now.force_offset if now else loads.force
     return replace(loads, force=force, sensor_load_t=load, sensor_pressure_t=pressure,
-                   zero_offset=found if found is not None else loads.zero_offset, clipped=clip or loads.clipped)
+                   zero_offset=found if found is not None else loads.zero_offset, clipped=clip or loads.clipped,
+                   load_weights=None)
 
 
 def finish_loads(loads: FootLoads) -> FootLoads:
@@ -578,6 +582,7 @@ def _foot_loads(recording: Recording, checks: SensorChecks, per_sensor: bool) ->
     masked = checks.readings_t
     vendor = foot.channels.get("vendor_total_force_n")
     pressure = masked if unit == "kPa" else None
+    load_weights = None
     if unit == "N":
         load, load_unit = masked, "N"
         force = masked.sum(axis=0, dtype=np.float64)
@@ -587,6 +592,7 @@ def _foot_loads(recording: Recording, checks: SensorChecks, per_sensor: bool) ->
         if per_sensor:
             load = masked * weights
             force = load.sum(axis=0, dtype=np.float64)
+            load_weights = weights[:, 0]
         else:
             load = np.zeros((masked.shape[0], 0), dtype=np.float32)
             force = np.empty(masked.shape[1], dtype=np.float64)
@@ -623,6 +629,7 @@ def _foot_loads(recording: Recording, checks: SensorChecks, per_sensor: bool) ->
         sensor_load_unit=load_unit,
         sensor_pressure_t=pressure,
         imu=foot if foot.gyro_dps is not None else None,
+        load_weights=load_weights,
     )
 
 
@@ -745,8 +752,9 @@ def find_zero_offset(
     a, b, level = a[observed], b[observed], sums[observed] / counts_per_swing[observed]
     swing_a, swing_b = swing_starts[keep][observed], swing_stops[keep][observed]
     highs = force if all_valid else np.where(valid, force, -np.inf)  # the force, -inf where invalid
-    peak = _typical_contact_peak(force, valid, swing_a, swing_b, highs)
-    depth = _swing_depth(highs, swing_a, swing_b, level)
+    contacts = _contact_highs(highs, swing_a, swing_b)  # the highest force between swings, once for both
+    peak = _typical_contact_peak(force, valid, contacts)
+    depth = _swing_depth(contacts, level)
     finite_depth = depth[np.isfinite(depth)]
     usual_depth = float(np.percentile(finite_depth, _DEEP_SWINGS_PERCENTILE)) if finite_depth.size else np.nan
     if not (np.isfinite(usual_depth) and usual_depth > 0):
@@ -771,7 +779,7 @@ def find_zero_offset(
             f"{100 * force_offset / peak:.0f} % of its typical contact peak {peak:.4g} N, above the "
             f"{100 * params.unloaded_max_fraction:.0f} % an unloaded foot may keep): standing or sway, not swing"
         ))
-    load_rows, pressure_rows = gather(rows) if gather is not None else (loads.sensor_load_t[:, rows], None)
+    load_rows, pressure_rows = gather(rows) if gather is not None else _mid_swing_rows(loads, rows)
     offsets = _row_medians(load_rows)
     offsets[~loads.sensor_used] = 0.0
     pressure_offsets = None
@@ -792,6 +800,23 @@ def find_zero_offset(
                       pressure_offsets=pressure_offsets)
 
 
+def _mid_swing_rows(loads: FootLoads, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The per-sensor loads at the samples ``rows`` (sensors x rows), and the pressures there when they come
+    with them (else None: ``find_zero_offset`` reads them itself).
+
+    Loads that are the pressures times the sensor areas, as ``foot_loads`` made them (``load_weights``), are
+    the pressures read at those samples times the areas: the same float32 products as in the whole array, from
+    one read of the scattered samples instead of two.
+    """
+    pressure = loads.sensor_pressure_t
+    weights = loads.load_weights
+    if (weights is not None and pressure is not None and pressure is loads.checks.readings_t
+            and not loads.clipped and not loads.zero_offset.applied):
+        pressure_rows = pressure[:, rows]
+        return pressure_rows * weights[:, None], pressure_rows
+    return loads.sensor_load_t[:, rows], None
+
+
 def _mid_swing_samples(starts: np.ndarray, stops: np.ndarray, valid: np.ndarray, all_valid: bool) -> np.ndarray:
     """The valid samples inside any of the intervals ``[starts, stops)`` (non-empty), in ascending order.
 
@@ -808,42 +833,64 @@ def _mid_swing_samples(starts: np.ndarray, stops: np.ndarray, valid: np.ndarray,
     return np.flatnonzero((np.cumsum(edges[:-1]) > 0) & valid)
 
 
-def _swing_depth(values, swing_starts, swing_stops, level) -> np.ndarray:
-    """How far each swing's mid-swing level lies below the higher of the peaks of the contacts beside it.
+class _ContactHighs(NamedTuple):
+    """The highest force (-inf where invalid) of the stretches between swings, in swing order (``order``: the
+    swings sorted by start): ``inner[k]`` between swing k and k + 1 where ``between[k]`` (they do not touch),
+    ``first`` before the first swing and ``last`` after the last (None where that stretch is empty)."""
 
-    ``values``: the force, -inf where invalid. The contact before a swing runs
-    from the previous swing's end (or the recording's start) to its start, the
-    one after from its end to the next swing's start (or the recording's end);
-    a side with no valid sample is ignored (NaN when both are).
+    order: np.ndarray
+    between: np.ndarray
+    inner: np.ndarray
+    first: float | None
+    last: float | None
+
+
+def _contact_highs(highs: np.ndarray, swing_starts: np.ndarray, swing_stops: np.ndarray) -> _ContactHighs:
+    """``_ContactHighs`` of the force ``highs`` (-inf where invalid) around these swings (non-empty, any order).
+
+    The typical contact peak and each swing's depth read the same maxima; the largest of a stretch is the same
+    value however the stretch is reduced, so one reduction serves both.
     """
-    n = values.size
+    n = highs.size
     order = np.argsort(swing_starts, kind="stable")
     starts, stops = swing_starts[order], swing_stops[order]
-    before_lo = np.concatenate([[0], stops[:-1]])
-    after_hi = np.concatenate([starts[1:], [n]])
-    before = np.full(starts.size, -np.inf)
-    after = np.full(starts.size, -np.inf)
-    has_before, has_after = starts > before_lo, after_hi > stops
-    before[has_before] = reduce_intervals(np.maximum, values, before_lo[has_before], starts[has_before])
-    after[has_after] = reduce_intervals(np.maximum, values, stops[has_after], after_hi[has_after])
+    between = starts[1:] > stops[:-1]
+    inner = reduce_intervals(np.maximum, highs, stops[:-1][between], starts[1:][between])
+    first = float(np.max(highs[: starts[0]])) if starts.size and starts[0] > 0 else None
+    last = float(np.max(highs[stops[-1]:])) if starts.size and n > stops[-1] else None
+    return _ContactHighs(order, between, inner, first, last)
+
+
+def _swing_depth(contacts: _ContactHighs, level: np.ndarray) -> np.ndarray:
+    """How far each swing's mid-swing level lies below the higher of the peaks of the contacts beside it.
+
+    The contact before a swing runs from the previous swing's end (or the recording's start) to its start, the
+    one after from its end to the next swing's start (or the recording's end); a side with no valid sample is
+    ignored (NaN when both are). ``level`` in the swings' own order; ``contacts``: ``_contact_highs``.
+    """
+    order = contacts.order
+    m = order.size
+    before = np.full(m, -np.inf)
+    after = np.full(m, -np.inf)
+    before[1:][contacts.between] = contacts.inner
+    after[:-1][contacts.between] = contacts.inner
+    if contacts.first is not None:
+        before[0] = contacts.first
+    if contacts.last is not None:
+        after[-1] = contacts.last
     higher = np.maximum(before, after)  # the step on either side (standing beside a swing is only half a peak)
-    depth = np.full(starts.size, np.nan)
+    depth = np.full(m, np.nan)
     depth[order] = np.where(np.isfinite(higher), higher - level[order], np.nan)
     return depth
 
 
-def _typical_contact_peak(force: np.ndarray, valid: np.ndarray, swing_starts: np.ndarray,
-                          swing_stops: np.ndarray, highs: np.ndarray) -> float:
+def _typical_contact_peak(force: np.ndarray, valid: np.ndarray, contacts: _ContactHighs) -> float:
     """The median of the largest force between consecutive swings (the 95th percentile of the force if none).
 
-    ``highs``: the force, -inf where invalid.
+    ``contacts``: ``_contact_highs`` of the force, -inf where invalid.
     """
-    order = np.argsort(swing_starts, kind="stable")
-    starts, stops = swing_starts[order], swing_stops[order]
-    between = (starts[1:] > stops[:-1])
-    if between.any():
-        peaks = reduce_intervals(np.maximum, highs, stops[:-1][between], starts[1:][between])
-        peaks = peaks[np.isfinite(peaks)]
+    if contacts.between.any():
+        peaks = contacts.inner[np.isfinite(contacts.inner)]
         if peaks.size:
             return float(np.median(peaks))
     return float(np.percentile(force[valid], 95)) if valid.any() else float("nan")

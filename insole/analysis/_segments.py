@@ -7,6 +7,8 @@ cumulative index tricks, so an hour of data is a handful of array passes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 __all__ = [
@@ -326,7 +328,7 @@ _SELECT_SAMPLE = 4096
 _SELECT_MARGIN = 64
 
 
-def percentiles(values: np.ndarray, qs: list[float] | tuple[float, ...]) -> np.ndarray:
+def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     """``np.percentile(values, qs)`` (linear interpolation) of a 1-D float64 array, bit for bit, without
     partitioning a copy of all of it.
 
