@@ -64,14 +64,18 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.data.is_dir():
         parser.error(f"no staged data at {args.data} (set INSOLE_SHARED_DATA or pass --data)")
-    built = build_reference_sets(args.data, seeds=args.seeds)
+    # simulate only when a simulated set is asked for (the real sets do not depend on --seeds)
+    simulated = args.sets is None or any(name.startswith("simulated-") for name in args.sets)
+    built = build_reference_sets(args.data, seeds=args.seeds, **({} if simulated else {"layouts": ()}))
     if args.sets:
         unknown = set(args.sets) - {ref.name for ref in built} - {"repeatability"}
         if unknown:
             parser.error(f"no such reference set: {', '.join(sorted(unknown))}")
         built = tuple(ref for ref in built if ref.name in args.sets)
-    written = write_reference_sets(built, args.out, command="make references (docs/scripts/rebuild_references.py "
-                                                            f"--seeds {args.seeds})")
+    command = ("make references (docs/scripts/rebuild_references.py"
+               + (f" --seeds {args.seeds}" if simulated else "")
+               + (f" --sets {' '.join(args.sets)}" if args.sets else "") + ")")
+    written = write_reference_sets(built, args.out, command=command)
     for ref, path in zip(built, written):
         print(f"wrote {path} ({ref.name}: {ref.n_recordings} recordings)")
     if args.sets is None or "repeatability" in args.sets:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -60,6 +60,7 @@ from insole.report._model import json_number
 from insole.report._reference import (
     BODY_WEIGHT_METRICS,
     FOOT_LEVEL_METRICS,
+    PER_PERSON_FOOT_METRICS,
     ReferenceSet,
     Repeatability,
     body_weight_check,
@@ -397,6 +398,20 @@ def foot_mean(session: SessionMetrics, side: str, key: str, values: np.ndarray, 
     return own * scale
 
 
+def _counted(ref: ReferenceSet, metric: str, per_foot: bool) -> str:
+    """What a real range's values are, counting people (each person counts once: docs/report.md)."""
+    dist = ref.foot_metric(metric) if per_foot else ref.session_metric(metric)
+    if dist is None:
+        return ""
+    if not per_foot:
+        return f"{dist.n} recordings"
+    if dist.people and dist.people == dist.n and metric in PER_PERSON_FOOT_METRICS:
+        return f"{dist.n} people, each the mean of both feet"
+    if dist.people and dist.people != dist.n:
+        return f"{dist.n} feet of {dist.people} people"
+    return f"{dist.n} feet"
+
+
 def _range_text(ref: ReferenceSet, metric: str, scale: float, unit: str, digits: int, per_foot: bool) -> str | None:
     dist = ref.foot_metric(metric) if per_foot else ref.session_metric(metric)
     if dist is None:
@@ -406,7 +421,7 @@ def _range_text(ref: ReferenceSet, metric: str, scale: float, unit: str, digits:
         # min-max from SMALL_SAMPLE_N values up, else the 95 % prediction interval (docs/report.md)
         low, high, how = judged
         return (f"{low * scale:.{digits}f}–{high * scale:.{digits}f} {unit} "
-                f"({how} of {dist.n} {'feet' if per_foot else 'recordings'})").replace(" %", "%")
+                f"({how} of {_counted(ref, metric, per_foot)})").replace(" %", "%")
     return (f"{dist.quantile(0.025) * scale:.{digits}f}–{dist.quantile(0.975) * scale:.{digits}f} {unit} "
             f"(middle 95%, {dist.n} feet)").replace(" %", "%")
 
@@ -506,43 +521,101 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a) and bool(b) and str(a).strip().casefold() == str(b).strip().casefold()
 
 
+def _is_this_walk(entry: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    return bool(_same(entry.get("sha256"), record.get("sha256"))
+                or (record.get("sha256") is None and _same(entry.get("file"), record.get("name"))))
+
+
+def reference_member(record: Mapping[str, Any] | None, sets: Sequence[ReferenceSet], layout: str) -> str | None:
+    """The subject under which this walk (the same file, by its SHA-256 or name) or this person (the file's
+    subject) is one of the layout's real controls; None when neither."""
+    real = reference_set_for(sets, layout, kind="real")
+    if real is None or not record:
+        return None
+    for entry in real.recordings:
+        if _is_this_walk(entry, record):
+            return str(entry.get("subject") or entry.get("file"))
+    subject = record.get("subject_id")
+    return str(subject).strip() if subject and real.holds_subject(subject) else None
+
+
+def sets_without_self(record: Mapping[str, Any] | None, sets: Sequence[ReferenceSet], layout: str
+                      ) -> tuple[ReferenceSet, ...]:
+    """The reference sets a walk is judged against: a real set holding this walk or another walk of this person
+    rebuilt without that person (``ReferenceSet.without_subject``), so that a control is judged against the other
+    controls, as the findings validation does (leave one subject out); the others as they are."""
+    subject = reference_member(record, sets, layout)
+    if subject is None:
+        return tuple(sets)
+    return tuple(ref.without_subject(subject) if ref.kind == "real" and ref.holds_subject(subject) else ref
+                 for ref in sets)
+
+
+def repeatability_without_self(record: Mapping[str, Any] | None, base_record: Mapping[str, Any] | None,
+                               repeatability: Repeatability | None) -> Repeatability | None:
+    """The MDC95s a walk (and its baseline) are judged by: without the same-day pair of this person when it is one
+    of the pairs they were measured on (by the pair's file names or the file's subject), else as stored."""
+    if repeatability is None:
+        return None
+    names = {str(r.get("name") or "").casefold() for r in (record, base_record) if r}
+    for subject, first, second in repeatability.pairs:
+        if (names & {first.casefold(), second.casefold()}
+                or any(_same(subject, r.get("subject_id")) for r in (record, base_record) if r)):
+            return repeatability.without_subject(subject)
+    return repeatability
+
+
 def reference_membership(record: dict[str, Any] | None, sets: Sequence[ReferenceSet], layout: str) -> str:
-    """Whether this walk (the same file, by its SHA-256 or name) or this person (the file's subject) is one of
-    the layout's real controls: then every range and limit drawn from them includes this walk or another walk of
-    this person, and a value inside them says less than it seems ("" when neither)."""
+    """Whether this walk or this person is one of the layout's real controls, and that it was judged against the
+    other controls (``sets_without_self``); "" when neither. ``sets`` are the sets the walk was judged against."""
     real = reference_set_for(sets, layout, kind="real")
     if real is None or not record:
         return ""
-    n = real.n_recordings
-    for entry in real.recordings:
-        if (_same(entry.get("sha256"), record.get("sha256"))
-                or (record.get("sha256") is None and _same(entry.get("file"), record.get("name")))):
-            return (f"This walk ({entry.get('file')}, {entry.get('dataset')}) is one of the {n} controls of this "
-                    f"reference: its ranges and limits include it, so a value inside them is no independent check.")
-    for entry in real.recordings:
+    total = real.n_recordings + len(real.left_out)
+    for entry in (*real.left_out, *real.recordings):
+        if _is_this_walk(entry, record):
+            if not real.left_out:
+                return (f"This walk ({entry.get('file')}, {entry.get('dataset')}) is one of the {total} controls of "
+                        f"this reference: its ranges and limits include it, so a value inside them is no "
+                        f"independent check.")
+            return (f"This walk ({entry.get('file')}, {entry.get('dataset')}) is one of the {total} controls of this "
+                    f"reference: it is judged against the {real.n_recordings} other controls (its own values are "
+                    f"left out of every range and limit).")
+    for entry in (*real.left_out, *real.recordings):
         if _same(entry.get("subject"), record.get("subject_id")):
-            return (f"This person ({entry.get('subject')}) is one of the {n} controls of this reference (with "
-                    f"another walk, {entry.get('file')}, {entry.get('dataset')}): its ranges and limits include "
-                    f"that walk.")
+            if not real.left_out:
+                return (f"This person ({entry.get('subject')}) is one of the {total} controls of this reference "
+                        f"(with another walk, {entry.get('file')}, {entry.get('dataset')}): its ranges and limits "
+                        f"include that walk.")
+            return (f"This person ({entry.get('subject')}) is one of the {total} controls of this reference (with "
+                    f"another walk, {entry.get('file')}, {entry.get('dataset')}): this walk is judged against the "
+                    f"{real.n_recordings} other controls (that walk is left out of every range and limit).")
     return ""
 
 
 def repeatability_membership(record: dict[str, Any] | None, base_record: dict[str, Any] | None,
                              repeatability: Repeatability | None) -> str:
-    """Whether the recording and its baseline are one of the pairs the layout's MDC95 was measured on ("" when
-    not): their own difference is then part of the MDC95 they are judged by."""
+    """Whether the recording and its baseline are one of the pairs the layout's MDC95 was measured on, and that
+    the MDC95 they were judged by leaves that pair out (``repeatability_without_self``); "" when not."""
     if repeatability is None or not record or not base_record:
         return ""
     names = {str(record.get("name") or "").casefold(), str(base_record.get("name") or "").casefold()}
-    for _subject, first, second in repeatability.pairs:
+    total = repeatability.n_pairs + len(repeatability.left_out)
+    every = (*repeatability.left_out, *repeatability.pairs)
+    others = (f"the MDC95 they are judged by is that of the {repeatability.n_pairs} other pairs (this pair left out)"
+              if repeatability.left_out else "")
+    for _subject, first, second in every:
         if names == {first.casefold(), second.casefold()}:
-            return (f"These two walks ({first}, {second}) are one of the {repeatability.n_pairs} same-day pairs the "
-                    f"MDC95 was measured on: their own difference is part of it, so a change within it is expected "
-                    f"by construction.")
-    for subject, first, second in repeatability.pairs:
+            if others:
+                return (f"These two walks ({first}, {second}) are one of the {total} same-day pairs the MDC95 was "
+                        f"measured on: {others}.")
+            return (f"These two walks ({first}, {second}) are one of the {total} same-day pairs the MDC95 was "
+                    f"measured on: their own difference is part of it, so a change within it is expected by "
+                    f"construction.")
+    for subject, first, second in every:
         if _same(subject, record.get("subject_id")):
-            return (f"This person ({subject}) is one of the {repeatability.n_pairs} people whose same-day pair "
-                    f"({first}, {second}) the MDC95 was measured on.")
+            return (f"This person ({subject}) is one of the {total} people whose same-day pair ({first}, {second}) "
+                    f"the MDC95 was measured on" + (f": {others}." if others else "."))
     return ""
 
 
@@ -553,7 +626,8 @@ def reference_status(session: SessionMetrics, sets: Sequence[ReferenceSet],
     real = reference_set_for(sets, session.layout.name, kind="real")
     if real is not None:
         member = reference_membership(record, sets, session.layout.name)
-        return {"layout": session.layout.name, "real_reference": real.name, "n_recordings": real.n_recordings,
+        return {"layout": session.layout.name, "real_reference": real.name,
+                "n_recordings": real.n_recordings + len(real.left_out), "n_judged_against": real.n_recordings,
                 "includes_this": member or None,
                 "statement": f"Reference from real people for layout {session.layout.name}: {real.description}"
                              + (f" {member}" if member else "")}
@@ -1461,7 +1535,10 @@ def findings_limits(findings: Sequence[Any], session: SessionMetrics) -> tuple[l
 
 
 def methods_text(session: SessionMetrics, params: FindingParams, sets: Sequence[ReferenceSet],
-                 recording: Recording) -> str:
+                 recording: Recording, repeatability: Repeatability | None | object = None) -> str:
+    """The methods paragraph; ``repeatability``: the MDC95s the findings used (default: the stored ones)."""
+    rules = (rules_methods_text(session, params, sets) if repeatability is None
+             else rules_methods_text(session, params, sets, repeatability=repeatability))
     ap = dict(session.provenance.get("analysis_params") or {})
     layout = session.layout
     parts = [
@@ -1499,7 +1576,7 @@ def methods_text(session: SessionMetrics, params: FindingParams, sets: Sequence[
         "successive differences (1.4826 × median absolute deviation) divided by √2 and by its median; timing "
         "variability is the mean of the stride-time and stance-time values over both feet.")
     parts.append(
-        f"Findings follow the rules in docs/report.md. {rules_methods_text(session, params, sets)} Fewer than "
+        f"Findings follow the rules in docs/report.md. {rules} Fewer than "
         f"{params.full_confidence_steps} steps per foot lower confidence [78]. Confidence is the lower of the "
         f"measurement confidence and what the evidence grade allows.")
     # each reference set is described once in the report: the key numbers' section states the layout's reference
@@ -1553,6 +1630,9 @@ class Report:
     caveats: dict[str, Any] = field(default_factory=dict)
     # key numbers marked outside the real controls' range that no finding speaks for (``outside_without_finding``)
     outside_rows: list[dict[str, Any]] = field(default_factory=list)
+    # the MDC95s the findings and changes were judged by (``repeatability_without_self``: without this person's
+    # same-day pair when it is one of them); None: none known for the layout
+    repeatability: Repeatability | None = None
 
     @property
     def findings(self):  # noqa: ANN201 - tuple of Finding
@@ -1623,7 +1703,7 @@ class Report:
                 "input": self.baseline_input,
                 "not_judged": self.baseline_not_judged,
                 "repeatability_includes_this_pair": repeatability_membership(
-                    self.input, self.baseline_input, load_repeatability(self.session.layout.name)) or None,
+                    self.input, self.baseline_input, self.repeatability) or None,
                 "changes": self.changes,
                 "findings_new": [{"code": c, "side": s} for c, s in sorted(after - before)],
                 "findings_resolved": [{"code": c, "side": s} for c, s in sorted(before - after)],
@@ -1730,19 +1810,24 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
         refuse_same_file(record, base_record, baseline_path)
         not_judged = other_person(record, base_record)
     session = session_from_analysis(analysis, recording) if analysis is not None else session_metrics(recording)
+    # a walk of the reference's controls (or another walk of one of them) is judged against the other controls,
+    # and a walk of the test-retest pairs by the MDC95s of the other pairs (docs/report.md, reference sets)
+    sets = sets_without_self(record, sets, session.layout.name)
+    mdc = repeatability_without_self(record, base_record, load_repeatability(session.layout.name))
     base_session = base_result = None
     changes: list[dict[str, Any]] = []
     if baseline is not None:
         if body_mass_kg is not None:
             baseline = baseline.with_meta(body_mass_kg=float(body_mass_kg))
         base_session = session_metrics(baseline)
-        base_result = evaluate(base_session, params, reference_sets=sets)
-        changes = baseline_changes(session, base_session, load_repeatability(session.layout.name))
+        base_result = evaluate(base_session, params, reference_sets=sets, repeatability=mdc)
+        changes = baseline_changes(session, base_session, mdc)
         if not_judged is not None:  # the numbers side by side, no change judged
             changes = [{**row, "beyond_mdc95": None, "beyond_step_scatter": None, "t": None,
                         "not_judged": not_judged} for row in changes]
     # another person's session is no frame for this one's findings
-    result = evaluate(session, params, reference_sets=sets, baseline=base_session if not_judged is None else None)
+    result = evaluate(session, params, reference_sets=sets, baseline=base_session if not_judged is None else None,
+                      repeatability=mdc)
     key_rows = link_findings(key_numbers(session, sets, person_record(recording), params), result.findings)
     extra_refs = list(METHODS_REFERENCES) + [n for row in key_rows for n in row.references] + [13, 64]
     clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
@@ -1756,14 +1841,13 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
     return Report(
         recording=recording, session=session, result=result, key_numbers=key_rows,
         quality=quality_rows(session, recording),
-        methods=methods_text(session, params, result.reference_sets, recording),
+        methods=methods_text(session, params, result.reference_sets, recording, repeatability=mdc),
         references=_cited(result.findings, extra_refs) + clinic_refs, input=record,
         generated_at=generated_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=base_session, baseline_input=base_record, baseline_not_judged=not_judged,
         baseline_result=base_result, changes=changes, clinic_test=clinic,
         stance_spm=stance_spm, baseline_spm=base_spm or {}, pti=pti_table(session, sets),
         caveats=sensor_caveats(session),
-        outside_rows=outside_without_finding(key_rows, result.findings, session,
-                                             load_repeatability(session.layout.name)),
+        outside_rows=outside_without_finding(key_rows, result.findings, session, mdc), repeatability=mdc,
     )
 

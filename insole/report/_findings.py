@@ -828,8 +828,34 @@ def _load_asymmetry(session: SessionMetrics, params: FindingParams,
                  f"{params.load_si_pct:g}%, a cut-off described as arbitrary [53]{beyond}; healthy gait is not "
                  f"perfectly symmetric [56,60]). This is consistent with "
                  f"{spec.consistent_with}: less on the {lower}.")
+    note = _force_only_note(session, params, repeatability)
     return _finish(spec, lower, _severity(abs(si) / params.load_si_pct), measurement, reasons, measured, primary,
-                   comparisons, statement)
+                   comparisons, statement, notes=(note,) if note else ())
+
+
+def _force_only_note(session: SessionMetrics, params: FindingParams, repeatability: Repeatability | None) -> str:
+    """For a load asymmetry whose feet spend the same time on the ground: the other reading of a difference in force
+    alone, which the insoles cannot tell from a person sparing a leg ("" when the stance times differ).
+
+    A spared leg also spends less time on the ground (antalgic gait: shorter stance on the painful side, evidence
+    base row 9 [49,62,80]); two insoles that read differently (calibration, fit, a drifting sensor) change the force
+    and leave the timing as it was. "Alike" is the same test an asymmetry must pass, not met: the stance-time
+    difference is within the step-to-step scatter (|t| < ``step_t_min``) or within its MDC95 where measured.
+    """
+    left, right = _mean_sd(session.feet["left"].values("stance_s")), _mean_sd(session.feet["right"].values("stance_s"))
+    stance_si, t = _si(right[0], left[0]), _t(right, left)
+    if not (math.isfinite(stance_si) and math.isfinite(t)):
+        return ""
+    mdc = repeatability.lr_mdc("stance_s") if repeatability is not None else None
+    if abs(t) >= params.step_t_min and (mdc is None or abs(stance_si) > mdc):
+        return ""
+    within = (f"within its MDC95 of {mdc:.1f}%" if mdc is not None and abs(stance_si) <= mdc
+              else f"t = {t:+.1f}, within the step-to-step scatter")
+    return (f"The two feet's stance times were alike (stance-time SI {stance_si:+.1f}%, {within}): the difference is "
+            f"in force only. A spared leg usually also spends less time on the ground (the antalgic-gait rule "
+            f"needs a shorter stance on the spared side); a difference in force alone is also what two insoles reading "
+            f"differently produce (calibration, fit, a drifting sensor). This recording cannot tell the two apart; "
+            f"a second walk after the insoles are re-zeroed or re-calibrated can.")
 
 
 def _antalgic(session: SessionMetrics, params: FindingParams,

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -208,10 +208,17 @@ class MetricDistribution:
     """The values of one metric across a reference set's recordings (per foot for per-foot metrics)."""
 
     values: tuple[float, ...]
+    # how many people the values come from (0: one value per person, as many as ``values``); a set holding both
+    # feet of each person has twice as many values as people, and its small-sample statistics count people
+    people: int = 0
 
     @property
     def n(self) -> int:
         return len(self.values)
+
+    @property
+    def n_people(self) -> int:
+        return self.people or self.n
 
     def quantile(self, q: float) -> float:
         return float(np.quantile(np.asarray(self.values), q)) if self.values else math.nan
@@ -229,20 +236,22 @@ class MetricDistribution:
         return float(np.std(self.values, ddof=1)) if self.n > 1 else math.nan
 
     def judging_range(self) -> tuple[float, float, str] | None:
-        """The range a value is judged against (marked outside it), and how it was made; None under 3 values.
+        """The range a value is judged against (marked outside it), and how it was made; None under 3 people.
 
         The min-max of n healthy people leaves out a new healthy person with probability 2/(n + 1) (values
-        exchangeable): 33 % for n = 5, 20 % for n = 9, 9.5 % for n = 20. From ``SMALL_SAMPLE_N`` values up,
+        exchangeable): 33 % for n = 5, 20 % for n = 9, 9.5 % for n = 20. From ``SMALL_SAMPLE_N`` people up,
         the min-max is used ("range of n"); below, the 95 % prediction interval mean ± t(0.975, n − 1) × SD ×
-        √(1 + 1/n) (normal values assumed), which leaves out 5 % of healthy people at any n.
+        √(1 + 1/n) (normal values assumed), which leaves out 5 % of healthy people at any n. n counts people
+        (``n_people``), not values: the two feet of one person are not two independent people.
         """
-        if self.n < 3:
+        n = self.n_people
+        if self.n < 3 or n < 3:
             return None
-        if self.n >= SMALL_SAMPLE_N:
+        if n >= SMALL_SAMPLE_N:
             return min(self.values), max(self.values), "range"
         from scipy import stats
 
-        half = float(stats.t.ppf(0.975, self.n - 1)) * self.sd * math.sqrt(1.0 + 1.0 / self.n)
+        half = float(stats.t.ppf(0.975, n - 1)) * self.sd * math.sqrt(1.0 + 1.0 / n)
         return self.mean - half, self.mean + half, "95% prediction interval"
 
     def summary(self) -> dict[str, float]:
@@ -268,6 +277,9 @@ class ReferenceSet:
     session: Mapping[str, MetricDistribution]
     recordings: tuple[Mapping[str, Any], ...] = ()
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    # the recordings taken out of this set for the walk it judges (``without_subject``): a control judged against
+    # the other controls, not against a range that holds its own values
+    left_out: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def source_kind(self) -> str:
@@ -276,6 +288,27 @@ class ReferenceSet:
     @property
     def n_recordings(self) -> int:
         return len(self.recordings)
+
+    def holds_subject(self, subject: Any) -> bool:
+        """Whether a recording of ``subject`` (compared without case and surrounding spaces) is one of the set's."""
+        return any(_same_subject(r.get("subject"), subject) for r in self.recordings)
+
+    def without_subject(self, subject: Any) -> ReferenceSet:
+        """This set without the recordings of ``subject``: every distribution rebuilt from the other recordings'
+        own values (``MEMBER_VALUES`` of each entry), in the stored order, so that each remaining value is the
+        stored figure itself. The set itself when it holds no recording of ``subject``.
+
+        Raises ``ValueError`` for a set stored without each recording's values (rebuild with ``make references``).
+        """
+        kept = tuple(r for r in self.recordings if not _same_subject(r.get("subject"), subject))
+        if len(kept) == len(self.recordings):
+            return self
+        if any(MEMBER_VALUES not in r for r in self.recordings):
+            raise ValueError(f"reference set {self.name} is stored without each recording's values: it cannot be "
+                             f"rebuilt without {subject} (rebuild with `make references`)")
+        foot, session = _distributions_from_members(kept, self.foot, self.session)
+        removed = tuple(r for r in self.recordings if _same_subject(r.get("subject"), subject))
+        return replace(self, foot=foot, session=session, recordings=kept, left_out=(*self.left_out, *removed))
 
     def applies_to(self, layout_name: str) -> bool:
         return not self.layouts or layout_name in self.layouts
@@ -338,20 +371,55 @@ def body_weight_check(session: SessionMetrics) -> tuple[float | None, bool]:
     return float(ratio), bool(low <= float(ratio) <= high)
 
 
+# Per-foot timing metrics: both feet see the same gait cycles (a stride of the left foot spans one of the right's;
+# stance, step and double support of the two feet share their events), so a person's two values are nearly one
+# figure twice. A real set holds one value per person for them, the mean of the two feet: each person counts once.
+PER_PERSON_FOOT_METRICS: tuple[str, ...] = ("stance_s", "stance_pct", "step_s", "double_support_pct",
+                                            "stride_robust_cv_pct")
+# The key of each recording's own contribution to the set's distributions: {"foot": {metric: [values]},
+# "session": {metric: value}}, the very figures the distributions hold (same rounding), so that a set can be
+# rebuilt without one of its people at report time (``ReferenceSet.without_subject``).
+MEMBER_VALUES = "member_values"
+
+
+def _same_subject(a: Any, b: Any) -> bool:
+    return bool(a) and bool(b) and str(a).strip().casefold() == str(b).strip().casefold()
+
+
+def _distributions_from_members(recordings: Sequence[Mapping[str, Any]], foot_metrics: Iterable[str],
+                                session_metrics: Iterable[str]
+                                ) -> tuple[dict[str, MetricDistribution], dict[str, MetricDistribution]]:
+    """The foot and session distributions of ``recordings`` from their ``MEMBER_VALUES``, in recording order;
+    a foot metric counts as people the recordings that give it at least one value."""
+    def own(entry: Mapping[str, Any], part: str, metric: str) -> list[float]:
+        value = (entry.get(MEMBER_VALUES) or {}).get(part, {}).get(metric)
+        return [] if value is None else [float(v) for v in value] if part == "foot" else [float(value)]
+
+    def dist(part: str, metric: str) -> MetricDistribution:
+        given = [own(r, part, metric) for r in recordings]
+        values = tuple(v for person in given for v in person)
+        return MetricDistribution(values, people=sum(1 for person in given if person) if part == "foot" else 0)
+
+    return ({m: dist("foot", m) for m in foot_metrics}, {m: dist("session", m) for m in session_metrics})
+
+
 def reference_from_sessions(name: str, kind: str, description: str, layouts: Sequence[str],
                             sessions: Iterable[tuple[Mapping[str, Any], SessionMetrics]],
-                            provenance: Mapping[str, Any], *, body_weight_check_forces: bool = False
-                            ) -> ReferenceSet:
+                            provenance: Mapping[str, Any], *, body_weight_check_forces: bool = False,
+                            one_value_per_person: bool = False) -> ReferenceSet:
     """Collect the metrics of several analysed sessions into a reference set.
 
     ``body_weight_check_forces``: leave a recording out of the metrics in body weights
-    (``BODY_WEIGHT_METRICS``) when it fails the body-weight check.
+    (``BODY_WEIGHT_METRICS``) when it fails the body-weight check. ``one_value_per_person``: the per-foot timing
+    metrics (``PER_PERSON_FOOT_METRICS``) get one value per recording, the mean of its feet. Each recording's
+    entry keeps its own values (``MEMBER_VALUES``).
     """
-    foot: dict[str, list[float]] = {m: [] for m in (*FOOT_METRICS, *FOOT_LEVEL_METRICS)}
-    session: dict[str, list[float]] = {m: [] for m in SESSION_METRICS}
+    foot_names = (*FOOT_METRICS, *FOOT_LEVEL_METRICS)
     recordings = []
     for info, metrics in sessions:
         entry = dict(info)
+        own_foot: dict[str, list[float]] = {m: [] for m in foot_names}
+        own_session: dict[str, float] = {}
         skip: tuple[str, ...] = ()
         if body_weight_check_forces:
             ratio, passed = body_weight_check(metrics)
@@ -359,6 +427,7 @@ def reference_from_sessions(name: str, kind: str, description: str, layouts: Seq
             entry["body_weight_check"] = "passed" if passed else "failed: left out of " + ", ".join(
                 BODY_WEIGHT_METRICS)
             skip = () if passed else BODY_WEIGHT_METRICS
+        raw: dict[str, list[float]] = {m: [] for m in foot_names}
         for side in metrics.sides:
             per_step = foot_metric_values(metrics, side)
             for m in FOOT_METRICS:
@@ -366,35 +435,45 @@ def reference_from_sessions(name: str, kind: str, description: str, layouts: Seq
                     continue
                 v = _mean(per_step.get(m, np.zeros(0)))
                 if math.isfinite(v):
-                    foot[m].append(round(v, 6))
+                    raw[m].append(v)
                     if m in DIFF_METRICS:
                         # each foot's own value, per person: the relation between a person's two feet (what one
                         # foot predicts of the other) is what the findings judge a one-sided change against
                         entry[f"{side}_{m}"] = round(v, 6)
             for m, v in foot_level_values(metrics, side).items():
                 if math.isfinite(v):
-                    foot[m].append(round(v, 6))
+                    raw[m].append(v)
+        for m, values in raw.items():
+            if one_value_per_person and m in PER_PERSON_FOOT_METRICS and values:
+                own_foot[m] = [round(float(np.mean(values)), 6)]
+            else:
+                own_foot[m] = [round(v, 6) for v in values]
         per_session = session_metric_values(metrics)
         for m in SESSION_METRICS:
             v = per_session.get(m, math.nan)
             if math.isfinite(v):
-                session[m].append(round(v, 6))
+                own_session[m] = round(v, 6)
                 entry[m] = round(v, 4)
+        entry[MEMBER_VALUES] = {"foot": {m: v for m, v in own_foot.items() if v}, "session": own_session}
         recordings.append(entry)
+    foot, session = _distributions_from_members(recordings, foot_names, SESSION_METRICS)
     return ReferenceSet(
-        name=name, kind=kind, description=description, layouts=tuple(layouts),
-        foot={m: MetricDistribution(tuple(v)) for m, v in foot.items()},
-        session={m: MetricDistribution(tuple(v)) for m, v in session.items()},
+        name=name, kind=kind, description=description, layouts=tuple(layouts), foot=foot, session=session,
         recordings=tuple(recordings), provenance=dict(provenance),
     )
 
 
 def _from_stored(data: Mapping[str, Any]) -> ReferenceSet:
+    recordings = tuple(data["recordings"])
+    foot = {m: MetricDistribution(tuple(v)) for m, v in data["foot"].items()}
+    if recordings and all(MEMBER_VALUES in r for r in recordings):
+        # how many people give each foot metric (the stored values are the distributions, as written)
+        people = _distributions_from_members(recordings, foot, ())[0]
+        foot = {m: replace(d, people=people[m].people) for m, d in foot.items()}
     return ReferenceSet(
         name=data["name"], kind=data["kind"], description=data["description"], layouts=tuple(data["layouts"]),
-        foot={m: MetricDistribution(tuple(v)) for m, v in data["foot"].items()},
-        session={m: MetricDistribution(tuple(v)) for m, v in data["session"].items()},
-        recordings=tuple(data["recordings"]), provenance=data["provenance"],
+        foot=foot, session={m: MetricDistribution(tuple(v)) for m, v in data["session"].items()},
+        recordings=recordings, provenance=data["provenance"],
     )
 
 
@@ -560,10 +639,13 @@ def layout_reference_from_sessions(layout: str, sessions: Sequence[tuple[Mapping
                    f"({', '.join(datasets)}; {sexes.count('female')} women, {sexes.count('male')} men), ages "
                    f"{span(ages, 0)} years, walking speeds {span(speeds, 2)} m/s. Not stratified by speed or age "
                    f"(too few people per stratum); recordings failing the body-weight check are left out of the "
-                   f"metrics in body weights. {note}{citations}")
+                   f"metrics in body weights. Each person counts once: per-foot timing measures (stance, step, double "
+                   f"support, stride-time robust CV) are each person's mean of the two feet; the other per-foot "
+                   f"measures hold both feet of each person, and their ranges count people, not feet. "
+                   f"{note}{citations}")
     return reference_from_sessions(
         name=name or f"real-controls-{layout}", kind="real", description=description, layouts=(layout,),
-        sessions=sessions, body_weight_check_forces=True,
+        sessions=sessions, body_weight_check_forces=True, one_value_per_person=True,
         provenance={"insole_version": __version__, "built_from": "shared/data (" + ", ".join(datasets) + ")",
                     "layout": layout, "one_file_per_subject": True,
                     "metrics": sessions[0][1].provenance.get("metrics", "insole analysis core") if sessions else ""},
@@ -601,9 +683,9 @@ def pool_real_controls(sets: Sequence[ReferenceSet]) -> ReferenceSet:
         raise ValueError("no per-layout real control set to pool")
 
     def pooled(part: str, metrics: Sequence[str]) -> dict[str, MetricDistribution]:
-        return {m: MetricDistribution(tuple(v for ref in parts
-                                            for v in getattr(ref, part).get(m, MetricDistribution(())).values))
-                for m in metrics}
+        dists = {m: [getattr(ref, part).get(m, MetricDistribution(())) for ref in parts] for m in metrics}
+        return {m: MetricDistribution(tuple(v for d in ds for v in d.values), people=sum(d.people for d in ds))
+                for m, ds in dists.items()}
 
     people = sum(ref.n_recordings for ref in parts)
     counts = ", ".join(f"{ref.name} {ref.n_recordings}" for ref in parts)
@@ -713,6 +795,44 @@ class Repeatability:
     description: str = ""
     # the pairs the MDC95 rests on: (subject, first file, second file)
     pairs: tuple[tuple[str, str, str], ...] = ()
+    # each pair's second-minus-first differences ({"foot": {metric: [per foot]}, "lr_index": {metric: d},
+    # "session": {metric: d}}), in the order of ``pairs``; empty for a document stored without them
+    differences: tuple[Mapping[str, Any], ...] = ()
+    # the pairs taken out for the walk judged (``without_subject``): (subject, first file, second file)
+    left_out: tuple[tuple[str, str, str], ...] = ()
+    # the description of the document as stored (``description`` names the pairs left out)
+    stored_description: str = ""
+
+    def holds_subject(self, subject: Any) -> bool:
+        return any(_same_subject(p[0], subject) for p in self.pairs)
+
+    def without_subject(self, subject: Any) -> Repeatability:
+        """The MDC95s without ``subject``'s same-day pair, from the other pairs' stored differences (the same
+        computation as the stored figures); itself when no pair is the subject's.
+
+        Raises ``ValueError`` for a document stored without the pairs' differences (rebuild with ``make
+        references``).
+        """
+        drop = [k for k, p in enumerate(self.pairs) if _same_subject(p[0], subject)]
+        if not drop:
+            return self
+        if len(self.differences) != len(self.pairs):
+            raise ValueError(f"the repeatability of {self.layout} is stored without each pair's differences: it "
+                             f"cannot be rebuilt without {subject} (rebuild with `make references`)")
+        kept = [d for k, d in enumerate(self.differences) if k not in drop]
+        mdc = _mdc_from_differences(kept)
+
+        def pick(part: str) -> dict[str, float]:
+            return {m: float(v["mdc95"]) for m, v in mdc[part].items() if v.get("mdc95") is not None}
+
+        pairs = tuple(p for k, p in enumerate(self.pairs) if k not in drop)
+        removed = tuple(p for k, p in enumerate(self.pairs) if k in drop)
+        base = self.stored_description or self.description
+        return replace(self, foot=pick("foot"), lr_index=pick("lr_index"), session=pick("session"),
+                       n_pairs=len(pairs), pairs=pairs, differences=tuple(kept),
+                       left_out=(*self.left_out, *removed), stored_description=base,
+                       description=(f"{base}, without this person's own pair ({removed[0][1]}, {removed[0][2]}): "
+                                    f"the {len(pairs)} other pairs"))
 
     def foot_mdc(self, metric: str) -> float | None:
         value = self.foot.get(metric)
@@ -736,26 +856,51 @@ def _mdc95(differences: Sequence[float]) -> dict[str, Any]:
             "mean_difference": round(float(d.mean()), 6)}
 
 
+def _json_float(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def pair_differences(first: SessionMetrics, second: SessionMetrics) -> dict[str, Any]:
+    """One same-day pair's second-minus-first differences (JSON-ready, None where not measured): per foot
+    metric the feet's (left, right order), per left/right index and per session metric one each."""
+    means = []
+    for s in (first, second):
+        means.append({side: {m: _mean(v) for m, v in foot_metric_values(s, side).items()} for side in s.sides})
+    foot: dict[str, list[float | None]] = {m: [] for m in FOOT_METRICS}
+    for side in sorted(set(means[0]) & set(means[1])):
+        for m in FOOT_METRICS:
+            foot[m].append(_json_float(means[1][side].get(m, math.nan) - means[0][side].get(m, math.nan)))
+    lr: dict[str, float | None] = {}
+    if all({"left", "right"} <= set(x) for x in means):
+        for m in LR_INDEX_METRICS:
+            si = [symmetry_index_pct(x["right"].get(m, math.nan), x["left"].get(m, math.nan)) for x in means]
+            lr[m] = _json_float(si[1] - si[0])
+    v1, v2 = session_metric_values(first), session_metric_values(second)
+    session = {m: _json_float(v2.get(m, math.nan) - v1.get(m, math.nan)) for m in SESSION_METRICS}
+    return {"foot": foot, "lr_index": lr, "session": session}
+
+
+def _mdc_from_differences(differences: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The MDC95 table of every metric from the pairs' differences (``pair_differences``)."""
+    def gather(part: str, metric: str) -> list[float]:
+        out: list[float] = []
+        for d in differences:
+            value = (d.get(part) or {}).get(metric)
+            for v in (value if isinstance(value, list) else [value]):
+                out.append(math.nan if v is None else float(v))
+        return out
+
+    return {"foot": {m: _mdc95(gather("foot", m)) for m in FOOT_METRICS},
+            "lr_index": {m: _mdc95(gather("lr_index", m)) for m in LR_INDEX_METRICS},
+            "session": {m: _mdc95(gather("session", m)) for m in SESSION_METRICS}}
+
+
 def repeatability_from_pairs(layout: str, pairs: Sequence[tuple[Mapping[str, Any], SessionMetrics, SessionMetrics]]
                              ) -> dict[str, Any]:
-    """The repeatability document (JSON-ready) from (info, first trial, second trial) triples."""
-    foot_diffs: dict[str, list[float]] = {m: [] for m in FOOT_METRICS}
-    lr_diffs: dict[str, list[float]] = {m: [] for m in LR_INDEX_METRICS}
-    session_diffs: dict[str, list[float]] = {m: [] for m in SESSION_METRICS}
-    for _, first, second in pairs:
-        means = []
-        for s in (first, second):
-            means.append({side: {m: _mean(v) for m, v in foot_metric_values(s, side).items()} for side in s.sides})
-        for side in set(means[0]) & set(means[1]):
-            for m in FOOT_METRICS:
-                foot_diffs[m].append(means[1][side].get(m, math.nan) - means[0][side].get(m, math.nan))
-        if all({"left", "right"} <= set(x) for x in means):
-            for m in LR_INDEX_METRICS:
-                si = [symmetry_index_pct(x["right"].get(m, math.nan), x["left"].get(m, math.nan)) for x in means]
-                lr_diffs[m].append(si[1] - si[0])
-        v1, v2 = session_metric_values(first), session_metric_values(second)
-        for m in SESSION_METRICS:
-            session_diffs[m].append(v2.get(m, math.nan) - v1.get(m, math.nan))
+    """The repeatability document (JSON-ready) from (info, first trial, second trial) triples; each pair keeps
+    its own differences, so that the MDC95s can be recomputed without one pair (``Repeatability.without_subject``)."""
+    differences = [pair_differences(first, second) for _, first, second in pairs]
+    mdc = _mdc_from_differences(differences)
     groups = [str(info.get("group")) for info, _, _ in pairs]
     return {
         "layout": layout, "n_pairs": len(pairs),
@@ -764,12 +909,11 @@ def repeatability_from_pairs(layout: str, pairs: Sequence[tuple[Mapping[str, Any
                   "(= 1.96 x SD of the differences); foot metrics: each foot's mean over its used strides, both "
                   "feet of each person; left/right indices: the symmetry index right vs left (%) of the feet's "
                   "means; shares are stored 0-1",
-        "foot": {m: _mdc95(d) for m, d in foot_diffs.items()},
-        "lr_index": {m: _mdc95(d) for m, d in lr_diffs.items()},
-        "session": {m: _mdc95(d) for m, d in session_diffs.items()},
+        **mdc,
         "pairs": [{"first": info["first"], "second": info["second"], "subject": info.get("subject"),
                    "group": info.get("group"), "age_years": info.get("age_years"),
-                   "gait_speed_m_per_s": info.get("gait_speed_m_per_s")} for info, _, _ in pairs],
+                   "gait_speed_m_per_s": info.get("gait_speed_m_per_s"), "differences": diff}
+                  for (info, _, _), diff in zip(pairs, differences)],
     }
 
 
@@ -816,10 +960,14 @@ def repeatability_from_document(document: Mapping[str, Any]) -> Repeatability:
                 if v.get("mdc95") is not None}
 
     groups = ", ".join(f"{n} {g}" for g, n in (document.get("groups") or {}).items())
+    pairs = list(document.get("pairs") or ())
+    differences = (tuple(p["differences"] for p in pairs)
+                   if pairs and all(isinstance(p.get("differences"), dict) for p in pairs) else ())
     return Repeatability(layout=str(document["layout"]), foot=pick("foot"), lr_index=pick("lr_index"),
                          session=pick("session"), n_pairs=int(document.get("n_pairs", 0)),
                          pairs=tuple((str(p.get("subject") or ""), str(p.get("first") or ""),
-                                      str(p.get("second") or "")) for p in document.get("pairs") or ()),
+                                      str(p.get("second") or "")) for p in pairs),
+                         differences=differences,
                          description=(f"same-day test-retest of {document.get('n_pairs', 0)} people ({groups}) on "
                                       f"layout {document['layout']}"))
 
