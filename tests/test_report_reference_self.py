@@ -277,3 +277,19 @@ def test_gaitpdb8_force_ranges_count_the_people_who_passed_the_weight_check():
     assert f1.judging_range()[2] == "95% prediction interval"
     # shares: both feet of all 38 (each person's two feet, counted as 38 people)
     assert (ref.foot["share_heel"].n, ref.foot["share_heel"].people) == (76, 38)
+
+
+def test_a_set_without_member_values_is_kept_whole_and_said_to_include_the_walk():
+    """Sets built elsewhere without each recording's values cannot be rebuilt: the report keeps them and says the
+    old sentence (its ranges include the walk) rather than failing."""
+    from insole.report._build import reference_membership
+
+    full = _gaitpdb8()
+    stripped = type(full)(**{**full.__dict__, "recordings": tuple({k: v for k, v in r.items() if k != MEMBER_VALUES}
+                                                                  for r in full.recordings)})
+    record = {"name": "GaCo06_01.txt", "sha256": None, "subject_id": "GaCo06"}
+    (kept,) = sets_without_self(record, (stripped,), "gaitpdb8")
+    assert kept is stripped
+    assert reference_membership(record, (kept,), "gaitpdb8") == (
+        "This walk (GaCo06_01.txt, gaitpdb-cohort) is one of the 38 controls of this reference: its ranges and limits "
+        "include it, so a value inside them is no independent check.")

@@ -547,8 +547,16 @@ def sets_without_self(record: Mapping[str, Any] | None, sets: Sequence[Reference
     subject = reference_member(record, sets, layout)
     if subject is None:
         return tuple(sets)
-    return tuple(ref.without_subject(subject) if ref.kind == "real" and ref.holds_subject(subject) else ref
-                 for ref in sets)
+
+    def without(ref: ReferenceSet) -> ReferenceSet:
+        if ref.kind != "real" or not ref.holds_subject(subject):
+            return ref
+        try:
+            return ref.without_subject(subject)
+        except ValueError:  # a set built without each recording's values: kept, and the report says it holds them
+            return ref
+
+    return tuple(without(ref) for ref in sets)
 
 
 def repeatability_without_self(record: Mapping[str, Any] | None, base_record: Mapping[str, Any] | None,
@@ -561,7 +569,10 @@ def repeatability_without_self(record: Mapping[str, Any] | None, base_record: Ma
     for subject, first, second in repeatability.pairs:
         if (names & {first.casefold(), second.casefold()}
                 or any(_same(subject, r.get("subject_id")) for r in (record, base_record) if r)):
-            return repeatability.without_subject(subject)
+            try:
+                return repeatability.without_subject(subject)
+            except ValueError:  # stored without the pairs' differences: as stored, and the report says so
+                return repeatability
     return repeatability
 
 
