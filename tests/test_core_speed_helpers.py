@@ -147,3 +147,41 @@ def test_mid_swing_rows_from_the_pressures_equal_the_loads_own() -> None:
         assert clipped.load_weights is None
         load_rows, pressure_rows = _mid_swing_rows(clipped, rows)
         assert pressure_rows is None and _same(load_rows, clipped.sensor_load_t[:, rows])
+
+
+def test_saturation_counted_in_the_windows_that_reach_the_level_is_as_before() -> None:
+    from insole.analysis._params import AnalysisParams
+    from insole.analysis._prepare import _Blocks, _counts_at_or_above, _saturated_sensors
+
+    rng = np.random.default_rng(29)
+    params = AnalysisParams()
+    for trial in range(60):
+        k, n = int(rng.integers(1, 12)), int(rng.integers(400, 6000))
+        t = np.arange(n) / 100.0
+        values = (np.clip(np.sin(2 * np.pi * t[None, :] / rng.uniform(0.8, 1.4, (k, 1))), 0, None) * 300
+                  + rng.normal(0, 1, (k, n))).astype(np.float32)
+        if trial % 2:
+            values = np.minimum(values, np.float32(250.0))  # plateaus at a ceiling (saturation)
+        if trial % 3 == 0:
+            values[rng.integers(0, k), :] = 0.0  # a flat sensor
+        valid = np.ones(n, dtype=bool)
+        blocks = _Blocks(values, valid, 100.0, params)
+        top = blocks.maximum.max(axis=1, initial=-np.inf)
+        tail = values[:, blocks.count * blocks.size:]
+        if tail.shape[1]:
+            top = np.maximum(top, tail.max(axis=1))
+        # spans zeroed after the windows were measured (as the checks leave out dead or stuck spans)
+        for _ in range(int(rng.integers(0, 3))):
+            j, a = int(rng.integers(0, k)), int(rng.integers(0, n - 1))
+            values[j, a:a + int(rng.integers(1, 500))] = 0.0
+        used = rng.random(k) > 0.2
+        total = values.sum(axis=0, dtype=np.float64)
+        span = float(np.percentile(total, 95) - np.percentile(total, 5))
+        for saturation, unit in ((None, "kPa"), (240.0, "kPa"), (None, "N")):
+            level = np.where(top > 0, top, np.inf) if saturation is None else np.where(top >= saturation,
+                                                                                         saturation, np.inf)
+            level = np.where(used, level, np.inf).astype(np.float32)
+            assert _same(_counts_at_or_above(values, level, blocks),
+                         np.count_nonzero(values >= level[:, None], axis=1).astype(np.int64))
+            assert (_saturated_sensors(values, valid, top, total, saturation, unit, used, span, blocks)
+                    == _saturated_sensors(values, valid, top, total, saturation, unit, used, span)), trial

@@ -519,7 +519,8 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams, *,
                 load_share_pct=share, effect="missing",
             ))
         saturation = _saturation_kpa(recording)
-        for j, detail in _saturated_sensors(values_t, valid, top, provisional_total, saturation, unit, used, span):
+        for j, detail in _saturated_sensors(values_t, valid, top, provisional_total, saturation, unit, used, span,
+                                            blocks):
             share = _load_share(values_t, weights, used, valid, j, [])
             if params.exclude_saturated:
                 used[j] = False
@@ -1040,6 +1041,23 @@ def _samples_above(values: np.ndarray, bar: np.ndarray, blocks: _Blocks) -> np.n
     return found
 
 
+def _counts_at_or_above(values: np.ndarray, bar: np.ndarray, blocks: _Blocks) -> np.ndarray:
+    """Per sensor, how many of its samples are at or above its ``bar`` (> 0), reading only the windows whose
+    maximum (``blocks.window_max``, of these values or of values no lower where above zero) reaches it, and the
+    samples past the last whole window: ``np.count_nonzero(values >= bar[:, None], axis=1)``."""
+    k, n = values.shape
+    width, windows = blocks.window, blocks.windows
+    covered = windows * width
+    hit = np.flatnonzero(blocks.window_max[:, :windows] >= bar[:, None])
+    row, window = np.divmod(hit, windows)
+    samples = values[:, :covered].reshape(k, windows, width)[row, window]  # (hit windows, width), a small copy
+    per_window = np.count_nonzero(samples >= bar[row][:, None], axis=1)
+    counts = np.bincount(row, weights=per_window, minlength=k).astype(np.int64)
+    if covered < n:
+        counts += np.count_nonzero(values[:, covered:] >= bar[:, None], axis=1)
+    return counts
+
+
 def _find_spikes(values: np.ndarray, valid: np.ndarray, blocks: _Blocks,
                  threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sensor, sample) indices of isolated one- or two-sample spikes, in sample order per sensor.
@@ -1209,12 +1227,13 @@ def _saturation_kpa(recording: Recording) -> float | None:
     return None
 
 
-def _saturated_sensors(values, valid, top, total, saturation_kpa, unit, used, span):
+def _saturated_sensors(values, valid, top, total, saturation_kpa, unit, used, span, blocks=None):
     """Sensors on a plateau at their maximum (or at the stated saturation) in several runs of samples.
 
     A plateau counts only while the foot's total load keeps changing (by more
     than 5 % of its range): a sensor that holds its value while the whole foot
-    stands still is quiet standing, not saturation.
+    stands still is quiet standing, not saturation. ``blocks``: the checks' ``_Blocks`` of these values (their
+    window maxima say where a sample can reach the level, so only those windows are read).
     """
     k, n = values.shape  # (sensors, samples)
     if saturation_kpa is not None and unit == "kPa":
@@ -1222,15 +1241,23 @@ def _saturated_sensors(values, valid, top, total, saturation_kpa, unit, used, sp
     else:
         level = np.where(top > 0, top, np.inf)
     level = np.where(used, level, np.inf).astype(values.dtype)
-    at_top = values >= level[:, None]
-    if not valid.all():
-        at_top &= valid[None, :]
     need = _SATURATION_MIN_RUNS * _SATURATION_MIN_RUN_SAMPLES
     found = []
-    # counted row by row (count_nonzero of a 1-D mask is a fast C loop; a sum along an axis is not)
-    candidates = [j for j in range(k) if np.count_nonzero(at_top[j]) >= need]
+    at_top: np.ndarray | None = None
+    if blocks is not None and blocks.windows and bool(np.all(level > 0)) and bool(valid.all()):
+        # counted where a sample can reach the level: in the windows whose maximum does (zeroing a reading after
+        # the windows were measured never lifts it to a level above zero), and past the last whole window
+        counts = _counts_at_or_above(values, level, blocks)
+        candidates = [j for j in range(k) if counts[j] >= need]
+    else:
+        at_top = values >= level[:, None]
+        if not valid.all():
+            at_top &= valid[None, :]
+        # counted row by row (count_nonzero of a 1-D mask is a fast C loop; a sum along an axis is not)
+        candidates = [j for j in range(k) if np.count_nonzero(at_top[j]) >= need]
     for j in candidates:  # usually none: only these get a closer look
-        starts, stops = runs(at_top[j])
+        row_at_top = at_top[j] if at_top is not None else values[j] >= level[j]
+        starts, stops = runs(row_at_top)
         long = (stops - starts) >= _SATURATION_MIN_RUN_SAMPLES
         if not long.any() or span <= 0:
             continue
@@ -1238,7 +1265,7 @@ def _saturated_sensors(values, valid, top, total, saturation_kpa, unit, used, sp
                     - reduce_intervals(np.minimum, total, starts[long], stops[long])) > 0.05 * span
         plateaus = int(changing.sum())
         if plateaus >= _SATURATION_MIN_RUNS:
-            at_ceiling = 100.0 * float(at_top[j].sum()) / max(float((values[j] > 0.1 * top[j]).sum()), 1.0)
+            at_ceiling = 100.0 * float(row_at_top.sum()) / max(float((values[j] > 0.1 * top[j]).sum()), 1.0)
             found.append((int(j), f"flat at its maximum {top[j]:g} {unit} in {plateaus} plateaus of 5+ samples "
                                   f"({at_ceiling:.1f} % of its loaded samples at the ceiling)"))
     return found
