@@ -756,7 +756,7 @@ def known_answer_markdown(rows: Sequence[dict[str, Any]]) -> str:
         for r in part:
             if not r["assessable"]:
                 lines.append(f"| {r['change']} | `{r['code']}` | – | – | – | not assessable: {r['reason']} (the walks "
-                             f"that have one: next section) | – | – | – |")
+                             f"that have one: below) | – | – | – |")
                 continue
             b, unit = r["bound"], _unit(r["code"])
             bound_text = (f"patients' \\|SI\\| {b['patients']:.1f} %" if r["code"] == "load_asymmetry" else
@@ -1173,8 +1173,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         text += "\n" + real_cohort_markdown(real_cohort_rows(cases), refused)
         rows = known_answer_rows(cases)
         text += "\n" + known_answer_markdown(rows)
-        text += "\n" + hallux_markdown(*hallux_rows(args.data))
         text += "\n" + baseline_markdown(baseline_known_answer_rows(cases, rows))
+        text += "\n" + hallux_markdown(*hallux_rows(args.data))
     else:
         text += "\n(The staged real cohorts were not found: the real-data sections are left out.)\n"
     if args.seeds > 0:
