@@ -43,14 +43,16 @@ def _row(report, key):
 
 
 def test_the_methods_state_the_load_asymmetry_rule_the_code_applies(gapt09, gaco06_02):
-    for report in (gapt09, gaco06_02):
+    # each judged without its own same-day pair (MDC95 of the 19 other pairs), GaCo06_02 against the 37 controls
+    # other than GaCo06 (its first walk is one of the 38)
+    for report, mdc, n in ((gapt09, "5.3", 38), (gaco06_02, "4.6", 37)):
         methods = report.methods
         # before: "Load asymmetry uses |SI| > 10% of impulse per step, a conventional, arbitrary cut-off [53]"
         assert "Load asymmetry uses |SI| > 10% of impulse per step" not in methods
         assert ("Load asymmetry needs all of: |SI| of impulse per step above 10% (a conventional, arbitrary "
-                "cut-off [53]) and beyond 3 standard errors of the step-to-step scatter; |SI| beyond its MDC95 of "
-                "5.2%; and the left/right indices of impulse, peak force and first peak (F1) taken together beyond "
-                "± 2.58 SD of the 38 controls' spread") in methods
+                f"cut-off [53]) and beyond 3 standard errors of the step-to-step scatter; |SI| beyond its MDC95 of "
+                f"{mdc}%; and the left/right indices of impulse, peak force and first peak (F1) taken together beyond "
+                f"± 2.58 SD of the {n} controls' spread") in methods
         # with a real set the foot rules are judged against the controls' healthy differences, not a fixed cut-off
         # and not the "extreme fifth" of a simulated set
         assert "extreme fifth" not in methods
@@ -63,7 +65,7 @@ def test_the_methods_state_the_load_asymmetry_rule_the_code_applies(gapt09, gaco
     # beside the key number: the combined test's value for this walk, and which side of the limit it lies
     assert "lie +1.20 SD from the controls'" in _row(gapt09, "impulse_si_pct").note
     assert "(within the ±2.58 SD it needs)" in _row(gapt09, "impulse_si_pct").note
-    assert "lie +3.01 SD from the controls'" in _row(gaco06_02, "impulse_si_pct").note
+    assert "lie +3.14 SD from the controls'" in _row(gaco06_02, "impulse_si_pct").note  # +3.01 with GaCo06_01
     assert "(beyond the ±2.58 SD it needs)" in _row(gaco06_02, "impulse_si_pct").note
     # no key number quotes the 10 % convention as the flag any more
     for report in (gapt09, gaco06_02):
@@ -95,14 +97,15 @@ def test_a_walk_of_the_reference_set_says_the_range_includes_it(gaco06_02, share
     gaco06_01 = _report(shared_data, "GaCo06_01")
     status = gaco06_01.to_dict()["reference_status"]
     assert status["includes_this"] == ("This walk (GaCo06_01.txt, gaitpdb-cohort) is one of the 38 controls of this "
-                                       "reference: its ranges and limits include it, so a value inside them is no "
-                                       "independent check.")
+                                       "reference: it is judged against the 37 other controls (its own values are "
+                                       "left out of every range and limit).")
     assert status["statement"].endswith(status["includes_this"])
     assert status["includes_this"] in render_html(gaco06_01)
     # the person's other walk: the set holds their first walk
     other = gaco06_02.to_dict()["reference_status"]["includes_this"]
     assert other == ("This person (GaCo06) is one of the 38 controls of this reference (with another walk, "
-                     "GaCo06_01.txt, gaitpdb-cohort): its ranges and limits include that walk.")
+                     "GaCo06_01.txt, gaitpdb-cohort): this walk is judged against the 37 other controls (that walk "
+                     "is left out of every range and limit).")
     # a Parkinson's walk is in no control set
     assert _report(shared_data, "GaPt09_01").to_dict()["reference_status"]["includes_this"] is None
 
@@ -111,8 +114,8 @@ def test_a_baseline_pair_of_the_repeatability_set_says_its_mdc_includes_it(share
     report = _report(shared_data, "GaCo06_02", baseline="GaCo06_01")
     said = report.to_dict()["baseline"]["repeatability_includes_this_pair"]
     assert said == ("These two walks (GaCo06_01.txt, GaCo06_02.txt) are one of the 20 same-day pairs the MDC95 "
-                    "was measured on: their own difference is part of it, so a change within it is expected by "
-                    "construction.")
+                    "was measured on: the MDC95 they are judged by is that of the 19 other pairs (this pair left "
+                    "out).")
     assert said in render_html(report)
 
 

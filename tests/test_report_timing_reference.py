@@ -30,7 +30,7 @@ def test_the_pooled_set_is_the_layout_sets_one_after_the_other():
     # exactly the stored per-layout values, in set-name order: the stored file is what pooling them gives
     for metric in ("stance_s", "stance_pct", "step_s", "double_support_pct"):
         assert pooled.foot[metric].values == footswitch.foot[metric].values + gaitpdb.foot[metric].values
-        assert pooled.foot[metric].n == 94  # both feet of 47 people
+        assert pooled.foot[metric].n == pooled.foot[metric].people == 47  # each person's mean of both feet
     for metric in ("timing_variability_pct", "stride_variability_pct", "stance_si_pct", "step_si_pct"):
         assert pooled.session[metric].values == footswitch.session[metric].values + gaitpdb.session[metric].values
     assert pool_real_controls(list(sets.values())) == pooled
@@ -82,7 +82,7 @@ def test_timing_rows_of_a_layout_without_controls_name_the_pooled_controls(share
     assert row["real_range"] == [round(min(dist.values), 4), round(max(dist.values), 4)] == [1.0362, 3.196]
     assert round(row["session"], 2) == 2.73 and row["outside_real_range"] == []
     stance = rows["stance_s"]
-    assert "(range of 94 feet) " + tag in stance["reference"]
+    assert "(range of 47 people, each the mean of both feet) " + tag in stance["reference"]
     stance_s = pooled.foot["stance_s"].values
     assert stance["real_range"] == [round(min(stance_s), 4), round(max(stance_s), 4)]
-    assert stance["outside_real_range"] == []  # left foot only, 0.736 s inside 0.547-0.799 s
+    assert stance["outside_real_range"] == []  # left foot only, 0.736 s inside 0.557-0.795 s
