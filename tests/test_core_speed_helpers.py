@@ -185,3 +185,67 @@ def test_saturation_counted_in_the_windows_that_reach_the_level_is_as_before() -
                          np.count_nonzero(values >= level[:, None], axis=1).astype(np.int64))
             assert (_saturated_sensors(values, valid, top, total, saturation, unit, used, span, blocks)
                     == _saturated_sensors(values, valid, top, total, saturation, unit, used, span)), trial
+
+
+def _stance_stage_inputs(recording: Any, side: str, params: Any) -> tuple[Any, np.ndarray, np.ndarray]:
+    """One foot's loads as ``analyze`` makes them for the stance stage, and the stances it measures."""
+    from insole.analysis._events import detect_events
+    from insole.analysis._prepare import check_sensors, foot_loads, remove_offset
+    from insole.analysis._strides import foot_timing
+
+    loads = foot_loads(recording, check_sensors(recording, side, params))
+    contacts = detect_events(loads.force, float(recording.sample_rate_hz), params, valid=loads.valid,
+                             time_s=loads.time_s, method="level", calibrated=True)
+    loads = remove_offset(loads, contacts, params, in_place=True)
+    tm = foot_timing(loads, contacts, params)
+    hs, to = tm.hs_index, tm.to_index
+    measured = (hs >= 0) & (to >= 0) & (to > hs) & tm.walking_contact & ~tm.contact_has_gap
+    return loads, hs[measured], to[measured]
+
+
+def test_stance_peaks_from_the_readings_equal_the_peaks_of_the_final_arrays() -> None:
+    import dataclasses
+
+    from insole.analysis._params import AnalysisParams
+    from insole.analysis._prepare import stance_peaks
+    from insole.analysis._regions import region_features
+    from insole.analysis._segments import reduce_rows_intervals
+    from insole.simulate import SimulationParams, simulate
+
+    rng = np.random.default_rng(31)
+    taken = 0
+    for trial, (seed, residual, noise) in enumerate(((1, 0.0, 0.2), (2, 25.0, 0.2), (3, 0.0, 3.0), (4, 5.0, 1.0))):
+        recording = simulate(SimulationParams(duration_s=60.0, seed=seed, residual_load_n=residual,
+                                              sensor_noise_n=noise))
+        left = recording.left
+        assert left is not None
+        values = np.array(left.values, dtype=np.float32)
+        if trial == 1:
+            values[1500:2600, 3] = values[1500, 3]  # a sensor stuck over a dozen steps (a span the checks leave out)
+        if trial == 2:
+            values[:, 15] = 0.0  # a sensor that never reads (left out throughout)
+        if trial == 3:
+            values -= np.float32(2.0)  # readings below zero: some stances' largest reading is not above it
+            values[rng.random(values.shape) < 0.001] = 900.0  # spikes
+        recording = recording.replace(left=dataclasses.replace(left, values=values))
+        for params in (AnalysisParams(), AnalysisParams(zero_offset=False)):
+            loads, a, b = _stance_stage_inputs(recording, "left", params)
+            peaks = stance_peaks(loads, a, b)
+            assert peaks is not None and loads.positive_pressure_t is not None and loads.positive_load_t is not None
+            pressure, load, exact = peaks
+            taken += int(exact.sum())
+            whole_pressure = reduce_rows_intervals(np.maximum, loads.positive_pressure_t, a, b)
+            whole_load = reduce_rows_intervals(np.maximum, loads.positive_load_t, a, b)
+            assert _same(pressure[:, exact], whole_pressure[:, exact]), (trial, params.zero_offset)
+            assert _same(load[:, exact], whole_load[:, exact]), (trial, params.zero_offset)
+            # the stance stage's regional and per-sensor arrays, with the peaks and without
+            args = (loads.positive_load_t, True, loads.positive_pressure_t, loads.sensor_used, recording.layout, a, b,
+                    100.0)
+            with_peaks, without = region_features(*args, peaks=peaks), region_features(*args)
+            for part in (0, 1):
+                assert with_peaks[part].keys() == without[part].keys()
+                for key in without[part]:
+                    assert _same(with_peaks[part][key], without[part][key]), (trial, key)
+            # other stances than the ones taken: none
+            assert stance_peaks(loads, a[1:], b[1:]) is None
+    assert taken > 100  # most sensors' peaks come from the readings

@@ -75,7 +75,7 @@ import numpy as np
 
 from insole._recording import FootSamples, Recording
 from insole.analysis._params import AnalysisParams
-from insole.analysis._segments import percentiles, reduce_intervals, runs
+from insole.analysis._segments import percentiles, reduce_intervals, reduce_rows_intervals, runs
 
 if TYPE_CHECKING:
     from insole.analysis._events import Contacts
@@ -222,6 +222,20 @@ class ZeroOffset:
     pressure_offsets: np.ndarray | None = None
 
 
+class StanceMaxima(NamedTuple):
+    """The largest reading of each sensor (columns) in each stance ``[starts, stops)`` (rows), float32, of the
+    pressures as the checks left them (before the offset), and the sensor areas that made the loads of them.
+
+    ``remove_offset`` takes them while it still has those readings: the peak pressure and the peak load of a
+    stance follow from them (``stance_peaks``), one pass over the readings instead of one over the pressures and
+    one over the loads."""
+
+    starts: np.ndarray
+    stops: np.ndarray
+    largest: np.ndarray
+    weights: np.ndarray
+
+
 @dataclass(frozen=True, eq=False)
 class FootLoads:
     """One foot's total force and per-sensor loads, built on its sensor checks (arrays sample by sample).
@@ -253,6 +267,8 @@ class FootLoads:
     # (sensors,) float32 where ``sensor_load_t`` is ``sensor_pressure_t`` times these, as ``foot_loads`` made them
     # (pressures with known areas, neither array touched since); None otherwise
     load_weights: np.ndarray | None = None
+    # ``StanceMaxima`` of the readings before ``remove_offset`` (which takes them), for the stance stage; or None
+    readings_max: StanceMaxima | None = None
 
     # the checks' facts, under the names the stages downstream read
     @property
@@ -366,7 +382,7 @@ def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool, in_place: b
     force = loads.force - now.force_offset if now else loads.force
     return replace(loads, force=force, sensor_load_t=load, sensor_pressure_t=pressure,
                    zero_offset=found if found is not None else loads.zero_offset, clipped=clip or loads.clipped,
-                   load_weights=None)
+                   load_weights=None, readings_max=None)
 
 
 def finish_loads(loads: FootLoads) -> FootLoads:
@@ -399,9 +415,64 @@ def remove_offset(loads: FootLoads, contacts: Contacts, params: AnalysisParams, 
     made for the purpose and drops).
     """
     if not params.zero_offset:
-        return loads if loads.clipped else _rebuilt(loads, None, clip=True, in_place=in_place)
+        if loads.clipped:
+            return loads
+        maxima = _readings_max(loads, contacts, params)
+        return replace(_rebuilt(loads, None, clip=True, in_place=in_place), readings_max=maxima)
     starts, stops = _swings(contacts)
-    return _rebuilt(loads, find_zero_offset(loads, starts, stops, params), clip=True, in_place=in_place)
+    found = find_zero_offset(loads, starts, stops, params)
+    maxima = _readings_max(loads, contacts, params)  # before the readings are overwritten (in_place)
+    return replace(_rebuilt(loads, found, clip=True, in_place=in_place), readings_max=maxima)
+
+
+def _readings_max(loads: FootLoads, contacts: Contacts, params: AnalysisParams) -> StanceMaxima | None:
+    """``StanceMaxima`` of the stances the stance stage will measure (see ``_stance._step_table``: both events
+    known, walking, no gap), for loads that are the pressures times the sensor areas as ``foot_loads`` made them;
+    None for any other loads."""
+    pressure = loads.sensor_pressure_t
+    weights = loads.load_weights
+    if (weights is None or pressure is None or pressure is not loads.checks.readings_t or loads.clipped
+            or loads.zero_offset.applied or pressure.ndim != 2 or pressure.shape[1] != loads.n):
+        return None
+    hs, to = contacts.heel_strike_index, contacts.toe_off_index
+    walking = (contacts.stop_index - contacts.start_index) / loads.sample_rate_hz <= params.max_stance_s
+    measured = (hs >= 0) & (to >= 0) & (to > hs) & walking & ~contacts.has_gap
+    starts, stops = hs[measured].astype(np.int64), to[measured].astype(np.int64)
+    if starts.size == 0:
+        return None
+    return StanceMaxima(starts, stops, reduce_rows_intervals(np.maximum, pressure, starts, stops), weights)
+
+
+def stance_peaks(loads: FootLoads, starts: np.ndarray, stops: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The peak pressure and the peak load of each sensor in each stance ``[starts, stops)`` (stances x sensors,
+    float32), as the maxima of ``positive_pressure_t`` and ``positive_load_t`` over the stance are, and the
+    sensors (a mask) whose two columns are those; None when the loads took no ``readings_max`` of these stances.
+
+    The offset and the clipping never reorder a sensor's readings: the sample with its largest reading in a stance
+    has its largest pressure and its largest load there too (pressure = max(reading - offset, 0), load =
+    max(reading x area - offset, 0), each in float32, rising with the reading), and what the checks left out of a
+    stance (spikes, dead or stuck spans) reads zero before and after. Where that largest reading is above zero
+    and both peaks come out above zero (one sample holds them: no sign of a zero to choose) the peaks are these;
+    a sensor with any other stance (or a zero area) is left to the caller (False in the mask).
+    """
+    maxima = loads.readings_max
+    if (maxima is None or not loads.clipped or not np.array_equal(maxima.starts, starts)
+            or not np.array_equal(maxima.stops, stops)):
+        return None
+    largest, weights = maxima.largest, maxima.weights
+    found = loads.zero_offset if loads.zero_offset.applied else None
+    load = largest * weights[None, :]
+    pressure = largest.copy()
+    if found is not None:
+        assert found.offsets is not None
+        np.subtract(load, found.offsets.astype(np.float32)[None, :], out=load)
+        if found.pressure_offsets is not None:
+            np.subtract(pressure, found.pressure_offsets.astype(np.float32)[None, :], out=pressure)
+    np.maximum(load, 0, out=load)
+    np.maximum(pressure, 0, out=pressure)
+    exact = (largest > 0).all(axis=0) & (load > 0).all(axis=0) & (pressure > 0).all(axis=0) & (weights > 0)
+    return pressure, load, exact
 
 
 def _swings(contacts: Contacts) -> tuple[np.ndarray, np.ndarray]:

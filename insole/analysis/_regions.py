@@ -116,6 +116,20 @@ def _per_sensor(ufunc: np.ufunc, rows_t: np.ndarray, hs: np.ndarray, to: np.ndar
     return reduce_rows_intervals(ufunc, rows_t, hs, to)
 
 
+def _peaks(rows_t: np.ndarray, hs: np.ndarray, to: np.ndarray,
+           peaks: tuple[np.ndarray, np.ndarray, np.ndarray] | None, which: int) -> np.ndarray:
+    """``_per_sensor(np.maximum, rows_t, hs, to)``, taking the columns ``peaks`` holds (``peaks[which]`` where
+    ``peaks[2]``) from there and reducing only the others' rows."""
+    if peaks is None:
+        return _per_sensor(np.maximum, rows_t, hs, to)
+    known, exact = peaks[which], peaks[2]
+    out = np.empty((hs.size, rows_t.shape[0]), dtype=rows_t.dtype)
+    out[:, exact] = known[:, exact]
+    for j in np.flatnonzero(~exact).tolist():  # a row at a time, as the whole array's reduction goes
+        out[:, j] = _per_sensor(np.maximum, rows_t[j:j + 1], hs, to)[:, 0]
+    return out
+
+
 def region_features(
     positive_load_t: np.ndarray,
     load_is_force: bool,
@@ -125,13 +139,15 @@ def region_features(
     hs: np.ndarray,
     to: np.ndarray,
     sample_rate_hz: float,
+    peaks: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Per-stance regional columns, and the per-sensor (stances x sensors) arrays they come from.
 
-    Loads and pressures come as (sensors, samples) arrays of positive values.
+    Loads and pressures come as (sensors, samples) arrays of positive values. ``peaks``: see
+    ``stance_reductions``.
     """
     per_sensor, group_pti = stance_reductions(positive_load_t, load_is_force, positive_pressure_t, used, layout,
-                                              hs, to, sample_rate_hz)
+                                              hs, to, sample_rate_hz, peaks=peaks)
     return regional_columns(per_sensor, group_pti, load_is_force, used, layout), per_sensor
 
 
@@ -144,11 +160,16 @@ def stance_reductions(
     hs: np.ndarray,
     to: np.ndarray,
     sample_rate_hz: float,
+    peaks: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The reductions of ``region_features`` over each stance's own samples: the per-sensor (stances x sensors)
     arrays, and each group's peak pressure and pressure-time integral per stance. Each stance's numbers depend
     on its samples only, so the stances may be taken a stretch of samples at a time and the rows joined; the sums
     across sensors (``regional_columns``) are then taken once over all the rows, as ``region_features`` does.
+
+    ``peaks``: ``insole.analysis._prepare.stance_peaks`` of these stances, when the loads have them (the largest
+    pressure and load per stance and sensor, and the sensors whose peaks those are): only the other sensors'
+    peaks are reduced here.
     """
     positive_pressure = positive_pressure_t
     m = hs.size
@@ -171,14 +192,14 @@ def stance_reductions(
     stance_s = ((to - hs) * dt)[:, None]
     if positive_pressure is not None:
         peak_name, mean_name, pti_name = SENSOR_MAPS["kPa"]
-        per_sensor[peak_name] = _per_sensor(np.maximum, positive_pressure, hs, to)
+        per_sensor[peak_name] = _peaks(positive_pressure, hs, to, peaks, 0)
         # pressures with unknown areas are the loads themselves: their integral is the one just taken
         same = positive_pressure is positive_load_t
         per_sensor[pti_name] = integral if same else _per_sensor(np.add, positive_pressure, hs, to) * dt
         per_sensor[mean_name] = per_sensor[pti_name] / stance_s
     if load_maps is not None:
         peak_name, mean_name, integral_name = load_maps
-        per_sensor[peak_name] = _per_sensor(np.maximum, positive_load_t, hs, to)
+        per_sensor[peak_name] = _peaks(positive_load_t, hs, to, peaks, 1)
         per_sensor[integral_name] = integral
         per_sensor[mean_name] = integral / stance_s
     if positive_pressure is not None:

@@ -20,7 +20,7 @@ from insole.analysis._cop import cop_capability, cop_features, cop_path
 from insole.analysis._events import Contacts
 from insole.analysis._force import force_features, normalised_curves, stance_grid
 from insole.analysis._params import AnalysisParams
-from insole.analysis._prepare import FootLoads
+from insole.analysis._prepare import FootLoads, stance_peaks
 from insole.analysis._regions import (
     available_groups,
     region_features,
@@ -150,7 +150,7 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretch
                 if cop_ok else None
             regional, per_sensor = region_features(
                 foot.positive_load_t, foot.sensor_load_unit == "N", foot.positive_pressure_t, foot.sensor_used,
-                recording.layout, a, b, fs,
+                recording.layout, a, b, fs, peaks=stance_peaks(foot, a, b),
             )
             columns.update(_curve_features(foot, a, b, bw, cop_xy, recording.layout, cpei_ok))
         else:
