@@ -1068,21 +1068,25 @@ def hallux_markdown(screened: Sequence[dict[str, Any]], walks: Sequence[dict[str
         lines.append(f"| {100 * fraction:.0f} % | {found}/{len(part)} | {clean}/{len(part)} | "
                      f"{sum(o['status'] == 'missed' for o in part)}/{len(part)} | "
                      f"{sum(o['status'] == 'not assessed' for o in part)}/{len(part)} |")
-    missed = [r for _, r in runs if r["lowered"]["status"] == "missed"]
-    short = sum(r["si_pct"] > cut_off for r in missed)
-    scatter = sum(r["si_pct"] <= cut_off and not r["t"] <= -t_min for r in missed)
+    missed = [(w, r) for w, r in runs if r["lowered"]["status"] == "missed"]
+    other_side = {"left": "right", "right": "left"}
+    # short of the cut-off: the changed foot loaded its hallux more than its partner before the change (its own
+    # difference worked against the change), or not (the change itself was too small)
+    against = sum(r["si_pct"] > cut_off and w["shares"][r["side"]] > w["shares"][other_side[r["side"]]]
+                  for w, r in missed)
+    small = sum(r["si_pct"] > cut_off and w["shares"][r["side"]] <= w["shares"][other_side[r["side"]]]
+                for w, r in missed)
+    scatter = sum(r["si_pct"] <= cut_off and not r["t"] <= -t_min for _, r in missed)
+    new_other = sum(bool(r["lowered"]["new_other_foot"]) for _, r in runs)
     lines += [
         "",
-        f"Of the {len(missed)} misses with the lowered minimum, {short} left the index short of {cut_text} (the "
-        "walk's own left/right difference ran the other way: a foot that already loaded its hallux more than its "
-        f"partner, or the 25 % size on a foot like its partner) and {scatter} passed it but not the step-scatter "
-        f"condition (t > −{t_min:g} on three to six steps). The unchanged walks' own findings under the lowered "
-        "minimum are findings on a handful of steps, which the report does not judge either; no change added a "
-        "finding on the other foot."
-        if not any(r["lowered"]["new_other_foot"] for _, r in runs) else
-        f"Of the {len(missed)} misses with the lowered minimum, {short} left the index short of {cut_text} and "
-        f"{scatter} passed it but not the step-scatter condition. Some changes added a finding on the other foot "
-        "(table).",
+        f"Of the {len(missed)} misses with the lowered minimum, {against + small} left the index short of {cut_text}: "
+        f"{against} on a foot that loaded its hallux more than its partner before the change (its own difference "
+        f"worked against the change) and {small} on a foot that did not (the change itself too small: at 25 % the "
+        f"index of feet alike reads {symmetry_index(0.75, 1):+.0f} %); {scatter} passed the cut-off but not the "
+        f"step-scatter condition (t > −{t_min:g} on a few steps). Changes that added a finding on the other foot: "
+        f"{new_other} of {len(runs)}. The unchanged walks' own findings under the lowered minimum are findings on "
+        "a handful of steps against fixed cut-offs, which the report does not judge.",
         "",
     ]
     return "\n".join(lines)
