@@ -6,7 +6,7 @@ Reads every real healthy control staged with the project (the same files as the 
 gaitpdb + gaitpdb-cohort usual walks ``*Co*_01``, gaitndd + gaitndd-cohort ``control*``), analyses each with
 ``insole.analyze`` for its cadence, takes age, sex and walking speed from the file's own demographics (gaitpdb
 ``demographics.txt``, gaitndd ``subject-description.txt``: a 10-metre or hallway walking speed measured by the
-study, not by the insoles), and writes the bands of ``insole.report._build.build_norm_bands``: all controls,
+study, not by the insoles), and writes the bands of ``insole.report._reference.build_norm_bands``: all controls,
 each sex, and the age bands under 55, 55-64 and 65 and over, split by sex where both sexes have at least 8
 people in the band. Each band stores n, ages, sexes, datasets with their citations and, per metric, mean, SD,
 median, range and the 95 % prediction interval the report judges against.
@@ -30,9 +30,9 @@ from typing import Any
 from insole import __version__
 from insole.analysis import analyze
 from insole.io import load
-from insole.report._build import NORM_AGE_EDGES, NORM_METRICS, NORM_MIN_BAND_N, build_norm_bands, person_record
+from insole.report._build import person_record
 from insole.report._evidence import DATASET_CITATIONS
-from insole.report._reference import real_layout_files
+from insole.report._reference import NORM_AGE_EDGES, NORM_METRICS, NORM_MIN_BAND_N, build_norm_bands, real_layout_files
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "insole" / "report" / "_data" / "norms" / "cadence-speed.json"
@@ -54,7 +54,10 @@ def _default_data() -> Path:
 
 
 def people(data_dir: Path) -> list[dict[str, object]]:
-    """One row per real control: file, dataset, SHA-256, age, sex, walking speed (file), cadence (analysed)."""
+    """One row per real control: file, subject, dataset, SHA-256, age, sex, walking speed (file), cadence (analysed).
+
+    The file, SHA-256 and subject let the report judge one of these people against the bands rebuilt without them
+    (``insole.report._reference.norms_without_self``)."""
     rows = []
     for layout in LAYOUTS:
         for dataset, path in real_layout_files(data_dir, layout):
@@ -62,7 +65,8 @@ def people(data_dir: Path) -> list[dict[str, object]]:
             person = person_record(recording)
             cadence = analyze(recording).summary.cadence_steps_per_min
             rows.append({
-                "dataset": dataset, "file": Path(path).name, "layout": recording.layout.name,
+                "dataset": dataset, "file": Path(path).name, "subject": recording.meta.subject_id,
+                "layout": recording.layout.name,
                 "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
                 "age_years": person["age_years"], "sex": person["sex"],
                 "gait_speed_m_per_s": person["gait_speed_m_per_s"],

@@ -16,7 +16,12 @@ joined) and ``findings_status`` ("evaluated", or why the engine was not run).
 
 ``finding_columns`` is the only place the batch touches the report package;
 should the engine be missing or fail, the recording keeps its analysis row
-and ``findings_status`` says what happened.
+and ``findings_status`` says what happened. It judges each recording as the
+report does: the engine is given the walk's identity (``walk_identity``: file,
+SHA-256, subject), so a walk of the reference's own controls is judged against
+the other controls and a walk of the MDC95's same-day pairs by the other pairs
+(``insole.report._reference.judging_frame``, the one place that decides it);
+the batch's findings for a file are the report's.
 """
 
 from __future__ import annotations
@@ -32,10 +37,13 @@ NOT_FLAGGED = "not_flagged"
 
 @lru_cache(maxsize=1)
 def _engine() -> Any:
-    """(evaluate, session_from_analysis, CODES, FindingParams, reference sets), loaded once per process."""
+    """(evaluate, session_from_analysis, CODES, FindingParams, reference sets, walk_identity), loaded once per
+    process."""
     from insole.report import CODES, FindingParams, evaluate, load_reference_sets, session_from_analysis
+    from insole.report._reference import walk_identity
 
-    return evaluate, session_from_analysis, tuple(CODES), FindingParams, tuple(load_reference_sets())
+    return (evaluate, session_from_analysis, tuple(CODES), FindingParams, tuple(load_reference_sets()),
+            walk_identity)
 
 
 def finding_codes() -> tuple[str, ...]:
@@ -49,7 +57,7 @@ def finding_codes() -> tuple[str, ...]:
 def findings_provenance() -> dict[str, Any]:
     """The findings engine's parameters and reference sets, for the cohort's provenance."""
     try:
-        _, _, codes, params, sets = _engine()
+        _, _, codes, params, sets, _ = _engine()
     except ImportError as error:
         return {"status": f"unavailable: {error}"}
     return {
@@ -63,7 +71,7 @@ def findings_provenance() -> dict[str, Any]:
 def finding_columns(analysis: Any, recording: Any) -> dict[str, Any]:
     """The finding columns of one recording (see the module docstring)."""
     try:
-        evaluate, session_from_analysis, codes, params, sets = _engine()
+        evaluate, session_from_analysis, codes, params, sets, walk_identity = _engine()
     except ImportError as error:
         return {"findings": None, "findings_status": f"unavailable: the findings engine cannot be imported ({error})"}
     columns: dict[str, Any] = {}
@@ -71,7 +79,8 @@ def finding_columns(analysis: Any, recording: Any) -> dict[str, Any]:
         columns[f"finding_{code}"] = NOT_FLAGGED
         columns[f"finding_{code}_side"] = None
     try:
-        result = evaluate(session_from_analysis(analysis, recording), params(), reference_sets=sets)
+        result = evaluate(session_from_analysis(analysis, recording), params(), reference_sets=sets,
+                          walk=walk_identity(recording))
     except Exception as error:  # noqa: BLE001 - a findings failure must not lose the analysis row
         for code in codes:
             columns[f"finding_{code}"] = None

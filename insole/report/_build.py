@@ -8,15 +8,12 @@ turns it into the page and ``_pdf.print_pdf`` prints that page.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
-import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ from insole._errors import InputError
 from insole._recording import Recording
 from insole._version import __version__
 from insole.analysis import symmetry_index_pct
+from insole.report import _reference
 from insole.report._clinic_test import clinic_section
 from insole.report._evidence import (
     DATASET_CITATIONS,
@@ -61,19 +59,37 @@ from insole.report._reference import (
     BODY_WEIGHT_METRICS,
     FOOT_LEVEL_METRICS,
     PER_PERSON_FOOT_METRICS,
+    NormBand,
     ReferenceSet,
     Repeatability,
+    _is_this_walk,
+    _same,
     body_weight_check,
     foot_level_values,
     foot_metric_values,
+    load_norms,
     load_reference_sets,
-    load_repeatability,
+    norm_band_for,
+    norm_reference_line,
     reference_set_for,
     session_metric_values,
 )
 from insole.report._spm import StanceCurveComparison, compare_stance_force, compare_with_baseline
 
 __all__ = ["Report", "build_report", "REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "SECTIONS"]
+
+# The cadence and speed norms and the choice of what a walk is judged against live in _reference (one place for the
+# report, the findings engine and the batch); these names stay importable from here for older callers.
+NORM_AGE_EDGES = _reference.NORM_AGE_EDGES
+NORM_METRICS = _reference.NORM_METRICS
+NORM_MIN_BAND_N = _reference.NORM_MIN_BAND_N
+NORMS_FILE = _reference.NORMS_FILE
+build_norm_bands = _reference.build_norm_bands
+norm_band_from_dict = _reference.norm_band_from_dict
+norm_stats = _reference.norm_stats
+reference_member = _reference.reference_member
+repeatability_without_self = _reference.repeatability_without_self
+sets_without_self = _reference.sets_without_self
 
 REPORT_SCHEMA = "insole-report"
 REPORT_SCHEMA_VERSION = 1
@@ -93,207 +109,6 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("references", "References"),
     ("disclaimer", "Not a diagnosis"),
 )
-
-
-# ---------------------------------------------------------------- age- and sex-banded cadence and speed norms
-
-# Built by docs/scripts/build_norms.py from the real healthy controls staged with the project (docs/report.md,
-# section 5); stored as JSON beside the reference sets.
-NORMS_FILE: tuple[str, ...] = ("_data", "norms", "cadence-speed.json")
-NORM_METRICS: tuple[str, ...] = ("cadence_steps_per_min", "gait_speed_m_per_s")
-NORM_MIN_BAND_N = 8  # fewer people than this in a band: its sexes are pooled (or the band is not made)
-NORM_AGE_EDGES: tuple[int, ...] = (55, 65)  # bands: under 55, 55-64, 65 and over (chosen so each holds >= 8)
-
-
-def norm_sex(value: Any) -> str | None:
-    """"female", "male" or None from a file's sex field ("f", "F", "female", "m", "Male", ...)."""
-    text = str(value).strip().lower() if value is not None else ""
-    if text in ("f", "female", "w", "woman", "women"):
-        return "female"
-    if text in ("m", "male", "man", "men"):
-        return "male"
-    return None
-
-
-def norm_age(value: Any) -> float | None:
-    try:
-        age = float(value)
-    except (TypeError, ValueError):
-        return None
-    return age if math.isfinite(age) and age > 0 else None
-
-
-def norm_stats(values: Sequence[Any]) -> dict[str, float] | None:
-    """n, mean, SD, median, min, max and the 95 % prediction interval (``low``, ``high``) of ``values``.
-
-    The interval is where a new healthy person of the band is expected with 95 % probability if the band's
-    values are normal: mean ± t(0.975, n − 1) × SD × √(1 + 1/n). With 8-20 people a band's min-max range covers
-    only about 80-90 % of healthy people, and its 2.5-97.5 percentiles cannot be estimated.
-    """
-    from scipy import stats
-
-    x = np.asarray([v for v in values if v is not None and math.isfinite(float(v))], dtype=np.float64)
-    if x.size < 3:
-        return None
-    mean, sd = float(x.mean()), float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.975, x.size - 1)) * sd * math.sqrt(1.0 + 1.0 / x.size)
-    return {"n": int(x.size), "mean": mean, "sd": sd, "median": float(np.median(x)), "min": float(x.min()),
-            "max": float(x.max()), "low": mean - half, "high": mean + half}
-
-
-@dataclass(frozen=True)
-class NormBand:
-    """One band of the cadence and walking-speed norms: who is in it, and each metric's figures (``norm_stats``).
-
-    ``age_min``/``age_max`` are inclusive whole years (None: open); ``sex`` "female", "male" or None (both);
-    ``note`` says when the sexes were pooled and why.
-    """
-
-    key: str
-    label: str
-    age_min: int | None
-    age_max: int | None
-    sex: str | None
-    n: int
-    ages: tuple[float, float]
-    women: int
-    men: int
-    datasets: tuple[str, ...]
-    stats: dict[str, dict[str, float]]
-    note: str = ""
-
-    def contains(self, age: float | None, sex: str | None) -> bool:
-        if self.sex is not None and sex != self.sex:
-            return False
-        if self.age_min is None and self.age_max is None:
-            return True
-        if age is None:
-            return False
-        return (self.age_min is None or age >= self.age_min) and (self.age_max is None or age < self.age_max + 1)
-
-    @property
-    def specificity(self) -> int:
-        """3 for an age band of one sex, 2 for an age band of both sexes, 1 for one sex of all ages, 0 for all
-        controls: age comes before sex (walking speed changes more with age than between the sexes)."""
-        return int(self.sex is not None) + 2 * int(self.age_min is not None or self.age_max is not None)
-
-    def interval(self, metric: str) -> tuple[float, float] | None:
-        figures = self.stats.get(metric)
-        return (figures["low"], figures["high"]) if figures else None
-
-    def text(self, metric: str, unit: str, digits: int) -> str | None:
-        """The band's reference for ``metric`` as the key numbers show it."""
-        f = self.stats.get(metric)
-        if not f:
-            return None
-        sexes = f", {self.women} women and {self.men} men" if self.women and self.men else ""
-        return (f"{self.label}: {f['low']:.{digits}f}–{f['high']:.{digits}f} {unit} (95% prediction interval of "
-                f"{int(f['n'])} real controls aged {self.ages[0]:.0f}–{self.ages[1]:.0f}{sexes}; mean "
-                f"{f['mean']:.{digits}f} ± {f['sd']:.{digits}f} SD{'; ' + self.note if self.note else ''})")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "age_min": self.age_min, "age_max": self.age_max,
-                "sex": self.sex, "n": self.n, "ages": [json_number(a, 1) for a in self.ages], "women": self.women,
-                "men": self.men, "datasets": list(self.datasets), "note": self.note,
-                "stats": {m: {k: json_number(v) for k, v in f.items()} for m, f in self.stats.items()}}
-
-
-def _band_ages(age_min: int | None, age_max: int | None) -> str:
-    if age_min is None and age_max is None:
-        return "all ages"
-    if age_min is None:
-        return f"under {(age_max or 0) + 1}"
-    if age_max is None:
-        return f"{age_min} and over"
-    return f"{age_min}–{age_max}"
-
-
-def _band_label(age_min: int | None, age_max: int | None, sex: str | None) -> str:
-    who = {"female": "women", "male": "men", None: "people"}[sex]
-    if age_min is None and age_max is None:
-        return f"all {who}" if sex else "all real controls"
-    return f"{who} aged {_band_ages(age_min, age_max)}"
-
-
-def build_norm_bands(people: Sequence[dict[str, Any]], age_edges: Sequence[int] = NORM_AGE_EDGES,
-                     min_n: int = NORM_MIN_BAND_N) -> list[NormBand]:
-    """The cadence and speed norm bands from real controls (dicts with ``age_years``, ``sex``, ``dataset`` and
-    the ``NORM_METRICS``): all controls; each sex; each age band, split by sex where both sexes have at least
-    ``min_n`` people there (otherwise pooled, and the band says so; the pooled band is kept beside a split one
-    for people whose sex is not given); a band with fewer than ``min_n`` people in all is not made (a person of
-    that age then gets the wider band)."""
-    bounds = [None, *age_edges, None]
-    candidates: list[tuple[int | None, int | None, str | None]] = [(None, None, None), (None, None, "female"),
-                                                                   (None, None, "male")]
-    for low, high in zip(bounds, bounds[1:]):
-        candidates.append((low, None if high is None else high - 1, None))
-    bands: list[NormBand] = []
-    for age_min, age_max, sex in candidates:
-        probe = NormBand("", "", age_min, age_max, sex, 0, (0.0, 0.0), 0, 0, (), {})
-        members = [p for p in people if probe.contains(norm_age(p.get("age_years")), norm_sex(p.get("sex")))]
-        if len(members) < min_n:
-            continue
-        groups: list[tuple[str | None, list[dict[str, Any]], str]] = [(sex, members, "")]
-        if age_min is not None or age_max is not None:
-            by_sex = {s: [p for p in members if norm_sex(p.get("sex")) == s] for s in ("female", "male")}
-            if all(len(v) >= min_n for v in by_sex.values()):
-                # both sexes, for a person whose sex the file does not give, then each sex
-                groups += [(s, v, "") for s, v in by_sex.items()]
-            else:
-                few = ", ".join(f"{len(v)} {'women' if s == 'female' else 'men'}" for s, v in by_sex.items()
-                                if len(v) < min_n)
-                groups = [(None, members, f"women and men pooled: {few} (fewer than {min_n})")]
-        for band_sex, group, note in groups:
-            ages = [a for a in (norm_age(p.get("age_years")) for p in group) if a is not None]
-            sexes = [norm_sex(p.get("sex")) for p in group]
-            stats = {m: f for m in NORM_METRICS if (f := norm_stats([p.get(m) for p in group])) is not None}
-            key = f"{_band_ages(age_min, age_max).replace(' ', '-').replace('–', '-')}/{band_sex or 'both'}"
-            bands.append(NormBand(
-                key=key, label=_band_label(age_min, age_max, band_sex), age_min=age_min, age_max=age_max,
-                sex=band_sex, n=len(group), ages=(min(ages), max(ages)) if ages else (math.nan, math.nan),
-                women=sexes.count("female"), men=sexes.count("male"),
-                datasets=tuple(sorted({str(p.get("dataset")) for p in group})), stats=stats, note=note))
-    return bands
-
-
-def norm_band_from_dict(data: dict[str, Any]) -> NormBand:
-    return NormBand(key=data["key"], label=data["label"], age_min=data["age_min"], age_max=data["age_max"],
-                    sex=data["sex"], n=int(data["n"]), ages=(float(data["ages"][0]), float(data["ages"][1])),
-                    women=int(data["women"]), men=int(data["men"]), datasets=tuple(data["datasets"]),
-                    stats={m: {k: float(v) for k, v in f.items()} for m, f in data["stats"].items()},
-                    note=data.get("note", ""))
-
-
-@functools.lru_cache(maxsize=1)
-def load_norms() -> tuple[NormBand, ...]:
-    """The stored norm bands (empty when the file was not built)."""
-    entry = resources.files("insole.report").joinpath(*NORMS_FILE)
-    if not entry.is_file():
-        return ()
-    return tuple(norm_band_from_dict(b) for b in json.loads(entry.read_text(encoding="utf-8"))["bands"])
-
-
-def norm_band_for(bands: Sequence[NormBand], age: Any, sex: Any) -> NormBand | None:
-    """The most specific band holding a person of this age and sex (age band of one sex, then age band of both,
-    then the sex, then all controls); None when there are no bands."""
-    age_value, sex_value = norm_age(age), norm_sex(sex)
-    fitting = [b for b in bands if b.contains(age_value, sex_value)]
-    return max(fitting, key=lambda b: b.specificity) if fitting else None
-
-
-def norm_reference_line(band: NormBand, person: dict[str, Any] | None) -> str:
-    """Which band the person was compared with, and why (what the file gave)."""
-    age, sex = norm_age((person or {}).get("age_years")), norm_sex((person or {}).get("sex"))
-    given = []
-    if age is not None:
-        given.append(f"age {age:.0f}")
-    if sex is not None:
-        given.append(sex)
-    if not given:
-        return "age and sex not given: all real controls"
-    missing = [w for w, v in (("age", age), ("sex", sex)) if v is None]
-    return f"{' and '.join(given)} from the file" + (f" ({' and '.join(missing)} not given)" if missing else "")
-
 
 
 # ---------------------------------------------------------------- key numbers
@@ -515,65 +330,6 @@ def _outside(ref: ReferenceSet | None, metric: str, scale: float, per_foot: bool
     # the stored values are rounded to 6 decimals: a value at the edge of the range is inside it
     tol = 1e-6 * max(abs(scale), 1.0)
     return tuple(k for k, v in values.items() if v is not None and not low - tol <= v <= high + tol), (low, high)
-
-
-def _same(a: Any, b: Any) -> bool:
-    return bool(a) and bool(b) and str(a).strip().casefold() == str(b).strip().casefold()
-
-
-def _is_this_walk(entry: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
-    return bool(_same(entry.get("sha256"), record.get("sha256"))
-                or (record.get("sha256") is None and _same(entry.get("file"), record.get("name"))))
-
-
-def reference_member(record: Mapping[str, Any] | None, sets: Sequence[ReferenceSet], layout: str) -> str | None:
-    """The subject under which this walk (the same file, by its SHA-256 or name) or this person (the file's
-    subject) is one of the layout's real controls; None when neither."""
-    real = reference_set_for(sets, layout, kind="real")
-    if real is None or not record:
-        return None
-    for entry in real.recordings:
-        if _is_this_walk(entry, record):
-            return str(entry.get("subject") or entry.get("file"))
-    subject = record.get("subject_id")
-    return str(subject).strip() if subject and real.holds_subject(subject) else None
-
-
-def sets_without_self(record: Mapping[str, Any] | None, sets: Sequence[ReferenceSet], layout: str
-                      ) -> tuple[ReferenceSet, ...]:
-    """The reference sets a walk is judged against: a real set holding this walk or another walk of this person
-    rebuilt without that person (``ReferenceSet.without_subject``), so that a control is judged against the other
-    controls, as the findings validation does (leave one subject out); the others as they are."""
-    subject = reference_member(record, sets, layout)
-    if subject is None:
-        return tuple(sets)
-
-    def without(ref: ReferenceSet) -> ReferenceSet:
-        if ref.kind != "real" or not ref.holds_subject(subject):
-            return ref
-        try:
-            return ref.without_subject(subject)
-        except ValueError:  # a set built without each recording's values: kept, and the report says it holds them
-            return ref
-
-    return tuple(without(ref) for ref in sets)
-
-
-def repeatability_without_self(record: Mapping[str, Any] | None, base_record: Mapping[str, Any] | None,
-                               repeatability: Repeatability | None) -> Repeatability | None:
-    """The MDC95s a walk (and its baseline) are judged by: without the same-day pair of this person when it is one
-    of the pairs they were measured on (by the pair's file names or the file's subject), else as stored."""
-    if repeatability is None:
-        return None
-    names = {str(r.get("name") or "").casefold() for r in (record, base_record) if r}
-    for subject, first, second in repeatability.pairs:
-        if (names & {first.casefold(), second.casefold()}
-                or any(_same(subject, r.get("subject_id")) for r in (record, base_record) if r)):
-            try:
-                return repeatability.without_subject(subject)
-            except ValueError:  # stored without the pairs' differences: as stored, and the report says so
-                return repeatability
-    return repeatability
 
 
 def reference_membership(record: dict[str, Any] | None, sets: Sequence[ReferenceSet], layout: str) -> str:
@@ -1821,25 +1577,31 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
         refuse_same_file(record, base_record, baseline_path)
         not_judged = other_person(record, base_record)
     session = session_from_analysis(analysis, recording) if analysis is not None else session_metrics(recording)
-    # a walk of the reference's controls (or another walk of one of them) is judged against the other controls,
-    # and a walk of the test-retest pairs by the MDC95s of the other pairs (docs/report.md, reference sets)
-    sets = sets_without_self(record, sets, session.layout.name)
-    mdc = repeatability_without_self(record, base_record, load_repeatability(session.layout.name))
-    base_session = base_result = None
-    changes: list[dict[str, Any]] = []
+    base_session = None
     if baseline is not None:
         if body_mass_kg is not None:
             baseline = baseline.with_meta(body_mass_kg=float(body_mass_kg))
         base_session = session_metrics(baseline)
+    # what the walk is judged against is decided once, by the findings engine (``judging_frame``, as for ``insole
+    # batch``): a walk of the reference's controls (or another walk of one of them) against the other controls and
+    # the norms without that person, a walk of the test-retest pairs by the MDC95s of the other pairs
+    # (docs/report.md, reference sets); every table below reads the same frame. Another person's session is no
+    # frame for this one's findings.
+    result = evaluate(session, params, reference_sets=sets, baseline=base_session if not_judged is None else None,
+                      walk=record, baseline_walk=base_record)
+    frame = result.frame
+    assert frame is not None
+    sets, mdc = frame.reference_sets, frame.repeatability
+    base_result = None
+    changes: list[dict[str, Any]] = []
+    if base_session is not None:
         base_result = evaluate(base_session, params, reference_sets=sets, repeatability=mdc)
         changes = baseline_changes(session, base_session, mdc)
         if not_judged is not None:  # the numbers side by side, no change judged
             changes = [{**row, "beyond_mdc95": None, "beyond_step_scatter": None, "t": None,
                         "not_judged": not_judged} for row in changes]
-    # another person's session is no frame for this one's findings
-    result = evaluate(session, params, reference_sets=sets, baseline=base_session if not_judged is None else None,
-                      repeatability=mdc)
-    key_rows = link_findings(key_numbers(session, sets, person_record(recording), params), result.findings)
+    key_rows = link_findings(key_numbers(session, sets, person_record(recording), params, norms=frame.norms),
+                             result.findings)
     extra_refs = list(METHODS_REFERENCES) + [n for row in key_rows for n in row.references] + [13, 64]
     clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
     stance_spm = base_spm = None

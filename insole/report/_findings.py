@@ -66,10 +66,12 @@ from insole.report._reference import (
     DIFF_METRICS,
     LR_INDEX_METRICS,
     SHARE_METRICS,
+    JudgingFrame,
     ReferenceSet,
     Repeatability,
     body_weight_check,
     foot_metric_values,
+    judging_frame,
     load_reference_sets,
     load_repeatability,
     reference_set_for,
@@ -193,6 +195,9 @@ class FindingsResult:
     params: FindingParams
     reference_sets: tuple[ReferenceSet, ...] = ()
     measurement: Mapping[str, Any] = field(default_factory=dict)
+    # what the walk was judged against (``judging_frame``): every set, the MDC95s and the norms, each without this
+    # walk's person when it is one of theirs; the report's key numbers, tables and methods read the same frame
+    frame: JudgingFrame | None = None
 
     def codes(self) -> set[tuple[str, str]]:
         return {(f.code, f.side) for f in self.findings}
@@ -1154,17 +1159,26 @@ _NO_REPEATABILITY = object()
 def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
              reference_sets: Sequence[ReferenceSet] | None = None,
              baseline: SessionMetrics | None = None,
-             repeatability: Repeatability | None | object = _NO_REPEATABILITY) -> FindingsResult:
+             repeatability: Repeatability | None | object = _NO_REPEATABILITY,
+             walk: Mapping[str, Any] | None = None,
+             baseline_walk: Mapping[str, Any] | None = None) -> FindingsResult:
     """Apply every rule to ``session``; ``baseline`` adds the patient's own earlier session as a frame.
 
     ``repeatability``: the minimal detectable changes of the layout (default: the stored ones,
     ``load_repeatability``; None: none known, asymmetries and changes are then judged by step scatter only).
+    ``walk`` (and ``baseline_walk``): the identity of the recording judged (``walk_identity``: file name,
+    SHA-256, subject). Every caller that judges a real file passes it (the report, ``insole batch``): a walk of
+    the references' own controls is then judged against the others, and a walk of the MDC95's same-day pairs by
+    the other pairs (``judging_frame``, the one place that decides it). Without it the references are used as
+    given.
     """
     params = params or FindingParams()
-    mdc = (load_repeatability(session.layout.name) if repeatability is _NO_REPEATABILITY
-           else repeatability)
-    assert mdc is None or isinstance(mdc, Repeatability)
-    sets = tuple(load_reference_sets() if reference_sets is None else reference_sets)
+    frame = judging_frame(walk, session.layout.name, reference_sets=reference_sets,
+                          repeatability=(load_repeatability(session.layout.name)
+                                         if repeatability is _NO_REPEATABILITY else repeatability),
+                          base_record=baseline_walk)
+    mdc = frame.repeatability
+    sets = frame.reference_sets
     # a real control set of this layout first; else the simulated one (insole16), which only tells which foot
     # departs, with lower confidence. Timing variability: the layout's real controls, else every real control
     # (stride timing does not depend on where the sensors sit).
@@ -1215,6 +1229,7 @@ def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
                  if r is not None and not (k == 1 and r is layout_reference))
     return FindingsResult(
         findings=tuple(findings), not_assessed=tuple(unique.values()), params=params, reference_sets=used,
+        frame=frame,
     )
 
 

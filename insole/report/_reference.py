@@ -27,6 +27,7 @@ them; ``tests/test_report_real.py`` rebuilds the real set and checks it.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,6 +40,7 @@ import numpy as np
 
 from insole.analysis import symmetry_index_pct
 from insole.report._metrics import SessionMetrics, analysis_symmetry_index
+from insole.report._model import json_number
 
 __all__ = [
     "MetricDistribution",
@@ -73,6 +75,13 @@ __all__ = [
     "SHARE_METRICS",
     "DIFF_METRICS",
     "LR_INDEX_METRICS",
+    "NormBand",
+    "build_norm_bands",
+    "load_norms",
+    "norm_band_for",
+    "JudgingFrame",
+    "judging_frame",
+    "walk_identity",
 ]
 
 # Per-foot metrics (one value per foot per recording) and per-session ones.
@@ -978,3 +987,371 @@ def load_repeatability(layout: str) -> Repeatability | None:
     if not entry.is_file():
         return None
     return repeatability_from_document(json.loads(entry.read_text(encoding="utf-8")))
+
+
+# ---------------------------------------------------------------- age- and sex-banded cadence and speed norms
+
+# Built by docs/scripts/build_norms.py from the real healthy controls staged with the project (docs/report.md,
+# section 5); stored as JSON beside the reference sets.
+NORMS_FILE: tuple[str, ...] = ("_data", "norms", "cadence-speed.json")
+NORM_METRICS: tuple[str, ...] = ("cadence_steps_per_min", "gait_speed_m_per_s")
+NORM_MIN_BAND_N = 8  # fewer people than this in a band: its sexes are pooled (or the band is not made)
+NORM_AGE_EDGES: tuple[int, ...] = (55, 65)  # bands: under 55, 55-64, 65 and over (chosen so each holds >= 8)
+
+
+def norm_sex(value: Any) -> str | None:
+    """"female", "male" or None from a file's sex field ("f", "F", "female", "m", "Male", ...)."""
+    text = str(value).strip().lower() if value is not None else ""
+    if text in ("f", "female", "w", "woman", "women"):
+        return "female"
+    if text in ("m", "male", "man", "men"):
+        return "male"
+    return None
+
+
+def norm_age(value: Any) -> float | None:
+    try:
+        age = float(value)
+    except (TypeError, ValueError):
+        return None
+    return age if math.isfinite(age) and age > 0 else None
+
+
+def norm_stats(values: Sequence[Any]) -> dict[str, float] | None:
+    """n, mean, SD, median, min, max and the 95 % prediction interval (``low``, ``high``) of ``values``.
+
+    The interval is where a new healthy person of the band is expected with 95 % probability if the band's
+    values are normal: mean ± t(0.975, n − 1) × SD × √(1 + 1/n). With 8-20 people a band's min-max range covers
+    only about 80-90 % of healthy people, and its 2.5-97.5 percentiles cannot be estimated.
+    """
+    from scipy import stats
+
+    x = np.asarray([v for v in values if v is not None and math.isfinite(float(v))], dtype=np.float64)
+    if x.size < 3:
+        return None
+    mean, sd = float(x.mean()), float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.975, x.size - 1)) * sd * math.sqrt(1.0 + 1.0 / x.size)
+    return {"n": int(x.size), "mean": mean, "sd": sd, "median": float(np.median(x)), "min": float(x.min()),
+            "max": float(x.max()), "low": mean - half, "high": mean + half}
+
+
+@dataclass(frozen=True)
+class NormBand:
+    """One band of the cadence and walking-speed norms: who is in it, and each metric's figures (``norm_stats``).
+
+    ``age_min``/``age_max`` are inclusive whole years (None: open); ``sex`` "female", "male" or None (both);
+    ``note`` says when the sexes were pooled and why.
+    """
+
+    key: str
+    label: str
+    age_min: int | None
+    age_max: int | None
+    sex: str | None
+    n: int
+    ages: tuple[float, float]
+    women: int
+    men: int
+    datasets: tuple[str, ...]
+    stats: dict[str, dict[str, float]]
+    note: str = ""
+
+    def contains(self, age: float | None, sex: str | None) -> bool:
+        if self.sex is not None and sex != self.sex:
+            return False
+        if self.age_min is None and self.age_max is None:
+            return True
+        if age is None:
+            return False
+        return (self.age_min is None or age >= self.age_min) and (self.age_max is None or age < self.age_max + 1)
+
+    @property
+    def specificity(self) -> int:
+        """3 for an age band of one sex, 2 for an age band of both sexes, 1 for one sex of all ages, 0 for all
+        controls: age comes before sex (walking speed changes more with age than between the sexes)."""
+        return int(self.sex is not None) + 2 * int(self.age_min is not None or self.age_max is not None)
+
+    def interval(self, metric: str) -> tuple[float, float] | None:
+        figures = self.stats.get(metric)
+        return (figures["low"], figures["high"]) if figures else None
+
+    def text(self, metric: str, unit: str, digits: int) -> str | None:
+        """The band's reference for ``metric`` as the key numbers show it."""
+        f = self.stats.get(metric)
+        if not f:
+            return None
+        sexes = f", {self.women} women and {self.men} men" if self.women and self.men else ""
+        return (f"{self.label}: {f['low']:.{digits}f}–{f['high']:.{digits}f} {unit} (95% prediction interval of "
+                f"{int(f['n'])} real controls aged {self.ages[0]:.0f}–{self.ages[1]:.0f}{sexes}; mean "
+                f"{f['mean']:.{digits}f} ± {f['sd']:.{digits}f} SD{'; ' + self.note if self.note else ''})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "age_min": self.age_min, "age_max": self.age_max,
+                "sex": self.sex, "n": self.n, "ages": [json_number(a, 1) for a in self.ages], "women": self.women,
+                "men": self.men, "datasets": list(self.datasets), "note": self.note,
+                "stats": {m: {k: json_number(v) for k, v in f.items()} for m, f in self.stats.items()}}
+
+
+def _band_ages(age_min: int | None, age_max: int | None) -> str:
+    if age_min is None and age_max is None:
+        return "all ages"
+    if age_min is None:
+        return f"under {(age_max or 0) + 1}"
+    if age_max is None:
+        return f"{age_min} and over"
+    return f"{age_min}–{age_max}"
+
+
+def _band_label(age_min: int | None, age_max: int | None, sex: str | None) -> str:
+    who = {"female": "women", "male": "men", None: "people"}[sex]
+    if age_min is None and age_max is None:
+        return f"all {who}" if sex else "all real controls"
+    return f"{who} aged {_band_ages(age_min, age_max)}"
+
+
+def build_norm_bands(people: Sequence[dict[str, Any]], age_edges: Sequence[int] = NORM_AGE_EDGES,
+                     min_n: int = NORM_MIN_BAND_N) -> list[NormBand]:
+    """The cadence and speed norm bands from real controls (dicts with ``age_years``, ``sex``, ``dataset`` and
+    the ``NORM_METRICS``): all controls; each sex; each age band, split by sex where both sexes have at least
+    ``min_n`` people there (otherwise pooled, and the band says so; the pooled band is kept beside a split one
+    for people whose sex is not given); a band with fewer than ``min_n`` people in all is not made (a person of
+    that age then gets the wider band)."""
+    bounds = [None, *age_edges, None]
+    candidates: list[tuple[int | None, int | None, str | None]] = [(None, None, None), (None, None, "female"),
+                                                                   (None, None, "male")]
+    for low, high in zip(bounds, bounds[1:]):
+        candidates.append((low, None if high is None else high - 1, None))
+    bands: list[NormBand] = []
+    for age_min, age_max, sex in candidates:
+        probe = NormBand("", "", age_min, age_max, sex, 0, (0.0, 0.0), 0, 0, (), {})
+        members = [p for p in people if probe.contains(norm_age(p.get("age_years")), norm_sex(p.get("sex")))]
+        if len(members) < min_n:
+            continue
+        groups: list[tuple[str | None, list[dict[str, Any]], str]] = [(sex, members, "")]
+        if age_min is not None or age_max is not None:
+            by_sex = {s: [p for p in members if norm_sex(p.get("sex")) == s] for s in ("female", "male")}
+            if all(len(v) >= min_n for v in by_sex.values()):
+                # both sexes, for a person whose sex the file does not give, then each sex
+                groups += [(s, v, "") for s, v in by_sex.items()]
+            else:
+                few = ", ".join(f"{len(v)} {'women' if s == 'female' else 'men'}" for s, v in by_sex.items()
+                                if len(v) < min_n)
+                groups = [(None, members, f"women and men pooled: {few} (fewer than {min_n})")]
+        for band_sex, group, note in groups:
+            ages = [a for a in (norm_age(p.get("age_years")) for p in group) if a is not None]
+            sexes = [norm_sex(p.get("sex")) for p in group]
+            stats = {m: f for m in NORM_METRICS if (f := norm_stats([p.get(m) for p in group])) is not None}
+            key = f"{_band_ages(age_min, age_max).replace(' ', '-').replace('–', '-')}/{band_sex or 'both'}"
+            bands.append(NormBand(
+                key=key, label=_band_label(age_min, age_max, band_sex), age_min=age_min, age_max=age_max,
+                sex=band_sex, n=len(group), ages=(min(ages), max(ages)) if ages else (math.nan, math.nan),
+                women=sexes.count("female"), men=sexes.count("male"),
+                datasets=tuple(sorted({str(p.get("dataset")) for p in group})), stats=stats, note=note))
+    return bands
+
+
+def norm_band_from_dict(data: dict[str, Any]) -> NormBand:
+    return NormBand(key=data["key"], label=data["label"], age_min=data["age_min"], age_max=data["age_max"],
+                    sex=data["sex"], n=int(data["n"]), ages=(float(data["ages"][0]), float(data["ages"][1])),
+                    women=int(data["women"]), men=int(data["men"]), datasets=tuple(data["datasets"]),
+                    stats={m: {k: float(v) for k, v in f.items()} for m, f in data["stats"].items()},
+                    note=data.get("note", ""))
+
+
+@functools.lru_cache(maxsize=1)
+def _norms_document() -> Mapping[str, Any]:
+    entry = resources.files("insole.report").joinpath(*NORMS_FILE)
+    return json.loads(entry.read_text(encoding="utf-8")) if entry.is_file() else {}
+
+
+@functools.lru_cache(maxsize=1)
+def load_norms() -> tuple[NormBand, ...]:
+    """The stored norm bands (empty when the file was not built)."""
+    return tuple(norm_band_from_dict(b) for b in _norms_document().get("bands") or ())
+
+
+def load_norm_people() -> tuple[Mapping[str, Any], ...]:
+    """The real controls the stored norm bands were built from (``docs/scripts/build_norms.py``: file, subject,
+    dataset, SHA-256, age, sex, walking speed, cadence), one row per person."""
+    return tuple(_norms_document().get("people") or ())
+
+
+def norms_from_people(people: Sequence[Mapping[str, Any]]) -> tuple[NormBand, ...]:
+    """The bands of ``people`` as the stored ones are made and stored (``build_norm_bands``, then the figures
+    rounded as the JSON holds them), so that bands rebuilt from every stored person are the stored bands."""
+    return tuple(norm_band_from_dict(json.loads(json.dumps(b.to_dict())))
+                 for b in build_norm_bands([dict(p) for p in people]))
+
+
+def norm_band_for(bands: Sequence[NormBand], age: Any, sex: Any) -> NormBand | None:
+    """The most specific band holding a person of this age and sex (age band of one sex, then age band of both,
+    then the sex, then all controls); None when there are no bands."""
+    age_value, sex_value = norm_age(age), norm_sex(sex)
+    fitting = [b for b in bands if b.contains(age_value, sex_value)]
+    return max(fitting, key=lambda b: b.specificity) if fitting else None
+
+
+def norm_reference_line(band: NormBand, person: dict[str, Any] | None) -> str:
+    """Which band the person was compared with, and why (what the file gave)."""
+    age, sex = norm_age((person or {}).get("age_years")), norm_sex((person or {}).get("sex"))
+    given = []
+    if age is not None:
+        given.append(f"age {age:.0f}")
+    if sex is not None:
+        given.append(sex)
+    if not given:
+        return "age and sex not given: all real controls"
+    missing = [w for w, v in (("age", age), ("sex", sex)) if v is None]
+    return f"{' and '.join(given)} from the file" + (f" ({' and '.join(missing)} not given)" if missing else "")
+
+
+# ---------------------------------------------------------------- what a walk is judged against
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(a) and bool(b) and str(a).strip().casefold() == str(b).strip().casefold()
+
+
+def _is_this_walk(entry: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    return bool(_same(entry.get("sha256"), record.get("sha256"))
+                or (record.get("sha256") is None and _same(entry.get("file"), record.get("name"))))
+
+
+def reference_member(record: Mapping[str, Any] | None, sets: Sequence[ReferenceSet], layout: str) -> str | None:
+    """The subject under which this walk (the same file, by its SHA-256 or name) or this person (the file's
+    subject) is one of the layout's real controls; None when neither."""
+    real = reference_set_for(sets, layout, kind="real")
+    if real is None or not record:
+        return None
+    for entry in real.recordings:
+        if _is_this_walk(entry, record):
+            return str(entry.get("subject") or entry.get("file"))
+    subject = record.get("subject_id")
+    return str(subject).strip() if subject and real.holds_subject(subject) else None
+
+
+def sets_without_self(record: Mapping[str, Any] | None, sets: Sequence[ReferenceSet], layout: str
+                      ) -> tuple[ReferenceSet, ...]:
+    """The reference sets a walk is judged against: a real set holding this walk or another walk of this person
+    rebuilt without that person (``ReferenceSet.without_subject``), so that a control is judged against the other
+    controls, as the findings validation does (leave one subject out); the others as they are."""
+    subject = reference_member(record, sets, layout)
+    if subject is None:
+        return tuple(sets)
+
+    def without(ref: ReferenceSet) -> ReferenceSet:
+        if ref.kind != "real" or not ref.holds_subject(subject):
+            return ref
+        try:
+            return ref.without_subject(subject)
+        except ValueError:  # a set built without each recording's values: kept, and the report says it holds them
+            return ref
+
+    return tuple(without(ref) for ref in sets)
+
+
+def repeatability_without_self(record: Mapping[str, Any] | None, base_record: Mapping[str, Any] | None,
+                               repeatability: Repeatability | None) -> Repeatability | None:
+    """The MDC95s a walk (and its baseline) are judged by: without the same-day pair of this person when it is one
+    of the pairs they were measured on (by the pair's file names or the file's subject), else as stored."""
+    if repeatability is None:
+        return None
+    names = {str(r.get("name") or "").casefold() for r in (record, base_record) if r}
+    for subject, first, second in repeatability.pairs:
+        if (names & {first.casefold(), second.casefold()}
+                or any(_same(subject, r.get("subject_id")) for r in (record, base_record) if r)):
+            try:
+                return repeatability.without_subject(subject)
+            except ValueError:  # stored without the pairs' differences: as stored, and the report says so
+                return repeatability
+    return repeatability
+
+
+def _norm_person_is(person: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    """Whether a row of the norms' people is this walk (by SHA-256 or file name) or this person (by subject)."""
+    return _is_this_walk(person, record) or _same(person.get("subject"), record.get("subject_id"))
+
+
+def norms_without_self(record: Mapping[str, Any] | None, norms: Sequence[NormBand] | None = None,
+                       people: Sequence[Mapping[str, Any]] | None = None) -> tuple[tuple[NormBand, ...], str | None]:
+    """The cadence and speed bands a walk is judged against, and the person left out of them (None: nobody).
+
+    The bands are built from real controls (``load_norm_people``); when this walk or its person is one of them,
+    the bands are rebuilt from the others (``norms_from_people``): a band may then hold fewer than
+    ``NORM_MIN_BAND_N`` people and not be made, and the person is compared with the wider band holding them.
+    ``norms`` given without ``people`` (bands from elsewhere, e.g. a test's) are kept as they are.
+    """
+    if norms is not None and people is None:
+        return tuple(norms), None
+    bands = load_norms() if norms is None else tuple(norms)
+    people = load_norm_people() if people is None else tuple(people)
+    if not record:
+        return bands, None
+    members = [p for p in people if _norm_person_is(p, record)]
+    if not members:
+        return bands, None
+    who = str(members[0].get("subject") or members[0].get("file"))
+    left = f"this person ({who}), one of the controls, left out"
+    return tuple(replace(b, note=f"{b.note}; {left}" if b.note else left)
+                 for b in norms_from_people([p for p in people if not _norm_person_is(p, record)])), who
+
+
+def walk_identity(recording: Any, path: str | Path | None = None) -> dict[str, Any]:
+    """What tells whether a walk is one of the references' own (``judging_frame``): its file name and SHA-256
+    (of ``path`` when given, else as the importer recorded them in ``meta.source``) and its subject."""
+    import hashlib
+
+    meta = recording.meta
+    source = dict(meta.source or {})
+    if path is not None:
+        name: Any = Path(path).name
+        sha = hashlib.sha256(Path(path).read_bytes()).hexdigest() if Path(path).is_file() else None
+    else:
+        name, sha = source.get("file"), source.get("sha256")
+    return {"name": name, "sha256": sha, "subject_id": meta.subject_id}
+
+
+@dataclass(frozen=True)
+class JudgingFrame:
+    """What one walk is judged against: every reference set, the MDC95s and the cadence and speed bands, each
+    without this walk's person when it is one of theirs (``judging_frame``)."""
+
+    reference_sets: tuple[ReferenceSet, ...]
+    repeatability: Repeatability | None
+    norms: tuple[NormBand, ...]
+    # the subject taken out of the real reference sets, of the MDC95's pairs and of the norm bands (None: none)
+    reference_member: str | None = None
+    repeatability_member: str | None = None
+    norms_member: str | None = None
+
+
+_STORED = object()
+
+
+def judging_frame(record: Mapping[str, Any] | None, layout: str, *,
+                  reference_sets: Sequence[ReferenceSet] | None = None,
+                  repeatability: Repeatability | None | object = _STORED,
+                  base_record: Mapping[str, Any] | None = None,
+                  norms: Sequence[NormBand] | None = None) -> JudgingFrame:
+    """The one place that decides what a walk is judged against; the report, the findings engine
+    (``evaluate(..., walk=...)``) and ``insole batch`` all go through it, so every view judges a walk alike.
+
+    ``record``: the walk's identity (``walk_identity``, or the report's input record: ``name``, ``sha256``,
+    ``subject_id``); None judges against everything as stored. A walk that is one of a layout's real controls,
+    or another walk of such a person, is judged against the sets rebuilt without that person
+    (``sets_without_self``); a walk (or its baseline ``base_record``) of one of the MDC95's same-day pairs by the
+    other pairs' MDC95 (``repeatability_without_self``); a control of the cadence and speed norms against the
+    bands rebuilt without them (``norms_without_self``). Defaults: the stored sets, repeatability and norms.
+    """
+    sets = tuple(load_reference_sets() if reference_sets is None else reference_sets)
+    mdc = load_repeatability(layout) if repeatability is _STORED else repeatability
+    assert mdc is None or isinstance(mdc, Repeatability)
+    judged_sets = sets_without_self(record, sets, layout)
+    judged_mdc = repeatability_without_self(record, base_record, mdc)
+    bands, norm_member = norms_without_self(record, norms, None if norms is not None else load_norm_people())
+    ref_member = next((r.left_out[-1].get("subject") for r in judged_sets if r.left_out), None)
+    return JudgingFrame(
+        reference_sets=judged_sets, repeatability=judged_mdc, norms=bands,
+        reference_member=str(ref_member) if ref_member else None,
+        repeatability_member=(judged_mdc.left_out[-1][0] if judged_mdc is not None and judged_mdc.left_out
+                              else None),
+        norms_member=norm_member)
