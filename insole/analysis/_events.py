@@ -495,9 +495,23 @@ def _onset_clarity(signal, hs, first_peak, swing_from, floor_before, peak, sampl
     of the contact's load in the moments before the onset (a brief touch, a
     partial unloading, a shuffle), counted from the previous toe off. Both
     are measured on the signal the heel strike was found on.
+
+    Contacts without a heel strike (``hs`` < 0: one that begins in a gap) get 0 and take no part: searched from
+    the recording's start, each would reach over every contact before it (memory and time growing with the
+    recording's length, and its level painted over theirs).
     """
-    n = signal.size
-    values, slope = clean if clean is not None else _clean_and_slope(signal)
+    known = np.asarray(hs) >= 0
+    out = np.zeros(np.size(hs))
+    if known.any():
+        values, slope = clean if clean is not None else _clean_and_slope(signal)
+        out[known] = _onset_clarity_known(signal.size, values, slope, np.asarray(hs)[known],
+                                          *(np.asarray(x)[known] for x in (first_peak, swing_from, floor_before,
+                                                                           peak)), sample_rate_hz)
+    return out
+
+
+def _onset_clarity_known(n, values, slope, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz):
+    """``_onset_clarity`` of contacts that all have a heel strike."""
     at = np.clip(hs, 0, n - 1)
     # when the rise gets (nearly) as steep as it will get: the first sample at 90 % of its steepest slope
     # (a straight ramp has no single steepest sample)

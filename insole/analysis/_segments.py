@@ -194,8 +194,48 @@ def gradient(values: np.ndarray) -> np.ndarray:
     return out
 
 
+# ``interval_argmax`` reads its intervals as the rows of one (intervals, longest interval) array. Up to this many
+# elements (32 MiB of float64) it reads them at once; beyond, in groups of intervals of similar length, each group
+# within it: a few long intervals among many short ones (a standing spell among steps, a contact that begins in a
+# gap and is searched from the recording's start) would otherwise widen every row, and the array grows with the
+# number of intervals times the longest (gigabytes in an hour with dropouts)
+_WINDOW_ELEMENTS = 1 << 22
+
+
 def interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """Index (into ``values``) of the first maximum within each non-empty interval."""
+    """Index (into ``values``) of the first maximum within each non-empty interval (an empty one: its start).
+
+    The same indices whether the intervals are read at once or in groups: each row's first maximum lies among its
+    own samples, before the padding that a wider row adds after them; except in a row of NaN only, which ranks
+    below the padding, so that its index is where its padding begins (its stop) in any row narrower than the
+    widest: kept so in groups.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    stops = np.asarray(stops, dtype=np.int64)
+    lengths = np.maximum(stops - starts, 0)
+    if starts.size * (int(lengths.max()) if lengths.size else 0) <= _WINDOW_ELEMENTS:
+        return _interval_argmax(values, starts, stops)
+    found = starts.copy()  # an empty interval's index: its start (an all-padding row's first sample)
+    order = np.argsort(lengths, kind="stable")
+    order = order[lengths[order] > 0]
+    first = 0
+    while first < order.size:
+        # the group from ``first``: as many of the next-shortest intervals as fit, each row as wide as the last
+        sizes = np.arange(1, order.size - first + 1) * lengths[order[first:]]
+        count = max(1, int(np.searchsorted(sizes, _WINDOW_ELEMENTS, side="right")))
+        group = order[first:first + count]
+        found[group] = _interval_argmax(values, starts[group], stops[group])
+        first += count
+    shorter = lengths < int(lengths.max())
+    if shorter.any():
+        nan_only = shorter & (lengths > 0)
+        nan_only[nan_only] = count_true_between(np.isnan(values), starts[nan_only], stops[nan_only]) \
+            == lengths[nan_only]
+        found[nan_only] = stops[nan_only]
+    return found
+
+
+def _interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     windows = interval_windows(values, starts, stops, fill=-np.inf)
     if windows.size == 0:
         return np.zeros(0, dtype=np.int64)
