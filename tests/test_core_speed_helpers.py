@@ -249,3 +249,80 @@ def test_stance_peaks_from_the_readings_equal_the_peaks_of_the_final_arrays() ->
             # other stances than the ones taken: none
             assert stance_peaks(loads, a[1:], b[1:]) is None
     assert taken > 100  # most sensors' peaks come from the readings
+
+
+def _old_cop_capability(layout: Any, used: np.ndarray) -> tuple[bool, bool, str]:
+    """``cop_capability`` as it was, worked out on every call."""
+    x, y = layout.x_mm[used], layout.y_mm[used]
+    if used.sum() < 3:
+        return False, False, f"COP needs at least 3 sensors ({int(used.sum())} used)"
+    centred = np.column_stack([x - x.mean(), y - y.mean()])
+    if np.linalg.matrix_rank(centred, tol=1e-6) < 2:
+        return False, False, "COP needs sensors that are not all in a line"
+    length = layout.foot_length_mm
+    anterior = x > length / 2
+    posterior = x < length / 3
+    front_spread = np.ptp(y[anterior]) if anterior.sum() >= 2 else 0.0
+    if not posterior.any() or front_spread < 0.1 * length:
+        return True, False, "CPEI needs medial and lateral sensors in the forefoot and a heel sensor"
+    return True, True, ""
+
+
+def test_cop_capability_worked_out_once_per_layout_is_as_before() -> None:
+    from insole._layout import builtin_layouts, get_layout
+    from insole.analysis._cop import cop_capability
+
+    rng = np.random.default_rng(37)
+    answers = set()
+    for name in builtin_layouts():
+        layout = get_layout(name)
+        k = layout.n_sensors
+        masks = [np.ones(k, dtype=bool), np.zeros(k, dtype=bool), np.arange(k) < 3, np.arange(k) >= k - 2]
+        masks += [rng.random(k) < p for p in (0.3, 0.6, 0.9) for _ in range(4)]
+        for used in masks:
+            for _ in range(2):  # the second time from the cache
+                found = cop_capability(layout, used)
+                assert found == _old_cop_capability(layout, used), (name, used)
+                answers.add(found[:2])
+    assert len(answers) >= 3  # COP and CPEI, COP only, neither: every branch was compared
+
+
+def test_step_and_stride_tables_made_at_once_equal_the_column_by_column_ones() -> None:
+    import pandas as pd
+
+    from insole.analysis._cop import cop_capability
+    from insole.analysis._events import detect_events
+    from insole.analysis._params import AnalysisParams
+    from insole.analysis._prepare import check_sensors, foot_loads, remove_offset
+    from insole.analysis._session import body_weight
+    from insole.analysis._stance import _step_table, _stride_table, stance_features
+    from insole.analysis._strides import add_bilateral_timing, exclude_out_of_step, foot_timing
+    from insole.simulate import SimulationParams, simulate
+
+    params = AnalysisParams()
+    for simulation in (SimulationParams(duration_s=60.0, seed=4, turns=2, standing_s=8.0, imu=True),
+                       SimulationParams(duration_s=45.0, seed=6, layout="gaitpdb8", pattern="irregular")):
+        recording = simulate(simulation)
+        loads, contacts, timing = {}, {}, {}
+        for side in recording.sides:
+            found = foot_loads(recording, check_sensors(recording, side, params))
+            contacts[side] = detect_events(found.force, float(recording.sample_rate_hz), params, valid=found.valid,
+                                           time_s=found.time_s, calibrated=True)
+            loads[side] = remove_offset(found, contacts[side], params)
+            timing[side] = foot_timing(loads[side], contacts[side], params)
+        timing = exclude_out_of_step(timing)
+        weight = body_weight(recording, loads, timing, params).value
+        for side in recording.sides:
+            features = stance_features(recording, side, loads[side], contacts[side], timing, weight, params)
+            # the old assembly: the table without "used", which is inserted, then the three bilateral columns added
+            tm = timing[side]
+            cop_ok, cpei_ok, _ = cop_capability(recording.layout, loads[side].sensor_used)
+            used = tm.step_used()
+            table, *_, columns = _step_table(recording, loads[side], tm, contacts[side], weight, params, cop_ok,
+                                             cpei_ok, None, used)
+            table.insert(table.columns.get_loc("kind") + 1, "used", used[columns["contact"]])
+            add_bilateral_timing({side: table}, timing)
+            pd.testing.assert_frame_equal(features.steps, table, check_exact=True)
+            pd.testing.assert_frame_equal(features.strides, _stride_table(table, tm), check_exact=True)
+            assert {"used", "step_time_s", "terminal_double_support_s"} <= set(features.steps.columns)
+            assert "double_support_pct" in features.strides.columns

@@ -31,6 +31,8 @@ Per stance (heel strike to toe off), on the samples with a COP:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from insole._layout import SensorLayout
@@ -47,10 +49,17 @@ def cop_capability(layout: SensorLayout, used: np.ndarray) -> tuple[bool, bool, 
     x, y = layout.x_mm[used], layout.y_mm[used]
     if used.sum() < 3:
         return False, False, f"COP needs at least 3 sensors ({int(used.sum())} used)"
+    return _placed(x.dtype.str, x.tobytes(), y.dtype.str, y.tobytes(), layout.foot_length_mm)
+
+
+@functools.lru_cache(maxsize=64)
+def _placed(x_dtype: str, x_bytes: bytes, y_dtype: str, y_bytes: bytes, length: float) -> tuple[bool, bool, str]:
+    """``cop_capability`` of three or more sensors at these positions (a layout's answer, worked out once: the
+    rank test is a LAPACK call, which the stance stage of each foot would otherwise make on its own thread)."""
+    x, y = np.frombuffer(x_bytes, dtype=x_dtype), np.frombuffer(y_bytes, dtype=y_dtype)
     centred = np.column_stack([x - x.mean(), y - y.mean()])
     if np.linalg.matrix_rank(centred, tol=1e-6) < 2:
         return False, False, "COP needs sensors that are not all in a line"
-    length = layout.foot_length_mm
     anterior = x > length / 2
     posterior = x < length / 3
     front_spread = np.ptp(y[anterior]) if anterior.sum() >= 2 else 0.0

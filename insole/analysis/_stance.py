@@ -29,7 +29,7 @@ from insole.analysis._regions import (
     stance_reductions,
 )
 from insole.analysis._segments import interval_windows, window_index
-from insole.analysis._strides import FootTiming, add_bilateral_timing
+from insole.analysis._strides import FootTiming, bilateral_timing
 
 __all__ = ["StanceFeatures", "stance_features"]
 
@@ -86,11 +86,13 @@ def stance_features(
     tm = timing[side]
     cop_ok, cpei_ok, why = cop_capability(recording.layout, loads.sensor_used)
     used = tm.step_used()
+    # the step table whole at once: its "used" column and (both feet's events being known by now) step time and
+    # double support are made with the rest, not inserted and added to the table column by column
     table, cop_xy, measured, per_sensor, columns = _step_table(
-        recording, loads, tm, contacts, body_weight, params, cop_ok, cpei_ok, stretches, used
+        recording, loads, tm, contacts, body_weight, params, cop_ok, cpei_ok, stretches, used, timing=timing,
+        side=side,
     )
-    step_used = used[columns["contact"]]
-    table.insert(table.columns.get_loc("kind") + 1, "used", step_used)
+    step_used = columns["used"]
     used_rows = measured & used
     idx = np.flatnonzero(used_rows)
     hs_u, to_u = tm.hs_index[idx], tm.to_index[idx]
@@ -101,10 +103,7 @@ def stance_features(
     # per-sensor arrays have one row per measured contact; keep the used ones
     measured_index = np.flatnonzero(measured)
     sensor = sensor_table(per_sensor, np.isin(measured_index, idx), loads.sensor_used, recording.layout)
-    # step time and double support need only both feet's events, known by now
-    # (the table is this call's own, not yet handed out)
-    add_bilateral_timing({side: table}, timing)
-    stride = _stride_table(table, tm)
+    stride = _stride_table(table, tm, arrays=columns)
     return StanceFeatures(side=side, steps=table, strides=stride, curves=curve, regions=region, sensors=sensor,
                           cop_possible=cop_ok, cpei_possible=cpei_ok, cop_note=why)
 
@@ -115,11 +114,14 @@ Stretch = tuple[int, np.ndarray, "np.ndarray | None"]
 Stretches = Callable[["np.ndarray | None"], Iterator[Stretch]]
 
 
-def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretches=None, used=None):
+def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretches=None, used=None, timing=None,
+                side=None):
     """One row per contact with both events; features for walking contacts without gaps.
 
-    Also the table's columns as the numpy arrays it was made of (for readers that want a few of them without
-    pandas' per-column cost)."""
+    Also the table's columns as the numpy arrays it was made of, in its order (for readers that want a few of them
+    without pandas' per-column cost). With ``used`` (each contact's ``step_used``) and ``timing`` (both feet's)
+    the table has, as ``stance_features`` gives it, a "used" column after "kind" and step time and double support
+    (``bilateral_timing``) after the metrics."""
     fs = foot.sample_rate_hz
     hs, to = tm.hs_index, tm.to_index
     complete = (hs >= 0) & (to >= 0) & (to > hs)
@@ -171,19 +173,27 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretch
         if "forefoot_share_pct" in regional and "toes_share_pct" in regional:
             # the front of the foot (everything in front of the midfoot): forefoot + toes
             columns["forefoot_toes_share_pct"] = regional["forefoot_share_pct"] + regional["toes_share_pct"]
+    whole: dict[str, np.ndarray] = {}  # columns of every row (not only the measured ones), after the metrics
+    if used is not None and timing is not None:
+        data = {name: values for key, values in data.items()
+                for name, values in ((key, values), ("used", used[contact]))[: 2 if key == "kind" else 1]}
+        whole = bilateral_timing(side, contact, timing)
     # the metrics (float, NaN where not measured) as one (contacts x metrics) block: one DataFrame of it beside
     # the few other columns, not a column each; ``data`` gets each metric's column of the block (views)
-    block = np.full((contact.size, len(columns)), np.nan, order="F")  # a column contiguous, as pandas keeps it
+    names = [*columns, *whole]
+    block = np.full((contact.size, len(names)), np.nan, order="F")  # a column contiguous, as pandas keeps it
     for j, values in enumerate(columns.values()):
         block[measured, j] = values
+    for j, values in enumerate(whole.values(), start=len(columns)):
+        block[:, j] = values
     head = pd.DataFrame(data)
-    for j, name in enumerate(columns):
+    for j, name in enumerate(names):
         data[name] = block[:, j]
     measured_all = np.zeros(hs.size, dtype=bool)
     measured_all[idx] = True
-    if not columns:
+    if not names:
         return head, cop_xy, measured_all, per_sensor, data
-    table = pd.concat([head, pd.DataFrame(block, columns=list(columns), copy=False)], axis=1)
+    table = pd.concat([head, pd.DataFrame(block, columns=names, copy=False)], axis=1)
     return table, cop_xy, measured_all, per_sensor, data
 
 
@@ -323,7 +333,12 @@ def _by_stretches(stretches: Stretches, foot: FootLoads, layout: SensorLayout, a
     return cop_columns, curves, regional, per_sensor
 
 
-def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
+def _stride_table(steps: pd.DataFrame, tm: FootTiming, arrays: Mapping[str, np.ndarray] | None = None
+                  ) -> pd.DataFrame:
+    """One row per stride, with the stance metrics of its first contact (``steps``' row of that contact).
+
+    ``arrays``: ``steps``' columns as the numpy arrays it was made of, in its order (``_step_table``'s), read in
+    place of the table's own columns (the same values, without pandas' per-column cost)."""
     m = tm.n_contacts
     if m < 2:
         names = ["stride", "heel_strike_s", "toe_off_s", "next_heel_strike_s", "stride_time_s", "stance_time_s",
@@ -354,17 +369,29 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming) -> pd.DataFrame:
         columns["heading_change_deg"] = tm.heading_change_deg
     # the stance metrics of each stride's first contact (NaN where that contact has no row), taken at once from the
     # step table's float columns (when every one is float64: else by the pandas join below)
-    extra = [c for c in steps.columns if c not in columns and c not in ("contact", "kind", "has_gap", "used")]
-    dtypes = steps.dtypes
-    if not all(dtypes[c] == np.float64 for c in extra) or not steps["contact"].is_unique:
+    if arrays is not None and len(arrays) == steps.shape[1]:
+        extra = [c for c in arrays if c not in columns and c not in ("contact", "kind", "has_gap", "used")]
+        contact = np.asarray(arrays["contact"])
+        plain = (all(arrays[c].dtype == np.float64 for c in extra)
+                 and bool(np.all(contact[1:] > contact[:-1])))  # rows in contact order: each contact once
+    else:
+        extra = [c for c in steps.columns if c not in columns and c not in ("contact", "kind", "has_gap", "used")]
+        dtypes = steps.dtypes
+        plain = all(dtypes[c] == np.float64 for c in extra) and steps["contact"].is_unique
+        contact = steps["contact"].to_numpy()
+        arrays = None
+    if not plain:
         return _stride_table_joined(steps, tm, columns)
-    contact = steps["contact"].to_numpy()
     picked = (contact >= 0) & (contact < m - 1)
     both = "initial_double_support_s" in extra and "terminal_double_support_s" in extra
     names = [*extra, "double_support_s", "double_support_pct"] if both else extra
     # one float block (strides x metrics) for every metric: one DataFrame of it, not a column each
     joined = np.full((m - 1, len(names)), np.nan)
-    joined[contact[picked], :len(extra)] = steps[extra].to_numpy()[picked]
+    if arrays is not None:
+        if extra:
+            joined[contact[picked], :len(extra)] = np.column_stack([arrays[c] for c in extra])[picked]
+    else:
+        joined[contact[picked], :len(extra)] = steps[extra].to_numpy()[picked]
     if both:
         initial, terminal = extra.index("initial_double_support_s"), extra.index("terminal_double_support_s")
         double = joined[:, initial] + joined[:, terminal]

@@ -48,6 +48,7 @@ __all__ = [
     "foot_timing",
     "exclude_out_of_step",
     "add_bilateral_timing",
+    "bilateral_timing",
     "EXCLUSION_REASONS",
     "heading_axis",
 ]
@@ -311,46 +312,53 @@ def add_bilateral_timing(steps: dict[str, pd.DataFrame], timing: Mapping[str, Fo
     event unknown (it fell in a gap): the event found would then not be the
     one that truly follows, and a step across a lost contact would be counted.
     """
-    for side, other in (("left", "right"), ("right", "left")):
+    for side in ("left", "right"):
         if side not in steps:
             continue
         table = steps[side]
-        nan = np.full(len(table), np.nan)
-        if other not in timing or timing[other].n_contacts == 0:
-            table["step_time_s"] = nan
-            table["initial_double_support_s"] = nan
-            table["terminal_double_support_s"] = nan
-            continue
-        own, theirs = timing[side], timing[other]
-        contact = table["contact"].to_numpy(dtype=np.int64)
-        hs = own.heel_strike_s[contact]
-        to = own.toe_off_s[contact]
-        # this foot's next contact (its heel strike, or its start where that is unknown)
-        own_order = own.heel_strike_order_s()
-        own_next = np.append(own_order, np.inf)[contact + 1]
+        for name, values in bilateral_timing(side, table["contact"].to_numpy(dtype=np.int64), timing).items():
+            table[name] = values
 
-        other_hs_order = theirs.heel_strike_order_s()
-        other_to_order = theirs.toe_off_order_s()
 
-        # step: the other foot's first contact starting after this heel strike
-        j = _index_after(hs, other_hs_order)
-        next_hs = _take(theirs.heel_strike_s, j)
-        ok = (next_hs < own_next) & _both_gap_free(own, theirs, hs, next_hs)
-        table["step_time_s"] = np.where(ok, next_hs - hs, np.nan)
+def bilateral_timing(side: str, contact: np.ndarray, timing: Mapping[str, FootTiming]) -> dict[str, np.ndarray]:
+    """``add_bilateral_timing``'s three columns for the step rows of ``side`` whose contacts are ``contact``, as
+    arrays (none for a side other than "left" or "right")."""
+    if side not in ("left", "right"):
+        return {}
+    other = "right" if side == "left" else "left"
+    if other not in timing or timing[other].n_contacts == 0:
+        nan = np.full(contact.size, np.nan)
+        return {"step_time_s": nan, "initial_double_support_s": nan, "terminal_double_support_s": nan}
+    own, theirs = timing[side], timing[other]
+    hs = own.heel_strike_s[contact]
+    to = own.toe_off_s[contact]
+    # this foot's next contact (its heel strike, or its start where that is unknown)
+    own_order = own.heel_strike_order_s()
+    own_next = np.append(own_order, np.inf)[contact + 1]
 
-        # initial double support: the other foot's contact under way at this
-        # heel strike (started before it, ending after it) ends inside this contact
-        j = _index_after(hs, other_to_order)
-        next_to = _take(theirs.toe_off_s, j)
-        started_before = _take(other_hs_order, j) <= hs
-        ok = started_before & (next_to < to) & _both_gap_free(own, theirs, hs, next_to)
-        table["initial_double_support_s"] = np.where(ok, next_to - hs, np.nan)
+    other_hs_order = theirs.heel_strike_order_s()
+    other_to_order = theirs.toe_off_order_s()
 
-        # terminal double support: the other foot's last contact starting before this toe off
-        k = _index_before(to, other_hs_order)
-        prev_hs = _take(theirs.heel_strike_s, k)
-        ok = (prev_hs > hs) & _both_gap_free(own, theirs, prev_hs, to)
-        table["terminal_double_support_s"] = np.where(ok, to - prev_hs, np.nan)
+    # step: the other foot's first contact starting after this heel strike
+    j = _index_after(hs, other_hs_order)
+    next_hs = _take(theirs.heel_strike_s, j)
+    ok = (next_hs < own_next) & _both_gap_free(own, theirs, hs, next_hs)
+    step_time = np.where(ok, next_hs - hs, np.nan)
+
+    # initial double support: the other foot's contact under way at this
+    # heel strike (started before it, ending after it) ends inside this contact
+    j = _index_after(hs, other_to_order)
+    next_to = _take(theirs.toe_off_s, j)
+    started_before = _take(other_hs_order, j) <= hs
+    ok = started_before & (next_to < to) & _both_gap_free(own, theirs, hs, next_to)
+    initial = np.where(ok, next_to - hs, np.nan)
+
+    # terminal double support: the other foot's last contact starting before this toe off
+    k = _index_before(to, other_hs_order)
+    prev_hs = _take(theirs.heel_strike_s, k)
+    ok = (prev_hs > hs) & _both_gap_free(own, theirs, prev_hs, to)
+    terminal = np.where(ok, to - prev_hs, np.nan)
+    return {"step_time_s": step_time, "initial_double_support_s": initial, "terminal_double_support_s": terminal}
 
 
 def _both_gap_free(own: FootTiming, theirs: FootTiming, start_s: np.ndarray, end_s: np.ndarray) -> np.ndarray:
