@@ -215,6 +215,11 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except InsoleError as error:
         _complain(args.command, f"error: {error}")
         return EXIT_FAILURE
+    except MemoryError as error:
+        # the machine's memory, not the user's input: exit 1 as for any other failure of a valid command (exit 2
+        # says "fix what you typed or gave", which would not help here)
+        _complain(args.command, f"error: {_memory_text(error, args)}")
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"insole {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -229,6 +234,21 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         # Other exceptions are programming errors and keep their traceback.
         _complain(args.command, f"error: {_os_error_text(error)}")
         return EXIT_BAD_INPUT
+
+
+# what a command was doing with its file when memory ran out, for "not enough memory to ANALYSE FILE"
+_MEMORY_VERB = {"analyze": "analyse", "report": "analyse", "dashboard": "analyse", "info": "read",
+                "convert": "convert", "export": "export", "recover": "recover"}
+
+
+def _memory_text(error: MemoryError, args: argparse.Namespace) -> str:
+    """``not enough memory to analyse FILE: what could not be allocated`` (numpy names the size it asked for)."""
+    path = getattr(args, "path", None)
+    verb = _MEMORY_VERB.get(args.command)
+    what = f"not enough memory to {verb} {path}" if verb and path is not None else \
+        f"not enough memory for 'insole {args.command}'"
+    detail = str(error).strip()
+    return f"{what}: {detail}" if detail else f"{what} (free some memory or use a machine with more)"
 
 
 def _os_error_text(error: OSError) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import sys
 import textwrap
 import threading
@@ -25,7 +26,6 @@ from insole._cli._arguments import MASS_KG_HELP, FormatChoices, add_recording_co
 from insole._cli._outputs import add_force_option, check_outputs, printable
 from insole._errors import AnalysisError, InputError, require_extra
 from insole._lazy import import_beside
-from insole.io import detect_format, load
 
 if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
     from insole._recording import Recording
@@ -128,32 +128,60 @@ def _meanwhile(work: Callable[[], Any]) -> Callable[[], Any]:
     return result
 
 
-def run(args: argparse.Namespace) -> int:
-    # every file this run will write, checked before any work ('-' is standard output)
+def _check_outputs(args: argparse.Namespace, inputs: list[Any]) -> Any:
+    """Every output this run will write, checked before any work ('-' is standard output); the tables folder.
+
+    Two outputs may not lead to one place: the same file twice (``check_outputs``), a file and the tables
+    folder (``--json o.json --tables o.json``), or a file inside the tables folder under one of its tables'
+    names (``--json out/tables.json --tables out``).
+    """
+    from insole._errors import OutputError
+    from insole._output import check_target
+
     outputs = [None if args.json == "-" else args.json]
     outputs += [getattr(args, _dest(output), None) for output in _EXTRA_OUTPUTS]
-    inputs = [p for p in (args.path, args.map) if p is not None]  # never written over, even with --force
-    check_outputs(outputs, force=args.force, inputs=inputs)
+    files = check_outputs(outputs, force=args.force, inputs=inputs)
     tables_dir = getattr(args, "tables", None)
-    if tables_dir is not None:
-        from insole._output import check_target
+    if tables_dir is None:
+        return None
+    folder = check_target(tables_dir, folder=True, inputs=inputs)
+    names = ("tables.json", *(f"{table}.parquet" for table in _TABLES))
+    where = os.path.realpath(folder)
+    for file in files:
+        if os.path.realpath(file) == where or (
+                file.name in names and os.path.realpath(file.parent if str(file.parent) else ".") == where):
+            raise OutputError(file, "is named for two outputs of this command; give each its own file")
+    for name in names if folder.is_dir() else ():
+        check_target(folder / name, force=args.force, inputs=inputs)
+    return tables_dir
 
-        folder = check_target(tables_dir, folder=True, inputs=inputs)
-        for name in ("tables.json", *(f"{table}.parquet" for table in _TABLES)) if folder.is_dir() else ():
-            check_target(folder / name, force=args.force, inputs=inputs)
+
+def run(args: argparse.Namespace) -> int:
+    inputs = [p for p in (args.path, args.map) if p is not None]  # never written over, even with --force
+    tables_dir = _check_outputs(args, inputs)
     if args.mass_kg is not None and not (0 < args.mass_kg < 500):
         raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
     for output in _EXTRA_OUTPUTS:
         if output.extra and getattr(args, _dest(output), None) is not None:
             require_extra(output.extra)
+    from insole.io import detect_format, load
+
     detected = None
     if args.format is None and args.map is None:
         detected = detect_format(args.path)  # a file of no known format is refused at once, before the imports below
+    elif args.format == "parquet" and args.map is None:
+        # forced as our Parquet: streamed only when it is one; any other file goes to load(path, "parquet") below,
+        # which refuses it as `insole info --format parquet` does (the streamed analysis of a path would detect
+        # the file's own format again and analyse it as that)
+        try:
+            detected = detect_format(args.path)
+        except InputError:
+            detected = None
     # without an output that reads the samples after the analysis (a report, a dashboard), our Parquet recording
     # is analysed as it is read, a stretch at a time (analyze of the path: memory flat in the recording's length)
     samples_read_after = any(getattr(args, _dest(output), None) is not None for output in _EXTRA_OUTPUTS)
     args.hands_over = samples_read_after  # those outputs keep the interpreter's own exit (insole._cli._hands_over)
-    if (args.format or detected) == "parquet" and args.map is None and not samples_read_after:
+    if detected == "parquet" and args.format in (None, "parquet") and args.map is None and not samples_read_after:
         return _finish(args, tables_dir, inputs, *_analyze_streamed(args))
     # the reader's own needs first, then the analysis' imports beside the reading
     import pyarrow.compute  # noqa: F401

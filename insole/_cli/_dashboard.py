@@ -15,10 +15,9 @@ import argparse
 import time
 from pathlib import Path
 
-from insole._cli._arguments import add_recording_command
+from insole._cli._arguments import FormatChoices, add_recording_command
 from insole._cli._outputs import add_force_option, check_outputs
 from insole._errors import InputError, RecordingError, require_extra
-from insole.io import formats
 
 __all__ = ["add_parser"]
 
@@ -39,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="HTML file to write (default: the recording's name with .html, in the current folder, "
                              "not beside the recording)")
-    parser.add_argument("--format", choices=sorted(formats()), help="force the input format instead of detecting it")
+    parser.add_argument("--format", choices=FormatChoices(), help="force the input format instead of detecting it")
     parser.add_argument("--map", type=Path, metavar="MAPPING",
                         help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md)")
     parser.add_argument("--mass-kg", type=float, metavar="M",

@@ -11,13 +11,14 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from insole._cli._arguments import FormatChoices, add_recording_command
 from insole._cli._outputs import printable
-from insole._recording import Recording
 from insole._version import __version__
-from insole.io import detect_format, load, read_stream
+
+if TYPE_CHECKING:  # the reader (numpy, pyarrow) is imported when the command runs, not for its --help
+    from insole._recording import Recording
 
 __all__ = ["add_parser", "describe", "INFO_SCHEMA", "INFO_SCHEMA_VERSION"]
 
@@ -72,6 +73,8 @@ def _finite(value: Any) -> Any:
 
 def describe(path: Path, format: str | None = None, *, mapping: Path | None = None) -> dict[str, Any]:
     """The facts ``insole info`` shows, as a JSON-ready dict (schema ``insole-info`` v1)."""
+    from insole.io import detect_format, load, read_stream
+
     path = Path(path)
     if mapping is not None:
         from insole.io import load_with_mapping
@@ -178,7 +181,7 @@ def _as_text(info: dict[str, Any]) -> str:
             lines.append(f"  {key:<13} {meta[key]}")
     for side, device in (meta.get("devices") or {}).items():
         shown = ", ".join(f"{k} {v}" for k, v in device.items() if v not in (None, ""))
-        lines.append(f"  {side} device   {shown}")
+        lines.append(f"  {side + ' device':<13} {shown}")  # aligned with the keys above ("right device" too)
     software = meta.get("software") or {}
     if software:
         lines.append("  software      " + ", ".join(f"{k} {v}" for k, v in software.items()))
