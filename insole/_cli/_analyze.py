@@ -95,7 +95,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 # The tables --tables writes (insole.io.analysis_tables of an Analysis), checked before the analysis starts.
 _TABLES = ("strides", "steps", "contacts", "curves", "regions", "sensors", "summary_per_foot", "summary_symmetry",
-           "summary")
+           "summary", "summary_body_weight", "summary_standing")
 
 
 def _dest(output: ExtraOutput) -> str:

@@ -64,7 +64,9 @@ def analysis_tables(analysis: Any) -> dict[str, pd.DataFrame]:
         tables = {"strides": analysis.strides_frame(), "steps": analysis.steps_frame(),
                   "contacts": _contacts(analysis), "curves": _stack_sides(analysis.curves),
                   "regions": analysis.regions_frame(), "sensors": analysis.sensors_frame(),
-                  **_summary_tables(analysis.summary)}
+                  **_summary_tables(analysis.summary),
+                  "summary_body_weight": _body_weight(analysis.summary.body_weight),
+                  "summary_standing": _standing(analysis.summary.standing)}
     elif isinstance(analysis, Mapping):
         tables = dict(analysis)
     elif callable(getattr(analysis, "tables", None)):
@@ -117,14 +119,59 @@ def _summary_tables(summary: Any) -> dict[str, pd.DataFrame]:
     for name, value in fields.items():
         if isinstance(value, pd.DataFrame):
             tables[f"summary_{name}"] = value.reset_index(drop=value.index.name is None)
-        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-            row[name] = float(value)
-        elif isinstance(value, Mapping) and value and all(
-                isinstance(v, (int, float, np.integer, np.floating)) for v in value.values()):
-            row.update({f"{name}_{k}": float(v) for k, v in value.items()})
+        elif _is_number(value):
+            row[name] = _number(value)
+        elif isinstance(value, Mapping) and value and all(_is_number(v) for v in value.values()):
+            row.update({f"{name}_{k}": _number(v) for k, v in value.items()})
     if row:
         tables["summary"] = pd.DataFrame([row])
     return tables
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _number(value: Any) -> int | float:
+    """A count stays an integer (``strides_used``: int64 in Parquet, as in the JSON); any other number a float."""
+    return int(value) if isinstance(value, (int, np.integer)) else float(value)
+
+
+def _body_weight(body_weight: Mapping[str, Any]) -> pd.DataFrame:
+    """``summary.body_weight`` as one row: its keys as columns, the plausible ratio's two ends as ``_low``/``_high``."""
+    row: dict[str, Any] = {}
+    for key, value in body_weight.items():
+        if key == "plausible_load_to_body_weight_ratio":
+            low, high = value if isinstance(value, (list, tuple)) and len(value) == 2 else (None, None)
+            row[f"{key}_low"], row[f"{key}_high"] = _plain(low), _plain(high)
+        else:
+            row[key] = _plain(value)
+    frame = pd.DataFrame([row])
+    for column in frame.columns:  # text (a null note too) and numbers (a null mass too), never a column of nulls
+        text = column in ("note", "source", "method", "unit")
+        frame[column] = frame[column].astype("string") if text else pd.to_numeric(frame[column]).astype("float64")
+    return frame
+
+
+def _standing(standing: Mapping[str, Any] | None) -> pd.DataFrame:
+    """``summary.standing`` as one row per standing segment: ``start_s``, ``end_s``, then the figures of all the
+    standing together (``duration_s``, ``left_pct``, ``right_pct``, ...), the same on every row; no rows (only
+    ``start_s`` and ``end_s``) when the recording has no standing."""
+    segments = list((standing or {}).get("segments") or [])
+    rest = {k: _plain(v) for k, v in (standing or {}).items() if k != "segments"}
+    rows = [{"start_s": float(s["start_s"]), "end_s": float(s["end_s"]), **rest} for s in segments]
+    if not rows:
+        return pd.DataFrame({"start_s": pd.Series([], dtype="float64"), "end_s": pd.Series([], dtype="float64")})
+    return pd.DataFrame(rows)
+
+
+def _plain(value: Any) -> Any:
+    """A number as int or float, a truth value as bool, anything else (text, None) as it is."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if _is_number(value):
+        return _number(value)
+    return value
 
 
 def footprint_table(recording: Recording, threshold: float | None = None) -> pd.DataFrame:
