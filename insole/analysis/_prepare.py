@@ -655,6 +655,7 @@ def _foot_loads(recording: Recording, checks: SensorChecks, per_sensor: bool) ->
     vendor = foot.channels.get("vendor_total_force_n")
     pressure = masked if unit == "kPa" else None
     load_weights = None
+    summed_here = True  # the force is the sensors' sum, an array of this call's own
     if unit == "N":
         load, load_unit = masked, "N"
         force = masked.sum(axis=0, dtype=np.float64)
@@ -675,7 +676,8 @@ def _foot_loads(recording: Recording, checks: SensorChecks, per_sensor: bool) ->
         force_unit, source = "N", "sum of sensor pressure x sensor area"
     elif vendor is not None:
         load, load_unit = masked, unit
-        force = np.asarray(vendor, dtype=np.float64)
+        force = np.asarray(vendor, dtype=np.float64)  # may be the recording's own array: never kept as it is
+        summed_here = False
         force_unit, source = "N", "the source's total-force channel (sensor areas unknown)"
     else:
         load, load_unit = masked, unit
@@ -686,7 +688,8 @@ def _foot_loads(recording: Recording, checks: SensorChecks, per_sensor: bool) ->
             + (" (pressures with unknown areas: equal areas assumed)" if unit == "kPa" else "")
         )
     valid = checks.valid & np.isfinite(force)
-    force = np.where(valid, force, np.nan)
+    if not (summed_here and valid.all()):  # (a sum of this call's own with every sample valid is its masked copy)
+        force = np.where(valid, force, np.nan)
     if not per_sensor:  # stand-ins of no samples, one object where the loads are the readings
         stand_in = np.zeros((masked.shape[0], 0), dtype=np.float32)
         load = stand_in if load is masked else load
@@ -1261,15 +1264,18 @@ def _quiet_sensors(values, valid, total, blocks: _Blocks, used, span, calibrated
     if weak.any():
         swing_low = t_min[:, None] + _SWING_FRACTION * t_range[:, None]
         loaded_high = t_min[:, None] + _LOADED_FRACTION * t_range[:, None]
-        swing = ((cut_total <= swing_low) & walking[:, None]).astype(values.dtype)
-        loaded = ((cut_total >= loaded_high) & walking[:, None]).astype(values.dtype)
-        n_swing, n_loaded = float(swing.sum()), float(loaded.sum())
+        in_swing = (cut_total <= swing_low) & walking[:, None]
+        in_loaded = (cut_total >= loaded_high) & walking[:, None]
+        # counted (what the sum of these masks as 0/1 readings counts, to well past any phase minimum)
+        n_swing, n_loaded = float(np.count_nonzero(in_swing)), float(np.count_nonzero(in_loaded))
         if n_swing >= _MIN_PHASE_SAMPLES and n_loaded >= _MIN_PHASE_SAMPLES:
             rows = np.flatnonzero(weak)
-            # a copy of the few weak rows; on long recordings every few samples settle these means
+            # a copy of every few samples of the few weak rows (on long recordings every few settle these means),
+            # picked before the rows are copied: only those samples are
             step = max(1, n // _WEAK_TEST_SAMPLES)
-            cut = blocks.cut(values)[rows][:, :, ::step].astype(np.float64)
-            swing, loaded = swing[:, ::step], loaded[:, ::step]
+            cut = blocks.cut(values)[:, :, ::step][rows].astype(np.float64)
+            swing = in_swing[:, ::step].astype(values.dtype)
+            loaded = in_loaded[:, ::step].astype(values.dtype)
             n_swing, n_loaded = float(swing.sum()), float(loaded.sum())
             swing_mean = np.einsum("kjb,jb->k", cut, swing) / n_swing
             swing_sd = np.sqrt(np.maximum(np.einsum("kjb,jb->k", cut * cut, swing) / n_swing - swing_mean ** 2, 0.0))
