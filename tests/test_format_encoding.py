@@ -14,7 +14,8 @@ from _data import shared_data_dir
 
 import insole
 from insole import FootSamples, Recording, RecordingMeta, get_layout
-from insole.io import read_parquet, write_parquet
+from insole.io import read_parquet, sensor_columns, write_parquet
+from insole.simulate import SimulationParams, simulate
 
 RATE_HZ = 100.0
 REPO = Path(__file__).resolve().parents[1]
@@ -140,3 +141,16 @@ def test_the_analysis_of_a_shipped_file_and_of_its_rewrite_is_the_same(shipped: 
     assert sorted(before) == sorted(now) and before
     for name, table in before.items():
         pd.testing.assert_frame_equal(now[name], table, check_exact=True, obj=name)
+
+
+def test_the_description_is_stored_once_without_pyarrows_schema_copy(tmp_path: Path) -> None:
+    # ARROW:schema would hold the description a second time, decoded by every reader on every open handle; the
+    # columns read back as the same types without it
+    recording = simulate(SimulationParams(duration_s=20.0, seed=3, layout="insole16"))
+    path = write_parquet(recording, tmp_path / "walk.parquet")
+    assert set(pq.read_metadata(path).metadata) == {b"insole.recording"}
+    schema = pq.read_schema(path)
+    assert (schema.field("side").type, schema.field("time_s").type, schema.field("valid").type) == \
+        (pa.string(), pa.float64(), pa.bool_())
+    assert {schema.field(name).type for name in sensor_columns(recording.layout, recording.unit)} == {pa.float32()}
+    assert insole.load(path).equals(recording)

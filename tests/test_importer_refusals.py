@@ -441,15 +441,16 @@ def test_write_parquet_that_fails_midway_leaves_the_old_file(tmp_path: Path, mon
     path = tmp_path / "walk.parquet"
     path.write_bytes(b"an earlier session")
 
-    real = pq.write_table
+    real = pq.ParquetWriter.write_table
 
-    def crash(table, where, **kwargs):
-        if not isinstance(where, (str, Path)):  # the writer's trial of encodings on a sample, in memory
-            return real(table, where, **kwargs)
-        Path(where).write_bytes(b"PAR1 half a file")
+    def crash(writer, table, **kwargs):  # the disk fills while the samples are written
+        if not isinstance(writer.where, (str, Path)):  # the writer's trial of encodings on a sample, in memory
+            return real(writer, table, **kwargs)
+        with open(writer.where, "wb") as half:
+            half.write(b"PAR1 half a file")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pq, "write_table", crash)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", crash)
     with pytest.raises(OSError):
         insole.io.write_parquet(recording, path, force=True)
     assert path.read_bytes() == b"an earlier session"
