@@ -65,6 +65,9 @@ def findings_provenance() -> dict[str, Any]:
         "codes": list(codes),
         "parameters": params().to_dict(),
         "reference_sets": [getattr(s, "name", str(s)) for s in sets],
+        "judged_against": ("each recording as the report judges it (insole.report._reference.judging_frame): a "
+                           "walk of a reference set's controls, or of such a person, against the set without that "
+                           "person; a walk of the MDC95's same-day pairs by the other pairs' MDC95"),
     }
 
 
