@@ -26,6 +26,7 @@ import pytest
 
 from insole.analysis import AnalysisParams, analyze, robust_cv_pct
 from insole.batch import TIMING_COLUMNS, EngineSpec, Job, discover, read_cohort, run_batch
+from insole.batch._cache import code_digest
 from insole.batch._engines import run_jobs
 from insole.batch._task import analyse_job
 from insole.io import load
@@ -381,3 +382,19 @@ def test_a_scheduler_without_workers_is_one_line(shared_data: Path, tmp_path: Pa
     finally:
         os.killpg(scheduler.pid, signal.SIGTERM)
         scheduler.wait(timeout=30)
+
+
+def test_the_cache_key_changes_with_the_findings_data_not_only_the_code(tmp_path: Path) -> None:
+    # a rebuilt reference set changes findings as a changed rule does: a row cached before it must not be reused
+    package = tmp_path / "insole"
+    (package / "report" / "_data" / "reference_sets").mkdir(parents=True)
+    (package / "analysis.py").write_text("x = 1\n")
+    reference = package / "report" / "_data" / "reference_sets" / "set.json"
+    reference.write_text('{"n": 38}')
+    digest = code_digest.__wrapped__  # the package's own digest is cached once per process: this tree's, afresh
+    before = digest(package)
+    reference.write_text('{"n": 37}')
+    assert digest(package) != before
+    (package / "notes.txt").write_text("not read")  # outside the findings' data: no part of the key
+    reference.write_text('{"n": 38}')
+    assert digest(package) == before

@@ -51,7 +51,7 @@ SURFACES: dict[str, list[str]] = {
         "CODES", "FindingParams", "PdfError", "REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "ReferenceSet", "Report",
         "SECTIONS", "build_reference_sets", "build_report", "discard_prestarted_pdf", "evaluate",
         "load_reference_sets", "prestart_pdf", "print_pdf", "render_html", "session_from_analysis",
-        "timing_variability", "write_html", "write_reference_sets", "write_report",
+        "timing_variability", "walk_identity", "write_html", "write_reference_sets", "write_report",
     ],
     "insole.plot": [
         "BUTTERFLY_ASSUMPTIONS", "SIDE_COLOURS", "SYMMETRY_METRICS", "cop_paths", "force_curves", "load_maps",
@@ -113,10 +113,12 @@ INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
     # test_core_identity pins every stage's helpers against the code they replaced, bit for bit; test_streamed_analysis
     # analyses the same file with the feet side by side and one after the other
     "insole.analysis": ("test_analysis_*", "test_lean_outputs.py", "test_core_identity.py",
-                        "test_streamed_analysis.py"),
+                        "test_core_speed_helpers.py", "test_streamed_analysis.py"),
     # test_views_agree reads each view's own rows (report, page, CLI text) to compare them with the analysis
     "insole.report": ("test_report_*", "test_findings_*", "test_evidence_table.py", "test_visual_checks.py",
-                      "test_views_agree.py"),
+                      "test_views_agree.py", "test_validate_findings.py"),
+    # the batch's findings columns against the report's, on the same files
+    "insole.batch._findings": ("test_report_agree_batch.py",),
     "insole.capture": ("test_capture_*", "test_source_*", "test_recover_*", "test_crash_safety.py",
                        "test_ble_emulation.py", "test_clinic_app.py"),
     # the C firmware's test drives a BLE capture through the collector, as the capture tests do

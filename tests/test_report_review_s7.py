@@ -80,16 +80,19 @@ def test_the_methods_state_the_load_asymmetry_rule_the_code_applies(gapt09, gaco
 
 def test_cadence_is_judged_against_the_persons_age_and_sex_band_not_a_parkinsons_study(gapt09, shared_data):
     gaco06_01 = _report(shared_data, "GaCo06_01")
-    for report, age, value in ((gaco06_01, 82, 102.66), (gapt09, 69, 121.73)):
+    # GaCo06 is one of the band's 11 men: judged against the other 10 (the band rebuilt without him)
+    for report, age, value, band, n in ((gaco06_01, 82, 102.66, (83.7, 134.6), 10),
+                                        (gapt09, 69, 121.73, (84.5, 132.7), 11)):
         row = _row(report, "cadence_steps_per_min")
         assert row.session == pytest.approx(value, abs=0.01)
         assert "113.8" not in row.reference and 76 not in row.references
-        assert row.reference.startswith("men aged 65 and over: 84.5–132.7 steps/min (95% prediction interval of 11 "
-                                        "real controls aged 65–86")
+        assert row.reference.startswith(f"men aged 65 and over: {band[0]:.1f}–{band[1]:.1f} steps/min (95% prediction "
+                                        f"interval of {n} real controls aged 65–86")
         assert f"[real controls, age {age} and male from the file]" in row.reference
         # judged against that band: inside it, so unmarked (the Parkinson's controls' band put both > 2 SD off)
-        assert row.real_range == pytest.approx((84.5, 132.7), abs=0.05)
+        assert row.real_range == pytest.approx(band, abs=0.05)
         assert row.outside == ()
+    assert "this person (GaCo06), one of the controls, left out" in _row(gaco06_01, "cadence_steps_per_min").reference
     assert "[76]" not in render_html(gaco06_01).split('id="references"')[0].split('id="key-numbers"')[-1]
 
 

@@ -38,11 +38,13 @@ ROW_SCHEMA_VERSION = "1"
 
 
 @lru_cache(maxsize=1)
-def code_digest() -> str:
-    """SHA-256 over the path and bytes of every ``.py`` file of the insole package (about 1 MB)."""
-    root = Path(__file__).resolve().parents[1]
+def code_digest(root: Path | None = None) -> str:
+    """SHA-256 over the path and bytes of every ``.py`` file of the insole package (about 1 MB) and of the data
+    files the findings read (``insole/report/_data``: reference sets, MDC95s, norms, evidence): a rebuilt reference
+    changes a finding as surely as a changed rule does, so a cached row made before it is not reused."""
+    root = root if root is not None else Path(__file__).resolve().parents[1]  # the package (another for a test)
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted([*root.rglob("*.py"), *(p for p in (root / "report" / "_data").rglob("*") if p.is_file())]):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

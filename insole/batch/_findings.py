@@ -39,8 +39,7 @@ NOT_FLAGGED = "not_flagged"
 def _engine() -> Any:
     """(evaluate, session_from_analysis, CODES, FindingParams, reference sets, walk_identity), loaded once per
     process."""
-    from insole.report import CODES, FindingParams, evaluate, load_reference_sets, session_from_analysis
-    from insole.report._reference import walk_identity
+    from insole.report import CODES, FindingParams, evaluate, load_reference_sets, session_from_analysis, walk_identity
 
     return (evaluate, session_from_analysis, tuple(CODES), FindingParams, tuple(load_reference_sets()),
             walk_identity)

@@ -21,6 +21,7 @@ from insole.report._reference import (
     build_reference_sets,
     load_reference_sets,
     timing_variability,
+    walk_identity,
     write_reference_sets,
 )
 
@@ -32,6 +33,9 @@ __all__ = [
     "prestart_pdf", "discard_prestarted_pdf",
     # the stored reference sets and how they are rebuilt (docs/scripts/rebuild_references.py, validate_findings.py)
     "ReferenceSet", "build_reference_sets", "write_reference_sets", "timing_variability",
+    # what tells whether a walk is one of the references' own, so that evaluate(walk=...) judges it without itself
+    # (insole batch gives it as the report does)
+    "walk_identity",
 ]
 
 
