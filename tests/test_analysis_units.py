@@ -215,6 +215,9 @@ def test_parameters_are_validated() -> None:
     assert AnalysisParams.from_dict(AnalysisParams().to_dict()) == AnalysisParams()
     with pytest.raises(AnalysisError, match="Recording"):
         analyze("not a recording")
+    # a file's name as text is refused with what to give instead (a new user tried analyze("walk.parquet"))
+    with pytest.raises(AnalysisError, match=r"not text: analyze\(Path\('walk.parquet'\)\) reads the file"):
+        analyze("walk.parquet")
 
 
 @pytest.fixture(scope="module")

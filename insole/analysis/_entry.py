@@ -58,8 +58,11 @@ def analyze(recording: Recording | os.PathLike[str], params: AnalysisParams | No
         and per-sensor loads, quality per foot and provenance (version,
         parameters, input, methods text and references).
     """
-    if isinstance(recording, os.PathLike):  # a path object (text is no recording: refused below, as always)
+    if isinstance(recording, os.PathLike):
         return _analyze_path(Path(recording), params)
+    if isinstance(recording, str):  # text is no recording (a path given as text would be read as one by mistake)
+        raise AnalysisError(f"analyze() needs a Recording or a file's pathlib.Path, not text: "
+                            f"analyze(Path({recording!r})) reads the file, or insole.load it first")
     from insole.analysis._pipeline import analyze_recording
 
     return analyze_recording(recording, params, owned=bool(overwrite_recording))
