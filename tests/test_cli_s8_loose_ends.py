@@ -189,11 +189,11 @@ def test_running_out_of_memory_is_one_line_and_exit_1(
 
 def test_running_out_of_memory_without_a_detail_says_what_to_do(
         walk: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import insole.io
+    import insole._cli._info
 
     def no_memory(*args: object, **kwargs: object) -> None:
         raise MemoryError
 
-    monkeypatch.setattr(insole.io, "load", no_memory)
+    monkeypatch.setattr(insole._cli._info, "describe", no_memory)
     line = _one_line_refusal(capsys, ["info", str(walk)], code=EXIT_FAILURE)
     assert line == f"insole info: error: not enough memory to read {walk} (free some memory or use a machine with more)"
