@@ -790,7 +790,10 @@ def known_answer_markdown(rows: Sequence[dict[str, Any]]) -> str:
         "themselves (the 10 % acceptance above). The figures were measured on the same controls the limits come "
         "from (leave-one-subject-out), and the statistics were chosen after seeing the earlier figures: they are "
         "not blind. Against the person's own baseline only the MDC95 must be exceeded, and the same changes are "
-        "found in most walks (below).",
+        "found in most walks (below). The whole-foot change scales every sensor of one foot, which is also what "
+        "one insole reading low does: it shows that a difference in force between the feet is found, not that a "
+        "spared leg would be told from an insole reading differently (the finding names both readings when the "
+        "stance times are alike, docs/report.md).",
         "",
     ]
     return "\n".join(lines)
