@@ -347,3 +347,51 @@ def test_the_weak_sensor_test_reads_the_same_samples_and_counts() -> None:
         mask = rng.random((blocks.count, blocks.size)) < rng.uniform(0, 1)
         assert float(np.count_nonzero(mask)) == float(mask.astype(np.float32).sum())
         assert _same(mask[:, ::step].astype(np.float32), mask.astype(np.float32)[:, ::step])
+
+
+def _old_symmetry_table(per_foot: Any, uncalibrated: bool = False) -> Any:
+    """``symmetry_table`` as it was: from the Series of the per-foot table."""
+    import pandas as pd
+
+    from insole.analysis._summary import SIGNED_METRICS, scales_with_force, symmetry_index_pct
+
+    columns = ["left_mean", "right_mean", "symmetry_index_pct", "difference", "uncalibrated_force"]
+    if "left_mean" not in per_foot or "right_mean" not in per_foot:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="metric"))
+    left = per_foot["left_mean"].astype(float)
+    right = per_foot["right_mean"].astype(float)
+    both = left.notna() & right.notna()
+    left, right = left[both], right[both]
+    si = symmetry_index_pct(right, left)
+    table = pd.DataFrame(
+        {
+            "left_mean": left,
+            "right_mean": right,
+            "symmetry_index_pct": pd.Series(np.where(left.index.isin(list(SIGNED_METRICS)), np.nan, si.to_numpy()),
+                                            index=si.index),
+            "difference": right - left,
+            "uncalibrated_force": np.array([bool(uncalibrated) and scales_with_force(m) for m in left.index],
+                                           dtype=bool),
+        }
+    )
+    table.index.name = "metric"
+    return table
+
+
+def test_symmetry_table_from_numpy_columns_equals_the_series_form() -> None:
+    import pandas as pd
+
+    from insole.analysis._summary import SIGNED_METRICS, symmetry_table
+
+    rng = np.random.default_rng(53)
+    names = [f"metric_{j}_n" for j in range(12)] + ["stance_time_s", "cadence_steps_per_min"] + sorted(SIGNED_METRICS)
+    for trial in range(60):
+        left, right = rng.normal(size=len(names)) * 10, rng.normal(size=len(names)) * 10
+        left[rng.random(len(names)) < 0.15] = np.nan
+        right[rng.random(len(names)) < (1.0 if trial % 10 == 0 else 0.1)] = np.nan  # sometimes no metric on both
+        left[rng.random(len(names)) < 0.05] = 0.0
+        per_foot = pd.DataFrame({"left_mean": left, "right_mean": right, "left_n": np.arange(len(names))},
+                                index=pd.Index(names, name="metric"))
+        for uncalibrated in (False, True):
+            pd.testing.assert_frame_equal(symmetry_table(per_foot, uncalibrated),
+                                          _old_symmetry_table(per_foot, uncalibrated), check_exact=True)

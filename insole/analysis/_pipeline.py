@@ -85,16 +85,24 @@ def analyze_recording(recording: Recording, params: AnalysisParams | None, owned
     timing = exclude_out_of_step({side: found[2] for side, found in per_foot.items()})
     weight = body_weight(recording, loads, timing, params)
 
-    def features_of(side: str) -> tuple[StanceFeatures, FootStatistics]:
+    uncalibrated = _uncalibrated(recording, loads)
+
+    def features_of(side: str) -> tuple[StanceFeatures, FootStatistics, dict[str, Any], FootEvents]:
         found = stance_features(recording, side, loads[side], contacts[side], timing, weight.value, params)
-        # the foot's stride statistics on its own thread (the summary's numbers, taken while the other foot works)
-        return found, foot_statistics(found.strides)
+        # the foot's stride statistics, quality and event table on its own thread (what the summary and the
+        # assembly take of this foot alone, made while the other foot works)
+        quality = foot_quality(loads[side], contacts[side], timing[side], params,
+                               _foot_notes(recording, loads[side], found, weight, uncalibrated),
+                               layout=recording.layout)
+        events = _foot_events(timing[side], contacts[side], found.steps)
+        return found, foot_statistics(found.strides), quality, events
 
     done = dict(zip(recording.sides, _per_side(features_of, recording, parallel=not owned)))
-    features = {side: found for side, (found, _) in done.items()}
-    foot_stats = {side: stats for side, (_, stats) in done.items()}
+    features = {side: found[0] for side, found in done.items()}
+    foot_stats = {side: found[1] for side, found in done.items()}
     summary = summarise(recording, loads, timing, features, weight, params, foot_stats=foot_stats)
-    return _assemble(recording, params, method, loads, contacts, timing, weight, features, summary)
+    return _assemble(recording, params, method, loads, contacts, timing, weight, features, summary,
+                     per_foot={side: (found[2], found[3]) for side, found in done.items()})
 
 
 def _assemble(
@@ -107,28 +115,23 @@ def _assemble(
     weight: BodyWeight,
     features: dict[str, StanceFeatures],
     summary: Any,
+    per_foot: dict[str, tuple[dict[str, Any], FootEvents]] | None = None,
 ) -> Analysis:
-    """The ``Analysis`` of the stages' results: quality notes per foot, methods text and provenance added."""
+    """The ``Analysis`` of the stages' results: quality notes per foot, methods text and provenance added.
+
+    ``per_foot``: each foot's quality and event table when the caller made them already (``analyze_recording``
+    does, on each foot's own thread); made here otherwise."""
     fs = float(recording.sample_rate_hz)
-    uncalibrated = any(loads[s].force_unit == "au" for s in recording.sides)
-    notes: dict[str, list[str]] = {side: [] for side in recording.sides}
-    for side in recording.sides:
-        foot = loads[side]
-        if features[side].cop_note:
-            notes[side].append(features[side].cop_note)
-        if foot.force_unit == "au":
-            notes[side].append("forces are in arbitrary units: force metrics are scaled by the walk's mean "
-                               "walking load (the 'body weight' of an au walk), not by a body weight")
-        if foot.sensor_load_unit != "N" and foot.sensor_used.sum() > 1:
-            notes[side].append("sensor areas unknown: regional shares and COP weight sensors as if equal in area")
-        if weight.note:
-            notes[side].append(weight.note)
-        if uncalibrated and len(recording.sides) == 2:
-            notes[side].append(_UNCALIBRATED_PAIR_NOTE)
-    quality = {
-        side: foot_quality(loads[side], contacts[side], timing[side], params, notes[side], layout=recording.layout)
-        for side in recording.sides
-    }
+    uncalibrated = _uncalibrated(recording, loads)
+    if per_foot is None:
+        per_foot = {
+            side: (foot_quality(loads[side], contacts[side], timing[side], params,
+                                _foot_notes(recording, loads[side], features[side], weight, uncalibrated),
+                                layout=recording.layout),
+                   _foot_events(timing[side], contacts[side], features[side].steps))
+            for side in recording.sides
+        }
+    quality = {side: per_foot[side][0] for side in recording.sides}
     ratio = weight.fields["load_to_body_weight_ratio"]
     facts = {
         "event_method": method,
@@ -162,7 +165,7 @@ def _assemble(
         "references": references_for(text),
     }
     steps = {side: features[side].steps for side in recording.sides}
-    events = {side: _foot_events(timing[side], contacts[side], steps[side]) for side in recording.sides}
+    events = {side: per_foot[side][1] for side in recording.sides}
     return Analysis(
         params=params,
         sides=tuple(recording.sides),
@@ -176,6 +179,29 @@ def _assemble(
         quality=quality,
         provenance=provenance,
     )
+
+
+def _uncalibrated(recording: Recording, loads: dict[str, FootLoads]) -> bool:
+    """Any foot's force in arbitrary units."""
+    return any(loads[s].force_unit == "au" for s in recording.sides)
+
+
+def _foot_notes(recording: Recording, foot: FootLoads, features: StanceFeatures, weight: BodyWeight,
+                uncalibrated: bool) -> list[str]:
+    """The quality notes of one foot the assembly adds to its checks' own (``foot_quality``'s ``notes``)."""
+    notes: list[str] = []
+    if features.cop_note:
+        notes.append(features.cop_note)
+    if foot.force_unit == "au":
+        notes.append("forces are in arbitrary units: force metrics are scaled by the walk's mean "
+                     "walking load (the 'body weight' of an au walk), not by a body weight")
+    if foot.sensor_load_unit != "N" and foot.sensor_used.sum() > 1:
+        notes.append("sensor areas unknown: regional shares and COP weight sensors as if equal in area")
+    if weight.note:
+        notes.append(weight.note)
+    if uncalibrated and len(recording.sides) == 2:
+        notes.append(_UNCALIBRATED_PAIR_NOTE)
+    return notes
 
 
 _UNCALIBRATED_PAIR_NOTE = (

@@ -203,21 +203,23 @@ def symmetry_table(per_foot: pd.DataFrame, uncalibrated: bool = False) -> pd.Dat
     columns = ["left_mean", "right_mean", "symmetry_index_pct", "difference", "uncalibrated_force"]
     if "left_mean" not in per_foot or "right_mean" not in per_foot:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="metric"))
-    left = per_foot["left_mean"].astype(float)
-    right = per_foot["right_mean"].astype(float)
-    both = left.notna() & right.notna()
+    # the columns as numpy arrays (the same values as the Series they were taken from), one DataFrame of them
+    left = per_foot["left_mean"].to_numpy(dtype=float)
+    right = per_foot["right_mean"].to_numpy(dtype=float)
+    both = ~np.isnan(left) & ~np.isnan(right)
     left, right = left[both], right[both]
+    metrics = per_foot.index[both]
+    names = metrics.tolist()
     si = symmetry_index_pct(right, left)
     table = pd.DataFrame(
         {
             "left_mean": left,
             "right_mean": right,
-            "symmetry_index_pct": pd.Series(np.where(left.index.isin(list(SIGNED_METRICS)), np.nan, si.to_numpy()),
-                                            index=si.index),
+            "symmetry_index_pct": np.where(np.array([m in SIGNED_METRICS for m in names], dtype=bool), np.nan, si),
             "difference": right - left,
-            "uncalibrated_force": np.array([bool(uncalibrated) and scales_with_force(m) for m in left.index],
-                                           dtype=bool),
-        }
+            "uncalibrated_force": np.array([bool(uncalibrated) and scales_with_force(m) for m in names], dtype=bool),
+        },
+        index=metrics,
     )
     table.index.name = "metric"
     return table
