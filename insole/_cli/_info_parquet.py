@@ -28,30 +28,30 @@ file whole as before: a refusal is the reader's own, word for word.
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from insole._layout import SensorLayout
-from insole._recording import SIDES, FootSamples, Mark, RecordingMeta, ReferenceEvents, adopted_foot
+from insole._recording import SIDES, UNITS, FootSamples, Mark, RecordingMeta, ReferenceEvents, adopted_foot
 from insole.io import sensor_columns
-from insole.io._format import (
-    _check_columns,
-    _column_numpy,
-    _described,
-    _description_from_schema,
-    _rows_by_side,
-    check_input_file,
-)
 
 __all__ = ["FootFacts", "ParquetFacts", "parquet_facts"]
 
 _AXES = ("x", "y", "z")
+# Where our writer keeps a recording's description, and the format it says (docs/recording-format.md); a file of
+# another version is loaded whole, by the reader that knows them all
+_META_KEY = b"insole.recording"
+_FORMAT = ("insole-recording", 1)
 # The largest finite float32 (a value beyond it is refused by the reader: it would become infinite)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -122,12 +122,13 @@ class ParquetFacts:
 def parquet_facts(path: Path) -> ParquetFacts | None:
     """What ``insole info`` shows of our Parquet recording ``path``, or None where it must be loaded whole."""
     try:
-        check_input_file(path)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None  # a FIFO or a device would be waited on: the whole reader refuses it without opening it
         file = pq.ParquetFile(path, pre_buffer=False)
     except Exception:  # noqa: BLE001 - whatever it is, the whole reader says it in its own words
         return None
     try:
-        return _facts(file, path)
+        return _facts(file)
     except MemoryError:
         raise
     except Exception:  # noqa: BLE001 - _Whole, or anything the checks did not foresee: the whole reader decides
@@ -137,18 +138,13 @@ def parquet_facts(path: Path) -> ParquetFacts | None:
         pa.default_memory_pool().release_unused()
 
 
-def _facts(file: pq.ParquetFile, path: Path) -> ParquetFacts:
+def _facts(file: pq.ParquetFile) -> ParquetFacts:
     schema = file.schema_arrow
-    description = _description_from_schema(schema, path, "Parquet")
+    description = json.loads((schema.metadata or {})[_META_KEY])
     layout, unit, rate, meta, reference_events, marks = _described(description)
-    if not (math.isfinite(rate) and rate > 0):
-        raise _Whole("sample rate")
     columns = sensor_columns(layout, unit)
-    _check_columns(schema, columns, path)
+    _check_columns(schema, columns)
     names = schema.names
-    side_type = schema.field("side").type
-    if not (pa.types.is_string(side_type) or pa.types.is_large_string(side_type)):
-        raise _Whole("side column")
     has_imu = "accel_x_g" in names
     accel = [f"accel_{a}_g" for a in _AXES]
     gyro = [f"gyro_{a}_dps" for a in _AXES]
@@ -173,6 +169,83 @@ def _facts(file: pq.ParquetFile, path: Path) -> ParquetFacts:
     if not feet:
         raise _Whole("no foot")
     return ParquetFacts(layout, unit, rate, feet, meta, reference_events, marks)
+
+
+def _described(description: Any) -> tuple[Any, ...]:
+    """Layout, unit, rate, meta, reference events and marks of our description, as the reader makes them; of
+    anything the reader might read otherwise or refuse (another version, a value of another type), ``_Whole``."""
+    if not isinstance(description, dict) or (description.get("format"), description.get("format_version")) != _FORMAT \
+            or isinstance(description.get("format_version"), bool):
+        raise _Whole("not version 1 of our format")
+    layout_dict, unit, rate = description["layout"], description["unit"], description["sample_rate_hz"]
+    if not isinstance(layout_dict, Mapping) or not isinstance(unit, str) or unit not in UNITS:
+        raise _Whole("layout or unit")
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not (math.isfinite(rate) and rate > 0):
+        raise _Whole("sample rate")
+    meta_dict, events_dict = description.get("meta"), description.get("reference_events")
+    channel_sides = description.get("channel_sides")
+    marks_list = description.get("marks") or []
+    if not all(value is None or isinstance(value, Mapping) for value in (meta_dict, events_dict, channel_sides)) \
+            or not isinstance(marks_list, list) or not all(isinstance(m, Mapping) for m in marks_list) \
+            or not all(isinstance(v, list) for v in (channel_sides or {}).values()) \
+            or not all(description.get(key) is None or isinstance(description[key], list)
+                       for key in ("imu_sides", "gyro_sides")):
+        raise _Whole("metadata of another type")
+    meta = RecordingMeta.from_dict(meta_dict or {})
+    events = ReferenceEvents.from_dict(events_dict) if events_dict else None
+    marks = tuple(Mark(m["time_s"], m["label"], m.get("kind", "mark")) for m in marks_list)
+    return SensorLayout.from_dict(layout_dict), unit, float(rate), meta, events, marks
+
+
+def _check_columns(schema: pa.Schema, columns: list[str]) -> None:
+    """Every column ours, once, of our writer's type: text side, true/false valid, numbers elsewhere."""
+    names = schema.names
+    if len(set(names)) != len(names) or any(c not in names for c in ("side", "time_s", "valid", *columns)):
+        raise _Whole("a column twice or missing")
+    for field in schema:
+        kind = field.type
+        good = (pa.types.is_string(kind) or pa.types.is_large_string(kind)) if field.name == "side" else \
+            pa.types.is_boolean(kind) if field.name == "valid" else \
+            (pa.types.is_floating(kind) or pa.types.is_integer(kind))
+        if not good:
+            raise _Whole(f"column {field.name} of type {kind}")
+
+
+def _numpy(column: pa.ChunkedArray) -> np.ndarray:
+    """A column of numbers or true/false without a missing value as one numpy array, from the Arrow buffers
+    (Arrow's own conversion imports pandas: 0.3 s, for nothing else here); a missing value is ``_Whole``."""
+    parts = []
+    for chunk in column.chunks:
+        if chunk.null_count:
+            raise _Whole("a missing value")
+        kind, n, offset = chunk.type, len(chunk), chunk.offset
+        data = chunk.buffers()[1]
+        if n == 0:
+            continue
+        if pa.types.is_boolean(kind):
+            bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=offset + n, bitorder="little")
+            parts.append(bits[offset:].astype(bool))
+        else:
+            code = "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
+            dtype = np.dtype(f"{code}{kind.bit_width // 8}")
+            parts.append(np.frombuffer(data, dtype=dtype, count=n, offset=offset * dtype.itemsize))
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _rows_by_side(table: pa.Table) -> dict[str, np.ndarray]:
+    """Row indices of each foot in ``table``'s side column (each chunk's few distinct texts compared, not a text
+    per row); a row of neither foot is ``_Whole``."""
+    found: dict[str, list[np.ndarray]] = {side: [] for side in SIDES}
+    start = 0
+    for chunk in table.column("side").chunks:
+        encoded = chunk.dictionary_encode()
+        if encoded.null_count or any(text not in SIDES for text in encoded.dictionary.to_pylist()):
+            raise _Whole("a row of neither foot")
+        codes = _numpy(pa.chunked_array([encoded.indices]))
+        for code, text in enumerate(encoded.dictionary.to_pylist()):
+            found[text].append(start + np.flatnonzero(codes == code))
+        start += len(chunk)
+    return {side: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64) for side, parts in found.items()}
 
 
 @dataclass(frozen=True)
@@ -206,8 +279,6 @@ def _pieces_by_side(file: pq.ParquetFile) -> dict[str, list[_Piece]]:
             blocks = [(str(stats.min), 0, rows)]
         else:
             rows_of = _rows_by_side(file.read_row_group(group, columns=["side"]))
-            if sum(r.size for r in rows_of.values()) != rows:
-                raise _Whole("a row of neither foot")
             blocks = sorted(((side, int(r[0]), int(r[-1]) + 1) for side, r in rows_of.items() if r.size),
                             key=lambda block: block[1])  # in the order of the rows
             if any(stop - start != rows_of[side].size for side, start, stop in blocks):
@@ -230,8 +301,8 @@ def _time_and_validity(file: pq.ParquetFile, pieces: list[_Piece]) -> tuple[np.n
     times, valids = [], []
     for piece in pieces:
         table = _read(file, piece, ["time_s", "valid"])
-        times.append(_column_numpy(table.column("time_s")).astype(np.float64, copy=False))
-        valids.append(_column_numpy(table.column("valid")).astype(bool, copy=False))
+        times.append(_numpy(table.column("time_s")).astype(np.float64, copy=False))
+        valids.append(_numpy(table.column("valid")).astype(bool, copy=False))
         del table
     return np.concatenate(times), np.concatenate(valids)
 
@@ -253,7 +324,7 @@ def _check_values(file: pq.ParquetFile, pieces: list[_Piece], columns: list[str]
                     raise _Whole(f"no statistics of {name}")  # (all values missing, or a writer that kept none)
                 least, most = float(stats.min), float(stats.max)
             else:
-                values = _column_numpy(_read(file, piece, [name]).column(name)).astype(np.float64, copy=False)
+                values = _numpy(_read(file, piece, [name]).column(name)).astype(np.float64, copy=False)
                 if values.size == 0 or np.isnan(values).all():
                     continue  # nothing but gaps: no value to refuse (the reader's reductions skip NaN too)
                 least, most = float(np.fmin.reduce(values)), float(np.fmax.reduce(values))
