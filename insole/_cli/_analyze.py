@@ -98,6 +98,21 @@ _TABLES = ("strides", "steps", "contacts", "curves", "regions", "sensors", "summ
            "summary", "summary_body_weight", "summary_standing")
 
 
+def detect_format(path: Path) -> str:
+    """``insole.io.detect_format``, imported when first used (``insole.io`` imports pyarrow and numpy: not for
+    ``insole analyze --help``)."""
+    from insole.io import detect_format as detect
+
+    return detect(path)
+
+
+def load(path: Path, format: str | None = None) -> Recording:
+    """``insole.io.load``, imported when first used (the command's own name for its whole-file reader)."""
+    from insole.io import load as read
+
+    return read(path, format)
+
+
 def _dest(output: ExtraOutput) -> str:
     return output.flag.lstrip("-").replace("-", "_")
 
@@ -164,8 +179,6 @@ def run(args: argparse.Namespace) -> int:
     for output in _EXTRA_OUTPUTS:
         if output.extra and getattr(args, _dest(output), None) is not None:
             require_extra(output.extra)
-    from insole.io import detect_format, load
-
     detected = None
     if args.format is None and args.map is None:
         detected = detect_format(args.path)  # a file of no known format is refused at once, before the imports below
