@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from _data import missing_reason, shared_data_dir
+from test_cli_device_options import _imported_by
 
 import insole
 from insole._cli import EXIT_BAD_INPUT, EXIT_FAILURE, main
@@ -126,18 +125,6 @@ def test_the_written_out_format_names_are_the_readers_formats() -> None:
     assert list(FORMAT_NAMES) == sorted(insole.io.formats())
 
 
-def _imported_by(*argv: str) -> set[str]:
-    code = (
-        "import json, sys\n"
-        "from insole._cli import main\n"
-        "try:\n"
-        f"    main({list(argv)!r})\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
-    return set(json.loads(result.stderr.splitlines()[-1]))
 
 
 @pytest.mark.parametrize("command", ["info", "analyze", "convert", "export", "report", "dashboard"])
