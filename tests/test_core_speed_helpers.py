@@ -395,3 +395,32 @@ def test_symmetry_table_from_numpy_columns_equals_the_series_form() -> None:
         for uncalibrated in (False, True):
             pd.testing.assert_frame_equal(symmetry_table(per_foot, uncalibrated),
                                           _old_symmetry_table(per_foot, uncalibrated), check_exact=True)
+
+
+def test_group_curves_built_from_smaller_groups_equal_the_sensor_by_sensor_ones() -> None:
+    from insole._layout import builtin_layouts, get_layout
+    from insole.analysis._regions import _group_curves, available_groups
+
+    rng = np.random.default_rng(59)
+    checked = 0
+    for name in builtin_layouts():
+        layout = get_layout(name)
+        k = layout.n_sensors
+        for used in (np.ones(k, dtype=bool), rng.random(k) < 0.7, rng.random(k) < 0.4):
+            groups = available_groups(layout, used)
+            pressure = np.abs(rng.normal(100, 80, (k, 500))).astype(np.float32)
+            pressure[rng.random(pressure.shape) < 0.3] = 0.0
+            before = pressure.copy()
+            found = _group_curves(pressure, groups)
+            assert _same(pressure, before)  # the sensors' rows are only read
+            assert list(found) == [g for g in sorted(groups, key=lambda g: int(groups[g].sum()))]
+            for group, mask in groups.items():
+                columns = np.flatnonzero(mask)
+                expected = pressure[columns[0]]  # the old way: the group's sensors one after the other
+                if columns.size > 1:
+                    expected = np.maximum(expected, pressure[columns[1]])
+                    for j in columns[2:]:
+                        np.maximum(expected, pressure[j], out=expected)
+                assert _same(found[group], expected), (name, group)
+                checked += 1
+    assert checked > 50

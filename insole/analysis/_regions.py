@@ -203,18 +203,44 @@ def stance_reductions(
         per_sensor[integral_name] = integral
         per_sensor[mean_name] = integral / stance_s
     if positive_pressure is not None:
+        pti = {group: reduce_intervals(np.add, curve, hs, to) * dt
+               for group, curve in _group_curves(positive_pressure, groups).items()}
         for group, mask in groups.items():
             columns = np.flatnonzero(mask)
             out[f"{group}_peak_pressure_kpa"] = per_sensor["peak_pressure_kpa"][:, columns].max(axis=1)
-            # the group's peak-pressure curve, built column by column (no big copies); a one-sensor
-            # group's curve is its sensor's own row (read, not copied)
-            curve = positive_pressure[columns[0]]
-            if columns.size > 1:
-                curve = np.maximum(curve, positive_pressure[columns[1]])
-                for j in columns[2:]:
-                    np.maximum(curve, positive_pressure[j], out=curve)
-            out[f"{group}_pti_kpa_s"] = reduce_intervals(np.add, curve, hs, to) * dt
+            out[f"{group}_pti_kpa_s"] = pti[group]
     return per_sensor, out
+
+
+def _group_curves(positive_pressure: np.ndarray, groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each group's peak-pressure curve: the largest pressure of its sensors, sample by sample.
+
+    Built row by row (no big copies); a one-sensor group's curve is its sensor's own row (read, not copied). The
+    smaller groups go first, and a group holding smaller ones (the midfoot its medial and lateral parts, the toes
+    the hallux and the lesser toes) starts from their curves: the largest of some values is the same number
+    however they are grouped, so each sample's curve value is the one taken sensor by sensor, with fewer passes.
+    """
+    curves: dict[str, np.ndarray] = {}
+    members: dict[str, frozenset[int]] = {}
+    for group in sorted(groups, key=lambda g: int(groups[g].sum())):  # the smaller groups first (a stable sort)
+        columns = np.flatnonzero(groups[group]).tolist()
+        wanted = frozenset(columns)
+        # the largest groups made already that lie inside this one, then the sensors they leave
+        parts: list[np.ndarray] = []
+        covered: set[int] = set()
+        for done in sorted(curves, key=lambda g: -len(members[g])):
+            if len(members[done]) > 1 and members[done] <= wanted and not members[done] <= covered:
+                parts.append(curves[done])
+                covered |= members[done]
+        parts += [positive_pressure[j] for j in columns if j not in covered]
+        curve = parts[0]
+        if len(parts) > 1:
+            curve = np.maximum(curve, parts[1])
+            for part in parts[2:]:
+                np.maximum(curve, part, out=curve)
+        curves[group] = curve
+        members[group] = wanted
+    return curves
 
 
 def regional_columns(per_sensor: dict[str, np.ndarray], group_pressure: dict[str, np.ndarray],
