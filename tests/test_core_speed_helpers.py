@@ -269,7 +269,7 @@ def _old_cop_capability(layout: Any, used: np.ndarray) -> tuple[bool, bool, str]
 
 
 def test_cop_capability_worked_out_once_per_layout_is_as_before() -> None:
-    from insole._layout import builtin_layouts, get_layout
+    from insole import builtin_layouts, get_layout
     from insole.analysis._cop import cop_capability
 
     rng = np.random.default_rng(37)
@@ -398,7 +398,7 @@ def test_symmetry_table_from_numpy_columns_equals_the_series_form() -> None:
 
 
 def test_group_curves_built_from_smaller_groups_equal_the_sensor_by_sensor_ones() -> None:
-    from insole._layout import builtin_layouts, get_layout
+    from insole import builtin_layouts, get_layout
     from insole.analysis._regions import _group_curves, available_groups
 
     rng = np.random.default_rng(59)
