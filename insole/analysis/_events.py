@@ -110,6 +110,10 @@ def lowpass_by_segment(values: np.ndarray, valid: np.ndarray, sample_rate_hz: fl
     Runs too short for the filter's edge padding are passed through unfiltered.
     A cutoff at or above 0.45 x the sample rate leaves the signal as it is.
     """
+    if cutoff_hz < 0.45 * sample_rate_hz and values.ndim == 1 and values.dtype == np.float64 and valid.all():
+        sos = _butter_lowpass(float(cutoff_hz), float(sample_rate_hz))
+        if values.size > 3 * (2 * len(sos) + 1):  # one run of valid samples, the whole signal: filtered as it is
+            return zero_phase(sos, values)  # (a new array, as the copy below filled in place)
     out = np.where(valid, values, np.nan).astype(float, copy=False)  # float64 already for a float64 force
     if cutoff_hz >= 0.45 * sample_rate_hz:
         return out
