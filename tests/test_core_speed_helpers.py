@@ -458,3 +458,21 @@ def test_low_pass_of_a_signal_without_gaps_is_the_one_of_its_masked_copy() -> No
             found = lowpass_by_segment(values, valid, rate, cutoff)
             assert _same(found, _old_lowpass_by_segment(values, valid, rate, cutoff)), (trial, rate, cutoff)
             assert _same(values, before) and found is not values  # the signal is only read
+
+
+def test_region_masks_worked_out_once_equal_the_layouts_own() -> None:
+    from insole import builtin_layouts, get_layout
+    from insole.analysis._quality import FLAG_REGION_GROUPS
+    from insole.analysis._regions import REPORTED_GROUPS, layout_region_mask
+
+    checked = 0
+    for name in builtin_layouts():
+        layout = get_layout(name)
+        groups = {*FLAG_REGION_GROUPS, *REPORTED_GROUPS, "front", "rearfoot", "whole_foot", *layout.regions}
+        for group in sorted(groups):
+            for _ in range(2):  # the second time from the cache
+                mask = layout_region_mask(layout, group)
+                assert _same(mask, layout.region_mask(group)), (name, group)
+                assert not mask.flags.writeable
+                checked += 1
+    assert checked > 100

@@ -10,6 +10,7 @@ import numpy as np
 from insole.analysis._events import Contacts
 from insole.analysis._params import AnalysisParams
 from insole.analysis._prepare import FootLoads
+from insole.analysis._regions import layout_region_mask
 from insole.analysis._segments import runs
 from insole.analysis._strides import EXCLUSION_REASONS, FootTiming
 
@@ -195,7 +196,7 @@ def _with_reader_keys(flags: list[dict[str, Any]], n_sensors: int,
 
 def _regions_by_sensor(layout: SensorLayout) -> dict[str, tuple[str, ...]]:
     """Each sensor of the layout -> the ``FLAG_REGION_GROUPS`` it lies in (in that order)."""
-    masks = [(group, layout.region_mask(group)) for group in FLAG_REGION_GROUPS]
+    masks = [(group, layout_region_mask(layout, group)) for group in FLAG_REGION_GROUPS]
     return {name: tuple(group for group, mask in masks if bool(mask[j]))
             for j, name in enumerate(layout.sensor_names)}
 

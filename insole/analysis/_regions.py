@@ -107,6 +107,19 @@ def _group_masks(regions: tuple[str, ...]) -> dict[str, np.ndarray]:
     return masks
 
 
+def layout_region_mask(layout: SensorLayout, group: str) -> np.ndarray:
+    """``layout.region_mask(group)``, worked out once per layout's regions and group (a read-only array: the cache
+    hands the same one out again); the quality notes and the standing split ask for a few of them per foot."""
+    return _region_mask(tuple(layout.regions), group)
+
+
+@functools.lru_cache(maxsize=256)
+def _region_mask(regions: tuple[str, ...], group: str) -> np.ndarray:
+    mask = np.isin(np.asarray(regions), REGION_GROUPS.get(group, (group,)))  # SensorLayout.region_mask's own test
+    mask.flags.writeable = False
+    return mask
+
+
 def _per_sensor(ufunc: np.ufunc, rows_t: np.ndarray, hs: np.ndarray, to: np.ndarray) -> np.ndarray:
     """(stances, sensors) reductions over ``[hs, to)`` of a (sensors, samples) array.
 

@@ -19,6 +19,7 @@ from insole._errors import AnalysisError
 from insole._recording import Recording
 from insole.analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
 from insole.analysis._prepare import FootLoads
+from insole.analysis._regions import layout_region_mask
 from insole.analysis._result import Summary
 from insole.analysis._segments import reduce_intervals
 from insole.analysis._stance import StanceFeatures
@@ -267,8 +268,8 @@ def standing_split(
         inside &= foot.valid
         means[side] = float(np.nanmean(foot.force[inside])) if inside.any() else float("nan")
         layout = recording.layout
-        front = layout.region_mask("front") & foot.sensor_used
-        rear = layout.region_mask("rearfoot") & foot.sensor_used
+        front = layout_region_mask(layout, "front") & foot.sensor_used
+        rear = layout_region_mask(layout, "rearfoot") & foot.sensor_used
         if front.any() and rear.any() and inside.any():
             # shares of the whole foot's load (the midfoot takes the rest)
             positive = foot.positive_load_t
