@@ -216,6 +216,7 @@ def mark(name):
     times = os.times()
     marks.append((name, time.perf_counter(), times.user + times.system))
 mark("start")
+import numpy, pyarrow.parquet  # the command imports them once it has parsed its arguments
 import insole._cli._analyze
 mark("the command's imports (numpy, pyarrow, the reader)")
 from insole.analysis import analyze, write_json
