@@ -398,3 +398,15 @@ def test_the_cache_key_changes_with_the_findings_data_not_only_the_code(tmp_path
     (package / "notes.txt").write_text("not read")  # outside the findings' data: no part of the key
     reference.write_text('{"n": 38}')
     assert digest(package) == before
+
+
+def test_finding_columns_are_text_whether_or_not_any_recording_has_the_finding() -> None:
+    # bench_batch found the cohort of 60 recordings and the first 60 rows of the cohort of 200 typed apart: a side
+    # column all empty was Python objects, one with a side in it text
+    from insole.batch._run import cohort_frame
+
+    none = cohort_frame([{"recording_id": f"r{k}", "path": f"p{k}", "finding_x_side": None} for k in range(3)])
+    some = cohort_frame([{"recording_id": f"r{k}", "path": f"p{k}", "finding_x_side": ("left" if k == 3 else None)}
+                         for k in range(4)])
+    assert none["finding_x_side"].dtype == some["finding_x_side"].dtype
+    assert none["finding_x_side"].equals(some["finding_x_side"].iloc[:3])

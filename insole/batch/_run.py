@@ -343,6 +343,12 @@ def _consistent_types(frame: pd.DataFrame) -> pd.DataFrame:
         kinds = {type(v) for v in frame[column] if v is not None and not (isinstance(v, float) and v != v)}
         if len(kinds) > 1 and not kinds <= {int, float}:
             frame[column] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in frame[column]]
+    # the finding columns are text (a confidence, a side, a list): text whatever the rows hold, so that a cohort in
+    # which no recording has a finding on a side has the same column type as one in which some do
+    for column in frame.columns:
+        if str(column).startswith("finding") and frame[column].dtype == object and all(
+                v is None or isinstance(v, str) or (isinstance(v, float) and v != v) for v in frame[column]):
+            frame[column] = frame[column].astype("str")
     return frame
 
 
