@@ -86,7 +86,8 @@ def test_the_robust_stride_time_cv_is_one_number_in_every_view(shared_data: Path
     controls = reference_set_for(load_reference_sets(), "gaitpdb8", kind="real").foot_metric("stride_robust_cv_pct")
     assert controls.n == controls.people == 38  # one value per control: the mean of the two feet
     assert row.real_range == (min(controls.values), max(controls.values))
-    # GaPt23 (Parkinson's, Hoehn & Yahr 3): 5.89 % and 8.14 %, above every control (at most 4.01 %, the mean of both feet)
+    # GaPt23 (Parkinson's, Hoehn & Yahr 3): 5.89 % and 8.14 %, above every control (at most 4.01 %, the mean of
+    # both feet)
     assert row.outside == ("left", "right") and row.real_range[1] < min(robust.values())
     data = report.to_dict()
     assert data["summary"]["feet"]["left"]["stride_robust_cv_pct"] == pytest.approx(robust["left"], abs=1e-4)
