@@ -18,12 +18,13 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from insole._errors import missing_extra
 
-__all__ = ["import_beside", "lazy_surface"]
+__all__ = ["import_beside", "lazy_surface", "quick_switching"]
 
 
 def lazy_surface(package: str, homes: Mapping[str, str], submodules: Iterable[str] = ()
@@ -77,3 +78,29 @@ def import_beside(module: str, names: Iterable[str] = ()) -> threading.Thread:
     thread = threading.Thread(target=work, name="insole-imports", daemon=True)
     thread.start()
     return thread
+
+
+# While a second thread imports (Python, holding the interpreter lock), a thread reading a file and computing (Arrow
+# and numpy calls that let go of the lock after each) gets the lock back within this long of asking for it, instead
+# of the interpreter's default 5 ms
+SWITCH_WHILE_IMPORTING_S = 0.0005
+
+
+@contextmanager
+def quick_switching() -> Iterator[None]:
+    """The interpreter's switch interval at most ``SWITCH_WHILE_IMPORTING_S`` inside the block.
+
+    The interval is the process's: it is restored after the block unless another thread changed it meanwhile,
+    and a block entered while it is already that short leaves it alone, so that two threads in such blocks at
+    once never leave it lowered for good.
+    """
+    before = sys.getswitchinterval()
+    if before <= SWITCH_WHILE_IMPORTING_S:
+        yield
+        return
+    sys.setswitchinterval(SWITCH_WHILE_IMPORTING_S)
+    try:
+        yield
+    finally:
+        if sys.getswitchinterval() == SWITCH_WHILE_IMPORTING_S:
+            sys.setswitchinterval(before)

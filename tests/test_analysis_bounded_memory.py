@@ -97,3 +97,20 @@ def test_an_hour_with_dropouts_or_long_standing_detects_events_in_bounded_memory
     # contact begins in the gap: 30 of every 2,000 samples, so a few percent)
     near = np.abs(placed_s[:, None] - found_s[None, :]).min(axis=1) <= 0.05
     assert near.mean() >= (0.95 if change == "dropouts" else 0.99), f"{near.sum()} of {placed_s.size}"
+
+
+def test_quick_switching_restores_the_interval_and_never_leaves_it_lowered() -> None:
+    # the streamed analysis lowers the process's switch interval while pandas is imported beside its first pass;
+    # two such blocks at once (two threads analysing files) must not leave it lowered for good
+    import sys
+
+    from insole._lazy import SWITCH_WHILE_IMPORTING_S, quick_switching
+
+    before = sys.getswitchinterval()
+    assert before > SWITCH_WHILE_IMPORTING_S
+    with quick_switching():
+        assert sys.getswitchinterval() == SWITCH_WHILE_IMPORTING_S
+        with quick_switching():  # another thread's block, entered meanwhile: leaves it alone
+            assert sys.getswitchinterval() == SWITCH_WHILE_IMPORTING_S
+        assert sys.getswitchinterval() == SWITCH_WHILE_IMPORTING_S
+    assert sys.getswitchinterval() == before

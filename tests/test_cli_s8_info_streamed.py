@@ -9,7 +9,6 @@ go the whole way and say what the reader says.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from _data import missing_reason, shared_data_dir
 import insole
 from insole import FootSamples, Recording
 from insole._cli import EXIT_BAD_INPUT, _info_parquet, main
+from insole.io import _format as recording_format
 from insole.simulate import SimulationParams, simulate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,14 +48,13 @@ def _same_either_way(path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 def small_row_groups(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Files written in row groups of 700 rows: a foot in several groups, one group shared by both feet (as an
     hour's file is in groups of 360,000 rows)."""
-    # the writer's own options (insole.io's format module), with smaller row groups
-    target = "insole.io._format.parquet_write_options"
-    options = importlib.import_module(target.rsplit(".", 1)[0]).parquet_write_options
+    # the writer's own options, with smaller row groups
+    options = recording_format.parquet_write_options
 
     def smaller(table):
         return {**options(table), "row_group_size": 700}
 
-    monkeypatch.setattr(target, smaller)
+    monkeypatch.setattr(recording_format, "parquet_write_options", smaller)
     yield
 
 

@@ -328,27 +328,6 @@ def test_step_and_stride_tables_made_at_once_equal_the_column_by_column_ones() -
             assert "double_support_pct" in features.strides.columns
 
 
-def test_the_weak_sensor_test_reads_the_same_samples_and_counts() -> None:
-    """``_quiet_sensors``' test of weak sensors now strides before it copies the weak rows, and counts its phase
-    masks instead of summing them as readings: the same arrays and the same counts."""
-    from insole.analysis._params import AnalysisParams
-    from insole.analysis._prepare import _Blocks
-
-    rng = np.random.default_rng(43)
-    for _ in range(40):
-        k, n = int(rng.integers(2, 20)), int(rng.integers(2000, 40_000))
-        values = rng.normal(100, 50, (k, n)).astype(np.float32)
-        blocks = _Blocks(values, np.ones(n, dtype=bool), 100.0, AnalysisParams())
-        rows = np.flatnonzero(rng.random(k) < 0.4)
-        step = int(rng.integers(1, 9))
-        old = blocks.cut(values)[rows][:, :, ::step].astype(np.float64)
-        new = blocks.cut(values)[:, :, ::step][rows].astype(np.float64)
-        assert _same(new, old)
-        mask = rng.random((blocks.count, blocks.size)) < rng.uniform(0, 1)
-        assert float(np.count_nonzero(mask)) == float(mask.astype(np.float32).sum())
-        assert _same(mask[:, ::step].astype(np.float32), mask.astype(np.float32)[:, ::step])
-
-
 def _old_symmetry_table(per_foot: Any, uncalibrated: bool = False) -> Any:
     """``symmetry_table`` as it was: from the Series of the per-foot table."""
     import pandas as pd

@@ -449,3 +449,22 @@ def test_a_damaged_row_group_is_refused_as_the_reader_refuses_it(tmp_path: Path,
     assert main(["analyze", str(path), "--json", str(tmp_path / "out.json")]) == 2
     assert str(refused.value) in capsys.readouterr().err
     assert not (tmp_path / "out.json").exists()
+
+
+def test_a_stated_sensor_saturation_is_read_by_the_streamed_analysis_too(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # the checks read meta.extra["saturation_kpa"] (docs/analysis-methods.md); the streamed reader, which leaves the
+    # simulator's known answer out of memory, once dropped every extra with it (a final read found it: no sensor
+    # flagged saturated streamed, eight when loaded whole)
+    recording = simulate(SimulationParams(duration_s=60.0, seed=1, layout="insole16"))
+    left = recording.samples("left")
+    values = np.array(left.values, dtype=np.float32)
+    ceiling = np.float32(0.6 * values[:, 0].max())
+    plateau = values[:, 0] >= ceiling
+    values[plateau, 0] = ceiling + np.random.default_rng(0).normal(0, 0.5, int(plateau.sum())).astype(np.float32)
+    recording = recording.replace(left=dataclasses.replace(left, values=values)).with_meta(
+        extra={**recording.meta.extra, "saturation_kpa": float(ceiling) - 3.0})
+    expected = analyze(recording)
+    assert any(flag.get("status") == "saturated" for flag in expected.quality["left"]["sensor_flags"])
+    path = write_parquet(recording, tmp_path / "clipped.parquet")
+    _same(_streamed(path, monkeypatch), expected, "a stated saturation")

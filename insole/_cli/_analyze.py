@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from insole._cli._arguments import MASS_KG_HELP, FormatChoices, add_recording_command
 from insole._cli._outputs import add_force_option, check_outputs, printable
 from insole._errors import AnalysisError, InputError, require_extra
-from insole._lazy import import_beside
+from insole._lazy import import_beside, quick_switching
 
 if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
     from insole._recording import Recording
@@ -202,19 +202,17 @@ def run(args: argparse.Namespace) -> int:
     # the stages' modules (pandas under them), by public names whose homes they are
     importing = import_beside("insole.analysis", ("analyze", "write_json", "stride_timing", "stance_features",
                                                   "summarise"))
-    # the reader takes the interpreter lock back after each Arrow or numpy call: asked for, it gets it
-    # within 0.5 ms instead of the default 5 ms while the other thread runs Python
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(min(switch, 0.0005))
+    # the reader takes the interpreter lock back quickly after each Arrow or numpy call while the other thread
+    # runs Python
     try:
-        if args.map is not None:
-            from insole.io import load_with_mapping
+        with quick_switching():
+            if args.map is not None:
+                from insole.io import load_with_mapping
 
-            recording = load_with_mapping(args.path, args.map)
-        else:
-            recording = load(args.path, args.format)
+                recording = load_with_mapping(args.path, args.map)
+            else:
+                recording = load(args.path, args.format)
     finally:
-        sys.setswitchinterval(switch)
         importing.join()  # on bad input too: no import left running while the process exits
     from insole.analysis import AnalysisParams, analyze
 

@@ -9,12 +9,11 @@ Arrow, and runs while a second thread imports the later stages and pandas.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from insole._errors import AnalysisError
-from insole._lazy import import_beside
+from insole._lazy import import_beside, quick_switching
 from insole.analysis._params import AnalysisParams
 
 if TYPE_CHECKING:
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["analyze", "event_method"]
 
-_SWITCH_WHILE_IMPORTING_S = 0.0005
 
 
 def analyze(recording: Recording | os.PathLike[str], params: AnalysisParams | None = None, *,
@@ -80,16 +78,14 @@ def _analyze_path(path: Path, params: AnalysisParams | None) -> Analysis:
         importing = import_beside("insole.analysis._pipeline")
         from insole.analysis._streamed import NotStreamable, analyze_parquet
 
-        # while the import runs Python on the other thread, the reader and numpy take the interpreter lock back
-        # after each call of theirs that let go of it: asked for, it comes within 0.5 ms instead of the default 5
-        switch = sys.getswitchinterval()
-        sys.setswitchinterval(min(switch, _SWITCH_WHILE_IMPORTING_S))
+        # the first pass's reads and numpy calls get the interpreter lock back quickly while the import runs Python
+        # on the other thread (the interval lowered for the streamed analysis, restored after it)
         try:
-            return analyze_parquet(path, params, event_method, _assemble)
+            with quick_switching():
+                return analyze_parquet(path, params, event_method, _assemble)
         except NotStreamable:
             pass  # another writer's file, or one the reader refuses (with its own message): read whole
         finally:
-            sys.setswitchinterval(switch)
             importing.join()
     from insole.analysis._pipeline import analyze_recording
 

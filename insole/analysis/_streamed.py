@@ -161,13 +161,14 @@ class _Feet:
             raise NotStreamable("no insole metadata")
         description = json.loads(raw)
         del raw
-        # the analysis reads the layout, unit, rate and sides, and of the meta its source, subject and body mass;
-        # a recording's extras (a simulated one's known answer: the events placed and a table of every step, 14 MB
-        # of text at 8 h, some 60 MiB parsed) stay in the file for whoever checks against them, not beside the
-        # samples here
+        # a simulated recording's known answer (the events placed, and the simulator's table of every step: 14 MB
+        # of text at 8 h, some 60 MiB parsed) is for whoever checks against it, and no stage reads it: it stays in
+        # the file, not beside the samples here (the rest of the meta's extras stay: the checks read a stated
+        # sensor saturation there)
         description.pop("reference_events", None)
-        if isinstance(description.get("meta"), dict):
-            description["meta"].pop("extra", None)
+        extra = (description.get("meta") or {}).get("extra") if isinstance(description.get("meta"), dict) else None
+        if isinstance(extra, dict) and isinstance(extra.get("simulation"), dict):
+            extra["simulation"] = {k: v for k, v in extra["simulation"].items() if k != "steps"}
         if (description.get("format"), description.get("format_version")) != _FORMAT:
             raise NotStreamable("not version 1 of our format")
         self.description = description
