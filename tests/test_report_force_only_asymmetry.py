@@ -39,7 +39,7 @@ def _reading_low(recording, side: str, gain: float):
 @pytest.mark.parametrize("name, side", [("GaCo01_01", "left"), ("SiCo01_01", "right"), ("JuCo01_01", "left")])
 def test_one_insole_reading_low_is_named_as_the_other_reading(shared_data: Path, name: str, side: str):
     # the set without the walk's own person (the report's rule), so that the walk is not judged against itself
-    from insole.report._build import sets_without_self
+    from insole.report._reference import sets_without_self
 
     original = load(shared_data / "gaitpdb" / f"{name}.txt")
     recording = _reading_low(original, side, 0.85)

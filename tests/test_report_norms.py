@@ -16,15 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from insole.report._build import (
-    NormBand,
-    build_norm_bands,
-    key_numbers,
-    load_norms,
-    norm_band_for,
-    norm_stats,
-    person_record,
-)
+from insole.report._build import key_numbers, person_record
+from insole.report._reference import NormBand, build_norm_bands, load_norms, norm_band_for, norm_stats
 
 
 def _people(n: int, age: float, sex: str, cadence: float = 110.0, speed: float = 1.2) -> list[dict[str, Any]]:

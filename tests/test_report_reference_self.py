@@ -22,7 +22,6 @@ from scipy import stats
 
 from insole import load
 from insole.report import build_report
-from insole.report._build import reference_member, repeatability_without_self, sets_without_self
 from insole.report._metrics import session_metrics
 from insole.report._reference import (
     FOOT_LEVEL_METRICS,
@@ -42,8 +41,11 @@ from insole.report._reference import (
     load_repeatability,
     real_layout_files,
     recording_info,
+    reference_member,
     reference_set_for,
     repeatability_from_pairs,
+    repeatability_without_self,
+    sets_without_self,
 )
 
 

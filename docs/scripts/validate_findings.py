@@ -685,7 +685,7 @@ def baseline_markdown(result: dict[str, Any]) -> str:
         f"{result['pairs']} controls are among them: judged with it, each pair would help set the limit it is "
         "judged against. So each pair is judged here with the MDC95 of the other pairs (leave one pair out), "
         "computed in this script from the pairs' analysed walks by the function `make references` uses "
-        "(`repeatability_from_pairs`; the stored file holds no per-pair differences, and is not changed). "
+        "(`repeatability_from_pairs`; the stored file is not changed). "
         f"Recomputed from all {result['mdc_pairs']} pairs it matches the stored file "
         + ("exactly" if result["recomputed_max_diff"] == 0 else
            f"to within {result['recomputed_max_diff']:.2g} (the largest difference over every metric)")

@@ -23,7 +23,6 @@ from insole._errors import InputError
 from insole._recording import Recording
 from insole._version import __version__
 from insole.analysis import symmetry_index_pct
-from insole.report import _reference
 from insole.report._clinic_test import clinic_section
 from insole.report._evidence import (
     DATASET_CITATIONS,
@@ -63,7 +62,7 @@ from insole.report._reference import (
     ReferenceSet,
     Repeatability,
     _is_this_walk,
-    _same,
+    _same_subject,
     body_weight_check,
     foot_level_values,
     foot_metric_values,
@@ -78,18 +77,6 @@ from insole.report._spm import StanceCurveComparison, compare_stance_force, comp
 
 __all__ = ["Report", "build_report", "REPORT_SCHEMA", "REPORT_SCHEMA_VERSION", "SECTIONS"]
 
-# The cadence and speed norms and the choice of what a walk is judged against live in _reference (one place for the
-# report, the findings engine and the batch); these names stay importable from here for older callers.
-NORM_AGE_EDGES = _reference.NORM_AGE_EDGES
-NORM_METRICS = _reference.NORM_METRICS
-NORM_MIN_BAND_N = _reference.NORM_MIN_BAND_N
-NORMS_FILE = _reference.NORMS_FILE
-build_norm_bands = _reference.build_norm_bands
-norm_band_from_dict = _reference.norm_band_from_dict
-norm_stats = _reference.norm_stats
-reference_member = _reference.reference_member
-repeatability_without_self = _reference.repeatability_without_self
-sets_without_self = _reference.sets_without_self
 
 REPORT_SCHEMA = "insole-report"
 REPORT_SCHEMA_VERSION = 1
@@ -349,7 +336,7 @@ def reference_membership(record: dict[str, Any] | None, sets: Sequence[Reference
                     f"reference: it is judged against the {real.n_recordings} other controls (its own values are "
                     f"left out of every range and limit).")
     for entry in (*real.left_out, *real.recordings):
-        if _same(entry.get("subject"), record.get("subject_id")):
+        if _same_subject(entry.get("subject"), record.get("subject_id")):
             if not real.left_out:
                 return (f"This person ({entry.get('subject')}) is one of the {total} controls of this reference "
                         f"(with another walk, {entry.get('file')}, {entry.get('dataset')}): its ranges and limits "
@@ -380,7 +367,7 @@ def repeatability_membership(record: dict[str, Any] | None, base_record: dict[st
                     f"measured on: their own difference is part of it, so a change within it is expected by "
                     f"construction.")
     for subject, first, second in every:
-        if _same(subject, record.get("subject_id")):
+        if _same_subject(subject, record.get("subject_id")):
             return (f"This person ({subject}) is one of the {total} people whose same-day pair ({first}, {second}) "
                     f"the MDC95 was measured on" + (f": {others}." if others else "."))
     return ""
@@ -1588,7 +1575,7 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
     # (docs/report.md, reference sets); every table below reads the same frame. Another person's session is no
     # frame for this one's findings.
     result = evaluate(session, params, reference_sets=sets, baseline=base_session if not_judged is None else None,
-                      walk=record, baseline_walk=base_record)
+                      walk=record, baseline_walk=base_record if not_judged is None else None)
     frame = result.frame
     assert frame is not None
     sets, mdc = frame.reference_sets, frame.repeatability

@@ -1207,13 +1207,9 @@ def norm_reference_line(band: NormBand, person: dict[str, Any] | None) -> str:
 
 # ---------------------------------------------------------------- what a walk is judged against
 
-def _same(a: Any, b: Any) -> bool:
-    return bool(a) and bool(b) and str(a).strip().casefold() == str(b).strip().casefold()
-
-
 def _is_this_walk(entry: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
-    return bool(_same(entry.get("sha256"), record.get("sha256"))
-                or (record.get("sha256") is None and _same(entry.get("file"), record.get("name"))))
+    return bool(_same_subject(entry.get("sha256"), record.get("sha256"))
+                or (record.get("sha256") is None and _same_subject(entry.get("file"), record.get("name"))))
 
 
 def reference_member(record: Mapping[str, Any] | None, sets: Sequence[ReferenceSet], layout: str) -> str | None:
@@ -1258,7 +1254,7 @@ def repeatability_without_self(record: Mapping[str, Any] | None, base_record: Ma
     names = {str(r.get("name") or "").casefold() for r in (record, base_record) if r}
     for subject, first, second in repeatability.pairs:
         if (names & {first.casefold(), second.casefold()}
-                or any(_same(subject, r.get("subject_id")) for r in (record, base_record) if r)):
+                or any(_same_subject(subject, r.get("subject_id")) for r in (record, base_record) if r)):
             try:
                 return repeatability.without_subject(subject)
             except ValueError:  # stored without the pairs' differences: as stored, and the report says so
@@ -1268,7 +1264,7 @@ def repeatability_without_self(record: Mapping[str, Any] | None, base_record: Ma
 
 def _norm_person_is(person: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     """Whether a row of the norms' people is this walk (by SHA-256 or file name) or this person (by subject)."""
-    return _is_this_walk(person, record) or _same(person.get("subject"), record.get("subject_id"))
+    return _is_this_walk(person, record) or _same_subject(person.get("subject"), record.get("subject_id"))
 
 
 def norms_without_self(record: Mapping[str, Any] | None, norms: Sequence[NormBand] | None = None,
