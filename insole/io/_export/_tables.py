@@ -148,7 +148,7 @@ def _body_weight(body_weight: Mapping[str, Any]) -> pd.DataFrame:
             row[key] = _plain(value)
     frame = pd.DataFrame([row])
     for column in frame.columns:  # text (a null note too) and numbers (a null mass too), never a column of nulls
-        text = column in ("note", "source", "method", "unit")
+        text = column in ("note", "source", "method", "unit") or isinstance(frame[column].iloc[0], str)
         frame[column] = frame[column].astype("string") if text else pd.to_numeric(frame[column]).astype("float64")
     return frame
 
