@@ -172,3 +172,16 @@ def test_norms_given_by_a_caller_are_kept_as_given():
                           norms=bands)
     assert frame.norms == bands and frame.norms_member is None
     assert frame.reference_member == "GaCo06"
+
+
+def test_a_subject_id_names_a_norms_person_only_on_their_own_layout() -> None:
+    # the norms pool people of two cohorts (gaitpdb8, footswitch1): a Moticon walk whose subject id happens to be
+    # "GaCo06" is not that control, and the bands it is judged by keep him (a final read found it left out)
+    from insole.report._reference import load_norm_people, norms_without_self
+
+    people = load_norm_people()
+    assert any(p.get("subject") == "GaCo06" and p.get("layout") == "gaitpdb8" for p in people)
+    _, who = norms_without_self({"subject_id": "GaCo06"}, people=people, layout="gaitpdb8")
+    assert who is not None and "GaCo06" in who
+    _, who = norms_without_self({"subject_id": "GaCo06"}, people=people, layout="moticon16")
+    assert who is None

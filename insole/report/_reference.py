@@ -1262,13 +1262,17 @@ def repeatability_without_self(record: Mapping[str, Any] | None, base_record: Ma
     return repeatability
 
 
-def _norm_person_is(person: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
-    """Whether a row of the norms' people is this walk (by SHA-256 or file name) or this person (by subject)."""
-    return _is_this_walk(person, record) or _same_subject(person.get("subject"), record.get("subject_id"))
+def _norm_person_is(person: Mapping[str, Any], record: Mapping[str, Any], layout: str | None) -> bool:
+    """Whether a row of the norms' people is this walk (by SHA-256 or file name) or this person (by subject, on
+    the person's own layout: a subject id such as "control1" names a person only within its cohort)."""
+    return _is_this_walk(person, record) or (
+        (layout is None or person.get("layout") == layout)
+        and _same_subject(person.get("subject"), record.get("subject_id")))
 
 
 def norms_without_self(record: Mapping[str, Any] | None, norms: Sequence[NormBand] | None = None,
-                       people: Sequence[Mapping[str, Any]] | None = None) -> tuple[tuple[NormBand, ...], str | None]:
+                       people: Sequence[Mapping[str, Any]] | None = None, layout: str | None = None
+                       ) -> tuple[tuple[NormBand, ...], str | None]:
     """The cadence and speed bands a walk is judged against, and the person left out of them (None: nobody).
 
     The bands are built from real controls (``load_norm_people``); when this walk or its person is one of them,
@@ -1282,13 +1286,13 @@ def norms_without_self(record: Mapping[str, Any] | None, norms: Sequence[NormBan
     people = load_norm_people() if people is None else tuple(people)
     if not record:
         return bands, None
-    members = [p for p in people if _norm_person_is(p, record)]
+    members = [p for p in people if _norm_person_is(p, record, layout)]
     if not members:
         return bands, None
     who = str(members[0].get("subject") or members[0].get("file"))
     left = f"this person ({who}), one of the controls, left out"
     return tuple(replace(b, note=f"{b.note}; {left}" if b.note else left)
-                 for b in norms_from_people([p for p in people if not _norm_person_is(p, record)])), who
+                 for b in norms_from_people([p for p in people if not _norm_person_is(p, record, layout)])), who
 
 
 def walk_identity(recording: Any, path: str | Path | None = None) -> dict[str, Any]:
@@ -1343,7 +1347,8 @@ def judging_frame(record: Mapping[str, Any] | None, layout: str, *,
     assert mdc is None or isinstance(mdc, Repeatability)
     judged_sets = sets_without_self(record, sets, layout)
     judged_mdc = repeatability_without_self(record, base_record, mdc)
-    bands, norm_member = norms_without_self(record, norms, None if norms is not None else load_norm_people())
+    bands, norm_member = norms_without_self(record, norms, None if norms is not None else load_norm_people(),
+                                            layout=layout)
     ref_member = next((r.left_out[-1].get("subject") for r in judged_sets if r.left_out), None)
     return JudgingFrame(
         reference_sets=judged_sets, repeatability=judged_mdc, norms=bands,
