@@ -185,3 +185,23 @@ def test_a_subject_id_names_a_norms_person_only_on_their_own_layout() -> None:
     assert who is not None and "GaCo06" in who
     _, who = norms_without_self({"subject_id": "GaCo06"}, people=people, layout="moticon16")
     assert who is None
+
+
+def test_a_converted_copy_of_a_reference_walk_is_that_walk(shared_data: Path, tmp_path: Path) -> None:
+    # the batch names a walk by what its importer recorded (the original file's name and SHA-256), the report by
+    # the file it was given: a reference control converted to Parquet, without a subject id, is the same walk to
+    # both (a final read found the report judging the copy against a set that held its original)
+    import hashlib
+
+    import insole
+    from insole.report import walk_identity
+    from insole.report._reference import reference_member
+
+    original = insole.load(shared_data / "gaitpdb-cohort" / "GaCo06_01.txt")
+    copy = original.with_meta(subject_id=None)
+    path = insole.io.write_parquet(copy, tmp_path / "copy.parquet")
+    sets = insole.report.load_reference_sets()
+    report_record = {"name": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                     "source": dict(insole.load(path).meta.source), "subject_id": None}
+    assert reference_member(report_record, sets, "gaitpdb8") is not None
+    assert reference_member(walk_identity(insole.load(path)), sets, "gaitpdb8") is not None

@@ -1208,8 +1208,14 @@ def norm_reference_line(band: NormBand, person: dict[str, Any] | None) -> str:
 # ---------------------------------------------------------------- what a walk is judged against
 
 def _is_this_walk(entry: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
-    return bool(_same_subject(entry.get("sha256"), record.get("sha256"))
-                or (record.get("sha256") is None and _same_subject(entry.get("file"), record.get("name"))))
+    """Whether a stored walk is this file, or the file it was converted from: by SHA-256 (the file given, or the
+    original that the importer recorded in ``source``), else by file name when no digest is known."""
+    given = record.get("source")
+    source: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+    digests = [d for d in (record.get("sha256"), source.get("sha256")) if d]
+    if digests:
+        return any(_same_subject(entry.get("sha256"), d) for d in digests)
+    return _same_subject(entry.get("file"), record.get("name") or source.get("file"))
 
 
 def reference_member(record: Mapping[str, Any] | None, sets: Sequence[ReferenceSet], layout: str) -> str | None:
