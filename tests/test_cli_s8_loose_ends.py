@@ -125,9 +125,16 @@ def test_the_written_out_format_names_are_the_readers_formats() -> None:
     assert list(FORMAT_NAMES) == sorted(insole.io.formats())
 
 
+def test_the_written_out_layout_names_are_the_builtin_layouts() -> None:
+    from insole import builtin_layouts
+    from insole._cli._simulate import LAYOUT_NAMES
+
+    assert LAYOUT_NAMES == tuple(builtin_layouts())
 
 
-@pytest.mark.parametrize("command", ["info", "analyze", "convert", "export", "report", "dashboard"])
+
+
+@pytest.mark.parametrize("command", ["info", "analyze", "convert", "export", "report", "dashboard", "simulate"])
 def test_a_commands_help_imports_neither_numpy_nor_pyarrow(command: str) -> None:
     modules = _imported_by(command, "--help")
     assert f"insole._cli._{command}" in modules  # its parser was built

@@ -8,12 +8,14 @@ from pathlib import Path
 
 from insole._cli._outputs import add_force_option, check_outputs, write_recording
 from insole._errors import RecordingError
-from insole._layout import builtin_layouts
-from insole.simulate import PATTERN_DESCRIPTIONS, PATTERNS, SimulationParams, simulate
+from insole.simulate import PATTERN_DESCRIPTIONS, PATTERNS
 
 #: The shortest walk ``insole simulate`` writes: below about 2 s some seeds give fewer than two steps, so no
 #: cadence (measured over the ten patterns, seeds 0-5, 100 Hz: 1.5 s failed one, 2 s none); 5 s leaves margin.
 MIN_DURATION_S = 5.0
+#: The built-in layouts (``insole._layout.builtin_layouts()``), written out so that ``--help`` imports no numpy (the
+#: layouts module does); tests/test_cli_s8_loose_ends.py checks them against it.
+LAYOUT_NAMES = ("insole16", "gaitpdb8", "moticon16", "footswitch1", "orphe6")
 #: The longest: 8 hours at 100 Hz, a day's wear (2,880,000 samples per foot; at a higher rate proportionally less,
 #: MAX_SAMPLES). The simulator builds the whole walk in memory before writing it: peak resident memory measured
 #: (insole16 + IMU, 100 Hz) 0.47 GB for 1 h and 1.23 GB for 3 h (simulate() alone), 3.07 GB for 8 h (this command,
@@ -58,7 +60,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="foot the pattern affects (default left; ignored by normal and irregular)")
     parser.add_argument("--mass-kg", type=float, default=70.0, metavar="M", help="body mass in kg (default 70)")
     parser.add_argument(
-        "--layout", choices=builtin_layouts(), default="insole16", help="sensor layout (default insole16)"
+        "--layout", choices=LAYOUT_NAMES, default="insole16", help="sensor layout (default insole16)"
     )
     parser.add_argument("--shoe-size", type=float, default=42.0, metavar="EU", help="shoe size, EU (default 42)")
     parser.add_argument("--rate", type=float, default=100.0, metavar="HZ", help="sample rate in Hz (default 100)")
@@ -92,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
               f"{MAX_SAMPLES:,} samples per foot ({longest:g} s at {args.rate:g} Hz, 8 h at 100 Hz); {_LONGER}",
               file=sys.stderr)
         return 2
+    from insole.simulate import SimulationParams, simulate
+
     try:
         params = SimulationParams(
             pattern=args.pattern, duration_s=args.duration, seed=args.seed, side=args.side,

@@ -54,8 +54,8 @@ __all__ = [
 _HOMES = {
     "simulate": "_simulator",
     "SimulationParams": "_simulator",
-    "PATTERNS": "_simulator",
-    "PATTERN_DESCRIPTIONS": "_simulator",
+    "PATTERNS": "_patterns",
+    "PATTERN_DESCRIPTIONS": "_patterns",
     "SIMULATOR_SOURCE": "_simulator",
     "Activity": "_gait",
     "sample_source": "_simulator",

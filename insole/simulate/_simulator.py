@@ -26,8 +26,6 @@ from insole._layout import REGION_GROUPS, REGIONS, SensorLayout, get_layout
 from insole._recording import FootSamples, Recording, RecordingMeta, ReferenceEvents, regular_time_axis
 from insole._version import __version__
 from insole.simulate._gait import (
-    PATTERN_DESCRIPTIONS,
-    PATTERNS,
     Activity,
     Contact,
     FootProfile,
@@ -46,6 +44,7 @@ from insole.simulate._gait import (
     transient,
     validate_script,
 )
+from insole.simulate._patterns import PATTERN_DESCRIPTIONS, PATTERNS
 
 __all__ = [
     "SimulationParams",
