@@ -108,9 +108,11 @@ def _group_masks(regions: tuple[str, ...]) -> dict[str, np.ndarray]:
 
 
 def layout_region_mask(layout: SensorLayout, group: str) -> np.ndarray:
-    """``layout.region_mask(group)``, worked out once per layout's regions and group (a read-only array: the cache
-    hands the same one out again); the quality notes and the standing split ask for a few of them per foot."""
-    return _region_mask(tuple(layout.regions), group)
+    """``layout.region_mask(group)``, the layout's own rule (one place decides which sensors a group holds), as a
+    read-only array; the quality notes and the standing split ask for a few of them per foot."""
+    mask = layout.region_mask(group)
+    mask.flags.writeable = False
+    return mask
 
 
 @functools.lru_cache(maxsize=256)
