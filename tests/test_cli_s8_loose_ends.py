@@ -2,7 +2,8 @@
 
 * two outputs of ``insole analyze`` naming one place are refused before any work, the tables folder included;
 * a file forced as ``--format parquet`` that is not our Parquet is refused by ``analyze`` as ``info`` refuses it;
-* each command's ``--help`` imports neither numpy nor pyarrow (the format names are written out);
+* each command's ``--help`` imports neither numpy nor pyarrow (the format names, layouts and emulator rates are
+  written out);
 * ``insole info`` aligns "right device" with the other keys;
 * a MemoryError is one line and exit 1, never a traceback.
 """
@@ -132,9 +133,17 @@ def test_the_written_out_layout_names_are_the_builtin_layouts() -> None:
     assert LAYOUT_NAMES == tuple(builtin_layouts())
 
 
+def test_the_written_out_emulator_rates_are_the_firmwares() -> None:
+    from firmware_protocol import SAMPLE_RATES_HZ
+    from insole._cli._emulate import RATE_CHOICES_HZ
+
+    assert RATE_CHOICES_HZ == SAMPLE_RATES_HZ
 
 
-@pytest.mark.parametrize("command", ["info", "analyze", "convert", "export", "report", "dashboard", "simulate"])
+
+
+@pytest.mark.parametrize("command", ["info", "analyze", "convert", "export", "report", "dashboard", "simulate",
+                                     "emulate"])
 def test_a_commands_help_imports_neither_numpy_nor_pyarrow(command: str) -> None:
     modules = _imported_by(command, "--help")
     assert f"insole._cli._{command}" in modules  # its parser was built

@@ -17,9 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
-from firmware_protocol import FAULT_SPEC_HELP, SAMPLE_RATES_HZ, FaultPlan, parse_fault_spec
+from firmware_protocol import FAULT_SPEC_HELP, FaultPlan, parse_fault_spec
 from insole._cli import UsageError
 from insole._cli._arguments import add_examples_command, positive_float, samples_per_packet
 from insole._cli._device_options import stop_on_signals
@@ -38,6 +36,11 @@ __all__ = ["add_parser", "run"]
 from insole.simulate import PATTERNS as _GAIT_PATTERNS  # noqa: E402
 
 PATTERNS = (*_GAIT_PATTERNS, "synthetic")
+
+#: ``--rate``'s choices: the firmware's rates (``firmware_protocol.SAMPLE_RATES_HZ``, checked against it by
+#: tests/test_cli_s8_loose_ends.py), written out because the codec that holds them imports numpy, which
+#: ``insole emulate --help`` does not need
+RATE_CHOICES_HZ = (50, 100, 200)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -65,7 +68,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
              "from the vendor's published SDK: docs/source-orphe.md)",
     )
     parser.add_argument(
-        "--rate", type=int, choices=SAMPLE_RATES_HZ, default=None,
+        "--rate", type=int, choices=RATE_CHOICES_HZ, default=None,
         help="sample rate at power-on, Hz (default 100, or the replayed recording's rate)",
     )
     parser.add_argument(
@@ -210,7 +213,7 @@ def _orphe_environment(args: argparse.Namespace) -> tuple[_Environment, str, Cal
 
 
 def _specs(args: argparse.Namespace) -> list[InsoleSpec]:
-    from firmware_protocol import InsoleSpec
+    from firmware_protocol import SAMPLE_RATES_HZ, InsoleSpec
 
     faults = args.faults or {"left": FaultPlan(), "right": FaultPlan()}
     serials = args.serials or (None, None)
@@ -244,6 +247,8 @@ def source_for_pattern(pattern: str, side: str, seed: int) -> SampleSource:
     with IMU) streamed in a loop; ``synthetic`` is the emulator's own
     placeholder signal.
     """
+    import numpy as np
+
     from firmware_protocol import source_from_arrays, synthetic_walking_source
 
     if pattern == "synthetic":
@@ -273,6 +278,8 @@ def _simulated_walk(pattern: str, seed: int):
 
 
 def _replay_sources(path: Path) -> tuple[dict[str, SampleSource], float]:
+    import numpy as np
+
     from firmware_protocol import source_from_arrays
     from insole.io import load  # only needed for --replay
 
