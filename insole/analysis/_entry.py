@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["analyze", "event_method"]
 
 
-
 def analyze(recording: Recording | os.PathLike[str], params: AnalysisParams | None = None, *,
             overwrite_recording: bool = False) -> Analysis:
     """Gait events, stride and step tables, foot-loading metrics, summary and quality of a recording.
@@ -56,23 +55,24 @@ def analyze(recording: Recording | os.PathLike[str], params: AnalysisParams | No
         and per-sensor loads, quality per foot and provenance (version,
         parameters, input, methods text and references).
     """
-    if isinstance(recording, os.PathLike):
-        return _analyze_path(Path(recording), params)
     if isinstance(recording, str):  # text is no recording (a path given as text would be read as one by mistake)
         raise AnalysisError(f"analyze() needs a Recording or a file's pathlib.Path, not text: "
                             f"analyze(Path({recording!r})) reads the file, or insole.load it first")
+    # the parameters checked here, once, for both ways in (the streamed reader and the pipeline take them as checked)
+    params = params if params is not None else AnalysisParams()
+    if not isinstance(params, AnalysisParams):
+        raise AnalysisError(f"params must be AnalysisParams, not {type(params).__name__}")
+    if isinstance(recording, os.PathLike):
+        return _analyze_path(Path(recording), params)
     from insole.analysis._pipeline import analyze_recording
 
     return analyze_recording(recording, params, owned=bool(overwrite_recording))
 
 
-def _analyze_path(path: Path, params: AnalysisParams | None) -> Analysis:
+def _analyze_path(path: Path, params: AnalysisParams) -> Analysis:
     """``analyze`` of a file: streamed when it is our Parquet recording, else loaded whole (and its arrays used)."""
     from insole.io import detect_format, load
 
-    params = params if params is not None else AnalysisParams()
-    if not isinstance(params, AnalysisParams):
-        raise AnalysisError(f"params must be AnalysisParams, not {type(params).__name__}")
     if detect_format(path) == "parquet":
         # the later stages (and pandas under them) are imported beside the first pass, which needs neither
         importing = import_beside("insole.analysis._pipeline")

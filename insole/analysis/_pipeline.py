@@ -55,13 +55,11 @@ from insole.analysis._summary import FootStatistics, foot_statistics
 __all__ = ["analyze_recording"]
 
 
-def analyze_recording(recording: Recording, params: AnalysisParams | None, owned: bool) -> Analysis:
-    """``analyze`` of a recording in memory (``owned``: its arrays may be worked in, ``overwrite_recording``)."""
+def analyze_recording(recording: Recording, params: AnalysisParams, owned: bool) -> Analysis:
+    """``analyze`` of a recording in memory (``owned``: its arrays may be worked in, ``overwrite_recording``);
+    ``params`` checked by ``analyze``, its only caller."""
     if not isinstance(recording, Recording):
         raise AnalysisError(f"analyze() needs a Recording, not {type(recording).__name__}")
-    params = params if params is not None else AnalysisParams()
-    if not isinstance(params, AnalysisParams):
-        raise AnalysisError(f"params must be AnalysisParams, not {type(params).__name__}")
     method = event_method(recording, params)
     fs = float(recording.sample_rate_hz)
 
