@@ -60,6 +60,20 @@ MATCH_S = 0.150
 FLOOR_S, PEAK_S, LEFT_FLOOR, SHOULDER_LEVEL, SHOULDER_LATE_S = 0.5, 0.3, 0.05, 0.30, 0.030
 EDGE_S, SWING_LEVEL, SWING_S, RELOAD = 0.05, 0.15, 0.10, 0.5
 # A row's start and the previous row's time closer than this are one heel strike (the table rounds to 0.1 ms).
+# The laboratory's level (lab_levels): where its heel strike lies on the rise, as a fraction of that rise (the same
+# floor and peak windows as the shoulder check); the 10th and 90th percentiles of it per record.
+LEVEL_BAND = (10.0, 90.0)
+# A record's level is out of line with the others when its median is more than this many times the median of
+# the records' medians (it is 2-3x at most for the records inside the line).
+LEVEL_OUT_OF_LINE = 3.0
+# A record whose laboratory level spreads over more than this fraction of the rise (10th to 90th percentile)
+# puts its heel strikes at different points of the rise from contact to contact.
+LEVEL_WIDE_BAND = 0.2
+# The contacts drawn side by side in lab-two-stage.png: two-stage rises, the laboratory's heel strike time.
+TWO_STAGE_EXAMPLES = (("hunt16", 146.13), ("hunt18", 177.47), ("als12", 34.19), ("park10", 107.95), ("hunt10", 102.09))
+# Two-stage rises (stage_choice): the contacts where the heel-tap rule moves our heel strike back to a first stage;
+# the laboratory's heel strike within this of the main rise's onset is counted to either stage (the nearer).
+STAGE_MATCH_S = 0.2
 SAME_EVENT_S = 0.001
 NAIVE_FRACTION = 0.10
 NAIVE_DEBOUNCE_S = 0.05  # the naive rule's contacts and unloadings shorter than this are ignored (switch chatter)
@@ -85,6 +99,22 @@ LAB_NOTES: tuple[tuple[str, float, str], ...] = (
         "median is 3-13 %: here, after a first rise that we take as the foot's touch (our bias on als12, -56 ms, "
         "and its stride-time error come from this). The long standing periods of this record sit at that level; a "
         "baseline taken from them would put a threshold there.",
+    ),
+    (
+        "als12",
+        83.16,
+        "Laboratory on the second stage. The force leaves the floor at 83.00 s (ours), rises in 40 ms to 42 % of "
+        "its rise over the next 0.3 s and holds there for 80 ms; the laboratory's heel strike (83.16 s) is 30 ms "
+        "into the climb that follows, 160 ms after ours, so it counts as one heel strike missed and one extra. On "
+        "every two-stage rise of als12 the laboratory takes the second stage (*How the laboratory reads a rise*).",
+    ),
+    (
+        "als12",
+        110.89,
+        "Not walking. The row ending at 110.89 s has a left stride of 27.7 s and a stance of 26.6 s: the foot "
+        "stands loaded from 83 s to 110.9 s and never unloads; the laboratory's heel strike lies on a slow climb of "
+        "that standing load (a weight shift before walking on), with no onset to be found. The next heel strike, "
+        "113.08 s, is the first step (ours, 113.02 s).",
     ),
     (
         "als8",
@@ -307,6 +337,60 @@ def lab_contradictions(force: np.ndarray, rate_hz: float, table: dict) -> dict[s
     return {"shoulder": shoulder, "swing_in_stance": swing_in_stance}
 
 
+def lab_levels(force: np.ndarray, rate_hz: float, table: dict) -> dict[str, float]:
+    """Where on the rise the laboratory puts its heel strikes: the raw force there, as a fraction of the rise
+    (from the lowest force of the ``FLOOR_S`` before to the highest of the ``PEAK_S`` after), per heel strike.
+
+    No detector of ours takes part. Returns the median and the ``LEVEL_BAND`` percentiles over the record's
+    laboratory heel strikes (a level rule, one fraction for every contact, has a narrow band).
+    """
+    force = np.where(np.isfinite(force), force, np.nan)
+    n = force.size
+
+    def index(t: float) -> int:
+        return int(np.clip(round(t * rate_hz), 0, n - 1))
+
+    fractions = []
+    for t in lab_heel_strikes(table):
+        i = index(t)
+        floor = np.nanmin(force[index(t - FLOOR_S) : i + 1])
+        peak = np.nanmax(force[i : index(t + PEAK_S) + 1])
+        if peak > floor:
+            at = np.interp(t * rate_hz, np.arange(n), force)  # between samples, as the table's 0.1 ms times are
+            fractions.append((at - floor) / (peak - floor))
+    if not fractions:
+        return {"median": float("nan"), "low": float("nan"), "high": float("nan")}
+    low, high = np.percentile(fractions, LEVEL_BAND)
+    return {"median": float(np.median(fractions)), "low": float(low), "high": float(high)}
+
+
+def stage_choice(recording: insole.Recording, table: dict, hs: np.ndarray) -> dict[str, int]:
+    """On two-stage rises, which stage the laboratory takes: the first (a touch, or a lower first rise) or the main.
+
+    The contacts where the heel-tap rule moves our heel strike back from the main rise's onset to a first
+    stage (``hs``, our heel strikes with the defaults, against the same analysis with the rule off): the
+    laboratory's heel strike nearest the main rise's onset (within ``STAGE_MATCH_S``) is counted to the stage
+    whose onset it is nearer. Counted inside the table's span only.
+    """
+    contacts = insole.analyze(recording, AnalysisParams(touch_slope_fraction=1000.0)).events["left"].contacts
+    main = contacts["heel_strike_s"].to_numpy(dtype=float)
+    if main.size != hs.size:  # the rule moves heel strikes only, never contacts: a mismatch would be a bug here
+        raise SystemExit(f"{recording.meta}: the heel-tap rule changed the number of contacts")
+    moved = np.isfinite(hs) & np.isfinite(main) & (hs != main)
+    reference = lab_heel_strikes(table)
+    nearest_lab = nearest(main[moved], reference, STAGE_MATCH_S)
+    found = nearest_lab >= 0
+    lab = reference[nearest_lab[found]]
+    first = np.abs(hs[moved][found] - lab) < np.abs(main[moved][found] - lab)
+    shift_ms = 1000 * (main[moved] - hs[moved])  # how far the first stage's onset lies before the main rise's
+    return {
+        "moved": int(found.sum()),
+        "lab_first": int(first.sum()),
+        "lab_main": int((~first).sum()),
+        "shift_ms": shift_ms[found].tolist(),
+    }
+
+
 def naive_events(time_s: np.ndarray, force: np.ndarray, valid: np.ndarray, rate_hz: float) -> tuple[np.ndarray, ...]:
     """The naive rule: loaded where the raw force is at or above 10 % of its 2-98 % range.
 
@@ -337,7 +421,11 @@ def _left(recording: insole.Recording) -> tuple[insole.FootSamples, dict]:
     return foot, reference.extra["stride_table"]
 
 
-def evaluate(path: Path, recording: insole.Recording | None = None, params: AnalysisParams | None = None) -> dict:
+def evaluate(
+    path: Path, recording: insole.Recording | None = None, params: AnalysisParams | None = None, *, lab_reading=True
+) -> dict:
+    """Our figures and the naive rule's on one record; with ``lab_reading``, also how the laboratory reads the
+    record's rises (``lab_levels``, ``stage_choice``: these need a second analysis, left out of the --loro grid)."""
     recording = recording if recording is not None else insole.load(path)
     analysis = insole.analyze(recording, params)
     foot, table = _left(recording)
@@ -350,7 +438,13 @@ def evaluate(path: Path, recording: insole.Recording | None = None, params: Anal
     naive, naive_detail = judge(path.stem, table, n_hs, n_to)
     confidence = contacts["heel_strike_confidence"].to_numpy(dtype=float)
     lab = lab_contradictions(force, recording.sample_rate_hz, table)
+    reading = (
+        {"levels": lab_levels(force, recording.sample_rate_hz, table), "stages": stage_choice(recording, table, hs)}
+        if lab_reading
+        else {}
+    )
     return {
+        **reading,
         "lab": lab,
         "lab_heel_strikes": int(lab_heel_strikes(table).size),
         "ours": ours,
@@ -409,7 +503,9 @@ def leave_one_record_out(paths: dict[str, Path]) -> dict:
     for name, path in paths.items():
         recording = insole.load(path)
         figures[name] = {
-            key: evaluate(path, recording, AnalysisParams(shape_slope_fraction=o, touch_slope_fraction=t))["ours"]
+            key: evaluate(
+                path, recording, AnalysisParams(shape_slope_fraction=o, touch_slope_fraction=t), lab_reading=False
+            )["ours"]
             for key, (o, t) in zip(keys, grid)
         }
         print(f"loro: {name}", flush=True)
@@ -525,6 +621,98 @@ def _acceptance(results: list[dict]) -> list[str]:
     return lines
 
 
+def _lab_reading_section(results: list[dict]) -> list[str]:
+    """How the laboratory reads a rise (``lab_levels``, ``stage_choice``), and what the failing points would need."""
+    with_levels = [r for r in results if "levels" in r and np.isfinite(r["levels"]["median"])]
+    if not with_levels:
+        return []
+    medians = np.array([r["levels"]["median"] for r in with_levels])
+    typical = float(np.median(medians))
+    out_of_line = [r for r in with_levels if r["levels"]["median"] > LEVEL_OUT_OF_LINE * typical]
+    inside = [r["levels"]["median"] for r in with_levels if r not in out_of_line]
+    wide = [r for r in with_levels if r["levels"]["high"] - r["levels"]["low"] > LEVEL_WIDE_BAND]
+    stages = {r["ours"].record: r["stages"] for r in with_levels}
+    first = {n: s for n, s in stages.items() if s["moved"] and s["lab_first"] > s["lab_main"]}
+    main = {n: s for n, s in stages.items() if s["moved"] and s["lab_main"] > s["lab_first"]}
+    even = {n: s for n, s in stages.items() if s["moved"] and s["lab_main"] == s["lab_first"]}
+    shifts = [x for s in stages.values() for x in s["shift_ms"]]
+
+    def pct(value: float) -> str:
+        return f"{100 * value:.1f} %"
+
+    lines = [
+        "",
+        "## How the laboratory reads a rise",
+        "",
+        "Two readings of the laboratory's heel strikes against the raw left signal (`lab_levels` and "
+        "`stage_choice` in the script):",
+        "",
+        f"* *level*: the raw force at the laboratory's heel strike as a fraction of its rise (from the lowest force "
+        f"of the {FLOOR_S:g} s before to the highest of the {PEAK_S:g} s after; no detector of ours), median and "
+        f"{LEVEL_BAND[0]:.0f}th-{LEVEL_BAND[1]:.0f}th percentile per record. A rule that puts every heel strike at one "
+        "point of the rise (a threshold on each stride's own range) gives a narrow band;",
+        "* *two-stage rises*: the contacts where the heel-tap rule moves our heel strike back from the main rise's "
+        "onset to the onset of a first stage (a tap, or a lower first rise that never falls back to the floor), and "
+        f"whether the laboratory's heel strike (within {STAGE_MATCH_S * 1000:.0f} ms) is nearer the first stage's "
+        "onset or the main rise's.",
+        "",
+        "| record | group | laboratory level, median | 10th-90th percentile | two-stage rises | laboratory at the "
+        "first stage | at the main rise |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in with_levels:
+        level, stage = r["levels"], r["stages"]
+        lines.append(
+            f"| {r['ours'].record} | {r['ours'].group} | {pct(level['median'])} | {pct(level['low'])}-"
+            f"{pct(level['high'])} | {stage['moved']} | {stage['lab_first']} | {stage['lab_main']} |"
+        )
+    lines += [
+        "",
+        f"The records' median levels lie between {pct(min(inside))} and {pct(max(inside))} of the rise "
+        f"(median {pct(typical)})"
+        + (
+            "; out of line with them (more than "
+            f"{LEVEL_OUT_OF_LINE:g} times that median): "
+            + ", ".join(f"{r['ours'].record} {pct(r['levels']['median'])}" for r in out_of_line)
+            if out_of_line
+            else ""
+        )
+        + ". "
+        + (
+            "Spread over more than "
+            f"{pct(LEVEL_WIDE_BAND)} of the rise from contact to contact: "
+            + ", ".join(f"{r['ours'].record} ({pct(r['levels']['low'])}-{pct(r['levels']['high'])})" for r in wide)
+            + " (the heel strikes on a shoulder, listed below). "
+            if wide
+            else ""
+        )
+        + "On two-stage rises the laboratory takes the first stage on "
+        + (", ".join(f"{n} ({s['lab_first']} of {s['moved']})" for n, s in first.items()) or "no record")
+        + " and the main rise on "
+        + (", ".join(f"{n} ({s['lab_main']} of {s['moved']})" for n, s in main.items()) or "no record")
+        + (
+            ", each as often on " + ", ".join(f"{n} ({s['lab_first']} and {s['lab_main']})" for n, s in even.items())
+            if even
+            else ""
+        )
+        + ". The figure puts such contacts side by side, each scaled from its floor (0) to its peak (1), the "
+        "laboratory's heel strike black dashed at 0 ms, ours red:",
+        "",
+        "![two-stage rises](figures/events/lab-two-stage.png)",
+        "",
+        "What the failing points would need, then: a heel strike placed where this laboratory places it is not one "
+        "point of the rise. A rule that takes the first stage (the foot's first load, as on the records whose "
+        "laboratory takes it) cannot meet the bias point on a record whose laboratory takes the main rise, and a "
+        "rule that takes the main rise moves the others' heel strikes by the length of the first stage ("
+        + (f"{min(shifts):.0f}-{max(shifts):.0f} ms" if shifts else "-")
+        + " on these contacts). A record whose laboratory level is out of line with the others' needs a level for "
+        "that record alone, which issue 17 rules out; a record whose level spreads from contact to contact needs "
+        "the laboratory's rows re-read, not a rule. These records stay in every figure and keep failing the "
+        "points they fail.",
+    ]
+    return lines
+
+
 def write_report(
     results: list[dict],
     baseline: dict | None,
@@ -618,6 +806,7 @@ def write_report(
             cells.append(cell)
         cells.append(f"{o.missed} / {o.extra}")
         lines.append("| " + " | ".join(cells) + " |")
+    lines += _lab_reading_section(results)
     conf = {
         k: sum(r["confidence"][k] for r in results)
         for k in ("wrong", "wrong_low", "right", "right_low", "wrong_high_lab_on_shoulder")
@@ -811,6 +1000,7 @@ def _plots(results: list[dict], paths: dict[str, Path]) -> list[str]:
         fig.savefig(target, dpi=70)
         plt.close(fig)
         written.append(str(target))
+    written += _two_stage_figure(paths, plt)
     for record, at, text in LAB_NOTES:
         if record not in paths:
             continue
@@ -843,6 +1033,39 @@ def _plots(results: list[dict], paths: dict[str, Path]) -> list[str]:
         fig.savefig(target, dpi=80)
         plt.close(fig)
     return written
+
+
+def _two_stage_figure(paths: dict[str, Path], plt) -> list[str]:
+    """``lab-two-stage.png``: the ``TWO_STAGE_EXAMPLES`` contacts side by side, each scaled from floor to peak."""
+    examples = [(record, at) for record, at in TWO_STAGE_EXAMPLES if record in paths]
+    if not examples:
+        return []
+    fig, axes = plt.subplots(1, len(examples), figsize=(3.2 * len(examples), 3.2), sharey=True, squeeze=False)
+    for ax, (record, at) in zip(axes[0], examples):
+        recording = insole.load(paths[record])
+        foot, table = _left(recording)
+        force = np.asarray(foot.values, dtype=float).sum(axis=1)
+        time_s = np.asarray(foot.time_s)
+        rate = recording.sample_rate_hz
+        i = int(round(at * rate))
+        floor = np.nanmin(force[max(0, i - int(FLOOR_S * rate)) : i + 1])
+        peak = np.nanmax(force[i : i + int(PEAK_S * rate) + 1])
+        window = (time_s >= at - 0.25) & (time_s <= at + 0.25)
+        scaled = (force[window] - floor) / (peak - floor)
+        ax.plot(1000 * (time_s[window] - at), scaled, color="tab:blue", lw=0.9, marker=".", ms=2)
+        ours = insole.analyze(recording).events["left"].heel_strike_s
+        for t in ours[np.abs(ours - at) <= 0.25]:
+            ax.axvline(1000 * (t - at), color="tab:red", lw=1.0)
+        ax.axvline(0.0, color="k", ls="--", lw=1.0)
+        level = np.interp(at * rate, np.arange(force.size), force)
+        ax.set_title(f"{record} {at:.2f} s: laboratory at {100 * (level - floor) / (peak - floor):.0f} %", fontsize=9)
+        ax.set_xlabel("ms from the laboratory's heel strike")
+    axes[0, 0].set_ylabel("force, floor 0 to peak 1")
+    fig.tight_layout()
+    target = FIG_DIR / "lab-two-stage.png"
+    fig.savefig(target, dpi=80)
+    plt.close(fig)
+    return [str(target)]
 
 
 def main(argv: list[str] | None = None) -> int:
