@@ -86,6 +86,18 @@ class BodyWeight:
         return dict(self.fields)
 
 
+def weight_from_mass(
+    recording: Recording, loads: Mapping[str, FootLoads], params: AnalysisParams
+) -> tuple[float | None, str, float | None]:
+    """The body mass (kg: the parameters', else the recording's), the feet's force unit ("au" when any foot's is,
+    else "N") and the body weight the mass gives (mass x g, N), known before any force: None without a mass or
+    for uncalibrated (au) forces. ``body_weight`` takes its weight from here, and so does the streamed analysis
+    ahead of it."""
+    mass = params.body_mass_kg if params.body_mass_kg is not None else recording.meta.body_mass_kg
+    unit = "au" if any(loads[s].force_unit == "au" for s in recording.sides) else "N"
+    return mass, unit, float(mass) * STANDARD_GRAVITY_M_S2 if mass is not None and unit == "N" else None
+
+
 def body_weight(
     recording: Recording, loads: Mapping[str, FootLoads], timing: Mapping[str, FootTiming], params: AnalysisParams
 ) -> BodyWeight:
@@ -96,7 +108,7 @@ def body_weight(
     the result carries a ``note`` (it also goes to each foot's quality notes).
     """
     sides = recording.sides
-    unit = "au" if any(loads[s].force_unit == "au" for s in sides) else "N"
+    mass, unit, from_mass = weight_from_mass(recording, loads, params)
     per_foot_means = []
     n_strides = 0
     for side in sides:
@@ -126,7 +138,6 @@ def body_weight(
             f"the mean vertical force of {'both feet' if scale == 1 else 'one foot, doubled'} over {n_strides} "
             "complete walking strides (in steady walking this equals body weight)"
         )
-    mass = params.body_mass_kg if params.body_mass_kg is not None else recording.meta.body_mass_kg
     result: dict[str, Any] = {
         "unit": unit,
         "mass_kg": mass,
@@ -134,8 +145,8 @@ def body_weight(
         "plausible_load_to_body_weight_ratio": list(PLAUSIBLE_LOAD_TO_BODY_WEIGHT),
         "note": None,
     }
-    if mass is not None and unit == "N":
-        value = float(mass) * STANDARD_GRAVITY_M_S2
+    if mass is not None and from_mass is not None:
+        value = from_mass
         origin = "analysis parameters" if params.body_mass_kg is not None else "recording metadata"
         result.update(value=value, method="mass", source=f"body mass {float(mass):g} kg ({origin}) x g = {value:.0f} N")
         ratio = estimate / value if math.isfinite(estimate) else float("nan")

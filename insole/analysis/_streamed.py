@@ -35,7 +35,6 @@ parses only what the analysis needs of our format's description, with the public
 from __future__ import annotations
 
 import copy
-import json
 import math
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -48,10 +47,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from insole._errors import InsoleError
 from insole._layout import SensorLayout
-from insole._recording import SIDES, UNITS, Recording, RecordingMeta, adopted_foot
+from insole._recording import SIDES, Recording, RecordingMeta, adopted_foot
+from insole._recording_format import (
+    DESCRIPTION_ERRORS,
+    FORMAT_VERSION,
+    check_columns,
+    chunk_numpy,
+    described,
+    description_from_schema,
+    duration_s,
+    foot_pieces,
+    imu_columns,
+    load_extremes,
+    no_load,
+    sensor_columns,
+)
 from insole.analysis._events import Contacts, detect_events
-from insole.analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
+from insole.analysis._params import AnalysisParams
 from insole.analysis._prepare import (
     FootLoads,
     _foot_loads,
@@ -60,7 +74,6 @@ from insole.analysis._prepare import (
     stretch_loads,
     stretch_readings,
 )
-from insole.io import sensor_columns
 
 # the stages after the first pass, and pandas under them, are imported where they are used: the first pass (numpy
 # and Arrow) runs while they are imported on another thread (``insole.analysis._entry``)
@@ -71,9 +84,6 @@ if TYPE_CHECKING:
 
 __all__ = ["NotStreamable", "analyze_parquet"]
 
-_META_KEY = b"insole.recording"
-_FORMAT = ("insole-recording", 1)
-_AXES = ("x", "y", "z")
 # columns per read of a row group in the first pass (as the reader does: the memory beside the foot's arrays is
 # these columns of one row group)
 _COLUMNS_AT_ONCE = 8
@@ -128,11 +138,7 @@ class _Skeleton:
 
     @property
     def duration_s(self) -> float:  # as ``Recording.duration_s``
-        starts = [t[0] for t in self.times.values() if t.size]
-        ends = [t[-1] for t in self.times.values() if t.size]
-        if not starts:
-            return 0.0
-        return float(max(ends) - min(starts) + 1.0 / self.sample_rate_hz)
+        return duration_s(self.times.values(), self.sample_rate_hz)
 
 
 class _Feet:
@@ -150,37 +156,32 @@ class _Feet:
         except NotStreamable:
             self.file.close()
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, pa.ArrowException, OSError) as error:
+        except (*DESCRIPTION_ERRORS, InsoleError, pa.ArrowException, OSError) as error:
             self.file.close()
             raise NotStreamable(str(error)) from None
 
     def _describe(self) -> None:
         schema = self.file.schema_arrow
-        raw = (schema.metadata or {}).get(_META_KEY)
-        if raw is None:
-            raise NotStreamable("no insole metadata")
-        description = json.loads(raw)
-        del raw
+        # the reader's checks of the description and the columns: a file they refuse is loaded whole, for the
+        # reader's message (``insole._recording_format``'s errors end the streaming in ``__init__``)
+        description = description_from_schema(schema, self.path, "Parquet")
+        if description["format_version"] != FORMAT_VERSION:
+            raise NotStreamable("not version 1 of our format")
         # a simulated recording's known answer (the events placed, and the simulator's table of every step: 14 MB
         # of text at 8 h, some 60 MiB parsed) is for whoever checks against it, and no stage reads it: it stays in
         # the file, not beside the samples here (the rest of the meta's extras stay: the checks read a stated
-        # sensor saturation there)
-        description.pop("reference_events", None)
+        # sensor saturation there). The events are checked as the reader checks them, then let go.
         extra = (description.get("meta") or {}).get("extra") if isinstance(description.get("meta"), dict) else None
         if isinstance(extra, dict) and isinstance(extra.get("simulation"), dict):
             extra["simulation"] = {k: v for k, v in extra["simulation"].items() if k != "steps"}
-        if (description.get("format"), description.get("format_version")) != _FORMAT:
-            raise NotStreamable("not version 1 of our format")
+        self.layout, self.unit, self.rate, self.meta, _, _ = described(description)
+        description.pop("reference_events", None)
         self.description = description
-        self.layout = SensorLayout.from_dict(description["layout"])
-        self.unit = description["unit"]
-        if self.unit not in UNITS:
-            raise NotStreamable("unknown unit")
         self.columns = sensor_columns(self.layout, self.unit)
+        check_columns(schema, self.columns, self.path)
+        # what this reader streams: exactly our writer's types (no dictionary, no other width of number)
         types = {f.name: f.type for f in schema}
-        if len(types) != len(schema.names):
-            raise NotStreamable("a column twice")
-        imu = [f"{kind}_{a}_{unit}" for kind, unit in (("accel", "g"), ("gyro", "dps")) for a in _AXES]
+        imu = [*imu_columns("accel"), *imu_columns("gyro")]
         expected = {"side": None, "time_s": pa.float64(), "valid": pa.bool_(),
                     **dict.fromkeys(self.columns, pa.float32())}
         self.has_imu = "accel_x_g" in types
@@ -193,57 +194,22 @@ class _Feet:
                     raise NotStreamable("side column not text")
             elif kind != want:
                 raise NotStreamable(f"column {name} of type {kind}")
-        if any(name not in types for name in expected):
-            raise NotStreamable("a column missing")
         self.kept: dict[str, np.ndarray] = {}  # a small foot's checked readings, kept from the first pass
         self.groups = [self.file.metadata.row_group(g).num_rows for g in range(self.file.metadata.num_row_groups)]
         self._blocks()
 
     def _blocks(self) -> None:
-        """Each foot's first row and number of rows: one block of rows per foot, else ``NotStreamable``.
-
-        A row group whose side column's statistics say one foot throughout (no missing value, least and
-        greatest the same) is that foot's without reading it; the others' side columns are read.
-        """
-        metadata = self.file.metadata
-        column = self.file.schema_arrow.names.index("side")
-        runs: list[tuple[int, int]] = []  # (side code, rows), merged
-        for group, size in enumerate(self.groups):
-            for code, rows in self._sides_of(group, metadata.row_group(group).column(column).statistics, size):
-                if runs and runs[-1][0] == code:
-                    runs[-1] = (code, runs[-1][1] + rows)
-                elif rows:
-                    runs.append((code, rows))
-        if not runs or any(code < 0 for code, _ in runs) or len(runs) > len({code for code, _ in runs}):
+        """Each foot's first row and number of rows: one block of rows per foot (``foot_pieces``), else
+        ``NotStreamable``."""
+        pieces = foot_pieces(self.file, self.path)
+        if not pieces:
             raise NotStreamable("a foot's rows not one block")
+        first_row = np.concatenate([[0], np.cumsum(self.groups)]).tolist()
         self.start = {}
-        row = 0
-        for code, rows in runs:
-            self.start[SIDES[code]] = (row, rows)
-            row += rows
+        for side, runs in pieces.items():
+            group, start, _ = runs[0]
+            self.start[side] = (int(first_row[group] + start), sum(stop - begin for _, begin, stop in runs))
         self.sides = tuple(side for side in SIDES if side in self.start)
-
-    def _sides_of(self, group: int, statistics: Any, size: int) -> list[tuple[int, int]]:
-        """The runs ``(side code, rows)`` of one row group (code -1: not a foot)."""
-        if statistics is not None and statistics.has_min_max and statistics.null_count == 0 \
-                and statistics.min == statistics.max:
-            text = statistics.min.decode() if isinstance(statistics.min, bytes) else statistics.min
-            return [(SIDES.index(text) if text in SIDES else -1, size)]
-        coded = pq.ParquetFile(self.path, pre_buffer=False, metadata=self.file.metadata, read_dictionary=["side"])
-        try:
-            chunks = coded.read_row_group(group, columns=["side"]).column("side").chunks
-        finally:
-            coded.close()
-        parts = []
-        for chunk in chunks:
-            if chunk.null_count:
-                raise NotStreamable("a side missing")
-            texts = chunk.dictionary.to_pylist()
-            lookup = np.array([SIDES.index(t) if t in SIDES else -1 for t in texts] + [-1], dtype=np.int8)
-            parts.append(lookup[_numbers(chunk.indices)])
-        codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int8)
-        bounds = [0, *(np.flatnonzero(codes[1:] != codes[:-1]) + 1).tolist(), int(codes.size)]
-        return [(int(codes[a]), b - a) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
     def n(self, side: str) -> int:
         return self.start[side][1]
@@ -303,21 +269,11 @@ class _Feet:
 
 
 def _numbers(chunk: pa.Array) -> np.ndarray:
-    """The values of a chunk of one of our columns without missing values (numbers or true/false), from its buffers
-    (Arrow's own conversion imports pandas); a missing value is ``NotStreamable``."""
+    """The values of a chunk of one of our columns (``chunk_numpy``, as the reader makes them); a chunk with a
+    missing value is ``NotStreamable`` (the reader makes it NaN or false, and the whole file is loaded)."""
     if chunk.null_count:
         raise NotStreamable("a missing value")
-    kind = chunk.type
-    n, offset = len(chunk), chunk.offset
-    data = chunk.buffers()[1]
-    if pa.types.is_boolean(kind):
-        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=offset + n, bitorder="little")
-        return bits[offset:].astype(bool)
-    dtype = {pa.float32(): np.float32, pa.float64(): np.float64, pa.int32(): np.int32, pa.int8(): np.int8,
-             pa.int16(): np.int16, pa.int64(): np.int64}.get(kind)
-    if dtype is None:
-        raise NotStreamable(f"a column of {kind}")
-    return np.frombuffer(data, dtype=dtype, count=n, offset=offset * np.dtype(dtype).itemsize)
+    return chunk_numpy(chunk)
 
 
 class _ImuColumns:
@@ -407,7 +363,7 @@ def _analyze_feet(feet: _Feet, twin: _Feet | None, params: AnalysisParams,
                              meta=recording.meta, sides=feet.sides,
                              times={side: read[side].time_s for side in feet.sides})
         whole = cast(Recording, skeleton)  # the stages below read no samples of the recording
-        from insole.analysis._session import body_weight, standing_split, summarise
+        from insole.analysis._session import body_weight, standing_split, summarise, weight_from_mass
         from insole.analysis._stance import stance_features
         from insole.analysis._strides import exclude_out_of_step
 
@@ -429,7 +385,7 @@ def _analyze_feet(feet: _Feet, twin: _Feet | None, params: AnalysisParams,
         # a body weight from the body mass needs no forces: one foot after the other, the first foot's stance
         # features go ahead while the last foot's offset is still read (checked against the body weight once it
         # is known)
-        early = _weight_from_mass(whole, read, params)
+        early = weight_from_mass(whole, read, params)[2]
         if early is not None and len(feet.sides) > 1 and twin is None:
             features[first] = features_of(feet, first, offset[first].result(), early)
         loads = {side: offset[side].result() for side in feet.sides}
@@ -452,15 +408,6 @@ def _analyze_feet(feet: _Feet, twin: _Feet | None, params: AnalysisParams,
     standing = standing_split(whole, loads, timing, params)
     summary = summarise(whole, loads, timing, features, weight, params, standing=standing)
     return assemble(whole, params, method_of(whole, params), loads, contacts, timing, weight, features, summary)
-
-
-def _weight_from_mass(recording: Recording, loads: Mapping[str, FootLoads], params: AnalysisParams) -> float | None:
-    """The body weight ``body_weight`` gives when it comes from a body mass (calibrated forces): mass x g, known
-    before any force; None when it comes from the forces."""
-    mass = params.body_mass_kg if params.body_mass_kg is not None else recording.meta.body_mass_kg
-    if mass is None or any(foot.force_unit == "au" for foot in loads.values()):
-        return None
-    return float(mass) * STANDARD_GRAVITY_M_S2
 
 
 def _same_number(a: float, b: float | None) -> bool:
@@ -486,17 +433,14 @@ def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Calla
         channels["vendor_total_force_n"] = feet.column(side, "vendor_total_force_n", np.float64)
     try:
         foot = adopted_foot(time_s=time_s, values=values.T, valid=valid, channels=channels)
-        meta = RecordingMeta.from_dict(description.get("meta") or {})
-        recording = Recording(layout=feet.layout, unit=feet.unit, sample_rate_hz=float(description["sample_rate_hz"]),
-                              meta=meta, left=foot if side == "left" else None,
+        recording = Recording(layout=feet.layout, unit=feet.unit, sample_rate_hz=feet.rate,
+                              meta=feet.meta, left=foot if side == "left" else None,
                               right=foot if side == "right" else None)
     except Exception as error:  # noqa: BLE001 - the whole-file reader says what is wrong with it
         raise NotStreamable(str(error)) from None
-    if feet.unit != "au":  # the reader refuses a foot of no load (every value zero or below, some below)
-        flat = foot.values.ravel(order="K")
-        if flat.size and float(np.fmax.reduce(flat)) <= 0.0 and float(np.fmin.reduce(flat)) < 0.0:
-            raise NotStreamable("no load")
-        del flat
+    # the reader refuses a foot of no load (every value zero or below, some below): it is loaded whole, for its message
+    if feet.unit != "au" and foot.values.size and no_load(feet.unit, *load_extremes(foot.values)):
+        raise NotStreamable("no load")
     del foot
     fs = float(recording.sample_rate_hz)
     checks = check_sensors(recording, side, params, reuse_values=True)
@@ -525,9 +469,9 @@ def _first_pass(feet: _Feet, side: str, params: AnalysisParams, method_of: Calla
         gyro_sides = description.get("gyro_sides")
         imu_sides = description.get("imu_sides")
         if gyro_sides is None or side in gyro_sides:
-            accel = _ImuColumns(feet, side, [f"accel_{a}_g" for a in _AXES]) \
+            accel = _ImuColumns(feet, side, imu_columns("accel")) \
                 if imu_sides is None or side in imu_sides else None
-            imu = _Imu(accel_g=accel, gyro_dps=_ImuColumns(feet, side, [f"gyro_{a}_dps" for a in _AXES]))
+            imu = _Imu(accel_g=accel, gyro_dps=_ImuColumns(feet, side, imu_columns("gyro")))
     loads = replace(loads, imu=cast(Any, imu))
     timing = pool.submit(_timing, feet, side, loads, contacts, params)
     if held is None:

@@ -17,6 +17,11 @@ Columns: ``side`` (string "left"/"right"), ``time_s`` (float64), ``valid``
 (bool), one float32 column per sensor named ``<sensor>_<unit>`` (unit ``kpa``,
 ``n`` or ``au``), optional ``accel_{x,y,z}_g`` and ``gyro_{x,y,z}_dps``
 (float32), optional extra float64 channels named with their unit.
+
+What the format says (its name and version, the description's checks, the
+columns, Arrow to numpy, the feet's rows, the duration and load-sign rules) is
+stated once in ``insole._recording_format``, which the streamed analysis and
+``insole info`` read too; this module writes and reads the files.
 """
 
 from __future__ import annotations
@@ -40,13 +45,28 @@ from insole._layout import SensorLayout
 from insole._output import FORCE_HINT, atomic_path
 from insole._recording import (
     SIDES,
-    UNITS,
     FootSamples,
     Mark,
     Recording,
     RecordingMeta,
-    ReferenceEvents,
     adopted_foot,
+)
+from insole._recording_format import (
+    AXES,
+    DESCRIPTION_ERRORS,
+    FLOAT32_MAX,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    META_KEY,
+    check_columns,
+    chunk_numpy,
+    column_numpy,
+    described,
+    description_from_schema,
+    load_extremes,
+    no_load,
+    rows_by_side,
+    sensor_columns,
 )
 from insole._version import __version__
 
@@ -64,18 +84,12 @@ __all__ = [
     "refuse_negative_load",
 ]
 
-FORMAT_NAME = "insole-recording"
-FORMAT_VERSION = 1
-_META_KEY = b"insole.recording"
 _ARROW_STREAM_MAGIC = b"\xff\xff\xff\xff"
 _ARROW_END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 _PARQUET_MAGIC = b"PAR1"
-_UNIT_SUFFIX = {"kPa": "kpa", "N": "n", "au": "au"}
-_AXES = ("x", "y", "z")
 # A power cut (unlike a process crash) also loses what sits in the page cache;
 # fsync this often bounds that loss.
 _FSYNC_INTERVAL_S = 5.0
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def check_input_file(path: str | Path) -> os.stat_result:
@@ -109,34 +123,19 @@ def check_input_file(path: str | Path) -> os.stat_result:
 
 
 def refuse_negative_load(path: Path, recording: Recording) -> None:
-    """A foot whose sensor values hold negatives and nothing above zero is not a measurement of load.
-
-    Sensors read zero unloaded and more under load; a foot whose every value is
-    zero or below, some below, has its sign inverted or is not pressure/force
-    at all, and an analysis of it would be nonsense. (Small negatives beside
-    positive values, from an offset, are kept: that is data.) Raw, uncalibrated
-    signals (unit ``au``) have no true zero, so their sign says nothing: the
-    gaitndd foot switches of three real records (als8, hunt10, hunt20) sit wholly
-    below zero, and are read.
-    """
-    if recording.unit == "au":
-        return
+    """A foot whose sensor values hold negatives and nothing above zero is not a measurement of load: refused
+    (``insole._recording_format.no_load``, the rule the streamed analysis and ``insole info`` follow too)."""
     for side in recording.sides:
-        values = recording.samples(side).values.ravel(order="K")  # a view in either memory order
+        values = recording.samples(side).values
         if values.size == 0:
             continue
-        # fmax/fmin skip NaN (gaps) without copying the hour's values; NaN only when every value is
-        highest, lowest = float(np.fmax.reduce(values)), float(np.fmin.reduce(values))
-        if highest <= 0.0 and lowest < 0.0:
+        highest, lowest = load_extremes(values)
+        if no_load(recording.unit, highest, lowest):
             raise MalformedFileError(
                 path,
                 f"{side} foot: every sensor value is zero or negative (lowest {lowest:g} "
                 f"{recording.unit}): not a load (sign inverted?); refused",
             )
-
-
-def sensor_columns(layout: SensorLayout, unit: str) -> list[str]:
-    return [f"{name}_{_UNIT_SUFFIX[unit]}" for name in layout.sensor_names]
 
 
 def _schema(
@@ -145,10 +144,10 @@ def _schema(
     fields = [pa.field("side", pa.string()), pa.field("time_s", pa.float64()), pa.field("valid", pa.bool_())]
     fields += [pa.field(c, pa.float32()) for c in sensor_columns(layout, unit)]
     if has_imu:
-        fields += [pa.field(f"accel_{a}_g", pa.float32()) for a in _AXES]
-        fields += [pa.field(f"gyro_{a}_dps", pa.float32()) for a in _AXES]
+        fields += [pa.field(f"accel_{a}_g", pa.float32()) for a in AXES]
+        fields += [pa.field(f"gyro_{a}_dps", pa.float32()) for a in AXES]
     fields += [pa.field(c, pa.float64()) for c in channels]
-    return pa.schema(fields, metadata={_META_KEY: json.dumps(header, allow_nan=False).encode()})
+    return pa.schema(fields, metadata={META_KEY: json.dumps(header, allow_nan=False).encode()})
 
 
 def _header(recording_like: Mapping[str, Any]) -> dict[str, Any]:
@@ -185,7 +184,7 @@ def _foot_table(side: str, foot: FootSamples, schema: pa.Schema, unit: str, layo
         arrays[column] = foot.values[:, j]
     names = set(schema.names)
     if "accel_x_g" in names:
-        for k, a in enumerate(_AXES):
+        for k, a in enumerate(AXES):
             arrays[f"accel_{a}_g"] = foot.accel_g[:, k] if foot.accel_g is not None else np.full(n, np.nan, np.float32)
             arrays[f"gyro_{a}_dps"] = (
                 foot.gyro_dps[:, k] if foot.gyro_dps is not None else np.full(n, np.nan, np.float32)
@@ -221,7 +220,7 @@ def write_parquet(recording: Recording, path: str | Path, *, force: bool = False
     description["imu_sides"] = [s for s in recording.sides if recording.samples(s).accel_g is not None]
     description["gyro_sides"] = [s for s in recording.sides if recording.samples(s).gyro_dps is not None]
     description["channel_sides"] = {s: sorted(recording.samples(s).channels) for s in recording.sides}
-    table = table.replace_schema_metadata({_META_KEY: json.dumps(description, allow_nan=False).encode()})
+    table = table.replace_schema_metadata({META_KEY: json.dumps(description, allow_nan=False).encode()})
     with atomic_path(path, force=force) as temporary:
         _write_recording_table(table, temporary)
     return path
@@ -307,70 +306,6 @@ def _column_bytes(table: pa.Table, **encoding: bool) -> dict[str, int]:
     return sizes
 
 
-def _optional_mapping(description: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
-    value = description.get(key)
-    if value is not None and not isinstance(value, Mapping):
-        raise TypeError(f"{key} must be a JSON object, not {type(value).__name__}")
-    return value
-
-
-def _described(description: Mapping[str, Any]) -> tuple[Any, ...]:
-    """Layout, unit, rate, meta, reference events and marks from a description; TypeError/ValueError if wrong."""
-    layout_dict = description["layout"]
-    if not isinstance(layout_dict, Mapping):
-        raise TypeError(f"layout must be a JSON object, not {type(layout_dict).__name__}")
-    layout = SensorLayout.from_dict(layout_dict)
-    unit = description["unit"]
-    if not isinstance(unit, str) or unit not in UNITS:
-        raise ValueError(f"unit {unit!r:.40} is not one of {', '.join(UNITS)}")
-    rate = description["sample_rate_hz"]
-    if not isinstance(rate, (int, float)) or isinstance(rate, bool):
-        raise TypeError(f"sample_rate_hz must be a number, not {type(rate).__name__}")
-    meta = RecordingMeta.from_dict(_optional_mapping(description, "meta") or {})
-    events_dict = _optional_mapping(description, "reference_events")
-    events = ReferenceEvents.from_dict(events_dict) if events_dict else None
-    marks_list = description.get("marks") or []
-    if not isinstance(marks_list, list) or not all(isinstance(m, Mapping) for m in marks_list):
-        raise TypeError("marks must be a list of JSON objects")
-    marks = tuple(Mark(m["time_s"], m["label"], m.get("kind", "mark")) for m in marks_list)
-    for key in ("imu_sides", "gyro_sides"):
-        if description.get(key) is not None and not isinstance(description[key], list):
-            raise TypeError(f"{key} must be a list")
-    channel_sides = _optional_mapping(description, "channel_sides") or {}
-    if not all(isinstance(v, list) for v in channel_sides.values()):
-        raise TypeError("channel_sides must map each side to a list")
-    return layout, unit, float(rate), meta, events, marks
-
-
-_NUMERIC_KINDS = (pa.types.is_floating, pa.types.is_integer)
-
-
-def _check_columns(schema: pa.Schema, columns: list[str], path: Path) -> None:
-    """Every column ours, and of the type our writer gives it: text side, bool valid, numbers elsewhere."""
-    names = schema.names
-    if len(set(names)) != len(names):
-        twice = next(n for n in names if names.count(n) > 1)
-        raise MalformedFileError(path, f"column {twice!r:.60} appears twice")
-    missing = [c for c in ["side", "time_s", "valid", *columns] if c not in names]
-    if missing:
-        raise MalformedFileError(path, f"missing columns {missing[:3]}{'...' if len(missing) > 3 else ''}")
-    for field in schema:
-        kind = field.type
-        if pa.types.is_dictionary(kind):
-            kind = kind.value_type
-        if field.name == "side":
-            good = pa.types.is_string(kind) or pa.types.is_large_string(kind)
-            expected = "text ('left'/'right')"
-        elif field.name == "valid":
-            good = pa.types.is_boolean(kind)
-            expected = "true/false"
-        else:
-            good = any(test(kind) for test in _NUMERIC_KINDS)
-            expected = "numbers"
-        if not good:
-            raise MalformedFileError(path, f"column {field.name!r:.60} holds {kind}, expected {expected}")
-
-
 class _NotOurLayout(Exception):
     """A foot's rows are not one block in time order: the file is read whole instead of row group by row group."""
 
@@ -390,14 +325,14 @@ def _recording_from_table(
     is the file's (its feet then read piece by piece, each foot one block of rows in time order, else
     ``_NotOurLayout``)."""
     try:
-        layout, unit, rate, meta, reference_events, marks = _described(description)
-    except (KeyError, TypeError, ValueError, AttributeError, RecordingError) as error:
+        layout, unit, rate, meta, reference_events, marks = described(description)
+    except DESCRIPTION_ERRORS as error:
         raise MalformedFileError(path, f"insole metadata is incomplete or of the wrong type ({error})"[:400]) from None
     columns = sensor_columns(layout, unit)
     schema = table.schema if schema is None else schema
     names = schema.names
-    _check_columns(schema, columns, path)
-    rows_of = _rows_by_side(table)
+    check_columns(schema, columns, path)
+    rows_of = rows_by_side(table)
     unknown = table.num_rows - sum(rows.size for rows in rows_of.values())
     if unknown:
         other = np.ones(table.num_rows, dtype=bool)
@@ -410,7 +345,7 @@ def _recording_from_table(
         )
     has_imu = "accel_x_g" in names
     base = {"side", "time_s", "valid", *columns} | (
-        {f"accel_{a}_g" for a in _AXES} | {f"gyro_{a}_dps" for a in _AXES} if has_imu else set()
+        {f"accel_{a}_g" for a in AXES} | {f"gyro_{a}_dps" for a in AXES} if has_imu else set()
     )
     extra_columns = [c for c in names if c not in base]
     imu_sides = description.get("imu_sides")
@@ -428,7 +363,7 @@ def _recording_from_table(
         known: dict[str, np.ndarray] = {}
         if read_rows is not None:
             foot_time = table.column("time_s").slice(int(rows[0]), int(rows.size))
-            time_s = _column_numpy(foot_time) if block_of_rows else None
+            time_s = column_numpy(foot_time) if block_of_rows else None
             if time_s is None or not np.all(time_s[1:] >= time_s[:-1]):
                 raise _NotOurLayout
             # this foot's own new array (a concatenation), the numbers a read of the column gives: not read again
@@ -436,7 +371,7 @@ def _recording_from_table(
             reader = functools.partial(read_rows, int(rows[0]), int(rows.size))
         else:
             part = table.slice(int(rows[0]), int(rows.size)) if block_of_rows else table.take(pa.array(rows))
-            time_s = _column_numpy(part.column("time_s"))
+            time_s = column_numpy(part.column("time_s"))
             if not np.all(time_s[1:] >= time_s[:-1]):
                 part = part.take(pa.array(np.argsort(time_s, kind="stable")))
 
@@ -448,9 +383,9 @@ def _recording_from_table(
         wanted = channel_sides.get(side, extra_columns)
         plan = {
             "values": columns,
-            "accel_g": [f"accel_{a}_g" for a in _AXES] if has_imu and (imu_sides is None or side in imu_sides)
+            "accel_g": [f"accel_{a}_g" for a in AXES] if has_imu and (imu_sides is None or side in imu_sides)
             else None,
-            "gyro_dps": [f"gyro_{a}_dps" for a in _AXES] if has_imu and (gyro_sides is None or side in gyro_sides)
+            "gyro_dps": [f"gyro_{a}_dps" for a in AXES] if has_imu and (gyro_sides is None or side in gyro_sides)
             else None,
         }
         arrays = _read_foot(reader, int(rows.size), plan, [c for c in extra_columns if c in wanted], side, path,
@@ -516,10 +451,10 @@ def _read_foot(
         for name in (name for name in targets if name in piece.column_names):  # in the order of ``targets``
             target, at = targets[name], offset
             for chunk in piece.column(name).chunks:
-                array = _numpy(chunk)
+                array = chunk_numpy(chunk)
                 if target.dtype == np.float32 and array.dtype.kind == "f" and array.dtype.itemsize > 4:
                     with np.errstate(invalid="ignore"):
-                        too_large = ~(np.abs(array) <= _FLOAT32_MAX) & ~np.isnan(array)  # inf included
+                        too_large = ~(np.abs(array) <= FLOAT32_MAX) & ~np.isnan(array)  # inf included
                     if too_large.any():
                         k = int(np.argmax(too_large))
                         raise MalformedFileError(
@@ -529,92 +464,6 @@ def _read_foot(
                 target[at:at + array.size] = array
                 at += array.size
     return out
-
-
-def _numpy(chunk: pa.Array) -> np.ndarray:
-    """``chunk.to_numpy(zero_copy_only=False)`` as far as a reader of it can tell, read from the Arrow buffers for
-    the numbers and true/false of our columns: Arrow's own conversion imports pandas the first time it is used
-    (0.3 s of every command that reads a recording). A missing value is NaN (integers then become float64),
-    or false for true/false; other types go through Arrow's conversion."""
-    kind = chunk.type
-    numeric = pa.types.is_floating(kind) or pa.types.is_integer(kind)
-    if not (numeric or pa.types.is_boolean(kind)):
-        return chunk.to_numpy(zero_copy_only=False)
-    n, offset = len(chunk), chunk.offset
-    validity, data = chunk.buffers()[:2]
-    if data is None:  # no values at all (an empty or all-null chunk of the null layout)
-        return chunk.to_numpy(zero_copy_only=False)
-    if numeric:
-        code = "f" if pa.types.is_floating(kind) else ("i" if kind.id in _SIGNED_IDS else "u")
-        dtype = np.dtype(f"{code}{kind.bit_width // 8}")
-        values = np.frombuffer(data, dtype=dtype, count=n, offset=offset * dtype.itemsize)
-    else:
-        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=offset + n, bitorder="little")
-        values = bits[offset:].astype(bool)
-    if chunk.null_count and validity is not None:
-        present = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=offset + n, bitorder="little")
-        missing = present[offset:] == 0
-        if not numeric:
-            return np.where(missing, False, values)
-        return np.where(missing, np.nan, values if values.dtype.kind == "f" else values.astype(np.float64))
-    return values
-
-
-_SIGNED_IDS = {pa.int8().id, pa.int16().id, pa.int32().id, pa.int64().id}
-
-
-def _column_numpy(column: pa.ChunkedArray) -> np.ndarray:
-    """A whole column as one numpy array (see ``_numpy``)."""
-    parts = [_numpy(chunk) for chunk in column.chunks]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
-
-
-def _rows_by_side(table: pa.Table) -> dict[str, np.ndarray]:
-    """Row indices of each foot: each chunk of the side column dictionary-encoded in Arrow, and only its few
-    distinct texts compared here (no Python string per row; and no Python text handed to Arrow, whose
-    conversion of it imports pandas: 0.3 s of every command that reads a recording)."""
-    column = table.column("side")
-    try:
-        found: dict[str, list[np.ndarray]] = {side: [] for side in SIDES}
-        for chunk in column.chunks:
-            encoded = chunk if pa.types.is_dictionary(chunk.type) else chunk.dictionary_encode()
-            texts = encoded.dictionary.to_pylist()
-            codes = _numpy(encoded.indices)  # float with NaN where a side is missing
-            if encoded.null_count:
-                codes = np.where(np.isnan(codes), len(texts), codes)
-            codes = codes.astype(np.int64, copy=False)
-            for side in SIDES:
-                found[side].append(np.array([text == side for text in texts] + [False])[codes])
-        return {
-            side: np.flatnonzero(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-            for side, parts in found.items()
-        }
-    except (pa.ArrowException, NotImplementedError, TypeError):  # a side column that is not text
-        values = column.to_numpy(zero_copy_only=False)
-        return {side: np.flatnonzero(values == side) for side in SIDES}
-
-
-def _description_from_schema(schema: pa.Schema, path: Path, what: str) -> dict[str, Any]:
-    raw = (schema.metadata or {}).get(_META_KEY)
-    if raw is None:
-        raise MalformedFileError(path, f"{what} file was not written by insole (no insole metadata)")
-    try:
-        description = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise MalformedFileError(path, "insole metadata is not valid JSON") from None
-    if not isinstance(description, dict):
-        raise MalformedFileError(path, f"insole metadata is a JSON {type(description).__name__}, not an object")
-    if description.get("format") != FORMAT_NAME:
-        raise MalformedFileError(path, f"{what} file is not an insole recording")
-    version = description.get("format_version", 0)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise MalformedFileError(path, f"format_version {version!r:.40} is not a whole number")
-    if version > FORMAT_VERSION:
-        raise MalformedFileError(
-            path, f"recording format version {description['format_version']} is newer than this insole reads "
-            f"({FORMAT_VERSION}); upgrade insole"
-        )
-    return description
 
 
 def read_parquet(path: str | Path) -> Recording:
@@ -637,7 +486,7 @@ def read_parquet(path: str | Path) -> Recording:
             file.close()
         raise MalformedFileError(path, f"not a readable Parquet file ({_first_line(error)})") from None
     try:
-        description = _description_from_schema(schema, path, "Parquet")
+        description = description_from_schema(schema, path, "Parquet")
         if keys is not None:
             # a few columns of a row group at a time into the recording's arrays: the peak is the
             # recording and that piece, not the recording and the whole file's table beside it
@@ -784,7 +633,7 @@ def _read_stream(path: Path) -> tuple[Recording, dict[str, Any], str]:
         _ = reader.schema.names  # column names that are not UTF-8 fail here, not later
     except (OSError, pa.ArrowException, ValueError) as error:
         raise MalformedFileError(path, f"not a readable insole stream ({_first_line(error)})") from None
-    description = _description_from_schema(reader.schema, path, "Arrow stream")
+    description = description_from_schema(reader.schema, path, "Arrow stream")
     while True:
         try:
             batch = reader.read_next_batch()
@@ -834,8 +683,8 @@ def _read_sidecar(sidecar: Path, description: Mapping[str, Any]) -> tuple[dict[s
         return {}, f"damaged (a JSON {type(updates).__name__}, not an object)"
     updates = {k: v for k, v in updates.items() if k in ("meta", "marks", "reference_events")}
     try:
-        _described({**description, **updates})
-    except (KeyError, TypeError, ValueError, AttributeError, RecordingError) as error:
+        described({**description, **updates})
+    except DESCRIPTION_ERRORS as error:
         return {}, f"damaged ({str(error)[:120]})"
     return updates, "ok"
 
