@@ -63,6 +63,7 @@ from insole._recording_format import (
     column_numpy,
     described,
     description_from_schema,
+    imu_columns,
     load_extremes,
     no_load,
     rows_by_side,
@@ -144,8 +145,7 @@ def _schema(
     fields = [pa.field("side", pa.string()), pa.field("time_s", pa.float64()), pa.field("valid", pa.bool_())]
     fields += [pa.field(c, pa.float32()) for c in sensor_columns(layout, unit)]
     if has_imu:
-        fields += [pa.field(f"accel_{a}_g", pa.float32()) for a in AXES]
-        fields += [pa.field(f"gyro_{a}_dps", pa.float32()) for a in AXES]
+        fields += [pa.field(c, pa.float32()) for c in (*imu_columns("accel"), *imu_columns("gyro"))]
     fields += [pa.field(c, pa.float64()) for c in channels]
     return pa.schema(fields, metadata={META_KEY: json.dumps(header, allow_nan=False).encode()})
 
@@ -345,7 +345,7 @@ def _recording_from_table(
         )
     has_imu = "accel_x_g" in names
     base = {"side", "time_s", "valid", *columns} | (
-        {f"accel_{a}_g" for a in AXES} | {f"gyro_{a}_dps" for a in AXES} if has_imu else set()
+        {*imu_columns("accel"), *imu_columns("gyro")} if has_imu else set()
     )
     extra_columns = [c for c in names if c not in base]
     imu_sides = description.get("imu_sides")
@@ -383,9 +383,9 @@ def _recording_from_table(
         wanted = channel_sides.get(side, extra_columns)
         plan = {
             "values": columns,
-            "accel_g": [f"accel_{a}_g" for a in AXES] if has_imu and (imu_sides is None or side in imu_sides)
+            "accel_g": imu_columns("accel") if has_imu and (imu_sides is None or side in imu_sides)
             else None,
-            "gyro_dps": [f"gyro_{a}_dps" for a in AXES] if has_imu and (gyro_sides is None or side in gyro_sides)
+            "gyro_dps": imu_columns("gyro") if has_imu and (gyro_sides is None or side in gyro_sides)
             else None,
         }
         arrays = _read_foot(reader, int(rows.size), plan, [c for c in extra_columns if c in wanted], side, path,
