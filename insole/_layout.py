@@ -15,7 +15,7 @@ analysis reports (heel, midfoot/arch, forefoot, toes, medial/lateral forefoot).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "REGIONS",
     "COARSE_REGIONS",
     "REGION_GROUPS",
+    "regions_mask",
     "get_layout",
     "builtin_layouts",
     "foot_length_mm_for_eu_size",
@@ -85,6 +86,12 @@ def foot_length_mm_for_eu_size(eu_size: float) -> float:
     than the last. EU 42 -> 265 mm.
     """
     return eu_size * 20.0 / 3.0 - 15.0
+
+
+def regions_mask(regions: Sequence[str], group: str) -> np.ndarray:
+    """Which of these sensor regions belong to a region group (see ``REGION_GROUPS``) or are that region: the
+    one rule ``SensorLayout.region_mask`` and the analysis' cached masks apply."""
+    return np.isin(np.asarray(regions), REGION_GROUPS.get(group, (group,)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,8 +157,7 @@ class SensorLayout:
 
     def region_mask(self, group: str) -> np.ndarray:
         """Boolean mask over sensors for a region group (see ``REGION_GROUPS``) or a region."""
-        members = REGION_GROUPS.get(group, (group,))
-        return np.isin(np.asarray(self.regions), members)
+        return regions_mask(self.regions, group)
 
     @property
     def ball_width_mm(self) -> float:

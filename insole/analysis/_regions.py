@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from insole._layout import REGION_GROUPS, SensorLayout
+from insole._layout import SensorLayout, regions_mask
 from insole.analysis._segments import reduce_intervals, reduce_rows_intervals
 
 __all__ = [
@@ -100,8 +100,7 @@ def _group_masks(regions: tuple[str, ...]) -> dict[str, np.ndarray]:
     times). Read-only arrays (the cache hands the same ones out again)."""
     masks = {}
     for group in REPORTED_GROUPS:
-        members = set(REGION_GROUPS.get(group, (group,)))
-        mask = np.array([region in members for region in regions], dtype=bool)
+        mask = regions_mask(regions, group)
         mask.flags.writeable = False
         masks[group] = mask
     return masks
@@ -111,13 +110,6 @@ def layout_region_mask(layout: SensorLayout, group: str) -> np.ndarray:
     """``layout.region_mask(group)``, the layout's own rule (one place decides which sensors a group holds), as a
     read-only array; the quality notes and the standing split ask for a few of them per foot."""
     mask = layout.region_mask(group)
-    mask.flags.writeable = False
-    return mask
-
-
-@functools.lru_cache(maxsize=256)
-def _region_mask(regions: tuple[str, ...], group: str) -> np.ndarray:
-    mask = np.isin(np.asarray(regions), REGION_GROUPS.get(group, (group,)))  # SensorLayout.region_mask's own test
     mask.flags.writeable = False
     return mask
 
