@@ -143,7 +143,7 @@ def _facts(file: pq.ParquetFile, path: Path) -> ParquetFacts:
     # the reader's own checks of the description and the columns (a file they refuse is loaded whole, for the
     # reader's message); a version other than 1, a rate the recording refuses, a dictionary-encoded column: whole
     description = description_from_schema(schema, path, "Parquet")
-    if description["format_version"] != FORMAT_VERSION:
+    if description.get("format_version") != FORMAT_VERSION:
         raise _Whole("not version 1 of our format")
     layout, unit, rate, meta, reference_events, marks = described(description)
     if not (math.isfinite(rate) and rate > 0):

@@ -28,8 +28,10 @@ types, missing values, a part Arrow cannot read: anything this reader does not e
 ``analyze`` then loads it whole, which also gives the whole-file reader's own message for a file it refuses.
 
 The reader lives here, beside the analysis, rather than in ``insole.io``: a package uses another's private
-modules only through its public names (tests/test_public_surfaces.py), and it needs the analysis' stages. It
-parses only what the analysis needs of our format's description, with the public types, and refuses the rest.
+modules only through its public names (tests/test_public_surfaces.py), and it needs the analysis' stages. What
+the format says it takes from ``insole._recording_format``, as the whole-file reader does: the description parsed
+and checked by the same code (a file that reader refuses is not streamed), the column checks, Arrow to numpy, each
+foot's rows, the duration and the no-load rule.
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ class _Feet:
         # the reader's checks of the description and the columns: a file they refuse is loaded whole, for the
         # reader's message (``insole._recording_format``'s errors end the streaming in ``__init__``)
         description = description_from_schema(schema, self.path, "Parquet")
-        if description["format_version"] != FORMAT_VERSION:
+        if description.get("format_version") != FORMAT_VERSION:
             raise NotStreamable("not version 1 of our format")
         # a simulated recording's known answer (the events placed, and the simulator's table of every step: 14 MB
         # of text at 8 h, some 60 MiB parsed) is for whoever checks against it, and no stage reads it: it stays in
