@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any, Literal
@@ -24,7 +24,7 @@ import numpy as np
 from insole._errors import RecordingError
 from insole._layout import SensorLayout
 
-__all__ = ["FootSamples", "Recording", "RecordingMeta", "ReferenceEvents", "Mark", "SIDES", "UNITS"]
+__all__ = ["FootSamples", "Recording", "RecordingMeta", "ReferenceEvents", "Mark", "SIDES", "UNITS", "duration_s"]
 
 SIDES: tuple[str, str] = ("left", "right")
 Side = Literal["left", "right"]
@@ -284,6 +284,20 @@ class RecordingMeta:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+def duration_s(times: Iterable[np.ndarray], sample_rate_hz: float) -> float:
+    """A recording's duration from its feet's time axes: from the first sample of either foot to the last, plus one
+    sample (``Recording.duration_s``, and the readers of our format that never build a ``Recording``); 0 without a
+    sample."""
+    starts, ends = [], []
+    for time_s in times:
+        if time_s.size:
+            starts.append(time_s[0])
+            ends.append(time_s[-1])
+    if not starts:
+        return 0.0
+    return float(max(ends) - min(starts) + 1.0 / sample_rate_hz)
+
+
 @dataclass(frozen=True, eq=False)
 class Recording:
     """A session: per-foot samples on one clock, the sensor layout, units and metadata.
@@ -338,11 +352,7 @@ class Recording:
 
     @property
     def duration_s(self) -> float:
-        starts = [self.samples(s).time_s[0] for s in self.sides if self.samples(s).n_samples]
-        ends = [self.samples(s).time_s[-1] for s in self.sides if self.samples(s).n_samples]
-        if not starts:
-            return 0.0
-        return float(max(ends) - min(starts) + 1.0 / self.sample_rate_hz)
+        return duration_s((self.samples(s).time_s for s in self.sides), self.sample_rate_hz)
 
     def replace(self, **changes: Any) -> Recording:
         """A copy with some fields changed (validated again)."""

@@ -21,7 +21,7 @@ analysis and the command line read the format too.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from insole._errors import MalformedFileError, RecordingError
 from insole._layout import SensorLayout
-from insole._recording import SIDES, UNITS, Mark, RecordingMeta, ReferenceEvents
+from insole._recording import SIDES, UNITS, Mark, RecordingMeta, ReferenceEvents, duration_s
 
 __all__ = [
     "AXES",
@@ -299,19 +299,6 @@ def foot_pieces(file: pq.ParquetFile, path: Path) -> dict[str, list[tuple[int, i
 
 
 # ---------------------------------------------------------------- rules of the recording
-
-
-def duration_s(times: Iterable[np.ndarray], sample_rate_hz: float) -> float:
-    """A recording's duration from its feet's time axes: from the first sample of either foot to the last, plus one
-    sample (as ``Recording.duration_s``); 0 without a sample."""
-    starts, ends = [], []
-    for time_s in times:
-        if time_s.size:
-            starts.append(time_s[0])
-            ends.append(time_s[-1])
-    if not starts:
-        return 0.0
-    return float(max(ends) - min(starts) + 1.0 / sample_rate_hz)
 
 
 def load_extremes(values: np.ndarray) -> tuple[float, float]:

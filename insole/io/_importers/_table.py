@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from insole._errors import InputError, MalformedFileError
-from insole.io._load import provenance  # noqa: F401  (one digest for every input; the importers import it from here)
+from insole.io._load import file_sha256, provenance  # noqa: F401  (one digest for every input; the importers import it from here)
 
 __all__ = ["TextTable", "read_text", "split_rows", "parse_numeric", "CUT_SHORT", "one_line", "refuse_huge_gaps"]
 

@@ -32,7 +32,15 @@ from insole._layout import get_layout
 from insole._recording import FootSamples, Recording, RecordingMeta, ReferenceEvents, regular_time_axis
 from insole.io._format import check_input_file
 from insole.io._importers._companions import beside, in_folder
-from insole.io._importers._table import importer_software, is_number, parse_numeric, provenance, read_text, split_rows
+from insole.io._importers._table import (
+    file_sha256,
+    importer_software,
+    is_number,
+    parse_numeric,
+    provenance,
+    read_text,
+    split_rows,
+)
 
 __all__ = ["IMPORTERS", "GaitnddImporter", "decode_format_212", "read_header"]
 
@@ -382,7 +390,10 @@ class GaitnddImporter:
             body_mass_kg = subject.pop("body_mass_kg")
             extra["subject"] = subject
         source = provenance(header_path, "gaitndd")
-        source["companions"] = [s.file_name for s in header.signals] + ([ts_path.name] if reference else [])
+        companions = [s.file_name for s in header.signals] + ([ts_path.name] if reference else [])
+        source["companions"] = companions
+        # the signals and the table are the data: the header's digest alone would not tell two recordings apart
+        source["companions_sha256"] = {name: file_sha256(header_path.parent / name) for name in companions}
         meta = RecordingMeta(
             subject_id=header.record,
             body_mass_kg=body_mass_kg,
