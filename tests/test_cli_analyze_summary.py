@@ -135,3 +135,16 @@ def test_flagged_sensors_are_named_as_the_analysis_says(capsys) -> None:
     assert "(flagged: flat s69, s76, s88, s89, s95, s99)" in out and "(flagged: flat s83)" in out
     assert main(["analyze", str(exports / "fscan_testL.asf")]) == 0
     assert "(flagged: 484 flat (cells that never load, not named))" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("recording", "method", "reads"), [
+    (MOTICON, "level", "where the total force crosses a level above the unloaded floor"),
+    (GAITNDD, "shape", "at the onset of the force's rise, toe off at the end of its fall"),
+])
+def test_summary_says_what_the_event_method_reads(capsys, recording: Path, method: str, reads: str) -> None:
+    out = _run(capsys, recording)
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  gait events: "))
+    said = " ".join(line.strip() for line in lines[start:start + 2])
+    assert reads in said
+    assert f"(method '{method}', docs/analysis-methods.md)" in said

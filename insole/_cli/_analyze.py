@@ -442,6 +442,13 @@ def _stances_in_curves(analysis: Analysis, side: str) -> int:
     return int(curves["n_stances"].iloc[0]) if curves is not None and len(curves) else 0
 
 
+# what each event method reads, for the printed summary (the methods text of the analysis says it in full)
+_EVENT_METHOD_TEXT = {
+    "level": "heel strike and toe off where the total force crosses a level above the unloaded floor",
+    "shape": "heel strike at the onset of the force's rise, toe off at the end of its fall (uncalibrated sensors)",
+}
+
+
 def summary_text(analysis: Analysis, path: Path | str) -> str:
     """The human-readable summary ``insole analyze`` prints.
 
@@ -462,7 +469,9 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         f"  {source['duration_s']:.1f} s, {source['sample_rate_hz']:g} Hz, layout {source['layout']}"
         + (" (approximate geometry)" if source["layout_approximate"] else "")
         + f", unit {source['unit']}, feet: {', '.join(analysis.sides)}",
-        f"  events: {prov['event_method']} method",
+        *textwrap.wrap(f"{_EVENT_METHOD_TEXT.get(prov['event_method'], prov['event_method'])} (method "
+                       f"{prov['event_method']!r}, docs/analysis-methods.md)", width=100,
+                       initial_indent="  gait events: ", subsequent_indent="    "),
         *textwrap.wrap(analysis.summary.body_weight["source"], width=100,
                        initial_indent="  load scale (au, not a body weight): " if uncalibrated_force
                        else "  body weight: ", subsequent_indent="    "),
