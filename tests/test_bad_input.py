@@ -106,6 +106,12 @@ def _stream_cut_in_its_schema(tmp: Path) -> Path:
     return path
 
 
+def _text_named_parquet(tmp: Path) -> Path:
+    path = tmp / "walk.parquet"
+    path.write_text("time_s,force\n0.00,1.0\n0.01,2.0\n")
+    return path
+
+
 def _no_such_file(tmp: Path) -> Path:
     return tmp / "missing.parquet"
 
@@ -122,6 +128,7 @@ CASES = [
     (".let whose .hea is missing", _let_without_hea, MissingCompanionError, "WFDB header hunt1.hea"),
     ("Parquet not ours", _parquet_not_ours, MalformedFileError, "not written by insole"),
     ("stream cut in its schema", _stream_cut_in_its_schema, MalformedFileError, "not a readable insole stream"),
+    ("text named .parquet", _text_named_parquet, UnknownFormatError, "is named .parquet but is not a Parquet file"),
     ("no such file", _no_such_file, insole.InputError, "no such file"),
 ]
 

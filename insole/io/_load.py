@@ -102,6 +102,9 @@ def detect_format(path: str | Path) -> str:
     for importer in _importers()[len(_OURS):]:
         if importer.sniff(path, head):
             return importer.name
+    if path.suffix.lower() == ".parquet":  # named as ours but not written as Parquet: say that, not "unknown"
+        raise UnknownFormatError(path, "is named .parquet but is not a Parquet file (it does not start with "
+                                       "Parquet's PAR1 mark): a different file renamed, or a damaged one")
     raise UnknownFormatError(
         path, f"unknown format (supported: {', '.join(formats())}; use --format to force one)"
     )
