@@ -678,8 +678,17 @@ POOLED_CONTROLS = "real-controls-pooled"
 
 
 def pool_real_controls(sets: Sequence[ReferenceSet]) -> ReferenceSet:
-    """Every layout's real controls in ``sets`` as one set applying to no layout: the values and recordings of
-    the layout sets one after the other (in name order), nothing re-analysed.
+    """Every layout's real controls in ``sets`` as one set applying to no layout: the recordings of the layout sets
+    one after the other (in name order), their distributions made from the recordings' own values by the rule every
+    set uses (``_distributions_from_members``, as ``ReferenceSet.without_subject`` rebuilds them), nothing
+    re-analysed.
+
+    Each person counts once: a subject id (compared as ``holds_subject`` compares it) found in two recordings is
+    refused (``ValueError``), since the pool would count that person twice and ``without_subject`` would take out
+    both. The staged cohorts share no subject: each layout's controls come from another PhysioNet database and its
+    own studies (gaitpdb8: Yogev 2005, Hausdorff 2007, Frenkel-Toledo 2005; footswitch1: Hausdorff 1997, 2000),
+    each numbering its own subjects (GaCo/JuCo/SiCo..., control...), one usual-walk file per subject, and nothing
+    in them links a person across the two -- so the pooled number of people is the number of recordings.
 
     It applies to any layout (``layouts`` empty) and is meant for the layouts without real controls of their own,
     for the measures that do not depend on where the sensors sit (event timing); the report and the findings use
@@ -690,13 +699,21 @@ def pool_real_controls(sets: Sequence[ReferenceSet]) -> ReferenceSet:
     parts = sorted((ref for ref in sets if ref.kind == "real" and ref.layouts), key=lambda ref: ref.name)
     if not parts:
         raise ValueError("no per-layout real control set to pool")
-
-    def pooled(part: str, metrics: Sequence[str]) -> dict[str, MetricDistribution]:
-        dists = {m: [getattr(ref, part).get(m, MetricDistribution(())) for ref in parts] for m in metrics}
-        return {m: MetricDistribution(tuple(v for d in ds for v in d.values), people=sum(d.people for d in ds))
-                for m, ds in dists.items()}
-
-    people = sum(ref.n_recordings for ref in parts)
+    recordings = tuple(r for ref in parts for r in ref.recordings)
+    seen: dict[str, str] = {}
+    for ref in parts:
+        for r in ref.recordings:
+            key = str(r.get("subject") or "").strip().casefold()
+            if key and key in seen:
+                raise ValueError(f"subject {r.get('subject')} is in {seen[key]} and in {ref.name}: pooling would "
+                                 f"count one person twice")
+            if key:
+                seen[key] = ref.name
+    if any(MEMBER_VALUES not in r for r in recordings):
+        raise ValueError("a per-layout real set is stored without each recording's values: rebuild it with "
+                         "`make references` before pooling")
+    foot, session = _distributions_from_members(recordings, (*FOOT_METRICS, *FOOT_LEVEL_METRICS), SESSION_METRICS)
+    people = len(recordings)
     counts = ", ".join(f"{ref.name} {ref.n_recordings}" for ref in parts)
     layouts = ", ".join(layout for ref in parts for layout in ref.layouts)
     return ReferenceSet(
@@ -706,9 +723,7 @@ def pool_real_controls(sets: Sequence[ReferenceSet]) -> ReferenceSet:
                      f"double support, stride-to-stride variability, timing symmetry: event times, which do not "
                      f"depend on where the sensors sit) on layouts without real controls of their own; each "
                      f"person's walk is described in the per-layout set."),
-        layouts=(), foot=pooled("foot", (*FOOT_METRICS, *FOOT_LEVEL_METRICS)),
-        session=pooled("session", SESSION_METRICS),
-        recordings=tuple(r for ref in parts for r in ref.recordings),
+        layouts=(), foot=foot, session=session, recordings=recordings,
         provenance={"insole_version": __version__, "pooled_from": [ref.name for ref in parts],
                     "metrics": parts[0].provenance.get("metrics", "insole analysis core")},
     )
