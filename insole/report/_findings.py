@@ -81,7 +81,7 @@ from insole.report._reference import (
 from insole.report._words import counted
 
 __all__ = ["FindingParams", "FindingsResult", "NotAssessed", "evaluate", "FOOT_RULES", "CODES",
-           "variability_too_coarse", "speed_outside_controls", "SPEED_DEPENDENT", "foot_quality_reason"]
+           "variability_too_coarse", "speed_outside_controls", "SPEED_DEPENDENT", "foot_quality_reason", "step_welch_t"]
 
 CODES: tuple[str, ...] = tuple(FINDINGS)
 _OTHER = {"left": "right", "right": "left"}
@@ -224,14 +224,23 @@ def _si(this: float, other: float) -> float:
 
 
 def _t(a: tuple[float, float, int], b: tuple[float, float, int]) -> float:
-    """Welch's t of two means from (mean, sd, n); inf when both have no scatter."""
+    """Welch's t of two means from (mean, sd, n) (``_mean_sd``): NaN under 2 values on either side; when neither
+    has any scatter, infinite with the sign of the difference (0 for equal means)."""
     (ma, sa, na), (mb, sb, nb) = a, b
     if na < 2 or nb < 2:
         return math.nan
     se = math.sqrt(sa * sa / na + sb * sb / nb)
     if se == 0:
-        return math.inf if ma != mb else 0.0
+        return math.copysign(math.inf, ma - mb) if ma != mb else 0.0
     return (ma - mb) / se
+
+
+def step_welch_t(this: Any, other: Any) -> float:
+    """Welch's t of one set of step values against another (NaN values left out): the step-scatter condition of
+    the rules (a foot against the other foot or against the baseline must reach ``FindingParams.step_t_min``).
+    The one computation the rules use (``_t`` of ``_mean_sd``), named for the findings validation
+    (docs/scripts/validate_findings.py), which quotes it beside each change it makes."""
+    return _t(_mean_sd(np.asarray(this, dtype=np.float64)), _mean_sd(np.asarray(other, dtype=np.float64)))
 
 
 def _healthy_limit(differences: Sequence[float], z: float) -> float:
@@ -838,21 +847,46 @@ def _load_asymmetry(session: SessionMetrics, params: FindingParams,
                    comparisons, statement, notes=(note,) if note else ())
 
 
+@dataclass(frozen=True)
+class _StanceDifference:
+    """One foot's stance time against the other's: (mean, SD, n) of each, the symmetry index (this vs the other,
+    %), Welch's t, and the MDC95 of the stance-time left/right index (None when not measured)."""
+
+    this: tuple[float, float, int]
+    other: tuple[float, float, int]
+    si_pct: float
+    t: float
+    mdc95_pct: float | None
+    differs: bool
+
+
+def _stance_difference(session: SessionMetrics, side: str, params: FindingParams,
+                       repeatability: Repeatability | None) -> _StanceDifference:
+    """The stance-time test of the two feet, in one place: ``differs`` when the difference is beyond the step-to-step
+    scatter (|t| >= ``step_t_min``) and beyond its MDC95 where measured. The antalgic-gait rule needs it (with its
+    own cut-off, on the shorter side); a force-only load asymmetry is one where it is not met
+    (``_force_only_note``)."""
+    this = _mean_sd(session.feet[side].values("stance_s"))
+    other = _mean_sd(session.feet[_OTHER[side]].values("stance_s"))
+    si, t = _si(this[0], other[0]), _t(this, other)
+    mdc = repeatability.lr_mdc("stance_s") if repeatability is not None else None
+    differs = bool(abs(t) >= params.step_t_min and (mdc is None or abs(si) > mdc))
+    return _StanceDifference(this, other, si, t, mdc, differs)
+
+
 def _force_only_note(session: SessionMetrics, params: FindingParams, repeatability: Repeatability | None) -> str:
     """For a load asymmetry whose feet spend the same time on the ground: the other reading of a difference in force
     alone, which the insoles cannot tell from a person sparing a leg ("" when the stance times differ).
 
     A spared leg also spends less time on the ground (antalgic gait: shorter stance on the painful side, evidence
     base row 9 [49,62,80]); two insoles that read differently (calibration, fit, a drifting sensor) change the force
-    and leave the timing as it was. "Alike" is the same test an asymmetry must pass, not met: the stance-time
-    difference is within the step-to-step scatter (|t| < ``step_t_min``) or within its MDC95 where measured.
+    and leave the timing as it was. "Alike" is the antalgic-gait rule's stance test (``_stance_difference``), not
+    met: the stance-time difference is within the step-to-step scatter (|t| < ``step_t_min``) or within its MDC95
+    where measured.
     """
-    left, right = _mean_sd(session.feet["left"].values("stance_s")), _mean_sd(session.feet["right"].values("stance_s"))
-    stance_si, t = _si(right[0], left[0]), _t(right, left)
-    if not (math.isfinite(stance_si) and math.isfinite(t)):
-        return ""
-    mdc = repeatability.lr_mdc("stance_s") if repeatability is not None else None
-    if abs(t) >= params.step_t_min and (mdc is None or abs(stance_si) > mdc):
+    stance = _stance_difference(session, "right", params, repeatability)
+    stance_si, t, mdc = stance.si_pct, stance.t, stance.mdc95_pct
+    if not (math.isfinite(stance_si) and math.isfinite(t)) or stance.differs:
         return ""
     within = (f"within its MDC95 of {mdc:.1f}%" if mdc is not None and abs(stance_si) <= mdc
               else f"t = {t:+.1f}, within the step-to-step scatter")
@@ -876,16 +910,16 @@ def _antalgic(session: SessionMetrics, params: FindingParams,
         if min(foot.n_steps, other.n_steps) < params.min_steps:
             out.append(NotAssessed(spec.code, side, "too few usable steps"))
             continue
-        st, st_o = _mean_sd(foot.values("stance_s")), _mean_sd(other.values("stance_s"))
+        stance = _stance_difference(session, side, params, repeatability)
+        st, st_o, stance_si, t_stance = stance.this, stance.other, stance.si_pct, stance.t
         pk, pk_o = _mean_sd(foot.values("peak_force")), _mean_sd(other.values("peak_force"))
-        stance_si, peak_si = _si(st[0], st_o[0]), _si(pk[0], pk_o[0])
-        t_stance, t_peak = _t(st, st_o), _t(pk, pk_o)
-        stance_ok = stance_si <= -params.antalgic_stance_si_pct and t_stance <= -params.step_t_min
+        peak_si, t_peak = _si(pk[0], pk_o[0]), _t(pk, pk_o)
+        # a shorter stance on this foot: the stance test (beyond the step scatter and the MDC95), past the cut-off
+        stance_ok = stance_si <= -params.antalgic_stance_si_pct and stance.differs
         peak_ok = peak_si <= -params.antalgic_peak_si_pct and t_peak <= -params.step_t_min
         if repeatability is not None:
-            # each left/right index must also exceed its day-to-day repeatability (MDC95)
-            stance_mdc, peak_mdc = repeatability.lr_mdc("stance_s"), repeatability.session_mdc("peak_force_si_pct")
-            stance_ok = stance_ok and (stance_mdc is None or abs(stance_si) > stance_mdc)
+            # the peak-force index must also exceed its day-to-day repeatability (MDC95)
+            peak_mdc = repeatability.session_mdc("peak_force_si_pct")
             peak_ok = peak_ok and (peak_mdc is None or abs(peak_si) > peak_mdc)
         if not (stance_ok and peak_ok):
             continue
