@@ -18,12 +18,14 @@ from validate_findings import (  # noqa: E402
     _load_case,
     hallux_known_answer,
     hallux_markdown,
+    loso_frame,
     mdc_pairs,
     moved_load,
     region_sensors,
-    repeatability_without,
     screen_hallux_walk,
     session_metrics,
+    step_welch_t,
+    stored_sets_match,
 )
 
 
@@ -93,24 +95,65 @@ def test_hallux_changes_are_judged_as_the_report_judges_them(shared_data):
     assert HALLUX_CODE == "reduced_hallux_loading"
 
 
-def test_leave_one_pair_out_mdc_leaves_that_pair_out(shared_data):
-    """The baseline section's MDC95 without one pair: the stored file's pairs, rebuilt by the function `make
-    references` uses, without the left-out subject; checked here against 1.96 x SD of the other pairs' differences
-    computed directly."""
-    from insole.report._reference import session_metric_values
+def test_a_control_walk_is_judged_as_the_report_judges_its_file(shared_data):
+    """The validation gives ``evaluate`` the walk's identity and the stored sets, so the engine's one rule
+    (``judging_frame``) leaves the person out of the controls and their same-day pair out of the MDC95: the very
+    frame and findings ``insole report`` has for the file (GaCo06_02: the control walk with a load asymmetry)."""
+    from insole import load
+    from insole.report import build_report, evaluate
+    from insole.report._reference import load_repeatability
 
-    subjects = ("GaCo02", "GaCo04", "GaCo06", "GaPt07", "GaPt09")
+    path = shared_data / "gaitpdb-cohort" / "GaCo06_02.txt"
+    case = _load_case("gaitpdb-cohort", path)
+    result = evaluate(case.session, **loso_frame(case))
+    frame = result.frame
+    assert frame.reference_member == "GaCo06" and frame.repeatability_member == "GaCo06"
+    (real,) = [ref for ref in frame.reference_sets if ref.name == "real-controls-gaitpdb8"]
+    assert real.n_recordings == 37 and not real.holds_subject("GaCo06")
+    assert frame.repeatability.n_pairs == 19 and not frame.repeatability.holds_subject("GaCo06")
+    # the MDC95 without the pair: 1.96 x SD of the other 19 pairs' stored differences
+    stored = load_repeatability("gaitpdb8")
+    others = [d["session"]["impulse_si_pct"] for (subject, _, _), d in zip(stored.pairs, stored.differences)
+              if subject != "GaCo06"]
+    assert frame.repeatability.session_mdc("impulse_si_pct") == pytest.approx(1.96 * np.std(others, ddof=1),
+                                                                              abs=1e-6)  # stored to 6 decimals
+    report = build_report(load(path), path=path)
+    assert [(f.code, f.side, f.confidence) for f in result.findings] == \
+        [(f.code, f.side, f.confidence) for f in report.findings] == [("load_asymmetry", "left", "low")]
+
+
+def test_the_stored_mdc_recomputed_from_analysed_pairs(shared_data):
+    """The freshness check of the baseline section: the stored file's pairs, found among the analysed cases and
+    recomputed by the function `make references` uses, give the stored MDC95 of these pairs' subjects."""
+    from insole.report._reference import repeatability_from_pairs, session_metric_values
+
+    subjects = ("GaCo02", "GaCo04", "GaPt07")
     cases = [_load_case("gaitpdb-cohort", shared_data / "gaitpdb-cohort" / f"{s}_0{k}.txt")
              for s in subjects for k in (1, 2)]
     triples = mdc_pairs(cases)  # only the stored file's pairs that these cases hold
-    assert [t[0]["subject"] for t in triples] == list(subjects)
     assert [(t[0]["first"], t[0]["second"]) for t in triples] == [(f"{s}_01.txt", f"{s}_02.txt") for s in subjects]
-    repeatability, document = repeatability_without(triples, "GaCo04")
-    assert repeatability.n_pairs == 4 and document["n_pairs"] == 4
-    assert [p[0] for p in repeatability.pairs] == ["GaCo02", "GaCo06", "GaPt07", "GaPt09"]
+    document = repeatability_from_pairs("gaitpdb8", triples)
     differences = [session_metric_values(second)["impulse_si_pct"] - session_metric_values(first)["impulse_si_pct"]
-                   for info, first, second in triples if info["subject"] != "GaCo04"]
-    expected = 1.96 * float(np.std(differences, ddof=1))
-    assert repeatability.session_mdc("impulse_si_pct") == pytest.approx(expected, abs=1e-5)  # stored to 6 decimals
-    everyone, _ = repeatability_without(triples, None)
-    assert everyone.n_pairs == 5
+                   for _, first, second in triples]
+    assert document["session"]["impulse_si_pct"]["mdc95"] == pytest.approx(1.96 * np.std(differences, ddof=1),
+                                                                           abs=1e-6)
+
+
+def test_stored_sets_match_tells_a_stale_set(shared_data):
+    """The real-cohort section says whether the stored sets are what the current analysis makes of the staged
+    walks: 0 for footswitch1's nine controls as analysed, more when one walk's analysis differs."""
+    from dataclasses import replace
+
+    folders = {"gaitndd": shared_data / "gaitndd", "gaitndd-cohort": shared_data / "gaitndd-cohort"}
+    cases = [_load_case(dataset, path) for dataset, folder in folders.items()
+             for path in sorted(folder.glob("control*.hea"))]
+    assert len(cases) == 9
+    assert stored_sets_match(cases) == {"footswitch1": 0.0}
+    swapped = [replace(cases[0], session=cases[1].session), *cases[1:]]
+    assert stored_sets_match(swapped)["footswitch1"] > 0.0
+
+
+def test_the_validation_quotes_the_rules_own_t():
+    from insole.report._findings import step_welch_t as engine
+
+    assert step_welch_t is engine

@@ -5,22 +5,26 @@ Two parts, both written to docs/findings-validation.md by
 
 * **Real cohorts, leave one subject out** (``real_cases``, ``real_cohort_rows``,
   ``real_cohort_markdown``): every usual-walk recording of the staged gaitpdb,
-  gaitpdb-cohort, gaitndd and gaitndd-cohort data is evaluated against its
-  layout's real control set rebuilt without its own subject; per finding, how
-  often it fires on controls, Parkinson's, Huntington's and ALS; the acceptance
-  figures of issue 16; the AUC of the variability measures.
+  gaitpdb-cohort, gaitndd and gaitndd-cohort data is evaluated as ``insole
+  report`` evaluates its file (``loso_frame``: the stored sets and MDC95s and
+  the walk's identity, from which the engine's ``judging_frame`` leaves out the
+  walk's own person and same-day pair); per finding, how often it fires on
+  controls, Parkinson's, Huntington's and ALS; the acceptance figures of issue
+  16; the AUC of the variability measures.
 * **Simulated walks** (``run_validation``): every simulator pattern (one-sided
   ones on each side) over a number of seeds, counting how often the pattern's
   code is flagged on the right side and, for ``normal``, how many walks have
   any finding. The simulator's seeds here (0-49) are disjoint from the seeds of
   the simulated reference set (10000+), so no walk is compared with itself.
 
-``tests/test_report_validation.py`` runs the same functions. Only public names
-of ``insole`` (and the report's reference builders) are used.
+``tests/test_report_validation.py`` and ``tests/test_validate_findings.py`` run
+the same functions. Only public names of ``insole`` are used, and of the report's
+internals its reference builders and ``step_welch_t`` (the rules' step-scatter t).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -30,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import insole
-from insole.report import evaluate, session_from_analysis, timing_variability
+from insole.report import evaluate, load_reference_sets, session_from_analysis, timing_variability, walk_identity
+from insole.report._findings import step_welch_t
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -149,6 +154,9 @@ class RealCase:
     trial: str
     info: dict[str, Any]
     session: Any
+    # what tells the findings engine whether this walk is one of the references' own (``walk_identity``: file name,
+    # SHA-256, subject), as ``insole report`` gives it
+    identity: dict[str, Any] = field(default_factory=dict)
 
 
 def _group(name: str) -> str:
@@ -167,7 +175,8 @@ def _load_case(dataset: str, path: Path) -> RealCase | str:
     stem = path.stem
     trial = stem.split("_")[1] if "_" in stem else "01"
     return RealCase(dataset, path, _group(stem), str(recording.meta.subject_id or stem.split("_")[0]),
-                    recording.layout.name, trial, recording_info(dataset, path, recording), session)
+                    recording.layout.name, trial, recording_info(dataset, path, recording), session,
+                    walk_identity(recording, path))
 
 
 def real_cases(data_dir: Path, workers: int = 2) -> tuple[list[RealCase], list[str]]:
@@ -186,41 +195,63 @@ def real_cases(data_dir: Path, workers: int = 2) -> tuple[list[RealCase], list[s
     return [c for c in loaded if isinstance(c, RealCase)], [c for c in loaded if isinstance(c, str)]
 
 
-def loso_reference(cases: Sequence[RealCase], case: RealCase) -> tuple[Any, ...]:
-    """The reference sets ``case`` is judged against: its layout's real controls without its own subject."""
-    from insole.report._reference import layout_reference_from_sessions, load_reference_sets
-
-    controls = [(c.info, c.session) for c in cases if c.group == "control" and c.trial == "01"
-                and c.layout == case.layout and c.subject != case.subject]
-    ref = layout_reference_from_sessions(case.layout, controls, name=f"real-controls-{case.layout}-loso")
-    others = tuple(s for s in load_reference_sets() if s.kind != "real")
-    return (ref, *others)
+@functools.lru_cache(maxsize=1)
+def stored_sets() -> tuple[Any, ...]:
+    """The stored reference sets (``load_reference_sets``), read once: what ``insole report`` judges against."""
+    return load_reference_sets()
 
 
-def own_pair_left_out(cases: Sequence[RealCase]) -> dict[str, Any]:
-    """Per subject whose same-day pair the stored MDC95 rests on (7 controls and 13 people with Parkinson's of the
-    Ga study): the MDC95 without that pair (``repeatability_without``)."""
-    triples = mdc_pairs(cases)
-    return {str(t[0]["subject"]): repeatability_without(triples, t[0]["subject"])[0] for t in triples}
-
-
-def loso_frame(cases: Sequence[RealCase], case: RealCase, own_pair_out: dict[str, Any]) -> dict[str, Any]:
-    """What ``case`` is judged with (``evaluate``'s keywords): its layout's real controls without its own subject,
-    and the MDC95 without its own same-day pair where the stored MDC95 rests on it (else the stored one)."""
+@functools.lru_cache(maxsize=8)
+def stored_repeatability(layout: str) -> Any:
+    """The stored MDC95s of ``layout`` (``load_repeatability``; None when not measured), read once."""
     from insole.report._reference import load_repeatability
 
-    repeatability = own_pair_out.get(case.subject)
-    return {"reference_sets": loso_reference(cases, case),
-            "repeatability": repeatability if repeatability is not None else load_repeatability(case.layout)}
+    return load_repeatability(layout)
+
+
+def loso_frame(case: RealCase) -> dict[str, Any]:
+    """What ``case`` is judged with (``evaluate``'s keywords), as ``insole report`` judges its file: the stored
+    reference sets and MDC95s, and the walk's identity, from which the engine's one rule (``judging_frame``) leaves
+    out the walk's own person (``ReferenceSet.without_subject``: a control against the other controls of its
+    layout) and its own same-day pair (``Repeatability.without_subject``: the 20 people of the MDC95's pairs by the
+    other 19 pairs' MDC95)."""
+    return {"reference_sets": stored_sets(), "repeatability": stored_repeatability(case.layout),
+            "walk": case.identity}
+
+
+def stored_sets_match(cases: Sequence[RealCase]) -> dict[str, float]:
+    """Per layout with a stored real set: the largest difference between its stored distributions and the same
+    set rebuilt (``layout_reference_from_sessions``) from the control walks analysed here (0: the stored set is
+    what the current analysis makes of these walks; ``make references`` rebuilds it)."""
+    import math
+
+    from insole.report._reference import layout_reference_from_sessions, reference_set_for
+
+    out = {}
+    for layout in sorted({c.layout for c in cases}):
+        stored = reference_set_for(stored_sets(), layout, kind="real")
+        if stored is None:
+            continue
+        by_file = {(c.dataset, c.path.name): c for c in cases if c.layout == layout}
+        members = [by_file.get((str(r.get("dataset")), str(r.get("file")))) for r in stored.recordings]
+        if any(m is None for m in members):
+            out[layout] = math.inf  # a stored walk not among the staged ones
+            continue
+        rebuilt = layout_reference_from_sessions(layout, [(m.info, m.session) for m in members if m is not None])
+        gaps = [abs(a - b) for part in ("foot", "session") for metric, dist in getattr(stored, part).items()
+                for a, b in zip(dist.values, getattr(rebuilt, part)[metric].values)]
+        sizes_differ = any(len(dist.values) != len(getattr(rebuilt, part)[metric].values)
+                           for part in ("foot", "session") for metric, dist in getattr(stored, part).items())
+        out[layout] = math.inf if sizes_differ else max(gaps, default=0.0)
+    return out
 
 
 def real_cohort_rows(cases: Sequence[RealCase]) -> list[dict[str, Any]]:
     rows = []
-    own_pair_out = own_pair_left_out(cases)
     for case in cases:
         if case.trial != "01":
             continue
-        result = evaluate(case.session, **loso_frame(cases, case, own_pair_out))
+        result = evaluate(case.session, **loso_frame(case))
         rows.append({"dataset": case.dataset, "record": case.path.stem, "group": case.group, "layout": case.layout,
                      "subject": case.subject,
                      "strides": min(int(f.stride_times_s.size) for f in case.session.feet.values()),
@@ -244,7 +275,21 @@ def auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
     return wins / (len(pos) * len(neg))
 
 
-def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] = ()) -> str:
+def _match_text(stored_match: dict[str, float]) -> str:
+    if not stored_match:
+        return ""
+    def said(gap: float) -> str:
+        if gap == 0:
+            return "exactly"
+        return "NOT (rerun `make references`)" if gap == float("inf") else f"to within {gap:.2g}"
+
+    parts = [f"{layout} {said(gap)}" for layout, gap in stored_match.items()]
+    return (" The stored sets match the same sets rebuilt from the walks analysed here (the current analysis): "
+            + ", ".join(parts) + ".")
+
+
+def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] = (),
+                         stored_match: dict[str, float] | None = None) -> str:
     by_group: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_group.setdefault(r["group"], []).append(r)
@@ -262,10 +307,12 @@ def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] 
         "## Real cohorts, leave one subject out",
         "",
         "Every usual-walk recording of the staged real cohorts (gaitpdb + gaitpdb-cohort `_01`, layout gaitpdb8; "
-        "gaitndd + gaitndd-cohort, layout footswitch1), analysed and evaluated as `insole report` does. Each "
-        "recording is judged against its layout's real control reference set rebuilt **without its own subject** "
-        "(`real-controls-<layout>` minus one; patients against all controls of their layout). The simulated sets "
-        "play no part: they apply to insole16 only.",
+        "gaitndd + gaitndd-cohort, layout footswitch1), analysed and evaluated as `insole report` does with the "
+        "file (given its identity, `walk_identity`): each recording is judged against its "
+        "layout's stored real control reference set **without its own subject** (`ReferenceSet.without_subject`: "
+        "`real-controls-<layout>` minus one; patients against all controls of their layout), and, for the 20 "
+        "people of the MDC95's same-day pairs, by the other pairs' MDC95 (`Repeatability.without_subject`). The "
+        "simulated sets play no part: they apply to insole16 only." + _match_text(stored_match or {}),
         "",
         *([f"Refused by the loader (not counted): {'; '.join(refused)}.", ""] if refused else []),
         "### Acceptance (issue 16)",
@@ -514,10 +561,9 @@ def known_answer_rows(cases: Sequence[RealCase], walks: int | None = None,
     import numpy as np
 
     clean = []
-    own_pair_out = own_pair_left_out(cases)
     for case in cases:
         if case.group == "control" and case.trial == "01" and case.layout == KNOWN_ANSWER_LAYOUT:
-            frame = loso_frame(cases, case, own_pair_out)
+            frame = loso_frame(case)
             if not evaluate(case.session, **frame).findings:
                 clean.append((case, frame))
     chosen = clean if walks is None else clean[:: max(len(clean) // walks, 1)][:walks]
@@ -579,19 +625,13 @@ def mdc_pairs(cases: Sequence[RealCase], layout: str = KNOWN_ANSWER_LAYOUT) -> l
     return triples
 
 
-def repeatability_without(pairs: Sequence[tuple[dict[str, Any], Any, Any]], subject: str | None,
-                          layout: str = KNOWN_ANSWER_LAYOUT) -> tuple[Any, dict[str, Any]]:
-    """The MDC95 (a ``Repeatability`` and its document) from ``pairs`` without ``subject``'s pair, computed as
-    ``make references`` computes the stored one (``repeatability_from_pairs``); ``subject`` None keeps every pair."""
-    from insole.report._reference import repeatability_from_document, repeatability_from_pairs
-
-    kept = [p for p in pairs if subject is None or p[0].get("subject") != subject]
-    document = repeatability_from_pairs(layout, kept)
-    return repeatability_from_document(document), document
-
-
 def _mdc_value(document: dict[str, Any], part: str, metric: str) -> float:
     value = (document.get(part) or {}).get(metric, {}).get("mdc95")
+    return float("nan") if value is None else float(value)
+
+
+def _rep_value(repeatability: Any, part: str, metric: str) -> float:
+    value = getattr(repeatability, part).get(metric)
     return float("nan") if value is None else float(value)
 
 
@@ -601,37 +641,48 @@ def baseline_known_answer_rows(cases: Sequence[RealCase], rows: Sequence[dict[st
     ``insole report --baseline`` does (a change must exceed the measured MDC95). Also the unchanged second walk
     against the first: how often a baseline comparison of a healthy person flags anything.
 
-    The MDC95 is out of sample: the stored one rests on these same pairs, so each pair is judged with the MDC95 of
-    the other pairs (leave one pair out, ``repeatability_without``); the stored, in-sample MDC95's counts are kept
-    beside it (``*_stored``)."""
-    from insole.report._reference import load_repeatability
+    The MDC95 is out of sample, as the report has it: the stored one rests on these same pairs, so each pair is
+    judged with the MDC95 of the other pairs (the engine's ``judging_frame``: ``Repeatability.without_subject``,
+    from the stored pairs' differences); the stored, in-sample MDC95's counts are kept beside it (``*_stored``).
+    The stored file is also recomputed from the pairs' walks analysed here (``repeatability_from_pairs``, as
+    ``make references`` makes it), to show it is current."""
+    from insole.report._reference import judging_frame, repeatability_from_pairs
 
     firsts = {c.subject: c for c in cases
               if c.group == "control" and c.trial == "01" and c.layout == KNOWN_ANSWER_LAYOUT}
     pairs = [(firsts[c.subject], c) for c in cases
              if c.group == "control" and c.trial == "02" and c.layout == KNOWN_ANSWER_LAYOUT and c.subject in firsts]
     answers = {a.name: a for a in KNOWN_ANSWERS}
-    triples = mdc_pairs(cases)
-    stored = load_repeatability(KNOWN_ANSWER_LAYOUT)
-    _, all_pairs_document = repeatability_without(triples, None)
+    stored = stored_repeatability(KNOWN_ANSWER_LAYOUT)
     stored_document = json_repeatability(KNOWN_ANSWER_LAYOUT)
-    in_mdc = {p[0].get("subject") for p in triples}
-    lopo = {first.subject: repeatability_without(triples, first.subject) for first, _ in pairs}
+    recomputed = repeatability_from_pairs(KNOWN_ANSWER_LAYOUT, mdc_pairs(cases))
+    # what the report judges each pair with: the frame of the second walk against the first as its baseline
+    frames = {first.subject: judging_frame(second.identity, KNOWN_ANSWER_LAYOUT, reference_sets=stored_sets(),
+                                           repeatability=stored, base_record=first.identity)
+              for first, second in pairs}
     out: dict[str, Any] = {
-        "pairs": len(pairs), "mdc_pairs": len(triples), "mdc_groups": all_pairs_document["groups"],
-        "in_mdc": sum(first.subject in in_mdc for first, _ in pairs),
-        "recomputed_max_diff": max((abs(_mdc_value(all_pairs_document, part, m) - _mdc_value(stored_document, part, m))
-                                    for part in ("foot", "lr_index", "session") for m in all_pairs_document[part]
+        "pairs": len(pairs), "mdc_pairs": stored.n_pairs, "mdc_groups": stored_document["groups"],
+        "in_mdc": sum(stored.holds_subject(first.subject) for first, _ in pairs),
+        "recomputed_pairs": recomputed["n_pairs"],
+        "recomputed_max_diff": max((abs(_mdc_value(recomputed, part, m) - _mdc_value(stored_document, part, m))
+                                    for part in ("foot", "lr_index", "session") for m in recomputed[part]
                                     if _mdc_value(stored_document, part, m) == _mdc_value(stored_document, part, m)),
                                    default=float("nan")),
-        "mdc_table": [(part, metric, scale, unit, _mdc_value(stored_document, part, metric) * scale,
-                       [_mdc_value(doc, part, metric) * scale for _, doc in lopo.values()])
+        "mdc_table": [(part, metric, scale, unit, _rep_value(stored, part, metric) * scale,
+                       [_rep_value(frame.repeatability, part, metric) * scale for frame in frames.values()])
                       for part, metric, scale, unit in MDC_SHOWN],
         "unchanged_flagged": [], "unchanged_flagged_stored": [], "rows": []}
+
+    def judged(session: Any, first: RealCase, second: RealCase, in_sample: bool) -> Any:
+        if in_sample:  # the frame's sets (without this person), the stored MDC95 with this person's own pair
+            return evaluate(session, reference_sets=frames[first.subject].reference_sets, baseline=first.session,
+                            repeatability=stored)
+        return evaluate(session, reference_sets=stored_sets(), baseline=first.session, repeatability=stored,
+                        walk=second.identity, baseline_walk=first.identity)
+
     for first, second in pairs:
-        sets = loso_reference(cases, first)
-        for key, rep in (("unchanged_flagged", lopo[first.subject][0]), ("unchanged_flagged_stored", stored)):
-            result = evaluate(second.session, reference_sets=sets, baseline=first.session, repeatability=rep)
+        for key, in_sample in (("unchanged_flagged", False), ("unchanged_flagged_stored", True)):
+            result = judged(second.session, first, second, in_sample)
             if result.findings:
                 out[key].append(f"{second.path.stem}: " + ", ".join(f"{f.code} ({f.side})" for f in result.findings))
     for row in rows:
@@ -647,9 +698,8 @@ def baseline_known_answer_rows(cases: Sequence[RealCase], rows: Sequence[dict[st
             changed = session_metrics(moved_load(recording, side, region_sensors(layout, answer.source),
                                                  region_sensors(layout, answer.target), row["fraction"],
                                                  answer.paired))
-            sets = loso_reference(cases, first)
-            for suffix, rep in (("", lopo[first.subject][0]), ("_stored", stored)):
-                result = evaluate(changed, reference_sets=sets, baseline=first.session, repeatability=rep)
+            for suffix, in_sample in (("", False), ("_stored", True)):
+                result = judged(changed, first, second, in_sample)
                 codes = {(f.code, f.side) for f in result.findings}
                 hit = (answer.code, side) in codes
                 counts["found" + suffix] += hit
@@ -683,10 +733,10 @@ def baseline_markdown(result: dict[str, Any]) -> str:
         f"**Out of sample.** The stored MDC95 (insole/report/_data/repeatability/{KNOWN_ANSWER_LAYOUT}.json) comes "
         f"from {result['mdc_pairs']} same-day pairs ({groups}), and {result['in_mdc']} of these "
         f"{result['pairs']} controls are among them: judged with it, each pair would help set the limit it is "
-        "judged against. So each pair is judged here with the MDC95 of the other pairs (leave one pair out), "
-        "computed in this script from the pairs' analysed walks by the function `make references` uses "
-        "(`repeatability_from_pairs`; the stored file is not changed). "
-        f"Recomputed from all {result['mdc_pairs']} pairs it matches the stored file "
+        "judged against. So each pair is judged here with the MDC95 of the other pairs (leave one pair out), as "
+        "`insole report` judges it (`Repeatability.without_subject`, from the stored pairs' differences). "
+        f"Recomputed from the {result['recomputed_pairs']} pairs' walks analysed here (`repeatability_from_pairs`, "
+        "as `make references` makes it; the stored file is not changed) it matches the stored file "
         + ("exactly" if result["recomputed_max_diff"] == 0 else
            f"to within {result['recomputed_max_diff']:.2g} (the largest difference over every metric)")
         + ". The MDC95s of the measures "
@@ -919,7 +969,7 @@ def hallux_known_answer(walk: dict[str, Any], fractions: Sequence[float] = HALLU
             other = {"left": "right", "right": "left"}[side]
             run: dict[str, Any] = {"fraction": fraction, "side": side, "share_after": after[side],
                                    "si_pct": symmetry_index(after[side], after[other]),
-                                   "t": welch_t(steps[side], steps[other])}
+                                   "t": step_welch_t(steps[side], steps[other])}
             for key, params in frames.items():
                 run[key] = _hallux_outcome(evaluate(changed, params), side, unchanged[key])
             runs.append(run)
@@ -932,20 +982,6 @@ def hallux_known_answer(walk: dict[str, Any], fractions: Sequence[float] = HALLU
             "unchanged": {k: [f"{f.code} ({f.side})" for f in r.findings] for k, r in unchanged.items()},
             "unchanged_hallux": next((n.reason for n in unchanged["report"].not_assessed if n.code == HALLUX_CODE),
                                      None)}
-
-
-def welch_t(this: Any, other: Any) -> float:
-    """Welch's t of two feet's step values (NaN left out), as the foot rules' step-scatter condition computes it."""
-    import math
-
-    import numpy as np
-
-    a, b = (np.asarray(v, float) for v in (this, other))
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if a.size < 2 or b.size < 2:
-        return float("nan")
-    se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
-    return float((a.mean() - b.mean()) / se) if se > 0 else float("nan")
 
 
 def symmetry_index(this: float, other: float) -> float:
@@ -1177,7 +1213,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = HEADER
     if args.data.is_dir():
         cases, refused = real_cases(args.data, args.workers)
-        text += "\n" + real_cohort_markdown(real_cohort_rows(cases), refused)
+        text += "\n" + real_cohort_markdown(real_cohort_rows(cases), refused, stored_sets_match(cases))
         rows = known_answer_rows(cases)
         text += "\n" + known_answer_markdown(rows)
         text += "\n" + baseline_markdown(baseline_known_answer_rows(cases, rows))
