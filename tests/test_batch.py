@@ -223,9 +223,12 @@ def test_findings_columns_match_the_report_engine(default_run, study: Path) -> N
     flagged = {f.code: f for f in result.findings}
     skipped = {n.code for n in result.not_assessed}
     for code in CODES:
-        expected = flagged[code].confidence if code in flagged else (None if code in skipped else "not_flagged")
+        expected = "flagged" if code in flagged else (None if code in skipped else "not_flagged")
         assert _value(row[f"finding_{code}"]) == expected, code
-    assert row["findings"] == "; ".join(f"{f.code}({f.side}, {f.confidence})" for f in result.findings)
+        words = (flagged[code].severity, flagged[code].confidence) if code in flagged else (None, None)
+        assert (_value(row[f"finding_{code}_severity"]), _value(row[f"finding_{code}_confidence"])) == words, code
+    assert row["findings"] == "; ".join(
+        f"{f.code}({f.side}, severity {f.severity}, confidence {f.confidence})" for f in result.findings)
     # a single-sensor foot switch cannot show arch loading: not assessed, never "not flagged"
     assert _value(cohort.set_index("recording_id").loc["hunt1", "finding_low_arch_loading"]) is None
 

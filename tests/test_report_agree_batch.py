@@ -61,6 +61,10 @@ def _flagged(findings: Any) -> list[tuple[str, str, str]]:
     return [(f.code, f.side, f.confidence) for f in findings]
 
 
+def _worded(findings: Any) -> list[tuple[str, str, str, str]]:
+    return [(f.code, f.side, f.severity, f.confidence) for f in findings]
+
+
 @pytest.mark.parametrize("name", sorted(WALKS))
 def test_the_batch_flags_what_the_report_flags_against_the_same_references(name, monkeypatch):
     path = COHORT / name
@@ -74,9 +78,12 @@ def test_the_batch_flags_what_the_report_flags_against_the_same_references(name,
     # measurement, comparisons with the n they were judged against) alike
     assert _flagged(batch.findings) == _flagged(report.findings)
     assert [f.to_dict() for f in batch.findings] == [f.to_dict() for f in report.findings]
-    assert columns["findings"] == "; ".join(f"{c}({s}, {k})" for c, s, k in _flagged(report.findings))
-    for code, side, confidence in _flagged(report.findings):
-        assert columns[f"finding_{code}"] == confidence and columns[f"finding_{code}_side"] == side
+    # the report's two words under their own names: severity (how far past the cut-off) and confidence
+    assert columns["findings"] == "; ".join(
+        f"{c}({s}, severity {v}, confidence {k})" for c, s, v, k in _worded(report.findings))
+    for code, side, severity, confidence in _worded(report.findings):
+        assert columns[f"finding_{code}"] == "flagged" and columns[f"finding_{code}_side"] == side
+        assert (columns[f"finding_{code}_severity"], columns[f"finding_{code}_confidence"]) == (severity, confidence)
     assert [n.to_dict() for n in batch.not_assessed] == [n.to_dict() for n in report.result.not_assessed]
 
     # judged against the same sets (names and sizes) and the same MDC95s

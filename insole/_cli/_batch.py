@@ -1,9 +1,10 @@
 """``insole batch PATH... --out cohort.parquet``: every recording under folders or globs, one row each.
 
 Exit codes: 0 every recording analysed; 1 the batch ran but some recordings
-failed (they are in the errors table); 2 bad input (nothing to analyse, an
-output that exists without --force, an unwritable output, unreadable
-parameters).
+failed (they are in the errors table; when every one failed, only the errors
+table is written); 2 bad input (nothing to analyse, an output that exists
+without --force, an output that is a recording even with --force, an
+unwritable output, unreadable parameters).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT|local",
                         help="run on an existing Dask cluster, or 'local' to start a Dask LocalCluster")
     parser.add_argument("--force", action="store_true",
-                        help="replace the tables if they exist (without it an existing table is an error)")
+                        help="replace the tables if they exist (without it an existing table is an error; "
+                             "a recording is never replaced)")
     parser.add_argument("--refresh", action="store_true",
                         help="analyse everything again, ignoring cached rows (the fresh rows replace them)")
     parser.add_argument("--cache", type=Path, metavar="DIR",
@@ -89,6 +91,7 @@ def _params(path: Path | None) -> AnalysisParams:
 def run(args: argparse.Namespace) -> int:
     require_extra("batch")
     from insole.batch import EngineError, EngineSpec, output_paths, run_batch
+    from insole.batch._run import refuse_recording
 
     if args.workers is not None and args.workers < 1:
         raise InputError(args.out, f"--workers must be at least 1, not {args.workers}")
@@ -99,8 +102,10 @@ def run(args: argparse.Namespace) -> int:
     params = _params(args.params)
     cache: Path | bool = False if args.no_cache else (args.cache if args.cache is not None else True)
     engine = EngineSpec(workers=args.workers, scheduler=args.scheduler)
-    inputs = [args.params] if args.params is not None else []
-    for path in output_paths(args.out, args.strides).values():  # before any work, and never over --params
+    named = [Path(p) for p in args.paths if Path(p).is_file()]
+    inputs = [*named, args.params] if args.params is not None else named
+    for path in output_paths(args.out, args.strides).values():  # before any work, never over an input or --params
+        refuse_recording(path, inputs)  # a recording is never overwritten, --force or not
         check_target(path, force=args.force, inputs=inputs)
     try:
         result = run_batch(

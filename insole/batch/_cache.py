@@ -34,7 +34,7 @@ from insole._version import __version__
 __all__ = ["BatchCache", "cache_key", "code_digest", "ROW_SCHEMA_VERSION"]
 
 # Bump when the row's columns change meaning, so old cache entries are not reused.
-ROW_SCHEMA_VERSION = "1"
+ROW_SCHEMA_VERSION = "2"
 
 
 @lru_cache(maxsize=1)

@@ -522,16 +522,22 @@ def compare_cohort(cohort: pd.DataFrame, params: CohortParams, *, provenance: Ma
 
 
 def _finding_shares(cohort: pd.DataFrame, labels: pd.Series, groups: Sequence[str]) -> pd.DataFrame:
-    """Per group and code: assessed (the rule could be applied), flagged (any confidence), moderate or higher."""
-    codes = [c[len("finding_"):] for c in cohort.columns if c.startswith("finding_") and not c.endswith("_side")]
+    """Per group and code: assessed (the rule could be applied), flagged (any confidence), moderate or higher
+    confidence. ``finding_<code>`` is "flagged"/"not_flagged"/empty and the confidence is in
+    ``finding_<code>_confidence``; a table from before that column held the confidence in ``finding_<code>``."""
+    beside = ("_side", "_severity", "_confidence")
+    codes = [c[len("finding_"):] for c in cohort.columns if c.startswith("finding_") and not c.endswith(beside)]
     rows = []
     for code in codes:
         column = cohort[f"finding_{code}"].map(_label)
+        confidence = cohort[f"finding_{code}_confidence"].map(_label) if f"finding_{code}_confidence" in cohort \
+            else column
         for group in groups:
-            cells = column[(labels == group).to_numpy()]
+            mask = (labels == group).to_numpy()
+            cells = column[mask]
             assessed = cells.notna()
             flagged = assessed & (cells != "not_flagged")
-            strong = cells.isin(["moderate", "high"])
+            strong = flagged & confidence[mask].isin(["moderate", "high"])
             n_assessed = int(assessed.sum())
             rows.append({
                 "code": code, "group": group, "n_recordings": int(cells.size), "n_assessed": n_assessed,

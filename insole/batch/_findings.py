@@ -1,18 +1,26 @@
 """The clinical report's findings as cohort columns (the hook into ``insole.report``).
 
-For every finding code of the findings engine, two columns:
+For every finding code of the findings engine, four columns:
 
 ``finding_<code>``
-    the confidence of the flagged finding ("very_low", "low", "moderate",
-    "high"; the most confident one when both feet are flagged), "not_flagged"
-    when the rule was applied and flagged nothing, or None when the rule could
-    not be applied to this recording (the engine says why; for instance a
-    layout without a midfoot sensor cannot show arch loading).
+    "flagged", "not_flagged" when the rule was applied and flagged nothing,
+    or None when the rule could not be applied to this recording (the engine
+    says why; for instance a layout without a midfoot sensor cannot show
+    arch loading).
+``finding_<code>_severity``
+    how far past its cut-off the finding is: "mild", "moderate", "marked"
+    (None when not flagged); the report's "severity".
+``finding_<code>_confidence``
+    how much the finding can be trusted: "very_low", "low", "moderate",
+    "high" (None when not flagged); the report's "confidence".
 ``finding_<code>_side``
     "left", "right", "both" (two feet flagged, or a whole-gait finding), or None.
 
-plus ``findings`` (every flagged finding as ``code(side, confidence)``, "; "
-joined) and ``findings_status`` ("evaluated", or why the engine was not run).
+When both feet are flagged, severity and confidence are those of the more
+confident foot's finding (on a tie, the more severe): the two words always
+belong to one finding as the report shows it. Plus ``findings`` (every
+flagged finding as ``code(side, severity S, confidence C)``, "; " joined) and
+``findings_status`` ("evaluated", or why the engine was not run).
 
 ``finding_columns`` is the only place the batch touches the report package;
 should the engine be missing or fail, the recording keeps its analysis row
@@ -29,10 +37,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["finding_columns", "finding_codes", "findings_provenance", "CONFIDENCE_ORDER"]
+__all__ = ["finding_columns", "finding_codes", "findings_provenance", "finding_text", "CONFIDENCE_ORDER",
+           "SEVERITY_ORDER", "FLAGGED", "NOT_FLAGGED"]
 
 CONFIDENCE_ORDER = ("very_low", "low", "moderate", "high")
+SEVERITY_ORDER = ("mild", "moderate", "marked")
+FLAGGED = "flagged"
 NOT_FLAGGED = "not_flagged"
+_WORDS = ("severity", "confidence", "side")  # the columns beside finding_<code>, as finding_<code>_<word>
 
 
 @lru_cache(maxsize=1)
@@ -79,7 +91,8 @@ def finding_columns(analysis: Any, recording: Any) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for code in codes:
         columns[f"finding_{code}"] = NOT_FLAGGED
-        columns[f"finding_{code}_side"] = None
+        for word in _WORDS:
+            columns[f"finding_{code}_{word}"] = None
     try:
         result = evaluate(session_from_analysis(analysis, recording), params(), reference_sets=sets,
                           walk=walk_identity(recording))
@@ -95,13 +108,24 @@ def finding_columns(analysis: Any, recording: Any) -> dict[str, Any]:
     for finding in result.findings:
         flagged.setdefault(finding.code, []).append(finding)
     for code, findings in flagged.items():
-        best = max(findings, key=lambda f: CONFIDENCE_ORDER.index(f.confidence))
+        best = max(findings, key=lambda f: (_rank(CONFIDENCE_ORDER, f.confidence), _rank(SEVERITY_ORDER, f.severity)))
         sides = {f.side for f in findings}
-        columns[f"finding_{code}"] = best.confidence
+        columns[f"finding_{code}"] = FLAGGED
+        columns[f"finding_{code}_severity"] = best.severity
+        columns[f"finding_{code}_confidence"] = best.confidence
         columns[f"finding_{code}_side"] = "both" if len(sides) > 1 else next(iter(sides))
-    columns["findings"] = "; ".join(f"{f.code}({f.side}, {f.confidence})" for f in result.findings)
+    columns["findings"] = "; ".join(finding_text(f) for f in result.findings)
     columns["findings_status"] = "evaluated"
     return columns
+
+
+def finding_text(finding: Any) -> str:
+    """One flagged finding as the ``findings`` column lists it: ``code(side, severity S, confidence C)``."""
+    return f"{finding.code}({finding.side}, severity {finding.severity}, confidence {finding.confidence})"
+
+
+def _rank(order: tuple[str, ...], word: str) -> int:
+    return order.index(word) if word in order else -1
 
 
 def _one_line(error: BaseException) -> str:

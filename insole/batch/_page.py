@@ -237,14 +237,16 @@ def cohort_page(comparison: CohortComparison, title: str | None = None) -> str:
                 r = shares[(shares["code"] == code) & (shares["group"] == group)].iloc[0]
                 if r["n_assessed"]:
                     cells.append(f"{r['n_flagged']} / {r['n_assessed']} ({100 * r['share_flagged']:.0f}%)"
-                                 f"; moderate+ {r['n_moderate_or_high']}")
+                                 f"; confidence moderate+ {r['n_moderate_or_high']}")
                 else:
                     cells.append("not assessable")
             rows.append(cells)
         parts.append(_table(["finding"] + [esc(g) for g in comparison.groups], rows))
         parts.append("<p>Flagged / assessed: a rule that cannot be applied to a recording (a sensor layout "
                      "without that region, uncalibrated forces, too few steps) counts as not assessed, never as "
-                     "not flagged. Findings inform; they do not diagnose.</p>")
+                     "not flagged. Confidence moderate+ counts the flagged recordings whose finding has moderate or "
+                     "high confidence (how much it can be trusted, not how severe it is). Findings inform; they do "
+                     "not diagnose.</p>")
 
     params = comparison.params
     batch = comparison.provenance or {}

@@ -15,8 +15,9 @@ Outputs, for ``--out cohort.parquet``:
     every stride of every recording, ``recording_id`` and ``side`` first.
 
 The output policy of every command (``insole._output``): each table is
-checked before any work (an existing file is refused unless ``force``, one of
-the recordings even with it, a missing or read-only folder always), and is
+checked before any work (an existing file is refused unless ``force``; a
+recording, that is any file an importer recognises other than a table this
+command wrote, even with it; a missing or read-only folder always), and is
 written beside its name and renamed, so it appears whole or not at all. The
 tables themselves are never taken for inputs. Text cells of the errors table
 that a spreadsheet would run as a formula get a leading quote
@@ -39,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from insole._errors import InputError, MissingExtraError, OutputError
+from insole._errors import InputError, MissingExtraError, OutputError, UnknownFormatError
 from insole._output import atomic_path, check_target, same_file
 from insole._version import __version__
 from insole.analysis import AnalysisParams
@@ -47,7 +48,7 @@ from insole.batch._cache import ROW_SCHEMA_VERSION, BatchCache, cache_key
 from insole.batch._discover import Candidate, Discovery, FolderIndex, content_digest, content_files, discover
 from insole.batch._engines import EngineSpec, run_jobs
 from insole.batch._task import Job, error_record
-from insole.io import spreadsheet_safe
+from insole.io import detect_format, spreadsheet_safe
 
 __all__ = [
     "run_batch",
@@ -57,6 +58,7 @@ __all__ = [
     "METADATA_KEY",
     "BATCH_SCHEMA_VERSION",
     "ERROR_COLUMNS",
+    "refuse_recording",
 ]
 
 METADATA_KEY = b"insole.batch"
@@ -78,6 +80,7 @@ class BatchResult:
     elapsed_s: float
     engine: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    written: tuple[str, ...] = ("cohort", "errors", "strides")
 
     def summary_line(self) -> str:
         """One line for people: how many were analysed, failed, came from the cache; where the tables are."""
@@ -86,9 +89,13 @@ class BatchResult:
         if self.n_from_cache:
             parts[-1] += f" ({self.n_from_cache} from the cache)"
         parts.append(f"{n_err} failed")
-        text = ", ".join(parts) + f" in {self.elapsed_s:.1f} s -> {self.paths['cohort']}"
+        text = ", ".join(parts) + f" in {self.elapsed_s:.1f} s"
+        if "cohort" in self.written:
+            text += f" -> {self.paths['cohort']}"
+        else:
+            text += f"; no recording could be analysed, so no cohort table was written ({self.paths['cohort']})"
         text += f"; errors table: {self.paths['errors']}"
-        if "strides" in self.paths:
+        if "strides" in self.paths and "strides" in self.written:
             text += f"; strides: {self.paths['strides']}"
         if self.n_skipped_files:
             plural = "s" if self.n_skipped_files != 1 else ""
@@ -147,6 +154,7 @@ def run_batch(
     paths = output_paths(out, strides)
     named = [Path(i) for i in inputs if Path(i).is_file()]
     for path in paths.values():
+        refuse_recording(path, named)
         check_target(path, force=force, inputs=named)
     folder = default_cache_folder(out) if cache is True else (Path(cache) if cache else None)
     if folder is not None:
@@ -228,10 +236,19 @@ def run_batch(
         "units": "in the column names (_s, _hz, _n, _kpa, _bw, _pct, ...); docs/batch.md",
         **({"notes": list(notes)} if notes else {}),
     }
-    _write_parquet(cohort, paths["cohort"], provenance, force=force)
+    written = ["errors"]
+    if len(cohort):
+        _write_parquet(cohort, paths["cohort"], provenance, force=force)
+        written.append("cohort")
+        if stride_table is not None:
+            _write_parquet(stride_table, paths["strides"], provenance, force=force)
+            written.append("strides")
+    else:  # nothing analysed: no cohort (or strides) table, rather than an empty one; an earlier one is removed
+        for name in ("cohort", "strides"):
+            if name in paths and _remove_own_table(paths[name]):
+                notes.append(f"the {name} table {paths[name]} of an earlier run was removed (--force replaces it, "
+                             "and this run has no rows to put there)")
     _write_csv(error_table, paths["errors"], force=force)
-    if stride_table is not None:
-        _write_parquet(stride_table, paths["strides"], provenance, force=force)
     return BatchResult(
         cohort=cohort,
         errors=error_table,
@@ -243,7 +260,49 @@ def run_batch(
         elapsed_s=time.perf_counter() - started,
         engine=engine_info,
         notes=tuple(notes),
+        written=tuple(written),
     )
+
+
+def refuse_recording(path: str | Path, inputs: Sequence[str | Path] = ()) -> None:
+    """Refuse an output ``path`` that holds a recording, even with --force: an ``OutputError`` (exit 2).
+
+    A recording is any file an importer recognises by content (what the
+    discovery would take as input), except a table ``insole batch`` wrote
+    (its Parquet carries the ``insole.batch`` metadata), which --force may
+    replace. A missing file, an empty one or one no importer knows is left to
+    ``check_target`` and the usual --force policy, and so is one of the named
+    ``inputs`` (``check_target`` says "is one of this command's inputs").
+    """
+    path = Path(path)
+    if not path.is_file() or _is_batch_table(path) or any(same_file(path, i) for i in inputs):
+        return
+    try:
+        format_name = detect_format(path)
+    except (UnknownFormatError, InputError, OSError):  # not a recording (or unreadable: check_target says so)
+        return
+    raise OutputError(path, f"is a recording ({format_name}); it is never overwritten, even with --force "
+                            "(choose another name for the table)")
+
+
+def _is_batch_table(path: Path) -> bool:
+    """Whether ``path`` is a Parquet table written by ``insole batch`` (cohort or strides)."""
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (pa.ArrowException, OSError, ValueError):
+        return False
+    return METADATA_KEY in metadata
+
+
+def _remove_own_table(path: Path) -> bool:
+    """Remove an earlier run's table at ``path`` (already checked: ours, and --force given); True if removed."""
+    if not path.is_file() or not _is_batch_table(path):
+        return False
+    try:
+        path.unlink()
+    except OSError as error:
+        raise OutputError(path, f"cannot be removed ({error.strerror or error})") from None
+    return True
 
 
 def _without_outputs(found: Discovery, outputs: Any, cache: Path | None) -> Discovery:

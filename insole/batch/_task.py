@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Job", "analyse_job", "TIMING_COLUMNS", "TIMING_METRICS", "error_record"]
+__all__ = ["Job", "analyse_job", "TIMING_COLUMNS", "TIMING_METRICS", "SUBJECT_COLUMNS", "VARIABILITY_COLUMNS",
+           "error_record"]
 
 # Columns that say when and where a row was computed; they differ between runs and engines by nature.
 TIMING_COLUMNS = ("analysis_time_s", "worker")
@@ -48,6 +49,33 @@ _QUALITY_FIELDS = (
 )
 # Subject facts importers put in meta.extra (gaitpdb "demographics", gaitndd "subject") that are not columns.
 _SUBJECT_SKIP = {"id", "source", "group"}
+# The subject columns every row has (docs/batch.md), empty when the recording's description table does not give
+# them: a gaitpdb file copied without the demographics.txt beside it has no mass, sex or age, and its row says so
+# (``subject_facts_source`` empty) instead of leaving the columns out.
+SUBJECT_COLUMNS: tuple[tuple[str, type], ...] = (
+    ("sex", str),
+    ("age_years", float),
+    ("height_m", float),
+    ("gait_speed_m_per_s", float),
+    ("hoehn_yahr", float),
+    ("updrs", float),
+    ("updrs_motor", float),
+    ("timed_up_and_go_s", float),
+    ("duration_or_severity", float),
+)
+_SUBJECT_NAMES = frozenset(name for name, _ in SUBJECT_COLUMNS)
+# The robust stride-to-stride figures of ``Summary.timing_variability`` and the parts each is made of: a figure
+# one of whose parts has a median absolute deviation of 0 is not a measurement (the report shows "n/a (MAD 0)").
+VARIABILITY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "timing_variability_pct": ("stride_variability_pct", "stance_variability_pct"),
+    "stride_variability_pct": ("stride_variability_pct",),
+    "stance_variability_pct": ("stance_variability_pct",),
+}
+# Why a force symmetry index the analysis marks ``uncalibrated_force`` is left empty (docs/batch.md).
+UNCALIBRATED_SI_REASON = (
+    "not compared between feet: uncalibrated insoles (au), each foot on its own scale, so a left/right difference "
+    "mixes load and the two insoles' gains (the analysis marks these uncalibrated_force)"
+)
 
 
 @dataclass(frozen=True)
@@ -142,11 +170,17 @@ def recording_row(job: Job, recording: Any, analysis: Any) -> dict[str, Any]:
         "recorded_at": meta.recorded_at,
         "body_mass_kg": _float(meta.body_mass_kg),
     }
+    for name, kind in SUBJECT_COLUMNS:
+        row[name] = float("nan") if kind is float else None
+    row["subject_facts_source"] = None
     for table in ("demographics", "subject"):
         facts = extra.get(table)
         if isinstance(facts, Mapping):
+            source = facts.get("source")
+            if isinstance(source, str) and not row["subject_facts_source"]:
+                row["subject_facts_source"] = source
             for key, value in facts.items():
-                if key in _SUBJECT_SKIP or key.endswith("_meaning") or key in row:
+                if key in _SUBJECT_SKIP or key.endswith("_meaning") or (key in row and key not in _SUBJECT_NAMES):
                     continue
                 if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
                     row[key] = _float(value)
@@ -179,7 +213,7 @@ def recording_row(job: Job, recording: Any, analysis: Any) -> dict[str, Any]:
 def quality_columns(analysis: Any) -> dict[str, Any]:
     """``{side}_{fact}`` per foot (NaN/None for a missing foot), sensor flags, and the quality notes as text."""
     columns: dict[str, Any] = {}
-    notes: list[str] = []
+    notes: dict[str, list[str]] = {side: [] for side in _SIDES}
     for side in _SIDES:
         quality = analysis.quality.get(side)
         for name, kind in _QUALITY_FIELDS:
@@ -189,46 +223,76 @@ def quality_columns(analysis: Any) -> dict[str, Any]:
                 columns[f"{side}_{name}"] = _float(quality.get(name)) if kind is float else int(quality.get(name, 0))
         flags = (quality or {}).get("sensor_flags") or []
         columns[f"{side}_sensor_flags"] = ", ".join(f"{f['sensor']} {f['status']}" for f in flags) if quality else None
-        notes.extend(f"{side}: {note}" for note in (quality or {}).get("notes", []))
-    columns["quality_notes"] = "; ".join(notes)
+        notes[side].extend(str(note) for note in (quality or {}).get("notes", []))
+    # a note of the whole recording (the body-weight check, uncalibrated insoles) is in both feet's notes: once here
+    both = [note for note in notes["left"] if note in notes["right"]]
+    parts = [f"both feet: {note}" for note in both]
+    parts += [f"{side}: {note}" for side in _SIDES for note in notes[side] if note not in both]
+    columns["quality_notes"] = "; ".join(parts)
     return columns
 
 
 def metric_columns(analysis: Any) -> dict[str, Any]:
-    """Summary metrics: cadence, stride-time CV, per-foot mean (and SD/CV of timing), both-feet mean, symmetry.
+    """Summary metrics: cadence, stride-time variability, per-foot mean (and SD/CV of timing), both-feet mean, symmetry.
 
     ``{side}_{metric}`` the mean over the foot's used strides; ``{side}_{metric}_sd``
     and ``{side}_{name}_cv_pct`` for the timing metrics; ``{metric}`` the mean
-    of the two feet's means (one foot's when the other has none);
-    ``{metric}_si_pct`` the symmetry index (R - L) / mean(R, L) x 100.
+    of the feet that have a value (one foot's when the other has none, NaN
+    when neither has); ``{metric}_si_pct`` the symmetry index
+    (R - L) / mean(R, L) x 100, NaN where the analysis marks it not comparable
+    (``uncalibrated_force``; ``si_not_comparable`` names them and says why).
+    ``cadence_steps_per_min`` is the session's (both feet);
+    ``{side}_foot_cadence_steps_per_min`` the mean over one foot's strides of
+    120 / stride time. A robust figure whose median absolute deviation is 0
+    (below ``ROBUST_CV_ZERO_PCT``) is NaN, as the report shows it "n/a (MAD 0)".
     """
+    from insole.analysis import ROBUST_CV_ZERO_PCT
+
+    def robust(value: Any) -> float:
+        value = _float(value)
+        return float("nan") if math.isfinite(value) and abs(value) < ROBUST_CV_ZERO_PCT else value
+
+    def mean_of_feet(values: Any) -> float:
+        finite = [v for v in values if math.isfinite(v)]
+        return float(np.mean(finite)) if finite else float("nan")
+
     summary = analysis.summary
     per_foot: pd.DataFrame = summary.per_foot
     symmetry: pd.DataFrame = summary.symmetry
     cv = {s: _float(summary.stride_time_cv_pct.get(s)) for s in _SIDES}
-    finite_cv = [v for v in cv.values() if math.isfinite(v)]
     columns: dict[str, Any] = {
         "cadence_steps_per_min": _float(summary.cadence_steps_per_min),
-        "stride_time_cv_pct": float(np.mean(finite_cv)) if finite_cv else float("nan"),
+        "stride_time_cv_pct": mean_of_feet(cv.values()),
         "left_stride_time_cv_pct": cv["left"],
         "right_stride_time_cv_pct": cv["right"],
     }
-    robust = {s: _float(summary.stride_time_robust_cv_pct.get(s)) for s in _SIDES}  # the analysis' own
-    finite_robust = [v for v in robust.values() if math.isfinite(v)]
-    columns["stride_time_robust_cv_pct"] = float(np.mean(finite_robust)) if finite_robust else float("nan")
-    columns["left_stride_time_robust_cv_pct"] = robust["left"]
-    columns["right_stride_time_robust_cv_pct"] = robust["right"]
+    robust_cv = {s: robust(summary.stride_time_robust_cv_pct.get(s)) for s in _SIDES}  # the analysis' own
+    columns["stride_time_robust_cv_pct"] = mean_of_feet(robust_cv.values())
+    columns["left_stride_time_robust_cv_pct"] = robust_cv["left"]
+    columns["right_stride_time_robust_cv_pct"] = robust_cv["right"]
+    # stride-to-stride timing variability of both feet, the figure the irregular_gait finding is judged on
+    variability = dict(summary.timing_variability or {})
+    for name, parts in VARIABILITY_COLUMNS.items():
+        measurable = all(math.isfinite(robust(variability.get(part))) for part in parts)
+        columns[name] = robust(variability.get(name)) if measurable else float("nan")
     weight = summary.body_weight
     columns["body_weight_method"] = weight.get("method")
     columns["body_weight_n"] = _float(weight.get("value")) if weight.get("unit") == "N" else float("nan")
+    columns["body_weight_source"] = weight.get("source")
     standing = summary.standing or {}
+    not_comparable: list[str] = []
     columns["standing_s"] = _float(standing.get("duration_s", 0.0))
     columns["standing_left_pct"] = _float(standing.get("left_pct"))
+    if standing.get("uncalibrated_force") and math.isfinite(columns["standing_left_pct"]):
+        columns["standing_left_pct"] = float("nan")
+        not_comparable.append("standing_left_pct")
     for metric in per_foot.index:
+        # the per-foot cadence is one foot's mean of 120 / stride time: named apart from the session's cadence
+        name_of = "foot_cadence_steps_per_min" if metric == "cadence_steps_per_min" else metric
         means = {}
         for side in _SIDES:
             means[side] = _float(per_foot.at[metric, f"{side}_mean"]) if f"{side}_mean" in per_foot else float("nan")
-            columns[f"{side}_{metric}"] = means[side]
+            columns[f"{side}_{name_of}"] = means[side]
             if metric in TIMING_METRICS:
                 columns[f"{side}_{metric}_sd"] = (
                     _float(per_foot.at[metric, f"{side}_sd"]) if f"{side}_sd" in per_foot else float("nan")
@@ -240,15 +304,18 @@ def metric_columns(analysis: Any) -> dict[str, Any]:
                     )
         if metric in TIMING_METRICS and metric != "stride_time_s":
             name = metric.removesuffix("_s")
-            cvs = [columns[f"{side}_{name}_cv_pct"] for side in _SIDES
-                   if math.isfinite(columns[f"{side}_{name}_cv_pct"])]
-            columns[f"{name}_cv_pct"] = float(np.mean(cvs)) if cvs else float("nan")
-        finite = [v for v in means.values() if math.isfinite(v)]
-        if metric not in columns:  # cadence above is the summary's own (120 / pooled mean stride time)
-            columns[metric] = float(np.mean(finite)) if finite else float("nan")
-        columns[f"{metric}_si_pct"] = (
-            _float(symmetry.at[metric, "symmetry_index_pct"]) if metric in symmetry.index else float("nan")
-        )
+            columns[f"{name}_cv_pct"] = mean_of_feet(columns[f"{side}_{name}_cv_pct"] for side in _SIDES)
+        if metric != "cadence_steps_per_min":  # the session's cadence above is the both-feet figure
+            columns[metric] = mean_of_feet(means.values())
+        si = float("nan")
+        if metric in symmetry.index:
+            si = _float(symmetry.at[metric, "symmetry_index_pct"])
+            marked = "uncalibrated_force" in symmetry and bool(symmetry.at[metric, "uncalibrated_force"])
+            if math.isfinite(si) and marked:
+                si = float("nan")
+                not_comparable.append(f"{metric}_si_pct")
+        columns[f"{name_of}_si_pct"] = si
+    columns["si_not_comparable"] = f"{', '.join(not_comparable)}: {UNCALIBRATED_SI_REASON}" if not_comparable else None
     return columns
 
 
