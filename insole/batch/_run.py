@@ -394,6 +394,9 @@ def cohort_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return _consistent_types(frame)
 
 
+_TEXT_COLUMNS = frozenset({"sex", "subject_facts_source", "body_weight_source", "si_not_comparable"})
+
+
 def _consistent_types(frame: pd.DataFrame) -> pd.DataFrame:
     """Mixed Python types in one column (a number here, text there) become text, so Parquet can hold them."""
     for column in frame.columns:
@@ -404,8 +407,11 @@ def _consistent_types(frame: pd.DataFrame) -> pd.DataFrame:
             frame[column] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in frame[column]]
     # the finding columns are text (a confidence, a side, a list): text whatever the rows hold, so that a cohort in
     # which no recording has a finding on a side has the same column type as one in which some do
+    # the same for the text columns that can be empty in every row of a cohort (no subject table read, calibrated
+    # insoles throughout)
     for column in frame.columns:
-        if str(column).startswith("finding") and frame[column].dtype == object and all(
+        text = str(column).startswith("finding") or column in _TEXT_COLUMNS
+        if text and frame[column].dtype == object and all(
                 v is None or isinstance(v, str) or (isinstance(v, float) and v != v) for v in frame[column]):
             frame[column] = frame[column].astype("str")
     return frame
