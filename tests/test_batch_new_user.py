@@ -73,6 +73,11 @@ def rows(study: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     out = tmp_path_factory.mktemp("out") / "cohort.parquet"
     result = run_batch([study], out, engine=EngineSpec(workers=1), cache=False, progress=False)
     assert len(result.errors) == 0, result.errors.to_dict(orient="records")
+    # the one recording read without its table is named in a note the command prints
+    assert [n for n in result.notes if "had no subject facts" in n] == [
+        "1 recording (GaCo14_01) had no subject facts (body mass, sex, age): no demographics.txt beside the file, "
+        "or no row for it there. A calibrated recording without a body mass has its body weight estimated from "
+        "its load, so its BW metrics differ from the same file's in its dataset folder"]
     cohort, _ = read_cohort(out)  # what was written, not only what was returned
     return cohort.set_index("path")
 

@@ -213,6 +213,9 @@ def run_batch(
             bar.close()
 
     cohort = cohort_frame(rows)
+    undescribed = _without_subject_table(rows)
+    if undescribed:
+        notes.append(undescribed)
     error_table = pd.DataFrame(sorted(errors, key=lambda e: (e["path"], e["stage"])), columns=list(ERROR_COLUMNS))
     stride_table = _stride_frame(cohort, stride_tables) if strides else None
     provenance = {
@@ -262,6 +265,28 @@ def run_batch(
         notes=tuple(notes),
         written=tuple(written),
     )
+
+
+# Formats whose importer takes the body mass and subject facts from a table in the recording's folder.
+_SUBJECT_TABLES = {"gaitpdb": "demographics.txt", "gaitndd": "subject-description.txt"}
+
+
+def _without_subject_table(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """A note naming the recordings of a described dataset that were read without their subject facts, or None.
+
+    Copied out of their dataset folder without its table, such a file has no body mass: its body weight is
+    estimated from its load and every metric in BW differs from the same file's in its folder."""
+    missing = sorted(str(r["recording_id"]) for r in rows
+                     if r.get("format") in _SUBJECT_TABLES and not r.get("subject_facts_source"))
+    if not missing:
+        return None
+    tables = " or ".join(sorted({_SUBJECT_TABLES[str(r["format"])] for r in rows
+                                 if str(r["recording_id"]) in missing and r.get("format") in _SUBJECT_TABLES}))
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return (f"{len(missing)} recording{'s' if len(missing) != 1 else ''} ({shown}) had no subject facts (body mass, "
+            f"sex, age): no {tables} beside the file, or no row for it there. A calibrated recording without a body "
+            "mass has its body weight estimated from its load, so its BW metrics differ from the same file's in its "
+            "dataset folder")
 
 
 def refuse_recording(path: str | Path, inputs: Sequence[str | Path] = ()) -> None:
