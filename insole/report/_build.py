@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,10 +28,10 @@ from insole.report._evidence import (
     DATASET_CITATIONS,
     DISCLAIMER,
     EVIDENCE_SOURCE,
-    METHODS_REFERENCES,
     REFERENCES,
 )
 from insole.report._findings import (
+    FOOT_RULES,
     SPEED_DEPENDENT,
     FindingParams,
     FindingsResult,
@@ -52,6 +52,7 @@ from insole.report._metrics import (
     robust_cv_is_zero,
     session_from_analysis,
     session_metrics,
+    timing_resolution_pct,
 )
 from insole.report._model import json_number
 from insole.report._reference import (
@@ -142,6 +143,9 @@ class KeyNumber:
     # the same measure in another unit as another view shows it (the COP offset in mm, as insole analyze prints
     # it): {"unit", "left", "right", "difference_right_minus_left"}, the analysis' own values
     other_unit: dict[str, Any] | None = None
+    # how finely the sample rate lets the value move, said beside it where two decimals would suggest more
+    # (``robust_cv_resolution``: the per-foot robust stride-time CV)
+    resolution: str = ""
 
     def direction(self, where: str) -> str:
         """Whether the value at ``where`` ("left", "right", "session") lies "above" or "below" the range."""
@@ -162,6 +166,7 @@ class KeyNumber:
                 "symmetry_index_pct": json_number(self.symmetry_index_pct),
                 "difference_right_minus_left": json_number(self.difference), "note": self.note or None,
                 "speed_note": self.speed_note or None, "see_finding": self.see_finding or None,
+                "resolution": self.resolution or None,
                 "sensor_caveat": self.caveat or None, "sensor_caveat_short": self.caveat_short or None,
                 "other_unit": ({k: (json_number(v) if k != "unit" else v) for k, v in self.other_unit.items()}
                                if self.other_unit else None),
@@ -448,19 +453,23 @@ SENSOR_DEPENDENT: dict[str, tuple[str, ...] | None] = {
 def flagged_sensors(session: SessionMetrics) -> dict[str, list[dict[str, Any]]]:
     """Per foot, the sensors the analysis' quality checks flagged (``quality[side]["sensor_flags"]``) that a
     reader must know about (the analysis decides which: each flag's ``named``; a grid's never-loaded cells are
-    not), each with its status, what the check saw and the region groups it lies in (the flag's ``regions``)."""
+    not), each with its status, what the check saw, the region groups it lies in (the flag's ``regions``), the
+    samples of it the checks left out (``excluded_samples``) and the foot's samples (``n_samples``)."""
     analysis = session.analysis
     if analysis is None:
         return {}
     out: dict[str, list[dict[str, Any]]] = {}
     for side in session.sides:
-        flags = [f for f in (analysis.quality.get(side, {}).get("sensor_flags") or []) if isinstance(f, dict)]
+        quality = analysis.quality.get(side, {})
+        flags = [f for f in (quality.get("sensor_flags") or []) if isinstance(f, dict)]
         rows = []
         for flag in (f for f in flags if f.get("named", True)):
             name = str(flag.get("sensor"))
             rows.append({"sensor": name, "status": str(flag.get("status", "flagged")),
                          "detail": str(flag.get("detail") or ""), "excluded": bool(flag.get("excluded", False)),
-                         "regions": [g for g in _REGION_GROUPS if g in flag.get("regions", ())]})
+                         "regions": [g for g in _REGION_GROUPS if g in flag.get("regions", ())],
+                         "excluded_samples": int(flag.get("excluded_samples") or 0),
+                         "n_samples": int(quality.get("n_samples") or 0)})
         if rows:
             out[side] = rows
     return out
@@ -479,25 +488,42 @@ def _names(sensors: Sequence[str]) -> str:
     return ", ".join(sensors[:6]) + (f" and {len(sensors) - 6} more" if len(sensors) > 6 else "")
 
 
+def _spikes_only(rows: Sequence[dict[str, Any]]) -> bool:
+    """Whether every one of ``rows`` is a spiking sensor: isolated samples marked invalid, the rest of its load as
+    recorded (hunt16's right foot switch: 11 of 90,000 samples), not a sensor whose load is missing or wrong."""
+    return bool(rows) and all(r["status"] == "spikes" for r in rows)
+
+
+def _spike_extent(rows: Sequence[dict[str, Any]]) -> str:
+    """How much of the spiking sensors' load the checks left out: "11 of its 90,000 samples"."""
+    left_out = sum(r["excluded_samples"] for r in rows)
+    total = sum(r["n_samples"] for r in rows)
+    whose = "its" if len(rows) == 1 else "their"
+    return f"{left_out:,} of {whose} {total:,} samples" if total else f"{left_out:,} samples"
+
+
 def sensor_caveat(flagged: dict[str, list[dict[str, Any]]], key: str) -> str:
     """One sentence for a figure resting on flagged sensors ("" when none of its sensors is flagged)."""
     if key not in SENSOR_DEPENDENT:
         return ""
     groups = SENSOR_DEPENDENT[key]
     parts = []
-    n_hit = 0
+    hits: list[dict[str, Any]] = []
     for side, rows in flagged.items():
         hit = [r for r in rows if groups is None or set(r["regions"]) & set(groups)]
         if not hit:
             continue
-        n_hit += len(hit)
+        hits += hit
         where = "in this region" if groups is not None else "under this foot"
         parts.append(f"{side} foot: {len(hit)} sensor{'s' if len(hit) != 1 else ''} {where} flagged "
                      f"{_statuses(hit)} in the data-quality checks ({_names([r['sensor'] for r in hit])})")
     if not parts:
         return ""
-    return ("; ".join(parts) + (": its load is" if n_hit == 1 else ": their load is") + " missing or wrong, so this "
-            "value and any left/right difference in it may come from the sensor rather than the foot.")
+    if _spikes_only(hits):
+        return ("; ".join(parts) + f": {_spike_extent(hits)} were isolated spikes, left out, so at those samples "
+                "only this value lacks that sensor's load.")
+    return ("; ".join(parts) + (": its load is" if len(hits) == 1 else ": their load is") + " missing or wrong, so "
+            "this value and any left/right difference in it may come from the sensor rather than the foot.")
 
 
 def sensor_caveat_short(flagged: dict[str, list[dict[str, Any]]], key: str) -> str:
@@ -510,9 +536,11 @@ def sensor_caveat_short(flagged: dict[str, list[dict[str, Any]]], key: str) -> s
     return ("rests on flagged sensors: " + "; ".join(parts)) if parts else ""
 
 
-def sensor_caveats(session: SessionMetrics) -> dict[str, Any]:
+def sensor_caveats(session: SessionMetrics, marked: Collection[str] | None = None) -> dict[str, Any]:
     """The flagged sensors per foot, a summary line, and each affected measure's sentence (findings read it by
-    their measured metric)."""
+    their measured metric). ``marked``: the measures the page shows with a value (its key numbers, pressure-time
+    integral rows as ``pti_<region>`` and findings' metrics); the summary promises a ⚠ beside affected values only
+    when one of them carries it (default: every measure is taken as shown)."""
     flagged = flagged_sensors(session)
     by_metric = {key: text for key in SENSOR_DEPENDENT if (text := sensor_caveat(flagged, key))}
     summary = ""
@@ -520,15 +548,34 @@ def sensor_caveats(session: SessionMetrics) -> dict[str, Any]:
         feet = []
         for side, rows in flagged.items():
             regions = sorted({g for r in rows for g in r["regions"] if g in ("heel", "midfoot", "forefoot", "toes")})
+            status = (f"{_statuses(rows)}: {_spike_extent(rows)} left out" if _spikes_only(rows)
+                      else _statuses(rows))
             feet.append(f"{side} foot {_names([r['sensor'] for r in rows])} "
-                        f"({_statuses(rows)}; {', '.join(regions) or 'no region'})")
-        summary = ("Sensors flagged in the data-quality checks: " + "; ".join(feet) + ". Their load is missing or "
-                   "wrong: the regional shares, load maps and left/right comparisons of those regions, and the "
-                   "whole-foot forces and centre of pressure of that foot, rest on them and may show the sensor "
-                   "rather than the foot; each affected value is marked \u26a0.")
-    figure_line = ("\u26a0 This figure rests on sensors flagged in the data-quality checks (" + "; ".join(
-        f"{side} foot {_names([r['sensor'] for r in rows])}" for side, rows in flagged.items())
-        + "): where it differs between the feet, the sensor may be the cause (see Key numbers).") if flagged else ""
+                        f"({status}; {', '.join(regions) or 'no region'})")
+        every = [r for rows in flagged.values() for r in rows]
+        shown = set(by_metric) if marked is None else set(by_metric) & set(marked)
+        # the mark is promised only when a value shown carries it (hunt16's report promised one and showed none)
+        mark = "; each affected value is marked \u26a0." if shown else "."
+        if _spikes_only(every):
+            summary = ("Sensors flagged in the data-quality checks: " + "; ".join(feet) + ". Those samples were "
+                       "isolated one- or two-sample spikes, marked invalid and not filled: at them only, the foot's "
+                       "load lacks that sensor's reading; the rest is as recorded" + mark)
+        else:
+            summary = ("Sensors flagged in the data-quality checks: " + "; ".join(feet) + ". Their load is missing "
+                       "or wrong: the regional shares, load maps and left/right comparisons of those regions, and the "
+                       "whole-foot forces and centre of pressure of that foot, rest on them and may show the sensor "
+                       "rather than the foot" + mark)
+    figure_line = ""
+    if flagged:
+        every = [r for rows in flagged.values() for r in rows]
+        named = "; ".join(f"{side} foot {_names([r['sensor'] for r in rows])}" for side, rows in flagged.items())
+        if _spikes_only(every):
+            figure_line = (f"\u26a0 This figure rests on sensors flagged in the data-quality checks ({named}: "
+                           f"{_spike_extent(every)} were isolated spikes, left out; at those samples only its load is "
+                           "missing).")
+        else:
+            figure_line = (f"\u26a0 This figure rests on sensors flagged in the data-quality checks ({named}): where "
+                           "it differs between the feet, the sensor may be the cause (see Key numbers).")
     return {"flagged": flagged, "by_metric": by_metric, "summary": summary or None, "figure_line": figure_line or None}
 
 
@@ -634,7 +681,8 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                               reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
                               outside=outside, real_range=real_range, not_judged=not_judged,
-                              not_available=not_available, note=VARIABILITY_NOTES.get(key, "")))
+                              not_available=not_available, note=VARIABILITY_NOTES.get(key, ""),
+                              resolution=robust_cv_resolution(session) if level_values else ""))
     rows = [_with_cop_mm(row, session) if row.key == "cop_ml_pct" else row for row in rows]
     rows += footprint_rows(session)
     session_values = session_metric_values(session)
@@ -713,6 +761,23 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
     return [dataclasses.replace(row, caveat=sensor_caveat(flagged, row.key),
                                 caveat_short=sensor_caveat_short(flagged, row.key)) if flagged else row
             for row in rows]
+
+
+def robust_cv_resolution(session: SessionMetrics) -> str:
+    """The per-foot robust stride-time CV's step at this sample rate, said beside it ("" when unknown).
+
+    Stride times are whole samples, so their median absolute deviation moves in steps of half a sample interval,
+    and the CV (1.4826 x MAD / median) in steps of 1.4826 x ``timing_resolution_pct`` (its dt/2 over the median
+    stride): 0.76 points on gaitpdb-cohort GaPt13_01 at 100 Hz (3.03 % is 4 steps), where two decimals would
+    suggest a finer figure. The row is judged under the same sample-rate guard as the stride-to-stride figures
+    (``variability_too_coarse``, in ``key_numbers``); this says what that guard lets through.
+    """
+    step = 1.4826 * timing_resolution_pct(session)
+    if not math.isfinite(step) or step <= 0:
+        return ""
+    return (f"At {session.sample_rate_hz:g} Hz stride times are counted in whole samples, so this figure moves in "
+            f"steps of about {step:.2f} percentage points (1.4826 \u00d7 half a sample interval over the median "
+            f"stride): values closer than that are not told apart.")
 
 
 def _enough_digits(row: KeyNumber) -> KeyNumber:
@@ -1212,6 +1277,36 @@ def _finding_name(finding: Any) -> str:
     return f"{finding.title[:1].lower() + finding.title[1:]}, {where}"
 
 
+# The measures each finding rests on (its measured metric and what its rule also reads), and the measures each
+# note about the session affects: a note both feet carry is one of a finding's limits only when it affects one of
+# the finding's measures (hunt16: "COP needs at least 3 sensors" and the uncalibrated insoles' force-symmetry note
+# were limits of irregular stride timing, which reads event times only). Shares are ratios within one foot and the
+# symmetry indices ratios between the feet: a common gain error (the body-weight check) moves neither
+# (docs/report.md, reference sets).
+_FINDING_MEASURES: dict[str, frozenset[str]] = {
+    "irregular_gait": frozenset(_VARIABILITY_FAMILY),
+    "load_asymmetry": frozenset({"impulse_si_pct", "peak_force_si_pct", "si_f1"}),
+    "antalgic_gait": frozenset({"stance_si_pct", "stance_s", "peak_force_si_pct"}),
+    **{rule.code: frozenset({rule.metric}) for rule in FOOT_RULES},
+}
+_NOTE_MEASURES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("body weight", frozenset(BODY_WEIGHT_METRICS)),
+    ("COP needs", frozenset({"cop_ml_pct", "cpei_pct", "cop_ml_sd_pct"})),
+    ("uncalibrated insoles", frozenset({"impulse_si_pct", "peak_force_si_pct", "si_f1", "f1", "loading_rate_bw_s",
+                                        "valley_ratio"})),
+)
+
+
+def note_affects(note: str, finding: Any) -> bool:
+    """Whether a note about the session (``_NOTE_MEASURES``) affects a measure ``finding`` rests on; a note or a
+    finding this table does not know is taken to affect it."""
+    measures = _FINDING_MEASURES.get(finding.code)
+    for prefix, affected in _NOTE_MEASURES:
+        if str(note).startswith(prefix):
+            return measures is None or bool(affected & (measures | {finding.measured.metric}))
+    return True
+
+
 def findings_limits(findings: Sequence[Any], session: SessionMetrics) -> tuple[list[dict[str, Any]],
                                                                                  list[dict[str, Any]]]:
     """Caveats that several findings (or both feet of one) share, said once, and what each finding then shows.
@@ -1251,7 +1346,8 @@ def findings_limits(findings: Sequence[Any], session: SessionMetrics) -> tuple[l
             for side, foot in feet.items():
                 if reason == foot_quality_reason(side, foot.quality, foot.quality_notes):
                     # the analysis' au note is the page's units statement, said above the findings: no limit
-                    shared = [n for n in foot.quality_notes if n in common and not n.startswith(_AU_NOTE_PREFIX)]
+                    shared = [n for n in foot.quality_notes if n in common and not n.startswith(_AU_NOTE_PREFIX)
+                              and note_affects(n, finding)]
                     numbers += [limit(f"Both feet: {n}", finding) for n in shared]
                     specific = [n for n in foot.quality_notes if n not in common]
                     own = (foot_quality_reason(side, foot.quality, specific) if specific
@@ -1363,7 +1459,6 @@ class Report:
     key_numbers: list[KeyNumber]
     quality: list[dict[str, Any]]
     methods: str
-    references: list[dict[str, Any]]
     input: dict[str, Any]
     generated_at: str
     baseline: SessionMetrics | None = None
@@ -1387,6 +1482,8 @@ class Report:
     # the MDC95s the findings and changes were judged by (``repeatability_without_self``: without this person's
     # same-day pair when it is one of them); None: none known for the layout
     repeatability: Repeatability | None = None
+    # the clinic test's sources (``clinic_section``), listed after the evidence base's entries the report cites
+    clinic_references: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def findings(self):  # noqa: ANN201 - tuple of Finding
@@ -1428,7 +1525,7 @@ class Report:
                                          "mdc95": json_number(row["mdc95"])} for row in self.outside_rows],
             "not_assessed": [n.to_dict() for n in self.result.not_assessed],
             "not_assessed_grouped": not_assessed_groups(self.result.not_assessed),
-            "references": self.references,
+            "references": [],  # below: exactly the sources the content above and below cites
             "analysis_method_sources": analysis_sources(self.session),
             "reference_sets": [r.to_dict() for r in self.result.reference_sets],
             "reference_status": reference_status(self.session, self.result.reference_sets, self.input),
@@ -1464,6 +1561,7 @@ class Report:
                 "findings_persisting": [{"code": c, "side": s} for c, s in sorted(after & before)],
                 "stance_force_spm": {side: c.to_dict() for side, c in self.baseline_spm.items()},
             }
+        out["references"] = cited_references(out) + list(self.clinic_references)
         return out
 
 
@@ -1537,11 +1635,52 @@ def analysis_sources(session: SessionMetrics) -> list[dict[str, str]]:
             for key, citation in refs.items()]
 
 
-def _cited(report_findings: Sequence[Any], extra: Sequence[int]) -> list[dict[str, Any]]:
-    numbers = set(extra)
-    for finding in report_findings:
-        numbers.update(finding.references)
-    return [REFERENCES[n].to_dict() for n in sorted(numbers)]
+# A citation in the report's text: "[13]", "[13,16]", "[49, 62, 80]", "[45–47]" (evidence-base numbers)
+_CITATION = re.compile(r"\[(\d+(?:\s*[,\u2013-]\s*\d+)*)\]")
+# Parts of the report's content that cite nothing from the evidence base: the reference list itself, the analysis
+# core's own sources (cited by key), the clinic test (its sources are numbered and listed by ``clinic_section``),
+# the reference sets' stored data and the provenance (JSON only)
+_NOT_CITING = frozenset({"references", "analysis_method_sources", "clinic_test", "reference_sets", "provenance"})
+
+
+def cited_numbers(content: Any, _top: bool = True) -> set[int]:
+    """Every evidence-base number the report's content cites: in its texts ("[13]", "[13,16]", "[45–47]") and in
+    its lists of reference numbers (a key number's, a finding's and each joint's ``references``), which the page
+    prints as links. The reference list is made of exactly these (``Report.to_dict``): a source no sentence cites
+    is not listed (every report listed Menz 2013 [13], cited only by the methods of a simulated reference set)."""
+    numbers: set[int] = set()
+    if isinstance(content, str):
+        for match in _CITATION.finditer(content):
+            parts = [int(n) for n in re.split(r"\s*[,\u2013-]\s*", match.group(1))]
+            if "\u2013" in match.group(1) or "-" in match.group(1):  # a range, "[45–47]"
+                numbers.update(range(min(parts), max(parts) + 1))
+            else:
+                numbers.update(parts)
+    elif isinstance(content, dict):
+        for key, value in content.items():
+            if _top and key in _NOT_CITING:
+                continue
+            if key == "references" and isinstance(value, (list, tuple)) and all(
+                    isinstance(n, int) and not isinstance(n, bool) for n in value):
+                numbers.update(value)
+            else:
+                numbers |= cited_numbers(value, _top=False)
+    elif isinstance(content, (list, tuple)):
+        for value in content:
+            numbers |= cited_numbers(value, _top=False)
+    return numbers
+
+
+def cited_references(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """The evidence base's entries of every number ``content`` cites (``cited_numbers``), in number order."""
+    return [REFERENCES[n].to_dict() for n in sorted(cited_numbers(content)) if n in REFERENCES]
+
+
+def _marked_measures(key_rows: Sequence[KeyNumber], pti: dict[str, Any], findings: Sequence[Any]) -> set[str]:
+    """The measures the page shows with a value, where a flagged sensor's ⚠ would stand (``sensor_caveats``)."""
+    shown = {row.key for row in key_rows if any(v is not None for v in (row.left, row.right, row.session))}
+    shown |= {f"pti_{row['region']}" for row in pti.get("rows", ())}
+    return shown | {finding.measured.metric for finding in findings}
 
 
 def build_report(recording: Recording, *, path: str | Path | None = None, baseline: Recording | None = None,
@@ -1589,7 +1728,6 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
                         "not_judged": not_judged} for row in changes]
     key_rows = link_findings(key_numbers(session, sets, person_record(recording), params, norms=frame.norms),
                              result.findings)
-    extra_refs = list(METHODS_REFERENCES) + [n for row in key_rows for n in row.references] + [13, 64]
     clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
     stance_spm = base_spm = None
     if session.analysis is not None:
@@ -1598,16 +1736,17 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
                 and not_judged is None):
             base_spm = {side: compare_with_baseline(recording, session.analysis, baseline, base_session.analysis, side)
                         for side in session.sides if side in base_session.sides}
+    pti = pti_table(session, sets)
     return Report(
         recording=recording, session=session, result=result, key_numbers=key_rows,
         quality=quality_rows(session, recording),
         methods=methods_text(session, params, result.reference_sets, recording, repeatability=mdc),
-        references=_cited(result.findings, extra_refs) + clinic_refs, input=record,
+        clinic_references=clinic_refs, input=record,
         generated_at=generated_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=base_session, baseline_input=base_record, baseline_not_judged=not_judged,
         baseline_result=base_result, changes=changes, clinic_test=clinic,
-        stance_spm=stance_spm, baseline_spm=base_spm or {}, pti=pti_table(session, sets),
-        caveats=sensor_caveats(session),
+        stance_spm=stance_spm, baseline_spm=base_spm or {}, pti=pti,
+        caveats=sensor_caveats(session, marked=_marked_measures(key_rows, pti, result.findings)),
         outside_rows=outside_without_finding(key_rows, result.findings, session, mdc), repeatability=mdc,
     )
 

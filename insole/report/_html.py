@@ -128,18 +128,23 @@ def render_html(report: Report) -> str:
     # the figures read the analysis itself (insole.plot), with the recording's layout for the outlines
     analysis, layout = report.session.analysis, report.session.layout
     missing = plot.unavailable(analysis)
+    lr = plot.region_shares(analysis, as_dict=True)
+    curves = plot.force_curves(analysis, as_dict=True)
+    cop = plot.cop_paths(analysis, layout, as_dict=True)
+    maps = plot.load_maps(analysis, layout, as_dict=True)
     return template.render(
         r=data,
         plotlyjs=_plotlyjs(),
         chain=Markup(chain_svg(report.findings)),
-        fig_lr=_figure_html(plot.region_shares(analysis, as_dict=True), "fig-left-right", missing.get("region_shares"),
+        fig_lr=_figure_html(lr, "fig-left-right", missing.get("region_shares"),
                             what="Regional shares of the stance load:"),
-        fig_curves=_figure_html(plot.force_curves(analysis, as_dict=True), "fig-force-curves",
-                                missing.get("force_curves")),
-        fig_cop=_figure_html(plot.cop_paths(analysis, layout, as_dict=True), "fig-cop", missing.get("cop_paths")),
+        fig_curves=_figure_html(curves, "fig-force-curves", missing.get("force_curves")),
+        fig_cop=_figure_html(cop, "fig-cop", missing.get("cop_paths")),
         cop_missing=bool(missing.get("cop_paths")),
-        fig_maps=_figure_html(plot.load_maps(analysis, layout, as_dict=True), "fig-load-maps",
-                              missing.get("load_maps")),
+        fig_maps=_figure_html(maps, "fig-load-maps", missing.get("load_maps")),
+        # which figures are drawn: a flagged sensor's line stands under a drawn figure only (not under "not shown")
+        drawn={"left-right": lr is not None, "force-curves": curves is not None, "cop": cop is not None,
+               "load-maps": maps is not None},
         # the SPM comparisons computed by build_report; a comparison not done is one line with its reason
         fig_spm=_spm_html(report.stance_spm, "fig-stance-spm", "Where in stance the feet differ:"),
         fig_spm_baseline={side: _spm_html(c, f"fig-baseline-spm-{side}",

@@ -209,15 +209,22 @@ def _import_spm1d() -> Any:
     return spm1d
 
 
-def _p_text(p: float, alpha: float | None = None) -> str:
-    """p to 3 decimals; with as many more as it takes (up to 6) not to read as the threshold ``alpha`` itself
-    (a cluster at p = 0.0496 printed "p = 0.050" beside α = 0.05)."""
+def _p_text(p: float, alpha: float | None = None, short: bool = False) -> str:
+    """p as the page prints it: "p < 0.001", else 3 decimals, or 3 significant digits where 3 decimals would read
+    as the threshold ``alpha`` itself (a cluster at p = 0.0496 printed "p = 0.050" beside α = 0.05).
+
+    spm1d's cluster p is the chance of a stretch at least this wide above the threshold (random field theory);
+    for a stretch that only just crosses the threshold (width near 0) it is α itself, not a capped value: GaPt13_01
+    against its baseline, right foot, a stretch 0.002 % of stance wide, p = 0.04999999; left against right, one
+    0.15 % wide, p = 0.04997. Such a p reads "p ≈ 0.05, only just across the threshold" (``short``: "p ≈ 0.05, at the
+    threshold" for the figure), not as six digits that look like a measurement (docs/report.md)."""
     if p < 0.001:
         return "p < 0.001"
-    digits = 3
-    while alpha is not None and digits < 6 and f"{p:.{digits}f}" == f"{alpha:.{digits}f}":
-        digits += 1
-    return f"p = {p:.{digits}f}"
+    if alpha is None or f"{p:.3f}" != f"{alpha:.3f}":
+        return f"p = {p:.3f}"
+    if f"{p:.3g}" != f"{alpha:.3g}":
+        return f"p = {p:.3g}"
+    return f"p ≈ {alpha:g}, at the threshold" if short else f"p ≈ {alpha:g}, only just across the threshold"
 
 
 def _where(cluster: CurveCluster) -> str:
@@ -379,7 +386,7 @@ def spm_figure(comparison: StanceCurveComparison, *, height_px: int = 340, as_di
                             # in the colour of the curve that is higher there, as the legend draws it
                             "font": {"size": 11, "color": plot.SIDE_COLOURS.get(cluster.higher)
                                      or _LABEL_COLOURS.get(cluster.higher, "#92400e")},
-                            "text": f"{cluster.higher} higher, {_p_text(cluster.p, comparison.alpha)}"})
+                            "text": f"{cluster.higher} higher, {_p_text(cluster.p, comparison.alpha, short=True)}"})
     unit = "N" if comparison.unit == "N" else f"sum of sensor pressures, {comparison.unit}"
     layout = fig["layout"]
     if shapes:
