@@ -247,3 +247,22 @@ def test_the_robust_cv_at_a_coarse_rate_is_not_judged() -> None:
         pytest.skip("the simulated walk's MAD is 0 at this rate (n/a): nothing to judge")
     assert row.not_judged == rows["stride_variability_pct"].not_judged
     assert dataclasses.asdict(row)["resolution"].startswith("At 50 Hz stride times are counted in whole samples")
+
+
+# ---------------------------------------------------------------- 3. one measure, one reference, one statement
+
+
+@pytest.mark.xfail(strict=True, reason="the irregular-timing box states the min-max (insole/report/_findings.py, "
+                                       "_irregular); the change is in the S9-REP report for that file's owner")
+def test_the_timing_variability_range_is_stated_alike_in_the_key_numbers_and_the_finding(hunt16) -> None:
+    """hunt16: the key numbers judge timing variability against 0.79-3.16 % (95 % prediction interval of the 9
+    footswitch1 controls: under 20 people the min-max leaves out a healthy person 1 time in 5), while the finding's
+    box said "range 1.04-2.63 %" (their min-max) of the same 9. The finding flags at 2 x the median (4.02 %), not at
+    either range; the range beside it is context and must be the one the key numbers state."""
+    report, data, _ = hunt16
+    row = next(k for k in report.key_numbers if k.key == "timing_variability_pct")
+    finding = next(f for f in report.findings if f.code == "irregular_gait")
+    assert row.real_range is not None
+    low, high = row.real_range
+    assert (finding.reference.range_low, finding.reference.range_high) == pytest.approx((low, high), abs=1e-9)
+    assert f"{low:.2f}–{high:.2f}%" in finding.reference.description
