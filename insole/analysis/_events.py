@@ -28,6 +28,12 @@ Two passes, both on whole arrays:
      end of the steep fall when the fall pauses or rebounds there, otherwise
      the end of the slower fall that follows as the toes leave.
 
+A toe off is sought only before the next contact's heel strike (a heel tap in
+the swing is the next contact's start, not the end of this one's unloading). A
+run's first contact keeps its heel strike only where the foot was seen
+unloaded before it (a recording may start on a loading rise, under the coarse
+on level).
+
 Contacts far longer than the foot's typical one are split at a deep inner
 unloading (``_split_long_contacts``): a shuffling step in a turn, or a short
 swing held above the coarse off level by residual load.
@@ -285,7 +291,8 @@ def detect_contacts(
     touched = np.zeros(m, dtype=bool)  # heel strikes on a touch before the main rise
     if method == "level":
         hs, hs_ok = _heel_strike_level(smoothed, before_lo, first_peak, floor_before, typical_peak, params)
-        to, to_ok = _toe_off_level(smoothed, last_peak, after_hi, floor_after, typical_peak, params)
+        to, to_ok = _toe_off_level(smoothed, last_peak, np.minimum(after_hi, _next_heel_strike(hs, hs_ok, n)),
+                                   floor_after, typical_peak, params)
         edge_signal = smoothed
         edge = _clean_and_slope(smoothed)
     else:
@@ -295,12 +302,28 @@ def detect_contacts(
         knee, hs_ok = _heel_strike_knee(shape, before_lo, first_peak, params, clean=edge)
         hs = _earlier_touch(shape, before_lo, knee, hs_ok, first_peak, peak_index, sample_rate_hz, params, clean=edge)
         touched = (hs != knee) | _lifts_after(shape, hs, first_peak, sample_rate_hz, params, clean=edge)
-        to, to_ok = _toe_off_shape(shape, last_peak, after_hi, next_start, floor_after, sample_rate_hz, params,
-                                   clean=edge)
+        # a toe off lies before the next contact's heel strike: a heel tap in the swing (below the coarse on
+        # level, so before the next coarse contact) falls more steeply than a slow unloading and is no toe off
+        next_hs = np.minimum(next_start, _next_heel_strike(hs, hs_ok, n))
+        to, to_ok = _toe_off_shape(shape, last_peak, np.minimum(after_hi, next_hs), next_hs, floor_after,
+                                   sample_rate_hz, params, clean=edge)
     # a contact already under way when the recording (or a run of samples after a long gap) begins has no
     # observed heel strike, and one still under way when it ends no observed toe off: never guessed
     unobserved = np.zeros(0, dtype=np.int64) if finite and filled is smoothed else np.flatnonzero(~np.isfinite(filled))
-    hs_ok &= starts > last_at_or_before(unobserved, starts, n) + 1
+    run_start = last_at_or_before(unobserved, starts, n) + 1
+    hs_ok &= starts > run_start
+    # a run's first contact may be under way though its force starts below the coarse on level (the recording
+    # starts on its loading rise): its heel strike is kept only where the foot was seen unloaded before it, the
+    # force down to the floor of the swing after the contact (within contact_on_fraction of the rise, as a heel
+    # strike's level), or a swing's length (min_swing_s) of samples in the run before the heel strike
+    first_in_run = np.flatnonzero(hs_ok & (before_lo <= run_start) & (hs > run_start) & (hs - run_start < min_swing))
+    if first_in_run.size:
+        lowest_before = reduce_intervals(np.minimum, np.where(np.isnan(smoothed), np.inf, smoothed),
+                                         run_start[first_in_run], hs[first_in_run])
+        swing_floor = np.where(np.isfinite(floor_after[first_in_run]), floor_after[first_in_run],
+                               local_floor[starts[first_in_run]])
+        unloaded = swing_floor + params.contact_on_fraction * (peak[first_in_run] - swing_floor)
+        hs_ok[first_in_run[~(lowest_before <= unloaded)]] = False
     to_ok &= stops < next_at_or_after(unobserved, np.maximum(stops - 1, 0), n)
     hs_safe = np.clip(hs, 0, n - 1)
     hs_ok &= valid[hs_safe] & valid[np.maximum(hs_safe - 1, 0)]
@@ -702,6 +725,13 @@ def _painted_true(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, lev
     position = np.arange(int(counts.sum())) + np.repeat(s - (np.cumsum(counts) - counts), counts)
     level = np.repeat(np.asarray(levels, dtype=np.float64)[some], counts)
     return position[compare(values[position], level)]
+
+
+def _next_heel_strike(hs: np.ndarray, hs_ok: np.ndarray, n: int) -> np.ndarray:
+    """Each contact's next heel strike where it was found (``n`` where it was not, and after the last contact):
+    the latest sample a contact's toe off may lie before."""
+    found = np.where(hs_ok, hs, n)
+    return np.concatenate([found[1:], [n]]).astype(np.int64)
 
 
 def _heel_strike_level(smoothed, lo, peak_index, floor_before, typical_peak, params):

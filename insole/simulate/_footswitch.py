@@ -37,6 +37,14 @@ mode puts into the signal (``FOOTSWITCH_FAILURES``):
     ``rise_s`` it is steeper than the loading); the
     heel strike placed is the tap's onset, though a reader may take the
     landing (the gaitndd laboratory does on most such Parkinson's contacts).
+``tap_in_swing``
+    Every unloading is slow (0.25 s) and every other contact starts with a
+    low tap in the swing: up to 22 % of the amplitude in 15 ms (under the
+    coarse on level), back down to 8 % in 20 ms, the loading (twice
+    ``rise_s`` long) 80 ms after the tap began. The tap falls more steeply
+    than the unloading before it. The
+    heel strike placed is the tap's onset; the toe off before it is where
+    the slow unloading reaches the floor (gaitndd hunt16, park10).
 ``flat_foot``
     Every contact rises to a flat plateau with no peaks and no valley.
 ``slow_rise``
@@ -47,6 +55,10 @@ mode puts into the signal (``FOOTSWITCH_FAILURES``):
 ``partial_ends``
     The recording starts inside a contact of each foot and ends inside one:
     those contacts have no observed heel strike (start) or toe off (end).
+``starts_on_rise``
+    The recording starts on the loading rise of the left foot's first
+    contact, 30 % of the way up the rise (a fifth of the amplitude, under the
+    coarse on level): that contact's heel strike is before the recording.
 ``freezing``
     A 4 s freeze in the middle of the walk: both feet stay loaded and
     tremble at 6 Hz by 15 % of the amplitude; no step is placed in it.
@@ -85,6 +97,8 @@ FOOTSWITCH_FAILURES = (
     "slow_rise",
     "irregular",
     "partial_ends",
+    "starts_on_rise",
+    "tap_in_swing",
     "freezing",
     "standing",
 )
@@ -203,6 +217,9 @@ def simulate_footswitch(params: FootswitchParams) -> Recording:
     if p.failure == "partial_ends":
         walk_from, walk_to = -0.3 * p.stride_s, p.duration_s + p.stride_s
     rise = 0.25 if p.failure == "slow_rise" else p.rise_s
+    if p.failure == "starts_on_rise":
+        walk_from = -0.3 * rise
+    fall = 0.25 if p.failure == "tap_in_swing" else p.fall_s
     truth: dict[str, dict[str, list[float]]] = {}
     samples: dict[str, FootSamples] = {}
     extra: dict[str, Any] = {"failure": p.failure, "params": p.to_dict()}
@@ -234,8 +251,13 @@ def simulate_footswitch(params: FootswitchParams) -> Recording:
                 tap = 0.45 * _ramp(t - a, 0.025) - 0.37 * _ramp(t - a - 0.025, 0.03)
                 loading = _ramp(t - a - 0.07, 1.75 * rise) * _ramp(b - t, p.fall_s)
                 edges = np.maximum(loading, tap * _ramp(b - t, p.fall_s))
+            elif p.failure == "tap_in_swing" and k % 2 == 1:
+                # a low tap in the swing that falls back more steeply than the slow unloading before it
+                tap = 0.22 * _ramp(t - a, 0.015) - 0.14 * _ramp(t - a - 0.015, 0.02)
+                loading = _ramp(t - a - 0.08, 2.0 * rise) * _ramp(b - t, fall)
+                edges = np.maximum(loading, tap * _ramp(b - t, fall))
             else:
-                edges = _ramp(t - a, rise) * _ramp(b - t, p.fall_s)
+                edges = _ramp(t - a, rise) * _ramp(b - t, fall)
             force[lo:hi] = np.maximum(force[lo:hi], p.amplitude_au * scale * shape * edges)
         for a, b, kind in long:
             lo, hi = np.searchsorted(time_s, [a - 0.01, b + 0.01])
