@@ -161,6 +161,15 @@ def test_timing_variability_columns_are_the_analysis_own(rows: pd.DataFrame, stu
     row = _row(rows, study / "gaitndd" / "hunt16.hea")
     for name in ("timing_variability_pct", "stride_variability_pct", "stance_variability_pct"):
         assert row[name] == analysis.summary.timing_variability[name], name
+    # the value the report's irregular_gait finding states and judges is this column's
+    from insole.report import evaluate, session_from_analysis, walk_identity
+
+    recording = insole.load(study / "gaitndd" / "hunt16.hea")
+    result = evaluate(session_from_analysis(analysis, recording), walk=walk_identity(recording))
+    irregular = next(f for f in result.findings if f.code == "irregular_gait")
+    assert irregular.measured.value == row["timing_variability_pct"]
+    assert (irregular.severity, irregular.confidence) == (
+        row["finding_irregular_gait_severity"], row["finding_irregular_gait_confidence"])
     # hunt16 is flagged irregular by the report's engine; the two words are in columns named for them
     assert row["finding_irregular_gait"] == "flagged" and row["finding_irregular_gait_side"] == "both"
     assert row["finding_irregular_gait_severity"] in ("mild", "moderate", "marked")
