@@ -30,7 +30,7 @@ import pytest
 from _data import shared_data_dir
 
 import insole
-from insole._errors import OutputError
+from insole import OutputError
 from insole.analysis import ROBUST_CV_ZERO_PCT
 from insole.batch import EngineSpec, read_cohort, run_batch
 from insole.io import write_parquet

@@ -90,8 +90,7 @@ def _params(path: Path | None) -> AnalysisParams:
 
 def run(args: argparse.Namespace) -> int:
     require_extra("batch")
-    from insole.batch import EngineError, EngineSpec, output_paths, run_batch
-    from insole.batch._run import refuse_recording
+    from insole.batch import EngineError, EngineSpec, output_paths, refuse_recording, run_batch
 
     if args.workers is not None and args.workers < 1:
         raise InputError(args.out, f"--workers must be at least 1, not {args.workers}")
