@@ -500,7 +500,8 @@ _FLAG_REGIONS = ("heel", "midfoot", "forefoot", "toes", "hallux", "lesser_toes")
 _SENSOR_DEPENDENT: dict[str, tuple[str, ...] | None] = {
     **dict.fromkeys(("max_force_n", "first_peak_n", "second_peak_n", "impulse_n_s", "loading_rate_n_s",
                      "cop_path_length_mm"), None),
-    "heel_share_pct": ("heel",), "forefoot_share_pct": ("forefoot",), "toes_share_pct": ("toes",),
+    "heel_share_pct": ("heel",), "midfoot_share_pct": ("midfoot",), "forefoot_share_pct": ("forefoot",),
+    "toes_share_pct": ("toes",),
 }
 
 

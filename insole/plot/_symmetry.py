@@ -27,6 +27,7 @@ SYMMETRY_METRICS: Mapping[str, str] = MappingProxyType({
     "impulse_n_s": "force impulse",
     "loading_rate_n_s": "loading rate",
     "heel_share_pct": "heel load share",
+    "midfoot_share_pct": "midfoot (arch) load share",
     "forefoot_share_pct": "forefoot load share",
     "toes_share_pct": "toes load share",
     "cop_path_length_mm": "COP path length",
