@@ -252,8 +252,6 @@ def test_the_robust_cv_at_a_coarse_rate_is_not_judged() -> None:
 # ---------------------------------------------------------------- 3. one measure, one reference, one statement
 
 
-@pytest.mark.xfail(strict=True, reason="the irregular-timing box states the min-max (insole/report/_findings.py, "
-                                       "_irregular); the change is in the S9-REP report for that file's owner")
 def test_the_timing_variability_range_is_stated_alike_in_the_key_numbers_and_the_finding(hunt16) -> None:
     """hunt16: the key numbers judge timing variability against 0.79-3.16 % (95 % prediction interval of the 9
     footswitch1 controls: under 20 people the min-max leaves out a healthy person 1 time in 5), while the finding's

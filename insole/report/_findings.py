@@ -1050,17 +1050,21 @@ def _irregular(session: SessionMetrics, params: FindingParams,
                                               f"absolute deviation 0: too few distinct values)")
     n_strides = int(min(v for v in counts.values() if v >= 10))
     limit = params.irregular_factor * dist.median
+    # the controls' range as the key numbers state it (``MetricDistribution.judging_range``: the min-max from
+    # SMALL_SAMPLE_N people up, else the 95 % prediction interval): context only, the flag is the limit
+    judged = dist.judging_range()
+    low, high, how = judged if judged is not None else (min(dist.values), max(dist.values), "range")
     session_values = session_metric_values(session)
     comparison = Comparison(
         frame="reference_set",
         description=(f"{controls.name} ({controls.source_kind}, {dist.n} recordings): median "
-                     f"{dist.median:.2f}%, range {min(dist.values):.2f}–{max(dist.values):.2f}%; flagged at "
+                     f"{dist.median:.2f}%, {low:.2f}–{high:.2f}% ({how} of {dist.n}); flagged at "
                      f"{params.irregular_factor:g} × median = {limit:.2f}% (in one study, groups with "
                      f"neurological conditions averaged about 2× and 3× their controls' variability [64]: a limit "
                      f"taken from group averages that names no condition for this person; some healthy people "
                      f"exceed it)"),
         value=dist.median, limit=limit, passed=value >= limit, source_kind=controls.source_kind,
-        source=controls.description, n=dist.n, range_low=min(dist.values), range_high=max(dist.values))
+        source=controls.description, n=dist.n, range_low=low, range_high=high)
     if value < limit:
         return None
     measurement, reasons, notes = "high", [], []
