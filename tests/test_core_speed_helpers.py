@@ -449,7 +449,7 @@ def test_region_masks_worked_out_once_equal_the_layouts_own() -> None:
         layout = get_layout(name)
         groups = {*FLAG_REGION_GROUPS, *REPORTED_GROUPS, "front", "rearfoot", "whole_foot", *layout.regions}
         for group in sorted(groups):
-            for _ in range(2):  # the second time from the cache
+            for _ in range(2):  # asked twice: the same mask each time (once cached; now the layout's own rule)
                 mask = layout_region_mask(layout, group)
                 assert _same(mask, layout.region_mask(group)), (name, group)
                 assert not mask.flags.writeable
