@@ -290,7 +290,11 @@ VARIABILITY_NOTES: dict[str, str] = {
         "Plain coefficient of variation, averaged over the two feet: for each foot, the SD of its used stride times "
         "over their mean; every odd stride and any change of pace raise it, so it runs above the robust figures and "
         "compares only with other plain CVs."),
-    "stride_sd_ms": "The SD behind the plain CV, in milliseconds, averaged over the two feet.",
+    "stride_sd_ms": (
+        "The SD behind the plain CV, in milliseconds, averaged over the two feet: turns, pauses and any odd stride "
+        "raise it as they raise the plain CV (the robust figures above hardly move), so on a walk with turns it can "
+        "read near the fallers\u2019 group mean beside it for that reason alone; that mean and the non-fallers\u2019 "
+        "come from one study\u2019s protocol and are not limits for this walk."),
     "stride_robust_cv_pct": (
         "Per foot, as insole analyze prints it: 1.4826 × the median absolute deviation of the foot\u2019s used stride "
         "times over their median; one odd stride hardly moves it, a slow change of pace does (unlike the "
