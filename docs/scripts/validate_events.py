@@ -35,7 +35,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -316,6 +316,21 @@ def judge(name: str, table: dict, hs: np.ndarray, to: np.ndarray) -> tuple[Figur
     return figures, detail
 
 
+def _indexer(n: int, rate_hz: float) -> Callable[[float], int]:
+    """The sample nearest a time (s), kept inside the recording's ``n`` samples."""
+    return lambda t: int(np.clip(round(t * rate_hz), 0, n - 1))
+
+
+def _lab_rises(force: np.ndarray, rate_hz: float, table: dict) -> Iterator[tuple[float, int, int, float, float]]:
+    """Each laboratory heel strike's rise, as both checks of the raw signal read it: its time, the sample
+    ``FLOOR_S`` before it, its own sample, the lowest force from the first to the second and the highest of the
+    ``PEAK_S`` after it."""
+    index = _indexer(force.size, rate_hz)
+    for t in lab_heel_strikes(table):
+        before, i = index(t - FLOOR_S), index(t)
+        yield float(t), before, i, np.nanmin(force[before : i + 1]), np.nanmax(force[i : index(t + PEAK_S) + 1])
+
+
 def lab_contradictions(force: np.ndarray, rate_hz: float, table: dict) -> dict[str, list[float]]:
     """Laboratory rows that the raw signal itself contradicts, by two checks that use no detector of ours.
 
@@ -331,24 +346,18 @@ def lab_contradictions(force: np.ndarray, rate_hz: float, table: dict) -> dict[s
       laboratory's, not judged here).
     """
     force = np.where(np.isfinite(force), force, np.nan)
-    n = force.size
     end = np.asarray(table["elapsed_time_s"], dtype=float)
     start = end - np.asarray(table["left_stride_s"], dtype=float)
     stance = np.asarray(table["left_stance_s"], dtype=float)
-
-    def index(t: float) -> int:
-        return int(np.clip(round(t * rate_hz), 0, n - 1))
+    index = _indexer(force.size, rate_hz)
 
     shoulder = []
-    for t in lab_heel_strikes(table):
-        i = index(t)
-        floor = np.nanmin(force[index(t - FLOOR_S) : i + 1])
-        peak = np.nanmax(force[i : index(t + PEAK_S) + 1])
+    for t, before, i, floor, peak in _lab_rises(force, rate_hz, table):
         rise = peak - floor
         if not (rise > 0):
             continue
-        near_floor = np.flatnonzero(force[index(t - FLOOR_S) : i + 1] <= floor + LEFT_FLOOR * rise)
-        left_s = (i - (index(t - FLOOR_S) + near_floor[-1])) / rate_hz
+        near_floor = np.flatnonzero(force[before : i + 1] <= floor + LEFT_FLOOR * rise)
+        left_s = (i - (before + near_floor[-1])) / rate_hz
         if force[i] - floor > SHOULDER_LEVEL * rise and left_s > SHOULDER_LATE_S:
             shoulder.append(float(t))
     swing_in_stance = []
@@ -378,18 +387,10 @@ def lab_levels(force: np.ndarray, rate_hz: float, table: dict) -> dict[str, floa
     laboratory heel strikes (a level rule, one fraction for every contact, has a narrow band).
     """
     force = np.where(np.isfinite(force), force, np.nan)
-    n = force.size
-
-    def index(t: float) -> int:
-        return int(np.clip(round(t * rate_hz), 0, n - 1))
-
     fractions = []
-    for t in lab_heel_strikes(table):
-        i = index(t)
-        floor = np.nanmin(force[index(t - FLOOR_S) : i + 1])
-        peak = np.nanmax(force[i : index(t + PEAK_S) + 1])
+    for t, _, _, floor, peak in _lab_rises(force, rate_hz, table):
         if peak > floor:
-            at = np.interp(t * rate_hz, np.arange(n), force)  # between samples, as the table's 0.1 ms times are
+            at = np.interp(t * rate_hz, np.arange(force.size), force)  # between samples, as the table's times are
             fractions.append((at - floor) / (peak - floor))
     if not fractions:
         return {"median": float("nan"), "low": float("nan"), "high": float("nan")}
