@@ -38,7 +38,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="HTML file to write (default: the recording's name with .html, in the current folder, "
                              "not beside the recording)")
-    parser.add_argument("--format", choices=FormatChoices(), help="force the input format instead of detecting it")
+    parser.add_argument("--format", choices=FormatChoices(), metavar="FORMAT",
+                        help="force an input format instead of detecting it: %(choices)s")
     parser.add_argument("--map", type=Path, metavar="MAPPING",
                         help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md)")
     parser.add_argument("--mass-kg", type=float, metavar="M",
