@@ -116,6 +116,23 @@ def test_a_recording_at_the_output_path_is_never_overwritten_even_with_force(tmp
     assert sorted(p.name for p in folder.iterdir()) == ["mt.txt", "rec.parquet"]
 
 
+def test_a_table_of_another_writer_at_the_output_path_is_replaced_with_force(tmp_path: Path) -> None:
+    """Parquet is recognised by its first bytes alone: a table pandas wrote is no recording, and --force replaces it
+    as any table (a reviewer found it refused as 'a recording')."""
+    from insole.batch import refuse_recording
+
+    folder = tmp_path / "bf"
+    folder.mkdir()
+    shutil.copy(MOTICON, folder / "mt.txt")
+    table = tmp_path / "mine.parquet"
+    pd.DataFrame({"recording_id": ["a"], "cadence_steps_per_min": [110.0]}).to_parquet(table)
+    refuse_recording(table)  # not refused
+    done = _insole("batch", str(folder), "--out", str(table), "--force", "--quiet", "--no-cache")
+    assert done.returncode == 0, done.stderr
+    cohort, meta = read_cohort(table)
+    assert list(cohort["recording_id"]) == ["mt"] and meta["schema"] == "insole.batch"  # the pandas table replaced
+
+
 # ---------------------------------------------------------------- 2. the row is the analysis' own
 
 

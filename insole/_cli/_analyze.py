@@ -445,7 +445,8 @@ def _stances_in_curves(analysis: Analysis, side: str) -> int:
 # what each event method reads, for the printed summary (the methods text of the analysis says it in full)
 _EVENT_METHOD_TEXT = {
     "level": "heel strike and toe off where the total force crosses a level above the unloaded floor",
-    "shape": "heel strike at the onset of the force's rise, toe off at the end of its fall (uncalibrated sensors)",
+    "shape": "heel strike at the onset of the force's rise, toe off at the end of its fall (the default for "
+             "uncalibrated sensors)",
 }
 
 

@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 
 from insole._errors import InputError, MissingExtraError, OutputError, UnknownFormatError
 from insole._output import atomic_path, check_target, same_file
+from insole._recording_format import META_KEY
 from insole._version import __version__
 from insole.analysis import AnalysisParams
 from insole.batch._cache import ROW_SCHEMA_VERSION, BatchCache, cache_key
@@ -306,8 +307,20 @@ def refuse_recording(path: str | Path, inputs: Sequence[str | Path] = ()) -> Non
         format_name = detect_format(path)
     except (UnknownFormatError, InputError, OSError):  # not a recording (or unreadable: check_target says so)
         return
+    if format_name == "parquet" and not _is_our_recording(path):  # a table of another writer (pandas), not a recording
+        return
     raise OutputError(path, f"is a recording ({format_name}); it is never overwritten, even with --force "
                             "(choose another name for the table)")
+
+
+def _is_our_recording(path: Path) -> bool:
+    """Whether a Parquet file holds one of our recordings (its schema carries the recording's description):
+    Parquet is recognised by its first bytes alone, which any table shares."""
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (pa.ArrowException, OSError, ValueError):
+        return False
+    return META_KEY in metadata
 
 
 def _is_batch_table(path: Path) -> bool:
