@@ -44,7 +44,8 @@ SURFACES: dict[str, list[str]] = {
         "finish_loads",
         "foot_loads", "footprint", "force_n", "grid_image", "grid_layout", "hysteresis", "is_grid",
         "lowpass_by_segment", "metric_unit", "peak_pressure_map", "prepare_foot",
-        "pressure_time_integral_map", "remove_offset", "robust_cv_pct", "sensor_map_columns", "stance_features",
+        "pressure_time_integral_map", "remove_offset", "robust_cv_is_zero", "robust_cv_pct", "sensor_map_columns",
+        "stance_features",
         "stride_timing", "summarise", "symmetry_index_pct", "write_json", "zero_phase",
     ],
     "insole.report": [

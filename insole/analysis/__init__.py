@@ -87,6 +87,7 @@ if TYPE_CHECKING:
         ROBUST_CV_ZERO_PCT,
         SIGNED_METRICS,
         metric_unit,
+        robust_cv_is_zero,
         robust_cv_pct,
         symmetry_index_pct,
     )
@@ -129,6 +130,7 @@ __all__ = [
     "cop_ml_assessable",
     "robust_cv_pct",
     "ROBUST_CV_ZERO_PCT",
+    "robust_cv_is_zero",
     "symmetry_index_pct",
     "metric_unit",
     "SENSOR_MAPS",
@@ -188,6 +190,7 @@ _HOMES = {
     "cop_ml_assessable": "_cop",
     "robust_cv_pct": "_summary",
     "ROBUST_CV_ZERO_PCT": "_summary",
+    "robust_cv_is_zero": "_summary",
     "symmetry_index_pct": "_summary",
     "metric_unit": "_summary",
     "SENSOR_MAPS": "_regions",

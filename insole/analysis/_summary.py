@@ -34,6 +34,7 @@ import pandas as pd
 
 __all__ = [
     "ROBUST_CV_ZERO_PCT",
+    "robust_cv_is_zero",
     "per_foot_statistics",
     "foot_statistics",
     "FootStatistics",
@@ -230,6 +231,12 @@ def symmetry_table(per_foot: pd.DataFrame, uncalibrated: bool = False) -> pd.Dat
 # stride. A figure below this is a MAD of 0 that floating-point rounding left a few 1e-12 % above it (a simulated
 # 20 Hz walk: 2.29e-12 %), never a measurement: every view shows it as n/a.
 ROBUST_CV_ZERO_PCT = 1e-6
+
+
+def robust_cv_is_zero(value: float | None) -> bool:
+    """Whether a robust stride-to-stride figure (%) is one of a MAD of 0 (below ``ROBUST_CV_ZERO_PCT``): every view
+    shows it as n/a (the report "n/a (MAD 0)", the batch table empty)."""
+    return value is not None and bool(np.isfinite(value)) and abs(value) < ROBUST_CV_ZERO_PCT
 
 
 def robust_cv_pct(values: np.ndarray) -> float:

@@ -246,11 +246,11 @@ def metric_columns(analysis: Any) -> dict[str, Any]:
     120 / stride time. A robust figure whose median absolute deviation is 0
     (below ``ROBUST_CV_ZERO_PCT``) is NaN, as the report shows it "n/a (MAD 0)".
     """
-    from insole.analysis import ROBUST_CV_ZERO_PCT
+    from insole.analysis import robust_cv_is_zero
 
     def robust(value: Any) -> float:
         value = _float(value)
-        return float("nan") if math.isfinite(value) and abs(value) < ROBUST_CV_ZERO_PCT else value
+        return float("nan") if robust_cv_is_zero(value) else value
 
     def mean_of_feet(values: Any) -> float:
         finite = [v for v in values if math.isfinite(v)]

@@ -50,7 +50,7 @@ import pandas as pd
 from insole._layout import SensorLayout
 
 # the analysis decides which metrics are signed and where the COP offset is assessable
-from insole.analysis import ROBUST_CV_ZERO_PCT, SIGNED_METRICS, cop_ml_assessable
+from insole.analysis import ROBUST_CV_ZERO_PCT, SIGNED_METRICS, cop_ml_assessable, robust_cv_is_zero
 
 __all__ = [
     "FootMetrics",
@@ -208,11 +208,6 @@ class SessionMetrics:
 
 # A robust figure below the analysis' ROBUST_CV_ZERO_PCT is a MAD of 0 (event times lie on the sample grid), never a
 # measurement (insole/analysis/_summary.py says why)
-
-
-def robust_cv_is_zero(value: float | None) -> bool:
-    """Whether a robust stride-to-stride figure (%) is one of a MAD of 0 (``ROBUST_CV_ZERO_PCT``)."""
-    return value is not None and bool(np.isfinite(value)) and abs(value) < ROBUST_CV_ZERO_PCT
 
 
 def timing_resolution_pct(session: SessionMetrics) -> float:
