@@ -136,6 +136,22 @@ def test_compare_cohort_exact_on_a_small_table() -> None:
     pd.testing.assert_frame_equal(again.effects, comparison.effects)
 
 
+def test_finding_shares_read_the_row_schema_2_columns_alike() -> None:
+    """Row schema 2 writes flagged/not_flagged with the confidence in its own column (docs/batch.md); the same
+    cohort in that form gives the shares of the old form exactly."""
+    old = _synthetic_cohort()
+    new = old.copy()
+    confidence = old["finding_irregular_gait"].where(old["finding_irregular_gait"] != "not_flagged")
+    new["finding_irregular_gait"] = old["finding_irregular_gait"].map(
+        lambda v: None if pd.isna(v) else v if v == "not_flagged" else "flagged")
+    new["finding_irregular_gait_confidence"] = confidence
+    new["finding_irregular_gait_severity"] = confidence.map(lambda v: None if pd.isna(v) else "mild")
+    params = CohortParams(group_by="arm", bootstrap=200, seed=1)
+    pd.testing.assert_frame_equal(compare_cohort(new, params).findings, compare_cohort(old, params).findings)
+    shares = compare_cohort(new, params).findings.set_index(["code", "group"])
+    assert shares.loc[("irregular_gait", "b"), ["n_assessed", "n_flagged", "n_moderate_or_high"]].tolist() == [3, 2, 1]
+
+
 def test_join_picks_the_matching_id(cohorts: dict[str, Path], shared_data: Path) -> None:
     from insole.batch import read_cohort
 
