@@ -122,3 +122,13 @@ def test_the_stance_test_is_symmetric_between_the_feet():
     left = _findings._stance_difference(session, "left", params, None)
     assert right.differs == left.differs
     np.testing.assert_allclose([right.si_pct, right.t], [-left.si_pct, -left.t], rtol=1e-12)
+
+
+def test_an_infinite_t_is_no_stance_difference(monkeypatch):
+    """With no step-to-step scatter on either foot the t of the stance times is infinite (signed): no evidence of a
+    difference, as in the foot rules and the load-asymmetry rule, which all need a finite t."""
+    session = session_metrics(simulate(SimulationParams(pattern="antalgic", side="right", duration_s=60.0, seed=6)))
+    params = _findings.FindingParams()
+    assert _findings._stance_difference(session, "right", params, None).differs  # the simulated antalgic walk
+    monkeypatch.setattr(_findings, "_t", lambda a, b: -math.inf)
+    assert not _findings._stance_difference(session, "right", params, None).differs

@@ -1284,9 +1284,9 @@ def _finding_name(finding: Any) -> str:
 # The measures each finding rests on (its measured metric and what its rule also reads), and the measures each
 # note about the session affects: a note both feet carry is one of a finding's limits only when it affects one of
 # the finding's measures (hunt16: "COP needs at least 3 sensors" and the uncalibrated insoles' force-symmetry note
-# were limits of irregular stride timing, which reads event times only). Shares are ratios within one foot and the
-# symmetry indices ratios between the feet: a common gain error (the body-weight check) moves neither
-# (docs/report.md, reference sets).
+# were limits of irregular stride timing, which reads event times only). Shares are ratios within one foot: a gain
+# error moves none. The body-weight check tests both insoles' load together, and what fails it may be one insole's
+# calibration (the note says so), which moves the symmetry indices between the feet: they stay among its measures.
 _FINDING_MEASURES: dict[str, frozenset[str]] = {
     "irregular_gait": frozenset(_VARIABILITY_FAMILY),
     "load_asymmetry": frozenset({"impulse_si_pct", "peak_force_si_pct", "si_f1"}),
@@ -1294,7 +1294,7 @@ _FINDING_MEASURES: dict[str, frozenset[str]] = {
     **{rule.code: frozenset({rule.metric}) for rule in FOOT_RULES},
 }
 _NOTE_MEASURES: tuple[tuple[str, frozenset[str]], ...] = (
-    ("body weight", frozenset(BODY_WEIGHT_METRICS)),
+    ("body weight", frozenset(BODY_WEIGHT_METRICS) | {"impulse_si_pct", "peak_force_si_pct", "si_f1"}),
     ("COP needs", frozenset({"cop_ml_pct", "cpei_pct", "cop_ml_sd_pct"})),
     ("uncalibrated insoles", frozenset({"impulse_si_pct", "peak_force_si_pct", "si_f1", "f1", "loading_rate_bw_s",
                                         "valley_ratio"})),
@@ -1493,6 +1493,13 @@ class Report:
     def findings(self):  # noqa: ANN201 - tuple of Finding
         return self.result.findings
 
+    @property
+    def references(self) -> list[dict[str, Any]]:
+        """The reference list the page prints: the evidence-base entries its content cites (``cited_numbers``),
+        then the clinic test's sources; made with the rest of ``to_dict`` (it was a field set by ``build_report``
+        until the list became exactly what the page cites)."""
+        return list(self.to_dict()["references"])
+
     def summary(self) -> dict[str, Any]:
         """The analysis summary: per foot means of every metric, session values, counts."""
         feet = {}
@@ -1645,6 +1652,8 @@ _CITATION = re.compile(r"\[(\d+(?:\s*[,\u2013-]\s*\d+)*)\]")
 # core's own sources (cited by key), the clinic test (its sources are numbered and listed by ``clinic_section``),
 # the reference sets' stored data and the provenance (JSON only)
 _NOT_CITING = frozenset({"references", "analysis_method_sources", "clinic_test", "reference_sets", "provenance"})
+# where the content names files, at any depth: a file named "walk[3].txt" cites nothing
+_FILE_KEYS = frozenset({"input", "baseline_input"})
 
 
 def cited_numbers(content: Any, _top: bool = True) -> set[int]:
@@ -1655,14 +1664,12 @@ def cited_numbers(content: Any, _top: bool = True) -> set[int]:
     numbers: set[int] = set()
     if isinstance(content, str):
         for match in _CITATION.finditer(content):
-            parts = [int(n) for n in re.split(r"\s*[,\u2013-]\s*", match.group(1))]
-            if "\u2013" in match.group(1) or "-" in match.group(1):  # a range, "[45–47]"
-                numbers.update(range(min(parts), max(parts) + 1))
-            else:
-                numbers.update(parts)
+            for element in match.group(1).split(","):  # each element a number or a range: "[13, 16–17]"
+                ends = [int(n) for n in re.split(r"\s*[\u2013-]\s*", element.strip())]
+                numbers.update(range(ends[0], ends[-1] + 1))
     elif isinstance(content, dict):
         for key, value in content.items():
-            if _top and key in _NOT_CITING:
+            if (_top and key in _NOT_CITING) or key in _FILE_KEYS:
                 continue
             if key == "references" and isinstance(value, (list, tuple)) and all(
                     isinstance(n, int) and not isinstance(n, bool) for n in value):
@@ -1677,7 +1684,11 @@ def cited_numbers(content: Any, _top: bool = True) -> set[int]:
 
 def cited_references(content: dict[str, Any]) -> list[dict[str, Any]]:
     """The evidence base's entries of every number ``content`` cites (``cited_numbers``), in number order."""
-    return [REFERENCES[n].to_dict() for n in sorted(cited_numbers(content)) if n in REFERENCES]
+    cited = sorted(cited_numbers(content))
+    unknown = [n for n in cited if n not in REFERENCES]
+    if unknown:  # a text citing a number the evidence base does not hold is a defect of that text, never dropped
+        raise ValueError(f"the report cites {unknown}, which the evidence base does not hold")
+    return [REFERENCES[n].to_dict() for n in cited]
 
 
 def _marked_measures(key_rows: Sequence[KeyNumber], pti: dict[str, Any], findings: Sequence[Any]) -> set[str]:

@@ -870,7 +870,8 @@ def _stance_difference(session: SessionMetrics, side: str, params: FindingParams
     other = _mean_sd(session.feet[_OTHER[side]].values("stance_s"))
     si, t = _si(this[0], other[0]), _t(this, other)
     mdc = repeatability.lr_mdc("stance_s") if repeatability is not None else None
-    differs = bool(abs(t) >= params.step_t_min and (mdc is None or abs(si) > mdc))
+    # an infinite t (no step-to-step scatter on either foot) is no evidence, as in every other rule of t
+    differs = bool(math.isfinite(t) and abs(t) >= params.step_t_min and (mdc is None or abs(si) > mdc))
     return _StanceDifference(this, other, si, t, mdc, differs)
 
 
@@ -916,7 +917,7 @@ def _antalgic(session: SessionMetrics, params: FindingParams,
         peak_si, t_peak = _si(pk[0], pk_o[0]), _t(pk, pk_o)
         # a shorter stance on this foot: the stance test (beyond the step scatter and the MDC95), past the cut-off
         stance_ok = stance_si <= -params.antalgic_stance_si_pct and stance.differs
-        peak_ok = peak_si <= -params.antalgic_peak_si_pct and t_peak <= -params.step_t_min
+        peak_ok = peak_si <= -params.antalgic_peak_si_pct and math.isfinite(t_peak) and t_peak <= -params.step_t_min
         if repeatability is not None:
             # the peak-force index must also exceed its day-to-day repeatability (MDC95)
             peak_mdc = repeatability.session_mdc("peak_force_si_pct")
