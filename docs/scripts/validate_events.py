@@ -324,14 +324,19 @@ def _indexer(n: int, rate_hz: float) -> Callable[[float], int]:
     return lambda t: int(np.clip(round(t * rate_hz), 0, n - 1))
 
 
-def _lab_rises(force: np.ndarray, rate_hz: float, table: dict) -> Iterator[tuple[float, int, int, float, float]]:
-    """Each laboratory heel strike's rise, as both checks of the raw signal read it: its time, the sample
+def _rise_at(force: np.ndarray, rate_hz: float, t: float) -> tuple[int, int, float, float]:
+    """The rise around a heel strike at ``t`` (s), as every reading of the raw signal takes it: the sample
     ``FLOOR_S`` before it, its own sample, the lowest force from the first to the second and the highest of the
     ``PEAK_S`` after it."""
     index = _indexer(force.size, rate_hz)
+    before, i = index(t - FLOOR_S), index(t)
+    return before, i, float(np.nanmin(force[before : i + 1])), float(np.nanmax(force[i : index(t + PEAK_S) + 1]))
+
+
+def _lab_rises(force: np.ndarray, rate_hz: float, table: dict) -> Iterator[tuple[float, int, int, float, float]]:
+    """Each laboratory heel strike's time and rise (``_rise_at``), for both checks of the raw signal."""
     for t in lab_heel_strikes(table):
-        before, i = index(t - FLOOR_S), index(t)
-        yield float(t), before, i, np.nanmin(force[before : i + 1]), np.nanmax(force[i : index(t + PEAK_S) + 1])
+        yield (float(t), *_rise_at(force, rate_hz, float(t)))
 
 
 def lab_contradictions(force: np.ndarray, rate_hz: float, table: dict) -> dict[str, list[float]]:
@@ -1088,9 +1093,7 @@ def _two_stage_figure(paths: dict[str, Path], plt) -> list[str]:
         force = np.asarray(foot.values, dtype=float).sum(axis=1)
         time_s = np.asarray(foot.time_s)
         rate = recording.sample_rate_hz
-        i = int(round(at * rate))
-        floor = np.nanmin(force[max(0, i - int(FLOOR_S * rate)) : i + 1])
-        peak = np.nanmax(force[i : i + int(PEAK_S * rate) + 1])
+        _, _, floor, peak = _rise_at(force, rate, at)
         window = (time_s >= at - 0.25) & (time_s <= at + 0.25)
         scaled = (force[window] - floor) / (peak - floor)
         ax.plot(1000 * (time_s[window] - at), scaled, color="tab:blue", lw=0.9, marker=".", ms=2)
