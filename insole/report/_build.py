@@ -1287,11 +1287,16 @@ def _finding_name(finding: Any) -> str:
 # were limits of irregular stride timing, which reads event times only). Shares are ratios within one foot: a gain
 # error moves none. The body-weight check tests both insoles' load together, and what fails it may be one insole's
 # calibration (the note says so), which moves the symmetry indices between the feet: they stay among its measures.
+# (the key rows a finding speaks for, ``_FINDING_FAMILY``, and what its rule reads besides them)
+_FINDING_READS_ALSO: dict[str, frozenset[str]] = {
+    "load_asymmetry": frozenset({"peak_force_si_pct", "si_f1"}),
+    "antalgic_gait": frozenset({"peak_force_si_pct"}),
+}
+_RULE_METRICS: dict[str, frozenset[str]] = {code: frozenset() for code in _FINDING_FAMILY}
+_RULE_METRICS.update({rule.code: frozenset({rule.metric}) for rule in FOOT_RULES})
 _FINDING_MEASURES: dict[str, frozenset[str]] = {
-    "irregular_gait": frozenset(_VARIABILITY_FAMILY),
-    "load_asymmetry": frozenset({"impulse_si_pct", "peak_force_si_pct", "si_f1"}),
-    "antalgic_gait": frozenset({"stance_si_pct", "stance_s", "peak_force_si_pct"}),
-    **{rule.code: frozenset({rule.metric}) for rule in FOOT_RULES},
+    code: frozenset(_FINDING_FAMILY.get(code, ())) | _FINDING_READS_ALSO.get(code, frozenset()) | metric
+    for code, metric in _RULE_METRICS.items()
 }
 _NOTE_MEASURES: tuple[tuple[str, frozenset[str]], ...] = (
     ("body weight", frozenset(BODY_WEIGHT_METRICS) | {"impulse_si_pct", "peak_force_si_pct", "si_f1"}),
