@@ -313,23 +313,23 @@ def refuse_recording(path: str | Path, inputs: Sequence[str | Path] = ()) -> Non
                             "(choose another name for the table)")
 
 
+def _schema_metadata(path: Path) -> dict[bytes, bytes]:
+    """The key-value metadata of a Parquet file's schema ({} when it cannot be read as Parquet)."""
+    try:
+        return dict(pq.read_schema(path).metadata or {})
+    except (pa.ArrowException, OSError, ValueError):
+        return {}
+
+
 def _is_our_recording(path: Path) -> bool:
     """Whether a Parquet file holds one of our recordings (its schema carries the recording's description):
     Parquet is recognised by its first bytes alone, which any table shares."""
-    try:
-        metadata = pq.read_schema(path).metadata or {}
-    except (pa.ArrowException, OSError, ValueError):
-        return False
-    return META_KEY in metadata
+    return META_KEY in _schema_metadata(path)
 
 
 def _is_batch_table(path: Path) -> bool:
     """Whether ``path`` is a Parquet table written by ``insole batch`` (cohort or strides)."""
-    try:
-        metadata = pq.read_schema(path).metadata or {}
-    except (pa.ArrowException, OSError, ValueError):
-        return False
-    return METADATA_KEY in metadata
+    return METADATA_KEY in _schema_metadata(path)
 
 
 def _remove_own_table(path: Path) -> bool:
