@@ -714,6 +714,7 @@ def _painted_true(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, lev
 
     Intervals in order and apart (the usual case) are read where they lie, without painting every sample;
     any other set is painted as ``_paint`` does (later intervals win), so the samples found are the same.
+    ``compare`` must be false where the level is NaN (less, greater, greater_equal...: not not_equal).
     """
     n = values.size
     lengths = np.maximum(stops - starts, 0)
@@ -721,10 +722,34 @@ def _painted_true(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, lev
     s, e = starts[some], stops[some]
     if s.size and (s[0] < 0 or e[-1] > n or bool(np.any(s[1:] < e[:-1]))):
         return np.flatnonzero(compare(values, _paint(n, starts, stops, levels)))
+    if s.size == 0:
+        return np.zeros(0, dtype=np.int64)
     counts = lengths[some]
-    position = np.arange(int(counts.sum())) + np.repeat(s - (np.cumsum(counts) - counts), counts)
-    level = np.repeat(np.asarray(levels, dtype=np.float64)[some], counts)
-    return position[compare(values[position], level)]
+    covered = int(counts.sum())
+    span_lo, span_hi = int(s[0]), int(e[-1])
+    level_of = np.asarray(levels, dtype=np.float64)[some]
+    # Two ways to the same samples, whichever writes fewer bytes (the temporaries are the cost here: a heel
+    # strike's or toe off's intervals cover about half the recording). Where the intervals cover much of their
+    # span: one level per sample of the span (NaN between intervals, where no comparison is true), compared with
+    # the signal where it lies (9 bytes a sample). Where they cover little of it: the covered samples' positions,
+    # values and levels only (25 bytes a covered sample).
+    if 9 * (span_hi - span_lo) <= 25 * covered:
+        edges = np.empty(2 * s.size, dtype=np.int64)  # interval starts and stops, interleaved
+        edges[0::2] = s
+        edges[1::2] = e
+        level = np.full(2 * s.size - 1, np.nan)  # each interval's level, NaN on the stretch before the next
+        level[0::2] = level_of
+        found = np.flatnonzero(compare(values[span_lo:span_hi], np.repeat(level, np.diff(edges))))
+        found += span_lo  # (in place: the found samples as indices into ``values``)
+        return found
+    # the positions by one cumulative sum of their steps: 1 within an interval, the jump over the stretch
+    # between two intervals at an interval's first sample
+    position = np.ones(covered, dtype=np.int64)
+    first = np.cumsum(counts) - counts
+    position[first[1:]] = s[1:] - e[:-1] + 1
+    position[0] = span_lo
+    np.cumsum(position, out=position)  # (in place: the steps become the positions)
+    return position[compare(values.take(position), np.repeat(level_of, counts))]
 
 
 def _next_heel_strike(hs: np.ndarray, hs_ok: np.ndarray, n: int) -> np.ndarray:
