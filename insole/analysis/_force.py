@@ -130,23 +130,40 @@ class StanceGrid(NamedTuple):
     exact: np.ndarray
 
 
-def stance_grid(hs: np.ndarray, to: np.ndarray, points: int, n: int) -> StanceGrid:
+def stance_grid(hs: np.ndarray, to: np.ndarray, points: int, n: int, out: StanceGrid | None = None) -> StanceGrid:
     """The ``StanceGrid`` of these stances.
 
     Shared by every curve of the same stances (force, COP x, COP y), so the
-    grid is computed once.
+    grid is computed once. ``out``: a ``StanceGrid`` of C-contiguous (m, points) arrays of its dtypes (int64, int64,
+    float64, float64, bool) to write it into (a caller's buffers, reused block after block), else new ones.
     """
+    m = hs.size
+    if out is None:
+        out = StanceGrid(np.empty((m, points), dtype=np.int64), np.empty((m, points), dtype=np.int64),
+                         np.empty((m, points)), np.empty((m, points)), np.empty((m, points), dtype=bool))
     fraction = np.linspace(0.0, 1.0, points)[None, :]
-    position = hs[:, None] + fraction * (to - 1 - hs)[:, None]
-    lower = position.astype(np.int64)  # positions are >= 0: truncation is floor
-    upper = np.minimum(lower + 1, n - 1)
-    weight = position - lower
-    return StanceGrid(lower, upper, weight, 1 - weight, ~(weight > 0))
+    # position = hs + fraction x (to - 1 - hs), formed in ``weight`` (the same operations, one array for the three
+    # float steps: position, then position minus its floor); the stances' few ints are made floats first, which the
+    # products would do anyway, block by block through a cast buffer
+    position = np.multiply(fraction, (to - 1 - hs).astype(np.float64)[:, None], out=out.weight)
+    np.add(position, hs.astype(np.float64)[:, None], out=position)
+    # positions are >= 0: their floor is their truncation to int64 and back (in ``keep`` until it is needed)
+    floor = np.floor(position, out=out.keep)
+    lower = out.lower
+    np.copyto(lower, floor, casting="unsafe")
+    upper = np.add(lower, 1, out=out.upper)
+    np.minimum(upper, n - 1, out=upper)
+    weight = np.subtract(position, floor, out=position)
+    keep = np.subtract(1, weight, out=out.keep)
+    exact = np.greater(weight, 0, out=out.exact)
+    np.logical_not(exact, out=exact)
+    return StanceGrid(lower, upper, weight, keep, exact)
 
 
 def normalised_curves(
     signal: np.ndarray, hs: np.ndarray, to: np.ndarray, points: int,
     grid: StanceGrid | None = None, nan_as_zero: bool = False,
+    out: np.ndarray | None = None, scratch: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """(m, points) samples of ``signal`` at 0..100 % of each stance, linearly interpolated.
 
@@ -155,20 +172,36 @@ def normalised_curves(
     the curves are those of ``np.nan_to_num(signal)`` (only the samples used are
     converted, not the whole signal). ``grid`` is ``stance_grid`` of the same
     stances, when the caller has it already.
+
+    ``out`` (float64, C-contiguous, (m, points)): where to write the curves; ``scratch``: two more such arrays for
+    the samples gathered either side (a caller's buffers, reused). Both only for a float64 ``signal`` whose
+    grid indices all lie inside it (its own whole-signal grid); the numbers are the same either way.
     """
     if hs.size == 0:
         return np.zeros((0, points))
     grid = grid if grid is not None else stance_grid(hs, to, points, signal.size)
     # lower x (1 - weight) + upper x weight, and the lower sample alone where a point falls on it; the
     # gathered samples are this call's own, so the products are formed in place (the same operations)
-    at_lower, at_upper = np.take(signal, grid.lower), np.take(signal, grid.upper)
+    if scratch is not None and signal.dtype == np.float64:
+        # gathered into the caller's buffers; "clip" takes them in place where "raise" would copy the buffer
+        # first (the indices lie inside the signal, so nothing is clipped)
+        at_lower = np.take(signal, grid.lower, out=scratch[0], mode="clip")
+        at_upper = np.take(signal, grid.upper, out=scratch[1], mode="clip")
+    else:
+        at_lower, at_upper = np.take(signal, grid.lower), np.take(signal, grid.upper)
     if nan_as_zero:
         nan_to_num_inplace(at_lower)
         nan_to_num_inplace(at_upper)
-    curves = at_lower * grid.keep
+    if out is not None and at_lower.dtype == np.float64:
+        curves = np.multiply(at_lower, grid.keep, out=out)
+    else:
+        curves = at_lower * grid.keep
     if at_upper.dtype == curves.dtype:
         curves += np.multiply(at_upper, grid.weight, out=at_upper)
     else:
         curves += at_upper * grid.weight
     np.copyto(curves, at_lower, where=grid.exact)
+    if out is not None and curves is not out:
+        out[...] = curves
+        return out
     return curves

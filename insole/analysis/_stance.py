@@ -18,7 +18,7 @@ from insole._layout import SensorLayout
 from insole._recording import Recording
 from insole.analysis._cop import cop_capability, cop_features, cop_path
 from insole.analysis._events import Contacts
-from insole.analysis._force import force_features, normalised_curves, stance_grid
+from insole.analysis._force import StanceGrid, force_features, normalised_curves, stance_grid
 from insole.analysis._params import AnalysisParams
 from insole.analysis._prepare import FootLoads, stance_peaks
 from insole.analysis._regions import (
@@ -460,12 +460,26 @@ def _stance_curves(signals: list[tuple[np.ndarray, bool]], hs: np.ndarray, to: n
     m = hs.size
     if m == 0:
         return [np.zeros((0, points)) for _ in signals]
+    # one set of block buffers for the grid and the gathered samples, reused by every block and signal (they stay in
+    # cache; fresh ones per block were most of this stage's allocations), and the curves written straight into their
+    # rows of each signal's array
+    rows = min(m, _CURVE_BLOCK)
+    grid_buffers = StanceGrid(np.empty((rows, points), dtype=np.int64), np.empty((rows, points), dtype=np.int64),
+                              np.empty((rows, points)), np.empty((rows, points)), np.empty((rows, points), dtype=bool))
+    scratch = (np.empty((rows, points)), np.empty((rows, points)))
     out: list[np.ndarray] = []
     for start in range(0, m, _CURVE_BLOCK):
         stop = min(start + _CURVE_BLOCK, m)
         a, b = hs[start:stop], to[start:stop]
-        grid = stance_grid(a, b, points, n)
+        size = stop - start
+        grid = stance_grid(a, b, points, n, out=StanceGrid(*(buffer[:size] for buffer in grid_buffers)))
         for i, (signal, nan_as_zero) in enumerate(signals):
+            if signal.dtype == np.float64:  # the curves' own dtype: written in place
+                if i == len(out):
+                    out.append(np.empty((m, points)))
+                normalised_curves(signal, a, b, points, grid, nan_as_zero=nan_as_zero, out=out[i][start:stop],
+                                  scratch=(scratch[0][:size], scratch[1][:size]))
+                continue
             block = normalised_curves(signal, a, b, points, grid, nan_as_zero=nan_as_zero)
             if i == len(out):
                 out.append(np.empty((m, points), dtype=block.dtype))
