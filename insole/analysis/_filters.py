@@ -128,15 +128,18 @@ def zero_phase(sos: np.ndarray, x: np.ndarray, axis: int = -1) -> np.ndarray:
         raise ValueError(f"the signal needs more than {edge} samples for this filter's edge padding, not {n}")
     m = _block_matrices(sos.tobytes(), len(sos))
     rows = data.reshape(-1, n)
+    if len(rows) == 1:  # one signal (the analysis filters one at a time): the result in the filter's own work array
+        return np.moveaxis(_zero_phase_1d(m, rows[0], edge).reshape(data.shape), -1, axis)
     out = np.empty(rows.shape)
-    for i, row in enumerate(rows):  # one pass per signal (the analysis filters one signal at a time)
+    for i, row in enumerate(rows):  # one pass per signal
         _zero_phase_1d(m, row, edge, out=out[i])
     return np.moveaxis(out.reshape(data.shape), -1, axis)
 
 
 def _zero_phase_1d(m: _BlockMatrices, x: np.ndarray, edge: int, out: np.ndarray | None = None) -> np.ndarray:
     """``zero_phase`` of one signal, in two full-size work arrays reused by both passes; into ``out`` when given
-    (which may be ``x`` itself: the signal is read only before the output is written)."""
+    (which may be ``x`` itself: the signal is read only before the output is written), otherwise into the start of
+    the first work array (free once the backward pass is done: no third full-size array)."""
     n = x.size
     n_ext = n + 2 * edge
     size = m.toeplitz.shape[0]
@@ -163,7 +166,7 @@ def _zero_phase_1d(m: _BlockMatrices, x: np.ndarray, edge: int, out: np.ndarray 
     result_flat = result.reshape(-1)
     # Sample t of the signal is sample n_ext - 1 - t of the backward pass; keep t in [edge, edge + n).
     kept = result_flat[n_ext - edge - n : n_ext - edge][::-1]
-    return np.add(kept, m.dc_gain * start, out=out)
+    return np.add(kept, m.dc_gain * start, out=flat[:n] if out is None else out)
 
 
 def _causal(m: _BlockMatrices, blocks: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -188,7 +191,9 @@ def _causal(m: _BlockMatrices, blocks: np.ndarray, out: np.ndarray | None = None
     for power_t in m.powers_t:  # (P^offset)^T, offset = 1, 2, 4, ...
         if offset >= n_blocks:
             break
-        state[offset:] += state[:-offset] @ power_t
+        # each step's product into ``left`` (read only above): one scratch array for all the steps
+        carried = np.matmul(state[:-offset], power_t, out=left[: n_blocks - offset])
+        state[offset:] += carried
         offset *= 2
     for lo in range(0, n_blocks, _ROWS):
         np.matmul(state[lo : lo + _ROWS], m.state_out, out=blocks[lo : lo + _ROWS])
