@@ -397,8 +397,10 @@ def _row_nanpercentiles(rows: np.ndarray, qs: tuple[float, ...]) -> list[np.ndar
     Every row must hold at least one finite value.
     """
     if np.isnan(rows).any():
-        rows = np.where(np.isnan(rows), np.inf, rows)  # NaN (now +inf) sorts last
-    ordered = np.sort(rows, axis=1)
+        ordered = np.where(np.isnan(rows), np.inf, rows)  # NaN (now +inf) sorts last
+        ordered.sort(axis=1)  # (in place: the copy above is ours, np.sort would copy it again)
+    else:
+        ordered = np.sort(rows, axis=1)
     count = np.isfinite(ordered).sum(axis=1)
     return [_sorted_percentile(ordered, count, q) for q in qs]
 
@@ -441,7 +443,10 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     local_top = np.full(n_blocks, floor + load_range)
     typical_low = np.full(n_blocks, floor)
     typical_high = np.full(n_blocks, floor)
-    if counted.any():
+    if counted.all():  # (the usual case) the windows as they lie: _row_nanpercentiles copies them once, to sort
+        local_floor[:], typical_low[:] = _row_nanpercentiles(windows_lo, (10.0, 75.0))
+        local_top[:], typical_high[:] = _row_nanpercentiles(windows_hi, (90.0, 25.0))
+    elif counted.any():
         local_floor[counted], typical_low[counted] = _row_nanpercentiles(windows_lo[counted], (10.0, 75.0))
         local_top[counted], typical_high[counted] = _row_nanpercentiles(windows_hi[counted], (90.0, 25.0))
     walking = (local_top - local_floor) >= _TRACK_MIN_RANGE * load_range
