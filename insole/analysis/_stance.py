@@ -490,20 +490,27 @@ def _stance_curves(signals: list[tuple[np.ndarray, bool]], hs: np.ndarray, to: n
 def _column_mean_sd_inplace(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and SD (n - 1) of each column over the finite values; NaN where there are none (or one, for SD).
 
-    ``rows`` is the caller's to give up: where some values are not finite it is overwritten (the same
-    operations as on a copy, without one).
+    ``rows`` is the caller's to give up: it is overwritten (with the deviations from the mean; the same operations
+    as on a copy, without one).
     """
-    points = rows.shape[1]
-    if rows.shape[0] == 0:
+    m, points = rows.shape
+    if m == 0:
         return np.full(points, np.nan), np.full(points, np.nan)
-    finite = np.isfinite(rows)
-    if finite.all():  # the usual case for force: plain reductions
-        mean = rows.mean(axis=0)
-        sd = rows.std(axis=0, ddof=1) if rows.shape[0] > 1 else np.full(points, np.nan)
-        return mean, sd
-    count = finite.sum(axis=0)
-    missing = ~finite
-    del finite
+    total = rows.sum(axis=0)
+    if np.isfinite(total).all():
+        # every value finite (a NaN or an infinity makes its column's sum one; the usual case for force): the steps of
+        # rows.mean(axis=0) and rows.std(axis=0, ddof=1) (numpy's own: the column sums over the count, then the
+        # squared deviations from that mean summed over the count less one), the deviations taken in ``rows``
+        # rather than in a copy. (A sum that overflows takes the path below, which gives these numbers too.)
+        mean = total / m
+        if m == 1:
+            return mean, np.full(points, np.nan)
+        np.subtract(rows, mean, out=rows)
+        np.square(rows, out=rows)
+        return mean, np.sqrt(rows.sum(axis=0) / (m - 1))
+    missing = np.isfinite(rows)
+    count = missing.sum(axis=0)
+    np.logical_not(missing, out=missing)  # (the finite mask, inverted in place)
     np.copyto(rows, 0.0, where=missing)  # the finite values, zero elsewhere
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, rows.sum(axis=0) / count, np.nan)
