@@ -181,12 +181,13 @@ def _statistics_of(table: pd.DataFrame, metrics: list[str]) -> tuple[np.ndarray,
             values[:, present] = table[[metrics[j] for j in present]].to_numpy(dtype=float)[used]
     finite = np.isfinite(values)
     n = finite.sum(axis=0)
-    unknown = ~finite
+    unknown = np.logical_not(finite, out=finite)  # (the finite mask, counted, inverted in place)
     values[unknown] = 0.0  # our own array: what np.where(finite, values, 0.0) gives, in place
     total = values.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(n > 0, total / n, np.nan)
-        deviations = values - mean
+        # the deviations in ``values`` itself (our own array, its sum taken): no second (strides x metrics) array
+        deviations = np.subtract(values, mean, out=values)
         deviations *= deviations  # (** 2 is this same product)
         deviations[unknown] = 0.0
         squares = deviations.sum(axis=0)
