@@ -236,10 +236,7 @@ def detect_contacts(
     # the coarse levels follow a drifting swing floor (an in-shoe load that builds up, a footswitch that
     # creeps): the floor and range of the walking around each sample, the whole foot's where it does not walk
     local_floor, local_range = _tracked_levels(filled, floor, load_range, sample_rate_hz)
-    high = params.detect_high_fraction * local_range
-    high += local_floor  # (in place: the same sums as local_floor + fraction x range)
-    low = params.detect_low_fraction * local_range
-    low += local_floor
+    high, low = _coarse_levels(local_floor, local_range, params.detect_high_fraction, params.detect_low_fraction)
     starts, stops = hysteresis_runs(filled, high, low)  # the runs of the hysteresis state, without the state
     del high, low
     if starts.size == 0:
@@ -321,7 +318,7 @@ def detect_contacts(
         lowest_before = reduce_intervals(np.minimum, np.where(np.isnan(smoothed), np.inf, smoothed),
                                          run_start[first_in_run], hs[first_in_run])
         swing_floor = np.where(np.isfinite(floor_after[first_in_run]), floor_after[first_in_run],
-                               local_floor[starts[first_in_run]])
+                               local_floor.at(starts[first_in_run]))
         unloaded = swing_floor + params.contact_on_fraction * (peak[first_in_run] - swing_floor)
         hs_ok[first_in_run[~(lowest_before <= unloaded)]] = False
     to_ok &= stops < next_at_or_after(unobserved, np.maximum(stops - 1, 0), n)
@@ -342,8 +339,8 @@ def detect_contacts(
     # confidence: how far the contact rises above its floor (vs the foot's
     # range), how high the residual floor sits above the tracked swing floor,
     # and how sharp the edge is
-    track_floor = local_floor[starts]
-    track_range = local_range[starts]
+    track_floor = local_floor.at(starts)
+    track_range = local_range.at(starts)
 
     def confidence(local_floor_k: np.ndarray, edge_samples: np.ndarray) -> np.ndarray:
         contrast = np.clip((peak - local_floor_k) / (typical_peak - floor) / 0.5, 0, 1)
@@ -415,8 +412,50 @@ def _sorted_percentile(ordered: np.ndarray, count: np.ndarray, q: float) -> np.n
     return low + (position - below) * (high - low)
 
 
+@dataclass(frozen=True, eq=False)
+class _Track:
+    """A per-sample level held as its values at the centres of blocks of ``block`` samples, linear between them
+    (``_centre_interp``; one value: that value throughout). Its whole array is made only where every sample is
+    needed (the coarse levels); elsewhere single samples are read with ``at``, the same numbers."""
+
+    n: int
+    block: int
+    values: np.ndarray
+
+    def full(self) -> np.ndarray:
+        return _centre_interp(self.n, self.block, self.values)
+
+    def at(self, index: np.ndarray) -> np.ndarray:
+        return _centre_interp_at(self.n, self.block, self.values, index)
+
+
+# The coarse levels are made in pieces of this many samples (a scratch piece that stays in the processor's cache).
+_LEVEL_PIECE = 1 << 16
+
+
+def _coarse_levels(floor: _Track, load_range: _Track, high_fraction: float,
+                   low_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """The coarse detector's on and off levels per sample, ``floor + fraction x range`` of the tracked levels.
+
+    Two full-size arrays, not four: the whole floor and range are made, then turned into the on level (in the
+    floor's array) and the off level (in the range's) piece by piece, with one piece-sized scratch array. Each
+    level is the same product and sum as ``fraction * range + floor``.
+    """
+    high = floor.full()
+    low = load_range.full()
+    scratch = np.empty(min(_LEVEL_PIECE, high.size))
+    for lo in range(0, high.size, _LEVEL_PIECE):
+        floor_piece, range_piece = high[lo:lo + _LEVEL_PIECE], low[lo:lo + _LEVEL_PIECE]
+        on = np.multiply(range_piece, high_fraction, out=scratch[:range_piece.size])
+        on += floor_piece
+        range_piece *= low_fraction  # the off level, in place of the range (read for the last time above)
+        range_piece += floor_piece
+        floor_piece[:] = on  # the on level, in place of the floor (read for the last time above)
+    return high, low
+
+
 def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
-                    sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+                    sample_rate_hz: float) -> tuple[_Track, _Track]:
     """Per-sample swing floor and load range of the walking around each sample (the coarse detector's scale).
 
     In 0.5 s blocks, the lowest and the highest smoothed force; over the
@@ -432,7 +471,7 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     n_blocks = -(-n // block)
     half = max(1, int(round(_TRACK_HALF_WINDOW_S / _TRACK_BLOCK_S)))
     if n_blocks < 2 * half + 1:  # shorter than one window: the whole recording is the window
-        return np.full(n, floor), np.full(n, load_range)
+        return _Track(n, block, np.array([floor], dtype=float)), _Track(n, block, np.array([load_range], dtype=float))
     lows, highs = _block_extremes(filled, block)
     edge = np.full(half, np.nan)
     windows_lo = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, lows, edge]), 2 * half + 1)
@@ -457,7 +496,7 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     walking &= ~one_sided | ((typical_high - typical_low) >= _TRACK_MIN_RANGE * load_range)
     local_floor = np.where(walking, local_floor, floor)
     local_range = np.where(walking, local_top - local_floor, load_range)
-    return _centre_interp(n, block, local_floor), _centre_interp(n, block, local_range)
+    return _Track(n, block, local_floor), _Track(n, block, local_range)
 
 
 def _block_extremes(filled: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
@@ -507,6 +546,29 @@ def _centre_interp(n: int, block: int, values: np.ndarray) -> np.ndarray:
         if offsets[0] == 0:  # a sample on a centre takes its value (as np.interp does)
             out[first:first + rows * block:block] = values[:rows]
     out[first + (m - 1) * block:] = values[-1]  # at and after the last centre: its value
+    return out
+
+
+def _centre_interp_at(n: int, block: int, values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``_centre_interp(n, block, values)[index]`` (indices in ``[0, n)``) without the whole array: each sample by
+    the same formula and roundings, ``slope x offset + left value`` in the span between two block centres."""
+    index = np.asarray(index, dtype=np.int64)
+    m = values.size
+    if m < 2 or not np.isfinite(values).all():  # np.interp, as there (it takes each sample on its own)
+        return np.interp(index, (np.arange(m) + 0.5) * block, values)
+    first = -(-block // 2)
+    span = (index - first) // block  # the span a sample lies in (from the centre before it); -1 before the first
+    out = np.where(span < 0, values[0], values[-1])  # before the first centre / at or after the last
+    inside = np.flatnonzero((span >= 0) & (span < m - 1))
+    if inside.size:
+        k = span[inside]
+        step = index[inside] - first - k * block  # the sample's place in its span
+        offsets = (first - 0.5 * block) + np.arange(block)  # as in _centre_interp
+        slopes = (values[k + 1] - values[k]) / block
+        found = slopes * offsets[step] + values[k]
+        if offsets[0] == 0:  # a sample on a centre takes its value
+            found = np.where(step == 0, values[k], found)
+        out[inside] = found
     return out
 
 
@@ -581,11 +643,9 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
     within twice the foot's median swing. A weight shift while standing
     unloads a foot slowly; a shuffling step lifts and replaces it in a swing's time.
 
-    ``floor`` and ``load_range`` are per-sample arrays (the tracked levels) or scalars.
+    ``floor`` and ``load_range`` are the tracked levels (read at the dips only).
     """
     n = filled.size
-    floor = np.broadcast_to(np.asarray(floor, dtype=float), (n,))
-    load_range = np.broadcast_to(np.asarray(load_range, dtype=float), (n,))
     lengths = stops - starts
     walking = lengths <= params.max_stance_s * sample_rate_hz
     if walking.sum() < 3:
@@ -610,8 +670,9 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
         before = reduce_intervals(np.maximum, climbing, lo, dip)
         after = reduce_intervals(np.maximum, climbing, dip + 1, hi)
         # a step, not a sway: the force climbs back by a clear excursion on both sides
-        excursion = params.detect_high_fraction * load_range[dip]
-        deep = values[dip] < floor[dip] + params.split_depth_fraction * load_range[dip]
+        range_at = load_range.at(dip)
+        excursion = params.detect_high_fraction * range_at
+        deep = values[dip] < floor.at(dip) + params.split_depth_fraction * range_at
         split = deep & (before - values[dip] >= excursion) & (after - values[dip] >= excursion)
         # in a contact longer than standing, only a swing-quick unloading is a step
         back = values[dip] + excursion
