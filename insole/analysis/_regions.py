@@ -35,7 +35,6 @@ analysis does not use (flat, or dead or stuck throughout) have NaN.
 from __future__ import annotations
 
 import functools
-import warnings
 from typing import Any
 
 import numpy as np
@@ -297,6 +296,7 @@ def sensor_table(
         "used": used,
     }
     nan = np.full(layout.n_sensors, np.nan)
+    rows = np.asarray(rows)  # a fancy index: every array taken with it is a copy of our own
     integral = per_sensor["load_integral"][rows]
     maps = [name for names in SENSOR_MAPS.values() for name in names if name in per_sensor]
     if "peak_pressure_kpa" not in maps:  # the columns every JSON reader has had, NaN without pressures
@@ -311,17 +311,34 @@ def sensor_table(
     # sensor's shares of that stance (their total lacks its load)
     left_out = per_sensor.get("left_out")
     left_out = left_out[rows] if left_out is not None else np.zeros(integral.shape, dtype=bool)
+    any_left_out = bool(left_out.any())
     totals = integral[:, used].sum(axis=1, keepdims=True)
     incomplete = left_out[:, used].any(axis=1, keepdims=True)
+    # ``integral`` is our own copy (the chosen rows), its totals taken: the shares are formed in it, the same
+    # operations as 100 x integral / totals, NaN where the stance's total is not positive or is incomplete
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where((totals > 0) & ~incomplete, 100.0 * integral / totals, np.nan)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        columns["share_pct"] = np.where(used, np.nanmean(share, axis=0), np.nan)
-        for name in maps:
-            if name not in per_sensor:
-                columns[name] = nan
-                continue
-            values = np.where(left_out, np.nan, per_sensor[name][rows])
-            columns[name] = np.where(used, np.nanmean(values, axis=0), np.nan)
+        share = np.multiply(integral, 100.0, out=integral)
+        np.divide(share, totals, out=share)
+        np.copyto(share, np.nan, where=~((totals > 0) & ~incomplete))
+    columns["share_pct"] = np.where(used, _nanmean_columns(share), np.nan)
+    for name in maps:
+        if name not in per_sensor:
+            columns[name] = nan
+            continue
+        values = per_sensor[name][rows]  # a copy of our own (the chosen rows)
+        if any_left_out:
+            np.copyto(values, np.nan, where=left_out)
+        columns[name] = np.where(used, _nanmean_columns(values), np.nan)
     return pd.DataFrame(columns)
+
+
+def _nanmean_columns(values: np.ndarray) -> np.ndarray:
+    """``np.nanmean(values, axis=0)`` of a 2-D float array of our own, which it overwrites: numpy's own steps (the
+    count of non-NaN values, the sum with NaN as zero, the one over the other in the sum's dtype) without its copy
+    of the array; NaN, without a warning, for a column of NaN only."""
+    missing = np.isnan(values)
+    count = values.shape[0] - missing.sum(axis=0, dtype=np.intp)  # the non-NaN values of each column
+    np.copyto(values, 0, where=missing)
+    total = values.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.divide(total, count, out=total, casting="unsafe")

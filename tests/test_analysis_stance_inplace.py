@@ -1,0 +1,92 @@
+"""The stance stage's in-place reductions give the numbers of the numpy calls they stand for, bit for bit.
+
+Each helper takes an array of its own and overwrites it instead of copying (issue 19: less memory traffic); these
+tests hold each to the plain numpy form it replaced, on cases the real recordings in the snapshot never reach
+(sensors left out over a span, NaN and infinite values, float32 and float64 maps).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from insole import get_layout
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+def test_column_mean_sd_equal_numpys_mean_and_std_and_the_finite_values_ones() -> None:
+    from insole.analysis._stance import _column_mean_sd_inplace
+
+    rng = np.random.default_rng(11)
+    for m in (1, 2, 3, 40, 1000):
+        rows = rng.normal(size=(m, 101)) * 300.0 + 500.0
+        mean, sd = _column_mean_sd_inplace(rows.copy())
+        assert _same(mean, rows.mean(axis=0)), m
+        expected_sd = rows.std(axis=0, ddof=1) if m > 1 else np.full(101, np.nan)
+        assert _same(sd, expected_sd), m
+        # with NaN and infinite values: the mean and SD of each column's finite values, as the form before took them
+        # (zeros in a copy where a value is not finite, the sums over the counts)
+        rows[rng.random(rows.shape) < 0.2] = np.nan
+        rows[rng.random(rows.shape) < 0.01] = np.inf
+        rows[:, 5] = np.nan  # a column without a value
+        finite = np.isfinite(rows)
+        count = finite.sum(axis=0)
+        kept = np.where(finite, rows, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected_mean = np.where(count > 0, kept.sum(axis=0) / count, np.nan)
+            squares = np.where(finite, (kept - expected_mean) ** 2, 0.0).sum(axis=0)
+            expected_sd = np.where(count > 1, np.sqrt(squares / np.maximum(count - 1, 1)), np.nan)
+        mean, sd = _column_mean_sd_inplace(rows.copy())
+        assert _same(mean, expected_mean) and _same(sd, expected_sd), m
+
+
+def _sensor_table_before(per_sensor: dict[str, np.ndarray], rows: np.ndarray, used: np.ndarray) -> dict:
+    """``sensor_table``'s share and map columns in the form before (np.where copies, np.nanmean)."""
+    from insole.analysis._regions import SENSOR_MAPS
+
+    integral = per_sensor["load_integral"][rows]
+    left_out = per_sensor["left_out"][rows]
+    totals = integral[:, used].sum(axis=1, keepdims=True)
+    incomplete = left_out[:, used].any(axis=1, keepdims=True)
+    out = {}
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        share = np.where((totals > 0) & ~incomplete, 100.0 * integral / totals, np.nan)
+        out["share_pct"] = np.where(used, np.nanmean(share, axis=0), np.nan)
+        for name in (name for names in SENSOR_MAPS.values() for name in names if name in per_sensor):
+            values = np.where(left_out, np.nan, per_sensor[name][rows])
+            out[name] = np.where(used, np.nanmean(values, axis=0), np.nan)
+    return out
+
+
+def test_sensor_table_with_sensors_left_out_equals_the_nanmean_form() -> None:
+    from insole.analysis._regions import sensor_table
+
+    layout = get_layout("insole16")
+    k = layout.n_sensors
+    rng = np.random.default_rng(5)
+    for m, left_out_share in ((1, 0.0), (7, 0.3), (300, 0.02), (300, 0.0)):
+        per_sensor = {
+            "load_integral": rng.gamma(2.0, 3.0, size=(m, k)).astype(np.float32),
+            "peak_pressure_kpa": rng.gamma(2.0, 50.0, size=(m, k)).astype(np.float32),
+            "pti_kpa_s": rng.gamma(2.0, 20.0, size=(m, k)).astype(np.float32),
+            "mean_pressure_kpa": rng.gamma(2.0, 30.0, size=(m, k)),
+            "left_out": rng.random((m, k)) < left_out_share,
+        }
+        per_sensor["load_integral"][rng.random((m, k)) < 0.05] = 0.0
+        per_sensor["peak_pressure_kpa"][rng.random((m, k)) < 0.05] = np.nan
+        per_sensor["load_integral"][0] = 0.0  # a stance without load: its shares are missing
+        used = rng.random(k) < 0.9
+        rows = rng.random(m) < 0.8
+        rows[0] = True
+        expected = _sensor_table_before({key: value.copy() for key, value in per_sensor.items()}, rows, used)
+        kept = {key: value.copy() for key, value in per_sensor.items()}
+        table = sensor_table(per_sensor, rows, used, layout)
+        for name, values in expected.items():
+            assert _same(table[name].to_numpy(), values), (m, name)
+        for key, value in kept.items():  # the caller's arrays are left as they were
+            assert _same(per_sensor[key], value), key
