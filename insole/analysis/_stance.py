@@ -182,8 +182,9 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretch
     # the few other columns, not a column each; ``data`` gets each metric's column of the block (views)
     names = [*columns, *whole]
     block = np.full((contact.size, len(names)), np.nan, order="F")  # a column contiguous, as pandas keeps it
+    rows = np.flatnonzero(measured)  # one index for every column (a boolean mask is made into one per assignment)
     for j, values in enumerate(columns.values()):
-        block[measured, j] = values
+        np.put(block[:, j], rows, values)  # into the column itself (contiguous), one value per measured row
     for j, values in enumerate(whole.values(), start=len(columns)):
         block[:, j] = values
     head = pd.DataFrame(data)
@@ -385,11 +386,19 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming, arrays: Mapping[str, np.n
     picked = (contact >= 0) & (contact < m - 1)
     both = "initial_double_support_s" in extra and "terminal_double_support_s" in extra
     names = [*extra, "double_support_s", "double_support_pct"] if both else extra
-    # one float block (strides x metrics) for every metric: one DataFrame of it, not a column each
-    joined = np.full((m - 1, len(names)), np.nan)
+    # one float block (strides x metrics) for every metric: one DataFrame of it, not a column each; a column
+    # contiguous, as pandas keeps it
+    joined = np.full((m - 1, len(names)), np.nan, order="F")
     if arrays is not None:
-        if extra:
-            joined[contact[picked], :len(extra)] = np.column_stack([arrays[c] for c in extra])[picked]
+        # the rows in contact order (``plain``): those picked (0 <= contact < m - 1) are one run of them, so each
+        # metric is copied from that run of its own array straight into its column, without a (contacts x metrics)
+        # copy; into a run of strides as well when every contact of them has its row (the usual case)
+        lo, hi = (int(i) for i in np.searchsorted(contact, [0, m - 1]))
+        target: slice | np.ndarray = contact[lo:hi]
+        if hi == lo or (contact[lo] == 0 and contact[hi - 1] == hi - lo - 1):
+            target = slice(0, hi - lo)
+        for j, c in enumerate(extra):
+            joined[target, j] = arrays[c][lo:hi]
     else:
         joined[contact[picked], :len(extra)] = steps[extra].to_numpy()[picked]
     if both:
