@@ -46,44 +46,70 @@ def force_features(
     length = to - hs
     column = np.arange(windows.shape[1])[None, :]
     half = (length // 2)[:, None]
-    inside = column < length[:, None]
-    # each (m, L) temporary is dropped once read: only one is alive at a time beside the windows
-    p1 = np.argmax(np.where(inside & (column < half), windows, -np.inf), axis=1)
-    p2 = np.argmax(np.where(inside & (column >= half), windows, -np.inf), axis=1)
+    # one (m, L) float and two boolean work arrays for every step below (each step's array was a new one): ``work``
+    # holds the windows with the samples a step must not pick set to -inf / inf / 0, ``mask`` and ``inside`` the
+    # samples it may
+    work = np.empty(windows.shape)
+    mask = np.empty(windows.shape, dtype=bool)
+    inside = np.less(column, length[:, None], out=np.empty(windows.shape, dtype=bool))
+    # the first peak in the first half, the second in the second (the first half lies inside: half <= length)
+    p1 = np.argmax(_kept(windows, np.less(column, half, out=mask), -np.inf, work), axis=1)
+    np.greater_equal(column, half, out=mask)
+    mask &= inside
+    p2 = np.argmax(_kept(windows, mask, -np.inf, work), axis=1)
     rows = np.arange(m)
     f1 = windows[rows, p1]
     f2 = windows[rows, p2]
-    v = np.argmin(np.where((column >= p1[:, None]) & (column <= p2[:, None]), windows, np.inf), axis=1)
+    # the valley between the two peaks (``inside``, not needed any more, takes the second bound's mask)
+    np.greater_equal(column, p1[:, None], out=mask)
+    mask &= np.less_equal(column, p2[:, None], out=inside)
+    v = np.argmin(_kept(windows, mask, np.inf, work), axis=1)
     fv = windows[rows, v]
     stance_samples = np.maximum(length, 1)
     dt = 1.0 / sample_rate_hz
 
     bw = body_weight if (body_weight and np.isfinite(body_weight) and body_weight > 0) else np.nan
     unit_n = 1.0 if calibrated else np.nan
-    # the windows are NaN past each stance's end already: they are their own stance-only values
+    # the windows are NaN past each stance's end already: they are their own stance-only values. np.nanmean's and
+    # np.nansum's steps, in ``work``: the windows with NaN as zero (which the stance-only values are past the end as
+    # well), their sum (the impulse's and the mean's) and the count of non-NaN samples
     largest = np.nanmax(windows, axis=1)
+    np.copyto(work, windows)
+    missing = np.isnan(work, out=mask)
+    count = windows.shape[1] - missing.sum(axis=1, dtype=np.intp)
+    np.copyto(work, 0, where=missing)
+    total = work.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_force = np.divide(total, count, out=np.empty(m), casting="unsafe")
     out["max_force_n"] = largest * unit_n
-    out["mean_force_n"] = np.nanmean(windows, axis=1) * unit_n
+    out["mean_force_n"] = mean_force * unit_n
     out["max_force_bw"] = largest / bw
     for name, value, index in (("first_peak", f1, p1), ("valley", fv, v), ("second_peak", f2, p2)):
         out[f"{name}_n"] = value * unit_n
         out[f"{name}_bw"] = value / bw
         out[f"{name}_pct"] = 100.0 * index / stance_samples
-    impulse = np.nansum(np.where(inside, windows, 0.0), axis=1) * dt
+    impulse = total * dt
     out["impulse_n_s"] = impulse * unit_n
     out["impulse_bw_s"] = impulse / bw
     out["valley_ratio"] = valley_ratio(f1, fv, f2)
 
     # loading rate between 20 % and 80 % of the first peak, on the rise before it
-    before_peak = column <= p1[:, None]
+    before_peak = np.less_equal(column, p1[:, None], out=inside)
     low, high = 0.2 * f1, 0.8 * f1
-    t_low = _first_crossing(windows, before_peak, low, dt)
-    t_high = _first_crossing(windows, before_peak, high, dt)
+    t_low = _first_crossing(windows, before_peak, low, dt, mask)
+    t_high = _first_crossing(windows, before_peak, high, dt, mask)
     rate = (high - low) / (t_high - t_low)
     rate = np.where(t_high > t_low, rate, np.nan)
     out["loading_rate_n_s"] = rate * unit_n
     out["loading_rate_bw_s"] = rate / bw
     return out
+
+
+def _kept(windows: np.ndarray, keep: np.ndarray, other: float, work: np.ndarray) -> np.ndarray:
+    """``np.where(keep, windows, other)``, written into ``work``."""
+    work.fill(other)
+    np.copyto(work, windows, where=keep)
+    return work
 
 
 _COLUMNS = (
@@ -103,9 +129,12 @@ def valley_ratio(first_peak: np.ndarray, valley: np.ndarray, second_peak: np.nda
         return np.where(positive, np.asarray(valley, dtype=np.float64) / np.where(positive, peaks, 1.0), np.nan)
 
 
-def _first_crossing(windows: np.ndarray, allowed: np.ndarray, level: np.ndarray, dt: float) -> np.ndarray:
-    """Time (s from the window start) where each row first reaches ``level``, interpolated."""
-    reached = allowed & (windows >= level[:, None])
+def _first_crossing(windows: np.ndarray, allowed: np.ndarray, level: np.ndarray, dt: float,
+                    work: np.ndarray | None = None) -> np.ndarray:
+    """Time (s from the window start) where each row first reaches ``level``, interpolated. ``work``: a boolean
+    array of the windows' shape to use for the samples reached (a caller's, overwritten)."""
+    reached = np.greater_equal(windows, level[:, None], out=work)
+    reached &= allowed
     has = reached.any(axis=1)
     first = np.argmax(reached, axis=1)
     rows = np.arange(windows.shape[0])
