@@ -90,3 +90,44 @@ def test_sensor_table_with_sensors_left_out_equals_the_nanmean_form() -> None:
             assert _same(table[name].to_numpy(), values), (m, name)
         for key, value in kept.items():  # the caller's arrays are left as they were
             assert _same(per_sensor[key], value), key
+
+
+def _cop_features_before(wx: np.ndarray, wy: np.ndarray, wf: np.ndarray) -> dict[str, np.ndarray]:
+    """The gait-line width, COP path length and medial-lateral offset in the form before (new arrays each step)."""
+    has = np.isfinite(wx)
+    any_cop = has.any(axis=1)
+    with np.errstate(all="ignore"):
+        width = np.where(any_cop, np.nanmax(np.where(has, wy, -np.inf), axis=1)
+                         - np.nanmin(np.where(has, wy, np.inf), axis=1), np.nan)
+        steps = np.hypot(np.diff(wx, axis=1), np.diff(wy, axis=1))
+        path = np.where(any_cop, np.where(np.isnan(steps), 0.0, steps).sum(axis=1), np.nan)
+        weight = np.clip(np.nan_to_num(wf), 0, None)
+        weight = np.where(has, weight, 0.0)
+        total = weight.sum(axis=1)
+        moment = (weight * np.nan_to_num(wy)).sum(axis=1)
+        offset = np.where(total > 0, moment / total, np.nan)
+    return {"gait_line_width_mm": width, "cop_path_length_mm": path, "cop_ml_offset_mm": offset}
+
+
+def test_cop_features_in_work_arrays_equal_the_form_with_new_arrays() -> None:
+    from insole.analysis._cop import cop_features
+    from insole.analysis._segments import interval_windows
+
+    layout = get_layout("insole16")
+    rng = np.random.default_rng(9)
+    for m in (1, 4, 200):
+        n = 90 * m + 50
+        hs = np.sort(rng.choice(np.arange(0, n - 80, 90), size=m, replace=False)).astype(np.int64)
+        to = hs + rng.integers(1, 80, size=m)
+        x, y = rng.normal(120.0, 60.0, size=n), rng.normal(0.0, 20.0, size=n)
+        x[rng.random(n) < 0.15] = np.nan
+        y[np.isnan(x)] = np.nan
+        force = rng.normal(300.0, 200.0, size=n)  # some below zero: clipped
+        force[rng.random(n) < 0.05] = np.nan
+        force[rng.random(n) < 0.01] = np.inf
+        force[rng.random(n) < 0.01] = -np.inf
+        found = cop_features(x, y, force, hs, to, layout, cpei_possible=True)
+        expected = _cop_features_before(interval_windows(x, hs, to), interval_windows(y, hs, to),
+                                        interval_windows(force, hs, to))
+        for name, values in expected.items():
+            assert _same(found[name], values), (m, name)

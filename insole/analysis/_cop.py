@@ -36,7 +36,7 @@ import functools
 import numpy as np
 
 from insole._layout import SensorLayout
-from insole.analysis._segments import interval_windows, nan_to_num_inplace, window_index
+from insole.analysis._segments import interval_windows, window_index
 
 __all__ = ["cop_path", "cop_features", "cop_capability", "cop_ml_assessable"]
 
@@ -196,11 +196,12 @@ def cop_features(
     wx = interval_windows(cop_x, hs, to, index=index)
     wy = interval_windows(cop_y, hs, to, index=index)
     wf = force_windows if force_windows is not None else interval_windows(force, hs, to, index=index)
+    m, width = wx.shape
     has = np.isfinite(wx)
     any_cop = has.any(axis=1)
     rows = np.arange(m)
     first = np.argmax(has, axis=1)
-    last = wx.shape[1] - 1 - np.argmax(has[:, ::-1], axis=1)
+    last = width - 1 - np.argmax(has[:, ::-1], axis=1)
     out: dict[str, np.ndarray] = {}
     start_x = np.where(any_cop, wx[rows, first], np.nan)
     start_y = np.where(any_cop, wy[rows, first], np.nan)
@@ -209,36 +210,67 @@ def cop_features(
     out["cop_start_x_mm"], out["cop_start_y_mm"] = start_x, start_y
     out["cop_end_x_mm"], out["cop_end_y_mm"] = end_x, end_y
     out["gait_line_length_mm"] = end_x - start_x
+    # two (stances x longest stance) float work arrays and a boolean one for every step below, instead of a new
+    # array per step (np.where's, np.diff's, the copies and masks); the steps' (stances x longest - 1) arrays are
+    # contiguous ones at the start of the same memory
+    work_a, work_b = np.empty((m, width)), np.empty((m, width))
+    flags = np.empty((m, width), dtype=bool)
     with np.errstate(all="ignore"):
-        out["gait_line_width_mm"] = np.where(any_cop, np.nanmax(np.where(has, wy, -np.inf), axis=1)
-                                             - np.nanmin(np.where(has, wy, np.inf), axis=1), np.nan)
-        # each step's length, in the x differences' own array; NaN steps as zeros, summed: a NaN-sum
-        steps = np.diff(wx, axis=1)
-        dy = np.diff(wy, axis=1)
+        highest = np.nanmax(_where(has, wy, -np.inf, work_a), axis=1)
+        out["gait_line_width_mm"] = np.where(any_cop, highest - np.nanmin(_where(has, wy, np.inf, work_a), axis=1),
+                                             np.nan)
+        # each step's length (np.diff's differences, then their hypotenuse in the x differences' array); NaN steps
+        # as zeros, summed: a NaN-sum
+        steps, dy = _head(work_b, width - 1), _head(work_a, width - 1)
+        np.subtract(wx[:, 1:], wx[:, :-1], out=steps)
+        np.subtract(wy[:, 1:], wy[:, :-1], out=dy)
         np.hypot(steps, dy, out=steps)
-        del dy
-        np.copyto(steps, 0.0, where=np.isnan(steps))
+        np.copyto(steps, 0.0, where=np.isnan(steps, out=_head(flags, width - 1)))
         out["cop_path_length_mm"] = np.where(any_cop, steps.sum(axis=1), np.nan)
-        del steps
-        # the stance force, clipped at zero, where the COP is known (zero elsewhere), in one array of our own
-        weight = nan_to_num_inplace(wf.copy())
+        # the stance force, clipped at zero, where the COP is known (zero elsewhere)
+        np.copyto(work_a, wf)
+        weight = _nan_to_zero(work_a, flags)
         np.clip(weight, 0, None, out=weight)
-        np.copyto(weight, 0.0, where=~has)
+        np.copyto(weight, 0.0, where=np.logical_not(has, out=flags))
         total = weight.sum(axis=1)
         # finite weights times finite positions: nothing for a NaN-sum to skip, a plain sum is the same
-        moment_terms = nan_to_num_inplace(wy.copy())
+        np.copyto(work_b, wy)
+        moment_terms = _nan_to_zero(work_b, flags)
         np.multiply(weight, moment_terms, out=moment_terms)
-        del weight
         moment = moment_terms.sum(axis=1)
-        del moment_terms
         out["cop_ml_offset_mm"] = np.where(total > 0, moment / total, np.nan)
     if ml_ok:
         out["cop_ml_offset_pct"] = 100.0 * out["cop_ml_offset_mm"] / layout.ball_width_mm
-    out["cpei_pct"] = _cpei(wx, wy, start_x, start_y, end_x, end_y, layout) if cpei_possible else np.full(m, np.nan)
+    out["cpei_pct"] = (_cpei(wx, wy, start_x, start_y, end_x, end_y, layout, has, flags) if cpei_possible
+                       else np.full(m, np.nan))
     return out
 
 
-def _cpei(wx, wy, start_x, start_y, end_x, end_y, layout: SensorLayout) -> np.ndarray:
+def _where(keep: np.ndarray, values: np.ndarray, other: float, work: np.ndarray) -> np.ndarray:
+    """``np.where(keep, values, other)``, written into ``work``."""
+    work.fill(other)
+    np.copyto(work, values, where=keep)
+    return work
+
+
+def _head(work: np.ndarray, columns: int) -> np.ndarray:
+    """A C-contiguous (rows, ``columns``) array on the first elements of the C-contiguous 2-D ``work`` (at most as
+    many columns)."""
+    return work.reshape(-1)[:work.shape[0] * columns].reshape(work.shape[0], columns)
+
+
+def _nan_to_zero(values: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """``nan_to_num_inplace(values)``, NaN to zero and infinities to the largest finite floats in place, with
+    ``flags``, a boolean array of the same shape, for the masks (no copies of the values that are not finite)."""
+    np.copyto(values, 0.0, where=np.isnan(values, out=flags))
+    if np.isinf(values, out=flags).any():  # (rare)
+        values[flags] = np.nan_to_num(values[flags])
+    return values
+
+
+def _cpei(wx, wy, start_x, start_y, end_x, end_y, layout: SensorLayout, finite=None, flags=None) -> np.ndarray:
+    """The CPEI of each stance; ``finite``: ``np.isfinite(wx)`` when the caller has it, ``flags``: a boolean array
+    of the windows' shape to use (overwritten)."""
     length = layout.foot_length_mm
     x_third = 2.0 * length / 3.0
     outline = layout.outline_mm
@@ -247,7 +279,8 @@ def _cpei(wx, wy, start_x, start_y, end_x, end_y, layout: SensorLayout) -> np.nd
     med_half = np.interp(x_third, *_sorted(medial))
     lat_half = np.interp(x_third, *_sorted(lateral))
     width = abs(med_half) + abs(lat_half)
-    reached = np.isfinite(wx) & (wx >= x_third)
+    reached = np.greater_equal(wx, x_third, out=flags)
+    reached &= np.isfinite(wx) if finite is None else finite
     has = reached.any(axis=1)
     k = np.argmax(reached, axis=1)
     rows = np.arange(wx.shape[0])
