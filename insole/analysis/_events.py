@@ -175,7 +175,8 @@ def detect_events(
     """
     force = np.asarray(force, dtype=float)
     params = params if params is not None else AnalysisParams()
-    observed = np.isfinite(force) if valid is None else np.asarray(valid, dtype=bool) & np.isfinite(force)
+    # (detect_contacts drops the non-finite samples from ``valid`` itself)
+    observed = np.isfinite(force) if valid is None else np.asarray(valid, dtype=bool)
     if time_s is None:
         time_s = np.arange(force.size) / float(sample_rate_hz)
     return detect_contacts(time_s, force, observed, float(sample_rate_hz), params, method, calibrated=calibrated)
@@ -211,7 +212,8 @@ def detect_contacts(
         raise ValueError(f"event method must be 'level' or 'shape', not {method!r}")
     if valid.sum() < 3:
         return _empty(smoothed)
-    observed = smoothed if valid.all() else smoothed[valid]  # only read (``percentiles`` partitions no copy)
+    gap_free = bool(valid.all())  # (the usual case: the passes that look for gaps are skipped)
+    observed = smoothed if gap_free else smoothed[valid]  # only read (``percentiles`` partitions no copy)
     floor, top = (float(v) for v in percentiles(observed, [5, 95]))
     load_range = top - floor
     levels = {"floor": floor, "top": top}
@@ -219,8 +221,9 @@ def detect_contacts(
         return _empty(smoothed, levels)
 
     bridge = max(1, int(round(BRIDGE_GAP_S * sample_rate_hz)))
-    if valid.all():  # nothing to bridge: the smoothed force itself (only read from here on, never written)
-        filled, long_gap = smoothed, np.zeros(n, dtype=bool)
+    long_gap: np.ndarray | None = None  # samples in gaps too long to bridge (None: there is no gap)
+    if gap_free:  # nothing to bridge: the smoothed force itself (only read from here on, never written)
+        filled = smoothed
     else:
         filled, long_gap = _bridge_short_gaps(smoothed, valid, bridge)
         if long_gap.any():
@@ -232,7 +235,7 @@ def detect_contacts(
     lowest = float(np.nanmin(observed))
     if calibrated and top > 0 and lowest > params.unloaded_max_fraction * top:
         levels.update(lowest=float(np.nanmin(smoothed[valid])), never_unloaded=1.0)
-        return _standing_throughout(filled, valid, long_gap, levels)
+        return _standing_throughout(filled, valid, levels)
     # the coarse levels follow a drifting swing floor (an in-shoe load that builds up, a footswitch that
     # creeps): the floor and range of the walking around each sample, the whole foot's where it does not walk
     local_floor, local_range = _tracked_levels(filled, floor, load_range, sample_rate_hz)
@@ -245,7 +248,10 @@ def detect_contacts(
     # merge unloadings shorter than min_swing_s (unless a long gap separates them)
     min_swing = int(round(params.min_swing_s * sample_rate_hz))
     if starts.size > 1:
-        between_long_gap = reduce_intervals(np.logical_or, long_gap, stops[:-1], starts[1:])
+        if long_gap is None:
+            between_long_gap = np.zeros(starts.size - 1, dtype=bool)
+        else:
+            between_long_gap = reduce_intervals(np.logical_or, long_gap, stops[:-1], starts[1:])
         merge = ((starts[1:] - stops[:-1]) < min_swing) & ~between_long_gap
         keep_start = np.concatenate([[True], ~merge])
         keep_stop = np.concatenate([~merge, [True]])
@@ -291,7 +297,7 @@ def detect_contacts(
         to, to_ok = _toe_off_level(smoothed, last_peak, np.minimum(after_hi, _next_heel_strike(hs, hs_ok, n)),
                                    floor_after, typical_peak, params)
         edge_signal = smoothed
-        edge = _clean_and_slope(smoothed)
+        edge = _clean_and_slope(smoothed, finite=finite)
     else:
         shape = lowpass_by_segment(force, valid, sample_rate_hz, params.shape_lowpass_hz)
         edge_signal = shape
@@ -333,8 +339,10 @@ def detect_contacts(
     # gaps inside the contact (between heel strike, or coarse start, and toe off)
     span_lo = np.where(hs >= 0, hs, starts)
     span_hi = np.where(to >= 0, to, stops)
-    has_gap = count_true_between(~valid, span_lo, span_hi) > 0
-    long_gap_before = np.concatenate([[False], count_true_between(long_gap, stops[:-1], starts[1:]) > 0])
+    has_gap = np.zeros(m, dtype=bool) if gap_free else count_true_between(~valid, span_lo, span_hi) > 0
+    long_gap_before = np.zeros(m, dtype=bool)
+    if long_gap is not None:
+        long_gap_before[1:] = count_true_between(long_gap, stops[:-1], starts[1:]) > 0
 
     # confidence: how far the contact rises above its floor (vs the foot's
     # range), how high the residual floor sits above the tracked swing floor,
@@ -689,8 +697,7 @@ def _split_long_contacts(filled, starts, stops, floor, load_range, sample_rate_h
     return starts, stops
 
 
-def _standing_throughout(filled: np.ndarray, valid: np.ndarray, long_gap: np.ndarray,
-                         levels: dict[str, float]) -> Contacts:
+def _standing_throughout(filled: np.ndarray, valid: np.ndarray, levels: dict[str, float]) -> Contacts:
     """One contact per run of observed samples (long gaps split them), with no heel strike or toe off."""
     starts, stops = runs(np.isfinite(filled))
     m = starts.size
@@ -731,12 +738,12 @@ def _interval_nanmin(values: np.ndarray, starts: np.ndarray, stops: np.ndarray,
     return out
 
 
-def _clean_and_slope(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _clean_and_slope(signal: np.ndarray, finite: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The signal with NaN as 0 (infinities as the largest floats, as ``np.nan_to_num`` makes them) and its
     ``np.gradient``; a signal without NaN or infinity is used as it is (no copy). Both only read by the
-    edge rules."""
+    edge rules. ``finite``: whether every value is finite, when the caller knows it already."""
     values = np.asarray(signal)
-    if not np.isfinite(values).all():
+    if not (np.isfinite(values).all() if finite is None else finite):
         values = nan_to_num_inplace(np.array(values))
     return values, gradient(values)
 
