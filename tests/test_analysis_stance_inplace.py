@@ -131,3 +131,18 @@ def test_cop_features_in_work_arrays_equal_the_form_with_new_arrays() -> None:
                                         interval_windows(force, hs, to))
         for name, values in expected.items():
             assert _same(found[name], values), (m, name)
+
+
+def test_finite_mean_sd_equals_numpys_mean_and_std_of_the_finite_values() -> None:
+    from insole.analysis._stance import _finite_mean_sd
+
+    rng = np.random.default_rng(2)
+    for n in (0, 1, 2, 3, 17, 3415):
+        values = rng.gamma(2.0, 30.0, size=n)
+        for dropped in (None, np.nan, np.inf):
+            if dropped is not None:
+                values[::3] = dropped
+            finite = values[np.isfinite(values)]
+            mean, sd = _finite_mean_sd(values.copy())
+            assert mean == float(finite.mean()) if finite.size else np.isnan(mean), (n, dropped)
+            assert sd == float(finite.std(ddof=1)) if finite.size > 1 else np.isnan(sd), (n, dropped)

@@ -542,9 +542,26 @@ def _region_summary(steps: Mapping[str, np.ndarray], used: np.ndarray, layout: S
         for metric in ("peak_pressure_kpa", "pti_kpa_s", "fti_n_s", "share_pct"):
             column = f"{group}_{metric}"
             if column in steps:
-                values = np.asarray(steps[column], dtype=float)[used]
-                values = values[np.isfinite(values)]
-                row[f"{metric}_mean"] = float(values.mean()) if values.size else float("nan")
-                row[f"{metric}_sd"] = float(values.std(ddof=1)) if values.size > 1 else float("nan")
+                values = np.asarray(steps[column], dtype=float)[used]  # a copy of our own (the rows used)
+                row[f"{metric}_mean"], row[f"{metric}_sd"] = _finite_mean_sd(values)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _finite_mean_sd(values: np.ndarray) -> tuple[float, float]:
+    """Mean and SD (n - 1) of the finite ``values`` (a 1-D float array of our own, which it overwrites); NaN without
+    any (or with one, for the SD). The steps of ``values.mean()`` and ``values.std(ddof=1)`` (numpy's own: the sum
+    over the count, the squared deviations from that mean summed over the count less one), the deviations taken in
+    ``values`` rather than in a copy, and the non-finite values dropped only when there are any."""
+    finite = np.isfinite(values)
+    if not finite.all():
+        values = values[finite]
+    n = values.size
+    if n == 0:
+        return float("nan"), float("nan")
+    mean = values.mean()
+    if n == 1:
+        return float(mean), float("nan")
+    np.subtract(values, mean, out=values)
+    np.square(values, out=values)
+    return float(mean), float(np.sqrt(values.sum() / (n - 1)))
