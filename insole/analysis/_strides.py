@@ -149,11 +149,12 @@ def heading_axis(foot: FootLoads) -> int | None:
     # gravity dominates the mean: about 20000 evenly spread valid samples settle it
     # as surely as an hour of them, without copying the whole (samples x 3) array
     n = foot.valid.size
-    if foot.valid.all():  # the same rows, without listing every valid sample first (a strided view, not a gather)
-        accel = np.asarray(samples.accel_g[:n:max(1, n // 20000)], dtype=float)
+    if foot.valid.all():  # the same rows, without listing every valid sample first
+        rows = np.arange(0, n, max(1, n // 20000))
     else:
         rows = np.flatnonzero(foot.valid)
-        accel = np.asarray(samples.accel_g[rows[:: max(1, rows.size // 20000)]], dtype=float)
+        rows = rows[:: max(1, rows.size // 20000)]
+    accel = np.asarray(samples.accel_g[rows], dtype=float)
     finite = np.isfinite(accel)
     if accel.size == 0 or not finite.any():
         return None
