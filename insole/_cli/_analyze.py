@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from insole._cli._arguments import MASS_KG_HELP, FormatChoices, add_recording_command
+from insole._cli._arguments import MASS_KG_HELP, FormatChoices, add_recording_command, check_body_mass_kg
 from insole._cli._outputs import add_force_option, check_outputs, printable
 from insole._errors import AnalysisError, InputError, require_extra
 from insole._lazy import import_beside, quick_switching
@@ -174,8 +174,7 @@ def _check_outputs(args: argparse.Namespace, inputs: list[Any]) -> Any:
 def run(args: argparse.Namespace) -> int:
     inputs = [p for p in (args.path, args.map) if p is not None]  # never written over, even with --force
     tables_dir = _check_outputs(args, inputs)
-    if args.mass_kg is not None and not (0 < args.mass_kg < 500):
-        raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
+    check_body_mass_kg(args.mass_kg)  # the option's fault, not the file's
     for output in _EXTRA_OUTPUTS:
         if output.extra and getattr(args, _dest(output), None) is not None:
             require_extra(output.extra)

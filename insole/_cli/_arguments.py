@@ -16,7 +16,7 @@ from typing import overload
 
 __all__ = [
     "FORMAT_NAMES", "MASS_KG_HELP", "FormatChoices", "add_examples_command", "add_recording_command", "body_mass_kg",
-    "positive_float", "samples_per_packet",
+    "check_body_mass_kg", "positive_float", "samples_per_packet",
 ]
 
 #: Above this a body mass is a typo, not a person.
@@ -27,6 +27,18 @@ MASS_KG_HELP = (f"body mass in kg, above 0 and below {_MAX_BODY_MASS_KG:g}, used
                 "(BW); without it the file's body mass is used, else the body weight is the recording's own "
                 "walking load (the mean vertical force of both feet over complete strides; for uncalibrated "
                 "insoles a load scale, not a weight)")
+
+
+def check_body_mass_kg(value: float | None) -> None:
+    """A ``--mass-kg`` given as a plain number (``type=float``), checked when the command runs: above 0 and below
+    500. A bad value is the option's fault, not the recording's: ``UsageError`` names the option and the value
+    (one line, exit 2), never the file."""
+    if value is None or 0 < value < _MAX_BODY_MASS_KG:
+        return
+    from insole._cli import UsageError
+
+    raise UsageError(f"--mass-kg {value:g} is not a plausible body mass (kg, above 0 and below "
+                     f"{_MAX_BODY_MASS_KG:g})")
 
 
 def positive_float(text: str) -> float:

@@ -15,7 +15,7 @@ import argparse
 import time
 from pathlib import Path
 
-from insole._cli._arguments import FormatChoices, add_recording_command
+from insole._cli._arguments import FormatChoices, add_recording_command, check_body_mass_kg
 from insole._cli._outputs import add_force_option, check_outputs
 from insole._errors import InputError, RecordingError, require_extra
 
@@ -58,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from dashboards import DashboardParams, write_dashboard
     from insole._cli._convert import open_input
 
-    if args.mass_kg is not None and not (0 < args.mass_kg < 500):
-        raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
+    check_body_mass_kg(args.mass_kg)  # the option's fault, not the file's
     started = time.perf_counter()
     recording = open_input(args.path, args.format, args.map)  # a bad input file is reported first, by name
     if args.mass_kg is not None:
