@@ -2,9 +2,10 @@
 
 Exit codes: 0 every recording analysed; 1 the batch ran but some recordings
 failed (they are in the errors table; when every one failed, only the errors
-table is written); 2 bad input (nothing to analyse, an output that exists
-without --force, an output that is a recording even with --force, an
-unwritable output, unreadable parameters).
+table is written); 2 bad input, nothing written (a folder, file or glob that
+names nothing, nothing to analyse, an output that exists without --force, an
+output that is a recording even with --force, an unwritable output,
+unreadable parameters).
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def _params(path: Path | None) -> AnalysisParams:
 def run(args: argparse.Namespace) -> int:
     require_extra("batch")
     from insole.batch import EngineError, EngineSpec, output_paths, refuse_recording, run_batch
+    from insole.batch._run import refuse_missing_inputs
 
     if args.workers is not None and args.workers < 1:
         raise InputError(args.out, f"--workers must be at least 1, not {args.workers}")
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             args.out, f"--scheduler must be 'local' or an address like tcp://HOST:PORT, not {args.scheduler!r}"
         )
+    refuse_missing_inputs(args.paths)  # a typo in a folder or glob: one line, before anything else is checked
     params = _params(args.params)
     cache: Path | bool = False if args.no_cache else (args.cache if args.cache is not None else True)
     engine = EngineSpec(workers=args.workers, scheduler=args.scheduler)

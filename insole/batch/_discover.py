@@ -38,6 +38,7 @@ __all__ = [
     "Discovery",
     "FolderIndex",
     "discover",
+    "missing_input",
     "content_files",
     "content_digest",
     "DESCRIPTION_TABLES",
@@ -81,6 +82,19 @@ class Discovery:
     problems: tuple[Problem, ...] = ()
     skipped: tuple[Path, ...] = ()
     inputs: tuple[str, ...] = field(default_factory=tuple)
+
+
+def missing_input(raw: str | Path) -> str | None:
+    """Why an input names nothing ("no such file or folder", "no file matches this pattern"), or None.
+
+    A glob is an input with ``*``, ``?`` or ``[`` that is not itself a file or folder."""
+    text = os.fspath(raw)
+    path = Path(text).expanduser()
+    if path.is_dir() or path.is_file():
+        return None
+    if _GLOB_CHARACTERS & set(text):
+        return None if glob.glob(os.path.expanduser(text), recursive=True) else "no file matches this pattern"
+    return "no such file or folder"
 
 
 def _expand(inputs: Sequence[str | Path]) -> tuple[list[tuple[Path, bool]], list[Problem]]:

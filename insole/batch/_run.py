@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -46,7 +47,15 @@ from insole._recording_format import META_KEY
 from insole._version import __version__
 from insole.analysis import AnalysisParams
 from insole.batch._cache import ROW_SCHEMA_VERSION, BatchCache, cache_key
-from insole.batch._discover import Candidate, Discovery, FolderIndex, content_digest, content_files, discover
+from insole.batch._discover import (
+    Candidate,
+    Discovery,
+    FolderIndex,
+    content_digest,
+    content_files,
+    discover,
+    missing_input,
+)
 from insole.batch._engines import EngineSpec, run_jobs
 from insole.batch._task import Job, error_record
 from insole.io import detect_format, spreadsheet_safe
@@ -60,6 +69,7 @@ __all__ = [
     "BATCH_SCHEMA_VERSION",
     "ERROR_COLUMNS",
     "refuse_recording",
+    "refuse_missing_inputs",
 ]
 
 METADATA_KEY = b"insole.batch"
@@ -152,6 +162,7 @@ def run_batch(
     started = time.perf_counter()
     params = params if params is not None else AnalysisParams()
     engine = engine if engine is not None else EngineSpec()
+    refuse_missing_inputs(inputs)
     paths = output_paths(out, strides)
     named = [Path(i) for i in inputs if Path(i).is_file()]
     for path in paths.values():
@@ -290,6 +301,21 @@ def _without_subject_table(rows: Sequence[Mapping[str, Any]]) -> str | None:
             "dataset folder")
 
 
+def refuse_missing_inputs(inputs: Sequence[str | Path]) -> None:
+    """Refuse a batch one of whose inputs names nothing: an ``InputError`` (exit 2), before any work or output.
+
+    A folder or file that does not exist and a glob that matches nothing are a
+    mistake on the command line (a typo, the wrong folder), not a recording that
+    failed: the batch would otherwise run on the rest and the mistake would only
+    show as a row of its errors table. The line names every such input."""
+    missing = [(raw, reason) for raw in inputs if (reason := missing_input(raw)) is not None]
+    if not missing:
+        return
+    (first, reason), rest = missing[0], missing[1:]
+    also = f" (nor is there anything at {', '.join(repr(os.fspath(r)) for r, _ in rest)})" if rest else ""
+    raise InputError(os.fspath(first), f"{reason}{also}; nothing was analysed")
+
+
 def refuse_recording(path: str | Path, inputs: Sequence[str | Path] = ()) -> None:
     """Refuse an output ``path`` that holds a recording, even with --force: an ``OutputError`` (exit 2).
 
@@ -412,7 +438,7 @@ def _plan(found: Discovery, params: AnalysisParams, findings: bool, strides: boo
 
 
 def _progress_bar(total: int, initial: int, enabled: bool, file: Any):
-    if not enabled:
+    if not enabled or total == 0:  # nothing to analyse (every input failed before): the summary line says so
         return None
     try:
         from tqdm import tqdm
