@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from _data import shared_data_dir
 
 from insole._cli import EXIT_BAD_INPUT, main
 
 REPO = Path(__file__).resolve().parents[1]
 GAITPDB = REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet"
+COHORT = shared_data_dir() / "gaitpdb-cohort"
 
 
 @pytest.mark.parametrize("command", ["analyze", "dashboard"])
@@ -26,3 +29,54 @@ def test_an_implausible_mass_names_the_option_not_the_file(capsys, tmp_path: Pat
     assert captured.err == (f"insole {command}: error: --mass-kg {float(value):g} is not a plausible body mass "
                             "(kg, above 0 and below 500)\n")
     assert captured.out == "" and not (tmp_path / "d.html").exists()
+
+
+def _folded(text: str) -> str:
+    """The printed text with its line breaks and indents folded to single spaces (the summary wraps at 100)."""
+    return " ".join(text.split())
+
+
+def _analyze(capsys, *argv: object) -> str:
+    assert main(["analyze", *map(str, argv)]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["analyze", "report"])
+def test_mass_help_says_where_a_mass_comes_from(capsys, command: str) -> None:
+    """The help said "the file's body mass is used": a gaitpdb file holds none; its mass is in the table beside it."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = _folded(capsys.readouterr().out)
+    assert ("Without it the recording's own mass is used: its metadata, which for a gaitpdb or gaitndd text file is "
+            "the subject table beside the file (demographics.txt, subject-description.txt) when that table is "
+            "there, so a copy of the file without its table has no mass.") in text
+    assert "the body weight is the recording's own walking load" in text
+    assert "the file's body mass is used" not in text
+
+
+def test_no_mass_found_is_said_and_a_given_mass_is_named_by_its_option(capsys) -> None:
+    """The bundled Moticon sample has no mass: the summary says so before the load-based body weight."""
+    folded = _folded(_analyze(capsys, REPO / "recordings" / "moticon_230927_102114.parquet"))
+    assert ("body mass: none found: no --mass-kg and none in the recording's metadata; metrics in BW are therefore "
+            "scaled by the walk's own load, not by a weight body weight: estimated from the recording's own load"
+            ) in folded
+    folded = _folded(_analyze(capsys, REPO / "recordings" / "moticon_230927_102114.parquet", "--mass-kg", 70))
+    assert "body weight: body mass 70 kg (--mass-kg) x g = 686 N" in folded  # 70 x 9.80665 = 686.5
+    assert "none found" not in folded
+
+
+def test_a_gaitpdb_copy_without_its_subject_table_says_no_mass_was_found(capsys, tmp_path: Path) -> None:
+    """GaCo08_01.txt copied alone: no mass, and the printout says so and where one would have come from (a new user
+    saw the first peak go from 1.43 to 0.96 BW with no word of why). With demographics.txt beside the copy its
+    mass is back (GaCo08's row: Weight 65) and the summary names the table."""
+    walk = tmp_path / "GaCo08_01.txt"
+    shutil.copy(COHORT / "GaCo08_01.txt", walk)
+    folded = _folded(_analyze(capsys, walk))
+    assert ("body mass: none found: no --mass-kg and none in the recording's metadata; a gaitpdb file's mass comes "
+            "from the subject table demographics.txt beside it, which is not there or has no mass for this "
+            "subject; metrics in BW are therefore scaled by the walk's own load, not by a weight") in folded
+    shutil.copy(COHORT / "demographics.txt", tmp_path / "demographics.txt")
+    folded = _folded(_analyze(capsys, walk))
+    assert ("body weight: body mass 65 kg (recording metadata: the subject table demographics.txt beside the file) "
+            "x g = 637 N") in folded  # 65 x 9.80665 = 637.4
+    assert "none found" not in folded

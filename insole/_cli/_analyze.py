@@ -449,6 +449,46 @@ _EVENT_METHOD_TEXT = {
 }
 
 
+# The subject table beside a text file of these public databases, where their importers find a body mass
+_SUBJECT_TABLES = {"gaitpdb": "demographics.txt", "gaitndd": "subject-description.txt"}
+
+
+def _body_weight_lines(analysis: Analysis, path: Path | str) -> list[str]:
+    """Where the body weight came from, as printed: the analysis' own words, told where the mass was found.
+
+    A gaitpdb or gaitndd text file has a mass only from the subject table beside it: the analysis says "recording
+    metadata", the summary names the table. Without any mass the summary says so first: the metrics in BW are then
+    scaled by the walk's own load (a copy of a gaitpdb file without demographics.txt changed a first peak from
+    1.43 to 0.96 BW with nothing printed to say why).
+    """
+    weight = analysis.summary.body_weight
+    text = str(weight.get("source", ""))
+    if weight.get("unit") == "au":  # uncalibrated: no mass is ever used, the walk's load is a scale
+        return textwrap.wrap(text, width=100, initial_indent="  load scale (au, not a body weight): ",
+                             subsequent_indent="    ")
+    origin = analysis.provenance["input"].get("source") or {}
+    table = _SUBJECT_TABLES.get(str(origin.get("format")))
+    # the text file itself was read (a Parquet converted from it has its own name; its mass is in its metadata)
+    if table is not None and Path(str(origin.get("path", ""))).name != Path(str(path)).name:
+        table = None
+    lines: list[str] = []
+    if weight.get("method") == "mass":
+        text = text.replace("(analysis parameters)", "(--mass-kg)")
+        if table is not None:
+            text = text.replace("(recording metadata)", f"(recording metadata: the subject table {table} beside "
+                                                         "the file)")
+    else:
+        where = "no --mass-kg and none in the recording's metadata"
+        if table is not None:
+            where += (f"; a {origin['format']} file's mass comes from the subject table {table} beside it, which "
+                      "is not there or has no mass for this subject")
+        consequence = ("metrics in BW are therefore scaled by the walk's own load, not by a weight"
+                       if weight.get("method") == "load" else "no metric is given in BW")
+        lines += textwrap.wrap(f"none found: {where}; {consequence}", width=100,
+                               initial_indent="  body mass: ", subsequent_indent="    ")
+    return lines + textwrap.wrap(text, width=100, initial_indent="  body weight: ", subsequent_indent="    ")
+
+
 def summary_text(analysis: Analysis, path: Path | str) -> str:
     """The human-readable summary ``insole analyze`` prints.
 
@@ -472,9 +512,7 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         *textwrap.wrap(f"{_EVENT_METHOD_TEXT.get(prov['event_method'], prov['event_method'])} (method "
                        f"{prov['event_method']!r}, docs/analysis-methods.md)", width=100,
                        initial_indent="  gait events: ", subsequent_indent="    "),
-        *textwrap.wrap(analysis.summary.body_weight["source"], width=100,
-                       initial_indent="  load scale (au, not a body weight): " if uncalibrated_force
-                       else "  body weight: ", subsequent_indent="    "),
+        *_body_weight_lines(analysis, path),
         "",
         "Data quality",
     ]

@@ -22,11 +22,14 @@ __all__ = [
 #: Above this a body mass is a typo, not a person.
 _MAX_BODY_MASS_KG = 500.0
 
-#: The help of ``--mass-kg`` of the commands that analyse a recording (analyze, report).
-MASS_KG_HELP = (f"body mass in kg, above 0 and below {_MAX_BODY_MASS_KG:g}, used for the metrics in body weights "
-                "(BW); without it the file's body mass is used, else the body weight is the recording's own "
-                "walking load (the mean vertical force of both feet over complete strides; for uncalibrated "
-                "insoles a load scale, not a weight)")
+#: The help of ``--mass-kg`` of the commands that analyse a recording (analyze, report, dashboard).
+MASS_KG_HELP = (f"body mass in kg, above 0 and below {_MAX_BODY_MASS_KG:g}: the force metrics in body weights (BW) "
+                "are divided by mass x g. Without it the recording's own mass is used: its metadata, which for a "
+                "gaitpdb or gaitndd text file is the subject table beside the file (demographics.txt, "
+                "subject-description.txt) when that table is there, so a copy of the file without its table has "
+                "no mass. With no mass at all the body weight is the recording's own walking load (the mean "
+                "vertical force of both feet over complete strides; for uncalibrated insoles a load scale, not a "
+                "weight), and the summary says no body mass was found")
 
 
 def check_body_mass_kg(value: float | None) -> None:
