@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -80,3 +81,16 @@ def test_a_gaitpdb_copy_without_its_subject_table_says_no_mass_was_found(capsys,
     assert ("body weight: body mass 65 kg (recording metadata: the subject table demographics.txt beside the file) "
             "x g = 637 N") in folded  # 65 x 9.80665 = 637.4
     assert "none found" not in folded
+
+
+def test_the_last_line_gives_the_one_schema_of_the_file_written(capsys, tmp_path: Path) -> None:
+    """It printed "analysis schema 1.4 (full document); lean JSON schema 2.1 (--json)": two numbers, one file. The
+    full document is no file of this command; the line gives the --json file's schema, as that file says it."""
+    out = _analyze(capsys, GAITPDB, "--json", tmp_path / "a.json")
+    written = json.loads((tmp_path / "a.json").read_text())["schema_version"]
+    from insole import __version__
+    from insole.analysis import JSON_SCHEMA_VERSION
+
+    assert f"insole {__version__}; JSON schema {written} for the file --json writes (docs/analysis-json.md)" in out
+    assert JSON_SCHEMA_VERSION != written and f"schema {JSON_SCHEMA_VERSION}" not in out
+    assert "full document" not in out

@@ -629,8 +629,9 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         lines += ["", *_wrapped(f"Standing ({st['duration_s']:.1f} s): ", parts, "  ")]
     from insole.analysis import LEAN_SCHEMA_VERSION
 
-    # the analysis (Analysis.to_dict, the full document) and the lean --json file have schemas of their own
-    # (docs/analysis-json.md)
-    lines += ["", f"insole {prov['version']}, analysis schema {prov['schema_version']} (full document); "
-                  f"lean JSON schema {LEAN_SCHEMA_VERSION} (--json)", ""]
+    # the one schema that applies to what this command writes: the lean --json file's (the full document's,
+    # Analysis.to_dict in Python, belongs to no file of this command; printed beside it, a reader could not tell
+    # which number was the file's)
+    lines += ["", f"insole {prov['version']}; JSON schema {LEAN_SCHEMA_VERSION} for the file --json writes "
+                  "(docs/analysis-json.md)", ""]
     return "\n".join(lines)
