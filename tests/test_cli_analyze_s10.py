@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from _data import shared_data_dir
 
@@ -94,3 +95,19 @@ def test_the_last_line_gives_the_one_schema_of_the_file_written(capsys, tmp_path
     assert f"insole {__version__}; JSON schema {written} for the file --json writes (docs/analysis-json.md)" in out
     assert JSON_SCHEMA_VERSION != written and f"schema {JSON_SCHEMA_VERSION}" not in out
     assert "full document" not in out
+
+
+def test_the_two_cadences_are_labelled_by_their_definitions(capsys, tmp_path: Path) -> None:
+    """The printout's cadence (98.4 for GaCo08_01) and summary_per_foot's (98.8) differ by definition: the session's
+    is 120 / the mean stride time of both feet, each foot's the mean of its strides' 120 / stride time. Both are
+    printed, each with its definition, and each equals the figure of its own output."""
+    out = _analyze(capsys, GAITPDB, "--json", tmp_path / "a.json", "--tables", tmp_path / "t")
+    session = json.loads((tmp_path / "a.json").read_text())["summary"]["cadence_steps_per_min"]
+    per_foot = pd.read_parquet(tmp_path / "t" / "summary_per_foot.parquet").set_index("metric")
+    left, right = (per_foot.at["cadence_steps_per_min", f"{side}_mean"] for side in ("left", "right"))
+    folded = _folded(out)
+    assert (f"Cadence {session:.1f} steps/min (session cadence: 120 / the mean stride time of both feet's used "
+            "strides)") in folded
+    assert (f"each foot's own cadence: left {left:.1f}, right {right:.1f} steps/min (the mean of its used strides' "
+            "120 / stride time, as in summary_per_foot)") in folded
+    assert f"{right:.1f}" != f"{session:.1f}"  # this walk shows the two definitions apart (96.5 and 96.2)

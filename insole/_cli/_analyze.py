@@ -540,7 +540,19 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
     for note in shared:  # a note of every foot (the body weight check, the au notes) is printed once
         lines += textwrap.wrap(note, width=100, initial_indent="  both feet, note: ", subsequent_indent="    ")
     summary = analysis.summary
-    lines += ["", f"Cadence {_fmt(summary.cadence_steps_per_min, '.1f')} steps/min"]
+    # two definitions, both in the outputs: the session's (summary.cadence_steps_per_min) and each foot's
+    # (summary_per_foot: the mean of its strides' own cadence, which the reciprocal makes a little higher)
+    lines += ["", f"Cadence {_fmt(summary.cadence_steps_per_min, '.1f')} steps/min (session cadence: 120 / the mean "
+                  "stride time of both feet's used strides)"]
+    per_foot_cadence = [
+        f"{side} {_fmt(summary.per_foot.at['cadence_steps_per_min', f'{side}_mean'], '.1f')}"
+        for side in analysis.sides
+        if "cadence_steps_per_min" in summary.per_foot.index and f"{side}_mean" in summary.per_foot
+    ]
+    if per_foot_cadence:
+        lines += textwrap.wrap(f"each foot's own cadence: {', '.join(per_foot_cadence)} steps/min (the mean of its "
+                               "used strides' 120 / stride time, as in summary_per_foot)", width=100,
+                               initial_indent="  ", subsequent_indent="    ")
     variability = [
         f"{side} CV {_fmt(summary.stride_time_cv_pct.get(side, float('nan')), '.2f')}%, robust CV "
         + _robust_cv_text(summary.stride_time_robust_cv_pct.get(side, float("nan")))
