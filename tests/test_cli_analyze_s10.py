@@ -111,3 +111,27 @@ def test_the_two_cadences_are_labelled_by_their_definitions(capsys, tmp_path: Pa
     assert (f"each foot's own cadence: left {left:.1f}, right {right:.1f} steps/min (the mean of its used strides' "
             "120 / stride time, as in summary_per_foot)") in folded
     assert f"{right:.1f}" != f"{session:.1f}"  # this walk shows the two definitions apart (96.5 and 96.2)
+
+
+def _standing(out: str) -> str:
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Standing ("))
+    end = next(i for i in range(start + 1, len(lines) + 1) if i == len(lines) or not lines[i].startswith("  "))
+    return _folded("\n".join(lines[start:end]))
+
+
+def test_uncalibrated_standing_is_no_left_right_split(capsys, tmp_path: Path) -> None:
+    """gaitndd control1 (foot switches, au) stands 10.5 s: it printed "left 49.5% / right 50.5%" with a caveat, a
+    split the report leaves out and the batch sets to NaN. Now no split, and why; a calibrated walk keeps its split."""
+    out = _analyze(capsys, REPO / "recordings" / "gaitndd_control1.parquet", "--json", tmp_path / "a.json")
+    standing = json.loads((tmp_path / "a.json").read_text())["summary"]["standing"]
+    assert standing["uncalibrated_force"] is True  # the file is what this test is about
+    assert _standing(out) == (f"Standing ({standing['duration_s']:.1f} s): no left/right weight split: uncalibrated "
+                              "insoles (au), each on its own gain, so the feet's shares of the load are not "
+                              "interpretable as load asymmetry")
+    assert f"{standing['left_pct']:.1f}%" not in out and f"{standing['right_pct']:.1f}%" not in out
+    out = _analyze(capsys, REPO / "recordings" / "moticon_230927_102114.parquet", "--json", tmp_path / "b.json")
+    standing = json.loads((tmp_path / "b.json").read_text())["summary"]["standing"]
+    assert not standing["uncalibrated_force"]
+    assert _standing(out).startswith(f"Standing ({standing['duration_s']:.1f} s): left {standing['left_pct']:.1f}% / "
+                                     f"right {standing['right_pct']:.1f}%; left forefoot ")

@@ -410,6 +410,10 @@ _AU_WITHHELD = ("uncalibrated insoles (au): a reading is not a force and the wal
                 "so {names} are not shown")
 
 
+_STANDING_NOT_COMPARED = ("no left/right weight split: uncalibrated insoles (au), each on its own gain, so the "
+                          "feet's shares of the load are not interpretable as load asymmetry")
+
+
 def _notes(notes: Sequence[object], uncalibrated_force: bool) -> list[str]:
     """A foot's quality notes as printed, in order, each once (the analysis' au note in the summary's words)."""
     printed: list[str] = []
@@ -630,15 +634,21 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
             lines.append(f"  {label:<18}{region_cells}")
     if summary.standing:
         st = summary.standing
-        parts = [f"left {_fmt(st['left_pct'], '.1f')}% / right {_fmt(st['right_pct'], '.1f')}%"]
+        if st.get("uncalibrated_force"):
+            # each uncalibrated insole reads on its own gain: the feet's shares of their summed readings are not a
+            # weight split (the report leaves it out, the batch's si_not_comparable names it); printed as one,
+            # with a caveat, it read as load asymmetry
+            parts = [_STANDING_NOT_COMPARED]
+        else:
+            parts = [f"left {_fmt(st['left_pct'], '.1f')}% / right {_fmt(st['right_pct'], '.1f')}%"]
         parts += [
             f"{side} forefoot {_fmt(st.get(f'{side}_forefoot_pct', float('nan')), '.0f')}% / rearfoot "
             f"{_fmt(st.get(f'{side}_rearfoot_pct', float('nan')), '.0f')}%"
             for side in ("left", "right") if f"{side}_forefoot_pct" in st
         ]
-        if st.get("uncalibrated_force"):
-            parts.append("uncalibrated insoles: see the note above")
-        lines += ["", *_wrapped(f"Standing ({st['duration_s']:.1f} s): ", parts, "  ")]
+        head = f"Standing ({st['duration_s']:.1f} s): "
+        lines += ["", *(textwrap.wrap("; ".join(parts), width=100, initial_indent=head, subsequent_indent="  ")
+                        if st.get("uncalibrated_force") else _wrapped(head, parts, "  "))]
     from insole.analysis import LEAN_SCHEMA_VERSION
 
     # the one schema that applies to what this command writes: the lean --json file's (the full document's,
