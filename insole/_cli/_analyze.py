@@ -553,10 +553,9 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
         for side in analysis.sides
         if "cadence_steps_per_min" in summary.per_foot.index and f"{side}_mean" in summary.per_foot
     ]
-    if per_foot_cadence:
-        lines += textwrap.wrap(f"each foot's own cadence: {', '.join(per_foot_cadence)} steps/min (the mean of its "
-                               "used strides' 120 / stride time, as in summary_per_foot)", width=100,
-                               initial_indent="  ", subsequent_indent="    ")
+    if per_foot_cadence:  # one line, never wrapped (a wrapped line read as a row of the table below)
+        lines.append(f"  each foot's own (summary_per_foot): {', '.join(per_foot_cadence)}, the mean of 120 / each "
+                     "stride's time")
     variability = [
         f"{side} CV {_fmt(summary.stride_time_cv_pct.get(side, float('nan')), '.2f')}%, robust CV "
         + _robust_cv_text(summary.stride_time_robust_cv_pct.get(side, float("nan")))
