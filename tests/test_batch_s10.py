@@ -4,6 +4,9 @@
    1 failed" (exit 1, a progress bar, ``<out>.errors.csv``), and the errors table left behind refused the corrected
    re-run. Now: one line naming the input, exit 2, nothing written. A recording that exists but cannot be read stays
    a failed recording (exit 1, errors table), also on its own.
+3. The tables ``insole analyze --tables`` wrote into the studied folder became 11 failed recordings "not written by
+   insole". Tables insole wrote (listed in the tables.json beside them; a batch's cohort table) are now skipped with
+   a note, and named alone they are an error that says what they are.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import pytest
 from _data import shared_data_dir
 
 from insole import InputError
-from insole.batch import run_batch
+from insole.batch import read_cohort, run_batch
+from insole.io import load, write_parquet
 
 SHARED = shared_data_dir()
 BIN = Path(sys.executable).parent
@@ -89,3 +93,82 @@ def test_an_unreadable_recording_named_alone_is_a_failed_recording(tmp_path: Pat
         ["empty", "discover", "MalformedFileError", "file is empty"]
     ]
     assert _files(tmp_path) == ["c.errors.csv", "empty.txt"]
+
+
+# ---------------------------------------------------------------- 3. insole's own tables are not recordings
+
+
+def test_tables_insole_wrote_in_the_folder_are_skipped_with_a_note_not_failed(tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    study.mkdir()
+    shutil.copy(WALK, study)
+    # the tables of `insole analyze --tables` written into the folder being studied
+    made = _insole("analyze", str(study / "text_export.txt"), "--tables", str(study))
+    assert made.returncode == 0, made.stderr
+    tables = sorted(p.name for p in study.glob("*.parquet"))
+    assert len(tables) == 11 and "strides.parquet" in tables
+    # a cohort table of an earlier batch under another name, in a subfolder
+    (study / "earlier").mkdir()
+    first = _insole(
+        "batch",
+        str(study / "text_export.txt"),
+        "--out",
+        str(study / "earlier" / "old.parquet"),
+        "--quiet",
+        "--no-cache",
+    )
+    assert first.returncode == 0, first.stderr
+    # a recording saved under a table's name stays a recording
+    (study / "copy").mkdir()
+    write_parquet(load(WALK), study / "copy" / "strides.parquet")
+
+    out = tmp_path / "cohort.parquet"
+    done = _insole("batch", str(study), "--out", str(out), "--quiet", "--no-cache")
+    assert done.returncode == 0, done.stderr
+    cohort, provenance = read_cohort(out)
+    assert sorted(cohort["path"]) == [str(study / "copy" / "strides.parquet"), str(study / "text_export.txt")]
+    assert pd.read_csv(tmp_path / "cohort.errors.csv").empty
+    assert provenance["counts"]["insole_tables_skipped"] == 12
+    notes = [line for line in done.stderr.splitlines() if line.startswith("  note: ")]
+    assert len(notes) == 1, done.stderr
+    assert notes[0].startswith("  note: 12 Parquet tables that insole wrote (")
+    assert notes[0].endswith(f"were skipped: not recordings (in {study}, {study / 'earlier'})")
+
+    # named on their own, each is an error that says what it is
+    named = _insole(
+        "batch",
+        str(study / "strides.parquet"),
+        str(study / "earlier" / "old.parquet"),
+        "--out",
+        str(tmp_path / "named.parquet"),
+        "--quiet",
+        "--no-cache",
+    )
+    assert named.returncode == 1
+    errors = pd.read_csv(tmp_path / "named.errors.csv").set_index("recording_id")
+    assert errors.loc["strides", "reason"] == (
+        "is an analysis table written by insole (the strides table listed in tables.json beside it), not a recording"
+    )
+    assert errors.loc["old", "reason"] == "is a table written by insole batch (cohort or strides), not a recording"
+
+    # a folder holding only insole's tables: nothing to analyse, and the line says why
+    only = _insole("batch", str(study / "earlier"), "--out", str(tmp_path / "only.parquet"), "--quiet")
+    assert only.returncode == 2
+    assert only.stderr == (
+        f"insole batch: error: {study / 'earlier'}: no supported recordings found "
+        "(only 1 table that insole wrote: not recordings)\n"
+    )
+
+
+def test_a_parquet_table_of_another_writer_is_still_an_error_row(tmp_path: Path) -> None:
+    # not listed in an insole tables.json, no insole metadata: nothing says insole wrote it
+    pd.DataFrame({"stride_time_s": [1.0, 1.1]}).to_parquet(tmp_path / "strides.parquet")
+    shutil.copy(WALK, tmp_path)
+    out = tmp_path / "out" / "c.parquet"
+    out.parent.mkdir()
+    done = _insole("batch", str(tmp_path), "--out", str(out), "--quiet", "--no-cache")
+    assert done.returncode == 1
+    errors = pd.read_csv(out.with_name("c.errors.csv"))
+    assert errors[["path", "reason"]].values.tolist() == [
+        [str(tmp_path / "strides.parquet"), "Parquet file was not written by insole (no insole metadata)"]
+    ]

@@ -11,6 +11,14 @@ A recording can span several files: a PhysioNet gaitndd record is a ``.hea``
 header with ``.let``/``.rit`` signals, and any of the three opens it. Each
 recording is listed once, under its canonical file (the header).
 
+Tables insole itself wrote are not recordings, though Parquet is recognised by
+its first bytes: a cohort or strides table of ``insole batch`` (schema key
+``insole.batch``) and the tables of ``insole analyze --tables`` / ``insole
+export --to tables`` (no key of their own; listed in the ``tables.json``
+insole writes beside them). Found in a folder they are set apart in
+``Discovery.own_tables`` (the batch names them in a note); named on their own
+they are an error saying what they are.
+
 ``content_files`` names every file whose bytes can change what loading the
 recording gives: the file itself, its siblings sharing its stem (WFDB
 signals and stride table, a generic CSV's mapping, a stream's sidecar) and
@@ -23,13 +31,18 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from insole._errors import InputError, UnknownFormatError
+from insole._recording_format import META_KEY
 from insole.io import detect_format
 
 __all__ = [
@@ -39,11 +52,17 @@ __all__ = [
     "FolderIndex",
     "discover",
     "missing_input",
+    "insole_table",
     "content_files",
     "content_digest",
     "DESCRIPTION_TABLES",
 ]
 
+# The schema metadata keys of insole's Parquet files: a recording's description, a table insole batch wrote.
+RECORDING_KEY = META_KEY
+BATCH_TABLE_KEY = b"insole.batch"
+# The manifest insole writes beside the tables of `insole analyze --tables` and `insole export --to tables`.
+TABLES_MANIFEST = "tables.json"
 # Tables that importers read from beside a recording (gaitpdb, gaitndd): part of the recording's content.
 DESCRIPTION_TABLES = ("demographics.txt", "subject-description.txt")
 _GLOB_CHARACTERS = set("*?[")
@@ -82,6 +101,8 @@ class Discovery:
     problems: tuple[Problem, ...] = ()
     skipped: tuple[Path, ...] = ()
     inputs: tuple[str, ...] = field(default_factory=tuple)
+    #: tables insole itself wrote (``insole analyze --tables``, ``insole batch``), found in a folder: not recordings
+    own_tables: tuple[Path, ...] = ()
 
 
 def missing_input(raw: str | Path) -> str | None:
@@ -131,6 +152,49 @@ def _expand(inputs: Sequence[str | Path]) -> tuple[list[tuple[Path, bool]], list
     return files, problems
 
 
+def _schema_metadata(path: Path) -> dict[bytes, bytes] | None:
+    """The key-value metadata of a Parquet file's schema, or None when it cannot be read as Parquet."""
+    try:
+        return dict(pq.read_schema(path).metadata or {})
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+
+
+def _tables_manifest(folder: Path, memo: dict[Path, frozenset[str]]) -> frozenset[str]:
+    """The table names a ``tables.json`` that insole wrote in ``folder`` lists (empty when there is none)."""
+    if folder not in memo:
+        names: frozenset[str] = frozenset()
+        try:
+            manifest = json.loads((folder / TABLES_MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = None
+        if (isinstance(manifest, dict) and str(manifest.get("writer", "")).startswith("insole ")
+                and isinstance(manifest.get("tables"), dict)):
+            names = frozenset(str(name) for name in manifest["tables"])
+        memo[folder] = names
+    return memo[folder]
+
+
+def insole_table(path: Path, memo: dict[Path, frozenset[str]] | None = None) -> str | None:
+    """What insole output a Parquet file is, when it is one of insole's tables and not a recording; else None.
+
+    A recording carries its description under ``insole.recording``; a table
+    ``insole batch`` wrote carries ``insole.batch``; the tables of ``insole
+    analyze --tables`` and ``insole export --to tables`` carry no key of their
+    own but are listed in the ``tables.json`` insole wrote beside them. A
+    Parquet file of another writer, or one that cannot be read, is None: the
+    importer says what is wrong with it.
+    """
+    metadata = _schema_metadata(path)
+    if metadata is None or RECORDING_KEY in metadata:
+        return None
+    if BATCH_TABLE_KEY in metadata:
+        return "a table written by insole batch (cohort or strides)"
+    if path.suffix.lower() == ".parquet" and path.stem in _tables_manifest(path.parent, {} if memo is None else memo):
+        return f"an analysis table written by insole (the {path.stem} table listed in {TABLES_MANIFEST} beside it)"
+    return None
+
+
 def _canonical(path: Path, format_name: str) -> Path:
     if format_name == "gaitndd" and path.suffix.lower() in _WFDB_SIGNAL_SUFFIXES:
         header = path.with_suffix(".hea")
@@ -144,6 +208,8 @@ def discover(inputs: Sequence[str | Path]) -> Discovery:
     files, problems = _expand(inputs)
     recordings: dict[Path, Candidate] = {}
     skipped: list[Path] = []
+    own_tables: list[Path] = []
+    manifests: dict[Path, frozenset[str]] = {}
     seen: set[Path] = set()
     listed = {path.resolve() for path, _ in files}
     for path, explicit in files:
@@ -168,6 +234,12 @@ def discover(inputs: Sequence[str | Path]) -> Discovery:
         except OSError as error:  # unreadable (permission), vanished meanwhile, a broken link
             problems.append(Problem(absolute, f"cannot be read ({error.strerror or error})", "InputError"))
             continue
+        if format_name == "parquet" and (what := insole_table(absolute, manifests)) is not None:
+            if explicit:  # named as a recording: an error that says what the file is
+                problems.append(Problem(absolute, f"is {what}, not a recording", "UnknownFormatError", format_name))
+            else:
+                own_tables.append(absolute)
+            continue
         canonical = _canonical(absolute, format_name)
         recordings.setdefault(canonical, Candidate(canonical, format_name))
     ordered = tuple(sorted(recordings.values(), key=lambda c: (c.recording_id, str(c.path))))
@@ -176,6 +248,7 @@ def discover(inputs: Sequence[str | Path]) -> Discovery:
         problems=tuple(problems),
         skipped=tuple(skipped),
         inputs=tuple(os.fspath(i) for i in inputs),
+        own_tables=tuple(own_tables),
     )
 
 

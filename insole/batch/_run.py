@@ -48,6 +48,7 @@ from insole._version import __version__
 from insole.analysis import AnalysisParams
 from insole.batch._cache import ROW_SCHEMA_VERSION, BatchCache, cache_key
 from insole.batch._discover import (
+    BATCH_TABLE_KEY,
     Candidate,
     Discovery,
     FolderIndex,
@@ -72,7 +73,7 @@ __all__ = [
     "refuse_missing_inputs",
 ]
 
-METADATA_KEY = b"insole.batch"
+METADATA_KEY = BATCH_TABLE_KEY
 BATCH_SCHEMA_VERSION = "1.0"
 ERROR_COLUMNS = ("recording_id", "path", "format", "stage", "error_type", "reason")
 
@@ -179,7 +180,11 @@ def run_batch(
         check_target(path, force=force, inputs=[c.path for c in found.recordings])
     if not found.recordings and not found.problems:
         where = ", ".join(found.inputs) or "(no inputs)"
-        raise InputError(where, "no supported recordings found")
+        n_own = len(found.own_tables)
+        own = f" (only {n_own} table{'s' if n_own != 1 else ''} that insole wrote: not recordings)" if n_own else ""
+        raise InputError(where, f"no supported recordings found{own}")
+    if (own_note := _own_tables_note(found.own_tables)) is not None:
+        notes.append(own_note)
     errors = [error_record(str(p.path), p.format, p.error_type, p.reason, "discover") for p in found.problems]
 
     pending, rows, stride_tables, hash_errors = _plan(found, params, findings, strides, refresh, store)
@@ -246,6 +251,7 @@ def run_batch(
             "errors": int(len(error_table)),
             "from_cache": int(n_cached),
             "skipped_files": len(found.skipped),
+            "insole_tables_skipped": len(found.own_tables),
         },
         "tables": {name: path.name for name, path in paths.items()},
         "units": "in the column names (_s, _hz, _n, _kpa, _bw, _pct, ...); docs/batch.md",
@@ -384,7 +390,20 @@ def _without_outputs(found: Discovery, outputs: Any, cache: Path | None) -> Disc
         problems=tuple(p for p in found.problems if not ours(p.path)),
         skipped=tuple(p for p in found.skipped if not ours(p)),
         inputs=found.inputs,
+        own_tables=tuple(p for p in found.own_tables if not ours(p)),
     )
+
+
+def _own_tables_note(tables: Sequence[Path]) -> str | None:
+    """A note naming the tables insole wrote that the batch found among the recordings and left out, or None."""
+    if not tables:
+        return None
+    folders = sorted({str(p.parent) for p in tables})
+    shown = ", ".join(folders[:3]) + (f" and {len(folders) - 3} more folders" if len(folders) > 3 else "")
+    n = len(tables)
+    return (f"{n} Parquet table{'s' if n != 1 else ''} that insole wrote (analysis tables of insole analyze --tables "
+            f"or export --to tables, listed in the tables.json beside them; tables of insole batch) "
+            f"{'were' if n != 1 else 'was'} skipped: not recordings (in {shown})")
 
 
 def _findings_provenance() -> dict[str, Any]:
