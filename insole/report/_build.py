@@ -146,6 +146,8 @@ class KeyNumber:
     # how finely the sample rate lets the value move, said beside it where two decimals would suggest more
     # (``robust_cv_resolution``: the per-foot robust stride-time CV)
     resolution: str = ""
+    # the walk's mean of both feet, when the row's range is of two-foot means and judged it (``_judge``)
+    mean_of_feet: float | None = None
 
     def direction(self, where: str) -> str:
         """Whether the value at ``where`` ("left", "right", "session") lies "above" or "below" the range."""
@@ -166,7 +168,7 @@ class KeyNumber:
                 "symmetry_index_pct": json_number(self.symmetry_index_pct),
                 "difference_right_minus_left": json_number(self.difference), "note": self.note or None,
                 "speed_note": self.speed_note or None, "see_finding": self.see_finding or None,
-                "resolution": self.resolution or None,
+                "resolution": self.resolution or None, "mean_of_feet": json_number(self.mean_of_feet),
                 "sensor_caveat": self.caveat or None, "sensor_caveat_short": self.caveat_short or None,
                 "other_unit": ({k: (json_number(v) if k != "unit" else v) for k, v in self.other_unit.items()}
                                if self.other_unit else None),
@@ -310,22 +312,61 @@ ROW_NOTES: dict[str, str] = {
 }
 
 
-def _outside(ref: ReferenceSet | None, metric: str, scale: float, per_foot: bool,
-             values: dict[str, float | None]) -> tuple[tuple[str, ...], tuple[float, float] | None]:
+@dataclass(frozen=True)
+class _Judged:
+    """How a row's values were judged against its real range (``_judge``): the places marked outside it, the
+    range, the value judged when the range is of two-foot means (``mean_of_feet``), and the values beyond a limit
+    by less than the measure's resolution (``at_limit``: {where: (value, limit)}), which are not marked."""
+
+    outside: tuple[str, ...] = ()
+    real_range: tuple[float, float] | None = None
+    mean_of_feet: float | None = None
+    at_limit: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def _per_person(ref: ReferenceSet, metric: str, per_foot: bool) -> bool:
+    """Whether ``ref``'s range of ``metric`` holds one value per person, the mean of the two feet
+    (``PER_PERSON_FOOT_METRICS``): a foot is then judged by the walk's own mean of both feet, like with like."""
+    dist = ref.foot_metric(metric) if per_foot else None
+    return bool(dist is not None and metric in PER_PERSON_FOOT_METRICS and dist.people and dist.people == dist.n)
+
+
+def _judge(ref: ReferenceSet | None, metric: str, scale: float, per_foot: bool, values: dict[str, float | None],
+           resolution: float = 0.0) -> _Judged:
     """Which of ``values`` lie outside the real controls' range of ``metric``, and that range: the min-max from
-    ``SMALL_SAMPLE_N`` values up, else the 95 % prediction interval (``MetricDistribution.judging_range``)."""
+    ``SMALL_SAMPLE_N`` values up, else the 95 % prediction interval (``MetricDistribution.judging_range``).
+
+    A range of two-foot means (the per-foot timing measures) judges the walk's mean of both feet: a foot is marked
+    only when that mean lies outside, and only a foot beyond the same limit. A value beyond a limit by no more
+    than ``resolution`` (the measure's step at this sample rate, ``timing_step``) is not told apart from it: not
+    marked, and kept in ``at_limit`` so the row can say so.
+    """
     if ref is None or ref.kind != "real":
-        return (), None
+        return _Judged()
     dist = ref.foot_metric(metric) if per_foot else ref.session_metric(metric)
     if dist is None:
-        return (), None
+        return _Judged()
     judged = dist.judging_range()
     if judged is None:
-        return (), None
+        return _Judged()
     low, high = judged[0] * scale, judged[1] * scale
     # the stored values are rounded to 6 decimals: a value at the edge of the range is inside it
-    tol = 1e-6 * max(abs(scale), 1.0)
-    return tuple(k for k, v in values.items() if v is not None and not low - tol <= v <= high + tol), (low, high)
+    tol = 1e-6 * max(abs(scale), 1.0) + max(resolution, 0.0)
+    present = {k: v for k, v in values.items() if v is not None}
+    mean = None
+    if present and _per_person(ref, metric, per_foot):
+        mean = float(np.mean(list(present.values())))
+        judged_values = {"mean": mean}
+    else:
+        judged_values = present
+    beyond = {k: v for k, v in judged_values.items() if not low - tol <= v <= high + tol}
+    at_limit = {k: (v, high if v > high else low) for k, v in judged_values.items()
+                if k not in beyond and not low <= v <= high}
+    if mean is not None:
+        # the feet beyond the limit the mean lies beyond (at least one is, by more than the resolution)
+        above = mean > high
+        beyond = {k: v for k, v in present.items() if (v > high + tol if above else v < low - tol)} if beyond else {}
+    return _Judged(tuple(k for k in values if k in beyond), (low, high), mean, at_limit)
 
 
 def reference_membership(record: dict[str, Any] | None, sets: Sequence[ReferenceSet], layout: str) -> str:
@@ -628,32 +669,49 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                 robust_cv_is_zero(v) for v in level_values.values())):
             continue
         left, right = feet.get("left"), feet.get("right")
-        texts, kinds = [], []
         speed = (person or {}).get("gait_speed_m_per_s")
         if key == "stance_pct" and speed is not None:
             # the evidence base's speed regression (Kirtley et al. [75]) at this person's walking speed
             literature = (f"{64.2 - 3.5 * speed:.1f}% at {speed:.2f} m/s (64.2 − 3.5 × speed; 58–64% when speed "
                           f"is unknown)")
-        if literature:
-            texts.append(f"{literature} [literature]")
-            kinds.append("literature")
-        # real controls of another layout only for metrics that do not depend on the sensor layout
-        judge_ref, not_judged = layout_ref, ""
-        if (controls is not None and controls is not layout_ref
-                and key in ("stance_s", "stance_pct", "step_s", "double_support_pct", "f1", "loading_rate_bw_s",
-                            "valley_ratio", "stride_robust_cv_pct")):
-            text = _range_text(controls, key, scale, unit, digits, per_foot=True)
-            if text:
-                timing = key in _TIMING_KEYS
-                texts.append(f"{text} [real controls of another insole ({_other_insoles(controls, key)})"
-                             f"{'; timing only' if timing else ''}]")
-                kinds.append("real controls")
-                judge_ref, not_judged = (controls, "") if timing else (None, NOT_JUDGED_OTHER_INSOLE)
-        if layout_ref is not None:
-            text = _range_text(layout_ref, key, scale, unit, digits, per_foot=True)
-            if text:
-                texts.append(f"{text} [{layout_ref.source_kind}]")
-                kinds.append(layout_ref.source_kind)
+
+        def reference_texts(shown: int, judged: _Judged | None = None, key: str = key, scale: float = scale,
+                            unit: str = unit, literature: str = literature
+                            ) -> tuple[list[str], list[str], ReferenceSet | None, str]:
+            """The row's references at ``shown`` digits (the judged range with the walk's mean of both feet when
+            that is what it judged), the set it is judged against and why not."""
+            texts, kinds = [], []
+
+            def walk_mean(ref: ReferenceSet) -> str:
+                mean = judged.mean_of_feet if judged is not None else None
+                space = "" if unit == "%" else " "
+                return ("" if mean is None or not _per_person(ref, key, True) else
+                        f"; judged on this walk's mean of both feet, {mean:.{shown}f}{space}{unit}")
+
+            if literature:
+                texts.append(f"{literature} [literature]")
+                kinds.append("literature")
+            # real controls of another layout only for metrics that do not depend on the sensor layout
+            judge_ref, not_judged = layout_ref, ""
+            if (controls is not None and controls is not layout_ref
+                    and key in ("stance_s", "stance_pct", "step_s", "double_support_pct", "f1", "loading_rate_bw_s",
+                                "valley_ratio", "stride_robust_cv_pct")):
+                text = _range_text(controls, key, scale, unit, shown, per_foot=True)
+                if text:
+                    timing = key in _TIMING_KEYS
+                    texts.append(f"{text} [real controls of another insole ({_other_insoles(controls, key)})"
+                                 f"{'; timing only' if timing else ''}]{walk_mean(controls)}")
+                    kinds.append("real controls")
+                    judge_ref, not_judged = (controls, "") if timing else (None, NOT_JUDGED_OTHER_INSOLE)
+            if layout_ref is not None:
+                text = _range_text(layout_ref, key, scale, unit, shown, per_foot=True)
+                if text:
+                    texts.append(f"{text} [{layout_ref.source_kind}]"
+                                 f"{walk_mean(layout_ref) if judge_ref is layout_ref else ''}")
+                    kinds.append(layout_ref.source_kind)
+            return texts, kinds, judge_ref, not_judged
+
+        texts, kinds, judge_ref, not_judged = reference_texts(digits)
         # a signed measure has no ratio: compared by R - L (the analysis' difference), no symmetry index
         signed = key in SIGNED_KEYS
         si = difference = None
@@ -680,13 +738,21 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                 not_available = (f"n/a (median absolute deviation 0: most stride times of the "
                                  f"{' and '.join(zero)} foot equal their median to the sample, too few distinct "
                                  f"values to measure variability this way)")
-        outside, real_range = _outside(judge_ref, key, scale, True, {"left": left, "right": right})
+        step = timing_step(session, key)
+        judged = _judge(judge_ref, key, scale, True, {"left": left, "right": right}, step)
+        shown = _digits_to_tell(digits, judged, {"left": left, "right": right})
+        if judged.real_range is not None:
+            texts, kinds = reference_texts(shown, judged)[:2]
+        resolution = robust_cv_resolution(session) if level_values else ""
+        if judged.at_limit:
+            resolution = " ".join(t for t in (resolution or resolution_sentence(session, key, step),
+                                              at_limit_sentence(judged, shown, unit, step)) if t)
         rows.append(KeyNumber(key, label, unit, left=left, right=right, symmetry_index_pct=si, difference=difference,
                               reference="; ".join(texts) or "none available",
-                              reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
-                              outside=outside, real_range=real_range, not_judged=not_judged,
+                              reference_kind=", ".join(kinds) or "none", references=refs, digits=shown,
+                              outside=judged.outside, real_range=judged.real_range, not_judged=not_judged,
                               not_available=not_available, note=VARIABILITY_NOTES.get(key, ""),
-                              resolution=robust_cv_resolution(session) if level_values else ""))
+                              resolution=resolution, mean_of_feet=judged.mean_of_feet))
     rows = [_with_cop_mm(row, session) if row.key == "cop_ml_pct" else row for row in rows]
     rows += footprint_rows(session)
     session_values = session_metric_values(session)
@@ -712,39 +778,57 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         value = session_values.get(key)
         if value is None or not math.isfinite(value):
             continue
-        texts, kinds = [], []
-        if literature:
-            texts.append(f"{literature} [literature]")
-            kinds.append("literature")
-        judge_ref, not_judged = controls, ""
-        if controls is not None:
-            text = _range_text(controls, key, 1.0, unit, digits, per_foot=False)
-            if text:
-                if controls is layout_ref:
-                    texts.append(f"{text} [real controls]")
-                else:
-                    timing = key in _TIMING_KEYS
-                    texts.append(f"{text} [real controls of another insole ({_other_insoles(controls, key)})"
-                                 f"{'; timing only' if timing else ''}]")
-                    if not timing:
-                        judge_ref, not_judged = None, NOT_JUDGED_OTHER_INSOLE
-                kinds.append("real controls")
+        # the person's age/sex band of real controls judges cadence (event timing: every insole's controls count)
+        band_judges = key == "cadence_steps_per_min" and band is not None and band.interval(key) is not None
+
+        def session_texts(shown: int, key: str = key, unit: str = unit, literature: str = literature,
+                          band_judges: bool = band_judges) -> tuple[list[str], list[str], ReferenceSet | None, str]:
+            """The row's references at ``shown`` digits, the set it is judged against and why not."""
+            texts, kinds = [], []
+            if literature:
+                texts.append(f"{literature} [literature]")
+                kinds.append("literature")
+            judge_ref, not_judged = controls, ""
+            if controls is not None:
+                text = _range_text(controls, key, 1.0, unit, shown, per_foot=False)
+                if text:
+                    if controls is layout_ref:
+                        texts.append(f"{text} [real controls]")
+                    else:
+                        timing = key in _TIMING_KEYS
+                        texts.append(f"{text} [real controls of another insole ({_other_insoles(controls, key)})"
+                                     f"{'; timing only' if timing else ''}]")
+                        if not timing:
+                            judge_ref, not_judged = None, NOT_JUDGED_OTHER_INSOLE
+                    kinds.append("real controls")
+            if band_judges and band is not None:
+                texts = [t for t in texts if t.endswith("[literature]")]
+                texts.append(f"{band.text(key, unit, shown)} [real controls, {norm_reference_line(band, person)}]")
+                kinds = [k for k in kinds if k == "literature"] + ["real controls"]
+            return texts, kinds, judge_ref, not_judged
+
+        texts, kinds, judge_ref, not_judged = session_texts(digits)
         if ((key in _VARIABILITY_KEYS and n_strides < params.min_variability_strides)
                 or (key in _ASYMMETRY_KEYS and n_steps < params.min_steps)):
             judge_ref, not_judged = None, NOT_JUDGED_FEW_STRIDES
         elif key in _VARIABILITY_KEYS & _TIMING_KEYS and coarse:
             judge_ref, not_judged = None, f"not judged: {coarse}"
-        outside, real_range = _outside(judge_ref, key, 1.0, False, {"session": value})
+        step = timing_step(session, key)
+        judged = _judge(judge_ref, key, 1.0, False, {"session": value}, step)
         row_band = None
-        if key == "cadence_steps_per_min" and band is not None and band.interval(key) is not None:
-            # the person's age/sex band of real controls (cadence is event timing: every insole's controls count)
-            texts = [t for t in texts if t.endswith("[literature]")]
-            texts.append(f"{band.text(key, unit, digits)} [real controls, {norm_reference_line(band, person)}]")
-            kinds = [k for k in kinds if k == "literature"] + ["real controls"]
-            real_range = band.interval(key)
-            outside = (("session",) if real_range is not None and not real_range[0] <= value <= real_range[1]
-                       else ())
+        if band_judges and band is not None:
+            interval = band.interval(key)
+            judged = _Judged(("session",) if interval is not None and not interval[0] <= value <= interval[1]
+                             else (), interval)
             row_band = band_record
+        outside, real_range = judged.outside, judged.real_range
+        shown = _digits_to_tell(digits, judged, {"session": value})
+        if shown != digits:
+            texts, kinds = session_texts(shown)[:2]
+        resolution = ""
+        if judged.at_limit:
+            resolution = " ".join((resolution_sentence(session, key, step),
+                                   at_limit_sentence(judged, shown, unit, step)))
         na = _robust_cv_unavailable(key, session_values)
         if na:
             value, outside, real_range, not_judged = None, (), None, ""
@@ -752,9 +836,9 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         if key == "impulse_si_pct" and layout_ref is not None and not not_judged:
             note = " ".join(t for t in (note, whole_foot_note(session, layout_ref, params)) if t)
         rows.append(KeyNumber(key, label, unit, session=value, reference="; ".join(texts) or "none available",
-                              reference_kind=", ".join(kinds) or "none", references=refs, digits=digits,
+                              reference_kind=", ".join(kinds) or "none", references=refs, digits=shown,
                               outside=outside, real_range=real_range, not_judged=not_judged, not_available=na,
-                              scope="session", norm_band=row_band, note=note))
+                              scope="session", norm_band=row_band, note=note, resolution=resolution))
     # beside each judged speed-dependent row, when the person walked outside every judging control's speed
     speed_note = speed_outside_controls((person or {}).get("gait_speed_m_per_s"), controls)
     if speed_note:
@@ -765,6 +849,102 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
     return [dataclasses.replace(row, caveat=sensor_caveat(flagged, row.key),
                                 caveat_short=sensor_caveat_short(flagged, row.key)) if flagged else row
             for row in rows]
+
+
+# Per timing key: how one sample interval moves it. Times (s): one interval. Percentages of the stride: one interval
+# over the median stride. Stride-to-stride variability (1.4826 x MAD of successive differences / sqrt 2 / median):
+# differences are whole samples, their MAD moves in half intervals, so the figure in 1.4826 x (dt/2) / sqrt 2 /
+# median (``timing_resolution_pct``'s docstring); the per-foot robust CV (1.4826 x MAD / median) in 1.4826 x
+# (dt/2) / median (``robust_cv_resolution``).
+_STEP_TIMES = frozenset({"stance_s", "step_s"})
+_STEP_STRIDE_PCT = frozenset({"stance_pct", "double_support_pct"})
+
+
+def _median_time(session: SessionMetrics, what: str) -> float:
+    """The median of the used stride times ("stride") or of the steps' stance times ("stance"), s; NaN when none."""
+    if what == "stride":
+        parts = [np.asarray(f.stride_times_s, float) for f in session.feet.values()]
+    else:
+        parts = [foot_metric_values(session, side).get("stance_s", np.zeros(0)) for side in session.sides]
+    times = np.concatenate(parts) if parts else np.zeros(0)
+    times = times[np.isfinite(times) & (times > 0)]
+    return float(np.median(times)) if times.size else math.nan
+
+
+def timing_step(session: SessionMetrics, key: str) -> float:
+    """How far one sample interval moves timing key number ``key``, in its shown unit (0 for other keys or when
+    unknown): values closer than this to a range's limit are not told apart from it (``_judge``).
+
+    Stance time 0.770 s against a limit of 0.769 s at 300 Hz (3.3 ms a sample): one sample apart at most; the
+    per-foot robust CV at 100 Hz moves in steps of 0.69 points, so 4.10 % is not above a limit of 4.01 %.
+    """
+    rate = float(session.sample_rate_hz or 0.0)
+    if rate <= 0:
+        return 0.0
+    dt = 1.0 / rate
+    if key in _STEP_TIMES:
+        return dt
+    stride, stance = _median_time(session, "stride"), _median_time(session, "stance")
+    per_change = 1.4826 * (dt / 2.0) / math.sqrt(2.0) * 100.0
+    steps = {
+        "stance_pct": 100.0 * dt / stride, "double_support_pct": 100.0 * dt / stride,
+        "stride_robust_cv_pct": 1.4826 * (dt / 2.0) / stride * 100.0,
+        "stride_variability_pct": per_change / stride, "stance_variability_pct": per_change / stance,
+        "timing_variability_pct": (per_change / stride + per_change / stance) / 2.0,
+    }
+    step = steps.get(key, 0.0)
+    return step if math.isfinite(step) and step > 0 else 0.0
+
+
+def resolution_sentence(session: SessionMetrics, key: str, step: float) -> str:
+    """The measure's resolution in words, for a row where it decided a mark ("" without one)."""
+    if step <= 0:
+        return ""
+    rate = f"{session.sample_rate_hz:g}"
+    if key in _STEP_TIMES:
+        return (f"At {rate} Hz each event falls on a whole sample, so times are known to one sample interval "
+                f"({step * 1000:.1f} ms): values closer than that are not told apart.")
+    if key in _STEP_STRIDE_PCT:
+        return (f"At {rate} Hz each event falls on a whole sample, and one sample interval is {step:.2f}% of the "
+                f"median stride: values closer than that are not told apart.")
+    return (f"At {rate} Hz stride and stance times are counted in whole samples, so this figure moves in steps of "
+            f"about {step:.2f} percentage points: values closer than that are not told apart.")
+
+
+def at_limit_sentence(judged: _Judged, digits: int, unit: str, step: float) -> str:
+    """What was not marked because it lies beyond a limit by less than the measure's resolution."""
+    out = []
+    for where, (value, limit) in judged.at_limit.items():
+        who = {"mean": "The mean of both feet", "session": "This walk's value"}.get(where, f"The {where} foot's value")
+        gap = abs(value - limit)
+        gap_text = f"{gap * 1000:.1f} ms" if unit == "s" else f"{gap:.2g} {'points' if unit == '%' else unit}"
+        side = "above the controls' upper" if value > limit else "below the controls' lower"
+        shown_unit = "%" if unit == "%" else f" {unit}" if unit else ""
+        out.append(f"{who}, {value:.{digits}f}{shown_unit}, lies {gap_text} {side} limit ({limit:.{digits}f}"
+                   f"{shown_unit}), closer than the {step * 1000:.1f} ms resolution: at the limit, not marked."
+                   if unit == "s" else
+                   f"{who}, {value:.{digits}f}{shown_unit}, lies {gap_text} {side} limit ({limit:.{digits}f}"
+                   f"{shown_unit}), closer than that: at the limit, not marked.")
+    return " ".join(out)
+
+
+def _digits_to_tell(digits: int, judged: _Judged, values: dict[str, float | None]) -> int:
+    """The digits a row is printed at: as many more than ``digits`` (up to 3) as it takes for every marked value
+    (and the mean of both feet that marked it, and a value said to lie at the limit) to read apart from the printed
+    limits ("28 ▼ below" beside 28–127 ms for 27.6; "3.449" beside 0.80–3.45%). The range is printed at these
+    digits wherever the page shows it."""
+    if not (judged.outside or judged.at_limit) or judged.real_range is None:
+        return digits
+    marked = [v for where in judged.outside if (v := values.get(where)) is not None]
+    if judged.mean_of_feet is not None and judged.outside:
+        marked.append(judged.mean_of_feet)
+    # a value at the limit, said so beside the row, is printed so that it reads beside the limit it lies beyond
+    marked += [value for value, _ in judged.at_limit.values()]
+    low, high = judged.real_range
+    shown = digits
+    while shown < digits + 3 and any(f"{v:.{shown}f}" in (f"{low:.{shown}f}", f"{high:.{shown}f}") for v in marked):
+        shown += 1
+    return shown
 
 
 def robust_cv_resolution(session: SessionMetrics) -> str:

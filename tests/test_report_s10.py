@@ -1,0 +1,124 @@
+"""What a new user found in the report in session 10 (files the tests had not used; docs/report.md).
+
+* Marks at a range's edge: a single foot was judged against a range of two-foot means (gaitndd-cohort als10: right
+  stance 0.770 s marked above 0.617–0.769 s while the person's two-foot mean, 0.7672 s, lies inside); values
+  closer to a limit than the measure's resolution were marked although the row said they are not told apart
+  (GaPt15_01: robust CVs 4.10 and 4.12 % above 4.01 %, steps of 0.69 points at 100 Hz); a marked value printed
+  beside a range rounded to its own figure (hunt14: "3.449 ▲" beside "0.80–3.45%").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from insole import load
+from insole.report._build import (
+    _judge,
+    build_report,
+    key_numbers,
+    outside_without_finding,
+    person_record,
+    timing_step,
+)
+from insole.report._reference import MetricDistribution, ReferenceSet, load_reference_sets
+
+
+@functools.lru_cache(maxsize=None)
+def _report(path: Path) -> Any:
+    return build_report(load(path), path=path)
+
+
+def _row(report: Any, key: str) -> Any:
+    return next(k for k in report.key_numbers if k.key == key)
+
+
+def _set(values: tuple[float, ...], metric: str = "stance_s") -> ReferenceSet:
+    """A real set of one value per person (the mean of both feet) for ``metric``."""
+    return ReferenceSet("t", "real", "test", ("x",), foot={metric: MetricDistribution(values, people=len(values))},
+                        session={})
+
+
+def test_a_range_of_two_foot_means_judges_the_walks_two_foot_mean(shared_data):
+    """als10: right stance 0.770 s was marked ▲ against 0.617–0.769 s (a 9-person prediction interval of two-foot
+    means); the two-foot mean (0.7672 s) is inside, so nothing is marked and nothing is listed as outside."""
+    report = _report(shared_data / "gaitndd-cohort" / "als10.hea")
+    row = _row(report, "stance_s")
+    assert row.right > row.real_range[1] > row.left  # the right foot alone lies past the upper limit
+    assert row.mean_of_feet == pytest.approx((row.left + row.right) / 2, abs=1e-12)
+    assert row.real_range[0] < row.mean_of_feet < row.real_range[1]
+    assert row.outside == ()
+    assert row.reference.endswith("each the mean of both feet) [real controls]; judged on this walk's mean of both "
+                                  "feet, 0.767 s")
+    assert "stance_s" not in {o["key"] for o in report.to_dict()["outside_without_finding"]}
+    shown = next(k for k in report.to_dict()["key_numbers"] if k["key"] == "stance_s")
+    assert shown["mean_of_feet"] == pytest.approx(row.mean_of_feet, abs=1e-4)
+
+
+def test_only_the_feet_beyond_the_limit_the_mean_passes_are_marked():
+    """Two-foot means 0.50–0.70 s (25 people: the min-max judges): feet 0.69 and 0.75 s (mean 0.72) mark only the
+    right foot; 0.60 and 0.85 (mean 0.725) likewise; 0.65 and 0.74 (mean 0.695) mark nothing."""
+    ref = _set(tuple(0.5 + 0.2 * k / 24 for k in range(25)))
+    for feet, marked in (((0.69, 0.75), ("right",)), ((0.60, 0.85), ("right",)), ((0.65, 0.74), ()),
+                         ((0.42, 0.44), ("left", "right"))):
+        judged = _judge(ref, "stance_s", 1.0, True, {"left": feet[0], "right": feet[1]}, 0.01)
+        assert judged.outside == marked, feet
+        assert judged.real_range == pytest.approx((0.5, 0.7), abs=1e-12)
+
+
+def test_a_value_within_the_resolution_of_a_limit_is_at_the_limit_not_outside():
+    """A step of 0.01 s: a mean 0.705 s (0.005 past 0.70) is at the limit; 0.7101 s is outside."""
+    ref = _set(tuple(0.5 + 0.2 * k / 24 for k in range(25)))
+    at = _judge(ref, "stance_s", 1.0, True, {"left": 0.705, "right": 0.705}, 0.01)
+    assert at.outside == () and at.at_limit == {"mean": (pytest.approx(0.705), pytest.approx(0.7))}
+    out = _judge(ref, "stance_s", 1.0, True, {"left": 0.7101, "right": 0.7101}, 0.01)
+    assert out.outside == ("left", "right") and out.at_limit == {}
+    # without a resolution the old rule: past the limit (beyond the 6-decimal storage rounding) is outside
+    assert _judge(ref, "stance_s", 1.0, True, {"left": 0.705, "right": 0.705}).outside == ("left", "right")
+
+
+def test_robust_cvs_closer_to_the_limit_than_their_step_are_not_marked(shared_data):
+    """GaPt15_01 at 100 Hz: robust CVs 4.10 and 4.12 % (mean 4.11 %) against the 38 controls' upper limit 4.01 %;
+    the row says the figure moves in steps of 0.69 points, so they are at the limit, not marked nor listed."""
+    report = _report(shared_data / "gaitpdb-cohort" / "GaPt15_01.txt")
+    row = _row(report, "stride_robust_cv_pct")
+    assert round(row.left, 2) == 4.10 and round(row.right, 2) == 4.12 and round(row.real_range[1], 2) == 4.01
+    step = timing_step(report.session, "stride_robust_cv_pct")
+    assert round(step, 2) == 0.69
+    assert row.outside == ()
+    assert ("The mean of both feet, 4.11%, lies 0.099 points above the controls' upper limit (4.01%), closer than "
+            "that: at the limit, not marked.") in row.resolution
+    assert "stride_robust_cv_pct" not in {o["key"] for o in report.to_dict()["outside_without_finding"]}
+
+
+def test_a_value_at_the_limit_is_printed_with_the_digits_that_tell_them_apart(shared_data):
+    """hunt14: stance-time variability 3.4485 % beside an upper limit of 3.4454 %, 0.003 points past it, within the
+    figure's 0.26-point step at 300 Hz: not marked, said at the limit, range and value at 3 decimals."""
+    report = _report(shared_data / "gaitndd-cohort" / "hunt14.hea")
+    row = _row(report, "stance_variability_pct")
+    assert row.outside == () and row.digits == 3
+    assert row.reference == "0.798–3.445% (95% prediction interval of 9 recordings) [real controls]"
+    assert round(timing_step(report.session, "stance_variability_pct"), 2) == 0.26
+    assert "This walk's value, 3.449%, lies 0.0031 points above the controls' upper limit (3.445%)" in row.resolution
+
+
+def test_a_marked_value_reads_outside_the_range_printed_beside_it_and_below(shared_data):
+    """hunt14 as if sampled finely enough that 0.003 points tells: marked, and every place the page prints it
+    (the key row's range, the list of values outside without a finding) has 3 decimals, so 3.449 ▲ stands beside
+    0.798–3.445%, not beside 0.80–3.45%."""
+    report = _report(shared_data / "gaitndd-cohort" / "hunt14.hea")
+    fine = dataclasses.replace(report.session, sample_rate_hz=1e6)
+    assert timing_step(fine, "stance_variability_pct") < 0.001
+    rows = key_numbers(fine, load_reference_sets(), person_record(report.recording))
+    row = next(r for r in rows if r.key == "stance_variability_pct")
+    assert row.outside == ("session",) and row.digits == 3
+    assert row.reference.startswith("0.798–3.445% ")
+    listed = next(o for o in outside_without_finding(rows, (), fine, None) if o["key"] == "stance_variability_pct")
+    assert listed["digits"] == 3 and f"{listed['values']['session']:.3f}" == "3.449"
+    assert f"{listed['real_range'][1]:.3f}" == "3.445"
+    assert not math.isclose(listed["values"]["session"], listed["real_range"][1], abs_tol=0.0005)
