@@ -137,9 +137,9 @@ def zero_phase(sos: np.ndarray, x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def _zero_phase_1d(m: _BlockMatrices, x: np.ndarray, edge: int, out: np.ndarray | None = None) -> np.ndarray:
-    """``zero_phase`` of one signal, in two full-size work arrays reused by both passes; into ``out`` when given
-    (which may be ``x`` itself: the signal is read only before the output is written), otherwise into the start of
-    the first work array (free once the backward pass is done: no third full-size array)."""
+    """``zero_phase`` of one signal, in one full-size work array that both passes run in, in place (``_causal``);
+    into ``out`` when given (which may be ``x`` itself: the signal is read only before the output is written),
+    otherwise the result is the kept stretch of the work array itself."""
     n = x.size
     n_ext = n + 2 * edge
     size = m.toeplitz.shape[0]
@@ -155,21 +155,44 @@ def _zero_phase_1d(m: _BlockMatrices, x: np.ndarray, edge: int, out: np.ndarray 
     # zero-state response to the signal minus it.
     start = float(flat[0])
     flat[:n_ext] -= start
-    result = _causal(m, work)
-    result_flat = result.reshape(-1)
-    result_flat[:n_ext] += m.dc_gain * start
+    _causal(m, work)
+    flat[:n_ext] += m.dc_gain * start
     # Backward: the same on the forward output reversed, started from the steady state of its last value.
-    start = float(result_flat[n_ext - 1])
-    np.subtract(result_flat[n_ext - 1 :: -1], start, out=flat[:n_ext])
+    start = float(flat[n_ext - 1])
+    _reverse_plus(flat[:n_ext], -start)
     flat[n_ext:] = 0.0
-    result = _causal(m, work, out=result)
-    result_flat = result.reshape(-1)
+    _causal(m, work)
     # Sample t of the signal is sample n_ext - 1 - t of the backward pass; keep t in [edge, edge + n).
-    kept = result_flat[n_ext - edge - n : n_ext - edge][::-1]
-    return np.add(kept, m.dc_gain * start, out=flat[:n] if out is None else out)
+    kept = flat[n_ext - edge - n : n_ext - edge]
+    _reverse_plus(kept, m.dc_gain * start)
+    if out is None:
+        return kept
+    out[...] = kept
+    return out
 
 
-def _causal(m: _BlockMatrices, blocks: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+# Samples per piece of an in-place reversal (``_reverse_plus``): a scratch piece that stays in the cache.
+_PIECE = 1 << 15
+
+
+def _reverse_plus(values: np.ndarray, shift: float) -> np.ndarray:
+    """``values[:] = values[::-1] + shift`` in place (a 1-d contiguous array), each value the same sum; the two
+    halves swapped piece by piece through one piece-sized scratch array instead of a reversed copy of the whole."""
+    n = values.size
+    half = n // 2
+    scratch = np.empty(min(_PIECE, half))
+    for lo in range(0, half, _PIECE):
+        hi = min(lo + _PIECE, half)
+        front, back = values[lo:hi], values[n - hi : n - lo][::-1]  # mirror images of each other
+        np.add(back, shift, out=scratch[: hi - lo])
+        np.add(front, shift, out=back)
+        front[:] = scratch[: hi - lo]
+    if n % 2:
+        values[half] += shift  # the middle sample is its own mirror image
+    return values
+
+
+def _causal(m: _BlockMatrices, blocks: np.ndarray) -> np.ndarray:
     """The zero-state response of the cascade to a signal laid out in blocks (rows of ``blocks``), in blocks.
 
     Within a block the output is the convolution with the first ``L`` samples of the impulse response (one
@@ -177,14 +200,16 @@ def _causal(m: _BlockMatrices, blocks: np.ndarray, out: np.ndarray | None = None
     filter's state at the block's start, ``s[k] = P s[k-1] + w[k-1]`` with ``P = A^L`` and ``w`` the state each
     block's inputs alone leave at its end. That recurrence over blocks is solved by doubling (after step t each
     block's state holds the terms of the 2^t blocks before it), and each state's effect on its block is one more
-    matrix product. ``blocks`` is overwritten (used as scratch); the result goes to ``out`` when given.
+    matrix product. The result replaces ``blocks``, slice by slice through one slice-sized scratch array (each
+    slice's products are taken before the slice is overwritten), and is returned.
     """
     n_blocks = blocks.shape[0]
-    result = np.empty(blocks.shape) if out is None else out
+    scratch = np.empty((min(_ROWS, n_blocks), blocks.shape[1]))
     left = np.empty((n_blocks, m.state_in.shape[1]))
     for lo in range(0, n_blocks, _ROWS):  # in slices small enough that BLAS runs them on one thread (see _ROWS)
-        np.matmul(blocks[lo : lo + _ROWS], m.toeplitz, out=result[lo : lo + _ROWS])
-        np.matmul(blocks[lo : lo + _ROWS], m.state_in, out=left[lo : lo + _ROWS])
+        rows = blocks[lo : lo + _ROWS]
+        np.matmul(rows, m.state_in, out=left[lo : lo + _ROWS])
+        rows[:] = np.matmul(rows, m.toeplitz, out=scratch[: rows.shape[0]])
     state = np.zeros_like(left)  # the state at each block's start, built up by doubling
     state[1:] = left[:-1]
     offset = 1
@@ -196,9 +221,9 @@ def _causal(m: _BlockMatrices, blocks: np.ndarray, out: np.ndarray | None = None
         state[offset:] += carried
         offset *= 2
     for lo in range(0, n_blocks, _ROWS):
-        np.matmul(state[lo : lo + _ROWS], m.state_out, out=blocks[lo : lo + _ROWS])
-    result += blocks
-    return result
+        rows = blocks[lo : lo + _ROWS]
+        rows += np.matmul(state[lo : lo + _ROWS], m.state_out, out=scratch[: rows.shape[0]])
+    return blocks
 
 
 @dataclass(frozen=True)
