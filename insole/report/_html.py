@@ -121,6 +121,61 @@ def _plotlyjs() -> Markup:
     return Markup(get_plotlyjs())
 
 
+# ---------------------------------------------------------------- the page a browser started ahead loads first
+
+_PLOTLYJS_SLOT = "{{ plotlyjs }}"
+
+
+def warm_page() -> str:
+    """A page that runs plotly.js as the report's page will, for a browser started before the report is built.
+
+    Chromium's JavaScript engine keeps a script it has compiled and reuses it when the same source comes
+    again from the same place: the same page address, the same line and column where the script starts,
+    decoded from the same character set. A browser that first loads this page at the address where it
+    then prints the report skips compiling plotly.js (about half a second), and drawing the small figure
+    here first compiles plotly's code for what the report's figures draw (bars with error bars, filled
+    areas, lines, coloured markers with a colour bar, two panels, shapes and notes). Nothing of this page
+    is printed; it only has to start plotly.js where the page's template does (tests check that it does).
+    """
+    text = _template_text()
+    before, after = text.split(_PLOTLYJS_SLOT, 1)
+    line_start = before.rfind("\n") + 1
+    lines_before = before.count("\n")
+    # line 0 carries the character set (the report's page declares UTF-8 too); the script starts on the same
+    # line and column as in the page (the text before it on its line, "<script>", is the template's own)
+    return ("<!DOCTYPE html><meta charset=\"utf-8\">" + "\n" * lines_before + before[line_start:]
+            + str(_plotlyjs()) + after.split("\n", 1)[0] + "\n<body>\n" + str(_warm_figure()) + "\n</body>\n")
+
+
+def _warm_figure() -> Markup:
+    """One small figure drawing what the report's figures draw (never shown: only the browser's warm-up)."""
+    import numpy as np
+
+    from insole.plot._spec import as_json_dict, colorscale, grid, merged, styled
+
+    x = np.linspace(0.0, 100.0, 11)
+    fig = grid(2, horizontal_spacing=0.16, titles=("pressure", "load"))
+    fig["data"] = [
+        {"type": "bar", "x": ["a", "b"], "y": np.array([1.0, 2.0]), "name": "left",
+         "error_y": {"type": "data", "array": np.array([0.1, 0.2]), "visible": True}},
+        {"type": "bar", "x": ["a", "b"], "y": np.array([1.5, 1.0]), "name": "right",
+         "error_y": {"type": "data", "array": np.array([0.2, 0.1]), "visible": True}},
+        {"type": "scatter", "x": np.concatenate([x, x[::-1]]), "y": np.concatenate([x, x[::-1] + 5.0]),
+         "fill": "toself", "opacity": 0.18, "line": {"width": 0}, "hoverinfo": "skip", "name": "band"},
+        {"type": "scatter", "x": x, "y": x, "mode": "lines+markers", "marker": {"size": 3}, "name": "mean"},
+        {"type": "scatter", "x": x, "y": x[::-1], "mode": "markers", "text": [str(v) for v in x],
+         "hoverinfo": "text", "showlegend": False, "xaxis": "x2", "yaxis": "y2",
+         "marker": {"size": 12, "color": x, "cmin": 0, "cmax": 100, "colorscale": colorscale("YlOrRd"),
+                    "line": {"color": "#566573", "width": 0.5}, "showscale": True,
+                    "colorbar": {"title": {"text": "kPa", "side": "top"}, "len": 0.9, "thickness": 14}}},
+    ]
+    merged(fig["layout"], {"barmode": "group", "xaxis2": {"scaleanchor": "y2", "scaleratio": 1},
+                           "yaxis2": {"matches": "y"},
+                           "shapes": [{"type": "rect", "xref": "x2", "yref": "paper", "x0": 10, "x1": 30, "y0": 0,
+                                       "y1": 1, "fillcolor": "#f5b7b1", "opacity": 0.3, "line": {"width": 0}}]})
+    return _figure_html(as_json_dict(styled(fig, "warm-up")), "warm-up")
+
+
 def render_html(report: Report) -> str:
     """The page as a string."""
     template = _template()
