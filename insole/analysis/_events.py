@@ -411,13 +411,26 @@ def _row_nanpercentiles(rows: np.ndarray, qs: tuple[float, ...]) -> list[np.ndar
 
 
 def _sorted_percentile(ordered: np.ndarray, count: np.ndarray, q: float) -> np.ndarray:
-    """The ``q`` th percentile of each row of ``ordered`` (sorted; its first ``count`` values finite)."""
-    position = q / 100.0 * (count - 1)
-    below = np.floor(position).astype(np.int64)
-    above = np.minimum(below + 1, count - 1)
-    low = np.take_along_axis(ordered, below[:, None], axis=1)[:, 0]
-    high = np.take_along_axis(ordered, above[:, None], axis=1)[:, 0]
-    return low + (position - below) * (high - low)
+    """The ``q`` th percentile of each row of ``ordered`` (sorted; its first ``count`` values finite, at least
+    one: the ranks are read as indices into the flattened rows)."""
+    last = count - 1
+    position = q / 100.0 * last
+    below = np.floor(position)  # (a whole number: the same difference position - below as with its integer)
+    width = ordered.shape[1]
+    row_start = np.arange(0, below.size * width, width)  # the ranks as indices into the flattened rows
+    at = below.astype(np.int64)
+    at += row_start
+    flat = ordered.reshape(-1)
+    low = flat[at]
+    last += row_start  # (in place, read no more as a rank)
+    np.minimum(at + 1, last, out=at)  # the rank above, at most the last finite value's
+    high = flat[at]
+    # low + (position - below) x (high - low), in place in the arrays made here (the same operations)
+    high -= low
+    position -= below
+    position *= high
+    position += low
+    return position
 
 
 @dataclass(frozen=True, eq=False)
