@@ -122,3 +122,41 @@ def test_a_marked_value_reads_outside_the_range_printed_beside_it_and_below(shar
     assert listed["digits"] == 3 and f"{listed['values']['session']:.3f}" == "3.449"
     assert f"{listed['real_range'][1]:.3f}" == "3.445"
     assert not math.isclose(listed["values"]["session"], listed["real_range"][1], abs_tol=0.0005)
+
+
+# ---------------------------------------------------------------- one minimum of strides for every timing number
+
+TIMING_ROWS = ("stance_s", "stance_pct", "step_s", "double_support_pct", "stride_robust_cv_pct", "cadence_steps_per_min",
+               "stride_cv_pct", "stride_sd_ms", "stance_si_pct", "step_si_pct")
+
+
+def test_every_timing_number_of_a_short_walk_is_shown_not_judged(shared_data):
+    """The 5 s Moticon walk (4 and 3 used strides): cadence 108.9 steps/min and the stance times were judged against
+    the controls while the variability rows said "too few strides to judge"; now every timing row says it, and the
+    page states the one minimum (20 strides on each foot) with this walk's counts."""
+    report = _report(shared_data / "moticon-opengo" / "walk_data_with_events" / "text_export.txt")
+    assert {s: report.session.feet[s].stride_times_s.size for s in report.session.sides} == {"left": 4, "right": 3}
+    rows = {k.key: k for k in report.key_numbers}
+    for key in TIMING_ROWS:
+        row = rows[key]
+        assert row.not_judged == "too few strides to judge", key
+        assert row.outside == () and row.real_range is None, key
+    assert round(rows["cadence_steps_per_min"].session, 1) == 108.9
+    assert "[real controls, age and sex not given: all real controls]" in rows["cadence_steps_per_min"].reference
+    status = report.to_dict()["reference_status"]
+    assert status["min_timing_strides"] == 20
+    assert status["statement"].endswith(
+        "judged against controls only from at least 20 used strides on each foot, about as many as stride-to-stride "
+        "variability needs [77]; with fewer they are shown and say \"too few strides to judge\" (this walk: 4 on the "
+        "left foot, 3 on the right foot).")
+
+
+def test_a_long_walk_has_its_timing_numbers_judged_and_the_minimum_stated(shared_data):
+    """hunt14 (5 minutes, over 100 strides a foot): every timing row is judged against its range; the minimum is
+    stated without counts."""
+    report = _report(shared_data / "gaitndd-cohort" / "hunt14.hea")
+    rows = {k.key: k for k in report.key_numbers}
+    for key in TIMING_ROWS:
+        assert rows[key].not_judged == "" and rows[key].real_range is not None, key
+    statement = report.to_dict()["reference_status"]["statement"]
+    assert "only from at least 20 used strides on each foot" in statement and "(this walk:" not in statement

@@ -423,21 +423,40 @@ def repeatability_membership(record: dict[str, Any] | None, base_record: dict[st
     return ""
 
 
+def timing_minimum(session: SessionMetrics, params: FindingParams | None = None) -> str:
+    """The one least number of strides every timing key number is judged from, in words, with this walk's counts
+    when it has fewer (a 5 s Moticon walk of 4 and 3 strides had its cadence and stance times judged while its
+    variability said "too few strides to judge")."""
+    params = params or FindingParams()
+    least = params.min_variability_strides
+    counts = {s: int(session.feet[s].stride_times_s.size) for s in session.sides}
+    few = ""
+    if counts and min(counts.values()) < least:
+        few = " (this walk: " + ", ".join(f"{n} on the {s} foot" for s, n in counts.items()) + ")"
+    return (f"Timing numbers (stance, step and double support, cadence, stride-time variability and the stance- "
+            f"and step-time symmetry indices) are judged against controls only from at least {least} used strides "
+            f"on each foot, about as many as stride-to-stride variability needs [77]; with fewer they are shown and "
+            f"say \"too few strides to judge\"{few}.")
+
+
 def reference_status(session: SessionMetrics, sets: Sequence[ReferenceSet],
-                     record: dict[str, Any] | None = None) -> dict[str, Any]:
+                     record: dict[str, Any] | None = None, params: FindingParams | None = None) -> dict[str, Any]:
     """Whether a reference from real people exists for the recording's layout, and what is judged without one;
-    with the input ``record``, whether this walk or person is one of its controls (``reference_membership``)."""
+    with the input ``record``, whether this walk or person is one of its controls (``reference_membership``); and
+    the least number of strides timing numbers are judged from (``timing_minimum``, ``min_timing_strides``)."""
+    least = (params or FindingParams()).min_variability_strides
+    minimum = timing_minimum(session, params)
     real = reference_set_for(sets, session.layout.name, kind="real")
     if real is not None:
         member = reference_membership(record, sets, session.layout.name)
         return {"layout": session.layout.name, "real_reference": real.name,
                 "n_recordings": real.n_recordings + len(real.left_out), "n_judged_against": real.n_recordings,
-                "includes_this": member or None,
+                "includes_this": member or None, "min_timing_strides": least,
                 "statement": f"Reference from real people for layout {session.layout.name}: {real.description}"
-                             + (f" {member}" if member else "")}
+                             f" {minimum}" + (f" {member}" if member else "")}
     simulated = reference_set_for(sets, session.layout.name, kind="simulated")
     other = reference_set_for(sets, session.layout.name, kind="real", layout_specific=False)
-    return {"layout": session.layout.name, "real_reference": None, "n_recordings": 0,
+    return {"layout": session.layout.name, "real_reference": None, "n_recordings": 0, "min_timing_strides": least,
             "statement": (f"No reference from real people exists for layout {session.layout.name}. Only what needs "
                           f"no population norm is judged: differences between the two feet (against the measured "
                           f"repeatability where known), change against your own earlier session, and values with "
@@ -446,7 +465,8 @@ def reference_status(session: SessionMetrics, sets: Sequence[ReferenceSet],
                              "controls recorded with other insoles; " if other is not None else "; ")
                           + (f"the simulated set {simulated.name} (not real people) is used only to tell which "
                              f"foot departs, with lower confidence." if simulated is not None else
-                             "which foot departs from typical cannot be told, so confidence is low."))}
+                             "which foot departs from typical cannot be told, so confidence is low.")
+                          + (f" {minimum}" if other is not None else ""))}
 
 
 def person_record(recording: Recording) -> dict[str, Any]:
@@ -726,12 +746,13 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         if bw_failed and key in BODY_WEIGHT_METRICS:
             judge_ref, not_judged = None, NOT_JUDGED_BODY_WEIGHT
         not_available = ""
+        if key in _TIMING_KEYS and n_strides < params.min_variability_strides:
+            # every timing number is judged from the same least number of strides (``timing_minimum``)
+            judge_ref, not_judged = None, NOT_JUDGED_FEW_STRIDES
         if level_values is not None:
-            # a figure of stride-time scatter: judged, like the session's, only from enough strides at a sample
-            # rate fine enough (``variability_too_coarse``)
-            if n_strides < params.min_variability_strides:
-                judge_ref, not_judged = None, NOT_JUDGED_FEW_STRIDES
-            elif coarse:
+            # a figure of stride-time scatter: judged, like the session's, only at a sample rate fine enough
+            # (``variability_too_coarse``)
+            if coarse and not not_judged:
                 judge_ref, not_judged = None, f"not judged: {coarse}"
             zero = [s for s, v in level_values.items() if robust_cv_is_zero(v)]
             if zero:
@@ -808,15 +829,17 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
             return texts, kinds, judge_ref, not_judged
 
         texts, kinds, judge_ref, not_judged = session_texts(digits)
-        if ((key in _VARIABILITY_KEYS and n_strides < params.min_variability_strides)
+        if (((key in _VARIABILITY_KEYS or key in _TIMING_KEYS) and n_strides < params.min_variability_strides)
                 or (key in _ASYMMETRY_KEYS and n_steps < params.min_steps)):
+            # timing numbers (cadence, variability, the stance- and step-time indices) from the one minimum of
+            # strides (``timing_minimum``); the COP scatter from as many; the impulse index from ``min_steps`` steps
             judge_ref, not_judged = None, NOT_JUDGED_FEW_STRIDES
         elif key in _VARIABILITY_KEYS & _TIMING_KEYS and coarse:
             judge_ref, not_judged = None, f"not judged: {coarse}"
         step = timing_step(session, key)
         judged = _judge(judge_ref, key, 1.0, False, {"session": value}, step)
         row_band = None
-        if band_judges and band is not None:
+        if band_judges and band is not None and not not_judged:
             interval = band.interval(key)
             judged = _Judged(("session",) if interval is not None and not interval[0] <= value <= interval[1]
                              else (), interval)
@@ -1620,7 +1643,7 @@ def methods_text(session: SessionMetrics, params: FindingParams, sets: Sequence[
         f"measurement confidence and what the evidence grade allows.")
     # each reference set is described once in the report: the key numbers' section states the layout's reference
     # (``reference_status``); here it is named, and only a set that statement does not describe is described
-    statement = reference_status(session, sets)["statement"]
+    statement = reference_status(session, sets, params=params)["statement"]
     described = [ref for ref in sets if ref.description in statement]
     if described:
         parts.append(f"Reference set{'s' if len(described) > 1 else ''} "
@@ -1724,7 +1747,8 @@ class Report:
             "references": [],  # below: exactly the sources the content above and below cites
             "analysis_method_sources": analysis_sources(self.session),
             "reference_sets": [r.to_dict() for r in self.result.reference_sets],
-            "reference_status": reference_status(self.session, self.result.reference_sets, self.input),
+            "reference_status": reference_status(self.session, self.result.reference_sets, self.input,
+                                                 self.result.params),
             "units": units_statement(self.session),
             "sensor_caveats": self.caveats or None,
             "baseline": None,
