@@ -242,8 +242,13 @@ def _cop_of_stances(positive_load_t: np.ndarray, layout: SensorLayout, force: np
                     a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The COP path at the stances' samples ``[a, b)`` only (NaN elsewhere): the features and curves read the COP
     nowhere else."""
-    lengths = b - a
-    stance_samples = np.arange(int(lengths.sum())) + np.repeat(a - (np.cumsum(lengths) - lengths), lengths)
+    # the stances' samples in order, as the running count of stances begun and not ended at each sample (one byte a
+    # sample) rather than the sum of two arrays of every stance sample's index (each sample's COP is its own: the
+    # same numbers for these samples in any blocks)
+    marks = np.zeros(positive_load_t.shape[1] + 1, dtype=np.int8)
+    np.add.at(marks, a, 1)
+    np.add.at(marks, b, -1)
+    stance_samples = np.flatnonzero(np.cumsum(marks[:-1], dtype=np.int8))
     return cop_path(positive_load_t, layout, force, min_force, samples=stance_samples)
 
 
