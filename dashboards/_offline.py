@@ -536,6 +536,21 @@ def _rests_on(flagged: dict[str, list[dict[str, Any]]], metric: str) -> dict[str
             if (hit := [r["sensor"] for r in rows if groups is None or set(r["regions"]) & set(groups)])}
 
 
+# A force metric in newtons and its twin in body weights (the analysis gives both when a body weight is known)
+_BW_TWINS = {"max_force_n": "max_force_bw", "first_peak_n": "first_peak_bw", "second_peak_n": "second_peak_bw",
+             "impulse_n_s": "impulse_bw_s", "loading_rate_n_s": "loading_rate_bw_s"}
+
+
+def _in_body_weights(analysis: Any) -> bool:
+    """Whether the page's force figures are in body weights: a calibrated walk (not au) whose body weight is
+    known (from a mass, or the walk's own load). The stride table, the left/right table and the stance curves all
+    follow this one rule; the curves are in BW whenever the insoles are calibrated."""
+    if analysis is None or analysis.unit == "au":
+        return False
+    value = analysis.summary.body_weight.get("value")
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
 def _symmetry_rows(analysis: Any, flagged: dict[str, list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
     """The left/right table: the metrics of ``insole.plot.symmetry_indices``, in its order, with their means, and
     the flagged sensors each rests on (``_flagged_sensors``, per foot; {} when none)."""
@@ -543,11 +558,16 @@ def _symmetry_rows(analysis: Any, flagged: dict[str, list[dict[str, Any]]] | Non
         return []
     per_foot = analysis.summary.per_foot
     symmetry = analysis.summary.symmetry
+    in_bw = _in_body_weights(analysis)
     rows = []
     for metric, label in plot.SYMMETRY_METRICS.items():
         rests_on = _rests_on(flagged or {}, metric)
         if metric not in symmetry.index and metric.replace("_n", "_au") in symmetry.index:
             metric = metric.replace("_n", "_au")  # an uncalibrated insole's twin, as the figure takes it
+        elif in_bw and metric in _BW_TWINS and _BW_TWINS[metric] in symmetry.index:
+            # in body weights, as the stride table and the stance curves on the same page (a loading rate of
+            # 5224 N/s here beside 6.4 BW/s there read as two measures); the symmetry index is the same number
+            metric = _BW_TWINS[metric]
         if metric not in symmetry.index:
             continue
         row: dict[str, Any] = {"metric": metric, "label": label, "unit": metric_unit(metric)}
@@ -599,7 +619,7 @@ def _stride_tables(analysis: Any) -> dict[str, Any]:
         # body-weight figures when body weight is known, newtons otherwise (not both); an uncalibrated walk (au)
         # has neither: its "body weight" is only its own mean load, so its figures stay in au
         uncalibrated = analysis.unit == "au"
-        has_bw = not uncalibrated and "max_force_bw" in table and table["max_force_bw"].notna().any()
+        has_bw = _in_body_weights(analysis) and "max_force_bw" in table
         if uncalibrated:
             columns = [c for c in columns if not c[0].endswith(("_bw", "_bw_s", "_n"))]
         elif has_bw:
@@ -649,6 +669,10 @@ def _describe(recording: Recording, analysis: Any, source: str | None, params: D
             # 1.4826 x MAD / median per foot: the figure insole analyze prints and the report's key numbers show
             "stride_time_robust_cv_pct": dict(s.stride_time_robust_cv_pct),
             "body_weight_source": s.body_weight.get("source"),
+            # the body weight check's note (the walk's load far from mass x g): every figure in BW carries its error,
+            # so the page shows it at the top and under the stance curves, not only in each foot's quality notes
+            "body_weight_note": s.body_weight.get("note"),
+            "in_body_weights": _in_body_weights(analysis),
             "stride_time_s": {side: s.metric("stride_time_s", side) for side in analysis.sides},
             "stance_pct": {side: s.metric("stance_pct", side) for side in analysis.sides},
             "standing": dict(s.standing) if s.standing else None,

@@ -64,8 +64,14 @@
     var warnings = [];
     if (!M.analysis.available) warnings.push('Gait analysis unavailable' + (M.analysis.error ? ': ' + M.analysis.error : '') + '. Events, strides and curves are not shown.');
     // where the positions come from (file names of a vendor's SDK, fitting methods) is under "How this was made"
-    if (M.layout.approximate) warnings.push('Sensor positions of layout ' + M.layout.name + ' are approximate: maps and ' +
+    if (M.layout.n_sensors < 2) warnings.push('Layout ' + M.layout.name + ' has one sensor per foot: pressure maps and ' +
+      'centre of pressure are not available (each foot\u2019s load over time is).');
+    else if (M.layout.approximate) warnings.push('Sensor positions of layout ' + M.layout.name + ' are approximate: maps and ' +
       'centre of pressure are indicative (where the positions come from: "How this was made", at the end).');
+    // the body weight check (the walk's load far from mass x g): every figure in BW carries that error
+    var S = M.summary || {};
+    if (S.body_weight_note) warnings.push('Body weight: ' + S.body_weight_note + ' (the stance curves, the left/right ' +
+      'table and the stride table are in BW).');
     // each uncalibrated insole has its own gain: the analysis calls a left/right load difference uninterpretable
     if (M.unit === 'au') warnings.push('Loads are in arbitrary units (uncalibrated sensors): compare the shape and timing of each foot; ' +
       'absolute values and left/right differences in load are not interpretable (each insole has its own gain).');
@@ -440,6 +446,14 @@
     return Plotly.newPlot(div, fig.data, fig.layout, CONFIG);
   }
 
+  /* Under the stance curves (in BW): where the body weight came from, and its failed check when it failed. */
+  function curvesNote() {
+    var S = M.summary || {};
+    if (!S.in_body_weights) return;
+    if (S.body_weight_source) { $('curves-note').textContent = 'BW: body weight, ' + S.body_weight_source; $('curves-note').hidden = false; }
+    if (S.body_weight_note) { $('curves-bw-check').textContent = '\u26a0 ' + S.body_weight_note; $('curves-bw-check').hidden = false; }
+  }
+
   /* ---- tables ------------------------------------------------------------------------------- */
 
   function symmetryTable() {
@@ -754,6 +768,7 @@
   guard('player', function () { setupPlayer(fm); });
   guard('maps', function () { maps(fm); });
   guard('tables', symmetryTable);
+  guard('curves-note', curvesNote);
   // the stride table (hundreds of rows) is built when it comes near the screen
   var stridesBuilt = false;
   function buildStrides() { if (!stridesBuilt) { stridesBuilt = true; guard('strides', strideTable); } }

@@ -21,6 +21,16 @@ from insole._errors import InputError, RecordingError, require_extra
 
 __all__ = ["add_parser"]
 
+# The force figures of the page are in body weights whenever the insoles are calibrated (the stride table, the
+# left/right table and the stance curves, one rule: dashboards._offline._in_body_weights); the mass sets that weight.
+DASHBOARD_MASS_KG_HELP = (
+    "body mass in kg, above 0 and below 500, overriding the recording's own: the page's force figures (stance "
+    "curves, left/right table, stride table) are in body weights (BW), mass x g. Without any mass (none given, none "
+    "in the recording's metadata, which for a gaitpdb or gaitndd text file is the subject table beside it) the body "
+    "weight is the walk's own load (the mean vertical force of both feet over complete strides); the note under "
+    "the stance curves says which. Uncalibrated insoles (au) use no mass"
+)
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = add_recording_command(
@@ -42,8 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="force an input format instead of detecting it: %(choices)s")
     parser.add_argument("--map", type=Path, metavar="MAPPING",
                         help="column mapping (TOML or JSON) for a generic CSV/TSV file (docs/generic-csv.md)")
-    parser.add_argument("--mass-kg", type=float, metavar="M",
-                        help="body mass in kg (overrides the recording's; forces then read in body weights)")
+    parser.add_argument("--mass-kg", type=float, metavar="M", help=DASHBOARD_MASS_KG_HELP)
     parser.add_argument("--title", default=None, help="title shown on the page (default: Session dashboard)")
     add_force_option(parser, help="replace the HTML file if it already exists (without it the command stops "
                                   "before any work); never the recording itself")
