@@ -135,3 +135,19 @@ def test_uncalibrated_standing_is_no_left_right_split(capsys, tmp_path: Path) ->
     assert not standing["uncalibrated_force"]
     assert _standing(out).startswith(f"Standing ({standing['duration_s']:.1f} s): left {standing['left_pct']:.1f}% / "
                                      f"right {standing['right_pct']:.1f}%; left forefoot ")
+
+
+def test_the_readme_lists_every_extra_a_user_installs() -> None:
+    """README's extras table left out [spm], which the report's "Where in stance the feet differ" needs: every
+    extra of pyproject.toml but the developers' own (lint, test, bench) has its row, and [all] says what it leaves
+    out."""
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    readme = (REPO / "README.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| `[")}
+    assert set(rows) == {f"`[{name}]`" for name in extras if name not in ("lint", "test", "bench")}
+    assert "spm1d" in rows["`[spm]`"] and "Where in stance the feet differ" in rows["`[spm]`"]
+    in_all = extras["all"][0].split("[", 1)[1].rstrip("]").split(",")
+    left_out = sorted(set(extras) - set(in_all) - {"all", "lint", "test", "bench"})
+    assert left_out == ["spm"] and "all of the above except `[spm]`" in rows["`[all]`"]
