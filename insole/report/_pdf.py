@@ -37,6 +37,9 @@ _CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/googl
 # How long (virtual ms) the page may run its scripts before printing; plotly draws in well under this.
 _VIRTUAL_TIME_MS = 10_000
 _TIMEOUT_S = 180
+# Chromium's profile goes to memory when there is room (see _scratch_folder)
+_MEMORY_FOLDER = "/dev/shm"
+_MEMORY_FOLDER_FREE_B = 1 << 30
 # How long a print waits for the warm-up page of a browser started ahead (``prestart_pdf``) to finish loading
 _WARM_WAIT_S = 20.0
 # Chromium's switches for both ways of printing: no network, no first-run work, nothing of a user profile, and
@@ -65,6 +68,25 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _scratch_folder() -> tempfile.TemporaryDirectory[str]:
+    """A temporary folder for Chromium's throwaway profile (and the page it prints), in memory where possible.
+
+    Chromium writes some 140 files into a new profile as it starts (2.7 MB: small databases, each synced to
+    disk) and the folder is removed after the print: on a disk mounted with ``discard`` that removal alone
+    took 0.3 s here, on ``/dev/shm`` (memory) 5 ms. ``/dev/shm`` is used when it is there and has room (a
+    container's may be 64 MB, which Chromium's own shared memory needs); else the usual temporary folder.
+    A file Chromium still writes as the folder goes is no error: the folder is removed as far as it can be.
+    """
+    where: str | None = None
+    try:
+        found = os.statvfs(_MEMORY_FOLDER)
+        if found.f_bavail * found.f_frsize >= _MEMORY_FOLDER_FREE_B and os.access(_MEMORY_FOLDER, os.W_OK | os.X_OK):
+            where = _MEMORY_FOLDER
+    except (OSError, AttributeError):  # no /dev/shm (macOS, Windows: no statvfs)
+        pass
+    return tempfile.TemporaryDirectory(prefix="insole-pdf-", dir=where, ignore_cleanup_errors=True)
+
+
 def print_pdf(html_path: str | Path, pdf_path: str | Path, chromium: str | None = None) -> Path:
     """Print the HTML file at ``html_path`` to ``pdf_path`` with headless Chromium; returns the PDF path."""
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path).resolve()
@@ -81,7 +103,7 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, chromium: str | None 
             pass  # printed the command-line way below
         finally:
             browser.close()
-    with tempfile.TemporaryDirectory(prefix="insole-pdf-") as profile:
+    with _scratch_folder() as profile:
         command = [
             executable, *_SWITCHES, f"--user-data-dir={profile}", "--no-pdf-header-footer",
             f"--virtual-time-budget={_VIRTUAL_TIME_MS}", f"--print-to-pdf={pdf_path}", html_path.as_uri(),
@@ -153,7 +175,7 @@ class _Browser:
         self.executable = executable
         # one temporary folder for Chromium's profile and the page it prints: the warm-up page first (opened as
         # the browser starts), then, at the same address, a copy (byte for byte) of the page to print
-        self._profile = tempfile.TemporaryDirectory(prefix="insole-pdf-")
+        self._profile = _scratch_folder()
         profile = Path(self._profile.name) / "profile"
         self._page = Path(self._profile.name) / "page.html"
         self._warm = warm_page is not None
