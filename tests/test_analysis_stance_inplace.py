@@ -146,3 +146,24 @@ def test_finite_mean_sd_equals_numpys_mean_and_std_of_the_finite_values() -> Non
             mean, sd = _finite_mean_sd(values.copy())
             assert mean == float(finite.mean()) if finite.size else np.isnan(mean), (n, dropped)
             assert sd == float(finite.std(ddof=1)) if finite.size > 1 else np.isnan(sd), (n, dropped)
+
+
+def test_cop_at_some_samples_equals_the_whole_paths_there_whatever_the_last_blocks_width() -> None:
+    from insole.analysis._cop import _COP_BLOCK, cop_path
+
+    layout = get_layout("insole16")
+    rng = np.random.default_rng(21)
+    n = 2 * _COP_BLOCK + 5000
+    loads = np.abs(rng.normal(50.0, 40.0, size=(layout.n_sensors, n))).astype(np.float32)
+    loads[:, rng.random(n) < 0.02] = 0.0  # no load at all: masked
+    force = loads.sum(axis=0, dtype=np.float64)
+    force[rng.random(n) < 0.01] = np.nan
+    whole_x, whole_y = cop_path(loads, layout, force, 30.0)
+    # sample counts that leave a last block of one sample (taken as two), of two, of a full block and a short one
+    for count in (1, 2, 3, _COP_BLOCK, _COP_BLOCK + 1, _COP_BLOCK + 2, 2 * _COP_BLOCK + 1, 2 * _COP_BLOCK + 777):
+        samples = np.sort(rng.choice(n, size=count, replace=False))
+        x, y = cop_path(loads, layout, force, 30.0, samples=samples)
+        others = np.ones(n, dtype=bool)
+        others[samples] = False
+        assert _same(x[samples], whole_x[samples]) and _same(y[samples], whole_y[samples]), count
+        assert np.isnan(x[others]).all() and np.isnan(y[others]).all(), count

@@ -122,37 +122,37 @@ def _cop_at(loads: np.ndarray, weights: np.ndarray, force: np.ndarray, min_force
     n, k = loads.shape[1], loads.shape[0]
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
-    # one set of buffers for every full block (a fresh set per block was most of this stage's allocations): the
-    # gathered loads and their float64 copy, the three sums, the block's COP, force and mask
-    gathered = np.empty((k, _COP_BLOCK), dtype=loads.dtype)
-    block = np.empty((k, _COP_BLOCK))
-    sums = np.empty((3, _COP_BLOCK))
-    block_xy = np.empty((2, _COP_BLOCK))
-    at_force = np.empty(_COP_BLOCK, dtype=force.dtype)
-    ok = np.empty(_COP_BLOCK, dtype=bool)
-    low = np.empty(_COP_BLOCK, dtype=bool)
+    # one set of buffers for every block (a fresh set per block was most of this stage's allocations): the gathered
+    # loads and their float64 copy, the three sums, the block's COP, force and mask; a shorter block uses contiguous
+    # arrays at the start of the same memory (``_head``), laid out as new ones of its width would be
+    size = max(min(samples.size, _COP_BLOCK), 2)
+    gathered = np.empty((k, size), dtype=loads.dtype)
+    block = np.empty((k, size))
+    sums = np.empty((3, size))
+    block_xy = np.empty((2, size))
+    at_force = np.empty(size, dtype=force.dtype)
+    ok = np.empty(size, dtype=bool)
+    low = np.empty(size, dtype=bool)
     for start in range(0, samples.size, _COP_BLOCK):
         at = samples[start:start + _COP_BLOCK]
         width = at.size
         # a block of one sample is taken as two (the sample twice): einsum sums a single column in another
         # order, and a sample's COP must not depend on where the blocks of samples end (stretches of a recording)
         wide = max(width, 2)
-        if width == _COP_BLOCK:
-            # "clip" gathers into the buffer in place ("raise" would copy it first); the samples lie inside
-            np.copyto(block, np.take(loads, at, axis=1, out=gathered, mode="clip"))
-            cut, found, bx, by, f, good, bad = block, sums, block_xy[0], block_xy[1], at_force, ok, low
+        cut, found = _head(block, wide), _head(sums, wide)
+        if width == 1:
+            np.copyto(cut, loads[:, np.repeat(at, 2)])
         else:
-            cut, found = np.empty((k, wide)), np.empty((3, wide))
-            np.copyto(cut, loads[:, np.repeat(at, 2)] if width == 1 else loads[:, at])
-            bx, by = np.empty(width), np.empty(width)
-            f, good, bad = force[at], np.empty(width, dtype=bool), np.empty(width, dtype=bool)
+            # "clip" gathers into the buffer in place ("raise" would copy it first); the samples lie inside
+            np.copyto(cut, np.take(loads, at, axis=1, out=_head(gathered, width), mode="clip"))
+        bx, by = block_xy[0, :width], block_xy[1, :width]
+        f = np.take(force, at, out=at_force[:width], mode="clip")
+        good, bad = ok[:width], low[:width]
         np.einsum("jk,kn->jn", weights, cut, out=found)
         total, moment_x, moment_y = found[:, :width]
         with np.errstate(invalid="ignore", divide="ignore"):
             np.divide(moment_x, total, out=bx)
             np.divide(moment_y, total, out=by)
-        if width == _COP_BLOCK:
-            np.take(force, at, out=f, mode="clip")
         # masked where the total is not positive or the force is below the least or not finite: the same mask as
         # ~(total > 0) | ~(force >= min_force) | ~isfinite(force), built in two buffers
         np.greater(total, 0, out=good)
