@@ -114,7 +114,9 @@ def test_the_page_shows_the_check_at_the_top_and_under_the_curves_and_no_maps_fo
         stats_errors = page.evaluate("() => window.__dashboardStats.errors")
         page.close()
     assert errors == [] and stats_errors == []
-    assert f"Body weight: {note} (the stance curves, the left/right table and the stride table are in BW)." in banner
+    assert note.startswith("body weight check: ")  # the page says it once, capitalised
+    assert (f"Body weight check: {note.removeprefix('body weight check: ')} (the stance curves, the left/right table "
+            "and the stride table are in BW).") in banner
     assert under_curves == f"\u26a0 {note}"
     assert source.startswith("BW: body weight, body mass 83 kg (recording metadata) x g = 814 N")
     assert rate.split() == ["loading", "rate", "BW/s"]

@@ -70,8 +70,8 @@
       'centre of pressure are indicative (where the positions come from: "How this was made", at the end).');
     // the body weight check (the walk's load far from mass x g): every figure in BW carries that error
     var S = M.summary || {};
-    if (S.body_weight_note) warnings.push('Body weight: ' + S.body_weight_note + ' (the stance curves, the left/right ' +
-      'table and the stride table are in BW).');
+    if (S.body_weight_note) warnings.push('Body weight check: ' + S.body_weight_note.replace(/^body weight check: /, '') +
+      ' (the stance curves, the left/right table and the stride table are in BW).');
     // each uncalibrated insole has its own gain: the analysis calls a left/right load difference uninterpretable
     if (M.unit === 'au') warnings.push('Loads are in arbitrary units (uncalibrated sensors): compare the shape and timing of each foot; ' +
       'absolute values and left/right differences in load are not interpretable (each insole has its own gain).');
