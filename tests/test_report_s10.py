@@ -126,8 +126,8 @@ def test_a_marked_value_reads_outside_the_range_printed_beside_it_and_below(shar
 
 # ---------------------------------------------------------------- one minimum of strides for every timing number
 
-TIMING_ROWS = ("stance_s", "stance_pct", "step_s", "double_support_pct", "stride_robust_cv_pct", "cadence_steps_per_min",
-               "stride_cv_pct", "stride_sd_ms", "stance_si_pct", "step_si_pct")
+TIMING_ROWS = ("stance_s", "stance_pct", "step_s", "double_support_pct", "stride_robust_cv_pct",
+               "cadence_steps_per_min", "stride_cv_pct", "stride_sd_ms", "stance_si_pct", "step_si_pct")
 
 
 def test_every_timing_number_of_a_short_walk_is_shown_not_judged(shared_data):
@@ -160,3 +160,44 @@ def test_a_long_walk_has_its_timing_numbers_judged_and_the_minimum_stated(shared
         assert rows[key].not_judged == "" and rows[key].real_range is not None, key
     statement = report.to_dict()["reference_status"]["statement"]
     assert "only from at least 20 used strides on each foot" in statement and "(this walk:" not in statement
+
+
+# ---------------------------------------------------------------- what a one-sensor, uncalibrated report describes
+
+def test_a_one_sensor_uncalibrated_report_describes_only_what_it_has(shared_data):
+    """gaitndd (one force sensor a foot, au): the units line said "Timing, the COP and each region's share ... are
+    shown" and the methods described the COP offset, regional shares, loading rate and the foot-rule and
+    load-asymmetry cut-offs, none of which such a file has or applies."""
+    report = _report(shared_data / "gaitndd-cohort" / "als10.hea")
+    data = report.to_dict()
+    units = data["units"]["statement"]
+    assert "the COP" not in units and "region's share" not in units and "load maps" not in units
+    assert "Timing is shown: with one sensor a foot there is no centre of pressure, no region to share the load and " \
+           "no load map." in units
+    methods = data["methods"]
+    for absent in ("Regional shares are each region's part", "medial-lateral COP offset is the force-weighted",
+                   "the loading rate is the mean slope", "The fixed cut-offs are", "Load asymmetry needs all of",
+                   "Antalgic gait needs"):
+        assert absent not in methods, absent
+    assert ("No foot rule can be applied to this recording (its units and sensor layout rule each out: see Not "
+            "assessed). Load asymmetry and antalgic gait compare forces between the feet and need calibrated "
+            "forces: not applied to this recording. Irregular timing needs") in methods
+    assert ("Stride-to-stride variability of a time series (stride time, stance time) is the robust SD of its "
+            "successive differences") in methods
+    # every rule the methods leave out is in the "not assessed" table, with its reason
+    skipped = {n["code"] for n in data["not_assessed"]}
+    assert skipped >= {"pronated_loading", "low_arch_loading", "heel_avoidance", "high_impact", "load_asymmetry",
+                       "antalgic_gait"}
+
+
+def test_a_calibrated_report_describes_the_rules_its_layout_allows(shared_data):
+    """GaPt15_01 (gaitpdb8, newtons): shares, COP and force-curve rules and load asymmetry are described; the toe
+    cut-off is not (gaitpdb8 has no hallux or lesser-toe sensor alone, and those rules are not assessed)."""
+    methods = _report(shared_data / "gaitpdb-cohort" / "GaPt15_01.txt").to_dict()["methods"]
+    assert "Regional shares are each region's part of the step's force-time integral; the medial-lateral COP " \
+           "offset is the force-weighted" in methods
+    assert "the valley ratio is the mid-stance minimum over the mean of the two peaks. Stride-to-stride" in methods
+    assert ("The fixed cut-offs are 3% of ball width for the COP offset, symmetry indices of 30% (midfoot), 25% "
+            "(heel) and 25% (loading rate), and 0.1 for the valley ratio;") in methods
+    assert "for the regional shares and the COP offset the difference between the feet must lie beyond" in methods
+    assert "Load asymmetry needs all of" in methods and "Antalgic gait needs" in methods

@@ -1427,6 +1427,32 @@ UNCALIBRATED_STATEMENT = (
     "and impulse (and their symmetry indices) are not shown; force curves and load maps are in au and show shape "
     "only. Timing, the COP and each region's share of its own foot's load (a ratio within one insole) are shown; no "
     "load is compared between the feet, where a difference between the two insoles' gains would read as one.")
+# the statement on a layout with one sensor a foot (gaitndd's foot switches): no COP, no regions, no load map
+UNCALIBRATED_ONE_SENSOR_STATEMENT = (
+    "Uncalibrated insoles (values in au): a sensor reading is not a force, and the walk's mean load is not a body "
+    "weight, so no number here is in body weights or newtons. First peak, loading rate, valley ratio, peak force "
+    "and impulse (and their symmetry indices) are not shown; force curves are in au and show shape only. Timing is "
+    "shown: with one sensor a foot there is no centre of pressure, no region to share the load and no load map. No "
+    "load is compared between the feet, where a difference between the two insoles' gains would read as one.")
+
+
+def shown_measures(session: SessionMetrics) -> dict[str, bool]:
+    """Which within-foot measures this recording has: ``cop`` the medial-lateral COP offset or a COP path,
+    ``shares`` any region's share of the foot's load, ``maps`` more than one sensor a foot."""
+    values = {side: foot_metric_values(session, side) for side in session.sides}
+    shares = any(np.isfinite(np.asarray(v.get(m, np.zeros(0)), float)).any()
+                 for v in values.values() for m in ("share_heel", "share_midfoot", "share_front", "share_hallux",
+                                                    "share_lesser_toes"))
+    cop = session.cop_ml_ok and any(np.isfinite(np.asarray(v.get("cop_ml_pct", np.zeros(0)), float)).any()
+                                    for v in values.values())
+    analysis = session.analysis
+    if not cop and analysis is not None:
+        for side in session.sides:
+            curve = analysis.curves.get(side)
+            if curve is not None and "cop_x_mm_mean" in curve and np.isfinite(
+                    np.asarray(curve["cop_x_mm_mean"], float)).any():
+                cop = True
+    return {"cop": bool(cop), "shares": bool(shares), "maps": session.layout.n_sensors > 1}
 
 
 def _report_notes(session: SessionMetrics, foot: Any) -> tuple[str, ...]:
@@ -1440,7 +1466,19 @@ def _report_notes(session: SessionMetrics, foot: Any) -> tuple[str, ...]:
 def units_statement(session: SessionMetrics) -> dict[str, Any]:
     """What the numbers' units are: body weights (calibrated, with how the weight was known) or au (withheld)."""
     if session.force_unit == "au":
-        return {"force_unit": "au", "calibrated": False, "statement": UNCALIBRATED_STATEMENT}
+        shown = shown_measures(session)
+        statement = (UNCALIBRATED_STATEMENT if shown["cop"] and shown["shares"] else
+                     UNCALIBRATED_ONE_SENSOR_STATEMENT if not (shown["cop"] or shown["shares"] or shown["maps"]) else
+                     UNCALIBRATED_STATEMENT.replace(
+                         "Timing, the COP and each region's share of its own foot's load (a ratio within one insole) "
+                         "are shown",
+                         "Timing" + (", the COP" if shown["cop"] else "")
+                         + (" and each region's share of its own foot's load (a ratio within one insole)"
+                            if shown["shares"] else "")
+                         + (" are" if shown["cop"] or shown["shares"] else " is") + " shown"
+                         + ("" if shown["cop"] else " (this layout cannot locate a centre of pressure)")
+                         + ("" if shown["shares"] else " (this layout has no regions to share the load)")))
+        return {"force_unit": "au", "calibrated": False, "statement": statement}
     how = {"given": "the given body mass", "estimated": "a body weight estimated from the walk's own load"}.get(
         str(session.body_weight_source), "the body weight")
     return {"force_unit": session.force_unit, "calibrated": True,
@@ -1629,12 +1667,17 @@ def methods_text(session: SessionMetrics, params: FindingParams, sets: Sequence[
                      "are compared, and no force is compared between the feet. Where the analysis' methods above "
                      "speak of a body weight, it is the walk's mean load in au, a scale, not a weight: no number "
                      "in this report is given in body weights.")
+    # only the measures this recording has (a gaitndd foot switch has no share, COP or force-curve figure)
+    shown = shown_measures(session)
+    defined = [text for text, has in (
+        ("regional shares are each region's part of the step's force-time integral", shown["shares"]),
+        ("the medial-lateral COP offset is the force-weighted mean sensor position across the foot over stance, as a "
+         "percentage of the ball width (0.39 × foot length)", shown["cop"]),
+        ("the loading rate is the mean slope of the force between 20% and 80% of the first peak (BW/s); the valley "
+         "ratio is the mid-stance minimum over the mean of the two peaks", session.force_unit == "BW")) if has]
     parts.append(
-        "Regional shares are each region's part of the step's force-time integral; the medial-lateral COP offset "
-        "is the force-weighted mean sensor position across the foot over stance, as a percentage of the ball "
-        "width (0.39 × foot length); the loading rate is the mean slope of the force between 20% and 80% of the "
-        "first peak (BW/s); the valley ratio is the mid-stance minimum over the mean of the two peaks. "
-        "Stride-to-stride variability of a time series (stride time, stance time) is the robust SD of its "
+        ("; ".join(defined)[:1].upper() + "; ".join(defined)[1:] + ". " if defined else "")
+        + "Stride-to-stride variability of a time series (stride time, stance time) is the robust SD of its "
         "successive differences (1.4826 × median absolute deviation) divided by √2 and by its median; timing "
         "variability is the mean of the stride-time and stance-time values over both feet.")
     parts.append(

@@ -379,6 +379,19 @@ def _deviation(rule: FootRule, this: float, other: float) -> float:
     return (this - other) * rule.scale
 
 
+def rule_unavailable(rule: FootRule, session: SessionMetrics) -> str:
+    """Why the recording's units or sensor layout rule ``rule`` out, whatever the walk ("" when they do not)."""
+    if rule.calibrated_only and session.force_unit != "BW":
+        return ("needs forces calibrated to body weight; this recording is in arbitrary units (uncalibrated sensors "
+                "are not linear in force)")
+    if rule.needs_cop and not session.cop_ml_ok:
+        return ("the sensor layout lacks medial and lateral sensors at both heel and forefoot, which medial-lateral "
+                "COP needs")
+    if rule.region and not session.layout.region_mask(rule.region).any():
+        return f"the sensor layout has no {rule.region.replace('_', ' ')} sensor"
+    return ""
+
+
 def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: FindingParams,
                reference: ReferenceSet | None, baseline: SessionMetrics | None,
                values: Mapping[str, Mapping[str, np.ndarray]],
@@ -388,14 +401,9 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
     threshold = float(getattr(params, rule.threshold))
     other_side = _OTHER[side]
     foot = session.feet[side]  # evaluate() passes the session's own sides
-    if rule.calibrated_only and session.force_unit != "BW":
-        return NotAssessed(rule.code, side, "needs forces calibrated to body weight; this recording is in "
-                                            "arbitrary units (uncalibrated sensors are not linear in force)")
-    if rule.needs_cop and not session.cop_ml_ok:
-        return NotAssessed(rule.code, side, "the sensor layout lacks medial and lateral sensors at both heel and "
-                                            "forefoot, which medial-lateral COP needs")
-    if rule.region and not session.layout.region_mask(rule.region).any():
-        return NotAssessed(rule.code, side, f"the sensor layout has no {rule.region.replace('_', ' ')} sensor")
+    unavailable = rule_unavailable(rule, session)
+    if unavailable:
+        return NotAssessed(rule.code, side, unavailable)
     if foot.n_steps < params.min_steps:
         return NotAssessed(rule.code, side, f"only {foot.n_steps} usable steps on the {side} foot "
                                             f"(at least {params.min_steps} needed)")
@@ -1287,24 +1295,51 @@ def rules_methods_text(session: SessionMetrics, params: FindingParams | None = N
     real = reference is not None and reference.kind == "real"
     z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
     z_two = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 4))
-    cut_offs = (f"{params.cop_ml_diff_pct:g}% of ball width for the COP offset, symmetry indices of "
-                f"{params.midfoot_si_pct:g}% (midfoot), {params.heel_si_pct:g}% (heel), {params.toe_si_pct:g}% "
-                f"(hallux, lesser toes) and {params.loading_rate_si_pct:g}% (loading rate), and "
-                f"{params.valley_ratio_diff:g} for the valley ratio")
+    # only the rules this recording's units and sensor layout allow are described (a gaitndd foot switch, one
+    # sensor a foot in au, has none: its methods described COP, share and force-curve cut-offs it never applied)
+    usable = [rule for rule in FOOT_RULES if not rule_unavailable(rule, session)]
+    cop_ok = any(rule.needs_cop for rule in usable)
+    regions = {rule.region for rule in usable if rule.region}
+    curve_ok = any(rule.calibrated_only for rule in usable)
+    indices = [f"{v:g}% ({name})" for v, name in ((params.midfoot_si_pct, "midfoot"), (params.heel_si_pct, "heel"))
+               if name in regions]
+    toes = [name.replace("_", " ") for name in ("hallux", "lesser_toes") if name in regions]
+    if toes:
+        indices.append(f"{params.toe_si_pct:g}% ({', '.join(toes)})")
+    if curve_ok:
+        indices.append(f"{params.loading_rate_si_pct:g}% (loading rate)")
+    pieces = ([f"{params.cop_ml_diff_pct:g}% of ball width for the COP offset"] if cop_ok else []) + (
+        [f"symmetry indices of {_listed(indices)}"] if indices else []) + (
+        [f"{params.valley_ratio_diff:g} for the valley ratio"] if curve_ok else [])
+    cut_offs = ", ".join(pieces[:-1]) + (", and " if len(pieces) > 2 else " and ") + pieces[-1] if len(pieces) > 1 \
+        else "".join(pieces)
     scatter = f"{params.step_t_min:g} standard errors of the step-to-step scatter"
     mdc_text = (f" and its minimal detectable change (MDC95, {mdc.description})" if mdc is not None
                 else " (no measured repeatability for this layout)")
     parts: list[str] = []
-    if real and reference is not None:
+    if not usable:
+        parts.append("No foot rule can be applied to this recording (its units and sensor layout rule each out: see "
+                     "Not assessed).")
+    elif real and reference is not None:
+        subject = " and ".join(name for name, ok in (("the regional shares", bool(regions)), ("the COP offset", cop_ok))
+                               if ok)
+        clauses = []
+        if subject:
+            clauses.append(
+                f"for {subject} the difference between the feet must lie beyond the controls' healthy left/right "
+                f"differences, in place of a fixed cut-off (mean ± {z:.2f} SD of their mirrored differences, a "
+                f"two-sided 99% interval"
+                + (f"; for a share either its symmetry index or its difference in share points may flag, each at "
+                   f"± {z_two:.2f} SD so that the two together flag no more healthy feet than one" if regions else "")
+                + ")")
+        if curve_ok:
+            clauses.append(f"for the loading rate and the valley ratio the left/right index must lie beyond both the "
+                           f"fixed cut-off and the controls' indices (mean ± {z:.2f} SD)")
+        clauses.append("where the controls hold only each foot's values, the foot must lie beyond their 1st/99th "
+                       "percentile")
         parts.append(
-            f"Foot rules, against the real controls of the layout ({reference.name}): for the regional shares and "
-            f"the COP offset the difference between the feet must lie beyond the controls' healthy left/right "
-            f"differences, in place of a fixed cut-off (mean ± {z:.2f} SD of their mirrored differences, a two-sided "
-            f"99% interval; for a share either its symmetry index or its difference in share points may flag, each "
-            f"at ± {z_two:.2f} SD so that the two together flag no more healthy feet than one); for the loading "
-            f"rate and the valley ratio the left/right index must lie beyond both the fixed cut-off and the "
-            f"controls' indices (mean ± {z:.2f} SD); where the controls hold only each foot's values, the foot must "
-            f"lie beyond their 1st/99th percentile. Every difference must also exceed {scatter}{mdc_text}, and the "
+            f"Foot rules, against the real controls of the layout ({reference.name}): {'; '.join(clauses)}. Every "
+            f"difference must also exceed {scatter}{mdc_text}, and the "
             f"flagged foot must depart from the controls' median in the rule's direction, further than the other "
             f"foot departs the other way. The fixed cut-offs are {cut_offs}; change against a baseline is judged "
             f"by them and the MDC95. Both feet beyond the controls' 1st/99th percentile is a bilateral finding "
@@ -1315,6 +1350,10 @@ def rules_methods_text(session: SessionMetrics, params: FindingParams | None = N
                  f"{reference.name} (not real people) [13]")
         parts.append(f"Foot rules compare each foot with the other foot (and with the baseline when given) with "
                      f"cut-offs of {cut_offs}; every difference must also exceed {scatter}{mdc_text}{where}.")
+    if session.force_unit != "BW":
+        parts.append("Load asymmetry and antalgic gait compare forces between the feet and need calibrated forces: "
+                     "not applied to this recording.")
+        return " ".join([*parts, _irregular_methods(params)])
     impulse_mdc = mdc.session_mdc("impulse_si_pct") if mdc is not None else None
     load = (f"Load asymmetry needs all of: |SI| of impulse per step above {params.load_si_pct:g}% (a conventional, "
             f"arbitrary cut-off [53]) and beyond {scatter}")
@@ -1334,11 +1373,20 @@ def rules_methods_text(session: SessionMetrics, params: FindingParams | None = N
     parts.append(f"Antalgic gait needs, on the same foot, stance-time SI ≤ −{params.antalgic_stance_si_pct:g}% and "
                  f"peak-force SI ≤ −{params.antalgic_peak_si_pct:g}%, each beyond {scatter}"
                  f"{' and beyond its MDC95 where measured' if mdc is not None else ''}.")
-    parts.append(f"Irregular timing needs the timing variability at {params.irregular_factor:g}× the real controls' "
-                 f"median or more [64] (the layout's controls, else every real control), from at least 10 walking "
-                 f"strides (fewer than about {params.min_variability_strides} lower confidence [77]), judged only "
-                 f"when one sample interval adds at most {params.variability_resolution_max_pct:g}% to it.")
+    parts.append(_irregular_methods(params))
     return " ".join(parts)
+
+
+def _listed(items: Sequence[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _irregular_methods(params: FindingParams) -> str:
+    return (f"Irregular timing needs the timing variability at {params.irregular_factor:g}× the real controls' "
+            f"median or more [64] (the layout's controls, else every real control), from at least 10 walking "
+            f"strides (fewer than about {params.min_variability_strides} lower confidence [77]), judged only "
+            f"when one sample interval adds at most {params.variability_resolution_max_pct:g}% to it.")
 
 
 def whole_foot_note(session: SessionMetrics, reference: ReferenceSet,
