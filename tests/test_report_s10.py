@@ -201,3 +201,19 @@ def test_a_calibrated_report_describes_the_rules_its_layout_allows(shared_data):
             "(heel) and 25% (loading rate), and 0.1 for the valley ratio;") in methods
     assert "for the regional shares and the COP offset the difference between the feet must lie beyond" in methods
     assert "Load asymmetry needs all of" in methods and "Antalgic gait needs" in methods
+
+
+def test_an_uncalibrated_walk_with_standing_says_why_its_standing_split_is_not_shown(shared_data):
+    """als10 stands 5.7 s (insole analyze prints "Standing (5.7 s): left 49.3% / right 50.7%; uncalibrated insoles:
+    see the note above"; the batch sets it NaN); the report leaves the split out and says why, once, in the units
+    line. A recording with no standing (stappone) has no such line."""
+    report = _report(shared_data / "gaitndd-cohort" / "als10.hea")
+    standing = report.session.analysis.summary.standing
+    assert standing["uncalibrated_force"] is True and round(standing["duration_s"], 1) == 5.7
+    units = report.to_dict()["units"]["statement"]
+    assert units.endswith(" The standing left/right split that insole analyze prints is not shown: it compares the "
+                          "two insoles' readings, which need not share one scale.")
+    assert units.count("standing") == 1
+    other = _report(shared_data / "vendor-exports" / "stappone_example.csv")
+    assert other.session.force_unit == "au" and not other.session.analysis.summary.standing
+    assert "standing" not in other.to_dict()["units"]["statement"]

@@ -1434,6 +1434,9 @@ UNCALIBRATED_ONE_SENSOR_STATEMENT = (
     "and impulse (and their symmetry indices) are not shown; force curves are in au and show shape only. Timing is "
     "shown: with one sensor a foot there is no centre of pressure, no region to share the load and no load map. No "
     "load is compared between the feet, where a difference between the two insoles' gains would read as one.")
+# why the page has no standing left/right split, said where the units are (``insole analyze`` prints it with a caveat)
+UNCALIBRATED_STANDING = ("The standing left/right split that insole analyze prints is not shown: it compares the "
+                         "two insoles' readings, which need not share one scale.")
 
 
 def shown_measures(session: SessionMetrics) -> dict[str, bool]:
@@ -1478,6 +1481,9 @@ def units_statement(session: SessionMetrics) -> dict[str, Any]:
                          + (" are" if shown["cop"] or shown["shares"] else " is") + " shown"
                          + ("" if shown["cop"] else " (this layout cannot locate a centre of pressure)")
                          + ("" if shown["shares"] else " (this layout has no regions to share the load)")))
+        standing = (session.analysis.summary.standing if session.analysis is not None else None)
+        if standing:
+            statement = f"{statement} {UNCALIBRATED_STANDING}"
         return {"force_unit": "au", "calibrated": False, "statement": statement}
     how = {"given": "the given body mass", "estimated": "a body weight estimated from the walk's own load"}.get(
         str(session.body_weight_source), "the body weight")
