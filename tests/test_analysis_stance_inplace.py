@@ -167,3 +167,32 @@ def test_cop_at_some_samples_equals_the_whole_paths_there_whatever_the_last_bloc
         others[samples] = False
         assert _same(x[samples], whole_x[samples]) and _same(y[samples], whole_y[samples]), count
         assert np.isnan(x[others]).all() and np.isnan(y[others]).all(), count
+
+
+def test_group_pti_with_curves_made_in_place_equals_the_sums_of_the_group_curves() -> None:
+    from insole import builtin_layouts
+    from insole.analysis._regions import _group_curves, _group_pti, available_groups
+    from insole.analysis._segments import reduce_intervals
+
+    rng = np.random.default_rng(61)
+    checked = 0
+    for name in builtin_layouts():
+        layout = get_layout(name)
+        k = layout.n_sensors
+        for used in (np.ones(k, dtype=bool), rng.random(k) < 0.7, rng.random(k) < 0.4):
+            groups = available_groups(layout, used)
+            n = 3000
+            pressure = np.abs(rng.normal(100, 80, (k, n))).astype(np.float32)
+            pressure[rng.random(pressure.shape) < 0.3] = 0.0
+            before = pressure.copy()
+            hs = np.sort(rng.choice(n - 100, size=20, replace=False))
+            to = np.minimum(hs + rng.integers(1, 100, size=20), n)
+            to[-1] = n  # a stance to the recording's end
+            found = _group_pti(pressure, groups, hs, to)
+            assert _same(pressure, before)  # the sensors' rows are only read
+            curves = _group_curves(pressure, groups)
+            assert list(found) == list(curves)
+            for group, curve in curves.items():
+                assert _same(found[group], reduce_intervals(np.add, curve, hs, to)), (name, group)
+                checked += 1
+    assert checked > 20
