@@ -17,13 +17,13 @@ GAITPDB = REPO / "recordings" / "gaitpdb_GaCo01_01_60s.parquet"
 COHORT = shared_data_dir() / "gaitpdb-cohort"
 
 
-@pytest.mark.parametrize("command", ["analyze", "dashboard"])
+@pytest.mark.parametrize("command", ["analyze", "dashboard", "report"])
 @pytest.mark.parametrize("value", ["0", "-70", "500", "nan"])
 def test_an_implausible_mass_names_the_option_not_the_file(capsys, tmp_path: Path, command: str, value: str) -> None:
     """`--mass-kg 0` is the option's fault: one line naming the option and the range, not the recording (it was
     "good.parquet: --mass-kg 0 is not a plausible body mass", as if the file were bad)."""
     argv = [command, str(GAITPDB), "--mass-kg", value]
-    if command == "dashboard":
+    if command in ("dashboard", "report"):
         argv += ["--out", str(tmp_path / "d.html")]
     code = main(argv)
     captured = capsys.readouterr()

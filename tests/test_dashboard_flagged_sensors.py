@@ -52,7 +52,7 @@ def test_pedar_rows_resting_on_flagged_sensors_are_marked(pedar: dict) -> None:
     assert rows["toes_share_pct"] == {"left": ["s88", "s89", "s95", "s99"], "right": ["s83"]}
     assert rows["heel_share_pct"] == {}
     # whole-foot forces and the centre of pressure rest on every sensor of the foot
-    for metric in ("max_force_n", "impulse_n_s", "loading_rate_n_s", "cop_path_length_mm"):
+    for metric in ("max_force_bw", "impulse_bw_s", "loading_rate_bw_s", "cop_path_length_mm"):
         assert rows[metric] == {"left": LEFT_FLAT, "right": RIGHT_FLAT}, metric
     # timing rests on the foot's total load crossing a threshold, on no one sensor
     for metric in ("stance_time_s", "swing_time_s", "step_time_s", "double_support_s"):

@@ -445,14 +445,16 @@ def test_moticon_load_chart_is_the_force_the_table_reports() -> None:
     assert payload["load"]["unit"] == "N"
     assert payload["figures"]["force"]["layout"]["yaxis"]["title"]["text"] == "force (N), less zero offset"
     rows = {r["metric"]: r for r in payload["symmetry"]}
-    assert rows["max_force_n"]["unit"] == metric_unit("max_force_n") == "N"
+    # the table gives forces in body weights (its walk's own load here: no body mass), as the stride table does
+    assert rows["max_force_bw"]["unit"] == metric_unit("max_force_bw") == "BW"
+    weight_n = analysis.summary.body_weight["value"]
     for side in ("left", "right"):
         foot = recording.samples(side)
         channel = np.where(foot.valid, foot.channels["vendor_total_force_n"], np.nan)
         offset = payload["load"]["zero_offsets"][side]
         np.testing.assert_allclose(_chart_load(payload, side), channel - offset, rtol=0, atol=1e-3, equal_nan=True)
-        # the table's mean peak force of the used strides lies within the chart's range of the same force
-        assert 0 < rows["max_force_n"][f"{side}_mean"] <= np.nanmax(_chart_load(payload, side))
+        # the table's mean peak force of the used strides, in N, lies within the chart's range of the same force
+        assert 0 < rows["max_force_bw"][f"{side}_mean"] * weight_n <= np.nanmax(_chart_load(payload, side))
 
 
 @pytest.mark.browser

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from insole._cli._arguments import MASS_KG_HELP, FormatChoices
+from insole._cli._arguments import MASS_KG_HELP, FormatChoices, check_body_mass_kg
 from insole._cli._outputs import add_force_option, check_outputs, printable
 from insole._errors import InputError, RecordingError, require_extra
 
@@ -60,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
     require_extra("report")
     from insole.report import discard_prestarted_pdf, prestart_pdf, write_report
 
-    if args.mass_kg is not None and not (0 < args.mass_kg < 500):
-        raise InputError(args.path, f"--mass-kg {args.mass_kg:g} is not a plausible body mass")
+    check_body_mass_kg(args.mass_kg)  # the option's fault, named as such (not the file's)
     # Chromium starts (about half a second) while the recording is read and analysed, and prints the page once it
     # is written (insole/report/_pdf.py); a browser that cannot start leaves the print to the command-line way.
     if args.pdf is not None:
