@@ -36,6 +36,7 @@ import functools
 import numpy as np
 
 from insole._layout import SensorLayout
+from insole.analysis._force import FeatureWork
 from insole.analysis._segments import interval_windows, window_index
 
 __all__ = ["cop_path", "cop_features", "cop_capability", "cop_ml_assessable"]
@@ -176,11 +177,13 @@ def cop_features(
     cpei_possible: bool,
     index: tuple[np.ndarray, np.ndarray] | None = None,
     force_windows: np.ndarray | None = None,
+    work: FeatureWork | None = None,
 ) -> dict[str, np.ndarray]:
     """The per-stance gait-line features of the module's docstring, one array each.
 
     ``index``: ``window_index(hs, to)``, and ``force_windows``: ``interval_windows(force, hs, to)``, when the
-    caller has them already (neither is changed).
+    caller has them already (neither is changed). ``work``: arrays of the windows' shape to work in (a caller's,
+    reused block after block; overwritten), else new ones.
     """
     m = hs.size
     names: tuple[str, ...] = (
@@ -197,7 +200,9 @@ def cop_features(
     wy = interval_windows(cop_y, hs, to, index=index)
     wf = force_windows if force_windows is not None else interval_windows(force, hs, to, index=index)
     m, width = wx.shape
-    has = np.isfinite(wx)
+    if work is None:
+        work = FeatureWork.for_windows(wx.shape)
+    has = np.isfinite(wx, out=work.other_flags)
     any_cop = has.any(axis=1)
     rows = np.arange(m)
     first = np.argmax(has, axis=1)
@@ -213,8 +218,7 @@ def cop_features(
     # two (stances x longest stance) float work arrays and a boolean one for every step below, instead of a new
     # array per step (np.where's, np.diff's, the copies and masks); the steps' (stances x longest - 1) arrays are
     # contiguous ones at the start of the same memory
-    work_a, work_b = np.empty((m, width)), np.empty((m, width))
-    flags = np.empty((m, width), dtype=bool)
+    work_a, work_b, flags = work.a, work.b, work.flags
     with np.errstate(all="ignore"):
         highest = np.nanmax(_where(has, wy, -np.inf, work_a), axis=1)
         out["gait_line_width_mm"] = np.where(any_cop, highest - np.nanmin(_where(has, wy, np.inf, work_a), axis=1),

@@ -24,16 +24,17 @@ import numpy as np
 
 from insole.analysis._segments import interval_windows, nan_to_num_inplace
 
-__all__ = ["StanceGrid", "force_features", "normalised_curves", "stance_grid", "valley_ratio"]
+__all__ = ["FeatureWork", "StanceGrid", "force_features", "normalised_curves", "stance_grid", "valley_ratio"]
 
 
 def force_features(
     force: np.ndarray, hs: np.ndarray, to: np.ndarray, sample_rate_hz: float, body_weight: float, calibrated: bool,
-    windows: np.ndarray | None = None,
+    windows: np.ndarray | None = None, work: FeatureWork | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-contact force-curve features; ``hs``/``to`` are sample indices with ``hs < to``.
 
-    ``windows``: ``interval_windows(force, hs, to)`` when the caller has it already (it is not changed).
+    ``windows``: ``interval_windows(force, hs, to)`` when the caller has it already (it is not changed); ``work``:
+    arrays of the windows' shape to work in (a caller's, reused block after block; overwritten), else new ones.
     """
     m = hs.size
     out: dict[str, np.ndarray] = {}
@@ -46,24 +47,23 @@ def force_features(
     length = to - hs
     column = np.arange(windows.shape[1])[None, :]
     half = (length // 2)[:, None]
-    # one (m, L) float and two boolean work arrays for every step below (each step's array was a new one): ``work``
+    # one (m, L) float and two boolean work arrays for every step below (each step's array was a new one): ``values``
     # holds the windows with the samples a step must not pick set to -inf / inf / 0, ``mask`` and ``inside`` the
     # samples it may
-    work = np.empty(windows.shape)
-    mask = np.empty(windows.shape, dtype=bool)
-    inside = np.less(column, length[:, None], out=np.empty(windows.shape, dtype=bool))
+    arrays = work if work is not None else FeatureWork.for_windows(windows.shape)
+    values, mask, inside = arrays.a, arrays.flags, np.less(column, length[:, None], out=arrays.other_flags)
     # the first peak in the first half, the second in the second (the first half lies inside: half <= length)
-    p1 = np.argmax(_kept(windows, np.less(column, half, out=mask), -np.inf, work), axis=1)
+    p1 = np.argmax(_kept(windows, np.less(column, half, out=mask), -np.inf, values), axis=1)
     np.greater_equal(column, half, out=mask)
     mask &= inside
-    p2 = np.argmax(_kept(windows, mask, -np.inf, work), axis=1)
+    p2 = np.argmax(_kept(windows, mask, -np.inf, values), axis=1)
     rows = np.arange(m)
     f1 = windows[rows, p1]
     f2 = windows[rows, p2]
     # the valley between the two peaks (``inside``, not needed any more, takes the second bound's mask)
     np.greater_equal(column, p1[:, None], out=mask)
     mask &= np.less_equal(column, p2[:, None], out=inside)
-    v = np.argmin(_kept(windows, mask, np.inf, work), axis=1)
+    v = np.argmin(_kept(windows, mask, np.inf, values), axis=1)
     fv = windows[rows, v]
     stance_samples = np.maximum(length, 1)
     dt = 1.0 / sample_rate_hz
@@ -71,14 +71,14 @@ def force_features(
     bw = body_weight if (body_weight and np.isfinite(body_weight) and body_weight > 0) else np.nan
     unit_n = 1.0 if calibrated else np.nan
     # the windows are NaN past each stance's end already: they are their own stance-only values. np.nanmean's and
-    # np.nansum's steps, in ``work``: the windows with NaN as zero (which the stance-only values are past the end as
+    # np.nansum's steps, in ``values``: the windows with NaN as zero (which the stance-only values are past the end as
     # well), their sum (the impulse's and the mean's) and the count of non-NaN samples
     largest = np.nanmax(windows, axis=1)
-    np.copyto(work, windows)
-    missing = np.isnan(work, out=mask)
+    np.copyto(values, windows)
+    missing = np.isnan(values, out=mask)
     count = windows.shape[1] - missing.sum(axis=1, dtype=np.intp)
-    np.copyto(work, 0, where=missing)
-    total = work.sum(axis=1)
+    np.copyto(values, 0, where=missing)
+    total = values.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_force = np.divide(total, count, out=np.empty(m), casting="unsafe")
     out["max_force_n"] = largest * unit_n
@@ -119,6 +119,24 @@ _COLUMNS = (
     "second_peak_n", "second_peak_bw", "second_peak_pct",
     "impulse_n_s", "impulse_bw_s", "loading_rate_n_s", "loading_rate_bw_s", "valley_ratio",
 )
+
+
+class FeatureWork(NamedTuple):
+    """Work arrays of one block of stance windows (stances x longest stance), C-contiguous: two float and two
+    boolean. ``force_features`` works in ``a``, ``flags`` and ``other_flags``; ``cop_features`` in all four."""
+
+    a: np.ndarray
+    b: np.ndarray
+    flags: np.ndarray
+    other_flags: np.ndarray
+
+    @classmethod
+    def for_windows(cls, shape: tuple[int, ...]) -> FeatureWork:
+        return cls(np.empty(shape), np.empty(shape), np.empty(shape, dtype=bool), np.empty(shape, dtype=bool))
+
+    def head(self, rows: int) -> FeatureWork:
+        """The same memory as arrays of the first ``rows`` rows (the rows of a shorter block)."""
+        return FeatureWork(*(part[:rows] for part in self))
 
 
 def valley_ratio(first_peak: np.ndarray, valley: np.ndarray, second_peak: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from insole._layout import SensorLayout
 from insole._recording import Recording
 from insole.analysis._cop import cop_capability, cop_features, cop_path
 from insole.analysis._events import Contacts
-from insole.analysis._force import StanceGrid, force_features, normalised_curves, stance_grid
+from insole.analysis._force import FeatureWork, StanceGrid, force_features, normalised_curves, stance_grid
 from insole.analysis._params import AnalysisParams
 from insole.analysis._prepare import FootLoads, stance_peaks
 from insole.analysis._regions import (
@@ -212,14 +212,17 @@ def _curve_features(foot: FootLoads, a: np.ndarray, b: np.ndarray, bw: float,
     fs, calibrated = foot.sample_rate_hz, foot.force_unit == "N"
     width = int((b - a).max()) if a.size else 0
     parts: list[dict[str, np.ndarray]] = []
+    # one set of work arrays for both features of every block (the rows of a shorter block at their start)
+    work = FeatureWork.for_windows((min(a.size, _FEATURE_BLOCK), width))
     for start in range(0, a.size, _FEATURE_BLOCK) if a.size else [0]:
         a_k, b_k = a[start:start + _FEATURE_BLOCK], b[start:start + _FEATURE_BLOCK]
         index = _window_index(a_k, b_k, width)
         windows = interval_windows(foot.force, a_k, b_k, index=index)
-        part = force_features(foot.force, a_k, b_k, fs, bw, calibrated=calibrated, windows=windows)
+        block_work = work.head(a_k.size)
+        part = force_features(foot.force, a_k, b_k, fs, bw, calibrated=calibrated, windows=windows, work=block_work)
         if cop_xy is not None:
             part.update(cop_features(cop_xy[0], cop_xy[1], foot.force, a_k, b_k, layout, cpei_ok, index=index,
-                                     force_windows=windows))
+                                     force_windows=windows, work=block_work))
         parts.append(part)
         del index, windows
     if len(parts) == 1:
