@@ -4,6 +4,9 @@
    1 failed" (exit 1, a progress bar, ``<out>.errors.csv``), and the errors table left behind refused the corrected
    re-run. Now: one line naming the input, exit 2, nothing written. A recording that exists but cannot be read stays
    a failed recording (exit 1, errors table), also on its own.
+2. Byte-identical copies of one recording (good.parquet, g2.parquet, td/strides.parquet) were three rows without a
+   word, weighting any cohort statistic. Now ``duplicate_of`` names the first of them in the others' rows, a note
+   names the copies, and ``insole cohort`` counts each recording once.
 3. The tables ``insole analyze --tables`` wrote into the studied folder became 11 failed recordings "not written by
    insole". Tables insole wrote (listed in the tables.json beside them; a batch's cohort table) are now skipped with
    a note, and named alone they are an error that says what they are.
@@ -21,12 +24,15 @@ import pytest
 from _data import shared_data_dir
 
 from insole import InputError
-from insole.batch import read_cohort, run_batch
+from insole.batch import CohortParams, compare_cohort, read_cohort, run_batch
+from insole.batch._discover import Candidate, content_digest, content_files
+from insole.batch._run import _recording_identity
 from insole.io import load, write_parquet
 
 SHARED = shared_data_dir()
 BIN = Path(sys.executable).parent
 WALK = SHARED / "moticon-opengo" / "walk_data_with_events" / "text_export.txt"  # a 5 s Moticon walk
+NDD = SHARED / "gaitndd"  # PhysioNet records: .hea header, .let/.rit signals
 
 
 def _insole(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -128,7 +134,7 @@ def test_tables_insole_wrote_in_the_folder_are_skipped_with_a_note_not_failed(tm
     cohort, provenance = read_cohort(out)
     assert sorted(cohort["path"]) == [str(study / "copy" / "strides.parquet"), str(study / "text_export.txt")]
     assert pd.read_csv(tmp_path / "cohort.errors.csv").empty
-    assert provenance["counts"]["insole_tables_skipped"] == 12
+    assert provenance["insole_tables_skipped"] == 12
     notes = [line for line in done.stderr.splitlines() if line.startswith("  note: ")]
     assert len(notes) == 1, done.stderr
     assert notes[0].startswith("  note: 12 Parquet tables that insole wrote (")
@@ -172,3 +178,81 @@ def test_a_parquet_table_of_another_writer_is_still_an_error_row(tmp_path: Path)
     assert errors[["path", "reason"]].values.tolist() == [
         [str(tmp_path / "strides.parquet"), "Parquet file was not written by insole (no insole metadata)"]
     ]
+
+
+# ---------------------------------------------------------------- 2. copies of one recording
+
+
+def _copy_record(name: str, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in (".hea", ".let", ".rit"):
+        shutil.copy(NDD / f"{name}{suffix}", folder)
+    shutil.copy(NDD / "subject-description.txt", folder)  # the subject facts (read by the importer)
+
+
+def test_copies_of_a_recording_are_named_and_counted_once(tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    (study / "a").mkdir(parents=True)
+    shutil.copy(WALK, study / "a" / "walk.txt")
+    (study / "b").mkdir()
+    shutil.copy(WALK, study / "b" / "walk.txt")  # the same name in another folder
+    shutil.copy(WALK, study / "b" / "renamed.txt")  # renamed
+    _copy_record("control1", study / "ndd")
+    _copy_record("control1", study / "ndd_copy")
+    with open(study / "ndd_copy" / "subject-description.txt", "a") as table:  # another table: still a copy
+        table.write("\n")
+    _copy_record("hunt1", study / "ndd")  # a different record
+    out = tmp_path / "cohort.parquet"
+    done = _insole("batch", str(study), "--out", str(out), "--quiet", "--no-cache")
+    assert done.returncode == 0, done.stderr
+    cohort, provenance = read_cohort(out)
+    a, b, renamed = (str(study / f) for f in ("a/walk.txt", "b/walk.txt", "b/renamed.txt"))
+    c1, c1_copy = str(study / "ndd" / "control1.hea"), str(study / "ndd_copy" / "control1.hea")
+    # rows in the table's order (recording_id, then path); the first of each set of copies has duplicate_of empty
+    assert cohort[["path", "duplicate_of"]].values.tolist() == [
+        [c1, ""],
+        [c1_copy, c1],
+        [str(study / "ndd" / "hunt1.hea"), ""],
+        [renamed, ""],
+        [a, renamed],
+        [b, renamed],
+    ]
+    assert list(cohort.columns[cohort.columns.get_loc("size_bytes") :][:2]) == ["size_bytes", "duplicate_of"]
+    assert provenance["duplicate_rows"] == 3
+    notes = [line for line in done.stderr.splitlines() if line.startswith("  note: ")]
+    assert notes == [
+        f"  note: 3 recordings are copies of another in this batch, byte for byte (the same SHA-256): {c1_copy} of "
+        f"{c1}; {a}, {b} of {renamed}. Each copy keeps its row, with duplicate_of naming the first; leave the rows "
+        "with a duplicate_of out of a cohort statistic, or that recording counts more than once"
+    ]
+    # the copies' analyses are the same numbers (the same bytes, read alike)
+    walks = cohort.set_index("path").loc[
+        [renamed, a, b], ["left_strides_detected", "stride_time_s", "cadence_steps_per_min"]
+    ]
+    assert len(walks.drop_duplicates()) == 1
+
+    # insole cohort counts each recording once
+    grouped = cohort.assign(arm=["x", "x", "y", "y", "y", "y"])
+    comparison = compare_cohort(grouped, CohortParams(group_by="arm", bootstrap=200))
+    assert comparison.group_sizes == {"x": 1, "y": 2}
+    assert comparison.notes[-1] == (
+        "3 row(s) of the table are copies of another recording in it, byte for byte (duplicate_of), and are left "
+        f"out so that each recording counts once: control1 ({c1_copy}), walk ({a}), walk ({b})"
+    )
+
+
+def test_a_wfdb_record_is_the_same_recording_only_with_the_same_signals(tmp_path: Path) -> None:
+    _copy_record("control1", tmp_path / "one")
+    _copy_record("control1", tmp_path / "two")
+    _copy_record("control1", tmp_path / "three")
+    signal = tmp_path / "three" / "control1.rit"
+    signal.write_bytes(signal.read_bytes()[:-2] + b"\x00\x00")  # the same header, another right foot
+
+    def identity(folder: str) -> str:
+        path = tmp_path / folder / "control1.hea"
+        files = content_files(path)
+        memo: dict[Path, str] = {}
+        content_digest(files, memo)
+        return _recording_identity(Candidate(path, "gaitndd"), files, memo)
+
+    assert identity("one") == identity("two") != identity("three")

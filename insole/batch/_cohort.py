@@ -432,6 +432,7 @@ def compare_cohort(cohort: pd.DataFrame, params: CohortParams, *, provenance: Ma
                    join: JoinReport | None = None) -> CohortComparison:
     """Compare the groups of ``params.group_by`` (see the module docstring); ValueError for an unusable request."""
     group_column = _resolve_column(cohort, params.group_by, "--group-by")
+    cohort, copies = _without_copies(cohort)
     labels = cohort[group_column].map(_label)
     excluded = tuple(str(r) for r in cohort.loc[labels.isna(), "recording_id"])
     kept = cohort[labels.notna()]
@@ -501,6 +502,10 @@ def compare_cohort(cohort: pd.DataFrame, params: CohortParams, *, provenance: Ma
     if excluded:
         notes.append(f"{len(excluded)} recording(s) without a value in {group_column!r} are left out: "
                      + ", ".join(excluded[:20]) + (" ..." if len(excluded) > 20 else ""))
+    if copies:
+        notes.append(f"{len(copies)} row(s) of the table are copies of another recording in it, byte for byte "
+                     "(duplicate_of), and are left out so that each recording counts once: "
+                     + ", ".join(copies[:20]) + (" ..." if len(copies) > 20 else ""))
     return CohortComparison(
         params=CohortParams(
             **{**params.to_dict(), "group_by": group_column, "extra_metrics": tuple(params.extra_metrics)}
@@ -519,6 +524,16 @@ def compare_cohort(cohort: pd.DataFrame, params: CohortParams, *, provenance: Ma
         join=join,
         notes=tuple(notes),
     )
+
+
+def _without_copies(cohort: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The cohort less the rows ``insole batch`` marked as copies of another row's recording (``duplicate_of``),
+    and those rows' ``recording_id (path)``. A table from before that column is returned whole."""
+    if "duplicate_of" not in cohort.columns:
+        return cohort, ()
+    marked = cohort["duplicate_of"].map(lambda v: isinstance(v, str) and v not in ("", "nan", "None")).astype(bool)
+    copies = tuple(f"{r} ({p})" for r, p in zip(cohort.loc[marked, "recording_id"], cohort.loc[marked, "path"]))
+    return cohort[~marked], copies
 
 
 def _finding_shares(cohort: pd.DataFrame, labels: pd.Series, groups: Sequence[str]) -> pd.DataFrame:

@@ -27,6 +27,7 @@ that a spreadsheet would run as a formula get a leading quote
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import sys
@@ -48,6 +49,7 @@ from insole._version import __version__
 from insole.analysis import AnalysisParams
 from insole.batch._cache import ROW_SCHEMA_VERSION, BatchCache, cache_key
 from insole.batch._discover import (
+    _WFDB_SIGNAL_SUFFIXES,
     BATCH_TABLE_KEY,
     Candidate,
     Discovery,
@@ -187,7 +189,7 @@ def run_batch(
         notes.append(own_note)
     errors = [error_record(str(p.path), p.format, p.error_type, p.reason, "discover") for p in found.problems]
 
-    pending, rows, stride_tables, hash_errors = _plan(found, params, findings, strides, refresh, store)
+    pending, rows, stride_tables, hash_errors, identity = _plan(found, params, findings, strides, refresh, store)
     errors.extend(hash_errors)
     n_cached = len(rows)
     jobs = [
@@ -229,7 +231,9 @@ def run_batch(
         if bar is not None:
             bar.close()
 
-    cohort = cohort_frame(rows)
+    cohort, duplicated = _mark_duplicates(cohort_frame(rows), identity)
+    if duplicated:
+        notes.append(duplicated)
     undescribed = _without_subject_table(rows)
     if undescribed:
         notes.append(undescribed)
@@ -251,8 +255,11 @@ def run_batch(
             "errors": int(len(error_table)),
             "from_cache": int(n_cached),
             "skipped_files": len(found.skipped),
-            "insole_tables_skipped": len(found.own_tables),
         },
+        # beside "counts" (whose keys readers of earlier tables know): tables insole wrote that were not taken
+        # for recordings, and rows whose recording repeats another row's byte for byte (duplicate_of)
+        "insole_tables_skipped": len(found.own_tables),
+        "duplicate_rows": int((cohort["duplicate_of"] != "").sum()) if len(cohort) else 0,
         "tables": {name: path.name for name, path in paths.items()},
         "units": "in the column names (_s, _hz, _n, _kpa, _bw, _pct, ...); docs/batch.md",
         **({"notes": list(notes)} if notes else {}),
@@ -432,12 +439,14 @@ def _plan(found: Discovery, params: AnalysisParams, findings: bool, strides: boo
     rows: list[dict[str, Any]] = []
     stride_tables: dict[str, pd.DataFrame] = {}
     errors: list[dict[str, Any]] = []
-    for candidate, result in zip(found.recordings, digests):
+    identity: dict[str, str] = {}
+    for candidate, files, result in zip(found.recordings, parts, digests):
         if isinstance(result, OSError):
             reason = f"cannot be read ({result.strerror or result})"
             errors.append(error_record(str(candidate.path), candidate.format, "InputError", reason, "discover"))
             continue
         sha256, combined = result
+        identity[str(candidate.path)] = _recording_identity(candidate, files, memo)
         key = cache_key(combined, params.to_dict(), findings)
         hit = None if refresh else store.get(key, strides)
         if hit is None:
@@ -453,7 +462,54 @@ def _plan(found: Discovery, params: AnalysisParams, findings: bool, strides: boo
         rows.append(row)
         if table is not None:
             stride_tables[str(candidate.path)] = table
-    return pending, rows, stride_tables, errors
+    return pending, rows, stride_tables, errors, identity
+
+
+def _recording_identity(candidate: Candidate, files: Sequence[Path], memo: Mapping[Path, str]) -> str:
+    """The bytes that make the recording, as one digest: two files with the same one are the same recording.
+
+    The file's own SHA-256 (the ``sha256`` column); for a WFDB record, also its signal files' (two copies of a
+    header can carry different signals). Names, folders and the description tables beside it do not count: a
+    copy of a file elsewhere, renamed or without its demographics, is still the same walk of the same person."""
+    own = [files[0]]
+    if candidate.format == "gaitndd":
+        own += [f for f in files[1:] if f.suffix.lower() in _WFDB_SIGNAL_SUFFIXES]
+    if len(own) == 1:
+        return memo[own[0]]
+    combined = hashlib.sha256()
+    for path in own:
+        combined.update(f"{path.suffix.lower()}\0{memo[path]}\n".encode())
+    return combined.hexdigest()
+
+
+def _mark_duplicates(cohort: pd.DataFrame, identity: Mapping[str, str]) -> tuple[pd.DataFrame, str | None]:
+    """The cohort with ``duplicate_of`` (after ``size_bytes``), and a note naming the copies, or None.
+
+    Rows whose recordings have the same bytes (``_recording_identity``) are one recording counted more than once:
+    the first in the table's order has ``duplicate_of`` empty, each other names the first's path. Filtering on an
+    empty ``duplicate_of`` keeps every recording once."""
+    if not len(cohort):
+        return cohort, None
+    keys = cohort["path"].map(lambda path: identity.get(str(path), f"path:{path}"))
+    first_path = cohort.groupby(keys, sort=False)["path"].transform("first")
+    duplicate_of = [str(first) if first != path else "" for path, first in zip(cohort["path"], first_path)]
+    at = cohort.columns.get_loc("size_bytes") + 1 if "size_bytes" in cohort.columns else len(cohort.columns)
+    cohort = cohort.copy()
+    cohort.insert(int(at), "duplicate_of", pd.Series(duplicate_of, index=cohort.index, dtype="str"))
+    copies = [d for d in duplicate_of if d]
+    if not copies:
+        return cohort, None
+    groups: dict[str, list[str]] = {}
+    for path, first in zip(cohort["path"], duplicate_of):
+        if first:
+            groups.setdefault(first, []).append(str(path))
+    shown = "; ".join(f"{', '.join(others)} of {first}" for first, others in list(groups.items())[:3])
+    more = f"; and {len(groups) - 3} more" if len(groups) > 3 else ""
+    n = len(copies)
+    note = (f"{n} recording{'s are copies' if n != 1 else ' is a copy'} of another in this batch, byte for byte "
+            f"(the same SHA-256): {shown}{more}. Each copy keeps its row, with duplicate_of naming the first; leave "
+            "the rows with a duplicate_of out of a cohort statistic, or that recording counts more than once")
+    return cohort, note
 
 
 def _progress_bar(total: int, initial: int, enabled: bool, file: Any):
