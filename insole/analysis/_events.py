@@ -50,7 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from insole.analysis._filters import butter_lowpass_sos, zero_phase
+from insole.analysis._filters import butter_lowpass_sos, zero_phase, zero_phase_runs
 from insole.analysis._params import AnalysisParams
 from insole.analysis._segments import (
     count_true_between,
@@ -58,7 +58,6 @@ from insole.analysis._segments import (
     hysteresis_runs,
     interval_argmax,
     last_at_or_before,
-    last_true_at_or_before,
     nan_to_num_inplace,
     next_at_or_after,
     next_true_at_or_after_at,
@@ -126,10 +125,8 @@ def lowpass_by_segment(values: np.ndarray, valid: np.ndarray, sample_rate_hz: fl
     sos = _butter_lowpass(float(cutoff_hz), float(sample_rate_hz))
     padlen = 3 * (2 * len(sos) + 1)
     starts, stops = runs(valid)
-    for start, stop in zip(starts.tolist(), stops.tolist()):  # one call per run of valid data
-        if stop - start > padlen:
-            out[start:stop] = zero_phase(sos, out[start:stop])
-    return out
+    long_enough = (stops - starts) > padlen
+    return zero_phase_runs(sos, out, starts[long_enough], stops[long_enough])  # each run in place
 
 
 @functools.lru_cache(maxsize=32)
@@ -148,10 +145,25 @@ def _bridge_short_gaps(smoothed: np.ndarray, valid: np.ndarray, max_gap: int) ->
     if starts.size == 0:
         return filled, np.zeros(valid.size, dtype=bool)
     short = ((stops - starts) <= max_gap) & (starts > 0)
-    in_short = ~np.isnan(_paint(valid.size, starts[short], stops[short], np.ones(short.sum())))
-    long_gap = ~np.isnan(_paint(valid.size, starts[~short], stops[~short], np.ones((~short).sum())))
-    filled[in_short] = smoothed[last_true_at_or_before(valid)[in_short]]
-    return filled, long_gap
+    # the samples of the short gaps (runs of invalid samples, in order and apart) take the last valid value
+    # before their gap, the sample before its start, by one index per gap sample (no per-sample pass)
+    lengths = (stops - starts)[short]
+    if lengths.size:
+        first = np.cumsum(lengths) - lengths  # where each gap's samples begin in the list of them all
+        at = np.ones(int(lengths.sum()), dtype=np.int64)  # the gap samples, by one cumulative sum of their steps
+        at[first[1:]] = starts[short][1:] - stops[short][:-1] + 1
+        at[0] = starts[short][0]
+        np.cumsum(at, out=at)  # (in place: the steps become the samples)
+        filled[at] = np.repeat(smoothed[starts[short] - 1], lengths)
+    return filled, _runs_mask(valid.size, starts[~short], stops[~short])
+
+
+def _runs_mask(n: int, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """True on the runs ``[starts[k], stops[k])`` (in order and apart, as ``runs`` gives them), False elsewhere."""
+    edges = np.concatenate([[0], np.column_stack([starts, stops]).reshape(-1), [n]])
+    inside = np.zeros(edges.size - 1, dtype=bool)  # each stretch between two edges: a run, or between runs
+    inside[1::2] = True
+    return np.repeat(inside, np.diff(edges))
 
 
 def detect_events(
@@ -226,8 +238,7 @@ def detect_contacts(
         filled = smoothed
     else:
         filled, long_gap = _bridge_short_gaps(smoothed, valid, bridge)
-        if long_gap.any():
-            filled = np.where(long_gap, np.nan, filled)
+        filled[long_gap] = np.nan  # (in place: ``filled`` is the bridging's own copy)
     if calibrated is None:
         calibrated = method == "level"
     # the lowest observed value, of the same values in another order (only a zero's sign could differ, which
