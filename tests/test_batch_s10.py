@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -231,13 +232,27 @@ def test_copies_of_a_recording_are_named_and_counted_once(tmp_path: Path) -> Non
     ]
     assert len(walks.drop_duplicates()) == 1
 
-    # insole cohort counts each recording once
+    # insole cohort counts each recording once: the first labelled row of a recording is kept
     grouped = cohort.assign(arm=["x", "x", "y", "y", "y", "y"])
     comparison = compare_cohort(grouped, CohortParams(group_by="arm", bootstrap=200))
     assert comparison.group_sizes == {"x": 1, "y": 2}
     assert comparison.notes[-1] == (
-        "3 row(s) of the table are copies of another recording in it, byte for byte (duplicate_of), and are left "
-        f"out so that each recording counts once: control1 ({c1_copy}), walk ({a}), walk ({b})"
+        "3 row(s) of the table are copies of another row's recording in the same group, byte for byte "
+        f"(duplicate_of), and are left out so that each recording counts once: control1 ({c1_copy}), "
+        f"walk ({a}), walk ({b})"
+    )
+    # the original without a label, a copy with one: the copy stands for the recording
+    unlabelled_first = cohort.assign(arm=["x", "x", "y", None, "y", "y"])
+    comparison = compare_cohort(unlabelled_first, CohortParams(group_by="arm", bootstrap=200))
+    assert comparison.group_sizes == {"x": 1, "y": 2} and comparison.excluded == ("renamed",)
+    assert comparison.notes[-1].endswith(f"counts once: control1 ({c1_copy}), walk ({b})")
+    # one recording under two groups: no copy is kept
+    conflicting = cohort.assign(arm=["x", "y", "x", "y", "y", "y"])
+    comparison = compare_cohort(conflicting, CohortParams(group_by="arm", bootstrap=200))
+    assert comparison.group_sizes == {"x": 1, "y": 1}
+    assert comparison.notes[-1] == (
+        "1 recording(s) appear byte for byte under more than one group (duplicate_of), so which group they belong "
+        "to cannot be told and every copy is left out: control1 in x, control1 in y"
     )
 
 
@@ -256,3 +271,46 @@ def test_a_wfdb_record_is_the_same_recording_only_with_the_same_signals(tmp_path
         return _recording_identity(Candidate(path, "gaitndd"), files, memo)
 
     assert identity("one") == identity("two") != identity("three")
+
+
+def test_the_gaitpdb_file_that_is_both_a_control_and_a_patient(tmp_path: Path) -> None:
+    # PhysioNet gaitpdb's JuCo26_01.txt (a control) and JuPt01_01.txt (a patient) are the same bytes: its own
+    # SHA256SUMS.txt gives both 888d6082...bd. A batch names the copy; insole cohort keeps it out of both groups.
+    study = tmp_path / "pdb"
+    study.mkdir()
+    for name in ("JuCo26_01.txt", "JuPt01_01.txt", "GaCo02_01.txt", "GaPt05_01.txt", "demographics.txt"):
+        shutil.copy(SHARED / "gaitpdb-cohort" / name, study)
+    out = tmp_path / "pdb.parquet"
+    done = _insole("batch", str(study), "--out", str(out), "--quiet", "--no-cache")
+    assert done.returncode == 0, done.stderr
+    cohort, _ = read_cohort(out)
+    assert dict(zip(cohort["recording_id"], cohort["duplicate_of"])) == {
+        "GaCo02_01": "",
+        "GaPt05_01": "",
+        "JuCo26_01": "",
+        "JuPt01_01": str(study / "JuCo26_01.txt"),
+    }
+    page, data = tmp_path / "pdb.html", tmp_path / "pdb.json"
+    compared = _insole(
+        "cohort",
+        str(out),
+        "--groups",
+        str(study / "demographics.txt"),
+        "--on",
+        "ID",
+        "--group-by",
+        "Group",
+        "--reference",
+        "2",
+        "--out",
+        str(page),
+        "--json",
+        str(data),
+    )
+    assert compared.returncode == 0, compared.stderr
+    comparison = json.loads(data.read_text())
+    assert comparison["group_sizes"] == {"2": 1, "1": 1}  # GaCo02_01 and GaPt05_01 only
+    assert comparison["notes"][-1] == (
+        "1 recording(s) appear byte for byte under more than one group (duplicate_of), so which group they belong "
+        "to cannot be told and every copy is left out: JuCo26_01 in 2, JuPt01_01 in 1"
+    )

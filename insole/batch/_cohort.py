@@ -432,11 +432,11 @@ def compare_cohort(cohort: pd.DataFrame, params: CohortParams, *, provenance: Ma
                    join: JoinReport | None = None) -> CohortComparison:
     """Compare the groups of ``params.group_by`` (see the module docstring); ValueError for an unusable request."""
     group_column = _resolve_column(cohort, params.group_by, "--group-by")
-    cohort, copies = _without_copies(cohort)
     labels = cohort[group_column].map(_label)
     excluded = tuple(str(r) for r in cohort.loc[labels.isna(), "recording_id"])
-    kept = cohort[labels.notna()]
-    labels = labels[labels.notna()]
+    repeated, copies, conflicts = _copies(cohort, labels)
+    kept = cohort[labels.notna() & ~repeated]
+    labels = labels[labels.notna() & ~repeated]
     groups_sorted = sorted(set(labels))
     if len(groups_sorted) < 2:
         raise ValueError(f"{group_column!r} gives {len(groups_sorted)} group(s) with a label; at least 2 are needed")
@@ -503,9 +503,13 @@ def compare_cohort(cohort: pd.DataFrame, params: CohortParams, *, provenance: Ma
         notes.append(f"{len(excluded)} recording(s) without a value in {group_column!r} are left out: "
                      + ", ".join(excluded[:20]) + (" ..." if len(excluded) > 20 else ""))
     if copies:
-        notes.append(f"{len(copies)} row(s) of the table are copies of another recording in it, byte for byte "
-                     "(duplicate_of), and are left out so that each recording counts once: "
+        notes.append(f"{len(copies)} row(s) of the table are copies of another row's recording in the same group, "
+                     "byte for byte (duplicate_of), and are left out so that each recording counts once: "
                      + ", ".join(copies[:20]) + (" ..." if len(copies) > 20 else ""))
+    if conflicts:
+        notes.append(f"{len(conflicts)} recording(s) appear byte for byte under more than one group (duplicate_of), "
+                     "so which group they belong to cannot be told and every copy is left out: "
+                     + "; ".join(conflicts[:10]) + (" ..." if len(conflicts) > 10 else ""))
     return CohortComparison(
         params=CohortParams(
             **{**params.to_dict(), "group_by": group_column, "extra_metrics": tuple(params.extra_metrics)}
@@ -526,14 +530,35 @@ def compare_cohort(cohort: pd.DataFrame, params: CohortParams, *, provenance: Ma
     )
 
 
-def _without_copies(cohort: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The cohort less the rows ``insole batch`` marked as copies of another row's recording (``duplicate_of``),
-    and those rows' ``recording_id (path)``. A table from before that column is returned whole."""
+def _copies(cohort: pd.DataFrame, labels: pd.Series) -> tuple[pd.Series, tuple[str, ...], tuple[str, ...]]:
+    """Which labelled rows to leave out because ``insole batch`` found their recording in another row too
+    (``duplicate_of``), those rows as ``recording_id (path)``, and the recordings labelled in two groups.
+
+    Among the labelled rows of one recording, the first is kept when they all have one group; when they have
+    different groups, none is kept (the same bytes cannot be a control and a patient: the labels or the files are
+    wrong). A table from before that column leaves out nothing."""
+    repeated = pd.Series(False, index=cohort.index)
     if "duplicate_of" not in cohort.columns:
-        return cohort, ()
-    marked = cohort["duplicate_of"].map(lambda v: isinstance(v, str) and v not in ("", "nan", "None")).astype(bool)
-    copies = tuple(f"{r} ({p})" for r, p in zip(cohort.loc[marked, "recording_id"], cohort.loc[marked, "path"]))
-    return cohort[~marked], copies
+        return repeated, (), ()
+    marks = cohort["duplicate_of"].map(lambda v: v if isinstance(v, str) and v not in ("nan", "None") else "")
+    recording = marks.where(marks != "", cohort["path"].astype(str))
+    labelled = labels.notna()
+    copies: list[str] = []
+    conflicts: list[str] = []
+    members: dict[str, list[Any]] = {}  # the labelled rows of each recording, in the table's order
+    for row in cohort.index[labelled]:
+        members.setdefault(recording[row], []).append(row)
+    for rows in members.values():
+        if len(rows) < 2:
+            continue
+        named = [f"{cohort.at[r, 'recording_id']} ({cohort.at[r, 'path']})" for r in rows]
+        if len({labels[r] for r in rows}) == 1:
+            repeated[rows[1:]] = True
+            copies.extend(named[1:])
+        else:
+            repeated[rows] = True
+            conflicts.append(", ".join(f"{cohort.at[r, 'recording_id']} in {labels[r]}" for r in rows))
+    return repeated, tuple(copies), tuple(conflicts)
 
 
 def _finding_shares(cohort: pd.DataFrame, labels: pd.Series, groups: Sequence[str]) -> pd.DataFrame:

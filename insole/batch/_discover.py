@@ -114,7 +114,8 @@ def missing_input(raw: str | Path) -> str | None:
     if path.is_dir() or path.is_file():
         return None
     if _GLOB_CHARACTERS & set(text):
-        return None if glob.glob(os.path.expanduser(text), recursive=True) else "no file matches this pattern"
+        first = next(glob.iglob(os.path.expanduser(text), recursive=True), None)  # stops at the first match
+        return None if first is not None else "no file matches this pattern"
     return "no such file or folder"
 
 
