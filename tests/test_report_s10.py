@@ -217,3 +217,19 @@ def test_an_uncalibrated_walk_with_standing_says_why_its_standing_split_is_not_s
     other = _report(shared_data / "vendor-exports" / "stappone_example.csv")
     assert other.session.force_unit == "au" and not other.session.analysis.summary.standing
     assert "standing" not in other.to_dict()["units"]["statement"]
+
+
+def test_a_walking_speed_just_outside_its_band_is_printed_with_the_digits_of_its_limit(shared_data):
+    """The walking-speed row (from the file) is marked on its unrounded figure: 1 mm/s below the band's lower limit
+    it would read as the limit itself at 2 decimals; the row and its band are printed at the digits that tell them
+    apart, both alike."""
+    report = _report(shared_data / "gaitpdb-cohort" / "GaPt15_01.txt")
+    person = person_record(report.recording)
+    first = next(r for r in report.key_numbers if r.key == "gait_speed_m_per_s")
+    low = first.real_range[0]
+    speed = low - 0.001
+    rows = key_numbers(report.session, load_reference_sets(), {**person, "gait_speed_m_per_s": speed})
+    row = next(r for r in rows if r.key == "gait_speed_m_per_s")
+    assert row.outside == ("session",) and row.real_range == first.real_range
+    assert row.digits > 2 and f"{speed:.{row.digits}f}" != f"{low:.{row.digits}f}"
+    assert row.reference.split(": ", 1)[1].startswith(f"{low:.{row.digits}f}–")

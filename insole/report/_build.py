@@ -780,20 +780,27 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
     speed = (person or {}).get("gait_speed_m_per_s")
     if speed is not None:
         # read from the file (e.g. a 10-metre walk in the study's demographics), not from the insoles
-        band_text = band.text("gait_speed_m_per_s", "m/s", 2) if band is not None else None
-        low_high = band.interval("gait_speed_m_per_s") if band is not None and band_text else None
-        if low_high is not None and band is not None:
-            text = f"{band_text} [real controls, {norm_reference_line(band, person)}]"
-        else:
-            speeds = [float(r["gait_speed_m_per_s"]) for r in (controls.recordings if controls is not None else ())
-                      if r.get("gait_speed_m_per_s") is not None and math.isfinite(float(r["gait_speed_m_per_s"]))]
-            text = (f"{min(speeds):.2f}–{max(speeds):.2f} m/s (range of {len(speeds)} recordings) [real controls]"
-                    if len(speeds) >= 3 else "none available")
-            low_high = (min(speeds), max(speeds)) if len(speeds) >= 3 else None
+        speeds = [float(r["gait_speed_m_per_s"]) for r in (controls.recordings if controls is not None else ())
+                  if r.get("gait_speed_m_per_s") is not None and math.isfinite(float(r["gait_speed_m_per_s"]))]
+
+        def speed_text(shown: int) -> tuple[str, tuple[float, float] | None, str | None]:
+            band_text = band.text("gait_speed_m_per_s", "m/s", shown) if band is not None else None
+            low_high = band.interval("gait_speed_m_per_s") if band is not None and band_text else None
+            if low_high is not None and band is not None:
+                return f"{band_text} [real controls, {norm_reference_line(band, person)}]", low_high, band_text
+            if len(speeds) >= 3:
+                return (f"{min(speeds):.{shown}f}–{max(speeds):.{shown}f} m/s (range of {len(speeds)} recordings) "
+                        f"[real controls]", (min(speeds), max(speeds)), band_text)
+            return "none available", None, band_text
+
+        text, low_high, band_text = speed_text(2)
+        outside: tuple[str, ...] = ("session",) if low_high and not low_high[0] <= speed <= low_high[1] else ()
+        shown = _digits_to_tell(2, _Judged(outside, low_high), {"session": speed})
+        if shown != 2:
+            text = speed_text(shown)[0]
         rows.append(KeyNumber("gait_speed_m_per_s", "Walking speed (from the file, not the insoles)", "m/s",
                               session=speed, reference=text, reference_kind="real controls" if low_high else "none",
-                              digits=2, real_range=low_high, scope="session",
-                              outside=("session",) if low_high and not low_high[0] <= speed <= low_high[1] else (),
+                              digits=shown, real_range=low_high, scope="session", outside=outside,
                               norm_band=band_record if low_high and band_text else None))
     for key, label, unit, digits, literature, refs in _SESSION_ROWS:
         value = session_values.get(key)
