@@ -234,10 +234,12 @@ def _window_index(a: np.ndarray, b: np.ndarray, width: int) -> tuple[np.ndarray,
     """``window_index(a, b)`` cut to ``width`` samples (at least the longest of these stances)."""
     if a.size == 0:
         return window_index(a, b)
-    offsets = np.arange(width)
+    # 32-bit sample indices where they fit (half the memory of an index the windows are cut by, when they need one)
+    kind = np.dtype(np.int32) if int(b.max()) + width < np.iinfo(np.int32).max else np.dtype(np.int64)
+    offsets = np.arange(width, dtype=kind)
     outside = offsets[None, :] >= (b - a)[:, None]
-    index = a[:, None] + offsets[None, :]
-    index[outside] = 0
+    index = np.add(a.astype(kind)[:, None], offsets[None, :])
+    np.copyto(index, 0, where=outside)
     return index, outside
 
 
