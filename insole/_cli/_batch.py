@@ -91,8 +91,14 @@ def _params(path: Path | None) -> AnalysisParams:
 
 def run(args: argparse.Namespace) -> int:
     require_extra("batch")
-    from insole.batch import EngineError, EngineSpec, output_paths, refuse_recording, run_batch
-    from insole.batch._run import refuse_missing_inputs
+    from insole.batch import (
+        EngineError,
+        EngineSpec,
+        output_paths,
+        refuse_missing_inputs,
+        refuse_recording,
+        run_batch,
+    )
 
     if args.workers is not None and args.workers < 1:
         raise InputError(args.out, f"--workers must be at least 1, not {args.workers}")

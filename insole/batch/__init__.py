@@ -20,7 +20,14 @@ from insole.batch._cohort import CohortParams, compare_cohort, join_groups, read
 from insole.batch._discover import Candidate, Discovery, discover
 from insole.batch._engines import EngineError, EngineSpec
 from insole.batch._page import cohort_page
-from insole.batch._run import BatchResult, output_paths, read_cohort, refuse_recording, run_batch
+from insole.batch._run import (
+    BatchResult,
+    output_paths,
+    read_cohort,
+    refuse_missing_inputs,
+    refuse_recording,
+    run_batch,
+)
 from insole.batch._task import TIMING_COLUMNS, Job, analyse_job, metric_columns
 
 __all__ = [
@@ -36,6 +43,7 @@ __all__ = [
     "read_cohort",
     "output_paths",
     "refuse_recording",
+    "refuse_missing_inputs",
     "TIMING_COLUMNS",
     "metric_columns",
     # group comparison
