@@ -40,8 +40,14 @@ def _key_row_html(page: str, label: str) -> str:
     return table[start:table.index("</tr>", start)]
 
 
-def _every_shown_real_range_is_judged_or_explained(rows: dict[str, dict[str, Any]]) -> None:
-    for row in rows.values():
+def _every_shown_real_range_is_judged_or_explained(path: Path) -> None:
+    """Every row with a real range is judged by it or says why not. A value is marked only beyond a limit by more
+    than one sample interval's effect on it (``timing_step``: closer, it is "at the limit"); a range of two-foot
+    means judges the walk's mean of both feet (``mean_of_feet``), and then marks the feet beyond the same limit."""
+    from insole.report._build import timing_step
+
+    session = _report(path).session
+    for row in _rows(path).values():
         if "[real controls" not in row["reference"]:
             continue
         if row["not_judged"]:
@@ -49,12 +55,19 @@ def _every_shown_real_range_is_judged_or_explained(rows: dict[str, dict[str, Any
             continue
         assert row["real_range"] is not None, row["key"]
         low, high = row["real_range"]
+        step = timing_step(session, row["key"])
+        mean = row["mean_of_feet"]
+        judged_above = mean > high + step if mean is not None else None
+        judged_below = mean < low - step if mean is not None else None
         for where in ("left", "right", "session"):
             value = row.get(where)
             if value is None:
                 continue
-            expected = "above" if value > high else "below" if value < low else None
-            assert row["outside_direction"].get(where) == expected, (row["key"], where, value, low, high)
+            above, below = value > high + step, value < low - step
+            if mean is not None:
+                above, below = above and bool(judged_above), below and bool(judged_below)
+            expected = "above" if above else "below" if below else None
+            assert row["outside_direction"].get(where) == expected, (row["key"], where, value, low, high, step, mean)
             assert (where in row["outside_real_range"]) is (expected is not None), (row["key"], where)
 
 
@@ -69,7 +82,7 @@ def test_below_the_range_is_marked_below_not_outside(shared_data):
     assert "[real controls, age 82 and female from the file]" in cadence["reference"]
     assert cadence["outside_direction"] == {"session": "below"}
     assert rows["stance_s"]["outside_direction"] == {"left": "above", "right": "above"}
-    _every_shown_real_range_is_judged_or_explained(rows)
+    _every_shown_real_range_is_judged_or_explained(path)
     page = _page(path)
     assert "▲ outside" not in page
     cadence_html = _key_row_html(page, "Cadence")
@@ -105,7 +118,7 @@ def test_moticon_rows_say_whose_controls_and_are_judged_or_say_why_not(shared_da
     assert statement.startswith("No reference from real people exists for layout moticon16.")
     assert "timing measures (event times, which do not depend on the sensors) against real controls recorded " \
            "with other insoles" in statement
-    _every_shown_real_range_is_judged_or_explained(rows)
+    _every_shown_real_range_is_judged_or_explained(path)
     loading = _key_row_html(_page(path), "Loading rate")
     # said once per row, beside the reference (it was in each foot's cell)
     assert loading.count("Not judged: another insole.") == 1 and "▲" not in loading
@@ -119,7 +132,7 @@ def test_variability_and_asymmetry_from_too_few_strides_are_not_judged(shared_da
         assert rows[key]["session"] is not None, key
         assert rows[key]["not_judged"] == "too few strides to judge", key
         assert rows[key]["outside_real_range"] == [], key
-    _every_shown_real_range_is_judged_or_explained(rows)
+    _every_shown_real_range_is_judged_or_explained(path)
     cv_html = _key_row_html(_page(path), "Stride-time CV")
     assert "Too few strides to judge." in cv_html and "▲" not in cv_html and "▼" not in cv_html
     # a long walk is judged: hunt4's 281 strides, stride CV 7.87 % above the 9 footswitch1 controls' 95 %
@@ -140,7 +153,7 @@ def test_forces_in_body_weights_are_not_judged_when_the_body_weight_check_fails(
         assert rows[key]["not_judged"] == reason and rows[key]["outside_real_range"] == [], key
         assert rows[key]["left"] is not None and rows[key]["right"] is not None, key
     assert rows["share_front"]["outside_direction"] == {"left": "above"}  # 58.8% vs 21.2-54.8%
-    _every_shown_real_range_is_judged_or_explained(rows)
+    _every_shown_real_range_is_judged_or_explained(path)
     # said once per row, beside the reference (it was in each foot's cell)
     assert _key_row_html(_page(path), "First peak F1").count(f"N{reason[1:]}.") == 1
 
