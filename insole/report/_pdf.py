@@ -136,8 +136,9 @@ def prestart_pdf(chromium: str | None = None) -> bool:
     """Start headless Chromium now, for the next ``print_pdf`` in this process; False when it cannot start.
 
     For a command that will print once it has done its work: the browser
-    starts while the work runs. ``discard_prestarted_pdf`` (also run at exit)
-    stops a browser no print took.
+    starts, and compiles plotly.js on the report's warm-up page, while the
+    work runs. ``discard_prestarted_pdf`` (also run at exit) stops a browser
+    no print took.
     """
     discard_prestarted_pdf()
     executable = chromium or chromium_path()
