@@ -149,7 +149,7 @@ def test_finite_mean_sd_equals_numpys_mean_and_std_of_the_finite_values() -> Non
 
 
 def test_cop_at_some_samples_equals_the_whole_paths_there_whatever_the_last_blocks_width() -> None:
-    from insole.analysis._cop import _COP_BLOCK, cop_path
+    from insole.analysis._cop import _COP_AT_BLOCK, _COP_BLOCK, cop_path
 
     layout = get_layout("insole16")
     rng = np.random.default_rng(21)
@@ -160,7 +160,8 @@ def test_cop_at_some_samples_equals_the_whole_paths_there_whatever_the_last_bloc
     force[rng.random(n) < 0.01] = np.nan
     whole_x, whole_y = cop_path(loads, layout, force, 30.0)
     # sample counts that leave a last block of one sample (taken as two), of two, of a full block and a short one
-    for count in (1, 2, 3, _COP_BLOCK, _COP_BLOCK + 1, _COP_BLOCK + 2, 2 * _COP_BLOCK + 1, 2 * _COP_BLOCK + 777):
+    block = _COP_AT_BLOCK
+    for count in (1, 2, 3, block, block + 1, block + 2, 2 * block + 1, 2 * block + 777, _COP_BLOCK + 1):
         samples = np.sort(rng.choice(n, size=count, replace=False))
         x, y = cop_path(loads, layout, force, 30.0, samples=samples)
         others = np.ones(n, dtype=bool)
