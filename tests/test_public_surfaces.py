@@ -72,7 +72,7 @@ SURFACES: dict[str, list[str]] = {
         "BatchResult", "Candidate", "CohortParams", "Discovery", "EngineError", "EngineSpec", "Job", "TIMING_COLUMNS",
         "analyse_job", "cohort_page", "compare_cohort", "discover", "join_groups", "metric_columns", "output_paths",
         "read_cohort",
-        "read_groups", "refuse_recording", "run_batch",
+        "read_groups", "refuse_missing_inputs", "refuse_recording", "run_batch",
     ],
     "insole.simulate": [
         "Activity", "CLINIC_TESTS", "FAST_PACE", "FOOTSWITCH_FAILURES", "FootswitchParams", "PATTERNS",
