@@ -11,6 +11,7 @@ report's page, not the warm-up page.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,19 @@ def test_print_after_the_warm_up_is_the_pages_print(report_page: str, tmp_path: 
     expected = pages(reference)
     assert len(expected) > 2 and "Foot loading report" in expected[0][1]
     assert pages(printed) == expected
+
+
+def test_chromiums_profile_goes_to_memory_when_there_is_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a folder with room is used (any folder stands for /dev/shm here) ...
+    monkeypatch.setattr(_pdf, "_MEMORY_FOLDER", str(tmp_path))
+    monkeypatch.setattr(_pdf, "_MEMORY_FOLDER_FREE_B", 1)
+    with _pdf._scratch_folder() as folder:
+        assert Path(folder).parent == tmp_path
+    assert not Path(folder).exists()
+    # ... one without room, or none at all, leaves the profile to the usual temporary folder
+    monkeypatch.setattr(_pdf, "_MEMORY_FOLDER_FREE_B", 1 << 62)
+    with _pdf._scratch_folder() as folder:
+        assert Path(folder).parent == Path(tempfile.gettempdir())
+    monkeypatch.setattr(_pdf, "_MEMORY_FOLDER", str(tmp_path / "absent"))
+    with _pdf._scratch_folder() as folder:
+        assert Path(folder).parent == Path(tempfile.gettempdir())
