@@ -47,3 +47,79 @@ def test_coarse_levels_equal_the_four_array_form(monkeypatch: pytest.MonkeyPatch
         whole_range = events._centre_interp(n, block, load_range)
         assert _same(high, 0.3 * whole_range + whole_floor)
         assert _same(low, 0.15 * whole_range + whole_floor)
+
+
+def _nearest_by_definition(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, levels: np.ndarray,
+                           compare: np.ufunc, last: bool) -> np.ndarray:
+    """Each interval's last or first sample meeting its level, one interval at a time (-1: none)."""
+    found = np.full(starts.size, -1, dtype=np.int64)
+    for k, (start, stop) in enumerate(zip(starts.tolist(), stops.tolist())):
+        hits = start + np.flatnonzero(compare(values[start:stop], levels[k])) if stop > start else np.zeros(0, int)
+        if hits.size:
+            found[k] = hits[-1] if last else hits[0]
+    return found
+
+
+@pytest.mark.parametrize("near", [1, 4, 32])
+def test_nearest_true_equals_each_intervals_own_search(monkeypatch: pytest.MonkeyPatch, near: int) -> None:
+    """Intervals in order and apart (some empty, some longer than the near end read first), NaN in the signal and
+    the levels: each interval's own last or first hit; intervals that overlap are left to the caller (None)."""
+    monkeypatch.setattr(events, "_NEAR_SAMPLES", near)
+    rng = np.random.default_rng(61)
+    for trial in range(1500):
+        n = int(rng.integers(1, 200))
+        values = rng.normal(size=n)
+        values[rng.random(n) < 0.05] = np.nan
+        m = int(rng.integers(0, 8))
+        edges = np.sort(rng.integers(0, n + 1, size=2 * m))
+        starts, stops = edges[0::2], edges[1::2].copy()
+        if m and trial % 4 == 0:
+            stops[rng.integers(0, m)] = starts[rng.integers(0, m)]  # an empty (or reversed) interval
+        levels = rng.normal(size=m)
+        levels[rng.random(m) < 0.1] = np.nan
+        for compare in (np.less, np.greater_equal):
+            for last in (True, False):
+                found = events._nearest_true(values, starts, stops, levels, compare, last)
+                some = stops > starts
+                apart = not np.any(starts[some][1:] < stops[some][:-1])
+                if not apart:
+                    assert found is None
+                    continue
+                assert found is not None
+                expected = _nearest_by_definition(values, starts, stops, levels, compare, last)
+                assert found.dtype == np.int64 and np.array_equal(found, expected), (trial, compare, last)
+
+
+def test_level_events_equal_the_search_among_all_contacts() -> None:
+    """The level method's heel strike and toe off read from each contact's own samples: where found (ok), the
+    same sample as the search among every contact's samples below their levels that they replaced; found where
+    that one is."""
+    from insole.analysis import AnalysisParams
+    from insole.analysis._segments import last_at_or_before, next_at_or_after
+
+    params = AnalysisParams()
+    rng = np.random.default_rng(67)
+    for trial in range(400):
+        n = int(rng.integers(50, 600))
+        smoothed = np.abs(np.cumsum(rng.normal(size=n))) * 50.0
+        smoothed[rng.random(n) < 0.02] = np.nan
+        m = int(rng.integers(1, 10))
+        edges = np.sort(rng.choice(n + 1, size=2 * m, replace=False))
+        lo, peak = edges[0::2], edges[1::2]
+        if trial % 5 == 0:
+            peak[rng.integers(0, m)] = lo[rng.integers(0, m)]  # an empty (or reversed) search
+        floor = rng.normal(size=m) * 20.0
+        typical_peak = float(rng.uniform(100.0, 800.0))
+
+        hs, hs_ok = events._heel_strike_level(smoothed, lo, peak, floor, typical_peak, params)
+        on_level = floor + params.contact_on_fraction * (typical_peak - floor)
+        below = events._painted_true(smoothed, lo, peak, on_level, np.less)
+        last_below = last_at_or_before(below, np.maximum(peak - 1, 0), n)
+        expected_ok = (last_below >= lo) & (last_below + 1 <= peak) & np.isfinite(on_level)
+        assert np.array_equal(hs_ok, expected_ok) and np.array_equal(hs[hs_ok], last_below[hs_ok] + 1), trial
+
+        to, to_ok = events._toe_off_level(smoothed, lo, peak, floor, typical_peak, params)
+        off_level = floor + params.contact_off_fraction * (typical_peak - floor)
+        expected_to = next_at_or_after(events._painted_true(smoothed, lo, peak, off_level, np.less), lo, n)
+        expected_ok = (expected_to < peak) & np.isfinite(off_level)
+        assert np.array_equal(to_ok, expected_ok) and np.array_equal(to[to_ok], expected_to[to_ok]), trial

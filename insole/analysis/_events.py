@@ -57,6 +57,7 @@ from insole.analysis._segments import (
     gradient,
     hysteresis_runs,
     interval_argmax,
+    interval_windows,
     last_at_or_before,
     nan_to_num_inplace,
     next_at_or_after,
@@ -849,6 +850,53 @@ def _painted_true(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, lev
     return position[compare(values.take(position), np.repeat(level_of, counts))]
 
 
+# Samples read first at the searched end of each interval by ``_nearest_true``: most heel strikes lie within this
+# many samples before the contact's first peak, most toe offs within this many after its last.
+_NEAR_SAMPLES = 32
+
+
+def _nearest_true(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, levels: np.ndarray,
+                  compare: np.ufunc, last: bool) -> np.ndarray | None:
+    """Per interval ``[starts[k], stops[k])``: its last (``last``) or first sample where ``compare(values,
+    levels[k])`` holds (NaN on either side: false), -1 where it has none; None where the intervals are not in order
+    and apart (the caller then reads them as ``_painted_true`` does, later intervals winning).
+
+    Only the ``_NEAR_SAMPLES`` samples at the searched end of each interval are read first, as the rows of one small
+    array; the intervals with none there are searched over the rest of their samples (``_painted_true``). The same
+    samples as the last or first of each interval's own in ``_painted_true``, without a level for every sample.
+    """
+    n = values.size
+    lengths = np.maximum(stops - starts, 0)
+    some = lengths > 0
+    s, e = starts[some], stops[some]
+    if s.size and (s[0] < 0 or e[-1] > n or bool(np.any(s[1:] < e[:-1]))):
+        return None
+    found = np.full(starts.size, -1, dtype=np.int64)
+    if s.size == 0:
+        return found
+    near_lo = np.maximum(starts, stops - _NEAR_SAMPLES) if last else starts
+    near_hi = stops if last else np.minimum(stops, starts + _NEAR_SAMPLES)
+    hit = compare(interval_windows(values, near_lo, near_hi, fill=np.nan), np.asarray(levels, dtype=float)[:, None])
+    seen = hit.any(axis=1)  # (the padding past a short interval's end is NaN: never a hit)
+    if last:  # the last hit of a row: the first of the row reversed
+        at = near_lo + (hit.shape[1] - 1 - np.argmax(hit[:, ::-1], axis=1))
+    else:
+        at = near_lo + np.argmax(hit, axis=1)
+    found[seen] = at[seen]
+    further = np.flatnonzero(~seen & (lengths > _NEAR_SAMPLES))
+    if further.size:  # the rest of these intervals, in order and apart as they are
+        lo = starts[further] if last else near_hi[further]
+        hi = near_lo[further] if last else stops[further]
+        true = _painted_true(values, lo, hi, np.asarray(levels, dtype=float)[further], compare)
+        if last:
+            at = last_at_or_before(true, hi - 1, n)
+            found[further] = np.where(at >= lo, at, -1)
+        else:
+            at = next_at_or_after(true, lo, n)
+            found[further] = np.where(at < hi, at, -1)
+    return found
+
+
 def _next_heel_strike(hs: np.ndarray, hs_ok: np.ndarray, n: int) -> np.ndarray:
     """Each contact's next heel strike where it was found (``n`` where it was not, and after the last contact):
     the latest sample a contact's toe off may lie before."""
@@ -860,8 +908,12 @@ def _heel_strike_level(smoothed, lo, peak_index, floor_before, typical_peak, par
     """First sample at or above ``floor + on_fraction x (typical peak - floor)`` before the peak."""
     n = smoothed.size
     on_level = floor_before + params.contact_on_fraction * (typical_peak - floor_before)
-    below = _painted_true(smoothed, lo, peak_index, on_level, np.less)  # NaN compares False
-    last_below = last_at_or_before(below, np.maximum(peak_index - 1, 0), n)
+    # the last sample below the level before the peak: its contact's own (-1 where it has none, then not ok, as
+    # a sample of an earlier contact found by the search among all contacts' samples below their levels is)
+    last_below = _nearest_true(smoothed, lo, peak_index, on_level, np.less, last=True)
+    if last_below is None:  # intervals that overlap: searched among all contacts' samples, as they are painted
+        below = _painted_true(smoothed, lo, peak_index, on_level, np.less)  # NaN compares False
+        last_below = last_at_or_before(below, np.maximum(peak_index - 1, 0), n)
     hs = last_below + 1
     ok = (last_below >= lo) & (hs <= peak_index) & np.isfinite(on_level)
     return hs, ok
@@ -871,8 +923,13 @@ def _toe_off_level(smoothed, peak_index, hi, floor_after, typical_peak, params):
     """First sample below ``floor_after + off_fraction x (typical peak - floor_after)`` after the peak."""
     n = smoothed.size
     off_level = floor_after + params.contact_off_fraction * (typical_peak - floor_after)
-    below = _painted_true(smoothed, peak_index, hi, off_level, np.less)
-    to = next_at_or_after(below, peak_index, n)
+    # the first sample below the level after the peak: its contact's own (n where it has none, then not ok, as a
+    # sample of a later contact found by the search among all contacts' samples below their levels is)
+    first_below = _nearest_true(smoothed, peak_index, hi, off_level, np.less, last=False)
+    if first_below is None:  # intervals that overlap: searched among all contacts' samples, as they are painted
+        to = next_at_or_after(_painted_true(smoothed, peak_index, hi, off_level, np.less), peak_index, n)
+    else:
+        to = np.where(first_below >= 0, first_below, n)
     ok = (to < hi) & np.isfinite(off_level)
     return to, ok
 
