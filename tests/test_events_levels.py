@@ -123,3 +123,28 @@ def test_level_events_equal_the_search_among_all_contacts() -> None:
         expected_to = next_at_or_after(events._painted_true(smoothed, lo, peak, off_level, np.less), lo, n)
         expected_ok = (expected_to < peak) & np.isfinite(off_level)
         assert np.array_equal(to_ok, expected_ok) and np.array_equal(to[to_ok], expected_to[to_ok]), trial
+
+
+def test_search_from_an_event_equals_the_search_among_all_contacts() -> None:
+    """_seen_from (the confidences' search from a heel strike to the mid level of the rise, and back from a toe off)
+    gives, for every known event, the sample the search among all contacts' samples gives."""
+    from insole.analysis._segments import last_at_or_before, next_at_or_after
+
+    rng = np.random.default_rng(71)
+    for trial in range(600):
+        n = int(rng.integers(20, 400))
+        values = np.cumsum(rng.normal(size=n))
+        values[rng.random(n) < 0.03] = np.nan
+        m = int(rng.integers(1, 9))
+        edges = np.sort(rng.choice(n + 1, size=2 * m, replace=False))
+        starts, stops = edges[0::2], edges[1::2].copy()
+        if trial % 6 == 0:
+            stops[rng.integers(0, m)] = int(rng.integers(0, n + 1))  # maybe overlapping, empty or reversed
+        levels = rng.normal(size=m) * 3.0
+        at = starts + (rng.random(m) * np.maximum(stops - starts, 1)).astype(np.int64)
+        known = rng.random(m) < 0.8
+        for last in (False, True):
+            found = events._seen_from(values, starts, stops, levels, np.greater_equal, at, known, last)
+            true = events._painted_true(values, starts, stops, levels, np.greater_equal)
+            expected = (last_at_or_before if last else next_at_or_after)(true, at, n)
+            assert np.array_equal(found[known], expected[known]), (trial, last)

@@ -370,8 +370,8 @@ def detect_contacts(
         return np.nan_to_num(contrast * residual * sharp)
 
     mid_on = floor_before + 0.5 * (peak - floor_before)
-    first_mid = next_at_or_after(_painted_true(smoothed, before_lo, first_peak, mid_on, np.greater_equal),
-                                 np.maximum(hs, 0), n)
+    first_mid = _seen_from(smoothed, before_lo, first_peak, mid_on, np.greater_equal, np.maximum(hs, 0), hs >= 0,
+                           last=False)
     hs_conf = confidence(floor_before, np.abs(first_mid - hs))
     swing_from = np.concatenate([[0], np.where(to[:-1] >= 0, to[:-1], stops[:-1])])  # the previous toe off
     hs_conf *= _onset_clarity(edge_signal, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz,
@@ -381,8 +381,8 @@ def detect_contacts(
     hs_conf = np.where(touched, np.minimum(hs_conf, _TOUCH_CONFIDENCE), hs_conf)
     hs_conf = np.where(hs >= 0, hs_conf, np.nan)
     mid_off = floor_after + 0.5 * (peak - floor_after)
-    last_mid = last_at_or_before(_painted_true(smoothed, last_peak, after_hi, mid_off, np.greater_equal),
-                                 np.maximum(to, 0), n)
+    last_mid = _seen_from(smoothed, last_peak, after_hi, mid_off, np.greater_equal, np.maximum(to, 0), to >= 0,
+                          last=True)
     to_conf = np.where(to >= 0, confidence(floor_after, np.abs(to - last_mid)), np.nan)
 
     return Contacts(
@@ -850,6 +850,13 @@ def _painted_true(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, lev
     return position[compare(values.take(position), np.repeat(level_of, counts))]
 
 
+def _apart(starts: np.ndarray, stops: np.ndarray, n: int) -> bool:
+    """The non-empty intervals lie inside ``[0, n)``, in order and apart (as ``_painted_true`` reads them directly)."""
+    some = stops > starts
+    s, e = starts[some], stops[some]
+    return not (s.size and (s[0] < 0 or e[-1] > n or bool(np.any(s[1:] < e[:-1]))))
+
+
 # Samples read first at the searched end of each interval by ``_nearest_true``: most heel strikes lie within this
 # many samples before the contact's first peak, most toe offs within this many after its last.
 _NEAR_SAMPLES = 32
@@ -866,13 +873,11 @@ def _nearest_true(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, lev
     samples as the last or first of each interval's own in ``_painted_true``, without a level for every sample.
     """
     n = values.size
-    lengths = np.maximum(stops - starts, 0)
-    some = lengths > 0
-    s, e = starts[some], stops[some]
-    if s.size and (s[0] < 0 or e[-1] > n or bool(np.any(s[1:] < e[:-1]))):
+    if not _apart(starts, stops, n):
         return None
+    lengths = np.maximum(stops - starts, 0)
     found = np.full(starts.size, -1, dtype=np.int64)
-    if s.size == 0:
+    if not lengths.any():
         return found
     near_lo = np.maximum(starts, stops - _NEAR_SAMPLES) if last else starts
     near_hi = stops if last else np.minimum(stops, starts + _NEAR_SAMPLES)
@@ -895,6 +900,33 @@ def _nearest_true(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, lev
             at = next_at_or_after(true, lo, n)
             found[further] = np.where(at < hi, at, -1)
     return found
+
+
+def _seen_from(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, levels: np.ndarray, compare: np.ufunc,
+               at: np.ndarray, known: np.ndarray, last: bool) -> np.ndarray:
+    """``next_at_or_after`` (``last``: ``last_at_or_before``) of ``_painted_true(values, starts, stops, levels,
+    compare)`` at ``at``, for the ``known`` entries (the others' entries are left n, or -1: the caller drops them).
+
+    Each known ``at[k]`` lies in its own interval (the search from an event to the contact's level): where every
+    known entry has its sample in its own interval, between ``at`` and the interval's end (or start), that sample
+    is the one the search among all intervals finds, and is read there (``_nearest_true``); otherwise (a search
+    that reaches into another contact, or intervals that overlap) the search among all intervals is made.
+    """
+    n = values.size
+    m = starts.size
+    which = np.flatnonzero(known)
+    inside = bool(np.all(starts[which] <= at[which])) and bool(np.all(at[which] < stops[which]))
+    if inside and _apart(starts, stops, n):
+        if last:  # the last from the interval's start to at (inclusive)
+            own = _nearest_true(values, starts[which], at[which] + 1, levels[which], compare, last=True)
+        else:  # the first from at to the interval's end
+            own = _nearest_true(values, at[which], stops[which], levels[which], compare, last=False)
+        if own is not None and bool(np.all(own >= 0)):
+            found = np.full(m, -1 if last else n, dtype=np.int64)
+            found[which] = own
+            return found
+    search = last_at_or_before if last else next_at_or_after
+    return search(_painted_true(values, starts, stops, levels, compare), at, n)
 
 
 def _next_heel_strike(hs: np.ndarray, hs_ok: np.ndarray, n: int) -> np.ndarray:
