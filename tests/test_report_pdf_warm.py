@@ -10,8 +10,11 @@ report's page, not the warm-up page.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +99,38 @@ def test_chromiums_profile_goes_to_memory_when_there_is_room(tmp_path: Path, mon
     monkeypatch.setattr(_pdf, "_MEMORY_FOLDER", str(tmp_path / "absent"))
     with _pdf._scratch_folder() as folder:
         assert Path(folder).parent == Path(tempfile.gettempdir())
+
+
+@pytest.mark.skipif(_pdf.chromium_path() is None, reason="headless Chromium not installed")
+def test_a_warm_up_page_that_did_not_load_is_not_waited_for(report_page: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # the warm-up file is gone before Chromium opens it: the tab shows Chromium's error page, which never becomes
+    # the warm-up page; the print goes on at once (were it waited for, with no limit, this print would never end)
+    monkeypatch.setattr(_pdf, "_WARM_WAIT_S", 1e9)
+    page = tmp_path / "report.html"
+    page.write_text(report_page, encoding="utf-8")
+    browser = _pdf._Browser(_pdf.chromium_path() or "", "<p>warm-up</p>")
+    browser._page.unlink()
+    _pdf._STARTED.append(browser)
+    printed: list[Path] = []
+    worker = threading.Thread(target=lambda: printed.append(_pdf.print_pdf(page, tmp_path / "p.pdf")), daemon=True)
+    worker.start()
+    worker.join(timeout=120)  # a guard against hanging the test run, not a measure of speed
+    assert printed, "the print waited for a warm-up page that could not come"
+    pypdf = pytest.importorskip("pypdf")
+    assert "Foot loading report" in pypdf.PdfReader(str(printed[0])).pages[0].extract_text()
+
+
+def test_folders_left_in_memory_by_a_killed_print_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_pdf, "_MEMORY_FOLDER", str(tmp_path))
+    monkeypatch.setattr(_pdf, "_MEMORY_FOLDER_FREE_B", 1)
+    old, recent, other = tmp_path / "insole-pdf-old", tmp_path / "insole-pdf-recent", tmp_path / "someone-else"
+    for folder in (old, recent, other):
+        (folder / "profile").mkdir(parents=True)
+    stale = time.time() - _pdf._STALE_S - 60
+    for folder in (old, other):
+        os.utime(folder, (stale, stale))
+    with _pdf._scratch_folder():
+        pass
+    assert not old.exists()  # ours and stale: gone
+    assert recent.exists() and other.exists()  # a print that may still run, and a folder not ours: kept

@@ -49,6 +49,9 @@ _TIMEOUT_S = 180
 # Chromium's profile goes to memory when there is room (see _scratch_folder)
 _MEMORY_FOLDER = "/dev/shm"
 _MEMORY_FOLDER_FREE_B = 1 << 30
+_PREFIX = "insole-pdf-"
+# A folder of ours left there this long belongs to a print that was killed (a print times out after _TIMEOUT_S)
+_STALE_S = 6 * 3600
 # How long a print waits for the warm-up page of a browser started ahead (``prestart_pdf``) to finish loading
 _WARM_WAIT_S = 20.0
 # Chromium's switches for both ways of printing: no network, no first-run work, nothing of a user profile, and
@@ -91,9 +94,28 @@ def _scratch_folder() -> tempfile.TemporaryDirectory[str]:
         found = os.statvfs(_MEMORY_FOLDER)
         if found.f_bavail * found.f_frsize >= _MEMORY_FOLDER_FREE_B and os.access(_MEMORY_FOLDER, os.W_OK | os.X_OK):
             where = _MEMORY_FOLDER
+            _sweep(where)
     except (OSError, AttributeError):  # no /dev/shm (macOS, Windows: no statvfs)
         pass
-    return tempfile.TemporaryDirectory(prefix="insole-pdf-", dir=where, ignore_cleanup_errors=True)
+    return tempfile.TemporaryDirectory(prefix=_PREFIX, dir=where, ignore_cleanup_errors=True)
+
+
+def _sweep(where: str) -> None:
+    """Remove this user's folders left in ``where`` by a print that was killed (memory is not freed otherwise).
+
+    Only folders of ours (the prefix, this user's) untouched for ``_STALE_S``: no print runs that long.
+    """
+    now = time.time()
+    with os.scandir(where) as entries:
+        for entry in entries:
+            if not entry.name.startswith(_PREFIX):
+                continue
+            try:
+                stat = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if entry.is_dir(follow_symlinks=False) and stat.st_uid == os.getuid() and now - stat.st_mtime > _STALE_S:
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def print_pdf(html_path: str | Path, pdf_path: str | Path, chromium: str | None = None) -> Path:
@@ -270,8 +292,9 @@ class _Browser:
                                                         "returnByValue": True}, session=session)
             except _BrowserError:  # the page changed while it was asked (the warm-up page replaced about:blank)
                 found = {}
-            if found.get("result", {}).get("value") == warm_url:
-                break
+            address = found.get("result", {}).get("value")
+            if address == warm_url or address not in (None, "about:blank"):
+                break  # loaded; or something else is there (an error page): nothing to wait for
             time.sleep(0.02)  # the warm-up page is not there yet: the browser is still starting
         return session
 
