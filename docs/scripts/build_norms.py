@@ -3,7 +3,8 @@
     python docs/scripts/build_norms.py [--data ../shared/data] [--out insole/report/_data/norms/cadence-speed.json]
 
 Reads every real healthy control staged with the project (the same files as the per-layout reference sets:
-gaitpdb + gaitpdb-cohort usual walks ``*Co*_01``, gaitndd + gaitndd-cohort ``control*``), analyses each with
+gaitpdb + gaitpdb-cohort usual walks ``*Co*_01``, gaitndd + gaitndd-cohort ``control*``, without a walk another
+staged recording repeats byte for byte: ``real_layout_selection``, named in the file's ``left_out``), analyses each with
 ``insole.analyze`` for its cadence, takes age, sex and walking speed from the file's own demographics (gaitpdb
 ``demographics.txt``, gaitndd ``subject-description.txt``: a 10-metre or hallway walking speed measured by the
 study, not by the insoles), and writes the bands of ``insole.report._reference.build_norm_bands``: all controls,
@@ -32,7 +33,14 @@ from insole.analysis import analyze
 from insole.io import load
 from insole.report._build import person_record
 from insole.report._evidence import DATASET_CITATIONS
-from insole.report._reference import NORM_AGE_EDGES, NORM_METRICS, NORM_MIN_BAND_N, build_norm_bands, real_layout_files
+from insole.report._reference import (
+    NORM_AGE_EDGES,
+    NORM_METRICS,
+    NORM_MIN_BAND_N,
+    build_norm_bands,
+    real_layout_files,
+    real_layout_selection,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "insole" / "report" / "_data" / "norms" / "cadence-speed.json"
@@ -75,7 +83,14 @@ def people(data_dir: Path) -> list[dict[str, object]]:
     return rows
 
 
-def document(rows: list[dict[str, object]], command: str) -> dict[str, object]:
+def left_out(data_dir: Path) -> list[dict[str, object]]:
+    """The control recordings not among ``people``: another staged recording has their bytes (the reference sets'
+    rule, ``insole.report._reference.without_staged_copies``), each with the reason."""
+    return [entry for layout in LAYOUTS for entry in real_layout_selection(data_dir, layout)[1]]
+
+
+def document(rows: list[dict[str, object]], command: str,
+             not_counted: list[dict[str, object]] | None = None) -> dict[str, object]:
     bands = build_norm_bands(rows)
     datasets = sorted({str(r["dataset"]) for r in rows})
     return {
@@ -93,6 +108,7 @@ def document(rows: list[dict[str, object]], command: str) -> dict[str, object]:
         "literature_context": LITERATURE_CONTEXT,
         "bands": [b.to_dict() for b in bands],
         "people": rows,
+        **({"left_out": not_counted} if not_counted else {}),
     }
 
 
@@ -104,11 +120,14 @@ def main(argv: list[str] | None = None) -> None:
     if not args.data.is_dir():
         parser.error(f"no staged data at {args.data} (set INSOLE_SHARED_DATA or pass --data)")
     rows = people(args.data)
-    doc = document(rows, "python docs/scripts/build_norms.py")
+    not_counted = left_out(args.data)
+    doc = document(rows, "python docs/scripts/build_norms.py", not_counted)
     bands: list[dict[str, Any]] = doc["bands"]  # type: ignore[assignment]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out}: {len(rows)} people")
+    for entry in not_counted:
+        print(f"  left out {entry['dataset']}/{entry['file']}: {entry['reason']}")
     for band in bands:
         print(f"  {band['key']:<22} n={band['n']:<3} ages {band['ages'][0]:.0f}-{band['ages'][1]:.0f} "
               f"{band['women']}f/{band['men']}m  {band['note']}")

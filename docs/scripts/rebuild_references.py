@@ -4,7 +4,7 @@
     python docs/scripts/rebuild_references.py --pool-stored   # only re-pool the stored per-layout sets
 
 Re-analyses the staged real control recordings (one set per sensor layout with
-real controls: ``real-controls-gaitpdb8`` from the 38 gaitpdb + gaitpdb-cohort
+real controls: ``real-controls-gaitpdb8`` from the 37 gaitpdb + gaitpdb-cohort
 controls, ``real-controls-footswitch1`` from the 9 gaitndd + gaitndd-cohort
 controls, and ``real-controls-pooled``, the two together, for timing on layouts
 without real controls of their own) and simulates the normal cohort, then
@@ -16,6 +16,12 @@ version and the parameters. Run it after any change to the analysis core:
 ``tests/test_report_real.py`` fails while the stored real set is out of date.
 The files are pretty-printed with sorted keys, so ``git diff`` shows which
 numbers a change of the analysis moved.
+
+A control walk another staged recording repeats byte for byte is left out
+(``insole.report._reference.without_staged_copies``): under another group label
+it counts as neither (gaitpdb-cohort JuCo26_01, a control, is JuPt01_01, a person
+with Parkinson's), under the same label once. Each set's provenance
+(``left_out``) and description name it and say why.
 """
 
 from __future__ import annotations

@@ -179,14 +179,24 @@ def _load_case(dataset: str, path: Path) -> RealCase | str:
                     walk_identity(recording, path))
 
 
-def real_cases(data_dir: Path, workers: int = 2) -> tuple[list[RealCase], list[str]]:
-    """Every usual-walk recording of the staged real cohorts (gaitpdb, gaitpdb-cohort, gaitndd, gaitndd-cohort)."""
+def real_case_files(data_dir: Path) -> tuple[list[tuple[str, Path]], list[dict[str, Any]]]:
+    """The recordings of the staged real cohorts (gaitpdb, gaitpdb-cohort ``_01``/``_02``, gaitndd, gaitndd-cohort)
+    that count, and those left out because another staged recording has their bytes (``without_staged_copies``,
+    the rule of the reference sets and norms: a walk under two group labels counts as neither), with why."""
+    from insole.report._reference import without_staged_copies
+
     jobs: list[tuple[str, Path]] = []
     for dataset in ("gaitpdb", "gaitpdb-cohort"):
         jobs += [(dataset, p) for p in sorted((data_dir / dataset).glob("*_0[12].txt"))]
     for dataset in ("gaitndd", "gaitndd-cohort"):
         jobs += [(dataset, p) for p in sorted((data_dir / dataset).glob("*.hea"))]
-    jobs = [j for j in jobs if j[0] and j[1].is_file()]
+    return without_staged_copies(data_dir, [j for j in jobs if j[0] and j[1].is_file()])
+
+
+def real_cases(data_dir: Path, workers: int = 2) -> tuple[list[RealCase], list[str]]:
+    """Every usual-walk recording of the staged real cohorts (gaitpdb, gaitpdb-cohort, gaitndd, gaitndd-cohort),
+    without the ones ``real_case_files`` leaves out."""
+    jobs, _ = real_case_files(data_dir)
     if workers <= 1:
         loaded = [_load_case(*j) for j in jobs]
     else:
@@ -275,6 +285,14 @@ def auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
     return wins / (len(pos) * len(neg))
 
 
+def _left_out_markdown(left_out: Sequence[dict[str, Any]]) -> str:
+    """The recordings not counted because another staged recording has their bytes, and why."""
+    from insole.report._reference import left_out_text
+
+    return ("Not counted in any group, nor in the reference sets and norms (the same recording staged twice, "
+            "`without_staged_copies`): " + left_out_text(left_out).removeprefix("Left out: "))
+
+
 def _match_text(stored_match: dict[str, float]) -> str:
     if not stored_match:
         return ""
@@ -289,7 +307,8 @@ def _match_text(stored_match: dict[str, float]) -> str:
 
 
 def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] = (),
-                         stored_match: dict[str, float] | None = None) -> str:
+                         stored_match: dict[str, float] | None = None,
+                         left_out: Sequence[dict[str, Any]] = ()) -> str:
     by_group: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_group.setdefault(r["group"], []).append(r)
@@ -315,6 +334,7 @@ def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] 
         "simulated sets play no part: they apply to insole16 only." + _match_text(stored_match or {}),
         "",
         *([f"Refused by the loader (not counted): {'; '.join(refused)}.", ""] if refused else []),
+        *([_left_out_markdown(left_out), ""] if left_out else []),
         "### Acceptance (issue 16)",
         "",
         "| criterion | target | measured | holds |",
@@ -363,7 +383,8 @@ def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] 
         "",
         "* How the controls came under 10 % (each step measured on these same controls, leave-one-subject-out, "
         "so the figures are not blind; the other halves of gaitpdb and gaitndd, kept apart, are the blind test): "
-        "the per-layout real sets with the old rules, a foot in the controls' extreme fifth: 13 of 47; beyond "
+        "the per-layout real sets with the old rules (47 controls then, JuCo26_01 among them; it is not counted "
+        "since it was found to be JuPt01_01's bytes), a foot in the controls' extreme fifth: 13 of 47; beyond "
         "their 2.5th/97.5th percentile with asymmetries past their MDC95: 8 of 47; beyond the 1st/99th and load "
         "asymmetry outside the controls' 99 % interval: 4 of 47; the left/right index beyond the controls' own "
         "healthy left/right indices (99 % interval) with the foot departing from their median: 1 of 47 (the 95 % "
@@ -1213,7 +1234,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = HEADER
     if args.data.is_dir():
         cases, refused = real_cases(args.data, args.workers)
-        text += "\n" + real_cohort_markdown(real_cohort_rows(cases), refused, stored_sets_match(cases))
+        text += "\n" + real_cohort_markdown(real_cohort_rows(cases), refused, stored_sets_match(cases),
+                                            real_case_files(args.data)[1])
         rows = known_answer_rows(cases)
         text += "\n" + known_answer_markdown(rows)
         text += "\n" + baseline_markdown(baseline_known_answer_rows(cases, rows))

@@ -5,8 +5,9 @@ with a reference set, or with a literature value. This module holds the
 reference sets and builds them:
 
 * ``real-controls-<layout>``: the **real** healthy controls recorded with one
-  sensor layout (gaitpdb8: 38 people, footswitch1: 9 people).
-* ``real-controls-pooled``: every layout's real controls together (47 people),
+  sensor layout (gaitpdb8: 37 people, footswitch1: 9 people; a walk staged
+  twice under two labels is left out, ``without_staged_copies``).
+* ``real-controls-pooled``: every layout's real controls together (46 people),
   applying to no layout in particular. A layout without real controls of its
   own is judged against it for **timing only** (event times, which do not
   depend on where the sensors sit); the report names the layouts it pools.
@@ -28,8 +29,10 @@ them; ``tests/test_report_real.py`` rebuilds the real set and checks it.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -564,7 +567,7 @@ SIMULATED_LAYOUTS: tuple[str, ...] = ("insole16",)
 
 def build_real_controls(data_dir: Any) -> ReferenceSet:
     """The five staged PhysioNet control walks as a reference set (no longer stored: ``real-controls-pooled``
-    holds them among 47; kept for the leave-one-out tests of the irregular-gait rule)."""
+    holds them among 46; kept for the leave-one-out tests of the irregular-gait rule)."""
     import hashlib
     from pathlib import Path
 
@@ -594,6 +597,121 @@ def build_real_controls(data_dir: Any) -> ReferenceSet:
     )
 
 
+# ---------------------------------------------------------------- one recording staged under two names
+
+# Every staged real recording a reference set, the norms or the findings validation may gather: (dataset folder,
+# glob). The copies rule (``without_staged_copies``) compares each gathered file with all of these, so that a copy
+# outside a builder's own selection (a patient's file, a second trial) is still seen.
+STAGED_RECORDINGS: tuple[tuple[str, str], ...] = (
+    ("gaitpdb", "*_[0-9][0-9].txt"), ("gaitpdb-cohort", "*_[0-9][0-9].txt"),
+    ("gaitndd", "*.hea"), ("gaitndd-cohort", "*.hea"),
+)
+# The group a staged file's name gives it: gaitpdb <study>Co/Pt<n>_<trial>.txt, gaitndd control/park/hunt/als<n>.
+_STAGED_GROUP_NAMES = (
+    (re.compile(r"^[A-Za-z]{2}Co\d+_"), "control"), (re.compile(r"^[A-Za-z]{2}Pt\d+_"), "Parkinson's"),
+    (re.compile(r"^control\d"), "control"), (re.compile(r"^park\d"), "Parkinson's"),
+    (re.compile(r"^hunt\d"), "Huntington's"), (re.compile(r"^als\d"), "ALS"),
+)
+
+
+def staged_group(name: str) -> str | None:
+    """The group label a staged recording's file name gives (control, Parkinson's, Huntington's, ALS), or None."""
+    return next((group for pattern, group in _STAGED_GROUP_NAMES if pattern.match(Path(name).name)), None)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def recording_bytes_sha256(path: str | Path) -> str:
+    """The SHA-256 of the bytes that make a recording: a plain file's own; for a WFDB record (its ``.hea``), the
+    signal files the header names (``.let``, ``.rit``), in the header's order -- the header itself carries the
+    record's name, so two copies of one walk under two names differ only there. Names and folders do not count."""
+    path = Path(path)
+    if path.suffix.lower() != ".hea":
+        return _file_sha256(path)
+    lines = [line.split() for line in path.read_text(encoding="latin-1").splitlines()]
+    lines = [fields for fields in lines if fields and not fields[0].startswith("#")]
+    signal_files: list[str] = []
+    for fields in lines[1:]:
+        if fields[0] not in signal_files:
+            signal_files.append(fields[0])
+    if not signal_files:
+        return _file_sha256(path)
+    combined = hashlib.sha256()
+    for k, name in enumerate(signal_files):
+        signal = path.with_name(name)
+        combined.update(f"{k}\0{_file_sha256(signal) if signal.is_file() else 'missing'}\n".encode())
+    return combined.hexdigest()
+
+
+def _described(dataset: str, path: Path, group: str | None) -> str:
+    return f"{path.name} ({dataset}), labelled {group or 'with no group'}"
+
+
+def without_staged_copies(data_dir: Any, files: Sequence[tuple[str, Any]]
+                          ) -> tuple[list[tuple[str, Path]], list[dict[str, Any]]]:
+    """``files`` ((dataset, path) pairs, in the caller's order) without the recordings that must not count, and
+    what was left out and why (JSON-ready: dataset, file, group, sha256, same_as, reason).
+
+    A recording whose bytes (``recording_bytes_sha256``) another staged recording (``STAGED_RECORDINGS`` under
+    ``data_dir``, or another of ``files``) also has under a **different group label** is left out: one walk cannot
+    be a healthy control's and a patient's, and which label is true cannot be told from the data, so it counts as
+    neither (every copy is left out). Copies under the **same** label are one recording: the first of ``files``
+    is kept, the later ones left out, so that it counts once. The group comes from the file's name
+    (``staged_group``)."""
+    data_dir = Path(data_dir)
+    staged: dict[Path, tuple[str, Path]] = {}
+    for dataset, pattern in STAGED_RECORDINGS:
+        for path in sorted((data_dir / dataset).glob(pattern)):
+            staged[path.resolve()] = (dataset, path)
+    for dataset, path in files:
+        staged.setdefault(Path(path).resolve(), (dataset, Path(path)))
+    digests = {key: recording_bytes_sha256(path) for key, (_, path) in staged.items()}
+    by_digest: dict[str, list[Path]] = {}
+    for key, digest in digests.items():
+        by_digest.setdefault(digest, []).append(key)
+    kept: list[tuple[str, Path]] = []
+    kept_digests: dict[str, tuple[str, Path]] = {}
+    left_out: list[dict[str, Any]] = []
+    for dataset, path in files:
+        path = Path(path)
+        key = path.resolve()
+        digest = digests[key]
+        group = staged_group(path.name)
+        copies = [staged[other] for other in by_digest[digest] if other != key]
+        other_groups = [(d, p, staged_group(p.name)) for d, p in copies]
+        differ = [(d, p, g) for d, p, g in other_groups if g != group]
+        entry = {"dataset": dataset, "file": path.name, "group": group, "sha256": digest,
+                 "same_as": [{"dataset": d, "file": p.name, "group": g} for d, p, g in other_groups]}
+        if differ:
+            named = "; ".join(_described(*x) for x in differ)
+            entry["reason"] = (f"the same bytes as {named}: which label is true is unknown, so this walk counts as "
+                               f"neither ({group or 'no group'} nor {', '.join(sorted({str(g) for *_, g in differ}))})")
+            left_out.append(entry)
+        elif digest in kept_digests:
+            first_dataset, first = kept_digests[digest]
+            entry["reason"] = (f"the same bytes as {_described(first_dataset, first, group)} too, which is kept: one "
+                               f"recording counts once")
+            left_out.append(entry)
+        else:
+            kept.append((dataset, path))
+            kept_digests[digest] = (dataset, path)
+    return kept, left_out
+
+
+def left_out_text(left_out: Sequence[Mapping[str, Any]]) -> str:
+    """One sentence naming the recordings left out (``without_staged_copies``) and why; empty when none."""
+    if not left_out:
+        return ""
+    return ("Left out: " + "; ".join(f"{e['file']} ({e['dataset']}, labelled {e.get('group') or 'with no group'}), "
+                                     f"{e['reason']}" for e in left_out) + ".")
+
+
 # The real healthy controls per sensor layout: (dataset folder, file glob) under shared/data. One usual-walk
 # file per subject (gaitpdb "_01"; "_02" is a same-day second trial, kept for repeatability).
 REAL_LAYOUT_SOURCES: Mapping[str, tuple[tuple[str, str], ...]] = {
@@ -602,15 +720,20 @@ REAL_LAYOUT_SOURCES: Mapping[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def real_layout_files(data_dir: Any, layout: str) -> list[tuple[str, Any]]:
-    """(dataset, path) of every real control recording staged for ``layout``, in name order."""
-    from pathlib import Path
-
+def real_layout_selection(data_dir: Any, layout: str) -> tuple[list[tuple[str, Path]], list[dict[str, Any]]]:
+    """The real control recordings staged for ``layout`` (``REAL_LAYOUT_SOURCES``, in name order) that may count,
+    and those left out because another staged recording has their bytes (``without_staged_copies``), with why."""
     data_dir = Path(data_dir)
-    out = []
+    found: list[tuple[str, Path]] = []
     for dataset, pattern in REAL_LAYOUT_SOURCES[layout]:
-        out += [(dataset, p) for p in sorted((data_dir / dataset).glob(pattern))]
-    return out
+        found += [(dataset, p) for p in sorted((data_dir / dataset).glob(pattern))]
+    return without_staged_copies(data_dir, found)
+
+
+def real_layout_files(data_dir: Any, layout: str) -> list[tuple[str, Any]]:
+    """(dataset, path) of every real control recording staged for ``layout``, in name order, without the ones
+    another staged recording repeats byte for byte (``real_layout_selection`` says which and why)."""
+    return list(real_layout_selection(data_dir, layout)[0])
 
 
 def recording_info(dataset: str, path: Any, recording: Any) -> dict[str, Any]:
@@ -628,8 +751,12 @@ def recording_info(dataset: str, path: Any, recording: Any) -> dict[str, Any]:
 
 
 def layout_reference_from_sessions(layout: str, sessions: Sequence[tuple[Mapping[str, Any], SessionMetrics]],
-                                   *, name: str | None = None, note: str = "") -> ReferenceSet:
-    """A per-layout real control set from analysed (info, session) pairs (also used leave-one-subject-out)."""
+                                   *, name: str | None = None, note: str = "",
+                                   left_out: Sequence[Mapping[str, Any]] = ()) -> ReferenceSet:
+    """A per-layout real control set from analysed (info, session) pairs (also used leave-one-subject-out).
+
+    ``left_out``: the staged control recordings not among them because another staged recording has their bytes
+    (``without_staged_copies``), named in the description and the provenance."""
     from insole._version import __version__
     from insole.report._evidence import DATASET_CITATIONS
 
@@ -651,13 +778,14 @@ def layout_reference_from_sessions(layout: str, sessions: Sequence[tuple[Mapping
                    f"metrics in body weights. Each person counts once: per-foot timing measures (stance, step, double "
                    f"support, stride-time robust CV) are each person's mean of the two feet; the other per-foot "
                    f"measures hold both feet of each person, and their ranges count people, not feet. "
-                   f"{note}{citations}")
+                   f"{note}{left_out_text(left_out) + ' ' if left_out else ''}{citations}")
     return reference_from_sessions(
         name=name or f"real-controls-{layout}", kind="real", description=description, layouts=(layout,),
         sessions=sessions, body_weight_check_forces=True, one_value_per_person=True,
         provenance={"insole_version": __version__, "built_from": "shared/data (" + ", ".join(datasets) + ")",
                     "layout": layout, "one_file_per_subject": True,
-                    "metrics": sessions[0][1].provenance.get("metrics", "insole analysis core") if sessions else ""},
+                    "metrics": sessions[0][1].provenance.get("metrics", "insole analysis core") if sessions else "",
+                    **({"left_out": [dict(e) for e in left_out]} if left_out else {})},
     )
 
 
@@ -667,10 +795,11 @@ def build_real_layout_controls(data_dir: Any, layout: str) -> ReferenceSet:
     from insole.report._metrics import session_metrics
 
     sessions = []
-    for dataset, path in real_layout_files(data_dir, layout):
+    files, left_out = real_layout_selection(data_dir, layout)
+    for dataset, path in files:
         recording = load(path)
         sessions.append((recording_info(dataset, path, recording), session_metrics(recording)))
-    return layout_reference_from_sessions(layout, sessions)
+    return layout_reference_from_sessions(layout, sessions, left_out=left_out)
 
 
 # The name of the set pooling every layout's real controls (``pool_real_controls``).
@@ -715,6 +844,7 @@ def pool_real_controls(sets: Sequence[ReferenceSet]) -> ReferenceSet:
     foot, session = _distributions_from_members(recordings, (*FOOT_METRICS, *FOOT_LEVEL_METRICS), SESSION_METRICS)
     people = len(recordings)
     counts = ", ".join(f"{ref.name} {ref.n_recordings}" for ref in parts)
+    left_out = [dict(e) for ref in parts for e in ref.provenance.get("left_out") or ()]
     layouts = ", ".join(layout for ref in parts for layout in ref.layouts)
     return ReferenceSet(
         name=POOLED_CONTROLS, kind="real",
@@ -722,10 +852,12 @@ def pool_real_controls(sets: Sequence[ReferenceSet]) -> ReferenceSet:
                      f"n = {people} people ({counts}). Used for timing only (stride, stance, swing and step times, "
                      f"double support, stride-to-stride variability, timing symmetry: event times, which do not "
                      f"depend on where the sensors sit) on layouts without real controls of their own; each "
-                     f"person's walk is described in the per-layout set."),
+                     f"person's walk is described in the per-layout set."
+                     + (f" {left_out_text(left_out)}" if left_out else "")),
         layouts=(), foot=foot, session=session, recordings=recordings,
         provenance={"insole_version": __version__, "pooled_from": [ref.name for ref in parts],
-                    "metrics": parts[0].provenance.get("metrics", "insole analysis core")},
+                    "metrics": parts[0].provenance.get("metrics", "insole analysis core"),
+                    **({"left_out": left_out} if left_out else {})},
     )
 
 
@@ -951,10 +1083,15 @@ def build_repeatability(data_dir: Any, layout: str = "gaitpdb8") -> dict[str, An
 
     dataset, pattern = REPEATABILITY_SOURCES[layout]
     folder = Path(data_dir) / dataset
+    found = [(second.with_name(second.name.replace("_02", "_01")), second) for second in sorted(folder.glob(pattern))]
+    found = [(first, second) for first, second in found if first.is_file()]
+    # a pair whose walk another staged recording repeats (under another label, or the pair's two walks the same
+    # bytes) is left out, as from every reference (``without_staged_copies``)
+    kept, left_out = without_staged_copies(data_dir, [(dataset, p) for pair in found for p in pair])
+    kept_paths = {p for _, p in kept}
     pairs = []
-    for second_path in sorted(folder.glob(pattern)):
-        first_path = second_path.with_name(second_path.name.replace("_02", "_01"))
-        if not first_path.is_file():
+    for first_path, second_path in found:
+        if first_path not in kept_paths or second_path not in kept_paths:
             continue
         first, second = load(first_path), load(second_path)
         info = recording_info(dataset, first_path, first)
@@ -962,6 +1099,8 @@ def build_repeatability(data_dir: Any, layout: str = "gaitpdb8") -> dict[str, An
         pairs.append((info, session_metrics(first), session_metrics(second)))
     document = repeatability_from_pairs(layout, pairs)
     document["provenance"] = {"insole_version": __version__, "built_from": f"shared/data/{dataset} ({pattern})"}
+    if left_out:
+        document["provenance"]["left_out"] = left_out
     return document
 
 
