@@ -1,8 +1,9 @@
-"""The stance stage's in-place reductions give the numbers of the numpy calls they stand for, bit for bit.
+"""The stance stage's in-place and reused-buffer forms give the numbers of the forms they replaced, bit for bit.
 
-Each helper takes an array of its own and overwrites it instead of copying (issue 19: less memory traffic); these
-tests hold each to the plain numpy form it replaced, on cases the real recordings in the snapshot never reach
-(sensors left out over a span, NaN and infinite values, float32 and float64 maps).
+Each helper works in an array of its own or in buffers reused block after block instead of new arrays (issue 19: less
+memory traffic); these tests hold each to the plain numpy form it replaced, on cases the real recordings never or
+seldom reach (sensors left out over a span, NaN and infinite values, float32 and float64 maps, blocks of one sample,
+every built-in layout's region groups).
 """
 
 from __future__ import annotations
