@@ -58,6 +58,10 @@ FORMAT_NAME = "insole-recording"
 FORMAT_VERSION = 1
 # the key of the Parquet key-value metadata (and of the Arrow stream's schema metadata) holding the description
 META_KEY = b"insole.recording"
+# the key of the Parquet key-value metadata of an analysis table insole writes (``analyze --tables``, ``export --to
+# tables``): {"table": its name, "writer": "insole <version>"}, so that a table copied away from its tables.json is
+# still known for what it is (``insole batch`` skips it rather than failing it as a recording)
+TABLE_KEY = b"insole.table"
 _UNIT_SUFFIX = {"kPa": "kpa", "N": "n", "au": "au"}
 AXES = ("x", "y", "z")
 # the largest finite float32: a sensor or IMU value beyond it would become infinite, and is refused

@@ -154,7 +154,7 @@ def test_tables_insole_wrote_in_the_folder_are_skipped_with_a_note_not_failed(tm
     assert named.returncode == 1
     errors = pd.read_csv(tmp_path / "named.errors.csv").set_index("recording_id")
     assert errors.loc["strides", "reason"] == (
-        "is an analysis table written by insole (the strides table listed in tables.json beside it), not a recording"
+        "is an analysis table written by insole (its strides table), not a recording"
     )
     assert errors.loc["old", "reason"] == "is a table written by insole batch (cohort or strides), not a recording"
 
@@ -165,6 +165,26 @@ def test_tables_insole_wrote_in_the_folder_are_skipped_with_a_note_not_failed(tm
         f"insole batch: error: {study / 'earlier'}: no supported recordings found "
         "(only 1 table that insole wrote: not recordings)\n"
     )
+
+
+def test_an_analysis_table_copied_away_from_its_tables_json_is_still_known(tmp_path: Path) -> None:
+    """A table of `insole analyze --tables` names itself in its Parquet metadata (``insole.table``): copied alone
+    into another folder, without the tables.json that listed it, it is still skipped as insole's table (it was a
+    failed "recording": "Parquet file was not written by insole")."""
+    made = _insole("analyze", str(WALK), "--tables", str(tmp_path / "tables"))
+    assert made.returncode == 0, made.stderr
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.copy(tmp_path / "tables" / "strides.parquet", moved / "my_strides.parquet")
+    original = pd.read_parquet(tmp_path / "tables" / "strides.parquet")
+    assert pd.read_parquet(moved / "my_strides.parquet").equals(original)  # pandas reads the table as before
+    only = _insole("batch", str(moved), "--out", str(tmp_path / "c.parquet"), "--quiet", "--no-cache")
+    assert only.returncode == 2
+    assert only.stderr == (
+        f"insole batch: error: {moved}: no supported recordings found "
+        "(only 1 table that insole wrote: not recordings)\n"
+    )
+    assert not (tmp_path / "c.parquet").exists() and not (tmp_path / "c.errors.csv").exists()
 
 
 def test_a_parquet_table_of_another_writer_is_still_an_error_row(tmp_path: Path) -> None:

@@ -14,8 +14,9 @@ recording is listed once, under its canonical file (the header).
 Tables insole itself wrote are not recordings, though Parquet is recognised by
 its first bytes: a cohort or strides table of ``insole batch`` (schema key
 ``insole.batch``) and the tables of ``insole analyze --tables`` / ``insole
-export --to tables`` (no key of their own; listed in the ``tables.json``
-insole writes beside them). Found in a folder they are set apart in
+export --to tables`` (schema key ``insole.table`` naming the table; those
+written before it carry no key, and are known by the ``tables.json`` insole
+writes beside them). Found in a folder they are set apart in
 ``Discovery.own_tables`` (the batch names them in a note); named on their own
 they are an error saying what they are.
 
@@ -42,7 +43,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from insole._errors import InputError, UnknownFormatError
-from insole._recording_format import META_KEY
+from insole._recording_format import META_KEY, TABLE_KEY
 from insole.io import detect_format
 
 __all__ = [
@@ -181,8 +182,9 @@ def insole_table(path: Path, memo: dict[Path, frozenset[str]] | None = None) -> 
 
     A recording carries its description under ``insole.recording``; a table
     ``insole batch`` wrote carries ``insole.batch``; the tables of ``insole
-    analyze --tables`` and ``insole export --to tables`` carry no key of their
-    own but are listed in the ``tables.json`` insole wrote beside them. A
+    analyze --tables`` and ``insole export --to tables`` carry ``insole.table``
+    (older ones no key: they are listed in the ``tables.json`` insole wrote
+    beside them). A
     Parquet file of another writer, or one that cannot be read, is None: the
     importer says what is wrong with it.
     """
@@ -191,6 +193,12 @@ def insole_table(path: Path, memo: dict[Path, frozenset[str]] | None = None) -> 
         return None
     if BATCH_TABLE_KEY in metadata:
         return "a table written by insole batch (cohort or strides)"
+    if TABLE_KEY in metadata:  # an analysis table that names itself, wherever it was copied to
+        try:
+            name = str(json.loads(metadata[TABLE_KEY])["table"])
+        except (ValueError, KeyError, TypeError):
+            name = path.stem
+        return f"an analysis table written by insole (its {name} table)"
     if path.suffix.lower() == ".parquet" and path.stem in _tables_manifest(path.parent, {} if memo is None else memo):
         return f"an analysis table written by insole (the {path.stem} table listed in {TABLES_MANIFEST} beside it)"
     return None

@@ -35,6 +35,7 @@ import pandas as pd
 from insole._errors import AnalysisError, OutputError
 from insole._output import atomic_path, atomic_write, check_target
 from insole._recording import Recording
+from insole._recording_format import TABLE_KEY
 from insole._version import __version__
 from insole.analysis import Analysis, arch_index, peak_pressure_map, pressure_time_integral_map
 from insole.io._export._csv import spreadsheet_safe
@@ -235,6 +236,17 @@ def _region_contact(recording: Recording, side: str, mask: np.ndarray, level: fl
     return area
 
 
+def _write_parquet_table(table: pd.DataFrame, name: str, path: Path) -> None:
+    """``table.to_parquet(path, index=False)`` with the table's name and writer under ``TABLE_KEY`` in the file's
+    metadata (pandas' own metadata kept: pandas reads the same frame back)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    ours = json.dumps({"table": name, "writer": f"insole {__version__}"}).encode()
+    pq.write_table(arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), TABLE_KEY: ours}), path)
+
+
 def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *,
                  provenance: Mapping[str, Any] | None = None,
                  formats: tuple[str, ...] = ("csv", "parquet"), force: bool = False,
@@ -265,7 +277,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *,
             written.append(out / f"{name}.csv")
         if "parquet" in formats:
             with atomic_path(out / f"{name}.parquet", force=force) as temporary:
-                table.to_parquet(temporary, index=False)
+                _write_parquet_table(table, name, temporary)
             written.append(out / f"{name}.parquet")
     manifest = {
         "writer": f"insole {__version__}",
