@@ -413,8 +413,9 @@ def _row_nanpercentiles(rows: np.ndarray, qs: tuple[float, ...]) -> list[np.ndar
 
     Every row must hold at least one finite value.
     """
-    if np.isnan(rows).any():
-        ordered = np.where(np.isnan(rows), np.inf, rows)  # NaN (now +inf) sorts last
+    nan = np.isnan(rows)
+    if nan.any():
+        ordered = np.where(nan, np.inf, rows)  # NaN (now +inf) sorts last
         ordered.sort(axis=1)  # (in place: the copy above is ours, np.sort would copy it again)
     else:
         ordered = np.sort(rows, axis=1)
