@@ -1,6 +1,6 @@
 """Issue 16: one judgement per walk. ``insole batch`` and the report judge a reference member the same way.
 
-The report judges a walk of the reference's own controls (GaCo06_01 is one of gaitpdb8's 38) or another walk of
+The report judges a walk of the reference's own controls (GaCo06_01 is one of gaitpdb8's 37) or another walk of
 such a person (GaCo06_02) against the other controls, and a walk of the MDC95's same-day pairs by the other pairs'
 MDC95. The batch's finding columns used the whole sets, so the cohort table and the report could disagree on the
 same file. Both now go through ``judging_frame`` (in ``evaluate(..., walk=...)``); these tests run both on the same
@@ -99,7 +99,7 @@ def test_the_batch_flags_what_the_report_flags_against_the_same_references(name,
     member, pair = WALKS[name]
     real = reference_set_for(batch.frame.reference_sets, "gaitpdb8", kind="real")
     assert real is not None
-    assert real.n_recordings == (37 if member else 38)
+    assert real.n_recordings == (36 if member else 37)
     assert [r.get("subject") for r in real.left_out] == ([member] if member else [])
     assert batch.frame.reference_member == member
     assert batch.frame.repeatability.n_pairs == (19 if pair else 20)
@@ -123,7 +123,7 @@ def test_the_walk_identity_is_the_reports_input_record():
 def test_bands_rebuilt_from_every_stored_person_are_the_stored_bands():
     """What the norms are rebuilt from at report time is what they were made of (the same rounding)."""
     people = load_norm_people()
-    assert len(people) == 47 and all(p.get("subject") for p in people)
+    assert len(people) == 46 and all(p.get("subject") for p in people)
     assert norms_from_people(people) == load_norms()
 
 
@@ -146,7 +146,7 @@ def test_a_control_is_judged_against_the_norms_without_them(path: Path, stored_k
     stored = {b.key: b for b in load_norms()}
     subject = recording.meta.subject_id
     others = [p for p in load_norm_people() if p.get("subject") != subject]
-    assert len(others) == 46
+    assert len(others) == 45
     rebuilt = {b.key: b for b in norms_from_people(others)}
     # the band this person was in holds one person less; a band left with too few people is not made
     assert stored[judged_key].n == judged_n + 1

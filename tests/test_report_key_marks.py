@@ -99,12 +99,12 @@ def test_moticon_rows_say_whose_controls_and_are_judged_or_say_why_not(shared_da
     rows = _rows(path)
     tag = "[real controls of another insole (footswitch1, gaitpdb8); timing only]"
     assert tag in rows["stance_s"]["reference"]
-    # cadence needs no insole: judged against all 47 real controls' band (the file gives no age or sex)
+    # cadence needs no insole: judged against all 46 real controls' band (the file gives no age or sex)
     assert rows["cadence_steps_per_min"]["reference"].endswith(
         "[real controls, age and sex not given: all real controls]")
-    # stance 0.596 s on both feet: inside the 47 pooled controls' 0.557-0.795 s (one value per person, the mean of
+    # stance 0.596 s on both feet: inside the 46 pooled controls' 0.557-0.795 s (one value per person, the mean of
     # both feet); the five-walk set's 0.694-0.799 s marked it below
-    assert "0.557–0.795 s (range of 47 people, each the mean of both feet) " + tag in rows["stance_s"]["reference"]
+    assert "0.557–0.795 s (range of 46 people, each the mean of both feet) " + tag in rows["stance_s"]["reference"]
     assert rows["stance_s"]["outside_direction"] == {}
     assert rows["cadence_steps_per_min"]["outside_direction"] == {}  # 116.1 inside 93.0-127.2
     for key in ("f1", "valley_ratio", "loading_rate_bw_s", "impulse_si_pct"):
@@ -179,6 +179,6 @@ def test_a_reference_of_fewer_than_20_is_judged_by_its_prediction_interval(share
     assert "20.5–35.9% (95% prediction interval of 9 people, each the mean of both feet)" in \
         rows["double_support_pct"]["reference"]
     assert rows["double_support_pct"]["outside_direction"] == {}
-    # gaitpdb8 controls: still the min-max (37: GaCo01_01 is one of the 38 and is judged against the others)
-    assert "(range of 37 recordings)" in _rows(shared_data / "gaitpdb" / "GaCo01_01.txt")["timing_variability_pct"][
+    # gaitpdb8 controls: still the min-max (36: GaCo01_01 is one of the 37 and is judged against the others)
+    assert "(range of 36 recordings)" in _rows(shared_data / "gaitpdb" / "GaCo01_01.txt")["timing_variability_pct"][
         "reference"]

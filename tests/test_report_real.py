@@ -90,11 +90,11 @@ def test_the_pooled_real_controls_are_the_layout_sets_together():
 
     stored = load_reference_sets()
     pooled = reference_set_for(stored, "any", kind="real", layout_specific=False)
-    assert pooled == pool_real_controls(stored) and pooled.n_recordings == 47
+    assert pooled == pool_real_controls(stored) and pooled.n_recordings == 46
 
 
 @pytest.mark.parametrize("layout, people, foot_metrics", [
-    ("gaitpdb8", 38, ("share_heel", "share_midfoot", "cop_ml_pct", "f1", "stride_robust_cv_pct")),
+    ("gaitpdb8", 37, ("share_heel", "share_midfoot", "cop_ml_pct", "f1", "stride_robust_cv_pct")),
     ("footswitch1", 9, ("stance_s", "stride_robust_cv_pct")),
 ])
 def test_the_layout_reference_sets_match_the_staged_data(shared_data, layout, people, foot_metrics):
@@ -123,7 +123,7 @@ def test_the_report_says_whether_real_people_are_its_reference(shared_data):
     path = shared_data / "gaitpdb" / "SiCo01_01.txt"
     report = build_report(load(path), path=path).to_dict()
     assert report["reference_status"]["real_reference"] == "real-controls-gaitpdb8"
-    assert report["reference_status"]["n_recordings"] == 38
+    assert report["reference_status"]["n_recordings"] == 37
     # the reference set is described once, beside the key numbers; the methods name it and point there (it was
     # printed three times: key numbers and twice in the methods)
     assert "Reference set real-controls-gaitpdb8 (real controls): described under Key numbers." in report["methods"]

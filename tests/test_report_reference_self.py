@@ -1,7 +1,7 @@
 """Honest references (issue 16, third review): a control judged without itself, each person counted once.
 
-* A walk of the reference's own controls (GaCo06_01 is one of the 38 of gaitpdb8), or another walk of one of them
-  (GaCo06_02), is judged against the other 37: every range and limit is rebuilt at report time from the other
+* A walk of the reference's own controls (GaCo06_01 is one of the 37 of gaitpdb8), or another walk of one of them
+  (GaCo06_02), is judged against the other 36: every range and limit is rebuilt at report time from the other
   recordings' own stored values, which must be the very figures of the stored set (the non-members' figures do
   not move), and equal to a set rebuilt from the staged data without that person.
 * A walk of one of the MDC95's same-day pairs is judged by the MDC95 of the other 19 pairs.
@@ -87,7 +87,7 @@ def test_leaving_one_person_out_moves_no_other_persons_figure(subject):
     (k,) = [i for i, r in enumerate(full.recordings) if r["subject"] == subject]
     member = full.recordings[k][MEMBER_VALUES]
     without = full.without_subject(subject.lower())  # subjects compare without case, as the report's record does
-    assert without.n_recordings == 37 and [r["subject"] for r in without.left_out] == [subject]
+    assert without.n_recordings == 36 and [r["subject"] for r in without.left_out] == [subject]
     assert subject not in {r["subject"] for r in without.recordings}
     for part, metrics in (("foot", (*FOOT_METRICS, *FOOT_LEVEL_METRICS)), ("session", SESSION_METRICS)):
         for metric in metrics:
@@ -134,28 +134,28 @@ def test_a_control_is_judged_against_the_other_controls(shared_data: Path):
     path = shared_data / "gaitpdb-cohort" / "GaCo06_01.txt"
     report = build_report(load(path), path=path)
     status = report.to_dict()["reference_status"]
-    assert status["includes_this"] == ("This walk (GaCo06_01.txt, gaitpdb-cohort) is one of the 38 controls of this "
-                                       "reference: it is judged against the 37 other controls (its own values are "
+    assert status["includes_this"] == ("This walk (GaCo06_01.txt, gaitpdb-cohort) is one of the 37 controls of this "
+                                       "reference: it is judged against the 36 other controls (its own values are "
                                        "left out of every range and limit).")
-    assert (status["n_recordings"], status["n_judged_against"]) == (38, 37)
+    assert (status["n_recordings"], status["n_judged_against"]) == (37, 36)
     (used,) = [r for r in report.result.reference_sets if r.name == "real-controls-gaitpdb8"]
-    assert used.n_recordings == 37 and all(r["subject"] != "GaCo06" for r in used.recordings)
-    # every range beside a key number comes from the 37: stance time's is their min-max, one value per person
+    assert used.n_recordings == 36 and all(r["subject"] != "GaCo06" for r in used.recordings)
+    # every range beside a key number comes from the 36: stance time's is their min-max, one value per person
     (row,) = [r for r in report.key_numbers if r.key == "stance_s"]
     others = used.foot["stance_s"].values
-    assert len(others) == 37 and row.real_range == (min(others), max(others))
-    assert "(range of 37 people, each the mean of both feet)" in row.reference
-    assert "of the 37 controls' spread" in report.methods
-    # another walk of the same person (same day): judged against the same 37
+    assert len(others) == 36 and row.real_range == (min(others), max(others))
+    assert "(range of 36 people, each the mean of both feet)" in row.reference
+    assert "of the 36 controls' spread" in report.methods
+    # another walk of the same person (same day): judged against the same 36
     second = shared_data / "gaitpdb-cohort" / "GaCo06_02.txt"
     other = build_report(load(second), path=second).to_dict()["reference_status"]
-    assert other["includes_this"] == ("This person (GaCo06) is one of the 38 controls of this reference (with another "
-                                      "walk, GaCo06_01.txt, gaitpdb-cohort): this walk is judged against the 37 "
+    assert other["includes_this"] == ("This person (GaCo06) is one of the 37 controls of this reference (with another "
+                                      "walk, GaCo06_01.txt, gaitpdb-cohort): this walk is judged against the 36 "
                                       "other controls (that walk is left out of every range and limit).")
-    # a walk of no control: all 38
+    # a walk of no control: all 37
     patient = shared_data / "gaitpdb-cohort" / "GaPt09_01.txt"
     judged = build_report(load(patient), path=patient)
-    assert judged.to_dict()["reference_status"]["n_judged_against"] == 38
+    assert judged.to_dict()["reference_status"]["n_judged_against"] == 37
     assert reference_member(judged.input, load_reference_sets(), "gaitpdb8") is None
 
 
@@ -165,9 +165,9 @@ def test_a_renamed_copy_of_a_control_walk_is_recognised_by_its_contents(shared_d
     record = {"name": "walk.txt", "sha256": hashlib.sha256(copy.read_bytes()).hexdigest(),
               "subject_id": None}
     sets = sets_without_self(record, load_reference_sets(), "gaitpdb8")
-    assert _real(sets, "gaitpdb8").n_recordings == 37
+    assert _real(sets, "gaitpdb8").n_recordings == 36
     # the pooled set (timing for other layouts) leaves the person out too
-    assert _real(sets, "x", layout_specific=False).n_recordings == 46
+    assert _real(sets, "x", layout_specific=False).n_recordings == 45
 
 
 def test_the_mdc95_of_a_pairs_walk_leaves_that_pair_out():
@@ -277,8 +277,8 @@ def test_gaitpdb8_force_ranges_count_the_people_who_passed_the_weight_check():
     f1 = ref.foot["f1"]
     assert f1.n == 2 * passed and f1.people == passed < 20
     assert f1.judging_range()[2] == "95% prediction interval"
-    # shares: both feet of all 38 (each person's two feet, counted as 38 people)
-    assert (ref.foot["share_heel"].n, ref.foot["share_heel"].people) == (76, 38)
+    # shares: both feet of all 37 (each person's two feet, counted as 37 people)
+    assert (ref.foot["share_heel"].n, ref.foot["share_heel"].people) == (74, 37)
 
 
 def test_a_set_without_member_values_is_kept_whole_and_said_to_include_the_walk():
@@ -293,5 +293,5 @@ def test_a_set_without_member_values_is_kept_whole_and_said_to_include_the_walk(
     (kept,) = sets_without_self(record, (stripped,), "gaitpdb8")
     assert kept is stripped
     assert reference_membership(record, (kept,), "gaitpdb8") == (
-        "This walk (GaCo06_01.txt, gaitpdb-cohort) is one of the 38 controls of this reference: its ranges and limits "
+        "This walk (GaCo06_01.txt, gaitpdb-cohort) is one of the 37 controls of this reference: its ranges and limits "
         "include it, so a value inside them is no independent check.")

@@ -36,11 +36,11 @@ def test_no_person_is_in_two_layouts_controls_and_the_pool_counts_people():
     assert sorted(ref.name for ref in parts) == ["real-controls-footswitch1", "real-controls-gaitpdb8"]
     subjects = [str(r["subject"]).casefold() for ref in parts for r in ref.recordings]
     # every stored control has a subject id, and no id occurs twice, within a layout or across the two
-    assert all(subjects) and len(set(subjects)) == len(subjects) == 38 + 9
+    assert all(subjects) and len(set(subjects)) == len(subjects) == 37 + 9
     (stored,) = [ref for ref in load_reference_sets() if ref.name == POOLED_CONTROLS]
-    assert stored.n_recordings == 47 and "n = 47 people" in stored.description
+    assert stored.n_recordings == 46 and "n = 46 people" in stored.description
     # a per-foot timing measure holds one value per person, a regional share both feet of each person
-    assert stored.foot["double_support_pct"].n == stored.foot["double_support_pct"].n_people == 47
+    assert stored.foot["double_support_pct"].n == stored.foot["double_support_pct"].n_people == 46
     assert stored.foot["share_heel"].n_people == sum(ref.foot["share_heel"].n_people for ref in parts)
 
 
@@ -56,7 +56,7 @@ def test_the_pool_without_one_person_is_the_pool_of_the_sets_without_them():
     for subject in ("GaCo02", "control4"):
         left_out = pool_real_controls(parts).without_subject(subject)
         pooled_after = pool_real_controls([ref.without_subject(subject) for ref in parts])
-        assert left_out.n_recordings == pooled_after.n_recordings == 46
+        assert left_out.n_recordings == pooled_after.n_recordings == 45
         assert left_out.foot == pooled_after.foot and left_out.session == pooled_after.session
 
 

@@ -68,7 +68,7 @@ def test_real_cohorts_leave_one_subject_out(shared_data):
     rows = real_cohort_rows(cases)
     controls = [r for r in rows if r["group"] == "control"]
     hd = [r for r in rows if r["group"] == "Huntington's"]
-    assert len(controls) == 47  # 38 gaitpdb + 9 gaitndd, one usual walk each
+    assert len(controls) == 46  # 37 gaitpdb + 9 gaitndd, one usual walk each
     assert sum(bool(r["findings"]) for r in controls) <= 0.10 * len(controls)
     irregular = [any(c == "irregular_gait" for c, _, _ in r["findings"]) for r in hd]
     assert hd and sum(irregular) >= 0.70 * len(hd)
