@@ -233,6 +233,10 @@ def test_interval_windows_equal_the_gathered_windows() -> None:
         cut = np.full((k, width), fill)
         cut[:, : expected.shape[1]] = expected
         assert _same(found, cut.astype(expected.dtype)), trial
+        # the padding mask alone (a width past the recording's end, n < width, reads through an index it makes at
+        # the mask's width)
+        assert _same(interval_windows(values, starts, stops, fill=fill, index=(None, outside)),
+                     cut.astype(expected.dtype)), trial
 
 
 def test_runs_equal_the_edges_of_the_padded_difference() -> None:

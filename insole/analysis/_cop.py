@@ -179,15 +179,15 @@ def cop_features(
     to: np.ndarray,
     layout: SensorLayout,
     cpei_possible: bool,
-    index: tuple[np.ndarray, np.ndarray] | None = None,
+    index: tuple[np.ndarray | None, np.ndarray] | None = None,
     force_windows: np.ndarray | None = None,
     work: FeatureWork | None = None,
 ) -> dict[str, np.ndarray]:
     """The per-stance gait-line features of the module's docstring, one array each.
 
-    ``index``: ``window_index(hs, to)``, and ``force_windows``: ``interval_windows(force, hs, to)``, when the
-    caller has them already (neither is changed). ``work``: arrays of the windows' shape to work in (a caller's,
-    reused block after block; overwritten), else new ones.
+    ``index``: ``window_index(hs, to)`` (or ``interval_windows``' ``(None, outside)``), and ``force_windows``:
+    ``interval_windows(force, hs, to)``, when the caller has them already (neither is changed). ``work``: arrays
+    of the windows' shape to work in (a caller's, reused block after block; overwritten), else new ones.
     """
     m = hs.size
     names: tuple[str, ...] = (

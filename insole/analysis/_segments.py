@@ -123,15 +123,18 @@ def window_index(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, fill: float = np.nan,
-                     index: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                     index: tuple[np.ndarray | None, np.ndarray] | None = None) -> np.ndarray:
     """A (m, max_len) array of ``values[start:stop]`` per interval, padded with ``fill``.
 
     ``index``: ``window_index(starts, stops)`` when the caller has it already (or the same cut to a width of
-    at least the longest interval).
+    at least the longest interval); ``(None, outside)`` gives only the padding mask (the windows are then as
+    wide as ``outside``; an index, where one is needed, is made at that width).
 
     Each row is read as one run of samples from ``start`` (rows of a sliding-window view of ``values``; the
     samples past an interval's end are then overwritten with ``fill``), rather than sample by sample through
-    the index; rows that would run past the last sample are read through the index.
+    the index; rows that would run past the last sample are read through the index. (No ``out=``: numpy
+    gathers rows only into a new array, and copying them on into a caller's buffer took longer than using the
+    new one: 1800 rows of 150 samples, 213 against 263 us gathered in cache-sized pieces.)
     """
     starts = np.asarray(starts, dtype=np.int64)
     if starts.size == 0:
@@ -144,7 +147,9 @@ def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, 
     width = outside.shape[1]
     n = values.shape[0] if values.ndim else 0
     if values.ndim != 1 or width == 0 or width > n:
-        gather = gather if gather is not None else window_index(starts, stops)[0]
+        if gather is None:  # read at the mask's width (where a caller's index would have been cut)
+            gather = starts[:, None] + np.arange(width)[None, :]
+            np.copyto(gather, 0, where=outside)
         windows = values[gather].astype(float, copy=False)  # cut, then converted: the same values
     else:
         # the (n - width + 1, width) rows of a sliding window over values, as a strided view (no copy)

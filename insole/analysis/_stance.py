@@ -231,17 +231,13 @@ def _curve_features(foot: FootLoads, a: np.ndarray, b: np.ndarray, bw: float,
     return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
 
-def _window_index(a: np.ndarray, b: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """``window_index(a, b)`` cut to ``width`` samples (at least the longest of these stances)."""
+def _window_index(a: np.ndarray, b: np.ndarray, width: int) -> tuple[None, np.ndarray]:
+    """``interval_windows``' ``(None, outside)``: the padding of windows of ``width`` samples (at least the
+    longest of these stances) past each stance's end, without the sample index (the windows are read as rows of
+    a sliding view; ``interval_windows`` makes an index at this width only where it needs one)."""
     if a.size == 0:
-        return window_index(a, b)
-    # 32-bit sample indices where they fit (half the memory of an index the windows are cut by, when they need one)
-    kind = np.dtype(np.int32) if int(b.max()) + width < np.iinfo(np.int32).max else np.dtype(np.int64)
-    offsets = np.arange(width, dtype=kind)
-    outside = offsets[None, :] >= (b - a)[:, None]
-    index = np.add(a.astype(kind)[:, None], offsets[None, :])
-    np.copyto(index, 0, where=outside)
-    return index, outside
+        return None, window_index(a, b)[1]
+    return None, np.arange(width)[None, :] >= (b - a)[:, None]
 
 
 def _cop_of_stances(positive_load_t: np.ndarray, layout: SensorLayout, force: np.ndarray, min_force: float,
@@ -295,6 +291,8 @@ def _by_stretches(stretches: Stretches, foot: FootLoads, layout: SensorLayout, a
     pressure_parts: list[dict[str, np.ndarray]] = []
     sensor_parts: list[dict[str, np.ndarray]] = []
     load_is_force = foot.sensor_load_unit == "N"
+    # the COP features' work arrays, one set for every block of every stretch (as in _curve_features)
+    work = FeatureWork.for_windows((min(a.size, _FEATURE_BLOCK), width)) if cop_ok else None
     for start, loads_t, pressures_t in stretches(_stance_cuts(a, b)):
         stop = start + loads_t.shape[1]
         lo, hi = np.searchsorted(a, [start, stop])
@@ -309,7 +307,8 @@ def _by_stretches(stretches: Stretches, foot: FootLoads, layout: SensorLayout, a
                 index = _window_index(a_k, b_k, width)
                 windows = interval_windows(force, a_k, b_k, index=index)
                 cop_parts.append(cop_features(x, y, force, a_k, b_k, layout, cpei_ok, index=index,
-                                              force_windows=windows))
+                                              force_windows=windows,
+                                              work=work.head(a_k.size) if work is not None else None))
             chosen = curve_stances[lo:hi]
             if chosen.any():
                 grid = stance_grid(a[lo:hi][chosen], b[lo:hi][chosen], points, foot.n)  # the whole foot's grid
