@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from test_core_identity import differences
 
 from insole.analysis._segments import hysteresis, hysteresis_runs, reduce_rows_intervals, runs
@@ -42,6 +43,31 @@ def test_hysteresis_and_its_runs_equal_the_accumulated_state() -> None:
             found = hysteresis_runs(values, high, low)
             expected = runs(state)
             assert _same(found[0], expected[0]) and _same(found[1], expected[1]), (trial, high, low)
+
+
+def test_hysteresis_runs_in_pieces_equal_the_runs_of_the_whole_levels() -> None:
+    """Levels given a piece at a time (pieces of one sample, empty ones, runs and flips across piece edges, NaN in
+    the signal and the levels, crossed levels) give the runs of the whole arrays."""
+    from insole.analysis._segments import hysteresis_runs_in_pieces
+
+    rng = np.random.default_rng(47)
+    for trial in range(800):
+        n = int(rng.integers(0, 150))
+        values = rng.normal(size=n)
+        values[rng.random(n) < 0.1] = np.nan
+        if trial % 5 == 0 and n:
+            values[-int(rng.integers(1, n + 1)):] = 5.0  # on at the very end
+        high, low = rng.normal(size=n) + 0.3, rng.normal(size=n) - 0.3
+        low[rng.random(n) < 0.05] = np.nan
+        edges = np.unique(np.concatenate([[0, n], rng.integers(0, n + 1, size=int(rng.integers(0, 12)))]))
+        if trial % 3 == 0:
+            edges = np.insert(edges, 1, 0)  # an empty first piece
+        pieces = [(int(lo), high[lo:hi], low[lo:hi]) for lo, hi in zip(edges[:-1], edges[1:])]
+        found = hysteresis_runs_in_pieces(values, iter(pieces))
+        expected = hysteresis_runs(values, high, low)
+        assert _same(found[0], expected[0]) and _same(found[1], expected[1]), trial
+    with pytest.raises(ValueError):
+        hysteresis_runs_in_pieces(np.zeros(4), iter([(0, np.zeros(2), np.zeros(2))]))
 
 
 def test_hysteresis_runs_of_a_hand_built_signal() -> None:

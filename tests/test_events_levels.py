@@ -1,8 +1,8 @@
 """The event detector's tracked levels read where they are needed give the numbers of the whole per-sample arrays.
 
 Speed work (issue 19) stopped building the tracked floor and range of the coarse detector as whole arrays where
-only a few samples of them are read, and builds the on and off levels in two arrays instead of four. Both must
-give the same numbers to the last bit as the whole-array forms they replaced.
+only a few samples of them are read, and builds the on and off levels a piece at a time instead of as whole
+arrays. Both must give the same numbers to the last bit as the whole-array forms they replaced.
 """
 
 from __future__ import annotations
@@ -32,21 +32,31 @@ def test_centre_interpolation_at_samples_equals_numpy_interp() -> None:
 
 
 @pytest.mark.parametrize("piece", [1, 3, 7, 1 << 16])
-def test_coarse_levels_equal_the_four_array_form(monkeypatch: pytest.MonkeyPatch, piece: int) -> None:
-    """On and off level, ``fraction x range + floor``, made in the floor's and the range's arrays piece by piece
-    (pieces shorter than a block, across block edges, and the whole recording in one piece)."""
+def test_coarse_level_pieces_equal_the_whole_array_form(monkeypatch: pytest.MonkeyPatch, piece: int) -> None:
+    """On and off level, ``fraction x range + floor``, made a piece at a time (one span between block centres a
+    piece, a few, and the whole recording in one piece; recordings ending before, inside and after the block
+    centres; even and odd blocks, so samples on a centre and not; a NaN among the tracked values): the pieces
+    follow each other from the first sample to the last, and hold the numbers of the whole arrays."""
     monkeypatch.setattr(events, "_LEVEL_PIECE", piece)
     rng = np.random.default_rng(43)
-    for _ in range(300):
+    for trial in range(600):
         block, m = int(rng.integers(1, 30)), int(rng.integers(1, 20))
         n = int(rng.integers(1, m * block + 2 * block + 3))
         floor, load_range = rng.normal(size=m) * 50.0, np.abs(rng.normal(size=m)) * 400.0
-        high, low = events._coarse_levels(events._Track(n, block, floor), events._Track(n, block, load_range),
-                                          0.3, 0.15)
+        if trial % 50 == 0:
+            load_range[rng.integers(0, m)] = np.nan
+        lows, highs, ons, offs = [], [], [], []
+        for lo, on, off in events._coarse_level_pieces(events._Track(n, block, floor),
+                                                       events._Track(n, block, load_range), 0.3, 0.15):
+            lows.append(lo)
+            highs.append(lo + on.size)
+            ons.append(on.copy())
+            offs.append(off.copy())
+        assert lows == [0] + highs[:-1] and highs[-1] == n, (block, m, n)
         whole_floor = events._centre_interp(n, block, floor)
         whole_range = events._centre_interp(n, block, load_range)
-        assert _same(high, 0.3 * whole_range + whole_floor)
-        assert _same(low, 0.15 * whole_range + whole_floor)
+        assert _same(np.concatenate(ons), 0.3 * whole_range + whole_floor), (block, m, n)
+        assert _same(np.concatenate(offs), 0.15 * whole_range + whole_floor), (block, m, n)
 
 
 def _nearest_by_definition(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, levels: np.ndarray,

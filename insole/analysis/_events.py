@@ -46,6 +46,7 @@ were missing leaves that event unknown (NaN). Short gaps (up to
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +56,7 @@ from insole.analysis._params import AnalysisParams
 from insole.analysis._segments import (
     count_true_between,
     gradient,
-    hysteresis_runs,
+    hysteresis_runs_in_pieces,
     interval_argmax,
     interval_windows,
     last_at_or_before,
@@ -251,9 +252,10 @@ def detect_contacts(
     # the coarse levels follow a drifting swing floor (an in-shoe load that builds up, a footswitch that
     # creeps): the floor and range of the walking around each sample, the whole foot's where it does not walk
     local_floor, local_range = _tracked_levels(filled, floor, load_range, sample_rate_hz)
-    high, low = _coarse_levels(local_floor, local_range, params.detect_high_fraction, params.detect_low_fraction)
-    starts, stops = hysteresis_runs(filled, high, low)  # the runs of the hysteresis state, without the state
-    del high, low
+    # the runs of the hysteresis state between the coarse on and off levels, without the state, nor the levels of
+    # every sample: both made a piece at a time
+    starts, stops = hysteresis_runs_in_pieces(filled, _coarse_level_pieces(
+        local_floor, local_range, params.detect_high_fraction, params.detect_low_fraction))
     if starts.size == 0:
         return _empty(smoothed, levels)
 
@@ -463,29 +465,84 @@ class _Track:
         return _centre_interp_at(self.n, self.block, self.values, index)
 
 
-# The coarse levels are made in pieces of this many samples (a scratch piece that stays in the processor's cache).
-_LEVEL_PIECE = 1 << 16
+# The coarse levels are made in pieces of about this many samples (whole spans between block centres): the
+# piece's floor, range, levels and switch masks stay in a core's cache.
+_LEVEL_PIECE = 1 << 14
 
 
-def _coarse_levels(floor: _Track, load_range: _Track, high_fraction: float,
-                   low_fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """The coarse detector's on and off levels per sample, ``floor + fraction x range`` of the tracked levels.
+def _coarse_level_pieces(floor: _Track, load_range: _Track, high_fraction: float,
+                         low_fraction: float) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """The coarse detector's on and off levels, ``floor + fraction x range`` of the tracked levels, a piece at
+    a time: ``(first sample, on level, off level)`` for consecutive pieces (``hysteresis_runs_in_pieces``), each
+    piece's arrays reused for the next, instead of two arrays of the whole recording.
 
-    Two full-size arrays, not four: the whole floor and range are made, then turned into the on level (in the
-    floor's array) and the off level (in the range's) piece by piece, with one piece-sized scratch array. Each
-    level is the same product and sum as ``fraction * range + floor``.
+    Each level is the same product and sum as ``fraction * range + floor`` of the whole arrays: the piece's floor
+    and range (``_centre_interp_pieces``, the same numbers as ``_centre_interp``) are turned into the on level
+    (in a scratch array) and the off level (in place of the range).
     """
-    high = floor.full()
-    low = load_range.full()
-    scratch = np.empty(min(_LEVEL_PIECE, high.size))
-    for lo in range(0, high.size, _LEVEL_PIECE):
-        floor_piece, range_piece = high[lo:lo + _LEVEL_PIECE], low[lo:lo + _LEVEL_PIECE]
+    spans = max(1, _LEVEL_PIECE // floor.block)
+    scratch = np.empty(spans * floor.block)
+    for (lo, floor_piece), (lo_range, range_piece) in zip(_centre_interp_pieces(floor, spans),
+                                                          _centre_interp_pieces(load_range, spans), strict=True):
+        assert lo == lo_range  # (one length and block for both: the same pieces)
         on = np.multiply(range_piece, high_fraction, out=scratch[:range_piece.size])
         on += floor_piece
-        range_piece *= low_fraction  # the off level, in place of the range (read for the last time above)
+        range_piece *= low_fraction  # the off level, in place of the range (the generator's, remade each piece)
         range_piece += floor_piece
-        floor_piece[:] = on  # the on level, in place of the floor (read for the last time above)
-    return high, low
+        yield lo, on, range_piece
+
+
+def _centre_interp_pieces(track: _Track, spans: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``_centre_interp(track.n, track.block, track.values)`` a piece at a time, as ``(first sample, values)``:
+    the samples before the first block centre, then ``spans`` spans between centres at a time, then those at and
+    after the last centre (pieces that depend on the length, block and number of values only). Each piece is
+    written into one array (the caller reads, and may change, a piece before asking for the next). The same
+    numbers: each span's ``slope x offset + left value`` as there (elementwise, whole spans; a span cut by the
+    recording's end made whole, then cut); non-finite values cut from ``_centre_interp``'s whole array."""
+    n, block, values = track.n, track.block, track.values
+    size = spans * block
+    m = values.size
+    # non-finite values: np.interp's whole array (``_centre_interp``), cut into the same pieces
+    whole = _centre_interp(n, block, values) if m >= 2 and not np.isfinite(values).all() else None
+    out = np.empty(size)
+    first = -(-block // 2)  # the first sample at or after the first centre (block / 2)
+    end = n if m < 2 else min(first, n)  # (one value: that value throughout)
+    for lo in range(0, end, size):  # before the first centre: its value
+        piece = out[:min(size, end - lo)]
+        piece[:] = values[0] if whole is None else whole[lo:lo + piece.size]
+        yield lo, piece
+    if m < 2:
+        return
+    last_centre = min(first + (m - 1) * block, n)  # at and after the last centre: its value
+    offsets = (first - 0.5 * block) + np.arange(block)  # sample minus left centre (exact: halves of integers)
+    slopes = (values[1:] - values[:-1]) / block if whole is None else values  # centres are ``block`` apart exactly
+    tiled, spread = np.tile(offsets, spans), np.empty(size)
+    for k0 in range(0, m - 1, spans):
+        lo = first + k0 * block
+        if lo >= last_centre:
+            break
+        k1 = min(k0 + spans, m - 1, k0 + -(-(last_centre - lo) // block))  # the spans holding samples
+        if whole is not None:
+            piece = out[:min((k1 - k0) * block, last_centre - lo)]
+            piece[:] = whole[lo:lo + piece.size]
+            yield lo, piece
+            continue
+        # slope x offset + left value of every sample, as 1-D products of the spans' slopes and left values spread
+        # over their samples (by copyto, into ``spread``) and the offsets laid end to end: the 2-D broadcast
+        # products allocate numpy's iterator buffers (~130 kB) a call, a piece
+        count = (k1 - k0) * block
+        rows = out[:count].reshape(k1 - k0, block)
+        np.copyto(spread[:count].reshape(k1 - k0, block), slopes[k0:k1, None])
+        np.multiply(spread[:count], tiled[:count], out=out[:count])
+        np.copyto(spread[:count].reshape(k1 - k0, block), values[k0:k1, None])
+        out[:count] += spread[:count]
+        if offsets[0] == 0:  # a sample on a centre takes its value (as np.interp does)
+            rows[:, 0] = values[k0:k1]
+        yield lo, out[:min((k1 - k0) * block, last_centre - lo)]
+    for lo in range(last_centre, n, size):
+        piece = out[:min(size, n - lo)]
+        piece[:] = values[-1] if whole is None else whole[lo:lo + piece.size]
+        yield lo, piece
 
 
 def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,

@@ -7,7 +7,7 @@ cumulative index tricks, so an hour of data is a handful of array passes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -19,6 +19,7 @@ __all__ = [
     "window_index",
     "hysteresis",
     "hysteresis_runs",
+    "hysteresis_runs_in_pieces",
     "last_true_at_or_before",
     "next_true_at_or_after",
     "last_true_at_or_before_at",
@@ -268,10 +269,55 @@ def hysteresis_runs(values: np.ndarray, high: float | np.ndarray,
                     low: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``runs(hysteresis(values, high, low))``, the starts and stops of the True runs, without the per-sample
     state: the hysteresis switches on at every other flip and off at the next."""
-    flips = _hysteresis_flips(values, high, low)
+    return _runs_of_flips(_hysteresis_flips(values, high, low), np.size(values))
+
+
+def hysteresis_runs_in_pieces(values: np.ndarray, pieces: Iterable[tuple[int, np.ndarray, np.ndarray]]
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """``hysteresis_runs(values, high, low)`` with per-sample levels given a piece at a time: ``pieces`` yields
+    ``(lo, high[lo:hi], low[lo:hi])`` for consecutive pieces from sample 0 to the last (each piece's levels
+    read before the next is asked for, so that a caller may make them in the same arrays). Each piece's switch
+    masks are made and their run starts found while the piece is in cache; no array of the whole length."""
+    values = np.asarray(values, dtype=float)
+    n = values.size
+    found_on: list[np.ndarray] = []
+    found_off: list[np.ndarray] = []
+    on_before = off_before = False  # the state of the sample before the piece (none before the first: False)
+    at = 0
+    on = off = rises = np.zeros(0, dtype=bool)
+    for lo, high, low in pieces:
+        if lo != at:
+            raise ValueError(f"hysteresis pieces must follow each other: one at {lo}, expected {at}")
+        hi = lo + np.size(high)
+        if on.size < hi - lo:  # (the masks' arrays: made for the first piece, reused by as long ones after)
+            on, off, rises = (np.empty(hi - lo, dtype=bool) for _ in range(3))
+        piece_on, piece_off = on[:hi - lo], off[:hi - lo]
+        piece = values[lo:hi]
+        # as in _hysteresis_flips: off below ``low`` (NaN too), on at or above ``high`` unless off
+        np.greater_equal(piece, low, out=piece_off)
+        np.logical_not(piece_off, out=piece_off)
+        np.greater_equal(piece, high, out=piece_on)
+        np.greater(piece_on, piece_off, out=piece_on)  # on and not off
+        for mask, before, found in ((piece_on, on_before, found_on), (piece_off, off_before, found_off)):
+            if hi > lo:
+                starts = np.flatnonzero(np.greater(mask[1:], mask[:-1], out=rises[:hi - lo - 1]))
+                starts += lo + 1
+                found.append(np.concatenate([[lo], starts]) if mask[0] and not before else starts)
+        if hi > lo:
+            on_before, off_before = bool(piece_on[-1]), bool(piece_off[-1])
+        at = hi
+    if at != n:
+        raise ValueError(f"hysteresis pieces end at {at}, not at the last sample ({n})")
+    empty = np.zeros(0, dtype=np.int64)
+    flips = _flips_of(np.concatenate(found_on) if found_on else empty,
+                      np.concatenate(found_off) if found_off else empty)
+    return _runs_of_flips(flips, n)
+
+
+def _runs_of_flips(flips: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     stops = flips[1::2]
     if flips.size % 2:  # on at the end: the last run stops there
-        stops = np.append(stops, np.size(values))
+        stops = np.append(stops, n)
     return flips[0::2].astype(np.int64, copy=False), stops.astype(np.int64, copy=False)
 
 
@@ -299,7 +345,12 @@ def _hysteresis_flips(values: np.ndarray, high: float | np.ndarray, low: float |
         found = np.flatnonzero(np.greater(mask[1:], mask[:-1])) + 1
         return np.concatenate([[0], found]) if mask[0] else found
 
-    switch_on, switch_off = run_starts(on), run_starts(off)
+    return _flips_of(run_starts(on), run_starts(off))
+
+
+def _flips_of(switch_on: np.ndarray, switch_off: np.ndarray) -> np.ndarray:
+    """The hysteresis flips from the starts of the runs of switch-on and of switch-off samples (see
+    ``_hysteresis_flips``)."""
     at = np.concatenate([switch_on, switch_off]).astype(np.int64, copy=False)
     kind = np.concatenate([np.ones(switch_on.size, dtype=bool), np.zeros(switch_off.size, dtype=bool)])
     order = np.argsort(at, kind="stable")  # a sample starts at most one run: the order is strict
