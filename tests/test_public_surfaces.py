@@ -113,8 +113,10 @@ OUR_PACKAGES = ("insole", "dashboards", "firmware_protocol")
 INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
     # test_core_identity pins every stage's helpers against the code they replaced, bit for bit; test_streamed_analysis
     # analyses the same file with the feet side by side and one after the other
+    # (test_events_levels and test_events_gaps hold the event helpers to the whole-array forms they replaced)
     "insole.analysis": ("test_analysis_*", "test_lean_outputs.py", "test_core_identity.py",
-                        "test_core_speed_helpers.py", "test_streamed_analysis.py"),
+                        "test_core_speed_helpers.py", "test_streamed_analysis.py", "test_events_levels.py",
+                        "test_events_gaps.py"),
     # test_views_agree reads each view's own rows (report, page, CLI text) to compare them with the analysis
     "insole.report": ("test_report_*", "test_findings_*", "test_evidence_table.py", "test_visual_checks.py",
                       "test_views_agree.py", "test_validate_findings.py"),
@@ -134,7 +136,8 @@ INTERNAL_TESTS: dict[str, tuple[str, ...]] = {
     "insole._cli": ("test_cli_*", "test_output_policy.py", "test_export_safety.py", "test_importer_refusals.py",
                     "test_lean_outputs.py", "test_streamed_analysis.py", "test_capture_stop.py",
                     "test_clinic_backup.py", "test_clinic_app.py", "test_clinic_app_security.py",
-                    "test_views_agree.py", "test_report_review_fixes.py", "test_report_new_user.py"),
+                    "test_views_agree.py", "test_report_review_fixes.py", "test_report_new_user.py",
+                    "test_dashboard_s10.py"),
     # (test_cli_s8_info_streamed writes files in small row groups through the writer's own options)
     "insole.io._format": ("test_cli_s8_info_streamed.py",),
     "insole.io": ("test_format*.py", "test_importers*", "test_importer_refusals.py", "test_fuzz_importers.py",
