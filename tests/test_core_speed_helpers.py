@@ -53,9 +53,11 @@ def test_percentiles_fall_back_to_numpy_where_they_must() -> None:
     long = rng.normal(size=100_000)
     with_nan = long.copy()
     with_nan[123] = np.nan
+    nan_late = long.copy()
+    nan_late[-7] = np.nan  # (in the last of the pieces the NaN check reads)
     short = rng.normal(size=1000)
     as_float32 = long.astype(np.float32)
-    for values in (with_nan, short, as_float32, long[::2], long.reshape(2, -1)):
+    for values in (with_nan, nan_late, short, as_float32, long[::2], long.reshape(2, -1)):
         assert _same(percentiles(values, [5, 95]), np.percentile(values, [5, 95]))
     # the input is only read
     before = long.copy()

@@ -424,6 +424,38 @@ _SELECT_SAMPLE = 4096
 _SELECT_MARGIN = 64
 
 
+# ``percentiles`` reads the values in pieces of this many for its NaN check and its bands (the pieces' masks, not
+# whole-length boolean arrays, in a core's cache)
+_SELECT_PIECE = 1 << 15
+
+
+def _any_nan(x: np.ndarray) -> bool:
+    """``np.isnan(x).any()`` of a 1-D float array, a piece at a time into one small mask."""
+    mask = np.empty(min(x.size, _SELECT_PIECE), dtype=bool)
+    for lo in range(0, x.size, _SELECT_PIECE):
+        piece = x[lo:lo + _SELECT_PIECE]
+        if np.isnan(piece, out=mask[:piece.size]).any():
+            return True
+    return False
+
+
+def _band(x: np.ndarray, low: float, high: float) -> tuple[int, np.ndarray]:
+    """``np.count_nonzero(x < low)`` and ``x[(x >= low) & (x <= high)]`` (its values in their order), a piece at
+    a time into two small masks instead of four masks of the whole length."""
+    size = min(x.size, _SELECT_PIECE)
+    inside, other = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
+    below = 0
+    parts: list[np.ndarray] = []
+    for lo in range(0, x.size, _SELECT_PIECE):
+        piece = x[lo:lo + _SELECT_PIECE]
+        k = piece.size
+        below += int(np.count_nonzero(np.less(piece, low, out=other[:k])))
+        np.greater_equal(piece, low, out=inside[:k])
+        inside[:k] &= np.less_equal(piece, high, out=other[:k])
+        parts.append(piece[inside[:k]])
+    return below, np.concatenate(parts) if parts else x[:0].copy()
+
+
 def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     """``np.percentile(values, qs)`` (linear interpolation) of a 1-D float64 array, bit for bit, without
     partitioning a copy of all of it.
@@ -442,7 +474,7 @@ def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     if x.ndim != 1 or x.dtype != np.float64 or n < _SELECT_MIN:
         return np.asarray(np.percentile(x, qs))
     q = np.true_divide(np.asarray(qs, dtype=np.float64), 100)
-    if q.ndim != 1 or not (np.all(q >= 0) and np.all(q <= 1)) or np.isnan(x).any():
+    if q.ndim != 1 or not (np.all(q >= 0) and np.all(q <= 1)) or _any_nan(x):
         return np.asarray(np.percentile(x, qs))
     # numpy's indexes: the floor of (n - 1) q and the next one, the last value for both at or past the end
     virtual = (n - 1) * q
@@ -465,8 +497,7 @@ def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
         high_at = int(group[-1]) * sample.size // n + _SELECT_MARGIN
         low = sample[low_at] if low_at >= 0 else -np.inf
         high = sample[high_at] if high_at < sample.size else np.inf
-        below = int(np.count_nonzero(x < low))
-        band = x[(x >= low) & (x <= high)]
+        below, band = _band(x, low, high)
         if not (below <= int(group[0]) and int(group[-1]) < below + band.size):
             return np.asarray(np.percentile(x, qs))
         band.partition(group - below)
