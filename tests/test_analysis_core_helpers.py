@@ -497,3 +497,25 @@ def test_stride_table_from_numpy_columns_equals_the_pandas_join() -> None:
                                {c: joined[c].to_numpy() for c in joined if joined[c].dtype != object})
         if rows.size < len(steps):
             assert fast["max_force_n"].isna().sum() > len(steps) // 5
+
+
+def test_gradient_of_intervals_equals_the_whole_gradient_at_their_samples() -> None:
+    """Intervals in order and apart (touching, one sample long, at the recording's first and last sample, the
+    whole recording): the whole gradient's numbers at their samples, laid end to end."""
+    from insole.analysis._segments import gradient, gradient_of_intervals
+
+    rng = np.random.default_rng(53)
+    for trial in range(1000):
+        n = int(rng.integers(2, 200))
+        values = rng.normal(size=n) * 10.0 ** rng.uniform(-3, 4)
+        k = int(rng.integers(0, 8))
+        edges = np.sort(rng.choice(np.arange(n + 1), size=min(2 * k, n + 1), replace=False))
+        if edges.size % 2:
+            edges = edges[:-1]
+        if trial % 5 == 0:
+            edges = np.array([0, n])
+        starts, stops = edges[0::2], edges[1::2]
+        if trial % 7 == 0 and starts.size > 1:
+            starts[1] = stops[0]  # touching
+        expected = np.concatenate([gradient(values)[a:b] for a, b in zip(starts, stops)] + [np.zeros(0)])
+        assert _same(gradient_of_intervals(values, starts, stops), expected), trial

@@ -158,3 +158,26 @@ def test_search_from_an_event_equals_the_search_among_all_contacts() -> None:
             true = events._painted_true(values, starts, stops, levels, np.greater_equal)
             expected = (last_at_or_before if last else next_at_or_after)(true, at, n)
             assert np.array_equal(found[known], expected[known]), (trial, last)
+
+
+def test_onset_clarity_with_the_slope_of_the_rises_only_equals_the_whole_slopes() -> None:
+    """The level method's onset clarity with the slope made only from each heel strike to its first peak gives the
+    numbers of the whole slope (rises in order and apart; rises that overlap take the whole slope as before)."""
+    from insole.analysis._segments import gradient
+
+    rng = np.random.default_rng(67)
+    for trial in range(400):
+        n = int(rng.integers(20, 600))
+        values = np.cumsum(rng.normal(size=n))
+        m = int(rng.integers(1, 8))
+        hs = np.sort(rng.integers(0, n, size=m))
+        first_peak = np.minimum(hs + rng.integers(0, 40, size=m), n - 1)
+        if trial % 6 == 0:
+            first_peak[0] = n - 1  # a rise over the others: overlapping
+        swing_from = np.maximum(hs - rng.integers(0, 50, size=m), 0)
+        floor_before = values[swing_from] - 1.0
+        peak = values[first_peak] + rng.normal(size=m)
+        args = (hs, first_peak, swing_from, floor_before, peak, 100.0)
+        found = events._onset_clarity_known(n, values, None, *args)
+        expected = events._onset_clarity_known(n, values, gradient(values), *args)
+        assert _same(found, expected), trial

@@ -56,6 +56,7 @@ from insole.analysis._params import AnalysisParams
 from insole.analysis._segments import (
     count_true_between,
     gradient,
+    gradient_of_intervals,
     hysteresis_runs_in_pieces,
     interval_argmax,
     interval_windows,
@@ -306,12 +307,15 @@ def detect_contacts(
     levels["typical_peak"] = typical_peak
 
     touched = np.zeros(m, dtype=bool)  # heel strikes on a touch before the main rise
+    edge: tuple[np.ndarray, np.ndarray | None]  # the edge rules' signal with NaN as 0, and its slope
     if method == "level":
         hs, hs_ok = _heel_strike_level(smoothed, before_lo, first_peak, floor_before, typical_peak, params)
         to, to_ok = _toe_off_level(smoothed, last_peak, np.minimum(after_hi, _next_heel_strike(hs, hs_ok, n)),
                                    floor_after, typical_peak, params)
         edge_signal = smoothed
-        edge = _clean_and_slope(smoothed, finite=finite)
+        # the slope is read only from each known heel strike to its first peak (_onset_clarity, some 15 % of the
+        # samples): made there alone, not for the whole foot
+        edge = (_clean(smoothed, finite=finite), None)
     else:
         shape = lowpass_by_segment(force, valid, sample_rate_hz, params.shape_lowpass_hz)
         edge_signal = shape
@@ -696,13 +700,29 @@ def _onset_clarity(signal, hs, first_peak, swing_from, floor_before, peak, sampl
 
 
 def _onset_clarity_known(n, values, slope, hs, first_peak, swing_from, floor_before, peak, sample_rate_hz):
-    """``_onset_clarity`` of contacts that all have a heel strike."""
+    """``_onset_clarity`` of contacts that all have a heel strike. ``slope``: ``gradient(values)``, or None to
+    make it only where it is read."""
     at = np.clip(hs, 0, n - 1)
     # when the rise gets (nearly) as steep as it will get: the first sample at 90 % of its steepest slope
     # (a straight ramp has no single steepest sample)
     hi = np.maximum(first_peak, at + 1)
-    steepest = interval_argmax(slope, at, hi)
-    steep_enough = _painted_true(slope, at, hi, 0.9 * slope[steepest], np.greater_equal)
+    if slope is None and n >= 2 and values.ndim == 1 and values.dtype == np.float64 and bool(np.all(at[1:] >= hi[:-1])):
+        # the rises in order and apart (the usual case): the slope of their samples only, laid end to end
+        # (gradient_of_intervals: the same numbers); the steepest sample and those steep enough found among
+        # them, then read as sample indices
+        lengths = hi - at
+        first = np.cumsum(lengths) - lengths
+        ends = first + lengths
+        rises = gradient_of_intervals(values, at, hi)
+        steepest_at = interval_argmax(rises, first, ends)
+        steepest = at + (steepest_at - first)
+        found = _painted_true(rises, first, ends, 0.9 * rises[steepest_at], np.greater_equal)
+        rise = np.searchsorted(first, found, side="right") - 1
+        steep_enough = at[rise] + (found - first[rise])
+    else:
+        slope = slope if slope is not None else gradient(values)
+        steepest = interval_argmax(slope, at, hi)
+        steep_enough = _painted_true(slope, at, hi, 0.9 * slope[steepest], np.greater_equal)
     delay_s = (np.minimum(next_at_or_after(steep_enough, at, n), steepest) - at) / sample_rate_hz
     steep = 1 - np.clip((delay_s - _ONSET_STEEP_S) / (2 * _ONSET_STEEP_S), 0, 1)
     window = max(1, int(round(_SHOULDER_S * sample_rate_hz)))
@@ -825,10 +845,16 @@ def _clean_and_slope(signal: np.ndarray, finite: bool | None = None) -> tuple[np
     """The signal with NaN as 0 (infinities as the largest floats, as ``np.nan_to_num`` makes them) and its
     ``np.gradient``; a signal without NaN or infinity is used as it is (no copy). Both only read by the
     edge rules. ``finite``: whether every value is finite, when the caller knows it already."""
+    values = _clean(signal, finite)
+    return values, gradient(values)
+
+
+def _clean(signal: np.ndarray, finite: bool | None = None) -> np.ndarray:
+    """``_clean_and_slope(signal, finite)[0]``, without the slope."""
     values = np.asarray(signal)
     if not (np.isfinite(values).all() if finite is None else finite):
         values = nan_to_num_inplace(np.array(values))
-    return values, gradient(values)
+    return values
 
 
 def _first_of_two_maxima(values: np.ndarray, first: np.ndarray, second: np.ndarray, split: np.ndarray,

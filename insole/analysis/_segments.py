@@ -30,6 +30,7 @@ __all__ = [
     "interval_argmax",
     "nan_to_num_inplace",
     "gradient",
+    "gradient_of_intervals",
     "percentiles",
 ]
 
@@ -197,6 +198,42 @@ def gradient(values: np.ndarray) -> np.ndarray:
     out[1:-1] /= 2.0
     out[0] = (values[1] - values[0]) / 1.0
     out[-1] = (values[-1] - values[-2]) / 1.0
+    return out
+
+
+def gradient_of_intervals(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """``gradient(values)`` at the samples of the intervals ``[start, stop)`` only, laid end to end (interval k
+    from the sum of the lengths before it). The intervals must be non-empty, in order and apart (``start`` at or
+    after the previous ``stop``) and ``values`` a 1-D float64 array of at least 2 samples: each sample's
+    difference of its two neighbours over 2 (one-sided over 1 at the ends), the same operations as there."""
+    n = values.size
+    starts = np.asarray(starts, dtype=np.int64)
+    stops = np.asarray(stops, dtype=np.int64)
+    lengths = stops - starts
+    if starts.size == 0:
+        return np.zeros(0)
+    # the samples' positions by one cumulative sum of their steps: 1 within an interval, the jump over the
+    # stretch between two intervals at an interval's first sample
+    position = np.ones(int(lengths.sum()), dtype=np.int64)
+    first = np.cumsum(lengths) - lengths
+    position[first[1:]] = starts[1:] - stops[:-1] + 1
+    position[0] = starts[0]
+    np.cumsum(position, out=position)
+    # the neighbours after and before, in one index array in turn (clipped at the ends, where the neighbour is
+    # the sample itself: the one-sided difference)
+    neighbour = np.add(position, 1, out=np.empty_like(position))
+    np.minimum(neighbour, n - 1, out=neighbour)
+    out = values[neighbour]
+    np.subtract(position, 1, out=neighbour)
+    np.maximum(neighbour, 0, out=neighbour)
+    out -= values[neighbour]
+    out /= 2.0
+    # the ends' one-sided differences, over 1 (only an interval's first sample can be the first, and its last the
+    # last, of the recording: they are in order)
+    if position[0] == 0:
+        out[0] = (values[1] - values[0]) / 1.0
+    if position[-1] == n - 1:
+        out[-1] = (values[-1] - values[-2]) / 1.0
     return out
 
 
