@@ -150,11 +150,12 @@ def warm_page() -> str:
                     after.split("\n", 1)[0], "\n<body>\n", _warm_figure(), "\n</body>\n"))
 
 
+@functools.cache
 def _plot_template() -> dict[str, Any]:
-    """The template every figure of insole.plot is drawn with, written out (read once per process)."""
-    from insole.plot._spec import TEMPLATE, _template
-
-    return _template(TEMPLATE)
+    """plotly's ``plotly_white`` template (the one insole.plot draws with), as plotly ships it (read once)."""
+    text = resources.files("plotly").joinpath("package_data", "templates", "plotly_white.json").read_text("utf-8")
+    found: dict[str, Any] = json.loads(text)
+    return found
 
 
 def _typed(values: list[float]) -> dict[str, str]:
