@@ -79,7 +79,7 @@ def test_a_gaitpdb_copy_without_its_subject_table_says_no_mass_was_found(capsys,
             "subject; metrics in BW are therefore scaled by the walk's own load, not by a weight") in folded
     shutil.copy(COHORT / "demographics.txt", tmp_path / "demographics.txt")
     folded = _folded(_analyze(capsys, walk))
-    assert ("body weight: body mass 65 kg (recording metadata: the subject table demographics.txt beside the file) "
+    assert ("body weight: body mass 65 kg (recording metadata, from the subject table demographics.txt) "
             "x g = 637 N") in folded  # 65 x 9.80665 = 637.4
     assert "none found" not in folded
 

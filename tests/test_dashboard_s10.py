@@ -118,7 +118,8 @@ def test_the_page_shows_the_check_at_the_top_and_under_the_curves_and_no_maps_fo
     assert (f"Body weight check: {note.removeprefix('body weight check: ')} (the stance curves, the left/right table "
             "and the stride table are in BW).") in banner
     assert under_curves == f"\u26a0 {note}"
-    assert source.startswith("BW: body weight, body mass 83 kg (recording metadata) x g = 814 N")
+    assert source.startswith("BW: body weight, body mass 83 kg (recording metadata, from the subject table "
+                             "demographics.txt) x g = 814 N")
     assert rate.split() == ["loading", "rate", "BW/s"]
     assert ("Layout footswitch1 has one sensor per foot: pressure maps and centre of pressure are not available "
             "(each foot\u2019s load over time is).") in one_sensor

@@ -26,6 +26,7 @@ from insole._cli._arguments import MASS_KG_HELP, FormatChoices, add_recording_co
 from insole._cli._outputs import add_force_option, check_outputs, printable
 from insole._errors import AnalysisError, InputError, require_extra
 from insole._lazy import import_beside, quick_switching
+from insole._subject_tables import SUBJECT_TABLES
 
 if TYPE_CHECKING:  # the analysis pulls in scipy and pandas: imported when the command runs
     from insole._recording import Recording
@@ -453,17 +454,13 @@ _EVENT_METHOD_TEXT = {
 }
 
 
-# The subject table beside a text file of these public databases, where their importers find a body mass
-_SUBJECT_TABLES = {"gaitpdb": "demographics.txt", "gaitndd": "subject-description.txt"}
 
 
 def _body_weight_lines(analysis: Analysis, path: Path | str) -> list[str]:
-    """Where the body weight came from, as printed: the analysis' own words, told where the mass was found.
-
-    A gaitpdb or gaitndd text file has a mass only from the subject table beside it: the analysis says "recording
-    metadata", the summary names the table. Without any mass the summary says so first: the metrics in BW are then
-    scaled by the walk's own load (a copy of a gaitpdb file without demographics.txt changed a first peak from
-    1.43 to 0.96 BW with nothing printed to say why).
+    """Where the body weight came from, as printed: the analysis' own words (a mass read from a subject table beside
+    the file names the table), and without any mass a line saying so first: the metrics in BW are then scaled by
+    the walk's own load (a copy of a gaitpdb file without demographics.txt changed a first peak from 1.43 to
+    0.96 BW with nothing printed to say why).
     """
     weight = analysis.summary.body_weight
     text = str(weight.get("source", ""))
@@ -471,16 +468,13 @@ def _body_weight_lines(analysis: Analysis, path: Path | str) -> list[str]:
         return textwrap.wrap(text, width=100, initial_indent="  load scale (au, not a body weight): ",
                              subsequent_indent="    ")
     origin = analysis.provenance["input"].get("source") or {}
-    table = _SUBJECT_TABLES.get(str(origin.get("format")))
+    table = SUBJECT_TABLES.get(str(origin.get("format")))
     # the text file itself was read (a Parquet converted from it has its own name; its mass is in its metadata)
     if table is not None and Path(str(origin.get("path", ""))).name != Path(str(path)).name:
         table = None
     lines: list[str] = []
     if weight.get("method") == "mass":
         text = text.replace("(analysis parameters)", "(--mass-kg)")
-        if table is not None:
-            text = text.replace("(recording metadata)", f"(recording metadata: the subject table {table} beside "
-                                                         "the file)")
     else:
         where = "no --mass-kg and none in the recording's metadata"
         if table is not None:

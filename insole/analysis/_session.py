@@ -17,6 +17,7 @@ import pandas as pd
 
 from insole._errors import AnalysisError
 from insole._recording import Recording
+from insole._subject_tables import SUBJECT_TABLES
 from insole.analysis._params import STANDARD_GRAVITY_M_S2, AnalysisParams
 from insole.analysis._prepare import FootLoads
 from insole.analysis._regions import layout_region_mask
@@ -86,6 +87,17 @@ class BodyWeight:
         return dict(self.fields)
 
 
+def _mass_origin(recording: Recording) -> str:
+    """Where a recording's own body mass came from, as the body weight's source says it: its metadata, and for a
+    dataset whose importer reads the mass from a subject table beside the file (gaitpdb's demographics.txt), that
+    table, so that a reader of a copy without it knows why the copy has no mass."""
+    table = SUBJECT_TABLES.get(str((recording.meta.source or {}).get("format")))
+    extra = recording.meta.extra or {}
+    if table is not None and any(isinstance(extra.get(key), Mapping) for key in ("demographics", "subject")):
+        return f"recording metadata, from the subject table {table}"
+    return "recording metadata"
+
+
 def weight_from_mass(
     recording: Recording, loads: Mapping[str, FootLoads], params: AnalysisParams
 ) -> tuple[float | None, str, float | None]:
@@ -147,7 +159,7 @@ def body_weight(
     }
     if mass is not None and from_mass is not None:
         value = from_mass
-        origin = "analysis parameters" if params.body_mass_kg is not None else "recording metadata"
+        origin = "analysis parameters" if params.body_mass_kg is not None else _mass_origin(recording)
         result.update(value=value, method="mass", source=f"body mass {float(mass):g} kg ({origin}) x g = {value:.0f} N")
         ratio = estimate / value if math.isfinite(estimate) else float("nan")
         result["load_to_body_weight_ratio"] = ratio

@@ -44,6 +44,7 @@ import pyarrow.parquet as pq
 
 from insole._errors import InputError, UnknownFormatError
 from insole._recording_format import META_KEY, TABLE_KEY
+from insole._subject_tables import SUBJECT_TABLES
 from insole.io import detect_format
 
 __all__ = [
@@ -65,7 +66,7 @@ BATCH_TABLE_KEY = b"insole.batch"
 # The manifest insole writes beside the tables of `insole analyze --tables` and `insole export --to tables`.
 TABLES_MANIFEST = "tables.json"
 # Tables that importers read from beside a recording (gaitpdb, gaitndd): part of the recording's content.
-DESCRIPTION_TABLES = ("demographics.txt", "subject-description.txt")
+DESCRIPTION_TABLES = tuple(SUBJECT_TABLES.values())
 _GLOB_CHARACTERS = set("*?[")
 # WFDB signal files are opened through their header; listing both would analyse the record twice.
 _WFDB_SIGNAL_SUFFIXES = (".let", ".rit")

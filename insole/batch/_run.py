@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 from insole._errors import InputError, MissingExtraError, OutputError, UnknownFormatError
 from insole._output import atomic_path, check_target, same_file
 from insole._recording_format import META_KEY
+from insole._subject_tables import SUBJECT_TABLES
 from insole._version import __version__
 from insole.analysis import AnalysisParams
 from insole.batch._cache import ROW_SCHEMA_VERSION, BatchCache, cache_key
@@ -292,8 +293,6 @@ def run_batch(
     )
 
 
-# Formats whose importer takes the body mass and subject facts from a table in the recording's folder.
-_SUBJECT_TABLES = {"gaitpdb": "demographics.txt", "gaitndd": "subject-description.txt"}
 
 
 def _without_subject_table(rows: Sequence[Mapping[str, Any]]) -> str | None:
@@ -302,11 +301,11 @@ def _without_subject_table(rows: Sequence[Mapping[str, Any]]) -> str | None:
     Copied out of their dataset folder without its table, such a file has no body mass: its body weight is
     estimated from its load and every metric in BW differs from the same file's in its folder."""
     missing = sorted(str(r["recording_id"]) for r in rows
-                     if r.get("format") in _SUBJECT_TABLES and not r.get("subject_facts_source"))
+                     if r.get("format") in SUBJECT_TABLES and not r.get("subject_facts_source"))
     if not missing:
         return None
-    tables = " or ".join(sorted({_SUBJECT_TABLES[str(r["format"])] for r in rows
-                                 if str(r["recording_id"]) in missing and r.get("format") in _SUBJECT_TABLES}))
+    tables = " or ".join(sorted({SUBJECT_TABLES[str(r["format"])] for r in rows
+                                 if str(r["recording_id"]) in missing and r.get("format") in SUBJECT_TABLES}))
     shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
     return (f"{len(missing)} recording{'s' if len(missing) != 1 else ''} ({shown}) had no subject facts (body mass, "
             f"sex, age): no {tables} beside the file, or no row for it there. A calibrated recording without a body "

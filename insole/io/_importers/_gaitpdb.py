@@ -24,6 +24,7 @@ import numpy as np
 from insole._errors import MalformedFileError
 from insole._layout import get_layout
 from insole._recording import FootSamples, Recording, RecordingMeta
+from insole._subject_tables import SUBJECT_TABLES
 from insole.io._importers._companions import in_folder
 from insole.io._importers._table import (
     head_lines,
@@ -145,7 +146,7 @@ def _meta(path: Path) -> RecordingMeta:
         condition = _walk_condition(match["walk"], study)
         extra.update(study=study, study_reference=_STUDIES[study], group=_GROUPS[group], walk=match["walk"])
         demographics = _demographics(
-            path.parent / "demographics.txt", study, group, int(match["subject"]), match["walk"]
+            path.parent / SUBJECT_TABLES["gaitpdb"], study, group, int(match["subject"]), match["walk"]
         )
         if demographics:
             body_mass_kg = demographics.pop("body_mass_kg", None)

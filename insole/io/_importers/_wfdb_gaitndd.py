@@ -30,6 +30,7 @@ import numpy as np
 from insole._errors import InputError, MalformedFileError, MissingCompanionError
 from insole._layout import get_layout
 from insole._recording import FootSamples, Recording, RecordingMeta, ReferenceEvents, regular_time_axis
+from insole._subject_tables import SUBJECT_TABLES
 from insole.io._format import check_input_file
 from insole.io._importers._companions import beside, in_folder
 from insole.io._importers._table import (
@@ -281,7 +282,7 @@ def _reference_events(ts_path: Path) -> ReferenceEvents:
 
 
 def _subject_facts(directory: Path, record: str) -> dict[str, Any] | None:
-    path = directory / "subject-description.txt"
+    path = directory / SUBJECT_TABLES["gaitndd"]
     if not in_folder(directory, path):  # absent, or a link leading out of the record's folder
         return None
     try:
