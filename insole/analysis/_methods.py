@@ -145,10 +145,11 @@ def methods_text(params: AnalysisParams, facts: Mapping[str, Any]) -> str:
                if facts.get("cpei_possible") else ".")
         )
     parts.append(
-        "Regional loads (peak pressure, pressure-time and force-time integrals, share of the foot's load) "
-        "were summed over the layout's region groups. Summary values are means, SDs and coefficients of "
-        "variation over the used strides [hausdorff1998]; left/right symmetry is (R - L) / (0.5 (R + L)) x "
-        "100% [robinson1987, herzog1989]."
+        ("Regional loads (peak pressure, pressure-time and force-time integrals, share of the foot's load) "
+         "were summed over the layout's region groups. " if facts.get("regions_possible", True) else
+         "The layout has one sensor a foot: no regional load was measured. ")
+        + "Summary values are means, SDs and coefficients of variation over the used strides [hausdorff1998]; "
+        "left/right symmetry is (R - L) / (0.5 (R + L)) x 100% [robinson1987, herzog1989]."
     )
     return " ".join(parts)
 

@@ -138,6 +138,8 @@ def _assemble(
         "turns_detectable": any(timing[s].turns_detectable for s in recording.sides),
         "cop_possible": all(features[s].cop_possible for s in recording.sides),
         "cpei_possible": all(features[s].cpei_possible for s in recording.sides),
+        # one sensor a foot (a foot switch) has no regions: the methods then say nothing of regional loads
+        "regions_possible": any(len(features[s].regions) for s in recording.sides),
         "body_weight_band": PLAUSIBLE_LOAD_TO_BODY_WEIGHT
         if weight.method == "mass" and math.isfinite(ratio) else None,
         "uncalibrated_pair": uncalibrated and len(recording.sides) == 2,
