@@ -1,5 +1,5 @@
-"""The installed program ends `insole analyze` and `insole info` without the interpreter's teardown, its output
-complete.
+"""The installed program ends `insole analyze`, `insole info`, `insole report` and `insole dashboard` without the
+interpreter's teardown, its output complete.
 
 Python's teardown of the modules these commands import (pandas, pyarrow, numpy) takes 0.075 s of the hour's
 `insole analyze` on the 2-core test machine (issue 19); with nothing left to do after the command (its files
@@ -111,3 +111,37 @@ def test_other_commands_and_help_keep_the_interpreters_own_exit() -> None:
     for args in (("--version",), ("analyze", "--help"), ("convert", "--help")):
         done = _program(*args)
         assert done.returncode == 0 and "teardown ran" in done.stderr and "atexit ran" in done.stderr, args
+
+
+def _ours_left() -> set[str]:
+    """The PDF printer's throwaway folders (``insole-pdf-*``) in the places it uses, and the processes whose command
+    line names one: a started browser and its profile, which an ending without teardown must not leave behind."""
+    import tempfile
+
+    folders = {str(p) for where in ("/dev/shm", tempfile.gettempdir()) for p in Path(where).glob("insole-pdf-*")}
+    processes = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout.splitlines()
+    return folders | {line.split(None, 1)[0] for line in processes if "insole-pdf-" in line and "ps -eo" not in line}
+
+
+def test_report_with_a_pdf_ends_at_once_and_leaves_no_browser_or_folder(tmp_path: Path) -> None:
+    """`insole report --pdf` starts Chromium ahead of the print (insole/report/_pdf.py) and stops it, and removes its
+    profile folder, in what it registered to run at exit: ending without teardown (0.1-0.2 s of the command) keeps
+    that, and the PDF is whole."""
+    from shutil import which
+
+    if which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    before = _ours_left()
+    done = _program("report", str(RECORDING), "--out", str(tmp_path / "r.html"), "--pdf", str(tmp_path / "r.pdf"))
+    assert done.returncode == 0, done.stderr
+    assert "teardown ran" not in done.stderr and "atexit ran" in done.stderr
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Key numbers" in text and "References" in text  # the whole page, printed
+    assert _ours_left() - before == set()
+
+
+def test_dashboard_ends_at_once_with_its_page_written(tmp_path: Path) -> None:
+    done = _program("dashboard", str(RECORDING), "--out", str(tmp_path / "d.html"))
+    assert done.returncode == 0, done.stderr
+    assert "teardown ran" not in done.stderr and "atexit ran" in done.stderr
+    assert (tmp_path / "d.html").read_text(encoding="utf-8").rstrip().endswith("</html>")

@@ -122,7 +122,7 @@ def build_parser(command: str | None = None, *, listing: bool = False) -> argpar
 # Commands whose work is over when their function returns (every output written, closed and published; no
 # thread, child process or server left): the installed program ends them without the interpreter's teardown
 # of every module it imported (0.075 s of `insole analyze` on the 2-core test machine: pandas, pyarrow, numpy).
-_ENDS_AT_ONCE = frozenset({"analyze", "info"})
+_ENDS_AT_ONCE = frozenset({"analyze", "info", "report", "dashboard"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
