@@ -82,6 +82,27 @@ def test_a_value_within_the_resolution_of_a_limit_is_at_the_limit_not_outside():
     assert _judge(ref, "stance_s", 1.0, True, {"left": 0.705, "right": 0.705}).outside == ("left", "right")
 
 
+def test_without_a_resolution_nothing_is_at_the_limit():
+    """A final read's finding: a value past a limit by no more than the storage rounding (1e-6) was put "at the
+    limit" on rows with no resolution (shares, cadence, SIs), whose sentence then had no step to name. Inside the
+    rounding it is inside the range; past it, outside; never at the limit."""
+    ref = _set(tuple(0.5 + 0.2 * k / 24 for k in range(25)))
+    for value in (0.7 + 5e-7, 0.7 + 2e-6):
+        judged = _judge(ref, "stance_s", 1.0, True, {"left": value, "right": value})
+        assert judged.at_limit == {}, value
+        assert judged.outside == (() if value < 0.7 + 1e-6 else ("left", "right")), value
+
+
+def test_a_walk_of_one_foot_is_judged_by_that_foot_not_by_a_mean_of_both():
+    """A final read's finding: with one foot measured, its value alone was called "this walk's mean of both feet".
+    That foot is judged by itself: marked past the limit, no mean of both feet said."""
+    ref = _set(tuple(0.5 + 0.2 * k / 24 for k in range(25)))
+    judged = _judge(ref, "stance_s", 1.0, True, {"left": 0.8, "right": None}, 0.01)
+    assert judged.mean_of_feet is None and judged.outside == ("left",)
+    inside = _judge(ref, "stance_s", 1.0, True, {"left": None, "right": 0.6}, 0.01)
+    assert inside.mean_of_feet is None and inside.outside == () and inside.at_limit == {}
+
+
 def test_robust_cvs_closer_to_the_limit_than_their_step_are_not_marked(shared_data):
     """GaPt15_01 at 100 Hz: robust CVs 4.10 and 4.12 % (mean 4.11 %) against the 38 controls' upper limit 4.01 %;
     the row says the figure moves in steps of 0.69 points, so they are at the limit, not marked nor listed."""

@@ -351,17 +351,20 @@ def _judge(ref: ReferenceSet | None, metric: str, scale: float, per_foot: bool, 
         return _Judged()
     low, high = judged[0] * scale, judged[1] * scale
     # the stored values are rounded to 6 decimals: a value at the edge of the range is inside it
-    tol = 1e-6 * max(abs(scale), 1.0) + max(resolution, 0.0)
+    rounding = 1e-6 * max(abs(scale), 1.0)
+    tol = rounding + max(resolution, 0.0)
     present = {k: v for k, v in values.items() if v is not None}
     mean = None
-    if present and _per_person(ref, metric, per_foot):
-        mean = float(np.mean(list(present.values())))
+    # a walk with both feet is judged by its mean of both feet; a walk of one foot by that foot (no mean to take)
+    if "left" in present and "right" in present and _per_person(ref, metric, per_foot):
+        mean = float(np.mean([present["left"], present["right"]]))
         judged_values = {"mean": mean}
     else:
         judged_values = present
     beyond = {k: v for k, v in judged_values.items() if not low - tol <= v <= high + tol}
+    # at the limit: beyond it by more than the rounding but no more than the resolution (none without a resolution)
     at_limit = {k: (v, high if v > high else low) for k, v in judged_values.items()
-                if k not in beyond and not low <= v <= high}
+                if resolution > 0 and k not in beyond and not low - rounding <= v <= high + rounding}
     if mean is not None:
         # the feet beyond the limit the mean lies beyond (at least one is, by more than the resolution)
         above = mean > high
@@ -857,8 +860,8 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
             texts, kinds = session_texts(shown)[:2]
         resolution = ""
         if judged.at_limit:
-            resolution = " ".join((resolution_sentence(session, key, step),
-                                   at_limit_sentence(judged, shown, unit, step)))
+            resolution = " ".join(t for t in (resolution_sentence(session, key, step),
+                                              at_limit_sentence(judged, shown, unit, step)) if t)
         na = _robust_cv_unavailable(key, session_values)
         if na:
             value, outside, real_range, not_judged = None, (), None, ""
