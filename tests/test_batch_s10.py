@@ -283,14 +283,23 @@ def test_a_wfdb_record_is_the_same_recording_only_with_the_same_signals(tmp_path
     signal = tmp_path / "three" / "control1.rit"
     signal.write_bytes(signal.read_bytes()[:-2] + b"\x00\x00")  # the same header, another right foot
 
-    def identity(folder: str) -> str:
-        path = tmp_path / folder / "control1.hea"
+    # the same record under another name: its header names the record and its signal files, which are the same
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    for suffix in (".let", ".rit"):
+        shutil.copy(NDD / f"control1{suffix}", renamed / f"walk7{suffix}")
+    header = (NDD / "control1.hea").read_text(encoding="latin-1").replace("control1", "walk7")
+    (renamed / "walk7.hea").write_text(header, encoding="latin-1")
+
+    def identity(folder: str, record: str = "control1") -> str:
+        path = tmp_path / folder / f"{record}.hea"
         files = content_files(path)
         memo: dict[Path, str] = {}
         content_digest(files, memo)
         return _recording_identity(Candidate(path, "gaitndd"), files, memo)
 
     assert identity("one") == identity("two") != identity("three")
+    assert identity("renamed", "walk7") == identity("one")  # a final read's finding: the header's name counted
 
 
 def test_the_gaitpdb_file_that_is_both_a_control_and_a_patient(tmp_path: Path) -> None:

@@ -467,12 +467,14 @@ def _plan(found: Discovery, params: AnalysisParams, findings: bool, strides: boo
 def _recording_identity(candidate: Candidate, files: Sequence[Path], memo: Mapping[Path, str]) -> str:
     """The bytes that make the recording, as one digest: two files with the same one are the same recording.
 
-    The file's own SHA-256 (the ``sha256`` column); for a WFDB record, also its signal files' (two copies of a
-    header can carry different signals). Names, folders and the description tables beside it do not count: a
-    copy of a file elsewhere, renamed or without its demographics, is still the same walk of the same person."""
+    The file's own SHA-256 (the ``sha256`` column); for a WFDB record, its signal files' instead (the header
+    carries the record's name, so two copies of one walk under two names differ only there; two headers with
+    different signals are different recordings). Names, folders and the description tables beside it do not
+    count: a copy of a file elsewhere, renamed or without its demographics, is still the same walk of the same
+    person. (The reference sets apply the same rule: ``insole.report._reference.recording_bytes_sha256``.)"""
     own = [files[0]]
     if candidate.format == "gaitndd":
-        own += [f for f in files[1:] if f.suffix.lower() in _WFDB_SIGNAL_SUFFIXES]
+        own = [f for f in files[1:] if f.suffix.lower() in _WFDB_SIGNAL_SUFFIXES] or own
     if len(own) == 1:
         return memo[own[0]]
     combined = hashlib.sha256()
