@@ -121,6 +121,24 @@ def test_a_warm_up_page_that_did_not_load_is_not_waited_for(report_page: str, tm
     assert "Foot loading report" in pypdf.PdfReader(str(printed[0])).pages[0].extract_text()
 
 
+def test_a_warm_up_page_that_never_loads_costs_the_warm_up_wait_not_the_whole_print(
+        report_page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a warm-up page whose load event never fires (its script never ends): each question about it waited for the
+    # whole print's time (_TIMEOUT_S, 180 s) where the warm-up may take _WARM_WAIT_S; now the print goes on after it
+    monkeypatch.setattr(_pdf, "_WARM_WAIT_S", 2.0)
+    page = tmp_path / "report.html"
+    page.write_text(report_page, encoding="utf-8")
+    browser = _pdf._Browser(_pdf.chromium_path() or "", "<script>for (;;) {}</script>")
+    _pdf._STARTED.append(browser)
+    printed: list[Path] = []
+    worker = threading.Thread(target=lambda: printed.append(_pdf.print_pdf(page, tmp_path / "p.pdf")), daemon=True)
+    worker.start()
+    worker.join(timeout=90)  # a guard against hanging the test run (the old wait: 180 s), not a measure of speed
+    assert printed, "the print waited for the whole print's time on a warm-up page that never loads"
+    pypdf = pytest.importorskip("pypdf")
+    assert "Foot loading report" in pypdf.PdfReader(str(printed[0])).pages[0].extract_text()
+
+
 def test_folders_left_in_memory_by_a_killed_print_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_pdf, "_MEMORY_FOLDER", str(tmp_path))
     monkeypatch.setattr(_pdf, "_MEMORY_FOLDER_FREE_B", 1)

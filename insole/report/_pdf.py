@@ -286,17 +286,23 @@ class _Browser:
         loaded = ("new Promise(done => document.readyState === 'complete' ? done(location.href) : "
                   "addEventListener('load', () => done(location.href)))")
         until = time.monotonic() + _WARM_WAIT_S
-        while time.monotonic() < until:
-            try:
-                found = self._send("Runtime.evaluate", {"expression": loaded, "awaitPromise": True,
-                                                        "returnByValue": True}, session=session)
-            except _BrowserError:  # the page changed while it was asked (the warm-up page replaced about:blank)
-                found = {}
-            address = found.get("result", {}).get("value")
-            if address == warm_url or address not in (None, "about:blank"):
-                break  # loaded; or something else is there (an error page): nothing to wait for
-            time.sleep(0.02)  # the warm-up page is not there yet: the browser is still starting
-        return session
+        # each question waits for the page's load event: no longer than the warm-up may take, so a page that never
+        # loads costs _WARM_WAIT_S, not the whole print's time (a final read's finding)
+        print_deadline, self._deadline = self._deadline, min(self._deadline, until)
+        try:
+            while time.monotonic() < until:
+                try:
+                    found = self._send("Runtime.evaluate", {"expression": loaded, "awaitPromise": True,
+                                                            "returnByValue": True}, session=session)
+                except _BrowserError:  # the page changed while it was asked (the warm-up page replaced about:blank),
+                    found = {}  # or did not answer in time
+                address = found.get("result", {}).get("value")
+                if address == warm_url or address not in (None, "about:blank"):
+                    return session  # loaded; or something else is there (an error page): nothing to wait for
+                time.sleep(0.02)  # the warm-up page is not there yet: the browser is still starting
+        finally:
+            self._deadline = print_deadline
+        return None  # not loaded in time: the page is printed from a tab of its own
 
     def close(self) -> None:
         if self._process.poll() is None:
