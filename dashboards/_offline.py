@@ -544,7 +544,7 @@ _BW_TWINS = {"max_force_n": "max_force_bw", "first_peak_n": "first_peak_bw", "se
 def _in_body_weights(analysis: Any) -> bool:
     """Whether the page's force figures are in body weights: a calibrated walk (not au) whose body weight is
     known (from a mass, or the walk's own load). The stride table, the left/right table and the stance curves all
-    follow this one rule; the curves are in BW whenever the insoles are calibrated."""
+    follow this one rule."""
     if analysis is None or analysis.unit == "au":
         return False
     value = analysis.summary.body_weight.get("value")

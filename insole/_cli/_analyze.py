@@ -454,8 +454,6 @@ _EVENT_METHOD_TEXT = {
 }
 
 
-
-
 def _body_weight_lines(analysis: Analysis, path: Path | str) -> list[str]:
     """Where the body weight came from, as printed: the analysis' own words (a mass read from a subject table beside
     the file names the table), and without any mass a line saying so first: the metrics in BW are then scaled by

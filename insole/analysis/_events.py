@@ -455,15 +455,12 @@ def _sorted_percentile(ordered: np.ndarray, count: np.ndarray, q: float) -> np.n
 @dataclass(frozen=True, eq=False)
 class _Track:
     """A per-sample level held as its values at the centres of blocks of ``block`` samples, linear between them
-    (``_centre_interp``; one value: that value throughout). Its whole array is made only where every sample is
-    needed (the coarse levels); elsewhere single samples are read with ``at``, the same numbers."""
+    (``_centre_interp``; one value: that value throughout). Its whole array is never made: the coarse levels read
+    it a piece at a time (``_centre_interp_pieces``), other rules single samples with ``at``, the same numbers."""
 
     n: int
     block: int
     values: np.ndarray
-
-    def full(self) -> np.ndarray:
-        return _centre_interp(self.n, self.block, self.values)
 
     def at(self, index: np.ndarray) -> np.ndarray:
         return _centre_interp_at(self.n, self.block, self.values, index)
@@ -519,7 +516,8 @@ def _centre_interp_pieces(track: _Track, spans: int) -> Iterator[tuple[int, np.n
         return
     last_centre = min(first + (m - 1) * block, n)  # at and after the last centre: its value
     offsets = (first - 0.5 * block) + np.arange(block)  # sample minus left centre (exact: halves of integers)
-    slopes = (values[1:] - values[:-1]) / block if whole is None else values  # centres are ``block`` apart exactly
+    # centres are ``block`` apart exactly; none when the pieces are cut from ``whole`` (non-finite values)
+    slopes = (values[1:] - values[:-1]) / block if whole is None else None
     tiled, spread = np.tile(offsets, spans), np.empty(size)
     for k0 in range(0, m - 1, spans):
         lo = first + k0 * block
@@ -534,6 +532,7 @@ def _centre_interp_pieces(track: _Track, spans: int) -> Iterator[tuple[int, np.n
         # slope x offset + left value of every sample, as 1-D products of the spans' slopes and left values spread
         # over their samples (by copyto, into ``spread``) and the offsets laid end to end: the 2-D broadcast
         # products allocate numpy's iterator buffers (~130 kB) a call, a piece
+        assert slopes is not None
         count = (k1 - k0) * block
         rows = out[:count].reshape(k1 - k0, block)
         np.copyto(spread[:count].reshape(k1 - k0, block), slopes[k0:k1, None])

@@ -116,7 +116,8 @@ def zero_phase(sos: np.ndarray, x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Forward-backward filtering, as ``scipy.signal.sosfiltfilt(sos, x, axis=axis)`` with its defaults.
 
     ``x`` must be longer than ``sos_padlen(sos)`` along ``axis`` (scipy's rule; it raises ValueError otherwise).
-    Returns a new float64 array of ``x``'s shape.
+    Returns a float64 array of ``x``'s shape that nothing else holds (for one signal, a view into the filter's
+    own work array; never ``x`` itself).
     """
     sos = np.asarray(sos, dtype=float)
     if sos.ndim != 2 or sos.shape[1] != 6 or len(sos) == 0:

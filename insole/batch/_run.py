@@ -293,8 +293,6 @@ def run_batch(
     )
 
 
-
-
 def _without_subject_table(rows: Sequence[Mapping[str, Any]]) -> str | None:
     """A note naming the recordings of a described dataset that were read without their subject facts, or None.
 

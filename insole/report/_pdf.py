@@ -246,6 +246,9 @@ class _Browser:
     def print_page(self, html_path: Path) -> bytes:
         """The PDF of the page at ``html_path``, printed as ``--print-to-pdf --no-pdf-header-footer`` prints it."""
         self._deadline = time.monotonic() + _TIMEOUT_S
+        # a browser started long ago (a notebook's prestart_pdf) is in use: its folder is not stale (``_sweep`` reads
+        # the folder's own time, which Chromium's writes inside its profile do not change)
+        os.utime(self._profile.name)
         session = self._warm_session() if self._warm else None
         if session is not None:  # the page's copy, at the address of the warm-up page
             shutil.copyfile(html_path, self._page)

@@ -568,8 +568,6 @@ SIMULATED_LAYOUTS: tuple[str, ...] = ("insole16",)
 def build_real_controls(data_dir: Any) -> ReferenceSet:
     """The five staged PhysioNet control walks as a reference set (no longer stored: ``real-controls-pooled``
     holds them among 46; kept for the leave-one-out tests of the irregular-gait rule)."""
-    import hashlib
-    from pathlib import Path
 
     from insole._version import __version__
     from insole.io import load
