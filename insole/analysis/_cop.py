@@ -125,6 +125,10 @@ def _cop_at(loads: np.ndarray, weights: np.ndarray, force: np.ndarray, min_force
     """``cop_path`` at ``samples`` only (NaN elsewhere): each sample's sums are the same products over the
     sensors, taken block by block of the samples asked for (a block's float64 copy stays small)."""
     n, k = loads.shape[1], loads.shape[0]
+    # the gathers below clip an index out of range instead of raising (to gather in place): a caller's bug must
+    # still be loud
+    if samples.size and not (0 <= samples.min() and samples.max() < n):
+        raise IndexError(f"COP samples outside the recording's {n} samples")
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     # one set of buffers for every block (a fresh set per block was most of this stage's allocations): the gathered

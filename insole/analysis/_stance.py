@@ -183,7 +183,9 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretch
     names = [*columns, *whole]
     block = np.full((contact.size, len(names)), np.nan, order="F")  # a column contiguous, as pandas keeps it
     rows = np.flatnonzero(measured)  # one index for every column (a boolean mask is made into one per assignment)
-    for j, values in enumerate(columns.values()):
+    for j, (name, values) in enumerate(columns.items()):
+        if len(values) != rows.size:  # np.put would repeat or cut them silently
+            raise ValueError(f"{name}: {len(values)} values for {rows.size} measured contacts")
         np.put(block[:, j], rows, values)  # into the column itself (contiguous), one value per measured row
     for j, values in enumerate(whole.values(), start=len(columns)):
         block[:, j] = values
