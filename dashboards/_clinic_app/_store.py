@@ -77,14 +77,6 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _finite_json(value: Any) -> Any:
     """``value`` with every NaN or infinity as None (strict JSON has neither)."""
     if isinstance(value, float):

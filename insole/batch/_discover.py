@@ -42,6 +42,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from insole._digest import file_sha256
 from insole._errors import InputError, UnknownFormatError
 from insole._recording_format import META_KEY, TABLE_KEY
 from insole._subject_tables import SUBJECT_TABLES
@@ -295,13 +296,10 @@ def content_files(path: Path, index: FolderIndex | None = None) -> tuple[Path, .
 def _file_sha256(path: Path, memo: dict[Path, str] | None = None) -> str:
     if memo is not None and path in memo:
         return memo[path]
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    found = file_sha256(path)
     if memo is not None:
-        memo[path] = digest.hexdigest()
-    return digest.hexdigest()
+        memo[path] = found
+    return found
 
 
 def content_digest(paths: Iterable[Path], memo: dict[Path, str] | None = None) -> tuple[str, str]:

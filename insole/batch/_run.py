@@ -27,7 +27,6 @@ that a spreadsheet would run as a formula get a leading quote
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import sys
@@ -42,6 +41,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from insole._digest import file_sha256, recording_bytes_sha256
 from insole._errors import InputError, MissingExtraError, OutputError, UnknownFormatError
 from insole._output import atomic_path, check_target, same_file
 from insole._recording_format import META_KEY
@@ -50,7 +50,6 @@ from insole._version import __version__
 from insole.analysis import AnalysisParams
 from insole.batch._cache import ROW_SCHEMA_VERSION, BatchCache, cache_key
 from insole.batch._discover import (
-    _WFDB_SIGNAL_SUFFIXES,
     BATCH_TABLE_KEY,
     Candidate,
     Discovery,
@@ -465,20 +464,13 @@ def _plan(found: Discovery, params: AnalysisParams, findings: bool, strides: boo
 def _recording_identity(candidate: Candidate, files: Sequence[Path], memo: Mapping[Path, str]) -> str:
     """The bytes that make the recording, as one digest: two files with the same one are the same recording.
 
-    The file's own SHA-256 (the ``sha256`` column); for a WFDB record, its signal files' instead (the header
-    carries the record's name, so two copies of one walk under two names differ only there; two headers with
-    different signals are different recordings). Names, folders and the description tables beside it do not
-    count: a copy of a file elsewhere, renamed or without its demographics, is still the same walk of the same
-    person. (The reference sets apply the same rule: ``insole.report._reference.recording_bytes_sha256``.)"""
-    own = [files[0]]
-    if candidate.format == "gaitndd":
-        own = [f for f in files[1:] if f.suffix.lower() in _WFDB_SIGNAL_SUFFIXES] or own
-    if len(own) == 1:
-        return memo[own[0]]
-    combined = hashlib.sha256()
-    for path in own:
-        combined.update(f"{path.suffix.lower()}\0{memo[path]}\n".encode())
-    return combined.hexdigest()
+    The rule the reference sets use (``recording_bytes_sha256``): the file's own SHA-256 (the ``sha256``
+    column); for a WFDB record its signal files' instead (the header carries the record's name, so two copies of
+    one walk under two names differ only there; two headers with different signals are different recordings).
+    Names, folders and the description tables beside it do not count: a copy of a file elsewhere, renamed or
+    without its demographics, is still the same walk of the same person. The files hashed for the row already
+    (``memo``) are not read again."""
+    return recording_bytes_sha256(files[0], digest=lambda path: memo.get(path) or file_sha256(path))
 
 
 def _mark_duplicates(cohort: pd.DataFrame, identity: Mapping[str, str]) -> tuple[pd.DataFrame, str | None]:

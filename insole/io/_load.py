@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
+from insole._digest import file_sha256
 from insole._errors import InputError, MalformedFileError, RecordingError, UnknownFormatError
 from insole._recording import Recording
 from insole.io._format import (
@@ -152,12 +153,3 @@ def provenance(path: Path, format_name: str) -> dict[str, object]:
             "sha256": file_sha256(path)}
 
 
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, hex (of an input, or of a companion file it was read with)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from insole._digest import recording_bytes_sha256
 from insole.analysis import symmetry_index_pct
 from insole.report._metrics import SessionMetrics, analysis_symmetry_index
 from insole.report._model import json_number
@@ -615,36 +616,6 @@ _STAGED_GROUP_NAMES = (
 def staged_group(name: str) -> str | None:
     """The group label a staged recording's file name gives (control, Parkinson's, Huntington's, ALS), or None."""
     return next((group for pattern, group in _STAGED_GROUP_NAMES if pattern.match(Path(name).name)), None)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def recording_bytes_sha256(path: str | Path) -> str:
-    """The SHA-256 of the bytes that make a recording: a plain file's own; for a WFDB record (its ``.hea``), the
-    signal files the header names (``.let``, ``.rit``), in the header's order -- the header itself carries the
-    record's name, so two copies of one walk under two names differ only there. Names and folders do not count."""
-    path = Path(path)
-    if path.suffix.lower() != ".hea":
-        return _file_sha256(path)
-    lines = [line.split() for line in path.read_text(encoding="latin-1").splitlines()]
-    lines = [fields for fields in lines if fields and not fields[0].startswith("#")]
-    signal_files: list[str] = []
-    for fields in lines[1:]:
-        if fields[0] not in signal_files:
-            signal_files.append(fields[0])
-    if not signal_files:
-        return _file_sha256(path)
-    combined = hashlib.sha256()
-    for k, name in enumerate(signal_files):
-        signal = path.with_name(name)
-        combined.update(f"{k}\0{_file_sha256(signal) if signal.is_file() else 'missing'}\n".encode())
-    return combined.hexdigest()
 
 
 def _described(dataset: str, path: Path, group: str | None) -> str:
