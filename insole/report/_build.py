@@ -893,12 +893,9 @@ _STEP_TIMES = frozenset({"stance_s", "step_s"})
 _STEP_STRIDE_PCT = frozenset({"stance_pct", "double_support_pct"})
 
 
-def _median_time(session: SessionMetrics, what: str) -> float:
-    """The median of the used stride times ("stride") or of the steps' stance times ("stance"), s; NaN when none."""
-    if what == "stride":
-        parts = [np.asarray(f.stride_times_s, float) for f in session.feet.values()]
-    else:
-        parts = [foot_metric_values(session, side).get("stance_s", np.zeros(0)) for side in session.sides]
+def _median_stance_s(session: SessionMetrics) -> float:
+    """The median of the steps' stance times, s; NaN when none."""
+    parts = [foot_metric_values(session, side).get("stance_s", np.zeros(0)) for side in session.sides]
     times = np.concatenate(parts) if parts else np.zeros(0)
     times = times[np.isfinite(times) & (times > 0)]
     return float(np.median(times)) if times.size else math.nan
@@ -917,13 +914,14 @@ def timing_step(session: SessionMetrics, key: str) -> float:
     dt = 1.0 / rate
     if key in _STEP_TIMES:
         return dt
-    stride, stance = _median_time(session, "stride"), _median_time(session, "stance")
-    per_change = 1.4826 * (dt / 2.0) / math.sqrt(2.0) * 100.0
+    half = timing_resolution_pct(session)  # half an interval over the median stride, %
+    per_change = 1.4826 / math.sqrt(2.0)  # a stride-to-stride figure's step, in half intervals
+    stance_half = 100.0 * (dt / 2.0) / _median_stance_s(session)
     steps = {
-        "stance_pct": 100.0 * dt / stride, "double_support_pct": 100.0 * dt / stride,
-        "stride_robust_cv_pct": 1.4826 * (dt / 2.0) / stride * 100.0,
-        "stride_variability_pct": per_change / stride, "stance_variability_pct": per_change / stance,
-        "timing_variability_pct": (per_change / stride + per_change / stance) / 2.0,
+        "stance_pct": 2.0 * half, "double_support_pct": 2.0 * half,
+        "stride_robust_cv_pct": 1.4826 * half,
+        "stride_variability_pct": per_change * half, "stance_variability_pct": per_change * stance_half,
+        "timing_variability_pct": per_change * (half + stance_half) / 2.0,
     }
     step = steps.get(key, 0.0)
     return step if math.isfinite(step) and step > 0 else 0.0
@@ -989,8 +987,8 @@ def robust_cv_resolution(session: SessionMetrics) -> str:
     suggest a finer figure. The row is judged under the same sample-rate guard as the stride-to-stride figures
     (``variability_too_coarse``, in ``key_numbers``); this says what that guard lets through.
     """
-    step = 1.4826 * timing_resolution_pct(session)
-    if not math.isfinite(step) or step <= 0:
+    step = timing_step(session, "stride_robust_cv_pct")
+    if step <= 0:
         return ""
     return (f"At {session.sample_rate_hz:g} Hz stride times are counted in whole samples, so this figure moves in "
             f"steps of about {step:.2f} percentage points (1.4826 \u00d7 half a sample interval over the median "
