@@ -352,7 +352,8 @@ _GAITPDB_Y = np.array([-800, -400, -400, 0, 0, 400, 400, 800], dtype=float)
 _GAITPDB_MEDIAL = np.array([0, -200, 200, -200, 200, -200, 200, 0], dtype=float)
 # Regions checked against those positions and against when each sensor carries its load (docs/report.md,
 # "Region masks per layout"; docs/figures/regions-gaitpdb8.png). Sensors 2 and 3 (Y = -400) lie a quarter of the
-# way from the heel sensor to the toe sensor, at the front of the heel: in the 38 real controls their load peaks at
+# way from the heel sensor to the toe sensor, at the front of the heel: in 38 real control walks (measured before
+# JuCo26_01 was found to be the bytes of a Parkinson's walk and left out of the controls) their load peaks at
 # 18-19 % of stance, with the heel's loading response (sensor 1: 5 %), not with the midfoot row (sensors 4-5:
 # 62-65 %), so they are the lateral and medial heel. Sensor 8 sits on the foot's long axis (X = -500) under the
 # toes: between the hallux and the second toe, not under the hallux alone, so it is "toes".

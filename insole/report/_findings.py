@@ -674,8 +674,9 @@ def _bilateral(rule: FootRule, session: SessionMetrics, params: FindingParams, r
     if rule.metric in BODY_WEIGHT_METRICS and not body_weight_check(session)[1]:
         return None  # the level in body weights is in doubt when the insoles' load contradicts the body mass
     if rule.metric in SPEED_DEPENDENT_METRICS:
-        # the force curve changes with walking speed (evidence base [82]; in the 38 gaitpdb8 controls the valley
-        # ratio falls with speed, Spearman rho -0.83): its level is judged only at a known speed the controls cover
+        # the force curve changes with walking speed (evidence base [82]; in the 37 people of real-controls-gaitpdb8
+        # the valley ratio, each person's mean of the two feet, falls with speed, Spearman rho -0.84): its level is
+        # judged only at a known speed the controls cover
         speeds = [float(r["gait_speed_m_per_s"]) for r in reference.recordings
                   if r.get("gait_speed_m_per_s") is not None]
         speed = session.walking_speed_m_s
