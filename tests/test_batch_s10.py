@@ -343,3 +343,37 @@ def test_the_gaitpdb_file_that_is_both_a_control_and_a_patient(tmp_path: Path) -
         "1 recording(s) appear byte for byte under more than one group (duplicate_of), so which group they belong "
         "to cannot be told and every copy is left out: JuCo26_01 in 2, JuPt01_01 in 1"
     )
+
+
+def test_the_strides_table_tells_copies_and_namesakes_apart(tmp_path: Path) -> None:
+    """Two files named alike in two folders (one a copy of the other, one a different walk) have the same
+    ``recording_id``: the strides table keys each stride by path too, and ``duplicate_of`` as in the cohort."""
+    study = tmp_path / "study"
+    for folder in ("a", "b", "c"):
+        (study / folder).mkdir(parents=True)
+    shutil.copy(WALK, study / "a" / "walk.txt")
+    shutil.copy(WALK, study / "b" / "walk.txt")  # a copy under the same name
+    write_parquet(load(NDD / "control1.hea"), study / "c" / "walk.parquet")  # another walk, the same id
+    out = tmp_path / "cohort.parquet"
+    done = _insole("batch", str(study), "--out", str(out), "--quiet", "--no-cache", "--strides")
+    assert done.returncode == 0, done.stderr
+    cohort, _ = read_cohort(out)
+    strides, _ = read_cohort(out.with_name("cohort.strides.parquet"))
+    assert list(strides.columns[:4]) == ["recording_id", "side", "path", "duplicate_of"]
+    assert set(strides["recording_id"]) == {"walk"}
+    a, b, c = (str(study / f) for f in ("a/walk.txt", "b/walk.txt", "c/walk.parquet"))
+    assert dict(zip(cohort["path"], cohort["duplicate_of"])) == {a: "", b: a, c: ""}
+    # each recording's strides under its own path, in the cohort's row order; the copy's are the original's again
+    assert list(dict.fromkeys(strides["path"])) == list(cohort["path"])
+    for path, duplicate_of in zip(cohort["path"], cohort["duplicate_of"]):
+        rows = strides[strides["path"] == path]
+        assert set(rows["duplicate_of"]) == {duplicate_of}
+        row = cohort.set_index("path").loc[path]
+        assert (rows["side"] == "left").sum() == row["left_strides_detected"]
+        assert (rows["side"] == "right").sum() == row["right_strides_detected"]
+    original = strides[strides["path"] == a].drop(columns=["path", "duplicate_of"]).reset_index(drop=True)
+    copy = strides[strides["path"] == b].drop(columns=["path", "duplicate_of"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(original, copy)
+    # the rows to count: every recording once
+    once = strides[strides["duplicate_of"] == ""]
+    assert sorted(set(once["path"])) == [a, c]

@@ -547,11 +547,26 @@ def _consistent_types(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+STRIDE_KEYS = ("recording_id", "side", "path", "duplicate_of")
+
+
 def _stride_frame(cohort: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    parts = [tables[p] for p in cohort["path"] if p in tables] if len(cohort) else []
-    parts = [p for p in parts if len(p)]
+    """Every stride of every recording, in the cohort's row order, each row keyed by ``STRIDE_KEYS``: the
+    recording's id and the foot, then its path and ``duplicate_of`` from its cohort row. Two files can share an id
+    (the same name in two folders) and a copy's strides are its original's again: the path tells the rows apart and
+    an empty ``duplicate_of`` keeps each recording's strides once, as in the cohort table."""
+    parts = []
+    for path, duplicate_of in zip(cohort["path"], cohort["duplicate_of"]) if len(cohort) else ():
+        table = tables.get(path)
+        if table is None or not len(table):
+            continue
+        at = table.columns.get_loc("side") + 1
+        table = table.copy()
+        table.insert(int(at), "path", pd.Series(str(path), index=table.index, dtype="str"))
+        table.insert(int(at) + 1, "duplicate_of", pd.Series(str(duplicate_of), index=table.index, dtype="str"))
+        parts.append(table)
     if not parts:
-        return pd.DataFrame({"recording_id": pd.Series(dtype=object), "side": pd.Series(dtype=object)})
+        return pd.DataFrame({key: pd.Series(dtype=object) for key in STRIDE_KEYS})
     return pd.concat(parts, ignore_index=True)
 
 
