@@ -1,0 +1,74 @@
+"""The stance stage's tables made from numpy columns at once equal the pandas forms they replace, value for value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="module")
+def walk() -> Any:
+    from insole.analysis._events import detect_events
+    from insole.analysis._params import AnalysisParams
+    from insole.analysis._prepare import check_sensors, foot_loads, remove_offset
+    from insole.analysis._session import body_weight
+    from insole.analysis._strides import exclude_out_of_step, foot_timing
+    from insole.simulate import SimulationParams, simulate
+
+    recording = simulate(SimulationParams(duration_s=60.0, seed=5, layout="insole16", sample_rate_hz=100.0))
+    params = AnalysisParams()
+    loads, contacts, timing = {}, {}, {}
+    for side in recording.sides:
+        found = foot_loads(recording, check_sensors(recording, side, params))
+        contacts[side] = detect_events(found.force, recording.sample_rate_hz, params, valid=found.valid,
+                                       time_s=found.time_s, method="level", calibrated=found.force_unit == "N")
+        loads[side] = remove_offset(found, contacts[side], params)
+        timing[side] = foot_timing(loads[side], contacts[side], params)
+    timing = exclude_out_of_step(timing)
+    weight = body_weight(recording, loads, timing, params)
+    return recording, loads, contacts, timing, weight.value, params
+
+
+def test_stride_table_from_the_step_arrays_equals_the_pandas_join(walk: Any) -> None:
+    from insole.analysis._stance import _stride_table, _stride_table_joined, stance_features
+
+    recording, loads, contacts, timing, weight, params = walk
+    side = recording.sides[0]
+    steps = stance_features(recording, side, loads[side], contacts[side], timing, weight, params).steps
+    tm = timing[side]
+    n = len(steps)
+    assert n > 20
+    # every contact's row; the first two contacts' rows gone (the rows a run of strides further on); every fourth
+    # row gone (the rows put in their strides' places one by one); the last rows gone (NaN after the run)
+    for rows in (np.arange(n), np.arange(2, n), np.flatnonzero(np.arange(n) % 4 != 1), np.arange(n - 5)):
+        part = steps.iloc[rows].reset_index(drop=True)
+        arrays = {c: part[c].to_numpy() for c in part.columns}
+        fast = _stride_table(part, tm, arrays=arrays)
+        own = {c: v for c, v in fast.items() if c in ("stride", "heel_strike_s", "toe_off_s", "next_heel_strike_s",
+                                                      "stride_time_s", "stance_time_s", "swing_time_s", "stance_pct",
+                                                      "swing_pct", "cadence_steps_per_min", "bout", "used",
+                                                      "exclusion_reason", "heading_change_deg")}
+        # the pandas join on the contact (the form before), from the stride table's own columns
+        joined = _stride_table_joined(part, tm, {c: v.to_numpy() for c, v in own.items()})
+        assert list(fast.columns) == list(joined.columns)
+        pd.testing.assert_frame_equal(fast, joined, check_exact=True)
+        missing = np.setdiff1d(np.arange(tm.n_contacts - 1), part["contact"].to_numpy())
+        assert np.isnan(fast["max_force_n"].to_numpy()[missing]).all()
+
+
+def test_string_columns_equal_those_of_the_strings_themselves() -> None:
+    from insole.analysis._stance import _factorized, _strings
+
+    reasons = np.array(["", "event unknown", "", "gap", "", "event unknown"], dtype=object)
+    made = pd.DataFrame({"reason": _strings(*_factorized(reasons))})
+    expected = pd.DataFrame({"reason": reasons.astype(str)})
+    pd.testing.assert_frame_equal(made, expected, check_exact=True)
+    walking = np.array([True, False, True, True])
+    made = pd.DataFrame({"kind": _strings(np.array(["walking", "standing"]), (~walking).astype(np.intp))})
+    expected = pd.DataFrame({"kind": np.where(walking, "walking", "standing")})
+    pd.testing.assert_frame_equal(made, expected, check_exact=True)
+    empty = pd.DataFrame({"kind": _strings(np.array(["walking", "standing"]), np.zeros(0, dtype=np.intp))})
+    pd.testing.assert_frame_equal(empty, pd.DataFrame({"kind": np.zeros(0, dtype="<U8")}), check_exact=True)
