@@ -854,13 +854,22 @@ def find_zero_offset(
             f"{100 * force_offset / peak:.0f} % of its typical contact peak {peak:.4g} N, above the "
             f"{100 * params.unloaded_max_fraction:.0f} % an unloaded foot may keep): standing or sway, not swing"
         ))
-    load_rows, pressure_rows = gather(rows) if gather is not None else _mid_swing_rows(loads, rows)
-    offsets = _row_medians(load_rows)
+    weights = _pressure_weights(loads) if gather is None else None
+    pressure_medians = None
+    if weights is not None:  # loads that are the pressures times the areas: both medians from one sort
+        assert loads.sensor_pressure_t is not None
+        offsets, pressure_medians = _weighted_row_medians(loads.sensor_pressure_t[:, rows], weights)
+    else:
+        load_rows, pressure_rows = gather(rows) if gather is not None else _mid_swing_rows(loads, rows)
+        offsets = _row_medians(load_rows)
     offsets[~loads.sensor_used] = 0.0
     pressure_offsets = None
     if loads.sensor_pressure_t is not None and loads.sensor_pressure_t is not loads.sensor_load_t:
-        pressure_offsets = _row_medians(pressure_rows if pressure_rows is not None
-                                        else loads.sensor_pressure_t[:, rows])
+        if pressure_medians is not None:
+            pressure_offsets = pressure_medians
+        else:
+            pressure_offsets = _row_medians(pressure_rows if pressure_rows is not None
+                                            else loads.sensor_pressure_t[:, rows])
         pressure_offsets[~loads.sensor_used] = 0.0
     note = (
         f"median of {int(mid_swing.size)} mid-swing samples subtracted per sensor "
@@ -884,12 +893,22 @@ def _mid_swing_rows(loads: FootLoads, rows: np.ndarray) -> tuple[np.ndarray, np.
     one read of the scattered samples instead of two.
     """
     pressure = loads.sensor_pressure_t
-    weights = loads.load_weights
-    if (weights is not None and pressure is not None and pressure is loads.checks.readings_t
-            and not loads.clipped and not loads.zero_offset.applied):
+    weights = _pressure_weights(loads)
+    if weights is not None and pressure is not None:
         pressure_rows = pressure[:, rows]
         return pressure_rows * weights[:, None], pressure_rows
     return loads.sensor_load_t[:, rows], None
+
+
+def _pressure_weights(loads: FootLoads) -> np.ndarray | None:
+    """``loads.load_weights`` when the per-sensor loads are the pressures (the checks' readings) times them, as
+    ``foot_loads`` made them (neither touched since); None otherwise."""
+    weights = loads.load_weights
+    if (weights is not None and loads.sensor_pressure_t is not None
+            and loads.sensor_pressure_t is loads.checks.readings_t and not loads.clipped
+            and not loads.zero_offset.applied):
+        return weights
+    return None
 
 
 def _mid_swing_samples(starts: np.ndarray, stops: np.ndarray, valid: np.ndarray, all_valid: bool) -> np.ndarray:
@@ -984,6 +1003,33 @@ def _row_medians(values: np.ndarray) -> np.ndarray:
     if width % 2:
         return ordered[:, half]
     return (ordered[:, half - 1] + ordered[:, half]) / 2
+
+
+def _weighted_row_medians(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_row_medians(values * weights[:, None])`` and ``_row_medians(values)`` (float32 (rows, width) values,
+    float32 (rows,) weights), from one sort of ``values``.
+
+    A float32 product with a positive weight never reorders a row (rounding is monotone), so the products of a
+    row, sorted, are its sorted values times the weight: their middle ones are the sorted row's middle ones times
+    it, the same floats. That holds for a row whose values all have a clear sign bit and a positive finite weight
+    (a -0.0 could sit elsewhere among equal zeros, or a product underflow to one); any other row's products are
+    sorted as ``_row_medians`` sorts them.
+    """
+    width = values.shape[1]
+    half = width // 2
+    ordered = np.sort(values, axis=1)
+    if width % 2:
+        pressure = ordered[:, half]
+        load = pressure * weights
+    else:
+        low, high = ordered[:, half - 1], ordered[:, half]
+        pressure = (low + high) / 2
+        load = (low * weights + high * weights) / 2
+    sorted_alike = (weights > 0) & np.isfinite(weights) & ~np.signbit(ordered).any(axis=1)
+    if not sorted_alike.all():
+        other = np.flatnonzero(~sorted_alike)
+        load[other] = _row_medians(values[other] * weights[other, None])
+    return load, pressure
 
 
 def _writable_rows(values: np.ndarray) -> np.ndarray | None:

@@ -1,0 +1,63 @@
+"""The preparation's row-at-a-time helpers give the numbers of the whole-array numpy calls they replace, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal dtype, shape and bytes (a -0.0 is not a 0.0 here)."""
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(
+        np.ascontiguousarray(a).view(np.uint8), np.ascontiguousarray(b).view(np.uint8))
+
+
+def _readings(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
+    """(k, n) float32 readings of several magnitudes (so float64 sums round differently in another order)."""
+    values = rng.gamma(0.6, 1.0, (k, n)) * (10.0 ** rng.integers(-3, 6, (k, 1)))
+    values[rng.random((k, n)) < 0.3] = 0.0
+    return values.astype(np.float32)
+
+
+def test_row_sums_equal_numpys_sum_over_the_first_axis() -> None:
+    from insole.analysis._prepare import _copied_rows_and_sum, _sum_rows, _transposed_float32, _weighted_rows_and_sum
+
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        k, n = int(rng.integers(1, 20)), int(rng.integers(0, 30000))
+        rows = _readings(rng, k, n)
+        if trial % 4 == 0 and n:
+            rows[rng.integers(0, k), rng.integers(0, n)] = np.nan  # a non-finite sum stays where numpy puts it
+        expected = rows.sum(axis=0, dtype=np.float64)
+        assert _same(_sum_rows(rows), expected), trial
+        weights = (rng.random((k, 1)) * 3).astype(np.float32)
+        product, force = _weighted_rows_and_sum(rows, weights)
+        assert _same(product, rows * weights), trial
+        assert _same(force, (rows * weights).sum(axis=0, dtype=np.float64)), trial
+        # a recording's (samples, sensors) values: stored sensor by sensor (a transposed view), row by row, or
+        # float64, as the readers may give them
+        for values in (rows.T, np.ascontiguousarray(rows.T), rows.astype(np.float64).T):
+            copied, summed = _copied_rows_and_sum(values)
+            assert _same(copied, _transposed_float32(values)), trial
+            assert _same(summed, copied.sum(axis=0, dtype=np.float64)), trial
+
+
+def test_medians_of_weighted_rows_from_one_sort_equal_each_arrays_own() -> None:
+    from insole.analysis._prepare import _row_medians, _weighted_row_medians
+
+    rng = np.random.default_rng(5)
+    for trial in range(400):
+        k, width = int(rng.integers(1, 8)), int(rng.integers(1, 60))
+        values = _readings(rng, k, width)
+        values[:, : width // 2] = np.round(values[:, : width // 2], 1)  # ties
+        if trial % 3 == 0:
+            values[0, rng.integers(0, width)] = -0.0  # a negative zero among the zeros: its rows are sorted apart
+        if trial % 5 == 0:
+            values[-1] -= np.float32(0.5)  # negative readings
+        if trial % 7 == 0:
+            values[0, 0] = np.float32(-1e-44)  # a product that underflows to -0.0
+        weights = (rng.random(k) * 2 * 10.0 ** rng.integers(-6, 3, k)).astype(np.float32)
+        if trial % 4 == 0:
+            weights[rng.integers(0, k)] = 0.0  # a sensor of no area: every product is a zero of the value's sign
+        load, pressure = _weighted_row_medians(values, weights)
+        assert _same(load, _row_medians(values * weights[:, None])), trial
+        assert _same(pressure, _row_medians(values)), trial
