@@ -413,19 +413,19 @@ _TRACK_HALF_WINDOW_S = 5.0
 _TRACK_MIN_RANGE = 0.5
 
 
-def _row_nanpercentiles(rows: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+def _row_nanpercentiles(rows: np.ndarray, qs: tuple[float, ...], count: np.ndarray | None = None
+                        ) -> list[np.ndarray]:
     """``np.nanpercentile(rows, q, axis=1)`` (linear interpolation) for each ``q``, by one sort, without a
     Python loop per row.
 
-    Every row must hold at least one finite value.
+    Every row must hold at least one finite value. ``count``: each row's number of finite values
+    (``np.isfinite(rows).sum(axis=1)``), when the caller has it already.
     """
-    nan = np.isnan(rows)
-    if nan.any():
-        ordered = np.where(nan, np.inf, rows)  # NaN (now +inf) sorts last
-        ordered.sort(axis=1)  # (in place: the copy above is ours, np.sort would copy it again)
-    else:
-        ordered = np.sort(rows, axis=1)
-    count = np.isfinite(ordered).sum(axis=1)
+    # NaN sorts last, as the +inf it used to be replaced by: the first ``count`` sorted values of each row, the
+    # only ones read, are the same
+    ordered = np.sort(rows, axis=1)
+    if count is None:
+        count = np.isfinite(ordered).sum(axis=1)
     return [_sorted_percentile(ordered, count, q) for q in qs]
 
 
@@ -568,20 +568,26 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
         return _Track(n, block, np.array([floor], dtype=float)), _Track(n, block, np.array([load_range], dtype=float))
     lows, highs = _block_extremes(filled, block)
     edge = np.full(half, np.nan)
-    windows_lo = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, lows, edge]), 2 * half + 1)
-    windows_hi = np.lib.stride_tricks.sliding_window_view(np.concatenate([edge, highs, edge]), 2 * half + 1)
-    finite_blocks = np.isfinite(windows_lo).sum(axis=1)
+    width = 2 * half + 1
+    padded_lo, padded_hi = np.concatenate([edge, lows, edge]), np.concatenate([edge, highs, edge])
+    windows_lo = np.lib.stride_tricks.sliding_window_view(padded_lo, width)
+    windows_hi = np.lib.stride_tricks.sliding_window_view(padded_hi, width)
+    # each window's finite blocks, from a running count over the blocks (not a sum over every window's row)
+    finite_blocks = _window_counts(np.isfinite(padded_lo), width)
+    finite_hi = _window_counts(np.isfinite(padded_hi), width)
     counted = finite_blocks >= 4
     local_floor = np.full(n_blocks, floor)
     local_top = np.full(n_blocks, floor + load_range)
     typical_low = np.full(n_blocks, floor)
     typical_high = np.full(n_blocks, floor)
     if counted.all():  # (the usual case) the windows as they lie: _row_nanpercentiles copies them once, to sort
-        local_floor[:], typical_low[:] = _row_nanpercentiles(windows_lo, (10.0, 75.0))
-        local_top[:], typical_high[:] = _row_nanpercentiles(windows_hi, (90.0, 25.0))
+        local_floor[:], typical_low[:] = _row_nanpercentiles(windows_lo, (10.0, 75.0), finite_blocks)
+        local_top[:], typical_high[:] = _row_nanpercentiles(windows_hi, (90.0, 25.0), finite_hi)
     elif counted.any():
-        local_floor[counted], typical_low[counted] = _row_nanpercentiles(windows_lo[counted], (10.0, 75.0))
-        local_top[counted], typical_high[counted] = _row_nanpercentiles(windows_hi[counted], (90.0, 25.0))
+        local_floor[counted], typical_low[counted] = _row_nanpercentiles(windows_lo[counted], (10.0, 75.0),
+                                                                         finite_blocks[counted])
+        local_top[counted], typical_high[counted] = _row_nanpercentiles(windows_hi[counted], (90.0, 25.0),
+                                                                        finite_hi[counted])
     walking = (local_top - local_floor) >= _TRACK_MIN_RANGE * load_range
     # At the recording's ends the window is one-sided: a few last steps beside standing fill its top decile,
     # and the sway of standing on a floor taken from the standing load looks like steps. There, walking
@@ -593,24 +599,21 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     return _Track(n, block, local_floor), _Track(n, block, local_range)
 
 
+def _window_counts(flags: np.ndarray, width: int) -> np.ndarray:
+    """``sliding_window_view(flags, width).sum(axis=1)`` of a 1-D boolean array: the difference of a running count
+    ``width`` apart (exact integers)."""
+    running = np.zeros(flags.size + 1, dtype=np.int64)
+    np.cumsum(flags, out=running[1:])
+    return running[width:] - running[:-width]
+
+
 def _block_extremes(filled: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each block's lowest and highest value, NaN where it has none (what nanmin / nanmax reduce with): the whole
-    blocks read where they lie, a last partial block padded with NaN as a row of its own and reduced as the
-    others are (the same numbers as padding a copy of the whole signal)."""
-    n = filled.size
-    n_blocks = -(-n // block)
-    whole = n // block
-    blocks = filled[: whole * block].reshape(whole, block)
-    lows = np.empty(n_blocks)
-    highs = np.empty(n_blocks)
-    np.fmin.reduce(blocks, axis=1, out=lows[:whole])
-    np.fmax.reduce(blocks, axis=1, out=highs[:whole])
-    if whole < n_blocks:
-        tail = np.full((1, block), np.nan)
-        tail[0, : n - whole * block] = filled[whole * block :]
-        lows[whole] = np.fmin.reduce(tail, axis=1)[0]
-        highs[whole] = np.fmax.reduce(tail, axis=1)[0]
-    return lows, highs
+    """Each block's lowest and highest value, NaN where it has none (what nanmin / nanmax reduce with): the blocks
+    read where they lie, one 1-D ``reduceat`` each (a last partial block is reduced over the samples it has, as
+    padding it with NaN would: ``fmin`` and ``fmax`` pass NaN by). A 1-D ``reduceat`` runs 2x quicker than a
+    reduction along the rows of the (blocks, block) array, whose inner loop starts once per block."""
+    bounds = np.arange(0, filled.size, block)
+    return np.fmin.reduceat(filled, bounds), np.fmax.reduceat(filled, bounds)
 
 
 def _centre_interp(n: int, block: int, values: np.ndarray) -> np.ndarray:

@@ -167,18 +167,21 @@ def _zero_phase_1d(m: _BlockMatrices, x: np.ndarray, edge: int, out: np.ndarray 
     flat = work.reshape(-1)
     # Odd extension: each end reflected through its end value, `edge` samples each side.
     np.subtract(2.0 * x[0], x[edge:0:-1], out=flat[:edge])
-    flat[edge : edge + n] = x
     np.subtract(2.0 * x[-1], x[-2 : -edge - 2 : -1], out=flat[edge + n : n_ext])
     flat[n_ext:] = 0.0
     # Forward, from the steady state of the first value: that value's response (dc gain times it) plus the
-    # zero-state response to the signal minus it.
+    # zero-state response to the signal minus it. (The signal minus that value is written in one step, not
+    # copied and then shifted: the same differences.)
     start = float(flat[0])
-    flat[:n_ext] -= start
+    flat[:edge] -= start
+    np.subtract(x, start, out=flat[edge : edge + n])
+    flat[edge + n : n_ext] -= start
     _causal(m, work)
-    flat[:n_ext] += m.dc_gain * start
-    # Backward: the same on the forward output reversed, started from the steady state of its last value.
-    start = float(flat[n_ext - 1])
-    _reverse_plus(flat[:n_ext], -start)
+    # Backward: the same on the forward output reversed, started from the steady state of its last value; the
+    # forward pass's dc response is added within the reversal (the same two sums per sample, one pass fewer).
+    forward_dc = m.dc_gain * start
+    start = float(flat[n_ext - 1]) + forward_dc
+    _reverse_plus(flat[:n_ext], -start, first=forward_dc)
     flat[n_ext:] = 0.0
     _causal(m, work)
     # Sample t of the signal is sample n_ext - 1 - t of the backward pass; keep t in [edge, edge + n).
@@ -194,19 +197,29 @@ def _zero_phase_1d(m: _BlockMatrices, x: np.ndarray, edge: int, out: np.ndarray 
 _PIECE = 1 << 15
 
 
-def _reverse_plus(values: np.ndarray, shift: float) -> np.ndarray:
+def _reverse_plus(values: np.ndarray, shift: float, first: float | None = None) -> np.ndarray:
     """``values[:] = values[::-1] + shift`` in place (a 1-d contiguous array), each value the same sum; the two
-    halves swapped piece by piece through one piece-sized scratch array instead of a reversed copy of the whole."""
+    halves swapped piece by piece through one piece-sized scratch array instead of a reversed copy of the whole.
+    ``first``: ``values += first`` before that, each sample's two sums in turn while its piece is in cache."""
     n = values.size
     half = n // 2
     scratch = np.empty(min(_PIECE, half))
     for lo in range(0, half, _PIECE):
         hi = min(lo + _PIECE, half)
         front, back = values[lo:hi], values[n - hi : n - lo][::-1]  # mirror images of each other
-        np.add(back, shift, out=scratch[: hi - lo])
-        np.add(front, shift, out=back)
-        front[:] = scratch[: hi - lo]
+        piece = scratch[: hi - lo]
+        if first is None:
+            np.add(back, shift, out=piece)
+            np.add(front, shift, out=back)
+        else:
+            np.add(back, first, out=piece)
+            piece += shift
+            np.add(front, first, out=back)
+            back += shift
+        front[:] = piece
     if n % 2:
+        if first is not None:
+            values[half] += first
         values[half] += shift  # the middle sample is its own mirror image
     return values
 
@@ -219,16 +232,16 @@ def _causal(m: _BlockMatrices, blocks: np.ndarray) -> np.ndarray:
     filter's state at the block's start, ``s[k] = P s[k-1] + w[k-1]`` with ``P = A^L`` and ``w`` the state each
     block's inputs alone leave at its end. That recurrence over blocks is solved by doubling (after step t each
     block's state holds the terms of the 2^t blocks before it), and each state's effect on its block is one more
-    matrix product. The result replaces ``blocks``, slice by slice through one slice-sized scratch array (each
-    slice's products are taken before the slice is overwritten), and is returned.
+    matrix product. The result replaces ``blocks``, slice by slice: each slice's two products are taken into two
+    slice-sized scratch arrays, then their sum written over the slice (one pass over the signal where the
+    Toeplitz product was copied back and the state's effect added in two), and is returned.
     """
     n_blocks = blocks.shape[0]
     scratch = np.empty((min(_ROWS, n_blocks), blocks.shape[1]))
+    carried_in = np.empty_like(scratch)
     left = np.empty((n_blocks, m.state_in.shape[1]))
     for lo in range(0, n_blocks, _ROWS):  # in slices small enough that BLAS runs them on one thread (see _ROWS)
-        rows = blocks[lo : lo + _ROWS]
-        np.matmul(rows, m.state_in, out=left[lo : lo + _ROWS])
-        rows[:] = np.matmul(rows, m.toeplitz, out=scratch[: rows.shape[0]])
+        np.matmul(blocks[lo : lo + _ROWS], m.state_in, out=left[lo : lo + _ROWS])
     state = np.zeros_like(left)  # the state at each block's start, built up by doubling
     state[1:] = left[:-1]
     offset = 1
@@ -240,8 +253,10 @@ def _causal(m: _BlockMatrices, blocks: np.ndarray) -> np.ndarray:
         state[offset:] += carried
         offset *= 2
     for lo in range(0, n_blocks, _ROWS):
+        # each slice's own response and what the blocks before leave in it, summed into the slice (read first)
         rows = blocks[lo : lo + _ROWS]
-        rows += np.matmul(state[lo : lo + _ROWS], m.state_out, out=scratch[: rows.shape[0]])
+        own = np.matmul(rows, m.toeplitz, out=scratch[: rows.shape[0]])
+        np.add(own, np.matmul(state[lo : lo + _ROWS], m.state_out, out=carried_in[: rows.shape[0]]), out=rows)
     return blocks
 
 

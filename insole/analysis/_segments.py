@@ -118,7 +118,7 @@ def window_index(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.
     if starts.size == 0:
         return np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0), dtype=bool)
     offsets = np.arange(int(lengths.max()))
-    outside = offsets[None, :] >= lengths[:, None]
+    outside = _padding_mask(lengths)
     index = starts[:, None] + offsets[None, :]
     index[outside] = 0
     return index, outside
@@ -173,8 +173,16 @@ def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, 
 
 def _outside(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     """``window_index(starts, stops)[1]``: the padding past each interval's end, without the index."""
-    lengths = np.asarray(stops, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
-    return np.arange(int(lengths.max()))[None, :] >= lengths[:, None]
+    return _padding_mask(np.asarray(stops, dtype=np.int64) - np.asarray(starts, dtype=np.int64))
+
+
+def _padding_mask(lengths: np.ndarray) -> np.ndarray:
+    """``np.arange(lengths.max())[None, :] >= lengths[:, None]``, True past each row's length: row ``k`` is row
+    ``lengths[k]`` (clipped to the table) of one small triangular table, gathered whole (a broadcast comparison
+    runs its inner loop once per short row: 2-3x the time for a foot's contacts)."""
+    width = max(int(lengths.max()), 0) if lengths.size else 0
+    table = np.arange(width)[None, :] >= np.arange(width + 1)[:, None]  # row j: True from column j on
+    return table[np.clip(lengths, 0, width)]
 
 
 def nan_to_num_inplace(values: np.ndarray, nan: float = 0.0) -> np.ndarray:
@@ -461,36 +469,40 @@ _SELECT_SAMPLE = 4096
 _SELECT_MARGIN = 64
 
 
-# ``percentiles`` reads the values in pieces of this many for its NaN check and its bands (the pieces' masks, not
-# whole-length boolean arrays, in a core's cache)
+# ``percentiles`` reads the values in pieces of this many for its bands (the pieces' masks, not whole-length boolean
+# arrays, in a core's cache)
 _SELECT_PIECE = 1 << 15
 
 
-def _any_nan(x: np.ndarray) -> bool:
-    """``np.isnan(x).any()`` of a 1-D float array, a piece at a time into one small mask."""
-    mask = np.empty(min(x.size, _SELECT_PIECE), dtype=bool)
-    for lo in range(0, x.size, _SELECT_PIECE):
-        piece = x[lo:lo + _SELECT_PIECE]
-        if np.isnan(piece, out=mask[:piece.size]).any():
-            return True
-    return False
+def _bands(x: np.ndarray, bounds: list[tuple[float, float]]) -> tuple[list[tuple[int, np.ndarray]], bool]:
+    """For each ``(low, high)`` of ``bounds`` (``low <= high``, or NaN): ``np.count_nonzero(x < low)`` and
+    ``x[(x >= low) & (x <= high)]`` (its values in their order), all read in one pass, a piece at a time into two
+    small masks; and whether ``x`` holds a NaN (then the counts are not those: the caller does not use them).
 
-
-def _band(x: np.ndarray, low: float, high: float) -> tuple[int, np.ndarray]:
-    """``np.count_nonzero(x < low)`` and ``x[(x >= low) & (x <= high)]`` (its values in their order), a piece at
-    a time into two small masks instead of four masks of the whole length."""
+    Without NaN every value is at or above ``low`` or below it, so the count below is the piece's size less the
+    count at or above; and every value is at or above ``low`` or at or below ``high``: a value that is neither
+    is NaN, found from the masks' counts without a pass of its own.
+    """
     size = min(x.size, _SELECT_PIECE)
-    inside, other = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
-    below = 0
-    parts: list[np.ndarray] = []
+    at_or_above, at_or_below = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
+    below = [0] * len(bounds)
+    parts: list[list[np.ndarray]] = [[] for _ in bounds]
+    has_nan = False
     for lo in range(0, x.size, _SELECT_PIECE):
         piece = x[lo:lo + _SELECT_PIECE]
         k = piece.size
-        below += int(np.count_nonzero(np.less(piece, low, out=other[:k])))
-        np.greater_equal(piece, low, out=inside[:k])
-        inside[:k] &= np.less_equal(piece, high, out=other[:k])
-        parts.append(piece[inside[:k]])
-    return below, np.concatenate(parts) if parts else x[:0].copy()
+        for j, (low, high) in enumerate(bounds):
+            above_low = np.greater_equal(piece, low, out=at_or_above[:k])
+            under_high = np.less_equal(piece, high, out=at_or_below[:k])
+            count_low, count_high = int(np.count_nonzero(above_low)), int(np.count_nonzero(under_high))
+            below[j] += k - count_low
+            above_low &= under_high  # (in place: the band)
+            band = piece[above_low]
+            parts[j].append(band)
+            has_nan |= count_low + count_high - band.size != k
+    found = [(count, np.concatenate(band_parts) if band_parts else x[:0].copy())
+             for count, band_parts in zip(below, parts, strict=True)]
+    return found, has_nan
 
 
 def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
@@ -498,8 +510,8 @@ def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     partitioning a copy of all of it.
 
     The order statistics the percentiles need are picked out of the few values near them: a sorted sample of
-    some 4000 values says between which two values each one lies, one pass counts the values below that band and
-    another copies the band (a few per cent of the values), whose partition gives the statistic exactly (the
+    some 4000 values says between which two values each one lies, and one pass over the values counts those below
+    each band and copies the band (a few per cent of the values), whose partition gives the statistic exactly (the
     values below the band are all smaller, those above all larger). The statistics are then interpolated by
     numpy's own formula (``numpy.lib._function_base_impl._quantile``, method "linear"). ``np.percentile`` itself
     answers for short arrays, any other dtype, NaN (which it returns), a band that missed its statistic (a badly
@@ -511,7 +523,7 @@ def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     if x.ndim != 1 or x.dtype != np.float64 or n < _SELECT_MIN:
         return np.asarray(np.percentile(x, qs))
     q = np.true_divide(np.asarray(qs, dtype=np.float64), 100)
-    if q.ndim != 1 or not (np.all(q >= 0) and np.all(q <= 1)) or _any_nan(x):
+    if q.ndim != 1 or not (np.all(q >= 0) and np.all(q <= 1)):
         return np.asarray(np.percentile(x, qs))
     # numpy's indexes: the floor of (n - 1) q and the next one, the last value for both at or past the end
     virtual = (n - 1) * q
@@ -525,16 +537,24 @@ def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     gamma = np.asarray(virtual - previous_index, dtype=virtual.dtype)
     ranks = np.unique(np.concatenate([previous_index, following_index]) % n)
     sample = np.sort(x[:: max(1, n // _SELECT_SAMPLE)])
-    found: dict[int, float] = {}
+    groups: list[np.ndarray] = []
+    bounds: list[tuple[float, float]] = []
+    grouped: set[int] = set()
     for rank in ranks.tolist():
-        if rank in found:
+        if rank in grouped:
             continue
         group = ranks[(ranks >= rank) & (ranks <= rank + n // 200)]  # statistics close together: one band
+        grouped.update(group.tolist())
         low_at = int(group[0]) * sample.size // n - _SELECT_MARGIN
         high_at = int(group[-1]) * sample.size // n + _SELECT_MARGIN
+        groups.append(group)
         low = sample[low_at] if low_at >= 0 else -np.inf
-        high = sample[high_at] if high_at < sample.size else np.inf
-        below, band = _band(x, low, high)
+        bounds.append((low, sample[high_at] if high_at < sample.size else np.inf))
+    bands, has_nan = _bands(x, bounds)  # every group's band in one pass over the values
+    if has_nan:
+        return np.asarray(np.percentile(x, qs))
+    found: dict[int, float] = {}
+    for group, (below, band) in zip(groups, bands, strict=True):
         if not (below <= int(group[0]) and int(group[-1]) < below + band.size):
             return np.asarray(np.percentile(x, qs))
         band.partition(group - below)
