@@ -92,7 +92,7 @@ def test_zero_phase_equals_its_steps_written_out() -> None:
     dc response added over the whole array before the reversal."""
     from insole.analysis._filters import _block_matrices, butter_lowpass_sos, sos_padlen, zero_phase
 
-    def causal(m, blocks):  # type: ignore[no-untyped-def]
+    def causal(m, blocks):  # (the matrices of _block_matrices; the blocks in place)
         left = blocks @ m.state_in
         blocks[:] = blocks @ m.toeplitz
         state = np.zeros_like(left)
