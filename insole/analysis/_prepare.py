@@ -370,7 +370,8 @@ def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool, in_place: b
     """``loads`` with ``found`` subtracted now (None, or not applied: nothing) and, if ``clip``, clipped at zero.
 
     ``in_place``: into the per-sensor arrays of ``loads`` (and so of its checks' readings, which they may
-    share), for a caller that made ``loads`` and drops it: an hour's two feet then need 90 MiB less.
+    share) and its total force, for a caller that made ``loads`` and drops it: an hour's two feet then need
+    96 MiB less.
     """
     now = found if found is not None and found.applied else None
     load = _offset_and_clip(loads.sensor_load_t, now.offsets if now else None, loads, clip, in_place)
@@ -379,7 +380,11 @@ def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool, in_place: b
         pressure = load
     elif pressure is not None:
         pressure = _offset_and_clip(pressure, now.pressure_offsets if now else None, loads, clip, in_place)
-    force = loads.force - now.force_offset if now else loads.force
+    force = loads.force
+    if now and in_place and force.flags.writeable:  # the caller's own force, dropped with its loads
+        force = np.subtract(force, now.force_offset, out=force)
+    elif now:
+        force = force - now.force_offset
     return replace(loads, force=force, sensor_load_t=load, sensor_pressure_t=pressure,
                    zero_offset=found if found is not None else loads.zero_offset, clipped=clip or loads.clipped,
                    load_weights=None, readings_max=None)
@@ -410,9 +415,9 @@ def remove_offset(loads: FootLoads, contacts: Contacts, params: AnalysisParams, 
     contact's heel strike (both observed). With ``params.zero_offset`` False
     only the clipping is done. A new value; ``loads`` is left as it was unless
     ``in_place``: then its per-sensor arrays (and its checks' readings, which
-    they may share) are overwritten and reused, the same numbers without a
-    second copy of the foot's readings (``analyze`` does this with loads it
-    made for the purpose and drops).
+    they may share) and its total force are overwritten and reused, the same
+    numbers without a second copy of the foot's readings (``analyze`` does this
+    with loads it made for the purpose and drops).
     """
     if not params.zero_offset:
         if loads.clipped:
@@ -1162,19 +1167,18 @@ class _Blocks:
         rows = np.arange(values.shape[0]) if rows is None else np.asarray(rows)
         if not hasattr(self, "window_max"):
             self.window_max = np.zeros((values.shape[0], self.windows), dtype=values.dtype)
-        if self.windows:
-            # 1-D reduceat row by row (one call per sensor): several times faster
-            # than reduceat along an axis of the 2-D array, or a max over a short last axis
-            starts = np.arange(0, self.windows * self.window, self.window)
-            for j in rows.tolist():
+        block_low = np.empty((rows.size, self.count), dtype=values.dtype)
+        # 1-D reduceat row by row (one call per sensor): several times faster than reduceat along an axis of the
+        # 2-D array, or a max (min) over a short last axis; both of a row in turn, the second from cache
+        starts = np.arange(0, self.windows * self.window, self.window)
+        block_starts = np.arange(0, self.count * self.size, self.size)
+        for i, j in enumerate(rows.tolist()):
+            if self.windows:
                 self.window_max[j] = np.maximum.reduceat(values[j, : self.windows * self.window], starts)
+            if self.count:
+                block_low[i] = np.minimum.reduceat(values[j, : self.count * self.size], block_starts)
         nb = self.count * self.per_block
         block_high = self.window_max[rows, :nb].reshape(rows.size, self.count, self.per_block).max(axis=2)
-        block_low = np.empty((rows.size, self.count), dtype=values.dtype)
-        if self.count:  # the same 1-D reduceat row by row (faster than a min over the blocks' last axis)
-            block_starts = np.arange(0, self.count * self.size, self.size)
-            for i, j in enumerate(rows.tolist()):
-                block_low[i] = np.minimum.reduceat(values[j, : self.count * self.size], block_starts)
         if not hasattr(self, "maximum"):
             self.maximum, self.minimum = block_high, block_low
         else:
