@@ -1,10 +1,11 @@
-"""The COP and the group pressure-time integrals taken a stretch of samples at a time equal the whole arrays' ones.
+"""The group pressure-time integrals taken a stretch of samples at a time, and the COP at the stances' samples, equal
+the whole arrays' ones bit for bit.
 
 ``_regions._group_pti`` makes each group's peak-pressure curve a stretch of samples at a time (stretches holding whole
-stances) instead of as one recording-long array, and ``_cop._cop_at`` reads the loads as slices of consecutive
-samples instead of gathering the stances' samples. Both must give the numbers of the plain forms bit for bit: these
-tests hold them to those forms with stretches far shorter than the real ones (so that there are many, and stances
-that end at a stretch's or the recording's end, overlap, or come out of order).
+stances) instead of as one recording-long array: these tests hold it to the plain form with stretches far shorter than
+the real ones (so that there are many, and stances that end at a stretch's or the recording's end, overlap, or come out
+of order). ``cop_path(samples=...)`` at the stances' samples (runs of consecutive samples, as the stance stage asks)
+must equal the whole path there, whatever the span of the samples and the width of its last block.
 """
 
 from __future__ import annotations
@@ -87,3 +88,37 @@ def test_stance_stretches_hold_whole_stances_and_end_after_every_stance_before()
                 assert np.all(to[: first[c + 1]] < edges[c + 1])
         if not overlap:  # apart stances of 1-130 samples each: stretches of about 200 samples, not one
             assert edges.size > 10
+
+
+def test_cop_at_stance_samples_equals_the_whole_path_there_whatever_the_span_and_its_last_block() -> None:
+    from insole.analysis._cop import _COP_AT_BLOCK, cop_path
+
+    rng = np.random.default_rng(17)
+    layout = get_layout("insole16")
+    k, block = layout.n_sensors, _COP_AT_BLOCK
+    n = 3 * block + 50
+    loads = np.abs(rng.normal(50, 40, (k, n))).astype(np.float32)
+    loads[rng.random(loads.shape) < 0.3] = 0.0
+    loads[:, rng.random(n) < 0.02] = 0.0  # samples without load: no COP
+    force = loads.sum(axis=0, dtype=np.float64)
+    force[rng.random(n) < 0.01] = np.nan
+    force[rng.random(n) < 0.005] = np.inf
+    whole_x, whole_y = cop_path(loads, layout, force, 30.0)
+    hs, to = _stances(rng, n, 400, overlap=False)
+    marks = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(marks, hs, 1)
+    np.add.at(marks, to, -1)
+    stance = np.flatnonzero(np.cumsum(marks[:-1]))
+    # spans from the first sample asked for to the last that leave a last block of 1, 2, a full and a short one
+    for first, span in ((7, block + 1), (0, block + 2), (100, 2 * block), (3, 2 * block + 777), (0, n), (5, 1),
+                        (9, 2)):
+        chosen = stance[(stance >= first) & (stance < first + span)]
+        chosen = np.unique(np.concatenate([[first, first + span - 1], chosen]))
+        for samples in (chosen, rng.permutation(chosen), np.concatenate([chosen, chosen[:3]])):
+            x, y = cop_path(loads, layout, force, 30.0, samples=samples)
+            others = np.ones(n, dtype=bool)
+            others[chosen] = False
+            assert _same(x[chosen], whole_x[chosen]) and _same(y[chosen], whole_y[chosen]), (first, span)
+            assert np.isnan(x[others]).all() and np.isnan(y[others]).all(), (first, span)
+    x, y = cop_path(loads, layout, force, 30.0, samples=np.zeros(0, dtype=np.int64))
+    assert x.shape == y.shape == (n,) and np.isnan(x).all() and np.isnan(y).all()

@@ -217,10 +217,11 @@ def stance_reductions(
     return per_sensor, out
 
 
-# Samples per stretch of the group curves (``_group_pti``): a curve of 16384 float32 values is 64 kB, a stretch's
-# sensor rows and curves stay in a core's cache. 16384 measured 4.6 ms a foot of the hour against 5.2 for 8192
-# (the calls per stretch add up) and 6.3-7.1 for recording-long curves (their page faults)
-_PTI_CHUNK = 16384
+# Samples per stretch of the group curves (``_group_pti``): a few curves of 65536 float32 values (256 kB each) used
+# again stretch after stretch instead of recording-long ones (1.4 MB a group for an hour at 100 Hz, fresh memory and
+# page faults on every analysis). A foot of the hour, min of 8 alternated runs: 3.8 ms against 5.7 for recording-long
+# curves; 16384 4.6 and 32768 3.9 (the calls per stretch add up, and each holds the GIL for a moment)
+_PTI_CHUNK = 65536
 
 
 def _group_plan(groups: dict[str, np.ndarray]) -> list[tuple[str, list[str], list[int]]]:
