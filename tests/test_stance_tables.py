@@ -72,3 +72,24 @@ def test_string_columns_equal_those_of_the_strings_themselves() -> None:
     pd.testing.assert_frame_equal(made, expected, check_exact=True)
     empty = pd.DataFrame({"kind": _strings(np.array(["walking", "standing"]), np.zeros(0, dtype=np.intp))})
     pd.testing.assert_frame_equal(empty, pd.DataFrame({"kind": np.zeros(0, dtype="<U8")}), check_exact=True)
+
+
+def test_stance_samples_are_the_samples_inside_any_stance_in_order() -> None:
+    from insole.analysis._stance import _stance_samples
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    cases = [(np.array([5]), np.array([9])), (np.array([0, 10]), np.array([10, 25])),  # one; two touching
+             (np.array([3, 40, 41]), np.array([30, 41, 1999])),  # a stance of one sample, to the last sample but one
+             (np.array([0, 5]), np.array([8, 12])),  # overlapping: each sample once
+             (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))]
+    for _ in range(20):
+        edges = np.sort(rng.choice(n, size=2 * int(rng.integers(1, 40)), replace=False))
+        cases.append((edges[0::2], edges[1::2]))
+    for a, b in cases:
+        inside = np.zeros(n, dtype=bool)
+        for start, stop in zip(a, b):
+            inside[start:stop] = True
+        found = _stance_samples(a.astype(np.int64), b.astype(np.int64), n)
+        assert found.dtype == np.int64
+        assert found.tolist() == np.flatnonzero(inside).tolist(), (a, b)

@@ -246,14 +246,29 @@ def _cop_of_stances(positive_load_t: np.ndarray, layout: SensorLayout, force: np
                     a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The COP path at the stances' samples ``[a, b)`` only (NaN elsewhere): the features and curves read the COP
     nowhere else."""
-    # the stances' samples in order, as the running count of stances begun and not ended at each sample (one byte a
-    # sample) rather than the sum of two arrays of every stance sample's index (each sample's COP is its own: the
-    # same numbers for these samples in any blocks)
-    marks = np.zeros(positive_load_t.shape[1] + 1, dtype=np.int8)
+    # (each sample's COP is its own: the same numbers for these samples in any blocks)
+    return cop_path(positive_load_t, layout, force, min_force, samples=_stance_samples(a, b, positive_load_t.shape[1]))
+
+
+def _stance_samples(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """The samples of the stances ``[a, b)`` (of ``n`` samples) in order, each once: ``np.flatnonzero`` of the
+    samples inside any stance.
+
+    Stances one after the other, none empty (a foot's measured stances): the running sum of each sample's step from
+    the one before (1 inside a stance, the jump to the next stance at its start) in one array of the result's size,
+    which becomes the result (0.6 ms for the hour's 221,000 stance samples of 360,000, where the marks below take
+    1.6 ms). Otherwise the running count of stances begun and not ended at each sample (one byte a sample)."""
+    lengths = b - a
+    if a.size and lengths.min() > 0 and bool(np.all(a[1:] >= b[:-1])):
+        steps = np.ones(int(lengths.sum()), dtype=np.int64)
+        starts = np.cumsum(lengths[:-1])  # where each stance after the first begins in the result
+        steps[starts] = a[1:] - b[:-1] + 1
+        steps[0] = a[0]
+        return np.cumsum(steps, out=steps)
+    marks = np.zeros(n + 1, dtype=np.int8)
     np.add.at(marks, a, 1)
     np.add.at(marks, b, -1)
-    stance_samples = np.flatnonzero(np.cumsum(marks[:-1], dtype=np.int8))
-    return cop_path(positive_load_t, layout, force, min_force, samples=stance_samples)
+    return np.flatnonzero(np.cumsum(marks[:-1], dtype=np.int8))
 
 
 def _stance_cuts(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
