@@ -132,3 +132,43 @@ def test_zero_phase_equals_its_steps_written_out() -> None:
         # (short signals: numpy's matrix products of a few blocks; long ones: the slices of 256 blocks)
         x = rng.normal(size=int(rng.integers(40, 20_000))).cumsum() * 10
         assert _bits(zero_phase(sos, x)) == _bits(steps(sos, x)), trial
+
+
+def test_reduce_intervals_of_few_intervals_gathered_equals_the_reduceat_over_their_bounds() -> None:
+    """Intervals covering a small share of the samples are reduced from their samples gathered end to end: the same
+    numbers as the reduceat over their bounds (and ``ufunc.reduce`` for one that ends at the last sample), sums'
+    rounding and signed zeros included, in any order and overlapping."""
+    from insole.analysis._segments import _COMPACT_SHARE, reduce_intervals
+
+    def by_bounds(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+        out = np.empty(starts.size, dtype=values.dtype)
+        inner = stops < values.size
+        bounds = np.empty(2 * int(inner.sum()), dtype=np.int64)
+        bounds[0::2], bounds[1::2] = starts[inner], stops[inner]
+        if bounds.size:
+            out[inner] = ufunc.reduceat(values, bounds)[0::2]
+        for i in np.flatnonzero(~inner):
+            out[i] = ufunc.reduce(values[starts[i]:])
+        return out
+
+    rng = np.random.default_rng(127)
+    gathered = 0
+    for trial in range(600):
+        n = int(rng.integers(50, 5000))
+        values = rng.normal(size=n) * 100
+        if trial % 3 == 0:
+            values[rng.random(n) < 0.1] = np.nan
+        if trial % 5 == 0:
+            values[rng.random(n) < 0.5] = rng.choice([0.0, -0.0])
+        if trial % 7 == 0:
+            values = values.astype(np.float32)
+        m = int(rng.integers(1, 20))
+        starts = rng.integers(0, n, m)
+        if trial % 2:
+            starts = np.sort(starts)
+        stops = np.minimum(starts + rng.integers(1, max(2, n // (12 * m)), m), n)
+        gathered += _COMPACT_SHARE * int((stops - starts).sum()) < n - int(starts.min())
+        for ufunc in (np.minimum, np.maximum, np.add, np.fmin, np.fmax):
+            assert _bits(reduce_intervals(ufunc, values, starts, stops)) == _bits(
+                by_bounds(ufunc, values, starts, stops)), (trial, ufunc)
+    assert gathered > 300  # (most trials took the gathered path)

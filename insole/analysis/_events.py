@@ -298,7 +298,14 @@ def detect_contacts(
     peak = smoothed[peak_index]
     gaps_high = smoothed if finite else np.where(np.isnan(smoothed), np.inf, smoothed)  # NaN ignored by minima
     floor_before = _interval_nanmin(smoothed, before_lo, starts, gaps_high)
-    floor_after = _interval_nanmin(smoothed, stops, after_hi, gaps_high)
+    # a swing no longer than the floor window is both the swing after one contact and the swing before the next:
+    # its floor, read once, is both (the same reduction of the same samples); the others' read on their own
+    shared = np.zeros(m, dtype=bool)
+    shared[:-1] = (stops[:-1] == before_lo[1:]) & (after_hi[:-1] == starts[1:])
+    floor_after = np.empty(m)
+    floor_after[:-1][shared[:-1]] = floor_before[1:][shared[:-1]]
+    own = np.flatnonzero(~shared)
+    floor_after[own] = _interval_nanmin(smoothed, stops[own], after_hi[own], gaps_high)
     del gaps_high
     # the scale of the levels: the typical peak of this foot's walking contacts
     # (one scale per foot keeps a weak step's events where a strong step's are)

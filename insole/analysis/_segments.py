@@ -64,6 +64,8 @@ def reduce_intervals(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray, st
     if np.any(stops <= starts):
         raise ValueError("reduce_intervals needs non-empty intervals")
     n = values.shape[0]
+    if values.ndim == 1 and _COMPACT_SHARE * int((stops - starts).sum()) < n - int(starts.min()):
+        return _reduce_compacted(ufunc, values, starts, stops)
     at_end = stops >= n  # reduceat needs every index < len: those few are reduced one by one
     out = np.empty((starts.size,) + values.shape[1:], dtype=values.dtype)
     inner = ~at_end
@@ -73,6 +75,35 @@ def reduce_intervals(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray, st
         bounds[1::2] = stops[inner]
         out[inner] = ufunc.reduceat(values, bounds, axis=0)[0::2]
     for i in np.flatnonzero(at_end):
+        out[i] = ufunc.reduce(values[starts[i]:], axis=0)
+    return out
+
+
+# ``reduce_intervals`` reads 1-D intervals that cover less than 1 / _COMPACT_SHARE of the samples from the first
+# one's start to the end laid end to end (``_reduce_compacted``): a ``reduceat`` over the interval bounds reduces
+# every sample from the first bound on, those between and after the intervals too (a few intervals of a long
+# recording: the whole recording), while a gather costs some 4 ns a sample gathered (measured: 3400 intervals
+# covering 30 % of 360000 samples, 0.27 ms by the bounds, 0.6 ms gathered)
+_COMPACT_SHARE = 8
+
+
+def _reduce_compacted(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """``reduce_intervals`` of a 1-D array through the intervals' samples gathered end to end (each interval's
+    samples in their order: the same reduction of the same values), one ``reduceat`` over that gathered array
+    at each interval's first place in it; the stretches between intervals are neither copied nor reduced."""
+    lengths = stops - starts
+    first = np.cumsum(lengths) - lengths  # where each interval's samples begin among the gathered ones
+    # the samples' positions by one cumulative sum of their steps: 1 within an interval, the jump from the
+    # previous interval's last sample at an interval's first (intervals may overlap or come in any order)
+    position = np.ones(int(lengths.sum()), dtype=np.int64)
+    position[first[1:]] = starts[1:] - stops[:-1] + 1
+    position[0] = starts[0]
+    np.cumsum(position, out=position)
+    out = np.empty(starts.size, dtype=values.dtype)  # (assigned into, as the reduceat path's rows are)
+    out[:] = ufunc.reduceat(values.take(position), first)
+    # an interval that ends at the last sample is reduced by ``ufunc.reduce``, as there (a sum of the same values
+    # can differ in rounding from a reduceat's)
+    for i in np.flatnonzero(stops >= values.shape[0]):
         out[i] = ufunc.reduce(values[starts[i]:], axis=0)
     return out
 

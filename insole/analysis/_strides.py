@@ -149,12 +149,11 @@ def heading_axis(foot: FootLoads) -> int | None:
     # gravity dominates the mean: about 20000 evenly spread valid samples settle it
     # as surely as an hour of them, without copying the whole (samples x 3) array
     n = foot.valid.size
-    if foot.valid.all():  # the same rows, without listing every valid sample first
-        rows = np.arange(0, n, max(1, n // 20000))
+    if foot.valid.all():  # the same rows, without listing every valid sample first: every so many, as a view
+        accel = np.asarray(samples.accel_g[:: max(1, n // 20000)], dtype=float)
     else:
         rows = np.flatnonzero(foot.valid)
-        rows = rows[:: max(1, rows.size // 20000)]
-    accel = np.asarray(samples.accel_g[rows], dtype=float)
+        accel = np.asarray(samples.accel_g[rows[:: max(1, rows.size // 20000)]], dtype=float)
     finite = np.isfinite(accel)
     if accel.size == 0 or not finite.any():
         return None
@@ -180,7 +179,8 @@ def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> 
     # two, leaves the events around it observed); one leading the recording
     # is never bridged, as in the detector
     bridge = max(1, int(round(BRIDGE_GAP_S * fs)))
-    if foot.valid.all():  # no gap: no pass over the samples to look for one
+    all_valid = bool(foot.valid.all())
+    if all_valid:  # no gap: no pass over the samples to look for one
         gap_starts = gap_stops = np.zeros(0, dtype=np.int64)
     else:
         gap_starts, gap_stops = runs(~foot.valid)
@@ -207,11 +207,15 @@ def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> 
         if axis is not None:
             # heading_axis finds an axis only for an IMU with a gyroscope
             assert foot.imu is not None and foot.imu.gyro_dps is not None
-            rate = np.array(foot.imu.gyro_dps[:, axis], dtype=float)  # our own float64 copy of the axis
-            unread = ~(foot.valid & np.isfinite(rate))
+            column = foot.imu.gyro_dps[:, axis]
+            # our own float64 copy of the axis over the rate, in one step (each value converted, then divided:
+            # the same quotients); a sample not read (invalid, or not finite in the recording) counts as 0
+            rate = np.divide(column, fs, dtype=float)
+            unread = ~np.isfinite(column)
+            if not all_valid:
+                unread |= ~foot.valid
             if unread.any():
                 rate[unread] = 0.0
-            rate /= fs  # in place: the same quotients
             heading = np.full(m - 1, np.nan)
             heading[known] = reduce_intervals(np.add, rate, a[known], b[known])
             turning = (reason == "") & (np.abs(np.nan_to_num(heading)) > params.turn_threshold_deg)
