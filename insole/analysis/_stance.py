@@ -181,22 +181,31 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretch
     # the metrics (float, NaN where not measured) as one (contacts x metrics) block: one DataFrame of it beside
     # the few other columns, not a column each; ``data`` gets each metric's column of the block (views)
     names = [*columns, *whole]
-    block = np.full((contact.size, len(names)), np.nan, order="F")  # a column contiguous, as pandas keeps it
-    rows = np.flatnonzero(measured)  # one index for every column (a boolean mask is made into one per assignment)
-    for j, (name, values) in enumerate(columns.items()):
-        if len(values) != rows.size:  # np.put would repeat or cut them silently
+    # made as (metrics x contacts), C order: its transpose is the (contacts x metrics) block with each column
+    # contiguous, as pandas keeps it (taken without a copy), and the metrics are written at once, not a column each
+    block = np.empty((len(names), contact.size))
+    rows = np.flatnonzero(measured)
+    for name, values in columns.items():
+        if len(values) != rows.size:  # (stacked, they would be refused with a less telling message)
             raise ValueError(f"{name}: {len(values)} values for {rows.size} measured contacts")
-        np.put(block[:, j], rows, values)  # into the column itself (contiguous), one value per measured row
+    metrics = block[:len(columns)]
+    if columns:
+        # (each column cast to float64 whatever its dtype, as np.put into a float64 column did)
+        if rows.size == contact.size:  # every contact measured: straight into the rows
+            np.stack(list(columns.values()), out=metrics, casting="unsafe")
+        else:
+            metrics.fill(np.nan)
+            metrics[:, rows] = np.stack(list(columns.values()), dtype=np.float64, casting="unsafe")
     for j, values in enumerate(whole.values(), start=len(columns)):
-        block[:, j] = values
+        block[j] = values
     head = pd.DataFrame(data)
     for j, name in enumerate(names):
-        data[name] = block[:, j]
+        data[name] = block[j]
     measured_all = np.zeros(hs.size, dtype=bool)
     measured_all[idx] = True
     if not names:
         return head, cop_xy, measured_all, per_sensor, data
-    table = pd.concat([head, pd.DataFrame(block, columns=names, copy=False)], axis=1)
+    table = pd.concat([head, pd.DataFrame(block.T, columns=names, copy=False)], axis=1)
     return table, cop_xy, measured_all, per_sensor, data
 
 
