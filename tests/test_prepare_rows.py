@@ -61,3 +61,28 @@ def test_medians_of_weighted_rows_from_one_sort_equal_each_arrays_own() -> None:
         load, pressure = _weighted_row_medians(values, weights)
         assert _same(load, _row_medians(values * weights[:, None])), trial
         assert _same(pressure, _row_medians(values)), trial
+
+
+def test_offset_and_clip_row_by_row_equals_the_whole_array_operations() -> None:
+    from insole.analysis._prepare import _offset_and_clip_rows
+
+    rng = np.random.default_rng(17)
+    for trial in range(200):
+        k, n = int(rng.integers(1, 10)), int(rng.integers(0, 300))
+        values = _readings(rng, k, n)
+        if n and trial % 2:
+            values[rng.integers(0, k), rng.integers(0, n, 3)] = -rng.random(3).astype(np.float32)  # below zero
+        if n and trial % 3 == 0:
+            values[rng.integers(0, k), rng.integers(0, n)] = -0.0
+        if n and trial % 11 == 0:
+            values[rng.integers(0, k), rng.integers(0, n)] = np.nan
+        shift = np.where(rng.random(k) < 0.5, 0.0, rng.normal(0, 2, k)).astype(np.float32)
+        if trial % 5 == 0:
+            shift[rng.integers(0, k)] = -0.0  # subtracting -0.0 turns a -0.0 reading into +0.0
+        for clip in (True, False):
+            expected = values - shift[:, None]
+            if clip:
+                np.maximum(expected, 0, out=expected)
+            got = values.copy()
+            _offset_and_clip_rows(got, shift, clip)
+            assert _same(got, expected), (trial, clip)

@@ -345,6 +345,10 @@ def _zero_sensor_gaps(array: np.ndarray, checks: SensorChecks) -> None:
         array[checks.spike_sensor, checks.spike_sample] = 0
 
 
+# The bits of float32 +inf: a float32 at or below it, read as an unsigned integer, is one of [+0.0, +inf]
+_POSITIVE_INF_BITS = 0x7F800000
+
+
 def _offset_and_clip(array: np.ndarray, offsets: np.ndarray | None, loads: FootLoads, clip: bool,
                      in_place: bool = False) -> np.ndarray:
     """``array`` (sensors x samples) less ``offsets`` (then re-zeroed where left out), clipped at zero.
@@ -355,15 +359,42 @@ def _offset_and_clip(array: np.ndarray, offsets: np.ndarray | None, loads: FootL
     if offsets is None:
         if not clip:
             return array
+        if in_place and array.ndim == 2:
+            _offset_and_clip_rows(array, np.zeros(array.shape[0], dtype=np.float32), clip)
+            return array
         return np.maximum(array, 0, out=array) if in_place else np.maximum(array, 0)
     shift = offsets.astype(np.float32)[:, None]
-    out = np.subtract(array, shift, out=array) if in_place else array - shift
+    by_rows = in_place and array.ndim == 2
+    if by_rows:  # subtracted and clipped here (the rows that need it)
+        _offset_and_clip_rows(array, shift[:, 0], clip)
+        out = array
+    else:
+        out = np.subtract(array, shift, out=array) if in_place else array - shift
     if not loads.valid.all():
         out[:, np.flatnonzero(~loads.valid)] = 0
     _zero_sensor_gaps(out, loads.checks)
-    if clip:
+    if clip and not by_rows:
         np.maximum(out, 0, out=out)
     return out
+
+
+def _offset_and_clip_rows(array: np.ndarray, shift: np.ndarray, clip: bool) -> None:
+    """``array -= shift[:, None]`` and, if ``clip``, ``np.maximum(array, 0, out=array)``, in place, row by row.
+
+    With ``clip``, a row whose offset is +0.0 and whose readings all lie in [+0.0, +inf] (no sign bit set, no NaN:
+    one maximum of their bits) is left as it is: subtracting +0.0 and the maximum with 0 give back each such
+    reading, bit for bit (numpy's maximum turns a -0.0 into +0.0, hence the sign bits). Many sensors read exactly
+    zero in swing. Clipping before the caller zeroes the left-out readings gives the same bits as after (a zeroed
+    reading is +0.0 either way).
+    """
+    for j in range(array.shape[0]):  # one step per sensor
+        row = array[j]
+        if clip and shift[j] == 0 and not np.signbit(shift[j]) and row.dtype == np.float32 and (
+                row.size == 0 or row.view(np.uint32).max() <= _POSITIVE_INF_BITS):
+            continue
+        np.subtract(row, shift[j], out=row)
+        if clip:
+            np.maximum(row, 0, out=row)
 
 
 def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool, in_place: bool = False) -> FootLoads:
@@ -772,14 +803,14 @@ def _zero_left_out(array: np.ndarray, checks: SensorChecks, start: int, stop: in
 def _stretch_offset_and_clip(array: np.ndarray, offsets: np.ndarray | None, loads: FootLoads, start: int,
                              stop: int) -> np.ndarray:
     """``_offset_and_clip(..., clip=True, in_place=True)`` of the samples ``[start, stop)`` only."""
+    shift = np.zeros(array.shape[0], dtype=np.float32) if offsets is None else offsets.astype(np.float32)
+    _offset_and_clip_rows(array, shift, clip=True)  # (clipped before the zeroing: the same bits)
     if offsets is None:
-        return np.maximum(array, 0, out=array)
-    np.subtract(array, offsets.astype(np.float32)[:, None], out=array)
+        return array
     valid = loads.valid[start:stop]
     if not valid.all():
         array[:, np.flatnonzero(~valid)] = 0
     _zero_left_out(array, loads.checks, start, stop)
-    np.maximum(array, 0, out=array)
     return array
 
 
