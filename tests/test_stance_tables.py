@@ -93,3 +93,34 @@ def test_stance_samples_are_the_samples_inside_any_stance_in_order() -> None:
         found = _stance_samples(a.astype(np.int64), b.astype(np.int64), n)
         assert found.dtype == np.int64
         assert found.tolist() == np.flatnonzero(inside).tolist(), (a, b)
+
+
+def test_prefix_table_rows_equal_comparing_the_column_index() -> None:
+    from insole.analysis._force import _prefix_tables, _rows_of
+
+    rng = np.random.default_rng(5)
+    for width in (1, 2, 7, 70, 300):
+        before, after = _prefix_tables(width)
+        t = rng.integers(0, width + 1, size=500)
+        t[:2] = (0, width)  # both ends
+        column = np.arange(width)[None, :]
+        out = np.empty((t.size, width), dtype=bool)
+        assert np.array_equal(_rows_of(before, t, out), column < t[:, None])
+        assert np.array_equal(_rows_of(after, t, out), column >= t[:, None])
+
+
+def test_mean_force_counts_only_the_samples_that_are_not_missing() -> None:
+    from insole.analysis._force import force_features
+
+    rng = np.random.default_rng(8)
+    force = rng.uniform(100.0, 900.0, size=400)
+    hs = np.array([10, 100, 200, 300])
+    to = np.array([60, 170, 230, 390])
+    for holes in ([], [20, 21, 150], [205]):
+        signal = force.copy()
+        signal[holes] = np.nan
+        found = force_features(signal, hs, to, 100.0, 700.0, calibrated=True)["mean_force_n"]
+        for k, (a, b) in enumerate(zip(hs, to)):
+            kept = signal[a:b][~np.isnan(signal[a:b])]
+            # the mean of the stance's samples that are there (rtol: the same sum taken in another order)
+            assert found[k] == pytest.approx(kept.sum() / kept.size, rel=1e-12), (holes, k)

@@ -45,24 +45,28 @@ def force_features(
     if windows is None:
         windows = interval_windows(force, hs, to)  # (m, L), NaN-padded
     length = to - hs
-    column = np.arange(windows.shape[1])[None, :]
-    half = (length // 2)[:, None]
+    half = length // 2
+    # each step's samples are those of each row before or from a column of its own (a prefix or a suffix of the row):
+    # rows of two small tables (the row t: the columns before t, or from t) gathered into a work array, where comparing
+    # a column index with a number a row took ~8x as long (a (1, L) by (m, 1) broadcast). Every row index lies in
+    # [0, L]: the stances' lengths and halves are at most the windows' width L, the peaks' indices below it
+    before, after = _prefix_tables(windows.shape[1])
     # one (m, L) float and two boolean work arrays for every step below (each step's array was a new one): ``values``
     # holds the windows with the samples a step must not pick set to -inf / inf / 0, ``mask`` and ``inside`` the
     # samples it may
     arrays = work if work is not None else FeatureWork.for_windows(windows.shape)
-    values, mask, inside = arrays.a, arrays.flags, np.less(column, length[:, None], out=arrays.other_flags)
+    values, mask, inside = arrays.a, arrays.flags, _rows_of(before, length, arrays.other_flags)
     # the first peak in the first half, the second in the second (the first half lies inside: half <= length)
-    p1 = np.argmax(_kept(windows, np.less(column, half, out=mask), -np.inf, values), axis=1)
-    np.greater_equal(column, half, out=mask)
+    p1 = np.argmax(_kept(windows, _rows_of(before, half, mask), -np.inf, values), axis=1)
+    _rows_of(after, half, mask)
     mask &= inside
     p2 = np.argmax(_kept(windows, mask, -np.inf, values), axis=1)
     rows = np.arange(m)
     f1 = windows[rows, p1]
     f2 = windows[rows, p2]
     # the valley between the two peaks (``inside``, not needed any more, takes the second bound's mask)
-    np.greater_equal(column, p1[:, None], out=mask)
-    mask &= np.less_equal(column, p2[:, None], out=inside)
+    _rows_of(after, p1, mask)
+    mask &= _rows_of(before, p2 + 1, inside)
     v = np.argmin(_kept(windows, mask, np.inf, values), axis=1)
     fv = windows[rows, v]
     stance_samples = np.maximum(length, 1)
@@ -76,7 +80,12 @@ def force_features(
     largest = np.nanmax(windows, axis=1)
     np.copyto(values, windows)
     missing = np.isnan(values, out=mask)
-    count = windows.shape[1] - missing.sum(axis=1, dtype=np.intp)
+    if np.count_nonzero(missing) == missing.size - int(length.sum()):
+        # NaN only in the padding past each stance's end (the usual case; the windows are NaN there): each row's count
+        # of non-NaN samples is its stance's length, without a count along each row (~5x a count of the whole array)
+        count = length
+    else:
+        count = windows.shape[1] - missing.sum(axis=1, dtype=np.intp)
     np.copyto(values, 0, where=missing)
     total = values.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -94,15 +103,29 @@ def force_features(
     out["valley_ratio"] = valley_ratio(f1, fv, f2)
 
     # loading rate between 20 % and 80 % of the first peak, on the rise before it
-    before_peak = np.less_equal(column, p1[:, None], out=inside)
+    before_peak = _rows_of(before, p1 + 1, inside)
     low, high = 0.2 * f1, 0.8 * f1
     t_low = _first_crossing(windows, before_peak, low, dt, mask)
     t_high = _first_crossing(windows, before_peak, high, dt, mask)
-    rate = (high - low) / (t_high - t_low)
+    with np.errstate(invalid="ignore", divide="ignore"):  # (no rise between the two levels: NaN below)
+        rate = (high - low) / (t_high - t_low)
     rate = np.where(t_high > t_low, rate, np.nan)
     out["loading_rate_n_s"] = rate * unit_n
     out["loading_rate_bw_s"] = rate / bw
     return out
+
+
+def _prefix_tables(width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two (width + 1, width) boolean tables: row t of the first is True at the columns before t, of the second at
+    the columns from t on."""
+    before = np.less(np.arange(width)[None, :], np.arange(width + 1)[:, None])
+    return before, ~before
+
+
+def _rows_of(table: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``table[rows]`` written into ``out`` (its shape); every index of ``rows`` lies inside the table (mode "clip"
+    takes the rows in place, where "raise" would copy ``out`` first; nothing is clipped)."""
+    return np.take(table, rows, axis=0, out=out, mode="clip")
 
 
 def _kept(windows: np.ndarray, keep: np.ndarray, other: float, work: np.ndarray) -> np.ndarray:
