@@ -189,6 +189,7 @@ def cop_features(
 ) -> dict[str, np.ndarray]:
     """The per-stance gait-line features of the module's docstring, one array each.
 
+    ``cop_x`` and ``cop_y`` are a COP path as ``cop_path`` gives it: NaN at the same samples, finite elsewhere.
     ``index``: ``window_index(hs, to)`` (or ``interval_windows``' ``(None, outside)``), and ``force_windows``:
     ``interval_windows(force, hs, to)``, when the caller has them already (neither is changed). ``work``: arrays
     of the windows' shape to work in (a caller's, reused block after block; overwritten), else new ones.
@@ -228,9 +229,11 @@ def cop_features(
     # contiguous ones at the start of the same memory
     work_a, work_b, flags = work.a, work.b, work.flags
     with np.errstate(all="ignore"):
-        highest = np.nanmax(_where(has, wy, -np.inf, work_a), axis=1)
-        out["gait_line_width_mm"] = np.where(any_cop, highest - np.nanmin(_where(has, wy, np.inf, work_a), axis=1),
-                                             np.nan)
+        # the largest and least y of the samples with a COP: y is NaN exactly where x is (``has`` false), and
+        # fmax/fmin pass NaN over, so they are the numbers of nanmax/nanmin with -inf/inf put there first (a row
+        # without a COP, NaN here, is NaN in the column anyway)
+        highest = np.fmax.reduce(wy, axis=1)
+        out["gait_line_width_mm"] = np.where(any_cop, highest - np.fmin.reduce(wy, axis=1), np.nan)
         # each step's length (np.diff's differences, then their hypotenuse in the x differences' array); NaN steps
         # as zeros, summed: a NaN-sum
         steps, dy = _head(work_b, width - 1), _head(work_a, width - 1)
@@ -239,16 +242,17 @@ def cop_features(
         np.hypot(steps, dy, out=steps)
         np.copyto(steps, 0.0, where=np.isnan(steps, out=_head(flags, width - 1)))
         out["cop_path_length_mm"] = np.where(any_cop, steps.sum(axis=1), np.nan)
-        # the stance force, clipped at zero, where the COP is known (zero elsewhere)
-        np.copyto(work_a, wf)
-        weight = _nan_to_zero(work_a, flags)
-        np.clip(weight, 0, None, out=weight)
-        np.copyto(weight, 0.0, where=np.logical_not(has, out=flags))
+        # the stance force, clipped at zero, where the COP is known (zero elsewhere): clipped first (NaN stays NaN,
+        # infinities go to zero or stay), then NaN to zero and infinities to the largest float, the numbers of
+        # clip(nan_to_num(force), 0)
+        weight = _nan_to_zero(np.clip(wf, 0, None, out=work_a), flags)
+        no_cop = np.logical_not(has, out=flags)
+        np.copyto(weight, 0.0, where=no_cop)
         total = weight.sum(axis=1)
-        # finite weights times finite positions: nothing for a NaN-sum to skip, a plain sum is the same
-        np.copyto(work_b, wy)
-        moment_terms = _nan_to_zero(work_b, flags)
-        np.multiply(weight, moment_terms, out=moment_terms)
+        # finite weights times finite positions where the COP is known, zero elsewhere (zero weight times y as zero,
+        # as before): nothing for a NaN-sum to skip, a plain sum is the same
+        moment_terms = np.multiply(weight, wy, out=work_b)
+        np.copyto(moment_terms, 0.0, where=no_cop)
         moment = moment_terms.sum(axis=1)
         out["cop_ml_offset_mm"] = np.where(total > 0, moment / total, np.nan)
     if ml_ok:
@@ -256,13 +260,6 @@ def cop_features(
     out["cpei_pct"] = (_cpei(wx, wy, start_x, start_y, end_x, end_y, layout, has, flags) if cpei_possible
                        else np.full(m, np.nan))
     return out
-
-
-def _where(keep: np.ndarray, values: np.ndarray, other: float, work: np.ndarray) -> np.ndarray:
-    """``np.where(keep, values, other)``, written into ``work``."""
-    work.fill(other)
-    np.copyto(work, values, where=keep)
-    return work
 
 
 def _head(work: np.ndarray, columns: int) -> np.ndarray:
