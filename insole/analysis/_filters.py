@@ -44,6 +44,7 @@ _BLOCK = 32
 # for these thin products that only adds hand-over costs (3-6x slower on this 2-core machine under load), so
 # each product is kept under that size.
 _ROWS = 256
+_ONE_THREAD_SIZE = 262_144  # (rows x columns x inner size of the largest product OpenBLAS runs on one thread)
 
 
 def butter_lowpass_sos(order: int, cutoff_hz: float, sample_rate_hz: float) -> np.ndarray:
@@ -240,8 +241,11 @@ def _causal(m: _BlockMatrices, blocks: np.ndarray) -> np.ndarray:
     scratch = np.empty((min(_ROWS, n_blocks), blocks.shape[1]))
     carried_in = np.empty_like(scratch)
     left = np.empty((n_blocks, m.state_in.shape[1]))
-    for lo in range(0, n_blocks, _ROWS):  # in slices small enough that BLAS runs them on one thread (see _ROWS)
-        np.matmul(blocks[lo : lo + _ROWS], m.state_in, out=left[lo : lo + _ROWS])
+    # in slices small enough that BLAS runs them on one thread (see _ROWS): for the state's few columns, slices of
+    # thousands of blocks (a few products where slices of _ROWS took some 40, each with its call's overhead)
+    state_rows = max(_ROWS, _ONE_THREAD_SIZE // max(1, m.state_in.size))
+    for lo in range(0, n_blocks, state_rows):
+        np.matmul(blocks[lo : lo + state_rows], m.state_in, out=left[lo : lo + state_rows])
     state = np.zeros_like(left)  # the state at each block's start, built up by doubling
     state[1:] = left[:-1]
     offset = 1

@@ -187,17 +187,16 @@ def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, 
     else:
         # the (n - width + 1, width) rows of a sliding window over values, as a strided view (no copy)
         rows = np.lib.stride_tricks.as_strided(values, (n - width + 1, width), values.strides * 2, writeable=False)
-        whole = (starts >= 0) & (starts <= n - width)  # the row lies inside the recording
-        if whole.all():
-            windows = rows[starts].astype(float, copy=False)
-        else:
-            windows = np.empty(outside.shape, dtype=values.dtype)
-            windows[whole] = rows[starts[whole]]
-            cut = np.flatnonzero(~whole)
+        # every row read from its start moved inside the recording (one gather: an interval near the recording's
+        # end is the usual case, not the exception); the few rows whose start moved read again through the index
+        inside = np.clip(starts, 0, n - width)
+        windows = rows[inside]
+        cut = np.flatnonzero(inside != starts)
+        if cut.size:
             near_end = starts[cut, None] + np.arange(width)[None, :]  # these rows as window_index reads them
             near_end[outside[cut]] = 0
             windows[cut] = values[near_end]
-            windows = windows.astype(float, copy=False)
+        windows = windows.astype(float, copy=False)
     windows[outside] = fill
     return windows
 

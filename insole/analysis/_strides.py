@@ -209,9 +209,11 @@ def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> 
             assert foot.imu is not None and foot.imu.gyro_dps is not None
             column = foot.imu.gyro_dps[:, axis]
             # our own float64 copy of the axis over the rate, in one step (each value converted, then divided:
-            # the same quotients); a sample not read (invalid, or not finite in the recording) counts as 0
+            # the same quotients); a sample not read (invalid, or not finite in the recording) counts as 0. The
+            # column is one of the recording's (samples x 3) arrays, read once: a quotient over a rate of at least
+            # 1 Hz is finite exactly where the value is, so it is judged on the quotients, in our own copy
             rate = np.divide(column, fs, dtype=float)
-            unread = ~np.isfinite(column)
+            unread = ~np.isfinite(rate if fs >= 1.0 else column)
             if not all_valid:
                 unread |= ~foot.valid
             if unread.any():
