@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from insole.report._findings import _given_other_foot, _pattern_z
+from insole.report._findings import _given_other_foot, _pattern_z, prediction_sd
 
 # the known-answer helpers of `make validate` (docs/scripts/, not part of the package), imported by name from their
 # folder as tests/test_report_validation.py does
@@ -113,3 +113,18 @@ def test_a_lighter_foot_does_not_make_its_partner_high_impact(shared_data):
     findings = evaluate(session_from_analysis(insole.analyze(changed), changed)).findings
     assert [(f.code, f.side) for f in findings] == [("load_asymmetry", "right")]
     assert any("not reported as high impact" in note for note in findings[0].notes)
+
+
+def test_limits_from_a_few_controls_are_prediction_limits():
+    # one new healthy person passes the limit at the rate asked only if the SD's own uncertainty is counted:
+    # Student's t quantiles (tables: t(0.995; 35) = 2.724, t(0.9975; 36) = 2.990, t(0.995; 8) = 3.355)
+    assert prediction_sd(0.01, 35) == pytest.approx(2.7238, abs=1e-4)
+    assert prediction_sd(0.005, 36) == pytest.approx(2.9905, abs=1e-4)
+    assert prediction_sd(0.01, 10, fitted=2) == pytest.approx(3.3554, abs=1e-4)
+    # around an estimated mean: one degree of freedom less, and wider by sqrt(1 + 1/n)
+    assert prediction_sd(0.01, 9, mean_estimated=True) == pytest.approx(3.3554 * math.sqrt(1 + 1 / 9), abs=1e-4)
+    # many controls: the normal quantile (2.5758 for the two-sided 1 %)
+    assert prediction_sd(0.01, 100_000) == pytest.approx(2.5758, abs=1e-3)
+    assert prediction_sd(0.01, 40) > prediction_sd(0.01, 80) > 2.5758
+    # no degree of freedom left: nothing can be judged, nothing flags
+    assert prediction_sd(0.01, 2, fitted=2) == math.inf

@@ -81,14 +81,11 @@ def test_real_cohorts_leave_one_subject_out(real_rows):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 16 not met: 5 of 46 real controls (10.9 %) get a finding, against at most 10 %. It was 4 of 47 until "
-    "JuCo26_01, the same bytes as JuPt01_01 (labelled Parkinson's), was left out of the controls: without its "
-    "midfoot share the healthy left/right limits narrowed and JuCo14_01 gets low_arch_loading (left, low "
-    "confidence). Not tuned away: see docs/findings-validation.md"))
 def test_at_most_a_tenth_of_real_controls_get_any_finding(real_rows):
     """Issue 16's acceptance: at most 10 % of the real controls get any finding at any confidence, judged against
-    their layout's controls without themselves."""
+    their layout's controls without themselves. 4 of 46 (JuCo12_01, JuCo20_01, SiCo04_01, SiCo10_01) since the
+    limits from the controls' spread are prediction limits (Student's t for the controls counted); with the normal
+    quantile JuCo14_01 was a fifth (+11.0 share points against a limit of 10.5; 11.2 now)."""
     controls = [r for r in real_rows if r["group"] == "control"]
     assert sum(bool(r["findings"]) for r in controls) <= 0.10 * len(controls)
 

@@ -398,8 +398,14 @@ def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] 
         "covariance (docs/report.md): the same four controls of 47. Then JuCo26_01 was left out (the bytes of "
         "JuPt01_01, above); its right-minus-left midfoot share (+0.083) was the controls' largest, so the healthy "
         "left/right differences narrowed and JuCo14_01's, the largest the other way (-0.110), judged without itself, "
-        "became `low_arch_loading` on the left foot (low confidence): 5 of 46, the figure above, over the 10 % "
-        "target.",
+        "became `low_arch_loading` on the left foot (low confidence): 5 of 46, over the 10 % target. Then every "
+        "limit taken from the controls' spread became a prediction limit for one new person (Student's t for the "
+        "number of controls, docs/report.md rule 2), as the cadence and speed norms already were: the normal "
+        "quantile holds for a spread known exactly and let 0.8 % of healthy people past a limit meant for 0.5 % "
+        "with 36 controls. Found while looking at JuCo14_01 (its +11.0 share points against a limit of 10.5, "
+        "now 11.2: a thin margin, stated as such), applied to every such limit alike: 4 of 46, the figure above; "
+        "the known-answer changes below lost a little (furthest patient: 93 % to 89 %), Parkinson's with any "
+        "finding 29 to 28 of 55.",
         "* The minimal detectable changes (MDC95) come from 20 same-day pairs (7 controls, 13 Parkinson's) of the Ga "
         "study; each of those 20 people is judged with the MDC95 of the other 19 pairs (leave one pair out, as in "
         "the baseline section below), everyone else with the stored one.",
@@ -854,9 +860,10 @@ def known_answer_markdown(rows: Sequence[dict[str, Any]]) -> str:
     lines += [
         "What this shows: in one session a one-sided change is found when what it makes of the foot, with the "
         "person's own asymmetry, passes the real controls' healthy limits (docs/report.md, rule 2; gaitpdb8: heel "
-        "share ±15.3 points or ±36 %, midfoot share ±12.0 points or ±62 % between the feet; the COP offset beyond "
-        "2.58 residual SDs (2.1 % of ball width) of what the other foot predicts; load asymmetry: impulse, peak "
-        "force and F1 indices together beyond 2.58 SDs of the controls' along their common direction). A "
+        "share ±16.1 points or ±38 %, midfoot share ±12.2 points or ±65 % between the feet; the COP offset beyond "
+        "2.72 residual SDs (2.1 % of ball width) of what the other foot predicts, widened for the line's own "
+        "uncertainty; load asymmetry: impulse, peak force and F1 indices together beyond 2.72 SDs of the "
+        "controls' along their common direction; each a prediction limit for one new person, Student's t). A "
         "person's own asymmetry can hide a change of this size or add to it: the misses are walks whose own "
         "difference ran the other way (for pronation, a right foot already more lateral than its partner "
         "predicts). Changes the size of one patient in ten or twenty are at or under those limits for pronation, "

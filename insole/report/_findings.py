@@ -43,10 +43,10 @@ of steps, what the reference is) and what the evidence grade allows.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -243,12 +243,37 @@ def step_welch_t(this: Any, other: Any) -> float:
     return _t(_mean_sd(np.asarray(this, dtype=np.float64)), _mean_sd(np.asarray(other, dtype=np.float64)))
 
 
-def _healthy_limit(differences: Sequence[float], z: float) -> float:
-    """The two-sided limit of healthy left/right differences: z x the RMS of the controls' differences mirrored
-    (each counted as it is and with the feet swapped, so that left and right count alike: mean 0)."""
+@functools.lru_cache(maxsize=256)
+def prediction_sd(tail_q: float, people: int, fitted: int = 0, mean_estimated: bool = False) -> float:
+    """How many SD of ``people`` healthy controls' spread a limit must lie at so that one new healthy person goes
+    past it (either way) with probability ``tail_q`` only: a prediction limit, Student's t with ``people -
+    fitted`` degrees of freedom. ``fitted``: what the same people's values were also used to fit besides the
+    spread (0 for mirrored left/right differences, whose mean is 0 by construction; k - 1 for a direction among k
+    indices). ``mean_estimated``: the limit is mean ± this x SD around the controls' own mean, so t has one degree
+    of freedom less and the mean's uncertainty widens it by sqrt(1 + 1/n).
+
+    The normal quantile would hold only for a spread known exactly. From the spread of 36 people it lets 0.8 % of
+    healthy people past a limit meant for 0.5 % (t 2.99 against z 2.81), from 9 people 2 %: the limit must
+    widen with fewer controls. Infinite (nothing flags) with no degree of freedom left."""
+    from scipy.special import stdtrit  # (the report imports scipy for its SPM already; kept off the module's import)
+
+    df = people - fitted - (1 if mean_estimated else 0)
+    if df < 1:
+        return math.inf
+    widen = math.sqrt(1.0 + 1.0 / people) if mean_estimated else 1.0
+    return float(stdtrit(df, 1.0 - tail_q / 2.0)) * widen
+
+
+def _healthy_limit(differences: Sequence[float], tail_q: float) -> tuple[float, float]:
+    """The two-sided limit of healthy left/right differences, and the SD multiple it lies at: ``prediction_sd``
+    of the controls counted x the RMS of their differences mirrored (each counted as it is and with the feet
+    swapped, so that left and right count alike: mean 0)."""
     values = np.asarray(differences, float)
     values = values[np.isfinite(values)]
-    return z * float(np.sqrt(np.mean(values ** 2))) if values.size else math.inf
+    if not values.size:
+        return math.inf, math.inf
+    z = prediction_sd(tail_q, int(values.size))
+    return z * float(np.sqrt(np.mean(values ** 2))), z
 
 
 def _given_other_foot(pairs: np.ndarray, this: float, other: float) -> tuple[float, float, float, float]:
@@ -268,6 +293,17 @@ def _given_other_foot(pairs: np.ndarray, this: float, other: float) -> tuple[flo
     residual_sd = math.sqrt(max(float(cov[0, 0] - slope * cov[0, 1]), 1e-12))
     expected = mean + slope * (other - mean)
     return (this - expected) / residual_sd, expected, residual_sd, slope
+
+
+def _given_other_limit(pairs: np.ndarray, other: float, tail_q: float) -> float:
+    """The limit of ``_given_other_foot``'s z for one new healthy person (two-sided, ``tail_q``): Student's t with
+    n - 2 degrees of freedom (a line fitted to n people), widened by the line's own uncertainty at the partner's
+    value, sqrt(1 + 1/n + (other - mean)^2 / ((n - 1) var)), counting people, not feet."""
+    n = int(pairs.shape[0])
+    both = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    mean, var = float(both.mean()), float(both.var(ddof=1))
+    leverage = (other - mean) ** 2 / ((n - 1) * var) if n > 1 and var > 0 else 0.0
+    return prediction_sd(tail_q, n, fitted=2) * math.sqrt(1.0 + 1.0 / n + leverage)
 
 
 def _pattern_z(vectors: np.ndarray, observed: np.ndarray, direction: np.ndarray) -> float:
@@ -536,8 +572,7 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
             # two criteria (a share's absolute and relative difference), either of which flags: each at half the
             # tail (Bonferroni), so that together they flag no more healthy feet than one criterion would
             tail_q = params.real_reference_quantile / (2 if lr is not None else 1)
-            z = float(NormalDist().inv_cdf(1 - tail_q / 2))
-            diff_limit = _healthy_limit(diff.values, z)
+            diff_limit, z = _healthy_limit(diff.values, tail_q)
             points = this[0] - other[0]
             absolute = rule.direction * points > diff_limit
             healthy_ratio = rule.direction * points / diff_limit
@@ -550,16 +585,20 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
                 # predicts of it in healthy people (the controls' two feet per person), rather than the plain
                 # difference, which counts the other foot's own scatter in full
                 given_other_z, expected, residual_sd, slope = _given_other_foot(pairs, this[0], other[0])
+                z = _given_other_limit(pairs, other[0], tail_q)
                 absolute = rule.direction * given_other_z > z
                 healthy_ratio = rule.direction * given_other_z / z
                 limits_text = (f"a healthy {side} foot whose partner reads {_fmt(other[0] * rule.scale, rule.unit, 1)} "
                                f"lies at {_fmt(expected * rule.scale, rule.unit, 1)}, SD "
                                f"{residual_sd * rule.scale:.1f} (the regression of one foot on the other over "
-                               f"{pairs.shape[0]} people's two feet, slope {slope:.2f}), flagged beyond ± {z:.2f} SD")
+                               f"{pairs.shape[0]} people's two feet, slope {slope:.2f}), flagged beyond ± {z:.2f} SD "
+                               f"(where one new healthy person lies but for {tail_q:.2%}, the line's own "
+                               f"uncertainty counted: Student's t)")
                 here_text = f"the {side} foot lies {given_other_z:+.2f} SD from that"
             relative = False
+            z_lr = None
             if lr is not None:
-                lr_limit = _healthy_limit(lr.values, z)
+                lr_limit, z_lr = _healthy_limit(lr.values, tail_q)
                 lr_si = _si(this[0], other[0])
                 relative = rule.direction * lr_si > lr_limit
                 healthy_ratio = max(healthy_ratio, rule.direction * lr_si / lr_limit)
@@ -567,8 +606,11 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
                 here_text = (f"{lr_si:+.1f}% and {here_text} ({'beyond' if relative else 'within'} the first, "
                              f"{'beyond' if absolute else 'within'} the second: one beyond is enough)")
             inside = (relative or absolute) and this_departure > 0
+            both_z = f"{z:.2f}" if z_lr is None or f"{z_lr:.2f}" == f"{z:.2f}" else f"{z_lr:.2f} and {z:.2f}"
             what = (limits_text if given_other_z is not None else
-                    f"healthy left/right differences of this measure within {limits_text} (mean ± {z:.2f} SD)")
+                    f"healthy left/right differences of this measure within {limits_text} (mean ± {both_z} SD, "
+                    f"where one new healthy person lies but for {tail_q:.2%}, from {diff.n_people} controls: "
+                    f"Student's t)")
             description = (f"{reference.name} ({reference.source_kind}, {diff.n} people): {what}; here "
                            f"{here_text}; median {_fmt(dist.median * rule.scale, rule.unit, 2)} ({dist.n} feet), "
                            f"the {side} foot {_fmt(this[0] * rule.scale, rule.unit, 2)} must lie "
@@ -579,12 +621,12 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
             # mirrored so that left and right count alike: mean ± z SD, z for the two-sided tail), the data-driven
             # limit the evidence base asks for [53]; and this foot, not the other, must be the one that departs
             # from the controls' median in the rule's direction
-            z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
-            lr_limit = _healthy_limit(lr.values, z)
+            lr_limit, z = _healthy_limit(lr.values, params.real_reference_quantile)
             lr_si = _si(this[0], other[0])
             inside = rule.direction * lr_si > lr_limit and this_departure > 0 and this_departure > other_departure
             description = (f"{reference.name} ({reference.source_kind}, {lr.n} people): healthy left/right index "
-                           f"of this measure within ±{lr_limit:.1f}% (mean ± {z:.2f} SD); here {lr_si:+.1f}%; "
+                           f"of this measure within ±{lr_limit:.1f}% (mean ± {z:.2f} SD, Student's t for "
+                           f"{lr.n_people} people); here {lr_si:+.1f}%; "
                            f"median {_fmt(dist.median * rule.scale, rule.unit, 2)} ({dist.n} feet), the {side} foot "
                            f"{_fmt(this[0] * rule.scale, rule.unit, 2)} must depart from it in the rule's direction "
                            f"further than the other foot departs the other way")
@@ -749,6 +791,13 @@ def _whole_foot_z(session: SessionMetrics, reference: ReferenceSet,
     return u, [labels[k] for k in keys], int(vectors.shape[0])
 
 
+def _whole_foot_limit(indices: int, people: int, params: FindingParams) -> float:
+    """The limit of ``_whole_foot_z`` for one new healthy person (two-sided, ``real_reference_quantile``): the
+    direction's weights come from the controls' covariance of ``indices`` indices, which costs degrees of freedom
+    as fitting does (``prediction_sd`` with ``fitted = indices - 1``; one index: its mirrored spread alone)."""
+    return prediction_sd(params.real_reference_quantile, people, fitted=indices - 1)
+
+
 def _load_asymmetry(session: SessionMetrics, params: FindingParams,
                     values: Mapping[str, Mapping[str, np.ndarray]], reference: ReferenceSet | None = None,
                     repeatability: Repeatability | None = None) -> Finding | NotAssessed | None:
@@ -793,7 +842,7 @@ def _load_asymmetry(session: SessionMetrics, params: FindingParams,
             # steadier): the three indices' projection on that common direction, in the controls' SD along it
             # (their covariance, left and right counted alike), flagged beyond the two-sided 99 % interval
             u, names, n_people = combined
-            z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
+            z = _whole_foot_limit(len(names), n_people, params)
             ok = abs(u) > z and u * si > 0
             passed = passed and ok
             comparisons.append(Comparison(
@@ -803,8 +852,9 @@ def _load_asymmetry(session: SessionMetrics, params: FindingParams,
                                                     f"less lowers all of them by the same proportion) are "
                                                     f"{u:+.2f} SD of the controls' spread along that direction "
                                                     f"(from their covariance, left and right counted alike); "
-                                                    f"flagged beyond ±{z:.2f} SD, a two-sided "
-                                                    f"99 % interval (a data-driven limit, as the evidence base "
+                                                    f"flagged beyond ±{z:.2f} SD, where one new healthy person "
+                                                    f"lies with 99 % probability (Student's t from {n_people} "
+                                                    f"controls; a data-driven limit, as the evidence base "
                                                     f"recommends [53])"),
                 value=0.0, limit=z if u > 0 else -z, passed=bool(ok), source_kind=reference.source_kind,
                 source=reference.description, n=n_people))
@@ -813,13 +863,14 @@ def _load_asymmetry(session: SessionMetrics, params: FindingParams,
             # A symmetry index scatters roughly normally around zero in controls, and its tails are what matter:
             # the limits are the parametric reference interval mean ± z SD (z for the rule's two-sided tail),
             # steadier than the one or two most extreme controls a percentile this far out would rest on.
-            z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
+            z = prediction_sd(params.real_reference_quantile, dist.n_people, mean_estimated=True)
             low, high = dist.mean - z * dist.sd, dist.mean + z * dist.sd
             ok = not low <= si <= high
             passed = passed and ok
             comparisons.append(Comparison(
                 frame="reference_set", description=(f"{reference.name} ({reference.source_kind}, {dist.n} "
-                                                    f"recordings): reference interval of the SI (mean ± {z:.2f} SD) "
+                                                    f"recordings): prediction interval of the SI for one new "
+                                                    f"healthy person (mean ± {z:.2f} SD, Student's t) "
                                                     f"{low:+.1f}% to {high:+.1f}%; "
                                                     f"flagged only outside it (a data-driven limit, as the "
                                                     f"evidence base recommends [53])"),
@@ -1190,8 +1241,7 @@ def _impact_of_the_heavier_foot(findings: list[Finding], params: FindingParams,
     lr = reference.session_metric("si_loading_rate_bw_s") if reference is not None and reference.kind == "real" \
         else None
     if lr is not None:
-        z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
-        keep = keep and scaled_si > _healthy_limit(lr.values, z)
+        keep = keep and scaled_si > _healthy_limit(lr.values, params.real_reference_quantile)[0]
     if keep:
         return findings
     note = (f"The {impact.side} foot's loading rate was higher ({rate:.1f} vs {light_rate:.1f} BW/s); with the "
@@ -1294,8 +1344,11 @@ def rules_methods_text(session: SessionMetrics, params: FindingParams | None = N
     reference = (reference_set_for(sets, session.layout.name, kind="real")
                  or reference_set_for(sets, session.layout.name))
     real = reference is not None and reference.kind == "real"
-    z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
-    z_two = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 4))
+    # the limits' SD multiples for the set's people (a measure held by fewer of them, e.g. force metrics without the
+    # walks that fail the body-weight check, has a slightly wider one: ``prediction_sd``)
+    people = len(reference.recordings) if real and reference is not None else 0
+    z = prediction_sd(params.real_reference_quantile, people)
+    z_two = prediction_sd(params.real_reference_quantile / 2, people)
     # only the rules this recording's units and sensor layout allow are described (a gaitndd foot switch, one
     # sensor a foot in au, has none: its methods described COP, share and force-curve cut-offs it never applied)
     usable = [rule for rule in FOOT_RULES if not rule_unavailable(rule, session)]
@@ -1328,8 +1381,9 @@ def rules_methods_text(session: SessionMetrics, params: FindingParams | None = N
         if subject:
             clauses.append(
                 f"for {subject} the difference between the feet must lie beyond the controls' healthy left/right "
-                f"differences, in place of a fixed cut-off (mean ± {z:.2f} SD of their mirrored differences, a "
-                f"two-sided 99% interval"
+                f"differences, in place of a fixed cut-off (mean ± {z:.2f} SD of their mirrored differences: where "
+                f"one new healthy person lies with 99% probability, given that the SD comes from {people} people "
+                f"(Student's t; the normal 2.58 would hold for an SD known exactly)"
                 + (f"; for a share either its symmetry index or its difference in share points may flag, each at "
                    f"± {z_two:.2f} SD so that the two together flag no more healthy feet than one" if regions else "")
                 + ")")
@@ -1363,13 +1417,15 @@ def rules_methods_text(session: SessionMetrics, params: FindingParams | None = N
     vectors = (reference.session_vectors([k for k, _ in WHOLE_FOOT_INDICES]) if real and reference is not None
                else np.zeros((0, 0)))
     if real and reference is not None and vectors.shape[0] >= params.min_reference_people:
+        z_whole = _whole_foot_limit(len(WHOLE_FOOT_INDICES), vectors.shape[0], params)
         load += (f"; and the left/right indices of impulse, peak force and first peak (F1) taken together beyond "
-                 f"± {z:.2f} SD of the {vectors.shape[0]} controls' spread along the direction a foot that carries "
-                 f"less moves all three (from the controls' covariance), on the impulse's side. An impulse index "
-                 f"above {params.load_si_pct:g}% whose peaks are as symmetric as a control's stays within healthy "
-                 f"asymmetry and is not a finding")
-    elif real and reference is not None and reference.session_metric("impulse_si_pct") is not None:
-        load += f"; and the impulse index outside the real controls' mean ± {z:.2f} SD"
+                 f"± {z_whole:.2f} SD of the {vectors.shape[0]} controls' spread along the direction a foot that "
+                 f"carries less moves all three (from the controls' covariance), on the impulse's side. An impulse "
+                 f"index above {params.load_si_pct:g}% whose peaks are as symmetric as a control's stays within "
+                 f"healthy asymmetry and is not a finding")
+    elif real and reference is not None and (impulse := reference.session_metric("impulse_si_pct")) is not None:
+        z_impulse = prediction_sd(params.real_reference_quantile, impulse.n_people, mean_estimated=True)
+        load += f"; and the impulse index outside the real controls' mean ± {z_impulse:.2f} SD"
     parts.append(load + ".")
     parts.append(f"Antalgic gait needs, on the same foot, stance-time SI ≤ −{params.antalgic_stance_si_pct:g}% and "
                  f"peak-force SI ≤ −{params.antalgic_peak_si_pct:g}%, each beyond {scatter}"
@@ -1400,7 +1456,7 @@ def whole_foot_note(session: SessionMetrics, reference: ReferenceSet,
     if combined is None:
         return ""
     u, names, n_people = combined
-    z = float(NormalDist().inv_cdf(1 - params.real_reference_quantile / 2))
+    z = _whole_foot_limit(len(names), n_people, params)
     return (f"Load asymmetry's test against the {n_people} real controls: the indices of {', '.join(names)} taken "
             f"together lie {u:+.2f} SD from the controls' along the direction a foot carrying less moves them "
             f"({'beyond' if abs(u) > z else 'within'} the ±{z:.2f} SD it needs).")
