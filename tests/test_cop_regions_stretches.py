@@ -122,3 +122,43 @@ def test_cop_at_stance_samples_equals_the_whole_path_there_whatever_the_span_and
             assert np.isnan(x[others]).all() and np.isnan(y[others]).all(), (first, span)
     x, y = cop_path(loads, layout, force, 30.0, samples=np.zeros(0, dtype=np.int64))
     assert x.shape == y.shape == (n,) and np.isnan(x).all() and np.isnan(y).all()
+
+
+def test_cop_windows_equal_the_windows_cut_from_the_whole_path() -> None:
+    from insole.analysis._cop import _COP_WINDOW_STANCES, cop_features, cop_path, cop_windows
+    from insole.analysis._segments import interval_windows
+
+    rng = np.random.default_rng(41)
+    layout = get_layout("insole16")
+    k = layout.n_sensors
+    checked = 0
+    for n, count, extra in ((3000, 2 * _COP_WINDOW_STANCES + 5, 0), (3000, 40, 7), (500, 3, 0), (150, 1, 0)):
+        loads = np.abs(rng.normal(50, 40, (k, n))).astype(np.float32)
+        loads[rng.random(loads.shape) < 0.3] = 0.0
+        loads[:, rng.random(n) < 0.03] = 0.0  # samples without load: no COP
+        force = loads.sum(axis=0, dtype=np.float64)
+        force[rng.random(n) < 0.02] = np.nan
+        force[rng.random(n) < 0.01] = np.inf
+        x, y = cop_path(loads, layout, force, 30.0)
+        for overlap in (False, True):
+            hs, to = _stances(rng, n, count, overlap)  # the last one to the recording's end: its window runs past it
+            width = int((to - hs).max()) + extra  # windows wider than the longest stance, as a block of a foot's are
+            index = (None, np.arange(width)[None, :] >= (to - hs)[:, None])
+            force_windows = interval_windows(force, hs, to, index=index)
+            wx, wy = cop_windows(loads, layout, force_windows, 30.0, hs, to)
+            assert _same(wx, interval_windows(x, hs, to, index=index)), (n, count, overlap)
+            assert _same(wy, interval_windows(y, hs, to, index=index)), (n, count, overlap)
+            found = cop_features(None, None, force, hs, to, layout, True, index=index, force_windows=force_windows,
+                                 windows=(wx, wy))
+            expected = cop_features(x, y, force, hs, to, layout, True, index=index, force_windows=force_windows)
+            for name, values in expected.items():
+                assert _same(found[name], values), (n, count, overlap, name)
+            checked += 1
+    # one stance of one sample: a single sample's COP, taken as two samples as cop_path does
+    loads = np.abs(rng.normal(50, 40, (k, 10))).astype(np.float32)
+    force = loads.sum(axis=0, dtype=np.float64)
+    x, y = cop_path(loads, layout, force, 30.0)
+    hs, to = np.array([4]), np.array([5])
+    wx, wy = cop_windows(loads, layout, interval_windows(force, hs, to), 30.0, hs, to)
+    assert _same(wx, x[4:5][None, :]) and _same(wy, y[4:5][None, :])
+    assert checked == 8
