@@ -149,11 +149,13 @@ def heading_axis(foot: FootLoads) -> int | None:
     # gravity dominates the mean: about 20000 evenly spread valid samples settle it
     # as surely as an hour of them, without copying the whole (samples x 3) array
     n = foot.valid.size
-    if foot.valid.all():  # the same rows, without listing every valid sample first: every so many, as a view
-        accel = np.asarray(samples.accel_g[:: max(1, n // 20000)], dtype=float)
+    if foot.valid.all():  # the same rows, without listing every valid sample first
+        rows = np.arange(0, n, max(1, n // 20000))
     else:
         rows = np.flatnonzero(foot.valid)
-        accel = np.asarray(samples.accel_g[rows[:: max(1, rows.size // 20000)]], dtype=float)
+        rows = rows[:: max(1, rows.size // 20000)]
+    # (rows by an index array: the streamed analysis's lazy IMU columns take whole axes or index arrays only)
+    accel = np.asarray(samples.accel_g[rows], dtype=float)
     finite = np.isfinite(accel)
     if accel.size == 0 or not finite.any():
         return None
