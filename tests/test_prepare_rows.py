@@ -86,3 +86,25 @@ def test_offset_and_clip_row_by_row_equals_the_whole_array_operations() -> None:
             got = values.copy()
             _offset_and_clip_rows(got, shift, clip)
             assert _same(got, expected), (trial, clip)
+
+
+def test_interval_maxima_on_the_bits_equal_the_float_maxima() -> None:
+    from insole.analysis._prepare import _interval_maxima
+    from insole.analysis._segments import reduce_rows_intervals
+
+    rng = np.random.default_rng(23)
+    for trial in range(120):
+        k, n = int(rng.integers(1, 10)), int(rng.integers(2, 3000))
+        rows = _readings(rng, k, n)
+        rows[:, rng.random(n) < 0.1] = np.inf if trial % 9 == 0 else 0.0
+        if trial % 3 == 1:
+            rows[rng.integers(0, k), rng.integers(0, n)] = -0.0  # a sign bit: read as floats
+        if trial % 3 == 2:
+            rows[rng.integers(0, k), rng.integers(0, n)] = -rng.random()
+        if trial % 10 == 0:
+            rows[rng.integers(0, k), rng.integers(0, n)] = np.nan
+        m = int(rng.integers(1, 40))
+        starts = np.sort(rng.integers(0, n - 1, m))
+        stops = np.minimum(starts + rng.integers(1, 200, m), n)  # some end at the last sample
+        assert _same(_interval_maxima(rows, starts, stops), reduce_rows_intervals(np.maximum, rows, starts, stops)), \
+            trial

@@ -476,7 +476,19 @@ def _readings_max(loads: FootLoads, contacts: Contacts, params: AnalysisParams) 
     starts, stops = hs[measured].astype(np.int64), to[measured].astype(np.int64)
     if starts.size == 0:
         return None
-    return StanceMaxima(starts, stops, reduce_rows_intervals(np.maximum, pressure, starts, stops), weights)
+    return StanceMaxima(starts, stops, _interval_maxima(pressure, starts, stops), weights)
+
+
+def _interval_maxima(rows: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """``reduce_rows_intervals(np.maximum, rows, starts, stops)``; for float32 rows whose values all lie in [+0.0,
+    +inf] (no sign bit set, no NaN: one maximum of their bits) taken on the bits as unsigned integers, which order
+    as those floats do (equal floats there have equal bits), so the maxima are the same floats. numpy's integer
+    maximum is about twice as fast over intervals of a stance's lengths (its float one is slow on the samples past
+    the last whole SIMD step of each interval)."""
+    if (rows.dtype == np.float32 and rows.ndim == 2 and rows.flags.c_contiguous and rows.size
+            and rows.view(np.uint32).max() <= _POSITIVE_INF_BITS):
+        return reduce_rows_intervals(np.maximum, rows.view(np.uint32), starts, stops).view(np.float32)
+    return reduce_rows_intervals(np.maximum, rows, starts, stops)
 
 
 def stance_peaks(loads: FootLoads, starts: np.ndarray, stops: np.ndarray
