@@ -124,3 +124,26 @@ def test_mean_force_counts_only_the_samples_that_are_not_missing() -> None:
             kept = signal[a:b][~np.isnan(signal[a:b])]
             # the mean of the stance's samples that are there (rtol: the same sum taken in another order)
             assert found[k] == pytest.approx(kept.sum() / kept.size, rel=1e-12), (holes, k)
+
+
+def test_statistics_of_a_table_without_missing_values_equal_the_masked_steps() -> None:
+    from insole.analysis._summary import foot_statistics
+
+    rng = np.random.default_rng(12)
+    for m in (0, 1, 2, 9, 300):
+        table = pd.DataFrame({"stride": np.arange(m), "used": rng.random(m) < 0.8})
+        for j in range(6):
+            table[f"metric_{j}_s"] = rng.normal(size=m) * 10.0 ** rng.uniform(-2, 3)
+        found = foot_statistics(table)
+        # the steps with the masks (what the statistics of a table with missing values take)
+        values = np.ascontiguousarray(table[found.metrics].to_numpy(dtype=float)[table["used"].to_numpy()])
+        finite = np.isfinite(values)
+        n = finite.sum(axis=0)
+        total = np.where(finite, values, 0.0).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(n > 0, total / n, np.nan)
+            squares = np.where(finite, (values - mean) ** 2, 0.0).sum(axis=0)
+            sd = np.where(n > 1, np.sqrt(squares / np.maximum(n - 1, 1)), np.nan)
+        assert found.n.dtype == n.dtype and found.n.tolist() == n.tolist()
+        assert np.array_equal(found.mean, mean, equal_nan=True), m
+        assert np.array_equal(found.sd, sd, equal_nan=True), m

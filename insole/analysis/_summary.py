@@ -180,16 +180,22 @@ def _statistics_of(table: pd.DataFrame, metrics: list[str]) -> tuple[np.ndarray,
         if present:  # the foot's metric columns taken at once (the same floats as column by column)
             values[:, present] = table[[metrics[j] for j in present]].to_numpy(dtype=float)[used]
     finite = np.isfinite(values)
-    n = finite.sum(axis=0)
-    unknown = np.logical_not(finite, out=finite)  # (the finite mask, counted, inverted in place)
-    values[unknown] = 0.0  # our own array: what np.where(finite, values, 0.0) gives, in place
+    # every value finite (the usual case): no value to zero, each count the number of rows (the masks' steps skipped)
+    unknown = None if finite.all() else finite
+    if unknown is None:
+        n = np.full(values.shape[1], values.shape[0], dtype=np.intp)  # (what the mask's sum gives)
+    else:
+        n = finite.sum(axis=0)
+        np.logical_not(finite, out=unknown)  # (the finite mask, counted, inverted in place)
+        values[unknown] = 0.0  # our own array: what np.where(finite, values, 0.0) gives, in place
     total = values.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(n > 0, total / n, np.nan)
         # the deviations in ``values`` itself (our own array, its sum taken): no second (strides x metrics) array
         deviations = np.subtract(values, mean, out=values)
         deviations *= deviations  # (** 2 is this same product)
-        deviations[unknown] = 0.0
+        if unknown is not None:
+            deviations[unknown] = 0.0
         squares = deviations.sum(axis=0)
         sd = np.where(n > 1, np.sqrt(squares / np.maximum(n - 1, 1)), np.nan)
         cv = np.where(np.abs(mean) > 0, 100.0 * sd / np.abs(mean), np.nan)
