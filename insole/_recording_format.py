@@ -84,12 +84,32 @@ def imu_columns(kind: str) -> list[str]:
 # ---------------------------------------------------------------- the description
 
 
+# the key of the Parquet metadata of the cohort and strides tables ``insole batch`` writes (``insole.batch``'s own
+# constant is this one: the batch imports it from here)
+BATCH_TABLE_KEY = b"insole.batch"
+
+
+def _not_a_recording(metadata: dict[bytes, bytes]) -> str:
+    """Why a file without an insole recording's description is none, in the reader's words: one of insole's own
+    tables (their metadata says which: a table copied away from its folder is still known), or another writer's."""
+    if BATCH_TABLE_KEY in metadata:
+        return "is a table written by insole batch (cohort or strides), not a recording"
+    if TABLE_KEY in metadata:
+        try:
+            name = str(json.loads(metadata[TABLE_KEY])["table"])
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return "is an analysis table written by insole, not a recording"
+        return f"is an analysis table written by insole (its {name:.40} table), not a recording"
+    return "was not written by insole (no insole metadata)"
+
+
 def description_from_schema(schema: pa.Schema, path: Path, what: str) -> dict[str, Any]:
     """The description under ``META_KEY`` of a file's schema, parsed, of our format and of a version this insole
     reads; ``MalformedFileError`` (the reader's messages) otherwise. ``what``: "Parquet" or "Arrow stream"."""
-    raw = (schema.metadata or {}).get(META_KEY)
+    metadata = schema.metadata or {}
+    raw = metadata.get(META_KEY)
     if raw is None:
-        raise MalformedFileError(path, f"{what} file was not written by insole (no insole metadata)")
+        raise MalformedFileError(path, f"{what} file {_not_a_recording(metadata)}")
     try:
         description = json.loads(raw)
     except (ValueError, RecursionError):

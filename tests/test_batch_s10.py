@@ -187,6 +187,29 @@ def test_an_analysis_table_copied_away_from_its_tables_json_is_still_known(tmp_p
     assert not (tmp_path / "c.parquet").exists() and not (tmp_path / "c.errors.csv").exists()
 
 
+def test_analyze_and_info_name_a_copied_insole_table_for_what_it_is(tmp_path: Path) -> None:
+    """A new user's finding (session 11): `insole analyze` and `insole info` of a copied analysis table, or of a
+    batch's cohort table, said "Parquet file was not written by insole (no insole metadata)" although the file
+    names its writer (``insole.table``, ``insole.batch``) and `insole batch` says what it is. Now they say it too."""
+    made = _insole("analyze", str(WALK), "--tables", str(tmp_path / "tables"))
+    assert made.returncode == 0, made.stderr
+    copied = tmp_path / "strides_table.parquet"
+    shutil.copy(tmp_path / "tables" / "strides.parquet", copied)
+    cohort = tmp_path / "cohort.parquet"
+    assert _insole("batch", str(WALK), "--out", str(cohort), "--quiet", "--no-cache").returncode == 0
+    for path, what in ((copied, "is an analysis table written by insole (its strides table), not a recording"),
+                       (cohort, "is a table written by insole batch (cohort or strides), not a recording")):
+        for command in (["analyze", str(path)], ["info", str(path)]):
+            done = _insole(*command)
+            assert done.returncode == 2
+            assert done.stderr == f"insole {command[0]}: error: {path}: Parquet file {what}\n", done.stderr
+    # another writer's table keeps the plain refusal
+    pd.DataFrame({"stride_time_s": [1.0, 1.1]}).to_parquet(tmp_path / "other.parquet")
+    done = _insole("info", str(tmp_path / "other.parquet"))
+    assert done.returncode == 2
+    assert done.stderr.endswith("Parquet file was not written by insole (no insole metadata)\n"), done.stderr
+
+
 def test_a_parquet_table_of_another_writer_is_still_an_error_row(tmp_path: Path) -> None:
     # not listed in an insole tables.json, no insole metadata: nothing says insole wrote it
     pd.DataFrame({"stride_time_s": [1.0, 1.1]}).to_parquet(tmp_path / "strides.parquet")

@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 
 from insole._digest import file_sha256
 from insole._errors import InputError, UnknownFormatError
-from insole._recording_format import META_KEY, TABLE_KEY
+from insole._recording_format import BATCH_TABLE_KEY, META_KEY, TABLE_KEY
 from insole._subject_tables import SUBJECT_TABLES
 from insole.io import detect_format
 
@@ -63,7 +63,6 @@ __all__ = [
 
 # The schema metadata keys of insole's Parquet files: a recording's description, a table insole batch wrote.
 RECORDING_KEY = META_KEY
-BATCH_TABLE_KEY = b"insole.batch"
 # The manifest insole writes beside the tables of `insole analyze --tables` and `insole export --to tables`.
 TABLES_MANIFEST = "tables.json"
 # Tables that importers read from beside a recording (gaitpdb, gaitndd): part of the recording's content.
