@@ -86,7 +86,8 @@ def test_uncalibrated_insoles_print_no_number_in_body_weights(capsys) -> None:
             "first peak, mid-stance valley, second peak, loading rate and impulse are not shown") in folded
     assert folded.count("no force metric is printed in body weights or newtons") == 1  # once, for both feet
     stride = next(line for line in lines if line.strip().startswith("stride time"))
-    assert stride.split() == ["stride", "time", "(s)", "1.073", "(4)", "1.073", "(3)", "-0.0"]
+    # the index rounds to zero at one decimal: +0.0 (it printed -0.0 before, a sign the rounding has no room for)
+    assert stride.split() == ["stride", "time", "(s)", "1.073", "(4)", "1.073", "(3)", "+0.0"]
     assert "*" not in out  # no row shown depends on the insoles' gain
 
 
@@ -148,3 +149,23 @@ def test_summary_says_what_the_event_method_reads(capsys, recording: Path, metho
     said = " ".join(line.strip() for line in lines[start:start + 2])
     assert reads in said
     assert f"(method '{method}', docs/analysis-methods.md)" in said
+
+
+def test_a_tie_reads_zero_and_a_one_foot_walk_says_whose_strides(capsys, tmp_path) -> None:
+    """A new user's findings (session 11): an exact tie printed "SI -0.0" (a symmetry index of -2e-14), and a
+    one-foot walk's cadence line spoke of "both feet's used strides"."""
+    from insole._cli._analyze import _fmt
+
+    assert [_fmt(v, "+.1f") for v in (-2e-14, -0.04, -0.06, 0.0, 3.25)] == ["+0.0", "+0.0", "-0.1", "+0.0", "+3.2"]
+    assert [_fmt(v, ".1f") for v in (-0.0, -0.04, float("nan"))] == ["0.0", "0.0", "-"]
+    assert [_fmt(v, ".0f") for v in (10.0, -0.4, 100.2)] == ["10", "0", "100"]
+    import insole
+
+    left = tmp_path / "left.parquet"
+    insole.io.write_parquet(insole.load(MOTICON).replace(right=None), left)
+    out = _run(capsys, left)
+    cadence = next(line for line in out.splitlines() if line.startswith("Cadence"))
+    assert cadence.endswith("(session cadence: 120 / the mean stride time of the left foot's used strides)")
+    out = _run(capsys, MOTICON)
+    cadence = next(line for line in out.splitlines() if line.startswith("Cadence"))
+    assert cadence.endswith("(session cadence: 120 / the mean stride time of both feet's used strides)")

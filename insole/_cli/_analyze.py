@@ -339,7 +339,12 @@ _SHOWN = (
 
 
 def _fmt(value: float, spec: str) -> str:
-    return format(value, spec) if isinstance(value, (int, float)) and math.isfinite(value) else "-"
+    """``value`` in ``spec``, "-" when missing; a value that rounds to zero reads 0, never -0.0 (an exact tie's
+    symmetry index of -2e-14 is no asymmetry to the left)."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value)):
+        return "-"
+    text = format(value, spec)
+    return text if text.lstrip("+-").strip("0.") else format(0.0, spec)
 
 
 def _flag_text(flags: list[dict]) -> str:
@@ -538,8 +543,9 @@ def summary_text(analysis: Analysis, path: Path | str) -> str:
     summary = analysis.summary
     # two definitions, both in the outputs: the session's (summary.cadence_steps_per_min) and each foot's
     # (summary_per_foot: the mean of its strides' own cadence, which the reciprocal makes a little higher)
+    whose = "both feet's" if len(analysis.sides) == 2 else f"the {analysis.sides[0]} foot's"
     lines += ["", f"Cadence {_fmt(summary.cadence_steps_per_min, '.1f')} steps/min (session cadence: 120 / the mean "
-                  "stride time of both feet's used strides)"]
+                  f"stride time of {whose} used strides)"]
     per_foot_cadence = [
         f"{side} {_fmt(summary.per_foot.at['cadence_steps_per_min', f'{side}_mean'], '.1f')}"
         for side in analysis.sides
