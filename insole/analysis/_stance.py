@@ -550,13 +550,17 @@ def _stance_curves(signals: list[tuple[np.ndarray, bool]], hs: np.ndarray, to: n
         stop = min(start + _CURVE_BLOCK, m)
         a, b = hs[start:stop], to[start:stop]
         size = stop - start
-        grid = stance_grid(a, b, points, n, out=StanceGrid(*(buffer[:size] for buffer in grid_buffers)))
+        # (the buffers' first rows for a shorter last block)
+        whole = size == rows
+        buffers = grid_buffers if whole else StanceGrid(*(x[:size] for x in grid_buffers))
+        grid = stance_grid(a, b, points, n, out=buffers)
+        gathered = scratch if whole else (scratch[0][:size], scratch[1][:size])
         for i, (signal, nan_as_zero) in enumerate(signals):
             curves = out[i]
             if signal.dtype == np.float64:
                 assert curves is not None
                 normalised_curves(signal, a, b, points, grid, nan_as_zero=nan_as_zero, out=curves[start:stop],
-                                  scratch=(scratch[0][:size], scratch[1][:size]))
+                                  scratch=gathered)
                 continue
             block = normalised_curves(signal, a, b, points, grid, nan_as_zero=nan_as_zero)
             if curves is None:
