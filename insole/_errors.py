@@ -68,8 +68,17 @@ class InputError(InsoleError):
 
     def __init__(self, path: str | Path, problem: str) -> None:
         self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        self.problem = _one_line(problem)
+        super().__init__(f"{self.path}: {self.problem}")
+
+
+def _one_line(text: str) -> str:
+    """``text`` as one printable line: a reader library's message can carry a line break or a raw byte of the
+    file (pyarrow's did: 0x0F), which would break the one-line error and the errors table it lands in. Breaks and
+    tabs become spaces, other unprintable characters their escape (\\x0f)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else " " if ch in "\n\r\t" else f"\\x{ord(ch):02x}" for ch in text)
 
 
 class UnknownFormatError(InputError):

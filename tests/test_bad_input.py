@@ -173,3 +173,15 @@ def test_recover_of_something_that_is_not_a_stream(tmp_path: Path) -> None:
     result = _insole("recover", path)
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1 and str(path) in result.stderr
     assert path.exists()  # never removed
+
+
+def test_an_input_error_is_one_printable_line_whatever_the_reader_library_said() -> None:
+    """A new user's finding (session 11): pyarrow's message for a damaged page carried a raw byte of the file
+    (0x0F) into the one-line error and the batch's errors table. Breaks and tabs become spaces, other unprintable
+    characters their escape; printable text (units, accents) stays as it was."""
+    from insole import MalformedFileError
+
+    error = MalformedFileError("walk.parquet", "Couldn't deserialize thrift: \x0f\nat byte 12\tof ±5 kPa, é")
+    assert str(error) == "walk.parquet: Couldn't deserialize thrift: \\x0f at byte 12 of ±5 kPa, é"
+    assert error.problem == "Couldn't deserialize thrift: \\x0f at byte 12 of ±5 kPa, é"
+    assert str(error).isprintable()
