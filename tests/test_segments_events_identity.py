@@ -172,3 +172,22 @@ def test_reduce_intervals_of_few_intervals_gathered_equals_the_reduceat_over_the
             assert _bits(reduce_intervals(ufunc, values, starts, stops)) == _bits(
                 by_bounds(ufunc, values, starts, stops)), (trial, ufunc)
     assert gathered > 300  # (most trials took the gathered path)
+
+
+def test_all_finite_equals_numpys_finiteness_check() -> None:
+    """From the sum where it is finite, value by value where it is not (a NaN, an infinity, or finite values whose
+    sum overflows), for float64, float32, integers and empty arrays."""
+    from insole.analysis._segments import all_finite
+
+    rng = np.random.default_rng(131)
+    cases = [np.zeros(0), np.arange(10), np.full(5, 1e308), np.full(5, -3e38, dtype=np.float32)]
+    for trial in range(200):
+        x = rng.normal(size=int(rng.integers(1, 2000))) * 10.0 ** float(rng.integers(0, 300))
+        if trial % 4 == 1:
+            x[rng.integers(0, x.size)] = [np.nan, np.inf, -np.inf][trial % 3]
+        if trial % 5 == 0:
+            with np.errstate(over="ignore"):  # (values past float32's range become infinities)
+                x = x.astype(np.float32)
+        cases.append(x)
+    for x in cases:
+        assert all_finite(x) == bool(np.isfinite(x).all()), x

@@ -54,6 +54,7 @@ import numpy as np
 from insole.analysis._filters import butter_lowpass_sos, zero_phase, zero_phase_runs
 from insole.analysis._params import AnalysisParams
 from insole.analysis._segments import (
+    all_finite,
     count_true_between,
     gradient,
     gradient_of_intervals,
@@ -245,14 +246,16 @@ def detect_contacts(
     if calibrated is None:
         calibrated = method == "level"
     # the lowest observed value, of the same values in another order (only a zero's sign could differ, which
-    # no comparison sees); the one stored is taken as it always was
-    lowest = float(np.nanmin(observed))
+    # no comparison sees): the lowest of the tracked levels' block minima (the filled force holds the observed
+    # values, copies of them in short gaps, NaN in long ones); the one stored is taken as it always was
+    extremes = _block_extremes(filled, _track_block(sample_rate_hz))
+    lowest = float(np.fmin.reduce(extremes[0]))
     if calibrated and top > 0 and lowest > params.unloaded_max_fraction * top:
         levels.update(lowest=float(np.nanmin(smoothed[valid])), never_unloaded=1.0)
         return _standing_throughout(filled, valid, levels)
     # the coarse levels follow a drifting swing floor (an in-shoe load that builds up, a footswitch that
     # creeps): the floor and range of the walking around each sample, the whole foot's where it does not walk
-    local_floor, local_range = _tracked_levels(filled, floor, load_range, sample_rate_hz)
+    local_floor, local_range = _tracked_levels(filled, floor, load_range, sample_rate_hz, extremes)
     # the runs of the hysteresis state between the coarse on and off levels, without the state, nor the levels of
     # every sample: both made a piece at a time
     starts, stops = hysteresis_runs_in_pieces(filled, _coarse_level_pieces(
@@ -287,7 +290,7 @@ def detect_contacts(
 
     # every smoothed value finite (no gap, the usual case): the copies with gaps as -inf or +inf are the force
     # itself, only read
-    finite = bool(np.isfinite(smoothed).all())
+    finite = all_finite(smoothed)
     peaks_of = smoothed if finite else nan_to_num_inplace(smoothed.copy(), nan=-np.inf)  # a gap is never a peak
     # heel strike is sought before the first peak (weight acceptance) and toe
     # off after the last (push-off): a deep mid-stance valley is not an edge
@@ -555,8 +558,13 @@ def _centre_interp_pieces(track: _Track, spans: int) -> Iterator[tuple[int, np.n
         yield lo, piece
 
 
-def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
-                    sample_rate_hz: float) -> tuple[_Track, _Track]:
+def _track_block(sample_rate_hz: float) -> int:
+    """The samples of one block of the tracked levels (``_TRACK_BLOCK_S``)."""
+    return max(1, int(round(_TRACK_BLOCK_S * sample_rate_hz)))
+
+
+def _tracked_levels(filled: np.ndarray, floor: float, load_range: float, sample_rate_hz: float,
+                    extremes: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[_Track, _Track]:
     """Per-sample swing floor and load range of the walking around each sample (the coarse detector's scale).
 
     In 0.5 s blocks, the lowest and the highest smoothed force; over the
@@ -566,14 +574,16 @@ def _tracked_levels(filled: np.ndarray, floor: float, load_range: float,
     lone spike or dip moves neither). Where that window's range is under half
     of the foot's whole-recording range (standing, sway, a pause), the
     foot's own floor and range are kept, so that standing stays one contact.
+
+    ``extremes``: ``_block_extremes(filled, _track_block(sample_rate_hz))`` when the caller has them already.
     """
     n = filled.size
-    block = max(1, int(round(_TRACK_BLOCK_S * sample_rate_hz)))
+    block = _track_block(sample_rate_hz)
     n_blocks = -(-n // block)
     half = max(1, int(round(_TRACK_HALF_WINDOW_S / _TRACK_BLOCK_S)))
     if n_blocks < 2 * half + 1:  # shorter than one window: the whole recording is the window
         return _Track(n, block, np.array([floor], dtype=float)), _Track(n, block, np.array([load_range], dtype=float))
-    lows, highs = _block_extremes(filled, block)
+    lows, highs = extremes if extremes is not None else _block_extremes(filled, block)
     edge = np.full(half, np.nan)
     width = 2 * half + 1
     padded_lo, padded_hi = np.concatenate([edge, lows, edge]), np.concatenate([edge, highs, edge])
@@ -861,7 +871,7 @@ def _clean_and_slope(signal: np.ndarray, finite: bool | None = None) -> tuple[np
 def _clean(signal: np.ndarray, finite: bool | None = None) -> np.ndarray:
     """``_clean_and_slope(signal, finite)[0]``, without the slope."""
     values = np.asarray(signal)
-    if not (np.isfinite(values).all() if finite is None else finite):
+    if not (all_finite(values) if finite is None else finite):
         values = nan_to_num_inplace(np.array(values))
     return values
 

@@ -29,6 +29,7 @@ __all__ = [
     "count_true_between",
     "interval_argmax",
     "nan_to_num_inplace",
+    "all_finite",
     "gradient",
     "gradient_of_intervals",
     "percentiles",
@@ -215,6 +216,18 @@ def _padding_mask(lengths: np.ndarray) -> np.ndarray:
     return table[np.clip(lengths, 0, width)]
 
 
+def all_finite(values: np.ndarray) -> bool:
+    """``bool(np.isfinite(values).all())`` of a float array, without a boolean array of its size where its sum is
+    finite (a NaN or an infinity makes the sum NaN or infinite: a finite sum means every value is finite; a sum
+    that overflowed, or any other dtype, is judged value by value)."""
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):  # (an overflowing sum, inf - inf: judged below)
+            if bool(np.isfinite(np.add.reduce(values, axis=None))):
+                return True
+    return bool(np.isfinite(values).all())
+
+
 def nan_to_num_inplace(values: np.ndarray, nan: float = 0.0) -> np.ndarray:
     """``np.nan_to_num(values, nan=nan)`` written into ``values`` (a float array the caller owns), touching
     only the non-finite entries: one finiteness pass where ``np.nan_to_num`` makes three, and nothing more
@@ -324,7 +337,7 @@ def _interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) 
     # -inf padding past an interval's end as the lowest float). With every value finite that changes only the
     # padding, which comes after the values it would tie with: the same first maximum without converting.
     values = np.asarray(values)
-    if not (values.dtype.kind == "f" and np.isfinite(values).all()):
+    if not (values.dtype.kind == "f" and all_finite(values)):
         np.nan_to_num(windows, copy=False, nan=-np.inf)  # (the windows are this call's own: converted in place)
     return np.asarray(starts, dtype=np.int64) + np.argmax(windows, axis=1)
 

@@ -40,7 +40,7 @@ import pandas as pd
 from insole.analysis._events import BRIDGE_GAP_S, Contacts
 from insole.analysis._params import AnalysisParams
 from insole.analysis._prepare import FootLoads
-from insole.analysis._segments import reduce_intervals, runs
+from insole.analysis._segments import all_finite, reduce_intervals, runs
 
 __all__ = [
     "FootTiming",
@@ -215,11 +215,12 @@ def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> 
             # column is one of the recording's (samples x 3) arrays, read once: a quotient over a rate of at least
             # 1 Hz is finite exactly where the value is, so it is judged on the quotients, in our own copy
             rate = np.divide(column, fs, dtype=float)
-            unread = ~np.isfinite(rate if fs >= 1.0 else column)
-            if not all_valid:
-                unread |= ~foot.valid
-            if unread.any():
-                rate[unread] = 0.0
+            if not (all_valid and fs >= 1.0 and all_finite(rate)):  # (the usual case: every sample read)
+                unread = ~np.isfinite(rate if fs >= 1.0 else column)
+                if not all_valid:
+                    unread |= ~foot.valid
+                if unread.any():
+                    rate[unread] = 0.0
             heading = np.full(m - 1, np.nan)
             heading[known] = reduce_intervals(np.add, rate, a[known], b[known])
             turning = (reason == "") & (np.abs(np.nan_to_num(heading)) > params.turn_threshold_deg)
