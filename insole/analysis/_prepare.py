@@ -1410,18 +1410,22 @@ def _quiet_sensors(values, valid, total, blocks: _Blocks, used, span, calibrated
     if weak.any():
         swing_low = t_min[:, None] + _SWING_FRACTION * t_range[:, None]
         loaded_high = t_min[:, None] + _LOADED_FRACTION * t_range[:, None]
-        in_swing = (cut_total <= swing_low) & walking[:, None]
-        in_loaded = (cut_total >= loaded_high) & walking[:, None]
-        # counted (what the sum of these masks as 0/1 readings counts, to well past any phase minimum)
+        # the phases at every few samples (on long recordings every few settle the means below): only those are read
+        step = max(1, n // _WEAK_TEST_SAMPLES)
+        in_swing = (cut_total[:, ::step] <= swing_low) & walking[:, None]
+        in_loaded = (cut_total[:, ::step] >= loaded_high) & walking[:, None]
+        # each phase needs enough samples in the whole recording (counted, to well past any phase minimum); those
+        # read here are some of them, so the whole is counted only when these are too few
         n_swing, n_loaded = float(np.count_nonzero(in_swing)), float(np.count_nonzero(in_loaded))
+        if n_swing < _MIN_PHASE_SAMPLES or n_loaded < _MIN_PHASE_SAMPLES:
+            n_swing = float(np.count_nonzero((cut_total <= swing_low) & walking[:, None]))
+            n_loaded = float(np.count_nonzero((cut_total >= loaded_high) & walking[:, None]))
         if n_swing >= _MIN_PHASE_SAMPLES and n_loaded >= _MIN_PHASE_SAMPLES:
             rows = np.flatnonzero(weak)
-            # a copy of every few samples of the few weak rows (on long recordings every few settle these means),
-            # picked before the rows are copied: only those samples are
-            step = max(1, n // _WEAK_TEST_SAMPLES)
+            # a copy of those samples of the few weak rows, picked before the rows are copied: only they are
             cut = blocks.cut(values)[:, :, ::step][rows].astype(np.float64)
-            swing = in_swing[:, ::step].astype(values.dtype)
-            loaded = in_loaded[:, ::step].astype(values.dtype)
+            swing = in_swing.astype(values.dtype)
+            loaded = in_loaded.astype(values.dtype)
             n_swing, n_loaded = float(swing.sum()), float(loaded.sum())
             swing_mean = np.einsum("kjb,jb->k", cut, swing) / n_swing
             swing_sd = np.sqrt(np.maximum(np.einsum("kjb,jb->k", cut * cut, swing) / n_swing - swing_mean ** 2, 0.0))
