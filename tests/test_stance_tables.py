@@ -62,10 +62,13 @@ def test_stride_table_from_the_step_arrays_equals_the_pandas_join(walk: Any) -> 
 def test_string_columns_equal_those_of_the_strings_themselves() -> None:
     from insole.analysis._stance import _factorized, _strings
 
-    reasons = np.array(["", "event unknown", "", "gap", "", "event unknown"], dtype=object)
-    made = pd.DataFrame({"reason": _strings(*_factorized(reasons))})
-    expected = pd.DataFrame({"reason": reasons.astype(str)})
-    pd.testing.assert_frame_equal(made, expected, check_exact=True)
+    for reasons in (np.array(["", "event unknown", "", "gap", "", "event unknown"], dtype=object),
+                    np.array([""] * 5, dtype=object), np.array(["gap", "event unknown"], dtype=object),
+                    np.array(["", None, np.nan, 3, "gap"], dtype=object),  # (each as str() makes it)
+                    np.array([], dtype=object)):
+        made = pd.DataFrame({"reason": _strings(*_factorized(reasons))})
+        expected = pd.DataFrame({"reason": reasons.astype(str)})
+        pd.testing.assert_frame_equal(made, expected, check_exact=True)
     walking = np.array([True, False, True, True])
     made = pd.DataFrame({"kind": _strings(np.array(["walking", "standing"]), (~walking).astype(np.intp))})
     expected = pd.DataFrame({"kind": np.where(walking, "walking", "standing")})
