@@ -18,7 +18,14 @@ from insole._layout import SensorLayout
 from insole._recording import Recording
 from insole.analysis._cop import cop_capability, cop_features, cop_path
 from insole.analysis._events import Contacts
-from insole.analysis._force import FeatureWork, StanceGrid, force_features, normalised_curves, stance_grid
+from insole.analysis._force import (
+    FeatureWork,
+    StanceGrid,
+    _prefix_tables,
+    force_features,
+    normalised_curves,
+    stance_grid,
+)
 from insole.analysis._params import AnalysisParams
 from insole.analysis._prepare import FootLoads, stance_peaks
 from insole.analysis._regions import (
@@ -248,7 +255,8 @@ def _window_index(a: np.ndarray, b: np.ndarray, width: int) -> tuple[None, np.nd
     a sliding view; ``interval_windows`` makes an index at this width only where it needs one)."""
     if a.size == 0:
         return None, window_index(a, b)[1]
-    return None, np.arange(width)[None, :] >= (b - a)[:, None]
+    # (row t of the table: True from column t on; gathered, not a (1, width) by (m, 1) broadcast comparison)
+    return None, np.take(_prefix_tables(width)[1], b - a, axis=0)
 
 
 def _cop_of_stances(positive_load_t: np.ndarray, layout: SensorLayout, force: np.ndarray, min_force: float,
