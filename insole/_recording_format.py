@@ -303,7 +303,8 @@ def foot_pieces(file: pq.ParquetFile, path: Path) -> dict[str, list[tuple[int, i
         if side is not None:
             blocks = [(side, 0, rows)]
         else:
-            coded = pq.ParquetFile(path, pre_buffer=False, metadata=metadata, read_dictionary=["side"])
+            coded = pq.ParquetFile(path, pre_buffer=False, metadata=metadata, read_dictionary=["side"],
+                                   page_checksum_verification=True)
             try:
                 rows_of = rows_by_side(coded.read_row_group(group, columns=["side"]))
             finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import insole
 from insole import MalformedFileError, MissingCompanionError, UnknownFormatError
 
 SHARED = shared_data_dir()
+REPO = Path(__file__).resolve().parents[1]
 GAITPDB = SHARED / "gaitpdb" / "GaCo01_01.txt"
 MOTICON = SHARED / "moticon-opengo" / "230927_102114.txt"
 
@@ -185,3 +187,33 @@ def test_an_input_error_is_one_printable_line_whatever_the_reader_library_said()
     assert str(error) == "walk.parquet: Couldn't deserialize thrift: \\x0f at byte 12 of ±5 kPa, é"
     assert error.problem == "Couldn't deserialize thrift: \\x0f at byte 12 of ±5 kPa, é"
     assert str(error).isprintable()
+
+
+def test_a_byte_flipped_inside_a_compressed_page_is_refused_not_decoded(tmp_path: Path) -> None:
+    """A new user's finding (session 11): 400 bytes flipped inside a zstd page of a recording decoded to 9,749
+    samples of ~1e-38 and were analysed without a word. Our files carry a CRC-32 per page and every reader of
+    ours checks it: the whole reader, the streamed analysis and `insole info` refuse the file in one line."""
+    import pyarrow.parquet as pq
+
+    import insole
+
+    good = tmp_path / "good.parquet"
+    insole.io.write_parquet(insole.load(REPO / "recordings" / "moticon_230927_102114.parquet"), good)
+    chunk = pq.ParquetFile(good).metadata.row_group(0).column(5)  # a sensor column's pages
+    middle = chunk.data_page_offset + chunk.total_compressed_size // 2
+    data = bytearray(good.read_bytes())
+    for i in range(middle, middle + 40):
+        data[i] ^= 0x5A
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(bytes(data))
+    problem = "not a readable Parquet file (could not verify page integrity, CRC checksum verification failed"
+    with pytest.raises(insole.MalformedFileError, match=re.escape(problem)):
+        insole.load(bad)
+    with pytest.raises(insole.MalformedFileError, match=re.escape(problem)):
+        insole.analyze(bad)
+    for command in ("info", "analyze"):
+        done = subprocess.run([str(Path(sys.executable).parent / "insole"), command, str(bad)], capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr.startswith(f"insole {command}: error: {bad}: {problem}") and done.stderr.count("\n") == 1
+    insole.analyze(good)  # the same file undamaged reads

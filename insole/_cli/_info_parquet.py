@@ -124,7 +124,7 @@ def parquet_facts(path: Path) -> ParquetFacts | None:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None  # a FIFO or a device would be waited on: the whole reader refuses it without opening it
-        file = pq.ParquetFile(path, pre_buffer=False)
+        file = pq.ParquetFile(path, pre_buffer=False, page_checksum_verification=True)
     except Exception:  # noqa: BLE001 - whatever it is, the whole reader says it in its own words
         return None
     try:

@@ -150,7 +150,7 @@ class _Feet:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:  # a file the reader refuses (cut short, not Parquet) is loaded whole, for the reader's own refusal
-            self.file = pq.ParquetFile(path, pre_buffer=False)
+            self.file = pq.ParquetFile(path, pre_buffer=False, page_checksum_verification=True)
         except (pa.ArrowException, OSError) as error:
             raise NotStreamable(str(error)) from None
         try:
@@ -263,7 +263,8 @@ class _Feet:
     def reopened(self) -> _Feet:
         """The same file on a handle of its own (for another thread: a Parquet reader is one thread's)."""
         twin = copy.copy(self)
-        twin.file = pq.ParquetFile(self.path, pre_buffer=False, metadata=self.file.metadata)
+        twin.file = pq.ParquetFile(self.path, pre_buffer=False, metadata=self.file.metadata,
+                                   page_checksum_verification=True)
         return twin
 
     def close(self) -> None:
