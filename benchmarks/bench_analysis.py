@@ -463,7 +463,9 @@ _MEMORY_NOTE = """\
 recordings, without `--report` or `--dashboard` (which read the samples afterwards), does not load the \
 recording: the analysis (insole/analysis/_streamed.py) reads the file while it works, in two passes. Two feet \
 whose sensor readings are 64 MiB or less each (up to about 2.9 h of 16 sensors at 100 Hz: the hour) go side by \
-side, each on a thread and a file handle of its own; longer recordings one foot at a time. First pass: the foot's \
+side, each on a thread and a file handle of its own; longer recordings one foot at a time (so a recording just \
+under that line peaks higher than one just over it: a new user measured 429 MiB at 2.89 h against 389 MiB at \
+4 h, both under the 8 h figure). First pass: the foot's \
 sensor columns are read whole and the sensor checks, the total force and event detection run on them with the \
 code of the whole-array path, while a third thread imports pandas and the later stages (insole/analysis/\
 _entry.py: the first pass needs neither); each sensor's zero offset comes from up to 20,000 mid-swing samples \
