@@ -215,14 +215,20 @@ def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> 
             # column is one of the recording's (samples x 3) arrays, read once: a quotient over a rate of at least
             # 1 Hz is finite exactly where the value is, so it is judged on the quotients, in our own copy
             rate = np.divide(column, fs, dtype=float)
-            if not (all_valid and fs >= 1.0 and all_finite(rate)):  # (the usual case: every sample read)
+            heading = np.full(m - 1, np.nan)
+            turned = reduce_intervals(np.add, rate, a[known], b[known])
+            # a gap-free foot whose strides' sums are all finite has no sample to leave out inside a stride (one
+            # that is not finite makes its stride's sum NaN or infinite): those sums are the ones with the unread
+            # samples as 0 (the usual case, without a pass to look for them); otherwise they are set to 0 and
+            # the strides summed again
+            if not (all_valid and all_finite(turned)):
                 unread = ~np.isfinite(rate if fs >= 1.0 else column)
                 if not all_valid:
                     unread |= ~foot.valid
                 if unread.any():
                     rate[unread] = 0.0
-            heading = np.full(m - 1, np.nan)
-            heading[known] = reduce_intervals(np.add, rate, a[known], b[known])
+                    turned = reduce_intervals(np.add, rate, a[known], b[known])
+            heading[known] = turned
             turning = (reason == "") & (np.abs(np.nan_to_num(heading)) > params.turn_threshold_deg)
             reason[turning] = "turning"
         # walking bouts: runs of strides not broken by an unknown/gap/standing
