@@ -175,78 +175,9 @@ def _cop_at(loads: np.ndarray, weights: np.ndarray, force: np.ndarray, min_force
     return x, y
 
 
-# stances per block of ``cop_windows``: a block's float64 loads and sums (16 sensors x 64 stances x ~70 samples x 8
-# bytes, ~0.6 MB) stay in a core's cache; 32 and 64 measured alike (10.5-10.7 ms a foot of the hour with the force
-# windows, against 16.8 for the COP at the stances' samples and its windows cut from the recording-long paths), 128
-# 12.4
-_COP_WINDOW_STANCES = 64
-
-
-def cop_windows(positive_load_t: np.ndarray, layout: SensorLayout, force_windows: np.ndarray, min_force: float,
-                hs: np.ndarray, to: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The COP x and y (mm) of each stance ``[hs, to)`` as (stances x width) windows, NaN past each stance's end and
-    where masked: ``interval_windows(x, hs, to)`` and the same of y, for ``x, y = cop_path(positive_load_t, layout,
-    force, min_force)``, bit for bit, without the recording-long paths.
-
-    ``force_windows``: ``interval_windows(force, hs, to)`` (NaN past each end), as wide as the windows wanted (at
-    least the longest of these stances). Each window is read from the loads as one run of samples from its stance's
-    start (rows of a sliding view: no gather sample by sample, no scatter into recording-long arrays); the samples
-    past a stance's end get a COP too, then NaN with the masked ones. Each sample's COP is the same product over the
-    sensors in any block of two or more samples (``cop_path``).
-    """
-    loads = np.asarray(positive_load_t)
-    k, n = loads.shape
-    m, width = force_windows.shape
-    x = np.empty((m, width))
-    y = np.empty((m, width))
-    if m == 0 or width == 0:
-        return x, y
-    weights = np.vstack([np.ones(layout.n_sensors), layout.x_mm, layout.y_mm]).astype(np.float64)
-    hs = np.asarray(hs, dtype=np.intp)
-    lengths = np.asarray(to, dtype=np.intp) - hs
-    runs = np.lib.stride_tricks.sliding_window_view(loads, width, axis=1) if width <= n else None
-    # one set of buffers for every block (a shorter last block: contiguous arrays at the start of the same memory)
-    size = max(min(m, _COP_WINDOW_STANCES) * width, 2)
-    block = np.empty((k, size))
-    sums = np.empty((3, size))
-    ok = np.empty(size, dtype=bool)
-    low = np.empty(size, dtype=bool)
-    columns = np.arange(width)
-    flat_x, flat_y, flat_force = x.reshape(-1), y.reshape(-1), force_windows.reshape(-1)
-    for first in range(0, m, _COP_WINDOW_STANCES):
-        last = min(first + _COP_WINDOW_STANCES, m)
-        starts = hs[first:last]
-        count = (last - first) * width
-        wide = max(count, 2)  # one sample is taken as two (the sample twice), as cop_path does
-        cut, found = _head(block, wide), _head(sums, wide)
-        if runs is not None and int(starts[-1]) + width <= n and count > 1:
-            np.copyto(cut.reshape(k, last - first, width), runs[:, starts])  # each stance's run of samples
-        else:  # windows that run past the last sample (their samples there are masked below) or a single sample
-            at = np.minimum(starts[:, None] + columns, n - 1).reshape(-1)
-            np.copyto(cut, loads[:, np.resize(at, wide)])
-        np.einsum("jk,kn->jn", weights, cut, out=found)
-        total, moment_x, moment_y = found[:, :count]
-        bx, by = flat_x[first * width:last * width], flat_y[first * width:last * width]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            np.divide(moment_x, total, out=bx)
-            np.divide(moment_y, total, out=by)
-        # masked where the total is not positive or the force is below the least or not finite (cop_path's mask), or
-        # past the stance's end
-        f = flat_force[first * width:last * width]
-        good, bad = ok[:count], low[:count]
-        np.greater(total, 0, out=good)
-        good &= np.greater_equal(f, min_force, out=bad)
-        good &= np.isfinite(f, out=bad)
-        good.reshape(last - first, width)[...] &= columns < lengths[first:last, None]
-        np.logical_not(good, out=bad)
-        np.copyto(bx, np.nan, where=bad)
-        np.copyto(by, np.nan, where=bad)
-    return x, y
-
-
 def cop_features(
-    cop_x: np.ndarray | None,
-    cop_y: np.ndarray | None,
+    cop_x: np.ndarray,
+    cop_y: np.ndarray,
     force: np.ndarray,
     hs: np.ndarray,
     to: np.ndarray,
@@ -255,7 +186,6 @@ def cop_features(
     index: tuple[np.ndarray | None, np.ndarray] | None = None,
     force_windows: np.ndarray | None = None,
     work: FeatureWork | None = None,
-    windows: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """The per-stance gait-line features of the module's docstring, one array each.
 
@@ -263,8 +193,6 @@ def cop_features(
     ``index``: ``window_index(hs, to)`` (or ``interval_windows``' ``(None, outside)``), and ``force_windows``:
     ``interval_windows(force, hs, to)``, when the caller has them already (neither is changed). ``work``: arrays
     of the windows' shape to work in (a caller's, reused block after block; overwritten), else new ones.
-    ``windows``: the COP's own windows, ``cop_windows(...)`` (or ``interval_windows`` of ``cop_x`` and ``cop_y``, cut
-    as the force's), in place of ``cop_x`` and ``cop_y`` (then None); they are only read.
     """
     m = hs.size
     names: tuple[str, ...] = (
@@ -277,13 +205,8 @@ def cop_features(
     if m == 0:
         return {name: np.zeros(0) for name in names}
     index = index if index is not None else window_index(hs, to)
-    if windows is not None:
-        wx, wy = windows
-    elif cop_x is not None and cop_y is not None:
-        wx = interval_windows(cop_x, hs, to, index=index)
-        wy = interval_windows(cop_y, hs, to, index=index)
-    else:
-        raise ValueError("cop_features needs the COP path (cop_x, cop_y) or its windows")
+    wx = interval_windows(cop_x, hs, to, index=index)
+    wy = interval_windows(cop_y, hs, to, index=index)
     wf = force_windows if force_windows is not None else interval_windows(force, hs, to, index=index)
     m, width = wx.shape
     if work is None:
