@@ -150,3 +150,21 @@ def test_statistics_of_a_table_without_missing_values_equal_the_masked_steps() -
         assert found.n.dtype == n.dtype and found.n.tolist() == n.tolist()
         assert np.array_equal(found.mean, mean, equal_nan=True), m
         assert np.array_equal(found.sd, sd, equal_nan=True), m
+
+
+def test_curves_of_a_finite_signal_as_zero_or_not_are_its_own_curves() -> None:
+    from insole.analysis._force import normalised_curves, stance_grid
+    from insole.analysis._stance import _stance_curves
+
+    rng = np.random.default_rng(9)
+    n, m = 20_000, 300
+    hs = np.sort(rng.choice(n - 80, size=m, replace=False)).astype(np.int64)
+    to = hs + rng.integers(2, 80, size=m)
+    finite, holes = rng.normal(size=n), rng.normal(size=n)
+    holes[rng.random(n) < 0.05] = np.nan
+    found = _stance_curves([(finite, True), (holes, True), (finite, False)], hs, to, 101, n)
+    grid = stance_grid(hs, to, 101, n)
+    assert np.array_equal(found[0], normalised_curves(finite, hs, to, 101, grid))
+    assert np.array_equal(found[0], found[2])
+    assert np.array_equal(found[1], normalised_curves(np.nan_to_num(holes), hs, to, 101, grid))
+    assert not np.isnan(found[1]).any()

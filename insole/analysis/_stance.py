@@ -35,7 +35,7 @@ from insole.analysis._regions import (
     sensor_table,
     stance_reductions,
 )
-from insole.analysis._segments import interval_windows, window_index
+from insole.analysis._segments import all_finite, interval_windows, window_index
 from insole.analysis._strides import FootTiming, bilateral_timing
 
 __all__ = ["StanceFeatures", "stance_features"]
@@ -545,6 +545,9 @@ def _stance_curves(signals: list[tuple[np.ndarray, bool]], hs: np.ndarray, to: n
     # one set of block buffers for the grid and the gathered samples, reused by every block and signal (they stay in
     # cache; fresh ones per block were most of this stage's allocations), and the curves written straight into their
     # rows of each signal's array
+    # a signal with every value finite (the force, as a rule) is its own NaN-as-zero: its conversion, six numpy calls
+    # a block, is skipped (one sum of the signal tells)
+    signals = [(signal, nan_as_zero and not all_finite(signal)) for signal, nan_as_zero in signals]
     rows = min(m, _CURVE_BLOCK)
     grid_buffers = StanceGrid(np.empty((rows, points), dtype=np.int64), np.empty((rows, points), dtype=np.int64),
                               np.empty((rows, points)), np.empty((rows, points)), np.empty((rows, points), dtype=bool))
