@@ -108,3 +108,24 @@ def test_interval_maxima_on_the_bits_equal_the_float_maxima() -> None:
         stops = np.minimum(starts + rng.integers(1, 200, m), n)  # some end at the last sample
         assert _same(_interval_maxima(rows, starts, stops), reduce_rows_intervals(np.maximum, rows, starts, stops)), \
             trial
+
+
+def test_medians_of_rows_mostly_zero_are_those_of_the_sort() -> None:
+    from insole.analysis._prepare import _row_medians, _weighted_row_medians
+
+    rng = np.random.default_rng(31)
+    for trial in range(300):
+        k, width = int(rng.integers(1, 8)), int(rng.integers(1, 40))
+        values = _readings(rng, k, width)
+        # rows with about half their values zero: just more, just fewer, or as many as the middle needs
+        for j in range(k):
+            zeros = min(width, max(0, width // 2 + int(rng.integers(-2, 3))))
+            values[j, rng.permutation(width)[:zeros]] = 0.0
+        if trial % 4 == 0:
+            values[rng.integers(0, k), rng.integers(0, width)] = -0.0
+        if trial % 6 == 0:
+            values[rng.integers(0, k), rng.integers(0, width)] = np.nan
+        weights = (rng.random(k) * 3).astype(np.float32)
+        load, pressure = _weighted_row_medians(values, weights)
+        assert _same(load, _row_medians(values * weights[:, None])), trial
+        assert _same(pressure, _row_medians(values)), trial

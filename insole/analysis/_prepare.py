@@ -1055,28 +1055,41 @@ def _row_medians(values: np.ndarray) -> np.ndarray:
 
 def _weighted_row_medians(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``_row_medians(values * weights[:, None])`` and ``_row_medians(values)`` (float32 (rows, width) values,
-    float32 (rows,) weights), from one sort of ``values``.
+    float32 (rows,) weights), from one sort of ``values``, of the rows that need one.
 
     A float32 product with a positive weight never reorders a row (rounding is monotone), so the products of a
     row, sorted, are its sorted values times the weight: their middle ones are the sorted row's middle ones times
     it, the same floats. That holds for a row whose values all have a clear sign bit and a positive finite weight
     (a -0.0 could sit elsewhere among equal zeros, or a product underflow to one); any other row's products are
-    sorted as ``_row_medians`` sorts them.
+    sorted as ``_row_medians`` sorts them. A row of values in [+0.0, +inf] (one maximum of their bits says so)
+    more than half of which are zero has its middle ones zero: both its medians are +0.0 (+0.0 times a weight,
+    halved, is +0.0), with no sort; mid-swing readings are often so.
     """
-    width = values.shape[1]
+    k, width = values.shape
     half = width // 2
-    ordered = np.sort(values, axis=1)
+    settled = np.zeros(k, dtype=bool)
+    if values.dtype == np.float32 and width:
+        for j in range(k):  # one step per sensor (1-D count and maximum: fast C loops)
+            row = values[j]
+            settled[j] = width - np.count_nonzero(row) > half and row.view(np.uint32).max() <= _POSITIVE_INF_BITS
+    pressure = np.zeros(k, dtype=values.dtype)
+    load = np.zeros(k, dtype=np.result_type(values.dtype, weights.dtype))
+    rest = np.flatnonzero(~settled)
+    if rest.size == 0:
+        return load, pressure
+    some, some_weights = (values, weights) if rest.size == k else (values[rest], weights[rest])
+    ordered = np.sort(some, axis=1)
     if width % 2:
-        pressure = ordered[:, half]
-        load = pressure * weights
+        pressure[rest] = ordered[:, half]
+        load[rest] = ordered[:, half] * some_weights
     else:
         low, high = ordered[:, half - 1], ordered[:, half]
-        pressure = (low + high) / 2
-        load = (low * weights + high * weights) / 2
-    sorted_alike = (weights > 0) & np.isfinite(weights) & ~np.signbit(ordered).any(axis=1)
+        pressure[rest] = (low + high) / 2
+        load[rest] = (low * some_weights + high * some_weights) / 2
+    sorted_alike = (some_weights > 0) & np.isfinite(some_weights) & ~np.signbit(ordered).any(axis=1)
     if not sorted_alike.all():
         other = np.flatnonzero(~sorted_alike)
-        load[other] = _row_medians(values[other] * weights[other, None])
+        load[rest[other]] = _row_medians(some[other] * some_weights[other, None])
     return load, pressure
 
 
