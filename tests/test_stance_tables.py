@@ -168,3 +168,35 @@ def test_curves_of_a_finite_signal_as_zero_or_not_are_its_own_curves() -> None:
     assert np.array_equal(found[0], found[2])
     assert np.array_equal(found[1], normalised_curves(np.nan_to_num(holes), hs, to, 101, grid))
     assert not np.isnan(found[1]).any()
+
+
+def _finite_values_mean_sd(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and SD over its finite values, in the plain form (zeros in a copy, the sums over counts)."""
+    finite = np.isfinite(rows)
+    count = finite.sum(axis=0)
+    kept = np.where(finite, rows, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        mean = np.where(count > 0, kept.sum(axis=0) / count, np.nan)
+        squares = np.where(finite, (kept - mean) ** 2, 0.0).sum(axis=0)
+        sd = np.where(count > 1, np.sqrt(squares / np.maximum(count - 1, 1)), np.nan)
+    return mean, sd
+
+
+def test_column_mean_sd_with_missing_values_in_a_few_columns_only() -> None:
+    from insole.analysis._stance import _column_mean_sd_inplace
+
+    rng = np.random.default_rng(21)
+    for m in (1, 2, 3, 300, 3415):
+        rows = rng.normal(size=(m, 101)) * 30.0 + 50.0
+        # the COP's pattern: missing values in the first and last points of stance only; an infinity; a column
+        # without a value; a column of finite values whose sum overflows
+        rows[rng.random(m) < 0.3, 0] = np.nan
+        rows[rng.random(m) < 0.5, 100] = np.nan
+        rows[0, 50] = np.inf
+        rows[:, 99] = np.nan
+        rows[:, 7] = 1e308
+        expected = _finite_values_mean_sd(rows)
+        mean, sd = _column_mean_sd_inplace(rows.copy())
+        assert np.array_equal(mean, expected[0], equal_nan=True), m
+        assert np.array_equal(sd, expected[1], equal_nan=True), m
+        assert (m == 1 or np.isinf(mean[7])) and not np.isnan(mean[1:7]).any()

@@ -593,23 +593,38 @@ def _column_mean_sd_inplace(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m, points = rows.shape
     if m == 0:
         return np.full(points, np.nan), np.full(points, np.nan)
-    total = rows.sum(axis=0)
-    if np.isfinite(total).all():
-        # every value finite (a NaN or an infinity makes its column's sum one; the usual case for force): the steps of
-        # rows.mean(axis=0) and rows.std(axis=0, ddof=1) (numpy's own: the column sums over the count, then the
-        # squared deviations from that mean summed over the count less one), the deviations taken in ``rows``
-        # rather than in a copy. (A sum that overflows takes the path below, which gives these numbers too.)
-        mean = total / m
-        if m == 1:
-            return mean, np.full(points, np.nan)
-        np.subtract(rows, mean, out=rows)
-        np.square(rows, out=rows)
-        return mean, np.sqrt(rows.sum(axis=0) / (m - 1))
+    with np.errstate(over="ignore"):  # (a sum that overflows: that column is taken apart below)
+        total = rows.sum(axis=0)
+    # a column with a NaN or an infinity has a sum that is not finite (as has one whose sum overflows): those columns
+    # (the COP's first and last points of stance, 4 of 101 an hour) taken apart, on a copy of their own, over their
+    # finite values. Each column's numbers are its own (the sums run down each column, row after row), so a column
+    # gives the same numbers in any set of columns; and a column of finite values the same by either way
+    odd = np.flatnonzero(~np.isfinite(total))
+    apart = _finite_column_mean_sd(np.take(rows, odd, axis=1)) if odd.size else None  # (np.take: C order)
+    # every other column: the steps of rows.mean(axis=0) and rows.std(axis=0, ddof=1) (numpy's own: the column sums
+    # over the count, then the squared deviations from that mean summed over the count less one), the deviations
+    # taken in ``rows`` rather than in a copy (the odd columns' numbers there are replaced below)
+    mean = total / m
+    if m == 1:
+        sd = np.full(points, np.nan)
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):  # (the odd columns: inf - inf, replaced below)
+            np.subtract(rows, mean, out=rows)
+            np.square(rows, out=rows)
+        sd = np.sqrt(rows.sum(axis=0) / (m - 1))
+    if apart is not None:
+        mean[odd], sd[odd] = apart
+    return mean, sd
+
+
+def _finite_column_mean_sd(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_column_mean_sd_inplace`` of columns that may hold NaN or infinite values: the mean and SD of each one's
+    finite values (``rows``: C-contiguous and our own, overwritten)."""
     missing = np.isfinite(rows)
     count = missing.sum(axis=0)
     np.logical_not(missing, out=missing)  # (the finite mask, inverted in place)
     np.copyto(rows, 0.0, where=missing)  # the finite values, zero elsewhere
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         mean = np.where(count > 0, rows.sum(axis=0) / count, np.nan)
         np.subtract(rows, mean, out=rows)
         np.square(rows, out=rows)
