@@ -295,8 +295,8 @@ def detect_contacts(
     # heel strike is sought before the first peak (weight acceptance) and toe
     # off after the last (push-off): a deep mid-stance valley is not an edge
     middle = (starts + stops) // 2
-    first_peak = interval_argmax(peaks_of, starts, np.maximum(middle, starts + 1))
-    last_peak = interval_argmax(peaks_of, middle, stops)
+    first_peak = interval_argmax(peaks_of, starts, np.maximum(middle, starts + 1), finite=finite)
+    last_peak = interval_argmax(peaks_of, middle, stops, finite=finite)
     peak_index = _first_of_two_maxima(peaks_of, first_peak, last_peak, middle > starts, starts, stops)
     peak = smoothed[peak_index]
     gaps_high = smoothed if finite else np.where(np.isnan(smoothed), np.inf, smoothed)  # NaN ignored by minima

@@ -296,19 +296,20 @@ def gradient_of_intervals(values: np.ndarray, starts: np.ndarray, stops: np.ndar
 _WINDOW_ELEMENTS = 1 << 22
 
 
-def interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+def interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, *,
+                    finite: bool | None = None) -> np.ndarray:
     """Index (into ``values``) of the first maximum within each non-empty interval (an empty one: its start).
 
     The same indices whether the intervals are read at once or in groups: each row's first maximum lies among its
     own samples, before the padding that a wider row adds after them; except in a row of NaN only, which ranks
     below the padding, so that its index is where its padding begins (its stop) in any row narrower than the
-    widest: kept so in groups.
+    widest: kept so in groups. ``finite``: ``all_finite(values)`` of float ``values``, when the caller knows it.
     """
     starts = np.asarray(starts, dtype=np.int64)
     stops = np.asarray(stops, dtype=np.int64)
     lengths = np.maximum(stops - starts, 0)
     if starts.size * (int(lengths.max()) if lengths.size else 0) <= _WINDOW_ELEMENTS:
-        return _interval_argmax(values, starts, stops)
+        return _interval_argmax(values, starts, stops, finite)
     found = starts.copy()  # an empty interval's index: its start (an all-padding row's first sample)
     order = np.argsort(lengths, kind="stable")
     order = order[lengths[order] > 0]
@@ -318,7 +319,7 @@ def interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -
         sizes = np.arange(1, order.size - first + 1) * lengths[order[first:]]
         count = max(1, int(np.searchsorted(sizes, _WINDOW_ELEMENTS, side="right")))
         group = order[first:first + count]
-        found[group] = _interval_argmax(values, starts[group], stops[group])
+        found[group] = _interval_argmax(values, starts[group], stops[group], finite)
         first += count
     shorter = lengths < int(lengths.max())
     if shorter.any():
@@ -329,7 +330,8 @@ def interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -
     return found
 
 
-def _interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+def _interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+                     finite: bool | None = None) -> np.ndarray:
     windows = interval_windows(values, starts, stops, fill=-np.inf)
     if windows.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -337,7 +339,7 @@ def _interval_argmax(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) 
     # -inf padding past an interval's end as the lowest float). With every value finite that changes only the
     # padding, which comes after the values it would tie with: the same first maximum without converting.
     values = np.asarray(values)
-    if not (values.dtype.kind == "f" and all_finite(values)):
+    if not (values.dtype.kind == "f" and (all_finite(values) if finite is None else finite)):
         np.nan_to_num(windows, copy=False, nan=-np.inf)  # (the windows are this call's own: converted in place)
     return np.asarray(starts, dtype=np.int64) + np.argmax(windows, axis=1)
 
