@@ -191,3 +191,19 @@ def test_all_finite_equals_numpys_finiteness_check() -> None:
         cases.append(x)
     for x in cases:
         assert all_finite(x) == bool(np.isfinite(x).all()), x
+
+
+def test_first_or_last_true_of_rows_from_their_bits_equals_any_and_argmax() -> None:
+    from insole.analysis._events import _row_first_or_last_true
+
+    rng = np.random.default_rng(137)
+    for trial in range(400):
+        width = int(rng.integers(1, 60))
+        hit = rng.random((int(rng.integers(0, 40)), width)) < [0.02, 0.2, 0.7][trial % 3]
+        seen = np.asarray(hit.any(axis=1))
+        for last in (False, True):
+            found_seen, column = _row_first_or_last_true(hit, last)
+            expected = width - 1 - np.argmax(hit[:, ::-1], axis=1) if last else np.argmax(hit, axis=1)
+            assert _bits(found_seen) == _bits(seen), (trial, last)
+            assert np.array_equal(column[seen], expected[seen]), (trial, last)
+    assert _row_first_or_last_true(np.zeros((3, 0), dtype=bool), True)[0].tolist() == [False] * 3

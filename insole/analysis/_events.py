@@ -987,11 +987,9 @@ def _nearest_true(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, lev
     near_lo = np.maximum(starts, stops - _NEAR_SAMPLES) if last else starts
     near_hi = stops if last else np.minimum(stops, starts + _NEAR_SAMPLES)
     hit = compare(interval_windows(values, near_lo, near_hi, fill=np.nan), np.asarray(levels, dtype=float)[:, None])
-    seen = hit.any(axis=1)  # (the padding past a short interval's end is NaN: never a hit)
-    if last:  # the last hit of a row: the first of the row reversed
-        at = near_lo + (hit.shape[1] - 1 - np.argmax(hit[:, ::-1], axis=1))
-    else:
-        at = near_lo + np.argmax(hit, axis=1)
+    # (the padding past a short interval's end is NaN: never a hit)
+    seen, column = _row_first_or_last_true(hit, last)
+    at = near_lo + column
     found[seen] = at[seen]
     further = np.flatnonzero(~seen & (lengths > _NEAR_SAMPLES))
     if further.size:  # the rest of these intervals, in order and apart as they are
@@ -1005,6 +1003,37 @@ def _nearest_true(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, lev
             at = next_at_or_after(true, lo, n)
             found[further] = np.where(at < hi, at, -1)
     return found
+
+
+def _row_first_or_last_true(hit: np.ndarray, last: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a 2-D boolean array: whether it holds a True, and the column of its first (``last``: last) True
+    (meaningless where it holds none): ``hit.any(axis=1)`` and ``np.argmax(hit, axis=1)`` (the last: from the row
+    reversed).
+
+    Rows of at most 52 columns are read as the bits of one integer each (``np.packbits``, column j as bit j): the
+    first True is the lowest set bit, the last the highest, each found as the exponent of the integer (made
+    exact as a float) of that bit alone or of the whole: a few operations on one number per row, where numpy's
+    reductions along the rows run their inner loop once for each row.
+    """
+    m, width = hit.shape
+    if width == 0:  # (no column: no True)
+        return np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
+    if width > 52:
+        seen = np.asarray(hit.any(axis=1))
+        if last:
+            return seen, width - 1 - np.argmax(hit[:, ::-1], axis=1)
+        return seen, np.argmax(hit, axis=1)
+    packed = np.packbits(hit, axis=1, bitorder="little")  # (m, width / 8 rounded up): bit j of byte j // 8
+    words = np.zeros((m, 8), dtype=np.uint8)
+    words[:, :packed.shape[1]] = packed
+    bits = words.view("<u8")[:, 0]  # each row's bits as one little-endian integer below 2^52
+    seen = bits != 0
+    if not last:
+        bits &= ~bits + np.uint64(1)  # (in place: the lowest set bit alone, x & -x)
+    # the highest set bit of a whole number below 2^53, exact as a float: the exponent frexp gives, less one
+    column = np.frexp(bits.astype(np.float64))[1].astype(np.int64)
+    column -= 1
+    return seen, column
 
 
 def _seen_from(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, levels: np.ndarray, compare: np.ufunc,
