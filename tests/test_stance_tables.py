@@ -200,3 +200,28 @@ def test_column_mean_sd_with_missing_values_in_a_few_columns_only() -> None:
         assert np.array_equal(mean, expected[0], equal_nan=True), m
         assert np.array_equal(sd, expected[1], equal_nan=True), m
         assert (m == 1 or np.isinf(mean[7])) and not np.isnan(mean[1:7]).any()
+
+
+def test_first_crossing_up_to_a_column_equals_the_one_within_that_columns_mask() -> None:
+    from insole.analysis._force import _first_crossing
+
+    rng = np.random.default_rng(4)
+    m, width = 400, 60
+    windows = np.cumsum(rng.normal(size=(m, width)), axis=1)
+    windows[rng.random((m, width)) < 0.05] = np.nan
+    last = rng.integers(0, width, size=m)
+    level = rng.normal(size=m) * 3.0
+    found = _first_crossing(windows, last, level, 0.01)
+    # the form before: the samples reached within the mask of the columns up to ``last``
+    reached = (windows >= level[:, None]) & (np.arange(width)[None, :] <= last[:, None])
+    has = reached.any(axis=1)
+    first = np.argmax(reached, axis=1)
+    rows = np.arange(m)
+    prev = np.maximum(first - 1, 0)
+    y0, y1 = windows[rows, prev], windows[rows, first]
+    with np.errstate(invalid="ignore"):
+        fraction = np.where((first > 0) & (y1 > y0), (level - y0) / np.where(y1 > y0, y1 - y0, 1.0), 0.0)
+    time = np.where(first == 0, 0.0, (prev + np.clip(fraction, 0, 1)) * 0.01)
+    expected = np.where(has, time, np.nan)
+    assert np.array_equal(found, expected, equal_nan=True)
+    assert 0 < np.isnan(found).sum() < m  # rows reached up to their column and rows not

@@ -104,10 +104,9 @@ def force_features(
     out["valley_ratio"] = valley_ratio(f1, fv, f2)
 
     # loading rate between 20 % and 80 % of the first peak, on the rise before it
-    before_peak = _rows_of(before, p1 + 1, inside)
     low, high = 0.2 * f1, 0.8 * f1
-    t_low = _first_crossing(windows, before_peak, low, dt, mask)
-    t_high = _first_crossing(windows, before_peak, high, dt, mask)
+    t_low = _first_crossing(windows, p1, low, dt, mask)
+    t_high = _first_crossing(windows, p1, high, dt, mask)
     with np.errstate(invalid="ignore", divide="ignore"):  # (no rise between the two levels: NaN below)
         rate = (high - low) / (t_high - t_low)
     rate = np.where(t_high > t_low, rate, np.nan)
@@ -171,15 +170,18 @@ def valley_ratio(first_peak: np.ndarray, valley: np.ndarray, second_peak: np.nda
         return np.where(positive, np.asarray(valley, dtype=np.float64) / np.where(positive, peaks, 1.0), np.nan)
 
 
-def _first_crossing(windows: np.ndarray, allowed: np.ndarray, level: np.ndarray, dt: float,
+def _first_crossing(windows: np.ndarray, last: np.ndarray, level: np.ndarray, dt: float,
                     work: np.ndarray | None = None) -> np.ndarray:
-    """Time (s from the window start) where each row first reaches ``level``, interpolated. ``work``: a boolean
-    array of the windows' shape to use for the samples reached (a caller's, overwritten)."""
+    """Time (s from the window start) where each row first reaches ``level`` at or before its column ``last``,
+    interpolated. ``work``: a boolean array of the windows' shape to use for the samples reached (a caller's,
+    overwritten)."""
     reached = np.greater_equal(windows, level[:, None], out=work)
-    reached &= allowed
-    has = reached.any(axis=1)
+    # the first sample reached in the whole row is the first one up to ``last`` when it lies there, and none up to
+    # it lies there when it does not (or when none is reached: argmax then 0, a sample not reached): no mask of
+    # the columns up to ``last`` and no pass over the rows for whether any is reached
     first = np.argmax(reached, axis=1)
     rows = np.arange(windows.shape[0])
+    has = reached[rows, first] & (first <= last)
     prev = np.maximum(first - 1, 0)
     y0 = windows[rows, prev]
     y1 = windows[rows, first]
