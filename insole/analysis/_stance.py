@@ -107,9 +107,9 @@ def stance_features(
         cop_xy = CopCurves(np.stack(_column_mean_sd_inplace(cop_xy.x)), np.stack(_column_mean_sd_inplace(cop_xy.y)))
     curve = _curves(loads, hs_u, to_u, body_weight, cop_xy, params)
     region = _region_summary(columns, step_used, recording.layout, loads)
-    # per-sensor arrays have one row per measured contact; keep the used ones
-    measured_index = np.flatnonzero(measured)
-    sensor = sensor_table(per_sensor, np.isin(measured_index, idx), loads.sensor_used, recording.layout)
+    # per-sensor arrays have one row per measured contact; keep the used ones (each measured contact's own flag:
+    # what np.isin of the measured contacts in the used ones gives, without its sort)
+    sensor = sensor_table(per_sensor, used_rows[measured], loads.sensor_used, recording.layout)
     stride = _stride_table(table, tm, arrays=columns)
     return StanceFeatures(side=side, steps=table, strides=stride, curves=curve, regions=region, sensors=sensor,
                           cop_possible=cop_ok, cpei_possible=cpei_ok, cop_note=why)
