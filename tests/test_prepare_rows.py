@@ -129,3 +129,34 @@ def test_medians_of_rows_mostly_zero_are_those_of_the_sort() -> None:
         load, pressure = _weighted_row_medians(values, weights)
         assert _same(load, _row_medians(values * weights[:, None])), trial
         assert _same(pressure, _row_medians(values)), trial
+
+
+def test_blocks_of_plain_rows_on_their_bits_equal_the_float_extremes() -> None:
+    from insole.analysis._params import AnalysisParams
+    from insole.analysis._prepare import _Blocks, _copied_rows_and_sum, _sum_rows
+
+    rng = np.random.default_rng(37)
+    params = AnalysisParams()
+    for trial in range(40):
+        k, n = int(rng.integers(1, 10)), int(rng.integers(30, 4000))
+        values = _readings(rng, k, n)
+        bent = rng.random(k) < 0.4  # rows with a sign bit or a NaN: read as floats
+        for j in np.flatnonzero(bent):
+            values[j, rng.integers(0, n)] = [-0.0, -1.5, np.nan][trial % 3]
+        plain = np.zeros(k, dtype=bool)
+        _sum_rows(values, plain=plain)
+        assert np.array_equal(plain, ~bent), trial
+        copied_plain = np.zeros(k, dtype=bool)
+        _copied_rows_and_sum(values.T, plain=copied_plain)
+        assert np.array_equal(copied_plain, ~bent), trial
+        fast, slow = _Blocks(values, np.ones(n, dtype=bool), 100.0, params, plain), _Blocks(
+            values, np.ones(n, dtype=bool), 100.0, params)
+        for name in ("window_max", "maximum", "minimum"):
+            assert _same(getattr(fast, name), getattr(slow, name)), (trial, name)
+        # zeroed readings (spikes) and a refresh of their rows
+        rows = np.unique(rng.integers(0, k, 3))
+        values[rows, rng.integers(0, n)] = 0.0
+        fast.refresh(values, rows)
+        slow.refresh(values, rows)
+        for name in ("window_max", "maximum", "minimum"):
+            assert _same(getattr(fast, name), getattr(slow, name)), (trial, name)
