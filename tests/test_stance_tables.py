@@ -225,3 +225,23 @@ def test_first_crossing_up_to_a_column_equals_the_one_within_that_columns_mask()
     expected = np.where(has, time, np.nan)
     assert np.array_equal(found, expected, equal_nan=True)
     assert 0 < np.isnan(found).sum() < m  # rows reached up to their column and rows not
+
+
+def test_statistics_from_the_stride_columns_equal_those_of_the_stride_table(walk: Any) -> None:
+    from insole.analysis._stance import stance_features, stance_features_and_statistics
+    from insole.analysis._summary import foot_statistics
+
+    recording, loads, contacts, timing, weight, params = walk
+    for side in recording.sides:
+        found, statistics = stance_features_and_statistics(recording, side, loads[side], contacts[side], timing,
+                                                           weight, params)
+        alone = stance_features(recording, side, loads[side], contacts[side], timing, weight, params)
+        pd.testing.assert_frame_equal(found.strides, alone.strides, check_exact=True)
+        expected = foot_statistics(found.strides)
+        assert statistics.metrics == expected.metrics and len(expected.metrics) > 20
+        for name in ("mean", "sd", "cv_pct", "n"):
+            made, wanted = getattr(statistics, name), getattr(expected, name)
+            assert made.dtype == wanted.dtype and np.array_equal(made, wanted, equal_nan=True), (side, name)
+    # without the stride table's own arrays (its rows joined by pandas, say): the statistics of the table
+    empty = foot_statistics(alone.strides, columns={})
+    assert np.array_equal(empty.mean, foot_statistics(alone.strides).mean, equal_nan=True)

@@ -37,8 +37,9 @@ from insole.analysis._regions import (
 )
 from insole.analysis._segments import all_finite, interval_windows, window_index
 from insole.analysis._strides import FootTiming, bilateral_timing
+from insole.analysis._summary import FootStatistics, foot_statistics
 
-__all__ = ["StanceFeatures", "stance_features"]
+__all__ = ["StanceFeatures", "stance_features", "stance_features_and_statistics"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +76,7 @@ def stance_features(
     body_weight: float,
     params: AnalysisParams,
     stretches: Stretches | None = None,
+    stride_columns: dict[str, Any] | None = None,
 ) -> StanceFeatures:
     """The feature stage for one foot.
 
@@ -89,6 +91,9 @@ def stance_features(
     (or the end), so that no measured stance straddles two; then ``loads``
     need no per-sensor arrays. Every per-stance number is taken from its own
     stance's samples, so the results are those of the whole arrays.
+
+    ``stride_columns``: a dict that gets the stride table's columns as the numpy arrays it is made of (see
+    ``stance_features_and_statistics``).
     """
     tm = timing[side]
     cop_ok, cpei_ok, why = cop_capability(recording.layout, loads.sensor_used)
@@ -110,9 +115,26 @@ def stance_features(
     # per-sensor arrays have one row per measured contact; keep the used ones (each measured contact's own flag:
     # what np.isin of the measured contacts in the used ones gives, without its sort)
     sensor = sensor_table(per_sensor, used_rows[measured], loads.sensor_used, recording.layout)
-    stride = _stride_table(table, tm, arrays=columns)
+    stride = _stride_table(table, tm, arrays=columns, columns_out=stride_columns)
     return StanceFeatures(side=side, steps=table, strides=stride, curves=curve, regions=region, sensors=sensor,
                           cop_possible=cop_ok, cpei_possible=cpei_ok, cop_note=why)
+
+
+def stance_features_and_statistics(
+    recording: Recording,
+    side: str,
+    loads: FootLoads,
+    contacts: Contacts,
+    timing: Mapping[str, FootTiming],
+    body_weight: float,
+    params: AnalysisParams,
+) -> tuple[StanceFeatures, FootStatistics]:
+    """``stance_features`` and ``foot_statistics`` of its stride table at once: the statistics read from the numpy
+    columns the stride table is made of (the same numbers, without pandas' selection and copies of the table)."""
+    stride_columns: dict[str, Any] = {}
+    found = stance_features(recording, side, loads, contacts, timing, body_weight, params,
+                            stride_columns=stride_columns)
+    return found, foot_statistics(found.strides, columns=stride_columns)
 
 
 # (start, positive per-sensor loads, positive pressures or None) of a stretch of samples
@@ -378,12 +400,14 @@ def _by_stretches(stretches: Stretches, foot: FootLoads, layout: SensorLayout, a
     return cop_columns, curves, regional, per_sensor
 
 
-def _stride_table(steps: pd.DataFrame, tm: FootTiming, arrays: Mapping[str, np.ndarray] | None = None
-                  ) -> pd.DataFrame:
+def _stride_table(steps: pd.DataFrame, tm: FootTiming, arrays: Mapping[str, np.ndarray] | None = None,
+                  columns_out: dict[str, Any] | None = None) -> pd.DataFrame:
     """One row per stride, with the stance metrics of its first contact (``steps``' row of that contact).
 
     ``arrays``: ``steps``' columns as the numpy arrays it was made of, in its order (``_step_table``'s), read in
-    place of the table's own columns (the same values, without pandas' per-column cost)."""
+    place of the table's own columns (the same values, without pandas' per-column cost). ``columns_out``: a dict
+    that gets the stride table's columns as the arrays it is made of (when it is made of them at once; else left
+    as it is)."""
     m = tm.n_contacts
     if m < 2:
         names = ["stride", "heel_strike_s", "toe_off_s", "next_heel_strike_s", "stride_time_s", "stance_time_s",
@@ -460,6 +484,9 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming, arrays: Mapping[str, np.n
         initial, terminal = extra.index("initial_double_support_s"), extra.index("terminal_double_support_s")
         double = np.add(joined[initial], joined[terminal], out=joined[-2])
         np.divide(np.multiply(100.0, double, out=joined[-1]), stride_time, out=joined[-1])
+    if columns_out is not None:
+        columns_out.update(columns)
+        columns_out.update(zip(names, joined))
     return pd.concat([pd.DataFrame(columns), pd.DataFrame(joined.T, columns=names, copy=False)], axis=1)
 
 

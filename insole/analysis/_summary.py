@@ -26,6 +26,7 @@ variability measure raised in Parkinson's and Huntington's disease.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,9 +164,21 @@ class FootStatistics:
     n: np.ndarray
 
 
-def foot_statistics(table: pd.DataFrame) -> FootStatistics:
-    """``per_foot_statistics`` of one foot's stride table over its own metrics (see ``known`` there)."""
+def foot_statistics(table: pd.DataFrame, columns: Mapping[str, np.ndarray] | None = None) -> FootStatistics:
+    """``per_foot_statistics`` of one foot's stride table over its own metrics (see ``known`` there).
+
+    ``columns``: the table's columns as the numpy arrays it was made of (``stance_features_and_statistics``), read
+    in place of the table's (the same values, without pandas' selection and copies), when it has every metric and
+    "used"."""
     metrics = metric_columns(table)
+    if columns is not None and "used" in columns and all(name in columns for name in metrics):
+        used = np.asarray(columns["used"], dtype=bool)
+        # (strides, metrics), C order, as the table's rows are taken below: the columns stacked as rows (each copied
+        # whole), then the used rows of its transpose gathered (np.ascontiguousarray: C order whatever numpy gives)
+        values = np.ascontiguousarray(
+            np.stack([columns[name] for name in metrics], dtype=np.float64, casting="unsafe").T[used]) \
+            if metrics else np.zeros((int(used.sum()), 0))
+        return FootStatistics(metrics, *_statistics_of_values(values))
     return FootStatistics(metrics, *_statistics_of(table, metrics))
 
 
@@ -179,6 +192,12 @@ def _statistics_of(table: pd.DataFrame, metrics: list[str]) -> tuple[np.ndarray,
         values = np.full((int(used.sum()), len(metrics)), np.nan)
         if present:  # the foot's metric columns taken at once (the same floats as column by column)
             values[:, present] = table[[metrics[j] for j in present]].to_numpy(dtype=float)[used]
+    return _statistics_of_values(values)
+
+
+def _statistics_of_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, SD, CV and n of each column of ``values`` (used strides x metrics, C order: each column's sums run down
+    it row after row; our own array, overwritten)."""
     finite = np.isfinite(values)
     # every value finite (the usual case): no value to zero, each count the number of rows (the masks' steps skipped)
     unknown = None if finite.all() else finite
