@@ -207,3 +207,33 @@ def test_first_or_last_true_of_rows_from_their_bits_equals_any_and_argmax() -> N
             assert _bits(found_seen) == _bits(seen), (trial, last)
             assert np.array_equal(column[seen], expected[seen]), (trial, last)
     assert _row_first_or_last_true(np.zeros((3, 0), dtype=bool), True)[0].tolist() == [False] * 3
+
+
+def test_reduce_short_intervals_equals_reduce_intervals() -> None:
+    """Short intervals reduced from their samples gathered as rows: the numbers of reduce_intervals (sums'
+    rounding, signed zeros, NaN and infinities included), intervals in any order, overlapping, ending at the
+    last sample; longer ones and other dtypes handed to reduce_intervals."""
+    from insole.analysis._segments import reduce_intervals, reduce_short_intervals
+
+    rng = np.random.default_rng(139)
+    ufuncs = (np.maximum, np.minimum, np.add, np.fmax, np.fmin)
+    for trial in range(800):
+        n = int(rng.integers(1, 1500))
+        values = rng.normal(size=n) * 100
+        if trial % 3 == 0:
+            values[rng.random(n) < 0.1] = np.nan
+        if trial % 5 == 0:
+            values[rng.random(n) < 0.4] = rng.choice([0.0, -0.0])
+        if trial % 7 == 0:
+            values[rng.random(n) < 0.05] = rng.choice([np.inf, -np.inf])
+        if trial % 11 == 0:
+            values = values.astype(np.float32)
+        m = int(rng.integers(1, 40))
+        starts = rng.integers(0, n, m)
+        if trial % 2:
+            starts = np.sort(starts)
+        stops = np.minimum(starts + rng.integers(1, 70, m), n)
+        if trial % 4 == 0:
+            stops[-1] = n
+        for ufunc, found in zip(ufuncs, reduce_short_intervals(ufuncs, values, starts, stops), strict=True):
+            assert _bits(found) == _bits(reduce_intervals(ufunc, values, starts, stops)), (trial, ufunc)

@@ -67,6 +67,7 @@ from insole.analysis._segments import (
     next_true_at_or_after_at,
     percentiles,
     reduce_intervals,
+    reduce_short_intervals,
     runs,
 )
 
@@ -748,8 +749,7 @@ def _onset_clarity_known(n, values, slope, hs, first_peak, swing_from, floor_bef
     steep = 1 - np.clip((delay_s - _ONSET_STEEP_S) / (2 * _ONSET_STEEP_S), 0, 1)
     window = max(1, int(round(_SHOULDER_S * sample_rate_hz)))
     lo = np.minimum(np.maximum(swing_from, at - window), at)
-    high = reduce_intervals(np.maximum, values, lo, at + 1)
-    low = reduce_intervals(np.minimum, values, lo, at + 1)
+    high, low = reduce_short_intervals((np.maximum, np.minimum), values, lo, at + 1)
     rise = np.where(peak - floor_before > 0, peak - floor_before, np.inf)
     shoulder_fraction = (high - low) / rise
     shoulder = 1 - np.clip((shoulder_fraction - _SHOULDER_FRACTION) / (2 * _SHOULDER_FRACTION), 0, 1)

@@ -15,6 +15,7 @@ __all__ = [
     "runs",
     "reduce_intervals",
     "reduce_rows_intervals",
+    "reduce_short_intervals",
     "interval_windows",
     "window_index",
     "hysteresis",
@@ -107,6 +108,43 @@ def _reduce_compacted(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray, s
     for i in np.flatnonzero(stops >= values.shape[0]):
         out[i] = ufunc.reduce(values[starts[i]:], axis=0)
     return out
+
+
+# ``reduce_short_intervals`` takes intervals up to this long (a foot's shoulders before its heel strikes)
+_SHORT_INTERVAL = 64
+
+
+def reduce_short_intervals(ufuncs: Sequence[np.ufunc], values: np.ndarray, starts: np.ndarray,
+                           stops: np.ndarray) -> list[np.ndarray]:
+    """``[reduce_intervals(ufunc, values, starts, stops) for ufunc in ufuncs]`` of a 1-D array, the same numbers:
+    intervals all at most ``_SHORT_INTERVAL`` long are gathered once as the rows of one array (their samples in
+    their order, each row padded to the longest) and each ufunc's ``reduceat`` runs over those rows' samples
+    only, where one over the interval bounds in ``values`` reduces every sample between the intervals too (most
+    of them, for short intervals); an interval that ends at the last sample is reduced by ``ufunc.reduce``, as
+    there. Longer intervals, or values not a 1-D float64 array: ``reduce_intervals`` itself."""
+    starts = np.asarray(starts, dtype=np.int64)
+    stops = np.asarray(stops, dtype=np.int64)
+    lengths = stops - starts
+    if (values.ndim != 1 or values.dtype != np.float64 or starts.size == 0
+            or int(lengths.max()) > _SHORT_INTERVAL or np.any(lengths <= 0)):
+        return [reduce_intervals(ufunc, values, starts, stops) for ufunc in ufuncs]
+    width = int(lengths.max())
+    rows = interval_windows(values, starts, stops, fill=0.0)  # (the padding is never reduced)
+    first = np.arange(0, rows.size, width, dtype=np.int64)  # each row's first place in the rows laid end to end
+    bounds = np.empty(2 * starts.size, dtype=np.int64)
+    bounds[0::2] = first
+    bounds[1::2] = first + lengths
+    if bounds[-1] == rows.size:  # (the last row full: its reduction runs to the end, no bound after it)
+        bounds = bounds[:-1]
+    at_end = np.flatnonzero(stops >= values.shape[0])
+    found = []
+    for ufunc in ufuncs:
+        out = np.empty(starts.size, dtype=values.dtype)
+        out[:] = ufunc.reduceat(rows.reshape(-1), bounds)[0::2]
+        for i in at_end:
+            out[i] = ufunc.reduce(values[starts[i]:], axis=0)
+        found.append(out)
+    return found
 
 
 def reduce_rows_intervals(ufunc: np.ufunc, rows: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
