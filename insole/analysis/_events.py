@@ -222,12 +222,15 @@ def detect_contacts(
     event (the hysteresis would otherwise take postural sway for steps).
     """
     n = force.size
-    valid = np.asarray(valid, dtype=bool) & np.isfinite(force)
+    valid = np.asarray(valid, dtype=bool)
+    # (only read from here on: the caller's mask itself where every force value is finite, the usual case)
+    if valid.shape != force.shape or not all_finite(force):
+        valid = valid & np.isfinite(force)
     if smoothed is None:
         smoothed = lowpass_by_segment(force, valid, sample_rate_hz, params.event_lowpass_hz)
     if method not in ("level", "shape"):
         raise ValueError(f"event method must be 'level' or 'shape', not {method!r}")
-    if valid.sum() < 3:
+    if np.count_nonzero(valid) < 3:
         return _empty(smoothed)
     gap_free = bool(valid.all())  # (the usual case: the passes that look for gaps are skipped)
     observed = smoothed if gap_free else smoothed[valid]  # only read (``percentiles`` partitions no copy)
