@@ -1072,9 +1072,11 @@ def _weighted_row_medians(values: np.ndarray, weights: np.ndarray) -> tuple[np.n
     half = width // 2
     settled = np.zeros(k, dtype=bool)
     if values.dtype == np.float32 and width:
-        for j in range(k):  # one step per sensor (1-D count and maximum: fast C loops)
+        for j in range(k):  # one step per sensor
             row = values[j]
-            settled[j] = width - np.count_nonzero(row) > half and row.view(np.uint32).max() <= _POSITIVE_INF_BITS
+            # (counted as a sum of a mask: np.count_nonzero keeps the GIL, which the other foot's thread waits for)
+            settled[j] = bool(row.view(np.uint32).max() <= _POSITIVE_INF_BITS) and (
+                width - int(np.add.reduce(row > 0, dtype=np.intp)) > half)
     pressure = np.zeros(k, dtype=values.dtype)
     load = np.zeros(k, dtype=np.result_type(values.dtype, weights.dtype))
     rest = np.flatnonzero(~settled)
