@@ -128,3 +128,62 @@ def test_limits_from_a_few_controls_are_prediction_limits():
     assert prediction_sd(0.01, 40) > prediction_sd(0.01, 80) > 2.5758
     # no degree of freedom left: nothing can be judged, nothing flags
     assert prediction_sd(0.01, 2, fitted=2) == math.inf
+
+
+# How often one new healthy person goes past each limit taken from the controls' spread, by a seeded simulation
+# of many reference sets and one new person each (all drawn from the same normal spread): the rate asked for, within
+# 3.5 binomial SDs of the draws (the tolerance is the simulation's own scatter; the seed makes it exact). The normal
+# quantile, the old limits, lies outside every one of these bands (its rates in the comments).
+_TRIALS = 20_000
+
+
+def _band(rate: float) -> tuple[float, float]:
+    sd = math.sqrt(rate * (1 - rate) / _TRIALS)
+    return rate - 3.5 * sd, rate + 3.5 * sd
+
+
+def test_the_mirrored_left_right_limit_flags_healthy_people_at_the_rate_asked():
+    from insole.report._findings import _healthy_limit
+
+    rng = np.random.default_rng(11)
+    people, tail = 36, 0.005  # a share's criterion on gaitpdb8 (half the 1 % tail); the normal quantile: 0.80 %
+    flagged = 0
+    for _ in range(_TRIALS):
+        controls, new = rng.normal(size=people), rng.normal()
+        flagged += abs(new) > _healthy_limit(controls, tail)[0]
+    low, high = _band(tail)
+    assert low <= flagged / _TRIALS <= high
+
+
+def test_the_whole_foot_limit_counts_the_estimated_covariance():
+    from insole.report._findings import _pattern_limit
+
+    rng = np.random.default_rng(12)
+    people, tail = 37, 0.01  # gaitpdb8's controls, three indices; t(n - k + 1) alone: 1.47 %, the normal: 2.05 %
+    spread = np.array([[1.0, 0.3, 0.2], [0.3, 0.45, 0.35], [0.2, 0.35, 0.4]])  # correlated, unequal indices
+    root = np.linalg.cholesky(spread)
+    direction = np.ones(3)
+    flagged = 0
+    for _ in range(_TRIALS):
+        controls = rng.normal(size=(people, 3)) @ root.T
+        new = root @ rng.normal(size=3)
+        flagged += abs(_pattern_z(controls, new, direction)) > _pattern_limit(controls, new, direction, tail)
+    low, high = _band(tail)
+    assert low <= flagged / _TRIALS <= high
+
+
+def test_the_one_foot_given_the_other_limit_flags_at_the_rate_asked():
+    from insole.report._findings import _given_other_limit
+
+    rng = np.random.default_rng(13)
+    people, tail, r = 37, 0.01, 0.55  # gaitpdb8's COP offsets: the feet correlate about 0.55
+    root = np.linalg.cholesky(np.array([[1.0, r], [r, 1.0]]))
+    limit = _given_other_limit(np.zeros((people, 2)), tail)  # t(n - 2): the same for every set of this size
+    flagged = 0
+    for _ in range(_TRIALS):
+        pairs = rng.normal(size=(people, 2)) @ root.T
+        this, other = root @ rng.normal(size=2)
+        flagged += abs(_given_other_foot(pairs, this, other)[0]) > limit
+    # the line is fitted to 2n mirrored points from n people: the rate lands just under the one asked for
+    low, high = _band(tail)
+    assert low <= flagged / _TRIALS <= high

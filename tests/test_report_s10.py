@@ -220,7 +220,10 @@ def test_a_calibrated_report_describes_the_rules_its_layout_allows(shared_data):
     assert "the valley ratio is the mid-stance minimum over the mean of the two peaks. Stride-to-stride" in methods
     assert ("The fixed cut-offs are 3% of ball width for the COP offset, symmetry indices of 30% (midfoot), 25% "
             "(heel) and 25% (loading rate), and 0.1 for the valley ratio;") in methods
-    assert "for the regional shares and the COP offset the difference between the feet must lie beyond" in methods
+    assert "for the regional shares the difference between the feet must lie beyond" in methods
+    # the COP offset, with each control's two feet in the set, by what the other foot predicts (as the rule judges)
+    assert ("for the COP offset a foot must lie beyond what the controls' other foot predicts of it (the regression "
+            "of one foot on the other over 37 people's two feet), by more than ± 2.72 residual SDs") in methods
     assert "Load asymmetry needs all of" in methods and "Antalgic gait needs" in methods
 
 

@@ -98,7 +98,8 @@ def test_hallux_changes_are_judged_as_the_report_judges_them(shared_data):
 def test_a_control_walk_is_judged_as_the_report_judges_its_file(shared_data):
     """The validation gives ``evaluate`` the walk's identity and the stored sets, so the engine's one rule
     (``judging_frame``) leaves the person out of the controls and their same-day pair out of the MDC95: the very
-    frame and findings ``insole report`` has for the file (GaCo06_02: the control walk with a load asymmetry)."""
+    frame and findings ``insole report`` has for the file (GaCo06_02, a control's second walk, one of the pairs;
+    GaPt15_01, a patient of the pairs with a load asymmetry)."""
     from insole import load
     from insole.report import build_report, evaluate
     from insole.report._reference import load_repeatability
@@ -117,7 +118,15 @@ def test_a_control_walk_is_judged_as_the_report_judges_its_file(shared_data):
               if subject != "GaCo06"]
     assert frame.repeatability.session_mdc("impulse_si_pct") == pytest.approx(1.96 * np.std(others, ddof=1),
                                                                               abs=1e-6)  # stored to 6 decimals
+    # GaCo06_02's +3.045 SD lies within its whole-foot limit (3.052): no finding here or in the report
     report = build_report(load(path), path=path)
+    assert [(f.code, f.side, f.confidence) for f in result.findings] == \
+        [(f.code, f.side, f.confidence) for f in report.findings] == []
+    patient = shared_data / "gaitpdb-cohort" / "GaPt15_01.txt"
+    case = _load_case("gaitpdb-cohort", patient)
+    result = evaluate(case.session, **loso_frame(case))
+    assert result.frame.repeatability_member == "GaPt15" and result.frame.reference_member is None
+    report = build_report(load(patient), path=patient)
     assert [(f.code, f.side, f.confidence) for f in result.findings] == \
         [(f.code, f.side, f.confidence) for f in report.findings] == [("load_asymmetry", "left", "low")]
 
