@@ -31,11 +31,14 @@ events are data, reported in the results' quality fields.
 The command line turns ``InputError`` into one line naming the file and the
 problem, and exit code 2; it never shows a traceback for these. A
 ``MissingExtraError`` is one line too, naming the extra to install, and exit 2.
+``printable`` and ``error_line`` make any text or error one printable line (the
+errors above, the batch's errors table, what the command line prints).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import unicodedata
 from pathlib import Path
 
 from firmware_protocol import ProtocolError
@@ -56,6 +59,44 @@ __all__ = [
 ]
 
 
+def printable(text: object) -> str:
+    """``text`` with every control character shown as an escape (``ESC`` -> ``\\x1b``, ``CR`` -> ``\\r``).
+
+    For text that comes from a file (metadata, names, error details) on its
+    way to a terminal or a table: an escape sequence in a subject id must not
+    recolour, move the cursor or rewrite a line, and a carriage return must not
+    hide what came before it. What Python counts as not printable is escaped:
+    the C0 and C1 controls, DEL, and the invisible format characters (the
+    bidirectional overrides that reorder what a terminal shows, the line and
+    paragraph separators). Tabs and spaces (no-break ones too) are kept;
+    newlines are escaped (one item, one line). Letters of any script are
+    unchanged.
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char == "\t" or char.isprintable() or unicodedata.category(char) == "Zs":
+            out.append(char)
+        elif char in "\n\r":
+            out.append("\\n" if char == "\n" else "\\r")
+        elif ord(char) < 0x100:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) < 0x10000:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return "".join(out)
+
+
+def error_line(error: BaseException) -> str:
+    """An error as one printable line: the first non-empty line of its message (a library's may run to several:
+    the rest is detail), or its type's name when it has none."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    return printable(lines[0]) if lines else type(error).__name__
+
+
 class InsoleError(Exception):
     """Base class of every error insole raises on purpose."""
 
@@ -68,17 +109,11 @@ class InputError(InsoleError):
 
     def __init__(self, path: str | Path, problem: str) -> None:
         self.path = Path(path)
-        self.problem = _one_line(problem)
-        super().__init__(f"{self.path}: {self.problem}")
+        # one printable line whatever a reader library put in it (pyarrow's message for a damaged page carried a
+        # raw 0x0F byte of the file into the error and the batch's errors table)
+        self.problem = printable(problem)
+        super().__init__(f"{printable(self.path)}: {self.problem}")
 
-
-def _one_line(text: str) -> str:
-    """``text`` as one printable line: a reader library's message can carry a line break or a raw byte of the
-    file (pyarrow's did: 0x0F), which would break the one-line error and the errors table it lands in. Breaks and
-    tabs become spaces, other unprintable characters their escape (\\x0f)."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else " " if ch in "\n\r\t" else f"\\x{ord(ch):02x}" for ch in text)
 
 
 class UnknownFormatError(InputError):

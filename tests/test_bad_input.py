@@ -179,14 +179,18 @@ def test_recover_of_something_that_is_not_a_stream(tmp_path: Path) -> None:
 
 def test_an_input_error_is_one_printable_line_whatever_the_reader_library_said() -> None:
     """A new user's finding (session 11): pyarrow's message for a damaged page carried a raw byte of the file
-    (0x0F) into the one-line error and the batch's errors table. Breaks and tabs become spaces, other unprintable
-    characters their escape; printable text (units, accents) stays as it was."""
+    (0x0F) into the one-line error and the batch's errors table. Unprintable characters (line breaks too) become
+    their escape, in the path as in the problem; printable text (tabs, units, accents) stays as it was."""
     from insole import MalformedFileError
+    from insole._errors import error_line
 
-    error = MalformedFileError("walk.parquet", "Couldn't deserialize thrift: \x0f\nat byte 12\tof ±5 kPa, é")
-    assert str(error) == "walk.parquet: Couldn't deserialize thrift: \\x0f at byte 12 of ±5 kPa, é"
-    assert error.problem == "Couldn't deserialize thrift: \\x0f at byte 12 of ±5 kPa, é"
-    assert str(error).isprintable()
+    error = MalformedFileError("a\nwalk.parquet", "Couldn't deserialize thrift: \x0f\nat byte 12\tof ±5 kPa, é")
+    assert str(error) == "a\\nwalk.parquet: Couldn't deserialize thrift: \\x0f\\nat byte 12\tof ±5 kPa, é"
+    assert error.problem == "Couldn't deserialize thrift: \\x0f\\nat byte 12\tof ±5 kPa, é"
+    assert "\n" not in str(error)
+    # any other error, as the batch's errors table takes it: its first line, printable
+    assert error_line(ValueError("\n  bad value \x1b[31m \nthe detail")) == "bad value \\x1b[31m"
+    assert error_line(ValueError()) == "ValueError"
 
 
 def test_a_byte_flipped_inside_a_compressed_page_is_refused_not_decoded(tmp_path: Path) -> None:

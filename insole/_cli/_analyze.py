@@ -344,7 +344,11 @@ def _fmt(value: float, spec: str) -> str:
     if not (isinstance(value, (int, float)) and math.isfinite(value)):
         return "-"
     text = format(value, spec)
-    return text if text.lstrip("+-").strip("0.") else format(0.0, spec)
+    try:
+        rounds_to_zero = float(text.strip().rstrip("%")) == 0
+    except ValueError:  # a format whose text is no number (none used here): as it is
+        return text
+    return format(0.0, spec) if rounds_to_zero else text
 
 
 def _flag_text(flags: list[dict]) -> str:

@@ -14,12 +14,11 @@ import argparse
 import errno
 import os
 import tempfile
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from insole._errors import InputError, OutputError
+from insole._errors import InputError, OutputError, printable
 from insole._output import atomic_path, check_target, same_file
 
 __all__ = ["FORCE_HELP", "add_force_option", "atomic_path", "check_outputs", "printable", "write_recording"]
@@ -99,32 +98,3 @@ def write_recording(recording: Any, out: PathLike, *, force: bool) -> Path:
     return Path(out)
 
 
-def printable(text: object) -> str:
-    """``text`` with every control character shown as an escape (``ESC`` -> ``\\x1b``, ``CR`` -> ``\\r``).
-
-    For text that comes from a file (metadata, names, error details) on its
-    way to a terminal: an escape sequence in a subject id must not recolour,
-    move the cursor or rewrite a line, and a carriage return must not hide
-    what came before it. What Python counts as not printable is escaped: the
-    C0 and C1 controls, DEL, and the invisible format characters (the
-    bidirectional overrides that reorder what a terminal shows, the line and
-    paragraph separators). Tabs and spaces (no-break ones too) are kept;
-    newlines are escaped (one item, one line). Letters of any script are
-    unchanged.
-    """
-    text = str(text)
-    if text.isprintable():
-        return text
-    out = []
-    for char in text:
-        if char == "\t" or char.isprintable() or unicodedata.category(char) == "Zs":
-            out.append(char)
-        elif char in "\n\r":
-            out.append("\\n" if char == "\n" else "\\r")
-        elif ord(char) < 0x100:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) < 0x10000:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    return "".join(out)

@@ -88,7 +88,8 @@ class BatchCache:
         strides = None
         if need_strides:
             try:
-                strides = pd.read_parquet(strides_path)
+                # a damaged page fails its checksum (OSError): the recording is analysed again
+                strides = pd.read_parquet(strides_path, page_checksum_verification=True)
             except (OSError, ValueError, ImportError):
                 return None
         return row, strides
@@ -100,7 +101,7 @@ class BatchCache:
         row_path.parent.mkdir(parents=True, exist_ok=True)
         if strides is not None:
             tmp = strides_path.with_name(f"{strides_path.name}.{os.getpid()}.tmp")
-            strides.to_parquet(tmp, index=False)
+            strides.to_parquet(tmp, index=False, write_page_checksum=True)
             os.replace(tmp, strides_path)
         tmp = row_path.with_name(f"{row_path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(dict(row), allow_nan=True), encoding="utf-8")

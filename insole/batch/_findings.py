@@ -37,6 +37,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from insole._errors import error_line
+
 __all__ = ["finding_columns", "finding_codes", "findings_provenance", "finding_text", "CONFIDENCE_ORDER",
            "SEVERITY_ORDER", "FLAGGED", "NOT_FLAGGED"]
 
@@ -100,7 +102,7 @@ def finding_columns(analysis: Any, recording: Any) -> dict[str, Any]:
         for code in codes:
             columns[f"finding_{code}"] = None
         columns["findings"] = None
-        columns["findings_status"] = f"failed: {type(error).__name__}: {_one_line(error)}"
+        columns["findings_status"] = f"failed: {type(error).__name__}: {error_line(error)}"
         return columns
     for skipped in result.not_assessed:
         columns[f"finding_{skipped.code}"] = None
@@ -128,6 +130,3 @@ def _rank(order: tuple[str, ...], word: str) -> int:
     return order.index(word) if word in order else -1
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from insole._digest import file_sha256, recording_bytes_sha256
-from insole._errors import InputError, MissingExtraError, OutputError, UnknownFormatError
+from insole._errors import InputError, MissingExtraError, OutputError, UnknownFormatError, error_line
 from insole._output import atomic_path, check_target, same_file
 from insole._recording_format import META_KEY
 from insole._subject_tables import SUBJECT_TABLES
@@ -577,7 +577,7 @@ def _write_parquet(frame: pd.DataFrame, path: Path, provenance: Mapping[str, Any
     table = table.replace_schema_metadata(metadata)
     try:
         with atomic_path(path, force=force) as temporary:
-            pq.write_table(table, temporary, compression="zstd")
+            pq.write_table(table, temporary, compression="zstd", write_page_checksum=True)
     except OSError as error:
         raise OutputError(path, f"cannot be written ({error.strerror or error})") from None
 
@@ -596,15 +596,12 @@ def read_cohort(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     if not path.is_file():
         raise InputError(path, "no such file")
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(path, page_checksum_verification=True)
     except (pa.ArrowException, OSError) as error:
-        raise InputError(path, f"is not a readable Parquet file ({_first_line(error)})") from None
+        raise InputError(path, f"is not a readable Parquet file ({error_line(error)})") from None
     raw = (table.schema.metadata or {}).get(METADATA_KEY)
     if raw is None:
         raise InputError(path, "is not a cohort table written by 'insole batch' (no insole.batch metadata)")
     return table.to_pandas(), json.loads(raw)
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

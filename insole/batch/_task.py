@@ -104,9 +104,6 @@ def _float(value: Any) -> float:
     return value if math.isfinite(value) else float("nan")
 
 
-def _one_line(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
 
 
 def error_record(path: str, format_name: str | None, error_type: str, reason: str, stage: str) -> dict[str, Any]:
@@ -123,7 +120,7 @@ def error_record(path: str, format_name: str | None, error_type: str, reason: st
 
 def analyse_job(job: Job) -> dict[str, Any]:
     """Open, analyse and summarise one recording; never raises (see the module docstring)."""
-    from insole._errors import InputError, InsoleError
+    from insole._errors import InputError, InsoleError, error_line
     from insole.analysis import AnalysisParams, analyze
     from insole.io import load
 
@@ -140,11 +137,12 @@ def analyse_job(job: Job) -> dict[str, Any]:
     except InputError as error:
         return {"ok": False, "error": error_record(job.path, job.format, type(error).__name__, error.problem, stage)}
     except InsoleError as error:
-        return {"ok": False, "error": error_record(job.path, job.format, type(error).__name__, _one_line(error), stage)}
+        reason = error_line(error)
+        return {"ok": False, "error": error_record(job.path, job.format, type(error).__name__, reason, stage)}
     except MemoryError:
         return {"ok": False, "error": error_record(job.path, job.format, "MemoryError", "out of memory", stage)}
     except Exception as error:  # noqa: BLE001 - an unforeseen failure is reported, and the batch goes on
-        reason = f"unexpected {type(error).__name__} while {stage.rstrip('e')}ing: {_one_line(error)}"
+        reason = f"unexpected {type(error).__name__} while {stage.rstrip('e')}ing: {error_line(error)}"
         return {"ok": False, "error": error_record(job.path, job.format, type(error).__name__, reason, stage)}
     row["analysis_time_s"] = time.perf_counter() - started
     row["worker"] = f"{socket.gethostname()}:{os.getpid()}"

@@ -244,7 +244,10 @@ def _write_parquet_table(table: pd.DataFrame, name: str, path: Path) -> None:
 
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     ours = json.dumps({"table": name, "writer": f"insole {__version__}"}).encode()
-    pq.write_table(arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), TABLE_KEY: ours}), path)
+    # a CRC-32 per page, as our recordings carry (a reader that asks, pyarrow's page_checksum_verification, finds
+    # a damaged page)
+    pq.write_table(arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), TABLE_KEY: ours}), path,
+                   write_page_checksum=True)
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, *,
