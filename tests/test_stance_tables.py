@@ -200,6 +200,13 @@ def test_column_mean_sd_with_missing_values_in_a_few_columns_only() -> None:
         assert np.array_equal(mean, expected[0], equal_nan=True), m
         assert np.array_equal(sd, expected[1], equal_nan=True), m
         assert (m == 1 or np.isinf(mean[7])) and not np.isnan(mean[1:7]).any()
+        # one column with missing values only (alone, numpy would sum it in another order than within the array)
+        rows = rng.normal(size=(m, 101)) * 30.0 + 50.0
+        rows[rng.random(m) < 0.3, 40] = np.nan
+        expected = _finite_values_mean_sd(rows)
+        mean, sd = _column_mean_sd_inplace(rows.copy())
+        assert np.array_equal(mean, expected[0], equal_nan=True), m
+        assert np.array_equal(sd, expected[1], equal_nan=True), m
 
 
 def test_first_crossing_up_to_a_column_equals_the_one_within_that_columns_mask() -> None:

@@ -627,7 +627,12 @@ def _column_mean_sd_inplace(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # finite values. Each column's numbers are its own (the sums run down each column, row after row), so a column
     # gives the same numbers in any set of columns; and a column of finite values the same by either way
     odd = np.flatnonzero(~np.isfinite(total))
-    apart = _finite_column_mean_sd(np.take(rows, odd, axis=1)) if odd.size else None  # (np.take: C order)
+    apart = None
+    if odd.size:
+        # (np.take: C order. One column alone is taken twice: numpy sums a single column, contiguous, pairwise, where
+        # it sums the columns of a wider array row after row; the second copy is dropped)
+        taken = _finite_column_mean_sd(np.take(rows, odd if odd.size > 1 else np.repeat(odd, 2), axis=1))
+        apart = (taken[0][:odd.size], taken[1][:odd.size])
     # every other column: the steps of rows.mean(axis=0) and rows.std(axis=0, ddof=1) (numpy's own: the column sums
     # over the count, then the squared deviations from that mean summed over the count less one), the deviations
     # taken in ``rows`` rather than in a copy (the odd columns' numbers there are replaced below)
