@@ -245,11 +245,13 @@ def _outside(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     return _padding_mask(np.asarray(stops, dtype=np.int64) - np.asarray(starts, dtype=np.int64))
 
 
-def _padding_mask(lengths: np.ndarray) -> np.ndarray:
+def _padding_mask(lengths: np.ndarray, width: int | None = None) -> np.ndarray:
     """``np.arange(lengths.max())[None, :] >= lengths[:, None]``, True past each row's length: row ``k`` is row
     ``lengths[k]`` (clipped to the table) of one small triangular table, gathered whole (a broadcast comparison
-    runs its inner loop once per short row: 2-3x the time for a foot's contacts)."""
-    width = max(int(lengths.max()), 0) if lengths.size else 0
+    runs its inner loop once per short row: 2-3x the time for a foot's contacts). ``width``: of the rows, if not
+    the longest length."""
+    if width is None:
+        width = max(int(lengths.max()), 0) if lengths.size else 0
     table = np.arange(width)[None, :] >= np.arange(width + 1)[:, None]  # row j: True from column j on
     return table[np.clip(lengths, 0, width)]
 
@@ -301,6 +303,18 @@ def gradient_of_intervals(values: np.ndarray, starts: np.ndarray, stops: np.ndar
     lengths = stops - starts
     if starts.size == 0:
         return np.zeros(0)
+    width = int(lengths.max())
+    if starts[0] >= 1 and stops[-1] <= n - 1 and width <= _SHORT_INTERVAL:
+        # short intervals away from the recording's ends (a foot's rises): each interval and a neighbour either
+        # side as one row (interval_windows: rows gathered where they lie, no index per sample); laid end to end,
+        # sample j of row k sits at k (width + 2) + j + 1 with its neighbours 1 either side: one difference of
+        # the whole array shifted by 2, then the rows' own samples taken in row order
+        rows = interval_windows(values, starts - 1, stops + 1, fill=0.0, index=(None, _padding_mask(lengths + 2)))
+        flat = rows.reshape(-1)
+        out = np.zeros(flat.size)
+        np.subtract(flat[2:], flat[:-2], out=out[:-2])
+        out /= 2.0
+        return out[~_padding_mask(lengths, width + 2).reshape(-1)]
     # the samples' positions by one cumulative sum of their steps: 1 within an interval, the jump over the
     # stretch between two intervals at an interval's first sample
     position = np.ones(int(lengths.sum()), dtype=np.int64)
