@@ -128,11 +128,12 @@ def stance_features_and_statistics(
     timing: Mapping[str, FootTiming],
     body_weight: float,
     params: AnalysisParams,
+    stretches: Stretches | None = None,
 ) -> tuple[StanceFeatures, FootStatistics]:
     """``stance_features`` and ``foot_statistics`` of its stride table at once: the statistics read from the numpy
     columns the stride table is made of (the same numbers, without pandas' selection and copies of the table)."""
     stride_columns: dict[str, Any] = {}
-    found = stance_features(recording, side, loads, contacts, timing, body_weight, params,
+    found = stance_features(recording, side, loads, contacts, timing, body_weight, params, stretches=stretches,
                             stride_columns=stride_columns)
     return found, foot_statistics(found.strides, columns=stride_columns)
 
