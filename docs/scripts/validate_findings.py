@@ -403,9 +403,11 @@ def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] 
         "number of controls, docs/report.md rule 2), as the cadence and speed norms already were: the normal "
         "quantile holds for a spread known exactly and let 0.8 % of healthy people past a limit meant for 0.5 % "
         "with 36 controls. Found while looking at JuCo14_01 (its +11.0 share points against a limit of 10.5, "
-        "now 11.2: a thin margin, stated as such), applied to every such limit alike: 4 of 46, the figure above; "
-        "the known-answer changes below lost a little (furthest patient: 93 % to 89 %), Parkinson's with any "
-        "finding 29 to 28 of 55.",
+        "now 11.2: a thin margin, stated as such), applied to every such limit alike, with the degrees of "
+        "freedom each fit leaves (a review's simulation checked each limit's rate): 4 of 46, the figure above. "
+        "Parkinson's with any finding 29 to 28 of 55; the known-answer changes below 48 / 62 / 93 % to 47 / 59 / "
+        "91 %, not like for like: JuCo14_01, now without a finding of its own, joined the walks changed (32 to 33) "
+        "and the left/right alternation of every walk after it in the list flipped.",
         "* The minimal detectable changes (MDC95) come from 20 same-day pairs (7 controls, 13 Parkinson's) of the Ga "
         "study; each of those 20 people is judged with the MDC95 of the other 19 pairs (leave one pair out, as in "
         "the baseline section below), everyone else with the stored one.",
