@@ -1026,10 +1026,12 @@ def _row_first_or_last_true(hit: np.ndarray, last: bool) -> tuple[np.ndarray, np
         if last:
             return seen, width - 1 - np.argmax(hit[:, ::-1], axis=1)
         return seen, np.argmax(hit, axis=1)
-    packed = np.packbits(hit, axis=1, bitorder="little")  # (m, width / 8 rounded up): bit j of byte j // 8
-    words = np.zeros((m, 8), dtype=np.uint8)
-    words[:, :packed.shape[1]] = packed
-    bits = words.view("<u8")[:, 0]  # each row's bits as one little-endian integer below 2^52
+    # each row widened to 64 columns, the whole packed as one flat array (8 bytes a row: column j as bit j of
+    # the row's little-endian integer, below 2^52); packbits along the rows' axis would hold the GIL (numpy
+    # releases it by the length of the packed axis, here a few bytes)
+    wide = np.zeros((m, 64), dtype=bool)
+    wide[:, :width] = hit
+    bits = np.packbits(wide, bitorder="little").view("<u8")
     seen = bits != 0
     if not last:
         bits &= ~bits + np.uint64(1)  # (in place: the lowest set bit alone, x & -x)
