@@ -224,8 +224,12 @@ def interval_windows(values: np.ndarray, starts: np.ndarray, stops: np.ndarray, 
             np.copyto(gather, 0, where=outside)
         windows = values[gather].astype(float, copy=False)  # cut, then converted: the same values
     else:
-        # the (n - width + 1, width) rows of a sliding window over values, as a strided view (no copy)
-        rows = np.lib.stride_tricks.as_strided(values, (n - width + 1, width), values.strides * 2, writeable=False)
+        # the (n - width + 1, width) rows of a sliding window over values, as a strided view (no copy; only read).
+        # (Made by the array constructor over a contiguous array: as_strided's Python set-up took 5 us a call)
+        shape = (n - width + 1, width)
+        rows = (np.ndarray(shape, values.dtype, buffer=values, strides=values.strides * 2)
+                if values.flags.c_contiguous else
+                np.lib.stride_tricks.as_strided(values, shape, values.strides * 2, writeable=False))
         # every row read from its start moved inside the recording (one gather: an interval near the recording's
         # end is the usual case, not the exception); the few rows whose start moved read again through the index
         inside = np.clip(starts, 0, n - width)
