@@ -48,9 +48,9 @@ from insole.analysis._prepare import FootLoads, check_sensors, foot_loads, remov
 from insole.analysis._quality import foot_quality
 from insole.analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents
 from insole.analysis._session import PLAUSIBLE_LOAD_TO_BODY_WEIGHT, BodyWeight, body_weight, summarise
-from insole.analysis._stance import StanceFeatures, stance_features
+from insole.analysis._stance import StanceFeatures, stance_features_and_statistics
 from insole.analysis._strides import FootTiming, exclude_out_of_step, foot_timing
-from insole.analysis._summary import FootStatistics, foot_statistics
+from insole.analysis._summary import FootStatistics
 
 __all__ = ["analyze_recording"]
 
@@ -86,14 +86,17 @@ def analyze_recording(recording: Recording, params: AnalysisParams, owned: bool)
     uncalibrated = _uncalibrated(recording, loads)
 
     def features_of(side: str) -> tuple[StanceFeatures, FootStatistics, dict[str, Any], FootEvents]:
-        found = stance_features(recording, side, loads[side], contacts[side], timing, weight.value, params)
+        # the stride statistics from the columns the stride table is made of (the same numbers as
+        # foot_statistics(found.strides), without pandas' selection of the table)
+        found, statistics = stance_features_and_statistics(recording, side, loads[side], contacts[side], timing,
+                                                           weight.value, params)
         # the foot's stride statistics, quality and event table on its own thread (what the summary and the
         # assembly take of this foot alone, made while the other foot works)
         quality = foot_quality(loads[side], contacts[side], timing[side], params,
                                _foot_notes(recording, loads[side], found, weight, uncalibrated),
                                layout=recording.layout)
         events = _foot_events(timing[side], contacts[side], found.steps)
-        return found, foot_statistics(found.strides), quality, events
+        return found, statistics, quality, events
 
     done = dict(zip(recording.sides, _per_side(features_of, recording, parallel=not owned)))
     features = {side: found[0] for side, found in done.items()}
