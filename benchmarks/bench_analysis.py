@@ -382,7 +382,9 @@ def render(found: dict[str, Any]) -> str:
         f"the recording's Parquet: {found['parquet_mb']['hour']:.0f} MB | {_verdict(hour['json_mb'], 'hour_json_mb')}"
         f" MB | |",
         f"| 1 h analysis core (`analyze` on the loaded recording, warm, median of {len(core['hour']['walls'])}) | "
-        f"{statistics.median(core['hour']['walls']):.2f} s (CPU {statistics.median(core['hour']['cpus']):.2f} s; "
+        f"{statistics.median(core['hour']['walls']):.3f} s (the runs in order: "
+        f"{', '.join(f'{w:.3f}' for w in core['hour']['walls'])} s; "
+        f"CPU {statistics.median(core['hour']['cpus']):.2f} s; "
         f"traced peak {core['hour']['traced_mib']:.0f} MiB, the recording {core['hour']['recording_mib']:.0f} MiB) | "
         f"numpy floor (3 passes over both feet): {statistics.median(core['hour']['floor']):.3f} s | "
         f"{_verdict(statistics.median(core['hour']['walls']), 'core_s')} s | {core['hour']['load']} |",
