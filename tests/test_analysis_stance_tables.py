@@ -102,8 +102,11 @@ def test_prefix_table_rows_equal_comparing_the_column_index() -> None:
     from insole.analysis._force import _prefix_tables, _rows_of
 
     rng = np.random.default_rng(5)
-    for width in (1, 2, 7, 70, 300):
-        before, after = _prefix_tables(width)
+    # with the tables (as many rows as the width, or more) and without (a few rows of a width whose table would be
+    # large: the columns compared with each row's value instead)
+    for width, rows in ((1, None), (2, None), (7, None), (70, None), (300, None), (300, 3), (5000, 500)):
+        before, after = _prefix_tables(width, rows)
+        assert isinstance(before, np.ndarray) == (rows is None)
         t = rng.integers(0, width + 1, size=500)
         t[:2] = (0, width)  # both ends
         column = np.arange(width)[None, :]
@@ -252,3 +255,22 @@ def test_statistics_from_the_stride_columns_equal_those_of_the_stride_table(walk
     # without the stride table's own arrays (its rows joined by pandas, say): the statistics of the table
     empty = foot_statistics(alone.strides, columns={})
     assert np.array_equal(empty.mean, foot_statistics(alone.strides).mean, equal_nan=True)
+
+
+def test_row_masks_of_a_few_long_intervals_need_no_table_of_the_width_squared() -> None:
+    """A (width + 1, width) table serves many short rows; a few rows of a recording's length (standing, an argmax
+    over long intervals) asked it for width^2 bytes (149 GiB for 400,000 samples, found by the test suite). The
+    masks are the same either way."""
+    import tracemalloc
+
+    from insole.analysis._segments import _padding_mask
+
+    lengths = np.array([0, 3, 399_999, 400_000, 123_456])
+    tracemalloc.start()
+    mask = _padding_mask(lengths)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert np.array_equal(mask, np.arange(400_000)[None, :] >= lengths[:, None])
+    assert peak < 4 * mask.nbytes  # the rows themselves and a little; not 400,001 x 400,000 cells
+    short = np.random.default_rng(9).integers(0, 150, size=3000)
+    assert np.array_equal(_padding_mask(short), np.arange(short.max())[None, :] >= short[:, None])

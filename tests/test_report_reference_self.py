@@ -145,7 +145,7 @@ def test_a_control_is_judged_against_the_other_controls(shared_data: Path):
     others = used.foot["stance_s"].values
     assert len(others) == 36 and row.real_range == (min(others), max(others))
     assert "(range of 36 people, each the mean of both feet)" in row.reference
-    assert "of the 36 controls' spread" in report.methods
+    assert "taken together beyond the 36 controls' spread" in report.methods
     # another walk of the same person (same day): judged against the same 36
     second = shared_data / "gaitpdb-cohort" / "GaCo06_02.txt"
     other = build_report(load(second), path=second).to_dict()["reference_status"]

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from insole.analysis._segments import interval_windows, nan_to_num_inplace
+from insole.analysis._segments import interval_windows, nan_to_num_inplace, small_table
 
 __all__ = ["FeatureWork", "StanceGrid", "force_features", "normalised_curves", "stance_grid", "valley_ratio"]
 
@@ -51,7 +51,7 @@ def force_features(
     # rows of two small tables (the row t: the columns before t, or from t) gathered into a work array, where comparing
     # a column index with a number a row took ~8x as long (a (1, L) by (m, 1) broadcast). Every row index lies in
     # [0, L]: the stances' lengths and halves are at most the windows' width L, the peaks' indices below it
-    before, after = _prefix_tables(windows.shape[1])
+    before, after = _prefix_tables(windows.shape[1], windows.shape[0])
     # one (m, L) float and two boolean work arrays for every step below (each step's array was a new one): ``values``
     # holds the windows with the samples a step must not pick set to -inf / inf / 0, ``mask`` and ``inside`` the
     # samples it may
@@ -115,17 +115,33 @@ def force_features(
     return out
 
 
-def _prefix_tables(width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two (width + 1, width) boolean tables: row t of the first is True at the columns before t, of the second at
-    the columns from t on."""
+class _Prefixes(NamedTuple):
+    """Row t of ``before``: True at the columns before t; of ``after``: from t on (``width`` columns, t in [0,
+    width]). Two lookup tables gathered row by row where they are small (``small_table``); else the columns are
+    compared with t row by row's value, the same booleans."""
+
+    before: np.ndarray | int
+    after: np.ndarray | int
+
+
+def _prefix_tables(width: int, rows: int | None = None) -> _Prefixes:
+    """The two tables for ``width`` columns (``rows``: how many rows they will serve; None: as many as the width), or
+    the width alone where a table would be too large for them (``_rows_of`` then compares)."""
+    if not small_table(width, width + 1 if rows is None else rows):
+        return _Prefixes(-width, width)
     before = np.less(np.arange(width)[None, :], np.arange(width + 1)[:, None])
-    return before, ~before
+    return _Prefixes(before, ~before)
 
 
-def _rows_of(table: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _rows_of(table: np.ndarray | int, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``table[rows]`` written into ``out`` (its shape); every index of ``rows`` lies inside the table (mode "clip"
-    takes the rows in place, where "raise" would copy ``out`` first; nothing is clipped)."""
-    return np.take(table, rows, axis=0, out=out, mode="clip")
+    takes the rows in place, where "raise" would copy ``out`` first; nothing is clipped). A table that is a width
+    (``_prefix_tables``: negative for "before", positive for "after") is the comparison of the columns with rows."""
+    if isinstance(table, np.ndarray):
+        return np.take(table, rows, axis=0, out=out, mode="clip")
+    columns = np.arange(abs(table))[None, :]
+    compare = np.less if table < 0 else np.greater_equal
+    return compare(columns, np.asarray(rows)[:, None], out=out)
 
 
 def _kept(windows: np.ndarray, keep: np.ndarray, other: float, work: np.ndarray) -> np.ndarray:

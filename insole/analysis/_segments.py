@@ -256,8 +256,21 @@ def _padding_mask(lengths: np.ndarray, width: int | None = None) -> np.ndarray:
     the longest length."""
     if width is None:
         width = max(int(lengths.max()), 0) if lengths.size else 0
+    if not small_table(width, lengths.size):  # a few long intervals (standing, a long recording): the comparison
+        return np.arange(width)[None, :] >= np.clip(lengths, 0, width)[:, None]
     table = np.arange(width)[None, :] >= np.arange(width + 1)[:, None]  # row j: True from column j on
     return table[np.clip(lengths, 0, width)]
+
+
+# A (width + 1, width) lookup table of row masks serves many short rows; it grows with the square of the width, so it
+# is used only while it holds at most this many cells and no more rows than it serves (a few long intervals, as
+# standing or a whole recording makes, would otherwise ask for width^2 bytes: 149 GiB for 400,000 samples)
+_TABLE_CELLS = 1 << 22
+
+
+def small_table(width: int, rows: int) -> bool:
+    """Whether a (width + 1, width) table of row masks is worth making for ``rows`` rows (see ``_TABLE_CELLS``)."""
+    return (width + 1) * width <= _TABLE_CELLS and width + 1 <= max(rows, 1) * 4
 
 
 def all_finite(values: np.ndarray) -> bool:

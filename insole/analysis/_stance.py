@@ -21,7 +21,6 @@ from insole.analysis._events import Contacts
 from insole.analysis._force import (
     FeatureWork,
     StanceGrid,
-    _prefix_tables,
     force_features,
     normalised_curves,
     stance_grid,
@@ -35,7 +34,7 @@ from insole.analysis._regions import (
     sensor_table,
     stance_reductions,
 )
-from insole.analysis._segments import all_finite, interval_windows, window_index
+from insole.analysis._segments import _padding_mask, all_finite, interval_windows, window_index
 from insole.analysis._strides import FootTiming, bilateral_timing
 from insole.analysis._summary import FootStatistics, foot_statistics
 
@@ -278,8 +277,9 @@ def _window_index(a: np.ndarray, b: np.ndarray, width: int) -> tuple[None, np.nd
     a sliding view; ``interval_windows`` makes an index at this width only where it needs one)."""
     if a.size == 0:
         return None, window_index(a, b)[1]
-    # (row t of the table: True from column t on; gathered, not a (1, width) by (m, 1) broadcast comparison)
-    return None, np.take(_prefix_tables(width)[1], b - a, axis=0)
+    # (row t of a table, True from column t on, gathered rather than a (1, width) by (m, 1) broadcast comparison,
+    # where the table is small: ``_padding_mask``)
+    return None, _padding_mask(b - a, width)
 
 
 def _cop_of_stances(positive_load_t: np.ndarray, layout: SensorLayout, force: np.ndarray, min_force: float,
