@@ -175,7 +175,7 @@ def _zero_phase_1d(m: _BlockMatrices, x: np.ndarray, edge: int, out: np.ndarray 
     # copied and then shifted: the same differences.)
     start = float(flat[0])
     flat[:edge] -= start
-    np.subtract(x, start, out=flat[edge : edge + n])
+    np.subtract(x, start, out=flat[edge : edge + n], dtype=np.float64)  # (in float64 whatever x's dtype)
     flat[edge + n : n_ext] -= start
     _causal(m, work)
     # Backward: the same on the forward output reversed, started from the steady state of its last value; the

@@ -1075,8 +1075,9 @@ def _weighted_row_medians(values: np.ndarray, weights: np.ndarray) -> tuple[np.n
         for j in range(k):  # one step per sensor
             row = values[j]
             # (counted as a sum of a mask: np.count_nonzero keeps the GIL, which the other foot's thread waits for)
-            settled[j] = bool(row.view(np.uint32).max() <= _POSITIVE_INF_BITS) and (
-                width - int(np.add.reduce(row > 0, dtype=np.intp)) > half)
+            # (only with a positive finite weight: +0.0 times a negative or infinite one is -0.0 or NaN)
+            settled[j] = bool(0 < weights[j] < np.inf) and bool(row.view(np.uint32).max() <= _POSITIVE_INF_BITS) \
+                and (width - int(np.add.reduce(row > 0, dtype=np.intp)) > half)
     pressure = np.zeros(k, dtype=values.dtype)
     load = np.zeros(k, dtype=np.result_type(values.dtype, weights.dtype))
     rest = np.flatnonzero(~settled)
@@ -1112,15 +1113,16 @@ def _writable_rows(values: np.ndarray) -> np.ndarray | None:
 
 def _sum_rows(rows: np.ndarray, out: np.ndarray | None = None, plain: np.ndarray | None = None) -> np.ndarray:
     """``rows.sum(axis=0, dtype=np.float64)`` of a (rows, samples) array, the same numbers (each sample's values
-    added in row order, from the first row's), a row at a time: faster than numpy's reduction over the first axis,
-    which casts through a buffer. ``out``: float64 (samples,) to write it in (it may hold anything). ``plain``:
-    (rows,) bools to set to ``_plain_row`` of each row, taken while the row is in cache."""
+    added in row order, from +0.0 plus the first row's: a sample whose readings are all -0.0 sums to +0.0, as
+    numpy's does), a row at a time: faster than numpy's reduction over the first axis, which casts through a
+    buffer. ``out``: float64 (samples,) to write it in (it may hold anything). ``plain``: (rows,) bools to set to
+    ``_plain_row`` of each row, taken while the row is in cache."""
     k, n = rows.shape
     summed = np.empty(n, dtype=np.float64) if out is None else out
     if k == 0:
         summed[:] = 0.0
         return summed
-    summed[:] = rows[0]
+    np.add(rows[0], 0.0, out=summed)  # (+0.0 + x: x, but -0.0 becomes +0.0, as numpy's sum starts from +0.0)
     for j in range(k):  # one step per sensor
         if j:
             np.add(summed, rows[j], out=summed)
@@ -1146,7 +1148,7 @@ def _weighted_rows_and_sum(rows: np.ndarray, weights: np.ndarray) -> tuple[np.nd
     for j in range(k):  # one step per sensor
         np.multiply(rows[j], weights[j], out=product[j])
         if j == 0:
-            summed[:] = product[0]
+            np.add(product[0], 0.0, out=summed)  # (from +0.0, as numpy's sum: -0.0 becomes +0.0)
         else:
             np.add(summed, product[j], out=summed)
     return product, summed
@@ -1168,7 +1170,7 @@ def _copied_rows_and_sum(values: np.ndarray, plain: np.ndarray | None = None) ->
     for j in range(k):  # one step per sensor
         copied[j] = rows[j]  # (float32 as np.array(values.T, dtype=np.float32) makes it)
         if j == 0:
-            summed[:] = copied[0]
+            np.add(copied[0], 0.0, out=summed)  # (from +0.0, as numpy's sum: -0.0 becomes +0.0)
         else:
             np.add(summed, copied[j], out=summed)
         if plain is not None:
