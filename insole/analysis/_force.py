@@ -115,30 +115,39 @@ def force_features(
     return out
 
 
+class _Comparison(NamedTuple):
+    """A row mask made by comparing the column index with each row's value (``compare(columns, t)``) where the
+    lookup table of ``_prefix_tables`` would be too large."""
+
+    width: int
+    compare: np.ufunc
+
+
 class _Prefixes(NamedTuple):
     """Row t of ``before``: True at the columns before t; of ``after``: from t on (``width`` columns, t in [0,
-    width]). Two lookup tables gathered row by row where they are small (``small_table``); else the columns are
-    compared with t row by row's value, the same booleans."""
+    width]). Two lookup tables gathered row by row where they are small (``small_table``); else comparisons
+    (``_Comparison``), the same booleans."""
 
-    before: np.ndarray | int
-    after: np.ndarray | int
+    before: np.ndarray | _Comparison
+    after: np.ndarray | _Comparison
 
 
 def _prefix_tables(width: int, rows: int | None = None) -> _Prefixes:
     """The two tables for ``width`` columns (``rows``: how many rows they will serve; None: as many as the width), or
-    the width alone where a table would be too large for them (``_rows_of`` then compares)."""
+    comparisons where a table would be too large for them."""
     if not small_table(width, width + 1 if rows is None else rows):
-        return _Prefixes(-width, width)
+        return _Prefixes(_Comparison(width, np.less), _Comparison(width, np.greater_equal))
     before = np.less(np.arange(width)[None, :], np.arange(width + 1)[:, None])
     return _Prefixes(before, ~before)
 
 
-def _rows_of(table: np.ndarray | int, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _rows_of(table: np.ndarray | _Comparison, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``table[rows]`` written into ``out`` (its shape); every index of ``rows`` lies inside the table (mode "clip"
-    takes the rows in place, where "raise" would copy ``out`` first; nothing is clipped). A table that is a width
-    (``_prefix_tables``: negative for "before", positive for "after") is the comparison of the columns with rows."""
-    if isinstance(table, np.ndarray):
-        return np.take(table, rows, axis=0, out=out, mode="clip")
+    takes the rows in place, where "raise" would copy ``out`` first; nothing is clipped). A ``_Comparison``
+    compares the columns with ``rows`` instead."""
+    if isinstance(table, _Comparison):
+        return table.compare(np.arange(table.width)[None, :], np.asarray(rows)[:, None], out=out)
+    return np.take(table, rows, axis=0, out=out, mode="clip")
     columns = np.arange(abs(table))[None, :]
     compare = np.less if table < 0 else np.greater_equal
     return compare(columns, np.asarray(rows)[:, None], out=out)

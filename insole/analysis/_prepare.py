@@ -1111,24 +1111,33 @@ def _writable_rows(values: np.ndarray) -> np.ndarray | None:
     return rows
 
 
-def _sum_rows(rows: np.ndarray, out: np.ndarray | None = None, plain: np.ndarray | None = None) -> np.ndarray:
-    """``rows.sum(axis=0, dtype=np.float64)`` of a (rows, samples) array, the same numbers (each sample's values
-    added in row order, from +0.0 plus the first row's: a sample whose readings are all -0.0 sums to +0.0, as
-    numpy's does), a row at a time: faster than numpy's reduction over the first axis, which casts through a
-    buffer. ``out``: float64 (samples,) to write it in (it may hold anything). ``plain``: (rows,) bools to set to
-    ``_plain_row`` of each row, taken while the row is in cache."""
+def _rows_and_sum(rows: np.ndarray, fill: Callable[[int, np.ndarray], object] | None = None,
+                  plain: np.ndarray | None = None) -> np.ndarray:
+    """The float64 sum over the rows of a (rows, samples) array, ``rows.sum(axis=0, dtype=np.float64)``'s numbers
+    (each sample's values added in row order, from +0.0 plus the first row's: a sample whose readings are all -0.0
+    sums to +0.0, as numpy's does), a row at a time: faster than numpy's reduction over the first axis, which casts
+    through a buffer. ``fill(j, rows[j])`` first writes each row (a product, a copy), so that the row is added
+    while still in cache. ``plain``: (rows,) bools to set to ``_plain_row`` of each row, taken likewise."""
     k, n = rows.shape
-    summed = np.empty(n, dtype=np.float64) if out is None else out
+    summed = np.empty(n, dtype=np.float64)
     if k == 0:
         summed[:] = 0.0
-        return summed
-    np.add(rows[0], 0.0, out=summed)  # (+0.0 + x: x, but -0.0 becomes +0.0, as numpy's sum starts from +0.0)
     for j in range(k):  # one step per sensor
-        if j:
-            np.add(summed, rows[j], out=summed)
+        row = rows[j]
+        if fill is not None:
+            fill(j, row)
+        if j == 0:
+            np.add(row, 0.0, out=summed)  # (+0.0 + x: x, but -0.0 becomes +0.0, as numpy's sum starts from +0.0)
+        else:
+            np.add(summed, row, out=summed)
         if plain is not None:
-            plain[j] = _plain_row(rows[j])
+            plain[j] = _plain_row(row)
     return summed
+
+
+def _sum_rows(rows: np.ndarray, plain: np.ndarray | None = None) -> np.ndarray:
+    """``rows.sum(axis=0, dtype=np.float64)`` of a (rows, samples) array, the same numbers (``_rows_and_sum``)."""
+    return _rows_and_sum(rows, plain=plain)
 
 
 def _plain_row(row: np.ndarray) -> bool:
@@ -1140,18 +1149,8 @@ def _plain_row(row: np.ndarray) -> bool:
 def _weighted_rows_and_sum(rows: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``rows * weights`` ((rows, samples) float32 times (rows, 1) float32) and ``_sum_rows`` of it, a row at a
     time: each row's products are added to the sum while still in cache, the same numbers from one read of them."""
-    k, n = rows.shape
-    product = np.empty((k, n), dtype=np.float32)
-    summed = np.empty(n, dtype=np.float64)
-    if k == 0:
-        summed[:] = 0.0
-    for j in range(k):  # one step per sensor
-        np.multiply(rows[j], weights[j], out=product[j])
-        if j == 0:
-            np.add(product[0], 0.0, out=summed)  # (from +0.0, as numpy's sum: -0.0 becomes +0.0)
-        else:
-            np.add(summed, product[j], out=summed)
-    return product, summed
+    product = np.empty(rows.shape, dtype=np.float32)
+    return product, _rows_and_sum(product, lambda j, row: np.multiply(rows[j], weights[j], out=row))
 
 
 def _copied_rows_and_sum(values: np.ndarray, plain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -1162,20 +1161,12 @@ def _copied_rows_and_sum(values: np.ndarray, plain: np.ndarray | None = None) ->
     if not rows.flags.c_contiguous:
         copied = _transposed_float32(values)
         return copied, _sum_rows(copied, plain=plain)
-    k, n = rows.shape
-    copied = np.empty((k, n), dtype=np.float32)
-    summed = np.empty(n, dtype=np.float64)
-    if k == 0:
-        summed[:] = 0.0
-    for j in range(k):  # one step per sensor
-        copied[j] = rows[j]  # (float32 as np.array(values.T, dtype=np.float32) makes it)
-        if j == 0:
-            np.add(copied[0], 0.0, out=summed)  # (from +0.0, as numpy's sum: -0.0 becomes +0.0)
-        else:
-            np.add(summed, copied[j], out=summed)
-        if plain is not None:
-            plain[j] = _plain_row(copied[j])
-    return copied, summed
+    copied = np.empty(rows.shape, dtype=np.float32)
+
+    def copy_row(j: int, row: np.ndarray) -> None:
+        row[...] = rows[j]  # (float32 as np.array(values.T, dtype=np.float32) makes it)
+
+    return copied, _rows_and_sum(copied, copy_row, plain)
 
 
 def _transposed_float32(values: np.ndarray) -> np.ndarray:

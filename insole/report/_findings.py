@@ -316,15 +316,21 @@ def _pattern_limit(vectors: np.ndarray, observed: np.ndarray, direction: np.ndar
     (37 people, 3 indices, 200,000 draws) flagged 1.03 % at a 1 % tail with it; t(n - k + 1) alone 1.47 %, the
     normal quantile 2.05 %."""
     n, k = vectors.shape
-    df = n - k + 1
-    if df < 1:
+    if n - k + 1 < 1:
         return math.inf
     both = np.vstack([vectors, -vectors])
     cov = both.T @ both / both.shape[0]
     weights = np.linalg.solve(cov, direction)
     u = float(weights @ observed / math.sqrt(float(direction @ weights)))
     q = max(float(observed @ np.linalg.solve(cov, observed)) - u * u, 0.0) / n
-    return prediction_sd(tail_q, n, fitted=k - 1) * math.sqrt(n / df * (1.0 + q))
+    return _pattern_limit_of(n, k, q, tail_q)
+
+
+def _pattern_limit_of(n: int, k: int, q: float, tail_q: float) -> float:
+    """``_pattern_limit``'s t(n - k + 1) x sqrt(n / (n - k + 1) x (1 + q)) for n controls, k indices and the walk's
+    q (0: a walk at the controls' centre in the other directions, the least limit)."""
+    df = n - k + 1
+    return prediction_sd(tail_q, n, fitted=k - 1) * math.sqrt(n / df * (1.0 + q)) if df >= 1 else math.inf
 
 
 def _pattern_z(vectors: np.ndarray, observed: np.ndarray, direction: np.ndarray) -> float:
@@ -1451,8 +1457,7 @@ def rules_methods_text(session: SessionMetrics, params: FindingParams | None = N
     if real and reference is not None and vectors.shape[0] >= params.min_reference_people:
         k_whole, people_whole = len(WHOLE_FOOT_INDICES), vectors.shape[0]
         # ``_pattern_limit`` for a walk at the controls' centre in the other directions (q = 0): its least value
-        z_whole = prediction_sd(params.real_reference_quantile, people_whole, fitted=k_whole - 1) * math.sqrt(
-            people_whole / (people_whole - k_whole + 1))
+        z_whole = _pattern_limit_of(people_whole, k_whole, 0.0, params.real_reference_quantile)
         load += (f"; and the left/right indices of impulse, peak force and first peak (F1) taken together beyond "
                  f"the {vectors.shape[0]} controls' spread along the direction a foot that carries less moves all "
                  f"three (from the controls' covariance), on the impulse's side: beyond where one new healthy person "
