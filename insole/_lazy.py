@@ -80,9 +80,9 @@ def import_beside(module: str, names: Iterable[str] = ()) -> threading.Thread:
     return thread
 
 
-# While a second thread imports (Python, holding the interpreter lock), a thread reading a file and computing (Arrow
-# and numpy calls that let go of the lock after each) gets the lock back within this long of asking for it, instead
-# of the interpreter's default 5 ms
+# While a second thread runs Python (an import; a foot's table building), a thread computing (Arrow and numpy calls
+# that let go of the interpreter lock during each) gets the lock back within this long of asking for it after each
+# call, instead of the interpreter's default 5 ms
 SWITCH_WHILE_IMPORTING_S = 0.0005
 
 

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from insole._errors import AnalysisError
+from insole._lazy import quick_switching
 from insole._recording import Recording
 from insole._version import __version__
 from insole.analysis._entry import event_method
@@ -231,9 +232,16 @@ def _per_side(work: Callable[[str], Any], recording: Recording, parallel: bool =
     longest = max((recording.samples(side).n_samples for side in sides), default=0)
     if not parallel or len(sides) < 2 or longest < _PARALLEL_MIN_SAMPLES:
         return [work(side) for side in sides]
-    with ThreadPoolExecutor(max_workers=len(sides), thread_name_prefix="insole-foot") as pool:
+    # each foot's thread asks for the interpreter lock back after every numpy call, and waited up to the default
+    # 5 ms switch interval whenever the other foot's thread was running Python (its tables, small calls): 0.5 ms
+    # while both run: the hour's analysis 0.232 -> 0.207 s (median of 20 interleaved, beside other work; fastest
+    # 0.169 -> 0.164 s)
+    with quick_switching(), ThreadPoolExecutor(max_workers=len(sides), thread_name_prefix="insole-foot") as pool:
         futures = [pool.submit(work, side) for side in sides]
         return [future.result() for future in futures]
+
+
+_CONTACT_KINDS = np.array(["walking", "standing"])
 
 
 def _foot_events(tm: FootTiming, found: Contacts, steps: pd.DataFrame) -> FootEvents:
@@ -245,7 +253,9 @@ def _foot_events(tm: FootTiming, found: Contacts, steps: pd.DataFrame) -> FootEv
             "toe_off_s": tm.toe_off_s,
             "heel_strike_confidence": found.heel_strike_confidence,
             "toe_off_confidence": found.toe_off_confidence,
-            "kind": np.where(tm.walking_contact, "walking", "standing"),
+            # pandas' string column made from the two distinct values, not by converting every row's string (which
+            # holds the GIL while the other foot's thread waits for it)
+            "kind": pd.Series(_CONTACT_KINDS).array.take((~tm.walking_contact).astype(np.intp)),
             "has_gap": tm.contact_has_gap,
         }
     )
