@@ -182,6 +182,10 @@ class SensorChecks:
     and at the spikes (``spike_sensor`` / ``spike_sample``: single samples).
     ``valid``: observed samples with every reading finite. ``flags``: every
     finding, in the order the checks ran. ``unit`` is the recording's.
+    ``plain_rows``: (sensors,) bools, True for a row of ``readings_t`` whose values all lie in [+0.0, +inf] as the
+    checks leave them (no sign bit set, no NaN; False: not known to), or None; the stages that work on the
+    readings' bits as unsigned integers then need no pass over a row to find out (it holds while the readings are
+    as the checks left them).
     """
 
     side: str
@@ -196,6 +200,7 @@ class SensorChecks:
     sensor_gaps: tuple[tuple[int, int, int], ...]
     spike_sensor: np.ndarray
     spike_sample: np.ndarray
+    plain_rows: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -350,23 +355,24 @@ _POSITIVE_INF_BITS = 0x7F800000
 
 
 def _offset_and_clip(array: np.ndarray, offsets: np.ndarray | None, loads: FootLoads, clip: bool,
-                     in_place: bool = False) -> np.ndarray:
+                     in_place: bool = False, plain: np.ndarray | None = None) -> np.ndarray:
     """``array`` (sensors x samples) less ``offsets`` (then re-zeroed where left out), clipped at zero.
 
     A new array, the value it came from left as it was; with ``in_place`` the result is written
     into ``array`` itself (the same numbers: the same float32 operations), which is then returned.
+    ``plain``: ``_known_plain_rows`` of ``array`` (or None).
     """
     if offsets is None:
         if not clip:
             return array
         if in_place and array.ndim == 2:
-            _offset_and_clip_rows(array, np.zeros(array.shape[0], dtype=np.float32), clip)
+            _offset_and_clip_rows(array, np.zeros(array.shape[0], dtype=np.float32), clip, plain)
             return array
         return np.maximum(array, 0, out=array) if in_place else np.maximum(array, 0)
     shift = offsets.astype(np.float32)[:, None]
     by_rows = in_place and array.ndim == 2
     if by_rows:  # subtracted and clipped here (the rows that need it)
-        _offset_and_clip_rows(array, shift[:, 0], clip)
+        _offset_and_clip_rows(array, shift[:, 0], clip, plain)
         out = array
     else:
         out = np.subtract(array, shift, out=array) if in_place else array - shift
@@ -378,19 +384,20 @@ def _offset_and_clip(array: np.ndarray, offsets: np.ndarray | None, loads: FootL
     return out
 
 
-def _offset_and_clip_rows(array: np.ndarray, shift: np.ndarray, clip: bool) -> None:
+def _offset_and_clip_rows(array: np.ndarray, shift: np.ndarray, clip: bool, plain: np.ndarray | None = None) -> None:
     """``array -= shift[:, None]`` and, if ``clip``, ``np.maximum(array, 0, out=array)``, in place, row by row.
 
     With ``clip``, a row whose offset is +0.0 and whose readings all lie in [+0.0, +inf] (no sign bit set, no NaN:
-    one maximum of their bits) is left as it is: subtracting +0.0 and the maximum with 0 give back each such
-    reading, bit for bit (numpy's maximum turns a -0.0 into +0.0, hence the sign bits). Many sensors read exactly
-    zero in swing. Clipping before the caller zeroes the left-out readings gives the same bits as after (a zeroed
-    reading is +0.0 either way).
+    one maximum of their bits, unless ``plain``, (rows,) bools, already says so) is left as it is: subtracting +0.0
+    and the maximum with 0 give back each such reading, bit for bit (numpy's maximum turns a -0.0 into +0.0, hence
+    the sign bits). Many sensors read exactly zero in swing. Clipping before the caller zeroes the left-out
+    readings gives the same bits as after (a zeroed reading is +0.0 either way).
     """
     for j in range(array.shape[0]):  # one step per sensor
         row = array[j]
         if clip and shift[j] == 0 and not np.signbit(shift[j]) and row.dtype == np.float32 and (
-                row.size == 0 or row.view(np.uint32).max() <= _POSITIVE_INF_BITS):
+                (plain is not None and plain[j]) or row.size == 0
+                or row.view(np.uint32).max() <= _POSITIVE_INF_BITS):
             continue
         np.subtract(row, shift[j], out=row)
         if clip:
@@ -405,12 +412,16 @@ def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool, in_place: b
     96 MiB less.
     """
     now = found if found is not None and found.applied else None
-    load = _offset_and_clip(loads.sensor_load_t, now.offsets if now else None, loads, clip, in_place)
+    # which rows are plain, known before either array is written
+    load_plain, pressure_plain = _known_plain_rows(loads, loads.sensor_load_t), _known_plain_rows(
+        loads, loads.sensor_pressure_t)
+    load = _offset_and_clip(loads.sensor_load_t, now.offsets if now else None, loads, clip, in_place, load_plain)
     pressure = loads.sensor_pressure_t
     if pressure is loads.sensor_load_t:  # pressures with unknown areas are the loads
         pressure = load
     elif pressure is not None:
-        pressure = _offset_and_clip(pressure, now.pressure_offsets if now else None, loads, clip, in_place)
+        pressure = _offset_and_clip(pressure, now.pressure_offsets if now else None, loads, clip, in_place,
+                                    pressure_plain)
     force = loads.force
     if now and in_place and force.flags.writeable:  # the caller's own force, dropped with its loads
         force = np.subtract(force, now.force_offset, out=force)
@@ -419,6 +430,23 @@ def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool, in_place: b
     return replace(loads, force=force, sensor_load_t=load, sensor_pressure_t=pressure,
                    zero_offset=found if found is not None else loads.zero_offset, clipped=clip or loads.clipped,
                    load_weights=None, readings_max=None)
+
+
+def _known_plain_rows(loads: FootLoads, array: np.ndarray | None) -> np.ndarray | None:
+    """(sensors,) bools, True for a row of ``array`` (one of the per-sensor arrays of ``loads``) known to lie in
+    [+0.0, +inf] without a look at it (``SensorChecks.plain_rows``), or None: the checks' readings as they left
+    them, or those readings times ``load_weights`` as ``foot_loads`` made them (a float32 product of such a value
+    and a positive finite weight is in [+0.0, +inf] too), neither touched since."""
+    plain = loads.checks.plain_rows
+    if (array is None or plain is None or loads.clipped or loads.zero_offset.applied
+            or plain.shape != (array.shape[0],) or array.dtype != np.float32):
+        return None
+    if array is loads.checks.readings_t:
+        return plain
+    weights = _pressure_weights(loads)
+    if weights is not None and array is loads.sensor_load_t:
+        return plain & (weights > 0) & (weights < np.inf)
+    return None
 
 
 def finish_loads(loads: FootLoads) -> FootLoads:
@@ -476,17 +504,19 @@ def _readings_max(loads: FootLoads, contacts: Contacts, params: AnalysisParams) 
     starts, stops = hs[measured].astype(np.int64), to[measured].astype(np.int64)
     if starts.size == 0:
         return None
-    return StanceMaxima(starts, stops, _interval_maxima(pressure, starts, stops), weights)
+    plain = _known_plain_rows(loads, pressure)
+    return StanceMaxima(starts, stops,
+                        _interval_maxima(pressure, starts, stops, plain is not None and bool(plain.all())), weights)
 
 
-def _interval_maxima(rows: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+def _interval_maxima(rows: np.ndarray, starts: np.ndarray, stops: np.ndarray, plain: bool = False) -> np.ndarray:
     """``reduce_rows_intervals(np.maximum, rows, starts, stops)``; for float32 rows whose values all lie in [+0.0,
-    +inf] (no sign bit set, no NaN: one maximum of their bits) taken on the bits as unsigned integers, which order
-    as those floats do (equal floats there have equal bits), so the maxima are the same floats. numpy's integer
-    maximum is about twice as fast over intervals of a stance's lengths (its float one is slow on the samples past
-    the last whole SIMD step of each interval)."""
+    +inf] (no sign bit set, no NaN: one maximum of their bits, unless ``plain`` already says so) taken on the bits
+    as unsigned integers, which order as those floats do (equal floats there have equal bits), so the maxima are
+    the same floats. numpy's integer maximum is about twice as fast over intervals of a stance's lengths (its float
+    one is slow on the samples past the last whole SIMD step of each interval)."""
     if (rows.dtype == np.float32 and rows.ndim == 2 and rows.flags.c_contiguous and rows.size
-            and rows.view(np.uint32).max() <= _POSITIVE_INF_BITS):
+            and (plain or rows.view(np.uint32).max() <= _POSITIVE_INF_BITS)):
         return reduce_rows_intervals(np.maximum, rows.view(np.uint32), starts, stops).view(np.float32)
     return reduce_rows_intervals(np.maximum, rows, starts, stops)
 
@@ -677,6 +707,7 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams, *,
         sensor_gaps=tuple(gaps),
         spike_sensor=spike_sensor,
         spike_sample=spike_sample,
+        plain_rows=plain,  # (zeroing a reading keeps its row plain)
     )
 
 
@@ -1251,11 +1282,50 @@ class _Blocks:
             if self.count:
                 block_low[i] = np.minimum.reduceat(row[: self.count * self.size], block_starts).view(values.dtype)
         nb = self.count * self.per_block
-        block_high = self.window_max[rows, :nb].reshape(rows.size, self.count, self.per_block).max(axis=2)
+        if self.plain[rows].all():
+            # plain rows: the largest of each block's windows on their bits, one strided maximum per window of a
+            # block over all the rows at once (a maximum over a short last axis is some 25 times slower)
+            whole = rows.size == values.shape[0] and bool(np.array_equal(rows, np.arange(rows.size)))
+            bits = (self.window_max[:, :nb] if whole else self.window_max[rows, :nb]).view(np.uint32)
+            high_bits = bits[:, 0::self.per_block].copy()
+            for p in range(1, self.per_block):  # one step per window of a block
+                np.maximum(high_bits, bits[:, p::self.per_block], out=high_bits)
+            block_high = high_bits.view(values.dtype)
+        else:
+            block_high = self.window_max[rows, :nb].reshape(rows.size, self.count, self.per_block).max(axis=2)
         if not hasattr(self, "maximum"):
             self.maximum, self.minimum = block_high, block_low
         else:
             self.maximum[rows], self.minimum[rows] = block_high, block_low
+
+
+def _row_percentile(values: np.ndarray, q: int | float) -> np.ndarray:
+    """``np.percentile(values, q, axis=1)`` of a 2-D array (``q`` a Python number, as in the calls here), bit for bit.
+
+    numpy moves the axis first and partitions the columns of that view with four ranks at once, which its
+    partition does by a slow general selection; for float32 values all in [+0.0, +inf] (no sign bit set, no NaN:
+    one maximum of their bits) the two order statistics numpy interpolates are taken on the bits as unsigned
+    integers, which order as those floats do (equal floats there have equal bits, so any selection finds the same
+    ones): one partition at the lower rank (a fast single selection) and the smallest value above it. They are then
+    interpolated by numpy's own formula (``numpy.lib._function_base_impl._lerp``, with the weight a Python float as
+    ``np.percentile`` makes it for a Python ``q``). Any other array is ``np.percentile``'s own.
+    """
+    k, width = values.shape
+    if (values.dtype != np.float32 or k == 0 or width == 0 or type(q) not in (int, float)
+            or values.view(np.uint32).max() > _POSITIVE_INF_BITS):
+        return np.percentile(values, q, axis=1)
+    virtual = float((width - 1) * np.true_divide(q, 100))
+    if not 0 <= virtual <= width - 1:
+        return np.percentile(values, q, axis=1)
+    below = width - 1 if virtual >= width - 1 else int(np.floor(virtual))  # numpy's lower index
+    bits = np.partition(values.view(np.uint32), below, axis=1)
+    lower = bits[:, below].view(np.float32)
+    upper = lower if below == width - 1 else bits[:, below + 1:].min(axis=1).view(np.float32)
+    gamma = virtual - (-1 if virtual >= width - 1 else below)  # (numpy's weight: above the end its index is -1)
+    difference = upper - lower
+    out = np.add(lower, difference * gamma)
+    np.subtract(upper, difference * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe", dtype=out.dtype.type)
+    return out
 
 
 def _spike_thresholds(blocks: _Blocks) -> np.ndarray:
@@ -1266,7 +1336,7 @@ def _spike_thresholds(blocks: _Blocks) -> np.ndarray:
     spike lifts one window, so the estimate holds until a quarter of the
     windows hold one (a spike in every 200th sample of a sensor at 100 Hz).
     """
-    typical = np.percentile(blocks.window_max, 75, axis=1)
+    typical = _row_percentile(blocks.window_max, 75)
     strongest = float(typical.max()) if typical.size else 0.0
     return np.maximum(typical, _SPIKE_MIN_FRACTION * max(strongest, 0.0))
 
@@ -1378,8 +1448,8 @@ def _quiet_sensors(values, valid, total, blocks: _Blocks, used, span, calibrated
     if walking.sum() < 2:
         return []
     sensor_range = blocks.maximum - blocks.minimum
-    usual_range = np.percentile(sensor_range[:, walking], 90, axis=1)
-    usual_max = np.percentile(blocks.maximum[:, walking], 90, axis=1)
+    usual_range = _row_percentile(sensor_range[:, walking], 90)
+    usual_max = _row_percentile(blocks.maximum[:, walking], 90)
     strongest_range = float(usual_range[used].max())
     strongest_max = float(usual_max[used].max())
     # spans are sought only in sensors that matter and normally move in every

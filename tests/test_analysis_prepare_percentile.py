@@ -1,0 +1,95 @@
+"""The preparation's shortcuts for percentiles, block maxima and rows known to be plain give numpy's numbers, bit
+for bit."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from insole.analysis._params import AnalysisParams
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal dtype, shape and bytes (a -0.0 is not a 0.0 here)."""
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(
+        np.ascontiguousarray(a).view(np.uint8), np.ascontiguousarray(b).view(np.uint8))
+
+
+def _arrays(rng: np.random.Generator, kind: int, k: int, w: int) -> np.ndarray:
+    if kind == 0:
+        return (rng.random((k, w)) * 100).astype(np.float32)
+    if kind == 1:  # many ties
+        return rng.integers(0, 5, (k, w)).astype(np.float32)
+    if kind == 2:  # zeros and subnormals
+        return np.where(rng.random((k, w)) < 0.5, 0, rng.random((k, w)) * 1e-40).astype(np.float32)
+    if kind == 3:  # infinities
+        return np.where(rng.random((k, w)) < 0.1, np.inf, rng.random((k, w))).astype(np.float32)
+    if kind == 4:  # negatives: numpy's own
+        return rng.standard_normal((k, w)).astype(np.float32)
+    return rng.choice(np.array([0.0, -0.0, 1.0, np.nan], dtype=np.float32), (k, w))  # signed zeros, NaN
+
+
+def test_row_percentile_equals_numpys() -> None:
+    from insole.analysis._prepare import _row_percentile
+
+    rng = np.random.default_rng(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # inf - inf, as numpy's own
+        for trial in range(600):
+            k, w = int(rng.integers(1, 20)), int(rng.integers(1, 300) if trial % 10 else rng.integers(1, 3))
+            values = _arrays(rng, trial % 6, k, w)
+            for q in (0, 5, 25, 50, 75, 90, 95, 100, 33.3, 99.9):
+                assert _same(_row_percentile(values, q), np.percentile(values, q, axis=1)), (trial, q)
+            as_float64 = values.astype(np.float64)  # (another dtype: numpy's own)
+            assert _same(_row_percentile(as_float64, 75), np.percentile(as_float64, 75, axis=1))
+
+
+def test_block_maxima_of_plain_rows_equal_the_float_maxima() -> None:
+    from insole.analysis._prepare import _Blocks
+
+    rng = np.random.default_rng(8)
+    for trial in range(30):
+        k, n = int(rng.integers(1, 8)), int(rng.integers(1, 5000))
+        values = _arrays(rng, trial % 4, k, n)  # plain (kinds 0-3)
+        plain = np.ones(k, dtype=bool)
+        blocks = _Blocks(values, np.ones(n, dtype=bool), 100.0, AnalysisParams(), plain)
+        nb = blocks.count * blocks.per_block
+        expected = blocks.window_max[:, :nb].reshape(k, blocks.count, blocks.per_block).max(axis=2)
+        assert _same(blocks.maximum, expected), trial
+        rows = np.unique(rng.integers(0, k, size=2))  # refreshed after spikes: some rows only
+        values[rows, : n // 2] = 0
+        blocks.refresh(values, rows)
+        expected = blocks.window_max[:, :nb].reshape(k, blocks.count, blocks.per_block).max(axis=2)
+        assert _same(blocks.maximum, expected), trial
+
+
+def test_known_plain_rows_skip_no_row_that_needs_the_offset_or_the_clipping() -> None:
+    from insole.analysis._prepare import _interval_maxima, _offset_and_clip_rows, reduce_rows_intervals
+
+    rng = np.random.default_rng(9)
+    for trial in range(40):
+        k, n = int(rng.integers(1, 8)), int(rng.integers(1, 3000))
+        rows = _arrays(rng, trial % 4, k, n)
+        shift = np.where(rng.random(k) < 0.5, 0.0, rng.random(k)).astype(np.float32)
+        expected = np.maximum(rows - shift[:, None], 0)
+        got = rows.copy()
+        _offset_and_clip_rows(got, shift, True, np.ones(k, dtype=bool))
+        assert _same(got, expected), trial
+        starts = np.sort(rng.integers(0, n, size=5))
+        stops = np.minimum(starts + rng.integers(1, 50, size=5), n)
+        assert _same(_interval_maxima(rows, starts, stops, plain=True),
+                     reduce_rows_intervals(np.maximum, rows, starts, stops)), trial
+
+
+def test_checks_say_which_rows_are_plain() -> None:
+    from insole.analysis._prepare import _plain_row, check_sensors
+    from insole.simulate import SimulationParams, simulate
+
+    recording = simulate(SimulationParams(duration_s=30.0, seed=3))
+    for side in recording.sides:
+        checks = check_sensors(recording, side, AnalysisParams())
+        assert checks.plain_rows is not None and checks.plain_rows.any()
+        for j, row in enumerate(checks.readings_t):
+            if checks.plain_rows[j]:
+                assert _plain_row(row)
