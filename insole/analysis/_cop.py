@@ -123,7 +123,9 @@ def cop_path(
 def _cop_at(loads: np.ndarray, weights: np.ndarray, force: np.ndarray, min_force: float,
             samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``cop_path`` at ``samples`` only (NaN elsewhere): each sample's sums are the same products over the
-    sensors, taken block by block of the samples asked for (a block's float64 copy stays small)."""
+    sensors, taken block by block of the samples asked for (a block's float64 copy stays small). Each block is a
+    few numpy calls over both coordinates at once (the force's part of the mask made once for all the samples):
+    every call releases the GIL and must take it back, and the other foot's thread may hold it meanwhile."""
     n, k = loads.shape[1], loads.shape[0]
     # the gathers below clip an index out of range instead of raising (to gather in place): a caller's bug must
     # still be loud
@@ -131,47 +133,45 @@ def _cop_at(loads: np.ndarray, weights: np.ndarray, force: np.ndarray, min_force
         raise IndexError(f"COP samples outside the recording's {n} samples")
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
+    # masked where the total is not positive or the force is below the least or not finite: the force's part here,
+    # the total's block by block
+    at_force = np.take(force, samples, mode="clip")
+    force_ok = np.greater_equal(at_force, min_force)
+    force_ok &= np.isfinite(at_force)
     # one set of buffers for every block (a fresh set per block was most of this stage's allocations): the gathered
-    # loads and their float64 copy, the three sums, the block's COP, force and mask; a shorter block uses contiguous
-    # arrays at the start of the same memory (``_head``), laid out as new ones of its width would be
+    # loads and their float64 copy, the three sums and the mask; a shorter block uses contiguous arrays at the start
+    # of the same memory (``_head``), laid out as new ones of its width would be
     size = max(min(samples.size, _COP_AT_BLOCK), 2)
     gathered = np.empty((k, size), dtype=loads.dtype)
     block = np.empty((k, size))
     sums = np.empty((3, size))
-    block_xy = np.empty((2, size))
-    at_force = np.empty(size, dtype=force.dtype)
     ok = np.empty(size, dtype=bool)
-    low = np.empty(size, dtype=bool)
-    for start in range(0, samples.size, _COP_AT_BLOCK):
-        at = samples[start:start + _COP_AT_BLOCK]
-        width = at.size
-        # a block of one sample is taken as two (the sample twice): einsum sums a single column in another
-        # order, and a sample's COP must not depend on where the blocks of samples end (stretches of a recording)
-        wide = max(width, 2)
-        cut, found = _head(block, wide), _head(sums, wide)
-        if width == 1:
-            np.copyto(cut, loads[:, np.repeat(at, 2)])
-        else:
-            # "clip" gathers into the buffer in place ("raise" would copy it first); the samples lie inside
-            np.copyto(cut, np.take(loads, at, axis=1, out=_head(gathered, width), mode="clip"))
-        bx, by = block_xy[0, :width], block_xy[1, :width]
-        f = np.take(force, at, out=at_force[:width], mode="clip")
-        good, bad = ok[:width], low[:width]
-        np.einsum("jk,kn->jn", weights, cut, out=found)
-        total, moment_x, moment_y = found[:, :width]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            np.divide(moment_x, total, out=bx)
-            np.divide(moment_y, total, out=by)
-        # masked where the total is not positive or the force is below the least or not finite: the same mask as
-        # ~(total > 0) | ~(force >= min_force) | ~isfinite(force), built in two buffers
-        np.greater(total, 0, out=good)
-        good &= np.greater_equal(f, min_force, out=bad)
-        good &= np.isfinite(f, out=bad)
-        np.logical_not(good, out=bad)
-        bx[bad] = np.nan
-        by[bad] = np.nan
-        x[at] = bx
-        y[at] = by
+    with np.errstate(invalid="ignore", divide="ignore"):  # (the quotients of a zero total: masked below)
+        for start in range(0, samples.size, _COP_AT_BLOCK):
+            at = samples[start:start + _COP_AT_BLOCK]
+            width = at.size
+            if width == size:
+                cut, found, good = block, sums, ok
+                # "clip" gathers into the buffer in place ("raise" would copy it first); the samples lie inside
+                np.copyto(cut, np.take(loads, at, axis=1, out=gathered, mode="clip"))
+            else:
+                # a block of one sample is taken as two (the sample twice): einsum sums a single column in another
+                # order, and a sample's COP must not depend on where the blocks of samples end (stretches of a
+                # recording)
+                wide = max(width, 2)
+                cut, found, good = _head(block, wide), _head(sums, wide), ok[:width]
+                if width == 1:
+                    np.copyto(cut, loads[:, np.repeat(at, 2)])
+                else:
+                    np.copyto(cut, np.take(loads, at, axis=1, out=_head(gathered, width), mode="clip"))
+            np.einsum("jk,kn->jn", weights, cut, out=found)
+            total, xy = found[0, :width], found[1:, :width]
+            np.divide(xy, total, out=xy)  # x and y, in place of their moments
+            np.greater(total, 0, out=good)
+            good &= force_ok[start:start + width]
+            np.copyto(xy, np.nan, where=np.logical_not(good, out=good))
+            x[at] = xy[0]
+            y[at] = xy[1]
     return x, y
 
 

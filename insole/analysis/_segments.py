@@ -153,12 +153,17 @@ def reduce_rows_intervals(ufunc: np.ufunc, rows: np.ndarray, starts: np.ndarray,
     The same numbers as one ``ufunc.reduceat(rows, bounds, axis=1)`` over the
     interval bounds (each row's intervals reduced in the same order; the
     intervals that end at the last sample, which ``reduceat`` cannot bound,
-    reduced on their own), but row by row: numpy holds the GIL through a
-    ``reduceat`` along the last axis of a 2-D array (and through one given an
-    ``out``), and releases it for a 1-D one of a contiguous row, so another
-    thread (the other foot) runs meanwhile. ``rows`` is
-    (rows, samples), e.g. a foot's sensors; ``starts < stops`` as for
-    ``reduce_intervals``.
+    reduced on their own), but by a ``reduceat`` of a 1-D array: numpy holds
+    the GIL through a ``reduceat`` along the last axis of a 2-D array (and
+    through one given an ``out``), and releases it for a 1-D one of a
+    contiguous array, so another thread (the other foot) runs meanwhile. The
+    rows of a C-contiguous array are read as one 1-D array, laid end to end,
+    with each row's bounds moved by its start: one call (one release and
+    re-acquire of the GIL, not one a row), each interval's samples reduced as
+    in its own row (the stretches between a row's last interval and the next
+    row's first are reduced too, and dropped, as those between intervals are).
+    ``rows`` is (rows, samples), e.g. a foot's sensors; ``starts < stops`` as
+    for ``reduce_intervals``.
     """
     rows = np.asarray(rows)
     starts = np.asarray(starts, dtype=np.int64)
@@ -168,12 +173,16 @@ def reduce_rows_intervals(ufunc: np.ufunc, rows: np.ndarray, starts: np.ndarray,
     count = int(inner.sum())
     out = np.empty((starts.size, k), dtype=rows.dtype)
     if count:
-        bounds = np.empty(2 * count, dtype=np.int64)
-        bounds[0::2], bounds[1::2] = starts[inner], stops[inner]
-        reduced = np.empty((k, 2 * count), dtype=rows.dtype)
-        for j in range(k):
-            # no ``out=``: with one, numpy takes its outer-iterator path, which keeps the GIL for so few rows
-            reduced[j] = ufunc.reduceat(rows[j], bounds)
+        bounds = np.empty((k, 2 * count), dtype=np.int64)
+        bounds[:, 0::2], bounds[:, 1::2] = starts[inner], stops[inner]
+        if rows.flags.c_contiguous:
+            bounds += np.arange(0, k * n, n, dtype=np.int64)[:, None]  # each row's bounds in the rows end to end
+            # (no ``out=``: with one, numpy takes its outer-iterator path, which keeps the GIL)
+            reduced = ufunc.reduceat(rows.reshape(-1), bounds.reshape(-1)).reshape(k, 2 * count)
+        else:  # row by row (each a 1-D reduceat, as above)
+            reduced = np.empty((k, 2 * count), dtype=rows.dtype)
+            for j in range(k):
+                reduced[j] = ufunc.reduceat(rows[j], bounds[j])
         out[inner] = reduced[:, 0::2].T
     for i in np.flatnonzero(~inner):
         out[i] = ufunc.reduce(rows[:, starts[i]:], axis=1)
