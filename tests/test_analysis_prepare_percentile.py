@@ -93,3 +93,46 @@ def test_checks_say_which_rows_are_plain() -> None:
         for j, row in enumerate(checks.readings_t):
             if checks.plain_rows[j]:
                 assert _plain_row(row)
+
+
+def _spikes_by_every_sample(x: np.ndarray, valid: np.ndarray, threshold: np.ndarray) -> set[tuple[int, int]]:
+    """``_find_spikes``' rule read at every sample (no screening by the window maxima)."""
+    k, n = x.shape
+    t = threshold.astype(x.dtype)[:, None]
+    floor = x.min(axis=1, keepdims=True)
+    candidate = x > floor + t
+    found: set[tuple[int, int]] = set()
+    first = candidate[:, 0] & valid[0] & valid[1] & (x[:, 0] - x[:, 1] > t[:, 0])
+    last = candidate[:, n - 1] & valid[n - 1] & valid[n - 2] & (x[:, n - 1] - x[:, n - 2] > t[:, 0])
+    found.update((int(r), 0) for r in np.flatnonzero(first))
+    found.update((int(r), n - 1) for r in np.flatnonzero(last))
+    for r, i in zip(*np.nonzero(candidate[:, 1:-1])):
+        i += 1
+        if not x[r, i] - x[r, i - 1] > t[r, 0] or not (valid[i - 1] and valid[i] and valid[i + 1]):
+            continue
+        if x[r, i] - x[r, i + 1] > t[r, 0]:
+            found.add((int(r), int(i)))
+        elif (i + 2 <= n - 1 and valid[i + 2] and x[r, i + 1] - x[r, i - 1] > t[r, 0]
+              and x[r, i] - x[r, i + 2] > t[r, 0] and x[r, i + 1] - x[r, i + 2] > t[r, 0]):
+            found.update({(int(r), int(i)), (int(r), int(i) + 1)})
+    return found
+
+
+def test_spikes_at_the_first_and_last_samples_are_found_as_inside() -> None:
+    from insole.analysis._prepare import _Blocks, _find_spikes, _spike_thresholds
+
+    rng = np.random.default_rng(12)
+    for trial in range(30):
+        k, n = int(rng.integers(1, 6)), int(rng.integers(3, 4000))
+        x = (rng.random((k, n)) * 10).astype(np.float32)
+        for r in range(k):  # spikes at the edges and inside, one and two samples wide
+            for at in {0, n - 1, int(rng.integers(0, n)), int(rng.integers(0, n - 1))}:
+                x[r, at] += 500
+            if trial % 2:
+                j = int(rng.integers(1, n - 2)) if n > 3 else 0
+                x[r, j:j + 2] += 400
+        valid = rng.random(n) > (0.05 if trial % 3 else 0.0)
+        blocks = _Blocks(x, valid, 100.0, AnalysisParams(), np.ones(k, dtype=bool))
+        threshold = _spike_thresholds(blocks)
+        sensor, sample = _find_spikes(x, valid, blocks, threshold)
+        assert set(zip(sensor.tolist(), sample.tolist())) == _spikes_by_every_sample(x, valid, threshold), trial

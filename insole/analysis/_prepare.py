@@ -1142,27 +1142,39 @@ def _writable_rows(values: np.ndarray) -> np.ndarray | None:
     return rows
 
 
-def _rows_and_sum(rows: np.ndarray, fill: Callable[[int, np.ndarray], object] | None = None,
+# Samples per piece of the row sums (``_rows_and_sum``): a piece's sums (float64) stay in the cache while every row
+# of it is added
+_SUM_PIECE = 32768
+
+
+def _rows_and_sum(rows: np.ndarray, fill: Callable[[slice, np.ndarray], object] | None = None,
                   plain: np.ndarray | None = None) -> np.ndarray:
     """The float64 sum over the rows of a (rows, samples) array, ``rows.sum(axis=0, dtype=np.float64)``'s numbers
-    (each sample's values added in row order, from +0.0 plus the first row's: a sample whose readings are all -0.0
-    sums to +0.0, as numpy's does), a row at a time: faster than numpy's reduction over the first axis, which casts
-    through a buffer. ``fill(j, rows[j])`` first writes each row (a product, a copy), so that the row is added
-    while still in cache. ``plain``: (rows,) bools to set to ``_plain_row`` of each row, taken likewise."""
+    (each sample's values added in row order, from +0.0: a sample whose readings are all -0.0 sums to +0.0), taken
+    by numpy's reduction a piece of ``_SUM_PIECE`` samples at a time: the piece's sums stay in the cache while
+    each row is added to them (over the whole array, or a row at a time, every row's addition reads and writes
+    all the sums again). ``fill(piece, rows[:, piece])`` first writes each piece (a product, a copy), so that it
+    is added while still in cache. ``plain``: (rows,) bools to set to ``_plain_row`` of each row, taken likewise
+    (the largest of a row's bits over its pieces)."""
     k, n = rows.shape
     summed = np.empty(n, dtype=np.float64)
     if k == 0:
         summed[:] = 0.0
-    for j in range(k):  # one step per sensor
-        row = rows[j]
+    bits = None
+    if plain is not None:
+        plain[:] = rows.dtype == np.float32
+        if rows.dtype == np.float32 and k and n:
+            bits = np.zeros(k, dtype=np.uint32)  # the largest bits of each row so far
+    for start in range(0, n if k else 0, _SUM_PIECE):  # one step per piece of samples (11 an hour at 100 Hz)
+        piece = slice(start, start + _SUM_PIECE)
+        part = rows[:, piece]
         if fill is not None:
-            fill(j, row)
-        if j == 0:
-            np.add(row, 0.0, out=summed)  # (+0.0 + x: x, but -0.0 becomes +0.0, as numpy's sum starts from +0.0)
-        else:
-            np.add(summed, row, out=summed)
-        if plain is not None:
-            plain[j] = _plain_row(row)
+            fill(piece, part)
+        np.add.reduce(part, axis=0, dtype=np.float64, out=summed[piece])
+        if bits is not None:
+            np.maximum(bits, part.view(np.uint32).max(axis=1), out=bits)
+    if bits is not None and plain is not None:
+        plain &= bits <= _POSITIVE_INF_BITS
     return summed
 
 
@@ -1178,26 +1190,27 @@ def _plain_row(row: np.ndarray) -> bool:
 
 
 def _weighted_rows_and_sum(rows: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``rows * weights`` ((rows, samples) float32 times (rows, 1) float32) and ``_sum_rows`` of it, a row at a
-    time: each row's products are added to the sum while still in cache, the same numbers from one read of them."""
+    """``rows * weights`` ((rows, samples) float32 times (rows, 1) float32) and ``_sum_rows`` of it, a piece of
+    samples at a time: each piece's products are added to the sum while still in cache, the same numbers from one
+    read of them."""
     product = np.empty(rows.shape, dtype=np.float32)
-    return product, _rows_and_sum(product, lambda j, row: np.multiply(rows[j], weights[j], out=row))
+    return product, _rows_and_sum(product, lambda piece, part: np.multiply(rows[:, piece], weights, out=part))
 
 
 def _copied_rows_and_sum(values: np.ndarray, plain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``_transposed_float32(values)`` and ``_sum_rows`` of it (``plain`` as there). Values stored sensor by sensor
-    are copied a row at a time and each row added to the sum as it is copied (still in cache): the readings are
-    read from memory once."""
+    are copied a piece of samples at a time and each piece added to the sum as it is copied (still in cache): the
+    readings are read from memory once."""
     rows = values.T
     if not rows.flags.c_contiguous:
         copied = _transposed_float32(values)
         return copied, _sum_rows(copied, plain=plain)
     copied = np.empty(rows.shape, dtype=np.float32)
 
-    def copy_row(j: int, row: np.ndarray) -> None:
-        row[...] = rows[j]  # (float32 as np.array(values.T, dtype=np.float32) makes it)
+    def copy_piece(piece: slice, part: np.ndarray) -> None:
+        part[...] = rows[:, piece]  # (float32 as np.array(values.T, dtype=np.float32) makes it)
 
-    return copied, _rows_and_sum(copied, copy_row, plain)
+    return copied, _rows_and_sum(copied, copy_piece, plain)
 
 
 def _transposed_float32(values: np.ndarray) -> np.ndarray:
@@ -1404,10 +1417,13 @@ def _find_spikes(values: np.ndarray, valid: np.ndarray, blocks: _Blocks,
     high = _samples_above(values, floor + threshold, blocks)
     rows, i = np.divmod(high, n)
     x = values
-    # the first and last samples have one neighbour: a drop to it by the threshold is enough
-    first = (i == 0) & valid[0] & valid[1] & (x[rows, 0] - x[rows, 1] > threshold[rows])
-    last = (i == n - 1) & valid[n - 1] & valid[n - 2] & (x[rows, n - 1] - x[rows, n - 2] > threshold[rows])
-    edge_rows, edge_i = rows[first | last], i[first | last]
+    # the first and last samples have one neighbour: a drop to it by the threshold is enough (read for those only)
+    at_edge = np.flatnonzero((i == 0) | (i == n - 1))
+    edge_rows, edge_i = rows[at_edge], i[at_edge]
+    first = (edge_i == 0) & valid[0] & valid[1] & (x[edge_rows, 0] - x[edge_rows, 1] > threshold[edge_rows])
+    last = (edge_i == n - 1) & valid[n - 1] & valid[n - 2] & (
+        x[edge_rows, n - 1] - x[edge_rows, n - 2] > threshold[edge_rows])
+    edge_rows, edge_i = edge_rows[first | last], edge_i[first | last]
     inside = (i >= 1) & (i <= n - 2)
     rows, i = rows[inside], i[inside]
     t = threshold[rows]
@@ -1440,7 +1456,11 @@ def _quiet_sensors(values, valid, total, blocks: _Blocks, used, span, calibrated
         return []
     size = blocks.size
     cut_total = total[: blocks.count * size].reshape(blocks.count, size)
-    t_max, t_min = cut_total.max(axis=1), cut_total.min(axis=1)
+    # each block's extremes by a 1-D reduceat (twice as fast as over the blocks' short rows); the same numbers: the
+    # total is a float64 sum from +0.0, finite (zero where invalid), so neither a NaN nor a -0.0 can tie them
+    block_starts = np.arange(0, blocks.count * size, size)
+    t_max = np.maximum.reduceat(total[: blocks.count * size], block_starts)
+    t_min = np.minimum.reduceat(total[: blocks.count * size], block_starts)
     t_range = t_max - t_min
     walking = blocks.valid & (t_range >= _WALKING_RANGE_FRACTION * span)
     if calibrated:  # the foot really comes off the ground within the block
@@ -1522,15 +1542,20 @@ def _quiet_sensors(values, valid, total, blocks: _Blocks, used, span, calibrated
             n_loaded = float(np.count_nonzero((cut_total >= loaded_high) & walking[:, None]))
         if n_swing >= _MIN_PHASE_SAMPLES and n_loaded >= _MIN_PHASE_SAMPLES:
             rows = np.flatnonzero(weak)
-            # a copy of those samples of the few weak rows, picked before the rows are copied: only they are
-            cut = blocks.cut(values)[:, :, ::step][rows].astype(np.float64)
+            # those samples of the few weak rows, in float64, copied straight from the readings, row by row (one
+            # copy of them, not a float32 copy and then a float64 one)
+            picked = blocks.cut(values)[:, :, ::step]
+            cut = np.empty((rows.size,) + picked.shape[1:], dtype=np.float64)
+            for i, sensor in enumerate(rows.tolist()):  # one step per weak sensor
+                cut[i] = picked[sensor]
             swing = in_swing.astype(values.dtype)
             loaded = in_loaded.astype(values.dtype)
             n_swing, n_loaded = float(swing.sum()), float(loaded.sum())
             swing_mean = np.einsum("kjb,jb->k", cut, swing) / n_swing
-            swing_sd = np.sqrt(np.maximum(np.einsum("kjb,jb->k", cut * cut, swing) / n_swing - swing_mean ** 2, 0.0))
             loaded_mean = np.einsum("kjb,jb->k", cut, loaded) / n_loaded
             loaded_top = np.max(cut, axis=(1, 2), where=loaded[None] > 0, initial=-np.inf)
+            squares = np.multiply(cut, cut, out=cut)  # (read no more as the samples: their squares in place)
+            swing_sd = np.sqrt(np.maximum(np.einsum("kjb,jb->k", squares, swing) / n_swing - swing_mean ** 2, 0.0))
             silent = (loaded_mean - swing_mean) < _RESPONSE_SD_FRACTION * swing_sd
             for j, level, spread, top in zip(rows[silent].tolist(), loaded_mean[silent].tolist(),
                                              swing_sd[silent].tolist(), loaded_top[silent].tolist()):
