@@ -35,6 +35,7 @@ analysis does not use (flat, or dead or stuck throughout) have NaN.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,81 @@ __all__ = [
     "sensor_map_columns",
     "stance_reductions",
     "sensor_table",
+    "table_of",
 ]
+
+try:  # pandas 3: a DataFrame made of its blocks as they are
+    from pandas.api.internals import create_dataframe_from_blocks as _frame_of_blocks
+except ImportError:  # pragma: no cover (pandas 2: the dict constructor)
+    _frame_of_blocks = None
+
+# the numpy dtypes pandas keeps a column of as it is (one numpy block; any other goes through pandas' own constructor)
+_PLAIN_DTYPES = frozenset(np.dtype(t) for t in (bool, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                                                np.uint32, np.uint64, np.float32, np.float64))
+
+
+def table_of(columns: Mapping[str, Any], blocks: Sequence[tuple[np.ndarray, Sequence[str]]] = ()) -> pd.DataFrame:
+    """``pd.DataFrame(columns)`` (the same columns, dtypes, labels and RangeIndex), made at once from a few blocks
+    rather than column by column: pandas' dict path checks, copies and converts each column on its own and then
+    consolidates them, all of it holding the GIL (~0.2-0.5 ms a table of the stance stage, while the other foot's
+    thread waits).
+
+    ``columns``: every column in order, each a 1-D numpy array of a plain dtype (bool, integer, float) or a pandas
+    array (``_stance._strings``'s string columns, a block each, taken as they are; not a numpy-backed one, which
+    pandas unwraps). ``blocks``: 2-D numpy arrays of
+    the caller's own, each with the names of the columns it holds, one a row (``columns[name]`` is that row): each
+    becomes one block of the table as it is, without a copy. The other numpy columns are stacked by dtype into a
+    block each (a copy, as pd.DataFrame copies them). Columns of any other kind, or an older pandas: pd.DataFrame.
+    """
+    if _frame_of_blocks is None or not columns:
+        return pd.DataFrame(columns)
+    position = {name: j for j, name in enumerate(columns)}
+    given = {name for _, names in blocks for name in names}
+    parts: list[tuple[Any, np.ndarray]] = []
+    by_dtype: dict[np.dtype, list[str]] = {}
+    for name, values in columns.items():
+        if name in given:
+            continue
+        if isinstance(values, np.ndarray):
+            if values.ndim != 1 or values.dtype not in _PLAIN_DTYPES or not values.dtype.isnative:
+                return pd.DataFrame(columns)
+            by_dtype.setdefault(values.dtype, []).append(name)
+        elif isinstance(values, pd.api.extensions.ExtensionArray) and not isinstance(values,
+                                                                                   pd.arrays.NumpyExtensionArray):
+            parts.append((values, np.array([position[name]], dtype=np.intp)))
+        else:
+            return pd.DataFrame(columns)
+    for block, names in blocks:
+        if names:
+            parts.append((block, np.array([position[name] for name in names], dtype=np.intp)))
+    for names in by_dtype.values():
+        parts.append((np.stack([columns[name] for name in names]), np.array([position[name] for name in names],
+                                                                             dtype=np.intp)))
+    rows = len(next(iter(columns.values())))
+    return _frame_of_blocks(parts, index=pd.RangeIndex(rows), columns=_labels_index(tuple(columns)).copy())
+
+
+@functools.lru_cache(maxsize=64)
+def _labels_index(names: tuple[str, ...]) -> pd.Index:
+    """The column labels pd.DataFrame makes of these names, made once per set of columns (pandas converts the
+    strings each time, ~0.1 ms for a step table's); each table gets a copy of its own (sharing the labels: an Index's
+    name may be set in place)."""
+    return pd.Index(list(names))
+
+
+def _labels(names: tuple[str, ...]) -> Any:
+    """The column pd.DataFrame makes of these strings (a layout's sensor names, the region groups), as pandas infers
+    it: made once per set of names, each table given a copy of its own (``table_of`` takes a pandas array as it is,
+    and a string column may be set in place)."""
+    return _inferred_column(names).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _inferred_column(values: tuple[str, ...]) -> Any:
+    """pandas' column of these strings as it infers it (read-only use: ``_labels`` copies it, ``_stance._strings``
+    takes from it)."""
+    return pd.Series(list(values)).array
+
 
 REPORTED_GROUPS = (
     "heel",
@@ -274,8 +349,8 @@ def _group_pti(positive_pressure: np.ndarray, groups: dict[str, np.ndarray], hs:
     curves are small arrays used again stretch after stretch (``_curve_slots``), never new recording-long ones
     (1.4 MB a group for an hour at 100 Hz, which cost page faults on every analysis).
     """
-    plan = _group_plan(groups)
-    slots, count = _curve_slots(plan)
+    plan, slots, count = _pti_plan(tuple((group, np.asarray(mask, dtype=bool).tobytes())
+                                         for group, mask in groups.items()))
     hs = np.asarray(hs, dtype=np.intp)
     to = np.asarray(to, dtype=np.intp)
     n = positive_pressure.shape[1]
@@ -304,6 +379,16 @@ def _group_pti(positive_pressure: np.ndarray, groups: dict[str, np.ndarray], hs:
             curves[group] = curve
             sums.into(curve, found[group][i0:i1])
     return found
+
+
+@functools.lru_cache(maxsize=32)
+def _pti_plan(groups: tuple[tuple[str, bytes], ...]) -> tuple[list[tuple[str, list[str], list[int]]],
+                                                              list[int | None], int]:
+    """``_group_plan`` of the groups (each with its mask's bytes) and its ``_curve_slots``, made once for a layout's
+    groups of the used sensors rather than on every call (a few hundred Python steps, holding the GIL). Shared:
+    read, never changed."""
+    plan = _group_plan({group: np.frombuffer(mask, dtype=bool) for group, mask in groups})
+    return (plan, *_curve_slots(plan))
 
 
 def _curve_slots(plan: list[tuple[str, list[str], list[int]]]) -> tuple[list[int | None], int]:
@@ -416,8 +501,8 @@ def sensor_table(
     unit is there, NaN when there are no stances.
     """
     columns: dict[str, Any] = {
-        "sensor": list(layout.sensor_names),
-        "region": list(layout.regions),
+        "sensor": _labels(tuple(layout.sensor_names)),
+        "region": _labels(tuple(layout.regions)),
         "x_mm": layout.x_mm,
         "y_mm": layout.y_mm,
         "used": used,
@@ -432,7 +517,7 @@ def sensor_table(
         columns["share_pct"] = nan
         for name in maps:
             columns[name] = nan
-        return pd.DataFrame(columns)
+        return table_of(columns)
     # stances in which a sensor was left out over a span (``left_out``, stances x
     # sensors): that sensor's numbers there are missing, and so are every
     # sensor's shares of that stance (their total lacks its load)
@@ -456,7 +541,7 @@ def sensor_table(
         if any_left_out:
             np.copyto(values, np.nan, where=left_out)
         columns[name] = np.where(used, _nanmean_columns(values), np.nan)
-    return pd.DataFrame(columns)
+    return table_of(columns)
 
 
 def _nanmean_columns(values: np.ndarray) -> np.ndarray:

@@ -28,11 +28,14 @@ from insole.analysis._force import (
 from insole.analysis._params import AnalysisParams
 from insole.analysis._prepare import FootLoads, stance_peaks
 from insole.analysis._regions import (
+    _inferred_column,
+    _labels,
     available_groups,
     region_features,
     regional_columns,
     sensor_table,
     stance_reductions,
+    table_of,
 )
 from insole.analysis._segments import _padding_mask, all_finite, interval_windows, window_index
 from insole.analysis._strides import FootTiming, bilateral_timing
@@ -110,7 +113,7 @@ def stance_features(
     if isinstance(cop_xy, CopCurves):  # reduced (in place) and let go before the force's curves are made
         cop_xy = CopCurves(np.stack(_column_mean_sd_inplace(cop_xy.x)), np.stack(_column_mean_sd_inplace(cop_xy.y)))
     curve = _curves(loads, hs_u, to_u, body_weight, cop_xy, params)
-    region = _region_summary(columns, step_used, recording.layout, loads)
+    region = _region_summary(columns, step_used, recording.layout, loads.sensor_used)
     # per-sensor arrays have one row per measured contact; keep the used ones (each measured contact's own flag:
     # what np.isin of the measured contacts in the used ones gives, without its sort)
     sensor = sensor_table(per_sensor, used_rows[measured], loads.sensor_used, recording.layout)
@@ -227,15 +230,16 @@ def _step_table(recording, foot, tm, found, bw, params, cop_ok, cpei_ok, stretch
             metrics[:, rows] = np.stack(list(columns.values()), dtype=np.float64, casting="unsafe")
     for j, values in enumerate(whole.values(), start=len(columns)):
         block[j] = values
-    head = pd.DataFrame(data)
-    for j, name in enumerate(names):
-        data[name] = block[j]
     measured_all = np.zeros(hs.size, dtype=bool)
     measured_all[idx] = True
-    if not names:
-        return head, cop_xy, measured_all, per_sensor, data
-    table = pd.concat([head, pd.DataFrame(block.T, columns=names, copy=False)], axis=1)
-    return table, cop_xy, measured_all, per_sensor, data
+    if not data.keys().isdisjoint(names):  # (a metric named as a contact column: pandas' join keeps both)
+        head = pd.DataFrame(data)
+        data.update(zip(names, block))
+        return pd.concat([head, pd.DataFrame(block.T, columns=names, copy=False)], axis=1), cop_xy, measured_all, \
+            per_sensor, data
+    data.update(zip(names, block))
+    # one DataFrame of the contact columns and the block (the block as it is, one of its blocks)
+    return table_of(data, [(block, names)]), cop_xy, measured_all, per_sensor, data
 
 
 # Stances per block of the force and COP features: each block's (stances x longest stance) windows (a few
@@ -488,15 +492,18 @@ def _stride_table(steps: pd.DataFrame, tm: FootTiming, arrays: Mapping[str, np.n
     if columns_out is not None:
         columns_out.update(columns)
         columns_out.update(zip(names, joined))
-    return pd.concat([pd.DataFrame(columns), pd.DataFrame(joined.T, columns=names, copy=False)], axis=1)
+    if not columns.keys().isdisjoint(names):  # (a step column named as a stride one: pandas' join keeps both)
+        return pd.concat([pd.DataFrame(columns), pd.DataFrame(joined.T, columns=names, copy=False)], axis=1)
+    # one DataFrame of the stride columns and the block (the block as it is, one of its blocks)
+    return table_of({**columns, **dict(zip(names, joined))}, [(joined, names)])
 
 
 def _strings(distinct: np.ndarray, codes: np.ndarray) -> Any:
     """The string column a DataFrame makes of ``distinct[codes]`` (``distinct``: a few strings, a numpy str array;
     ``codes``: one index into them a row), made from the few distinct values (pandas' column of ``distinct`` as it
-    infers it, repeated by ``codes``) rather than by converting every row's string (~0.2 ms for 3,400 rows, all of
-    it holding the GIL; this: ~0.02 ms)."""
-    return pd.Series(distinct).array.take(codes)
+    infers it, made once for a set of values, repeated by ``codes``) rather than by converting every row's string
+    (~0.2 ms for 3,400 rows, all of it holding the GIL; this: ~0.02 ms)."""
+    return _inferred_column(tuple(distinct.tolist())).take(codes)
 
 
 def _factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -560,7 +567,7 @@ def _curves(foot, hs, to, bw, cop_xy, params) -> pd.DataFrame:
         for name, curves in (("cop_x_mm", found[1]), ("cop_y_mm", found[2])):
             data[f"{name}_mean"], data[f"{name}_sd"] = _column_mean_sd_inplace(curves)
     data["n_stances"] = np.full(points, hs.size)
-    return pd.DataFrame(data)
+    return table_of(data)
 
 
 def _stance_curves(signals: list[tuple[np.ndarray, bool]], hs: np.ndarray, to: np.ndarray, points: int,
@@ -668,11 +675,37 @@ def _finite_column_mean_sd(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _region_summary(steps: Mapping[str, np.ndarray], used: np.ndarray, layout: SensorLayout,
-                    foot: FootLoads) -> pd.DataFrame:
-    """One row per region group: mean and SD of its columns over the step rows ``used`` picks (``steps``: the step
-    table's columns, as ``_step_table`` gives them)."""
+                    sensor_used: np.ndarray) -> pd.DataFrame:
+    """One row per region group (of the sensors used): mean and SD of its columns over the step rows ``used`` picks
+    (``steps``: the step table's columns, as ``_step_table`` gives them)."""
+    groups = available_groups(layout, sensor_used)
+    metrics = ("peak_pressure_kpa", "pti_kpa_s", "fti_n_s", "share_pct")
+    found = [[metric for metric in metrics if f"{group}_{metric}" in steps] for group in groups]
+    if not groups or any(names != found[0] for names in found):
+        return _region_summary_rows(steps, used, layout, groups)  # (groups with other columns: pandas' row join)
+    # every group has the same metrics (the usual case): each summary column made at once, one DataFrame of them
+    names = np.asarray(layout.sensor_names)
+    columns: dict[str, Any] = {
+        "region": _labels(tuple(groups)),
+        "n_sensors": np.array([int(mask.sum()) for mask in groups.values()]),
+        "sensors": _labels(tuple(",".join(names[mask]) for mask in groups.values())),
+    }
+    if found[0]:
+        values = np.stack([steps[f"{group}_{metric}"] for group in groups for metric in found[0]], dtype=float,
+                          casting="unsafe")
+        mean, sd = _finite_rows_mean_sd(np.compress(used, values, axis=1))
+        for k, metric in enumerate(found[0]):
+            columns[f"{metric}_mean"] = mean[k::len(found[0])]
+            columns[f"{metric}_sd"] = sd[k::len(found[0])]
+    return table_of(columns)
+
+
+def _region_summary_rows(steps: Mapping[str, np.ndarray], used: np.ndarray, layout: SensorLayout,
+                         groups: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """``_region_summary`` a row at a time (groups that lack some of the others' columns: pandas joins the rows,
+    NaN where a row lacks a column)."""
     rows = []
-    for group, mask in available_groups(layout, foot.sensor_used).items():
+    for group, mask in groups.items():
         row: dict[str, Any] = {"region": group, "n_sensors": int(mask.sum()),
                                "sensors": ",".join(np.asarray(layout.sensor_names)[mask])}
         for metric in ("peak_pressure_kpa", "pti_kpa_s", "fti_n_s", "share_pct"):
@@ -682,6 +715,25 @@ def _region_summary(steps: Mapping[str, np.ndarray], used: np.ndarray, layout: S
                 row[f"{metric}_mean"], row[f"{metric}_sd"] = _finite_mean_sd(values)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _finite_rows_mean_sd(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_finite_mean_sd`` of each row of ``values`` (2-D, C order, our own: overwritten), the same numbers: the rows
+    of finite values at once (numpy reduces each contiguous row of a 2-D array as it does the row alone, pairwise),
+    any other row, or too few values for an SD, by ``_finite_mean_sd``."""
+    k, n = values.shape
+    mean, sd = np.empty(k), np.empty(k)
+    finite = np.isfinite(values).all(axis=1) if n > 1 else np.zeros(k, dtype=bool)
+    whole = np.flatnonzero(finite)
+    if whole.size:
+        rows = values[whole] if whole.size < k else values  # (the rows at once; a copy of our own when picked)
+        total = np.add.reduce(rows, axis=1) / n
+        np.subtract(rows, total[:, None], out=rows)
+        np.square(rows, out=rows)
+        mean[whole], sd[whole] = total, np.sqrt(np.add.reduce(rows, axis=1) / (n - 1))
+    for i in np.flatnonzero(~finite).tolist():
+        mean[i], sd[i] = _finite_mean_sd(values[i])
+    return mean, sd
 
 
 def _finite_mean_sd(values: np.ndarray) -> tuple[float, float]:

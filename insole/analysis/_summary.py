@@ -26,7 +26,7 @@ variability measure raised in Parkinson's and Huntington's disease.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,9 +115,14 @@ def symmetry_index_pct(right: float | np.ndarray | pd.Series, left: float | np.n
 
 
 def metric_columns(table: pd.DataFrame) -> list[str]:
+    return _metric_names(zip(table.columns, table.dtypes))
+
+
+def _metric_names(dtypes: Iterable[tuple[Any, Any]]) -> list[str]:
+    """``metric_columns`` of a table's ``(column, dtype)`` pairs, in its order."""
     numeric: dict[Any, bool] = {}  # each distinct dtype judged once (a table has a handful)
     names = []
-    for name, dtype in zip(table.columns, table.dtypes):
+    for name, dtype in dtypes:
         if name in NOT_METRICS:
             continue
         if dtype not in numeric:
@@ -170,7 +175,12 @@ def foot_statistics(table: pd.DataFrame, columns: Mapping[str, np.ndarray] | Non
     ``columns``: the table's columns as the numpy arrays it was made of (``stance_features_and_statistics``), read
     in place of the table's (the same values, without pandas' selection and copies), when it has every metric and
     "used"."""
-    metrics = metric_columns(table)
+    if columns is not None and table.columns.tolist() == list(columns):
+        # the table's columns are these arrays (its dtypes theirs): the metrics read from them, without pandas'
+        # Series of the table's dtypes
+        metrics = _metric_names((name, values.dtype) for name, values in columns.items())
+    else:
+        metrics = metric_columns(table)
     if columns is not None and "used" in columns and all(name in columns for name in metrics):
         used = np.asarray(columns["used"], dtype=bool)
         # (strides, metrics), C order, as the table's rows are taken below: the columns stacked as rows (each copied
