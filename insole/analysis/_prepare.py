@@ -1103,19 +1103,19 @@ def _weighted_row_medians(values: np.ndarray, weights: np.ndarray) -> tuple[np.n
     half = width // 2
     settled = np.zeros(k, dtype=bool)
     if values.dtype == np.float32 and width:
-        for j in range(k):  # one step per sensor
-            row = values[j]
-            # (counted as a sum of a mask: np.count_nonzero keeps the GIL, which the other foot's thread waits for)
-            # (only with a positive finite weight: +0.0 times a negative or infinite one is -0.0 or NaN)
-            settled[j] = bool(0 < weights[j] < np.inf) and bool(row.view(np.uint32).max() <= _POSITIVE_INF_BITS) \
-                and (width - int(np.add.reduce(row > 0, dtype=np.intp)) > half)
+        # all rows at once (a few calls, not a few per row: each call re-takes the GIL the other foot's thread may
+        # hold); zeros counted as a sum of a mask (np.count_nonzero keeps the GIL)
+        plain = values.view(np.uint32).max(axis=1) <= _POSITIVE_INF_BITS
+        zeros = width - np.add.reduce(values > 0, axis=1, dtype=np.intp)
+        # (only with a positive finite weight: +0.0 times a negative or infinite one is -0.0 or NaN)
+        settled = (0 < weights) & (weights < np.inf) & plain & (zeros > half)
     pressure = np.zeros(k, dtype=values.dtype)
     load = np.zeros(k, dtype=np.result_type(values.dtype, weights.dtype))
     rest = np.flatnonzero(~settled)
     if rest.size == 0:
         return load, pressure
     some, some_weights = (values, weights) if rest.size == k else (values[rest], weights[rest])
-    ordered = np.sort(some, axis=1)
+    ordered = np.sort(some, axis=1)  # (mid-swing readings are mostly one value: a sort beats a partition there)
     if width % 2:
         pressure[rest] = ordered[:, half]
         load[rest] = ordered[:, half] * some_weights
@@ -1317,10 +1317,11 @@ def _row_percentile(values: np.ndarray, q: int | float) -> np.ndarray:
 
     numpy moves the axis first and partitions the columns of that view with four ranks at once, which its
     partition does by a slow general selection; for float32 values all in [+0.0, +inf] (no sign bit set, no NaN:
-    one maximum of their bits) the two order statistics numpy interpolates are taken on the bits as unsigned
-    integers, which order as those floats do (equal floats there have equal bits, so any selection finds the same
-    ones): one partition at the lower rank (a fast single selection) and the smallest value above it. They are then
-    interpolated by numpy's own formula (``numpy.lib._function_base_impl._lerp``, with the weight a Python float as
+    one maximum of their bits) the two order statistics numpy interpolates are read from the rows sorted on their
+    bits as unsigned integers, which order as those floats do (equal floats there have equal bits, so any ordering
+    puts the same ones there). numpy's sort is several times faster than that selection, and than its own single
+    selection on rows with many equal values (a sensor unloaded in most windows). They are then interpolated by
+    numpy's own formula (``numpy.lib._function_base_impl._lerp``, with the weight a Python float as
     ``np.percentile`` makes it for a Python ``q``). Any other array is ``np.percentile``'s own.
     """
     k, width = values.shape
@@ -1331,9 +1332,9 @@ def _row_percentile(values: np.ndarray, q: int | float) -> np.ndarray:
     if not 0 <= virtual <= width - 1:
         return np.percentile(values, q, axis=1)
     below = width - 1 if virtual >= width - 1 else int(np.floor(virtual))  # numpy's lower index
-    bits = np.partition(values.view(np.uint32), below, axis=1)
-    lower = bits[:, below].view(np.float32)
-    upper = lower if below == width - 1 else bits[:, below + 1:].min(axis=1).view(np.float32)
+    ordered = np.sort(values.view(np.uint32), axis=1).view(np.float32)
+    lower = ordered[:, below]
+    upper = lower if below == width - 1 else ordered[:, below + 1]
     gamma = virtual - (-1 if virtual >= width - 1 else below)  # (numpy's weight: above the end its index is -1)
     difference = upper - lower
     out = np.add(lower, difference * gamma)
