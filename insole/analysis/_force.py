@@ -78,12 +78,19 @@ def force_features(
     # the windows are NaN past each stance's end already: they are their own stance-only values. np.nanmean's and
     # np.nansum's steps, in ``values``: the windows with NaN as zero (which the stance-only values are past the end as
     # well), their sum (the impulse's and the mean's) and the count of non-NaN samples
-    largest = np.nanmax(windows, axis=1)
+    missing = np.isnan(windows, out=mask)
+    # NaN only in the padding past each stance's end (the usual case; the windows are NaN there)?
+    nan_in_stances = np.count_nonzero(missing) != missing.size - int(length.sum())
+    # the largest force of each stance: then the larger of the two peaks, the largest of the first half and of the
+    # rest (np.nanmax's number, without its pass along each row), unless it is zero, whose sign (+0.0 or -0.0) is the
+    # one np.nanmax's own order of the samples finds
+    largest = np.maximum(f1, f2)
+    if nan_in_stances or not largest.all():
+        largest = np.nanmax(windows, axis=1)
     np.copyto(values, windows)
-    missing = np.isnan(values, out=mask)
-    if np.count_nonzero(missing) == missing.size - int(length.sum()):
-        # NaN only in the padding past each stance's end (the usual case; the windows are NaN there): each row's count
-        # of non-NaN samples is its stance's length, without a count along each row (~5x a count of the whole array)
+    if not nan_in_stances:
+        # each row's count of non-NaN samples is its stance's length, without a count along each row (~5x a count of
+        # the whole array)
         count = length
     else:
         count = windows.shape[1] - missing.sum(axis=1, dtype=np.intp)
