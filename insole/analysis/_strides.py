@@ -149,19 +149,31 @@ def heading_axis(foot: FootLoads) -> int | None:
     # gravity dominates the mean: about 20000 evenly spread valid samples settle it
     # as surely as an hour of them, without copying the whole (samples x 3) array
     n = foot.valid.size
+    every: int | None = None  # the rows are every this many samples from the first (then read as a slice)
     if foot.valid.all():  # the same rows, without listing every valid sample first
-        rows = np.arange(0, n, max(1, n // 20000))
+        every = max(1, n // 20000)
+        rows = np.arange(0, n, every)
     else:
         rows = np.flatnonzero(foot.valid)
         rows = rows[:: max(1, rows.size // 20000)]
-    # (rows by an index array: the streamed analysis's lazy IMU columns take whole axes or index arrays only)
-    accel = np.asarray(samples.accel_g[rows], dtype=float)
+    if every is not None and isinstance(samples.accel_g, np.ndarray):
+        # the same rows as a strided view, copied to float64 in one step: the index array's gather is several
+        # times slower on a recording's (samples x 3) array stored axis by axis
+        accel = np.asarray(samples.accel_g[::every], dtype=float)
+    else:
+        # (rows by an index array: the streamed analysis's lazy IMU columns take whole axes or index arrays only)
+        accel = np.asarray(samples.accel_g[rows], dtype=float)
     finite = np.isfinite(accel)
     if accel.size == 0 or not finite.any():
         return None
     # without NaN the plain mean is nanmean's own sum over the same array, divided by the same count
     mean = accel.mean(axis=0) if finite.all() else np.nanmean(accel, axis=0)
     return int(np.argmax(np.abs(mean)))
+
+
+# A stride's reason (``FootTiming.stride_reason``) by its code in ``foot_timing``
+_REASONS = np.array(["", "standing or pause", "gap inside", "event unknown", "turning", "short bout"], dtype=object)
+_USED, _STANDING, _GAP_INSIDE, _EVENT_UNKNOWN, _TURNING, _SHORT_BOUT = range(6)
 
 
 def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> FootTiming:
@@ -191,7 +203,9 @@ def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> 
     gap_end_s = t[gap_stops[long] - 1] if t.size else np.zeros(0)
     span_s = (float(t[0]), float(t[-1])) if t.size else (float("nan"), float("nan"))
 
-    reason = np.full(max(m - 1, 0), "", dtype=object)
+    # each stride's reason as a code while the rules settle it (comparisons of small integers, not of Python
+    # strings, which hold the GIL element by element), named at the end
+    code = np.zeros(max(m - 1, 0), dtype=np.int8)
     heading = None
     axis = heading_axis(foot)
     if m >= 2:
@@ -202,10 +216,9 @@ def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> 
         standing = known & (
             (stride_time > params.max_stride_s) | ~walking_contact[:-1] | ~walking_contact[1:]
         )
-        reason[:] = ""
-        reason[standing] = "standing or pause"
-        reason[gap_inside] = "gap inside"
-        reason[~known | contacts.long_gap_before[1:]] = "event unknown"
+        code[standing] = _STANDING
+        code[gap_inside] = _GAP_INSIDE
+        code[~known | contacts.long_gap_before[1:]] = _EVENT_UNKNOWN
         if axis is not None:
             # heading_axis finds an axis only for an IMU with a gyroscope
             assert foot.imu is not None and foot.imu.gyro_dps is not None
@@ -229,20 +242,21 @@ def foot_timing(foot: FootLoads, contacts: Contacts, params: AnalysisParams) -> 
                     rate[unread] = 0.0
                     turned = reduce_intervals(np.add, rate, a[known], b[known])
             heading[known] = turned
-            turning = (reason == "") & (np.abs(np.nan_to_num(heading)) > params.turn_threshold_deg)
-            reason[turning] = "turning"
+            turning = (code == _USED) & (np.abs(np.nan_to_num(heading)) > params.turn_threshold_deg)
+            code[turning] = _TURNING
         # walking bouts: runs of strides not broken by an unknown/gap/standing
         # stride (turning strides belong to the bout: the walk goes on)
-        breaks = np.isin(reason, ("event unknown", "gap inside", "standing or pause"))
+        breaks = (code == _EVENT_UNKNOWN) | (code == _GAP_INSIDE) | (code == _STANDING)
         bout = np.where(breaks, -1, np.cumsum(breaks))
         ids, sizes = np.unique(bout[bout >= 0], return_counts=True)
         short = np.isin(bout, ids[sizes < params.min_bout_strides]) & (bout >= 0)
-        reason[short & (reason == "")] = "short bout"
+        code[short & (code == _USED)] = _SHORT_BOUT
         bout = np.where(short, -1, bout)
         kept = np.unique(bout[bout >= 0])
         bout = np.where(bout >= 0, np.searchsorted(kept, bout), -1).astype(np.int64)
     else:
         bout = np.zeros(0, dtype=np.int64)
+    reason = _REASONS[code]  # (an object array of the reasons' strings, "" for a stride used)
     return FootTiming(
         hs_index=hs,
         to_index=to,
