@@ -213,9 +213,9 @@ def cop_features(
     if work is None:
         work = FeatureWork.for_windows(wx.shape)
     has = np.isfinite(wx, out=work.other_flags)
-    any_cop = has.any(axis=1)
     rows = np.arange(m)
     first = np.argmax(has, axis=1)
+    any_cop = has[rows, first]  # (argmax finds the first sample with a COP, or 0 in a row without one)
     last = width - 1 - np.argmax(has[:, ::-1], axis=1)
     out: dict[str, np.ndarray] = {}
     start_x = np.where(any_cop, wx[rows, first], np.nan)
@@ -281,14 +281,7 @@ def _nan_to_zero(values: np.ndarray, flags: np.ndarray) -> np.ndarray:
 def _cpei(wx, wy, start_x, start_y, end_x, end_y, layout: SensorLayout, finite=None, flags=None) -> np.ndarray:
     """The CPEI of each stance; ``finite``: ``np.isfinite(wx)`` when the caller has it, ``flags``: a boolean array
     of the windows' shape to use (overwritten)."""
-    length = layout.foot_length_mm
-    x_third = 2.0 * length / 3.0
-    outline = layout.outline_mm
-    medial = outline[outline[:, 1] >= 0]
-    lateral = outline[outline[:, 1] <= 0]
-    med_half = np.interp(x_third, *_sorted(medial))
-    lat_half = np.interp(x_third, *_sorted(lateral))
-    width = abs(med_half) + abs(lat_half)
+    x_third, width = _anterior_third(layout)
     reached = np.greater_equal(wx, x_third, out=flags)
     reached &= np.isfinite(wx) if finite is None else finite
     has = reached.any(axis=1)
@@ -305,6 +298,25 @@ def _cpei(wx, wy, start_x, start_y, end_x, end_y, layout: SensorLayout, finite=N
         y_line = start_y + (end_y - start_y) * (x_third - start_x) / span
         cpei = 100.0 * (y_line - y_cop) / width
     return np.where(valid, cpei, np.nan)
+
+
+def _anterior_third(layout: SensorLayout) -> tuple[float, float]:
+    """The x of the anterior third of the foot (2/3 of its length) and the insole's width there (mm), from the
+    outline: a layout's two numbers, worked out once (``_third_of``)."""
+    outline = np.ascontiguousarray(layout.outline_mm, dtype=np.float64)
+    return _third_of(outline.tobytes(), outline.shape[0], layout.foot_length_mm)
+
+
+@functools.lru_cache(maxsize=64)
+def _third_of(outline_bytes: bytes, points: int, length: float) -> tuple[float, float]:
+    """``_anterior_third`` of an outline of ``points`` (x, y) rows."""
+    outline = np.frombuffer(outline_bytes, dtype=np.float64).reshape(points, 2)
+    x_third = 2.0 * length / 3.0
+    medial = outline[outline[:, 1] >= 0]
+    lateral = outline[outline[:, 1] <= 0]
+    med_half = np.interp(x_third, *_sorted(medial))
+    lat_half = np.interp(x_third, *_sorted(lateral))
+    return x_third, abs(med_half) + abs(lat_half)
 
 
 def _sorted(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -249,8 +249,9 @@ def stance_grid(hs: np.ndarray, to: np.ndarray, points: int, n: int, out: Stance
     fraction = _fractions(points)
     # position = hs + fraction x (to - 1 - hs), formed in ``weight`` (the same operations, one array for the three
     # float steps: position, then position minus its floor); the stances' few ints are made floats first, which the
-    # products would do anyway, block by block through a cast buffer
-    position = np.multiply(fraction, (to - 1 - hs).astype(np.float64)[:, None], out=out.weight)
+    # products would do anyway, block by block through a cast buffer (to - 1 - hs subtracted as floats: the same
+    # numbers for sample indices, all below 2^53, in one call with the cast)
+    position = np.multiply(fraction, np.subtract(to - 1, hs, dtype=np.float64)[:, None], out=out.weight)
     np.add(position, hs.astype(np.float64)[:, None], out=position)
     # positions are >= 0: their floor is their truncation to int64 and back (in ``keep`` until it is needed)
     floor = np.floor(position, out=out.keep)
@@ -260,8 +261,7 @@ def stance_grid(hs: np.ndarray, to: np.ndarray, points: int, n: int, out: Stance
     np.minimum(upper, n - 1, out=upper)
     weight = np.subtract(position, floor, out=position)
     keep = np.subtract(1, weight, out=out.keep)
-    exact = np.greater(weight, 0, out=out.exact)
-    np.logical_not(exact, out=exact)
+    exact = np.less_equal(weight, 0, out=out.exact)  # (not above 0: the weights are finite, never NaN)
     return StanceGrid(lower, upper, weight, keep, exact)
 
 
