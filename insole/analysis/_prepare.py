@@ -75,7 +75,7 @@ import numpy as np
 
 from insole._recording import FootSamples, Recording
 from insole.analysis._params import AnalysisParams
-from insole.analysis._segments import percentiles, reduce_intervals, reduce_rows_intervals, runs
+from insole.analysis._segments import all_finite, percentiles, reduce_intervals, reduce_rows_intervals, runs
 
 if TYPE_CHECKING:
     from insole.analysis._events import Contacts
@@ -606,7 +606,7 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams, *,
         values_t, summed = _copied_rows_and_sum(foot.values, plain=plain)  # the one transposition
     k, n = values_t.shape
     names = layout.sensor_names
-    valid = foot.valid & np.isfinite(summed)
+    valid = _valid_where_finite(foot.valid, summed)
     all_valid = bool(valid.all())
     if not all_valid:
         values_t[:, ~valid] = 0
@@ -769,7 +769,7 @@ def _foot_loads(recording: Recording, checks: SensorChecks, per_sensor: bool) ->
             "sum of the sensor values in arbitrary units"
             + (" (pressures with unknown areas: equal areas assumed)" if unit == "kPa" else "")
         )
-    valid = checks.valid & np.isfinite(force)
+    valid = _valid_where_finite(checks.valid, force)
     if not (summed_here and valid.all()):  # (a sum of this call's own with every sample valid is its masked copy)
         force = np.where(valid, force, np.nan)
     if not per_sensor:  # stand-ins of no samples, one object where the loads are the readings
@@ -1128,6 +1128,14 @@ def _weighted_row_medians(values: np.ndarray, weights: np.ndarray) -> tuple[np.n
         other = np.flatnonzero(~sorted_alike)
         load[rest[other]] = _row_medians(some[other] * some_weights[other, None])
     return load, pressure
+
+
+def _valid_where_finite(valid: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``valid & np.isfinite(values)``, a new array; a copy of a boolean ``valid`` when every value is finite (one
+    sum says so, the usual case: no mask of the values is made)."""
+    if valid.dtype == np.bool_ and valid.shape == values.shape and all_finite(values):
+        return valid.copy()
+    return valid & np.isfinite(values)
 
 
 def _writable_rows(values: np.ndarray) -> np.ndarray | None:
