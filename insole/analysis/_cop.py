@@ -44,8 +44,9 @@ __all__ = ["cop_path", "cop_features", "cop_capability", "cop_ml_assessable"]
 # samples per block of the COP moment product (16 sensors x 16384 x 8 bytes = 2 MiB)
 _COP_BLOCK = 16384
 # samples per block of the COP at chosen samples (``cop_path(samples=...)``): its gathered loads, their float64 copy
-# and sums (16 sensors x 4096 x 12 bytes, under 1 MB) stay in a core's cache, which measured faster than 16384 (13 vs
-# 14.4 ms for a foot of the simulated hour); each sample's COP is the same number in any block of two or more samples
+# and sums (16 sensors x 4096 x 12 bytes, under 1 MB) stay in a core's cache, which measured faster than 8192 or 16384
+# (about 11.3 against 11.7 and 12.7 ms of thread CPU a foot of the simulated hour, min of 20 runs, three times); each
+# sample's COP is the same number in any block of two or more samples
 _COP_AT_BLOCK = 4096
 
 

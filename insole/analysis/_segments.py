@@ -682,7 +682,8 @@ def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     previous_index = previous.astype(np.intp)
     following_index = following.astype(np.intp)
     gamma = np.asarray(virtual - previous_index, dtype=virtual.dtype)
-    ranks = np.unique(np.concatenate([previous_index, following_index]) % n)
+    # the statistics' distinct ranks in order (a few: sorted in Python, where np.unique's own steps took ~30 us)
+    ranks = np.array(sorted(set((np.concatenate([previous_index, following_index]) % n).tolist())), dtype=np.intp)
     sample = np.sort(x[:: max(1, n // _SELECT_SAMPLE)])
     groups: list[np.ndarray] = []
     bounds: list[tuple[float, float]] = []
