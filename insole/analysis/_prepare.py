@@ -1150,39 +1150,27 @@ def _writable_rows(values: np.ndarray) -> np.ndarray | None:
     return rows
 
 
-# Samples per piece of the row sums (``_rows_and_sum``): a piece's sums (float64) stay in the cache while every row
-# of it is added
-_SUM_PIECE = 32768
-
-
-def _rows_and_sum(rows: np.ndarray, fill: Callable[[slice, np.ndarray], object] | None = None,
+def _rows_and_sum(rows: np.ndarray, fill: Callable[[int, np.ndarray], object] | None = None,
                   plain: np.ndarray | None = None) -> np.ndarray:
     """The float64 sum over the rows of a (rows, samples) array, ``rows.sum(axis=0, dtype=np.float64)``'s numbers
-    (each sample's values added in row order, from +0.0: a sample whose readings are all -0.0 sums to +0.0), taken
-    by numpy's reduction a piece of ``_SUM_PIECE`` samples at a time: the piece's sums stay in the cache while
-    each row is added to them (over the whole array, or a row at a time, every row's addition reads and writes
-    all the sums again). ``fill(piece, rows[:, piece])`` first writes each piece (a product, a copy), so that it
-    is added while still in cache. ``plain``: (rows,) bools to set to ``_plain_row`` of each row, taken likewise
-    (the largest of a row's bits over its pieces)."""
+    (each sample's values added in row order, from +0.0 plus the first row's: a sample whose readings are all -0.0
+    sums to +0.0, as numpy's does), a row at a time: faster than numpy's reduction over the first axis, which casts
+    through a buffer. ``fill(j, rows[j])`` first writes each row (a product, a copy), so that the row is added
+    while still in cache. ``plain``: (rows,) bools to set to ``_plain_row`` of each row, taken likewise."""
     k, n = rows.shape
     summed = np.empty(n, dtype=np.float64)
     if k == 0:
         summed[:] = 0.0
-    bits = None
-    if plain is not None:
-        plain[:] = rows.dtype == np.float32
-        if rows.dtype == np.float32 and k and n:
-            bits = np.zeros(k, dtype=np.uint32)  # the largest bits of each row so far
-    for start in range(0, n if k else 0, _SUM_PIECE):  # one step per piece of samples (11 an hour at 100 Hz)
-        piece = slice(start, start + _SUM_PIECE)
-        part = rows[:, piece]
+    for j in range(k):  # one step per sensor
+        row = rows[j]
         if fill is not None:
-            fill(piece, part)
-        np.add.reduce(part, axis=0, dtype=np.float64, out=summed[piece])
-        if bits is not None:
-            np.maximum(bits, part.view(np.uint32).max(axis=1), out=bits)
-    if bits is not None and plain is not None:
-        plain &= bits <= _POSITIVE_INF_BITS
+            fill(j, row)
+        if j == 0:
+            np.add(row, 0.0, out=summed)  # (+0.0 + x: x, but -0.0 becomes +0.0, as numpy's sum starts from +0.0)
+        else:
+            np.add(summed, row, out=summed)
+        if plain is not None:
+            plain[j] = _plain_row(row)
     return summed
 
 
@@ -1198,27 +1186,26 @@ def _plain_row(row: np.ndarray) -> bool:
 
 
 def _weighted_rows_and_sum(rows: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``rows * weights`` ((rows, samples) float32 times (rows, 1) float32) and ``_sum_rows`` of it, a piece of
-    samples at a time: each piece's products are added to the sum while still in cache, the same numbers from one
-    read of them."""
+    """``rows * weights`` ((rows, samples) float32 times (rows, 1) float32) and ``_sum_rows`` of it, a row at a
+    time: each row's products are added to the sum while still in cache, the same numbers from one read of them."""
     product = np.empty(rows.shape, dtype=np.float32)
-    return product, _rows_and_sum(product, lambda piece, part: np.multiply(rows[:, piece], weights, out=part))
+    return product, _rows_and_sum(product, lambda j, row: np.multiply(rows[j], weights[j], out=row))
 
 
 def _copied_rows_and_sum(values: np.ndarray, plain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``_transposed_float32(values)`` and ``_sum_rows`` of it (``plain`` as there). Values stored sensor by sensor
-    are copied a piece of samples at a time and each piece added to the sum as it is copied (still in cache): the
-    readings are read from memory once."""
+    are copied a row at a time and each row added to the sum as it is copied (still in cache): the readings are
+    read from memory once."""
     rows = values.T
     if not rows.flags.c_contiguous:
         copied = _transposed_float32(values)
         return copied, _sum_rows(copied, plain=plain)
     copied = np.empty(rows.shape, dtype=np.float32)
 
-    def copy_piece(piece: slice, part: np.ndarray) -> None:
-        part[...] = rows[:, piece]  # (float32 as np.array(values.T, dtype=np.float32) makes it)
+    def copy_row(j: int, row: np.ndarray) -> None:
+        row[...] = rows[j]  # (float32 as np.array(values.T, dtype=np.float32) makes it)
 
-    return copied, _rows_and_sum(copied, copy_piece, plain)
+    return copied, _rows_and_sum(copied, copy_row, plain)
 
 
 def _transposed_float32(values: np.ndarray) -> np.ndarray:
