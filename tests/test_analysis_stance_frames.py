@@ -107,3 +107,32 @@ def test_finite_rows_mean_sd_equals_each_rows_own() -> None:
         mean, sd = _finite_rows_mean_sd(values.copy())
         for i, (m, s) in enumerate(expected):
             assert np.array_equal([mean[i], sd[i]], [m, s], equal_nan=True), (n, i)
+
+
+def test_stance_reductions_take_a_one_sensor_groups_pti_from_its_sensors_integral() -> None:
+    from insole.analysis._regions import _group_pti, available_groups, stance_reductions
+
+    rng = np.random.default_rng(13)
+    checked = 0
+    for name in builtin_layouts():
+        layout = get_layout(name)
+        k = layout.n_sensors
+        for used in (np.ones(k, dtype=bool), rng.random(k) < 0.5):
+            n = 4000
+            pressure = np.abs(rng.normal(100, 80, (k, n))).astype(np.float32)
+            pressure[rng.random(pressure.shape) < 0.3] = 0.0
+            load = pressure * 2.5
+            hs = np.sort(rng.choice(n - 200, size=30, replace=False))
+            to = np.minimum(hs + rng.integers(1, 150, size=30), n)
+            to[-1] = n  # a stance to the recording's end
+            hs, to = hs[np.r_[True, hs[1:] >= to[:-1]]], to[np.r_[True, hs[1:] >= to[:-1]]]
+            for pressures in (pressure, load):  # (pressures with unknown areas are the loads themselves)
+                per_sensor, out = stance_reductions(load, True, pressures, used, layout, hs, to, 100.0)
+                groups = available_groups(layout, used)
+                expected = _group_pti(pressures, groups, hs, to)
+                for group in groups:
+                    found = out[f"{group}_pti_kpa_s"]
+                    assert found.dtype == expected[group].dtype
+                    assert np.array_equal(found, expected[group] * (1.0 / 100.0)), (name, group)
+                    checked += 1
+    assert checked > 20
