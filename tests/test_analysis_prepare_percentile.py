@@ -136,3 +136,21 @@ def test_spikes_at_the_first_and_last_samples_are_found_as_inside() -> None:
         threshold = _spike_thresholds(blocks)
         sensor, sample = _find_spikes(x, valid, blocks, threshold)
         assert set(zip(sensor.tolist(), sample.tolist())) == _spikes_by_every_sample(x, valid, threshold), trial
+
+
+def test_block_extremes_taken_with_the_sums_equal_the_blocks_own() -> None:
+    from insole.analysis._prepare import _Blocks, _extremes_taker, _sum_rows
+
+    rng = np.random.default_rng(13)
+    for trial in range(24):
+        k, n = int(rng.integers(1, 8)), int(rng.integers(1, 5000))
+        values = _arrays(rng, trial % 6, k, n)  # plain rows and others (negatives, -0.0, NaN)
+        params = AnalysisParams()
+        plain = np.zeros(k, dtype=bool)
+        extremes, take = _extremes_taker(n, k, 100.0, params, plain)
+        _sum_rows(values, plain=plain, after=take)
+        valid = np.ones(n, dtype=bool)
+        taken = _Blocks(values, valid, 100.0, params, plain, extremes)
+        own = _Blocks(values, valid, 100.0, params, plain.copy())
+        for name in ("window_max", "maximum", "minimum", "valid"):
+            assert _same(getattr(taken, name), getattr(own, name)), (trial, name)

@@ -600,10 +600,14 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams, *,
     # which sensors read only values in [+0.0, +inf], seen as the sum reads them (zeroing a reading later keeps
     # that): the blocks' extremes of those are taken on the bits, faster
     plain = np.zeros(foot.values.shape[1], dtype=bool)
+    # the blocks' extremes of each row too, while the sum has it in cache (for a foot observed throughout; used if
+    # every reading is finite, so that no reading is zeroed before the blocks are measured)
+    extremes, take_extremes = _extremes_taker(foot.values.shape[0], foot.values.shape[1], fs, params, plain) \
+        if bool(np.all(foot.valid)) else (None, None)
     if values_t is not None:
-        summed = _sum_rows(values_t, plain=plain)
-    else:
-        values_t, summed = _copied_rows_and_sum(foot.values, plain=plain)  # the one transposition
+        summed = _sum_rows(values_t, plain=plain, after=take_extremes)
+    else:  # the one transposition
+        values_t, summed = _copied_rows_and_sum(foot.values, plain=plain, after=take_extremes)
     k, n = values_t.shape
     names = layout.sensor_names
     valid = _valid_where_finite(foot.valid, summed)
@@ -618,7 +622,7 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams, *,
     spike_sensor = spike_sample = np.zeros(0, dtype=np.int64)
     weights = layout.load_weights(unit)
     if valid.sum() >= 3:
-        blocks = _Blocks(values_t, valid, fs, params, plain)
+        blocks = _Blocks(values_t, valid, fs, params, plain, extremes if all_valid else None)
         spike_threshold = _spike_thresholds(blocks)
         spike_sensor, spike_sample = _find_spikes(values_t, valid, blocks, spike_threshold)
         if spike_sensor.size:
@@ -1151,12 +1155,14 @@ def _writable_rows(values: np.ndarray) -> np.ndarray | None:
 
 
 def _rows_and_sum(rows: np.ndarray, fill: Callable[[int, np.ndarray], object] | None = None,
-                  plain: np.ndarray | None = None) -> np.ndarray:
+                  plain: np.ndarray | None = None, after: Callable[[int, np.ndarray], object] | None = None
+                  ) -> np.ndarray:
     """The float64 sum over the rows of a (rows, samples) array, ``rows.sum(axis=0, dtype=np.float64)``'s numbers
     (each sample's values added in row order, from +0.0 plus the first row's: a sample whose readings are all -0.0
     sums to +0.0, as numpy's does), a row at a time: faster than numpy's reduction over the first axis, which casts
     through a buffer. ``fill(j, rows[j])`` first writes each row (a product, a copy), so that the row is added
-    while still in cache. ``plain``: (rows,) bools to set to ``_plain_row`` of each row, taken likewise."""
+    while still in cache. ``plain``: (rows,) bools to set to ``_plain_row`` of each row, taken likewise.
+    ``after(j, rows[j])`` last reads each row (``plain[j]`` set), still in cache."""
     k, n = rows.shape
     summed = np.empty(n, dtype=np.float64)
     if k == 0:
@@ -1171,12 +1177,15 @@ def _rows_and_sum(rows: np.ndarray, fill: Callable[[int, np.ndarray], object] | 
             np.add(summed, row, out=summed)
         if plain is not None:
             plain[j] = _plain_row(row)
+        if after is not None:
+            after(j, row)
     return summed
 
 
-def _sum_rows(rows: np.ndarray, plain: np.ndarray | None = None) -> np.ndarray:
+def _sum_rows(rows: np.ndarray, plain: np.ndarray | None = None,
+              after: Callable[[int, np.ndarray], object] | None = None) -> np.ndarray:
     """``rows.sum(axis=0, dtype=np.float64)`` of a (rows, samples) array, the same numbers (``_rows_and_sum``)."""
-    return _rows_and_sum(rows, plain=plain)
+    return _rows_and_sum(rows, plain=plain, after=after)
 
 
 def _plain_row(row: np.ndarray) -> bool:
@@ -1192,20 +1201,21 @@ def _weighted_rows_and_sum(rows: np.ndarray, weights: np.ndarray) -> tuple[np.nd
     return product, _rows_and_sum(product, lambda j, row: np.multiply(rows[j], weights[j], out=row))
 
 
-def _copied_rows_and_sum(values: np.ndarray, plain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``_transposed_float32(values)`` and ``_sum_rows`` of it (``plain`` as there). Values stored sensor by sensor
-    are copied a row at a time and each row added to the sum as it is copied (still in cache): the readings are
-    read from memory once."""
+def _copied_rows_and_sum(values: np.ndarray, plain: np.ndarray | None = None,
+                         after: Callable[[int, np.ndarray], object] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``_transposed_float32(values)`` and ``_sum_rows`` of it (``plain`` and ``after`` as there). Values stored
+    sensor by sensor are copied a row at a time and each row added to the sum as it is copied (still in cache):
+    the readings are read from memory once."""
     rows = values.T
     if not rows.flags.c_contiguous:
         copied = _transposed_float32(values)
-        return copied, _sum_rows(copied, plain=plain)
+        return copied, _sum_rows(copied, plain=plain, after=after)
     copied = np.empty(rows.shape, dtype=np.float32)
 
     def copy_row(j: int, row: np.ndarray) -> None:
         row[...] = rows[j]  # (float32 as np.array(values.T, dtype=np.float32) makes it)
 
-    return copied, _rows_and_sum(copied, copy_row, plain)
+    return copied, _rows_and_sum(copied, copy_row, plain, after)
 
 
 def _transposed_float32(values: np.ndarray) -> np.ndarray:
@@ -1252,21 +1262,23 @@ class _Blocks:
     """
 
     def __init__(self, values: np.ndarray, valid: np.ndarray, sample_rate_hz: float, params: AnalysisParams,
-                 plain: np.ndarray | None = None) -> None:
+                 plain: np.ndarray | None = None, extremes: _RowExtremes | None = None) -> None:
         # ``plain``: per row, True where ``_plain_row`` holds (and stays so: the values are only ever zeroed)
+        # ``extremes``: every row's window maxima and block minima, taken already (``_RowExtremes`` of these
+        # values, with this geometry); otherwise taken here
         self.plain = np.zeros(values.shape[0], dtype=bool) if plain is None else plain
         n = values.shape[1]
         self.sample_rate_hz = sample_rate_hz
-        window = max(1, int(round(_SPIKE_WINDOW_S * sample_rate_hz)))
-        per_block = max(1, int(round(max(params.stuck_run_s / 2, _BLOCK_MIN_S) / _SPIKE_WINDOW_S)))
-        if window * per_block > n:  # shorter than one block: one block, one window
-            window, per_block = max(n, 1), 1
-        self.window, self.per_block = window, per_block
-        self.size = window * per_block
+        self.window, self.per_block = _block_geometry(n, sample_rate_hz, params)
+        self.size = self.window * self.per_block
         self.count = n // self.size
-        self.windows = n // window
+        self.windows = n // self.window
         self.valid = valid[: self.count * self.size].reshape(self.count, self.size).all(axis=1)
-        self.refresh(values, None)
+        if extremes is None:
+            self.refresh(values, None)
+        else:
+            self.window_max = extremes.window_max
+            self.maximum, self.minimum = self._block_maxima(values, np.arange(values.shape[0])), extremes.block_min
 
     def cut(self, values: np.ndarray) -> np.ndarray:
         """(sensors, blocks, samples) view of the whole blocks (no copy: rows are contiguous)."""
@@ -1277,18 +1289,17 @@ class _Blocks:
         if not hasattr(self, "window_max"):
             self.window_max = np.zeros((values.shape[0], self.windows), dtype=values.dtype)
         block_low = np.empty((rows.size, self.count), dtype=values.dtype)
-        # 1-D reduceat row by row (one call per sensor): several times faster than reduceat along an axis of the
-        # 2-D array, or a max (min) over a short last axis; both of a row in turn, the second from cache
-        starts = np.arange(0, self.windows * self.window, self.window)
-        block_starts = np.arange(0, self.count * self.size, self.size)
-        for i, j in enumerate(rows.tolist()):
-            # a plain row's extremes on its bits as unsigned integers: the same floats, about twice as fast (numpy's
-            # float maximum and minimum are slow on the samples past each window's last whole SIMD step)
-            row = values[j].view(np.uint32) if self.plain[j] else values[j]
-            if self.windows:
-                self.window_max[j] = np.maximum.reduceat(row[: self.windows * self.window], starts).view(values.dtype)
-            if self.count:
-                block_low[i] = np.minimum.reduceat(row[: self.count * self.size], block_starts).view(values.dtype)
+        for i, j in enumerate(rows.tolist()):  # one step per sensor
+            _row_extremes(values[j], bool(self.plain[j]), self.window, self.windows, self.size, self.count,
+                          self.window_max[j], block_low[i])
+        block_high = self._block_maxima(values, rows)
+        if not hasattr(self, "maximum"):
+            self.maximum, self.minimum = block_high, block_low
+        else:
+            self.maximum[rows], self.minimum[rows] = block_high, block_low
+
+    def _block_maxima(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The block maxima of ``rows``, from their window maxima."""
         nb = self.count * self.per_block
         if self.plain[rows].all():
             # plain rows: the largest of each block's windows on their bits, one strided maximum per window of a
@@ -1298,13 +1309,59 @@ class _Blocks:
             high_bits = bits[:, 0::self.per_block].copy()
             for p in range(1, self.per_block):  # one step per window of a block
                 np.maximum(high_bits, bits[:, p::self.per_block], out=high_bits)
-            block_high = high_bits.view(values.dtype)
-        else:
-            block_high = self.window_max[rows, :nb].reshape(rows.size, self.count, self.per_block).max(axis=2)
-        if not hasattr(self, "maximum"):
-            self.maximum, self.minimum = block_high, block_low
-        else:
-            self.maximum[rows], self.minimum[rows] = block_high, block_low
+            return high_bits.view(values.dtype)
+        return self.window_max[rows, :nb].reshape(rows.size, self.count, self.per_block).max(axis=2)
+
+
+def _block_geometry(n: int, sample_rate_hz: float, params: AnalysisParams) -> tuple[int, int]:
+    """``_Blocks``' window (samples) and windows per block for ``n`` samples."""
+    window = max(1, int(round(_SPIKE_WINDOW_S * sample_rate_hz)))
+    per_block = max(1, int(round(max(params.stuck_run_s / 2, _BLOCK_MIN_S) / _SPIKE_WINDOW_S)))
+    if window * per_block > n:  # shorter than one block: one block, one window
+        window, per_block = max(n, 1), 1
+    return window, per_block
+
+
+class _RowExtremes(NamedTuple):
+    """Every row's maxima over ``_Blocks``' windows and minima over its blocks, (rows, windows) and (rows, blocks)."""
+
+    window_max: np.ndarray
+    block_min: np.ndarray
+
+
+def _extremes_taker(n: int, k: int, sample_rate_hz: float, params: AnalysisParams, plain: np.ndarray
+                    ) -> tuple[_RowExtremes, Callable[[int, np.ndarray], None]]:
+    """Arrays for ``_Blocks``' extremes of ``k`` float32 rows of ``n`` samples, and ``take(j, row)`` filling row
+    ``j``'s (once ``plain[j]`` is known), as ``_Blocks`` takes them."""
+    window, per_block = _block_geometry(n, sample_rate_hz, params)
+    size = window * per_block
+    windows, count = n // window, n // size
+    extremes = _RowExtremes(np.zeros((k, windows), dtype=np.float32), np.empty((k, count), dtype=np.float32))
+
+    def take(j: int, row: np.ndarray) -> None:
+        _row_extremes(row, bool(plain[j]), window, windows, size, count, extremes.window_max[j],
+                      extremes.block_min[j])
+
+    return extremes, take
+
+
+def _row_extremes(row: np.ndarray, plain: bool, window: int, windows: int, size: int, count: int,
+                  window_max: np.ndarray, block_min: np.ndarray) -> None:
+    """One row's maxima over its whole windows of ``window`` samples into ``window_max`` (``windows``) and its
+    minima over its whole blocks of ``size`` into ``block_min`` (``count``).
+
+    1-D reduceat (one call per row): several times faster than reduceat along an axis of the 2-D array, or a max
+    (min) over a short last axis; both of a row in turn, the second from cache. A plain row's extremes on its bits
+    as unsigned integers: the same floats, about twice as fast (numpy's float maximum and minimum are slow on the
+    samples past each window's last whole SIMD step).
+    """
+    values = row.view(np.uint32) if plain else row
+    if windows:
+        window_max[...] = np.maximum.reduceat(values[: windows * window], np.arange(0, windows * window, window)
+                                              ).view(row.dtype)
+    if count:
+        block_min[...] = np.minimum.reduceat(values[: count * size], np.arange(0, count * size, size)
+                                             ).view(row.dtype)
 
 
 def _row_percentile(values: np.ndarray, q: int | float) -> np.ndarray:
