@@ -44,10 +44,11 @@ __all__ = ["cop_path", "cop_features", "cop_capability", "cop_ml_assessable"]
 # samples per block of the COP moment product (16 sensors x 16384 x 8 bytes = 2 MiB)
 _COP_BLOCK = 16384
 # samples per block of the COP at chosen samples (``cop_path(samples=...)``): its gathered loads, their float64 copy
-# and sums (16 sensors x 4096 x 12 bytes, under 1 MB) stay in a core's cache, which measured faster than 8192 or 16384
-# (about 11.3 against 11.7 and 12.7 ms of thread CPU a foot of the simulated hour, min of 20 runs, three times); each
-# sample's COP is the same number in any block of two or more samples
-_COP_AT_BLOCK = 4096
+# and sums (16 sensors x 8192 x 12 bytes, 1.5 MB) stay in a core's cache (2 MB of L2 here). With each block a few
+# numpy calls, 4096 to 8192 measured alike (thread CPU a foot of the simulated hour, min of 20 runs, six times: 10.1
+# to 11.2 ms for 8192, 10.1 to 11.9 for 4096, 12.3 to 13.5 for 16384); 8192 takes and gives back the GIL half as
+# often. Each sample's COP is the same number in any block of two or more samples
+_COP_AT_BLOCK = 8192
 
 
 def cop_capability(layout: SensorLayout, used: np.ndarray) -> tuple[bool, bool, str]:
@@ -125,8 +126,8 @@ def _cop_at(loads: np.ndarray, weights: np.ndarray, force: np.ndarray, min_force
             samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``cop_path`` at ``samples`` only (NaN elsewhere): each sample's sums are the same products over the
     sensors, taken block by block of the samples asked for (a block's float64 copy stays small). Each block is a
-    few numpy calls over both coordinates at once (the force's part of the mask made once for all the samples):
-    every call releases the GIL and must take it back, and the other foot's thread may hold it meanwhile."""
+    few numpy calls over both coordinates at once, and the force's part of the mask is one pass over all the
+    samples: every call releases the GIL and must take it back, and the other foot's thread may hold it meanwhile."""
     n, k = loads.shape[1], loads.shape[0]
     # the gathers below clip an index out of range instead of raising (to gather in place): a caller's bug must
     # still be loud
@@ -135,45 +136,53 @@ def _cop_at(loads: np.ndarray, weights: np.ndarray, force: np.ndarray, min_force
     # x and y as the two rows of one array: one allocation, at an hour's size (5.8 MB) one large enough for numpy to
     # ask the kernel for huge pages (two separate rows cost ~1100 page faults a foot of the simulated hour)
     x, y = np.full((2, n), np.nan)
-    # masked where the total is not positive or the force is below the least or not finite: the force's part here,
-    # the total's block by block
-    at_force = np.take(force, samples, mode="clip")
-    force_ok = np.greater_equal(at_force, min_force)
-    force_ok &= np.isfinite(at_force)
     # one set of buffers for every block (a fresh set per block was most of this stage's allocations): the gathered
-    # loads and their float64 copy, the three sums and the mask; a shorter block uses contiguous arrays at the start
+    # loads and their float64 copy, the three sums and a mask; a shorter block uses contiguous arrays at the start
     # of the same memory (``_head``), laid out as new ones of its width would be
     size = max(min(samples.size, _COP_AT_BLOCK), 2)
     gathered = np.empty((k, size), dtype=loads.dtype)
     block = np.empty((k, size))
     sums = np.empty((3, size))
-    ok = np.empty(size, dtype=bool)
+    low = np.empty(size, dtype=bool)
+    whole_sums = sums[0], sums[1:], sums[1], sums[2]  # (a full block's total, x and y, and each of them)
     with np.errstate(invalid="ignore", divide="ignore"):  # (the quotients of a zero total: masked below)
         for start in range(0, samples.size, _COP_AT_BLOCK):
             at = samples[start:start + _COP_AT_BLOCK]
             width = at.size
             if width == size:
-                cut, found, good = block, sums, ok
                 # "clip" gathers into the buffer in place ("raise" would copy it first); the samples lie inside
-                np.copyto(cut, np.take(loads, at, axis=1, out=gathered, mode="clip"))
+                np.copyto(block, np.take(loads, at, axis=1, out=gathered, mode="clip"))
+                np.einsum("jk,kn->jn", weights, block, out=sums)
+                total, xy, at_x, at_y = whole_sums
+                bad = low
             else:
                 # a block of one sample is taken as two (the sample twice): einsum sums a single column in another
                 # order, and a sample's COP must not depend on where the blocks of samples end (stretches of a
                 # recording)
                 wide = max(width, 2)
-                cut, found, good = _head(block, wide), _head(sums, wide), ok[:width]
+                cut, found = _head(block, wide), _head(sums, wide)
                 if width == 1:
                     np.copyto(cut, loads[:, np.repeat(at, 2)])
                 else:
                     np.copyto(cut, np.take(loads, at, axis=1, out=_head(gathered, width), mode="clip"))
-            np.einsum("jk,kn->jn", weights, cut, out=found)
-            total, xy = found[0, :width], found[1:, :width]
+                np.einsum("jk,kn->jn", weights, cut, out=found)
+                total, xy = found[0, :width], found[1:, :width]
+                at_x, at_y = xy
+                bad = low[:width]
             np.divide(xy, total, out=xy)  # x and y, in place of their moments
-            np.greater(total, 0, out=good)
-            good &= force_ok[start:start + width]
-            np.copyto(xy, np.nan, where=np.logical_not(good, out=good))
-            x[at] = xy[0]
-            y[at] = xy[1]
+            # masked (NaN) where the total is not positive
+            np.copyto(xy, np.nan, where=np.logical_not(np.greater(total, 0, out=bad), out=bad))
+            x[at] = at_x
+            y[at] = at_y
+    # and where the force is below the least or not finite: ~(force >= min_force) | ~isfinite(force), one pass over
+    # the samples' forces for all the blocks
+    at_force = np.take(force, samples, mode="clip")
+    force_ok = np.greater_equal(at_force, min_force)
+    force_ok &= np.isfinite(at_force)
+    if not force_ok.all():
+        weak = samples[np.logical_not(force_ok, out=force_ok)]
+        x[weak] = np.nan
+        y[weak] = np.nan
     return x, y
 
 
