@@ -154,3 +154,48 @@ def test_block_extremes_taken_with_the_sums_equal_the_blocks_own() -> None:
         own = _Blocks(values, valid, 100.0, params, plain.copy())
         for name in ("window_max", "maximum", "minimum", "valid"):
             assert _same(getattr(taken, name), getattr(own, name)), (trial, name)
+
+
+def test_stance_maxima_taken_row_by_row_equal_the_interval_maxima() -> None:
+    from insole.analysis._prepare import _interval_maxima, _stance_maxima_taker
+
+    rng = np.random.default_rng(14)
+    for trial in range(30):
+        k, n = int(rng.integers(1, 8)), int(rng.integers(2, 3000))
+        rows = _arrays(rng, trial % 4, k, n)  # plain
+        starts = np.sort(rng.integers(0, n - 1, size=int(rng.integers(1, 12))))
+        stops = np.minimum(starts + rng.integers(1, 80, size=starts.size), n)
+        if trial % 3 == 0:
+            stops[-1] = n  # a stance to the last sample
+        largest, take = _stance_maxima_taker(starts, stops, rows.shape)
+        for j in range(k):
+            take(j, rows[j])
+        assert _same(largest.view(np.float32), _interval_maxima(rows, starts, stops, plain=True)), trial
+
+
+def test_remove_offset_in_place_keeps_the_stance_maxima_and_loads_of_a_copy() -> None:
+    from insole.analysis._events import detect_events
+    from insole.analysis._prepare import check_sensors, foot_loads, remove_offset
+    from insole.simulate import SimulationParams, simulate
+
+    recording = simulate(SimulationParams(duration_s=40.0, seed=4))  # kPa with known areas: the stance maxima
+    params = AnalysisParams()
+    compared = 0
+    for side in recording.sides:
+        done = []
+        for in_place in (True, False):
+            loads = foot_loads(recording, check_sensors(recording, side, params))
+            contacts = detect_events(loads.force, float(recording.sample_rate_hz), params, valid=loads.valid,
+                                     time_s=loads.time_s)
+            done.append(remove_offset(loads, contacts, params, in_place=in_place))
+        fused, apart = done
+        if fused.readings_max is None:
+            assert apart.readings_max is None
+            continue
+        assert apart.readings_max is not None
+        assert _same(fused.readings_max.largest, apart.readings_max.largest)
+        assert _same(fused.sensor_load_t, apart.sensor_load_t)
+        assert fused.sensor_pressure_t is not None and apart.sensor_pressure_t is not None
+        assert _same(fused.sensor_pressure_t, apart.sensor_pressure_t)
+        compared += 1
+    assert compared

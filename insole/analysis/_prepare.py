@@ -355,24 +355,28 @@ _POSITIVE_INF_BITS = 0x7F800000
 
 
 def _offset_and_clip(array: np.ndarray, offsets: np.ndarray | None, loads: FootLoads, clip: bool,
-                     in_place: bool = False, plain: np.ndarray | None = None) -> np.ndarray:
+                     in_place: bool = False, plain: np.ndarray | None = None,
+                     before_row: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
     """``array`` (sensors x samples) less ``offsets`` (then re-zeroed where left out), clipped at zero.
 
     A new array, the value it came from left as it was; with ``in_place`` the result is written
     into ``array`` itself (the same numbers: the same float32 operations), which is then returned.
-    ``plain``: ``_known_plain_rows`` of ``array`` (or None).
+    ``plain``: ``_known_plain_rows`` of ``array`` (or None). ``before_row(j, array[j])``, with ``clip`` and
+    ``in_place`` of a 2-D array, is called with each row before it is written.
     """
+    if before_row is not None and not (clip and in_place and array.ndim == 2):
+        raise ValueError("before_row needs clip and in_place of a 2-D array (the rows are then written one by one)")
     if offsets is None:
         if not clip:
             return array
         if in_place and array.ndim == 2:
-            _offset_and_clip_rows(array, np.zeros(array.shape[0], dtype=np.float32), clip, plain)
+            _offset_and_clip_rows(array, np.zeros(array.shape[0], dtype=np.float32), clip, plain, before_row)
             return array
         return np.maximum(array, 0, out=array) if in_place else np.maximum(array, 0)
     shift = offsets.astype(np.float32)[:, None]
     by_rows = in_place and array.ndim == 2
     if by_rows:  # subtracted and clipped here (the rows that need it)
-        _offset_and_clip_rows(array, shift[:, 0], clip, plain)
+        _offset_and_clip_rows(array, shift[:, 0], clip, plain, before_row)
         out = array
     else:
         out = np.subtract(array, shift, out=array) if in_place else array - shift
@@ -384,17 +388,21 @@ def _offset_and_clip(array: np.ndarray, offsets: np.ndarray | None, loads: FootL
     return out
 
 
-def _offset_and_clip_rows(array: np.ndarray, shift: np.ndarray, clip: bool, plain: np.ndarray | None = None) -> None:
+def _offset_and_clip_rows(array: np.ndarray, shift: np.ndarray, clip: bool, plain: np.ndarray | None = None,
+                          before_row: Callable[[int, np.ndarray], None] | None = None) -> None:
     """``array -= shift[:, None]`` and, if ``clip``, ``np.maximum(array, 0, out=array)``, in place, row by row.
 
     With ``clip``, a row whose offset is +0.0 and whose readings all lie in [+0.0, +inf] (no sign bit set, no NaN:
     one maximum of their bits, unless ``plain``, (rows,) bools, already says so) is left as it is: subtracting +0.0
     and the maximum with 0 give back each such reading, bit for bit (numpy's maximum turns a -0.0 into +0.0, hence
     the sign bits). Many sensors read exactly zero in swing. Clipping before the caller zeroes the left-out
-    readings gives the same bits as after (a zeroed reading is +0.0 either way).
+    readings gives the same bits as after (a zeroed reading is +0.0 either way). ``before_row(j, row)`` first
+    reads each row (in cache for the writes).
     """
     for j in range(array.shape[0]):  # one step per sensor
         row = array[j]
+        if before_row is not None:
+            before_row(j, row)
         if clip and shift[j] == 0 and not np.signbit(shift[j]) and row.dtype == np.float32 and (
                 (plain is not None and plain[j]) or row.size == 0
                 or row.view(np.uint32).max() <= _POSITIVE_INF_BITS):
@@ -404,12 +412,14 @@ def _offset_and_clip_rows(array: np.ndarray, shift: np.ndarray, clip: bool, plai
             np.maximum(row, 0, out=row)
 
 
-def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool, in_place: bool = False) -> FootLoads:
+def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool, in_place: bool = False,
+             before_pressure_row: Callable[[int, np.ndarray], None] | None = None) -> FootLoads:
     """``loads`` with ``found`` subtracted now (None, or not applied: nothing) and, if ``clip``, clipped at zero.
 
     ``in_place``: into the per-sensor arrays of ``loads`` (and so of its checks' readings, which they may
     share) and its total force, for a caller that made ``loads`` and drops it: an hour's two feet then need
-    96 MiB less.
+    96 MiB less. ``before_pressure_row(j, row)``: called with each row of the pressures (an array of their own,
+    2-D, ``in_place`` and ``clip``) before the row is written.
     """
     now = found if found is not None and found.applied else None
     # which rows are plain, known before either array is written
@@ -421,7 +431,7 @@ def _rebuilt(loads: FootLoads, found: ZeroOffset | None, clip: bool, in_place: b
         pressure = load
     elif pressure is not None:
         pressure = _offset_and_clip(pressure, now.pressure_offsets if now else None, loads, clip, in_place,
-                                    pressure_plain)
+                                    pressure_plain, before_pressure_row)
     force = loads.force
     if now and in_place and force.flags.writeable:  # the caller's own force, dropped with its loads
         force = np.subtract(force, now.force_offset, out=force)
@@ -485,14 +495,26 @@ def remove_offset(loads: FootLoads, contacts: Contacts, params: AnalysisParams, 
         return replace(_rebuilt(loads, None, clip=True, in_place=in_place), readings_max=maxima)
     starts, stops = _swings(contacts)
     found = find_zero_offset(loads, starts, stops, params)
+    bounds = _stance_bounds(loads, contacts, params)
+    plain = _known_plain_rows(loads, loads.sensor_pressure_t)
+    pressure = loads.sensor_pressure_t
+    if (in_place and bounds is not None and plain is not None and bool(plain.all()) and pressure is not None
+            and pressure.dtype == np.float32 and pressure.flags.c_contiguous and loads.load_weights is not None):
+        # the stance maxima of each pressure row taken as the offset's pass reaches the row, before it is
+        # overwritten: one read of the pressures from memory for both (``_readings_max``'s numbers)
+        largest, take = _stance_maxima_taker(bounds[0], bounds[1], pressure.shape)
+        rebuilt = _rebuilt(loads, found, clip=True, in_place=True, before_pressure_row=take)
+        return replace(rebuilt, readings_max=StanceMaxima(bounds[0], bounds[1], largest.view(np.float32),
+                                                          loads.load_weights))
     maxima = _readings_max(loads, contacts, params)  # before the readings are overwritten (in_place)
     return replace(_rebuilt(loads, found, clip=True, in_place=in_place), readings_max=maxima)
 
 
-def _readings_max(loads: FootLoads, contacts: Contacts, params: AnalysisParams) -> StanceMaxima | None:
-    """``StanceMaxima`` of the stances the stance stage will measure (see ``_stance._step_table``: both events
-    known, walking, no gap), for loads that are the pressures times the sensor areas as ``foot_loads`` made them;
-    None for any other loads."""
+def _stance_bounds(loads: FootLoads, contacts: Contacts, params: AnalysisParams
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The stances ``[starts, stops)`` the stance stage will measure (see ``_stance._step_table``: both events
+    known, walking, no gap) for loads that are the pressures times the sensor areas as ``foot_loads`` made them
+    (``_readings_max`` takes their maxima); None for any other loads, or no such stance."""
     pressure = loads.sensor_pressure_t
     weights = loads.load_weights
     if (weights is None or pressure is None or pressure is not loads.checks.readings_t or loads.clipped
@@ -504,9 +526,49 @@ def _readings_max(loads: FootLoads, contacts: Contacts, params: AnalysisParams) 
     starts, stops = hs[measured].astype(np.int64), to[measured].astype(np.int64)
     if starts.size == 0:
         return None
+    return starts, stops
+
+
+def _readings_max(loads: FootLoads, contacts: Contacts, params: AnalysisParams) -> StanceMaxima | None:
+    """``StanceMaxima`` of the stances the stance stage will measure (``_stance_bounds``), for loads that are the
+    pressures times the sensor areas as ``foot_loads`` made them; None for any other loads."""
+    bounds = _stance_bounds(loads, contacts, params)
+    if bounds is None or loads.sensor_pressure_t is None or loads.load_weights is None:
+        return None
+    starts, stops = bounds
+    pressure = loads.sensor_pressure_t
     plain = _known_plain_rows(loads, pressure)
-    return StanceMaxima(starts, stops,
-                        _interval_maxima(pressure, starts, stops, plain is not None and bool(plain.all())), weights)
+    return StanceMaxima(starts, stops, _interval_maxima(pressure, starts, stops,
+                                                        plain is not None and bool(plain.all())), loads.load_weights)
+
+
+def _stance_maxima_taker(starts: np.ndarray, stops: np.ndarray, shape: tuple[int, ...]
+                         ) -> tuple[np.ndarray, Callable[[int, np.ndarray], None]]:
+    """A (stances, rows) uint32 array and ``take(j, row)``, which fills its column ``j`` with the largest bits of
+    the float32 row (all in [+0.0, +inf]: their bits order as the floats do) over each stance ``[starts, stops)``:
+    ``_interval_maxima(rows, starts, stops, plain=True)``'s bits, a row at a time (a 1-D ``reduceat`` over the
+    stances' bounds, as ``reduce_rows_intervals`` reduces each row's; a stance that ends at the last sample on its
+    own)."""
+    k, n = shape
+    largest = np.empty((starts.size, k), dtype=np.uint32)
+    inner = stops < n
+    bounds = np.empty(2 * int(inner.sum()), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = starts[inner], stops[inner]
+    at_end = np.flatnonzero(~inner).tolist()
+    every = bool(inner.all())
+
+    def take(j: int, row: np.ndarray) -> None:
+        bits = row.view(np.uint32)
+        if bounds.size:
+            reduced = np.maximum.reduceat(bits, bounds)[0::2]
+            if every:
+                largest[:, j] = reduced
+            else:
+                largest[inner, j] = reduced
+        for i in at_end:  # (at most the last stance)
+            largest[i, j] = bits[starts[i]:].max()
+
+    return largest, take
 
 
 def _interval_maxima(rows: np.ndarray, starts: np.ndarray, stops: np.ndarray, plain: bool = False) -> np.ndarray:
