@@ -139,16 +139,20 @@ def test_spikes_at_the_first_and_last_samples_are_found_as_inside() -> None:
 
 
 def test_block_extremes_taken_with_the_sums_equal_the_blocks_own() -> None:
-    from insole.analysis._prepare import _Blocks, _extremes_taker, _sum_rows
+    from insole.analysis._prepare import _Blocks, _extremes_taker, _plain_row, _sum_rows
 
     rng = np.random.default_rng(13)
-    for trial in range(24):
+    for trial in range(36):
         k, n = int(rng.integers(1, 8)), int(rng.integers(1, 5000))
         values = _arrays(rng, trial % 6, k, n)  # plain rows and others (negatives, -0.0, NaN)
+        if trial % 5 == 0:  # a row plain but for one value past the last whole window
+            values[0] = np.abs(values[0])
+            values[0, -1] = -1.0
         params = AnalysisParams()
         plain = np.zeros(k, dtype=bool)
         extremes, take = _extremes_taker(n, k, 100.0, params, plain)
-        _sum_rows(values, plain=plain, after=take)
+        _sum_rows(values, after=take)  # (the taker says which rows are plain)
+        assert plain.tolist() == [_plain_row(row) for row in values], trial
         valid = np.ones(n, dtype=bool)
         taken = _Blocks(values, valid, 100.0, params, plain, extremes)
         own = _Blocks(values, valid, 100.0, params, plain.copy())

@@ -666,10 +666,11 @@ def check_sensors(recording: Recording, side: str, params: AnalysisParams, *,
     # every reading is finite, so that no reading is zeroed before the blocks are measured)
     extremes, take_extremes = _extremes_taker(foot.values.shape[0], foot.values.shape[1], fs, params, plain) \
         if bool(np.all(foot.valid)) else (None, None)
+    row_plain = plain if take_extremes is None else None  # (else the extremes' taker sets it)
     if values_t is not None:
-        summed = _sum_rows(values_t, plain=plain, after=take_extremes)
+        summed = _sum_rows(values_t, plain=row_plain, after=take_extremes)
     else:  # the one transposition
-        values_t, summed = _copied_rows_and_sum(foot.values, plain=plain, after=take_extremes)
+        values_t, summed = _copied_rows_and_sum(foot.values, plain=row_plain, after=take_extremes)
     k, n = values_t.shape
     names = layout.sensor_names
     valid = _valid_where_finite(foot.valid, summed)
@@ -1394,15 +1395,38 @@ class _RowExtremes(NamedTuple):
 def _extremes_taker(n: int, k: int, sample_rate_hz: float, params: AnalysisParams, plain: np.ndarray
                     ) -> tuple[_RowExtremes, Callable[[int, np.ndarray], None]]:
     """Arrays for ``_Blocks``' extremes of ``k`` float32 rows of ``n`` samples, and ``take(j, row)`` filling row
-    ``j``'s (once ``plain[j]`` is known), as ``_Blocks`` takes them."""
+    ``j``'s as ``_Blocks`` takes them, and setting ``plain[j]`` to ``_plain_row(row)``.
+
+    The window maxima are taken on the row's bits first: with the bits past the last whole window, their largest
+    is the row's, which says whether the row is plain (no pass of its own over the row); a row that is not has its
+    extremes taken again on the floats.
+    """
     window, per_block = _block_geometry(n, sample_rate_hz, params)
     size = window * per_block
     windows, count = n // window, n // size
     extremes = _RowExtremes(np.zeros((k, windows), dtype=np.float32), np.empty((k, count), dtype=np.float32))
+    window_starts = np.arange(0, windows * window, window)
+    block_starts = np.arange(0, count * size, size)
 
     def take(j: int, row: np.ndarray) -> None:
-        _row_extremes(row, bool(plain[j]), window, windows, size, count, extremes.window_max[j],
-                      extremes.block_min[j])
+        if row.dtype != np.float32:  # (not read as bits)
+            plain[j] = _plain_row(row)
+            _row_extremes(row, bool(plain[j]), window, windows, size, count, extremes.window_max[j],
+                          extremes.block_min[j])
+            return
+        bits = row.view(np.uint32)
+        window_bits = np.maximum.reduceat(bits[: windows * window], window_starts) if windows else None
+        top = int(window_bits.max()) if window_bits is not None else 0
+        if windows * window < n:
+            top = max(top, int(bits[windows * window:].max()))
+        plain[j] = top <= _POSITIVE_INF_BITS
+        if not plain[j]:
+            _row_extremes(row, False, window, windows, size, count, extremes.window_max[j], extremes.block_min[j])
+            return
+        if window_bits is not None:
+            extremes.window_max[j] = window_bits.view(np.float32)
+        if count:
+            extremes.block_min[j] = np.minimum.reduceat(bits[: count * size], block_starts).view(np.float32)
 
     return extremes, take
 
