@@ -186,7 +186,7 @@ def _with_reader_keys(flags: list[dict[str, Any]], n_sensors: int,
                       layout: SensorLayout | None) -> list[dict[str, Any]]:
     """``flags`` (the checks' entries, new dicts) with ``named`` and, given the layout, ``regions`` added."""
     flat_named = sum(f.get("status") == "flat" for f in flags) <= FLAT_NAMED_MAX_FRACTION * max(n_sensors, 1)
-    regions = _regions_by_sensor(layout) if layout is not None else None
+    regions = _regions_by_sensor(layout) if layout is not None and flags else None  # (none to place: not made)
     for flag in flags:
         flag["named"] = flat_named or flag.get("status") != "flat"
         if regions is not None:
