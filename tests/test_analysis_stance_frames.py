@@ -136,3 +136,37 @@ def test_stance_reductions_take_a_one_sensor_groups_pti_from_its_sensors_integra
                     assert np.array_equal(found, expected[group] * (1.0 / 100.0)), (name, group)
                     checked += 1
     assert checked > 20
+
+
+def test_table_of_with_an_index_is_the_dataframe_with_that_index() -> None:
+    from insole.analysis._regions import table_of
+
+    rng = np.random.default_rng(21)
+    for rows in (0, 3, 80):
+        names = [f"metric_{i}" for i in range(rows)]
+        columns = {"left_mean": rng.normal(size=rows), "left_n": rng.integers(0, 9, size=rows),
+                   "right_mean": rng.normal(size=rows), "flag": rng.random(rows) < 0.5}
+        _same_frame(table_of(columns, index=pd.Index(names, name="metric")),
+                    pd.DataFrame(columns, index=pd.Index(names, name="metric")))
+        assert table_of(columns, index=pd.Index(names, name="metric")).index.name == "metric"
+
+
+def test_per_foot_statistics_with_known_feet_equals_it_without() -> None:
+    from insole.analysis._summary import foot_statistics, per_foot_statistics, symmetry_table
+
+    rng = np.random.default_rng(34)
+    strides = {}
+    for side in ("left", "right"):
+        n = 200
+        strides[side] = pd.DataFrame({
+            "stride": np.arange(n), "used": rng.random(n) < 0.9, "stride_time_s": rng.normal(1.1, 0.05, n),
+            "max_force_n": rng.normal(800, 50, n), "cop_ml_offset_mm": rng.normal(0, 3, n),
+            "exclusion_reason": np.where(rng.random(n) < 0.1, "turn", ""),
+        })
+    strides["right"].loc[3, "max_force_n"] = np.nan
+    known = {side: foot_statistics(table) for side, table in strides.items()}
+    found = per_foot_statistics(strides, known=known)
+    expected = per_foot_statistics(strides)
+    _same_frame(found, expected)
+    assert found.index.name == "metric" and list(found.index) == list(expected.index)
+    _same_frame(symmetry_table(found), symmetry_table(expected))

@@ -66,21 +66,24 @@ _PLAIN_DTYPES = frozenset(np.dtype(t) for t in (bool, np.int8, np.int16, np.int3
                                                 np.uint32, np.uint64, np.float32, np.float64))
 
 
-def table_of(columns: Mapping[str, Any], blocks: Sequence[tuple[np.ndarray, Sequence[str]]] = ()) -> pd.DataFrame:
-    """``pd.DataFrame(columns)`` (the same columns, dtypes, labels and RangeIndex), made at once from a few blocks
+def table_of(columns: Mapping[str, Any], blocks: Sequence[tuple[np.ndarray, Sequence[str]]] = (),
+             index: pd.Index | None = None) -> pd.DataFrame:
+    """``pd.DataFrame(columns, index=index)`` (the same columns, dtypes, labels and index: a RangeIndex without one),
+    made at once from a few blocks
     rather than column by column: pandas' dict path checks, copies and converts each column on its own and then
     consolidates them, all of it holding the GIL (~0.2-0.5 ms a table of the stance stage, while the other foot's
     thread waits).
 
     ``columns``: every column in order, each a 1-D numpy array of a plain dtype (bool, integer, float) or a pandas
     array (``_stance._strings``'s string columns, a block each, taken as they are; not a numpy-backed one, which
-    pandas unwraps). ``blocks``: 2-D numpy arrays of
-    the caller's own, each with the names of the columns it holds, one a row (``columns[name]`` is that row): each
-    becomes one block of the table as it is, without a copy. The other numpy columns are stacked by dtype into a
-    block each (a copy, as pd.DataFrame copies them). Columns of any other kind, or an older pandas: pd.DataFrame.
+    pandas unwraps). ``blocks``: 2-D numpy arrays of the caller's own, each with the names of the columns it holds,
+    one a row (``columns[name]`` is that row): each becomes one block of the table as it is, without a copy (the
+    table's, then: writing into the table writes into it). The other numpy columns are stacked by dtype into a block
+    each (a copy, as pd.DataFrame copies them). ``index``: an Index of the rows, taken as it is (as pd.DataFrame
+    takes one). Columns of any other kind, or pandas 2: pd.DataFrame(columns, index=index).
     """
     if _frame_of_blocks is None or not columns:
-        return pd.DataFrame(columns)
+        return pd.DataFrame(columns, index=index)
     position = {name: j for j, name in enumerate(columns)}
     given = {name for _, names in blocks for name in names}
     parts: list[tuple[Any, np.ndarray]] = []
@@ -90,21 +93,22 @@ def table_of(columns: Mapping[str, Any], blocks: Sequence[tuple[np.ndarray, Sequ
             continue
         if isinstance(values, np.ndarray):
             if values.ndim != 1 or values.dtype not in _PLAIN_DTYPES or not values.dtype.isnative:
-                return pd.DataFrame(columns)
+                return pd.DataFrame(columns, index=index)
             by_dtype.setdefault(values.dtype, []).append(name)
         elif isinstance(values, pd.api.extensions.ExtensionArray) and not isinstance(values,
                                                                                    pd.arrays.NumpyExtensionArray):
             parts.append((values, np.array([position[name]], dtype=np.intp)))
         else:
-            return pd.DataFrame(columns)
+            return pd.DataFrame(columns, index=index)
     for block, names in blocks:
         if names:
             parts.append((block, np.array([position[name] for name in names], dtype=np.intp)))
     for names in by_dtype.values():
         parts.append((np.stack([columns[name] for name in names]), np.array([position[name] for name in names],
                                                                              dtype=np.intp)))
-    rows = len(next(iter(columns.values())))
-    return _frame_of_blocks(parts, index=pd.RangeIndex(rows), columns=_labels_index(tuple(columns)).copy())
+    if index is None:
+        index = pd.RangeIndex(len(next(iter(columns.values()))))
+    return _frame_of_blocks(parts, index=index, columns=_labels_index(tuple(columns)).copy())
 
 
 @functools.lru_cache(maxsize=64)
@@ -299,7 +303,7 @@ def stance_reductions(
         several = {group: mask for group, mask in groups.items() if group not in alone}
         pti = {group: integral * dt for group, integral in _group_pti(positive_pressure, several, hs, to).items()}
         for group, j in alone.items():
-            pti[group] = per_sensor[pti_name][:, j]
+            pti[group] = per_sensor[pti_name][:, j].copy()  # (a column of its own, as _group_pti's are)
         for group, mask in groups.items():
             columns = np.flatnonzero(mask)
             out[f"{group}_peak_pressure_kpa"] = per_sensor["peak_pressure_kpa"][:, columns].max(axis=1)

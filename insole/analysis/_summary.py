@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from insole.analysis._regions import table_of
+
 __all__ = [
     "ROBUST_CV_ZERO_PCT",
     "robust_cv_is_zero",
@@ -142,9 +144,13 @@ def per_foot_statistics(
     both feet have the same columns), which are then the same numbers, and taken here otherwise.
     """
     metrics: list[str] = []
-    for table in strides.values():
-        for name in metric_columns(table):
-            if name not in metrics:
+    seen: set[str] = set()
+    for side, table in strides.items():
+        # a foot's statistics taken earlier name its metric columns (``foot_statistics`` read them off its table)
+        found = known.get(side) if known else None
+        for name in found.metrics if found is not None else metric_columns(table):
+            if name not in seen:
+                seen.add(name)
                 metrics.append(name)
     columns: dict[str, np.ndarray] = {}
     for side, table in strides.items():
@@ -155,7 +161,9 @@ def per_foot_statistics(
         columns[f"{side}_sd"] = found.sd
         columns[f"{side}_cv_pct"] = found.cv_pct
         columns[f"{side}_n"] = found.n
-    return pd.DataFrame(columns, index=pd.Index(metrics, name="metric"))
+    # (one DataFrame of the columns' blocks, not pandas' per-column dict path: this runs on the main thread, after the
+    # feet's threads)
+    return table_of(columns, index=pd.Index(metrics, name="metric"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -248,7 +256,7 @@ def symmetry_table(per_foot: pd.DataFrame, uncalibrated: bool = False) -> pd.Dat
     metrics = per_foot.index[both]
     names = metrics.tolist()
     si = symmetry_index_pct(right, left)
-    table = pd.DataFrame(
+    table = table_of(
         {
             "left_mean": left,
             "right_mean": right,
