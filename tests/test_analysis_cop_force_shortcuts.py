@@ -78,3 +78,24 @@ def test_padding_mask_is_the_broadcast_comparison_for_any_lengths() -> None:
             assert np.array_equal(got, expected)
             got[...] = True  # the caller's own array, not the cached table
     assert np.array_equal(_padding_mask(np.array([0, 2]), 3), [[True, True, True], [False, False, True]])
+
+
+def test_row_extremes_are_the_rows_own_fmax_and_fmin_to_the_bit() -> None:
+    from insole.analysis._cop import _row_extremes
+
+    rng = np.random.default_rng(11)
+    for trial in range(200):
+        rows, columns = int(rng.integers(1, 40)), int(rng.integers(1, 90))
+        windows = (rng.random((rows, columns)) - 0.5) * 80.0
+        if trial % 4 == 1:  # signed zeros: their order decides which one is the extreme
+            windows = np.where(rng.random((rows, columns)) < 0.5, 0.0, -0.0)
+        elif trial % 4 == 2:
+            windows[rng.random((rows, columns)) < 0.3] = np.nan
+            windows[rng.random((rows, columns)) < 0.05] = np.inf
+            windows[rng.random((rows, columns)) < 0.05] = -np.inf
+        elif trial % 4 == 3:
+            windows[rng.random((rows, columns)) < 0.3] = rng.choice([0.0, -0.0])
+        work = np.full(rows * columns, 7.0).reshape(rows, columns)
+        highest, lowest = _row_extremes(windows, work)
+        assert highest.tobytes() == np.fmax.reduce(windows, axis=1).tobytes()
+        assert lowest.tobytes() == np.fmin.reduce(windows, axis=1).tobytes()
