@@ -195,8 +195,20 @@ def _group_masks(regions: tuple[str, ...]) -> dict[str, np.ndarray]:
 
 def layout_region_mask(layout: SensorLayout, group: str) -> np.ndarray:
     """``layout.region_mask(group)``, the layout's own rule (one place decides which sensors a group holds), as a
-    read-only array; the quality notes and the standing split ask for a few of them per foot."""
+    read-only array; the quality notes and the standing split ask for a few of them per foot. A SensorLayout's
+    masks are made once for its regions (its rule is ``regions_mask`` of them: a string np.isin each, holding the
+    GIL)."""
+    if type(layout).region_mask is SensorLayout.region_mask:
+        return _regions_mask(tuple(layout.regions), group)
     mask = layout.region_mask(group)
+    mask.flags.writeable = False
+    return mask
+
+
+@functools.lru_cache(maxsize=128)
+def _regions_mask(regions: tuple[str, ...], group: str) -> np.ndarray:
+    """``regions_mask(regions, group)``, read-only (the cache hands the same array out again)."""
+    mask = regions_mask(regions, group)
     mask.flags.writeable = False
     return mask
 
