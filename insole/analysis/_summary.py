@@ -117,6 +117,7 @@ def symmetry_index_pct(right: float | np.ndarray | pd.Series, left: float | np.n
 
 
 def metric_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of a stride or step table that are metrics to average: numeric, and not in ``NOT_METRICS``."""
     return _metric_names(zip(table.columns, table.dtypes))
 
 
