@@ -69,10 +69,9 @@ _PLAIN_DTYPES = frozenset(np.dtype(t) for t in (bool, np.int8, np.int16, np.int3
 def table_of(columns: Mapping[str, Any], blocks: Sequence[tuple[np.ndarray, Sequence[str]]] = (),
              index: pd.Index | None = None) -> pd.DataFrame:
     """``pd.DataFrame(columns, index=index)`` (the same columns, dtypes, labels and index: a RangeIndex without one),
-    made at once from a few blocks
-    rather than column by column: pandas' dict path checks, copies and converts each column on its own and then
-    consolidates them, all of it holding the GIL (~0.2-0.5 ms a table of the stance stage, while the other foot's
-    thread waits).
+    made at once from a few blocks rather than column by column: pandas' dict path checks, copies and converts each
+    column on its own and then consolidates them, all of it holding the GIL (~0.2-0.5 ms a table of the stance stage,
+    while the other foot's thread waits).
 
     ``columns``: every column in order, each a 1-D numpy array of a plain dtype (bool, integer, float) or a pandas
     array (``_stance._strings``'s string columns, a block each, taken as they are; not a numpy-backed one, which
