@@ -37,7 +37,7 @@ import numpy as np
 
 from insole._layout import SensorLayout
 from insole.analysis._force import FeatureWork
-from insole.analysis._segments import interval_windows, window_index
+from insole.analysis._segments import all_finite, interval_windows, window_index
 
 __all__ = ["cop_path", "cop_features", "cop_capability", "cop_ml_assessable"]
 
@@ -226,7 +226,9 @@ def cop_features(
     rows = np.arange(m)
     first = np.argmax(has, axis=1)
     any_cop = has[rows, first]  # (argmax finds the first sample with a COP, or 0 in a row without one)
-    last = width - 1 - np.argmax(has[:, ::-1], axis=1)
+    # the last sample with a COP: the first of each row read backwards, the rows' flags made reversed into a work
+    # array (np.argmax would copy the reversed view first)
+    last = width - 1 - np.argmax(np.isfinite(wx[:, ::-1], out=work.flags), axis=1)
     out: dict[str, np.ndarray] = {}
     start_x = np.where(any_cop, wx[rows, first], np.nan)
     start_y = np.where(any_cop, wy[rows, first], np.nan)
@@ -255,10 +257,13 @@ def cop_features(
         out["cop_path_length_mm"] = np.where(any_cop, steps.sum(axis=1), np.nan)
         # the stance force, clipped at zero, where the COP is known (zero elsewhere): clipped first (NaN stays NaN,
         # infinities go to zero or stay), then NaN to zero and infinities to the largest float, the numbers of
-        # clip(nan_to_num(force), 0)
-        weight = _nan_to_zero(np.clip(wf, 0, None, out=work_a), flags)
+        # clip(nan_to_num(force), 0). The samples without a COP are zeroed first: the conversion then has nothing
+        # to convert when what is left is finite (the usual case: one sum tells), and converts the same values if not
+        weight = np.clip(wf, 0, None, out=work_a)
         no_cop = np.logical_not(has, out=flags)
         np.copyto(weight, 0.0, where=no_cop)
+        if not all_finite(weight):  # (rare: a NaN or infinite force where the COP is known)
+            _nan_to_zero(weight, np.empty(weight.shape, dtype=bool))
         total = weight.sum(axis=1)
         # finite weights times finite positions where the COP is known, zero elsewhere (zero weight times y as zero,
         # as before): nothing for a NaN-sum to skip, a plain sum is the same
