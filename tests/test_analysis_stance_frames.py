@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from insole import builtin_layouts, get_layout
 
@@ -170,3 +171,27 @@ def test_per_foot_statistics_with_known_feet_equals_it_without() -> None:
     _same_frame(found, expected)
     assert found.index.name == "metric" and list(found.index) == list(expected.index)
     _same_frame(symmetry_table(found), symmetry_table(expected))
+
+
+# (pandas 3 deprecates switching the inference off; it still works, and pandas 2 reads it as well)
+@pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
+def test_string_columns_follow_pandas_string_options_set_between_analyses() -> None:
+    # the string columns and labels made once and kept (_inferred_column, _labels_index) are kept per option set:
+    # a user's pandas options hold for every analysis after them, as they did when each table was made afresh
+    from pathlib import Path
+
+    from insole import load
+    from insole.analysis import analyze
+
+    recording = load(Path(__file__).resolve().parents[1] / "recordings" / "gaitpdb_GaCo01_01_60s.parquet")
+
+    def string_dtypes() -> list[str]:
+        analysis = analyze(recording)
+        steps, regions = analysis.steps["left"], analysis.regions["left"]
+        return [repr(steps["kind"].dtype), repr(steps.columns.dtype), repr(regions["region"].dtype),
+                repr(regions.columns.dtype), repr(analysis.summary.per_foot.columns.dtype)]
+
+    for infer in (False, True, False):
+        with pd.option_context("future.infer_string", infer):
+            inferred = repr(pd.Series(["walking"]).dtype)
+            assert string_dtypes() == [inferred] * 5, infer

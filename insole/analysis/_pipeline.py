@@ -49,7 +49,7 @@ from insole.analysis._prepare import FootLoads, check_sensors, foot_loads, remov
 from insole.analysis._quality import foot_quality
 from insole.analysis._result import JSON_SCHEMA_VERSION, Analysis, FootEvents
 from insole.analysis._session import PLAUSIBLE_LOAD_TO_BODY_WEIGHT, BodyWeight, body_weight, summarise
-from insole.analysis._stance import StanceFeatures, stance_features_and_statistics
+from insole.analysis._stance import StanceFeatures, _strings, stance_features_and_statistics
 from insole.analysis._strides import FootTiming, exclude_out_of_step, foot_timing
 from insole.analysis._summary import FootStatistics
 
@@ -253,9 +253,7 @@ def _foot_events(tm: FootTiming, found: Contacts, steps: pd.DataFrame) -> FootEv
             "toe_off_s": tm.toe_off_s,
             "heel_strike_confidence": found.heel_strike_confidence,
             "toe_off_confidence": found.toe_off_confidence,
-            # pandas' string column made from the two distinct values, not by converting every row's string (which
-            # holds the GIL while the other foot's thread waits for it)
-            "kind": pd.Series(_CONTACT_KINDS).array.take((~tm.walking_contact).astype(np.intp)),
+            "kind": _strings(_CONTACT_KINDS, (~tm.walking_contact).astype(np.intp)),
             "has_gap": tm.contact_has_gap,
         }
     )

@@ -1450,6 +1450,11 @@ def _row_extremes(row: np.ndarray, plain: bool, window: int, windows: int, size:
                                              ).view(row.dtype)
 
 
+# The interpolation below is numpy 2.4's: numpy 2.0-2.3 give other last bits (the weight reaches them another way)
+# and numpy 1.x a float64 result, so with those numpy's own percentile is used
+_PERCENTILE_AS_NUMPY_2_4 = np.lib.NumpyVersion(np.__version__) >= "2.4.0"
+
+
 def _row_percentile(values: np.ndarray, q: int | float) -> np.ndarray:
     """``np.percentile(values, q, axis=1)`` of a 2-D array (``q`` a Python number, as in the calls here), bit for bit.
 
@@ -1460,11 +1465,12 @@ def _row_percentile(values: np.ndarray, q: int | float) -> np.ndarray:
     puts the same ones there). numpy's sort is several times faster than that selection, and than its own single
     selection on rows with many equal values (a sensor unloaded in most windows). They are then interpolated by
     numpy's own formula (``numpy.lib._function_base_impl._lerp``, with the weight a Python float as
-    ``np.percentile`` makes it for a Python ``q``). Any other array is ``np.percentile``'s own.
+    ``np.percentile`` makes it for a Python ``q``). Any other array, and any numpy before 2.4, is ``np.percentile``'s
+    own.
     """
     k, width = values.shape
-    if (values.dtype != np.float32 or k == 0 or width == 0 or type(q) not in (int, float)
-            or values.view(np.uint32).max() > _POSITIVE_INF_BITS):
+    if (not _PERCENTILE_AS_NUMPY_2_4 or values.dtype != np.float32 or k == 0 or width == 0
+            or type(q) not in (int, float) or values.view(np.uint32).max() > _POSITIVE_INF_BITS):
         return np.percentile(values, q, axis=1)
     virtual = float((width - 1) * np.true_divide(q, 100))
     if not 0 <= virtual <= width - 1:

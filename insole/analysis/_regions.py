@@ -77,9 +77,10 @@ def table_of(columns: Mapping[str, Any], blocks: Sequence[tuple[np.ndarray, Sequ
     array (``_stance._strings``'s string columns, a block each, taken as they are; not a numpy-backed one, which
     pandas unwraps). ``blocks``: 2-D numpy arrays of the caller's own, each with the names of the columns it holds,
     one a row (``columns[name]`` is that row): each becomes one block of the table as it is, without a copy (the
-    table's, then: writing into the table writes into it). The other numpy columns are stacked by dtype into a block
-    each (a copy, as pd.DataFrame copies them). ``index``: an Index of the rows, taken as it is (as pd.DataFrame
-    takes one). Columns of any other kind, or pandas 2: pd.DataFrame(columns, index=index).
+    table's, then: writing into the table writes into it; pandas 2's fallback below copies). The other numpy
+    columns are stacked by dtype into a block each (a copy, as pd.DataFrame copies them). ``index``: an Index of the
+    rows, taken as it is (as pd.DataFrame takes one). Columns of any other kind, or pandas 2: pd.DataFrame(columns,
+    index=index).
     """
     if _frame_of_blocks is None or not columns:
         return pd.DataFrame(columns, index=index)
@@ -110,11 +111,28 @@ def table_of(columns: Mapping[str, Any], blocks: Sequence[tuple[np.ndarray, Sequ
     return _frame_of_blocks(parts, index=index, columns=_labels_index(tuple(columns)).copy())
 
 
-@functools.lru_cache(maxsize=64)
+def _string_options() -> tuple[Any, Any]:
+    """pandas' options that decide which string dtype it infers: part of every cached string column's key, so that
+    a user's change of them holds for the next analysis as it did when every table was made afresh."""
+    return _infers_str(), pd.get_option("mode.string_storage")
+
+
+try:  # pandas' own reading of its "future.infer_string" option (pandas 3 warns, deprecated, on every get_option of it)
+    from pandas._config import using_string_dtype as _infers_str
+except ImportError:  # older pandas 2, where the option is read without a warning
+    def _infers_str() -> bool:
+        return bool(pd.get_option("future.infer_string"))
+
+
 def _labels_index(names: tuple[str, ...]) -> pd.Index:
     """The column labels pd.DataFrame makes of these names, made once per set of columns (pandas converts the
     strings each time, ~0.1 ms for a step table's); each table gets a copy of its own (sharing the labels: an Index's
     name may be set in place)."""
+    return _labels_index_with(names, _string_options())
+
+
+@functools.lru_cache(maxsize=64)
+def _labels_index_with(names: tuple[str, ...], options: tuple[Any, Any]) -> pd.Index:
     return pd.Index(list(names))
 
 
@@ -125,10 +143,14 @@ def _labels(names: tuple[str, ...]) -> Any:
     return _inferred_column(names).copy()
 
 
-@functools.lru_cache(maxsize=64)
 def _inferred_column(values: tuple[str, ...]) -> Any:
-    """pandas' column of these strings as it infers it (read-only use: ``_labels`` copies it, ``_stance._strings``
-    takes from it)."""
+    """pandas' column of these strings as it infers it under the options set now (read-only use: ``_labels`` copies
+    it, ``_stance._strings`` takes from it)."""
+    return _inferred_column_with(values, _string_options())
+
+
+@functools.lru_cache(maxsize=64)
+def _inferred_column_with(values: tuple[str, ...], options: tuple[Any, Any]) -> Any:
     return pd.Series(list(values)).array
 
 
@@ -216,7 +238,7 @@ def _per_sensor(ufunc: np.ufunc, rows_t: np.ndarray, hs: np.ndarray, to: np.ndar
     """(stances, sensors) reductions over ``[hs, to)`` of a (sensors, samples) array.
 
     ``reduce_rows_intervals``: the numbers of one ``reduceat`` along the samples
-    axis, taken row by row so that numpy lets the other foot's thread run.
+    axis, each interval reduced within its own row.
     """
     return reduce_rows_intervals(ufunc, rows_t, hs, to)
 

@@ -690,7 +690,7 @@ def _region_summary(steps: Mapping[str, np.ndarray], used: np.ndarray, layout: S
     names = np.asarray(layout.sensor_names)
     columns: dict[str, Any] = {
         "region": _labels(tuple(groups)),
-        "n_sensors": np.array([int(mask.sum()) for mask in groups.values()]),
+        "n_sensors": np.array([int(mask.sum()) for mask in groups.values()], dtype=np.int64),
         "sensors": _labels(tuple(",".join(names[mask]) for mask in groups.values())),
     }
     if found[0]:
