@@ -40,6 +40,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 MOTICON = REPO.parent / "shared" / "data" / "moticon-opengo" / "230927_102114.txt"
 RUNS = 3
+CORE_RUNS = 5  # the core's warm calls: its first is the slowest (page faults the allocator then keeps), 3 was thin
 STARTUP_RUNS = 9
 
 # acceptance (issue 19)
@@ -288,7 +289,7 @@ def bench(folder: Path) -> dict[str, Any]:
         runs = 1 if key == "eight" else RUNS
         found["cli"][key] = _cli(["analyze", str(path), "--json", str(out), "--force"], env, runs)
         found["cli"][key]["json_mb"] = out.stat().st_size / 1e6
-        found["core"][key] = _core(path, env, 1 if key == "eight" else RUNS)
+        found["core"][key] = _core(path, env, 1 if key == "eight" else CORE_RUNS)
     # eight hours simulated whole: a walk of its own, and the simulator's known answer (every step placed, 14 MB of
     # text) in the file's description, which the tiled file carries only for its first hour
     simulated_eight = _simulated(28800.0, folder / "simulated_eight.parquet")
@@ -356,8 +357,10 @@ def render(found: dict[str, Any]) -> str:
     lines = [
         "## Issue 19 acceptance: speed, memory and output size (bench_analysis)",
         "",
-        f"Whole processes (fresh interpreter, bytecode cached), median wall time of the runs stated, peak resident "
-        f"memory (VmHWM) of the worst run. Simulated walking, 2 feet x 16 sensors at 100 Hz: the hour is "
+        f"Whole processes (fresh interpreter, bytecode cached in a temporary folder: a PYTHONDONTWRITEBYTECODE "
+        f"of the caller's environment is dropped for them, as an installed program has its bytecode; without it "
+        f"each process compiles the package again, about 0.1 s more), median wall time of the runs stated, peak "
+        f"resident memory (VmHWM) of the worst run. Simulated walking, 2 feet x 16 sensors at 100 Hz: the hour is "
         f"`insole simulate --duration 3600 --seed 0 --layout insole16 --rate 100 --out hour.parquet` (10 min and "
         f"the 5-minute walk the same with their durations); 8 h = the hour's samples eight times over (the script's "
         f"`_tiled`), and below also 8 h simulated whole (`--duration 28800`). The 60 s recording of `insole info` is "
@@ -366,7 +369,8 @@ def render(found: dict[str, Any]) -> str:
         f"vendor's reader beside it comes with the `bench` extra (`pip install -e '.[bench]'`, which `make bench` "
         f"installs). Re-run this section alone: `.venv/bin/python benchmarks/run_all.py bench_analysis`. "
         f"Load average (1/5/15 min, {os.cpu_count()} cores) at the start {found['load_start']}, "
-        f"at the end {found['load_end']}; beside each row, the load when it finished. On a busy machine wall times "
+        f"at the end {found['load_end']}; beside each row, the load when it finished (the benchmark's own processes "
+        f"count in it: one busy core reads about 1). On a busy machine wall times "
         "measure the neighbours too; the CPU time beside them (user + system, every thread of the process, median) "
         "much less so.",
         "",
@@ -466,8 +470,8 @@ recordings, without `--report` or `--dashboard` (which read the samples afterwar
 recording: the analysis (insole/analysis/_streamed.py) reads the file while it works, in two passes. Two feet \
 whose sensor readings are 64 MiB or less each (up to about 2.9 h of 16 sensors at 100 Hz: the hour) go side by \
 side, each on a thread and a file handle of its own; longer recordings one foot at a time (so a recording just \
-under that line peaks higher than one just over it: a new user measured 429 MiB at 2.89 h against 389 MiB at \
-4 h, both under the 8 h figure). First pass: the foot's \
+under that line peaks higher than one just over it: measured once, outside this benchmark, 429 MiB at 2.89 h \
+against 389 MiB at 4 h, both under the 8 h figure). First pass: the foot's \
 sensor columns are read whole and the sensor checks, the total force and event detection run on them with the \
 code of the whole-array path, while a third thread imports pandas and the later stages (insole/analysis/\
 _entry.py: the first pass needs neither); each sensor's zero offset comes from up to 20,000 mid-swing samples \
@@ -478,15 +482,15 @@ read again a row group at a time (the next one read ahead), cut into stretches o
 where a stance starts, the per-sensor loads rebuilt for the stretch with the same float32 operations, and each \
 stance measured from its own samples; every average over stances is taken once over all of them. The tables \
 are those of `analyze(load(path))` bit for bit (tests/test_streamed_analysis.py forces row groups of 50 to \
-150,000 rows on real and simulated recordings; the 8 h file of this benchmark was checked once too). An hour \
-stored in one row group keeps its readings instead of reading them again; files of other writers are loaded \
-whole, as before. The command sets glibc's mmap threshold to 4 MiB (Linux), so that freed arrays of tens of MB \
-leave the process instead of staying resident. Peak in this run: {hour_mib:.0f} MiB at 1 h, {eight_mib:.0f} MiB \
-at 8 h (the 8 h recording's pressures alone are {values_mib:.0f} MiB). What still grows with duration: the \
-one-value-per-sample arrays of both feet (25 bytes a sample per foot: some 140 MiB at 8 h), the result tables, \
-and during its first pass one foot's sensor readings (184 MB at 8 h); checking the sensors one at a time and \
-detecting events in overlapping chunks would flatten those too. The price is CPU: each foot's sensor columns \
-are decoded two or three times."""
+150,000 rows on real and simulated recordings; the 8 h file of this benchmark was checked once too, outside \
+it). An hour stored in one row group keeps its readings instead of reading them again; files of other writers \
+are loaded whole, as before. The command sets glibc's mmap threshold to 4 MiB (Linux), so that freed arrays of \
+tens of MB leave the process instead of staying resident. Peak in this run: {hour_mib:.0f} MiB at 1 h, \
+{eight_mib:.0f} MiB at 8 h (the 8 h recording's pressures alone are {values_mib:.0f} MiB). What still grows with \
+duration: the one-value-per-sample arrays of both feet (25 bytes a sample per foot: by that count some 140 MiB \
+at 8 h), the result tables, and during its first pass one foot's sensor readings (16 x 4 bytes a sample: 184 MB \
+at 8 h); checking the sensors one at a time and detecting events in overlapping chunks would flatten those too. \
+The price is CPU: each foot's sensor columns are decoded two or three times."""
 
 
 def run() -> str:
