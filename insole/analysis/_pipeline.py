@@ -234,8 +234,7 @@ def _per_side(work: Callable[[str], Any], recording: Recording, parallel: bool =
         return [work(side) for side in sides]
     # each foot's thread asks for the interpreter lock back after every numpy call, and waited up to the default
     # 5 ms switch interval whenever the other foot's thread was running Python (its tables, small calls): 0.5 ms
-    # while both run: the hour's analysis 0.232 -> 0.207 s (median of 20 interleaved, beside other work; fastest
-    # 0.169 -> 0.164 s)
+    # while both run (benchmarks/bench_analysis.py measures the core with it)
     with quick_switching(), ThreadPoolExecutor(max_workers=len(sides), thread_name_prefix="insole-foot") as pool:
         futures = [pool.submit(work, side) for side in sides]
         return [future.result() for future in futures]
