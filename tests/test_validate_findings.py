@@ -14,8 +14,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "scripts"))
 from validate_findings import (  # noqa: E402
     HALLUX_CODE,
+    KNOWN_ANSWERS,
     _hallux_shares,
     _load_case,
+    cutoff_statistics,
+    cutoff_tradeoff,
     hallux_known_answer,
     hallux_markdown,
     loso_frame,
@@ -166,3 +169,49 @@ def test_the_validation_quotes_the_rules_own_t():
     from insole.report._findings import step_welch_t as engine
 
     assert step_welch_t is engine
+
+
+def _answer(code: str):
+    return next(a for a in KNOWN_ANSWERS if a.code == code)
+
+
+def test_a_single_cut_off_trades_controls_flagged_against_changes_found():
+    # controls 0..9, changed walks 5..14 (larger: further in the rule's direction). Flagging at most 10 % of ten
+    # controls allows one: a cut-off just above 8 flags only 9 and finds 9..14, six changes. Finding 90 % of ten
+    # changes needs nine: the highest such cut-off is 6, which flags the controls 6, 7, 8 and 9.
+    result = cutoff_tradeoff([[v] for v in range(10)], [[v] for v in range(5, 15)])
+    assert result["allowed"] == 1 and result["needed"] == 9
+    assert result["found_within_budget"] == 6
+    assert result["flagged_at_target"] == 4
+
+
+def test_two_statistics_either_of_which_flags_are_searched_together():
+    # half the changes show on the first statistic, half on the second, where no control reaches: either one alone
+    # finds five of ten, the two together all ten without flagging a control
+    controls = [[v, 0.0] for v in range(10)]
+    changed = [[20.0, 0.0]] * 5 + [[0.0, 20.0]] * 5
+    together = cutoff_tradeoff(controls, changed)
+    assert together["found_within_budget"] == 10 and together["flagged_at_target"] == 0
+    alone = cutoff_tradeoff([[c[0]] for c in controls], [[c[0]] for c in changed])
+    assert alone["found_within_budget"] == 5 and alone["flagged_at_target"] == 10
+
+
+def test_cut_off_statistics_are_the_rules_own_in_the_rules_direction():
+    # shares: the difference between the feet (points) and its symmetry index, the further foot of each control
+    name, healthy, moved = cutoff_statistics(_answer("low_arch_loading"), [(20.0, 10.0), (10.0, 15.0)], [(30.0, 10.0)])
+    assert "symmetry index" in name
+    assert healthy == [[10.0, pytest.approx(200 / 3)], [5.0, 40.0]]
+    assert moved == [[20.0, 100.0]]
+    _, _, moved = cutoff_statistics(_answer("high_arch_loading"), [(20.0, 10.0)], [(30.0, 10.0)])
+    assert moved == [[-20.0, -100.0]]  # a foot loading its midfoot more is no high arch
+    # the COP offset: departure from what the partner predicts. Controls whose feet read alike give the line
+    # y = x exactly (up to floating-point rounding, hence the 1e-9), so a changed foot at 5 beside a partner at 2
+    # departs by 3 medially: +3 for pronation, -3 for supination
+    alike = [(1.0, 1.0), (2.0, 2.0), (4.0, 4.0)]
+    _, healthy, moved = cutoff_statistics(_answer("pronated_loading"), alike, [(5.0, 2.0)])
+    assert np.allclose(healthy, 0.0, atol=1e-9) and moved[0][0] == pytest.approx(3.0, abs=1e-9)
+    _, _, moved = cutoff_statistics(_answer("supinated_loading"), alike, [(5.0, 2.0)])
+    assert moved[0][0] == pytest.approx(-3.0, abs=1e-9)
+    # the whole-foot change: the changed foot's impulse index (this foot vs the other, lower: negative)
+    _, healthy, moved = cutoff_statistics(_answer("load_asymmetry"), [(6.0, -6.0), (-2.0, 2.0)], [(-15.0, 15.0)])
+    assert healthy == [[6.0], [2.0]] and moved == [[15.0]]

@@ -25,6 +25,7 @@ internals its reference builders and ``step_welch_t`` (the rules' step-scatter t
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -523,6 +524,23 @@ def _measure(session: Any, answer: KnownAnswer, side: str) -> float:
     return float(values.mean()) * scale if values.size else float("nan")
 
 
+def _rule_measure(session: Any, answer: KnownAnswer, side: str) -> float:
+    """What the pattern's rule judges on ``side``: ``_measure``, but for the whole-foot change the rule's own
+    statistic, the impulse, peak force and F1 indices taken together (``_whole_foot_z``: their projection on the
+    common direction, in SD of the stored gaitpdb8 controls' spread along it; this foot vs the other)."""
+    if answer.code != "load_asymmetry":
+        return _measure(session, answer, side)
+    from insole.report import FindingParams
+    from insole.report._findings import _whole_foot_z
+    from insole.report._reference import reference_set_for
+
+    reference = reference_set_for(stored_sets(), KNOWN_ANSWER_LAYOUT, kind="real")
+    combined = _whole_foot_z(session, reference, FindingParams()) if reference is not None else None
+    if combined is None:
+        return float("nan")
+    return combined[0] if side == "right" else -combined[0]  # the projection reads right vs left
+
+
 def change_bound(cases: Sequence[RealCase], answer: KnownAnswer, tail_pct: float = 10.0) -> dict[str, Any]:
     """How large a change may be: the gap between the controls' median and the patients' ``tail_pct`` percentile
     (or 100 - ``tail_pct``, in the pattern's direction) of the measure, per foot (for the whole-foot index: the
@@ -550,7 +568,9 @@ def change_bound(cases: Sequence[RealCase], answer: KnownAnswer, tail_pct: float
 
 
 def _known_answer_case(path: Path, side: str, answer: KnownAnswer, fraction: float, frame: dict[str, Any]
-                       ) -> tuple[list[tuple[str, str]], float]:
+                       ) -> tuple[list[tuple[str, str]], float, tuple[float, float]]:
+    """The findings of the walk at ``path`` changed on ``side``, the change of the pattern's measure on that foot,
+    and what the pattern's rule judges after the change on that foot and on the other (``_rule_measure``)."""
     recording = insole.load(path)
     layout = recording.layout
     target = region_sensors(layout, answer.target)
@@ -558,7 +578,9 @@ def _known_answer_case(path: Path, side: str, answer: KnownAnswer, fraction: flo
     before = _measure(session_metrics(recording), answer, side)
     session = session_metrics(changed)
     result = evaluate(session, **frame)
-    return [(f.code, f.side) for f in result.findings], _measure(session, answer, side) - before
+    other = "right" if side == "left" else "left"
+    after = (_rule_measure(session, answer, side), _rule_measure(session, answer, other))
+    return [(f.code, f.side) for f in result.findings], _measure(session, answer, side) - before, after
 
 
 def _calibrated_fraction(answer: KnownAnswer, bound: float, pilot_walks: Sequence[tuple[RealCase, Any]],
@@ -606,7 +628,8 @@ def known_answer_rows(cases: Sequence[RealCase], walks: int | None = None,
         layout = insole.get_layout(KNOWN_ANSWER_LAYOUT)
         source, target = region_sensors(layout, answer.source), region_sensors(layout, answer.target)
         row: dict[str, Any] = {"change": answer.name, "code": answer.code, "walks": len(chosen), "found": 0,
-                               "clean_hits": 0, "other_foot": 0, "missed": [], "assessable": True, "size": size}
+                               "clean_hits": 0, "other_foot": 0, "missed": [], "assessable": True, "size": size,
+                               "after": []}
         if not source or (answer.target and not target):
             lacking = answer.source if not source else answer.target
             row.update(assessable=False, walks=0, reason=f"layout {KNOWN_ANSWER_LAYOUT} has no "
@@ -618,8 +641,9 @@ def known_answer_rows(cases: Sequence[RealCase], walks: int | None = None,
         changes = []
         for j, (case, frame) in enumerate(chosen):
             side = ("left", "right")[j % 2]
-            findings, change = _known_answer_case(case.path, side, answer, fraction, frame)
+            findings, change, after = _known_answer_case(case.path, side, answer, fraction, frame)
             changes.append(change)
+            row["after"].append(after)
             hit = (answer.code, side) in findings
             elsewhere = any(s not in (side, "both") for _, s in findings)
             row["found"] += hit
@@ -630,6 +654,144 @@ def known_answer_rows(cases: Sequence[RealCase], walks: int | None = None,
         row.update(fraction=fraction, bound=bound, median_change=float(np.median(changes)))
         rows.append(row)
     return rows
+
+
+# ---------------------------------------------------------------- what any cut-off could do in one session
+
+# The acceptance's two figures (issue 16): at most this share of the controls with any finding, and at least this
+# share of the changes found. The bound below gives the whole first share to one rule alone.
+CONTROL_BUDGET = 0.10
+FOUND_TARGET = 0.90
+
+
+def cutoff_tradeoff(controls: Any, changed: Any, budget: float = CONTROL_BUDGET, target: float = FOUND_TARGET
+                    ) -> dict[str, Any]:
+    """What cut-offs on a rule's statistics can do, a value flagged when any of its statistics reaches its cut-off
+    (larger values lie further in the rule's direction). ``controls``: one row per healthy person (each statistic
+    the further of their two feet), ``changed``: one row per changed walk; one column per statistic (at most two).
+    ``found_within_budget``: the most changed walks any cut-offs find while flagging at most ``budget`` of the
+    controls; ``flagged_at_target``: the fewest controls flagged by cut-offs that find ``target`` of the changes.
+    Every cut-off that makes a difference is tried, with hindsight on these very values, so both figures flatter
+    what a rule fixed in advance can do."""
+    import itertools
+
+    import numpy as np
+
+    healthy = np.asarray(controls, dtype=float).reshape(len(controls), -1)
+    moved = np.asarray(changed, dtype=float).reshape(len(changed), -1)
+    allowed = math.floor(budget * healthy.shape[0] + 1e-9)  # controls the cut-offs may flag
+    needed = max(math.ceil(target * moved.shape[0] - 1e-9), 1)  # changed walks they must find
+    # a cut-off's flags change only at the values themselves: those, and one above them all, are every choice
+    cuts = [np.unique(np.r_[healthy[:, j], moved[:, j], np.inf]) for j in range(healthy.shape[1])]
+    best_found, fewest_flagged = 0, healthy.shape[0]
+    for chosen in itertools.product(*cuts):
+        flagged = int(np.count_nonzero((healthy >= chosen).any(axis=1)))
+        found = int(np.count_nonzero((moved >= chosen).any(axis=1)))
+        if flagged <= allowed:
+            best_found = max(best_found, found)
+        if found >= needed:
+            fewest_flagged = min(fewest_flagged, flagged)
+    return {"controls": healthy.shape[0], "changed": moved.shape[0], "allowed": allowed, "needed": needed,
+            "found_within_budget": best_found, "flagged_at_target": fewest_flagged}
+
+
+def _control_feet(cases: Sequence[RealCase], answer: KnownAnswer) -> list[tuple[float, float]]:
+    """Each real control's (left, right) values of what the pattern's rule judges (``_rule_measure``; for a
+    session statistic (-value, value), each foot against the other)."""
+    out = []
+    for case in cases:
+        if case.group == "control" and case.trial == "01" and case.layout == KNOWN_ANSWER_LAYOUT:
+            pair = (_rule_measure(case.session, answer, "left"), _rule_measure(case.session, answer, "right"))
+            if all(map(math.isfinite, pair)):
+                out.append(pair)
+    return out
+
+
+def cutoff_statistics(answer: KnownAnswer, controls: Sequence[tuple[float, float]],
+                      changed: Sequence[tuple[float, float]]) -> tuple[str, list[list[float]], list[list[float]]]:
+    """The statistics the rule judges a one-sided change by, in the rule's direction, as (what they are, controls'
+    rows, changed walks' rows): for a share the difference between the feet (points) and its symmetry index (%),
+    either of which flags (docs/report.md, rule 2); for the COP offset the foot's departure from what its partner
+    predicts (the controls' line of one foot on the other, both ways round, as the rule fits it); for the
+    whole-foot change the three indices taken together (``_rule_measure``). A control's row holds, per statistic,
+    the further of their two feet; ``changed`` holds each walk's (changed foot, other foot) after the change."""
+    import numpy as np
+
+    d = answer.direction
+    if answer.measure == "cop_ml_pct":
+        x = np.array([o for pair in controls for o in (pair[1], pair[0])])
+        y = np.array([t for pair in controls for t in pair])
+        slope, intercept = np.polyfit(x, y, 1)
+
+        def departure(this: float, other: float) -> float:
+            return d * (this - (intercept + slope * other))
+
+        return ("departure from the partner's prediction (% ball width)",
+                [[max(departure(left, right), departure(right, left))] for left, right in controls],
+                [[departure(this, other)] for this, other in changed])
+    if answer.code == "load_asymmetry":
+        return ("impulse, peak force and F1 indices together (SD along their common direction)",
+                [[abs(left)] for left, _ in controls], [[d * this] for this, _ in changed])
+
+    def index(this: float, other: float) -> float:
+        return 200.0 * (this - other) / (this + other)
+
+    return ("difference between the feet (points) or its symmetry index (%)",
+            [[abs(left - right), abs(index(left, right))] for left, right in controls],
+            [[d * (this - other), d * index(this, other)] for this, other in changed])
+
+
+def cutoff_rows(cases: Sequence[RealCase], rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per assessed known-answer row, ``cutoff_tradeoff`` of the controls' and the changed walks' statistics."""
+    out = []
+    for row in rows:
+        if not row["assessable"]:
+            continue
+        answer = next(a for a in KNOWN_ANSWERS if a.code == row["code"])
+        name, healthy, moved = cutoff_statistics(answer, _control_feet(cases, answer), row["after"])
+        out.append({"size": row["size"], "change": row["change"], "statistic": name, "rule_found": row["found"],
+                    **cutoff_tradeoff(healthy, moved)})
+    return out
+
+
+def cutoff_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    lines = [
+        "### What any cut-off could do in one session",
+        "",
+        "The rules above are one choice of limits. Whatever the limit, a cut-off on the statistic a rule judges "
+        "trades the controls it flags against the changes it finds. For each change and statistic: the controls "
+        f"flagged by the highest cut-off that still finds {100 * FOUND_TARGET:.0f} % of the changed walks above, "
+        f"and the most changed walks any cut-off finds while flagging at most {100 * CONTROL_BUDGET:.0f} % of the "
+        "controls, that rule alone taking the whole share the acceptance allows for every finding together. Each "
+        "control counts once, by the further of their two feet in the rule's direction; every cut-off is tried, "
+        "with hindsight on these very values, so both columns flatter what a rule fixed in advance can do. Where a "
+        f"row flags more than {100 * CONTROL_BUDGET:.0f} % of the controls, or finds fewer than "
+        f"{100 * FOUND_TARGET:.0f} % of the changes, no cut-off on that statistic meets the acceptance at that size, "
+        "whatever the other rules do. The rules' other conditions (the step scatter, the MDC95, the foot's level "
+        "against the controls' median) can only withhold findings; whether another statistic would tell these "
+        "changes from healthy asymmetry better is not shown here. Where a cut-off exists but the rule finds fewer "
+        "(the last column), the rule's limit, a prediction limit for one new person set for every rule together, "
+        "lies beyond these controls' own tail; a cut-off placed at that tail would be fitted to these people.",
+        "",
+        "| size | change (one foot) | statistic | to find 90 % of the changes, a cut-off flags | a cut-off flagging "
+        "≤ 10 % of the controls finds at most | the rule found (above) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['size']} | {r['change']} | {r['statistic']} | {r['flagged_at_target']} of "
+                     f"{r['controls']} controls ({100 * r['flagged_at_target'] / r['controls']:.0f} %) | "
+                     f"{r['found_within_budget']} of {r['changed']} changes "
+                     f"({100 * r['found_within_budget'] / r['changed']:.0f} %) | {r['rule_found']} of {r['changed']} |")
+    lines.append("")
+    for size in dict.fromkeys(r["size"] for r in rows):
+        part = [r for r in rows if r["size"] == size]
+        beyond = [r["change"].split(" (")[0] for r in part if r["flagged_at_target"] > r["allowed"]]
+        lines.append(f"* The size of {size}: " + (
+            f"no cut-off finds {100 * FOUND_TARGET:.0f} % of the {', '.join(beyond)} changes without flagging more "
+            f"than {100 * CONTROL_BUDGET:.0f} % of the controls ({len(beyond)} of {len(part)} changes)." if beyond
+            else f"a cut-off exists for every change ({len(part)} of {len(part)}); the rules' own limits, set for "
+                 "every rule together, are stricter."))
+    return "\n".join(lines) + "\n"
 
 
 # The baseline frame's MDC95 metrics shown in the doc: (part of the repeatability document, metric, display scale,
@@ -1250,7 +1412,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         text += "\n" + real_cohort_markdown(real_cohort_rows(cases), refused, stored_sets_match(cases),
                                             real_case_files(args.data)[1])
         rows = known_answer_rows(cases)
-        text += "\n" + known_answer_markdown(rows)
+        text += "\n" + known_answer_markdown(rows) + "\n" + cutoff_markdown(cutoff_rows(cases, rows))
         text += "\n" + baseline_markdown(baseline_known_answer_rows(cases, rows))
         text += "\n" + hallux_markdown(*hallux_rows(args.data))
     else:
