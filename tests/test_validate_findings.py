@@ -5,6 +5,7 @@ The script behind `make validate` is imported by name from its folder, as tests/
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -197,21 +198,37 @@ def test_two_statistics_either_of_which_flags_are_searched_together():
 
 
 def test_cut_off_statistics_are_the_rules_own_in_the_rules_direction():
-    # shares: the difference between the feet (points) and its symmetry index, the further foot of each control
+    # shares: the difference between the feet (points) and its symmetry index; the controls' feet have median 12.5,
+    # and a foot counts only above it for a low arch (the rule's level condition): the first control by its left
+    # foot (20 vs 10: 10 points, +66.7 %), the second by its right (15 vs 10: 5 points, +40 %)
     name, healthy, moved = cutoff_statistics(_answer("low_arch_loading"), [(20.0, 10.0), (10.0, 15.0)], [(30.0, 10.0)])
     assert "symmetry index" in name
     assert healthy == [[10.0, pytest.approx(200 / 3)], [5.0, 40.0]]
     assert moved == [[20.0, 100.0]]
-    _, _, moved = cutoff_statistics(_answer("high_arch_loading"), [(20.0, 10.0)], [(30.0, 10.0)])
-    assert moved == [[-20.0, -100.0]]  # a foot loading its midfoot more is no high arch
+    # a high arch counts a foot below the median only (here 15): a changed foot at 30 is no high arch, one at 10
+    # beside 20 is, by 10 points and 66.7 %
+    _, _, moved = cutoff_statistics(_answer("high_arch_loading"), [(20.0, 10.0)], [(30.0, 10.0), (10.0, 20.0)])
+    assert moved == [[-math.inf, -math.inf], [10.0, pytest.approx(200 / 3)]]
     # the COP offset: departure from what the partner predicts. Controls whose feet read alike give the line
     # y = x exactly (up to floating-point rounding, hence the 1e-9), so a changed foot at 5 beside a partner at 2
-    # departs by 3 medially: +3 for pronation, -3 for supination
+    # departs by 3 medially: +3 for pronation; it lies medial of the controls' median (2), so it is no supination
     alike = [(1.0, 1.0), (2.0, 2.0), (4.0, 4.0)]
     _, healthy, moved = cutoff_statistics(_answer("pronated_loading"), alike, [(5.0, 2.0)])
-    assert np.allclose(healthy, 0.0, atol=1e-9) and moved[0][0] == pytest.approx(3.0, abs=1e-9)
-    _, _, moved = cutoff_statistics(_answer("supinated_loading"), alike, [(5.0, 2.0)])
-    assert moved[0][0] == pytest.approx(-3.0, abs=1e-9)
-    # the whole-foot change: the changed foot's impulse index (this foot vs the other, lower: negative)
+    assert healthy[2][0] == pytest.approx(0.0, abs=1e-9) and moved[0][0] == pytest.approx(3.0, abs=1e-9)
+    assert healthy[0] == healthy[1] == [-math.inf]  # neither foot medial of the median
+    _, _, moved = cutoff_statistics(_answer("supinated_loading"), alike, [(5.0, 2.0), (0.0, 2.0)])
+    assert moved[0] == [-math.inf] and moved[1][0] == pytest.approx(2.0, abs=1e-9)
+    # the whole-foot change: the changed foot's statistic (this foot vs the other, lower: negative)
     _, healthy, moved = cutoff_statistics(_answer("load_asymmetry"), [(6.0, -6.0), (-2.0, 2.0)], [(-15.0, 15.0)])
     assert healthy == [[6.0], [2.0]] and moved == [[15.0]]
+
+
+def test_validate_refuses_a_missing_data_folder_rather_than_writing_a_gutted_page(tmp_path, capsys):
+    from validate_findings import main
+
+    out = tmp_path / "page.md"
+    with pytest.raises(SystemExit) as stop:
+        main(["--data", str(tmp_path / "nowhere"), "--out", str(out), "--seeds", "0"])
+    assert stop.value.code == 2 and not out.exists()
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "nowhere: no such folder of staged datasets" in line and "--no-real" in line
