@@ -87,7 +87,13 @@ def _run(args: argparse.Namespace, outputs: list[Path], write_report: Any) -> in
             raise InputError(args.path, str(error)) from None
     report = write_report(recording, args.out, path=args.path, baseline=baseline, baseline_path=args.baseline,
                           json_path=args.json, pdf_path=args.pdf, body_mass_kg=args.mass_kg, force=args.force)
-    flagged = ", ".join(_finding_words(f) for f in report.findings) or "none"
+    flagged = ", ".join(_finding_words(f) for f in report.findings)
+    if not flagged:
+        # no finding from rules that could not be applied is no clean result: say so (a 0.05 s file)
+        from insole.report._build import rules_assessed
+
+        assessed = rules_assessed(report.result.not_assessed, report.session.sides)
+        flagged = "none" if assessed else "none: no rule could be applied (see Not assessed)"
     written = ", ".join(str(p) for p in outputs)
     print(f"wrote {written}: {len(report.findings)} finding(s): {flagged}", file=sys.stdout)
     not_judged = getattr(report, "baseline_not_judged", None)  # why the page judges no change, e.g. another person

@@ -31,6 +31,7 @@ from insole.report._evidence import (
     REFERENCES,
 )
 from insole.report._findings import (
+    CODES,
     FOOT_RULES,
     SPEED_DEPENDENT,
     FindingParams,
@@ -229,10 +230,10 @@ def _range_text(ref: ReferenceSet, metric: str, scale: float, unit: str, digits:
     if judged is not None:
         # min-max from SMALL_SAMPLE_N values up, else the 95 % prediction interval (docs/report.md)
         low, high, how = judged
-        return (f"{low * scale:.{digits}f}–{high * scale:.{digits}f} {unit} "
+        return (f"{number_text(low * scale, digits)}–{number_text(high * scale, digits)} {unit} "
                 f"({how} of {_counted(ref, metric, per_foot)})").replace(" %", "%")
-    return (f"{dist.quantile(0.025) * scale:.{digits}f}–{dist.quantile(0.975) * scale:.{digits}f} {unit} "
-            f"(middle 95%, {dist.n} feet)").replace(" %", "%")
+    return (f"{number_text(dist.quantile(0.025) * scale, digits)}–{number_text(dist.quantile(0.975) * scale, digits)} "
+            f"{unit} (middle 95%, {dist.n} feet)").replace(" %", "%")
 
 
 # (key, label, unit, scale, digits, literature text, literature refs)
@@ -302,6 +303,30 @@ VARIABILITY_NOTES: dict[str, str] = {
         "times over their median; one odd stride hardly moves it, a slow change of pace does (unlike the "
         "stride-to-stride figures below)."),
 }
+
+
+# Session figures that are the mean over the feet of each foot's figure (``timing_variability``, the COP scatter):
+# on a walk of one foot, that foot's (the controls' are each the mean of both feet)
+FEET_MEAN_SESSION_KEYS = frozenset({"timing_variability_pct", "stride_variability_pct", "stance_variability_pct",
+                                    "stride_cv_pct", "stride_sd_ms", "cop_ml_sd_pct"})
+
+
+def variability_note(session: SessionMetrics, key: str) -> str:
+    """``VARIABILITY_NOTES[key]`` as computed on this walk: the plain CV and SD are the mean over the feet with at
+    least 3 strides (``timing_variability``); with one such foot (a one-foot recording), that foot's, and said so
+    (stappone_example.csv, left foot only, said "averaged over the two feet")."""
+    note = VARIABILITY_NOTES.get(key, "")
+    if key not in ("stride_cv_pct", "stride_sd_ms"):
+        return note
+    feet = [s for s in session.sides if session.feet[s].stride_times_s.size >= 3]
+    if len(feet) != 1:
+        return note
+    why = "the only one recorded" if len(session.sides) == 1 else "the only one with 3 strides or more"
+    if key == "stride_cv_pct":
+        return note.replace("averaged over the two feet: for each foot, the SD of its used stride times over their "
+                            "mean", f"of the {feet[0]} foot alone ({why}): the SD of its used stride times over their "
+                            "mean")
+    return note.replace("averaged over the two feet", f"of the {feet[0]} foot alone ({why})")
 
 
 # Other rows' sentences beside their label: what the measure is, where a reader would otherwise have to guess.
@@ -679,6 +704,10 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
     controls = (reference_set_for(sets, session.layout.name, kind="real")
                 or reference_set_for(sets, session.layout.name, kind="real", layout_specific=False))
     values = {side: foot_metric_values(session, side) for side in session.sides}
+    # a walk of one foot: its values stand where the controls' ranges hold each person's mean of both feet (the
+    # per-foot timing measures, the session's variability figures); judged so, and the reference cell says it
+    one_foot = (f"; judged on this walk's one foot, the {session.sides[0]}, the only one recorded"
+                if len(session.sides) == 1 else "")
     rows: list[KeyNumber] = []
     for key, label, unit, scale, digits, literature, refs in _FOOT_ROWS:
         level_values = None
@@ -708,8 +737,12 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
             def walk_mean(ref: ReferenceSet) -> str:
                 mean = judged.mean_of_feet if judged is not None else None
                 space = "" if unit == "%" else " "
-                return ("" if mean is None or not _per_person(ref, key, True) else
-                        f"; judged on this walk's mean of both feet, {mean:.{shown}f}{space}{unit}")
+                if judged is None or judged.real_range is None or not _per_person(ref, key, True):
+                    return ""
+                if mean is None:
+                    # one foot recorded: no mean of both feet to take, so that foot stands for it (``one_foot``)
+                    return one_foot or ""
+                return f"; judged on this walk's mean of both feet, {mean:.{shown}f}{space}{unit}"
 
             if literature:
                 texts.append(f"{literature} [literature]")
@@ -775,7 +808,7 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                               reference="; ".join(texts) or "none available",
                               reference_kind=", ".join(kinds) or "none", references=refs, digits=shown,
                               outside=judged.outside, real_range=judged.real_range, not_judged=not_judged,
-                              not_available=not_available, note=VARIABILITY_NOTES.get(key, ""),
+                              not_available=not_available, note=variability_note(session, key),
                               resolution=resolution, mean_of_feet=judged.mean_of_feet))
     rows = [_with_cop_mm(row, session) if row.key == "cop_ml_pct" else row for row in rows]
     rows += footprint_rows(session)
@@ -865,7 +898,11 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
         na = _robust_cv_unavailable(key, session_values)
         if na:
             value, outside, real_range, not_judged = None, (), None, ""
-        note = VARIABILITY_NOTES.get(key, "") or ROW_NOTES.get(key, "")
+        if one_foot and key in FEET_MEAN_SESSION_KEYS and real_range is not None and not na:
+            # the controls' value is each the mean of both feet, this walk's that of its one foot
+            texts = [f"{t}; the controls' values are each the mean of both feet{one_foot}" if "[real controls" in t
+                     else t for t in texts]
+        note = variability_note(session, key) or ROW_NOTES.get(key, "")
         if key == "impulse_si_pct" and layout_ref is not None and not not_judged:
             note = " ".join(t for t in (note, whole_foot_note(session, layout_ref, params)) if t)
         rows.append(KeyNumber(key, label, unit, session=value, reference="; ".join(texts) or "none available",
@@ -1011,6 +1048,13 @@ def _enough_digits(row: KeyNumber) -> KeyNumber:
     return row if digits == row.digits else dataclasses.replace(row, digits=digits)
 
 
+def number_text(value: float, digits: int, signed: bool = False) -> str:
+    """``value`` at ``digits`` decimals (with its sign when ``signed``); a value that rounds to zero reads 0.0,
+    never -0.0 (nor +0.0), as insole analyze prints it (a COP offset of -0.02 mm read "-0.0" in the report)."""
+    text = f"{value:{'+' if signed else ''}.{digits}f}"
+    return f"{0.0:.{digits}f}" if math.isfinite(value) and float(text) == 0 else text
+
+
 def _with_cop_mm(row: KeyNumber, session: SessionMetrics) -> KeyNumber:
     """The COP offset row with the same measure in mm beside it: insole analyze prints the analysis'
     ``cop_ml_offset_mm``, the report its ``cop_ml_offset_pct`` (the mm over the layout's ball width, 0.39 x foot
@@ -1023,9 +1067,9 @@ def _with_cop_mm(row: KeyNumber, session: SessionMetrics) -> KeyNumber:
     if not mm or (row.left is None and row.right is None):
         return row
     difference = analysis_difference(session, "cop_ml_offset_mm")
-    shown = ", ".join(f"{side} {mm[side]:+.1f}" for side in ("left", "right") if side in mm)
+    shown = ", ".join(f"{side} {number_text(mm[side], 1, signed=True)}" for side in ("left", "right") if side in mm)
     note = (f"In mm, as insole analyze prints it: {shown}"
-            + (f" (R−L {difference:+.1f})" if difference is not None else "")
+            + (f" (R−L {number_text(difference, 1, signed=True)})" if difference is not None else "")
             + f". % of ball width = mm / {session.layout.ball_width_mm:.1f} mm (0.39 × the layout's foot length), so "
               "feet of different sizes compare; the controls are judged in %.")
     return dataclasses.replace(row, note=note, other_unit={
@@ -1042,16 +1086,23 @@ _FINDING_ROWS: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 def link_findings(rows: Sequence[KeyNumber], findings: Sequence[Any]) -> list[KeyNumber]:
-    """Say "see finding: ..." on each unmarked key row a finding rests on, so that a flagged finding and an
-    unmarked row of its measure do not seem to disagree."""
-    links: dict[str, list[str]] = {}
+    """Say "see finding: ..." on each key row a finding rests on whose value on the finding's foot is unmarked
+    (every value, for a finding of both feet or a session row), so that a flagged finding and an unmarked value of
+    its measure do not seem to disagree (a row marked on the left foot only, beside a finding of the right foot,
+    points to it)."""
+    # per key, each finding's name (once, in order) and the places its findings speak for
+    links: dict[str, dict[str, frozenset[str]]] = {}
     for finding in findings:
         extra, name = _FINDING_ROWS.get(finding.code, ((), finding.title[:1].lower() + finding.title[1:]))
         for key in (finding.measured.metric, *extra):
-            if name not in links.setdefault(key, []):
-                links[key].append(name)
-    return [dataclasses.replace(row, see_finding="see finding: " + "; ".join(links[row.key]))
-            if row.key in links and not row.outside else row for row in rows]
+            named_here = links.setdefault(key, {})
+            named_here[name] = named_here.get(name, frozenset()) | _finding_places(finding)
+
+    def named(row: KeyNumber) -> list[str]:
+        return [name for name, where in links.get(row.key, {}).items() if not where & set(row.outside)]
+
+    return [dataclasses.replace(row, see_finding="see finding: " + "; ".join(named(row))) if named(row) else row
+            for row in rows]
 
 
 # ---------------------------------------------------------------- marked key numbers no finding speaks for
@@ -1078,7 +1129,7 @@ def _why_no_finding(row: KeyNumber, session_values: dict[str, float], codes: set
 
     def si(name: str) -> str:
         value = session_values.get(name)
-        return f"{value:+.1f}%" if value is not None and math.isfinite(value) else "not known"
+        return f"{number_text(value, 1, signed=True)}%" if value is not None and math.isfinite(value) else "not known"
 
     both_feet_speed = ""
     if key in SPEED_DEPENDENT:
@@ -1127,30 +1178,72 @@ def _why_no_finding(row: KeyNumber, session_values: dict[str, float], codes: set
             "base ties no foot pattern to it alone")
 
 
+def _finding_places(finding: Any) -> frozenset[str]:
+    """The places of a key row a finding speaks for: a finding of one foot that foot's value (and a session
+    value, which is of both feet); a finding of both feet every place."""
+    side = getattr(finding, "side", "both")
+    return frozenset((side, "session")) if side in ("left", "right") else frozenset(("left", "right", "session"))
+
+
+def covered_places(findings: Sequence[Any]) -> dict[str, frozenset[str]]:
+    """Per key row, the places ("left", "right", "session") a finding speaks for: its measured metric and its
+    family (``_FINDING_FAMILY``), on the finding's foot (``_finding_places``)."""
+    out: dict[str, frozenset[str]] = {}
+    for finding in findings:
+        for key in (finding.measured.metric, *_FINDING_FAMILY.get(finding.code, ())):
+            out[key] = out.get(key, frozenset()) | _finding_places(finding)
+    return out
+
+
+# the foot rules' rows: a difference between the feet in them is reported once, on one foot (docs/report.md,
+# "One finding per asymmetry")
+_FOOT_RULE_ROWS = frozenset({"share_heel", "share_midfoot", "share_front", "share_hallux", "share_lesser_toes",
+                             "cop_ml_pct"})
+
+
+def _other_foot_findings(row: KeyNumber, findings: Sequence[Any]) -> list[str]:
+    """The findings on ``row``'s measure that name a foot other than the ones listed (``row.outside``)."""
+    if row.scope != "foot":
+        return []
+    return [_finding_name(f) for f in findings if row.key in (f.measured.metric, *_FINDING_FAMILY.get(f.code, ()))
+            and getattr(f, "side", "both") in ("left", "right") and f.side not in row.outside]
+
+
 def outside_without_finding(rows: Sequence[KeyNumber], findings: Sequence[Any], session: SessionMetrics,
                             repeatability: Repeatability | None) -> list[dict[str, Any]]:
     """Every key number marked outside its real controls' range that no finding speaks for, with the range and why no
     rule made it a finding (gaitpdb-cohort GaPt23_01: a step-time symmetry index of -18 %, beyond the controls'
     -8.9 to 4.2 % and its MDC95 of 6.0 %, had neither a finding nor a word under the findings)."""
     codes = {f.code for f in findings}
-    covered = {f.measured.metric for f in findings}
-    for finding in findings:
-        covered.update(_FINDING_FAMILY.get(finding.code, ()))
+    covered = covered_places(findings)
     values = session_metric_values(session)
     out = []
-    for row in rows:
-        if not row.outside or row.key in covered or row.real_range is None:
+    for marked in rows:
+        # the places (feet, session) marked that no finding on this measure speaks for: a finding of one foot
+        # speaks for that foot's value only (a left midfoot share below the controls was left unlisted by a
+        # low-arch finding of the right foot)
+        row = dataclasses.replace(marked, outside=tuple(w for w in marked.outside
+                                                        if w not in covered.get(marked.key, ())))
+        if not row.outside or row.real_range is None:
             continue
         shown = {where: {"left": row.left, "right": row.right, "session": row.session}[where] for where in row.outside}
         # the day-to-day repeatability of a left/right index (a finding from an asymmetry must exceed it); a level's
         # MDC95 is about change between sessions, not about a departure from the controls, and is not shown
         mdc = (repeatability.session_mdc(row.key) if repeatability is not None and row.key in _ASYMMETRY_KEYS
                else None)
-        entry = {"key": row.key, "label": row.label, "unit": row.unit, "digits": row.digits, "values": shown,
-                 "directions": {w: row.direction(w) for w in row.outside}, "real_range": list(row.real_range),
-                 "reference": row.reference, "mdc95": mdc,
-                 "beyond_mdc95": (None if mdc is None or row.session is None else bool(abs(row.session) > mdc)),
-                 "why_no_finding": _why_no_finding(row, values, codes, session.walking_speed_m_s)}
+        entry: dict[str, Any] = {
+            "key": row.key, "label": row.label, "unit": row.unit, "digits": row.digits, "values": shown,
+            "directions": {w: row.direction(w) for w in row.outside}, "real_range": list(row.real_range),
+            "reference": row.reference, "mdc95": mdc,
+            "beyond_mdc95": (None if mdc is None or row.session is None else bool(abs(row.session) > mdc)),
+            "why_no_finding": _why_no_finding(row, values, codes, session.walking_speed_m_s)}
+        other = _other_foot_findings(row, findings)
+        if other and row.key in _FOOT_RULE_ROWS:
+            # the rule's comparison between the feet was passed, and reported on the other foot
+            entry["why_no_finding"] = (f"a difference between the feet in this measure is reported once, on one "
+                                       f"foot: here as {'; '.join(other)}")
+        elif other:
+            entry["why_no_finding"] += f" (the finding on this measure names the other foot: {'; '.join(other)})"
         out.append(entry)
     return out
 
@@ -1531,6 +1624,33 @@ def not_assessed_groups(items: Sequence[Any]) -> list[dict[str, Any]]:
     return out
 
 
+def rules_assessed(not_assessed: Sequence[Any], sides: Sequence[str]) -> list[str]:
+    """The rules applied to at least one foot: every rule but those whose "not assessed" lines name both feet (or
+    each recorded foot). None applied (a 0.05 s file of 5 samples, no step on either foot): the report says so
+    instead of "no pattern was flagged", which would read as a clean result."""
+    skipped: dict[str, set[str]] = {}
+    for item in not_assessed:
+        skipped.setdefault(item.code, set()).add(item.side)
+    feet = set(sides) or {"left", "right"}
+    return [code for code in CODES if not ("both" in skipped.get(code, set()) or feet <= skipped.get(code, set()))]
+
+
+def key_numbers_reason(session: SessionMetrics, rows: Sequence[KeyNumber]) -> str | None:
+    """Why the key-numbers table is empty, in one sentence (None when it has a row)."""
+    if rows:
+        return None
+    steps = {side: session.feet[side].n_steps for side in session.sides}
+    duration = f"{session.duration_s:.3g} s" if math.isfinite(session.duration_s) else "of unknown length"
+    if not steps:
+        where = "records no foot"
+    elif not any(steps.values()):
+        where = "has no used step on " + ("either foot" if len(steps) > 1 else f"the {next(iter(steps))} foot")
+    else:
+        where = "gives no measure a value from its " + " and ".join(
+            f"{n} used step{'s' if n != 1 else ''} on the {side} foot" for side, n in steps.items())
+    return f"No key number could be measured: the recording lasts {duration} and {where} (see Data quality)."
+
+
 def _finding_name(finding: Any) -> str:
     where = "both feet" if finding.side == "both" else f"{finding.side} foot"
     return f"{finding.title[:1].lower() + finding.title[1:]}, {where}"
@@ -1789,6 +1909,8 @@ class Report:
             "summary": self.summary(),
             "quality": self.quality,
             "key_numbers": [k.to_dict() for k in self.key_numbers],
+            # why the table is empty, one sentence (``key_numbers_reason``); None when it has a row
+            "key_numbers_reason": key_numbers_reason(self.session, self.key_numbers),
             # caveats several findings share, said once (``findings_limits``); each finding names its by number
             "limits": limits,
             "findings": [{**f.to_dict(), "limits": sh["limits"], "confidence_reasons_shown": sh["reasons"],
@@ -1800,6 +1922,8 @@ class Report:
                                          "real_range": [json_number(v) for v in row["real_range"]],
                                          "mdc95": json_number(row["mdc95"])} for row in self.outside_rows],
             "not_assessed": [n.to_dict() for n in self.result.not_assessed],
+            # the rules applied to at least one foot (``rules_assessed``): none, and "no finding" is no clean result
+            "rules_assessed": rules_assessed(self.result.not_assessed, self.session.sides),
             "not_assessed_grouped": not_assessed_groups(self.result.not_assessed),
             "references": [],  # below: exactly the sources the content above and below cites
             "analysis_method_sources": analysis_sources(self.session),

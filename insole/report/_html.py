@@ -24,7 +24,7 @@ from plotly.offline import get_plotlyjs
 
 from insole import plot
 from insole._output import atomic_write
-from insole.report._build import SECTIONS, Report
+from insole.report._build import SECTIONS, Report, number_text
 from insole.report._chain import GRADE_COLOURS, chain_svg
 from insole.report._clinic_test import CLINIC_SECTION
 from insole.report._evidence import CONFIDENCE_LEVELS, GRADE_LABELS, JOINT_LABELS
@@ -57,11 +57,13 @@ def _spm_html(comparison: Any, div_id: str, what: str) -> Markup:
     return _figure_html(spm_figure(comparison, as_dict=True), div_id, comparison.reason, what=what)
 
 
-def _fmt(value: Any, digits: int = 2) -> str:
+def _fmt(value: Any, digits: int = 2, signed: bool = False) -> str:
+    """A number as the page shows it: "–" when missing; a float at ``digits`` decimals (with its sign when
+    ``signed``), never "-0.0" (``number_text``)."""
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:.{digits}f}"
+        return number_text(value, digits, signed)
     return str(value)
 
 
