@@ -238,6 +238,40 @@ def test_irregular_gait_against_real_controls():
     assert finding.confidence == "moderate"  # 5 real controls cap measurement at moderate
 
 
+def test_the_speed_caveat_lowers_only_a_finding_the_speed_could_explain():
+    # stride-to-stride variability rises at slow speeds (the gaitpdb8 controls: rho -0.47 with speed). A person
+    # slower than every control with irregular timing: the note and one step less confidence; a person faster
+    # than every control: faster walking would lower it, so the finding stands as it is, without the note
+    controls = dataclasses.replace(_controls(), recordings=tuple({"gait_speed_m_per_s": v} for v in (1.0, 1.2, 1.4)))
+
+    def irregular(speed: float):
+        session = dataclasses.replace(_session(stride_cv=0.08), walking_speed_m_s=speed)
+        (finding,) = [f for f in evaluate(session, reference_sets=(controls,)).findings
+                      if f.code == "irregular_gait"]
+        return finding
+
+    within, slower, faster = irregular(1.2), irregular(0.6), irregular(1.8)
+    assert within.confidence == "moderate" and not any("walked" in n for n in within.notes)
+    assert slower.confidence == "low" and slower.notes[-1].startswith("The person walked slower than every control")
+    assert faster.confidence == "moderate" and not any("walked" in n for n in faster.notes)
+
+
+def test_a_foot_beyond_the_reference_itself_is_not_vetoed_by_a_partner_further_the_other_way():
+    # loading rate 12 BW/s on the left, beyond the reference's 97.5th percentile (11), beside 7 BW/s on the right,
+    # further below its 2.5th (9): both feet atypical. The partner departs further (3 reaches against 2), yet the
+    # left's own departure stands: high impact on the left (a simulated seed lost it so, session 13's review)
+    values = tuple(np.r_[np.linspace(8.0, 10.0, 51), np.linspace(10.0, 12.0, 51)[1:]])
+    reference = dataclasses.replace(_reference(), foot={**_reference().foot,
+                                                        "loading_rate_bw_s": MetricDistribution(values)})
+    dist = reference.foot_metric("loading_rate_bw_s")
+    assert dist.quantile(0.025) == pytest.approx(8.1, abs=0.01) and dist.quantile(0.975) == pytest.approx(11.9,
+                                                                                                         abs=0.01)
+    session = _session(left={"loading_rate_bw_s": 12.5}, right={"loading_rate_bw_s": 6.0})
+    impact = [(f.code, f.side) for f in evaluate(session, reference_sets=(reference,), repeatability=None).findings
+              if f.code == "high_impact"]
+    assert impact == [("high_impact", "left")]
+
+
 def test_irregular_gait_needs_a_real_control_reference():
     result = evaluate(_session(stride_cv=0.08), reference_sets=(_reference(),))
     assert any(n.code == "irregular_gait" and "no real control" in n.reason for n in result.not_assessed)
@@ -433,6 +467,22 @@ def _skewed_midfoot(reference: ReferenceSet) -> ReferenceSet:
     # midfoot shares skewed as gaitpdb8's are: median 0.12, 2.5th percentile ~0.082, 97.5th ~0.29
     values = tuple(np.r_[np.linspace(0.08, 0.12, 51), np.linspace(0.12, 0.30, 51)[1:]])
     return dataclasses.replace(reference, foot={**reference.foot, "share_midfoot": MetricDistribution(values)})
+
+
+def test_the_bilateral_limit_is_the_further_of_the_percentile_and_the_key_numbers_range():
+    from insole.report._findings import bilateral_limit
+
+    params = FindingParams()
+    # 40 feet of 20 people: the key numbers judge by the min-max, which lies beyond the 1st/99th percentile
+    many = MetricDistribution(tuple(np.linspace(0.2, 0.6, 40)), people=20)
+    assert bilateral_limit(many, -1, params) == (0.2, "lowest of the real controls' feet")
+    assert bilateral_limit(many, +1, params) == (0.6, "highest of the real controls' feet")
+    # 12 feet of 6 people: the key numbers judge by the 95 % prediction interval, here wider than the data
+    few = MetricDistribution(tuple(np.linspace(0.2, 0.6, 12)), people=6)
+    low, high, how = few.judging_range()
+    assert how == "95% prediction interval" and low < 0.2 and high > 0.6
+    assert bilateral_limit(few, -1, params) == (low, "lower end of the real controls' 95% prediction interval")
+    assert bilateral_limit(few, +1, params) == (high, "upper end of the real controls' 95% prediction interval")
 
 
 def test_which_foot_departs_is_judged_in_the_controls_spread_on_each_side_of_their_median():

@@ -69,12 +69,16 @@ def test_irregular_gait_flags_huntingtons_not_controls(shared_data, record):
     if GAITNDD_EXPECTED[record]:
         assert margin > 0.05, (record, value, limit)
         (finding,) = flagged
-        # moderate (the footswitch1 set has 9 people, under 20), one step lower when the person walked outside
-        # every control's speed: timing variability changes with speed (session 13)
-        slower = speed_outside_controls(session.walking_speed_m_s, reference_set_for(sets, recording.layout.name,
-                                                                                      kind="real"))
+        # moderate (the footswitch1 set has 9 people, under 20). Timing variability rises at slow speeds (session
+        # 13): hunt2 walked slower than every control (1.05 m/s in the gaitndd README; the 9 controls 1.26-1.54), so
+        # its finding says so and is one step lower; hunt1 walked faster (1.68 m/s), which would lower its
+        # variability, so its finding stands without the note
+        slower = {"hunt1": False, "hunt2": True}[record]
         assert finding.side == "both" and finding.confidence == ("low" if slower else "moderate")
-        assert (f"The person {slower}." in finding.notes) is bool(slower)
+        notes = [n for n in finding.notes if "than every control" in n]
+        assert notes == (["The person " + speed_outside_controls(session.walking_speed_m_s, controls) + "."]
+                         if slower else [])
+        assert (slower and "walked slower" in notes[0]) or not slower
         assert finding.reference.source_kind == "real controls"
     else:
         assert margin < -0.3, (record, value, limit)

@@ -209,15 +209,19 @@ def test_cut_off_statistics_are_the_rules_own_in_the_rules_direction():
     # beside 20 is, by 10 points and 66.7 %
     _, _, moved = cutoff_statistics(_answer("high_arch_loading"), [(20.0, 10.0)], [(30.0, 10.0), (10.0, 20.0)])
     assert moved == [[-math.inf, -math.inf], [10.0, pytest.approx(200 / 3)]]
-    # the COP offset: departure from what the partner predicts. Controls whose feet read alike give the line
-    # y = x exactly (up to floating-point rounding, hence the 1e-9), so a changed foot at 5 beside a partner at 2
-    # departs by 3 medially: +3 for pronation; it lies medial of the controls' median (2), so it is no supination
-    alike = [(1.0, 1.0), (2.0, 2.0), (4.0, 4.0)]
-    _, healthy, moved = cutoff_statistics(_answer("pronated_loading"), alike, [(5.0, 2.0)])
-    assert healthy[2][0] == pytest.approx(0.0, abs=1e-9) and moved[0][0] == pytest.approx(3.0, abs=1e-9)
-    assert healthy[0] == healthy[1] == [-math.inf]  # neither foot medial of the median
-    _, _, moved = cutoff_statistics(_answer("supinated_loading"), alike, [(5.0, 2.0), (0.0, 2.0)])
-    assert moved[0] == [-math.inf] and moved[1][0] == pytest.approx(2.0, abs=1e-9)
+    # the COP offset: departure from what the partner predicts, in residual SDs, as the rule judges it. Controls
+    # (0, 1), (1, 0), (2, 3), (3, 2): feet median 1.5, slope 0.6, residual SD sqrt(6.4 / 7); a foot at 5 beside a
+    # partner at 2 is expected at 1.8, so it departs by 3.2 / sqrt(6.4 / 7) residual SDs medially. Tolerance:
+    # floating-point rounding only
+    pairs = [(0.0, 1.0), (1.0, 0.0), (2.0, 3.0), (3.0, 2.0)]
+    sd = math.sqrt(6.4 / 7)
+    _, healthy, moved = cutoff_statistics(_answer("pronated_loading"), pairs, [(5.0, 2.0), (1.0, 2.0)])
+    assert moved[0][0] == pytest.approx(3.2 / sd, rel=1e-12)
+    assert moved[1] == [-math.inf]  # lateral of the controls' median: no pronation, however far from the line
+    # the first two controls have no foot medial of the median; the others count by their further foot, 1.2 SD out
+    assert healthy[:2] == [[-math.inf], [-math.inf]] and healthy[2][0] == pytest.approx(1.2 / sd, rel=1e-12)
+    _, _, moved = cutoff_statistics(_answer("supinated_loading"), pairs, [(5.0, 2.0), (0.0, 2.0)])
+    assert moved[0] == [-math.inf] and moved[1][0] == pytest.approx(1.8 / sd, rel=1e-12)
     # the whole-foot change: the changed foot's statistic (this foot vs the other, lower: negative)
     _, healthy, moved = cutoff_statistics(_answer("load_asymmetry"), [(6.0, -6.0), (-2.0, 2.0)], [(-15.0, 15.0)])
     assert healthy == [[6.0], [2.0]] and moved == [[15.0]]
@@ -232,3 +236,9 @@ def test_validate_refuses_a_missing_data_folder_rather_than_writing_a_gutted_pag
     assert stop.value.code == 2 and not out.exists()
     (line,) = capsys.readouterr().err.splitlines()
     assert "nowhere: no such folder of staged datasets" in line and "--no-real" in line
+
+
+def test_a_target_no_cut_off_reaches_is_said_so():
+    # four of ten changed feet lie on the wrong side of the controls' median (-inf): no cut-off finds nine of ten
+    result = cutoff_tradeoff([[v] for v in range(10)], [[20.0]] * 6 + [[-math.inf]] * 4)
+    assert result["flagged_at_target"] is None and result["found_within_budget"] == 6

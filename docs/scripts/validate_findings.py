@@ -671,7 +671,8 @@ def cutoff_tradeoff(controls: Any, changed: Any, budget: float = CONTROL_BUDGET,
     (larger values lie further in the rule's direction). ``controls``: one row per healthy person (each statistic
     the further of their two feet), ``changed``: one row per changed walk; one column per statistic (at most two).
     ``found_within_budget``: the most changed walks any cut-offs find while flagging at most ``budget`` of the
-    controls; ``flagged_at_target``: the fewest controls flagged by cut-offs that find ``target`` of the changes.
+    controls; ``flagged_at_target``: the fewest controls flagged by cut-offs that find ``target`` of the changes
+    (None when no cut-off does: too many changed walks at -inf, on the wrong side of the controls' median).
     Every cut-off that makes a difference is tried, with hindsight on these very values, so both figures flatter
     what a rule fixed in advance can do."""
     import itertools
@@ -683,15 +684,17 @@ def cutoff_tradeoff(controls: Any, changed: Any, budget: float = CONTROL_BUDGET,
     allowed = math.floor(budget * healthy.shape[0] + 1e-9)  # controls the cut-offs may flag
     needed = max(math.ceil(target * moved.shape[0] - 1e-9), 1)  # changed walks they must find
     # a cut-off's flags change only at the values themselves: those, and one above them all, are every choice
+    # (-inf, a foot on the wrong side of the controls' median, is no value a cut-off can reach)
     cuts = [np.unique(np.r_[healthy[:, j], moved[:, j], np.inf]) for j in range(healthy.shape[1])]
-    best_found, fewest_flagged = 0, healthy.shape[0]
+    cuts = [c[c > -np.inf] for c in cuts]
+    best_found, fewest_flagged = 0, None
     for chosen in itertools.product(*cuts):
         flagged = int(np.count_nonzero((healthy >= chosen).any(axis=1)))
         found = int(np.count_nonzero((moved >= chosen).any(axis=1)))
         if flagged <= allowed:
             best_found = max(best_found, found)
-        if found >= needed:
-            fewest_flagged = min(fewest_flagged, flagged)
+        if found >= needed and (fewest_flagged is None or flagged < fewest_flagged):
+            fewest_flagged = flagged
     return {"controls": healthy.shape[0], "changed": moved.shape[0], "allowed": allowed, "needed": needed,
             "found_within_budget": best_found, "flagged_at_target": fewest_flagged}
 
@@ -721,6 +724,8 @@ def cutoff_statistics(answer: KnownAnswer, controls: Sequence[tuple[float, float
     change, and only the changed foot counts."""
     import numpy as np
 
+    from insole.report._findings import _given_other_foot, _si
+
     d = answer.direction
     if answer.code == "load_asymmetry":
         return ("impulse, peak force and F1 indices together (SD along their common direction)",
@@ -731,19 +736,17 @@ def cutoff_statistics(answer: KnownAnswer, controls: Sequence[tuple[float, float
         return value if d * (this - median) > 0 else -math.inf
 
     if answer.measure == "cop_ml_pct":
-        x = np.array([o for pair in controls for o in (pair[1], pair[0])])
-        y = np.array([t for pair in controls for t in pair])
-        slope, intercept = np.polyfit(x, y, 1)
+        pairs = np.asarray(controls, dtype=float).reshape(-1, 2)
 
         def departure(this: float, other: float) -> float:
-            return counted(this, d * (this - (intercept + slope * other)))
+            return counted(this, d * _given_other_foot(pairs, this, other)[0])
 
-        return ("departure from the partner's prediction (% ball width)",
+        return ("departure from the partner's prediction (residual SDs)",
                 [[max(departure(left, right), departure(right, left))] for left, right in controls],
                 [[departure(this, other)] for this, other in changed])
 
     def both(this: float, other: float) -> list[float]:
-        return [counted(this, d * (this - other)), counted(this, d * 200.0 * (this - other) / (this + other))]
+        return [counted(this, d * (this - other)), counted(this, d * _si(this, other))]
 
     def further(left: float, right: float) -> list[float]:
         return [max(a, b) for a, b in zip(both(left, right), both(right, left))]
@@ -765,6 +768,10 @@ def cutoff_rows(cases: Sequence[RealCase], rows: Sequence[dict[str, Any]]) -> li
     return out
 
 
+def _either(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 def cutoff_markdown(rows: Sequence[dict[str, Any]]) -> str:
     lines = [
         "### What any cut-off could do in one session",
@@ -779,7 +786,9 @@ def cutoff_markdown(rows: Sequence[dict[str, Any]]) -> str:
         "things flatter both columns: every cut-off is tried with hindsight on these very values; the changed foot "
         "is taken as known, where the rule must itself tell which foot of an asymmetry departs (one finding per "
         "asymmetry, docs/report.md), and can give it to the other foot under the opposite code; and the rule's "
-        "other conditions (the step scatter, the MDC95) are left out. Where a row flags more than "
+        "other conditions (the step scatter, the MDC95) are left out; for load asymmetry the three indices are "
+        "projected with the stored set, each control in it, without the rule's widening for a walk unlike the "
+        "controls. Where a row flags more than "
         f"{100 * CONTROL_BUDGET:.0f} % of the controls, or finds fewer than {100 * FOUND_TARGET:.0f} % of the "
         "changes, no cut-off on that statistic meets the acceptance at that size, whatever the other rules do; "
         "whether another statistic would tell these changes from healthy asymmetry better is not shown here. Where "
@@ -793,18 +802,26 @@ def cutoff_markdown(rows: Sequence[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['size']} | {r['change']} | {r['statistic']} | {r['flagged_at_target']} of "
-                     f"{r['controls']} controls ({100 * r['flagged_at_target'] / r['controls']:.0f} %) | "
+        flagged = (f"{r['flagged_at_target']} of {r['controls']} controls "
+                   f"({100 * r['flagged_at_target'] / r['controls']:.0f} %)" if r["flagged_at_target"] is not None
+                   else f"none finds {100 * FOUND_TARGET:.0f} % (too many changed feet on the other side of the "
+                        "controls' median)")
+        lines.append(f"| {r['size']} | {r['change']} | {r['statistic']} | {flagged} | "
                      f"{r['found_within_budget']} of {r['changed']} changes "
                      f"({100 * r['found_within_budget'] / r['changed']:.0f} %) | {r['rule_found']} of {r['changed']} |")
     lines.append("")
     for size in dict.fromkeys(r["size"] for r in rows):
         part = [r for r in rows if r["size"] == size]
-        beyond = [r["change"].split(" (")[0] for r in part if r["flagged_at_target"] > r["allowed"]]
+        beyond = [r["change"].split(" (")[0] for r in part
+                  if r["flagged_at_target"] is None or r["flagged_at_target"] > r["allowed"]]
+        found, changed = sum(r["found_within_budget"] for r in part), sum(r["changed"] for r in part)
+        pooled = (f" All {len(part)} changes together: at most {found} of {changed} found "
+                  f"({100 * found / max(changed, 1):.1f} %), each rule given the whole "
+                  f"{100 * CONTROL_BUDGET:.0f} % of the controls.")
         lines.append(f"* The size of {size}: " + (
-            f"no cut-off finds {100 * FOUND_TARGET:.0f} % of the {', '.join(beyond)} changes without flagging more "
+            f"no cut-off finds {100 * FOUND_TARGET:.0f} % of the {_either(beyond)} changes without flagging more "
             f"than {100 * CONTROL_BUDGET:.0f} % of the controls ({len(beyond)} of {len(part)} changes)." if beyond
-            else f"a cut-off exists for every change ({len(part)} of {len(part)})."))
+            else f"a cut-off exists for every change ({len(part)} of {len(part)}).") + pooled)
     return "\n".join(lines) + "\n"
 
 

@@ -90,10 +90,7 @@ def _run(args: argparse.Namespace, outputs: list[Path], write_report: Any) -> in
     flagged = ", ".join(_finding_words(f) for f in report.findings)
     if not flagged:
         # no finding from rules that could not be applied is no clean result: say so (a 0.05 s file)
-        from insole.report._build import rules_assessed
-
-        assessed = rules_assessed(report.result.not_assessed, report.session.sides)
-        flagged = "none" if assessed else "none: no rule could be applied (see Not assessed)"
+        flagged = "none" if report.rules_assessed else "none: no rule could be applied (see Not assessed)"
     written = ", ".join(str(p) for p in outputs)
     print(f"wrote {written}: {len(report.findings)} finding(s): {flagged}", file=sys.stdout)
     not_judged = getattr(report, "baseline_not_judged", None)  # why the page judges no change, e.g. another person

@@ -33,6 +33,7 @@ from insole.report._evidence import (
 from insole.report._findings import (
     CODES,
     FOOT_RULES,
+    OPPOSITE_RULES,
     SPEED_DEPENDENT,
     FindingParams,
     FindingsResult,
@@ -1161,17 +1162,20 @@ def _why_no_finding(row: KeyNumber, session_values: dict[str, float], codes: set
     if key == "loading_rate_bw_s":
         return ("no finding rule judges a low loading rate (high impact looks for high ones)" if low else
                 "high impact needs the difference between the feet (+25% and the controls' healthy asymmetry), or "
-                "both feet beyond the controls' 99th percentile" + both_feet_speed)
+                "both feet beyond the controls' feet (past their 99th percentile and the range shown)"
+                + both_feet_speed)
     if key == "valley_ratio":
         return ("no finding rule judges a deep mid-stance valley" if low else
                 "a flattened force curve needs the difference between the feet (0.10 and the controls' healthy "
-                "asymmetry), or both feet beyond the controls' 99th percentile" + both_feet_speed)
+                "asymmetry), or both feet beyond the controls' feet (past their 99th percentile and the range shown)"
+                + both_feet_speed)
     if key == "f1":
         return ("no finding rule judges the first peak by itself (it enters load asymmetry with the impulse and the "
                 "peak force)")
     if key in ("share_heel", "share_midfoot", "share_front", "share_hallux", "share_lesser_toes", "cop_ml_pct"):
         return ("the foot rules need the difference between the feet beyond healthy asymmetry, or both feet beyond "
-                "the controls' 1st/99th percentile; neither was passed" + both_feet_speed)
+                "the controls' feet (past their 1st/99th percentile and the range shown); neither was passed"
+                + both_feet_speed)
     if key in ("cpei_pct", "cop_ml_sd_pct"):
         return "no finding rule uses it (no verified association in the evidence base)"
     return ("no finding rule judges this level by itself: it changes with walking speed and age, and the evidence "
@@ -1195,18 +1199,26 @@ def covered_places(findings: Sequence[Any]) -> dict[str, frozenset[str]]:
     return out
 
 
-# the foot rules' rows: a difference between the feet in them is reported once, on one foot (docs/report.md,
-# "One finding per asymmetry")
-_FOOT_RULE_ROWS = frozenset({"share_heel", "share_midfoot", "share_front", "share_hallux", "share_lesser_toes",
-                             "cop_ml_pct"})
-
-
-def _other_foot_findings(row: KeyNumber, findings: Sequence[Any]) -> list[str]:
+def _other_foot_findings(row: KeyNumber, findings: Sequence[Any]) -> list[Any]:
     """The findings on ``row``'s measure that name a foot other than the ones listed (``row.outside``)."""
     if row.scope != "foot":
         return []
-    return [_finding_name(f) for f in findings if row.key in (f.measured.metric, *_FINDING_FAMILY.get(f.code, ()))
+    return [f for f in findings if row.key in (f.measured.metric, *_FINDING_FAMILY.get(f.code, ()))
             and getattr(f, "side", "both") in ("left", "right") and f.side not in row.outside]
+
+
+# the measure and direction of each rule that has an opposite reading of the same difference between the feet
+# (docs/report.md, "One finding per asymmetry"): +1 when the flagged foot reads higher
+_MIRRORED: dict[str, tuple[str, int]] = {rule.code: (rule.metric, rule.direction) for rule in FOOT_RULES
+                                         if any(rule.code in pair[:2] for pair in OPPOSITE_RULES)}
+
+
+def _mirror_of(row: KeyNumber, finding: Any) -> bool:
+    """Whether ``row``'s unexplained values are the other side of ``finding``'s one difference between the feet: a
+    measure with opposite rules (midfoot share, COP offset), marked the opposite way to the finding's foot."""
+    metric, direction = _MIRRORED.get(finding.code, ("", 0))
+    opposite = "below" if direction > 0 else "above"
+    return metric == row.key and bool(row.outside) and all(row.direction(w) == opposite for w in row.outside)
 
 
 def outside_without_finding(rows: Sequence[KeyNumber], findings: Sequence[Any], session: SessionMetrics,
@@ -1238,12 +1250,13 @@ def outside_without_finding(rows: Sequence[KeyNumber], findings: Sequence[Any], 
             "beyond_mdc95": (None if mdc is None or row.session is None else bool(abs(row.session) > mdc)),
             "why_no_finding": _why_no_finding(row, values, codes, session.walking_speed_m_s)}
         other = _other_foot_findings(row, findings)
-        if other and row.key in _FOOT_RULE_ROWS:
-            # the rule's comparison between the feet was passed, and reported on the other foot
+        names = "; ".join(_finding_name(f) for f in other)
+        if other and all(_mirror_of(row, f) for f in other):
+            # the same difference between the feet, read from this foot's side, was reported on the other foot
             entry["why_no_finding"] = (f"a difference between the feet in this measure is reported once, on one "
-                                       f"foot: here as {'; '.join(other)}")
+                                       f"foot: here as {names}")
         elif other:
-            entry["why_no_finding"] += f" (the finding on this measure names the other foot: {'; '.join(other)})"
+            entry["why_no_finding"] += f" (the finding on this measure names the other foot: {names})"
         out.append(entry)
     return out
 
@@ -1898,6 +1911,12 @@ class Report:
                 "force_unit": self.session.force_unit, "body_weight_source": self.session.body_weight_source,
                 **{k: v for k, v in self.session.summary.items()}}
 
+    @property
+    def rules_assessed(self) -> list[str]:
+        """The finding rules applied to at least one foot (``rules_assessed``): none, and "no finding" is no clean
+        result."""
+        return rules_assessed(self.result.not_assessed, self.session.sides)
+
     def to_dict(self) -> dict[str, Any]:
         limits, shown = findings_limits(self.findings, self.session)
         out = {
@@ -1923,7 +1942,7 @@ class Report:
                                          "mdc95": json_number(row["mdc95"])} for row in self.outside_rows],
             "not_assessed": [n.to_dict() for n in self.result.not_assessed],
             # the rules applied to at least one foot (``rules_assessed``): none, and "no finding" is no clean result
-            "rules_assessed": rules_assessed(self.result.not_assessed, self.session.sides),
+            "rules_assessed": self.rules_assessed,
             "not_assessed_grouped": not_assessed_groups(self.result.not_assessed),
             "references": [],  # below: exactly the sources the content above and below cites
             "analysis_method_sources": analysis_sources(self.session),

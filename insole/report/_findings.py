@@ -81,7 +81,8 @@ from insole.report._reference import (
 )
 from insole.report._words import counted
 
-__all__ = ["FindingParams", "FindingsResult", "NotAssessed", "evaluate", "FOOT_RULES", "CODES",
+__all__ = ["FindingParams", "FindingsResult", "NotAssessed", "evaluate", "FOOT_RULES", "CODES", "bilateral_limit",
+           "OPPOSITE_RULES",
            "variability_too_coarse", "speed_outside_controls", "SPEED_DEPENDENT", "foot_quality_reason", "step_welch_t"]
 
 CODES: tuple[str, ...] = tuple(FINDINGS)
@@ -652,7 +653,8 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
             # from the controls' median in the rule's direction
             lr_limit, z = _healthy_limit(lr.values, params.real_reference_quantile)
             lr_si = _si(this[0], other[0])
-            inside = rule.direction * lr_si > lr_limit and this_departure > 0 and this_departure > other_departure
+            inside = (rule.direction * lr_si > lr_limit and this_departure > 0
+                      and _departs_further(this_departure, other_departure))
             description = (f"{reference.name} ({reference.source_kind}, {lr.n} people): healthy left/right index "
                            f"of this measure within ±{lr_limit:.1f}% (mean ± {z:.2f} SD, Student's t for "
                            f"{lr.n_people} people); here {lr_si:+.1f}%; "
@@ -670,7 +672,7 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
             if other is not None:
                 # and this foot departs from the reference median further than the other foot does the other
                 # way: when one foot is atypical, the typical one differs from it too, and must not be flagged
-                inside = inside and this_departure > other_departure
+                inside = inside and _departs_further(this_departure, other_departure)
             description = (f"{reference.name} ({reference.source_kind}, {dist.n} feet): median "
                            f"{_fmt(dist.median * rule.scale, rule.unit, 2)}, middle 95% "
                            f"{_fmt(dist.quantile(0.025) * rule.scale, rule.unit, 2)} to "
@@ -732,6 +734,28 @@ def _foot_rule(rule: FootRule, session: SessionMetrics, side: str, params: Findi
 SPEED_DEPENDENT_METRICS: tuple[str, ...] = ("valley_ratio", "loading_rate_bw_s", "f1", "stance_pct")
 
 
+def bilateral_limit(dist: Any, direction: int, params: FindingParams) -> tuple[float, str] | None:
+    """The level both feet must pass for a bilateral finding in ``direction``, and what it is: the controls' 1st
+    (99th) percentile of feet, or, when further out, the end of the range the key numbers judge a foot by
+    (``MetricDistribution.judging_range``: the lowest or highest control foot, or the 95 % prediction interval under
+    20 people), so that a foot the finding calls beyond the controls is marked so in the key numbers too. None when
+    the key numbers give no range."""
+    judged = dist.judging_range()
+    if judged is None:
+        return None
+    q = params.real_reference_quantile
+    limit = dist.quantile(1 - q if direction > 0 else q)
+    named = f"{'99th' if direction > 0 else '1st'} percentile of the real controls' feet"
+    edge = judged[1] if direction > 0 else judged[0]
+    if direction * (edge - limit) > 0:
+        limit = edge
+        if judged[2] == "range":
+            named = f"{'highest' if direction > 0 else 'lowest'} of the real controls' feet"
+        else:
+            named = f"{'upper' if direction > 0 else 'lower'} end of the real controls' 95% prediction interval"
+    return limit, named
+
+
 def _bilateral(rule: FootRule, session: SessionMetrics, params: FindingParams, reference: ReferenceSet | None,
                values: Mapping[str, Mapping[str, np.ndarray]]) -> Finding | None:
     """Both feet beyond the real controls' feet in the rule's direction: a bilateral departure, which no
@@ -755,22 +779,10 @@ def _bilateral(rule: FootRule, session: SessionMetrics, params: FindingParams, r
         speed = session.walking_speed_m_s
         if speed is None or len(speeds) < 3 or not min(speeds) <= speed <= max(speeds):
             return None
-    q = params.real_reference_quantile
-    limit = dist.quantile(1 - q if rule.direction > 0 else q)
-    percentile = f"{'99th' if rule.direction > 0 else '1st'} percentile of the real controls' feet"
-    # a foot beyond the limit must also lie outside the range the key numbers judge it by (the min-max of the
-    # controls' feet, or their 95 % prediction interval under 20 people): the finding and the marks agree
-    judged = dist.judging_range()
-    if judged is None:
+    bounded = bilateral_limit(dist, rule.direction, params)
+    if bounded is None:
         return None
-    edge = judged[1] if rule.direction > 0 else judged[0]
-    if rule.direction * (edge - limit) > 0:
-        limit = edge
-        if judged[2] == "range":
-            percentile = f"{'highest' if rule.direction > 0 else 'lowest'} of the real controls' feet"
-        else:
-            end = "upper" if rule.direction > 0 else "lower"
-            percentile = f"{end} end of the real controls' 95% prediction interval"
+    limit, percentile = bounded
     feet = {s: _mean_sd(values[s].get(rule.metric, np.zeros(0))) for s in ("left", "right")}
     if any(f[2] < params.min_steps or session.feet[s].n_steps < params.min_steps for s, f in feet.items()):
         return None
@@ -1058,21 +1070,36 @@ def _antalgic(session: SessionMetrics, params: FindingParams,
     return out
 
 
-# Measures that change with walking speed alone: slower walking lengthens stance and double support (stance % falls
-# by 3.5 points per m/s [75]), flattens the force curve (lower F1 and F2, a shallower valley), lowers the loading
-# rate and the cadence, and shifts load off the heel at contact; the impulse grows with the longer stance; stride
-# timing varies more at slow speeds (in the gaitpdb8 controls timing variability falls with speed, Spearman rho
-# -0.47, docs/report.md). The heel share is here from the literature's heel-contact changes, although the gaitpdb8
-# controls' speeds show no relation for it (|rho| <= 0.23): outside their speeds that cannot be checked. A symmetry
-# index or a left/right difference compares two feet at the same speed and is not in this list's reach.
-SPEED_DEPENDENT = frozenset({
-    "stance_s", "stance_pct", "double_support_pct", "step_s", "share_heel", "valley_ratio", "f1", "f2",
-    "peak_force", "loading_rate_bw_s", "impulse", "cadence_steps_per_min", "timing_variability_pct",
-})
+# Measures that change with walking speed alone, and which way slower walking moves each (+1 up, -1 down): slower
+# walking lengthens stance and double support (stance % falls by 3.5 points per m/s [75]), flattens the force curve
+# (lower F1 and F2, a shallower valley: the valley ratio rises), lowers the loading rate and the cadence, and
+# softens the heel contact; the impulse grows with the longer stance; stride timing varies more at slow speeds (in
+# the gaitpdb8 controls timing variability falls with speed, Spearman rho -0.47; stride -0.36, stance -0.27,
+# docs/report.md). The heel share is here from the softer heel contact, although the gaitpdb8 controls' speeds show
+# no relation for it (|rho| <= 0.23): outside their speeds that cannot be checked. A symmetry index or a left/right
+# difference compares two feet at the same speed and is not in this list's reach.
+SLOWER_WALKING_MOVES: dict[str, int] = {
+    "stance_s": 1, "stance_pct": 1, "double_support_pct": 1, "step_s": 1, "share_heel": -1, "valley_ratio": 1,
+    "f1": -1, "f2": -1, "peak_force": -1, "loading_rate_bw_s": -1, "impulse": 1, "cadence_steps_per_min": -1,
+    "timing_variability_pct": 1, "stride_variability_pct": 1, "stance_variability_pct": 1,
+}
+SPEED_DEPENDENT = frozenset(SLOWER_WALKING_MOVES)
 
 
 # findings that are left/right tests whatever their frame (an index of the two feet against the controls' indices)
 _LEFT_RIGHT_CODES = frozenset({"load_asymmetry", "antalgic_gait"})
+
+
+def _speed_against_controls(speed_m_s: float | None, reference: ReferenceSet | None) -> tuple[int, list[float]]:
+    """-1 when the person walked slower than every real control of ``reference`` (at least 3 speeds recorded), +1
+    faster, 0 within their speeds or unknown; with the controls' speeds."""
+    if speed_m_s is None or not math.isfinite(speed_m_s) or reference is None or reference.kind != "real":
+        return 0, []
+    speeds = [float(r["gait_speed_m_per_s"]) for r in reference.recordings
+              if r.get("gait_speed_m_per_s") is not None and math.isfinite(float(r["gait_speed_m_per_s"]))]
+    if len(speeds) < 3 or min(speeds) <= speed_m_s <= max(speeds):
+        return 0, speeds
+    return (-1 if speed_m_s < min(speeds) else 1), speeds
 
 
 def speed_outside_controls(speed_m_s: float | None, reference: ReferenceSet | None) -> str:
@@ -1081,13 +1108,10 @@ def speed_outside_controls(speed_m_s: float | None, reference: ReferenceSet | No
     The controls' speeds are those their reference set records (at least 3 needed): "walked slower than every
     control (0.66 vs 0.91–1.54 m/s): slower walking alone changes this measure".
     """
-    if speed_m_s is None or not math.isfinite(speed_m_s) or reference is None or reference.kind != "real":
+    side, speeds = _speed_against_controls(speed_m_s, reference)
+    if not side or speed_m_s is None:
         return ""
-    speeds = [float(r["gait_speed_m_per_s"]) for r in reference.recordings
-              if r.get("gait_speed_m_per_s") is not None and math.isfinite(float(r["gait_speed_m_per_s"]))]
-    if len(speeds) < 3 or min(speeds) <= speed_m_s <= max(speeds):
-        return ""
-    word = "slower" if speed_m_s < min(speeds) else "faster"
+    word = "slower" if side < 0 else "faster"
     # one reference, named: the set these measures are judged against, not the age band the speed row uses
     name = getattr(reference, "name", "")
     which = (f" of {name}, the set these measures are judged against (the walking-speed row compares with the "
@@ -1096,17 +1120,28 @@ def speed_outside_controls(speed_m_s: float | None, reference: ReferenceSet | No
             f"{word} walking alone changes this measure")
 
 
-def _outside_controls_speed(findings: list[Finding], session: SessionMetrics,
-                            reference: ReferenceSet | None) -> list[Finding]:
+# the direction each finding departs in (+1: its measure higher than typical), for the speed caveat above
+_FINDING_DIRECTION: dict[str, int] = {**{rule.code: rule.direction for rule in FOOT_RULES}, "irregular_gait": 1}
+
+
+def _outside_controls_speed(findings: list[Finding], session: SessionMetrics, reference: ReferenceSet | None,
+                            timing_reference: ReferenceSet | None = None) -> list[Finding]:
     """Findings judged against the controls on a speed-dependent measure, when the person walked outside every
-    control's speed: the note added and the confidence lowered one step (severity capped to match)."""
-    note = speed_outside_controls(session.walking_speed_m_s, reference)
-    if not note:
-        return findings
+    control's speed in the direction that alone would move the measure the way the finding departs: the note
+    added and the confidence lowered one step (severity capped to match). Each finding by the set it was judged
+    against: ``timing_reference`` for irregular timing (the layout's real controls, else every real control),
+    ``reference`` for the others."""
     out = []
     for f in findings:
-        if (f.measured.metric not in SPEED_DEPENDENT or f.reference.frame != "reference_set"
-                or f.code in _LEFT_RIGHT_CODES):
+        judged_by = timing_reference if f.code == "irregular_gait" else reference
+        note = speed_outside_controls(session.walking_speed_m_s, judged_by)
+        # which way the person's speed alone moves each measure against the controls': +1 up, -1 down
+        slower = -_speed_against_controls(session.walking_speed_m_s, judged_by)[0]
+        if (not note or f.measured.metric not in SPEED_DEPENDENT or f.reference.frame != "reference_set"
+                or f.code in _LEFT_RIGHT_CODES
+                # a departure the other way than the speed would move the measure is not explained by it (a
+                # faster walker's high variability): no caveat
+                or slower * SLOWER_WALKING_MOVES[f.measured.metric] != _FINDING_DIRECTION.get(f.code, 0)):
             out.append(f)
             continue
         confidence = CONFIDENCE_LEVELS[max(CONFIDENCE_LEVELS.index(f.confidence) - 1, 0)]
@@ -1211,7 +1246,7 @@ def _irregular(session: SessionMetrics, params: FindingParams,
 
 
 # Opposite rules on one metric: a difference between the feet shows as both (one foot "high", the other "low").
-_OPPOSITES: tuple[tuple[str, str, str], ...] = (
+OPPOSITE_RULES: tuple[tuple[str, str, str], ...] = (
     ("low_arch_loading", "high_arch_loading", "share_midfoot"),
     ("pronated_loading", "supinated_loading", "cop_ml_pct"),
 )
@@ -1221,12 +1256,25 @@ def _signed_departure(value: float, dist: Any, direction: int) -> float:
     """How far ``value`` lies from the controls' median in ``direction`` (negative: the other way), as a fraction of
     the distance from their median to their 2.5th (below it) or 97.5th (above it) percentile: comparable between
     the two sides of a skewed measure (gaitpdb8's midfoot share: median 17 %, feet from 6 to 37 %, so 11 points
-    below the median lie beyond every control and 11 points above inside their range)."""
+    below the median lie beyond every control and 11 points above inside their range). A side without spread
+    (every control at the median on that side) borrows the other side's reach, then the SD."""
     median = dist.median
-    reach = abs(dist.quantile(0.025 if value < median else 0.975) - median)
+    below, above = abs(dist.quantile(0.025) - median), abs(dist.quantile(0.975) - median)
+    reach = below if value < median else above
+    for fallback in (above if value < median else below, dist.sd):
+        if not reach > 0:
+            reach = fallback
     if reach > 0:
         return direction * (value - median) / reach
     return 0.0 if value == median else math.copysign(math.inf, direction * (value - median))
+
+
+def _departs_further(this_departure: float, other_departure: float) -> bool:
+    """Whether a foot, not its partner, is the one that departs from the controls in the rule's direction: further
+    than the partner departs the other way (``_signed_departure``), or beyond the controls' 2.5th/97.5th percentile
+    itself, whatever the partner does (a loading rate above the 97.5th percentile stays a finding beside a partner
+    below the 2.5th: both feet are atypical, and no opposite rule would report the difference otherwise)."""
+    return this_departure > other_departure or this_departure >= 1.0
 
 
 def _one_finding_per_asymmetry(findings: list[Finding], reference: ReferenceSet | None,
@@ -1236,7 +1284,7 @@ def _one_finding_per_asymmetry(findings: list[Finding], reference: ReferenceSet 
     reference, once, on the first rule's foot, naming the other reading (which foot differs cannot be told)."""
     drop: set[int] = set()
     kept: dict[int, str] = {}
-    for high_code, low_code, metric in _OPPOSITES:
+    for high_code, low_code, metric in OPPOSITE_RULES:
         pair = [f for f in findings if f.code in (high_code, low_code) and f.side in ("left", "right")]
         if len({f.code for f in pair}) < 2 or len({f.side for f in pair}) < 2:
             continue
@@ -1375,7 +1423,7 @@ def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
 
     findings = _one_finding_per_asymmetry(findings, layout_reference, values)
     findings = _impact_of_the_heavier_foot(findings, params, layout_reference)
-    findings = _outside_controls_speed(findings, session, layout_reference)
+    findings = _outside_controls_speed(findings, session, layout_reference, controls)
 
     # one "not assessed" line per code and reason (a reason true of both feet is said once, for both)
     sides: dict[tuple[str, str], list[str]] = {}
@@ -1470,9 +1518,11 @@ def rules_methods_text(session: SessionMetrics, params: FindingParams | None = N
             f"Foot rules, against the real controls of the layout ({reference.name}): {'; '.join(clauses)}. Every "
             f"difference must also exceed {scatter}{mdc_text}, and the "
             f"flagged foot must depart from the controls' median in the rule's direction, further than the other "
-            f"foot departs the other way. The fixed cut-offs are {cut_offs}; change against a baseline is judged "
-            f"by them and the MDC95. Both feet beyond the controls' 1st/99th percentile is a bilateral finding "
-            f"(levels that change with walking speed only at a speed within the controls').")
+            f"foot departs the other way (each in the controls' spread on its side of the median) unless it lies "
+            f"beyond their 2.5th/97.5th percentile itself. The fixed cut-offs are {cut_offs}; change against a "
+            f"baseline is judged by them and the MDC95. Both feet beyond the controls' 1st/99th percentile and "
+            f"beyond the range of their feet the key numbers give is a bilateral finding (levels that change with "
+            f"walking speed only at a speed within the controls').")
     else:
         where = ("" if reference is None else
                  f"; the flagged foot must also lie in the extreme fifth of the simulated reference set "
