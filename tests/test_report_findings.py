@@ -538,6 +538,24 @@ def test_a_bilateral_force_curve_level_needs_a_walking_speed_the_controls_cover(
     assert flattened(0.7) == []   # slower than every control
 
 
+def test_a_bilateral_level_in_body_weights_needs_a_measured_body_mass():
+    # loading rate 14 BW/s on both feet, above every control foot, at a speed the controls cover: a bilateral high
+    # impact when the body weight comes from the given mass, none when it was estimated from the walk's own load
+    # (the controls' body weights come from their mass; GaPt23_01, no mass on file, session 13's review)
+    changes = {"loading_rate_bw_s": 14.0}
+    real = dataclasses.replace(_reference(), name="real-controls-insole16", kind="real",
+                               recordings=tuple({"gait_speed_m_per_s": s} for s in (1.0, 1.2, 1.4)))
+
+    def impact(source: str) -> list[str]:
+        session = dataclasses.replace(_session(left=changes, right=changes), walking_speed_m_s=1.2,
+                                      body_weight_source=source)
+        return [f.side for f in evaluate(session, reference_sets=(real,), repeatability=None).findings
+                if f.code == "high_impact"]
+
+    assert impact("given") == ["both"]
+    assert impact("estimated") == []
+
+
 def test_a_cop_finding_is_measured_by_its_difference_never_a_symmetry_index():
     """The COP offset is signed (medial +, lateral -): a ratio to the feet's mean means nothing near 0."""
     import insole

@@ -768,8 +768,11 @@ def _bilateral(rule: FootRule, session: SessionMetrics, params: FindingParams, r
         return None
     if rule.needs_cop and not session.cop_ml_ok:
         return None
-    if rule.metric in BODY_WEIGHT_METRICS and not body_weight_check(session)[1]:
-        return None  # the level in body weights is in doubt when the insoles' load contradicts the body mass
+    if rule.metric in BODY_WEIGHT_METRICS and (not body_weight_check(session)[1]
+                                               or session.body_weight_source == "estimated"):
+        # the level in body weights is in doubt when the insoles' load contradicts the body mass, and unknown when
+        # the body weight was estimated from the walk's own load (no mass given): the controls' is from their mass
+        return None
     if rule.metric in SPEED_DEPENDENT_METRICS:
         # the force curve changes with walking speed (evidence base [82]; in the 37 people of real-controls-gaitpdb8
         # the valley ratio, each person's mean of the two feet, falls with speed, Spearman rho -0.84): its level is
