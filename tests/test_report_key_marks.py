@@ -128,10 +128,14 @@ def test_variability_and_asymmetry_from_too_few_strides_are_not_judged(shared_da
     """motev: 4 and 3 walking strides, under the 20 needed for variability (and 10 steps for asymmetry)."""
     path = shared_data / "moticon-opengo" / "walk_data_with_events" / "text_export.txt"
     rows = _rows(path)
-    for key in ("stride_cv_pct", "stride_sd_ms", "stance_si_pct", "impulse_si_pct", "step_si_pct"):
+    for key in ("stride_cv_pct", "stride_sd_ms", "stance_si_pct", "step_si_pct"):
         assert rows[key]["session"] is not None, key
         assert rows[key]["not_judged"] == "too few strides to judge", key
         assert rows[key]["outside_real_range"] == [], key
+    # a force index is not judged against another insole's controls, whatever the strides (session 13)
+    assert rows["impulse_si_pct"]["session"] is not None
+    assert rows["impulse_si_pct"]["not_judged"].startswith("not judged: another insole")
+    assert rows["impulse_si_pct"]["outside_real_range"] == []
     _every_shown_real_range_is_judged_or_explained(path)
     cv_html = _key_row_html(_page(path), "Stride-time CV")
     assert "Too few strides to judge." in cv_html and "▲" not in cv_html and "▼" not in cv_html

@@ -395,6 +395,12 @@ def _judge(ref: ReferenceSet | None, metric: str, scale: float, per_foot: bool, 
         # the feet beyond the limit the mean lies beyond (at least one is, by more than the resolution)
         above = mean > high
         beyond = {k: v for k, v in present.items() if (v > high + tol if above else v < low - tol)} if beyond else {}
+        if beyond and resolution > 0:
+            # a foot beyond that limit by less than the resolution is not marked: the row says so (jupt07's left
+            # stance time 0.548 s beside 0.557-0.795 s, 8.5 ms below at 100 Hz, read unmarked without a word)
+            limit = high if above else low
+            at_limit.update({k: (v, limit) for k, v in present.items() if k not in beyond
+                             and (v > high + rounding if above else v < low - rounding)})
     return _Judged(tuple(k for k in values if k in beyond), (low, high), mean, at_limit)
 
 
@@ -523,6 +529,7 @@ _VARIABILITY_KEYS = frozenset({"timing_variability_pct", "stride_variability_pct
 _ASYMMETRY_KEYS = frozenset({"stance_si_pct", "impulse_si_pct", "step_si_pct"})
 NOT_JUDGED_BODY_WEIGHT = "not judged: the body-weight check failed (see data quality)"
 NOT_JUDGED_OTHER_INSOLE = "not judged: another insole"
+NOT_JUDGED_BODY_WEIGHT_ESTIMATED = "not judged: body weight estimated from this walk's own load"
 NOT_JUDGED_FEW_STRIDES = "too few strides to judge"
 
 
@@ -782,6 +789,10 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                   else _si(right, left))
         if bw_failed and key in BODY_WEIGHT_METRICS:
             judge_ref, not_judged = None, NOT_JUDGED_BODY_WEIGHT
+        elif session.body_weight_source == "estimated" and key in BODY_WEIGHT_METRICS and judge_ref is not None:
+            # the controls' body weights are their measured masses; this walk's is its own mean load, a figure
+            # of the walk itself (GaPt23_01's F1 and loading rate were marked against them)
+            judge_ref, not_judged = None, NOT_JUDGED_BODY_WEIGHT_ESTIMATED
         not_available = ""
         if key in _TIMING_KEYS and n_strides < params.min_variability_strides:
             # every timing number is judged from the same least number of strides (``timing_minimum``)
@@ -873,7 +884,11 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
             return texts, kinds, judge_ref, not_judged
 
         texts, kinds, judge_ref, not_judged = session_texts(digits)
-        if (((key in _VARIABILITY_KEYS or key in _TIMING_KEYS) and n_strides < params.min_variability_strides)
+        if not_judged == NOT_JUDGED_OTHER_INSOLE:
+            # another insole's controls judge timing only, however many strides (motfast's impulse index read "too
+            # few strides to judge" beside the gaitpdb8 controls' range, its F1 "another insole")
+            pass
+        elif (((key in _VARIABILITY_KEYS or key in _TIMING_KEYS) and n_strides < params.min_variability_strides)
                 or (key in _ASYMMETRY_KEYS and n_steps < params.min_steps)):
             # timing numbers (cadence, variability, the stance- and step-time indices) from the one minimum of
             # strides (``timing_minimum``); the COP scatter from as many; the impulse index from ``min_steps`` steps
@@ -1122,9 +1137,31 @@ _FINDING_FAMILY: dict[str, tuple[str, ...]] = {
 }
 
 
+def _irregular_limit(session: SessionMetrics, sets: Sequence[ReferenceSet],
+                     params: FindingParams) -> float | None:
+    """The combined timing variability irregular timing is flagged at: ``irregular_factor`` x the median of the
+    controls the findings engine judges it by (the layout's real controls, else every real control)."""
+    controls = (reference_set_for(sets, session.layout.name, kind="real")
+                or reference_set_for(sets, session.layout.name, kind="real", layout_specific=False))
+    dist = controls.session_metric("timing_variability_pct") if controls is not None else None
+    if dist is None or not math.isfinite(dist.median):
+        return None
+    return params.irregular_factor * dist.median
+
+
+def _apart(value: float, limit: float, digits: int = 2) -> int:
+    """Digits (up to 3 more than ``digits``) at which ``value`` and ``limit`` read apart."""
+    shown = digits
+    while shown < digits + 3 and f"{value:.{shown}f}" == f"{limit:.{shown}f}":
+        shown += 1
+    return shown
+
+
 def _why_no_finding(row: KeyNumber, session_values: dict[str, float], codes: set[str],
-                    speed_m_s: float | None) -> str:
+                    speed_m_s: float | None, params: FindingParams | None = None,
+                    irregular_limit: float | None = None) -> str:
     """Why a key number outside the real controls' range is no finding (the rules' cut-offs: docs/report.md)."""
+    params = params or FindingParams()
     key = row.key
     low = any(row.direction(w) == "below" for w in row.outside)
 
@@ -1146,8 +1183,19 @@ def _why_no_finding(row: KeyNumber, session_values: dict[str, float], codes: set
                 f"is named here. It compares the step ending at the right heel strike with the one ending at the "
                 f"left's: here the steps ending at the {which} heel strike are shorter")
     if key == "stance_si_pct":
-        return (f"antalgic gait needs a lower peak force on the same foot as well (peak-force SI "
-                f"{si('peak_force_si_pct')}; needs -10% or less, beyond its MDC95)")
+        # SI = R - L: a shorter right stance reads negative and needs a peak-force SI as negative, a shorter left
+        # stance positive (the text said "-10% or less" whatever foot was shorter)
+        value = session_values.get("stance_si_pct", math.nan)
+        right_shorter = not value > 0
+        shorter = "right" if right_shorter else "left"
+        stance_cut, peak_cut = params.antalgic_stance_si_pct, params.antalgic_peak_si_pct
+        need_peak = f"-{peak_cut:g}% or less" if right_shorter else f"+{peak_cut:g}% or more"
+        need_stance = ""
+        if not (math.isfinite(value) and abs(value) >= stance_cut):
+            need_stance = (f"a stance SI of -{stance_cut:g}% or less (a shorter right stance) or +{stance_cut:g}% "
+                           f"or more (a shorter left one), which {si('stance_si_pct')} does not reach, and ")
+        return (f"antalgic gait needs {need_stance}a lower peak force on the foot with the shorter stance, the "
+                f"{shorter}, as well (peak-force SI {si('peak_force_si_pct')}; needs {need_peak}, beyond its MDC95)")
     if key == "impulse_si_pct":
         return (f"load asymmetry needs the peak force and first peak to move with the impulse, beyond the controls' "
                 f"healthy asymmetry of the three together (peak-force SI {si('peak_force_si_pct')}, first-peak SI "
@@ -1157,7 +1205,14 @@ def _why_no_finding(row: KeyNumber, session_values: dict[str, float], codes: set
             # a walk steadier than the controls' range: no rule looks for that (irregular timing only for higher)
             return ("no finding rule judges timing steadier than typical (irregular timing looks only for higher "
                     "variability)")
-        return ("irregular timing is judged on the combined timing variability (2 × the controls' median), which "
+        combined = session_values.get("timing_variability_pct", math.nan)
+        factor = f"{params.irregular_factor:g} × the controls' median"
+        if (math.isfinite(combined) and irregular_limit is not None
+                and "irregular_gait" not in codes):
+            shown = _apart(combined, irregular_limit)
+            return (f"irregular timing is judged on the combined timing variability, here {combined:.{shown}f} % "
+                    f"against {irregular_limit:.{shown}f} % ({factor}), which was not reached")
+        return (f"irregular timing is judged on the combined timing variability ({factor}), which "
                 + ("is flagged" if "irregular_gait" in codes else "was not reached"))
     if key == "loading_rate_bw_s":
         return ("no finding rule judges a low loading rate (high impact looks for high ones)" if low else
@@ -1222,13 +1277,16 @@ def _mirror_of(row: KeyNumber, finding: Any) -> bool:
 
 
 def outside_without_finding(rows: Sequence[KeyNumber], findings: Sequence[Any], session: SessionMetrics,
-                            repeatability: Repeatability | None) -> list[dict[str, Any]]:
+                            repeatability: Repeatability | None, sets: Sequence[ReferenceSet] = (),
+                            params: FindingParams | None = None) -> list[dict[str, Any]]:
     """Every key number marked outside its real controls' range that no finding speaks for, with the range and why no
     rule made it a finding (gaitpdb-cohort GaPt23_01: a step-time symmetry index of -18 %, beyond the controls'
     -8.9 to 4.2 % and its MDC95 of 6.0 %, had neither a finding nor a word under the findings)."""
     codes = {f.code for f in findings}
     covered = covered_places(findings)
     values = session_metric_values(session)
+    params = params or FindingParams()
+    irregular_limit = _irregular_limit(session, sets, params) if sets else None
     out = []
     for marked in rows:
         # the places (feet, session) marked that no finding on this measure speaks for: a finding of one foot
@@ -1248,7 +1306,8 @@ def outside_without_finding(rows: Sequence[KeyNumber], findings: Sequence[Any], 
             "directions": {w: row.direction(w) for w in row.outside}, "real_range": list(row.real_range),
             "reference": row.reference, "mdc95": mdc,
             "beyond_mdc95": (None if mdc is None or row.session is None else bool(abs(row.session) > mdc)),
-            "why_no_finding": _why_no_finding(row, values, codes, session.walking_speed_m_s)}
+            "why_no_finding": _why_no_finding(row, values, codes, session.walking_speed_m_s, params,
+                                              irregular_limit)}
         other = _other_foot_findings(row, findings)
         names = "; ".join(_finding_name(f) for f in other)
         if other and all(_mirror_of(row, f) for f in other):
@@ -1414,6 +1473,11 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics,
     minimal detectable change (MDC95, day-to-day repeatability: the criterion) and step scatter (context)."""
     now = {side: foot_metric_values(session, side) for side in session.sides}
     before = {side: foot_metric_values(baseline, side) for side in baseline.sides}
+    # a body-weight row of a walk whose body-weight check failed: its level not judged, its change is
+    bw_note = (BODY_WEIGHT_CHANGE_NOTE if not body_weight_check(session)[1] else
+               BODY_WEIGHT_CHANGE_NOTE.replace("the level", "the baseline's level").replace("the body-weight", "its "
+                                                                                                   "body-weight")
+               if not body_weight_check(baseline)[1] else None)
     rows = []
     for key, label, unit, scale, digits, _, _ in _FOOT_ROWS:
         for side in session.sides:
@@ -1433,7 +1497,9 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics,
             mdc = repeatability.foot_mdc(key) if repeatability is not None else None
             mdc = mdc * scale if mdc is not None else None
             rows.append({
-                "key": key, "label": label, "unit": unit, "digits": digits, "side": side, "before": json_number(ma),
+                "key": key, "label": label, "unit": unit, "digits": _change_digits(change, mdc, digits),
+                "note": bw_note if key in BODY_WEIGHT_METRICS else None,
+                "side": side, "before": json_number(ma),
                 "after": json_number(mb), "change": json_number(change),
                 "change_pct": json_number(100.0 * change / abs(ma)) if ma and key not in _SIGNED else None,
                 "direction": _direction(change, digits),
@@ -1447,8 +1513,8 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics,
             continue
         change = later - earlier
         mdc = repeatability.session_mdc(key) if repeatability is not None else None
-        rows.append({"key": key, "label": label, "unit": unit, "digits": digits, "side": "both",
-                     "before": json_number(earlier),
+        rows.append({"key": key, "label": label, "unit": unit, "digits": _change_digits(change, mdc, digits),
+                     "note": None, "side": "both", "before": json_number(earlier),
                      "mdc95": json_number(mdc), "beyond_mdc95": None if mdc is None else bool(abs(change) > mdc),
                      "after": json_number(later), "change": json_number(change),
                      "change_pct": (json_number(100.0 * change / abs(earlier))
@@ -1456,6 +1522,63 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics,
                      "direction": _direction(change, digits),
                      "beyond_step_scatter": None, "t": None, "not_judged": None})
     return rows
+
+
+def _change_digits(change: float, mdc: float | None, digits: int) -> int:
+    """The digits a change row is printed at: as many more than ``digits`` (up to 3) as it takes for the change to
+    read apart from its MDC95 ("+0.07 ... yes (0.07)" for 0.0695 against 0.0653), as the key numbers print a marked
+    value apart from its limit (``_digits_to_tell``)."""
+    if mdc is None or not (math.isfinite(change) and math.isfinite(mdc)) or abs(change) == mdc:
+        return digits
+    shown = digits
+    while shown < digits + 3 and f"{abs(change):.{shown}f}" == f"{mdc:.{shown}f}":
+        shown += 1
+    return shown
+
+
+# beside a body-weight row of a walk whose body-weight check failed: the key numbers do not judge its level, but
+# the same insoles' change between two walks does not rest on the level
+BODY_WEIGHT_CHANGE_NOTE = "the level is not judged: the body-weight check failed; a change of the same insoles is"
+
+
+def _speed(record: dict[str, Any] | None) -> float | None:
+    speed = ((record or {}).get("person") or {}).get("gait_speed_m_per_s")
+    return float(speed) if speed is not None and math.isfinite(float(speed)) else None
+
+
+def baseline_speeds(record: dict[str, Any] | None, base_record: dict[str, Any] | None) -> dict[str, Any]:
+    """Both sessions' walking speeds from their files (None when unknown), whether they differ at the 0.01 m/s the
+    page shows, and the sentence that says what a change of speed means for the speed-dependent measures."""
+    after, before = _speed(record), _speed(base_record)
+    differ = before is not None and after is not None and f"{before:.2f}" != f"{after:.2f}"
+    note = None
+    if differ:
+        assert before is not None and after is not None
+        way = "faster" if after > before else "slower"
+        note = (f"the person walked {way} than at the baseline ({after:.2f} vs {before:.2f} m/s): walking speed "
+                f"alone changes each of these measures, so their change may reflect the speed alone")
+    return {"before_m_per_s": json_number(before), "after_m_per_s": json_number(after), "differ": differ,
+            "note": note}
+
+
+def with_speed_marks(changes: Sequence[dict[str, Any]], speeds: dict[str, Any]) -> list[dict[str, Any]]:
+    """The change rows, each speed-dependent one (``SPEED_DEPENDENT``) marked when the two walks' speeds differ."""
+    return [{**row, "speed_dependent": bool(speeds.get("differ") and row["key"] in SPEED_DEPENDENT)}
+            for row in changes]
+
+
+def chance_note(changes: Sequence[dict[str, Any]]) -> str | None:
+    """How many of the rows judged against their MDC95 would read "yes" for a person who did not change: each
+    MDC95 lets about 5 % of unchanged values past, so about N/20 of N rows (None when no row is judged)."""
+    judged = [row for row in changes if row.get("beyond_mdc95") is not None]
+    if not judged:
+        return None
+    n, yes = len(judged), sum(1 for row in judged if row["beyond_mdc95"])
+    expected = n / 20
+    about = f"{expected:.0f}" if expected >= 1 else f"{expected:.1f}"
+    return (f"With {n} rows each judged against its MDC95, a person who did not change would still show about "
+            f"{about} \"yes\" by chance (the MDC95 lets about 5 % of unchanged values past each; {n} / 20); "
+            f"this table shows {yes}.")
 
 
 # Signed measures (offsets, CPEI, symmetry indices): a percentage change of them means nothing.
@@ -1664,6 +1787,27 @@ def key_numbers_reason(session: SessionMetrics, rows: Sequence[KeyNumber]) -> st
     return f"No key number could be measured: the recording lasts {duration} and {where} (see Data quality)."
 
 
+# the findings engine's words when it caps a severity by the confidence (``_findings._finish``, and
+# ``_outside_controls_speed`` after lowering the confidence for the walking speed)
+_CAPPED = re.compile(r"severity capped at (\w+) by the ([\w ]+?) confidence")
+_BY_CUT_OFF = re.compile(r"by the cut-off alone it would be (\w+)")
+
+
+def severity_cap(finding: Any) -> dict[str, Any] | None:
+    """When the finding's severity was capped by its confidence: by which confidence, the severity its size alone
+    gives (the cut-off's, None when the reasons do not say it) and the words the header shows; None when not capped.
+    hunt16's irregular timing, 8.4 times the controls' median, read "severity mild" without a word of the cap."""
+    reasons = tuple(getattr(finding, "confidence_reasons", ()) or ())
+    caps = [m for reason in reasons if (m := _CAPPED.search(reason))]
+    if not caps or caps[-1].group(1) != finding.severity:
+        return None
+    confidence = caps[-1].group(2)
+    alone = next((m.group(1) for reason in reasons if (m := _BY_CUT_OFF.search(reason))), None)
+    text = f"{finding.severity} (capped by the {confidence} confidence" + (
+        f"; by its size alone: {alone})" if alone and alone != finding.severity else ")")
+    return {"confidence": confidence, "by_size_alone": alone, "text": text}
+
+
 def _finding_name(finding: Any) -> str:
     where = "both feet" if finding.side == "both" else f"{finding.side} foot"
     return f"{finding.title[:1].lower() + finding.title[1:]}, {where}"
@@ -1867,6 +2011,8 @@ class Report:
     baseline_input: dict[str, Any] | None = None
     baseline_result: FindingsResult | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
+    # both walks' speeds from their files and what a change of speed means for the changes (``baseline_speeds``)
+    baseline_speeds: dict[str, Any] = field(default_factory=dict)
     # why nothing is judged against the baseline (it is another person: ``other_person``), else None
     baseline_not_judged: str | None = None
     # the "Clinic test" section (``_clinic_test.clinic_section``) when the recording holds a saved clinic test
@@ -1933,7 +2079,8 @@ class Report:
             # caveats several findings share, said once (``findings_limits``); each finding names its by number
             "limits": limits,
             "findings": [{**f.to_dict(), "limits": sh["limits"], "confidence_reasons_shown": sh["reasons"],
-                          "notes_shown": sh["notes"]} for f, sh in zip(self.findings, shown)],
+                          "notes_shown": sh["notes"], "severity_capped": severity_cap(f)}
+                         for f, sh in zip(self.findings, shown)],
             "quality_notes_both_feet": both_feet_notes(self.quality),
             # notes the units statement already says (shown beside the data quality): not repeated there
             "quality_notes_in_units": [UNCALIBRATED_NOTE] if self.session.force_unit == "au" else [],
@@ -1976,6 +2123,9 @@ class Report:
                 "repeatability_includes_this_pair": repeatability_membership(
                     self.input, self.baseline_input, self.repeatability) or None,
                 "changes": self.changes,
+                "walking_speed": self.baseline_speeds or baseline_speeds(self.input, self.baseline_input),
+                # how many "yes" the rows judged against their MDC95 would show by chance (``chance_note``)
+                "chance_note": chance_note(self.changes),
                 "findings_new": [{"code": c, "side": s} for c, s in sorted(after - before)],
                 "findings_resolved": [{"code": c, "side": s} for c, s in sorted(before - after)],
                 "findings_persisting": [{"code": c, "side": s} for c, s in sorted(after & before)],
@@ -2144,12 +2294,15 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
     sets, mdc = frame.reference_sets, frame.repeatability
     base_result = None
     changes: list[dict[str, Any]] = []
+    speeds: dict[str, Any] = {}
     if base_session is not None:
         base_result = evaluate(base_session, params, reference_sets=sets, repeatability=mdc)
         changes = baseline_changes(session, base_session, mdc)
         if not_judged is not None:  # the numbers side by side, no change judged
             changes = [{**row, "beyond_mdc95": None, "beyond_step_scatter": None, "t": None,
                         "not_judged": not_judged} for row in changes]
+        speeds = baseline_speeds(record, base_record)
+        changes = with_speed_marks(changes, speeds)
     key_rows = link_findings(key_numbers(session, sets, person_record(recording), params, norms=frame.norms),
                              result.findings)
     clinic, clinic_refs = clinic_section(recording.meta.extra.get("clinic_test"))
@@ -2168,9 +2321,10 @@ def build_report(recording: Recording, *, path: str | Path | None = None, baseli
         clinic_references=clinic_refs, input=record,
         generated_at=generated_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         baseline=base_session, baseline_input=base_record, baseline_not_judged=not_judged,
-        baseline_result=base_result, changes=changes, clinic_test=clinic,
+        baseline_result=base_result, changes=changes, baseline_speeds=speeds, clinic_test=clinic,
         stance_spm=stance_spm, baseline_spm=base_spm or {}, pti=pti,
         caveats=sensor_caveats(session, marked=_marked_measures(key_rows, pti, result.findings)),
-        outside_rows=outside_without_finding(key_rows, result.findings, session, mdc), repeatability=mdc,
+        outside_rows=outside_without_finding(key_rows, result.findings, session, mdc, sets, params),
+        repeatability=mdc,
     )
 

@@ -1153,7 +1153,10 @@ def _outside_controls_speed(findings: list[Finding], session: SessionMetrics, re
         allowed = {"very_low": "mild", "low": "mild", "moderate": "moderate", "high": "marked"}[confidence]
         severity = f.severity
         if SEVERITIES.index(severity) > SEVERITIES.index(allowed):
-            reasons.append(f"severity capped at {allowed} by the {confidence.replace('_', ' ')} confidence")
+            # the size-alone severity said once (an earlier cap by the measurement confidence may have said it)
+            alone = "" if any("by the cut-off alone it would be" in r for r in reasons) else (
+                f" (by the cut-off alone it would be {severity})")
+            reasons.append(f"severity capped at {allowed} by the {confidence.replace('_', ' ')} confidence{alone}")
             severity = allowed
         out.append(replace(f, confidence=confidence, severity=severity, confidence_reasons=tuple(reasons),
                            notes=(*f.notes, f"The person {note}.")))

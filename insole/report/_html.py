@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import math
 import struct
 from importlib import resources
 from pathlib import Path
@@ -208,10 +209,35 @@ def _warm_figure() -> str:
             f'<script>window.PLOTLYENV = window.PLOTLYENV || {{}}; Plotly.newPlot("warm-up", {arguments});</script>')
 
 
+def _unrounded(value: Any) -> Any:
+    """A number as the analysis holds it (None where the JSON has none: NaN, infinity)."""
+    return value if isinstance(value, float) and math.isfinite(value) else None if isinstance(value, float) else value
+
+
+# the key-number fields the page prints at the row's digits
+_KEY_VALUES = {"left": "left", "right": "right", "session": "session", "symmetry_index_pct": "symmetry_index_pct",
+               "difference_right_minus_left": "difference", "mean_of_feet": "mean_of_feet"}
+
+
+def _page_data(report: Report) -> dict[str, Any]:
+    """The report's content for the page: its JSON, with the key numbers' values unrounded. The JSON keeps 4
+    decimals; printed again at 2 its 18.055 read "18.05" where the finding's text, from the unrounded 18.055029,
+    read "18.06" (hunt16's stance-time variability): the page prints each number from the one float."""
+    data = report.to_dict()
+    data["key_numbers"] = [{**row, **{name: _unrounded(getattr(key, field)) for name, field in _KEY_VALUES.items()
+                                      if row.get(name) is not None}}
+                           for row, key in zip(data["key_numbers"], report.key_numbers)]
+    data["outside_without_finding"] = [
+        {**row, "values": {where: _unrounded(raw["values"].get(where)) if value is not None else None
+                           for where, value in row["values"].items()}}
+        for row, raw in zip(data["outside_without_finding"], report.outside_rows)]
+    return data
+
+
 def render_html(report: Report) -> str:
     """The page as a string."""
     template = _template()
-    data = report.to_dict()
+    data = _page_data(report)
     # the figures read the analysis itself (insole.plot), with the recording's layout for the outlines
     analysis, layout = report.session.analysis, report.session.layout
     missing = plot.unavailable(analysis)
