@@ -156,6 +156,12 @@ def _assert_holds(path: Path, written: dict[str, int]) -> None:
     recording = insole.load(path)
     for side in ("left", "right"):
         foot = recording.foot(side)
+        if foot is None:
+            # a kill that lands as the stream takes its first blocks can leave one foot's samples and none of the
+            # other's; nothing of that foot had been reported, so nothing reported is lost (a fresh clone's run,
+            # session 13: take-5, reported 0 and 0, recovered with one foot)
+            assert written[side] == 0, (path.name, side, written[side])
+            continue
         assert foot.n_samples >= written[side], (path.name, side, foot.n_samples, written[side])
         # no faults injected: every slot up to what was reported is a valid sample, one 100 Hz grid
         assert foot.valid[: written[side]].all(), (path.name, side)
