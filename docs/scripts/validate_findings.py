@@ -428,6 +428,62 @@ def real_cohort_markdown(rows: Sequence[dict[str, Any]], refused: Sequence[str] 
     return "\n".join(lines) + "\n"
 
 
+# ---------------------------------------------------------------- speed and age in the real controls
+
+# The measures whose relation with walking speed (and age) docs/report.md quotes: the speed-dependent ones the report
+# caveats (``SLOWER_WALKING_MOVES``) that the stored set holds, and the ones it leaves out for want of a relation.
+RELATION_MEASURES: tuple[str, ...] = (
+    "stance_pct", "double_support_pct", "valley_ratio", "cadence_steps_per_min", "share_heel", "share_midfoot",
+    "timing_variability_pct", "stride_variability_pct", "stance_variability_pct", "stride_cv_pct",
+    "stride_robust_cv_pct",
+)
+
+
+def control_relations(layout: str = "gaitpdb8") -> list[dict[str, Any]]:
+    """Spearman's rho of each ``RELATION_MEASURES`` value (each control's mean of both feet for a per-foot measure)
+    with the control's walking speed and age, over the stored real control set of ``layout``: the relations the
+    report's speed caveat rests on (docs/report.md)."""
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from insole.report._reference import reference_set_for
+
+    reference = reference_set_for(stored_sets(), layout, kind="real")
+    rows = []
+    for measure in RELATION_MEASURES:
+        triples = []
+        for record in reference.recordings if reference is not None else ():
+            values = record.get("member_values", {})
+            value = values.get("session", {}).get(measure, values.get("foot", {}).get(measure))
+            value = float(np.nanmean(value)) if isinstance(value, list) and value else value
+            if value is not None and math.isfinite(float(value)):
+                triples.append((float(value), record.get("gait_speed_m_per_s"), record.get("age_years")))
+        row: dict[str, Any] = {"measure": measure}
+        for key, column in (("speed", 1), ("age", 2)):
+            known = [(t[0], float(t[column])) for t in triples if t[column] is not None]
+            row[key] = (float(spearmanr(*zip(*known)).statistic), len(known)) if len(known) >= 3 else None
+        rows.append(row)
+    return rows
+
+
+def relations_markdown(rows: Sequence[dict[str, Any]], layout: str = "gaitpdb8") -> str:
+    lines = [
+        f"## Walking speed and age in the real controls ({layout})",
+        "",
+        f"Spearman's rho of each measure with the control's walking speed and age, from the stored set "
+        f"`real-controls-{layout}` (each control's mean of both feet for a per-foot measure; speeds and ages from the "
+        "cohort's demographics). The report's speed caveat and docs/report.md quote these; they are in-sample "
+        "descriptions of these controls, not fitted limits.",
+        "",
+        "| measure | rho with speed (n) | rho with age (n) |",
+        "|---|---|---|",
+    ]
+    for r in rows:
+        cells = [f"{r[k][0]:+.2f} ({r[k][1]})" if r[k] is not None else "–" for k in ("speed", "age")]
+        lines.append(f"| `{r['measure']}` | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines) + "\n"
+
+
 # ---------------------------------------------------------------- known-answer changes on real walks
 
 
@@ -1467,6 +1523,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         cases, refused = real_cases(args.data, args.workers)
         text += "\n" + real_cohort_markdown(real_cohort_rows(cases), refused, stored_sets_match(cases),
                                             real_case_files(args.data)[1])
+        text += "\n" + relations_markdown(control_relations())
         rows = known_answer_rows(cases)
         text += "\n" + known_answer_markdown(rows) + "\n" + cutoff_markdown(cutoff_rows(cases, rows))
         text += "\n" + baseline_markdown(baseline_known_answer_rows(cases, rows))

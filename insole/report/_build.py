@@ -39,8 +39,10 @@ from insole.report._findings import (
     FindingsResult,
     evaluate,
     foot_quality_reason,
+    irregular_limit,
     rules_methods_text,
     speed_outside_controls,
+    timing_controls,
     variability_too_coarse,
     whole_foot_note,
 )
@@ -709,8 +711,7 @@ def key_numbers(session: SessionMetrics, sets: Sequence[ReferenceSet],
                   or reference_set_for(sets, session.layout.name))
     # timing and force-curve measures do not depend on where the sensors sit: the layout's real controls, else
     # every real control
-    controls = (reference_set_for(sets, session.layout.name, kind="real")
-                or reference_set_for(sets, session.layout.name, kind="real", layout_specific=False))
+    controls = timing_controls(sets, session.layout.name)
     values = {side: foot_metric_values(session, side) for side in session.sides}
     # a walk of one foot: its values stand where the controls' ranges hold each person's mean of both feet (the
     # per-foot timing measures, the session's variability figures); judged so, and the reference cell says it
@@ -1137,18 +1138,6 @@ _FINDING_FAMILY: dict[str, tuple[str, ...]] = {
 }
 
 
-def _irregular_limit(session: SessionMetrics, sets: Sequence[ReferenceSet],
-                     params: FindingParams) -> float | None:
-    """The combined timing variability irregular timing is flagged at: ``irregular_factor`` x the median of the
-    controls the findings engine judges it by (the layout's real controls, else every real control)."""
-    controls = (reference_set_for(sets, session.layout.name, kind="real")
-                or reference_set_for(sets, session.layout.name, kind="real", layout_specific=False))
-    dist = controls.session_metric("timing_variability_pct") if controls is not None else None
-    if dist is None or not math.isfinite(dist.median):
-        return None
-    return params.irregular_factor * dist.median
-
-
 def _apart(value: float, limit: float, digits: int = 2) -> int:
     """Digits (up to 3 more than ``digits``) at which ``value`` and ``limit`` read apart."""
     shown = digits
@@ -1286,7 +1275,7 @@ def outside_without_finding(rows: Sequence[KeyNumber], findings: Sequence[Any], 
     covered = covered_places(findings)
     values = session_metric_values(session)
     params = params or FindingParams()
-    irregular_limit = _irregular_limit(session, sets, params) if sets else None
+    irregular_at = irregular_limit(timing_controls(sets, session.layout.name), params) if sets else None
     out = []
     for marked in rows:
         # the places (feet, session) marked that no finding on this measure speaks for: a finding of one foot
@@ -1307,7 +1296,7 @@ def outside_without_finding(rows: Sequence[KeyNumber], findings: Sequence[Any], 
             "reference": row.reference, "mdc95": mdc,
             "beyond_mdc95": (None if mdc is None or row.session is None else bool(abs(row.session) > mdc)),
             "why_no_finding": _why_no_finding(row, values, codes, session.walking_speed_m_s, params,
-                                              irregular_limit)}
+                                              irregular_at)}
         other = _other_foot_findings(row, findings)
         names = "; ".join(_finding_name(f) for f in other)
         if other and all(_mirror_of(row, f) for f in other):
@@ -1475,9 +1464,7 @@ def baseline_changes(session: SessionMetrics, baseline: SessionMetrics,
     before = {side: foot_metric_values(baseline, side) for side in baseline.sides}
     # a body-weight row of a walk whose body-weight check failed: its level not judged, its change is
     bw_note = (BODY_WEIGHT_CHANGE_NOTE if not body_weight_check(session)[1] else
-               BODY_WEIGHT_CHANGE_NOTE.replace("the level", "the baseline's level").replace("the body-weight", "its "
-                                                                                                   "body-weight")
-               if not body_weight_check(baseline)[1] else None)
+               BASELINE_BODY_WEIGHT_CHANGE_NOTE if not body_weight_check(baseline)[1] else None)
     rows = []
     for key, label, unit, scale, digits, _, _ in _FOOT_ROWS:
         for side in session.sides:
@@ -1536,6 +1523,8 @@ def _change_digits(change: float, mdc: float | None, digits: int) -> int:
 # beside a body-weight row of a walk whose body-weight check failed: the key numbers do not judge its level, but
 # the same insoles' change between two walks does not rest on the level
 BODY_WEIGHT_CHANGE_NOTE = "the level is not judged: the body-weight check failed; a change of the same insoles is"
+BASELINE_BODY_WEIGHT_CHANGE_NOTE = ("the baseline's level is not judged: its body-weight check failed; a change of the "
+                                    "same insoles is")
 
 
 def _speed(record: dict[str, Any] | None) -> float | None:

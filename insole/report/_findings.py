@@ -82,7 +82,7 @@ from insole.report._reference import (
 from insole.report._words import counted
 
 __all__ = ["FindingParams", "FindingsResult", "NotAssessed", "evaluate", "FOOT_RULES", "CODES", "bilateral_limit",
-           "OPPOSITE_RULES",
+           "OPPOSITE_RULES", "timing_controls", "irregular_limit",
            "variability_too_coarse", "speed_outside_controls", "SPEED_DEPENDENT", "foot_quality_reason", "step_welch_t"]
 
 CODES: tuple[str, ...] = tuple(FINDINGS)
@@ -1078,9 +1078,9 @@ def _antalgic(session: SessionMetrics, params: FindingParams,
 # (lower F1 and F2, a shallower valley: the valley ratio rises), lowers the loading rate and the cadence, and
 # softens the heel contact; the impulse grows with the longer stance; stride timing varies more at slow speeds (in
 # the gaitpdb8 controls timing variability falls with speed, Spearman rho -0.47; stride -0.36, stance -0.27,
-# docs/report.md). The heel share is here from the softer heel contact, although the gaitpdb8 controls' speeds show
-# no relation for it (|rho| <= 0.23): outside their speeds that cannot be checked. A symmetry index or a left/right
-# difference compares two feet at the same speed and is not in this list's reach.
+# docs/report.md). The heel share is here from the softer heel contact, although the gaitpdb8 controls' speeds
+# show no relation for it (rho -0.09; `make validate` lists each): outside their speeds that cannot be checked. A
+# symmetry index or a left/right difference compares two feet at the same speed and is not in this list's reach.
 SLOWER_WALKING_MOVES: dict[str, int] = {
     "stance_s": 1, "stance_pct": 1, "double_support_pct": 1, "step_s": 1, "share_heel": -1, "valley_ratio": 1,
     "f1": -1, "f2": -1, "peak_force": -1, "loading_rate_bw_s": -1, "impulse": 1, "cadence_steps_per_min": -1,
@@ -1176,6 +1176,22 @@ def variability_too_coarse(session: SessionMetrics, params: FindingParams) -> st
             f"to stride-to-stride timing variability (judged up to {params.variability_resolution_max_pct:g}%)")
 
 
+def timing_controls(sets: Sequence[ReferenceSet], layout: str) -> ReferenceSet | None:
+    """The real controls timing is judged against: the layout's own, else every real control (stride timing does not
+    depend on where the sensors sit)."""
+    return (reference_set_for(sets, layout, kind="real")
+            or reference_set_for(sets, layout, kind="real", layout_specific=False))
+
+
+def irregular_limit(controls: ReferenceSet | None, params: FindingParams) -> float | None:
+    """The combined timing variability irregular timing is flagged at: ``irregular_factor`` x the median of
+    ``controls`` (``timing_controls``); None without them."""
+    dist = controls.session_metric("timing_variability_pct") if controls is not None else None
+    if dist is None or not math.isfinite(dist.median):
+        return None
+    return params.irregular_factor * dist.median
+
+
 def _irregular(session: SessionMetrics, params: FindingParams,
                controls: ReferenceSet | None) -> Finding | NotAssessed | None:
     spec = FINDINGS["irregular_gait"]
@@ -1198,7 +1214,7 @@ def _irregular(session: SessionMetrics, params: FindingParams,
         return NotAssessed(spec.code, "both", f"the {' and '.join(zero)}-time variability is not measurable (median "
                                               f"absolute deviation 0: too few distinct values)")
     n_strides = int(min(v for v in counts.values() if v >= 10))
-    limit = params.irregular_factor * dist.median
+    limit = params.irregular_factor * dist.median  # ``irregular_limit``, from the same distribution
     # the controls' range as the key numbers state it (``MetricDistribution.judging_range``: the min-max from
     # SMALL_SAMPLE_N people up, else the 95 % prediction interval): context only, the flag is the limit
     judged = dist.judging_range()
@@ -1398,8 +1414,7 @@ def evaluate(session: SessionMetrics, params: FindingParams | None = None, *,
     # (stride timing does not depend on where the sensors sit).
     layout_reference = (reference_set_for(sets, session.layout.name, kind="real")
                         or reference_set_for(sets, session.layout.name))
-    controls = (reference_set_for(sets, session.layout.name, kind="real")
-                or reference_set_for(sets, session.layout.name, kind="real", layout_specific=False))
+    controls = timing_controls(sets, session.layout.name)
     values = {side: foot_metric_values(session, side) for side in session.sides}
     baseline_values = ({side: foot_metric_values(baseline, side) for side in baseline.sides}
                        if baseline is not None else {})
